@@ -1,0 +1,57 @@
+/**
+ * Applies prisma/migrations/<folder>/migration.sql in name order, each in its own transaction,
+ * and records applied folders in "_app_migrations". Safe to run on every start: applied folders
+ * are skipped, and an advisory lock keeps two starting processes from racing.
+ * (`prisma migrate deploy` cannot run offline against PostgreSQL; see docs/ARCHITECTURE.md.)
+ */
+import { readdir, readFile } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import pg from "pg";
+
+const MIGRATIONS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "prisma", "migrations");
+const LOCK_ID = 727_001;
+
+export async function migrate(connectionString: string, log: (line: string) => void = console.log): Promise<string[]> {
+  const client = new pg.Client({ connectionString });
+  await client.connect();
+  const applied: string[] = [];
+  try {
+    await client.query("SELECT pg_advisory_lock($1)", [LOCK_ID]);
+    await client.query(
+      `CREATE TABLE IF NOT EXISTS "_app_migrations" (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`,
+    );
+    const done = new Set((await client.query<{ name: string }>(`SELECT name FROM "_app_migrations"`)).rows.map((r) => r.name));
+    const folders = (await readdir(MIGRATIONS_DIR, { withFileTypes: true }))
+      .filter((d) => d.isDirectory())
+      .map((d) => d.name)
+      .sort();
+    for (const name of folders) {
+      if (done.has(name)) continue;
+      const sql = await readFile(path.join(MIGRATIONS_DIR, name, "migration.sql"), "utf8");
+      await client.query("BEGIN");
+      try {
+        await client.query(sql);
+        await client.query(`INSERT INTO "_app_migrations" (name) VALUES ($1)`, [name]);
+        await client.query("COMMIT");
+      } catch (error) {
+        await client.query("ROLLBACK");
+        throw new Error(`Migration ${name} failed: ${(error as Error).message}`);
+      }
+      applied.push(name);
+      log(`applied ${name}`);
+    }
+    if (applied.length === 0) log("database is up to date");
+  } finally {
+    await client.query("SELECT pg_advisory_unlock($1)", [LOCK_ID]).catch(() => undefined);
+    await client.end();
+  }
+  return applied;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
+  migrate(process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/imgapp").catch((error: Error) => {
+    console.error(error.message);
+    process.exit(1);
+  });
+}

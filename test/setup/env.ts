@@ -1,0 +1,16 @@
+// Runs in every test worker before any test module is imported: configuration for tests and
+// the fetch dispatcher that sends *.myshopify.com traffic to the Shopify stand-in.
+// shopify-api captures globalThis.fetch on import, so this must come first.
+import { installEmulatorDispatcher } from "../../emulators/dispatcher";
+import { TEST_REDIS_URL, testDatabaseUrl } from "./urls";
+
+process.env.NODE_ENV = "test";
+process.env.DATABASE_URL = testDatabaseUrl();
+process.env.REDIS_URL = TEST_REDIS_URL;
+process.env.SHOPIFY_API_KEY ??= "test-api-key";
+process.env.SHOPIFY_API_SECRET ??= "test-api-secret";
+process.env.SHOPIFY_APP_URL ??= "https://app.example.test";
+process.env.SCOPES ??= "read_products,write_products,write_files";
+process.env.LOG_LEVEL ??= "silent";
+
+installEmulatorDispatcher();
