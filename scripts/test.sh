@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# npm test: install if needed, make sure PostgreSQL and Redis are up, build a fresh test database from the
+# migrations, typecheck, lint, build the app (the browser test serves it), then run every vitest suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/ensure-install.sh
+bash scripts/ensure-services.sh
+
+export TEST_DATABASE_NAME="${TEST_DATABASE_NAME:-imgapp_test}"
+psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS \"${TEST_DATABASE_NAME}\" WITH (FORCE)" >/dev/null
+psql -h 127.0.0.1 -U postgres -qc "CREATE DATABASE \"${TEST_DATABASE_NAME}\"" >/dev/null
+DATABASE_URL="postgresql://postgres@127.0.0.1:5432/${TEST_DATABASE_NAME}" npx tsx scripts/migrate.ts
+
+echo "typecheck"; npx tsc --noEmit
+echo "lint"; npx eslint --max-warnings 0 .
+echo "build"; npx remix vite:build >/dev/null
+
+npx vitest run "$@"
