@@ -1,4 +1,5 @@
 import type { PrismaClient } from "@prisma/client";
+import { grantWelcomeCredits } from "./credits.server";
 
 /** Records an install (or a reinstall) of the app on a shop. Called after every token exchange. */
 export async function recordInstall(db: PrismaClient, shop: string, scopes: string | null): Promise<void> {
@@ -7,6 +8,8 @@ export async function recordInstall(db: PrismaClient, shop: string, scopes: stri
     create: { domain: shop, scopes },
     update: { uninstalledAt: null, scopes },
   });
+  // Idempotent by its ledger key, so a reinstall does not grant again.
+  await grantWelcomeCredits(db, shop);
 }
 
 export async function getShop(db: PrismaClient, shop: string) {

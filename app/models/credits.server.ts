@@ -1,0 +1,350 @@
+import { Prisma, type PrismaClient } from "@prisma/client";
+import { logger } from "~/lib/logger.server";
+
+/**
+ * Append-only credit ledger.
+ *
+ * Every change is one CreditEntry (availableDelta, reservedDelta) plus the same change applied to the
+ * shop's CreditAccount row in the same transaction, so the sum of a shop's entries always equals its
+ * account row. The balance the merchant sees is available + reserved.
+ *
+ * Idempotency: each entry carries a key unique per shop; the entry is inserted with
+ * ON CONFLICT DO NOTHING *before* the account is touched, so a repeated call changes nothing and a
+ * concurrent duplicate waits for the first and then sees "already done".
+ *
+ * Overspending is impossible: a reservation is one conditional UPDATE ... WHERE available >= n,
+ * backed by CHECK (available >= 0) in the migration.
+ */
+
+type Db = PrismaClient | Prisma.TransactionClient;
+
+export const CREDITS_PER_IMAGE = positiveIntFromEnv("CREDITS_PER_IMAGE", 3);
+
+export type GrantKind = "GRANT" | "WELCOME" | "PURCHASE" | "ADJUSTMENT";
+
+export interface Balance {
+  available: number;
+  reserved: number;
+  total: number;
+}
+
+export interface LedgerEntry {
+  id: string;
+  kind: string;
+  /** Change to the balance the merchant sees (available + reserved): a reserve or release is 0, a capture is negative. */
+  amount: number;
+  availableDelta: number;
+  reservedDelta: number;
+  note: string | null;
+  createdAt: Date;
+}
+
+export class InsufficientCreditsError extends Error {
+  readonly needed: number;
+  readonly available: number;
+  constructor(needed: number, available: number, message?: string) {
+    super(
+      message ??
+        `This batch needs ${needed} credits; you have ${available}. Buy a credit pack on the Credits page, or select fewer images.`,
+    );
+    this.name = "InsufficientCreditsError";
+    this.needed = needed;
+    this.available = available;
+  }
+}
+
+/** Refusal because of the shop's daily spend cap. A subclass so callers that map InsufficientCreditsError to a 4xx handle it too. */
+export class DailySpendCapError extends InsufficientCreditsError {
+  readonly cap: number;
+  readonly spentToday: number;
+  constructor(needed: number, available: number, cap: number, spentToday: number) {
+    super(
+      needed,
+      available,
+      `This batch needs ${needed} credits, but your daily spending limit is ${cap} credits and ${spentToday} ` +
+        `${spentToday === 1 ? "was" : "were"} already used today. Raise the limit in Settings, select fewer images, or try again tomorrow.`,
+    );
+    this.name = "DailySpendCapError";
+    this.cap = cap;
+    this.spentToday = spentToday;
+  }
+}
+
+/** A capture after a release, or a release after a capture. */
+export class ReservationSettledError extends Error {
+  constructor(itemId: string, state: string) {
+    super(`The credits for image ${itemId} were already ${state.toLowerCase()}; they cannot be settled again.`);
+    this.name = "ReservationSettledError";
+  }
+}
+
+export class ReservationNotFoundError extends Error {
+  constructor(itemId: string) {
+    super(`No credits were reserved for image ${itemId}.`);
+    this.name = "ReservationNotFoundError";
+  }
+}
+
+export async function getBalance(db: Db, shop: string): Promise<Balance> {
+  const account = await db.creditAccount.findUnique({ where: { shop }, select: { available: true, reserved: true } });
+  const available = account?.available ?? 0;
+  const reserved = account?.reserved ?? 0;
+  return { available, reserved, total: available + reserved };
+}
+
+/** Adds credits once per idempotency key. `granted` is false when the key was already used. */
+export async function grantCredits(
+  db: PrismaClient,
+  shop: string,
+  amount: number,
+  opts: { kind: GrantKind; idempotencyKey: string; purchaseId?: string; note?: string },
+): Promise<{ granted: boolean }> {
+  return db.$transaction((tx) => grantCreditsInTransaction(tx, shop, amount, opts), TX_OPTIONS);
+}
+
+/** Same as grantCredits, inside the caller's transaction (e.g. to mark a purchase granted atomically). */
+export async function grantCreditsInTransaction(
+  tx: Prisma.TransactionClient,
+  shop: string,
+  amount: number,
+  opts: { kind: GrantKind; idempotencyKey: string; purchaseId?: string; note?: string },
+): Promise<{ granted: boolean }> {
+  assertGrantAmount(amount, opts.kind);
+  const inserted = await insertEntry(tx, {
+    shop,
+    kind: opts.kind,
+    availableDelta: amount,
+    reservedDelta: 0,
+    idempotencyKey: opts.idempotencyKey,
+    purchaseId: opts.purchaseId ?? null,
+    note: opts.note ?? null,
+  });
+  if (!inserted) return { granted: false };
+  if (amount >= 0) {
+    await tx.$executeRaw`
+      INSERT INTO "CreditAccount" ("shop", "available", "reserved", "updatedAt")
+      VALUES (${shop}, ${amount}, 0, ${utcNow})
+      ON CONFLICT ("shop") DO UPDATE
+        SET "available" = "CreditAccount"."available" + EXCLUDED."available", "updatedAt" = EXCLUDED."updatedAt"`;
+  } else {
+    // A negative adjustment may only take what is available.
+    const taken = await tx.$executeRaw`
+      UPDATE "CreditAccount" SET "available" = "available" + ${amount}, "updatedAt" = ${utcNow}
+      WHERE "shop" = ${shop} AND "available" >= ${-amount}`;
+    if (taken === 0) throw new InsufficientCreditsError(-amount, (await getBalance(tx, shop)).available);
+  }
+  logger.info({ shop, kind: opts.kind, amount, idempotencyKey: opts.idempotencyKey }, "credits granted");
+  return { granted: true };
+}
+
+export const WELCOME_CREDITS = nonNegativeIntFromEnv("WELCOME_CREDITS", 9);
+
+/** Welcome credits, once per shop for its whole life (the key survives uninstalls and reinstalls). */
+export async function grantWelcomeCredits(db: PrismaClient, shop: string): Promise<{ granted: boolean }> {
+  if (WELCOME_CREDITS === 0) return { granted: false };
+  return grantCredits(db, shop, WELCOME_CREDITS, {
+    kind: "WELCOME",
+    idempotencyKey: "welcome",
+    note: `Welcome: ${WELCOME_CREDITS} free credits`,
+  });
+}
+
+/**
+ * Holds `perItem` credits for each item, all or nothing, inside the caller's transaction.
+ * Items that already hold a reservation are skipped (idempotent). Throws InsufficientCreditsError
+ * (or its subclass DailySpendCapError); the caller's transaction must then roll back.
+ */
+export async function reserveForItems(
+  tx: Prisma.TransactionClient,
+  shop: string,
+  itemIds: string[],
+  perItem: number,
+): Promise<void> {
+  if (!Number.isInteger(perItem) || perItem <= 0) throw new Error(`perItem must be a positive integer, got ${perItem}`);
+  const uniqueIds = [...new Set(itemIds)];
+  if (uniqueIds.length === 0) return;
+
+  const created = await tx.$queryRaw<Array<{ id: string; batchItemId: string }>>`
+    INSERT INTO "CreditReservation" ("id", "shop", "amount", "state", "batchItemId", "createdAt")
+    SELECT gen_random_uuid()::text, ${shop}, ${perItem}, 'HELD'::"ReservationState", item_id, ${utcNow}
+    FROM unnest(${uniqueIds}::text[]) AS item_id
+    ON CONFLICT ("batchItemId") DO NOTHING
+    RETURNING "id", "batchItemId"`;
+  if (created.length === 0) return;
+  const needed = created.length * perItem;
+
+  // The one statement that decides: it locks the account row and moves credits only if enough are available.
+  const moved = await tx.$executeRaw`
+    UPDATE "CreditAccount"
+    SET "available" = "available" - ${needed}, "reserved" = "reserved" + ${needed}, "updatedAt" = ${utcNow}
+    WHERE "shop" = ${shop} AND "available" >= ${needed}`;
+  if (moved === 0) throw new InsufficientCreditsError(needed, (await getBalance(tx, shop)).available);
+
+  // Runs after the account row is locked, so concurrent batches of one shop are checked one after another.
+  const [cap] = await tx.$queryRaw<Array<{ cap: number | null; spent: number }>>`
+    SELECT s."dailySpendCap" AS cap,
+      CASE WHEN s."dailySpendCap" IS NULL THEN 0 ELSE (
+        SELECT COALESCE(SUM(r."amount"), 0)::int FROM "CreditReservation" r
+        WHERE r."shop" = ${shop} AND r."state" IN ('HELD', 'CAPTURED')
+          AND r."createdAt" >= date_trunc('day', ${utcNow})
+      ) END AS spent
+    FROM "Shop" s WHERE s."domain" = ${shop}`;
+  if (cap?.cap != null && cap.spent > cap.cap) {
+    const available = (await getBalance(tx, shop)).available + needed;
+    throw new DailySpendCapError(needed, available, cap.cap, cap.spent - needed);
+  }
+
+  await tx.$executeRaw`
+    INSERT INTO "CreditEntry" ("id", "shop", "kind", "availableDelta", "reservedDelta", "idempotencyKey", "reservationId", "note", "createdAt")
+    SELECT ${newEntryId}, ${shop}, 'RESERVE'::"CreditKind", ${-perItem}, ${perItem},
+      'item:' || r.item_id || ':reserve', r.reservation_id, ${`${perItem} credits held for an image`}, ${utcNow}
+    FROM unnest(${created.map((c) => c.batchItemId)}::text[], ${created.map((c) => c.id)}::text[]) AS r(item_id, reservation_id)`;
+}
+
+/** Spends an item's held credits. Repeating it is a no-op ("already"); after a release it throws ReservationSettledError. */
+export async function captureForItem(db: PrismaClient, shop: string, itemId: string): Promise<"captured" | "already"> {
+  return settle(db, shop, itemId, "CAPTURED");
+}
+
+/** Gives an item's held credits back. Repeating it is a no-op ("already"); after a capture it throws ReservationSettledError. */
+export async function releaseForItem(
+  db: PrismaClient,
+  shop: string,
+  itemId: string,
+  note?: string,
+): Promise<"released" | "already"> {
+  return settle(db, shop, itemId, "RELEASED", note);
+}
+
+async function settle(db: PrismaClient, shop: string, itemId: string, to: "CAPTURED", note?: string): Promise<"captured" | "already">;
+async function settle(db: PrismaClient, shop: string, itemId: string, to: "RELEASED", note?: string): Promise<"released" | "already">;
+async function settle(
+  db: PrismaClient,
+  shop: string,
+  itemId: string,
+  to: "CAPTURED" | "RELEASED",
+  note?: string,
+): Promise<"captured" | "released" | "already"> {
+  return db.$transaction(async (tx) => {
+    // Conditional on HELD: of two concurrent settlements only one matches; the other waits and then sees the new state.
+    const [reservation] = await tx.$queryRaw<Array<{ id: string; amount: number }>>`
+      UPDATE "CreditReservation" SET "state" = ${to}::"ReservationState", "settledAt" = ${utcNow}
+      WHERE "shop" = ${shop} AND "batchItemId" = ${itemId} AND "state" = 'HELD'
+      RETURNING "id", "amount"`;
+    if (!reservation) {
+      const existing = await tx.creditReservation.findFirst({ where: { shop, batchItemId: itemId }, select: { state: true } });
+      if (!existing) throw new ReservationNotFoundError(itemId);
+      if (existing.state === to) return "already";
+      throw new ReservationSettledError(itemId, existing.state);
+    }
+    const amount = reservation.amount;
+    const released = to === "RELEASED";
+    await tx.$executeRaw`
+      UPDATE "CreditAccount"
+      SET "reserved" = "reserved" - ${amount}, "available" = "available" + ${released ? amount : 0}, "updatedAt" = ${utcNow}
+      WHERE "shop" = ${shop}`;
+    const inserted = await insertEntry(tx, {
+      shop,
+      kind: released ? "RELEASE" : "CAPTURE",
+      availableDelta: released ? amount : 0,
+      reservedDelta: -amount,
+      idempotencyKey: `item:${itemId}:${released ? "release" : "capture"}`,
+      reservationId: reservation.id,
+      note: note ?? (released ? `${amount} credits returned` : `${amount} credits spent on an image`),
+    });
+    // Cannot happen while the reservation was HELD; if it does, refuse rather than leave entries and account apart.
+    if (!inserted) throw new Error(`Ledger entry for item ${itemId} exists but its reservation was still held`);
+    return released ? "released" : "captured";
+  }, TX_OPTIONS);
+}
+
+/** Newest first, cursor-paginated. */
+export async function history(
+  db: PrismaClient,
+  shop: string,
+  page: { cursor?: string; take?: number },
+): Promise<{ entries: LedgerEntry[]; nextCursor: string | null }> {
+  const take = Math.min(Math.max(Math.trunc(page.take ?? 20), 1), 100);
+  const cursorRow = page.cursor
+    ? await db.creditEntry.findFirst({ where: { id: page.cursor, shop }, select: { id: true, createdAt: true } })
+    : null;
+  const rows = await db.creditEntry.findMany({
+    where: {
+      shop,
+      ...(cursorRow
+        ? { OR: [{ createdAt: { lt: cursorRow.createdAt } }, { createdAt: cursorRow.createdAt, id: { lt: cursorRow.id } }] }
+        : {}),
+    },
+    orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+    take: take + 1,
+    select: { id: true, kind: true, availableDelta: true, reservedDelta: true, note: true, createdAt: true },
+  });
+  const entries = rows.slice(0, take).map((row) => ({ ...row, amount: row.availableDelta + row.reservedDelta }));
+  return { entries, nextCursor: rows.length > take ? (entries.at(-1)?.id ?? null) : null };
+}
+
+/** Pure: the balance implied by a list of entries (used to check the cached row against the ledger). */
+export function sumEntries(entries: Array<{ availableDelta: number; reservedDelta: number }>): Balance {
+  let available = 0;
+  let reserved = 0;
+  for (const entry of entries) {
+    available += entry.availableDelta;
+    reserved += entry.reservedDelta;
+  }
+  return { available, reserved, total: available + reserved };
+}
+
+// --- internals ---
+
+// Under load (a worker pool settling many items) waiting for a pooled connection can exceed Prisma's 2 s default.
+const TX_OPTIONS = { maxWait: 15_000, timeout: 15_000 };
+
+// Timestamps written by raw SQL match Prisma's (UTC in "timestamp without time zone" columns).
+const utcNow = Prisma.sql`(now() AT TIME ZONE 'UTC')`;
+
+// Entry ids sort by creation time (microsecond hex prefix), so history pages keep a stable order even
+// when several entries share a millisecond.
+const newEntryId = Prisma.sql`(lpad(to_hex((extract(epoch FROM clock_timestamp()) * 1000000)::bigint), 14, '0') || '-' || gen_random_uuid()::text)`;
+
+async function insertEntry(
+  tx: Prisma.TransactionClient,
+  entry: {
+    shop: string;
+    kind: "GRANT" | "WELCOME" | "PURCHASE" | "RESERVE" | "CAPTURE" | "RELEASE" | "ADJUSTMENT";
+    availableDelta: number;
+    reservedDelta: number;
+    idempotencyKey: string;
+    reservationId?: string | null;
+    purchaseId?: string | null;
+    note: string | null;
+  },
+): Promise<boolean> {
+  const rows = await tx.$queryRaw<Array<{ id: string }>>`
+    INSERT INTO "CreditEntry" ("id", "shop", "kind", "availableDelta", "reservedDelta", "idempotencyKey", "reservationId", "purchaseId", "note", "createdAt")
+    VALUES (${newEntryId}, ${entry.shop}, ${entry.kind}::"CreditKind", ${entry.availableDelta}, ${entry.reservedDelta},
+      ${entry.idempotencyKey}, ${entry.reservationId ?? null}, ${entry.purchaseId ?? null}, ${entry.note}, ${utcNow})
+    ON CONFLICT ("shop", "idempotencyKey") DO NOTHING
+    RETURNING "id"`;
+  return rows.length > 0;
+}
+
+function assertGrantAmount(amount: number, kind: GrantKind): void {
+  if (!Number.isInteger(amount)) throw new Error(`Credit amounts are whole numbers, got ${amount}`);
+  if (kind === "ADJUSTMENT" ? amount === 0 : amount <= 0) {
+    throw new Error(`A ${kind.toLowerCase()} must ${kind === "ADJUSTMENT" ? "not be zero" : "be positive"}, got ${amount}`);
+  }
+}
+
+function positiveIntFromEnv(name: string, fallback: number): number {
+  const value = nonNegativeIntFromEnv(name, fallback);
+  if (value === 0) throw new Error(`${name} must be a positive whole number`);
+  return value;
+}
+
+function nonNegativeIntFromEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw.trim() === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a whole number >= 0, got "${raw}"`);
+  return value;
+}
