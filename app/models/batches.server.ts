@@ -1,0 +1,457 @@
+/**
+ * Batches: a merchant's selection of product images, processed by the worker one item at a time.
+ * Creating a batch reserves the credits for every item in the same transaction; the worker captures
+ * per item on success and releases on failure, so credits are charged only for what succeeded.
+ */
+import { randomUUID } from "node:crypto";
+import { Prisma, type BatchItem, type ItemState, type PrismaClient } from "@prisma/client";
+import { DEFAULT_PIPELINE_SETTINGS, isPipelineId, type PipelineId, type PipelineSettings } from "~/imaging/pipelines";
+import { logger } from "~/lib/logger.server";
+import { CREDITS_PER_IMAGE, InsufficientCreditsError, releaseForItem, reserveForItems } from "~/models/credits.server";
+import { resolveSelection, type AdminGraphql, type ProductImage } from "~/models/catalog.server";
+import { queueConfigFromEnv } from "~/queue/config.server";
+import { enqueueItems, type ImageQueue } from "~/queue/queue.server";
+import { restoreMediaFromBackup } from "~/models/stored-images.server";
+
+export { getProcessedImage } from "~/models/stored-images.server";
+
+export const MAX_IMAGES_PER_BATCH: number = queueConfigFromEnv().maxImagesPerBatch;
+
+export const ACTIVE_ITEM_STATES: readonly ItemState[] = ["QUEUED", "PROCESSING", "NEEDS_REVIEW"];
+export const FINISHED_ITEM_STATES: readonly ItemState[] = ["PUBLISHED", "FAILED", "RESTORED", "CANCELLED", "REJECTED"];
+const ALL_ITEM_STATES: readonly ItemState[] = [...ACTIVE_ITEM_STATES, ...FINISHED_ITEM_STATES];
+
+/** Input the merchant can fix. `status` is the HTTP status a route should answer with. */
+export class BatchInputError extends Error {
+  readonly status: 400 | 409 | 422;
+  /** Set when the balance was short. */
+  readonly needed?: number;
+  readonly available?: number;
+  constructor(message: string, status: 400 | 409 | 422, credits?: { needed: number; available: number }) {
+    super(message);
+    this.name = "BatchInputError";
+    this.status = status;
+    if (credits) {
+      this.needed = credits.needed;
+      this.available = credits.available;
+    }
+  }
+}
+
+/** The item or batch is not this shop's, or does not exist (routes answer 404). */
+export class BatchNotFoundError extends Error {
+  constructor(what: string) {
+    super(`${what} was not found.`);
+    this.name = "BatchNotFoundError";
+  }
+}
+
+export interface BatchDeps {
+  db: PrismaClient;
+  graphql: AdminGraphql;
+  queue: ImageQueue;
+}
+
+export interface CreateBatchInput {
+  mediaIds?: string[];
+  productIds?: string[];
+  pipeline: string;
+  settings?: Partial<PipelineSettings>;
+}
+
+async function settingsForBatch(db: PrismaClient, shop: string, overrides: Partial<PipelineSettings> | undefined): Promise<PipelineSettings> {
+  const shopRow = await db.shop.findUnique({ where: { domain: shop } });
+  const base: PipelineSettings = { ...DEFAULT_PIPELINE_SETTINGS };
+  if (shopRow) {
+    base.backgroundColor = shopRow.backgroundColor;
+    if (shopRow.outputSizePreset === "standard" || shopRow.outputSizePreset === "large") base.outputSizePreset = shopRow.outputSizePreset;
+  }
+  const merged = { ...base, ...(overrides ?? {}) };
+  if (!/^#[0-9a-fA-F]{6}$/.test(merged.backgroundColor)) {
+    throw new BatchInputError("The background colour must look like #RRGGBB.", 400);
+  }
+  return merged;
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002";
+}
+
+/**
+ * Re-reads the selection from Shopify (never trusting client URLs), skips images already in an active
+ * batch, and in ONE transaction creates the batch, its items and the credit reservation (3 x n). Then
+ * enqueues one job per item; if Redis is unavailable the sweep enqueues them later.
+ */
+export async function createBatch(
+  deps: BatchDeps,
+  shop: string,
+  input: CreateBatchInput,
+): Promise<{ batchId: string; queued: number; skipped: Array<{ mediaId: string; reason: string }>; creditsReserved: number }> {
+  if (!isPipelineId(input.pipeline)) {
+    throw new BatchInputError(`"${input.pipeline}" is not a pipeline. Choose amazon, ebay or instagram.`, 400);
+  }
+  const pipeline: PipelineId = input.pipeline;
+  const mediaIds = [...new Set(input.mediaIds ?? [])];
+  const productIds = [...new Set(input.productIds ?? [])];
+  if (mediaIds.length === 0 && productIds.length === 0) {
+    throw new BatchInputError("Select at least one image or product.", 400);
+  }
+  if (mediaIds.length > MAX_IMAGES_PER_BATCH) {
+    throw new BatchInputError(`A batch can hold up to ${MAX_IMAGES_PER_BATCH} images; you selected ${mediaIds.length}. Split the selection into smaller batches.`, 422);
+  }
+  const settings = await settingsForBatch(deps.db, shop, input.settings);
+
+  const { images, missingMediaIds } = await resolveSelection(deps.graphql, { mediaIds, productIds });
+  const skipped: Array<{ mediaId: string; reason: string }> = missingMediaIds.map((mediaId) => ({
+    mediaId,
+    reason: "This image is no longer on any product in the store.",
+  }));
+  const usable: ProductImage[] = [];
+  for (const image of images) {
+    if (!image.url) skipped.push({ mediaId: image.mediaId, reason: "Shopify has no file for this image yet." });
+    else if (image.status === "FAILED") skipped.push({ mediaId: image.mediaId, reason: "Shopify marked this image as failed; re-upload it first." });
+    else usable.push(image);
+  }
+  if (usable.length > MAX_IMAGES_PER_BATCH) {
+    throw new BatchInputError(`A batch can hold up to ${MAX_IMAGES_PER_BATCH} images; the selected products have ${usable.length}. Select fewer products.`, 422);
+  }
+
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const created = await createBatchRows(deps.db, shop, pipeline, settings, usable, skipped);
+      if (created.items.length > 0) {
+        await enqueueItems(deps.queue, created.items).catch((error: Error) =>
+          logger.warn({ shop, batchId: created.batchId, err: error.message }, "enqueue failed; the sweep will enqueue these items"),
+        );
+      }
+      logger.info({ shop, batchId: created.batchId, queued: created.items.length, skipped: created.skipped.length }, "batch created");
+      return {
+        batchId: created.batchId,
+        queued: created.items.length,
+        skipped: created.skipped,
+        creditsReserved: created.items.length * CREDITS_PER_IMAGE,
+      };
+    } catch (error) {
+      if (error instanceof InsufficientCreditsError) {
+        throw new BatchInputError(error.message, 422, { needed: error.needed, available: error.available });
+      }
+      // Another request queued one of these images between our check and our insert: check again.
+      if (isUniqueViolation(error) && attempt < 2) continue;
+      throw error;
+    }
+  }
+}
+
+async function createBatchRows(
+  db: PrismaClient,
+  shop: string,
+  pipeline: PipelineId,
+  settings: PipelineSettings,
+  images: ProductImage[],
+  alreadySkipped: Array<{ mediaId: string; reason: string }>,
+): Promise<{ batchId: string; items: Array<{ id: string; shop: string }>; skipped: Array<{ mediaId: string; reason: string }> }> {
+  const skipped = [...alreadySkipped];
+  const active = await db.batchItem.findMany({
+    where: { shop, mediaId: { in: images.map((i) => i.mediaId) }, state: { in: [...ACTIVE_ITEM_STATES] } },
+    select: { mediaId: true, batchId: true },
+  });
+  const activeMedia = new Set(active.map((a) => a.mediaId));
+  const toQueue = images.filter((image) => {
+    if (!activeMedia.has(image.mediaId)) return true;
+    skipped.push({ mediaId: image.mediaId, reason: "This image is already in a batch that has not finished." });
+    return false;
+  });
+  if (toQueue.length === 0) {
+    throw new BatchInputError(
+      images.length === 0 ? "None of the selected images could be found in the store." : "Every selected image is already in a batch that has not finished.",
+      409,
+    );
+  }
+  const batchId = randomUUID();
+  const rows = toQueue.map((image) => ({
+    id: randomUUID(),
+    batchId,
+    shop,
+    productId: image.productId,
+    productTitle: image.productTitle,
+    mediaId: image.mediaId,
+    sourceUrl: image.url,
+    sourceMimeType: image.mimeType,
+    position: image.position,
+    alt: image.alt,
+  }));
+  await db.$transaction(async (tx) => {
+    await tx.batch.create({
+      data: { id: batchId, shop, pipeline, settings: settings as unknown as Prisma.InputJsonValue, total: rows.length },
+    });
+    await tx.batchItem.createMany({ data: rows });
+    await reserveForItems(tx, shop, rows.map((r) => r.id), CREDITS_PER_IMAGE);
+  });
+  return { batchId, items: rows.map((r) => ({ id: r.id, shop })), skipped };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Reading
+
+export interface BatchProgressItem {
+  id: string;
+  productId: string;
+  productTitle: string;
+  mediaId: string;
+  sourceUrl: string;
+  state: ItemState;
+  reason: string | null;
+  compliance: unknown;
+  fidelity: unknown;
+  resultImageId: string | null;
+  position: number;
+  alt: string | null;
+}
+
+export interface BatchProgress {
+  batch: {
+    id: string;
+    pipeline: string;
+    settings: unknown;
+    status: string;
+    total: number;
+    createdAt: Date;
+    finishedAt: Date | null;
+    creditsReserved: number;
+    creditsUsed: number;
+  };
+  counts: Record<ItemState, number>;
+  done: number;
+  total: number;
+  etaSeconds: number | null;
+  items: BatchProgressItem[];
+}
+
+function emptyCounts(): Record<ItemState, number> {
+  return Object.fromEntries(ALL_ITEM_STATES.map((s) => [s, 0])) as Record<ItemState, number>;
+}
+
+/**
+ * Remaining items divided by the observed rate (items finished per second since the first one
+ * started). Null until something has finished, or when nothing is left to do.
+ */
+export function estimateEtaSeconds(
+  items: Array<Pick<BatchItem, "state" | "startedAt" | "finishedAt">>,
+  now: Date = new Date(),
+): number | null {
+  const remaining = items.filter((i) => i.state === "QUEUED" || i.state === "PROCESSING").length;
+  if (remaining === 0) return null;
+  const finished = items.filter((i) => i.finishedAt && (i.state === "PUBLISHED" || i.state === "FAILED" || i.state === "NEEDS_REVIEW"));
+  const starts = items.map((i) => i.startedAt?.getTime()).filter((t): t is number => t !== undefined);
+  if (finished.length === 0 || starts.length === 0) return null;
+  const elapsedSeconds = Math.max((now.getTime() - Math.min(...starts)) / 1000, 1);
+  const rate = finished.length / elapsedSeconds;
+  return Math.ceil(remaining / rate);
+}
+
+export async function getBatchProgress(db: PrismaClient, shop: string, batchId: string): Promise<BatchProgress | null> {
+  const batch = await db.batch.findFirst({ where: { id: batchId, shop }, include: { items: { orderBy: [{ productTitle: "asc" }, { position: "asc" }] } } });
+  if (!batch) return null;
+  const counts = emptyCounts();
+  for (const item of batch.items) counts[item.state] += 1;
+  const done = batch.items.filter((i) => FINISHED_ITEM_STATES.includes(i.state) || i.state === "NEEDS_REVIEW").length;
+  const reservations = await db.creditReservation.findMany({
+    where: { shop, batchItemId: { in: batch.items.map((i) => i.id) } },
+    select: { amount: true, state: true },
+  });
+  return {
+    batch: {
+      id: batch.id,
+      pipeline: batch.pipeline,
+      settings: batch.settings,
+      status: batch.status,
+      total: batch.total,
+      createdAt: batch.createdAt,
+      finishedAt: batch.finishedAt,
+      creditsReserved: reservations.filter((r) => r.state === "HELD").reduce((sum, r) => sum + r.amount, 0),
+      creditsUsed: reservations.filter((r) => r.state === "CAPTURED").reduce((sum, r) => sum + r.amount, 0),
+    },
+    counts,
+    done,
+    total: batch.items.length,
+    etaSeconds: estimateEtaSeconds(batch.items),
+    items: batch.items.map((item) => ({
+      id: item.id,
+      productId: item.productId,
+      productTitle: item.productTitle,
+      mediaId: item.mediaId,
+      sourceUrl: item.sourceUrl,
+      state: item.state,
+      reason: item.reason,
+      compliance: item.compliance,
+      fidelity: item.fidelity,
+      resultImageId: item.resultImageId,
+      position: item.position,
+      alt: item.alt,
+    })),
+  };
+}
+
+export async function listBatches(
+  db: PrismaClient,
+  shop: string,
+  page: { cursor?: string; take?: number } = {},
+): Promise<{
+  batches: Array<{ id: string; pipeline: string; status: string; total: number; published: number; failed: number; creditsUsed: number; createdAt: Date; finishedAt: Date | null }>;
+  nextCursor: string | null;
+}> {
+  const take = Math.min(Math.max(page.take ?? 20, 1), 100);
+  const rows = await db.batch.findMany({
+    where: { shop },
+    orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+    take: take + 1,
+    ...(page.cursor ? { cursor: { id: page.cursor }, skip: 1 } : {}),
+  });
+  const pageRows = rows.slice(0, take);
+  const ids = pageRows.map((b) => b.id);
+  const grouped = ids.length
+    ? await db.batchItem.groupBy({ by: ["batchId", "state"], where: { shop, batchId: { in: ids } }, _count: { _all: true } })
+    : [];
+  const used = ids.length
+    ? await db.$queryRaw<Array<{ batchId: string; used: bigint }>>`
+        SELECT i."batchId", COALESCE(SUM(r.amount), 0)::bigint AS used
+        FROM "BatchItem" i JOIN "CreditReservation" r ON r."batchItemId" = i.id
+        WHERE i.shop = ${shop} AND i."batchId" = ANY(${ids}) AND r.state = 'CAPTURED'
+        GROUP BY i."batchId"`
+    : [];
+  const usedBy = new Map(used.map((u) => [u.batchId, Number(u.used)]));
+  const count = (batchId: string, states: ItemState[]) =>
+    grouped.filter((g) => g.batchId === batchId && states.includes(g.state)).reduce((sum, g) => sum + g._count._all, 0);
+  return {
+    batches: pageRows.map((b) => ({
+      id: b.id,
+      pipeline: b.pipeline,
+      status: b.status,
+      total: b.total,
+      published: count(b.id, ["PUBLISHED"]),
+      failed: count(b.id, ["FAILED"]),
+      creditsUsed: usedBy.get(b.id) ?? 0,
+      createdAt: b.createdAt,
+      finishedAt: b.finishedAt,
+    })),
+    nextCursor: rows.length > take ? (pageRows[pageRows.length - 1]?.id ?? null) : null,
+  };
+}
+
+/** The latest item per media (for the grid badges). */
+export async function imageStatuses(
+  db: PrismaClient,
+  shop: string,
+  mediaIds: string[],
+): Promise<Map<string, { state: ItemState; pipeline: string; batchId: string }>> {
+  const result = new Map<string, { state: ItemState; pipeline: string; batchId: string }>();
+  if (mediaIds.length === 0) return result;
+  const items = await db.batchItem.findMany({
+    where: { shop, mediaId: { in: mediaIds } },
+    orderBy: { createdAt: "desc" },
+    distinct: ["mediaId"],
+    select: { mediaId: true, state: true, batchId: true, batch: { select: { pipeline: true } } },
+  });
+  for (const item of items) result.set(item.mediaId, { state: item.state, pipeline: item.batch.pipeline, batchId: item.batchId });
+  return result;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Review, restore, cancel
+
+async function findItem(db: PrismaClient, shop: string, itemId: string) {
+  const item = await db.batchItem.findFirst({ where: { id: itemId, shop } });
+  if (!item) throw new BatchNotFoundError("This image");
+  return item;
+}
+
+/** Approving a held image publishes it: the worker resumes from its checkpoint (no second Qwen call). */
+export async function approveItem(deps: { db: PrismaClient; queue: ImageQueue }, shop: string, itemId: string): Promise<void> {
+  const item = await findItem(deps.db, shop, itemId);
+  if (item.state !== "NEEDS_REVIEW") {
+    if (item.state === "QUEUED" || item.state === "PROCESSING" || item.state === "PUBLISHED") return;
+    throw new BatchInputError("Only images waiting for review can be approved.", 409);
+  }
+  const updated = await deps.db.batchItem.updateMany({
+    where: { id: itemId, shop, state: "NEEDS_REVIEW" },
+    data: { state: "QUEUED", reason: null, finishedAt: null },
+  });
+  if (updated.count === 0) return;
+  await deps.db.batch.updateMany({ where: { id: item.batchId, shop, status: "DONE" }, data: { status: "ACTIVE", finishedAt: null } });
+  await enqueueItems(deps.queue, [{ id: itemId, shop }]).catch((error: Error) =>
+    logger.warn({ shop, itemId, err: error.message }, "enqueue after approve failed; the sweep will enqueue it"),
+  );
+}
+
+/** Rejecting a held image leaves the product untouched and gives the credits back. */
+export async function rejectItem(deps: { db: PrismaClient }, shop: string, itemId: string): Promise<void> {
+  const item = await findItem(deps.db, shop, itemId);
+  if (item.state === "REJECTED") return;
+  if (item.state !== "NEEDS_REVIEW") throw new BatchInputError("Only images waiting for review can be rejected.", 409);
+  const updated = await deps.db.batchItem.updateMany({
+    where: { id: itemId, shop, state: "NEEDS_REVIEW" },
+    data: { state: "REJECTED", reason: "Rejected by the merchant; the original image was kept.", finishedAt: new Date() },
+  });
+  if (updated.count === 1) await releaseForItem(deps.db, shop, itemId, "rejected in review");
+  await finishBatchIfDone(deps.db, shop, item.batchId);
+}
+
+/** Puts the original image back on the product (no credits). Restoring twice is harmless. */
+export async function restoreItem(deps: { db: PrismaClient; graphql: AdminGraphql }, shop: string, itemId: string): Promise<void> {
+  const item = await findItem(deps.db, shop, itemId);
+  if (item.state === "RESTORED") return;
+  if (item.state !== "PUBLISHED") throw new BatchInputError("Only published images can be restored.", 409);
+  // A later batch may have published this media again; restoring the older item would undo it too.
+  await restoreMediaFromBackup(deps.db, deps.graphql, shop, item.mediaId);
+  await deps.db.batchItem.updateMany({ where: { id: itemId, shop, state: "PUBLISHED" }, data: { state: "RESTORED", reason: null } });
+}
+
+export async function restoreBatch(deps: { db: PrismaClient; graphql: AdminGraphql }, shop: string, batchId: string): Promise<{ restored: number }> {
+  const batch = await deps.db.batch.findFirst({ where: { id: batchId, shop }, select: { id: true } });
+  if (!batch) throw new BatchNotFoundError("This batch");
+  const items = await deps.db.batchItem.findMany({ where: { batchId, shop, state: "PUBLISHED" }, select: { id: true } });
+  let restored = 0;
+  for (const item of items) {
+    await restoreItem(deps, shop, item.id);
+    restored += 1;
+  }
+  return { restored };
+}
+
+/**
+ * Uninstall: removes the shop's waiting and delayed jobs, marks its unfinished items CANCELLED and
+ * releases their credits. An item a worker is processing right now sees CANCELLED and stops.
+ */
+export async function cancelShopWork(deps: { db: PrismaClient; queue: ImageQueue }, shop: string): Promise<{ cancelled: number }> {
+  const items = await deps.db.batchItem.findMany({ where: { shop, state: { in: [...ACTIVE_ITEM_STATES] } }, select: { id: true, batchId: true } });
+  let cancelled = 0;
+  for (const item of items) {
+    const updated = await deps.db.batchItem.updateMany({
+      where: { id: item.id, shop, state: { in: [...ACTIVE_ITEM_STATES] } },
+      data: { state: "CANCELLED", reason: "Cancelled because the app was uninstalled.", finishedAt: new Date() },
+    });
+    if (updated.count === 0) continue;
+    cancelled += 1;
+    await releaseForItem(deps.db, shop, item.id, "cancelled").catch((error: Error) =>
+      logger.warn({ shop, itemId: item.id, err: error.message }, "release on cancel refused"),
+    );
+    const job = await deps.queue.getJob(item.id).catch(() => undefined);
+    if (job) {
+      const state = await job.getState().catch(() => "unknown");
+      if (state === "waiting" || state === "delayed" || state === "prioritized" || state === "failed") await job.remove().catch(() => undefined);
+    }
+  }
+  await deps.db.batch.updateMany({ where: { shop, status: "ACTIVE" }, data: { status: "CANCELLED", finishedAt: new Date() } });
+  return { cancelled };
+}
+
+/** Marks the batch DONE once none of its items is waiting for the worker or the merchant. */
+export async function finishBatchIfDone(db: PrismaClient, shop: string, batchId: string): Promise<boolean> {
+  const updated = await db.$executeRaw`
+    UPDATE "Batch" SET status = 'DONE', "finishedAt" = now()
+    WHERE id = ${batchId} AND shop = ${shop} AND status = 'ACTIVE'
+      AND NOT EXISTS (
+        SELECT 1 FROM "BatchItem" i WHERE i."batchId" = ${batchId} AND i.state IN ('QUEUED', 'PROCESSING', 'NEEDS_REVIEW')
+      )`;
+  return updated > 0;
+}

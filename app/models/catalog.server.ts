@@ -1,0 +1,525 @@
+/**
+ * The store's catalogue through the Admin GraphQL API: list products and their images, back up an
+ * original into Shopify Files, upload a processed image (staged upload), replace a MediaImage in place
+ * (fileUpdate keeps its id, position, alt text and variant links) and wait for Shopify to process it.
+ * The Admin client is passed in (`admin.graphql` from shopify-app-remix, or the worker's offline client).
+ */
+import { logger } from "~/lib/logger.server";
+
+export type AdminGraphql = (query: string, options?: { variables?: Record<string, unknown> }) => Promise<Response>;
+
+export interface ProductImage {
+  productId: string;
+  productTitle: string;
+  productHandle: string;
+  mediaId: string;
+  url: string;
+  alt: string | null;
+  width: number | null;
+  height: number | null;
+  mimeType: string | null;
+  position: number;
+  status: string;
+}
+
+export interface QueryCost {
+  requested: number;
+  actual: number | null;
+}
+
+/** Shopify answered THROTTLED: wait `retryAfterMs` (what the bucket needs to refill) and try again. */
+export class ShopifyThrottledError extends Error {
+  readonly retryAfterMs: number;
+  constructor(retryAfterMs: number) {
+    super(`Shopify is rate limiting this store's API calls; retrying in ${Math.ceil(retryAfterMs / 1000)} s.`);
+    this.name = "ShopifyThrottledError";
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+/** A mutation returned userErrors: it did nothing. */
+export class ShopifyUserError extends Error {
+  readonly userErrors: Array<{ field?: string[] | null; message: string }>;
+  constructor(operation: string, userErrors: Array<{ field?: string[] | null; message: string }>) {
+    super(`Shopify refused ${operation}: ${userErrors.map((e) => e.message).join("; ")}`);
+    this.name = "ShopifyUserError";
+    this.userErrors = userErrors;
+  }
+}
+
+/** Any other GraphQL-level or HTTP-level failure. `status` is the HTTP status when known. */
+export class ShopifyApiError extends Error {
+  readonly status: number | null;
+  readonly codes: string[];
+  constructor(message: string, status: number | null, codes: string[] = []) {
+    super(message);
+    this.name = "ShopifyApiError";
+    this.status = status;
+    this.codes = codes;
+  }
+  /** 401/402/403/404/423 and access errors will not get better by retrying. */
+  get terminal(): boolean {
+    if (this.status !== null && [401, 402, 403, 404, 423].includes(this.status)) return true;
+    return this.codes.some((c) => c === "ACCESS_DENIED" || c === "NOT_FOUND" || c === "UNAUTHORIZED");
+  }
+}
+
+/** Shopify could not process a replaced file (fileStatus FAILED). `reason` is readable by a merchant. */
+export class ShopifyFileFailedError extends Error {
+  readonly reason: string;
+  constructor(reason: string) {
+    super(reason);
+    this.name = "ShopifyFileFailedError";
+    this.reason = reason;
+  }
+}
+
+interface GraphqlError {
+  message: string;
+  extensions?: { code?: string };
+}
+interface CostExtension {
+  requestedQueryCost?: number;
+  actualQueryCost?: number | null;
+  throttleStatus?: { maximumAvailable?: number; currentlyAvailable?: number; restoreRate?: number };
+}
+interface GraphqlBody<T> {
+  data?: T;
+  errors?: GraphqlError[] | { graphQLErrors?: GraphqlError[]; message?: string; networkStatusCode?: number };
+  extensions?: { cost?: CostExtension };
+}
+
+/** Time the leaky bucket needs to hold `requested` points again: (requested - available) / restoreRate. */
+export function throttleDelayMs(cost: CostExtension | undefined, fallbackMs = 1000): number {
+  const requested = cost?.requestedQueryCost;
+  const available = cost?.throttleStatus?.currentlyAvailable;
+  const restoreRate = cost?.throttleStatus?.restoreRate;
+  if (requested === undefined || available === undefined || !restoreRate) return fallbackMs;
+  return Math.max(50, Math.ceil((Math.max(0, requested - available) / restoreRate) * 1000));
+}
+
+function graphqlErrorsOf(body: GraphqlBody<unknown>): GraphqlError[] {
+  if (!body.errors) return [];
+  if (Array.isArray(body.errors)) return body.errors;
+  if (body.errors.graphQLErrors?.length) return body.errors.graphQLErrors;
+  return [{ message: body.errors.message ?? "GraphQL request failed" }];
+}
+
+function failFromBody(operation: string, body: GraphqlBody<unknown>, status: number | null): never {
+  const errors = graphqlErrorsOf(body);
+  const codes = errors.map((e) => e.extensions?.code ?? "").filter(Boolean);
+  if (codes.includes("THROTTLED")) throw new ShopifyThrottledError(throttleDelayMs(body.extensions?.cost));
+  const networkStatus = !Array.isArray(body.errors) ? body.errors?.networkStatusCode : undefined;
+  throw new ShopifyApiError(
+    `Shopify ${operation} failed: ${errors.map((e) => e.message).join("; ")}`,
+    status ?? networkStatus ?? null,
+    codes,
+  );
+}
+
+/**
+ * Runs one named operation and returns its data and cost. Accepts both shapes the Admin client can
+ * produce: a Response with `errors` in the JSON, or a thrown GraphqlQueryError / Response (shopify-api
+ * throws on GraphQL errors, shopify-app-remix rethrows HTTP errors as a Response).
+ */
+export async function runGraphql<T>(
+  graphql: AdminGraphql,
+  operation: string,
+  query: string,
+  variables?: Record<string, unknown>,
+): Promise<{ data: T; cost: QueryCost }> {
+  let response: Response;
+  try {
+    response = await graphql(query, variables ? { variables } : undefined);
+  } catch (error) {
+    if (error instanceof Response) {
+      const body = (await error.json().catch(() => ({}))) as GraphqlBody<unknown>;
+      if (error.status === 429) throw new ShopifyThrottledError(throttleDelayMs(body.extensions?.cost, 2000));
+      failFromBody(operation, { errors: [{ message: `HTTP ${error.status}` }], ...body }, error.status);
+    }
+    const thrown = error as { body?: GraphqlBody<unknown>; response?: { status?: number; code?: number } };
+    if (thrown && typeof thrown === "object" && thrown.body && typeof thrown.body === "object") {
+      failFromBody(operation, thrown.body, thrown.response?.status ?? thrown.response?.code ?? null);
+    }
+    throw error;
+  }
+  if (response.status === 429) throw new ShopifyThrottledError(2000);
+  const body = (await response.json()) as GraphqlBody<T>;
+  if (!response.ok || graphqlErrorsOf(body).length > 0 || body.data === undefined || body.data === null) {
+    failFromBody(operation, body, response.ok ? null : response.status);
+  }
+  const cost = body.extensions?.cost;
+  return { data: body.data as T, cost: { requested: cost?.requestedQueryCost ?? 0, actual: cost?.actualQueryCost ?? null } };
+}
+
+function assertNoUserErrors(operation: string, userErrors: Array<{ field?: string[] | null; message: string }> | undefined | null): void {
+  if (userErrors && userErrors.length > 0) throw new ShopifyUserError(operation, userErrors);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Listing
+
+const MEDIA_IMAGE_FIELDS = `#graphql
+  fragment CatalogMediaImage on MediaImage {
+    id
+    alt
+    status
+    mimeType
+    image { url altText width height }
+  }
+`;
+
+const LIST_PRODUCT_IMAGES = `#graphql
+  query CatalogProductImages($first: Int!, $after: String, $query: String, $mediaFirst: Int!) {
+    products(first: $first, after: $after, query: $query, sortKey: TITLE) {
+      pageInfo { hasNextPage endCursor }
+      nodes {
+        id
+        title
+        handle
+        media(first: $mediaFirst) {
+          nodes {
+            mediaContentType
+            ...CatalogMediaImage
+          }
+        }
+      }
+    }
+  }
+  ${MEDIA_IMAGE_FIELDS}
+`;
+
+const PRODUCTS_BY_ID = `#graphql
+  query CatalogProductsById($ids: [ID!]!, $mediaFirst: Int!) {
+    nodes(ids: $ids) {
+      ... on Product {
+        id
+        title
+        handle
+        media(first: $mediaFirst) {
+          nodes {
+            mediaContentType
+            ...CatalogMediaImage
+          }
+        }
+      }
+    }
+  }
+  ${MEDIA_IMAGE_FIELDS}
+`;
+
+interface MediaNode {
+  mediaContentType?: string;
+  id?: string;
+  alt?: string | null;
+  status?: string;
+  mimeType?: string | null;
+  image?: { url: string; altText: string | null; width: number | null; height: number | null } | null;
+}
+interface ProductNode {
+  id?: string;
+  title?: string;
+  handle?: string;
+  media?: { nodes: MediaNode[] };
+}
+
+function imagesOfProduct(product: ProductNode): ProductImage[] {
+  if (!product.id || !product.media) return [];
+  const images: ProductImage[] = [];
+  product.media.nodes.forEach((media, index) => {
+    // Position counts every media (videos and 3D models too), so it matches the product page order.
+    if (!media.id || !media.id.includes("/MediaImage/")) return;
+    images.push({
+      productId: product.id!,
+      productTitle: product.title ?? "",
+      productHandle: product.handle ?? "",
+      mediaId: media.id,
+      url: media.image?.url ?? "",
+      alt: media.alt ?? media.image?.altText ?? null,
+      width: media.image?.width ?? null,
+      height: media.image?.height ?? null,
+      mimeType: media.mimeType ?? null,
+      position: index + 1,
+      status: media.status ?? "READY",
+    });
+  });
+  return images;
+}
+
+export const MAX_IMAGES_PER_PRODUCT = 50;
+
+/** One page of products with their images, flattened (one entry per MediaImage). */
+export async function listProductImages(
+  graphql: AdminGraphql,
+  opts: { first?: number; after?: string | null; query?: string | null; imagesPerProduct?: number } = {},
+): Promise<{ images: ProductImage[]; pageInfo: { hasNextPage: boolean; endCursor: string | null }; cost: QueryCost }> {
+  const first = Math.min(Math.max(opts.first ?? 25, 1), 250);
+  const mediaFirst = Math.min(Math.max(opts.imagesPerProduct ?? 10, 1), MAX_IMAGES_PER_PRODUCT);
+  const { data, cost } = await runGraphql<{
+    products: { pageInfo: { hasNextPage: boolean; endCursor: string | null }; nodes: ProductNode[] };
+  }>(graphql, "CatalogProductImages", LIST_PRODUCT_IMAGES, {
+    first,
+    after: opts.after ?? null,
+    query: opts.query ?? null,
+    mediaFirst,
+  });
+  return { images: data.products.nodes.flatMap(imagesOfProduct), pageInfo: data.products.pageInfo, cost };
+}
+
+/** Every image of the given products (ids that are not products, or not found, are ignored). */
+export async function getImagesOfProducts(graphql: AdminGraphql, productIds: string[]): Promise<ProductImage[]> {
+  const images: ProductImage[] = [];
+  for (let i = 0; i < productIds.length; i += 20) {
+    const ids = productIds.slice(i, i + 20);
+    const { data } = await runGraphql<{ nodes: Array<ProductNode | null> }>(graphql, "CatalogProductsById", PRODUCTS_BY_ID, {
+      ids,
+      mediaFirst: MAX_IMAGES_PER_PRODUCT,
+    });
+    for (const node of data.nodes) if (node) images.push(...imagesOfProduct(node));
+  }
+  return images;
+}
+
+/**
+ * Resolves media ids to product images as Shopify has them now (never trusting URLs from a client).
+ * `productIds` are a lookup hint: their products are read first; media not found there are searched
+ * for page by page through the catalogue (a MediaImage does not name its product).
+ */
+export async function resolveSelection(
+  graphql: AdminGraphql,
+  selection: { mediaIds?: string[]; productIds?: string[] },
+): Promise<{ images: ProductImage[]; missingMediaIds: string[] }> {
+  const wantedMedia = new Set(selection.mediaIds ?? []);
+  const productIds = [...new Set(selection.productIds ?? [])];
+  const fromProducts = productIds.length ? await getImagesOfProducts(graphql, productIds) : [];
+  if (wantedMedia.size === 0) return { images: fromProducts, missingMediaIds: [] };
+
+  const found = new Map<string, ProductImage>();
+  for (const image of fromProducts) if (wantedMedia.has(image.mediaId)) found.set(image.mediaId, image);
+  let after: string | null = null;
+  while (found.size < wantedMedia.size) {
+    const page = await withThrottleRetry(() => listProductImages(graphql, { first: 25, after, imagesPerProduct: MAX_IMAGES_PER_PRODUCT / 2 }));
+    for (const image of page.images) if (wantedMedia.has(image.mediaId)) found.set(image.mediaId, image);
+    if (!page.pageInfo.hasNextPage) break;
+    after = page.pageInfo.endCursor;
+  }
+  const ordered = [...wantedMedia].map((id) => found.get(id)).filter((x): x is ProductImage => Boolean(x));
+  return { images: ordered, missingMediaIds: [...wantedMedia].filter((id) => !found.has(id)) };
+}
+
+/** Waits out a THROTTLED answer a few times (for interactive reads that must complete). */
+export async function withThrottleRetry<T>(fn: () => Promise<T>, maxWaits = 5): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn();
+    } catch (error) {
+      if (!(error instanceof ShopifyThrottledError) || attempt >= maxWaits) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(error.retryAfterMs, 10_000)));
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// One media image
+
+const MEDIA_IMAGE_STATE = `#graphql
+  query CatalogMediaImageState($id: ID!) {
+    node(id: $id) {
+      ... on MediaImage {
+        id
+        alt
+        fileStatus
+        mimeType
+        image { url width height }
+        fileErrors { code message details }
+      }
+    }
+  }
+`;
+
+export interface MediaImageState {
+  id: string;
+  alt: string | null;
+  fileStatus: string;
+  mimeType: string | null;
+  url: string | null;
+  fileErrors: Array<{ code: string; message: string; details: string | null }>;
+}
+
+export async function getMediaImage(graphql: AdminGraphql, mediaId: string): Promise<MediaImageState | null> {
+  const { data } = await runGraphql<{
+    node: {
+      id?: string;
+      alt?: string | null;
+      fileStatus?: string;
+      mimeType?: string | null;
+      image?: { url: string } | null;
+      fileErrors?: Array<{ code: string; message: string; details: string | null }>;
+    } | null;
+  }>(graphql, "CatalogMediaImageState", MEDIA_IMAGE_STATE, { id: mediaId });
+  const node = data.node;
+  if (!node?.id) return null;
+  return {
+    id: node.id,
+    alt: node.alt ?? null,
+    fileStatus: node.fileStatus ?? "READY",
+    mimeType: node.mimeType ?? null,
+    url: node.image?.url ?? null,
+    fileErrors: node.fileErrors ?? [],
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Backup, staged upload, replace, wait
+
+const FILE_CREATE = `#graphql
+  mutation CatalogBackupFileCreate($files: [FileCreateInput!]!) {
+    fileCreate(files: $files) {
+      files { id fileStatus }
+      userErrors { field message code }
+    }
+  }
+`;
+
+/** Copies an image (by URL) into Shopify Files; returns the new file's id (it becomes READY later). */
+export async function createBackupFile(
+  graphql: AdminGraphql,
+  input: { originalUrl: string; alt: string | null; filename: string },
+): Promise<{ fileId: string }> {
+  const { data } = await runGraphql<{
+    fileCreate: { files: Array<{ id: string }> | null; userErrors: Array<{ field?: string[] | null; message: string }> };
+  }>(graphql, "CatalogBackupFileCreate", FILE_CREATE, {
+    files: [{ originalSource: input.originalUrl, contentType: "IMAGE", alt: input.alt ?? "", filename: input.filename }],
+  });
+  assertNoUserErrors("fileCreate", data.fileCreate.userErrors);
+  const file = data.fileCreate.files?.[0];
+  if (!file) throw new ShopifyApiError("Shopify fileCreate returned no file", null);
+  return { fileId: file.id };
+}
+
+const STAGED_UPLOADS_CREATE = `#graphql
+  mutation CatalogStagedUploadsCreate($input: [StagedUploadInput!]!) {
+    stagedUploadsCreate(input: $input) {
+      stagedTargets { url resourceUrl parameters { name value } }
+      userErrors { field message }
+    }
+  }
+`;
+
+/** stagedUploadsCreate, then the multipart POST of the bytes to the target; returns the resourceUrl. */
+export async function stagedUpload(
+  graphql: AdminGraphql,
+  input: { bytes: Buffer; filename: string; mimeType: string },
+  fetchImpl: typeof fetch = fetch,
+): Promise<string> {
+  const { data } = await runGraphql<{
+    stagedUploadsCreate: {
+      stagedTargets: Array<{ url: string | null; resourceUrl: string | null; parameters: Array<{ name: string; value: string }> }> | null;
+      userErrors: Array<{ field?: string[] | null; message: string }>;
+    };
+  }>(graphql, "CatalogStagedUploadsCreate", STAGED_UPLOADS_CREATE, {
+    input: [
+      {
+        resource: "IMAGE",
+        filename: input.filename,
+        mimeType: input.mimeType,
+        httpMethod: "POST",
+        fileSize: String(input.bytes.length),
+      },
+    ],
+  });
+  assertNoUserErrors("stagedUploadsCreate", data.stagedUploadsCreate.userErrors);
+  const target = data.stagedUploadsCreate.stagedTargets?.[0];
+  if (!target?.url || !target.resourceUrl) throw new ShopifyApiError("Shopify returned no staged upload target", null);
+  const form = new FormData();
+  for (const p of target.parameters) form.append(p.name, p.value);
+  form.append("file", new Blob([new Uint8Array(input.bytes)], { type: input.mimeType }), input.filename);
+  const upload = await fetchImpl(target.url, { method: "POST", body: form });
+  if (!upload.ok) {
+    const text = await upload.text().catch(() => "");
+    throw new ShopifyApiError(`Staged upload failed with HTTP ${upload.status} ${text.slice(0, 200)}`, upload.status >= 500 ? 503 : null);
+  }
+  await upload.body?.cancel().catch(() => undefined);
+  return target.resourceUrl;
+}
+
+const FILE_UPDATE = `#graphql
+  mutation CatalogReplaceMediaImage($files: [FileUpdateInput!]!) {
+    fileUpdate(files: $files) {
+      files { id fileStatus }
+      userErrors { field message code }
+    }
+  }
+`;
+
+/** fileUpdate with a new originalSource on the SAME MediaImage (id, position, alt, variants kept). */
+export async function replaceMediaImage(graphql: AdminGraphql, input: { mediaId: string; originalSource: string }): Promise<void> {
+  const { data } = await runGraphql<{
+    fileUpdate: { files: Array<{ id: string }> | null; userErrors: Array<{ field?: string[] | null; message: string }> };
+  }>(graphql, "CatalogReplaceMediaImage", FILE_UPDATE, { files: [{ id: input.mediaId, originalSource: input.originalSource }] });
+  assertNoUserErrors("fileUpdate", data.fileUpdate.userErrors);
+}
+
+const FILE_ACKNOWLEDGE_UPDATE_FAILED = `#graphql
+  mutation CatalogAcknowledgeUpdateFailed($fileIds: [ID!]!) {
+    fileAcknowledgeUpdateFailed(fileIds: $fileIds) {
+      files { id fileStatus }
+      userErrors { field message code }
+    }
+  }
+`;
+
+export async function acknowledgeUpdateFailed(graphql: AdminGraphql, fileId: string): Promise<void> {
+  const { data } = await runGraphql<{
+    fileAcknowledgeUpdateFailed: { userErrors: Array<{ field?: string[] | null; message: string }> };
+  }>(graphql, "CatalogAcknowledgeUpdateFailed", FILE_ACKNOWLEDGE_UPDATE_FAILED, { fileIds: [fileId] });
+  assertNoUserErrors("fileAcknowledgeUpdateFailed", data.fileAcknowledgeUpdateFailed.userErrors);
+}
+
+const FILE_ERROR_MESSAGES: Record<string, string> = {
+  UNSUPPORTED_IMAGE_FILE_TYPE: "Shopify does not accept this image type.",
+  INVALID_IMAGE_FILE_SIZE: "The image file is too large for Shopify.",
+  INVALID_IMAGE_RESOLUTION: "The image resolution is outside what Shopify accepts.",
+  INVALID_IMAGE_ASPECT_RATIO: "The image aspect ratio is outside what Shopify accepts.",
+  IMAGE_PROCESSING_FAILURE: "Shopify could not process the new image.",
+  IMAGE_DOWNLOAD_FAILURE: "Shopify could not download the new image.",
+  FILE_STORAGE_LIMIT_EXCEEDED: "The store's file storage is full.",
+};
+
+/**
+ * Polls the file until READY. On FAILED, acknowledges the failure (so the file leaves the FAILED state
+ * and keeps its previous content) and throws ShopifyFileFailedError with a readable reason.
+ */
+export async function waitForFileReady(
+  graphql: AdminGraphql,
+  fileId: string,
+  opts: { timeoutMs?: number; pollMs?: number; acknowledgeFailure?: boolean } = {},
+): Promise<MediaImageState> {
+  const deadline = Date.now() + (opts.timeoutMs ?? 120_000);
+  let pollMs = opts.pollMs ?? 250;
+  for (;;) {
+    const state = await getMediaImage(graphql, fileId);
+    if (!state) throw new ShopifyApiError(`The image ${fileId} no longer exists in Shopify`, 404);
+    if (state.fileStatus === "READY") return state;
+    if (state.fileStatus === "FAILED") {
+      const first = state.fileErrors[0];
+      const reason = first
+        ? `${FILE_ERROR_MESSAGES[first.code] ?? "Shopify could not process the new image."} (${first.details ?? first.message})`
+        : "Shopify could not process the new image.";
+      if (opts.acknowledgeFailure !== false) {
+        await acknowledgeUpdateFailed(graphql, fileId).catch((error: Error) =>
+          logger.warn({ fileId, err: error.message }, "fileAcknowledgeUpdateFailed failed"),
+        );
+      }
+      throw new ShopifyFileFailedError(reason);
+    }
+    if (Date.now() > deadline) throw new ShopifyApiError(`Shopify is still processing ${fileId}; will check again`, 503);
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+    pollMs = Math.min(pollMs * 1.5, 2000);
+  }
+}
+
+/** `gid://shopify/MediaImage/123` -> `123` (for file names). */
+export function gidNumber(gid: string): string {
+  return gid.split("/").pop() ?? gid;
+}

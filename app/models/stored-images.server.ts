@@ -1,0 +1,135 @@
+/**
+ * Processed images (the worker's checkpoint, the result cache and the ZIP's source) and backups of
+ * originals in Shopify Files, recorded once per (shop, mediaId).
+ */
+import { Prisma, type PrismaClient } from "@prisma/client";
+import { logger } from "~/lib/logger.server";
+import {
+  createBackupFile,
+  getMediaImage,
+  gidNumber,
+  replaceMediaImage,
+  waitForFileReady,
+  ShopifyApiError,
+  type AdminGraphql,
+} from "~/models/catalog.server";
+
+export interface StoredImageData {
+  id: string;
+  bytes: Buffer;
+  mimeType: string;
+  width: number;
+  height: number;
+}
+
+/** Stores processed bytes under (shop, cacheKey); a second save of the same key keeps the first. */
+export async function saveStoredImage(
+  db: PrismaClient,
+  shop: string,
+  cacheKey: string,
+  image: { bytes: Buffer; mimeType: string; width: number; height: number },
+): Promise<{ id: string }> {
+  try {
+    const row = await db.storedImage.create({
+      data: { shop, cacheKey, mimeType: image.mimeType, width: image.width, height: image.height, bytes: new Uint8Array(image.bytes) },
+      select: { id: true },
+    });
+    return row;
+  } catch (error) {
+    if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002") {
+      const existing = await db.storedImage.findUniqueOrThrow({ where: { shop_cacheKey: { shop, cacheKey } }, select: { id: true } });
+      return existing;
+    }
+    throw error;
+  }
+}
+
+function toData(row: { id: string; bytes: Uint8Array; mimeType: string; width: number; height: number }): StoredImageData {
+  return { id: row.id, bytes: Buffer.from(row.bytes), mimeType: row.mimeType, width: row.width, height: row.height };
+}
+
+export async function findStoredImageByKey(db: PrismaClient, shop: string, cacheKey: string): Promise<StoredImageData | null> {
+  const row = await db.storedImage.findUnique({ where: { shop_cacheKey: { shop, cacheKey } } });
+  return row ? toData(row) : null;
+}
+
+export async function findStoredImageById(db: PrismaClient, shop: string, id: string): Promise<StoredImageData | null> {
+  const row = await db.storedImage.findFirst({ where: { id, shop } });
+  return row ? toData(row) : null;
+}
+
+/** The processed image of an item, for before/after views and the ZIP. Null when there is none yet. */
+export async function getProcessedImage(db: PrismaClient, shop: string, itemId: string): Promise<{ bytes: Buffer; mimeType: string } | null> {
+  const item = await db.batchItem.findFirst({ where: { id: itemId, shop }, select: { resultImageId: true } });
+  if (!item?.resultImageId) return null;
+  const image = await findStoredImageById(db, shop, item.resultImageId);
+  return image ? { bytes: image.bytes, mimeType: image.mimeType } : null;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Backups of originals
+
+function extensionFor(mimeType: string | null, url: string): string {
+  if (mimeType === "image/png") return "png";
+  if (mimeType === "image/webp") return "webp";
+  if (mimeType === "image/gif") return "gif";
+  if (mimeType === "image/jpeg") return "jpg";
+  const match = /\.([a-z0-9]{3,4})(?:\?|$)/i.exec(new URL(url).pathname);
+  return match?.[1]?.toLowerCase() ?? "jpg";
+}
+
+/**
+ * Makes sure the original of a media is copied to Shopify Files before its first replacement. The
+ * row is written first (unique per shop+media) and the file id after fileCreate, so a crash between
+ * the two only repeats the copy; the FIRST original is kept even if the media is processed again later.
+ */
+export async function ensureOriginalBackedUp(
+  db: PrismaClient,
+  graphql: AdminGraphql,
+  shop: string,
+  item: { mediaId: string; productId: string; sourceUrl: string; sourceMimeType: string | null; alt: string | null },
+): Promise<{ fileId: string }> {
+  await db.imageBackup.upsert({
+    where: { shop_mediaId: { shop, mediaId: item.mediaId } },
+    create: { shop, mediaId: item.mediaId, productId: item.productId, originalUrl: item.sourceUrl },
+    update: {},
+  });
+  const backup = await db.imageBackup.findUniqueOrThrow({ where: { shop_mediaId: { shop, mediaId: item.mediaId } } });
+  if (backup.fileId) return { fileId: backup.fileId };
+  const { fileId } = await createBackupFile(graphql, {
+    originalUrl: backup.originalUrl,
+    alt: item.alt,
+    filename: `original-${gidNumber(item.mediaId)}.${extensionFor(item.sourceMimeType, backup.originalUrl)}`,
+  });
+  await db.imageBackup.updateMany({ where: { id: backup.id, fileId: null }, data: { fileId } });
+  const saved = await db.imageBackup.findUniqueOrThrow({ where: { id: backup.id } });
+  return { fileId: saved.fileId ?? fileId };
+}
+
+/** The URL of the backed-up original (waits for the Files copy to be READY the first time). */
+async function backupUrl(db: PrismaClient, graphql: AdminGraphql, shop: string, mediaId: string): Promise<string> {
+  const backup = await db.imageBackup.findUnique({ where: { shop_mediaId: { shop, mediaId } } });
+  if (!backup?.fileId) throw new ShopifyApiError("There is no backup of this image's original, so it cannot be restored.", 404);
+  if (backup.fileUrl) return backup.fileUrl;
+  const file = await waitForFileReady(graphql, backup.fileId, { timeoutMs: 60_000, acknowledgeFailure: false });
+  if (!file.url) throw new ShopifyApiError("The backup of this image has no URL in Shopify Files.", 503);
+  await db.imageBackup.update({ where: { id: backup.id }, data: { fileUrl: file.url } });
+  return file.url;
+}
+
+/** Resolves and records the backup's URL once it is READY (called by the worker after publishing). */
+export async function recordBackupUrl(db: PrismaClient, graphql: AdminGraphql, shop: string, mediaId: string): Promise<void> {
+  await backupUrl(db, graphql, shop, mediaId).catch((error: Error) =>
+    logger.warn({ shop, mediaId, err: error.message }, "backup URL not recorded yet; restore will resolve it"),
+  );
+}
+
+/** fileUpdate the media back to its original (same MediaImage id) and wait until Shopify shows it. */
+export async function restoreMediaFromBackup(db: PrismaClient, graphql: AdminGraphql, shop: string, mediaId: string): Promise<void> {
+  const url = await backupUrl(db, graphql, shop, mediaId);
+  const current = await getMediaImage(graphql, mediaId);
+  if (!current) throw new ShopifyApiError("This image is no longer on the product, so it cannot be restored.", 404);
+  await replaceMediaImage(graphql, { mediaId, originalSource: url });
+  await waitForFileReady(graphql, mediaId, { timeoutMs: 120_000 });
+  logger.info({ shop, mediaId }, "original restored");
+}

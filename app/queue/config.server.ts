@@ -1,0 +1,46 @@
+/** Worker and queue configuration from the environment (each name, meaning and default is in docs). */
+function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < min) throw new Error(`${name} must be a number >= ${min} (got "${raw}")`);
+  return value;
+}
+
+export interface QueueConfig {
+  redisUrl: string;
+  queueName: string;
+  concurrency: number;
+  qwenMaxRps: number;
+  maxImagesPerBatch: number;
+  allowedImageHosts: string[];
+  maxSourceBytes: number;
+  maxSourcePixels: number;
+  sweepIntervalMs: number;
+  jobAttempts: number;
+  backoffDelayMs: number;
+  lockDurationMs: number;
+  stalledIntervalMs: number;
+  shutdownDeadlineMs: number;
+  fileReadyTimeoutMs: number;
+}
+
+export function queueConfigFromEnv(env: NodeJS.ProcessEnv = process.env): QueueConfig {
+  return {
+    redisUrl: env.REDIS_URL ?? "redis://127.0.0.1:6379",
+    queueName: env.QUEUE_NAME || "image-edits",
+    concurrency: intFromEnv(env, "WORKER_CONCURRENCY", 5, 1),
+    qwenMaxRps: intFromEnv(env, "QWEN_MAX_RPS", 2, 0),
+    maxImagesPerBatch: intFromEnv(env, "MAX_IMAGES_PER_BATCH", 500, 1),
+    allowedImageHosts: ["cdn.shopify.com", ...(env.ALLOWED_IMAGE_HOSTS ?? "").split(",").map((h) => h.trim().toLowerCase()).filter(Boolean)],
+    maxSourceBytes: intFromEnv(env, "MAX_SOURCE_BYTES", 30 * 1024 * 1024, 1),
+    maxSourcePixels: intFromEnv(env, "MAX_SOURCE_PIXELS", 50_000_000, 1),
+    sweepIntervalMs: intFromEnv(env, "SWEEP_INTERVAL_MS", 30_000, 100),
+    jobAttempts: intFromEnv(env, "JOB_ATTEMPTS", 8, 1),
+    backoffDelayMs: intFromEnv(env, "JOB_BACKOFF_MS", 2_000, 1),
+    lockDurationMs: intFromEnv(env, "WORKER_LOCK_MS", 30_000, 1_000),
+    stalledIntervalMs: intFromEnv(env, "WORKER_STALLED_INTERVAL_MS", 30_000, 500),
+    shutdownDeadlineMs: intFromEnv(env, "WORKER_SHUTDOWN_MS", 25_000, 0),
+    fileReadyTimeoutMs: intFromEnv(env, "FILE_READY_TIMEOUT_MS", 120_000, 100),
+  };
+}

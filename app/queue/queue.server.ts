@@ -1,0 +1,53 @@
+import { Queue, type JobsOptions } from "bullmq";
+import { createRedisConnection } from "./connection.server";
+import { queueConfigFromEnv } from "./config.server";
+import { jobIdForItem, type ImageJobData } from "./jobs";
+
+export { createRedisConnection } from "./connection.server";
+
+export type ImageQueue = Queue<ImageJobData>;
+
+const queues = new Map<string, ImageQueue>();
+
+/** The producer side of the image queue (cached per name). Fails fast when Redis is down. */
+export function getQueue(name?: string): ImageQueue {
+  const queueName = name ?? queueConfigFromEnv().queueName;
+  let queue = queues.get(queueName);
+  if (!queue) {
+    queue = new Queue<ImageJobData>(queueName, { connection: createRedisConnection() });
+    queues.set(queueName, queue);
+  }
+  return queue;
+}
+
+export async function closeQueues(): Promise<void> {
+  const all = [...queues.values()];
+  queues.clear();
+  await Promise.all(all.map((q) => q.close().catch(() => undefined)));
+}
+
+/** Retries with exponential backoff and jitter; completed jobs leave Redis (the database is the record). */
+export function imageJobOptions(env: NodeJS.ProcessEnv = process.env): JobsOptions {
+  const config = queueConfigFromEnv(env);
+  return {
+    attempts: config.jobAttempts,
+    backoff: { type: "exponential", delay: config.backoffDelayMs, jitter: 0.5 },
+    removeOnComplete: true,
+    removeOnFail: { age: 7 * 24 * 3600, count: 10_000 },
+  };
+}
+
+/** One job per item, `jobId` = item id, so adding an item twice is a no-op while its job exists. */
+export async function enqueueItems(queue: ImageQueue, items: Array<{ id: string; shop: string }>): Promise<void> {
+  if (items.length === 0) return;
+  const opts = imageJobOptions();
+  for (let i = 0; i < items.length; i += 500) {
+    await queue.addBulk(
+      items.slice(i, i + 500).map((item) => ({
+        name: "edit-image",
+        data: { itemId: item.id, shop: item.shop },
+        opts: { ...opts, jobId: jobIdForItem(item.id) },
+      })),
+    );
+  }
+}
