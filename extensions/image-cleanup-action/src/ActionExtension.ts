@@ -1,0 +1,111 @@
+// Admin action UI (Polaris web components, API 2025-10). Thin: all decisions are in ./logic.ts.
+// The type import registers the s-* elements for this target (HTMLElementTagNameMap).
+import type {} from "@shopify/ui-extensions/admin.product-index.selection-action.render";
+import {
+  ExtensionError,
+  PIPELINE_CHOICES,
+  batchPageHref,
+  costLine,
+  startedMessage,
+  submitBatch,
+  summariseSelection,
+  type ActionApi,
+  type PipelineId,
+  type SelectionSummary,
+} from "./logic";
+
+type ExtensionShopify = ActionApi & { close: () => void };
+
+// The extension runtime provides `shopify` as a global; read it here rather than declaring a global
+// type, which would clash with App Bridge's `shopify` in the app's own type-check.
+const shopify = () => (globalThis as unknown as { shopify: ExtensionShopify }).shopify;
+
+function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  props: Record<string, string | boolean | undefined> = {},
+  ...children: Array<Node | string>
+): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(props)) {
+    if (value === undefined || value === false) continue;
+    node.setAttribute(key, value === true ? "" : value);
+  }
+  node.append(...children);
+  return node;
+}
+
+export default async function extension(): Promise<void> {
+  const api = shopify();
+  let pipeline: PipelineId = "amazon";
+  let summary: SelectionSummary | null = null;
+
+  const status = el("s-text", {}, "Counting the images of the selected products…");
+  const cost = el("s-text", { type: "strong" });
+  const description = el("s-paragraph", {}, PIPELINE_CHOICES[0]!.description);
+  const message = el("s-box");
+  const select = el(
+    "s-select",
+    { label: "Pipeline", name: "pipeline", value: pipeline },
+    ...PIPELINE_CHOICES.map((p) => el("s-option", { value: p.id }, p.label)),
+  );
+  const primary = el("s-button", { slot: "primary-action", variant: "primary", disabled: true }, "Start batch");
+  const cancel = el("s-button", { slot: "secondary-actions" }, "Close");
+  const action = el(
+    "s-admin-action",
+    { heading: "Clean up product images", loading: true },
+    el("s-stack", { direction: "block", gap: "base" }, status, select, description, cost, message),
+    primary,
+    cancel,
+  );
+  document.body.append(action);
+
+  const render = () => {
+    const images = summary?.images ?? 0;
+    cost.textContent = summary ? costLine(images) : "";
+    description.textContent = PIPELINE_CHOICES.find((p) => p.id === pipeline)?.description ?? "";
+    if (summary) primary.toggleAttribute("disabled", images === 0);
+  };
+  const showMessage = (tone: "critical" | "success" | "warning", text: string) => {
+    message.replaceChildren(el("s-banner", { tone }, text));
+  };
+
+  select.addEventListener("change", (event) => {
+    pipeline = ((event.currentTarget as HTMLElement & { value?: string }).value as PipelineId) ?? "amazon";
+    render();
+  });
+  cancel.addEventListener("click", () => api.close());
+
+  let started = false;
+  primary.addEventListener("click", async () => {
+    if (started || !summary) return;
+    primary.setAttribute("loading", "");
+    try {
+      const created = await submitBatch(api, { productIds: summary.productIds, pipeline });
+      started = true;
+      showMessage("success", startedMessage(created));
+      primary.textContent = "Open batch";
+      primary.setAttribute("href", batchPageHref(created.batchId));
+      select.setAttribute("disabled", "");
+    } catch (error) {
+      showMessage("critical", error instanceof ExtensionError ? error.message : "Something went wrong. Try again.");
+    } finally {
+      primary.removeAttribute("loading");
+    }
+  });
+
+  try {
+    summary = await summariseSelection(api);
+    const products = `${summary.products} product${summary.products === 1 ? "" : "s"}`;
+    status.textContent =
+      summary.images === 0
+        ? `The selected ${products} have no images to clean up.`
+        : `${products} selected with ${summary.images} image${summary.images === 1 ? "" : "s"}.`;
+    if (summary.missing > 0) showMessage("warning", `${summary.missing} of the selected products could not be read and will be skipped.`);
+  } catch (error) {
+    status.textContent = "";
+    showMessage("critical", error instanceof ExtensionError ? error.message : "Could not count the images. Try again.");
+  } finally {
+    action.removeAttribute("loading");
+    render();
+  }
+}

@@ -1,0 +1,157 @@
+// The admin action's logic, kept apart from its UI so it can be tested with a stand-in for the
+// extension API: count the selected products' images through the Direct API (`query`), price them,
+// and start a batch through the app's `api/batches` endpoint with the extension's session token.
+
+export const CREDITS_PER_IMAGE = 3;
+/** The app processes at most this many images of one product (as the app's catalogue does). */
+export const MAX_IMAGES_PER_PRODUCT = 50;
+const PRODUCTS_PER_QUERY = 10;
+
+export type PipelineId = "amazon" | "ebay" | "instagram";
+
+/** What each pipeline does, in plain words (the app's pipelines; a unit test keeps the ids in sync). */
+export const PIPELINE_CHOICES: ReadonlyArray<{ id: PipelineId; label: string; description: string }> = [
+  { id: "amazon", label: "Amazon", description: "Pure white background, product fills about 85% of a square, at least 1000 px." },
+  { id: "ebay", label: "eBay", description: "Clean background, maximum detail for zoom." },
+  { id: "instagram", label: "Instagram", description: "Social-ready look with a soft background." },
+];
+
+/** The slice of the admin action extension API this logic uses (`shopify` in the extension). */
+export interface ActionApi {
+  data: { selected: ReadonlyArray<{ id: string }> };
+  auth: { idToken: () => Promise<string | null> };
+  query: <Data = unknown>(
+    query: string,
+    options?: { variables?: Record<string, unknown> },
+  ) => Promise<{ data?: Data; errors?: ReadonlyArray<{ message: string }> }>;
+}
+
+export interface SelectionSummary {
+  productIds: string[];
+  products: number;
+  images: number;
+  /** Products whose images could not be read (deleted, or not products). */
+  missing: number;
+}
+
+export class ExtensionError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ExtensionError";
+  }
+}
+
+const SELECTED_PRODUCT_IMAGES = `#graphql
+  query ExtensionSelectedProductImages($ids: [ID!]!, $mediaFirst: Int!) {
+    nodes(ids: $ids) {
+      ... on Product {
+        id
+        media(first: $mediaFirst) {
+          nodes {
+            mediaContentType
+          }
+        }
+      }
+    }
+  }
+`;
+
+interface SelectedProductsData {
+  nodes: Array<{ id?: string; media?: { nodes: Array<{ mediaContentType: string }> } } | null>;
+}
+
+export function selectedProductIds(api: Pick<ActionApi, "data">): string[] {
+  return [...new Set(api.data.selected.map((s) => s.id).filter((id) => id.startsWith("gid://shopify/Product/")))];
+}
+
+/** Counts the images of the selected products (videos and 3D models are not images). */
+export async function summariseSelection(api: ActionApi): Promise<SelectionSummary> {
+  const productIds = selectedProductIds(api);
+  let images = 0;
+  let found = 0;
+  for (let i = 0; i < productIds.length; i += PRODUCTS_PER_QUERY) {
+    const ids = productIds.slice(i, i + PRODUCTS_PER_QUERY);
+    const result = await api.query<SelectedProductsData>(SELECTED_PRODUCT_IMAGES, {
+      variables: { ids, mediaFirst: MAX_IMAGES_PER_PRODUCT },
+    });
+    if (result.errors?.length || !result.data) {
+      throw new ExtensionError(
+        `Could not read the selected products' images (${result.errors?.[0]?.message ?? "no data"}). Close this and try again.`,
+      );
+    }
+    for (const node of result.data.nodes) {
+      if (!node?.id || !node.media) continue;
+      found += 1;
+      images += node.media.nodes.filter((m) => m.mediaContentType === "IMAGE").length;
+    }
+  }
+  return { productIds, products: productIds.length, images, missing: productIds.length - found };
+}
+
+export function costOf(images: number, creditsPerImage = CREDITS_PER_IMAGE): number {
+  return images * creditsPerImage;
+}
+
+/** "12 images x 3 credits = 36 credits" */
+export function costLine(images: number, creditsPerImage = CREDITS_PER_IMAGE): string {
+  return `${images} image${images === 1 ? "" : "s"} x ${creditsPerImage} credits = ${costOf(images, creditsPerImage)} credits`;
+}
+
+export interface BatchCreated {
+  batchId: string;
+  queued: number;
+  skipped: number;
+  creditsReserved: number;
+}
+
+export interface SubmitOptions {
+  /** The app's origin; "" lets admin resolve a relative URL against the app's URL. */
+  appUrl?: string;
+  fetch?: typeof fetch;
+}
+
+/**
+ * Starts a batch for the selected products. The app reads the products' images itself; we send only
+ * ids. Throws ExtensionError with the app's own message (e.g. not enough credits) when it refuses.
+ */
+export async function submitBatch(
+  api: Pick<ActionApi, "auth">,
+  input: { productIds: string[]; pipeline: PipelineId },
+  options: SubmitOptions = {},
+): Promise<BatchCreated> {
+  if (input.productIds.length === 0) throw new ExtensionError("Select at least one product.");
+  if (!PIPELINE_CHOICES.some((p) => p.id === input.pipeline)) throw new ExtensionError("Choose a pipeline.");
+  const token = await api.auth.idToken();
+  if (!token) throw new ExtensionError("Your session has expired. Reload the page and try again.");
+  const doFetch = options.fetch ?? fetch;
+  let response: Response;
+  try {
+    response = await doFetch(`${options.appUrl ?? ""}/api/batches`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json", Accept: "application/json" },
+      body: JSON.stringify({ productIds: input.productIds, pipeline: input.pipeline }),
+    });
+  } catch {
+    throw new ExtensionError("Could not reach the app. Check your connection and try again.");
+  }
+  const body = (await response.json().catch(() => null)) as (Partial<BatchCreated> & { error?: string; message?: string }) | null;
+  if (!response.ok || !body?.batchId) {
+    throw new ExtensionError(body?.error ?? body?.message ?? `The app could not start the batch (HTTP ${response.status}). Try again.`);
+  }
+  return {
+    batchId: body.batchId,
+    queued: body.queued ?? 0,
+    skipped: body.skipped ?? 0,
+    creditsReserved: body.creditsReserved ?? 0,
+  };
+}
+
+/** Where the app shows a batch: `app:` links open a page of the embedded app from admin. */
+export function batchPageHref(batchId: string): string {
+  return `app:app/batches/${encodeURIComponent(batchId)}`;
+}
+
+export function startedMessage(created: BatchCreated): string {
+  const skipped = created.skipped > 0 ? ` ${created.skipped} skipped (already processing or not images).` : "";
+  return `Started: ${created.queued} image${created.queued === 1 ? "" : "s"} queued, ${created.creditsReserved} credits reserved.${skipped}`;
+}
