@@ -80,6 +80,7 @@
   }
 
   const noop = () => undefined;
+  const asyncNoop = async () => undefined;
   window.shopify = {
     config: { apiKey: script?.dataset.apiKey ?? "", shop: params.get("shop") ?? "", host: params.get("host") ?? "", locale: "en" },
     origin: window.location.origin,
@@ -95,8 +96,8 @@
       state.pickerCalls.push(options);
       return state.pickerSelection;
     },
-    modal: { show: async noop, hide: async noop, toggle: async noop },
-    saveBar: { show: async noop, hide: async noop, toggle: async noop, leaveConfirmation: async noop },
+    modal: { show: asyncNoop, hide: asyncNoop, toggle: asyncNoop },
+    saveBar: { show: asyncNoop, hide: asyncNoop, toggle: asyncNoop, leaveConfirmation: asyncNoop },
     user: async () => ({ accountAccess: "Account owner" }),
     scopes: { query: async () => ({ granted: [], required: [], optional: [] }) },
   };
