@@ -1,0 +1,315 @@
+/**
+ * One job = one batch item: download the source, reuse a cached result or call Qwen, post-process and
+ * check (editProductImage), checkpoint the processed image, then hold it for review or publish it in
+ * place on the product. Every step can be repeated after a crash without a second Qwen charge, a
+ * second copy of the image on the product, or a second credit charge.
+ */
+import type { Job } from "bullmq";
+import { UnrecoverableError } from "bullmq";
+import type { BatchItem, Prisma, PrismaClient } from "@prisma/client";
+import { checkCompliance } from "~/imaging/compliance";
+import { contentHash, editProductImage, resultCacheKey, type ComplianceReport, type FidelityReport, type ImageEditor } from "~/imaging/edit-product-image";
+import { ImageInputError } from "~/imaging/errors";
+import { checkFidelity } from "~/imaging/fidelity";
+import { inspectImage } from "~/imaging/inspect";
+import { DEFAULT_PIPELINE_SETTINGS, isPipelineId, type PipelineId, type PipelineSettings } from "~/imaging/pipelines";
+import { logger } from "~/lib/logger.server";
+import { QwenFatalError, QwenRateLimitedError, QwenRetryableError } from "~/qwen/errors";
+import { finishBatchIfDone } from "~/models/batches.server";
+import {
+  ShopifyApiError,
+  ShopifyFileFailedError,
+  ShopifyThrottledError,
+  ShopifyUserError,
+  getMediaImage,
+  gidNumber,
+  replaceMediaImage,
+  stagedUpload,
+  waitForFileReady,
+  type AdminGraphql,
+} from "~/models/catalog.server";
+import { captureForItem, releaseForItem, ReservationSettledError } from "~/models/credits.server";
+import {
+  ensureOriginalBackedUp,
+  findStoredImageById,
+  findStoredImageByKey,
+  recordBackupUrl,
+  saveStoredImage,
+} from "~/models/stored-images.server";
+import type { QueueConfig } from "./config.server";
+import type { ImageJobData, ImageJobOutcome } from "./jobs";
+import type { RateLimiter } from "./qwen-rate-limit.server";
+import { downloadSource, SourceDownloadError } from "./source-download.server";
+
+export interface WorkerDeps {
+  db: PrismaClient;
+  /** The Admin GraphQL client for a shop (production: `unauthenticated.admin(shop)`). */
+  adminFor(shop: string): Promise<AdminGraphql>;
+  editor: ImageEditor;
+  config: Pick<QueueConfig, "allowedImageHosts" | "maxSourceBytes" | "maxSourcePixels" | "fileReadyTimeoutMs">;
+  qwenLimiter?: RateLimiter;
+  fetchImpl?: typeof fetch;
+  /** Seam for metrics: called once per job when the item reaches an outcome for this run. */
+  onOutcome?(outcome: ImageJobOutcome, info: { shop: string; itemId: string; reason?: string; durationMs: number }): void;
+}
+
+/** The item cannot succeed; the reason is what the merchant reads. */
+export class ItemFailedError extends Error {
+  constructor(readonly reason: string) {
+    super(reason);
+    this.name = "ItemFailedError";
+  }
+}
+
+const IN_FLIGHT: BatchItem["state"][] = ["QUEUED", "PROCESSING"];
+
+function batchSettings(value: Prisma.JsonValue): PipelineSettings {
+  const raw = value && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+  return { ...DEFAULT_PIPELINE_SETTINGS, ...(raw as Partial<PipelineSettings>) };
+}
+
+function json(value: unknown): Prisma.InputJsonValue {
+  return JSON.parse(JSON.stringify(value)) as Prisma.InputJsonValue;
+}
+
+function extensionFor(mimeType: string): string {
+  if (mimeType === "image/png") return "png";
+  if (mimeType === "image/webp") return "webp";
+  return "jpg";
+}
+
+/** A merchant-readable sentence for a terminal error, or null when the error is worth retrying. */
+export function terminalReason(error: unknown): string | null {
+  if (error instanceof ItemFailedError) return error.reason;
+  if (error instanceof QwenFatalError) return error.merchantMessage;
+  if (error instanceof ImageInputError) return error.merchantMessage;
+  if (error instanceof ShopifyFileFailedError) return error.reason;
+  if (error instanceof ShopifyUserError) return `${error.message}.`;
+  if (error instanceof ShopifyApiError && error.terminal) {
+    return error.status === 401 || error.status === 403
+      ? "The app no longer has access to this store's products. Reopen the app to reconnect it, then try again."
+      : `${error.message}.`;
+  }
+  if (error instanceof SourceDownloadError && !error.retryable) return error.merchantMessage;
+  if (error && typeof error === "object" && (error as Error).name === "SessionNotFoundError") {
+    return "The app is not installed on this store any more, so the image was not changed.";
+  }
+  return null;
+}
+
+export function isRetryable(error: unknown): boolean {
+  if (error instanceof QwenRetryableError || error instanceof QwenRateLimitedError || error instanceof ShopifyThrottledError) return true;
+  return terminalReason(error) === null;
+}
+
+async function loadItem(db: PrismaClient, shop: string, itemId: string) {
+  return db.batchItem.findFirst({ where: { id: itemId, shop }, include: { batch: { select: { pipeline: true, settings: true } } } });
+}
+
+/**
+ * Processes one item. Rate-limit errors (QwenRateLimitedError, ShopifyThrottledError) are rethrown
+ * for the Worker to turn into a queue pause or a delay; terminal errors and the last retryable
+ * failure mark the item FAILED, release its credits and throw UnrecoverableError.
+ */
+export async function processImageJob(job: Job<ImageJobData>, deps: WorkerDeps): Promise<ImageJobOutcome> {
+  const { itemId, shop } = job.data;
+  const started = Date.now();
+  const report = (outcome: ImageJobOutcome, reason?: string) => {
+    deps.onOutcome?.(outcome, { shop, itemId, reason, durationMs: Date.now() - started });
+    return outcome;
+  };
+  try {
+    return report(await runItem(deps, shop, itemId));
+  } catch (error) {
+    if (error instanceof QwenRateLimitedError || error instanceof ShopifyThrottledError) throw error;
+    const reason = terminalReason(error);
+    const attempts = job.opts.attempts ?? 1;
+    const lastAttempt = job.attemptsMade + 1 >= attempts;
+    if (reason === null && !lastAttempt) {
+      logger.warn({ shop, itemId, jobId: job.id, attempt: job.attemptsMade + 1, err: (error as Error).message }, "item attempt failed; will retry");
+      throw error;
+    }
+    const finalReason =
+      reason ??
+      `This image could not be finished after ${attempts} attempts (${(error as Error).message}). Your credits were returned; try it again later.`;
+    const outcome = await failItem(deps.db, shop, itemId, finalReason);
+    report(outcome, finalReason);
+    logger.warn({ shop, itemId, jobId: job.id, reason: finalReason }, "item failed");
+    throw new UnrecoverableError(finalReason);
+  }
+}
+
+async function runItem(deps: WorkerDeps, shop: string, itemId: string): Promise<ImageJobOutcome> {
+  const { db } = deps;
+  const item = await loadItem(db, shop, itemId);
+  if (!item) return "already-done";
+  if (!IN_FLIGHT.includes(item.state)) return "already-done";
+  await db.batchItem.updateMany({
+    where: { id: itemId, shop, state: { in: IN_FLIGHT } },
+    data: { state: "PROCESSING", startedAt: item.startedAt ?? new Date(), attempts: { increment: 1 } },
+  });
+  if (!isPipelineId(item.batch.pipeline)) throw new ItemFailedError(`The pipeline "${item.batch.pipeline}" no longer exists.`);
+  const pipeline = item.batch.pipeline;
+  const settings = batchSettings(item.batch.settings);
+  const graphql = await deps.adminFor(shop);
+
+  let resultImageId = item.resultImageId;
+  if (!resultImageId) {
+    const checkpoint = await produceResult(deps, item, pipeline, settings);
+    if (checkpoint === "cancelled") return "cancelled";
+    if (checkpoint.needsReview) {
+      await finishBatchIfDone(db, shop, item.batchId);
+      return "needs-review";
+    }
+    resultImageId = checkpoint.resultImageId;
+  }
+  return publishItem(deps, graphql, item, resultImageId);
+}
+
+/** Source -> (cache or Qwen) -> post-processed, checked image, checkpointed in one update. */
+async function produceResult(
+  deps: WorkerDeps,
+  item: BatchItem,
+  pipeline: PipelineId,
+  settings: PipelineSettings,
+): Promise<"cancelled" | { resultImageId: string; needsReview: boolean }> {
+  const { db } = deps;
+  const source = await downloadSource(item.sourceUrl, {
+    allowedHosts: deps.config.allowedImageHosts,
+    maxBytes: deps.config.maxSourceBytes,
+    fetchImpl: deps.fetchImpl,
+  });
+  const info = await inspectImage(source.bytes);
+  if (info.width * info.height > deps.config.maxSourcePixels) {
+    throw new ItemFailedError(
+      `The original image is ${info.width}x${info.height} pixels, more than the ${Math.round(deps.config.maxSourcePixels / 1e6)} MP this app accepts. Upload a smaller image and try again.`,
+    );
+  }
+  const sourceHash = contentHash(source.bytes);
+  const cacheKey = resultCacheKey(sourceHash, pipeline, settings);
+
+  let stored = await findStoredImageByKey(db, item.shop, cacheKey);
+  let compliance: ComplianceReport;
+  let fidelity: FidelityReport;
+  if (stored) {
+    // Same bytes, same pipeline and settings: reuse the result, no second Qwen charge.
+    compliance = await checkCompliance(stored.bytes, pipeline, settings);
+    fidelity = await checkFidelity(source.bytes, stored.bytes);
+  } else {
+    const current = await db.batchItem.findFirst({ where: { id: item.id, shop: item.shop }, select: { state: true } });
+    if (!current || !IN_FLIGHT.includes(current.state)) return "cancelled";
+    await deps.qwenLimiter?.acquire();
+    const result = await editProductImage({
+      source: source.bytes,
+      sourceMimeType: info.mimeType,
+      pipeline,
+      settings,
+      editor: deps.editor,
+    });
+    const saved = await saveStoredImage(db, item.shop, cacheKey, result);
+    stored = { id: saved.id, bytes: result.bytes, mimeType: result.mimeType, width: result.width, height: result.height };
+    compliance = result.compliance;
+    fidelity = result.fidelity;
+  }
+
+  const shopRow = await db.shop.findUnique({ where: { domain: item.shop }, select: { reviewBeforePublish: true } });
+  const reasons: string[] = [];
+  if (fidelity.verdict === "altered") reasons.push(fidelity.message ?? "The product may have been altered.");
+  if (!compliance.passed) {
+    const failed = compliance.rules.filter((r) => !r.passed).map((r) => `${r.label} (${r.measured}, expected ${r.expected})`);
+    reasons.push(`Does not meet every rule: ${failed.join("; ")}.`);
+  }
+  if (reasons.length === 0 && shopRow?.reviewBeforePublish) reasons.push("Waiting for your review (review before publishing is on).");
+  const needsReview = reasons.length > 0;
+
+  // The checkpoint and the review decision land together: a retry finds either nothing or both.
+  const updated = await db.batchItem.updateMany({
+    where: { id: item.id, shop: item.shop, state: { in: IN_FLIGHT } },
+    data: {
+      resultImageId: stored.id,
+      contentHash: sourceHash,
+      compliance: json(compliance),
+      fidelity: json(fidelity),
+      ...(needsReview ? { state: "NEEDS_REVIEW" as const, reason: reasons.join(" "), finishedAt: new Date() } : {}),
+    },
+  });
+  if (updated.count === 0) return "cancelled";
+  return { resultImageId: stored.id, needsReview };
+}
+
+/**
+ * Back up the original once, upload the result, fileUpdate the SAME MediaImage (idempotent: a repeat
+ * replaces it with the same bytes again), wait until Shopify shows it, capture the credits, done.
+ */
+async function publishItem(deps: WorkerDeps, graphql: AdminGraphql, item: BatchItem, resultImageId: string): Promise<ImageJobOutcome> {
+  const { db } = deps;
+  const image = await findStoredImageById(db, item.shop, resultImageId);
+  if (!image) throw new ItemFailedError("The processed image was lost before it could be published; your credits were returned.");
+
+  const media = await getMediaImage(graphql, item.mediaId);
+  if (!media) throw new ItemFailedError("This image was deleted from the product before it could be replaced; your credits were returned.");
+  // A previous run may have left the media mid-update; let Shopify finish before replacing again.
+  if (media.fileStatus === "PROCESSING" || media.fileStatus === "UPLOADED") {
+    await waitForFileReady(graphql, item.mediaId, { timeoutMs: deps.config.fileReadyTimeoutMs }).catch((error: unknown) => {
+      if (!(error instanceof ShopifyFileFailedError)) throw error;
+    });
+  } else if (media.fileStatus === "FAILED") {
+    await waitForFileReady(graphql, item.mediaId, { timeoutMs: 1 }).catch(() => undefined);
+  }
+
+  await ensureOriginalBackedUp(db, graphql, item.shop, item);
+  const resourceUrl = await stagedUpload(
+    graphql,
+    { bytes: image.bytes, filename: `${gidNumber(item.mediaId)}-${item.id.slice(0, 8)}.${extensionFor(image.mimeType)}`, mimeType: image.mimeType },
+    deps.fetchImpl,
+  );
+  const current = await db.batchItem.findFirst({ where: { id: item.id, shop: item.shop }, select: { state: true } });
+  if (!current || !IN_FLIGHT.includes(current.state)) return "cancelled";
+  await replaceMediaImage(graphql, { mediaId: item.mediaId, originalSource: resourceUrl });
+  await waitForFileReady(graphql, item.mediaId, { timeoutMs: deps.config.fileReadyTimeoutMs });
+
+  try {
+    await captureForItem(db, item.shop, item.id);
+  } catch (error) {
+    if (error instanceof ReservationSettledError) {
+      logger.warn({ shop: item.shop, itemId: item.id }, "reservation was released before capture (cancelled?)");
+      return "cancelled";
+    }
+    throw error;
+  }
+  await db.batchItem.updateMany({
+    where: { id: item.id, shop: item.shop, state: { in: IN_FLIGHT } },
+    data: { state: "PUBLISHED", reason: null, finishedAt: new Date() },
+  });
+  await recordBackupUrl(db, graphql, item.shop, item.mediaId);
+  await finishBatchIfDone(db, item.shop, item.batchId);
+  logger.info({ shop: item.shop, itemId: item.id, mediaId: item.mediaId }, "image published");
+  return "published";
+}
+
+/**
+ * Final failure: the item becomes FAILED with its reason, then its credits are released. If the
+ * credits were already captured, the image was in fact published (a crash hit after the capture).
+ */
+export async function failItem(db: PrismaClient, shop: string, itemId: string, reason: string): Promise<ImageJobOutcome> {
+  const item = await db.batchItem.findFirst({ where: { id: itemId, shop }, select: { batchId: true, state: true } });
+  if (!item) return "failed";
+  const reservation = await db.creditReservation.findFirst({ where: { shop, batchItemId: itemId }, select: { state: true } });
+  if (reservation?.state === "CAPTURED") {
+    await db.batchItem.updateMany({ where: { id: itemId, shop, state: { in: IN_FLIGHT } }, data: { state: "PUBLISHED", finishedAt: new Date() } });
+    await finishBatchIfDone(db, shop, item.batchId);
+    return "published";
+  }
+  await db.batchItem.updateMany({
+    where: { id: itemId, shop, state: { in: IN_FLIGHT } },
+    data: { state: "FAILED", reason, finishedAt: new Date() },
+  });
+  const after = await db.batchItem.findFirst({ where: { id: itemId, shop }, select: { state: true } });
+  if (after?.state === "FAILED" || after?.state === "CANCELLED") {
+    await releaseForItem(db, shop, itemId, reason.slice(0, 200)).catch((error: unknown) => {
+      if (!(error instanceof ReservationSettledError)) throw error;
+    });
+  }
+  await finishBatchIfDone(db, shop, item.batchId);
+  return after?.state === "CANCELLED" ? "cancelled" : "failed";
+}

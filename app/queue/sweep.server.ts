@@ -1,0 +1,111 @@
+/**
+ * Repairs what a crash between two systems can leave behind:
+ * - an item in the database whose job is not in Redis (crash after commit, before enqueue; Redis
+ *   restarted without persistence) is enqueued again (jobId = item id, so at most one job exists);
+ * - an item whose job failed for good but whose failure was not recorded is marked FAILED;
+ * - a finished item whose reservation is still held is settled (published -> capture, else release);
+ * - a batch with no unfinished item is marked DONE.
+ */
+import type { PrismaClient } from "@prisma/client";
+import type { Redis } from "ioredis";
+import { logger } from "~/lib/logger.server";
+import { finishBatchIfDone } from "~/models/batches.server";
+import { captureForItem, releaseForItem, ReservationSettledError } from "~/models/credits.server";
+import { failItem } from "./processor.server";
+import { enqueueItems, type ImageQueue } from "./queue.server";
+
+export interface SweepResult {
+  enqueued: number;
+  failed: number;
+  settled: number;
+  batchesFinished: number;
+}
+
+export async function sweepOnce(deps: { db: PrismaClient; queue: ImageQueue }, opts: { graceMs?: number; limit?: number } = {}): Promise<SweepResult> {
+  const { db, queue } = deps;
+  const result: SweepResult = { enqueued: 0, failed: 0, settled: 0, batchesFinished: 0 };
+  const olderThan = new Date(Date.now() - (opts.graceMs ?? 5_000));
+  const stuck = await db.batchItem.findMany({
+    where: { state: { in: ["QUEUED", "PROCESSING"] }, updatedAt: { lt: olderThan } },
+    select: { id: true, shop: true },
+    orderBy: { updatedAt: "asc" },
+    take: opts.limit ?? 2_000,
+  });
+  const missing: Array<{ id: string; shop: string }> = [];
+  for (const item of stuck) {
+    const job = await queue.getJob(item.id);
+    if (!job) {
+      missing.push(item);
+      continue;
+    }
+    const state = await job.getState();
+    if (state === "failed") {
+      await failItem(db, item.shop, item.id, job.failedReason || "This image could not be processed; your credits were returned.");
+      result.failed += 1;
+    } else if (state === "completed" || state === "unknown") {
+      await job.remove().catch(() => undefined);
+      missing.push(item);
+    }
+  }
+  if (missing.length) {
+    await enqueueItems(queue, missing);
+    result.enqueued = missing.length;
+    logger.info({ count: missing.length }, "sweep re-enqueued items missing from Redis");
+  }
+
+  const unsettled = await db.$queryRaw<Array<{ id: string; shop: string; state: string }>>`
+    SELECT i.id, i.shop, i.state::text AS state FROM "BatchItem" i
+    JOIN "CreditReservation" r ON r."batchItemId" = i.id
+    WHERE r.state = 'HELD' AND i.state IN ('PUBLISHED', 'FAILED', 'REJECTED', 'CANCELLED', 'RESTORED')
+    LIMIT 1000`;
+  for (const item of unsettled) {
+    try {
+      if (item.state === "PUBLISHED" || item.state === "RESTORED") await captureForItem(db, item.shop, item.id);
+      else await releaseForItem(db, item.shop, item.id, "settled by sweep");
+      result.settled += 1;
+    } catch (error) {
+      if (!(error instanceof ReservationSettledError)) throw error;
+    }
+  }
+
+  const openBatches = await db.batch.findMany({ where: { status: "ACTIVE" }, select: { id: true, shop: true }, take: 1_000 });
+  for (const batch of openBatches) if (await finishBatchIfDone(db, batch.shop, batch.id)) result.batchesFinished += 1;
+  return result;
+}
+
+/** Runs the sweep every `intervalMs` in this process (one sweeper at a time across processes). */
+export function startSweeper(
+  deps: { db: PrismaClient; queue: ImageQueue },
+  opts: { intervalMs: number; graceMs?: number; redis: Redis },
+): { stop(): Promise<void>; runNow(): Promise<SweepResult | null> } {
+  let running: Promise<SweepResult | null> | null = null;
+  let stopped = false;
+  const run = async (): Promise<SweepResult | null> => {
+    if (running) return running;
+    running = (async () => {
+      const lock = await opts.redis.set(`${deps.queue.qualifiedName}:sweep-lock`, "1", "PX", Math.max(opts.intervalMs - 50, 100), "NX");
+      if (lock !== "OK") return null;
+      return sweepOnce(deps, { graceMs: opts.graceMs ?? Math.min(opts.intervalMs, 5_000) });
+    })()
+      .catch((error: Error) => {
+        logger.warn({ err: error.message }, "sweep failed; will try again");
+        return null;
+      })
+      .finally(() => {
+        running = null;
+      });
+    return running;
+  };
+  const timer = setInterval(() => {
+    if (!stopped) void run();
+  }, opts.intervalMs);
+  timer.unref();
+  return {
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      await running;
+    },
+    runNow: run,
+  };
+}

@@ -1,0 +1,77 @@
+import { DelayedError, Worker, type Job } from "bullmq";
+import type { Redis } from "ioredis";
+import { logger } from "~/lib/logger.server";
+import { ShopifyThrottledError } from "~/models/catalog.server";
+import { QwenRateLimitedError } from "~/qwen/errors";
+import { createRedisConnection } from "./connection.server";
+import type { ImageJobData, ImageJobOutcome } from "./jobs";
+import { processImageJob, type WorkerDeps } from "./processor.server";
+
+export interface StartWorkerOptions {
+  queueName: string;
+  concurrency: number;
+  deps: WorkerDeps;
+  connection?: Redis;
+  /** How long a job's lock lives without renewal; a killed worker's jobs are re-run after this. */
+  lockDurationMs?: number;
+  stalledIntervalMs?: number;
+}
+
+/**
+ * The BullMQ worker. Rate limits never burn an attempt: a Qwen 429 pauses the whole queue for the
+ * delay DashScope gave (`worker.rateLimit`), Shopify THROTTLED delays only that shop's job by what its
+ * bucket needs to refill (`moveToDelayed`).
+ */
+export function startWorker(opts: StartWorkerOptions): Worker<ImageJobData, ImageJobOutcome> {
+  const worker: Worker<ImageJobData, ImageJobOutcome> = new Worker<ImageJobData, ImageJobOutcome>(
+    opts.queueName,
+    async (job: Job<ImageJobData>, token?: string) => {
+      try {
+        return await processImageJob(job, opts.deps);
+      } catch (error) {
+        if (error instanceof QwenRateLimitedError) {
+          logger.info({ jobId: job.id, retryAfterMs: error.retryAfterMs }, "Qwen rate limited; pausing the queue");
+          await worker.rateLimit(Math.max(error.retryAfterMs, 100));
+          throw Worker.RateLimitError();
+        }
+        if (error instanceof ShopifyThrottledError) {
+          logger.info({ jobId: job.id, shop: job.data.shop, retryAfterMs: error.retryAfterMs }, "Shopify throttled; delaying this shop's job");
+          await job.moveToDelayed(Date.now() + error.retryAfterMs, token);
+          throw new DelayedError();
+        }
+        throw error;
+      }
+    },
+    {
+      connection: opts.connection ?? createRedisConnection({ forWorker: true }),
+      concurrency: opts.concurrency,
+      lockDuration: opts.lockDurationMs ?? 30_000,
+      stalledInterval: opts.stalledIntervalMs ?? 30_000,
+      // Every step is idempotent, so a job whose worker died may safely run again a few times.
+      maxStalledCount: 10,
+      autorun: true,
+    },
+  );
+  worker.on("error", (error) => logger.error({ err: error.message }, "worker error"));
+  worker.on("failed", (job, error) => {
+    if (job && error.name !== "DelayedError" && error.name !== "RateLimitError") {
+      logger.debug({ jobId: job.id, attemptsMade: job.attemptsMade, err: error.message }, "job attempt failed");
+    }
+  });
+  return worker;
+}
+
+/**
+ * Stops taking jobs and waits for active ones up to `deadlineMs`; past the deadline the worker is
+ * closed without waiting and its active jobs are left for stalled-job recovery in another worker.
+ */
+export async function closeWorkerGracefully(worker: Worker, deadlineMs: number): Promise<"drained" | "handed-back"> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<"handed-back">((resolve) => {
+    timer = setTimeout(() => resolve("handed-back"), deadlineMs);
+  });
+  const result = await Promise.race([worker.close().then(() => "drained" as const), deadline]);
+  clearTimeout(timer);
+  if (result === "handed-back") await worker.close(true).catch(() => undefined);
+  return result;
+}

@@ -1,0 +1,82 @@
+/**
+ * The worker process (`npm run worker`): processes image jobs, sweeps for items missing from Redis,
+ * and shuts down gracefully on SIGTERM/SIGINT (finishes active jobs or hands them back by a deadline).
+ */
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import type { PrismaClient } from "@prisma/client";
+import { createPrismaClient } from "~/db.server";
+import { logger } from "~/lib/logger.server";
+import type { AdminGraphql } from "~/models/catalog.server";
+import { qwenClientFromEnv } from "~/qwen/client";
+import { queueConfigFromEnv } from "~/queue/config.server";
+import { createRedisConnection } from "~/queue/connection.server";
+import { createQwenRateLimiter } from "~/queue/qwen-rate-limit.server";
+import { startSweeper } from "~/queue/sweep.server";
+import { closeWorkerGracefully, startWorker } from "~/queue/worker.server";
+import { Queue } from "bullmq";
+import type { ImageJobData } from "~/queue/jobs";
+
+/** Production path to a shop's Admin API: its offline session through shopify-app-remix. */
+async function offlineAdmin(shop: string): Promise<AdminGraphql> {
+  const { unauthenticated } = await import("~/shopify.server");
+  const { admin } = await unauthenticated.admin(shop);
+  return admin.graphql as unknown as AdminGraphql;
+}
+
+export async function runWorker(opts: { db?: PrismaClient; adminFor?: (shop: string) => Promise<AdminGraphql> } = {}): Promise<{ stop(): Promise<void> }> {
+  const config = queueConfigFromEnv();
+  const db = opts.db ?? createPrismaClient(undefined, config.concurrency + 4);
+  const redis = createRedisConnection({ forWorker: true, url: config.redisUrl });
+  const queue = new Queue<ImageJobData>(config.queueName, { connection: createRedisConnection({ forWorker: true, url: config.redisUrl }) });
+  const worker = startWorker({
+    queueName: config.queueName,
+    concurrency: config.concurrency,
+    connection: createRedisConnection({ forWorker: true, url: config.redisUrl }),
+    lockDurationMs: config.lockDurationMs,
+    stalledIntervalMs: config.stalledIntervalMs,
+    deps: {
+      db,
+      adminFor: opts.adminFor ?? offlineAdmin,
+      editor: qwenClientFromEnv(),
+      config,
+      qwenLimiter: createQwenRateLimiter(redis, { maxPerSecond: config.qwenMaxRps }),
+    },
+  });
+  const sweeper = startSweeper({ db, queue }, { intervalMs: config.sweepIntervalMs, redis });
+  logger.info({ queue: config.queueName, concurrency: config.concurrency, qwenMaxRps: config.qwenMaxRps }, "worker started");
+
+  let stopping: Promise<void> | null = null;
+  const stop = () =>
+    (stopping ??= (async () => {
+      const how = await closeWorkerGracefully(worker, config.shutdownDeadlineMs);
+      await sweeper.stop();
+      await queue.close().catch(() => undefined);
+      redis.disconnect();
+      if (!opts.db) await db.$disconnect();
+      logger.info({ how }, "worker stopped");
+    })());
+  return { stop };
+}
+
+async function main(): Promise<void> {
+  const { stop } = await runWorker();
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    process.once(signal, () => {
+      logger.info({ signal }, "shutting down");
+      stop()
+        .then(() => process.exit(0))
+        .catch((error: Error) => {
+          logger.error({ err: error.message }, "shutdown failed");
+          process.exit(1);
+        });
+    });
+  }
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().catch((error: Error) => {
+    logger.error({ err: error.message }, "worker failed to start");
+    process.exit(1);
+  });
+}
