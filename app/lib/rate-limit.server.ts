@@ -1,0 +1,159 @@
+import { Redis } from "ioredis";
+import { logger } from "~/lib/logger.server";
+import { rateLimited } from "~/lib/metrics.server";
+
+/**
+ * Per-shop rate limits kept in Redis (shared by every web process), as sliding-window logs: each
+ * allowed request adds a member to a sorted set scored by time, so "the 11th request within any
+ * 1000 ms" is exact, unlike fixed windows that let a burst straddle a boundary.
+ *
+ * Routes call `await enforceRateLimit("batch-create", session.shop)` (or "purchase-create") right
+ * after authenticating; it throws a 429 Response the route lets propagate.
+ */
+export interface RateLimitWindow {
+  max: number;
+  windowMs: number;
+}
+
+export type RateLimitResult =
+  | { allowed: true }
+  | { allowed: false; retryAfterMs: number; window: RateLimitWindow };
+
+export type RateLimitedAction = "batch-create" | "purchase-create";
+
+export const DEFAULT_LIMITS: readonly RateLimitWindow[] = [
+  { max: 10, windowMs: 1_000 },
+  { max: 60, windowMs: 60_000 },
+];
+
+const ACTION_NOUNS: Record<RateLimitedAction, string> = {
+  "batch-create": "batches",
+  "purchase-create": "purchases",
+};
+
+// KEYS: one sorted set per window. ARGV: now, member, then (max, windowMs) per window.
+// Checks every window first and records the request only when all allow it, atomically.
+const SLIDING_WINDOW_SCRIPT = `
+local now = tonumber(ARGV[1])
+local member = ARGV[2]
+for i = 1, #KEYS do
+  local max = tonumber(ARGV[1 + i * 2])
+  local window = tonumber(ARGV[2 + i * 2])
+  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now - window)
+  if redis.call('ZCARD', KEYS[i]) >= max then
+    local oldest = redis.call('ZRANGE', KEYS[i], 0, 0, 'WITHSCORES')
+    local retry = window
+    if oldest[2] then retry = tonumber(oldest[2]) + window - now end
+    return { i, retry }
+  end
+end
+for i = 1, #KEYS do
+  local window = tonumber(ARGV[2 + i * 2])
+  redis.call('ZADD', KEYS[i], now, member)
+  redis.call('PEXPIRE', KEYS[i], window)
+end
+return { 0, 0 }
+`;
+
+export interface RateLimiter {
+  consume(key: string): Promise<RateLimitResult>;
+}
+
+let sequence = 0;
+
+export function createRateLimiter(options: {
+  redis: Redis;
+  prefix: string;
+  limits?: readonly RateLimitWindow[];
+  now?: () => number;
+}): RateLimiter {
+  const limits = options.limits ?? DEFAULT_LIMITS;
+  const now = options.now ?? Date.now;
+  return {
+    async consume(key) {
+      const at = now();
+      const keys = limits.map((limit) => `${options.prefix}:${key}:${limit.windowMs}`);
+      const member = `${at}-${process.pid}-${++sequence}-${Math.random().toString(36).slice(2, 8)}`;
+      const args = [String(at), member, ...limits.flatMap((limit) => [String(limit.max), String(limit.windowMs)])];
+      const [index, retry] = (await options.redis.eval(SLIDING_WINDOW_SCRIPT, keys.length, ...keys, ...args)) as [number, number];
+      const window = index > 0 ? limits[index - 1] : undefined;
+      if (!window) return { allowed: true };
+      return { allowed: false, retryAfterMs: Math.max(1, retry), window };
+    },
+  };
+}
+
+/** A sentence the merchant can act on. */
+export function rateLimitMessage(action: RateLimitedAction, result: Extract<RateLimitResult, { allowed: false }>): string {
+  const seconds = Math.max(1, Math.ceil(result.retryAfterMs / 1000));
+  const per = result.window.windowMs >= 60_000 ? `${result.window.windowMs / 60_000} minute` : `${result.window.windowMs / 1000} second`;
+  return (
+    `Too many ${ACTION_NOUNS[action]} created in a short time (limit: ${result.window.max} per ${per}). ` +
+    `Please wait ${seconds} second${seconds === 1 ? "" : "s"} and try again.`
+  );
+}
+
+export function rateLimitedResponse(action: RateLimitedAction, result: Extract<RateLimitResult, { allowed: false }>): Response {
+  return new Response(JSON.stringify({ error: rateLimitMessage(action, result) }), {
+    status: 429,
+    headers: {
+      "Content-Type": "application/json",
+      "Retry-After": String(Math.max(1, Math.ceil(result.retryAfterMs / 1000))),
+    },
+  });
+}
+
+let defaultRedis: Promise<Redis> | undefined;
+
+function connectDefaultRedis(): Promise<Redis> {
+  defaultRedis ??= (async () => {
+    // Fail fast inside web requests instead of queueing commands while Redis is away.
+    const redis = new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379", {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+    });
+    redis.on("error", (error) => logger.warn({ err: error }, "rate limiter redis error"));
+    await redis.connect();
+    return redis;
+  })().catch((error: unknown) => {
+    defaultRedis = undefined;
+    throw error;
+  });
+  return defaultRedis;
+}
+
+const limiters = new Map<string, RateLimiter>();
+
+/**
+ * Throws a 429 Response when `shop` exceeds the limits for `action`. When Redis cannot be reached
+ * the request is let through (and logged): credits are protected by the ledger, not by this limit.
+ */
+export async function enforceRateLimit(
+  action: RateLimitedAction,
+  shop: string,
+  options: { redis?: Redis; limits?: readonly RateLimitWindow[]; now?: () => number } = {},
+): Promise<void> {
+  let result: RateLimitResult;
+  try {
+    const redis = options.redis ?? (await connectDefaultRedis());
+    const limiter =
+      options.redis || options.limits || options.now
+        ? createRateLimiter({ redis, prefix: `ratelimit:${action}`, limits: options.limits, now: options.now })
+        : limiters.get(action) ?? setLimiter(action, createRateLimiter({ redis, prefix: `ratelimit:${action}` }));
+    result = await limiter.consume(shop);
+  } catch (error) {
+    logger.warn({ err: error, shop, action }, "rate limiter unavailable; request allowed");
+    return;
+  }
+  if (!result.allowed) {
+    rateLimited.inc({ action });
+    logger.info({ shop, action, retryAfterMs: result.retryAfterMs }, "rate limited");
+    throw rateLimitedResponse(action, result);
+  }
+}
+
+function setLimiter(action: string, limiter: RateLimiter): RateLimiter {
+  limiters.set(action, limiter);
+  return limiter;
+}

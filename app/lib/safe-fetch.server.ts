@@ -1,0 +1,303 @@
+/**
+ * Allow-listed fetching of images (product sources from Shopify's CDN, results from DashScope).
+ * The worker must download every remote image through this module, never with bare `fetch`.
+ *
+ *   import { fetchImage, fetchPolicyFromEnv, UnsafeFetchError } from "~/lib/safe-fetch.server";
+ *   const policy = fetchPolicyFromEnv({ shop });              // once per job
+ *   const { bytes, contentType, finalUrl } = await fetchImage(url, policy);
+ *   // UnsafeFetchError has `code` and `permanent`: when permanent, fail the item (UnrecoverableError);
+ *   // otherwise (timeouts, 5xx, 429) let BullMQ retry.
+ *
+ *   checkUrlAllowed(url, policy) -> { ok: true } | { ok: false, code, message }   (sync, no DNS; for input validation)
+ *
+ * Rules: only http(s) on allow-listed hosts ("cdn.shopify.com", "*.aliyuncs.com", the shop's own
+ * domain, plus ALLOWED_IMAGE_HOSTS); https only unless private addresses are allowed; each
+ * redirect hop is re-checked; hosts resolving to private, loopback, link-local or otherwise
+ * non-public addresses are refused when `allowPrivateAddresses` is false (the default in
+ * production), and that check runs at connect time so DNS rebinding cannot slip past it;
+ * bodies are capped at `maxBytes` and must be images.
+ */
+import { lookup as dnsLookup, type LookupAddress } from "node:dns";
+import { BlockList, isIP } from "node:net";
+import { Agent, fetch as undiciFetch } from "undici";
+
+export type UnsafeFetchCode =
+  | "INVALID_URL"
+  | "SCHEME_NOT_ALLOWED"
+  | "HOST_NOT_ALLOWED"
+  | "PRIVATE_ADDRESS"
+  | "TOO_MANY_REDIRECTS"
+  | "TOO_LARGE"
+  | "NOT_AN_IMAGE"
+  | "HTTP_ERROR"
+  | "TIMEOUT"
+  | "NETWORK";
+
+export class UnsafeFetchError extends Error {
+  override readonly name = "UnsafeFetchError";
+  constructor(
+    readonly code: UnsafeFetchCode,
+    message: string,
+    /** False for failures worth retrying (timeouts, network errors, 5xx and 429). */
+    readonly permanent: boolean,
+    readonly status?: number,
+  ) {
+    super(message);
+  }
+}
+
+export interface FetchPolicy {
+  /** Host names, "*.suffix" wildcards, or "host:port" entries. */
+  allowedHosts: readonly string[];
+  allowPrivateAddresses: boolean;
+  maxBytes: number;
+  maxRedirects: number;
+  timeoutMs: number;
+}
+
+export const SHOPIFY_CDN_HOSTS = ["cdn.shopify.com", "cdn.shopifycdn.net"] as const;
+// DashScope returns result URLs on Alibaba Cloud OSS buckets such as
+// dashscope-result-bj.oss-cn-beijing.aliyuncs.com.
+export const DASHSCOPE_RESULT_HOSTS = ["*.aliyuncs.com"] as const;
+
+const DEFAULT_MAX_BYTES = 30 * 1024 * 1024;
+
+/**
+ * The policy from configuration:
+ *   ALLOWED_IMAGE_HOSTS       extra comma-separated hosts (stand-ins in tests and the demo), default none
+ *                             (the same variable the queue config reads)
+ *   SAFE_FETCH_ALLOW_PRIVATE  "true"/"false": allow private and loopback addresses and plain http;
+ *                             default true except when NODE_ENV is "production"
+ *   MAX_SOURCE_BYTES          body cap in bytes, default 30 MB
+ *   SAFE_FETCH_TIMEOUT_MS     whole-download timeout, default 30000
+ * `overrides` replaces any field (e.g. a smaller maxBytes for one call).
+ */
+export function fetchPolicyFromEnv(
+  options: { shop?: string; env?: NodeJS.ProcessEnv; overrides?: Partial<FetchPolicy> } = {},
+): FetchPolicy {
+  const env = options.env ?? process.env;
+  const extra = (env.ALLOWED_IMAGE_HOSTS ?? "")
+    .split(",")
+    .map((host) => host.trim().toLowerCase())
+    .filter(Boolean);
+  const allowPrivateSetting = env.SAFE_FETCH_ALLOW_PRIVATE?.trim().toLowerCase();
+  return {
+    allowedHosts: [...SHOPIFY_CDN_HOSTS, ...DASHSCOPE_RESULT_HOSTS, ...(options.shop ? [options.shop.toLowerCase()] : []), ...extra],
+    allowPrivateAddresses: allowPrivateSetting ? allowPrivateSetting === "true" : env.NODE_ENV !== "production",
+    maxBytes: positiveInt(env.MAX_SOURCE_BYTES) ?? DEFAULT_MAX_BYTES,
+    maxRedirects: 3,
+    timeoutMs: positiveInt(env.SAFE_FETCH_TIMEOUT_MS) ?? 30_000,
+    ...options.overrides,
+  };
+}
+
+function positiveInt(value: string | undefined): number | undefined {
+  const parsed = value ? Number.parseInt(value, 10) : Number.NaN;
+  return Number.isFinite(parsed) && parsed > 0 ? parsed : undefined;
+}
+
+const nonPublic = new BlockList();
+for (const [network, prefix] of [
+  ["0.0.0.0", 8],
+  ["10.0.0.0", 8],
+  ["100.64.0.0", 10],
+  ["127.0.0.0", 8],
+  ["169.254.0.0", 16],
+  ["172.16.0.0", 12],
+  ["192.0.0.0", 24],
+  ["192.0.2.0", 24],
+  ["192.168.0.0", 16],
+  ["198.18.0.0", 15],
+  ["198.51.100.0", 24],
+  ["203.0.113.0", 24],
+  ["224.0.0.0", 4],
+  ["240.0.0.0", 4],
+] as const) {
+  nonPublic.addSubnet(network, prefix, "ipv4");
+}
+for (const [network, prefix] of [
+  ["::", 128],
+  ["::1", 128],
+  ["64:ff9b::", 96],
+  ["100::", 64],
+  ["2001:db8::", 32],
+  ["fc00::", 7],
+  ["fe80::", 10],
+  ["ff00::", 8],
+] as const) {
+  nonPublic.addSubnet(network, prefix, "ipv6");
+}
+
+/** True for loopback, private, link-local, CGNAT, documentation, multicast and reserved addresses. */
+export function isPrivateAddress(address: string): boolean {
+  const bare = address.replace(/^\[|\]$/g, "");
+  const family = isIP(bare);
+  if (family === 4) return nonPublic.check(bare, "ipv4");
+  if (family === 6) {
+    const mapped = bare.toLowerCase().match(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/)?.[1];
+    if (mapped) return nonPublic.check(mapped, "ipv4");
+    if (/^::ffff:[0-9a-f]{1,4}:[0-9a-f]{1,4}$/i.test(bare)) return true; // IPv4-mapped in hex form
+    return nonPublic.check(bare, "ipv6");
+  }
+  return false;
+}
+
+function hostMatches(url: URL, pattern: string): boolean {
+  const hostname = url.hostname.toLowerCase().replace(/^\[|\]$/g, "");
+  const withPort = url.port ? `${hostname}:${url.port}` : hostname;
+  if (pattern.startsWith("*.")) return hostname.endsWith(pattern.slice(1)) && hostname.length > pattern.length - 1;
+  return pattern.includes(":") && !isIP(pattern) ? withPort === pattern : hostname === pattern.replace(/^\[|\]$/g, "");
+}
+
+export type UrlCheck = { ok: true; url: URL } | { ok: false; code: UnsafeFetchCode; message: string };
+
+/** The synchronous part of the policy (no DNS): scheme, allow-list and literal private addresses. */
+export function checkUrlAllowed(input: string | URL, policy: FetchPolicy): UrlCheck {
+  let url: URL;
+  try {
+    url = new URL(input);
+  } catch {
+    return { ok: false, code: "INVALID_URL", message: "The image address is not a valid URL." };
+  }
+  const httpAllowed = policy.allowPrivateAddresses;
+  if (url.protocol !== "https:" && !(httpAllowed && url.protocol === "http:")) {
+    return { ok: false, code: "SCHEME_NOT_ALLOWED", message: `Images can only be fetched over https (got ${url.protocol}).` };
+  }
+  if (url.username || url.password) {
+    return { ok: false, code: "INVALID_URL", message: "Image addresses with credentials are not accepted." };
+  }
+  if (!policy.allowedHosts.some((pattern) => hostMatches(url, pattern))) {
+    return {
+      ok: false,
+      code: "HOST_NOT_ALLOWED",
+      message: `Images are only fetched from Shopify's CDN and the image service; ${url.hostname} is not allowed.`,
+    };
+  }
+  if (!policy.allowPrivateAddresses && isPrivateAddress(url.hostname)) {
+    return { ok: false, code: "PRIVATE_ADDRESS", message: "Images on private or local network addresses are not fetched." };
+  }
+  return { ok: true, url };
+}
+
+type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
+
+// Runs inside the socket connect, so the address actually dialled is the one checked.
+function publicOnlyLookup(hostname: string, options: object, callback: LookupCallback): void {
+  dnsLookup(hostname, { ...options, all: true }, (error, addresses) => {
+    if (error) return callback(error, []);
+    const list = addresses as LookupAddress[];
+    const refused = list.find((entry) => isPrivateAddress(entry.address));
+    if (refused || list.length === 0) {
+      const failure: NodeJS.ErrnoException = new Error(`Refused private address for ${hostname}`);
+      failure.code = "EPRIVATEADDRESS";
+      return callback(failure, []);
+    }
+    if ((options as { all?: boolean }).all) return callback(null, list);
+    const first = list[0] as LookupAddress;
+    return callback(null, first.address, first.family);
+  });
+}
+
+let publicOnlyAgent: Agent | undefined;
+function getPublicOnlyAgent(): Agent {
+  publicOnlyAgent ??= new Agent({ connect: { lookup: publicOnlyLookup as never } });
+  return publicOnlyAgent;
+}
+
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+
+export interface FetchedImage {
+  bytes: Buffer;
+  contentType: string;
+  finalUrl: string;
+}
+
+/** Downloads an image under `policy`; throws UnsafeFetchError for every refusal or failure. */
+export async function fetchImage(input: string | URL, policy: FetchPolicy): Promise<FetchedImage> {
+  const signal = AbortSignal.timeout(policy.timeoutMs);
+  let current = String(input);
+  for (let hop = 0; ; hop++) {
+    const check = checkUrlAllowed(current, policy);
+    if (!check.ok) throw new UnsafeFetchError(check.code, check.message, true);
+
+    const response = await send(check.url, policy, signal);
+    if (REDIRECT_STATUSES.has(response.status)) {
+      await response.body?.cancel().catch(() => undefined);
+      const location = response.headers.get("location");
+      if (!location) throw new UnsafeFetchError("HTTP_ERROR", "The image server answered a redirect without a location.", true, response.status);
+      if (hop >= policy.maxRedirects) {
+        throw new UnsafeFetchError("TOO_MANY_REDIRECTS", `The image address redirected more than ${policy.maxRedirects} times.`, true);
+      }
+      current = new URL(location, check.url).toString();
+      continue;
+    }
+    if (!response.ok) {
+      await response.body?.cancel().catch(() => undefined);
+      const retryable = response.status === 429 || response.status >= 500;
+      throw new UnsafeFetchError("HTTP_ERROR", `The image server answered ${response.status}.`, !retryable, response.status);
+    }
+    const contentType = (response.headers.get("content-type") ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
+    if (!contentType.startsWith("image/")) {
+      await response.body?.cancel().catch(() => undefined);
+      throw new UnsafeFetchError("NOT_AN_IMAGE", `The address does not point to an image (content type "${contentType || "none"}").`, true);
+    }
+    const bytes = await readCapped(response, policy.maxBytes, signal);
+    return { bytes, contentType, finalUrl: check.url.toString() };
+  }
+}
+
+async function send(url: URL, policy: FetchPolicy, signal: AbortSignal): Promise<Response> {
+  const init = { redirect: "manual" as const, signal, headers: { accept: "image/*" } };
+  try {
+    if (policy.allowPrivateAddresses) {
+      // Global fetch, so the test and demo dispatchers that route to the local stand-ins apply.
+      return await fetch(url, init);
+    }
+    return (await undiciFetch(url, { ...init, dispatcher: getPublicOnlyAgent() })) as unknown as Response;
+  } catch (error) {
+    if (signal.aborted) throw new UnsafeFetchError("TIMEOUT", `The image download took longer than ${policy.timeoutMs} ms.`, false);
+    if (causeCode(error) === "EPRIVATEADDRESS") {
+      throw new UnsafeFetchError("PRIVATE_ADDRESS", "Images on private or local network addresses are not fetched.", true);
+    }
+    throw new UnsafeFetchError("NETWORK", `The image server could not be reached (${causeCode(error) ?? "network error"}).`, false);
+  }
+}
+
+function causeCode(error: unknown): string | undefined {
+  for (let current: unknown = error, depth = 0; current && depth < 5; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === "string") return code;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+async function readCapped(response: Response, maxBytes: number, signal: AbortSignal): Promise<Buffer> {
+  const tooLarge = () => new UnsafeFetchError("TOO_LARGE", `The image is larger than ${Math.round(maxBytes / 1024 / 1024)} MB.`, true);
+  const declared = Number(response.headers.get("content-length") ?? Number.NaN);
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    await response.body?.cancel().catch(() => undefined);
+    throw tooLarge();
+  }
+  if (!response.body) return Buffer.alloc(0);
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.byteLength;
+      if (total > maxBytes) {
+        await reader.cancel().catch(() => undefined);
+        throw tooLarge();
+      }
+      chunks.push(value);
+    }
+  } catch (error) {
+    if (error instanceof UnsafeFetchError) throw error;
+    if (signal.aborted) throw new UnsafeFetchError("TIMEOUT", "The image download took too long.", false);
+    throw new UnsafeFetchError("NETWORK", "The image download was interrupted.", false);
+  }
+  return Buffer.concat(chunks, total);
+}

@@ -1,0 +1,120 @@
+import { Prisma, type PrismaClient } from "@prisma/client";
+import { logger } from "~/lib/logger.server";
+import { webhooksReceived } from "~/lib/metrics.server";
+
+/**
+ * Idempotency for webhook deliveries, keyed by the provider's delivery id (X-Shopify-Webhook-Id,
+ * or a Stripe event id with source "stripe").
+ *
+ * A delivery is recorded only after its handler succeeded: a handler that throws leaves no record,
+ * so the provider's retry runs it again. Handlers must therefore be safe to repeat (two deliveries
+ * racing may both run); the record only saves repeated work and keeps the log honest.
+ */
+export interface WebhookDelivery {
+  id: string;
+  source: "shopify" | "stripe";
+  topic: string;
+  /** Null when the record must not name the shop (after shop/redact). */
+  shop: string | null;
+}
+
+export type WebhookOutcome<T> = { duplicate: true } | { duplicate: false; result: T };
+
+export async function wasWebhookHandled(db: PrismaClient, id: string): Promise<boolean> {
+  return (await db.webhookEvent.findUnique({ where: { id }, select: { id: true } })) !== null;
+}
+
+/** Records a handled delivery; false when it was already recorded. */
+export async function recordWebhookHandled(db: PrismaClient, delivery: WebhookDelivery): Promise<boolean> {
+  try {
+    await db.webhookEvent.create({ data: delivery });
+    return true;
+  } catch (error) {
+    if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002") return false;
+    throw error;
+  }
+}
+
+/** Runs `handler` unless this delivery was handled before, then records it. */
+export async function handleWebhookOnce<T>(
+  db: PrismaClient,
+  delivery: WebhookDelivery,
+  handler: () => Promise<T>,
+): Promise<WebhookOutcome<T>> {
+  const log = { webhookId: delivery.id, topic: delivery.topic, shop: delivery.shop ?? undefined };
+  if (await wasWebhookHandled(db, delivery.id)) {
+    webhooksReceived.inc({ topic: delivery.topic, outcome: "duplicate" });
+    logger.info(log, "webhook already handled; ignoring redelivery");
+    return { duplicate: true };
+  }
+  const result = await handler();
+  await recordWebhookHandled(db, delivery);
+  webhooksReceived.inc({ topic: delivery.topic, outcome: "handled" });
+  logger.info(log, "webhook handled");
+  return { duplicate: false, result };
+}
+
+/** Shopify's webhook payloads for the topics we handle are small; anything larger is not from Shopify. */
+export const MAX_WEBHOOK_BODY_BYTES = 1024 * 1024;
+
+const SHOP_DOMAIN = /^[a-z0-9][a-z0-9-]*\.myshopify\.com$/;
+
+function reject(status: number, statusText: string): Response {
+  return new Response(undefined, { status, statusText });
+}
+
+async function readBodyCapped(request: Request, maxBytes: number): Promise<string> {
+  const declared = Number(request.headers.get("content-length") ?? Number.NaN);
+  if (Number.isFinite(declared) && declared > maxBytes) throw reject(413, "Payload Too Large");
+  if (!request.body) return "";
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      throw reject(413, "Payload Too Large");
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks, total).toString("utf8");
+}
+
+/**
+ * Wraps `authenticate.webhook` with the refusals it does not make itself, so that a forged or
+ * malformed delivery changes nothing and gets a precise status:
+ *   405 not POST; 401 missing or wrong HMAC; 413 body over 1 MB; 400 missing headers, a shop header
+ *   that is not a myshopify.com domain, a body that is not JSON, or a topic this route does not handle.
+ * `expectedTopic` is in the storage form the library reports, e.g. "APP_UNINSTALLED".
+ */
+export async function verifyShopifyWebhook<T extends { topic: string; shop: string }>(
+  request: Request,
+  authenticateWebhook: (request: Request) => Promise<T>,
+  expectedTopic: string,
+): Promise<T> {
+  if (request.method !== "POST") throw reject(405, "Method Not Allowed");
+  if (!request.headers.get("x-shopify-hmac-sha256")) throw reject(401, "Unauthorized");
+  const rawBody = await readBodyCapped(request, MAX_WEBHOOK_BODY_BYTES);
+  // The body stream is consumed; hand the library an identical request to verify.
+  const replay = new Request(request.url, { method: "POST", headers: request.headers, body: rawBody });
+  let context: T;
+  try {
+    context = await authenticateWebhook(replay);
+  } catch (error) {
+    if (error instanceof Response) throw error;
+    if (error instanceof SyntaxError) throw reject(400, "Bad Request");
+    throw error;
+  }
+  if (!SHOP_DOMAIN.test(context.shop)) {
+    logger.warn({ topic: context.topic }, "signed webhook with an invalid shop domain");
+    throw reject(400, "Bad Request");
+  }
+  if (context.topic !== expectedTopic) {
+    logger.warn({ shop: context.shop, topic: context.topic, expectedTopic }, "webhook topic does not match its route");
+    throw reject(400, "Bad Request");
+  }
+  return context;
+}

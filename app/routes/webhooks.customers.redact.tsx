@@ -1,0 +1,14 @@
+import type { ActionFunctionArgs } from "@remix-run/node";
+import db from "~/db.server";
+import { acknowledgeCustomerRequest } from "~/models/lifecycle.server";
+import { handleWebhookOnce, verifyShopifyWebhook } from "~/models/webhook-events.server";
+import { authenticate } from "~/shopify.server";
+
+// The app stores no customer data, so there is nothing to erase; the payload (which names the customer) is not kept.
+export const action = async ({ request }: ActionFunctionArgs) => {
+  const { shop, topic, webhookId } = await verifyShopifyWebhook(request, authenticate.webhook, "CUSTOMERS_REDACT");
+  await handleWebhookOnce(db, { id: webhookId, source: "shopify", topic, shop }, () =>
+    acknowledgeCustomerRequest(db, "customers/redact", shop),
+  );
+  return new Response(null, { status: 200 });
+};
