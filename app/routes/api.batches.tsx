@@ -1,0 +1,54 @@
+/**
+ * JSON endpoint for the admin action extension (Products list bulk action and product details):
+ * POST { productIds?, mediaIds?, pipeline } creates a batch; GET ?id=<batchId> returns its progress.
+ * Authenticated by the session token the extension sends; answers carry CORS headers (`cors`).
+ */
+import { json, type ActionFunctionArgs, type LoaderFunctionArgs } from "@remix-run/node";
+import { z } from "zod";
+import prisma from "~/db.server";
+import { BatchInputError, createBatch, getBatchProgress } from "~/models/batches.server";
+import type { AdminGraphql } from "~/models/catalog.server";
+import { getQueue } from "~/queue/queue.server";
+import { authenticate } from "~/shopify.server";
+
+const gid = (kind: string) => z.string().regex(new RegExp(`^gid://shopify/${kind}/\\d+$`), `Expected a ${kind} id like gid://shopify/${kind}/123.`);
+
+const createSchema = z
+  .object({
+    productIds: z.array(gid("Product")).max(250).optional(),
+    mediaIds: z.array(gid("MediaImage")).max(1000).optional(),
+    pipeline: z.string().min(1, "Choose a pipeline."),
+  })
+  .refine((v) => (v.productIds?.length ?? 0) + (v.mediaIds?.length ?? 0) > 0, { message: "Select at least one product or image." });
+
+export const loader = async ({ request }: LoaderFunctionArgs) => {
+  const { session, cors } = await authenticate.admin(request);
+  const batchId = new URL(request.url).searchParams.get("id");
+  if (!batchId) return cors(json({ error: "Pass ?id=<batch id>." }, { status: 400 }));
+  const progress = await getBatchProgress(prisma, session.shop, batchId);
+  if (!progress) return cors(json({ error: "This batch was not found." }, { status: 404 }));
+  return cors(json(progress));
+};
+
+export const action = async ({ request }: ActionFunctionArgs) => {
+  const { session, admin, cors } = await authenticate.admin(request);
+  if (request.method !== "POST") return cors(json({ error: "Use POST." }, { status: 405 }));
+  const body: unknown = await request.json().catch(() => null);
+  const parsed = createSchema.safeParse(body);
+  if (!parsed.success) {
+    return cors(json({ error: parsed.error.issues.map((i) => i.message).join(" "), fields: parsed.error.flatten().fieldErrors }, { status: 422 }));
+  }
+  try {
+    const result = await createBatch(
+      { db: prisma, graphql: admin.graphql as unknown as AdminGraphql, queue: getQueue() },
+      session.shop,
+      parsed.data,
+    );
+    return cors(json(result, { status: 201 }));
+  } catch (error) {
+    if (error instanceof BatchInputError) {
+      return cors(json({ error: error.message, needed: error.needed ?? null, available: error.available ?? null }, { status: error.status }));
+    }
+    throw error;
+  }
+};
