@@ -1,20 +1,349 @@
-import type { LoaderFunctionArgs } from "@remix-run/node";
-import { useLoaderData } from "@remix-run/react";
-import { Card, Page, Text } from "@shopify/polaris";
-import { authenticate } from "../shopify.server";
+import { useCallback, useEffect, useMemo, useState } from "react";
+import { json, type ActionFunctionArgs, type HeadersFunction, type LoaderFunctionArgs } from "@remix-run/node";
+import { useFetcher, useLoaderData, useNavigation, useSearchParams } from "@remix-run/react";
+import { useAppBridge } from "@shopify/app-bridge-react";
+import {
+  Banner,
+  BlockStack,
+  Button,
+  Card,
+  EmptyState,
+  InlineStack,
+  Layout,
+  Page,
+  Pagination,
+  Select,
+  Spinner,
+  Text,
+  TextField,
+} from "@shopify/polaris";
+import { boundary } from "@shopify/shopify-app-remix/server";
+import { z } from "zod";
+import { ImageGrid, groupByProduct, type GridImage, type ProductGroup } from "~/components/images/ImageGrid";
+import {
+  FILTER_LABELS,
+  IMAGE_FILTERS,
+  badgeStatusFor,
+  hasPreviousPage,
+  nextPageParams,
+  previousPageParams,
+  productSearchQuery,
+} from "~/components/images/grid-model";
+import { ProcessPanel } from "~/components/images/ProcessPanel";
+import { RouteError } from "~/components/RouteError";
+import prisma from "~/db.server";
+import { PIPELINE_IDS, getPipeline, isPipelineId } from "~/imaging/pipelines";
+import { logger } from "~/lib/logger.server";
+import { BatchInputError, createBatch, imageStatuses } from "~/models/batches.server";
+import { ShopifyApiError, ShopifyThrottledError, listProductImages } from "~/models/catalog.server";
+import { CREDITS_PER_IMAGE, InsufficientCreditsError, getBalance } from "~/models/credits.server";
+import { getSettings } from "~/models/settings.server";
+import { getQueue } from "~/queue/queue.server";
+import { authenticate } from "~/shopify.server";
+
+/** 50 products x 8 images keeps the one listing query under Shopify's 1,000-point single-query limit. */
+export const PRODUCTS_PER_PAGE = 50;
+export const IMAGES_PER_PRODUCT = 8;
+
+const searchSchema = z.object({
+  q: z.string().trim().max(200).optional().default(""),
+  status: z.enum(IMAGE_FILTERS).catch("all"),
+  after: z.string().max(500).optional(),
+  ids: z.string().max(5000).optional(),
+});
 
 export const loader = async ({ request }: LoaderFunctionArgs) => {
-  const { session } = await authenticate.admin(request);
-  return { shop: session.shop };
+  const { admin, session } = await authenticate.admin(request);
+  const shop = session.shop;
+  const params = searchSchema.parse(Object.fromEntries(new URL(request.url).searchParams));
+  const productIds = params.ids ? params.ids.split(",").filter(Boolean).slice(0, 50) : [];
+
+  const [balance, settings] = await Promise.all([getBalance(prisma, shop), getSettings(prisma, shop)]);
+  const pipelines = PIPELINE_IDS.map((id) => {
+    const p = getPipeline(id);
+    return { id: p.id as string, label: p.label, summary: p.summary, rules: p.rules };
+  });
+  const base = {
+    filters: { q: params.q, status: params.status, productIds },
+    balance: { available: balance.available },
+    creditsPerImage: CREDITS_PER_IMAGE,
+    defaultPipeline: settings.defaultPipeline as string,
+    pipelines,
+  };
+
+  let page: Awaited<ReturnType<typeof listProductImages>>;
+  try {
+    page = await listProductImages(admin.graphql, {
+      first: PRODUCTS_PER_PAGE,
+      after: params.after || null,
+      query: productSearchQuery(params.q, productIds),
+      imagesPerProduct: IMAGES_PER_PRODUCT,
+    });
+  } catch (error) {
+    if (error instanceof ShopifyThrottledError || error instanceof ShopifyApiError) {
+      logger.warn({ shop, err: error.message }, "image listing failed");
+      const loadError =
+        error instanceof ShopifyThrottledError
+          ? "Shopify is busy with this store's other requests. Wait a few seconds and reload."
+          : "Shopify did not return your products. Reload the page; if it keeps failing, reinstall the app.";
+      return json({ ...base, images: [] as GridImage[], pageInfo: { hasNextPage: false, endCursor: null }, storeHasImages: true, loadError });
+    }
+    throw error;
+  }
+
+  const statuses = await imageStatuses(prisma, shop, page.images.map((i) => i.mediaId));
+  const labelOf = new Map(pipelines.map((p) => [p.id, p.label.split(" ")[0] ?? p.label]));
+  const all: GridImage[] = page.images.map((image) => {
+    const latest = statuses.get(image.mediaId);
+    const status = badgeStatusFor(latest?.state);
+    return {
+      mediaId: image.mediaId,
+      productId: image.productId,
+      productTitle: image.productTitle,
+      url: image.url,
+      alt: image.alt,
+      position: image.position,
+      status,
+      pipelineLabel: status === "processed" && latest ? (labelOf.get(latest.pipeline) ?? latest.pipeline) : null,
+    };
+  });
+  const images = params.status === "all" ? all : all.filter((i) => i.status === params.status);
+  const filtered = Boolean(params.q) || productIds.length > 0 || Boolean(params.after);
+  return json({
+    ...base,
+    images,
+    pageInfo: page.pageInfo,
+    storeHasImages: filtered || all.length > 0,
+    loadError: null as string | null,
+  });
 };
 
-export default function Index() {
-  const { shop } = useLoaderData<typeof loader>();
+const submitSchema = z.object({
+  pipeline: z.string(),
+  mediaIds: z
+    .string()
+    .transform((raw, ctx) => {
+      try {
+        const ids = z.array(z.string().startsWith("gid://shopify/MediaImage/")).parse(JSON.parse(raw));
+        return ids;
+      } catch {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, message: "The selection could not be read. Reload and select again." });
+        return z.NEVER;
+      }
+    }),
+});
+
+export const action = async ({ request }: ActionFunctionArgs) => {
+  const { admin, session, redirect } = await authenticate.admin(request);
+  const parsed = submitSchema.safeParse(Object.fromEntries(await request.formData()));
+  if (!parsed.success) return json({ error: parsed.error.issues[0]?.message ?? "Invalid selection." }, { status: 400 });
+  const { pipeline, mediaIds } = parsed.data;
+  if (!isPipelineId(pipeline)) return json({ error: "Choose a pipeline: Amazon, eBay or Instagram." }, { status: 400 });
+  try {
+    const created = await createBatch({ db: prisma, graphql: admin.graphql, queue: getQueue() }, session.shop, { mediaIds, pipeline });
+    return redirect(`/app/batches/${created.batchId}`);
+  } catch (error) {
+    if (error instanceof BatchInputError) return json({ error: error.message }, { status: error.status });
+    if (error instanceof InsufficientCreditsError) return json({ error: error.message }, { status: 422 });
+    throw error;
+  }
+};
+
+export default function ImagesPage() {
+  const data = useLoaderData<typeof loader>();
+  const [searchParams, setSearchParams] = useSearchParams();
+  const navigation = useNavigation();
+  const fetcher = useFetcher<{ error?: string }>();
+  const shopify = useAppBridge();
+
+  const [selected, setSelected] = useState<Set<string>>(() => new Set());
+  const [pipeline, setPipeline] = useState<string>(data.defaultPipeline);
+  const [query, setQuery] = useState(data.filters.q);
+  const images = data.images as GridImage[];
+  const groups = useMemo(() => groupByProduct(images), [images]);
+  const loading = navigation.state === "loading" && navigation.location?.pathname === "/app";
+  const submitting = fetcher.state !== "idle";
+
+  // Debounced search: each change of the box reloads the page's products, at most every 400 ms.
+  useEffect(() => {
+    if (query === data.filters.q) return;
+    const timer = setTimeout(() => {
+      const next = new URLSearchParams(searchParams);
+      if (query) next.set("q", query);
+      else next.delete("q");
+      next.delete("after");
+      next.delete("prev");
+      setSearchParams(next, { replace: true });
+    }, 400);
+    return () => clearTimeout(timer);
+  }, [query, data.filters.q, searchParams, setSearchParams]);
+
+  const toggleImage = useCallback((mediaId: string) => {
+    setSelected((current) => {
+      const next = new Set(current);
+      if (next.has(mediaId)) next.delete(mediaId);
+      else next.add(mediaId);
+      return next;
+    });
+  }, []);
+  const toggleProduct = useCallback((group: ProductGroup, select: boolean) => {
+    setSelected((current) => {
+      const next = new Set(current);
+      for (const image of group.images) {
+        if (select) next.add(image.mediaId);
+        else next.delete(image.mediaId);
+      }
+      return next;
+    });
+  }, []);
+  const allOnPage = images.length > 0 && images.every((i) => selected.has(i.mediaId));
+  const selectAllOnPage = () =>
+    setSelected((current) => {
+      const next = new Set(current);
+      for (const image of images) {
+        if (allOnPage) next.delete(image.mediaId);
+        else next.add(image.mediaId);
+      }
+      return next;
+    });
+
+  const setFilter = (status: string) => {
+    const next = new URLSearchParams(searchParams);
+    if (status === "all") next.delete("status");
+    else next.set("status", status);
+    setSearchParams(next);
+  };
+
+  const pickProducts = async () => {
+    const picked = await shopify.resourcePicker({ type: "product", multiple: true, action: "select" });
+    if (!picked || picked.length === 0) return;
+    const next = new URLSearchParams();
+    next.set("ids", picked.map((p) => p.id).join(","));
+    setSearchParams(next);
+  };
+  const clearProducts = () => {
+    const next = new URLSearchParams(searchParams);
+    next.delete("ids");
+    next.delete("after");
+    next.delete("prev");
+    setSearchParams(next);
+  };
+
+  const submit = () => {
+    fetcher.submit({ pipeline, mediaIds: JSON.stringify([...selected]) }, { method: "post" });
+  };
+
+  const content = !data.storeHasImages ? (
+    <Card>
+      <EmptyState
+        heading="Your store has no product images yet"
+        action={{ content: "Add a product", url: "shopify:admin/products/new", target: "_top" }}
+        image="data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' width='1' height='1'/%3E"
+      >
+        <p>Add images to your products in Shopify, then come back here to clean them up.</p>
+      </EmptyState>
+    </Card>
+  ) : (
+    <Card>
+      <BlockStack gap="400">
+        <InlineStack gap="300" align="space-between" blockAlign="end" wrap>
+          <div style={{ flex: "1 1 260px" }}>
+            <TextField
+              label="Search by product title"
+              labelHidden
+              placeholder="Search by product title"
+              autoComplete="off"
+              value={query}
+              onChange={setQuery}
+              clearButton
+              onClearButtonClick={() => setQuery("")}
+            />
+          </div>
+          <div style={{ width: 180 }}>
+            <Select
+              label="Status"
+              labelInline
+              options={IMAGE_FILTERS.map((f) => ({ label: FILTER_LABELS[f], value: f }))}
+              value={data.filters.status}
+              onChange={setFilter}
+            />
+          </div>
+          <Button onClick={pickProducts}>Choose products…</Button>
+        </InlineStack>
+        <InlineStack gap="300" blockAlign="center" align="space-between">
+          <InlineStack gap="300" blockAlign="center">
+            <Button onClick={selectAllOnPage} disabled={images.length === 0}>
+              {allOnPage ? "Clear page selection" : `Select all ${images.length} on this page`}
+            </Button>
+            <Text as="span" tone="subdued">
+              {selected.size} selected
+            </Text>
+            {selected.size > 0 ? (
+              <Button variant="plain" onClick={() => setSelected(new Set())}>
+                Clear selection
+              </Button>
+            ) : null}
+            {data.filters.productIds.length > 0 ? (
+              <Button variant="plain" onClick={clearProducts}>
+                Show all products
+              </Button>
+            ) : null}
+          </InlineStack>
+          <div style={{ width: 20, height: 20 }}>{loading ? <Spinner size="small" accessibilityLabel="Loading images" /> : null}</div>
+        </InlineStack>
+        {data.loadError ? (
+          <Banner tone="critical" title="Images could not be loaded">
+            <p>{data.loadError}</p>
+          </Banner>
+        ) : null}
+        <div style={{ opacity: loading ? 0.5 : 1, transition: "opacity 120ms" }} aria-busy={loading}>
+          {images.length === 0 && !data.loadError ? (
+            <EmptyState heading="No images match" image="">
+              <p>Try another search or status filter.</p>
+            </EmptyState>
+          ) : (
+            <ImageGrid groups={groups} selected={selected} onToggleImage={toggleImage} onToggleProduct={toggleProduct} />
+          )}
+        </div>
+        <InlineStack align="center">
+          <Pagination
+            hasPrevious={hasPreviousPage(searchParams)}
+            onPrevious={() => setSearchParams(previousPageParams(searchParams))}
+            hasNext={data.pageInfo.hasNextPage && Boolean(data.pageInfo.endCursor)}
+            onNext={() => data.pageInfo.endCursor && setSearchParams(nextPageParams(searchParams, data.pageInfo.endCursor))}
+            label={data.filters.status === "all" ? "Products" : `${FILTER_LABELS[data.filters.status]} on this page`}
+          />
+        </InlineStack>
+      </BlockStack>
+    </Card>
+  );
+
   return (
-    <Page title="Images">
-      <Card>
-        <Text as="p">Connected to {shop}.</Text>
-      </Card>
+    <Page title="Images" subtitle="Select product images, pick a pipeline, and replace them in place.">
+      <Layout>
+        <Layout.Section>{content}</Layout.Section>
+        <Layout.Section variant="oneThird">
+          <div style={{ position: "sticky", top: 16 }}>
+            <ProcessPanel
+              pipelines={data.pipelines}
+              pipeline={pipeline}
+              onPipelineChange={setPipeline}
+              selectedCount={selected.size}
+              creditsPerImage={data.creditsPerImage}
+              available={data.balance.available}
+              submitting={submitting}
+              error={fetcher.data?.error ?? null}
+              onSubmit={submit}
+            />
+          </div>
+        </Layout.Section>
+      </Layout>
     </Page>
   );
 }
+
+export function ErrorBoundary() {
+  return <RouteError />;
+}
+
+export const headers: HeadersFunction = (headersArgs) => boundary.headers(headersArgs);

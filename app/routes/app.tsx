@@ -1,20 +1,25 @@
 import type { HeadersFunction, LoaderFunctionArgs } from "@remix-run/node";
-import { Link, Outlet, useLoaderData, useRouteError } from "@remix-run/react";
+import { Link, Outlet, useLoaderData, useLocation, useRouteError } from "@remix-run/react";
 import { NavMenu } from "@shopify/app-bridge-react";
 import polarisStyles from "@shopify/polaris/build/esm/styles.css?url";
 import { boundary } from "@shopify/shopify-app-remix/server";
 import { AppProvider } from "@shopify/shopify-app-remix/react";
+import { LowBalanceBanner } from "~/components/LowBalanceBanner";
+import prisma from "~/db.server";
+import { CREDITS_PER_IMAGE, getBalance } from "~/models/credits.server";
 import { authenticate } from "../shopify.server";
 
 export const links = () => [{ rel: "stylesheet", href: polarisStyles }];
 
 export const loader = async ({ request }: LoaderFunctionArgs) => {
-  await authenticate.admin(request);
-  return { apiKey: process.env.SHOPIFY_API_KEY || "" };
+  const { session } = await authenticate.admin(request);
+  const balance = await getBalance(prisma, session.shop);
+  return { apiKey: process.env.SHOPIFY_API_KEY || "", balance: { available: balance.available }, creditsPerImage: CREDITS_PER_IMAGE };
 };
 
 export default function App() {
-  const { apiKey } = useLoaderData<typeof loader>();
+  const { apiKey, balance, creditsPerImage } = useLoaderData<typeof loader>();
+  const { pathname } = useLocation();
   return (
     <AppProvider isEmbeddedApp apiKey={apiKey}>
       <NavMenu>
@@ -25,6 +30,9 @@ export default function App() {
         <Link to="/app/credits">Credits</Link>
         <Link to="/app/settings">Settings</Link>
       </NavMenu>
+      {pathname.startsWith("/app/credits") ? null : (
+        <LowBalanceBanner available={balance.available} creditsPerImage={creditsPerImage} />
+      )}
       <Outlet />
     </AppProvider>
   );

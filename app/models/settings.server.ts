@@ -1,0 +1,111 @@
+import type { PrismaClient } from "@prisma/client";
+import { z } from "zod";
+import { PIPELINE_IDS, type PipelineSettings } from "~/imaging/pipelines";
+
+/** A shop's defaults for new batches, stored on its `Shop` row. */
+export interface ShopSettings {
+  defaultPipeline: (typeof PIPELINE_IDS)[number];
+  reviewBeforePublish: boolean;
+  /** Background for the non-Amazon pipelines (Amazon is always pure white). `#RRGGBB`. */
+  backgroundColor: string;
+  outputSizePreset: "standard" | "large";
+  /** Most credits the shop may reserve in one UTC day; null = no cap. */
+  dailySpendCap: number | null;
+}
+
+export type SettingsField = keyof ShopSettings;
+export type SettingsErrors = Partial<Record<SettingsField, string>>;
+export type SettingsResult = { ok: true; settings: ShopSettings } | { ok: false; errors: SettingsErrors };
+
+export const DEFAULT_SETTINGS: ShopSettings = {
+  defaultPipeline: "amazon",
+  reviewBeforePublish: false,
+  backgroundColor: "#FFFFFF",
+  outputSizePreset: "standard",
+  dailySpendCap: null,
+};
+
+export const OUTPUT_SIZE_PRESETS = ["standard", "large"] as const;
+export const MAX_DAILY_SPEND_CAP = 100_000;
+
+// Form values arrive as strings: a checkbox is present ("on"/"true") or absent.
+const checkbox = z
+  .union([z.boolean(), z.string(), z.undefined(), z.null()])
+  .transform((v) => v === true || v === "on" || v === "true");
+
+const settingsSchema = z.object({
+  defaultPipeline: z.enum(PIPELINE_IDS as unknown as [string, ...string[]], {
+    errorMap: () => ({ message: `Choose one of the pipelines: ${PIPELINE_IDS.join(", ")}.` }),
+  }),
+  reviewBeforePublish: checkbox,
+  backgroundColor: z
+    .string({ required_error: "Enter a background colour such as #FFFFFF." })
+    .trim()
+    .regex(/^#?[0-9a-fA-F]{6}$/, "Enter the colour as 6 hex digits, such as #FFFFFF or #F5F5F5.")
+    .transform((v) => `#${v.replace(/^#/, "").toUpperCase()}`),
+  outputSizePreset: z.enum(OUTPUT_SIZE_PRESETS, {
+    errorMap: () => ({ message: "Choose Standard or Large output." }),
+  }),
+  dailySpendCap: z
+    .union([z.string(), z.number(), z.null(), z.undefined()])
+    .transform((v, ctx) => {
+      if (v === null || v === undefined || (typeof v === "string" && v.trim() === "")) return null;
+      const n = typeof v === "number" ? v : Number(v.trim());
+      if (!Number.isInteger(n) || n < 1 || n > MAX_DAILY_SPEND_CAP) {
+        ctx.addIssue({
+          code: z.ZodIssueCode.custom,
+          message: `Enter a whole number of credits from 1 to ${MAX_DAILY_SPEND_CAP.toLocaleString("en-US")}, or leave it empty for no cap.`,
+        });
+        return z.NEVER;
+      }
+      return n;
+    }),
+});
+
+/** Validates raw form input; errors are keyed by field and say what to enter instead. */
+export function parseSettings(input: Record<string, unknown>): SettingsResult {
+  const parsed = settingsSchema.safeParse(input);
+  if (parsed.success) return { ok: true, settings: parsed.data as ShopSettings };
+  const errors: SettingsErrors = {};
+  for (const issue of parsed.error.issues) {
+    const field = issue.path[0] as SettingsField | undefined;
+    if (field && !errors[field]) errors[field] = issue.message;
+  }
+  return { ok: false, errors };
+}
+
+export async function getSettings(db: PrismaClient, shop: string): Promise<ShopSettings> {
+  const row = await db.shop.findUnique({ where: { domain: shop } });
+  if (!row) return { ...DEFAULT_SETTINGS };
+  return {
+    defaultPipeline: (PIPELINE_IDS as readonly string[]).includes(row.defaultPipeline)
+      ? (row.defaultPipeline as ShopSettings["defaultPipeline"])
+      : DEFAULT_SETTINGS.defaultPipeline,
+    reviewBeforePublish: row.reviewBeforePublish,
+    backgroundColor: row.backgroundColor,
+    outputSizePreset: row.outputSizePreset === "large" ? "large" : "standard",
+    dailySpendCap: row.dailySpendCap,
+  };
+}
+
+/** Validates and stores the settings; nothing is written when any field is invalid. */
+export async function saveSettings(db: PrismaClient, shop: string, input: Record<string, unknown>): Promise<SettingsResult> {
+  const result = parseSettings(input);
+  if (!result.ok) return result;
+  const data = result.settings;
+  await db.shop.upsert({
+    where: { domain: shop },
+    create: { domain: shop, ...data },
+    update: data,
+  });
+  return result;
+}
+
+/** The per-batch settings a pipeline run takes from the shop's defaults. */
+export function pipelineSettingsFrom(settings: ShopSettings): PipelineSettings {
+  return {
+    backgroundColor: settings.backgroundColor,
+    outputSizePreset: settings.outputSizePreset,
+    instagramAspect: "portrait",
+  } as PipelineSettings;
+}

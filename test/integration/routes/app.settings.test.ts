@@ -1,0 +1,99 @@
+import { describe, expect, it } from "vitest";
+import prisma from "~/db.server";
+import { action, loader } from "~/routes/app.settings";
+import { body, bearerRequest, call, formRequest, status, storeOfflineSession, uniqueShop } from "./helpers";
+
+const valid = {
+  defaultPipeline: "ebay",
+  reviewBeforePublish: "on",
+  backgroundColor: "f5f5f5",
+  outputSizePreset: "large",
+  dailySpendCap: "90",
+};
+
+describe("settings page", () => {
+  it("shows the defaults to a shop that never saved settings", async () => {
+    const shop = uniqueShop();
+    await storeOfflineSession(shop);
+    const data = await body<{ settings: Record<string, unknown>; pipelines: { id: string }[] }>(
+      await call(loader, await bearerRequest(shop, "/app/settings")),
+    );
+    expect(data.settings).toEqual({
+      defaultPipeline: "amazon",
+      reviewBeforePublish: false,
+      backgroundColor: "#FFFFFF",
+      outputSizePreset: "standard",
+      dailySpendCap: null,
+    });
+    expect(data.pipelines.map((p) => p.id)).toEqual(["amazon", "ebay", "instagram"]);
+  });
+
+  it("saves valid settings, normalises the colour and shows them on the next load", async () => {
+    const shop = uniqueShop();
+    await storeOfflineSession(shop);
+    const saved = await call(action, await formRequest(shop, "/app/settings", valid));
+    expect(status(saved)).toBe(200);
+    const data = await body<{ settings: Record<string, unknown> }>(await call(loader, await bearerRequest(shop, "/app/settings")));
+    expect(data.settings).toEqual({
+      defaultPipeline: "ebay",
+      reviewBeforePublish: true,
+      backgroundColor: "#F5F5F5",
+      outputSizePreset: "large",
+      dailySpendCap: 90,
+    });
+  });
+
+  it("answers 422 with an error on each invalid field and changes nothing", async () => {
+    const shop = uniqueShop();
+    await storeOfflineSession(shop);
+    await call(action, await formRequest(shop, "/app/settings", valid));
+    const result = await call(
+      action,
+      await formRequest(shop, "/app/settings", {
+        defaultPipeline: "etsy",
+        backgroundColor: "white",
+        outputSizePreset: "huge",
+        dailySpendCap: "2.5",
+      }),
+    );
+    expect(status(result)).toBe(422);
+    const { errors } = await body<{ errors: Record<string, string> }>(result);
+    expect(Object.keys(errors).sort()).toEqual(["backgroundColor", "dailySpendCap", "defaultPipeline", "outputSizePreset"]);
+    expect(errors.backgroundColor).toMatch(/#FFFFFF/);
+    expect(errors.dailySpendCap).toMatch(/whole number/);
+    const row = await prisma.shop.findUniqueOrThrow({ where: { domain: shop } });
+    expect(row.defaultPipeline).toBe("ebay");
+    expect(row.dailySpendCap).toBe(90);
+  });
+
+  it("clears the daily cap and review flag when left empty", async () => {
+    const shop = uniqueShop();
+    await storeOfflineSession(shop);
+    await call(action, await formRequest(shop, "/app/settings", valid));
+    await call(action, await formRequest(shop, "/app/settings", { ...valid, reviewBeforePublish: "", dailySpendCap: "" }));
+    const row = await prisma.shop.findUniqueOrThrow({ where: { domain: shop } });
+    expect(row.reviewBeforePublish).toBe(false);
+    expect(row.dailySpendCap).toBeNull();
+  });
+
+  it("keeps one shop's settings away from another", async () => {
+    const a = uniqueShop();
+    const b = uniqueShop();
+    await storeOfflineSession(a);
+    await storeOfflineSession(b);
+    await call(action, await formRequest(a, "/app/settings", valid));
+    const data = await body<{ settings: { defaultPipeline: string } }>(await call(loader, await bearerRequest(b, "/app/settings")));
+    expect(data.settings.defaultPipeline).toBe("amazon");
+  });
+
+  it("refuses a request without a valid session token", async () => {
+    const shop = uniqueShop();
+    await storeOfflineSession(shop);
+    const request = new Request(`${process.env.SHOPIFY_APP_URL}/app/settings`, {
+      headers: { Authorization: "Bearer not-a-jwt" },
+    });
+    const result = await call(loader, request);
+    expect(result).toBeInstanceOf(Response);
+    expect(status(result)).toBe(401);
+  });
+});
