@@ -134,14 +134,17 @@ export async function submitBatch(
   } catch {
     throw new ExtensionError("Could not reach the app. Check your connection and try again.");
   }
-  const body = (await response.json().catch(() => null)) as (Partial<BatchCreated> & { error?: string; message?: string }) | null;
+  const body = (await response.json().catch(() => null)) as
+    | (Partial<Omit<BatchCreated, "skipped">> & { skipped?: number | unknown[]; error?: string; message?: string })
+    | null;
   if (!response.ok || !body?.batchId) {
     throw new ExtensionError(body?.error ?? body?.message ?? `The app could not start the batch (HTTP ${response.status}). Try again.`);
   }
   return {
     batchId: body.batchId,
     queued: body.queued ?? 0,
-    skipped: body.skipped ?? 0,
+    // The app lists the skipped images (with reasons); the extension only shows how many.
+    skipped: Array.isArray(body.skipped) ? body.skipped.length : (body.skipped ?? 0),
     creditsReserved: body.creditsReserved ?? 0,
   };
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { PIPELINE_IDS } from "~/imaging/pipelines";
 import {
   CREDITS_PER_IMAGE,
   ExtensionError,
@@ -64,7 +65,7 @@ describe("admin action extension: counting the selection", () => {
   });
 
   it("offers the app's three pipelines with plain-word rules", () => {
-    expect(PIPELINE_CHOICES.map((p) => p.id)).toEqual(["amazon", "ebay", "instagram"]);
+    expect(PIPELINE_CHOICES.map((p) => p.id)).toEqual([...PIPELINE_IDS]);
     expect(PIPELINE_CHOICES[0]!.description).toMatch(/white background/i);
   });
 });
@@ -75,7 +76,10 @@ describe("admin action extension: starting a batch", () => {
     const calls: Array<{ url: string; init: RequestInit }> = [];
     const fakeFetch = (async (url: string, init: RequestInit) => {
       calls.push({ url, init });
-      return Response.json({ batchId: "b-1", queued: 4, skipped: 1, creditsReserved: 12 }, { status: 201 });
+      return Response.json(
+        { batchId: "b-1", queued: 4, skipped: [{ mediaId: "gid://shopify/MediaImage/9", reason: "Already processing." }], creditsReserved: 12 },
+        { status: 201 },
+      );
     }) as unknown as typeof fetch;
     const created = await submitBatch(api, { productIds: [gid(1)], pipeline: "amazon" }, { appUrl: "https://app.test", fetch: fakeFetch });
     expect(created).toEqual({ batchId: "b-1", queued: 4, skipped: 1, creditsReserved: 12 });
