@@ -14,6 +14,7 @@ import { checkFidelity } from "~/imaging/fidelity";
 import { inspectImage } from "~/imaging/inspect";
 import { DEFAULT_PIPELINE_SETTINGS, isPipelineId, type PipelineId, type PipelineSettings } from "~/imaging/pipelines";
 import { logger } from "~/lib/logger.server";
+import { fetchImage, fetchPolicyFromEnv, SHOPIFY_CDN_HOSTS, UnsafeFetchError } from "~/lib/safe-fetch.server";
 import { QwenFatalError, QwenRateLimitedError, QwenRetryableError } from "~/qwen/errors";
 import { finishBatchIfDone } from "~/models/batches.server";
 import {
@@ -39,7 +40,6 @@ import {
 import type { QueueConfig } from "./config.server";
 import type { ImageJobData, ImageJobOutcome } from "./jobs";
 import type { RateLimiter } from "./qwen-rate-limit.server";
-import { downloadSource, SourceDownloadError } from "./source-download.server";
 
 export interface WorkerDeps {
   db: PrismaClient;
@@ -48,7 +48,6 @@ export interface WorkerDeps {
   editor: ImageEditor;
   config: Pick<QueueConfig, "allowedImageHosts" | "maxSourceBytes" | "maxSourcePixels" | "fileReadyTimeoutMs">;
   qwenLimiter?: RateLimiter;
-  fetchImpl?: typeof fetch;
   /** Seam for metrics: called once per job when the item reaches an outcome for this run. */
   onOutcome?(outcome: ImageJobOutcome, info: { shop: string; itemId: string; reason?: string; durationMs: number }): void;
 }
@@ -90,7 +89,7 @@ export function terminalReason(error: unknown): string | null {
       ? "The app no longer has access to this store's products. Reopen the app to reconnect it, then try again."
       : `${error.message}.`;
   }
-  if (error instanceof SourceDownloadError && !error.retryable) return error.merchantMessage;
+  if (error instanceof UnsafeFetchError && error.permanent) return `The original image could not be downloaded: ${error.message}`;
   if (error && typeof error === "object" && (error as Error).name === "SessionNotFoundError") {
     return "The app is not installed on this store any more, so the image was not changed.";
   }
@@ -174,11 +173,11 @@ async function produceResult(
   settings: PipelineSettings,
 ): Promise<"cancelled" | { resultImageId: string; needsReview: boolean }> {
   const { db } = deps;
-  const source = await downloadSource(item.sourceUrl, {
-    allowedHosts: deps.config.allowedImageHosts,
-    maxBytes: deps.config.maxSourceBytes,
-    fetchImpl: deps.fetchImpl,
-  });
+  // Product sources come from Shopify's CDN (plus configured stand-ins), re-checked on every redirect.
+  const source = await fetchImage(
+    item.sourceUrl,
+    fetchPolicyFromEnv({ overrides: { allowedHosts: [...SHOPIFY_CDN_HOSTS, ...deps.config.allowedImageHosts], maxBytes: deps.config.maxSourceBytes } }),
+  );
   const info = await inspectImage(source.bytes);
   if (info.width * info.height > deps.config.maxSourcePixels) {
     throw new ItemFailedError(
@@ -261,7 +260,6 @@ async function publishItem(deps: WorkerDeps, graphql: AdminGraphql, item: BatchI
   const resourceUrl = await stagedUpload(
     graphql,
     { bytes: image.bytes, filename: `${gidNumber(item.mediaId)}-${item.id.slice(0, 8)}.${extensionFor(image.mimeType)}`, mimeType: image.mimeType },
-    deps.fetchImpl,
   );
   const current = await db.batchItem.findFirst({ where: { id: item.id, shop: item.shop }, select: { state: true } });
   if (!current || !IN_FLIGHT.includes(current.state)) return "cancelled";

@@ -1,0 +1,26 @@
+import { describe, expect, it } from "vitest";
+import { queueConfigFromEnv } from "~/queue/config.server";
+
+describe("queueConfigFromEnv", () => {
+  it("uses the documented defaults", () => {
+    const config = queueConfigFromEnv({});
+    expect(config).toMatchObject({
+      queueName: "image-edits",
+      concurrency: 5,
+      qwenMaxRps: 2,
+      maxImagesPerBatch: 500,
+      allowedImageHosts: ["cdn.shopify.com"],
+      sweepIntervalMs: 30_000,
+    });
+  });
+
+  it("adds configured image hosts to Shopify's CDN", () => {
+    const config = queueConfigFromEnv({ ALLOWED_IMAGE_HOSTS: " 127.0.0.1 , Images.Example.test" });
+    expect(config.allowedImageHosts).toEqual(["cdn.shopify.com", "127.0.0.1", "images.example.test"]);
+  });
+
+  it("refuses a setting that is not a number, naming the variable", () => {
+    expect(() => queueConfigFromEnv({ WORKER_CONCURRENCY: "many" })).toThrow(/WORKER_CONCURRENCY/);
+    expect(() => queueConfigFromEnv({ MAX_IMAGES_PER_BATCH: "0" })).toThrow(/MAX_IMAGES_PER_BATCH/);
+  });
+});
