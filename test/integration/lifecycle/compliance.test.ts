@@ -1,0 +1,140 @@
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import prisma from "~/db.server";
+import { hashShop, wasShopRedacted } from "~/models/lifecycle.server";
+import { closeQueues, getQueue } from "~/queue/queue.server";
+import { action as scopesUpdate } from "~/routes/webhooks.app.scopes_update";
+import { action as uninstalled } from "~/routes/webhooks.app.uninstalled";
+import { action as customersDataRequest } from "~/routes/webhooks.customers.data_request";
+import { action as customersRedact } from "~/routes/webhooks.customers.redact";
+import { action as shopRedact } from "~/routes/webhooks.shop.redact";
+import { buyCredits, deliver, installShop, seedBatch, uniqueShop, webhookRequest } from "./helpers";
+
+const queueName = `test-${randomUUID()}`;
+
+beforeAll(() => {
+  process.env.QUEUE_NAME = queueName;
+});
+afterAll(async () => {
+  await getQueue(queueName).obliterate({ force: true });
+  await closeQueues();
+});
+
+/** Every row, in every table of the schema, whose text mentions the shop. */
+async function rowsNaming(shop: string): Promise<Array<{ table: string; count: number }>> {
+  const tables = await prisma.$queryRaw<Array<{ table_name: string }>>`
+    SELECT table_name::text AS table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'`;
+  const found: Array<{ table: string; count: number }> = [];
+  for (const { table_name: table } of tables) {
+    const quoted = `"${table.replace(/"/g, '""')}"`;
+    const [row] = await prisma.$queryRawUnsafe<Array<{ count: bigint }>>(
+      `SELECT count(*) AS count FROM ${quoted} t WHERE position($1 in lower(row_to_json(t)::text)) > 0`,
+      shop.toLowerCase(),
+    );
+    const count = Number(row?.count ?? 0);
+    if (count > 0) found.push({ table, count });
+  }
+  return found;
+}
+
+describe("app/scopes_update", () => {
+  it("stores the newly granted scopes on the shop's session", async () => {
+    const shop = uniqueShop();
+    await installShop(shop);
+    const request = webhookRequest("/webhooks/app/scopes_update", {
+      topic: "app/scopes_update",
+      shop,
+      payload: { id: 1, previous: ["read_products"], current: ["read_products", "write_products", "write_files"], updated_at: new Date().toISOString() },
+    });
+    expect(await deliver(scopesUpdate, request)).toBe(200);
+    expect((await prisma.session.findUniqueOrThrow({ where: { id: `offline_${shop}` } })).scope).toBe("read_products,write_products,write_files");
+    expect((await prisma.shop.findUniqueOrThrow({ where: { domain: shop } })).scopes).toBe("read_products,write_products,write_files");
+  });
+});
+
+describe("customers/data_request and customers/redact", () => {
+  it("acknowledge with 200 and record the handling without naming the customer or the shop", async () => {
+    const shop = uniqueShop();
+    await installShop(shop);
+    const customer = { id: 191167, email: "john@example.com", phone: "555-625-1199" };
+    const dataRequest = webhookRequest("/webhooks/customers/data_request", {
+      topic: "customers/data_request",
+      shop,
+      payload: { shop_id: 954889, shop_domain: shop, orders_requested: [299938], customer, data_request: { id: 9999 } },
+    });
+    const redact = webhookRequest("/webhooks/customers/redact", {
+      topic: "customers/redact",
+      shop,
+      payload: { shop_id: 954889, shop_domain: shop, customer, orders_to_redact: [299938] },
+    });
+    expect(await deliver(customersDataRequest, dataRequest)).toBe(200);
+    expect(await deliver(customersRedact, redact)).toBe(200);
+
+    const records = await prisma.complianceRecord.findMany({ where: { shopHash: hashShop(shop) }, orderBy: { handledAt: "asc" } });
+    expect(records.map((r) => r.topic)).toEqual(["customers/data_request", "customers/redact"]);
+    const everything = JSON.stringify(await prisma.complianceRecord.findMany({ where: { shopHash: hashShop(shop) } }));
+    expect(everything).not.toContain(shop);
+    expect(everything).not.toContain("john@example.com");
+  });
+});
+
+describe("shop/redact", () => {
+  it("erases every row that names the shop and keeps an anonymous record of the erasure", async () => {
+    const shop = uniqueShop();
+    const other = uniqueShop();
+    const queue = getQueue(queueName);
+    for (const s of [shop, other]) {
+      await installShop(s);
+      await buyCredits(s, 30);
+      const { itemIds } = await seedBatch(s, queue, ["PUBLISHED", "QUEUED"]);
+      await prisma.imageBackup.create({
+        data: { shop: s, mediaId: `gid://shopify/MediaImage/${randomUUID().slice(0, 8)}`, productId: "gid://shopify/Product/1", originalUrl: `https://cdn.shopify.com/${s}/a.jpg` },
+      });
+      await prisma.storedImage.create({ data: { shop: s, cacheKey: `${itemIds[0]}:amazon`, mimeType: "image/png", width: 1, height: 1, bytes: Buffer.from([1]) } });
+    }
+    expect(await deliver(uninstalled, webhookRequest("/webhooks/app/uninstalled", { topic: "app/uninstalled", shop, payload: {} }))).toBe(200);
+    expect((await rowsNaming(shop)).length).toBeGreaterThan(5);
+
+    const redact = webhookRequest("/webhooks/shop/redact", { topic: "shop/redact", shop, payload: { shop_id: 954889, shop_domain: shop } });
+    expect(await deliver(shopRedact, redact)).toBe(200);
+
+    expect(await rowsNaming(shop)).toEqual([]);
+    expect(await wasShopRedacted(prisma, shop)).toBe(true);
+    const jobs = await queue.getJobs(["waiting", "delayed", "failed", "completed", "prioritized"]);
+    expect(jobs.filter((job) => job?.data.shop === shop)).toEqual([]);
+    // The other shop is untouched.
+    expect((await rowsNaming(other)).map((r) => r.table)).toEqual(
+      expect.arrayContaining(["Session", "Shop", "Batch", "BatchItem", "CreditEntry", "CreditAccount", "Purchase", "ImageBackup", "StoredImage"]),
+    );
+  });
+
+  it("answers 200 again when the redaction is delivered twice or after the data is gone", async () => {
+    const shop = uniqueShop();
+    const webhookId = randomUUID();
+    const redact = () => webhookRequest("/webhooks/shop/redact", { topic: "shop/redact", shop, webhookId, payload: { shop_domain: shop } });
+    expect(await deliver(shopRedact, redact())).toBe(200);
+    expect(await deliver(shopRedact, redact())).toBe(200);
+    expect(await prisma.complianceRecord.count({ where: { shopHash: hashShop(shop), topic: "shop/redact" } })).toBe(1);
+    expect(await rowsNaming(shop)).toEqual([]);
+  });
+
+  it("does not erase a shop that installed the app again", async () => {
+    const shop = uniqueShop();
+    await installShop(shop);
+    await buyCredits(shop, 30);
+    const redact = webhookRequest("/webhooks/shop/redact", { topic: "shop/redact", shop, payload: { shop_domain: shop } });
+    expect(await deliver(shopRedact, redact)).toBe(200);
+    expect(await prisma.purchase.count({ where: { shop } })).toBe(1);
+    expect(await prisma.session.count({ where: { shop } })).toBe(1);
+  });
+
+  it("refuses a body that names a different shop than the signed header", async () => {
+    const shop = uniqueShop();
+    const victim = uniqueShop();
+    await installShop(victim);
+    await prisma.session.deleteMany({ where: { shop: victim } });
+    const redact = webhookRequest("/webhooks/shop/redact", { topic: "shop/redact", shop, payload: { shop_domain: victim } });
+    expect(await deliver(shopRedact, redact)).toBe(400);
+    expect(await prisma.shop.count({ where: { domain: victim } })).toBe(1);
+  });
+});

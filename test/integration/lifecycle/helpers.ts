@@ -1,0 +1,116 @@
+import { createHmac, randomUUID } from "node:crypto";
+import type { ItemState } from "@prisma/client";
+import prisma from "~/db.server";
+import { grantCredits, reserveForItems, captureForItem, CREDITS_PER_IMAGE } from "~/models/credits.server";
+import { recordInstall } from "~/models/shops.server";
+import { enqueueItems, type ImageQueue } from "~/queue/queue.server";
+
+export function uniqueShop(): string {
+  return `shop-${randomUUID().slice(0, 8)}.myshopify.com`;
+}
+
+export interface WebhookRequestOptions {
+  topic: string;
+  shop: string;
+  payload?: unknown;
+  /** Sent as is instead of JSON.stringify(payload). */
+  rawBody?: string;
+  webhookId?: string;
+  secret?: string;
+  /** Header overrides; a null value removes the header. */
+  headers?: Record<string, string | null>;
+  method?: string;
+}
+
+/** A webhook delivery as Shopify sends it: HMAC-SHA256 (base64) of the raw body with the app secret. */
+export function webhookRequest(path: string, options: WebhookRequestOptions): Request {
+  const body = options.rawBody ?? JSON.stringify(options.payload ?? {});
+  const secret = options.secret ?? process.env.SHOPIFY_API_SECRET!;
+  const headers = new Headers({
+    "Content-Type": "application/json",
+    "X-Shopify-Topic": options.topic,
+    "X-Shopify-Hmac-Sha256": createHmac("sha256", secret).update(body, "utf8").digest("base64"),
+    "X-Shopify-Shop-Domain": options.shop,
+    "X-Shopify-API-Version": "2026-07",
+    "X-Shopify-Webhook-Id": options.webhookId ?? randomUUID(),
+    "X-Shopify-Triggered-At": new Date().toISOString(),
+  });
+  for (const [name, value] of Object.entries(options.headers ?? {})) {
+    if (value === null) headers.delete(name);
+    else headers.set(name, value);
+  }
+  const method = options.method ?? "POST";
+  return new Request(new URL(path, process.env.SHOPIFY_APP_URL), { method, headers, ...(method === "GET" ? {} : { body }) });
+}
+
+type Action = (args: { request: Request; params: Record<string, string>; context: Record<string, unknown> }) => Promise<unknown>;
+
+/** Calls a route action and returns its status; thrown Responses (401, 400 …) count as answers. */
+export async function deliver(action: Action, request: Request): Promise<number> {
+  try {
+    const result = await action({ request, params: {}, context: {} });
+    return result instanceof Response ? result.status : 200;
+  } catch (thrown) {
+    if (thrown instanceof Response) return thrown.status;
+    throw thrown;
+  }
+}
+
+/** An installed shop as token exchange leaves it: offline session, Shop row, welcome credits. */
+export async function installShop(shop: string): Promise<void> {
+  await prisma.session.create({
+    data: { id: `offline_${shop}`, shop, state: "", isOnline: false, scope: process.env.SCOPES ?? "", accessToken: `shpat_${randomUUID().replace(/-/g, "")}` },
+  });
+  await recordInstall(prisma, shop, process.env.SCOPES ?? null);
+}
+
+export async function buyCredits(shop: string, credits: number): Promise<string> {
+  const purchase = await prisma.purchase.create({
+    data: {
+      shop,
+      provider: "SHOPIFY",
+      externalId: `gid://shopify/AppPurchaseOneTime/${randomUUID()}`,
+      pack: "starter",
+      credits,
+      amountCents: 999,
+      status: "ACTIVE",
+      grantedAt: new Date(),
+    },
+  });
+  await grantCredits(prisma, shop, credits, { kind: "PURCHASE", idempotencyKey: `purchase:${purchase.id}`, note: "pack" });
+  return purchase.id;
+}
+
+/**
+ * A batch as createBatch leaves it (rows, 3 credits held per item, one job per item), then moved to
+ * the given states: PROCESSING as if a worker held it, PUBLISHED with its credits captured.
+ */
+export async function seedBatch(shop: string, queue: ImageQueue, states: ItemState[]): Promise<{ batchId: string; itemIds: string[] }> {
+  const batchId = randomUUID();
+  const itemIds = states.map(() => randomUUID());
+  await prisma.$transaction(async (tx) => {
+    await tx.batch.create({ data: { id: batchId, shop, pipeline: "amazon", settings: {}, total: states.length } });
+    await tx.batchItem.createMany({
+      data: itemIds.map((id, position) => ({
+        id,
+        batchId,
+        shop,
+        productId: `gid://shopify/Product/${position + 1}`,
+        productTitle: `Product ${position + 1}`,
+        mediaId: `gid://shopify/MediaImage/${randomUUID().slice(0, 8)}`,
+        sourceUrl: `https://cdn.shopify.com/s/files/1/${position}.jpg`,
+        position,
+      })),
+    });
+    await reserveForItems(tx, shop, itemIds, CREDITS_PER_IMAGE);
+  });
+  const queued = itemIds.filter((_, i) => states[i] === "QUEUED");
+  await enqueueItems(queue, queued.map((id) => ({ id, shop })));
+  for (const [i, id] of itemIds.entries()) {
+    const state = states[i]!;
+    if (state === "QUEUED") continue;
+    if (state === "PUBLISHED") await captureForItem(prisma, shop, id);
+    await prisma.batchItem.update({ where: { id }, data: { state } });
+  }
+  return { batchId, itemIds };
+}

@@ -1,0 +1,97 @@
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import prisma from "~/db.server";
+import { getBalance, WELCOME_CREDITS } from "~/models/credits.server";
+import { recordInstall } from "~/models/shops.server";
+import { closeQueues, getQueue } from "~/queue/queue.server";
+import { action as uninstalled } from "~/routes/webhooks.app.uninstalled";
+import { buyCredits, deliver, installShop, seedBatch, uniqueShop, webhookRequest } from "./helpers";
+
+const PATH = "/webhooks/app/uninstalled";
+const queueName = `test-${randomUUID()}`;
+
+beforeAll(() => {
+  process.env.QUEUE_NAME = queueName;
+});
+afterAll(async () => {
+  await getQueue(queueName).obliterate({ force: true });
+  await closeQueues();
+});
+
+function uninstall(shop: string, webhookId = randomUUID()): Request {
+  return webhookRequest(PATH, { topic: "app/uninstalled", shop, payload: { domain: shop }, webhookId });
+}
+
+describe("app/uninstalled", () => {
+  it("cancels queued and in-flight images mid-batch and gives their credits back, keeping what was spent", async () => {
+    const shop = uniqueShop();
+    await installShop(shop);
+    await buyCredits(shop, 30);
+    const queue = getQueue(queueName);
+    const { itemIds } = await seedBatch(shop, queue, ["PUBLISHED", "PROCESSING", "QUEUED", "QUEUED"]);
+    const [published, processing, ...queued] = itemIds;
+    expect(await getBalance(prisma, shop)).toMatchObject({ reserved: 9, total: WELCOME_CREDITS + 30 - 3 });
+    expect(await queue.getJob(queued[0]!)).toBeDefined();
+
+    expect(await deliver(uninstalled, uninstall(shop))).toBe(200);
+
+    const items = await prisma.batchItem.findMany({ where: { shop }, select: { id: true, state: true } });
+    const stateOf = (id: string) => items.find((item) => item.id === id)?.state;
+    expect(stateOf(published!)).toBe("PUBLISHED");
+    expect(stateOf(processing!)).toBe("CANCELLED");
+    for (const id of queued) expect(stateOf(id)).toBe("CANCELLED");
+    expect(await getBalance(prisma, shop)).toEqual({ available: WELCOME_CREDITS + 30 - 3, reserved: 0, total: WELCOME_CREDITS + 30 - 3 });
+    for (const id of queued) expect(await queue.getJob(id)).toBeUndefined();
+    expect(await prisma.session.count({ where: { shop } })).toBe(0);
+    expect((await prisma.shop.findUniqueOrThrow({ where: { domain: shop } })).uninstalledAt).toBeInstanceOf(Date);
+    expect(await prisma.batch.findFirstOrThrow({ where: { shop } })).toMatchObject({ status: "CANCELLED" });
+  });
+
+  it("treats a second delivery of the same webhook as already handled", async () => {
+    const shop = uniqueShop();
+    await installShop(shop);
+    const webhookId = randomUUID();
+    expect(await deliver(uninstalled, uninstall(shop, webhookId))).toBe(200);
+    const firstUninstalledAt = (await prisma.shop.findUniqueOrThrow({ where: { domain: shop } })).uninstalledAt;
+
+    expect(await deliver(uninstalled, uninstall(shop, webhookId))).toBe(200);
+
+    expect((await prisma.shop.findUniqueOrThrow({ where: { domain: shop } })).uninstalledAt).toEqual(firstUninstalledAt);
+    expect(await prisma.webhookEvent.count({ where: { id: webhookId } })).toBe(1);
+  });
+
+  it("answers 200 to a new delivery that arrives after the shop's data is gone", async () => {
+    const shop = uniqueShop();
+    expect(await deliver(uninstalled, uninstall(shop))).toBe(200);
+    expect(await prisma.shop.count({ where: { domain: shop } })).toBe(0);
+    expect(await prisma.session.count({ where: { shop } })).toBe(0);
+  });
+
+  it("keeps purchased credits across a reinstall and does not grant the welcome credits again", async () => {
+    const shop = uniqueShop();
+    await installShop(shop);
+    await buyCredits(shop, 100);
+    const before = await getBalance(prisma, shop);
+    expect(await deliver(uninstalled, uninstall(shop))).toBe(200);
+
+    await recordInstall(prisma, shop, process.env.SCOPES ?? null); // what token exchange's afterAuth runs
+
+    expect(await getBalance(prisma, shop)).toEqual(before);
+    expect(await prisma.creditEntry.count({ where: { shop, kind: "WELCOME" } })).toBe(1);
+    expect((await prisma.shop.findUniqueOrThrow({ where: { domain: shop } })).uninstalledAt).toBeNull();
+  });
+
+  it("ignores an uninstall that was triggered before the shop installed again", async () => {
+    const shop = uniqueShop();
+    await installShop(shop);
+    const stale = webhookRequest(PATH, {
+      topic: "app/uninstalled",
+      shop,
+      payload: { domain: shop },
+      headers: { "X-Shopify-Triggered-At": new Date(Date.now() - 3_600_000).toISOString() },
+    });
+    expect(await deliver(uninstalled, stale)).toBe(200);
+    expect(await prisma.session.count({ where: { shop } })).toBe(1);
+    expect((await prisma.shop.findUniqueOrThrow({ where: { domain: shop } })).uninstalledAt).toBeNull();
+  });
+});
