@@ -1,5 +1,6 @@
 import { Prisma, type PrismaClient } from "@prisma/client";
 import { logger } from "~/lib/logger.server";
+import { creditsMoved } from "~/lib/metrics.server";
 
 /**
  * Append-only credit ledger.
@@ -199,6 +200,7 @@ export async function reserveForItems(
     SELECT ${newEntryId}, ${shop}, 'RESERVE'::"CreditKind", ${-perItem}, ${perItem},
       'item:' || r.item_id || ':reserve', r.reservation_id, ${`${perItem} credits held for an image`}, ${utcNow}
     FROM unnest(${created.map((c) => c.batchItemId)}::text[], ${created.map((c) => c.id)}::text[]) AS r(item_id, reservation_id)`;
+  creditsMoved.inc({ kind: "reserved" }, needed);
 }
 
 /** Spends an item's held credits. Repeating it is a no-op ("already"); after a release it throws ReservationSettledError. */
@@ -254,6 +256,7 @@ async function settle(
     });
     // Cannot happen while the reservation was HELD; if it does, refuse rather than leave entries and account apart.
     if (!inserted) throw new Error(`Ledger entry for item ${itemId} exists but its reservation was still held`);
+    creditsMoved.inc({ kind: released ? "released" : "captured" }, amount);
     return released ? "released" : "captured";
   }, TX_OPTIONS);
 }

@@ -1,0 +1,616 @@
+import { randomUUID } from "node:crypto";
+import type { Prisma, PrismaClient, Purchase, PurchaseStatus } from "@prisma/client";
+import type Stripe from "stripe";
+import { logger } from "~/lib/logger.server";
+import { purchases as purchaseMetric } from "~/lib/metrics.server";
+import { type Balance, type LedgerEntry, getBalance, grantCreditsInTransaction, history } from "./credits.server";
+import {
+  type CreditPack,
+  findCreditPack,
+  findCreditPackByChargeName,
+  formatPrice,
+  getCreditPacks,
+  priceDecimal,
+  shopifyChargeName,
+} from "./packs.server";
+import { type StripeConfig, getStripeConfig } from "./stripe.server";
+
+/**
+ * Credit packs bought once, through Shopify's Billing API (App Store installs) or Stripe Checkout
+ * (custom-distribution installs). A purchase is recorded PENDING before the merchant is sent to pay;
+ * it is granted exactly once, keyed in the ledger on the provider's id (`shopify-purchase:<gid>`,
+ * `stripe-session:<id>`), whichever notification (webhook, return URL, second event) arrives first.
+ */
+
+/** = admin.graphql from shopify-app-remix */
+export type AdminGraphql = (query: string, options?: { variables?: Record<string, unknown> }) => Promise<Response>;
+
+/** Input the merchant can fix (unknown pack, provider not configured). Routes answer 400 with the message. */
+export class PurchaseInputError extends Error {
+  readonly status = 400;
+  constructor(message: string) {
+    super(message);
+    this.name = "PurchaseInputError";
+  }
+}
+
+/** The payment provider refused or failed; the message is safe to show. Routes answer 502. */
+export class PurchaseProviderError extends Error {
+  readonly status = 502;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "PurchaseProviderError";
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Configuration
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Whether Shopify one-time purchases are created as test charges. Must be set explicitly
+ * (SHOPIFY_BILLING_TEST=true|false): the library's default (test) would silently give credits away in production.
+ */
+export function getShopifyBillingMode(env: NodeJS.ProcessEnv = process.env): { enabled: true; test: boolean } | { enabled: false; reason: string } {
+  const raw = env.SHOPIFY_BILLING_TEST?.trim().toLowerCase();
+  if (raw === "true") return { enabled: true, test: true };
+  if (raw === "false") return { enabled: true, test: false };
+  return {
+    enabled: false,
+    reason: "Shopify billing is not configured for this app yet (SHOPIFY_BILLING_TEST must be true or false). Please contact support.",
+  };
+}
+
+/** Where Shopify sends the merchant back after approving or declining: the app's route inside Shopify admin. */
+export function shopifyReturnUrl(shop: string, apiKey: string, path = "/app/credits/return"): string {
+  return `https://admin.shopify.com/store/${shop.replace(/\.myshopify\.com$/, "")}/apps/${apiKey}${path}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shopify one-time purchases
+// ---------------------------------------------------------------------------------------------
+
+const SHOPIFY_GID_PREFIX = "gid://shopify/AppPurchaseOneTime/";
+
+export function shopifyPurchaseGid(chargeId: string): string | null {
+  if (/^\d{1,20}$/.test(chargeId)) return `${SHOPIFY_GID_PREFIX}${chargeId}`;
+  if (chargeId.startsWith(SHOPIFY_GID_PREFIX) && /^\d{1,20}$/.test(chargeId.slice(SHOPIFY_GID_PREFIX.length))) return chargeId;
+  return null;
+}
+
+/** Creates the charge, records it PENDING, and returns the URL the merchant must open (top level) to approve it. */
+export async function createShopifyPurchase(
+  deps: { db: PrismaClient; graphql: AdminGraphql },
+  shop: string,
+  input: { packId: string; returnUrl: string; test: boolean },
+): Promise<{ purchaseId: string; confirmationUrl: string }> {
+  const pack = requirePack(input.packId);
+  const response = await deps.graphql(
+    `#graphql
+    mutation CreditPackPurchaseCreate($name: String!, $price: MoneyInput!, $returnUrl: URL!, $test: Boolean) {
+      appPurchaseOneTimeCreate(name: $name, price: $price, returnUrl: $returnUrl, test: $test) {
+        appPurchaseOneTime { id name status test }
+        confirmationUrl
+        userErrors { field message }
+      }
+    }`,
+    {
+      variables: {
+        name: shopifyChargeName(pack),
+        price: { amount: priceDecimal(pack.priceCents), currencyCode: pack.currency },
+        returnUrl: input.returnUrl,
+        test: input.test,
+      },
+    },
+  );
+  const body = (await response.json()) as {
+    data?: {
+      appPurchaseOneTimeCreate?: {
+        appPurchaseOneTime: { id: string; status: string; test: boolean } | null;
+        confirmationUrl: string | null;
+        userErrors: Array<{ field: string[] | null; message: string }>;
+      };
+    };
+    errors?: unknown;
+  };
+  const payload = body.data?.appPurchaseOneTimeCreate;
+  if (!payload || body.errors) {
+    logger.error({ shop, errors: body.errors }, "appPurchaseOneTimeCreate failed");
+    throw new PurchaseProviderError("Shopify could not start the purchase. Please try again in a minute.");
+  }
+  if (payload.userErrors.length > 0 || !payload.appPurchaseOneTime || !payload.confirmationUrl) {
+    logger.warn({ shop, userErrors: payload.userErrors }, "appPurchaseOneTimeCreate refused");
+    throw new PurchaseProviderError(
+      `Shopify refused the purchase: ${payload.userErrors.map((e) => e.message).join("; ") || "no confirmation URL"}.`,
+    );
+  }
+  const purchase = await deps.db.purchase.create({
+    data: {
+      shop,
+      provider: "SHOPIFY",
+      externalId: payload.appPurchaseOneTime.id,
+      pack: pack.id,
+      credits: pack.credits,
+      amountCents: pack.priceCents,
+      currency: pack.currency,
+      status: "PENDING",
+      test: payload.appPurchaseOneTime.test,
+    },
+  });
+  logger.info({ shop, purchaseId: purchase.id, externalId: purchase.externalId, pack: pack.id }, "shopify purchase created");
+  return { purchaseId: purchase.id, confirmationUrl: payload.confirmationUrl };
+}
+
+interface OneTimePurchaseNode {
+  id: string;
+  name: string;
+  status: string;
+  test: boolean;
+  price: { amount: string; currencyCode: string };
+  createdAt: string;
+}
+
+/**
+ * The return URL: Shopify appends `charge_id`. The status is read back from the Admin API (never
+ * trusted from the URL), then applied like the webhook would. Returns null when this shop has no such purchase.
+ */
+export async function confirmShopifyPurchase(
+  deps: { db: PrismaClient; graphql: AdminGraphql },
+  shop: string,
+  chargeId: string,
+): Promise<PurchaseSummary | null> {
+  const gid = shopifyPurchaseGid(chargeId);
+  if (!gid) return null;
+  const node = await findOneTimePurchase(deps.graphql, gid);
+  if (!node) return null;
+  const { purchase } = await applyShopifyPurchaseUpdate(deps.db, {
+    shop,
+    gid: node.id,
+    status: node.status,
+    name: node.name,
+    test: node.test,
+    price: node.price,
+  });
+  return purchase ? summarize(purchase) : null;
+}
+
+async function findOneTimePurchase(graphql: AdminGraphql, gid: string): Promise<OneTimePurchaseNode | null> {
+  let after: string | null = null;
+  for (let page = 0; page < 20; page++) {
+    const response = await graphql(
+      `#graphql
+      query CreditPackPurchases($after: String) {
+        currentAppInstallation {
+          oneTimePurchases(first: 50, after: $after, sortKey: CREATED_AT, reverse: true) {
+            nodes { id name status test price { amount currencyCode } createdAt }
+            pageInfo { hasNextPage endCursor }
+          }
+        }
+      }`,
+      { variables: { after } },
+    );
+    const body = (await response.json()) as {
+      data?: {
+        currentAppInstallation?: {
+          oneTimePurchases: { nodes: OneTimePurchaseNode[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } };
+        };
+      };
+      errors?: unknown;
+    };
+    const connection = body.data?.currentAppInstallation?.oneTimePurchases;
+    if (!connection || body.errors) {
+      logger.error({ errors: body.errors }, "currentAppInstallation.oneTimePurchases failed");
+      throw new PurchaseProviderError("Shopify could not confirm the purchase right now. Reload this page in a minute.");
+    }
+    const found = connection.nodes.find((n) => n.id === gid);
+    if (found) return found;
+    if (!connection.pageInfo.hasNextPage || !connection.pageInfo.endCursor) return null;
+    after = connection.pageInfo.endCursor;
+  }
+  return null;
+}
+
+/**
+ * Applies a status Shopify reported (webhook payload or Admin API read-back). ACTIVE grants once;
+ * DECLINED and EXPIRED are recorded, never granted; a granted purchase is never downgraded.
+ * A purchase this app did not record (lost row, unknown or uninstalled shop) is recorded now, not dropped.
+ */
+export async function applyShopifyPurchaseUpdate(
+  db: PrismaClient,
+  update: {
+    shop: string;
+    gid: string;
+    status: string;
+    name: string;
+    test?: boolean;
+    price?: { amount: string | number; currencyCode: string };
+  },
+): Promise<{ purchase: Purchase | null; granted: boolean }> {
+  const status = mapShopifyStatus(update.status);
+  return db.$transaction(async (tx) => {
+    const existing = await tx.purchase.findUnique({ where: { externalId: update.gid } });
+    if (!existing) {
+      const pack =
+        findCreditPackByChargeName(update.name) ??
+        (update.price ? getCreditPacks().find((p) => priceDecimal(p.priceCents) === Number(update.price!.amount).toFixed(2)) : undefined);
+      if (!pack) logger.error({ shop: update.shop, gid: update.gid, name: update.name }, "purchase for an unknown pack: recorded without credits, adjust by hand");
+      await tx.purchase.upsert({
+        where: { externalId: update.gid },
+        update: {},
+        create: {
+          shop: update.shop,
+          provider: "SHOPIFY",
+          externalId: update.gid,
+          pack: pack?.id ?? "unknown",
+          credits: pack?.credits ?? 0,
+          amountCents: update.price ? Math.round(Number(update.price.amount) * 100) : (pack?.priceCents ?? 0),
+          currency: update.price?.currencyCode ?? pack?.currency ?? "USD",
+          status: "PENDING",
+          test: update.test ?? false,
+        },
+      });
+    }
+    const purchase = await lockPurchase(tx, update.gid);
+    if (purchase.shop !== update.shop) {
+      logger.error({ shop: update.shop, owner: purchase.shop, gid: update.gid }, "purchase update for another shop ignored");
+      return { purchase: null, granted: false };
+    }
+    return settlePurchase(tx, purchase, status, `shopify-purchase:${purchase.externalId}`);
+  }, TX_OPTIONS);
+}
+
+function mapShopifyStatus(status: string): PurchaseStatus {
+  switch (status.toUpperCase()) {
+    case "ACTIVE":
+      return "ACTIVE";
+    case "DECLINED":
+      return "DECLINED";
+    case "EXPIRED":
+      return "EXPIRED";
+    default:
+      // PENDING, and ACCEPTED (approved but not yet charged): nothing to grant yet.
+      return "PENDING";
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stripe Checkout
+// ---------------------------------------------------------------------------------------------
+
+/** Creates a Checkout Session in payment mode, records it PENDING, and returns Stripe's hosted page URL. */
+export async function createStripeCheckout(
+  deps: { db: PrismaClient; stripe: Stripe },
+  shop: string,
+  input: { packId: string; successUrl: string; cancelUrl: string },
+): Promise<{ purchaseId: string; checkoutUrl: string }> {
+  const pack = requirePack(input.packId);
+  const customer = await ensureStripeCustomer(deps, shop);
+  const purchaseId = randomUUID();
+  const metadata = { shop, pack: pack.id, credits: String(pack.credits), purchaseId };
+  let session: Stripe.Checkout.Session;
+  try {
+    session = await deps.stripe.checkout.sessions.create(
+      {
+        mode: "payment",
+        customer,
+        client_reference_id: purchaseId,
+        metadata,
+        payment_intent_data: { metadata },
+        line_items: [
+          pack.stripePriceId
+            ? { price: pack.stripePriceId, quantity: 1 }
+            : {
+                quantity: 1,
+                price_data: {
+                  currency: pack.currency.toLowerCase(),
+                  unit_amount: pack.priceCents,
+                  product_data: { name: `${pack.name} pack`, description: `${pack.credits} image credits` },
+                },
+              },
+        ],
+        success_url: input.successUrl,
+        cancel_url: input.cancelUrl,
+      },
+      { idempotencyKey: `checkout:${purchaseId}` },
+    );
+  } catch (error) {
+    logger.error({ shop, err: stripeErrorSummary(error) }, "stripe checkout.sessions.create failed");
+    throw new PurchaseProviderError("Stripe could not start the checkout. Please try again in a minute.", { cause: error });
+  }
+  if (!session.url) throw new PurchaseProviderError("Stripe did not return a checkout page. Please try again.");
+  await deps.db.purchase.create({
+    data: {
+      id: purchaseId,
+      shop,
+      provider: "STRIPE",
+      externalId: session.id,
+      pack: pack.id,
+      credits: pack.credits,
+      amountCents: session.amount_total ?? pack.priceCents,
+      currency: (session.currency ?? pack.currency).toUpperCase(),
+      status: "PENDING",
+      test: session.livemode === false,
+    },
+  });
+  logger.info({ shop, purchaseId, externalId: session.id, pack: pack.id }, "stripe checkout created");
+  return { purchaseId, checkoutUrl: session.url };
+}
+
+/** One Stripe customer per shop, stored on the Shop row. */
+export async function ensureStripeCustomer(deps: { db: PrismaClient; stripe: Stripe }, shop: string): Promise<string> {
+  const row = await deps.db.shop.findUnique({ where: { domain: shop }, select: { stripeCustomerId: true } });
+  if (row?.stripeCustomerId) return row.stripeCustomerId;
+  let customer: Stripe.Customer;
+  try {
+    // Stripe's idempotency key makes two concurrent first purchases of one shop get the same customer.
+    customer = await deps.stripe.customers.create(
+      { description: shop, metadata: { shop } },
+      { idempotencyKey: `customer:${shop}` },
+    );
+  } catch (error) {
+    logger.error({ shop, err: stripeErrorSummary(error) }, "stripe customers.create failed");
+    throw new PurchaseProviderError("Stripe could not start the checkout. Please try again in a minute.", { cause: error });
+  }
+  await deps.db.shop.upsert({
+    where: { domain: shop },
+    create: { domain: shop, stripeCustomerId: customer.id },
+    update: {},
+  });
+  await deps.db.shop.updateMany({ where: { domain: shop, stripeCustomerId: null }, data: { stripeCustomerId: customer.id } });
+  const stored = await deps.db.shop.findUnique({ where: { domain: shop }, select: { stripeCustomerId: true } });
+  return stored?.stripeCustomerId ?? customer.id;
+}
+
+export class StripeSignatureError extends Error {
+  readonly status = 400;
+  constructor(message: string) {
+    super(message);
+    this.name = "StripeSignatureError";
+  }
+}
+
+/** Verifies the Stripe-Signature header on the exact raw body (and its age). Throws StripeSignatureError. */
+export function verifyStripeEvent(stripe: Stripe, rawBody: string, signature: string | null, webhookSecret: string): Stripe.Event {
+  if (!signature) throw new StripeSignatureError("Missing Stripe-Signature header");
+  try {
+    return stripe.webhooks.constructEvent(rawBody, signature, webhookSecret);
+  } catch (error) {
+    throw new StripeSignatureError(error instanceof Error ? error.message : "Invalid signature");
+  }
+}
+
+export type StripeEventOutcome = "granted" | "already-granted" | "recorded" | "ignored";
+
+/** The webhook: verify, then handle. Throws StripeSignatureError (answer 400) when the signature, body or age is wrong. */
+export async function handleStripeWebhook(
+  deps: { db: PrismaClient; stripe: Stripe; webhookSecret: string },
+  rawBody: string,
+  signature: string | null,
+): Promise<{ eventId: string; type: string; outcome: StripeEventOutcome }> {
+  const event = verifyStripeEvent(deps.stripe, rawBody, signature, deps.webhookSecret);
+  const outcome = await processStripeEvent(deps.db, event);
+  logger.info({ eventId: event.id, type: event.type, outcome }, "stripe event handled");
+  return { eventId: event.id, type: event.type, outcome };
+}
+
+/** Handles a verified event. Fulfilment is keyed on the Checkout Session id, so every event for one session grants at most once. */
+export async function processStripeEvent(db: PrismaClient, event: Stripe.Event): Promise<StripeEventOutcome> {
+  switch (event.type) {
+    case "checkout.session.completed": {
+      const session = event.data.object;
+      return applyStripeSession(db, session, session.payment_status === "paid" ? "ACTIVE" : "PENDING");
+    }
+    case "checkout.session.async_payment_succeeded":
+      return applyStripeSession(db, event.data.object, "ACTIVE");
+    case "checkout.session.async_payment_failed":
+      return applyStripeSession(db, event.data.object, "FAILED");
+    case "checkout.session.expired":
+      return applyStripeSession(db, event.data.object, "EXPIRED");
+    default:
+      logger.debug({ type: event.type, eventId: event.id }, "stripe event acknowledged without action");
+      return "ignored";
+  }
+}
+
+/**
+ * Stripe's success URL: reads the session back from Stripe and fulfils it if paid, so credits show
+ * at once even if the webhook is late. Returns null when the session is not this shop's.
+ */
+export async function confirmStripeCheckout(
+  deps: { db: PrismaClient; stripe: Stripe },
+  shop: string,
+  sessionId: string,
+): Promise<PurchaseSummary | null> {
+  if (!/^cs_[A-Za-z0-9_]{1,250}$/.test(sessionId)) return null;
+  const recorded = await deps.db.purchase.findFirst({ where: { shop, provider: "STRIPE", externalId: sessionId } });
+  if (!recorded) return null;
+  let session: Stripe.Checkout.Session;
+  try {
+    session = await deps.stripe.checkout.sessions.retrieve(sessionId);
+  } catch (error) {
+    logger.error({ shop, err: stripeErrorSummary(error) }, "stripe checkout.sessions.retrieve failed");
+    return summarize(recorded);
+  }
+  if (session.metadata?.shop !== shop) return null;
+  const status: PurchaseStatus = session.payment_status === "paid" ? "ACTIVE" : session.status === "expired" ? "EXPIRED" : "PENDING";
+  await applyStripeSession(deps.db, session, status);
+  const purchase = await deps.db.purchase.findFirst({ where: { shop, externalId: sessionId } });
+  return purchase ? summarize(purchase) : null;
+}
+
+async function applyStripeSession(db: PrismaClient, session: Stripe.Checkout.Session, status: PurchaseStatus): Promise<StripeEventOutcome> {
+  const shop = session.metadata?.shop;
+  if (!shop) {
+    logger.warn({ sessionId: session.id }, "stripe session without shop metadata (not created by this app): ignored");
+    return "ignored";
+  }
+  return db.$transaction(async (tx) => {
+    const existing = await tx.purchase.findUnique({ where: { externalId: session.id } });
+    if (!existing) {
+      // The session was created but its row was not written (or was erased): record it from the signed event.
+      const pack = findCreditPack(session.metadata?.pack ?? "");
+      const credits = Number(session.metadata?.credits);
+      if (!pack) logger.error({ shop, sessionId: session.id, pack: session.metadata?.pack }, "stripe purchase for an unknown pack");
+      await tx.purchase.upsert({
+        where: { externalId: session.id },
+        update: {},
+        create: {
+          shop,
+          provider: "STRIPE",
+          externalId: session.id,
+          pack: pack?.id ?? session.metadata?.pack ?? "unknown",
+          credits: Number.isInteger(credits) && credits > 0 ? credits : (pack?.credits ?? 0),
+          amountCents: session.amount_total ?? pack?.priceCents ?? 0,
+          currency: (session.currency ?? pack?.currency ?? "USD").toUpperCase(),
+          status: "PENDING",
+          test: session.livemode === false,
+        },
+      });
+    }
+    const purchase = await lockPurchase(tx, session.id);
+    if (purchase.shop !== shop || purchase.provider !== "STRIPE") {
+      logger.error({ shop, owner: purchase.shop, sessionId: session.id }, "stripe session for another shop ignored");
+      return "ignored";
+    }
+    const { granted } = await settlePurchase(tx, purchase, status, `stripe-session:${session.id}`);
+    if (granted) return "granted";
+    if (status === "ACTIVE") return "already-granted";
+    return "recorded";
+  }, TX_OPTIONS);
+}
+
+function stripeErrorSummary(error: unknown): { type?: string; code?: string; message: string } {
+  const e = error as { type?: string; code?: string; message?: string };
+  return { type: e?.type, code: e?.code, message: e?.message ?? String(error) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shared settlement
+// ---------------------------------------------------------------------------------------------
+
+const TX_OPTIONS = { maxWait: 15_000, timeout: 15_000 };
+
+async function lockPurchase(tx: Prisma.TransactionClient, externalId: string): Promise<Purchase> {
+  // Serializes the webhook, the return URL and a second event for the same purchase.
+  await tx.$queryRaw`SELECT "id" FROM "Purchase" WHERE "externalId" = ${externalId} FOR UPDATE`;
+  return tx.purchase.findUniqueOrThrow({ where: { externalId } });
+}
+
+async function settlePurchase(
+  tx: Prisma.TransactionClient,
+  purchase: Purchase,
+  status: PurchaseStatus,
+  idempotencyKey: string,
+): Promise<{ purchase: Purchase; granted: boolean }> {
+  // A granted purchase stays ACTIVE whatever arrives later (a stale or reordered notification).
+  if (purchase.status === "ACTIVE" || purchase.grantedAt) return { purchase, granted: false };
+  if (status === "PENDING" || status === purchase.status) return { purchase, granted: false };
+  purchaseMetric.inc({ provider: purchase.provider.toLowerCase(), pack: purchase.pack, status: status.toLowerCase() });
+  if (status !== "ACTIVE") {
+    const updated = await tx.purchase.update({ where: { id: purchase.id }, data: { status } });
+    logger.info({ shop: purchase.shop, purchaseId: purchase.id, status }, "purchase not paid");
+    return { purchase: updated, granted: false };
+  }
+  let granted = false;
+  if (purchase.credits > 0) {
+    ({ granted } = await grantCreditsInTransaction(tx, purchase.shop, purchase.credits, {
+      kind: "PURCHASE",
+      idempotencyKey,
+      purchaseId: purchase.id,
+      note: `${packLabel(purchase.pack)} pack: ${purchase.credits} credits`,
+    }));
+  }
+  const updated = await tx.purchase.update({
+    where: { id: purchase.id },
+    data: { status: "ACTIVE", grantedAt: purchase.credits > 0 ? new Date() : null },
+  });
+  return { purchase: updated, granted };
+}
+
+function packLabel(packId: string): string {
+  return findCreditPack(packId)?.name ?? packId;
+}
+
+function requirePack(packId: string): CreditPack {
+  const pack = findCreditPack(packId);
+  if (!pack) {
+    throw new PurchaseInputError(`There is no credit pack called "${packId}". Choose one of: ${getCreditPacks().map((p) => p.name).join(", ")}.`);
+  }
+  return pack;
+}
+
+// ---------------------------------------------------------------------------------------------
+// What the Credits page shows
+// ---------------------------------------------------------------------------------------------
+
+export interface PurchaseSummary {
+  id: string;
+  provider: "SHOPIFY" | "STRIPE";
+  pack: string;
+  packName: string;
+  credits: number;
+  price: string;
+  status: PurchaseStatus;
+  test: boolean;
+  createdAt: Date;
+}
+
+function summarize(purchase: Purchase): PurchaseSummary {
+  return {
+    id: purchase.id,
+    provider: purchase.provider,
+    pack: purchase.pack,
+    packName: packLabel(purchase.pack),
+    credits: purchase.credits,
+    price: formatPrice(purchase.amountCents, purchase.currency),
+    status: purchase.status,
+    test: purchase.test,
+    createdAt: purchase.createdAt,
+  };
+}
+
+export interface CreditsOverview {
+  balance: Balance;
+  creditsPerImage: number;
+  packs: Array<{ id: string; name: string; credits: number; price: string; pricePerImage: string }>;
+  shopifyBilling: { enabled: true; test: boolean } | { enabled: false; reason: string };
+  stripe: { enabled: true } | { enabled: false; reason: string };
+  history: { entries: LedgerEntry[]; nextCursor: string | null };
+  recentPurchases: PurchaseSummary[];
+  /** The purchase the merchant just came back from, if named in the URL and theirs. */
+  returnedPurchase: PurchaseSummary | null;
+}
+
+/** Everything the Credits page needs, in one call. */
+export async function getCreditsOverview(
+  db: PrismaClient,
+  shop: string,
+  opts: { cursor?: string; purchaseId?: string; creditsPerImage: number; env?: NodeJS.ProcessEnv },
+): Promise<CreditsOverview> {
+  const env = opts.env ?? process.env;
+  const stripeConfig: StripeConfig = getStripeConfig(env);
+  const [balance, page, recent, returned] = await Promise.all([
+    getBalance(db, shop),
+    history(db, shop, { cursor: opts.cursor, take: 20 }),
+    db.purchase.findMany({ where: { shop }, orderBy: { createdAt: "desc" }, take: 10 }),
+    opts.purchaseId && /^[0-9a-f-]{36}$/i.test(opts.purchaseId)
+      ? db.purchase.findFirst({ where: { id: opts.purchaseId, shop } })
+      : Promise.resolve(null),
+  ]);
+  return {
+    balance,
+    creditsPerImage: opts.creditsPerImage,
+    packs: getCreditPacks(env).map((pack) => ({
+      id: pack.id,
+      name: pack.name,
+      credits: pack.credits,
+      price: formatPrice(pack.priceCents, pack.currency),
+      pricePerImage: formatPrice(Math.round((pack.priceCents * opts.creditsPerImage) / pack.credits), pack.currency),
+    })),
+    shopifyBilling: getShopifyBillingMode(env),
+    stripe: stripeConfig.enabled ? { enabled: true } : { enabled: false, reason: stripeConfig.reason },
+    history: page,
+    recentPurchases: recent.map(summarize),
+    returnedPurchase: returned ? summarize(returned) : null,
+  };
+}

@@ -1,0 +1,57 @@
+import Stripe from "stripe";
+
+/**
+ * Stripe Checkout is optional (custom-distribution installs): it is on only when STRIPE_SECRET_KEY is set.
+ * STRIPE_API_URL points stripe-node at a local stand-in (e.g. http://127.0.0.1:12111) in tests and the demo.
+ */
+export type StripeConfig =
+  | { enabled: true; secretKey: string; webhookSecret: string | null; apiUrl: URL | null }
+  | { enabled: false; reason: string };
+
+export function getStripeConfig(env: NodeJS.ProcessEnv = process.env): StripeConfig {
+  const secretKey = env.STRIPE_SECRET_KEY?.trim();
+  if (!secretKey) {
+    return {
+      enabled: false,
+      reason: "Card payments through Stripe are not set up for this app (no Stripe key is configured). Use Shopify billing.",
+    };
+  }
+  let apiUrl: URL | null = null;
+  if (env.STRIPE_API_URL?.trim()) {
+    try {
+      apiUrl = new URL(env.STRIPE_API_URL.trim());
+    } catch {
+      throw new Error(`STRIPE_API_URL is not a URL: "${env.STRIPE_API_URL}"`);
+    }
+  }
+  return { enabled: true, secretKey, webhookSecret: env.STRIPE_WEBHOOK_SECRET?.trim() || null, apiUrl };
+}
+
+const clients = new Map<string, Stripe>();
+
+/** One client per key and API URL (stripe-node keeps connections alive per instance). */
+export function getStripeClient(config: Extract<StripeConfig, { enabled: true }>): Stripe {
+  const cacheKey = `${config.secretKey}\u0000${config.apiUrl?.href ?? ""}`;
+  let client = clients.get(cacheKey);
+  if (!client) {
+    client = createStripeClient(config.secretKey, config.apiUrl);
+    clients.set(cacheKey, client);
+  }
+  return client;
+}
+
+export function createStripeClient(secretKey: string, apiUrl: URL | null = null): Stripe {
+  return new Stripe(secretKey, {
+    maxNetworkRetries: 2,
+    timeout: 20_000,
+    telemetry: false,
+    appInfo: { name: "product-image-cleanup" },
+    ...(apiUrl
+      ? {
+          host: apiUrl.hostname,
+          port: Number(apiUrl.port || (apiUrl.protocol === "http:" ? 80 : 443)),
+          protocol: apiUrl.protocol === "http:" ? ("http" as const) : ("https" as const),
+        }
+      : {}),
+  });
+}

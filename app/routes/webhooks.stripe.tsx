@@ -1,0 +1,38 @@
+import type { ActionFunctionArgs } from "@remix-run/node";
+import db from "~/db.server";
+import { logger } from "~/lib/logger.server";
+import { StripeSignatureError, handleStripeWebhook } from "~/models/purchases.server";
+import { getStripeClient, getStripeConfig } from "~/models/stripe.server";
+
+// Stripe events are small; anything bigger is not from Stripe.
+const MAX_BODY_BYTES = 512 * 1024;
+
+export const action = async ({ request }: ActionFunctionArgs) => {
+  if (request.method !== "POST") return new Response("Method Not Allowed", { status: 405 });
+  const config = getStripeConfig();
+  if (!config.enabled) return new Response("Stripe is not enabled", { status: 404 });
+  if (!config.webhookSecret) {
+    // A 5xx makes Stripe retry, so nothing is lost while the secret is being configured.
+    logger.error("STRIPE_WEBHOOK_SECRET is not set: Stripe events cannot be verified");
+    return new Response("Webhook secret not configured", { status: 503 });
+  }
+  const declared = Number(request.headers.get("content-length") ?? Number.NaN);
+  if (Number.isFinite(declared) && declared > MAX_BODY_BYTES) return new Response("Payload Too Large", { status: 413 });
+  // The signature covers the exact bytes: read the raw body, never a re-serialized JSON.
+  const rawBody = await request.text();
+  if (rawBody.length > MAX_BODY_BYTES) return new Response("Payload Too Large", { status: 413 });
+  try {
+    const result = await handleStripeWebhook(
+      { db, stripe: getStripeClient(config), webhookSecret: config.webhookSecret },
+      rawBody,
+      request.headers.get("stripe-signature"),
+    );
+    return Response.json({ received: true, outcome: result.outcome });
+  } catch (error) {
+    if (error instanceof StripeSignatureError) {
+      logger.warn({ reason: error.message }, "stripe webhook refused");
+      return Response.json({ error: "Invalid signature" }, { status: 400 });
+    }
+    throw error;
+  }
+};

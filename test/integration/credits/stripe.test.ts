@@ -1,0 +1,192 @@
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import db from "~/db.server";
+import { getBalance } from "~/models/credits.server";
+import { createStripeCheckout } from "~/models/purchases.server";
+import { createStripeClient } from "~/models/stripe.server";
+import { action as stripeWebhook } from "~/routes/webhooks.stripe";
+import { type CheckoutEventType, type StripeEmulator, startStripeEmulator } from "../../../emulators/stripe/server";
+
+let stripeEmulator: StripeEmulator;
+
+beforeAll(async () => {
+  stripeEmulator = await startStripeEmulator({
+    secretKey: "sk_test_credits_suite",
+    webhookSecret: "whsec_credits_suite",
+    prices: { price_pro_configured: { unitAmount: 2999, currency: "usd", productName: "Pro pack" } },
+  });
+  process.env.STRIPE_SECRET_KEY = stripeEmulator.secretKey;
+  process.env.STRIPE_WEBHOOK_SECRET = stripeEmulator.webhookSecret;
+  process.env.STRIPE_API_URL = stripeEmulator.url;
+});
+afterAll(() => stripeEmulator.close());
+
+const newShop = () => `shop-${randomUUID().slice(0, 8)}.myshopify.com`;
+const stripe = () => createStripeClient(stripeEmulator.secretKey, new URL(stripeEmulator.url));
+
+async function checkout(shop: string, packId = "starter") {
+  await db.shop.upsert({ where: { domain: shop }, create: { domain: shop }, update: {} });
+  const { purchaseId, checkoutUrl } = await createStripeCheckout({ db, stripe: stripe() }, shop, {
+    packId,
+    successUrl: "https://admin.shopify.com/store/x/apps/key/app/credits/return?session_id={CHECKOUT_SESSION_ID}",
+    cancelUrl: "https://admin.shopify.com/store/x/apps/key/app/credits",
+  });
+  const purchase = await db.purchase.findUniqueOrThrow({ where: { id: purchaseId } });
+  return { purchase, sessionId: purchase.externalId, checkoutUrl };
+}
+
+async function deliver(type: CheckoutEventType, sessionId: string, opts?: { timestamp?: number; secret?: string }) {
+  const request = stripeEmulator.buildWebhookRequest(type, sessionId, { url: "https://app.example.test/webhooks/stripe", ...opts });
+  return stripeWebhook({ request, params: {}, context: {} });
+}
+
+describe("Stripe Checkout purchases", () => {
+  it("records a pending purchase for the pack with one Stripe customer per shop", async () => {
+    const shop = newShop();
+    const first = await checkout(shop, "starter");
+    const second = await checkout(shop, "business");
+    expect(first.purchase).toMatchObject({ shop, provider: "STRIPE", pack: "starter", credits: 30, amountCents: 999, status: "PENDING" });
+    expect(second.purchase).toMatchObject({ pack: "business", credits: 300, amountCents: 7999 });
+    expect(first.checkoutUrl).toBe(stripeEmulator.session(first.sessionId)!.url);
+
+    const sessions = [stripeEmulator.session(first.sessionId)!, stripeEmulator.session(second.sessionId)!];
+    expect(sessions[0]!.customer).toBe(sessions[1]!.customer);
+    expect((await db.shop.findUniqueOrThrow({ where: { domain: shop } })).stripeCustomerId).toBe(sessions[0]!.customer);
+    expect(sessions[0]).toMatchObject({ mode: "payment", metadata: { shop, pack: "starter" }, client_reference_id: first.purchase.id });
+    expect(await getBalance(db, shop)).toEqual({ available: 0, reserved: 0, total: 0 });
+  });
+
+  it("charges a configured Stripe Price when one is set for the pack", async () => {
+    process.env.STRIPE_PRICE_PRO = "price_pro_configured";
+    try {
+      const { sessionId } = await checkout(newShop(), "pro");
+      expect(stripeEmulator.session(sessionId)!.line_items_data[0]).toMatchObject({ price: "price_pro_configured", amount_total: 2999 });
+    } finally {
+      delete process.env.STRIPE_PRICE_PRO;
+    }
+  });
+
+  it("credits a paid checkout once however often checkout.session.completed is delivered", async () => {
+    const shop = newShop();
+    const { sessionId, purchase } = await checkout(shop);
+    stripeEmulator.completeSession(sessionId, { paymentStatus: "paid" });
+    const responses = await Promise.all(Array.from({ length: 10 }, () => deliver("checkout.session.completed", sessionId)));
+    expect(responses.map((r) => r.status)).toEqual(Array(10).fill(200));
+    expect(await getBalance(db, shop)).toEqual({ available: 30, reserved: 0, total: 30 });
+    expect(await db.purchase.findUniqueOrThrow({ where: { id: purchase.id } })).toMatchObject({ status: "ACTIVE" });
+    expect(await db.creditEntry.count({ where: { shop, kind: "PURCHASE", purchaseId: purchase.id } })).toBe(1);
+  });
+
+  it("waits for an async payment and credits it once on async_payment_succeeded", async () => {
+    const shop = newShop();
+    const { sessionId } = await checkout(shop);
+    stripeEmulator.completeSession(sessionId, { paymentStatus: "unpaid" });
+    for (let i = 0; i < 10; i++) expect((await deliver("checkout.session.completed", sessionId)).status).toBe(200);
+    expect(await getBalance(db, shop)).toEqual({ available: 0, reserved: 0, total: 0 });
+
+    stripeEmulator.settleAsyncPayment(sessionId, true);
+    for (let i = 0; i < 10; i++) expect((await deliver("checkout.session.async_payment_succeeded", sessionId)).status).toBe(200);
+    expect(await getBalance(db, shop)).toEqual({ available: 30, reserved: 0, total: 30 });
+  });
+
+  it("grants once when completed and async_payment_succeeded both arrive for one session, concurrently", async () => {
+    const shop = newShop();
+    const { sessionId } = await checkout(shop);
+    stripeEmulator.completeSession(sessionId, { paymentStatus: "paid" });
+    const responses = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        deliver(i % 2 ? "checkout.session.async_payment_succeeded" : "checkout.session.completed", sessionId),
+      ),
+    );
+    expect(responses.every((r) => r.status === 200)).toBe(true);
+    expect(await getBalance(db, shop)).toEqual({ available: 30, reserved: 0, total: 30 });
+  });
+
+  it("records a failed async payment without crediting it", async () => {
+    const shop = newShop();
+    const { sessionId, purchase } = await checkout(shop);
+    stripeEmulator.completeSession(sessionId, { paymentStatus: "unpaid" });
+    await deliver("checkout.session.completed", sessionId);
+    stripeEmulator.settleAsyncPayment(sessionId, false);
+    expect((await deliver("checkout.session.async_payment_failed", sessionId)).status).toBe(200);
+    expect(await db.purchase.findUniqueOrThrow({ where: { id: purchase.id } })).toMatchObject({ status: "FAILED", grantedAt: null });
+    expect(await getBalance(db, shop)).toEqual({ available: 0, reserved: 0, total: 0 });
+  });
+
+  it("refuses a bad signature, a tampered body and a stale event with 400, crediting nothing", async () => {
+    const shop = newShop();
+    const { sessionId } = await checkout(shop);
+    stripeEmulator.completeSession(sessionId, { paymentStatus: "paid" });
+
+    expect((await deliver("checkout.session.completed", sessionId, { secret: "whsec_someone_else" })).status).toBe(400);
+    expect((await deliver("checkout.session.completed", sessionId, { timestamp: Math.floor(Date.now() / 1000) - 3600 })).status).toBe(400);
+
+    const { payload, signature } = stripeEmulator.signEvent("checkout.session.completed", sessionId);
+    const tampered = payload.replace('"credits":"30"', '"credits":"3000"');
+    expect(tampered).not.toBe(payload);
+    const tamperedResponse = await stripeWebhook({
+      request: new Request("https://app.example.test/webhooks/stripe", { method: "POST", headers: { "stripe-signature": signature }, body: tampered }),
+      params: {},
+      context: {},
+    });
+    expect(tamperedResponse.status).toBe(400);
+    const unsigned = await stripeWebhook({
+      request: new Request("https://app.example.test/webhooks/stripe", { method: "POST", body: payload }),
+      params: {},
+      context: {},
+    });
+    expect(unsigned.status).toBe(400);
+
+    expect(await getBalance(db, shop)).toEqual({ available: 0, reserved: 0, total: 0 });
+    expect(await db.creditEntry.count({ where: { shop } })).toBe(0);
+  });
+
+  it("acknowledges event types it does not handle", async () => {
+    const shop = newShop();
+    const { sessionId } = await checkout(shop);
+    const { payload, signature } = stripeEmulator.signEvent("checkout.session.completed", sessionId);
+    const other = JSON.stringify({ ...JSON.parse(payload), type: "customer.created" });
+    const { signature: otherSignature } = {
+      signature: stripe().webhooks.generateTestHeaderString({ payload: other, secret: stripeEmulator.webhookSecret }),
+    };
+    expect(signature).not.toBe(otherSignature);
+    const response = await stripeWebhook({
+      request: new Request("https://app.example.test/webhooks/stripe", { method: "POST", headers: { "stripe-signature": otherSignature }, body: other }),
+      params: {},
+      context: {},
+    });
+    expect(response.status).toBe(200);
+    expect(await getBalance(db, shop)).toEqual({ available: 0, reserved: 0, total: 0 });
+  });
+
+  it("records and credits a paid session whose purchase row is missing, for a shop the app no longer knows", async () => {
+    const shop = newShop();
+    const { sessionId, purchase } = await checkout(shop, "pro");
+    await db.purchase.delete({ where: { id: purchase.id } });
+    await db.shop.delete({ where: { domain: shop } });
+    stripeEmulator.completeSession(sessionId, { paymentStatus: "paid" });
+    expect((await deliver("checkout.session.completed", sessionId)).status).toBe(200);
+    expect(await db.purchase.findUniqueOrThrow({ where: { externalId: sessionId } })).toMatchObject({
+      shop,
+      pack: "pro",
+      credits: 100,
+      status: "ACTIVE",
+    });
+    expect(await getBalance(db, shop)).toEqual({ available: 100, reserved: 0, total: 100 });
+  });
+
+  it("answers 404 when Stripe is not configured", async () => {
+    const saved = process.env.STRIPE_SECRET_KEY;
+    delete process.env.STRIPE_SECRET_KEY;
+    try {
+      const response = await stripeWebhook({
+        request: new Request("https://app.example.test/webhooks/stripe", { method: "POST", body: "{}" }),
+        params: {},
+        context: {},
+      });
+      expect(response.status).toBe(404);
+    } finally {
+      process.env.STRIPE_SECRET_KEY = saved;
+    }
+  });
+});
