@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# npm run demo: install if needed, make sure PostgreSQL and Redis are up, then run the whole job once
+# against the local stand-ins (see scripts/demo.ts). Output in demo-output/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/ensure-install.sh
+bash scripts/ensure-services.sh
+exec node --import tsx scripts/demo.ts "$@"

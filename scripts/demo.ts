@@ -1,0 +1,272 @@
+/**
+ * `npm run demo`: the main job end to end on this machine. Starts the Shopify stand-in (a store with a
+ * dozen products and ~30 images) and the DashScope stand-in (or the real DashScope when
+ * DASHSCOPE_API_KEY is set and DEMO_DASHSCOPE_EMULATOR is not "1"), runs the app's worker as a child
+ * process, seeds credits, submits a batch through createBatch (the UI's code path), shows progress,
+ * then prints a table and writes demo-output/contact-sheet.jpg and demo-output/results.json.
+ * Exits 0 only if every image ended as the table says (checked against the store and the ledger).
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { createHmac, randomUUID } from "node:crypto";
+import { mkdir, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import pg from "pg";
+import sharp from "sharp";
+import { installEmulatorDispatcher } from "../emulators/dispatcher";
+import type { AdminGraphql } from "~/models/catalog.server";
+import { migrate } from "./migrate";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const PG_BASE = process.env.DEMO_PG_BASE ?? "postgresql://postgres@127.0.0.1:5432";
+const DEMO_DB = process.env.DEMO_DATABASE_NAME ?? "imgapp_demo";
+const OUTPUT_DIR = path.join(ROOT, "demo-output");
+const PIPELINE = process.env.DEMO_PIPELINE ?? "amazon";
+const API_KEY = process.env.SHOPIFY_API_KEY ?? "demo-api-key";
+const API_SECRET = process.env.SHOPIFY_API_SECRET ?? "demo-api-secret";
+
+// The app reads its configuration from the environment: set it before any app module is imported.
+process.env.DATABASE_URL = `${PG_BASE}/${DEMO_DB}`;
+process.env.SHOPIFY_API_KEY = API_KEY;
+process.env.SHOPIFY_API_SECRET = API_SECRET;
+process.env.SHOPIFY_APP_URL ??= "https://demo-app.example.test";
+process.env.SCOPES ??= "read_products,write_products,write_files";
+process.env.ALLOWED_IMAGE_HOSTS = "127.0.0.1";
+process.env.LOG_LEVEL ??= "warn";
+
+if (process.argv.includes("--worker")) {
+  // Child: the app's worker, with *.myshopify.com routed to the stand-in.
+  installEmulatorDispatcher();
+  const { runWorker } = await import("../worker");
+  const { stop } = await runWorker();
+  const shutdown = () => void stop().then(() => process.exit(0));
+  process.once("SIGTERM", shutdown);
+  process.once("SIGINT", shutdown);
+} else {
+  main().then(
+    (code) => process.exit(code),
+    (error: Error) => {
+      console.error(`demo failed: ${error.stack ?? error.message}`);
+      process.exit(1);
+    },
+  );
+}
+
+async function ensureDatabase(): Promise<void> {
+  const admin = new pg.Client({ connectionString: `${PG_BASE}/postgres` });
+  await admin.connect();
+  try {
+    const exists = await admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [DEMO_DB]);
+    if (exists.rowCount === 0) await admin.query(`CREATE DATABASE "${DEMO_DB}"`);
+  } finally {
+    await admin.end();
+  }
+  await migrate(`${PG_BASE}/${DEMO_DB}`, () => undefined);
+}
+
+function idToken(shop: string): string {
+  const now = Math.floor(Date.now() / 1000);
+  const enc = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
+  const body = `${enc({ alg: "HS256", typ: "JWT" })}.${enc({ iss: `https://${shop}/admin`, dest: `https://${shop}`, aud: API_KEY, sub: "1", exp: now + 60, nbf: now - 5, iat: now, jti: randomUUID(), sid: randomUUID() })}`;
+  return `${body}.${createHmac("sha256", API_SECRET).update(body).digest("base64url")}`;
+}
+
+function pad(text: string, width: number): string {
+  return text.length > width ? `${text.slice(0, width - 1)}…` : text.padEnd(width);
+}
+
+async function main(): Promise<number> {
+  const started = Date.now();
+  console.log("• database", DEMO_DB);
+  await ensureDatabase();
+  installEmulatorDispatcher();
+
+  const { startShopifyEmulator } = await import("../emulators/shopify-admin/server");
+  const { startDashScopeEmulator } = await import("../emulators/dashscope/server");
+  const { createPrismaClient } = await import("~/db.server");
+  const { grantCredits, getBalance, CREDITS_PER_IMAGE } = await import("~/models/credits.server");
+  const { createBatch, getBatchProgress } = await import("~/models/batches.server");
+  const { getQueue, closeQueues } = await import("~/queue/queue.server");
+
+  const shopify = await startShopifyEmulator({ apiKey: API_KEY, apiSecret: API_SECRET, fileReadyDelayMs: 100 });
+  process.env.SHOPIFY_EMULATOR_URL = shopify.url;
+  const shop = `demo-${randomUUID().slice(0, 6)}.myshopify.com`;
+  shopify.addShop(shop, { products: 12, imagesPerProduct: (i: number) => 1 + (i % 4) });
+  const before = new Map(shopify.products(shop).flatMap((p) => p.media.map((m) => [m.id, { ...m, productId: p.id, productTitle: p.title }] as const)));
+  console.log(`• Shopify stand-in ${shopify.url}: ${shop}, ${shopify.products(shop).length} products, ${before.size} images`);
+
+  const useRealQwen = Boolean(process.env.DASHSCOPE_API_KEY) && process.env.DEMO_DASHSCOPE_EMULATOR !== "1";
+  let dashscope: Awaited<ReturnType<typeof startDashScopeEmulator>> | null = null;
+  if (useRealQwen) {
+    console.log("• Qwen: the real DashScope API (DASHSCOPE_API_KEY is set)");
+  } else {
+    process.env.DASHSCOPE_API_KEY = "sk-demo-emulator";
+    dashscope = await startDashScopeEmulator({ apiKey: process.env.DASHSCOPE_API_KEY, latencyMs: 400, rps: 4 });
+    process.env.DASHSCOPE_BASE_URL = dashscope.url;
+    console.log(`• DashScope stand-in ${dashscope.url}`);
+  }
+
+  const db = createPrismaClient(undefined, 4);
+  const tokenResponse = await fetch(`${shopify.url}/admin/oauth/access_token`, {
+    method: "POST",
+    headers: { "content-type": "application/json", "x-emulated-shop": shop },
+    body: JSON.stringify({
+      client_id: API_KEY,
+      client_secret: API_SECRET,
+      grant_type: "urn:ietf:params:oauth:grant-type:token-exchange",
+      subject_token: idToken(shop),
+      subject_token_type: "urn:ietf:params:oauth:token-type:id_token",
+      requested_token_type: "urn:shopify:params:oauth:token-type:offline-access-token",
+    }),
+  });
+  if (!tokenResponse.ok) throw new Error(`token exchange failed: ${tokenResponse.status}`);
+  const { access_token: accessToken, scope } = (await tokenResponse.json()) as { access_token: string; scope: string };
+  await db.session.create({ data: { id: `offline_${shop}`, shop, state: "", isOnline: false, scope, accessToken } });
+  await db.shop.create({ data: { domain: shop, scopes: scope } });
+  const seeded = before.size * CREDITS_PER_IMAGE + 9;
+  await grantCredits(db, shop, seeded, { kind: "GRANT", idempotencyKey: `demo-seed:${shop}` });
+  console.log(`• seeded ${seeded} credits`);
+
+  const queueName = `demo-${randomUUID().slice(0, 8)}`;
+  process.env.QUEUE_NAME = queueName;
+  const worker: ChildProcess = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "scripts/demo.ts"), "--worker"], {
+    cwd: ROOT,
+    env: { ...process.env, WORKER_CONCURRENCY: process.env.WORKER_CONCURRENCY ?? "4", QWEN_MAX_RPS: process.env.QWEN_MAX_RPS ?? "4", SWEEP_INTERVAL_MS: "2000" },
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  console.log(`• worker started (pid ${worker.pid}, queue ${queueName})`);
+
+  let exitCode = 1;
+  try {
+    const { unauthenticated } = await import("~/shopify.server");
+    const { admin } = await unauthenticated.admin(shop);
+    const graphql = admin.graphql as unknown as AdminGraphql;
+    const batch = await createBatch({ db, graphql, queue: getQueue(queueName) }, shop, { mediaIds: [...before.keys()], pipeline: PIPELINE });
+    console.log(`• batch ${batch.batchId}: ${batch.queued} images queued, ${batch.creditsReserved} credits reserved`);
+
+    let progress = await getBatchProgress(db, shop, batch.batchId);
+    const deadline = Date.now() + Number(process.env.DEMO_TIMEOUT_MS ?? 600_000);
+    let lastLine = "";
+    while (progress && progress.batch.status === "ACTIVE" && progress.counts.QUEUED + progress.counts.PROCESSING > 0) {
+      if (Date.now() > deadline) throw new Error("the batch did not finish in time");
+      if (worker.exitCode !== null) throw new Error(`the worker exited with code ${worker.exitCode}`);
+      const c = progress.counts;
+      const line = `  ${progress.done}/${progress.total} done · published ${c.PUBLISHED} · review ${c.NEEDS_REVIEW} · failed ${c.FAILED} · in progress ${c.PROCESSING}${progress.etaSeconds !== null ? ` · ETA ${progress.etaSeconds}s` : ""}`;
+      if (line !== lastLine) console.log(line);
+      lastLine = line;
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      progress = await getBatchProgress(db, shop, batch.batchId);
+    }
+    if (!progress) throw new Error("batch vanished");
+
+    const reservations = new Map(
+      (await db.creditReservation.findMany({ where: { shop, batchItemId: { in: progress.items.map((i) => i.id) } } })).map((r) => [r.batchItemId, r]),
+    );
+    const after = new Map(shopify.products(shop).flatMap((p) => p.media.map((m) => [m.id, { ...m, productId: p.id }] as const)));
+    const problems: string[] = [];
+    const rows: Array<Record<string, string>> = [];
+    for (const item of progress.items) {
+      const was = before.get(item.mediaId);
+      const now = after.get(item.mediaId);
+      const reservation = reservations.get(item.id);
+      const compliance = item.compliance as { passed?: boolean; rules?: Array<{ id: string; passed: boolean }> } | null;
+      const fidelity = item.fidelity as { score?: number; verdict?: string } | null;
+      const stored = item.resultImageId ? await db.storedImage.findFirst({ where: { id: item.resultImageId, shop } }) : null;
+      const credits = reservation?.state === "CAPTURED" ? `${reservation.amount} charged` : reservation?.state === "RELEASED" ? "0 (returned)" : `${reservation?.amount ?? 0} held`;
+      rows.push({
+        image: `#${item.position} ${item.mediaId.split("/").pop()}`,
+        product: item.productTitle,
+        pipeline: progress.batch.pipeline,
+        result: item.state === "NEEDS_REVIEW" ? "held for review" : item.state.toLowerCase(),
+        compliance: compliance?.passed === undefined ? "-" : compliance.passed ? "pass" : `fail (${compliance.rules?.filter((r) => !r.passed).map((r) => r.id).join(",")})`,
+        fidelity: fidelity?.score === undefined ? "-" : `${fidelity.score.toFixed(3)} ${fidelity.verdict}`,
+        credits,
+        reason: item.reason ?? "",
+      });
+      // Check the table against the store and the ledger.
+      if (!was || !now) problems.push(`${item.mediaId}: the image is missing from its product`);
+      else {
+        if (now.productId !== was.productId || now.position !== was.position || now.alt !== was.alt) problems.push(`${item.mediaId}: moved or lost its alt text`);
+        if (item.state === "PUBLISHED") {
+          if (reservation?.state !== "CAPTURED") problems.push(`${item.mediaId}: published but credits not charged`);
+          if (!stored || now.sha256 === was.sha256) problems.push(`${item.mediaId}: published but the product still shows the original`);
+        } else {
+          if (now.sha256 !== was.sha256) problems.push(`${item.mediaId}: ${item.state} but the product image changed`);
+          if (item.state === "FAILED" && reservation?.state !== "RELEASED") problems.push(`${item.mediaId}: failed but credits not returned`);
+          if (item.state === "NEEDS_REVIEW" && reservation?.state !== "HELD") problems.push(`${item.mediaId}: in review but credits not held`);
+        }
+      }
+    }
+    for (const product of shopify.products(shop)) {
+      const ids = product.media.map((m) => m.id);
+      if (new Set(ids).size !== ids.length) problems.push(`${product.title}: duplicate media`);
+    }
+    if (after.size !== before.size) problems.push(`the store has ${after.size} images, it had ${before.size}`);
+    const published = progress.counts.PUBLISHED;
+    const held = progress.counts.NEEDS_REVIEW;
+    const balance = await getBalance(db, shop);
+    const expectedAvailable = seeded - (published + held) * CREDITS_PER_IMAGE;
+    if (balance.available !== expectedAvailable) problems.push(`balance is ${balance.available}, expected ${expectedAvailable}`);
+
+    const columns: Array<[string, number]> = [["image", 16], ["product", 22], ["pipeline", 9], ["result", 16], ["compliance", 22], ["fidelity", 16], ["credits", 13]];
+    console.log(`\n${columns.map(([name, width]) => pad(name, width)).join(" ")}`);
+    console.log(columns.map(([, width]) => "-".repeat(width)).join(" "));
+    for (const row of rows) console.log(columns.map(([name, width]) => pad(row[name] ?? "", width)).join(" "));
+    for (const row of rows.filter((r) => r.reason)) console.log(`  ${row.image}: ${row.reason}`);
+    console.log(`\n${published} published, ${held} held for review, ${progress.counts.FAILED} failed; ${published * CREDITS_PER_IMAGE} credits charged; balance ${balance.available} available + ${balance.reserved} reserved; ${((Date.now() - started) / 1000).toFixed(1)} s`);
+
+    await mkdir(OUTPUT_DIR, { recursive: true });
+    await writeContactSheet(progress.items, db, shop);
+    await writeFile(path.join(OUTPUT_DIR, "results.json"), JSON.stringify({ shop, batchId: batch.batchId, rows, problems, balance }, null, 2));
+    console.log(`• wrote ${path.relative(ROOT, path.join(OUTPUT_DIR, "contact-sheet.jpg"))} and results.json`);
+
+    if (problems.length) {
+      console.error(`\nFAILED checks:\n  ${problems.join("\n  ")}`);
+    } else {
+      console.log("\nall checks passed: every image is where it was, changed only if published, charged only if published");
+      exitCode = 0;
+    }
+    if (dashscope) console.log(`DashScope stand-in: ${JSON.stringify(dashscope.stats())}`);
+  } finally {
+    worker.kill("SIGTERM");
+    await new Promise((resolve) => (worker.exitCode !== null ? resolve(null) : worker.once("exit", resolve)));
+    await closeQueues();
+    await db.$disconnect();
+    await shopify.close();
+    await dashscope?.close();
+  }
+  return exitCode;
+
+  async function writeContactSheet(
+    items: Array<{ id: string; sourceUrl: string; resultImageId: string | null; productTitle: string; state: string; position: number }>,
+    client: typeof db,
+    shopDomain: string,
+  ): Promise<void> {
+    const cell = 200;
+    const label = 28;
+    const cols = 4; // 2 pairs (before | after) per row
+    const pairs = items.length;
+    const rowsCount = Math.ceil(pairs / (cols / 2));
+    const tiles: sharp.OverlayOptions[] = [];
+    const thumb = async (bytes: Buffer) =>
+      sharp(bytes).resize(cell - 8, cell - 8, { fit: "contain", background: "#eeeeee" }).flatten({ background: "#eeeeee" }).png().toBuffer();
+    for (const [index, item] of items.entries()) {
+      const x = (index % (cols / 2)) * cell * 2;
+      const y = Math.floor(index / (cols / 2)) * (cell + label);
+      const original = await fetch(item.sourceUrl).then(async (r) => (r.ok ? Buffer.from(await r.arrayBuffer()) : null)).catch(() => null);
+      const stored = item.resultImageId ? await client.storedImage.findFirst({ where: { id: item.resultImageId, shop: shopDomain } }) : null;
+      if (original) tiles.push({ input: await thumb(original), left: x + 4, top: y + 4 });
+      if (stored) tiles.push({ input: await thumb(Buffer.from(stored.bytes)), left: x + cell + 4, top: y + 4 });
+      const text = `${item.productTitle} #${item.position} — ${item.state.toLowerCase()}`.replace(/[<&>]/g, "");
+      tiles.push({
+        input: Buffer.from(`<svg width="${cell * 2}" height="${label}"><text x="6" y="19" font-family="DejaVu Sans, sans-serif" font-size="13" fill="#222">${text}</text></svg>`),
+        left: x,
+        top: y + cell,
+      });
+    }
+    await sharp({ create: { width: cell * cols, height: rowsCount * (cell + label), channels: 3, background: "#ffffff" } })
+      .composite(tiles)
+      .jpeg({ quality: 85 })
+      .toFile(path.join(OUTPUT_DIR, "contact-sheet.jpg"));
+  }
+}

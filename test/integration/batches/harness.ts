@@ -1,0 +1,180 @@
+/**
+ * Shared setup for batch and worker integration tests: the Shopify and DashScope stand-ins on port 0,
+ * a unique shop with an offline session (token from the stand-in's token exchange), credits, a random
+ * BullMQ queue, and an in-process worker built exactly like worker.ts builds it.
+ */
+import { createHmac, randomUUID } from "node:crypto";
+import type { PrismaClient } from "@prisma/client";
+import { Queue, type Worker } from "bullmq";
+import { createPrismaClient } from "~/db.server";
+import { getBatchProgress, type BatchProgress } from "~/models/batches.server";
+import type { AdminGraphql } from "~/models/catalog.server";
+import { grantCredits } from "~/models/credits.server";
+import { QwenClient } from "~/qwen/client";
+import { queueConfigFromEnv } from "~/queue/config.server";
+import { createRedisConnection } from "~/queue/connection.server";
+import type { ImageJobData } from "~/queue/jobs";
+import type { WorkerDeps } from "~/queue/processor.server";
+import { createQwenRateLimiter } from "~/queue/qwen-rate-limit.server";
+import { startWorker } from "~/queue/worker.server";
+import { startDashScopeEmulator, type DashScopeEmulatorOptions } from "../../../emulators/dashscope/server";
+import { startShopifyEmulator, type ShopifyEmulator } from "../../../emulators/shopify-admin/server";
+import { testDatabaseUrl } from "../../setup/urls";
+
+export const API_KEY = process.env.SHOPIFY_API_KEY ?? "test-api-key";
+export const API_SECRET = process.env.SHOPIFY_API_SECRET ?? "test-api-secret";
+export const DASHSCOPE_KEY = "sk-test-dashscope";
+
+export function uniqueShop(): string {
+  return `shop-${randomUUID().slice(0, 8)}.myshopify.com`;
+}
+
+function base64url(input: Buffer | string): string {
+  return Buffer.from(input).toString("base64url");
+}
+
+/** An App Bridge id token for the shop, signed with the app secret (what the admin sends the app). */
+export function idToken(shop: string): string {
+  const now = Math.floor(Date.now() / 1000);
+  const header = base64url(JSON.stringify({ alg: "HS256", typ: "JWT" }));
+  const payload = base64url(
+    JSON.stringify({
+      iss: `https://${shop}/admin`,
+      dest: `https://${shop}`,
+      aud: API_KEY,
+      sub: "1",
+      exp: now + 60,
+      nbf: now - 5,
+      iat: now,
+      jti: randomUUID(),
+      sid: randomUUID(),
+    }),
+  );
+  const signature = base64url(createHmac("sha256", API_SECRET).update(`${header}.${payload}`).digest());
+  return `${header}.${payload}.${signature}`;
+}
+
+/** Token exchange against the stand-in, then the offline Session row shopify-app-remix reads. */
+export async function installShop(db: PrismaClient, shopify: ShopifyEmulator, shop: string): Promise<string> {
+  const response = await fetch(`${shopify.url}/admin/oauth/access_token`, {
+    method: "POST",
+    headers: { "content-type": "application/json", "x-emulated-shop": shop },
+    body: JSON.stringify({
+      client_id: API_KEY,
+      client_secret: API_SECRET,
+      grant_type: "urn:ietf:params:oauth:grant-type:token-exchange",
+      subject_token: idToken(shop),
+      subject_token_type: "urn:ietf:params:oauth:token-type:id_token",
+      requested_token_type: "urn:shopify:params:oauth:token-type:offline-access-token",
+    }),
+  });
+  if (!response.ok) throw new Error(`token exchange failed: ${response.status} ${await response.text()}`);
+  const { access_token: accessToken, scope } = (await response.json()) as { access_token: string; scope: string };
+  await db.session.upsert({
+    where: { id: `offline_${shop}` },
+    create: { id: `offline_${shop}`, shop, state: "", isOnline: false, scope, accessToken },
+    update: { accessToken, scope },
+  });
+  await db.shop.upsert({ where: { domain: shop }, create: { domain: shop, scopes: scope }, update: {} });
+  return accessToken;
+}
+
+/** The production path: the shop's offline session through shopify-app-remix. */
+export async function offlineAdmin(shop: string): Promise<AdminGraphql> {
+  const { unauthenticated } = await import("~/shopify.server");
+  const { admin } = await unauthenticated.admin(shop);
+  return admin.graphql as unknown as AdminGraphql;
+}
+
+export interface Harness {
+  db: PrismaClient;
+  shopify: ShopifyEmulator;
+  dashscope: Awaited<ReturnType<typeof startDashScopeEmulator>>;
+  queueName: string;
+  queue: Queue<ImageJobData>;
+  deps: WorkerDeps;
+  workers: Worker[];
+  startInProcessWorker(opts?: { concurrency?: number }): Worker;
+  addShop(opts: { products: number; imagesPerProduct: number; credits: number; bucketSize?: number; restoreRate?: number }): Promise<string>;
+  waitForBatch(shop: string, batchId: string, timeoutMs?: number): Promise<BatchProgress>;
+  close(): Promise<void>;
+}
+
+export async function startHarness(
+  opts: { dashscope?: Partial<DashScopeEmulatorOptions>; qwenMaxRps?: number; fileReadyDelayMs?: number } = {},
+): Promise<Harness> {
+  const shopify = await startShopifyEmulator({ apiKey: API_KEY, apiSecret: API_SECRET, fileReadyDelayMs: opts.fileReadyDelayMs ?? 20 });
+  process.env.SHOPIFY_EMULATOR_URL = shopify.url;
+  process.env.ALLOWED_IMAGE_HOSTS = "127.0.0.1";
+  const dashscope = await startDashScopeEmulator({ apiKey: DASHSCOPE_KEY, latencyMs: 20, ...opts.dashscope });
+  const db = createPrismaClient(testDatabaseUrl(), 8);
+  const queueName = `test-${randomUUID()}`;
+  const queue = new Queue<ImageJobData>(queueName, { connection: createRedisConnection() });
+  const limiterRedis = createRedisConnection({ forWorker: true });
+  const config = queueConfigFromEnv({ ...process.env, ALLOWED_IMAGE_HOSTS: "127.0.0.1", FILE_READY_TIMEOUT_MS: "20000" });
+  const deps: WorkerDeps = {
+    db,
+    adminFor: offlineAdmin,
+    editor: new QwenClient({ apiKey: DASHSCOPE_KEY, baseUrl: dashscope.url, timeoutMs: 20_000 }),
+    config,
+    qwenLimiter: createQwenRateLimiter(limiterRedis, { maxPerSecond: opts.qwenMaxRps ?? 0, key: `${queueName}:qwen-rps` }),
+  };
+  const workers: Worker[] = [];
+  const harness: Harness = {
+    db,
+    shopify,
+    dashscope,
+    queueName,
+    queue,
+    deps,
+    workers,
+    startInProcessWorker(workerOpts = {}) {
+      const worker = startWorker({ queueName, concurrency: workerOpts.concurrency ?? 4, deps, lockDurationMs: 10_000, stalledIntervalMs: 5_000 });
+      workers.push(worker);
+      return worker;
+    },
+    async addShop(shopOpts) {
+      const shop = uniqueShop();
+      shopify.addShop(shop, {
+        products: shopOpts.products,
+        imagesPerProduct: shopOpts.imagesPerProduct,
+        ...(shopOpts.bucketSize ? { bucketSize: shopOpts.bucketSize } : {}),
+        ...(shopOpts.restoreRate ? { restoreRate: shopOpts.restoreRate } : {}),
+      });
+      await installShop(db, shopify, shop);
+      if (shopOpts.credits > 0) await grantCredits(db, shop, shopOpts.credits, { kind: "GRANT", idempotencyKey: `test:${randomUUID()}` });
+      return shop;
+    },
+    async waitForBatch(shop, batchId, timeoutMs = 60_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const progress = await getBatchProgress(db, shop, batchId);
+        if (!progress) throw new Error(`batch ${batchId} not found`);
+        if (progress.batch.status !== "ACTIVE") return progress;
+        if (Date.now() > deadline) {
+          throw new Error(`batch ${batchId} did not finish: ${JSON.stringify(progress.counts)} ${progress.items.map((i) => i.reason).filter(Boolean).join(" | ")}`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    },
+    async close() {
+      await Promise.all(workers.map((w) => w.close(true).catch(() => undefined)));
+      await queue.obliterate({ force: true }).catch(() => undefined);
+      await queue.close().catch(() => undefined);
+      limiterRedis.disconnect();
+      await shopify.close();
+      await dashscope.close();
+      await db.$disconnect();
+    },
+  };
+  return harness;
+}
+
+/** Media of a product as the stand-in holds it, keyed by id, for before/after comparisons. */
+export function mediaById(shopify: ShopifyEmulator, shop: string) {
+  const map = new Map<string, { productId: string; position: number; alt: string | null; sha256: string; status: string }>();
+  for (const product of shopify.products(shop)) {
+    for (const media of product.media) map.set(media.id, { productId: product.id, position: media.position, alt: media.alt, sha256: media.sha256, status: media.status });
+  }
+  return map;
+}
