@@ -1,0 +1,357 @@
+import { GraphQLError, isNonNullType, type GraphQLFieldResolver } from "graphql";
+import type { BillingService } from "./billing";
+import { paginate, type ConnectionArgs } from "./connection";
+import type { FileService, UserErrorOut } from "./files";
+import { parseProductQuery } from "./search";
+import type { BlobRecord, EmulatorStore, FileRecord, ProductRecord, PurchaseRecord, ShopState } from "./store";
+
+export interface ResolverContext {
+  store: EmulatorStore;
+  shop: ShopState;
+  files: FileService;
+  billing: BillingService;
+  apiKey: string;
+}
+
+type Obj = Record<string, unknown>;
+
+/**
+ * Reads fields off the plain objects built below; a function is called with the field's arguments.
+ * A non-null field the stand-in does not model fails loudly instead of returning a made-up value.
+ */
+export const fieldResolver: GraphQLFieldResolver<unknown, ResolverContext> = (source, args, context, info) => {
+  const value = (source as Obj | null)?.[info.fieldName];
+  if (typeof value === "function") return (value as (a: unknown, c: ResolverContext) => unknown).call(source, args, context);
+  if (value === undefined) {
+    if (isNonNullType(info.returnType)) {
+      throw new GraphQLError(`The Shopify stand-in does not implement ${info.parentType.name}.${info.fieldName}`, { extensions: { code: "NOT_IMPLEMENTED_IN_EMULATOR" } });
+    }
+    return null;
+  }
+  return value;
+};
+
+export function queryRoot(ctx: ResolverContext): Obj {
+  return {
+    shop: () => shopView(ctx),
+    products: (args: ConnectionArgs & { query?: string | null; sortKey?: string | null }) => productsConnection(ctx, args),
+    product: ({ id }: { id: string }) => {
+      const product = ctx.shop.productsById.get(id);
+      return product ? productView(ctx, product) : null;
+    },
+    productByHandle: ({ handle }: { handle: string }) => {
+      const product = ctx.shop.products.find((p) => p.handle === handle);
+      return product ? productView(ctx, product) : null;
+    },
+    node: ({ id }: { id: string }) => nodeById(ctx, id),
+    nodes: ({ ids }: { ids: string[] }) => ids.map((id) => nodeById(ctx, id)),
+    files: (args: ConnectionArgs & { sortKey?: string | null }) => {
+      const sortKey = args.sortKey ?? "ID";
+      return paginate(
+        [...ctx.shop.files.values()],
+        args,
+        (f) => ({ id: f.numericId, value: fileSortValue(f, sortKey) }),
+        (f) => fileView(ctx, f),
+      );
+    },
+    currentAppInstallation: () => appInstallationView(ctx),
+  };
+}
+
+export function mutationRoot(ctx: ResolverContext): Obj {
+  return {
+    stagedUploadsCreate: ({ input }: { input: Parameters<FileService["stagedUploadsCreate"]>[1] }) => {
+      const result = ctx.files.stagedUploadsCreate(ctx.shop, input);
+      return { stagedTargets: result.stagedTargets, userErrors: result.userErrors.map(userError) };
+    },
+    fileCreate: ({ files }: { files: Parameters<FileService["fileCreate"]>[1] }) => {
+      const result = ctx.files.fileCreate(ctx.shop, files);
+      return { files: result.files?.map((f) => fileView(ctx, f)) ?? null, userErrors: result.userErrors.map(filesUserError) };
+    },
+    fileUpdate: ({ files }: { files: Parameters<FileService["fileUpdate"]>[1] }) => {
+      const result = ctx.files.fileUpdate(ctx.shop, files);
+      return { files: result.files?.map((f) => fileView(ctx, f)) ?? null, userErrors: result.userErrors.map(filesUserError) };
+    },
+    fileAcknowledgeUpdateFailed: ({ fileIds }: { fileIds: string[] }) => {
+      const result = ctx.files.acknowledgeUpdateFailed(ctx.shop, fileIds);
+      return { files: result.files?.map((f) => fileView(ctx, f)) ?? null, userErrors: result.userErrors.map(filesUserError) };
+    },
+    appPurchaseOneTimeCreate: (args: { name: string; price: { amount: unknown; currencyCode: string }; returnUrl: string; test?: boolean | null }) => {
+      const result = ctx.billing.create(ctx.shop, args);
+      return {
+        appPurchaseOneTime: result.purchase ? purchaseView(result.purchase) : null,
+        confirmationUrl: result.confirmationUrl,
+        userErrors: result.userErrors.map(userError),
+      };
+    },
+  };
+}
+
+function userError(e: UserErrorOut): Obj {
+  return { __typename: "UserError", field: e.field, message: e.message };
+}
+
+function filesUserError(e: UserErrorOut): Obj {
+  return { __typename: "FilesUserError", field: e.field, message: e.message, code: e.code ?? "INVALID" };
+}
+
+function nodeById(ctx: ResolverContext, id: string): Obj | null {
+  const match = /^gid:\/\/shopify\/(\w+)\/(\d+)$/.exec(id);
+  if (!match) return null;
+  const [, type, num] = match;
+  switch (type) {
+    case "Product": {
+      const product = ctx.shop.productsById.get(id);
+      return product ? productView(ctx, product) : null;
+    }
+    case "MediaImage":
+    case "GenericFile": {
+      const file = ctx.shop.files.get(id);
+      return file ? fileView(ctx, file) : null;
+    }
+    case "AppPurchaseOneTime": {
+      const purchase = ctx.shop.purchases.find((p) => p.id === id);
+      return purchase ? purchaseView(purchase) : null;
+    }
+    case "Shop":
+      return Number(num) === ctx.shop.numericId ? shopView(ctx) : null;
+    case "AppInstallation":
+      return Number(num) === ctx.shop.installationNumericId ? appInstallationView(ctx) : null;
+    default:
+      return null;
+  }
+}
+
+function shopView(ctx: ResolverContext): Obj {
+  const { shop } = ctx;
+  const url = `https://${shop.domain}`;
+  return {
+    __typename: "Shop",
+    id: `gid://shopify/Shop/${shop.numericId}`,
+    name: shop.name,
+    myshopifyDomain: shop.domain,
+    email: `owner@${shop.domain}`,
+    contactEmail: `owner@${shop.domain}`,
+    shopOwnerName: "Shop Owner",
+    currencyCode: "USD",
+    enabledPresentmentCurrencies: ["USD"],
+    ianaTimezone: "Etc/UTC",
+    timezoneAbbreviation: "UTC",
+    timezoneOffset: "+0000",
+    timezoneOffsetMinutes: 0,
+    weightUnit: "KILOGRAMS",
+    unitSystem: "METRIC_SYSTEM",
+    taxesIncluded: false,
+    taxShipping: false,
+    setupRequired: false,
+    checkoutApiSupported: true,
+    description: null,
+    url,
+    createdAt: "2025-01-01T00:00:00Z",
+    updatedAt: "2025-01-01T00:00:00Z",
+    primaryDomain: { __typename: "Domain", id: `gid://shopify/Domain/${shop.numericId}`, host: shop.domain, url, sslEnabled: true },
+    domains: [{ __typename: "Domain", id: `gid://shopify/Domain/${shop.numericId}`, host: shop.domain, url, sslEnabled: true }],
+    plan: { __typename: "ShopPlan", displayName: "Development", publicDisplayName: "Development", partnerDevelopment: true, shopifyPlus: false },
+    products: (args: ConnectionArgs & { query?: string | null; sortKey?: string | null }) => productsConnection(ctx, args),
+  };
+}
+
+function productsConnection(ctx: ResolverContext, args: ConnectionArgs & { query?: string | null; sortKey?: string | null }) {
+  const matches = parseProductQuery(args.query);
+  const sortKey = args.sortKey ?? "ID";
+  return paginate(
+    ctx.shop.products.filter(matches),
+    args,
+    (p) => ({ id: p.numericId, value: productSortValue(p, sortKey) }),
+    (p) => productView(ctx, p),
+  );
+}
+
+function productSortValue(p: ProductRecord, sortKey: string): string | number {
+  switch (sortKey) {
+    case "TITLE":
+      return p.title;
+    case "CREATED_AT":
+    case "PUBLISHED_AT":
+      return p.createdAt.getTime();
+    case "UPDATED_AT":
+      return p.updatedAt.getTime();
+    case "PRODUCT_TYPE":
+      return p.productType;
+    case "VENDOR":
+      return p.vendor;
+    case "INVENTORY_TOTAL":
+      return 0;
+    default:
+      return p.numericId;
+  }
+}
+
+function fileSortValue(f: FileRecord, sortKey: string): string | number {
+  switch (sortKey) {
+    case "CREATED_AT":
+      return f.createdAt.getTime();
+    case "UPDATED_AT":
+      return f.updatedAt.getTime();
+    case "FILENAME":
+      return f.filename;
+    default:
+      return f.numericId;
+  }
+}
+
+function productMedia(ctx: ResolverContext, product: ProductRecord): FileRecord[] {
+  return product.mediaIds.map((id) => ctx.shop.files.get(id)).filter((f): f is FileRecord => Boolean(f));
+}
+
+function productView(ctx: ResolverContext, product: ProductRecord): Obj {
+  const media = () => productMedia(ctx, product);
+  const firstImage = () => media().find((f) => f.blob);
+  return {
+    __typename: "Product",
+    id: product.id,
+    legacyResourceId: String(product.numericId),
+    title: product.title,
+    handle: product.handle,
+    status: product.status,
+    vendor: product.vendor,
+    productType: product.productType,
+    tags: product.tags,
+    createdAt: product.createdAt.toISOString(),
+    updatedAt: product.updatedAt.toISOString(),
+    publishedAt: product.status === "ACTIVE" ? product.createdAt.toISOString() : null,
+    description: "",
+    descriptionHtml: "",
+    onlineStoreUrl: product.status === "ACTIVE" ? `https://${ctx.shop.domain}/products/${product.handle}` : null,
+    onlineStorePreviewUrl: `https://${ctx.shop.domain}/products/${product.handle}`,
+    totalInventory: 0,
+    tracksInventory: false,
+    isGiftCard: false,
+    hasOnlyDefaultVariant: true,
+    hasOutOfStockVariants: false,
+    requiresSellingPlan: false,
+    templateSuffix: null,
+    seo: { __typename: "SEO", title: null, description: null },
+    mediaCount: { __typename: "Count", count: product.mediaIds.length, precision: "EXACT" },
+    media: (args: ConnectionArgs & { sortKey?: string | null }) => {
+      const list = media();
+      return paginate(
+        list,
+        args,
+        (f) => ({ id: f.numericId, value: args.sortKey === "ID" ? f.numericId : list.indexOf(f) }),
+        (f) => fileView(ctx, f),
+      );
+    },
+    featuredMedia: () => {
+      const first = media()[0];
+      return first ? fileView(ctx, first) : null;
+    },
+    featuredImage: () => {
+      const file = firstImage();
+      return file?.blob ? imageView(ctx, file.blob, file.alt) : null;
+    },
+    images: (args: ConnectionArgs) => {
+      const withImages = media().filter((f) => f.blob);
+      return paginate(
+        withImages,
+        args,
+        (f) => ({ id: f.numericId, value: withImages.indexOf(f) }),
+        (f) => imageView(ctx, f.blob!, f.alt),
+      );
+    },
+  };
+}
+
+export function fileView(ctx: ResolverContext, file: FileRecord): Obj {
+  const blob = file.blob;
+  const errors = file.fileErrors.map((e) => ({ ...e }));
+  const image = blob && file.typename === "MediaImage" ? imageView(ctx, blob, file.alt) : null;
+  const common = {
+    id: file.id,
+    alt: file.alt,
+    fileStatus: file.status,
+    fileErrors: errors.map((e) => ({ __typename: "FileError", ...e })),
+    createdAt: file.createdAt.toISOString(),
+    updatedAt: file.updatedAt.toISOString(),
+    preview: { __typename: "MediaPreviewImage", image, status: file.status },
+  };
+  if (file.typename === "GenericFile") {
+    return {
+      __typename: "GenericFile",
+      ...common,
+      mimeType: blob?.mimeType ?? null,
+      url: blob && file.status === "READY" ? ctx.store.blobUrl(blob) : null,
+      originalFileSize: async () => (blob ? (await ctx.store.blobBytes(blob)).length : null),
+    };
+  }
+  return {
+    __typename: "MediaImage",
+    ...common,
+    status: file.status,
+    mediaContentType: "IMAGE",
+    mimeType: blob?.mimeType ?? null,
+    image,
+    mediaErrors: errors.map((e) => ({ __typename: "MediaError", ...e })),
+    mediaWarnings: [],
+    translations: [],
+    originalSource: () =>
+      blob
+        ? {
+            __typename: "MediaImageOriginalSource",
+            url: file.originalSourceUrl ?? ctx.store.blobUrl(blob),
+            fileSize: async () => (await ctx.store.blobBytes(blob)).length,
+          }
+        : null,
+  };
+}
+
+function imageView(ctx: ResolverContext, blob: BlobRecord, alt: string | null): Obj {
+  const transformed = (t?: { maxWidth?: number | null; maxHeight?: number | null } | null) => ctx.store.blobUrl(blob, { width: t?.maxWidth, height: t?.maxHeight });
+  return {
+    __typename: "Image",
+    id: `gid://shopify/ImageSource/${blob.id}`,
+    altText: alt,
+    width: blob.width,
+    height: blob.height,
+    thumbhash: null,
+    url: ({ transform }: { transform?: { maxWidth?: number | null; maxHeight?: number | null } | null }) => transformed(transform),
+    src: ctx.store.blobUrl(blob),
+    originalSrc: ctx.store.blobUrl(blob),
+    transformedSrc: (args: { maxWidth?: number | null; maxHeight?: number | null }) => transformed(args),
+    translations: [],
+  };
+}
+
+function appInstallationView(ctx: ResolverContext): Obj {
+  const { shop } = ctx;
+  const scopes = ctx.store.options.scopes.split(",").map((s) => s.trim()).filter(Boolean);
+  const launchUrl = `https://admin.shopify.com/store/${shop.domain.replace(/\.myshopify\.com$/, "")}/apps/${ctx.apiKey}`;
+  return {
+    __typename: "AppInstallation",
+    id: `gid://shopify/AppInstallation/${shop.installationNumericId}`,
+    launchUrl,
+    uninstallUrl: null,
+    accessScopes: scopes.map((handle) => ({ __typename: "AccessScope", handle, description: handle })),
+    activeSubscriptions: [],
+    subscriptions: [],
+    oneTimePurchases: (args: ConnectionArgs) =>
+      paginate(
+        shop.purchases,
+        args,
+        (p) => ({ id: p.numericId, value: p.createdAt.getTime() }),
+        (p) => purchaseView(p),
+      ),
+  };
+}
+
+function purchaseView(purchase: PurchaseRecord): Obj {
+  return {
+    __typename: "AppPurchaseOneTime",
+    id: purchase.id,
+    name: purchase.name,
+    status: purchase.status,
+    test: purchase.test,
+    price: { __typename: "MoneyV2", amount: purchase.price.amount, currencyCode: purchase.price.currencyCode },
+    createdAt: purchase.createdAt.toISOString(),
+  };
+}

@@ -1,0 +1,352 @@
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { BillingService, confirmationPage, purchaseWebhookPayload } from "./billing";
+import { Cdn } from "./cdn";
+import { FileService } from "./files";
+import { runGraphql, type GraphqlBody } from "./graphql";
+import { handleAccessTokenRequest } from "./oauth";
+import type { ResolverContext } from "./resolvers";
+import { EMULATED_API_VERSION, loadAdminSchema } from "./schema";
+import { EmulatorStore, randomHex, type AddShopOptions, type PurchaseRecord } from "./store";
+import { buildSignedWebhookRequest, type WebhookOptions } from "./webhooks";
+
+export { loadAdminSchema } from "./schema";
+
+export interface ShopifyEmulatorOptions {
+  apiKey: string;
+  apiSecret: string;
+  /** Where webhooks go (defaults to SHOPIFY_APP_URL); without it purchase webhooks are not sent. */
+  appUrl?: string;
+  bucketSize?: number;
+  restoreRate?: number;
+  fileReadyDelayMs?: number;
+  scopes?: string;
+  /** Path (on appUrl) of the app's app_purchases_one_time/update handler. */
+  purchaseWebhookPath?: string;
+}
+
+export interface EmulatedMedia {
+  id: string;
+  position: number;
+  alt: string | null;
+  url: string;
+  status: string;
+  mimeType: string;
+  sha256: string;
+  width: number;
+  height: number;
+}
+
+export interface SentWebhook {
+  topic: string;
+  shop: string;
+  path: string;
+  payload: unknown;
+  status: number | null;
+  error: string | null;
+}
+
+export interface ShopifyEmulator {
+  url: string;
+  close(): Promise<void>;
+  addShop(shop: string, opts?: AddShopOptions): void;
+  setThrottle(shop: string, opts: { bucketSize?: number; restoreRate?: number }): void;
+  products(shop: string): Array<{ id: string; title: string; media: EmulatedMedia[] }>;
+  files(shop: string): Array<{ id: string; url: string | null; status: string; alt: string | null; sha256: string | null }>;
+  accessToken(shop: string): string | undefined;
+  /** Registers an offline access token for `shop` without a token exchange (e.g. a test session's token). */
+  grantAccessToken(shop: string, token?: string): string;
+  graphqlLog(shop: string): Array<{ operationName: string | null; requestedCost: number; throttled: boolean; at: number }>;
+  setFailNextFileUpdate(shop: string, reason?: string): void;
+  purchases(shop: string): Array<{ id: string; name: string; status: string; price: { amount: string; currencyCode: string }; test: boolean; returnUrl: string }>;
+  approvePurchase(shop: string, id: string): Promise<void>;
+  declinePurchase(shop: string, id: string): Promise<void>;
+  expirePurchase(shop: string, id: string): Promise<void>;
+  /** Webhooks this stand-in sent on its own (purchase updates), with the app's answer. */
+  sentWebhooks(): SentWebhook[];
+  buildWebhookRequest(opts: WebhookOptions): Request;
+  sendWebhook(opts: Omit<WebhookOptions, "secret">): Promise<Response>;
+}
+
+const BODY_LIMIT = 30 * 1024 * 1024;
+const PURCHASE_TOPIC = "app_purchases_one_time/update";
+
+export async function startShopifyEmulator(opts: ShopifyEmulatorOptions & { port?: number }): Promise<ShopifyEmulator> {
+  loadAdminSchema();
+  const store = new EmulatorStore({
+    bucketSize: opts.bucketSize ?? 1000,
+    restoreRate: opts.restoreRate ?? 50,
+    scopes: opts.scopes ?? "read_products,write_products,write_files",
+  });
+  const files = new FileService(store, opts.fileReadyDelayMs ?? 50);
+  const cdn = new Cdn(store);
+  const app = { apiKey: opts.apiKey, apiSecret: opts.apiSecret };
+  const appUrl = opts.appUrl ?? process.env.SHOPIFY_APP_URL;
+  const sent: SentWebhook[] = [];
+
+  const buildWebhookRequest = (webhook: WebhookOptions): Request => {
+    if (!appUrl) throw new Error("the Shopify stand-in has no appUrl to address webhooks to; pass appUrl to startShopifyEmulator");
+    return buildSignedWebhookRequest(appUrl, opts.apiSecret, webhook);
+  };
+  const sendWebhook = (webhook: Omit<WebhookOptions, "secret">): Promise<Response> => fetch(buildWebhookRequest(webhook));
+
+  const notifyPurchase = async (purchase: PurchaseRecord): Promise<void> => {
+    const shop = store.shop(purchase.shop);
+    const path = opts.purchaseWebhookPath ?? "/webhooks/app_purchases_one_time/update";
+    const payload = purchaseWebhookPayload(purchase, shop);
+    const record: SentWebhook = { topic: PURCHASE_TOPIC, shop: shop.domain, path, payload, status: null, error: null };
+    sent.push(record);
+    if (!appUrl) {
+      record.error = "no appUrl configured";
+      return;
+    }
+    try {
+      const response = await sendWebhook({ topic: PURCHASE_TOPIC, shop: shop.domain, payload, path });
+      record.status = response.status;
+      await response.arrayBuffer();
+    } catch (error) {
+      // Shopify retries failed deliveries later; the merchant's decision stands either way.
+      record.error = String(error);
+    }
+  };
+  const billing = new BillingService(store, opts.apiKey, randomHex(16), notifyPurchase);
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      console.error("shopify stand-in: request failed", error);
+      if (!res.headersSent) send(res, 500, { errors: "Internal Server Error" });
+      else res.end();
+    });
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", store.baseUrl);
+    let pathname = url.pathname;
+    let shopDomain = header(req, "x-emulated-shop");
+    const prefixed = /^\/shops\/([^/]+)(\/.*)$/.exec(pathname);
+    if (prefixed) {
+      shopDomain ??= decodeURIComponent(prefixed[1]!);
+      pathname = prefixed[2]!;
+    }
+    const host = header(req, "host")?.split(":")[0];
+    if (!shopDomain && host?.endsWith(".myshopify.com")) shopDomain = host;
+    const method = req.method ?? "GET";
+
+    if (method === "GET" && pathname === "/healthz") return send(res, 200, { ok: true });
+
+    if (method === "POST" && pathname === "/admin/oauth/access_token") {
+      const params = await readParams(req);
+      const result = handleAccessTokenRequest(store, app, shopDomain, params);
+      return send(res, result.status, result.body);
+    }
+
+    const graphqlPath = /^\/admin\/api\/([^/]+)\/graphql\.json$/.exec(pathname);
+    if (graphqlPath) {
+      res.setHeader("X-Shopify-API-Version", EMULATED_API_VERSION);
+      if (method !== "POST") return send(res, 405, { errors: "Method Not Allowed" });
+      const tokenShop = store.tokenShop(header(req, "x-shopify-access-token"));
+      if (!tokenShop || (shopDomain && tokenShop !== shopDomain)) {
+        return send(res, 401, { errors: "[API] Invalid API key or access token (unrecognized login or wrong password)" });
+      }
+      // Only the pinned version's schema is loaded; any other version is refused so a mis-pinned app fails in tests.
+      if (graphqlPath[1] !== EMULATED_API_VERSION) {
+        res.setHeader("X-Emulator-Hint", `the Shopify stand-in serves only API version ${EMULATED_API_VERSION}`);
+        return send(res, 404, { errors: "Not Found" });
+      }
+      const bodyText = (await readBody(req)).toString("utf8");
+      let body: GraphqlBody;
+      try {
+        body = (header(req, "content-type") ?? "").includes("application/graphql") ? { query: bodyText } : (JSON.parse(bodyText) as GraphqlBody);
+      } catch {
+        return send(res, 400, { errors: "Invalid JSON in request body" });
+      }
+      const ctx: ResolverContext = { store, shop: store.shop(tokenShop), files, billing, apiKey: opts.apiKey };
+      const result = await runGraphql(ctx, body);
+      return send(res, result.status, result.body);
+    }
+
+    if ((method === "GET" || method === "HEAD") && pathname.startsWith("/cdn/shop/files/")) {
+      const result = await cdn.serve(url);
+      res.writeHead(result.status, result.headers);
+      res.end(method === "HEAD" ? undefined : result.body);
+      return;
+    }
+
+    const stagedPost = /^\/staged-uploads\/([0-9a-f]+)$/.exec(pathname);
+    if (stagedPost && method === "POST") return receiveMultipartUpload(req, res, stagedPost[1]!);
+    const stagedPut = /^\/staged-uploads\/([0-9a-f]+)\/[^/]+$/.exec(pathname);
+    if (stagedPut && method === "PUT") {
+      if (!url.searchParams.get("X-Goog-Signature")) return sendXmlError(res, 403, "AccessDenied", "The signed URL's signature is missing.");
+      const result = files.receiveUpload(stagedPut[1]!, await readBody(req), { contentType: header(req, "content-type") });
+      if (!result.ok) return sendXmlError(res, result.status, result.code, result.message);
+      res.writeHead(200, { "Content-Length": "0" });
+      res.end();
+      return;
+    }
+
+    const charge = /^\/admin\/charges\/[^/]+\/(\d+)\/ApplicationCharge\/confirm_application_charge$/.exec(pathname);
+    if (charge) {
+      const purchase = billing.purchaseForConfirmation(Number(charge[1]), url.searchParams.get("signature"));
+      if (!purchase) return sendText(res, 404, "text/plain", "This charge does not exist.");
+      if (method === "GET") {
+        return sendText(res, 200, "text/html; charset=utf-8", confirmationPage(purchase, store.shop(purchase.shop).name, url.pathname + url.search));
+      }
+      if (method === "POST") {
+        const params = await readParams(req);
+        if (params.decision !== "approve" && params.decision !== "decline") return sendText(res, 400, "text/plain", "decision must be approve or decline");
+        await billing.decide(purchase, params.decision === "approve" ? "ACTIVE" : "DECLINED");
+        res.writeHead(302, { Location: billing.returnUrlFor(purchase) });
+        res.end();
+        return;
+      }
+    }
+
+    return send(res, 404, { errors: "Not Found" });
+  }
+
+  async function receiveMultipartUpload(req: IncomingMessage, res: ServerResponse, token: string): Promise<void> {
+    const body = await readBody(req);
+    let form: FormData;
+    try {
+      form = await new Request("http://upload.invalid/", { method: "POST", headers: { "content-type": header(req, "content-type") ?? "" }, body: new Uint8Array(body) }).formData();
+    } catch {
+      return sendXmlError(res, 400, "InvalidArgument", "The body is not multipart/form-data.");
+    }
+    const file = form.get("file");
+    if (!file || typeof file === "string") return sendXmlError(res, 400, "InvalidArgument", "The form has no file field.");
+    const key = form.get("key");
+    const contentType = form.get("Content-Type");
+    const result = files.receiveUpload(token, Buffer.from(await file.arrayBuffer()), {
+      key: typeof key === "string" ? key : null,
+      contentType: typeof contentType === "string" ? contentType : null,
+    });
+    if (!result.ok) return sendXmlError(res, result.status, result.code, result.message);
+    const status = form.get("success_action_status") === "201" ? 201 : 204;
+    if (status === 204) {
+      res.writeHead(204);
+      res.end();
+      return;
+    }
+    const location = `${store.baseUrl}/staged-uploads/${token}`;
+    return sendText(
+      res,
+      201,
+      "application/xml",
+      `<?xml version="1.0" encoding="UTF-8"?><PostResponse><Location>${location}</Location><Bucket>shopify-staged-uploads</Bucket><Key>${result.key}</Key></PostResponse>`,
+    );
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(opts.port ?? 0, "127.0.0.1", () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  store.baseUrl = `http://127.0.0.1:${port}`;
+
+  const purchase = (shop: string, id: string) => billing.findInShop(shop, id);
+  const decideOrThrow = async (shop: string, id: string, status: "ACTIVE" | "DECLINED" | "EXPIRED") => {
+    const record = purchase(shop, id);
+    if (!(await billing.decide(record, status))) throw new Error(`purchase ${record.id} is already ${record.status}`);
+  };
+
+  return {
+    url: store.baseUrl,
+    async close() {
+      files.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+    addShop(shop, shopOpts) {
+      store.addShop(shop, shopOpts);
+    },
+    setThrottle(shop, throttle) {
+      store.shop(shop).bucket.configure(throttle);
+    },
+    products(shop) {
+      const state = store.shop(shop);
+      return state.products.map((product) => ({
+        id: product.id,
+        title: product.title,
+        media: product.mediaIds.flatMap((id, index) => {
+          const file = state.files.get(id);
+          if (!file?.blob) return [];
+          const blob = file.blob;
+          const media = { id: file.id, position: index + 1, alt: file.alt, url: store.blobUrl(blob), status: file.status, mimeType: blob.mimeType, width: blob.width, height: blob.height } as EmulatedMedia;
+          // Fixture photos render lazily; hashing one that was never served renders it on demand.
+          Object.defineProperty(media, "sha256", { enumerable: true, get: () => store.blobSha256(blob) });
+          return [media];
+        }),
+      }));
+    },
+    files(shop) {
+      return [...store.shop(shop).files.values()]
+        .filter((file) => file.createdByApp)
+        .map((file) => {
+          const blob = file.blob;
+          const out = { id: file.id, url: blob ? store.blobUrl(blob) : null, status: file.status, alt: file.alt } as { id: string; url: string | null; status: string; alt: string | null; sha256: string | null };
+          Object.defineProperty(out, "sha256", { enumerable: true, get: () => (blob ? store.blobSha256(blob) : null) });
+          return out;
+        });
+    },
+    accessToken: (shop) => store.latestToken(shop),
+    grantAccessToken(shop, token) {
+      store.shop(shop);
+      return store.issueToken(shop, "offline", { token });
+    },
+    graphqlLog: (shop) => store.shop(shop).log.map((entry) => ({ ...entry })),
+    setFailNextFileUpdate(shop, reason) {
+      store.shop(shop).failNextFileUpdate = reason ?? "Image processing failed (forced by the test).";
+    },
+    purchases: (shop) =>
+      store.shop(shop).purchases.map((p) => ({ id: p.id, name: p.name, status: p.status, price: { ...p.price }, test: p.test, returnUrl: p.returnUrl })),
+    approvePurchase: (shop, id) => decideOrThrow(shop, id, "ACTIVE"),
+    declinePurchase: (shop, id) => decideOrThrow(shop, id, "DECLINED"),
+    expirePurchase: (shop, id) => decideOrThrow(shop, id, "EXPIRED"),
+    sentWebhooks: () => sent.map((w) => ({ ...w })),
+    buildWebhookRequest,
+    sendWebhook,
+  };
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > BODY_LIMIT) throw new Error("request body too large");
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** A JSON or form-encoded body as a flat string map. */
+async function readParams(req: IncomingMessage): Promise<Record<string, string>> {
+  const text = (await readBody(req)).toString("utf8");
+  if ((header(req, "content-type") ?? "").includes("application/json")) {
+    try {
+      const parsed = JSON.parse(text) as Record<string, unknown>;
+      return Object.fromEntries(Object.entries(parsed).map(([k, v]) => [k, v == null ? "" : String(v)]));
+    } catch {
+      return {};
+    }
+  }
+  return Object.fromEntries(new URLSearchParams(text));
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  sendText(res, status, "application/json; charset=utf-8", JSON.stringify(body));
+}
+
+function sendText(res: ServerResponse, status: number, contentType: string, text: string): void {
+  res.writeHead(status, { "Content-Type": contentType, "Content-Length": String(Buffer.byteLength(text)) });
+  res.end(text);
+}
+
+function sendXmlError(res: ServerResponse, status: number, code: string, message: string): void {
+  sendText(res, status, "application/xml", `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${message}</Message></Error>`);
+}

@@ -1,0 +1,318 @@
+import { defaultImagesPerProduct, productSeed, slugify, type ProductStatus } from "./catalog";
+import { fixtureImageInfo, renderedFixtureImage, renderFixtureImage, renderFixtureImageSync, sha256Hex } from "./fixture-images";
+import { LeakyBucket } from "./throttle";
+
+export type FileStatus = "UPLOADED" | "PROCESSING" | "READY" | "FAILED";
+
+/** Bytes behind a CDN URL. Fixture photos are rendered on first use; uploads carry their bytes. */
+export interface BlobRecord {
+  id: number;
+  stem: string;
+  ext: string;
+  mimeType: string;
+  width: number;
+  height: number;
+  createdAt: Date;
+  fixtureIndex?: number;
+  bytes?: Buffer;
+}
+
+export interface FileErrorRecord {
+  code: string;
+  message: string;
+  details: string | null;
+}
+
+export interface FileRecord {
+  id: string;
+  numericId: number;
+  typename: "MediaImage" | "GenericFile";
+  shop: string;
+  alt: string | null;
+  status: FileStatus;
+  /** Current content; kept while a replacement is processing or after it failed. */
+  blob: BlobRecord | null;
+  fileErrors: FileErrorRecord[];
+  filename: string;
+  originalSourceUrl: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+  productId: string | null;
+  createdByApp: boolean;
+  /** Bumped whenever processing starts, so a superseded run does not overwrite a newer one. */
+  generation: number;
+}
+
+export interface ProductRecord {
+  id: string;
+  numericId: number;
+  title: string;
+  handle: string;
+  status: ProductStatus;
+  vendor: string;
+  productType: string;
+  tags: string[];
+  createdAt: Date;
+  updatedAt: Date;
+  mediaIds: string[];
+}
+
+export interface StagedUpload {
+  token: string;
+  shop: string;
+  resource: string;
+  filename: string;
+  mimeType: string;
+  httpMethod: "POST" | "PUT";
+  fileSize: number | null;
+  key: string;
+  bytes: Buffer | null;
+}
+
+export type PurchaseStatus = "PENDING" | "ACCEPTED" | "ACTIVE" | "DECLINED" | "EXPIRED";
+
+export interface PurchaseRecord {
+  id: string;
+  numericId: number;
+  shop: string;
+  name: string;
+  price: { amount: string; currencyCode: string };
+  returnUrl: string;
+  test: boolean;
+  status: PurchaseStatus;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface GraphqlLogEntry {
+  operationName: string | null;
+  requestedCost: number;
+  throttled: boolean;
+  at: number;
+}
+
+export interface ShopState {
+  domain: string;
+  name: string;
+  numericId: number;
+  installationNumericId: number;
+  bucket: LeakyBucket;
+  products: ProductRecord[];
+  productsById: Map<string, ProductRecord>;
+  files: Map<string, FileRecord>;
+  purchases: PurchaseRecord[];
+  log: GraphqlLogEntry[];
+  failNextFileUpdate: string | null;
+}
+
+export interface TokenRecord {
+  shop: string;
+  mode: "offline" | "online";
+  scope: string;
+  expiresAt: number | null;
+  userId?: number;
+}
+
+export interface AddShopOptions {
+  products?: number;
+  imagesPerProduct?: number | ((productIndex: number) => number);
+  bucketSize?: number;
+  restoreRate?: number;
+  firstImageIndex?: number;
+}
+
+export interface StoreOptions {
+  bucketSize: number;
+  restoreRate: number;
+  scopes: string;
+}
+
+/** All state of one stand-in: shops, their catalogue and files, tokens, staged uploads, blobs. */
+export class EmulatorStore {
+  baseUrl = "";
+  readonly shops = new Map<string, ShopState>();
+  readonly blobs = new Map<number, BlobRecord>();
+  readonly staged = new Map<string, StagedUpload>();
+  readonly tokens = new Map<string, TokenRecord>();
+  readonly refreshTokens = new Map<string, { shop: string; scope: string; expiresAt: number }>();
+  private latestOfflineToken = new Map<string, string>();
+  private nextNumericId = 1_000_000_001;
+  private nextBlobId = 1;
+
+  constructor(readonly options: StoreOptions) {}
+
+  newId(): number {
+    return this.nextNumericId++;
+  }
+
+  addShop(domain: string, opts: AddShopOptions = {}): ShopState {
+    if (this.shops.has(domain)) throw new Error(`shop ${domain} was already added to the Shopify stand-in`);
+    const shop: ShopState = {
+      domain,
+      name: shopDisplayName(domain),
+      numericId: this.newId(),
+      installationNumericId: this.newId(),
+      bucket: new LeakyBucket(opts.bucketSize ?? this.options.bucketSize, opts.restoreRate ?? this.options.restoreRate),
+      products: [],
+      productsById: new Map(),
+      files: new Map(),
+      purchases: [],
+      log: [],
+      failNextFileUpdate: null,
+    };
+    this.shops.set(domain, shop);
+    const count = opts.products ?? 0;
+    const perProduct = opts.imagesPerProduct ?? defaultImagesPerProduct;
+    let imageIndex = opts.firstImageIndex ?? 0;
+    for (let p = 0; p < count; p++) {
+      const imageCount = typeof perProduct === "number" ? perProduct : perProduct(p);
+      const seed = productSeed(p, imageCount);
+      const numericId = this.newId();
+      const product: ProductRecord = {
+        id: `gid://shopify/Product/${numericId}`,
+        numericId,
+        title: seed.title,
+        handle: seed.handle,
+        status: seed.status,
+        vendor: seed.vendor,
+        productType: seed.productType,
+        tags: seed.tags,
+        createdAt: seed.createdAt,
+        updatedAt: seed.createdAt,
+        mediaIds: [],
+      };
+      for (const image of seed.images) {
+        const blob = this.addFixtureBlob(imageIndex++, image.filename, seed.createdAt);
+        const file = this.createFileRecord(shop, {
+          typename: "MediaImage",
+          alt: image.alt,
+          status: "READY",
+          blob,
+          filename: `${image.filename}.${blob.ext}`,
+          productId: product.id,
+          createdByApp: false,
+          createdAt: seed.createdAt,
+        });
+        product.mediaIds.push(file.id);
+      }
+      shop.products.push(product);
+      shop.productsById.set(product.id, product);
+    }
+    return shop;
+  }
+
+  shop(domain: string): ShopState {
+    const shop = this.shops.get(domain);
+    if (!shop) throw new Error(`shop ${domain} is not in the Shopify stand-in; call addShop("${domain}") first`);
+    return shop;
+  }
+
+  createFileRecord(
+    shop: ShopState,
+    fields: Pick<FileRecord, "typename" | "alt" | "status" | "blob" | "filename" | "productId" | "createdByApp"> & { createdAt?: Date; originalSourceUrl?: string | null },
+  ): FileRecord {
+    const numericId = this.newId();
+    const createdAt = fields.createdAt ?? new Date();
+    const file: FileRecord = {
+      id: `gid://shopify/${fields.typename}/${numericId}`,
+      numericId,
+      shop: shop.domain,
+      fileErrors: [],
+      originalSourceUrl: fields.originalSourceUrl ?? null,
+      createdAt,
+      updatedAt: createdAt,
+      generation: 0,
+      ...fields,
+    };
+    shop.files.set(file.id, file);
+    return file;
+  }
+
+  addFixtureBlob(fixtureIndex: number, stem: string, createdAt: Date): BlobRecord {
+    const info = fixtureImageInfo(fixtureIndex);
+    const blob: BlobRecord = { id: this.nextBlobId++, stem, ext: info.ext, mimeType: info.mimeType, width: info.width, height: info.height, createdAt, fixtureIndex };
+    this.blobs.set(blob.id, blob);
+    return blob;
+  }
+
+  addBlob(bytes: Buffer, meta: { stem: string; ext: string; mimeType: string; width: number; height: number }): BlobRecord {
+    const blob: BlobRecord = { id: this.nextBlobId++, ...meta, stem: slugify(meta.stem) || "file", createdAt: new Date(), bytes };
+    this.blobs.set(blob.id, blob);
+    return blob;
+  }
+
+  async blobBytes(blob: BlobRecord): Promise<Buffer> {
+    if (blob.bytes) return blob.bytes;
+    return renderFixtureImage(blob.fixtureIndex!);
+  }
+
+  blobBytesSync(blob: BlobRecord): Buffer {
+    if (blob.bytes) return blob.bytes;
+    return renderedFixtureImage(blob.fixtureIndex!) ?? renderFixtureImageSync(blob.fixtureIndex!);
+  }
+
+  blobSha256(blob: BlobRecord): string {
+    return sha256Hex(this.blobBytesSync(blob));
+  }
+
+  /** CDN URL, in the shape of Shopify's `cdn/shop/files/<name>.<ext>?v=<timestamp>`. */
+  blobUrl(blob: BlobRecord, transform?: { width?: number | null; height?: number | null }): string {
+    const url = new URL(`${this.baseUrl}/cdn/shop/files/${blob.stem}_b${blob.id}.${blob.ext}`);
+    url.searchParams.set("v", String(Math.floor(blob.createdAt.getTime() / 1000)));
+    if (transform?.width) url.searchParams.set("width", String(transform.width));
+    if (transform?.height) url.searchParams.set("height", String(transform.height));
+    return url.toString();
+  }
+
+  /** The blob behind one of this stand-in's CDN URLs, if it is one. */
+  blobForUrl(rawUrl: string): BlobRecord | undefined {
+    let url: URL;
+    try {
+      url = new URL(rawUrl);
+    } catch {
+      return undefined;
+    }
+    if (url.origin !== new URL(this.baseUrl).origin) return undefined;
+    const match = /^\/cdn\/shop\/files\/.*_b(\d+)\.[a-z0-9]+$/i.exec(url.pathname);
+    return match ? this.blobs.get(Number(match[1])) : undefined;
+  }
+
+  issueToken(shop: string, mode: "offline" | "online", opts: { token?: string; expiresInSeconds?: number; userId?: number } = {}): string {
+    const token = opts.token ?? `${mode === "offline" ? "shpat" : "shpua"}_${randomHex(16)}`;
+    this.tokens.set(token, {
+      shop,
+      mode,
+      scope: this.options.scopes,
+      expiresAt: opts.expiresInSeconds ? Date.now() + opts.expiresInSeconds * 1000 : null,
+      userId: opts.userId,
+    });
+    if (mode === "offline") this.latestOfflineToken.set(shop, token);
+    return token;
+  }
+
+  latestToken(shop: string): string | undefined {
+    return this.latestOfflineToken.get(shop);
+  }
+
+  /** The shop a valid, unexpired token was issued for. */
+  tokenShop(token: string | null | undefined): string | undefined {
+    if (!token) return undefined;
+    const record = this.tokens.get(token);
+    if (!record) return undefined;
+    if (record.expiresAt !== null && record.expiresAt <= Date.now()) return undefined;
+    return record.shop;
+  }
+}
+
+function shopDisplayName(domain: string): string {
+  const handle = domain.replace(/\.myshopify\.com$/, "");
+  return handle
+    .split(/[-_]/)
+    .filter(Boolean)
+    .map((w) => w[0]!.toUpperCase() + w.slice(1))
+    .join(" ");
+}
+
+export function randomHex(bytes: number): string {
+  return Array.from(crypto.getRandomValues(new Uint8Array(bytes)), (b) => b.toString(16).padStart(2, "0")).join("");
+}
