@@ -1,0 +1,81 @@
+// Reads the worker's compliance and fidelity reports (stored as JSON) defensively for display.
+
+export interface ComplianceRule {
+  id: string;
+  label: string;
+  passed: boolean;
+  measured: string | null;
+  expected: string | null;
+}
+
+export interface ComplianceView {
+  passed: boolean;
+  rules: ComplianceRule[];
+}
+
+export interface FidelityView {
+  score: number | null;
+  threshold: number | null;
+  verdict: string;
+  message: string | null;
+}
+
+function text(value: unknown): string | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value === "number") return Number.isInteger(value) ? String(value) : value.toFixed(2);
+  if (typeof value === "string") return value;
+  if (typeof value === "boolean") return value ? "yes" : "no";
+  return JSON.stringify(value);
+}
+
+export function readCompliance(raw: unknown): ComplianceView | null {
+  if (!raw || typeof raw !== "object") return null;
+  const obj = raw as { passed?: unknown; rules?: unknown };
+  if (!Array.isArray(obj.rules)) return null;
+  const rules = obj.rules
+    .filter((r): r is Record<string, unknown> => Boolean(r) && typeof r === "object")
+    .map((r, index) => ({
+      id: text(r.id) ?? String(index),
+      label: text(r.label) ?? text(r.id) ?? `Rule ${index + 1}`,
+      passed: r.passed === true,
+      measured: text(r.measured),
+      expected: text(r.expected),
+    }));
+  return { passed: obj.passed === true || (obj.passed === undefined && rules.every((r) => r.passed)), rules };
+}
+
+export function readFidelity(raw: unknown): FidelityView | null {
+  if (!raw || typeof raw !== "object") return null;
+  const obj = raw as Record<string, unknown>;
+  return {
+    score: typeof obj.score === "number" ? obj.score : null,
+    threshold: typeof obj.threshold === "number" ? obj.threshold : null,
+    verdict: text(obj.verdict) ?? "unknown",
+    message: text(obj.message),
+  };
+}
+
+/** True when the fidelity check found (or suspects) that the product itself changed. */
+export function fidelityNeedsAttention(fidelity: FidelityView | null): boolean {
+  if (!fidelity) return false;
+  return !["pass", "passed", "ok", "same"].includes(fidelity.verdict.toLowerCase());
+}
+
+export function formatEta(seconds: number | null): string | null {
+  if (seconds === null || seconds <= 0) return null;
+  if (seconds < 60) return `About ${Math.max(5, Math.round(seconds / 5) * 5)} s left`;
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 60) return `About ${minutes} min left`;
+  return `About ${Math.floor(minutes / 60)} h ${minutes % 60} min left`;
+}
+
+export const STATE_LABELS: Record<string, { label: string; tone?: "success" | "attention" | "critical" | "info" | "warning" }> = {
+  QUEUED: { label: "Queued" },
+  PROCESSING: { label: "Processing", tone: "info" },
+  NEEDS_REVIEW: { label: "Needs review", tone: "attention" },
+  PUBLISHED: { label: "Published", tone: "success" },
+  FAILED: { label: "Failed", tone: "critical" },
+  RESTORED: { label: "Restored" },
+  CANCELLED: { label: "Cancelled" },
+  REJECTED: { label: "Rejected", tone: "warning" },
+};

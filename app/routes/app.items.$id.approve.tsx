@@ -1,0 +1,16 @@
+import type { ActionFunctionArgs } from "@remix-run/node";
+import { runItemAction } from "~/components/batch/action-response.server";
+import prisma from "~/db.server";
+import { approveItem } from "~/models/batches.server";
+import { getQueue } from "~/queue/queue.server";
+import { authenticate } from "~/shopify.server";
+
+/** Approve an image held for review: the worker publishes it from its checkpoint (no second charge). */
+export const action = async ({ request, params }: ActionFunctionArgs) => {
+  const { session } = await authenticate.admin(request);
+  const id = params.id ?? "";
+  return runItemAction({ shop: session.shop, action: "approve", id }, async () => {
+    await approveItem({ db: prisma, queue: getQueue() }, session.shop, id);
+    return "Approved: the image will replace the product image in a moment.";
+  });
+};

@@ -1,0 +1,15 @@
+import type { ActionFunctionArgs } from "@remix-run/node";
+import { runItemAction } from "~/components/batch/action-response.server";
+import prisma from "~/db.server";
+import { rejectItem } from "~/models/batches.server";
+import { authenticate } from "~/shopify.server";
+
+/** Reject an image held for review: the product keeps its original and the credits are released. */
+export const action = async ({ request, params }: ActionFunctionArgs) => {
+  const { session } = await authenticate.admin(request);
+  const id = params.id ?? "";
+  return runItemAction({ shop: session.shop, action: "reject", id }, async () => {
+    await rejectItem({ db: prisma }, session.shop, id);
+    return "Rejected: the original image stays and its credits were given back.";
+  });
+};

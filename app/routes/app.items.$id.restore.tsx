@@ -1,0 +1,15 @@
+import type { ActionFunctionArgs } from "@remix-run/node";
+import { runItemAction } from "~/components/batch/action-response.server";
+import prisma from "~/db.server";
+import { restoreItem } from "~/models/batches.server";
+import { authenticate } from "~/shopify.server";
+
+/** Put the original image back on the product, in the same place. */
+export const action = async ({ request, params }: ActionFunctionArgs) => {
+  const { session, admin } = await authenticate.admin(request);
+  const id = params.id ?? "";
+  return runItemAction({ shop: session.shop, action: "restore", id }, async () => {
+    await restoreItem({ db: prisma, graphql: admin.graphql }, session.shop, id);
+    return "Original image restored.";
+  });
+};
