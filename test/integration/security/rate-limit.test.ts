@@ -1,0 +1,95 @@
+import { randomUUID } from "node:crypto";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createRateLimiter, enforceRateLimit } from "~/lib/rate-limit.server";
+
+let redis: Redis;
+const prefix = `test-ratelimit-${randomUUID()}`;
+
+beforeAll(() => {
+  redis = new Redis(process.env.REDIS_URL!);
+});
+afterAll(async () => {
+  const keys = await redis.keys(`${prefix}*`);
+  if (keys.length) await redis.del(...keys);
+  await redis.quit();
+});
+
+function shop(): string {
+  return `shop-${randomUUID().slice(0, 8)}.myshopify.com`;
+}
+
+/** A limiter whose clock the test moves (milliseconds since an arbitrary start). */
+function limiterAt(start = 1_700_000_000_000) {
+  let now = start;
+  const limiter = createRateLimiter({ redis, prefix, now: () => now });
+  return { limiter, advance: (ms: number) => (now += ms) };
+}
+
+describe("per-shop rate limit (10 per second, 60 per minute)", () => {
+  it("refuses the 11th request within one second and allows again once the second has passed", async () => {
+    const { limiter, advance } = limiterAt();
+    const key = shop();
+    for (let i = 0; i < 10; i++) {
+      expect(await limiter.consume(key)).toEqual({ allowed: true });
+      advance(50);
+    }
+    const refused = await limiter.consume(key);
+    expect(refused).toMatchObject({ allowed: false, window: { max: 10, windowMs: 1000 } });
+    if (!refused.allowed) expect(refused.retryAfterMs).toBe(500);
+    advance(501);
+    expect(await limiter.consume(key)).toEqual({ allowed: true });
+  });
+
+  it("refuses the 61st request within one minute even when no second holds more than 10", async () => {
+    const { limiter, advance } = limiterAt();
+    const key = shop();
+    for (let i = 0; i < 60; i++) {
+      expect(await limiter.consume(key)).toEqual({ allowed: true });
+      advance(900);
+    }
+    expect(await limiter.consume(key)).toMatchObject({ allowed: false, window: { max: 60, windowMs: 60_000 } });
+    advance(60_000);
+    expect(await limiter.consume(key)).toEqual({ allowed: true });
+  });
+
+  it("counts each shop separately", async () => {
+    const { limiter } = limiterAt();
+    const busy = shop();
+    for (let i = 0; i < 10; i++) await limiter.consume(busy);
+    expect((await limiter.consume(busy)).allowed).toBe(false);
+    expect(await limiter.consume(shop())).toEqual({ allowed: true });
+  });
+
+  it("does not count refused requests, so a shop that keeps retrying is not locked out longer", async () => {
+    const { limiter, advance } = limiterAt();
+    const key = shop();
+    for (let i = 0; i < 10; i++) await limiter.consume(key);
+    for (let i = 0; i < 20; i++) expect((await limiter.consume(key)).allowed).toBe(false);
+    advance(1001);
+    expect(await limiter.consume(key)).toEqual({ allowed: true });
+  });
+
+  it("throws a 429 Response with a readable message from enforceRateLimit", async () => {
+    const key = shop();
+    const at = () => 1_800_000_000_000;
+    for (let i = 0; i < 10; i++) await enforceRateLimit("purchase-create", key, { redis, now: at });
+    const thrown = await enforceRateLimit("purchase-create", key, { redis, now: at }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(thrown).toBeInstanceOf(Response);
+    const response = thrown as Response;
+    expect(response.status).toBe(429);
+    expect(response.headers.get("Retry-After")).toBe("1");
+    expect(((await response.json()) as { error: string }).error).toMatch(/^Too many purchases created in a short time/);
+    await redis.del(...(await redis.keys(`ratelimit:purchase-create:${key}:*`)));
+  });
+
+  it("lets requests through when Redis cannot be reached", async () => {
+    const down = new Redis("redis://127.0.0.1:1", { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    down.on("error", () => undefined);
+    await expect(enforceRateLimit("batch-create", shop(), { redis: down })).resolves.toBeUndefined();
+    down.disconnect();
+  });
+});
