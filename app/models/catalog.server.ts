@@ -253,8 +253,9 @@ export async function listProductImages(
   graphql: AdminGraphql,
   opts: { first?: number; after?: string | null; query?: string | null; imagesPerProduct?: number } = {},
 ): Promise<{ images: ProductImage[]; pageInfo: { hasNextPage: boolean; endCursor: string | null }; cost: QueryCost }> {
-  const first = Math.min(Math.max(opts.first ?? 25, 1), 250);
   const mediaFirst = Math.min(Math.max(opts.imagesPerProduct ?? 10, 1), MAX_IMAGES_PER_PRODUCT);
+  // Stay under Shopify's single-query limit of 1000 points: each product costs 1 + media (2 + 2 per image).
+  const first = Math.min(Math.max(opts.first ?? 25, 1), 250, Math.floor(990 / (3 + 2 * mediaFirst)));
   const { data, cost } = await runGraphql<{
     products: { pageInfo: { hasNextPage: boolean; endCursor: string | null }; nodes: ProductNode[] };
   }>(graphql, "CatalogProductImages", LIST_PRODUCT_IMAGES, {
@@ -269,12 +270,12 @@ export async function listProductImages(
 /** Every image of the given products (ids that are not products, or not found, are ignored). */
 export async function getImagesOfProducts(graphql: AdminGraphql, productIds: string[]): Promise<ProductImage[]> {
   const images: ProductImage[] = [];
-  for (let i = 0; i < productIds.length; i += 20) {
-    const ids = productIds.slice(i, i + 20);
-    const { data } = await runGraphql<{ nodes: Array<ProductNode | null> }>(graphql, "CatalogProductsById", PRODUCTS_BY_ID, {
-      ids,
-      mediaFirst: MAX_IMAGES_PER_PRODUCT,
-    });
+  const perRequest = Math.floor(990 / (3 + 2 * MAX_IMAGES_PER_PRODUCT));
+  for (let i = 0; i < productIds.length; i += perRequest) {
+    const ids = productIds.slice(i, i + perRequest);
+    const { data } = await withThrottleRetry(() =>
+      runGraphql<{ nodes: Array<ProductNode | null> }>(graphql, "CatalogProductsById", PRODUCTS_BY_ID, { ids, mediaFirst: MAX_IMAGES_PER_PRODUCT }),
+    );
     for (const node of data.nodes) if (node) images.push(...imagesOfProduct(node));
   }
   return images;
@@ -298,7 +299,7 @@ export async function resolveSelection(
   for (const image of fromProducts) if (wantedMedia.has(image.mediaId)) found.set(image.mediaId, image);
   let after: string | null = null;
   while (found.size < wantedMedia.size) {
-    const page = await withThrottleRetry(() => listProductImages(graphql, { first: 25, after, imagesPerProduct: MAX_IMAGES_PER_PRODUCT / 2 }));
+    const page = await withThrottleRetry(() => listProductImages(graphql, { first: 50, after, imagesPerProduct: 25 }));
     for (const image of page.images) if (wantedMedia.has(image.mediaId)) found.set(image.mediaId, image);
     if (!page.pageInfo.hasNextPage) break;
     after = page.pageInfo.endCursor;
