@@ -44,6 +44,7 @@ import { authenticate } from "~/shopify.server";
 /** 50 products x 8 images keeps the one listing query under Shopify's 1,000-point single-query limit. */
 export const PRODUCTS_PER_PAGE = 50;
 export const IMAGES_PER_PRODUCT = 8;
+const MAX_THROTTLE_WAIT_MS = 6000;
 
 const searchSchema = z.object({
   q: z.string().trim().max(200).optional().default(""),
@@ -71,14 +72,23 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
     pipelines,
   };
 
-  let page: Awaited<ReturnType<typeof listProductImages>>;
-  try {
-    page = await listProductImages(admin.graphql, {
+  const listPage = () =>
+    listProductImages(admin.graphql, {
       first: PRODUCTS_PER_PAGE,
       after: params.after || null,
       query: productSearchQuery(params.q, productIds),
       imagesPerProduct: IMAGES_PER_PRODUCT,
     });
+  let page: Awaited<ReturnType<typeof listProductImages>>;
+  try {
+    try {
+      page = await listPage();
+    } catch (error) {
+      // Paging quickly can empty the store's API bucket; one short wait beats an error page.
+      if (!(error instanceof ShopifyThrottledError) || error.retryAfterMs > MAX_THROTTLE_WAIT_MS) throw error;
+      await new Promise((resolve) => setTimeout(resolve, error.retryAfterMs));
+      page = await listPage();
+    }
   } catch (error) {
     if (error instanceof ShopifyThrottledError || error instanceof ShopifyApiError) {
       logger.warn({ shop, err: error.message }, "image listing failed");

@@ -1,0 +1,142 @@
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import prisma from "~/db.server";
+import { grantCredits } from "~/models/credits.server";
+import { closeQueues, getQueue } from "~/queue/queue.server";
+import { action, loader, PRODUCTS_PER_PAGE } from "~/routes/app._index";
+import { startShopifyEmulator, type ShopifyEmulator } from "../../../emulators/shopify-admin/server";
+import { bearerRequest, body, call, formRequest, status, storeOfflineSession, uniqueShop } from "./helpers";
+
+// Each test file gets its own queue; nothing else consumes it.
+process.env.QUEUE_NAME = `test-${randomUUID()}`;
+
+let emulator: ShopifyEmulator;
+
+beforeAll(async () => {
+  emulator = await startShopifyEmulator({ apiKey: process.env.SHOPIFY_API_KEY!, apiSecret: process.env.SHOPIFY_API_SECRET! });
+  process.env.SHOPIFY_EMULATOR_URL = emulator.url;
+});
+afterAll(async () => {
+  await getQueue().obliterate({ force: true });
+  await closeQueues();
+  await emulator.close();
+});
+
+async function installedShop(opts: { products: number; imagesPerProduct?: number; credits?: number }): Promise<string> {
+  const shop = uniqueShop();
+  emulator.addShop(shop, { products: opts.products, imagesPerProduct: opts.imagesPerProduct ?? 2 });
+  await storeOfflineSession(shop, emulator.grantAccessToken(shop));
+  if (opts.credits) await grantCredits(prisma, shop, opts.credits, { kind: "GRANT", idempotencyKey: "test-grant" });
+  return shop;
+}
+
+interface ImagesData {
+  images: Array<{ mediaId: string; productId: string; productTitle: string; url: string; status: string; pipelineLabel: string | null }>;
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  balance: { available: number };
+  creditsPerImage: number;
+  storeHasImages: boolean;
+  pipelines: Array<{ id: string; rules: string[] }>;
+  loadError: string | null;
+}
+
+async function loadImages(shop: string, search = ""): Promise<ImagesData> {
+  return body<ImagesData>(await call(loader, await bearerRequest(shop, `/app${search}`)));
+}
+
+describe("Images page", () => {
+  it("lists every product image with its title, original status and the shop's balance, in one GraphQL call", async () => {
+    const shop = await installedShop({ products: 3, imagesPerProduct: 2, credits: 30 });
+    const data = await loadImages(shop);
+    expect(data.images).toHaveLength(6);
+    const titles = new Set(data.images.map((i) => i.productTitle));
+    expect(titles).toEqual(new Set(emulator.products(shop).map((p) => p.title)));
+    expect(data.images.every((i) => i.status === "original" && i.url.startsWith("http"))).toBe(true);
+    expect(data.balance.available).toBe(30);
+    expect(data.creditsPerImage).toBe(3);
+    expect(data.pipelines.map((p) => p.id)).toEqual(["amazon", "ebay", "instagram"]);
+    expect(data.pipelines.every((p) => p.rules.length > 0)).toBe(true);
+    const log = emulator.graphqlLog(shop).filter((e) => e.operationName === "CatalogProductImages");
+    expect(log).toHaveLength(1);
+    expect(log[0]!.requestedCost).toBeLessThanOrEqual(1000);
+  });
+
+  it("finds products by a word of their title and ignores search syntax in the box", async () => {
+    const shop = await installedShop({ products: 6 });
+    const target = emulator.products(shop)[4]!;
+    const word = target.title.split(" ")[0]!;
+    const data = await loadImages(shop, `?q=${encodeURIComponent(`${word.toLowerCase()} (`)}`);
+    expect(data.images.length).toBeGreaterThan(0);
+    expect(data.images.every((i) => i.productTitle.toLowerCase().includes(word.toLowerCase()))).toBe(true);
+    const none = await loadImages(shop, `?q=${encodeURIComponent("title:* OR zzzz-nothing")}`);
+    expect(none.images).toHaveLength(0);
+    expect(none.storeHasImages).toBe(true);
+  });
+
+  it("pages through products with a cursor", async () => {
+    const shop = await installedShop({ products: PRODUCTS_PER_PAGE + 3, imagesPerProduct: 1 });
+    const first = await loadImages(shop);
+    expect(first.images).toHaveLength(PRODUCTS_PER_PAGE);
+    expect(first.pageInfo.hasNextPage).toBe(true);
+    const second = await loadImages(shop, `?after=${encodeURIComponent(first.pageInfo.endCursor!)}`);
+    expect(second.images).toHaveLength(3);
+    const overlap = second.images.filter((i) => first.images.some((f) => f.mediaId === i.mediaId));
+    expect(overlap).toHaveLength(0);
+  });
+
+  it("tells an empty store it has no images", async () => {
+    const shop = await installedShop({ products: 0 });
+    const data = await loadImages(shop);
+    expect(data.images).toHaveLength(0);
+    expect(data.storeHasImages).toBe(false);
+  });
+
+  it("starts a batch for the selected images, reserves 3 credits each and shows them as processing", async () => {
+    const shop = await installedShop({ products: 2, imagesPerProduct: 3, credits: 30 });
+    const before = await loadImages(shop);
+    const chosen = before.images.slice(0, 4).map((i) => i.mediaId);
+    const result = await call(action, await formRequest(shop, "/app?index", { pipeline: "amazon", mediaIds: JSON.stringify(chosen) }));
+    expect(result).toBeInstanceOf(Response);
+    const response = result as Response;
+    expect(response.status).toBe(302);
+    const location = response.headers.get("location")!;
+    expect(location).toMatch(/\/app\/batches\/[0-9a-f-]{36}/);
+    const batchId = /batches\/([0-9a-f-]{36})/.exec(location)![1]!;
+    const batch = await prisma.batch.findFirstOrThrow({ where: { id: batchId, shop }, include: { items: true } });
+    expect(batch.items.map((i) => i.mediaId).sort()).toEqual([...chosen].sort());
+    const after = await loadImages(shop, "?status=processing");
+    expect(after.images.map((i) => i.mediaId).sort()).toEqual([...chosen].sort());
+    expect(after.balance.available).toBe(30 - 12);
+  });
+
+  it("refuses a batch the balance cannot pay for, with a message that says how to fix it", async () => {
+    const shop = await installedShop({ products: 2, imagesPerProduct: 3, credits: 6 });
+    const { images } = await loadImages(shop);
+    const result = await call(action, await formRequest(shop, "/app?index", { pipeline: "ebay", mediaIds: JSON.stringify(images.map((i) => i.mediaId)) }));
+    expect(status(result)).toBe(422);
+    const { error } = await body<{ error: string }>(result);
+    expect(error).toMatch(/18 credits/);
+    expect(error).toMatch(/Buy a credit pack|select fewer/i);
+    expect(await prisma.batch.count({ where: { shop } })).toBe(0);
+  });
+
+  it("refuses an unknown pipeline and a tampered selection", async () => {
+    const shop = await installedShop({ products: 1, credits: 30 });
+    const { images } = await loadImages(shop);
+    const bad = await call(action, await formRequest(shop, "/app?index", { pipeline: "etsy", mediaIds: JSON.stringify([images[0]!.mediaId]) }));
+    expect(status(bad)).toBe(400);
+    expect((await body<{ error: string }>(bad)).error).toMatch(/Amazon, eBay or Instagram/);
+    const tampered = await call(action, await formRequest(shop, "/app?index", { pipeline: "amazon", mediaIds: '["https://evil.example/x.png"]' }));
+    expect(status(tampered)).toBe(400);
+    expect(await prisma.batch.count({ where: { shop } })).toBe(0);
+  });
+
+  it("does not process another shop's images", async () => {
+    const mine = await installedShop({ products: 1, credits: 30 });
+    const theirs = await installedShop({ products: 1, credits: 30 });
+    const { images } = await loadImages(theirs);
+    const result = await call(action, await formRequest(mine, "/app?index", { pipeline: "amazon", mediaIds: JSON.stringify(images.map((i) => i.mediaId)) }));
+    expect(status(result)).not.toBe(302);
+    expect(await prisma.batchItem.count({ where: { shop: mine } })).toBe(0);
+  });
+});
