@@ -499,7 +499,15 @@ export async function waitForFileReady(
   const deadline = Date.now() + (opts.timeoutMs ?? 120_000);
   let pollMs = opts.pollMs ?? 250;
   for (;;) {
-    const state = await getMediaImage(graphql, fileId);
+    let state: MediaImageState | null;
+    try {
+      state = await getMediaImage(graphql, fileId);
+    } catch (error) {
+      // The mutation already went through: wait out a throttled poll here rather than redo the update.
+      if (!(error instanceof ShopifyThrottledError) || Date.now() + error.retryAfterMs > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, error.retryAfterMs));
+      continue;
+    }
     if (!state) throw new ShopifyApiError(`The image ${fileId} no longer exists in Shopify`, 404);
     if (state.fileStatus === "READY") return state;
     if (state.fileStatus === "FAILED") {

@@ -6,6 +6,7 @@
 import { randomUUID } from "node:crypto";
 import type { PrismaClient } from "@prisma/client";
 import { Queue, type Worker } from "bullmq";
+import type { Redis } from "ioredis";
 import { createPrismaClient } from "~/db.server";
 import { getBatchProgress, type BatchProgress } from "~/models/batches.server";
 import { grantCredits } from "~/models/credits.server";
@@ -31,6 +32,7 @@ export interface Harness {
   dashscope: Awaited<ReturnType<typeof startDashScopeEmulator>>;
   queueName: string;
   queue: Queue<ImageJobData>;
+  limiterRedis: Redis;
   deps: WorkerDeps;
   workers: Worker[];
   startInProcessWorker(opts?: { concurrency?: number }): Worker;
@@ -40,7 +42,7 @@ export interface Harness {
 }
 
 export async function startHarness(
-  opts: { dashscope?: Partial<DashScopeEmulatorOptions>; qwenMaxRps?: number; fileReadyDelayMs?: number } = {},
+  opts: { dashscope?: Partial<DashScopeEmulatorOptions>; qwenMaxRps?: number; fileReadyDelayMs?: number; redisUrl?: string } = {},
 ): Promise<Harness> {
   const shopify = await startShopifyEmulator({ apiKey: API_KEY, apiSecret: API_SECRET, fileReadyDelayMs: opts.fileReadyDelayMs ?? 20 });
   process.env.SHOPIFY_EMULATOR_URL = shopify.url;
@@ -48,8 +50,8 @@ export async function startHarness(
   const dashscope = await startDashScopeEmulator({ apiKey: DASHSCOPE_KEY, latencyMs: 20, ...opts.dashscope });
   const db = createPrismaClient(testDatabaseUrl(), 8);
   const queueName = `test-${randomUUID()}`;
-  const queue = new Queue<ImageJobData>(queueName, { connection: createRedisConnection() });
-  const limiterRedis = createRedisConnection({ forWorker: true });
+  const queue = new Queue<ImageJobData>(queueName, { connection: createRedisConnection({ url: opts.redisUrl }) });
+  const limiterRedis = createRedisConnection({ forWorker: true, url: opts.redisUrl });
   const config = queueConfigFromEnv({ ...process.env, ALLOWED_IMAGE_HOSTS: "127.0.0.1", FILE_READY_TIMEOUT_MS: "20000" });
   const deps: WorkerDeps = {
     db,
@@ -65,10 +67,18 @@ export async function startHarness(
     dashscope,
     queueName,
     queue,
+    limiterRedis,
     deps,
     workers,
     startInProcessWorker(workerOpts = {}) {
-      const worker = startWorker({ queueName, concurrency: workerOpts.concurrency ?? 4, deps, lockDurationMs: 10_000, stalledIntervalMs: 5_000 });
+      const worker = startWorker({
+        queueName,
+        concurrency: workerOpts.concurrency ?? 4,
+        deps,
+        connection: createRedisConnection({ forWorker: true, url: opts.redisUrl }),
+        lockDurationMs: 10_000,
+        stalledIntervalMs: 5_000,
+      });
       workers.push(worker);
       return worker;
     },

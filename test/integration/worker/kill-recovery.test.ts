@@ -1,0 +1,93 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createBatch, getBatchProgress } from "~/models/batches.server";
+import { getBalance } from "~/models/credits.server";
+import { DASHSCOPE_KEY, mediaById, offlineAdmin, startHarness, type Harness } from "../batches/harness";
+import { testDatabaseUrl, TEST_REDIS_URL } from "../../setup/urls";
+
+let h: Harness;
+const children: ChildProcess[] = [];
+
+beforeAll(async () => {
+  h = await startHarness({ dashscope: { latencyMs: 250 } });
+});
+
+afterAll(async () => {
+  for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
+  await h?.close();
+});
+
+function spawnWorker(): ChildProcess {
+  const child = spawn(process.execPath, ["--import", "tsx", path.join(import.meta.dirname, "worker-child.ts")], {
+    cwd: path.resolve(import.meta.dirname, "../../.."),
+    env: {
+      ...process.env,
+      NODE_ENV: "test",
+      LOG_LEVEL: "silent",
+      DATABASE_URL: testDatabaseUrl(),
+      REDIS_URL: TEST_REDIS_URL,
+      QUEUE_NAME: h.queueName,
+      WORKER_CONCURRENCY: "4",
+      WORKER_LOCK_MS: "2000",
+      WORKER_STALLED_INTERVAL_MS: "1000",
+      SWEEP_INTERVAL_MS: "1000",
+      QWEN_MAX_RPS: "0",
+      DASHSCOPE_API_KEY: DASHSCOPE_KEY,
+      DASHSCOPE_BASE_URL: h.dashscope.url,
+      SHOPIFY_EMULATOR_URL: h.shopify.url,
+      ALLOWED_IMAGE_HOSTS: "127.0.0.1",
+    },
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  children.push(child);
+  return child;
+}
+
+async function killed(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  child.kill("SIGKILL");
+  await exited;
+}
+
+describe("worker crash recovery", () => {
+  it("finishes every image exactly once when workers are SIGKILLed mid-batch three times", async () => {
+    const shop = await h.addShop({ products: 5, imagesPerProduct: 4, credits: 75 });
+    const before = mediaById(h.shopify, shop);
+    const { batchId } = await createBatch({ db: h.db, graphql: await offlineAdmin(shop), queue: h.queue }, shop, {
+      mediaIds: [...before.keys()],
+      pipeline: "amazon",
+    });
+
+    for (const threshold of [3, 8, 13]) {
+      const worker = spawnWorker();
+      for (;;) {
+        const progress = await getBatchProgress(h.db, shop, batchId);
+        if (progress!.counts.PUBLISHED >= threshold) break;
+        if (worker.exitCode !== null) throw new Error(`worker exited with ${worker.exitCode}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      await killed(worker);
+    }
+    const last = spawnWorker();
+    const progress = await h.waitForBatch(shop, batchId, 90_000);
+    await killed(last);
+
+    expect(progress.counts.PUBLISHED).toBe(20);
+    const after = mediaById(h.shopify, shop);
+    expect([...after.keys()].sort()).toEqual([...before.keys()].sort());
+    for (const product of h.shopify.products(shop)) {
+      const ids = product.media.map((m) => m.id);
+      expect(new Set(ids).size).toBe(ids.length);
+    }
+    for (const [mediaId, was] of before) {
+      expect(after.get(mediaId)).toMatchObject({ position: was.position, alt: was.alt, status: "READY" });
+      expect(after.get(mediaId)!.sha256).not.toBe(was.sha256);
+    }
+    expect(await getBalance(h.db, shop)).toEqual({ available: 15, reserved: 0, total: 15 });
+    const captures = await h.db.creditEntry.count({ where: { shop, kind: "CAPTURE" } });
+    expect(captures).toBe(20);
+    expect(await h.db.imageBackup.count({ where: { shop } })).toBe(20);
+  });
+});

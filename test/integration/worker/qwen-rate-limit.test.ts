@@ -1,0 +1,42 @@
+import { randomUUID } from "node:crypto";
+import { afterAll, describe, expect, it } from "vitest";
+import { createRedisConnection } from "~/queue/connection.server";
+import { createQwenRateLimiter } from "~/queue/qwen-rate-limit.server";
+
+const connections = Array.from({ length: 3 }, () => createRedisConnection({ forWorker: true }));
+afterAll(() => connections.forEach((c) => c.disconnect()));
+
+function maxInAnySecond(times: number[]): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  let max = 0;
+  for (let i = 0; i < sorted.length; i++) {
+    let j = i;
+    while (j < sorted.length && sorted[j]! - sorted[i]! < 1000) j++;
+    max = Math.max(max, j - i);
+  }
+  return max;
+}
+
+describe("Qwen requests-per-second limit", () => {
+  it("never lets more calls than the quota through in any one-second window, across processes", async () => {
+    const key = `test-${randomUUID()}:qwen-rps`;
+    // Three limiters on three connections stand for three worker processes sharing one quota.
+    const limiters = connections.map((redis) => createQwenRateLimiter(redis, { maxPerSecond: 4, key }));
+    const granted: number[] = [];
+    await Promise.all(
+      limiters.flatMap((limiter) =>
+        Array.from({ length: 5 }, async () => {
+          await limiter.acquire();
+          granted.push(Date.now());
+        }),
+      ),
+    );
+    expect(granted).toHaveLength(15);
+    expect(maxInAnySecond(granted)).toBeLessThanOrEqual(4);
+  });
+
+  it("does not limit when no quota is configured", async () => {
+    const limiter = createQwenRateLimiter(connections[0]!, { maxPerSecond: 0 });
+    await Promise.all(Array.from({ length: 50 }, () => limiter.acquire()));
+  });
+});
