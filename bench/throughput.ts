@@ -1,0 +1,146 @@
+/**
+ * Throughput of the batch worker: one batch of BENCH_IMAGES (default 500) images against the DashScope
+ * stand-in with a fixed latency and a requests-per-second quota, processed by the real worker in a
+ * child process. Prints images/minute, the bound min(quota, concurrency / latency), their ratio
+ * (goal >= 0.95), the worker's CPU ms per image (CPU time excludes waiting) and its peak RSS
+ * (goal <= 400 MB at concurrency 10).
+ *   npx tsx bench/throughput.ts        (BENCH_IMAGES, BENCH_CONCURRENCY, BENCH_LATENCY_MS, BENCH_RPS)
+ */
+import { spawn } from "node:child_process";
+import { createHmac, randomUUID } from "node:crypto";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import pg from "pg";
+import { installEmulatorDispatcher } from "../emulators/dispatcher";
+import type { AdminGraphql } from "~/models/catalog.server";
+import { migrate } from "../scripts/migrate";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const IMAGES = Number(process.env.BENCH_IMAGES ?? 500);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 10);
+const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 3000);
+const RPS = Number(process.env.BENCH_RPS ?? 3);
+const PG_BASE = "postgresql://postgres@127.0.0.1:5432";
+const DB_NAME = "imgapp_bench";
+const API_KEY = "bench-api-key";
+const API_SECRET = "bench-api-secret";
+
+process.env.DATABASE_URL = `${PG_BASE}/${DB_NAME}`;
+process.env.SHOPIFY_API_KEY = API_KEY;
+process.env.SHOPIFY_API_SECRET = API_SECRET;
+process.env.SHOPIFY_APP_URL = "https://bench.example.test";
+process.env.SCOPES = "read_products,write_products,write_files";
+process.env.ALLOWED_IMAGE_HOSTS = "127.0.0.1";
+process.env.LOG_LEVEL ??= "error";
+process.env.MAX_IMAGES_PER_BATCH = String(Math.max(IMAGES, 500));
+
+if (process.argv.includes("--worker")) {
+  installEmulatorDispatcher();
+  const { runWorker } = await import("../worker");
+  const { stop } = await runWorker();
+  let peakRss = 0;
+  const sample = () => {
+    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    const cpu = process.cpuUsage();
+    process.send?.({ cpuMs: (cpu.user + cpu.system) / 1000, peakRss });
+  };
+  const timer = setInterval(sample, 250);
+  process.once("SIGTERM", () => {
+    clearInterval(timer);
+    sample();
+    void stop().then(() => process.exit(0));
+  });
+} else {
+  await main();
+}
+
+async function main(): Promise<void> {
+  const admin = new pg.Client({ connectionString: `${PG_BASE}/postgres` });
+  await admin.connect();
+  if ((await admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [DB_NAME])).rowCount === 0) await admin.query(`CREATE DATABASE "${DB_NAME}"`);
+  await admin.end();
+  await migrate(process.env.DATABASE_URL!, () => undefined);
+  installEmulatorDispatcher();
+
+  const { startShopifyEmulator } = await import("../emulators/shopify-admin/server");
+  const { startDashScopeEmulator } = await import("../emulators/dashscope/server");
+  const { createPrismaClient } = await import("~/db.server");
+  const { grantCredits } = await import("~/models/credits.server");
+  const { createBatch, getBatchProgress } = await import("~/models/batches.server");
+  const { getQueue, closeQueues } = await import("~/queue/queue.server");
+
+  const shopify = await startShopifyEmulator({ apiKey: API_KEY, apiSecret: API_SECRET, bucketSize: 1_000_000, restoreRate: 100_000, fileReadyDelayMs: 50 });
+  process.env.SHOPIFY_EMULATOR_URL = shopify.url;
+  const dashscope = await startDashScopeEmulator({ apiKey: "sk-bench", latencyMs: LATENCY_MS, rps: RPS });
+  const shop = `bench-${randomUUID().slice(0, 6)}.myshopify.com`;
+  const perProduct = 4;
+  shopify.addShop(shop, { products: Math.ceil(IMAGES / perProduct), imagesPerProduct: perProduct, bucketSize: 1_000_000, restoreRate: 100_000 });
+
+  const db = createPrismaClient(undefined, 4);
+  const now = Math.floor(Date.now() / 1000);
+  const enc = (v: unknown) => Buffer.from(JSON.stringify(v)).toString("base64url");
+  const body = `${enc({ alg: "HS256", typ: "JWT" })}.${enc({ iss: `https://${shop}/admin`, dest: `https://${shop}`, aud: API_KEY, sub: "1", exp: now + 60, nbf: now - 5, iat: now, jti: randomUUID(), sid: randomUUID() })}`;
+  const token = await fetch(`${shopify.url}/admin/oauth/access_token`, {
+    method: "POST",
+    headers: { "content-type": "application/json", "x-emulated-shop": shop },
+    body: JSON.stringify({
+      client_id: API_KEY,
+      client_secret: API_SECRET,
+      grant_type: "urn:ietf:params:oauth:grant-type:token-exchange",
+      subject_token: `${body}.${createHmac("sha256", API_SECRET).update(body).digest("base64url")}`,
+      subject_token_type: "urn:ietf:params:oauth:token-type:id_token",
+      requested_token_type: "urn:shopify:params:oauth:token-type:offline-access-token",
+    }),
+  }).then((r) => r.json() as Promise<{ access_token: string; scope: string }>);
+  await db.session.create({ data: { id: `offline_${shop}`, shop, state: "", isOnline: false, scope: token.scope, accessToken: token.access_token } });
+  await db.shop.create({ data: { domain: shop } });
+  await grantCredits(db, shop, IMAGES * 3, { kind: "GRANT", idempotencyKey: `bench:${shop}` });
+
+  const mediaIds = shopify.products(shop).flatMap((p) => p.media.map((m) => m.id)).slice(0, IMAGES);
+  const queueName = `bench-${randomUUID().slice(0, 8)}`;
+  const { unauthenticated } = await import("~/shopify.server");
+  const graphql = (await unauthenticated.admin(shop)).admin.graphql as unknown as AdminGraphql;
+  const { batchId } = await createBatch({ db, graphql, queue: getQueue(queueName) }, shop, { mediaIds, pipeline: "amazon" });
+
+  let last = { cpuMs: 0, peakRss: 0 };
+  const worker = spawn(process.execPath, ["--import", "tsx", fileURLToPath(import.meta.url), "--worker"], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      QUEUE_NAME: queueName,
+      WORKER_CONCURRENCY: String(CONCURRENCY),
+      QWEN_MAX_RPS: String(RPS),
+      DASHSCOPE_API_KEY: "sk-bench",
+      DASHSCOPE_BASE_URL: dashscope.url,
+    },
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  worker.on("message", (m: { cpuMs: number; peakRss: number }) => (last = m));
+  const started = Date.now();
+  for (;;) {
+    const p = await getBatchProgress(db, shop, batchId);
+    if (p && p.counts.QUEUED + p.counts.PROCESSING === 0) {
+      // Measured from the first item's start to the last item's end (worker start-up excluded).
+      const span = await db.batchItem.aggregate({ where: { batchId }, _min: { startedAt: true }, _max: { finishedAt: true } });
+      const seconds = ((span._max.finishedAt?.getTime() ?? Date.now()) - (span._min.startedAt?.getTime() ?? started)) / 1000;
+      const exited = new Promise((resolve) => worker.once("exit", resolve));
+      worker.kill("SIGTERM");
+      await exited;
+      const perMinute = (p.counts.PUBLISHED / seconds) * 60;
+      const bound = Math.min(RPS, CONCURRENCY / (LATENCY_MS / 1000)) * 60;
+      console.log(`images: ${IMAGES} (published ${p.counts.PUBLISHED}, review ${p.counts.NEEDS_REVIEW}, failed ${p.counts.FAILED}) in ${seconds.toFixed(1)} s`);
+      console.log(`throughput: ${perMinute.toFixed(1)} images/min; bound min(quota ${RPS}/s, ${CONCURRENCY} / ${LATENCY_MS} ms) = ${bound.toFixed(1)}/min; ratio ${(perMinute / bound).toFixed(3)} (goal >= 0.95)`);
+      console.log(`worker CPU: ${(last.cpuMs / IMAGES).toFixed(1)} ms per image (${(last.cpuMs / 1000).toFixed(1)} s total)`);
+      console.log(`worker peak RSS: ${(last.peakRss / 1024 / 1024).toFixed(0)} MB at concurrency ${CONCURRENCY}; ratio to 400 MB goal ${(last.peakRss / 1024 / 1024 / 400).toFixed(2)}`);
+      console.log(`DashScope stand-in: ${JSON.stringify(dashscope.stats())}`);
+      break;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  await closeQueues();
+  await getQueue(queueName).obliterate({ force: true }).catch(() => undefined);
+  await closeQueues();
+  await db.$disconnect();
+  await shopify.close();
+  await dashscope.close();
+}
