@@ -1,4 +1,5 @@
 import { Prisma, type PrismaClient } from "@prisma/client";
+import { InvalidShopError } from "@shopify/shopify-api";
 import { logger } from "~/lib/logger.server";
 import { webhooksReceived } from "~/lib/metrics.server";
 
@@ -105,7 +106,8 @@ export async function verifyShopifyWebhook<T extends { topic: string; shop: stri
     context = await authenticateWebhook(replay);
   } catch (error) {
     if (error instanceof Response) throw error;
-    if (error instanceof SyntaxError) throw reject(400, "Bad Request");
+    // After the HMAC check: a body that is not JSON, or a shop header the library refuses as a shop.
+    if (error instanceof SyntaxError || error instanceof InvalidShopError) throw reject(400, "Bad Request");
     throw error;
   }
   if (!SHOP_DOMAIN.test(context.shop)) {
