@@ -1,0 +1,94 @@
+import { randomUUID } from "node:crypto";
+import { getJwt } from "@shopify/shopify-api/test-helpers";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import prisma from "~/db.server";
+import { loader as appLoader } from "~/routes/app";
+import { startShopifyEmulator, type ShopifyEmulator } from "../../../emulators/shopify-admin/server";
+
+const API_KEY = process.env.SHOPIFY_API_KEY!;
+const API_SECRET = process.env.SHOPIFY_API_SECRET!;
+
+let emulator: ShopifyEmulator;
+
+beforeAll(async () => {
+  emulator = await startShopifyEmulator({ apiKey: API_KEY, apiSecret: API_SECRET });
+  process.env.SHOPIFY_EMULATOR_URL = emulator.url;
+});
+afterAll(async () => {
+  await emulator.close();
+});
+
+function newShop(): string {
+  const shop = `shop-${randomUUID().slice(0, 8)}.myshopify.com`;
+  emulator.addShop(shop, { products: 1 });
+  return shop;
+}
+
+/** The document request Shopify admin makes when it opens the embedded app. */
+async function openApp(shop: string, overrides: Record<string, unknown> = {}, tamper = false): Promise<Request> {
+  let { token } = await getJwt(shop.replace(".myshopify.com", ""), API_KEY, API_SECRET, overrides);
+  if (tamper) token = token.slice(0, -4) + (token.endsWith("AAAA") ? "BBBB" : "AAAA");
+  const host = Buffer.from(`admin.shopify.com/store/${shop.replace(".myshopify.com", "")}`).toString("base64url");
+  const url = new URL(`${process.env.SHOPIFY_APP_URL}/app`);
+  url.search = new URLSearchParams({ embedded: "1", shop, host, id_token: token }).toString();
+  return new Request(url);
+}
+
+async function callLoader(request: Request): Promise<Response | unknown> {
+  try {
+    return await appLoader({ request, params: {}, context: {} });
+  } catch (thrown) {
+    return thrown; // Remix loaders throw Responses for auth failures and redirects
+  }
+}
+
+describe("installing the app from Shopify admin", () => {
+  it("exchanges the id token for an offline session, stores it in PostgreSQL and records the shop", async () => {
+    const shop = newShop();
+    const result = await callLoader(await openApp(shop));
+    expect(result).toMatchObject({ apiKey: API_KEY });
+
+    const session = await prisma.session.findUnique({ where: { id: `offline_${shop}` } });
+    expect(session?.accessToken).toBe(emulator.accessToken(shop));
+    expect(session?.isOnline).toBe(false);
+    const shopRow = await prisma.shop.findUnique({ where: { domain: shop } });
+    expect(shopRow?.installedAt).toBeInstanceOf(Date);
+    expect(shopRow?.uninstalledAt).toBeNull();
+  });
+
+  it("reuses the stored session on the next load instead of exchanging again", async () => {
+    const shop = newShop();
+    await callLoader(await openApp(shop));
+    const first = await prisma.session.findUniqueOrThrow({ where: { id: `offline_${shop}` } });
+    const result = await callLoader(await openApp(shop));
+    expect(result).toMatchObject({ apiKey: API_KEY });
+    const second = await prisma.session.findUniqueOrThrow({ where: { id: `offline_${shop}` } });
+    expect(second.accessToken).toBe(first.accessToken);
+    expect(await prisma.session.count({ where: { shop } })).toBe(1);
+  });
+
+  it("refuses a tampered id token and stores nothing", async () => {
+    const shop = newShop();
+    const result = await callLoader(await openApp(shop, {}, true));
+    expect(result).toBeInstanceOf(Response);
+    expect([401, 302]).toContain((result as Response).status);
+    expect(await prisma.session.count({ where: { shop } })).toBe(0);
+    expect(await prisma.shop.count({ where: { domain: shop } })).toBe(0);
+  });
+
+  it("refuses an expired id token and stores nothing", async () => {
+    const shop = newShop();
+    const past = Math.floor(Date.now() / 1000) - 600;
+    const result = await callLoader(await openApp(shop, { exp: past, nbf: past - 3600, iat: past - 3600 }));
+    expect(result).toBeInstanceOf(Response);
+    expect([401, 302]).toContain((result as Response).status);
+    expect(await prisma.session.count({ where: { shop } })).toBe(0);
+  });
+
+  it("refuses an id token minted for another app", async () => {
+    const shop = newShop();
+    const result = await callLoader(await openApp(shop, { aud: "someone-elses-app" }));
+    expect(result).toBeInstanceOf(Response);
+    expect(await prisma.session.count({ where: { shop } })).toBe(0);
+  });
+});
