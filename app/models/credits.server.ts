@@ -165,41 +165,85 @@ export async function reserveForItems(
   const uniqueIds = [...new Set(itemIds)];
   if (uniqueIds.length === 0) return;
 
-  const created = await tx.$queryRaw<Array<{ id: string; batchItemId: string }>>`
-    INSERT INTO "CreditReservation" ("id", "shop", "amount", "state", "batchItemId", "createdAt")
-    SELECT gen_random_uuid()::text, ${shop}, ${perItem}, 'HELD'::"ReservationState", item_id, ${utcNow}
-    FROM unnest(${uniqueIds}::text[]) AS item_id
-    ON CONFLICT ("batchItemId") DO NOTHING
-    RETURNING "id", "batchItemId"`;
-  if (created.length === 0) return;
-  const needed = created.length * perItem;
-
-  // The one statement that decides: it locks the account row and moves credits only if enough are available.
-  const moved = await tx.$executeRaw`
-    UPDATE "CreditAccount"
-    SET "available" = "available" - ${needed}, "reserved" = "reserved" + ${needed}, "updatedAt" = ${utcNow}
-    WHERE "shop" = ${shop} AND "available" >= ${needed}`;
-  if (moved === 0) throw new InsufficientCreditsError(needed, (await getBalance(tx, shop)).available);
-
-  // Runs after the account row is locked, so concurrent batches of one shop are checked one after another.
-  const [cap] = await tx.$queryRaw<Array<{ cap: number | null; spent: number }>>`
-    SELECT s."dailySpendCap" AS cap,
-      CASE WHEN s."dailySpendCap" IS NULL THEN 0 ELSE (
-        SELECT COALESCE(SUM(r."amount"), 0)::int FROM "CreditReservation" r
-        WHERE r."shop" = ${shop} AND r."state" IN ('HELD', 'CAPTURED')
-          AND r."createdAt" >= date_trunc('day', ${utcNow})
-      ) END AS spent
-    FROM "Shop" s WHERE s."domain" = ${shop}`;
-  if (cap?.cap != null && cap.spent > cap.cap) {
-    const available = (await getBalance(tx, shop)).available + needed;
-    throw new DailySpendCapError(needed, available, cap.cap, cap.spent - needed);
+  // Common case (no daily cap): one statement. It skips items already reserved, moves the credits with a
+  // conditional UPDATE (which takes the account row lock and re-checks `available` after any concurrent
+  // writer commits), and writes reservations and entries only if that UPDATE matched. Nothing is written
+  // when credits are short, so a refusal leaves the caller's transaction clean.
+  const first = await reserveStatement(tx, shop, uniqueIds, perItem, false);
+  if (first.needed === 0) return;
+  if (first.cap !== null) {
+    // Capped shop: lock the account first so concurrent batches are checked against the cap one at a time.
+    await tx.$queryRaw`SELECT 1 FROM "CreditAccount" WHERE "shop" = ${shop} FOR UPDATE`;
+    const [today] = await tx.$queryRaw<Array<{ spent: number }>>`
+      SELECT COALESCE(SUM("amount"), 0)::int AS spent FROM "CreditReservation"
+      WHERE "shop" = ${shop} AND "state" IN ('HELD', 'CAPTURED') AND "createdAt" >= date_trunc('day', ${utcNow})`;
+    const spent = today?.spent ?? 0;
+    if (spent + first.needed > first.cap) {
+      throw new DailySpendCapError(first.needed, (await getBalance(tx, shop)).available, first.cap, spent);
+    }
+    const second = await reserveStatement(tx, shop, uniqueIds, perItem, true);
+    return finishReservation(tx, shop, perItem, second);
   }
+  return finishReservation(tx, shop, perItem, first);
+}
 
-  await tx.$executeRaw`
-    INSERT INTO "CreditEntry" ("id", "shop", "kind", "availableDelta", "reservedDelta", "idempotencyKey", "reservationId", "note", "createdAt")
-    SELECT ${newEntryId}, ${shop}, 'RESERVE'::"CreditKind", ${-perItem}, ${perItem},
-      'item:' || r.item_id || ':reserve', r.reservation_id, ${`${perItem} credits held for an image`}, ${utcNow}
-    FROM unnest(${created.map((c) => c.batchItemId)}::text[], ${created.map((c) => c.id)}::text[]) AS r(item_id, reservation_id)`;
+interface ReserveOutcome {
+  needed: number;
+  moved: number;
+  created: number;
+  cap: number | null;
+}
+
+async function reserveStatement(
+  tx: Prisma.TransactionClient,
+  shop: string,
+  itemIds: string[],
+  perItem: number,
+  capChecked: boolean,
+): Promise<ReserveOutcome> {
+  const [row] = await tx.$queryRaw<ReserveOutcome[]>`
+    WITH settings AS (
+      SELECT (SELECT s."dailySpendCap" FROM "Shop" s WHERE s."domain" = ${shop}) AS cap
+    ), new_items AS (
+      SELECT item_id FROM unnest(${itemIds}::text[]) AS item_id
+      WHERE NOT EXISTS (SELECT 1 FROM "CreditReservation" r WHERE r."batchItemId" = item_id)
+    ), need AS (
+      SELECT (count(*) * ${perItem})::int AS needed FROM new_items
+    ), account AS (
+      UPDATE "CreditAccount" a
+      SET "available" = a."available" - need.needed, "reserved" = a."reserved" + need.needed, "updatedAt" = ${utcNow}
+      FROM need, settings
+      WHERE a."shop" = ${shop} AND need.needed > 0 AND a."available" >= need.needed
+        AND (settings.cap IS NULL OR ${capChecked})
+      RETURNING a."shop"
+    ), reservations AS (
+      INSERT INTO "CreditReservation" ("id", "shop", "amount", "state", "batchItemId", "createdAt")
+      SELECT gen_random_uuid()::text, ${shop}, ${perItem}, 'HELD'::"ReservationState", n.item_id, ${utcNow}
+      FROM new_items n, account
+      ON CONFLICT ("batchItemId") DO NOTHING
+      RETURNING "id", "batchItemId"
+    ), entries AS (
+      INSERT INTO "CreditEntry" ("id", "shop", "kind", "availableDelta", "reservedDelta", "idempotencyKey", "reservationId", "note", "createdAt")
+      SELECT ${newEntryId}, ${shop}, 'RESERVE'::"CreditKind", ${-perItem}, ${perItem},
+        'item:' || r."batchItemId" || ':reserve', r."id", ${`${perItem} credits held for an image`}, ${utcNow}
+      FROM reservations r
+      RETURNING 1
+    )
+    SELECT need.needed, (SELECT count(*) FROM account)::int AS moved,
+      (SELECT count(*) FROM entries)::int AS created, settings.cap
+    FROM need, settings`;
+  if (!row) throw new Error("reservation statement returned no row");
+  return row;
+}
+
+async function finishReservation(tx: Prisma.TransactionClient, shop: string, perItem: number, outcome: ReserveOutcome): Promise<void> {
+  if (outcome.needed === 0) return;
+  if (outcome.moved === 0) throw new InsufficientCreditsError(outcome.needed, (await getBalance(tx, shop)).available);
+  if (outcome.created * perItem !== outcome.needed) {
+    // Another transaction reserved one of these items at the same instant: refuse; the caller's transaction rolls back.
+    throw new Error("Some of these images were reserved by another batch at the same moment; try again.");
+  }
+  const needed = outcome.needed;
   creditsMoved.inc({ kind: "reserved" }, needed);
 }
 
