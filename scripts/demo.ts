@@ -247,7 +247,7 @@ async function main(): Promise<number> {
     const cols = 4; // 2 pairs (before | after) per row
     const pairs = items.length;
     const rowsCount = Math.ceil(pairs / (cols / 2));
-    const tiles: sharp.OverlayOptions[] = [];
+    const tiles: Parameters<ReturnType<typeof sharp>["composite"]>[0] = [];
     const thumb = async (bytes: Buffer) =>
       sharp(bytes).resize(cell - 8, cell - 8, { fit: "contain", background: "#eeeeee" }).flatten({ background: "#eeeeee" }).png().toBuffer();
     for (const [index, item] of items.entries()) {

@@ -1,9 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { queueConfigFromEnv } from "~/queue/config.server";
 
+const env = (vars: Record<string, string>) => vars as unknown as NodeJS.ProcessEnv;
+
 describe("queueConfigFromEnv", () => {
   it("uses the documented defaults", () => {
-    const config = queueConfigFromEnv({});
+    const config = queueConfigFromEnv(env({}));
     expect(config).toMatchObject({
       queueName: "image-edits",
       concurrency: 5,
@@ -15,12 +17,12 @@ describe("queueConfigFromEnv", () => {
   });
 
   it("adds configured image hosts to Shopify's CDN", () => {
-    const config = queueConfigFromEnv({ ALLOWED_IMAGE_HOSTS: " 127.0.0.1 , Images.Example.test" });
+    const config = queueConfigFromEnv(env({ ALLOWED_IMAGE_HOSTS: " 127.0.0.1 , Images.Example.test" }));
     expect(config.allowedImageHosts).toEqual(["cdn.shopify.com", "127.0.0.1", "images.example.test"]);
   });
 
   it("refuses a setting that is not a number, naming the variable", () => {
-    expect(() => queueConfigFromEnv({ WORKER_CONCURRENCY: "many" })).toThrow(/WORKER_CONCURRENCY/);
-    expect(() => queueConfigFromEnv({ MAX_IMAGES_PER_BATCH: "0" })).toThrow(/MAX_IMAGES_PER_BATCH/);
+    expect(() => queueConfigFromEnv(env({ WORKER_CONCURRENCY: "many" }))).toThrow(/WORKER_CONCURRENCY/);
+    expect(() => queueConfigFromEnv(env({ MAX_IMAGES_PER_BATCH: "0" }))).toThrow(/MAX_IMAGES_PER_BATCH/);
   });
 });
