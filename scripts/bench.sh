@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# npm run bench: every benchmark in bench/, one after another (each prints its figures and ratios against its bound).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/ensure-install.sh
+bash scripts/ensure-services.sh
+status=0
+for bench in bench/*.ts; do
+  echo; echo "=== ${bench}"
+  npx tsx "${bench}" || { echo "!!! ${bench} failed"; status=1; }
+done
+exit $status
