@@ -271,38 +271,40 @@ async function settle(
   to: "CAPTURED" | "RELEASED",
   note?: string,
 ): Promise<"captured" | "released" | "already"> {
-  return db.$transaction(async (tx) => {
-    // Conditional on HELD: of two concurrent settlements only one matches; the other waits and then sees the new state.
-    const [reservation] = await tx.$queryRaw<Array<{ id: string; amount: number }>>`
+  const released = to === "RELEASED";
+  const kind = released ? "RELEASE" : "CAPTURE";
+  const key = `item:${itemId}:${released ? "release" : "capture"}`;
+  const defaultNote = released ? " credits returned" : " credits spent on an image";
+  // One atomic statement (no interactive transaction): the reservation moves out of HELD only if it still is
+  // HELD (of two concurrent settlements one matches; the other waits and then matches nothing), and the
+  // account and the entry change with it. A duplicate entry key aborts the whole statement.
+  const [row] = await db.$queryRaw<Array<{ amount: number | null }>>`
+    WITH settled AS (
       UPDATE "CreditReservation" SET "state" = ${to}::"ReservationState", "settledAt" = ${utcNow}
       WHERE "shop" = ${shop} AND "batchItemId" = ${itemId} AND "state" = 'HELD'
-      RETURNING "id", "amount"`;
-    if (!reservation) {
-      const existing = await tx.creditReservation.findFirst({ where: { shop, batchItemId: itemId }, select: { state: true } });
-      if (!existing) throw new ReservationNotFoundError(itemId);
-      if (existing.state === to) return "already";
-      throw new ReservationSettledError(itemId, existing.state);
-    }
-    const amount = reservation.amount;
-    const released = to === "RELEASED";
-    await tx.$executeRaw`
-      UPDATE "CreditAccount"
-      SET "reserved" = "reserved" - ${amount}, "available" = "available" + ${released ? amount : 0}, "updatedAt" = ${utcNow}
-      WHERE "shop" = ${shop}`;
-    const inserted = await insertEntry(tx, {
-      shop,
-      kind: released ? "RELEASE" : "CAPTURE",
-      availableDelta: released ? amount : 0,
-      reservedDelta: -amount,
-      idempotencyKey: `item:${itemId}:${released ? "release" : "capture"}`,
-      reservationId: reservation.id,
-      note: note ?? (released ? `${amount} credits returned` : `${amount} credits spent on an image`),
-    });
-    // Cannot happen while the reservation was HELD; if it does, refuse rather than leave entries and account apart.
-    if (!inserted) throw new Error(`Ledger entry for item ${itemId} exists but its reservation was still held`);
-    creditsMoved.inc({ kind: released ? "released" : "captured" }, amount);
+      RETURNING "id", "amount"
+    ), account AS (
+      UPDATE "CreditAccount" a
+      SET "reserved" = a."reserved" - s."amount", "available" = a."available" + CASE WHEN ${released} THEN s."amount" ELSE 0 END,
+        "updatedAt" = ${utcNow}
+      FROM settled s WHERE a."shop" = ${shop}
+      RETURNING a."shop"
+    ), entry AS (
+      INSERT INTO "CreditEntry" ("id", "shop", "kind", "availableDelta", "reservedDelta", "idempotencyKey", "reservationId", "note", "createdAt")
+      SELECT ${newEntryId}, ${shop}, ${kind}::"CreditKind", CASE WHEN ${released} THEN s."amount" ELSE 0 END, -s."amount",
+        ${key}, s."id", COALESCE(${note ?? null}::text, s."amount" || ${defaultNote}), ${utcNow}
+      FROM settled s
+      RETURNING 1
+    )
+    SELECT (SELECT "amount" FROM settled) AS amount, (SELECT count(*) FROM account)::int AS accounts, (SELECT count(*) FROM entry)::int AS entries`;
+  if (row?.amount != null) {
+    creditsMoved.inc({ kind: released ? "released" : "captured" }, row.amount);
     return released ? "released" : "captured";
-  }, TX_OPTIONS);
+  }
+  const existing = await db.creditReservation.findFirst({ where: { shop, batchItemId: itemId }, select: { state: true } });
+  if (!existing) throw new ReservationNotFoundError(itemId);
+  if (existing.state === to) return "already";
+  throw new ReservationSettledError(itemId, existing.state);
 }
 
 /** Newest first, cursor-paginated. */

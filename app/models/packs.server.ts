@@ -5,6 +5,9 @@ import { z } from "zod";
  * CREDIT_PACKS env var (JSON array of { id, name, credits, priceCents, currency? }).
  * Stripe can charge a configured Price per pack (STRIPE_PRICE_<ID>, e.g. STRIPE_PRICE_STARTER) or inline price data.
  */
+/** Configuration source (process.env by default; tests pass their own). */
+export type Env = Record<string, string | undefined>;
+
 export interface CreditPack {
   id: string;
   name: string;
@@ -29,7 +32,7 @@ export const DEFAULT_PACKS: ReadonlyArray<z.input<typeof packSchema>> = [
   { id: "business", name: "Business", credits: 300, priceCents: 7999 },
 ];
 
-export function getCreditPacks(env: NodeJS.ProcessEnv = process.env): CreditPack[] {
+export function getCreditPacks(env: Env = process.env): CreditPack[] {
   let raw: unknown = DEFAULT_PACKS;
   if (env.CREDIT_PACKS?.trim()) {
     try {
@@ -49,12 +52,12 @@ export function getCreditPacks(env: NodeJS.ProcessEnv = process.env): CreditPack
   }));
 }
 
-export function findCreditPack(packId: string, env: NodeJS.ProcessEnv = process.env): CreditPack | undefined {
+export function findCreditPack(packId: string, env: Env = process.env): CreditPack | undefined {
   return getCreditPacks(env).find((pack) => pack.id === packId);
 }
 
 /** Pack for a Shopify one-time purchase name (webhooks carry only the name we gave the charge). */
-export function findCreditPackByChargeName(name: string, env: NodeJS.ProcessEnv = process.env): CreditPack | undefined {
+export function findCreditPackByChargeName(name: string, env: Env = process.env): CreditPack | undefined {
   return getCreditPacks(env).find((pack) => shopifyChargeName(pack) === name);
 }
 

@@ -6,6 +6,7 @@ import { purchases as purchaseMetric } from "~/lib/metrics.server";
 import { type Balance, type LedgerEntry, getBalance, grantCreditsInTransaction, history } from "./credits.server";
 import {
   type CreditPack,
+  type Env,
   findCreditPack,
   findCreditPackByChargeName,
   formatPrice,
@@ -51,7 +52,7 @@ export class PurchaseProviderError extends Error {
  * Whether Shopify one-time purchases are created as test charges. Must be set explicitly
  * (SHOPIFY_BILLING_TEST=true|false): the library's default (test) would silently give credits away in production.
  */
-export function getShopifyBillingMode(env: NodeJS.ProcessEnv = process.env): { enabled: true; test: boolean } | { enabled: false; reason: string } {
+export function getShopifyBillingMode(env: Env = process.env): { enabled: true; test: boolean } | { enabled: false; reason: string } {
   const raw = env.SHOPIFY_BILLING_TEST?.trim().toLowerCase();
   if (raw === "true") return { enabled: true, test: true };
   if (raw === "false") return { enabled: true, test: false };
@@ -585,7 +586,7 @@ export interface CreditsOverview {
 export async function getCreditsOverview(
   db: PrismaClient,
   shop: string,
-  opts: { cursor?: string; purchaseId?: string; creditsPerImage: number; env?: NodeJS.ProcessEnv },
+  opts: { cursor?: string; purchaseId?: string; creditsPerImage: number; env?: Env },
 ): Promise<CreditsOverview> {
   const env = opts.env ?? process.env;
   const stripeConfig: StripeConfig = getStripeConfig(env);

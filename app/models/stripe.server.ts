@@ -1,4 +1,5 @@
 import Stripe from "stripe";
+import type { Env } from "./packs.server";
 
 /**
  * Stripe Checkout is optional (custom-distribution installs): it is on only when STRIPE_SECRET_KEY is set.
@@ -8,7 +9,7 @@ export type StripeConfig =
   | { enabled: true; secretKey: string; webhookSecret: string | null; apiUrl: URL | null }
   | { enabled: false; reason: string };
 
-export function getStripeConfig(env: NodeJS.ProcessEnv = process.env): StripeConfig {
+export function getStripeConfig(env: Env = process.env): StripeConfig {
   const secretKey = env.STRIPE_SECRET_KEY?.trim();
   if (!secretKey) {
     return {
