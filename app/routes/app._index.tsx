@@ -45,6 +45,8 @@ import { authenticate } from "~/shopify.server";
 export const PRODUCTS_PER_PAGE = 50;
 export const IMAGES_PER_PRODUCT = 8;
 const MAX_THROTTLE_WAIT_MS = 6000;
+// EmptyState wants an illustration; the app ships none, and admin must not load one from elsewhere.
+const BLANK_IMAGE = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' width='1' height='1'/%3E";
 
 const searchSchema = z.object({
   q: z.string().trim().max(200).optional().default(""),
@@ -248,7 +250,7 @@ export default function ImagesPage() {
       <EmptyState
         heading="Your store has no product images yet"
         action={{ content: "Add a product", url: "shopify:admin/products/new", target: "_top" }}
-        image="data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' width='1' height='1'/%3E"
+        image={BLANK_IMAGE}
       >
         <p>Add images to your products in Shopify, then come back here to clean them up.</p>
       </EmptyState>
@@ -308,7 +310,7 @@ export default function ImagesPage() {
         ) : null}
         <div style={{ opacity: loading ? 0.5 : 1, transition: "opacity 120ms" }} aria-busy={loading}>
           {images.length === 0 && !data.loadError ? (
-            <EmptyState heading="No images match" image="">
+            <EmptyState heading="No images match" image={BLANK_IMAGE}>
               <p>Try another search or status filter.</p>
             </EmptyState>
           ) : (

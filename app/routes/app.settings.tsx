@@ -2,7 +2,7 @@ import { useEffect, useState } from "react";
 import { json, type ActionFunctionArgs, type HeadersFunction, type LoaderFunctionArgs } from "@remix-run/node";
 import { useActionData, useLoaderData, useNavigation, useSubmit } from "@remix-run/react";
 import { useAppBridge } from "@shopify/app-bridge-react";
-import { BlockStack, Box, Card, Checkbox, FormLayout, InlineStack, Layout, Page, Select, Text, TextField } from "@shopify/polaris";
+import { BlockStack, Card, Checkbox, FormLayout, Layout, Page, Select, Text, TextField } from "@shopify/polaris";
 import { boundary } from "@shopify/shopify-app-remix/server";
 import { RouteError } from "~/components/RouteError";
 import prisma from "~/db.server";
@@ -119,19 +119,18 @@ export default function SettingsPage() {
                   helpText="For the eBay and Instagram pipelines. Amazon always uses pure white (#FFFFFF)."
                   error={errors.backgroundColor}
                   prefix={
-                    <Box
-                      as="span"
-                      borderWidth="025"
-                      borderColor="border"
-                      borderRadius="100"
-                      minWidth="20px"
-                      minHeight="20px"
-                    >
-                      <span
-                        aria-hidden
-                        style={{ display: "block", width: 20, height: 20, borderRadius: 4, background: colourPreview }}
-                      />
-                    </Box>
+                    <span
+                      aria-hidden
+                      style={{
+                        display: "inline-block",
+                        width: 16,
+                        height: 16,
+                        verticalAlign: "middle",
+                        borderRadius: 4,
+                        border: "1px solid var(--p-color-border)",
+                        background: colourPreview,
+                      }}
+                    />
                   }
                 />
                 <Select
@@ -165,14 +164,14 @@ export default function SettingsPage() {
           <Card>
             <BlockStack gap="300">
               {pipelines.map((p) => (
-                <InlineStack key={p.id} gap="200" blockAlign="start" wrap={false}>
-                  <Text as="span" variant="bodyMd" fontWeight="semibold">
+                <BlockStack key={p.id} gap="050">
+                  <Text as="h3" variant="bodyMd" fontWeight="semibold">
                     {p.label}
                   </Text>
-                  <Text as="span" tone="subdued">
+                  <Text as="p" tone="subdued">
                     {p.summary}
                   </Text>
-                </InlineStack>
+                </BlockStack>
               ))}
             </BlockStack>
           </Card>

@@ -60,7 +60,11 @@
       response = await send();
     }
     const reauthorizeUrl = response.headers.get("X-Shopify-API-Request-Failure-Reauthorize-Url");
-    if (reauthorizeUrl) openTop(reauthorizeUrl);
+    if (reauthorizeUrl) {
+      openTop(reauthorizeUrl);
+      // The page is leaving: settle nothing, so the app does not render the 401 as an error meanwhile.
+      return new Promise(() => undefined);
+    }
     return response;
   }
   window.fetch = appBridgeFetch;
