@@ -122,7 +122,7 @@ export function ImageGrid({
         const count = group.images.filter((i) => selected.has(i.mediaId)).length;
         const all = count === group.images.length;
         return (
-          <section key={group.productId} aria-label={group.productTitle} data-testid="product-group">
+          <section key={group.productId} aria-label={group.productTitle} data-testid="product-group" data-product-id={group.productId}>
             <BlockStack gap="200">
               <InlineStack gap="200" blockAlign="center">
                 <Checkbox
