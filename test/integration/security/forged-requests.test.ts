@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import db from "~/db.server";
 import { fetchImage, fetchPolicyFromEnv } from "~/lib/safe-fetch.server";
 import { getBalance, grantCredits } from "~/models/credits.server";
+import { hashShop } from "~/models/lifecycle.server";
 import { createStripeCheckout } from "~/models/purchases.server";
 import { createStripeClient } from "~/models/stripe.server";
 import { closeQueues, getQueue } from "~/queue/queue.server";
@@ -61,7 +62,7 @@ async function snapshot(target = shop) {
     db.creditEntry.count({ where: { shop: target } }),
     db.purchase.findMany({ where: { shop: target }, select: { id: true, status: true, grantedAt: true } }),
     db.webhookEvent.count({ where: { shop: target } }),
-    db.complianceRecord.count(),
+    db.complianceRecord.count({ where: { shopHash: hashShop(target) } }),
     getBalance(db, target),
     getQueue(queueName).getJobCountByTypes("waiting", "delayed", "prioritized"),
   ]);
