@@ -7,8 +7,8 @@ const MAX_TRANSFORM_SIZE = 5760;
 export type CdnResult = { status: number; headers: Record<string, string>; body: Buffer | string };
 
 /**
- * GET /cdn/shop/files/<name>_b<id>.<ext>[?width=N&height=M]: the original bytes, or a resized copy
- * (fit inside, never enlarged, same format) like Shopify's CDN image transforms.
+ * GET /cdn/shop/files/<name>_<file id>.<ext>[?width=N&height=M]: the file's current bytes, or a
+ * resized copy (fit inside, never enlarged, same format) like Shopify's CDN image transforms.
  */
 export class Cdn {
   private readonly variants = new Map<string, Promise<Buffer>>();
@@ -16,7 +16,7 @@ export class Cdn {
   constructor(private readonly store: EmulatorStore) {}
 
   async serve(url: URL): Promise<CdnResult> {
-    const blob = this.store.blobForUrl(url.toString());
+    const blob = this.store.fileForUrl(url.toString())?.blob;
     if (!blob) return { status: 404, headers: { "Content-Type": "text/plain" }, body: "Not Found" };
     const width = dimension(url.searchParams.get("width"));
     const height = dimension(url.searchParams.get("height"));

@@ -119,6 +119,15 @@ export class FileService {
       if (input.alt && input.alt.length > 512) {
         userErrors.push({ field: ["files", String(i), "alt"], message: "The alt value exceeds the maximum limit of 512 characters.", code: "ALT_VALUE_LIMIT_EXCEEDED" });
       }
+      const wanted = extensionOf(input.filename);
+      const source = isHttpUrl(input.originalSource) ? extensionOf(filenameFromUrl(input.originalSource)) : null;
+      if (wanted && source && wanted !== source) {
+        userErrors.push({
+          field: ["files", String(i), "filename"],
+          message: `Cannot create file with custom filename which does not match original source extension (.${source}).`,
+          code: "MISMATCHED_FILENAME_AND_ORIGINAL_SOURCE",
+        });
+      }
     });
     if (userErrors.length) return { files: null, userErrors };
     const files = inputs.map((input) => {
@@ -165,6 +174,9 @@ export class FileService {
       }
       if (input.alt && input.alt.length > 512) {
         userErrors.push({ field: ["files", String(i), "alt"], message: "The alt value exceeds the maximum limit of 512 characters.", code: "ALT_VALUE_LIMIT_EXCEEDED" });
+      }
+      if (input.filename && extensionOf(input.filename) !== extensionOf(file.filename)) {
+        userErrors.push({ field: ["files", String(i), "filename"], message: "The filename's extension must match the original file's.", code: "INVALID_FILENAME_EXTENSION" });
       }
       targets.push(file);
     });
@@ -230,7 +242,7 @@ export class FileService {
         if (!upload.bytes) throw new SourceError("IMAGE_DOWNLOAD_FAILURE", "Nothing was uploaded to the staged target.");
         return upload.bytes;
       }
-      const blob = this.store.blobForUrl(source);
+      const blob = this.store.fileForUrl(source)?.blob;
       if (blob) return this.store.blobBytes(blob);
     }
     let response: Response;
@@ -271,6 +283,7 @@ export class FileService {
       (blob) =>
         finish(() => {
           file.blob = blob;
+          if (!extensionOf(file.filename)) file.filename = `${file.filename}.${blob.ext}`;
           file.status = "READY";
           file.fileErrors = [];
           file.originalSourceUrl = source;
@@ -331,6 +344,13 @@ function filenameFromUrl(source: string): string {
   } catch {
     return "file";
   }
+}
+
+/** Lower-case extension without the dot, with jpeg spelled jpg; null when there is none. */
+function extensionOf(filename: string | null | undefined): string | null {
+  const ext = filename ? /\.([a-z0-9]+)$/i.exec(filename)?.[1]?.toLowerCase() : undefined;
+  if (!ext) return null;
+  return ext === "jpeg" ? "jpg" : ext;
 }
 
 function looksLikeImage(filename: string): boolean {

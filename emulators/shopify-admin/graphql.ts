@@ -17,6 +17,8 @@ import { loadAdminSchema } from "./schema";
 
 const RATE_LIMIT_DOCS = "https://shopify.dev/api/usage/rate-limits";
 const DOCUMENT_CACHE_LIMIT = 500;
+/** Shopify refuses any single query above this cost, whatever the bucket size (Plus buckets hold more). */
+export const MAX_SINGLE_QUERY_COST = 1000;
 
 export interface GraphqlBody {
   query?: unknown;
@@ -73,17 +75,17 @@ export async function runGraphql(ctx: ResolverContext, body: GraphqlBody): Promi
   const schema = loadAdminSchema();
   const requested = calculateQueryCost(schema, operation, fragments, variables);
   const bucket = ctx.shop.bucket;
-  if (requested > bucket.maximum) {
+  if (requested > MAX_SINGLE_QUERY_COST) {
     ctx.shop.log.push({ operationName: loggedName, requestedCost: requested, throttled: false, at: Date.now() });
     return {
       status: 200,
       body: {
         errors: [
           {
-            message: `Query cost is ${requested}, which exceeds the single query max cost limit (${bucket.maximum}).
+            message: `Query cost is ${requested}, which exceeds the single query max cost limit (${MAX_SINGLE_QUERY_COST}).
 
 See ${RATE_LIMIT_DOCS} for more information, and the query cost calculator for how to reduce it.`,
-            extensions: { code: "MAX_COST_EXCEEDED", cost: requested, maxCost: bucket.maximum, documentation: RATE_LIMIT_DOCS },
+            extensions: { code: "MAX_COST_EXCEEDED", cost: requested, maxCost: MAX_SINGLE_QUERY_COST, documentation: RATE_LIMIT_DOCS },
           },
         ],
         extensions: costExtension(requested, null, bucket.status()),

@@ -3,7 +3,7 @@ import type { BillingService } from "./billing";
 import { paginate, type ConnectionArgs } from "./connection";
 import type { FileService, UserErrorOut } from "./files";
 import { parseProductQuery } from "./search";
-import type { BlobRecord, EmulatorStore, FileRecord, ProductRecord, PurchaseRecord, ShopState } from "./store";
+import type { EmulatorStore, FileRecord, ProductRecord, PurchaseRecord, ShopState } from "./store";
 
 export interface ResolverContext {
   store: EmulatorStore;
@@ -248,7 +248,7 @@ function productView(ctx: ResolverContext, product: ProductRecord): Obj {
     },
     featuredImage: () => {
       const file = firstImage();
-      return file?.blob ? imageView(ctx, file.blob, file.alt) : null;
+      return file ? imageView(ctx, file) : null;
     },
     images: (args: ConnectionArgs) => {
       const withImages = media().filter((f) => f.blob);
@@ -256,7 +256,7 @@ function productView(ctx: ResolverContext, product: ProductRecord): Obj {
         withImages,
         args,
         (f) => ({ id: f.numericId, value: withImages.indexOf(f) }),
-        (f) => imageView(ctx, f.blob!, f.alt),
+        (f) => imageView(ctx, f),
       );
     },
   };
@@ -265,7 +265,7 @@ function productView(ctx: ResolverContext, product: ProductRecord): Obj {
 export function fileView(ctx: ResolverContext, file: FileRecord): Obj {
   const blob = file.blob;
   const errors = file.fileErrors.map((e) => ({ ...e }));
-  const image = blob && file.typename === "MediaImage" ? imageView(ctx, blob, file.alt) : null;
+  const image = file.typename === "MediaImage" ? imageView(ctx, file) : null;
   const common = {
     id: file.id,
     alt: file.alt,
@@ -280,7 +280,7 @@ export function fileView(ctx: ResolverContext, file: FileRecord): Obj {
       __typename: "GenericFile",
       ...common,
       mimeType: blob?.mimeType ?? null,
-      url: blob && file.status === "READY" ? ctx.store.blobUrl(blob) : null,
+      url: file.status === "READY" ? ctx.store.fileUrl(file) : null,
       originalFileSize: async () => (blob ? (await ctx.store.blobBytes(blob)).length : null),
     };
   }
@@ -298,25 +298,27 @@ export function fileView(ctx: ResolverContext, file: FileRecord): Obj {
       blob
         ? {
             __typename: "MediaImageOriginalSource",
-            url: file.originalSourceUrl ?? ctx.store.blobUrl(blob),
+            url: file.originalSourceUrl ?? ctx.store.fileUrl(file),
             fileSize: async () => (await ctx.store.blobBytes(blob)).length,
           }
         : null,
   };
 }
 
-function imageView(ctx: ResolverContext, blob: BlobRecord, alt: string | null): Obj {
-  const transformed = (t?: { maxWidth?: number | null; maxHeight?: number | null } | null) => ctx.store.blobUrl(blob, { width: t?.maxWidth, height: t?.maxHeight });
+function imageView(ctx: ResolverContext, file: FileRecord): Obj | null {
+  const blob = file.blob;
+  if (!blob) return null;
+  const transformed = (t?: { maxWidth?: number | null; maxHeight?: number | null } | null) => ctx.store.fileUrl(file, { width: t?.maxWidth, height: t?.maxHeight });
   return {
     __typename: "Image",
-    id: `gid://shopify/ImageSource/${blob.id}`,
-    altText: alt,
+    id: `gid://shopify/ImageSource/${file.numericId}`,
+    altText: file.alt,
     width: blob.width,
     height: blob.height,
     thumbhash: null,
     url: ({ transform }: { transform?: { maxWidth?: number | null; maxHeight?: number | null } | null }) => transformed(transform),
-    src: ctx.store.blobUrl(blob),
-    originalSrc: ctx.store.blobUrl(blob),
+    src: ctx.store.fileUrl(file),
+    originalSrc: ctx.store.fileUrl(file),
     transformedSrc: (args: { maxWidth?: number | null; maxHeight?: number | null }) => transformed(args),
     translations: [],
   };

@@ -271,7 +271,7 @@ export async function startShopifyEmulator(opts: ShopifyEmulatorOptions & { port
           const file = state.files.get(id);
           if (!file?.blob) return [];
           const blob = file.blob;
-          const media = { id: file.id, position: index + 1, alt: file.alt, url: store.blobUrl(blob), status: file.status, mimeType: blob.mimeType, width: blob.width, height: blob.height } as EmulatedMedia;
+          const media = { id: file.id, position: index + 1, alt: file.alt, url: store.fileUrl(file)!, status: file.status, mimeType: blob.mimeType, width: blob.width, height: blob.height } as EmulatedMedia;
           // Fixture photos render lazily; hashing one that was never served renders it on demand.
           Object.defineProperty(media, "sha256", { enumerable: true, get: () => store.blobSha256(blob) });
           return [media];
@@ -283,7 +283,7 @@ export async function startShopifyEmulator(opts: ShopifyEmulatorOptions & { port
         .filter((file) => file.createdByApp)
         .map((file) => {
           const blob = file.blob;
-          const out = { id: file.id, url: blob ? store.blobUrl(blob) : null, status: file.status, alt: file.alt } as { id: string; url: string | null; status: string; alt: string | null; sha256: string | null };
+          const out = { id: file.id, url: store.fileUrl(file), status: file.status, alt: file.alt } as { id: string; url: string | null; status: string; alt: string | null; sha256: string | null };
           Object.defineProperty(out, "sha256", { enumerable: true, get: () => (blob ? store.blobSha256(blob) : null) });
           return out;
         });

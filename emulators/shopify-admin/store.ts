@@ -127,11 +127,12 @@ export interface StoreOptions {
   scopes: string;
 }
 
-/** All state of one stand-in: shops, their catalogue and files, tokens, staged uploads, blobs. */
+/** All state of one stand-in: shops, their catalogue and files, tokens, staged uploads. */
 export class EmulatorStore {
   baseUrl = "";
   readonly shops = new Map<string, ShopState>();
-  readonly blobs = new Map<number, BlobRecord>();
+  /** Every file of every shop by numeric id: CDN URLs name the file, not its current bytes. */
+  private readonly filesByNumericId = new Map<number, FileRecord>();
   readonly staged = new Map<string, StagedUpload>();
   readonly tokens = new Map<string, TokenRecord>();
   readonly refreshTokens = new Map<string, { shop: string; scope: string; expiresAt: number }>();
@@ -225,20 +226,17 @@ export class EmulatorStore {
       ...fields,
     };
     shop.files.set(file.id, file);
+    this.filesByNumericId.set(numericId, file);
     return file;
   }
 
   addFixtureBlob(fixtureIndex: number, stem: string, createdAt: Date): BlobRecord {
     const info = fixtureImageInfo(fixtureIndex);
-    const blob: BlobRecord = { id: this.nextBlobId++, stem, ext: info.ext, mimeType: info.mimeType, width: info.width, height: info.height, createdAt, fixtureIndex };
-    this.blobs.set(blob.id, blob);
-    return blob;
+    return { id: this.nextBlobId++, stem, ext: info.ext, mimeType: info.mimeType, width: info.width, height: info.height, createdAt, fixtureIndex };
   }
 
   addBlob(bytes: Buffer, meta: { stem: string; ext: string; mimeType: string; width: number; height: number }): BlobRecord {
-    const blob: BlobRecord = { id: this.nextBlobId++, ...meta, stem: slugify(meta.stem) || "file", createdAt: new Date(), bytes };
-    this.blobs.set(blob.id, blob);
-    return blob;
+    return { id: this.nextBlobId++, ...meta, stem: slugify(meta.stem) || "file", createdAt: new Date(), bytes };
   }
 
   async blobBytes(blob: BlobRecord): Promise<Buffer> {
@@ -255,17 +253,25 @@ export class EmulatorStore {
     return sha256Hex(this.blobBytesSync(blob));
   }
 
-  /** CDN URL, in the shape of Shopify's `cdn/shop/files/<name>.<ext>?v=<timestamp>`. */
-  blobUrl(blob: BlobRecord, transform?: { width?: number | null; height?: number | null }): string {
-    const url = new URL(`${this.baseUrl}/cdn/shop/files/${blob.stem}_b${blob.id}.${blob.ext}`);
-    url.searchParams.set("v", String(Math.floor(blob.createdAt.getTime() / 1000)));
+  /**
+   * CDN URL of a file, in the shape of Shopify's `cdn/shop/files/<name>.<ext>?v=<version>`. Like
+   * Shopify's, the path stays the same when fileUpdate replaces the content; only `v` changes, and
+   * the path always serves the current content.
+   */
+  fileUrl(file: FileRecord, transform?: { width?: number | null; height?: number | null }): string | null {
+    const blob = file.blob;
+    if (!blob) return null;
+    const stem = slugify(file.filename.replace(/\.[^.]*$/, "")) || "file";
+    const ext = /\.([a-z0-9]+)$/i.exec(file.filename)?.[1]?.toLowerCase() ?? blob.ext;
+    const url = new URL(`${this.baseUrl}/cdn/shop/files/${stem}_${file.numericId}.${ext}`);
+    url.searchParams.set("v", String(blob.createdAt.getTime()));
     if (transform?.width) url.searchParams.set("width", String(transform.width));
     if (transform?.height) url.searchParams.set("height", String(transform.height));
     return url.toString();
   }
 
-  /** The blob behind one of this stand-in's CDN URLs, if it is one. */
-  blobForUrl(rawUrl: string): BlobRecord | undefined {
+  /** The file behind one of this stand-in's CDN URLs, if it is one. */
+  fileForUrl(rawUrl: string): FileRecord | undefined {
     let url: URL;
     try {
       url = new URL(rawUrl);
@@ -273,8 +279,8 @@ export class EmulatorStore {
       return undefined;
     }
     if (url.origin !== new URL(this.baseUrl).origin) return undefined;
-    const match = /^\/cdn\/shop\/files\/.*_b(\d+)\.[a-z0-9]+$/i.exec(url.pathname);
-    return match ? this.blobs.get(Number(match[1])) : undefined;
+    const match = /^\/cdn\/shop\/files\/(?:.*_)?(\d+)\.[a-z0-9]+$/i.exec(url.pathname);
+    return match ? this.filesByNumericId.get(Number(match[1])) : undefined;
   }
 
   issueToken(shop: string, mode: "offline" | "online", opts: { token?: string; expiresInSeconds?: number; userId?: number } = {}): string {

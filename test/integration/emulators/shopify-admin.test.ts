@@ -391,9 +391,11 @@ describe("Shopify Admin stand-in: files", () => {
     const after = emulator.products(shop)[1]!;
     expect(after.media.map((m) => m.id)).toEqual(before.media.map((m) => m.id));
     expect(after.media[1]).toMatchObject({ id: target.id, position: 2, alt: target.alt, mimeType: "image/jpeg", width: 1000, height: 1000, sha256: sha256(replacement) });
-    expect(after.media[1]!.url).not.toBe(target.url);
     expect(after.media[0]!.sha256).toBe(before.media[0]!.sha256);
-    const served = Buffer.from(await (await fetch(after.media[1]!.url)).arrayBuffer());
+    // Same CDN path, new ?v=; the old URL now serves the new content, as on Shopify.
+    expect(after.media[1]!.url).not.toBe(target.url);
+    expect(new URL(after.media[1]!.url).pathname).toBe(new URL(target.url).pathname);
+    const served = Buffer.from(await (await fetch(target.url)).arrayBuffer());
     expect(sha256(served)).toBe(sha256(replacement));
 
     // Restore: fileUpdate from the backup's URL brings the original bytes back, via a PUT-staged alt change too.
@@ -453,6 +455,11 @@ describe("Shopify Admin stand-in: files", () => {
     expect(response.body.data.fileUpdate).toEqual({ files: null, userErrors: [{ field: ["files", "0", "id"], message: expect.any(String), code: "FILE_DOES_NOT_EXIST" }] });
     const bad = await adminGraphql(shop, session.accessToken!, FILE_CREATE, { files: [{ originalSource: "not a url", contentType: "IMAGE" }] });
     expect(bad.body.data.fileCreate.userErrors).toEqual([{ field: ["files", "0", "originalSource"], message: expect.any(String), code: "INVALID_IMAGE_SOURCE_URL" }]);
+    const source = emulator.products(shop)[0]!.media[0]!;
+    const wrongExtension = source.mimeType === "image/png" ? "backup.jpg" : "backup.png";
+    const mismatched = await adminGraphql(shop, session.accessToken!, FILE_CREATE, { files: [{ originalSource: source.url, contentType: "IMAGE", filename: wrongExtension }] });
+    expect(mismatched.body.data.fileCreate.userErrors).toEqual([{ field: ["files", "0", "filename"], message: expect.any(String), code: "MISMATCHED_FILENAME_AND_ORIGINAL_SOURCE" }]);
+    expect(emulator.files(shop)).toEqual([]);
   });
 });
 
