@@ -2,6 +2,9 @@
 export interface ImageJobData {
   itemId: string;
   shop: string;
+  /** Publish progress kept on the job, so a delayed or retried job resumes instead of redoing Shopify calls. */
+  stagedUrl?: string;
+  replaced?: boolean;
 }
 
 /** How a job ended, as seen by the merchant. */

@@ -9,7 +9,7 @@ import { UnrecoverableError } from "bullmq";
 import type { BatchItem, Prisma, PrismaClient } from "@prisma/client";
 import { checkCompliance } from "~/imaging/compliance";
 import { contentHash, editProductImage, resultCacheKey, type ComplianceReport, type FidelityReport, type ImageEditor } from "~/imaging/edit-product-image";
-import { ImageInputError } from "~/imaging/errors";
+import { ImageInputError, ImageResultError } from "~/imaging/errors";
 import { checkFidelity } from "~/imaging/fidelity";
 import { inspectImage } from "~/imaging/inspect";
 import { DEFAULT_PIPELINE_SETTINGS, isPipelineId, type PipelineId, type PipelineSettings } from "~/imaging/pipelines";
@@ -82,6 +82,8 @@ export function terminalReason(error: unknown): string | null {
   if (error instanceof ItemFailedError) return error.reason;
   if (error instanceof QwenFatalError) return error.merchantMessage;
   if (error instanceof ImageInputError) return error.merchantMessage;
+  // Retrying would pay Qwen again for an edit that rarely comes out better.
+  if (error instanceof ImageResultError) return error.merchantMessage;
   if (error instanceof ShopifyFileFailedError) return error.reason;
   if (error instanceof ShopifyUserError) return `${error.message}.`;
   if (error instanceof ShopifyApiError && error.terminal) {
@@ -118,7 +120,7 @@ export async function processImageJob(job: Job<ImageJobData>, deps: WorkerDeps):
     return outcome;
   };
   try {
-    return report(await runItem(deps, shop, itemId));
+    return report(await runItem(deps, job));
   } catch (error) {
     if (error instanceof QwenRateLimitedError || error instanceof ShopifyThrottledError) throw error;
     const reason = terminalReason(error);
@@ -138,8 +140,9 @@ export async function processImageJob(job: Job<ImageJobData>, deps: WorkerDeps):
   }
 }
 
-async function runItem(deps: WorkerDeps, shop: string, itemId: string): Promise<ImageJobOutcome> {
+async function runItem(deps: WorkerDeps, job: Job<ImageJobData>): Promise<ImageJobOutcome> {
   const { db } = deps;
+  const { shop, itemId } = job.data;
   const item = await loadItem(db, shop, itemId);
   if (!item) return "already-done";
   if (!IN_FLIGHT.includes(item.state)) return "already-done";
@@ -162,7 +165,7 @@ async function runItem(deps: WorkerDeps, shop: string, itemId: string): Promise<
     }
     resultImageId = checkpoint.resultImageId;
   }
-  return publishItem(deps, graphql, item, resultImageId);
+  return publishItem(deps, graphql, item, resultImageId, job);
 }
 
 /** Source -> (cache or Qwen) -> post-processed, checked image, checkpointed in one update. */
@@ -240,30 +243,47 @@ async function produceResult(
  * Back up the original once, upload the result, fileUpdate the SAME MediaImage (idempotent: a repeat
  * replaces it with the same bytes again), wait until Shopify shows it, capture the credits, done.
  */
-async function publishItem(deps: WorkerDeps, graphql: AdminGraphql, item: BatchItem, resultImageId: string): Promise<ImageJobOutcome> {
+async function publishItem(
+  deps: WorkerDeps,
+  graphql: AdminGraphql,
+  item: BatchItem,
+  resultImageId: string,
+  job: Job<ImageJobData>,
+): Promise<ImageJobOutcome> {
   const { db } = deps;
-  const image = await findStoredImageById(db, item.shop, resultImageId);
-  if (!image) throw new ItemFailedError("The processed image was lost before it could be published; your credits were returned.");
+  const remember = async (patch: Partial<ImageJobData>) => {
+    await job.updateData({ ...job.data, ...patch }).catch((error: Error) => logger.warn({ itemId: item.id, err: error.message }, "could not save job progress"));
+  };
+  if (!job.data.replaced) {
+    const image = await findStoredImageById(db, item.shop, resultImageId);
+    if (!image) throw new ItemFailedError("The processed image was lost before it could be published; your credits were returned.");
 
-  const media = await getMediaImage(graphql, item.mediaId);
-  if (!media) throw new ItemFailedError("This image was deleted from the product before it could be replaced; your credits were returned.");
-  // A previous run may have left the media mid-update; let Shopify finish before replacing again.
-  if (media.fileStatus === "PROCESSING" || media.fileStatus === "UPLOADED") {
-    await waitForFileReady(graphql, item.mediaId, { timeoutMs: deps.config.fileReadyTimeoutMs }).catch((error: unknown) => {
-      if (!(error instanceof ShopifyFileFailedError)) throw error;
-    });
-  } else if (media.fileStatus === "FAILED") {
-    await waitForFileReady(graphql, item.mediaId, { timeoutMs: 1 }).catch(() => undefined);
+    const media = await getMediaImage(graphql, item.mediaId);
+    if (!media) throw new ItemFailedError("This image was deleted from the product before it could be replaced; your credits were returned.");
+    // A previous run may have left the media mid-update; let Shopify finish before replacing again.
+    if (media.fileStatus === "PROCESSING" || media.fileStatus === "UPLOADED") {
+      await waitForFileReady(graphql, item.mediaId, { timeoutMs: deps.config.fileReadyTimeoutMs }).catch((error: unknown) => {
+        if (!(error instanceof ShopifyFileFailedError)) throw error;
+      });
+    } else if (media.fileStatus === "FAILED") {
+      await waitForFileReady(graphql, item.mediaId, { timeoutMs: 1 }).catch(() => undefined);
+    }
+
+    await ensureOriginalBackedUp(db, graphql, item.shop, item);
+    let resourceUrl = job.data.stagedUrl;
+    if (!resourceUrl) {
+      resourceUrl = await stagedUpload(graphql, {
+        bytes: image.bytes,
+        filename: `${gidNumber(item.mediaId)}-${item.id.slice(0, 8)}.${extensionFor(image.mimeType)}`,
+        mimeType: image.mimeType,
+      });
+      await remember({ stagedUrl: resourceUrl });
+    }
+    const current = await db.batchItem.findFirst({ where: { id: item.id, shop: item.shop }, select: { state: true } });
+    if (!current || !IN_FLIGHT.includes(current.state)) return "cancelled";
+    await replaceMediaImage(graphql, { mediaId: item.mediaId, originalSource: resourceUrl });
+    await remember({ replaced: true });
   }
-
-  await ensureOriginalBackedUp(db, graphql, item.shop, item);
-  const resourceUrl = await stagedUpload(
-    graphql,
-    { bytes: image.bytes, filename: `${gidNumber(item.mediaId)}-${item.id.slice(0, 8)}.${extensionFor(image.mimeType)}`, mimeType: image.mimeType },
-  );
-  const current = await db.batchItem.findFirst({ where: { id: item.id, shop: item.shop }, select: { state: true } });
-  if (!current || !IN_FLIGHT.includes(current.state)) return "cancelled";
-  await replaceMediaImage(graphql, { mediaId: item.mediaId, originalSource: resourceUrl });
   await waitForFileReady(graphql, item.mediaId, { timeoutMs: deps.config.fileReadyTimeoutMs });
 
   try {

@@ -15,6 +15,8 @@ export interface StartWorkerOptions {
   /** How long a job's lock lives without renewal; a killed worker's jobs are re-run after this. */
   lockDurationMs?: number;
   stalledIntervalMs?: number;
+  /** Redis for the per-shop THROTTLED gate (defaults to a new worker connection). */
+  gateRedis?: Redis;
 }
 
 /**
@@ -23,9 +25,17 @@ export interface StartWorkerOptions {
  * bucket needs to refill (`moveToDelayed`).
  */
 export function startWorker(opts: StartWorkerOptions): Worker<ImageJobData, ImageJobOutcome> {
+  const gate = opts.gateRedis ?? createRedisConnection({ forWorker: true });
+  const gateKey = (shop: string) => `imgapp:${opts.queueName}:throttled:${shop}`;
   const worker: Worker<ImageJobData, ImageJobOutcome> = new Worker<ImageJobData, ImageJobOutcome>(
     opts.queueName,
     async (job: Job<ImageJobData>, token?: string) => {
+      // While a shop's bucket is known to be empty, its jobs wait without spending API points.
+      const waitMs = await gate.pttl(gateKey(job.data.shop)).catch(() => -1);
+      if (waitMs > 0) {
+        await job.moveToDelayed(Date.now() + waitMs + Math.floor(Math.random() * 200), token);
+        throw new DelayedError();
+      }
       try {
         return await processImageJob(job, opts.deps);
       } catch (error) {
@@ -36,7 +46,8 @@ export function startWorker(opts: StartWorkerOptions): Worker<ImageJobData, Imag
         }
         if (error instanceof ShopifyThrottledError) {
           logger.info({ jobId: job.id, shop: job.data.shop, retryAfterMs: error.retryAfterMs }, "Shopify throttled; delaying this shop's job");
-          await job.moveToDelayed(Date.now() + error.retryAfterMs, token);
+          await gate.set(gateKey(job.data.shop), "1", "PX", Math.max(error.retryAfterMs, 50)).catch(() => undefined);
+          await job.moveToDelayed(Date.now() + error.retryAfterMs + Math.floor(Math.random() * 200), token);
           throw new DelayedError();
         }
         throw error;
@@ -53,6 +64,9 @@ export function startWorker(opts: StartWorkerOptions): Worker<ImageJobData, Imag
     },
   );
   worker.on("error", (error) => logger.error({ err: error.message }, "worker error"));
+  worker.on("closed", () => {
+    if (!opts.gateRedis) gate.disconnect();
+  });
   worker.on("failed", (job, error) => {
     if (job && error.name !== "DelayedError" && error.name !== "RateLimitError") {
       logger.debug({ jobId: job.id, attemptsMade: job.attemptsMade, err: error.message }, "job attempt failed");

@@ -50,9 +50,9 @@ describe("a batch, end to end", () => {
         expect(now.sha256).toBe(was.sha256);
       }
     }
-    // One backup per published image, holding the original bytes.
+    // One backup per image that reached publishing (the failed one too), holding the original bytes.
     const backups = await h.db.imageBackup.findMany({ where: { shop } });
-    expect(backups).toHaveLength(19);
+    expect(backups).toHaveLength(20);
     const files = h.shopify.files(shop);
     for (const backup of backups) {
       expect(files.find((f) => f.id === backup.fileId)?.sha256).toBe(before.get(backup.mediaId)!.sha256);
@@ -64,10 +64,11 @@ describe("a batch, end to end", () => {
     const zip = await streamBatchZip(h.db, shop, batchId);
     const bytes = Buffer.from(await new Response(zip!.stream).arrayBuffer());
     expect(bytes.subarray(0, 2).toString()).toBe("PK");
-    expect(zip!.count).toBe(19);
+    // Every processed image, including the one Shopify refused (the merchant may upload it by hand).
+    expect(zip!.count).toBe(20);
     // Central directory entries: one per file.
     const centralEntries = bytes.toString("latin1").split("PK" + String.fromCharCode(1, 2)).length - 1;
-    expect(centralEntries).toBe(19);
+    expect(centralEntries).toBe(20);
 
     // Restore: the product shows the originals again; twice is harmless; credits unchanged.
     const restored = await restoreBatch({ db: h.db, graphql }, shop, batchId);

@@ -23,7 +23,7 @@ describe("Shopify THROTTLED", () => {
       pipeline: "amazon",
     });
     // A small bucket that refills slowly: publishing one image takes several refills.
-    h.shopify.setThrottle(slow, { bucketSize: 30, restoreRate: 10 });
+    h.shopify.setThrottle(slow, { bucketSize: 40, restoreRate: 25 });
     const fastBatch = await createBatch({ db: h.db, graphql: await offlineAdmin(fast), queue: h.queue }, fast, {
       productIds: h.shopify.products(fast).map((p) => p.id),
       pipeline: "amazon",
