@@ -111,7 +111,6 @@ export async function redactShop(
   }
 
   if (deps.cancelShopWork) await deps.cancelShopWork(shop);
-  if (deps.queue) await removeShopJobs(deps.queue, shop);
 
   const counts = await db.$transaction([
     db.batchItem.deleteMany({ where: { shop } }),
@@ -128,6 +127,13 @@ export async function redactShop(
     db.complianceRecord.create({ data: { topic: "shop/redact", shopHash: hashShop(shop) } }),
   ]);
   const rows = counts.reduce((sum, result) => sum + ("count" in result ? result.count : 0), 0);
+  // Leftover jobs hold only ids and the shop's domain and expire on their own; a Redis outage must not
+  // block the erasure of the database, which is what the request is about.
+  if (deps.queue) {
+    await removeShopJobs(deps.queue, shop).catch((error: unknown) =>
+      logger.warn({ err: error, shopHash: hashShop(shop) }, "could not remove a redacted shop's queue jobs"),
+    );
+  }
   logger.info({ shopHash: hashShop(shop), rows }, "shop data erased");
   return { erased: true, rows };
 }
