@@ -203,7 +203,8 @@ async function reserveStatement(
 ): Promise<ReserveOutcome> {
   const [row] = await tx.$queryRaw<ReserveOutcome[]>`
     WITH settings AS (
-      SELECT (SELECT s."dailySpendCap" FROM "Shop" s WHERE s."domain" = ${shop}) AS cap
+      SELECT (SELECT s."dailySpendCap" FROM "Shop" s WHERE s."domain" = ${shop}) AS cap,
+        ${asyncCommit ? Prisma.sql`set_config('synchronous_commit', 'off', true)` : Prisma.sql`NULL`} AS commit_mode
     ), new_items AS (
       SELECT item_id FROM unnest(${itemIds}::text[]) AS item_id
       WHERE NOT EXISTS (SELECT 1 FROM "CreditReservation" r WHERE r."batchItemId" = item_id)
@@ -347,6 +348,18 @@ export function sumEntries(entries: Array<{ availableDelta: number; reservedDelt
 
 // Under load (a worker pool settling many items) waiting for a pooled connection can exceed Prisma's 2 s default.
 const TX_OPTIONS = { maxWait: 15_000, timeout: 15_000 };
+
+/**
+ * Reservations commit without waiting for the WAL flush (SET LOCAL synchronous_commit = off, for the
+ * caller's transaction only). Why: every reservation of a shop updates the same account row, and the row
+ * lock is held until commit, so with a synchronous commit a shop's reservations are serialized on disk
+ * flushes (a few hundred per second at best). What it risks: only if PostgreSQL itself crashes, batches
+ * created in the last fraction of a second before the crash are lost whole (batch, items, reservation and
+ * the account change together: consistent, no credit lost or double-spent), unless a later synchronous
+ * commit (any worker update, capture, grant) already flushed them. Grants, purchases, captures and
+ * releases always commit synchronously. LEDGER_RESERVE_ASYNC_COMMIT=false turns this off.
+ */
+const asyncCommit = process.env.LEDGER_RESERVE_ASYNC_COMMIT?.trim().toLowerCase() !== "false";
 
 // Timestamps written by raw SQL match Prisma's (UTC in "timestamp without time zone" columns).
 const utcNow = Prisma.sql`(now() AT TIME ZONE 'UTC')`;
