@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from "node:worker_threads";
-import { MIME_BY_FORMAT, productImageSpec, renderProductImage, type ProductImageSpec } from "../fixtures/product-images";
+import { MIME_BY_FORMAT, productImageSpec, renderProductImage } from "../fixtures/product-images";
 
 /** Fixture photos are deterministic, so one cache serves every stand-in in the process. */
 const rendered = new Map<number, Buffer>();
@@ -18,18 +18,12 @@ export function fixtureImageInfo(index: number): FixtureImageInfo {
   return { mimeType: MIME_BY_FORMAT[spec.format], ext: spec.format === "jpeg" ? "jpg" : spec.format, width: spec.width, height: spec.height };
 }
 
-/** The spec with its label made safe for the SVG it is interpolated into (labels such as "OAK&CO"). */
-function renderableSpec(index: number): ProductImageSpec {
-  const spec = productImageSpec(index);
-  return { ...spec, label: spec.label.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;") };
-}
-
 export function renderFixtureImage(index: number): Promise<Buffer> {
   const done = rendered.get(index);
   if (done) return Promise.resolve(done);
   let pending = inFlight.get(index);
   if (!pending) {
-    pending = renderProductImage(renderableSpec(index)).then((bytes) => {
+    pending = renderProductImage(productImageSpec(index)).then((bytes) => {
       rendered.set(index, bytes);
       inFlight.delete(index);
       return bytes;
@@ -66,7 +60,7 @@ export function renderFixtureImageSync(index: number): Buffer {
   }
   const id = syncRenderer.nextId++;
   Atomics.store(syncRenderer.signal, 0, 0);
-  syncRenderer.port.postMessage({ id, spec: renderableSpec(index) });
+  syncRenderer.port.postMessage({ id, spec: productImageSpec(index) });
   for (;;) {
     const result = Atomics.wait(syncRenderer.signal, 0, 0, 60_000);
     const message = receiveMessageOnPort(syncRenderer.port)?.message as { id: number; bytes?: Uint8Array; error?: string } | undefined;
