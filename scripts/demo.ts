@@ -3,7 +3,7 @@
  * dozen products and ~30 images) and the DashScope stand-in (or the real DashScope when
  * DASHSCOPE_API_KEY is set and DEMO_DASHSCOPE_EMULATOR is not "1"), runs the app's worker as a child
  * process, seeds credits, submits a batch through createBatch (the UI's code path), shows progress,
- * then prints a table and writes demo-output/contact-sheet.jpg and demo-output/results.json.
+ * then prints a table and writes demo-output/contact-sheet.png and demo-output/results.json.
  * Exits 0 only if every image ended as the table says (checked against the store and the ledger).
  */
 import { spawn, type ChildProcess } from "node:child_process";
@@ -218,7 +218,7 @@ async function main(): Promise<number> {
     await mkdir(OUTPUT_DIR, { recursive: true });
     await writeContactSheet(progress.items, db, shop);
     await writeFile(path.join(OUTPUT_DIR, "results.json"), JSON.stringify({ shop, batchId: batch.batchId, rows, problems, balance }, null, 2));
-    console.log(`• wrote ${path.relative(ROOT, path.join(OUTPUT_DIR, "contact-sheet.jpg"))} and results.json`);
+    console.log(`• wrote ${path.relative(ROOT, path.join(OUTPUT_DIR, "contact-sheet.png"))} and results.json`);
 
     if (problems.length) {
       console.error(`\nFAILED checks:\n  ${problems.join("\n  ")}`);
@@ -266,7 +266,7 @@ async function main(): Promise<number> {
     }
     await sharp({ create: { width: cell * cols, height: rowsCount * (cell + label), channels: 3, background: "#ffffff" } })
       .composite(tiles)
-      .jpeg({ quality: 85 })
-      .toFile(path.join(OUTPUT_DIR, "contact-sheet.jpg"));
+      .png({ compressionLevel: 9 })
+      .toFile(path.join(OUTPUT_DIR, "contact-sheet.png"));
   }
 }

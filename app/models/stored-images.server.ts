@@ -11,6 +11,7 @@ import {
   replaceMediaImage,
   waitForFileReady,
   ShopifyApiError,
+  ShopifyFileFailedError,
   type AdminGraphql,
 } from "~/models/catalog.server";
 
@@ -117,11 +118,34 @@ async function backupUrl(db: PrismaClient, graphql: AdminGraphql, shop: string, 
   return file.url;
 }
 
-/** Resolves and records the backup's URL once it is READY (called by the worker after publishing). */
-export async function recordBackupUrl(db: PrismaClient, graphql: AdminGraphql, shop: string, mediaId: string): Promise<void> {
-  await backupUrl(db, graphql, shop, mediaId).catch((error: Error) =>
-    logger.warn({ shop, mediaId, err: error.message }, "backup URL not recorded yet; restore will resolve it"),
-  );
+/**
+ * The original is safely copied only once its Files copy is READY: Shopify downloads a fileCreate
+ * source asynchronously, so replacing the media before then could back up the new image instead, and
+ * a FAILED copy would leave nothing to restore. The worker calls this before every fileUpdate.
+ * A failed copy is forgotten (fileId cleared) so a later batch tries the backup again.
+ */
+export async function ensureBackupReady(
+  db: PrismaClient,
+  graphql: AdminGraphql,
+  shop: string,
+  item: { mediaId: string; productId: string; sourceUrl: string; sourceMimeType: string | null; alt: string | null },
+  opts: { timeoutMs: number },
+): Promise<string> {
+  const { fileId } = await ensureOriginalBackedUp(db, graphql, shop, item);
+  const backup = await db.imageBackup.findUniqueOrThrow({ where: { shop_mediaId: { shop, mediaId: item.mediaId } } });
+  if (backup.fileUrl) return backup.fileUrl;
+  try {
+    const file = await waitForFileReady(graphql, fileId, { timeoutMs: opts.timeoutMs, acknowledgeFailure: false });
+    if (!file.url) throw new ShopifyApiError("The backup of this image has no URL in Shopify Files yet", 503);
+    await db.imageBackup.updateMany({ where: { id: backup.id, fileId }, data: { fileUrl: file.url } });
+    return file.url;
+  } catch (error) {
+    if (error instanceof ShopifyFileFailedError) {
+      await db.imageBackup.updateMany({ where: { id: backup.id, fileId }, data: { fileId: null } });
+      throw new ShopifyFileFailedError(`The original could not be backed up in Shopify Files, so the image was not replaced: ${error.reason}`);
+    }
+    throw error;
+  }
 }
 
 /** fileUpdate the media back to its original (same MediaImage id) and wait until Shopify shows it. */
