@@ -36,10 +36,14 @@ async function reserveOne(client: PrismaClient, shop: string): Promise<boolean> 
 }
 
 /** `total` reservations spread over CLIENTS concurrent loops; returns successes and elapsed seconds. */
-async function run(shopOf: string | ((clientIndex: number) => string), total: number): Promise<{ succeeded: number; seconds: number }> {
+async function run(
+  shopOf: string | ((clientIndex: number) => string),
+  total: number,
+): Promise<{ succeeded: number; seconds: number; appCpuMs: number }> {
   let next = 0;
   let succeeded = 0;
   const started = performance.now();
+  const cpu = process.cpuUsage();
   await Promise.all(
     Array.from({ length: CLIENTS }, async (_, clientIndex) => {
       const client = pools[clientIndex % POOLS]!;
@@ -50,7 +54,8 @@ async function run(shopOf: string | ((clientIndex: number) => string), total: nu
       }
     }),
   );
-  return { succeeded, seconds: (performance.now() - started) / 1000 };
+  const used = process.cpuUsage(cpu);
+  return { succeeded, seconds: (performance.now() - started) / 1000, appCpuMs: (used.user + used.system) / 1000 };
 }
 
 async function ledgerConsistent(shop: string): Promise<boolean> {
@@ -89,14 +94,18 @@ async function main(): Promise<void> {
     let consistent = (await ledgerConsistent(throughputShop)) && (await ledgerConsistent(overspendShop));
     for (const shop of manyShops) consistent &&= await ledgerConsistent(shop);
 
-    console.log(`ledger bench: ${CLIENTS} concurrent clients, ${POOLS} PrismaClients, PostgreSQL ${databaseUrl().replace(/\/\/[^@]*@/, "//")}`);
+    const [load] = (await import("node:os")).loadavg();
+    console.log(`ledger bench: ${CLIENTS} concurrent clients, load average ${load?.toFixed(1)} on ${(await import("node:os")).cpus().length} cores`);
+    console.log(`  ${CLIENTS} concurrent clients, ${POOLS} PrismaClients, PostgreSQL ${databaseUrl().replace(/\/\/[^@]*@/, "//")}`);
     console.log(
       `  reservations, one shop (hot row): ${throughput.succeeded} in ${throughput.seconds.toFixed(2)} s = ${perSecond.toFixed(0)}/s ` +
-        `(goal >= ${GOAL_PER_SECOND}/s, ratio ${(perSecond / GOAL_PER_SECOND).toFixed(2)})`,
+        `(goal >= ${GOAL_PER_SECOND}/s, ratio ${(perSecond / GOAL_PER_SECOND).toFixed(2)}); ` +
+        `app CPU ${(throughput.appCpuMs / throughput.succeeded).toFixed(2)} ms per reservation`,
     );
     console.log(
       `  reservations, ${manyShops.length} shops: ${spread.succeeded} in ${spread.seconds.toFixed(2)} s = ${spreadPerSecond.toFixed(0)}/s ` +
-        `(goal >= ${GOAL_PER_SECOND}/s, ratio ${(spreadPerSecond / GOAL_PER_SECOND).toFixed(2)})`,
+        `(goal >= ${GOAL_PER_SECOND}/s, ratio ${(spreadPerSecond / GOAL_PER_SECOND).toFixed(2)}); ` +
+        `app CPU ${(spread.appCpuMs / spread.succeeded).toFixed(2)} ms per reservation`,
     );
     console.log(
       `  contest: 2000 attempts on 300 credits -> ${contest.succeeded} succeeded (expected 100), ` +
