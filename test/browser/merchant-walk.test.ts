@@ -1,0 +1,246 @@
+/**
+ * A merchant's path through the built app in Chromium, against the stand-ins (scripts/serve-e2e.ts):
+ * open the app as Shopify admin does, filter, select 6 images, pick Amazon, submit, watch the batch
+ * finish, compare before/after, restore one, buy a pack through Shopify's approval page, see the
+ * balance change. Screenshots of each page go to test-artifacts/.
+ */
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { existsSync, mkdirSync } from "node:fs";
+import path from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { installAppBridgeStandIn } from "../../emulators/app-bridge";
+import { embeddedAppUrl, mintIdToken } from "../../emulators/app-bridge/tokens";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const ARTIFACTS = path.join(ROOT, "test-artifacts");
+const API_KEY = process.env.SHOPIFY_API_KEY!;
+const API_SECRET = process.env.SHOPIFY_API_SECRET!;
+const PRODUCTS = 5;
+const IMAGES_PER_PRODUCT = 2;
+const GRANTED = 30;
+const DESKTOP_CHROME = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36";
+
+interface ServerInfo {
+  appUrl: string;
+  shopifyUrl: string;
+  shop: string;
+  openUrl: string;
+}
+
+let server: ChildProcess | undefined;
+let info: ServerInfo;
+let browser: Browser | undefined;
+const consoleErrors: string[] = [];
+
+function ensureBuild(): void {
+  if (existsSync(path.join(ROOT, "build/server/index.js"))) return;
+  const result = spawnSync("npx", ["remix", "vite:build"], { cwd: ROOT, stdio: "inherit" });
+  if (result.status !== 0) throw new Error("npm run build failed");
+}
+
+async function startServer(): Promise<ServerInfo> {
+  const child = spawn(process.execPath, ["--import", "tsx", "scripts/serve-e2e.ts"], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      NODE_ENV: "production",
+      E2E_PRODUCTS: String(PRODUCTS),
+      E2E_IMAGES_PER_PRODUCT: String(IMAGES_PER_PRODUCT),
+      E2E_CREDITS: String(GRANTED),
+      LOG_LEVEL: "warn",
+    },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  server = child;
+  const lines = createInterface({ input: child.stdout! });
+  return new Promise<ServerInfo>((resolve, reject) => {
+    child.once("exit", (code) => reject(new Error(`serve-e2e exited early with code ${code}`)));
+    lines.on("line", (line) => {
+      if (!line.startsWith("{")) return;
+      try {
+        const parsed = JSON.parse(line) as ServerInfo & { ready?: boolean };
+        if (parsed.ready) resolve(parsed);
+      } catch {
+        // not our line
+      }
+    });
+  });
+}
+
+const freshToken = () => mintIdToken(info.shop, API_KEY, API_SECRET);
+
+async function openPage(): Promise<Page> {
+  // shopify-app-remix answers 410 to bots, and "HeadlessChrome" reads as one: present a desktop Chrome.
+  const context = await browser!.newContext({ viewport: { width: 1280, height: 900 }, userAgent: DESKTOP_CHROME });
+  const page = await context.newPage();
+  page.on("console", (message) => {
+    // Chromium logs every non-2xx fetch. Two are the protocol working: the settings step's 422, and the
+    // 401 that carries Shopify's "open this URL at the top level" header when buying credits.
+    if (message.type() === "error" && !/^Failed to load resource: the server responded with a status of (401|422)/.test(message.text())) {
+      consoleErrors.push(message.text());
+    }
+  });
+  page.on("pageerror", (error) => consoleErrors.push(`pageerror: ${error.message}`));
+  await installAppBridgeStandIn(page, { mintIdToken: async () => freshToken() });
+  // Shopify admin: it loads the app's page in its frame with a fresh id_token. Here the app is the top
+  // window, so admin URLs (like a purchase's return URL) are answered with a redirect to that page.
+  await context.route("https://admin.shopify.com/**", async (route) => {
+    const url = new URL(route.request().url());
+    const match = /^\/store\/[^/]+\/apps\/[^/]+(\/.*)?$/.exec(url.pathname);
+    const appPath = match?.[1] ?? "/app";
+    const extra = Object.fromEntries(url.searchParams);
+    await route.fulfill({ status: 302, headers: { Location: embeddedAppUrl(info.appUrl, info.shop, appPath, freshToken(), extra) } });
+  });
+  return page;
+}
+
+async function shot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+}
+
+async function adminNavigate(page: Page, href: string): Promise<void> {
+  await page.evaluate((to) => (window as unknown as { __appBridge: { navigate(h: string): void } }).__appBridge.navigate(to), href);
+}
+
+beforeAll(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  ensureBuild();
+  info = await startServer();
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+      "--disable-quic",
+    ],
+  });
+}, 240_000);
+
+afterAll(async () => {
+  await browser?.close();
+  if (server && server.exitCode === null) {
+    const exited = new Promise((resolve) => server!.once("exit", resolve));
+    server.kill("SIGTERM");
+    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000))]);
+    if (server.exitCode === null) server.kill("SIGKILL");
+  }
+});
+
+describe("a merchant in the embedded app", () => {
+  it("cleans up 6 images with Amazon, restores one, buys credits and sees the balance change", async () => {
+    const page = await openPage();
+
+    // Images: the grid loads as Shopify admin opens the app. The first open installs the app (token
+    // exchange, welcome credits); open it again as a returning merchant so the balance is settled.
+    await page.goto(info.openUrl);
+    await expect.poll(() => page.getByTestId("image-cell").count(), { timeout: 30_000 }).toBe(PRODUCTS * IMAGES_PER_PRODUCT);
+    await page.goto(embeddedAppUrl(info.appUrl, info.shop, "/app", freshToken()));
+    await expect.poll(() => page.getByTestId("image-cell").count(), { timeout: 30_000 }).toBe(PRODUCTS * IMAGES_PER_PRODUCT);
+    await expect(page.getByRole("heading", { name: "Images", exact: true }).isVisible()).resolves.toBe(true);
+    // Welcome credits (from the app's install hook) plus the credits the test store was granted.
+    const costLine = page.getByTestId("cost-line");
+    const initialBalance = Number(/balance (\d+)/.exec((await costLine.textContent()) ?? "")?.[1]);
+    expect(initialBalance).toBeGreaterThanOrEqual(GRANTED);
+    await expect(page.getByTestId("submit-blocked-reason").textContent()).resolves.toMatch(/Select at least one image/);
+    await shot(page, "01-images");
+
+    // Filter by a word of one product's title, then clear the search.
+    const firstTitle = (await page.getByTestId("product-group").first().getAttribute("aria-label"))!;
+    const word = firstTitle.split(" ")[0]!;
+    await page.getByPlaceholder("Search by product title").fill(word);
+    await expect.poll(() => page.url(), { timeout: 10_000 }).toContain(`q=${encodeURIComponent(word)}`);
+    await expect.poll(async () => {
+      const titles = await page.getByTestId("product-group").evaluateAll((els) => els.map((e) => e.getAttribute("aria-label") ?? ""));
+      return titles.length > 0 && titles.every((t) => t.includes(word));
+    }, { timeout: 15_000 }).toBe(true);
+    await shot(page, "02-images-filtered");
+    await page.getByPlaceholder("Search by product title").fill("");
+    await expect.poll(() => page.getByTestId("image-cell").count(), { timeout: 15_000 }).toBe(PRODUCTS * IMAGES_PER_PRODUCT);
+
+    // Jump to one product chosen in App Bridge's resource picker, then back to all products.
+    const pickedId = (await page.getByTestId("product-group").nth(1).getAttribute("data-product-id"))!;
+    await page.evaluate((id) => (window as unknown as { __appBridge: { setPickerSelection(s: unknown): void } }).__appBridge.setPickerSelection([{ id }]), pickedId);
+    await page.getByRole("button", { name: "Choose products…" }).click();
+    await expect.poll(() => page.getByTestId("product-group").evaluateAll((els) => els.map((e) => e.getAttribute("data-product-id"))), { timeout: 15_000 }).toEqual([pickedId]);
+    await page.getByRole("button", { name: "Show all products" }).click();
+    await expect.poll(() => page.getByTestId("image-cell").count(), { timeout: 15_000 }).toBe(PRODUCTS * IMAGES_PER_PRODUCT);
+
+    // Select 6 images: three whole products (2 images each).
+    const groups = page.getByTestId("product-group");
+    for (let i = 0; i < 3; i++) await groups.nth(i).getByRole("checkbox").first().check();
+    await expect(costLine.textContent()).resolves.toBe(`6 images x 3 credits = 18 credits; balance ${initialBalance}`);
+    await page.getByRole("radio", { name: /Amazon/ }).check();
+    await expect(page.getByText("What Amazon main image does").isVisible()).resolves.toBe(true);
+    await shot(page, "03-images-selected");
+
+    // Submit and watch the batch page reach done.
+    await page.getByRole("button", { name: "Process 6 images" }).click();
+    await page.waitForURL(/\/app\/batches\/[0-9a-f-]{36}/, { timeout: 30_000 });
+    await expect.poll(() => page.getByTestId("batch-summary").textContent(), { timeout: 120_000, interval: 500 }).toMatch(/^6 of 6 done · 6 published/);
+    expect(await page.getByTestId("batch-item").count()).toBe(6);
+    expect(await page.getByText(/Credits used: 18/).isVisible()).toBe(true);
+    await shot(page, "04-batch-done");
+
+    // Before/after of the first image.
+    const firstItem = page.getByTestId("batch-item").first();
+    await firstItem.getByRole("button", { name: "Compare" }).click();
+    const after = firstItem.getByTestId("after-image");
+    await after.waitFor({ state: "visible", timeout: 15_000 });
+    await expect.poll(() => after.evaluate((img) => (img as HTMLImageElement).naturalWidth), { timeout: 10_000 }).toBeGreaterThan(0);
+    await shot(page, "05-before-after");
+
+    // Restore that image's original.
+    await firstItem.getByRole("button", { name: /Restore the original/ }).click();
+    await page.getByText("Original image restored.").waitFor({ timeout: 30_000 });
+    await expect.poll(() => firstItem.getAttribute("data-state"), { timeout: 15_000 }).toBe("RESTORED");
+    await expect.poll(() => page.getByTestId("batch-summary").textContent(), { timeout: 15_000 }).toMatch(/5 published · 1 restored/);
+    await shot(page, "06-batch-restored-one");
+
+    // Batches history, reached through the app's nav menu as admin shows it.
+    await adminNavigate(page, "/app/batches");
+    await page.waitForURL(/\/app\/batches$/);
+    await page.getByRole("heading", { name: "Batches", exact: true }).waitFor();
+    const row = page.locator("tr", { hasText: "Amazon main image" }).first();
+    await expect(row.textContent()).resolves.toMatch(/6\s*5\s*0\s*18/);
+    await shot(page, "07-batches");
+
+    // Settings: an invalid colour is refused on its field.
+    await adminNavigate(page, "/app/settings");
+    await page.getByLabel("Background colour").waitFor();
+    await page.getByLabel("Background colour").fill("white");
+    await page.getByRole("button", { name: "Save" }).click();
+    await page.getByText(/Enter the colour as 6 hex digits/).waitFor({ timeout: 15_000 });
+    await shot(page, "08-settings-error");
+    await page.getByLabel("Background colour").fill("#f5f5f5");
+    await page.getByRole("button", { name: "Save" }).click();
+    await page.getByText("Settings saved").waitFor({ timeout: 15_000 });
+
+    // Credits: buy a pack through Shopify's approval page and come back to a higher balance.
+    await adminNavigate(page, "/app/credits");
+    await page.waitForURL(/\/app\/credits/);
+    const available = async () =>
+      Number(((await page.getByText("Available", { exact: true }).first().locator("xpath=following-sibling::*[1]").textContent()) ?? "").replace(/[^\d]/g, ""));
+    const before = await available();
+    expect(before).toBe(initialBalance - 18);
+    await shot(page, "09-credits");
+    await page.getByRole("button", { name: /pack with Shopify/ }).first().click();
+    await page.waitForURL((url) => url.href.startsWith(info.shopifyUrl), { timeout: 30_000 });
+    const packCredits = Number(/(\d+)\s*(?:image\s+)?credits/i.exec((await page.getByTestId("charge-name").textContent()) ?? "")?.[1]);
+    expect(packCredits).toBeGreaterThan(0);
+    await shot(page, "10-shopify-approve-charge");
+    await page.getByRole("button", { name: "Approve" }).click();
+    await page.waitForURL((url) => url.href.startsWith(info.appUrl) && url.pathname === "/app/credits", { timeout: 30_000 });
+    await expect.poll(available, { timeout: 20_000 }).toBe(before + packCredits);
+    await shot(page, "11-credits-after-purchase");
+
+    expect(consoleErrors).toEqual([]);
+  }, 300_000);
+});
