@@ -1,4 +1,6 @@
 import { randomUUID } from "node:crypto";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import db from "~/db.server";
 import { getBalance } from "~/models/credits.server";
@@ -173,6 +175,48 @@ describe("Stripe Checkout purchases", () => {
       status: "ACTIVE",
     });
     expect(await getBalance(db, shop)).toEqual({ available: 100, reserved: 0, total: 100 });
+  });
+
+  it("records an expired checkout without crediting it", async () => {
+    const shop = newShop();
+    const { sessionId, purchase } = await checkout(shop);
+    stripeEmulator.expireSession(sessionId);
+    expect((await deliver("checkout.session.expired", sessionId)).status).toBe(200);
+    expect(await db.purchase.findUniqueOrThrow({ where: { id: purchase.id } })).toMatchObject({ status: "EXPIRED", grantedAt: null });
+    expect(await getBalance(db, shop)).toEqual({ available: 0, reserved: 0, total: 0 });
+  });
+
+  it("credits a merchant who pays on the stand-in's hosted page, through a signed event sent over HTTP", async () => {
+    // A minimal app server: hands every POST to the real webhook route.
+    const app = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", () => {
+        const request = new Request(`http://127.0.0.1${req.url}`, {
+          method: "POST",
+          headers: Object.entries(req.headers).flatMap(([k, v]) => (typeof v === "string" ? [[k, v] as [string, string]] : [])),
+          body: Buffer.concat(chunks),
+        });
+        void stripeWebhook({ request, params: {}, context: {} }).then(async (response) => {
+          res.writeHead(response.status).end(await response.text());
+        });
+      });
+    });
+    await new Promise<void>((resolve) => app.listen(0, "127.0.0.1", resolve));
+    stripeEmulator.setWebhookUrl(`http://127.0.0.1:${(app.address() as AddressInfo).port}/webhooks/stripe`);
+    try {
+      const shop = newShop();
+      const { sessionId, checkoutUrl } = await checkout(shop, "pro");
+      const page = await fetch(checkoutUrl);
+      expect(await page.text()).toContain("Pay USD 29.99");
+      const paid = await fetch(checkoutUrl, { method: "POST", redirect: "manual" });
+      expect(paid.status).toBe(303);
+      expect(paid.headers.get("location")).toContain(`session_id=${sessionId}`);
+      expect(await getBalance(db, shop)).toEqual({ available: 100, reserved: 0, total: 100 });
+    } finally {
+      stripeEmulator.setWebhookUrl(undefined);
+      await new Promise<void>((resolve) => app.close(() => resolve()));
+    }
   });
 
   it("answers 404 when Stripe is not configured", async () => {
