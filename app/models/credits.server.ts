@@ -151,9 +151,10 @@ export async function grantWelcomeCredits(db: PrismaClient, shop: string): Promi
 }
 
 /**
- * Holds `perItem` credits for each item, all or nothing, inside the caller's transaction.
- * Items that already hold a reservation are skipped (idempotent). Throws InsufficientCreditsError
- * (or its subclass DailySpendCapError); the caller's transaction must then roll back.
+ * Holds `perItem` credits for each item, all or nothing, inside the caller's transaction (keys
+ * `item:<id>:reserve`). Items that already hold a reservation are skipped (idempotent). Throws
+ * InsufficientCreditsError (or its subclass DailySpendCapError) having written nothing. Also makes the
+ * caller's transaction commit asynchronously: see `asyncCommit` below.
  */
 export async function reserveForItems(
   tx: Prisma.TransactionClient,
