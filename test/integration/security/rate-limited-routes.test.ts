@@ -1,0 +1,115 @@
+/**
+ * The per-shop limits as merchants meet them on the route that creates purchases.
+ * The window is filled through the limiter itself at fixed instants (so no assertion depends on how
+ * fast this machine is), then the route is called for real.
+ */
+import { randomUUID } from "node:crypto";
+import { getJwt } from "@shopify/shopify-api/test-helpers";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import db from "~/db.server";
+import { enforceRateLimit, type RateLimitedAction } from "~/lib/rate-limit.server";
+import { grantCredits } from "~/models/credits.server";
+import { closeQueues, getQueue } from "~/queue/queue.server";
+import { action as creditsAction } from "~/routes/app.credits";
+import { startShopifyEmulator, type ShopifyEmulator } from "../../../emulators/shopify-admin/server";
+import { API_KEY, API_SECRET, installShop, uniqueShop } from "../batches/shop-setup";
+import type { deliver } from "../lifecycle/helpers";
+
+let shopify: ShopifyEmulator;
+let redis: Redis;
+const queueName = `test-${randomUUID()}`;
+const shops: string[] = [];
+
+beforeAll(async () => {
+  process.env.QUEUE_NAME = queueName;
+  process.env.SHOPIFY_BILLING_TEST = "true";
+  shopify = await startShopifyEmulator({ apiKey: API_KEY, apiSecret: API_SECRET });
+  process.env.SHOPIFY_EMULATOR_URL = shopify.url;
+  redis = new Redis(process.env.REDIS_URL!);
+});
+afterAll(async () => {
+  for (const shop of shops) {
+    const keys = await redis.keys(`ratelimit:*:${shop}:*`);
+    if (keys.length) await redis.del(...keys);
+  }
+  await redis.quit();
+  await getQueue(queueName).obliterate({ force: true });
+  await closeQueues();
+  await shopify.close();
+});
+
+async function newShop(): Promise<{ shop: string }> {
+  const shop = uniqueShop();
+  shops.push(shop);
+  shopify.addShop(shop, { products: 1, imagesPerProduct: 2 });
+  await installShop(db, shopify, shop);
+  await grantCredits(db, shop, 30, { kind: "GRANT", idempotencyKey: `test:${randomUUID()}` });
+  return { shop };
+}
+
+async function bearer(shop: string): Promise<string> {
+  return (await getJwt(shop.replace(/\.myshopify\.com$/, ""), API_KEY, API_SECRET)).token;
+}
+
+/** Ten requests within one second, the last a moment ago. */
+async function fillBurst(action: RateLimitedAction, shop: string): Promise<void> {
+  const start = Date.now() - 200;
+  for (let i = 0; i < 10; i++) await enforceRateLimit(action, shop, { redis, now: () => start + i * 10 });
+}
+
+/** Sixty requests in the last minute, never more than two in any second. */
+async function fillMinute(action: RateLimitedAction, shop: string): Promise<void> {
+  const start = Date.now() - 50_000;
+  for (let i = 0; i < 60; i++) await enforceRateLimit(action, shop, { redis, now: () => start + i * 700 });
+}
+
+async function buyRequest(shop: string): Promise<Request> {
+  return new Request(new URL("/app/credits", process.env.SHOPIFY_APP_URL), {
+    method: "POST",
+    headers: { Authorization: `Bearer ${await bearer(shop)}` },
+    body: new URLSearchParams({ intent: "buy-shopify", packId: "starter" }),
+  });
+}
+
+async function refusal(route: Parameters<typeof deliver>[0], request: Request): Promise<{ status: number; error: string; retryAfter: string | null }> {
+  try {
+    const result = await route({ request, params: {}, context: {} });
+    const response = result as Response;
+    return { status: response.status, error: "", retryAfter: response.headers.get("Retry-After") };
+  } catch (thrown) {
+    if (!(thrown instanceof Response)) throw thrown;
+    const body = (await thrown.json().catch(() => ({}))) as { error?: string };
+    return { status: thrown.status, error: body.error ?? "", retryAfter: thrown.headers.get("Retry-After") };
+  }
+}
+
+describe("rate limits on purchase creation", () => {
+  it("refuses the 11th purchase in a second with 429 and a readable message, and creates no purchase", async () => {
+    const { shop } = await newShop();
+    await fillBurst("purchase-create", shop);
+    const answer = await refusal(creditsAction, await buyRequest(shop));
+    expect(answer.status).toBe(429);
+    expect(answer.error).toMatch(/^Too many purchases created in a short time \(limit: 10 per 1 second\)\. Please wait \d+ seconds? and try again\.$/);
+    expect(Number(answer.retryAfter)).toBeGreaterThanOrEqual(1);
+    expect(await db.purchase.count({ where: { shop } })).toBe(0);
+  });
+
+  it("refuses the 61st purchase in a minute", async () => {
+    const { shop } = await newShop();
+    await fillMinute("purchase-create", shop);
+    const answer = await refusal(creditsAction, await buyRequest(shop));
+    expect(answer.status).toBe(429);
+    expect(answer.error).toContain("limit: 60 per 1 minute");
+    expect(await db.purchase.count({ where: { shop } })).toBe(0);
+  });
+
+  it("lets another shop buy while one shop is limited", async () => {
+    const { shop } = await newShop();
+    const { shop: other } = await newShop();
+    await fillBurst("purchase-create", shop);
+    const answer = await refusal(creditsAction, await buyRequest(other));
+    expect(answer.status).not.toBe(429);
+    expect(await db.purchase.count({ where: { shop: other } })).toBe(1);
+  });
+});
