@@ -161,8 +161,9 @@ export async function startE2eServer() {
   if (process.env.E2E_NO_WORKER !== "1") {
     const { startDashScopeEmulator } = await import("../emulators/dashscope/server");
     process.env.DASHSCOPE_API_KEY = "sk-e2e-dashscope";
-    dashscope = await startDashScopeEmulator({ apiKey: process.env.DASHSCOPE_API_KEY, latencyMs: 150 });
-    process.env.DASHSCOPE_BASE_URL = dashscope.url;
+    const started = await startDashScopeEmulator({ apiKey: process.env.DASHSCOPE_API_KEY, latencyMs: 150 });
+    dashscope = started;
+    process.env.DASHSCOPE_BASE_URL = started.url;
     const { runWorker } = await import("../worker");
     worker = await runWorker();
   }
