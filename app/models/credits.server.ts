@@ -351,16 +351,16 @@ export function sumEntries(entries: Array<{ availableDelta: number; reservedDelt
 const TX_OPTIONS = { maxWait: 15_000, timeout: 15_000 };
 
 /**
- * Reservations commit without waiting for the WAL flush (SET LOCAL synchronous_commit = off, for the
+ * Opt-in (LEDGER_RESERVE_ASYNC_COMMIT=true): reservations commit without waiting for the WAL flush (SET LOCAL synchronous_commit = off, for the
  * caller's transaction only). Why: every reservation of a shop updates the same account row, and the row
  * lock is held until commit, so with a synchronous commit a shop's reservations are serialized on disk
  * flushes (a few hundred per second at best). What it risks: only if PostgreSQL itself crashes, batches
  * created in the last fraction of a second before the crash are lost whole (batch, items, reservation and
  * the account change together: consistent, no credit lost or double-spent), unless a later synchronous
  * commit (any worker update, capture, grant) already flushed them. Grants, purchases, captures and
- * releases always commit synchronously. LEDGER_RESERVE_ASYNC_COMMIT=false turns this off.
+ * releases always commit synchronously. Off by default: a batch the merchant was told about is durable.
  */
-const asyncCommit = process.env.LEDGER_RESERVE_ASYNC_COMMIT?.trim().toLowerCase() !== "false";
+const asyncCommit = process.env.LEDGER_RESERVE_ASYNC_COMMIT?.trim().toLowerCase() === "true";
 
 // Timestamps written by raw SQL match Prisma's (UTC in "timestamp without time zone" columns).
 const utcNow = Prisma.sql`(now() AT TIME ZONE 'UTC')`;

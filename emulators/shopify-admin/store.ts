@@ -1,3 +1,4 @@
+import { randomInt } from "node:crypto";
 import { defaultImagesPerProduct, productSeed, slugify, type ProductStatus } from "./catalog";
 import { fixtureImageInfo, renderedFixtureImage, renderFixtureImage, renderFixtureImageSync, sha256Hex } from "./fixture-images";
 import { LeakyBucket } from "./throttle";
@@ -137,7 +138,8 @@ export class EmulatorStore {
   readonly tokens = new Map<string, TokenRecord>();
   readonly refreshTokens = new Map<string, { shop: string; scope: string; expiresAt: number }>();
   private latestOfflineToken = new Map<string, string>();
-  private nextNumericId = 1_000_000_001;
+  // A random base per instance: stand-ins in parallel test files must not hand out the same purchase or file ids.
+  private nextNumericId = 1_000_000_001 + randomInt(0, 2 ** 40);
   private nextBlobId = 1;
 
   constructor(readonly options: StoreOptions) {}
