@@ -1,5 +1,6 @@
 import type { PrismaClient } from "@prisma/client";
 import { grantWelcomeCredits } from "./credits.server";
+import { wasShopRedacted } from "./lifecycle.server";
 
 /** Records an install (or a reinstall) of the app on a shop. Called after every token exchange. */
 export async function recordInstall(db: PrismaClient, shop: string, scopes: string | null): Promise<void> {
@@ -8,8 +9,9 @@ export async function recordInstall(db: PrismaClient, shop: string, scopes: stri
     create: { domain: shop, scopes },
     update: { uninstalledAt: null, scopes },
   });
-  // Idempotent by its ledger key, so a reinstall does not grant again.
-  await grantWelcomeCredits(db, shop);
+  // Idempotent by its ledger key, so a reinstall does not grant again. shop/redact erases the ledger, so a
+  // shop that comes back after an erasure is recognised by the erasure record (a hash) instead.
+  if (!(await wasShopRedacted(db, shop))) await grantWelcomeCredits(db, shop);
 }
 
 export async function getShop(db: PrismaClient, shop: string) {

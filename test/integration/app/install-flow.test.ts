@@ -2,6 +2,8 @@ import { randomUUID } from "node:crypto";
 import { getJwt } from "@shopify/shopify-api/test-helpers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import prisma from "~/db.server";
+import { getBalance } from "~/models/credits.server";
+import { redactShop } from "~/models/lifecycle.server";
 import { loader as appLoader } from "~/routes/app";
 import { startShopifyEmulator, type ShopifyEmulator } from "../../../emulators/shopify-admin/server";
 
@@ -65,6 +67,22 @@ describe("installing the app from Shopify admin", () => {
     const second = await prisma.session.findUniqueOrThrow({ where: { id: `offline_${shop}` } });
     expect(second.accessToken).toBe(first.accessToken);
     expect(await prisma.session.count({ where: { shop } })).toBe(1);
+  });
+
+  it("grants the welcome credits once, and not again to a shop that returns after its data was erased", async () => {
+    const shop = newShop();
+    await callLoader(await openApp(shop));
+    const welcome = (await getBalance(prisma, shop)).available;
+    expect(welcome).toBeGreaterThan(0);
+    await callLoader(await openApp(shop));
+    expect((await getBalance(prisma, shop)).available).toBe(welcome);
+
+    await prisma.session.deleteMany({ where: { shop } });
+    await prisma.shop.update({ where: { domain: shop }, data: { uninstalledAt: new Date() } });
+    expect(await redactShop({ db: prisma }, shop)).toMatchObject({ erased: true });
+    await callLoader(await openApp(shop));
+    expect(await prisma.session.count({ where: { shop } })).toBe(1);
+    expect((await getBalance(prisma, shop)).available).toBe(0);
   });
 
   it("refuses a tampered id token and stores nothing", async () => {
