@@ -1,0 +1,202 @@
+import sharp, { type OutputInfo } from "sharp";
+import { ImageInputError } from "./errors";
+import { inspectImage } from "./inspect";
+import {
+  DEFAULT_PIPELINE_SETTINGS,
+  getPipeline,
+  resolvePipeline,
+  type PipelineId,
+  type PipelineSettings,
+  type ResolvedPipeline,
+  type Rgb,
+} from "./pipelines";
+
+export interface ComplianceRule {
+  id: string;
+  label: string;
+  passed: boolean;
+  measured: string;
+  expected: string;
+}
+
+export interface ComplianceReport {
+  passed: boolean;
+  rules: ComplianceRule[];
+}
+
+/** Pixels farther than this (max channel) from the background count as product when measuring coverage. */
+const PRODUCT_DISTANCE = 24;
+/** Rows/columns with fewer product pixels than this are ignored (JPEG ringing, specks). */
+const MIN_LINE_PIXELS = 2;
+
+export interface ImageMeasurements {
+  format: string;
+  width: number;
+  height: number;
+  /** Share of border-band pixels within tolerance of the background colour. */
+  borderPurity: number;
+  /** max(bw/W, bh/H) of the product's bounding box, 0 when no product is found. */
+  coverage: number;
+  /** Smallest gap between the product and an edge, in px (-1 without product). */
+  minMargin: number;
+}
+
+function pct(value: number, digits = 1): string {
+  return `${(value * 100).toFixed(digits)}%`;
+}
+
+/** Measures what the rules need in one decode. */
+export async function measureImage(image: Buffer, background: Rgb, tolerance: number): Promise<ImageMeasurements> {
+  const info = await inspectImage(image);
+  let decoded: { data: Buffer; info: OutputInfo };
+  try {
+    // Transparent pixels are composited onto black so they can never pass for a white background.
+    decoded = await sharp(image, { autoOrient: true, failOn: "truncated" })
+      .flatten({ background: "#000000" })
+      .toColourspace("srgb")
+      .removeAlpha()
+      .raw({ depth: "uchar" })
+      .toBuffer({ resolveWithObject: true });
+  } catch (cause) {
+    throw new ImageInputError("corrupt", "The image file is damaged and cannot be read.", { cause });
+  }
+  const { data } = decoded;
+  const { width, height } = decoded.info;
+  const [br, bg, bb] = background;
+  const band = Math.max(2, Math.round(Math.min(width, height) * 0.01));
+
+  let borderPixels = 0;
+  let borderMatches = 0;
+  const columnCounts = new Uint32Array(width);
+  const rowCounts = new Uint32Array(height);
+  for (let y = 0; y < height; y++) {
+    const inBandRow = y < band || y >= height - band;
+    let i = y * width * 3;
+    let rowCount = 0;
+    for (let x = 0; x < width; x++, i += 3) {
+      const d = Math.max(Math.abs(data[i]! - br), Math.abs(data[i + 1]! - bg), Math.abs(data[i + 2]! - bb));
+      if (inBandRow || x < band || x >= width - band) {
+        borderPixels++;
+        if (d <= tolerance) borderMatches++;
+      }
+      if (d > PRODUCT_DISTANCE) {
+        rowCount++;
+        columnCounts[x]!++;
+      }
+    }
+    rowCounts[y] = rowCount;
+  }
+  const first = (counts: Uint32Array) => counts.findIndex((c) => c >= MIN_LINE_PIXELS);
+  const last = (counts: Uint32Array) => counts.findLastIndex((c) => c >= MIN_LINE_PIXELS);
+  const left = first(columnCounts);
+  const top = first(rowCounts);
+  let coverage = 0;
+  let minMargin = -1;
+  if (left >= 0 && top >= 0) {
+    const right = last(columnCounts);
+    const bottom = last(rowCounts);
+    coverage = Math.max((right - left + 1) / width, (bottom - top + 1) / height);
+    minMargin = Math.min(left, top, width - 1 - right, height - 1 - bottom);
+  }
+  return { format: info.format, width, height, borderPurity: borderPixels ? borderMatches / borderPixels : 0, coverage, minMargin };
+}
+
+const FORMAT_NAMES: Record<string, string> = { jpeg: "JPEG", png: "PNG", webp: "WebP", gif: "GIF", tiff: "TIFF", avif: "AVIF" };
+const formatName = (format: string) => FORMAT_NAMES[format] ?? format.toUpperCase();
+
+function aspectLabel(ratio: number): string {
+  const known: [number, string][] = [
+    [1, "1:1"],
+    [4 / 5, "4:5"],
+    [3 / 4, "3:4"],
+    [4 / 3, "4:3"],
+  ];
+  const match = known.find(([value]) => Math.abs(value - ratio) < 0.005);
+  return match ? match[1] : `${ratio.toFixed(3)}:1`;
+}
+
+/** Rules, each with what was measured, for a measured image against a resolved pipeline. */
+export function evaluateRules(m: ImageMeasurements, pipeline: ResolvedPipeline): ComplianceRule[] {
+  const { checks, definition } = pipeline;
+  const rules: ComplianceRule[] = [];
+  const allowed = definition.output.allowed;
+  rules.push({
+    id: "format",
+    label: "File format",
+    passed: (allowed as readonly string[]).includes(m.format),
+    measured: formatName(m.format),
+    expected: allowed.map(formatName).join(" or "),
+  });
+
+  const exact = checks.exactSize;
+  const longest = Math.max(m.width, m.height);
+  rules.push(
+    exact
+      ? {
+          id: "size",
+          label: "Image size",
+          passed: m.width === exact.width && m.height === exact.height,
+          measured: `${m.width} × ${m.height} px`,
+          expected: `${exact.width} × ${exact.height} px`,
+        }
+      : {
+          id: "size",
+          label: "Image size",
+          passed: longest >= checks.minLongestSide,
+          measured: `${m.width} × ${m.height} px`,
+          expected: `at least ${checks.minLongestSide} px on the longest side`,
+        },
+  );
+
+  const ratio = m.width / m.height;
+  const [minAspect, maxAspect] = checks.aspect;
+  // One pixel of rounding is not a different aspect ratio.
+  const slack = 1 / Math.min(m.width, m.height);
+  rules.push({
+    id: "aspect",
+    label: "Aspect ratio",
+    passed: ratio >= minAspect - slack && ratio <= maxAspect + slack,
+    measured: aspectLabel(ratio),
+    expected: minAspect === maxAspect ? aspectLabel(minAspect) : `between ${aspectLabel(minAspect)} and ${aspectLabel(maxAspect)}`,
+  });
+
+  const exactBackground = checks.backgroundTolerance === 0;
+  rules.push({
+    id: "background",
+    label: exactBackground ? `Background is exactly ${pipeline.backgroundHex}` : `Background is clean ${pipeline.backgroundHex}`,
+    passed: m.borderPurity >= checks.minBorderPurity,
+    measured: `${pct(m.borderPurity, 2)} of border pixels match`,
+    expected: `at least ${pct(checks.minBorderPurity, 1)}${exactBackground ? " (exact RGB match)" : ` (within ${checks.backgroundTolerance} levels)`}`,
+  });
+
+  const [minCoverage, maxCoverage] = checks.coverage;
+  rules.push({
+    id: "coverage",
+    label: "Product fills the frame",
+    passed: m.coverage >= minCoverage && m.coverage <= maxCoverage,
+    measured: m.coverage > 0 ? pct(m.coverage) : "no product found",
+    expected: `${pct(minCoverage, 0)}–${pct(maxCoverage, 0)} of the longest side`,
+  });
+
+  rules.push({
+    id: "not-cropped",
+    label: "Product is not cut off",
+    passed: m.minMargin > 0,
+    measured: m.minMargin < 0 ? "no product found" : `${m.minMargin} px from the nearest edge`,
+    expected: "a margin on every side",
+  });
+  return rules;
+}
+
+/** Checks an output image against every rule of the pipeline and reports each measured value. */
+export async function checkCompliance(
+  image: Buffer,
+  pipeline: PipelineId,
+  settings: PipelineSettings = DEFAULT_PIPELINE_SETTINGS,
+): Promise<ComplianceReport> {
+  getPipeline(pipeline);
+  const resolved = resolvePipeline(pipeline, settings);
+  const measurements = await measureImage(image, resolved.background, resolved.checks.backgroundTolerance);
+  const rules = evaluateRules(measurements, resolved);
+  return { passed: rules.every((rule) => rule.passed), rules };
+}

@@ -1,0 +1,62 @@
+import sharp, { type Sharp } from "sharp";
+import { ImageInputError } from "./errors";
+import { MAX_IMAGE_PIXELS } from "./inspect";
+import type { Rgb } from "./pipelines";
+
+/** 8-bit sRGB pixels, 3 channels, row-major. */
+export interface RgbImage {
+  data: Uint8Array;
+  width: number;
+  height: number;
+}
+
+export interface DecodeOptions {
+  /** Transparent pixels are composited onto this colour (default white). */
+  background?: Rgb;
+  /** Shrink to fit inside this box (never enlarges). Uses the decoder's shrink-on-load when it can. */
+  maxWidth?: number;
+  maxHeight?: number;
+}
+
+/**
+ * Opens any decodable input the same way everywhere: EXIF orientation applied, first frame only,
+ * alpha flattened, CMYK / 16-bit / grey converted to 8-bit sRGB, pixel limit enforced.
+ */
+export function openImage(bytes: Buffer, options: DecodeOptions = {}): Sharp {
+  const [r, g, b] = options.background ?? [255, 255, 255];
+  let image = sharp(bytes, { limitInputPixels: MAX_IMAGE_PIXELS, failOn: "truncated", autoOrient: true })
+    .flatten({ background: { r, g, b } })
+    .toColourspace("srgb");
+  if (options.maxWidth || options.maxHeight) {
+    image = image.resize({
+      width: options.maxWidth,
+      height: options.maxHeight,
+      fit: "inside",
+      withoutEnlargement: true,
+      kernel: "lanczos3",
+    });
+  }
+  return image;
+}
+
+export async function decodeRgb(bytes: Buffer, options: DecodeOptions = {}): Promise<RgbImage> {
+  try {
+    const { data, info } = await openImage(bytes, options).removeAlpha().raw({ depth: "uchar" }).toBuffer({ resolveWithObject: true });
+    if (info.channels !== 3) throw new Error(`expected 3 channels, got ${info.channels}`);
+    return { data, width: info.width, height: info.height };
+  } catch (cause) {
+    throw asImageInputError(cause);
+  }
+}
+
+export function asImageInputError(cause: unknown): ImageInputError {
+  if (cause instanceof ImageInputError) return cause;
+  const message = cause instanceof Error ? cause.message : String(cause);
+  if (/pixel limit/i.test(message)) {
+    return new ImageInputError("too-many-pixels", `The image has more than ${MAX_IMAGE_PIXELS / 1e6} megapixels. Resize it and upload it again.`, { cause });
+  }
+  if (/truncat|premature end|unexpected end/i.test(message)) {
+    return new ImageInputError("truncated", "The image file is incomplete (the download or upload was cut off). Upload the photo again.", { cause });
+  }
+  return new ImageInputError("corrupt", "The image file is damaged and cannot be read. Upload the photo again or re-export it.", { cause });
+}

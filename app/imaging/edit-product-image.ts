@@ -1,0 +1,132 @@
+import { createHash } from "node:crypto";
+import { checkCompliance, type ComplianceReport } from "./compliance";
+import { asImageInputError, openImage } from "./decode";
+import { ImageInputError } from "./errors";
+import { checkFidelity, type FidelityReport } from "./fidelity";
+import { inspectImage } from "./inspect";
+import {
+  relevantSettings,
+  resolveOutputFormat,
+  resolvePipeline,
+  getPipeline,
+  type PipelineId,
+  type PipelineSettings,
+  type Size,
+} from "./pipelines";
+import { postProcessEdit } from "./postprocess";
+
+export type { ComplianceReport, ComplianceRule } from "./compliance";
+export type { FidelityReport } from "./fidelity";
+
+/** What the pipeline needs from an image-edit model (QwenClient implements it; tests may use others). */
+export interface ImageEditor {
+  edit(req: {
+    image: Buffer;
+    mimeType: string;
+    prompt: string;
+    negativePrompt: string;
+    size: { width: number; height: number };
+  }): Promise<{ image: Buffer; requestId: string | null }>;
+}
+
+export interface EditResult {
+  bytes: Buffer;
+  mimeType: string;
+  width: number;
+  height: number;
+  compliance: ComplianceReport;
+  fidelity: FidelityReport;
+  qwenRequestId: string | null;
+}
+
+export interface EditInput {
+  source: Buffer;
+  /** What the store says the file is; the bytes decide (a mismatch is only logged by the caller). */
+  sourceMimeType?: string;
+  pipeline: PipelineId;
+  settings: PipelineSettings;
+  editor: ImageEditor;
+}
+
+/** The model's input: the longest side it gets (more detail than it can use only slows the upload). */
+const MODEL_INPUT_MAX_SIDE = 2048;
+/** DashScope refuses sides under 384 px. */
+const MODEL_INPUT_MIN_SIDE = 384;
+
+/**
+ * The source as the model should see it: orientation applied, transparency on white, sRGB, within
+ * DashScope's size limits, as a high-quality JPEG (small upload, accepted everywhere).
+ */
+export async function prepareModelInput(source: Buffer, size: Size): Promise<{ image: Buffer; mimeType: string }> {
+  const shortest = Math.min(size.width, size.height);
+  const longest = Math.max(size.width, size.height);
+  let scale = Math.min(1, MODEL_INPUT_MAX_SIDE / longest);
+  if (shortest * scale < MODEL_INPUT_MIN_SIDE) scale = MODEL_INPUT_MIN_SIDE / shortest;
+  const width = Math.round(size.width * scale);
+  const height = Math.round(size.height * scale);
+  if (Math.max(width, height) > 3072) {
+    throw new ImageInputError(
+      "aspect-ratio",
+      `The image is ${size.width} × ${size.height} px, too long and narrow to edit. Crop it closer to the product (at most 8:1) and upload it again.`,
+    );
+  }
+  try {
+    const image = await openImage(source)
+      .resize(width, height, { fit: "fill", kernel: "lanczos3" })
+      .removeAlpha()
+      .jpeg({ quality: 92, chromaSubsampling: "4:4:4" })
+      .toBuffer();
+    return { image, mimeType: "image/jpeg" };
+  } catch (cause) {
+    throw asImageInputError(cause);
+  }
+}
+
+/**
+ * One product image through one pipeline: check the source, ask the model for the edit, make the
+ * result compliant, and report compliance and fidelity. Throws ImageInputError for a bad source,
+ * ImageResultError when the edit cannot be made usable; the editor's errors (Qwen*) pass through.
+ * A result whose compliance or fidelity fails is still returned: the caller holds it for review.
+ */
+export async function editProductImage(input: EditInput): Promise<EditResult> {
+  const info = await inspectImage(input.source);
+  const pipeline = resolvePipeline(input.pipeline, input.settings, info);
+  const modelInput = await prepareModelInput(input.source, info);
+  const edited = await input.editor.edit({
+    image: modelInput.image,
+    mimeType: modelInput.mimeType,
+    prompt: pipeline.prompt,
+    negativePrompt: pipeline.negativePrompt,
+    size: pipeline.qwenSize,
+  });
+  const output = await postProcessEdit(edited.image, pipeline, resolveOutputFormat(input.pipeline, info.format));
+  const [compliance, fidelity] = await Promise.all([
+    checkCompliance(output.bytes, input.pipeline, input.settings),
+    checkFidelity(input.source, output.bytes),
+  ]);
+  return {
+    bytes: output.bytes,
+    mimeType: output.mimeType,
+    width: output.width,
+    height: output.height,
+    compliance,
+    fidelity,
+    qwenRequestId: edited.requestId,
+  };
+}
+
+export function contentHash(bytes: Buffer): string {
+  return createHash("sha256").update(bytes).digest("hex");
+}
+
+/**
+ * Cache key of a result: the same source bytes through the same pipeline version with the same
+ * effective settings give the same output, so it is never paid for twice. Settings a pipeline
+ * ignores (Amazon's background colour) do not change the key. 64 hex chars, safe as a job id.
+ */
+export function resultCacheKey(sourceHash: string, pipeline: PipelineId, settings: PipelineSettings): string {
+  const { version } = getPipeline(pipeline);
+  const relevant = relevantSettings(pipeline, settings);
+  const canonical = JSON.stringify([sourceHash, pipeline, version, Object.entries(relevant).sort(([a], [b]) => a.localeCompare(b))]);
+  return createHash("sha256").update(canonical).digest("hex");
+}

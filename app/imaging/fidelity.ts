@@ -1,0 +1,346 @@
+import { decodeRgb, type RgbImage } from "./decode";
+import type { Rgb } from "./pipelines";
+import { segmentProduct, type Box, type Segmentation } from "./segment";
+
+export interface FidelityReport {
+  /** 1 = the product looks the same; 0 = nothing in common. */
+  score: number;
+  threshold: number;
+  verdict: "unchanged" | "altered";
+  message: string | null;
+}
+
+/** Below this score the product may have been altered and the image is held for review. */
+export const FIDELITY_THRESHOLD = 0.6;
+export const ALTERED_MESSAGE =
+  "The product may have been altered (a label, logo or colour looks different from the original). Review it before publishing.";
+
+/** Both images are analysed at this size: enough for labels and colour areas, fast to compare. */
+const ANALYSIS_SIDE = 384;
+/** Products are compared at this size (px, longest side). */
+const PRODUCT_SIDE = 256;
+const MAX_ANALYSIS_SIDE = 1600;
+/** The product is compared on a grid of this many px on its longest side. */
+const GRID = 96;
+const CELLS = 8;
+/** Distance from the backdrop above which a pixel is product, for photos (grain, gradients). */
+const SOURCE_THRESHOLD = 40;
+/** The same for edited images, whose background is one flat colour. */
+const RESULT_THRESHOLD = 32;
+/** A pixel counts as changed when a channel differs by more than this, after exposure matching. */
+const CHANGED_PIXEL = 56;
+/** Global exposure shifts up to this are the model's lighting, not an alteration. */
+const MAX_EXPOSURE_SHIFT = 24;
+
+interface ProductPatch {
+  rgb: Float32Array;
+  mask: Uint8Array;
+  width: number;
+  height: number;
+}
+
+/** Area-averaged resample of the product's box to a `width` x `height` patch, with its mask. */
+function samplePatch(image: RgbImage, productMask: Uint8Array, box: Box, width: number, height: number): ProductPatch {
+  const rgb = new Float32Array(width * height * 3);
+  const mask = new Uint8Array(width * height);
+  const sx = box.width / width;
+  const sy = box.height / height;
+  for (let y = 0; y < height; y++) {
+    const y0 = box.top + Math.floor(y * sy);
+    const y1 = Math.max(y0 + 1, box.top + Math.floor((y + 1) * sy));
+    for (let x = 0; x < width; x++) {
+      const x0 = box.left + Math.floor(x * sx);
+      const x1 = Math.max(x0 + 1, box.left + Math.floor((x + 1) * sx));
+      let r = 0;
+      let g = 0;
+      let b = 0;
+      let inside = 0;
+      let n = 0;
+      for (let yy = y0; yy < y1; yy++) {
+        for (let xx = x0; xx < x1; xx++) {
+          const p = yy * image.width + xx;
+          r += image.data[p * 3]!;
+          g += image.data[p * 3 + 1]!;
+          b += image.data[p * 3 + 2]!;
+          inside += productMask[p]!;
+          n++;
+        }
+      }
+      const o = y * width + x;
+      rgb[o * 3] = r / n;
+      rgb[o * 3 + 1] = g / n;
+      rgb[o * 3 + 2] = b / n;
+      mask[o] = inside * 2 >= n ? 1 : 0;
+    }
+  }
+  return { rgb, mask, width, height };
+}
+
+/** Mask shrunk by one px, so edge pixels (where a one-px misalignment is expected) are not compared. */
+function erode(mask: Uint8Array, width: number, height: number): Uint8Array {
+  const out = new Uint8Array(mask.length);
+  for (let y = 1; y < height - 1; y++) {
+    for (let x = 1; x < width - 1; x++) {
+      const p = y * width + x;
+      out[p] = mask[p]! & mask[p - 1]! & mask[p + 1]! & mask[p - width]! & mask[p + width]!;
+    }
+  }
+  return out;
+}
+
+/** 3x3 box blur: tolerates sub-pixel misalignment and resampling differences. */
+function blur(rgb: Float32Array, width: number, height: number): Float32Array {
+  const out = new Float32Array(rgb.length);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      for (let c = 0; c < 3; c++) {
+        let sum = 0;
+        let n = 0;
+        for (let dy = -1; dy <= 1; dy++) {
+          const yy = y + dy;
+          if (yy < 0 || yy >= height) continue;
+          for (let dx = -1; dx <= 1; dx++) {
+            const xx = x + dx;
+            if (xx < 0 || xx >= width) continue;
+            sum += rgb[(yy * width + xx) * 3 + c]!;
+            n++;
+          }
+        }
+        out[(y * width + x) * 3 + c] = sum / n;
+      }
+    }
+  }
+  return out;
+}
+
+interface Comparison {
+  score: number;
+  shapeOverlap: number;
+  worstCellChange: number;
+}
+
+/** Compares two aligned patches: shape overlap and, per grid cell, the share of changed pixels. */
+export function comparePatches(a: ProductPatch, b: ProductPatch): Comparison {
+  const { width, height } = a;
+  let union = 0;
+  let intersection = 0;
+  for (let i = 0; i < a.mask.length; i++) {
+    union += a.mask[i]! | b.mask[i]!;
+    intersection += a.mask[i]! & b.mask[i]!;
+  }
+  const shapeOverlap = union ? intersection / union : 0;
+
+  const both = new Uint8Array(a.mask.length);
+  for (let i = 0; i < both.length; i++) both[i] = a.mask[i]! & b.mask[i]!;
+  const core = erode(both, width, height);
+  const ab = blur(a.rgb, width, height);
+  const bb = blur(b.rgb, width, height);
+
+  // The model may relight the product a little: remove the median per-channel shift (bounded).
+  const shift = [0, 0, 0];
+  for (let c = 0; c < 3; c++) {
+    const diffs: number[] = [];
+    for (let i = 0; i < core.length; i++) if (core[i]) diffs.push(bb[i * 3 + c]! - ab[i * 3 + c]!);
+    diffs.sort((x, y) => x - y);
+    const median = diffs.length ? diffs[Math.floor(diffs.length / 2)]! : 0;
+    shift[c] = Math.max(-MAX_EXPOSURE_SHIFT, Math.min(MAX_EXPOSURE_SHIFT, median));
+  }
+
+  const cellW = width / CELLS;
+  const cellH = height / CELLS;
+  const cellTotal = new Uint32Array(CELLS * CELLS);
+  const cellChanged = new Uint32Array(CELLS * CELLS);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const i = y * width + x;
+      if (!core[i]) continue;
+      let d = 0;
+      for (let c = 0; c < 3; c++) d = Math.max(d, Math.abs(bb[i * 3 + c]! - shift[c]! - ab[i * 3 + c]!));
+      const cell = Math.min(CELLS - 1, Math.floor(y / cellH)) * CELLS + Math.min(CELLS - 1, Math.floor(x / cellW));
+      cellTotal[cell]!++;
+      if (d > CHANGED_PIXEL) cellChanged[cell]!++;
+    }
+  }
+  // Cells with little product in them are too noisy to judge.
+  const minCellPixels = (cellW * cellH) / 4;
+  let worstCellChange = 0;
+  for (let cell = 0; cell < cellTotal.length; cell++) {
+    if (cellTotal[cell]! < minCellPixels) continue;
+    worstCellChange = Math.max(worstCellChange, cellChanged[cell]! / cellTotal[cell]!);
+  }
+  // Shape overlap of an unchanged product is ~0.9+ after bbox alignment; map 0.6..1 onto 0..1.
+  const shapeScore = Math.max(0, Math.min(1, (shapeOverlap - 0.6) / 0.4));
+  return { score: Math.min(1 - worstCellChange, shapeScore), shapeOverlap, worstCellChange };
+}
+
+function patchSize(box: Box): { width: number; height: number } {
+  const scale = GRID / Math.max(box.width, box.height);
+  return { width: Math.max(8, Math.round(box.width * scale)), height: Math.max(8, Math.round(box.height * scale)) };
+}
+
+function report(score: number, threshold: number): FidelityReport {
+  return score >= threshold
+    ? { score, threshold, verdict: "unchanged", message: null }
+    : { score, threshold, verdict: "altered", message: ALTERED_MESSAGE };
+}
+
+/**
+ * Bounding box of a mask, ignoring rows and columns with only a sliver of product (10% of the
+ * other side): thin protrusions such as overhanging text or a strap would otherwise shift the
+ * alignment, since they survive some edits and encodings and not others.
+ */
+export function robustBox(mask: Uint8Array, width: number, height: number): Box | null {
+  const columns = new Uint32Array(width);
+  const rows = new Uint32Array(height);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      if (mask[y * width + x] === 1) {
+        columns[x]!++;
+        rows[y]!++;
+      }
+    }
+  }
+  const loose = (counts: Uint32Array) => [counts.findIndex((c) => c > 0), counts.findLastIndex((c) => c > 0)] as const;
+  const [x0, x1] = loose(columns);
+  const [y0, y1] = loose(rows);
+  if (x0 < 0 || y0 < 0) return null;
+  const minInColumn = Math.max(2, Math.round((y1 - y0 + 1) * 0.1));
+  const minInRow = Math.max(2, Math.round((x1 - x0 + 1) * 0.1));
+  const left = columns.findIndex((c) => c >= minInColumn);
+  const right = columns.findLastIndex((c) => c >= minInColumn);
+  const top = rows.findIndex((c) => c >= minInRow);
+  const bottom = rows.findLastIndex((c) => c >= minInRow);
+  if (left < 0 || top < 0 || right < left || bottom < top) return null;
+  return { left, top, width: right - left + 1, height: bottom - top + 1 };
+}
+
+/** Morphological opening with a 3x3 square: removes lines and specks up to 2 px thick. */
+function open3x3(mask: Uint8Array, width: number, height: number): Uint8Array {
+  const eroded = new Uint8Array(mask.length);
+  for (let y = 1; y < height - 1; y++) {
+    for (let x = 1; x < width - 1; x++) {
+      let all = 1;
+      for (let dy = -1; dy <= 1 && all; dy++) for (let dx = -1; dx <= 1; dx++) all &= mask[(y + dy) * width + x + dx]!;
+      eroded[y * width + x] = all;
+    }
+  }
+  const out = new Uint8Array(mask.length);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      let any = 0;
+      for (let dy = -1; dy <= 1 && !any; dy++) {
+        const yy = y + dy;
+        if (yy < 0 || yy >= height) continue;
+        for (let dx = -1; dx <= 1; dx++) {
+          const xx = x + dx;
+          if (xx >= 0 && xx < width && eroded[yy * width + xx]) any = 1;
+        }
+      }
+      out[y * width + x] = any;
+    }
+  }
+  return out;
+}
+
+/** Marks as product every pixel the outside cannot reach (enclosed areas such as a white label). */
+function fillHoles(mask: Uint8Array, width: number, height: number): Uint8Array {
+  const outside = new Uint8Array(mask.length);
+  const queue = new Int32Array(mask.length);
+  let tail = 0;
+  const visit = (p: number) => {
+    if (outside[p] === 0 && mask[p] === 0) {
+      outside[p] = 1;
+      queue[tail++] = p;
+    }
+  };
+  for (let x = 0; x < width; x++) {
+    visit(x);
+    visit((height - 1) * width + x);
+  }
+  for (let y = 0; y < height; y++) {
+    visit(y * width);
+    visit(y * width + width - 1);
+  }
+  for (let head = 0; head < tail; head++) {
+    const p = queue[head]!;
+    const x = p % width;
+    if (x > 0) visit(p - 1);
+    if (x < width - 1) visit(p + 1);
+    if (p >= width) visit(p - width);
+    if (p + width < mask.length) visit(p + width);
+  }
+  return Uint8Array.from(outside, (o) => 1 - o);
+}
+
+/**
+ * The product as it can appear on `background`: parts that match the new background (a white
+ * sole on white) vanish in any honest edit, so they are left out, as are edge slivers; enclosed
+ * areas (a white label) stay.
+ */
+function visibleProduct(image: RgbImage, product: Uint8Array, background: Rgb): Uint8Array {
+  const { data, width, height } = image;
+  const [br, bg, bb] = background;
+  const distinct = Uint8Array.from(product, (inside, p) =>
+    inside === 1 &&
+    Math.max(Math.abs(data[p * 3]! - br), Math.abs(data[p * 3 + 1]! - bg), Math.abs(data[p * 3 + 2]! - bb)) > RESULT_THRESHOLD
+      ? 1
+      : 0,
+  );
+  return fillHoles(open3x3(distinct, width, height), width, height);
+}
+
+interface AnalysedImage {
+  image: RgbImage;
+  segmentation: Segmentation;
+}
+
+/**
+ * Decodes twice: small to find the product, then at the size where the product's longest side is
+ * PRODUCT_SIDE px, so both images are analysed at the same scale whatever their framing.
+ */
+async function analyse(bytes: Buffer, threshold: number): Promise<AnalysedImage> {
+  let image = await decodeRgb(bytes, { maxWidth: ANALYSIS_SIDE, maxHeight: ANALYSIS_SIDE });
+  let segmentation = segmentProduct(image, { threshold });
+  const box = segmentation.box;
+  if (box) {
+    const side = Math.min(MAX_ANALYSIS_SIDE, Math.round((Math.max(image.width, image.height) * PRODUCT_SIDE) / Math.max(box.width, box.height)));
+    if (Math.abs(side - Math.max(image.width, image.height)) > 8) {
+      image = await decodeRgb(bytes, { maxWidth: side, maxHeight: side });
+      segmentation = segmentProduct(image, { threshold });
+    }
+  }
+  return { image, segmentation };
+}
+
+/**
+ * Compares the product in the original with the product in the edited image, aligned by their
+ * bounding boxes. A label, logo or colour the model changed shows as a block of changed pixels.
+ */
+export async function checkFidelity(original: Buffer, edited: Buffer): Promise<FidelityReport> {
+  const { score } = await measureFidelity(original, edited);
+  return report(score, FIDELITY_THRESHOLD);
+}
+
+export interface FidelityMeasurement extends Comparison {
+  sourceBox: Box | null;
+  resultBox: Box | null;
+}
+
+/** The numbers behind checkFidelity (for diagnostics and calibration). */
+export async function measureFidelity(original: Buffer, edited: Buffer): Promise<FidelityMeasurement> {
+  const [source, result] = await Promise.all([analyse(original, SOURCE_THRESHOLD), analyse(edited, RESULT_THRESHOLD)]);
+  const resultMask = visibleProduct(result.image, result.segmentation.product, result.segmentation.borderColor);
+  const resultBox = robustBox(resultMask, result.image.width, result.image.height);
+  if (!resultBox) return { score: 0, shapeOverlap: 0, worstCellChange: 1, sourceBox: null, resultBox: null };
+
+  const sourceMask = visibleProduct(source.image, source.segmentation.product, result.segmentation.borderColor);
+  const sourceBox = robustBox(sourceMask, source.image.width, source.image.height);
+  // Without a clear product in the original (a busy photo), compare the whole frame.
+  const alignedSourceBox = sourceBox ?? { left: 0, top: 0, width: source.image.width, height: source.image.height };
+  if (!sourceBox) sourceMask.fill(1);
+  const size = patchSize(alignedSourceBox);
+  const a = samplePatch(source.image, sourceMask, alignedSourceBox, size.width, size.height);
+  const b = samplePatch(result.image, resultMask, resultBox, size.width, size.height);
+  const comparison = comparePatches(a, b);
+  return { ...comparison, score: Math.round(comparison.score * 1000) / 1000, sourceBox, resultBox };
+}

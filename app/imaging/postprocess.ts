@@ -1,0 +1,189 @@
+import sharp, { type Metadata, type Sharp } from "sharp";
+import { decodeRgb, type RgbImage } from "./decode";
+import { ImageInputError, ImageResultError } from "./errors";
+import { MAX_IMAGE_PIXELS } from "./inspect";
+import { MIME_BY_OUTPUT_FORMAT, type OutputFormat, type ResolvedPipeline, type Rgb, type Size } from "./pipelines";
+import { edgeMatte, expandBox, segmentProduct, type Box, type Segmentation } from "./segment";
+
+/** Distance from the backdrop above which a pixel of a model output is product. */
+export const PRODUCT_THRESHOLD = 32;
+/** Below this distance an edge pixel is pure backdrop; between the two it is blended (anti-aliasing). */
+const EDGE_LOW = 8;
+/** Edge pixels within this many px of the product keep their blend; farther ones become pure background. */
+const EDGE_RADIUS = 2;
+/** A product smaller than this share of the image means the model lost it. */
+const MIN_PRODUCT_SHARE = 0.004;
+
+export interface PostProcessResult {
+  bytes: Buffer;
+  format: OutputFormat;
+  mimeType: string;
+  width: number;
+  height: number;
+  /** The product's box in the output image. */
+  productBox: Box;
+}
+
+/** The output frame for a product of this shape. */
+export function canvasFor(pipeline: ResolvedPipeline, product: Size): Size {
+  const { canvas } = pipeline;
+  if (canvas.kind === "fixed") return canvas.size;
+  const aspect = Math.min(canvas.maxAspect, Math.max(canvas.minAspect, product.width / product.height));
+  return aspect >= 1
+    ? { width: canvas.longestSide, height: Math.round(canvas.longestSide / aspect) }
+    : { width: Math.round(canvas.longestSide * aspect), height: canvas.longestSide };
+}
+
+/** Scale (output px per input px) that makes the product fill `coverage` of the frame. */
+function productScale(box: Size, frame: Size, coverage: number): number {
+  return coverage / Math.max(box.width / frame.width, box.height / frame.height);
+}
+
+/**
+ * Decodes the model output at the resolution the output needs: full size for model outputs, a
+ * reduced size (via the decoder's shrink-on-load) for big photos whose product will be shrunk.
+ */
+async function decodeAtWorkingSize(bytes: Buffer, pipeline: ResolvedPipeline, background: Rgb): Promise<RgbImage> {
+  let metadata: Metadata;
+  try {
+    metadata = await sharp(bytes, { limitInputPixels: MAX_IMAGE_PIXELS }).metadata();
+  } catch (cause) {
+    throw new ImageResultError("unreadable-result", "The edited image came back damaged. Try the image again.", { cause });
+  }
+  const longest = Math.max(metadata.autoOrient?.width ?? metadata.width ?? 0, metadata.autoOrient?.height ?? metadata.height ?? 0);
+  const frameLongest = pipeline.canvas.kind === "fixed" ? Math.max(pipeline.canvas.size.width, pipeline.canvas.size.height) : pipeline.canvas.longestSide;
+  if (longest <= frameLongest * 1.5) return decodeRgb(bytes, { background });
+
+  const preview = await decodeRgb(bytes, { background, maxWidth: 512, maxHeight: 512 });
+  const found = segmentProduct(preview, { threshold: PRODUCT_THRESHOLD }).box;
+  if (!found) return decodeRgb(bytes, { background });
+  const previewScale = longest / Math.max(preview.width, preview.height);
+  const fullBox = { width: found.width * previewScale, height: found.height * previewScale };
+  const needed = productScale(fullBox, canvasFor(pipeline, fullBox), pipeline.targetCoverage);
+  // A little above what is needed, so the final resize still downsamples (sharper than upsampling).
+  const workingLongest = Math.min(longest, Math.ceil(longest * needed * 1.15));
+  return decodeRgb(bytes, { background, maxWidth: workingLongest, maxHeight: workingLongest });
+}
+
+/**
+ * Replaces every background pixel of `region` by the exact target colour and removes the old
+ * backdrop's tint from the product's anti-aliased edge pixels.
+ */
+function compositeOntoBackground(image: RgbImage, segmentation: Segmentation, region: Box, target: Rgb): Buffer {
+  const alpha = edgeMatte(segmentation, region, EDGE_RADIUS, EDGE_LOW, PRODUCT_THRESHOLD);
+  const { data, width } = image;
+  const rows = segmentation.rowBackground;
+  const out = Buffer.allocUnsafe(region.width * region.height * 3);
+  const span = Math.max(1, width - 1);
+  const [tr, tg, tb] = target;
+  let o = 0;
+  for (let y = 0; y < region.height; y++) {
+    const sy = region.top + y;
+    const rb = sy * 6;
+    for (let x = 0; x < region.width; x++, o += 3) {
+      const a = alpha[y * region.width + x]!;
+      if (a === 0) {
+        out[o] = tr;
+        out[o + 1] = tg;
+        out[o + 2] = tb;
+        continue;
+      }
+      const sx = region.left + x;
+      const i = (sy * width + sx) * 3;
+      if (a === 255) {
+        out[o] = data[i]!;
+        out[o + 1] = data[i + 1]!;
+        out[o + 2] = data[i + 2]!;
+        continue;
+      }
+      const t = sx / span;
+      const keep = 1 - a / 255;
+      const br = rows[rb]! + (rows[rb + 3]! - rows[rb]!) * t;
+      const bg = rows[rb + 1]! + (rows[rb + 4]! - rows[rb + 1]!) * t;
+      const bb = rows[rb + 2]! + (rows[rb + 5]! - rows[rb + 2]!) * t;
+      out[o] = clamp(data[i]! + keep * (tr - br));
+      out[o + 1] = clamp(data[i + 1]! + keep * (tg - bg));
+      out[o + 2] = clamp(data[i + 2]! + keep * (tb - bb));
+    }
+  }
+  return out;
+}
+
+const clamp = (v: number) => (v < 0 ? 0 : v > 255 ? 255 : Math.round(v));
+
+export function encodeOutput(image: Sharp, format: OutputFormat, quality: number): Sharp {
+  // Metadata is dropped (sharp's default); the sRGB profile is the one thing kept, so colours display as intended.
+  const tagged = image.withIccProfile("srgb");
+  switch (format) {
+    case "jpeg":
+      return tagged.jpeg({ quality, chromaSubsampling: "4:2:0" });
+    case "png":
+      return tagged.png({ compressionLevel: 6 });
+    case "webp":
+      return tagged.webp({ quality, effort: 4 });
+  }
+}
+
+/**
+ * Turns a model output into a compliant image: finds the product, trims to it, forces the
+ * background to the exact colour, scales the product to the pipeline's coverage, centres it on
+ * the pipeline's canvas and encodes it. Deterministic: same input, same bytes.
+ */
+export async function postProcessEdit(modelOutput: Buffer, pipeline: ResolvedPipeline, format: OutputFormat): Promise<PostProcessResult> {
+  const background = pipeline.background;
+  let image: RgbImage;
+  try {
+    image = await decodeAtWorkingSize(modelOutput, pipeline, background);
+  } catch (cause) {
+    if (cause instanceof ImageResultError) throw cause;
+    const detail = cause instanceof ImageInputError ? cause.code : "decode";
+    throw new ImageResultError("unreadable-result", "The edited image came back damaged. Try the image again.", {
+      cause: Object.assign(new Error(detail), { cause }),
+    });
+  }
+  const segmentation = segmentProduct(image, { threshold: PRODUCT_THRESHOLD });
+  const box = segmentation.box;
+  if (!box || segmentation.area < image.width * image.height * MIN_PRODUCT_SHARE) {
+    throw new ImageResultError(
+      "no-product",
+      "No product could be found in the edited image. Try a photo where the product stands out clearly from its background.",
+    );
+  }
+
+  const frame = canvasFor(pipeline, box);
+  const scale = productScale(box, frame, pipeline.targetCoverage);
+  const region = expandBox(box, EDGE_RADIUS + 2, image.width, image.height);
+  const pixels = compositeOntoBackground(image, segmentation, region, background);
+
+  const resizedWidth = Math.min(frame.width, Math.max(1, Math.round(region.width * scale)));
+  const resizedHeight = Math.min(frame.height, Math.max(1, Math.round(region.height * scale)));
+  const centreX = (box.left + box.width / 2 - region.left) * scale;
+  const centreY = (box.top + box.height / 2 - region.top) * scale;
+  const left = Math.min(frame.width - resizedWidth, Math.max(0, Math.round(frame.width / 2 - centreX)));
+  const top = Math.min(frame.height - resizedHeight, Math.max(0, Math.round(frame.height / 2 - centreY)));
+  const [r, g, b] = background;
+
+  const pipelineImage = sharp(pixels, { raw: { width: region.width, height: region.height, channels: 3 } })
+    .resize(resizedWidth, resizedHeight, { fit: "fill", kernel: "lanczos3" })
+    .extend({
+      left,
+      top,
+      right: frame.width - resizedWidth - left,
+      bottom: frame.height - resizedHeight - top,
+      background: { r, g, b },
+    });
+  const bytes = await encodeOutput(pipelineImage, format, pipeline.definition.output.quality).toBuffer();
+  return {
+    bytes,
+    format,
+    mimeType: MIME_BY_OUTPUT_FORMAT[format],
+    width: frame.width,
+    height: frame.height,
+    productBox: {
+      left: left + Math.round((box.left - region.left) * scale),
+      top: top + Math.round((box.top - region.top) * scale),
+      width: Math.round(box.width * scale),
+      height: Math.round(box.height * scale),
+    },
+  };
+}

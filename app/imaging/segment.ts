@@ -1,0 +1,308 @@
+import type { RgbImage } from "./decode";
+import type { Rgb } from "./pipelines";
+
+export interface Box {
+  left: number;
+  top: number;
+  width: number;
+  height: number;
+}
+
+export interface SegmentOptions {
+  /** Max-channel distance from the local background above which a pixel is product (0..255). */
+  threshold: number;
+  /** Components smaller than this share of the image are specks, not product (default 0.0005). */
+  minComponentShare?: number;
+}
+
+export interface Segmentation {
+  width: number;
+  height: number;
+  /** 1 where the pixel belongs to the product (including enclosed light areas such as a white label). */
+  product: Uint8Array;
+  /** Max-channel distance of each pixel from the estimated local background colour. */
+  distance: Uint8Array;
+  /** Bounding box of the product, or null when there is none. */
+  box: Box | null;
+  /** Product pixel count. */
+  area: number;
+  /** Median colour of the image border: the background as a whole. */
+  borderColor: Rgb;
+  /** Estimated background colour per row at the left and right edge (r,g,b,r,g,b per row). */
+  rowBackground: Float32Array;
+}
+
+/** Median per channel of a ring `band` px wide around the image. */
+export function borderMedian(image: RgbImage, band: number): Rgb {
+  const { data, width, height } = image;
+  const histograms = [new Uint32Array(256), new Uint32Array(256), new Uint32Array(256)];
+  let count = 0;
+  const add = (i: number) => {
+    histograms[0]![data[i]!]!++;
+    histograms[1]![data[i + 1]!]!++;
+    histograms[2]![data[i + 2]!]!++;
+    count++;
+  };
+  const b = Math.max(1, Math.min(band, Math.floor(Math.min(width, height) / 2)));
+  for (let y = 0; y < height; y++) {
+    const edgeRow = y < b || y >= height - b;
+    const row = y * width * 3;
+    if (edgeRow) {
+      for (let x = 0; x < width; x++) add(row + x * 3);
+    } else {
+      for (let x = 0; x < b; x++) add(row + x * 3);
+      for (let x = width - b; x < width; x++) add(row + x * 3);
+    }
+  }
+  const median = (h: Uint32Array) => {
+    let seen = 0;
+    for (let v = 0; v < 256; v++) {
+      seen += h[v]!;
+      if (seen * 2 >= count) return v;
+    }
+    return 255;
+  };
+  return [median(histograms[0]!), median(histograms[1]!), median(histograms[2]!)];
+}
+
+const maxDiff = (a: ArrayLike<number>, ai: number, b: ArrayLike<number>, bi: number) =>
+  Math.max(Math.abs(a[ai]! - b[bi]!), Math.abs(a[ai + 1]! - b[bi + 1]!), Math.abs(a[ai + 2]! - b[bi + 2]!));
+
+/**
+ * Background colour per row from the left and right edges. Photos are lit from above, so the
+ * backdrop mostly changes from top to bottom; a side the product covers is replaced by the other.
+ */
+export function estimateRowBackground(image: RgbImage, borderColor: Rgb): Float32Array {
+  const { data, width, height } = image;
+  const k = Math.max(2, Math.round(Math.min(width, height) * 0.004));
+  const rows = new Float32Array(height * 6);
+  const border = Float32Array.from(borderColor);
+  const left = new Float32Array(3);
+  const right = new Float32Array(3);
+  let previous: Float32Array | null = null;
+  for (let y = 0; y < height; y++) {
+    left.fill(0);
+    right.fill(0);
+    const row = y * width * 3;
+    for (let x = 0; x < k; x++) {
+      const li = row + x * 3;
+      const ri = row + (width - 1 - x) * 3;
+      for (let c = 0; c < 3; c++) {
+        left[c]! += data[li + c]! / k;
+        right[c]! += data[ri + c]! / k;
+      }
+    }
+    const leftOff = maxDiff(left, 0, border, 0);
+    const rightOff = maxDiff(right, 0, border, 0);
+    const out = rows.subarray(y * 6, y * 6 + 6);
+    if (Math.min(leftOff, rightOff) > 64) {
+      // Both edges covered by the product in this row: carry the row above (or the border colour).
+      out.set(previous ?? new Float32Array([...border, ...border]));
+    } else if (maxDiff(left, 0, right, 0) <= 40) {
+      out.set(left, 0);
+      out.set(right, 3);
+    } else {
+      const side = leftOff <= rightOff ? left : right;
+      out.set(side, 0);
+      out.set(side, 3);
+    }
+    previous = out;
+  }
+  return rows;
+}
+
+/** Max-channel distance of every pixel from the background, interpolated between the row's edges. */
+export function backgroundDistance(image: RgbImage, rowBackground: Float32Array): Uint8Array {
+  const { data, width, height } = image;
+  const distance = new Uint8Array(width * height);
+  const span = Math.max(1, width - 1);
+  for (let y = 0; y < height; y++) {
+    const o = y * 6;
+    const lr = rowBackground[o]!;
+    const lg = rowBackground[o + 1]!;
+    const lb = rowBackground[o + 2]!;
+    const sr = (rowBackground[o + 3]! - lr) / span;
+    const sg = (rowBackground[o + 4]! - lg) / span;
+    const sb = (rowBackground[o + 5]! - lb) / span;
+    let i = y * width * 3;
+    let p = y * width;
+    for (let x = 0; x < width; x++, i += 3, p++) {
+      const dr = Math.abs(data[i]! - (lr + sr * x));
+      const dg = Math.abs(data[i + 1]! - (lg + sg * x));
+      const db = Math.abs(data[i + 2]! - (lb + sb * x));
+      const d = dr > dg ? (dr > db ? dr : db) : dg > db ? dg : db;
+      distance[p] = d > 255 ? 255 : d;
+    }
+  }
+  return distance;
+}
+
+/**
+ * Background = everything connected to the image border through pixels close to the background
+ * colour. The rest is product, so light areas enclosed by the product (a white label) stay product.
+ */
+function floodBackground(distance: Uint8Array, width: number, height: number, threshold: number): Uint8Array {
+  const background = new Uint8Array(width * height);
+  const queue = new Int32Array(width * height);
+  let head = 0;
+  let tail = 0;
+  const seed = (p: number) => {
+    if (background[p] === 0 && distance[p]! < threshold) {
+      background[p] = 1;
+      queue[tail++] = p;
+    }
+  };
+  for (let x = 0; x < width; x++) {
+    seed(x);
+    seed((height - 1) * width + x);
+  }
+  for (let y = 0; y < height; y++) {
+    seed(y * width);
+    seed(y * width + width - 1);
+  }
+  while (head < tail) {
+    const p = queue[head++]!;
+    const x = p % width;
+    if (x > 0) seed(p - 1);
+    if (x < width - 1) seed(p + 1);
+    if (p >= width) seed(p - width);
+    if (p < width * (height - 1)) seed(p + width);
+  }
+  return background;
+}
+
+/** Drops specks (dust, noise) from the product mask; returns the kept area and bounding box. */
+function keepSignificantComponents(product: Uint8Array, width: number, height: number, minArea: number): { area: number; box: Box | null } {
+  const label = new Int32Array(width * height);
+  const queue = new Int32Array(width * height);
+  let area = 0;
+  let minX = width;
+  let minY = height;
+  let maxX = -1;
+  let maxY = -1;
+  let next = 0;
+  for (let start = 0; start < product.length; start++) {
+    if (product[start] !== 1 || label[start] !== 0) continue;
+    next++;
+    let head = 0;
+    let tail = 0;
+    queue[tail++] = start;
+    label[start] = next;
+    let cMinX = width;
+    let cMinY = height;
+    let cMaxX = -1;
+    let cMaxY = -1;
+    while (head < tail) {
+      const p = queue[head++]!;
+      const x = p % width;
+      const y = (p - x) / width;
+      if (x < cMinX) cMinX = x;
+      if (x > cMaxX) cMaxX = x;
+      if (y < cMinY) cMinY = y;
+      if (y > cMaxY) cMaxY = y;
+      if (x > 0 && product[p - 1] === 1 && label[p - 1] === 0) {
+        label[p - 1] = next;
+        queue[tail++] = p - 1;
+      }
+      if (x < width - 1 && product[p + 1] === 1 && label[p + 1] === 0) {
+        label[p + 1] = next;
+        queue[tail++] = p + 1;
+      }
+      if (y > 0 && product[p - width] === 1 && label[p - width] === 0) {
+        label[p - width] = next;
+        queue[tail++] = p - width;
+      }
+      if (y < height - 1 && product[p + width] === 1 && label[p + width] === 0) {
+        label[p + width] = next;
+        queue[tail++] = p + width;
+      }
+    }
+    if (tail < minArea) {
+      for (let i = 0; i < tail; i++) product[queue[i]!] = 0;
+      continue;
+    }
+    area += tail;
+    if (cMinX < minX) minX = cMinX;
+    if (cMinY < minY) minY = cMinY;
+    if (cMaxX > maxX) maxX = cMaxX;
+    if (cMaxY > maxY) maxY = cMaxY;
+  }
+  const box = maxX < 0 ? null : { left: minX, top: minY, width: maxX - minX + 1, height: maxY - minY + 1 };
+  return { area, box };
+}
+
+/** Finds the product: the part of the image that is not the (possibly graded) backdrop. */
+export function segmentProduct(image: RgbImage, options: SegmentOptions): Segmentation {
+  const { width, height } = image;
+  const borderColor = borderMedian(image, Math.max(2, Math.round(Math.min(width, height) * 0.004)));
+  const rowBackground = estimateRowBackground(image, borderColor);
+  const distance = backgroundDistance(image, rowBackground);
+  const background = floodBackground(distance, width, height, options.threshold);
+  const product = background;
+  for (let i = 0; i < product.length; i++) product[i] = 1 - background[i]!;
+  const minArea = Math.max(16, Math.round(width * height * (options.minComponentShare ?? 0.0005)));
+  const { area, box } = keepSignificantComponents(product, width, height, minArea);
+  return { width, height, product, distance, box, area, borderColor, rowBackground };
+}
+
+/** Grows a box by `margin` px on each side, clipped to the image. */
+export function expandBox(box: Box, margin: number, width: number, height: number): Box {
+  const left = Math.max(0, box.left - margin);
+  const top = Math.max(0, box.top - margin);
+  const right = Math.min(width, box.left + box.width + margin);
+  const bottom = Math.min(height, box.top + box.height + margin);
+  return { left, top, width: right - left, height: bottom - top };
+}
+
+/**
+ * Alpha (0..255) for the region `region`: 255 on the product; on background pixels within `radius`
+ * of the product, a ramp of their distance from the backdrop (anti-aliased edges); 0 elsewhere,
+ * which removes shadows and halos entirely.
+ */
+export function edgeMatte(segmentation: Segmentation, region: Box, radius: number, low: number, high: number): Uint8Array {
+  const { product, distance, width } = segmentation;
+  const rw = region.width;
+  const rh = region.height;
+  const near = new Uint8Array(rw * rh);
+  // Separable square dilation of the product mask by `radius`.
+  const rowPass = new Uint8Array(rw * rh);
+  for (let y = 0; y < rh; y++) {
+    const src = (region.top + y) * width + region.left;
+    let lastProduct = -Infinity;
+    for (let x = 0; x < rw; x++) {
+      if (product[src + x] === 1) lastProduct = x;
+      if (x - lastProduct <= radius) rowPass[y * rw + x] = 1;
+    }
+    lastProduct = Infinity;
+    for (let x = rw - 1; x >= 0; x--) {
+      if (product[src + x] === 1) lastProduct = x;
+      if (lastProduct - x <= radius) rowPass[y * rw + x] = 1;
+    }
+  }
+  for (let x = 0; x < rw; x++) {
+    let last = -Infinity;
+    for (let y = 0; y < rh; y++) {
+      if (rowPass[y * rw + x] === 1) last = y;
+      if (y - last <= radius) near[y * rw + x] = 1;
+    }
+    last = Infinity;
+    for (let y = rh - 1; y >= 0; y--) {
+      if (rowPass[y * rw + x] === 1) last = y;
+      if (last - y <= radius) near[y * rw + x] = 1;
+    }
+  }
+  const alpha = new Uint8Array(rw * rh);
+  const span = Math.max(1, high - low);
+  for (let y = 0; y < rh; y++) {
+    const src = (region.top + y) * width + region.left;
+    for (let x = 0; x < rw; x++) {
+      const i = y * rw + x;
+      if (product[src + x] === 1) alpha[i] = 255;
+      else if (near[i] === 1) {
+        const d = distance[src + x]!;
+        alpha[i] = d <= low ? 0 : d >= high ? 255 : Math.round(((d - low) / span) * 255);
+      }
+    }
+  }
+  return alpha;
+}
