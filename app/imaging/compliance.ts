@@ -111,7 +111,7 @@ function aspectLabel(ratio: number): string {
     [3 / 4, "3:4"],
     [4 / 3, "4:3"],
   ];
-  const match = known.find(([value]) => Math.abs(value - ratio) < 0.005);
+  const match = known.find(([value]) => Math.abs(value - ratio) < 0.01);
   return match ? match[1] : `${ratio.toFixed(3)}:1`;
 }
 

@@ -1,0 +1,285 @@
+import type { ImageEditor } from "~/imaging/edit-product-image";
+import { logger } from "~/lib/logger.server";
+import { QwenFatalError, QwenRateLimitedError, QwenRetryableError, fatalMerchantMessage, isFatalCode } from "./errors";
+import { prepareDashScopeImage } from "./input";
+
+export const DEFAULT_DASHSCOPE_BASE_URL = "https://dashscope-intl.aliyuncs.com";
+export const DEFAULT_QWEN_MODEL = "qwen-image-edit-plus";
+export const GENERATION_PATH = "/api/v1/services/aigc/multimodal-generation/generation";
+const DEFAULT_TIMEOUT_MS = 120_000;
+const DEFAULT_DOWNLOAD_TIMEOUT_MS = 60_000;
+const DEFAULT_MAX_RESULT_BYTES = 30 * 1024 * 1024;
+/** DashScope sends no Retry-After; a per-second quota frees up within a second or two. */
+const DEFAULT_RATE_LIMIT_DELAY_MS = 2_000;
+/** Allocation (volume) quotas are counted per minute. */
+const DEFAULT_ALLOCATION_QUOTA_DELAY_MS = 60_000;
+
+export interface QwenClientOptions {
+  apiKey: string;
+  /** Region or workspace host, e.g. https://dashscope-intl.aliyuncs.com (Singapore), https://dashscope.aliyuncs.com (Beijing). */
+  baseUrl?: string;
+  model?: string;
+  /** Time allowed for the generation call. */
+  timeoutMs?: number;
+  /** Largest result image accepted. */
+  maxResultBytes?: number;
+  /** Fixed seed for reproducible edits (default: none, the service picks one). */
+  seed?: number;
+  downloadTimeoutMs?: number;
+}
+
+export interface EditRequest {
+  image: Buffer;
+  mimeType: string;
+  prompt: string;
+  negativePrompt: string;
+  size: { width: number; height: number };
+}
+
+/** The body of a DashScope multimodal-generation call for the Qwen image-edit models. */
+export interface GenerationRequestBody {
+  model: string;
+  input: { messages: [{ role: "user"; content: [{ image: string }, { text: string }] }] };
+  parameters: {
+    n: 1;
+    negative_prompt: string;
+    prompt_extend: false;
+    watermark: false;
+    size: string;
+    seed?: number;
+  };
+}
+
+/** DashScope caps the negative prompt at 500 characters and the prompt at 800. */
+const MAX_PROMPT = 800;
+const MAX_NEGATIVE_PROMPT = 500;
+
+export function buildGenerationRequest(opts: {
+  model: string;
+  image: string;
+  prompt: string;
+  negativePrompt: string;
+  size: { width: number; height: number };
+  seed?: number;
+}): GenerationRequestBody {
+  return {
+    model: opts.model,
+    input: { messages: [{ role: "user", content: [{ image: opts.image }, { text: opts.prompt.slice(0, MAX_PROMPT) }] }] },
+    parameters: {
+      n: 1,
+      negative_prompt: opts.negativePrompt.slice(0, MAX_NEGATIVE_PROMPT),
+      // Off for reproducibility: the prompt is already explicit, and a rewritten prompt may restyle the product.
+      prompt_extend: false,
+      watermark: false,
+      size: `${opts.size.width}*${opts.size.height}`,
+      ...(opts.seed === undefined ? {} : { seed: opts.seed }),
+    },
+  };
+}
+
+interface GenerationResponseBody {
+  output?: { choices?: { finish_reason?: string; message?: { content?: { image?: string; text?: string }[] } }[] };
+  usage?: { width?: number; height?: number; image_count?: number };
+  request_id?: string;
+  code?: string;
+  message?: string;
+}
+
+/** Accepts "https://host", "https://host/" or "https://host/api/v1" for the same base. */
+export function normalizeBaseUrl(baseUrl: string): string {
+  return baseUrl.trim().replace(/\/+$/, "").replace(/\/api\/v1$/, "");
+}
+
+function retryAfterMs(header: string | null, code: string): number {
+  if (header) {
+    const seconds = Number(header);
+    if (Number.isFinite(seconds) && seconds >= 0) return Math.round(seconds * 1000);
+    const date = Date.parse(header);
+    if (!Number.isNaN(date)) return Math.max(0, date - Date.now());
+  }
+  return code === "Throttling.AllocationQuota" ? DEFAULT_ALLOCATION_QUOTA_DELAY_MS : DEFAULT_RATE_LIMIT_DELAY_MS;
+}
+
+/** Qwen image editing through DashScope's synchronous multimodal-generation endpoint. */
+export class QwenClient implements ImageEditor {
+  // A private field: never enumerated, logged or serialised with the client.
+  readonly #apiKey: string;
+  readonly baseUrl: string;
+  readonly model: string;
+  readonly timeoutMs: number;
+  readonly maxResultBytes: number;
+  readonly downloadTimeoutMs: number;
+  readonly seed: number | undefined;
+
+  constructor(opts: QwenClientOptions) {
+    if (!opts.apiKey) throw new Error("QwenClient needs an API key (DASHSCOPE_API_KEY)");
+    this.#apiKey = opts.apiKey;
+    this.baseUrl = normalizeBaseUrl(opts.baseUrl ?? DEFAULT_DASHSCOPE_BASE_URL);
+    this.model = opts.model ?? DEFAULT_QWEN_MODEL;
+    this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.maxResultBytes = opts.maxResultBytes ?? DEFAULT_MAX_RESULT_BYTES;
+    this.downloadTimeoutMs = opts.downloadTimeoutMs ?? DEFAULT_DOWNLOAD_TIMEOUT_MS;
+    this.seed = opts.seed;
+  }
+
+  /** Removes the key from any text that might echo it (error bodies, library messages). */
+  #scrub(text: string): string {
+    return text.split(this.#apiKey).join("[redacted]");
+  }
+
+  async edit(req: EditRequest): Promise<{ image: Buffer; requestId: string | null }> {
+    const input = await prepareDashScopeImage(req.image);
+    const body = buildGenerationRequest({
+      model: this.model,
+      image: input.dataUri,
+      prompt: req.prompt,
+      negativePrompt: req.negativePrompt,
+      size: req.size,
+      seed: this.seed,
+    });
+    const started = Date.now();
+    const { resultUrl, requestId } = await this.generate(body);
+    const image = await this.downloadResult(resultUrl, requestId);
+    logger.info({ requestId, model: this.model, size: body.parameters.size, ms: Date.now() - started, bytes: image.length }, "qwen edit done");
+    return { image, requestId };
+  }
+
+  /** Sends one generation request; returns the result image URL or throws a typed Qwen error. */
+  async generate(body: GenerationRequestBody): Promise<{ resultUrl: string; requestId: string | null }> {
+    let response: Response;
+    try {
+      response = await fetch(`${this.baseUrl}${GENERATION_PATH}`, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${this.#apiKey}`, "Content-Type": "application/json" },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+    } catch (cause) {
+      throw this.transportError(cause, null, null);
+    }
+    let text: string;
+    try {
+      text = await response.text();
+    } catch (cause) {
+      throw this.transportError(cause, null, null);
+    }
+    let parsed: GenerationResponseBody = {};
+    try {
+      parsed = JSON.parse(text) as GenerationResponseBody;
+    } catch {
+      // Not JSON (a proxy's error page): handled by status below.
+    }
+    const requestId = parsed.request_id ?? response.headers.get("x-request-id");
+    const code = parsed.code ?? (response.ok ? "" : `HTTP${response.status}`);
+    const message = this.#scrub(parsed.message ?? text.slice(0, 200));
+    const describe = () => `DashScope ${response.status} ${code}: ${message}${requestId ? ` [request ${requestId}]` : ""}`;
+
+    if (response.status === 429 || code.startsWith("Throttling")) {
+      const delay = retryAfterMs(response.headers.get("retry-after"), code);
+      logger.warn({ requestId, code, status: response.status, retryAfterMs: delay }, "qwen rate limited");
+      throw new QwenRateLimitedError(describe(), { retryAfterMs: delay, code: code || "Throttling", requestId });
+    }
+    if (response.status >= 500 || response.status === 408 || code === "RequestTimeOut") {
+      logger.warn({ requestId, code, status: response.status }, "qwen transient failure");
+      throw new QwenRetryableError(describe(), { code: code || `HTTP${response.status}`, requestId });
+    }
+    if (!response.ok || (code && isFatalCode(code))) {
+      const fatalCode = code || `HTTP${response.status}`;
+      logger.warn({ requestId, code: fatalCode, status: response.status }, "qwen request refused");
+      throw new QwenFatalError(describe(), { code: fatalCode, merchantMessage: fatalMerchantMessage(fatalCode), requestId });
+    }
+    const resultUrl = parsed.output?.choices?.[0]?.message?.content?.find((part) => typeof part.image === "string")?.image;
+    if (!resultUrl || !/^https?:\/\//i.test(resultUrl)) {
+      throw new QwenRetryableError(`DashScope returned no result image${requestId ? ` [request ${requestId}]` : ""}`, {
+        code: "NoResultImage",
+        requestId,
+      });
+    }
+    return { resultUrl, requestId };
+  }
+
+  /**
+   * Downloads a result at once (its URL expires after 24 hours), without the API key (the URL is
+   * pre-signed) and never more than maxResultBytes.
+   */
+  async downloadResult(resultUrl: string, requestId: string | null = null): Promise<Buffer> {
+    const fail = (message: string, cause?: unknown) =>
+      new QwenRetryableError(`${message}${requestId ? ` [request ${requestId}]` : ""}`, { code: "ResultDownloadFailed", requestId, resultUrl, cause });
+    let response: Response;
+    try {
+      response = await fetch(resultUrl, { signal: AbortSignal.timeout(this.downloadTimeoutMs) });
+    } catch (cause) {
+      throw fail(`Could not download the edited image: ${this.#scrub(cause instanceof Error ? cause.message : String(cause))}`, cause);
+    }
+    if (!response.ok) {
+      await response.body?.cancel().catch(() => undefined);
+      throw fail(`Downloading the edited image failed with HTTP ${response.status}`);
+    }
+    const declared = Number(response.headers.get("content-length") ?? "0");
+    if (declared > this.maxResultBytes) {
+      await response.body?.cancel().catch(() => undefined);
+      throw new QwenFatalError(`The edited image is ${declared} bytes, over the ${this.maxResultBytes} byte limit`, {
+        code: "ResultTooLarge",
+        merchantMessage: "The edited image came back larger than the app accepts. Try the image again or contact support.",
+        requestId,
+      });
+    }
+    const chunks: Buffer[] = [];
+    let total = 0;
+    try {
+      if (!response.body) throw new Error("empty body");
+      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+        total += chunk.length;
+        if (total > this.maxResultBytes) {
+          throw new QwenFatalError(`The edited image exceeds the ${this.maxResultBytes} byte limit`, {
+            code: "ResultTooLarge",
+            merchantMessage: "The edited image came back larger than the app accepts. Try the image again or contact support.",
+            requestId,
+          });
+        }
+        chunks.push(Buffer.from(chunk));
+      }
+    } catch (cause) {
+      if (cause instanceof QwenFatalError) throw cause;
+      throw fail("The edited image download broke off", cause);
+    }
+    if (total === 0) throw fail("The edited image download was empty");
+    return Buffer.concat(chunks, total);
+  }
+
+  private transportError(cause: unknown, requestId: string | null, resultUrl: string | null): QwenRetryableError {
+    const timedOut = cause instanceof Error && (cause.name === "TimeoutError" || cause.name === "AbortError");
+    const detail = this.#scrub(cause instanceof Error ? cause.message : String(cause));
+    logger.warn({ code: timedOut ? "Timeout" : "NetworkError" }, "qwen request did not complete");
+    return new QwenRetryableError(timedOut ? `DashScope did not answer within ${this.timeoutMs} ms` : `Could not reach DashScope: ${detail}`, {
+      code: timedOut ? "Timeout" : "NetworkError",
+      requestId,
+      resultUrl,
+    });
+  }
+}
+
+/**
+ * Reads DASHSCOPE_API_KEY (required), DASHSCOPE_BASE_URL (default Singapore),
+ * QWEN_MODEL (default qwen-image-edit-plus), QWEN_TIMEOUT_MS (default 120000),
+ * QWEN_MAX_RESULT_BYTES (default 30 MB) and QWEN_SEED (optional).
+ */
+export function qwenClientFromEnv(env: NodeJS.ProcessEnv = process.env): QwenClient {
+  const apiKey = env.DASHSCOPE_API_KEY;
+  if (!apiKey) throw new Error("DASHSCOPE_API_KEY is not set: image editing needs a DashScope API key");
+  const number = (name: string): number | undefined => {
+    const raw = env[name];
+    if (raw === undefined || raw === "") return undefined;
+    const value = Number(raw);
+    if (!Number.isFinite(value) || value < 0) throw new Error(`${name} must be a non-negative number`);
+    return value;
+  };
+  return new QwenClient({
+    apiKey,
+    baseUrl: env.DASHSCOPE_BASE_URL || undefined,
+    model: env.QWEN_MODEL || undefined,
+    timeoutMs: number("QWEN_TIMEOUT_MS"),
+    maxResultBytes: number("QWEN_MAX_RESULT_BYTES"),
+    seed: number("QWEN_SEED"),
+  });
+}
