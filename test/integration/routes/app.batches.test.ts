@@ -1,0 +1,164 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { getBatchProgress } from "~/models/batches.server";
+import { getBalance } from "~/models/credits.server";
+import { closeQueues } from "~/queue/queue.server";
+import { action as indexAction } from "~/routes/app._index";
+import { loader as batchesLoader } from "~/routes/app.batches._index";
+import { loader as batchLoader } from "~/routes/app.batches.$id";
+import { action as restoreBatchAction } from "~/routes/app.batches.$id.restore";
+import { loader as processedLoader } from "~/routes/app.images.$id.processed";
+import { action as approveAction } from "~/routes/app.items.$id.approve";
+import { action as rejectAction } from "~/routes/app.items.$id.reject";
+import { action as restoreAction } from "~/routes/app.items.$id.restore";
+import { mediaById, startHarness, type Harness } from "../batches/harness";
+import { bearerRequest, body, call, formRequest, status } from "./helpers";
+
+let h: Harness;
+
+beforeAll(async () => {
+  h = await startHarness();
+  // The routes enqueue through getQueue(): point it at the harness's queue and worker.
+  process.env.QUEUE_NAME = h.queueName;
+  h.startInProcessWorker({ concurrency: 3 });
+});
+afterAll(async () => {
+  await closeQueues();
+  await h?.close();
+});
+
+interface Progress {
+  batch: { id: string; status: string; creditsUsed: number };
+  counts: Record<string, number>;
+  done: number;
+  total: number;
+  items: Array<{ id: string; mediaId: string; state: string; reason: string | null; compliance: { passed: boolean; rules: Array<{ label: string; measured: unknown }> } | null }>;
+  pipelineLabel: string;
+}
+
+/** Until the worker has nothing left of this batch (held-for-review items keep a batch open). */
+async function waitForWorker(shop: string, batchId: string): Promise<void> {
+  const deadline = Date.now() + 45_000;
+  for (;;) {
+    const progress = await getBatchProgress(h.db, shop, batchId);
+    if (progress && progress.counts.QUEUED + progress.counts.PROCESSING === 0) return;
+    if (Date.now() > deadline) throw new Error(`batch ${batchId} still has work: ${JSON.stringify(progress?.counts)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Submits the Images page form for the first `count` images and waits until the worker is done. */
+async function runBatch(shop: string, count: number, pipeline = "amazon"): Promise<Progress> {
+  const mediaIds = [...mediaById(h.shopify, shop).keys()].slice(0, count);
+  const result = (await call(indexAction, await formRequest(shop, "/app?index", { pipeline, mediaIds: JSON.stringify(mediaIds) }))) as Response;
+  expect(result.status).toBe(302);
+  const batchId = /batches\/([0-9a-f-]{36})/.exec(result.headers.get("location") ?? "")![1]!;
+  await waitForWorker(shop, batchId);
+  return body<Progress>(await call(batchLoader, await bearerRequest(shop, `/app/batches/${batchId}`), { id: batchId }));
+}
+
+async function post(fn: typeof restoreAction, shop: string, path: string, id: string) {
+  const result = await call(fn, await bearerRequest(shop, path, { method: "POST" }), { id });
+  return { status: status(result), body: await body<{ ok: boolean; message?: string; error?: string }>(result) };
+}
+
+describe("Batch page and its actions", () => {
+  it("shows a finished batch with counts, compliance measurements and credits used, only to its shop", async () => {
+    const shop = await h.addShop({ products: 2, imagesPerProduct: 2, credits: 30 });
+    const other = await h.addShop({ products: 1, imagesPerProduct: 1, credits: 0 });
+    const progress = await runBatch(shop, 3);
+    expect(progress.pipelineLabel).toMatch(/Amazon/);
+    expect(progress.total).toBe(3);
+    expect(progress.done).toBe(3);
+    expect(progress.counts.PUBLISHED).toBe(3);
+    expect(progress.batch.creditsUsed).toBe(9);
+    for (const item of progress.items) {
+      expect(item.compliance?.rules.length).toBeGreaterThan(0);
+      expect(item.compliance?.rules.every((r) => r.measured !== undefined)).toBe(true);
+    }
+
+    const list = await body<{ batches: Array<{ id: string; creditsUsed: number; published: number }> }>(
+      await call(batchesLoader, await bearerRequest(shop, "/app/batches")),
+    );
+    expect(list.batches).toEqual([expect.objectContaining({ id: progress.batch.id, creditsUsed: 9, published: 3 })]);
+    const otherList = await body<{ batches: unknown[] }>(await call(batchesLoader, await bearerRequest(other, "/app/batches")));
+    expect(otherList.batches).toHaveLength(0);
+
+    const foreign = await call(batchLoader, await bearerRequest(other, `/app/batches/${progress.batch.id}`), { id: progress.batch.id });
+    expect(status(foreign)).toBe(404);
+  });
+
+  it("serves the processed image for before/after to its own shop only", async () => {
+    const shop = await h.addShop({ products: 1, imagesPerProduct: 1, credits: 3 });
+    const other = await h.addShop({ products: 1, imagesPerProduct: 1, credits: 0 });
+    const progress = await runBatch(shop, 1);
+    const itemId = progress.items[0]!.id;
+    const own = (await call(processedLoader, await bearerRequest(shop, `/app/images/${itemId}/processed`), { id: itemId })) as Response;
+    expect(own.status).toBe(200);
+    expect(own.headers.get("content-type")).toMatch(/^image\//);
+    const bytes = Buffer.from(await own.arrayBuffer());
+    const now = mediaById(h.shopify, shop).get(progress.items[0]!.mediaId)!;
+    const { createHash } = await import("node:crypto");
+    expect(createHash("sha256").update(bytes).digest("hex")).toBe(now.sha256);
+    const foreign = await call(processedLoader, await bearerRequest(other, `/app/images/${itemId}/processed`), { id: itemId });
+    expect(status(foreign)).toBe(404);
+  });
+
+  it("restores one image, then the rest of the batch, putting the original bytes back in place", async () => {
+    const shop = await h.addShop({ products: 1, imagesPerProduct: 3, credits: 9 });
+    const originals = mediaById(h.shopify, shop);
+    const progress = await runBatch(shop, 3);
+    const [first, ...rest] = progress.items;
+
+    const one = await post(restoreAction, shop, `/app/items/${first!.id}/restore`, first!.id);
+    expect(one).toEqual({ status: 200, body: { ok: true, message: "Original image restored." } });
+    expect(mediaById(h.shopify, shop).get(first!.mediaId)!.sha256).toBe(originals.get(first!.mediaId)!.sha256);
+    const again = await post(restoreAction, shop, `/app/items/${first!.id}/restore`, first!.id);
+    expect(again.status).toBe(200);
+
+    const all = await post(restoreBatchAction, shop, `/app/batches/${progress.batch.id}/restore`, progress.batch.id);
+    expect(all).toEqual({ status: 200, body: { ok: true, message: "Restored 2 original images." } });
+    const now = mediaById(h.shopify, shop);
+    for (const item of rest) expect(now.get(item.mediaId)!.sha256).toBe(originals.get(item.mediaId)!.sha256);
+    expect(now.size).toBe(originals.size);
+    const reloaded = await body<Progress>(await call(batchLoader, await bearerRequest(shop, `/app/batches/${progress.batch.id}`), { id: progress.batch.id }));
+    expect(reloaded.counts.RESTORED).toBe(3);
+  });
+
+  it("holds images for review when the shop asks; approve publishes, reject keeps the original and refunds", async () => {
+    const shop = await h.addShop({ products: 1, imagesPerProduct: 2, credits: 6 });
+    await h.db.shop.update({ where: { domain: shop }, data: { reviewBeforePublish: true } });
+    const originals = mediaById(h.shopify, shop);
+    const progress = await runBatch(shop, 2);
+    expect(progress.counts.NEEDS_REVIEW).toBe(2);
+    const [keep, drop] = progress.items;
+
+    const rejected = await post(rejectAction, shop, `/app/items/${drop!.id}/reject`, drop!.id);
+    expect(rejected.status).toBe(200);
+    expect(rejected.body.message).toMatch(/credits were given back/);
+    expect(mediaById(h.shopify, shop).get(drop!.mediaId)!.sha256).toBe(originals.get(drop!.mediaId)!.sha256);
+
+    const approved = await post(approveAction, shop, `/app/items/${keep!.id}/approve`, keep!.id);
+    expect(approved.status).toBe(200);
+    await waitForWorker(shop, progress.batch.id);
+    const final = await body<Progress>(await call(batchLoader, await bearerRequest(shop, `/app/batches/${progress.batch.id}`), { id: progress.batch.id }));
+    expect(final.counts).toMatchObject({ PUBLISHED: 1, REJECTED: 1 });
+    expect(mediaById(h.shopify, shop).get(keep!.mediaId)!.sha256).not.toBe(originals.get(keep!.mediaId)!.sha256);
+    expect(await getBalance(h.db, shop)).toMatchObject({ available: 3, reserved: 0 });
+
+    const late = await post(rejectAction, shop, `/app/items/${keep!.id}/reject`, keep!.id);
+    expect(late.status).toBe(409);
+    expect(late.body.error).toMatch(/Only images waiting for review/);
+  });
+
+  it("answers 404 when a shop acts on another shop's image", async () => {
+    const shop = await h.addShop({ products: 1, imagesPerProduct: 1, credits: 3 });
+    const other = await h.addShop({ products: 1, imagesPerProduct: 1, credits: 0 });
+    const progress = await runBatch(shop, 1);
+    const itemId = progress.items[0]!.id;
+    const restore = await post(restoreAction, other, `/app/items/${itemId}/restore`, itemId);
+    expect(restore.status).toBe(404);
+    const restoreAll = await post(restoreBatchAction, other, `/app/batches/${progress.batch.id}/restore`, progress.batch.id);
+    expect(restoreAll.status).toBe(404);
+    expect((await h.db.batchItem.findUniqueOrThrow({ where: { id: itemId } })).state).toBe("PUBLISHED");
+  });
+});
