@@ -18,8 +18,9 @@
  * bodies are capped at `maxBytes` and must be images.
  */
 import { lookup as dnsLookup, type LookupAddress } from "node:dns";
+import { request as httpsRequest } from "node:https";
 import { BlockList, isIP } from "node:net";
-import { Agent, fetch as undiciFetch } from "undici";
+import { Readable } from "node:stream";
 
 export type UnsafeFetchCode =
   | "INVALID_URL"
@@ -198,10 +199,24 @@ function publicOnlyLookup(hostname: string, options: object, callback: LookupCal
   });
 }
 
-let publicOnlyAgent: Agent | undefined;
-function getPublicOnlyAgent(): Agent {
-  publicOnlyAgent ??= new Agent({ connect: { lookup: publicOnlyLookup as never } });
-  return publicOnlyAgent;
+/**
+ * One GET over https whose socket may only reach public addresses (node:https with a checking
+ * `lookup`, so no extra dependency). Private-address policy implies https, so http is not needed here.
+ */
+function getPublicOnly(url: URL, signal: AbortSignal): Promise<Response> {
+  return new Promise((resolve, reject) => {
+    const request = httpsRequest(url, { method: "GET", headers: { accept: "image/*" }, lookup: publicOnlyLookup as never, signal }, (incoming) => {
+      const headers = new Headers();
+      for (let i = 0; i + 1 < incoming.rawHeaders.length; i += 2) headers.append(incoming.rawHeaders[i]!, incoming.rawHeaders[i + 1]!);
+      const status = incoming.statusCode ?? 502;
+      const bodyless = status === 204 || status === 304 || status < 200;
+      if (bodyless) incoming.resume();
+      const body = bodyless ? null : (Readable.toWeb(incoming) as ReadableStream<Uint8Array>);
+      resolve(new Response(body, { status: status < 200 ? 502 : status, headers }));
+    });
+    request.on("error", reject);
+    request.end();
+  });
 }
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
@@ -253,7 +268,7 @@ async function send(url: URL, policy: FetchPolicy, signal: AbortSignal): Promise
       // Global fetch, so the test and demo dispatchers that route to the local stand-ins apply.
       return await fetch(url, init);
     }
-    return (await undiciFetch(url, { ...init, dispatcher: getPublicOnlyAgent() })) as unknown as Response;
+    return await getPublicOnly(url, signal);
   } catch (error) {
     if (signal.aborted) throw new UnsafeFetchError("TIMEOUT", `The image download took longer than ${policy.timeoutMs} ms.`, false);
     if (causeCode(error) === "EPRIVATEADDRESS") {
