@@ -11,8 +11,9 @@
  *
  * Environment (all optional): E2E_PORT (0 = any free port), E2E_SHOP, E2E_PRODUCTS (12),
  * E2E_IMAGES_PER_PRODUCT (2), E2E_CREDITS (credits granted to the shop, 30), E2E_NO_WORKER=1 (UI only,
- * no DashScope stand-in or worker), DATABASE_URL (else the
- * imgapp_e2e database, created and migrated), REDIS_URL, SHOPIFY_API_KEY / SHOPIFY_API_SECRET.
+ * no DashScope stand-in or worker), DATABASE_URL (else the imgapp_e2e database, created and migrated;
+ * with E2E_FRESH_DB=1 a new database of its own, dropped on exit), REDIS_URL, SHOPIFY_API_KEY /
+ * SHOPIFY_API_SECRET. Use a database of its own: the worker's sweep enqueues every queued item it finds.
  */
 import { randomUUID } from "node:crypto";
 import { createReadStream } from "node:fs";
@@ -32,7 +33,10 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const BUILD_SERVER = path.join(ROOT, "build/server/index.js");
 const BUILD_CLIENT = path.join(ROOT, "build/client");
 const PG_BASE = "postgresql://postgres@127.0.0.1:5432";
-const E2E_DB = "imgapp_e2e";
+// E2E_FRESH_DB=1: a database of this run's own, dropped on exit. The worker's sweep enqueues every
+// queued item in its database, so a shared one would let two servers take each other's work.
+const FRESH_DB = process.env.E2E_FRESH_DB === "1";
+const E2E_DB = FRESH_DB ? `imgapp_e2e_${randomUUID().slice(0, 8)}` : "imgapp_e2e";
 
 process.env.NODE_ENV = "production";
 process.env.SHOPIFY_API_KEY ??= "e2e-api-key";
@@ -44,8 +48,9 @@ process.env.QUEUE_NAME ??= `e2e-${randomUUID()}`;
 process.env.WORKER_CONCURRENCY ??= "3";
 process.env.SWEEP_INTERVAL_MS ??= "2000";
 process.env.FILE_READY_TIMEOUT_MS ??= "20000";
-// The stand-in's CDN is on 127.0.0.1: let the worker download sources from it.
+// The stand-in's CDN is http://127.0.0.1: let the worker download sources from it.
 process.env.ALLOWED_IMAGE_HOSTS = [process.env.ALLOWED_IMAGE_HOSTS, "127.0.0.1"].filter(Boolean).join(",");
+process.env.SAFE_FETCH_ALLOW_PRIVATE = "true";
 // Before shopify-api is imported: it captures fetch.
 installEmulatorDispatcher();
 
@@ -72,6 +77,17 @@ async function ensureDatabase(): Promise<void> {
     await admin.end();
   }
   await migrate(process.env.DATABASE_URL, () => undefined);
+}
+
+async function dropFreshDatabase(): Promise<void> {
+  if (!FRESH_DB) return;
+  const admin = new pg.Client({ connectionString: `${PG_BASE}/postgres` });
+  await admin.connect();
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS "${E2E_DB}" WITH (FORCE)`);
+  } finally {
+    await admin.end();
+  }
 }
 
 async function serveStatic(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<boolean> {
@@ -186,9 +202,11 @@ export async function startE2eServer() {
 
   const close = async () => {
     await worker?.stop();
+    server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await shopify.close();
     await dashscope?.close();
+    await dropFreshDatabase().catch((error: Error) => console.error(`serve-e2e: could not drop ${E2E_DB}: ${error.message}`));
   };
   return {
     appUrl,

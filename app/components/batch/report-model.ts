@@ -55,10 +55,13 @@ export function readFidelity(raw: unknown): FidelityView | null {
   };
 }
 
-/** True when the fidelity check found (or suspects) that the product itself changed. */
+/** True when the fidelity check found (or suspects) that the product itself changed ("altered"). */
 export function fidelityNeedsAttention(fidelity: FidelityView | null): boolean {
   if (!fidelity) return false;
-  return !["pass", "passed", "ok", "same"].includes(fidelity.verdict.toLowerCase());
+  if (fidelity.verdict === "unchanged") return false;
+  if (fidelity.verdict === "altered") return true;
+  // An unknown verdict: fall back on the numbers when both are there.
+  return fidelity.score !== null && fidelity.threshold !== null ? fidelity.score < fidelity.threshold : false;
 }
 
 export function formatEta(seconds: number | null): string | null {
