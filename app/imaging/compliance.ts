@@ -65,26 +65,41 @@ export async function measureImage(image: Buffer, background: Rgb, tolerance: nu
   const [br, bg, bb] = background;
   const band = Math.max(2, Math.round(Math.min(width, height) * 0.01));
 
+  const differs = (i: number) =>
+    Math.max(Math.abs(data[i]! - br), Math.abs(data[i + 1]! - bg), Math.abs(data[i + 2]! - bb));
+
+  // Border purity: every pixel of the band, at full resolution.
   let borderPixels = 0;
   let borderMatches = 0;
-  const columnCounts = new Uint32Array(width);
-  const rowCounts = new Uint32Array(height);
+  let edgeTouched = false;
   for (let y = 0; y < height; y++) {
     const inBandRow = y < band || y >= height - band;
+    const row = y * width * 3;
+    const countPixel = (x: number) => {
+      const d = differs(row + x * 3);
+      borderPixels++;
+      if (d <= tolerance) borderMatches++;
+      if (d > PRODUCT_DISTANCE && (x === 0 || x === width - 1 || y === 0 || y === height - 1)) edgeTouched = true;
+    };
+    if (inBandRow) for (let x = 0; x < width; x++) countPixel(x);
+    else {
+      for (let x = 0; x < band; x++) countPixel(x);
+      for (let x = width - band; x < width; x++) countPixel(x);
+    }
+  }
+
+  // Coverage: the product's box from every other row and column (1 px of 2000 is 0.05%).
+  const step = width * height > 1_500_000 ? 2 : 1;
+  const columnCounts = new Uint32Array(width);
+  const rowCounts = new Uint32Array(height);
+  for (let y = 0; y < height; y += step) {
     let i = y * width * 3;
-    let rowCount = 0;
-    for (let x = 0; x < width; x++, i += 3) {
-      const d = Math.max(Math.abs(data[i]! - br), Math.abs(data[i + 1]! - bg), Math.abs(data[i + 2]! - bb));
-      if (inBandRow || x < band || x >= width - band) {
-        borderPixels++;
-        if (d <= tolerance) borderMatches++;
-      }
-      if (d > PRODUCT_DISTANCE) {
-        rowCount++;
+    for (let x = 0; x < width; x += step, i += 3 * step) {
+      if (differs(i) > PRODUCT_DISTANCE) {
+        rowCounts[y]!++;
         columnCounts[x]!++;
       }
     }
-    rowCounts[y] = rowCount;
   }
   const first = (counts: Uint32Array) => counts.findIndex((c) => c >= MIN_LINE_PIXELS);
   const last = (counts: Uint32Array) => counts.findLastIndex((c) => c >= MIN_LINE_PIXELS);
@@ -93,10 +108,10 @@ export async function measureImage(image: Buffer, background: Rgb, tolerance: nu
   let coverage = 0;
   let minMargin = -1;
   if (left >= 0 && top >= 0) {
-    const right = last(columnCounts);
-    const bottom = last(rowCounts);
+    const right = Math.min(width - 1, last(columnCounts) + step - 1);
+    const bottom = Math.min(height - 1, last(rowCounts) + step - 1);
     coverage = Math.max((right - left + 1) / width, (bottom - top + 1) / height);
-    minMargin = Math.min(left, top, width - 1 - right, height - 1 - bottom);
+    minMargin = edgeTouched ? 0 : Math.min(left, top, width - 1 - right, height - 1 - bottom);
   }
   return { format: info.format, width, height, borderPurity: borderPixels ? borderMatches / borderPixels : 0, coverage, minMargin };
 }

@@ -1,6 +1,6 @@
 import { decodeRgb, type RgbImage } from "./decode";
 import type { Rgb } from "./pipelines";
-import { segmentProduct, type Box, type Segmentation } from "./segment";
+import { segmentProduct, type Box } from "./segment";
 
 export interface FidelityReport {
   /** 1 = the product looks the same; 0 = nothing in common. */
@@ -16,10 +16,9 @@ export const ALTERED_MESSAGE =
   "The product may have been altered (a label, logo or colour looks different from the original). Review it before publishing.";
 
 /** Both images are analysed at this size: enough for labels and colour areas, fast to compare. */
-const ANALYSIS_SIDE = 384;
-/** Products are compared at this size (px, longest side). */
-const PRODUCT_SIDE = 256;
-const MAX_ANALYSIS_SIDE = 1600;
+const ANALYSIS_SIDE = 512;
+/** Product masks are cleaned and boxed at this size (px, longest side), the same for both images. */
+const NORMALIZED_SIDE = 128;
 /** The product is compared on a grid of this many px on its longest side. */
 const GRID = 96;
 const CELLS = 8;
@@ -189,7 +188,7 @@ function report(score: number, threshold: number): FidelityReport {
  * other side): thin protrusions such as overhanging text or a strap would otherwise shift the
  * alignment, since they survive some edits and encodings and not others.
  */
-export function robustBox(mask: Uint8Array, width: number, height: number): Box | null {
+export function robustBox(mask: Uint8Array, width: number, height: number, minShare: number): Box | null {
   const columns = new Uint32Array(width);
   const rows = new Uint32Array(height);
   for (let y = 0; y < height; y++) {
@@ -204,8 +203,8 @@ export function robustBox(mask: Uint8Array, width: number, height: number): Box 
   const [x0, x1] = loose(columns);
   const [y0, y1] = loose(rows);
   if (x0 < 0 || y0 < 0) return null;
-  const minInColumn = Math.max(2, Math.round((y1 - y0 + 1) * 0.1));
-  const minInRow = Math.max(2, Math.round((x1 - x0 + 1) * 0.1));
+  const minInColumn = Math.max(1, Math.round((y1 - y0 + 1) * minShare));
+  const minInRow = Math.max(1, Math.round((x1 - x0 + 1) * minShare));
   const left = columns.findIndex((c) => c >= minInColumn);
   const right = columns.findLastIndex((c) => c >= minInColumn);
   const top = rows.findIndex((c) => c >= minInRow);
@@ -244,72 +243,96 @@ function open3x3(mask: Uint8Array, width: number, height: number): Uint8Array {
 
 /** Marks as product every pixel the outside cannot reach (enclosed areas such as a white label). */
 function fillHoles(mask: Uint8Array, width: number, height: number): Uint8Array {
-  const outside = new Uint8Array(mask.length);
-  const queue = new Int32Array(mask.length);
-  let tail = 0;
-  const visit = (p: number) => {
-    if (outside[p] === 0 && mask[p] === 0) {
-      outside[p] = 1;
-      queue[tail++] = p;
+  // 0 = not product, unvisited; 1 = product; 2 = outside (reached from the border).
+  const state = Uint8Array.from(mask);
+  const stack: number[] = [];
+  for (let x = 0; x < width; x++) stack.push(x, (height - 1) * width + x);
+  for (let y = 1; y < height - 1; y++) stack.push(y * width, y * width + width - 1);
+  while (stack.length > 0) {
+    const p = stack.pop()!;
+    if (state[p] !== 0) continue;
+    const row = p - (p % width);
+    let left = p;
+    while (left > row && state[left - 1] === 0) left--;
+    let right = p;
+    while (right < row + width - 1 && state[right + 1] === 0) right++;
+    state.fill(2, left, right + 1);
+    for (const neighbourRow of [row - width, row + width]) {
+      if (neighbourRow < 0 || neighbourRow >= state.length) continue;
+      let inRun = false;
+      for (let q = neighbourRow + (left - row); q <= neighbourRow + (right - row); q++) {
+        if (state[q] === 0) {
+          if (!inRun) stack.push(q);
+          inRun = true;
+        } else inRun = false;
+      }
     }
-  };
-  for (let x = 0; x < width; x++) {
-    visit(x);
-    visit((height - 1) * width + x);
   }
-  for (let y = 0; y < height; y++) {
-    visit(y * width);
-    visit(y * width + width - 1);
-  }
-  for (let head = 0; head < tail; head++) {
-    const p = queue[head]!;
-    const x = p % width;
-    if (x > 0) visit(p - 1);
-    if (x < width - 1) visit(p + 1);
-    if (p >= width) visit(p - width);
-    if (p + width < mask.length) visit(p + width);
-  }
-  return Uint8Array.from(outside, (o) => 1 - o);
+  for (let i = 0; i < state.length; i++) state[i] = state[i] === 2 ? 0 : 1;
+  return state;
 }
 
 /**
  * The product as it can appear on `background`: parts that match the new background (a white
- * sole on white) vanish in any honest edit, so they are left out, as are edge slivers; enclosed
- * areas (a white label) stay.
+ * sole on white) vanish in any honest edit, so they are left out; enclosed areas (a white label)
+ * stay.
  */
 function visibleProduct(image: RgbImage, product: Uint8Array, background: Rgb): Uint8Array {
   const { data, width, height } = image;
   const [br, bg, bb] = background;
-  const distinct = Uint8Array.from(product, (inside, p) =>
-    inside === 1 &&
-    Math.max(Math.abs(data[p * 3]! - br), Math.abs(data[p * 3 + 1]! - bg), Math.abs(data[p * 3 + 2]! - bb)) > RESULT_THRESHOLD
-      ? 1
-      : 0,
-  );
-  return fillHoles(open3x3(distinct, width, height), width, height);
+  const distinct = new Uint8Array(width * height);
+  for (let p = 0, i = 0; p < distinct.length; p++, i += 3) {
+    if (product[p] !== 1) continue;
+    const d = Math.max(Math.abs(data[i]! - br), Math.abs(data[i + 1]! - bg), Math.abs(data[i + 2]! - bb));
+    if (d > RESULT_THRESHOLD) distinct[p] = 1;
+  }
+  return fillHoles(distinct, width, height);
 }
 
-interface AnalysedImage {
-  image: RgbImage;
-  segmentation: Segmentation;
-}
-
-/**
- * Decodes twice: small to find the product, then at the size where the product's longest side is
- * PRODUCT_SIDE px, so both images are analysed at the same scale whatever their framing.
- */
-async function analyse(bytes: Buffer, threshold: number): Promise<AnalysedImage> {
-  let image = await decodeRgb(bytes, { maxWidth: ANALYSIS_SIDE, maxHeight: ANALYSIS_SIDE });
-  let segmentation = segmentProduct(image, { threshold });
-  const box = segmentation.box;
-  if (box) {
-    const side = Math.min(MAX_ANALYSIS_SIDE, Math.round((Math.max(image.width, image.height) * PRODUCT_SIDE) / Math.max(box.width, box.height)));
-    if (Math.abs(side - Math.max(image.width, image.height)) > 8) {
-      image = await decodeRgb(bytes, { maxWidth: side, maxHeight: side });
-      segmentation = segmentProduct(image, { threshold });
+/** The visible product mask at a common scale (longest side of its loose box = NORMALIZED_SIDE). */
+function normalizedBox(mask: Uint8Array, width: number, height: number): Box | null {
+  const loose = robustBox(mask, width, height, 0);
+  if (!loose) return null;
+  const scale = Math.min(1, NORMALIZED_SIDE / Math.max(loose.width, loose.height));
+  const margin = 2;
+  const nw = Math.max(1, Math.round(loose.width * scale)) + margin * 2;
+  const nh = Math.max(1, Math.round(loose.height * scale)) + margin * 2;
+  const small = new Uint8Array(nw * nh);
+  // Area sampling: a small pixel is product when at least half of what it covers is.
+  for (let y = 0; y < nh - margin * 2; y++) {
+    const y0 = loose.top + Math.floor(y / scale);
+    const y1 = Math.max(y0 + 1, Math.min(height, loose.top + Math.floor((y + 1) / scale)));
+    for (let x = 0; x < nw - margin * 2; x++) {
+      const x0 = loose.left + Math.floor(x / scale);
+      const x1 = Math.max(x0 + 1, Math.min(width, loose.left + Math.floor((x + 1) / scale)));
+      let inside = 0;
+      for (let yy = y0; yy < y1; yy++) for (let xx = x0; xx < x1; xx++) inside += mask[yy * width + xx]!;
+      small[(y + margin) * nw + x + margin] = inside * 2 >= (y1 - y0) * (x1 - x0) ? 1 : 0;
     }
   }
-  return { image, segmentation };
+  // Thin slivers (overhanging text, a strap, an anti-aliased edge line) are judged at the same
+  // scale in both images, so they either count in both or in neither.
+  const cleaned = fillHoles(open3x3(small, nw, nh), nw, nh);
+  const box = robustBox(cleaned, nw, nh, 0.1);
+  if (!box) return null;
+  return {
+    left: loose.left + (box.left - margin) / scale,
+    top: loose.top + (box.top - margin) / scale,
+    width: box.width / scale,
+    height: box.height / scale,
+  };
+}
+
+/** Pixel box (integers, inside the image) around a fractional one. */
+function pixelBox(box: Box, width: number, height: number): Box {
+  const left = Math.max(0, Math.min(width - 1, Math.round(box.left)));
+  const top = Math.max(0, Math.min(height - 1, Math.round(box.top)));
+  return {
+    left,
+    top,
+    width: Math.max(1, Math.min(width - left, Math.round(box.width))),
+    height: Math.max(1, Math.min(height - top, Math.round(box.height))),
+  };
 }
 
 /**
@@ -328,19 +351,25 @@ export interface FidelityMeasurement extends Comparison {
 
 /** The numbers behind checkFidelity (for diagnostics and calibration). */
 export async function measureFidelity(original: Buffer, edited: Buffer): Promise<FidelityMeasurement> {
-  const [source, result] = await Promise.all([analyse(original, SOURCE_THRESHOLD), analyse(edited, RESULT_THRESHOLD)]);
-  const resultMask = visibleProduct(result.image, result.segmentation.product, result.segmentation.borderColor);
-  const resultBox = robustBox(resultMask, result.image.width, result.image.height);
+  const [sourceImage, resultImage] = await Promise.all([
+    decodeRgb(original, { maxWidth: ANALYSIS_SIDE, maxHeight: ANALYSIS_SIDE }),
+    decodeRgb(edited, { maxWidth: ANALYSIS_SIDE, maxHeight: ANALYSIS_SIDE }),
+  ]);
+  const sourceSegmentation = segmentProduct(sourceImage, { threshold: SOURCE_THRESHOLD });
+  const resultSegmentation = segmentProduct(resultImage, { threshold: RESULT_THRESHOLD });
+  const background = resultSegmentation.borderColor;
+  const resultMask = visibleProduct(resultImage, resultSegmentation.product, background);
+  const resultBox = normalizedBox(resultMask, resultImage.width, resultImage.height);
   if (!resultBox) return { score: 0, shapeOverlap: 0, worstCellChange: 1, sourceBox: null, resultBox: null };
 
-  const sourceMask = visibleProduct(source.image, source.segmentation.product, result.segmentation.borderColor);
-  const sourceBox = robustBox(sourceMask, source.image.width, source.image.height);
+  const sourceMask = visibleProduct(sourceImage, sourceSegmentation.product, background);
+  const sourceBox = normalizedBox(sourceMask, sourceImage.width, sourceImage.height);
   // Without a clear product in the original (a busy photo), compare the whole frame.
-  const alignedSourceBox = sourceBox ?? { left: 0, top: 0, width: source.image.width, height: source.image.height };
+  const alignedSourceBox = sourceBox ?? { left: 0, top: 0, width: sourceImage.width, height: sourceImage.height };
   if (!sourceBox) sourceMask.fill(1);
   const size = patchSize(alignedSourceBox);
-  const a = samplePatch(source.image, sourceMask, alignedSourceBox, size.width, size.height);
-  const b = samplePatch(result.image, resultMask, resultBox, size.width, size.height);
+  const a = samplePatch(sourceImage, sourceMask, pixelBox(alignedSourceBox, sourceImage.width, sourceImage.height), size.width, size.height);
+  const b = samplePatch(resultImage, resultMask, pixelBox(resultBox, resultImage.width, resultImage.height), size.width, size.height);
   const comparison = comparePatches(a, b);
   return { ...comparison, score: Math.round(comparison.score * 1000) / 1000, sourceBox, resultBox };
 }

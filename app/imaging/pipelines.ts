@@ -117,7 +117,7 @@ const PIPELINES: Record<PipelineId, PipelineDefinition> = {
     background: "white",
     targetCoverage: 0.88,
     frames: {
-      standard: { qwen: { width: 1536, height: 1536 }, qwenLongestSide: 1536, canvas: { kind: "fixed", size: { width: 2000, height: 2000 } } },
+      standard: { qwen: { width: 1328, height: 1328 }, qwenLongestSide: 1328, canvas: { kind: "fixed", size: { width: 2000, height: 2000 } } },
       large: { qwen: { width: 2048, height: 2048 }, qwenLongestSide: 2048, canvas: { kind: "fixed", size: { width: 2560, height: 2560 } } },
     },
     output: { preferred: "jpeg", allowed: ["jpeg", "png"], quality: 90 },
@@ -147,7 +147,7 @@ const PIPELINES: Record<PipelineId, PipelineDefinition> = {
     background: "setting-if-light",
     targetCoverage: 0.9,
     frames: {
-      standard: { qwen: "source-aspect", qwenLongestSide: 1536, canvas: { kind: "fit-product", longestSide: 1600, minAspect: 3 / 4, maxAspect: 4 / 3 } },
+      standard: { qwen: "source-aspect", qwenLongestSide: 1328, canvas: { kind: "fit-product", longestSide: 1600, minAspect: 3 / 4, maxAspect: 4 / 3 } },
       large: { qwen: "source-aspect", qwenLongestSide: 2048, canvas: { kind: "fit-product", longestSide: 2400, minAspect: 3 / 4, maxAspect: 4 / 3 } },
     },
     output: { preferred: "jpeg", allowed: ["jpeg", "png", "webp"], quality: 92 },

@@ -126,12 +126,22 @@ export function backgroundDistance(image: RgbImage, rowBackground: Float32Array)
     const sb = (rowBackground[o + 5]! - lb) / span;
     let i = y * width * 3;
     let p = y * width;
+    let br = lr;
+    let bg = lg;
+    let bb = lb;
     for (let x = 0; x < width; x++, i += 3, p++) {
-      const dr = Math.abs(data[i]! - (lr + sr * x));
-      const dg = Math.abs(data[i + 1]! - (lg + sg * x));
-      const db = Math.abs(data[i + 2]! - (lb + sb * x));
-      const d = dr > dg ? (dr > db ? dr : db) : dg > db ? dg : db;
+      let d = data[i]! - br;
+      if (d < 0) d = -d;
+      let e = data[i + 1]! - bg;
+      if (e < 0) e = -e;
+      if (e > d) d = e;
+      e = data[i + 2]! - bb;
+      if (e < 0) e = -e;
+      if (e > d) d = e;
       distance[p] = d > 255 ? 255 : d;
+      br += sr;
+      bg += sg;
+      bb += sb;
     }
   }
   return distance;
@@ -140,93 +150,96 @@ export function backgroundDistance(image: RgbImage, rowBackground: Float32Array)
 /**
  * Background = everything connected to the image border through pixels close to the background
  * colour. The rest is product, so light areas enclosed by the product (a white label) stay product.
+ * Scanline flood fill: whole runs of a row at a time, several times faster than pixel by pixel.
  */
 function floodBackground(distance: Uint8Array, width: number, height: number, threshold: number): Uint8Array {
-  const background = new Uint8Array(width * height);
-  const queue = new Int32Array(width * height);
-  let head = 0;
-  let tail = 0;
-  const seed = (p: number) => {
-    if (background[p] === 0 && distance[p]! < threshold) {
-      background[p] = 1;
-      queue[tail++] = p;
-    }
-  };
+  const filled = new Uint8Array(width * height);
+  const stack: number[] = [];
+  const open = (p: number) => filled[p] === 0 && distance[p]! < threshold;
   for (let x = 0; x < width; x++) {
-    seed(x);
-    seed((height - 1) * width + x);
+    stack.push(x, (height - 1) * width + x);
   }
-  for (let y = 0; y < height; y++) {
-    seed(y * width);
-    seed(y * width + width - 1);
+  for (let y = 1; y < height - 1; y++) stack.push(y * width, y * width + width - 1);
+  while (stack.length > 0) {
+    const p = stack.pop()!;
+    if (!open(p)) continue;
+    const row = p - (p % width);
+    let left = p;
+    while (left > row && open(left - 1)) left--;
+    let right = p;
+    while (right < row + width - 1 && open(right + 1)) right++;
+    filled.fill(1, left, right + 1);
+    for (const neighbourRow of [row - width, row + width]) {
+      if (neighbourRow < 0 || neighbourRow >= filled.length) continue;
+      let inRun = false;
+      for (let q = neighbourRow + (left - row); q <= neighbourRow + (right - row); q++) {
+        if (open(q)) {
+          if (!inRun) stack.push(q);
+          inRun = true;
+        } else inRun = false;
+      }
+    }
   }
-  while (head < tail) {
-    const p = queue[head++]!;
-    const x = p % width;
-    if (x > 0) seed(p - 1);
-    if (x < width - 1) seed(p + 1);
-    if (p >= width) seed(p - width);
-    if (p < width * (height - 1)) seed(p + width);
-  }
-  return background;
+  return filled;
 }
 
 /** Drops specks (dust, noise) from the product mask; returns the kept area and bounding box. */
 function keepSignificantComponents(product: Uint8Array, width: number, height: number, minArea: number): { area: number; box: Box | null } {
-  const label = new Int32Array(width * height);
-  const queue = new Int32Array(width * height);
+  // 0 = background, 1 = product not yet visited, 2 = visited.
+  const stack: number[] = [];
+  const members: number[] = [];
   let area = 0;
   let minX = width;
   let minY = height;
   let maxX = -1;
   let maxY = -1;
-  let next = 0;
   for (let start = 0; start < product.length; start++) {
-    if (product[start] !== 1 || label[start] !== 0) continue;
-    next++;
-    let head = 0;
-    let tail = 0;
-    queue[tail++] = start;
-    label[start] = next;
+    if (product[start] !== 1) continue;
+    stack.push(start);
+    members.length = 0;
     let cMinX = width;
     let cMinY = height;
     let cMaxX = -1;
     let cMaxY = -1;
-    while (head < tail) {
-      const p = queue[head++]!;
-      const x = p % width;
-      const y = (p - x) / width;
-      if (x < cMinX) cMinX = x;
-      if (x > cMaxX) cMaxX = x;
+    let count = 0;
+    while (stack.length > 0) {
+      const p = stack.pop()!;
+      if (product[p] !== 1) continue;
+      const row = p - (p % width);
+      let left = p;
+      while (left > row && product[left - 1] === 1) left--;
+      let right = p;
+      while (right < row + width - 1 && product[right + 1] === 1) right++;
+      product.fill(2, left, right + 1);
+      members.push(left, right);
+      count += right - left + 1;
+      const y = row / width;
+      if (left - row < cMinX) cMinX = left - row;
+      if (right - row > cMaxX) cMaxX = right - row;
       if (y < cMinY) cMinY = y;
       if (y > cMaxY) cMaxY = y;
-      if (x > 0 && product[p - 1] === 1 && label[p - 1] === 0) {
-        label[p - 1] = next;
-        queue[tail++] = p - 1;
-      }
-      if (x < width - 1 && product[p + 1] === 1 && label[p + 1] === 0) {
-        label[p + 1] = next;
-        queue[tail++] = p + 1;
-      }
-      if (y > 0 && product[p - width] === 1 && label[p - width] === 0) {
-        label[p - width] = next;
-        queue[tail++] = p - width;
-      }
-      if (y < height - 1 && product[p + width] === 1 && label[p + width] === 0) {
-        label[p + width] = next;
-        queue[tail++] = p + width;
+      for (const neighbourRow of [row - width, row + width]) {
+        if (neighbourRow < 0 || neighbourRow >= product.length) continue;
+        let inRun = false;
+        for (let q = neighbourRow + (left - row); q <= neighbourRow + (right - row); q++) {
+          if (product[q] === 1) {
+            if (!inRun) stack.push(q);
+            inRun = true;
+          } else inRun = false;
+        }
       }
     }
-    if (tail < minArea) {
-      for (let i = 0; i < tail; i++) product[queue[i]!] = 0;
+    if (count < minArea) {
+      for (let i = 0; i < members.length; i += 2) product.fill(0, members[i]!, members[i + 1]! + 1);
       continue;
     }
-    area += tail;
+    area += count;
     if (cMinX < minX) minX = cMinX;
     if (cMinY < minY) minY = cMinY;
     if (cMaxX > maxX) maxX = cMaxX;
     if (cMaxY > maxY) maxY = cMaxY;
   }
+  for (let i = 0; i < product.length; i++) if (product[i] === 2) product[i] = 1;
   const box = maxX < 0 ? null : { left: minX, top: minY, width: maxX - minX + 1, height: maxY - minY + 1 };
   return { area, box };
 }
@@ -237,9 +250,9 @@ export function segmentProduct(image: RgbImage, options: SegmentOptions): Segmen
   const borderColor = borderMedian(image, Math.max(2, Math.round(Math.min(width, height) * 0.004)));
   const rowBackground = estimateRowBackground(image, borderColor);
   const distance = backgroundDistance(image, rowBackground);
-  const background = floodBackground(distance, width, height, options.threshold);
-  const product = background;
-  for (let i = 0; i < product.length; i++) product[i] = 1 - background[i]!;
+  // The flood marks background with 1; flipping in place turns it into the product mask.
+  const product = floodBackground(distance, width, height, options.threshold);
+  for (let i = 0; i < product.length; i++) product[i] = product[i]! ^ 1;
   const minArea = Math.max(16, Math.round(width * height * (options.minComponentShare ?? 0.0005)));
   const { area, box } = keepSignificantComponents(product, width, height, minArea);
   return { width, height, product, distance, box, area, borderColor, rowBackground };

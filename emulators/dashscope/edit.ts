@@ -181,7 +181,7 @@ export async function emulateProductEdit(input: Buffer, options: EmulatedEditOpt
   const { data, info } = await sharp(input, { autoOrient: true })
     .flatten({ background: "#ffffff" })
     .toColourspace("srgb")
-    .resize(1024, 1024, { fit: "inside", withoutEnlargement: true })
+    .resize(768, 768, { fit: "inside", withoutEnlargement: true })
     .removeAlpha()
     .raw()
     .toBuffer({ resolveWithObject: true });
@@ -249,6 +249,6 @@ export async function emulateProductEdit(input: Buffer, options: EmulatedEditOpt
     }
   }
 
-  const png = await sharp(canvas, { raw: { width, height, channels: 3 } }).png({ compressionLevel: 2 }).toBuffer();
+  const png = await sharp(canvas, { raw: { width, height, channels: 3 } }).png({ compressionLevel: 1 }).toBuffer();
   return { png, width, height, alteration };
 }

@@ -22,6 +22,8 @@ export interface DashScopeEmulatorOptions {
   alterProduct?: boolean | number;
   /** Answer 400 DataInspectionFailed: always (true) or when the predicate says so. */
   dataInspectionFailed?: boolean | ((request: { prompt: string; image: Buffer }) => boolean);
+  /** Answer every accepted request with this error (e.g. 400 Arrearage), to exercise error handling. */
+  forceError?: { status: number; code: string; message: string } | null;
   /** Seed for every random choice (framing, 5xx, alterations). */
   seed?: number;
   /** How long result URLs stay valid (DashScope: 24 h). */
@@ -263,6 +265,7 @@ export async function startDashScopeEmulator(initial: DashScopeEmulatorOptions):
       record.prompt = parsed.prompt;
       record.parameters = parsed.parameters;
       if (options.latencyMs) await sleep(options.latencyMs);
+      if (options.forceError) return fail(options.forceError.status, options.forceError.code, options.forceError.message);
       if (options.errorRate5xx && random() < options.errorRate5xx) {
         return fail(500, "InternalError", "An internal error has occured, please try again later or contact service support.");
       }
