@@ -5,6 +5,7 @@ import { useAppBridge } from "@shopify/app-bridge-react";
 import { Badge, Banner, BlockStack, Card, InlineStack, Layout, Page, ProgressBar, Text } from "@shopify/polaris";
 import { boundary } from "@shopify/shopify-app-remix/server";
 import { BatchItemRow, type BatchItemView } from "~/components/batch/BatchItemRow";
+import { originalImageUrls } from "~/components/batch/originals.server";
 import { formatEta } from "~/components/batch/report-model";
 import { downloadAuthenticated } from "~/components/batch/useAuthenticatedObjectUrl";
 import { RouteError } from "~/components/RouteError";
@@ -21,7 +22,9 @@ export const loader = async ({ request, params }: LoaderFunctionArgs) => {
   const progress = await getBatchProgress(prisma, session.shop, params.id ?? "");
   if (!progress) throw json({ message: "This batch was not found." }, { status: 404 });
   const pipelineLabel = isPipelineId(progress.batch.pipeline) ? getPipeline(progress.batch.pipeline).label : progress.batch.pipeline;
-  return json({ ...progress, pipelineLabel });
+  const originals = await originalImageUrls(prisma, session.shop, progress.items.map((i) => i.mediaId));
+  const items = progress.items.map((item) => ({ ...item, originalUrl: originals[item.mediaId] ?? item.sourceUrl }));
+  return json({ ...progress, items, pipelineLabel });
 };
 
 export default function BatchPage() {

@@ -11,6 +11,8 @@ export interface BatchItemView {
   productTitle: string;
   mediaId: string;
   sourceUrl: string;
+  /** The original's backup in Shopify Files once the product image was replaced, else the source. */
+  originalUrl: string;
   state: string;
   reason: string | null;
   compliance: unknown;
@@ -55,7 +57,7 @@ export function BatchItemRow({ item }: { item: BatchItemView }) {
           <InlineStack gap="400" wrap={false} blockAlign="start">
             <div style={{ width: THUMB, height: THUMB, flex: "none", borderRadius: 8, overflow: "hidden", background: "var(--p-color-bg-surface-secondary)" }}>
               <img
-                src={thumbnailUrl(item.sourceUrl, 200)}
+                src={thumbnailUrl(item.originalUrl, 200)}
                 alt={title}
                 width={THUMB}
                 height={THUMB}
@@ -122,7 +124,7 @@ export function BatchItemRow({ item }: { item: BatchItemView }) {
           ) : null}
           {open ? (
             <div id={`compare-${item.id}`}>
-              <BeforeAfter itemId={item.id} sourceUrl={item.sourceUrl} productTitle={title} />
+              <BeforeAfter itemId={item.id} originalUrl={item.originalUrl} productTitle={title} />
             </div>
           ) : null}
         </BlockStack>

@@ -31,13 +31,13 @@ function Frame({ title, children }: { title: string; children: React.ReactNode }
 }
 
 /** The original from Shopify's CDN next to the processed image served by the app. */
-export function BeforeAfter({ itemId, sourceUrl, productTitle }: { itemId: string; sourceUrl: string; productTitle: string }) {
+export function BeforeAfter({ itemId, originalUrl, productTitle }: { itemId: string; originalUrl: string; productTitle: string }) {
   const after = useAuthenticatedObjectUrl(`/app/images/${encodeURIComponent(itemId)}/processed`);
   return (
     <InlineStack gap="400" wrap>
       <Frame title="Before">
         <img
-          src={thumbnailUrl(sourceUrl, 640)}
+          src={thumbnailUrl(originalUrl, 640)}
           alt={`${productTitle}: original`}
           width={SIZE}
           height={SIZE}

@@ -31,7 +31,7 @@ interface Progress {
   counts: Record<string, number>;
   done: number;
   total: number;
-  items: Array<{ id: string; mediaId: string; state: string; reason: string | null; compliance: { passed: boolean; rules: Array<{ label: string; measured: unknown }> } | null }>;
+  items: Array<{ id: string; mediaId: string; originalUrl: string; state: string; reason: string | null; compliance: { passed: boolean; rules: Array<{ label: string; measured: unknown }> } | null }>;
   pipelineLabel: string;
 }
 
@@ -108,6 +108,12 @@ describe("Batch page and its actions", () => {
     const originals = mediaById(h.shopify, shop);
     const progress = await runBatch(shop, 3);
     const [first, ...rest] = progress.items;
+    // The page's "before" shows the original (its backup in Files), not what the product shows now.
+    const { createHash } = await import("node:crypto");
+    for (const item of progress.items) {
+      const bytes = Buffer.from(await (await fetch(item.originalUrl)).arrayBuffer());
+      expect(createHash("sha256").update(bytes).digest("hex")).toBe(originals.get(item.mediaId)!.sha256);
+    }
 
     const one = await post(restoreAction, shop, `/app/items/${first!.id}/restore`, first!.id);
     expect(one).toEqual({ status: 200, body: { ok: true, message: "Original image restored." } });
