@@ -17,6 +17,17 @@ export { getProcessedImage } from "~/models/stored-images.server";
 
 export const MAX_IMAGES_PER_BATCH: number = queueConfigFromEnv().maxImagesPerBatch;
 
+/** Key in Batch.settings naming the queue the batch's jobs go to (read by the sweep). */
+export const BATCH_QUEUE_KEY = "queue";
+
+/** The pipeline settings a batch was created with (without bookkeeping keys such as the queue). */
+export function pipelineSettingsOf(value: Prisma.JsonValue): PipelineSettings {
+  const raw = value && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+  const settings: Record<string, unknown> = { ...DEFAULT_PIPELINE_SETTINGS };
+  for (const key of Object.keys(DEFAULT_PIPELINE_SETTINGS)) if (raw[key] !== undefined) settings[key] = raw[key];
+  return settings as unknown as PipelineSettings;
+}
+
 export const ACTIVE_ITEM_STATES: readonly ItemState[] = ["QUEUED", "PROCESSING", "NEEDS_REVIEW"];
 export const FINISHED_ITEM_STATES: readonly ItemState[] = ["PUBLISHED", "FAILED", "RESTORED", "CANCELLED", "REJECTED"];
 const ALL_ITEM_STATES: readonly ItemState[] = [...ACTIVE_ITEM_STATES, ...FINISHED_ITEM_STATES];
@@ -118,7 +129,7 @@ export async function createBatch(
 
   for (let attempt = 0; ; attempt++) {
     try {
-      const created = await createBatchRows(deps.db, shop, pipeline, settings, usable, skipped);
+      const created = await createBatchRows(deps.db, deps.queue.name, shop, pipeline, settings, usable, skipped);
       if (created.items.length > 0) {
         await enqueueItems(deps.queue, created.items).catch((error: Error) =>
           logger.warn({ shop, batchId: created.batchId, err: error.message }, "enqueue failed; the sweep will enqueue these items"),
@@ -144,6 +155,7 @@ export async function createBatch(
 
 async function createBatchRows(
   db: PrismaClient,
+  queueName: string,
   shop: string,
   pipeline: PipelineId,
   settings: PipelineSettings,
@@ -182,7 +194,8 @@ async function createBatchRows(
   }));
   await db.$transaction(async (tx) => {
     await tx.batch.create({
-      data: { id: batchId, shop, pipeline, settings: settings as unknown as Prisma.InputJsonValue, total: rows.length },
+      // The queue name rides with the settings so a sweep only re-enqueues its own queue's items.
+      data: { id: batchId, shop, pipeline, settings: { ...settings, [BATCH_QUEUE_KEY]: queueName } as unknown as Prisma.InputJsonValue, total: rows.length },
     });
     await tx.batchItem.createMany({ data: rows });
     await reserveForItems(tx, shop, rows.map((r) => r.id), CREDITS_PER_IMAGE);
@@ -212,7 +225,7 @@ export interface BatchProgress {
   batch: {
     id: string;
     pipeline: string;
-    settings: unknown;
+    settings: PipelineSettings;
     status: string;
     total: number;
     createdAt: Date;
@@ -263,7 +276,7 @@ export async function getBatchProgress(db: PrismaClient, shop: string, batchId: 
     batch: {
       id: batch.id,
       pipeline: batch.pipeline,
-      settings: batch.settings,
+      settings: pipelineSettingsOf(batch.settings),
       status: batch.status,
       total: batch.total,
       createdAt: batch.createdAt,

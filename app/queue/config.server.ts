@@ -7,6 +7,8 @@ function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number, min 
   return value;
 }
 
+export const DEFAULT_QUEUE_NAME = "image-edits";
+
 export interface QueueConfig {
   redisUrl: string;
   queueName: string;
@@ -28,7 +30,7 @@ export interface QueueConfig {
 export function queueConfigFromEnv(env: NodeJS.ProcessEnv = process.env): QueueConfig {
   return {
     redisUrl: env.REDIS_URL ?? "redis://127.0.0.1:6379",
-    queueName: env.QUEUE_NAME || "image-edits",
+    queueName: env.QUEUE_NAME || DEFAULT_QUEUE_NAME,
     concurrency: intFromEnv(env, "WORKER_CONCURRENCY", 5, 1),
     qwenMaxRps: intFromEnv(env, "QWEN_MAX_RPS", 2, 0),
     maxImagesPerBatch: intFromEnv(env, "MAX_IMAGES_PER_BATCH", 500, 1),

@@ -29,11 +29,11 @@ import { contentHash, editProductImage, resultCacheKey, type ComplianceReport, t
 import { ImageInputError, ImageResultError } from "~/imaging/errors";
 import { checkFidelity } from "~/imaging/fidelity";
 import { inspectImage } from "~/imaging/inspect";
-import { DEFAULT_PIPELINE_SETTINGS, isPipelineId, type PipelineId, type PipelineSettings } from "~/imaging/pipelines";
+import { isPipelineId, type PipelineId, type PipelineSettings } from "~/imaging/pipelines";
 import { logger } from "~/lib/logger.server";
 import { fetchImage, fetchPolicyFromEnv, SHOPIFY_CDN_HOSTS, UnsafeFetchError } from "~/lib/safe-fetch.server";
 import { QwenFatalError, QwenRateLimitedError, QwenRetryableError } from "~/qwen/errors";
-import { finishBatchIfDone } from "~/models/batches.server";
+import { finishBatchIfDone, pipelineSettingsOf } from "~/models/batches.server";
 import {
   ShopifyApiError,
   ShopifyFileFailedError,
@@ -73,10 +73,6 @@ export class ItemFailedError extends Error {
 
 const IN_FLIGHT: BatchItem["state"][] = ["QUEUED", "PROCESSING"];
 
-function batchSettings(value: Prisma.JsonValue): PipelineSettings {
-  const raw = value && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
-  return { ...DEFAULT_PIPELINE_SETTINGS, ...(raw as Partial<PipelineSettings>) };
-}
 
 function json(value: unknown): Prisma.InputJsonValue {
   return JSON.parse(JSON.stringify(value)) as Prisma.InputJsonValue;
@@ -163,7 +159,7 @@ async function runItem(deps: WorkerDeps, job: Job<ImageJobData>): Promise<ImageJ
   });
   if (!isPipelineId(item.batch.pipeline)) throw new ItemFailedError(`The pipeline "${item.batch.pipeline}" no longer exists.`);
   const pipeline = item.batch.pipeline;
-  const settings = batchSettings(item.batch.settings);
+  const settings = pipelineSettingsOf(item.batch.settings);
   const graphql = await deps.adminFor(shop);
 
   let resultImageId = item.resultImageId;

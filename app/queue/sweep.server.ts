@@ -9,7 +9,8 @@
 import type { PrismaClient } from "@prisma/client";
 import type { Redis } from "ioredis";
 import { logger } from "~/lib/logger.server";
-import { finishBatchIfDone } from "~/models/batches.server";
+import { BATCH_QUEUE_KEY, finishBatchIfDone } from "~/models/batches.server";
+import { DEFAULT_QUEUE_NAME } from "./config.server";
 import { captureForItem, releaseForItem, ReservationSettledError } from "~/models/credits.server";
 import { failItem } from "./processor.server";
 import { enqueueItems, type ImageQueue } from "./queue.server";
@@ -25,12 +26,15 @@ export async function sweepOnce(deps: { db: PrismaClient; queue: ImageQueue }, o
   const { db, queue } = deps;
   const result: SweepResult = { enqueued: 0, failed: 0, settled: 0, batchesFinished: 0 };
   const olderThan = new Date(Date.now() - (opts.graceMs ?? 5_000));
-  const stuck = await db.batchItem.findMany({
-    where: { state: { in: ["QUEUED", "PROCESSING"] }, updatedAt: { lt: olderThan } },
-    select: { id: true, shop: true },
-    orderBy: { updatedAt: "asc" },
-    take: opts.limit ?? 2_000,
-  });
+  // Only this queue's items: several queues may share a database (tests, a staging worker), and an
+  // item enqueued on the wrong queue would be processed by a worker that cannot reach its shop.
+  // Batches that name no queue belong to the default one.
+  const stuck = await db.$queryRaw<Array<{ id: string; shop: string }>>`
+    SELECT i.id, i.shop FROM "BatchItem" i JOIN "Batch" b ON b.id = i."batchId"
+    WHERE i.state IN ('QUEUED', 'PROCESSING') AND i."updatedAt" < ${olderThan}
+      AND COALESCE(b.settings->>${BATCH_QUEUE_KEY}, ${DEFAULT_QUEUE_NAME}) = ${queue.name}
+    ORDER BY i."updatedAt" ASC
+    LIMIT ${opts.limit ?? 2_000}`;
   const missing: Array<{ id: string; shop: string }> = [];
   for (const item of stuck) {
     const job = await queue.getJob(item.id);

@@ -89,5 +89,5 @@ describe("worker crash recovery", () => {
     const captures = await h.db.creditEntry.count({ where: { shop, kind: "CAPTURE" } });
     expect(captures).toBe(20);
     expect(await h.db.imageBackup.count({ where: { shop } })).toBe(20);
-  });
+  }, 180_000);
 });

@@ -82,5 +82,5 @@ describe("Redis restarted mid-batch", () => {
     expect(after.size).toBe(before.size);
     for (const [mediaId, was] of before) expect(after.get(mediaId)).toMatchObject({ position: was.position, alt: was.alt });
     expect(await getBalance(h.db, shop)).toMatchObject({ available: 0, reserved: 0 });
-  });
+  }, 150_000);
 });
