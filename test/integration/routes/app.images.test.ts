@@ -11,12 +11,15 @@ import { bearerRequest, body, call, formRequest, status, storeOfflineSession, un
 process.env.QUEUE_NAME = `test-${randomUUID()}`;
 
 let emulator: ShopifyEmulator;
+const shops: string[] = [];
 
 beforeAll(async () => {
   emulator = await startShopifyEmulator({ apiKey: process.env.SHOPIFY_API_KEY!, apiSecret: process.env.SHOPIFY_API_SECRET! });
   process.env.SHOPIFY_EMULATOR_URL = emulator.url;
 });
 afterAll(async () => {
+  // Queued items left in the shared test database would be picked up by another file's sweep.
+  await prisma.batch.deleteMany({ where: { shop: { in: shops } } });
   await getQueue().obliterate({ force: true });
   await closeQueues();
   await emulator.close();
@@ -24,6 +27,7 @@ afterAll(async () => {
 
 async function installedShop(opts: { products: number; imagesPerProduct?: number; credits?: number }): Promise<string> {
   const shop = uniqueShop();
+  shops.push(shop);
   emulator.addShop(shop, { products: opts.products, imagesPerProduct: opts.imagesPerProduct ?? 2 });
   await storeOfflineSession(shop, emulator.grantAccessToken(shop));
   if (opts.credits) await grantCredits(prisma, shop, opts.credits, { kind: "GRANT", idempotencyKey: "test-grant" });
