@@ -7,6 +7,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { subscribe } from "node:diagnostics_channel";
+import { availableParallelism, loadavg } from "node:os";
 import pg from "pg";
 import { getJwt } from "@shopify/shopify-api/test-helpers";
 import { installEmulatorDispatcher } from "../emulators/dispatcher";
@@ -128,6 +129,7 @@ async function main(): Promise<void> {
   console.log(`Images loader, ${PRODUCTS} products x ${IMAGES_PER_PRODUCT} images (${images} images over ${pages / ROUNDS} pages), ${pages} page loads`);
   console.log(`  GraphQL calls per page: max ${maxCalls}  (bound ${BOUNDS.callsPerPage}; ratio ${(maxCalls / BOUNDS.callsPerPage).toFixed(2)})`);
   console.log(`  requested query cost per page: max ${maxCost}  (bound ${BOUNDS.costPerPage}; ratio ${(maxCost / BOUNDS.costPerPage).toFixed(2)})`);
+  console.log(`  machine: ${availableParallelism()} cores, load average ${loadavg()[0]!.toFixed(1)} (timings inflate under load)`);
   console.log(`  server time excluding the stand-in: p50 ${p50.toFixed(1)} ms, p95 ${p95.toFixed(1)} ms  (bound p95 ${BOUNDS.p95Ms} ms; ratio ${(p95 / BOUNDS.p95Ms).toFixed(2)})`);
 
   await prisma.batchItem.deleteMany({ where: { shop } });
