@@ -1,0 +1,37 @@
+// Time per image of the compliance report and the fidelity check on 2000 x 2000 Amazon outputs.
+// Goal: <= 30 ms each. Run: npx tsx bench/checks.ts
+import { checkCompliance } from "../app/imaging/compliance";
+import { checkFidelity } from "../app/imaging/fidelity";
+import { DEFAULT_PIPELINE_SETTINGS, resolvePipeline } from "../app/imaging/pipelines";
+import { postProcessEdit } from "../app/imaging/postprocess";
+import { emulateProductEdit } from "../emulators/dashscope/edit";
+import { productImageSpec, renderProductImage } from "../emulators/fixtures/product-images";
+
+const BOUND_MS = 30;
+const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
+const amazon = resolvePipeline("amazon", DEFAULT_PIPELINE_SETTINGS);
+const pairs: { source: Buffer; output: Buffer; format: string }[] = [];
+for (let i = 0; i < 8; i++) {
+  const spec = productImageSpec(i);
+  const source = await renderProductImage(spec);
+  const edit = await emulateProductEdit(source, { size: amazon.qwenSize, alter: false, seed: 1 });
+  pairs.push({ source, output: (await postProcessEdit(edit.png, amazon, "jpeg")).bytes, format: `${spec.format} ${spec.width}x${spec.height}` });
+}
+
+async function measure(name: string, run: (pair: (typeof pairs)[number]) => Promise<unknown>) {
+  await run(pairs[0]!);
+  const cpuStart = process.cpuUsage();
+  const wallStart = performance.now();
+  for (let r = 0; r < REPEATS; r++) for (const pair of pairs) await run(pair);
+  const cpu = process.cpuUsage(cpuStart);
+  const runs = REPEATS * pairs.length;
+  const cpuMs = (cpu.user + cpu.system) / 1000 / runs;
+  const wallMs = (performance.now() - wallStart) / runs;
+  console.log(
+    `${name.padEnd(12)} ${cpuMs.toFixed(1).padStart(6)} ms CPU/image  ${wallMs.toFixed(1).padStart(6)} ms wall/image   ratio ${(cpuMs / BOUND_MS).toFixed(2)} of the ${BOUND_MS} ms bound  ${cpuMs <= BOUND_MS ? "OK" : "OVER"}`,
+  );
+}
+
+console.log(`${pairs.length} Amazon outputs (2000x2000 JPEG) from sources: ${pairs.map((p) => p.format).join(", ")}; ${REPEATS} repeats`);
+await measure("compliance", (pair) => checkCompliance(pair.output, "amazon"));
+await measure("fidelity", (pair) => checkFidelity(pair.source, pair.output));
