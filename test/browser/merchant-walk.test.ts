@@ -5,7 +5,7 @@
  * balance change. Screenshots of each page go to test-artifacts/.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
@@ -218,6 +218,12 @@ async function walk(page: Page): Promise<void> {
     await expect.poll(() => firstItem.getAttribute("data-state"), { timeout: 15_000 }).toBe("RESTORED");
     await expect.poll(() => page.getByTestId("batch-summary").textContent(), { timeout: 15_000 }).toMatch(/5 published · 1 restored/);
     await shot(page, "06-batch-restored-one");
+
+    // ZIP of the processed images, fetched with the session token and saved by the browser.
+    const [download] = await Promise.all([page.waitForEvent("download", { timeout: 30_000 }), page.getByRole("button", { name: "Download ZIP" }).click()]);
+    expect(download.suggestedFilename()).toMatch(/\.zip$/);
+    const zip = readFileSync((await download.path())!);
+    expect(zip.subarray(0, 2).toString("latin1")).toBe("PK");
 
     // Batches history, reached through the app's nav menu as admin shows it.
     await adminNavigate(page, "/app/batches");
