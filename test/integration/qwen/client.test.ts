@@ -181,17 +181,20 @@ describe("QwenClient against the DashScope stand-in", () => {
 
 describe("qwenClientFromEnv", () => {
   it("reads the key, region, model and timeout, and refuses to start without a key", () => {
-    const configured = qwenClientFromEnv({
-      DASHSCOPE_API_KEY: "sk-env",
-      DASHSCOPE_BASE_URL: "https://dashscope.aliyuncs.com/api/v1/",
-      QWEN_MODEL: "qwen-image-edit-max",
-      QWEN_TIMEOUT_MS: "5000",
-    });
+    const env = (vars: Record<string, string>) => ({ NODE_ENV: "test", ...vars }) as NodeJS.ProcessEnv;
+    const configured = qwenClientFromEnv(
+      env({
+        DASHSCOPE_API_KEY: "sk-env",
+        DASHSCOPE_BASE_URL: "https://dashscope.aliyuncs.com/api/v1/",
+        QWEN_MODEL: "qwen-image-edit-max",
+        QWEN_TIMEOUT_MS: "5000",
+      }),
+    );
     expect(configured.baseUrl).toBe("https://dashscope.aliyuncs.com");
     expect(configured.model).toBe("qwen-image-edit-max");
     expect(configured.timeoutMs).toBe(5000);
-    expect(qwenClientFromEnv({ DASHSCOPE_API_KEY: "sk-env" }).baseUrl).toBe("https://dashscope-intl.aliyuncs.com");
-    expect(() => qwenClientFromEnv({})).toThrow(/DASHSCOPE_API_KEY/);
+    expect(qwenClientFromEnv(env({ DASHSCOPE_API_KEY: "sk-env" })).baseUrl).toBe("https://dashscope-intl.aliyuncs.com");
+    expect(() => qwenClientFromEnv(env({}))).toThrow(/DASHSCOPE_API_KEY/);
   });
 });
 
