@@ -8,3 +8,11 @@ fi
 if [ ! -d node_modules/.prisma/client ]; then
   PRISMA_QUERY_ENGINE_LIBRARY=prisma/no-query-engine.placeholder npx prisma generate
 fi
+# The browser tests drive Debian's Chromium (Playwright cannot download a browser offline).
+if [ ! -x /usr/bin/chromium ] && [ -z "${CHROMIUM_PATH:-}" ]; then
+  if command -v apt-get >/dev/null && [ "$(id -u)" = "0" ]; then
+    echo "installing chromium (apt)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  fi
+  [ -x /usr/bin/chromium ] || { echo "Chromium is missing: apt-get install chromium (or set CHROMIUM_PATH), then retry." >&2; exit 1; }
+fi
