@@ -7,7 +7,7 @@
  * Exits 0 only if every image ended as the table says (checked against the store and the ledger).
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { createHmac, randomUUID } from "node:crypto";
+import { createHash, createHmac, randomUUID } from "node:crypto";
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -70,6 +70,8 @@ function idToken(shop: string): string {
   const body = `${enc({ alg: "HS256", typ: "JWT" })}.${enc({ iss: `https://${shop}/admin`, dest: `https://${shop}`, aud: API_KEY, sub: "1", exp: now + 60, nbf: now - 5, iat: now, jti: randomUUID(), sid: randomUUID() })}`;
   return `${body}.${createHmac("sha256", API_SECRET).update(body).digest("base64url")}`;
 }
+
+const sha256 = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex");
 
 function pad(text: string, width: number): string {
   return text.length > width ? `${text.slice(0, width - 1)}…` : text.padEnd(width);
@@ -141,6 +143,12 @@ async function main(): Promise<number> {
     const { unauthenticated } = await import("~/shopify.server");
     const { admin } = await unauthenticated.admin(shop);
     const graphql = admin.graphql as unknown as AdminGraphql;
+    // The CDN keeps a media's URL when its file is replaced, so keep the "before" bytes now.
+    const originals = new Map<string, Buffer>();
+    for (const [mediaId, media] of before) {
+      const response = await fetch(media.url);
+      if (response.ok) originals.set(mediaId, Buffer.from(await response.arrayBuffer()));
+    }
     const batch = await createBatch({ db, graphql, queue: getQueue(queueName) }, shop, { mediaIds: [...before.keys()], pipeline: PIPELINE });
     console.log(`• batch ${batch.batchId}: ${batch.queued} images queued, ${batch.creditsReserved} credits reserved`);
 
@@ -162,6 +170,7 @@ async function main(): Promise<number> {
     const reservations = new Map(
       (await db.creditReservation.findMany({ where: { shop, batchItemId: { in: progress.items.map((i) => i.id) } } })).map((r) => [r.batchItemId, r]),
     );
+    const backups = new Map((await db.imageBackup.findMany({ where: { shop } })).map((b) => [b.mediaId, b]));
     const after = new Map(shopify.products(shop).flatMap((p) => p.media.map((m) => [m.id, { ...m, productId: p.id }] as const)));
     const problems: string[] = [];
     const rows: Array<Record<string, string>> = [];
@@ -189,7 +198,10 @@ async function main(): Promise<number> {
         if (now.productId !== was.productId || now.position !== was.position || now.alt !== was.alt) problems.push(`${item.mediaId}: moved or lost its alt text`);
         if (item.state === "PUBLISHED") {
           if (reservation?.state !== "CAPTURED") problems.push(`${item.mediaId}: published but credits not charged`);
-          if (!stored || now.sha256 === was.sha256) problems.push(`${item.mediaId}: published but the product still shows the original`);
+          if (!stored || now.sha256 !== sha256(Buffer.from(stored.bytes))) problems.push(`${item.mediaId}: published but the product does not show the processed image`);
+          const backup = backups.get(item.mediaId);
+          const backupFile = backup?.fileId ? shopify.files(shop).find((f) => f.id === backup.fileId) : undefined;
+          if (backupFile?.sha256 !== was.sha256) problems.push(`${item.mediaId}: published but the original is not backed up in Files`);
         } else {
           if (now.sha256 !== was.sha256) problems.push(`${item.mediaId}: ${item.state} but the product image changed`);
           if (item.state === "FAILED" && reservation?.state !== "RELEASED") problems.push(`${item.mediaId}: failed but credits not returned`);
@@ -216,7 +228,7 @@ async function main(): Promise<number> {
     console.log(`\n${published} published, ${held} held for review, ${progress.counts.FAILED} failed; ${published * CREDITS_PER_IMAGE} credits charged; balance ${balance.available} available + ${balance.reserved} reserved; ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
     await mkdir(OUTPUT_DIR, { recursive: true });
-    await writeContactSheet(progress.items, db, shop);
+    await writeContactSheet(progress.items, originals, db, shop);
     await writeFile(path.join(OUTPUT_DIR, "results.json"), JSON.stringify({ shop, batchId: batch.batchId, rows, problems, balance }, null, 2));
     console.log(`• wrote ${path.relative(ROOT, path.join(OUTPUT_DIR, "contact-sheet.png"))} and results.json`);
 
@@ -238,33 +250,50 @@ async function main(): Promise<number> {
   return exitCode;
 
   async function writeContactSheet(
-    items: Array<{ id: string; sourceUrl: string; resultImageId: string | null; productTitle: string; state: string; position: number }>,
+    items: Array<{ id: string; mediaId: string; resultImageId: string | null; productTitle: string; state: string; position: number; compliance: unknown; fidelity: unknown }>,
+    originals: Map<string, Buffer>,
     client: typeof db,
     shopDomain: string,
   ): Promise<void> {
-    const cell = 200;
-    const label = 28;
-    const cols = 4; // 2 pairs (before | after) per row
-    const pairs = items.length;
-    const rowsCount = Math.ceil(pairs / (cols / 2));
+    const cell = 220;
+    const label = 34;
+    const header = 36;
+    const pairsPerRow = 2;
+    const rowsCount = Math.ceil(items.length / pairsPerRow);
+    const width = cell * 2 * pairsPerRow;
+    const escape = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+    const text = (w: number, h: number, body: string, size = 13, weight = "normal") =>
+      Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}"><text x="6" y="${Math.round(h / 2 + size / 3)}" font-family="DejaVu Sans, sans-serif" font-size="${size}" font-weight="${weight}" fill="#222">${escape(body)}</text></svg>`);
+    // A thin grey frame shows where a white background ends.
+    const thumb = async (bytes: Buffer) => {
+      const inner = await sharp(bytes).resize(cell - 14, cell - 14, { fit: "contain", background: "#ffffff" }).flatten({ background: "#ffffff" }).png().toBuffer();
+      return sharp({ create: { width: cell - 12, height: cell - 12, channels: 3, background: "#c8c8c8" } })
+        .composite([{ input: inner, left: 1, top: 1 }])
+        .png()
+        .toBuffer();
+    };
     const tiles: Parameters<ReturnType<typeof sharp>["composite"]>[0] = [];
-    const thumb = async (bytes: Buffer) =>
-      sharp(bytes).resize(cell - 8, cell - 8, { fit: "contain", background: "#eeeeee" }).flatten({ background: "#eeeeee" }).png().toBuffer();
-    for (const [index, item] of items.entries()) {
-      const x = (index % (cols / 2)) * cell * 2;
-      const y = Math.floor(index / (cols / 2)) * (cell + label);
-      const original = await fetch(item.sourceUrl).then(async (r) => (r.ok ? Buffer.from(await r.arrayBuffer()) : null)).catch(() => null);
-      const stored = item.resultImageId ? await client.storedImage.findFirst({ where: { id: item.resultImageId, shop: shopDomain } }) : null;
-      if (original) tiles.push({ input: await thumb(original), left: x + 4, top: y + 4 });
-      if (stored) tiles.push({ input: await thumb(Buffer.from(stored.bytes)), left: x + cell + 4, top: y + 4 });
-      const text = `${item.productTitle} #${item.position} — ${item.state.toLowerCase()}`.replace(/[<&>]/g, "");
-      tiles.push({
-        input: Buffer.from(`<svg width="${cell * 2}" height="${label}"><text x="6" y="19" font-family="DejaVu Sans, sans-serif" font-size="13" fill="#222">${text}</text></svg>`),
-        left: x,
-        top: y + cell,
-      });
+    for (let pair = 0; pair < pairsPerRow; pair++) {
+      tiles.push({ input: text(cell, header, "before (store original)", 15, "bold"), left: pair * cell * 2, top: 0 });
+      tiles.push({ input: text(cell, header, `after (${PIPELINE})`, 15, "bold"), left: pair * cell * 2 + cell, top: 0 });
     }
-    await sharp({ create: { width: cell * cols, height: rowsCount * (cell + label), channels: 3, background: "#ffffff" } })
+    for (const [index, item] of items.entries()) {
+      const x = (index % pairsPerRow) * cell * 2;
+      const y = header + Math.floor(index / pairsPerRow) * (cell + label);
+      const original = originals.get(item.mediaId);
+      const stored = item.resultImageId ? await client.storedImage.findFirst({ where: { id: item.resultImageId, shop: shopDomain } }) : null;
+      if (original) tiles.push({ input: await thumb(original), left: x + 6, top: y + 6 });
+      if (stored) tiles.push({ input: await thumb(Buffer.from(stored.bytes)), left: x + cell + 6, top: y + 6 });
+      const compliance = item.compliance as { passed?: boolean } | null;
+      const fidelity = item.fidelity as { score?: number } | null;
+      const details = [
+        item.state.toLowerCase().replace("_", " "),
+        compliance?.passed === undefined ? null : compliance.passed ? "rules pass" : "rules fail",
+        fidelity?.score === undefined ? null : `fidelity ${fidelity.score.toFixed(2)}`,
+      ].filter(Boolean);
+      tiles.push({ input: text(cell * 2, label, `${item.productTitle} #${item.position} · ${details.join(" · ")}`), left: x, top: y + cell - 4 });
+    }
+    await sharp({ create: { width, height: header + rowsCount * (cell + label), channels: 3, background: "#ffffff" } })
       .composite(tiles)
       .png({ compressionLevel: 9 })
       .toFile(path.join(OUTPUT_DIR, "contact-sheet.png"));
