@@ -157,3 +157,24 @@ function setLimiter(action: string, limiter: RateLimiter): RateLimiter {
   limiters.set(action, limiter);
   return limiter;
 }
+
+/**
+ * Like enforceRateLimit, but returns the 429 Response (JSON `{ error }`, Retry-After) instead of
+ * throwing it, or null when allowed. For actions called with useFetcher or from the extension,
+ * where a thrown Response would reach the ErrorBoundary instead of the form:
+ *   const limited = await checkRateLimit("batch-create", session.shop);
+ *   if (limited) return cors(limited);
+ */
+export async function checkRateLimit(
+  action: RateLimitedAction,
+  shop: string,
+  options: { redis?: Redis; limits?: readonly RateLimitWindow[]; now?: () => number } = {},
+): Promise<Response | null> {
+  try {
+    await enforceRateLimit(action, shop, options);
+    return null;
+  } catch (thrown) {
+    if (thrown instanceof Response) return thrown;
+    throw thrown;
+  }
+}

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createRateLimiter, enforceRateLimit } from "~/lib/rate-limit.server";
+import { checkRateLimit, createRateLimiter, enforceRateLimit } from "~/lib/rate-limit.server";
 
 let redis: Redis;
 const prefix = `test-ratelimit-${randomUUID()}`;
@@ -84,6 +84,16 @@ describe("per-shop rate limit (10 per second, 60 per minute)", () => {
     expect(response.headers.get("Retry-After")).toBe("1");
     expect(((await response.json()) as { error: string }).error).toMatch(/^Too many purchases created in a short time/);
     await redis.del(...(await redis.keys(`ratelimit:purchase-create:${key}:*`)));
+  });
+
+  it("returns the 429 Response from checkRateLimit for routes that answer instead of throwing", async () => {
+    const key = shop();
+    const at = () => 1_900_000_000_000;
+    for (let i = 0; i < 10; i++) expect(await checkRateLimit("batch-create", key, { redis, now: at })).toBeNull();
+    const limited = await checkRateLimit("batch-create", key, { redis, now: at });
+    expect(limited?.status).toBe(429);
+    expect(((await limited!.json()) as { error: string }).error).toMatch(/^Too many batches created in a short time/);
+    await redis.del(...(await redis.keys(`ratelimit:batch-create:${key}:*`)));
   });
 
   it("lets requests through when Redis cannot be reached", async () => {
