@@ -73,15 +73,16 @@ async function buyRequest(shop: string): Promise<Request> {
 }
 
 async function refusal(route: Parameters<typeof deliver>[0], request: Request): Promise<{ status: number; error: string; retryAfter: string | null }> {
+  // A route may throw the 429 (enforceRateLimit) or return it (checkRateLimit); both reach the merchant.
+  let response: Response;
   try {
-    const result = await route({ request, params: {}, context: {} });
-    const response = result as Response;
-    return { status: response.status, error: "", retryAfter: response.headers.get("Retry-After") };
+    response = (await route({ request, params: {}, context: {} })) as Response;
   } catch (thrown) {
     if (!(thrown instanceof Response)) throw thrown;
-    const body = (await thrown.json().catch(() => ({}))) as { error?: string };
-    return { status: thrown.status, error: body.error ?? "", retryAfter: thrown.headers.get("Retry-After") };
+    response = thrown;
   }
+  const body = (await response.clone().json().catch(() => ({}))) as { error?: string };
+  return { status: response.status, error: body.error ?? "", retryAfter: response.headers.get("Retry-After") };
 }
 
 describe("rate limits on purchase creation", () => {
