@@ -15,6 +15,8 @@ export default async function handleRequest(
 ) {
   // Security headers (CSP frame-ancestors for the shop and admin) on every document.
   addDocumentResponseHeaders(request, responseHeaders);
+  // Without a valid shop the library sets no CSP; such a page must not be framed by anyone.
+  if (!responseHeaders.has("Content-Security-Policy")) responseHeaders.set("Content-Security-Policy", "frame-ancestors 'none';");
   const userAgent = request.headers.get("user-agent");
   const callbackName = isbot(userAgent ?? "") ? "onAllReady" : "onShellReady";
 

@@ -1,8 +1,9 @@
 import "@shopify/shopify-app-remix/adapters/node";
-import { AppDistribution, shopifyApp } from "@shopify/shopify-app-remix/server";
+import { AppDistribution, LogSeverity, shopifyApp } from "@shopify/shopify-app-remix/server";
 import { PrismaSessionStorage } from "@shopify/shopify-app-session-storage-prisma";
 import { ADMIN_API_VERSION } from "./api-version";
 import prisma from "./db.server";
+import { logger } from "./lib/logger.server";
 import { recordInstall } from "./models/shops.server";
 
 const shopify = shopifyApp({
@@ -15,6 +16,17 @@ const shopify = shopifyApp({
   sessionStorage: new PrismaSessionStorage(prisma),
   distribution: AppDistribution.AppStore,
   future: { unstable_newEmbeddedAuthStrategy: true },
+  // The library's own logs go through our structured logger, so LOG_LEVEL governs them too.
+  logger: {
+    level: LogSeverity.Debug,
+    log: (severity, message) => {
+      const line = { source: "shopify-app" };
+      if (severity === LogSeverity.Error) logger.error(line, message);
+      else if (severity === LogSeverity.Warning) logger.warn(line, message);
+      else if (severity === LogSeverity.Info) logger.info(line, message);
+      else logger.debug(line, message);
+    },
+  },
   hooks: {
     afterAuth: async ({ session }) => {
       await recordInstall(prisma, session.shop, session.scope ?? null);

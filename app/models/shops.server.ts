@@ -7,7 +7,8 @@ export async function recordInstall(db: PrismaClient, shop: string, scopes: stri
   await db.shop.upsert({
     where: { domain: shop },
     create: { domain: shop, scopes },
-    update: { uninstalledAt: null, scopes },
+    // installedAt moves on a reinstall so an app/uninstalled webhook from before it is recognised as stale.
+    update: { installedAt: new Date(), uninstalledAt: null, scopes },
   });
   // Idempotent by its ledger key, so a reinstall does not grant again. shop/redact erases the ledger, so a
   // shop that comes back after an erasure is recognised by the erasure record (a hash) instead.

@@ -19,6 +19,7 @@ import {
 } from "@shopify/polaris";
 import { boundary } from "@shopify/shopify-app-remix/server";
 import { z } from "zod";
+import { checkRateLimit } from "~/lib/rate-limit.server";
 import { ImageGrid, groupByProduct, type GridImage, type ProductGroup } from "~/components/images/ImageGrid";
 import {
   FILTER_LABELS,
@@ -147,6 +148,8 @@ const submitSchema = z.object({
 
 export const action = async ({ request }: ActionFunctionArgs) => {
   const { admin, session, redirect } = await authenticate.admin(request);
+  const limited = await checkRateLimit("batch-create", session.shop);
+  if (limited) return limited;
   const parsed = submitSchema.safeParse(Object.fromEntries(await request.formData()));
   if (!parsed.success) return json({ error: parsed.error.issues[0]?.message ?? "Invalid selection." }, { status: 400 });
   const { pipeline, mediaIds } = parsed.data;
