@@ -1,5 +1,6 @@
 import type { ImageEditor } from "~/imaging/edit-product-image";
 import { logger } from "~/lib/logger.server";
+import { DASHSCOPE_RESULT_HOSTS, UnsafeFetchError, fetchImage, fetchPolicyFromEnv } from "~/lib/safe-fetch.server";
 import { QwenFatalError, QwenRateLimitedError, QwenRetryableError, fatalMerchantMessage, isFatalCode } from "./errors";
 import { prepareDashScopeImage } from "./input";
 
@@ -26,6 +27,8 @@ export interface QwenClientOptions {
   /** Fixed seed for reproducible edits (default: none, the service picks one). */
   seed?: number;
   downloadTimeoutMs?: number;
+  /** Hosts result URLs may point at (default: DashScope's OSS hosts, the endpoint's own host, ALLOWED_IMAGE_HOSTS). */
+  resultHosts?: string[];
 }
 
 export interface EditRequest {
@@ -110,6 +113,7 @@ export class QwenClient implements ImageEditor {
   readonly maxResultBytes: number;
   readonly downloadTimeoutMs: number;
   readonly seed: number | undefined;
+  readonly resultHosts: string[];
 
   constructor(opts: QwenClientOptions) {
     if (!opts.apiKey) throw new Error("QwenClient needs an API key (DASHSCOPE_API_KEY)");
@@ -120,6 +124,7 @@ export class QwenClient implements ImageEditor {
     this.maxResultBytes = opts.maxResultBytes ?? DEFAULT_MAX_RESULT_BYTES;
     this.downloadTimeoutMs = opts.downloadTimeoutMs ?? DEFAULT_DOWNLOAD_TIMEOUT_MS;
     this.seed = opts.seed;
+    this.resultHosts = opts.resultHosts ?? [...DASHSCOPE_RESULT_HOSTS, new URL(this.baseUrl).hostname];
   }
 
   /** Removes the key from any text that might echo it (error bodies, library messages). */
@@ -203,48 +208,36 @@ export class QwenClient implements ImageEditor {
    * pre-signed) and never more than maxResultBytes.
    */
   async downloadResult(resultUrl: string, requestId: string | null = null): Promise<Buffer> {
-    const fail = (message: string, cause?: unknown) =>
-      new QwenRetryableError(`${message}${requestId ? ` [request ${requestId}]` : ""}`, { code: "ResultDownloadFailed", requestId, resultUrl, cause });
-    let response: Response;
-    try {
-      response = await fetch(resultUrl, { signal: AbortSignal.timeout(this.downloadTimeoutMs) });
-    } catch (cause) {
-      throw fail(`Could not download the edited image: ${this.#scrub(cause instanceof Error ? cause.message : String(cause))}`, cause);
-    }
-    if (!response.ok) {
-      await response.body?.cancel().catch(() => undefined);
-      throw fail(`Downloading the edited image failed with HTTP ${response.status}`);
-    }
-    const declared = Number(response.headers.get("content-length") ?? "0");
-    if (declared > this.maxResultBytes) {
-      await response.body?.cancel().catch(() => undefined);
-      throw new QwenFatalError(`The edited image is ${declared} bytes, over the ${this.maxResultBytes} byte limit`, {
+    const tooLarge = () =>
+      new QwenFatalError(`The edited image exceeds the ${this.maxResultBytes} byte limit`, {
         code: "ResultTooLarge",
         merchantMessage: "The edited image came back larger than the app accepts. Try the image again or contact support.",
         requestId,
       });
-    }
-    const chunks: Buffer[] = [];
-    let total = 0;
+    // Through the allow-listed fetcher: a result URL is data from a remote service, never trusted as a destination.
+    const policy = fetchPolicyFromEnv({
+      overrides: { maxBytes: this.maxResultBytes, timeoutMs: this.downloadTimeoutMs },
+    });
+    policy.allowedHosts = [...new Set([...this.resultHosts, ...policy.allowedHosts])];
     try {
-      if (!response.body) throw new Error("empty body");
-      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-        total += chunk.length;
-        if (total > this.maxResultBytes) {
-          throw new QwenFatalError(`The edited image exceeds the ${this.maxResultBytes} byte limit`, {
-            code: "ResultTooLarge",
-            merchantMessage: "The edited image came back larger than the app accepts. Try the image again or contact support.",
-            requestId,
-          });
-        }
-        chunks.push(Buffer.from(chunk));
-      }
+      return (await fetchImage(resultUrl, policy)).bytes;
     } catch (cause) {
-      if (cause instanceof QwenFatalError) throw cause;
-      throw fail("The edited image download broke off", cause);
+      if (cause instanceof UnsafeFetchError && cause.code === "TOO_LARGE") throw tooLarge();
+      if (cause instanceof UnsafeFetchError && cause.permanent && cause.code !== "HTTP_ERROR") {
+        throw new QwenFatalError(`The edited image could not be fetched safely: ${cause.code}`, {
+          code: "ResultRefused",
+          merchantMessage: "The image service returned an edited image the app cannot accept. Try the image again or contact support.",
+          requestId,
+        });
+      }
+      const detail = this.#scrub(cause instanceof Error ? cause.message : String(cause));
+      throw new QwenRetryableError(`Could not download the edited image: ${detail}${requestId ? ` [request ${requestId}]` : ""}`, {
+        code: "ResultDownloadFailed",
+        requestId,
+        resultUrl,
+        cause,
+      });
     }
-    if (total === 0) throw fail("The edited image download was empty");
-    return Buffer.concat(chunks, total);
   }
 
   private transportError(cause: unknown, requestId: string | null, resultUrl: string | null): QwenRetryableError {
