@@ -3,7 +3,8 @@ import { decodeRgb, type RgbImage } from "./decode";
 import { ImageInputError, ImageResultError } from "./errors";
 import { MAX_IMAGE_PIXELS } from "./inspect";
 import { MIME_BY_OUTPUT_FORMAT, type OutputFormat, type ResolvedPipeline, type Rgb, type Size } from "./pipelines";
-import { edgeMatte, expandBox, segmentProduct, type Box, type Segmentation } from "./segment";
+import { downsample, EXTERIOR, PRODUCT, refineSegmentation, type RefinedSegmentation } from "./refine";
+import { expandBox, segmentProduct, type Box } from "./segment";
 
 /** Distance from the backdrop above which a pixel of a model output is product. */
 export const PRODUCT_THRESHOLD = 32;
@@ -65,45 +66,91 @@ async function decodeAtWorkingSize(bytes: Buffer, pipeline: ResolvedPipeline, ba
   return decodeRgb(bytes, { background, maxWidth: workingLongest, maxHeight: workingLongest });
 }
 
+/** Preview size (longest side, px) the product is found at before the full-resolution refinement. */
+const PREVIEW_SIDE = 512;
+
 /**
  * Replaces every background pixel of `region` by the exact target colour and removes the old
- * backdrop's tint from the product's anti-aliased edge pixels.
+ * backdrop's tint from the product's anti-aliased edge pixels. Pixels far from the product's
+ * outline are filled or copied whole runs at a time; only outline pixels are looked at one by one.
  */
-function compositeOntoBackground(image: RgbImage, segmentation: Segmentation, region: Box, target: Rgb): Buffer {
-  const alpha = edgeMatte(segmentation, region, EDGE_RADIUS, EDGE_LOW, PRODUCT_THRESHOLD);
+function compositeOntoBackground(image: RgbImage, refined: RefinedSegmentation, region: Box, target: Rgb): Buffer {
   const { data, width } = image;
-  const rows = segmentation.rowBackground;
+  const { crop, state, distance, runs, rowBackground: rows } = refined;
+  const cw = crop.width;
   const out = Buffer.allocUnsafe(region.width * region.height * 3);
+  const fillColour = Buffer.from(target);
   const span = Math.max(1, width - 1);
   const [tr, tg, tb] = target;
-  let o = 0;
+  const rampSpan = Math.max(1, PRODUCT_THRESHOLD - EDGE_LOW);
+  const regionEnd = region.left + region.width;
+  const nearProduct = (cx: number, cy: number) => {
+    for (let y = Math.max(0, cy - EDGE_RADIUS); y <= Math.min(crop.height - 1, cy + EDGE_RADIUS); y++) {
+      for (let x = Math.max(0, cx - EDGE_RADIUS); x <= Math.min(cw - 1, cx + EDGE_RADIUS); x++) {
+        if (state[y * cw + x] === PRODUCT) return true;
+      }
+    }
+    return false;
+  };
   for (let y = 0; y < region.height; y++) {
     const sy = region.top + y;
+    const cy = sy - crop.top;
+    const rowOut = y * region.width * 3;
     const rb = sy * 6;
-    for (let x = 0; x < region.width; x++, o += 3) {
-      const a = alpha[y * region.width + x]!;
-      if (a === 0) {
-        out[o] = tr;
-        out[o + 1] = tg;
-        out[o + 2] = tb;
+    const rowRuns = runs[cy];
+    if (!rowRuns) {
+      out.fill(fillColour, rowOut, rowOut + region.width * 3);
+      continue;
+    }
+    // Columns of the region outside the crop are backdrop.
+    const cropEnd = crop.left + cw;
+    if (region.left < crop.left) out.fill(fillColour, rowOut, rowOut + (Math.min(crop.left, regionEnd) - region.left) * 3);
+    if (regionEnd > cropEnd) {
+      const from = Math.max(cropEnd, region.left);
+      out.fill(fillColour, rowOut + (from - region.left) * 3, rowOut + region.width * 3);
+    }
+    for (const run of rowRuns) {
+      const from = Math.max(run.start + crop.left, region.left);
+      const to = Math.min(run.end + crop.left, regionEnd);
+      if (from >= to) continue;
+      const o0 = rowOut + (from - region.left) * 3;
+      if (run.kind === EXTERIOR) {
+        out.fill(fillColour, o0, o0 + (to - from) * 3);
         continue;
       }
-      const sx = region.left + x;
-      const i = (sy * width + sx) * 3;
-      if (a === 255) {
-        out[o] = data[i]!;
-        out[o + 1] = data[i + 1]!;
-        out[o + 2] = data[i + 2]!;
+      if (run.kind === PRODUCT) {
+        const i0 = (sy * width + from) * 3;
+        out.set(data.subarray(i0, i0 + (to - from) * 3), o0);
         continue;
       }
-      const t = sx / span;
-      const keep = 1 - a / 255;
-      const br = rows[rb]! + (rows[rb + 3]! - rows[rb]!) * t;
-      const bg = rows[rb + 1]! + (rows[rb + 4]! - rows[rb + 1]!) * t;
-      const bb = rows[rb + 2]! + (rows[rb + 5]! - rows[rb + 2]!) * t;
-      out[o] = clamp(data[i]! + keep * (tr - br));
-      out[o + 1] = clamp(data[i + 1]! + keep * (tg - bg));
-      out[o + 2] = clamp(data[i + 2]! + keep * (tb - bb));
+      for (let sx = from, o = o0; sx < to; sx++, o += 3) {
+        const cx = sx - crop.left;
+        const p = cy * cw + cx;
+        const i = (sy * width + sx) * 3;
+        if (state[p] === PRODUCT) {
+          out[o] = data[i]!;
+          out[o + 1] = data[i + 1]!;
+          out[o + 2] = data[i + 2]!;
+          continue;
+        }
+        const d = distance[p]!;
+        if (d <= EDGE_LOW || !nearProduct(cx, cy)) {
+          out[o] = tr;
+          out[o + 1] = tg;
+          out[o + 2] = tb;
+          continue;
+        }
+        // Anti-aliased edge: a ramp of the distance from the backdrop, whose tint is swapped for the target's.
+        const a = Math.round(((d - EDGE_LOW) / rampSpan) * 255);
+        const t = sx / span;
+        const keep = 1 - a / 255;
+        const br = rows[rb]! + (rows[rb + 3]! - rows[rb]!) * t;
+        const bg = rows[rb + 1]! + (rows[rb + 4]! - rows[rb + 1]!) * t;
+        const bb = rows[rb + 2]! + (rows[rb + 5]! - rows[rb + 2]!) * t;
+        out[o] = clamp(data[i]! + keep * (tr - br));
+        out[o + 1] = clamp(data[i + 1]! + keep * (tg - bg));
+        out[o + 2] = clamp(data[i + 2]! + keep * (tb - bb));
+      }
     }
   }
   return out;
@@ -141,9 +188,14 @@ export async function postProcessEdit(modelOutput: Buffer, pipeline: ResolvedPip
       cause: Object.assign(new Error(detail), { cause }),
     });
   }
-  const segmentation = segmentProduct(image, { threshold: PRODUCT_THRESHOLD });
-  const box = segmentation.box;
-  if (!box || segmentation.area < image.width * image.height * MIN_PRODUCT_SHARE) {
+  const preview = downsample(image, PREVIEW_SIDE).image;
+  const previewSegmentation = segmentProduct(preview, { threshold: PRODUCT_THRESHOLD });
+  const refined =
+    previewSegmentation.box && previewSegmentation.area >= preview.width * preview.height * MIN_PRODUCT_SHARE
+      ? refineSegmentation(image, previewSegmentation, PRODUCT_THRESHOLD)
+      : null;
+  const box = refined?.box;
+  if (!refined || !box) {
     throw new ImageResultError(
       "no-product",
       "No product could be found in the edited image. Try a photo where the product stands out clearly from its background.",
@@ -153,7 +205,7 @@ export async function postProcessEdit(modelOutput: Buffer, pipeline: ResolvedPip
   const frame = canvasFor(pipeline, box);
   const scale = productScale(box, frame, pipeline.targetCoverage);
   const region = expandBox(box, EDGE_RADIUS + 2, image.width, image.height);
-  const pixels = compositeOntoBackground(image, segmentation, region, background);
+  const pixels = compositeOntoBackground(image, refined, region, background);
 
   const resizedWidth = Math.min(frame.width, Math.max(1, Math.round(region.width * scale)));
   const resizedHeight = Math.min(frame.height, Math.max(1, Math.round(region.height * scale)));
