@@ -3,8 +3,9 @@ import { decodeRgb, type RgbImage } from "./decode";
 import { ImageInputError, ImageResultError } from "./errors";
 import { MAX_IMAGE_PIXELS } from "./inspect";
 import { MIME_BY_OUTPUT_FORMAT, type OutputFormat, type ResolvedPipeline, type Rgb, type Size } from "./pipelines";
+import { attachIccToJpeg, attachIccToPng, srgbIccProfile } from "./icc";
 import { downsample, EXTERIOR, PRODUCT, refineSegmentation, type RefinedSegmentation } from "./refine";
-import { expandBox, segmentProduct, type Box } from "./segment";
+import { expandBox, segmentProduct, type Box, type Segmentation } from "./segment";
 
 /** Distance from the backdrop above which a pixel of a model output is product. */
 export const PRODUCT_THRESHOLD = 32;
@@ -12,6 +13,8 @@ export const PRODUCT_THRESHOLD = 32;
 const EDGE_LOW = 8;
 /** Edge pixels within this many px of the product keep their blend; farther ones become pure background. */
 const EDGE_RADIUS = 2;
+/** Preview size (longest side, px) the product is found at before the full-resolution refinement. */
+const PREVIEW_SIDE = 512;
 /** A product smaller than this share of the image means the model lost it. */
 const MIN_PRODUCT_SHARE = 0.004;
 
@@ -44,7 +47,11 @@ function productScale(box: Size, frame: Size, coverage: number): number {
  * Decodes the model output at the resolution the output needs: full size for model outputs, a
  * reduced size (via the decoder's shrink-on-load) for big photos whose product will be shrunk.
  */
-async function decodeAtWorkingSize(bytes: Buffer, pipeline: ResolvedPipeline, background: Rgb): Promise<RgbImage> {
+async function decodeAtWorkingSize(
+  bytes: Buffer,
+  pipeline: ResolvedPipeline,
+  background: Rgb,
+): Promise<{ image: RgbImage; preview?: { image: RgbImage; segmentation: Segmentation } }> {
   let metadata: Metadata;
   try {
     metadata = await sharp(bytes, { limitInputPixels: MAX_IMAGE_PIXELS }).metadata();
@@ -53,21 +60,21 @@ async function decodeAtWorkingSize(bytes: Buffer, pipeline: ResolvedPipeline, ba
   }
   const longest = Math.max(metadata.autoOrient?.width ?? metadata.width ?? 0, metadata.autoOrient?.height ?? metadata.height ?? 0);
   const frameLongest = pipeline.canvas.kind === "fixed" ? Math.max(pipeline.canvas.size.width, pipeline.canvas.size.height) : pipeline.canvas.longestSide;
-  if (longest <= frameLongest * 1.5) return decodeRgb(bytes, { background });
+  if (longest <= frameLongest * 1.5) return { image: await decodeRgb(bytes, { background }) };
 
-  const preview = await decodeRgb(bytes, { background, maxWidth: 512, maxHeight: 512 });
-  const found = segmentProduct(preview, { threshold: PRODUCT_THRESHOLD }).box;
-  if (!found) return decodeRgb(bytes, { background });
+  const preview = await decodeRgb(bytes, { background, maxWidth: PREVIEW_SIDE, maxHeight: PREVIEW_SIDE });
+  const segmentation = segmentProduct(preview, { threshold: PRODUCT_THRESHOLD });
+  const found = segmentation.box;
+  if (!found) return { image: await decodeRgb(bytes, { background }) };
   const previewScale = longest / Math.max(preview.width, preview.height);
   const fullBox = { width: found.width * previewScale, height: found.height * previewScale };
   const needed = productScale(fullBox, canvasFor(pipeline, fullBox), pipeline.targetCoverage);
   // A little above what is needed, so the final resize still downsamples (sharper than upsampling).
   const workingLongest = Math.min(longest, Math.ceil(longest * needed * 1.15));
-  return decodeRgb(bytes, { background, maxWidth: workingLongest, maxHeight: workingLongest });
+  // The preview covers the same frame, so it also serves the full-resolution refinement.
+  return { image: await decodeRgb(bytes, { background, maxWidth: workingLongest, maxHeight: workingLongest }), preview: { image: preview, segmentation } };
 }
 
-/** Preview size (longest side, px) the product is found at before the full-resolution refinement. */
-const PREVIEW_SIDE = 512;
 
 /**
  * Replaces every background pixel of `region` by the exact target colour and removes the old
@@ -171,6 +178,31 @@ export function encodeOutput(image: Sharp, format: OutputFormat, quality: number
   }
 }
 
+/** Encodes with the sRGB profile attached (metadata otherwise dropped, as sharp does by default). */
+export async function encodeTagged(image: Sharp, format: OutputFormat, quality: number): Promise<Buffer> {
+  if (format === "webp") return encodeOutput(image, format, quality).toBuffer();
+  const plain = format === "jpeg" ? image.jpeg({ quality, chromaSubsampling: "4:2:0" }) : image.png({ compressionLevel: 6 });
+  const [bytes, icc] = await Promise.all([plain.toBuffer(), srgbIccProfile()]);
+  return format === "jpeg" ? attachIccToJpeg(bytes, icc) : attachIccToPng(bytes, icc);
+}
+
+/**
+ * Resizes the composited product. libvips enlarges through a generic affine transform at about
+ * three times the cost of its reducing filters, so an enlargement first replicates pixels by a
+ * whole factor and then reduces with lanczos3 to the exact size.
+ */
+async function resizeProduct(pixels: Buffer, size: Size, width: number, height: number): Promise<Sharp> {
+  const raw = { width: size.width, height: size.height, channels: 3 as const };
+  const enlargement = Math.max(width / size.width, height / size.height);
+  if (enlargement <= 1) return sharp(pixels, { raw }).resize(width, height, { fit: "fill", kernel: "lanczos3" });
+  const factor = Math.ceil(enlargement);
+  const { data, info } = await sharp(pixels, { raw })
+    .resize(size.width * factor, size.height * factor, { fit: "fill", kernel: "nearest" })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  return sharp(data, { raw: { width: info.width, height: info.height, channels: 3 } }).resize(width, height, { fit: "fill", kernel: "lanczos3" });
+}
+
 /**
  * Turns a model output into a compliant image: finds the product, trims to it, forces the
  * background to the exact colour, scales the product to the pipeline's coverage, centres it on
@@ -178,9 +210,9 @@ export function encodeOutput(image: Sharp, format: OutputFormat, quality: number
  */
 export async function postProcessEdit(modelOutput: Buffer, pipeline: ResolvedPipeline, format: OutputFormat): Promise<PostProcessResult> {
   const background = pipeline.background;
-  let image: RgbImage;
+  let decoded: Awaited<ReturnType<typeof decodeAtWorkingSize>>;
   try {
-    image = await decodeAtWorkingSize(modelOutput, pipeline, background);
+    decoded = await decodeAtWorkingSize(modelOutput, pipeline, background);
   } catch (cause) {
     if (cause instanceof ImageResultError) throw cause;
     const detail = cause instanceof ImageInputError ? cause.code : "decode";
@@ -188,8 +220,9 @@ export async function postProcessEdit(modelOutput: Buffer, pipeline: ResolvedPip
       cause: Object.assign(new Error(detail), { cause }),
     });
   }
-  const preview = downsample(image, PREVIEW_SIDE).image;
-  const previewSegmentation = segmentProduct(preview, { threshold: PRODUCT_THRESHOLD });
+  const { image } = decoded;
+  const preview = decoded.preview?.image ?? downsample(image, PREVIEW_SIDE).image;
+  const previewSegmentation = decoded.preview?.segmentation ?? segmentProduct(preview, { threshold: PRODUCT_THRESHOLD });
   const refined =
     previewSegmentation.box && previewSegmentation.area >= preview.width * preview.height * MIN_PRODUCT_SHARE
       ? refineSegmentation(image, previewSegmentation, PRODUCT_THRESHOLD)
@@ -215,16 +248,15 @@ export async function postProcessEdit(modelOutput: Buffer, pipeline: ResolvedPip
   const top = Math.min(frame.height - resizedHeight, Math.max(0, Math.round(frame.height / 2 - centreY)));
   const [r, g, b] = background;
 
-  const pipelineImage = sharp(pixels, { raw: { width: region.width, height: region.height, channels: 3 } })
-    .resize(resizedWidth, resizedHeight, { fit: "fill", kernel: "lanczos3" })
-    .extend({
-      left,
-      top,
-      right: frame.width - resizedWidth - left,
-      bottom: frame.height - resizedHeight - top,
-      background: { r, g, b },
-    });
-  const bytes = await encodeOutput(pipelineImage, format, pipeline.definition.output.quality).toBuffer();
+  const resized = await resizeProduct(pixels, region, resizedWidth, resizedHeight);
+  const pipelineImage = resized.extend({
+    left,
+    top,
+    right: frame.width - resizedWidth - left,
+    bottom: frame.height - resizedHeight - top,
+    background: { r, g, b },
+  });
+  const bytes = await encodeTagged(pipelineImage, format, pipeline.definition.output.quality);
   return {
     bytes,
     format,
