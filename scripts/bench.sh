@@ -4,6 +4,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-install.sh
 bash scripts/ensure-services.sh
+export LOG_LEVEL="${LOG_LEVEL:-warn}"
 status=0
 for bench in bench/*.ts; do
   echo; echo "=== ${bench}"
