@@ -14,7 +14,9 @@ import { createRedisConnection } from "~/queue/connection.server";
 import { createQwenRateLimiter } from "~/queue/qwen-rate-limit.server";
 import { startSweeper } from "~/queue/sweep.server";
 import { closeWorkerGracefully, startWorker } from "~/queue/worker.server";
+import { Semaphore } from "~/queue/worker-editor.server";
 import { Queue } from "bullmq";
+import sharp from "sharp";
 import type { ImageJobData } from "~/queue/jobs";
 
 /** Production path to a shop's Admin API: its offline session through shopify-app-remix. */
@@ -26,6 +28,8 @@ async function offlineAdmin(shop: string): Promise<AdminGraphql> {
 
 export async function runWorker(opts: { db?: PrismaClient; adminFor?: (shop: string) => Promise<AdminGraphql> } = {}): Promise<{ stop(): Promise<void> }> {
   const config = queueConfigFromEnv();
+  // Every job works on different images: libvips' operation cache would only hold memory.
+  sharp.cache(false);
   const db = opts.db ?? createPrismaClient(undefined, config.concurrency + 4);
   const redis = createRedisConnection({ forWorker: true, url: config.redisUrl });
   const queue = new Queue<ImageJobData>(config.queueName, { connection: createRedisConnection({ forWorker: true, url: config.redisUrl }) });
@@ -41,6 +45,7 @@ export async function runWorker(opts: { db?: PrismaClient; adminFor?: (shop: str
       editor: qwenClientFromEnv(),
       config,
       qwenLimiter: createQwenRateLimiter(redis, { maxPerSecond: config.qwenMaxRps }),
+      imageSlots: new Semaphore(config.imageSlots),
     },
   });
   const sweeper = startSweeper({ db, queue }, { intervalMs: config.sweepIntervalMs, redis });

@@ -1,3 +1,5 @@
+import { availableParallelism } from "node:os";
+
 /** Worker and queue configuration from the environment (each name, meaning and default is in docs). */
 function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
   const raw = env[name];
@@ -25,6 +27,7 @@ export interface QueueConfig {
   stalledIntervalMs: number;
   shutdownDeadlineMs: number;
   fileReadyTimeoutMs: number;
+  imageSlots: number;
 }
 
 export function queueConfigFromEnv(env: NodeJS.ProcessEnv = process.env): QueueConfig {
@@ -44,5 +47,6 @@ export function queueConfigFromEnv(env: NodeJS.ProcessEnv = process.env): QueueC
     stalledIntervalMs: intFromEnv(env, "WORKER_STALLED_INTERVAL_MS", 30_000, 500),
     shutdownDeadlineMs: intFromEnv(env, "WORKER_SHUTDOWN_MS", 25_000, 0),
     fileReadyTimeoutMs: intFromEnv(env, "FILE_READY_TIMEOUT_MS", 120_000, 100),
+    imageSlots: intFromEnv(env, "IMAGE_SLOTS", availableParallelism(), 1),
   };
 }

@@ -51,6 +51,11 @@ import { ensureBackupReady, findStoredImageById, findStoredImageByKey, saveStore
 import type { QueueConfig } from "./config.server";
 import type { ImageJobData, ImageJobOutcome } from "./jobs";
 import type { RateLimiter } from "./qwen-rate-limit.server";
+import { workerEditor, type Semaphore } from "./worker-editor.server";
+
+function inSlot<T>(slots: Semaphore | undefined, fn: () => Promise<T>): Promise<T> {
+  return slots ? slots.run(fn) : fn();
+}
 
 export interface WorkerDeps {
   db: PrismaClient;
@@ -59,6 +64,8 @@ export interface WorkerDeps {
   editor: ImageEditor;
   config: Pick<QueueConfig, "allowedImageHosts" | "maxSourceBytes" | "maxSourcePixels" | "fileReadyTimeoutMs">;
   qwenLimiter?: RateLimiter;
+  /** How many jobs of this process may decode/encode images at once (I/O waits do not hold one). */
+  imageSlots?: Semaphore;
   /** Seam for metrics: called once per job when the item reaches an outcome for this run. */
   onOutcome?(outcome: ImageJobOutcome, info: { shop: string; itemId: string; reason?: string; durationMs: number }): void;
 }
@@ -202,19 +209,18 @@ async function produceResult(
   let fidelity: FidelityReport;
   if (stored) {
     // Same bytes, same pipeline and settings: reuse the result, no second Qwen charge.
-    compliance = await checkCompliance(stored.bytes, pipeline, settings);
-    fidelity = await checkFidelity(source.bytes, stored.bytes);
+    const cached = stored;
+    [compliance, fidelity] = await inSlot(deps.imageSlots, () =>
+      Promise.all([checkCompliance(cached.bytes, pipeline, settings), checkFidelity(source.bytes, cached.bytes)]),
+    );
   } else {
     const current = await db.batchItem.findFirst({ where: { id: item.id, shop: item.shop }, select: { state: true } });
     if (!current || !IN_FLIGHT.includes(current.state)) return "cancelled";
-    await deps.qwenLimiter?.acquire();
-    const result = await editProductImage({
-      source: source.bytes,
-      sourceMimeType: info.mimeType,
-      pipeline,
-      settings,
-      editor: deps.editor,
-    });
+    // The Qwen quota slot is taken inside the editor, right before the request leaves.
+    const editor = workerEditor(deps.editor, { limiter: deps.qwenLimiter, imageSlots: deps.imageSlots });
+    const result = await inSlot(deps.imageSlots, () =>
+      editProductImage({ source: source.bytes, sourceMimeType: info.mimeType, pipeline, settings, editor }),
+    );
     const saved = await saveStoredImage(db, item.shop, cacheKey, result);
     stored = { id: saved.id, bytes: result.bytes, mimeType: result.mimeType, width: result.width, height: result.height };
     compliance = result.compliance;

@@ -17,6 +17,7 @@ import type { ImageJobData } from "~/queue/jobs";
 import type { WorkerDeps } from "~/queue/processor.server";
 import { createQwenRateLimiter } from "~/queue/qwen-rate-limit.server";
 import { startWorker } from "~/queue/worker.server";
+import { Semaphore } from "~/queue/worker-editor.server";
 import { startDashScopeEmulator, type DashScopeEmulatorOptions } from "../../../emulators/dashscope/server";
 import { startShopifyEmulator, type ShopifyEmulator } from "../../../emulators/shopify-admin/server";
 import { testDatabaseUrl } from "../../setup/urls";
@@ -59,6 +60,7 @@ export async function startHarness(
     editor: new QwenClient({ apiKey: DASHSCOPE_KEY, baseUrl: dashscope.url, timeoutMs: 20_000 }),
     config,
     qwenLimiter: createQwenRateLimiter(limiterRedis, { maxPerSecond: opts.qwenMaxRps ?? 0, key: `${queueName}:qwen-rps` }),
+    imageSlots: new Semaphore(config.imageSlots),
   };
   const workers: Worker[] = [];
   const harness: Harness = {
