@@ -45,6 +45,82 @@ function pct(value: number, digits = 1): string {
   return `${(value * 100).toFixed(digits)}%`;
 }
 
+/** Largest channel difference between the pixel at byte offset `i` and the background. */
+function distanceAt(data: Uint8Array, i: number, br: number, bg: number, bb: number): number {
+  const dr = data[i]! - br;
+  const dg = data[i + 1]! - bg;
+  const db = data[i + 2]! - bb;
+  return Math.max(dr < 0 ? -dr : dr, dg < 0 ? -dg : dg, db < 0 ? -db : db);
+}
+
+interface BorderMeasurement {
+  /** Share of band pixels within tolerance of the background. */
+  purity: number;
+  /** A product-like pixel sits on the outermost row or column. */
+  edgeTouched: boolean;
+}
+
+/** Border purity: every pixel of the band, at full resolution. */
+function measureBorder(data: Uint8Array, width: number, height: number, band: number, background: Rgb, tolerance: number): BorderMeasurement {
+  const [br, bg, bb] = background;
+  let pixels = 0;
+  let matches = 0;
+  let edgeTouched = false;
+  const countRun = (y: number, x0: number, x1: number) => {
+    const outerRow = y === 0 || y === height - 1;
+    for (let x = x0, i = (y * width + x0) * 3; x < x1; x++, i += 3) {
+      const d = distanceAt(data, i, br, bg, bb);
+      if (d <= tolerance) matches++;
+      if (d > PRODUCT_DISTANCE && (outerRow || x === 0 || x === width - 1)) edgeTouched = true;
+    }
+    pixels += x1 - x0;
+  };
+  for (let y = 0; y < height; y++) {
+    if (y < band || y >= height - band) countRun(y, 0, width);
+    else {
+      countRun(y, 0, band);
+      countRun(y, width - band, width);
+    }
+  }
+  return { purity: pixels ? matches / pixels : 0, edgeTouched };
+}
+
+interface PixelBox {
+  left: number;
+  top: number;
+  right: number;
+  bottom: number;
+}
+
+/** The product's box from every other row and column (1 px of 2000 is 0.05%). */
+function productBox(data: Uint8Array, width: number, height: number, background: Rgb): PixelBox | null {
+  const [br, bg, bb] = background;
+  const step = width * height > 1_500_000 ? 2 : 1;
+  const columnCounts = new Uint32Array(width);
+  const rowCounts = new Uint32Array(height);
+  for (let y = 0; y < height; y += step) {
+    let inRow = 0;
+    for (let x = 0, i = y * width * 3; x < width; x += step, i += 3 * step) {
+      if (distanceAt(data, i, br, bg, bb) > PRODUCT_DISTANCE) {
+        inRow++;
+        columnCounts[x]!++;
+      }
+    }
+    rowCounts[y] = inRow;
+  }
+  const first = (counts: Uint32Array) => counts.findIndex((c) => c >= MIN_LINE_PIXELS);
+  const last = (counts: Uint32Array) => counts.findLastIndex((c) => c >= MIN_LINE_PIXELS);
+  const left = first(columnCounts);
+  const top = first(rowCounts);
+  if (left < 0 || top < 0) return null;
+  return {
+    left,
+    top,
+    right: Math.min(width - 1, last(columnCounts) + step - 1),
+    bottom: Math.min(height - 1, last(rowCounts) + step - 1),
+  };
+}
+
 /** Measures what the rules need in one decode. */
 export async function measureImage(image: Buffer, background: Rgb, tolerance: number): Promise<ImageMeasurements> {
   const info = await inspectImage(image);
@@ -62,58 +138,16 @@ export async function measureImage(image: Buffer, background: Rgb, tolerance: nu
   }
   const { data } = decoded;
   const { width, height } = decoded.info;
-  const [br, bg, bb] = background;
   const band = Math.max(2, Math.round(Math.min(width, height) * 0.01));
-
-  const differs = (i: number) =>
-    Math.max(Math.abs(data[i]! - br), Math.abs(data[i + 1]! - bg), Math.abs(data[i + 2]! - bb));
-
-  // Border purity: every pixel of the band, at full resolution.
-  let borderPixels = 0;
-  let borderMatches = 0;
-  let edgeTouched = false;
-  for (let y = 0; y < height; y++) {
-    const inBandRow = y < band || y >= height - band;
-    const row = y * width * 3;
-    const countPixel = (x: number) => {
-      const d = differs(row + x * 3);
-      borderPixels++;
-      if (d <= tolerance) borderMatches++;
-      if (d > PRODUCT_DISTANCE && (x === 0 || x === width - 1 || y === 0 || y === height - 1)) edgeTouched = true;
-    };
-    if (inBandRow) for (let x = 0; x < width; x++) countPixel(x);
-    else {
-      for (let x = 0; x < band; x++) countPixel(x);
-      for (let x = width - band; x < width; x++) countPixel(x);
-    }
-  }
-
-  // Coverage: the product's box from every other row and column (1 px of 2000 is 0.05%).
-  const step = width * height > 1_500_000 ? 2 : 1;
-  const columnCounts = new Uint32Array(width);
-  const rowCounts = new Uint32Array(height);
-  for (let y = 0; y < height; y += step) {
-    let i = y * width * 3;
-    for (let x = 0; x < width; x += step, i += 3 * step) {
-      if (differs(i) > PRODUCT_DISTANCE) {
-        rowCounts[y]!++;
-        columnCounts[x]!++;
-      }
-    }
-  }
-  const first = (counts: Uint32Array) => counts.findIndex((c) => c >= MIN_LINE_PIXELS);
-  const last = (counts: Uint32Array) => counts.findLastIndex((c) => c >= MIN_LINE_PIXELS);
-  const left = first(columnCounts);
-  const top = first(rowCounts);
+  const border = measureBorder(data, width, height, band, background, tolerance);
+  const box = productBox(data, width, height, background);
   let coverage = 0;
   let minMargin = -1;
-  if (left >= 0 && top >= 0) {
-    const right = Math.min(width - 1, last(columnCounts) + step - 1);
-    const bottom = Math.min(height - 1, last(rowCounts) + step - 1);
-    coverage = Math.max((right - left + 1) / width, (bottom - top + 1) / height);
-    minMargin = edgeTouched ? 0 : Math.min(left, top, width - 1 - right, height - 1 - bottom);
+  if (box) {
+    coverage = Math.max((box.right - box.left + 1) / width, (box.bottom - box.top + 1) / height);
+    minMargin = border.edgeTouched ? 0 : Math.min(box.left, box.top, width - 1 - box.right, height - 1 - box.bottom);
   }
-  return { format: info.format, width, height, borderPurity: borderPixels ? borderMatches / borderPixels : 0, coverage, minMargin };
+  return { format: info.format, width, height, borderPurity: border.purity, coverage, minMargin };
 }
 
 const FORMAT_NAMES: Record<string, string> = { jpeg: "JPEG", png: "PNG", webp: "WebP", gif: "GIF", tiff: "TIFF", avif: "AVIF" };
