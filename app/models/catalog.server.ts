@@ -39,8 +39,8 @@ export class ShopifyThrottledError extends Error {
 
 /** A mutation returned userErrors: it did nothing. */
 export class ShopifyUserError extends Error {
-  readonly userErrors: Array<{ field?: string[] | null; message: string }>;
-  constructor(operation: string, userErrors: Array<{ field?: string[] | null; message: string }>) {
+  readonly userErrors: Array<{ field?: string[] | null; message: string; code?: string | null }>;
+  constructor(operation: string, userErrors: Array<{ field?: string[] | null; message: string; code?: string | null }>) {
     super(`Shopify refused ${operation}: ${userErrors.map((e) => e.message).join("; ")}`);
     this.name = "ShopifyUserError";
     this.userErrors = userErrors;
@@ -152,7 +152,10 @@ export async function runGraphql<T>(
   return { data: body.data as T, cost: { requested: cost?.requestedQueryCost ?? 0, actual: cost?.actualQueryCost ?? null } };
 }
 
-function assertNoUserErrors(operation: string, userErrors: Array<{ field?: string[] | null; message: string }> | undefined | null): void {
+function assertNoUserErrors(
+  operation: string,
+  userErrors: Array<{ field?: string[] | null; message: string; code?: string | null }> | undefined | null,
+): void {
   if (userErrors && userErrors.length > 0) throw new ShopifyUserError(operation, userErrors);
 }
 

@@ -47,6 +47,7 @@ export function queueConfigFromEnv(env: NodeJS.ProcessEnv = process.env): QueueC
     stalledIntervalMs: intFromEnv(env, "WORKER_STALLED_INTERVAL_MS", 30_000, 500),
     shutdownDeadlineMs: intFromEnv(env, "WORKER_SHUTDOWN_MS", 25_000, 0),
     fileReadyTimeoutMs: intFromEnv(env, "FILE_READY_TIMEOUT_MS", 120_000, 100),
-    imageSlots: intFromEnv(env, "IMAGE_SLOTS", availableParallelism(), 1),
+    // libvips already spreads one image over every core; a slot per two cores keeps RSS low (20 MP sources).
+    imageSlots: intFromEnv(env, "IMAGE_SLOTS", Math.max(1, Math.floor(availableParallelism() / 2)), 1),
   };
 }

@@ -47,7 +47,7 @@ import {
   type AdminGraphql,
 } from "~/models/catalog.server";
 import { captureForItem, releaseForItem, ReservationSettledError } from "~/models/credits.server";
-import { ensureBackupReady, findStoredImageById, findStoredImageByKey, saveStoredImage } from "~/models/stored-images.server";
+import { ensureBackupReady, ensureOriginalBackedUp, findStoredImageById, findStoredImageByKey, saveStoredImage } from "~/models/stored-images.server";
 import type { QueueConfig } from "./config.server";
 import type { ImageJobData, ImageJobOutcome } from "./jobs";
 import type { RateLimiter } from "./qwen-rate-limit.server";
@@ -282,7 +282,8 @@ async function publishItem(
       await waitForFileReady(graphql, item.mediaId, { timeoutMs: 1 }).catch(() => undefined);
     }
 
-    await ensureBackupReady(db, graphql, item.shop, item, { timeoutMs: deps.config.fileReadyTimeoutMs });
+    // Start the copy of the original first; Shopify makes it while the result is uploaded.
+    await ensureOriginalBackedUp(db, graphql, item.shop, item);
     let resourceUrl = job.data.stagedUrl;
     if (!resourceUrl) {
       resourceUrl = await stagedUpload(graphql, {
@@ -292,9 +293,20 @@ async function publishItem(
       });
       await remember({ stagedUrl: resourceUrl });
     }
+    await ensureBackupReady(db, graphql, item.shop, item, { timeoutMs: deps.config.fileReadyTimeoutMs });
     const current = await db.batchItem.findFirst({ where: { id: item.id, shop: item.shop }, select: { state: true } });
     if (!current || !IN_FLIGHT.includes(current.state)) return "cancelled";
-    await replaceMediaImage(graphql, { mediaId: item.mediaId, originalSource: resourceUrl });
+    try {
+      await replaceMediaImage(graphql, { mediaId: item.mediaId, originalSource: resourceUrl });
+    } catch (error) {
+      if (!(error instanceof ShopifyUserError) || !error.userErrors.some((e) => e.code === "NON_READY_STATE")) throw error;
+      // Another run of this job (a duplicate after a lost lock) is replacing the media with the same
+      // processed image right now: let Shopify finish it, then replace again (same bytes, same media).
+      await waitForFileReady(graphql, item.mediaId, { timeoutMs: deps.config.fileReadyTimeoutMs }).catch((waitError: unknown) => {
+        if (!(waitError instanceof ShopifyFileFailedError)) throw waitError;
+      });
+      await replaceMediaImage(graphql, { mediaId: item.mediaId, originalSource: resourceUrl });
+    }
     await remember({ replaced: true });
   }
   await waitForFileReady(graphql, item.mediaId, { timeoutMs: deps.config.fileReadyTimeoutMs });

@@ -74,6 +74,7 @@ describe("worker crash recovery", () => {
     const progress = await h.waitForBatch(shop, batchId, 90_000);
     await killed(last);
 
+    expect(progress.items.filter((i) => i.state !== "PUBLISHED").map((i) => `${i.state}: ${i.reason}`)).toEqual([]);
     expect(progress.counts.PUBLISHED).toBe(20);
     const after = mediaById(h.shopify, shop);
     expect([...after.keys()].sort()).toEqual([...before.keys()].sort());
