@@ -9,6 +9,7 @@ import prisma from "~/db.server";
 import { BatchInputError, createBatch, getBatchProgress } from "~/models/batches.server";
 import type { AdminGraphql } from "~/models/catalog.server";
 import { getQueue } from "~/queue/queue.server";
+import { checkRateLimit } from "~/lib/rate-limit.server";
 import { authenticate } from "~/shopify.server";
 
 const gid = (kind: string) => z.string().regex(new RegExp(`^gid://shopify/${kind}/\\d+$`), `Expected a ${kind} id like gid://shopify/${kind}/123.`);
@@ -33,6 +34,8 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
 export const action = async ({ request }: ActionFunctionArgs) => {
   const { session, admin, cors } = await authenticate.admin(request);
   if (request.method !== "POST") return cors(json({ error: "Use POST." }, { status: 405 }));
+  const limited = await checkRateLimit("batch-create", session.shop);
+  if (limited) return cors(limited);
   const body: unknown = await request.json().catch(() => null);
   const parsed = createSchema.safeParse(body);
   if (!parsed.success) {

@@ -1,5 +1,5 @@
 /**
- * The per-shop limits as merchants meet them on the route that creates purchases.
+ * The per-shop limits as merchants meet them on the routes that create batches and purchases.
  * The window is filled through the limiter itself at fixed instants (so no assertion depends on how
  * fast this machine is), then the route is called for real.
  */
@@ -11,6 +11,8 @@ import db from "~/db.server";
 import { enforceRateLimit, type RateLimitedAction } from "~/lib/rate-limit.server";
 import { grantCredits } from "~/models/credits.server";
 import { closeQueues, getQueue } from "~/queue/queue.server";
+import { action as apiBatchesAction } from "~/routes/api.batches";
+import { action as indexAction } from "~/routes/app._index";
 import { action as creditsAction } from "~/routes/app.credits";
 import { startShopifyEmulator, type ShopifyEmulator } from "../../../emulators/shopify-admin/server";
 import { API_KEY, API_SECRET, installShop, uniqueShop } from "../batches/shop-setup";
@@ -39,13 +41,13 @@ afterAll(async () => {
   await shopify.close();
 });
 
-async function newShop(): Promise<{ shop: string }> {
+async function newShop(): Promise<{ shop: string; mediaIds: string[] }> {
   const shop = uniqueShop();
   shops.push(shop);
   shopify.addShop(shop, { products: 1, imagesPerProduct: 2 });
   await installShop(db, shopify, shop);
   await grantCredits(db, shop, 30, { kind: "GRANT", idempotencyKey: `test:${randomUUID()}` });
-  return { shop };
+  return { shop, mediaIds: shopify.products(shop).flatMap((p) => p.media.map((m) => m.id)) };
 }
 
 async function bearer(shop: string): Promise<string> {
@@ -85,6 +87,22 @@ async function refusal(route: Parameters<typeof deliver>[0], request: Request): 
   return { status: response.status, error: body.error ?? "", retryAfter: response.headers.get("Retry-After") };
 }
 
+async function batchRequest(shop: string, mediaIds: string[]): Promise<Request> {
+  return new Request(new URL("/api/batches", process.env.SHOPIFY_APP_URL), {
+    method: "POST",
+    headers: { Authorization: `Bearer ${await bearer(shop)}`, "Content-Type": "application/json" },
+    body: JSON.stringify({ mediaIds, pipeline: "amazon" }),
+  });
+}
+
+async function gridRequest(shop: string, mediaIds: string[]): Promise<Request> {
+  return new Request(new URL("/app?index", process.env.SHOPIFY_APP_URL), {
+    method: "POST",
+    headers: { Authorization: `Bearer ${await bearer(shop)}` },
+    body: new URLSearchParams({ pipeline: "amazon", mediaIds: JSON.stringify(mediaIds) }),
+  });
+}
+
 describe("rate limits on purchase creation", () => {
   it("refuses the 11th purchase in a second with 429 and a readable message, and creates no purchase", async () => {
     const { shop } = await newShop();
@@ -112,5 +130,26 @@ describe("rate limits on purchase creation", () => {
     const answer = await refusal(creditsAction, await buyRequest(other));
     expect(answer.status).not.toBe(429);
     expect(await db.purchase.count({ where: { shop: other } })).toBe(1);
+  });
+});
+
+describe("rate limits on batch creation", () => {
+  it("refuses the 11th batch in a second from the extension's API and from the image grid, reserving nothing", async () => {
+    const { shop, mediaIds } = await newShop();
+    await fillBurst("batch-create", shop);
+    for (const request of [await batchRequest(shop, mediaIds), await gridRequest(shop, mediaIds)]) {
+      const answer = await refusal(request.url.includes("/api/") ? apiBatchesAction : indexAction, request);
+      expect(answer.status).toBe(429);
+      expect(answer.error).toContain("Too many batches created in a short time");
+    }
+    expect(await db.batch.count({ where: { shop } })).toBe(0);
+  });
+
+  it("refuses the 61st batch in a minute", async () => {
+    const { shop, mediaIds } = await newShop();
+    await fillMinute("batch-create", shop);
+    const answer = await refusal(apiBatchesAction, await batchRequest(shop, mediaIds));
+    expect(answer.status).toBe(429);
+    expect(answer.error).toContain("limit: 60 per 1 minute");
   });
 });
