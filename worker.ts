@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import type { PrismaClient } from "@prisma/client";
 import { createPrismaClient } from "~/db.server";
 import { logger } from "~/lib/logger.server";
+import { jobDuration, qwenErrors, startMetricsServer, trackQueueDepth, untrackQueueDepth } from "~/lib/metrics.server";
 import type { AdminGraphql } from "~/models/catalog.server";
 import { qwenClientFromEnv } from "~/qwen/client";
 import { queueConfigFromEnv } from "~/queue/config.server";
@@ -46,8 +47,16 @@ export async function runWorker(opts: { db?: PrismaClient; adminFor?: (shop: str
       config,
       qwenLimiter: createQwenRateLimiter(redis, { maxPerSecond: config.qwenMaxRps }),
       imageSlots: new Semaphore(config.imageSlots),
+      onOutcome: (outcome, info) => {
+        jobDuration.observe({ pipeline: info.pipeline ?? "unknown", outcome }, info.durationMs / 1000);
+        if (info.errorCode) qwenErrors.inc({ code: info.errorCode });
+      },
     },
   });
+  trackQueueDepth(queue);
+  // The same Prometheus metrics as the web app's /metrics, on a port of the worker's own (opt-in).
+  const metricsPort = process.env.WORKER_METRICS_PORT ? Number(process.env.WORKER_METRICS_PORT) : null;
+  const metricsServer = metricsPort !== null ? await startMetricsServer(metricsPort) : null;
   const sweeper = startSweeper({ db, queue }, { intervalMs: config.sweepIntervalMs, redis });
   logger.info({ queue: config.queueName, concurrency: config.concurrency, qwenMaxRps: config.qwenMaxRps }, "worker started");
 
@@ -56,6 +65,8 @@ export async function runWorker(opts: { db?: PrismaClient; adminFor?: (shop: str
     (stopping ??= (async () => {
       const how = await closeWorkerGracefully(worker, config.shutdownDeadlineMs);
       await sweeper.stop();
+      untrackQueueDepth(queue);
+      await metricsServer?.close();
       await queue.close().catch(() => undefined);
       redis.disconnect();
       if (!opts.db) await db.$disconnect();

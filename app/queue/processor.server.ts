@@ -67,7 +67,10 @@ export interface WorkerDeps {
   /** How many jobs of this process may decode/encode images at once (I/O waits do not hold one). */
   imageSlots?: Semaphore;
   /** Seam for metrics: called once per job when the item reaches an outcome for this run. */
-  onOutcome?(outcome: ImageJobOutcome, info: { shop: string; itemId: string; reason?: string; durationMs: number }): void;
+  onOutcome?(
+    outcome: ImageJobOutcome,
+    info: { shop: string; itemId: string; pipeline?: string; reason?: string; errorCode?: string; durationMs: number },
+  ): void;
 }
 
 /** The item cannot succeed; the reason is what the merchant reads. */
@@ -129,12 +132,13 @@ async function loadItem(db: PrismaClient, shop: string, itemId: string) {
 export async function processImageJob(job: Job<ImageJobData>, deps: WorkerDeps): Promise<ImageJobOutcome> {
   const { itemId, shop } = job.data;
   const started = Date.now();
-  const report = (outcome: ImageJobOutcome, reason?: string) => {
-    deps.onOutcome?.(outcome, { shop, itemId, reason, durationMs: Date.now() - started });
+  const seen: { pipeline?: string } = {};
+  const report = (outcome: ImageJobOutcome, reason?: string, errorCode?: string) => {
+    deps.onOutcome?.(outcome, { shop, itemId, pipeline: seen.pipeline, reason, errorCode, durationMs: Date.now() - started });
     return outcome;
   };
   try {
-    return report(await runItem(deps, job));
+    return report(await runItem(deps, job, seen));
   } catch (error) {
     if (error instanceof QwenRateLimitedError || error instanceof ShopifyThrottledError) throw error;
     const reason = terminalReason(error);
@@ -148,13 +152,14 @@ export async function processImageJob(job: Job<ImageJobData>, deps: WorkerDeps):
       reason ??
       `This image could not be finished after ${attempts} attempts (${(error as Error).message}). Your credits were returned; try it again later.`;
     const outcome = await failItem(deps.db, shop, itemId, finalReason);
-    report(outcome, finalReason);
+    const code = (error as { code?: unknown }).code;
+    report(outcome, finalReason, typeof code === "string" ? code : undefined);
     logger.warn({ shop, itemId, jobId: job.id, reason: finalReason }, "item failed");
     throw new UnrecoverableError(finalReason);
   }
 }
 
-async function runItem(deps: WorkerDeps, job: Job<ImageJobData>): Promise<ImageJobOutcome> {
+async function runItem(deps: WorkerDeps, job: Job<ImageJobData>, seen: { pipeline?: string }): Promise<ImageJobOutcome> {
   const { db } = deps;
   const { shop, itemId } = job.data;
   const item = await loadItem(db, shop, itemId);
@@ -166,6 +171,7 @@ async function runItem(deps: WorkerDeps, job: Job<ImageJobData>): Promise<ImageJ
   });
   if (!isPipelineId(item.batch.pipeline)) throw new ItemFailedError(`The pipeline "${item.batch.pipeline}" no longer exists.`);
   const pipeline = item.batch.pipeline;
+  seen.pipeline = pipeline;
   const settings = pipelineSettingsOf(item.batch.settings);
   const graphql = await deps.adminFor(shop);
 

@@ -1,6 +1,7 @@
 import { DelayedError, Worker, type Job } from "bullmq";
 import type { Redis } from "ioredis";
 import { logger } from "~/lib/logger.server";
+import { qwenErrors, shopifyThrottleWaitSeconds, shopifyThrottleWaits } from "~/lib/metrics.server";
 import { ShopifyThrottledError } from "~/models/catalog.server";
 import { QwenRateLimitedError } from "~/qwen/errors";
 import { createRedisConnection } from "./connection.server";
@@ -41,11 +42,14 @@ export function startWorker(opts: StartWorkerOptions): Worker<ImageJobData, Imag
       } catch (error) {
         if (error instanceof QwenRateLimitedError) {
           logger.info({ jobId: job.id, retryAfterMs: error.retryAfterMs }, "Qwen rate limited; pausing the queue");
+          qwenErrors.inc({ code: error.code });
           await worker.rateLimit(Math.max(error.retryAfterMs, 100));
           throw Worker.RateLimitError();
         }
         if (error instanceof ShopifyThrottledError) {
           logger.info({ jobId: job.id, shop: job.data.shop, retryAfterMs: error.retryAfterMs }, "Shopify throttled; delaying this shop's job");
+          shopifyThrottleWaits.inc();
+          shopifyThrottleWaitSeconds.observe(error.retryAfterMs / 1000);
           await gate.set(gateKey(job.data.shop), "1", "PX", Math.max(error.retryAfterMs, 50)).catch(() => undefined);
           await job.moveToDelayed(Date.now() + error.retryAfterMs + Math.floor(Math.random() * 200), token);
           throw new DelayedError();
