@@ -16,6 +16,8 @@ export interface DecodeOptions {
   /** Shrink to fit inside this box (never enlarges). Uses the decoder's shrink-on-load when it can. */
   maxWidth?: number;
   maxHeight?: number;
+  /** Reduction kernel (default lanczos3, the sharpest). */
+  kernel?: "linear" | "lanczos3";
 }
 
 /**
@@ -33,7 +35,7 @@ export function openImage(bytes: Buffer, options: DecodeOptions = {}): Sharp {
       height: options.maxHeight,
       fit: "inside",
       withoutEnlargement: true,
-      kernel: "lanczos3",
+      kernel: options.kernel ?? "lanczos3",
     });
   }
   return image;
