@@ -12,11 +12,12 @@
  * The DashScope and Shopify stand-ins run in this process, on the same cores as the worker.
  */
 import { spawn } from "node:child_process";
-import { createHmac, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { installEmulatorDispatcher } from "../emulators/dispatcher";
+import { installShopOffline } from "../emulators/shopify-admin/install";
 import type { AdminGraphql } from "~/models/catalog.server";
 import { migrate } from "../scripts/migrate";
 
@@ -85,23 +86,7 @@ async function main(): Promise<void> {
   shopify.addShop(shop, { products: Math.ceil(IMAGES / perProduct), imagesPerProduct: perProduct, bucketSize: 1_000_000, restoreRate: 100_000 });
 
   const db = createPrismaClient(undefined, 4);
-  const now = Math.floor(Date.now() / 1000);
-  const enc = (v: unknown) => Buffer.from(JSON.stringify(v)).toString("base64url");
-  const body = `${enc({ alg: "HS256", typ: "JWT" })}.${enc({ iss: `https://${shop}/admin`, dest: `https://${shop}`, aud: API_KEY, sub: "1", exp: now + 60, nbf: now - 5, iat: now, jti: randomUUID(), sid: randomUUID() })}`;
-  const token = await fetch(`${shopify.url}/admin/oauth/access_token`, {
-    method: "POST",
-    headers: { "content-type": "application/json", "x-emulated-shop": shop },
-    body: JSON.stringify({
-      client_id: API_KEY,
-      client_secret: API_SECRET,
-      grant_type: "urn:ietf:params:oauth:grant-type:token-exchange",
-      subject_token: `${body}.${createHmac("sha256", API_SECRET).update(body).digest("base64url")}`,
-      subject_token_type: "urn:ietf:params:oauth:token-type:id_token",
-      requested_token_type: "urn:shopify:params:oauth:token-type:offline-access-token",
-    }),
-  }).then((r) => r.json() as Promise<{ access_token: string; scope: string }>);
-  await db.session.create({ data: { id: `offline_${shop}`, shop, state: "", isOnline: false, scope: token.scope, accessToken: token.access_token } });
-  await db.shop.create({ data: { domain: shop } });
+  await installShopOffline(db, shopify.url, shop, { apiKey: API_KEY, apiSecret: API_SECRET });
   await grantCredits(db, shop, IMAGES * 3, { kind: "GRANT", idempotencyKey: `bench:${shop}` });
 
   const mediaIds = shopify.products(shop).flatMap((p) => p.media.map((m) => m.id)).slice(0, IMAGES);

@@ -7,13 +7,14 @@
  * Exits 0 only if every image ended as the table says (checked against the store and the ledger).
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { createHash, createHmac, randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
 import sharp from "sharp";
 import { installEmulatorDispatcher } from "../emulators/dispatcher";
+import { installShopOffline } from "../emulators/shopify-admin/install";
 import type { AdminGraphql } from "~/models/catalog.server";
 import { migrate } from "./migrate";
 
@@ -64,13 +65,6 @@ async function ensureDatabase(): Promise<void> {
   await migrate(`${PG_BASE}/${DEMO_DB}`, () => undefined);
 }
 
-function idToken(shop: string): string {
-  const now = Math.floor(Date.now() / 1000);
-  const enc = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
-  const body = `${enc({ alg: "HS256", typ: "JWT" })}.${enc({ iss: `https://${shop}/admin`, dest: `https://${shop}`, aud: API_KEY, sub: "1", exp: now + 60, nbf: now - 5, iat: now, jti: randomUUID(), sid: randomUUID() })}`;
-  return `${body}.${createHmac("sha256", API_SECRET).update(body).digest("base64url")}`;
-}
-
 const sha256 = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex");
 
 function pad(text: string, width: number): string {
@@ -109,22 +103,7 @@ async function main(): Promise<number> {
   }
 
   const db = createPrismaClient(undefined, 4);
-  const tokenResponse = await fetch(`${shopify.url}/admin/oauth/access_token`, {
-    method: "POST",
-    headers: { "content-type": "application/json", "x-emulated-shop": shop },
-    body: JSON.stringify({
-      client_id: API_KEY,
-      client_secret: API_SECRET,
-      grant_type: "urn:ietf:params:oauth:grant-type:token-exchange",
-      subject_token: idToken(shop),
-      subject_token_type: "urn:ietf:params:oauth:token-type:id_token",
-      requested_token_type: "urn:shopify:params:oauth:token-type:offline-access-token",
-    }),
-  });
-  if (!tokenResponse.ok) throw new Error(`token exchange failed: ${tokenResponse.status}`);
-  const { access_token: accessToken, scope } = (await tokenResponse.json()) as { access_token: string; scope: string };
-  await db.session.create({ data: { id: `offline_${shop}`, shop, state: "", isOnline: false, scope, accessToken } });
-  await db.shop.create({ data: { domain: shop, scopes: scope } });
+  await installShopOffline(db, shopify.url, shop, { apiKey: API_KEY, apiSecret: API_SECRET });
   const seeded = before.size * CREDITS_PER_IMAGE + 9;
   await grantCredits(db, shop, seeded, { kind: "GRANT", idempotencyKey: `demo-seed:${shop}` });
   console.log(`• seeded ${seeded} credits`);
