@@ -16,4 +16,10 @@ echo "typecheck"; npx tsc --noEmit
 echo "lint"; npx eslint --max-warnings 0 .
 echo "build"; npx remix vite:build >/dev/null
 
-npx vitest run "$@"
+mkdir -p test-artifacts
+status=0
+npx vitest run --reporter=default --reporter=json --outputFile.json=test-artifacts/vitest.json "$@" || status=$?
+# One plain closing line for CI, whatever the reporter prints above it.
+node -e 'const r = JSON.parse(require("fs").readFileSync("test-artifacts/vitest.json", "utf8"));
+  console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`);' || true
+exit $status
