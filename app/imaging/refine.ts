@@ -2,6 +2,7 @@
 // reduced copy, and full-resolution pixels are examined only in a thin band around its outline.
 import type { RgbImage } from "./decode";
 import { borderMedian, estimateRowBackground, type Box, type Segmentation } from "./segment";
+import { scanlineFill } from "./scanline-fill";
 
 /** Pixel states of the full-resolution crop. */
 export const EXTERIOR = 0;
@@ -238,26 +239,7 @@ export function refineSegmentation(
       }
     }
   }
-  while (stack.length > 0) {
-    const p = stack.pop()!;
-    if (!open(p)) continue;
-    const row = p - (p % cw);
-    let left = p;
-    while (left > row && open(left - 1)) left--;
-    let right = p;
-    while (right < row + cw - 1 && open(right + 1)) right++;
-    state.fill(BACKGROUND, left, right + 1);
-    for (const neighbourRow of [row - cw, row + cw]) {
-      if (neighbourRow < 0 || neighbourRow >= state.length) continue;
-      let inRun = false;
-      for (let q = neighbourRow + (left - row); q <= neighbourRow + (right - row); q++) {
-        if (open(q)) {
-          if (!inRun) stack.push(q);
-          inRun = true;
-        } else inRun = false;
-      }
-    }
-  }
+  scanlineFill(state, BACKGROUND, cw, stack, open);
 
   // What the backdrop did not reach is product, except specks: outline pieces not joined to the
   // product's interior and smaller than `minArea` (dust, a stray dark pixel), as in the preview.

@@ -1,5 +1,6 @@
 import type { RgbImage } from "./decode";
 import type { Rgb } from "./pipelines";
+import { scanlineFill } from "./scanline-fill";
 
 export interface Box {
   left: number;
@@ -150,7 +151,6 @@ export function backgroundDistance(image: RgbImage, rowBackground: Float32Array)
 /**
  * Background = everything connected to the image border through pixels close to the background
  * colour. The rest is product, so light areas enclosed by the product (a white label) stay product.
- * Scanline flood fill: whole runs of a row at a time, several times faster than pixel by pixel.
  */
 function floodBackground(distance: Uint8Array, width: number, height: number, threshold: number): Uint8Array {
   const filled = new Uint8Array(width * height);
@@ -160,26 +160,7 @@ function floodBackground(distance: Uint8Array, width: number, height: number, th
     stack.push(x, (height - 1) * width + x);
   }
   for (let y = 1; y < height - 1; y++) stack.push(y * width, y * width + width - 1);
-  while (stack.length > 0) {
-    const p = stack.pop()!;
-    if (!open(p)) continue;
-    const row = p - (p % width);
-    let left = p;
-    while (left > row && open(left - 1)) left--;
-    let right = p;
-    while (right < row + width - 1 && open(right + 1)) right++;
-    filled.fill(1, left, right + 1);
-    for (const neighbourRow of [row - width, row + width]) {
-      if (neighbourRow < 0 || neighbourRow >= filled.length) continue;
-      let inRun = false;
-      for (let q = neighbourRow + (left - row); q <= neighbourRow + (right - row); q++) {
-        if (open(q)) {
-          if (!inRun) stack.push(q);
-          inRun = true;
-        } else inRun = false;
-      }
-    }
-  }
+  scanlineFill(filled, 1, width, stack, open);
   return filled;
 }
 
