@@ -21,6 +21,7 @@ import { lookup as dnsLookup, type LookupAddress } from "node:dns";
 import { request as httpsRequest } from "node:https";
 import { BlockList, isIP } from "node:net";
 import { Readable } from "node:stream";
+import { readBodyCapped } from "./read-capped.server";
 
 export type UnsafeFetchCode =
   | "INVALID_URL"
@@ -289,30 +290,11 @@ function causeCode(error: unknown): string | undefined {
 
 async function readCapped(response: Response, maxBytes: number, signal: AbortSignal): Promise<Buffer> {
   const tooLarge = () => new UnsafeFetchError("TOO_LARGE", `The image is larger than ${Math.round(maxBytes / 1024 / 1024)} MB.`, true);
-  const declared = Number(response.headers.get("content-length") ?? Number.NaN);
-  if (Number.isFinite(declared) && declared > maxBytes) {
-    await response.body?.cancel().catch(() => undefined);
-    throw tooLarge();
-  }
-  if (!response.body) return Buffer.alloc(0);
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
   try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      total += value.byteLength;
-      if (total > maxBytes) {
-        await reader.cancel().catch(() => undefined);
-        throw tooLarge();
-      }
-      chunks.push(value);
-    }
+    return await readBodyCapped(response, maxBytes, tooLarge);
   } catch (error) {
     if (error instanceof UnsafeFetchError) throw error;
     if (signal.aborted) throw new UnsafeFetchError("TIMEOUT", "The image download took too long.", false);
     throw new UnsafeFetchError("NETWORK", "The image download was interrupted.", false);
   }
-  return Buffer.concat(chunks, total);
 }

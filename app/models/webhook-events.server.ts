@@ -2,6 +2,7 @@ import { Prisma, type PrismaClient } from "@prisma/client";
 import { InvalidShopError } from "@shopify/shopify-api";
 import { logger } from "~/lib/logger.server";
 import { webhooksReceived } from "~/lib/metrics.server";
+import { readBodyCapped } from "~/lib/read-capped.server";
 
 /**
  * Idempotency for webhook deliveries, keyed by the provider's delivery id (X-Shopify-Webhook-Id,
@@ -64,26 +65,6 @@ function reject(status: number, statusText: string): Response {
   return new Response(undefined, { status, statusText });
 }
 
-async function readBodyCapped(request: Request, maxBytes: number): Promise<string> {
-  const declared = Number(request.headers.get("content-length") ?? Number.NaN);
-  if (Number.isFinite(declared) && declared > maxBytes) throw reject(413, "Payload Too Large");
-  if (!request.body) return "";
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel().catch(() => undefined);
-      throw reject(413, "Payload Too Large");
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks, total).toString("utf8");
-}
-
 /**
  * Wraps `authenticate.webhook` with the refusals it does not make itself, so that a forged or
  * malformed delivery changes nothing and gets a precise status:
@@ -98,7 +79,7 @@ export async function verifyShopifyWebhook<T extends { topic: string; shop: stri
 ): Promise<T> {
   if (request.method !== "POST") throw reject(405, "Method Not Allowed");
   if (!request.headers.get("x-shopify-hmac-sha256")) throw reject(401, "Unauthorized");
-  const rawBody = await readBodyCapped(request, MAX_WEBHOOK_BODY_BYTES);
+  const rawBody = (await readBodyCapped(request, MAX_WEBHOOK_BODY_BYTES, () => reject(413, "Payload Too Large"))).toString("utf8");
   // The body stream is consumed; hand the library an identical request to verify.
   const replay = new Request(request.url, { method: "POST", headers: request.headers, body: rawBody });
   let context: T;

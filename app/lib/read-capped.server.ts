@@ -1,0 +1,27 @@
+/**
+ * Reads a Request's or Response's body into memory, never more than `maxBytes`: refuses early on a declared
+ * Content-Length over the cap, and stops reading (cancelling the stream) as soon as the cap is passed.
+ * `tooLarge` makes what is thrown in both cases.
+ */
+export async function readBodyCapped(message: Request | Response, maxBytes: number, tooLarge: () => unknown): Promise<Buffer> {
+  const declared = Number(message.headers.get("content-length") ?? Number.NaN);
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    await message.body?.cancel().catch(() => undefined);
+    throw tooLarge();
+  }
+  if (!message.body) return Buffer.alloc(0);
+  const reader = message.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks, total);
+}
