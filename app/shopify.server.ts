@@ -4,6 +4,7 @@ import { PrismaSessionStorage } from "@shopify/shopify-app-session-storage-prism
 import { ADMIN_API_VERSION } from "./api-version";
 import prisma from "./db.server";
 import { logger } from "./lib/logger.server";
+import { bindRequestId } from "./lib/request-context.server";
 import { recordInstall } from "./models/shops.server";
 
 const shopify = shopifyApp({
@@ -38,7 +39,18 @@ const shopify = shopifyApp({
 export default shopify;
 export const apiVersion = ADMIN_API_VERSION;
 export const addDocumentResponseHeaders = shopify.addDocumentResponseHeaders;
-export const authenticate = shopify.authenticate;
+// Every loader and action starts with authenticate.*: the one place to give the request an id for its logs.
+export const authenticate = {
+  ...shopify.authenticate,
+  admin: ((request: Request) => {
+    bindRequestId(request);
+    return shopify.authenticate.admin(request);
+  }) as typeof shopify.authenticate.admin,
+  webhook: ((request: Request) => {
+    bindRequestId(request);
+    return shopify.authenticate.webhook(request);
+  }) as typeof shopify.authenticate.webhook,
+};
 export const unauthenticated = shopify.unauthenticated;
 export const login = shopify.login;
 export const registerWebhooks = shopify.registerWebhooks;

@@ -1,4 +1,5 @@
 import pino from "pino";
+import { currentRequestId } from "./request-context.server";
 
 const SECRET_KEY = /token|secret|password|authorization|api[-_]?key|cookie|signature|hmac/i;
 const MAX_DEPTH = 8;
@@ -15,8 +16,8 @@ export function scrubSecrets(value: unknown, depth = 0): unknown {
 }
 
 /**
- * Structured JSON logs. Pass context (shop, batchId, itemId, jobId, requestId) as the first
- * argument: `logger.info({ shop, itemId }, "published")`. Values under keys that name a secret
+ * Structured JSON logs. Pass context (shop, batchId, itemId, jobId) as the first argument:
+ * `logger.info({ shop, itemId }, "published")`; lines written while serving a request also carry its requestId. Values under keys that name a secret
  * (token, secret, authorization, api key, ...) are redacted at any depth, errors included.
  */
 export function createLogger(destination?: pino.DestinationStream, level?: string) {
@@ -25,6 +26,10 @@ export function createLogger(destination?: pino.DestinationStream, level?: strin
       level: level ?? process.env.LOG_LEVEL ?? (process.env.NODE_ENV === "test" ? "silent" : "info"),
       base: { service: process.env.SERVICE_NAME ?? "app" },
       formatters: { log: (object) => scrubSecrets(object) as Record<string, unknown> },
+      mixin: () => {
+        const requestId = currentRequestId();
+        return requestId ? { requestId } : {};
+      },
     },
     destination,
   );
