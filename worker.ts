@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import type { PrismaClient } from "@prisma/client";
 import { createPrismaClient } from "~/db.server";
 import { logger } from "~/lib/logger.server";
-import { jobDuration, qwenErrors, startMetricsServer, trackQueueDepth, untrackQueueDepth } from "~/lib/metrics.server";
+import { jobDuration, startMetricsServer, trackQueueDepth, untrackQueueDepth } from "~/lib/metrics.server";
 import type { AdminGraphql } from "~/models/catalog.server";
 import { qwenClientFromEnv } from "~/qwen/client";
 import { queueConfigFromEnv } from "~/queue/config.server";
@@ -47,10 +47,7 @@ export async function runWorker(opts: { db?: PrismaClient; adminFor?: (shop: str
       config,
       qwenLimiter: createQwenRateLimiter(redis, { maxPerSecond: config.qwenMaxRps }),
       imageSlots: new Semaphore(config.imageSlots),
-      onOutcome: (outcome, info) => {
-        jobDuration.observe({ pipeline: info.pipeline ?? "unknown", outcome }, info.durationMs / 1000);
-        if (info.errorCode) qwenErrors.inc({ code: info.errorCode });
-      },
+      onOutcome: (outcome, info) => jobDuration.observe({ pipeline: info.pipeline ?? "unknown", outcome }, info.durationMs / 1000),
     },
   });
   trackQueueDepth(queue);

@@ -1,7 +1,7 @@
 import { DelayedError, Worker, type Job } from "bullmq";
 import type { Redis } from "ioredis";
 import { logger } from "~/lib/logger.server";
-import { qwenErrors, shopifyThrottleWaitSeconds, shopifyThrottleWaits } from "~/lib/metrics.server";
+import { shopifyThrottleWaitSeconds, shopifyThrottleWaits } from "~/lib/metrics.server";
 import { ShopifyThrottledError } from "~/models/catalog.server";
 import { QwenRateLimitedError } from "~/qwen/errors";
 import { createRedisConnection } from "./connection.server";
@@ -42,7 +42,6 @@ export function startWorker(opts: StartWorkerOptions): Worker<ImageJobData, Imag
       } catch (error) {
         if (error instanceof QwenRateLimitedError) {
           logger.info({ jobId: job.id, retryAfterMs: error.retryAfterMs }, "Qwen rate limited; pausing the queue");
-          qwenErrors.inc({ code: error.code });
           await worker.rateLimit(Math.max(error.retryAfterMs, 100));
           throw Worker.RateLimitError();
         }

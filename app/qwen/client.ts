@@ -1,5 +1,6 @@
 import type { ImageEditor } from "~/imaging/edit-product-image";
 import { logger } from "~/lib/logger.server";
+import { qwenErrors, qwenLatency } from "~/lib/metrics.server";
 import { DASHSCOPE_RESULT_HOSTS, UnsafeFetchError, fetchImage, fetchPolicyFromEnv } from "~/lib/safe-fetch.server";
 import { QwenFatalError, QwenRateLimitedError, QwenRetryableError, fatalMerchantMessage, isFatalCode } from "./errors";
 import { prepareDashScopeImage } from "./input";
@@ -143,7 +144,12 @@ export class QwenClient implements ImageEditor {
       seed: this.seed,
     });
     const started = Date.now();
-    const { resultUrl, requestId } = await this.generate(body);
+    const { resultUrl, requestId } = await this.generate(body).catch((error: unknown) => {
+      qwenLatency.observe({ outcome: "error" }, (Date.now() - started) / 1000);
+      qwenErrors.inc({ code: (error as { code?: string }).code ?? "unknown" });
+      throw error;
+    });
+    qwenLatency.observe({ outcome: "ok" }, (Date.now() - started) / 1000);
     const image = await this.downloadResult(resultUrl, requestId);
     logger.info({ requestId, model: this.model, size: body.parameters.size, ms: Date.now() - started, bytes: image.length }, "qwen edit done");
     return { image, requestId };

@@ -239,3 +239,17 @@ describe("DashScope stand-in contract", () => {
     expect((await fetch(url)).headers.get("content-type")).toBe("image/png");
   });
 });
+
+describe("Qwen metrics", () => {
+  it("records each call's latency by outcome and each refusal by its DashScope code on /metrics", async () => {
+    const { registry } = await import("~/lib/metrics.server");
+    const count = async (pattern: RegExp) => Number((await registry.metrics()).match(pattern)?.[1] ?? 0);
+    const okBefore = await count(/imgapp_qwen_request_duration_seconds_count\{[^}]*outcome="ok"[^}]*\} (\d+)/);
+    const refusedBefore = await count(/imgapp_qwen_errors_total\{[^}]*code="DataInspectionFailed"[^}]*\} (\d+)/);
+    await client().edit(request());
+    emulator.setOptions({ dataInspectionFailed: true });
+    await client().edit(request()).catch(() => undefined);
+    expect(await count(/imgapp_qwen_request_duration_seconds_count\{[^}]*outcome="ok"[^}]*\} (\d+)/)).toBe(okBefore + 1);
+    expect(await count(/imgapp_qwen_errors_total\{[^}]*code="DataInspectionFailed"[^}]*\} (\d+)/)).toBe(refusedBefore + 1);
+  });
+});
