@@ -8,10 +8,9 @@
 import { randomUUID } from "node:crypto";
 import { subscribe } from "node:diagnostics_channel";
 import { availableParallelism, loadavg } from "node:os";
-import pg from "pg";
 import { getJwt } from "@shopify/shopify-api/test-helpers";
 import { installEmulatorDispatcher } from "../emulators/dispatcher";
-import { migrate } from "../scripts/migrate";
+import { ensureMigratedDatabase } from "../scripts/migrate";
 
 const PRODUCTS = 250;
 const IMAGES_PER_PRODUCT = 8;
@@ -49,11 +48,7 @@ function percentile(sorted: number[], p: number): number {
 }
 
 async function main(): Promise<void> {
-  const admin = new pg.Client({ connectionString: `${PG_BASE}/postgres` });
-  await admin.connect();
-  if ((await admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [DB_NAME])).rowCount === 0) await admin.query(`CREATE DATABASE "${DB_NAME}"`);
-  await admin.end();
-  await migrate(process.env.DATABASE_URL!, () => undefined);
+  await ensureMigratedDatabase(process.env.DATABASE_URL!);
 
   const { startShopifyEmulator } = await import("../emulators/shopify-admin/server");
   const { default: prisma } = await import("~/db.server");

@@ -15,11 +15,10 @@ import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import pg from "pg";
 import { installEmulatorDispatcher } from "../emulators/dispatcher";
 import { installShopOffline } from "../emulators/shopify-admin/install";
 import type { AdminGraphql } from "~/models/catalog.server";
-import { migrate } from "../scripts/migrate";
+import { ensureMigratedDatabase } from "../scripts/migrate";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const IMAGES = Number(process.env.BENCH_IMAGES ?? 150);
@@ -64,11 +63,7 @@ if (process.argv.includes("--worker")) {
 }
 
 async function main(): Promise<void> {
-  const admin = new pg.Client({ connectionString: `${PG_BASE}/postgres` });
-  await admin.connect();
-  if ((await admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [DB_NAME])).rowCount === 0) await admin.query(`CREATE DATABASE "${DB_NAME}"`);
-  await admin.end();
-  await migrate(process.env.DATABASE_URL!, () => undefined);
+  await ensureMigratedDatabase(process.env.DATABASE_URL!);
   installEmulatorDispatcher();
 
   const { startShopifyEmulator } = await import("../emulators/shopify-admin/server");

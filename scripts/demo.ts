@@ -11,12 +11,11 @@ import { createHash, randomUUID } from "node:crypto";
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import pg from "pg";
 import sharp from "sharp";
 import { installEmulatorDispatcher } from "../emulators/dispatcher";
 import { installShopOffline } from "../emulators/shopify-admin/install";
 import type { AdminGraphql } from "~/models/catalog.server";
-import { migrate } from "./migrate";
+import { ensureMigratedDatabase } from "./migrate";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const PG_BASE = process.env.DEMO_PG_BASE ?? "postgresql://postgres@127.0.0.1:5432";
@@ -53,18 +52,6 @@ if (process.argv.includes("--worker")) {
   );
 }
 
-async function ensureDatabase(): Promise<void> {
-  const admin = new pg.Client({ connectionString: `${PG_BASE}/postgres` });
-  await admin.connect();
-  try {
-    const exists = await admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [DEMO_DB]);
-    if (exists.rowCount === 0) await admin.query(`CREATE DATABASE "${DEMO_DB}"`);
-  } finally {
-    await admin.end();
-  }
-  await migrate(`${PG_BASE}/${DEMO_DB}`, () => undefined);
-}
-
 const sha256 = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex");
 
 function pad(text: string, width: number): string {
@@ -74,7 +61,7 @@ function pad(text: string, width: number): string {
 async function main(): Promise<number> {
   const started = Date.now();
   console.log("• database", DEMO_DB);
-  await ensureDatabase();
+  await ensureMigratedDatabase(`${PG_BASE}/${DEMO_DB}`);
   installEmulatorDispatcher();
 
   const { startShopifyEmulator } = await import("../emulators/shopify-admin/server");

@@ -49,6 +49,22 @@ export async function migrate(connectionString: string, log: (line: string) => v
   return applied;
 }
 
+/** Creates the database the URL names when it does not exist yet, then applies pending migrations. */
+export async function ensureMigratedDatabase(connectionString: string): Promise<void> {
+  const url = new URL(connectionString);
+  const name = decodeURIComponent(url.pathname.slice(1));
+  url.pathname = "/postgres";
+  const admin = new pg.Client({ connectionString: url.toString() });
+  await admin.connect();
+  try {
+    const exists = await admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [name]);
+    if (exists.rowCount === 0) await admin.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
+  } finally {
+    await admin.end();
+  }
+  await migrate(connectionString, () => undefined);
+}
+
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
   migrate(process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/imgapp").catch((error: Error) => {
     console.error(error.message);

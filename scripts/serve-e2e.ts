@@ -27,7 +27,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import pg from "pg";
 import { embeddedAppUrl, mintIdToken } from "../emulators/app-bridge/tokens";
 import { installEmulatorDispatcher } from "../emulators/dispatcher";
-import { migrate } from "./migrate";
+import { ensureMigratedDatabase } from "./migrate";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const BUILD_SERVER = path.join(ROOT, "build/server/index.js");
@@ -68,15 +68,7 @@ const MIME: Record<string, string> = {
 async function ensureDatabase(): Promise<void> {
   if (process.env.DATABASE_URL) return;
   process.env.DATABASE_URL = `${PG_BASE}/${E2E_DB}`;
-  const admin = new pg.Client({ connectionString: `${PG_BASE}/postgres` });
-  await admin.connect();
-  try {
-    const exists = await admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [E2E_DB]);
-    if (exists.rowCount === 0) await admin.query(`CREATE DATABASE "${E2E_DB}"`);
-  } finally {
-    await admin.end();
-  }
-  await migrate(process.env.DATABASE_URL, () => undefined);
+  await ensureMigratedDatabase(process.env.DATABASE_URL);
 }
 
 async function dropFreshDatabase(): Promise<void> {
