@@ -3,7 +3,12 @@
 set -euo pipefail
 if [ ! -d node_modules ] || [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "installing dependencies (npm ci)"
-  npm ci --no-audit --no-fund
+  if ! npm ci --no-audit --no-fund; then
+    # npm 11 records only this platform's optional packages (rollup, msgpackr-extract) in the lock file and then
+    # its own `npm ci` calls the lock out of sync; `npm install` installs the same locked versions.
+    echo "npm ci refused the lock file; installing the locked versions with npm install"
+    npm install --no-audit --no-fund --no-save
+  fi
 fi
 if [ ! -d node_modules/.prisma/client ]; then
   PRISMA_QUERY_ENGINE_LIBRARY=prisma/no-query-engine.placeholder npx prisma generate
