@@ -1,5 +1,5 @@
 import type { ActionFunctionArgs } from "@remix-run/node";
-import { runItemAction } from "~/components/batch/action-response.server";
+import { runItemAction } from "~/lib/item-action-response.server";
 import prisma from "~/db.server";
 import { restoreBatch } from "~/models/batches.server";
 import { authenticate } from "~/shopify.server";

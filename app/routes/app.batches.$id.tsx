@@ -5,7 +5,7 @@ import { useAppBridge } from "@shopify/app-bridge-react";
 import { Badge, Banner, BlockStack, Card, InlineStack, Layout, Page, ProgressBar, Text } from "@shopify/polaris";
 import { boundary } from "@shopify/shopify-app-remix/server";
 import { BatchItemRow, type BatchItemView } from "~/components/batch/BatchItemRow";
-import { originalImageUrls } from "~/components/batch/originals.server";
+import { originalImageUrls } from "~/models/stored-images.server";
 import { formatEta } from "~/components/batch/report-model";
 import { downloadAuthenticated } from "~/components/batch/useAuthenticatedObjectUrl";
 import { RouteError } from "~/components/RouteError";
