@@ -51,6 +51,8 @@ export interface RecordedRequest {
   code: string | null;
   requestId: string;
   alteration: Alteration | null;
+  /** Date.now() when the request arrived (throttled ones included). */
+  receivedAt: number;
 }
 
 export interface DashScopeEmulator {
@@ -230,6 +232,7 @@ export async function startDashScopeEmulator(initial: DashScopeEmulatorOptions):
       code: null,
       requestId,
       alteration: null,
+      receivedAt: Date.now(),
     };
     const fail = (status: number, code: string, message: string) => {
       record.status = status;
