@@ -69,7 +69,7 @@ export interface WorkerDeps {
   /** Seam for metrics: called once per job when the item reaches an outcome for this run. */
   onOutcome?(
     outcome: ImageJobOutcome,
-    info: { shop: string; itemId: string; pipeline?: string; reason?: string; errorCode?: string; durationMs: number },
+    info: { shop: string; itemId: string; pipeline?: string; reason?: string; durationMs: number },
   ): void;
 }
 
@@ -133,8 +133,8 @@ export async function processImageJob(job: Job<ImageJobData>, deps: WorkerDeps):
   const { itemId, shop } = job.data;
   const started = Date.now();
   const seen: { pipeline?: string } = {};
-  const report = (outcome: ImageJobOutcome, reason?: string, errorCode?: string) => {
-    deps.onOutcome?.(outcome, { shop, itemId, pipeline: seen.pipeline, reason, errorCode, durationMs: Date.now() - started });
+  const report = (outcome: ImageJobOutcome, reason?: string) => {
+    deps.onOutcome?.(outcome, { shop, itemId, pipeline: seen.pipeline, reason, durationMs: Date.now() - started });
     return outcome;
   };
   try {
@@ -152,8 +152,7 @@ export async function processImageJob(job: Job<ImageJobData>, deps: WorkerDeps):
       reason ??
       `This image could not be finished after ${attempts} attempts (${(error as Error).message}). Your credits were returned; try it again later.`;
     const outcome = await failItem(deps.db, shop, itemId, finalReason);
-    const code = (error as { code?: unknown }).code;
-    report(outcome, finalReason, typeof code === "string" ? code : undefined);
+    report(outcome, finalReason);
     logger.warn({ shop, itemId, jobId: job.id, reason: finalReason }, "item failed");
     throw new UnrecoverableError(finalReason);
   }

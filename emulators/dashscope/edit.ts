@@ -3,6 +3,7 @@
 // something it did not produce itself.
 import { createHash } from "node:crypto";
 import sharp from "sharp";
+import { prng } from "../fixtures/prng";
 
 export type Alteration = "recolour" | "new-label" | "logo";
 
@@ -19,18 +20,6 @@ export interface EmulatedEdit {
   width: number;
   height: number;
   alteration: Alteration | null;
-}
-
-/** Small deterministic PRNG (mulberry32). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 interface Cutout {

@@ -6,7 +6,8 @@ import { createHmac, randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import sharp, { type Metadata } from "sharp";
-import { emulateProductEdit, prng, type Alteration } from "./edit";
+import { prng } from "../fixtures/prng";
+import { emulateProductEdit, type Alteration } from "./edit";
 
 export const GENERATION_PATH = "/api/v1/services/aigc/multimodal-generation/generation";
 

@@ -1,24 +1,16 @@
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import prisma from "~/db.server";
 import { hashShop, wasShopRedacted } from "~/models/lifecycle.server";
-import { closeQueues, getQueue } from "~/queue/queue.server";
+import { getQueue } from "~/queue/queue.server";
 import { action as scopesUpdate } from "~/routes/webhooks.app.scopes_update";
 import { action as uninstalled } from "~/routes/webhooks.app.uninstalled";
 import { action as customersDataRequest } from "~/routes/webhooks.customers.data_request";
 import { action as customersRedact } from "~/routes/webhooks.customers.redact";
 import { action as shopRedact } from "~/routes/webhooks.shop.redact";
-import { buyCredits, deliver, installShop, seedBatch, uniqueShop, webhookRequest } from "./helpers";
+import { buyCredits, deliver, installShop, seedBatch, uniqueShop, isolatedQueueForFile, webhookRequest } from "./helpers";
 
-const queueName = `test-${randomUUID()}`;
-
-beforeAll(() => {
-  process.env.QUEUE_NAME = queueName;
-});
-afterAll(async () => {
-  await getQueue(queueName).obliterate({ force: true });
-  await closeQueues();
-});
+const queueName = isolatedQueueForFile();
 
 /** Every row, in every table of the schema, whose text mentions the shop. */
 async function rowsNaming(shop: string): Promise<Array<{ table: string; count: number }>> {

@@ -3,7 +3,8 @@ import type { ItemState } from "@prisma/client";
 import prisma from "~/db.server";
 import { grantCredits, reserveForItems, captureForItem, CREDITS_PER_IMAGE } from "~/models/credits.server";
 import { recordInstall } from "~/models/shops.server";
-import { enqueueItems, type ImageQueue } from "~/queue/queue.server";
+import { afterAll, beforeAll } from "vitest";
+import { closeQueues, enqueueItems, getQueue, type ImageQueue } from "~/queue/queue.server";
 
 export function uniqueShop(): string {
   return `shop-${randomUUID().slice(0, 8)}.myshopify.com`;
@@ -113,4 +114,17 @@ export async function seedBatch(shop: string, queue: ImageQueue, states: ItemSta
     await prisma.batchItem.update({ where: { id }, data: { state } });
   }
   return { batchId, itemIds };
+}
+
+/** A queue of this test file's own (QUEUE_NAME for the app code under test), obliterated after the file. */
+export function isolatedQueueForFile(): string {
+  const queueName = `test-${randomUUID()}`;
+  beforeAll(() => {
+    process.env.QUEUE_NAME = queueName;
+  });
+  afterAll(async () => {
+    await getQueue(queueName).obliterate({ force: true });
+    await closeQueues();
+  });
+  return queueName;
 }

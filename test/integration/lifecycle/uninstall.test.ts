@@ -1,22 +1,14 @@
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import prisma from "~/db.server";
 import { getBalance, WELCOME_CREDITS } from "~/models/credits.server";
 import { recordInstall } from "~/models/shops.server";
-import { closeQueues, getQueue } from "~/queue/queue.server";
+import { getQueue } from "~/queue/queue.server";
 import { action as uninstalled } from "~/routes/webhooks.app.uninstalled";
-import { buyCredits, deliver, installShop, seedBatch, uniqueShop, webhookRequest } from "./helpers";
+import { buyCredits, deliver, installShop, seedBatch, uniqueShop, isolatedQueueForFile, webhookRequest } from "./helpers";
 
 const PATH = "/webhooks/app/uninstalled";
-const queueName = `test-${randomUUID()}`;
-
-beforeAll(() => {
-  process.env.QUEUE_NAME = queueName;
-});
-afterAll(async () => {
-  await getQueue(queueName).obliterate({ force: true });
-  await closeQueues();
-});
+const queueName = isolatedQueueForFile();
 
 function uninstall(shop: string, webhookId = randomUUID()): Request {
   return webhookRequest(PATH, { topic: "app/uninstalled", shop, payload: { domain: shop }, webhookId });
