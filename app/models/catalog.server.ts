@@ -172,43 +172,41 @@ const MEDIA_IMAGE_FIELDS = `#graphql
   }
 `;
 
-const LIST_PRODUCT_IMAGES = `#graphql
-  query CatalogProductImages($first: Int!, $after: String, $query: String, $mediaFirst: Int!) {
-    products(first: $first, after: $after, query: $query, sortKey: TITLE) {
-      pageInfo { hasNextPage endCursor }
+// The product fields both the listing and the by-id read use (the media list through CatalogMediaImage).
+const PRODUCT_IMAGE_FIELDS = `#graphql
+  fragment CatalogProductWithImages on Product {
+    id
+    title
+    handle
+    media(first: $mediaFirst) {
       nodes {
-        id
-        title
-        handle
-        media(first: $mediaFirst) {
-          nodes {
-            mediaContentType
-            ...CatalogMediaImage
-          }
-        }
+        mediaContentType
+        ...CatalogMediaImage
       }
     }
   }
   ${MEDIA_IMAGE_FIELDS}
 `;
 
-const PRODUCTS_BY_ID = `#graphql
-  query CatalogProductsById($ids: [ID!]!, $mediaFirst: Int!) {
-    nodes(ids: $ids) {
-      ... on Product {
-        id
-        title
-        handle
-        media(first: $mediaFirst) {
-          nodes {
-            mediaContentType
-            ...CatalogMediaImage
-          }
-        }
+const LIST_PRODUCT_IMAGES = `#graphql
+  query CatalogProductImages($first: Int!, $after: String, $query: String, $mediaFirst: Int!) {
+    products(first: $first, after: $after, query: $query, sortKey: TITLE) {
+      pageInfo { hasNextPage endCursor }
+      nodes {
+        ...CatalogProductWithImages
       }
     }
   }
-  ${MEDIA_IMAGE_FIELDS}
+  ${PRODUCT_IMAGE_FIELDS}
+`;
+
+const PRODUCTS_BY_ID = `#graphql
+  query CatalogProductsById($ids: [ID!]!, $mediaFirst: Int!) {
+    nodes(ids: $ids) {
+      ...CatalogProductWithImages
+    }
+  }
+  ${PRODUCT_IMAGE_FIELDS}
 `;
 
 interface MediaNode {
