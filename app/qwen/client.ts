@@ -41,6 +41,8 @@ export interface EditRequest {
 }
 
 /** The body of a DashScope multimodal-generation call for the Qwen image-edit models. */
+const DOWNLOAD_RETRY_DELAYS_MS = [500, 2_000];
+
 export interface GenerationRequestBody {
   model: string;
   input: { messages: [{ role: "user"; content: [{ image: string }, { text: string }] }] };
@@ -134,8 +136,13 @@ export class QwenClient implements ImageEditor {
   }
 
   async edit(req: EditRequest): Promise<{ image: Buffer; requestId: string | null }> {
+    return this.send(await this.prepare(req));
+  }
+
+  /** Fits the image to DashScope's limits and builds the request body (CPU work, no network). */
+  async prepare(req: EditRequest): Promise<GenerationRequestBody> {
     const input = await prepareDashScopeImage(req.image);
-    const body = buildGenerationRequest({
+    return buildGenerationRequest({
       model: this.model,
       image: input.dataUri,
       prompt: req.prompt,
@@ -143,6 +150,13 @@ export class QwenClient implements ImageEditor {
       size: req.size,
       seed: this.seed,
     });
+  }
+
+  /**
+   * The paid call: one generation request, then the result downloaded at once. A download that breaks off is
+   * tried again (the edit is paid for; a second edit would be paid twice).
+   */
+  async send(body: GenerationRequestBody): Promise<{ image: Buffer; requestId: string | null }> {
     const started = Date.now();
     const { resultUrl, requestId } = await this.generate(body).catch((error: unknown) => {
       qwenLatency.observe({ outcome: "error" }, (Date.now() - started) / 1000);
@@ -150,9 +164,21 @@ export class QwenClient implements ImageEditor {
       throw error;
     });
     qwenLatency.observe({ outcome: "ok" }, (Date.now() - started) / 1000);
-    const image = await this.downloadResult(resultUrl, requestId);
+    const image = await this.downloadWithRetry(resultUrl, requestId);
     logger.info({ requestId, model: this.model, size: body.parameters.size, ms: Date.now() - started, bytes: image.length }, "qwen edit done");
     return { image, requestId };
+  }
+
+  private async downloadWithRetry(resultUrl: string, requestId: string | null): Promise<Buffer> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.downloadResult(resultUrl, requestId);
+      } catch (error) {
+        const delay = DOWNLOAD_RETRY_DELAYS_MS[attempt];
+        if (!(error instanceof QwenRetryableError) || delay === undefined) throw error;
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
   }
 
   /** Sends one generation request; returns the result image URL or throws a typed Qwen error. */
