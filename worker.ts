@@ -31,12 +31,12 @@ export async function runWorker(opts: { db?: PrismaClient; adminFor?: (shop: str
   const config = queueConfigFromEnv();
   // Every job works on different images: libvips' operation cache would only hold memory.
   sharp.cache(false);
-  const db = opts.db ?? createPrismaClient(undefined, config.concurrency + 4);
+  const db = opts.db ?? createPrismaClient(undefined, config.jobsPerWorker + 4);
   const redis = createRedisConnection({ forWorker: true, url: config.redisUrl });
   const queue = new Queue<ImageJobData>(config.queueName, { connection: createRedisConnection({ forWorker: true, url: config.redisUrl }) });
   const worker = startWorker({
     queueName: config.queueName,
-    concurrency: config.concurrency,
+    concurrency: config.jobsPerWorker,
     connection: createRedisConnection({ forWorker: true, url: config.redisUrl }),
     lockDurationMs: config.lockDurationMs,
     stalledIntervalMs: config.stalledIntervalMs,
@@ -47,6 +47,7 @@ export async function runWorker(opts: { db?: PrismaClient; adminFor?: (shop: str
       config,
       qwenLimiter: createQwenRateLimiter(redis, { maxPerSecond: config.qwenMaxRps }),
       imageSlots: new Semaphore(config.imageSlots),
+      modelSlots: new Semaphore(config.concurrency),
       onOutcome: (outcome, info) => jobDuration.observe({ pipeline: info.pipeline ?? "unknown", outcome }, info.durationMs / 1000),
     },
   });
@@ -55,7 +56,7 @@ export async function runWorker(opts: { db?: PrismaClient; adminFor?: (shop: str
   const metricsPort = process.env.WORKER_METRICS_PORT ? Number(process.env.WORKER_METRICS_PORT) : null;
   const metricsServer = metricsPort !== null ? await startMetricsServer(metricsPort) : null;
   const sweeper = startSweeper({ db, queue }, { intervalMs: config.sweepIntervalMs, redis });
-  logger.info({ queue: config.queueName, concurrency: config.concurrency, qwenMaxRps: config.qwenMaxRps }, "worker started");
+  logger.info({ queue: config.queueName, concurrency: config.concurrency, jobs: config.jobsPerWorker, qwenMaxRps: config.qwenMaxRps }, "worker started");
 
   let stopping: Promise<void> | null = null;
   const stop = () =>

@@ -44,11 +44,12 @@ if (process.argv.includes("--worker")) {
   installEmulatorDispatcher();
   const { runWorker } = await import("../worker");
   const { stop } = await runWorker();
-  let peakRss = 0;
+  let peak = { rss: 0, heapUsed: 0, external: 0 };
   const sample = () => {
-    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    const memory = process.memoryUsage();
+    if (memory.rss > peak.rss) peak = { rss: memory.rss, heapUsed: memory.heapUsed, external: memory.external };
     const cpu = process.cpuUsage();
-    process.send?.({ cpuMs: (cpu.user + cpu.system) / 1000, peakRss });
+    process.send?.({ cpuMs: (cpu.user + cpu.system) / 1000, peakRss: peak.rss, peakHeap: peak.heapUsed, peakExternal: peak.external });
   };
   const timer = setInterval(sample, 250);
   process.once("SIGTERM", () => {
@@ -99,7 +100,7 @@ async function main(): Promise<void> {
     console.log(`sources: ${SOURCE_MP} MP JPEGs (${(cdn.bytes / 1024 / 1024).toFixed(1)} MB each) from ${cdn.url}`);
   }
 
-  let last = { cpuMs: 0, peakRss: 0 };
+  let last = { cpuMs: 0, peakRss: 0, peakHeap: 0, peakExternal: 0 };
   const worker = spawn(process.execPath, ["--import", "tsx", fileURLToPath(import.meta.url), "--worker"], {
     cwd: ROOT,
     env: {
@@ -108,14 +109,16 @@ async function main(): Promise<void> {
       MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? "2",
       QUEUE_NAME: queueName,
       WORKER_CONCURRENCY: String(CONCURRENCY),
+      ...(process.env.BENCH_JOBS ? { WORKER_JOBS: process.env.BENCH_JOBS } : {}),
       QWEN_MAX_RPS: String(RPS),
       DASHSCOPE_API_KEY: "sk-bench",
       DASHSCOPE_BASE_URL: dashscope.url,
     },
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
-  worker.on("message", (m: { cpuMs: number; peakRss: number }) => (last = m));
+  worker.on("message", (m: typeof last) => (last = m));
   const started = Date.now();
+  const standInCpu = process.cpuUsage();
   for (;;) {
     const p = await getBatchProgress(db, shop, batchId);
     if (p && p.counts.QUEUED + p.counts.PROCESSING === 0) {
@@ -130,7 +133,10 @@ async function main(): Promise<void> {
       console.log(`images: ${IMAGES} (published ${p.counts.PUBLISHED}, review ${p.counts.NEEDS_REVIEW}, failed ${p.counts.FAILED}) in ${seconds.toFixed(1)} s`);
       console.log(`throughput: ${perMinute.toFixed(1)} images/min; bound min(quota ${RPS}/s, ${CONCURRENCY} / ${LATENCY_MS} ms) = ${bound.toFixed(1)}/min; ratio ${(perMinute / bound).toFixed(3)} (goal >= 0.95)`);
       console.log(`worker CPU: ${(last.cpuMs / IMAGES).toFixed(1)} ms per image (${(last.cpuMs / 1000).toFixed(1)} s total)`);
+      const standIns = process.cpuUsage(standInCpu);
+      console.log(`stand-ins' CPU (DashScope's edits, Shopify's uploads and CDN, on the same cores): ${((standIns.user + standIns.system) / 1000 / IMAGES).toFixed(1)} ms per image`);
       console.log(`worker peak RSS: ${(last.peakRss / 1024 / 1024).toFixed(0)} MB at concurrency ${CONCURRENCY}${SOURCE_MP ? ` with ${SOURCE_MP} MP sources` : " with the store's photos (set BENCH_SOURCE_MP=20 for the goal's setting)"}; ratio to 400 MB goal ${(last.peakRss / 1024 / 1024 / 400).toFixed(2)}`);
+      console.log(`  at the peak: JS heap ${mb(last.peakHeap)} MB, buffers outside the heap ${mb(last.peakExternal)} MB, the rest (code, libvips, allocator) ${mb(last.peakRss - last.peakHeap - last.peakExternal)} MB`);
       console.log(`DashScope stand-in: ${JSON.stringify(dashscope.stats())}`);
       break;
     }
@@ -142,6 +148,10 @@ async function main(): Promise<void> {
   await db.$disconnect();
   await shopify.close();
   await dashscope.close();
+}
+
+function mb(bytes: number): string {
+  return (bytes / 1024 / 1024).toFixed(0);
 }
 
 /**

@@ -14,7 +14,10 @@ export const DEFAULT_QUEUE_NAME = "image-edits";
 export interface QueueConfig {
   redisUrl: string;
   queueName: string;
+  /** Model requests (Qwen edits) one worker keeps in flight at once. */
   concurrency: number;
+  /** Images one worker works on at once: downloads, post-processing and publishing overlap the model's time. */
+  jobsPerWorker: number;
   qwenMaxRps: number;
   maxImagesPerBatch: number;
   allowedImageHosts: string[];
@@ -31,10 +34,13 @@ export interface QueueConfig {
 }
 
 export function queueConfigFromEnv(env: NodeJS.ProcessEnv = process.env): QueueConfig {
+  const concurrency = intFromEnv(env, "WORKER_CONCURRENCY", 5, 1);
   return {
     redisUrl: env.REDIS_URL ?? "redis://127.0.0.1:6379",
     queueName: env.QUEUE_NAME || DEFAULT_QUEUE_NAME,
-    concurrency: intFromEnv(env, "WORKER_CONCURRENCY", 5, 1),
+    concurrency,
+    // Fewer jobs than model slots would leave model capacity idle while jobs publish to Shopify.
+    jobsPerWorker: Math.max(concurrency, intFromEnv(env, "WORKER_JOBS", concurrency * 2, 1)),
     qwenMaxRps: intFromEnv(env, "QWEN_MAX_RPS", 2, 0),
     maxImagesPerBatch: intFromEnv(env, "MAX_IMAGES_PER_BATCH", 500, 1),
     allowedImageHosts: ["cdn.shopify.com", ...(env.ALLOWED_IMAGE_HOSTS ?? "").split(",").map((h) => h.trim().toLowerCase()).filter(Boolean)],

@@ -66,6 +66,8 @@ export interface WorkerDeps {
   qwenLimiter?: RateLimiter;
   /** How many jobs of this process may decode/encode images at once (I/O waits do not hold one). */
   imageSlots?: Semaphore;
+  /** How many model requests this process keeps in flight (WORKER_CONCURRENCY); more jobs than that may run. */
+  modelSlots?: Semaphore;
   /** Seam for metrics: called once per job when the item reaches an outcome for this run. */
   onOutcome?(
     outcome: ImageJobOutcome,
@@ -222,7 +224,7 @@ async function produceResult(
     const current = await db.batchItem.findFirst({ where: { id: item.id, shop: item.shop }, select: { state: true } });
     if (!current || !IN_FLIGHT.includes(current.state)) return "cancelled";
     // The Qwen quota slot is taken inside the editor, right before the request leaves.
-    const editor = workerEditor(deps.editor, { limiter: deps.qwenLimiter, imageSlots: deps.imageSlots });
+    const editor = workerEditor(deps.editor, { limiter: deps.qwenLimiter, imageSlots: deps.imageSlots, modelSlots: deps.modelSlots });
     const result = await inSlot(deps.imageSlots, () =>
       editProductImage({ source: source.bytes, sourceMimeType: info.mimeType, pipeline, settings, editor }),
     );

@@ -1,7 +1,9 @@
 /**
- * How the worker calls the image model: a Qwen quota slot is taken right before the request leaves
- * (after the input image is prepared, whose time varies with load, so arrivals at DashScope keep the
- * spacing the limiter gave them), and the job's image-processing slot is given up while the model works.
+ * How the worker calls the image model: a model slot (WORKER_CONCURRENCY requests in flight per
+ * worker) and then a Qwen quota slot are taken right before the request leaves (after the input image
+ * is prepared, whose time varies with load, so arrivals at DashScope keep the spacing the limiter gave
+ * them), and the job's image-processing slot is given up while the model works. Jobs hold a model slot
+ * only for the request itself, so downloading, post-processing and publishing other images overlap it.
  */
 import type { ImageEditor } from "~/imaging/edit-product-image";
 import { QwenClient } from "~/qwen/client";
@@ -47,15 +49,21 @@ async function outsideSlot<T>(slots: Semaphore | undefined, fn: () => Promise<T>
   }
 }
 
-export function workerEditor(editor: ImageEditor, opts: { limiter?: RateLimiter; imageSlots?: Semaphore }): ImageEditor {
+export function workerEditor(
+  editor: ImageEditor,
+  opts: { limiter?: RateLimiter; imageSlots?: Semaphore; modelSlots?: Semaphore },
+): ImageEditor {
+  const inModelSlot = <T>(fn: () => Promise<T>) => (opts.modelSlots ? opts.modelSlots.run(fn) : fn());
   return {
     async edit(req) {
       // Qwen's input is prepared before the quota slot is taken, so arrivals keep the limiter's spacing.
       const body = editor instanceof QwenClient ? await editor.prepare(req) : null;
-      return outsideSlot(opts.imageSlots, async () => {
-        await opts.limiter?.acquire();
-        return body && editor instanceof QwenClient ? editor.send(body) : editor.edit(req);
-      });
+      return outsideSlot(opts.imageSlots, () =>
+        inModelSlot(async () => {
+          await opts.limiter?.acquire();
+          return body && editor instanceof QwenClient ? editor.send(body) : editor.edit(req);
+        }),
+      );
     },
   };
 }

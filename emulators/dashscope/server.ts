@@ -40,6 +40,8 @@ export interface DashScopeEmulatorStats {
   failed: number;
   /** Most accepted (not throttled) requests seen in any sliding one-second window. */
   maxRequestsInAnySecond: number;
+  /** The most generation requests this stand-in was working on at the same moment. */
+  maxInFlight: number;
 }
 
 export interface RecordedRequest {
@@ -190,7 +192,8 @@ export async function startDashScopeEmulator(initial: DashScopeEmulatorOptions):
   const results = new Map<string, { png: Buffer; expires: number }>();
   const accepted: number[] = [];
   const log: RecordedRequest[] = [];
-  const counters: DashScopeEmulatorStats = { requests: 0, succeeded: 0, throttled: 0, failed: 0, maxRequestsInAnySecond: 0 };
+  const counters: DashScopeEmulatorStats = { requests: 0, succeeded: 0, throttled: 0, failed: 0, maxRequestsInAnySecond: 0, maxInFlight: 0 };
+  let inFlight = 0;
   let baseUrl = "";
 
   const sign = (id: string, expires: number) => createHmac("sha256", signingKey).update(`${id}:${expires}`).digest("base64url");
@@ -222,6 +225,7 @@ export async function startDashScopeEmulator(initial: DashScopeEmulatorOptions):
 
   async function generate(request: IncomingMessage, response: ServerResponse) {
     counters.requests++;
+    counters.maxInFlight = Math.max(counters.maxInFlight, ++inFlight);
     const requestId = randomUUID();
     const record: RecordedRequest = {
       model: null,
@@ -302,6 +306,7 @@ export async function startDashScopeEmulator(initial: DashScopeEmulatorOptions):
       console.error("dashscope stand-in:", error);
       return fail(500, "InternalError", "An internal error has occured, please try again later or contact service support.");
     } finally {
+      inFlight--;
       log.push(record);
       if (log.length > 500) log.shift();
     }

@@ -36,7 +36,8 @@ export interface Harness {
   limiterRedis: Redis;
   deps: WorkerDeps;
   workers: Worker[];
-  startInProcessWorker(opts?: { concurrency?: number }): Worker;
+  /** `modelSlots`: model requests in flight (WORKER_CONCURRENCY), when fewer than the worker's jobs. */
+  startInProcessWorker(opts?: { concurrency?: number; modelSlots?: number }): Worker;
   addShop(opts: { products: number; imagesPerProduct: number; credits: number; bucketSize?: number; restoreRate?: number }): Promise<string>;
   waitForBatch(shop: string, batchId: string, timeoutMs?: number): Promise<BatchProgress>;
   close(): Promise<void>;
@@ -76,7 +77,7 @@ export async function startHarness(
       const worker = startWorker({
         queueName,
         concurrency: workerOpts.concurrency ?? 4,
-        deps,
+        deps: workerOpts.modelSlots ? { ...deps, modelSlots: new Semaphore(workerOpts.modelSlots) } : deps,
         connection: createRedisConnection({ forWorker: true, url: opts.redisUrl }),
         lockDurationMs: 10_000,
         stalledIntervalMs: 5_000,

@@ -16,6 +16,12 @@ describe("queueConfigFromEnv", () => {
     });
   });
 
+  it("works on twice as many images as it keeps model requests in flight, never fewer", () => {
+    expect(queueConfigFromEnv(env({ WORKER_CONCURRENCY: "10" })).jobsPerWorker).toBe(20);
+    expect(queueConfigFromEnv(env({ WORKER_CONCURRENCY: "10", WORKER_JOBS: "30" })).jobsPerWorker).toBe(30);
+    expect(queueConfigFromEnv(env({ WORKER_CONCURRENCY: "10", WORKER_JOBS: "4" })).jobsPerWorker).toBe(10);
+  });
+
   it("adds configured image hosts to Shopify's CDN", () => {
     const config = queueConfigFromEnv(env({ ALLOWED_IMAGE_HOSTS: " 127.0.0.1 , Images.Example.test" }));
     expect(config.allowedImageHosts).toEqual(["cdn.shopify.com", "127.0.0.1", "images.example.test"]);
