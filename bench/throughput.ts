@@ -13,6 +13,7 @@
  */
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import { cpus } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { installEmulatorDispatcher } from "../emulators/dispatcher";
@@ -119,6 +120,7 @@ async function main(): Promise<void> {
   worker.on("message", (m: typeof last) => (last = m));
   const started = Date.now();
   const standInCpu = process.cpuUsage();
+  const machineBefore = machineCpuTimes();
   for (;;) {
     const p = await getBatchProgress(db, shop, batchId);
     if (p && p.counts.QUEUED + p.counts.PROCESSING === 0) {
@@ -134,6 +136,8 @@ async function main(): Promise<void> {
       console.log(`throughput: ${perMinute.toFixed(1)} images/min; bound min(quota ${RPS}/s, ${CONCURRENCY} / ${LATENCY_MS} ms) = ${bound.toFixed(1)}/min; ratio ${(perMinute / bound).toFixed(3)} (goal >= 0.95)`);
       console.log(`worker CPU: ${(last.cpuMs / IMAGES).toFixed(1)} ms per image (${(last.cpuMs / 1000).toFixed(1)} s total)`);
       const standIns = process.cpuUsage(standInCpu);
+      const machine = machineCpuTimes();
+      console.log(`machine: cores busy ${(((machine.busy - machineBefore.busy) / (machine.total - machineBefore.total)) * 100).toFixed(0)}% of the run (${cpus().length} cores; everything on the machine counts)`);
       console.log(`stand-ins' CPU (DashScope's edits, Shopify's uploads and CDN, on the same cores): ${((standIns.user + standIns.system) / 1000 / IMAGES).toFixed(1)} ms per image`);
       console.log(`worker peak RSS: ${(last.peakRss / 1024 / 1024).toFixed(0)} MB at concurrency ${CONCURRENCY}${SOURCE_MP ? ` with ${SOURCE_MP} MP sources` : " with the store's photos (set BENCH_SOURCE_MP=20 for the goal's setting)"}; ratio to 400 MB goal ${(last.peakRss / 1024 / 1024 / 400).toFixed(2)}`);
       console.log(`  at the peak: JS heap ${mb(last.peakHeap)} MB, buffers outside the heap ${mb(last.peakExternal)} MB, the rest (code, libvips, allocator) ${mb(last.peakRss - last.peakHeap - last.peakExternal)} MB`);
@@ -148,6 +152,16 @@ async function main(): Promise<void> {
   await db.$disconnect();
   await shopify.close();
   await dashscope.close();
+}
+
+function machineCpuTimes(): { busy: number; total: number } {
+  let busy = 0;
+  let total = 0;
+  for (const { times } of cpus()) {
+    busy += times.user + times.nice + times.sys + times.irq;
+    total += times.user + times.nice + times.sys + times.irq + times.idle;
+  }
+  return { busy, total };
 }
 
 function mb(bytes: number): string {

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { createServer, type AddressInfo } from "node:net";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createBatch, getBatchProgress } from "~/models/batches.server";
@@ -18,7 +19,21 @@ afterAll(async () => {
   await h?.close();
 });
 
-function spawnWorker(): ChildProcess {
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+async function scrape(port: number, token: string): Promise<string> {
+  const response = await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+  expect(response.status).toBe(200);
+  return response.text();
+}
+
+function spawnWorker(extraEnv: Record<string, string> = {}): ChildProcess {
   const child = spawn(process.execPath, ["--import", "tsx", path.join(import.meta.dirname, "worker-child.ts")], {
     cwd: path.resolve(import.meta.dirname, "../../.."),
     env: {
@@ -37,6 +52,7 @@ function spawnWorker(): ChildProcess {
       DASHSCOPE_BASE_URL: h.dashscope.url,
       SHOPIFY_EMULATOR_URL: h.shopify.url,
       ALLOWED_IMAGE_HOSTS: "127.0.0.1",
+      ...extraEnv,
     },
     stdio: ["ignore", "ignore", "inherit"],
   });
@@ -70,9 +86,16 @@ describe("worker crash recovery", () => {
       }
       await killed(worker);
     }
-    const last = spawnWorker();
+    // The last worker also serves its metrics (WORKER_METRICS_PORT), as an operator would scrape them.
+    const metricsPort = await freePort();
+    const last = spawnWorker({ WORKER_METRICS_PORT: String(metricsPort), METRICS_TOKEN: "worker-metrics-token" });
     const progress = await h.waitForBatch(shop, batchId, 90_000);
+    const metrics = await scrape(metricsPort, "worker-metrics-token");
+    const unauthorized = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
     await killed(last);
+    expect(unauthorized.status).toBe(401);
+    const published = /imgapp_job_duration_seconds_count\{[^}]*pipeline="amazon",outcome="published"\} (\d+)/.exec(metrics);
+    expect(Number(published?.[1])).toBeGreaterThan(0);
 
     expect(progress.items.filter((i) => i.state !== "PUBLISHED").map((i) => `${i.state}: ${i.reason}`)).toEqual([]);
     expect(progress.counts.PUBLISHED).toBe(20);
