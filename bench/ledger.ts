@@ -27,7 +27,7 @@ const admin = createPrismaClient(databaseUrl(), 2);
 
 async function reserveOne(client: PrismaClient, shop: string): Promise<boolean> {
   try {
-    await client.$transaction((tx) => reserveForItems(tx, shop, [randomUUID()], PER_ITEM), { maxWait: 60_000, timeout: 60_000 });
+    await reserveForItems(client, shop, [randomUUID()], PER_ITEM);
     return true;
   } catch (error) {
     if (error instanceof InsufficientCreditsError) return false;

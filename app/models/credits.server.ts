@@ -1,6 +1,9 @@
 import { Prisma, type PrismaClient } from "@prisma/client";
+import type pg from "pg";
 import { logger } from "~/lib/logger.server";
+import { Combiner } from "~/lib/combiner";
 import { creditsMoved } from "~/lib/metrics.server";
+import { isPgUniqueViolation, ledgerPool } from "~/models/ledger-pool.server";
 
 /**
  * Append-only credit ledger.
@@ -151,102 +154,263 @@ export async function grantWelcomeCredits(db: PrismaClient, shop: string): Promi
 }
 
 /**
- * Holds `perItem` credits for each item, all or nothing, inside the caller's transaction (keys
- * `item:<id>:reserve`). Items that already hold a reservation are skipped (idempotent). Throws
- * InsufficientCreditsError (or its subclass DailySpendCapError) having written nothing. Also makes the
- * caller's transaction commit asynchronously: see `asyncCommit` below.
+ * Holds `perItem` credits for each item, all or nothing (keys `item:<id>:reserve`). Items that already hold a
+ * reservation are skipped (idempotent). Throws InsufficientCreditsError (or its subclass DailySpendCapError)
+ * having written nothing.
+ *
+ * Given the PrismaClient, the reservation commits on its own, on the ledger's pool for DATABASE_URL
+ * (ledger-pool.server.ts; the client serves the rare daily-cap path). Why: every reservation of a shop updates
+ * the shop's account row, which stays locked until commit, so how long that lock is held bounds a busy shop's
+ * reservations per second. As one autocommit statement it is held for the statement and its WAL flush only,
+ * not across round trips to this process; and the shop's reservations that arrive while one is running go
+ * together in the next statement (one lock, one flush), each still all or nothing and answered on its own,
+ * exactly as if they had run one after another.
+ * Given a transaction client, it joins the caller's transaction instead (the row then stays locked until the
+ * caller commits).
  */
-export async function reserveForItems(
-  tx: Prisma.TransactionClient,
-  shop: string,
-  itemIds: string[],
-  perItem: number,
-): Promise<void> {
+export async function reserveForItems(db: Db, shop: string, itemIds: string[], perItem: number): Promise<void> {
   if (!Number.isInteger(perItem) || perItem <= 0) throw new Error(`perItem must be a positive integer, got ${perItem}`);
-  const uniqueIds = [...new Set(itemIds)];
-  if (uniqueIds.length === 0) return;
-
-  // Common case (no daily cap): one statement. It skips items already reserved, moves the credits with a
-  // conditional UPDATE (which takes the account row lock and re-checks `available` after any concurrent
-  // writer commits), and writes reservations and entries only if that UPDATE matched. Nothing is written
-  // when credits are short, so a refusal leaves the caller's transaction clean.
-  const first = await reserveStatement(tx, shop, uniqueIds, perItem, false);
-  if (first.needed === 0) return;
-  if (first.cap !== null) {
-    // Capped shop: lock the account first so concurrent batches are checked against the cap one at a time.
-    await tx.$queryRaw`SELECT 1 FROM "CreditAccount" WHERE "shop" = ${shop} FOR UPDATE`;
-    const [today] = await tx.$queryRaw<Array<{ spent: number }>>`
-      SELECT COALESCE(SUM("amount"), 0)::int AS spent FROM "CreditReservation"
-      WHERE "shop" = ${shop} AND "state" IN ('HELD', 'CAPTURED') AND "createdAt" >= date_trunc('day', ${utcNow})`;
-    const spent = today?.spent ?? 0;
-    if (spent + first.needed > first.cap) {
-      throw new DailySpendCapError(first.needed, (await getBalance(tx, shop)).available, first.cap, spent);
-    }
-    const second = await reserveStatement(tx, shop, uniqueIds, perItem, true);
-    return finishReservation(tx, shop, perItem, second);
-  }
-  return finishReservation(tx, shop, perItem, first);
+  const request: ReservationRequest = { itemIds: [...new Set(itemIds)], perItem };
+  if (request.itemIds.length === 0) return;
+  const reserved = isTransaction(db) ? await reserveInTransaction(db, shop, request) : await reserveOnItsOwn(db, shop, request);
+  if (reserved > 0) creditsMoved.inc({ kind: "reserved" }, reserved);
 }
 
-interface ReserveOutcome {
+/**
+ * Gives back, in one statement, the held credits of items that were never created (e.g. their batch could not
+ * be written after the reservation). Items not holding credits are skipped. Returns the credits given back.
+ */
+export async function releaseUnusedReservations(db: PrismaClient, shop: string, itemIds: string[], note: string): Promise<number> {
+  const uniqueIds = [...new Set(itemIds)];
+  if (uniqueIds.length === 0) return 0;
+  const [row] = await db.$queryRaw<Array<{ amount: number }>>`
+    WITH settled AS (
+      UPDATE "CreditReservation" SET "state" = 'RELEASED'::"ReservationState", "settledAt" = ${utcNow}
+      WHERE "shop" = ${shop} AND "batchItemId" = ANY(${uniqueIds}::text[]) AND "state" = 'HELD'
+      RETURNING "id", "amount", "batchItemId"
+    ), total AS (
+      SELECT COALESCE(sum("amount"), 0)::int AS amount FROM settled
+    ), account AS (
+      UPDATE "CreditAccount" a
+      SET "reserved" = a."reserved" - total.amount, "available" = a."available" + total.amount, "updatedAt" = ${utcNow}
+      FROM total WHERE a."shop" = ${shop} AND total.amount > 0
+      RETURNING 1
+    ), entries AS (
+      INSERT INTO "CreditEntry" ("id", "shop", "kind", "availableDelta", "reservedDelta", "idempotencyKey", "reservationId", "note", "createdAt")
+      SELECT ${newEntryId}, ${shop}, 'RELEASE'::"CreditKind", s."amount", -s."amount",
+        'item:' || s."batchItemId" || ':release', s."id", ${note}, ${utcNow}
+      FROM settled s
+      RETURNING 1
+    )
+    SELECT total.amount FROM total`;
+  const amount = row?.amount ?? 0;
+  if (amount > 0) creditsMoved.inc({ kind: "released" }, amount);
+  return amount;
+}
+
+/** How old a held reservation without an item must be before releaseOrphanedReservations gives its credits back. */
+export const ORPHANED_RESERVATION_AGE_MS = 10 * 60_000;
+
+/**
+ * Gives back the credits of the shop's held reservations whose item does not exist and that are older than
+ * `olderThanMs`: left by a process that stopped between reserving and writing its batch (see createBatch).
+ * The age keeps it away from batches still being written. Returns the credits given back.
+ */
+export async function releaseOrphanedReservations(db: PrismaClient, shop: string, olderThanMs = ORPHANED_RESERVATION_AGE_MS): Promise<number> {
+  const orphans = await db.$queryRaw<Array<{ itemId: string }>>`
+    SELECT r."batchItemId" AS "itemId" FROM "CreditReservation" r
+    WHERE r."shop" = ${shop} AND r."state" = 'HELD' AND r."batchItemId" IS NOT NULL
+      AND r."createdAt" < ${utcNow} - make_interval(secs => ${olderThanMs / 1000})
+      AND NOT EXISTS (SELECT 1 FROM "BatchItem" i WHERE i."id" = r."batchItemId")`;
+  if (orphans.length === 0) return 0;
+  const amount = await releaseUnusedReservations(db, shop, orphans.map((o) => o.itemId), "returned: the batch was never created");
+  logger.warn({ shop, items: orphans.length, amount }, "gave back credits held for items that were never created");
+  return amount;
+}
+
+interface ReservationRequest {
+  itemIds: string[];
+  perItem: number;
+}
+
+interface ReservationOutcome {
+  /** Credits the request's not yet reserved items need (0: all of them already hold a reservation). */
   needed: number;
-  moved: number;
-  created: number;
+  /** Whether those credits were moved (always false while the shop has a daily cap and the cap was not checked). */
+  granted: boolean;
   cap: number | null;
+}
+
+function isTransaction(db: Db): db is Prisma.TransactionClient {
+  return !("$transaction" in db);
+}
+
+/** Returns the credits reserved. */
+async function reserveOnItsOwn(db: PrismaClient, shop: string, request: ReservationRequest): Promise<number> {
+  let orphansChecked = false;
+  for (;;) {
+    const { needed, granted, cap } = await combinerFor(ledgerPool()).submit(shop, request);
+    if (needed === 0) return 0;
+    if (cap !== null) return db.$transaction((tx) => reserveUnderCap(tx, shop, request, { cap, needed }), TX_OPTIONS);
+    if (granted) return needed;
+    // Short: first give back credits stranded by a crash between reserving and writing a batch.
+    if (!orphansChecked) {
+      orphansChecked = true;
+      if ((await releaseOrphanedReservations(db, shop)) > 0) continue;
+    }
+    throw new InsufficientCreditsError(needed, (await getBalance(db, shop)).available);
+  }
+}
+
+/** Returns the credits reserved. */
+async function reserveInTransaction(tx: Prisma.TransactionClient, shop: string, request: ReservationRequest): Promise<number> {
+  const outcome = await reserveStatement(tx, shop, request, false);
+  if (outcome.needed === 0) return 0;
+  if (outcome.cap !== null) return reserveUnderCap(tx, shop, request, { cap: outcome.cap, needed: outcome.needed });
+  if (!outcome.granted) throw new InsufficientCreditsError(outcome.needed, (await getBalance(tx, shop)).available);
+  return outcome.needed;
+}
+
+/**
+ * Capped shop: lock the account first so concurrent batches are checked against the cap one at a time.
+ * `needed` was measured before the lock (items reserved since then only make the check stricter). Returns the credits reserved.
+ */
+async function reserveUnderCap(
+  tx: Prisma.TransactionClient,
+  shop: string,
+  request: ReservationRequest,
+  limit: { cap: number; needed: number },
+): Promise<number> {
+  await tx.$queryRaw`SELECT 1 FROM "CreditAccount" WHERE "shop" = ${shop} FOR UPDATE`;
+  const [today] = await tx.$queryRaw<Array<{ spent: number }>>`
+    SELECT COALESCE(SUM("amount"), 0)::int AS spent FROM "CreditReservation"
+    WHERE "shop" = ${shop} AND "state" IN ('HELD', 'CAPTURED') AND "createdAt" >= date_trunc('day', ${utcNow})`;
+  const spent = today?.spent ?? 0;
+  if (spent + limit.needed > limit.cap) {
+    throw new DailySpendCapError(limit.needed, (await getBalance(tx, shop)).available, limit.cap, spent);
+  }
+  const outcome = await reserveStatement(tx, shop, request, true);
+  if (outcome.needed === 0) return 0;
+  if (!outcome.granted) throw new InsufficientCreditsError(outcome.needed, (await getBalance(tx, shop)).available);
+  return outcome.needed;
+}
+
+// A combined statement's size bound: a group takes further requests while it names at most this many items.
+const MAX_ITEMS_PER_STATEMENT = 2_000;
+
+const combiners = new WeakMap<pg.Pool, Combiner<string, ReservationRequest, ReservationOutcome>>();
+
+/** One combiner per pool (a group's statement runs on that pool), keyed by shop. */
+function combinerFor(pool: pg.Pool): Combiner<string, ReservationRequest, ReservationOutcome> {
+  let combiner = combiners.get(pool);
+  if (!combiner) {
+    combiner = new Combiner(
+      (shop, group) => reserveGroupOnItsOwn(pool, shop, group),
+      (group, next) => group.reduce((items, r) => items + r.itemIds.length, next.itemIds.length) <= MAX_ITEMS_PER_STATEMENT,
+    );
+    combiners.set(pool, combiner);
+  }
+  return combiner;
+}
+
+async function reserveGroupOnItsOwn(pool: pg.Pool, shop: string, group: ReservationRequest[]): Promise<ReservationOutcome[]> {
+  const statement = reserveSql(shop, group, false);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const { rows } = await pool.query<ReservationOutcome>({ name: "credits-reserve", text: statement.text, values: statement.values });
+      return answersFor(group, rows);
+    } catch (error) {
+      // Another process reserved one of these items first: the statement wrote nothing, and the next attempt
+      // skips the items that now hold a reservation.
+      if (isPgUniqueViolation(error) && attempt < 3) continue;
+      throw error;
+    }
+  }
 }
 
 async function reserveStatement(
   tx: Prisma.TransactionClient,
   shop: string,
-  itemIds: string[],
-  perItem: number,
+  request: ReservationRequest,
   capChecked: boolean,
-): Promise<ReserveOutcome> {
-  const [row] = await tx.$queryRaw<ReserveOutcome[]>`
-    WITH settings AS (
+): Promise<ReservationOutcome> {
+  const rows = await tx.$queryRaw<ReservationOutcome[]>(reserveSql(shop, [request], capChecked));
+  return answersFor([request], rows)[0]!;
+}
+
+function answersFor(requests: ReservationRequest[], rows: ReservationOutcome[]): ReservationOutcome[] {
+  if (rows.length !== requests.length) throw new Error(`reservation statement answered ${rows.length} of ${requests.length} requests`);
+  return rows.map(({ needed, granted, cap }) => ({ needed, granted, cap }));
+}
+
+/**
+ * One statement for a group of requests of one shop, answered per request, in order. It locks the account row,
+ * then grants the requests one after another while what is left covers them (a request that does not fit is
+ * refused and the next is still tried, as if each had run alone in this order), moves the granted total and
+ * writes their reservations and entries. Nothing is written for a refused request. Without ON CONFLICT: an
+ * item reserved concurrently elsewhere aborts the whole statement (unique violation), so the account is never
+ * debited for a reservation that was not written. The text depends on nothing but the process's settings, so
+ * it can be prepared once per connection.
+ */
+function reserveSql(shop: string, requests: ReservationRequest[], capChecked: boolean): Prisma.Sql {
+  const requestOfItem: number[] = [];
+  const items: string[] = [];
+  const amounts: number[] = [];
+  requests.forEach((request, index) => {
+    for (const itemId of request.itemIds) {
+      requestOfItem.push(index + 1);
+      items.push(itemId);
+      amounts.push(request.perItem);
+    }
+  });
+  return Prisma.sql`
+    WITH RECURSIVE settings AS (
       SELECT (SELECT s."dailySpendCap" FROM "Shop" s WHERE s."domain" = ${shop}) AS cap,
         ${asyncCommit ? Prisma.sql`set_config('synchronous_commit', 'off', true)` : Prisma.sql`NULL`} AS commit_mode
     ), new_items AS (
-      SELECT item_id FROM unnest(${itemIds}::text[]) AS item_id
-      WHERE NOT EXISTS (SELECT 1 FROM "CreditReservation" r WHERE r."batchItemId" = item_id)
+      -- An item named by several requests belongs to the first.
+      SELECT DISTINCT ON (input.item_id) input.req, input.item_id, input.amount
+      FROM unnest(${requestOfItem}::int[], ${items}::text[], ${amounts}::int[]) AS input(req, item_id, amount)
+      WHERE NOT EXISTS (SELECT 1 FROM "CreditReservation" r WHERE r."batchItemId" = input.item_id)
+      ORDER BY input.item_id, input.req
     ), need AS (
-      SELECT (count(*) * ${perItem})::int AS needed FROM new_items
+      SELECT g.req, COALESCE(sum(n.amount), 0)::int AS needed
+      FROM generate_series(1, ${requests.length}::int) AS g(req) LEFT JOIN new_items n ON n.req = g.req
+      GROUP BY g.req
+    ), locked AS (
+      SELECT a."available" FROM "CreditAccount" a, settings
+      WHERE a."shop" = ${shop} AND (settings.cap IS NULL OR ${capChecked})
+      FOR UPDATE OF a
+    ), greedy (req, remaining, granted) AS (
+      SELECT 0, locked."available", true FROM locked
+      UNION ALL
+      SELECT need.req, greedy.remaining - CASE WHEN greedy.remaining >= need.needed THEN need.needed ELSE 0 END,
+        greedy.remaining >= need.needed
+      FROM greedy JOIN need ON need.req = greedy.req + 1
+    ), granted AS (
+      SELECT need.req, need.needed FROM need JOIN greedy ON greedy.req = need.req WHERE greedy.granted AND need.needed > 0
     ), account AS (
       UPDATE "CreditAccount" a
-      SET "available" = a."available" - need.needed, "reserved" = a."reserved" + need.needed, "updatedAt" = ${utcNow}
-      FROM need, settings
-      WHERE a."shop" = ${shop} AND need.needed > 0 AND a."available" >= need.needed
-        AND (settings.cap IS NULL OR ${capChecked})
-      RETURNING a."shop"
+      SET "available" = a."available" - total.amount, "reserved" = a."reserved" + total.amount, "updatedAt" = ${utcNow}
+      FROM (SELECT sum(needed)::int AS amount FROM granted) AS total
+      WHERE a."shop" = ${shop} AND total.amount > 0 AND a."available" >= total.amount
+      RETURNING 1
     ), reservations AS (
       INSERT INTO "CreditReservation" ("id", "shop", "amount", "state", "batchItemId", "createdAt")
-      SELECT gen_random_uuid()::text, ${shop}, ${perItem}, 'HELD'::"ReservationState", n.item_id, ${utcNow}
-      FROM new_items n, account
-      ON CONFLICT ("batchItemId") DO NOTHING
-      RETURNING "id", "batchItemId"
+      SELECT gen_random_uuid()::text, ${shop}, n.amount, 'HELD'::"ReservationState", n.item_id, ${utcNow}
+      FROM new_items n JOIN granted ON granted.req = n.req
+      WHERE EXISTS (SELECT 1 FROM account)
+      RETURNING "id", "batchItemId", "amount"
     ), entries AS (
       INSERT INTO "CreditEntry" ("id", "shop", "kind", "availableDelta", "reservedDelta", "idempotencyKey", "reservationId", "note", "createdAt")
-      SELECT ${newEntryId}, ${shop}, 'RESERVE'::"CreditKind", ${-perItem}, ${perItem},
-        'item:' || r."batchItemId" || ':reserve', r."id", ${`${perItem} credits held for an image`}, ${utcNow}
+      SELECT ${newEntryId}, ${shop}, 'RESERVE'::"CreditKind", -r."amount", r."amount",
+        'item:' || r."batchItemId" || ':reserve', r."id", r."amount" || ' credits held for an image', ${utcNow}
       FROM reservations r
       RETURNING 1
     )
-    SELECT need.needed, (SELECT count(*) FROM account)::int AS moved,
-      (SELECT count(*) FROM entries)::int AS created, settings.cap
-    FROM need, settings`;
-  if (!row) throw new Error("reservation statement returned no row");
-  return row;
-}
-
-async function finishReservation(tx: Prisma.TransactionClient, shop: string, perItem: number, outcome: ReserveOutcome): Promise<void> {
-  if (outcome.needed === 0) return;
-  if (outcome.moved === 0) throw new InsufficientCreditsError(outcome.needed, (await getBalance(tx, shop)).available);
-  if (outcome.created * perItem !== outcome.needed) {
-    // Another transaction reserved one of these items at the same instant: refuse; the caller's transaction rolls back.
-    throw new Error("Some of these images were reserved by another batch at the same moment; try again.");
-  }
-  const needed = outcome.needed;
-  creditsMoved.inc({ kind: "reserved" }, needed);
+    SELECT need.req, need.needed, (need.needed = 0 OR (granted.req IS NOT NULL AND EXISTS (SELECT 1 FROM account))) AS granted, settings.cap
+    FROM need CROSS JOIN settings LEFT JOIN granted ON granted.req = need.req
+    ORDER BY need.req`;
 }
 
 /** Spends an item's held credits. Repeating it is a no-op ("already"); after a release it throws ReservationSettledError. */

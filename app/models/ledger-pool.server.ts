@@ -1,0 +1,41 @@
+import pg from "pg";
+import { databaseUrl } from "~/db.server";
+
+/**
+ * The credit ledger's own plain `pg` pool, one per process and database, for reservations that commit on their
+ * own. Why not the PrismaClient: a statement through Prisma's engine costs ~0.3 ms of this process's CPU and is
+ * planned again on every call; here it is a named prepared statement (planned once per connection) at ~0.1 ms.
+ * Idle connections close after 10 s and do not keep the process alive.
+ */
+const pools = new Map<string, pg.Pool>();
+
+export const LEDGER_POOL_SIZE = poolSizeFromEnv();
+
+export function ledgerPool(url = databaseUrl()): pg.Pool {
+  let pool = pools.get(url);
+  if (!pool) {
+    pool = new pg.Pool({ connectionString: url, max: LEDGER_POOL_SIZE, idleTimeoutMillis: 10_000, allowExitOnIdle: true });
+    // An idle connection dropped by the server must not crash the process; the pool replaces it.
+    pool.on("error", () => undefined);
+    pools.set(url, pool);
+  }
+  return pool;
+}
+
+export async function closeLedgerPools(): Promise<void> {
+  const open = [...pools.values()];
+  pools.clear();
+  await Promise.all(open.map((pool) => pool.end()));
+}
+
+export function isPgUniqueViolation(error: unknown): boolean {
+  return error instanceof pg.DatabaseError && error.code === "23505";
+}
+
+function poolSizeFromEnv(): number {
+  const raw = process.env.LEDGER_POOL_SIZE;
+  if (raw === undefined || raw.trim() === "") return 10;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`LEDGER_POOL_SIZE must be a whole number >= 1, got "${raw}"`);
+  return value;
+}
