@@ -1,13 +1,13 @@
 /**
  * Batches: a merchant's selection of product images, processed by the worker one item at a time.
- * Creating a batch reserves the credits for every item in the same transaction; the worker captures
- * per item on success and releases on failure, so credits are charged only for what succeeded.
+ * Creating a batch reserves the credits for every item (given back if the batch cannot be written); the worker
+ * captures per item on success and releases on failure, so credits are charged only for what succeeded.
  */
 import { randomUUID } from "node:crypto";
 import { Prisma, type BatchItem, type ItemState, type PrismaClient } from "@prisma/client";
 import { DEFAULT_PIPELINE_SETTINGS, isPipelineId, type PipelineId, type PipelineSettings } from "~/imaging/pipelines";
 import { logger } from "~/lib/logger.server";
-import { CREDITS_PER_IMAGE, InsufficientCreditsError, releaseForItem, reserveForItems } from "~/models/credits.server";
+import { CREDITS_PER_IMAGE, InsufficientCreditsError, releaseForItem, releaseUnusedReservations, reserveForItems } from "~/models/credits.server";
 import { resolveSelection, type AdminGraphql, type ProductImage } from "~/models/catalog.server";
 import { queueConfigFromEnv } from "~/queue/config.server";
 import { enqueueItems, type ImageQueue } from "~/queue/queue.server";
@@ -90,8 +90,8 @@ function isUniqueViolation(error: unknown): boolean {
 
 /**
  * Re-reads the selection from Shopify (never trusting client URLs), skips images already in an active
- * batch, and in ONE transaction creates the batch, its items and the credit reservation (3 x n). Then
- * enqueues one job per item; if Redis is unavailable the sweep enqueues them later.
+ * batch, reserves the credits (3 x n), then creates the batch and its items in one transaction (giving the
+ * credits back if that fails). Then enqueues one job per item; if Redis is unavailable the sweep enqueues them later.
  */
 export async function createBatch(
   deps: BatchDeps,
@@ -192,14 +192,25 @@ async function createBatchRows(
     position: image.position,
     alt: image.alt,
   }));
-  await db.$transaction(async (tx) => {
-    await tx.batch.create({
-      // The queue name rides with the settings so a sweep only re-enqueues its own queue's items.
-      data: { id: batchId, shop, pipeline, settings: { ...settings, [BATCH_QUEUE_KEY]: queueName } as unknown as Prisma.InputJsonValue, total: rows.length },
+  const itemIds = rows.map((r) => r.id);
+  // The reservation commits on its own first (a shop's account row is then locked only briefly, see
+  // reserveForItems); if the batch cannot be written after it, the credits go back. A process that stops in
+  // between leaves them held for items that do not exist: releaseOrphanedReservations gives those back.
+  await reserveForItems(db, shop, itemIds, CREDITS_PER_IMAGE);
+  try {
+    await db.$transaction(async (tx) => {
+      await tx.batch.create({
+        // The queue name rides with the settings so a sweep only re-enqueues its own queue's items.
+        data: { id: batchId, shop, pipeline, settings: { ...settings, [BATCH_QUEUE_KEY]: queueName } as unknown as Prisma.InputJsonValue, total: rows.length },
+      });
+      await tx.batchItem.createMany({ data: rows });
     });
-    await tx.batchItem.createMany({ data: rows });
-    await reserveForItems(tx, shop, rows.map((r) => r.id), CREDITS_PER_IMAGE);
-  });
+  } catch (error) {
+    await releaseUnusedReservations(db, shop, itemIds, "returned: the batch could not be created").catch((releaseError: Error) =>
+      logger.error({ shop, batchId, err: releaseError.message }, "could not give back the credits of a batch that was not created"),
+    );
+    throw error;
+  }
   return { batchId, items: rows.map((r) => ({ id: r.id, shop })), skipped };
 }
 
