@@ -102,7 +102,8 @@ async function main(): Promise<void> {
   }
 
   let last = { cpuMs: 0, peakRss: 0, peakHeap: 0, peakExternal: 0 };
-  const worker = spawn(process.execPath, ["--import", "tsx", fileURLToPath(import.meta.url), "--worker"], {
+  const profile = process.env.BENCH_WORKER_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_WORKER_CPU_PROF}`] : [];
+  const worker = spawn(process.execPath, [...profile, "--import", "tsx", fileURLToPath(import.meta.url), "--worker"], {
     cwd: ROOT,
     env: {
       ...process.env,

@@ -2,6 +2,7 @@
  * Processed images (the worker's checkpoint, the result cache and the ZIP's source) and backups of
  * originals in Shopify Files, recorded once per (shop, mediaId).
  */
+import { randomUUID } from "node:crypto";
 import { Prisma, type PrismaClient } from "@prisma/client";
 import { logger } from "~/lib/logger.server";
 import {
@@ -23,6 +24,23 @@ export interface StoredImageData {
   height: number;
 }
 
+/**
+ * Image bytes travel as base64 text in SQL: Prisma's pg adapter turns a Bytes column into an array of
+ * numbers (a 500 KB image becomes half a million JS numbers), which costs more CPU and memory than the
+ * image work around it.
+ */
+interface StoredImageRow {
+  id: string;
+  mimeType: string;
+  width: number;
+  height: number;
+  base64: string;
+}
+
+function toData(row: StoredImageRow): StoredImageData {
+  return { id: row.id, bytes: Buffer.from(row.base64, "base64"), mimeType: row.mimeType, width: row.width, height: row.height };
+}
+
 /** Stores processed bytes under (shop, cacheKey); a second save of the same key keeps the first. */
 export async function saveStoredImage(
   db: PrismaClient,
@@ -30,33 +48,37 @@ export async function saveStoredImage(
   cacheKey: string,
   image: { bytes: Buffer; mimeType: string; width: number; height: number },
 ): Promise<{ id: string }> {
-  try {
-    const row = await db.storedImage.create({
-      data: { shop, cacheKey, mimeType: image.mimeType, width: image.width, height: image.height, bytes: new Uint8Array(image.bytes) },
-      select: { id: true },
-    });
-    return row;
-  } catch (error) {
-    if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002") {
-      const existing = await db.storedImage.findUniqueOrThrow({ where: { shop_cacheKey: { shop, cacheKey } }, select: { id: true } });
-      return existing;
-    }
-    throw error;
-  }
+  const [row] = await db.$queryRaw<Array<{ id: string }>>`
+    WITH inserted AS (
+      INSERT INTO "StoredImage" ("id", "shop", "cacheKey", "mimeType", "width", "height", "bytes")
+      VALUES (${randomUUID()}, ${shop}, ${cacheKey}, ${image.mimeType}, ${image.width}, ${image.height}, decode(${image.bytes.toString("base64")}, 'base64'))
+      ON CONFLICT ("shop", "cacheKey") DO NOTHING
+      RETURNING "id"
+    )
+    SELECT "id" FROM inserted
+    UNION ALL
+    SELECT "id" FROM "StoredImage" WHERE "shop" = ${shop} AND "cacheKey" = ${cacheKey}
+    LIMIT 1`;
+  if (row) return row;
+  // Another job stored the same key at the same moment, after this statement's snapshot was taken.
+  const [existing] = await db.$queryRaw<Array<{ id: string }>>`SELECT "id" FROM "StoredImage" WHERE "shop" = ${shop} AND "cacheKey" = ${cacheKey}`;
+  if (!existing) throw new Error("the processed image could not be stored");
+  return existing;
 }
 
-function toData(row: { id: string; bytes: Uint8Array; mimeType: string; width: number; height: number }): StoredImageData {
-  return { id: row.id, bytes: Buffer.from(row.bytes), mimeType: row.mimeType, width: row.width, height: row.height };
+async function findStoredImage(db: PrismaClient, shop: string, where: Prisma.Sql): Promise<StoredImageData | null> {
+  const [row] = await db.$queryRaw<StoredImageRow[]>`
+    SELECT "id", "mimeType", "width", "height", encode("bytes", 'base64') AS "base64"
+    FROM "StoredImage" WHERE "shop" = ${shop} AND ${where} LIMIT 1`;
+  return row ? toData(row) : null;
 }
 
 export async function findStoredImageByKey(db: PrismaClient, shop: string, cacheKey: string): Promise<StoredImageData | null> {
-  const row = await db.storedImage.findUnique({ where: { shop_cacheKey: { shop, cacheKey } } });
-  return row ? toData(row) : null;
+  return findStoredImage(db, shop, Prisma.sql`"cacheKey" = ${cacheKey}`);
 }
 
 export async function findStoredImageById(db: PrismaClient, shop: string, id: string): Promise<StoredImageData | null> {
-  const row = await db.storedImage.findFirst({ where: { id, shop } });
-  return row ? toData(row) : null;
+  return findStoredImage(db, shop, Prisma.sql`"id" = ${id}`);
 }
 
 /** The processed image of an item, for before/after views and the ZIP. Null when there is none yet. */
