@@ -12,6 +12,7 @@ import {
   grantWelcomeCredits,
   history,
   releaseForItem,
+  releaseUnusedReservations,
   reserveForItems,
   sumEntries,
 } from "~/models/credits.server";
@@ -25,6 +26,22 @@ const newShop = () => `shop-${randomUUID().slice(0, 8)}.myshopify.com`;
 async function reserve(client: PrismaClient, shop: string, itemIds: string[], perItem = 3): Promise<void> {
   // Generous maxWait: 1,000 transactions queue for a few dozen connections.
   await client.$transaction((tx) => reserveForItems(tx, shop, itemIds, perItem), { maxWait: 60_000, timeout: 60_000 });
+}
+
+/** Reservation statements of this database waiting for a lock (the account row or an item's unique key). */
+async function reservationsWaitingForALock(): Promise<number> {
+  const [row] = await db.$queryRaw<Array<{ waiting: number }>>`
+    SELECT count(*)::int AS waiting FROM pg_stat_activity
+    WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%"CreditReservation"%'`;
+  return row?.waiting ?? 0;
+}
+
+async function waitFor(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 async function expectLedgerMatchesAccount(shop: string): Promise<void> {
@@ -61,6 +78,126 @@ describe("credit ledger", () => {
     }
     expect(await getBalance(db, shop)).toEqual({ available: 0, reserved: 300, total: 300 });
     expect(await db.creditReservation.count({ where: { shop, state: "HELD" } })).toBe(100);
+    await expectLedgerMatchesAccount(shop);
+  });
+
+  it("lets exactly 100 of 1,000 concurrent 3-credit reservations through a balance of 300 when each commits on its own", async () => {
+    const shop = newShop();
+    await grantCredits(db, shop, 300, { kind: "GRANT", idempotencyKey: "seed" });
+    const outcomes = await Promise.allSettled(Array.from({ length: 1000 }, () => reserveForItems(db, shop, [randomUUID()], 3)));
+    const failures = outcomes.filter((o): o is PromiseRejectedResult => o.status === "rejected");
+    expect(outcomes.length - failures.length).toBe(100);
+    for (const failure of failures) expect(failure.reason, String(failure.reason)).toBeInstanceOf(InsufficientCreditsError);
+    expect(await getBalance(db, shop)).toEqual({ available: 0, reserved: 300, total: 300 });
+    expect(await db.creditReservation.count({ where: { shop, state: "HELD" } })).toBe(100);
+    await expectLedgerMatchesAccount(shop);
+  });
+
+  it("answers each of a shop's combined reservations exactly as if they had run one after another", async () => {
+    const shop = newShop();
+    await grantCredits(db, shop, 7, { kind: "GRANT", idempotencyKey: "seed" });
+    // The first runs alone; the three submitted while it runs go together in one statement, in this order.
+    const first = reserveForItems(db, shop, [randomUUID()], 3);
+    const grouped = [
+      reserveForItems(db, shop, [randomUUID(), randomUUID()], 3),
+      reserveForItems(db, shop, [randomUUID()], 3),
+      reserveForItems(db, shop, [randomUUID()], 3),
+    ];
+    await first;
+    const outcomes = await Promise.allSettled(grouped);
+    // 4 left: 6 does not fit and is refused, the next 3 fits, the last 3 does not.
+    expect(outcomes.map((o) => o.status)).toEqual(["rejected", "fulfilled", "rejected"]);
+    for (const o of outcomes) if (o.status === "rejected") expect(o.reason).toBeInstanceOf(InsufficientCreditsError);
+    expect(((outcomes[0] as PromiseRejectedResult).reason as InsufficientCreditsError).needed).toBe(6);
+    expect(await getBalance(db, shop)).toEqual({ available: 1, reserved: 6, total: 7 });
+    expect(await db.creditReservation.count({ where: { shop } })).toBe(2);
+    await expectLedgerMatchesAccount(shop);
+  });
+
+  it("reserves an item named by two combined requests once, for the first of them", async () => {
+    const shop = newShop();
+    await grantCredits(db, shop, 9, { kind: "GRANT", idempotencyKey: "seed" });
+    const [shared, own] = [randomUUID(), randomUUID()];
+    const first = reserveForItems(db, shop, [randomUUID()], 3);
+    const grouped = [reserveForItems(db, shop, [shared, own], 3), reserveForItems(db, shop, [shared], 3)];
+    await first;
+    await Promise.all(grouped);
+    expect(await getBalance(db, shop)).toEqual({ available: 0, reserved: 9, total: 9 });
+    expect(await db.creditReservation.count({ where: { shop, batchItemId: { in: [shared, own] } } })).toBe(2);
+    await expectLedgerMatchesAccount(shop);
+  });
+
+  it("waits for another transaction reserving the same item, then skips the item instead of debiting it twice", async () => {
+    const shop = newShop();
+    await grantCredits(db, shop, 9, { kind: "GRANT", idempotencyKey: "seed" });
+    const item = randomUUID();
+    let commit!: () => void;
+    const held = new Promise<void>((resolve) => (commit = resolve));
+    let reservedInTransaction!: () => void;
+    const reserved = new Promise<void>((resolve) => (reservedInTransaction = resolve));
+    const other = createPrismaClient(undefined, 1);
+    try {
+      const transaction = other.$transaction(
+        async (tx) => {
+          await reserveForItems(tx, shop, [item], 3);
+          reservedInTransaction();
+          await held;
+        },
+        { timeout: 30_000 },
+      );
+      await reserved;
+      const mine = reserveForItems(db, shop, [item], 3);
+      await waitFor(async () => (await reservationsWaitingForALock()) > 0);
+      commit();
+      await transaction;
+      await mine;
+    } finally {
+      await other.$disconnect();
+    }
+    expect(await getBalance(db, shop)).toEqual({ available: 6, reserved: 3, total: 9 });
+    expect(await db.creditReservation.count({ where: { shop } })).toBe(1);
+    await expectLedgerMatchesAccount(shop);
+  });
+
+  it("enforces the daily spend cap on concurrent reservations that commit on their own", async () => {
+    const shop = newShop();
+    await db.shop.create({ data: { domain: shop, dailySpendCap: 10 } });
+    await grantCredits(db, shop, 100, { kind: "GRANT", idempotencyKey: "seed" });
+    const outcomes = await Promise.allSettled(Array.from({ length: 6 }, () => reserveForItems(db, shop, [randomUUID()], 3)));
+    expect(outcomes.filter((o) => o.status === "fulfilled")).toHaveLength(3);
+    for (const o of outcomes) if (o.status === "rejected") expect(o.reason).toBeInstanceOf(DailySpendCapError);
+    expect(await getBalance(db, shop)).toEqual({ available: 91, reserved: 9, total: 100 });
+    await expectLedgerMatchesAccount(shop);
+  });
+
+  it("gives back the held credits of items never created, once, leaving settled reservations alone", async () => {
+    const shop = newShop();
+    await grantCredits(db, shop, 9, { kind: "GRANT", idempotencyKey: "seed" });
+    const [captured, unused, other] = [randomUUID(), randomUUID(), randomUUID()];
+    await reserveForItems(db, shop, [captured, unused, other], 3);
+    await captureForItem(db, shop, captured);
+    expect(await releaseUnusedReservations(db, shop, [captured, unused, other, randomUUID()], "batch not created")).toBe(6);
+    expect(await releaseUnusedReservations(db, shop, [captured, unused, other], "batch not created")).toBe(0);
+    expect(await getBalance(db, shop)).toEqual({ available: 6, reserved: 0, total: 6 });
+    expect(await releaseForItem(db, shop, unused)).toBe("already");
+    await expectLedgerMatchesAccount(shop);
+  });
+
+  it("gives back credits stranded by a crash between reserving and writing a batch when the shop runs short", async () => {
+    const shop = newShop();
+    await grantCredits(db, shop, 3, { kind: "GRANT", idempotencyKey: "seed" });
+    const stranded = randomUUID();
+    await reserveForItems(db, shop, [stranded], 3);
+    // Too recent to be an orphan: its batch may still be being written.
+    await expect(reserveForItems(db, shop, [randomUUID()], 3)).rejects.toBeInstanceOf(InsufficientCreditsError);
+    await db.creditReservation.updateMany({ where: { shop, batchItemId: stranded }, data: { createdAt: new Date(Date.now() - 11 * 60_000) } });
+    const next = randomUUID();
+    await reserveForItems(db, shop, [next], 3);
+    expect(await db.creditReservation.findMany({ where: { shop }, select: { batchItemId: true, state: true }, orderBy: { createdAt: "asc" } })).toEqual([
+      { batchItemId: stranded, state: "RELEASED" },
+      { batchItemId: next, state: "HELD" },
+    ]);
+    expect(await getBalance(db, shop)).toEqual({ available: 0, reserved: 3, total: 3 });
     await expectLedgerMatchesAccount(shop);
   });
 
