@@ -239,6 +239,21 @@ export async function startDashScopeEmulator(initial: DashScopeEmulatorOptions):
       alteration: null,
       receivedAt: Date.now(),
     };
+    const editInput = async (parsed: ReturnType<typeof parseRequest>) => {
+      const input = await loadInputImage(parsed.image);
+      record.imageKind = input.kind;
+      record.imageBytes = input.bytes.length;
+      await checkInputImage(input.bytes);
+      const inspection = options.dataInspectionFailed;
+      if (inspection === true || (typeof inspection === "function" && inspection({ prompt: parsed.prompt, image: input.bytes }))) {
+        return "inspection-failed" as const;
+      }
+      const alterSetting = options.alterProduct ?? false;
+      const alter = alterSetting === true || (typeof alterSetting === "number" && random() < alterSetting);
+      const edit = await emulateProductEdit(input.bytes, { size: parsed.size, alter, seed: options.seed ?? 1 });
+      record.alteration = edit.alteration;
+      return { edit };
+    };
     const fail = (status: number, code: string, message: string) => {
       record.status = status;
       record.code = code;
@@ -272,23 +287,22 @@ export async function startDashScopeEmulator(initial: DashScopeEmulatorOptions):
       record.model = parsed.model;
       record.prompt = parsed.prompt;
       record.parameters = parsed.parameters;
-      if (options.latencyMs) await sleep(options.latencyMs);
-      if (options.forceError) return fail(options.forceError.status, options.forceError.code, options.forceError.message);
+      // A fixed latency is the time to the answer: the stand-in's own edit runs during it, not after it.
+      const latency = sleep(options.latencyMs ?? 0);
+      if (options.forceError) {
+        await latency;
+        return fail(options.forceError.status, options.forceError.code, options.forceError.message);
+      }
       if (options.errorRate5xx && random() < options.errorRate5xx) {
+        await latency;
         return fail(500, "InternalError", "An internal error has occured, please try again later or contact service support.");
       }
-      const input = await loadInputImage(parsed.image);
-      record.imageKind = input.kind;
-      record.imageBytes = input.bytes.length;
-      await checkInputImage(input.bytes);
-      const inspection = options.dataInspectionFailed;
-      if (inspection === true || (typeof inspection === "function" && inspection({ prompt: parsed.prompt, image: input.bytes }))) {
-        return fail(400, "DataInspectionFailed", "Input data may contain inappropriate content.");
-      }
-      const alterSetting = options.alterProduct ?? false;
-      const alter = alterSetting === true || (typeof alterSetting === "number" && random() < alterSetting);
-      const edit = await emulateProductEdit(input.bytes, { size: parsed.size, alter, seed: options.seed ?? 1 });
-      record.alteration = edit.alteration;
+      const editing = editInput(parsed);
+      editing.catch(() => undefined); // answered after the latency, below
+      await latency;
+      const done = await editing;
+      if (done === "inspection-failed") return fail(400, "DataInspectionFailed", "Input data may contain inappropriate content.");
+      const { edit } = done;
       const expires = Math.floor((Date.now() + (options.resultTtlMs ?? 24 * 3600 * 1000)) / 1000);
       const content = Array.from({ length: parsed.n }, () => {
         const id = randomUUID();
