@@ -44,22 +44,25 @@ function cutOutProduct(rgb: Buffer, width: number, height: number): Cutout | nul
       }
     }
   }
-  const near = (p: number) => {
-    const x = p % width;
-    const y = (p - x) / width;
-    const t = x / (width - 1);
-    let d = 0;
-    for (let c = 0; c < 3; c++) {
-      const left = rowColor[y * 6 + c]!;
-      d = Math.max(d, Math.abs(rgb[p * 3 + c]! - (left + (rowColor[y * 6 + 3 + c]! - left) * t)));
+  // Whether each pixel is close to its row's edge colour (interpolated from left to right), computed once.
+  const near = new Uint8Array(width * height);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const p = y * width + x;
+      const t = x / (width - 1);
+      let d = 0;
+      for (let c = 0; c < 3; c++) {
+        const left = rowColor[y * 6 + c]!;
+        d = Math.max(d, Math.abs(rgb[p * 3 + c]! - (left + (rowColor[y * 6 + 3 + c]! - left) * t)));
+      }
+      near[p] = d <= 34 ? 1 : 0;
     }
-    return d <= 34;
-  };
+  }
   const background = new Uint8Array(width * height);
   const queue = new Int32Array(width * height);
   let tail = 0;
   const visit = (p: number) => {
-    if (background[p] === 0 && near(p)) {
+    if (background[p] === 0 && near[p] === 1) {
       background[p] = 1;
       queue[tail++] = p;
     }
@@ -183,12 +186,21 @@ export async function emulateProductEdit(input: Buffer, options: EmulatedEditOpt
   // Backdrop: warm near-white, darker towards the bottom, with grain.
   const base = [246 + Math.floor(random() * 5), 245 + Math.floor(random() * 5), 241 + Math.floor(random() * 5)];
   const canvas = Buffer.alloc(width * height * 3);
+  // The grain term ((x * 73856093) ^ (y * 19349663)) & 3 depends only on x & 3 and (3y) & 3, so each row has
+  // four possible pixel values per channel.
+  const rowValues = new Uint8Array(12);
   for (let y = 0; y < height; y++) {
     const shade = (6 * y) / height;
-    for (let x = 0; x < width; x++) {
-      const o = (y * width + x) * 3;
-      const grain = (((x * 73856093) ^ (y * 19349663)) & 3) - 1.5;
-      for (let c = 0; c < 3; c++) canvas[o + c] = Math.max(0, Math.min(255, Math.round(base[c]! - shade + grain)));
+    const yBits = (y * 19349663) & 3;
+    for (let g = 0; g < 4; g++) {
+      const grain = g - 1.5;
+      for (let c = 0; c < 3; c++) rowValues[g * 3 + c] = Math.max(0, Math.min(255, Math.round(base[c]! - shade + grain)));
+    }
+    for (let x = 0, o = y * width * 3; x < width; x++, o += 3) {
+      const g = ((x & 3) ^ yBits) * 3;
+      canvas[o] = rowValues[g]!;
+      canvas[o + 1] = rowValues[g + 1]!;
+      canvas[o + 2] = rowValues[g + 2]!;
     }
   }
 
@@ -230,9 +242,14 @@ export async function emulateProductEdit(input: Buffer, options: EmulatedEditOpt
         const cx = px + x;
         if (cx < 0 || cx >= width) continue;
         const s = (y * pw + x) * 4;
-        const a = scaled[s + 3]! / 255;
-        if (a === 0) continue;
+        const alpha = scaled[s + 3]!;
+        if (alpha === 0) continue;
         const o = (cy * width + cx) * 3;
+        if (alpha === 255) {
+          for (let c = 0; c < 3; c++) canvas[o + c] = Math.min(255, scaled[s + c]! + exposure);
+          continue;
+        }
+        const a = alpha / 255;
         for (let c = 0; c < 3; c++) canvas[o + c] = Math.round(Math.min(255, scaled[s + c]! + exposure) * a + canvas[o + c]! * (1 - a));
       }
     }
