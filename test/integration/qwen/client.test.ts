@@ -3,6 +3,7 @@ import { inspect } from "node:util";
 import sharp from "sharp";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { logger } from "~/lib/logger.server";
+import { prepareDashScopeImage } from "~/qwen/input";
 import { QwenClient, qwenClientFromEnv } from "~/qwen/client";
 import { QwenFatalError, QwenRateLimitedError, QwenRetryableError } from "~/qwen/errors";
 import { startDashScopeEmulator, type DashScopeEmulator } from "../../../emulators/dashscope/server";
@@ -78,6 +79,21 @@ describe("QwenClient against the DashScope stand-in", () => {
       expect(result.image.length).toBeGreaterThan(0);
     }
     expect(emulator.requests().slice(-3).map((r) => r.status)).toEqual([200, 200, 200]);
+  });
+
+  it("sends inputs within the limits as they are and re-encodes the rest at no more than 2048 px", async () => {
+    const sizeOf = async (dataUri: string) => {
+      const meta = await sharp(Buffer.from(dataUri.slice(dataUri.indexOf(",") + 1), "base64")).metadata();
+      return `${meta.format} ${meta.width}x${meta.height}`;
+    };
+    const fits = await sharp(photo).resize(2600, 1800, { fit: "fill" }).jpeg().toBuffer();
+    const sent = await prepareDashScopeImage(fits);
+    expect(sent.reencoded).toBe(false);
+    expect(await sizeOf(sent.dataUri)).toBe("jpeg 2600x1800");
+    const huge = await sharp(photo).resize(4800, 3200, { fit: "fill" }).jpeg().toBuffer();
+    const shrunk = await prepareDashScopeImage(huge);
+    expect(shrunk.reencoded).toBe(true);
+    expect(await sizeOf(shrunk.dataUri)).toBe("jpeg 2048x1365");
   });
 
   it("maps a 429 Throttling.RateQuota to a rate-limited error with a retry delay", async () => {
