@@ -127,7 +127,7 @@ export async function measureImage(image: Buffer, background: Rgb, tolerance: nu
   let decoded: { data: Buffer; info: OutputInfo };
   try {
     // Transparent pixels are composited onto black so they can never pass for a white background.
-    decoded = await sharp(image, { autoOrient: true, failOn: "truncated" })
+    decoded = await sharp(image, { autoOrient: true, failOn: "truncated", ignoreIcc: info.iccProfile === "srgb", sequentialRead: true })
       .flatten({ background: "#000000" })
       .toColourspace("srgb")
       .removeAlpha()

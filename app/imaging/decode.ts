@@ -1,7 +1,8 @@
 import sharp, { type Sharp } from "sharp";
 import { ImageInputError } from "./errors";
 import { MAX_IMAGE_PIXELS } from "./inspect";
-import type { Rgb } from "./pipelines";
+import type { Rgb, Size } from "./pipelines";
+import type { Box } from "./segment";
 
 /** 8-bit sRGB pixels, 3 channels, row-major. */
 export interface RgbImage {
@@ -18,6 +19,8 @@ export interface DecodeOptions {
   maxHeight?: number;
   /** Reduction kernel (default lanczos3, the sharpest). */
   kernel?: "linear" | "lanczos3";
+  /** Skip the embedded profile's colour transform (for an sRGB profile, where it changes nothing but costs a pass). */
+  ignoreIcc?: boolean;
 }
 
 /**
@@ -26,7 +29,7 @@ export interface DecodeOptions {
  */
 export function openImage(bytes: Buffer, options: DecodeOptions = {}): Sharp {
   const [r, g, b] = options.background ?? [255, 255, 255];
-  let image = sharp(bytes, { limitInputPixels: MAX_IMAGE_PIXELS, failOn: "truncated", autoOrient: true })
+  let image = sharp(bytes, { limitInputPixels: MAX_IMAGE_PIXELS, failOn: "truncated", autoOrient: true, ignoreIcc: options.ignoreIcc ?? false })
     .flatten({ background: { r, g, b } })
     .toColourspace("srgb");
   if (options.maxWidth || options.maxHeight) {
@@ -42,8 +45,26 @@ export function openImage(bytes: Buffer, options: DecodeOptions = {}): Sharp {
 }
 
 export async function decodeRgb(bytes: Buffer, options: DecodeOptions = {}): Promise<RgbImage> {
+  return toRgb(openImage(bytes, options));
+}
+
+/**
+ * Decodes only `region` of the image, after scaling it to `size` when given (the decoder's
+ * shrink-on-load still applies). Rows below the region are never decoded.
+ */
+export async function decodeRgbRegion(
+  bytes: Buffer,
+  region: Box,
+  options: { background?: Rgb; size?: Size; ignoreIcc?: boolean } = {},
+): Promise<RgbImage> {
+  let image = openImage(bytes, { background: options.background, ignoreIcc: options.ignoreIcc });
+  if (options.size) image = image.resize(options.size.width, options.size.height, { fit: "fill", kernel: "lanczos3" });
+  return toRgb(image.extract(region));
+}
+
+async function toRgb(image: Sharp): Promise<RgbImage> {
   try {
-    const { data, info } = await openImage(bytes, options).removeAlpha().raw({ depth: "uchar" }).toBuffer({ resolveWithObject: true });
+    const { data, info } = await image.removeAlpha().raw({ depth: "uchar" }).toBuffer({ resolveWithObject: true });
     if (info.channels !== 3) throw new Error(`expected 3 channels, got ${info.channels}`);
     return { data, width: info.width, height: info.height };
   } catch (cause) {

@@ -58,3 +58,23 @@ export function attachIccToPng(png: Buffer, icc: Buffer): Buffer {
   const data = Buffer.concat([Buffer.from("sRGB\0\0", "latin1"), deflateSync(icc)]);
   return Buffer.concat([png.subarray(0, afterIhdr), pngChunk("iCCP", data), png.subarray(afterIhdr)]);
 }
+
+/**
+ * True for an RGB profile whose description names sRGB. Such an embedded profile can be ignored
+ * when decoding: the pixels already are sRGB, and sharp's sRGB-to-sRGB transform of every decoded
+ * pixel would cost more than the decode itself.
+ */
+export function isSrgbProfile(icc: Buffer): boolean {
+  if (icc.length < 132 || icc.toString("latin1", 16, 20) !== "RGB ") return false;
+  const tagCount = icc.readUInt32BE(128);
+  for (let i = 0, entry = 132; i < tagCount && entry + 12 <= icc.length; i++, entry += 12) {
+    if (icc.toString("latin1", entry, entry + 4) !== "desc") continue;
+    const offset = icc.readUInt32BE(entry + 4);
+    const length = icc.readUInt32BE(entry + 8);
+    const tag = icc.subarray(offset, Math.min(icc.length, offset + length));
+    // "desc" (ICC v2) holds ASCII text; "mluc" (v4) UTF-16BE, whose high bytes are 0 for ASCII.
+    const text = tag.toString("latin1").replace(/\0/g, "");
+    return /srgb/i.test(text);
+  }
+  return false;
+}

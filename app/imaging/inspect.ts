@@ -1,5 +1,6 @@
 import sharp, { type Metadata } from "sharp";
 import { ImageInputError } from "./errors";
+import { isSrgbProfile } from "./icc";
 
 /** Decompression-bomb guard: more pixels than this are refused before decoding (an 8000 x 5000 photo). */
 export const MAX_IMAGE_PIXELS = 40_000_000;
@@ -98,6 +99,8 @@ export interface ImageInfo {
   /** Frames in the file (animated GIF/WebP); only the first is used. */
   pages: number;
   hasAlpha: boolean;
+  /** The embedded colour profile: none, an sRGB one (safe to ignore when decoding), or another. */
+  iccProfile: "none" | "srgb" | "other";
 }
 
 /**
@@ -157,5 +160,6 @@ export async function inspectImage(bytes: Buffer): Promise<ImageInfo> {
     height,
     pages: metadata.pages ?? 1,
     hasAlpha: metadata.hasAlpha ?? false,
+    iccProfile: !metadata.icc ? "none" : isSrgbProfile(metadata.icc) ? "srgb" : "other",
   };
 }

@@ -1,7 +1,8 @@
 // Product segmentation at full resolution for the price of a preview: the product is found on a
 // reduced copy, and full-resolution pixels are examined only in a thin band around its outline.
 import type { RgbImage } from "./decode";
-import { borderMedian, estimateRowBackground, type Box, type Segmentation } from "./segment";
+import type { Size } from "./pipelines";
+import type { Box, Segmentation } from "./segment";
 import { scanlineFill } from "./scanline-fill";
 
 /** Pixel states of the full-resolution crop. */
@@ -36,279 +37,353 @@ export interface RefinedSegmentation {
   rowBackground: Float32Array;
 }
 
-/** Area-averaged copy reduced by a whole factor so the longest side is at most `maxSide`. */
-export function downsample(image: RgbImage, maxSide: number): { image: RgbImage; factor: number } {
-  const { data, width, height } = image;
-  const factor = Math.max(1, Math.ceil(Math.max(width, height) / maxSide));
-  if (factor === 1) return { image, factor };
-  const pw = Math.ceil(width / factor);
-  const ph = Math.ceil(height / factor);
-  const out = new Uint8Array(pw * ph * 3);
-  const sums = new Uint32Array(pw * 3);
-  for (let py = 0; py < ph; py++) {
-    sums.fill(0);
-    const y0 = py * factor;
-    const y1 = Math.min(height, y0 + factor);
-    for (let y = y0; y < y1; y++) {
-      let i = y * width * 3;
-      for (let px = 0; px < pw; px++) {
-        const x1 = Math.min(width, (px + 1) * factor);
-        let r = 0;
-        let g = 0;
-        let b = 0;
-        for (let x = px * factor; x < x1; x++, i += 3) {
-          r += data[i]!;
-          g += data[i + 1]!;
-          b += data[i + 2]!;
-        }
-        const s = px * 3;
-        sums[s]! += r;
-        sums[s + 1]! += g;
-        sums[s + 2]! += b;
-      }
-    }
-    const rows = y1 - y0;
-    for (let px = 0; px < pw; px++) {
-      const n = rows * (Math.min(width, (px + 1) * factor) - px * factor);
-      const s = px * 3;
-      const o = (py * pw + px) * 3;
-      out[o] = Math.round(sums[s]! / n);
-      out[o + 1] = Math.round(sums[s + 1]! / n);
-      out[o + 2] = Math.round(sums[s + 2]! / n);
-    }
+/** Decoded pixels of part of a larger image: `left`/`top` place them in the full image. */
+export interface PixelWindow extends RgbImage {
+  left: number;
+  top: number;
+}
+
+/** Outline pixels lie within this many preview px of the preview's product/background boundary. */
+export const OUTLINE_BAND = 2;
+
+/** The part of the full image the refinement reads: the preview's product box and its outline band. */
+export function refinementCrop(preview: Segmentation, full: Size, band = OUTLINE_BAND): Box | null {
+  const pb = preview.box;
+  if (!pb) return null;
+  const { width: pw, height: ph } = preview;
+  const sx = full.width / pw;
+  const sy = full.height / ph;
+  const pl = Math.max(0, pb.left - band - 1);
+  const pt = Math.max(0, pb.top - band - 1);
+  const pr = Math.min(pw, pb.left + pb.width + band + 1);
+  const pbm = Math.min(ph, pb.top + pb.height + band + 1);
+  const left = Math.floor(pl * sx);
+  const top = Math.floor(pt * sy);
+  const right = pr === pw ? full.width : Math.floor(pr * sx);
+  const bottom = pbm === ph ? full.height : Math.floor(pbm * sy);
+  return { left, top, width: right - left, height: bottom - top };
+}
+
+/**
+ * The preview's per-row backdrop colour (left and right edge) at full resolution, interpolated
+ * between preview rows. The preview's edge strips average the same full-resolution pixels a
+ * full-resolution estimate would, so nothing is lost by not decoding the image's edges.
+ */
+export function upsampleRowBackground(preview: Segmentation, fullHeight: number): Float32Array {
+  const rows = preview.rowBackground;
+  const ph = preview.height;
+  const out = new Float32Array(fullHeight * 6);
+  const scale = ph / fullHeight;
+  for (let y = 0; y < fullHeight; y++) {
+    const at = Math.min(ph - 1, Math.max(0, (y + 0.5) * scale - 0.5));
+    const y0 = Math.floor(at);
+    const y1 = Math.min(ph - 1, y0 + 1);
+    const t = at - y0;
+    for (let c = 0; c < 6; c++) out[y * 6 + c] = rows[y0 * 6 + c]! * (1 - t) + rows[y1 * 6 + c]! * t;
   }
-  return { image: { data: out, width: pw, height: ph }, factor };
+  return out;
+}
+
+/** Along one line (`count` pixels from `start`, `step` apart): 1 in `out` within `radius` of a pixel with `mask[p] === value`. */
+function dilateLine(mask: Uint8Array, value: number, out: Uint8Array, start: number, step: number, count: number, radius: number): void {
+  let last = -radius - 1;
+  for (let i = 0, p = start; i < count; i++, p += step) {
+    if (mask[p] === value) last = i;
+    if (i - last <= radius) out[p] = 1;
+  }
+  last = count + radius;
+  for (let i = count - 1, p = start + i * step; i >= 0; i--, p -= step) {
+    if (mask[p] === value) last = i;
+    if (last - i <= radius) out[p] = 1;
+  }
 }
 
 /** 1 where a square of radius `radius` around the pixel holds a pixel with `mask[p] === value`. */
 function dilate(mask: Uint8Array, value: number, width: number, height: number, radius: number): Uint8Array {
   const rows = new Uint8Array(width * height);
-  for (let y = 0; y < height; y++) {
-    const o = y * width;
-    let last = -Infinity;
-    for (let x = 0; x < width; x++) {
-      if (mask[o + x] === value) last = x;
-      if (x - last <= radius) rows[o + x] = 1;
-    }
-    last = Infinity;
-    for (let x = width - 1; x >= 0; x--) {
-      if (mask[o + x] === value) last = x;
-      if (last - x <= radius) rows[o + x] = 1;
-    }
-  }
+  for (let y = 0; y < height; y++) dilateLine(mask, value, rows, y * width, 1, width, radius);
   const out = new Uint8Array(width * height);
-  for (let x = 0; x < width; x++) {
-    let last = -Infinity;
-    for (let y = 0; y < height; y++) {
-      if (rows[y * width + x] === 1) last = y;
-      if (y - last <= radius) out[y * width + x] = 1;
-    }
-    last = Infinity;
-    for (let y = height - 1; y >= 0; y--) {
-      if (rows[y * width + x] === 1) last = y;
-      if (last - y <= radius) out[y * width + x] = 1;
-    }
-  }
+  for (let x = 0; x < width; x++) dilateLine(rows, 1, out, x, width, height, radius);
   return out;
 }
 
-/**
- * Refines a preview segmentation on the full image. Preview pixels whose neighbourhood (radius
- * `band`) is all product are product, all background are background; the rest, the outline, is
- * decided pixel by pixel at full resolution with the same rule as the preview: background is what
- * the border reaches through pixels close to the backdrop colour.
- */
-export function refineSegmentation(
-  full: RgbImage,
-  preview: Segmentation,
-  threshold: number,
-  options: { band?: number; minComponentShare?: number } = {},
-): RefinedSegmentation {
-  const band = options.band ?? 2;
-  const minComponentShare = options.minComponentShare ?? 0.0005;
-  const { data, width, height } = full;
-  const pw = preview.width;
-  const ph = preview.height;
-  const sx = width / pw;
-  const sy = height / ph;
-  const rowBackground = estimateRowBackground(full, borderMedian(full, Math.max(2, Math.round(Math.min(width, height) * 0.004))));
-  const emptyCrop = { left: 0, top: 0, width: 0, height: 0 };
-  if (!preview.box) return { crop: emptyCrop, state: new Uint8Array(0), distance: new Uint8Array(0), runs: [], box: null, rowBackground };
-
-  // Preview classes: 0 exterior, 1 outline, 2 interior.
+/** Preview classes: EXTERIOR (no product within `band`), PRODUCT (no background within `band`), else UNDECIDED. */
+function classifyPreview(preview: Segmentation, band: number): Uint8Array {
+  const { width: pw, height: ph } = preview;
   const nearProduct = dilate(preview.product, 1, pw, ph, band);
   const nearBackground = dilate(preview.product, 0, pw, ph, band);
   const previewClass = new Uint8Array(pw * ph);
   for (let p = 0; p < previewClass.length; p++) {
     previewClass[p] = nearProduct[p] === 0 ? EXTERIOR : nearBackground[p] === 0 ? PRODUCT : UNDECIDED;
   }
+  return previewClass;
+}
 
-  const pb = preview.box;
-  const pl = Math.max(0, pb.left - band - 1);
-  const pt = Math.max(0, pb.top - band - 1);
-  const pr = Math.min(pw, pb.left + pb.width + band + 1);
-  const pbm = Math.min(ph, pb.top + pb.height + band + 1);
-  const cropLeft = Math.floor(pl * sx);
-  const cropTop = Math.floor(pt * sy);
-  const cropRight = pr === pw ? width : Math.floor(pr * sx);
-  const cropBottom = pbm === ph ? height : Math.floor(pbm * sy);
-  const crop = { left: cropLeft, top: cropTop, width: cropRight - cropLeft, height: cropBottom - cropTop };
-  const cw = crop.width;
-  const ch = crop.height;
+/** Runs of one crop row from its preview row, and the row's classes pixel by pixel. */
+function previewRowRuns(previewClass: Uint8Array, previewRow: number, columnToPreview: Int32Array): { runs: ClassRun[]; template: Uint8Array } {
+  const cw = columnToPreview.length;
+  const template = new Uint8Array(cw);
+  const runs: ClassRun[] = [];
+  let start = 0;
+  let kind = previewClass[previewRow + columnToPreview[0]!]!;
+  for (let x = 1; x <= cw; x++) {
+    const k = x < cw ? previewClass[previewRow + columnToPreview[x]!]! : -1;
+    if (k !== kind) {
+      runs.push({ start, end: x, kind });
+      template.fill(kind, start, x);
+      start = x;
+      kind = k;
+    }
+  }
+  return { runs, template };
+}
 
+/** Distance from the row's backdrop colour for the outline pixels of one crop row. */
+function outlineRowDistance(
+  data: Uint8Array,
+  rowStart: number,
+  runs: ClassRun[],
+  cropLeft: number,
+  distance: Uint8Array,
+  distanceRow: number,
+  rowBackground: Float32Array,
+  fy: number,
+  span: number,
+): void {
+  const o = fy * 6;
+  const lr = rowBackground[o]!;
+  const lg = rowBackground[o + 1]!;
+  const lb = rowBackground[o + 2]!;
+  const dr = (rowBackground[o + 3]! - lr) / span;
+  const dg = (rowBackground[o + 4]! - lg) / span;
+  const db = (rowBackground[o + 5]! - lb) / span;
+  for (const run of runs) {
+    if (run.kind !== UNDECIDED) continue;
+    for (let x = run.start; x < run.end; x++) {
+      const fx = cropLeft + x;
+      const i = rowStart + fx * 3;
+      let d = data[i]! - (lr + dr * fx);
+      if (d < 0) d = -d;
+      let e = data[i + 1]! - (lg + dg * fx);
+      if (e < 0) e = -e;
+      if (e > d) d = e;
+      e = data[i + 2]! - (lb + db * fx);
+      if (e < 0) e = -e;
+      if (e > d) d = e;
+      distance[distanceRow + x] = d > 255 ? 255 : d;
+    }
+  }
+}
+
+/**
+ * Open outline pixels of one crop row that touch the exterior (or the crop's edge, beyond which
+ * is exterior or the image border). Within a run only its ends have other neighbours in the row,
+ * and rows made from the same preview row as both neighbouring rows have no other neighbour above
+ * or below, so only those pixels are looked at.
+ */
+function rowSeeds(
+  state: Uint8Array,
+  open: (p: number) => boolean,
+  runs: ClassRun[],
+  y: number,
+  cw: number,
+  edgeRow: boolean,
+  checkAboveBelow: boolean,
+  seeds: number[],
+): void {
+  const row = y * cw;
+  const touchesExterior = (x: number) => {
+    const p = row + x;
+    return (
+      edgeRow ||
+      x === 0 ||
+      x === cw - 1 ||
+      state[p - 1] === EXTERIOR ||
+      state[p + 1] === EXTERIOR ||
+      (checkAboveBelow && (state[p - cw] === EXTERIOR || state[p + cw] === EXTERIOR))
+    );
+  };
+  for (const run of runs) {
+    if (run.kind !== UNDECIDED) continue;
+    if (checkAboveBelow) {
+      for (let x = run.start; x < run.end; x++) if (open(row + x) && touchesExterior(x)) seeds.push(row + x);
+      continue;
+    }
+    if (open(row + run.start) && touchesExterior(run.start)) seeds.push(row + run.start);
+    const last = run.end - 1;
+    if (last > run.start && open(row + last) && touchesExterior(last)) seeds.push(row + last);
+  }
+}
+
+/** Pushes one seed per run of `value` in `state[from..to]`. */
+function pushRuns(state: Uint8Array, value: number, from: number, to: number, stack: number[]): void {
+  let inRun = false;
+  for (let q = from; q <= to; q++) {
+    if (state[q] === value) {
+      if (!inRun) stack.push(q);
+      inRun = true;
+    } else inRun = false;
+  }
+}
+
+/** True when `state[from..to]` holds a PRODUCT pixel. */
+function touchesProduct(state: Uint8Array, from: number, to: number): boolean {
+  for (let q = from; q <= to; q++) if (state[q] === PRODUCT) return true;
+  return false;
+}
+
+/**
+ * The undecided piece of outline at `start`: product when it touches the product's interior or is
+ * big enough, background otherwise (a speck: dust, a stray dark pixel).
+ */
+function settleOutlinePiece(state: Uint8Array, start: number, cw: number, minArea: number, stack: number[], spans: number[]): void {
+  spans.length = 0;
+  stack.push(start);
+  let count = 0;
+  let joined = false;
+  while (stack.length > 0) {
+    const p = stack.pop()!;
+    if (state[p] !== UNDECIDED) continue;
+    const row = p - (p % cw);
+    const rowEnd = row + cw - 1;
+    let left = p;
+    while (left > row && state[left - 1] === UNDECIDED) left--;
+    let right = p;
+    while (right < rowEnd && state[right + 1] === UNDECIDED) right++;
+    state.fill(PENDING, left, right + 1);
+    spans.push(left, right);
+    count += right - left + 1;
+    if ((left > row && state[left - 1] === PRODUCT) || (right < rowEnd && state[right + 1] === PRODUCT)) joined = true;
+    if (row > 0) {
+      joined ||= touchesProduct(state, left - cw, right - cw);
+      pushRuns(state, UNDECIDED, left - cw, right - cw, stack);
+    }
+    if (row + cw < state.length) {
+      joined ||= touchesProduct(state, left + cw, right + cw);
+      pushRuns(state, UNDECIDED, left + cw, right + cw, stack);
+    }
+  }
+  const kind = joined || count >= minArea ? PRODUCT : BACKGROUND;
+  for (let i = 0; i < spans.length; i += 2) state.fill(kind, spans[i]!, spans[i + 1]! + 1);
+}
+
+/** Settles every outline pixel the backdrop did not reach (see settleOutlinePiece). */
+function settleOutline(state: Uint8Array, runs: ClassRun[][], cw: number, minArea: number): void {
+  const stack: number[] = [];
+  const spans: number[] = [];
+  for (let y = 0; y < runs.length; y++) {
+    const row = y * cw;
+    for (const run of runs[y]!) {
+      if (run.kind !== UNDECIDED) continue;
+      for (let p = row + run.start; p < row + run.end; p++) if (state[p] === UNDECIDED) settleOutlinePiece(state, p, cw, minArea, stack, spans);
+    }
+  }
+}
+
+/** First and last product column of one crop row, or null. */
+function rowProductSpan(state: Uint8Array, runs: ClassRun[], row: number): [number, number] | null {
+  let first = -1;
+  let last = -1;
+  for (const run of runs) {
+    if (run.kind === PRODUCT) {
+      if (first < 0) first = run.start;
+      last = run.end - 1;
+    } else if (run.kind === UNDECIDED) {
+      for (let x = run.start; x < run.end; x++) {
+        if (state[row + x] !== PRODUCT) continue;
+        if (first < 0) first = x;
+        last = x;
+      }
+    }
+  }
+  return first < 0 ? null : [first, last];
+}
+
+/** The product's box in crop coordinates, or null. */
+function cropProductBox(state: Uint8Array, runs: ClassRun[][], cw: number): Box | null {
+  let minX = cw;
+  let minY = -1;
+  let maxX = -1;
+  let maxY = -1;
+  for (let y = 0; y < runs.length; y++) {
+    const span = rowProductSpan(state, runs[y]!, y * cw);
+    if (!span) continue;
+    if (minY < 0) minY = y;
+    maxY = y;
+    if (span[0] < minX) minX = span[0];
+    if (span[1] > maxX) maxX = span[1];
+  }
+  return maxX < 0 ? null : { left: minX, top: minY, width: maxX - minX + 1, height: maxY - minY + 1 };
+}
+
+/**
+ * Refines a preview segmentation on the full image. Preview pixels whose neighbourhood (radius
+ * `band`) is all product are product, all background are background; the rest, the outline, is
+ * decided pixel by pixel at full resolution with the same rule as the preview: background is what
+ * the border reaches through pixels close to the backdrop colour. Only `refinementCrop` of the
+ * full image is read, from `window`, which must contain it. (Each pass is its own small function:
+ * V8 optimises those within the first image, a single large one only after several.)
+ */
+export function refineSegmentation(
+  window: PixelWindow,
+  full: Size,
+  preview: Segmentation,
+  threshold: number,
+  options: { band?: number; minComponentShare?: number } = {},
+): RefinedSegmentation {
+  const band = options.band ?? OUTLINE_BAND;
+  const minComponentShare = options.minComponentShare ?? 0.0005;
+  const { width, height } = full;
+  const pw = preview.width;
+  const ph = preview.height;
+  const sx = width / pw;
+  const sy = height / ph;
+  const rowBackground = upsampleRowBackground(preview, height);
+  const crop = refinementCrop(preview, full, band);
+  if (!crop) return { crop: { left: 0, top: 0, width: 0, height: 0 }, state: new Uint8Array(0), distance: new Uint8Array(0), runs: [], box: null, rowBackground };
+  if (crop.left < window.left || crop.top < window.top || crop.left + crop.width > window.left + window.width || crop.top + crop.height > window.top + window.height) {
+    throw new Error("the decoded window does not cover the refinement crop");
+  }
+  const previewClass = classifyPreview(preview, band);
+
+  const { left: cropLeft, top: cropTop, width: cw, height: ch } = crop;
   const columnToPreview = new Int32Array(cw);
   for (let x = 0; x < cw; x++) columnToPreview[x] = Math.min(pw - 1, Math.floor((cropLeft + x) / sx));
   // Runs and a row template per preview row, shared by the full-resolution rows it covers.
-  const runsByPreviewRow = new Map<number, { runs: ClassRun[]; template: Uint8Array }>();
+  const byPreviewRow = new Map<number, { runs: ClassRun[]; template: Uint8Array }>();
   const runs: ClassRun[][] = new Array(ch);
   const state = new Uint8Array(cw * ch);
   for (let y = 0; y < ch; y++) {
     const py = Math.min(ph - 1, Math.floor((cropTop + y) / sy));
-    let row = runsByPreviewRow.get(py);
+    let row = byPreviewRow.get(py);
     if (!row) {
-      const template = new Uint8Array(cw);
-      const rowRuns: ClassRun[] = [];
-      let start = 0;
-      let kind = previewClass[py * pw + columnToPreview[0]!]!;
-      for (let x = 1; x <= cw; x++) {
-        const k = x < cw ? previewClass[py * pw + columnToPreview[x]!]! : -1;
-        if (k !== kind) {
-          rowRuns.push({ start, end: x, kind });
-          template.fill(kind, start, x);
-          start = x;
-          kind = k;
-        }
-      }
-      row = { runs: rowRuns, template };
-      runsByPreviewRow.set(py, row);
+      row = previewRowRuns(previewClass, py * pw, columnToPreview);
+      byPreviewRow.set(py, row);
     }
     runs[y] = row.runs;
     state.set(row.template, y * cw);
   }
 
-  // Distance from the backdrop, for outline pixels only.
   const distance = new Uint8Array(cw * ch);
+  const stride = window.width * 3;
   const span = Math.max(1, width - 1);
   for (let y = 0; y < ch; y++) {
     const fy = cropTop + y;
-    const o = fy * 6;
-    const lr = rowBackground[o]!;
-    const lg = rowBackground[o + 1]!;
-    const lb = rowBackground[o + 2]!;
-    const dr = (rowBackground[o + 3]! - lr) / span;
-    const dg = (rowBackground[o + 4]! - lg) / span;
-    const db = (rowBackground[o + 5]! - lb) / span;
-    for (const run of runs[y]!) {
-      if (run.kind !== UNDECIDED) continue;
-      for (let x = run.start; x < run.end; x++) {
-        const fx = cropLeft + x;
-        const i = (fy * width + fx) * 3;
-        let d = data[i]! - (lr + dr * fx);
-        if (d < 0) d = -d;
-        let e = data[i + 1]! - (lg + dg * fx);
-        if (e < 0) e = -e;
-        if (e > d) d = e;
-        e = data[i + 2]! - (lb + db * fx);
-        if (e < 0) e = -e;
-        if (e > d) d = e;
-        distance[y * cw + x] = d > 255 ? 255 : d;
-      }
-    }
+    outlineRowDistance(window.data, (fy - window.top) * stride - window.left * 3, runs[y]!, cropLeft, distance, y * cw, rowBackground, fy, span);
   }
 
-  // Flood the backdrop into the outline from the exterior and from the image border.
+  // Flood the backdrop into the outline from the exterior and from the crop's edge.
   const open = (p: number) => state[p] === UNDECIDED && distance[p]! < threshold;
-  const stack: number[] = [];
+  const seeds: number[] = [];
   for (let y = 0; y < ch; y++) {
-    for (const run of runs[y]!) {
-      if (run.kind !== UNDECIDED) continue;
-      for (let x = run.start; x < run.end; x++) {
-        const p = y * cw + x;
-        if (!open(p)) continue;
-        // Beyond the crop is exterior too (or the image border).
-        const seed =
-          x === 0 ||
-          y === 0 ||
-          x === cw - 1 ||
-          y === ch - 1 ||
-          state[p - 1] === EXTERIOR ||
-          state[p + 1] === EXTERIOR ||
-          state[p - cw] === EXTERIOR ||
-          state[p + cw] === EXTERIOR;
-        if (seed) stack.push(p);
-      }
-    }
+    const edgeRow = y === 0 || y === ch - 1;
+    const checkAboveBelow = edgeRow || runs[y - 1] !== runs[y] || runs[y + 1] !== runs[y];
+    rowSeeds(state, open, runs[y]!, y, cw, edgeRow, checkAboveBelow, seeds);
   }
-  scanlineFill(state, BACKGROUND, cw, stack, open);
+  scanlineFill(state, BACKGROUND, cw, seeds, open);
+  settleOutline(state, runs, cw, Math.max(16, Math.round(width * height * minComponentShare)));
 
-  // What the backdrop did not reach is product, except specks: outline pieces not joined to the
-  // product's interior and smaller than `minArea` (dust, a stray dark pixel), as in the preview.
-  const minArea = Math.max(16, Math.round(width * height * minComponentShare));
-  const spans: number[] = [];
-  for (let y = 0; y < ch; y++) {
-    for (const run of runs[y]!) {
-      if (run.kind !== UNDECIDED) continue;
-      for (let x = run.start; x < run.end; x++) {
-        if (state[y * cw + x] !== UNDECIDED) continue;
-        spans.length = 0;
-        stack.push(y * cw + x);
-        let count = 0;
-        let joined = false;
-        while (stack.length > 0) {
-          const p = stack.pop()!;
-          if (state[p] !== UNDECIDED) continue;
-          const row = p - (p % cw);
-          let left = p;
-          while (left > row && state[left - 1] === UNDECIDED) left--;
-          let right = p;
-          while (right < row + cw - 1 && state[right + 1] === UNDECIDED) right++;
-          state.fill(PENDING, left, right + 1);
-          spans.push(left, right);
-          count += right - left + 1;
-          if ((left > row && state[left - 1] === PRODUCT) || (right < row + cw - 1 && state[right + 1] === PRODUCT)) joined = true;
-          for (const neighbourRow of [row - cw, row + cw]) {
-            if (neighbourRow < 0 || neighbourRow >= state.length) continue;
-            let inRun = false;
-            for (let q = neighbourRow + (left - row); q <= neighbourRow + (right - row); q++) {
-              const k = state[q];
-              if (k === PRODUCT) joined = true;
-              if (k === UNDECIDED) {
-                if (!inRun) stack.push(q);
-                inRun = true;
-              } else inRun = false;
-            }
-          }
-        }
-        const kind = joined || count >= minArea ? PRODUCT : BACKGROUND;
-        for (let i = 0; i < spans.length; i += 2) state.fill(kind, spans[i]!, spans[i + 1]! + 1);
-      }
-    }
-  }
-
-  // The product's full-resolution box.
-  let minX = cw;
-  let minY = ch;
-  let maxX = -1;
-  let maxY = -1;
-  for (let y = 0; y < ch; y++) {
-    for (const run of runs[y]!) {
-      if (run.kind === PRODUCT) {
-        if (run.start < minX) minX = run.start;
-        if (run.end - 1 > maxX) maxX = run.end - 1;
-        if (y < minY) minY = y;
-        maxY = y;
-      } else if (run.kind === UNDECIDED) {
-        const o = y * cw;
-        for (let x = run.start; x < run.end; x++) {
-          if (state[o + x] !== PRODUCT) continue;
-          if (x < minX) minX = x;
-          if (x > maxX) maxX = x;
-          if (y < minY) minY = y;
-          maxY = y;
-        }
-      }
-    }
-  }
-  const box = maxX < 0 ? null : { left: cropLeft + minX, top: cropTop + minY, width: maxX - minX + 1, height: maxY - minY + 1 };
+  const cropBox = cropProductBox(state, runs, cw);
+  const box = cropBox && { ...cropBox, left: cropLeft + cropBox.left, top: cropTop + cropBox.top };
   return { crop, state, distance, runs, box, rowBackground };
 }

@@ -19,15 +19,18 @@ export function scanlineFill(
     let right = p;
     while (right < row + width - 1 && open(right + 1)) right++;
     mark.fill(value, left, right + 1);
-    for (const neighbourRow of [row - width, row + width]) {
-      if (neighbourRow < 0 || neighbourRow >= mark.length) continue;
-      let inRun = false;
-      for (let q = neighbourRow + (left - row); q <= neighbourRow + (right - row); q++) {
-        if (open(q)) {
-          if (!inRun) stack.push(q);
-          inRun = true;
-        } else inRun = false;
-      }
-    }
+    if (row > 0) pushOpenRuns(open, left - width, right - width, stack);
+    if (row + width < mark.length) pushOpenRuns(open, left + width, right + width, stack);
+  }
+}
+
+/** Pushes one seed per run of open pixels in `from..to`. */
+function pushOpenRuns(open: (p: number) => boolean, from: number, to: number, stack: number[]): void {
+  let inRun = false;
+  for (let q = from; q <= to; q++) {
+    if (open(q)) {
+      if (!inRun) stack.push(q);
+      inRun = true;
+    } else inRun = false;
   }
 }

@@ -33,26 +33,31 @@ export interface Segmentation {
   rowBackground: Float32Array;
 }
 
+/** Adds the pixels of `data[from..to)` (byte offsets) to per-channel histograms. */
+function addToHistograms(data: Uint8Array, from: number, to: number, r: Uint32Array, g: Uint32Array, b: Uint32Array): void {
+  for (let i = from; i < to; i += 3) {
+    r[data[i]!]!++;
+    g[data[i + 1]!]!++;
+    b[data[i + 2]!]!++;
+  }
+}
+
 /** Median per channel of a ring `band` px wide around the image. */
 export function borderMedian(image: RgbImage, band: number): Rgb {
   const { data, width, height } = image;
-  const histograms = [new Uint32Array(256), new Uint32Array(256), new Uint32Array(256)];
-  let count = 0;
-  const add = (i: number) => {
-    histograms[0]![data[i]!]!++;
-    histograms[1]![data[i + 1]!]!++;
-    histograms[2]![data[i + 2]!]!++;
-    count++;
-  };
+  const histograms = [new Uint32Array(256), new Uint32Array(256), new Uint32Array(256)] as const;
   const b = Math.max(1, Math.min(band, Math.floor(Math.min(width, height) / 2)));
+  let count = 0;
+  const add = (from: number, to: number) => {
+    addToHistograms(data, from * 3, to * 3, ...histograms);
+    count += to - from;
+  };
   for (let y = 0; y < height; y++) {
-    const edgeRow = y < b || y >= height - b;
-    const row = y * width * 3;
-    if (edgeRow) {
-      for (let x = 0; x < width; x++) add(row + x * 3);
-    } else {
-      for (let x = 0; x < b; x++) add(row + x * 3);
-      for (let x = width - b; x < width; x++) add(row + x * 3);
+    const row = y * width;
+    if (y < b || y >= height - b) add(row, row + width);
+    else {
+      add(row, row + b);
+      add(row + width - b, row + width);
     }
   }
   const median = (h: Uint32Array) => {
@@ -63,7 +68,7 @@ export function borderMedian(image: RgbImage, band: number): Rgb {
     }
     return 255;
   };
-  return [median(histograms[0]!), median(histograms[1]!), median(histograms[2]!)];
+  return [median(histograms[0]), median(histograms[1]), median(histograms[2])];
 }
 
 const maxDiff = (a: ArrayLike<number>, ai: number, b: ArrayLike<number>, bi: number) =>
@@ -112,39 +117,42 @@ export function estimateRowBackground(image: RgbImage, borderColor: Rgb): Float3
   return rows;
 }
 
+/** Max-channel distance of one row's pixels from its backdrop, interpolated between the row's edges. */
+function rowDistance(data: Uint8Array, distance: Uint8Array, y: number, width: number, rowBackground: Float32Array): void {
+  const span = Math.max(1, width - 1);
+  const o = y * 6;
+  const lr = rowBackground[o]!;
+  const lg = rowBackground[o + 1]!;
+  const lb = rowBackground[o + 2]!;
+  const sr = (rowBackground[o + 3]! - lr) / span;
+  const sg = (rowBackground[o + 4]! - lg) / span;
+  const sb = (rowBackground[o + 5]! - lb) / span;
+  let i = y * width * 3;
+  let p = y * width;
+  let br = lr;
+  let bg = lg;
+  let bb = lb;
+  for (let x = 0; x < width; x++, i += 3, p++) {
+    let d = data[i]! - br;
+    if (d < 0) d = -d;
+    let e = data[i + 1]! - bg;
+    if (e < 0) e = -e;
+    if (e > d) d = e;
+    e = data[i + 2]! - bb;
+    if (e < 0) e = -e;
+    if (e > d) d = e;
+    distance[p] = d > 255 ? 255 : d;
+    br += sr;
+    bg += sg;
+    bb += sb;
+  }
+}
+
 /** Max-channel distance of every pixel from the background, interpolated between the row's edges. */
 export function backgroundDistance(image: RgbImage, rowBackground: Float32Array): Uint8Array {
   const { data, width, height } = image;
   const distance = new Uint8Array(width * height);
-  const span = Math.max(1, width - 1);
-  for (let y = 0; y < height; y++) {
-    const o = y * 6;
-    const lr = rowBackground[o]!;
-    const lg = rowBackground[o + 1]!;
-    const lb = rowBackground[o + 2]!;
-    const sr = (rowBackground[o + 3]! - lr) / span;
-    const sg = (rowBackground[o + 4]! - lg) / span;
-    const sb = (rowBackground[o + 5]! - lb) / span;
-    let i = y * width * 3;
-    let p = y * width;
-    let br = lr;
-    let bg = lg;
-    let bb = lb;
-    for (let x = 0; x < width; x++, i += 3, p++) {
-      let d = data[i]! - br;
-      if (d < 0) d = -d;
-      let e = data[i + 1]! - bg;
-      if (e < 0) e = -e;
-      if (e > d) d = e;
-      e = data[i + 2]! - bb;
-      if (e < 0) e = -e;
-      if (e > d) d = e;
-      distance[p] = d > 255 ? 255 : d;
-      br += sr;
-      bg += sg;
-      bb += sb;
-    }
-  }
+  for (let y = 0; y < height; y++) rowDistance(data, distance, y, width, rowBackground);
   return distance;
 }
 
@@ -164,63 +172,76 @@ function floodBackground(distance: Uint8Array, width: number, height: number, th
   return filled;
 }
 
+/** Pushes one seed per run of `value` in `mask[from..to]`. */
+function pushRuns(mask: Uint8Array, value: number, from: number, to: number, stack: number[]): void {
+  let inRun = false;
+  for (let q = from; q <= to; q++) {
+    if (mask[q] === value) {
+      if (!inRun) stack.push(q);
+      inRun = true;
+    } else inRun = false;
+  }
+}
+
+/**
+ * Marks the product component at `start` (pixels 1) as visited (2); returns its size and box.
+ * `spans` receives its row runs (left, right pairs).
+ */
+function visitComponent(product: Uint8Array, width: number, start: number, stack: number[], spans: number[]): { count: number; box: Box } {
+  spans.length = 0;
+  stack.push(start);
+  let minX = width;
+  let minY = Infinity;
+  let maxX = -1;
+  let maxY = -1;
+  let count = 0;
+  while (stack.length > 0) {
+    const p = stack.pop()!;
+    if (product[p] !== 1) continue;
+    const row = p - (p % width);
+    let left = p;
+    while (left > row && product[left - 1] === 1) left--;
+    let right = p;
+    while (right < row + width - 1 && product[right + 1] === 1) right++;
+    product.fill(2, left, right + 1);
+    spans.push(left, right);
+    count += right - left + 1;
+    const y = row / width;
+    if (left - row < minX) minX = left - row;
+    if (right - row > maxX) maxX = right - row;
+    if (y < minY) minY = y;
+    if (y > maxY) maxY = y;
+    if (row > 0) pushRuns(product, 1, left - width, right - width, stack);
+    if (row + width < product.length) pushRuns(product, 1, left + width, right + width, stack);
+  }
+  return { count, box: { left: minX, top: minY, width: maxX - minX + 1, height: maxY - minY + 1 } };
+}
+
 /** Drops specks (dust, noise) from the product mask; returns the kept area and bounding box. */
 function keepSignificantComponents(product: Uint8Array, width: number, height: number, minArea: number): { area: number; box: Box | null } {
   // 0 = background, 1 = product not yet visited, 2 = visited.
   const stack: number[] = [];
-  const members: number[] = [];
+  const spans: number[] = [];
+  const kept: number[] = [];
   let area = 0;
   let minX = width;
   let minY = height;
   let maxX = -1;
   let maxY = -1;
-  for (let start = 0; start < product.length; start++) {
-    if (product[start] !== 1) continue;
-    stack.push(start);
-    members.length = 0;
-    let cMinX = width;
-    let cMinY = height;
-    let cMaxX = -1;
-    let cMaxY = -1;
-    let count = 0;
-    while (stack.length > 0) {
-      const p = stack.pop()!;
-      if (product[p] !== 1) continue;
-      const row = p - (p % width);
-      let left = p;
-      while (left > row && product[left - 1] === 1) left--;
-      let right = p;
-      while (right < row + width - 1 && product[right + 1] === 1) right++;
-      product.fill(2, left, right + 1);
-      members.push(left, right);
-      count += right - left + 1;
-      const y = row / width;
-      if (left - row < cMinX) cMinX = left - row;
-      if (right - row > cMaxX) cMaxX = right - row;
-      if (y < cMinY) cMinY = y;
-      if (y > cMaxY) cMaxY = y;
-      for (const neighbourRow of [row - width, row + width]) {
-        if (neighbourRow < 0 || neighbourRow >= product.length) continue;
-        let inRun = false;
-        for (let q = neighbourRow + (left - row); q <= neighbourRow + (right - row); q++) {
-          if (product[q] === 1) {
-            if (!inRun) stack.push(q);
-            inRun = true;
-          } else inRun = false;
-        }
-      }
-    }
+  for (let start = product.indexOf(1); start >= 0; start = product.indexOf(1, start + 1)) {
+    const { count, box } = visitComponent(product, width, start, stack, spans);
     if (count < minArea) {
-      for (let i = 0; i < members.length; i += 2) product.fill(0, members[i]!, members[i + 1]! + 1);
+      for (let i = 0; i < spans.length; i += 2) product.fill(0, spans[i]!, spans[i + 1]! + 1);
       continue;
     }
     area += count;
-    if (cMinX < minX) minX = cMinX;
-    if (cMinY < minY) minY = cMinY;
-    if (cMaxX > maxX) maxX = cMaxX;
-    if (cMaxY > maxY) maxY = cMaxY;
+    for (const edge of spans) kept.push(edge);
+    minX = Math.min(minX, box.left);
+    minY = Math.min(minY, box.top);
+    maxX = Math.max(maxX, box.left + box.width - 1);
+    maxY = Math.max(maxY, box.top + box.height - 1);
   }
-  for (let i = 0; i < product.length; i++) if (product[i] === 2) product[i] = 1;
+  for (let i = 0; i < kept.length; i += 2) product.fill(1, kept[i]!, kept[i + 1]! + 1);
   const box = maxX < 0 ? null : { left: minX, top: minY, width: maxX - minX + 1, height: maxY - minY + 1 };
   return { area, box };
 }
@@ -246,4 +267,13 @@ export function expandBox(box: Box, margin: number, width: number, height: numbe
   const right = Math.min(width, box.left + box.width + margin);
   const bottom = Math.min(height, box.top + box.height + margin);
   return { left, top, width: right - left, height: bottom - top };
+}
+
+/** The part of `a` inside `b`. */
+export function intersectBox(a: Box, b: Box): Box {
+  const left = Math.max(a.left, b.left);
+  const top = Math.max(a.top, b.top);
+  const right = Math.min(a.left + a.width, b.left + b.width);
+  const bottom = Math.min(a.top + a.height, b.top + b.height);
+  return { left, top, width: Math.max(0, right - left), height: Math.max(0, bottom - top) };
 }
