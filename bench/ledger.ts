@@ -16,7 +16,7 @@
  *
  * Uses DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/imgapp_bench; created and migrated if
  * missing); its rows are removed after. Env: BENCH_LEDGER_RESERVATIONS (default 10000), BENCH_LEDGER_CLIENTS
- * (default 64), LEDGER_POOL_SIZE (the app's setting, default 10).
+ * (default 64).
  */
 import { randomUUID } from "node:crypto";
 import os from "node:os";

@@ -251,7 +251,7 @@ async function reserveOnItsOwn(db: PrismaClient, shop: string, request: Reservat
   for (;;) {
     const { needed, granted, cap } = await combinerFor(ledgerPool()).submit(shop, request);
     if (needed === 0) return 0;
-    if (cap !== null) return db.$transaction((tx) => reserveUnderCap(tx, shop, request, { cap, needed }), TX_OPTIONS);
+    if (cap !== null) return db.$transaction((tx) => reserveUnderCap(tx, shop, request, cap), TX_OPTIONS);
     if (granted) return needed;
     // Short: first give back credits stranded by a crash between reserving and writing a batch.
     if (!orphansChecked) {
@@ -266,31 +266,28 @@ async function reserveOnItsOwn(db: PrismaClient, shop: string, request: Reservat
 async function reserveInTransaction(tx: Prisma.TransactionClient, shop: string, request: ReservationRequest): Promise<number> {
   const outcome = await reserveStatement(tx, shop, request, false);
   if (outcome.needed === 0) return 0;
-  if (outcome.cap !== null) return reserveUnderCap(tx, shop, request, { cap: outcome.cap, needed: outcome.needed });
+  if (outcome.cap !== null) return reserveUnderCap(tx, shop, request, outcome.cap);
   if (!outcome.granted) throw new InsufficientCreditsError(outcome.needed, (await getBalance(tx, shop)).available);
   return outcome.needed;
 }
 
 /**
- * Capped shop: lock the account first so concurrent batches are checked against the cap one at a time.
- * `needed` was measured before the lock (items reserved since then only make the check stricter). Returns the credits reserved.
+ * Capped shop: lock the account first so concurrent batches are checked against the cap one at a time, and
+ * measure what the request needs under that lock. Returns the credits reserved.
  */
-async function reserveUnderCap(
-  tx: Prisma.TransactionClient,
-  shop: string,
-  request: ReservationRequest,
-  limit: { cap: number; needed: number },
-): Promise<number> {
+async function reserveUnderCap(tx: Prisma.TransactionClient, shop: string, request: ReservationRequest, cap: number): Promise<number> {
   await tx.$queryRaw`SELECT 1 FROM "CreditAccount" WHERE "shop" = ${shop} FOR UPDATE`;
-  const [today] = await tx.$queryRaw<Array<{ spent: number }>>`
-    SELECT COALESCE(SUM("amount"), 0)::int AS spent FROM "CreditReservation"
-    WHERE "shop" = ${shop} AND "state" IN ('HELD', 'CAPTURED') AND "createdAt" >= date_trunc('day', ${utcNow})`;
-  const spent = today?.spent ?? 0;
-  if (spent + limit.needed > limit.cap) {
-    throw new DailySpendCapError(limit.needed, (await getBalance(tx, shop)).available, limit.cap, spent);
-  }
+  const [row] = await tx.$queryRaw<Array<{ spent: number; needed: number }>>`
+    SELECT
+      (SELECT COALESCE(SUM("amount"), 0)::int FROM "CreditReservation"
+        WHERE "shop" = ${shop} AND "state" IN ('HELD', 'CAPTURED') AND "createdAt" >= date_trunc('day', ${utcNow})) AS spent,
+      (SELECT (count(*) * ${request.perItem})::int FROM unnest(${request.itemIds}::text[]) AS item_id
+        WHERE NOT EXISTS (SELECT 1 FROM "CreditReservation" r WHERE r."batchItemId" = item_id)) AS needed`;
+  const spent = row?.spent ?? 0;
+  const needed = row?.needed ?? 0;
+  if (needed === 0) return 0;
+  if (spent + needed > cap) throw new DailySpendCapError(needed, (await getBalance(tx, shop)).available, cap, spent);
   const outcome = await reserveStatement(tx, shop, request, true);
-  if (outcome.needed === 0) return 0;
   if (!outcome.granted) throw new InsufficientCreditsError(outcome.needed, (await getBalance(tx, shop)).available);
   return outcome.needed;
 }
@@ -304,13 +301,19 @@ const combiners = new WeakMap<pg.Pool, Combiner<string, ReservationRequest, Rese
 function combinerFor(pool: pg.Pool): Combiner<string, ReservationRequest, ReservationOutcome> {
   let combiner = combiners.get(pool);
   if (!combiner) {
-    combiner = new Combiner(
-      (shop, group) => reserveGroupOnItsOwn(pool, shop, group),
-      (group, next) => group.reduce((items, r) => items + r.itemIds.length, next.itemIds.length) <= MAX_ITEMS_PER_STATEMENT,
-    );
+    combiner = new Combiner((shop, group) => reserveGroupOnItsOwn(pool, shop, group), fitsInGroup);
     combiners.set(pool, combiner);
   }
   return combiner;
+}
+
+/**
+ * A request joins a group only if it names none of the group's items: whether a shared item still needs credits
+ * would depend on whether the earlier request was granted. It waits for the next group instead.
+ */
+function fitsInGroup(group: ReservationRequest[], next: ReservationRequest): boolean {
+  const items = new Set(group.flatMap((request) => request.itemIds));
+  return items.size + next.itemIds.length <= MAX_ITEMS_PER_STATEMENT && !next.itemIds.some((itemId) => items.has(itemId));
 }
 
 async function reserveGroupOnItsOwn(pool: pg.Pool, shop: string, group: ReservationRequest[]): Promise<ReservationOutcome[]> {
@@ -344,13 +347,13 @@ function answersFor(requests: ReservationRequest[], rows: ReservationOutcome[]):
 }
 
 /**
- * One statement for a group of requests of one shop, answered per request, in order. It locks the account row,
- * then grants the requests one after another while what is left covers them (a request that does not fit is
- * refused and the next is still tried, as if each had run alone in this order), moves the granted total and
- * writes their reservations and entries. Nothing is written for a refused request. Without ON CONFLICT: an
+ * One statement for a group of requests of one shop (no item named twice), answered per request, in order. It
+ * locks the account row, then grants the requests one after another while what is left covers them (a request
+ * that does not fit is refused and the next is still tried, as if each had run alone in this order), moves the
+ * granted total and writes their reservations and entries. Nothing is written for a refused request. Without ON CONFLICT: an
  * item reserved concurrently elsewhere aborts the whole statement (unique violation), so the account is never
- * debited for a reservation that was not written. The text depends on nothing but the process's settings, so
- * it can be prepared once per connection.
+ * debited for a reservation that was not written. The text is always the same, so it is prepared once per
+ * connection.
  */
 function reserveSql(shop: string, requests: ReservationRequest[], capChecked: boolean): Prisma.Sql {
   const requestOfItem: number[] = [];
@@ -365,14 +368,11 @@ function reserveSql(shop: string, requests: ReservationRequest[], capChecked: bo
   });
   return Prisma.sql`
     WITH RECURSIVE settings AS (
-      SELECT (SELECT s."dailySpendCap" FROM "Shop" s WHERE s."domain" = ${shop}) AS cap,
-        ${asyncCommit ? Prisma.sql`set_config('synchronous_commit', 'off', true)` : Prisma.sql`NULL`} AS commit_mode
+      SELECT (SELECT s."dailySpendCap" FROM "Shop" s WHERE s."domain" = ${shop}) AS cap
     ), new_items AS (
-      -- An item named by several requests belongs to the first.
-      SELECT DISTINCT ON (input.item_id) input.req, input.item_id, input.amount
+      SELECT input.req, input.item_id, input.amount
       FROM unnest(${requestOfItem}::int[], ${items}::text[], ${amounts}::int[]) AS input(req, item_id, amount)
       WHERE NOT EXISTS (SELECT 1 FROM "CreditReservation" r WHERE r."batchItemId" = input.item_id)
-      ORDER BY input.item_id, input.req
     ), need AS (
       SELECT g.req, COALESCE(sum(n.amount), 0)::int AS needed
       FROM generate_series(1, ${requests.length}::int) AS g(req) LEFT JOIN new_items n ON n.req = g.req
@@ -513,18 +513,6 @@ export function sumEntries(entries: Array<{ availableDelta: number; reservedDelt
 
 // Under load (a worker pool settling many items) waiting for a pooled connection can exceed Prisma's 2 s default.
 const TX_OPTIONS = { maxWait: 15_000, timeout: 15_000 };
-
-/**
- * Opt-in (LEDGER_RESERVE_ASYNC_COMMIT=true): reservations commit without waiting for the WAL flush (SET LOCAL synchronous_commit = off, for the
- * caller's transaction only). Why: every reservation of a shop updates the same account row, and the row
- * lock is held until commit, so with a synchronous commit a shop's reservations are serialized on disk
- * flushes (a few hundred per second at best). What it risks: only if PostgreSQL itself crashes, batches
- * created in the last fraction of a second before the crash are lost whole (batch, items, reservation and
- * the account change together: consistent, no credit lost or double-spent), unless a later synchronous
- * commit (any worker update, capture, grant) already flushed them. Grants, purchases, captures and
- * releases always commit synchronously. Off by default: a batch the merchant was told about is durable.
- */
-const asyncCommit = process.env.LEDGER_RESERVE_ASYNC_COMMIT?.trim().toLowerCase() === "true";
 
 // Timestamps written by raw SQL match Prisma's (UTC in "timestamp without time zone" columns).
 const utcNow = Prisma.sql`(now() AT TIME ZONE 'UTC')`;

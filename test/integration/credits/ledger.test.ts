@@ -114,16 +114,32 @@ describe("credit ledger", () => {
     await expectLedgerMatchesAccount(shop);
   });
 
-  it("reserves an item named by two combined requests once, for the first of them", async () => {
+  it("reserves an item named by two concurrent requests once", async () => {
     const shop = newShop();
     await grantCredits(db, shop, 9, { kind: "GRANT", idempotencyKey: "seed" });
     const [shared, own] = [randomUUID(), randomUUID()];
     const first = reserveForItems(db, shop, [randomUUID()], 3);
-    const grouped = [reserveForItems(db, shop, [shared, own], 3), reserveForItems(db, shop, [shared], 3)];
+    const waiting = [reserveForItems(db, shop, [shared, own], 3), reserveForItems(db, shop, [shared], 3)];
     await first;
-    await Promise.all(grouped);
+    await Promise.all(waiting);
     expect(await getBalance(db, shop)).toEqual({ available: 0, reserved: 9, total: 9 });
     expect(await db.creditReservation.count({ where: { shop, batchItemId: { in: [shared, own] } } })).toBe(2);
+    await expectLedgerMatchesAccount(shop);
+  });
+
+  it("still reserves an item for a later request when an earlier concurrent request naming it was refused", async () => {
+    const shop = newShop();
+    await grantCredits(db, shop, 6, { kind: "GRANT", idempotencyKey: "seed" });
+    const shared = randomUUID();
+    const first = reserveForItems(db, shop, [randomUUID()], 3);
+    // 3 left: the first of these needs 6 and is refused; the second then needs 3 for the shared item.
+    const waiting = [reserveForItems(db, shop, [shared, randomUUID()], 3), reserveForItems(db, shop, [shared], 3)];
+    await first;
+    const outcomes = await Promise.allSettled(waiting);
+    expect(outcomes.map((o) => o.status)).toEqual(["rejected", "fulfilled"]);
+    expect((outcomes[0] as PromiseRejectedResult).reason).toBeInstanceOf(InsufficientCreditsError);
+    expect(await db.creditReservation.findFirst({ where: { shop, batchItemId: shared }, select: { state: true } })).toEqual({ state: "HELD" });
+    expect(await getBalance(db, shop)).toEqual({ available: 0, reserved: 6, total: 6 });
     await expectLedgerMatchesAccount(shop);
   });
 
