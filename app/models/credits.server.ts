@@ -253,10 +253,12 @@ async function reserveOnItsOwn(db: PrismaClient, shop: string, request: Reservat
     if (needed === 0) return 0;
     if (cap !== null) return db.$transaction((tx) => reserveUnderCap(tx, shop, request, cap), TX_OPTIONS);
     if (granted) return needed;
-    // Short: first give back credits stranded by a crash between reserving and writing a batch.
+    // Short: first give back credits stranded by a crash between reserving and writing a batch (the sweep may
+    // have just done so, too), then try once more.
     if (!orphansChecked) {
       orphansChecked = true;
-      if ((await releaseOrphanedReservations(db, shop)) > 0) continue;
+      await releaseOrphanedReservations(db, shop);
+      continue;
     }
     throw new InsufficientCreditsError(needed, (await getBalance(db, shop)).available);
   }

@@ -4,6 +4,8 @@
  *   restarted without persistence) is enqueued again (jobId = item id, so at most one job exists);
  * - an item whose job failed for good but whose failure was not recorded is marked FAILED;
  * - a finished item whose reservation is still held is settled (published -> capture, else release);
+ * - credits held for items that were never written (a crash between reserving and writing a batch) are
+ *   given back once they are old enough that no batch can still be being written;
  * - a batch with no unfinished item is marked DONE.
  */
 import type { PrismaClient } from "@prisma/client";
@@ -11,7 +13,13 @@ import type { Redis } from "ioredis";
 import { logger } from "~/lib/logger.server";
 import { BATCH_QUEUE_KEY, finishBatchIfDone } from "~/models/batches.server";
 import { DEFAULT_QUEUE_NAME } from "./config.server";
-import { captureForItem, releaseForItem, ReservationSettledError } from "~/models/credits.server";
+import {
+  captureForItem,
+  ORPHANED_RESERVATION_AGE_MS,
+  releaseForItem,
+  releaseOrphanedReservations,
+  ReservationSettledError,
+} from "~/models/credits.server";
 import { failItem } from "./processor.server";
 import { enqueueItems, type ImageQueue } from "./queue.server";
 
@@ -19,12 +27,14 @@ export interface SweepResult {
   enqueued: number;
   failed: number;
   settled: number;
+  /** Credits given back that were held for items never written. */
+  orphanCreditsReturned: number;
   batchesFinished: number;
 }
 
 export async function sweepOnce(deps: { db: PrismaClient; queue: ImageQueue }, opts: { graceMs?: number; limit?: number } = {}): Promise<SweepResult> {
   const { db, queue } = deps;
-  const result: SweepResult = { enqueued: 0, failed: 0, settled: 0, batchesFinished: 0 };
+  const result: SweepResult = { enqueued: 0, failed: 0, settled: 0, orphanCreditsReturned: 0, batchesFinished: 0 };
   const olderThan = new Date(Date.now() - (opts.graceMs ?? 5_000));
   // Only this queue's items: several queues may share a database (tests, a staging worker), and an
   // item enqueued on the wrong queue would be processed by a worker that cannot reach its shop.
@@ -71,6 +81,14 @@ export async function sweepOnce(deps: { db: PrismaClient; queue: ImageQueue }, o
       if (!(error instanceof ReservationSettledError)) throw error;
     }
   }
+
+  const strandedShops = await db.$queryRaw<Array<{ shop: string }>>`
+    SELECT DISTINCT r.shop FROM "CreditReservation" r
+    WHERE r.state = 'HELD' AND r."batchItemId" IS NOT NULL
+      AND r."createdAt" < (now() AT TIME ZONE 'UTC') - make_interval(secs => ${ORPHANED_RESERVATION_AGE_MS / 1000})
+      AND NOT EXISTS (SELECT 1 FROM "BatchItem" i WHERE i.id = r."batchItemId")
+    LIMIT 100`;
+  for (const { shop } of strandedShops) result.orphanCreditsReturned += await releaseOrphanedReservations(db, shop);
 
   const openBatches = await db.batch.findMany({ where: { status: "ACTIVE" }, select: { id: true, shop: true }, take: 1_000 });
   for (const batch of openBatches) if (await finishBatchIfDone(db, batch.shop, batch.id)) result.batchesFinished += 1;

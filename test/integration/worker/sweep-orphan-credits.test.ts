@@ -1,0 +1,40 @@
+import { randomUUID } from "node:crypto";
+import { Queue } from "bullmq";
+import { afterAll, describe, expect, it } from "vitest";
+import { createPrismaClient } from "~/db.server";
+import { getBalance, grantCredits, reserveForItems } from "~/models/credits.server";
+import { createRedisConnection } from "~/queue/connection.server";
+import type { ImageJobData } from "~/queue/jobs";
+import { sweepOnce } from "~/queue/sweep.server";
+import { testDatabaseUrl } from "../../setup/urls";
+
+const db = createPrismaClient(testDatabaseUrl(), 2);
+const queue = new Queue<ImageJobData>(`test-${randomUUID()}`, { connection: createRedisConnection() });
+
+afterAll(async () => {
+  await queue.obliterate({ force: true }).catch(() => undefined);
+  await queue.close();
+  await db.$disconnect();
+});
+
+describe("sweep: credits held for a batch that was never written", () => {
+  it("gives them back once no batch can still be being written, once, and leaves recent holds alone", async () => {
+    const shop = `orphan-${randomUUID().slice(0, 8)}.myshopify.com`;
+    await grantCredits(db, shop, 12, { kind: "GRANT", idempotencyKey: "seed" });
+    // A crash between reserving and writing the batch: reservations whose items do not exist.
+    const [old1, old2, recent] = [randomUUID(), randomUUID(), randomUUID()];
+    await reserveForItems(db, shop, [old1, old2], 3);
+    await reserveForItems(db, shop, [recent], 3);
+    await db.creditReservation.updateMany({ where: { shop, batchItemId: { in: [old1, old2] } }, data: { createdAt: new Date(Date.now() - 11 * 60_000) } });
+    expect(await getBalance(db, shop)).toEqual({ available: 3, reserved: 9, total: 12 });
+
+    const first = await sweepOnce({ db, queue });
+    expect(first.orphanCreditsReturned).toBeGreaterThanOrEqual(6);
+    expect(await getBalance(db, shop)).toEqual({ available: 9, reserved: 3, total: 12 });
+
+    await sweepOnce({ db, queue });
+    expect(await getBalance(db, shop)).toEqual({ available: 9, reserved: 3, total: 12 });
+    const released = await db.creditEntry.count({ where: { shop, kind: "RELEASE" } });
+    expect(released).toBe(2);
+  });
+});
