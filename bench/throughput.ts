@@ -50,7 +50,7 @@ if (process.argv.includes("--worker")) {
     const memory = process.memoryUsage();
     if (memory.rss > peak.rss) peak = { rss: memory.rss, heapUsed: memory.heapUsed, external: memory.external };
     const cpu = process.cpuUsage();
-    process.send?.({ cpuMs: (cpu.user + cpu.system) / 1000, peakRss: peak.rss, peakHeap: peak.heapUsed, peakExternal: peak.external });
+    process.send?.({ cpuMs: (cpu.user + cpu.system) / 1000, rss: memory.rss, peakRss: peak.rss, peakHeap: peak.heapUsed, peakExternal: peak.external });
   };
   const timer = setInterval(sample, 250);
   process.once("SIGTERM", () => {
@@ -101,7 +101,8 @@ async function main(): Promise<void> {
     console.log(`sources: ${SOURCE_MP} MP JPEGs (${(cdn.bytes / 1024 / 1024).toFixed(1)} MB each) from ${cdn.url}`);
   }
 
-  let last = { cpuMs: 0, peakRss: 0, peakHeap: 0, peakExternal: 0 };
+  let last = { cpuMs: 0, rss: 0, peakRss: 0, peakHeap: 0, peakExternal: 0 };
+  let lastReport = Date.now();
   const profile = process.env.BENCH_WORKER_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_WORKER_CPU_PROF}`] : [];
   const worker = spawn(process.execPath, [...profile, "--import", "tsx", fileURLToPath(import.meta.url), "--worker"], {
     cwd: ROOT,
@@ -144,6 +145,10 @@ async function main(): Promise<void> {
       console.log(`  at the peak: JS heap ${mb(last.peakHeap)} MB, buffers outside the heap ${mb(last.peakExternal)} MB, the rest (code, libvips, allocator) ${mb(last.peakRss - last.peakHeap - last.peakExternal)} MB`);
       console.log(`DashScope stand-in: ${JSON.stringify(dashscope.stats())}`);
       break;
+    }
+    if (p && Date.now() - lastReport >= 10_000) {
+      lastReport = Date.now();
+      console.log(`  ${Math.round((Date.now() - started) / 1000)} s: ${IMAGES - p.counts.QUEUED - p.counts.PROCESSING}/${IMAGES} done, worker RSS ${mb(last.rss)} MB (peak ${mb(last.peakRss)} MB)`);
     }
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
