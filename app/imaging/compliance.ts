@@ -60,26 +60,40 @@ interface BorderMeasurement {
   edgeTouched: boolean;
 }
 
+/**
+ * Pixels of row `y` from `x0` to `x1` (exclusive) within `tolerance` of the background; adds 2^20
+ * when one of them on the image's outermost rows or columns looks like product.
+ */
+function borderRun(data: Uint8Array, width: number, height: number, y: number, x0: number, x1: number, background: Rgb, tolerance: number): number {
+  const [br, bg, bb] = background;
+  const outerRow = y === 0 || y === height - 1;
+  let matches = 0;
+  let touched = 0;
+  for (let x = x0, i = (y * width + x0) * 3; x < x1; x++, i += 3) {
+    const d = distanceAt(data, i, br, bg, bb);
+    if (d <= tolerance) matches++;
+    if (d > PRODUCT_DISTANCE && (outerRow || x === 0 || x === width - 1)) touched = EDGE_TOUCHED;
+  }
+  return matches + touched;
+}
+const EDGE_TOUCHED = 1 << 20;
+
 /** Border purity: every pixel of the band, at full resolution. */
 function measureBorder(data: Uint8Array, width: number, height: number, band: number, background: Rgb, tolerance: number): BorderMeasurement {
-  const [br, bg, bb] = background;
   let pixels = 0;
   let matches = 0;
   let edgeTouched = false;
-  const countRun = (y: number, x0: number, x1: number) => {
-    const outerRow = y === 0 || y === height - 1;
-    for (let x = x0, i = (y * width + x0) * 3; x < x1; x++, i += 3) {
-      const d = distanceAt(data, i, br, bg, bb);
-      if (d <= tolerance) matches++;
-      if (d > PRODUCT_DISTANCE && (outerRow || x === 0 || x === width - 1)) edgeTouched = true;
-    }
+  const count = (y: number, x0: number, x1: number) => {
+    const result = borderRun(data, width, height, y, x0, x1, background, tolerance);
+    matches += result % EDGE_TOUCHED;
+    if (result >= EDGE_TOUCHED) edgeTouched = true;
     pixels += x1 - x0;
   };
   for (let y = 0; y < height; y++) {
-    if (y < band || y >= height - band) countRun(y, 0, width);
+    if (y < band || y >= height - band) count(y, 0, width);
     else {
-      countRun(y, 0, band);
-      countRun(y, width - band, width);
+      count(y, 0, band);
+      count(y, width - band, width);
     }
   }
   return { purity: pixels ? matches / pixels : 0, edgeTouched };
@@ -92,22 +106,25 @@ interface PixelBox {
   bottom: number;
 }
 
+/** Counts the product pixels of row `y` (every `step`-th column) into `columnCounts`; returns the row's count. */
+function countProductInRow(data: Uint8Array, width: number, y: number, step: number, background: Rgb, columnCounts: Uint32Array): number {
+  const [br, bg, bb] = background;
+  let inRow = 0;
+  for (let x = 0, i = y * width * 3; x < width; x += step, i += 3 * step) {
+    if (distanceAt(data, i, br, bg, bb) > PRODUCT_DISTANCE) {
+      inRow++;
+      columnCounts[x]!++;
+    }
+  }
+  return inRow;
+}
+
 /** The product's box from every other row and column (1 px of 2000 is 0.05%). */
 function productBox(data: Uint8Array, width: number, height: number, background: Rgb): PixelBox | null {
-  const [br, bg, bb] = background;
   const step = width * height > 1_500_000 ? 2 : 1;
   const columnCounts = new Uint32Array(width);
   const rowCounts = new Uint32Array(height);
-  for (let y = 0; y < height; y += step) {
-    let inRow = 0;
-    for (let x = 0, i = y * width * 3; x < width; x += step, i += 3 * step) {
-      if (distanceAt(data, i, br, bg, bb) > PRODUCT_DISTANCE) {
-        inRow++;
-        columnCounts[x]!++;
-      }
-    }
-    rowCounts[y] = inRow;
-  }
+  for (let y = 0; y < height; y += step) rowCounts[y] = countProductInRow(data, width, y, step, background, columnCounts);
   const first = (counts: Uint32Array) => counts.findIndex((c) => c >= MIN_LINE_PIXELS);
   const last = (counts: Uint32Array) => counts.findLastIndex((c) => c >= MIN_LINE_PIXELS);
   const left = first(columnCounts);

@@ -1,5 +1,6 @@
 import sharp, { type Sharp } from "sharp";
 import { ImageInputError } from "./errors";
+import { isSrgbProfile } from "./icc";
 import { MAX_IMAGE_PIXELS } from "./inspect";
 import type { Rgb, Size } from "./pipelines";
 import type { Box } from "./segment";
@@ -42,6 +43,19 @@ export function openImage(bytes: Buffer, options: DecodeOptions = {}): Sharp {
     });
   }
   return image;
+}
+
+/**
+ * True when the image embeds an sRGB profile, which decoding can ignore (see isSrgbProfile).
+ * Header only; an unreadable header says false and leaves the error to the decode.
+ */
+export async function hasIgnorableProfile(bytes: Buffer): Promise<boolean> {
+  try {
+    const { icc } = await sharp(bytes, { limitInputPixels: false }).metadata();
+    return icc ? isSrgbProfile(icc) : false;
+  } catch {
+    return false;
+  }
 }
 
 export async function decodeRgb(bytes: Buffer, options: DecodeOptions = {}): Promise<RgbImage> {

@@ -1,6 +1,7 @@
-import { decodeRgb, type RgbImage } from "./decode";
+import { decodeRgb, hasIgnorableProfile, type RgbImage } from "./decode";
 import type { Rgb } from "./pipelines";
-import { segmentProduct, type Box } from "./segment";
+import { scanlineFill } from "./scanline-fill";
+import { expandBox, segmentProduct, type Box, type Segmentation } from "./segment";
 
 export interface FidelityReport {
   /** 1 = the product looks the same; 0 = nothing in common. */
@@ -15,8 +16,10 @@ export const FIDELITY_THRESHOLD = 0.6;
 export const ALTERED_MESSAGE =
   "The product may have been altered (a label, logo or colour looks different from the original). Review it before publishing.";
 
-/** Both images are analysed at this size: enough for labels and colour areas, fast to compare. */
+/** The original is analysed at this size: enough for labels and colour areas, fast to compare. */
 const ANALYSIS_SIDE = 512;
+/** The edited image, whose product fills most of the frame, at this size. */
+const RESULT_ANALYSIS_SIDE = 384;
 /** Product masks are cleaned and boxed at this size (px, longest side), the same for both images. */
 const NORMALIZED_SIDE = 128;
 /** The product is compared on a grid of this many px on its longest side. */
@@ -38,10 +41,17 @@ interface ProductPatch {
   height: number;
 }
 
+/** The visible product of an image: a mask over `area` of it (area-sized, row-major). */
+interface ProductMask {
+  mask: Uint8Array;
+  area: Box;
+}
+
 /** Area-averaged resample of the product's box to a `width` x `height` patch, with its mask. */
-function samplePatch(image: RgbImage, productMask: Uint8Array, box: Box, width: number, height: number): ProductPatch {
+function samplePatch(image: RgbImage, product: ProductMask, box: Box, width: number, height: number): ProductPatch {
   const rgb = new Float32Array(width * height * 3);
   const mask = new Uint8Array(width * height);
+  const { area } = product;
   const sx = box.width / width;
   const sy = box.height / height;
   for (let y = 0; y < height; y++) {
@@ -56,12 +66,14 @@ function samplePatch(image: RgbImage, productMask: Uint8Array, box: Box, width: 
       let inside = 0;
       let n = 0;
       for (let yy = y0; yy < y1; yy++) {
+        const my = yy - area.top;
+        const maskRow = my >= 0 && my < area.height ? my * area.width - area.left : -1;
         for (let xx = x0; xx < x1; xx++) {
-          const p = yy * image.width + xx;
-          r += image.data[p * 3]!;
-          g += image.data[p * 3 + 1]!;
-          b += image.data[p * 3 + 2]!;
-          inside += productMask[p]!;
+          const i = (yy * image.width + xx) * 3;
+          r += image.data[i]!;
+          g += image.data[i + 1]!;
+          b += image.data[i + 2]!;
+          if (maskRow >= -area.left && xx >= area.left && xx < area.left + area.width) inside += product.mask[maskRow + xx]!;
           n++;
         }
       }
@@ -194,14 +206,7 @@ function report(score: number, threshold: number): FidelityReport {
 export function robustBox(mask: Uint8Array, width: number, height: number, minShare: number): Box | null {
   const columns = new Uint32Array(width);
   const rows = new Uint32Array(height);
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      if (mask[y * width + x] === 1) {
-        columns[x]!++;
-        rows[y]!++;
-      }
-    }
-  }
+  for (let y = 0; y < height; y++) rows[y] = countRow(mask, y * width, width, columns);
   const loose = (counts: Uint32Array) => [counts.findIndex((c) => c > 0), counts.findLastIndex((c) => c > 0)] as const;
   const [x0, x1] = loose(columns);
   const [y0, y1] = loose(rows);
@@ -214,6 +219,18 @@ export function robustBox(mask: Uint8Array, width: number, height: number, minSh
   const bottom = rows.findLastIndex((c) => c >= minInRow);
   if (left < 0 || top < 0 || right < left || bottom < top) return null;
   return { left, top, width: right - left + 1, height: bottom - top + 1 };
+}
+
+/** Mask pixels (value 1) of one row; adds each to its column's count. */
+function countRow(mask: Uint8Array, row: number, width: number, columns: Uint32Array): number {
+  let count = 0;
+  for (let x = 0; x < width; x++) {
+    if (mask[row + x] === 1) {
+      columns[x]!++;
+      count++;
+    }
+  }
+  return count;
 }
 
 /** Morphological opening with a 3x3 square: removes lines and specks up to 2 px thick. */
@@ -246,33 +263,13 @@ function open3x3(mask: Uint8Array, width: number, height: number): Uint8Array {
 
 /** Marks as product every pixel the outside cannot reach (enclosed areas such as a white label). */
 function fillHoles(mask: Uint8Array, width: number, height: number): Uint8Array {
-  // 0 = not product, unvisited; 1 = product; 2 = outside (reached from the border).
-  const state = Uint8Array.from(mask);
-  const stack: number[] = [];
-  for (let x = 0; x < width; x++) stack.push(x, (height - 1) * width + x);
-  for (let y = 1; y < height - 1; y++) stack.push(y * width, y * width + width - 1);
-  while (stack.length > 0) {
-    const p = stack.pop()!;
-    if (state[p] !== 0) continue;
-    const row = p - (p % width);
-    let left = p;
-    while (left > row && state[left - 1] === 0) left--;
-    let right = p;
-    while (right < row + width - 1 && state[right + 1] === 0) right++;
-    state.fill(2, left, right + 1);
-    for (const neighbourRow of [row - width, row + width]) {
-      if (neighbourRow < 0 || neighbourRow >= state.length) continue;
-      let inRun = false;
-      for (let q = neighbourRow + (left - row); q <= neighbourRow + (right - row); q++) {
-        if (state[q] === 0) {
-          if (!inRun) stack.push(q);
-          inRun = true;
-        } else inRun = false;
-      }
-    }
-  }
-  for (let i = 0; i < state.length; i++) state[i] = state[i] === 2 ? 0 : 1;
-  return state;
+  const outside = new Uint8Array(mask.length);
+  const seeds: number[] = [];
+  for (let x = 0; x < width; x++) seeds.push(x, (height - 1) * width + x);
+  for (let y = 1; y < height - 1; y++) seeds.push(y * width, y * width + width - 1);
+  scanlineFill(outside, 1, width, seeds, (p) => outside[p] === 0 && mask[p] === 0);
+  for (let i = 0; i < outside.length; i++) outside[i] = outside[i]! ^ 1;
+  return outside;
 }
 
 /**
@@ -280,20 +277,31 @@ function fillHoles(mask: Uint8Array, width: number, height: number): Uint8Array 
  * sole on white) vanish in any honest edit, so they are left out; enclosed areas (a white label)
  * stay.
  */
-function visibleProduct(image: RgbImage, product: Uint8Array, background: Rgb): Uint8Array {
-  const { data, width, height } = image;
+function visibleProduct(image: RgbImage, segmentation: Segmentation, background: Rgb): ProductMask {
+  if (!segmentation.box) return { mask: new Uint8Array(0), area: { left: 0, top: 0, width: 0, height: 0 } };
+  // Everything outside the product's box (and a 1 px ring, for the hole filling) is not product.
+  const area = expandBox(segmentation.box, 1, image.width, image.height);
+  const distinct = new Uint8Array(area.width * area.height);
+  for (let y = 0; y < area.height; y++) markDistinctRow(image, segmentation.product, background, area, y, distinct);
+  return { mask: fillHoles(distinct, area.width, area.height), area };
+}
+
+/** Row `y` of `area`: product pixels that differ from `background`. */
+function markDistinctRow(image: RgbImage, product: Uint8Array, background: Rgb, area: Box, y: number, distinct: Uint8Array): void {
   const [br, bg, bb] = background;
-  const distinct = new Uint8Array(width * height);
-  for (let p = 0, i = 0; p < distinct.length; p++, i += 3) {
+  const { data } = image;
+  const row = (area.top + y) * image.width + area.left;
+  for (let x = 0, p = row, i = row * 3, o = y * area.width; x < area.width; x++, p++, i += 3, o++) {
     if (product[p] !== 1) continue;
     const d = Math.max(Math.abs(data[i]! - br), Math.abs(data[i + 1]! - bg), Math.abs(data[i + 2]! - bb));
-    if (d > RESULT_THRESHOLD) distinct[p] = 1;
+    if (d > RESULT_THRESHOLD) distinct[o] = 1;
   }
-  return fillHoles(distinct, width, height);
 }
 
 /** The visible product mask at a common scale (longest side of its loose box = NORMALIZED_SIDE). */
-function normalizedBox(mask: Uint8Array, width: number, height: number): Box | null {
+function normalizedBox(product: ProductMask): Box | null {
+  const { mask, area } = product;
+  const { width, height } = area;
   const loose = robustBox(mask, width, height, 0);
   if (!loose) return null;
   const scale = Math.min(1, NORMALIZED_SIDE / Math.max(loose.width, loose.height));
@@ -319,8 +327,8 @@ function normalizedBox(mask: Uint8Array, width: number, height: number): Box | n
   const box = robustBox(cleaned, nw, nh, 0.1);
   if (!box) return null;
   return {
-    left: loose.left + (box.left - margin) / scale,
-    top: loose.top + (box.top - margin) / scale,
+    left: area.left + loose.left + (box.left - margin) / scale,
+    top: area.top + loose.top + (box.top - margin) / scale,
     width: box.width / scale,
     height: box.height / scale,
   };
@@ -355,22 +363,26 @@ export interface FidelityMeasurement extends Comparison {
 /** The numbers behind checkFidelity (for diagnostics and calibration). */
 export async function measureFidelity(original: Buffer, edited: Buffer): Promise<FidelityMeasurement> {
   const [sourceImage, resultImage] = await Promise.all([
-    decodeRgb(original, { maxWidth: ANALYSIS_SIDE, maxHeight: ANALYSIS_SIDE }),
-    // The edited image is a clean render: a linear reduction is as good here and cheaper.
-    decodeRgb(edited, { maxWidth: ANALYSIS_SIDE, maxHeight: ANALYSIS_SIDE, kernel: "linear" }),
+    hasIgnorableProfile(original).then((ignoreIcc) => decodeRgb(original, { maxWidth: ANALYSIS_SIDE, maxHeight: ANALYSIS_SIDE, ignoreIcc })),
+    // The edited image is a clean render of a product that fills most of its frame: smaller and
+    // with a linear reduction, it still gives the product more pixels than the comparison grid.
+    hasIgnorableProfile(edited).then((ignoreIcc) =>
+      decodeRgb(edited, { maxWidth: RESULT_ANALYSIS_SIDE, maxHeight: RESULT_ANALYSIS_SIDE, kernel: "linear", ignoreIcc }),
+    ),
   ]);
   const sourceSegmentation = segmentProduct(sourceImage, { threshold: SOURCE_THRESHOLD });
   const resultSegmentation = segmentProduct(resultImage, { threshold: RESULT_THRESHOLD });
   const background = resultSegmentation.borderColor;
-  const resultMask = visibleProduct(resultImage, resultSegmentation.product, background);
-  const resultBox = normalizedBox(resultMask, resultImage.width, resultImage.height);
+  const resultMask = visibleProduct(resultImage, resultSegmentation, background);
+  const resultBox = normalizedBox(resultMask);
   if (!resultBox) return { score: 0, shapeOverlap: 0, worstCellChange: 1, sourceBox: null, resultBox: null };
 
-  const sourceMask = visibleProduct(sourceImage, sourceSegmentation.product, background);
-  const sourceBox = normalizedBox(sourceMask, sourceImage.width, sourceImage.height);
+  const visibleSource = visibleProduct(sourceImage, sourceSegmentation, background);
+  const sourceBox = normalizedBox(visibleSource);
   // Without a clear product in the original (a busy photo), compare the whole frame.
-  const alignedSourceBox = sourceBox ?? { left: 0, top: 0, width: sourceImage.width, height: sourceImage.height };
-  if (!sourceBox) sourceMask.fill(1);
+  const whole = { left: 0, top: 0, width: sourceImage.width, height: sourceImage.height };
+  const alignedSourceBox = sourceBox ?? whole;
+  const sourceMask = sourceBox ? visibleSource : { mask: new Uint8Array(whole.width * whole.height).fill(1), area: whole };
   const size = patchSize(alignedSourceBox);
   const a = samplePatch(sourceImage, sourceMask, pixelBox(alignedSourceBox, sourceImage.width, sourceImage.height), size.width, size.height);
   const b = samplePatch(resultImage, resultMask, pixelBox(resultBox, resultImage.width, resultImage.height), size.width, size.height);

@@ -157,19 +157,19 @@ export function backgroundDistance(image: RgbImage, rowBackground: Float32Array)
 }
 
 /**
- * Background = everything connected to the image border through pixels close to the background
- * colour. The rest is product, so light areas enclosed by the product (a white label) stay product.
+ * Product = everything the image border does not reach through pixels close to the background
+ * colour, so light areas enclosed by the product (a white label) stay product. 1 = product.
  */
 function floodBackground(distance: Uint8Array, width: number, height: number, threshold: number): Uint8Array {
-  const filled = new Uint8Array(width * height);
+  const product = new Uint8Array(width * height).fill(1);
   const stack: number[] = [];
-  const open = (p: number) => filled[p] === 0 && distance[p]! < threshold;
+  const open = (p: number) => product[p] === 1 && distance[p]! < threshold;
   for (let x = 0; x < width; x++) {
     stack.push(x, (height - 1) * width + x);
   }
   for (let y = 1; y < height - 1; y++) stack.push(y * width, y * width + width - 1);
-  scanlineFill(filled, 1, width, stack, open);
-  return filled;
+  scanlineFill(product, 0, width, stack, open);
+  return product;
 }
 
 /** Pushes one seed per run of `value` in `mask[from..to]`. */
@@ -252,9 +252,7 @@ export function segmentProduct(image: RgbImage, options: SegmentOptions): Segmen
   const borderColor = borderMedian(image, Math.max(2, Math.round(Math.min(width, height) * 0.004)));
   const rowBackground = estimateRowBackground(image, borderColor);
   const distance = backgroundDistance(image, rowBackground);
-  // The flood marks background with 1; flipping in place turns it into the product mask.
   const product = floodBackground(distance, width, height, options.threshold);
-  for (let i = 0; i < product.length; i++) product[i] = product[i]! ^ 1;
   const minArea = Math.max(16, Math.round(width * height * (options.minComponentShare ?? 0.0005)));
   const { area, box } = keepSignificantComponents(product, width, height, minArea);
   return { width, height, product, distance, box, area, borderColor, rowBackground };
