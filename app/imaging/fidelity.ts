@@ -267,7 +267,7 @@ function fillHoles(mask: Uint8Array, width: number, height: number): Uint8Array 
   const seeds: number[] = [];
   for (let x = 0; x < width; x++) seeds.push(x, (height - 1) * width + x);
   for (let y = 1; y < height - 1; y++) seeds.push(y * width, y * width + width - 1);
-  scanlineFill(outside, 1, width, seeds, (p) => outside[p] === 0 && mask[p] === 0);
+  scanlineFill(outside, 0, 1, width, seeds, mask, 1);
   for (let i = 0; i < outside.length; i++) outside[i] = outside[i]! ^ 1;
   return outside;
 }

@@ -198,7 +198,8 @@ function compositeInPlace(window: PixelWindow, fullWidth: number, refined: Refin
     // Columns of the region outside the crop are backdrop.
     fill(rowData, region.left, Math.min(crop.left, regionEnd));
     fill(rowData, Math.max(cropEnd, region.left), regionEnd);
-    for (const run of rowRuns) {
+    for (let r = 0; r < rowRuns.length; r++) {
+      const run = rowRuns[r]!;
       const from = Math.max(run.start + crop.left, region.left);
       const to = Math.min(run.end + crop.left, regionEnd);
       if (from >= to || run.kind === PRODUCT) continue;
@@ -272,10 +273,27 @@ function repeatPixelsTwice(pixels: Uint8Array, from: number, count: number, out:
 
 const LITTLE_ENDIAN = endianness() === "LE";
 
-/** `area` of the image, each pixel repeated as a `factor` x `factor` block. */
+/**
+ * Backing memory of replicated images, kept for the next image: at tens of MB each, a fresh one
+ * per image costs page faults and about one full garbage collection per image.
+ */
+const spareReplicaMemory: ArrayBuffer[] = [];
+const MAX_SPARE_REPLICAS = 2;
+
+function takeReplicaBuffer(size: number): Buffer {
+  const index = spareReplicaMemory.findIndex((memory) => memory.byteLength >= size);
+  const memory = index >= 0 ? spareReplicaMemory.splice(index, 1)[0]! : new ArrayBuffer(size);
+  return Buffer.from(memory, 0, size);
+}
+
+function giveBackReplicaBuffer(buffer: Buffer): void {
+  if (spareReplicaMemory.length < MAX_SPARE_REPLICAS && buffer.buffer instanceof ArrayBuffer) spareReplicaMemory.push(buffer.buffer);
+}
+
+/** `area` of the image, each pixel repeated as a `factor` x `factor` block (give the buffer back when done). */
 function replicate(image: RgbImage, area: Box, factor: number): Buffer {
   const rowBytes = area.width * 3 * factor;
-  const out = Buffer.allocUnsafe(rowBytes * area.height * factor);
+  const out = takeReplicaBuffer(rowBytes * area.height * factor);
   // Rows of a doubled image start on 32-bit boundaries (12 bytes per source pixel pair).
   const words = factor === 2 && LITTLE_ENDIAN && out.byteOffset % 4 === 0 ? new Uint32Array(out.buffer, out.byteOffset, Math.floor(out.length / 4)) : null;
   for (let y = 0; y < area.height; y++) {
@@ -294,15 +312,17 @@ function replicate(image: RgbImage, area: Box, factor: number): Buffer {
  * factor (here, cheaper than a libvips pass and its copy back) and then reduces with lanczos3 to
  * the exact size.
  */
-function resizeArea(image: RgbImage, area: Box, width: number, height: number): Sharp {
+function resizeArea(image: RgbImage, area: Box, width: number, height: number): { resized: Sharp; replica: Buffer | null } {
   const enlargement = Math.max(width / area.width, height / area.height);
   const resize = { fit: "fill", kernel: "lanczos3" } as const;
   if (enlargement <= 1) {
-    return sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } }).extract(area).resize(width, height, resize);
+    const whole = sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } });
+    return { resized: whole.extract(area).resize(width, height, resize), replica: null };
   }
   const factor = Math.ceil(enlargement);
   const raw = { width: area.width * factor, height: area.height * factor, channels: 3 as const };
-  return sharp(replicate(image, area, factor), { raw }).resize(width, height, resize);
+  const replica = replicate(image, area, factor);
+  return { resized: sharp(replica, { raw }).resize(width, height, resize), replica };
 }
 
 /**
@@ -349,15 +369,20 @@ export async function postProcessEdit(modelOutput: Buffer, pipeline: ResolvedPip
   const [r, g, b] = background;
 
   const regionInWindow = { ...region, left: region.left - window.left, top: region.top - window.top };
-  const resizedProduct = resizeArea(window, regionInWindow, resizedWidth, resizedHeight);
-  const pipelineImage = resizedProduct.extend({
+  const { resized, replica } = resizeArea(window, regionInWindow, resizedWidth, resizedHeight);
+  const pipelineImage = resized.extend({
     left,
     top,
     right: frame.width - resizedWidth - left,
     bottom: frame.height - resizedHeight - top,
     background: { r, g, b },
   });
-  const bytes = await encodeTagged(pipelineImage, format, pipeline.definition.output.quality);
+  let bytes: Buffer;
+  try {
+    bytes = await encodeTagged(pipelineImage, format, pipeline.definition.output.quality);
+  } finally {
+    if (replica) giveBackReplicaBuffer(replica);
+  }
   return {
     bytes,
     format,

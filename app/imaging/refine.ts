@@ -157,7 +157,8 @@ function outlineRowDistance(
   const dr = (rowBackground[o + 3]! - lr) / span;
   const dg = (rowBackground[o + 4]! - lg) / span;
   const db = (rowBackground[o + 5]! - lb) / span;
-  for (const run of runs) {
+  for (let r = 0; r < runs.length; r++) {
+    const run = runs[r]!;
     if (run.kind !== UNDECIDED) continue;
     for (let x = run.start; x < run.end; x++) {
       const fx = cropLeft + x;
@@ -183,7 +184,8 @@ function outlineRowDistance(
  */
 function rowSeeds(
   state: Uint8Array,
-  open: (p: number) => boolean,
+  distance: Uint8Array,
+  threshold: number,
   runs: ClassRun[],
   y: number,
   cw: number,
@@ -192,26 +194,27 @@ function rowSeeds(
   seeds: number[],
 ): void {
   const row = y * cw;
-  const touchesExterior = (x: number) => {
+  const seed = (x: number) => {
     const p = row + x;
-    return (
+    if (state[p] !== UNDECIDED || distance[p]! >= threshold) return;
+    const touchesExterior =
       edgeRow ||
       x === 0 ||
       x === cw - 1 ||
       state[p - 1] === EXTERIOR ||
       state[p + 1] === EXTERIOR ||
-      (checkAboveBelow && (state[p - cw] === EXTERIOR || state[p + cw] === EXTERIOR))
-    );
+      (checkAboveBelow && (state[p - cw] === EXTERIOR || state[p + cw] === EXTERIOR));
+    if (touchesExterior) seeds.push(p);
   };
-  for (const run of runs) {
+  for (let r = 0; r < runs.length; r++) {
+    const run = runs[r]!;
     if (run.kind !== UNDECIDED) continue;
     if (checkAboveBelow) {
-      for (let x = run.start; x < run.end; x++) if (open(row + x) && touchesExterior(x)) seeds.push(row + x);
+      for (let x = run.start; x < run.end; x++) seed(x);
       continue;
     }
-    if (open(row + run.start) && touchesExterior(run.start)) seeds.push(row + run.start);
-    const last = run.end - 1;
-    if (last > run.start && open(row + last) && touchesExterior(last)) seeds.push(row + last);
+    seed(run.start);
+    if (run.end - 1 > run.start) seed(run.end - 1);
   }
 }
 
@@ -273,7 +276,9 @@ function settleOutline(state: Uint8Array, runs: ClassRun[][], cw: number, minAre
   const spans: number[] = [];
   for (let y = 0; y < runs.length; y++) {
     const row = y * cw;
-    for (const run of runs[y]!) {
+    const rowRuns = runs[y]!;
+    for (let r = 0; r < rowRuns.length; r++) {
+      const run = rowRuns[r]!;
       if (run.kind !== UNDECIDED) continue;
       for (let p = row + run.start; p < row + run.end; p++) if (state[p] === UNDECIDED) settleOutlinePiece(state, p, cw, minArea, stack, spans);
     }
@@ -284,7 +289,8 @@ function settleOutline(state: Uint8Array, runs: ClassRun[][], cw: number, minAre
 function rowProductSpan(state: Uint8Array, runs: ClassRun[], row: number): [number, number] | null {
   let first = -1;
   let last = -1;
-  for (const run of runs) {
+  for (let r = 0; r < runs.length; r++) {
+    const run = runs[r]!;
     if (run.kind === PRODUCT) {
       if (first < 0) first = run.start;
       last = run.end - 1;
@@ -373,14 +379,13 @@ export function refineSegmentation(
   }
 
   // Flood the backdrop into the outline from the exterior and from the crop's edge.
-  const open = (p: number) => state[p] === UNDECIDED && distance[p]! < threshold;
   const seeds: number[] = [];
   for (let y = 0; y < ch; y++) {
     const edgeRow = y === 0 || y === ch - 1;
     const checkAboveBelow = edgeRow || runs[y - 1] !== runs[y] || runs[y + 1] !== runs[y];
-    rowSeeds(state, open, runs[y]!, y, cw, edgeRow, checkAboveBelow, seeds);
+    rowSeeds(state, distance, threshold, runs[y]!, y, cw, edgeRow, checkAboveBelow, seeds);
   }
-  scanlineFill(state, BACKGROUND, cw, seeds, open);
+  scanlineFill(state, UNDECIDED, BACKGROUND, cw, seeds, distance, threshold);
   settleOutline(state, runs, cw, Math.max(16, Math.round(width * height * minComponentShare)));
 
   const cropBox = cropProductBox(state, runs, cw);

@@ -163,12 +163,11 @@ export function backgroundDistance(image: RgbImage, rowBackground: Float32Array)
 function floodBackground(distance: Uint8Array, width: number, height: number, threshold: number): Uint8Array {
   const product = new Uint8Array(width * height).fill(1);
   const stack: number[] = [];
-  const open = (p: number) => product[p] === 1 && distance[p]! < threshold;
   for (let x = 0; x < width; x++) {
     stack.push(x, (height - 1) * width + x);
   }
   for (let y = 1; y < height - 1; y++) stack.push(y * width, y * width + width - 1);
-  scanlineFill(product, 0, width, stack, open);
+  scanlineFill(product, 1, 0, width, stack, distance, threshold);
   return product;
 }
 
