@@ -106,35 +106,68 @@ interface PixelBox {
   bottom: number;
 }
 
-/** Counts the product pixels of row `y` (every `step`-th column) into `columnCounts`; returns the row's count. */
-function countProductInRow(data: Uint8Array, width: number, y: number, step: number, background: Rgb, columnCounts: Uint32Array): number {
+/**
+ * Product pixels among every `step`-th column of row `y` from `from` to `to` (exclusive); each is
+ * counted in `columnCounts`. With `stopAt`, stops counting (and scanning) there.
+ */
+function countProduct(data: Uint8Array, width: number, y: number, from: number, to: number, step: number, background: Rgb, columnCounts: Uint32Array | null, stopAt: number): number {
   const [br, bg, bb] = background;
-  let inRow = 0;
-  for (let x = 0, i = y * width * 3; x < width; x += step, i += 3 * step) {
-    if (distanceAt(data, i, br, bg, bb) > PRODUCT_DISTANCE) {
-      inRow++;
-      columnCounts[x]!++;
-    }
+  let count = 0;
+  for (let x = from, i = (y * width + from) * 3; x < to; x += step, i += 3 * step) {
+    if (distanceAt(data, i, br, bg, bb) <= PRODUCT_DISTANCE) continue;
+    count++;
+    if (columnCounts) columnCounts[x]!++;
+    else if (count >= stopAt) break;
   }
-  return inRow;
+  return count;
 }
 
-/** The product's box from every other row and column (1 px of 2000 is 0.05%). */
+/**
+ * The product's box from every other row and column (1 px of 2000 is 0.05%): the first and last
+ * rows and columns with at least MIN_LINE_PIXELS product pixels. Columns between the leftmost and
+ * the rightmost such column found so far cannot become an edge, so rows only count the columns
+ * outside them; inside, it is enough to know whether the row itself reaches MIN_LINE_PIXELS.
+ */
 function productBox(data: Uint8Array, width: number, height: number, background: Rgb): PixelBox | null {
   const step = width * height > 1_500_000 ? 2 : 1;
   const columnCounts = new Uint32Array(width);
-  const rowCounts = new Uint32Array(height);
-  for (let y = 0; y < height; y += step) rowCounts[y] = countProductInRow(data, width, y, step, background, columnCounts);
-  const first = (counts: Uint32Array) => counts.findIndex((c) => c >= MIN_LINE_PIXELS);
-  const last = (counts: Uint32Array) => counts.findLastIndex((c) => c >= MIN_LINE_PIXELS);
-  const left = first(columnCounts);
-  const top = first(rowCounts);
-  if (left < 0 || top < 0) return null;
+  let top = -1;
+  let bottom = -1;
+  let left = width;
+  let right = -1;
+  for (let y = 0; y < height; y += step) {
+    // Sampled columns [0, outerLeft) and [outerRight, width) are counted; those between are not.
+    const outerLeft = left;
+    const outerRight = right < 0 ? width : right + step;
+    let inRow = countProduct(data, width, y, 0, outerLeft, step, background, columnCounts, 0);
+    if (outerRight < width) inRow += countProduct(data, width, y, outerRight, width, step, background, columnCounts, 0);
+    if (inRow < MIN_LINE_PIXELS && outerLeft < outerRight) {
+      inRow += countProduct(data, width, y, outerLeft, Math.min(outerRight, width), step, background, null, MIN_LINE_PIXELS - inRow);
+    }
+    if (inRow >= MIN_LINE_PIXELS) {
+      if (top < 0) top = y;
+      bottom = y;
+    }
+    for (let x = 0; x < outerLeft; x += step) {
+      if (columnCounts[x]! >= MIN_LINE_PIXELS) {
+        left = x;
+        break;
+      }
+    }
+    // Every column after `right` was counted in this row.
+    for (let x = (Math.ceil(width / step) - 1) * step; x > right; x -= step) {
+      if (columnCounts[x]! >= MIN_LINE_PIXELS) {
+        right = x;
+        break;
+      }
+    }
+  }
+  if (left >= width || top < 0) return null;
   return {
     left,
     top,
-    right: Math.min(width - 1, last(columnCounts) + step - 1),
-    bottom: Math.min(height - 1, last(rowCounts) + step - 1),
+    right: Math.min(width - 1, right + step - 1),
+    bottom: Math.min(height - 1, bottom + step - 1),
   };
 }
 

@@ -87,8 +87,7 @@ async function locateProduct(bytes: Buffer, pipeline: ResolvedPipeline, backgrou
   if (longest <= frameLongest * 1.5) {
     const image = await decodeRgb(bytes, { background, ignoreIcc });
     const factor = Math.max(1, Math.floor(Math.max(image.width, image.height) / PREVIEW_SIDE));
-    const small = await reduceByFactor(image, factor);
-    const preview = segmentProduct(small, { threshold: PRODUCT_THRESHOLD });
+    const preview = segmentProduct(await reduceByFactor(image, factor), { threshold: PRODUCT_THRESHOLD });
     return { working: { width: image.width, height: image.height }, window: { ...image, left: 0, top: 0 }, preview };
   }
 
