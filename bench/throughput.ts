@@ -136,6 +136,15 @@ async function main(): Promise<void> {
       const bound = Math.min(RPS, CONCURRENCY / (LATENCY_MS / 1000)) * 60;
       console.log(`images: ${IMAGES} (published ${p.counts.PUBLISHED}, review ${p.counts.NEEDS_REVIEW}, failed ${p.counts.FAILED}) in ${seconds.toFixed(1)} s`);
       console.log(`throughput: ${perMinute.toFixed(1)} images/min; bound min(quota ${RPS}/s, ${CONCURRENCY} / ${LATENCY_MS} ms) = ${bound.toFixed(1)}/min; ratio ${(perMinute / bound).toFixed(3)} (goal >= 0.95)`);
+      // Steady state: finishes between the 10th and the 90th percentile, i.e. without filling and draining the pipeline.
+      const finishes = (await db.batchItem.findMany({ where: { batchId, state: "PUBLISHED" }, select: { finishedAt: true } }))
+        .map((i) => i.finishedAt!.getTime())
+        .sort((a, b) => a - b);
+      const lo = Math.floor(finishes.length * 0.1);
+      const hi = Math.floor(finishes.length * 0.9);
+      const steadyPerMinute = ((hi - lo) / Math.max(1, (finishes[hi]! - finishes[lo]!) / 1000)) * 60;
+      console.log(`steady state (10th to 90th percentile of finishes): ${steadyPerMinute.toFixed(1)} images/min; ratio ${(steadyPerMinute / bound).toFixed(3)}`);
+      console.log(`filling and draining the pipeline: the first image took ${((finishes[0]! - (span._min.startedAt?.getTime() ?? started)) / 1000).toFixed(1)} s end to end`);
       console.log(`worker CPU: ${(last.cpuMs / IMAGES).toFixed(1)} ms per image (${(last.cpuMs / 1000).toFixed(1)} s total)`);
       const standIns = process.cpuUsage(standInCpu);
       const machine = machineCpuTimes();

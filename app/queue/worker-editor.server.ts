@@ -56,14 +56,24 @@ export function workerEditor(
   const inModelSlot = <T>(fn: () => Promise<T>) => (opts.modelSlots ? opts.modelSlots.run(fn) : fn());
   return {
     async edit(req) {
+      if (!(editor instanceof QwenClient)) {
+        return outsideSlot(opts.imageSlots, () =>
+          inModelSlot(async () => {
+            await opts.limiter?.acquire();
+            return editor.edit(req);
+          }),
+        );
+      }
       // Qwen's input is prepared before the quota slot is taken, so arrivals keep the limiter's spacing.
-      const body = editor instanceof QwenClient ? await editor.prepare(req) : null;
-      return outsideSlot(opts.imageSlots, () =>
-        inModelSlot(async () => {
+      const body = await editor.prepare(req);
+      return outsideSlot(opts.imageSlots, async () => {
+        const generated = await inModelSlot(async () => {
           await opts.limiter?.acquire();
-          return body && editor instanceof QwenClient ? editor.send(body) : editor.edit(req);
-        }),
-      );
+          return editor.request(body);
+        });
+        // The model is done: its result is downloaded from object storage without holding a model slot.
+        return editor.fetchResult(generated);
+      });
     },
   };
 }

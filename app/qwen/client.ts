@@ -106,6 +106,13 @@ function retryAfterMs(header: string | null, code: string): number {
   return code === "Throttling.AllocationQuota" ? DEFAULT_ALLOCATION_QUOTA_DELAY_MS : DEFAULT_RATE_LIMIT_DELAY_MS;
 }
 
+export interface GeneratedResult {
+  resultUrl: string;
+  requestId: string | null;
+  size: string;
+  started: number;
+}
+
 /** Qwen image editing through DashScope's synchronous multimodal-generation endpoint. */
 export class QwenClient implements ImageEditor {
   // A private field: never enumerated, logged or serialised with the client.
@@ -157,6 +164,11 @@ export class QwenClient implements ImageEditor {
    * tried again (the edit is paid for; a second edit would be paid twice).
    */
   async send(body: GenerationRequestBody): Promise<{ image: Buffer; requestId: string | null }> {
+    return this.fetchResult(await this.request(body));
+  }
+
+  /** The model's part of the call: the generation request, timed and counted; its result URL is valid for 24 h. */
+  async request(body: GenerationRequestBody): Promise<GeneratedResult> {
     const started = Date.now();
     const { resultUrl, requestId } = await this.generate(body).catch((error: unknown) => {
       qwenLatency.observe({ outcome: "error" }, (Date.now() - started) / 1000);
@@ -164,9 +176,14 @@ export class QwenClient implements ImageEditor {
       throw error;
     });
     qwenLatency.observe({ outcome: "ok" }, (Date.now() - started) / 1000);
-    const image = await this.downloadWithRetry(resultUrl, requestId);
-    logger.info({ requestId, model: this.model, size: body.parameters.size, ms: Date.now() - started, bytes: image.length }, "qwen edit done");
-    return { image, requestId };
+    return { resultUrl, requestId, size: body.parameters.size, started };
+  }
+
+  /** Downloads a generated result (from DashScope's object storage, not the model). */
+  async fetchResult(result: GeneratedResult): Promise<{ image: Buffer; requestId: string | null }> {
+    const image = await this.downloadWithRetry(result.resultUrl, result.requestId);
+    logger.info({ requestId: result.requestId, model: this.model, size: result.size, ms: Date.now() - result.started, bytes: image.length }, "qwen edit done");
+    return { image, requestId: result.requestId };
   }
 
   private async downloadWithRetry(resultUrl: string, requestId: string | null): Promise<Buffer> {
