@@ -108,8 +108,10 @@ async function main(): Promise<void> {
     cwd: ROOT,
     env: {
       ...process.env,
-      // glibc gives each libvips thread its own malloc arena; two keep RSS near the live data.
+      // As `npm run worker` sets them: glibc gives each libvips thread its own malloc arena (two keep RSS near the
+      // live data), and a fixed mmap threshold returns freed image buffers to the system instead of keeping them.
       MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? "2",
+      MALLOC_MMAP_THRESHOLD_: process.env.MALLOC_MMAP_THRESHOLD_ ?? "1048576",
       QUEUE_NAME: queueName,
       WORKER_CONCURRENCY: String(CONCURRENCY),
       ...(process.env.BENCH_JOBS ? { WORKER_JOBS: process.env.BENCH_JOBS } : {}),
