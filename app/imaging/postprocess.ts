@@ -280,13 +280,17 @@ const spareReplicaMemory: ArrayBuffer[] = [];
 const MAX_SPARE_REPLICAS = 2;
 
 function takeReplicaBuffer(size: number): Buffer {
-  const index = spareReplicaMemory.findIndex((memory) => memory.byteLength >= size);
+  const index = spareReplicaMemory.findLastIndex((memory) => memory.byteLength >= size);
   const memory = index >= 0 ? spareReplicaMemory.splice(index, 1)[0]! : new ArrayBuffer(size);
   return Buffer.from(memory, 0, size);
 }
 
+/** Keeps the largest spare memory blocks (every image fits the next image of a similar size). */
 function giveBackReplicaBuffer(buffer: Buffer): void {
-  if (spareReplicaMemory.length < MAX_SPARE_REPLICAS && buffer.buffer instanceof ArrayBuffer) spareReplicaMemory.push(buffer.buffer);
+  if (!(buffer.buffer instanceof ArrayBuffer)) return;
+  spareReplicaMemory.push(buffer.buffer);
+  spareReplicaMemory.sort((a, b) => b.byteLength - a.byteLength);
+  spareReplicaMemory.length = Math.min(spareReplicaMemory.length, MAX_SPARE_REPLICAS);
 }
 
 /** `area` of the image, each pixel repeated as a `factor` x `factor` block (give the buffer back when done). */
