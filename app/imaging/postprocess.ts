@@ -15,8 +15,8 @@ const EDGE_LOW = 8;
 /** Edge pixels within this many px of the product keep their blend; farther ones become pure background. */
 const EDGE_RADIUS = 2;
 /**
- * Preview size (longest side, px, at least) the product is found at before the full-resolution
- * refinement: the model output reduced by a whole factor, so preview pixels are blocks of it.
+ * Preview size (longest side, px, about) the product is found at before the full-resolution
+ * refinement. A model output is reduced by a whole factor, so preview pixels are blocks of it.
  */
 const PREVIEW_SIDE = 256;
 /** A product smaller than this share of the image means the model lost it. */
