@@ -1,4 +1,4 @@
-// Starts the DashScope stand-in for the demo: `npx tsx emulators/dashscope/main.ts`.
+// Starts the DashScope stand-in in its own process (the demo, the throughput bench): `npx tsx emulators/dashscope/main.ts`.
 // Env: DASHSCOPE_EMULATOR_PORT (default 0 = any free port), DASHSCOPE_API_KEY (the key it accepts,
 // default "sk-emulator"), DASHSCOPE_EMULATOR_LATENCY_MS, DASHSCOPE_EMULATOR_RPS,
 // DASHSCOPE_EMULATOR_ERROR_RATE (0..1), DASHSCOPE_EMULATOR_ALTER (0..1 share of altered edits).
@@ -18,6 +18,16 @@ const emulator = await startDashScopeEmulator({
   alterProduct: number("DASHSCOPE_EMULATOR_ALTER"),
 });
 console.log(emulator.url);
+
+// Started by another process (bench/throughput.ts) with an IPC channel: it primes edits and reads the stats.
+type Message = { id: number; prime?: { input: string; size: { width: number; height: number } }; stats?: true };
+if (process.send) {
+  process.send({ url: emulator.url });
+  process.on("message", (message: Message) => {
+    const answer = message.prime ? emulator.prime(Buffer.from(message.prime.input, "base64"), message.prime.size).then(() => ({})) : Promise.resolve({ stats: emulator.stats() });
+    void answer.then((body) => process.send?.({ id: message.id, ...body }));
+  });
+}
 
 const stop = () => {
   console.error(`dashscope stand-in stats: ${JSON.stringify(emulator.stats())}`);
