@@ -68,8 +68,10 @@ export function workerEditor(
       const body = await editor.prepare(req);
       return outsideSlot(opts.imageSlots, async () => {
         const generated = await inModelSlot(async () => {
-          await opts.limiter?.acquire();
-          return editor.request(body);
+          const grant = await opts.limiter?.acquire();
+          const requested = editor.request(body);
+          grant?.sent();
+          return requested;
         });
         // The model is done: its result is downloaded from object storage without holding a model slot.
         return editor.fetchResult(generated);

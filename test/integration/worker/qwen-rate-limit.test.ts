@@ -35,6 +35,20 @@ describe("Qwen requests-per-second limit", () => {
     expect(maxInAnySecond(granted)).toBeLessThanOrEqual(4);
   });
 
+  it("times the window from when a call actually left, when that was later than its grant", async () => {
+    const key = `test-${randomUUID()}:qwen-rps`;
+    const limiter = createQwenRateLimiter(connections[0]!, { maxPerSecond: 2, key });
+    const start = Date.now();
+    const first = await limiter.acquire();
+    await limiter.acquire();
+    // The first call leaves 300 ms after its grant (the worker's event loop was busy).
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    first.sent();
+    await limiter.acquire(); // the second grant's place frees first
+    await limiter.acquire(); // then the first call's: a second after it really left, not after its grant
+    expect(Date.now() - start).toBeGreaterThanOrEqual(1_300);
+  });
+
   it("does not limit when no quota is configured", async () => {
     const limiter = createQwenRateLimiter(connections[0]!, { maxPerSecond: 0 });
     await Promise.all(Array.from({ length: 50 }, () => limiter.acquire()));
