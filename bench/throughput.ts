@@ -249,7 +249,13 @@ async function startLargeSourceCdn(megapixels: number): Promise<{ url: string; b
   const { productImageSpec, renderProductImage } = await import("../emulators/fixtures/product-images");
   const width = Math.round(Math.sqrt(megapixels * 1e6 * 1.5));
   const height = Math.round(width / 1.5);
-  const base = await sharp(await renderProductImage(productImageSpec(1))).resize(width, height, { fit: "fill" }).jpeg({ quality: 85 }).toBuffer();
+  // Sensor-like grain, so the JPEG weighs what a camera's 20 MP photo does (several MB), not a flat render's.
+  const { data, info } = await sharp(await renderProductImage(productImageSpec(1))).resize(width, height, { fit: "fill" }).raw().toBuffer({ resolveWithObject: true });
+  for (let i = 0, seed = 1; i < data.length; i++) {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    data[i] = Math.max(0, Math.min(255, data[i]! + ((seed >> 16) % 13) - 6));
+  }
+  const base = await sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } }).jpeg({ quality: 90 }).toBuffer();
   const server = createServer((req, res) => {
     const name = Buffer.from(req.url ?? "/");
     // SOI, then a COM segment naming the file, then the rest of the JPEG.
