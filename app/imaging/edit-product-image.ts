@@ -46,6 +46,8 @@ export interface EditInput {
   pipeline: PipelineId;
   settings: PipelineSettings;
   editor: ImageEditor;
+  /** Called once the model's input is made: `source` is not read after it, so the caller may let it go. */
+  onModelInputReady?: () => void;
 }
 
 /** The model's input: the longest side it gets (more detail than it can use only slows the upload). */
@@ -89,20 +91,23 @@ export async function prepareModelInput(source: Buffer, size: Size): Promise<{ i
  * A result whose compliance or fidelity fails is still returned: the caller holds it for review.
  */
 export async function editProductImage(input: EditInput): Promise<EditResult> {
+  const { pipeline: pipelineId, settings, editor } = input;
   const info = await inspectImage(input.source);
-  const pipeline = resolvePipeline(input.pipeline, input.settings, info);
+  const pipeline = resolvePipeline(pipelineId, settings, info);
   const modelInput = await prepareModelInput(input.source, info);
-  const edited = await input.editor.edit({
+  input.onModelInputReady?.();
+  const edited = await editor.edit({
     image: modelInput.image,
     mimeType: modelInput.mimeType,
     prompt: pipeline.prompt,
     negativePrompt: pipeline.negativePrompt,
     size: pipeline.qwenSize,
   });
-  const output = await postProcessEdit(edited.image, pipeline, resolveOutputFormat(input.pipeline, info.format));
+  const output = await postProcessEdit(edited.image, pipeline, resolveOutputFormat(pipelineId, info.format));
+  // The product is compared with what the model was shown: the source oriented, on white, at most 2048 px.
   const [compliance, fidelity] = await Promise.all([
-    checkCompliance(output.bytes, input.pipeline, input.settings),
-    checkFidelity(input.source, output.bytes),
+    checkCompliance(output.bytes, pipelineId, settings),
+    checkFidelity(modelInput.image, output.bytes),
   ]);
   return {
     bytes: output.bytes,

@@ -25,7 +25,15 @@ import type { Job } from "bullmq";
 import { UnrecoverableError } from "bullmq";
 import type { BatchItem, Prisma, PrismaClient } from "@prisma/client";
 import { checkCompliance } from "~/imaging/compliance";
-import { contentHash, editProductImage, resultCacheKey, type ComplianceReport, type FidelityReport, type ImageEditor } from "~/imaging/edit-product-image";
+import {
+  contentHash,
+  editProductImage,
+  resultCacheKey,
+  type ComplianceReport,
+  type EditInput,
+  type FidelityReport,
+  type ImageEditor,
+} from "~/imaging/edit-product-image";
 import { ImageInputError, ImageResultError } from "~/imaging/errors";
 import { checkFidelity } from "~/imaging/fidelity";
 import { inspectImage } from "~/imaging/inspect";
@@ -198,17 +206,23 @@ async function produceResult(
 ): Promise<"cancelled" | { resultImageId: string; needsReview: boolean }> {
   const { db } = deps;
   // Product sources come from Shopify's CDN (plus configured stand-ins), re-checked on every redirect.
-  const source = await fetchImage(
-    item.sourceUrl,
-    fetchPolicyFromEnv({ overrides: { allowedHosts: [...SHOPIFY_CDN_HOSTS, ...deps.config.allowedImageHosts], maxBytes: deps.config.maxSourceBytes } }),
-  );
-  const info = await inspectImage(source.bytes);
+  // Held in a box that is emptied once the model's input is made: a 20 MP original need not wait for the model.
+  const source: { bytes: Buffer | null } = {
+    bytes: (
+      await fetchImage(
+        item.sourceUrl,
+        fetchPolicyFromEnv({ overrides: { allowedHosts: [...SHOPIFY_CDN_HOSTS, ...deps.config.allowedImageHosts], maxBytes: deps.config.maxSourceBytes } }),
+      )
+    ).bytes,
+  };
+  const sourceBytes = () => source.bytes ?? Buffer.alloc(0);
+  const info = await inspectImage(sourceBytes());
   if (info.width * info.height > deps.config.maxSourcePixels) {
     throw new ItemFailedError(
       `The original image is ${info.width}x${info.height} pixels, more than the ${Math.round(deps.config.maxSourcePixels / 1e6)} MP this app accepts. Upload a smaller image and try again.`,
     );
   }
-  const sourceHash = contentHash(source.bytes);
+  const sourceHash = contentHash(sourceBytes());
   const cacheKey = resultCacheKey(sourceHash, pipeline, settings);
 
   let stored = await findStoredImageByKey(db, item.shop, cacheKey);
@@ -218,16 +232,19 @@ async function produceResult(
     // Same bytes, same pipeline and settings: reuse the result, no second Qwen charge.
     const cached = stored;
     [compliance, fidelity] = await inSlot(deps.imageSlots, () =>
-      Promise.all([checkCompliance(cached.bytes, pipeline, settings), checkFidelity(source.bytes, cached.bytes)]),
+      Promise.all([checkCompliance(cached.bytes, pipeline, settings), checkFidelity(sourceBytes(), cached.bytes)]),
     );
   } else {
     const current = await db.batchItem.findFirst({ where: { id: item.id, shop: item.shop }, select: { state: true } });
     if (!current || !IN_FLIGHT.includes(current.state)) return "cancelled";
     // The Qwen quota slot is taken inside the editor, right before the request leaves.
     const editor = workerEditor(deps.editor, { limiter: deps.qwenLimiter, imageSlots: deps.imageSlots, modelSlots: deps.modelSlots });
-    const result = await inSlot(deps.imageSlots, () =>
-      editProductImage({ source: source.bytes, sourceMimeType: info.mimeType, pipeline, settings, editor }),
-    );
+    const input: EditInput = { source: sourceBytes(), sourceMimeType: info.mimeType, pipeline, settings, editor };
+    input.onModelInputReady = () => {
+      input.source = Buffer.alloc(0);
+      source.bytes = null;
+    };
+    const result = await inSlot(deps.imageSlots, () => editProductImage(input));
     const saved = await saveStoredImage(db, item.shop, cacheKey, result);
     stored = { id: saved.id, bytes: result.bytes, mimeType: result.mimeType, width: result.width, height: result.height };
     compliance = result.compliance;
