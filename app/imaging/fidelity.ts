@@ -99,29 +99,41 @@ function erode(mask: Uint8Array, width: number, height: number): Uint8Array {
   return out;
 }
 
-/** 3x3 box blur: tolerates sub-pixel misalignment and resampling differences. */
+/**
+ * 3x3 box blur (the mean of the pixel and its neighbours inside the patch): tolerates sub-pixel
+ * misalignment and resampling differences. Separable: column sums of three rows, then three columns.
+ */
 function blur(rgb: Float32Array, width: number, height: number): Float32Array {
-  const out = new Float32Array(rgb.length);
+  const columnSums = new Float32Array(rgb.length);
+  const rowStride = width * 3;
   for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      for (let c = 0; c < 3; c++) {
-        let sum = 0;
-        let n = 0;
-        for (let dy = -1; dy <= 1; dy++) {
-          const yy = y + dy;
-          if (yy < 0 || yy >= height) continue;
-          for (let dx = -1; dx <= 1; dx++) {
-            const xx = x + dx;
-            if (xx < 0 || xx >= width) continue;
-            sum += rgb[(yy * width + xx) * 3 + c]!;
-            n++;
-          }
-        }
-        out[(y * width + x) * 3 + c] = sum / n;
-      }
+    const above = y > 0 ? -rowStride : 0;
+    const below = y < height - 1 ? rowStride : 0;
+    const row = y * rowStride;
+    for (let i = row; i < row + rowStride; i++) {
+      columnSums[i] = rgb[i]! + (above ? rgb[i + above]! : 0) + (below ? rgb[i + below]! : 0);
     }
   }
+  const out = new Float32Array(rgb.length);
+  for (let y = 0; y < height; y++) {
+    const rows = 1 + (y > 0 ? 1 : 0) + (y < height - 1 ? 1 : 0);
+    blurRow(columnSums, out, y * rowStride, width, rows);
+  }
   return out;
+}
+
+/** One row of the blur from its column sums: the sums of up to three columns, divided by the pixel count. */
+function blurRow(columnSums: Float32Array, out: Float32Array, row: number, width: number, rows: number): void {
+  for (let x = 0; x < width; x++) {
+    const hasLeft = x > 0;
+    const hasRight = x < width - 1;
+    const n = rows * (1 + (hasLeft ? 1 : 0) + (hasRight ? 1 : 0));
+    const i = row + x * 3;
+    for (let c = 0; c < 3; c++) {
+      const sum = columnSums[i + c]! + (hasLeft ? columnSums[i + c - 3]! : 0) + (hasRight ? columnSums[i + c + 3]! : 0);
+      out[i + c] = sum / n;
+    }
+  }
 }
 
 interface Comparison {
@@ -370,6 +382,11 @@ export async function measureFidelity(original: Buffer, edited: Buffer): Promise
       decodeRgb(edited, { maxWidth: RESULT_ANALYSIS_SIDE, maxHeight: RESULT_ANALYSIS_SIDE, kernel: "linear", ignoreIcc }),
     ),
   ]);
+  return compareProducts(sourceImage, resultImage);
+}
+
+/** The fidelity measurement of decoded analysis-size images (see measureFidelity). */
+export function compareProducts(sourceImage: RgbImage, resultImage: RgbImage): FidelityMeasurement {
   const sourceSegmentation = segmentProduct(sourceImage, { threshold: SOURCE_THRESHOLD });
   const resultSegmentation = segmentProduct(resultImage, { threshold: RESULT_THRESHOLD });
   const background = resultSegmentation.borderColor;

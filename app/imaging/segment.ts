@@ -133,14 +133,8 @@ function rowDistance(data: Uint8Array, distance: Uint8Array, y: number, width: n
   let bg = lg;
   let bb = lb;
   for (let x = 0; x < width; x++, i += 3, p++) {
-    let d = data[i]! - br;
-    if (d < 0) d = -d;
-    let e = data[i + 1]! - bg;
-    if (e < 0) e = -e;
-    if (e > d) d = e;
-    e = data[i + 2]! - bb;
-    if (e < 0) e = -e;
-    if (e > d) d = e;
+    // Math.abs and Math.max compile without branches (the signs flip at random near the backdrop).
+    const d = Math.max(Math.abs(data[i]! - br), Math.abs(data[i + 1]! - bg), Math.abs(data[i + 2]! - bb));
     distance[p] = d > 255 ? 255 : d;
     br += sr;
     bg += sg;
