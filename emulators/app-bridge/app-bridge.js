@@ -69,19 +69,15 @@
   }
   window.fetch = appBridgeFetch;
 
-  // Admin renders these outside the app's iframe; here they only need to exist and stay out of the way.
-  for (const tag of ["ui-nav-menu", "ui-title-bar", "ui-modal", "ui-save-bar", "s-app-nav", "s-app-window"]) {
-    if (!customElements.get(tag)) {
-      customElements.define(
-        tag,
-        class extends HTMLElement {
-          connectedCallback() {
-            this.style.display = "none";
-          }
-        },
-      );
-    }
+  // Admin renders these outside the app's iframe; here they only need to exist and stay out of the way. Hidden by a
+  // stylesheet, not an inline style: an attribute added before React hydrates would not match the server's HTML.
+  const hiddenTags = ["ui-nav-menu", "ui-title-bar", "ui-modal", "ui-save-bar", "s-app-nav", "s-app-window"];
+  for (const tag of hiddenTags) {
+    if (!customElements.get(tag)) customElements.define(tag, class extends HTMLElement {});
   }
+  const hide = document.createElement("style");
+  hide.textContent = `${hiddenTags.join(", ")} { display: none; }`;
+  document.head.appendChild(hide);
 
   const noop = () => undefined;
   const asyncNoop = async () => undefined;
