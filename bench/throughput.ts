@@ -107,13 +107,18 @@ async function main(): Promise<void> {
     // The real model runs on DashScope's servers: compute the stand-in's edits before the clock starts, from the
     // very input bytes the worker will send (prepared by the app's own code), so this machine's cores go to the app.
     const { prepareDashScopeImage } = await import("~/qwen/input");
+    const { prepareModelInput } = await import("~/imaging/edit-product-image");
+    const { inspectImage } = await import("~/imaging/inspect");
     const { DEFAULT_PIPELINE_SETTINGS, resolvePipeline } = await import("~/imaging/pipelines");
     const primeStarted = Date.now();
     const items = await db.batchItem.findMany({ where: { batchId }, select: { sourceUrl: true } });
     for (const item of items) {
+      // What editProductImage and QwenClient.prepare make of the source (the stand-in counts the hits).
       const source = Buffer.from(await (await fetch(item.sourceUrl)).arrayBuffer());
-      const pipeline = resolvePipeline("amazon", DEFAULT_PIPELINE_SETTINGS);
-      const { dataUri } = await prepareDashScopeImage(source);
+      const info = await inspectImage(source);
+      const pipeline = resolvePipeline("amazon", DEFAULT_PIPELINE_SETTINGS, info);
+      const modelInput = await prepareModelInput(source, info, pipeline.qwenSize);
+      const { dataUri } = await prepareDashScopeImage(modelInput.image);
       await dashscope.prime(Buffer.from(dataUri.slice(dataUri.indexOf(",") + 1), "base64"), pipeline.qwenSize);
     }
     console.log(`stand-in edits computed ahead for ${items.length} images in ${((Date.now() - primeStarted) / 1000).toFixed(0)} s (BENCH_LIVE_EDITS=1 computes them during the run instead)`);
@@ -142,6 +147,7 @@ async function main(): Promise<void> {
   worker.on("message", (m: typeof last) => (last = m));
   const started = Date.now();
   const standInCpu = process.cpuUsage();
+  const dashscopeCpuBefore = await dashscope.cpuMs();
   const machineBefore = machineCpuTimes();
   for (;;) {
     const p = await getBatchProgress(db, shop, batchId);
@@ -169,7 +175,11 @@ async function main(): Promise<void> {
       const standIns = process.cpuUsage(standInCpu);
       const machine = machineCpuTimes();
       console.log(`machine: cores busy ${(((machine.busy - machineBefore.busy) / (machine.total - machineBefore.total)) * 100).toFixed(0)}% of the run (${cpus().length} cores; everything on the machine counts)`);
-      console.log(`stand-ins' CPU (DashScope's edits, Shopify's uploads and CDN, on the same cores): ${((standIns.user + standIns.system) / 1000 / IMAGES).toFixed(1)} ms per image`);
+      const dashscopeCpu = (await dashscope.cpuMs()) - dashscopeCpuBefore;
+      console.log(
+        `stand-ins' CPU on the same cores: Shopify (uploads, CDN, GraphQL) ${((standIns.user + standIns.system) / 1000 / IMAGES).toFixed(1)} ms, ` +
+          `DashScope ${(dashscopeCpu / IMAGES).toFixed(1)} ms per image`,
+      );
       console.log(`worker peak RSS: ${(last.peakRss / 1024 / 1024).toFixed(0)} MB at concurrency ${CONCURRENCY}${SOURCE_MP ? ` with ${SOURCE_MP} MP sources` : " with the store's photos (set BENCH_SOURCE_MP=20 for the goal's setting)"}; ratio to 400 MB goal ${(last.peakRss / 1024 / 1024 / 400).toFixed(2)}`);
       console.log(`  at the peak: JS heap ${mb(last.peakHeap)} MB, buffers outside the heap ${mb(last.peakExternal)} MB, the rest (code, libvips, allocator) ${mb(last.peakRss - last.peakHeap - last.peakExternal)} MB`);
       console.log(`DashScope stand-in: ${JSON.stringify(await dashscope.stats())}`);
@@ -221,6 +231,7 @@ async function startDashScopeProcess(opts: { apiKey: string; latencyMs: number; 
     url,
     prime: async (input: Buffer, size: { width: number; height: number }) => void (await ask({ prime: { input: input.toString("base64"), size } })),
     stats: async () => (await ask({ stats: true })).stats,
+    cpuMs: async () => Number((await ask({ stats: true })).cpuMs),
     close: () => child.kill("SIGTERM"),
   };
 }

@@ -50,8 +50,12 @@ export interface EditInput {
   onModelInputReady?: () => void;
 }
 
-/** The model's input: the longest side it gets (more detail than it can use only slows the upload). */
+/**
+ * The model's input: at most the longest side it draws, and never under 1024 px (more detail than it can use only
+ * costs decoding, encoding and upload).
+ */
 const MODEL_INPUT_MAX_SIDE = 2048;
+const MODEL_INPUT_DETAIL_SIDE = 1024;
 /** DashScope refuses sides under 384 px. */
 const MODEL_INPUT_MIN_SIDE = 384;
 
@@ -59,10 +63,13 @@ const MODEL_INPUT_MIN_SIDE = 384;
  * The source as the model should see it: orientation applied, transparency on white, sRGB, within
  * DashScope's size limits, as a high-quality JPEG (small upload, accepted everywhere).
  */
-export async function prepareModelInput(source: Buffer, size: Size): Promise<{ image: Buffer; mimeType: string }> {
+export async function prepareModelInput(source: Buffer, size: Size, outputSize?: Size): Promise<{ image: Buffer; mimeType: string }> {
   const shortest = Math.min(size.width, size.height);
   const longest = Math.max(size.width, size.height);
-  let scale = Math.min(1, MODEL_INPUT_MAX_SIDE / longest);
+  const maxSide = outputSize
+    ? Math.min(MODEL_INPUT_MAX_SIDE, Math.max(MODEL_INPUT_DETAIL_SIDE, outputSize.width, outputSize.height))
+    : MODEL_INPUT_MAX_SIDE;
+  let scale = Math.min(1, maxSide / longest);
   if (shortest * scale < MODEL_INPUT_MIN_SIDE) scale = MODEL_INPUT_MIN_SIDE / shortest;
   const width = Math.round(size.width * scale);
   const height = Math.round(size.height * scale);
@@ -94,7 +101,7 @@ export async function editProductImage(input: EditInput): Promise<EditResult> {
   const { pipeline: pipelineId, settings, editor } = input;
   const info = await inspectImage(input.source);
   const pipeline = resolvePipeline(pipelineId, settings, info);
-  const modelInput = await prepareModelInput(input.source, info);
+  const modelInput = await prepareModelInput(input.source, info, pipeline.qwenSize);
   input.onModelInputReady?.();
   const edited = await editor.edit({
     image: modelInput.image,
@@ -104,7 +111,7 @@ export async function editProductImage(input: EditInput): Promise<EditResult> {
     size: pipeline.qwenSize,
   });
   const output = await postProcessEdit(edited.image, pipeline, resolveOutputFormat(pipelineId, info.format));
-  // The product is compared with what the model was shown: the source oriented, on white, at most 2048 px.
+  // The product is compared with what the model was shown: the source oriented, on white, at the model's scale.
   const [compliance, fidelity] = await Promise.all([
     checkCompliance(output.bytes, pipelineId, settings),
     checkFidelity(modelInput.image, output.bytes),

@@ -19,12 +19,17 @@ const emulator = await startDashScopeEmulator({
 });
 console.log(emulator.url);
 
+const cpuMs = () => {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1000;
+};
+
 // Started by another process (bench/throughput.ts) with an IPC channel: it primes edits and reads the stats.
 type Message = { id: number; prime?: { input: string; size: { width: number; height: number } }; stats?: true };
 if (process.send) {
   process.send({ url: emulator.url });
   process.on("message", (message: Message) => {
-    const answer = message.prime ? emulator.prime(Buffer.from(message.prime.input, "base64"), message.prime.size).then(() => ({})) : Promise.resolve({ stats: emulator.stats() });
+    const answer = message.prime ? emulator.prime(Buffer.from(message.prime.input, "base64"), message.prime.size).then(() => ({})) : Promise.resolve({ stats: emulator.stats(), cpuMs: cpuMs() });
     void answer.then((body) => process.send?.({ id: message.id, ...body }));
   });
 }

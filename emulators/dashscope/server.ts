@@ -42,6 +42,8 @@ export interface DashScopeEmulatorStats {
   maxRequestsInAnySecond: number;
   /** The most generation requests this stand-in was working on at the same moment. */
   maxInFlight: number;
+  /** Requests answered with an edit computed ahead (prime). */
+  primedHits: number;
 }
 
 export interface RecordedRequest {
@@ -198,7 +200,7 @@ export async function startDashScopeEmulator(initial: DashScopeEmulatorOptions):
   const results = new Map<string, { png: Buffer; expires: number }>();
   const accepted: number[] = [];
   const log: RecordedRequest[] = [];
-  const counters: DashScopeEmulatorStats = { requests: 0, succeeded: 0, throttled: 0, failed: 0, maxRequestsInAnySecond: 0, maxInFlight: 0 };
+  const counters: DashScopeEmulatorStats = { requests: 0, succeeded: 0, throttled: 0, failed: 0, maxRequestsInAnySecond: 0, maxInFlight: 0, primedHits: 0 };
   let inFlight = 0;
   const primed = new Map<string, EmulatedEdit>();
   const primedKey = (input: Buffer, size: { width: number; height: number } | undefined) =>
@@ -259,7 +261,9 @@ export async function startDashScopeEmulator(initial: DashScopeEmulatorOptions):
       }
       const alterSetting = options.alterProduct ?? false;
       const alter = alterSetting === true || (typeof alterSetting === "number" && random() < alterSetting);
-      const edit = (!alter && primed.get(primedKey(input.bytes, parsed.size))) || (await emulateProductEdit(input.bytes, { size: parsed.size, alter, seed: options.seed ?? 1 }));
+      const ahead = alter ? undefined : primed.get(primedKey(input.bytes, parsed.size));
+      if (ahead) counters.primedHits++;
+      const edit = ahead ?? (await emulateProductEdit(input.bytes, { size: parsed.size, alter, seed: options.seed ?? 1 }));
       record.alteration = edit.alteration;
       return { edit };
     };
