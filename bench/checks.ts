@@ -2,8 +2,8 @@
 // Goal: <= 30 ms each. Run: npx tsx bench/checks.ts
 // Steady state: each check gets one full warm-up pass over the pairs and a garbage collection first.
 // Fidelity is measured twice: against the stored original (any format, as given), and as the app's
-// edit step calls it since commit 2e1da47: against the model's input (the original oriented, on
-// white, at most 2048 px, as JPEG).
+// edit step calls it (commits 2e1da47, 84c8d4b): against the model's input (the original oriented,
+// on white, at the model's scale, as JPEG).
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { checkCompliance } from "../app/imaging/compliance";
@@ -23,7 +23,7 @@ for (let i = 0; i < 8; i++) {
   const spec = productImageSpec(i);
   const source = await renderProductImage(spec);
   const edit = await emulateProductEdit(source, { size: amazon.qwenSize, alter: false, seed: 1 });
-  const { image: modelInput } = await prepareModelInput(source, await inspectImage(source));
+  const { image: modelInput } = await prepareModelInput(source, await inspectImage(source), amazon.qwenSize);
   const output = (await postProcessEdit(edit.png, amazon, "jpeg")).bytes;
   pairs.push({ source, modelInput, output, format: `${spec.format} ${spec.width}x${spec.height}` });
 }
