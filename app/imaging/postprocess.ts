@@ -5,7 +5,7 @@ import { ImageInputError, ImageResultError } from "./errors";
 import { MAX_IMAGE_PIXELS } from "./inspect";
 import { MIME_BY_OUTPUT_FORMAT, type OutputFormat, type ResolvedPipeline, type Rgb, type Size } from "./pipelines";
 import { attachIccToJpeg, attachIccToPng, isSrgbProfile, srgbIccProfile } from "./icc";
-import { EXTERIOR, PRODUCT, refinementCrop, refineSegmentation, type PixelWindow, type RefinedSegmentation } from "./refine";
+import { EXTERIOR, PRODUCT, refinementCrop, refineSegmentation, releaseRefinement, type PixelWindow, type RefinedSegmentation } from "./refine";
 import { expandBox, intersectBox, segmentProduct, type Box, type Segmentation } from "./segment";
 
 /** Distance from the backdrop above which a pixel of a model output is product. */
@@ -362,6 +362,7 @@ export async function postProcessEdit(modelOutput: Buffer, pipeline: ResolvedPip
   // The box lies in the refinement crop, which the window covers.
   const region = intersectBox(expandBox(box, EDGE_RADIUS + 2, working.width, working.height), window);
   compositeInPlace(window, working.width, refined, region, background);
+  releaseRefinement(refined);
 
   const resizedWidth = Math.min(frame.width, Math.max(1, Math.round(region.width * scale)));
   const resizedHeight = Math.min(frame.height, Math.max(1, Math.round(region.height * scale)));

@@ -323,6 +323,31 @@ function cropProductBox(state: Uint8Array, runs: ClassRun[][], cw: number): Box 
 }
 
 /**
+ * Memory of crop-sized arrays, kept for the next image: megabytes per image, which fresh would cost
+ * page faults and garbage collections that a worker handling image after image need not pay.
+ */
+const spareCropMemory: ArrayBuffer[] = [];
+const MAX_SPARE_CROP_ARRAYS = 2;
+
+function takeCropArray(size: number): Uint8Array {
+  const index = spareCropMemory.findLastIndex((memory) => memory.byteLength >= size);
+  const memory = index >= 0 ? spareCropMemory.splice(index, 1)[0]! : new ArrayBuffer(size);
+  return new Uint8Array(memory, 0, size);
+}
+
+/**
+ * Gives a refinement's crop-sized arrays back for the next image; the refinement must not be used
+ * afterwards. Keeps the largest spare blocks.
+ */
+export function releaseRefinement(refined: RefinedSegmentation): void {
+  for (const array of [refined.state, refined.distance]) {
+    if (array.byteLength > 0 && array.buffer instanceof ArrayBuffer) spareCropMemory.push(array.buffer);
+  }
+  spareCropMemory.sort((a, b) => b.byteLength - a.byteLength);
+  spareCropMemory.length = Math.min(spareCropMemory.length, MAX_SPARE_CROP_ARRAYS);
+}
+
+/**
  * Refines a preview segmentation on the full image. Preview pixels whose neighbourhood (radius
  * `band`) is all product are product, all background are background; the rest, the outline, is
  * decided pixel by pixel at full resolution with the same rule as the preview: background is what
@@ -358,7 +383,8 @@ export function refineSegmentation(
   // Runs and a row template per preview row, shared by the full-resolution rows it covers.
   const byPreviewRow = new Map<number, { runs: ClassRun[]; template: Uint8Array }>();
   const runs: ClassRun[][] = new Array(ch);
-  const state = new Uint8Array(cw * ch);
+  // Every row is written from its template below.
+  const state = takeCropArray(cw * ch);
   for (let y = 0; y < ch; y++) {
     const py = Math.min(ph - 1, Math.floor((cropTop + y) / sy));
     let row = byPreviewRow.get(py);
@@ -370,7 +396,7 @@ export function refineSegmentation(
     state.set(row.template, y * cw);
   }
 
-  const distance = new Uint8Array(cw * ch);
+  const distance = takeCropArray(cw * ch).fill(0);
   const stride = window.width * 3;
   const span = Math.max(1, width - 1);
   for (let y = 0; y < ch; y++) {
