@@ -28,8 +28,8 @@ describe("sweep: credits held for a batch that was never written", () => {
     await db.creditReservation.updateMany({ where: { shop, batchItemId: { in: [old1, old2] } }, data: { createdAt: new Date(Date.now() - 11 * 60_000) } });
     expect(await getBalance(db, shop)).toEqual({ available: 3, reserved: 9, total: 12 });
 
-    const first = await sweepOnce({ db, queue });
-    expect(first.orphanCreditsReturned).toBeGreaterThanOrEqual(6);
+    // (Another test file's sweeper shares this database and may be the one that gives them back.)
+    await sweepOnce({ db, queue });
     expect(await getBalance(db, shop)).toEqual({ available: 9, reserved: 3, total: 12 });
 
     await sweepOnce({ db, queue });
