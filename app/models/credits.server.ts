@@ -219,13 +219,27 @@ export const ORPHANED_RESERVATION_AGE_MS = 10 * 60_000;
 export async function releaseOrphanedReservations(db: PrismaClient, shop: string, olderThanMs = ORPHANED_RESERVATION_AGE_MS): Promise<number> {
   const orphans = await db.$queryRaw<Array<{ itemId: string }>>`
     SELECT r."batchItemId" AS "itemId" FROM "CreditReservation" r
-    WHERE r."shop" = ${shop} AND r."state" = 'HELD' AND r."batchItemId" IS NOT NULL
-      AND r."createdAt" < ${utcNow} - make_interval(secs => ${olderThanMs / 1000})
-      AND NOT EXISTS (SELECT 1 FROM "BatchItem" i WHERE i."id" = r."batchItemId")`;
+    WHERE r."shop" = ${shop} AND ${orphanedReservation(olderThanMs)}`;
   if (orphans.length === 0) return 0;
   const amount = await releaseUnusedReservations(db, shop, orphans.map((o) => o.itemId), "returned: the batch was never created");
   logger.warn({ shop, items: orphans.length, amount }, "gave back credits held for items that were never created");
   return amount;
+}
+
+/** releaseOrphanedReservations for every shop that has such reservations (the sweep); returns the credits given back. */
+export async function releaseAllOrphanedReservations(db: PrismaClient, olderThanMs = ORPHANED_RESERVATION_AGE_MS): Promise<number> {
+  const shops = await db.$queryRaw<Array<{ shop: string }>>`
+    SELECT DISTINCT r."shop" FROM "CreditReservation" r WHERE ${orphanedReservation(olderThanMs)} LIMIT 100`;
+  let amount = 0;
+  for (const { shop } of shops) amount += await releaseOrphanedReservations(db, shop, olderThanMs);
+  return amount;
+}
+
+/** A held reservation (alias r) for an item that does not exist, older than `olderThanMs`. */
+function orphanedReservation(olderThanMs: number): Prisma.Sql {
+  return Prisma.sql`r."state" = 'HELD' AND r."batchItemId" IS NOT NULL
+    AND r."createdAt" < ${utcNow} - make_interval(secs => ${olderThanMs / 1000})
+    AND NOT EXISTS (SELECT 1 FROM "BatchItem" i WHERE i."id" = r."batchItemId")`;
 }
 
 interface ReservationRequest {

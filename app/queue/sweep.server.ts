@@ -13,13 +13,7 @@ import type { Redis } from "ioredis";
 import { logger } from "~/lib/logger.server";
 import { BATCH_QUEUE_KEY, finishBatchIfDone } from "~/models/batches.server";
 import { DEFAULT_QUEUE_NAME } from "./config.server";
-import {
-  captureForItem,
-  ORPHANED_RESERVATION_AGE_MS,
-  releaseForItem,
-  releaseOrphanedReservations,
-  ReservationSettledError,
-} from "~/models/credits.server";
+import { captureForItem, releaseAllOrphanedReservations, releaseForItem, ReservationSettledError } from "~/models/credits.server";
 import { failItem } from "./processor.server";
 import { enqueueItems, type ImageQueue } from "./queue.server";
 
@@ -82,13 +76,7 @@ export async function sweepOnce(deps: { db: PrismaClient; queue: ImageQueue }, o
     }
   }
 
-  const strandedShops = await db.$queryRaw<Array<{ shop: string }>>`
-    SELECT DISTINCT r.shop FROM "CreditReservation" r
-    WHERE r.state = 'HELD' AND r."batchItemId" IS NOT NULL
-      AND r."createdAt" < (now() AT TIME ZONE 'UTC') - make_interval(secs => ${ORPHANED_RESERVATION_AGE_MS / 1000})
-      AND NOT EXISTS (SELECT 1 FROM "BatchItem" i WHERE i.id = r."batchItemId")
-    LIMIT 100`;
-  for (const { shop } of strandedShops) result.orphanCreditsReturned += await releaseOrphanedReservations(db, shop);
+  result.orphanCreditsReturned = await releaseAllOrphanedReservations(db);
 
   const openBatches = await db.batch.findMany({ where: { status: "ACTIVE" }, select: { id: true, shop: true }, take: 1_000 });
   for (const batch of openBatches) if (await finishBatchIfDone(db, batch.shop, batch.id)) result.batchesFinished += 1;
