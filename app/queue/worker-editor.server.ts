@@ -53,26 +53,23 @@ export function workerEditor(
   editor: ImageEditor,
   opts: { limiter?: RateLimiter; imageSlots?: Semaphore; modelSlots?: Semaphore },
 ): ImageEditor {
-  const inModelSlot = <T>(fn: () => Promise<T>) => (opts.modelSlots ? opts.modelSlots.run(fn) : fn());
+  // A model slot, then a quota slot, then the request; the quota window is timed from when it left.
+  const modelCall = <T>(send: () => Promise<T>): Promise<T> => {
+    const call = async () => {
+      const grant = await opts.limiter?.acquire();
+      const sending = send();
+      grant?.sent();
+      return sending;
+    };
+    return opts.modelSlots ? opts.modelSlots.run(call) : call();
+  };
   return {
     async edit(req) {
-      if (!(editor instanceof QwenClient)) {
-        return outsideSlot(opts.imageSlots, () =>
-          inModelSlot(async () => {
-            await opts.limiter?.acquire();
-            return editor.edit(req);
-          }),
-        );
-      }
+      if (!(editor instanceof QwenClient)) return outsideSlot(opts.imageSlots, () => modelCall(() => editor.edit(req)));
       // Qwen's input is prepared before the quota slot is taken, so arrivals keep the limiter's spacing.
       const body = await editor.prepare(req);
       return outsideSlot(opts.imageSlots, async () => {
-        const generated = await inModelSlot(async () => {
-          const grant = await opts.limiter?.acquire();
-          const requested = editor.request(body);
-          grant?.sent();
-          return requested;
-        });
+        const generated = await modelCall(() => editor.request(body));
         // The model is done: its result is downloaded from object storage without holding a model slot.
         return editor.fetchResult(generated);
       });
