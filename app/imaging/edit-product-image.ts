@@ -99,9 +99,7 @@ export async function prepareModelInput(source: Buffer, size: Size, outputSize?:
  */
 export async function editProductImage(input: EditInput): Promise<EditResult> {
   const { pipeline: pipelineId, settings, editor } = input;
-  const info = await inspectImage(input.source);
-  const pipeline = resolvePipeline(pipelineId, settings, info);
-  const modelInput = await prepareModelInput(input.source, info, pipeline.qwenSize);
+  const { info, pipeline, modelInput } = await modelInputFor(input.source, pipelineId, settings);
   input.onModelInputReady?.();
   const edited = await editor.edit({
     image: modelInput.image,
@@ -111,11 +109,7 @@ export async function editProductImage(input: EditInput): Promise<EditResult> {
     size: pipeline.qwenSize,
   });
   const output = await postProcessEdit(edited.image, pipeline, resolveOutputFormat(pipelineId, info.format));
-  // The product is compared with what the model was shown: the source oriented, on white, at the model's scale.
-  const [compliance, fidelity] = await Promise.all([
-    checkCompliance(output.bytes, pipelineId, settings),
-    checkFidelity(modelInput.image, output.bytes),
-  ]);
+  const { compliance, fidelity } = await checkResult(output.bytes, modelInput.image, pipelineId, settings);
   return {
     bytes: output.bytes,
     mimeType: output.mimeType,
@@ -125,6 +119,32 @@ export async function editProductImage(input: EditInput): Promise<EditResult> {
     fidelity,
     qwenRequestId: edited.requestId,
   };
+}
+
+async function modelInputFor(source: Buffer, pipelineId: PipelineId, settings: PipelineSettings) {
+  const info = await inspectImage(source);
+  const pipeline = resolvePipeline(pipelineId, settings, info);
+  return { info, pipeline, modelInput: await prepareModelInput(source, info, pipeline.qwenSize) };
+}
+
+/** The product is compared with what the model was shown: the source oriented, on white, at the model's scale. */
+async function checkResult(result: Buffer, modelInput: Buffer, pipelineId: PipelineId, settings: PipelineSettings) {
+  const [compliance, fidelity] = await Promise.all([checkCompliance(result, pipelineId, settings), checkFidelity(modelInput, result)]);
+  return { compliance, fidelity };
+}
+
+/**
+ * The compliance and fidelity reports of an earlier result of the same source (the result cache), measured exactly
+ * as editProductImage measures a new one, so a cached image gets the verdict a fresh edit would.
+ */
+export async function checkCachedResult(
+  source: Buffer,
+  result: Buffer,
+  pipelineId: PipelineId,
+  settings: PipelineSettings,
+): Promise<{ compliance: ComplianceReport; fidelity: FidelityReport }> {
+  const { modelInput } = await modelInputFor(source, pipelineId, settings);
+  return checkResult(result, modelInput.image, pipelineId, settings);
 }
 
 export function contentHash(bytes: Buffer): string {

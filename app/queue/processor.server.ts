@@ -24,8 +24,8 @@
 import type { Job } from "bullmq";
 import { UnrecoverableError } from "bullmq";
 import type { BatchItem, Prisma, PrismaClient } from "@prisma/client";
-import { checkCompliance } from "~/imaging/compliance";
 import {
+  checkCachedResult,
   contentHash,
   editProductImage,
   resultCacheKey,
@@ -35,7 +35,6 @@ import {
   type ImageEditor,
 } from "~/imaging/edit-product-image";
 import { ImageInputError, ImageResultError } from "~/imaging/errors";
-import { checkFidelity } from "~/imaging/fidelity";
 import { inspectImage } from "~/imaging/inspect";
 import { isPipelineId, type PipelineId, type PipelineSettings } from "~/imaging/pipelines";
 import { logger } from "~/lib/logger.server";
@@ -215,7 +214,10 @@ async function produceResult(
       )
     ).bytes,
   };
-  const sourceBytes = () => source.bytes ?? Buffer.alloc(0);
+  const sourceBytes = () => {
+    if (!source.bytes) throw new Error("the original was already let go");
+    return source.bytes;
+  };
   const info = await inspectImage(sourceBytes());
   if (info.width * info.height > deps.config.maxSourcePixels) {
     throw new ItemFailedError(
@@ -231,9 +233,7 @@ async function produceResult(
   if (stored) {
     // Same bytes, same pipeline and settings: reuse the result, no second Qwen charge.
     const cached = stored;
-    [compliance, fidelity] = await inSlot(deps.imageSlots, () =>
-      Promise.all([checkCompliance(cached.bytes, pipeline, settings), checkFidelity(sourceBytes(), cached.bytes)]),
-    );
+    ({ compliance, fidelity } = await inSlot(deps.imageSlots, () => checkCachedResult(sourceBytes(), cached.bytes, pipeline, settings)));
   } else {
     const current = await db.batchItem.findFirst({ where: { id: item.id, shop: item.shop }, select: { state: true } });
     if (!current || !IN_FLIGHT.includes(current.state)) return "cancelled";

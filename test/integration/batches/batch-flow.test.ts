@@ -86,6 +86,13 @@ describe("a batch, end to end", () => {
     expect(againProgress.counts.PUBLISHED).toBe(3);
     // Every one of them went through Qwen in the first batch (the failure came later, at Shopify).
     expect(h.dashscope.stats().requests).toBe(qwenCallsBefore);
+    // The reused result is measured as a fresh edit is: the merchant sees the same compliance and fidelity.
+    const reports = async (batchId: string) =>
+      (await h.db.batchItem.findMany({ where: { shop, batchId }, select: { mediaId: true, compliance: true, fidelity: true } })).sort((a, b) =>
+        a.mediaId.localeCompare(b.mediaId),
+      );
+    const fresh = (await reports(batchId)).filter((r) => selected.slice(0, 3).includes(r.mediaId));
+    expect(await reports(again.batchId)).toEqual(fresh);
   }, 180_000);
 
   it("holds images for review when the shop asks for it: approve publishes, reject gives the credits back", async () => {
