@@ -261,7 +261,7 @@ export async function startDashScopeEmulator(initial: DashScopeEmulatorOptions):
       }
       const alterSetting = options.alterProduct ?? false;
       const alter = alterSetting === true || (typeof alterSetting === "number" && random() < alterSetting);
-      const ahead = alter ? undefined : primed.get(primedKey(input.bytes, parsed.size));
+      const ahead = alter || primed.size === 0 ? undefined : primed.get(primedKey(input.bytes, parsed.size));
       if (ahead) counters.primedHits++;
       const edit = ahead ?? (await emulateProductEdit(input.bytes, { size: parsed.size, alter, seed: options.seed ?? 1 }));
       record.alteration = edit.alteration;
