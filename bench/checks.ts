@@ -10,8 +10,7 @@ import { checkCompliance } from "../app/imaging/compliance";
 import { checkFidelity } from "../app/imaging/fidelity";
 import { DEFAULT_PIPELINE_SETTINGS, resolvePipeline } from "../app/imaging/pipelines";
 import { postProcessEdit } from "../app/imaging/postprocess";
-import { prepareModelInput } from "../app/imaging/edit-product-image";
-import { inspectImage } from "../app/imaging/inspect";
+import { modelInputFor } from "../app/imaging/edit-product-image";
 import { emulateProductEdit } from "../emulators/dashscope/edit";
 import { productImageSpec, renderProductImage } from "../emulators/fixtures/product-images";
 
@@ -23,7 +22,7 @@ for (let i = 0; i < 8; i++) {
   const spec = productImageSpec(i);
   const source = await renderProductImage(spec);
   const edit = await emulateProductEdit(source, { size: amazon.qwenSize, alter: false, seed: 1 });
-  const { image: modelInput } = await prepareModelInput(source, await inspectImage(source), amazon.qwenSize);
+  const { image: modelInput } = (await modelInputFor(source, "amazon", DEFAULT_PIPELINE_SETTINGS)).modelInput;
   const output = (await postProcessEdit(edit.png, amazon, "jpeg")).bytes;
   pairs.push({ source, modelInput, output, format: `${spec.format} ${spec.width}x${spec.height}` });
 }
@@ -42,11 +41,12 @@ async function measure(name: string, run: (pair: (typeof pairs)[number]) => Prom
   const cpuMs = (cpu.user + cpu.system) / 1000 / runs;
   const wallMs = (performance.now() - wallStart) / runs;
   console.log(
-    `${name.padEnd(26)} ${cpuMs.toFixed(1).padStart(6)} ms CPU/image  ${wallMs.toFixed(1).padStart(6)} ms wall/image   ratio ${(cpuMs / BOUND_MS).toFixed(2)} of the ${BOUND_MS} ms bound  ${cpuMs <= BOUND_MS ? "OK" : "OVER"}`,
+    `${name.padEnd(30)} ${cpuMs.toFixed(1).padStart(6)} ms CPU/image  ${wallMs.toFixed(1).padStart(6)} ms wall/image   ratio ${(cpuMs / BOUND_MS).toFixed(2)} of the ${BOUND_MS} ms bound  ${cpuMs <= BOUND_MS ? "OK" : "OVER"}`,
   );
 }
 
 console.log(`${pairs.length} Amazon outputs (2000x2000 JPEG) from sources: ${pairs.map((p) => p.format).join(", ")}; ${REPEATS} repeats, after one warm-up pass and a GC per check`);
 await measure("compliance", (pair) => checkCompliance(pair.output, "amazon"));
-await measure("fidelity", (pair) => checkFidelity(pair.source, pair.output));
-await measure("fidelity vs model input", (pair) => checkFidelity(pair.modelInput, pair.output));
+// The app compares every result (fresh or reused) with the model's input; against the original file is for reference.
+await measure("fidelity (as the app runs it)", (pair) => checkFidelity(pair.modelInput, pair.output));
+await measure("fidelity vs original file", (pair) => checkFidelity(pair.source, pair.output));

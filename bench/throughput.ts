@@ -108,17 +108,14 @@ async function main(): Promise<void> {
     // The real model runs on DashScope's servers: compute the stand-in's edits before the clock starts, from the
     // very input bytes the worker will send (prepared by the app's own code), so this machine's cores go to the app.
     const { prepareDashScopeImage } = await import("~/qwen/input");
-    const { prepareModelInput } = await import("~/imaging/edit-product-image");
-    const { inspectImage } = await import("~/imaging/inspect");
-    const { DEFAULT_PIPELINE_SETTINGS, resolvePipeline } = await import("~/imaging/pipelines");
+    const { modelInputFor } = await import("~/imaging/edit-product-image");
+    const { DEFAULT_PIPELINE_SETTINGS } = await import("~/imaging/pipelines");
     const primeStarted = Date.now();
     const items = await db.batchItem.findMany({ where: { batchId }, select: { sourceUrl: true } });
     for (const item of items) {
       // What editProductImage and QwenClient.prepare make of the source (the stand-in counts the hits).
       const source = Buffer.from(await (await fetch(item.sourceUrl)).arrayBuffer());
-      const info = await inspectImage(source);
-      const pipeline = resolvePipeline("amazon", DEFAULT_PIPELINE_SETTINGS, info);
-      const modelInput = await prepareModelInput(source, info, pipeline.qwenSize);
+      const { pipeline, modelInput } = await modelInputFor(source, "amazon", DEFAULT_PIPELINE_SETTINGS);
       const { dataUri } = await prepareDashScopeImage(modelInput.image);
       await dashscope.prime(Buffer.from(dataUri.slice(dataUri.indexOf(",") + 1), "base64"), pipeline.qwenSize);
     }

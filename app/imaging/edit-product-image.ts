@@ -121,7 +121,8 @@ export async function editProductImage(input: EditInput): Promise<EditResult> {
   };
 }
 
-async function modelInputFor(source: Buffer, pipelineId: PipelineId, settings: PipelineSettings) {
+/** The source as editProductImage hands it to the model, with the pipeline resolved for it. */
+export async function modelInputFor(source: Buffer, pipelineId: PipelineId, settings: PipelineSettings) {
   const info = await inspectImage(source);
   const pipeline = resolvePipeline(pipelineId, settings, info);
   return { info, pipeline, modelInput: await prepareModelInput(source, info, pipeline.qwenSize) };
