@@ -58,13 +58,28 @@ interface LocatedProduct {
 const unreadableResult = (cause: unknown) =>
   new ImageResultError("unreadable-result", "The edited image came back damaged. Try the image again.", { cause });
 
-/** Block average of a decoded image, reduced by a whole factor (libvips' box shrink). */
-async function reduceByFactor(image: RgbImage, factor: number): Promise<RgbImage> {
+/**
+ * A copy of a decoded image reduced by a whole factor, for finding the product: each pixel is the
+ * average of its block's columns on two of its rows (libvips' box shrink over a view of every
+ * `factor / 2`-th row, which reads a quarter of the pixels of a full block average).
+ */
+async function previewOf(image: RgbImage, factor: number): Promise<RgbImage> {
   if (factor === 1) return image;
-  const raw = { width: image.width, height: image.height, channels: 3 as const };
   const width = Math.max(1, Math.round(image.width / factor));
   const height = Math.max(1, Math.round(image.height / factor));
-  const data = await sharp(image.data, { raw }).resize(width, height, { fit: "fill", kernel: "linear" }).raw().toBuffer();
+  const rowStep = image.height >= factor * 2 ? Math.max(1, Math.floor(factor / 2)) : 1;
+  // The sampled rows sit in the middle of their half-blocks, so the preview stays centred on its blocks.
+  const firstRow = Math.floor(rowStep / 2);
+  const sampledRows = Math.floor((image.height - firstRow) / rowStep);
+  const rowBytes = image.width * 3;
+  const rows = Buffer.from(image.data.buffer, image.data.byteOffset + firstRow * rowBytes, sampledRows * rowStep * rowBytes);
+  // Rows `rowStep` apart, seen as one image whose rows are `rowStep` source rows long: its left part is every sampled row.
+  const view = sharp(rows, { raw: { width: image.width * rowStep, height: sampledRows, channels: 3 } });
+  const data = await view
+    .extract({ left: 0, top: 0, width: image.width, height: sampledRows })
+    .resize(width, height, { fit: "fill", kernel: "linear" })
+    .raw()
+    .toBuffer();
   return { data, width, height };
 }
 
@@ -87,7 +102,7 @@ async function locateProduct(bytes: Buffer, pipeline: ResolvedPipeline, backgrou
   if (longest <= frameLongest * 1.5) {
     const image = await decodeRgb(bytes, { background, ignoreIcc });
     const factor = Math.max(1, Math.floor(Math.max(image.width, image.height) / PREVIEW_SIDE));
-    const preview = segmentProduct(await reduceByFactor(image, factor), { threshold: PRODUCT_THRESHOLD });
+    const preview = segmentProduct(await previewOf(image, factor), { threshold: PRODUCT_THRESHOLD });
     return { working: { width: image.width, height: image.height }, window: { ...image, left: 0, top: 0 }, preview };
   }
 
@@ -310,22 +325,22 @@ function replicate(image: RgbImage, area: Box, factor: number): Buffer {
 }
 
 /**
- * Resizes `area` of the image. libvips enlarges through a generic affine transform at about three
- * times the cost of its reducing filters, so an enlargement first replicates pixels by a whole
- * factor (here, cheaper than a libvips pass and its copy back) and then reduces with lanczos3 to
- * the exact size.
+ * Resizes `area` of the image. A reduction uses lanczos3. libvips enlarges through a generic affine
+ * transform at about three times the cost of its reducing filters, so an enlargement first
+ * replicates pixels by a whole factor (here, cheaper than a libvips pass and its copy back) and then
+ * reduces to the exact size with a triangle filter: against renders made at the target size, it
+ * scores within about 1 dB PSNR (42-47 dB) of lanczos3 at two thirds of its cost.
  */
 function resizeArea(image: RgbImage, area: Box, width: number, height: number): { resized: Sharp; replica: Buffer | null } {
   const enlargement = Math.max(width / area.width, height / area.height);
-  const resize = { fit: "fill", kernel: "lanczos3" } as const;
   if (enlargement <= 1) {
     const whole = sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } });
-    return { resized: whole.extract(area).resize(width, height, resize), replica: null };
+    return { resized: whole.extract(area).resize(width, height, { fit: "fill", kernel: "lanczos3" }), replica: null };
   }
   const factor = Math.ceil(enlargement);
   const raw = { width: area.width * factor, height: area.height * factor, channels: 3 as const };
   const replica = replicate(image, area, factor);
-  return { resized: sharp(replica, { raw }).resize(width, height, resize), replica };
+  return { resized: sharp(replica, { raw }).resize(width, height, { fit: "fill", kernel: "linear" }), replica };
 }
 
 /**

@@ -61,6 +61,30 @@ describe("postProcessEdit", () => {
     expect(a.bytes.equals(b.bytes)).toBe(true);
   });
 
+  it("keeps the product's edges crisp when it enlarges the product to fill the frame", async () => {
+    // The label's left edge, across a row through the label: how many px the rise from blue to white takes.
+    const edgeRise = async (modelSide: number) => {
+      const output = await postProcessEdit(await modelLikeOutput({ width: modelSide, height: modelSide }), resolvePipeline("amazon", DEFAULT_PIPELINE_SETTINGS), "png");
+      const { data, info } = await sharp(output.bytes).raw().toBuffer({ resolveWithObject: true });
+      const box = output.productBox;
+      // The label spans 0.45-0.55 of the model output's height; the product 0.25-0.80.
+      const y = Math.round(box.top + (box.height * (0.5 - 0.25)) / 0.55);
+      const reds: number[] = [];
+      for (let x = Math.round(box.left + box.width * 0.03); x < box.left + box.width * 0.2; x++) reds.push(data[(y * info.width + x) * info.channels]!);
+      const [low, high] = [Math.min(...reds), Math.max(...reds)];
+      const first = reds.findIndex((v) => v > low + 0.1 * (high - low));
+      const last = reds.findIndex((v) => v > low + 0.9 * (high - low));
+      return { rise: last - first, enlargement: box.height / (0.55 * modelSide) };
+    };
+    const mild = await edgeRise(2048);
+    const strong = await edgeRise(1024);
+    expect(mild.enlargement).toBeGreaterThan(1.4);
+    expect(strong.enlargement).toBeGreaterThan(3);
+    // A sharp edge spreads over about one model pixel's worth of output pixels, no more.
+    expect(mild.rise).toBeLessThanOrEqual(2);
+    expect(strong.rise).toBeLessThanOrEqual(3);
+  });
+
   it("says so when the model returned no product", async () => {
     const blank = await sharp({ create: { width: 1024, height: 1024, channels: 3, background: "#f7f7f5" } }).png().toBuffer();
     await expect(postProcessEdit(blank, resolvePipeline("amazon", DEFAULT_PIPELINE_SETTINGS), "jpeg")).rejects.toBeInstanceOf(ImageResultError);
