@@ -1,7 +1,6 @@
 import { decodeRgb, hasIgnorableProfile, type RgbImage } from "./decode";
 import type { Rgb } from "./pipelines";
-import { scanlineFill } from "./scanline-fill";
-import { expandBox, segmentProduct, type Box, type Segmentation } from "./segment";
+import { expandBox, RowRuns, segmentProduct, unreachedFromBorder, unreachedRuns, type Box, type Segmentation } from "./segment";
 
 export interface FidelityReport {
   /** 1 = the product looks the same; 0 = nothing in common. */
@@ -47,36 +46,58 @@ interface ProductMask {
   area: Box;
 }
 
+/** A visible product, with the bounding box of its mask (in `area`; null when the mask is empty). */
+interface VisibleProduct extends ProductMask {
+  bounds: Box | null;
+}
+
 /** Area-averaged resample of the product's box to a `width` x `height` patch, with its mask. */
 function samplePatch(image: RgbImage, product: ProductMask, box: Box, width: number, height: number): ProductPatch {
   const rgb = new Float32Array(width * height * 3);
   const mask = new Uint8Array(width * height);
+  const { data } = image;
+  const productMask = product.mask;
   const { area } = product;
   const sx = box.width / width;
   const sy = box.height / height;
+  // The image columns x0[x]..x1[x] that patch column x covers, and the part of them inside the mask's area.
+  const x0 = new Int32Array(width);
+  const x1 = new Int32Array(width);
+  const maskX0 = new Int32Array(width);
+  const maskX1 = new Int32Array(width);
+  for (let x = 0; x < width; x++) {
+    x0[x] = box.left + Math.floor(x * sx);
+    x1[x] = Math.max(x0[x]! + 1, box.left + Math.floor((x + 1) * sx));
+    maskX0[x] = Math.max(x0[x]!, area.left);
+    maskX1[x] = Math.min(x1[x]!, area.left + area.width);
+  }
+  const rowStride = image.width * 3;
+  const maskRows = new Int32Array(Math.ceil(sy) + 1);
   for (let y = 0; y < height; y++) {
     const y0 = box.top + Math.floor(y * sy);
     const y1 = Math.max(y0 + 1, box.top + Math.floor((y + 1) * sy));
+    const rows = y1 - y0;
+    for (let k = 0; k < rows; k++) maskRows[k] = maskRowOffset(area, y0 + k);
     for (let x = 0; x < width; x++) {
-      const x0 = box.left + Math.floor(x * sx);
-      const x1 = Math.max(x0 + 1, box.left + Math.floor((x + 1) * sx));
+      const from = x0[x]! * 3;
+      const to = x1[x]! * 3;
+      const maskFrom = maskX0[x]!;
+      const maskTo = maskX1[x]!;
       let r = 0;
       let g = 0;
       let b = 0;
       let inside = 0;
-      let n = 0;
-      for (let yy = y0; yy < y1; yy++) {
-        const my = yy - area.top;
-        const maskRow = my >= 0 && my < area.height ? my * area.width - area.left : -1;
-        for (let xx = x0; xx < x1; xx++) {
-          const i = (yy * image.width + xx) * 3;
-          r += image.data[i]!;
-          g += image.data[i + 1]!;
-          b += image.data[i + 2]!;
-          if (maskRow >= -area.left && xx >= area.left && xx < area.left + area.width) inside += product.mask[maskRow + xx]!;
-          n++;
+      for (let k = 0, row = y0 * rowStride; k < rows; k++, row += rowStride) {
+        for (let i = row + from; i < row + to; i += 3) {
+          r += data[i]!;
+          g += data[i + 1]!;
+          b += data[i + 2]!;
         }
+        const maskRow = maskRows[k]!;
+        if (maskRow === NO_MASK_ROW) continue;
+        for (let q = maskRow + maskFrom; q < maskRow + maskTo; q++) inside += productMask[q]!;
       }
+      const n = rows * (x1[x]! - x0[x]!);
       const o = y * width + x;
       rgb[o * 3] = r / n;
       rgb[o * 3 + 1] = g / n;
@@ -85,6 +106,19 @@ function samplePatch(image: RgbImage, product: ProductMask, box: Box, width: num
     }
   }
   return { rgb, mask, width, height };
+}
+
+const NO_MASK_ROW = -0x80000000;
+
+/**
+ * Offset of image row `yy` in the product mask, less `area.left` (so that adding an image column
+ * gives the mask index), or NO_MASK_ROW. A row outside the area reads the mask at offset -1 when
+ * area.left > 0: a quirk kept as it was, so that the scores do not change.
+ */
+function maskRowOffset(area: Box, yy: number): number {
+  const my = yy - area.top;
+  const maskRow = my >= 0 && my < area.height ? my * area.width - area.left : -1;
+  return maskRow >= -area.left ? maskRow : NO_MASK_ROW;
 }
 
 /** Mask shrunk by one px, so edge pixels (where a one-px misalignment is expected) are not compared. */
@@ -106,14 +140,7 @@ function erode(mask: Uint8Array, width: number, height: number): Uint8Array {
 function blur(rgb: Float32Array, width: number, height: number): Float32Array {
   const columnSums = new Float32Array(rgb.length);
   const rowStride = width * 3;
-  for (let y = 0; y < height; y++) {
-    const above = y > 0 ? -rowStride : 0;
-    const below = y < height - 1 ? rowStride : 0;
-    const row = y * rowStride;
-    for (let i = row; i < row + rowStride; i++) {
-      columnSums[i] = rgb[i]! + (above ? rgb[i + above]! : 0) + (below ? rgb[i + below]! : 0);
-    }
-  }
+  for (let y = 0; y < height; y++) columnSumRow(rgb, columnSums, y * rowStride, rowStride, y > 0, y < height - 1);
   const out = new Float32Array(rgb.length);
   for (let y = 0; y < height; y++) {
     const rows = 1 + (y > 0 ? 1 : 0) + (y < height - 1 ? 1 : 0);
@@ -122,18 +149,33 @@ function blur(rgb: Float32Array, width: number, height: number): Float32Array {
   return out;
 }
 
-/** One row of the blur from its column sums: the sums of up to three columns, divided by the pixel count. */
+/**
+ * One row of column sums: each value plus the ones above and below it, where those rows exist. The
+ * same additions in the same order as with a missing row counted as 0 (adding 0 changes nothing).
+ */
+function columnSumRow(rgb: Float32Array, sums: Float32Array, row: number, rowStride: number, hasAbove: boolean, hasBelow: boolean): void {
+  const end = row + rowStride;
+  if (hasAbove && hasBelow) for (let i = row; i < end; i++) sums[i] = rgb[i]! + rgb[i - rowStride]! + rgb[i + rowStride]!;
+  else if (hasAbove) for (let i = row; i < end; i++) sums[i] = rgb[i]! + rgb[i - rowStride]!;
+  else if (hasBelow) for (let i = row; i < end; i++) sums[i] = rgb[i]! + rgb[i + rowStride]!;
+  else for (let i = row; i < end; i++) sums[i] = rgb[i]!;
+}
+
+/**
+ * One row of the blur from its column sums: the sums of up to three columns (centre, left, right,
+ * added in that order), divided by the pixel count.
+ */
 function blurRow(columnSums: Float32Array, out: Float32Array, row: number, width: number, rows: number): void {
-  for (let x = 0; x < width; x++) {
-    const hasLeft = x > 0;
-    const hasRight = x < width - 1;
-    const n = rows * (1 + (hasLeft ? 1 : 0) + (hasRight ? 1 : 0));
-    const i = row + x * 3;
-    for (let c = 0; c < 3; c++) {
-      const sum = columnSums[i + c]! + (hasLeft ? columnSums[i + c - 3]! : 0) + (hasRight ? columnSums[i + c + 3]! : 0);
-      out[i + c] = sum / n;
-    }
+  const last = row + (width - 1) * 3;
+  if (width === 1) {
+    for (let i = row; i < row + 3; i++) out[i] = columnSums[i]! / rows;
+    return;
   }
+  const edge = rows * 2;
+  const inner = rows * 3;
+  for (let i = row; i < row + 3; i++) out[i] = (columnSums[i]! + columnSums[i + 3]!) / edge;
+  for (let i = row + 3; i < last; i++) out[i] = (columnSums[i]! + columnSums[i - 3]! + columnSums[i + 3]!) / inner;
+  for (let i = last; i < last + 3; i++) out[i] = (columnSums[i]! + columnSums[i - 3]!) / edge;
 }
 
 interface Comparison {
@@ -145,46 +187,43 @@ interface Comparison {
 /** Compares two aligned patches: shape overlap and, per grid cell, the share of changed pixels. */
 export function comparePatches(a: ProductPatch, b: ProductPatch): Comparison {
   const { width, height } = a;
+  const maskA = a.mask;
+  const maskB = b.mask;
+  const both = new Uint8Array(maskA.length);
   let union = 0;
   let intersection = 0;
-  for (let i = 0; i < a.mask.length; i++) {
-    union += a.mask[i]! | b.mask[i]!;
-    intersection += a.mask[i]! & b.mask[i]!;
+  for (let i = 0; i < both.length; i++) {
+    const inBoth = maskA[i]! & maskB[i]!;
+    union += maskA[i]! | maskB[i]!;
+    intersection += inBoth;
+    both[i] = inBoth;
   }
   const shapeOverlap = union ? intersection / union : 0;
 
-  const both = new Uint8Array(a.mask.length);
-  for (let i = 0; i < both.length; i++) both[i] = a.mask[i]! & b.mask[i]!;
   const core = erode(both, width, height);
   const ab = blur(a.rgb, width, height);
   const bb = blur(b.rgb, width, height);
-
-  // The model may relight the product a little: remove the median per-channel shift (bounded).
-  const shift = [0, 0, 0];
-  let coreCount = 0;
-  for (let i = 0; i < core.length; i++) coreCount += core[i]!;
-  // A typed array sorts numerically in native code, far faster than a comparator.
-  const diffs = new Float64Array(coreCount);
-  for (let c = 0; c < 3; c++) {
-    for (let i = 0, n = 0; i < core.length; i++) if (core[i]) diffs[n++] = bb[i * 3 + c]! - ab[i * 3 + c]!;
-    diffs.sort();
-    const median = diffs.length ? diffs[Math.floor(diffs.length / 2)]! : 0;
-    shift[c] = Math.max(-MAX_EXPOSURE_SHIFT, Math.min(MAX_EXPOSURE_SHIFT, median));
-  }
+  const shift = exposureShift(core, ab, bb);
 
   const cellW = width / CELLS;
   const cellH = height / CELLS;
+  const cellOfX = new Int32Array(width);
+  for (let x = 0; x < width; x++) cellOfX[x] = Math.min(CELLS - 1, Math.floor(x / cellW));
   const cellTotal = new Uint32Array(CELLS * CELLS);
   const cellChanged = new Uint32Array(CELLS * CELLS);
+  const [sr, sg, sb] = shift;
   for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      const i = y * width + x;
+    const cellRow = Math.min(CELLS - 1, Math.floor(y / cellH)) * CELLS;
+    for (let x = 0, i = y * width; x < width; x++, i++) {
       if (!core[i]) continue;
-      let d = 0;
-      for (let c = 0; c < 3; c++) d = Math.max(d, Math.abs(bb[i * 3 + c]! - shift[c]! - ab[i * 3 + c]!));
-      const cell = Math.min(CELLS - 1, Math.floor(y / cellH)) * CELLS + Math.min(CELLS - 1, Math.floor(x / cellW));
+      const o = i * 3;
+      const changed =
+        Math.abs(bb[o]! - sr - ab[o]!) > CHANGED_PIXEL ||
+        Math.abs(bb[o + 1]! - sg - ab[o + 1]!) > CHANGED_PIXEL ||
+        Math.abs(bb[o + 2]! - sb - ab[o + 2]!) > CHANGED_PIXEL;
+      const cell = cellRow + cellOfX[x]!;
       cellTotal[cell]!++;
-      if (d > CHANGED_PIXEL) cellChanged[cell]!++;
+      if (changed) cellChanged[cell]!++;
     }
   }
   // Cells with little product in them are too noisy to judge.
@@ -197,6 +236,52 @@ export function comparePatches(a: ProductPatch, b: ProductPatch): Comparison {
   // Shape overlap of an unchanged product is ~0.9+ after bbox alignment; map 0.6..1 onto 0..1.
   const shapeScore = Math.max(0, Math.min(1, (shapeOverlap - 0.6) / 0.4));
   return { score: Math.min(1 - worstCellChange, shapeScore), shapeOverlap, worstCellChange };
+}
+
+/** The model may relight the product a little: the median per-channel shift from `ab` to `bb` over `core` (bounded). */
+function exposureShift(core: Uint8Array, ab: Float32Array, bb: Float32Array): [number, number, number] {
+  let coreCount = 0;
+  for (let i = 0; i < core.length; i++) coreCount += core[i]!;
+  const diffs = new Float64Array(coreCount);
+  const shift: [number, number, number] = [0, 0, 0];
+  for (let c = 0; c < 3; c++) {
+    for (let i = 0, n = 0; i < core.length; i++) if (core[i]) diffs[n++] = bb[i * 3 + c]! - ab[i * 3 + c]!;
+    const median = coreCount ? kthSmallest(diffs, coreCount >> 1) : 0;
+    shift[c] = Math.max(-MAX_EXPOSURE_SHIFT, Math.min(MAX_EXPOSURE_SHIFT, median));
+  }
+  return shift;
+}
+
+/**
+ * The value `values.sort()` would put at index k (Wirth's selection: linear time on average, where
+ * sorting is n log n). Reorders `values`; they must not contain NaN.
+ */
+function kthSmallest(values: Float64Array, k: number): number {
+  let lo = 0;
+  let hi = values.length - 1;
+  while (lo < hi) {
+    const pivot = medianOfThree(values[lo]!, values[k]!, values[hi]!);
+    let i = lo;
+    let j = hi;
+    do {
+      while (values[i]! < pivot) i++;
+      while (pivot < values[j]!) j--;
+      if (i <= j) {
+        const t = values[i]!;
+        values[i] = values[j]!;
+        values[j] = t;
+        i++;
+        j--;
+      }
+    } while (i <= j);
+    if (j < k) lo = i;
+    if (k < i) hi = j;
+  }
+  return values[k]!;
+}
+
+function medianOfThree(a: number, b: number, c: number): number {
+  return a < b ? (b < c ? b : a < c ? c : a) : a < c ? a : b < c ? c : b;
 }
 
 function patchSize(box: Box): { width: number; height: number } {
@@ -245,43 +330,42 @@ function countRow(mask: Uint8Array, row: number, width: number, columns: Uint32A
   return count;
 }
 
-/** Morphological opening with a 3x3 square: removes lines and specks up to 2 px thick. */
+/**
+ * Morphological opening with a 3x3 square: removes lines and specks up to 2 px thick. Both steps
+ * are separable (a 3x1 pass, then a 1x3 pass); `mask` is 0 or 1.
+ */
 function open3x3(mask: Uint8Array, width: number, height: number): Uint8Array {
+  // Erosion: 1 where the whole 3x3 square is; the 1 px frame is 0.
+  const across = new Uint8Array(mask.length);
+  for (let y = 0; y < height; y++) {
+    for (let p = y * width + 1, end = y * width + width - 1; p < end; p++) across[p] = mask[p - 1]! & mask[p]! & mask[p + 1]!;
+  }
   const eroded = new Uint8Array(mask.length);
   for (let y = 1; y < height - 1; y++) {
-    for (let x = 1; x < width - 1; x++) {
-      let all = 1;
-      for (let dy = -1; dy <= 1 && all; dy++) for (let dx = -1; dx <= 1; dx++) all &= mask[(y + dy) * width + x + dx]!;
-      eroded[y * width + x] = all;
-    }
+    for (let p = y * width + 1, end = y * width + width - 1; p < end; p++) eroded[p] = across[p - width]! & across[p]! & across[p + width]!;
+  }
+  // Dilation: 1 where any pixel of the square (inside the mask) is. Clamping a neighbour to the edge
+  // repeats a pixel that is already counted, which changes no OR.
+  const down = new Uint8Array(mask.length);
+  for (let y = 0; y < height; y++) {
+    const above = y > 0 ? -width : 0;
+    const below = y < height - 1 ? width : 0;
+    for (let p = y * width, end = p + width; p < end; p++) down[p] = eroded[p + above]! | eroded[p]! | eroded[p + below]!;
   }
   const out = new Uint8Array(mask.length);
   for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      let any = 0;
-      for (let dy = -1; dy <= 1 && !any; dy++) {
-        const yy = y + dy;
-        if (yy < 0 || yy >= height) continue;
-        for (let dx = -1; dx <= 1; dx++) {
-          const xx = x + dx;
-          if (xx >= 0 && xx < width && eroded[yy * width + xx]) any = 1;
-        }
-      }
-      out[y * width + x] = any;
-    }
+    const row = y * width;
+    const last = row + width - 1;
+    out[row] = down[row]! | down[Math.min(row + 1, last)]!;
+    for (let p = row + 1; p < last; p++) out[p] = down[p - 1]! | down[p]! | down[p + 1]!;
+    if (last > row) out[last] = down[last - 1]! | down[last]!;
   }
   return out;
 }
 
 /** Marks as product every pixel the outside cannot reach (enclosed areas such as a white label). */
 function fillHoles(mask: Uint8Array, width: number, height: number): Uint8Array {
-  const outside = new Uint8Array(mask.length);
-  const seeds: number[] = [];
-  for (let x = 0; x < width; x++) seeds.push(x, (height - 1) * width + x);
-  for (let y = 1; y < height - 1; y++) seeds.push(y * width, y * width + width - 1);
-  scanlineFill(outside, 0, 1, width, seeds, mask, 1);
-  for (let i = 0; i < outside.length; i++) outside[i] = outside[i]! ^ 1;
-  return outside;
+  return unreachedFromBorder(mask, width, height, 1);
 }
 
 /**
@@ -289,50 +373,62 @@ function fillHoles(mask: Uint8Array, width: number, height: number): Uint8Array 
  * sole on white) vanish in any honest edit, so they are left out; enclosed areas (a white label)
  * stay.
  */
-function visibleProduct(image: RgbImage, segmentation: Segmentation, background: Rgb): ProductMask {
-  if (!segmentation.box) return { mask: new Uint8Array(0), area: { left: 0, top: 0, width: 0, height: 0 } };
+function visibleProduct(image: RgbImage, segmentation: Segmentation, background: Rgb): VisibleProduct {
+  if (!segmentation.box) return { mask: new Uint8Array(0), area: { left: 0, top: 0, width: 0, height: 0 }, bounds: null };
   // Everything outside the product's box (and a 1 px ring, for the hole filling) is not product.
   const area = expandBox(segmentation.box, 1, image.width, image.height);
-  const distinct = new Uint8Array(area.width * area.height);
-  for (let y = 0; y < area.height; y++) markDistinctRow(image, segmentation.product, background, area, y, distinct);
-  return { mask: fillHoles(distinct, area.width, area.height), area };
+  const far = farFromBackground(background);
+  const plain = new RowRuns(area.height);
+  for (let y = 0; y < area.height; y++) {
+    addPlainRuns(image, segmentation.product, far, area, y, plain);
+    plain.endRow(y);
+  }
+  // Holes filled: the product is what the outside cannot reach through plain pixels.
+  const visible = unreachedRuns(plain, area.width);
+  const mask = new Uint8Array(area.width * area.height);
+  visible.paint(mask, area.width, 1);
+  return { mask, area, bounds: visible.boundingBox() };
 }
 
-/** Row `y` of `area`: product pixels that differ from `background`. */
-function markDistinctRow(image: RgbImage, product: Uint8Array, background: Rgb, area: Box, y: number, distinct: Uint8Array): void {
-  const [br, bg, bb] = background;
+/** 1 where a channel value differs from `background`'s by more than RESULT_THRESHOLD; channel c's table starts at c * 256. */
+function farFromBackground(background: Rgb): Uint8Array {
+  const far = new Uint8Array(768);
+  for (let c = 0; c < 3; c++) {
+    for (let v = 0; v < 256; v++) far[c * 256 + v] = Math.abs(v - background[c]!) > RESULT_THRESHOLD ? 1 : 0;
+  }
+  return far;
+}
+
+/**
+ * Adds the runs of row `y` of `area` that are plain: not product, or with every channel close to the
+ * background.
+ */
+function addPlainRuns(image: RgbImage, product: Uint8Array, far: Uint8Array, area: Box, y: number, plain: RowRuns): void {
   const { data } = image;
   const row = (area.top + y) * image.width + area.left;
-  for (let x = 0, p = row, i = row * 3, o = y * area.width; x < area.width; x++, p++, i += 3, o++) {
-    if (product[p] !== 1) continue;
-    const d = Math.max(Math.abs(data[i]! - br), Math.abs(data[i + 1]! - bg), Math.abs(data[i + 2]! - bb));
-    if (d > RESULT_THRESHOLD) distinct[o] = 1;
+  let start = -1;
+  for (let x = 0, p = row, i = row * 3; x < area.width; x++, p++, i += 3) {
+    const distinct = product[p] === 1 && (far[data[i]!]! | far[256 + data[i + 1]!]! | far[512 + data[i + 2]!]!) === 1;
+    if (!distinct) {
+      if (start < 0) start = x;
+    } else if (start >= 0) {
+      plain.add(start, x);
+      start = -1;
+    }
   }
+  if (start >= 0) plain.add(start, area.width);
 }
 
 /** The visible product mask at a common scale (longest side of its loose box = NORMALIZED_SIDE). */
-function normalizedBox(product: ProductMask): Box | null {
-  const { mask, area } = product;
+function normalizedBox(product: VisibleProduct): Box | null {
+  const { mask, area, bounds: loose } = product;
   const { width, height } = area;
-  const loose = robustBox(mask, width, height, 0);
   if (!loose) return null;
   const scale = Math.min(1, NORMALIZED_SIDE / Math.max(loose.width, loose.height));
   const margin = 2;
   const nw = Math.max(1, Math.round(loose.width * scale)) + margin * 2;
   const nh = Math.max(1, Math.round(loose.height * scale)) + margin * 2;
-  const small = new Uint8Array(nw * nh);
-  // Area sampling: a small pixel is product when at least half of what it covers is.
-  for (let y = 0; y < nh - margin * 2; y++) {
-    const y0 = loose.top + Math.floor(y / scale);
-    const y1 = Math.max(y0 + 1, Math.min(height, loose.top + Math.floor((y + 1) / scale)));
-    for (let x = 0; x < nw - margin * 2; x++) {
-      const x0 = loose.left + Math.floor(x / scale);
-      const x1 = Math.max(x0 + 1, Math.min(width, loose.left + Math.floor((x + 1) / scale)));
-      let inside = 0;
-      for (let yy = y0; yy < y1; yy++) for (let xx = x0; xx < x1; xx++) inside += mask[yy * width + xx]!;
-      small[(y + margin) * nw + x + margin] = inside * 2 >= (y1 - y0) * (x1 - x0) ? 1 : 0;
-    }
-  }
+  const small = downsampleMask(mask, width, height, loose, scale, nw, nh, margin);
   // Thin slivers (overhanging text, a strap, an anti-aliased edge line) are judged at the same
   // scale in both images, so they either count in both or in neither.
   const cleaned = fillHoles(open3x3(small, nw, nh), nw, nh);
@@ -344,6 +440,35 @@ function normalizedBox(product: ProductMask): Box | null {
     width: box.width / scale,
     height: box.height / scale,
   };
+}
+
+/**
+ * Area sampling of `loose` (in a width x height mask) into an nw x nh mask with a `margin` px frame:
+ * a small pixel is product when at least half of what it covers is.
+ */
+function downsampleMask(mask: Uint8Array, width: number, height: number, loose: Box, scale: number, nw: number, nh: number, margin: number): Uint8Array {
+  const small = new Uint8Array(nw * nh);
+  const columns = nw - margin * 2;
+  // The mask columns x0[x]..x1[x] that small column x covers.
+  const x0 = new Int32Array(columns);
+  const x1 = new Int32Array(columns);
+  for (let x = 0; x < columns; x++) {
+    x0[x] = loose.left + Math.floor(x / scale);
+    x1[x] = Math.max(x0[x]! + 1, Math.min(width, loose.left + Math.floor((x + 1) / scale)));
+  }
+  for (let y = 0; y < nh - margin * 2; y++) {
+    const y0 = loose.top + Math.floor(y / scale);
+    const y1 = Math.max(y0 + 1, Math.min(height, loose.top + Math.floor((y + 1) / scale)));
+    const rows = y1 - y0;
+    for (let x = 0, o = (y + margin) * nw + margin; x < columns; x++, o++) {
+      const from = x0[x]!;
+      const to = x1[x]!;
+      let inside = 0;
+      for (let row = y0 * width; row < y1 * width; row += width) for (let p = row + from; p < row + to; p++) inside += mask[p]!;
+      small[o] = inside * 2 >= rows * (to - from) ? 1 : 0;
+    }
+  }
+  return small;
 }
 
 /** Pixel box (integers, inside the image) around a fractional one. */

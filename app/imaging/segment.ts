@@ -1,6 +1,5 @@
 import type { RgbImage } from "./decode";
 import type { Rgb } from "./pipelines";
-import { scanlineFill } from "./scanline-fill";
 
 export interface Box {
   left: number;
@@ -45,19 +44,18 @@ function addToHistograms(data: Uint8Array, from: number, to: number, r: Uint32Ar
 /** Median per channel of a ring `band` px wide around the image. */
 export function borderMedian(image: RgbImage, band: number): Rgb {
   const { data, width, height } = image;
-  const histograms = [new Uint32Array(256), new Uint32Array(256), new Uint32Array(256)] as const;
-  const b = Math.max(1, Math.min(band, Math.floor(Math.min(width, height) / 2)));
+  const [r, g, b] = [new Uint32Array(256), new Uint32Array(256), new Uint32Array(256)];
+  const ring = Math.max(1, Math.min(band, Math.floor(Math.min(width, height) / 2)));
   let count = 0;
-  const add = (from: number, to: number) => {
-    addToHistograms(data, from * 3, to * 3, ...histograms);
-    count += to - from;
-  };
   for (let y = 0; y < height; y++) {
     const row = y * width;
-    if (y < b || y >= height - b) add(row, row + width);
-    else {
-      add(row, row + b);
-      add(row + width - b, row + width);
+    if (y < ring || y >= height - ring) {
+      addToHistograms(data, row * 3, (row + width) * 3, r, g, b);
+      count += width;
+    } else {
+      addToHistograms(data, row * 3, (row + ring) * 3, r, g, b);
+      addToHistograms(data, (row + width - ring) * 3, (row + width) * 3, r, g, b);
+      count += ring * 2;
     }
   }
   const median = (h: Uint32Array) => {
@@ -68,7 +66,7 @@ export function borderMedian(image: RgbImage, band: number): Rgb {
     }
     return 255;
   };
-  return [median(histograms[0]), median(histograms[1]), median(histograms[2])];
+  return [median(r), median(g), median(b)];
 }
 
 const maxDiff = (a: ArrayLike<number>, ai: number, b: ArrayLike<number>, bi: number) =>
@@ -85,10 +83,8 @@ export function estimateRowBackground(image: RgbImage, borderColor: Rgb): Float3
   const border = Float32Array.from(borderColor);
   const left = new Float32Array(3);
   const right = new Float32Array(3);
-  let previous: Float32Array | null = null;
   for (let y = 0; y < height; y++) {
-    left.fill(0);
-    right.fill(0);
+    for (let c = 0; c < 3; c++) left[c] = right[c] = 0;
     const row = y * width * 3;
     for (let x = 0; x < k; x++) {
       const li = row + x * 3;
@@ -100,21 +96,28 @@ export function estimateRowBackground(image: RgbImage, borderColor: Rgb): Float3
     }
     const leftOff = maxDiff(left, 0, border, 0);
     const rightOff = maxDiff(right, 0, border, 0);
-    const out = rows.subarray(y * 6, y * 6 + 6);
+    const o = y * 6;
     if (Math.min(leftOff, rightOff) > 64) {
       // Both edges covered by the product in this row: carry the row above (or the border colour).
-      out.set(previous ?? new Float32Array([...border, ...border]));
+      if (y > 0) rows.copyWithin(o, o - 6, o);
+      else rows.set([...border, ...border], o);
     } else if (maxDiff(left, 0, right, 0) <= 40) {
-      out.set(left, 0);
-      out.set(right, 3);
+      setColour(rows, o, left);
+      setColour(rows, o + 3, right);
     } else {
       const side = leftOff <= rightOff ? left : right;
-      out.set(side, 0);
-      out.set(side, 3);
+      setColour(rows, o, side);
+      setColour(rows, o + 3, side);
     }
-    previous = out;
   }
   return rows;
+}
+
+/** rows.set(colour, at) for three channels, without the call into the runtime (it runs twice per row). */
+function setColour(rows: Float32Array, at: number, colour: Float32Array): void {
+  rows[at] = colour[0]!;
+  rows[at + 1] = colour[1]!;
+  rows[at + 2] = colour[2]!;
 }
 
 /** Max-channel distance of one row's pixels from its backdrop, interpolated between the row's edges. */
@@ -127,13 +130,52 @@ function rowDistance(data: Uint8Array, distance: Uint8Array, y: number, width: n
   const sr = (rowBackground[o + 3]! - lr) / span;
   const sg = (rowBackground[o + 4]! - lg) / span;
   const sb = (rowBackground[o + 5]! - lb) / span;
+  if (!Number.isFinite(sr + sg + sb + lr + lg + lb)) {
+    genericRowDistance(data, distance, y, width, lr, lg, lb, sr, sg, sb);
+    return;
+  }
   let i = y * width * 3;
   let p = y * width;
   let br = lr;
   let bg = lg;
   let bb = lb;
   for (let x = 0; x < width; x++, i += 3, p++) {
-    // Math.abs and Math.max compile without branches (the signs flip at random near the backdrop).
+    // Each channel's distance clamped and truncated as the Uint8Array store would (exact: that is
+    // monotonic, so it commutes with the max), then an integer max without branches: Math.max of
+    // floats branches, and the signs and order flip at random near the backdrop.
+    let dr = Math.abs(data[i]! - br);
+    let dg = Math.abs(data[i + 1]! - bg);
+    let db = Math.abs(data[i + 2]! - bb);
+    dr = (dr > 255 ? 255 : dr) | 0;
+    dg = (dg > 255 ? 255 : dg) | 0;
+    db = (db > 255 ? 255 : db) | 0;
+    const drg = dr - ((dr - dg) & ((dr - dg) >> 31));
+    distance[p] = drg - ((drg - db) & ((drg - db) >> 31));
+    br += sr;
+    bg += sg;
+    bb += sb;
+  }
+}
+
+/** rowDistance's arithmetic for any backdrop (also NaN or infinite ones). */
+function genericRowDistance(
+  data: Uint8Array,
+  distance: Uint8Array,
+  y: number,
+  width: number,
+  lr: number,
+  lg: number,
+  lb: number,
+  sr: number,
+  sg: number,
+  sb: number,
+): void {
+  let i = y * width * 3;
+  let p = y * width;
+  let br = lr;
+  let bg = lg;
+  let bb = lb;
+  for (let x = 0; x < width; x++, i += 3, p++) {
     const d = Math.max(Math.abs(data[i]! - br), Math.abs(data[i + 1]! - bg), Math.abs(data[i + 2]! - bb));
     distance[p] = d > 255 ? 255 : d;
     br += sr;
@@ -142,101 +184,302 @@ function rowDistance(data: Uint8Array, distance: Uint8Array, y: number, width: n
   }
 }
 
-/** Max-channel distance of every pixel from the background, interpolated between the row's edges. */
-export function backgroundDistance(image: RgbImage, rowBackground: Float32Array): Uint8Array {
+/**
+ * Distance of each channel value from a flat backdrop colour (r, g, b), as rowDistance stores it:
+ * the table for channel c starts at c * 256.
+ */
+class FlatBackdropTable {
+  readonly table = new Uint8Array(768);
+  private readonly colour = new Float64Array([NaN, NaN, NaN]);
+
+  /** The table for backdrop (r, g, b), rebuilt only when the colour changes. */
+  tableFor(r: number, g: number, b: number): Uint8Array {
+    const { colour, table } = this;
+    if (colour[0] === r && colour[1] === g && colour[2] === b) return table;
+    colour.set([r, g, b]);
+    for (let v = 0; v < 256; v++) {
+      const dr = Math.abs(v - r);
+      const dg = Math.abs(v - g);
+      const db = Math.abs(v - b);
+      table[v] = dr > 255 ? 255 : dr;
+      table[256 + v] = dg > 255 ? 255 : dg;
+      table[512 + v] = db > 255 ? 255 : db;
+    }
+    return table;
+  }
+}
+
+/**
+ * rowDistance for a row whose backdrop is the same at both edges, by table; also adds the row's runs
+ * of pixels below `below` to `open`. Exact: storing into a Uint8Array truncates, and truncating the
+ * largest of three distances gives the largest of the three truncated ones.
+ */
+function flatRowDistance(data: Uint8Array, distance: Uint8Array, y: number, width: number, table: Uint8Array, below: number, open: RowRuns): void {
+  let start = -1;
+  for (let x = 0, p = y * width, i = p * 3; x < width; x++, p++, i += 3) {
+    const dr = table[data[i]!]!;
+    const dg = table[256 + data[i + 1]!]!;
+    const db = table[512 + data[i + 2]!]!;
+    const drg = dr > dg ? dr : dg;
+    const d = drg > db ? drg : db;
+    distance[p] = d;
+    if (d < below) {
+      if (start < 0) start = x;
+    } else if (start >= 0) {
+      open.add(start, x);
+      start = -1;
+    }
+  }
+  if (start >= 0) open.add(start, width);
+}
+
+/**
+ * Max-channel distance of every pixel from the background, interpolated between the row's edges,
+ * and the runs of pixels whose distance is below `below`.
+ */
+function distanceAndOpenRuns(image: RgbImage, rowBackground: Float32Array, below: number): { distance: Uint8Array; open: RowRuns } {
   const { data, width, height } = image;
   const distance = new Uint8Array(width * height);
-  for (let y = 0; y < height; y++) rowDistance(data, distance, y, width, rowBackground);
-  return distance;
-}
-
-/**
- * Product = everything the image border does not reach through pixels close to the background
- * colour, so light areas enclosed by the product (a white label) stay product. 1 = product.
- */
-function floodBackground(distance: Uint8Array, width: number, height: number, threshold: number): Uint8Array {
-  const product = new Uint8Array(width * height).fill(1);
-  const stack: number[] = [];
-  for (let x = 0; x < width; x++) {
-    stack.push(x, (height - 1) * width + x);
-  }
-  for (let y = 1; y < height - 1; y++) stack.push(y * width, y * width + width - 1);
-  scanlineFill(product, 1, 0, width, stack, distance, threshold);
-  return product;
-}
-
-/** Pushes one seed per run of `value` in `mask[from..to]`. */
-function pushRuns(mask: Uint8Array, value: number, from: number, to: number, stack: number[]): void {
-  let inRun = false;
-  for (let q = from; q <= to; q++) {
-    if (mask[q] === value) {
-      if (!inRun) stack.push(q);
-      inRun = true;
-    } else inRun = false;
-  }
-}
-
-/**
- * Marks the product component at `start` (pixels 1) as visited (2); returns its size and box.
- * `spans` receives its row runs (left, right pairs).
- */
-function visitComponent(product: Uint8Array, width: number, start: number, stack: number[], spans: number[]): { count: number; box: Box } {
-  spans.length = 0;
-  stack.push(start);
-  let minX = width;
-  let minY = Infinity;
-  let maxX = -1;
-  let maxY = -1;
-  let count = 0;
-  while (stack.length > 0) {
-    const p = stack.pop()!;
-    if (product[p] !== 1) continue;
-    const row = p - (p % width);
-    let left = p;
-    while (left > row && product[left - 1] === 1) left--;
-    let right = p;
-    while (right < row + width - 1 && product[right + 1] === 1) right++;
-    product.fill(2, left, right + 1);
-    spans.push(left, right);
-    count += right - left + 1;
-    const y = row / width;
-    if (left - row < minX) minX = left - row;
-    if (right - row > maxX) maxX = right - row;
-    if (y < minY) minY = y;
-    if (y > maxY) maxY = y;
-    if (row > 0) pushRuns(product, 1, left - width, right - width, stack);
-    if (row + width < product.length) pushRuns(product, 1, left + width, right + width, stack);
-  }
-  return { count, box: { left: minX, top: minY, width: maxX - minX + 1, height: maxY - minY + 1 } };
-}
-
-/** Drops specks (dust, noise) from the product mask; returns the kept area and bounding box. */
-function keepSignificantComponents(product: Uint8Array, width: number, height: number, minArea: number): { area: number; box: Box | null } {
-  // 0 = background, 1 = product not yet visited, 2 = visited.
-  const stack: number[] = [];
-  const spans: number[] = [];
-  const kept: number[] = [];
-  let area = 0;
-  let minX = width;
-  let minY = height;
-  let maxX = -1;
-  let maxY = -1;
-  for (let start = product.indexOf(1); start >= 0; start = product.indexOf(1, start + 1)) {
-    const { count, box } = visitComponent(product, width, start, stack, spans);
-    if (count < minArea) {
-      for (let i = 0; i < spans.length; i += 2) product.fill(0, spans[i]!, spans[i + 1]! + 1);
-      continue;
+  const open = new RowRuns(height);
+  const flat = new FlatBackdropTable();
+  for (let y = 0; y < height; y++) {
+    const o = y * 6;
+    const [r, g, b] = [rowBackground[o]!, rowBackground[o + 1]!, rowBackground[o + 2]!];
+    // Equal edges step rowDistance's backdrop by exactly 0 (unequal or infinite ones do not).
+    const isFlat = rowBackground[o + 3]! - r === 0 && rowBackground[o + 4]! - g === 0 && rowBackground[o + 5]! - b === 0;
+    if (isFlat) {
+      flatRowDistance(data, distance, y, width, flat.tableFor(r, g, b), below, open);
+    } else {
+      rowDistance(data, distance, y, width, rowBackground);
+      addRunsBelow(distance, width, y, below, open);
     }
-    area += count;
-    for (const edge of spans) kept.push(edge);
-    minX = Math.min(minX, box.left);
-    minY = Math.min(minY, box.top);
-    maxX = Math.max(maxX, box.left + box.width - 1);
-    maxY = Math.max(maxY, box.top + box.height - 1);
+    open.endRow(y);
   }
-  for (let i = 0; i < kept.length; i += 2) product.fill(1, kept[i]!, kept[i + 1]! + 1);
-  const box = maxX < 0 ? null : { left: minX, top: minY, width: maxX - minX + 1, height: maxY - minY + 1 };
-  return { area, box };
+  return { distance, open };
+}
+
+/** Max-channel distance of every pixel from the background, interpolated between the row's edges. */
+export function backgroundDistance(image: RgbImage, rowBackground: Float32Array): Uint8Array {
+  return distanceAndOpenRuns(image, rowBackground, 0).distance;
+}
+
+/**
+ * Horizontal runs of pixels, row by row (row y's runs are `first[y]..first[y + 1]`, x from `start` to
+ * `end` exclusive), which joinRows joins into 4-connected components by a union-find: the same
+ * components as a flood fill's, found without visiting each pixel again. Run 0 is not a run of pixels
+ * but the image border (see joinBorder). A union keeps the smaller run number as the root, so the
+ * border's root stays 0 and any other component's root is its topmost run.
+ */
+export class RowRuns {
+  start: Int32Array;
+  end: Int32Array;
+  parent: Int32Array;
+  readonly first: Int32Array;
+  count = 1;
+
+  constructor(readonly height: number) {
+    const capacity = height * 2 + 16;
+    this.start = new Int32Array(capacity);
+    this.end = new Int32Array(capacity);
+    this.parent = new Int32Array(capacity);
+    this.first = new Int32Array(height + 1).fill(1);
+  }
+
+  add(start: number, end: number): void {
+    if (this.count === this.start.length) this.grow();
+    const r = this.count++;
+    this.start[r] = start;
+    this.end[r] = end;
+    this.parent[r] = r;
+  }
+
+  /** Closes row y: its runs are the ones added since the previous row. */
+  endRow(y: number): void {
+    this.first[y + 1] = this.count;
+  }
+
+  private grow(): void {
+    const capacity = this.start.length * 2;
+    const widen = (a: Int32Array) => {
+      const b = new Int32Array(capacity);
+      b.set(a);
+      return b;
+    };
+    this.start = widen(this.start);
+    this.end = widen(this.end);
+    this.parent = widen(this.parent);
+  }
+
+  find(r: number): number {
+    const parent = this.parent;
+    while (parent[r] !== r) {
+      const grandparent = parent[parent[r]!]!;
+      parent[r] = grandparent;
+      r = grandparent;
+    }
+    return r;
+  }
+
+  union(a: number, b: number): void {
+    const ra = this.find(a);
+    const rb = this.find(b);
+    if (ra < rb) this.parent[rb] = ra;
+    else if (rb < ra) this.parent[ra] = rb;
+  }
+
+  /** Joins the runs of each row to the overlapping runs of the row above. */
+  joinRows(): void {
+    const { start, end, first } = this;
+    for (let y = 1; y < this.height; y++) {
+      let a = first[y - 1]!;
+      const aEnd = first[y]!;
+      let b = aEnd;
+      const bEnd = first[y + 1]!;
+      while (a < aEnd && b < bEnd) {
+        if (end[a]! > start[b]! && end[b]! > start[a]!) this.union(a, b);
+        if (end[a]! <= end[b]!) a++;
+        else b++;
+      }
+    }
+  }
+
+  /** Joins the runs that touch the image border to run 0. */
+  joinBorder(width: number): void {
+    const { start, end, first, height } = this;
+    for (let y = 0; y < height; y++) {
+      const edgeRow = y === 0 || y === height - 1;
+      for (let r = first[y]!; r < first[y + 1]!; r++) {
+        if (edgeRow || start[r] === 0 || end[r] === width) this.union(0, r);
+      }
+    }
+  }
+
+  /** Bounding box of the runs, or null when there are none. */
+  boundingBox(): Box | null {
+    const { start, end, first } = this;
+    let left = Infinity;
+    let right = -1;
+    let top = -1;
+    let bottom = -1;
+    for (let y = 0; y < this.height; y++) {
+      if (first[y] === first[y + 1]) continue;
+      if (top < 0) top = y;
+      bottom = y;
+      for (let r = first[y]!; r < first[y + 1]!; r++) {
+        left = Math.min(left, start[r]!);
+        right = Math.max(right, end[r]! - 1);
+      }
+    }
+    return top < 0 ? null : { left, top, width: right - left + 1, height: bottom - top + 1 };
+  }
+
+  /** Sets `mask` to `value` over every run. */
+  paint(mask: Uint8Array, width: number, value: number): void {
+    for (let y = 0; y < this.height; y++) {
+      for (let r = this.first[y]!; r < this.first[y + 1]!; r++) mask.fill(value, y * width + this.start[r]!, y * width + this.end[r]!);
+    }
+  }
+}
+
+/** Adds the runs of row `y` whose `level` is below `below`. */
+function addRunsBelow(level: Uint8Array, width: number, y: number, below: number, runs: RowRuns): void {
+  const row = y * width;
+  let x = 0;
+  while (x < width) {
+    while (x < width && level[row + x]! >= below) x++;
+    if (x === width) break;
+    const start = x;
+    while (x < width && level[row + x]! < below) x++;
+    runs.add(start, x);
+  }
+}
+
+/** The runs of `level` below `below`. */
+function runsBelow(level: Uint8Array, width: number, height: number, below: number): RowRuns {
+  const runs = new RowRuns(height);
+  for (let y = 0; y < height; y++) {
+    addRunsBelow(level, width, y, below, runs);
+    runs.endRow(y);
+  }
+  return runs;
+}
+
+/** The pixels the image border cannot reach (4-connected) through the `open` runs, as runs. */
+export function unreachedRuns(open: RowRuns, width: number): RowRuns {
+  open.joinRows();
+  open.joinBorder(width);
+  // The rest of each row lies between the runs the border reached.
+  const unreached = new RowRuns(open.height);
+  for (let y = 0; y < open.height; y++) {
+    let x = 0;
+    for (let r = open.first[y]!; r < open.first[y + 1]!; r++) {
+      if (open.find(r) !== 0) continue;
+      if (open.start[r]! > x) unreached.add(x, open.start[r]!);
+      x = open.end[r]!;
+    }
+    if (x < width) unreached.add(x, width);
+    unreached.endRow(y);
+  }
+  return unreached;
+}
+
+/**
+ * 1 for every pixel the image border cannot reach (4-connected) through pixels whose `level` is
+ * below `below`; 0 for the pixels it reaches.
+ */
+export function unreachedFromBorder(level: Uint8Array, width: number, height: number, below: number): Uint8Array {
+  const mask = new Uint8Array(width * height);
+  unreachedRuns(runsBelow(level, width, height, below), width).paint(mask, width, 1);
+  return mask;
+}
+
+/** The product without specks (dust, noise): its mask (1 = product), area and bounding box. */
+function keepSignificantComponents(
+  product: RowRuns,
+  width: number,
+  height: number,
+  minArea: number,
+): { mask: Uint8Array; area: number; box: Box | null } {
+  product.joinRows();
+  // Size and extent of each component, kept at its root (its topmost run).
+  const n = product.count;
+  const size = new Int32Array(n);
+  const minX = new Int32Array(n).fill(width);
+  const maxX = new Int32Array(n).fill(-1);
+  const maxY = new Int32Array(n);
+  const root = new Int32Array(n);
+  const { start, end, first } = product;
+  for (let y = 0; y < height; y++) {
+    for (let r = first[y]!; r < first[y + 1]!; r++) {
+      const c = product.find(r);
+      root[r] = c;
+      size[c]! += end[r]! - start[r]!;
+      if (start[r]! < minX[c]!) minX[c] = start[r]!;
+      if (end[r]! - 1 > maxX[c]!) maxX[c] = end[r]! - 1;
+      maxY[c] = y;
+    }
+  }
+  const mask = new Uint8Array(width * height);
+  let area = 0;
+  let left = width;
+  let top = height;
+  let right = -1;
+  let bottom = -1;
+  for (let y = 0; y < height; y++) {
+    for (let r = first[y]!; r < first[y + 1]!; r++) {
+      const c = root[r]!;
+      if (size[c]! < minArea) continue;
+      mask.fill(1, y * width + start[r]!, y * width + end[r]!);
+      if (c !== r) continue;
+      area += size[c]!;
+      left = Math.min(left, minX[c]!);
+      top = Math.min(top, y);
+      right = Math.max(right, maxX[c]!);
+      bottom = Math.max(bottom, maxY[c]!);
+    }
+  }
+  const box = right < 0 ? null : { left, top, width: right - left + 1, height: bottom - top + 1 };
+  return { mask, area, box };
 }
 
 /** Finds the product: the part of the image that is not the (possibly graded) backdrop. */
@@ -244,10 +487,11 @@ export function segmentProduct(image: RgbImage, options: SegmentOptions): Segmen
   const { width, height } = image;
   const borderColor = borderMedian(image, Math.max(2, Math.round(Math.min(width, height) * 0.004)));
   const rowBackground = estimateRowBackground(image, borderColor);
-  const distance = backgroundDistance(image, rowBackground);
-  const product = floodBackground(distance, width, height, options.threshold);
+  // Product = everything the image border does not reach through pixels close to the background
+  // colour, so light areas enclosed by the product (a white label) stay product.
+  const { distance, open } = distanceAndOpenRuns(image, rowBackground, options.threshold);
   const minArea = Math.max(16, Math.round(width * height * (options.minComponentShare ?? 0.0005)));
-  const { area, box } = keepSignificantComponents(product, width, height, minArea);
+  const { mask: product, area, box } = keepSignificantComponents(unreachedRuns(open, width), width, height, minArea);
   return { width, height, product, distance, box, area, borderColor, rowBackground };
 }
 
