@@ -112,13 +112,11 @@ const NO_MASK_ROW = -0x80000000;
 
 /**
  * Offset of image row `yy` in the product mask, less `area.left` (so that adding an image column
- * gives the mask index), or NO_MASK_ROW. A row outside the area reads the mask at offset -1 when
- * area.left > 0: a quirk kept as it was, so that the scores do not change.
+ * gives the mask index), or NO_MASK_ROW for a row outside the mask's area.
  */
 function maskRowOffset(area: Box, yy: number): number {
   const my = yy - area.top;
-  const maskRow = my >= 0 && my < area.height ? my * area.width - area.left : -1;
-  return maskRow >= -area.left ? maskRow : NO_MASK_ROW;
+  return my >= 0 && my < area.height ? my * area.width - area.left : NO_MASK_ROW;
 }
 
 /** Mask shrunk by one px, so edge pixels (where a one-px misalignment is expected) are not compared. */

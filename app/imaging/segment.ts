@@ -130,10 +130,6 @@ function rowDistance(data: Uint8Array, distance: Uint8Array, y: number, width: n
   const sr = (rowBackground[o + 3]! - lr) / span;
   const sg = (rowBackground[o + 4]! - lg) / span;
   const sb = (rowBackground[o + 5]! - lb) / span;
-  if (!Number.isFinite(sr + sg + sb + lr + lg + lb)) {
-    genericRowDistance(data, distance, y, width, lr, lg, lb, sr, sg, sb);
-    return;
-  }
   let i = y * width * 3;
   let p = y * width;
   let br = lr;
@@ -151,33 +147,6 @@ function rowDistance(data: Uint8Array, distance: Uint8Array, y: number, width: n
     db = (db > 255 ? 255 : db) | 0;
     const drg = dr - ((dr - dg) & ((dr - dg) >> 31));
     distance[p] = drg - ((drg - db) & ((drg - db) >> 31));
-    br += sr;
-    bg += sg;
-    bb += sb;
-  }
-}
-
-/** rowDistance's arithmetic for any backdrop (also NaN or infinite ones). */
-function genericRowDistance(
-  data: Uint8Array,
-  distance: Uint8Array,
-  y: number,
-  width: number,
-  lr: number,
-  lg: number,
-  lb: number,
-  sr: number,
-  sg: number,
-  sb: number,
-): void {
-  let i = y * width * 3;
-  let p = y * width;
-  let br = lr;
-  let bg = lg;
-  let bb = lb;
-  for (let x = 0; x < width; x++, i += 3, p++) {
-    const d = Math.max(Math.abs(data[i]! - br), Math.abs(data[i + 1]! - bg), Math.abs(data[i + 2]! - bb));
-    distance[p] = d > 255 ? 255 : d;
     br += sr;
     bg += sg;
     bb += sb;
