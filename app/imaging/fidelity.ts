@@ -497,10 +497,12 @@ export interface FidelityMeasurement extends Comparison {
 
 /** The numbers behind checkFidelity (for diagnostics and calibration). */
 export async function measureFidelity(original: Buffer, edited: Buffer): Promise<FidelityMeasurement> {
+  // Both are reduced with a linear filter: the products are compared on a coarser grid, after an
+  // area average and a blur, so a sharper (and dearer) filter changes no verdict.
   const [sourceImage, resultImage] = await Promise.all([
-    hasIgnorableProfile(original).then((ignoreIcc) => decodeRgb(original, { maxWidth: ANALYSIS_SIDE, maxHeight: ANALYSIS_SIDE, ignoreIcc })),
-    // The edited image is a clean render of a product that fills most of its frame: smaller and
-    // with a linear reduction, it still gives the product more pixels than the comparison grid.
+    hasIgnorableProfile(original).then((ignoreIcc) => decodeRgb(original, { maxWidth: ANALYSIS_SIDE, maxHeight: ANALYSIS_SIDE, kernel: "linear", ignoreIcc })),
+    // The edited image is a clean render of a product that fills most of its frame: smaller, it
+    // still gives the product more pixels than the comparison grid.
     hasIgnorableProfile(edited).then((ignoreIcc) =>
       decodeRgb(edited, { maxWidth: RESULT_ANALYSIS_SIDE, maxHeight: RESULT_ANALYSIS_SIDE, kernel: "linear", ignoreIcc }),
     ),
