@@ -5,8 +5,23 @@ import { ImageInputError, ImageResultError } from "./errors";
 import { MAX_IMAGE_PIXELS } from "./inspect";
 import { MIME_BY_OUTPUT_FORMAT, type OutputFormat, type ResolvedPipeline, type Rgb, type Size } from "./pipelines";
 import { attachIccToJpeg, attachIccToPng, isSrgbProfile, srgbIccProfile } from "./icc";
-import { EXTERIOR, PRODUCT, refinementCrop, refineSegmentation, releaseRefinement, type PixelWindow, type RefinedSegmentation } from "./refine";
+import {
+  EXTERIOR as REFINED_EXTERIOR,
+  PRODUCT as REFINED_PRODUCT,
+  refinementCrop,
+  refineSegmentation,
+  releaseRefinement,
+  type PixelWindow,
+  type RefinedSegmentation,
+} from "./refine";
 import { expandBox, intersectBox, segmentProduct, type Box, type Segmentation } from "./segment";
+
+/**
+ * The refinement's pixel states, copied into this module: tsx, which runs the worker, compiles each
+ * use of an imported binding to a getter call, which in the per-pixel loops below cost about 2 ms per image.
+ */
+const EXTERIOR = REFINED_EXTERIOR;
+const PRODUCT = REFINED_PRODUCT;
 
 /** Distance from the backdrop above which a pixel of a model output is product. */
 export const PRODUCT_THRESHOLD = 32;
@@ -141,11 +156,11 @@ interface CompositeSource {
 }
 
 /**
- * Outline pixels of one row, `from..to` in full-image columns: product pixels are copied, backdrop
- * pixels become the target colour, and anti-aliased edge pixels near the product keep their
- * blend with the old backdrop's tint swapped for the target's.
+ * Outline pixels of one row, `from..to` in full-image columns, in place: product pixels stay as
+ * they are, backdrop pixels become the target colour, and anti-aliased edge pixels near the
+ * product keep their blend with the old backdrop's tint swapped for the target's.
  */
-function compositeOutline(source: CompositeSource, out: Uint8Array, o0: number, from: number, to: number, sy: number, rowData: number): void {
+function compositeOutline(source: CompositeSource, from: number, to: number, sy: number, rowData: number): void {
   const { data, refined, span, target } = source;
   const { crop, state, distance, rowBackground: rows } = refined;
   const cw = crop.width;
@@ -153,21 +168,13 @@ function compositeOutline(source: CompositeSource, out: Uint8Array, o0: number, 
   const [tr, tg, tb] = target;
   const rb = sy * 6;
   const rampSpan = Math.max(1, PRODUCT_THRESHOLD - EDGE_LOW);
-  for (let sx = from, o = o0; sx < to; sx++, o += 3) {
-    const cx = sx - crop.left;
-    const p = cy * cw + cx;
-    const i = rowData + sx * 3;
-    if (state[p] === PRODUCT) {
-      out[o] = data[i]!;
-      out[o + 1] = data[i + 1]!;
-      out[o + 2] = data[i + 2]!;
-      continue;
-    }
+  for (let sx = from, p = cy * cw + from - crop.left, i = rowData + from * 3; sx < to; sx++, p++, i += 3) {
+    if (state[p] === PRODUCT) continue;
     const d = distance[p]!;
-    if (d <= EDGE_LOW || !nearProduct(state, cw, crop.height, cx, cy)) {
-      out[o] = tr;
-      out[o + 1] = tg;
-      out[o + 2] = tb;
+    if (d <= EDGE_LOW || !nearProduct(state, cw, crop.height, sx - crop.left, cy)) {
+      data[i] = tr;
+      data[i + 1] = tg;
+      data[i + 2] = tb;
       continue;
     }
     // Anti-aliased edge: a ramp of the distance from the backdrop, whose tint is swapped for the target's.
@@ -177,9 +184,9 @@ function compositeOutline(source: CompositeSource, out: Uint8Array, o0: number, 
     const br = rows[rb]! + (rows[rb + 3]! - rows[rb]!) * t;
     const bg = rows[rb + 1]! + (rows[rb + 4]! - rows[rb + 1]!) * t;
     const bb = rows[rb + 2]! + (rows[rb + 5]! - rows[rb + 2]!) * t;
-    out[o] = clamp(data[i]! + keep * (tr - br));
-    out[o + 1] = clamp(data[i + 1]! + keep * (tg - bg));
-    out[o + 2] = clamp(data[i + 2]! + keep * (tb - bb));
+    data[i] = clamp(data[i]! + keep * (tr - br));
+    data[i + 1] = clamp(data[i + 1]! + keep * (tg - bg));
+    data[i + 2] = clamp(data[i + 2]! + keep * (tb - bb));
   }
 }
 
@@ -218,7 +225,7 @@ function compositeInPlace(window: PixelWindow, fullWidth: number, refined: Refin
       const to = Math.min(run.end + crop.left, regionEnd);
       if (from >= to || run.kind === PRODUCT) continue;
       if (run.kind === EXTERIOR) fill(rowData, from, to);
-      else compositeOutline(source, data, rowData + from * 3, from, to, sy, rowData);
+      else compositeOutline(source, from, to, sy, rowData);
     }
   }
 }

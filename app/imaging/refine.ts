@@ -84,58 +84,125 @@ export function upsampleRowBackground(preview: Segmentation, fullHeight: number)
   return out;
 }
 
-/** Along one line (`count` pixels from `start`, `step` apart): 1 in `out` within `radius` of a pixel with `mask[p] === value`. */
-function dilateLine(mask: Uint8Array, value: number, out: Uint8Array, start: number, step: number, count: number, radius: number): void {
-  let last = -radius - 1;
-  for (let i = 0, p = start; i < count; i++, p += step) {
-    if (mask[p] === value) last = i;
-    if (i - last <= radius) out[p] = 1;
+/**
+ * Per pixel, the number of product pixels (mask 1) within `band` of it in its row; then one more
+ * row, of zeros.
+ */
+function productCountsAcross(mask: Uint8Array, width: number, height: number, band: number): Uint8Array {
+  const counts = new Uint8Array(width * (height + 1));
+  for (let row = 0; row < width * height; row += width) {
+    let count = 0;
+    for (let x = 0; x < band && x < width; x++) count += mask[row + x]!;
+    for (let x = 0; x < width; x++) {
+      if (x + band < width) count += mask[row + x + band]!;
+      if (x - band > 0) count -= mask[row + x - band - 1]!;
+      counts[row + x] = count;
+    }
   }
-  last = count + radius;
-  for (let i = count - 1, p = start + i * step; i >= 0; i--, p -= step) {
-    if (mask[p] === value) last = i;
-    if (last - i <= radius) out[p] = 1;
-  }
+  return counts;
 }
 
-/** 1 where a square of radius `radius` around the pixel holds a pixel with `mask[p] === value`. */
-function dilate(mask: Uint8Array, value: number, width: number, height: number, radius: number): Uint8Array {
-  const rows = new Uint8Array(width * height);
-  for (let y = 0; y < height; y++) dilateLine(mask, value, rows, y * width, 1, width, radius);
-  const out = new Uint8Array(width * height);
-  for (let x = 0; x < width; x++) dilateLine(rows, 1, out, x, width, height, radius);
-  return out;
-}
-
-/** Preview classes: EXTERIOR (no product within `band`), PRODUCT (no background within `band`), else UNDECIDED. */
+/**
+ * Preview classes: EXTERIOR (no product within `band`), PRODUCT (no background within `band`), else
+ * UNDECIDED. Counts the product pixels of each pixel's square (clipped to the image) with sliding
+ * sums, across and then down the rows: none is exterior, as many as the square has pixels is product.
+ */
 function classifyPreview(preview: Segmentation, band: number): Uint8Array {
   const { width: pw, height: ph } = preview;
-  const nearProduct = dilate(preview.product, 1, pw, ph, band);
-  const nearBackground = dilate(preview.product, 0, pw, ph, band);
+  const across = productCountsAcross(preview.product, pw, ph, band);
+  const zeroRow = ph * pw;
+  const squareWidth = new Int32Array(pw);
+  for (let x = 0; x < pw; x++) squareWidth[x] = Math.min(pw - 1, x + band) - Math.max(0, x - band) + 1;
+  const counts = new Int32Array(pw);
+  for (let y = 0; y < band && y < ph; y++) {
+    for (let x = 0; x < pw; x++) counts[x] = counts[x]! + across[y * pw + x]!;
+  }
   const previewClass = new Uint8Array(pw * ph);
-  for (let p = 0; p < previewClass.length; p++) {
-    previewClass[p] = nearProduct[p] === 0 ? EXTERIOR : nearBackground[p] === 0 ? PRODUCT : UNDECIDED;
+  for (let y = 0; y < ph; y++) {
+    // The rows entering and leaving the square (the zero row where there is none).
+    const entering = y + band < ph ? (y + band) * pw : zeroRow;
+    const leaving = y - band > 0 ? (y - band - 1) * pw : zeroRow;
+    const squareHeight = Math.min(ph - 1, y + band) - Math.max(0, y - band) + 1;
+    for (let x = 0, p = y * pw; x < pw; x++, p++) {
+      const count = counts[x]! + across[entering + x]! - across[leaving + x]!;
+      counts[x] = count;
+      previewClass[p] = count === 0 ? EXTERIOR : count === squareHeight * squareWidth[x]! ? PRODUCT : UNDECIDED;
+    }
   }
   return previewClass;
 }
 
-/** Runs of one crop row from its preview row, and the row's classes pixel by pixel. */
-function previewRowRuns(previewClass: Uint8Array, previewRow: number, columnToPreview: Int32Array): { runs: ClassRun[]; template: Uint8Array } {
-  const cw = columnToPreview.length;
+/** Crop columns in groups that come from the same preview column: that column, and the group's exclusive crop end. */
+interface ColumnGroups {
+  column: Int32Array;
+  end: Int32Array;
+}
+
+function previewColumnGroups(cropLeft: number, cw: number, pw: number, sx: number): ColumnGroups {
+  const column: number[] = [];
+  const end: number[] = [];
+  for (let x = 0; x < cw; x++) {
+    const px = Math.min(pw - 1, Math.floor((cropLeft + x) / sx));
+    if (column.length > 0 && column[column.length - 1] === px) end[end.length - 1] = x + 1;
+    else {
+      column.push(px);
+      end.push(x + 1);
+    }
+  }
+  return { column: Int32Array.from(column), end: Int32Array.from(end) };
+}
+
+/** Runs of one crop row from its preview row, and the row's classes pixel by pixel (classes change only between column groups). */
+function previewRowRuns(previewClass: Uint8Array, previewRow: number, groups: ColumnGroups): { runs: ClassRun[]; template: Uint8Array } {
+  const { column, end } = groups;
+  const cw = end[end.length - 1]!;
   const template = new Uint8Array(cw);
   const runs: ClassRun[] = [];
   let start = 0;
-  let kind = previewClass[previewRow + columnToPreview[0]!]!;
-  for (let x = 1; x <= cw; x++) {
-    const k = x < cw ? previewClass[previewRow + columnToPreview[x]!]! : -1;
+  let kind = previewClass[previewRow + column[0]!]!;
+  for (let g = 1; g <= column.length; g++) {
+    const k = g < column.length ? previewClass[previewRow + column[g]!]! : -1;
     if (k !== kind) {
-      runs.push({ start, end: x, kind });
-      template.fill(kind, start, x);
-      start = x;
+      const runEnd = end[g - 1]!;
+      runs.push({ start, end: runEnd, kind });
+      template.fill(kind, start, runEnd);
+      start = runEnd;
       kind = k;
     }
   }
   return { runs, template };
+}
+
+/** The largest of three non-negative 32-bit integers, without branches (the order flips at random near the backdrop). */
+function max3(a: number, b: number, c: number): number {
+  const ab = a - ((a - b) & ((a - b) >> 31));
+  return ab - ((ab - c) & ((ab - c) >> 31));
+}
+
+/**
+ * A channel's distance from the backdrop, clamped and truncated as the Uint8Array store of the
+ * whole distance would: exact, as that is monotonic and so commutes with the max of the channels.
+ */
+function storedChannelDistance(d: number): number {
+  return (d > 255 ? 255 : d) | 0;
+}
+
+/**
+ * Distance of each channel value from a flat backdrop colour as storedChannelDistance gives it: the
+ * table for channel c starts at c * 256. Rebuilt only when the colour changes.
+ */
+const flatBackdropTable = new Uint8Array(768);
+const flatBackdropColour = new Float64Array([NaN, NaN, NaN]);
+
+function flatBackdropDistances(r: number, g: number, b: number): Uint8Array {
+  if (flatBackdropColour[0] === r && flatBackdropColour[1] === g && flatBackdropColour[2] === b) return flatBackdropTable;
+  flatBackdropColour.set([r, g, b]);
+  for (let v = 0; v < 256; v++) {
+    flatBackdropTable[v] = storedChannelDistance(Math.abs(v - r));
+    flatBackdropTable[256 + v] = storedChannelDistance(Math.abs(v - g));
+    flatBackdropTable[512 + v] = storedChannelDistance(Math.abs(v - b));
+  }
+  return flatBackdropTable;
 }
 
 /** Distance from the row's backdrop colour for the outline pixels of one crop row. */
@@ -157,12 +224,21 @@ function outlineRowDistance(
   const dr = (rowBackground[o + 3]! - lr) / span;
   const dg = (rowBackground[o + 4]! - lg) / span;
   const db = (rowBackground[o + 5]! - lb) / span;
+  // A flat row's backdrop is the left colour at every column (lr + 0 * fx is lr), so a table serves.
+  const table = dr === 0 && dg === 0 && db === 0 ? flatBackdropDistances(lr, lg, lb) : null;
   for (let r = 0; r < runs.length; r++) {
     const run = runs[r]!;
     if (run.kind !== UNDECIDED) continue;
-    for (let x = run.start; x < run.end; x++) {
-      const fx = cropLeft + x;
-      const i = rowStart + fx * 3;
+    const i0 = rowStart + (cropLeft + run.start) * 3;
+    const p0 = distanceRow + run.start;
+    const p1 = distanceRow + run.end;
+    if (table) {
+      for (let p = p0, i = i0; p < p1; p++, i += 3) {
+        distance[p] = max3(table[data[i]!]!, table[256 + data[i + 1]!]!, table[512 + data[i + 2]!]!);
+      }
+      continue;
+    }
+    for (let p = p0, i = i0, fx = cropLeft + run.start; p < p1; p++, i += 3, fx++) {
       let d = data[i]! - (lr + dr * fx);
       if (d < 0) d = -d;
       let e = data[i + 1]! - (lg + dg * fx);
@@ -171,7 +247,7 @@ function outlineRowDistance(
       e = data[i + 2]! - (lb + db * fx);
       if (e < 0) e = -e;
       if (e > d) d = e;
-      distance[distanceRow + x] = d > 255 ? 255 : d;
+      distance[p] = d > 255 ? 255 : d;
     }
   }
 }
@@ -194,28 +270,39 @@ function rowSeeds(
   seeds: number[],
 ): void {
   const row = y * cw;
-  const seed = (x: number) => {
-    const p = row + x;
-    if (state[p] !== UNDECIDED || distance[p]! >= threshold) return;
-    const touchesExterior =
-      edgeRow ||
-      x === 0 ||
-      x === cw - 1 ||
-      state[p - 1] === EXTERIOR ||
-      state[p + 1] === EXTERIOR ||
-      (checkAboveBelow && (state[p - cw] === EXTERIOR || state[p + cw] === EXTERIOR));
-    if (touchesExterior) seeds.push(p);
-  };
   for (let r = 0; r < runs.length; r++) {
     const run = runs[r]!;
     if (run.kind !== UNDECIDED) continue;
     if (checkAboveBelow) {
-      for (let x = run.start; x < run.end; x++) seed(x);
+      for (let x = run.start; x < run.end; x++) if (isSeed(state, distance, threshold, row + x, x, cw, edgeRow, true)) seeds.push(row + x);
       continue;
     }
-    seed(run.start);
-    if (run.end - 1 > run.start) seed(run.end - 1);
+    if (isSeed(state, distance, threshold, row + run.start, run.start, cw, edgeRow, false)) seeds.push(row + run.start);
+    const last = run.end - 1;
+    if (last > run.start && isSeed(state, distance, threshold, row + last, last, cw, edgeRow, false)) seeds.push(row + last);
   }
+}
+
+/** True when crop pixel `p` (column `x`) is an open outline pixel that touches the exterior (see rowSeeds). */
+function isSeed(
+  state: Uint8Array,
+  distance: Uint8Array,
+  threshold: number,
+  p: number,
+  x: number,
+  cw: number,
+  edgeRow: boolean,
+  checkAboveBelow: boolean,
+): boolean {
+  if (state[p] !== UNDECIDED || distance[p]! >= threshold) return false;
+  return (
+    edgeRow ||
+    x === 0 ||
+    x === cw - 1 ||
+    state[p - 1] === EXTERIOR ||
+    state[p + 1] === EXTERIOR ||
+    (checkAboveBelow && (state[p - cw] === EXTERIOR || state[p + cw] === EXTERIOR))
+  );
 }
 
 /** Pushes one seed per run of `value` in `state[from..to]`. */
@@ -285,24 +372,26 @@ function settleOutline(state: Uint8Array, runs: ClassRun[][], cw: number, minAre
   }
 }
 
-/** First and last product column of one crop row, or null. */
-function rowProductSpan(state: Uint8Array, runs: ClassRun[], row: number): [number, number] | null {
-  let first = -1;
-  let last = -1;
+/** First product column of one crop row, or -1: scans from the left and stops at the first. */
+function firstProductColumn(state: Uint8Array, runs: ClassRun[], row: number): number {
   for (let r = 0; r < runs.length; r++) {
     const run = runs[r]!;
-    if (run.kind === PRODUCT) {
-      if (first < 0) first = run.start;
-      last = run.end - 1;
-    } else if (run.kind === UNDECIDED) {
-      for (let x = run.start; x < run.end; x++) {
-        if (state[row + x] !== PRODUCT) continue;
-        if (first < 0) first = x;
-        last = x;
-      }
-    }
+    if (run.kind === PRODUCT) return run.start;
+    if (run.kind !== UNDECIDED) continue;
+    for (let x = run.start; x < run.end; x++) if (state[row + x] === PRODUCT) return x;
   }
-  return first < 0 ? null : [first, last];
+  return -1;
+}
+
+/** Last product column of one crop row that has one: scans from the right and stops at the first. */
+function lastProductColumn(state: Uint8Array, runs: ClassRun[], row: number): number {
+  for (let r = runs.length - 1; r >= 0; r--) {
+    const run = runs[r]!;
+    if (run.kind === PRODUCT) return run.end - 1;
+    if (run.kind !== UNDECIDED) continue;
+    for (let x = run.end - 1; x >= run.start; x--) if (state[row + x] === PRODUCT) return x;
+  }
+  return -1;
 }
 
 /** The product's box in crop coordinates, or null. */
@@ -312,12 +401,13 @@ function cropProductBox(state: Uint8Array, runs: ClassRun[][], cw: number): Box 
   let maxX = -1;
   let maxY = -1;
   for (let y = 0; y < runs.length; y++) {
-    const span = rowProductSpan(state, runs[y]!, y * cw);
-    if (!span) continue;
+    const first = firstProductColumn(state, runs[y]!, y * cw);
+    if (first < 0) continue;
+    const last = lastProductColumn(state, runs[y]!, y * cw);
     if (minY < 0) minY = y;
     maxY = y;
-    if (span[0] < minX) minX = span[0];
-    if (span[1] > maxX) maxX = span[1];
+    if (first < minX) minX = first;
+    if (last > maxX) maxX = last;
   }
   return maxX < 0 ? null : { left: minX, top: minY, width: maxX - minX + 1, height: maxY - minY + 1 };
 }
@@ -378,8 +468,7 @@ export function refineSegmentation(
   const previewClass = classifyPreview(preview, band);
 
   const { left: cropLeft, top: cropTop, width: cw, height: ch } = crop;
-  const columnToPreview = new Int32Array(cw);
-  for (let x = 0; x < cw; x++) columnToPreview[x] = Math.min(pw - 1, Math.floor((cropLeft + x) / sx));
+  const columnGroups = previewColumnGroups(cropLeft, cw, pw, sx);
   // Runs and a row template per preview row, shared by the full-resolution rows it covers.
   const byPreviewRow = new Map<number, { runs: ClassRun[]; template: Uint8Array }>();
   const runs: ClassRun[][] = new Array(ch);
@@ -389,7 +478,7 @@ export function refineSegmentation(
     const py = Math.min(ph - 1, Math.floor((cropTop + y) / sy));
     let row = byPreviewRow.get(py);
     if (!row) {
-      row = previewRowRuns(previewClass, py * pw, columnToPreview);
+      row = previewRowRuns(previewClass, py * pw, columnGroups);
       byPreviewRow.set(py, row);
     }
     runs[y] = row.runs;
