@@ -2,7 +2,7 @@
 // reduced copy, and full-resolution pixels are examined only in a thin band around its outline.
 import type { RgbImage } from "./decode";
 import type { Size } from "./pipelines";
-import type { Box, Segmentation } from "./segment";
+import { FlatBackdropTable, type Box, type Segmentation } from "./segment";
 import { scanlineFill } from "./scanline-fill";
 
 /** Pixel states of the full-resolution crop. */
@@ -179,31 +179,8 @@ function max3(a: number, b: number, c: number): number {
   return ab - ((ab - c) & ((ab - c) >> 31));
 }
 
-/**
- * A channel's distance from the backdrop, clamped and truncated as the Uint8Array store of the
- * whole distance would: exact, as that is monotonic and so commutes with the max of the channels.
- */
-function storedChannelDistance(d: number): number {
-  return (d > 255 ? 255 : d) | 0;
-}
-
-/**
- * Distance of each channel value from a flat backdrop colour as storedChannelDistance gives it: the
- * table for channel c starts at c * 256. Rebuilt only when the colour changes.
- */
-const flatBackdropTable = new Uint8Array(768);
-const flatBackdropColour = new Float64Array([NaN, NaN, NaN]);
-
-function flatBackdropDistances(r: number, g: number, b: number): Uint8Array {
-  if (flatBackdropColour[0] === r && flatBackdropColour[1] === g && flatBackdropColour[2] === b) return flatBackdropTable;
-  flatBackdropColour.set([r, g, b]);
-  for (let v = 0; v < 256; v++) {
-    flatBackdropTable[v] = storedChannelDistance(Math.abs(v - r));
-    flatBackdropTable[256 + v] = storedChannelDistance(Math.abs(v - g));
-    flatBackdropTable[512 + v] = storedChannelDistance(Math.abs(v - b));
-  }
-  return flatBackdropTable;
-}
+/** Flat backdrop rows' channel distances, reused while the colour stays the same. */
+const flatBackdrop = new FlatBackdropTable();
 
 /** Distance from the row's backdrop colour for the outline pixels of one crop row. */
 function outlineRowDistance(
@@ -225,7 +202,7 @@ function outlineRowDistance(
   const dg = (rowBackground[o + 4]! - lg) / span;
   const db = (rowBackground[o + 5]! - lb) / span;
   // A flat row's backdrop is the left colour at every column (lr + 0 * fx is lr), so a table serves.
-  const table = dr === 0 && dg === 0 && db === 0 ? flatBackdropDistances(lr, lg, lb) : null;
+  const table = dr === 0 && dg === 0 && db === 0 ? flatBackdrop.tableFor(lr, lg, lb) : null;
   for (let r = 0; r < runs.length; r++) {
     const run = runs[r]!;
     if (run.kind !== UNDECIDED) continue;

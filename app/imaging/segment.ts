@@ -155,9 +155,11 @@ function rowDistance(data: Uint8Array, distance: Uint8Array, y: number, width: n
 
 /**
  * Distance of each channel value from a flat backdrop colour (r, g, b), as rowDistance stores it:
- * the table for channel c starts at c * 256.
+ * the table for channel c starts at c * 256. Exact for the max of the channels: storing into a
+ * Uint8Array truncates, and truncating the largest of three distances gives the largest of the
+ * three truncated ones.
  */
-class FlatBackdropTable {
+export class FlatBackdropTable {
   readonly table = new Uint8Array(768);
   private readonly colour = new Float64Array([NaN, NaN, NaN]);
 
