@@ -229,11 +229,6 @@ function distanceAndOpenRuns(image: RgbImage, rowBackground: Float32Array, below
   return { distance, open };
 }
 
-/** Max-channel distance of every pixel from the background, interpolated between the row's edges. */
-export function backgroundDistance(image: RgbImage, rowBackground: Float32Array): Uint8Array {
-  return distanceAndOpenRuns(image, rowBackground, 0).distance;
-}
-
 /**
  * Horizontal runs of pixels, row by row (row y's runs are `first[y]..first[y + 1]`, x from `start` to
  * `end` exclusive), which joinRows joins into 4-connected components by a union-find: the same
