@@ -45,16 +45,23 @@ export function openImage(bytes: Buffer, options: DecodeOptions = {}): Sharp {
   return image;
 }
 
-/**
- * True when the image embeds an sRGB profile, which decoding can ignore (see isSrgbProfile).
- * Header only; an unreadable header says false and leaves the error to the decode.
- */
-export async function hasIgnorableProfile(bytes: Buffer): Promise<boolean> {
+/** What decoding needs to know from the header: its size once oriented, and whether its profile can be ignored. */
+export interface ImageHeader {
+  width: number;
+  height: number;
+  /** The image embeds an sRGB profile, which decoding can ignore (see isSrgbProfile). */
+  ignoreIcc: boolean;
+}
+
+/** Header only; an unreadable header says 0 x 0 and leaves the error to the decode. */
+export async function readHeader(bytes: Buffer): Promise<ImageHeader> {
   try {
-    const { icc } = await sharp(bytes, { limitInputPixels: false }).metadata();
-    return icc ? isSrgbProfile(icc) : false;
+    const metadata = await sharp(bytes, { limitInputPixels: false }).metadata();
+    const width = metadata.autoOrient?.width ?? metadata.width ?? 0;
+    const height = metadata.autoOrient?.height ?? metadata.height ?? 0;
+    return { width, height, ignoreIcc: metadata.icc ? isSrgbProfile(metadata.icc) : false };
   } catch {
-    return false;
+    return { width: 0, height: 0, ignoreIcc: false };
   }
 }
 

@@ -1,4 +1,4 @@
-import { decodeRgb, hasIgnorableProfile, type RgbImage } from "./decode";
+import { decodeRgb, decodeRgbRegion, readHeader, type RgbImage } from "./decode";
 import type { Rgb } from "./pipelines";
 import { expandBox, RowRuns, segmentProduct, unreachedFromBorder, unreachedRuns, type Box, type Segmentation } from "./segment";
 
@@ -17,6 +17,14 @@ export const ALTERED_MESSAGE =
 
 /** The original is analysed at this size: enough for labels and colour areas, fast to compare. */
 const ANALYSIS_SIDE = 512;
+/**
+ * A product smaller than this (px, longest side) in the original's analysis image is read again
+ * around its box at a scale that gives it this many px (at most the original's own), so that a small
+ * product is not compared blurred against the sharp one the model drew.
+ */
+const DETAIL_SIDE = 192;
+/** Backdrop kept around a small product's box when it is read again (analysis px). */
+const DETAIL_MARGIN = 8;
 /** The edited image, whose product fills most of the frame, at this size. */
 const RESULT_ANALYSIS_SIDE = 384;
 /** Product masks are cleaned and boxed at this size (px, longest side), the same for both images. */
@@ -497,22 +505,53 @@ export interface FidelityMeasurement extends Comparison {
 
 /** The numbers behind checkFidelity (for diagnostics and calibration). */
 export async function measureFidelity(original: Buffer, edited: Buffer): Promise<FidelityMeasurement> {
-  // Both are reduced with a linear filter: the products are compared on a coarser grid, after an
-  // area average and a blur, so a sharper (and dearer) filter changes no verdict.
-  const [sourceImage, resultImage] = await Promise.all([
-    hasIgnorableProfile(original).then((ignoreIcc) => decodeRgb(original, { maxWidth: ANALYSIS_SIDE, maxHeight: ANALYSIS_SIDE, kernel: "linear", ignoreIcc })),
+  const [source, resultImage] = await Promise.all([
+    analyseOriginal(original),
     // The edited image is a clean render of a product that fills most of its frame: smaller, it
     // still gives the product more pixels than the comparison grid.
-    hasIgnorableProfile(edited).then((ignoreIcc) =>
+    readHeader(edited).then(({ ignoreIcc }) =>
       decodeRgb(edited, { maxWidth: RESULT_ANALYSIS_SIDE, maxHeight: RESULT_ANALYSIS_SIDE, kernel: "linear", ignoreIcc }),
     ),
   ]);
-  return compareProducts(sourceImage, resultImage);
+  return compareProducts(source, resultImage);
 }
 
-/** The fidelity measurement of decoded analysis-size images (see measureFidelity). */
-export function compareProducts(sourceImage: RgbImage, resultImage: RgbImage): FidelityMeasurement {
-  const sourceSegmentation = segmentProduct(sourceImage, { threshold: SOURCE_THRESHOLD });
+/** An analysed original: its pixels (all of it, or a small product's area) and its segmentation. */
+export interface AnalysedOriginal {
+  image: RgbImage;
+  segmentation: Segmentation;
+}
+
+/**
+ * The original at analysis size, segmented; a product smaller there than DETAIL_SIDE is read again
+ * around its box at a larger scale. Images are reduced with a linear filter: the products are
+ * compared on a coarser grid, after an area average and a blur, so a sharper filter changes no verdict.
+ */
+async function analyseOriginal(original: Buffer): Promise<AnalysedOriginal> {
+  const header = await readHeader(original);
+  const { ignoreIcc } = header;
+  const image = await decodeRgb(original, { maxWidth: ANALYSIS_SIDE, maxHeight: ANALYSIS_SIDE, kernel: "linear", ignoreIcc });
+  const segmentation = segmentProduct(image, { threshold: SOURCE_THRESHOLD });
+  const box = segmentation.box;
+  const zoom = box ? Math.min(header.width / image.width, DETAIL_SIDE / Math.max(box.width, box.height)) : 1;
+  if (!box || zoom <= 1.1) return { image, segmentation };
+  const size = { width: Math.round(image.width * zoom), height: Math.round(image.height * zoom) };
+  const area = expandBox(box, DETAIL_MARGIN, image.width, image.height);
+  const left = Math.floor(area.left * zoom);
+  const top = Math.floor(area.top * zoom);
+  const region = {
+    left,
+    top,
+    width: Math.min(size.width - left, Math.ceil(area.width * zoom)),
+    height: Math.min(size.height - top, Math.ceil(area.height * zoom)),
+  };
+  const detail = await decodeRgbRegion(original, region, { size, ignoreIcc });
+  return { image: detail, segmentation: segmentProduct(detail, { threshold: SOURCE_THRESHOLD }) };
+}
+
+/** The fidelity measurement of an analysed original and the edited image at analysis size (see measureFidelity). */
+export function compareProducts(source: AnalysedOriginal, resultImage: RgbImage): FidelityMeasurement {
+  const { image: sourceImage, segmentation: sourceSegmentation } = source;
   const resultSegmentation = segmentProduct(resultImage, { threshold: RESULT_THRESHOLD });
   const background = resultSegmentation.borderColor;
   const resultMask = visibleProduct(resultImage, resultSegmentation, background);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { editProductImage } from "~/imaging/edit-product-image";
 import { DEFAULT_PIPELINE_SETTINGS } from "~/imaging/pipelines";
+import { productImageSpec, renderProductImage } from "../../../emulators/fixtures/product-images";
 import { mapConcurrent, range, renderFixture, startQwenStandIn, type QwenStandIn } from "./harness";
 
 // 40 images through the stand-in, post-processing and both checks: ~1 s of CPU each.
@@ -38,5 +39,18 @@ describe("fidelity check on 40 generated product photos, half of them altered by
     expect(flaggedAltered.length / altered.length, JSON.stringify(altered.filter((o) => o.verdict !== "altered"))).toBeGreaterThanOrEqual(0.95);
     expect(flaggedUnaltered.length / unaltered.length, JSON.stringify(flaggedUnaltered)).toBeLessThanOrEqual(0.05);
     for (const o of flaggedAltered) expect(o.message).toMatch(/may have been altered/);
+  }, SET_TIMEOUT_MS);
+
+  it("judges a product that fills little of the original at the detail the original has, not blurred", async () => {
+    // Products at a seventh of the frame: at the usual analysis size they would be compared blurred
+    // against the sharp, frame-filling product the model drew.
+    const outcomes = await mapConcurrent(range(16), 2, async (index) => {
+      const source = await renderProductImage({ ...productImageSpec(index), scale: 0.15 });
+      const edit = (editor: QwenStandIn) => editProductImage({ source, pipeline: "amazon", settings: DEFAULT_PIPELINE_SETTINGS, editor: editor.client });
+      const [unchanged, changed] = await Promise.all([edit(faithful), edit(altering)]);
+      return { index, faithfulScore: unchanged.fidelity.score, faithful: unchanged.fidelity.verdict, altered: changed.fidelity.verdict };
+    });
+    expect(outcomes.filter((o) => o.faithful !== "unchanged"), JSON.stringify(outcomes)).toEqual([]);
+    expect(outcomes.filter((o) => o.altered !== "altered"), JSON.stringify(outcomes)).toEqual([]);
   }, SET_TIMEOUT_MS);
 });
