@@ -3,7 +3,8 @@
 // Steady state: each check gets one full warm-up pass over the pairs and a garbage collection first.
 // Fidelity is measured twice: against the stored original (any format, as given), and as the app's
 // edit step calls it (commits 2e1da47, 84c8d4b): against the model's input (the original oriented,
-// on white, at the model's scale, as JPEG).
+// on white, at the model's scale, as JPEG), also for products that fill only 15% of the original's
+// frame, which fidelity reads again around the product at the original's resolution.
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { checkCompliance } from "../app/imaging/compliance";
@@ -12,32 +13,38 @@ import { DEFAULT_PIPELINE_SETTINGS, resolvePipeline } from "../app/imaging/pipel
 import { postProcessEdit } from "../app/imaging/postprocess";
 import { modelInputFor } from "../app/imaging/edit-product-image";
 import { emulateProductEdit } from "../emulators/dashscope/edit";
-import { productImageSpec, renderProductImage } from "../emulators/fixtures/product-images";
+import { productImageSpec, renderProductImage, type ProductImageSpec } from "../emulators/fixtures/product-images";
 
 const BOUND_MS = 30;
-const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
+const REPEATS = Number(process.env.BENCH_REPEATS ?? 5);
 const amazon = resolvePipeline("amazon", DEFAULT_PIPELINE_SETTINGS);
-const pairs: { source: Buffer; modelInput: Buffer; output: Buffer; format: string }[] = [];
-for (let i = 0; i < 8; i++) {
-  const spec = productImageSpec(i);
-  const source = await renderProductImage(spec);
-  const edit = await emulateProductEdit(source, { size: amazon.qwenSize, alter: false, seed: 1 });
-  const { image: modelInput } = (await modelInputFor(source, "amazon", DEFAULT_PIPELINE_SETTINGS)).modelInput;
-  const output = (await postProcessEdit(edit.png, amazon, "jpeg")).bytes;
-  pairs.push({ source, modelInput, output, format: `${spec.format} ${spec.width}x${spec.height}` });
+type Pair = { source: Buffer; modelInput: Buffer; output: Buffer; format: string };
+async function makePairs(specs: ProductImageSpec[]): Promise<Pair[]> {
+  const made: Pair[] = [];
+  for (const spec of specs) {
+    const source = await renderProductImage(spec);
+    const edit = await emulateProductEdit(source, { size: amazon.qwenSize, alter: false, seed: 1 });
+    const { image: modelInput } = (await modelInputFor(source, "amazon", DEFAULT_PIPELINE_SETTINGS)).modelInput;
+    const output = (await postProcessEdit(edit.png, amazon, "jpeg")).bytes;
+    made.push({ source, modelInput, output, format: `${spec.format} ${spec.width}x${spec.height}` });
+  }
+  return made;
 }
+const pairs = await makePairs([0, 1, 2, 3, 4, 5, 6, 7].map((i) => productImageSpec(i)));
+// Products at 15% of the frame: fidelity reads the original again around them (a second decode).
+const smallProductPairs = await makePairs([0, 1, 2, 3].map((i) => ({ ...productImageSpec(i), scale: 0.15 })));
 
 setFlagsFromString("--expose-gc");
 const collectGarbage = runInNewContext("gc") as () => void;
 
-async function measure(name: string, run: (pair: (typeof pairs)[number]) => Promise<unknown>) {
-  for (const pair of pairs) await run(pair); // warm-up pass
+async function measure(name: string, run: (pair: Pair) => Promise<unknown>, set: Pair[] = pairs) {
+  for (const pair of set) await run(pair); // warm-up pass
   collectGarbage();
   const cpuStart = process.cpuUsage();
   const wallStart = performance.now();
-  for (let r = 0; r < REPEATS; r++) for (const pair of pairs) await run(pair);
+  for (let r = 0; r < REPEATS; r++) for (const pair of set) await run(pair);
   const cpu = process.cpuUsage(cpuStart);
-  const runs = REPEATS * pairs.length;
+  const runs = REPEATS * set.length;
   const cpuMs = (cpu.user + cpu.system) / 1000 / runs;
   const wallMs = (performance.now() - wallStart) / runs;
   console.log(
@@ -49,4 +56,5 @@ console.log(`${pairs.length} Amazon outputs (2000x2000 JPEG) from sources: ${pai
 await measure("compliance", (pair) => checkCompliance(pair.output, "amazon"));
 // The app compares every result (fresh or reused) with the model's input; against the original file is for reference.
 await measure("fidelity (as the app runs it)", (pair) => checkFidelity(pair.modelInput, pair.output));
+await measure("  products at 15% of the frame", (pair) => checkFidelity(pair.modelInput, pair.output), smallProductPairs);
 await measure("fidelity vs original file", (pair) => checkFidelity(pair.source, pair.output));

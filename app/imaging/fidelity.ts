@@ -17,20 +17,21 @@ export const ALTERED_MESSAGE =
 
 /** The original is analysed at this size: enough for labels and colour areas, fast to compare. */
 const ANALYSIS_SIDE = 512;
-/**
- * A product smaller than this (px, longest side) in the original's analysis image is read again
- * around its box at a scale that gives it this many px (at most the original's own), so that a small
- * product is not compared blurred against the sharp one the model drew.
- */
-const DETAIL_SIDE = 192;
-/** Backdrop kept around a small product's box when it is read again (analysis px). */
-const DETAIL_MARGIN = 8;
 /** The edited image, whose product fills most of the frame, at this size. */
 const RESULT_ANALYSIS_SIDE = 384;
 /** Product masks are cleaned and boxed at this size (px, longest side), the same for both images. */
 const NORMALIZED_SIDE = 128;
 /** The product is compared on a grid of this many px on its longest side. */
 const GRID = 96;
+/**
+ * A product smaller than DETAIL_MIN_SIDE (px, longest side) in the original's analysis image is read
+ * again around its box at a scale that gives it DETAIL_SIDE px (at most the original's own), so that
+ * a small product is not compared blurred against the sharp one the model drew.
+ */
+const DETAIL_MIN_SIDE = GRID * 1.5;
+const DETAIL_SIDE = GRID * 2;
+/** Backdrop kept around a small product's box when it is read again (analysis px). */
+const DETAIL_MARGIN = 8;
 const CELLS = 8;
 /** Distance from the backdrop above which a pixel is product, for photos (grain, gradients). */
 const SOURCE_THRESHOLD = 40;
@@ -523,7 +524,7 @@ export interface AnalysedOriginal {
 }
 
 /**
- * The original at analysis size, segmented; a product smaller there than DETAIL_SIDE is read again
+ * The original at analysis size, segmented; a product smaller there than DETAIL_MIN_SIDE is read again
  * around its box at a larger scale. Images are reduced with a linear filter: the products are
  * compared on a coarser grid, after an area average and a blur, so a sharper filter changes no verdict.
  */
@@ -533,8 +534,9 @@ async function analyseOriginal(original: Buffer): Promise<AnalysedOriginal> {
   const image = await decodeRgb(original, { maxWidth: ANALYSIS_SIDE, maxHeight: ANALYSIS_SIDE, kernel: "linear", ignoreIcc });
   const segmentation = segmentProduct(image, { threshold: SOURCE_THRESHOLD });
   const box = segmentation.box;
-  const zoom = box ? Math.min(header.width / image.width, DETAIL_SIDE / Math.max(box.width, box.height)) : 1;
-  if (!box || zoom <= 1.1) return { image, segmentation };
+  if (!box || Math.max(box.width, box.height) >= DETAIL_MIN_SIDE) return { image, segmentation };
+  const zoom = Math.min(header.width / image.width, DETAIL_SIDE / Math.max(box.width, box.height));
+  if (zoom <= 1.1) return { image, segmentation };
   const size = { width: Math.round(image.width * zoom), height: Math.round(image.height * zoom) };
   const area = expandBox(box, DETAIL_MARGIN, image.width, image.height);
   const left = Math.floor(area.left * zoom);
