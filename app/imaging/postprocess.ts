@@ -5,23 +5,8 @@ import { ImageInputError, ImageResultError } from "./errors";
 import { MAX_IMAGE_PIXELS } from "./inspect";
 import { MIME_BY_OUTPUT_FORMAT, type OutputFormat, type ResolvedPipeline, type Rgb, type Size } from "./pipelines";
 import { attachIccToJpeg, attachIccToPng, isSrgbProfile, srgbIccProfile } from "./icc";
-import {
-  EXTERIOR as REFINED_EXTERIOR,
-  PRODUCT as REFINED_PRODUCT,
-  refinementCrop,
-  refineSegmentation,
-  releaseRefinement,
-  type PixelWindow,
-  type RefinedSegmentation,
-} from "./refine";
+import { EXTERIOR, PRODUCT, refinementCrop, refineSegmentation, releaseRefinement, type PixelWindow, type RefinedSegmentation } from "./refine";
 import { expandBox, intersectBox, segmentProduct, type Box, type Segmentation } from "./segment";
-
-/**
- * The refinement's pixel states, copied into this module: tsx, which runs the worker, compiles each
- * use of an imported binding to a getter call, which in the per-pixel loops below cost about 2 ms per image.
- */
-const EXTERIOR = REFINED_EXTERIOR;
-const PRODUCT = REFINED_PRODUCT;
 
 /** Distance from the backdrop above which a pixel of a model output is product. */
 export const PRODUCT_THRESHOLD = 32;
