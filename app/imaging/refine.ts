@@ -2,7 +2,7 @@
 // reduced copy, and full-resolution pixels are examined only in a thin band around its outline.
 import type { RgbImage } from "./decode";
 import type { Size } from "./pipelines";
-import { FlatBackdropTable, type Box, type Segmentation } from "./segment";
+import { FlatBackdropTable, rowBackdrop, type Box, type Segmentation } from "./segment";
 import { scanlineFill } from "./scanline-fill";
 
 /** Pixel states of the full-resolution crop. */
@@ -194,15 +194,10 @@ function outlineRowDistance(
   fy: number,
   span: number,
 ): void {
-  const o = fy * 6;
-  const lr = rowBackground[o]!;
-  const lg = rowBackground[o + 1]!;
-  const lb = rowBackground[o + 2]!;
-  const dr = (rowBackground[o + 3]! - lr) / span;
-  const dg = (rowBackground[o + 4]! - lg) / span;
-  const db = (rowBackground[o + 5]! - lb) / span;
+  const backdrop = rowBackdrop(rowBackground, fy, span);
+  const { r: lr, g: lg, b: lb, dr, dg, db } = backdrop;
   // A flat row's backdrop is the left colour at every column (lr + 0 * fx is lr), so a table serves.
-  const table = dr === 0 && dg === 0 && db === 0 ? flatBackdrop.tableFor(lr, lg, lb) : null;
+  const table = backdrop.flat ? flatBackdrop.tableFor(lr, lg, lb) : null;
   for (let r = 0; r < runs.length; r++) {
     const run = runs[r]!;
     if (run.kind !== UNDECIDED) continue;

@@ -120,16 +120,33 @@ function setColour(rows: Float32Array, at: number, colour: Float32Array): void {
   rows[at + 2] = colour[2]!;
 }
 
-/** Max-channel distance of one row's pixels from its backdrop, interpolated between the row's edges. */
-function rowDistance(data: Uint8Array, distance: Uint8Array, y: number, width: number, rowBackground: Float32Array): void {
-  const span = Math.max(1, width - 1);
+/** A row's backdrop: its colour at column 0 and its change per column (r, g, b each). */
+export interface RowBackdrop {
+  r: number;
+  g: number;
+  b: number;
+  dr: number;
+  dg: number;
+  db: number;
+  /** The same colour at every column: distances can come from a FlatBackdropTable. */
+  flat: boolean;
+}
+
+/** Row `y`'s backdrop from estimateRowBackground's rows, interpolated over `span` columns (the image width less one). */
+export function rowBackdrop(rowBackground: Float32Array, y: number, span: number): RowBackdrop {
   const o = y * 6;
-  const lr = rowBackground[o]!;
-  const lg = rowBackground[o + 1]!;
-  const lb = rowBackground[o + 2]!;
-  const sr = (rowBackground[o + 3]! - lr) / span;
-  const sg = (rowBackground[o + 4]! - lg) / span;
-  const sb = (rowBackground[o + 5]! - lb) / span;
+  const r = rowBackground[o]!;
+  const g = rowBackground[o + 1]!;
+  const b = rowBackground[o + 2]!;
+  const dr = (rowBackground[o + 3]! - r) / span;
+  const dg = (rowBackground[o + 4]! - g) / span;
+  const db = (rowBackground[o + 5]! - b) / span;
+  return { r, g, b, dr, dg, db, flat: dr === 0 && dg === 0 && db === 0 };
+}
+
+/** Max-channel distance of one row's pixels from its (graded) backdrop. */
+function rowDistance(data: Uint8Array, distance: Uint8Array, y: number, width: number, backdrop: RowBackdrop): void {
+  const { r: lr, g: lg, b: lb, dr: sr, dg: sg, db: sb } = backdrop;
   let i = y * width * 3;
   let p = y * width;
   let br = lr;
@@ -213,15 +230,13 @@ function distanceAndOpenRuns(image: RgbImage, rowBackground: Float32Array, below
   const distance = new Uint8Array(width * height);
   const open = new RowRuns(height);
   const flat = new FlatBackdropTable();
+  const span = Math.max(1, width - 1);
   for (let y = 0; y < height; y++) {
-    const o = y * 6;
-    const [r, g, b] = [rowBackground[o]!, rowBackground[o + 1]!, rowBackground[o + 2]!];
-    // Equal edges step rowDistance's backdrop by exactly 0 (unequal or infinite ones do not).
-    const isFlat = rowBackground[o + 3]! - r === 0 && rowBackground[o + 4]! - g === 0 && rowBackground[o + 5]! - b === 0;
-    if (isFlat) {
-      flatRowDistance(data, distance, y, width, flat.tableFor(r, g, b), below, open);
+    const backdrop = rowBackdrop(rowBackground, y, span);
+    if (backdrop.flat) {
+      flatRowDistance(data, distance, y, width, flat.tableFor(backdrop.r, backdrop.g, backdrop.b), below, open);
     } else {
-      rowDistance(data, distance, y, width, rowBackground);
+      rowDistance(data, distance, y, width, backdrop);
       addRunsBelow(distance, width, y, below, open);
     }
     open.endRow(y);
