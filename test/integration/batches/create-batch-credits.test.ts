@@ -1,15 +1,12 @@
 import { randomUUID } from "node:crypto";
 import type { PrismaClient } from "@prisma/client";
-import { Queue } from "bullmq";
+import type { Queue } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createPrismaClient } from "~/db.server";
 import { createBatch } from "~/models/batches.server";
 import { getBalance, grantCredits, sumEntries } from "~/models/credits.server";
-import { createRedisConnection } from "~/queue/connection.server";
 import type { ImageJobData } from "~/queue/jobs";
-import { startShopifyEmulator, type ShopifyEmulator } from "../../../emulators/shopify-admin/server";
-import { testDatabaseUrl } from "../../setup/urls";
-import { API_KEY, API_SECRET, installShop, offlineAdmin } from "./shop-setup";
+import type { ShopifyEmulator } from "../../../emulators/shopify-admin/server";
+import { installShop, offlineAdmin, startBatchTestEnv, type BatchTestEnv } from "./shop-setup";
 
 // Batch items of shops named like this cannot be written: the step of createBatch after the reservation fails.
 const FAILING_SHOP_PREFIX = "batch-write-fails-";
@@ -18,12 +15,11 @@ const TRIGGER = `fail_batch_items_${randomUUID().slice(0, 8)}`;
 let shopify: ShopifyEmulator;
 let db: PrismaClient;
 let queue: Queue<ImageJobData>;
+let env: BatchTestEnv | undefined;
 
 beforeAll(async () => {
-  shopify = await startShopifyEmulator({ apiKey: API_KEY, apiSecret: API_SECRET });
-  process.env.SHOPIFY_EMULATOR_URL = shopify.url;
-  db = createPrismaClient(testDatabaseUrl(), 4);
-  queue = new Queue<ImageJobData>(`test-${randomUUID()}`, { connection: createRedisConnection() });
+  env = await startBatchTestEnv();
+  ({ shopify, db, queue } = env);
   await db.$executeRawUnsafe(`
     CREATE FUNCTION ${TRIGGER}() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
@@ -36,10 +32,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await db?.$executeRawUnsafe(`DROP TRIGGER IF EXISTS ${TRIGGER} ON "BatchItem"`);
   await db?.$executeRawUnsafe(`DROP FUNCTION IF EXISTS ${TRIGGER}()`);
-  await queue?.obliterate({ force: true });
-  await queue?.close();
-  await shopify?.close();
-  await db?.$disconnect();
+  await env?.close();
 });
 
 describe("createBatch and credits", () => {

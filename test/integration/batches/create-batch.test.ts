@@ -1,33 +1,26 @@
 import { randomUUID } from "node:crypto";
 import type { PrismaClient } from "@prisma/client";
-import { Queue } from "bullmq";
+import type { Queue } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createPrismaClient } from "~/db.server";
 import { BatchInputError, cancelShopWork, createBatch, getBatchProgress, imageStatuses, listBatches } from "~/models/batches.server";
 import type { AdminGraphql } from "~/models/catalog.server";
 import { getBalance, grantCredits } from "~/models/credits.server";
-import { createRedisConnection } from "~/queue/connection.server";
 import type { ImageJobData } from "~/queue/jobs";
-import { startShopifyEmulator, type ShopifyEmulator } from "../../../emulators/shopify-admin/server";
-import { testDatabaseUrl } from "../../setup/urls";
-import { API_KEY, API_SECRET, installShop, offlineAdmin, uniqueShop } from "./shop-setup";
+import type { ShopifyEmulator } from "../../../emulators/shopify-admin/server";
+import { installShop, offlineAdmin, uniqueShop, startBatchTestEnv, type BatchTestEnv } from "./shop-setup";
 
 let shopify: ShopifyEmulator;
 let db: PrismaClient;
 let queue: Queue<ImageJobData>;
+let env: BatchTestEnv | undefined;
 
 beforeAll(async () => {
-  shopify = await startShopifyEmulator({ apiKey: API_KEY, apiSecret: API_SECRET });
-  process.env.SHOPIFY_EMULATOR_URL = shopify.url;
-  db = createPrismaClient(testDatabaseUrl(), 4);
-  queue = new Queue<ImageJobData>(`test-${randomUUID()}`, { connection: createRedisConnection() });
+  env = await startBatchTestEnv();
+  ({ shopify, db, queue } = env);
 });
 
 afterAll(async () => {
-  await queue.obliterate({ force: true });
-  await queue.close();
-  await shopify.close();
-  await db.$disconnect();
+  await env?.close();
 });
 
 async function newShop(products: number, imagesPerProduct: number, credits: number): Promise<{ shop: string; graphql: AdminGraphql }> {

@@ -1,10 +1,15 @@
 /** A unique shop on the Shopify stand-in with an offline session, as an install leaves it. */
 import { randomUUID } from "node:crypto";
 import type { PrismaClient } from "@prisma/client";
+import { Queue } from "bullmq";
+import { createPrismaClient } from "~/db.server";
 import type { AdminGraphql } from "~/models/catalog.server";
+import { createRedisConnection } from "~/queue/connection.server";
+import type { ImageJobData } from "~/queue/jobs";
 import { mintIdToken } from "../../../emulators/app-bridge/tokens";
 import { installShopOffline } from "../../../emulators/shopify-admin/install";
-import type { ShopifyEmulator } from "../../../emulators/shopify-admin/server";
+import { startShopifyEmulator, type ShopifyEmulator } from "../../../emulators/shopify-admin/server";
+import { testDatabaseUrl } from "../../setup/urls";
 
 export const API_KEY = process.env.SHOPIFY_API_KEY ?? "test-api-key";
 export const API_SECRET = process.env.SHOPIFY_API_SECRET ?? "test-api-secret";
@@ -30,3 +35,25 @@ export async function offlineAdmin(shop: string): Promise<AdminGraphql> {
   return admin.graphql as unknown as AdminGraphql;
 }
 
+
+/** What createBatch's tests run against: the Shopify stand-in, a database client and a queue of their own. */
+export interface BatchTestEnv {
+  shopify: ShopifyEmulator;
+  db: PrismaClient;
+  queue: Queue<ImageJobData>;
+  close(): Promise<void>;
+}
+
+export async function startBatchTestEnv(): Promise<BatchTestEnv> {
+  const shopify = await startShopifyEmulator({ apiKey: API_KEY, apiSecret: API_SECRET });
+  process.env.SHOPIFY_EMULATOR_URL = shopify.url;
+  const db = createPrismaClient(testDatabaseUrl(), 4);
+  const queue = new Queue<ImageJobData>(`test-${randomUUID()}`, { connection: createRedisConnection() });
+  const close = async () => {
+    await queue.obliterate({ force: true });
+    await queue.close();
+    await shopify.close();
+    await db.$disconnect();
+  };
+  return { shopify, db, queue, close };
+}
