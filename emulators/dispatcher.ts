@@ -7,7 +7,7 @@ import { Agent, setGlobalDispatcher, type Dispatcher } from "undici";
  * Only tests and the demo install this; production code paths are the real ones.
  */
 class EmulatorAgent extends Agent {
-  override dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandlers): boolean {
+  override dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
     const target = process.env.SHOPIFY_EMULATOR_URL;
     const origin = typeof options.origin === "string" ? options.origin : options.origin?.toString();
     if (target && origin) {

@@ -3,6 +3,8 @@
 # against the local stand-ins (see scripts/demo.ts). Output in demo-output/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Node.js 24 for everything below (brought from the npm registry when the machine has another version).
+source scripts/use-node.sh
 bash scripts/ensure-install.sh
 bash scripts/ensure-services.sh
 exec node --import tsx scripts/demo.ts "$@"

@@ -3,6 +3,8 @@
 # migrations, typecheck, lint, build the app (the browser test serves it), then run every vitest suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Node.js 24 for everything below (brought from the npm registry when the machine has another version).
+source scripts/use-node.sh
 
 bash scripts/ensure-install.sh
 bash scripts/ensure-services.sh
@@ -12,6 +14,7 @@ psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS \"${TEST_DATABASE_NAM
 psql -h 127.0.0.1 -U postgres -qc "CREATE DATABASE \"${TEST_DATABASE_NAME}\"" >/dev/null
 DATABASE_URL="postgresql://postgres@127.0.0.1:5432/${TEST_DATABASE_NAME}" npx tsx scripts/migrate.ts
 
+echo "node $(node -v)"
 echo "typecheck"; npx tsc --noEmit
 echo "lint"; npx eslint --max-warnings 0 .
 echo "build"; npx remix vite:build >/dev/null
