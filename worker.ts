@@ -20,11 +20,10 @@ import { Queue } from "bullmq";
 import sharp from "sharp";
 import type { ImageJobData } from "~/queue/jobs";
 
-/** Production path to a shop's Admin API: its offline session through shopify-app-remix. */
+/** Production path to a shop's Admin API: its offline session, renewed when it is about to expire. */
 async function offlineAdmin(shop: string): Promise<AdminGraphql> {
-  const { unauthenticated } = await import("~/shopify.server");
-  const { admin } = await unauthenticated.admin(shop);
-  return admin.graphql as unknown as AdminGraphql;
+  const { offlineSessions } = await import("~/shopify.server");
+  return offlineSessions.adminGraphql(shop);
 }
 
 export async function runWorker(opts: { db?: PrismaClient; adminFor?: (shop: string) => Promise<AdminGraphql> } = {}): Promise<{ stop(): Promise<void> }> {

@@ -1,39 +1,65 @@
 import "@shopify/shopify-app-remix/adapters/node";
+import { shopifyApi, type LogFunction } from "@shopify/shopify-api";
 import { AppDistribution, LogSeverity, shopifyApp } from "@shopify/shopify-app-remix/server";
 import { PrismaSessionStorage } from "@shopify/shopify-app-session-storage-prisma";
 import { ADMIN_API_VERSION } from "./api-version";
 import prisma from "./db.server";
 import { logger } from "./lib/logger.server";
 import { bindRequestId } from "./lib/request-context.server";
+import { createOfflineSessions } from "./models/offline-sessions.server";
 import { recordInstall } from "./models/shops.server";
 
-const shopify = shopifyApp({
-  apiKey: process.env.SHOPIFY_API_KEY,
+const appUrl = process.env.SHOPIFY_APP_URL || "";
+const credentials = {
+  apiKey: process.env.SHOPIFY_API_KEY ?? "",
   apiSecretKey: process.env.SHOPIFY_API_SECRET || "",
   apiVersion: ADMIN_API_VERSION,
   scopes: process.env.SCOPES?.split(","),
-  appUrl: process.env.SHOPIFY_APP_URL || "",
-  authPathPrefix: "/auth",
-  sessionStorage: new PrismaSessionStorage(prisma),
-  distribution: AppDistribution.AppStore,
-  future: { unstable_newEmbeddedAuthStrategy: true },
-  // The library's own logs go through our structured logger, so LOG_LEVEL governs them too.
-  logger: {
-    level: LogSeverity.Debug,
-    log: (severity, message) => {
-      const line = { source: "shopify-app" };
-      if (severity === LogSeverity.Error) logger.error(line, message);
-      else if (severity === LogSeverity.Warning) logger.warn(line, message);
-      else if (severity === LogSeverity.Info) logger.info(line, message);
-      else logger.debug(line, message);
-    },
+  ...(process.env.SHOP_CUSTOM_DOMAIN ? { customShopDomains: [process.env.SHOP_CUSTOM_DOMAIN] } : {}),
+};
+// The library's own logs go through our structured logger, so LOG_LEVEL governs them too.
+const libraryLogger: { level: LogSeverity; log: LogFunction } = {
+  level: LogSeverity.Debug,
+  log: (severity, message) => {
+    const line = { source: "shopify-app" };
+    if (severity === LogSeverity.Error) logger.error(line, message);
+    else if (severity === LogSeverity.Warning) logger.warn(line, message);
+    else if (severity === LogSeverity.Info) logger.info(line, message);
+    else logger.debug(line, message);
   },
+};
+
+// shopify-app-remix keeps its shopify-api instance to itself; offline token renewal needs one configured the same
+// way (its auth for refresh and migration, its Admin GraphQL client for the worker).
+const api = shopifyApi({
+  ...credentials,
+  hostName: appUrl ? new URL(appUrl).host : "localhost",
+  hostScheme: appUrl.startsWith("http://") ? "http" : "https",
+  isEmbeddedApp: true,
+  logger: libraryLogger,
+  future: { unstable_managedPricingSupport: true },
+});
+
+export const offlineSessions = createOfflineSessions({
+  db: prisma,
+  api,
+  ...(process.env.OFFLINE_TOKEN_RENEW_BEFORE_MS ? { renewBeforeExpiryMs: Number(process.env.OFFLINE_TOKEN_RENEW_BEFORE_MS) } : {}),
+});
+
+const shopify = shopifyApp({
+  ...credentials,
+  appUrl,
+  authPathPrefix: "/auth",
+  sessionStorage: offlineSessions.renewingStorage(new PrismaSessionStorage(prisma)),
+  distribution: AppDistribution.AppStore,
+  // Expiring offline tokens: Shopify refuses non-expiring ones from public apps from 2027-01-01.
+  future: { unstable_newEmbeddedAuthStrategy: true, expiringOfflineAccessTokens: true },
+  logger: libraryLogger,
   hooks: {
     afterAuth: async ({ session }) => {
       await recordInstall(prisma, session.shop, session.scope ?? null);
     },
   },
-  ...(process.env.SHOP_CUSTOM_DOMAIN ? { customShopDomains: [process.env.SHOP_CUSTOM_DOMAIN] } : {}),
 });
 
 export default shopify;
@@ -51,7 +77,6 @@ export const authenticate = {
     return shopify.authenticate.webhook(request);
   }) as typeof shopify.authenticate.webhook,
 };
-export const unauthenticated = shopify.unauthenticated;
 export const login = shopify.login;
 export const registerWebhooks = shopify.registerWebhooks;
 export const sessionStorage = shopify.sessionStorage;

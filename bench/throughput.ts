@@ -22,7 +22,6 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { installEmulatorDispatcher } from "../emulators/dispatcher";
 import { installShopOffline } from "../emulators/shopify-admin/install";
-import type { AdminGraphql } from "~/models/catalog.server";
 import { ensureMigratedDatabase } from "../scripts/migrate";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -91,8 +90,8 @@ async function main(): Promise<void> {
 
   const mediaIds = shopify.products(shop).flatMap((p) => p.media.map((m) => m.id)).slice(0, IMAGES);
   const queueName = `bench-${randomUUID().slice(0, 8)}`;
-  const { unauthenticated } = await import("~/shopify.server");
-  const graphql = (await unauthenticated.admin(shop)).admin.graphql as unknown as AdminGraphql;
+  const { offlineSessions } = await import("~/shopify.server");
+  const graphql = offlineSessions.adminGraphql(shop);
   const { batchId } = await createBatch({ db, graphql, queue: getQueue(queueName) }, shop, { mediaIds, pipeline: "amazon" });
 
   if (SOURCE_MP > 0) {

@@ -14,7 +14,6 @@ import { fileURLToPath } from "node:url";
 import sharp from "sharp";
 import { installEmulatorDispatcher } from "../emulators/dispatcher";
 import { installShopOffline } from "../emulators/shopify-admin/install";
-import type { AdminGraphql } from "~/models/catalog.server";
 import { ensureMigratedDatabase } from "./migrate";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -106,9 +105,8 @@ async function main(): Promise<number> {
 
   let exitCode = 1;
   try {
-    const { unauthenticated } = await import("~/shopify.server");
-    const { admin } = await unauthenticated.admin(shop);
-    const graphql = admin.graphql as unknown as AdminGraphql;
+    const { offlineSessions } = await import("~/shopify.server");
+    const graphql = offlineSessions.adminGraphql(shop);
     // The CDN keeps a media's URL when its file is replaced, so keep the "before" bytes now.
     const originals = new Map<string, Buffer>();
     for (const [mediaId, media] of before) {

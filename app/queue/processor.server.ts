@@ -54,6 +54,7 @@ import {
   type AdminGraphql,
 } from "~/models/catalog.server";
 import { captureForItem, releaseForItem, ReservationSettledError } from "~/models/credits.server";
+import { RECONNECT_MESSAGE, ShopAccessLostError } from "~/models/offline-sessions.server";
 import { ensureBackupReady, ensureOriginalBackedUp, findStoredImageById, findStoredImageByKey, saveStoredImage } from "~/models/stored-images.server";
 import type { QueueConfig } from "./config.server";
 import type { ImageJobData, ImageJobOutcome } from "./jobs";
@@ -66,7 +67,7 @@ function inSlot<T>(slots: Semaphore | undefined, fn: () => Promise<T>): Promise<
 
 export interface WorkerDeps {
   db: PrismaClient;
-  /** The Admin GraphQL client for a shop (production: `unauthenticated.admin(shop)`). */
+  /** The Admin GraphQL client for a shop (production: `offlineSessions.adminGraphql(shop)`). */
   adminFor(shop: string): Promise<AdminGraphql>;
   editor: ImageEditor;
   config: Pick<QueueConfig, "allowedImageHosts" | "maxSourceBytes" | "maxSourcePixels" | "fileReadyTimeoutMs">;
@@ -112,10 +113,9 @@ export function terminalReason(error: unknown): string | null {
   if (error instanceof ImageResultError) return error.merchantMessage;
   if (error instanceof ShopifyFileFailedError) return error.reason;
   if (error instanceof ShopifyUserError) return `${error.message}.`;
+  if (error instanceof ShopAccessLostError) return error.merchantMessage;
   if (error instanceof ShopifyApiError && error.terminal) {
-    return error.status === 401 || error.status === 403
-      ? "The app no longer has access to this store's products. Reopen the app to reconnect it, then try again."
-      : `${error.message}.`;
+    return error.status === 401 || error.status === 403 ? RECONNECT_MESSAGE : `${error.message}.`;
   }
   if (error instanceof UnsafeFetchError && error.permanent) return `The original image could not be downloaded: ${error.message}`;
   if (error && typeof error === "object" && (error as Error).name === "SessionNotFoundError") {

@@ -8,14 +8,14 @@ const ONLINE_TOKEN_TYPE = "urn:shopify:params:oauth:token-type:online-access-tok
 /** Shopify accepts id tokens a few seconds outside their window to absorb clock skew. */
 const CLOCK_TOLERANCE_SECONDS = 10;
 const ONLINE_TOKEN_SECONDS = 86_399;
-const EXPIRING_OFFLINE_TOKEN_SECONDS = 3_600;
 const REFRESH_TOKEN_SECONDS = 90 * 86_400;
 
 export type OAuthResult = { status: number; body: unknown };
 
 /**
  * POST /admin/oauth/access_token: token exchange (an App Bridge id token for an offline or online
- * access token) and the refresh_token grant for expiring offline tokens.
+ * access token, or a non-expiring offline token for an expiring one) and the refresh_token grant for
+ * expiring offline tokens, which rotates the refresh token: a spent one is refused.
  */
 export function handleAccessTokenRequest(store: EmulatorStore, app: { apiKey: string; apiSecret: string }, shop: string | undefined, params: Record<string, string>): OAuthResult {
   if (!shop || !store.shops.has(shop)) return { status: 404, body: { errors: "Not Found" } };
@@ -26,8 +26,9 @@ export function handleAccessTokenRequest(store: EmulatorStore, app: { apiKey: st
   if (params.grant_type !== TOKEN_EXCHANGE_GRANT) {
     return { status: 400, body: { error: "unsupported_grant_type", error_description: `grant_type ${params.grant_type ?? "(missing)"} is not supported.` } };
   }
+  if (params.subject_token_type === OFFLINE_TOKEN_TYPE) return migrationGrant(store, shop, params);
   if (params.subject_token_type !== ID_TOKEN_TYPE) {
-    return invalidSubject(`subject_token_type must be ${ID_TOKEN_TYPE}.`);
+    return invalidSubject(`subject_token_type must be ${ID_TOKEN_TYPE} or ${OFFLINE_TOKEN_TYPE}.`);
   }
   const requested = params.requested_token_type ?? OFFLINE_TOKEN_TYPE;
   if (requested !== OFFLINE_TOKEN_TYPE && requested !== ONLINE_TOKEN_TYPE) {
@@ -64,22 +65,54 @@ export function handleAccessTokenRequest(store: EmulatorStore, app: { apiKey: st
   return { status: 200, body: { access_token: store.issueToken(shop, "offline"), scope } };
 }
 
+const INVALID_GRANT: OAuthResult = { status: 400, body: { error: "invalid_grant", error_description: "Token has been expired or revoked." } };
+
 function refreshGrant(store: EmulatorStore, shop: string, refreshToken: string | undefined): OAuthResult {
-  const record = refreshToken ? store.refreshTokens.get(refreshToken) : undefined;
-  if (!record || record.shop !== shop || record.expiresAt <= Date.now()) {
-    return { status: 400, body: { error: "invalid_grant", error_description: "Token has been expired or revoked." } };
+  if (refreshToken && store.spentRefreshTokens.get(refreshToken) === "rotated") {
+    store.tokenStats(shop).refreshTokenReuses++;
+    return INVALID_GRANT;
   }
+  const record = refreshToken ? store.refreshTokens.get(refreshToken) : undefined;
+  if (!record || record.shop !== shop || record.expiresAt <= Date.now()) return INVALID_GRANT;
   store.refreshTokens.delete(refreshToken!);
+  store.spentRefreshTokens.set(refreshToken!, "rotated");
+  store.tokenStats(shop).refreshes++;
   return { status: 200, body: issueExpiringOffline(store, shop) };
+}
+
+/**
+ * Token exchange of a non-expiring offline token for an expiring one (Shopify's migration). The old token stops
+ * working at once; asking again with it returns the same pair until that pair is refreshed.
+ */
+function migrationGrant(store: EmulatorStore, shop: string, params: Record<string, string>): OAuthResult {
+  if (params.requested_token_type !== OFFLINE_TOKEN_TYPE || !(params.expiring === "1" || params.expiring === "true")) {
+    return { status: 400, body: { error: "invalid_request", error_description: "An offline access token can only be exchanged for an expiring offline access token (expiring=1)." } };
+  }
+  const subject = params.subject_token ?? "";
+  const earlier = store.migratedTokens.get(subject);
+  if (earlier && store.refreshTokens.has(earlier.refresh_token)) {
+    const record = store.tokens.get(earlier.access_token);
+    return { status: 200, body: { ...earlier, scope: store.options.scopes, expires_in: Math.max(0, Math.round(((record?.expiresAt ?? 0) - Date.now()) / 1000)), refresh_token_expires_in: REFRESH_TOKEN_SECONDS } };
+  }
+  const record = store.tokens.get(subject);
+  if (!record || record.shop !== shop || record.mode !== "offline" || record.expiresAt !== null) {
+    return invalidSubject("subject_token is not a valid non-expiring offline access token for this shop.");
+  }
+  store.tokens.delete(subject);
+  store.tokenStats(shop).migrations++;
+  const pair = issueExpiringOffline(store, shop);
+  store.migratedTokens.set(subject, { access_token: pair.access_token, refresh_token: pair.refresh_token });
+  return { status: 200, body: pair };
 }
 
 function issueExpiringOffline(store: EmulatorStore, shop: string) {
   const refresh_token = `shprt_${randomHex(16)}`;
+  const lifetime = store.options.offlineTokenSeconds;
   store.refreshTokens.set(refresh_token, { shop, scope: store.options.scopes, expiresAt: Date.now() + REFRESH_TOKEN_SECONDS * 1000 });
   return {
-    access_token: store.issueToken(shop, "offline", { expiresInSeconds: EXPIRING_OFFLINE_TOKEN_SECONDS }),
+    access_token: store.issueToken(shop, "offline", { expiresInSeconds: lifetime }),
     scope: store.options.scopes,
-    expires_in: EXPIRING_OFFLINE_TOKEN_SECONDS,
+    expires_in: lifetime,
     refresh_token,
     refresh_token_expires_in: REFRESH_TOKEN_SECONDS,
   };

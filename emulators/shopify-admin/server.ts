@@ -7,7 +7,7 @@ import { runGraphql, type GraphqlBody } from "./graphql";
 import { handleAccessTokenRequest } from "./oauth";
 import type { ResolverContext } from "./resolvers";
 import { EMULATED_API_VERSION, loadAdminSchema } from "./schema";
-import { EmulatorStore, randomHex, type AddShopOptions, type PurchaseRecord } from "./store";
+import { EmulatorStore, randomHex, type AddShopOptions, type PurchaseRecord, type TokenStats } from "./store";
 import { buildSignedWebhookRequest, type WebhookOptions } from "./webhooks";
 
 export { loadAdminSchema } from "./schema";
@@ -21,6 +21,8 @@ export interface ShopifyEmulatorOptions {
   restoreRate?: number;
   fileReadyDelayMs?: number;
   scopes?: string;
+  /** Lifetime of expiring offline access tokens in seconds (Shopify: 3,600); tests shorten it to see refreshes. */
+  offlineTokenSeconds?: number;
   /** Path (on appUrl) of the app's app_purchases_one_time/update handler. */
   purchaseWebhookPath?: string;
 }
@@ -54,8 +56,12 @@ export interface ShopifyEmulator {
   products(shop: string): Array<{ id: string; title: string; media: EmulatedMedia[] }>;
   files(shop: string): Array<{ id: string; url: string | null; status: string; alt: string | null; sha256: string | null }>;
   accessToken(shop: string): string | undefined;
-  /** Registers an offline access token for `shop` without a token exchange (e.g. a test session's token). */
+  /** Registers a non-expiring offline access token for `shop` without a token exchange (e.g. a test session's token). */
   grantAccessToken(shop: string, token?: string): string;
+  /** Refreshes, refresh-token reuses, migrations and expired-token refusals seen for the shop. */
+  tokenStats(shop: string): TokenStats;
+  /** Revokes the shop's refresh tokens: the next refresh is refused (access tokens run until they expire). */
+  revokeRefreshTokens(shop: string): number;
   graphqlLog(shop: string): Array<{ operationName: string | null; requestedCost: number; throttled: boolean; at: number }>;
   setFailNextFileUpdate(shop: string, reason?: string): void;
   purchases(shop: string): Array<{ id: string; name: string; status: string; price: { amount: string; currencyCode: string }; test: boolean; returnUrl: string }>;
@@ -77,6 +83,7 @@ export async function startShopifyEmulator(opts: ShopifyEmulatorOptions & { port
     bucketSize: opts.bucketSize ?? 1000,
     restoreRate: opts.restoreRate ?? 50,
     scopes: opts.scopes ?? "read_products,write_products,write_files",
+    offlineTokenSeconds: opts.offlineTokenSeconds ?? 3_600,
   });
   const files = new FileService(store, opts.fileReadyDelayMs ?? 50);
   const cdn = new Cdn(store);
@@ -146,6 +153,7 @@ export async function startShopifyEmulator(opts: ShopifyEmulatorOptions & { port
       if (method !== "POST") return send(res, 405, { errors: "Method Not Allowed" });
       const tokenShop = store.tokenShop(header(req, "x-shopify-access-token"));
       if (!tokenShop || (shopDomain && tokenShop !== shopDomain)) {
+        store.noteRefusedToken(header(req, "x-shopify-access-token"));
         return send(res, 401, { errors: "[API] Invalid API key or access token (unrecognized login or wrong password)" });
       }
       // Only the pinned version's schema is loaded; any other version is refused so a mis-pinned app fails in tests.
@@ -293,6 +301,8 @@ export async function startShopifyEmulator(opts: ShopifyEmulatorOptions & { port
       store.shop(shop);
       return store.issueToken(shop, "offline", { token });
     },
+    tokenStats: (shop) => ({ ...store.tokenStats(shop) }),
+    revokeRefreshTokens: (shop) => store.revokeRefreshTokens(shop),
     graphqlLog: (shop) => store.shop(shop).log.map((entry) => ({ ...entry })),
     setFailNextFileUpdate(shop, reason) {
       store.shop(shop).failNextFileUpdate = reason ?? "Image processing failed (forced by the test).";

@@ -126,6 +126,19 @@ export interface StoreOptions {
   bucketSize: number;
   restoreRate: number;
   scopes: string;
+  /** Lifetime of an expiring offline access token (Shopify: 3,600 s). */
+  offlineTokenSeconds: number;
+}
+
+/** What a shop's tokens went through, for tests that count refreshes (Shopify rotates refresh tokens). */
+export interface TokenStats {
+  refreshes: number;
+  /** Refresh requests that presented a refresh token already exchanged once. */
+  refreshTokenReuses: number;
+  /** Non-expiring offline tokens exchanged for expiring ones. */
+  migrations: number;
+  /** Admin API requests refused because their access token had expired. */
+  expiredTokenRejections: number;
 }
 
 /** All state of one stand-in: shops, their catalogue and files, tokens, staged uploads. */
@@ -137,6 +150,11 @@ export class EmulatorStore {
   readonly staged = new Map<string, StagedUpload>();
   readonly tokens = new Map<string, TokenRecord>();
   readonly refreshTokens = new Map<string, { shop: string; scope: string; expiresAt: number }>();
+  /** Refresh tokens already exchanged (rotated out) or revoked, with the reason a reuse is refused. */
+  readonly spentRefreshTokens = new Map<string, "rotated" | "revoked">();
+  /** Non-expiring token -> the expiring pair it was migrated to (a lost migration response can be fetched again). */
+  readonly migratedTokens = new Map<string, { access_token: string; refresh_token: string }>();
+  private readonly stats = new Map<string, TokenStats>();
   private latestOfflineToken = new Map<string, string>();
   // A random base per instance: stand-ins in parallel test files must not hand out the same purchase or file ids.
   private nextNumericId = 1_000_000_001 + randomInt(0, 2 ** 40);
@@ -296,6 +314,30 @@ export class EmulatorStore {
     });
     if (mode === "offline") this.latestOfflineToken.set(shop, token);
     return token;
+  }
+
+  tokenStats(shop: string): TokenStats {
+    let stats = this.stats.get(shop);
+    if (!stats) this.stats.set(shop, (stats = { refreshes: 0, refreshTokenReuses: 0, migrations: 0, expiredTokenRejections: 0 }));
+    return stats;
+  }
+
+  /** Revokes every refresh token of the shop (as when the merchant or Shopify revokes the app's access). */
+  revokeRefreshTokens(shop: string): number {
+    let revoked = 0;
+    for (const [token, record] of this.refreshTokens) {
+      if (record.shop !== shop) continue;
+      this.refreshTokens.delete(token);
+      this.spentRefreshTokens.set(token, "revoked");
+      revoked++;
+    }
+    return revoked;
+  }
+
+  /** Counts a refused Admin API request when its token had been valid and ran out. */
+  noteRefusedToken(token: string | null | undefined): void {
+    const record = token ? this.tokens.get(token) : undefined;
+    if (record && record.expiresAt !== null && record.expiresAt <= Date.now()) this.tokenStats(record.shop).expiredTokenRejections++;
   }
 
   latestToken(shop: string): string | undefined {

@@ -38,15 +38,21 @@ export interface Harness {
   workers: Worker[];
   /** `modelSlots`: model requests in flight (WORKER_CONCURRENCY), when fewer than the worker's jobs. */
   startInProcessWorker(opts?: { concurrency?: number; modelSlots?: number }): Worker;
-  addShop(opts: { products: number; imagesPerProduct: number; credits: number; bucketSize?: number; restoreRate?: number }): Promise<string>;
+  /** `expiringToken: false` installs with the non-expiring offline token older installs hold. */
+  addShop(opts: { products: number; imagesPerProduct: number; credits: number; bucketSize?: number; restoreRate?: number; expiringToken?: boolean }): Promise<string>;
   waitForBatch(shop: string, batchId: string, timeoutMs?: number): Promise<BatchProgress>;
   close(): Promise<void>;
 }
 
 export async function startHarness(
-  opts: { dashscope?: Partial<DashScopeEmulatorOptions>; qwenMaxRps?: number; fileReadyDelayMs?: number; redisUrl?: string } = {},
+  opts: { dashscope?: Partial<DashScopeEmulatorOptions>; qwenMaxRps?: number; fileReadyDelayMs?: number; redisUrl?: string; offlineTokenSeconds?: number } = {},
 ): Promise<Harness> {
-  const shopify = await startShopifyEmulator({ apiKey: API_KEY, apiSecret: API_SECRET, fileReadyDelayMs: opts.fileReadyDelayMs ?? 20 });
+  const shopify = await startShopifyEmulator({
+    apiKey: API_KEY,
+    apiSecret: API_SECRET,
+    fileReadyDelayMs: opts.fileReadyDelayMs ?? 20,
+    ...(opts.offlineTokenSeconds ? { offlineTokenSeconds: opts.offlineTokenSeconds } : {}),
+  });
   process.env.SHOPIFY_EMULATOR_URL = shopify.url;
   process.env.ALLOWED_IMAGE_HOSTS = "127.0.0.1";
   const dashscope = await startDashScopeEmulator({ apiKey: DASHSCOPE_KEY, latencyMs: 20, ...opts.dashscope });
@@ -93,7 +99,7 @@ export async function startHarness(
         ...(shopOpts.bucketSize ? { bucketSize: shopOpts.bucketSize } : {}),
         ...(shopOpts.restoreRate ? { restoreRate: shopOpts.restoreRate } : {}),
       });
-      await installShop(db, shopify, shop);
+      await installShop(db, shopify, shop, { expiring: shopOpts.expiringToken ?? true });
       if (shopOpts.credits > 0) await grantCredits(db, shop, shopOpts.credits, { kind: "GRANT", idempotencyKey: `test:${randomUUID()}` });
       return shop;
     },

@@ -24,15 +24,14 @@ export function idToken(shop: string): string {
 }
 
 /** Token exchange against the stand-in, then the offline Session row shopify-app-remix reads. */
-export function installShop(db: PrismaClient, shopify: ShopifyEmulator, shop: string): Promise<string> {
-  return installShopOffline(db, shopify.url, shop, { apiKey: API_KEY, apiSecret: API_SECRET });
+export function installShop(db: PrismaClient, shopify: ShopifyEmulator, shop: string, opts: { expiring?: boolean } = {}): Promise<string> {
+  return installShopOffline(db, shopify.url, shop, { apiKey: API_KEY, apiSecret: API_SECRET }, opts);
 }
 
-/** The production path: the shop's offline session through shopify-app-remix. */
+/** The production path: the shop's offline session, renewed when it is about to expire (as the worker uses it). */
 export async function offlineAdmin(shop: string): Promise<AdminGraphql> {
-  const { unauthenticated } = await import("~/shopify.server");
-  const { admin } = await unauthenticated.admin(shop);
-  return admin.graphql as unknown as AdminGraphql;
+  const { offlineSessions } = await import("~/shopify.server");
+  return offlineSessions.adminGraphql(shop);
 }
 
 

@@ -1,11 +1,10 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { createServer, type AddressInfo } from "node:net";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createBatch, getBatchProgress } from "~/models/batches.server";
 import { getBalance } from "~/models/credits.server";
-import { DASHSCOPE_KEY, mediaById, offlineAdmin, startHarness, type Harness } from "../batches/harness";
-import { testDatabaseUrl, TEST_REDIS_URL } from "../../setup/urls";
+import { mediaById, offlineAdmin, startHarness, type Harness } from "../batches/harness";
+import { killed, spawnWorkerProcess } from "./worker-processes";
 
 let h: Harness;
 const children: ChildProcess[] = [];
@@ -34,37 +33,9 @@ async function scrape(port: number, token: string): Promise<string> {
 }
 
 function spawnWorker(extraEnv: Record<string, string> = {}): ChildProcess {
-  const child = spawn(process.execPath, ["--import", "tsx", path.join(import.meta.dirname, "worker-child.ts")], {
-    cwd: path.resolve(import.meta.dirname, "../../.."),
-    env: {
-      ...process.env,
-      NODE_ENV: "test",
-      LOG_LEVEL: "silent",
-      DATABASE_URL: testDatabaseUrl(),
-      REDIS_URL: TEST_REDIS_URL,
-      QUEUE_NAME: h.queueName,
-      WORKER_CONCURRENCY: "4",
-      WORKER_LOCK_MS: "2000",
-      WORKER_STALLED_INTERVAL_MS: "1000",
-      SWEEP_INTERVAL_MS: "1000",
-      QWEN_MAX_RPS: "0",
-      DASHSCOPE_API_KEY: DASHSCOPE_KEY,
-      DASHSCOPE_BASE_URL: h.dashscope.url,
-      SHOPIFY_EMULATOR_URL: h.shopify.url,
-      ALLOWED_IMAGE_HOSTS: "127.0.0.1",
-      ...extraEnv,
-    },
-    stdio: ["ignore", "ignore", "inherit"],
-  });
+  const child = spawnWorkerProcess(h, extraEnv);
   children.push(child);
   return child;
-}
-
-async function killed(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-  child.kill("SIGKILL");
-  await exited;
 }
 
 describe("worker crash recovery", () => {

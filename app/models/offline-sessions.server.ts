@@ -1,0 +1,209 @@
+/**
+ * A shop's offline access for everything that runs without the merchant: the worker's publish, backup and
+ * restore, webhooks, billing checks. Offline tokens expire after an hour and are renewed with a refresh token
+ * that Shopify rotates on every use; tokens from installs made before expiring tokens were switched on are
+ * migrated once, through Shopify's token exchange.
+ *
+ * Why this exists beside shopify-app-remix's own refresh: the library refreshes a token wherever it finds one
+ * about to expire, with no coordination between the web process and the workers. Two processes refreshing at
+ * once would present the same refresh token twice, and the second is refused (or revokes the pair). Here every
+ * renewal of a shop's token holds the lock on its Session row (SELECT ... FOR UPDATE) across the call to
+ * Shopify; whoever waited for the lock reads the row again and uses the token the first one stored. Within a
+ * process, callers for the same shop also share one renewal.
+ */
+import type { PrismaClient, Session as SessionRow } from "@prisma/client";
+import { HttpResponseError, Session, type Shopify } from "@shopify/shopify-api";
+import type { SessionStorage } from "@shopify/shopify-app-session-storage";
+import { logger } from "~/lib/logger.server";
+import type { AdminGraphql } from "./catalog.server";
+
+/** What the merchant reads when the app can no longer act on their store until they open it again. */
+export const RECONNECT_MESSAGE =
+  "The app no longer has access to this store's products. Open the app in your Shopify admin to reconnect it, then try again.";
+const NOT_INSTALLED_MESSAGE = "The app is not installed on this store any more, so the image was not changed.";
+
+/** The shop's offline access is gone (refresh token expired or revoked, app uninstalled): no retry can help. */
+export class ShopAccessLostError extends Error {
+  constructor(
+    readonly shop: string,
+    readonly merchantMessage: string,
+  ) {
+    super(`offline access to ${shop} is lost: ${merchantMessage}`);
+    this.name = "ShopAccessLostError";
+  }
+}
+
+/** shopify-app-remix refreshes offline tokens it loads within this long of expiry (its WITHIN_MILLISECONDS_OF_EXPIRY). */
+const LIBRARY_REFRESH_WINDOW_MS = 5 * 60_000;
+const LOCK_WAIT_MS = 30_000;
+const RENEWAL_TIMEOUT_MS = 60_000;
+
+export interface OfflineSessionsOptions {
+  db: PrismaClient;
+  /** The shopify-api instance configured like the app's (its auth and Admin GraphQL client). */
+  api: Pick<Shopify, "auth" | "clients">;
+  /** Renew a token when it has less than this left (default 6 min, before the library's own 5-min window). */
+  renewBeforeExpiryMs?: number;
+}
+
+export interface OfflineSessions {
+  /** The shop's offline session with a token valid for at least `renewBeforeExpiryMs`, renewing it if needed. */
+  validSession(shop: string): Promise<Session>;
+  /** The Admin GraphQL client for background work; a token refused with 401 is renewed once and the call retried. */
+  adminGraphql(shop: string): AdminGraphql;
+  /** Wraps the app's session storage so that offline sessions the library loads come back renewed by us. */
+  renewingStorage(inner: SessionStorage): SessionStorage;
+}
+
+export function offlineSessionId(shop: string): string {
+  return `offline_${shop}`;
+}
+
+function sessionFromRow(row: SessionRow): Session {
+  return new Session({
+    id: row.id,
+    shop: row.shop,
+    state: row.state,
+    isOnline: row.isOnline,
+    accessToken: row.accessToken,
+    ...(row.scope ? { scope: row.scope } : {}),
+    ...(row.expires ? { expires: row.expires } : {}),
+    ...(row.refreshToken ? { refreshToken: row.refreshToken } : {}),
+    ...(row.refreshTokenExpires ? { refreshTokenExpires: row.refreshTokenExpires } : {}),
+  });
+}
+
+/** A non-expiring token needs migrating; an expiring one renewing once it has less than `marginMs` left. */
+function needsRenewal(session: Session, marginMs: number): boolean {
+  return !session.expires || session.expires.getTime() - Date.now() <= marginMs;
+}
+
+/** Shopify refused the grant itself (expired, revoked or already used), as opposed to failing to answer. */
+function isRefusedGrant(error: unknown): boolean {
+  return error instanceof HttpResponseError && [400, 401, 403].includes(error.response.code);
+}
+
+type Renewal = { session: Session } | { lost: string };
+
+export function createOfflineSessions(opts: OfflineSessionsOptions): OfflineSessions {
+  const { db, api } = opts;
+  const marginMs = opts.renewBeforeExpiryMs ?? LIBRARY_REFRESH_WINDOW_MS + 60_000;
+  // Sessions the library loads must come back with more left than its own refresh window, or it refreshes them itself.
+  const libraryMargin = Math.max(marginMs, LIBRARY_REFRESH_WINDOW_MS + 60_000);
+  const renewalsInFlight = new Map<string, Promise<Session>>();
+
+  /** Asks Shopify for a new token pair: refresh grant, or the one-time migration of a non-expiring token. */
+  async function exchange(current: Session): Promise<Renewal> {
+    const shop = current.shop;
+    const refreshToken = current.refreshToken;
+    if (refreshToken && current.refreshTokenExpires && current.refreshTokenExpires.getTime() <= Date.now()) return { lost: RECONNECT_MESSAGE };
+    if (!refreshToken && current.expires) return { lost: RECONNECT_MESSAGE };
+    try {
+      const { session } = refreshToken
+        ? await api.auth.refreshToken({ shop, refreshToken })
+        : await api.auth.migrateToExpiringToken({ shop, nonExpiringOfflineAccessToken: current.accessToken ?? "" });
+      logger.info({ shop, how: refreshToken ? "refresh" : "migration", expires: session.expires?.toISOString() }, "offline token renewed");
+      return { session };
+    } catch (error) {
+      if (!isRefusedGrant(error)) throw error;
+      logger.warn({ shop, status: (error as HttpResponseError).response.code }, "Shopify refused to renew the offline token");
+      return { lost: RECONNECT_MESSAGE };
+    }
+  }
+
+  /**
+   * Renews under the Session row's lock, unless the row (read again under the lock) no longer needs it:
+   * `rejectedToken` means Shopify refused that token, so renew unless the row already holds another one;
+   * otherwise renew a token with less than `margin` left. A lost grant is written down (no refresh token, expired) so that later callers
+   * fail at once instead of asking Shopify again, and the merchant's next visit exchanges a new token.
+   */
+  async function renewLocked(shop: string, why: { rejectedToken?: string; margin?: number }): Promise<Session> {
+    const id = offlineSessionId(shop);
+    const outcome = await db.$transaction(
+      async (tx): Promise<Renewal> => {
+        await tx.$queryRaw`SELECT 1 FROM "Session" WHERE "id" = ${id} FOR UPDATE`;
+        const row = await tx.session.findUnique({ where: { id } });
+        if (!row) return { lost: NOT_INSTALLED_MESSAGE };
+        const current = sessionFromRow(row);
+        const stillCurrent = why.rejectedToken ? current.accessToken === why.rejectedToken : needsRenewal(current, why.margin ?? marginMs);
+        if (!stillCurrent) return { session: current };
+        const renewal = await exchange(current);
+        if ("lost" in renewal) {
+          await tx.session.update({ where: { id }, data: { refreshToken: null, refreshTokenExpires: null, expires: new Date(0) } });
+          return renewal;
+        }
+        const fresh = renewal.session;
+        const tokens = {
+          accessToken: fresh.accessToken!,
+          scope: fresh.scope ?? row.scope,
+          expires: fresh.expires ?? null,
+          refreshToken: fresh.refreshToken ?? null,
+          refreshTokenExpires: fresh.refreshTokenExpires ?? null,
+        };
+        await tx.session.update({ where: { id }, data: tokens });
+        return { session: sessionFromRow({ ...row, ...tokens }) };
+      },
+      { maxWait: LOCK_WAIT_MS, timeout: RENEWAL_TIMEOUT_MS },
+    );
+    if ("lost" in outcome) throw new ShopAccessLostError(shop, outcome.lost);
+    return outcome.session;
+  }
+
+  function renew(shop: string, rejectedToken?: string): Promise<Session> {
+    const key = `${shop}\n${rejectedToken ?? ""}`;
+    let pending = renewalsInFlight.get(key);
+    if (!pending) {
+      pending = renewLocked(shop, { rejectedToken }).finally(() => renewalsInFlight.delete(key));
+      renewalsInFlight.set(key, pending);
+    }
+    return pending;
+  }
+
+  async function validSession(shop: string): Promise<Session> {
+    const row = await db.session.findUnique({ where: { id: offlineSessionId(shop) } });
+    if (!row) throw new ShopAccessLostError(shop, NOT_INSTALLED_MESSAGE);
+    const session = sessionFromRow(row);
+    return needsRenewal(session, marginMs) ? renew(shop) : session;
+  }
+
+  function adminGraphql(shop: string): AdminGraphql {
+    return async (query, options) => {
+      let session = await validSession(shop);
+      for (let renewed = false; ; renewed = true) {
+        try {
+          const client = new api.clients.Graphql({ session });
+          // A Response, like shopify-app-remix's admin.graphql, so every model reads both the same way.
+          return new Response(JSON.stringify(await client.request(query, { variables: options?.variables })));
+        } catch (error) {
+          if (!(error instanceof HttpResponseError && error.response.code === 401)) throw error;
+          if (renewed) throw new ShopAccessLostError(shop, RECONNECT_MESSAGE);
+          logger.warn({ shop }, "Shopify refused the offline token; renewing it once");
+          session = await renew(shop, session.accessToken);
+        }
+      }
+    };
+  }
+
+  function renewingStorage(inner: SessionStorage): SessionStorage {
+    return {
+      storeSession: (session) => inner.storeSession(session),
+      async loadSession(id) {
+        const session = await inner.loadSession(id);
+        if (!session || session.isOnline || !needsRenewal(session, libraryMargin)) return session;
+        try {
+          return await renewLocked(session.shop, { margin: libraryMargin });
+        } catch (error) {
+          // The library then treats the session as expired: an admin request exchanges a new token (the merchant
+          // reconnects by opening the app); a webhook or background call gets Shopify's 401.
+          if (error instanceof ShopAccessLostError) return session;
+          throw error;
+        }
+      },
+      deleteSession: (id) => inner.deleteSession(id),
+      deleteSessions: (ids) => inner.deleteSessions(ids),
+      findSessionsByShop: (shop) => inner.findSessionsByShop(shop),
+    };
+  }
+
+  return { validSession, adminGraphql, renewingStorage };
+}
