@@ -6,6 +6,7 @@ import { ADMIN_API_VERSION } from "./api-version";
 import prisma from "./db.server";
 import { logger } from "./lib/logger.server";
 import { bindRequestId } from "./lib/request-context.server";
+import { createTokenCipher, parseTokenKeys } from "./lib/token-cipher.server";
 import { createOfflineSessions } from "./models/offline-sessions.server";
 import { recordInstall } from "./models/shops.server";
 
@@ -40,9 +41,15 @@ const api = shopifyApi({
   future: { unstable_managedPricingSupport: true },
 });
 
+export const tokenCipher = createTokenCipher(parseTokenKeys(process.env.SESSION_TOKEN_KEYS));
+if (!tokenCipher.enabled && process.env.NODE_ENV === "production") {
+  logger.warn("SESSION_TOKEN_KEYS is not set: Shopify access and refresh tokens are stored unencrypted");
+}
+
 export const offlineSessions = createOfflineSessions({
   db: prisma,
   api,
+  cipher: tokenCipher,
   ...(process.env.OFFLINE_TOKEN_RENEW_BEFORE_MS ? { renewBeforeExpiryMs: Number(process.env.OFFLINE_TOKEN_RENEW_BEFORE_MS) } : {}),
 });
 

@@ -15,6 +15,7 @@ import type { PrismaClient, Session as SessionRow } from "@prisma/client";
 import { HttpResponseError, Session, type Shopify } from "@shopify/shopify-api";
 import type { SessionStorage } from "@shopify/shopify-app-session-storage";
 import { logger } from "~/lib/logger.server";
+import { createTokenCipher, type TokenCipher } from "~/lib/token-cipher.server";
 import type { AdminGraphql } from "./catalog.server";
 
 /** What the merchant reads when the app can no longer act on their store until they open it again. */
@@ -44,6 +45,8 @@ export interface OfflineSessionsOptions {
   api: Pick<Shopify, "auth" | "clients">;
   /** Renew a token when it has less than this left (default 6 min, before the library's own 5-min window). */
   renewBeforeExpiryMs?: number;
+  /** Encrypts the tokens in the Session table (default: stored as they are). */
+  cipher?: TokenCipher;
 }
 
 export interface OfflineSessions {
@@ -51,7 +54,10 @@ export interface OfflineSessions {
   validSession(shop: string): Promise<Session>;
   /** The Admin GraphQL client for background work; a token refused with 401 is renewed once and the call retried. */
   adminGraphql(shop: string): AdminGraphql;
-  /** Wraps the app's session storage so that offline sessions the library loads come back renewed by us. */
+  /**
+   * Wraps the app's session storage: tokens are encrypted on the way in and decrypted on the way out, and offline
+   * sessions the library loads come back renewed by us.
+   */
   renewingStorage(inner: SessionStorage): SessionStorage;
 }
 
@@ -59,17 +65,13 @@ export function offlineSessionId(shop: string): string {
   return `offline_${shop}`;
 }
 
-function sessionFromRow(row: SessionRow): Session {
+/** The same session with its tokens passed through `transform` (encryption on the way in, decryption on the way out). */
+function withTokens(session: Session, transform: (token: string) => string): Session {
+  const { accessToken, refreshToken, ...rest } = session.toObject();
   return new Session({
-    id: row.id,
-    shop: row.shop,
-    state: row.state,
-    isOnline: row.isOnline,
-    accessToken: row.accessToken,
-    ...(row.scope ? { scope: row.scope } : {}),
-    ...(row.expires ? { expires: row.expires } : {}),
-    ...(row.refreshToken ? { refreshToken: row.refreshToken } : {}),
-    ...(row.refreshTokenExpires ? { refreshTokenExpires: row.refreshTokenExpires } : {}),
+    ...rest,
+    ...(accessToken ? { accessToken: transform(accessToken) } : {}),
+    ...(refreshToken ? { refreshToken: transform(refreshToken) } : {}),
   });
 }
 
@@ -87,7 +89,22 @@ type Renewal = { session: Session } | { lost: string };
 
 export function createOfflineSessions(opts: OfflineSessionsOptions): OfflineSessions {
   const { db, api } = opts;
+  const cipher = opts.cipher ?? createTokenCipher([]);
   const marginMs = opts.renewBeforeExpiryMs ?? LIBRARY_REFRESH_WINDOW_MS + 60_000;
+  function sessionFromRow(row: SessionRow): Session {
+    return new Session({
+      id: row.id,
+      shop: row.shop,
+      state: row.state,
+      isOnline: row.isOnline,
+      accessToken: cipher.decrypt(row.accessToken),
+      ...(row.scope ? { scope: row.scope } : {}),
+      ...(row.expires ? { expires: row.expires } : {}),
+      ...(row.refreshToken ? { refreshToken: cipher.decrypt(row.refreshToken) } : {}),
+      ...(row.refreshTokenExpires ? { refreshTokenExpires: row.refreshTokenExpires } : {}),
+    });
+  }
+
   // Sessions the library loads must come back with more left than its own refresh window, or it refreshes them itself.
   const libraryMargin = Math.max(marginMs, LIBRARY_REFRESH_WINDOW_MS + 60_000);
   const renewalsInFlight = new Map<string, Promise<Session>>();
@@ -134,10 +151,10 @@ export function createOfflineSessions(opts: OfflineSessionsOptions): OfflineSess
         }
         const fresh = renewal.session;
         const tokens = {
-          accessToken: fresh.accessToken!,
+          accessToken: cipher.encrypt(fresh.accessToken!),
           scope: fresh.scope ?? row.scope,
           expires: fresh.expires ?? null,
-          refreshToken: fresh.refreshToken ?? null,
+          refreshToken: fresh.refreshToken ? cipher.encrypt(fresh.refreshToken) : null,
           refreshTokenExpires: fresh.refreshTokenExpires ?? null,
         };
         await tx.session.update({ where: { id }, data: tokens });
@@ -186,24 +203,55 @@ export function createOfflineSessions(opts: OfflineSessionsOptions): OfflineSess
 
   function renewingStorage(inner: SessionStorage): SessionStorage {
     return {
-      storeSession: (session) => inner.storeSession(session),
+      storeSession: (session) => inner.storeSession(withTokens(session, cipher.encrypt)),
       async loadSession(id) {
-        const session = await inner.loadSession(id);
+        const stored = await inner.loadSession(id);
+        const session = stored && withTokens(stored, cipher.decrypt);
         if (!session || session.isOnline || !needsRenewal(session, libraryMargin)) return session;
         try {
           return await renewLocked(session.shop, { margin: libraryMargin });
         } catch (error) {
-          // The library then treats the session as expired: an admin request exchanges a new token (the merchant
-          // reconnects by opening the app); a webhook or background call gets Shopify's 401.
-          if (error instanceof ShopAccessLostError) return session;
-          throw error;
+          // The token as it is serves this request if it can (a non-expiring one still works until Shopify's
+          // deadline). Without its refresh token the library cannot refresh it unlocked: when it is about to expire,
+          // an admin request exchanges a new one (the merchant reconnects by opening the app), and a webhook gets
+          // Shopify's 401, which it retries later.
+          if (!(error instanceof ShopAccessLostError)) logger.warn({ shop: session.shop, err: (error as Error).message }, "offline token renewal failed");
+          session.refreshToken = undefined;
+          session.refreshTokenExpires = undefined;
+          return session;
         }
       },
       deleteSession: (id) => inner.deleteSession(id),
       deleteSessions: (ids) => inner.deleteSessions(ids),
-      findSessionsByShop: (shop) => inner.findSessionsByShop(shop),
+      findSessionsByShop: async (shop) => (await inner.findSessionsByShop(shop)).map((session) => withTokens(session, cipher.decrypt)),
     };
   }
 
   return { validSession, adminGraphql, renewingStorage };
+}
+
+/**
+ * Rewrites every stored token (of one shop, or all) that is in plain text or under an older key with the current key,
+ * each row under its lock (a renewal in progress finishes first). Returns how many rows changed.
+ */
+export async function reencryptSessionTokens(db: PrismaClient, cipher: TokenCipher, opts: { shop?: string } = {}): Promise<number> {
+  if (!cipher.enabled) throw new Error("SESSION_TOKEN_KEYS is not set: there is no key to encrypt with.");
+  const rows = await db.session.findMany({ where: opts.shop ? { shop: opts.shop } : {}, select: { id: true } });
+  let changed = 0;
+  for (const { id } of rows) {
+    changed += await db.$transaction(async (tx) => {
+      await tx.$queryRaw`SELECT 1 FROM "Session" WHERE "id" = ${id} FOR UPDATE`;
+      const row = await tx.session.findUnique({ where: { id }, select: { accessToken: true, refreshToken: true } });
+      if (!row || (!cipher.isStale(row.accessToken) && (!row.refreshToken || !cipher.isStale(row.refreshToken)))) return 0;
+      await tx.session.update({
+        where: { id },
+        data: {
+          accessToken: cipher.encrypt(cipher.decrypt(row.accessToken)),
+          refreshToken: row.refreshToken ? cipher.encrypt(cipher.decrypt(row.refreshToken)) : null,
+        },
+      });
+      return 1;
+    });
+  }
+  return changed;
 }
