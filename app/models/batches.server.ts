@@ -4,7 +4,7 @@
  * captures per item on success and releases on failure, so credits are charged only for what succeeded.
  */
 import { randomUUID } from "node:crypto";
-import { Prisma, type BatchItem, type ItemState, type PrismaClient } from "@prisma/client";
+import { Prisma, type ItemState, type PrismaClient } from "@prisma/client";
 import { DEFAULT_PIPELINE_SETTINGS, isPipelineId, type PipelineId, type PipelineSettings } from "~/imaging/pipelines";
 import { logger } from "~/lib/logger.server";
 import { CREDITS_PER_IMAGE, InsufficientCreditsError, releaseForItem, releaseUnusedReservations, reserveForItems } from "~/models/credits.server";
@@ -255,22 +255,40 @@ function emptyCounts(): Record<ItemState, number> {
   return Object.fromEntries(ALL_ITEM_STATES.map((s) => [s, 0])) as Record<ItemState, number>;
 }
 
+/** The model queue as every shop shares it: images still to do per shop, and how fast the queue has drained lately. */
+export interface QueueLoad {
+  remainingByShop: Map<string, number>;
+  /** Images finished per second over the last ten minutes, all shops together; null with too few to tell. */
+  imagesPerSecond: number | null;
+}
+
+const PACE_WINDOW_MS = 10 * 60_000;
+const PACE_MIN_SAMPLES = 3;
+
+export async function getQueueLoad(db: PrismaClient, now: Date = new Date()): Promise<QueueLoad> {
+  const [byShop, recent] = await Promise.all([
+    db.batchItem.groupBy({ by: ["shop"], where: { state: { in: ["QUEUED", "PROCESSING"] } }, _count: { _all: true } }),
+    db.batchItem.aggregate({ where: { finishedAt: { gte: new Date(now.getTime() - PACE_WINDOW_MS), lte: now } }, _count: { _all: true }, _min: { finishedAt: true } }),
+  ]);
+  const finished = recent._count._all;
+  const since = recent._min.finishedAt;
+  const imagesPerSecond =
+    finished >= PACE_MIN_SAMPLES && since ? finished / Math.max((now.getTime() - since.getTime()) / 1000, 60) : null;
+  return { remainingByShop: new Map(byShop.map((row) => [row.shop, row._count._all])), imagesPerSecond };
+}
+
 /**
- * Remaining items divided by the observed rate (items finished per second since the first one
- * started). Null until something has finished, or when nothing is left to do.
+ * When a shop's remaining images will be done under the fair share (fair-share.server.ts): every shop with work
+ * waiting gets one image per round, so before this shop's last image run its own remaining images and, of every
+ * other shop's, as many as this shop has left (or all of theirs, if fewer). Null when nothing is left or the pace
+ * is not known yet.
  */
-export function estimateEtaSeconds(
-  items: Array<Pick<BatchItem, "state" | "startedAt" | "finishedAt">>,
-  now: Date = new Date(),
-): number | null {
-  const remaining = items.filter((i) => i.state === "QUEUED" || i.state === "PROCESSING").length;
-  if (remaining === 0) return null;
-  const finished = items.filter((i) => i.finishedAt && (i.state === "PUBLISHED" || i.state === "FAILED" || i.state === "NEEDS_REVIEW"));
-  const starts = items.map((i) => i.startedAt?.getTime()).filter((t): t is number => t !== undefined);
-  if (finished.length === 0 || starts.length === 0) return null;
-  const elapsedSeconds = Math.max((now.getTime() - Math.min(...starts)) / 1000, 1);
-  const rate = finished.length / elapsedSeconds;
-  return Math.ceil(remaining / rate);
+export function fairShareEtaSeconds(shop: string, load: QueueLoad): number | null {
+  const mine = load.remainingByShop.get(shop) ?? 0;
+  if (mine === 0 || !load.imagesPerSecond) return null;
+  let ahead = mine;
+  for (const [other, theirs] of load.remainingByShop) if (other !== shop) ahead += Math.min(theirs, mine);
+  return Math.ceil(ahead / load.imagesPerSecond);
 }
 
 export async function getBatchProgress(db: PrismaClient, shop: string, batchId: string): Promise<BatchProgress | null> {
@@ -298,7 +316,7 @@ export async function getBatchProgress(db: PrismaClient, shop: string, batchId: 
     counts,
     done,
     total: batch.items.length,
-    etaSeconds: estimateEtaSeconds(batch.items),
+    etaSeconds: counts.QUEUED + counts.PROCESSING > 0 ? fairShareEtaSeconds(shop, await getQueueLoad(db)) : null,
     items: batch.items.map((item) => ({
       id: item.id,
       productId: item.productId,

@@ -1,6 +1,7 @@
 import { Queue, type JobsOptions } from "bullmq";
 import { createRedisConnection } from "./connection.server";
 import { queueConfigFromEnv } from "./config.server";
+import { fairPriorities } from "./fair-share.server";
 import { jobIdForItem, type ImageJobData } from "./jobs";
 
 export { createRedisConnection } from "./connection.server";
@@ -37,17 +38,25 @@ export function imageJobOptions(env: NodeJS.ProcessEnv = process.env): JobsOptio
   };
 }
 
-/** One job per item, `jobId` = item id, so adding an item twice is a no-op while its job exists. */
+/**
+ * One job per item, `jobId` = item id, so adding an item twice is a no-op while its job exists. Each shop's items
+ * get the next priorities of its fair share (fair-share.server.ts), in the order given.
+ */
 export async function enqueueItems(queue: ImageQueue, items: Array<{ id: string; shop: string }>): Promise<void> {
   if (items.length === 0) return;
   const opts = imageJobOptions();
-  for (let i = 0; i < items.length; i += 500) {
-    await queue.addBulk(
-      items.slice(i, i + 500).map((item) => ({
-        name: "edit-image",
-        data: { itemId: item.id, shop: item.shop },
-        opts: { ...opts, jobId: jobIdForItem(item.id) },
-      })),
-    );
+  const byShop = new Map<string, Array<{ id: string; shop: string }>>();
+  for (const item of items) byShop.set(item.shop, [...(byShop.get(item.shop) ?? []), item]);
+  for (const [shop, shopItems] of byShop) {
+    const priorities = await fairPriorities(queue, shop, shopItems.length);
+    for (let i = 0; i < shopItems.length; i += 500) {
+      await queue.addBulk(
+        shopItems.slice(i, i + 500).map((item, j) => ({
+          name: "edit-image",
+          data: { itemId: item.id, shop: item.shop },
+          opts: { ...opts, jobId: jobIdForItem(item.id), priority: priorities[i + j]! },
+        })),
+      );
+    }
   }
 }

@@ -5,6 +5,7 @@ import { shopifyThrottleWaitSeconds, shopifyThrottleWaits } from "~/lib/metrics.
 import { ShopifyThrottledError } from "~/models/catalog.server";
 import { QwenRateLimitedError } from "~/qwen/errors";
 import { createRedisConnection } from "./connection.server";
+import { advanceFairClock } from "./fair-share.server";
 import type { ImageJobData, ImageJobOutcome } from "./jobs";
 import { processImageJob, type WorkerDeps } from "./processor.server";
 
@@ -37,6 +38,9 @@ export function startWorker(opts: StartWorkerOptions): Worker<ImageJobData, Imag
         await job.moveToDelayed(Date.now() + waitMs + Math.floor(Math.random() * 200), token);
         throw new DelayedError();
       }
+      await advanceFairClock(gate, opts.queueName, job.opts.priority).catch((error: Error) =>
+        logger.warn({ jobId: job.id, err: error.message }, "could not advance the fair-share clock"),
+      );
       try {
         return await processImageJob(job, opts.deps);
       } catch (error) {

@@ -1,23 +1,23 @@
 import { describe, expect, it } from "vitest";
-import { estimateEtaSeconds } from "~/models/batches.server";
+import { fairShareEtaSeconds } from "~/models/batches.server";
 import { throttleDelayMs } from "~/models/catalog.server";
 
-const t0 = new Date("2026-01-01T00:00:00Z");
-const at = (s: number) => new Date(t0.getTime() + s * 1000);
+describe("fairShareEtaSeconds", () => {
+  const load = (remaining: Record<string, number>, imagesPerSecond: number | null) => ({ remainingByShop: new Map(Object.entries(remaining)), imagesPerSecond });
 
-describe("estimateEtaSeconds", () => {
-  it("projects the remaining items at the observed rate", () => {
-    // 4 finished in the first 20 s => 0.2 items/s; 6 left => 30 s.
-    const items = [
-      ...Array.from({ length: 4 }, (_, i) => ({ state: "PUBLISHED" as const, startedAt: at(i), finishedAt: at(5 * (i + 1)) })),
-      ...Array.from({ length: 6 }, () => ({ state: "QUEUED" as const, startedAt: null, finishedAt: null })),
-    ];
-    expect(estimateEtaSeconds(items, at(20))).toBe(30);
+  it("counts, before a shop's last image, its own and as many of every other shop's as it has left", () => {
+    // 10 of mine + min(5000, 10) + min(3, 10) = 23 images at 2/s.
+    expect(fairShareEtaSeconds("mine", load({ mine: 10, big: 5000, small: 3 }, 2))).toBe(12);
   });
 
-  it("has no estimate before anything finished, nor when nothing is left", () => {
-    expect(estimateEtaSeconds([{ state: "PROCESSING", startedAt: at(0), finishedAt: null }], at(10))).toBeNull();
-    expect(estimateEtaSeconds([{ state: "PUBLISHED", startedAt: at(0), finishedAt: at(3) }], at(10))).toBeNull();
+  it("is not held up by another shop's backlog beyond one image per round", () => {
+    expect(fairShareEtaSeconds("mine", load({ mine: 1, big: 5000 }, 0.5))).toBe(4);
+    expect(fairShareEtaSeconds("big", load({ mine: 1, big: 5000 }, 0.5))).toBe(10_002);
+  });
+
+  it("has no estimate when nothing is left or the pace is not known yet", () => {
+    expect(fairShareEtaSeconds("mine", load({ other: 4 }, 2))).toBeNull();
+    expect(fairShareEtaSeconds("mine", load({ mine: 4 }, null))).toBeNull();
   });
 });
 
