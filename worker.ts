@@ -12,13 +12,12 @@ import type { AdminGraphql } from "~/models/catalog.server";
 import { qwenClientFromEnv } from "~/qwen/client";
 import { queueConfigFromEnv } from "~/queue/config.server";
 import { createRedisConnection } from "~/queue/connection.server";
+import { openImageQueue } from "~/queue/queue.server";
 import { createQwenRateLimiter } from "~/queue/qwen-rate-limit.server";
 import { startSweeper } from "~/queue/sweep.server";
 import { closeWorkerGracefully, startWorker } from "~/queue/worker.server";
 import { Semaphore } from "~/queue/worker-editor.server";
-import { Queue } from "bullmq";
 import sharp from "sharp";
-import type { ImageJobData } from "~/queue/jobs";
 
 /** Production path to a shop's Admin API: its offline session, renewed when it is about to expire. */
 async function offlineAdmin(shop: string): Promise<AdminGraphql> {
@@ -32,7 +31,7 @@ export async function runWorker(opts: { db?: PrismaClient; adminFor?: (shop: str
   sharp.cache(false);
   const db = opts.db ?? createPrismaClient(undefined, config.jobsPerWorker + 4);
   const redis = createRedisConnection({ forWorker: true, url: config.redisUrl });
-  const queue = new Queue<ImageJobData>(config.queueName, { connection: createRedisConnection({ forWorker: true, url: config.redisUrl }) });
+  const queue = openImageQueue(config.queueName, createRedisConnection({ forWorker: true, url: config.redisUrl }));
   const worker = startWorker({
     queueName: config.queueName,
     concurrency: config.jobsPerWorker,

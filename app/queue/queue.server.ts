@@ -1,4 +1,5 @@
 import { Queue, type JobsOptions } from "bullmq";
+import type { Redis } from "ioredis";
 import { createRedisConnection } from "./connection.server";
 import { queueConfigFromEnv } from "./config.server";
 import { fairPriorities } from "./fair-share.server";
@@ -8,6 +9,16 @@ export { createRedisConnection } from "./connection.server";
 
 export type ImageQueue = Queue<ImageJobData>;
 
+/**
+ * Every key of the image queue under one hash tag, so BullMQ's multi-key scripts also run on a Redis Cluster
+ * (a queue's keys must live in one slot). Producers and workers must agree on it.
+ */
+export const QUEUE_PREFIX = "{imgapp}";
+
+export function openImageQueue(name: string, connection: Redis): ImageQueue {
+  return new Queue<ImageJobData>(name, { connection, prefix: QUEUE_PREFIX });
+}
+
 const queues = new Map<string, ImageQueue>();
 
 /** The producer side of the image queue (cached per name). Fails fast when Redis is down. */
@@ -15,7 +26,7 @@ export function getQueue(name?: string): ImageQueue {
   const queueName = name ?? queueConfigFromEnv().queueName;
   let queue = queues.get(queueName);
   if (!queue) {
-    queue = new Queue<ImageJobData>(queueName, { connection: createRedisConnection() });
+    queue = openImageQueue(queueName, createRedisConnection());
     queues.set(queueName, queue);
   }
   return queue;

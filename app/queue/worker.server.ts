@@ -6,6 +6,7 @@ import { ShopifyThrottledError } from "~/models/catalog.server";
 import { QwenRateLimitedError } from "~/qwen/errors";
 import { createRedisConnection } from "./connection.server";
 import { advanceFairClock } from "./fair-share.server";
+import { QUEUE_PREFIX } from "./queue.server";
 import type { ImageJobData, ImageJobOutcome } from "./jobs";
 import { processImageJob, type WorkerDeps } from "./processor.server";
 
@@ -62,6 +63,7 @@ export function startWorker(opts: StartWorkerOptions): Worker<ImageJobData, Imag
     },
     {
       connection: opts.connection ?? createRedisConnection({ forWorker: true }),
+      prefix: QUEUE_PREFIX,
       concurrency: opts.concurrency,
       lockDuration: opts.lockDurationMs ?? 30_000,
       stalledInterval: opts.stalledIntervalMs ?? 30_000,

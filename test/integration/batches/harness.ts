@@ -5,7 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { PrismaClient } from "@prisma/client";
-import { Queue, type Worker } from "bullmq";
+import type { Queue, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import { createPrismaClient } from "~/db.server";
 import { getBatchProgress, type BatchProgress } from "~/models/batches.server";
@@ -13,6 +13,7 @@ import { grantCredits } from "~/models/credits.server";
 import { QwenClient } from "~/qwen/client";
 import { queueConfigFromEnv } from "~/queue/config.server";
 import { createRedisConnection } from "~/queue/connection.server";
+import { openImageQueue } from "~/queue/queue.server";
 import type { ImageJobData } from "~/queue/jobs";
 import type { WorkerDeps } from "~/queue/processor.server";
 import { createQwenRateLimiter } from "~/queue/qwen-rate-limit.server";
@@ -58,7 +59,7 @@ export async function startHarness(
   const dashscope = await startDashScopeEmulator({ apiKey: DASHSCOPE_KEY, latencyMs: 20, ...opts.dashscope });
   const db = createPrismaClient(testDatabaseUrl(), 8);
   const queueName = `test-${randomUUID()}`;
-  const queue = new Queue<ImageJobData>(queueName, { connection: createRedisConnection({ url: opts.redisUrl }) });
+  const queue = openImageQueue(queueName, createRedisConnection({ url: opts.redisUrl }));
   const limiterRedis = createRedisConnection({ forWorker: true, url: opts.redisUrl });
   const config = queueConfigFromEnv({ ...process.env, ALLOWED_IMAGE_HOSTS: "127.0.0.1", FILE_READY_TIMEOUT_MS: "20000" });
   const deps: WorkerDeps = {

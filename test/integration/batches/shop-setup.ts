@@ -1,10 +1,11 @@
 /** A unique shop on the Shopify stand-in with an offline session, as an install leaves it. */
 import { randomUUID } from "node:crypto";
 import type { PrismaClient } from "@prisma/client";
-import { Queue } from "bullmq";
+import type { Queue } from "bullmq";
 import { createPrismaClient } from "~/db.server";
 import type { AdminGraphql } from "~/models/catalog.server";
 import { createRedisConnection } from "~/queue/connection.server";
+import { openImageQueue } from "~/queue/queue.server";
 import type { ImageJobData } from "~/queue/jobs";
 import { mintIdToken } from "../../../emulators/app-bridge/tokens";
 import { installShopOffline } from "../../../emulators/shopify-admin/install";
@@ -47,7 +48,7 @@ export async function startBatchTestEnv(): Promise<BatchTestEnv> {
   const shopify = await startShopifyEmulator({ apiKey: API_KEY, apiSecret: API_SECRET });
   process.env.SHOPIFY_EMULATOR_URL = shopify.url;
   const db = createPrismaClient(testDatabaseUrl(), 4);
-  const queue = new Queue<ImageJobData>(`test-${randomUUID()}`, { connection: createRedisConnection() });
+  const queue = openImageQueue(`test-${randomUUID()}`, createRedisConnection());
   const close = async () => {
     await queue.obliterate({ force: true });
     await queue.close();

@@ -1,15 +1,14 @@
 import { randomUUID } from "node:crypto";
-import { Queue } from "bullmq";
 import { afterAll, describe, expect, it } from "vitest";
 import { createPrismaClient } from "~/db.server";
 import { getBalance, grantCredits, reserveForItems } from "~/models/credits.server";
 import { createRedisConnection } from "~/queue/connection.server";
-import type { ImageJobData } from "~/queue/jobs";
+import { openImageQueue } from "~/queue/queue.server";
 import { sweepOnce } from "~/queue/sweep.server";
 import { testDatabaseUrl } from "../../setup/urls";
 
 const db = createPrismaClient(testDatabaseUrl(), 2);
-const queue = new Queue<ImageJobData>(`test-${randomUUID()}`, { connection: createRedisConnection() });
+const queue = openImageQueue(`test-${randomUUID()}`, createRedisConnection());
 
 afterAll(async () => {
   await queue.obliterate({ force: true }).catch(() => undefined);
