@@ -68,6 +68,7 @@ async function main(): Promise<number> {
   const { createPrismaClient } = await import("~/db.server");
   const { grantCredits, getBalance, CREDITS_PER_IMAGE } = await import("~/models/credits.server");
   const { createBatch, getBatchProgress } = await import("~/models/batches.server");
+  const { findStoredImageById } = await import("~/models/stored-images.server");
   const { getQueue, closeQueues } = await import("~/queue/queue.server");
 
   const shopify = await startShopifyEmulator({ apiKey: API_KEY, apiSecret: API_SECRET, fileReadyDelayMs: 100 });
@@ -144,7 +145,7 @@ async function main(): Promise<number> {
       const reservation = reservations.get(item.id);
       const compliance = item.compliance as { passed?: boolean; rules?: Array<{ id: string; passed: boolean }> } | null;
       const fidelity = item.fidelity as { score?: number; verdict?: string } | null;
-      const stored = item.resultImageId ? await db.storedImage.findFirst({ where: { id: item.resultImageId, shop } }) : null;
+      const stored = item.resultImageId ? await findStoredImageById(db, shop, item.resultImageId) : null;
       const credits = reservation?.state === "CAPTURED" ? `${reservation.amount} charged` : reservation?.state === "RELEASED" ? "0 (returned)" : `${reservation?.amount ?? 0} held`;
       rows.push({
         image: `#${item.position} ${item.mediaId.split("/").pop()}`,
@@ -245,7 +246,7 @@ async function main(): Promise<number> {
       const x = (index % pairsPerRow) * cell * 2;
       const y = header + Math.floor(index / pairsPerRow) * (cell + label);
       const original = originals.get(item.mediaId);
-      const stored = item.resultImageId ? await client.storedImage.findFirst({ where: { id: item.resultImageId, shop: shopDomain } }) : null;
+      const stored = item.resultImageId ? await findStoredImageById(client, shopDomain, item.resultImageId) : null;
       if (original) tiles.push({ input: await thumb(original), left: x + 6, top: y + 6 });
       if (stored) tiles.push({ input: await thumb(Buffer.from(stored.bytes)), left: x + cell + 6, top: y + 6 });
       const compliance = item.compliance as { passed?: boolean } | null;

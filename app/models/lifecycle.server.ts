@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import type { PrismaClient } from "@prisma/client";
 import type { JobType } from "bullmq";
 import { logger } from "~/lib/logger.server";
+import { deleteStoredImagesOfShop } from "~/models/stored-images.server";
 
 /**
  * What happens to a shop's data when the app is uninstalled, its scopes change, or Shopify asks for
@@ -111,6 +112,7 @@ export async function redactShop(
   }
 
   if (deps.cancelShopWork) await deps.cancelShopWork(shop);
+  await deleteStoredImagesOfShop(db, shop);
 
   const counts = await db.$transaction([
     db.batchItem.deleteMany({ where: { shop } }),

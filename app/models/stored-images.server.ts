@@ -1,10 +1,12 @@
 /**
- * Processed images (the worker's checkpoint, the result cache and the ZIP's source) and backups of
- * originals in Shopify Files, recorded once per (shop, mediaId).
+ * Processed images (the worker's checkpoint, the result cache and the ZIP's source): bytes in the object store, a row
+ * of metadata in PostgreSQL, kept RESULT_RETENTION_DAYS; and backups of originals in Shopify Files, recorded once per
+ * (shop, mediaId), kept as long as the app is installed (restore never depends on our retention).
  */
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { Prisma, type PrismaClient } from "@prisma/client";
 import { logger } from "~/lib/logger.server";
+import { objectStore, type ObjectStore } from "~/lib/object-store.server";
 import {
   createBackupFile,
   getMediaImage,
@@ -24,38 +26,53 @@ export interface StoredImageData {
   height: number;
 }
 
+/** Processed images are kept this long for re-download, the before/after view and the result cache. */
+export function resultRetentionDays(env: NodeJS.ProcessEnv = process.env): number {
+  const days = Number(env.RESULT_RETENTION_DAYS ?? 30);
+  return Number.isFinite(days) && days > 0 ? days : 30;
+}
+
 /**
- * Image bytes travel as base64 text in SQL: Prisma's pg adapter turns a Bytes column into an array of
- * numbers (a 500 KB image becomes half a million JS numbers), which costs more CPU and memory than the
- * image work around it.
+ * Legacy rows still carry their bytes; they travel as base64 text in SQL because Prisma's pg adapter turns a Bytes
+ * column into an array of numbers (a 500 KB image becomes half a million JS numbers).
  */
 interface StoredImageRow {
   id: string;
   mimeType: string;
   width: number;
   height: number;
-  base64: string;
+  objectKey: string | null;
+  base64: string | null;
 }
 
-function toData(row: StoredImageRow): StoredImageData {
-  return { id: row.id, bytes: Buffer.from(row.base64, "base64"), mimeType: row.mimeType, width: row.width, height: row.height };
+function objectKeyFor(shop: string, cacheKey: string): string {
+  return `processed/${shop}/${createHash("sha256").update(cacheKey).digest("hex")}`;
 }
 
-/** Stores processed bytes under (shop, cacheKey); a second save of the same key keeps the first. */
+/**
+ * Stores processed bytes under (shop, cacheKey): the object first, then the row, so a row never names a missing
+ * object. A second save of the same key keeps the first, unless that one has expired.
+ */
 export async function saveStoredImage(
   db: PrismaClient,
   shop: string,
   cacheKey: string,
   image: { bytes: Buffer; mimeType: string; width: number; height: number },
+  store: ObjectStore = objectStore(),
 ): Promise<{ id: string }> {
+  const objectKey = objectKeyFor(shop, cacheKey);
+  await store.put(objectKey, image.bytes, image.mimeType);
   const [row] = await db.$queryRaw<Array<{ id: string }>>`
-    WITH inserted AS (
-      INSERT INTO "StoredImage" ("id", "shop", "cacheKey", "mimeType", "width", "height", "bytes")
-      VALUES (${randomUUID()}, ${shop}, ${cacheKey}, ${image.mimeType}, ${image.width}, ${image.height}, decode(${image.bytes.toString("base64")}, 'base64'))
-      ON CONFLICT ("shop", "cacheKey") DO NOTHING
+    WITH saved AS (
+      INSERT INTO "StoredImage" ("id", "shop", "cacheKey", "mimeType", "width", "height", "objectKey")
+      VALUES (${randomUUID()}, ${shop}, ${cacheKey}, ${image.mimeType}, ${image.width}, ${image.height}, ${objectKey})
+      ON CONFLICT ("shop", "cacheKey") DO UPDATE
+        SET "objectKey" = EXCLUDED."objectKey", "mimeType" = EXCLUDED."mimeType", "width" = EXCLUDED."width",
+            "height" = EXCLUDED."height", "createdAt" = now(), "expiredAt" = NULL
+        WHERE "StoredImage"."expiredAt" IS NOT NULL
       RETURNING "id"
     )
-    SELECT "id" FROM inserted
+    SELECT "id" FROM saved
     UNION ALL
     SELECT "id" FROM "StoredImage" WHERE "shop" = ${shop} AND "cacheKey" = ${cacheKey}
     LIMIT 1`;
@@ -66,27 +83,74 @@ export async function saveStoredImage(
   return existing;
 }
 
-async function findStoredImage(db: PrismaClient, shop: string, where: Prisma.Sql): Promise<StoredImageData | null> {
+async function findStoredImage(db: PrismaClient, shop: string, where: Prisma.Sql, store: ObjectStore): Promise<StoredImageData | null> {
   const [row] = await db.$queryRaw<StoredImageRow[]>`
-    SELECT "id", "mimeType", "width", "height", encode("bytes", 'base64') AS "base64"
-    FROM "StoredImage" WHERE "shop" = ${shop} AND ${where} LIMIT 1`;
-  return row ? toData(row) : null;
+    SELECT "id", "mimeType", "width", "height", "objectKey", encode("bytes", 'base64') AS "base64"
+    FROM "StoredImage" WHERE "shop" = ${shop} AND "expiredAt" IS NULL AND ${where} LIMIT 1`;
+  if (!row) return null;
+  const bytes = row.base64 !== null ? Buffer.from(row.base64, "base64") : row.objectKey ? await store.get(row.objectKey) : null;
+  if (!bytes) {
+    logger.warn({ shop, storedImageId: row.id }, "a processed image's bytes are missing from the object store");
+    return null;
+  }
+  return { id: row.id, bytes, mimeType: row.mimeType, width: row.width, height: row.height };
 }
 
-export async function findStoredImageByKey(db: PrismaClient, shop: string, cacheKey: string): Promise<StoredImageData | null> {
-  return findStoredImage(db, shop, Prisma.sql`"cacheKey" = ${cacheKey}`);
+export async function findStoredImageByKey(db: PrismaClient, shop: string, cacheKey: string, store: ObjectStore = objectStore()): Promise<StoredImageData | null> {
+  return findStoredImage(db, shop, Prisma.sql`"cacheKey" = ${cacheKey}`, store);
 }
 
-export async function findStoredImageById(db: PrismaClient, shop: string, id: string): Promise<StoredImageData | null> {
-  return findStoredImage(db, shop, Prisma.sql`"id" = ${id}`);
+export async function findStoredImageById(db: PrismaClient, shop: string, id: string, store: ObjectStore = objectStore()): Promise<StoredImageData | null> {
+  return findStoredImage(db, shop, Prisma.sql`"id" = ${id}`, store);
 }
 
-/** The processed image of an item, for before/after views and the ZIP. Null when there is none yet. */
+/** The processed image of an item, for before/after views and the ZIP. Null when there is none (yet, or any more). */
 export async function getProcessedImage(db: PrismaClient, shop: string, itemId: string): Promise<{ bytes: Buffer; mimeType: string } | null> {
   const item = await db.batchItem.findFirst({ where: { id: itemId, shop }, select: { resultImageId: true } });
   if (!item?.resultImageId) return null;
   const image = await findStoredImageById(db, shop, item.resultImageId);
   return image ? { bytes: image.bytes, mimeType: image.mimeType } : null;
+}
+
+/**
+ * Deletes the bytes of processed images older than the retention, keeping their rows (what was made, when) and any
+ * image an item still waits on a merchant's review for. Returns how many expired.
+ */
+export async function expireStoredImages(
+  db: PrismaClient,
+  opts: { now?: Date; retentionDays?: number; limit?: number; store?: ObjectStore } = {},
+): Promise<number> {
+  const store = opts.store ?? objectStore();
+  const cutoff = new Date((opts.now ?? new Date()).getTime() - (opts.retentionDays ?? resultRetentionDays()) * 86_400_000);
+  const due = await db.$queryRaw<Array<{ id: string; objectKey: string | null }>>`
+    SELECT s."id", s."objectKey" FROM "StoredImage" s
+    WHERE s."createdAt" < ${cutoff} AND s."expiredAt" IS NULL
+      AND NOT EXISTS (SELECT 1 FROM "BatchItem" i WHERE i."resultImageId" = s."id" AND i."state" = 'NEEDS_REVIEW')
+    ORDER BY s."createdAt" LIMIT ${opts.limit ?? 500}`;
+  if (due.length === 0) return 0;
+  await db.storedImage.updateMany({ where: { id: { in: due.map((r) => r.id) } }, data: { expiredAt: new Date(), objectKey: null, bytes: null } });
+  await store.delete(due.flatMap((r) => (r.objectKey ? [r.objectKey] : [])));
+  return due.length;
+}
+
+/** Moves rows that still hold their bytes in PostgreSQL to the object store, a few at a time. Returns how many moved. */
+export async function moveStoredImagesToObjectStore(db: PrismaClient, opts: { limit?: number; store?: ObjectStore } = {}): Promise<number> {
+  const store = opts.store ?? objectStore();
+  const rows = await db.$queryRaw<Array<{ id: string; shop: string; cacheKey: string; mimeType: string; base64: string }>>`
+    SELECT "id", "shop", "cacheKey", "mimeType", encode("bytes", 'base64') AS "base64"
+    FROM "StoredImage" WHERE "bytes" IS NOT NULL ORDER BY "createdAt" LIMIT ${opts.limit ?? 50}`;
+  for (const row of rows) {
+    const objectKey = objectKeyFor(row.shop, row.cacheKey);
+    await store.put(objectKey, Buffer.from(row.base64, "base64"), row.mimeType);
+    await db.storedImage.updateMany({ where: { id: row.id }, data: { objectKey, bytes: null } });
+  }
+  return rows.length;
+}
+
+/** Deletes a shop's processed images from the object store (before its rows go, on shop/redact). */
+export async function deleteStoredImagesOfShop(db: PrismaClient, shop: string, store: ObjectStore = objectStore()): Promise<void> {
+  const rows = await db.storedImage.findMany({ where: { shop, objectKey: { not: null } }, select: { objectKey: true } });
+  await store.delete(rows.map((r) => r.objectKey!));
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -7,6 +7,8 @@
  * - credits held for items that were never written (a crash between reserving and writing a batch) are
  *   given back once they are old enough that no batch can still be being written;
  * - a batch with no unfinished item is marked DONE.
+ * It also looks after processed images: bytes past the retention are deleted (rows stay), and rows from before the
+ * object store have their bytes moved there, a few each time.
  */
 import type { PrismaClient } from "@prisma/client";
 import type { Redis } from "ioredis";
@@ -14,6 +16,7 @@ import { logger } from "~/lib/logger.server";
 import { BATCH_QUEUE_KEY, finishBatchIfDone } from "~/models/batches.server";
 import { DEFAULT_QUEUE_NAME } from "./config.server";
 import { captureForItem, releaseAllOrphanedReservations, releaseForItem, ReservationSettledError } from "~/models/credits.server";
+import { expireStoredImages, moveStoredImagesToObjectStore } from "~/models/stored-images.server";
 import { failItem } from "./processor.server";
 import { enqueueItems, type ImageQueue } from "./queue.server";
 
@@ -24,11 +27,13 @@ export interface SweepResult {
   /** Credits given back that were held for items never written. */
   orphanCreditsReturned: number;
   batchesFinished: number;
+  imagesExpired: number;
+  imagesMovedToObjectStore: number;
 }
 
 export async function sweepOnce(deps: { db: PrismaClient; queue: ImageQueue }, opts: { graceMs?: number; limit?: number } = {}): Promise<SweepResult> {
   const { db, queue } = deps;
-  const result: SweepResult = { enqueued: 0, failed: 0, settled: 0, orphanCreditsReturned: 0, batchesFinished: 0 };
+  const result: SweepResult = { enqueued: 0, failed: 0, settled: 0, orphanCreditsReturned: 0, batchesFinished: 0, imagesExpired: 0, imagesMovedToObjectStore: 0 };
   const olderThan = new Date(Date.now() - (opts.graceMs ?? 5_000));
   // Only this queue's items: several queues may share a database (tests, a staging worker), and an
   // item enqueued on the wrong queue would be processed by a worker that cannot reach its shop.
@@ -77,6 +82,8 @@ export async function sweepOnce(deps: { db: PrismaClient; queue: ImageQueue }, o
   }
 
   result.orphanCreditsReturned = await releaseAllOrphanedReservations(db);
+  result.imagesExpired = await expireStoredImages(db);
+  result.imagesMovedToObjectStore = await moveStoredImagesToObjectStore(db);
 
   const openBatches = await db.batch.findMany({ where: { status: "ACTIVE" }, select: { id: true, shop: true }, take: 1_000 });
   for (const batch of openBatches) if (await finishBatchIfDone(db, batch.shop, batch.id)) result.batchesFinished += 1;

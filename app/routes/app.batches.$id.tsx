@@ -5,7 +5,7 @@ import { useAppBridge } from "@shopify/app-bridge-react";
 import { Badge, Banner, BlockStack, Card, InlineStack, Layout, Page, ProgressBar, Text } from "@shopify/polaris";
 import { boundary } from "@shopify/shopify-app-remix/server";
 import { BatchItemRow, type BatchItemView } from "~/components/batch/BatchItemRow";
-import { originalImageUrls } from "~/models/stored-images.server";
+import { originalImageUrls, resultRetentionDays } from "~/models/stored-images.server";
 import { formatEta } from "~/components/batch/report-model";
 import { downloadAuthenticated } from "~/components/batch/useAuthenticatedObjectUrl";
 import { RouteError } from "~/components/RouteError";
@@ -24,7 +24,7 @@ export const loader = async ({ request, params }: LoaderFunctionArgs) => {
   const pipelineLabel = isPipelineId(progress.batch.pipeline) ? getPipeline(progress.batch.pipeline).label : progress.batch.pipeline;
   const originals = await originalImageUrls(prisma, session.shop, progress.items.map((i) => i.mediaId));
   const items = progress.items.map((item) => ({ ...item, originalUrl: originals[item.mediaId] ?? item.sourceUrl }));
-  return json({ ...progress, items, pipelineLabel });
+  return json({ ...progress, items, pipelineLabel, retentionDays: resultRetentionDays() });
 };
 
 export default function BatchPage() {
@@ -139,6 +139,9 @@ export default function BatchPage() {
                 </div>
                 <Text as="p" tone="subdued" variant="bodySm">
                   {`Credits used: ${batch.creditsUsed}${batch.creditsReserved ? ` · reserved for images in progress: ${batch.creditsReserved}` : ""}. Failed or rejected images are not charged.`}
+                </Text>
+                <Text as="p" tone="subdued" variant="bodySm">
+                  {`Processed images can be downloaded for ${data.retentionDays} days after they were made. Your originals are backed up in Shopify Files and can be restored for as long as the app is installed.`}
                 </Text>
               </BlockStack>
             </Card>

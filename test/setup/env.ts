@@ -1,6 +1,7 @@
 // Runs in every test worker before any test module is imported: configuration for tests and
 // the fetch dispatcher that sends *.myshopify.com traffic to the Shopify stand-in.
 // shopify-api captures globalThis.fetch on import, so this must come first.
+import path from "node:path";
 import { installEmulatorDispatcher } from "../../emulators/dispatcher";
 import { TEST_REDIS_URL, testDatabaseUrl } from "./urls";
 
@@ -12,5 +13,7 @@ process.env.SHOPIFY_API_SECRET ??= "test-api-secret";
 process.env.SHOPIFY_APP_URL ??= "https://app.example.test";
 process.env.SCOPES ??= "read_products,write_products,write_files";
 process.env.LOG_LEVEL ??= "silent";
+// One folder for processed images across every test process and worker child: they share one database.
+process.env.OBJECT_STORE_DIR ??= path.resolve("test-artifacts/objects");
 
 installEmulatorDispatcher();

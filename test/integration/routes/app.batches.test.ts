@@ -30,6 +30,7 @@ interface Progress {
   batch: { id: string; status: string; creditsUsed: number };
   counts: Record<string, number>;
   done: number;
+  retentionDays: number;
   total: number;
   items: Array<{ id: string; mediaId: string; originalUrl: string; state: string; reason: string | null; compliance: { passed: boolean; rules: Array<{ label: string; measured: unknown }> } | null }>;
   pipelineLabel: string;
@@ -71,6 +72,11 @@ describe("Batch page and its actions", () => {
     expect(progress.done).toBe(3);
     expect(progress.counts.PUBLISHED).toBe(3);
     expect(progress.batch.creditsUsed).toBe(9);
+    // The merchant is told how long processed images stay downloadable; they live in the object store, not the database.
+    expect(progress.retentionDays).toBe(30);
+    const stored = await h.db.storedImage.findMany({ where: { shop } });
+    expect(stored).toHaveLength(3);
+    expect(stored.every((s) => s.bytes === null && s.objectKey !== null)).toBe(true);
     for (const item of progress.items) {
       expect(item.compliance?.rules.length).toBeGreaterThan(0);
       expect(item.compliance?.rules.every((r) => r.measured !== undefined)).toBe(true);
