@@ -90,7 +90,7 @@ export interface JobCountSource {
   getJobCounts(...states: string[]): Promise<Record<string, number>>;
 }
 
-export const JOB_STATES = ["waiting", "active", "delayed", "prioritized", "waiting-children", "completed", "failed"] as const;
+export const JOB_STATES = ["waiting", "active", "delayed", "waiting-children", "completed", "failed"] as const;
 
 const trackedQueues = new Map<string, JobCountSource>();
 
@@ -104,8 +104,12 @@ export const jobsByState = new Gauge({
     this.reset();
     for (const queue of trackedQueues.values()) {
       try {
-        const counts = await queue.getJobCounts(...JOB_STATES);
-        for (const state of JOB_STATES) this.set({ queue: queue.name, state }, counts[state] ?? 0);
+        const counts = await queue.getJobCounts(...JOB_STATES, "prioritized");
+        // Every image job carries a fair-share priority, so BullMQ keeps them as "prioritized": to an operator they
+        // are waiting for a worker like any other.
+        for (const state of JOB_STATES) {
+          this.set({ queue: queue.name, state }, (counts[state] ?? 0) + (state === "waiting" ? (counts.prioritized ?? 0) : 0));
+        }
       } catch (error) {
         logger.warn({ err: error, queue: queue.name }, "could not read job counts for metrics");
       }

@@ -8,6 +8,7 @@ import type { AddressInfo } from "node:net";
 import sharp, { type Metadata } from "sharp";
 import { prng } from "../fixtures/prng";
 import { emulateProductEdit, type Alteration, type EmulatedEdit } from "./edit";
+import { outlastClientKeepAlive } from "../keep-alive";
 
 export const GENERATION_PATH = "/api/v1/services/aigc/multimodal-generation/generation";
 
@@ -349,6 +350,7 @@ export async function startDashScopeEmulator(initial: DashScopeEmulatorOptions):
       send(response, 404, { request_id: randomUUID(), code: "NotFound", message: `No route for ${request.method} ${url.pathname}.` });
     }
   });
+  outlastClientKeepAlive(server);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(initial.port ?? 0, initial.host ?? "127.0.0.1", () => resolve());

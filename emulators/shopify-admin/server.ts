@@ -9,6 +9,7 @@ import type { ResolverContext } from "./resolvers";
 import { EMULATED_API_VERSION, loadAdminSchema } from "./schema";
 import { EmulatorStore, randomHex, type AddShopOptions, type PurchaseRecord, type TokenStats } from "./store";
 import { buildSignedWebhookRequest, type WebhookOptions } from "./webhooks";
+import { outlastClientKeepAlive } from "../keep-alive";
 
 export { loadAdminSchema } from "./schema";
 
@@ -125,6 +126,7 @@ export async function startShopifyEmulator(opts: ShopifyEmulatorOptions & { port
       else res.end();
     });
   });
+  outlastClientKeepAlive(server);
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", store.baseUrl);

@@ -9,6 +9,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import Stripe from "stripe";
 import { type FormValue, parseStripeForm } from "./form";
+import { outlastClientKeepAlive } from "../keep-alive";
 
 export interface StripeEmulatorOptions {
   /** The key the app must send (Authorization: Bearer). Default "sk_test_emulator". */
@@ -357,6 +358,7 @@ ${session.status === "open"
       })();
     });
   });
+  outlastClientKeepAlive(server);
   await new Promise<void>((resolve) => server.listen(opts.port ?? 0, "127.0.0.1", resolve));
   baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 

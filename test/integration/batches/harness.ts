@@ -8,7 +8,7 @@ import type { PrismaClient } from "@prisma/client";
 import type { Queue, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import { createPrismaClient } from "~/db.server";
-import { getBatchProgress, type BatchProgress } from "~/models/batches.server";
+import { createBatch, getBatchProgress, type BatchProgress } from "~/models/batches.server";
 import { grantCredits } from "~/models/credits.server";
 import { QwenClient } from "~/qwen/client";
 import { queueConfigFromEnv } from "~/queue/config.server";
@@ -136,4 +136,13 @@ export function mediaById(shopify: ShopifyEmulator, shop: string) {
     for (const media of product.media) map.set(media.id, { productId: product.id, position: media.position, alt: media.alt, sha256: media.sha256, status: media.status });
   }
   return map;
+}
+
+/** Submits every image of the shop's catalogue as one batch, as a merchant selecting them all would. */
+export async function submitAllImages(h: Harness, shop: string, pipeline = "amazon"): Promise<string> {
+  const { batchId } = await createBatch({ db: h.db, graphql: await offlineAdmin(shop), queue: h.queue }, shop, {
+    mediaIds: [...mediaById(h.shopify, shop).keys()],
+    pipeline,
+  });
+  return batchId;
 }

@@ -8,6 +8,9 @@ import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { startShopifyEmulator, type ShopifyEmulator } from "../../../emulators/shopify-admin/server";
 
+// Shopify processes files in the background; on a busy machine that can take seconds, not the default 1 s.
+const FILE_WAIT = { timeout: 15_000, interval: 50 };
+
 const API_KEY = "emulator-test-key";
 const API_SECRET = "emulator-test-secret";
 const VERSION = "2026-07";
@@ -377,7 +380,7 @@ describe("Shopify Admin stand-in: files", () => {
     expect(created.body.data.fileCreate.userErrors).toEqual([]);
     const backup = created.body.data.fileCreate.files[0];
     expect(backup).toMatchObject({ fileStatus: "UPLOADED", image: null });
-    await vi.waitFor(() => expect(emulator.files(shop).find((f) => f.id === backup.id)?.status).toBe("READY"));
+    await vi.waitFor(() => expect(emulator.files(shop).find((f) => f.id === backup.id)?.status).toBe("READY"), FILE_WAIT);
     expect(emulator.files(shop).find((f) => f.id === backup.id)!.sha256).toBe(target.sha256);
 
     // Replacement: staged upload (multipart POST) then fileUpdate on the same MediaImage id.
@@ -387,7 +390,7 @@ describe("Shopify Admin stand-in: files", () => {
     expect(updated.body.data.fileUpdate).toEqual({ files: [{ id: target.id, fileStatus: "PROCESSING", alt: target.alt }], userErrors: [] });
     expect(emulator.products(shop)[1]!.media[1]!.status).toBe("PROCESSING");
 
-    await vi.waitFor(async () => expect((await mediaState(shop, token, target.id)).status).toBe("READY"));
+    await vi.waitFor(async () => expect((await mediaState(shop, token, target.id)).status).toBe("READY"), FILE_WAIT);
     const after = emulator.products(shop)[1]!;
     expect(after.media.map((m) => m.id)).toEqual(before.media.map((m) => m.id));
     expect(after.media[1]).toMatchObject({ id: target.id, position: 2, alt: target.alt, mimeType: "image/jpeg", width: 1000, height: 1000, sha256: sha256(replacement) });
@@ -401,7 +404,7 @@ describe("Shopify Admin stand-in: files", () => {
     // Restore: fileUpdate from the backup's URL brings the original bytes back, via a PUT-staged alt change too.
     const backupUrl = emulator.files(shop).find((f) => f.id === backup.id)!.url!;
     await adminGraphql(shop, token, FILE_UPDATE, { files: [{ id: target.id, originalSource: backupUrl, alt: "restored" }] });
-    await vi.waitFor(() => expect(emulator.products(shop)[1]!.media[1]!.status).toBe("READY"));
+    await vi.waitFor(() => expect(emulator.products(shop)[1]!.media[1]!.status).toBe("READY"), FILE_WAIT);
     expect(emulator.products(shop)[1]!.media[1]).toMatchObject({ id: target.id, position: 2, alt: "restored", sha256: target.sha256 });
   });
 
@@ -411,7 +414,7 @@ describe("Shopify Admin stand-in: files", () => {
     const resourceUrl = await stageAndUpload(shop, session.accessToken!, png, "image/png", "PUT");
     const created = await adminGraphql(shop, session.accessToken!, FILE_CREATE, { files: [{ originalSource: resourceUrl, contentType: "IMAGE", alt: "swatch" }] });
     const id = created.body.data.fileCreate.files[0].id as string;
-    await vi.waitFor(async () => expect((await mediaState(shop, session.accessToken!, id)).fileStatus).toBe("READY"));
+    await vi.waitFor(async () => expect((await mediaState(shop, session.accessToken!, id)).fileStatus).toBe("READY"), FILE_WAIT);
     expect(await mediaState(shop, session.accessToken!, id)).toMatchObject({ mimeType: "image/png", image: { width: 64, height: 48 } });
     expect(emulator.files(shop)).toEqual([{ id, url: expect.stringContaining(".png"), status: "READY", alt: "swatch", sha256: sha256(png) }]);
   });
@@ -422,7 +425,7 @@ describe("Shopify Admin stand-in: files", () => {
     const target = emulator.products(shop)[0]!.media[0]!;
     const resourceUrl = await stageAndUpload(shop, token, Buffer.from("this is not an image"), "image/jpeg", "PUT");
     await adminGraphql(shop, token, FILE_UPDATE, { files: [{ id: target.id, originalSource: resourceUrl }] });
-    await vi.waitFor(async () => expect((await mediaState(shop, token, target.id)).fileStatus).toBe("FAILED"));
+    await vi.waitFor(async () => expect((await mediaState(shop, token, target.id)).fileStatus).toBe("FAILED"), FILE_WAIT);
     const failed = await mediaState(shop, token, target.id);
     expect(failed.fileErrors).toEqual([{ code: "UNSUPPORTED_IMAGE_FILE_TYPE", message: expect.any(String) }]);
     expect(failed.image.url).toBe(target.url);
@@ -442,7 +445,7 @@ describe("Shopify Admin stand-in: files", () => {
     const resourceUrl = await stageAndUpload(shop, token, await newImage(300, 300), "image/jpeg", "POST");
     emulator.setFailNextFileUpdate(shop, "Simulated processing outage");
     await adminGraphql(shop, token, FILE_UPDATE, { files: [{ id: target.id, originalSource: resourceUrl }] });
-    await vi.waitFor(async () => expect((await mediaState(shop, token, target.id)).fileStatus).toBe("FAILED"));
+    await vi.waitFor(async () => expect((await mediaState(shop, token, target.id)).fileStatus).toBe("FAILED"), FILE_WAIT);
     expect((await mediaState(shop, token, target.id)).fileErrors).toEqual([{ code: "IMAGE_PROCESSING_FAILURE", message: "Simulated processing outage" }]);
     expect(emulator.products(shop)[0]!.media[0]!.sha256).toBe(target.sha256);
   });

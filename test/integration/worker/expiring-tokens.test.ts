@@ -2,10 +2,10 @@
 // renewed by several worker processes at once, migrated from the non-expiring kind, and revoked mid-batch.
 import type { ChildProcess } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createBatch, getBatchProgress } from "~/models/batches.server";
+import { getBatchProgress } from "~/models/batches.server";
 import { getBalance } from "~/models/credits.server";
 import { RECONNECT_MESSAGE } from "~/models/offline-sessions.server";
-import { mediaById, offlineAdmin, startHarness, type Harness } from "../batches/harness";
+import { mediaById, startHarness, submitAllImages, type Harness } from "../batches/harness";
 import { killed, spawnWorkerProcess } from "./worker-processes";
 
 const TOKEN_SECONDS = 5;
@@ -44,10 +44,7 @@ describe("expiring offline tokens", () => {
     const shop = await h.addShop({ products: 10, imagesPerProduct: 3, credits: 90 });
     const before = mediaById(h.shopify, shop);
     const started = Date.now();
-    const { batchId } = await createBatch({ db: h.db, graphql: await offlineAdmin(shop), queue: h.queue }, shop, {
-      mediaIds: [...before.keys()],
-      pipeline: "amazon",
-    });
+    const batchId = await submitAllImages(h, shop);
     for (let i = 0; i < 3; i++) {
       children.push(spawnWorkerProcess(h, { WORKER_CONCURRENCY: "2", OFFLINE_TOKEN_RENEW_BEFORE_MS: String(RENEW_BEFORE_MS) }));
     }
@@ -80,10 +77,9 @@ describe("expiring offline tokens", () => {
     expect(oldRow.expires).toBeNull();
     expect(oldRow.refreshToken).toBeNull();
 
-    const graphql = await offlineAdmin(shop);
     const { offlineSessions } = await import("~/shopify.server");
     await Promise.all(Array.from({ length: 5 }, () => offlineSessions.validSession(shop)));
-    const { batchId } = await createBatch({ db: h.db, graphql, queue: h.queue }, shop, { mediaIds: [...mediaById(h.shopify, shop).keys()], pipeline: "amazon" });
+    const batchId = await submitAllImages(h, shop);
     h.startInProcessWorker({ concurrency: 2 });
     const progress = await h.waitForBatch(shop, batchId, 60_000);
 
@@ -98,10 +94,7 @@ describe("expiring offline tokens", () => {
   it("fails the remaining images with the reconnect sentence when the refresh token is revoked mid-batch: credits back, originals untouched", async () => {
     const shop = await h.addShop({ products: 4, imagesPerProduct: 3, credits: 36 });
     const before = mediaById(h.shopify, shop);
-    const { batchId } = await createBatch({ db: h.db, graphql: await offlineAdmin(shop), queue: h.queue }, shop, {
-      mediaIds: [...before.keys()],
-      pipeline: "amazon",
-    });
+    const batchId = await submitAllImages(h, shop);
     h.startInProcessWorker({ concurrency: 1 });
     for (;;) {
       const progress = await getBatchProgress(h.db, shop, batchId);

@@ -2,8 +2,7 @@
 // another shop's backlog whichever process takes it, and the model never sees more than the quota.
 import type { ChildProcess } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createBatch } from "~/models/batches.server";
-import { mediaById, offlineAdmin, startHarness, type Harness } from "../batches/harness";
+import { startHarness, submitAllImages, type Harness } from "../batches/harness";
 import { killed, spawnWorkerProcess } from "./worker-processes";
 
 const QUOTA = 3;
@@ -20,12 +19,8 @@ afterAll(async () => {
   await h?.close();
 });
 
-async function submit(shop: string): Promise<string> {
-  const { batchId } = await createBatch({ db: h.db, graphql: await offlineAdmin(shop), queue: h.queue }, shop, {
-    mediaIds: [...mediaById(h.shopify, shop).keys()],
-    pipeline: "amazon",
-  });
-  return batchId;
+function submit(shop: string): Promise<string> {
+  return submitAllImages(h, shop);
 }
 
 describe("fair share and quota across three worker processes", () => {

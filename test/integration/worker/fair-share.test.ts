@@ -1,7 +1,7 @@
 // Many shops share one model quota: each shop with work waiting gets a turn, whatever another shop's backlog.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createBatch, getBatchProgress } from "~/models/batches.server";
-import { mediaById, offlineAdmin, startHarness, type Harness } from "../batches/harness";
+import { getBatchProgress } from "~/models/batches.server";
+import { startHarness, submitAllImages, type Harness } from "../batches/harness";
 
 let h: Harness;
 
@@ -13,12 +13,8 @@ afterAll(async () => {
   await h?.close();
 });
 
-async function submit(shop: string): Promise<string> {
-  const { batchId } = await createBatch({ db: h.db, graphql: await offlineAdmin(shop), queue: h.queue }, shop, {
-    mediaIds: [...mediaById(h.shopify, shop).keys()],
-    pipeline: "amazon",
-  });
-  return batchId;
+function submit(shop: string): Promise<string> {
+  return submitAllImages(h, shop);
 }
 
 async function startOrder(batchIds: string[]) {
