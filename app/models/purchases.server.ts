@@ -86,6 +86,8 @@ export async function createShopifyPurchase(
   input: { packId: string; returnUrl: string; test: boolean },
 ): Promise<{ purchaseId: string; confirmationUrl: string }> {
   const pack = requirePack(input.packId);
+  // Shopify never charges a development store: its charges must be test charges, granted only up to a cap.
+  const developmentStore = await recordShopPlan(deps, shop);
   const response = await deps.graphql(
     `#graphql
     mutation CreditPackPurchaseCreate($name: String!, $price: MoneyInput!, $returnUrl: URL!, $test: Boolean) {
@@ -100,7 +102,7 @@ export async function createShopifyPurchase(
         name: shopifyChargeName(pack),
         price: { amount: priceDecimal(pack.priceCents), currencyCode: pack.currency },
         returnUrl: input.returnUrl,
-        test: input.test,
+        test: input.test || developmentStore,
       },
     },
   );
@@ -164,6 +166,7 @@ export async function confirmShopifyPurchase(
   if (!gid) return null;
   const node = await findOneTimePurchase(deps.graphql, gid);
   if (!node) return null;
+  if (node.test) await recordShopPlan(deps, shop);
   const { purchase } = await applyShopifyPurchaseUpdate(deps.db, {
     shop,
     gid: node.id,
@@ -209,6 +212,41 @@ async function findOneTimePurchase(graphql: AdminGraphql, gid: string): Promise<
     after = connection.pageInfo.endCursor;
   }
   return null;
+}
+
+/**
+ * Reads whether the shop is a development store (`shop.plan.partnerDevelopment`) and records it on the Shop row,
+ * where settlement reads it (a webhook has no Admin client). Returns it.
+ */
+export async function recordShopPlan(deps: { db: PrismaClient; graphql: AdminGraphql }, shop: string): Promise<boolean> {
+  const response = await deps.graphql(
+    `#graphql
+    query ShopPlanForBilling {
+      shop { plan { partnerDevelopment } }
+    }`,
+  );
+  const body = (await response.json()) as { data?: { shop?: { plan?: { partnerDevelopment: boolean } } }; errors?: unknown };
+  const plan = body.data?.shop?.plan;
+  if (!plan || body.errors) {
+    logger.error({ shop, errors: body.errors }, "shop.plan could not be read");
+    throw new PurchaseProviderError("Shopify could not tell us your store's plan right now. Please try again in a minute.");
+  }
+  const fields = { partnerDevelopment: plan.partnerDevelopment, planCheckedAt: new Date() };
+  await deps.db.shop.upsert({ where: { domain: shop }, create: { domain: shop, ...fields }, update: fields });
+  return plan.partnerDevelopment;
+}
+
+/**
+ * Credits all of a development store's test charges may give, over the store's life (DEV_STORE_TEST_CREDITS,
+ * default 30 = ten images): a partner can try the app on real edits, which we pay for, but cannot buy them
+ * without limit for nothing.
+ */
+export function devStoreTestCredits(env: Env = process.env): number {
+  const raw = env.DEV_STORE_TEST_CREDITS?.trim();
+  if (!raw) return 30;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) throw new Error(`DEV_STORE_TEST_CREDITS must be a whole number >= 0, got "${raw}"`);
+  return value;
 }
 
 /**
@@ -384,18 +422,23 @@ export type StripeEventOutcome = "granted" | "already-granted" | "recorded" | "i
 
 /** The webhook: verify, then handle. Throws StripeSignatureError (answer 400) when the signature, body or age is wrong. */
 export async function handleStripeWebhook(
-  deps: { db: PrismaClient; stripe: Stripe; webhookSecret: string },
+  deps: { db: PrismaClient; stripe: Stripe; webhookSecret: string; livemode: boolean },
   rawBody: string,
   signature: string | null,
 ): Promise<{ eventId: string; type: string; outcome: StripeEventOutcome }> {
   const event = verifyStripeEvent(deps.stripe, rawBody, signature, deps.webhookSecret);
-  const outcome = await processStripeEvent(deps.db, event);
+  const outcome = await processStripeEvent(deps.db, event, deps.livemode);
   logger.info({ eventId: event.id, type: event.type, outcome }, "stripe event handled");
   return { eventId: event.id, type: event.type, outcome };
 }
 
 /** Handles a verified event. Fulfilment is keyed on the Checkout Session id, so every event for one session grants at most once. */
-export async function processStripeEvent(db: PrismaClient, event: Stripe.Event): Promise<StripeEventOutcome> {
+export async function processStripeEvent(db: PrismaClient, event: Stripe.Event, livemode: boolean): Promise<StripeEventOutcome> {
+  if (event.livemode !== livemode) {
+    // A test-mode payment costs nobody anything: it must never credit a live deployment (nor the reverse).
+    logger.error({ eventId: event.id, type: event.type, eventLivemode: event.livemode }, "stripe event from the other mode ignored");
+    return "ignored";
+  }
   switch (event.type) {
     case "checkout.session.completed": {
       const session = event.data.object;
@@ -418,7 +461,7 @@ export async function processStripeEvent(db: PrismaClient, event: Stripe.Event):
  * at once even if the webhook is late. Returns null when the session is not this shop's.
  */
 export async function confirmStripeCheckout(
-  deps: { db: PrismaClient; stripe: Stripe },
+  deps: { db: PrismaClient; stripe: Stripe; livemode: boolean },
   shop: string,
   sessionId: string,
 ): Promise<PurchaseSummary | null> {
@@ -433,6 +476,10 @@ export async function confirmStripeCheckout(
     return summarize(recorded);
   }
   if (session.metadata?.shop !== shop) return null;
+  if (session.livemode !== deps.livemode) {
+    logger.error({ shop, sessionId }, "stripe session from the other mode: not credited");
+    return summarize(recorded);
+  }
   const status: PurchaseStatus = session.payment_status === "paid" ? "ACTIVE" : session.status === "expired" ? "EXPIRED" : "PENDING";
   await applyStripeSession(deps.db, session, status);
   const purchase = await deps.db.purchase.findFirst({ where: { shop, externalId: sessionId } });
@@ -506,26 +553,66 @@ async function settlePurchase(
   // A granted purchase stays ACTIVE whatever arrives later (a stale or reordered notification).
   if (purchase.status === "ACTIVE" || purchase.grantedAt) return { purchase, granted: false };
   if (status === "PENDING" || status === purchase.status) return { purchase, granted: false };
+  const allowance = status === "ACTIVE" ? await creditsAllowedFor(tx, purchase) : null;
+  if (status === "ACTIVE" && allowance === null) return { purchase, granted: false };
   purchaseMetric.inc({ provider: purchase.provider.toLowerCase(), pack: purchase.pack, status: status.toLowerCase() });
-  if (status !== "ACTIVE") {
+  if (status !== "ACTIVE" || !allowance) {
     const updated = await tx.purchase.update({ where: { id: purchase.id }, data: { status } });
     logger.info({ shop: purchase.shop, purchaseId: purchase.id, status }, "purchase not paid");
     return { purchase: updated, granted: false };
   }
   let granted = false;
-  if (purchase.credits > 0) {
-    ({ granted } = await grantCreditsInTransaction(tx, purchase.shop, purchase.credits, {
+  if (allowance.credits > 0) {
+    ({ granted } = await grantCreditsInTransaction(tx, purchase.shop, allowance.credits, {
       kind: "PURCHASE",
       idempotencyKey,
       purchaseId: purchase.id,
-      note: `${packLabel(purchase.pack)} pack: ${purchase.credits} credits`,
+      note: `${packLabel(purchase.pack)} pack: ${allowance.credits} credits${purchase.test ? " (test charge)" : ""}`,
     }));
   }
+  if (allowance.note) logger.warn({ shop: purchase.shop, purchaseId: purchase.id, credits: allowance.credits, note: allowance.note }, "purchase credited in part");
   const updated = await tx.purchase.update({
     where: { id: purchase.id },
-    data: { status: "ACTIVE", grantedAt: purchase.credits > 0 ? new Date() : null },
+    data: { status: "ACTIVE", grantedAt: allowance.credits > 0 ? new Date() : null, note: allowance.note },
   });
   return { purchase: updated, granted };
+}
+
+/**
+ * What a paid purchase may credit. A Shopify test charge is paid by nobody: it credits only a development store,
+ * and only up to devStoreTestCredits() over the store's life; on any other store it credits nothing (a deployment
+ * left in test mode must not give edits away). null: whether the store is a development store is not known yet
+ * (the purchase waits for the return URL, which reads the plan).
+ */
+async function creditsAllowedFor(
+  tx: Prisma.TransactionClient,
+  purchase: Purchase,
+): Promise<{ credits: number; note: string | null } | null> {
+  if (purchase.provider !== "SHOPIFY" || !purchase.test) return { credits: purchase.credits, note: null };
+  // Serializes the shop's test grants, so two at once cannot both fit under the cap.
+  const [shop] = await tx.$queryRaw<Array<{ partnerDevelopment: boolean | null }>>`
+    SELECT "partnerDevelopment" FROM "Shop" WHERE "domain" = ${purchase.shop} FOR UPDATE`;
+  if (shop?.partnerDevelopment == null) {
+    logger.warn({ shop: purchase.shop, purchaseId: purchase.id }, "test charge for a store whose plan is unknown: waiting for the return URL");
+    return null;
+  }
+  if (!shop.partnerDevelopment) {
+    logger.error({ shop: purchase.shop, purchaseId: purchase.id }, "test charge on a store that pays: no credits");
+    return { credits: 0, note: "This was a test charge, so no credits were added. Test charges give credits on development stores only." };
+  }
+  const [row] = await tx.$queryRaw<Array<{ granted: number }>>`
+    SELECT COALESCE(sum(e."availableDelta"), 0)::int AS granted
+    FROM "CreditEntry" e JOIN "Purchase" p ON p."id" = e."purchaseId"
+    WHERE e."shop" = ${purchase.shop} AND e."kind" = 'PURCHASE' AND p."provider" = 'SHOPIFY' AND p."test"`;
+  const limit = devStoreTestCredits();
+  const credits = Math.max(0, Math.min(purchase.credits, limit - (row?.granted ?? 0)));
+  return {
+    credits,
+    note:
+      credits < purchase.credits
+        ? `Test charge on a development store: ${credits} of ${purchase.credits} credits added (development stores get up to ${limit} credits from test charges).`
+        : null,
+  };
 }
 
 function packLabel(packId: string): string {
@@ -553,6 +640,8 @@ export interface PurchaseSummary {
   price: string;
   status: PurchaseStatus;
   test: boolean;
+  /** Why fewer credits than the pack's were added, when they were. */
+  note: string | null;
   createdAt: Date;
 }
 
@@ -566,6 +655,7 @@ function summarize(purchase: Purchase): PurchaseSummary {
     price: formatPrice(purchase.amountCents, purchase.currency),
     status: purchase.status,
     test: purchase.test,
+    note: purchase.note,
     createdAt: purchase.createdAt,
   };
 }

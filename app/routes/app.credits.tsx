@@ -113,8 +113,8 @@ export default function CreditsPage() {
   const returned = overview.returnedPurchase;
 
   useEffect(() => {
-    if (returned?.status === "ACTIVE") shopify.toast.show(`${returned.credits} credits added to your balance`);
-  }, [returned?.id, returned?.status, returned?.credits, shopify]);
+    if (returned?.status === "ACTIVE" && !returned.note) shopify.toast.show(`${returned.credits} credits added to your balance`);
+  }, [returned?.id, returned?.status, returned?.credits, returned?.note, shopify]);
 
   const unpaid = recentUnpaid(overview);
   const imagesLeft = Math.floor(overview.balance.available / overview.creditsPerImage);
@@ -126,6 +126,13 @@ export default function CreditsPage() {
           <Layout.Section>
             <Banner tone="info" title="Your payment is being processed">
               <p>The {returned.packName} pack's {returned.credits} credits appear here as soon as the payment completes.</p>
+            </Banner>
+          </Layout.Section>
+        ) : null}
+        {returned?.status === "ACTIVE" && returned.note ? (
+          <Layout.Section>
+            <Banner tone="warning" title="Fewer credits than the pack holds">
+              <p>{returned.note}</p>
             </Banner>
           </Layout.Section>
         ) : null}

@@ -23,7 +23,7 @@ export const action = async ({ request }: ActionFunctionArgs) => {
   if (rawBody.length > MAX_BODY_BYTES) return new Response("Payload Too Large", { status: 413 });
   try {
     const result = await handleStripeWebhook(
-      { db, stripe: getStripeClient(config), webhookSecret: config.webhookSecret },
+      { db, stripe: getStripeClient(config), webhookSecret: config.webhookSecret, livemode: config.livemode },
       rawBody,
       request.headers.get("stripe-signature"),
     );

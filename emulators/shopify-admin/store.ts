@@ -104,6 +104,8 @@ export interface ShopState {
   purchases: PurchaseRecord[];
   log: GraphqlLogEntry[];
   failNextFileUpdate: string | null;
+  /** A development store (Partner Dashboard) never pays for app charges; Shopify reports it as `plan.partnerDevelopment`. */
+  partnerDevelopment: boolean;
 }
 
 export interface TokenRecord {
@@ -120,6 +122,8 @@ export interface AddShopOptions {
   bucketSize?: number;
   restoreRate?: number;
   firstImageIndex?: number;
+  /** Default true: stores made for testing an app are development stores. */
+  partnerDevelopment?: boolean;
 }
 
 export interface StoreOptions {
@@ -162,6 +166,7 @@ export class EmulatorStore {
       purchases: [],
       log: [],
       failNextFileUpdate: null,
+      partnerDevelopment: opts.partnerDevelopment ?? true,
     };
     this.shops.set(domain, shop);
     const count = opts.products ?? 0;

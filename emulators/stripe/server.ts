@@ -32,7 +32,7 @@ export interface EmulatedCheckoutSession {
   created: number;
   customer: string | null;
   expires_at: number;
-  livemode: false;
+  livemode: boolean;
   metadata: Record<string, string>;
   mode: string;
   payment_intent: string | null;
@@ -51,7 +51,7 @@ export interface EmulatedCustomer {
   description: string | null;
   email: string | null;
   metadata: Record<string, string>;
-  livemode: false;
+  livemode: boolean;
 }
 
 export type CheckoutEventType =
@@ -95,6 +95,8 @@ const signer = new Stripe("sk_test_signer_only");
 export async function startStripeEmulator(opts: StripeEmulatorOptions = {}): Promise<StripeEmulator> {
   const secretKey = opts.secretKey ?? "sk_test_emulator";
   const webhookSecret = opts.webhookSecret ?? "whsec_emulator";
+  // Stripe's objects and events say which mode made them, and the key decides the mode.
+  const livemode = /^(sk|rk)_live_/.test(secretKey);
   let webhookUrl = opts.webhookUrl;
   const prices = opts.prices ?? {};
   const sessions = new Map<string, EmulatedCheckoutSession>();
@@ -126,7 +128,7 @@ export async function startStripeEmulator(opts: StripeEmulatorOptions = {}): Pro
       api_version: API_VERSION,
       created,
       data: { object: publicSession(session) },
-      livemode: false,
+      livemode,
       pending_webhooks: 1,
       request: { id: null, idempotency_key: null },
       type,
@@ -195,7 +197,7 @@ export async function startStripeEmulator(opts: StripeEmulatorOptions = {}): Pro
         description: str(params.description),
         email: str(params.email),
         metadata: strRecord(params.metadata),
-        livemode: false,
+        livemode,
       };
       customers.set(customer.id, customer);
       return { status: 200, body: customer };
@@ -263,7 +265,7 @@ export async function startStripeEmulator(opts: StripeEmulatorOptions = {}): Pro
       created: now(),
       customer: customer ?? null,
       expires_at: now() + 24 * 3600,
-      livemode: false,
+      livemode,
       metadata: strRecord(params.metadata),
       mode,
       payment_intent: null,

@@ -219,6 +219,49 @@ describe("Stripe Checkout purchases", () => {
     }
   });
 
+  it("never credits a test-mode session on a live deployment", async () => {
+    const shop = newShop();
+    const { sessionId, purchase } = await checkout(shop);
+    stripeEmulator.completeSession(sessionId, { paymentStatus: "paid" });
+    const saved = process.env.STRIPE_SECRET_KEY;
+    process.env.STRIPE_SECRET_KEY = "sk_live_credits_suite";
+    try {
+      const response = await deliver("checkout.session.completed", sessionId);
+      expect(response.status).toBe(200);
+      expect(await response.json()).toMatchObject({ outcome: "ignored" });
+    } finally {
+      process.env.STRIPE_SECRET_KEY = saved;
+    }
+    expect(await getBalance(db, shop)).toEqual({ available: 0, reserved: 0, total: 0 });
+    expect(await db.purchase.findUniqueOrThrow({ where: { id: purchase.id } })).toMatchObject({ status: "PENDING", grantedAt: null });
+  });
+
+  it("credits a live-mode session on a live deployment", async () => {
+    const live = await startStripeEmulator({ secretKey: "sk_live_credits_suite", webhookSecret: stripeEmulator.webhookSecret });
+    const saved = { key: process.env.STRIPE_SECRET_KEY, url: process.env.STRIPE_API_URL };
+    process.env.STRIPE_SECRET_KEY = live.secretKey;
+    process.env.STRIPE_API_URL = live.url;
+    try {
+      const shop = newShop();
+      await db.shop.create({ data: { domain: shop } });
+      const { purchaseId } = await createStripeCheckout({ db, stripe: createStripeClient(live.secretKey, new URL(live.url)) }, shop, {
+        packId: "starter",
+        successUrl: "https://admin.shopify.com/store/x/apps/key/app/credits/return?session_id={CHECKOUT_SESSION_ID}",
+        cancelUrl: "https://admin.shopify.com/store/x/apps/key/app/credits",
+      });
+      const { externalId } = await db.purchase.findUniqueOrThrow({ where: { id: purchaseId } });
+      live.completeSession(externalId, { paymentStatus: "paid" });
+      const request = live.buildWebhookRequest("checkout.session.completed", externalId, { url: "https://app.example.test/webhooks/stripe" });
+      expect((await stripeWebhook({ request, params: {}, context: {} })).status).toBe(200);
+      expect(await getBalance(db, shop)).toEqual({ available: 30, reserved: 0, total: 30 });
+      expect(await db.purchase.findUniqueOrThrow({ where: { id: purchaseId } })).toMatchObject({ test: false, status: "ACTIVE" });
+    } finally {
+      process.env.STRIPE_SECRET_KEY = saved.key;
+      process.env.STRIPE_API_URL = saved.url;
+      await live.close();
+    }
+  });
+
   it("answers 404 when Stripe is not configured", async () => {
     const saved = process.env.STRIPE_SECRET_KEY;
     delete process.env.STRIPE_SECRET_KEY;
