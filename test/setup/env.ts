@@ -12,5 +12,8 @@ process.env.SHOPIFY_API_SECRET ??= "test-api-secret";
 process.env.SHOPIFY_APP_URL ??= "https://app.example.test";
 process.env.SCOPES ??= "read_products,write_products,write_files";
 process.env.LOG_LEVEL ??= "silent";
+// The production download policy, with the local stand-ins (all on 127.0.0.1) named as the only exception;
+// suites that start stand-ins narrow it to their host:port.
+process.env.SAFE_FETCH_LOCAL_HOSTS ??= "127.0.0.1";
 
 installEmulatorDispatcher();

@@ -44,17 +44,25 @@ export interface Harness {
 }
 
 export async function startHarness(
-  opts: { dashscope?: Partial<DashScopeEmulatorOptions>; qwenMaxRps?: number; fileReadyDelayMs?: number; redisUrl?: string } = {},
+  opts: {
+    dashscope?: Partial<DashScopeEmulatorOptions>;
+    qwenMaxRps?: number;
+    fileReadyDelayMs?: number;
+    redisUrl?: string;
+    /** Further local servers (origins) the worker may download from. */
+    localHosts?: string[];
+  } = {},
 ): Promise<Harness> {
   const shopify = await startShopifyEmulator({ apiKey: API_KEY, apiSecret: API_SECRET, fileReadyDelayMs: opts.fileReadyDelayMs ?? 20 });
   process.env.SHOPIFY_EMULATOR_URL = shopify.url;
-  process.env.ALLOWED_IMAGE_HOSTS = "127.0.0.1";
   const dashscope = await startDashScopeEmulator({ apiKey: DASHSCOPE_KEY, latencyMs: 20, ...opts.dashscope });
+  // The worker downloads under the production policy; only these two stand-ins may be reached over http.
+  process.env.SAFE_FETCH_LOCAL_HOSTS = [shopify.url, dashscope.url, ...(opts.localHosts ?? [])].map((url) => new URL(url).host).join(",");
   const db = createPrismaClient(testDatabaseUrl(), 8);
   const queueName = `test-${randomUUID()}`;
   const queue = new Queue<ImageJobData>(queueName, { connection: createRedisConnection({ url: opts.redisUrl }) });
   const limiterRedis = createRedisConnection({ forWorker: true, url: opts.redisUrl });
-  const config = queueConfigFromEnv({ ...process.env, ALLOWED_IMAGE_HOSTS: "127.0.0.1", FILE_READY_TIMEOUT_MS: "20000" });
+  const config = queueConfigFromEnv({ ...process.env, FILE_READY_TIMEOUT_MS: "20000" });
   const deps: WorkerDeps = {
     db,
     adminFor: offlineAdmin,
