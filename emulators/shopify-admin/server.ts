@@ -58,6 +58,8 @@ export interface ShopifyEmulator {
   grantAccessToken(shop: string, token?: string): string;
   graphqlLog(shop: string): Array<{ operationName: string | null; requestedCost: number; throttled: boolean; at: number }>;
   setFailNextFileUpdate(shop: string, reason?: string): void;
+  /** The shop's next fileUpdate with a new source stays PROCESSING for `ms` before it is applied. */
+  setSlowNextFileUpdate(shop: string, ms: number): void;
   purchases(shop: string): Array<{ id: string; name: string; status: string; price: { amount: string; currencyCode: string }; test: boolean; returnUrl: string }>;
   approvePurchase(shop: string, id: string): Promise<void>;
   declinePurchase(shop: string, id: string): Promise<void>;
@@ -296,6 +298,9 @@ export async function startShopifyEmulator(opts: ShopifyEmulatorOptions & { port
     graphqlLog: (shop) => store.shop(shop).log.map((entry) => ({ ...entry })),
     setFailNextFileUpdate(shop, reason) {
       store.shop(shop).failNextFileUpdate = reason ?? "Image processing failed (forced by the test).";
+    },
+    setSlowNextFileUpdate(shop, ms) {
+      store.shop(shop).slowNextFileUpdateMs = ms;
     },
     purchases: (shop) =>
       store.shop(shop).purchases.map((p) => ({ id: p.id, name: p.name, status: p.status, price: { ...p.price }, test: p.test, returnUrl: p.returnUrl })),

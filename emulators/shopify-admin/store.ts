@@ -104,6 +104,8 @@ export interface ShopState {
   purchases: PurchaseRecord[];
   log: GraphqlLogEntry[];
   failNextFileUpdate: string | null;
+  /** The next fileUpdate with a new source takes this long to become READY (or FAILED), instead of the usual delay. */
+  slowNextFileUpdateMs: number | null;
   /** A development store (Partner Dashboard) never pays for app charges; Shopify reports it as `plan.partnerDevelopment`. */
   partnerDevelopment: boolean;
 }
@@ -166,6 +168,7 @@ export class EmulatorStore {
       purchases: [],
       log: [],
       failNextFileUpdate: null,
+      slowNextFileUpdateMs: null,
       partnerDevelopment: opts.partnerDevelopment ?? true,
     };
     this.shops.set(domain, shop);
