@@ -7,7 +7,15 @@ import { randomUUID } from "node:crypto";
 import { Prisma, type BatchItem, type ItemState, type PrismaClient } from "@prisma/client";
 import { DEFAULT_PIPELINE_SETTINGS, isPipelineId, type PipelineId, type PipelineSettings } from "~/imaging/pipelines";
 import { logger } from "~/lib/logger.server";
-import { CREDITS_PER_IMAGE, InsufficientCreditsError, releaseForItem, releaseUnusedReservations, reserveForItems } from "~/models/credits.server";
+import {
+  CREDITS_PER_IMAGE,
+  InsufficientCreditsError,
+  getDebt,
+  payDebtFromAvailable,
+  releaseForItem,
+  releaseUnusedReservations,
+  reserveForItems,
+} from "~/models/credits.server";
 import { resolveSelection, type AdminGraphql, type ProductImage } from "~/models/catalog.server";
 import { queueConfigFromEnv } from "~/queue/config.server";
 import { enqueueItems, type ImageQueue } from "~/queue/queue.server";
@@ -111,6 +119,7 @@ export async function createBatch(
     throw new BatchInputError(`A batch can hold up to ${MAX_IMAGES_PER_BATCH} images; you selected ${mediaIds.length}. Split the selection into smaller batches.`, 422);
   }
   const settings = await settingsForBatch(deps.db, shop, input.settings);
+  await assertNothingOwed(deps.db, shop);
 
   const { images, missingMediaIds } = await resolveSelection(deps.graphql, { mediaIds, productIds });
   const skipped: Array<{ mediaId: string; reason: string }> = missingMediaIds.map((mediaId) => ({
@@ -150,6 +159,19 @@ export async function createBatch(
       if (isUniqueViolation(error) && attempt < 2) continue;
       throw error;
     }
+  }
+}
+
+/** Credits owed for a refunded or disputed payment are paid from the balance first; what remains blocks new batches. */
+async function assertNothingOwed(db: PrismaClient, shop: string): Promise<void> {
+  if ((await getDebt(db, shop)) === 0) return;
+  const owed = await payDebtFromAvailable(db, shop);
+  if (owed > 0) {
+    throw new BatchInputError(
+      `A payment for credits was refunded or disputed after its credits were spent, so you owe ${owed} credits. ` +
+        "Buy a credit pack on the Credits page (it pays what is owed first), then start the batch again.",
+      422,
+    );
   }
 }
 

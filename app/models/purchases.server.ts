@@ -3,7 +3,15 @@ import type { Prisma, PrismaClient, Purchase, PurchaseStatus } from "@prisma/cli
 import type Stripe from "stripe";
 import { logger } from "~/lib/logger.server";
 import { purchases as purchaseMetric } from "~/lib/metrics.server";
-import { type Balance, type LedgerEntry, getBalance, grantCreditsInTransaction, history } from "./credits.server";
+import {
+  type Balance,
+  type LedgerEntry,
+  getBalance,
+  getDebt,
+  grantCreditsInTransaction,
+  history,
+  reverseCreditsInTransaction,
+} from "./credits.server";
 import {
   type CreditPack,
   type Env,
@@ -418,7 +426,7 @@ export function verifyStripeEvent(stripe: Stripe, rawBody: string, signature: st
   }
 }
 
-export type StripeEventOutcome = "granted" | "already-granted" | "recorded" | "ignored";
+export type StripeEventOutcome = "granted" | "already-granted" | "recorded" | "reversed" | "already-reversed" | "ignored";
 
 /** The webhook: verify, then handle. Throws StripeSignatureError (answer 400) when the signature, body or age is wrong. */
 export async function handleStripeWebhook(
@@ -450,6 +458,18 @@ export async function processStripeEvent(db: PrismaClient, event: Stripe.Event, 
       return applyStripeSession(db, event.data.object, "FAILED");
     case "checkout.session.expired":
       return applyStripeSession(db, event.data.object, "EXPIRED");
+    case "charge.refunded": {
+      const charge = event.data.object;
+      return reverseStripePayment(db, {
+        paymentIntent: charge.payment_intent,
+        share: { amount: charge.amount_refunded, of: charge.amount },
+        why: "refunded",
+      });
+    }
+    case "charge.dispute.created": {
+      const dispute = event.data.object;
+      return reverseStripePayment(db, { paymentIntent: dispute.payment_intent, share: { amount: dispute.amount, of: null }, why: "disputed" });
+    }
     default:
       logger.debug({ type: event.type, eventId: event.id }, "stripe event acknowledged without action");
       return "ignored";
@@ -520,10 +540,56 @@ async function applyStripeSession(db: PrismaClient, session: Stripe.Checkout.Ses
       logger.error({ shop, owner: purchase.shop, sessionId: session.id }, "stripe session for another shop ignored");
       return "ignored";
     }
+    const paymentIntentId = typeof session.payment_intent === "string" ? session.payment_intent : (session.payment_intent?.id ?? null);
+    if (paymentIntentId && purchase.paymentIntentId !== paymentIntentId) {
+      await tx.purchase.update({ where: { id: purchase.id }, data: { paymentIntentId } });
+    }
     const { granted } = await settlePurchase(tx, purchase, status, `stripe-session:${session.id}`);
     if (granted) return "granted";
     if (status === "ACTIVE") return "already-granted";
     return "recorded";
+  }, TX_OPTIONS);
+}
+
+/**
+ * A refund or a dispute takes back the purchase's credits in proportion to the money returned (rounded up), at most
+ * what the purchase credited. Stripe's amounts are cumulative (amount_refunded) or whole (a dispute), so each event
+ * names a target for the purchase's reversed total, and only the difference moves: replays and reordered events move
+ * the ledger once. What the balance cannot cover becomes debt (reverseCreditsInTransaction).
+ */
+async function reverseStripePayment(
+  db: PrismaClient,
+  input: {
+    paymentIntent: string | Stripe.PaymentIntent | null;
+    share: { amount: number; of: number | null };
+    why: "refunded" | "disputed";
+  },
+): Promise<StripeEventOutcome> {
+  const paymentIntentId = typeof input.paymentIntent === "string" ? input.paymentIntent : (input.paymentIntent?.id ?? null);
+  if (!paymentIntentId) return "ignored";
+  return db.$transaction(async (tx) => {
+    const [locked] = await tx.$queryRaw<Array<{ id: string }>>`
+      SELECT "id" FROM "Purchase" WHERE "paymentIntentId" = ${paymentIntentId} AND "provider" = 'STRIPE' FOR UPDATE`;
+    if (!locked) {
+      logger.error({ paymentIntentId, why: input.why }, "stripe payment taken back for a purchase this app did not record: adjust by hand");
+      return "ignored";
+    }
+    const purchase = await tx.purchase.findUniqueOrThrow({ where: { id: locked.id } });
+    if (!purchase.grantedAt || purchase.credits === 0) {
+      logger.warn({ shop: purchase.shop, purchaseId: purchase.id, why: input.why }, "payment taken back before its credits were granted");
+      return "ignored";
+    }
+    const of = input.share.of ?? purchase.amountCents;
+    const target = of > 0 ? Math.min(purchase.credits, Math.ceil((purchase.credits * input.share.amount) / of)) : purchase.credits;
+    if (target <= purchase.reversedCredits) return "already-reversed";
+    const amount = target - purchase.reversedCredits;
+    await reverseCreditsInTransaction(tx, purchase.shop, amount, {
+      idempotencyKey: `reversal:${purchase.id}:${target}`,
+      purchaseId: purchase.id,
+      note: `${packLabel(purchase.pack)} pack ${input.why}: ${amount} credits taken back`,
+    });
+    await tx.purchase.update({ where: { id: purchase.id }, data: { reversedCredits: target } });
+    return "reversed";
   }, TX_OPTIONS);
 }
 
@@ -601,7 +667,7 @@ async function creditsAllowedFor(
     return { credits: 0, note: "This was a test charge, so no credits were added. Test charges give credits on development stores only." };
   }
   const [row] = await tx.$queryRaw<Array<{ granted: number }>>`
-    SELECT COALESCE(sum(e."availableDelta"), 0)::int AS granted
+    SELECT COALESCE(sum(e."availableDelta" - e."debtDelta"), 0)::int AS granted
     FROM "CreditEntry" e JOIN "Purchase" p ON p."id" = e."purchaseId"
     WHERE e."shop" = ${purchase.shop} AND e."kind" = 'PURCHASE' AND p."provider" = 'SHOPIFY' AND p."test"`;
   const limit = devStoreTestCredits();
@@ -662,6 +728,8 @@ function summarize(purchase: Purchase): PurchaseSummary {
 
 export interface CreditsOverview {
   balance: Balance;
+  /** Credits owed for refunded or disputed payments; new batches wait until it is paid. */
+  owed: number;
   creditsPerImage: number;
   packs: Array<{ id: string; name: string; credits: number; price: string; pricePerImage: string }>;
   shopifyBilling: { enabled: true; test: boolean } | { enabled: false; reason: string };
@@ -680,8 +748,9 @@ export async function getCreditsOverview(
 ): Promise<CreditsOverview> {
   const env = opts.env ?? process.env;
   const stripeConfig: StripeConfig = getStripeConfig(env);
-  const [balance, page, recent, returned] = await Promise.all([
+  const [balance, owed, page, recent, returned] = await Promise.all([
     getBalance(db, shop),
+    getDebt(db, shop),
     history(db, shop, { cursor: opts.cursor, take: 20 }),
     db.purchase.findMany({ where: { shop }, orderBy: { createdAt: "desc" }, take: 10 }),
     opts.purchaseId && /^[0-9a-f-]{36}$/i.test(opts.purchaseId)
@@ -690,6 +759,7 @@ export async function getCreditsOverview(
   ]);
   return {
     balance,
+    owed,
     creditsPerImage: opts.creditsPerImage,
     packs: getCreditPacks(env).map((pack) => ({
       id: pack.id,

@@ -129,6 +129,16 @@ export default function CreditsPage() {
             </Banner>
           </Layout.Section>
         ) : null}
+        {overview.owed > 0 ? (
+          <Layout.Section>
+            <Banner tone="critical" title={`You owe ${overview.owed} credits`}>
+              <p>
+                A payment for credits was refunded or disputed after its credits were spent. New batches are paused until it is paid:
+                the next credit pack you buy pays it first.
+              </p>
+            </Banner>
+          </Layout.Section>
+        ) : null}
         {returned?.status === "ACTIVE" && returned.note ? (
           <Layout.Section>
             <Banner tone="warning" title="Fewer credits than the pack holds">

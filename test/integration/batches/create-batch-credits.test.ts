@@ -3,7 +3,7 @@ import type { PrismaClient } from "@prisma/client";
 import type { Queue } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createBatch } from "~/models/batches.server";
-import { getBalance, grantCredits, sumEntries } from "~/models/credits.server";
+import { getBalance, getDebt, grantCredits, reverseCreditsInTransaction, sumEntries } from "~/models/credits.server";
 import type { ImageJobData } from "~/queue/jobs";
 import type { ShopifyEmulator } from "../../../emulators/shopify-admin/server";
 import { installShop, offlineAdmin, startBatchTestEnv, type BatchTestEnv } from "./shop-setup";
@@ -55,5 +55,46 @@ describe("createBatch and credits", () => {
     const entries = await db.creditEntry.findMany({ where: { shop } });
     expect(sumEntries(entries)).toEqual(await getBalance(db, shop));
     expect(await queue.count()).toBe(0);
+  });
+
+  it("refuses new batches while credits are owed for a refund, and accepts them once a grant paid it", async () => {
+    const shop = `owing-${randomUUID().slice(0, 8)}.myshopify.com`;
+    shopify.addShop(shop, { products: 2, imagesPerProduct: 1 });
+    await installShop(db, shopify, shop);
+    await grantCredits(db, shop, 6, { kind: "GRANT", idempotencyKey: "seed" });
+    await db.$transaction((tx) => reverseCreditsInTransaction(tx, shop, 15, { idempotencyKey: "refund-1", note: "Starter pack refunded" }));
+    expect(await getBalance(db, shop)).toEqual({ available: 0, reserved: 0, total: 0 });
+    expect(await getDebt(db, shop)).toBe(9);
+    const graphql = await offlineAdmin(shop);
+    const mediaIds = shopify.products(shop).flatMap((p) => p.media.map((m) => m.id));
+
+    await expect(createBatch({ db, graphql, queue }, shop, { mediaIds, pipeline: "amazon" })).rejects.toMatchObject({
+      status: 422,
+      message: expect.stringMatching(/you owe 9 credits.*Buy a credit pack/),
+    });
+    expect(await db.batch.count({ where: { shop } })).toBe(0);
+
+    await grantCredits(db, shop, 12, { kind: "GRANT", idempotencyKey: "top-up" });
+    expect(await getDebt(db, shop)).toBe(0);
+    const created = await createBatch({ db, graphql, queue }, shop, { mediaIds: mediaIds.slice(0, 1), pipeline: "amazon" });
+    expect(created.queued).toBe(1);
+    expect(await getBalance(db, shop)).toEqual({ available: 0, reserved: 3, total: 3 });
+  });
+
+  it("pays what is owed from credits returned since, then lets the batch through", async () => {
+    const shop = `owing-${randomUUID().slice(0, 8)}.myshopify.com`;
+    shopify.addShop(shop, { products: 1, imagesPerProduct: 1 });
+    await installShop(db, shopify, shop);
+    await db.$transaction((tx) => reverseCreditsInTransaction(tx, shop, 3, { idempotencyKey: "refund-1", note: "refunded" }));
+    // Credits that came back without a grant (an image that failed) are available, not yet paid in.
+    await db.creditAccount.update({ where: { shop }, data: { available: 6 } });
+    await db.creditEntry.create({ data: { shop, kind: "RELEASE", availableDelta: 6, reservedDelta: 0, idempotencyKey: "released", note: "returned" } });
+    const created = await createBatch({ db, graphql: await offlineAdmin(shop), queue }, shop, {
+      mediaIds: shopify.products(shop).flatMap((p) => p.media.map((m) => m.id)),
+      pipeline: "amazon",
+    });
+    expect(created.queued).toBe(1);
+    expect(await getDebt(db, shop)).toBe(0);
+    expect(await getBalance(db, shop)).toEqual({ available: 0, reserved: 3, total: 3 });
   });
 });

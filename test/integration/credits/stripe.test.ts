@@ -3,7 +3,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import db from "~/db.server";
-import { getBalance } from "~/models/credits.server";
+import { captureForItem, getBalance, getDebt, reserveForItems, sumEntries } from "~/models/credits.server";
 import { createStripeCheckout } from "~/models/purchases.server";
 import { createStripeClient } from "~/models/stripe.server";
 import { action as stripeWebhook } from "~/routes/webhooks.stripe";
@@ -41,6 +41,74 @@ async function deliver(type: CheckoutEventType, sessionId: string, opts?: { time
   const request = stripeEmulator.buildWebhookRequest(type, sessionId, { url: "https://app.example.test/webhooks/stripe", ...opts });
   return stripeWebhook({ request, params: {}, context: {} });
 }
+
+/** A paid purchase of `packId`, credited through the webhook. */
+async function paidPurchase(packId = "pro") {
+  const shop = newShop();
+  const { sessionId, purchase } = await checkout(shop, packId);
+  stripeEmulator.completeSession(sessionId, { paymentStatus: "paid" });
+  expect((await deliver("checkout.session.completed", sessionId)).status).toBe(200);
+  return { shop, sessionId, purchase };
+}
+
+/** Spends `credits` of the shop's balance on images (reserve, then capture). */
+async function spend(shop: string, images: number) {
+  const items = Array.from({ length: images }, () => randomUUID());
+  await reserveForItems(db, shop, items, 3);
+  for (const item of items) await captureForItem(db, shop, item);
+}
+
+describe("refunds and disputes", () => {
+  it("takes a refunded purchase's credits back once, the event delivered 10 times at once", async () => {
+    const { shop, sessionId, purchase } = await paidPurchase("pro");
+    expect(await getBalance(db, shop)).toEqual({ available: 100, reserved: 0, total: 100 });
+    stripeEmulator.refundSession(sessionId);
+    const responses = await Promise.all(Array.from({ length: 10 }, () => deliver("charge.refunded", sessionId)));
+    expect(responses.map((r) => r.status)).toEqual(Array(10).fill(200));
+    expect(await getBalance(db, shop)).toEqual({ available: 0, reserved: 0, total: 0 });
+    expect(await db.creditEntry.count({ where: { shop, kind: "ADJUSTMENT", purchaseId: purchase.id } })).toBe(1);
+    expect(await db.purchase.findUniqueOrThrow({ where: { id: purchase.id } })).toMatchObject({ reversedCredits: 100 });
+  });
+
+  it("takes back a disputed purchase's credits once, replayed 10 times, and a refund after it takes nothing more", async () => {
+    const { shop, sessionId, purchase } = await paidPurchase("starter");
+    stripeEmulator.disputeSession(sessionId);
+    for (let i = 0; i < 10; i++) expect((await deliver("charge.dispute.created", sessionId)).status).toBe(200);
+    expect(await getBalance(db, shop)).toEqual({ available: 0, reserved: 0, total: 0 });
+    stripeEmulator.refundSession(sessionId);
+    expect((await deliver("charge.refunded", sessionId)).status).toBe(200);
+    expect(await db.creditEntry.count({ where: { shop, kind: "ADJUSTMENT", purchaseId: purchase.id } })).toBe(1);
+    expect(await getBalance(db, shop)).toEqual({ available: 0, reserved: 0, total: 0 });
+  });
+
+  it("takes back in proportion to a partial refund, then the rest when the remainder is refunded", async () => {
+    const { shop, sessionId } = await paidPurchase("pro"); // 100 credits for $29.99
+    stripeEmulator.refundSession(sessionId, 1500);
+    for (let i = 0; i < 3; i++) await deliver("charge.refunded", sessionId);
+    expect(await getBalance(db, shop)).toMatchObject({ available: 100 - Math.ceil((100 * 1500) / 2999) });
+    stripeEmulator.refundSession(sessionId);
+    for (let i = 0; i < 3; i++) await deliver("charge.refunded", sessionId);
+    expect(await getBalance(db, shop)).toMatchObject({ available: 0 });
+  });
+
+  it("records what the balance cannot cover as owed, paid first by the next pack", async () => {
+    const { shop, sessionId } = await paidPurchase("starter"); // 30 credits
+    await spend(shop, 9); // 27 credits spent on images
+    stripeEmulator.refundSession(sessionId);
+    for (let i = 0; i < 10; i++) await deliver("charge.refunded", sessionId);
+    expect(await getBalance(db, shop)).toEqual({ available: 0, reserved: 0, total: 0 });
+    expect(await getDebt(db, shop)).toBe(27);
+
+    const { sessionId: next } = await checkout(shop, "starter");
+    stripeEmulator.completeSession(next, { paymentStatus: "paid" });
+    await deliver("checkout.session.completed", next);
+    expect(await getDebt(db, shop)).toBe(0);
+    expect(await getBalance(db, shop)).toEqual({ available: 3, reserved: 0, total: 3 });
+    const entries = await db.creditEntry.findMany({ where: { shop } });
+    expect(sumEntries(entries)).toEqual(await getBalance(db, shop));
+    expect(entries.reduce((sum, e) => sum + e.debtDelta, 0)).toBe(0);
+  });
+});
 
 describe("Stripe Checkout purchases", () => {
   it("records a pending purchase for the pack with one Stripe customer per shop", async () => {
