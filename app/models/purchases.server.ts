@@ -515,9 +515,10 @@ async function applyStripeSession(db: PrismaClient, session: Stripe.Checkout.Ses
   return db.$transaction(async (tx) => {
     const existing = await tx.purchase.findUnique({ where: { externalId: session.id } });
     if (!existing) {
-      // The session was created but its row was not written (or was erased): record it from the signed event.
+      // The session was created but its row was not written (or was erased): record it from the signed event, with
+      // the credits and price of the pack it names (never metadata.credits); the amount paid is checked against
+      // that price when it is settled.
       const pack = findCreditPack(session.metadata?.pack ?? "");
-      const credits = Number(session.metadata?.credits);
       if (!pack) logger.error({ shop, sessionId: session.id, pack: session.metadata?.pack }, "stripe purchase for an unknown pack");
       await tx.purchase.upsert({
         where: { externalId: session.id },
@@ -526,10 +527,10 @@ async function applyStripeSession(db: PrismaClient, session: Stripe.Checkout.Ses
           shop,
           provider: "STRIPE",
           externalId: session.id,
-          pack: pack?.id ?? session.metadata?.pack ?? "unknown",
-          credits: Number.isInteger(credits) && credits > 0 ? credits : (pack?.credits ?? 0),
-          amountCents: session.amount_total ?? pack?.priceCents ?? 0,
-          currency: (session.currency ?? pack?.currency ?? "USD").toUpperCase(),
+          pack: pack?.id ?? "unknown",
+          credits: pack?.credits ?? 0,
+          amountCents: pack?.priceCents ?? 0,
+          currency: pack?.currency ?? "USD",
           status: "PENDING",
           test: session.livemode === false,
         },
@@ -544,7 +545,10 @@ async function applyStripeSession(db: PrismaClient, session: Stripe.Checkout.Ses
     if (paymentIntentId && purchase.paymentIntentId !== paymentIntentId) {
       await tx.purchase.update({ where: { id: purchase.id }, data: { paymentIntentId } });
     }
-    const { granted } = await settlePurchase(tx, purchase, status, `stripe-session:${session.id}`);
+    const { granted } = await settlePurchase(tx, purchase, status, `stripe-session:${session.id}`, {
+      amountCents: session.amount_total ?? 0,
+      currency: session.currency ?? "",
+    });
     if (granted) return "granted";
     if (status === "ACTIVE") return "already-granted";
     return "recorded";
@@ -615,11 +619,13 @@ async function settlePurchase(
   purchase: Purchase,
   status: PurchaseStatus,
   idempotencyKey: string,
+  /** What the provider says was paid, when it says it: must be the recorded price. */
+  paid?: { amountCents: number; currency: string },
 ): Promise<{ purchase: Purchase; granted: boolean }> {
   // A granted purchase stays ACTIVE whatever arrives later (a stale or reordered notification).
   if (purchase.status === "ACTIVE" || purchase.grantedAt) return { purchase, granted: false };
   if (status === "PENDING" || status === purchase.status) return { purchase, granted: false };
-  const allowance = status === "ACTIVE" ? await creditsAllowedFor(tx, purchase) : null;
+  const allowance = status === "ACTIVE" ? await creditsAllowedFor(tx, purchase, paid) : null;
   if (status === "ACTIVE" && allowance === null) return { purchase, granted: false };
   purchaseMetric.inc({ provider: purchase.provider.toLowerCase(), pack: purchase.pack, status: status.toLowerCase() });
   if (status !== "ACTIVE" || !allowance) {
@@ -653,7 +659,17 @@ async function settlePurchase(
 async function creditsAllowedFor(
   tx: Prisma.TransactionClient,
   purchase: Purchase,
+  paid?: { amountCents: number; currency: string },
 ): Promise<{ credits: number; note: string | null } | null> {
+  if (paid && (paid.amountCents !== purchase.amountCents || paid.currency.toUpperCase() !== purchase.currency)) {
+    logger.error({ shop: purchase.shop, purchaseId: purchase.id, paid, expected: purchase.amountCents }, "amount paid is not the pack's price: no credits");
+    return {
+      credits: 0,
+      note:
+        `The amount paid (${formatPrice(paid.amountCents, paid.currency.toUpperCase() || purchase.currency)}) is not the pack's price ` +
+        `(${formatPrice(purchase.amountCents, purchase.currency)}), so no credits were added. Contact support to have it settled.`,
+    };
+  }
   if (purchase.provider !== "SHOPIFY" || !purchase.test) return { credits: purchase.credits, note: null };
   // Serializes the shop's test grants, so two at once cannot both fit under the cap.
   const [shop] = await tx.$queryRaw<Array<{ partnerDevelopment: boolean | null }>>`

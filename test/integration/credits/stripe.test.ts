@@ -330,6 +330,64 @@ describe("Stripe Checkout purchases", () => {
     }
   });
 
+  it("refuses a chunked body over 512 KB with 413 without reading all of it", async () => {
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent >= 8 * 1024 * 1024) return controller.close();
+        sent += 64 * 1024;
+        controller.enqueue(new Uint8Array(64 * 1024).fill(0x20));
+      },
+    });
+    const request = new Request("https://app.example.test/webhooks/stripe", {
+      method: "POST",
+      headers: { "stripe-signature": "t=1,v1=00" },
+      body,
+      duplex: "half",
+    } as RequestInit);
+    const response = await stripeWebhook({ request, params: {}, context: {} });
+    expect(response.status).toBe(413);
+    expect(sent).toBeLessThan(1024 * 1024);
+  });
+
+  it("credits nothing when the amount paid is not the recorded price, and says why", async () => {
+    const shop = newShop();
+    const { sessionId, purchase } = await checkout(shop, "pro");
+    const session = stripeEmulator.completeSession(sessionId, { paymentStatus: "paid" });
+    session.amount_total = 99; // a discount the app never offered
+    for (let i = 0; i < 3; i++) expect((await deliver("checkout.session.completed", sessionId)).status).toBe(200);
+    expect(await getBalance(db, shop)).toEqual({ available: 0, reserved: 0, total: 0 });
+    expect(await db.purchase.findUniqueOrThrow({ where: { id: purchase.id } })).toMatchObject({
+      status: "ACTIVE",
+      grantedAt: null,
+      note: expect.stringMatching(/amount paid \(\$0\.99\) is not the pack's price \(\$29\.99\)/),
+    });
+  });
+
+  it("credits a session it did not record with its pack's credits, never with metadata.credits", async () => {
+    const shop = newShop();
+    const { sessionId, purchase } = await checkout(shop, "starter");
+    await db.purchase.delete({ where: { id: purchase.id } });
+    const session = stripeEmulator.completeSession(sessionId, { paymentStatus: "paid" });
+    session.metadata = { ...session.metadata, credits: "3000" };
+    expect((await deliver("checkout.session.completed", sessionId)).status).toBe(200);
+    expect(await getBalance(db, shop)).toEqual({ available: 30, reserved: 0, total: 30 });
+  });
+
+  it("ignores a session that names another shop or no shop", async () => {
+    const owner = newShop();
+    const { sessionId, purchase } = await checkout(owner);
+    const session = stripeEmulator.completeSession(sessionId, { paymentStatus: "paid" });
+    const other = newShop();
+    session.metadata = { ...session.metadata, shop: other };
+    expect(await (await deliver("checkout.session.completed", sessionId)).json()).toMatchObject({ outcome: "ignored" });
+    session.metadata = { pack: "starter" };
+    expect(await (await deliver("checkout.session.completed", sessionId)).json()).toMatchObject({ outcome: "ignored" });
+    expect(await getBalance(db, owner)).toEqual({ available: 0, reserved: 0, total: 0 });
+    expect(await getBalance(db, other)).toEqual({ available: 0, reserved: 0, total: 0 });
+    expect(await db.purchase.findUniqueOrThrow({ where: { id: purchase.id } })).toMatchObject({ shop: owner, status: "PENDING" });
+  });
+
   it("answers 404 when Stripe is not configured", async () => {
     const saved = process.env.STRIPE_SECRET_KEY;
     delete process.env.STRIPE_SECRET_KEY;
