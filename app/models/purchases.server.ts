@@ -186,40 +186,24 @@ export async function confirmShopifyPurchase(
   return purchase ? summarize(purchase) : null;
 }
 
+/** One `node(id:)` read: a purchase of another app or shop is not visible to this token and reads as null. */
 async function findOneTimePurchase(graphql: AdminGraphql, gid: string): Promise<OneTimePurchaseNode | null> {
-  let after: string | null = null;
-  for (let page = 0; page < 20; page++) {
-    const response = await graphql(
-      `#graphql
-      query CreditPackPurchases($after: String) {
-        currentAppInstallation {
-          oneTimePurchases(first: 50, after: $after, sortKey: CREATED_AT, reverse: true) {
-            nodes { id name status test price { amount currencyCode } createdAt }
-            pageInfo { hasNextPage endCursor }
-          }
-        }
-      }`,
-      { variables: { after } },
-    );
-    const body = (await response.json()) as {
-      data?: {
-        currentAppInstallation?: {
-          oneTimePurchases: { nodes: OneTimePurchaseNode[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } };
-        };
-      };
-      errors?: unknown;
-    };
-    const connection = body.data?.currentAppInstallation?.oneTimePurchases;
-    if (!connection || body.errors) {
-      logger.error({ errors: body.errors }, "currentAppInstallation.oneTimePurchases failed");
-      throw new PurchaseProviderError("Shopify could not confirm the purchase right now. Reload this page in a minute.");
-    }
-    const found = connection.nodes.find((n) => n.id === gid);
-    if (found) return found;
-    if (!connection.pageInfo.hasNextPage || !connection.pageInfo.endCursor) return null;
-    after = connection.pageInfo.endCursor;
+  const response = await graphql(
+    `#graphql
+    query CreditPackPurchase($id: ID!) {
+      node(id: $id) {
+        ... on AppPurchaseOneTime { id name status test price { amount currencyCode } createdAt }
+      }
+    }`,
+    { variables: { id: gid } },
+  );
+  const body = (await response.json()) as { data?: { node: Partial<OneTimePurchaseNode> | null }; errors?: unknown };
+  if (!body.data || body.errors) {
+    logger.error({ errors: body.errors }, "node(AppPurchaseOneTime) failed");
+    throw new PurchaseProviderError("Shopify could not confirm the purchase right now. Reload this page in a minute.");
   }
-  return null;
+  const node = body.data.node;
+  return node?.id === gid && node.status ? (node as OneTimePurchaseNode) : null;
 }
 
 /**

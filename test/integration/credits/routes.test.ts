@@ -7,6 +7,7 @@ import { loader as returnLoader } from "~/routes/app.credits.return";
 import { action as purchaseWebhook } from "~/routes/webhooks.app_purchases_one_time.update";
 import { type ShopifyEmulator, startShopifyEmulator } from "../../../emulators/shopify-admin/server";
 import { type StripeEmulator, startStripeEmulator } from "../../../emulators/stripe/server";
+import { offlineAdmin } from "../batches/shop-setup";
 import { bearerRequest, body, call, formRequest, status, storeOfflineSession, uniqueShop } from "../routes/helpers";
 
 const REAUTHORIZE_HEADER = "X-Shopify-API-Request-Failure-Reauthorize-Url";
@@ -275,6 +276,30 @@ describe("Shopify one-time purchases", () => {
     expect(await deliver(request)).toBe(200);
     expect(await db.purchase.findUniqueOrThrow({ where: { externalId: gid } })).toMatchObject({ shop, pack: "pro", credits: 100, status: "ACTIVE" });
     expect(await getBalance(db, shop)).toEqual({ available: 100, reserved: 0, total: 100 });
+  });
+
+  it("confirms a purchase with one Admin read however many purchases the shop made since", async () => {
+    const shop = await installedShop();
+    const { purchase, numericId } = await buyWithShopify(shop);
+    await shopify.approvePurchase(shop, purchase.externalId);
+    // 60 newer charges (another tab, other packs): the one to confirm is on the second page of the newest.
+    const graphql = await offlineAdmin(shop);
+    for (let i = 0; i < 60; i++) {
+      await graphql(
+        `#graphql
+        mutation TestChargeCreate($price: MoneyInput!) {
+          appPurchaseOneTimeCreate(name: "Starter pack: 30 image credits", price: $price, returnUrl: "https://example.test/r", test: true) {
+            userErrors { message }
+          }
+        }`,
+        { variables: { price: { amount: "9.99", currencyCode: "USD" } } },
+      );
+    }
+    const before = shopify.graphqlLog(shop).length;
+    await returnFromShopify(shop, numericId);
+    const reads = shopify.graphqlLog(shop).slice(before).filter((entry) => entry.operationName !== "ShopPlanForBilling");
+    expect(reads).toHaveLength(1);
+    expect(await getBalance(db, shop)).toEqual({ available: 30, reserved: 0, total: 30 });
   });
 
   it("does not let a shop confirm another shop's purchase through the return URL", async () => {
