@@ -121,10 +121,12 @@ export async function createBatch(
   const settings = await settingsForBatch(deps.db, shop, input.settings);
   await assertNothingOwed(deps.db, shop);
 
-  const { images, missingMediaIds } = await resolveSelection(deps.graphql, { mediaIds, productIds });
+  const { images, missingMediaIds, searchIncomplete } = await resolveSelection(deps.graphql, { mediaIds, productIds });
   const skipped: Array<{ mediaId: string; reason: string }> = missingMediaIds.map((mediaId) => ({
     mediaId,
-    reason: "This image is no longer on any product in the store.",
+    reason: searchIncomplete
+      ? "This image was not found on the selected products; select it again on the Images page (which names its product)."
+      : "This image is no longer on any product in the store.",
   }));
   const usable: ProductImage[] = [];
   for (const image of images) {
