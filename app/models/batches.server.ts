@@ -18,7 +18,7 @@ import {
 } from "~/models/credits.server";
 import { resolveSelection, type AdminGraphql, type ProductImage } from "~/models/catalog.server";
 import { queueConfigFromEnv } from "~/queue/config.server";
-import { enqueueItems, type ImageQueue } from "~/queue/queue.server";
+import { enqueueItems, enqueueRestores, type ImageQueue } from "~/queue/queue.server";
 import { restoreMediaFromBackup } from "~/models/stored-images.server";
 
 export { getProcessedImage } from "~/models/stored-images.server";
@@ -254,6 +254,8 @@ export interface BatchProgressItem {
   resultImageId: string | null;
   position: number;
   alt: string | null;
+  /** Published, and its original is being put back in the background. */
+  restoring: boolean;
 }
 
 export interface BatchProgress {
@@ -270,6 +272,8 @@ export interface BatchProgress {
   };
   counts: Record<ItemState, number>;
   done: number;
+  /** Published items whose original is being put back in the background. */
+  restoring: number;
   total: number;
   etaSeconds: number | null;
   items: BatchProgressItem[];
@@ -303,6 +307,7 @@ export async function getBatchProgress(db: PrismaClient, shop: string, batchId: 
   const counts = emptyCounts();
   for (const item of batch.items) counts[item.state] += 1;
   const done = batch.items.filter((i) => FINISHED_ITEM_STATES.includes(i.state) || i.state === "NEEDS_REVIEW").length;
+  const restoring = batch.items.filter((i) => i.state === "PUBLISHED" && i.restoreRequestedAt).length;
   const reservations = await db.creditReservation.findMany({
     where: { shop, batchItemId: { in: batch.items.map((i) => i.id) } },
     select: { amount: true, state: true },
@@ -321,6 +326,7 @@ export async function getBatchProgress(db: PrismaClient, shop: string, batchId: 
     },
     counts,
     done,
+    restoring,
     total: batch.items.length,
     etaSeconds: estimateEtaSeconds(batch.items),
     items: batch.items.map((item) => ({
@@ -336,6 +342,7 @@ export async function getBatchProgress(db: PrismaClient, shop: string, batchId: 
       resultImageId: item.resultImageId,
       position: item.position,
       alt: item.alt,
+      restoring: item.state === "PUBLISHED" && item.restoreRequestedAt !== null,
     })),
   };
 }
@@ -454,16 +461,25 @@ export async function restoreItem(deps: { db: PrismaClient; graphql: AdminGraphq
   await deps.db.batchItem.updateMany({ where: { id: itemId, shop, state: "PUBLISHED" }, data: { state: "RESTORED", reason: null } });
 }
 
-export async function restoreBatch(deps: { db: PrismaClient; graphql: AdminGraphql }, shop: string, batchId: string): Promise<{ restored: number }> {
+/**
+ * Asks for the originals of all the batch's published images back, and returns at once: each item is marked
+ * (restoreRequestedAt) and gets a restore job, which the worker runs like any other (Shopify's rate limits, retries);
+ * the batch page shows how many are still being restored. A batch of 500 would otherwise hold a web request for up
+ * to 500 replacements. Items already waiting for their restore are not asked twice. Returns how many were asked.
+ */
+export async function restoreBatch(deps: { db: PrismaClient; queue: ImageQueue }, shop: string, batchId: string): Promise<{ queued: number }> {
   const batch = await deps.db.batch.findFirst({ where: { id: batchId, shop }, select: { id: true } });
   if (!batch) throw new BatchNotFoundError("This batch");
-  const items = await deps.db.batchItem.findMany({ where: { batchId, shop, state: "PUBLISHED" }, select: { id: true } });
-  let restored = 0;
-  for (const item of items) {
-    await restoreItem(deps, shop, item.id);
-    restored += 1;
-  }
-  return { restored };
+  const items = await deps.db.$queryRaw<Array<{ id: string; shop: string }>>`
+    UPDATE "BatchItem" SET "restoreRequestedAt" = now(), "reason" = NULL, "updatedAt" = now()
+    WHERE "batchId" = ${batchId} AND "shop" = ${shop} AND "state" = 'PUBLISHED' AND "restoreRequestedAt" IS NULL
+    RETURNING "id", "shop"`;
+  // If Redis is down, the sweep enqueues them later (it looks for marked items without a job).
+  await enqueueRestores(deps.queue, items).catch((error: Error) =>
+    logger.warn({ shop, batchId, err: error.message }, "restore enqueue failed; the sweep will enqueue these items"),
+  );
+  logger.info({ shop, batchId, items: items.length }, "batch restore requested");
+  return { queued: items.length };
 }
 
 /**

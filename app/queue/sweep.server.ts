@@ -15,7 +15,7 @@ import { BATCH_QUEUE_KEY, finishBatchIfDone } from "~/models/batches.server";
 import { DEFAULT_QUEUE_NAME } from "./config.server";
 import { captureForItem, releaseAllOrphanedReservations, releaseForItem, ReservationSettledError } from "~/models/credits.server";
 import { failItem } from "./processor.server";
-import { enqueueItems, type ImageQueue } from "./queue.server";
+import { enqueueItems, enqueueRestores, type ImageQueue } from "./queue.server";
 
 export interface SweepResult {
   enqueued: number;
@@ -63,6 +63,22 @@ export async function sweepOnce(deps: { db: PrismaClient; queue: ImageQueue }, o
       missing.push(item);
     }
   }
+  // Restores asked for whose job is gone (a crash or Redis outage between marking and enqueueing).
+  const restores = await db.$queryRaw<Array<{ id: string; shop: string }>>`
+    SELECT i.id, i.shop FROM "BatchItem" i JOIN "Batch" b ON b.id = i."batchId"
+    WHERE i.state = 'PUBLISHED' AND i."restoreRequestedAt" < ${olderThan}
+      AND COALESCE(b.settings->>${BATCH_QUEUE_KEY}, ${DEFAULT_QUEUE_NAME}) = ${queue.name}
+    LIMIT ${opts.limit ?? 2_000}`;
+  const lostRestores: Array<{ id: string; shop: string }> = [];
+  for (const item of restores) {
+    const job = await queue.getJob(`restore-${item.id}`);
+    const state = job ? await job.getState() : "missing";
+    if (state === "missing" || state === "completed" || state === "failed" || state === "unknown") {
+      await job?.remove().catch(() => undefined);
+      lostRestores.push(item);
+    }
+  }
+  if (lostRestores.length) await enqueueRestores(queue, lostRestores);
   if (missing.length) {
     await enqueueItems(queue, missing);
     result.enqueued = missing.length;

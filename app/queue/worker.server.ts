@@ -7,6 +7,7 @@ import { QwenRateLimitedError } from "~/qwen/errors";
 import { createRedisConnection } from "./connection.server";
 import type { ImageJobData, ImageJobOutcome } from "./jobs";
 import { processImageJob, type WorkerDeps } from "./processor.server";
+import { processRestoreJob } from "./restore.server";
 
 export interface StartWorkerOptions {
   queueName: string;
@@ -38,7 +39,7 @@ export function startWorker(opts: StartWorkerOptions): Worker<ImageJobData, Imag
         throw new DelayedError();
       }
       try {
-        return await processImageJob(job, opts.deps);
+        return await (job.data.restore ? processRestoreJob(job, opts.deps) : processImageJob(job, opts.deps));
       } catch (error) {
         if (error instanceof QwenRateLimitedError) {
           logger.info({ jobId: job.id, retryAfterMs: error.retryAfterMs }, "Qwen rate limited; pausing the queue");

@@ -40,6 +40,8 @@ export interface Harness {
   startInProcessWorker(opts?: { concurrency?: number; modelSlots?: number }): Worker;
   addShop(opts: { products: number; imagesPerProduct: number; credits: number; bucketSize?: number; restoreRate?: number }): Promise<string>;
   waitForBatch(shop: string, batchId: string, timeoutMs?: number): Promise<BatchProgress>;
+  /** Until no item of the batch is waiting for its original to be put back. */
+  waitForRestores(shop: string, batchId: string, timeoutMs?: number): Promise<BatchProgress>;
   close(): Promise<void>;
 }
 
@@ -114,6 +116,16 @@ export async function startHarness(
         if (Date.now() > deadline) {
           throw new Error(`batch ${batchId} did not finish: ${JSON.stringify(progress.counts)} ${progress.items.map((i) => i.reason).filter(Boolean).join(" | ")}`);
         }
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    },
+    async waitForRestores(shop, batchId, timeoutMs = 60_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const progress = await getBatchProgress(db, shop, batchId);
+        if (!progress) throw new Error(`batch ${batchId} not found`);
+        if (progress.restoring === 0) return progress;
+        if (Date.now() > deadline) throw new Error(`batch ${batchId}: ${progress.restoring} restores still waiting`);
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     },
