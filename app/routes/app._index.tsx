@@ -20,6 +20,7 @@ import {
 import { boundary } from "@shopify/shopify-app-remix/server";
 import { z } from "zod";
 import { checkRateLimit } from "~/lib/rate-limit.server";
+import { MAX_SELECTION_BODY_BYTES, readTextCapped } from "~/lib/read-capped.server";
 import { ImageGrid, groupByProduct, type GridImage, type ProductGroup } from "~/components/images/ImageGrid";
 import {
   FILTER_LABELS,
@@ -154,7 +155,9 @@ export const action = async ({ request }: ActionFunctionArgs) => {
   const { admin, session, redirect } = await authenticate.admin(request);
   const limited = await checkRateLimit("batch-create", session.shop);
   if (limited) return limited;
-  const parsed = submitSchema.safeParse(Object.fromEntries(await request.formData()));
+  const raw = await readTextCapped(request, MAX_SELECTION_BODY_BYTES);
+  if (raw === null) return json({ error: "The selection is too large to send at once. Select fewer images and try again." }, { status: 413 });
+  const parsed = submitSchema.safeParse(Object.fromEntries(new URLSearchParams(raw)));
   if (!parsed.success) return json({ error: parsed.error.issues[0]?.message ?? "Invalid selection." }, { status: 400 });
   const { pipeline, mediaIds, productIds } = parsed.data;
   if (!isPipelineId(pipeline)) return json({ error: "Choose a pipeline: Amazon, eBay or Instagram." }, { status: 400 });

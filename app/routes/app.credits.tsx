@@ -21,7 +21,7 @@ import { boundary } from "@shopify/shopify-app-remix/server";
 import { z } from "zod";
 import { RouteError } from "~/components/RouteError";
 import db from "~/db.server";
-import { enforceRateLimit } from "~/lib/rate-limit.server";
+import { checkRateLimit } from "~/lib/rate-limit.server";
 import { CREDITS_PER_IMAGE } from "~/models/credits.server";
 import {
   PurchaseInputError,
@@ -57,7 +57,9 @@ export const action = async ({ request }: ActionFunctionArgs) => {
   const { admin, session, redirect } = await authenticate.admin(request);
   const parsed = buyForm.safeParse(Object.fromEntries(await request.formData()));
   if (!parsed.success) return json({ error: "Choose a credit pack and a way to pay." }, { status: 400 });
-  await enforceRateLimit("purchase-create", session.shop);
+  // Returned, not thrown: the buy buttons' fetcher shows the message (a thrown 429 would reach the error boundary).
+  const limited = await checkRateLimit("purchase-create", session.shop);
+  if (limited) return json({ error: (await limited.json()).error as string }, { status: 429, headers: { "Retry-After": limited.headers.get("Retry-After") ?? "1" } });
   const { intent, packId } = parsed.data;
   const appInAdmin = shopifyReturnUrl(session.shop, process.env.SHOPIFY_API_KEY ?? "", "");
   try {

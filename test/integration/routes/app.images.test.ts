@@ -168,6 +168,16 @@ describe("Images page", () => {
     expect(await prisma.batch.count({ where: { shop } })).toBe(0);
   });
 
+  it("refuses a selection body over 256 KB with 413 and a message, without reading Shopify", async () => {
+    const shop = await installedShop({ products: 1, credits: 30 });
+    const before = emulator.graphqlLog(shop).length;
+    const huge = JSON.stringify(Array.from({ length: 20_000 }, (_, i) => `gid://shopify/MediaImage/${1_000_000 + i}`));
+    const result = await call(action, await formRequest(shop, "/app?index", { pipeline: "amazon", mediaIds: huge }));
+    expect(status(result)).toBe(413);
+    expect((await body<{ error: string }>(result)).error).toMatch(/too large.*Select fewer images/);
+    expect(emulator.graphqlLog(shop).length).toBe(before);
+  });
+
   it("refuses an unknown pipeline and a tampered selection", async () => {
     const shop = await installedShop({ products: 1, credits: 30 });
     const { images } = await loadImages(shop);
