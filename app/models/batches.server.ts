@@ -431,7 +431,8 @@ export async function approveItem(deps: { db: PrismaClient; queue: ImageQueue },
     where: { id: itemId, shop, state: "NEEDS_REVIEW" },
     data: { state: "QUEUED", reason: null, finishedAt: null },
   });
-  if (updated.count === 0) return;
+  // Lost a race: fine if it was another approval, refused if the image was rejected meanwhile.
+  if (updated.count === 0) return approveItem(deps, shop, itemId);
   await deps.db.batch.updateMany({ where: { id: item.batchId, shop, status: "DONE" }, data: { status: "ACTIVE", finishedAt: null } });
   await enqueueItems(deps.queue, [{ id: itemId, shop }]).catch((error: Error) =>
     logger.warn({ shop, itemId, err: error.message }, "enqueue after approve failed; the sweep will enqueue it"),
@@ -447,7 +448,9 @@ export async function rejectItem(deps: { db: PrismaClient }, shop: string, itemI
     where: { id: itemId, shop, state: "NEEDS_REVIEW" },
     data: { state: "REJECTED", reason: "Rejected by the merchant; the original image was kept.", finishedAt: new Date() },
   });
-  if (updated.count === 1) await releaseForItem(deps.db, shop, itemId, "rejected in review");
+  // Lost a race: fine if it was another rejection, refused if the image was approved meanwhile.
+  if (updated.count === 0) return rejectItem(deps, shop, itemId);
+  await releaseForItem(deps.db, shop, itemId, "rejected in review");
   await finishBatchIfDone(deps.db, shop, item.batchId);
 }
 

@@ -2,8 +2,8 @@ import { randomUUID } from "node:crypto";
 import type { PrismaClient } from "@prisma/client";
 import type { Queue } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createBatch } from "~/models/batches.server";
-import { getBalance, getDebt, grantCredits, reverseCreditsInTransaction, sumEntries } from "~/models/credits.server";
+import { approveItem, createBatch, rejectItem } from "~/models/batches.server";
+import { getBalance, getDebt, grantCredits, reserveForItems, reverseCreditsInTransaction, sumEntries } from "~/models/credits.server";
 import type { ImageJobData } from "~/queue/jobs";
 import type { ShopifyEmulator } from "../../../emulators/shopify-admin/server";
 import { installShop, offlineAdmin, startBatchTestEnv, type BatchTestEnv } from "./shop-setup";
@@ -96,5 +96,33 @@ describe("createBatch and credits", () => {
     expect(created.queued).toBe(1);
     expect(await getDebt(db, shop)).toBe(0);
     expect(await getBalance(db, shop)).toEqual({ available: 0, reserved: 3, total: 3 });
+  });
+});
+
+describe("reviewing an image held for review", () => {
+  it("never tells the merchant both Approved and Rejected when both are clicked at once", async () => {
+    const shop = `review-${randomUUID().slice(0, 8)}.myshopify.com`;
+    await grantCredits(db, shop, 60, { kind: "GRANT", idempotencyKey: "seed" });
+    const batch = await db.batch.create({ data: { shop, pipeline: "amazon", settings: {}, total: 20 } });
+    const ids = Array.from({ length: 20 }, () => randomUUID());
+    await reserveForItems(db, shop, ids, 3);
+    await db.batchItem.createMany({
+      data: ids.map((id, i) => ({
+        id, batchId: batch.id, shop, productId: `gid://shopify/Product/${i + 1}`, productTitle: "P", mediaId: `gid://shopify/MediaImage/${i + 1}`,
+        sourceUrl: "https://cdn.shopify.com/a.jpg", position: 1, state: "NEEDS_REVIEW" as const, reason: "Waiting for your review.",
+      })),
+    });
+    const settle = (p: Promise<void>) => p.then(() => "ok" as const, (error: { status?: number }) => error.status ?? error);
+    const outcomes = await Promise.all(ids.map((id) => Promise.all([settle(approveItem({ db, queue }, shop, id)), settle(rejectItem({ db }, shop, id))])));
+    const items = await db.batchItem.findMany({ where: { shop }, select: { id: true, state: true } });
+    for (const [index, [approved, rejected]] of outcomes.entries()) {
+      const state = items.find((i) => i.id === ids[index])!.state;
+      // Exactly one click wins, and it is the one the item shows; the other is told it lost (409).
+      expect([approved, rejected].sort()).toEqual([409, "ok"]);
+      expect(state).toBe(approved === "ok" ? "QUEUED" : "REJECTED");
+    }
+    const rejectedCount = items.filter((i) => i.state === "REJECTED").length;
+    expect(await getBalance(db, shop)).toEqual({ available: rejectedCount * 3, reserved: 60 - rejectedCount * 3, total: 60 });
+    await queue.drain(true);
   });
 });
