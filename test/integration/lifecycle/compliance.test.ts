@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import prisma from "~/db.server";
 import { hashShop, wasShopRedacted } from "~/models/lifecycle.server";
@@ -182,5 +182,27 @@ describe("every Shopify webhook delivery", () => {
     expect(await deliver(uninstalled, uninstall)).toBe(400);
     expect(await records(shop)).toBe(0);
     expect((await prisma.shop.findUniqueOrThrow({ where: { domain: shop } })).uninstalledAt).toBeNull();
+  });
+});
+
+describe("the record of an erasure", () => {
+  it("cannot be matched to the shop by hashing a list of shop domains, yet recognises the shop coming back", async () => {
+    const shop = uniqueShop();
+    await installShop(shop);
+    await prisma.session.deleteMany({ where: { shop } });
+    await prisma.shop.update({ where: { domain: shop }, data: { uninstalledAt: new Date() } });
+    const request = webhookRequest("/webhooks/shop/redact", { topic: "shop/redact", shop, payload: { shop_id: 1, shop_domain: shop } });
+    expect(await deliver(shopRedact, request)).toBe(200);
+    const plain = createHash("sha256").update(shop).digest("hex");
+    expect(await prisma.complianceRecord.count({ where: { shopHash: plain } })).toBe(0);
+    expect(await prisma.complianceRecord.count({ where: { shopHash: hashShop(shop), topic: "shop/redact" } })).toBe(1);
+    expect(await wasShopRedacted(prisma, shop)).toBe(true);
+  });
+
+  it("still recognises a shop erased before the hash was keyed", async () => {
+    const shop = uniqueShop();
+    await prisma.complianceRecord.create({ data: { topic: "shop/redact", shopHash: createHash("sha256").update(shop).digest("hex") } });
+    expect(await wasShopRedacted(prisma, shop)).toBe(true);
+    expect(await wasShopRedacted(prisma, uniqueShop())).toBe(false);
   });
 });
