@@ -60,6 +60,8 @@ export interface ShopifyEmulator {
   setFailNextFileUpdate(shop: string, reason?: string): void;
   /** The shop's next fileUpdate with a new source stays PROCESSING for `ms` before it is applied. */
   setSlowNextFileUpdate(shop: string, ms: number): void;
+  /** The merchant deletes a product's media in the admin: it leaves the product and no longer exists. */
+  deleteMedia(shop: string, mediaId: string): void;
   purchases(shop: string): Array<{ id: string; name: string; status: string; price: { amount: string; currencyCode: string }; test: boolean; returnUrl: string }>;
   approvePurchase(shop: string, id: string): Promise<void>;
   declinePurchase(shop: string, id: string): Promise<void>;
@@ -301,6 +303,11 @@ export async function startShopifyEmulator(opts: ShopifyEmulatorOptions & { port
     },
     setSlowNextFileUpdate(shop, ms) {
       store.shop(shop).slowNextFileUpdateMs = ms;
+    },
+    deleteMedia(shop, mediaId) {
+      const state = store.shop(shop);
+      if (!state.files.delete(mediaId)) throw new Error(`no media ${mediaId} in ${shop}`);
+      for (const product of state.products) product.mediaIds = product.mediaIds.filter((id) => id !== mediaId);
     },
     purchases: (shop) =>
       store.shop(shop).purchases.map((p) => ({ id: p.id, name: p.name, status: p.status, price: { ...p.price }, test: p.test, returnUrl: p.returnUrl })),

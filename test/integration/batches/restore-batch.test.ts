@@ -77,3 +77,26 @@ describe("restoring a whole batch", () => {
     for (const item of done.items) expect(media.get(item.mediaId)!.sha256).toBe(originalSha);
   });
 });
+
+describe("restoring when the merchant deleted one of the images", () => {
+  it("restores the others and tells the merchant why that one could not be put back", async () => {
+    const shop = await h.addShop({ products: 3, imagesPerProduct: 1, credits: 0, bucketSize: 100_000, restoreRate: 100_000 });
+    const products = h.shopify.products(shop);
+    const original = products[0]!.media[0]!;
+    const batch = await h.db.batch.create({ data: { shop, pipeline: "amazon", settings: { [BATCH_QUEUE_KEY]: h.queueName }, total: 2, status: "DONE" } });
+    const items = products.slice(1).map((p) => ({ batchId: batch.id, shop, productId: p.id, productTitle: p.title, mediaId: p.media[0]!.id, sourceUrl: original.url, position: 1, state: "PUBLISHED" as const }));
+    await h.db.batchItem.createMany({ data: items });
+    await h.db.imageBackup.createMany({ data: items.map((i) => ({ shop, mediaId: i.mediaId, productId: i.productId, originalUrl: original.url, fileId: original.id, fileUrl: original.url })) });
+    const [gone, kept] = items;
+    h.shopify.deleteMedia(shop, gone!.mediaId);
+
+    const response = await call(restoreBatchAction, await bearerRequest(shop, `/app/batches/${batch.id}/restore`, { method: "POST" }), { id: batch.id });
+    expect(await body(response)).toMatchObject({ ok: true });
+    h.startInProcessWorker({ concurrency: 2 });
+    const done = await h.waitForRestores(shop, batch.id);
+    const byMedia = new Map(done.items.map((i) => [i.mediaId, i]));
+    expect(byMedia.get(kept!.mediaId)).toMatchObject({ state: "RESTORED" });
+    expect(byMedia.get(gone!.mediaId)).toMatchObject({ state: "PUBLISHED", restoring: false, reason: expect.stringMatching(/original could not be put back: .*no longer on the product/) });
+    expect(mediaById(h.shopify, shop).get(kept!.mediaId)!.sha256).toBe(original.sha256);
+  });
+});

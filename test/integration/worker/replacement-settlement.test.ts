@@ -84,4 +84,15 @@ describe("an item whose replacement was sent", () => {
     // The state changes just before the release, in one step of the worker.
     expect(await until(() => getBalance(h.db, shop), (balance) => balance.reserved === 0)).toEqual({ available: 30, reserved: 0, total: 30 });
   });
+
+  it("fails and gives the credits back when the merchant deletes the image while it is being processed", async () => {
+    const shop = await h.addShop({ products: 1, imagesPerProduct: 1, credits: 30 });
+    const [mediaId] = [...mediaById(h.shopify, shop).keys()];
+    const { batchId } = await createBatch({ db: h.db, graphql: await offlineAdmin(shop), queue: h.queue }, shop, { mediaIds: [mediaId!], pipeline: "amazon" });
+    h.shopify.deleteMedia(shop, mediaId!);
+    const progress = await h.waitForBatch(shop, batchId);
+    expect(progress.items[0]).toMatchObject({ state: "FAILED", reason: expect.stringMatching(/deleted|could not be downloaded|no longer/) });
+    expect(await until(() => getBalance(h.db, shop), (balance) => balance.reserved === 0)).toEqual({ available: 30, reserved: 0, total: 30 });
+    expect(mediaById(h.shopify, shop).size).toBe(0);
+  });
 });
