@@ -48,9 +48,8 @@ process.env.QUEUE_NAME ??= `e2e-${randomUUID()}`;
 process.env.WORKER_CONCURRENCY ??= "3";
 process.env.SWEEP_INTERVAL_MS ??= "2000";
 process.env.FILE_READY_TIMEOUT_MS ??= "20000";
-// The stand-in's CDN is http://127.0.0.1: let the worker download sources from it.
-process.env.ALLOWED_IMAGE_HOSTS = [process.env.ALLOWED_IMAGE_HOSTS, "127.0.0.1"].filter(Boolean).join(",");
-process.env.SAFE_FETCH_ALLOW_PRIVATE = "true";
+// The stand-ins (CDN, DashScope results) are http://127.0.0.1: the only exception to the production download policy.
+process.env.SAFE_FETCH_LOCAL_HOSTS = "127.0.0.1";
 // Before shopify-api is imported: it captures fetch.
 installEmulatorDispatcher();
 

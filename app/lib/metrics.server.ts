@@ -132,6 +132,12 @@ function tokenMatches(presented: string, expected: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
+/** Whether an Authorization header carries the operators' bearer token (METRICS_TOKEN); false when none is set. */
+export function hasOperatorToken(authorization: string | null, token: string | undefined = process.env.METRICS_TOKEN): boolean {
+  const presented = authorization?.match(/^Bearer\s+(.+)$/i)?.[1]?.trim() ?? "";
+  return Boolean(token) && tokenMatches(presented, token!);
+}
+
 /**
  * The /metrics answer: 404 when METRICS_TOKEN is not configured (metrics are off), 401 without the
  * right bearer token, else the registry in Prometheus text format.
@@ -141,8 +147,7 @@ export async function metricsResponse(
   token: string | undefined = process.env.METRICS_TOKEN,
 ): Promise<{ status: number; headers: Record<string, string>; body: string }> {
   if (!token) return { status: 404, headers: { "Content-Type": "text/plain" }, body: "Not found" };
-  const presented = authorization?.match(/^Bearer\s+(.+)$/i)?.[1]?.trim() ?? "";
-  if (!tokenMatches(presented, token)) {
+  if (!hasOperatorToken(authorization, token)) {
     return {
       status: 401,
       headers: { "Content-Type": "text/plain", "WWW-Authenticate": 'Bearer realm="metrics"' },

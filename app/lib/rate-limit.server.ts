@@ -7,8 +7,9 @@ import { rateLimited } from "~/lib/metrics.server";
  * allowed request adds a member to a sorted set scored by time, so "the 11th request within any
  * 1000 ms" is exact, unlike fixed windows that let a burst straddle a boundary.
  *
- * Routes call `await enforceRateLimit("batch-create", session.shop)` (or "purchase-create") right
- * after authenticating; it throws a 429 Response the route lets propagate.
+ * Routes call `await enforceRateLimit(action, session.shop)` right after authenticating (it throws a 429 Response
+ * the route lets propagate), or `checkRateLimit` where the answer goes to a form (useFetcher) or the extension.
+ * Limited: creating batches and purchases, confirming a purchase on return, restoring a batch, ZIP downloads.
  */
 export interface RateLimitWindow {
   max: number;
@@ -19,7 +20,7 @@ export type RateLimitResult =
   | { allowed: true }
   | { allowed: false; retryAfterMs: number; window: RateLimitWindow };
 
-export type RateLimitedAction = "batch-create" | "purchase-create";
+export type RateLimitedAction = "batch-create" | "purchase-create" | "purchase-confirm" | "batch-restore" | "zip-download";
 
 export const DEFAULT_LIMITS: readonly RateLimitWindow[] = [
   { max: 10, windowMs: 1_000 },
@@ -29,6 +30,9 @@ export const DEFAULT_LIMITS: readonly RateLimitWindow[] = [
 const ACTION_NOUNS: Record<RateLimitedAction, string> = {
   "batch-create": "batches",
   "purchase-create": "purchases",
+  "purchase-confirm": "purchase confirmations",
+  "batch-restore": "restore requests",
+  "zip-download": "downloads",
 };
 
 // KEYS: one sorted set per window. ARGV: now, member, then (max, windowMs) per window.

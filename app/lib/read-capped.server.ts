@@ -25,3 +25,17 @@ export async function readBodyCapped(message: Request | Response, maxBytes: numb
   }
   return Buffer.concat(chunks, total);
 }
+
+/** A request's body as text, or null when it is over `maxBytes` (declared or streamed). */
+export async function readTextCapped(request: Request, maxBytes: number): Promise<string | null> {
+  const tooLarge = Symbol("too large");
+  try {
+    return (await readBodyCapped(request, maxBytes, () => tooLarge)).toString("utf8");
+  } catch (error) {
+    if (error === tooLarge) return null;
+    throw error;
+  }
+}
+
+/** A selection of up to 1,000 images and their products, as the Images page and the extension send it, fits easily. */
+export const MAX_SELECTION_BODY_BYTES = 256 * 1024;

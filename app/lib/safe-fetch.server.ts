@@ -10,12 +10,14 @@
  *
  *   checkUrlAllowed(url, policy) -> { ok: true } | { ok: false, code, message }   (sync, no DNS; for input validation)
  *
- * Rules: only http(s) on allow-listed hosts ("cdn.shopify.com", "*.aliyuncs.com", the shop's own
- * domain, plus ALLOWED_IMAGE_HOSTS); https only unless private addresses are allowed; each
- * redirect hop is re-checked; hosts resolving to private, loopback, link-local or otherwise
- * non-public addresses are refused when `allowPrivateAddresses` is false (the default in
- * production), and that check runs at connect time so DNS rebinding cannot slip past it;
- * bodies are capped at `maxBytes` and must be images.
+ * Rules: only allow-listed hosts ("cdn.shopify.com", DashScope's result buckets
+ * "dashscope-result-*.oss-*.aliyuncs.com", the shop's own domain, plus ALLOWED_IMAGE_HOSTS); https only;
+ * each redirect hop is re-checked; hosts resolving to private, loopback, link-local or otherwise
+ * non-public addresses are refused, and that check runs at connect time so DNS rebinding cannot
+ * slip past it; bodies are capped at `maxBytes` and must be images. Plain http and private
+ * addresses are reached only when configuration says so: for the hosts named in
+ * SAFE_FETCH_LOCAL_HOSTS (local stand-ins), or everywhere with SAFE_FETCH_ALLOW_PRIVATE=true.
+ * NODE_ENV plays no part: a deployment that forgets it is still protected.
  */
 import { lookup as dnsLookup, type LookupAddress } from "node:dns";
 import { request as httpsRequest } from "node:https";
@@ -52,15 +54,18 @@ export interface FetchPolicy {
   /** Host names, "*.suffix" wildcards, or "host:port" entries. */
   allowedHosts: readonly string[];
   allowPrivateAddresses: boolean;
+  /** Hosts (patterns as in allowedHosts) that may be reached over http and on private addresses: local stand-ins. */
+  localHosts: readonly string[];
   maxBytes: number;
   maxRedirects: number;
   timeoutMs: number;
 }
 
 export const SHOPIFY_CDN_HOSTS = ["cdn.shopify.com", "cdn.shopifycdn.net"] as const;
-// DashScope returns result URLs on Alibaba Cloud OSS buckets such as
-// dashscope-result-bj.oss-cn-beijing.aliyuncs.com.
-export const DASHSCOPE_RESULT_HOSTS = ["*.aliyuncs.com"] as const;
+// DashScope returns result URLs on its own Alibaba Cloud OSS buckets, one per region, such as
+// dashscope-result-bj.oss-cn-beijing.aliyuncs.com or dashscope-result-sgp.oss-ap-southeast-1.aliyuncs.com.
+// Not all of *.aliyuncs.com: that is every customer's bucket and Alibaba's internal endpoints.
+export const DASHSCOPE_RESULT_HOSTS = ["dashscope-result-*.oss-*.aliyuncs.com"] as const;
 
 const DEFAULT_MAX_BYTES = 30 * 1024 * 1024;
 
@@ -68,29 +73,35 @@ const DEFAULT_MAX_BYTES = 30 * 1024 * 1024;
  * The policy from configuration:
  *   ALLOWED_IMAGE_HOSTS       extra comma-separated hosts (stand-ins in tests and the demo), default none
  *                             (the same variable the queue config reads)
- *   SAFE_FETCH_ALLOW_PRIVATE  "true"/"false": allow private and loopback addresses and plain http;
- *                             default true except when NODE_ENV is "production"
+ *   SAFE_FETCH_LOCAL_HOSTS    comma-separated hosts (host or host:port) that may be fetched over plain http on
+ *                             private addresses, e.g. the local stand-ins in tests and the demo; default none
+ *   SAFE_FETCH_ALLOW_PRIVATE  "true": allow private and loopback addresses and plain http everywhere; default false
  *   MAX_SOURCE_BYTES          body cap in bytes, default 30 MB
  *   SAFE_FETCH_TIMEOUT_MS     whole-download timeout, default 30000
  * `overrides` replaces any field (e.g. a smaller maxBytes for one call).
  */
 export function fetchPolicyFromEnv(
-  options: { shop?: string; env?: NodeJS.ProcessEnv; overrides?: Partial<FetchPolicy> } = {},
+  options: { shop?: string; env?: Record<string, string | undefined>; overrides?: Partial<FetchPolicy> } = {},
 ): FetchPolicy {
   const env = options.env ?? process.env;
-  const extra = (env.ALLOWED_IMAGE_HOSTS ?? "")
-    .split(",")
-    .map((host) => host.trim().toLowerCase())
-    .filter(Boolean);
-  const allowPrivateSetting = env.SAFE_FETCH_ALLOW_PRIVATE?.trim().toLowerCase();
+  const extra = hostList(env.ALLOWED_IMAGE_HOSTS);
+  const localHosts = hostList(env.SAFE_FETCH_LOCAL_HOSTS);
   return {
-    allowedHosts: [...SHOPIFY_CDN_HOSTS, ...DASHSCOPE_RESULT_HOSTS, ...(options.shop ? [options.shop.toLowerCase()] : []), ...extra],
-    allowPrivateAddresses: allowPrivateSetting ? allowPrivateSetting === "true" : env.NODE_ENV !== "production",
+    allowedHosts: [...SHOPIFY_CDN_HOSTS, ...DASHSCOPE_RESULT_HOSTS, ...(options.shop ? [options.shop.toLowerCase()] : []), ...extra, ...localHosts],
+    allowPrivateAddresses: env.SAFE_FETCH_ALLOW_PRIVATE?.trim().toLowerCase() === "true",
+    localHosts,
     maxBytes: positiveInt(env.MAX_SOURCE_BYTES) ?? DEFAULT_MAX_BYTES,
     maxRedirects: 3,
     timeoutMs: positiveInt(env.SAFE_FETCH_TIMEOUT_MS) ?? 30_000,
     ...options.overrides,
   };
+}
+
+function hostList(value: string | undefined): string[] {
+  return (value ?? "")
+    .split(",")
+    .map((host) => host.trim().toLowerCase())
+    .filter(Boolean);
 }
 
 function positiveInt(value: string | undefined): number | undefined {
@@ -118,13 +129,21 @@ for (const [network, prefix] of [
   nonPublic.addSubnet(network, prefix, "ipv4");
 }
 for (const [network, prefix] of [
-  ["::", 128],
-  ["::1", 128],
+  // IPv4-compatible (deprecated; ::127.0.0.1), which also covers :: and ::1.
+  ["::", 96],
+  // IPv4-translated (SIIT; ::ffff:0:7f00:1).
+  ["::ffff:0:0:0", 96],
+  // NAT64, well-known and local-use prefixes: they embed an IPv4 address the gateway dials.
   ["64:ff9b::", 96],
+  ["64:ff9b:1::", 48],
   ["100::", 64],
   ["2001:db8::", 32],
+  // 6to4: embeds an IPv4 address (2002:7f00:1::).
+  ["2002::", 16],
   ["fc00::", 7],
   ["fe80::", 10],
+  // Site-local (deprecated, still routed privately by some networks).
+  ["fec0::", 10],
   ["ff00::", 8],
 ] as const) {
   nonPublic.addSubnet(network, prefix, "ipv6");
@@ -144,11 +163,24 @@ export function isPrivateAddress(address: string): boolean {
   return false;
 }
 
+/**
+ * Patterns: "host", "host:port", "*.suffix" (any subdomain), or "*" inside labels ("dashscope-result-*.oss-*.example"),
+ * where each "*" stands for letters, digits and hyphens within one label but never an "-internal" endpoint.
+ */
 function hostMatches(url: URL, pattern: string): boolean {
   const hostname = url.hostname.toLowerCase().replace(/^\[|\]$/g, "");
   const withPort = url.port ? `${hostname}:${url.port}` : hostname;
   if (pattern.startsWith("*.")) return hostname.endsWith(pattern.slice(1)) && hostname.length > pattern.length - 1;
+  if (pattern.includes("*")) {
+    const label = "(?:(?!internal)[a-z0-9-])+";
+    const source = pattern.split("*").map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(label);
+    return new RegExp(`^${source}$`).test(hostname) && !/-internal\./.test(hostname);
+  }
   return pattern.includes(":") && !isIP(pattern) ? withPort === pattern : hostname === pattern.replace(/^\[|\]$/g, "");
+}
+
+function isLocalHost(url: URL, policy: FetchPolicy): boolean {
+  return policy.localHosts.some((pattern) => hostMatches(url, pattern));
 }
 
 export type UrlCheck = { ok: true; url: URL } | { ok: false; code: UnsafeFetchCode; message: string };
@@ -161,21 +193,22 @@ export function checkUrlAllowed(input: string | URL, policy: FetchPolicy): UrlCh
   } catch {
     return { ok: false, code: "INVALID_URL", message: "The image address is not a valid URL." };
   }
-  const httpAllowed = policy.allowPrivateAddresses;
-  if (url.protocol !== "https:" && !(httpAllowed && url.protocol === "http:")) {
+  const local = isLocalHost(url, policy);
+  const privateAllowed = local || policy.allowPrivateAddresses;
+  if (url.protocol !== "https:" && !(privateAllowed && url.protocol === "http:")) {
     return { ok: false, code: "SCHEME_NOT_ALLOWED", message: `Images can only be fetched over https (got ${url.protocol}).` };
   }
   if (url.username || url.password) {
     return { ok: false, code: "INVALID_URL", message: "Image addresses with credentials are not accepted." };
   }
-  if (!policy.allowedHosts.some((pattern) => hostMatches(url, pattern))) {
+  if (!local && !policy.allowedHosts.some((pattern) => hostMatches(url, pattern))) {
     return {
       ok: false,
       code: "HOST_NOT_ALLOWED",
       message: `Images are only fetched from Shopify's CDN and the image service; ${url.hostname} is not allowed.`,
     };
   }
-  if (!policy.allowPrivateAddresses && isPrivateAddress(url.hostname)) {
+  if (!privateAllowed && isPrivateAddress(url.hostname)) {
     return { ok: false, code: "PRIVATE_ADDRESS", message: "Images on private or local network addresses are not fetched." };
   }
   return { ok: true, url };
@@ -265,7 +298,7 @@ export async function fetchImage(input: string | URL, policy: FetchPolicy): Prom
 async function send(url: URL, policy: FetchPolicy, signal: AbortSignal): Promise<Response> {
   const init = { redirect: "manual" as const, signal, headers: { accept: "image/*" } };
   try {
-    if (policy.allowPrivateAddresses) {
+    if (policy.allowPrivateAddresses || isLocalHost(url, policy)) {
       // Global fetch, so the test and demo dispatchers that route to the local stand-ins apply.
       return await fetch(url, init);
     }

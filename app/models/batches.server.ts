@@ -7,10 +7,18 @@ import { randomUUID } from "node:crypto";
 import { Prisma, type ItemState, type PrismaClient } from "@prisma/client";
 import { DEFAULT_PIPELINE_SETTINGS, isPipelineId, type PipelineId, type PipelineSettings } from "~/imaging/pipelines";
 import { logger } from "~/lib/logger.server";
-import { CREDITS_PER_IMAGE, InsufficientCreditsError, releaseForItem, releaseUnusedReservations, reserveForItems } from "~/models/credits.server";
+import {
+  CREDITS_PER_IMAGE,
+  InsufficientCreditsError,
+  getDebt,
+  payDebtFromAvailable,
+  releaseForItem,
+  releaseUnusedReservations,
+  reserveForItems,
+} from "~/models/credits.server";
 import { resolveSelection, type AdminGraphql, type ProductImage } from "~/models/catalog.server";
 import { queueConfigFromEnv } from "~/queue/config.server";
-import { enqueueItems, type ImageQueue } from "~/queue/queue.server";
+import { enqueueItems, enqueueRestores, type ImageQueue } from "~/queue/queue.server";
 import { restoreMediaFromBackup } from "~/models/stored-images.server";
 
 export { getProcessedImage } from "~/models/stored-images.server";
@@ -111,11 +119,14 @@ export async function createBatch(
     throw new BatchInputError(`A batch can hold up to ${MAX_IMAGES_PER_BATCH} images; you selected ${mediaIds.length}. Split the selection into smaller batches.`, 422);
   }
   const settings = await settingsForBatch(deps.db, shop, input.settings);
+  await assertNothingOwed(deps.db, shop);
 
-  const { images, missingMediaIds } = await resolveSelection(deps.graphql, { mediaIds, productIds });
+  const { images, missingMediaIds, searchIncomplete } = await resolveSelection(deps.graphql, { mediaIds, productIds });
   const skipped: Array<{ mediaId: string; reason: string }> = missingMediaIds.map((mediaId) => ({
     mediaId,
-    reason: "This image is no longer on any product in the store.",
+    reason: searchIncomplete
+      ? "This image was not found on the selected products; select it again on the Images page (which names its product)."
+      : "This image is no longer on any product in the store.",
   }));
   const usable: ProductImage[] = [];
   for (const image of images) {
@@ -150,6 +161,19 @@ export async function createBatch(
       if (isUniqueViolation(error) && attempt < 2) continue;
       throw error;
     }
+  }
+}
+
+/** Credits owed for a refunded or disputed payment are paid from the balance first; what remains blocks new batches. */
+async function assertNothingOwed(db: PrismaClient, shop: string): Promise<void> {
+  if ((await getDebt(db, shop)) === 0) return;
+  const owed = await payDebtFromAvailable(db, shop);
+  if (owed > 0) {
+    throw new BatchInputError(
+      `A payment for credits was refunded or disputed after its credits were spent, so you owe ${owed} credits. ` +
+        "Buy a credit pack on the Credits page (it pays what is owed first), then start the batch again.",
+      422,
+    );
   }
 }
 
@@ -230,6 +254,8 @@ export interface BatchProgressItem {
   resultImageId: string | null;
   position: number;
   alt: string | null;
+  /** Published, and its original is being put back in the background. */
+  restoring: boolean;
 }
 
 export interface BatchProgress {
@@ -246,6 +272,8 @@ export interface BatchProgress {
   };
   counts: Record<ItemState, number>;
   done: number;
+  /** Published items whose original is being put back in the background. */
+  restoring: number;
   total: number;
   etaSeconds: number | null;
   items: BatchProgressItem[];
@@ -297,6 +325,7 @@ export async function getBatchProgress(db: PrismaClient, shop: string, batchId: 
   const counts = emptyCounts();
   for (const item of batch.items) counts[item.state] += 1;
   const done = batch.items.filter((i) => FINISHED_ITEM_STATES.includes(i.state) || i.state === "NEEDS_REVIEW").length;
+  const restoring = batch.items.filter((i) => i.state === "PUBLISHED" && i.restoreRequestedAt).length;
   const reservations = await db.creditReservation.findMany({
     where: { shop, batchItemId: { in: batch.items.map((i) => i.id) } },
     select: { amount: true, state: true },
@@ -315,6 +344,7 @@ export async function getBatchProgress(db: PrismaClient, shop: string, batchId: 
     },
     counts,
     done,
+    restoring,
     total: batch.items.length,
     etaSeconds: counts.QUEUED + counts.PROCESSING > 0 ? fairShareEtaSeconds(shop, await getQueueLoad(db)) : null,
     items: batch.items.map((item) => ({
@@ -330,6 +360,7 @@ export async function getBatchProgress(db: PrismaClient, shop: string, batchId: 
       resultImageId: item.resultImageId,
       position: item.position,
       alt: item.alt,
+      restoring: item.state === "PUBLISHED" && item.restoreRequestedAt !== null,
     })),
   };
 }
@@ -418,7 +449,8 @@ export async function approveItem(deps: { db: PrismaClient; queue: ImageQueue },
     where: { id: itemId, shop, state: "NEEDS_REVIEW" },
     data: { state: "QUEUED", reason: null, finishedAt: null },
   });
-  if (updated.count === 0) return;
+  // Lost a race: fine if it was another approval, refused if the image was rejected meanwhile.
+  if (updated.count === 0) return approveItem(deps, shop, itemId);
   await deps.db.batch.updateMany({ where: { id: item.batchId, shop, status: "DONE" }, data: { status: "ACTIVE", finishedAt: null } });
   await enqueueItems(deps.queue, [{ id: itemId, shop }]).catch((error: Error) =>
     logger.warn({ shop, itemId, err: error.message }, "enqueue after approve failed; the sweep will enqueue it"),
@@ -434,7 +466,9 @@ export async function rejectItem(deps: { db: PrismaClient }, shop: string, itemI
     where: { id: itemId, shop, state: "NEEDS_REVIEW" },
     data: { state: "REJECTED", reason: "Rejected by the merchant; the original image was kept.", finishedAt: new Date() },
   });
-  if (updated.count === 1) await releaseForItem(deps.db, shop, itemId, "rejected in review");
+  // Lost a race: fine if it was another rejection, refused if the image was approved meanwhile.
+  if (updated.count === 0) return rejectItem(deps, shop, itemId);
+  await releaseForItem(deps.db, shop, itemId, "rejected in review");
   await finishBatchIfDone(deps.db, shop, item.batchId);
 }
 
@@ -448,16 +482,25 @@ export async function restoreItem(deps: { db: PrismaClient; graphql: AdminGraphq
   await deps.db.batchItem.updateMany({ where: { id: itemId, shop, state: "PUBLISHED" }, data: { state: "RESTORED", reason: null } });
 }
 
-export async function restoreBatch(deps: { db: PrismaClient; graphql: AdminGraphql }, shop: string, batchId: string): Promise<{ restored: number }> {
+/**
+ * Asks for the originals of all the batch's published images back, and returns at once: each item is marked
+ * (restoreRequestedAt) and gets a restore job, which the worker runs like any other (Shopify's rate limits, retries);
+ * the batch page shows how many are still being restored. A batch of 500 would otherwise hold a web request for up
+ * to 500 replacements. Items already waiting for their restore are not asked twice. Returns how many were asked.
+ */
+export async function restoreBatch(deps: { db: PrismaClient; queue: ImageQueue }, shop: string, batchId: string): Promise<{ queued: number }> {
   const batch = await deps.db.batch.findFirst({ where: { id: batchId, shop }, select: { id: true } });
   if (!batch) throw new BatchNotFoundError("This batch");
-  const items = await deps.db.batchItem.findMany({ where: { batchId, shop, state: "PUBLISHED" }, select: { id: true } });
-  let restored = 0;
-  for (const item of items) {
-    await restoreItem(deps, shop, item.id);
-    restored += 1;
-  }
-  return { restored };
+  const items = await deps.db.$queryRaw<Array<{ id: string; shop: string }>>`
+    UPDATE "BatchItem" SET "restoreRequestedAt" = now(), "reason" = NULL, "updatedAt" = now()
+    WHERE "batchId" = ${batchId} AND "shop" = ${shop} AND "state" = 'PUBLISHED' AND "restoreRequestedAt" IS NULL
+    RETURNING "id", "shop"`;
+  // If Redis is down, the sweep enqueues them later (it looks for marked items without a job).
+  await enqueueRestores(deps.queue, items).catch((error: Error) =>
+    logger.warn({ shop, batchId, err: error.message }, "restore enqueue failed; the sweep will enqueue these items"),
+  );
+  logger.info({ shop, batchId, items: items.length }, "batch restore requested");
+  return { queued: items.length };
 }
 
 /**

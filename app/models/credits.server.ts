@@ -114,22 +114,28 @@ export async function grantCreditsInTransaction(
   opts: { kind: GrantKind; idempotencyKey: string; purchaseId?: string; note?: string },
 ): Promise<{ granted: boolean }> {
   assertGrantAmount(amount, opts.kind);
+  // Credits owed for a refund or dispute are paid first from what comes in (the row lock orders it with reversals).
+  const [owing] = amount > 0 ? await tx.$queryRaw<Array<{ debt: number }>>`
+    SELECT "debt" FROM "CreditAccount" WHERE "shop" = ${shop} FOR UPDATE` : [];
+  const paid = Math.min(owing?.debt ?? 0, Math.max(amount, 0));
   const inserted = await insertEntry(tx, {
     shop,
     kind: opts.kind,
-    availableDelta: amount,
+    availableDelta: amount - paid,
     reservedDelta: 0,
+    debtDelta: -paid,
     idempotencyKey: opts.idempotencyKey,
     purchaseId: opts.purchaseId ?? null,
-    note: opts.note ?? null,
+    note: paid > 0 ? `${opts.note ?? "Credits added"} (${paid} paid what was owed)` : (opts.note ?? null),
   });
   if (!inserted) return { granted: false };
   if (amount >= 0) {
     await tx.$executeRaw`
       INSERT INTO "CreditAccount" ("shop", "available", "reserved", "updatedAt")
-      VALUES (${shop}, ${amount}, 0, ${utcNow})
+      VALUES (${shop}, ${amount - paid}, 0, ${utcNow})
       ON CONFLICT ("shop") DO UPDATE
-        SET "available" = "CreditAccount"."available" + EXCLUDED."available", "updatedAt" = EXCLUDED."updatedAt"`;
+        SET "available" = "CreditAccount"."available" + EXCLUDED."available", "debt" = "CreditAccount"."debt" - ${paid},
+          "updatedAt" = EXCLUDED."updatedAt"`;
   } else {
     // A negative adjustment may only take what is available.
     const taken = await tx.$executeRaw`
@@ -139,6 +145,68 @@ export async function grantCreditsInTransaction(
   }
   logger.info({ shop, kind: opts.kind, amount, idempotencyKey: opts.idempotencyKey }, "credits granted");
   return { granted: true };
+}
+
+/**
+ * Takes back `amount` credits (a refunded or disputed purchase), once per idempotency key: as much as is available,
+ * and the rest is recorded as debt, which blocks new batches until a grant (or credits returned later) pays it.
+ * Held credits are left alone: their images are already being worked on. Returns what was taken and what is owed.
+ */
+export async function reverseCreditsInTransaction(
+  tx: Prisma.TransactionClient,
+  shop: string,
+  amount: number,
+  opts: { idempotencyKey: string; purchaseId?: string; note: string },
+): Promise<{ reversed: boolean; taken: number; owed: number }> {
+  if (!Number.isInteger(amount) || amount <= 0) throw new Error(`A reversal must be a positive whole number, got ${amount}`);
+  await tx.$executeRaw`
+    INSERT INTO "CreditAccount" ("shop", "available", "reserved", "updatedAt") VALUES (${shop}, 0, 0, ${utcNow})
+    ON CONFLICT ("shop") DO NOTHING`;
+  const [account] = await tx.$queryRaw<Array<{ available: number }>>`
+    SELECT "available" FROM "CreditAccount" WHERE "shop" = ${shop} FOR UPDATE`;
+  const taken = Math.min(account?.available ?? 0, amount);
+  const owed = amount - taken;
+  const inserted = await insertEntry(tx, {
+    shop,
+    kind: "ADJUSTMENT",
+    availableDelta: -taken,
+    reservedDelta: 0,
+    debtDelta: owed,
+    idempotencyKey: opts.idempotencyKey,
+    purchaseId: opts.purchaseId ?? null,
+    note: owed > 0 ? `${opts.note} (${owed} owed)` : opts.note,
+  });
+  if (!inserted) return { reversed: false, taken: 0, owed: 0 };
+  await tx.$executeRaw`
+    UPDATE "CreditAccount" SET "available" = "available" - ${taken}, "debt" = "debt" + ${owed}, "updatedAt" = ${utcNow}
+    WHERE "shop" = ${shop}`;
+  logger.warn({ shop, amount, taken, owed, idempotencyKey: opts.idempotencyKey }, "credits taken back");
+  return { reversed: true, taken, owed };
+}
+
+/** Pays what the shop owes from its available credits (e.g. credits returned by failed images); returns what is still owed. */
+export async function payDebtFromAvailable(db: PrismaClient, shop: string): Promise<number> {
+  const [row] = await db.$queryRaw<Array<{ debt: number }>>`
+    WITH account AS (
+      SELECT "shop", "available", "debt", LEAST("available", "debt") AS pay FROM "CreditAccount" WHERE "shop" = ${shop} FOR UPDATE
+    ), paid AS (
+      UPDATE "CreditAccount" a SET "available" = a."available" - account.pay, "debt" = a."debt" - account.pay, "updatedAt" = ${utcNow}
+      FROM account WHERE a."shop" = account."shop" AND account.pay > 0
+      RETURNING a."debt"
+    ), entry AS (
+      INSERT INTO "CreditEntry" ("id", "shop", "kind", "availableDelta", "reservedDelta", "debtDelta", "idempotencyKey", "note", "createdAt")
+      SELECT ${newEntryId}, ${shop}, 'ADJUSTMENT'::"CreditKind", -account.pay, 0, -account.pay, 'debt-paid:' || gen_random_uuid()::text,
+        account.pay || ' credits paid what was owed', ${utcNow}
+      FROM account WHERE account.pay > 0
+      RETURNING 1
+    )
+    SELECT COALESCE((SELECT "debt" FROM paid), (SELECT "debt" FROM account), 0)::int AS debt`;
+  return row?.debt ?? 0;
+}
+
+export async function getDebt(db: Db, shop: string): Promise<number> {
+  const account = await db.creditAccount.findUnique({ where: { shop }, select: { debt: true } });
+  return account?.debt ?? 0;
 }
 
 export const WELCOME_CREDITS = nonNegativeIntFromEnv("WELCOME_CREDITS", 9);
@@ -544,6 +612,7 @@ async function insertEntry(
     kind: "GRANT" | "WELCOME" | "PURCHASE" | "RESERVE" | "CAPTURE" | "RELEASE" | "ADJUSTMENT";
     availableDelta: number;
     reservedDelta: number;
+    debtDelta?: number;
     idempotencyKey: string;
     reservationId?: string | null;
     purchaseId?: string | null;
@@ -551,8 +620,8 @@ async function insertEntry(
   },
 ): Promise<boolean> {
   const rows = await tx.$queryRaw<Array<{ id: string }>>`
-    INSERT INTO "CreditEntry" ("id", "shop", "kind", "availableDelta", "reservedDelta", "idempotencyKey", "reservationId", "purchaseId", "note", "createdAt")
-    VALUES (${newEntryId}, ${entry.shop}, ${entry.kind}::"CreditKind", ${entry.availableDelta}, ${entry.reservedDelta},
+    INSERT INTO "CreditEntry" ("id", "shop", "kind", "availableDelta", "reservedDelta", "debtDelta", "idempotencyKey", "reservationId", "purchaseId", "note", "createdAt")
+    VALUES (${newEntryId}, ${entry.shop}, ${entry.kind}::"CreditKind", ${entry.availableDelta}, ${entry.reservedDelta}, ${entry.debtDelta ?? 0},
       ${entry.idempotencyKey}, ${entry.reservationId ?? null}, ${entry.purchaseId ?? null}, ${entry.note}, ${utcNow})
     ON CONFLICT ("shop", "idempotencyKey") DO NOTHING
     RETURNING "id"`;

@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, createHmac } from "node:crypto";
 import type { PrismaClient } from "@prisma/client";
 import type { JobType } from "bullmq";
 import { logger } from "~/lib/logger.server";
@@ -58,9 +58,24 @@ export async function updateGrantedScopes(db: PrismaClient, shop: string, scopes
   logger.info({ shop, scope }, "scopes updated");
 }
 
-/** A one-way stand-in for the shop in compliance records, so proof of handling names no one. */
-export function hashShop(shop: string): string {
-  return createHash("sha256").update(shop.trim().toLowerCase()).digest("hex");
+/**
+ * A one-way stand-in for the shop in compliance records, so proof of handling names no one. Keyed (HMAC-SHA256 with
+ * COMPLIANCE_HASH_KEY, else the app's secret): a plain hash of a myshopify domain is reversed by hashing a list of
+ * domains, a keyed one only by whoever holds the key.
+ */
+export function hashShop(shop: string, env: Record<string, string | undefined> = process.env): string {
+  const key = env.COMPLIANCE_HASH_KEY?.trim() || env.SHOPIFY_API_SECRET?.trim();
+  if (!key) throw new Error("COMPLIANCE_HASH_KEY or SHOPIFY_API_SECRET must be set to record privacy requests");
+  return createHmac("sha256", key).update(normalizedShop(shop)).digest("hex");
+}
+
+/** How records made before the hash was keyed name the shop (still recognised, never written). */
+function legacyShopHash(shop: string): string {
+  return createHash("sha256").update(normalizedShop(shop)).digest("hex");
+}
+
+function normalizedShop(shop: string): string {
+  return shop.trim().toLowerCase();
 }
 
 export type ComplianceTopic = "customers/data_request" | "customers/redact" | "shop/redact" | "shop/redact:skipped-installed";
@@ -84,7 +99,8 @@ export async function acknowledgeCustomerRequest(
 
 /** True when the shop's data was erased by shop/redact before (the shop now reinstalling is not new to us). */
 export async function wasShopRedacted(db: PrismaClient, shop: string): Promise<boolean> {
-  return (await db.complianceRecord.count({ where: { topic: "shop/redact", shopHash: hashShop(shop) } })) > 0;
+  const hashes = [hashShop(shop), legacyShopHash(shop)];
+  return (await db.complianceRecord.count({ where: { topic: "shop/redact", shopHash: { in: hashes } } })) > 0;
 }
 
 export type RedactionResult = { erased: true; rows: number } | { erased: false; reason: "installed" };

@@ -3,7 +3,15 @@ import type { Prisma, PrismaClient, Purchase, PurchaseStatus } from "@prisma/cli
 import type Stripe from "stripe";
 import { logger } from "~/lib/logger.server";
 import { purchases as purchaseMetric } from "~/lib/metrics.server";
-import { type Balance, type LedgerEntry, getBalance, grantCreditsInTransaction, history } from "./credits.server";
+import {
+  type Balance,
+  type LedgerEntry,
+  getBalance,
+  getDebt,
+  grantCreditsInTransaction,
+  history,
+  reverseCreditsInTransaction,
+} from "./credits.server";
 import {
   type CreditPack,
   type Env,
@@ -86,6 +94,8 @@ export async function createShopifyPurchase(
   input: { packId: string; returnUrl: string; test: boolean },
 ): Promise<{ purchaseId: string; confirmationUrl: string }> {
   const pack = requirePack(input.packId);
+  // Shopify never charges a development store: its charges must be test charges, granted only up to a cap.
+  const developmentStore = await recordShopPlan(deps, shop);
   const response = await deps.graphql(
     `#graphql
     mutation CreditPackPurchaseCreate($name: String!, $price: MoneyInput!, $returnUrl: URL!, $test: Boolean) {
@@ -100,7 +110,7 @@ export async function createShopifyPurchase(
         name: shopifyChargeName(pack),
         price: { amount: priceDecimal(pack.priceCents), currencyCode: pack.currency },
         returnUrl: input.returnUrl,
-        test: input.test,
+        test: input.test || developmentStore,
       },
     },
   );
@@ -164,6 +174,7 @@ export async function confirmShopifyPurchase(
   if (!gid) return null;
   const node = await findOneTimePurchase(deps.graphql, gid);
   if (!node) return null;
+  if (node.test) await recordShopPlan(deps, shop);
   const { purchase } = await applyShopifyPurchaseUpdate(deps.db, {
     shop,
     gid: node.id,
@@ -175,40 +186,59 @@ export async function confirmShopifyPurchase(
   return purchase ? summarize(purchase) : null;
 }
 
+/** One `node(id:)` read: a purchase of another app or shop is not visible to this token and reads as null. */
 async function findOneTimePurchase(graphql: AdminGraphql, gid: string): Promise<OneTimePurchaseNode | null> {
-  let after: string | null = null;
-  for (let page = 0; page < 20; page++) {
-    const response = await graphql(
-      `#graphql
-      query CreditPackPurchases($after: String) {
-        currentAppInstallation {
-          oneTimePurchases(first: 50, after: $after, sortKey: CREATED_AT, reverse: true) {
-            nodes { id name status test price { amount currencyCode } createdAt }
-            pageInfo { hasNextPage endCursor }
-          }
-        }
-      }`,
-      { variables: { after } },
-    );
-    const body = (await response.json()) as {
-      data?: {
-        currentAppInstallation?: {
-          oneTimePurchases: { nodes: OneTimePurchaseNode[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } };
-        };
-      };
-      errors?: unknown;
-    };
-    const connection = body.data?.currentAppInstallation?.oneTimePurchases;
-    if (!connection || body.errors) {
-      logger.error({ errors: body.errors }, "currentAppInstallation.oneTimePurchases failed");
-      throw new PurchaseProviderError("Shopify could not confirm the purchase right now. Reload this page in a minute.");
-    }
-    const found = connection.nodes.find((n) => n.id === gid);
-    if (found) return found;
-    if (!connection.pageInfo.hasNextPage || !connection.pageInfo.endCursor) return null;
-    after = connection.pageInfo.endCursor;
+  const response = await graphql(
+    `#graphql
+    query CreditPackPurchase($id: ID!) {
+      node(id: $id) {
+        ... on AppPurchaseOneTime { id name status test price { amount currencyCode } createdAt }
+      }
+    }`,
+    { variables: { id: gid } },
+  );
+  const body = (await response.json()) as { data?: { node: Partial<OneTimePurchaseNode> | null }; errors?: unknown };
+  if (!body.data || body.errors) {
+    logger.error({ errors: body.errors }, "node(AppPurchaseOneTime) failed");
+    throw new PurchaseProviderError("Shopify could not confirm the purchase right now. Reload this page in a minute.");
   }
-  return null;
+  const node = body.data.node;
+  return node?.id === gid && node.status ? (node as OneTimePurchaseNode) : null;
+}
+
+/**
+ * Reads whether the shop is a development store (`shop.plan.partnerDevelopment`) and records it on the Shop row,
+ * where settlement reads it (a webhook has no Admin client). Returns it.
+ */
+export async function recordShopPlan(deps: { db: PrismaClient; graphql: AdminGraphql }, shop: string): Promise<boolean> {
+  const response = await deps.graphql(
+    `#graphql
+    query ShopPlanForBilling {
+      shop { plan { partnerDevelopment } }
+    }`,
+  );
+  const body = (await response.json()) as { data?: { shop?: { plan?: { partnerDevelopment: boolean } } }; errors?: unknown };
+  const plan = body.data?.shop?.plan;
+  if (!plan || body.errors) {
+    logger.error({ shop, errors: body.errors }, "shop.plan could not be read");
+    throw new PurchaseProviderError("Shopify could not tell us your store's plan right now. Please try again in a minute.");
+  }
+  const fields = { partnerDevelopment: plan.partnerDevelopment, planCheckedAt: new Date() };
+  await deps.db.shop.upsert({ where: { domain: shop }, create: { domain: shop, ...fields }, update: fields });
+  return plan.partnerDevelopment;
+}
+
+/**
+ * Credits all of a development store's test charges may give, over the store's life (DEV_STORE_TEST_CREDITS,
+ * default 30 = ten images): a partner can try the app on real edits, which we pay for, but cannot buy them
+ * without limit for nothing.
+ */
+export function devStoreTestCredits(env: Env = process.env): number {
+  const raw = env.DEV_STORE_TEST_CREDITS?.trim();
+  if (!raw) return 30;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) throw new Error(`DEV_STORE_TEST_CREDITS must be a whole number >= 0, got "${raw}"`);
+  return value;
 }
 
 /**
@@ -380,22 +410,27 @@ export function verifyStripeEvent(stripe: Stripe, rawBody: string, signature: st
   }
 }
 
-export type StripeEventOutcome = "granted" | "already-granted" | "recorded" | "ignored";
+export type StripeEventOutcome = "granted" | "already-granted" | "recorded" | "reversed" | "already-reversed" | "ignored";
 
 /** The webhook: verify, then handle. Throws StripeSignatureError (answer 400) when the signature, body or age is wrong. */
 export async function handleStripeWebhook(
-  deps: { db: PrismaClient; stripe: Stripe; webhookSecret: string },
+  deps: { db: PrismaClient; stripe: Stripe; webhookSecret: string; livemode: boolean },
   rawBody: string,
   signature: string | null,
 ): Promise<{ eventId: string; type: string; outcome: StripeEventOutcome }> {
   const event = verifyStripeEvent(deps.stripe, rawBody, signature, deps.webhookSecret);
-  const outcome = await processStripeEvent(deps.db, event);
+  const outcome = await processStripeEvent(deps.db, event, deps.livemode);
   logger.info({ eventId: event.id, type: event.type, outcome }, "stripe event handled");
   return { eventId: event.id, type: event.type, outcome };
 }
 
 /** Handles a verified event. Fulfilment is keyed on the Checkout Session id, so every event for one session grants at most once. */
-export async function processStripeEvent(db: PrismaClient, event: Stripe.Event): Promise<StripeEventOutcome> {
+export async function processStripeEvent(db: PrismaClient, event: Stripe.Event, livemode: boolean): Promise<StripeEventOutcome> {
+  if (event.livemode !== livemode) {
+    // A test-mode payment costs nobody anything: it must never credit a live deployment (nor the reverse).
+    logger.error({ eventId: event.id, type: event.type, eventLivemode: event.livemode }, "stripe event from the other mode ignored");
+    return "ignored";
+  }
   switch (event.type) {
     case "checkout.session.completed": {
       const session = event.data.object;
@@ -407,6 +442,18 @@ export async function processStripeEvent(db: PrismaClient, event: Stripe.Event):
       return applyStripeSession(db, event.data.object, "FAILED");
     case "checkout.session.expired":
       return applyStripeSession(db, event.data.object, "EXPIRED");
+    case "charge.refunded": {
+      const charge = event.data.object;
+      return reverseStripePayment(db, {
+        paymentIntent: charge.payment_intent,
+        share: { amount: charge.amount_refunded, of: charge.amount },
+        why: "refunded",
+      });
+    }
+    case "charge.dispute.created": {
+      const dispute = event.data.object;
+      return reverseStripePayment(db, { paymentIntent: dispute.payment_intent, share: { amount: dispute.amount, of: null }, why: "disputed" });
+    }
     default:
       logger.debug({ type: event.type, eventId: event.id }, "stripe event acknowledged without action");
       return "ignored";
@@ -418,7 +465,7 @@ export async function processStripeEvent(db: PrismaClient, event: Stripe.Event):
  * at once even if the webhook is late. Returns null when the session is not this shop's.
  */
 export async function confirmStripeCheckout(
-  deps: { db: PrismaClient; stripe: Stripe },
+  deps: { db: PrismaClient; stripe: Stripe; livemode: boolean },
   shop: string,
   sessionId: string,
 ): Promise<PurchaseSummary | null> {
@@ -433,6 +480,10 @@ export async function confirmStripeCheckout(
     return summarize(recorded);
   }
   if (session.metadata?.shop !== shop) return null;
+  if (session.livemode !== deps.livemode) {
+    logger.error({ shop, sessionId }, "stripe session from the other mode: not credited");
+    return summarize(recorded);
+  }
   const status: PurchaseStatus = session.payment_status === "paid" ? "ACTIVE" : session.status === "expired" ? "EXPIRED" : "PENDING";
   await applyStripeSession(deps.db, session, status);
   const purchase = await deps.db.purchase.findFirst({ where: { shop, externalId: sessionId } });
@@ -448,9 +499,10 @@ async function applyStripeSession(db: PrismaClient, session: Stripe.Checkout.Ses
   return db.$transaction(async (tx) => {
     const existing = await tx.purchase.findUnique({ where: { externalId: session.id } });
     if (!existing) {
-      // The session was created but its row was not written (or was erased): record it from the signed event.
+      // The session was created but its row was not written (or was erased): record it from the signed event, with
+      // the credits and price of the pack it names (never metadata.credits); the amount paid is checked against
+      // that price when it is settled.
       const pack = findCreditPack(session.metadata?.pack ?? "");
-      const credits = Number(session.metadata?.credits);
       if (!pack) logger.error({ shop, sessionId: session.id, pack: session.metadata?.pack }, "stripe purchase for an unknown pack");
       await tx.purchase.upsert({
         where: { externalId: session.id },
@@ -459,10 +511,10 @@ async function applyStripeSession(db: PrismaClient, session: Stripe.Checkout.Ses
           shop,
           provider: "STRIPE",
           externalId: session.id,
-          pack: pack?.id ?? session.metadata?.pack ?? "unknown",
-          credits: Number.isInteger(credits) && credits > 0 ? credits : (pack?.credits ?? 0),
-          amountCents: session.amount_total ?? pack?.priceCents ?? 0,
-          currency: (session.currency ?? pack?.currency ?? "USD").toUpperCase(),
+          pack: pack?.id ?? "unknown",
+          credits: pack?.credits ?? 0,
+          amountCents: pack?.priceCents ?? 0,
+          currency: pack?.currency ?? "USD",
           status: "PENDING",
           test: session.livemode === false,
         },
@@ -473,10 +525,59 @@ async function applyStripeSession(db: PrismaClient, session: Stripe.Checkout.Ses
       logger.error({ shop, owner: purchase.shop, sessionId: session.id }, "stripe session for another shop ignored");
       return "ignored";
     }
-    const { granted } = await settlePurchase(tx, purchase, status, `stripe-session:${session.id}`);
+    const paymentIntentId = typeof session.payment_intent === "string" ? session.payment_intent : (session.payment_intent?.id ?? null);
+    if (paymentIntentId && purchase.paymentIntentId !== paymentIntentId) {
+      await tx.purchase.update({ where: { id: purchase.id }, data: { paymentIntentId } });
+    }
+    const { granted } = await settlePurchase(tx, purchase, status, `stripe-session:${session.id}`, {
+      amountCents: session.amount_total ?? 0,
+      currency: session.currency ?? "",
+    });
     if (granted) return "granted";
     if (status === "ACTIVE") return "already-granted";
     return "recorded";
+  }, TX_OPTIONS);
+}
+
+/**
+ * A refund or a dispute takes back the purchase's credits in proportion to the money returned (rounded up), at most
+ * what the purchase credited. Stripe's amounts are cumulative (amount_refunded) or whole (a dispute), so each event
+ * names a target for the purchase's reversed total, and only the difference moves: replays and reordered events move
+ * the ledger once. What the balance cannot cover becomes debt (reverseCreditsInTransaction).
+ */
+async function reverseStripePayment(
+  db: PrismaClient,
+  input: {
+    paymentIntent: string | Stripe.PaymentIntent | null;
+    share: { amount: number; of: number | null };
+    why: "refunded" | "disputed";
+  },
+): Promise<StripeEventOutcome> {
+  const paymentIntentId = typeof input.paymentIntent === "string" ? input.paymentIntent : (input.paymentIntent?.id ?? null);
+  if (!paymentIntentId) return "ignored";
+  return db.$transaction(async (tx) => {
+    const [locked] = await tx.$queryRaw<Array<{ id: string }>>`
+      SELECT "id" FROM "Purchase" WHERE "paymentIntentId" = ${paymentIntentId} AND "provider" = 'STRIPE' FOR UPDATE`;
+    if (!locked) {
+      logger.error({ paymentIntentId, why: input.why }, "stripe payment taken back for a purchase this app did not record: adjust by hand");
+      return "ignored";
+    }
+    const purchase = await tx.purchase.findUniqueOrThrow({ where: { id: locked.id } });
+    if (!purchase.grantedAt || purchase.credits === 0) {
+      logger.warn({ shop: purchase.shop, purchaseId: purchase.id, why: input.why }, "payment taken back before its credits were granted");
+      return "ignored";
+    }
+    const of = input.share.of ?? purchase.amountCents;
+    const target = of > 0 ? Math.min(purchase.credits, Math.ceil((purchase.credits * input.share.amount) / of)) : purchase.credits;
+    if (target <= purchase.reversedCredits) return "already-reversed";
+    const amount = target - purchase.reversedCredits;
+    await reverseCreditsInTransaction(tx, purchase.shop, amount, {
+      idempotencyKey: `reversal:${purchase.id}:${target}`,
+      purchaseId: purchase.id,
+      note: `${packLabel(purchase.pack)} pack ${input.why}: ${amount} credits taken back`,
+    });
+    await tx.purchase.update({ where: { id: purchase.id }, data: { reversedCredits: target } });
+    return "reversed";
   }, TX_OPTIONS);
 }
 
@@ -502,30 +603,82 @@ async function settlePurchase(
   purchase: Purchase,
   status: PurchaseStatus,
   idempotencyKey: string,
+  /** What the provider says was paid, when it says it: must be the recorded price. */
+  paid?: { amountCents: number; currency: string },
 ): Promise<{ purchase: Purchase; granted: boolean }> {
   // A granted purchase stays ACTIVE whatever arrives later (a stale or reordered notification).
   if (purchase.status === "ACTIVE" || purchase.grantedAt) return { purchase, granted: false };
   if (status === "PENDING" || status === purchase.status) return { purchase, granted: false };
+  const allowance = status === "ACTIVE" ? await creditsAllowedFor(tx, purchase, paid) : null;
+  if (status === "ACTIVE" && allowance === null) return { purchase, granted: false };
   purchaseMetric.inc({ provider: purchase.provider.toLowerCase(), pack: purchase.pack, status: status.toLowerCase() });
-  if (status !== "ACTIVE") {
+  if (status !== "ACTIVE" || !allowance) {
     const updated = await tx.purchase.update({ where: { id: purchase.id }, data: { status } });
     logger.info({ shop: purchase.shop, purchaseId: purchase.id, status }, "purchase not paid");
     return { purchase: updated, granted: false };
   }
   let granted = false;
-  if (purchase.credits > 0) {
-    ({ granted } = await grantCreditsInTransaction(tx, purchase.shop, purchase.credits, {
+  if (allowance.credits > 0) {
+    ({ granted } = await grantCreditsInTransaction(tx, purchase.shop, allowance.credits, {
       kind: "PURCHASE",
       idempotencyKey,
       purchaseId: purchase.id,
-      note: `${packLabel(purchase.pack)} pack: ${purchase.credits} credits`,
+      note: `${packLabel(purchase.pack)} pack: ${allowance.credits} credits${purchase.test ? " (test charge)" : ""}`,
     }));
   }
+  if (allowance.note) logger.warn({ shop: purchase.shop, purchaseId: purchase.id, credits: allowance.credits, note: allowance.note }, "purchase credited in part");
   const updated = await tx.purchase.update({
     where: { id: purchase.id },
-    data: { status: "ACTIVE", grantedAt: purchase.credits > 0 ? new Date() : null },
+    data: { status: "ACTIVE", grantedAt: allowance.credits > 0 ? new Date() : null, note: allowance.note },
   });
   return { purchase: updated, granted };
+}
+
+/**
+ * What a paid purchase may credit. A Shopify test charge is paid by nobody: it credits only a development store,
+ * and only up to devStoreTestCredits() over the store's life; on any other store it credits nothing (a deployment
+ * left in test mode must not give edits away). null: whether the store is a development store is not known yet
+ * (the purchase waits for the return URL, which reads the plan).
+ */
+async function creditsAllowedFor(
+  tx: Prisma.TransactionClient,
+  purchase: Purchase,
+  paid?: { amountCents: number; currency: string },
+): Promise<{ credits: number; note: string | null } | null> {
+  if (paid && (paid.amountCents !== purchase.amountCents || paid.currency.toUpperCase() !== purchase.currency)) {
+    logger.error({ shop: purchase.shop, purchaseId: purchase.id, paid, expected: purchase.amountCents }, "amount paid is not the pack's price: no credits");
+    return {
+      credits: 0,
+      note:
+        `The amount paid (${formatPrice(paid.amountCents, paid.currency.toUpperCase() || purchase.currency)}) is not the pack's price ` +
+        `(${formatPrice(purchase.amountCents, purchase.currency)}), so no credits were added. Contact support to have it settled.`,
+    };
+  }
+  if (purchase.provider !== "SHOPIFY" || !purchase.test) return { credits: purchase.credits, note: null };
+  // Serializes the shop's test grants, so two at once cannot both fit under the cap.
+  const [shop] = await tx.$queryRaw<Array<{ partnerDevelopment: boolean | null }>>`
+    SELECT "partnerDevelopment" FROM "Shop" WHERE "domain" = ${purchase.shop} FOR UPDATE`;
+  if (shop?.partnerDevelopment == null) {
+    logger.warn({ shop: purchase.shop, purchaseId: purchase.id }, "test charge for a store whose plan is unknown: waiting for the return URL");
+    return null;
+  }
+  if (!shop.partnerDevelopment) {
+    logger.error({ shop: purchase.shop, purchaseId: purchase.id }, "test charge on a store that pays: no credits");
+    return { credits: 0, note: "This was a test charge, so no credits were added. Test charges give credits on development stores only." };
+  }
+  const [row] = await tx.$queryRaw<Array<{ granted: number }>>`
+    SELECT COALESCE(sum(e."availableDelta" - e."debtDelta"), 0)::int AS granted
+    FROM "CreditEntry" e JOIN "Purchase" p ON p."id" = e."purchaseId"
+    WHERE e."shop" = ${purchase.shop} AND e."kind" = 'PURCHASE' AND p."provider" = 'SHOPIFY' AND p."test"`;
+  const limit = devStoreTestCredits();
+  const credits = Math.max(0, Math.min(purchase.credits, limit - (row?.granted ?? 0)));
+  return {
+    credits,
+    note:
+      credits < purchase.credits
+        ? `Test charge on a development store: ${credits} of ${purchase.credits} credits added (development stores get up to ${limit} credits from test charges).`
+        : null,
+  };
 }
 
 function packLabel(packId: string): string {
@@ -553,6 +706,8 @@ export interface PurchaseSummary {
   price: string;
   status: PurchaseStatus;
   test: boolean;
+  /** Why fewer credits than the pack's were added, when they were. */
+  note: string | null;
   createdAt: Date;
 }
 
@@ -566,12 +721,15 @@ function summarize(purchase: Purchase): PurchaseSummary {
     price: formatPrice(purchase.amountCents, purchase.currency),
     status: purchase.status,
     test: purchase.test,
+    note: purchase.note,
     createdAt: purchase.createdAt,
   };
 }
 
 export interface CreditsOverview {
   balance: Balance;
+  /** Credits owed for refunded or disputed payments; new batches wait until it is paid. */
+  owed: number;
   creditsPerImage: number;
   packs: Array<{ id: string; name: string; credits: number; price: string; pricePerImage: string }>;
   shopifyBilling: { enabled: true; test: boolean } | { enabled: false; reason: string };
@@ -590,8 +748,9 @@ export async function getCreditsOverview(
 ): Promise<CreditsOverview> {
   const env = opts.env ?? process.env;
   const stripeConfig: StripeConfig = getStripeConfig(env);
-  const [balance, page, recent, returned] = await Promise.all([
+  const [balance, owed, page, recent, returned] = await Promise.all([
     getBalance(db, shop),
+    getDebt(db, shop),
     history(db, shop, { cursor: opts.cursor, take: 20 }),
     db.purchase.findMany({ where: { shop }, orderBy: { createdAt: "desc" }, take: 10 }),
     opts.purchaseId && /^[0-9a-f-]{36}$/i.test(opts.purchaseId)
@@ -600,6 +759,7 @@ export async function getCreditsOverview(
   ]);
   return {
     balance,
+    owed,
     creditsPerImage: opts.creditsPerImage,
     packs: getCreditPacks(env).map((pack) => ({
       id: pack.id,

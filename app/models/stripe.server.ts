@@ -6,7 +6,14 @@ import type { Env } from "./packs.server";
  * STRIPE_API_URL points stripe-node at a local stand-in (e.g. http://127.0.0.1:12111) in tests and the demo.
  */
 export type StripeConfig =
-  | { enabled: true; secretKey: string; webhookSecret: string | null; apiUrl: URL | null }
+  | {
+      enabled: true;
+      secretKey: string;
+      webhookSecret: string | null;
+      apiUrl: URL | null;
+      /** A live key (sk_live_/rk_live_): only live-mode sessions and events may credit anything. */
+      livemode: boolean;
+    }
   | { enabled: false; reason: string };
 
 export function getStripeConfig(env: Env = process.env): StripeConfig {
@@ -25,7 +32,13 @@ export function getStripeConfig(env: Env = process.env): StripeConfig {
       throw new Error(`STRIPE_API_URL is not a URL: "${env.STRIPE_API_URL}"`);
     }
   }
-  return { enabled: true, secretKey, webhookSecret: env.STRIPE_WEBHOOK_SECRET?.trim() || null, apiUrl };
+  return {
+    enabled: true,
+    secretKey,
+    webhookSecret: env.STRIPE_WEBHOOK_SECRET?.trim() || null,
+    apiUrl,
+    livemode: /^(sk|rk)_live_/.test(secretKey),
+  };
 }
 
 const clients = new Map<string, Stripe>();

@@ -56,6 +56,12 @@ export async function handleWebhookOnce<T>(
   return { duplicate: false, result };
 }
 
+/**
+ * Deliveries triggered longer ago than this are refused: Shopify retries a failed delivery for 48 hours at most, so
+ * anything older is a replay of a captured request, not a retry.
+ */
+export const MAX_WEBHOOK_AGE_MS = 48 * 3600_000;
+
 /** Shopify's webhook payloads for the topics we handle are small; anything larger is not from Shopify. */
 export const MAX_WEBHOOK_BODY_BYTES = 1024 * 1024;
 
@@ -69,14 +75,16 @@ function reject(status: number, statusText: string): Response {
  * Wraps `authenticate.webhook` with the refusals it does not make itself, so that a forged or
  * malformed delivery changes nothing and gets a precise status:
  *   405 not POST; 401 missing or wrong HMAC; 413 body over 1 MB; 400 missing headers, a shop header
- *   that is not a myshopify.com domain, a body that is not JSON, or a topic this route does not handle.
+ *   that is not a myshopify.com domain, a body that is not JSON, a topic this route does not handle, a delivery
+ *   triggered more than MAX_WEBHOOK_AGE_MS ago, or a payload that names another shop than the signed header
+ *   (`shop_domain`, `myshopify_domain`).
  * `expectedTopic` is in the storage form the library reports, e.g. "APP_UNINSTALLED".
+ * `deliveryId` is what to deduplicate on: the event id (X-Shopify-Event-Id, the same for every delivery of one
+ * event, as Shopify recommends), else the webhook id.
  */
-export async function verifyShopifyWebhook<T extends { topic: string; shop: string }>(
-  request: Request,
-  authenticateWebhook: (request: Request) => Promise<T>,
-  expectedTopic: string,
-): Promise<T> {
+export async function verifyShopifyWebhook<
+  T extends { topic: string; shop: string; webhookId: string; eventId?: string; triggeredAt?: string; payload?: unknown },
+>(request: Request, authenticateWebhook: (request: Request) => Promise<T>, expectedTopic: string, now = new Date()): Promise<T & { deliveryId: string }> {
   if (request.method !== "POST") throw reject(405, "Method Not Allowed");
   if (!request.headers.get("x-shopify-hmac-sha256")) throw reject(401, "Unauthorized");
   const rawBody = (await readBodyCapped(request, MAX_WEBHOOK_BODY_BYTES, () => reject(413, "Payload Too Large"))).toString("utf8");
@@ -99,5 +107,22 @@ export async function verifyShopifyWebhook<T extends { topic: string; shop: stri
     logger.warn({ shop: context.shop, topic: context.topic, expectedTopic }, "webhook topic does not match its route");
     throw reject(400, "Bad Request");
   }
-  return context;
+  const triggeredAt = context.triggeredAt ? Date.parse(context.triggeredAt) : Number.NaN;
+  if (Number.isFinite(triggeredAt) && now.getTime() - triggeredAt > MAX_WEBHOOK_AGE_MS) {
+    logger.warn({ shop: context.shop, topic: context.topic, triggeredAt: context.triggeredAt }, "webhook triggered too long ago: refused as a replay");
+    throw reject(400, "Bad Request");
+  }
+  const named = payloadShops(context.payload);
+  if (named.some((domain) => domain !== context.shop)) {
+    logger.warn({ shop: context.shop, topic: context.topic }, "webhook payload names another shop than its signed header");
+    throw reject(400, "Bad Request");
+  }
+  return { ...context, deliveryId: context.eventId || context.webhookId };
+}
+
+/** The shop domains a payload names, lower-cased (the fields Shopify's payloads use for the shop's myshopify domain). */
+function payloadShops(payload: unknown): string[] {
+  if (!payload || typeof payload !== "object") return [];
+  const record = payload as Record<string, unknown>;
+  return ["shop_domain", "myshopify_domain"].flatMap((key) => (typeof record[key] === "string" ? [(record[key] as string).toLowerCase()] : []));
 }

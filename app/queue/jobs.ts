@@ -5,10 +5,12 @@ export interface ImageJobData {
   /** Publish progress kept on the job, so a delayed or retried job resumes instead of redoing Shopify calls. */
   stagedUrl?: string;
   replaced?: boolean;
+  /** A restore job: put the item's original back (job id `restore-<item id>`). */
+  restore?: true;
 }
 
 /** How a job ended, as seen by the merchant. */
-export type ImageJobOutcome = "published" | "needs-review" | "already-done" | "failed" | "cancelled";
+export type ImageJobOutcome = "published" | "needs-review" | "already-done" | "failed" | "cancelled" | "restored";
 
 /** BullMQ job ids must not contain ":" nor be digits only; item ids are UUIDs. */
 export function jobIdForItem(itemId: string): string {

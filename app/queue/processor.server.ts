@@ -160,6 +160,9 @@ export async function processImageJob(job: Job<ImageJobData>, deps: WorkerDeps):
     const finalReason =
       reason ??
       `This image could not be finished after ${attempts} attempts (${(error as Error).message}). Your credits were returned; try it again later.`;
+    const settled = await settleSentReplacement(deps, shop, itemId, finalReason);
+    if (settled === "undecided") throw error;
+    if (settled === "published") return report("published");
     const outcome = await failItem(deps.db, shop, itemId, finalReason);
     report(outcome, finalReason);
     logger.warn({ shop, itemId, jobId: job.id, reason: finalReason }, "item failed");
@@ -320,6 +323,7 @@ async function publishItem(
     await ensureBackupReady(db, graphql, item.shop, item, { timeoutMs: deps.config.fileReadyTimeoutMs });
     const current = await db.batchItem.findFirst({ where: { id: item.id, shop: item.shop }, select: { state: true } });
     if (!current || !IN_FLIGHT.includes(current.state)) return "cancelled";
+    await db.batchItem.updateMany({ where: { id: item.id, shop: item.shop, replaceSentAt: null }, data: { replaceSentAt: new Date() } });
     try {
       await replaceMediaImage(graphql, { mediaId: item.mediaId, originalSource: resourceUrl });
     } catch (error) {
@@ -351,6 +355,52 @@ async function publishItem(
   await finishBatchIfDone(db, item.shop, item.batchId);
   logger.info({ shop: item.shop, itemId: item.id, mediaId: item.mediaId }, "image published");
   return "published";
+}
+
+/**
+ * A final failure after fileUpdate was sent must not release the credits blindly: Shopify may still finish the
+ * replacement, leaving the image live, unpaid and (as the item is not PUBLISHED) not restorable. So the media is
+ * read again. READY with another file than the original (its URL's path changes with the uploaded file's name):
+ * the replacement took, the credits are captured and the item is PUBLISHED. Deleted, FAILED (acknowledged, so the
+ * original stays) or READY with the original: nothing of ours is live ("not-replaced": the caller fails the item).
+ * Still processing, or unreadable: "undecided", the item keeps its credits held and the sweep runs it again.
+ * Items whose replacement was never sent are "not-replaced" at once.
+ */
+export async function settleSentReplacement(
+  deps: Pick<WorkerDeps, "db" | "adminFor">,
+  shop: string,
+  itemId: string,
+  reason: string,
+): Promise<"published" | "not-replaced" | "undecided"> {
+  const { db } = deps;
+  const item = await db.batchItem.findFirst({ where: { id: itemId, shop } });
+  if (!item?.replaceSentAt || !IN_FLIGHT.includes(item.state)) return "not-replaced";
+  let media: Awaited<ReturnType<typeof getMediaImage>>;
+  try {
+    media = await getMediaImage(await deps.adminFor(shop), item.mediaId);
+    if (media?.fileStatus === "FAILED") media = await waitForFileReady(await deps.adminFor(shop), item.mediaId, { timeoutMs: 1 }).catch(() => null);
+  } catch (error) {
+    logger.warn({ shop, itemId, err: (error as Error).message }, "replacement sent but the media cannot be read: settled later");
+    return "undecided";
+  }
+  if (media && media.fileStatus !== "READY") return "undecided";
+  const replaced = media?.url != null && urlPath(media.url) !== urlPath(item.sourceUrl);
+  if (!replaced) return "not-replaced";
+  await captureForItem(db, shop, itemId).catch((error: unknown) => {
+    if (!(error instanceof ReservationSettledError)) throw error;
+  });
+  await db.batchItem.updateMany({ where: { id: itemId, shop, state: { in: IN_FLIGHT } }, data: { state: "PUBLISHED", reason: null, finishedAt: new Date() } });
+  await finishBatchIfDone(db, shop, item.batchId);
+  logger.warn({ shop, itemId, mediaId: item.mediaId, reason }, "replacement finished after the worker gave up waiting: published");
+  return "published";
+}
+
+function urlPath(url: string): string {
+  try {
+    return new URL(url).pathname;
+  } catch {
+    return url;
+  }
 }
 
 /**

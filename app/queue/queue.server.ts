@@ -49,6 +49,20 @@ export function imageJobOptions(env: NodeJS.ProcessEnv = process.env): JobsOptio
   };
 }
 
+/** One restore job per item (`restore-<item id>`), so asking twice while one waits is a no-op. */
+export async function enqueueRestores(queue: ImageQueue, items: Array<{ id: string; shop: string }>): Promise<void> {
+  const opts = imageJobOptions();
+  for (let i = 0; i < items.length; i += 500) {
+    await queue.addBulk(
+      items.slice(i, i + 500).map((item) => ({
+        name: "restore-image",
+        data: { itemId: item.id, shop: item.shop, restore: true as const },
+        opts: { ...opts, jobId: `restore-${item.id}` },
+      })),
+    );
+  }
+}
+
 /**
  * One job per item, `jobId` = item id, so adding an item twice is a no-op while its job exists. Each shop's items
  * get the next priorities of its fair share (fair-share.server.ts), in the order given.

@@ -18,7 +18,7 @@ import { DEFAULT_QUEUE_NAME } from "./config.server";
 import { captureForItem, releaseAllOrphanedReservations, releaseForItem, ReservationSettledError } from "~/models/credits.server";
 import { expireStoredImages, moveStoredImagesToObjectStore } from "~/models/stored-images.server";
 import { failItem } from "./processor.server";
-import { enqueueItems, type ImageQueue } from "./queue.server";
+import { enqueueItems, enqueueRestores, type ImageQueue } from "./queue.server";
 
 export interface SweepResult {
   enqueued: number;
@@ -31,6 +31,9 @@ export interface SweepResult {
   imagesMovedToObjectStore: number;
 }
 
+/** How long an item whose replacement was sent keeps being re-run to settle it (then it fails as any other). */
+const SETTLE_SENT_REPLACEMENT_FOR_MS = 24 * 3600_000;
+
 export async function sweepOnce(deps: { db: PrismaClient; queue: ImageQueue }, opts: { graceMs?: number; limit?: number } = {}): Promise<SweepResult> {
   const { db, queue } = deps;
   const result: SweepResult = { enqueued: 0, failed: 0, settled: 0, orphanCreditsReturned: 0, batchesFinished: 0, imagesExpired: 0, imagesMovedToObjectStore: 0 };
@@ -38,8 +41,8 @@ export async function sweepOnce(deps: { db: PrismaClient; queue: ImageQueue }, o
   // Only this queue's items: several queues may share a database (tests, a staging worker), and an
   // item enqueued on the wrong queue would be processed by a worker that cannot reach its shop.
   // Batches that name no queue belong to the default one.
-  const stuck = await db.$queryRaw<Array<{ id: string; shop: string }>>`
-    SELECT i.id, i.shop FROM "BatchItem" i JOIN "Batch" b ON b.id = i."batchId"
+  const stuck = await db.$queryRaw<Array<{ id: string; shop: string; replaceSentAt: Date | null }>>`
+    SELECT i.id, i.shop, i."replaceSentAt" FROM "BatchItem" i JOIN "Batch" b ON b.id = i."batchId"
     WHERE i.state IN ('QUEUED', 'PROCESSING') AND i."updatedAt" < ${olderThan}
       AND COALESCE(b.settings->>${BATCH_QUEUE_KEY}, ${DEFAULT_QUEUE_NAME}) = ${queue.name}
     ORDER BY i."updatedAt" ASC
@@ -52,7 +55,12 @@ export async function sweepOnce(deps: { db: PrismaClient; queue: ImageQueue }, o
       continue;
     }
     const state = await job.getState();
-    if (state === "failed") {
+    if (state === "failed" && item.replaceSentAt && item.replaceSentAt.getTime() > Date.now() - SETTLE_SENT_REPLACEMENT_FOR_MS) {
+      // Its fileUpdate was sent and the worker could not tell whether it took: run it again, which reads the media
+      // (and waits for it) before anything else, instead of releasing credits for an image that may be live.
+      await job.remove().catch(() => undefined);
+      missing.push(item);
+    } else if (state === "failed") {
       await failItem(db, item.shop, item.id, job.failedReason || "This image could not be processed; your credits were returned.");
       result.failed += 1;
     } else if (state === "completed" || state === "unknown") {
@@ -60,6 +68,22 @@ export async function sweepOnce(deps: { db: PrismaClient; queue: ImageQueue }, o
       missing.push(item);
     }
   }
+  // Restores asked for whose job is gone (a crash or Redis outage between marking and enqueueing).
+  const restores = await db.$queryRaw<Array<{ id: string; shop: string }>>`
+    SELECT i.id, i.shop FROM "BatchItem" i JOIN "Batch" b ON b.id = i."batchId"
+    WHERE i.state = 'PUBLISHED' AND i."restoreRequestedAt" < ${olderThan}
+      AND COALESCE(b.settings->>${BATCH_QUEUE_KEY}, ${DEFAULT_QUEUE_NAME}) = ${queue.name}
+    LIMIT ${opts.limit ?? 2_000}`;
+  const lostRestores: Array<{ id: string; shop: string }> = [];
+  for (const item of restores) {
+    const job = await queue.getJob(`restore-${item.id}`);
+    const state = job ? await job.getState() : "missing";
+    if (state === "missing" || state === "completed" || state === "failed" || state === "unknown") {
+      await job?.remove().catch(() => undefined);
+      lostRestores.push(item);
+    }
+  }
+  if (lostRestores.length) await enqueueRestores(queue, lostRestores);
   if (missing.length) {
     await enqueueItems(queue, missing);
     result.enqueued = missing.length;

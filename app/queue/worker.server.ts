@@ -9,6 +9,7 @@ import { advanceFairClock } from "./fair-share.server";
 import { QUEUE_PREFIX } from "./queue.server";
 import type { ImageJobData, ImageJobOutcome } from "./jobs";
 import { processImageJob, type WorkerDeps } from "./processor.server";
+import { processRestoreJob } from "./restore.server";
 
 export interface StartWorkerOptions {
   queueName: string;
@@ -43,7 +44,7 @@ export function startWorker(opts: StartWorkerOptions): Worker<ImageJobData, Imag
         logger.warn({ jobId: job.id, err: error.message }, "could not advance the fair-share clock"),
       );
       try {
-        return await processImageJob(job, opts.deps);
+        return await (job.data.restore ? processRestoreJob(job, opts.deps) : processImageJob(job, opts.deps));
       } catch (error) {
         if (error instanceof QwenRateLimitedError) {
           logger.info({ jobId: job.id, retryAfterMs: error.retryAfterMs }, "Qwen rate limited; pausing the queue");

@@ -10,6 +10,7 @@ import { BatchInputError, createBatch, getBatchProgress } from "~/models/batches
 import type { AdminGraphql } from "~/models/catalog.server";
 import { getQueue } from "~/queue/queue.server";
 import { checkRateLimit } from "~/lib/rate-limit.server";
+import { MAX_SELECTION_BODY_BYTES, readTextCapped } from "~/lib/read-capped.server";
 import { authenticate } from "~/shopify.server";
 
 const gid = (kind: string) => z.string().regex(new RegExp(`^gid://shopify/${kind}/\\d+$`), `Expected a ${kind} id like gid://shopify/${kind}/123.`);
@@ -36,7 +37,14 @@ export const action = async ({ request }: ActionFunctionArgs) => {
   if (request.method !== "POST") return cors(json({ error: "Use POST." }, { status: 405 }));
   const limited = await checkRateLimit("batch-create", session.shop);
   if (limited) return cors(limited);
-  const body: unknown = await request.json().catch(() => null);
+  const raw = await readTextCapped(request, MAX_SELECTION_BODY_BYTES);
+  if (raw === null) return cors(json({ error: "The selection is too large to send at once. Select fewer products." }, { status: 413 }));
+  let body: unknown = null;
+  try {
+    body = JSON.parse(raw);
+  } catch {
+    // Answered below as an invalid selection.
+  }
   const parsed = createSchema.safeParse(body);
   if (!parsed.success) {
     return cors(json({ error: parsed.error.issues.map((i) => i.message).join(" "), fields: parsed.error.flatten().fieldErrors }, { status: 422 }));

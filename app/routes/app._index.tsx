@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useState } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { json, type ActionFunctionArgs, type HeadersFunction, type LoaderFunctionArgs } from "@remix-run/node";
 import { useFetcher, useLoaderData, useNavigation, useSearchParams } from "@remix-run/react";
 import { useAppBridge } from "@shopify/app-bridge-react";
@@ -20,6 +20,7 @@ import {
 import { boundary } from "@shopify/shopify-app-remix/server";
 import { z } from "zod";
 import { checkRateLimit } from "~/lib/rate-limit.server";
+import { MAX_SELECTION_BODY_BYTES, readTextCapped } from "~/lib/read-capped.server";
 import { ImageGrid, groupByProduct, type GridImage, type ProductGroup } from "~/components/images/ImageGrid";
 import {
   FILTER_LABELS,
@@ -131,31 +132,37 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
   });
 };
 
+/** A form field holding a JSON array of gids of one type, at most `max` of them. */
+function gidList(type: string, max: number) {
+  return z.string().transform((raw, ctx) => {
+    try {
+      return z.array(z.string().startsWith(`gid://shopify/${type}/`).max(100)).max(max).parse(JSON.parse(raw));
+    } catch {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: "The selection could not be read. Reload and select again." });
+      return z.NEVER;
+    }
+  });
+}
+
 const submitSchema = z.object({
   pipeline: z.string(),
-  mediaIds: z
-    .string()
-    .transform((raw, ctx) => {
-      try {
-        const ids = z.array(z.string().startsWith("gid://shopify/MediaImage/")).parse(JSON.parse(raw));
-        return ids;
-      } catch {
-        ctx.addIssue({ code: z.ZodIssueCode.custom, message: "The selection could not be read. Reload and select again." });
-        return z.NEVER;
-      }
-    }),
+  mediaIds: gidList("MediaImage", 1000),
+  // The products of the selected images: a lookup hint (each image is still checked against Shopify).
+  productIds: gidList("Product", 1000).optional(),
 });
 
 export const action = async ({ request }: ActionFunctionArgs) => {
   const { admin, session, redirect } = await authenticate.admin(request);
   const limited = await checkRateLimit("batch-create", session.shop);
   if (limited) return limited;
-  const parsed = submitSchema.safeParse(Object.fromEntries(await request.formData()));
+  const raw = await readTextCapped(request, MAX_SELECTION_BODY_BYTES);
+  if (raw === null) return json({ error: "The selection is too large to send at once. Select fewer images and try again." }, { status: 413 });
+  const parsed = submitSchema.safeParse(Object.fromEntries(new URLSearchParams(raw)));
   if (!parsed.success) return json({ error: parsed.error.issues[0]?.message ?? "Invalid selection." }, { status: 400 });
-  const { pipeline, mediaIds } = parsed.data;
+  const { pipeline, mediaIds, productIds } = parsed.data;
   if (!isPipelineId(pipeline)) return json({ error: "Choose a pipeline: Amazon, eBay or Instagram." }, { status: 400 });
   try {
-    const created = await createBatch({ db: prisma, graphql: admin.graphql, queue: getQueue() }, session.shop, { mediaIds, pipeline });
+    const created = await createBatch({ db: prisma, graphql: admin.graphql, queue: getQueue() }, session.shop, { mediaIds, productIds, pipeline });
     return redirect(`/app/batches/${created.batchId}`);
   } catch (error) {
     if (error instanceof BatchInputError) return json({ error: error.message }, { status: error.status });
@@ -176,6 +183,12 @@ export default function ImagesPage() {
   const [query, setQuery] = useState(data.filters.q);
   const images = data.images as GridImage[];
   const groups = useMemo(() => groupByProduct(images), [images]);
+  // The product of every image shown so far: sent with the selection so the server reads those products by id
+  // instead of searching the catalogue for each image.
+  const productOfMedia = useRef(new Map<string, string>());
+  useEffect(() => {
+    for (const image of images) productOfMedia.current.set(image.mediaId, image.productId);
+  }, [images]);
   const loading = navigation.state === "loading" && navigation.location?.pathname === "/app";
   const submitting = fetcher.state !== "idle";
 
@@ -245,7 +258,8 @@ export default function ImagesPage() {
   };
 
   const submit = () => {
-    fetcher.submit({ pipeline, mediaIds: JSON.stringify([...selected]) }, { method: "post" });
+    const productIds = new Set([...selected].flatMap((mediaId) => productOfMedia.current.get(mediaId) ?? []));
+    fetcher.submit({ pipeline, mediaIds: JSON.stringify([...selected]), productIds: JSON.stringify([...productIds]) }, { method: "post" });
   };
 
   const content = !data.storeHasImages ? (

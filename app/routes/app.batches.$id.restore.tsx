@@ -1,15 +1,21 @@
 import type { ActionFunctionArgs } from "@remix-run/node";
 import { runItemAction } from "~/lib/item-action-response.server";
+import { checkRateLimit } from "~/lib/rate-limit.server";
 import prisma from "~/db.server";
 import { restoreBatch } from "~/models/batches.server";
+import { getQueue } from "~/queue/queue.server";
 import { authenticate } from "~/shopify.server";
 
-/** Restore every published image of a batch to its original. */
+/** Restore every published image of a batch to its original: queued for the worker, answered at once. */
 export const action = async ({ request, params }: ActionFunctionArgs) => {
-  const { session, admin } = await authenticate.admin(request);
+  const { session } = await authenticate.admin(request);
+  const limited = await checkRateLimit("batch-restore", session.shop);
+  if (limited) return limited;
   const id = params.id ?? "";
   return runItemAction({ shop: session.shop, action: "restore-batch", id }, async () => {
-    const { restored } = await restoreBatch({ db: prisma, graphql: admin.graphql }, session.shop, id);
-    return restored === 0 ? "No published images to restore." : `Restored ${restored} original image${restored === 1 ? "" : "s"}.`;
+    const { queued } = await restoreBatch({ db: prisma, queue: getQueue() }, session.shop, id);
+    return queued === 0
+      ? "No published images to restore."
+      : `Restoring ${queued} original image${queued === 1 ? "" : "s"}; this page shows the progress.`;
   });
 };

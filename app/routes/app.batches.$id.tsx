@@ -35,7 +35,7 @@ export default function BatchPage() {
   const [confirmRestore, setConfirmRestore] = useState(false);
   const [downloading, setDownloading] = useState(false);
   const { batch, counts, done, total } = data;
-  const working = counts.QUEUED + counts.PROCESSING > 0;
+  const working = counts.QUEUED + counts.PROCESSING + data.restoring > 0;
 
   // Live progress: re-run the loader while the worker still has items of this batch.
   useEffect(() => {
@@ -61,6 +61,7 @@ export default function BatchPage() {
     counts.NEEDS_REVIEW ? `${counts.NEEDS_REVIEW} need${counts.NEEDS_REVIEW === 1 ? "s" : ""} review` : null,
     counts.FAILED ? `${counts.FAILED} failed` : null,
     counts.RESTORED ? `${counts.RESTORED} restored` : null,
+    data.restoring ? `${data.restoring} being restored` : null,
     counts.REJECTED ? `${counts.REJECTED} rejected` : null,
     counts.PROCESSING ? `${counts.PROCESSING} processing` : null,
     counts.QUEUED ? `${counts.QUEUED} queued` : null,
@@ -99,7 +100,7 @@ export default function BatchPage() {
         {
           content: "Restore all originals",
           destructive: true,
-          disabled: counts.PUBLISHED === 0,
+          disabled: counts.PUBLISHED - data.restoring === 0,
           onAction: () => setConfirmRestore(true),
         },
       ]}
@@ -110,7 +111,7 @@ export default function BatchPage() {
             {confirmRestore ? (
               <Banner
                 tone="warning"
-                title={`Put back the original of ${counts.PUBLISHED} published image${counts.PUBLISHED === 1 ? "" : "s"}?`}
+                title={`Put back the original of ${counts.PUBLISHED - data.restoring} published image${counts.PUBLISHED - data.restoring === 1 ? "" : "s"}?`}
                 action={{
                   content: "Restore originals",
                   loading: restoreAll.state !== "idle",

@@ -2,6 +2,7 @@ import type { HeadersFunction, LoaderFunctionArgs } from "@remix-run/node";
 import { boundary } from "@shopify/shopify-app-remix/server";
 import { z } from "zod";
 import db from "~/db.server";
+import { enforceRateLimit } from "~/lib/rate-limit.server";
 import { confirmShopifyPurchase, confirmStripeCheckout } from "~/models/purchases.server";
 import { getStripeClient, getStripeConfig } from "~/models/stripe.server";
 import { authenticate } from "~/shopify.server";
@@ -18,6 +19,8 @@ const returnQuery = z.union([
 
 export const loader = async ({ request }: LoaderFunctionArgs) => {
   const { admin, session, redirect } = await authenticate.admin(request);
+  // Each return reads the purchase (and the plan) from Shopify or Stripe.
+  await enforceRateLimit("purchase-confirm", session.shop);
   const url = new URL(request.url);
   const parsed = returnQuery.safeParse({
     ...(url.searchParams.has("charge_id") ? { charge_id: url.searchParams.get("charge_id") } : {}),
@@ -31,7 +34,7 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
   } else {
     const config = getStripeConfig();
     if (config.enabled) {
-      purchase = await confirmStripeCheckout({ db, stripe: getStripeClient(config) }, session.shop, parsed.data.session_id);
+      purchase = await confirmStripeCheckout({ db, stripe: getStripeClient(config), livemode: config.livemode }, session.shop, parsed.data.session_id);
     }
   }
   return redirect(purchase ? `/app/credits?purchase=${purchase.id}` : "/app/credits");

@@ -21,7 +21,7 @@ import { boundary } from "@shopify/shopify-app-remix/server";
 import { z } from "zod";
 import { RouteError } from "~/components/RouteError";
 import db from "~/db.server";
-import { enforceRateLimit } from "~/lib/rate-limit.server";
+import { checkRateLimit } from "~/lib/rate-limit.server";
 import { CREDITS_PER_IMAGE } from "~/models/credits.server";
 import {
   PurchaseInputError,
@@ -57,7 +57,9 @@ export const action = async ({ request }: ActionFunctionArgs) => {
   const { admin, session, redirect } = await authenticate.admin(request);
   const parsed = buyForm.safeParse(Object.fromEntries(await request.formData()));
   if (!parsed.success) return json({ error: "Choose a credit pack and a way to pay." }, { status: 400 });
-  await enforceRateLimit("purchase-create", session.shop);
+  // Returned, not thrown: the buy buttons' fetcher shows the message (a thrown 429 would reach the error boundary).
+  const limited = await checkRateLimit("purchase-create", session.shop);
+  if (limited) return json({ error: (await limited.json()).error as string }, { status: 429, headers: { "Retry-After": limited.headers.get("Retry-After") ?? "1" } });
   const { intent, packId } = parsed.data;
   const appInAdmin = shopifyReturnUrl(session.shop, process.env.SHOPIFY_API_KEY ?? "", "");
   try {
@@ -113,8 +115,8 @@ export default function CreditsPage() {
   const returned = overview.returnedPurchase;
 
   useEffect(() => {
-    if (returned?.status === "ACTIVE") shopify.toast.show(`${returned.credits} credits added to your balance`);
-  }, [returned?.id, returned?.status, returned?.credits, shopify]);
+    if (returned?.status === "ACTIVE" && !returned.note) shopify.toast.show(`${returned.credits} credits added to your balance`);
+  }, [returned?.id, returned?.status, returned?.credits, returned?.note, shopify]);
 
   const unpaid = recentUnpaid(overview);
   const imagesLeft = Math.floor(overview.balance.available / overview.creditsPerImage);
@@ -126,6 +128,23 @@ export default function CreditsPage() {
           <Layout.Section>
             <Banner tone="info" title="Your payment is being processed">
               <p>The {returned.packName} pack's {returned.credits} credits appear here as soon as the payment completes.</p>
+            </Banner>
+          </Layout.Section>
+        ) : null}
+        {overview.owed > 0 ? (
+          <Layout.Section>
+            <Banner tone="critical" title={`You owe ${overview.owed} credits`}>
+              <p>
+                A payment for credits was refunded or disputed after its credits were spent. New batches are paused until it is paid:
+                the next credit pack you buy pays it first.
+              </p>
+            </Banner>
+          </Layout.Section>
+        ) : null}
+        {returned?.status === "ACTIVE" && returned.note ? (
+          <Layout.Section>
+            <Banner tone="warning" title="Fewer credits than the pack holds">
+              <p>{returned.note}</p>
             </Banner>
           </Layout.Section>
         ) : null}

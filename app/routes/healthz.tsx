@@ -1,11 +1,14 @@
 import type { LoaderFunctionArgs } from "@remix-run/node";
 import db from "~/db.server";
+import { hasOperatorToken } from "~/lib/metrics.server";
 import { getQueue } from "~/queue/queue.server";
 
 /**
  * GET /healthz?probe=live  liveness: the process answers (touches nothing else).
- * GET /healthz             readiness: database, Redis and queue depth; 503 when a dependency is down.
- * Both say which remote services are configured, as booleans: never a key, URL or token.
+ * GET /healthz             readiness: database and Redis; 503 when a dependency is down.
+ * Anyone may ask, so anyone gets only `{ status }`. The details (each check's time and error, the queue's name and
+ * depth, which remote services are configured, as booleans) go only to a caller with the operators' bearer token
+ * (METRICS_TOKEN): they tell an attacker what the app runs on and how busy it is.
  */
 const CHECK_TIMEOUT_MS = 2_000;
 
@@ -44,8 +47,12 @@ const noStore = { "Cache-Control": "no-store" };
 
 export const loader = async ({ request }: LoaderFunctionArgs) => {
   const probe = new URL(request.url).searchParams.get("probe");
+  const operator = hasOperatorToken(request.headers.get("authorization"));
   if (probe === "live") {
-    return Response.json({ status: "ok", uptimeSeconds: Math.round(process.uptime()), services: configuredServices() }, { headers: noStore });
+    return Response.json(
+      operator ? { status: "ok", uptimeSeconds: Math.round(process.uptime()), services: configuredServices() } : { status: "ok" },
+      { headers: noStore },
+    );
   }
 
   const queue = getQueue();
@@ -58,12 +65,9 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
     }),
   ]);
   const ready = database.ok && redis.ok;
+  const status = ready ? "ok" : "unavailable";
   return Response.json(
-    {
-      status: ready ? "ok" : "unavailable",
-      checks: { database, redis, queue: { name: queue.name, depth } },
-      services: configuredServices(),
-    },
+    operator ? { status, checks: { database, redis, queue: { name: queue.name, depth } }, services: configuredServices() } : { status },
     { status: ready ? 200 : 503, headers: noStore },
   );
 };

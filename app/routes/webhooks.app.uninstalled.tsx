@@ -7,9 +7,9 @@ import { getQueue } from "~/queue/queue.server";
 import { authenticate } from "~/shopify.server";
 
 export const action = async ({ request }: ActionFunctionArgs) => {
-  const { shop, topic, webhookId, triggeredAt } = await verifyShopifyWebhook(request, authenticate.webhook, "APP_UNINSTALLED");
+  const { shop, topic, deliveryId, triggeredAt } = await verifyShopifyWebhook(request, authenticate.webhook, "APP_UNINSTALLED");
   // Shopify keeps delivering after the data is gone and may deliver twice; both are harmless here.
-  await handleWebhookOnce(db, { id: webhookId, source: "shopify", topic, shop }, () =>
+  await handleWebhookOnce(db, { id: deliveryId, source: "shopify", topic, shop }, () =>
     uninstallShop({ db, cancelShopWork: (s) => cancelShopWork({ db, queue: getQueue() }, s) }, shop, {
       triggeredAt: parseDate(triggeredAt),
     }),

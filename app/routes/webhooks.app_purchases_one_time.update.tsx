@@ -14,12 +14,12 @@ const payloadSchema = z.object({
 });
 
 export const action = async ({ request }: ActionFunctionArgs) => {
-  const { shop, topic, webhookId, payload } = await verifyShopifyWebhook(request, authenticate.webhook, "APP_PURCHASES_ONE_TIME_UPDATE");
+  const { shop, topic, deliveryId, payload } = await verifyShopifyWebhook(request, authenticate.webhook, "APP_PURCHASES_ONE_TIME_UPDATE");
   const parsed = payloadSchema.safeParse(payload);
   if (!parsed.success) return new Response("Bad Request", { status: 400 });
   const purchase = parsed.data.app_purchase_one_time;
   // Arrives for uninstalled shops too, and may race the return URL: the update is recorded and granted at most once.
-  await handleWebhookOnce(db, { id: webhookId, source: "shopify", topic, shop }, () =>
+  await handleWebhookOnce(db, { id: deliveryId, source: "shopify", topic, shop }, () =>
     applyShopifyPurchaseUpdate(db, { shop, gid: purchase.admin_graphql_api_id, status: purchase.status, name: purchase.name }),
   );
   return new Response(null, { status: 200 });

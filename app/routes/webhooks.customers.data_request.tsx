@@ -6,8 +6,8 @@ import { authenticate } from "~/shopify.server";
 
 // The app stores no customer data, so there is nothing to send; the payload (which names the customer) is not kept.
 export const action = async ({ request }: ActionFunctionArgs) => {
-  const { shop, topic, webhookId } = await verifyShopifyWebhook(request, authenticate.webhook, "CUSTOMERS_DATA_REQUEST");
-  await handleWebhookOnce(db, { id: webhookId, source: "shopify", topic, shop }, () =>
+  const { shop, topic, deliveryId } = await verifyShopifyWebhook(request, authenticate.webhook, "CUSTOMERS_DATA_REQUEST");
+  await handleWebhookOnce(db, { id: deliveryId, source: "shopify", topic, shop }, () =>
     acknowledgeCustomerRequest(db, "customers/data_request", shop),
   );
   return new Response(null, { status: 200 });

@@ -10,7 +10,7 @@ import { authenticate } from "~/shopify.server";
 const ShopRedactPayload = z.object({ shop_domain: z.string().max(255) });
 
 export const action = async ({ request }: ActionFunctionArgs) => {
-  const { shop, topic, webhookId, payload } = await verifyShopifyWebhook(request, authenticate.webhook, "SHOP_REDACT");
+  const { shop, topic, deliveryId, payload } = await verifyShopifyWebhook(request, authenticate.webhook, "SHOP_REDACT");
   const parsed = ShopRedactPayload.safeParse(payload);
   // The body must name the same shop as the signed header, or we could erase the wrong one.
   if (!parsed.success || parsed.data.shop_domain.toLowerCase() !== shop) {
@@ -18,7 +18,7 @@ export const action = async ({ request }: ActionFunctionArgs) => {
   }
   const queue = getQueue();
   // Recorded without the shop: after this, no row may name it.
-  await handleWebhookOnce(db, { id: webhookId, source: "shopify", topic, shop: null }, () =>
+  await handleWebhookOnce(db, { id: deliveryId, source: "shopify", topic, shop: null }, () =>
     redactShop({ db, queue, cancelShopWork: (s) => cancelShopWork({ db, queue }, s) }, shop),
   );
   return new Response(null, { status: 200 });

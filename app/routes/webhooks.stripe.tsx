@@ -1,6 +1,7 @@
 import type { ActionFunctionArgs } from "@remix-run/node";
 import db from "~/db.server";
 import { logger } from "~/lib/logger.server";
+import { readBodyCapped } from "~/lib/read-capped.server";
 import { StripeSignatureError, handleStripeWebhook } from "~/models/purchases.server";
 import { getStripeClient, getStripeConfig } from "~/models/stripe.server";
 
@@ -16,14 +17,19 @@ export const action = async ({ request }: ActionFunctionArgs) => {
     logger.error("STRIPE_WEBHOOK_SECRET is not set: Stripe events cannot be verified");
     return new Response("Webhook secret not configured", { status: 503 });
   }
-  const declared = Number(request.headers.get("content-length") ?? Number.NaN);
-  if (Number.isFinite(declared) && declared > MAX_BODY_BYTES) return new Response("Payload Too Large", { status: 413 });
-  // The signature covers the exact bytes: read the raw body, never a re-serialized JSON.
-  const rawBody = await request.text();
-  if (rawBody.length > MAX_BODY_BYTES) return new Response("Payload Too Large", { status: 413 });
+  // The signature covers the exact bytes: read the raw body, never a re-serialized JSON; and never more than the cap,
+  // even when the body comes chunked without a length.
+  const tooLarge = new Response("Payload Too Large", { status: 413 });
+  let rawBody: string;
+  try {
+    rawBody = (await readBodyCapped(request, MAX_BODY_BYTES, () => tooLarge)).toString("utf8");
+  } catch (error) {
+    if (error === tooLarge) return tooLarge;
+    throw error;
+  }
   try {
     const result = await handleStripeWebhook(
-      { db, stripe: getStripeClient(config), webhookSecret: config.webhookSecret },
+      { db, stripe: getStripeClient(config), webhookSecret: config.webhookSecret, livemode: config.livemode },
       rawBody,
       request.headers.get("stripe-signature"),
     );

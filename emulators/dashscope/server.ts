@@ -30,6 +30,8 @@ export interface DashScopeEmulatorOptions {
   seed?: number;
   /** How long result URLs stay valid (DashScope: 24 h). */
   resultTtlMs?: number;
+  /** Answer result downloads with a redirect to this URL (a compromised or misbehaving result host). */
+  resultRedirect?: string | null;
   port?: number;
   host?: string;
 }
@@ -223,6 +225,10 @@ export async function startDashScopeEmulator(initial: DashScopeEmulatorOptions):
     };
     // OSS refuses a pre-signed URL that also carries an Authorization header (and the key must not travel there).
     if (request.headers.authorization) return ossError(400, "InvalidArgument", "Authorization header is not allowed with a signed URL.");
+    if (options.resultRedirect) {
+      response.writeHead(302, { Location: options.resultRedirect });
+      return response.end();
+    }
     const id = url.pathname.slice("/results/".length).replace(/\.png$/, "");
     const expires = Number(url.searchParams.get("Expires"));
     const stored = results.get(id);

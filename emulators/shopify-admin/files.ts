@@ -189,9 +189,11 @@ export class FileService {
       file.updatedAt = now;
       if (input.originalSource) {
         const forcedFailure = shop.failNextFileUpdate;
+        const delayMs = shop.slowNextFileUpdateMs ?? undefined;
         shop.failNextFileUpdate = null;
+        shop.slowNextFileUpdateMs = null;
         file.status = "PROCESSING";
-        this.process(shop, file, input.originalSource, { isUpdate: true, forcedFailure });
+        this.process(shop, file, input.originalSource, { isUpdate: true, forcedFailure, delayMs });
       }
     });
     return { files: targets, userErrors: [] };
@@ -257,7 +259,12 @@ export class FileService {
     return bytes;
   }
 
-  private process(shop: ShopState, file: FileRecord, source: string, opts: { isUpdate: boolean; forcedFailure: string | null }): void {
+  private process(
+    shop: ShopState,
+    file: FileRecord,
+    source: string,
+    opts: { isUpdate: boolean; forcedFailure: string | null; delayMs?: number },
+  ): void {
     const generation = ++file.generation;
     const startedAt = Date.now();
     const current = () => file.generation === generation;
@@ -265,7 +272,7 @@ export class FileService {
       if (current() && file.status === "UPLOADED") file.status = "PROCESSING";
     });
     const finish = (apply: () => void) => {
-      this.later(Math.max(0, startedAt + this.readyDelayMs - Date.now()), () => {
+      this.later(Math.max(0, startedAt + (opts.delayMs ?? this.readyDelayMs) - Date.now()), () => {
         if (current()) apply();
       });
     };

@@ -151,7 +151,9 @@ function shopView(ctx: ResolverContext): Obj {
     updatedAt: "2025-01-01T00:00:00Z",
     primaryDomain: { __typename: "Domain", id: `gid://shopify/Domain/${shop.numericId}`, host: shop.domain, url, sslEnabled: true },
     domains: [{ __typename: "Domain", id: `gid://shopify/Domain/${shop.numericId}`, host: shop.domain, url, sslEnabled: true }],
-    plan: { __typename: "ShopPlan", displayName: "Development", publicDisplayName: "Development", partnerDevelopment: true, shopifyPlus: false },
+    plan: shop.partnerDevelopment
+      ? { __typename: "ShopPlan", displayName: "Development", publicDisplayName: "Development", partnerDevelopment: true, shopifyPlus: false }
+      : { __typename: "ShopPlan", displayName: "Basic", publicDisplayName: "Basic", partnerDevelopment: false, shopifyPlus: false },
     products: (args: ConnectionArgs & { query?: string | null; sortKey?: string | null }) => productsConnection(ctx, args),
   };
 }

@@ -65,6 +65,10 @@ export interface ShopifyEmulator {
   revokeRefreshTokens(shop: string): number;
   graphqlLog(shop: string): Array<{ operationName: string | null; requestedCost: number; throttled: boolean; at: number }>;
   setFailNextFileUpdate(shop: string, reason?: string): void;
+  /** The shop's next fileUpdate with a new source stays PROCESSING for `ms` before it is applied. */
+  setSlowNextFileUpdate(shop: string, ms: number): void;
+  /** The merchant deletes a product's media in the admin: it leaves the product and no longer exists. */
+  deleteMedia(shop: string, mediaId: string): void;
   purchases(shop: string): Array<{ id: string; name: string; status: string; price: { amount: string; currencyCode: string }; test: boolean; returnUrl: string }>;
   approvePurchase(shop: string, id: string): Promise<void>;
   declinePurchase(shop: string, id: string): Promise<void>;
@@ -308,6 +312,14 @@ export async function startShopifyEmulator(opts: ShopifyEmulatorOptions & { port
     graphqlLog: (shop) => store.shop(shop).log.map((entry) => ({ ...entry })),
     setFailNextFileUpdate(shop, reason) {
       store.shop(shop).failNextFileUpdate = reason ?? "Image processing failed (forced by the test).";
+    },
+    setSlowNextFileUpdate(shop, ms) {
+      store.shop(shop).slowNextFileUpdateMs = ms;
+    },
+    deleteMedia(shop, mediaId) {
+      const state = store.shop(shop);
+      if (!state.files.delete(mediaId)) throw new Error(`no media ${mediaId} in ${shop}`);
+      for (const product of state.products) product.mediaIds = product.mediaIds.filter((id) => id !== mediaId);
     },
     purchases: (shop) =>
       store.shop(shop).purchases.map((p) => ({ id: p.id, name: p.name, status: p.status, price: { ...p.price }, test: p.test, returnUrl: p.returnUrl })),

@@ -104,6 +104,10 @@ export interface ShopState {
   purchases: PurchaseRecord[];
   log: GraphqlLogEntry[];
   failNextFileUpdate: string | null;
+  /** The next fileUpdate with a new source takes this long to become READY (or FAILED), instead of the usual delay. */
+  slowNextFileUpdateMs: number | null;
+  /** A development store (Partner Dashboard) never pays for app charges; Shopify reports it as `plan.partnerDevelopment`. */
+  partnerDevelopment: boolean;
 }
 
 export interface TokenRecord {
@@ -120,6 +124,8 @@ export interface AddShopOptions {
   bucketSize?: number;
   restoreRate?: number;
   firstImageIndex?: number;
+  /** Default true: stores made for testing an app are development stores. */
+  partnerDevelopment?: boolean;
 }
 
 export interface StoreOptions {
@@ -180,6 +186,8 @@ export class EmulatorStore {
       purchases: [],
       log: [],
       failNextFileUpdate: null,
+      slowNextFileUpdateMs: null,
+      partnerDevelopment: opts.partnerDevelopment ?? true,
     };
     this.shops.set(domain, shop);
     const count = opts.products ?? 0;

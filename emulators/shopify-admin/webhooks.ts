@@ -7,6 +7,10 @@ export interface WebhookOptions {
   payload: unknown;
   path: string;
   webhookId?: string;
+  /** Default: a new event (each event has its own id; Shopify's retries and duplicate deliveries share it). */
+  eventId?: string;
+  /** When the event happened (default now); Shopify keeps it across retries. */
+  triggeredAt?: Date;
   secret?: string;
 }
 
@@ -32,8 +36,9 @@ export function buildSignedWebhookRequest(appUrl: string, defaultSecret: string,
       "X-Shopify-Shop-Domain": opts.shop,
       "X-Shopify-API-Version": EMULATED_API_VERSION,
       "X-Shopify-Webhook-Id": opts.webhookId ?? randomUUID(),
-      "X-Shopify-Event-Id": randomUUID(),
-      "X-Shopify-Triggered-At": new Date().toISOString(),
+      // A redelivery (same webhook id) is of the same event.
+      "X-Shopify-Event-Id": opts.eventId ?? (opts.webhookId ? `event-of-${opts.webhookId}` : randomUUID()),
+      "X-Shopify-Triggered-At": (opts.triggeredAt ?? new Date()).toISOString(),
     },
   });
 }

@@ -33,7 +33,7 @@ export interface EmulatedCheckoutSession {
   created: number;
   customer: string | null;
   expires_at: number;
-  livemode: false;
+  livemode: boolean;
   metadata: Record<string, string>;
   mode: string;
   payment_intent: string | null;
@@ -52,14 +52,52 @@ export interface EmulatedCustomer {
   description: string | null;
   email: string | null;
   metadata: Record<string, string>;
-  livemode: false;
+  livemode: boolean;
 }
 
 export type CheckoutEventType =
   | "checkout.session.completed"
   | "checkout.session.async_payment_succeeded"
   | "checkout.session.async_payment_failed"
-  | "checkout.session.expired";
+  | "checkout.session.expired"
+  /** The session's charge (after refundSession). */
+  | "charge.refunded"
+  /** The session's latest dispute (after disputeSession). */
+  | "charge.dispute.created";
+
+/** The charge behind a paid session, as Stripe's Charge object has it (the fields the app reads and a few more). */
+export interface EmulatedCharge {
+  id: string;
+  object: "charge";
+  amount: number;
+  amount_captured: number;
+  amount_refunded: number;
+  refunded: boolean;
+  disputed: boolean;
+  currency: string;
+  customer: string | null;
+  payment_intent: string;
+  livemode: boolean;
+  metadata: Record<string, string>;
+  paid: true;
+  status: "succeeded";
+  created: number;
+}
+
+export interface EmulatedDispute {
+  id: string;
+  object: "dispute";
+  amount: number;
+  charge: string;
+  currency: string;
+  payment_intent: string;
+  livemode: boolean;
+  metadata: Record<string, string>;
+  reason: "fraudulent";
+  status: "needs_response";
+  is_charge_refundable: boolean;
+  created: number;
+}
 
 export interface SignedEvent {
   event: { id: string; type: string; created: number; data: { object: unknown } };
@@ -82,6 +120,10 @@ export interface StripeEmulator {
   /** Settles an async payment: paid (succeeded) or left unpaid (failed). */
   settleAsyncPayment(id: string, succeeded: boolean): EmulatedCheckoutSession;
   expireSession(id: string): EmulatedCheckoutSession;
+  /** Refunds `amount` cents more of the paid session's charge (default: what is left), as the Dashboard would. */
+  refundSession(id: string, amount?: number): EmulatedCharge;
+  /** The card holder disputes `amount` cents of the paid session's charge (default: all of it). */
+  disputeSession(id: string, amount?: number): EmulatedDispute;
   /** A signed event for the session's current state. `timestamp` (seconds) backdates the signature; `secret` overrides the signing secret. */
   signEvent(type: CheckoutEventType, sessionId: string, opts?: { timestamp?: number; secret?: string; eventId?: string }): SignedEvent;
   /** The signed event as a Request to the app's webhook URL (for calling a Remix action directly). */
@@ -96,10 +138,14 @@ const signer = new Stripe("sk_test_signer_only");
 export async function startStripeEmulator(opts: StripeEmulatorOptions = {}): Promise<StripeEmulator> {
   const secretKey = opts.secretKey ?? "sk_test_emulator";
   const webhookSecret = opts.webhookSecret ?? "whsec_emulator";
+  // Stripe's objects and events say which mode made them, and the key decides the mode.
+  const livemode = /^(sk|rk)_live_/.test(secretKey);
   let webhookUrl = opts.webhookUrl;
   const prices = opts.prices ?? {};
   const sessions = new Map<string, EmulatedCheckoutSession>();
   const customers = new Map<string, EmulatedCustomer>();
+  const charges = new Map<string, EmulatedCharge>(); // by session id
+  const disputes = new Map<string, EmulatedDispute[]>(); // by session id
   const idempotent = new Map<string, { status: number; body: unknown }>();
   const log: Array<{ method: string; path: string; status: number }> = [];
   let baseUrl = "";
@@ -121,13 +167,15 @@ export async function startStripeEmulator(opts: StripeEmulatorOptions = {}): Pro
   function signEvent(type: CheckoutEventType, sessionId: string, o: { timestamp?: number; secret?: string; eventId?: string } = {}): SignedEvent {
     const session = requireSession(sessionId);
     const created = o.timestamp ?? now();
+    const object =
+      type === "charge.refunded" ? requireCharge(sessionId) : type === "charge.dispute.created" ? requireDispute(sessionId) : publicSession(session);
     const event = {
       id: o.eventId ?? newId("evt"),
       object: "event",
       api_version: API_VERSION,
       created,
-      data: { object: publicSession(session) },
-      livemode: false,
+      data: { object: { ...object } },
+      livemode,
       pending_webhooks: 1,
       request: { id: null, idempotency_key: null },
       type,
@@ -161,13 +209,85 @@ export async function startStripeEmulator(opts: StripeEmulatorOptions = {}): Pro
     session.status = "complete";
     session.payment_status = o.paymentStatus ?? "paid";
     session.payment_intent ??= newId("pi");
+    if (session.payment_status === "paid") charge(session);
     return session;
   }
 
   function settleAsyncPayment(id: string, succeeded: boolean): EmulatedCheckoutSession {
     const session = requireSession(id);
     session.payment_status = succeeded ? "paid" : "unpaid";
+    if (succeeded) charge(session);
     return session;
+  }
+
+  /** The session's payment becomes a succeeded charge (once). */
+  function charge(session: EmulatedCheckoutSession): EmulatedCharge {
+    let made = charges.get(session.id);
+    if (!made) {
+      made = {
+        id: newId("ch"),
+        object: "charge",
+        amount: session.amount_total,
+        amount_captured: session.amount_total,
+        amount_refunded: 0,
+        refunded: false,
+        disputed: false,
+        currency: session.currency,
+        customer: session.customer,
+        payment_intent: session.payment_intent!,
+        livemode,
+        // Checkout copies payment_intent_data.metadata to the PaymentIntent, not to this charge: the app must not need it.
+        metadata: {},
+        paid: true,
+        status: "succeeded",
+        created: now(),
+      };
+      charges.set(session.id, made);
+    }
+    return made;
+  }
+
+  function requireCharge(sessionId: string): EmulatedCharge {
+    const made = charges.get(sessionId);
+    if (!made) throw new Error(`checkout.session ${sessionId} has no charge (it was not paid)`);
+    return made;
+  }
+
+  function requireDispute(sessionId: string): EmulatedDispute {
+    const latest = disputes.get(sessionId)?.at(-1);
+    if (!latest) throw new Error(`checkout.session ${sessionId} has no dispute`);
+    return latest;
+  }
+
+  function refundSession(id: string, amount?: number): EmulatedCharge {
+    const paid = requireCharge(id);
+    const left = paid.amount - paid.amount_refunded;
+    const refund = amount ?? left;
+    if (!Number.isInteger(refund) || refund <= 0 || refund > left) throw new Error(`Refund amount (${refund}) is greater than unrefunded amount on charge (${left})`);
+    paid.amount_refunded += refund;
+    paid.refunded = paid.amount_refunded === paid.amount;
+    return paid;
+  }
+
+  function disputeSession(id: string, amount?: number): EmulatedDispute {
+    const paid = requireCharge(id);
+    paid.disputed = true;
+    const dispute: EmulatedDispute = {
+      id: newId("dp"),
+      object: "dispute",
+      amount: amount ?? paid.amount - paid.amount_refunded,
+      charge: paid.id,
+      currency: paid.currency,
+      payment_intent: paid.payment_intent,
+      livemode,
+      metadata: {},
+      reason: "fraudulent",
+      status: "needs_response",
+      is_charge_refundable: false,
+      created: now(),
+    };
+    disputes.set(id, [...(disputes.get(id) ?? []), dispute]);
+    return dispute;
   }
 
   function expireSession(id: string): EmulatedCheckoutSession {
@@ -196,7 +316,7 @@ export async function startStripeEmulator(opts: StripeEmulatorOptions = {}): Pro
         description: str(params.description),
         email: str(params.email),
         metadata: strRecord(params.metadata),
-        livemode: false,
+        livemode,
       };
       customers.set(customer.id, customer);
       return { status: 200, body: customer };
@@ -264,7 +384,7 @@ export async function startStripeEmulator(opts: StripeEmulatorOptions = {}): Pro
       created: now(),
       customer: customer ?? null,
       expires_at: now() + 24 * 3600,
-      livemode: false,
+      livemode,
       metadata: strRecord(params.metadata),
       mode,
       payment_intent: null,
@@ -381,6 +501,8 @@ ${session.status === "open"
     completeSession,
     settleAsyncPayment,
     expireSession,
+    refundSession,
+    disputeSession,
     signEvent,
     buildWebhookRequest,
     sendEvent,

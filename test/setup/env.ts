@@ -15,5 +15,8 @@ process.env.SCOPES ??= "read_products,write_products,write_files";
 process.env.LOG_LEVEL ??= "silent";
 // One folder for processed images across every test process and worker child: they share one database.
 process.env.OBJECT_STORE_DIR ??= path.resolve("test-artifacts/objects");
+// The production download policy, with the local stand-ins (all on 127.0.0.1) named as the only exception;
+// suites that start stand-ins narrow it to their host:port.
+process.env.SAFE_FETCH_LOCAL_HOSTS ??= "127.0.0.1";
 
 installEmulatorDispatcher();

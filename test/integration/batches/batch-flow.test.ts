@@ -71,10 +71,10 @@ describe("a batch, end to end", () => {
     expect(centralEntries).toBe(20);
 
     // Restore: the product shows the originals again; twice is harmless; credits unchanged.
-    const restored = await restoreBatch({ db: h.db, graphql }, shop, batchId);
-    expect(restored).toEqual({ restored: 19 });
-    expect(await restoreBatch({ db: h.db, graphql }, shop, batchId)).toEqual({ restored: 0 });
     await restoreItem({ db: h.db, graphql }, shop, progress.items.find((i) => i.state === "PUBLISHED")!.id);
+    expect(await restoreBatch({ db: h.db, queue: h.queue }, shop, batchId)).toEqual({ queued: 18 });
+    expect(await restoreBatch({ db: h.db, queue: h.queue }, shop, batchId)).toEqual({ queued: 0 });
+    await h.waitForRestores(shop, batchId);
     const restoredMedia = mediaById(h.shopify, shop);
     for (const [mediaId, was] of before) expect(restoredMedia.get(mediaId)).toMatchObject({ position: was.position, alt: was.alt, sha256: was.sha256 });
     expect(await getBalance(h.db, shop)).toMatchObject({ available: 100 - 19 * 3, reserved: 0 });

@@ -42,11 +42,21 @@ export interface Harness {
   /** `expiringToken: false` installs with the non-expiring offline token older installs hold. */
   addShop(opts: { products: number; imagesPerProduct: number; credits: number; bucketSize?: number; restoreRate?: number; expiringToken?: boolean }): Promise<string>;
   waitForBatch(shop: string, batchId: string, timeoutMs?: number): Promise<BatchProgress>;
+  /** Until no item of the batch is waiting for its original to be put back. */
+  waitForRestores(shop: string, batchId: string, timeoutMs?: number): Promise<BatchProgress>;
   close(): Promise<void>;
 }
 
 export async function startHarness(
-  opts: { dashscope?: Partial<DashScopeEmulatorOptions>; qwenMaxRps?: number; fileReadyDelayMs?: number; redisUrl?: string; offlineTokenSeconds?: number } = {},
+  opts: {
+    dashscope?: Partial<DashScopeEmulatorOptions>;
+    qwenMaxRps?: number;
+    fileReadyDelayMs?: number;
+    redisUrl?: string;
+    offlineTokenSeconds?: number;
+    /** Further local servers (origins) the worker may download from. */
+    localHosts?: string[];
+  } = {},
 ): Promise<Harness> {
   const shopify = await startShopifyEmulator({
     apiKey: API_KEY,
@@ -55,13 +65,14 @@ export async function startHarness(
     ...(opts.offlineTokenSeconds ? { offlineTokenSeconds: opts.offlineTokenSeconds } : {}),
   });
   process.env.SHOPIFY_EMULATOR_URL = shopify.url;
-  process.env.ALLOWED_IMAGE_HOSTS = "127.0.0.1";
   const dashscope = await startDashScopeEmulator({ apiKey: DASHSCOPE_KEY, latencyMs: 20, ...opts.dashscope });
+  // The worker downloads under the production policy; only these two stand-ins may be reached over http.
+  process.env.SAFE_FETCH_LOCAL_HOSTS = [shopify.url, dashscope.url, ...(opts.localHosts ?? [])].map((url) => new URL(url).host).join(",");
   const db = createPrismaClient(testDatabaseUrl(), 8);
   const queueName = `test-${randomUUID()}`;
   const queue = openImageQueue(queueName, createRedisConnection({ url: opts.redisUrl }));
   const limiterRedis = createRedisConnection({ forWorker: true, url: opts.redisUrl });
-  const config = queueConfigFromEnv({ ...process.env, ALLOWED_IMAGE_HOSTS: "127.0.0.1", FILE_READY_TIMEOUT_MS: "20000" });
+  const config = queueConfigFromEnv({ ...process.env, FILE_READY_TIMEOUT_MS: "20000" });
   const deps: WorkerDeps = {
     db,
     adminFor: offlineAdmin,
@@ -113,6 +124,16 @@ export async function startHarness(
         if (Date.now() > deadline) {
           throw new Error(`batch ${batchId} did not finish: ${JSON.stringify(progress.counts)} ${progress.items.map((i) => i.reason).filter(Boolean).join(" | ")}`);
         }
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    },
+    async waitForRestores(shop, batchId, timeoutMs = 60_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const progress = await getBatchProgress(db, shop, batchId);
+        if (!progress) throw new Error(`batch ${batchId} not found`);
+        if (progress.restoring === 0) return progress;
+        if (Date.now() > deadline) throw new Error(`batch ${batchId}: ${progress.restoring} restores still waiting`);
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     },

@@ -7,6 +7,7 @@ import { loader as returnLoader } from "~/routes/app.credits.return";
 import { action as purchaseWebhook } from "~/routes/webhooks.app_purchases_one_time.update";
 import { type ShopifyEmulator, startShopifyEmulator } from "../../../emulators/shopify-admin/server";
 import { type StripeEmulator, startStripeEmulator } from "../../../emulators/stripe/server";
+import { offlineAdmin } from "../batches/shop-setup";
 import { bearerRequest, body, call, formRequest, status, storeOfflineSession, uniqueShop } from "../routes/helpers";
 
 const REAUTHORIZE_HEADER = "X-Shopify-API-Request-Failure-Reauthorize-Url";
@@ -40,15 +41,16 @@ interface Overview {
   stripe: { enabled: boolean; reason?: string };
   history: { entries: Array<{ kind: string; amount: number }>; nextCursor: string | null };
   recentPurchases: Array<{ id: string; status: string; packName: string }>;
-  returnedPurchase: { id: string; status: string; credits: number } | null;
+  returnedPurchase: { id: string; status: string; credits: number; note: string | null } | null;
 }
 
 const shops: string[] = [];
 
-async function installedShop(): Promise<string> {
+/** A development store unless `partnerDevelopment: false` (a store on a paid plan). */
+async function installedShop(opts: { partnerDevelopment?: boolean } = {}): Promise<string> {
   const shop = uniqueShop();
   shops.push(shop);
-  shopify.addShop(shop, { products: 1 });
+  shopify.addShop(shop, { products: 1, ...opts });
   await storeOfflineSession(shop, shopify.grantAccessToken(shop));
   return shop;
 }
@@ -138,10 +140,47 @@ describe("Shopify one-time purchases", () => {
 
   it("sends SHOPIFY_BILLING_TEST=false through as a real charge", async () => {
     process.env.SHOPIFY_BILLING_TEST = "false";
-    const shop = await installedShop();
+    const shop = await installedShop({ partnerDevelopment: false });
     const { purchase } = await buyWithShopify(shop);
     expect(shopify.purchases(shop)[0]!.test).toBe(false);
     expect(purchase.test).toBe(false);
+  });
+
+  it("charges a development store with a test charge even when the app bills for real", async () => {
+    process.env.SHOPIFY_BILLING_TEST = "false";
+    const shop = await installedShop({ partnerDevelopment: true });
+    const { purchase } = await buyWithShopify(shop);
+    expect(shopify.purchases(shop)[0]!.test).toBe(true);
+    expect(purchase.test).toBe(true);
+    expect(await db.shop.findUniqueOrThrow({ where: { domain: shop } })).toMatchObject({ partnerDevelopment: true });
+  });
+
+  it("adds no credits for a test charge on a store that pays, and tells the merchant why", async () => {
+    const shop = await installedShop({ partnerDevelopment: false });
+    const { purchase, numericId } = await buyWithShopify(shop);
+    expect(purchase.test).toBe(true);
+    await shopify.approvePurchase(shop, purchase.externalId);
+    expect(await deliver(purchaseUpdate(shop, purchase.externalId, "ACTIVE"))).toBe(200);
+    await returnFromShopify(shop, numericId);
+    expect(await getBalance(db, shop)).toEqual({ available: 0, reserved: 0, total: 0 });
+    const page = await overview(shop, `?purchase=${purchase.id}`);
+    expect(page.returnedPurchase).toMatchObject({ status: "ACTIVE", note: expect.stringMatching(/test charge.*development stores only/i) });
+  });
+
+  it("credits a development store's test charges only up to its cap, however many packs it buys", async () => {
+    const shop = await installedShop({ partnerDevelopment: true });
+    const first = await buyWithShopify(shop, "business");
+    await shopify.approvePurchase(shop, first.purchase.externalId);
+    await returnFromShopify(shop, first.numericId);
+    expect(await getBalance(db, shop)).toEqual({ available: 30, reserved: 0, total: 30 });
+    const page = await overview(shop, `?purchase=${first.purchase.id}`);
+    expect(page.returnedPurchase?.note).toMatch(/30 of 300 credits added/);
+
+    const second = await buyWithShopify(shop, "starter");
+    await shopify.approvePurchase(shop, second.purchase.externalId);
+    await Promise.all([returnFromShopify(shop, second.numericId), deliver(purchaseUpdate(shop, second.purchase.externalId, "ACTIVE"))]);
+    expect(await getBalance(db, shop)).toEqual({ available: 30, reserved: 0, total: 30 });
+    expect(await db.purchase.findUniqueOrThrow({ where: { id: second.purchase.id } })).toMatchObject({ status: "ACTIVE", grantedAt: null });
   });
 
   it("credits an approved purchase once from the return URL, replayed 10 times, and the webhook after it is a no-op", async () => {
@@ -164,7 +203,8 @@ describe("Shopify one-time purchases", () => {
   });
 
   it("credits once from the webhook delivered 10 times (retries and new deliveries), then the return URL is a no-op", async () => {
-    const shop = await installedShop();
+    process.env.SHOPIFY_BILLING_TEST = "false";
+    const shop = await installedShop({ partnerDevelopment: false });
     const { purchase, numericId } = await buyWithShopify(shop, "business");
     await shopify.approvePurchase(shop, purchase.externalId);
     const retried = randomUUID();
@@ -236,6 +276,30 @@ describe("Shopify one-time purchases", () => {
     expect(await deliver(request)).toBe(200);
     expect(await db.purchase.findUniqueOrThrow({ where: { externalId: gid } })).toMatchObject({ shop, pack: "pro", credits: 100, status: "ACTIVE" });
     expect(await getBalance(db, shop)).toEqual({ available: 100, reserved: 0, total: 100 });
+  });
+
+  it("confirms a purchase with one Admin read however many purchases the shop made since", async () => {
+    const shop = await installedShop();
+    const { purchase, numericId } = await buyWithShopify(shop);
+    await shopify.approvePurchase(shop, purchase.externalId);
+    // 60 newer charges (another tab, other packs): the one to confirm is on the second page of the newest.
+    const graphql = await offlineAdmin(shop);
+    for (let i = 0; i < 60; i++) {
+      await graphql(
+        `#graphql
+        mutation TestChargeCreate($price: MoneyInput!) {
+          appPurchaseOneTimeCreate(name: "Starter pack: 30 image credits", price: $price, returnUrl: "https://example.test/r", test: true) {
+            userErrors { message }
+          }
+        }`,
+        { variables: { price: { amount: "9.99", currencyCode: "USD" } } },
+      );
+    }
+    const before = shopify.graphqlLog(shop).length;
+    await returnFromShopify(shop, numericId);
+    const reads = shopify.graphqlLog(shop).slice(before).filter((entry) => entry.operationName !== "ShopPlanForBilling");
+    expect(reads).toHaveLength(1);
+    expect(await getBalance(db, shop)).toEqual({ available: 30, reserved: 0, total: 30 });
   });
 
   it("does not let a shop confirm another shop's purchase through the return URL", async () => {

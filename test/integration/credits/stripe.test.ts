@@ -3,7 +3,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import db from "~/db.server";
-import { getBalance } from "~/models/credits.server";
+import { captureForItem, getBalance, getDebt, reserveForItems, sumEntries } from "~/models/credits.server";
 import { createStripeCheckout } from "~/models/purchases.server";
 import { createStripeClient } from "~/models/stripe.server";
 import { action as stripeWebhook } from "~/routes/webhooks.stripe";
@@ -41,6 +41,74 @@ async function deliver(type: CheckoutEventType, sessionId: string, opts?: { time
   const request = stripeEmulator.buildWebhookRequest(type, sessionId, { url: "https://app.example.test/webhooks/stripe", ...opts });
   return stripeWebhook({ request, params: {}, context: {} });
 }
+
+/** A paid purchase of `packId`, credited through the webhook. */
+async function paidPurchase(packId = "pro") {
+  const shop = newShop();
+  const { sessionId, purchase } = await checkout(shop, packId);
+  stripeEmulator.completeSession(sessionId, { paymentStatus: "paid" });
+  expect((await deliver("checkout.session.completed", sessionId)).status).toBe(200);
+  return { shop, sessionId, purchase };
+}
+
+/** Spends `credits` of the shop's balance on images (reserve, then capture). */
+async function spend(shop: string, images: number) {
+  const items = Array.from({ length: images }, () => randomUUID());
+  await reserveForItems(db, shop, items, 3);
+  for (const item of items) await captureForItem(db, shop, item);
+}
+
+describe("refunds and disputes", () => {
+  it("takes a refunded purchase's credits back once, the event delivered 10 times at once", async () => {
+    const { shop, sessionId, purchase } = await paidPurchase("pro");
+    expect(await getBalance(db, shop)).toEqual({ available: 100, reserved: 0, total: 100 });
+    stripeEmulator.refundSession(sessionId);
+    const responses = await Promise.all(Array.from({ length: 10 }, () => deliver("charge.refunded", sessionId)));
+    expect(responses.map((r) => r.status)).toEqual(Array(10).fill(200));
+    expect(await getBalance(db, shop)).toEqual({ available: 0, reserved: 0, total: 0 });
+    expect(await db.creditEntry.count({ where: { shop, kind: "ADJUSTMENT", purchaseId: purchase.id } })).toBe(1);
+    expect(await db.purchase.findUniqueOrThrow({ where: { id: purchase.id } })).toMatchObject({ reversedCredits: 100 });
+  });
+
+  it("takes back a disputed purchase's credits once, replayed 10 times, and a refund after it takes nothing more", async () => {
+    const { shop, sessionId, purchase } = await paidPurchase("starter");
+    stripeEmulator.disputeSession(sessionId);
+    for (let i = 0; i < 10; i++) expect((await deliver("charge.dispute.created", sessionId)).status).toBe(200);
+    expect(await getBalance(db, shop)).toEqual({ available: 0, reserved: 0, total: 0 });
+    stripeEmulator.refundSession(sessionId);
+    expect((await deliver("charge.refunded", sessionId)).status).toBe(200);
+    expect(await db.creditEntry.count({ where: { shop, kind: "ADJUSTMENT", purchaseId: purchase.id } })).toBe(1);
+    expect(await getBalance(db, shop)).toEqual({ available: 0, reserved: 0, total: 0 });
+  });
+
+  it("takes back in proportion to a partial refund, then the rest when the remainder is refunded", async () => {
+    const { shop, sessionId } = await paidPurchase("pro"); // 100 credits for $29.99
+    stripeEmulator.refundSession(sessionId, 1500);
+    for (let i = 0; i < 3; i++) await deliver("charge.refunded", sessionId);
+    expect(await getBalance(db, shop)).toMatchObject({ available: 100 - Math.ceil((100 * 1500) / 2999) });
+    stripeEmulator.refundSession(sessionId);
+    for (let i = 0; i < 3; i++) await deliver("charge.refunded", sessionId);
+    expect(await getBalance(db, shop)).toMatchObject({ available: 0 });
+  });
+
+  it("records what the balance cannot cover as owed, paid first by the next pack", async () => {
+    const { shop, sessionId } = await paidPurchase("starter"); // 30 credits
+    await spend(shop, 9); // 27 credits spent on images
+    stripeEmulator.refundSession(sessionId);
+    for (let i = 0; i < 10; i++) await deliver("charge.refunded", sessionId);
+    expect(await getBalance(db, shop)).toEqual({ available: 0, reserved: 0, total: 0 });
+    expect(await getDebt(db, shop)).toBe(27);
+
+    const { sessionId: next } = await checkout(shop, "starter");
+    stripeEmulator.completeSession(next, { paymentStatus: "paid" });
+    await deliver("checkout.session.completed", next);
+    expect(await getDebt(db, shop)).toBe(0);
+    expect(await getBalance(db, shop)).toEqual({ available: 3, reserved: 0, total: 3 });
+    const entries = await db.creditEntry.findMany({ where: { shop } });
+    expect(sumEntries(entries)).toEqual(await getBalance(db, shop));
+    expect(entries.reduce((sum, e) => sum + e.debtDelta, 0)).toBe(0);
+  });
+});
 
 describe("Stripe Checkout purchases", () => {
   it("records a pending purchase for the pack with one Stripe customer per shop", async () => {
@@ -217,6 +285,107 @@ describe("Stripe Checkout purchases", () => {
       stripeEmulator.setWebhookUrl(undefined);
       await new Promise<void>((resolve) => app.close(() => resolve()));
     }
+  });
+
+  it("never credits a test-mode session on a live deployment", async () => {
+    const shop = newShop();
+    const { sessionId, purchase } = await checkout(shop);
+    stripeEmulator.completeSession(sessionId, { paymentStatus: "paid" });
+    const saved = process.env.STRIPE_SECRET_KEY;
+    process.env.STRIPE_SECRET_KEY = "sk_live_credits_suite";
+    try {
+      const response = await deliver("checkout.session.completed", sessionId);
+      expect(response.status).toBe(200);
+      expect(await response.json()).toMatchObject({ outcome: "ignored" });
+    } finally {
+      process.env.STRIPE_SECRET_KEY = saved;
+    }
+    expect(await getBalance(db, shop)).toEqual({ available: 0, reserved: 0, total: 0 });
+    expect(await db.purchase.findUniqueOrThrow({ where: { id: purchase.id } })).toMatchObject({ status: "PENDING", grantedAt: null });
+  });
+
+  it("credits a live-mode session on a live deployment", async () => {
+    const live = await startStripeEmulator({ secretKey: "sk_live_credits_suite", webhookSecret: stripeEmulator.webhookSecret });
+    const saved = { key: process.env.STRIPE_SECRET_KEY, url: process.env.STRIPE_API_URL };
+    process.env.STRIPE_SECRET_KEY = live.secretKey;
+    process.env.STRIPE_API_URL = live.url;
+    try {
+      const shop = newShop();
+      await db.shop.create({ data: { domain: shop } });
+      const { purchaseId } = await createStripeCheckout({ db, stripe: createStripeClient(live.secretKey, new URL(live.url)) }, shop, {
+        packId: "starter",
+        successUrl: "https://admin.shopify.com/store/x/apps/key/app/credits/return?session_id={CHECKOUT_SESSION_ID}",
+        cancelUrl: "https://admin.shopify.com/store/x/apps/key/app/credits",
+      });
+      const { externalId } = await db.purchase.findUniqueOrThrow({ where: { id: purchaseId } });
+      live.completeSession(externalId, { paymentStatus: "paid" });
+      const request = live.buildWebhookRequest("checkout.session.completed", externalId, { url: "https://app.example.test/webhooks/stripe" });
+      expect((await stripeWebhook({ request, params: {}, context: {} })).status).toBe(200);
+      expect(await getBalance(db, shop)).toEqual({ available: 30, reserved: 0, total: 30 });
+      expect(await db.purchase.findUniqueOrThrow({ where: { id: purchaseId } })).toMatchObject({ test: false, status: "ACTIVE" });
+    } finally {
+      process.env.STRIPE_SECRET_KEY = saved.key;
+      process.env.STRIPE_API_URL = saved.url;
+      await live.close();
+    }
+  });
+
+  it("refuses a chunked body over 512 KB with 413 without reading all of it", async () => {
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent >= 8 * 1024 * 1024) return controller.close();
+        sent += 64 * 1024;
+        controller.enqueue(new Uint8Array(64 * 1024).fill(0x20));
+      },
+    });
+    const request = new Request("https://app.example.test/webhooks/stripe", {
+      method: "POST",
+      headers: { "stripe-signature": "t=1,v1=00" },
+      body,
+      duplex: "half",
+    } as RequestInit);
+    const response = await stripeWebhook({ request, params: {}, context: {} });
+    expect(response.status).toBe(413);
+    expect(sent).toBeLessThan(1024 * 1024);
+  });
+
+  it("credits nothing when the amount paid is not the recorded price, and says why", async () => {
+    const shop = newShop();
+    const { sessionId, purchase } = await checkout(shop, "pro");
+    const session = stripeEmulator.completeSession(sessionId, { paymentStatus: "paid" });
+    session.amount_total = 99; // a discount the app never offered
+    for (let i = 0; i < 3; i++) expect((await deliver("checkout.session.completed", sessionId)).status).toBe(200);
+    expect(await getBalance(db, shop)).toEqual({ available: 0, reserved: 0, total: 0 });
+    expect(await db.purchase.findUniqueOrThrow({ where: { id: purchase.id } })).toMatchObject({
+      status: "ACTIVE",
+      grantedAt: null,
+      note: expect.stringMatching(/amount paid \(\$0\.99\) is not the pack's price \(\$29\.99\)/),
+    });
+  });
+
+  it("credits a session it did not record with its pack's credits, never with metadata.credits", async () => {
+    const shop = newShop();
+    const { sessionId, purchase } = await checkout(shop, "starter");
+    await db.purchase.delete({ where: { id: purchase.id } });
+    const session = stripeEmulator.completeSession(sessionId, { paymentStatus: "paid" });
+    session.metadata = { ...session.metadata, credits: "3000" };
+    expect((await deliver("checkout.session.completed", sessionId)).status).toBe(200);
+    expect(await getBalance(db, shop)).toEqual({ available: 30, reserved: 0, total: 30 });
+  });
+
+  it("ignores a session that names another shop or no shop", async () => {
+    const owner = newShop();
+    const { sessionId, purchase } = await checkout(owner);
+    const session = stripeEmulator.completeSession(sessionId, { paymentStatus: "paid" });
+    const other = newShop();
+    session.metadata = { ...session.metadata, shop: other };
+    expect(await (await deliver("checkout.session.completed", sessionId)).json()).toMatchObject({ outcome: "ignored" });
+    session.metadata = { pack: "starter" };
+    expect(await (await deliver("checkout.session.completed", sessionId)).json()).toMatchObject({ outcome: "ignored" });
+    expect(await getBalance(db, owner)).toEqual({ available: 0, reserved: 0, total: 0 });
+    expect(await getBalance(db, other)).toEqual({ available: 0, reserved: 0, total: 0 });
+    expect(await db.purchase.findUniqueOrThrow({ where: { id: purchase.id } })).toMatchObject({ shop: owner, status: "PENDING" });
   });
 
   it("answers 404 when Stripe is not configured", async () => {

@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import prisma from "~/db.server";
 import { hashShop, wasShopRedacted } from "~/models/lifecycle.server";
@@ -128,5 +128,81 @@ describe("shop/redact", () => {
     const redact = webhookRequest("/webhooks/shop/redact", { topic: "shop/redact", shop, payload: { shop_domain: victim } });
     expect(await deliver(shopRedact, redact)).toBe(400);
     expect(await prisma.shop.count({ where: { domain: victim } })).toBe(1);
+  });
+});
+
+describe("every Shopify webhook delivery", () => {
+  const dataRequest = (shop: string, headers: Record<string, string | null>, payloadShop = shop) =>
+    webhookRequest("/webhooks/customers/data_request", {
+      topic: "customers/data_request",
+      shop,
+      payload: { shop_id: 1, shop_domain: payloadShop, orders_requested: [], customer: { id: 1 }, data_request: { id: 2 } },
+      headers,
+    });
+  const records = async (shop: string) => prisma.complianceRecord.count({ where: { shopHash: hashShop(shop) } });
+
+  it("is handled once per event, even when Shopify delivers one event under two webhook ids", async () => {
+    const shop = uniqueShop();
+    await installShop(shop);
+    const eventId = randomUUID();
+    expect(await deliver(customersDataRequest, dataRequest(shop, { "X-Shopify-Event-Id": eventId }))).toBe(200);
+    expect(await deliver(customersDataRequest, dataRequest(shop, { "X-Shopify-Event-Id": eventId }))).toBe(200);
+    expect(await records(shop)).toBe(1);
+    expect(await deliver(customersDataRequest, dataRequest(shop, { "X-Shopify-Event-Id": randomUUID() }))).toBe(200);
+    expect(await records(shop)).toBe(2);
+  });
+
+  it("is refused when it was triggered more than two days ago (a replay), and handled when it is a day old", async () => {
+    const shop = uniqueShop();
+    await installShop(shop);
+    const at = (hoursAgo: number) => new Date(Date.now() - hoursAgo * 3600_000).toISOString();
+    expect(await deliver(customersDataRequest, dataRequest(shop, { "X-Shopify-Triggered-At": at(49) }))).toBe(400);
+    expect(await records(shop)).toBe(0);
+    expect(await deliver(customersDataRequest, dataRequest(shop, { "X-Shopify-Triggered-At": at(24) }))).toBe(200);
+    expect(await records(shop)).toBe(1);
+  });
+
+  it("is refused when its payload names another shop than the signed header, on every topic that names one", async () => {
+    const shop = uniqueShop();
+    const other = uniqueShop();
+    await installShop(shop);
+    await installShop(other);
+    expect(await deliver(customersDataRequest, dataRequest(shop, {}, other))).toBe(400);
+    const redact = webhookRequest("/webhooks/customers/redact", {
+      topic: "customers/redact",
+      shop,
+      payload: { shop_id: 1, shop_domain: other, customer: { id: 1 }, orders_to_redact: [] },
+    });
+    expect(await deliver(customersRedact, redact)).toBe(400);
+    const uninstall = webhookRequest("/webhooks/app/uninstalled", {
+      topic: "app/uninstalled",
+      shop,
+      payload: { id: 1, name: "Other", domain: "other.example", myshopify_domain: other },
+    });
+    expect(await deliver(uninstalled, uninstall)).toBe(400);
+    expect(await records(shop)).toBe(0);
+    expect((await prisma.shop.findUniqueOrThrow({ where: { domain: shop } })).uninstalledAt).toBeNull();
+  });
+});
+
+describe("the record of an erasure", () => {
+  it("cannot be matched to the shop by hashing a list of shop domains, yet recognises the shop coming back", async () => {
+    const shop = uniqueShop();
+    await installShop(shop);
+    await prisma.session.deleteMany({ where: { shop } });
+    await prisma.shop.update({ where: { domain: shop }, data: { uninstalledAt: new Date() } });
+    const request = webhookRequest("/webhooks/shop/redact", { topic: "shop/redact", shop, payload: { shop_id: 1, shop_domain: shop } });
+    expect(await deliver(shopRedact, request)).toBe(200);
+    const plain = createHash("sha256").update(shop).digest("hex");
+    expect(await prisma.complianceRecord.count({ where: { shopHash: plain } })).toBe(0);
+    expect(await prisma.complianceRecord.count({ where: { shopHash: hashShop(shop), topic: "shop/redact" } })).toBe(1);
+    expect(await wasShopRedacted(prisma, shop)).toBe(true);
+  });
+
+  it("still recognises a shop erased before the hash was keyed", async () => {
+    const shop = uniqueShop();
+    await prisma.complianceRecord.create({ data: { topic: "shop/redact", shopHash: createHash("sha256").update(shop).digest("hex") } });
+    expect(await wasShopRedacted(prisma, shop)).toBe(true);
+    expect(await wasShopRedacted(prisma, uniqueShop())).toBe(false);
   });
 });

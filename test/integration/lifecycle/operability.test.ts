@@ -92,7 +92,8 @@ describe("/healthz", () => {
     process.env.STRIPE_SECRET_KEY = "sk_test_do_not_print_me";
     process.env.STRIPE_WEBHOOK_SECRET = "whsec_do_not_print_me";
     delete process.env.DASHSCOPE_API_KEY;
-    const response = await get(healthz, "/healthz");
+    process.env.METRICS_TOKEN = TOKEN;
+    const response = await get(healthz, "/healthz", { Authorization: `Bearer ${TOKEN}` });
     const text = await response.text();
     expect(response.status).toBe(200);
     const body = JSON.parse(text) as Record<string, unknown>;
@@ -105,11 +106,29 @@ describe("/healthz", () => {
     expect(text).not.toContain(process.env.SHOPIFY_API_SECRET!);
   });
 
+  it("tells a caller without the operators' token only whether the app is ready", async () => {
+    process.env.METRICS_TOKEN = TOKEN;
+    process.env.STRIPE_SECRET_KEY = "sk_test_configured";
+    for (const headers of [{}, { Authorization: `Bearer ${TOKEN}x` }] as Array<Record<string, string>>) {
+      const ready = await get(healthz, "/healthz", headers);
+      expect(ready.status).toBe(200);
+      expect(await ready.json()).toEqual({ status: "ok" });
+      expect(await (await get(healthz, "/healthz?probe=live", headers)).json()).toEqual({ status: "ok" });
+    }
+    process.env.REDIS_URL = "redis://127.0.0.1:1";
+    process.env.QUEUE_NAME = `test-${randomUUID()}`;
+    getQueue().on("error", () => undefined);
+    const down = await get(healthz, "/healthz");
+    expect(down.status).toBe(503);
+    expect(await down.json()).toEqual({ status: "unavailable" });
+  });
+
   it("answers 503 when Redis cannot be reached, without quoting its address", async () => {
     process.env.REDIS_URL = "redis://:hunter2@127.0.0.1:1";
     process.env.QUEUE_NAME = `test-${randomUUID()}`;
     getQueue().on("error", () => undefined); // the unreachable Redis is the point; keep its reconnect noise quiet
-    const response = await get(healthz, "/healthz");
+    process.env.METRICS_TOKEN = TOKEN;
+    const response = await get(healthz, "/healthz", { Authorization: `Bearer ${TOKEN}` });
     const text = await response.text();
     expect(response.status).toBe(503);
     expect(JSON.parse(text)).toMatchObject({ status: "unavailable", checks: { database: { ok: true }, redis: { ok: false } } });

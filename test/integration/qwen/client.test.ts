@@ -1,3 +1,5 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { randomUUID } from "node:crypto";
 import { inspect } from "node:util";
 import sharp from "sharp";
@@ -24,10 +26,12 @@ const client = (options: Partial<ConstructorParameters<typeof QwenClient>[0]> = 
 
 beforeAll(async () => {
   emulator = await startDashScopeEmulator({ apiKey, seed: 5 });
+  // Production download policy: only this stand-in may be reached over http on a private address.
+  process.env.SAFE_FETCH_LOCAL_HOSTS = new URL(emulator.url).host;
   photo = await renderProductImage({ ...productImageSpec(0), width: 800, height: 800 });
 });
 afterEach(() => {
-  emulator.setOptions({ rps: undefined, errorRate5xx: 0, latencyMs: 0, dataInspectionFailed: false, forceError: null, resultTtlMs: undefined });
+  emulator.setOptions({ rps: undefined, errorRate5xx: 0, latencyMs: 0, dataInspectionFailed: false, forceError: null, resultTtlMs: undefined, resultRedirect: null });
   vi.restoreAllMocks();
 });
 afterAll(async () => {
@@ -184,6 +188,28 @@ describe("QwenClient against the DashScope stand-in", () => {
     const error = await caught(client({ maxResultBytes: 10_000 }).edit(request()));
     expect(error).toBeInstanceOf(QwenFatalError);
     expect((error as QwenFatalError).code).toBe("ResultTooLarge");
+  });
+
+  it("refuses a result URL that redirects to a private host, without fetching from it", async () => {
+    // An internal service on the same machine, as the worker would see one on its network.
+    const hits: string[] = [];
+    const internal = createServer((req, res) => {
+      hits.push(req.url ?? "");
+      res.writeHead(200, { "content-type": "image/png" }).end(Buffer.alloc(16));
+    });
+    await new Promise<void>((resolve) => internal.listen(0, "127.0.0.1", resolve));
+    try {
+      const port = (internal.address() as AddressInfo).port;
+      for (const target of [`http://127.0.0.1:${port}/admin.png`, `http://[::ffff:0:7f00:1]:${port}/admin.png`, "http://169.254.169.254/latest/meta-data/"]) {
+        emulator.setOptions({ resultRedirect: target });
+        const error = await caught(client().edit(request()));
+        expect(error).toBeInstanceOf(QwenFatalError);
+        expect((error as QwenFatalError).code).toBe("ResultRefused");
+      }
+      expect(hits).toEqual([]);
+    } finally {
+      await new Promise<void>((resolve) => internal.close(() => resolve()));
+    }
   });
 
   it("reports a result whose URL has expired as retryable, with the URL to fetch again", async () => {

@@ -128,7 +128,8 @@ describe("Batch page and its actions", () => {
     expect(again.status).toBe(200);
 
     const all = await post(restoreBatchAction, shop, `/app/batches/${progress.batch.id}/restore`, progress.batch.id);
-    expect(all).toEqual({ status: 200, body: { ok: true, message: "Restored 2 original images." } });
+    expect(all).toEqual({ status: 200, body: { ok: true, message: "Restoring 2 original images; this page shows the progress." } });
+    await h.waitForRestores(shop, progress.batch.id);
     const now = mediaById(h.shopify, shop);
     for (const item of rest) expect(now.get(item.mediaId)!.sha256).toBe(originals.get(item.mediaId)!.sha256);
     expect(now.size).toBe(originals.size);

@@ -113,6 +113,50 @@ describe("Images page", () => {
     expect(after.balance.available).toBe(30 - 12);
   });
 
+  it("starts a batch from 20 images spread over a 1,000-product store in a few Admin calls, from the products the page names", async () => {
+    const shop = await installedShop({ products: 1_000, imagesPerProduct: 1, credits: 60 });
+    const products = emulator.products(shop).filter((_, index) => index % 50 === 7);
+    const chosen = products.map((p) => p.media[0]!.id);
+    const before = emulator.graphqlLog(shop).length;
+    const result = await call(
+      action,
+      await formRequest(shop, "/app?index", { pipeline: "amazon", mediaIds: JSON.stringify(chosen), productIds: JSON.stringify(products.map((p) => p.id)) }),
+    );
+    expect(status(result)).toBe(302);
+    // The 20 products' media ids in one read, then the 20 images in one, within one bucket of points.
+    const calls = emulator.graphqlLog(shop).slice(before);
+    expect(calls.map((c) => c.operationName)).toEqual(["CatalogProductMediaIds", "CatalogMediaById"]);
+    expect(calls.every((c) => !c.throttled)).toBe(true);
+    const batch = await prisma.batch.findFirstOrThrow({ where: { shop }, include: { items: true } });
+    expect(batch.items.map((i) => [i.mediaId, i.productId]).sort()).toEqual(products.map((p) => [p.media[0]!.id, p.id]).sort());
+  });
+
+  it("finds a selected image placed late on a product with many media", async () => {
+    const shop = await installedShop({ products: 2, imagesPerProduct: 14, credits: 30 });
+    const product = emulator.products(shop)[1]!;
+    const last = product.media.at(-1)!;
+    const result = await call(
+      action,
+      await formRequest(shop, "/app?index", { pipeline: "amazon", mediaIds: JSON.stringify([last.id]), productIds: JSON.stringify([product.id]) }),
+    );
+    expect(status(result)).toBe(302);
+    const batch = await prisma.batch.findFirstOrThrow({ where: { shop }, include: { items: true } });
+    expect(batch.items.map((i) => [i.mediaId, i.productId, i.position])).toEqual([[last.id, product.id, 14]]);
+  });
+
+  it("looks for images the request does not place on a product in a few catalogue pages only, and says how to fix it", async () => {
+    const shop = await installedShop({ products: 1_000, imagesPerProduct: 1, credits: 30 });
+    const first = (await loadImages(shop)).images[0]!;
+    const before = emulator.graphqlLog(shop).length;
+    const unknown = "gid://shopify/MediaImage/1";
+    const result = await call(action, await formRequest(shop, "/app?index", { pipeline: "amazon", mediaIds: JSON.stringify([first.mediaId, unknown]) }));
+    expect(status(result)).toBe(302);
+    const reads = emulator.graphqlLog(shop).slice(before).filter((c) => c.operationName === "CatalogProductImages" && !c.throttled);
+    expect(reads).toHaveLength(4);
+    const batch = await prisma.batch.findFirstOrThrow({ where: { shop }, include: { items: true } });
+    expect(batch.items.map((i) => i.mediaId)).toEqual([first.mediaId]);
+  });
+
   it("refuses a batch the balance cannot pay for, with a message that says how to fix it", async () => {
     const shop = await installedShop({ products: 2, imagesPerProduct: 3, credits: 6 });
     const { images } = await loadImages(shop);
@@ -122,6 +166,16 @@ describe("Images page", () => {
     expect(error).toMatch(/18 credits/);
     expect(error).toMatch(/Buy a credit pack|select fewer/i);
     expect(await prisma.batch.count({ where: { shop } })).toBe(0);
+  });
+
+  it("refuses a selection body over 256 KB with 413 and a message, without reading Shopify", async () => {
+    const shop = await installedShop({ products: 1, credits: 30 });
+    const before = emulator.graphqlLog(shop).length;
+    const huge = JSON.stringify(Array.from({ length: 20_000 }, (_, i) => `gid://shopify/MediaImage/${1_000_000 + i}`));
+    const result = await call(action, await formRequest(shop, "/app?index", { pipeline: "amazon", mediaIds: huge }));
+    expect(status(result)).toBe(413);
+    expect((await body<{ error: string }>(result)).error).toMatch(/too large.*Select fewer images/);
+    expect(emulator.graphqlLog(shop).length).toBe(before);
   });
 
   it("refuses an unknown pipeline and a tampered selection", async () => {

@@ -14,6 +14,9 @@ import { closeQueues, getQueue } from "~/queue/queue.server";
 import { action as apiBatchesAction } from "~/routes/api.batches";
 import { action as indexAction } from "~/routes/app._index";
 import { action as creditsAction } from "~/routes/app.credits";
+import { loader as creditsReturnLoader } from "~/routes/app.credits.return";
+import { action as restoreBatchAction } from "~/routes/app.batches.$id.restore";
+import { loader as zipLoader } from "~/routes/app.batches.$id.zip";
 import { startShopifyEmulator, type ShopifyEmulator } from "../../../emulators/shopify-admin/server";
 import { API_KEY, API_SECRET, installShop, uniqueShop } from "../batches/shop-setup";
 import type { deliver } from "../lifecycle/helpers";
@@ -102,6 +105,29 @@ async function gridRequest(shop: string, mediaIds: string[]): Promise<Request> {
     body: new URLSearchParams({ pipeline: "amazon", mediaIds: JSON.stringify(mediaIds) }),
   });
 }
+
+describe("rate limits the Credits page, restores and downloads", () => {
+  it("answers the buy button's fetcher with the 429 and its message instead of throwing it to the error page", async () => {
+    const { shop } = await newShop();
+    await fillBurst("purchase-create", shop);
+    const response = (await creditsAction({ request: await buyRequest(shop), params: {}, context: {} })) as Response;
+    expect(response.status).toBe(429);
+    expect(((await response.json()) as { error: string }).error).toMatch(/^Too many purchases created in a short time/);
+  });
+
+  it("refuses the 11th batch restore in a second, the 11th ZIP download and the 11th purchase confirmation", async () => {
+    const { shop } = await newShop();
+    const request = async (path: string, method = "GET") =>
+      new Request(new URL(path, process.env.SHOPIFY_APP_URL), { method, headers: { Authorization: `Bearer ${await bearer(shop)}` } });
+    await fillBurst("batch-restore", shop);
+    const restore = await refusal(restoreBatchAction, await request(`/app/batches/${randomUUID()}/restore`, "POST"));
+    expect(restore).toMatchObject({ status: 429, error: expect.stringMatching(/^Too many restore requests/) });
+    await fillBurst("zip-download", shop);
+    expect((await refusal(zipLoader, await request(`/app/batches/${randomUUID()}/zip`))).status).toBe(429);
+    await fillBurst("purchase-confirm", shop);
+    expect((await refusal(creditsReturnLoader, await request("/app/credits/return?charge_id=1"))).status).toBe(429);
+  });
+});
 
 describe("rate limits on purchase creation", () => {
   it("refuses the 11th purchase in a second with 429 and a readable message, and creates no purchase", async () => {

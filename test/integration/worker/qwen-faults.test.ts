@@ -23,6 +23,7 @@ beforeAll(async () => {
   cdn = createServer((_req, res) => res.writeHead(200, { "content-type": "image/jpeg" }).end(jpeg));
   await new Promise<void>((resolve) => cdn.listen(0, "127.0.0.1", resolve));
   brokenUrl = `http://127.0.0.1:${(cdn.address() as { port: number }).port}/s/files/broken.jpg`;
+  process.env.SAFE_FETCH_LOCAL_HOSTS += `,${new URL(brokenUrl).host}`;
 });
 
 afterAll(async () => {

@@ -23,6 +23,7 @@ export function spawnWorkerProcess(h: Harness, extraEnv: Record<string, string> 
       DASHSCOPE_BASE_URL: h.dashscope.url,
       SHOPIFY_EMULATOR_URL: h.shopify.url,
       ALLOWED_IMAGE_HOSTS: "127.0.0.1",
+      SAFE_FETCH_LOCAL_HOSTS: [h.shopify.url, h.dashscope.url].map((url) => new URL(url).host).join(","),
       ...extraEnv,
     },
     stdio: ["ignore", "ignore", "inherit"],

@@ -17,6 +17,29 @@ describe("log scrubbing", () => {
     expect(text).toContain('"Accept":"json"');
   });
 
+  it("logs an error's type, message and stack, with credentials inside them removed", () => {
+    const lines: string[] = [];
+    const sink = new Writable({ write: (chunk, _enc, done) => (lines.push(String(chunk)), done()) });
+    const log = createLogger(sink, "info");
+    const error = Object.assign(new Error("token exchange failed for shpat_0123456789abcdef"), { code: "E_TOKEN" });
+    log.error({ err: error, shop: "s" }, "failed");
+    const line = JSON.parse(lines[0]!) as { err: { type: string; message: string; stack: string; code: string } };
+    expect(line.err).toMatchObject({ type: "Error", message: "token exchange failed for [redacted]", code: "E_TOKEN" });
+    expect(line.err.stack).toContain("token exchange failed");
+    expect(lines.join("")).not.toContain("shpat_0123456789abcdef");
+  });
+
+  it("scrubs credentials out of plain-string messages, as libraries write them", () => {
+    const lines: string[] = [];
+    const sink = new Writable({ write: (chunk, _enc, done) => (lines.push(String(chunk)), done()) });
+    const log = createLogger(sink, "info");
+    log.warn("Request failed: Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln with key sk_live_51Habc and sk-0123456789abcdef01");
+    log.info({ url: "https://x.test/cb?access=shpua_deadbeef" }, "GET %s", "https://x.test/?k=whsec_abc123");
+    const text = lines.join("");
+    for (const secret of ["eyJhbGciOi", "sk_live_51Habc", "sk-0123456789abcdef01", "shpua_deadbeef", "whsec_abc123"]) expect(text).not.toContain(secret);
+    expect(text).toContain("Request failed: Authorization: Bearer [redacted]");
+  });
+
   it("keeps secrets out of the JSON lines the app's logger writes", () => {
     const lines: string[] = [];
     const sink = new Writable({ write: (chunk, _enc, done) => (lines.push(String(chunk)), done()) });

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { checkUrlAllowed, fetchPolicyFromEnv, isPrivateAddress, type FetchPolicy } from "~/lib/safe-fetch.server";
 
-const production: FetchPolicy = fetchPolicyFromEnv({ shop: "shop-a.myshopify.com", env: { NODE_ENV: "production" } });
+// A deployment that sets nothing: NODE_ENV plays no part.
+const production: FetchPolicy = fetchPolicyFromEnv({ shop: "shop-a.myshopify.com", env: {} });
 
 describe("isPrivateAddress", () => {
   it.each([
@@ -20,11 +21,18 @@ describe("isPrivateAddress", () => {
     "::ffff:127.0.0.1",
     "::ffff:7f00:1",
     "::",
+    "::127.0.0.1",
+    "::ffff:0:7f00:1",
+    "2002:7f00:1::1",
+    "2002:a00:1::",
+    "64:ff9b::7f00:1",
+    "64:ff9b:1::a00:1",
+    "fec0::1",
   ])("refuses %s", (address) => {
     expect(isPrivateAddress(address)).toBe(true);
   });
 
-  it.each(["23.227.38.65", "151.101.1.1", "172.32.0.1", "2606:4700::6810:84e5", "cdn.shopify.com"])("accepts %s", (address) => {
+  it.each(["23.227.38.65", "151.101.1.1", "172.32.0.1", "::ffff:23.227.38.65", "2606:4700::6810:84e5", "cdn.shopify.com"])("accepts %s", (address) => {
     expect(isPrivateAddress(address)).toBe(false);
   });
 });
@@ -48,6 +56,10 @@ describe("checkUrlAllowed in production configuration", () => {
     ["https://cdn.shopify.com.evil.example/a.jpg", "HOST_NOT_ALLOWED"],
     ["https://shop-b.myshopify.com/cdn/shop/files/a.jpg", "HOST_NOT_ALLOWED"],
     ["https://aliyuncs.com.evil.example/a.png", "HOST_NOT_ALLOWED"],
+    ["https://someone-elses-bucket.oss-cn-beijing.aliyuncs.com/a.png", "HOST_NOT_ALLOWED"],
+    ["https://dashscope-result-bj.oss-cn-beijing-internal.aliyuncs.com/a.png", "HOST_NOT_ALLOWED"],
+    ["https://ecs.aliyuncs.com/a.png", "HOST_NOT_ALLOWED"],
+    ["https://dashscope-result-bj.oss-cn-beijing.aliyuncs.com.evil.example/a.png", "HOST_NOT_ALLOWED"],
     ["https://169.254.169.254/latest/meta-data", "HOST_NOT_ALLOWED"],
     ["https://user:pass@cdn.shopify.com/a.jpg", "INVALID_URL"],
     ["not a url", "INVALID_URL"],
@@ -68,15 +80,27 @@ describe("checkUrlAllowed in production configuration", () => {
 });
 
 describe("fetchPolicyFromEnv", () => {
-  it("refuses private addresses in production and allows them elsewhere unless configured", () => {
-    expect(fetchPolicyFromEnv({ env: { NODE_ENV: "production" } }).allowPrivateAddresses).toBe(false);
-    expect(fetchPolicyFromEnv({ env: { NODE_ENV: "test" } }).allowPrivateAddresses).toBe(true);
-    expect(fetchPolicyFromEnv({ env: { NODE_ENV: "production", SAFE_FETCH_ALLOW_PRIVATE: "true" } }).allowPrivateAddresses).toBe(true);
-    expect(fetchPolicyFromEnv({ env: { NODE_ENV: "test", SAFE_FETCH_ALLOW_PRIVATE: "false" } }).allowPrivateAddresses).toBe(false);
+  it("refuses private addresses and plain http whatever NODE_ENV says, unless configuration allows them", () => {
+    for (const NODE_ENV of [undefined, "development", "test", "production"]) {
+      expect(fetchPolicyFromEnv({ env: { NODE_ENV } }).allowPrivateAddresses).toBe(false);
+      expect(checkUrlAllowed("http://cdn.shopify.com/a.jpg", fetchPolicyFromEnv({ env: { NODE_ENV } }))).toMatchObject({ ok: false });
+    }
+    expect(fetchPolicyFromEnv({ env: { SAFE_FETCH_ALLOW_PRIVATE: "true" } }).allowPrivateAddresses).toBe(true);
+  });
+
+  it("lets only the named local stand-ins be reached over http on a private address", () => {
+    const policy = fetchPolicyFromEnv({ env: { SAFE_FETCH_LOCAL_HOSTS: "127.0.0.1:4010" } });
+    expect(checkUrlAllowed("http://127.0.0.1:4010/cdn/a.png", policy)).toMatchObject({ ok: true });
+    expect(checkUrlAllowed("http://127.0.0.1:4011/cdn/a.png", policy)).toMatchObject({ ok: false, code: "SCHEME_NOT_ALLOWED" });
+    expect(checkUrlAllowed("https://127.0.0.1:4011/cdn/a.png", policy)).toMatchObject({ ok: false, code: "HOST_NOT_ALLOWED" });
+    expect(checkUrlAllowed("http://10.0.0.8/a.png", { ...policy, allowedHosts: [...policy.allowedHosts, "10.0.0.8"] })).toMatchObject({
+      ok: false,
+      code: "SCHEME_NOT_ALLOWED",
+    });
   });
 
   it("adds configured stand-in hosts, matching host:port entries exactly", () => {
-    const policy = fetchPolicyFromEnv({ env: { NODE_ENV: "test", ALLOWED_IMAGE_HOSTS: "127.0.0.1:4010, Images.Example.test" } });
+    const policy = fetchPolicyFromEnv({ env: { SAFE_FETCH_ALLOW_PRIVATE: "true", ALLOWED_IMAGE_HOSTS: "127.0.0.1:4010, Images.Example.test" } });
     expect(checkUrlAllowed("http://127.0.0.1:4010/cdn/a.png", policy)).toMatchObject({ ok: true });
     expect(checkUrlAllowed("http://127.0.0.1:4011/cdn/a.png", policy)).toMatchObject({ ok: false, code: "HOST_NOT_ALLOWED" });
     expect(checkUrlAllowed("https://images.example.test/a.png", policy)).toMatchObject({ ok: true });

@@ -1,0 +1,36 @@
+import { UnrecoverableError, type Job } from "bullmq";
+import { logger } from "~/lib/logger.server";
+import { restoreItem } from "~/models/batches.server";
+import { ShopifyThrottledError } from "~/models/catalog.server";
+import type { ImageJobData, ImageJobOutcome } from "./jobs";
+import { terminalReason, type WorkerDeps } from "./processor.server";
+
+/**
+ * A restore job (see restoreBatch): puts one item's original back, then clears its mark. A final failure leaves the
+ * processed image in place, clears the mark and says why on the item, so the merchant can try again.
+ */
+export async function processRestoreJob(job: Job<ImageJobData>, deps: Pick<WorkerDeps, "db" | "adminFor">): Promise<ImageJobOutcome> {
+  const { db } = deps;
+  const { shop, itemId } = job.data;
+  const item = await db.batchItem.findFirst({ where: { id: itemId, shop }, select: { state: true, restoreRequestedAt: true } });
+  if (!item?.restoreRequestedAt || item.state !== "PUBLISHED") {
+    await db.batchItem.updateMany({ where: { id: itemId, shop }, data: { restoreRequestedAt: null } });
+    return "already-done";
+  }
+  try {
+    await restoreItem({ db, graphql: await deps.adminFor(shop) }, shop, itemId);
+    await db.batchItem.updateMany({ where: { id: itemId, shop }, data: { restoreRequestedAt: null } });
+    return "restored";
+  } catch (error) {
+    if (error instanceof ShopifyThrottledError) throw error;
+    const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    const reason = terminalReason(error) ?? (lastAttempt ? (error as Error).message : null);
+    if (reason === null) throw error;
+    await db.batchItem.updateMany({
+      where: { id: itemId, shop, state: "PUBLISHED" },
+      data: { restoreRequestedAt: null, reason: `The original could not be put back: ${reason} Try Restore again.` },
+    });
+    logger.warn({ shop, itemId, reason }, "restore failed");
+    throw new UnrecoverableError(reason);
+  }
+}

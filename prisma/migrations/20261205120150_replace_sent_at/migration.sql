@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "BatchItem" ADD COLUMN     "replaceSentAt" TIMESTAMP(3);
+
