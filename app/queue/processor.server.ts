@@ -323,10 +323,15 @@ async function publishItem(
     await ensureBackupReady(db, graphql, item.shop, item, { timeoutMs: deps.config.fileReadyTimeoutMs });
     const current = await db.batchItem.findFirst({ where: { id: item.id, shop: item.shop }, select: { state: true } });
     if (!current || !IN_FLIGHT.includes(current.state)) return "cancelled";
-    await db.batchItem.updateMany({ where: { id: item.id, shop: item.shop, replaceSentAt: null }, data: { replaceSentAt: new Date() } });
+    const firstSend = await db.batchItem.updateMany({ where: { id: item.id, shop: item.shop, replaceSentAt: null }, data: { replaceSentAt: new Date() } });
     try {
       await replaceMediaImage(graphql, { mediaId: item.mediaId, originalSource: resourceUrl });
     } catch (error) {
+      if (error instanceof ShopAccessLostError && firstSend.count === 1) {
+        // Shopify refused this request itself (or it could not be sent), and no earlier run sent one: nothing was
+        // replaced, so the item may fail and give its credits back.
+        await db.batchItem.updateMany({ where: { id: item.id, shop: item.shop }, data: { replaceSentAt: null } });
+      }
       if (!(error instanceof ShopifyUserError) || !error.userErrors.some((e) => e.code === "NON_READY_STATE")) throw error;
       // Another run of this job (a duplicate after a lost lock) is replacing the media with the same
       // processed image right now: let Shopify finish it, then replace again (same bytes, same media).

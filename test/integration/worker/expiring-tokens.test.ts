@@ -102,18 +102,29 @@ describe("expiring offline tokens", () => {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     h.shopify.revokeRefreshTokens(shop);
-    const progress = await h.waitForBatch(shop, batchId, 90_000);
+    // Every image ends failed or published, except one whose replacement Shopify had already accepted when access
+    // was lost: it cannot be checked until the merchant reconnects, so it keeps its credits held (never released
+    // blindly) and the sweep settles it later.
+    const sentButUnchecked = (i: { state: string; replaceSentAt: Date | null }) => i.state === "PROCESSING" && i.replaceSentAt !== null;
+    const deadline = Date.now() + 90_000;
+    let items = await h.db.batchItem.findMany({ where: { batchId } });
+    while (!items.every((i) => i.state === "PUBLISHED" || i.state === "FAILED" || sentButUnchecked(i))) {
+      if (Date.now() > deadline) throw new Error(`images still in progress: ${items.map((i) => i.state).join(", ")}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      items = await h.db.batchItem.findMany({ where: { batchId } });
+    }
 
-    const published = progress.items.filter((i) => i.state === "PUBLISHED");
-    const failed = progress.items.filter((i) => i.state === "FAILED");
-    expect(published.length + failed.length).toBe(12);
+    const published = items.filter((i) => i.state === "PUBLISHED");
+    const failed = items.filter((i) => i.state === "FAILED");
+    const pending = items.filter(sentButUnchecked);
     expect(failed.length).toBeGreaterThan(0);
     for (const item of failed) expect(item.reason).toBe(RECONNECT_MESSAGE);
-    expect(await getBalance(h.db, shop)).toEqual({ available: 36 - 3 * published.length, reserved: 0, total: 36 - 3 * published.length });
+    const spent = 3 * (published.length + pending.length);
+    expect(await getBalance(h.db, shop)).toEqual({ available: 36 - spent, reserved: 3 * pending.length, total: 36 - 3 * published.length });
     const after = mediaById(h.shopify, shop);
-    for (const item of progress.items) {
+    for (const item of items) {
       const changed = after.get(item.mediaId)!.sha256 !== before.get(item.mediaId)!.sha256;
-      expect({ mediaId: item.mediaId, changed }).toEqual({ mediaId: item.mediaId, changed: item.state === "PUBLISHED" });
+      expect({ mediaId: item.mediaId, changed }).toEqual({ mediaId: item.mediaId, changed: item.state !== "FAILED" });
     }
     expect(h.shopify.tokenStats(shop).refreshTokenReuses).toBe(0);
   }, 120_000);
