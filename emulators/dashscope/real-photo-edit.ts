@@ -267,23 +267,30 @@ function alter(plane: Plane, kind: RealPhotoAlteration, random: () => number): v
       return;
     }
     case "missing-part": {
-      // A sleeve, strap or leg end: the corner region of the box that removes the most product.
-      const regions: Rect[] = [0, 1, 2, 3].map((corner) => {
-        const w = Math.round(box.width * 0.3);
-        const h = Math.round(box.height * 0.45);
-        return {
-          left: corner % 2 === 0 ? box.left : box.left + box.width - w,
-          top: corner < 2 ? box.top : box.top + box.height - h,
-          width: w,
-          height: h,
-        };
-      });
-      const amount = regions.map((r) => {
-        let n = 0;
-        for (let y = r.top; y < r.top + r.height; y++) for (let x = r.left; x < r.left + r.width; x++) n += alpha[y * width + x]!;
-        return n;
-      });
-      const region = regions[amount.indexOf(Math.max(...amount))]!;
+      // A sleeve, strap or leg end: the corner region of the box with the most product, grown until it holds at
+      // least 7% of the product.
+      let productArea = 0;
+      for (let p = 0; p < alpha.length; p++) productArea += alpha[p]!;
+      let region: Rect = box;
+      for (let grow = 0.3; grow <= 0.6; grow += 0.05) {
+        const regions: Rect[] = [0, 1, 2, 3].map((corner) => {
+          const w = Math.round(box.width * grow);
+          const h = Math.round(box.height * Math.min(0.7, grow * 1.5));
+          return {
+            left: corner % 2 === 0 ? box.left : box.left + box.width - w,
+            top: corner < 2 ? box.top : box.top + box.height - h,
+            width: w,
+            height: h,
+          };
+        });
+        const amount = regions.map((r) => {
+          let n = 0;
+          for (let y = r.top; y < r.top + r.height; y++) for (let x = r.left; x < r.left + r.width; x++) n += alpha[y * width + x]!;
+          return n;
+        });
+        region = regions[amount.indexOf(Math.max(...amount))]!;
+        if (Math.max(...amount) >= productArea * 0.07) break;
+      }
       for (let y = region.top; y < region.top + region.height; y++) for (let x = region.left; x < region.left + region.width; x++) alpha[y * width + x] = 0;
       return;
     }
@@ -364,8 +371,9 @@ async function rerender(plane: Plane, random: () => number): Promise<void> {
     const out = await image.raw().toBuffer();
     for (let i = 0; i < out.length; i++) plane.rgb[i] = out[i]!;
   }
+  // A generative model draws the product solid: a part the mask is unsure of is drawn or left out, never half-transparent.
   const alpha = Buffer.alloc(width * height);
-  for (let p = 0; p < alpha.length; p++) alpha[p] = Math.round(plane.alpha[p]! * 255);
+  for (let p = 0; p < alpha.length; p++) alpha[p] = plane.alpha[p]! >= 0.5 ? 255 : 0;
   const soft = await sharp(alpha, { raw: { width, height, channels: 1 } })
     .blur(0.8 + random() * 0.8)
     .extractChannel(0)
@@ -386,6 +394,7 @@ export async function composeRealPhotoEdit(photo: Buffer, mask: Buffer, options:
   const { data, info } = await sharp(photo, { autoOrient: true }).toColourspace("srgb").removeAlpha().raw().toBuffer({ resolveWithObject: true });
   const maskData = await sharp(mask).removeAlpha().extractChannel(0).resize(info.width, info.height, { fit: "fill" }).raw().toBuffer();
   const source: Plane = { rgb: Float32Array.from(data), alpha: Float32Array.from(maskData, (v) => v / 255), width: info.width, height: info.height };
+  dropFragments(source);
   const alteration = options.alteration ?? null;
   if (alteration) alter(source, alteration, random);
   relight(source, random);
@@ -440,6 +449,36 @@ export async function composeRealPhotoEdit(photo: Buffer, mask: Buffer, options:
   for (let i = 0; i < canvas.length; i++) bytes[i] = Math.max(0, Math.min(255, Math.round(canvas[i]!)));
   const png = await sharp(bytes, { raw: { width, height, channels: 3 } }).png({ compressionLevel: 1 }).toBuffer();
   return { png, width, height, alteration };
+}
+
+/**
+ * A generative model redraws the product whole: the specks and torn-off fragments a segmentation network leaves
+ * (pieces under 2% of the largest one) are not part of what it draws.
+ */
+function dropFragments(plane: Plane): void {
+  const { alpha, width } = plane;
+  const label = new Int32Array(alpha.length).fill(-1);
+  const sizes: number[] = [];
+  const queue = new Int32Array(alpha.length);
+  for (let start = 0; start < alpha.length; start++) {
+    if (label[start] !== -1 || alpha[start]! < 0.5) continue;
+    const id = sizes.length;
+    let tail = 0;
+    label[start] = id;
+    queue[tail++] = start;
+    for (let head = 0; head < tail; head++) {
+      const p = queue[head]!;
+      const x = p % width;
+      for (const q of [x > 0 ? p - 1 : -1, x < width - 1 ? p + 1 : -1, p - width, p + width]) {
+        if (q < 0 || q >= alpha.length || label[q] !== -1 || alpha[q]! < 0.5) continue;
+        label[q] = id;
+        queue[tail++] = q;
+      }
+    }
+    sizes.push(tail);
+  }
+  const largest = Math.max(0, ...sizes);
+  for (let p = 0; p < alpha.length; p++) if (label[p]! >= 0 && sizes[label[p]!]! < largest * 0.02) alpha[p] = 0;
 }
 
 function cropPlane(plane: Plane, box: Rect): Plane {
