@@ -52,9 +52,8 @@ describe("DashScope stand-in with the real-photo corpus", () => {
     const { modelInput } = await modelInputFor(source, "amazon", DEFAULT_PIPELINE_SETTINGS);
     const before = await startQwenStandIn({ seed: 3 });
     try {
-      const [withCorpus, without] = await Promise.all(
-        [standIn, before].map((s) => s.client.edit({ image: modelInput.image, mimeType: modelInput.mimeType, prompt: "p", negativePrompt: "n", size: SIZE })),
-      );
+      const edit = (s: QwenStandIn) => s.client.edit({ image: modelInput.image, mimeType: modelInput.mimeType, prompt: "p", negativePrompt: "n", size: SIZE });
+      const [withCorpus, without] = await Promise.all([edit(standIn), edit(before)]);
       expect(withCorpus.image.equals(without.image)).toBe(true);
     } finally {
       await before.emulator.close();
