@@ -156,11 +156,11 @@ const NO_PRODUCT: FidelityMeasurement = { score: 0, registration: 0, worstCellCh
 
 function compare(source: Pyramid, result: Pyramid, resultProduct: ResultProduct, placement: Placement): FidelityMeasurement {
   // Colours on a coarse grid (tolerant of redrawn texture); structure on a finer one, where print and text still show.
-  const colours = compareAppearance(source, result, resultProduct, placement, GRID, CELLS);
+  const colours = compareAppearance(source, result, resultProduct, placement, GRID, CELLS, false);
   // Never finer than the original's own pixels: an enlarged original is blurred, not different.
   const sourceProductSide = placement.scale * Math.max(resultProduct.box.width, resultProduct.box.height);
   const detailGrid = Math.round(Math.max(GRID, Math.min(DETAIL_GRID, sourceProductSide)));
-  const detail = compareAppearance(source, result, resultProduct, placement, detailGrid, DETAIL_CELLS);
+  const detail = compareAppearance(source, result, resultProduct, placement, detailGrid, DETAIL_CELLS, true);
   const appearance = { worstCellChange: colours.worstCellChange, worstStructure: detail.worstStructure };
   const missingShare = missingParts(source, result, resultProduct, placement);
   const score = Math.min(
@@ -626,6 +626,7 @@ function compareAppearance(
   placement: Placement,
   grid: number,
   cells: number,
+  withStructure: boolean,
 ): { worstCellChange: number; worstStructure: number } {
   const { a, b, sharpA, inside, width, height } = alignedPatches(source, result, product, placement, 0, grid);
   // Two px (at GRID) in from the outline: the blur mixes in one px of backdrop (a floor in one, white in the other),
@@ -659,7 +660,8 @@ function compareAppearance(
   for (let cell = 0; cell < total.length; cell++) {
     if (total[cell]! >= minCellPixels) worstCellChange = Math.max(worstCellChange, changed[cell]! / total[cell]!);
   }
-  return { worstCellChange, worstStructure: structureLoss(luminance(a), luminance(b), core, width, height, cellOf, cells * cells, minCellPixels) };
+  const worstStructure = withStructure ? structureLoss(luminance(a), luminance(b), core, width, height, cellOf, cells * cells, minCellPixels) : 0;
+  return { worstCellChange, worstStructure };
 }
 
 function luminance(planes: Planes): Float32Array {
