@@ -1,7 +1,8 @@
 // Starts the DashScope stand-in in its own process (the demo, the throughput bench): `npx tsx emulators/dashscope/main.ts`.
 // Env: DASHSCOPE_EMULATOR_PORT (default 0 = any free port), DASHSCOPE_API_KEY (the key it accepts,
 // default "sk-emulator"), DASHSCOPE_EMULATOR_LATENCY_MS, DASHSCOPE_EMULATOR_RPS,
-// DASHSCOPE_EMULATOR_ERROR_RATE (0..1), DASHSCOPE_EMULATOR_ALTER (0..1 share of altered edits).
+// DASHSCOPE_EMULATOR_ERROR_RATE (0..1), DASHSCOPE_EMULATOR_ALTER (0..1 share of altered edits),
+// DASHSCOPE_EMULATOR_REAL_PHOTOS (a real-photo corpus directory: its photos are edited from their product masks).
 import { startDashScopeEmulator } from "./server";
 
 const number = (name: string): number | undefined => {
@@ -16,6 +17,7 @@ const emulator = await startDashScopeEmulator({
   rps: number("DASHSCOPE_EMULATOR_RPS"),
   errorRate5xx: number("DASHSCOPE_EMULATOR_ERROR_RATE"),
   alterProduct: number("DASHSCOPE_EMULATOR_ALTER"),
+  realPhotos: process.env.DASHSCOPE_EMULATOR_REAL_PHOTOS || undefined,
 });
 console.log(emulator.url);
 

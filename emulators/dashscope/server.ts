@@ -8,6 +8,7 @@ import type { AddressInfo } from "node:net";
 import sharp, { type Metadata } from "sharp";
 import { prng } from "../fixtures/prng";
 import { emulateProductEdit, type Alteration, type EmulatedEdit } from "./edit";
+import { composeRealPhotoEdit, CorpusMatcher, loadCorpus, readCorpusEntry, REAL_PHOTO_ALTERATIONS, type RealPhotoAlteration } from "./real-photo-edit";
 import { outlastClientKeepAlive } from "../keep-alive";
 
 export const GENERATION_PATH = "/api/v1/services/aigc/multimodal-generation/generation";
@@ -26,6 +27,11 @@ export interface DashScopeEmulatorOptions {
   dataInspectionFailed?: boolean | ((request: { prompt: string; image: Buffer }) => boolean);
   /** Answer every accepted request with this error (e.g. 400 Arrearage), to exercise error handling. */
   forceError?: { status: number; code: string; message: string } | null;
+  /**
+   * Directory of a real-photo corpus (index.json, photos, masks): an input showing one of its photos is edited from
+   * the photo's product mask (see real-photo-edit.ts); other inputs as before.
+   */
+  realPhotos?: string;
   /** Seed for every random choice (framing, 5xx, alterations). */
   seed?: number;
   /** How long result URLs stay valid (DashScope: 24 h). */
@@ -58,7 +64,7 @@ export interface RecordedRequest {
   status: number;
   code: string | null;
   requestId: string;
-  alteration: Alteration | null;
+  alteration: Alteration | RealPhotoAlteration | null;
   /** Date.now() when the request arrived (throttled ones included). */
   receivedAt: number;
 }
@@ -209,6 +215,24 @@ export async function startDashScopeEmulator(initial: DashScopeEmulatorOptions):
   const primedKey = (input: Buffer, size: { width: number; height: number } | undefined) =>
     `${createHash("sha256").update(input).digest("hex")}:${size ? `${size.width}x${size.height}` : "default"}`;
   let baseUrl = "";
+  let matcher: Promise<CorpusMatcher> | null = null;
+  /** The corpus photo's edit, when the input shows one. */
+  async function realPhotoEdit(input: Buffer, size: { width: number; height: number } | undefined, alter: boolean) {
+    if (!options.realPhotos) return null;
+    matcher ??= loadCorpus(options.realPhotos).then((corpus) => CorpusMatcher.build(corpus));
+    const found = await matcher;
+    const entry = await found.find(input);
+    if (!entry) return null;
+    const { photo, mask } = await readCorpusEntry(found.corpus, entry);
+    const { width = 1024, height = 1024 } = await sharp(photo, { autoOrient: true }).metadata().then((m) => m.autoOrient ?? m);
+    const scale = Math.sqrt((1024 * 1024) / (width * height));
+    const alteration = alter ? REAL_PHOTO_ALTERATIONS[Math.floor(random() * REAL_PHOTO_ALTERATIONS.length)]! : null;
+    return composeRealPhotoEdit(photo, mask, {
+      size: size ?? { width: Math.round((width * scale) / 16) * 16, height: Math.round((height * scale) / 16) * 16 },
+      seed: Math.floor(random() * 2 ** 31),
+      alteration,
+    });
+  }
 
   const sign = (id: string, expires: number) => createHmac("sha256", signingKey).update(`${id}:${expires}`).digest("base64url");
 
@@ -270,7 +294,10 @@ export async function startDashScopeEmulator(initial: DashScopeEmulatorOptions):
       const alter = alterSetting === true || (typeof alterSetting === "number" && random() < alterSetting);
       const ahead = alter || primed.size === 0 ? undefined : primed.get(primedKey(input.bytes, parsed.size));
       if (ahead) counters.primedHits++;
-      const edit = ahead ?? (await emulateProductEdit(input.bytes, { size: parsed.size, alter, seed: options.seed ?? 1 }));
+      const edit =
+        ahead ??
+        (await realPhotoEdit(input.bytes, parsed.size, alter)) ??
+        (await emulateProductEdit(input.bytes, { size: parsed.size, alter, seed: options.seed ?? 1 }));
       record.alteration = edit.alteration;
       return { edit };
     };

@@ -1,0 +1,69 @@
+// The edits of corpus photos that the calibration bench (bench/real-photos.ts) and the corpus tests judge: each photo
+// edited faithfully (with and without a shadow) and with every alteration kind, through the app's post-processing and
+// both checks, as the app's edit step runs them.
+import { checkCompliance, type ComplianceReport } from "../../app/imaging/compliance";
+import { modelInputFor } from "../../app/imaging/edit-product-image";
+import { measureFidelity, FIDELITY_THRESHOLD, type FidelityMeasurement } from "../../app/imaging/fidelity";
+import { DEFAULT_PIPELINE_SETTINGS, resolveOutputFormat, type PipelineId } from "../../app/imaging/pipelines";
+import { postProcessEdit } from "../../app/imaging/postprocess";
+import {
+  composeRealPhotoEdit,
+  readCorpusEntry,
+  REAL_PHOTO_ALTERATIONS,
+  type CorpusEntry,
+  type RealPhotoAlteration,
+  type RealPhotoCorpus,
+} from "../../emulators/dashscope/real-photo-edit";
+
+export type CaseKind = "faithful" | "faithful-shadow" | RealPhotoAlteration;
+export const CASE_KINDS: readonly CaseKind[] = ["faithful", "faithful-shadow", ...REAL_PHOTO_ALTERATIONS];
+
+export interface CaseResult {
+  /** Position of the photo in the corpus index. */
+  index: number;
+  entry: CorpusEntry;
+  kind: CaseKind;
+  pipeline: PipelineId;
+  compliance: ComplianceReport;
+  fidelity: FidelityMeasurement;
+  published: boolean;
+  output: Buffer;
+  modelInput: Buffer;
+}
+
+/**
+ * The thresholds are fitted on the photos of even position in the index and judged on the others, so the figures of
+ * the held-out half are not the fit's own.
+ */
+export function splitOf(index: number): "fit" | "held-out" {
+  return index % 2 === 0 ? "fit" : "held-out";
+}
+
+const seedOf = (index: number, kind: CaseKind) => index * 31 + CASE_KINDS.indexOf(kind) + 1;
+
+export async function runCase(corpus: RealPhotoCorpus, index: number, kind: CaseKind, pipelineId: PipelineId = "amazon"): Promise<CaseResult> {
+  const entry = corpus.entries[index]!;
+  const { photo, mask } = await readCorpusEntry(corpus, entry);
+  const settings = DEFAULT_PIPELINE_SETTINGS;
+  const { pipeline, modelInput, info } = await modelInputFor(photo, pipelineId, settings);
+  const faithful = kind === "faithful" || kind === "faithful-shadow";
+  const edit = await composeRealPhotoEdit(photo, mask, {
+    size: pipeline.qwenSize,
+    seed: seedOf(index, kind),
+    shadow: kind === "faithful-shadow" ? true : faithful ? false : undefined,
+    alteration: faithful ? null : kind,
+  });
+  const output = await postProcessEdit(edit.png, pipeline, resolveOutputFormat(pipelineId, info.format));
+  const [compliance, fidelity] = await Promise.all([checkCompliance(output.bytes, pipelineId, settings), measureFidelity(modelInput.image, output.bytes)]);
+  return {
+    index,
+    entry,
+    kind,
+    pipeline: pipelineId,
+    compliance,
+    fidelity,
+    published: compliance.passed && fidelity.score >= FIDELITY_THRESHOLD,
+    output: output.bytes,
+    modelInput: modelInput.image,
+  };
+}

@@ -1,0 +1,106 @@
+import sharp from "sharp";
+import { beforeAll, describe, expect, it } from "vitest";
+import { checkCompliance } from "~/imaging/compliance";
+import { DEFAULT_PIPELINE_SETTINGS, resolvePipeline } from "~/imaging/pipelines";
+import { postProcessEdit } from "~/imaging/postprocess";
+import { CASE_KINDS, runCase, type CaseKind, type CaseResult } from "../../../bench/lib/real-photo-cases";
+import { composeRealPhotoEdit, loadCorpus, readCorpusEntry, type RealPhotoCorpus } from "../../../emulators/dashscope/real-photo-edit";
+import { mapConcurrent } from "./harness";
+
+// Six photos of the held-out half of the corpus (bench/real-photos.ts runs all 120), six categories: dress,
+// longsleeve, outwear, shirt, shoes, skirt. About 1 s of CPU per edit.
+const PHOTOS = [1, 31, 41, 61, 81, 101];
+const KINDS: CaseKind[] = CASE_KINDS.filter((kind) => kind !== "garbled-text");
+const SET_TIMEOUT_MS = 300_000;
+
+/** Independent of the app's compliance code: per edge, the share of pixels of its 1% band that are white (>= 250). */
+async function whiteEdges(image: Buffer): Promise<{ top: number; bottom: number; left: number; right: number; coverage: number }> {
+  const { data, info } = await sharp(image).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  const { width, height } = info;
+  const band = Math.max(2, Math.round(Math.min(width, height) * 0.01));
+  const white = (x: number, y: number) => Math.min(data[(y * width + x) * 3]!, data[(y * width + x) * 3 + 1]!, data[(y * width + x) * 3 + 2]!) >= 250;
+  const share = (x0: number, x1: number, y0: number, y1: number) => {
+    let n = 0;
+    for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) n += white(x, y) ? 1 : 0;
+    return n / ((x1 - x0) * (y1 - y0));
+  };
+  let minX = width;
+  let maxX = -1;
+  let minY = height;
+  let maxY = -1;
+  for (let y = 0; y < height; y += 2) {
+    for (let x = 0; x < width; x += 2) {
+      if (white(x, y)) continue;
+      minX = Math.min(minX, x);
+      maxX = Math.max(maxX, x);
+      minY = Math.min(minY, y);
+      maxY = Math.max(maxY, y);
+    }
+  }
+  return {
+    top: share(0, width, 0, band),
+    bottom: share(0, width, height - band, height),
+    left: share(0, band, 0, height),
+    right: share(width - band, width, 0, height),
+    coverage: maxX < 0 ? 0 : Math.max((maxX - minX + 1) / width, (maxY - minY + 1) / height),
+  };
+}
+
+describe("quality checks on real product photos (corpus subset, Amazon)", () => {
+  let corpus: RealPhotoCorpus;
+  let results: CaseResult[];
+  beforeAll(async () => {
+    corpus = await loadCorpus();
+    const jobs = PHOTOS.flatMap((index) => KINDS.map((kind) => ({ index, kind })));
+    results = await mapConcurrent(jobs, 2, ({ index, kind }) => runCase(corpus, index, kind, "amazon"));
+  }, SET_TIMEOUT_MS);
+
+  const ofKind = (kind: CaseKind) => results.filter((r) => r.kind === kind);
+  const summary = (rs: CaseResult[]) => JSON.stringify(rs.map((r) => ({ id: r.entry.id, kind: r.kind, published: r.published, score: r.fidelity.score })));
+
+  it("publishes faithful edits (with and without a shadow) without review", () => {
+    const faithful = [...ofKind("faithful"), ...ofKind("faithful-shadow")];
+    expect(faithful.filter((r) => !r.published).length, summary(faithful)).toBeLessThanOrEqual(1);
+  });
+
+  it("gives faithful edits a pure white border on all four edges and the product at about 85% of the frame", async () => {
+    for (const r of [...ofKind("faithful"), ...ofKind("faithful-shadow")]) {
+      const measured = await whiteEdges(r.output);
+      expect({ id: r.entry.id, top: measured.top, bottom: measured.bottom, left: measured.left, right: measured.right }).toEqual({
+        id: r.entry.id,
+        top: 1,
+        bottom: 1,
+        left: 1,
+        right: 1,
+      });
+      expect(measured.coverage).toBeGreaterThanOrEqual(0.8);
+      expect(measured.coverage).toBeLessThanOrEqual(0.95);
+    }
+  });
+
+  it.each(["added-object", "recoloured-patch", "hue-shift", "stretched", "missing-part"] as const)("holds edits with a %s for review", (kind) => {
+    const altered = ofKind(kind);
+    expect(altered.filter((r) => r.published).length, summary(altered)).toBeLessThanOrEqual(1);
+    for (const r of altered.filter((a) => !a.published && !a.compliance.passed)) expect(r.compliance.rules.some((rule) => !rule.passed)).toBe(true);
+  });
+
+  it("never passes an output that still shows a leftover floor band and specks of the backdrop", async () => {
+    const amazon = resolvePipeline("amazon", DEFAULT_PIPELINE_SETTINGS);
+    const entry = corpus.entries[PHOTOS[0]!]!;
+    const { photo, mask } = await readCorpusEntry(corpus, entry);
+    const edit = await composeRealPhotoEdit(photo, mask, { size: amazon.qwenSize, seed: 5, shadow: false });
+    const { width, height } = amazon.qwenSize;
+    // A brown floor band across the bottom fifth of the frame, and five dark specks in the top corners.
+    const specks = [0.04, 0.08, 0.12, 0.9, 0.94].map((x) => `<circle cx="${x * width}" cy="${0.05 * height}" r="${0.006 * width}" fill="#3a2a1a"/>`).join("");
+    const residue = Buffer.from(
+      `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}"><rect x="0" y="${height * 0.8}" width="${width}" height="${height * 0.2}" fill="#a07850" opacity="0.35"/>${specks}</svg>`,
+    );
+    const withResidue = await sharp(edit.png).composite([{ input: residue }]).png().toBuffer();
+    const output = await postProcessEdit(withResidue, amazon, "jpeg");
+    const compliance = await checkCompliance(output.bytes, "amazon");
+    const edges = await whiteEdges(output.bytes);
+    const residueLeft = Math.min(edges.top, edges.bottom, edges.left, edges.right) < 1;
+    // Either the residue is gone from every edge, or the check fails the image.
+    expect({ residueLeft, passed: compliance.passed }).not.toEqual({ residueLeft: true, passed: true });
+  });
+});
