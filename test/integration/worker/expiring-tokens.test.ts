@@ -106,12 +106,18 @@ describe("expiring offline tokens", () => {
     // was lost: it cannot be checked until the merchant reconnects, so it keeps its credits held (never released
     // blindly) and the sweep settles it later.
     const sentButUnchecked = (i: { state: string; replaceSentAt: Date | null }) => i.state === "PROCESSING" && i.replaceSentAt !== null;
+    // A failed item's state is written before its credits are released, so wait for both.
+    const settled = async () => {
+      const now = await h.db.batchItem.findMany({ where: { batchId } });
+      const done = now.every((i) => i.state === "PUBLISHED" || i.state === "FAILED" || sentButUnchecked(i));
+      return { items: now, done: done && (await getBalance(h.db, shop)).reserved === 3 * now.filter(sentButUnchecked).length };
+    };
     const deadline = Date.now() + 90_000;
-    let items = await h.db.batchItem.findMany({ where: { batchId } });
-    while (!items.every((i) => i.state === "PUBLISHED" || i.state === "FAILED" || sentButUnchecked(i))) {
+    let { items, done } = await settled();
+    while (!done) {
       if (Date.now() > deadline) throw new Error(`images still in progress: ${items.map((i) => i.state).join(", ")}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
-      items = await h.db.batchItem.findMany({ where: { batchId } });
+      ({ items, done } = await settled());
     }
 
     const published = items.filter((i) => i.state === "PUBLISHED");
