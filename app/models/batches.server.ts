@@ -477,9 +477,10 @@ export async function restoreItem(deps: { db: PrismaClient; graphql: AdminGraphq
   const item = await findItem(deps.db, shop, itemId);
   if (item.state === "RESTORED") return;
   if (item.state !== "PUBLISHED") throw new BatchInputError("Only published images can be restored.", 409);
-  // A later batch may have published this media again; restoring the older item would undo it too.
+  // The backup is the media's FIRST original, so this undoes every batch that published this media, not only
+  // this item's: all of them stop saying "published".
   await restoreMediaFromBackup(deps.db, deps.graphql, shop, item.mediaId);
-  await deps.db.batchItem.updateMany({ where: { id: itemId, shop, state: "PUBLISHED" }, data: { state: "RESTORED", reason: null } });
+  await deps.db.batchItem.updateMany({ where: { shop, mediaId: item.mediaId, state: "PUBLISHED" }, data: { state: "RESTORED", reason: null } });
 }
 
 /**
