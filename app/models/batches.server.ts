@@ -509,11 +509,15 @@ export async function restoreBatch(deps: { db: PrismaClient; queue: ImageQueue }
  * releases their credits. An item a worker is processing right now sees CANCELLED and stops.
  */
 export async function cancelShopWork(deps: { db: PrismaClient; queue: ImageQueue }, shop: string): Promise<{ cancelled: number }> {
-  const items = await deps.db.batchItem.findMany({ where: { shop, state: { in: [...ACTIVE_ITEM_STATES] } }, select: { id: true, batchId: true } });
+  // An item whose replacement was already sent is not cancelled: Shopify may be putting it on the product right now,
+  // and cancelling would release its credits and leave the image live, unpaid and not restorable. The worker
+  // publishes it (captured, restorable) or settles it by reading the media again.
+  const cancellable = { shop, state: { in: [...ACTIVE_ITEM_STATES] }, replaceSentAt: null };
+  const items = await deps.db.batchItem.findMany({ where: cancellable, select: { id: true, batchId: true } });
   let cancelled = 0;
   for (const item of items) {
     const updated = await deps.db.batchItem.updateMany({
-      where: { id: item.id, shop, state: { in: [...ACTIVE_ITEM_STATES] } },
+      where: { ...cancellable, id: item.id },
       data: { state: "CANCELLED", reason: "Cancelled because the app was uninstalled.", finishedAt: new Date() },
     });
     if (updated.count === 0) continue;
