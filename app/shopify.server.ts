@@ -63,8 +63,8 @@ const shopify = shopifyApp({
   future: { unstable_newEmbeddedAuthStrategy: true, expiringOfflineAccessTokens: true },
   logger: libraryLogger,
   hooks: {
-    afterAuth: async ({ session }) => {
-      await recordInstall(prisma, session.shop, session.scope ?? null);
+    afterAuth: async ({ session, admin }) => {
+      await recordInstall({ db: prisma, graphql: admin.graphql }, session.shop, session.scope ?? null);
     },
   },
 });

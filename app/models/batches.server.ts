@@ -477,9 +477,10 @@ export async function restoreItem(deps: { db: PrismaClient; graphql: AdminGraphq
   const item = await findItem(deps.db, shop, itemId);
   if (item.state === "RESTORED") return;
   if (item.state !== "PUBLISHED") throw new BatchInputError("Only published images can be restored.", 409);
-  // A later batch may have published this media again; restoring the older item would undo it too.
+  // The backup is the media's FIRST original, so this undoes every batch that published this media, not only
+  // this item's: all of them stop saying "published".
   await restoreMediaFromBackup(deps.db, deps.graphql, shop, item.mediaId);
-  await deps.db.batchItem.updateMany({ where: { id: itemId, shop, state: "PUBLISHED" }, data: { state: "RESTORED", reason: null } });
+  await deps.db.batchItem.updateMany({ where: { shop, mediaId: item.mediaId, state: "PUBLISHED" }, data: { state: "RESTORED", reason: null } });
 }
 
 /**
@@ -508,11 +509,15 @@ export async function restoreBatch(deps: { db: PrismaClient; queue: ImageQueue }
  * releases their credits. An item a worker is processing right now sees CANCELLED and stops.
  */
 export async function cancelShopWork(deps: { db: PrismaClient; queue: ImageQueue }, shop: string): Promise<{ cancelled: number }> {
-  const items = await deps.db.batchItem.findMany({ where: { shop, state: { in: [...ACTIVE_ITEM_STATES] } }, select: { id: true, batchId: true } });
+  // An item whose replacement was already sent is not cancelled: Shopify may be putting it on the product right now,
+  // and cancelling would release its credits and leave the image live, unpaid and not restorable. The worker
+  // publishes it (captured, restorable) or settles it by reading the media again.
+  const cancellable = { shop, state: { in: [...ACTIVE_ITEM_STATES] }, replaceSentAt: null };
+  const items = await deps.db.batchItem.findMany({ where: cancellable, select: { id: true, batchId: true } });
   let cancelled = 0;
   for (const item of items) {
     const updated = await deps.db.batchItem.updateMany({
-      where: { id: item.id, shop, state: { in: [...ACTIVE_ITEM_STATES] } },
+      where: { ...cancellable, id: item.id },
       data: { state: "CANCELLED", reason: "Cancelled because the app was uninstalled.", finishedAt: new Date() },
     });
     if (updated.count === 0) continue;

@@ -211,14 +211,62 @@ export async function getDebt(db: Db, shop: string): Promise<number> {
 
 export const WELCOME_CREDITS = nonNegativeIntFromEnv("WELCOME_CREDITS", 9);
 
-/** Welcome credits, once per shop for its whole life (the key survives uninstalls and reinstalls). */
+/**
+ * Credits a development store may get for nothing over its life (DEV_STORE_TEST_CREDITS, default 30 = ten images):
+ * its welcome credits and its test charges together. A partner can try the app on real edits, which we pay for,
+ * but neither buys them without limit for nothing nor gets more by creating development stores than this each.
+ */
+export function devStoreTestCredits(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.DEV_STORE_TEST_CREDITS?.trim();
+  if (!raw) return 30;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) throw new Error(`DEV_STORE_TEST_CREDITS must be a whole number >= 0, got "${raw}"`);
+  return value;
+}
+
+/**
+ * Locks the shop's row, which serializes its free grants (two at once cannot both fit under the cap), and returns
+ * whether it is a development store (null: its plan was never read) and the credits it got for nothing so far:
+ * welcome credits and paid test charges (less what was taken back).
+ */
+export async function lockFreeCreditsOfShop(
+  tx: Prisma.TransactionClient,
+  shop: string,
+): Promise<{ partnerDevelopment: boolean | null; granted: number }> {
+  const [row] = await tx.$queryRaw<Array<{ partnerDevelopment: boolean | null }>>`
+    SELECT "partnerDevelopment" FROM "Shop" WHERE "domain" = ${shop} FOR UPDATE`;
+  const [sum] = await tx.$queryRaw<Array<{ granted: number }>>`
+    SELECT COALESCE(sum(e."availableDelta" - e."debtDelta"), 0)::int AS granted
+    FROM "CreditEntry" e LEFT JOIN "Purchase" p ON p."id" = e."purchaseId"
+    WHERE e."shop" = ${shop}
+      AND (e."kind" = 'WELCOME' OR (e."kind" = 'PURCHASE' AND p."provider" = 'SHOPIFY' AND p."test"))`;
+  return { partnerDevelopment: row?.partnerDevelopment ?? null, granted: sum?.granted ?? 0 };
+}
+
+/**
+ * Welcome credits, once per shop for its whole life (the key survives uninstalls and reinstalls). They wait until
+ * the shop's plan is known: a development store's count against devStoreTestCredits() with its test charges, so it
+ * gets what is left under that cap (none once its test charges used it).
+ */
 export async function grantWelcomeCredits(db: PrismaClient, shop: string): Promise<{ granted: boolean }> {
   if (WELCOME_CREDITS === 0) return { granted: false };
-  return grantCredits(db, shop, WELCOME_CREDITS, {
-    kind: "WELCOME",
-    idempotencyKey: "welcome",
-    note: `Welcome: ${WELCOME_CREDITS} free credits`,
-  });
+  return db.$transaction(async (tx) => {
+    const store = await lockFreeCreditsOfShop(tx, shop);
+    if (store.partnerDevelopment == null) {
+      logger.warn({ shop }, "welcome credits wait: the shop's plan is not known yet");
+      return { granted: false };
+    }
+    const amount = store.partnerDevelopment ? Math.min(WELCOME_CREDITS, Math.max(0, devStoreTestCredits() - store.granted)) : WELCOME_CREDITS;
+    if (amount === 0) return { granted: false };
+    return grantCreditsInTransaction(tx, shop, amount, {
+      kind: "WELCOME",
+      idempotencyKey: "welcome",
+      note:
+        amount < WELCOME_CREDITS
+          ? `Welcome: ${amount} free credits (development stores get up to ${devStoreTestCredits()} free credits)`
+          : `Welcome: ${amount} free credits`,
+    });
+  }, TX_OPTIONS);
 }
 
 /**

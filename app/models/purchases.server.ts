@@ -6,10 +6,12 @@ import { purchases as purchaseMetric } from "~/lib/metrics.server";
 import {
   type Balance,
   type LedgerEntry,
+  devStoreTestCredits,
   getBalance,
   getDebt,
   grantCreditsInTransaction,
   history,
+  lockFreeCreditsOfShop,
   reverseCreditsInTransaction,
 } from "./credits.server";
 import {
@@ -226,19 +228,6 @@ export async function recordShopPlan(deps: { db: PrismaClient; graphql: AdminGra
   const fields = { partnerDevelopment: plan.partnerDevelopment, planCheckedAt: new Date() };
   await deps.db.shop.upsert({ where: { domain: shop }, create: { domain: shop, ...fields }, update: fields });
   return plan.partnerDevelopment;
-}
-
-/**
- * Credits all of a development store's test charges may give, over the store's life (DEV_STORE_TEST_CREDITS,
- * default 30 = ten images): a partner can try the app on real edits, which we pay for, but cannot buy them
- * without limit for nothing.
- */
-export function devStoreTestCredits(env: Env = process.env): number {
-  const raw = env.DEV_STORE_TEST_CREDITS?.trim();
-  if (!raw) return 30;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0) throw new Error(`DEV_STORE_TEST_CREDITS must be a whole number >= 0, got "${raw}"`);
-  return value;
 }
 
 /**
@@ -636,7 +625,7 @@ async function settlePurchase(
 
 /**
  * What a paid purchase may credit. A Shopify test charge is paid by nobody: it credits only a development store,
- * and only up to devStoreTestCredits() over the store's life; on any other store it credits nothing (a deployment
+ * and only up to devStoreTestCredits() over the store's life (its welcome credits included); on any other store it credits nothing (a deployment
  * left in test mode must not give edits away). null: whether the store is a development store is not known yet
  * (the purchase waits for the return URL, which reads the plan).
  */
@@ -655,10 +644,8 @@ async function creditsAllowedFor(
     };
   }
   if (purchase.provider !== "SHOPIFY" || !purchase.test) return { credits: purchase.credits, note: null };
-  // Serializes the shop's test grants, so two at once cannot both fit under the cap.
-  const [shop] = await tx.$queryRaw<Array<{ partnerDevelopment: boolean | null }>>`
-    SELECT "partnerDevelopment" FROM "Shop" WHERE "domain" = ${purchase.shop} FOR UPDATE`;
-  if (shop?.partnerDevelopment == null) {
+  const shop = await lockFreeCreditsOfShop(tx, purchase.shop);
+  if (shop.partnerDevelopment == null) {
     logger.warn({ shop: purchase.shop, purchaseId: purchase.id }, "test charge for a store whose plan is unknown: waiting for the return URL");
     return null;
   }
@@ -666,17 +653,13 @@ async function creditsAllowedFor(
     logger.error({ shop: purchase.shop, purchaseId: purchase.id }, "test charge on a store that pays: no credits");
     return { credits: 0, note: "This was a test charge, so no credits were added. Test charges give credits on development stores only." };
   }
-  const [row] = await tx.$queryRaw<Array<{ granted: number }>>`
-    SELECT COALESCE(sum(e."availableDelta" - e."debtDelta"), 0)::int AS granted
-    FROM "CreditEntry" e JOIN "Purchase" p ON p."id" = e."purchaseId"
-    WHERE e."shop" = ${purchase.shop} AND e."kind" = 'PURCHASE' AND p."provider" = 'SHOPIFY' AND p."test"`;
   const limit = devStoreTestCredits();
-  const credits = Math.max(0, Math.min(purchase.credits, limit - (row?.granted ?? 0)));
+  const credits = Math.max(0, Math.min(purchase.credits, limit - shop.granted));
   return {
     credits,
     note:
       credits < purchase.credits
-        ? `Test charge on a development store: ${credits} of ${purchase.credits} credits added (development stores get up to ${limit} credits from test charges).`
+        ? `Test charge on a development store: ${credits} of ${purchase.credits} credits added (development stores get up to ${limit} free credits, welcome credits included).`
         : null,
   };
 }

@@ -321,13 +321,20 @@ async function publishItem(
       await remember({ stagedUrl: resourceUrl });
     }
     await ensureBackupReady(db, graphql, item.shop, item, { timeoutMs: deps.config.fileReadyTimeoutMs });
-    const current = await db.batchItem.findFirst({ where: { id: item.id, shop: item.shop }, select: { state: true } });
-    if (!current || !IN_FLIGHT.includes(current.state)) return "cancelled";
-    const firstSend = await db.batchItem.updateMany({ where: { id: item.id, shop: item.shop, replaceSentAt: null }, data: { replaceSentAt: new Date() } });
+    // The cancel check and the mark are one update: an uninstall (cancelShopWork) either cancels the item before it,
+    // or finds the replacement on its way and leaves the item to be published and paid (restorable) or settled.
+    const marked = await db.batchItem.updateMany({
+      where: { id: item.id, shop: item.shop, state: { in: IN_FLIGHT }, replaceSentAt: null },
+      data: { replaceSentAt: new Date() },
+    });
+    if (marked.count === 0) {
+      const sentBefore = await db.batchItem.count({ where: { id: item.id, shop: item.shop, state: { in: IN_FLIGHT }, replaceSentAt: { not: null } } });
+      if (sentBefore === 0) return "cancelled";
+    }
     try {
       await replaceMediaImage(graphql, { mediaId: item.mediaId, originalSource: resourceUrl });
     } catch (error) {
-      if (error instanceof ShopAccessLostError && firstSend.count === 1) {
+      if (error instanceof ShopAccessLostError && marked.count === 1) {
         // Shopify refused this request itself (or it could not be sent), and no earlier run sent one: nothing was
         // replaced, so the item may fail and give its credits back.
         await db.batchItem.updateMany({ where: { id: item.id, shop: item.shop }, data: { replaceSentAt: null } });

@@ -1,7 +1,7 @@
 /**
  * JSON endpoint for the admin action extension (Products list bulk action and product details):
  * POST { productIds?, mediaIds?, pipeline } creates a batch; GET ?id=<batchId> returns its progress.
- * Authenticated by the session token the extension sends; answers carry CORS headers (`cors`).
+ * Authenticated by the session token the extension sends; CORS for the admin's extension origin only.
  */
 import { json, type ActionFunctionArgs, type LoaderFunctionArgs } from "@remix-run/node";
 import { z } from "zod";
@@ -9,6 +9,7 @@ import prisma from "~/db.server";
 import { BatchInputError, createBatch, getBatchProgress } from "~/models/batches.server";
 import type { AdminGraphql } from "~/models/catalog.server";
 import { getQueue } from "~/queue/queue.server";
+import { pinCorsOrigin, refuseForeignOrigin } from "~/lib/extension-cors.server";
 import { checkRateLimit } from "~/lib/rate-limit.server";
 import { MAX_SELECTION_BODY_BYTES, readTextCapped } from "~/lib/read-capped.server";
 import { authenticate } from "~/shopify.server";
@@ -23,8 +24,20 @@ const createSchema = z
   })
   .refine((v) => (v.productIds?.length ?? 0) + (v.mediaIds?.length ?? 0) > 0, { message: "Select at least one product or image." });
 
+/** authenticate.admin (which answers the preflight itself) for the extension's origin only, with its CORS pinned to it. */
+async function authenticateExtension(request: Request) {
+  const refused = refuseForeignOrigin(request);
+  if (refused) throw refused;
+  try {
+    const context = await authenticate.admin(request);
+    return { ...context, cors: (response: Response) => pinCorsOrigin(request, context.cors(response)) };
+  } catch (thrown) {
+    throw thrown instanceof Response ? pinCorsOrigin(request, thrown) : thrown;
+  }
+}
+
 export const loader = async ({ request }: LoaderFunctionArgs) => {
-  const { session, cors } = await authenticate.admin(request);
+  const { session, cors } = await authenticateExtension(request);
   const batchId = new URL(request.url).searchParams.get("id");
   if (!batchId) return cors(json({ error: "Pass ?id=<batch id>." }, { status: 400 }));
   const progress = await getBatchProgress(prisma, session.shop, batchId);
@@ -33,7 +46,7 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
 };
 
 export const action = async ({ request }: ActionFunctionArgs) => {
-  const { session, admin, cors } = await authenticate.admin(request);
+  const { session, admin, cors } = await authenticateExtension(request);
   if (request.method !== "POST") return cors(json({ error: "Use POST." }, { status: 405 }));
   const limited = await checkRateLimit("batch-create", session.shop);
   if (limited) return cors(limited);

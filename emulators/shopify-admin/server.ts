@@ -69,6 +69,8 @@ export interface ShopifyEmulator {
   setSlowNextFileUpdate(shop: string, ms: number): void;
   /** The merchant deletes a product's media in the admin: it leaves the product and no longer exists. */
   deleteMedia(shop: string, mediaId: string): void;
+  /** Runs `hook` when the shop's next `operationName` request arrives, before it is executed (something else happens just then). */
+  beforeNextOperation(shop: string, operationName: string, hook: () => Promise<void>): void;
   purchases(shop: string): Array<{ id: string; name: string; status: string; price: { amount: string; currencyCode: string }; test: boolean; returnUrl: string }>;
   approvePurchase(shop: string, id: string): Promise<void>;
   declinePurchase(shop: string, id: string): Promise<void>;
@@ -95,6 +97,7 @@ export async function startShopifyEmulator(opts: ShopifyEmulatorOptions & { port
   const app = { apiKey: opts.apiKey, apiSecret: opts.apiSecret };
   const appUrl = opts.appUrl ?? process.env.SHOPIFY_APP_URL;
   const sent: SentWebhook[] = [];
+  const hooks = new Map<string, () => Promise<void>>();
 
   const buildWebhookRequest = (webhook: WebhookOptions): Request => {
     if (!appUrl) throw new Error("the Shopify stand-in has no appUrl to address webhooks to; pass appUrl to startShopifyEmulator");
@@ -173,6 +176,12 @@ export async function startShopifyEmulator(opts: ShopifyEmulatorOptions & { port
         body = (header(req, "content-type") ?? "").includes("application/graphql") ? { query: bodyText } : (JSON.parse(bodyText) as GraphqlBody);
       } catch {
         return send(res, 400, { errors: "Invalid JSON in request body" });
+      }
+      const hookKey = `${tokenShop}\n${typeof body.operationName === "string" ? body.operationName : operationNameOf(body.query)}`;
+      const hook = hooks.get(hookKey);
+      if (hook) {
+        hooks.delete(hookKey);
+        await hook();
       }
       const ctx: ResolverContext = { store, shop: store.shop(tokenShop), files, billing, apiKey: opts.apiKey };
       const result = await runGraphql(ctx, body);
@@ -313,6 +322,9 @@ export async function startShopifyEmulator(opts: ShopifyEmulatorOptions & { port
     setFailNextFileUpdate(shop, reason) {
       store.shop(shop).failNextFileUpdate = reason ?? "Image processing failed (forced by the test).";
     },
+    beforeNextOperation(shop, operationName, hook) {
+      hooks.set(`${shop}\n${operationName}`, hook);
+    },
     setSlowNextFileUpdate(shop, ms) {
       store.shop(shop).slowNextFileUpdateMs = ms;
     },
@@ -373,4 +385,8 @@ function sendText(res: ServerResponse, status: number, contentType: string, text
 
 function sendXmlError(res: ServerResponse, status: number, code: string, message: string): void {
   sendText(res, status, "application/xml", `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${message}</Message></Error>`);
+}
+
+function operationNameOf(query: unknown): string {
+  return typeof query === "string" ? (/\b(?:query|mutation)\s+(\w+)/.exec(query)?.[1] ?? "") : "";
 }

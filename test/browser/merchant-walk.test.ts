@@ -53,6 +53,9 @@ async function startServer(): Promise<ServerInfo> {
       E2E_PRODUCTS: String(PRODUCTS),
       E2E_IMAGES_PER_PRODUCT: String(IMAGES_PER_PRODUCT),
       E2E_CREDITS: String(GRANTED),
+      // The stand-in's store is a development store, whose welcome credits and test charges share this cap:
+      // room for the whole pack the walk buys after its welcome credits.
+      DEV_STORE_TEST_CREDITS: "100",
       LOG_LEVEL: "warn",
     },
     stdio: ["ignore", "pipe", "inherit"],

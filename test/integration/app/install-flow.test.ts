@@ -2,7 +2,9 @@ import { randomUUID } from "node:crypto";
 import { getJwt } from "@shopify/shopify-api/test-helpers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import prisma from "~/db.server";
-import { getBalance } from "~/models/credits.server";
+import { devStoreTestCredits, getBalance, WELCOME_CREDITS } from "~/models/credits.server";
+import { findCreditPack, priceDecimal, shopifyChargeName } from "~/models/packs.server";
+import { applyShopifyPurchaseUpdate } from "~/models/purchases.server";
 import { redactShop } from "~/models/lifecycle.server";
 import { loader as appLoader } from "~/routes/app";
 import { startShopifyEmulator, type ShopifyEmulator } from "../../../emulators/shopify-admin/server";
@@ -20,10 +22,26 @@ afterAll(async () => {
   await emulator.close();
 });
 
-function newShop(): string {
+/** A store on a paid plan unless `partnerDevelopment: true` (a development store, which Shopify never charges). */
+function newShop(opts: { partnerDevelopment?: boolean } = {}): string {
   const shop = `shop-${randomUUID().slice(0, 8)}.myshopify.com`;
-  emulator.addShop(shop, { products: 1 });
+  emulator.addShop(shop, { products: 1, partnerDevelopment: opts.partnerDevelopment ?? false });
   return shop;
+}
+
+/** A test charge for the pack of 30 credits, approved, as Shopify's app_purchases_one_time/update reports it. */
+async function approveTestCharge(shop: string): Promise<number> {
+  const pack = findCreditPack("starter")!;
+  const gid = `gid://shopify/AppPurchaseOneTime/${Date.now()}${Math.floor(Math.random() * 1e6)}`;
+  await applyShopifyPurchaseUpdate(prisma, {
+    shop,
+    gid,
+    status: "ACTIVE",
+    name: shopifyChargeName(pack),
+    test: true,
+    price: { amount: priceDecimal(pack.priceCents), currencyCode: pack.currency },
+  });
+  return (await getBalance(prisma, shop)).available;
 }
 
 /** The document request Shopify admin makes when it opens the embedded app. */
@@ -83,6 +101,45 @@ describe("installing the app from Shopify admin", () => {
     await callLoader(await openApp(shop));
     expect(await prisma.session.count({ where: { shop } })).toBe(1);
     expect((await getBalance(prisma, shop)).available).toBe(0);
+  });
+
+  it("gives a store on a paid plan its welcome credits at install", async () => {
+    const shop = newShop();
+    await callLoader(await openApp(shop));
+    expect(await getBalance(prisma, shop)).toMatchObject({ available: WELCOME_CREDITS });
+    expect(await prisma.shop.findUniqueOrThrow({ where: { domain: shop } })).toMatchObject({ partnerDevelopment: false });
+  });
+
+  it("counts a development store's welcome credits against its cap of free credits, so test charges add only the rest", async () => {
+    const shop = newShop({ partnerDevelopment: true });
+    await callLoader(await openApp(shop));
+    expect(await prisma.shop.findUniqueOrThrow({ where: { domain: shop } })).toMatchObject({ partnerDevelopment: true });
+    expect((await getBalance(prisma, shop)).available).toBe(WELCOME_CREDITS);
+    // Two packs of 30 bought with test charges: the store ends with the cap (30), welcome included, not 9 + 30.
+    await approveTestCharge(shop);
+    expect(await approveTestCharge(shop)).toBe(devStoreTestCredits());
+  });
+
+  it("gives a development store no welcome credits once its test charges used the cap, even after a reinstall", async () => {
+    const shop = newShop({ partnerDevelopment: true });
+    await prisma.shop.create({ data: { domain: shop, partnerDevelopment: true } });
+    await approveTestCharge(shop);
+    await approveTestCharge(shop);
+    await callLoader(await openApp(shop));
+    expect(await getBalance(prisma, shop)).toMatchObject({ available: devStoreTestCredits() });
+    expect(await prisma.creditEntry.count({ where: { shop, kind: "WELCOME" } })).toBe(0);
+  });
+
+  it("gives development stores no welcome credits when their cap is 0", async () => {
+    process.env.DEV_STORE_TEST_CREDITS = "0";
+    try {
+      const shop = newShop({ partnerDevelopment: true });
+      await callLoader(await openApp(shop));
+      expect(await prisma.session.count({ where: { shop } })).toBe(1);
+      expect((await getBalance(prisma, shop)).available).toBe(0);
+    } finally {
+      delete process.env.DEV_STORE_TEST_CREDITS;
+    }
   });
 
   it("refuses a tampered id token and stores nothing", async () => {

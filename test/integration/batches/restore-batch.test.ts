@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BATCH_QUEUE_KEY, getBatchProgress } from "~/models/batches.server";
+import { getBalance } from "~/models/credits.server";
 import { closeQueues } from "~/queue/queue.server";
 import { action as restoreBatchAction } from "~/routes/app.batches.$id.restore";
+import { action as restoreItemAction } from "~/routes/app.items.$id.restore";
 import { bearerRequest, body, call } from "../routes/helpers";
-import { mediaById, startHarness, type Harness } from "./harness";
+import { mediaById, startHarness, submitAllImages, type Harness } from "./harness";
 
 const ITEMS = 500;
 let h: Harness;
@@ -98,5 +100,39 @@ describe("restoring when the merchant deleted one of the images", () => {
     expect(byMedia.get(kept!.mediaId)).toMatchObject({ state: "RESTORED" });
     expect(byMedia.get(gone!.mediaId)).toMatchObject({ state: "PUBLISHED", restoring: false, reason: expect.stringMatching(/original could not be put back: .*no longer on the product/) });
     expect(mediaById(h.shopify, shop).get(kept!.mediaId)!.sha256).toBe(original.sha256);
+  });
+});
+
+describe("restoring after a newer batch published the same image again", () => {
+  it("puts back the image the product had before the first batch, whichever batch the merchant restores from", async () => {
+    const shop = await h.addShop({ products: 1, imagesPerProduct: 1, credits: 6 });
+    const [mediaId, original] = [...mediaById(h.shopify, shop)][0]!;
+    if (h.workers.length === 0) h.startInProcessWorker({ concurrency: 2 });
+
+    const first = await submitAllImages(h, shop, "amazon");
+    expect((await h.waitForBatch(shop, first)).counts.PUBLISHED).toBe(1);
+    const afterFirst = mediaById(h.shopify, shop).get(mediaId)!.sha256;
+    const second = await submitAllImages(h, shop, "ebay");
+    const secondProgress = await h.waitForBatch(shop, second);
+    expect(secondProgress.counts.PUBLISHED).toBe(1);
+    expect(afterFirst).not.toBe(original.sha256);
+
+    const restoreFrom = async (batchId: string) => {
+      const item = (await h.db.batchItem.findFirstOrThrow({ where: { shop, batchId } })).id;
+      const request = await bearerRequest(shop, `/app/items/${item}/restore`, { method: "POST" });
+      return body(await call(restoreItemAction, request, { id: item }));
+    };
+    expect(await restoreFrom(second)).toMatchObject({ ok: true, message: "Original image restored." });
+    expect(mediaById(h.shopify, shop).get(mediaId)).toMatchObject({ sha256: original.sha256, position: original.position, status: "READY" });
+
+    // The first batch's image is gone from the product too, and its page must not say it is still published.
+    const states = await h.db.batchItem.findMany({ where: { shop }, select: { batchId: true, state: true } });
+    expect(states).toEqual(expect.arrayContaining([{ batchId: first, state: "RESTORED" }, { batchId: second, state: "RESTORED" }]));
+    expect(await restoreFrom(first)).toMatchObject({ ok: true });
+    expect(mediaById(h.shopify, shop).get(mediaId)!.sha256).toBe(original.sha256);
+    const backups = await h.db.imageBackup.findMany({ where: { shop } });
+    expect(backups).toHaveLength(1);
+    expect(h.shopify.files(shop).find((f) => f.id === backups[0]!.fileId)?.sha256).toBe(original.sha256);
+    expect(await getBalance(h.db, shop)).toMatchObject({ available: 0, reserved: 0 });
   });
 });

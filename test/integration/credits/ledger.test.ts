@@ -16,7 +16,7 @@ import {
   reserveForItems,
   sumEntries,
 } from "~/models/credits.server";
-import { recordInstall } from "~/models/shops.server";
+import { grantWelcomeCreditsOnce } from "~/models/shops.server";
 
 const db = createPrismaClient(undefined, 4);
 afterAll(() => db.$disconnect());
@@ -317,9 +317,10 @@ describe("credit ledger", () => {
 
   it("gives welcome credits once per shop, even across reinstalls", async () => {
     const shop = newShop();
-    await recordInstall(db, shop, "read_products");
+    await db.shop.create({ data: { domain: shop, partnerDevelopment: false, planCheckedAt: new Date() } });
+    await grantWelcomeCreditsOnce(db, shop);
     await db.shop.update({ where: { domain: shop }, data: { uninstalledAt: new Date() } });
-    await recordInstall(db, shop, "read_products");
+    await grantWelcomeCreditsOnce(db, shop);
     expect(await grantWelcomeCredits(db, shop)).toEqual({ granted: false });
     expect(await getBalance(db, shop)).toEqual({ available: 9, reserved: 0, total: 9 });
   });

@@ -2,7 +2,7 @@ import { createHmac, randomUUID } from "node:crypto";
 import type { ItemState } from "@prisma/client";
 import prisma from "~/db.server";
 import { grantCredits, reserveForItems, captureForItem, CREDITS_PER_IMAGE } from "~/models/credits.server";
-import { recordInstall } from "~/models/shops.server";
+import { grantWelcomeCreditsOnce } from "~/models/shops.server";
 import { afterAll, beforeAll } from "vitest";
 import { closeQueues, enqueueItems, getQueue, type ImageQueue } from "~/queue/queue.server";
 
@@ -57,12 +57,14 @@ export async function deliver(action: Action, request: Request): Promise<number>
   }
 }
 
-/** An installed shop as token exchange leaves it: offline session, Shop row, welcome credits. */
+/** An installed shop as token exchange leaves it: offline session, Shop row (a store on a paid plan), welcome credits. */
 export async function installShop(shop: string): Promise<void> {
   await prisma.session.create({
     data: { id: `offline_${shop}`, shop, state: "", isOnline: false, scope: process.env.SCOPES ?? "", accessToken: `shpat_${randomUUID().replace(/-/g, "")}` },
   });
-  await recordInstall(prisma, shop, process.env.SCOPES ?? null);
+  const fields = { scopes: process.env.SCOPES ?? null, installedAt: new Date(), uninstalledAt: null, partnerDevelopment: false, planCheckedAt: new Date() };
+  await prisma.shop.upsert({ where: { domain: shop }, create: { domain: shop, ...fields }, update: fields });
+  await grantWelcomeCreditsOnce(prisma, shop);
 }
 
 export async function buyCredits(shop: string, credits: number): Promise<string> {

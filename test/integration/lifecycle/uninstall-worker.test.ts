@@ -70,3 +70,43 @@ describe("uninstall while a batch is being processed", () => {
     expect(h.dashscope.requests().length).toBeLessThanOrEqual(1);
   });
 });
+
+describe("uninstall just before the worker replaces an image", () => {
+  it("either keeps the image untouched or publishes it paid and restorable, never replaced and cancelled", async () => {
+    const shop = await h.addShop({ products: 1, imagesPerProduct: 1, credits: 30 });
+    const before = mediaById(h.shopify, shop);
+    const [mediaId, original] = [...before][0]!;
+    // The worker has passed its last cancel check; the uninstall webhook is handled before its fileUpdate runs.
+    let uninstalledAt = 0;
+    h.shopify.beforeNextOperation(shop, "CatalogReplaceMediaImage", async () => {
+      expect(await deliver(uninstalled, webhookRequest("/webhooks/app/uninstalled", { topic: "app/uninstalled", shop, payload: {} }))).toBe(200);
+      uninstalledAt = Date.now();
+    });
+    const submitted = (await call(indexAction, await formRequest(shop, "/app?index", { pipeline: "amazon", mediaIds: JSON.stringify([mediaId]) }))) as Response;
+    expect(submitted.status).toBe(302);
+
+    // The uninstall took the shop's token, so the worker cannot read a replaced media back (its job retries).
+    const item = await waitFor(
+      () => h.db.batchItem.findFirstOrThrow({ where: { shop }, select: { state: true, replaceSentAt: true } }),
+      (row) =>
+        uninstalledAt > 0 &&
+        (row.state === "CANCELLED" || row.state === "PUBLISHED" || (row.replaceSentAt !== null && mediaById(h.shopify, shop).get(mediaId)?.status === "READY")),
+      "the item to be cancelled, published, or replaced with its credits held",
+      60_000,
+    );
+    const balance = await getBalance(h.db, shop);
+    const now = mediaById(h.shopify, shop).get(mediaId)!;
+    if (now.sha256 === original.sha256) {
+      expect(item.state).toBe("CANCELLED");
+      expect(balance).toEqual({ available: 30, reserved: 0, total: 30 });
+      return;
+    }
+    // Replaced: the item is not cancelled and its credits are not given back blindly; they stay held until the media
+    // can be read again (a reinstall lets the sweep settle it), and the first original is kept to restore.
+    expect(item.state === "PUBLISHED" || (item.state === "PROCESSING" && item.replaceSentAt !== null)).toBe(true);
+    expect(balance.available).toBe(27);
+    expect(balance.total).toBe(item.state === "PUBLISHED" ? 27 : 30);
+    const backup = await h.db.imageBackup.findFirstOrThrow({ where: { shop, mediaId } });
+    expect(h.shopify.files(shop).find((f) => f.id === backup.fileId)?.sha256).toBe(original.sha256);
+  }, 120_000);
+});

@@ -2,7 +2,6 @@ import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import prisma from "~/db.server";
 import { getBalance, WELCOME_CREDITS } from "~/models/credits.server";
-import { recordInstall } from "~/models/shops.server";
 import { getQueue } from "~/queue/queue.server";
 import { action as uninstalled } from "~/routes/webhooks.app.uninstalled";
 import { buyCredits, deliver, installShop, seedBatch, uniqueShop, isolatedQueueForFile, webhookRequest } from "./helpers";
@@ -66,7 +65,7 @@ describe("app/uninstalled", () => {
     const before = await getBalance(prisma, shop);
     expect(await deliver(uninstalled, uninstall(shop))).toBe(200);
 
-    await recordInstall(prisma, shop, process.env.SCOPES ?? null); // what token exchange's afterAuth runs
+    await installShop(shop); // what token exchange and its afterAuth do
 
     expect(await getBalance(prisma, shop)).toEqual(before);
     expect(await prisma.creditEntry.count({ where: { shop, kind: "WELCOME" } })).toBe(1);
