@@ -71,7 +71,11 @@ export async function enqueueItems(queue: ImageQueue, items: Array<{ id: string;
   if (items.length === 0) return;
   const opts = imageJobOptions();
   const byShop = new Map<string, Array<{ id: string; shop: string }>>();
-  for (const item of items) byShop.set(item.shop, [...(byShop.get(item.shop) ?? []), item]);
+  for (const item of items) {
+    const list = byShop.get(item.shop);
+    if (list) list.push(item);
+    else byShop.set(item.shop, [item]);
+  }
   for (const [shop, shopItems] of byShop) {
     const priorities = await fairPriorities(queue, shop, shopItems.length);
     for (let i = 0; i < shopItems.length; i += 500) {
