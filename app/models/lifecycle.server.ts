@@ -106,19 +106,34 @@ export async function wasShopRedacted(db: PrismaClient, shop: string): Promise<b
 export type RedactionResult = { erased: true; rows: number } | { erased: false; reason: "installed" };
 
 /**
+ * The name a redacted shop's accounting records (purchases, ledger, balance) keep: the keyed hash, so only the key's
+ * holder can tell which shop they were, e.g. to answer a tax audit or a chargeback.
+ */
+export function redactedShopPseudonym(shop: string): string {
+  return `redacted:${hashShop(shop)}`;
+}
+
+/**
  * shop/redact: erase every row the app holds about the shop (sessions, settings, batches and items,
- * processed images, backups' references, ledger, reservations, purchases, webhook records), drop its
- * leftover queue jobs, then record the erasure under a hash of the shop.
+ * processed images, backups' references, webhook records), drop its leftover queue jobs, then record the
+ * erasure under a hash of the shop. Purchases and the credit ledger are accounting records the business must keep:
+ * they stay, under redactedShopPseudonym, with nothing in them that names the shop.
  * The originals backed up in the merchant's own Shopify Files are the merchant's and stay there.
  * A shop that is installed again (a live offline session) is not erased: that would break it.
  */
 export async function redactShop(
-  deps: { db: PrismaClient; cancelShopWork?: CancelShopWork; queue?: ShopJobQueue },
+  deps: {
+    db: PrismaClient;
+    cancelShopWork?: CancelShopWork;
+    queue?: ShopJobQueue;
+    /** Erases the shop's customer at the payment provider (it is named after the shop); throws to be retried. */
+    eraseStripeCustomer?: (customerId: string) => Promise<void>;
+  },
   shop: string,
 ): Promise<RedactionResult> {
   const { db } = deps;
   const [shopRow, liveSessions] = await Promise.all([
-    db.shop.findUnique({ where: { domain: shop }, select: { uninstalledAt: true } }),
+    db.shop.findUnique({ where: { domain: shop }, select: { uninstalledAt: true, stripeCustomerId: true } }),
     db.session.count({ where: { shop, isOnline: false } }),
   ]);
   if (shopRow && shopRow.uninstalledAt === null && liveSessions > 0) {
@@ -127,18 +142,22 @@ export async function redactShop(
     return { erased: false, reason: "installed" };
   }
 
+  // First, so that a Stripe outage fails the webhook (Shopify retries it) before anything here is erased.
+  if (shopRow?.stripeCustomerId && deps.eraseStripeCustomer) await deps.eraseStripeCustomer(shopRow.stripeCustomerId);
   if (deps.cancelShopWork) await deps.cancelShopWork(shop);
   await deleteStoredImagesOfShop(db, shop);
+  const pseudonym = redactedShopPseudonym(shop);
 
   const counts = await db.$transaction([
     db.batchItem.deleteMany({ where: { shop } }),
     db.batch.deleteMany({ where: { shop } }),
     db.storedImage.deleteMany({ where: { shop } }),
     db.imageBackup.deleteMany({ where: { shop } }),
-    db.creditReservation.deleteMany({ where: { shop } }),
-    db.creditEntry.deleteMany({ where: { shop } }),
-    db.creditAccount.deleteMany({ where: { shop } }),
-    db.purchase.deleteMany({ where: { shop } }),
+    // Accounting records: kept, renamed to a pseudonym (the balance still equals the ledger's sum under it).
+    db.creditReservation.updateMany({ where: { shop }, data: { shop: pseudonym } }),
+    db.creditEntry.updateMany({ where: { shop }, data: { shop: pseudonym } }),
+    db.creditAccount.updateMany({ where: { shop }, data: { shop: pseudonym } }),
+    db.purchase.updateMany({ where: { shop }, data: { shop: pseudonym } }),
     db.webhookEvent.deleteMany({ where: { shop } }),
     db.session.deleteMany({ where: { shop } }),
     db.shop.deleteMany({ where: { domain: shop } }),

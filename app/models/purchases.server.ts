@@ -381,6 +381,20 @@ export async function ensureStripeCustomer(deps: { db: PrismaClient; stripe: Str
   return stored?.stripeCustomerId ?? customer.id;
 }
 
+/**
+ * Erases the shop's Stripe customer (shop/redact). Stripe keeps the payments, which are our accounting records; the
+ * customer, whose description and metadata name the shop, goes. Already gone counts as done.
+ */
+export async function eraseStripeCustomer(stripe: Stripe, customerId: string): Promise<void> {
+  try {
+    await stripe.customers.del(customerId);
+  } catch (error) {
+    if ((error as { code?: string }).code === "resource_missing") return;
+    logger.error({ customerId, err: stripeErrorSummary(error) }, "stripe customers.del failed");
+    throw error;
+  }
+}
+
 export class StripeSignatureError extends Error {
   readonly status = 400;
   constructor(message: string) {

@@ -3,6 +3,8 @@ import { z } from "zod";
 import db from "~/db.server";
 import { cancelShopWork } from "~/models/batches.server";
 import { redactShop } from "~/models/lifecycle.server";
+import { eraseStripeCustomer } from "~/models/purchases.server";
+import { getStripeClient, getStripeConfig } from "~/models/stripe.server";
 import { handleWebhookOnce, verifyShopifyWebhook } from "~/models/webhook-events.server";
 import { getQueue } from "~/queue/queue.server";
 import { authenticate } from "~/shopify.server";
@@ -17,9 +19,19 @@ export const action = async ({ request }: ActionFunctionArgs) => {
     return new Response(null, { status: 400, statusText: "Bad Request" });
   }
   const queue = getQueue();
+  const stripeConfig = getStripeConfig();
+  const stripe = stripeConfig.enabled ? getStripeClient(stripeConfig) : null;
   // Recorded without the shop: after this, no row may name it.
   await handleWebhookOnce(db, { id: deliveryId, source: "shopify", topic, shop: null }, () =>
-    redactShop({ db, queue, cancelShopWork: (s) => cancelShopWork({ db, queue }, s) }, shop),
+    redactShop(
+      {
+        db,
+        queue,
+        cancelShopWork: (s) => cancelShopWork({ db, queue }, s),
+        ...(stripe ? { eraseStripeCustomer: (customerId: string) => eraseStripeCustomer(stripe, customerId) } : {}),
+      },
+      shop,
+    ),
   );
   return new Response(null, { status: 200 });
 };

@@ -1,5 +1,5 @@
 /**
- * A local stand-in for the parts of the Stripe API the app uses: customers (create, retrieve) and Checkout
+ * A local stand-in for the parts of the Stripe API the app uses: customers (create, retrieve, delete) and Checkout
  * Sessions (create, retrieve, line items), reachable through stripe-node's `host`/`port`/`protocol` options
  * (or STRIPE_API_URL in the app). It also serves a tiny hosted "checkout page" for the demo, and emits
  * webhook events signed exactly like Stripe (`stripe.webhooks.generateTestHeaderString`).
@@ -144,6 +144,7 @@ export async function startStripeEmulator(opts: StripeEmulatorOptions = {}): Pro
   const prices = opts.prices ?? {};
   const sessions = new Map<string, EmulatedCheckoutSession>();
   const customers = new Map<string, EmulatedCustomer>();
+  const deletedCustomers = new Set<string>();
   const charges = new Map<string, EmulatedCharge>(); // by session id
   const disputes = new Map<string, EmulatedDispute[]>(); // by session id
   const idempotent = new Map<string, { status: number; body: unknown }>();
@@ -322,8 +323,17 @@ export async function startStripeEmulator(opts: StripeEmulatorOptions = {}): Pro
       return { status: 200, body: customer };
     }
     if (req.method === "GET" && (m = /^\/v1\/customers\/([^/]+)$/.exec(path))) {
-      const customer = customers.get(decodeURIComponent(m[1]!));
+      const id = decodeURIComponent(m[1]!);
+      if (deletedCustomers.has(id)) return { status: 200, body: { id, object: "customer", deleted: true } };
+      const customer = customers.get(id);
       return customer ? { status: 200, body: customer } : missing("customer", m[1]!);
+    }
+    if (req.method === "DELETE" && (m = /^\/v1\/customers\/([^/]+)$/.exec(path))) {
+      // Stripe erases the customer's details; its payments stay (they are the seller's records).
+      const id = decodeURIComponent(m[1]!);
+      if (!customers.delete(id)) return missing("customer", m[1]!);
+      deletedCustomers.add(id);
+      return { status: 200, body: { id, object: "customer", deleted: true } };
     }
     if (req.method === "POST" && path === "/v1/checkout/sessions") return createSession(params);
     if (req.method === "GET" && (m = /^\/v1\/checkout\/sessions\/([^/]+)$/.exec(path))) {

@@ -6,7 +6,10 @@ import db from "~/db.server";
 import { captureForItem, getBalance, getDebt, reserveForItems, sumEntries } from "~/models/credits.server";
 import { createStripeCheckout } from "~/models/purchases.server";
 import { createStripeClient } from "~/models/stripe.server";
+import { redactedShopPseudonym } from "~/models/lifecycle.server";
+import { action as shopRedact } from "~/routes/webhooks.shop.redact";
 import { action as stripeWebhook } from "~/routes/webhooks.stripe";
+import { deliver as deliverShopifyWebhook, webhookRequest } from "../lifecycle/helpers";
 import { type CheckoutEventType, type StripeEmulator, startStripeEmulator } from "../../../emulators/stripe/server";
 
 let stripeEmulator: StripeEmulator;
@@ -401,5 +404,27 @@ describe("Stripe Checkout purchases", () => {
     } finally {
       process.env.STRIPE_SECRET_KEY = saved;
     }
+  });
+});
+
+describe("shop/redact and Stripe", () => {
+  it("erases the Stripe customer named after the shop and keeps its paid purchase under a pseudonym", async () => {
+    const { shop, purchase } = await paidPurchase("starter");
+    const customerId = (await db.shop.findUniqueOrThrow({ where: { domain: shop } })).stripeCustomerId!;
+    expect(stripeEmulator.customers().map((c) => c.id)).toContain(customerId);
+    await db.shop.update({ where: { domain: shop }, data: { uninstalledAt: new Date() } });
+
+    const redact = () => webhookRequest("/webhooks/shop/redact", { topic: "shop/redact", shop, payload: { shop_id: 1, shop_domain: shop } });
+    expect(await deliverShopifyWebhook(shopRedact, redact())).toBe(200);
+
+    expect(stripeEmulator.customers().map((c) => c.id)).not.toContain(customerId);
+    expect(await stripe().customers.retrieve(customerId)).toMatchObject({ id: customerId, deleted: true });
+    expect(await db.purchase.findUniqueOrThrow({ where: { id: purchase.id } })).toMatchObject({
+      shop: redactedShopPseudonym(shop),
+      status: "ACTIVE",
+      amountCents: 999,
+    });
+    // Delivered again (another webhook id): the customer is already gone, which counts as done.
+    expect(await deliverShopifyWebhook(shopRedact, redact())).toBe(200);
   });
 });

@@ -1,7 +1,8 @@
 import { createHash, randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import prisma from "~/db.server";
-import { hashShop, wasShopRedacted } from "~/models/lifecycle.server";
+import { sumEntries } from "~/models/credits.server";
+import { hashShop, redactedShopPseudonym, wasShopRedacted } from "~/models/lifecycle.server";
 import { getQueue } from "~/queue/queue.server";
 import { action as scopesUpdate } from "~/routes/webhooks.app.scopes_update";
 import { action as uninstalled } from "~/routes/webhooks.app.uninstalled";
@@ -98,6 +99,33 @@ describe("shop/redact", () => {
     expect((await rowsNaming(other)).map((r) => r.table)).toEqual(
       expect.arrayContaining(["Session", "Shop", "Batch", "BatchItem", "CreditEntry", "CreditAccount", "Purchase", "ImageBackup", "StoredImage"]),
     );
+  });
+
+  it("keeps the shop's purchases and credit ledger for accounting, under a pseudonym that does not name it", async () => {
+    const shop = uniqueShop();
+    await installShop(shop);
+    const purchaseId = await buyCredits(shop, 30);
+    await seedBatch(shop, getQueue(queueName), ["PUBLISHED"]);
+    const ledgerBefore = await prisma.creditEntry.findMany({ where: { shop }, orderBy: { createdAt: "asc" } });
+    const accountBefore = await prisma.creditAccount.findUniqueOrThrow({ where: { shop } });
+    await prisma.session.deleteMany({ where: { shop } });
+    await prisma.shop.update({ where: { domain: shop }, data: { uninstalledAt: new Date() } });
+
+    const redact = webhookRequest("/webhooks/shop/redact", { topic: "shop/redact", shop, payload: { shop_id: 1, shop_domain: shop } });
+    expect(await deliver(shopRedact, redact)).toBe(200);
+    expect(await rowsNaming(shop)).toEqual([]);
+
+    const pseudonym = redactedShopPseudonym(shop);
+    expect(pseudonym).not.toContain(shop.split(".")[0]);
+    const purchase = await prisma.purchase.findUniqueOrThrow({ where: { id: purchaseId } });
+    expect(purchase).toMatchObject({ shop: pseudonym, credits: 30, amountCents: 999, status: "ACTIVE" });
+    const ledgerAfter = await prisma.creditEntry.findMany({ where: { shop: pseudonym }, orderBy: { createdAt: "asc" } });
+    expect(ledgerAfter.map((e) => [e.id, e.kind, e.availableDelta, e.reservedDelta])).toEqual(
+      ledgerBefore.map((e) => [e.id, e.kind, e.availableDelta, e.reservedDelta]),
+    );
+    const accountAfter = await prisma.creditAccount.findUniqueOrThrow({ where: { shop: pseudonym } });
+    expect(accountAfter).toMatchObject({ available: accountBefore.available, reserved: 0 });
+    expect(sumEntries(ledgerAfter)).toMatchObject({ available: accountAfter.available, reserved: accountAfter.reserved });
   });
 
   it("answers 200 again when the redaction is delivered twice or after the data is gone", async () => {
