@@ -280,8 +280,8 @@ async function produceResult(
 }
 
 /**
- * Back up the original once, upload the result, fileUpdate the SAME MediaImage (idempotent: a repeat
- * replaces it with the same bytes again), wait until Shopify shows it, capture the credits, done.
+ * Back up the original once, upload the result, fileUpdate the SAME MediaImage (once: a run that finds an earlier
+ * run's replacement already live does not send another), wait until Shopify shows it, capture the credits, done.
  */
 async function publishItem(
   deps: WorkerDeps,
@@ -331,22 +331,10 @@ async function publishItem(
       const sentBefore = await db.batchItem.count({ where: { id: item.id, shop: item.shop, state: { in: IN_FLIGHT }, replaceSentAt: { not: null } } });
       if (sentBefore === 0) return "cancelled";
     }
-    try {
-      await replaceMediaImage(graphql, { mediaId: item.mediaId, originalSource: resourceUrl });
-    } catch (error) {
-      if (error instanceof ShopAccessLostError && marked.count === 1) {
-        // Shopify refused this request itself (or it could not be sent), and no earlier run sent one: nothing was
-        // replaced, so the item may fail and give its credits back.
-        await db.batchItem.updateMany({ where: { id: item.id, shop: item.shop }, data: { replaceSentAt: null } });
-      }
-      if (!(error instanceof ShopifyUserError) || !error.userErrors.some((e) => e.code === "NON_READY_STATE")) throw error;
-      // Another run of this job (a duplicate after a lost lock) is replacing the media with the same
-      // processed image right now: let Shopify finish it, then replace again (same bytes, same media).
-      await waitForFileReady(graphql, item.mediaId, { timeoutMs: deps.config.fileReadyTimeoutMs }).catch((waitError: unknown) => {
-        if (!(waitError instanceof ShopifyFileFailedError)) throw waitError;
-      });
-      await replaceMediaImage(graphql, { mediaId: item.mediaId, originalSource: resourceUrl });
-    }
+    // An earlier run sent the replacement and died before recording it (a crash or SIGKILL between fileUpdate and
+    // the capture): if it took, it is not sent again, so each edit replaces the media once.
+    const tookBefore = marked.count === 0 && replacementTook(await getMediaImage(graphql, item.mediaId), item);
+    if (!tookBefore) await sendReplacement(deps, graphql, item, resourceUrl, { markedByThisRun: marked.count === 1 });
     await remember({ replaced: true });
   }
   await waitForFileReady(graphql, item.mediaId, { timeoutMs: deps.config.fileReadyTimeoutMs });
@@ -369,10 +357,43 @@ async function publishItem(
   return "published";
 }
 
+/** fileUpdate of the item's media with the uploaded result; a concurrent duplicate run's update is waited out. */
+async function sendReplacement(
+  deps: WorkerDeps,
+  graphql: AdminGraphql,
+  item: BatchItem,
+  resourceUrl: string,
+  opts: { markedByThisRun: boolean },
+): Promise<void> {
+  const { db } = deps;
+  try {
+    await replaceMediaImage(graphql, { mediaId: item.mediaId, originalSource: resourceUrl });
+  } catch (error) {
+    if (error instanceof ShopAccessLostError && opts.markedByThisRun) {
+      // Shopify refused this request itself (or it could not be sent), and no earlier run sent one: nothing was
+      // replaced, so the item may fail and give its credits back.
+      await db.batchItem.updateMany({ where: { id: item.id, shop: item.shop }, data: { replaceSentAt: null } });
+    }
+    if (!(error instanceof ShopifyUserError) || !error.userErrors.some((e) => e.code === "NON_READY_STATE")) throw error;
+    // Another run of this job (a duplicate after a lost lock) is replacing the media with the same processed image
+    // right now: let Shopify finish it, and send ours only if that one did not take.
+    const media = await waitForFileReady(graphql, item.mediaId, { timeoutMs: deps.config.fileReadyTimeoutMs }).catch((waitError: unknown) => {
+      if (!(waitError instanceof ShopifyFileFailedError)) throw waitError;
+      return null;
+    });
+    if (!replacementTook(media, item)) await replaceMediaImage(graphql, { mediaId: item.mediaId, originalSource: resourceUrl });
+  }
+}
+
+/** The media shows another file than the original the item was made from: a replacement took. */
+function replacementTook(media: { url: string | null } | null, item: Pick<BatchItem, "sourceUrl">): boolean {
+  return media?.url != null && fileVersionOf(media.url) !== fileVersionOf(item.sourceUrl);
+}
+
 /**
  * A final failure after fileUpdate was sent must not release the credits blindly: Shopify may still finish the
  * replacement, leaving the image live, unpaid and (as the item is not PUBLISHED) not restorable. So the media is
- * read again. READY with another file than the original (its URL's path changes with the uploaded file's name):
+ * read again. READY with another file than the original (its CDN URL's version changed, see fileVersionOf):
  * the replacement took, the credits are captured and the item is PUBLISHED. Deleted, FAILED (acknowledged, so the
  * original stays) or READY with the original: nothing of ours is live ("not-replaced": the caller fails the item).
  * Still processing, or unreadable: "undecided", the item keeps its credits held and the sweep runs it again.
@@ -396,8 +417,7 @@ export async function settleSentReplacement(
     return "undecided";
   }
   if (media && media.fileStatus !== "READY") return "undecided";
-  const replaced = media?.url != null && urlPath(media.url) !== urlPath(item.sourceUrl);
-  if (!replaced) return "not-replaced";
+  if (!replacementTook(media, item)) return "not-replaced";
   await captureForItem(db, shop, itemId).catch((error: unknown) => {
     if (!(error instanceof ReservationSettledError)) throw error;
   });
@@ -407,9 +427,14 @@ export async function settleSentReplacement(
   return "published";
 }
 
-function urlPath(url: string): string {
+/**
+ * Which file a Shopify CDN URL serves: its path and its `v` (version). Replacing a file's content keeps the path and
+ * changes `v`; size transforms (`width`, `height`) name the same file.
+ */
+function fileVersionOf(url: string): string {
   try {
-    return new URL(url).pathname;
+    const parsed = new URL(url);
+    return `${parsed.pathname}?v=${parsed.searchParams.get("v") ?? ""}`;
   } catch {
     return url;
   }

@@ -193,6 +193,7 @@ export class FileService {
         shop.failNextFileUpdate = null;
         shop.slowNextFileUpdateMs = null;
         file.status = "PROCESSING";
+        file.replacements++;
         this.process(shop, file, input.originalSource, { isUpdate: true, forcedFailure, delayMs });
       }
     });

@@ -38,6 +38,8 @@ export interface EmulatedMedia {
   sha256: string;
   width: number;
   height: number;
+  /** fileUpdate calls that gave this media a new image. */
+  replacements: number;
 }
 
 export interface SentWebhook {
@@ -71,6 +73,8 @@ export interface ShopifyEmulator {
   deleteMedia(shop: string, mediaId: string): void;
   /** Runs `hook` when the shop's next `operationName` request arrives, before it is executed (something else happens just then). */
   beforeNextOperation(shop: string, operationName: string, hook: () => Promise<void>): void;
+  /** Runs `hook` once the shop's next `operationName` request has been executed, before its answer is sent. */
+  afterNextOperation(shop: string, operationName: string, hook: () => Promise<void>): void;
   purchases(shop: string): Array<{ id: string; name: string; status: string; price: { amount: string; currencyCode: string }; test: boolean; returnUrl: string }>;
   approvePurchase(shop: string, id: string): Promise<void>;
   declinePurchase(shop: string, id: string): Promise<void>;
@@ -98,6 +102,7 @@ export async function startShopifyEmulator(opts: ShopifyEmulatorOptions & { port
   const appUrl = opts.appUrl ?? process.env.SHOPIFY_APP_URL;
   const sent: SentWebhook[] = [];
   const hooks = new Map<string, () => Promise<void>>();
+  const afterHooks = new Map<string, () => Promise<void>>();
 
   const buildWebhookRequest = (webhook: WebhookOptions): Request => {
     if (!appUrl) throw new Error("the Shopify stand-in has no appUrl to address webhooks to; pass appUrl to startShopifyEmulator");
@@ -185,6 +190,11 @@ export async function startShopifyEmulator(opts: ShopifyEmulatorOptions & { port
       }
       const ctx: ResolverContext = { store, shop: store.shop(tokenShop), files, billing, apiKey: opts.apiKey };
       const result = await runGraphql(ctx, body);
+      const afterHook = afterHooks.get(hookKey);
+      if (afterHook) {
+        afterHooks.delete(hookKey);
+        await afterHook();
+      }
       return send(res, result.status, result.body);
     }
 
@@ -294,7 +304,7 @@ export async function startShopifyEmulator(opts: ShopifyEmulatorOptions & { port
           const file = state.files.get(id);
           if (!file?.blob) return [];
           const blob = file.blob;
-          const media = { id: file.id, position: index + 1, alt: file.alt, url: store.fileUrl(file)!, status: file.status, mimeType: blob.mimeType, width: blob.width, height: blob.height } as EmulatedMedia;
+          const media = { id: file.id, position: index + 1, alt: file.alt, url: store.fileUrl(file)!, status: file.status, mimeType: blob.mimeType, width: blob.width, height: blob.height, replacements: file.replacements } as EmulatedMedia;
           // Fixture photos render lazily; hashing one that was never served renders it on demand.
           Object.defineProperty(media, "sha256", { enumerable: true, get: () => store.blobSha256(blob) });
           return [media];
@@ -324,6 +334,9 @@ export async function startShopifyEmulator(opts: ShopifyEmulatorOptions & { port
     },
     beforeNextOperation(shop, operationName, hook) {
       hooks.set(`${shop}\n${operationName}`, hook);
+    },
+    afterNextOperation(shop, operationName, hook) {
+      afterHooks.set(`${shop}\n${operationName}`, hook);
     },
     setSlowNextFileUpdate(shop, ms) {
       store.shop(shop).slowNextFileUpdateMs = ms;

@@ -42,6 +42,8 @@ export interface FileRecord {
   createdByApp: boolean;
   /** Bumped whenever processing starts, so a superseded run does not overwrite a newer one. */
   generation: number;
+  /** How many fileUpdate calls gave this file a new source (a test asserts one replacement per edit). */
+  replacements: number;
 }
 
 export interface ProductRecord {
@@ -251,6 +253,7 @@ export class EmulatorStore {
       createdAt,
       updatedAt: createdAt,
       generation: 0,
+      replacements: 0,
       ...fields,
     };
     shop.files.set(file.id, file);

@@ -152,9 +152,11 @@ export async function startHarness(
 
 /** Media of a product as the stand-in holds it, keyed by id, for before/after comparisons. */
 export function mediaById(shopify: ShopifyEmulator, shop: string) {
-  const map = new Map<string, { productId: string; position: number; alt: string | null; sha256: string; status: string }>();
+  const map = new Map<string, { productId: string; position: number; alt: string | null; sha256: string; status: string; replacements: number }>();
   for (const product of shopify.products(shop)) {
-    for (const media of product.media) map.set(media.id, { productId: product.id, position: media.position, alt: media.alt, sha256: media.sha256, status: media.status });
+    for (const media of product.media) {
+      map.set(media.id, { productId: product.id, position: media.position, alt: media.alt, sha256: media.sha256, status: media.status, replacements: media.replacements });
+    }
   }
   return map;
 }

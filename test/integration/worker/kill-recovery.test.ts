@@ -85,4 +85,38 @@ describe("worker crash recovery", () => {
     expect(captures).toBe(20);
     expect(await h.db.imageBackup.count({ where: { shop } })).toBe(20);
   }, 180_000);
+
+  it("replaces an image once and charges it once when the worker is SIGKILLed between fileUpdate and the capture", async () => {
+    const shop = await h.addShop({ products: 1, imagesPerProduct: 3, credits: 9 });
+    const before = mediaById(h.shopify, shop);
+    const first = spawnWorker();
+    // Shopify has accepted the replacement; the worker dies before it reads the answer, let alone captures credits.
+    const killedAfterReplacement = new Promise<void>((resolve) => {
+      h.shopify.afterNextOperation(shop, "CatalogReplaceMediaImage", async () => {
+        await killed(first);
+        resolve();
+      });
+    });
+    const { batchId } = await createBatch({ db: h.db, graphql: await offlineAdmin(shop), queue: h.queue }, shop, {
+      mediaIds: [...before.keys()],
+      pipeline: "amazon",
+    });
+    await killedAfterReplacement;
+    expect(await h.db.creditEntry.count({ where: { shop, kind: "CAPTURE" } })).toBe(0);
+
+    const second = spawnWorker();
+    const progress = await h.waitForBatch(shop, batchId, 90_000);
+    await killed(second);
+
+    expect(progress.items.map((i) => i.state)).toEqual(["PUBLISHED", "PUBLISHED", "PUBLISHED"]);
+    const after = mediaById(h.shopify, shop);
+    expect([...after.keys()].sort()).toEqual([...before.keys()].sort());
+    for (const [mediaId, media] of after) {
+      expect({ mediaId, replacements: media.replacements, status: media.status }).toEqual({ mediaId, replacements: 1, status: "READY" });
+      expect(media.sha256).not.toBe(before.get(mediaId)!.sha256);
+    }
+    expect(await h.db.creditEntry.count({ where: { shop, kind: "CAPTURE" } })).toBe(3);
+    expect(await getBalance(h.db, shop)).toEqual({ available: 0, reserved: 0, total: 0 });
+    expect(await h.db.imageBackup.count({ where: { shop } })).toBe(3);
+  }, 120_000);
 });

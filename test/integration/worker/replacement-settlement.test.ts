@@ -64,6 +64,7 @@ describe("an item whose replacement was sent", () => {
     await sweepOnce({ db: h.db, queue: h.queue }, { graceMs: 0 });
     const settled = await until(() => itemOf(shop, batchId), (row) => row.state !== "PROCESSING");
     expect(settled.state).toBe("PUBLISHED");
+    expect(mediaById(h.shopify, shop).get(mediaId!)).toMatchObject({ replacements: 1 });
     expect(mediaById(h.shopify, shop).get(mediaId!)!.sha256).not.toBe(before.get(mediaId!)!.sha256);
     expect(await getBalance(h.db, shop)).toEqual({ available: 27, reserved: 0, total: 27 });
 
