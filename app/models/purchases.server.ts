@@ -413,7 +413,7 @@ export function verifyStripeEvent(stripe: Stripe, rawBody: string, signature: st
   }
 }
 
-export type StripeEventOutcome = "granted" | "already-granted" | "recorded" | "reversed" | "already-reversed" | "ignored";
+export type StripeEventOutcome = "granted" | "already-granted" | "recorded" | "reversed" | "reinstated" | "already-reversed" | "ignored";
 
 /** The webhook: verify, then handle. Throws StripeSignatureError (answer 400) when the signature, body or age is wrong. */
 export async function handleStripeWebhook(
@@ -447,15 +447,29 @@ export async function processStripeEvent(db: PrismaClient, event: Stripe.Event, 
       return applyStripeSession(db, event.data.object, "EXPIRED");
     case "charge.refunded": {
       const charge = event.data.object;
-      return reverseStripePayment(db, {
+      return settleStripeReversal(db, {
         paymentIntent: charge.payment_intent,
-        share: { amount: charge.amount_refunded, of: charge.amount },
+        change: { refunded: { amount: charge.amount_refunded, of: charge.amount } },
         why: "refunded",
+        eventKey: charge.id,
       });
     }
     case "charge.dispute.created": {
       const dispute = event.data.object;
-      return reverseStripePayment(db, { paymentIntent: dispute.payment_intent, share: { amount: dispute.amount, of: null }, why: "disputed" });
+      // An inquiry (warning_needs_response) withdraws no money: nothing to take back yet.
+      if (dispute.status.startsWith("warning_")) return "ignored";
+      return settleStripeReversal(db, {
+        paymentIntent: dispute.payment_intent,
+        change: { disputed: { amount: dispute.amount, of: null } },
+        why: "disputed",
+        eventKey: dispute.id,
+      });
+    }
+    case "charge.dispute.closed": {
+      const dispute = event.data.object;
+      // Won: the bank returns the money, so the dispute's credits come back. Lost: they stay taken.
+      if (dispute.status !== "won") return "ignored";
+      return settleStripeReversal(db, { paymentIntent: dispute.payment_intent, change: { disputed: null }, why: "dispute won", eventKey: dispute.id });
     }
     default:
       logger.debug({ type: event.type, eventId: event.id }, "stripe event acknowledged without action");
@@ -543,17 +557,21 @@ async function applyStripeSession(db: PrismaClient, session: Stripe.Checkout.Ses
 }
 
 /**
- * A refund or a dispute takes back the purchase's credits in proportion to the money returned (rounded up), at most
- * what the purchase credited. Stripe's amounts are cumulative (amount_refunded) or whole (a dispute), so each event
- * names a target for the purchase's reversed total, and only the difference moves: replays and reordered events move
- * the ledger once. What the balance cannot cover becomes debt (reverseCreditsInTransaction).
+ * Refunds and disputes take back the purchase's credits in proportion to the money returned (rounded up), at most
+ * what the purchase credited; a dispute the merchant wins gives its share back. The purchase keeps each share
+ * (Stripe's refund amounts are cumulative, a dispute is whole), and only the difference between their sum and what was
+ * already taken moves the ledger: replays and reordered events move it once. What the balance cannot cover becomes
+ * debt (reverseCreditsInTransaction); credits given back pay debt first (grantCreditsInTransaction).
  */
-async function reverseStripePayment(
+async function settleStripeReversal(
   db: PrismaClient,
   input: {
     paymentIntent: string | Stripe.PaymentIntent | null;
-    share: { amount: number; of: number | null };
-    why: "refunded" | "disputed";
+    /** A share of the money returned (`of` null: the purchase's price), or null for a dispute that was won. */
+    change: { refunded: MoneyShare } | { disputed: MoneyShare | null };
+    why: "refunded" | "disputed" | "dispute won";
+    /** The refund's charge or the dispute: names the ledger entry that gives credits back. */
+    eventKey: string;
   },
 ): Promise<StripeEventOutcome> {
   const paymentIntentId = typeof input.paymentIntent === "string" ? input.paymentIntent : (input.paymentIntent?.id ?? null);
@@ -570,18 +588,44 @@ async function reverseStripePayment(
       logger.warn({ shop: purchase.shop, purchaseId: purchase.id, why: input.why }, "payment taken back before its credits were granted");
       return "ignored";
     }
-    const of = input.share.of ?? purchase.amountCents;
-    const target = of > 0 ? Math.min(purchase.credits, Math.ceil((purchase.credits * input.share.amount) / of)) : purchase.credits;
-    if (target <= purchase.reversedCredits) return "already-reversed";
-    const amount = target - purchase.reversedCredits;
-    await reverseCreditsInTransaction(tx, purchase.shop, amount, {
-      idempotencyKey: `reversal:${purchase.id}:${target}`,
-      purchaseId: purchase.id,
-      note: `${packLabel(purchase.pack)} pack ${input.why}: ${amount} credits taken back`,
-    });
-    await tx.purchase.update({ where: { id: purchase.id }, data: { reversedCredits: target } });
-    return "reversed";
+    const creditsFor = (share: MoneyShare) => {
+      const of = share.of ?? purchase.amountCents;
+      return of > 0 ? Math.min(purchase.credits, Math.ceil((purchase.credits * share.amount) / of)) : purchase.credits;
+    };
+    const shares =
+      "refunded" in input.change
+        ? { refundedCredits: Math.max(purchase.refundedCredits, creditsFor(input.change.refunded)), disputedCredits: purchase.disputedCredits }
+        : { refundedCredits: purchase.refundedCredits, disputedCredits: input.change.disputed ? creditsFor(input.change.disputed) : 0 };
+    const target = Math.min(purchase.credits, shares.refundedCredits + shares.disputedCredits);
+    await tx.purchase.update({ where: { id: purchase.id }, data: { ...shares, reversedCredits: target } });
+    const label = packLabel(purchase.pack);
+    if (target > purchase.reversedCredits) {
+      const amount = target - purchase.reversedCredits;
+      await reverseCreditsInTransaction(tx, purchase.shop, amount, {
+        idempotencyKey: `reversal:${purchase.id}:${target}`,
+        purchaseId: purchase.id,
+        note: `${label} pack ${input.why}: ${amount} credits taken back`,
+      });
+      return "reversed";
+    }
+    if (target < purchase.reversedCredits) {
+      const amount = purchase.reversedCredits - target;
+      await grantCreditsInTransaction(tx, purchase.shop, amount, {
+        kind: "ADJUSTMENT",
+        idempotencyKey: `reinstated:${purchase.id}:${input.eventKey}`,
+        purchaseId: purchase.id,
+        note: `${label} pack ${input.why}: ${amount} credits given back`,
+      });
+      return "reinstated";
+    }
+    return "already-reversed";
   }, TX_OPTIONS);
+}
+
+interface MoneyShare {
+  amount: number;
+  /** The whole the amount is part of; null: the purchase's recorded price. */
+  of: number | null;
 }
 
 function stripeErrorSummary(error: unknown): { type?: string; code?: string; message: string } {

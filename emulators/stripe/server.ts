@@ -63,7 +63,9 @@ export type CheckoutEventType =
   /** The session's charge (after refundSession). */
   | "charge.refunded"
   /** The session's latest dispute (after disputeSession). */
-  | "charge.dispute.created";
+  | "charge.dispute.created"
+  /** The session's latest dispute, decided (after closeDispute). */
+  | "charge.dispute.closed";
 
 /** The charge behind a paid session, as Stripe's Charge object has it (the fields the app reads and a few more). */
 export interface EmulatedCharge {
@@ -94,7 +96,8 @@ export interface EmulatedDispute {
   livemode: boolean;
   metadata: Record<string, string>;
   reason: "fraudulent";
-  status: "needs_response";
+  /** An inquiry (`warning_*`) withdraws no money; a dispute does until it is won. */
+  status: "needs_response" | "warning_needs_response" | "won" | "lost" | "warning_closed";
   is_charge_refundable: boolean;
   created: number;
 }
@@ -122,8 +125,10 @@ export interface StripeEmulator {
   expireSession(id: string): EmulatedCheckoutSession;
   /** Refunds `amount` cents more of the paid session's charge (default: what is left), as the Dashboard would. */
   refundSession(id: string, amount?: number): EmulatedCharge;
-  /** The card holder disputes `amount` cents of the paid session's charge (default: all of it). */
-  disputeSession(id: string, amount?: number): EmulatedDispute;
+  /** The card holder disputes `amount` cents of the paid session's charge (default: what is not refunded). */
+  disputeSession(id: string, amount?: number, o?: { inquiry?: boolean }): EmulatedDispute;
+  /** The bank decides the session's latest dispute (an inquiry just closes). */
+  closeDispute(id: string, outcome: "won" | "lost"): EmulatedDispute;
   /** A signed event for the session's current state. `timestamp` (seconds) backdates the signature; `secret` overrides the signing secret. */
   signEvent(type: CheckoutEventType, sessionId: string, opts?: { timestamp?: number; secret?: string; eventId?: string }): SignedEvent;
   /** The signed event as a Request to the app's webhook URL (for calling a Remix action directly). */
@@ -169,7 +174,11 @@ export async function startStripeEmulator(opts: StripeEmulatorOptions = {}): Pro
     const session = requireSession(sessionId);
     const created = o.timestamp ?? now();
     const object =
-      type === "charge.refunded" ? requireCharge(sessionId) : type === "charge.dispute.created" ? requireDispute(sessionId) : publicSession(session);
+      type === "charge.refunded"
+        ? requireCharge(sessionId)
+        : type === "charge.dispute.created" || type === "charge.dispute.closed"
+          ? requireDispute(sessionId)
+          : publicSession(session);
     const event = {
       id: o.eventId ?? newId("evt"),
       object: "event",
@@ -270,7 +279,7 @@ export async function startStripeEmulator(opts: StripeEmulatorOptions = {}): Pro
     return paid;
   }
 
-  function disputeSession(id: string, amount?: number): EmulatedDispute {
+  function disputeSession(id: string, amount?: number, o: { inquiry?: boolean } = {}): EmulatedDispute {
     const paid = requireCharge(id);
     paid.disputed = true;
     const dispute: EmulatedDispute = {
@@ -283,11 +292,17 @@ export async function startStripeEmulator(opts: StripeEmulatorOptions = {}): Pro
       livemode,
       metadata: {},
       reason: "fraudulent",
-      status: "needs_response",
+      status: o.inquiry ? "warning_needs_response" : "needs_response",
       is_charge_refundable: false,
       created: now(),
     };
     disputes.set(id, [...(disputes.get(id) ?? []), dispute]);
+    return dispute;
+  }
+
+  function closeDispute(id: string, outcome: "won" | "lost"): EmulatedDispute {
+    const dispute = requireDispute(id);
+    dispute.status = dispute.status.startsWith("warning_") ? "warning_closed" : outcome;
     return dispute;
   }
 
@@ -513,6 +528,7 @@ ${session.status === "open"
     expireSession,
     refundSession,
     disputeSession,
+    closeDispute,
     signEvent,
     buildWebhookRequest,
     sendEvent,

@@ -94,6 +94,50 @@ describe("refunds and disputes", () => {
     expect(await getBalance(db, shop)).toMatchObject({ available: 0 });
   });
 
+  it("gives a won dispute's credits back once, the closing event delivered 10 times", async () => {
+    const { shop, sessionId, purchase } = await paidPurchase("starter"); // 30 credits
+    stripeEmulator.disputeSession(sessionId);
+    await deliver("charge.dispute.created", sessionId);
+    expect(await getBalance(db, shop)).toMatchObject({ available: 0 });
+    stripeEmulator.closeDispute(sessionId, "won");
+    const responses = await Promise.all(Array.from({ length: 10 }, () => deliver("charge.dispute.closed", sessionId)));
+    expect(responses.map((r) => r.status)).toEqual(Array(10).fill(200));
+    expect(await getBalance(db, shop)).toEqual({ available: 30, reserved: 0, total: 30 });
+    expect(await db.creditEntry.count({ where: { shop, kind: "ADJUSTMENT", purchaseId: purchase.id } })).toBe(2);
+    expect(await db.purchase.findUniqueOrThrow({ where: { id: purchase.id } })).toMatchObject({ reversedCredits: 0 });
+  });
+
+  it("keeps a lost dispute's credits taken back, and an inquiry (no money withdrawn) takes nothing", async () => {
+    const lost = await paidPurchase("starter");
+    stripeEmulator.disputeSession(lost.sessionId);
+    await deliver("charge.dispute.created", lost.sessionId);
+    stripeEmulator.closeDispute(lost.sessionId, "lost");
+    await deliver("charge.dispute.closed", lost.sessionId);
+    expect(await getBalance(db, lost.shop)).toMatchObject({ available: 0 });
+
+    const inquiry = await paidPurchase("starter");
+    stripeEmulator.disputeSession(inquiry.sessionId, undefined, { inquiry: true });
+    await deliver("charge.dispute.created", inquiry.sessionId);
+    expect(await getBalance(db, inquiry.shop)).toMatchObject({ available: 30 });
+  });
+
+  it("takes everything back when a partial refund and a dispute of the rest return all the money", async () => {
+    const { shop, sessionId, purchase } = await paidPurchase("pro"); // 100 credits for $29.99
+    stripeEmulator.refundSession(sessionId, 1000);
+    await deliver("charge.refunded", sessionId);
+    expect(await getBalance(db, shop)).toMatchObject({ available: 100 - Math.ceil((100 * 1000) / 2999) });
+    stripeEmulator.disputeSession(sessionId); // the remaining $19.99
+    await deliver("charge.dispute.created", sessionId);
+    expect(await getBalance(db, shop)).toMatchObject({ available: 0 });
+    // Won: only the dispute's part comes back; the refund's stays taken.
+    stripeEmulator.closeDispute(sessionId, "won");
+    await deliver("charge.dispute.closed", sessionId);
+    expect(await getBalance(db, shop)).toMatchObject({ available: 100 - Math.ceil((100 * 1000) / 2999) });
+    const entries = await db.creditEntry.findMany({ where: { shop } });
+    expect(sumEntries(entries)).toEqual(await getBalance(db, shop));
+    expect(await db.purchase.findUniqueOrThrow({ where: { id: purchase.id } })).toMatchObject({ reversedCredits: Math.ceil((100 * 1000) / 2999) });
+  });
+
   it("records what the balance cannot cover as owed, paid first by the next pack", async () => {
     const { shop, sessionId } = await paidPurchase("starter"); // 30 credits
     await spend(shop, 9); // 27 credits spent on images
