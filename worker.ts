@@ -9,6 +9,7 @@ import { createPrismaClient } from "~/db.server";
 import { logger } from "~/lib/logger.server";
 import { jobDuration, startMetricsServer, trackQueueDepth, untrackQueueDepth } from "~/lib/metrics.server";
 import type { AdminGraphql } from "~/models/catalog.server";
+import { partnerApiConfigFromEnv, startShopifyRefundReconciler } from "~/models/shopify-refunds.server";
 import { qwenClientFromEnv } from "~/qwen/client";
 import { queueConfigFromEnv } from "~/queue/config.server";
 import { createRedisConnection } from "~/queue/connection.server";
@@ -54,6 +55,8 @@ export async function runWorker(opts: { db?: PrismaClient; adminFor?: (shop: str
   const metricsPort = process.env.WORKER_METRICS_PORT ? Number(process.env.WORKER_METRICS_PORT) : null;
   const metricsServer = metricsPort !== null ? await startMetricsServer(metricsPort) : null;
   const sweeper = startSweeper({ db, queue }, { intervalMs: config.sweepIntervalMs, redis });
+  const partnerApi = partnerApiConfigFromEnv();
+  const refunds = partnerApi ? startShopifyRefundReconciler({ db, redis, config: partnerApi }, { intervalMs: config.refundCheckIntervalMs }) : null;
   logger.info({ queue: config.queueName, concurrency: config.concurrency, jobs: config.jobsPerWorker, qwenMaxRps: config.qwenMaxRps }, "worker started");
 
   let stopping: Promise<void> | null = null;
@@ -61,6 +64,7 @@ export async function runWorker(opts: { db?: PrismaClient; adminFor?: (shop: str
     (stopping ??= (async () => {
       const how = await closeWorkerGracefully(worker, config.shutdownDeadlineMs);
       await sweeper.stop();
+      await refunds?.stop();
       untrackQueueDepth(queue);
       await metricsServer?.close();
       await queue.close().catch(() => undefined);

@@ -12,7 +12,6 @@ import {
   grantCreditsInTransaction,
   history,
   lockFreeCreditsOfShop,
-  reverseCreditsInTransaction,
 } from "./credits.server";
 import {
   type CreditPack,
@@ -24,6 +23,7 @@ import {
   priceDecimal,
   shopifyChargeName,
 } from "./packs.server";
+import { type ReversalChange, applyReversal, withLockedPurchase } from "./purchase-reversals.server";
 import { type StripeConfig, getStripeConfig } from "./stripe.server";
 
 /**
@@ -556,76 +556,19 @@ async function applyStripeSession(db: PrismaClient, session: Stripe.Checkout.Ses
   }, TX_OPTIONS);
 }
 
-/**
- * Refunds and disputes take back the purchase's credits in proportion to the money returned (rounded up), at most
- * what the purchase credited; a dispute the merchant wins gives its share back. The purchase keeps each share
- * (Stripe's refund amounts are cumulative, a dispute is whole), and only the difference between their sum and what was
- * already taken moves the ledger: replays and reordered events move it once. What the balance cannot cover becomes
- * debt (reverseCreditsInTransaction); credits given back pay debt first (grantCreditsInTransaction).
- */
+/** A Stripe refund or dispute, applied to the purchase its PaymentIntent names (see purchase-reversals.server.ts). */
 async function settleStripeReversal(
   db: PrismaClient,
-  input: {
-    paymentIntent: string | Stripe.PaymentIntent | null;
-    /** A share of the money returned (`of` null: the purchase's price), or null for a dispute that was won. */
-    change: { refunded: MoneyShare } | { disputed: MoneyShare | null };
-    why: "refunded" | "disputed" | "dispute won";
-    /** The refund's charge or the dispute: names the ledger entry that gives credits back. */
-    eventKey: string;
-  },
+  input: { paymentIntent: string | Stripe.PaymentIntent | null; change: ReversalChange; why: string; eventKey: string },
 ): Promise<StripeEventOutcome> {
   const paymentIntentId = typeof input.paymentIntent === "string" ? input.paymentIntent : (input.paymentIntent?.id ?? null);
   if (!paymentIntentId) return "ignored";
-  return db.$transaction(async (tx) => {
-    const [locked] = await tx.$queryRaw<Array<{ id: string }>>`
-      SELECT "id" FROM "Purchase" WHERE "paymentIntentId" = ${paymentIntentId} AND "provider" = 'STRIPE' FOR UPDATE`;
-    if (!locked) {
-      logger.error({ paymentIntentId, why: input.why }, "stripe payment taken back for a purchase this app did not record: adjust by hand");
-      return "ignored";
-    }
-    const purchase = await tx.purchase.findUniqueOrThrow({ where: { id: locked.id } });
-    if (!purchase.grantedAt || purchase.credits === 0) {
-      logger.warn({ shop: purchase.shop, purchaseId: purchase.id, why: input.why }, "payment taken back before its credits were granted");
-      return "ignored";
-    }
-    const creditsFor = (share: MoneyShare) => {
-      const of = share.of ?? purchase.amountCents;
-      return of > 0 ? Math.min(purchase.credits, Math.ceil((purchase.credits * share.amount) / of)) : purchase.credits;
-    };
-    const shares =
-      "refunded" in input.change
-        ? { refundedCredits: Math.max(purchase.refundedCredits, creditsFor(input.change.refunded)), disputedCredits: purchase.disputedCredits }
-        : { refundedCredits: purchase.refundedCredits, disputedCredits: input.change.disputed ? creditsFor(input.change.disputed) : 0 };
-    const target = Math.min(purchase.credits, shares.refundedCredits + shares.disputedCredits);
-    await tx.purchase.update({ where: { id: purchase.id }, data: { ...shares, reversedCredits: target } });
-    const label = packLabel(purchase.pack);
-    if (target > purchase.reversedCredits) {
-      const amount = target - purchase.reversedCredits;
-      await reverseCreditsInTransaction(tx, purchase.shop, amount, {
-        idempotencyKey: `reversal:${purchase.id}:${target}`,
-        purchaseId: purchase.id,
-        note: `${label} pack ${input.why}: ${amount} credits taken back`,
-      });
-      return "reversed";
-    }
-    if (target < purchase.reversedCredits) {
-      const amount = purchase.reversedCredits - target;
-      await grantCreditsInTransaction(tx, purchase.shop, amount, {
-        kind: "ADJUSTMENT",
-        idempotencyKey: `reinstated:${purchase.id}:${input.eventKey}`,
-        purchaseId: purchase.id,
-        note: `${label} pack ${input.why}: ${amount} credits given back`,
-      });
-      return "reinstated";
-    }
-    return "already-reversed";
-  }, TX_OPTIONS);
-}
-
-interface MoneyShare {
-  amount: number;
-  /** The whole the amount is part of; null: the purchase's recorded price. */
-  of: number | null;
+  const outcome = await withLockedPurchase(db, { paymentIntentId }, (tx, purchase) => applyReversal(tx, purchase, input));
+  if (outcome === null) {
+    logger.error({ paymentIntentId, why: input.why }, "stripe payment taken back for a purchase this app did not record: adjust by hand");
+    return "ignored";
+  }
+  return outcome;
 }
 
 function stripeErrorSummary(error: unknown): { type?: string; code?: string; message: string } {

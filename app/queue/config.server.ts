@@ -24,6 +24,8 @@ export interface QueueConfig {
   maxSourceBytes: number;
   maxSourcePixels: number;
   sweepIntervalMs: number;
+  /** How often a worker reads the Partner API for refunded app charges (when it is configured). */
+  refundCheckIntervalMs: number;
   jobAttempts: number;
   backoffDelayMs: number;
   lockDurationMs: number;
@@ -47,6 +49,7 @@ export function queueConfigFromEnv(env: NodeJS.ProcessEnv = process.env): QueueC
     maxSourceBytes: intFromEnv(env, "MAX_SOURCE_BYTES", 30 * 1024 * 1024, 1),
     maxSourcePixels: intFromEnv(env, "MAX_SOURCE_PIXELS", 50_000_000, 1),
     sweepIntervalMs: intFromEnv(env, "SWEEP_INTERVAL_MS", 30_000, 100),
+    refundCheckIntervalMs: intFromEnv(env, "SHOPIFY_REFUND_CHECK_INTERVAL_MS", 10 * 60_000, 1_000),
     jobAttempts: intFromEnv(env, "JOB_ATTEMPTS", 8, 1),
     backoffDelayMs: intFromEnv(env, "JOB_BACKOFF_MS", 2_000, 1),
     lockDurationMs: intFromEnv(env, "WORKER_LOCK_MS", 30_000, 1_000),

@@ -1,0 +1,87 @@
+import type { Prisma, PrismaClient, Purchase } from "@prisma/client";
+import { logger } from "~/lib/logger.server";
+import { grantCreditsInTransaction, reverseCreditsInTransaction } from "./credits.server";
+import { findCreditPack } from "./packs.server";
+
+/**
+ * Money going back to the merchant after a pack was paid: refunds (Stripe, or a Shopify app charge refunded from the
+ * Partner Dashboard) and card disputes. They take back the purchase's credits in proportion to the money returned
+ * (rounded up), at most what the purchase credited; a dispute the merchant wins gives its share back. The purchase
+ * keeps each share (refunds are cumulative, a dispute is whole), and only the difference between their sum and what
+ * was already taken moves the ledger, under the purchase's row lock: replays and reordered events move it once. What
+ * the balance cannot cover becomes debt (reverseCreditsInTransaction); credits given back pay debt first.
+ */
+
+export interface MoneyShare {
+  amount: number;
+  /** The whole the amount is part of; null: the purchase's recorded price. */
+  of: number | null;
+}
+
+/** What an event says about the money returned so far: a refunded total, or the dispute's amount (null: won). */
+export type ReversalChange = { refunded: MoneyShare } | { disputed: MoneyShare | null };
+
+export type ReversalOutcome = "reversed" | "reinstated" | "already-reversed" | "ignored";
+
+/** Moves the ledger to what `change` says the purchase is owed back. Call inside a transaction holding the purchase's row lock. */
+export async function applyReversal(
+  tx: Prisma.TransactionClient,
+  purchase: Purchase,
+  input: { change: ReversalChange; why: string; /** Names the ledger entry that gives credits back. */ eventKey: string },
+): Promise<ReversalOutcome> {
+  if (!purchase.grantedAt || purchase.credits === 0) {
+    logger.warn({ shop: purchase.shop, purchaseId: purchase.id, why: input.why }, "payment taken back before its credits were granted");
+    return "ignored";
+  }
+  const creditsFor = (share: MoneyShare) => {
+    const of = share.of ?? purchase.amountCents;
+    return of > 0 ? Math.min(purchase.credits, Math.ceil((purchase.credits * share.amount) / of)) : purchase.credits;
+  };
+  const { change } = input;
+  const shares =
+    "refunded" in change
+      ? { refundedCredits: Math.max(purchase.refundedCredits, creditsFor(change.refunded)), disputedCredits: purchase.disputedCredits }
+      : { refundedCredits: purchase.refundedCredits, disputedCredits: change.disputed ? creditsFor(change.disputed) : 0 };
+  const target = Math.min(purchase.credits, shares.refundedCredits + shares.disputedCredits);
+  await tx.purchase.update({ where: { id: purchase.id }, data: { ...shares, reversedCredits: target } });
+  const label = findCreditPack(purchase.pack)?.name ?? purchase.pack;
+  if (target > purchase.reversedCredits) {
+    const amount = target - purchase.reversedCredits;
+    await reverseCreditsInTransaction(tx, purchase.shop, amount, {
+      idempotencyKey: `reversal:${purchase.id}:${target}`,
+      purchaseId: purchase.id,
+      note: `${label} pack ${input.why}: ${amount} credits taken back`,
+    });
+    return "reversed";
+  }
+  if (target < purchase.reversedCredits) {
+    const amount = purchase.reversedCredits - target;
+    await grantCreditsInTransaction(tx, purchase.shop, amount, {
+      kind: "ADJUSTMENT",
+      idempotencyKey: `reinstated:${purchase.id}:${input.eventKey}`,
+      purchaseId: purchase.id,
+      note: `${label} pack ${input.why}: ${amount} credits given back`,
+    });
+    return "reinstated";
+  }
+  return "already-reversed";
+}
+
+const TX_OPTIONS = { maxWait: 15_000, timeout: 15_000 };
+
+/** Runs `apply` on the purchase found by `where`, under its row lock; null when no such purchase was recorded. */
+export async function withLockedPurchase<T>(
+  db: PrismaClient,
+  where: { paymentIntentId: string } | { externalId: string },
+  apply: (tx: Prisma.TransactionClient, purchase: Purchase) => Promise<T>,
+): Promise<T | null> {
+  return db.$transaction(async (tx) => {
+    const [locked] =
+      "paymentIntentId" in where
+        ? await tx.$queryRaw<Array<{ id: string }>>`
+            SELECT "id" FROM "Purchase" WHERE "paymentIntentId" = ${where.paymentIntentId} AND "provider" = 'STRIPE' FOR UPDATE`
+        : await tx.$queryRaw<Array<{ id: string }>>`SELECT "id" FROM "Purchase" WHERE "externalId" = ${where.externalId} FOR UPDATE`;
+    if (!locked) return null;
+    return apply(tx, await tx.purchase.findUniqueOrThrow({ where: { id: locked.id } }));
+  }, TX_OPTIONS);
+}
