@@ -2,7 +2,8 @@ import { Links, Meta, Outlet, Scripts, ScrollRestoration } from "@remix-run/reac
 
 export default function App() {
   return (
-    <html lang="en">
+    // A stable scrollbar gutter: content that grows past the window (a long image grid) must not narrow the page.
+    <html lang="en" style={{ scrollbarGutter: "stable" }}>
       <head>
         <meta charSet="utf-8" />
         <meta name="viewport" content="width=device-width,initial-scale=1" />

@@ -9,7 +9,6 @@ import {
   Card,
   EmptyState,
   InlineStack,
-  Layout,
   Page,
   Pagination,
   Select,
@@ -31,6 +30,7 @@ import {
   previousPageParams,
   productSearchQuery,
 } from "~/components/images/grid-model";
+import imagesPageStyles from "~/components/images/images-page.css?url";
 import { ProcessPanel } from "~/components/images/ProcessPanel";
 import { RouteError } from "~/components/RouteError";
 import prisma from "~/db.server";
@@ -276,7 +276,7 @@ export default function ImagesPage() {
     <Card>
       <BlockStack gap="400">
         <InlineStack gap="300" align="space-between" blockAlign="end" wrap>
-          <div style={{ flex: "1 1 260px" }}>
+          <div style={{ flex: "1 1 200px" }}>
             <TextField
               label="Search by product title"
               labelHidden
@@ -288,7 +288,7 @@ export default function ImagesPage() {
               onClearButtonClick={() => setQuery("")}
             />
           </div>
-          <div style={{ width: 180 }}>
+          <div style={{ width: 180, flexShrink: 0 }}>
             <Select
               label="Status"
               labelInline
@@ -349,24 +349,22 @@ export default function ImagesPage() {
 
   return (
     <Page title="Images" subtitle="Select product images, pick a pipeline, and replace them in place.">
-      <Layout>
-        <Layout.Section>{content}</Layout.Section>
-        <Layout.Section variant="oneThird">
-          <div style={{ position: "sticky", top: 16 }}>
-            <ProcessPanel
-              pipelines={data.pipelines}
-              pipeline={pipeline}
-              onPipelineChange={setPipeline}
-              selectedCount={selected.size}
-              creditsPerImage={data.creditsPerImage}
-              available={data.balance.available}
-              submitting={submitting}
-              error={fetcher.data?.error ?? null}
-              onSubmit={submit}
-            />
-          </div>
-        </Layout.Section>
-      </Layout>
+      <div className="images-page-columns">
+        <div>{content}</div>
+        <div>
+          <ProcessPanel
+            pipelines={data.pipelines}
+            pipeline={pipeline}
+            onPipelineChange={setPipeline}
+            selectedCount={selected.size}
+            creditsPerImage={data.creditsPerImage}
+            available={data.balance.available}
+            submitting={submitting}
+            error={fetcher.data?.error ?? null}
+            onSubmit={submit}
+          />
+        </div>
+      </div>
     </Page>
   );
 }
@@ -374,5 +372,7 @@ export default function ImagesPage() {
 export function ErrorBoundary() {
   return <RouteError />;
 }
+
+export const links = () => [{ rel: "stylesheet", href: imagesPageStyles }];
 
 export const headers: HeadersFunction = (headersArgs) => boundary.headers(headersArgs);

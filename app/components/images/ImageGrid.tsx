@@ -118,43 +118,67 @@ export function ImageGrid({
 }) {
   return (
     <BlockStack gap="500">
-      {groups.map((group) => {
-        const count = group.images.filter((i) => selected.has(i.mediaId)).length;
-        const all = count === group.images.length;
-        return (
-          <section key={group.productId} aria-label={group.productTitle} data-testid="product-group" data-product-id={group.productId}>
-            <BlockStack gap="200">
-              <InlineStack gap="200" blockAlign="center">
-                <Checkbox
-                  label={
-                    <Text as="span" variant="headingSm">
-                      {group.productTitle}
-                    </Text>
-                  }
-                  checked={all ? true : count > 0 ? "indeterminate" : false}
-                  onChange={() => onToggleProduct(group, !all)}
-                />
-                <Text as="span" tone="subdued" variant="bodySm">
-                  {group.images.length} image{group.images.length === 1 ? "" : "s"}
-                </Text>
-              </InlineStack>
-              <ul
-                style={{
-                  display: "grid",
-                  gridTemplateColumns: `repeat(auto-fill, ${CELL_WIDTH}px)`,
-                  gap: 12,
-                  margin: 0,
-                  padding: 0,
-                }}
-              >
-                {group.images.map((image) => (
-                  <ImageCell key={image.mediaId} image={image} selected={selected.has(image.mediaId)} onToggle={onToggleImage} />
-                ))}
-              </ul>
-            </BlockStack>
-          </section>
-        );
-      })}
+      {groups.map((group) => (
+        <ProductSection
+          key={group.productId}
+          group={group}
+          selection={group.images.map((i) => (selected.has(i.mediaId) ? "1" : "0")).join("")}
+          onToggleImage={onToggleImage}
+          onToggleProduct={onToggleProduct}
+        />
+      ))}
     </BlockStack>
   );
 }
+
+/**
+ * One product's images. `selection` ("1" per selected image, in order) is a string so that ticking one image
+ * re-renders only its product's section, not all of a 200-image page (the Images page's click latency).
+ */
+const ProductSection = memo(function ProductSection({
+  group,
+  selection,
+  onToggleImage,
+  onToggleProduct,
+}: {
+  group: ProductGroup;
+  selection: string;
+  onToggleImage: (mediaId: string) => void;
+  onToggleProduct: (group: ProductGroup, select: boolean) => void;
+}) {
+  const count = [...selection].filter((c) => c === "1").length;
+  const all = count === group.images.length;
+  return (
+    <section aria-label={group.productTitle} data-testid="product-group" data-product-id={group.productId}>
+      <BlockStack gap="200">
+        <InlineStack gap="200" blockAlign="center">
+          <Checkbox
+            label={
+              <Text as="span" variant="headingSm">
+                {group.productTitle}
+              </Text>
+            }
+            checked={all ? true : count > 0 ? "indeterminate" : false}
+            onChange={() => onToggleProduct(group, !all)}
+          />
+          <Text as="span" tone="subdued" variant="bodySm">
+            {group.images.length} image{group.images.length === 1 ? "" : "s"}
+          </Text>
+        </InlineStack>
+        <ul
+          style={{
+            display: "grid",
+            gridTemplateColumns: `repeat(auto-fill, ${CELL_WIDTH}px)`,
+            gap: 12,
+            margin: 0,
+            padding: 0,
+          }}
+        >
+          {group.images.map((image, index) => (
+            <ImageCell key={image.mediaId} image={image} selected={selection[index] === "1"} onToggle={onToggleImage} />
+          ))}
+        </ul>
+      </BlockStack>
+    </section>
+  );
+});
