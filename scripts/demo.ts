@@ -342,12 +342,13 @@ async function main(): Promise<number> {
       if (stored) tiles.push({ input: await thumb(Buffer.from(stored.bytes)), left: x + cell + 6, top: y + 6 });
       const compliance = item.compliance as { passed?: boolean } | null;
       const fidelity = item.fidelity as { score?: number; verdict?: string } | null;
-      const details = [
-        item.state.toLowerCase().replace("_", " "),
+      const verdict = item.state === "NEEDS_REVIEW" ? "held for review" : item.state.toLowerCase();
+      const checks = [
         compliance?.passed === undefined ? null : compliance.passed ? "rules pass" : "rules fail",
-        fidelity?.score === undefined ? null : `fidelity ${fidelity.score.toFixed(2)} (${fidelity.verdict === "altered" ? "may be altered" : "unchanged"})`,
+        fidelity?.score === undefined ? null : `fidelity ${fidelity.score.toFixed(2)} (${fidelity.verdict === "altered" ? "product may be altered" : "unchanged"})`,
       ].filter(Boolean);
-      tiles.push({ input: text(cell * 2, label, `${item.productTitle} #${item.position} · ${details.join(" · ")}`), left: x, top: y + cell - 4 });
+      tiles.push({ input: text(cell * 2, label / 2, `${item.productTitle} #${item.position}: ${verdict}`, 12, "bold"), left: x, top: y + cell - 4 });
+      tiles.push({ input: text(cell * 2, label / 2, checks.join(" · "), 12), left: x, top: y + cell - 4 + label / 2 });
     }
     await sharp({ create: { width, height: header + rowsCount * (cell + label), channels: 3, background: "#ffffff" } })
       .composite(tiles)
