@@ -298,6 +298,10 @@ async function main(): Promise<number> {
   } finally {
     worker.kill("SIGTERM");
     await new Promise((resolve) => (worker.exitCode !== null ? resolve(null) : worker.once("exit", resolve)));
+    // The demo's queue was its own (a random name): leave nothing of it in Redis.
+    await getQueue(queueName)
+      .obliterate({ force: true })
+      .catch(() => undefined);
     await closeQueues();
     await db.$disconnect();
     await shopify.close();
