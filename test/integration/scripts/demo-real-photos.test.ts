@@ -58,7 +58,7 @@ describe("npm run demo -- --real-photos", () => {
     // Before and after side by side, two pairs a row: two rows for three images.
     const sheet = await sharp(path.join(outputDir, "contact-sheet.png")).metadata();
     expect([sheet.width, sheet.height]).toEqual([880, 36 + 2 * (220 + 34)]);
-  }, 240_000);
+  }, 420_000);
 
   it("stops before doing anything with what to set when the corpus is not there", async () => {
     const missing = path.join(outputDir, "no-corpus-here");

@@ -194,7 +194,7 @@ describe("sources of every kind through the whole worker path, measured against 
     });
     // Every image settled (published, held for review or failed); a batch with an image in review stays open.
     let progress = await getBatchProgress(h.db, shop, batchId);
-    for (const deadline = Date.now() + 120_000; progress && progress.counts.QUEUED + progress.counts.PROCESSING > 0 && Date.now() < deadline; ) {
+    for (const deadline = Date.now() + 240_000; progress && progress.counts.QUEUED + progress.counts.PROCESSING > 0 && Date.now() < deadline; ) {
       await new Promise((resolve) => setTimeout(resolve, 200));
       progress = await getBatchProgress(h.db, shop, batchId);
     }
@@ -236,5 +236,5 @@ describe("sources of every kind through the whole worker path, measured against 
       expect({ source: m.source, state: m.state, reason: m.reason, displaysUpright: m.displaysUpright, offWhiteEdgePixels: m.offWhiteEdgePixels }).toEqual({ source: m.source, ...good });
     }
     expect(measured.filter((m) => m.aspectError > 0.08 || m.bodyDeltaE > MAX_DELTA_E || m.markerDeltaE > MAX_DELTA_E || m.mirrorsDeltaE > MAX_DELTA_E)).toEqual([]);
-  }, 180_000);
+  }, 300_000);
 });
