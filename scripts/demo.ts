@@ -5,21 +5,30 @@
  * process, seeds credits, submits a batch through createBatch (the UI's code path), shows progress,
  * then prints a table and writes demo-output/contact-sheet.png and demo-output/results.json.
  * Exits 0 only if every image ended as the table says (checked against the store and the ledger).
+ *
+ * `npm run demo -- --real-photos [--limit N]` (or DEMO_REAL_PHOTOS=1, DEMO_PHOTO_LIMIT=N) stocks the store with
+ * real product photos of the corpus instead (REAL_PHOTO_CORPUS, default ../shared/corpus/real-photos; N photos,
+ * default 30, taken in turn from each category), uploaded through the Admin API as a merchant's store gets them,
+ * and the DashScope stand-in edits them like a generative model (its realPhotos mode).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHash, randomUUID } from "node:crypto";
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import sharp from "sharp";
+import { loadCorpus, type CorpusEntry, type RealPhotoCorpus } from "../emulators/dashscope/real-photo-edit";
 import { installEmulatorDispatcher } from "../emulators/dispatcher";
 import { installShopOffline } from "../emulators/shopify-admin/install";
+import { seedProductPhotos, type SeedPhoto } from "../emulators/shopify-admin/seed-products";
 import { ensureMigratedDatabase } from "./migrate";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const PG_BASE = process.env.DEMO_PG_BASE ?? "postgresql://postgres@127.0.0.1:5432";
 const DEMO_DB = process.env.DEMO_DATABASE_NAME ?? "imgapp_demo";
-const OUTPUT_DIR = path.join(ROOT, "demo-output");
+const OUTPUT_DIR = path.resolve(ROOT, process.env.DEMO_OUTPUT_DIR ?? "demo-output");
+const REAL_PHOTOS = process.argv.includes("--real-photos") || process.env.DEMO_REAL_PHOTOS === "1";
+const DEFAULT_PHOTO_LIMIT = 30;
 const PIPELINE = process.env.DEMO_PIPELINE ?? "amazon";
 const API_KEY = process.env.SHOPIFY_API_KEY ?? "demo-api-key";
 const API_SECRET = process.env.SHOPIFY_API_SECRET ?? "demo-api-secret";
@@ -58,8 +67,66 @@ function pad(text: string, width: number): string {
   return text.length > width ? `${text.slice(0, width - 1)}…` : text.padEnd(width);
 }
 
+/** `--limit N`, `--limit=N` or DEMO_PHOTO_LIMIT; null when it is not a positive whole number. */
+function photoLimit(argv: readonly string[]): number | null {
+  const at = argv.indexOf("--limit");
+  const raw = at >= 0 ? argv[at + 1] : (argv.find((a) => a.startsWith("--limit="))?.slice("--limit=".length) ?? process.env.DEMO_PHOTO_LIMIT);
+  if (raw === undefined || raw === "") return DEFAULT_PHOTO_LIMIT;
+  const limit = Number(raw);
+  return Number.isInteger(limit) && limit > 0 ? limit : null;
+}
+
+/** `limit` photos taken in turn from each category (the corpus lists them category by category). */
+function pickCorpusPhotos(corpus: RealPhotoCorpus, limit: number): CorpusEntry[] {
+  const byCategory = new Map<string, CorpusEntry[]>();
+  for (const entry of corpus.entries) byCategory.set(entry.category, [...(byCategory.get(entry.category) ?? []), entry]);
+  const queues = [...byCategory.values()];
+  const picked: CorpusEntry[] = [];
+  for (let round = 0; picked.length < Math.min(limit, corpus.entries.length); round++) {
+    for (const queue of queues) if (queue[round] && picked.length < limit) picked.push(queue[round]!);
+  }
+  return picked;
+}
+
+async function corpusSeedPhotos(corpus: RealPhotoCorpus, entries: CorpusEntry[]): Promise<SeedPhoto[]> {
+  const counts = new Map<string, number>();
+  return Promise.all(
+    entries.map(async (entry) => {
+      const n = (counts.get(entry.category) ?? 0) + 1;
+      counts.set(entry.category, n);
+      const title = `${entry.category[0]!.toUpperCase()}${entry.category.slice(1)} ${n}`;
+      return {
+        title,
+        bytes: await readFile(path.join(corpus.dir, entry.photo)),
+        filename: path.basename(entry.photo),
+        mimeType: "image/jpeg",
+        alt: `${title} (corpus photo ${entry.id})`,
+        productType: entry.category,
+        tags: ["real-photo-corpus", entry.category],
+      };
+    }),
+  );
+}
+
 async function main(): Promise<number> {
   const started = Date.now();
+  let corpus: RealPhotoCorpus | null = null;
+  let photos: SeedPhoto[] = [];
+  if (REAL_PHOTOS) {
+    const limit = photoLimit(process.argv);
+    if (limit === null) {
+      console.error("demo: --limit (or DEMO_PHOTO_LIMIT) must be a whole number of photos above 0, e.g. --limit 10");
+      return 2;
+    }
+    try {
+      corpus = await loadCorpus();
+    } catch (error) {
+      console.error(`demo: ${(error as Error).message}`);
+      return 2;
+    }
+    photos = await corpusSeedPhotos(corpus, pickCorpusPhotos(corpus, limit));
+    console.log(`• real photos: ${photos.length} of the ${corpus.entries.length} in ${corpus.dir}`);
+  }
   console.log("• database", DEMO_DB);
   await ensureMigratedDatabase(`${PG_BASE}/${DEMO_DB}`);
   installEmulatorDispatcher();
@@ -75,7 +142,13 @@ async function main(): Promise<number> {
   const shopify = await startShopifyEmulator({ apiKey: API_KEY, apiSecret: API_SECRET, fileReadyDelayMs: 100 });
   process.env.SHOPIFY_EMULATOR_URL = shopify.url;
   const shop = `demo-${randomUUID().slice(0, 6)}.myshopify.com`;
-  shopify.addShop(shop, { products: 12, imagesPerProduct: (i: number) => 1 + (i % 4) });
+  if (corpus) {
+    shopify.addShop(shop, { products: 0 });
+    // The merchant's own admin access (not the app's): products and photos arrive as uploads through the Admin API.
+    await seedProductPhotos({ url: shopify.url, shop, accessToken: shopify.grantAccessToken(shop) }, photos);
+  } else {
+    shopify.addShop(shop, { products: 12, imagesPerProduct: (i: number) => 1 + (i % 4) });
+  }
   const before = new Map(shopify.products(shop).flatMap((p) => p.media.map((m) => [m.id, { ...m, productId: p.id, productTitle: p.title }] as const)));
   console.log(`• Shopify stand-in ${shopify.url}: ${shop}, ${shopify.products(shop).length} products, ${before.size} images`);
 
@@ -85,9 +158,9 @@ async function main(): Promise<number> {
     console.log("• Qwen: the real DashScope API (DASHSCOPE_API_KEY is set)");
   } else {
     process.env.DASHSCOPE_API_KEY = "sk-demo-emulator";
-    dashscope = await startDashScopeEmulator({ apiKey: process.env.DASHSCOPE_API_KEY, latencyMs: 400, rps: 4 });
+    dashscope = await startDashScopeEmulator({ apiKey: process.env.DASHSCOPE_API_KEY, latencyMs: 400, rps: 4, realPhotos: corpus?.dir });
     process.env.DASHSCOPE_BASE_URL = dashscope.url;
-    console.log(`• DashScope stand-in ${dashscope.url}`);
+    console.log(`• DashScope stand-in ${dashscope.url}${corpus ? " (edits the corpus photos like a generative model)" : ""}`);
   }
 
   const db = createPrismaClient(undefined, 4);
@@ -192,10 +265,27 @@ async function main(): Promise<number> {
     for (const row of rows) console.log(columns.map(([name, width]) => pad(row[name] ?? "", width)).join(" "));
     for (const row of rows.filter((r) => r.reason)) console.log(`  ${row.image}: ${row.reason}`);
     console.log(`\n${published} published, ${held} held for review, ${progress.counts.FAILED} failed; ${published * CREDITS_PER_IMAGE} credits charged; balance ${balance.available} available + ${balance.reserved} reserved; ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    const heldItems = progress.items.filter((i) => i.state === "NEEDS_REVIEW");
+    const summary = {
+      images: progress.total,
+      published,
+      publishedPercent: progress.total ? Math.round((1000 * published) / progress.total) / 10 : 0,
+      held,
+      heldProductMayBeAltered: heldItems.filter((i) => (i.fidelity as { verdict?: string } | null)?.verdict === "altered").length,
+      heldRulesFailed: heldItems.filter((i) => (i.compliance as { passed?: boolean } | null)?.passed === false).length,
+      failed: progress.counts.FAILED,
+    };
+    console.log(
+      `${corpus ? "real photos" : "generated images"}: ${summary.published} of ${summary.images} published without review (${summary.publishedPercent}%); ` +
+        `${summary.held} held for review (product may be altered: ${summary.heldProductMayBeAltered}, rules not met: ${summary.heldRulesFailed}); ${summary.failed} failed`,
+    );
 
     await mkdir(OUTPUT_DIR, { recursive: true });
     await writeContactSheet(progress.items, originals, db, shop);
-    await writeFile(path.join(OUTPUT_DIR, "results.json"), JSON.stringify({ shop, batchId: batch.batchId, rows, problems, balance }, null, 2));
+    await writeFile(
+      path.join(OUTPUT_DIR, "results.json"),
+      JSON.stringify({ shop, batchId: batch.batchId, source: corpus ? "real-photos" : "generated", summary, rows, problems, balance, dashscope: dashscope?.stats() ?? null }, null, 2),
+    );
     console.log(`• wrote ${path.relative(ROOT, path.join(OUTPUT_DIR, "contact-sheet.png"))} and results.json`);
 
     if (problems.length) {
@@ -208,6 +298,10 @@ async function main(): Promise<number> {
   } finally {
     worker.kill("SIGTERM");
     await new Promise((resolve) => (worker.exitCode !== null ? resolve(null) : worker.once("exit", resolve)));
+    // The demo's queue was its own (a random name): leave nothing of it in Redis.
+    await getQueue(queueName)
+      .obliterate({ force: true })
+      .catch(() => undefined);
     await closeQueues();
     await db.$disconnect();
     await shopify.close();
@@ -251,13 +345,14 @@ async function main(): Promise<number> {
       if (original) tiles.push({ input: await thumb(original), left: x + 6, top: y + 6 });
       if (stored) tiles.push({ input: await thumb(Buffer.from(stored.bytes)), left: x + cell + 6, top: y + 6 });
       const compliance = item.compliance as { passed?: boolean } | null;
-      const fidelity = item.fidelity as { score?: number } | null;
-      const details = [
-        item.state.toLowerCase().replace("_", " "),
+      const fidelity = item.fidelity as { score?: number; verdict?: string } | null;
+      const verdict = item.state === "NEEDS_REVIEW" ? "held for review" : item.state.toLowerCase();
+      const checks = [
         compliance?.passed === undefined ? null : compliance.passed ? "rules pass" : "rules fail",
-        fidelity?.score === undefined ? null : `fidelity ${fidelity.score.toFixed(2)}`,
+        fidelity?.score === undefined ? null : `fidelity ${fidelity.score.toFixed(2)} (${fidelity.verdict === "altered" ? "product may be altered" : "unchanged"})`,
       ].filter(Boolean);
-      tiles.push({ input: text(cell * 2, label, `${item.productTitle} #${item.position} · ${details.join(" · ")}`), left: x, top: y + cell - 4 });
+      tiles.push({ input: text(cell * 2, label / 2, `${item.productTitle} #${item.position}: ${verdict}`, 12, "bold"), left: x, top: y + cell - 4 });
+      tiles.push({ input: text(cell * 2, label / 2, checks.join(" · "), 12), left: x, top: y + cell - 4 + label / 2 });
     }
     await sharp({ create: { width, height: header + rowsCount * (cell + label), channels: 3, background: "#ffffff" } })
       .composite(tiles)

@@ -28,11 +28,16 @@ export interface DecodeOptions {
  * Opens any decodable input the same way everywhere: EXIF orientation applied, first frame only,
  * alpha flattened, CMYK / 16-bit / grey converted to 8-bit sRGB, pixel limit enforced.
  */
-export function openImage(bytes: Buffer, options: DecodeOptions = {}): Sharp {
+export async function openImage(bytes: Buffer, options: DecodeOptions = {}): Promise<Sharp> {
   const [r, g, b] = options.background ?? [255, 255, 255];
-  let image = sharp(bytes, { limitInputPixels: MAX_IMAGE_PIXELS, failOn: "truncated", autoOrient: true, ignoreIcc: options.ignoreIcc ?? false })
+  const ignoreIcc = options.ignoreIcc ?? false;
+  let image = sharp(bytes, { limitInputPixels: MAX_IMAGE_PIXELS, failOn: "truncated", autoOrient: true, ignoreIcc })
     .flatten({ background: { r, g, b } })
     .toColourspace("srgb");
+  // sharp converts a 16-bit RGB image with an embedded profile (even an sRGB one) into Display P3, its 16-bit working
+  // space, and then reduces it to 8 bits as if it were sRGB: colours come out washed out. Converting the output
+  // from that working space to sRGB puts them right; 8-bit images are already sRGB there and skip the extra pass.
+  if (!ignoreIcc && (await isProfiled16BitRgb(bytes))) image = image.withIccProfile("srgb");
   if (options.maxWidth || options.maxHeight) {
     image = image.resize({
       width: options.maxWidth,
@@ -43,6 +48,15 @@ export function openImage(bytes: Buffer, options: DecodeOptions = {}): Sharp {
     });
   }
   return image;
+}
+
+async function isProfiled16BitRgb(bytes: Buffer): Promise<boolean> {
+  try {
+    const metadata = await sharp(bytes, { limitInputPixels: false }).metadata();
+    return metadata.space === "rgb16" && Boolean(metadata.icc);
+  } catch {
+    return false; // the decode reports what is wrong with the file
+  }
 }
 
 /** What decoding needs to know from the header: its size once oriented, and whether its profile can be ignored. */
@@ -66,7 +80,7 @@ export async function readHeader(bytes: Buffer): Promise<ImageHeader> {
 }
 
 export async function decodeRgb(bytes: Buffer, options: DecodeOptions = {}): Promise<RgbImage> {
-  return toRgb(openImage(bytes, options));
+  return toRgb(await openImage(bytes, options));
 }
 
 /**
@@ -78,7 +92,7 @@ export async function decodeRgbRegion(
   region: Box,
   options: { background?: Rgb; size?: Size; ignoreIcc?: boolean } = {},
 ): Promise<RgbImage> {
-  let image = openImage(bytes, { background: options.background, ignoreIcc: options.ignoreIcc });
+  let image = await openImage(bytes, { background: options.background, ignoreIcc: options.ignoreIcc });
   if (options.size) image = image.resize(options.size.width, options.size.height, { fit: "fill", kernel: "lanczos3" });
   return toRgb(image.extract(region));
 }

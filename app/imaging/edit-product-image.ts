@@ -80,7 +80,7 @@ export async function prepareModelInput(source: Buffer, size: Size, outputSize?:
     );
   }
   try {
-    const image = await openImage(source)
+    const image = await (await openImage(source))
       .resize(width, height, { fit: "fill", kernel: "lanczos3" })
       .removeAlpha()
       .jpeg({ quality: 92, chromaSubsampling: "4:4:4" })

@@ -62,7 +62,7 @@ export async function prepareDashScopeImage(image: Buffer): Promise<DashScopeIma
   for (const quality of [92, 85, 75]) {
     let bytes: Buffer;
     try {
-      bytes = await openImage(image).resize(size.width, size.height, { fit: "fill", kernel: "lanczos3" }).removeAlpha().jpeg({ quality }).toBuffer();
+      bytes = await (await openImage(image)).resize(size.width, size.height, { fit: "fill", kernel: "lanczos3" }).removeAlpha().jpeg({ quality }).toBuffer();
     } catch (cause) {
       throw asImageInputError(cause);
     }

@@ -34,8 +34,16 @@ export function defaultCorpusDir(): string {
 }
 
 export async function loadCorpus(dir = defaultCorpusDir()): Promise<RealPhotoCorpus> {
-  const entries = JSON.parse(await readFile(join(dir, "index.json"), "utf8")) as CorpusEntry[];
-  return { dir, entries };
+  let index: string;
+  try {
+    index = await readFile(join(dir, "index.json"), "utf8");
+  } catch (cause) {
+    throw new Error(
+      `The real-photo corpus is not at ${dir} (no index.json there). Put it at ../shared/corpus/real-photos next to the checkout, or set REAL_PHOTO_CORPUS to the folder that holds index.json, photos/ and masks/.`,
+      { cause },
+    );
+  }
+  return { dir, entries: JSON.parse(index) as CorpusEntry[] };
 }
 
 export async function readCorpusEntry(corpus: RealPhotoCorpus, entry: CorpusEntry): Promise<{ photo: Buffer; mask: Buffer }> {

@@ -53,6 +53,8 @@ export interface DashScopeEmulatorStats {
   maxInFlight: number;
   /** Requests answered with an edit computed ahead (prime). */
   primedHits: number;
+  /** Inputs recognised as corpus photos and edited from their product masks (realPhotos). */
+  realPhotoEdits: number;
 }
 
 export interface RecordedRequest {
@@ -209,7 +211,7 @@ export async function startDashScopeEmulator(initial: DashScopeEmulatorOptions):
   const results = new Map<string, { png: Buffer; expires: number }>();
   const accepted: number[] = [];
   const log: RecordedRequest[] = [];
-  const counters: DashScopeEmulatorStats = { requests: 0, succeeded: 0, throttled: 0, failed: 0, maxRequestsInAnySecond: 0, maxInFlight: 0, primedHits: 0 };
+  const counters: DashScopeEmulatorStats = { requests: 0, succeeded: 0, throttled: 0, failed: 0, maxRequestsInAnySecond: 0, maxInFlight: 0, primedHits: 0, realPhotoEdits: 0 };
   let inFlight = 0;
   const primed = new Map<string, EmulatedEdit>();
   const primedKey = (input: Buffer, size: { width: number; height: number } | undefined) =>
@@ -223,6 +225,7 @@ export async function startDashScopeEmulator(initial: DashScopeEmulatorOptions):
     const found = await matcher;
     const entry = await found.find(input);
     if (!entry) return null;
+    counters.realPhotoEdits++;
     const { photo, mask } = await readCorpusEntry(found.corpus, entry);
     const { width = 1024, height = 1024 } = await sharp(photo, { autoOrient: true }).metadata().then((m) => m.autoOrient ?? m);
     const scale = Math.sqrt((1024 * 1024) / (width * height));

@@ -1,5 +1,5 @@
 import sharp, { type Metadata } from "sharp";
-import { randomHex, type BlobRecord, type EmulatorStore, type FileErrorRecord, type FileRecord, type ShopState } from "./store";
+import { randomHex, type BlobRecord, type EmulatorStore, type FileErrorRecord, type FileRecord, type ProductRecord, type ShopState } from "./store";
 
 const MAX_SOURCE_BYTES = 20 * 1024 * 1024;
 const SOURCE_FETCH_TIMEOUT_MS = 15_000;
@@ -146,6 +146,46 @@ export class FileService {
       return file;
     });
     return { files, userErrors: [] };
+  }
+
+  /**
+   * Media added to a product (productCreate's `media`): MediaImages that belong to the product, appended in order,
+   * each processed from its originalSource (a staged upload or any URL) like a created file.
+   */
+  createProductMedia(
+    shop: ShopState,
+    product: ProductRecord,
+    inputs: Array<{ originalSource: string; mediaContentType: string; alt?: string | null }>,
+  ): { media: FileRecord[] | null; userErrors: UserErrorOut[] } {
+    const userErrors: UserErrorOut[] = [];
+    inputs.forEach((input, i) => {
+      if (input.mediaContentType !== "IMAGE") {
+        userErrors.push({ field: ["media", String(i), "mediaContentType"], message: `The Shopify stand-in does not create ${input.mediaContentType} media`, code: "INVALID" });
+      }
+      if (!isHttpUrl(input.originalSource)) {
+        userErrors.push({ field: ["media", String(i), "originalSource"], message: "Image URL is invalid", code: "INVALID" });
+      }
+      if (input.alt && input.alt.length > 512) {
+        userErrors.push({ field: ["media", String(i), "alt"], message: "The alt value exceeds the maximum limit of 512 characters.", code: "ALT_VALUE_LIMIT_EXCEEDED" });
+      }
+    });
+    if (userErrors.length) return { media: null, userErrors };
+    const media = inputs.map((input) => {
+      const file = this.store.createFileRecord(shop, {
+        typename: "MediaImage",
+        alt: input.alt ?? "",
+        status: "UPLOADED",
+        blob: null,
+        filename: filenameFromUrl(input.originalSource),
+        productId: product.id,
+        createdByApp: false,
+      });
+      product.mediaIds.push(file.id);
+      this.process(shop, file, input.originalSource, { isUpdate: false, forcedFailure: null });
+      return file;
+    });
+    product.updatedAt = new Date();
+    return { media, userErrors: [] };
   }
 
   fileUpdate(

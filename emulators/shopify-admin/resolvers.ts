@@ -64,6 +64,15 @@ export function mutationRoot(ctx: ResolverContext): Obj {
       const result = ctx.files.stagedUploadsCreate(ctx.shop, input);
       return { stagedTargets: result.stagedTargets, userErrors: result.userErrors.map(userError) };
     },
+    productCreate: ({ product, media }: { product?: ProductCreateFields | null; media?: Parameters<FileService["createProductMedia"]>[2] | null }) => {
+      const userErrors: UserErrorOut[] = [];
+      if (!product?.title?.trim()) userErrors.push({ field: ["product", "title"], message: "Title can't be blank" });
+      if (userErrors.length) return { product: null, shop: shopView(ctx), userErrors: userErrors.map(userError) };
+      const created = ctx.store.createProduct(ctx.shop, { ...product!, title: product!.title!.trim() });
+      // Shopify creates the product and reports media it refused as userErrors; media it accepted are processed later.
+      const result = ctx.files.createProductMedia(ctx.shop, created, media ?? []);
+      return { product: productView(ctx, created), shop: shopView(ctx), userErrors: result.userErrors.map(userError) };
+    },
     fileCreate: ({ files }: { files: Parameters<FileService["fileCreate"]>[1] }) => {
       const result = ctx.files.fileCreate(ctx.shop, files);
       return { files: result.files?.map((f) => fileView(ctx, f)) ?? null, userErrors: result.userErrors.map(filesUserError) };
@@ -85,6 +94,15 @@ export function mutationRoot(ctx: ResolverContext): Obj {
       };
     },
   };
+}
+
+interface ProductCreateFields {
+  title?: string | null;
+  handle?: string | null;
+  status?: ProductRecord["status"] | null;
+  vendor?: string | null;
+  productType?: string | null;
+  tags?: string[] | null;
 }
 
 function userError(e: UserErrorOut): Obj {

@@ -232,6 +232,32 @@ export class EmulatorStore {
     return shop;
   }
 
+  /** A product the way productCreate makes it: a unique handle from the title (or the one asked for), no media yet. */
+  createProduct(shop: ShopState, fields: { title: string; handle?: string | null; status?: ProductStatus | null; vendor?: string | null; productType?: string | null; tags?: string[] | null }): ProductRecord {
+    const taken = new Set(shop.products.map((p) => p.handle));
+    const base = slugify(fields.handle || fields.title) || "product";
+    let handle = base;
+    for (let n = 1; taken.has(handle); n++) handle = `${base}-${n}`;
+    const numericId = this.newId();
+    const now = new Date();
+    const product: ProductRecord = {
+      id: `gid://shopify/Product/${numericId}`,
+      numericId,
+      title: fields.title,
+      handle,
+      status: fields.status ?? "ACTIVE",
+      vendor: fields.vendor ?? shop.name,
+      productType: fields.productType ?? "",
+      tags: fields.tags ?? [],
+      createdAt: now,
+      updatedAt: now,
+      mediaIds: [],
+    };
+    shop.products.push(product);
+    shop.productsById.set(product.id, product);
+    return product;
+  }
+
   shop(domain: string): ShopState {
     const shop = this.shops.get(domain);
     if (!shop) throw new Error(`shop ${domain} is not in the Shopify stand-in; call addShop("${domain}") first`);
