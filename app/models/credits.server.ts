@@ -32,17 +32,6 @@ export interface Balance {
   total: number;
 }
 
-export interface LedgerEntry {
-  id: string;
-  kind: string;
-  /** Change to the balance the merchant sees (available + reserved): a reserve or release is 0, a capture is negative. */
-  amount: number;
-  availableDelta: number;
-  reservedDelta: number;
-  note: string | null;
-  createdAt: Date;
-}
-
 export class InsufficientCreditsError extends Error {
   readonly needed: number;
   readonly available: number;
@@ -606,30 +595,6 @@ async function settle(
 }
 
 /** Newest first, cursor-paginated. */
-export async function history(
-  db: PrismaClient,
-  shop: string,
-  page: { cursor?: string; take?: number },
-): Promise<{ entries: LedgerEntry[]; nextCursor: string | null }> {
-  const take = Math.min(Math.max(Math.trunc(page.take ?? 20), 1), 100);
-  const cursorRow = page.cursor
-    ? await db.creditEntry.findFirst({ where: { id: page.cursor, shop }, select: { id: true, createdAt: true } })
-    : null;
-  const rows = await db.creditEntry.findMany({
-    where: {
-      shop,
-      ...(cursorRow
-        ? { OR: [{ createdAt: { lt: cursorRow.createdAt } }, { createdAt: cursorRow.createdAt, id: { lt: cursorRow.id } }] }
-        : {}),
-    },
-    orderBy: [{ createdAt: "desc" }, { id: "desc" }],
-    take: take + 1,
-    select: { id: true, kind: true, availableDelta: true, reservedDelta: true, note: true, createdAt: true },
-  });
-  const entries = rows.slice(0, take).map((row) => ({ ...row, amount: row.availableDelta + row.reservedDelta }));
-  return { entries, nextCursor: rows.length > take ? (entries.at(-1)?.id ?? null) : null };
-}
-
 /** Pure: the balance implied by a list of entries (used to check the cached row against the ledger). */
 export function sumEntries(entries: Array<{ availableDelta: number; reservedDelta: number }>): Balance {
   let available = 0;

@@ -5,12 +5,10 @@ import { logger } from "~/lib/logger.server";
 import { purchases as purchaseMetric } from "~/lib/metrics.server";
 import {
   type Balance,
-  type LedgerEntry,
   devStoreTestCredits,
   getBalance,
   getDebt,
   grantCreditsInTransaction,
-  history,
   lockFreeCreditsOfShop,
 } from "./credits.server";
 import {
@@ -23,6 +21,7 @@ import {
   priceDecimal,
   shopifyChargeName,
 } from "./packs.server";
+import { type ActivityPage, creditActivity } from "./credit-history.server";
 import { type ReversalChange, applyReversal, withLockedPurchase } from "./purchase-reversals.server";
 import { type StripeConfig, getStripeConfig } from "./stripe.server";
 
@@ -718,7 +717,7 @@ export interface CreditsOverview {
   packs: Array<{ id: string; name: string; credits: number; price: string; pricePerImage: string }>;
   shopifyBilling: { enabled: true; test: boolean } | { enabled: false; reason: string };
   stripe: { enabled: true } | { enabled: false; reason: string };
-  history: { entries: LedgerEntry[]; nextCursor: string | null };
+  history: ActivityPage;
   recentPurchases: PurchaseSummary[];
   /** The purchase the merchant just came back from, if named in the URL and theirs. */
   returnedPurchase: PurchaseSummary | null;
@@ -735,7 +734,7 @@ export async function getCreditsOverview(
   const [balance, owed, page, recent, returned] = await Promise.all([
     getBalance(db, shop),
     getDebt(db, shop),
-    history(db, shop, { cursor: opts.cursor, take: 20 }),
+    creditActivity(db, shop, { cursor: opts.cursor, take: 20 }),
     db.purchase.findMany({ where: { shop }, orderBy: { createdAt: "desc" }, take: 10 }),
     opts.purchaseId && /^[0-9a-f-]{36}$/i.test(opts.purchaseId)
       ? db.purchase.findFirst({ where: { id: opts.purchaseId, shop } })

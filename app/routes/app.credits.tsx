@@ -1,4 +1,4 @@
-import { useEffect } from "react";
+import { useEffect, useState } from "react";
 import { json, type ActionFunctionArgs, type HeadersFunction, type LoaderFunctionArgs } from "@remix-run/node";
 import { useFetcher, useLoaderData, useNavigate, useSearchParams } from "@remix-run/react";
 import { useAppBridge } from "@shopify/app-bridge-react";
@@ -9,12 +9,14 @@ import {
   Box,
   Button,
   Card,
+  Collapsible,
   IndexTable,
   InlineGrid,
   InlineStack,
   Layout,
   Page,
   Pagination,
+  Spinner,
   Text,
 } from "@shopify/polaris";
 import { boundary } from "@shopify/shopify-app-remix/server";
@@ -290,7 +292,7 @@ function HistoryCard({ overview }: { overview: Overview }) {
   const [searchParams] = useSearchParams();
   const previous = (searchParams.get("prev") ?? "").split(",").filter(Boolean);
   const cursor = searchParams.get("cursor");
-  const entries = overview.history.entries;
+  const lines = overview.history.lines;
 
   const goTo = (nextCursor: string | null, prev: string[]) => {
     const params = new URLSearchParams();
@@ -306,7 +308,7 @@ function HistoryCard({ overview }: { overview: Overview }) {
           History
         </Text>
       </Box>
-      {entries.length === 0 && !cursor ? (
+      {lines.length === 0 && !cursor ? (
         <Box padding="400" paddingBlockStart="0">
           <Text as="p" tone="subdued">
             No credit activity yet. Credits you receive, buy and spend appear here.
@@ -314,8 +316,8 @@ function HistoryCard({ overview }: { overview: Overview }) {
         </Box>
       ) : (
         <IndexTable
-          resourceName={{ singular: "entry", plural: "entries" }}
-          itemCount={entries.length}
+          resourceName={{ singular: "line", plural: "lines" }}
+          itemCount={lines.length}
           selectable={false}
           headings={[{ title: "Date" }, { title: "Activity" }, { title: "Change", alignment: "end" }, { title: "Held", alignment: "end" }, { title: "Details" }]}
           pagination={{
@@ -325,34 +327,76 @@ function HistoryCard({ overview }: { overview: Overview }) {
             onNext: () => goTo(overview.history.nextCursor, [...previous, cursor ?? "first"]),
           }}
         >
-          {entries.map((entry, index) => (
-            <IndexTable.Row id={entry.id} key={entry.id} position={index}>
-              <IndexTable.Cell>{new Date(entry.createdAt).toLocaleString("en-US", { dateStyle: "medium", timeStyle: "short" })}</IndexTable.Cell>
+          {lines.map((line, index) => (
+            <IndexTable.Row id={line.key} key={line.key} position={index}>
+              <IndexTable.Cell>{new Date(line.at).toLocaleString("en-US", { dateStyle: "medium", timeStyle: "short" })}</IndexTable.Cell>
               <IndexTable.Cell>
-                <Badge tone={badgeTone(entry.kind)}>{KIND_LABELS[entry.kind] ?? entry.kind}</Badge>
+                {line.batch ? <Badge tone="attention">Batch</Badge> : <Badge tone={badgeTone(line.kind ?? "")}>{KIND_LABELS[line.kind ?? ""] ?? line.kind ?? ""}</Badge>}
               </IndexTable.Cell>
               <IndexTable.Cell>
                 <Text as="span" alignment="end" numeric>
-                  {signed(entry.amount)}
+                  {signed(line.available)}
                 </Text>
               </IndexTable.Cell>
               <IndexTable.Cell>
                 <Text as="span" alignment="end" numeric tone="subdued">
-                  {entry.reservedDelta === 0 ? "" : signed(entry.reservedDelta)}
+                  {line.held === 0 ? "" : signed(line.held)}
                 </Text>
               </IndexTable.Cell>
-              <IndexTable.Cell>{entry.note ?? ""}</IndexTable.Cell>
+              <IndexTable.Cell>{line.batch ? <BatchLine batch={line.batch} /> : (line.note ?? "")}</IndexTable.Cell>
             </IndexTable.Row>
           ))}
         </IndexTable>
       )}
       {/* Pagination for screen readers and when the table is empty on a later page. */}
-      {entries.length === 0 && cursor ? (
+      {lines.length === 0 && cursor ? (
         <Box padding="400">
           <Pagination hasPrevious onPrevious={() => goTo(null, [])} hasNext={false} />
         </Box>
       ) : null}
     </Card>
+  );
+}
+
+type BatchSummary = NonNullable<Overview["history"]["lines"][number]["batch"]>;
+
+/** A batch's summary, opening to what each of its images cost. */
+function BatchLine({ batch }: { batch: BatchSummary }) {
+  const fetcher = useFetcher<{ lines: Array<{ itemId: string; productTitle: string; position: number; charged: number; returned: number; held: number }> }>();
+  const [open, setOpen] = useState(false);
+  const toggle = () => {
+    if (!open && !fetcher.data) fetcher.load(`/app/credits/batches/${batch.id}`);
+    setOpen(!open);
+  };
+  const parts = [`${batch.images} image${batch.images === 1 ? "" : "s"}`, `${batch.charged} spent`];
+  if (batch.returned > 0) parts.push(`${batch.returned} returned`);
+  if (batch.held > 0) parts.push(`${batch.held} held`);
+  return (
+    <BlockStack gap="100">
+      <InlineStack gap="200" blockAlign="center">
+        <Text as="span">{parts.join(" · ")}</Text>
+        <Button variant="plain" onClick={toggle} ariaExpanded={open} ariaControls={`batch-credits-${batch.id}`}>
+          {open ? "Hide images" : "Show images"}
+        </Button>
+        <Button variant="plain" url={`/app/batches/${batch.id}`}>
+          Open batch
+        </Button>
+      </InlineStack>
+      <Collapsible id={`batch-credits-${batch.id}`} open={open}>
+        {fetcher.data ? (
+          <BlockStack gap="050">
+            {fetcher.data.lines.map((item) => (
+              <Text as="p" variant="bodySm" tone="subdued" key={item.itemId}>
+                {`${item.productTitle}, image ${item.position + 1}: `}
+                {item.charged > 0 ? `${item.charged} spent` : item.returned > 0 ? `${item.returned} returned` : item.held > 0 ? `${item.held} held` : "nothing charged"}
+              </Text>
+            ))}
+          </BlockStack>
+        ) : (
+          <Spinner size="small" accessibilityLabel="Loading the batch's images" />
+        )}
+      </Collapsible>
+    </BlockStack>
   );
 }
 

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { PrismaClient } from "@prisma/client";
 import { afterAll, describe, expect, it } from "vitest";
 import { createPrismaClient } from "~/db.server";
+import { creditActivity } from "~/models/credit-history.server";
 import {
   DailySpendCapError,
   InsufficientCreditsError,
@@ -10,7 +11,6 @@ import {
   getBalance,
   grantCredits,
   grantWelcomeCredits,
-  history,
   releaseForItem,
   releaseUnusedReservations,
   reserveForItems,
@@ -328,14 +328,14 @@ describe("credit ledger", () => {
   it("pages through the history newest first", async () => {
     const shop = newShop();
     for (let i = 0; i < 5; i++) await grantCredits(db, shop, i + 1, { kind: "GRANT", idempotencyKey: `g${i}` });
-    const first = await history(db, shop, { take: 2 });
-    expect(first.entries.map((e) => e.amount)).toEqual([5, 4]);
-    const second = await history(db, shop, { take: 2, cursor: first.nextCursor! });
-    expect(second.entries.map((e) => e.amount)).toEqual([3, 2]);
-    const third = await history(db, shop, { take: 2, cursor: second.nextCursor! });
-    expect(third.entries.map((e) => e.amount)).toEqual([1]);
+    const first = await creditActivity(db, shop, { take: 2 });
+    expect(first.lines.map((e) => e.available)).toEqual([5, 4]);
+    const second = await creditActivity(db, shop, { take: 2, cursor: first.nextCursor! });
+    expect(second.lines.map((e) => e.available)).toEqual([3, 2]);
+    const third = await creditActivity(db, shop, { take: 2, cursor: second.nextCursor! });
+    expect(third.lines.map((e) => e.available)).toEqual([1]);
     expect(third.nextCursor).toBeNull();
-    expect((await history(db, newShop(), {})).entries).toEqual([]);
+    expect((await creditActivity(db, newShop(), {})).lines).toEqual([]);
   });
 
   it("refuses a negative adjustment larger than what is available", async () => {

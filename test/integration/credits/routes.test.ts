@@ -39,7 +39,7 @@ interface Overview {
   packs: Array<{ id: string; name: string; credits: number; price: string }>;
   shopifyBilling: { enabled: boolean; test?: boolean; reason?: string };
   stripe: { enabled: boolean; reason?: string };
-  history: { entries: Array<{ kind: string; amount: number }>; nextCursor: string | null };
+  history: { lines: Array<{ kind: string | null; available: number }>; nextCursor: string | null };
   recentPurchases: Array<{ id: string; status: string; packName: string }>;
   returnedPurchase: { id: string; status: string; credits: number; note: string | null } | null;
 }
@@ -199,7 +199,7 @@ describe("Shopify one-time purchases", () => {
 
     const page = await overview(shop, `?purchase=${purchase.id}`);
     expect(page.returnedPurchase).toMatchObject({ id: purchase.id, status: "ACTIVE", credits: 30 });
-    expect(page.history.entries.map((e) => [e.kind, e.amount])).toEqual([["PURCHASE", 30]]);
+    expect(page.history.lines.map((e) => [e.kind, e.available])).toEqual([["PURCHASE", 30]]);
   });
 
   it("credits once from the webhook delivered 10 times (retries and new deliveries), then the return URL is a no-op", async () => {

@@ -1,0 +1,81 @@
+import { randomUUID } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import db from "~/db.server";
+import { batchCreditLines, creditActivity } from "~/models/credit-history.server";
+import { captureForItem, grantCredits, releaseUnusedReservations, reserveForItems } from "~/models/credits.server";
+
+const newShop = () => `shop-${randomUUID().slice(0, 8)}.myshopify.com`;
+
+/** A batch of `n` images with 3 credits held for each; `charged` are captured and `returned` released. */
+async function batch(shop: string, n: number, outcome: { charged: number; returned: number }) {
+  const batchId = randomUUID();
+  const itemIds = Array.from({ length: n }, () => randomUUID());
+  await db.batch.create({ data: { id: batchId, shop, pipeline: "ebay", settings: {}, total: n } });
+  await db.batchItem.createMany({
+    data: itemIds.map((id, position) => ({
+      id,
+      batchId,
+      shop,
+      productId: "gid://shopify/Product/1",
+      productTitle: `Shirt ${position + 1}`,
+      mediaId: `gid://shopify/MediaImage/${randomUUID().slice(0, 8)}`,
+      sourceUrl: `https://cdn.shopify.com/${position}.jpg`,
+      position,
+    })),
+  });
+  await reserveForItems(db, shop, itemIds, 3);
+  for (const id of itemIds.slice(0, outcome.charged)) await captureForItem(db, shop, id);
+  await releaseUnusedReservations(db, shop, itemIds.slice(outcome.charged, outcome.charged + outcome.returned), "failed");
+  return { batchId, itemIds };
+}
+
+describe("credit history", () => {
+  it("shows one line per batch, summing its images' holds, charges and returns, and one per pack or grant", async () => {
+    const shop = newShop();
+    await grantCredits(db, shop, 100, { kind: "PURCHASE", idempotencyKey: "pack-1", note: "Pro pack: 100 credits" });
+    const first = await batch(shop, 5, { charged: 3, returned: 1 }); // one image still being worked on
+    const second = await batch(shop, 2, { charged: 2, returned: 0 });
+
+    const { lines, nextCursor } = await creditActivity(db, shop);
+    expect(nextCursor).toBeNull();
+    expect(lines.map((l) => l.key)).toEqual([`batch:${second.batchId}`, `batch:${first.batchId}`, expect.stringMatching(/^entry:/)]);
+    expect(lines[1]).toMatchObject({
+      available: -15 + 3,
+      held: 3,
+      batch: { id: first.batchId, pipeline: "ebay", images: 5, charged: 9, returned: 3, held: 3 },
+    });
+    expect(lines[0]).toMatchObject({ available: -6, held: 0, batch: { images: 2, charged: 6, returned: 0 } });
+    expect(lines[2]).toMatchObject({ kind: "PURCHASE", available: 100, note: "Pro pack: 100 credits", batch: null });
+    // The lines add up to the balance, as the entries do.
+    expect(lines.reduce((sum, l) => sum + l.available, 0)).toBe(100 - 15 + 3 - 6);
+
+    const opened = await batchCreditLines(db, shop, first.batchId);
+    expect(opened.map((l) => [l.productTitle, l.charged, l.returned, l.held])).toEqual([
+      ["Shirt 1", 3, 0, 0],
+      ["Shirt 2", 3, 0, 0],
+      ["Shirt 3", 3, 0, 0],
+      ["Shirt 4", 0, 3, 0],
+      ["Shirt 5", 0, 0, 3],
+    ]);
+    // Another shop sees none of it.
+    expect(await batchCreditLines(db, newShop(), first.batchId)).toEqual([]);
+    expect((await creditActivity(db, newShop())).lines).toEqual([]);
+  });
+
+  it("pages through lines newest first without repeating or skipping one", async () => {
+    const shop = newShop();
+    for (let i = 0; i < 3; i++) await grantCredits(db, shop, 10, { kind: "GRANT", idempotencyKey: `grant-${i}` });
+    for (let i = 0; i < 3; i++) await batch(shop, 2, { charged: 1, returned: 1 });
+    const all = (await creditActivity(db, shop, { take: 100 })).lines.map((l) => l.key);
+    expect(all).toHaveLength(6);
+    const paged: string[] = [];
+    let cursor: string | undefined;
+    for (;;) {
+      const page = await creditActivity(db, shop, { take: 4, cursor });
+      paged.push(...page.lines.map((l) => l.key));
+      if (!page.nextCursor) break;
+      cursor = page.nextCursor;
+    }
+    expect(paged).toEqual(all);
+  });
+});
