@@ -13,6 +13,8 @@ import { qwenClientFromEnv } from "~/qwen/client";
 import { queueConfigFromEnv } from "~/queue/config.server";
 import { createRedisConnection } from "~/queue/connection.server";
 import { openImageQueue } from "~/queue/queue.server";
+import { startAutomationWorker } from "~/queue/automation.server";
+import { processAutomationJob } from "~/queue/automation-processor.server";
 import { createQwenRateLimiter } from "~/queue/qwen-rate-limit.server";
 import { startSweeper } from "~/queue/sweep.server";
 import { closeWorkerGracefully, startWorker } from "~/queue/worker.server";
@@ -49,6 +51,15 @@ export async function runWorker(opts: { db?: PrismaClient; adminFor?: (shop: str
       onOutcome: (outcome, info) => jobDuration.observe({ pipeline: info.pipeline ?? "unknown", outcome }, info.durationMs / 1000),
     },
   });
+  // New products' images and whole-catalogue runs: they add items to the image queue above.
+  const automation = startAutomationWorker({
+    imageQueueName: config.queueName,
+    deps: { db, adminFor: opts.adminFor ?? offlineAdmin, imageQueue: queue },
+    process: processAutomationJob,
+    connection: createRedisConnection({ forWorker: true, url: config.redisUrl }),
+    lockDurationMs: config.lockDurationMs,
+    stalledIntervalMs: config.stalledIntervalMs,
+  });
   trackQueueDepth(queue);
   // The same Prometheus metrics as the web app's /metrics, on a port of the worker's own (opt-in).
   const metricsPort = process.env.WORKER_METRICS_PORT ? Number(process.env.WORKER_METRICS_PORT) : null;
@@ -59,7 +70,7 @@ export async function runWorker(opts: { db?: PrismaClient; adminFor?: (shop: str
   let stopping: Promise<void> | null = null;
   const stop = () =>
     (stopping ??= (async () => {
-      const how = await closeWorkerGracefully(worker, config.shutdownDeadlineMs);
+      const [how] = await Promise.all([closeWorkerGracefully(worker, config.shutdownDeadlineMs), closeWorkerGracefully(automation, config.shutdownDeadlineMs)]);
       await sweeper.stop();
       untrackQueueDepth(queue);
       await metricsServer?.close();

@@ -195,39 +195,54 @@ export class EmulatorStore {
     let imageIndex = opts.firstImageIndex ?? 0;
     for (let p = 0; p < count; p++) {
       const imageCount = typeof perProduct === "number" ? perProduct : perProduct(p);
-      const seed = productSeed(p, imageCount);
-      const numericId = this.newId();
-      const product: ProductRecord = {
-        id: `gid://shopify/Product/${numericId}`,
-        numericId,
-        title: seed.title,
-        handle: seed.handle,
-        status: seed.status,
-        vendor: seed.vendor,
-        productType: seed.productType,
-        tags: seed.tags,
-        createdAt: seed.createdAt,
-        updatedAt: seed.createdAt,
-        mediaIds: [],
-      };
-      for (const image of seed.images) {
-        const blob = this.addFixtureBlob(imageIndex++, image.filename, seed.createdAt);
-        const file = this.createFileRecord(shop, {
-          typename: "MediaImage",
-          alt: image.alt,
-          status: "READY",
-          blob,
-          filename: `${image.filename}.${blob.ext}`,
-          productId: product.id,
-          createdByApp: false,
-          createdAt: seed.createdAt,
-        });
-        product.mediaIds.push(file.id);
-      }
-      shop.products.push(product);
-      shop.productsById.set(product.id, product);
+      this.addProduct(shop, p, imageCount, imageIndex);
+      imageIndex += imageCount;
     }
     return shop;
+  }
+
+  /**
+   * The catalogue's product number `productIndex` with `imageCount` fixture photos (from `firstImageIndex` on).
+   * `createdAt` defaults to the seeded catalogue's date; a product added later (createProduct) is created now.
+   */
+  addProduct(shop: ShopState, productIndex: number, imageCount: number, firstImageIndex: number, createdAt?: Date): ProductRecord {
+    const seed = productSeed(productIndex, imageCount);
+    const at = createdAt ?? seed.createdAt;
+    const numericId = this.newId();
+    const product: ProductRecord = {
+      id: `gid://shopify/Product/${numericId}`,
+      numericId,
+      title: seed.title,
+      handle: seed.handle,
+      status: seed.status,
+      vendor: seed.vendor,
+      productType: seed.productType,
+      tags: seed.tags,
+      createdAt: at,
+      updatedAt: at,
+      mediaIds: [],
+    };
+    seed.images.forEach((image, k) => this.addProductImage(shop, product, firstImageIndex + k, image, at));
+    shop.products.push(product);
+    shop.productsById.set(product.id, product);
+    return product;
+  }
+
+  /** A READY fixture photo appended to the product's media. */
+  addProductImage(shop: ShopState, product: ProductRecord, imageIndex: number, image: { alt: string; filename: string }, createdAt: Date): FileRecord {
+    const blob = this.addFixtureBlob(imageIndex, image.filename, createdAt);
+    const file = this.createFileRecord(shop, {
+      typename: "MediaImage",
+      alt: image.alt,
+      status: "READY",
+      blob,
+      filename: `${image.filename}.${blob.ext}`,
+      productId: product.id,
+      createdByApp: false,
+      createdAt,
+    });
+    product.mediaIds.push(file.id);
+    return file;
   }
 
   shop(domain: string): ShopState {

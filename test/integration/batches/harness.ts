@@ -56,12 +56,15 @@ export async function startHarness(
     offlineTokenSeconds?: number;
     /** Further local servers (origins) the worker may download from. */
     localHosts?: string[];
+    /** Where the Shopify stand-in delivers its webhooks (product and purchase updates); none without it. */
+    appUrl?: string;
   } = {},
 ): Promise<Harness> {
   const shopify = await startShopifyEmulator({
     apiKey: API_KEY,
     apiSecret: API_SECRET,
     fileReadyDelayMs: opts.fileReadyDelayMs ?? 20,
+    ...(opts.appUrl ? { appUrl: opts.appUrl } : { productWebhookPaths: false as const }),
     ...(opts.offlineTokenSeconds ? { offlineTokenSeconds: opts.offlineTokenSeconds } : {}),
   });
   process.env.SHOPIFY_EMULATOR_URL = shopify.url;
