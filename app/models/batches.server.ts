@@ -456,7 +456,19 @@ export async function listBatches(
   shop: string,
   page: { cursor?: string; take?: number } = {},
 ): Promise<{
-  batches: Array<{ id: string; pipeline: string; status: string; total: number; published: number; failed: number; creditsUsed: number; createdAt: Date; finishedAt: Date | null }>;
+  batches: Array<{
+    id: string;
+    pipeline: string;
+    status: string;
+    origin: BatchOrigin;
+    note: string | null;
+    total: number;
+    published: number;
+    failed: number;
+    creditsUsed: number;
+    createdAt: Date;
+    finishedAt: Date | null;
+  }>;
   nextCursor: string | null;
 }> {
   const take = Math.min(Math.max(page.take ?? 20, 1), 100);
@@ -486,6 +498,8 @@ export async function listBatches(
       id: b.id,
       pipeline: b.pipeline,
       status: b.status,
+      origin: b.origin,
+      note: b.note,
       total: b.total,
       published: count(b.id, ["PUBLISHED"]),
       failed: count(b.id, ["FAILED"]),
