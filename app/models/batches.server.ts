@@ -252,6 +252,8 @@ export interface FundedItemsInput {
   creditLimit: number | null;
   /** Skip media the app ever had in a batch (processed, published, restored on purpose, rejected...). */
   onlyNeverProcessed: boolean;
+  /** Runs in the same transaction once the items are written (a catalogue run records which of its images are done). */
+  onWritten?: (tx: Prisma.TransactionClient, written: { items: Array<{ id: string; mediaId: string }>; skippedMediaIds: string[] }) => Promise<void>;
 }
 
 export interface FundedItems {
@@ -320,6 +322,7 @@ export async function addFundedItems(db: PrismaClient, queueName: string, shop: 
       await reserveForItems(tx, shop, rows.map((r) => r.id), CREDITS_PER_IMAGE);
       await tx.batch.update({ where: { id: batch.id }, data: { total: { increment: rows.length }, status: "ACTIVE", finishedAt: null } });
     }
+    await input.onWritten?.(tx, { items: rows.map((r) => ({ id: r.id, mediaId: r.mediaId })), skippedMediaIds: [...skip] });
     return { items: rows.map((r) => ({ id: r.id, shop, mediaId: r.mediaId })), unfunded: candidates.length - funded.length, known: skip.size, shortOf };
   }, { timeout: 30_000 });
 }

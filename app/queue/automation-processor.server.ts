@@ -1,5 +1,6 @@
 import { UnrecoverableError, type Job } from "bullmq";
 import { cleanNewProductMedia } from "~/models/auto-rule.server";
+import { advanceCatalogRun } from "~/models/catalog-runs.server";
 import { ShopAccessLostError } from "~/models/offline-sessions.server";
 import type { AutomationDeps, AutomationJobData } from "./automation.server";
 
@@ -10,7 +11,7 @@ export async function processAutomationJob(job: Job<AutomationJobData>, deps: Au
     if (data.kind === "new-product-media") {
       await cleanNewProductMedia({ db: deps.db, graphql: await deps.adminFor(data.shop), imageQueue: deps.imageQueue }, data.shop, data);
     } else {
-      throw new UnrecoverableError(`unknown automation job ${data.kind}`);
+      await advanceCatalogRun({ db: deps.db, adminFor: deps.adminFor, imageQueue: deps.imageQueue }, data.shop, data.runId);
     }
   } catch (error) {
     if (error instanceof ShopAccessLostError || (error as Error).name === "SessionNotFoundError") throw new UnrecoverableError((error as Error).message);

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { BillingService, confirmationPage, purchaseWebhookPayload } from "./billing";
+import { BulkService, bulkFinishPayload } from "./bulk";
 import { Cdn } from "./cdn";
 import { FileService } from "./files";
 import { runGraphql, type GraphqlBody } from "./graphql";
@@ -27,6 +28,10 @@ export interface ShopifyEmulatorOptions {
   offlineTokenSeconds?: number;
   /** Path (on appUrl) of the app's app_purchases_one_time/update handler. */
   purchaseWebhookPath?: string;
+  /** How long a bulk operation runs before it completes (default 200 ms). */
+  bulkOperationMs?: number;
+  /** Path (on appUrl) of the app's bulk_operations/finish handler; none is sent without it. */
+  bulkFinishWebhookPath?: string;
   /** Paths (on appUrl) of the app's products/create and products/update handlers; false sends none. */
   productWebhookPaths?: { create: string; update: string } | false;
 }
@@ -166,6 +171,20 @@ export async function startShopifyEmulator(opts: ShopifyEmulatorOptions & { port
     void delivery.finally(() => inFlight.delete(delivery));
     return delivery;
   };
+  const bulk = new BulkService(store, opts.bulkOperationMs ?? 200, (shop, op) => {
+    if (!opts.bulkFinishWebhookPath || !appUrl) return;
+    const payload = bulkFinishPayload(op);
+    const record: SentWebhook = { topic: "bulk_operations/finish", shop: shop.domain, path: opts.bulkFinishWebhookPath, payload, status: null, error: null };
+    sent.push(record);
+    void sendWebhook({ topic: "bulk_operations/finish", shop: shop.domain, payload, path: opts.bulkFinishWebhookPath }).then(
+      (response) => {
+        record.status = response.status;
+      },
+      (error: unknown) => {
+        record.error = String(error);
+      },
+    );
+  });
   const billing = new BillingService(store, opts.apiKey, randomHex(16), notifyPurchase);
 
   const server = createServer((req, res) => {
@@ -225,7 +244,7 @@ export async function startShopifyEmulator(opts: ShopifyEmulatorOptions & { port
         hooks.delete(hookKey);
         await hook();
       }
-      const ctx: ResolverContext = { store, shop: store.shop(tokenShop), files, billing, apiKey: opts.apiKey };
+      const ctx: ResolverContext = { store, shop: store.shop(tokenShop), files, billing, bulk, apiKey: opts.apiKey };
       const result = await runGraphql(ctx, body);
       return send(res, result.status, result.body);
     }
@@ -235,6 +254,13 @@ export async function startShopifyEmulator(opts: ShopifyEmulatorOptions & { port
       res.writeHead(result.status, result.headers);
       res.end(method === "HEAD" ? undefined : result.body);
       return;
+    }
+
+    const bulkOutput = /^\/bulk-operation-outputs\/([0-9a-f]+)\.jsonl$/.exec(pathname);
+    if (bulkOutput && method === "GET") {
+      const jsonl = bulk.jsonl(bulkOutput[1]!);
+      if (jsonl === undefined) return sendXmlError(res, 404, "NoSuchKey", "The specified key does not exist.");
+      return sendText(res, 200, "application/jsonl", jsonl);
     }
 
     const stagedPost = /^\/staged-uploads\/([0-9a-f]+)$/.exec(pathname);
@@ -318,6 +344,7 @@ export async function startShopifyEmulator(opts: ShopifyEmulatorOptions & { port
     url: store.baseUrl,
     async close() {
       files.close();
+      bulk.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

@@ -124,6 +124,8 @@ export interface AddShopOptions {
   bucketSize?: number;
   restoreRate?: number;
   firstImageIndex?: number;
+  /** Only the smallest fixture photos (800x600), for large catalogues whose images are processed in tests. */
+  smallImages?: boolean;
   /** Default true: stores made for testing an app are development stores. */
   partnerDevelopment?: boolean;
 }
@@ -195,7 +197,7 @@ export class EmulatorStore {
     let imageIndex = opts.firstImageIndex ?? 0;
     for (let p = 0; p < count; p++) {
       const imageCount = typeof perProduct === "number" ? perProduct : perProduct(p);
-      this.addProduct(shop, p, imageCount, imageIndex);
+      this.addProduct(shop, p, imageCount, imageIndex, undefined, opts.smallImages ? SMALL_FIXTURE : undefined);
       imageIndex += imageCount;
     }
     return shop;
@@ -205,7 +207,14 @@ export class EmulatorStore {
    * The catalogue's product number `productIndex` with `imageCount` fixture photos (from `firstImageIndex` on).
    * `createdAt` defaults to the seeded catalogue's date; a product added later (createProduct) is created now.
    */
-  addProduct(shop: ShopState, productIndex: number, imageCount: number, firstImageIndex: number, createdAt?: Date): ProductRecord {
+  addProduct(
+    shop: ShopState,
+    productIndex: number,
+    imageCount: number,
+    firstImageIndex: number,
+    createdAt?: Date,
+    fixtureFor: (imageIndex: number) => number = (i) => i,
+  ): ProductRecord {
     const seed = productSeed(productIndex, imageCount);
     const at = createdAt ?? seed.createdAt;
     const numericId = this.newId();
@@ -222,7 +231,7 @@ export class EmulatorStore {
       updatedAt: at,
       mediaIds: [],
     };
-    seed.images.forEach((image, k) => this.addProductImage(shop, product, firstImageIndex + k, image, at));
+    seed.images.forEach((image, k) => this.addProductImage(shop, product, fixtureFor(firstImageIndex + k), image, at));
     shop.products.push(product);
     shop.productsById.set(product.id, product);
     return product;
@@ -376,6 +385,9 @@ export class EmulatorStore {
     return record.shop;
   }
 }
+
+/** Fixture photos cycle through six sizes; every sixth from index 4 is 800x600, each a different photo. */
+const SMALL_FIXTURE = (imageIndex: number) => 4 + 6 * imageIndex;
 
 function shopDisplayName(domain: string): string {
   const handle = domain.replace(/\.myshopify\.com$/, "");

@@ -14,6 +14,7 @@ import { closeQueues } from "~/queue/queue.server";
 import { action as productsCreate } from "~/routes/webhooks.products.create";
 import { action as productsUpdate } from "~/routes/webhooks.products.update";
 import { mediaById, offlineAdmin, startHarness, type Harness } from "../batches/harness";
+import { deliver, webhookRequest } from "../lifecycle/helpers";
 import { startWebhookAppServer, type WebhookAppServer } from "./app-server";
 
 let h: Harness;
@@ -175,5 +176,21 @@ describe("automatic rule for new products", () => {
     expect((await getAutoRule(h.db, shop)).pausedFor).toBe("balance");
     await settled();
     expect(await getBalance(h.db, shop)).toEqual({ available: 1, reserved: 0, total: 1 });
+  });
+});
+
+describe("product webhook routes", () => {
+  it("refuse forged, mis-routed and malformed deliveries and change nothing", async () => {
+    const shop = await shopWithRule(30);
+    const { payload } = await h.shopify.createProduct(shop, { images: 1, sendWebhook: false });
+    const path = "/webhooks/products/create";
+    expect(await deliver(productsCreate, webhookRequest(path, { topic: "products/create", shop, payload, secret: "not-the-app-secret" }))).toBe(401);
+    expect(await deliver(productsCreate, webhookRequest(path, { topic: "products/update", shop, payload }))).toBe(400);
+    expect(await deliver(productsUpdate, webhookRequest("/webhooks/products/update", { topic: "products/update", shop, payload: { id: 1 } }))).toBe(400);
+    await settled();
+    expect(await h.db.batch.count({ where: { shop } })).toBe(0);
+    // The same payload, signed: accepted and cleaned.
+    expect(await deliver(productsCreate, webhookRequest(path, { topic: "products/create", shop, payload }))).toBe(200);
+    await waitFor(() => h.db.batchItem.count({ where: { shop } }), (n) => n === 1, "the image to be queued");
   });
 });

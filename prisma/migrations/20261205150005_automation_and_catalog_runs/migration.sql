@@ -51,6 +51,7 @@ CREATE TABLE "CatalogRunImage" (
     "alt" TEXT,
     "seq" INTEGER NOT NULL,
     "itemId" TEXT,
+    "skipped" BOOLEAN NOT NULL DEFAULT false,
 
     CONSTRAINT "CatalogRunImage_pkey" PRIMARY KEY ("runId","mediaId")
 );
@@ -65,7 +66,7 @@ CREATE INDEX "CatalogRun_shop_createdAt_idx" ON "CatalogRun"("shop", "createdAt"
 CREATE INDEX "CatalogRun_status_idx" ON "CatalogRun"("status");
 
 -- CreateIndex
-CREATE INDEX "CatalogRunImage_runId_itemId_seq_idx" ON "CatalogRunImage"("runId", "itemId", "seq");
+CREATE INDEX "CatalogRunImage_runId_seq_idx" ON "CatalogRunImage"("runId", "seq");
 
 -- AddForeignKey
 ALTER TABLE "CatalogRunImage" ADD CONSTRAINT "CatalogRunImage_runId_fkey" FOREIGN KEY ("runId") REFERENCES "CatalogRun"("id") ON DELETE CASCADE ON UPDATE CASCADE;
