@@ -263,6 +263,8 @@ export interface FundedItems {
   unfunded: number;
   /** Images left out because the app already has (or had) them. */
   known: number;
+  /** Credits left to spend after these items (the balance's available credits). */
+  availableAfter: number;
   shortOf: "budget" | "balance" | null;
 }
 
@@ -290,7 +292,8 @@ export async function addFundedItems(db: PrismaClient, queueName: string, shop: 
     const { available } = await getBalance(tx, shop);
     const affordable = Math.min(available, input.creditLimit ?? Number.POSITIVE_INFINITY);
     const funded = candidates.slice(0, Math.max(0, Math.floor(affordable / CREDITS_PER_IMAGE)));
-    const shortOf = funded.length === candidates.length ? null : input.creditLimit !== null && input.creditLimit < available ? "budget" : "balance";
+    // When the budget and the balance run out together, the budget is what stopped it (raising the balance alone would not).
+    const shortOf = funded.length === candidates.length ? null : input.creditLimit !== null && input.creditLimit <= available ? "budget" : "balance";
 
     const existing = await tx.batch.findFirst({ where: { id: batch.id, shop }, select: { id: true } });
     if (!existing) {
@@ -323,7 +326,13 @@ export async function addFundedItems(db: PrismaClient, queueName: string, shop: 
       await tx.batch.update({ where: { id: batch.id }, data: { total: { increment: rows.length }, status: "ACTIVE", finishedAt: null } });
     }
     await input.onWritten?.(tx, { items: rows.map((r) => ({ id: r.id, mediaId: r.mediaId })), skippedMediaIds: [...skip] });
-    return { items: rows.map((r) => ({ id: r.id, shop, mediaId: r.mediaId })), unfunded: candidates.length - funded.length, known: skip.size, shortOf };
+    return {
+      items: rows.map((r) => ({ id: r.id, shop, mediaId: r.mediaId })),
+      unfunded: candidates.length - funded.length,
+      known: skip.size,
+      shortOf,
+      availableAfter: available - rows.length * CREDITS_PER_IMAGE,
+    };
   }, { timeout: 30_000 });
 }
 

@@ -390,11 +390,12 @@ async function runCredits(db: PrismaClient, shop: string, batchId: string | null
   return { held: rows.find((r) => r.state === "HELD")?.amount ?? 0, used: rows.find((r) => r.state === "CAPTURED")?.amount ?? 0 };
 }
 
-function pauseReason(shortOf: "budget" | "balance", run: CatalogRun, remaining: number): string {
+function pauseReason(shortOf: "budget" | "balance", run: CatalogRun, remaining: number, balanceEmpty: boolean): string {
   const rest = `${remaining.toLocaleString("en-US")} image${remaining === 1 ? "" : "s"} of ${run.total.toLocaleString("en-US")} ${remaining === 1 ? "is" : "are"} waiting`;
-  return shortOf === "budget"
-    ? `Paused: this run's budget of ${run.budget} credits is used up, and ${rest}. Raise the budget and resume to clean them.`
-    : `Paused: your credit balance ran out, and ${rest}. Buy credits on the Credits page, then resume the run.`;
+  if (shortOf === "balance") return `Paused: your credit balance ran out, and ${rest}. Buy credits on the Credits page, then resume the run.`;
+  return balanceEmpty
+    ? `Paused: this run's budget of ${run.budget} credits is used up and your balance is empty, and ${rest}. Buy credits on the Credits page, raise the budget and resume to clean them.`
+    : `Paused: this run's budget of ${run.budget} credits is used up, and ${rest}. Raise the budget and resume to clean them.`;
 }
 
 async function addNextChunk(deps: { db: PrismaClient; imageQueue: ImageQueue }, run: CatalogRun): Promise<void> {
@@ -458,7 +459,7 @@ async function addNextChunk(deps: { db: PrismaClient; imageQueue: ImageQueue }, 
   }
   if (funded.shortOf) {
     const remaining = await db.catalogRunImage.count({ where: { runId: run.id, itemId: null, skipped: false } });
-    const reason = pauseReason(funded.shortOf, run, remaining);
+    const reason = pauseReason(funded.shortOf, run, remaining, funded.availableAfter < CREDITS_PER_IMAGE);
     await db.catalogRun.updateMany({ where: { id: run.id, shop, status: "RUNNING" }, data: { status: "PAUSED", reason } });
     await db.batch.updateMany({ where: { id: batchId, shop }, data: { note: reason } });
     logger.info({ shop, runId: run.id, shortOf: funded.shortOf, remaining }, "catalogue run paused");

@@ -124,8 +124,11 @@ export interface AddShopOptions {
   bucketSize?: number;
   restoreRate?: number;
   firstImageIndex?: number;
-  /** Only the smallest fixture photos (800x600), for large catalogues whose images are processed in tests. */
-  smallImages?: boolean;
+  /**
+   * Every product's photos are drawn from this many small (800x600) fixture photos: a huge catalogue is cheap to
+   * generate and to process (the app's result cache recognises a photo it already edited).
+   */
+  sharedPhotos?: number;
   /** Default true: stores made for testing an app are development stores. */
   partnerDevelopment?: boolean;
 }
@@ -197,7 +200,8 @@ export class EmulatorStore {
     let imageIndex = opts.firstImageIndex ?? 0;
     for (let p = 0; p < count; p++) {
       const imageCount = typeof perProduct === "number" ? perProduct : perProduct(p);
-      this.addProduct(shop, p, imageCount, imageIndex, undefined, opts.smallImages ? SMALL_FIXTURE : undefined);
+      const shared = opts.sharedPhotos;
+      this.addProduct(shop, p, imageCount, imageIndex, undefined, shared ? (i) => SMALL_FIXTURE(i % shared) : undefined);
       imageIndex += imageCount;
     }
     return shop;

@@ -40,7 +40,7 @@ export interface Harness {
   /** `modelSlots`: model requests in flight (WORKER_CONCURRENCY), when fewer than the worker's jobs. */
   startInProcessWorker(opts?: { concurrency?: number; modelSlots?: number }): Worker;
   /** `expiringToken: false` installs with the non-expiring offline token older installs hold. */
-  addShop(opts: { products: number; imagesPerProduct: number; credits: number; bucketSize?: number; restoreRate?: number; expiringToken?: boolean; smallImages?: boolean }): Promise<string>;
+  addShop(opts: { products: number; imagesPerProduct: number; credits: number; bucketSize?: number; restoreRate?: number; expiringToken?: boolean; sharedPhotos?: number }): Promise<string>;
   waitForBatch(shop: string, batchId: string, timeoutMs?: number): Promise<BatchProgress>;
   /** Until no item of the batch is waiting for its original to be put back. */
   waitForRestores(shop: string, batchId: string, timeoutMs?: number): Promise<BatchProgress>;
@@ -113,7 +113,7 @@ export async function startHarness(
         imagesPerProduct: shopOpts.imagesPerProduct,
         ...(shopOpts.bucketSize ? { bucketSize: shopOpts.bucketSize } : {}),
         ...(shopOpts.restoreRate ? { restoreRate: shopOpts.restoreRate } : {}),
-        ...(shopOpts.smallImages ? { smallImages: true } : {}),
+        ...(shopOpts.sharedPhotos ? { sharedPhotos: shopOpts.sharedPhotos } : {}),
       });
       await installShop(db, shopify, shop, { expiring: shopOpts.expiringToken ?? true });
       if (shopOpts.credits > 0) await grantCredits(db, shop, shopOpts.credits, { kind: "GRANT", idempotencyKey: `test:${randomUUID()}` });
