@@ -259,6 +259,16 @@ export async function advanceCatalogRun(
 ): Promise<void> {
   const run = await deps.db.catalogRun.findFirst({ where: { id: runId, shop } });
   if (!run) return;
+  if (run.status !== "COUNTING" && run.status !== "RUNNING") return;
+  const installed = await deps.db.shop.findUnique({ where: { domain: shop }, select: { uninstalledAt: true } });
+  if (!installed || installed.uninstalledAt) {
+    // The uninstall cancelled the batch's waiting items (cancelShopWork); nothing more is added.
+    await deps.db.catalogRun.updateMany({
+      where: { id: runId, shop, status: { in: ["COUNTING", "RUNNING"] } },
+      data: { status: "CANCELLED", reason: "Cancelled because the app was uninstalled.", finishedAt: new Date() },
+    });
+    return;
+  }
   if (run.status === "COUNTING") return countCatalog(deps, run);
   if (run.status === "RUNNING") return addNextChunk(deps, run);
 }

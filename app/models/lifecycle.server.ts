@@ -133,6 +133,8 @@ export async function redactShop(
   const counts = await db.$transaction([
     db.batchItem.deleteMany({ where: { shop } }),
     db.batch.deleteMany({ where: { shop } }),
+    // Their images (product titles, URLs) go with them (cascade).
+    db.catalogRun.deleteMany({ where: { shop } }),
     db.storedImage.deleteMany({ where: { shop } }),
     db.imageBackup.deleteMany({ where: { shop } }),
     db.creditReservation.deleteMany({ where: { shop } }),

@@ -45,7 +45,7 @@ async function waitForRun(shop: string, runId: string, done: (run: CatalogRunVie
 
 describe("whole-catalogue run", () => {
   it("counts 10,000 products, processes exactly what 300 credits pay for, survives a killed worker and says why the rest wait", async () => {
-    const shop = await h.addShop({ products: 10_000, imagesPerProduct: 1, credits: 300, sharedPhotos: 4 });
+    const shop = await h.addShop({ products: 10_000, imagesPerProduct: 1, credits: 300, sharedPhotos: 4, bucketSize: 20_000, restoreRate: 2_000 });
     const automationQueue = getAutomationQueue(h.queueName);
     const started = await startCatalogRun({ db: h.db, automationQueue }, shop, { filterKind: "all", pipeline: "amazon", budget: "300" });
     if (!started.ok) throw new Error(JSON.stringify(started.errors));
@@ -64,7 +64,7 @@ describe("whole-catalogue run", () => {
       lowestAvailable = Math.min(lowestAvailable, balance.available);
       mostHeld = Math.max(mostHeld, balance.reserved);
     };
-    const midway = await waitForRun(shop, started.runId, (r) => r.published >= 30, "30 images to be published", watchCredits);
+    const midway = await waitForRun(shop, started.runId, (r) => r.published >= 30, "30 images to be published", watchCredits, 400_000);
     expect(midway.status).toBe("RUNNING");
     expect(midway.etaSeconds === null || midway.etaSeconds > 0).toBe(true);
     await killed(worker);
