@@ -241,11 +241,11 @@ async function walk(page: Page): Promise<void> {
     await adminNavigate(page, "/app/settings");
     await page.getByLabel("Background colour").waitFor();
     await page.getByLabel("Background colour").fill("white");
-    await page.getByRole("button", { name: "Save" }).click();
+    await page.getByRole("button", { name: "Save", exact: true }).click();
     await page.getByText(/Enter the colour as 6 hex digits/).waitFor({ timeout: 15_000 });
     await shot(page, "08-settings-error");
     await page.getByLabel("Background colour").fill("#f5f5f5");
-    await page.getByRole("button", { name: "Save" }).click();
+    await page.getByRole("button", { name: "Save", exact: true }).click();
     await page.getByText("Settings saved").waitFor({ timeout: 15_000 });
 
     // Credits: buy a pack through Shopify's approval page and come back to a higher balance.
@@ -293,7 +293,9 @@ async function walk(page: Page): Promise<void> {
     await expect.poll(() => page.getByText(/of 4 done/).first().textContent(), { timeout: 120_000, interval: 500 }).toMatch(/^4 of 4 done · 4 published/);
     await shot(page, "14-catalogue-done");
     await adminNavigate(page, "/app/batches");
-    await page.getByText("Whole catalogue", { exact: true }).first().waitFor({ timeout: 15_000 });
+    const catalogueRow = page.locator("tr", { hasText: "Whole catalogue" }).first();
+    await catalogueRow.waitFor({ timeout: 15_000 });
+    await expect(catalogueRow.textContent()).resolves.toMatch(/4\s*4\s*0\s*12/);
     await shot(page, "15-batches-with-catalogue-run");
   }
 }
