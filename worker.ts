@@ -14,6 +14,9 @@ import { qwenClientFromEnv } from "~/qwen/client";
 import { queueConfigFromEnv } from "~/queue/config.server";
 import { createRedisConnection } from "~/queue/connection.server";
 import { openImageQueue } from "~/queue/queue.server";
+import { openAutomationQueue, startAutomationWorker } from "~/queue/automation.server";
+import { resumeCatalogRuns } from "~/models/catalog-runs.server";
+import { processAutomationJob } from "~/queue/automation-processor.server";
 import { createQwenRateLimiter } from "~/queue/qwen-rate-limit.server";
 import { startSweeper } from "~/queue/sweep.server";
 import { closeWorkerGracefully, startWorker } from "~/queue/worker.server";
@@ -50,6 +53,22 @@ export async function runWorker(opts: { db?: PrismaClient; adminFor?: (shop: str
       onOutcome: (outcome, info) => jobDuration.observe({ pipeline: info.pipeline ?? "unknown", outcome }, info.durationMs / 1000),
     },
   });
+  // New products' images and whole-catalogue runs: they add items to the image queue above.
+  const automation = startAutomationWorker({
+    imageQueueName: config.queueName,
+    deps: { db, adminFor: opts.adminFor ?? offlineAdmin, imageQueue: queue },
+    process: processAutomationJob,
+    connection: createRedisConnection({ forWorker: true, url: config.redisUrl }),
+    lockDurationMs: config.lockDurationMs,
+    stalledIntervalMs: config.stalledIntervalMs,
+  });
+  // Whole-catalogue runs whose job Redis lost (a restart without persistence) are picked up again, now and each sweep.
+  const automationQueue = openAutomationQueue(config.queueName, createRedisConnection({ forWorker: true, url: config.redisUrl }));
+  const resumeRuns = () =>
+    resumeCatalogRuns(db, automationQueue).catch((error: Error) => logger.warn({ err: error.message }, "could not resume catalogue runs"));
+  void resumeRuns();
+  const resumeTimer = setInterval(() => void resumeRuns(), config.sweepIntervalMs);
+  resumeTimer.unref();
   trackQueueDepth(queue);
   // The same Prometheus metrics as the web app's /metrics, on a port of the worker's own (opt-in).
   const metricsPort = process.env.WORKER_METRICS_PORT ? Number(process.env.WORKER_METRICS_PORT) : null;
@@ -62,9 +81,11 @@ export async function runWorker(opts: { db?: PrismaClient; adminFor?: (shop: str
   let stopping: Promise<void> | null = null;
   const stop = () =>
     (stopping ??= (async () => {
-      const how = await closeWorkerGracefully(worker, config.shutdownDeadlineMs);
+      const [how] = await Promise.all([closeWorkerGracefully(worker, config.shutdownDeadlineMs), closeWorkerGracefully(automation, config.shutdownDeadlineMs)]);
       await sweeper.stop();
       await refunds?.stop();
+      clearInterval(resumeTimer);
+      await automationQueue.close().catch(() => undefined);
       untrackQueueDepth(queue);
       await metricsServer?.close();
       await queue.close().catch(() => undefined);

@@ -4,12 +4,13 @@
  * captures per item on success and releases on failure, so credits are charged only for what succeeded.
  */
 import { randomUUID } from "node:crypto";
-import { Prisma, type ItemState, type PrismaClient } from "@prisma/client";
+import { Prisma, type BatchOrigin, type ItemState, type PrismaClient } from "@prisma/client";
 import { DEFAULT_PIPELINE_SETTINGS, isPipelineId, type PipelineId, type PipelineSettings } from "~/imaging/pipelines";
 import { logger } from "~/lib/logger.server";
 import {
   CREDITS_PER_IMAGE,
   InsufficientCreditsError,
+  getBalance,
   getDebt,
   payDebtFromAvailable,
   releaseForItem,
@@ -239,6 +240,103 @@ async function createBatchRows(
 }
 
 // ---------------------------------------------------------------------------------------------------
+// Automatic batches (the rule for new products, whole-catalogue runs)
+
+/** Key in Batch.settings: the review choice of an automatic batch (its rule's), instead of the shop's. */
+export const BATCH_REVIEW_KEY = "reviewBeforePublish";
+
+export interface FundedItemsInput {
+  batch: { id: string; origin: Exclude<BatchOrigin, "MANUAL">; pipeline: PipelineId; settings: PipelineSettings; reviewBeforePublish: boolean };
+  images: ProductImage[];
+  /** Most credits these images may take (what is left of a budget); null = only the balance limits them. */
+  creditLimit: number | null;
+  /** Skip media the app ever had in a batch (processed, published, restored on purpose, rejected...). */
+  onlyNeverProcessed: boolean;
+  /** Runs in the same transaction once the items are written (a catalogue run records which of its images are done). */
+  onWritten?: (tx: Prisma.TransactionClient, written: { items: Array<{ id: string; mediaId: string }>; skippedMediaIds: string[] }) => Promise<void>;
+}
+
+export interface FundedItems {
+  /** Items written and funded (3 credits held each), to enqueue. */
+  items: Array<{ id: string; shop: string; mediaId: string }>;
+  /** Images that fit neither the limit nor the balance; nothing was reserved for them. */
+  unfunded: number;
+  /** Images left out because the app already has (or had) them. */
+  known: number;
+  /** Credits left to spend after these items (the balance's available credits). */
+  availableAfter: number;
+  shortOf: "budget" | "balance" | null;
+}
+
+/**
+ * Adds images to an automatic batch (created on first use), only as many as `creditLimit` and the balance pay for:
+ * their credits are reserved in the transaction that writes the items, under a lock on the shop's row, so two
+ * automatic jobs of one shop never count the same credits or the same media twice, and nothing is overdrawn.
+ * The caller enqueues the items (enqueueItems).
+ */
+export async function addFundedItems(db: PrismaClient, queueName: string, shop: string, input: FundedItemsInput): Promise<FundedItems> {
+  const { batch } = input;
+  return db.$transaction(async (tx) => {
+    await tx.$queryRaw`SELECT 1 FROM "Shop" WHERE domain = ${shop} FOR UPDATE`;
+    const mediaIds = input.images.map((i) => i.mediaId);
+    const taken = await tx.batchItem.findMany({
+      where: { shop, mediaId: { in: mediaIds }, ...(input.onlyNeverProcessed ? {} : { state: { in: [...ACTIVE_ITEM_STATES] } }) },
+      select: { mediaId: true },
+      distinct: ["mediaId"],
+    });
+    const backedUp = input.onlyNeverProcessed
+      ? await tx.imageBackup.findMany({ where: { shop, mediaId: { in: mediaIds } }, select: { mediaId: true } })
+      : [];
+    const skip = new Set([...taken, ...backedUp].map((t) => t.mediaId));
+    const candidates = input.images.filter((image) => !skip.has(image.mediaId));
+    const { available } = await getBalance(tx, shop);
+    const affordable = Math.min(available, input.creditLimit ?? Number.POSITIVE_INFINITY);
+    const funded = candidates.slice(0, Math.max(0, Math.floor(affordable / CREDITS_PER_IMAGE)));
+    // When the budget and the balance run out together, the budget is what stopped it (raising the balance alone would not).
+    const shortOf = funded.length === candidates.length ? null : input.creditLimit !== null && input.creditLimit <= available ? "budget" : "balance";
+
+    const existing = await tx.batch.findFirst({ where: { id: batch.id, shop }, select: { id: true } });
+    if (!existing) {
+      await tx.batch.create({
+        data: {
+          id: batch.id,
+          shop,
+          pipeline: batch.pipeline,
+          origin: batch.origin,
+          settings: { ...batch.settings, [BATCH_QUEUE_KEY]: queueName, [BATCH_REVIEW_KEY]: batch.reviewBeforePublish } as unknown as Prisma.InputJsonValue,
+          total: 0,
+        },
+      });
+    }
+    const rows = funded.map((image) => ({
+      id: randomUUID(),
+      batchId: batch.id,
+      shop,
+      productId: image.productId,
+      productTitle: image.productTitle,
+      mediaId: image.mediaId,
+      sourceUrl: image.url,
+      sourceMimeType: image.mimeType,
+      position: image.position,
+      alt: image.alt,
+    }));
+    if (rows.length > 0) {
+      await tx.batchItem.createMany({ data: rows });
+      await reserveForItems(tx, shop, rows.map((r) => r.id), CREDITS_PER_IMAGE);
+      await tx.batch.update({ where: { id: batch.id }, data: { total: { increment: rows.length }, status: "ACTIVE", finishedAt: null } });
+    }
+    await input.onWritten?.(tx, { items: rows.map((r) => ({ id: r.id, mediaId: r.mediaId })), skippedMediaIds: [...skip] });
+    return {
+      items: rows.map((r) => ({ id: r.id, shop, mediaId: r.mediaId })),
+      unfunded: candidates.length - funded.length,
+      known: skip.size,
+      shortOf,
+      availableAfter: available - rows.length * CREDITS_PER_IMAGE,
+    };
+  }, { timeout: 30_000 });
+}
+
+// ---------------------------------------------------------------------------------------------------
 // Reading
 
 export interface BatchProgressItem {
@@ -370,7 +468,19 @@ export async function listBatches(
   shop: string,
   page: { cursor?: string; take?: number } = {},
 ): Promise<{
-  batches: Array<{ id: string; pipeline: string; status: string; total: number; published: number; failed: number; creditsUsed: number; createdAt: Date; finishedAt: Date | null }>;
+  batches: Array<{
+    id: string;
+    pipeline: string;
+    status: string;
+    origin: BatchOrigin;
+    note: string | null;
+    total: number;
+    published: number;
+    failed: number;
+    creditsUsed: number;
+    createdAt: Date;
+    finishedAt: Date | null;
+  }>;
   nextCursor: string | null;
 }> {
   const take = Math.min(Math.max(page.take ?? 20, 1), 100);
@@ -400,6 +510,8 @@ export async function listBatches(
       id: b.id,
       pipeline: b.pipeline,
       status: b.status,
+      origin: b.origin,
+      note: b.note,
       total: b.total,
       published: count(b.id, ["PUBLISHED"]),
       failed: count(b.id, ["FAILED"]),

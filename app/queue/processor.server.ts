@@ -40,7 +40,7 @@ import { isPipelineId, type PipelineId, type PipelineSettings } from "~/imaging/
 import { logger } from "~/lib/logger.server";
 import { fetchImage, fetchPolicyFromEnv, SHOPIFY_CDN_HOSTS, UnsafeFetchError } from "~/lib/safe-fetch.server";
 import { QwenFatalError, QwenRateLimitedError, QwenRetryableError } from "~/qwen/errors";
-import { finishBatchIfDone, pipelineSettingsOf } from "~/models/batches.server";
+import { BATCH_REVIEW_KEY, finishBatchIfDone, pipelineSettingsOf } from "~/models/batches.server";
 import {
   ShopifyApiError,
   ShopifyFileFailedError,
@@ -188,7 +188,7 @@ async function runItem(deps: WorkerDeps, job: Job<ImageJobData>, seen: { pipelin
 
   let resultImageId = item.resultImageId;
   if (!resultImageId) {
-    const checkpoint = await produceResult(deps, item, pipeline, settings);
+    const checkpoint = await produceResult(deps, item, pipeline, settings, item.batch.settings);
     if (checkpoint === "cancelled") return "cancelled";
     if (checkpoint.needsReview) {
       await finishBatchIfDone(db, shop, item.batchId);
@@ -205,6 +205,7 @@ async function produceResult(
   item: BatchItem,
   pipeline: PipelineId,
   settings: PipelineSettings,
+  batchSettings: Prisma.JsonValue,
 ): Promise<"cancelled" | { resultImageId: string; needsReview: boolean }> {
   const { db } = deps;
   // Product sources come from Shopify's CDN (plus configured stand-ins), re-checked on every redirect.
@@ -255,13 +256,14 @@ async function produceResult(
   }
 
   const shopRow = await db.shop.findUnique({ where: { domain: item.shop }, select: { reviewBeforePublish: true } });
+  const review = reviewChoiceOf(batchSettings) ?? shopRow?.reviewBeforePublish ?? false;
   const reasons: string[] = [];
   if (fidelity.verdict === "altered") reasons.push(fidelity.message ?? "The product may have been altered.");
   if (!compliance.passed) {
     const failed = compliance.rules.filter((r) => !r.passed).map((r) => `${r.label} (${r.measured}, expected ${r.expected})`);
     reasons.push(`Does not meet every rule: ${failed.join("; ")}.`);
   }
-  if (reasons.length === 0 && shopRow?.reviewBeforePublish) reasons.push("Waiting for your review (review before publishing is on).");
+  if (reasons.length === 0 && review) reasons.push("Waiting for your review (review before publishing is on).");
   const needsReview = reasons.length > 0;
 
   // The checkpoint and the review decision land together: a retry finds either nothing or both.
@@ -425,6 +427,12 @@ export async function settleSentReplacement(
   await finishBatchIfDone(db, shop, item.batchId);
   logger.warn({ shop, itemId, mediaId: item.mediaId, reason }, "replacement finished after the worker gave up waiting: published");
   return "published";
+}
+
+/** An automatic batch carries its rule's review choice; a manual batch follows the shop's setting (null). */
+function reviewChoiceOf(batchSettings: Prisma.JsonValue): boolean | null {
+  const value = batchSettings && typeof batchSettings === "object" && !Array.isArray(batchSettings) ? batchSettings[BATCH_REVIEW_KEY] : undefined;
+  return typeof value === "boolean" ? value : null;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { json, type HeadersFunction, type LoaderFunctionArgs } from "@remix-run/node";
 import { useLoaderData, useNavigate, useNavigation, useSearchParams } from "@remix-run/react";
-import { Badge, Card, EmptyState, IndexTable, InlineStack, Layout, Page, Pagination, Text } from "@shopify/polaris";
+import { Badge, BlockStack, Card, EmptyState, IndexTable, InlineStack, Layout, Page, Pagination, Text } from "@shopify/polaris";
 import { boundary } from "@shopify/shopify-app-remix/server";
 import { z } from "zod";
 import { RouteError } from "~/components/RouteError";
@@ -58,9 +58,20 @@ export default function BatchesPage() {
   const rows = batches.map((batch, index) => (
     <IndexTable.Row id={batch.id} key={batch.id} position={index} onClick={() => navigate(`/app/batches/${batch.id}`)}>
       <IndexTable.Cell>
-        <Text as="span" fontWeight="semibold">
-          {new Date(batch.createdAt).toLocaleString("en-US", { dateStyle: "medium", timeStyle: "short" })}
-        </Text>
+        <BlockStack gap="100">
+          <InlineStack gap="200" blockAlign="center">
+            <Text as="span" fontWeight="semibold">
+              {new Date(batch.createdAt).toLocaleString("en-US", { dateStyle: "medium", timeStyle: "short" })}
+            </Text>
+            {batch.origin === "NEW_PRODUCTS" ? <Badge tone="info">New products (automatic)</Badge> : null}
+            {batch.origin === "CATALOG" ? <Badge tone="info">Whole catalogue</Badge> : null}
+          </InlineStack>
+          {batch.note ? (
+            <Text as="p" tone="caution">
+              {batch.note}
+            </Text>
+          ) : null}
+        </BlockStack>
       </IndexTable.Cell>
       <IndexTable.Cell>{batch.pipelineLabel}</IndexTable.Cell>
       <IndexTable.Cell>

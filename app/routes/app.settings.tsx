@@ -1,28 +1,35 @@
 import { useEffect, useState } from "react";
 import { json, type ActionFunctionArgs, type HeadersFunction, type LoaderFunctionArgs } from "@remix-run/node";
-import { useActionData, useLoaderData, useNavigation, useSubmit } from "@remix-run/react";
+import { useActionData, useFetcher, useLoaderData, useNavigation, useSubmit } from "@remix-run/react";
 import { useAppBridge } from "@shopify/app-bridge-react";
-import { BlockStack, Card, Checkbox, FormLayout, Layout, Page, Select, Text, TextField } from "@shopify/polaris";
+import { Banner, BlockStack, Button, Card, Checkbox, FormLayout, InlineStack, Layout, Page, Select, Text, TextField } from "@shopify/polaris";
 import { boundary } from "@shopify/shopify-app-remix/server";
 import { RouteError } from "~/components/RouteError";
 import prisma from "~/db.server";
 import { PIPELINE_IDS, getPipeline } from "~/imaging/pipelines";
+import { getAutoRule, saveAutoRule, type AutoRuleErrors } from "~/models/auto-rule.server";
+import { CREDITS_PER_IMAGE } from "~/models/credits.server";
 import { getSettings, saveSettings, type SettingsErrors, type ShopSettings } from "~/models/settings.server";
 import { authenticate } from "~/shopify.server";
 
 export const loader = async ({ request }: LoaderFunctionArgs) => {
   const { session } = await authenticate.admin(request);
-  const settings = await getSettings(prisma, session.shop);
+  const [settings, rule] = await Promise.all([getSettings(prisma, session.shop), getAutoRule(prisma, session.shop)]);
   const pipelines = PIPELINE_IDS.map((id) => {
     const p = getPipeline(id);
     return { id: p.id, label: p.label, summary: p.summary };
   });
-  return json({ settings, pipelines });
+  return json({ settings, rule, pipelines, creditsPerImage: CREDITS_PER_IMAGE });
 };
 
 export const action = async ({ request }: ActionFunctionArgs) => {
   const { session } = await authenticate.admin(request);
   const form = Object.fromEntries(await request.formData());
+  if (form.intent === "auto-rule") {
+    const saved = await saveAutoRule(prisma, session.shop, form);
+    if (!saved.ok) return json({ ok: false as const, intent: "auto-rule" as const, errors: saved.errors }, { status: 422 });
+    return json({ ok: true as const, intent: "auto-rule" as const, rule: saved.rule });
+  }
   const result = await saveSettings(prisma, session.shop, form);
   if (!result.ok) return json({ ok: false as const, errors: result.errors }, { status: 422 });
   return json({ ok: true as const, settings: result.settings });
@@ -54,10 +61,10 @@ export default function SettingsPage() {
   const shopify = useAppBridge();
   const [values, setValues] = useState<FormValues>(() => toFormValues(settings as ShopSettings));
   const saving = navigation.state === "submitting";
-  const errors: SettingsErrors = actionData && !actionData.ok ? actionData.errors : {};
+  const errors: SettingsErrors = actionData && !actionData.ok && !("intent" in actionData) ? actionData.errors : {};
 
   useEffect(() => {
-    if (actionData?.ok) {
+    if (actionData?.ok && "settings" in actionData) {
       setValues(toFormValues(actionData.settings as ShopSettings));
       shopify.toast.show("Settings saved");
     }
@@ -160,6 +167,12 @@ export default function SettingsPage() {
             </form>
           </Card>
         </Layout.AnnotatedSection>
+        <Layout.AnnotatedSection
+          title="Automatic cleanup"
+          description="Clean the images of new products as they are added, without opening the app. Images already in your store are not touched; use Whole catalogue for those."
+        >
+          <AutoRuleForm />
+        </Layout.AnnotatedSection>
         <Layout.AnnotatedSection title="Pipelines" description="What each pipeline does to an image.">
           <Card>
             <BlockStack gap="300">
@@ -178,6 +191,86 @@ export default function SettingsPage() {
         </Layout.AnnotatedSection>
       </Layout>
     </Page>
+  );
+}
+
+type RuleValues = { enabled: boolean; pipeline: string; images: string; reviewBeforePublish: boolean; monthlyBudget: string };
+
+function AutoRuleForm() {
+  const { rule, pipelines, creditsPerImage } = useLoaderData<typeof loader>();
+  const fetcher = useFetcher<typeof action>();
+  const shopify = useAppBridge();
+  const [values, setValues] = useState<RuleValues>(() => ({
+    enabled: rule.enabled,
+    pipeline: rule.pipeline,
+    images: rule.images,
+    reviewBeforePublish: rule.reviewBeforePublish,
+    monthlyBudget: rule.monthlyBudget === null ? "" : String(rule.monthlyBudget),
+  }));
+  const result = fetcher.data && "intent" in fetcher.data ? fetcher.data : undefined;
+  const errors: AutoRuleErrors = result && !result.ok ? result.errors : {};
+  const saving = fetcher.state !== "idle";
+  useEffect(() => {
+    if (result?.ok) shopify.toast.show(result.rule.enabled ? "Automatic cleanup is on" : "Automatic cleanup is off");
+  }, [result, shopify]);
+  const set = <K extends keyof RuleValues>(key: K) => (value: RuleValues[K]) => setValues((v) => ({ ...v, [key]: value }));
+  const save = () =>
+    fetcher.submit(
+      { intent: "auto-rule", ...values, enabled: values.enabled ? "on" : "", reviewBeforePublish: values.reviewBeforePublish ? "on" : "" },
+      { method: "post" },
+    );
+  const current = result?.ok ? result.rule : rule;
+  return (
+    <Card>
+      <BlockStack gap="300">
+        {current.enabled && current.pauseReason ? (
+          <Banner tone="warning" title="Paused">
+            {current.pauseReason}
+          </Banner>
+        ) : null}
+        <FormLayout>
+          <Checkbox label="Clean new product images automatically" checked={values.enabled} onChange={set("enabled")} />
+          <Select
+            label="Pipeline"
+            options={pipelines.map((p) => ({ label: p.label, value: p.id }))}
+            value={values.pipeline}
+            onChange={set("pipeline")}
+            error={errors.pipeline}
+          />
+          <Select
+            label="Which images"
+            options={[
+              { label: "All images of a new product", value: "all" },
+              { label: "Only the featured (first) image", value: "featured" },
+            ]}
+            value={values.images}
+            onChange={set("images")}
+            error={errors.images}
+          />
+          <Checkbox
+            label="Review before publishing"
+            helpText="Cleaned images wait on the batch page for your approval. Off: they replace the product image at once (you can restore the original)."
+            checked={values.reviewBeforePublish}
+            onChange={set("reviewBeforePublish")}
+          />
+          <TextField
+            label="Monthly budget (credits)"
+            type="number"
+            min={creditsPerImage}
+            autoComplete="off"
+            value={values.monthlyBudget}
+            onChange={set("monthlyBudget")}
+            helpText={`Each image costs ${creditsPerImage} credits. ${current.spentThisMonth} used this month. When the budget or your balance runs out the rule pauses and tells you here. Leave empty to use only your balance.`}
+            error={errors.monthlyBudget}
+          />
+          <InlineStack align="end">
+            <Button variant="primary" onClick={save} loading={saving}>
+              Save rule
+            </Button>
+          </InlineStack>
+        </FormLayout>
+      </BlockStack>
+    </Card>
   );
 }
 

@@ -38,6 +38,8 @@ export class FileService {
   constructor(
     private readonly store: EmulatorStore,
     private readonly readyDelayMs: number,
+    /** Called when a replacement of a file's content is live (Shopify then sends products/update for a product's media). */
+    private readonly onReplaced: (shop: ShopState, file: FileRecord) => void = () => undefined,
   ) {}
 
   close(): void {
@@ -336,6 +338,7 @@ export class FileService {
           file.fileErrors = [];
           file.originalSourceUrl = source;
           file.updatedAt = new Date();
+          if (opts.isUpdate) this.onReplaced(shop, file);
         }),
       (error: unknown) => {
         const code = error instanceof SourceError ? error.code : "IMAGE_PROCESSING_FAILURE";

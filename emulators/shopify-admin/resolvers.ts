@@ -1,6 +1,7 @@
 import { GraphQLError, isNonNullType, type GraphQLFieldResolver } from "graphql";
 import type { BillingService } from "./billing";
 import { paginate, type ConnectionArgs } from "./connection";
+import type { BulkOperationRecord, BulkService } from "./bulk";
 import type { FileService, UserErrorOut } from "./files";
 import { parseProductQuery } from "./search";
 import type { EmulatorStore, FileRecord, ProductRecord, PurchaseRecord, ShopState } from "./store";
@@ -10,7 +11,10 @@ export interface ResolverContext {
   shop: ShopState;
   files: FileService;
   billing: BillingService;
+  bulk: BulkService;
   apiKey: string;
+  /** Executing a bulk operation's query: connections are read whole. */
+  inBulkQuery?: boolean;
 }
 
 type Obj = Record<string, unknown>;
@@ -55,6 +59,14 @@ export function queryRoot(ctx: ResolverContext): Obj {
       );
     },
     currentAppInstallation: () => appInstallationView(ctx),
+    bulkOperation: ({ id }: { id: string }) => {
+      const op = ctx.bulk.find(ctx.shop, id);
+      return op ? bulkOperationView(op) : null;
+    },
+    currentBulkOperation: ({ type }: { type?: string | null }) => {
+      const op = ctx.bulk.current(ctx.shop, type ?? "QUERY");
+      return op ? bulkOperationView(op) : null;
+    },
   };
 }
 
@@ -84,6 +96,17 @@ export function mutationRoot(ctx: ResolverContext): Obj {
     fileAcknowledgeUpdateFailed: ({ fileIds }: { fileIds: string[] }) => {
       const result = ctx.files.acknowledgeUpdateFailed(ctx.shop, fileIds);
       return { files: result.files?.map((f) => fileView(ctx, f)) ?? null, userErrors: result.userErrors.map(filesUserError) };
+    },
+    bulkOperationRunQuery: ({ query }: { query: string; groupObjects: boolean }) => {
+      const result = ctx.bulk.runQuery(ctx, query);
+      return {
+        bulkOperation: result.operation ? bulkOperationView(result.operation) : null,
+        userErrors: result.userErrors.map((e) => ({ __typename: "BulkOperationUserError", field: e.field, message: e.message, code: e.code ?? "INVALID" })),
+      };
+    },
+    bulkOperationCancel: ({ id }: { id: string }) => {
+      const result = ctx.bulk.cancel(ctx.shop, id);
+      return { bulkOperation: result.operation ? bulkOperationView(result.operation) : null, userErrors: result.userErrors.map(userError) };
     },
     appPurchaseOneTimeCreate: (args: { name: string; price: { amount: unknown; currencyCode: string }; returnUrl: string; test?: boolean | null }) => {
       const result = ctx.billing.create(ctx.shop, args);
@@ -126,6 +149,10 @@ function nodeById(ctx: ResolverContext, id: string): Obj | null {
     case "GenericFile": {
       const file = ctx.shop.files.get(id);
       return file ? fileView(ctx, file) : null;
+    }
+    case "BulkOperation": {
+      const op = ctx.bulk.find(ctx.shop, id);
+      return op ? bulkOperationView(op) : null;
     }
     case "AppPurchaseOneTime": {
       const purchase = ctx.shop.purchases.find((p) => p.id === id);
@@ -184,6 +211,7 @@ function productsConnection(ctx: ResolverContext, args: ConnectionArgs & { query
     args,
     (p) => ({ id: p.numericId, value: productSortValue(p, sortKey) }),
     (p) => productView(ctx, p),
+    { unbounded: ctx.inBulkQuery },
   );
 }
 
@@ -260,6 +288,7 @@ function productView(ctx: ResolverContext, product: ProductRecord): Obj {
         args,
         (f) => ({ id: f.numericId, value: args.sortKey === "ID" ? f.numericId : list.indexOf(f) }),
         (f) => fileView(ctx, f),
+        { unbounded: ctx.inBulkQuery },
       );
     },
     featuredMedia: () => {
@@ -375,5 +404,23 @@ function purchaseView(purchase: PurchaseRecord): Obj {
     test: purchase.test,
     price: { __typename: "MoneyV2", amount: purchase.price.amount, currencyCode: purchase.price.currencyCode },
     createdAt: purchase.createdAt.toISOString(),
+  };
+}
+
+function bulkOperationView(op: BulkOperationRecord): Obj {
+  return {
+    __typename: "BulkOperation",
+    id: op.id,
+    status: op.status,
+    type: op.type,
+    query: op.query,
+    errorCode: op.errorCode,
+    createdAt: op.createdAt.toISOString(),
+    completedAt: op.completedAt?.toISOString() ?? null,
+    objectCount: String(op.objectCount),
+    rootObjectCount: String(op.rootObjectCount),
+    fileSize: op.fileSize === null ? null : String(op.fileSize),
+    url: op.url,
+    partialDataUrl: null,
   };
 }

@@ -1,14 +1,16 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { BillingService, confirmationPage, purchaseWebhookPayload } from "./billing";
+import { BulkService, bulkFinishPayload } from "./bulk";
 import { Cdn } from "./cdn";
 import { FileService } from "./files";
 import { runGraphql, type GraphqlBody } from "./graphql";
 import { handleAccessTokenRequest } from "./oauth";
 import type { ResolverContext } from "./resolvers";
 import { EMULATED_API_VERSION, loadAdminSchema } from "./schema";
-import { EmulatorStore, randomHex, type AddShopOptions, type PurchaseRecord, type TokenStats } from "./store";
+import { EmulatorStore, randomHex, type AddShopOptions, type ProductRecord, type PurchaseRecord, type ShopState, type TokenStats } from "./store";
 import { buildSignedWebhookRequest, type WebhookOptions } from "./webhooks";
+import { PRODUCT_CREATE_TOPIC, PRODUCT_UPDATE_TOPIC, productWebhookPayload } from "./product-webhooks";
 import { outlastClientKeepAlive } from "../keep-alive";
 
 export { loadAdminSchema } from "./schema";
@@ -26,6 +28,12 @@ export interface ShopifyEmulatorOptions {
   offlineTokenSeconds?: number;
   /** Path (on appUrl) of the app's app_purchases_one_time/update handler. */
   purchaseWebhookPath?: string;
+  /** How long a bulk operation runs before it completes (default 200 ms). */
+  bulkOperationMs?: number;
+  /** Path (on appUrl) of the app's bulk_operations/finish handler; none is sent without it. */
+  bulkFinishWebhookPath?: string;
+  /** Paths (on appUrl) of the app's products/create and products/update handlers; false sends none. */
+  productWebhookPaths?: { create: string; update: string } | false;
 }
 
 export interface EmulatedMedia {
@@ -69,8 +77,18 @@ export interface ShopifyEmulator {
   setFailNextFileUpdate(shop: string, reason?: string): void;
   /** The shop's next fileUpdate with a new source stays PROCESSING for `ms` before it is applied. */
   setSlowNextFileUpdate(shop: string, ms: number): void;
-  /** The merchant deletes a product's media in the admin: it leaves the product and no longer exists. */
+  /** The merchant deletes a product's media in the admin: it leaves the product and no longer exists (products/update). */
   deleteMedia(shop: string, mediaId: string): void;
+  /**
+   * The merchant adds a product with `images` photos in the admin; resolves once products/create was delivered.
+   * `productIndex` picks the seeded catalogue entry it copies (title, type, tags); `sendWebhook: false` only returns
+   * the payload (a test delivers it itself, e.g. as duplicates).
+   */
+  createProduct(shop: string, opts: { images: number; productIndex?: number; sendWebhook?: boolean }): Promise<{ id: string; mediaIds: string[]; payload: unknown }>;
+  /** The merchant adds photos to a product; resolves once products/update was delivered. */
+  addProductImages(shop: string, productId: string, count: number): Promise<string[]>;
+  /** Resolves once every webhook the stand-in has started sending was answered (or failed). */
+  webhooksDelivered(): Promise<void>;
   /** Runs `hook` when the shop's next `operationName` request arrives, before it is executed (something else happens just then). */
   beforeNextOperation(shop: string, operationName: string, hook: () => Promise<void>): void;
   /** Runs `hook` once the shop's next `operationName` request has been executed, before its answer is sent. */
@@ -86,7 +104,10 @@ export interface ShopifyEmulator {
 }
 
 const BODY_LIMIT = 30 * 1024 * 1024;
+/** Fixture photos of products added after the shop was seeded start here (the seeded ones count up from 0). */
+const ADDED_IMAGE_BASE = 50_000;
 const PURCHASE_TOPIC = "app_purchases_one_time/update";
+const DEFAULT_PRODUCT_WEBHOOK_PATHS = { create: "/webhooks/products/create", update: "/webhooks/products/update" };
 
 export async function startShopifyEmulator(opts: ShopifyEmulatorOptions & { port?: number }): Promise<ShopifyEmulator> {
   loadAdminSchema();
@@ -96,7 +117,12 @@ export async function startShopifyEmulator(opts: ShopifyEmulatorOptions & { port
     scopes: opts.scopes ?? "read_products,write_products,write_files",
     offlineTokenSeconds: opts.offlineTokenSeconds ?? 3_600,
   });
-  const files = new FileService(store, opts.fileReadyDelayMs ?? 50);
+  const inFlight = new Set<Promise<void>>();
+  // Shopify sends products/update when a product's media change, the app's own fileUpdate included.
+  const files = new FileService(store, opts.fileReadyDelayMs ?? 50, (shop, file) => {
+    const product = file.productId ? shop.productsById.get(file.productId) : undefined;
+    if (product) void notifyProduct(shop, product, PRODUCT_UPDATE_TOPIC);
+  });
   const cdn = new Cdn(store);
   const app = { apiKey: opts.apiKey, apiSecret: opts.apiSecret };
   const appUrl = opts.appUrl ?? process.env.SHOPIFY_APP_URL;
@@ -129,6 +155,41 @@ export async function startShopifyEmulator(opts: ShopifyEmulatorOptions & { port
       record.error = String(error);
     }
   };
+  const productPaths = opts.productWebhookPaths === false ? null : (opts.productWebhookPaths ?? DEFAULT_PRODUCT_WEBHOOK_PATHS);
+  const notifyProduct = (shop: ShopState, product: ProductRecord, topic: typeof PRODUCT_CREATE_TOPIC | typeof PRODUCT_UPDATE_TOPIC): Promise<void> => {
+    if (!productPaths || !appUrl) return Promise.resolve();
+    product.updatedAt = new Date();
+    const path = topic === PRODUCT_CREATE_TOPIC ? productPaths.create : productPaths.update;
+    const payload = productWebhookPayload(store, shop, product);
+    const record: SentWebhook = { topic, shop: shop.domain, path, payload, status: null, error: null };
+    sent.push(record);
+    const delivery = sendWebhook({ topic, shop: shop.domain, payload, path }).then(
+      async (response) => {
+        record.status = response.status;
+        await response.arrayBuffer();
+      },
+      (error: unknown) => {
+        record.error = String(error);
+      },
+    );
+    inFlight.add(delivery);
+    void delivery.finally(() => inFlight.delete(delivery));
+    return delivery;
+  };
+  const bulk = new BulkService(store, opts.bulkOperationMs ?? 200, (shop, op) => {
+    if (!opts.bulkFinishWebhookPath || !appUrl) return;
+    const payload = bulkFinishPayload(op);
+    const record: SentWebhook = { topic: "bulk_operations/finish", shop: shop.domain, path: opts.bulkFinishWebhookPath, payload, status: null, error: null };
+    sent.push(record);
+    void sendWebhook({ topic: "bulk_operations/finish", shop: shop.domain, payload, path: opts.bulkFinishWebhookPath }).then(
+      (response) => {
+        record.status = response.status;
+      },
+      (error: unknown) => {
+        record.error = String(error);
+      },
+    );
+  });
   const billing = new BillingService(store, opts.apiKey, randomHex(16), notifyPurchase);
 
   const server = createServer((req, res) => {
@@ -188,7 +249,7 @@ export async function startShopifyEmulator(opts: ShopifyEmulatorOptions & { port
         hooks.delete(hookKey);
         await hook();
       }
-      const ctx: ResolverContext = { store, shop: store.shop(tokenShop), files, billing, apiKey: opts.apiKey };
+      const ctx: ResolverContext = { store, shop: store.shop(tokenShop), files, billing, bulk, apiKey: opts.apiKey };
       const result = await runGraphql(ctx, body);
       const afterHook = afterHooks.get(hookKey);
       if (afterHook) {
@@ -203,6 +264,13 @@ export async function startShopifyEmulator(opts: ShopifyEmulatorOptions & { port
       res.writeHead(result.status, result.headers);
       res.end(method === "HEAD" ? undefined : result.body);
       return;
+    }
+
+    const bulkOutput = /^\/bulk-operation-outputs\/([0-9a-f]+)\.jsonl$/.exec(pathname);
+    if (bulkOutput && method === "GET") {
+      const jsonl = bulk.jsonl(bulkOutput[1]!);
+      if (jsonl === undefined) return sendXmlError(res, 404, "NoSuchKey", "The specified key does not exist.");
+      return sendText(res, 200, "application/jsonl", jsonl);
     }
 
     const stagedPost = /^\/staged-uploads\/([0-9a-f]+)$/.exec(pathname);
@@ -286,6 +354,7 @@ export async function startShopifyEmulator(opts: ShopifyEmulatorOptions & { port
     url: store.baseUrl,
     async close() {
       files.close();
+      bulk.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
@@ -344,7 +413,32 @@ export async function startShopifyEmulator(opts: ShopifyEmulatorOptions & { port
     deleteMedia(shop, mediaId) {
       const state = store.shop(shop);
       if (!state.files.delete(mediaId)) throw new Error(`no media ${mediaId} in ${shop}`);
-      for (const product of state.products) product.mediaIds = product.mediaIds.filter((id) => id !== mediaId);
+      for (const product of state.products) {
+        if (!product.mediaIds.includes(mediaId)) continue;
+        product.mediaIds = product.mediaIds.filter((id) => id !== mediaId);
+        void notifyProduct(state, product, PRODUCT_UPDATE_TOPIC);
+      }
+    },
+    async createProduct(shop, productOpts) {
+      const state = store.shop(shop);
+      const index = productOpts.productIndex ?? state.products.length;
+      const product = store.addProduct(state, index, productOpts.images, ADDED_IMAGE_BASE + state.products.length * 8, new Date());
+      if (productOpts.sendWebhook !== false) await notifyProduct(state, product, PRODUCT_CREATE_TOPIC);
+      return { id: product.id, mediaIds: [...product.mediaIds], payload: productWebhookPayload(store, state, product) };
+    },
+    async addProductImages(shop, productId, count) {
+      const state = store.shop(shop);
+      const product = state.productsById.get(productId);
+      if (!product) throw new Error(`no product ${productId} in ${shop}`);
+      const added = Array.from({ length: count }, (_, k) => {
+        const n = product.mediaIds.length + 1;
+        return store.addProductImage(state, product, ADDED_IMAGE_BASE + state.products.length * 8 + n + k, { alt: `${product.title} view ${n}`, filename: `${product.handle}-added-${n}` }, new Date()).id;
+      });
+      await notifyProduct(state, product, PRODUCT_UPDATE_TOPIC);
+      return added;
+    },
+    async webhooksDelivered() {
+      while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
     },
     purchases: (shop) =>
       store.shop(shop).purchases.map((p) => ({ id: p.id, name: p.name, status: p.status, price: { ...p.price }, test: p.test, returnUrl: p.returnUrl })),

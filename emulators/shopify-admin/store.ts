@@ -126,6 +126,11 @@ export interface AddShopOptions {
   bucketSize?: number;
   restoreRate?: number;
   firstImageIndex?: number;
+  /**
+   * Every product's photos are drawn from this many small (800x600) fixture photos: a huge catalogue is cheap to
+   * generate and to process (the app's result cache recognises a photo it already edited).
+   */
+  sharedPhotos?: number;
   /** Default true: stores made for testing an app are development stores. */
   partnerDevelopment?: boolean;
 }
@@ -197,37 +202,9 @@ export class EmulatorStore {
     let imageIndex = opts.firstImageIndex ?? 0;
     for (let p = 0; p < count; p++) {
       const imageCount = typeof perProduct === "number" ? perProduct : perProduct(p);
-      const seed = productSeed(p, imageCount);
-      const numericId = this.newId();
-      const product: ProductRecord = {
-        id: `gid://shopify/Product/${numericId}`,
-        numericId,
-        title: seed.title,
-        handle: seed.handle,
-        status: seed.status,
-        vendor: seed.vendor,
-        productType: seed.productType,
-        tags: seed.tags,
-        createdAt: seed.createdAt,
-        updatedAt: seed.createdAt,
-        mediaIds: [],
-      };
-      for (const image of seed.images) {
-        const blob = this.addFixtureBlob(imageIndex++, image.filename, seed.createdAt);
-        const file = this.createFileRecord(shop, {
-          typename: "MediaImage",
-          alt: image.alt,
-          status: "READY",
-          blob,
-          filename: `${image.filename}.${blob.ext}`,
-          productId: product.id,
-          createdByApp: false,
-          createdAt: seed.createdAt,
-        });
-        product.mediaIds.push(file.id);
-      }
-      shop.products.push(product);
-      shop.productsById.set(product.id, product);
+      const shared = opts.sharedPhotos;
+      this.addProduct(shop, p, imageCount, imageIndex, undefined, shared ? (i) => SMALL_FIXTURE(i % shared) : undefined);
+      imageIndex += imageCount;
     }
     return shop;
   }
@@ -256,6 +233,57 @@ export class EmulatorStore {
     shop.products.push(product);
     shop.productsById.set(product.id, product);
     return product;
+  }
+
+  /**
+   * The catalogue's product number `productIndex` with `imageCount` fixture photos (from `firstImageIndex` on).
+   * `createdAt` defaults to the seeded catalogue's date; a product added later (createProduct) is created now.
+   */
+  addProduct(
+    shop: ShopState,
+    productIndex: number,
+    imageCount: number,
+    firstImageIndex: number,
+    createdAt?: Date,
+    fixtureFor: (imageIndex: number) => number = (i) => i,
+  ): ProductRecord {
+    const seed = productSeed(productIndex, imageCount);
+    const at = createdAt ?? seed.createdAt;
+    const numericId = this.newId();
+    const product: ProductRecord = {
+      id: `gid://shopify/Product/${numericId}`,
+      numericId,
+      title: seed.title,
+      handle: seed.handle,
+      status: seed.status,
+      vendor: seed.vendor,
+      productType: seed.productType,
+      tags: seed.tags,
+      createdAt: at,
+      updatedAt: at,
+      mediaIds: [],
+    };
+    seed.images.forEach((image, k) => this.addProductImage(shop, product, fixtureFor(firstImageIndex + k), image, at));
+    shop.products.push(product);
+    shop.productsById.set(product.id, product);
+    return product;
+  }
+
+  /** A READY fixture photo appended to the product's media. */
+  addProductImage(shop: ShopState, product: ProductRecord, imageIndex: number, image: { alt: string; filename: string }, createdAt: Date): FileRecord {
+    const blob = this.addFixtureBlob(imageIndex, image.filename, createdAt);
+    const file = this.createFileRecord(shop, {
+      typename: "MediaImage",
+      alt: image.alt,
+      status: "READY",
+      blob,
+      filename: `${image.filename}.${blob.ext}`,
+      productId: product.id,
+      createdByApp: false,
+      createdAt,
+    });
+    product.mediaIds.push(file.id);
+    return file;
   }
 
   shop(domain: string): ShopState {
@@ -390,6 +418,9 @@ export class EmulatorStore {
     return record.shop;
   }
 }
+
+/** Fixture photos cycle through six sizes; every sixth from index 4 is 800x600, each a different photo. */
+const SMALL_FIXTURE = (imageIndex: number) => 4 + 6 * imageIndex;
 
 function shopDisplayName(domain: string): string {
   const handle = domain.replace(/\.myshopify\.com$/, "");

@@ -2,7 +2,8 @@
  * A merchant's path through the built app in Chromium, against the stand-ins (scripts/serve-e2e.ts):
  * open the app as Shopify admin does, filter, select 6 images, pick Amazon, submit, watch the batch
  * finish, compare before/after, restore one, buy a pack through Shopify's approval page, see the
- * balance change. Screenshots of each page go to test-artifacts/.
+ * balance change, turn on the automatic rule for new products, and clean the rest of the catalogue with a
+ * whole-catalogue run (count and cost first, then progress). Screenshots of each page go to test-artifacts/.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
@@ -141,7 +142,7 @@ afterAll(async () => {
 });
 
 describe("a merchant in the embedded app", () => {
-  it("cleans up 6 images with Amazon, restores one, buys credits and sees the balance change", async () => {
+  it("cleans up 6 images with Amazon, restores one, buys credits, turns on the automatic rule and runs the whole catalogue", async () => {
     const page = await openPage();
     try {
       await walk(page);
@@ -240,11 +241,11 @@ async function walk(page: Page): Promise<void> {
     await adminNavigate(page, "/app/settings");
     await page.getByLabel("Background colour").waitFor();
     await page.getByLabel("Background colour").fill("white");
-    await page.getByRole("button", { name: "Save" }).click();
+    await page.getByRole("button", { name: "Save", exact: true }).click();
     await page.getByText(/Enter the colour as 6 hex digits/).waitFor({ timeout: 15_000 });
     await shot(page, "08-settings-error");
     await page.getByLabel("Background colour").fill("#f5f5f5");
-    await page.getByRole("button", { name: "Save" }).click();
+    await page.getByRole("button", { name: "Save", exact: true }).click();
     await page.getByText("Settings saved").waitFor({ timeout: 15_000 });
 
     // Credits: buy a pack through Shopify's approval page and come back to a higher balance.
@@ -264,5 +265,37 @@ async function walk(page: Page): Promise<void> {
     await page.waitForURL((url) => url.href.startsWith(info.appUrl) && url.pathname === "/app/credits", { timeout: 30_000 });
     await expect.poll(available, { timeout: 20_000 }).toBe(before + packCredits);
     await shot(page, "11-credits-after-purchase");
+
+    // Settings: turn on the automatic rule for new products, publishing directly, within a monthly budget.
+    await adminNavigate(page, "/app/settings");
+    await page.getByLabel("Clean new product images automatically").waitFor();
+    await page.getByLabel("Clean new product images automatically").check();
+    await page.getByLabel("Which images").selectOption("featured");
+    await page.getByLabel("Review before publishing", { exact: true }).nth(1).uncheck();
+    await page.getByLabel("Monthly budget (credits)").fill("2");
+    await page.getByRole("button", { name: "Save rule" }).click();
+    await page.getByText(/from 3 \(one image\)/).waitFor({ timeout: 15_000 });
+    await page.getByLabel("Monthly budget (credits)").fill("90");
+    await page.getByRole("button", { name: "Save rule" }).click();
+    await page.getByText("Automatic cleanup is on").waitFor({ timeout: 15_000 });
+    await shot(page, "12-settings-automatic-rule");
+
+    // Whole catalogue: count the images not processed yet (10 in the store: 5 published, 1 restored on purpose),
+    // see the count and the cost, confirm, and watch the run finish.
+    await adminNavigate(page, "/app/catalog");
+    await page.getByRole("heading", { name: "Whole catalogue", exact: true }).waitFor();
+    await page.getByRole("button", { name: "Count images" }).click();
+    const summary = page.getByText(/images match, costing/);
+    await summary.waitFor({ timeout: 60_000 });
+    await expect(summary.textContent()).resolves.toMatch(/^4 images match, costing 12 credits/);
+    await shot(page, "13-catalogue-counted");
+    await page.getByRole("button", { name: "Clean 4 images" }).click();
+    await expect.poll(() => page.getByText(/of 4 done/).first().textContent(), { timeout: 120_000, interval: 500 }).toMatch(/^4 of 4 done · 4 published/);
+    await shot(page, "14-catalogue-done");
+    await adminNavigate(page, "/app/batches");
+    const catalogueRow = page.locator("tr", { hasText: "Whole catalogue" }).first();
+    await catalogueRow.waitFor({ timeout: 15_000 });
+    await expect(catalogueRow.textContent()).resolves.toMatch(/4\s*4\s*0\s*12/);
+    await shot(page, "15-batches-with-catalogue-run");
   }
 }

@@ -40,7 +40,7 @@ export interface Harness {
   /** `modelSlots`: model requests in flight (WORKER_CONCURRENCY), when fewer than the worker's jobs. */
   startInProcessWorker(opts?: { concurrency?: number; modelSlots?: number }): Worker;
   /** `expiringToken: false` installs with the non-expiring offline token older installs hold. */
-  addShop(opts: { products: number; imagesPerProduct: number; credits: number; bucketSize?: number; restoreRate?: number; expiringToken?: boolean }): Promise<string>;
+  addShop(opts: { products: number; imagesPerProduct: number; credits: number; bucketSize?: number; restoreRate?: number; expiringToken?: boolean; sharedPhotos?: number }): Promise<string>;
   waitForBatch(shop: string, batchId: string, timeoutMs?: number): Promise<BatchProgress>;
   /** Until no item of the batch is waiting for its original to be put back. */
   waitForRestores(shop: string, batchId: string, timeoutMs?: number): Promise<BatchProgress>;
@@ -56,12 +56,15 @@ export async function startHarness(
     offlineTokenSeconds?: number;
     /** Further local servers (origins) the worker may download from. */
     localHosts?: string[];
+    /** Where the Shopify stand-in delivers its webhooks (product and purchase updates); none without it. */
+    appUrl?: string;
   } = {},
 ): Promise<Harness> {
   const shopify = await startShopifyEmulator({
     apiKey: API_KEY,
     apiSecret: API_SECRET,
     fileReadyDelayMs: opts.fileReadyDelayMs ?? 20,
+    ...(opts.appUrl ? { appUrl: opts.appUrl } : { productWebhookPaths: false as const }),
     ...(opts.offlineTokenSeconds ? { offlineTokenSeconds: opts.offlineTokenSeconds } : {}),
   });
   process.env.SHOPIFY_EMULATOR_URL = shopify.url;
@@ -110,6 +113,7 @@ export async function startHarness(
         imagesPerProduct: shopOpts.imagesPerProduct,
         ...(shopOpts.bucketSize ? { bucketSize: shopOpts.bucketSize } : {}),
         ...(shopOpts.restoreRate ? { restoreRate: shopOpts.restoreRate } : {}),
+        ...(shopOpts.sharedPhotos ? { sharedPhotos: shopOpts.sharedPhotos } : {}),
       });
       await installShop(db, shopify, shop, { expiring: shopOpts.expiringToken ?? true });
       if (shopOpts.credits > 0) await grantCredits(db, shop, shopOpts.credits, { kind: "GRANT", idempotencyKey: `test:${randomUUID()}` });

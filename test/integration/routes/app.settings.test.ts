@@ -97,3 +97,44 @@ describe("settings page", () => {
     expect(status(result)).toBe(401);
   });
 });
+
+describe("settings page: automatic cleanup rule", () => {
+  it("turns the rule on with its pipeline, images, review and budget, and shows it on the next load", async () => {
+    const shop = uniqueShop();
+    await storeOfflineSession(shop);
+    const saved = await call(
+      action,
+      await formRequest(shop, "/app/settings", { intent: "auto-rule", enabled: "on", pipeline: "ebay", images: "featured", reviewBeforePublish: "", monthlyBudget: "300" }),
+    );
+    expect(status(saved)).toBe(200);
+    const data = await body<{ rule: Record<string, unknown>; settings: Record<string, unknown> }>(await call(loader, await bearerRequest(shop, "/app/settings")));
+    expect(data.rule).toMatchObject({ enabled: true, pipeline: "ebay", images: "featured", reviewBeforePublish: false, monthlyBudget: 300, pausedAt: null, spentThisMonth: 0 });
+    expect(data.rule.enabledAt).toBeTruthy();
+    // The defaults for manual batches are a separate form and stay as they were.
+    expect(data.settings).toMatchObject({ defaultPipeline: "amazon", reviewBeforePublish: false });
+  });
+
+  it("answers 422 with what to enter for a budget below one image, and keeps the rule off", async () => {
+    const shop = uniqueShop();
+    await storeOfflineSession(shop);
+    const result = await call(action, await formRequest(shop, "/app/settings", { intent: "auto-rule", enabled: "on", pipeline: "amazon", images: "every", monthlyBudget: "2" }));
+    expect(status(result)).toBe(422);
+    const { errors } = await body<{ errors: Record<string, string> }>(result);
+    expect(errors.monthlyBudget).toMatch(/from 3 \(one image\)/);
+    expect(errors.images).toMatch(/all images or only the featured image/);
+    const data = await body<{ rule: { enabled: boolean } }>(await call(loader, await bearerRequest(shop, "/app/settings")));
+    expect(data.rule.enabled).toBe(false);
+  });
+
+  it("saving a paused rule resumes it", async () => {
+    const shop = uniqueShop();
+    await storeOfflineSession(shop);
+    await call(action, await formRequest(shop, "/app/settings", { intent: "auto-rule", enabled: "on", pipeline: "amazon", images: "all", monthlyBudget: "9" }));
+    await prisma.shop.update({ where: { domain: shop }, data: { autoCleanPausedAt: new Date(), autoCleanPausedFor: "budget", autoCleanPauseReason: "Automatic cleanup is paused: ..." } });
+    const paused = await body<{ rule: { pauseReason: string | null } }>(await call(loader, await bearerRequest(shop, "/app/settings")));
+    expect(paused.rule.pauseReason).toMatch(/paused/);
+    await call(action, await formRequest(shop, "/app/settings", { intent: "auto-rule", enabled: "on", pipeline: "amazon", images: "all", monthlyBudget: "30" }));
+    const resumed = await body<{ rule: { pauseReason: string | null; monthlyBudget: number } }>(await call(loader, await bearerRequest(shop, "/app/settings")));
+    expect(resumed.rule).toMatchObject({ pauseReason: null, monthlyBudget: 30 });
+  });
+});

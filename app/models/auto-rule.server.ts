@@ -1,0 +1,268 @@
+/**
+ * The automatic rule: "clean new product images" without anyone opening the app. Shopify's products/create and
+ * products/update webhooks name the product's media; the route keeps only media that are new (created after the rule
+ * was turned on, never handled by the app) and enqueues one job per event; the job re-reads the product from Shopify
+ * and adds the images to an automatic batch (origin NEW_PRODUCTS), within the monthly budget and the balance.
+ *
+ * No loops: the app's own write-back (and a restore) replaces a MediaImage in place (fileUpdate keeps its id), so the
+ * products/update it causes names media the app already has a batch item for, and nothing starts. An image the
+ * merchant restored on purpose keeps its RESTORED item and is never picked again.
+ */
+import { randomUUID } from "node:crypto";
+import type { PrismaClient } from "@prisma/client";
+import { z } from "zod";
+import { isPipelineId, PIPELINE_IDS, type PipelineId } from "~/imaging/pipelines";
+import { logger } from "~/lib/logger.server";
+import { addFundedItems } from "~/models/batches.server";
+import { getImagesOfProducts, type AdminGraphql } from "~/models/catalog.server";
+import { CREDITS_PER_IMAGE, InsufficientCreditsError } from "~/models/credits.server";
+import { getSettings, pipelineSettingsFrom } from "~/models/settings.server";
+import { enqueueNewProductMedia, RunAgainLater, type AutomationQueue } from "~/queue/automation.server";
+import { enqueueItems, type ImageQueue } from "~/queue/queue.server";
+
+export const AUTO_RULE_IMAGES = ["all", "featured"] as const;
+export const MAX_MONTHLY_BUDGET = 1_000_000;
+
+export interface AutoRule {
+  enabled: boolean;
+  pipeline: PipelineId;
+  /** Every image of a new product, or only its featured (first) one. */
+  images: (typeof AUTO_RULE_IMAGES)[number];
+  reviewBeforePublish: boolean;
+  /** Credits per UTC calendar month; null = no budget beyond the balance. */
+  monthlyBudget: number | null;
+}
+
+export interface AutoRuleState extends AutoRule {
+  enabledAt: Date | null;
+  pausedAt: Date | null;
+  pausedFor: "budget" | "balance" | null;
+  pauseReason: string | null;
+  /** Credits the rule used (held or spent) this month. */
+  spentThisMonth: number;
+}
+
+export type AutoRuleErrors = Partial<Record<keyof AutoRule, string>>;
+
+const checkbox = z
+  .union([z.boolean(), z.string(), z.undefined(), z.null()])
+  .transform((v) => v === true || v === "on" || v === "true");
+
+const autoRuleSchema = z.object({
+  enabled: checkbox,
+  pipeline: z.enum(PIPELINE_IDS as unknown as [string, ...string[]], {
+    errorMap: () => ({ message: `Choose one of the pipelines: ${PIPELINE_IDS.join(", ")}.` }),
+  }),
+  images: z.enum(AUTO_RULE_IMAGES, { errorMap: () => ({ message: "Choose all images or only the featured image." }) }),
+  reviewBeforePublish: checkbox,
+  monthlyBudget: z.union([z.string(), z.number(), z.null(), z.undefined()]).transform((v, ctx) => {
+    if (v === null || v === undefined || (typeof v === "string" && v.trim() === "")) return null;
+    const n = typeof v === "number" ? v : Number(v.trim());
+    if (!Number.isInteger(n) || n < CREDITS_PER_IMAGE || n > MAX_MONTHLY_BUDGET) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        message: `Enter a whole number of credits from ${CREDITS_PER_IMAGE} (one image) to ${MAX_MONTHLY_BUDGET.toLocaleString("en-US")}, or leave it empty to use only your balance.`,
+      });
+      return z.NEVER;
+    }
+    return n;
+  }),
+});
+
+export function parseAutoRule(input: Record<string, unknown>): { ok: true; rule: AutoRule } | { ok: false; errors: AutoRuleErrors } {
+  const parsed = autoRuleSchema.safeParse(input);
+  if (parsed.success) return { ok: true, rule: parsed.data as AutoRule };
+  const errors: AutoRuleErrors = {};
+  for (const issue of parsed.error.issues) {
+    const field = issue.path[0] as keyof AutoRule | undefined;
+    if (field && !errors[field]) errors[field] = issue.message;
+  }
+  return { ok: false, errors };
+}
+
+function startOfUtcMonth(now: Date): Date {
+  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
+}
+
+/** Credits the rule's batches hold or spent since the start of this UTC month (credits given back do not count). */
+export async function autoRuleSpentThisMonth(db: Pick<PrismaClient, "$queryRaw">, shop: string, now = new Date()): Promise<number> {
+  const [row] = await db.$queryRaw<Array<{ spent: number }>>`
+    SELECT COALESCE(SUM(r.amount), 0)::int AS spent
+    FROM "CreditReservation" r JOIN "BatchItem" i ON i.id = r."batchItemId" JOIN "Batch" b ON b.id = i."batchId"
+    WHERE r.shop = ${shop} AND r.state IN ('HELD', 'CAPTURED') AND b.origin = 'NEW_PRODUCTS' AND b."createdAt" >= ${startOfUtcMonth(now)}`;
+  return row?.spent ?? 0;
+}
+
+export async function getAutoRule(db: PrismaClient, shop: string, now = new Date()): Promise<AutoRuleState> {
+  const row = await db.shop.findUnique({ where: { domain: shop } });
+  return {
+    enabled: row?.autoCleanEnabled ?? false,
+    pipeline: row && isPipelineId(row.autoCleanPipeline) ? row.autoCleanPipeline : "amazon",
+    images: row?.autoCleanImages === "featured" ? "featured" : "all",
+    reviewBeforePublish: row?.autoCleanReview ?? true,
+    monthlyBudget: row?.autoCleanMonthlyBudget ?? null,
+    enabledAt: row?.autoCleanEnabledAt ?? null,
+    pausedAt: row?.autoCleanPausedAt ?? null,
+    pausedFor: row?.autoCleanPausedFor === "budget" || row?.autoCleanPausedFor === "balance" ? row.autoCleanPausedFor : null,
+    pauseReason: row?.autoCleanPauseReason ?? null,
+    spentThisMonth: row ? await autoRuleSpentThisMonth(db, shop, now) : 0,
+  };
+}
+
+/**
+ * Stores the rule. Turning it on starts the clock for "new" media (images already in the store are not touched;
+ * a whole-catalogue run is for those). Saving also resumes a paused rule: the merchant has seen why it stopped.
+ */
+export async function saveAutoRule(
+  db: PrismaClient,
+  shop: string,
+  input: Record<string, unknown>,
+  now = new Date(),
+): Promise<{ ok: true; rule: AutoRuleState } | { ok: false; errors: AutoRuleErrors }> {
+  const parsed = parseAutoRule(input);
+  if (!parsed.ok) return parsed;
+  const { rule } = parsed;
+  const current = await db.shop.findUnique({ where: { domain: shop }, select: { autoCleanEnabled: true, autoCleanEnabledAt: true } });
+  const data = {
+    autoCleanEnabled: rule.enabled,
+    autoCleanEnabledAt: rule.enabled ? (current?.autoCleanEnabled && current.autoCleanEnabledAt ? current.autoCleanEnabledAt : now) : null,
+    autoCleanPipeline: rule.pipeline,
+    autoCleanImages: rule.images,
+    autoCleanReview: rule.reviewBeforePublish,
+    autoCleanMonthlyBudget: rule.monthlyBudget,
+    autoCleanPausedAt: null,
+    autoCleanPausedFor: null,
+    autoCleanPauseReason: null,
+  };
+  await db.shop.upsert({ where: { domain: shop }, create: { domain: shop, ...data }, update: data });
+  return { ok: true, rule: await getAutoRule(db, shop, now) };
+}
+
+/** What products/create and products/update carry that the rule reads (REST product shape, media since 2024-07). */
+export const productWebhookSchema = z.object({
+  admin_graphql_api_id: z.string().startsWith("gid://shopify/Product/"),
+  media: z
+    .array(
+      z.object({
+        admin_graphql_api_id: z.string(),
+        position: z.number().int(),
+        created_at: z.string(),
+        media_content_type: z.string().optional(),
+      }),
+    )
+    .nullish()
+    .transform((media) => media ?? []),
+});
+
+export type ProductWebhook = z.infer<typeof productWebhookSchema>;
+
+/**
+ * Called by the products/create and products/update routes: enqueues one job for the event when it names new media
+ * the rule should clean, so the route answers fast. Returns what it did (for logs and tests).
+ */
+export async function acceptProductWebhook(
+  deps: { db: PrismaClient; queue: AutomationQueue },
+  shop: string,
+  eventId: string,
+  payload: ProductWebhook,
+): Promise<"rule-off" | "nothing-new" | "enqueued"> {
+  const rule = await deps.db.shop.findUnique({
+    where: { domain: shop },
+    select: { autoCleanEnabled: true, autoCleanEnabledAt: true, autoCleanImages: true, uninstalledAt: true },
+  });
+  if (!rule?.autoCleanEnabled || !rule.autoCleanEnabledAt || rule.uninstalledAt) return "rule-off";
+  const enabledAt = rule.autoCleanEnabledAt.getTime();
+  const fresh = payload.media.filter(
+    (m) =>
+      m.admin_graphql_api_id.startsWith("gid://shopify/MediaImage/") &&
+      (m.media_content_type ?? "IMAGE") === "IMAGE" &&
+      Date.parse(m.created_at) >= enabledAt &&
+      (rule.autoCleanImages !== "featured" || m.position === 1),
+  );
+  if (fresh.length === 0) return "nothing-new";
+  const ids = fresh.map((m) => m.admin_graphql_api_id);
+  // The app's own write-back and restores name media it already has: those start nothing.
+  const known = await deps.db.batchItem.findMany({ where: { shop, mediaId: { in: ids } }, select: { mediaId: true }, distinct: ["mediaId"] });
+  const knownIds = new Set(known.map((k) => k.mediaId));
+  const mediaIds = ids.filter((id) => !knownIds.has(id));
+  if (mediaIds.length === 0) return "nothing-new";
+  await enqueueNewProductMedia(deps.queue, eventId, { shop, productId: payload.admin_graphql_api_id, mediaIds });
+  return "enqueued";
+}
+
+function pauseMessage(shortOf: "budget" | "balance", rule: AutoRuleState, left: number): string {
+  return shortOf === "budget"
+    ? `Automatic cleanup is paused: this month's budget of ${rule.monthlyBudget} credits is used up, so ${left} new image${left === 1 ? " was" : "s were"} not cleaned. ` +
+        "Raise the budget in Settings (saving resumes the rule), or it resumes next month."
+    : `Automatic cleanup is paused: your credit balance ran out, so ${left} new image${left === 1 ? " was" : "s were"} not cleaned. ` +
+        "Buy credits on the Credits page, then save the rule in Settings to resume it.";
+}
+
+/**
+ * The job of one product event: re-reads the product's new media from Shopify (never the webhook's URLs), then adds
+ * them to a NEW_PRODUCTS batch within the month's budget and the balance. When either runs short the rule pauses,
+ * the batch history says why (the batch's note) and Settings shows a banner; nothing is overdrawn.
+ */
+export async function cleanNewProductMedia(
+  deps: { db: PrismaClient; graphql: AdminGraphql; imageQueue: ImageQueue },
+  shop: string,
+  input: { productId: string; mediaIds: string[] },
+  now = new Date(),
+): Promise<{ queued: number; paused: boolean }> {
+  const { db } = deps;
+  let rule = await getAutoRule(db, shop, now);
+  if (!rule.enabled) return { queued: 0, paused: false };
+  if (rule.pausedAt) {
+    // A budget pause ends with the month; a balance pause waits for the merchant.
+    if (rule.pausedFor !== "budget" || rule.pausedAt >= startOfUtcMonth(now)) return { queued: 0, paused: true };
+    await db.shop.update({ where: { domain: shop }, data: { autoCleanPausedAt: null, autoCleanPausedFor: null, autoCleanPauseReason: null } });
+    rule = { ...rule, pausedAt: null, pausedFor: null, pauseReason: null };
+  }
+  const images = await getImagesOfProducts(deps.graphql, [input.productId], new Set(input.mediaIds));
+  if (images.some((image) => !image.url || image.status === "UPLOADED" || image.status === "PROCESSING")) {
+    // A new product's photos may still be processing at Shopify when its webhook arrives.
+    throw new RunAgainLater(5_000);
+  }
+  const usable = images.filter((image) => image.url && image.status !== "FAILED" && (rule.images === "all" || image.position === 1));
+  if (usable.length === 0) return { queued: 0, paused: false };
+
+  const settings = pipelineSettingsFrom(await getSettings(db, shop));
+  const batchId = randomUUID();
+  const creditLimit = rule.monthlyBudget === null ? null : Math.max(0, rule.monthlyBudget - rule.spentThisMonth);
+  let funded;
+  try {
+    funded = await addFundedItems(db, deps.imageQueue.name, shop, {
+      batch: { id: batchId, origin: "NEW_PRODUCTS", pipeline: rule.pipeline, settings, reviewBeforePublish: rule.reviewBeforePublish },
+      images: usable,
+      creditLimit,
+      onlyNeverProcessed: true,
+    });
+  } catch (error) {
+    if (!(error instanceof InsufficientCreditsError)) throw error;
+    // The daily spend cap (or a purchase refunded meanwhile): nothing was written.
+    funded = await addFundedItems(db, deps.imageQueue.name, shop, {
+      batch: { id: batchId, origin: "NEW_PRODUCTS", pipeline: rule.pipeline, settings, reviewBeforePublish: rule.reviewBeforePublish },
+      images: usable,
+      creditLimit: 0,
+      onlyNeverProcessed: true,
+    });
+    funded = { ...funded, shortOf: "balance" as const };
+  }
+  if (funded.items.length > 0) {
+    await enqueueItems(deps.imageQueue, funded.items).catch((error: Error) =>
+      logger.warn({ shop, batchId, err: error.message }, "enqueue failed; the sweep will enqueue these items"),
+    );
+  }
+  if (!funded.shortOf) {
+    if (funded.items.length === 0) await db.batch.deleteMany({ where: { id: batchId, shop, total: 0 } });
+    logger.info({ shop, productId: input.productId, queued: funded.items.length }, "new product images queued by the automatic rule");
+    return { queued: funded.items.length, paused: false };
+  }
+  const reason = pauseMessage(funded.shortOf, rule, funded.unfunded);
+  await db.$transaction([
+    db.shop.update({ where: { domain: shop }, data: { autoCleanPausedAt: now, autoCleanPausedFor: funded.shortOf, autoCleanPauseReason: reason } }),
+    db.batch.update({ where: { id: batchId }, data: { note: reason, ...(funded.items.length === 0 ? { status: "DONE", finishedAt: now } : {}) } }),
+  ]);
+  logger.info({ shop, productId: input.productId, queued: funded.items.length, shortOf: funded.shortOf }, "automatic rule paused");
+  return { queued: funded.items.length, paused: true };
+}

@@ -1,0 +1,543 @@
+/**
+ * Whole-catalogue runs: "clean every image matching a filter" for catalogues of any size.
+ *
+ * 1. COUNTING: the catalogue is read once with a bulk operation (`bulkOperationRunQuery`, JSONL result), never page
+ *    by page in a web request; its images are stored as the run's list (CatalogRunImage, in order).
+ * 2. READY: the merchant sees how many images match and what they cost, and confirms.
+ * 3. RUNNING: the run's job adds the next chunk of images to the run's batch whenever fewer than a chunk are waiting,
+ *    reserving only that chunk's credits (addFundedItems), so a 10,000-image run never holds 30,000 credits and the
+ *    images join the image queue under the shop's fair share a chunk at a time.
+ * 4. PAUSED when the run's budget or the balance cannot pay for the next image (the rest wait, the reason says what to
+ *    do; resuming continues where it stopped), DONE, CANCELLED (waiting images are taken out, their credits given
+ *    back) or FAILED (the bulk operation failed).
+ * All state is in the database and the job is re-run by stalled-job recovery (or the worker's resume on start), so a
+ * killed worker loses nothing: images are marked added in the same transaction that writes their items.
+ */
+import { createInterface } from "node:readline";
+import { Readable } from "node:stream";
+import type { ReadableStream as NodeReadableStream } from "node:stream/web";
+import type { CatalogRun, Prisma, PrismaClient } from "@prisma/client";
+import { z } from "zod";
+import { isPipelineId, PIPELINE_IDS, type PipelineId } from "~/imaging/pipelines";
+import { logger } from "~/lib/logger.server";
+import { checkUrlAllowed, fetchPolicyFromEnv } from "~/lib/safe-fetch.server";
+import { addFundedItems, fairShareEtaSeconds, getQueueLoad } from "~/models/batches.server";
+import { runGraphql, ShopifyUserError, withThrottleRetry, type AdminGraphql, type ProductImage } from "~/models/catalog.server";
+import { CREDITS_PER_IMAGE, InsufficientCreditsError, releaseForItem } from "~/models/credits.server";
+import { getSettings, pipelineSettingsFrom } from "~/models/settings.server";
+import { enqueueCatalogRun, RunAgainLater, type AutomationQueue } from "~/queue/automation.server";
+import { enqueueItems, type ImageQueue } from "~/queue/queue.server";
+
+/** Images added to the batch at a time; the next chunk is added when fewer than this are waiting. */
+export const CATALOG_CHUNK = Number(process.env.CATALOG_RUN_CHUNK) || 25;
+/** How often a running job looks again (its chunk's progress, the bulk operation). */
+const TICK_MS = 1_000;
+/** Where Shopify serves bulk operation results. */
+const BULK_RESULT_HOSTS = ["storage.googleapis.com"];
+
+export const CATALOG_FILTER_KINDS = ["all", "productType", "tag"] as const;
+
+export interface CatalogFilter {
+  kind: (typeof CATALOG_FILTER_KINDS)[number];
+  /** The product type or tag (for those kinds). */
+  value: string | null;
+  /** Leave out images the app already processed (in any batch, or backed up). */
+  onlyUnprocessed: boolean;
+}
+
+export class CatalogRunError extends Error {
+  constructor(
+    message: string,
+    readonly status: 400 | 404 | 409 | 422,
+  ) {
+    super(message);
+    this.name = "CatalogRunError";
+  }
+}
+
+const checkbox = z.union([z.boolean(), z.string(), z.undefined(), z.null()]).transform((v) => v === true || v === "on" || v === "true");
+
+const startSchema = z
+  .object({
+    filterKind: z.enum(CATALOG_FILTER_KINDS, { errorMap: () => ({ message: "Choose all products, a product type or a tag." }) }),
+    filterValue: z.string().trim().max(255, "Use at most 255 characters.").optional().default(""),
+    onlyUnprocessed: checkbox,
+    pipeline: z.enum(PIPELINE_IDS as unknown as [string, ...string[]], { errorMap: () => ({ message: `Choose one of the pipelines: ${PIPELINE_IDS.join(", ")}.` }) }),
+    budget: z.union([z.string(), z.number(), z.null(), z.undefined()]).transform((v, ctx) => {
+      if (v === null || v === undefined || (typeof v === "string" && v.trim() === "")) return null;
+      const n = typeof v === "number" ? v : Number(v.trim());
+      if (!Number.isInteger(n) || n < CREDITS_PER_IMAGE) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, message: `Enter a whole number of credits, at least ${CREDITS_PER_IMAGE} (one image), or leave it empty to use only your balance.` });
+        return z.NEVER;
+      }
+      return n;
+    }),
+  })
+  .superRefine((value, ctx) => {
+    if (value.filterKind !== "all" && !value.filterValue) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["filterValue"], message: value.filterKind === "tag" ? "Enter the tag." : "Enter the product type." });
+    }
+  });
+
+export type CatalogRunErrors = Partial<Record<"filterKind" | "filterValue" | "pipeline" | "budget", string>>;
+
+export function parseCatalogRunInput(
+  input: Record<string, unknown>,
+): { ok: true; filter: CatalogFilter; pipeline: PipelineId; budget: number | null } | { ok: false; errors: CatalogRunErrors } {
+  const parsed = startSchema.safeParse(input);
+  if (!parsed.success) {
+    const errors: CatalogRunErrors = {};
+    for (const issue of parsed.error.issues) {
+      const field = issue.path[0] as keyof CatalogRunErrors | undefined;
+      if (field && !errors[field]) errors[field] = issue.message;
+    }
+    return { ok: false, errors };
+  }
+  const { filterKind, filterValue, onlyUnprocessed, pipeline, budget } = parsed.data;
+  return { ok: true, filter: { kind: filterKind, value: filterKind === "all" ? null : filterValue, onlyUnprocessed }, pipeline: pipeline as PipelineId, budget };
+}
+
+/** Shopify's product search for a filter (quoted, so a value with spaces or colons is one term). */
+export function productSearchFor(filter: CatalogFilter): string | null {
+  const quoted = (value: string) => `"${value.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
+  if (filter.kind === "productType") return `product_type:${quoted(filter.value ?? "")}`;
+  if (filter.kind === "tag") return `tag:${quoted(filter.value ?? "")}`;
+  return null;
+}
+
+// The search is written into the document (a bulk query takes no variables); an empty search matches every product.
+const CATALOG_BULK_QUERY = `#graphql
+  query CatalogRunImages {
+    products(query: "") {
+      edges {
+        node {
+          id
+          title
+          handle
+          media {
+            edges {
+              node {
+                id
+                mediaContentType
+                ... on MediaImage { alt mimeType status image { url } }
+              }
+            }
+          }
+        }
+      }
+    }
+  }`;
+
+/** The bulk query's text for a filter. */
+export function catalogBulkQuery(filter: CatalogFilter): string {
+  return CATALOG_BULK_QUERY.replace('products(query: "")', `products(query: ${JSON.stringify(productSearchFor(filter) ?? "")})`);
+}
+
+const RUN_BULK_QUERY = `#graphql
+  mutation CatalogRunBulkQuery($query: String!) {
+    bulkOperationRunQuery(query: $query, groupObjects: false) {
+      bulkOperation { id status }
+      userErrors { field message code }
+    }
+  }`;
+
+const BULK_OPERATION = `#graphql
+  query CatalogRunBulkOperation($id: ID!) {
+    bulkOperation(id: $id) { id status errorCode objectCount url }
+  }`;
+
+const CANCEL_BULK_OPERATION = `#graphql
+  mutation CatalogRunBulkCancel($id: ID!) {
+    bulkOperationCancel(id: $id) { bulkOperation { id status } userErrors { field message } }
+  }`;
+
+export interface CatalogRunView {
+  id: string;
+  status: CatalogRun["status"];
+  filter: CatalogFilter;
+  pipeline: string;
+  budget: number | null;
+  reason: string | null;
+  batchId: string | null;
+  createdAt: Date;
+  /** Images the filter matched, and their cost at CREDITS_PER_IMAGE (known once counted). */
+  total: number;
+  cost: number;
+  /** Images added to the batch so far (funded), and how they stand. */
+  added: number;
+  waiting: number;
+  done: number;
+  published: number;
+  needsReview: number;
+  failed: number;
+  skipped: number;
+  creditsUsed: number;
+  creditsHeld: number;
+  etaSeconds: number | null;
+}
+
+function filterOf(value: Prisma.JsonValue): CatalogFilter {
+  const raw = (value && typeof value === "object" && !Array.isArray(value) ? value : {}) as Record<string, unknown>;
+  const kind = (CATALOG_FILTER_KINDS as readonly string[]).includes(String(raw.kind)) ? (raw.kind as CatalogFilter["kind"]) : "all";
+  return { kind, value: typeof raw.value === "string" ? raw.value : null, onlyUnprocessed: raw.onlyUnprocessed === true };
+}
+
+/** Starts counting: the run is created and its job reads the catalogue with a bulk operation. */
+export async function startCatalogRun(
+  deps: { db: PrismaClient; automationQueue: AutomationQueue },
+  shop: string,
+  input: Record<string, unknown>,
+): Promise<{ ok: true; runId: string } | { ok: false; errors: CatalogRunErrors }> {
+  const parsed = parseCatalogRunInput(input);
+  if (!parsed.ok) return parsed;
+  const busy = await deps.db.catalogRun.findFirst({ where: { shop, status: { in: ["COUNTING", "RUNNING"] } }, select: { id: true } });
+  if (busy) throw new CatalogRunError("A whole-catalogue run is already counting or running. Wait for it, or cancel it, before starting another.", 409);
+  const run = await deps.db.catalogRun.create({
+    // The automation queue's name rides with the filter, so a worker resumes only its own queue's runs.
+    data: { shop, filter: { ...parsed.filter, queue: deps.automationQueue.name } as unknown as Prisma.InputJsonValue, pipeline: parsed.pipeline, budget: parsed.budget },
+  });
+  await enqueueCatalogRun(deps.automationQueue, shop, run.id);
+  return { ok: true, runId: run.id };
+}
+
+async function findRun(db: PrismaClient, shop: string, runId: string): Promise<CatalogRun> {
+  const run = await db.catalogRun.findFirst({ where: { id: runId, shop } });
+  if (!run) throw new CatalogRunError("This catalogue run was not found.", 404);
+  return run;
+}
+
+/** The merchant saw the count and the cost: the run starts adding images (READY), or goes on after a pause (PAUSED). */
+export async function confirmCatalogRun(
+  deps: { db: PrismaClient; automationQueue: AutomationQueue },
+  shop: string,
+  runId: string,
+  opts: { budget?: number | null } = {},
+): Promise<void> {
+  const run = await findRun(deps.db, shop, runId);
+  if (run.status === "RUNNING") return;
+  if (run.status !== "READY" && run.status !== "PAUSED") throw new CatalogRunError("Only a counted or paused run can be started.", 409);
+  const updated = await deps.db.catalogRun.updateMany({
+    where: { id: runId, shop, status: { in: ["READY", "PAUSED"] } },
+    data: { status: "RUNNING", reason: null, startedAt: run.startedAt ?? new Date(), ...(opts.budget !== undefined ? { budget: opts.budget } : {}) },
+  });
+  if (updated.count === 1) await enqueueCatalogRun(deps.automationQueue, shop, runId);
+}
+
+/**
+ * Stops the run: images not yet added never will be; added images still waiting for the model are cancelled and
+ * their credits given back (an image already being edited finishes, paid and restorable).
+ */
+export async function cancelCatalogRun(deps: { db: PrismaClient; imageQueue: ImageQueue; graphql?: AdminGraphql }, shop: string, runId: string): Promise<void> {
+  const run = await findRun(deps.db, shop, runId);
+  if (run.status === "DONE" || run.status === "CANCELLED" || run.status === "FAILED") return;
+  await deps.db.catalogRun.updateMany({
+    where: { id: runId, shop, status: { notIn: ["DONE", "CANCELLED", "FAILED"] } },
+    data: { status: "CANCELLED", reason: "Cancelled by you; images not yet cleaned were left as they are.", finishedAt: new Date() },
+  });
+  if (run.status === "COUNTING" && run.bulkOperationId && deps.graphql) {
+    await runGraphql(deps.graphql, "CatalogRunBulkCancel", CANCEL_BULK_OPERATION, { id: run.bulkOperationId }).catch(() => undefined);
+  }
+  if (!run.batchId) return;
+  const waiting = await deps.db.batchItem.findMany({ where: { shop, batchId: run.batchId, state: "QUEUED", replaceSentAt: null }, select: { id: true } });
+  for (const item of waiting) {
+    const updated = await deps.db.batchItem.updateMany({
+      where: { id: item.id, shop, state: "QUEUED", replaceSentAt: null },
+      data: { state: "CANCELLED", reason: "Cancelled with its whole-catalogue run.", finishedAt: new Date() },
+    });
+    if (updated.count === 0) continue;
+    await releaseForItem(deps.db, shop, item.id, "catalogue run cancelled").catch(() => undefined);
+    const job = await deps.imageQueue.getJob(item.id).catch(() => undefined);
+    if (job && ["waiting", "prioritized", "delayed"].includes(await job.getState().catch(() => "unknown"))) await job.remove().catch(() => undefined);
+  }
+}
+
+/** One step of a run's job: count (bulk operation), or add the next chunk; throws RunAgainLater while not finished. */
+export async function advanceCatalogRun(
+  deps: { db: PrismaClient; adminFor(shop: string): Promise<AdminGraphql>; imageQueue: ImageQueue },
+  shop: string,
+  runId: string,
+): Promise<void> {
+  const run = await deps.db.catalogRun.findFirst({ where: { id: runId, shop } });
+  if (!run) return;
+  if (run.status !== "COUNTING" && run.status !== "RUNNING") return;
+  const installed = await deps.db.shop.findUnique({ where: { domain: shop }, select: { uninstalledAt: true } });
+  if (!installed || installed.uninstalledAt) {
+    // The uninstall cancelled the batch's waiting items (cancelShopWork); nothing more is added.
+    await deps.db.catalogRun.updateMany({
+      where: { id: runId, shop, status: { in: ["COUNTING", "RUNNING"] } },
+      data: { status: "CANCELLED", reason: "Cancelled because the app was uninstalled.", finishedAt: new Date() },
+    });
+    return;
+  }
+  if (run.status === "COUNTING") return countCatalog(deps, run);
+  if (run.status === "RUNNING") return addNextChunk(deps, run);
+}
+
+async function countCatalog(deps: { db: PrismaClient; adminFor(shop: string): Promise<AdminGraphql> }, run: CatalogRun): Promise<void> {
+  const graphql = await deps.adminFor(run.shop);
+  const filter = filterOf(run.filter);
+  if (!run.bulkOperationId) {
+    const { data } = await withThrottleRetry(() =>
+      runGraphql<{ bulkOperationRunQuery: { bulkOperation: { id: string } | null; userErrors: Array<{ field?: string[] | null; message: string; code?: string | null }> } }>(
+        graphql,
+        "CatalogRunBulkQuery",
+        RUN_BULK_QUERY,
+        { query: catalogBulkQuery(filter) },
+      ),
+    );
+    const { bulkOperation, userErrors } = data.bulkOperationRunQuery;
+    // Shopify runs one bulk query per shop and app at a time: wait for the other one.
+    if (userErrors.some((e) => e.code === "OPERATION_IN_PROGRESS")) throw new RunAgainLater(5_000);
+    if (userErrors.length || !bulkOperation) throw new ShopifyUserError("CatalogRunBulkQuery", userErrors);
+    await deps.db.catalogRun.updateMany({ where: { id: run.id, shop: run.shop, status: "COUNTING" }, data: { bulkOperationId: bulkOperation.id } });
+    throw new RunAgainLater(TICK_MS);
+  }
+  const { data } = await withThrottleRetry(() =>
+    runGraphql<{ bulkOperation: { status: string; errorCode: string | null; url: string | null } | null }>(graphql, "CatalogRunBulkOperation", BULK_OPERATION, {
+      id: run.bulkOperationId,
+    }),
+  );
+  const op = data.bulkOperation;
+  if (op && (op.status === "CREATED" || op.status === "RUNNING" || op.status === "CANCELING")) throw new RunAgainLater(TICK_MS);
+  if (!op || op.status !== "COMPLETED") {
+    await deps.db.catalogRun.updateMany({
+      where: { id: run.id, shop: run.shop, status: "COUNTING" },
+      data: {
+        status: "FAILED",
+        finishedAt: new Date(),
+        reason: `Shopify could not read your catalogue (${op ? `${op.status.toLowerCase()}${op.errorCode ? `: ${op.errorCode.toLowerCase()}` : ""}` : "the operation is gone"}). Nothing was charged; start the run again.`,
+      },
+    });
+    return;
+  }
+  let images = op.url ? await readBulkImages(op.url) : [];
+  if (filter.onlyUnprocessed) images = await withoutProcessed(deps.db, run.shop, images);
+  await deps.db.$transaction(async (tx) => {
+    await tx.catalogRunImage.deleteMany({ where: { runId: run.id } });
+    for (let i = 0; i < images.length; i += 5_000) {
+      await tx.catalogRunImage.createMany({
+        data: images.slice(i, i + 5_000).map((image, j) => ({
+          runId: run.id,
+          mediaId: image.mediaId,
+          productId: image.productId,
+          productTitle: image.productTitle,
+          sourceUrl: image.url,
+          sourceMimeType: image.mimeType,
+          position: image.position,
+          alt: image.alt,
+          seq: i + j,
+        })),
+      });
+    }
+    await tx.catalogRun.updateMany({ where: { id: run.id, shop: run.shop, status: "COUNTING" }, data: { status: "READY", total: images.length } });
+  }, { timeout: 60_000 });
+  logger.info({ shop: run.shop, runId: run.id, images: images.length }, "catalogue run counted");
+}
+
+/** The JSONL lines of a bulk result: products, then media lines naming their product (`__parentId`), in any order. */
+async function readBulkImages(url: string): Promise<ProductImage[]> {
+  const policy = fetchPolicyFromEnv({ overrides: { allowedHosts: [...BULK_RESULT_HOSTS, ...(process.env.SAFE_FETCH_LOCAL_HOSTS ?? "").split(",").map((h) => h.trim()).filter(Boolean)] } });
+  const check = checkUrlAllowed(url, policy);
+  if (!check.ok) throw new Error(`The bulk operation's result is at a URL this app does not fetch from: ${check.message}`);
+  const response = await fetch(check.url, { redirect: "error" });
+  if (!response.ok || !response.body) throw new Error(`Downloading the bulk operation's result answered HTTP ${response.status}.`);
+  const products = new Map<string, { title: string; handle: string }>();
+  const media: Array<{ parent: string; line: Record<string, unknown> }> = [];
+  const lines = createInterface({ input: Readable.fromWeb(response.body as unknown as NodeReadableStream), crlfDelay: Infinity });
+  for await (const text of lines) {
+    if (!text.trim()) continue;
+    const line = JSON.parse(text) as Record<string, unknown>;
+    if (typeof line.__parentId === "string") media.push({ parent: line.__parentId, line });
+    else if (typeof line.id === "string") products.set(line.id, { title: String(line.title ?? ""), handle: String(line.handle ?? "") });
+  }
+  const positions = new Map<string, number>();
+  const images: ProductImage[] = [];
+  for (const { parent, line } of media) {
+    // Positions count every media of the product (videos too), in the order Shopify lists them.
+    const position = (positions.get(parent) ?? 0) + 1;
+    positions.set(parent, position);
+    const product = products.get(parent);
+    const image = line.image as { url?: string } | null | undefined;
+    if (!product || typeof line.id !== "string" || !line.id.includes("/MediaImage/") || !image?.url || line.status === "FAILED") continue;
+    images.push({
+      productId: parent,
+      productTitle: product.title,
+      productHandle: product.handle,
+      mediaId: line.id,
+      url: image.url,
+      alt: typeof line.alt === "string" ? line.alt : null,
+      width: null,
+      height: null,
+      mimeType: typeof line.mimeType === "string" ? line.mimeType : null,
+      position,
+      status: String(line.status ?? "READY"),
+    });
+  }
+  return images;
+}
+
+async function withoutProcessed(db: PrismaClient, shop: string, images: ProductImage[]): Promise<ProductImage[]> {
+  const known = new Set<string>();
+  for (let i = 0; i < images.length; i += 5_000) {
+    const ids = images.slice(i, i + 5_000).map((image) => image.mediaId);
+    const [items, backups] = await Promise.all([
+      db.batchItem.findMany({ where: { shop, mediaId: { in: ids } }, select: { mediaId: true }, distinct: ["mediaId"] }),
+      db.imageBackup.findMany({ where: { shop, mediaId: { in: ids } }, select: { mediaId: true } }),
+    ]);
+    for (const row of [...items, ...backups]) known.add(row.mediaId);
+  }
+  return images.filter((image) => !known.has(image.mediaId));
+}
+
+/** Credits the run's items hold or spent (given-back credits do not count against its budget). */
+async function runCredits(db: PrismaClient, shop: string, batchId: string | null): Promise<{ held: number; used: number }> {
+  if (!batchId) return { held: 0, used: 0 };
+  const rows = await db.$queryRaw<Array<{ state: string; amount: number }>>`
+    SELECT r.state::text AS state, COALESCE(SUM(r.amount), 0)::int AS amount
+    FROM "CreditReservation" r JOIN "BatchItem" i ON i.id = r."batchItemId"
+    WHERE i."batchId" = ${batchId} AND i.shop = ${shop} AND r.state IN ('HELD', 'CAPTURED')
+    GROUP BY r.state`;
+  return { held: rows.find((r) => r.state === "HELD")?.amount ?? 0, used: rows.find((r) => r.state === "CAPTURED")?.amount ?? 0 };
+}
+
+function pauseReason(shortOf: "budget" | "balance", run: CatalogRun, remaining: number, balanceEmpty: boolean): string {
+  const rest = `${remaining.toLocaleString("en-US")} image${remaining === 1 ? "" : "s"} of ${run.total.toLocaleString("en-US")} ${remaining === 1 ? "is" : "are"} waiting`;
+  if (shortOf === "balance") return `Paused: your credit balance ran out, and ${rest}. Buy credits on the Credits page, then resume the run.`;
+  return balanceEmpty
+    ? `Paused: this run's budget of ${run.budget} credits is used up and your balance is empty, and ${rest}. Buy credits on the Credits page, raise the budget and resume to clean them.`
+    : `Paused: this run's budget of ${run.budget} credits is used up, and ${rest}. Raise the budget and resume to clean them.`;
+}
+
+async function addNextChunk(deps: { db: PrismaClient; imageQueue: ImageQueue }, run: CatalogRun): Promise<void> {
+  const { db } = deps;
+  const shop = run.shop;
+  const waiting = run.batchId ? await db.batchItem.count({ where: { shop, batchId: run.batchId, state: { in: ["QUEUED", "PROCESSING"] } } }) : 0;
+  if (waiting >= CATALOG_CHUNK) throw new RunAgainLater(TICK_MS);
+  const next = await db.catalogRunImage.findMany({ where: { runId: run.id, itemId: null, skipped: false }, orderBy: { seq: "asc" }, take: CATALOG_CHUNK });
+  if (next.length === 0) {
+    if (waiting > 0) throw new RunAgainLater(TICK_MS);
+    await db.catalogRun.updateMany({ where: { id: run.id, shop, status: "RUNNING" }, data: { status: "DONE", finishedAt: new Date() } });
+    logger.info({ shop, runId: run.id }, "catalogue run finished");
+    return;
+  }
+  const filter = filterOf(run.filter);
+  const batchId = run.batchId ?? run.id;
+  const credits = await runCredits(db, shop, run.batchId);
+  const creditLimit = run.budget === null ? null : Math.max(0, run.budget - credits.held - credits.used);
+  const pipeline: PipelineId = isPipelineId(run.pipeline) ? run.pipeline : "amazon";
+  const shopSettings = await getSettings(db, shop);
+  const images: ProductImage[] = next.map((row) => ({
+    productId: row.productId,
+    productTitle: row.productTitle,
+    productHandle: "",
+    mediaId: row.mediaId,
+    url: row.sourceUrl,
+    alt: row.alt,
+    width: null,
+    height: null,
+    mimeType: row.sourceMimeType,
+    position: row.position,
+    status: "READY",
+  }));
+  const fund = (limit: number | null) =>
+    addFundedItems(db, deps.imageQueue.name, shop, {
+      batch: { id: batchId, origin: "CATALOG", pipeline, settings: pipelineSettingsFrom(shopSettings), reviewBeforePublish: shopSettings.reviewBeforePublish },
+      images,
+      creditLimit: limit,
+      onlyNeverProcessed: filter.onlyUnprocessed,
+      onWritten: async (tx, written) => {
+        // The images' items and their "added" marks commit together: a killed worker never adds an image twice.
+        for (const item of written.items) await tx.catalogRunImage.update({ where: { runId_mediaId: { runId: run.id, mediaId: item.mediaId } }, data: { itemId: item.id } });
+        if (written.skippedMediaIds.length) {
+          // Not those a concurrent run of this job (a stalled lock) has just added.
+          await tx.catalogRunImage.updateMany({ where: { runId: run.id, mediaId: { in: written.skippedMediaIds }, itemId: null }, data: { skipped: true } });
+        }
+        if (!run.batchId) await tx.catalogRun.update({ where: { id: run.id }, data: { batchId } });
+      },
+    });
+  let funded;
+  try {
+    funded = await fund(creditLimit);
+  } catch (error) {
+    if (!(error instanceof InsufficientCreditsError)) throw error;
+    funded = { ...(await fund(0)), shortOf: "balance" as const };
+  }
+  if (funded.items.length > 0) {
+    await enqueueItems(deps.imageQueue, funded.items).catch((error: Error) =>
+      logger.warn({ shop, runId: run.id, err: error.message }, "enqueue failed; the sweep will enqueue these items"),
+    );
+  }
+  if (funded.shortOf) {
+    const remaining = await db.catalogRunImage.count({ where: { runId: run.id, itemId: null, skipped: false } });
+    const reason = pauseReason(funded.shortOf, run, remaining, funded.availableAfter < CREDITS_PER_IMAGE);
+    await db.catalogRun.updateMany({ where: { id: run.id, shop, status: "RUNNING" }, data: { status: "PAUSED", reason } });
+    await db.batch.updateMany({ where: { id: batchId, shop }, data: { note: reason } });
+    logger.info({ shop, runId: run.id, shortOf: funded.shortOf, remaining }, "catalogue run paused");
+    return;
+  }
+  throw new RunAgainLater(TICK_MS);
+}
+
+/** A run as the merchant sees it: count and cost, progress, credits and ETA under the fair share. */
+export async function getCatalogRun(db: PrismaClient, shop: string, runId: string): Promise<CatalogRunView | null> {
+  const run = await db.catalogRun.findFirst({ where: { id: runId, shop } });
+  return run ? viewOf(db, run) : null;
+}
+
+export async function listCatalogRuns(db: PrismaClient, shop: string, take = 10): Promise<CatalogRunView[]> {
+  const runs = await db.catalogRun.findMany({ where: { shop }, orderBy: { createdAt: "desc" }, take });
+  return Promise.all(runs.map((run) => viewOf(db, run)));
+}
+
+async function viewOf(db: PrismaClient, run: CatalogRun): Promise<CatalogRunView> {
+  const [states, skipped, credits] = await Promise.all([
+    run.batchId ? db.batchItem.groupBy({ by: ["state"], where: { shop: run.shop, batchId: run.batchId }, _count: { _all: true } }) : Promise.resolve([]),
+    db.catalogRunImage.count({ where: { runId: run.id, skipped: true } }),
+    runCredits(db, run.shop, run.batchId),
+  ]);
+  const count = (names: string[]) => states.filter((s) => names.includes(s.state)).reduce((sum, s) => sum + s._count._all, 0);
+  const added = count(["QUEUED", "PROCESSING", "NEEDS_REVIEW", "PUBLISHED", "FAILED", "RESTORED", "CANCELLED", "REJECTED"]);
+  const waiting = count(["QUEUED", "PROCESSING"]);
+  const done = added - waiting;
+  let etaSeconds: number | null = null;
+  if (run.status === "RUNNING") {
+    // Images not yet added will be, a chunk at a time: they count as this shop's remaining work.
+    const load = await getQueueLoad(db);
+    const notAdded = Math.max(0, run.total - added - skipped);
+    load.remainingByShop.set(run.shop, (load.remainingByShop.get(run.shop) ?? 0) + notAdded);
+    etaSeconds = fairShareEtaSeconds(run.shop, load);
+  }
+  return {
+    id: run.id,
+    status: run.status,
+    filter: filterOf(run.filter),
+    pipeline: run.pipeline,
+    budget: run.budget,
+    reason: run.reason,
+    batchId: run.batchId,
+    createdAt: run.createdAt,
+    total: run.total,
+    cost: run.total * CREDITS_PER_IMAGE,
+    added,
+    waiting,
+    done,
+    published: count(["PUBLISHED"]),
+    needsReview: count(["NEEDS_REVIEW"]),
+    failed: count(["FAILED"]),
+    skipped,
+    creditsUsed: credits.used,
+    creditsHeld: credits.held,
+    etaSeconds,
+  };
+}
+
+/** Runs counting or running whose job is gone (Redis lost it): enqueue them again (idempotent by job id). */
+export async function resumeCatalogRuns(db: PrismaClient, automationQueue: AutomationQueue): Promise<number> {
+  const runs = await db.catalogRun.findMany({
+    where: { status: { in: ["COUNTING", "RUNNING"] }, filter: { path: ["queue"], equals: automationQueue.name } },
+    select: { id: true, shop: true },
+    take: 500,
+  });
+  for (const run of runs) await enqueueCatalogRun(automationQueue, run.shop, run.id);
+  return runs.length;
+}

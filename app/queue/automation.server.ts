@@ -1,0 +1,145 @@
+/**
+ * The automation queue: work nobody waits for in a web request. A new product's images (the automatic rule, one job
+ * per products/create or products/update event, keyed on the event id) and whole-catalogue runs (one job per run that
+ * reads the catalogue with a bulk operation, then adds its images chunk by chunk). Both end up as items on the image
+ * queue, under the shop's fair share, like a manual batch's.
+ *
+ * A queue of its own, beside the image queue, so its jobs never wait behind a backlog of image edits and an image
+ * job stays "one item".
+ */
+import { createHash } from "node:crypto";
+import { DelayedError, Queue, UnrecoverableError, Worker, type Job, type JobsOptions } from "bullmq";
+import type { PrismaClient } from "@prisma/client";
+import type { Redis } from "ioredis";
+import { logger } from "~/lib/logger.server";
+import { ShopifyThrottledError, type AdminGraphql } from "~/models/catalog.server";
+import { createRedisConnection } from "./connection.server";
+import { QUEUE_PREFIX, type ImageQueue } from "./queue.server";
+
+export type AutomationJobData =
+  | { kind: "new-product-media"; shop: string; productId: string; mediaIds: string[] }
+  | { kind: "catalog-run"; shop: string; runId: string };
+
+export type AutomationQueue = Queue<AutomationJobData>;
+
+export interface AutomationDeps {
+  db: PrismaClient;
+  adminFor(shop: string): Promise<AdminGraphql>;
+  imageQueue: ImageQueue;
+}
+
+/** What a job asks of the automation worker when it is not finished: run again after `delayMs`. */
+export class RunAgainLater extends Error {
+  constructor(readonly delayMs: number) {
+    super(`run again in ${delayMs} ms`);
+    this.name = "RunAgainLater";
+  }
+}
+
+export function automationQueueName(imageQueueName: string): string {
+  return `${imageQueueName}-automation`;
+}
+
+export function openAutomationQueue(imageQueueName: string, connection: Redis): AutomationQueue {
+  return new Queue<AutomationJobData>(automationQueueName(imageQueueName), { connection, prefix: QUEUE_PREFIX });
+}
+
+const queues = new Map<string, AutomationQueue>();
+
+/** The producer side (cached per image queue name). Fails fast when Redis is down. */
+export function getAutomationQueue(imageQueueName: string): AutomationQueue {
+  let queue = queues.get(imageQueueName);
+  if (!queue) {
+    queue = openAutomationQueue(imageQueueName, createRedisConnection());
+    queues.set(imageQueueName, queue);
+  }
+  return queue;
+}
+
+export async function closeAutomationQueues(): Promise<void> {
+  const all = [...queues.values()];
+  queues.clear();
+  await Promise.all(all.map((q) => q.close().catch(() => undefined)));
+}
+
+const JOB_OPTIONS: JobsOptions = {
+  attempts: 8,
+  backoff: { type: "exponential", delay: 2_000, jitter: 0.5 },
+  removeOnComplete: { age: 24 * 3600 },
+  removeOnFail: { age: 7 * 24 * 3600 },
+};
+
+/**
+ * One job per webhook event: Shopify's event id (the same for every delivery and retry of one event) names the job,
+ * so a replayed or duplicated delivery adds nothing while the job is kept (a day after it completed).
+ */
+export function newProductMediaJobId(eventId: string): string {
+  return `product-event-${createHash("sha256").update(eventId).digest("hex").slice(0, 32)}`;
+}
+
+export async function enqueueNewProductMedia(
+  queue: AutomationQueue,
+  eventId: string,
+  data: Omit<Extract<AutomationJobData, { kind: "new-product-media" }>, "kind">,
+): Promise<void> {
+  await queue.add("new-product-media", { kind: "new-product-media", ...data }, { ...JOB_OPTIONS, jobId: newProductMediaJobId(eventId) });
+}
+
+export function catalogRunJobId(runId: string): string {
+  return `catalog-run-${runId}`;
+}
+
+/** The run's one job (re-adding it while it exists is a no-op, so the sweep and a resume may both call this). */
+export async function enqueueCatalogRun(queue: AutomationQueue, shop: string, runId: string): Promise<void> {
+  const existing = await queue.getJob(catalogRunJobId(runId));
+  if (existing) {
+    const state = await existing.getState();
+    if (state !== "completed" && state !== "failed") return;
+    await existing.remove().catch(() => undefined);
+  }
+  await queue.add("catalog-run", { kind: "catalog-run", shop, runId }, { ...JOB_OPTIONS, attempts: 20, jobId: catalogRunJobId(runId) });
+}
+
+export type AutomationProcessor = (job: Job<AutomationJobData>, deps: AutomationDeps) => Promise<void>;
+
+/**
+ * The automation worker. A job that is not finished (a catalogue run waiting for its bulk operation or for its
+ * current chunk) throws RunAgainLater and is delayed, not retried, so it never burns an attempt; Shopify THROTTLED
+ * delays it the same way.
+ */
+export function startAutomationWorker(opts: {
+  imageQueueName: string;
+  deps: AutomationDeps;
+  process: AutomationProcessor;
+  connection?: Redis;
+  concurrency?: number;
+  lockDurationMs?: number;
+  stalledIntervalMs?: number;
+}): Worker<AutomationJobData> {
+  const worker = new Worker<AutomationJobData>(
+    automationQueueName(opts.imageQueueName),
+    async (job, token) => {
+      try {
+        await opts.process(job, opts.deps);
+      } catch (error) {
+        const delayMs = error instanceof RunAgainLater ? error.delayMs : error instanceof ShopifyThrottledError ? error.retryAfterMs : null;
+        if (delayMs === null) {
+          if (error instanceof UnrecoverableError) logger.warn({ jobId: job.id, err: error.message }, "automation job gave up");
+          throw error;
+        }
+        await job.moveToDelayed(Date.now() + delayMs, token);
+        throw new DelayedError();
+      }
+    },
+    {
+      connection: opts.connection ?? createRedisConnection({ forWorker: true }),
+      prefix: QUEUE_PREFIX,
+      concurrency: opts.concurrency ?? 2,
+      lockDuration: opts.lockDurationMs ?? 30_000,
+      stalledInterval: opts.stalledIntervalMs ?? 30_000,
+      maxStalledCount: 10,
+    },
+  );
+  worker.on("error", (error) => logger.error({ err: error.message }, "automation worker error"));
+  return worker;
+}

@@ -1,0 +1,63 @@
+import { afterAll, describe, expect, it } from "vitest";
+import prisma from "~/db.server";
+import { closeAutomationQueues, getAutomationQueue } from "~/queue/automation.server";
+import { action, loader } from "~/routes/app.catalog";
+import { isolatedQueueForFile } from "../lifecycle/helpers";
+import { body, bearerRequest, call, formRequest, status, storeOfflineSession, uniqueShop } from "./helpers";
+
+const queueName = isolatedQueueForFile();
+afterAll(async () => {
+  await getAutomationQueue(queueName).obliterate({ force: true }).catch(() => undefined);
+  await closeAutomationQueues();
+});
+
+async function readyRun(shop: string, total: number): Promise<string> {
+  const run = await prisma.catalogRun.create({ data: { shop, filter: { kind: "all", onlyUnprocessed: false }, pipeline: "amazon", status: "READY", total } });
+  return run.id;
+}
+
+describe("whole catalogue page", () => {
+  it("starts counting a filter and shows the run; a second run waits for the first", async () => {
+    const shop = uniqueShop();
+    await storeOfflineSession(shop);
+    const started = await call(action, await formRequest(shop, "/app/catalog", { intent: "start", filterKind: "tag", filterValue: "summer", onlyUnprocessed: "on", pipeline: "ebay", budget: "90" }));
+    expect(status(started)).toBe(200);
+    const data = await body<{ runs: Array<Record<string, unknown>> }>(await call(loader, await bearerRequest(shop, "/app/catalog")));
+    expect(data.runs).toHaveLength(1);
+    expect(data.runs[0]).toMatchObject({ status: "COUNTING", pipeline: "ebay", budget: 90, filter: { kind: "tag", value: "summer", onlyUnprocessed: true } });
+    expect(await getAutomationQueue(queueName).getJob(`catalog-run-${data.runs[0]!.id as string}`)).toBeTruthy();
+    const again = await call(action, await formRequest(shop, "/app/catalog", { intent: "start", filterKind: "all", pipeline: "amazon" }));
+    expect(status(again)).toBe(409);
+    expect((await body<{ error: string }>(again)).error).toMatch(/already counting or running/);
+  });
+
+  it("answers 422 with what to enter for a tag filter without a tag or a budget below one image", async () => {
+    const shop = uniqueShop();
+    await storeOfflineSession(shop);
+    const result = await call(action, await formRequest(shop, "/app/catalog", { intent: "start", filterKind: "tag", filterValue: "", pipeline: "amazon", budget: "2" }));
+    expect(status(result)).toBe(422);
+    const { errors } = await body<{ errors: Record<string, string> }>(result);
+    expect(errors).toMatchObject({ filterValue: "Enter the tag.", budget: expect.stringMatching(/at least 3/) });
+    expect(await prisma.catalogRun.count({ where: { shop } })).toBe(0);
+  });
+
+  it("shows the count and the cost, starts a confirmed run with its budget, and keeps runs to their shop", async () => {
+    const shop = uniqueShop();
+    const other = uniqueShop();
+    await storeOfflineSession(shop);
+    await storeOfflineSession(other);
+    const runId = await readyRun(shop, 1234);
+    const data = await body<{ runs: Array<Record<string, unknown>> }>(await call(loader, await bearerRequest(shop, "/app/catalog")));
+    expect(data.runs[0]).toMatchObject({ id: runId, status: "READY", total: 1234, cost: 3702, added: 0 });
+
+    const foreign = await call(action, await formRequest(other, "/app/catalog", { intent: "confirm", runId }));
+    expect(status(foreign)).toBe(404);
+    const cancelForeign = await call(action, await formRequest(other, "/app/catalog", { intent: "cancel", runId }));
+    expect(status(cancelForeign)).toBe(404);
+
+    expect(status(await call(action, await formRequest(shop, "/app/catalog", { intent: "confirm", runId, budget: "300" })))).toBe(200);
+    expect(await prisma.catalogRun.findUnique({ where: { id: runId } })).toMatchObject({ status: "RUNNING", budget: 300 });
+    expect(status(await call(action, await formRequest(shop, "/app/catalog", { intent: "cancel", runId })))).toBe(200);
+    expect(await prisma.catalogRun.findUnique({ where: { id: runId } })).toMatchObject({ status: "CANCELLED" });
+  });
+});
