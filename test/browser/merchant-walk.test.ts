@@ -5,84 +5,23 @@
  * balance change, turn on the automatic rule for new products, and clean the rest of the catalogue with a
  * whole-catalogue run (count and cost first, then progress). Screenshots of each page go to test-artifacts/.
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { installAppBridgeStandIn } from "../../emulators/app-bridge";
-import { embeddedAppUrl, mintIdToken } from "../../emulators/app-bridge/tokens";
+import { ROOT, launchChromium, newAppPage, openAppContext, serveApp, type ServedApp } from "./session";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const ARTIFACTS = path.join(ROOT, "test-artifacts");
-const API_KEY = process.env.SHOPIFY_API_KEY!;
-const API_SECRET = process.env.SHOPIFY_API_SECRET!;
 const PRODUCTS = 5;
 const IMAGES_PER_PRODUCT = 2;
 const GRANTED = 30;
-const DESKTOP_CHROME = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36";
 
-interface ServerInfo {
-  appUrl: string;
-  shopifyUrl: string;
-  shop: string;
-  openUrl: string;
-}
-
-let server: ChildProcess | undefined;
-let info: ServerInfo;
+let info: ServedApp;
 let browser: Browser | undefined;
 const consoleErrors: string[] = [];
 
-function ensureBuild(): void {
-  if (existsSync(path.join(ROOT, "build/server/index.js"))) return;
-  const result = spawnSync("npx", ["remix", "vite:build"], { cwd: ROOT, stdio: "inherit" });
-  if (result.status !== 0) throw new Error("npm run build failed");
-}
-
-async function startServer(): Promise<ServerInfo> {
-  // Its own fresh database (not the shared test database): the served worker sweeps its whole database.
-  const { DATABASE_URL: _shared, ...env } = process.env;
-  const child = spawn(process.execPath, ["--import", "tsx", "scripts/serve-e2e.ts"], {
-    cwd: ROOT,
-    env: {
-      ...env,
-      E2E_FRESH_DB: "1",
-      NODE_ENV: "production",
-      E2E_PRODUCTS: String(PRODUCTS),
-      E2E_IMAGES_PER_PRODUCT: String(IMAGES_PER_PRODUCT),
-      E2E_CREDITS: String(GRANTED),
-      // The stand-in's store is a development store, whose welcome credits and test charges share this cap:
-      // room for the whole pack the walk buys after its welcome credits.
-      DEV_STORE_TEST_CREDITS: "100",
-      LOG_LEVEL: "warn",
-    },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  server = child;
-  const lines = createInterface({ input: child.stdout! });
-  return new Promise<ServerInfo>((resolve, reject) => {
-    child.once("exit", (code) => reject(new Error(`serve-e2e exited early with code ${code}`)));
-    lines.on("line", (line) => {
-      if (!line.startsWith("{")) return;
-      try {
-        const parsed = JSON.parse(line) as ServerInfo & { ready?: boolean };
-        if (parsed.ready) resolve(parsed);
-      } catch {
-        // not our line
-      }
-    });
-  });
-}
-
-const freshToken = () => mintIdToken(info.shop, API_KEY, API_SECRET);
-
 async function openPage(): Promise<Page> {
-  // shopify-app-remix answers 410 to bots, and "HeadlessChrome" reads as one: present a desktop Chrome.
-  const context = await browser!.newContext({ viewport: { width: 1280, height: 900 }, userAgent: DESKTOP_CHROME });
-  const page = await context.newPage();
+  const page = await newAppPage(await openAppContext(browser!, info), info);
   page.on("console", (message) => {
     // Chromium logs every non-2xx fetch. Two are the protocol working: the settings step's 422, and the
     // 401 that carries Shopify's "open this URL at the top level" header when buying credits.
@@ -91,16 +30,6 @@ async function openPage(): Promise<Page> {
     }
   });
   page.on("pageerror", (error) => consoleErrors.push(`pageerror: ${error.message}`));
-  await installAppBridgeStandIn(page, { mintIdToken: async () => freshToken() });
-  // Shopify admin: it loads the app's page in its frame with a fresh id_token. Here the app is the top
-  // window, so admin URLs (like a purchase's return URL) are answered with a redirect to that page.
-  await context.route("https://admin.shopify.com/**", async (route) => {
-    const url = new URL(route.request().url());
-    const match = /^\/store\/[^/]+\/apps\/[^/]+(\/.*)?$/.exec(url.pathname);
-    const appPath = match?.[1] ?? "/app";
-    const extra = Object.fromEntries(url.searchParams);
-    await route.fulfill({ status: 302, headers: { Location: embeddedAppUrl(info.appUrl, info.shop, appPath, freshToken(), extra) } });
-  });
   return page;
 }
 
@@ -114,31 +43,20 @@ async function adminNavigate(page: Page, href: string): Promise<void> {
 
 beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
-  ensureBuild();
-  info = await startServer();
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-      "--disable-quic",
-    ],
+  info = await serveApp({
+    E2E_PRODUCTS: String(PRODUCTS),
+    E2E_IMAGES_PER_PRODUCT: String(IMAGES_PER_PRODUCT),
+    E2E_CREDITS: String(GRANTED),
+    // The stand-in's store is a development store, whose welcome credits and test charges share this cap:
+    // room for the whole pack the walk buys after its welcome credits.
+    DEV_STORE_TEST_CREDITS: "100",
   });
+  browser = await launchChromium();
 }, 240_000);
 
 afterAll(async () => {
   await browser?.close();
-  if (server && server.exitCode === null) {
-    const exited = new Promise((resolve) => server!.once("exit", resolve));
-    server.kill("SIGTERM");
-    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000))]);
-    if (server.exitCode === null) server.kill("SIGKILL");
-  }
+  await info?.stop();
 });
 
 describe("a merchant in the embedded app", () => {
@@ -161,7 +79,7 @@ async function walk(page: Page): Promise<void> {
     // exchange, welcome credits); open it again as a returning merchant so the balance is settled.
     await page.goto(info.openUrl);
     await expect.poll(() => page.getByTestId("image-cell").count(), { timeout: 30_000 }).toBe(PRODUCTS * IMAGES_PER_PRODUCT);
-    await page.goto(embeddedAppUrl(info.appUrl, info.shop, "/app", freshToken()));
+    await page.goto(info.adminUrl("/app"));
     await expect.poll(() => page.getByTestId("image-cell").count(), { timeout: 30_000 }).toBe(PRODUCTS * IMAGES_PER_PRODUCT);
     await expect(page.getByRole("heading", { name: "Images", exact: true }).isVisible()).resolves.toBe(true);
     // Welcome credits (from the app's install hook) plus the credits the test store was granted.
