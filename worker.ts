@@ -30,12 +30,12 @@ export async function runWorker(opts: { db?: PrismaClient; adminFor?: (shop: str
   // Every job works on different images: libvips' operation cache would only hold memory.
   sharp.cache(false);
   const db = opts.db ?? createPrismaClient(undefined, config.jobsPerWorker + 4);
-  const redis = createRedisConnection({ forWorker: true, url: config.redisUrl });
-  const queue = openImageQueue(config.queueName, createRedisConnection({ forWorker: true, url: config.redisUrl }));
+  const redis = createRedisConnection({ forWorker: true, target: config.redis });
+  const queue = openImageQueue(config.queueName, createRedisConnection({ forWorker: true, target: config.redis }));
   const worker = startWorker({
     queueName: config.queueName,
     concurrency: config.jobsPerWorker,
-    connection: createRedisConnection({ forWorker: true, url: config.redisUrl }),
+    connection: createRedisConnection({ forWorker: true, target: config.redis }),
     lockDurationMs: config.lockDurationMs,
     stalledIntervalMs: config.stalledIntervalMs,
     deps: {

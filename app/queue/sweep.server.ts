@@ -11,10 +11,10 @@
  * object store have their bytes moved there, a few each time.
  */
 import type { PrismaClient } from "@prisma/client";
-import type { Redis } from "ioredis";
 import { logger } from "~/lib/logger.server";
 import { BATCH_QUEUE_KEY, finishBatchIfDone } from "~/models/batches.server";
 import { DEFAULT_QUEUE_NAME } from "./config.server";
+import type { RedisClient } from "./connection.server";
 import { captureForItem, releaseAllOrphanedReservations, releaseForItem, ReservationSettledError } from "~/models/credits.server";
 import { expireStoredImages, moveStoredImagesToObjectStore } from "~/models/stored-images.server";
 import { failItem } from "./processor.server";
@@ -117,7 +117,7 @@ export async function sweepOnce(deps: { db: PrismaClient; queue: ImageQueue }, o
 /** Runs the sweep every `intervalMs` in this process (one sweeper at a time across processes). */
 export function startSweeper(
   deps: { db: PrismaClient; queue: ImageQueue },
-  opts: { intervalMs: number; graceMs?: number; redis: Redis },
+  opts: { intervalMs: number; graceMs?: number; redis: RedisClient },
 ): { stop(): Promise<void>; runNow(): Promise<SweepResult | null> } {
   let running: Promise<SweepResult | null> | null = null;
   let stopped = false;

@@ -48,7 +48,7 @@ async function stopRedis(): Promise<void> {
 beforeAll(async () => {
   port = await freePort();
   await startRedis();
-  h = await startHarness({ redisUrl: `redis://127.0.0.1:${port}`, dashscope: { latencyMs: 200 } });
+  h = await startHarness({ redis: { url: `redis://127.0.0.1:${port}` }, dashscope: { latencyMs: 200 } });
   h.startInProcessWorker({ concurrency: 3 });
   sweeper = startSweeper({ db: h.db, queue: h.queue }, { intervalMs: 1000, graceMs: 1000, redis: h.limiterRedis });
 });
