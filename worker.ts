@@ -9,7 +9,8 @@ import { createPrismaClient } from "~/db.server";
 import { logger } from "~/lib/logger.server";
 import { jobDuration, startMetricsServer, trackQueueDepth, untrackQueueDepth } from "~/lib/metrics.server";
 import type { AdminGraphql } from "~/models/catalog.server";
-import { partnerApiConfigFromEnv, startShopifyRefundReconciler } from "~/models/shopify-refunds.server";
+import { partnerApiConfigFromEnv } from "~/models/shopify-refunds.server";
+import { startShopifyRefundReconciler } from "~/queue/refund-reconciler.server";
 import { qwenClientFromEnv } from "~/qwen/client";
 import { queueConfigFromEnv } from "~/queue/config.server";
 import { createRedisConnection } from "~/queue/connection.server";
@@ -34,12 +35,12 @@ export async function runWorker(opts: { db?: PrismaClient; adminFor?: (shop: str
   // Every job works on different images: libvips' operation cache would only hold memory.
   sharp.cache(false);
   const db = opts.db ?? createPrismaClient(undefined, config.jobsPerWorker + 4);
-  const redis = createRedisConnection({ forWorker: true, url: config.redisUrl });
-  const queue = openImageQueue(config.queueName, createRedisConnection({ forWorker: true, url: config.redisUrl }));
+  const redis = createRedisConnection({ forWorker: true, target: config.redis });
+  const queue = openImageQueue(config.queueName, createRedisConnection({ forWorker: true, target: config.redis }));
   const worker = startWorker({
     queueName: config.queueName,
     concurrency: config.jobsPerWorker,
-    connection: createRedisConnection({ forWorker: true, url: config.redisUrl }),
+    connection: createRedisConnection({ forWorker: true, target: config.redis }),
     lockDurationMs: config.lockDurationMs,
     stalledIntervalMs: config.stalledIntervalMs,
     deps: {
@@ -58,12 +59,12 @@ export async function runWorker(opts: { db?: PrismaClient; adminFor?: (shop: str
     imageQueueName: config.queueName,
     deps: { db, adminFor: opts.adminFor ?? offlineAdmin, imageQueue: queue },
     process: processAutomationJob,
-    connection: createRedisConnection({ forWorker: true, url: config.redisUrl }),
+    connection: createRedisConnection({ forWorker: true, target: config.redis }),
     lockDurationMs: config.lockDurationMs,
     stalledIntervalMs: config.stalledIntervalMs,
   });
   // Whole-catalogue runs whose job Redis lost (a restart without persistence) are picked up again, now and each sweep.
-  const automationQueue = openAutomationQueue(config.queueName, createRedisConnection({ forWorker: true, url: config.redisUrl }));
+  const automationQueue = openAutomationQueue(config.queueName, createRedisConnection({ forWorker: true, target: config.redis }));
   const resumeRuns = () =>
     resumeCatalogRuns(db, automationQueue).catch((error: Error) => logger.warn({ err: error.message }, "could not resume catalogue runs"));
   void resumeRuns();

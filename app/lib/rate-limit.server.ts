@@ -1,6 +1,6 @@
-import { Redis } from "ioredis";
 import { logger } from "~/lib/logger.server";
 import { rateLimited } from "~/lib/metrics.server";
+import { createRedisConnection, type RedisClient } from "~/queue/connection.server";
 
 /**
  * Per-shop rate limits kept in Redis (shared by every web process), as sliding-window logs: each
@@ -35,8 +35,8 @@ const ACTION_NOUNS: Record<RateLimitedAction, string> = {
   "zip-download": "downloads",
 };
 
-// KEYS: one sorted set per window. ARGV: now, member, then (max, windowMs) per window.
-// Checks every window first and records the request only when all allow it, atomically.
+// KEYS: one sorted set per window, all in one hash slot (Redis Cluster). ARGV: now, member, then (max, windowMs) per
+// window. Checks every window first and records the request only when all allow it, atomically.
 const SLIDING_WINDOW_SCRIPT = `
 local now = tonumber(ARGV[1])
 local member = ARGV[2]
@@ -66,7 +66,7 @@ export interface RateLimiter {
 let sequence = 0;
 
 export function createRateLimiter(options: {
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   limits?: readonly RateLimitWindow[];
   now?: () => number;
@@ -76,7 +76,8 @@ export function createRateLimiter(options: {
   return {
     async consume(key) {
       const at = now();
-      const keys = limits.map((limit) => `${options.prefix}:${key}:${limit.windowMs}`);
+      // The hash tag puts a shop's windows in one slot, so the one script may touch them all on a Redis Cluster.
+      const keys = limits.map((limit) => `${options.prefix}:{${key}}:${limit.windowMs}`);
       const member = `${at}-${process.pid}-${++sequence}-${Math.random().toString(36).slice(2, 8)}`;
       const args = [String(at), member, ...limits.flatMap((limit) => [String(limit.max), String(limit.windowMs)])];
       const [index, retry] = (await options.redis.eval(SLIDING_WINDOW_SCRIPT, keys.length, ...keys, ...args)) as [number, number];
@@ -107,18 +108,18 @@ export function rateLimitedResponse(action: RateLimitedAction, result: Extract<R
   });
 }
 
-let defaultRedis: Promise<Redis> | undefined;
+let defaultRedis: Promise<RedisClient> | undefined;
 
-function connectDefaultRedis(): Promise<Redis> {
+/** The web process's connection for rate limits: a producer's (fails fast while Redis is away), made once. */
+function connectDefaultRedis(): Promise<RedisClient> {
   defaultRedis ??= (async () => {
-    // Fail fast inside web requests instead of queueing commands while Redis is away.
-    const redis = new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379", {
-      lazyConnect: true,
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 1,
-    });
-    redis.on("error", (error) => logger.warn({ err: error }, "rate limiter redis error"));
-    await redis.connect();
+    const redis = createRedisConnection({ lazyConnect: true });
+    try {
+      await redis.connect();
+    } catch (error) {
+      redis.disconnect();
+      throw error;
+    }
     return redis;
   })().catch((error: unknown) => {
     defaultRedis = undefined;
@@ -136,7 +137,7 @@ const limiters = new Map<string, RateLimiter>();
 export async function enforceRateLimit(
   action: RateLimitedAction,
   shop: string,
-  options: { redis?: Redis; limits?: readonly RateLimitWindow[]; now?: () => number } = {},
+  options: { redis?: RedisClient; limits?: readonly RateLimitWindow[]; now?: () => number } = {},
 ): Promise<void> {
   let result: RateLimitResult;
   try {
@@ -172,7 +173,7 @@ function setLimiter(action: string, limiter: RateLimiter): RateLimiter {
 export async function checkRateLimit(
   action: RateLimitedAction,
   shop: string,
-  options: { redis?: Redis; limits?: readonly RateLimitWindow[]; now?: () => number } = {},
+  options: { redis?: RedisClient; limits?: readonly RateLimitWindow[]; now?: () => number } = {},
 ): Promise<Response | null> {
   try {
     await enforceRateLimit(action, shop, options);

@@ -6,7 +6,7 @@ import { PassThrough, Readable } from "node:stream";
 import type { PrismaClient } from "@prisma/client";
 import archiver from "archiver";
 import { logger } from "~/lib/logger.server";
-import { findStoredImageById } from "~/models/stored-images.server";
+import { findStoredImageById, resultRetentionDays } from "~/models/stored-images.server";
 
 function slug(text: string): string {
   return text.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "").slice(0, 60) || "image";
@@ -16,7 +16,23 @@ function extension(mimeType: string): string {
   return mimeType === "image/png" ? "png" : mimeType === "image/webp" ? "webp" : "jpg";
 }
 
-/** Null when the batch is not this shop's. Items without a processed image are left out. */
+/** The file in the ZIP that lists the results past the retention, so a merchant knows why they are missing. */
+export const EXPIRED_NOTE_NAME = "EXPIRED.txt";
+
+function expiredNote(names: string[]): string {
+  return [
+    `${names.length} processed image${names.length === 1 ? " is" : "s are"} no longer in this download: processed images are kept for ${resultRetentionDays()} days after they are made, then deleted.`,
+    "Your originals are backed up in Shopify Files and can still be restored. To get a processed image again, select it in the app and run a new batch.",
+    "",
+    ...names,
+    "",
+  ].join("\n");
+}
+
+/**
+ * Null when the batch is not this shop's. Items without a processed image are left out; those whose image expired
+ * are named in EXPIRED.txt. `count` is the number of images in the ZIP.
+ */
 export async function streamBatchZip(
   db: PrismaClient,
   shop: string,
@@ -29,6 +45,23 @@ export async function streamBatchZip(
     select: { id: true, productTitle: true, position: true, resultImageId: true },
     orderBy: [{ productTitle: "asc" }, { position: "asc" }],
   });
+  const images = await db.storedImage.findMany({
+    where: { shop, id: { in: items.map((item) => item.resultImageId!) } },
+    select: { id: true, expiredAt: true, mimeType: true },
+  });
+  const imageById = new Map(images.map((image) => [image.id, image]));
+  const used = new Set<string>();
+  const entries = items.map((item) => {
+    const image = imageById.get(item.resultImageId!);
+    const ext = extension(image?.mimeType ?? "image/jpeg");
+    let name = `${slug(item.productTitle)}-${item.position}.${ext}`;
+    if (used.has(name)) name = `${slug(item.productTitle)}-${item.position}-${item.id.slice(0, 8)}.${ext}`;
+    used.add(name);
+    return { item, name, expired: Boolean(image?.expiredAt) };
+  });
+  const kept = entries.filter((entry) => !entry.expired);
+  const expired = entries.filter((entry) => entry.expired).map(({ item, name }) => `${name} (${item.productTitle}, image ${item.position})`);
+
   const archive = archiver("zip", { store: true });
   const output = new PassThrough();
   archive.on("warning", (error) => logger.warn({ batchId, err: error.message }, "zip warning"));
@@ -36,13 +69,10 @@ export async function streamBatchZip(
   archive.pipe(output);
 
   void (async () => {
-    const used = new Set<string>();
-    for (const item of items) {
+    if (expired.length) archive.append(expiredNote(expired), { name: EXPIRED_NOTE_NAME });
+    for (const { item, name } of kept) {
       const image = await findStoredImageById(db, shop, item.resultImageId!);
       if (!image) continue;
-      let name = `${slug(item.productTitle)}-${item.position}.${extension(image.mimeType)}`;
-      if (used.has(name)) name = `${slug(item.productTitle)}-${item.position}-${item.id.slice(0, 8)}.${extension(image.mimeType)}`;
-      used.add(name);
       archive.append(image.bytes, { name });
       // Wait until archiver has consumed this entry before loading the next image.
       await new Promise<void>((resolve) => archive.once("entry", () => resolve()));
@@ -56,6 +86,6 @@ export async function streamBatchZip(
   return {
     stream: Readable.toWeb(output) as ReadableStream<Uint8Array>,
     filename: `batch-${batch.pipeline}-${batch.id.slice(0, 8)}.zip`,
-    count: items.length,
+    count: kept.length,
   };
 }

@@ -178,6 +178,17 @@ async function assertNothingOwed(db: PrismaClient, shop: string): Promise<void> 
   }
 }
 
+/**
+ * The order a batch's images are queued in, the order the batch page lists them: product title, then the image's
+ * position, then media id. Items carry no sequence of their own, so the sweep re-enqueues items Redis lost in this
+ * same order (after their batch's creation time), and a shop's images keep their order across a Redis restart.
+ */
+export function compareQueueOrder(a: { productTitle: string; position: number; mediaId: string }, b: { productTitle: string; position: number; mediaId: string }): number {
+  if (a.productTitle !== b.productTitle) return a.productTitle < b.productTitle ? -1 : 1;
+  if (a.position !== b.position) return a.position - b.position;
+  return a.mediaId < b.mediaId ? -1 : a.mediaId > b.mediaId ? 1 : 0;
+}
+
 async function createBatchRows(
   db: PrismaClient,
   queueName: string,
@@ -205,18 +216,20 @@ async function createBatchRows(
     );
   }
   const batchId = randomUUID();
-  const rows = toQueue.map((image) => ({
-    id: randomUUID(),
-    batchId,
-    shop,
-    productId: image.productId,
-    productTitle: image.productTitle,
-    mediaId: image.mediaId,
-    sourceUrl: image.url,
-    sourceMimeType: image.mimeType,
-    position: image.position,
-    alt: image.alt,
-  }));
+  const rows = toQueue
+    .map((image) => ({
+      id: randomUUID(),
+      batchId,
+      shop,
+      productId: image.productId,
+      productTitle: image.productTitle,
+      mediaId: image.mediaId,
+      sourceUrl: image.url,
+      sourceMimeType: image.mimeType,
+      position: image.position,
+      alt: image.alt,
+    }))
+    .sort(compareQueueOrder);
   const itemIds = rows.map((r) => r.id);
   // The reservation commits on its own first (a shop's account row is then locked only briefly, see
   // reserveForItems); if the batch cannot be written after it, the credits go back. A process that stops in

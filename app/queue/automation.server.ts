@@ -10,10 +10,9 @@
 import { createHash } from "node:crypto";
 import { DelayedError, Queue, UnrecoverableError, Worker, type Job, type JobsOptions } from "bullmq";
 import type { PrismaClient } from "@prisma/client";
-import type { Redis } from "ioredis";
 import { logger } from "~/lib/logger.server";
 import { ShopifyThrottledError, type AdminGraphql } from "~/models/catalog.server";
-import { createRedisConnection } from "./connection.server";
+import { createRedisConnection, type RedisClient } from "./connection.server";
 import { QUEUE_PREFIX, type ImageQueue } from "./queue.server";
 
 export type AutomationJobData =
@@ -40,7 +39,7 @@ export function automationQueueName(imageQueueName: string): string {
   return `${imageQueueName}-automation`;
 }
 
-export function openAutomationQueue(imageQueueName: string, connection: Redis): AutomationQueue {
+export function openAutomationQueue(imageQueueName: string, connection: RedisClient): AutomationQueue {
   return new Queue<AutomationJobData>(automationQueueName(imageQueueName), { connection, prefix: QUEUE_PREFIX });
 }
 
@@ -111,7 +110,7 @@ export function startAutomationWorker(opts: {
   imageQueueName: string;
   deps: AutomationDeps;
   process: AutomationProcessor;
-  connection?: Redis;
+  connection?: RedisClient;
   concurrency?: number;
   lockDurationMs?: number;
   stalledIntervalMs?: number;

@@ -1,4 +1,5 @@
 import { availableParallelism } from "node:os";
+import { redisTargetFromEnv, type RedisTarget } from "./connection.server";
 
 /** Worker and queue configuration from the environment (each name, meaning and default is in docs). */
 function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
@@ -12,7 +13,7 @@ function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number, min 
 export const DEFAULT_QUEUE_NAME = "image-edits";
 
 export interface QueueConfig {
-  redisUrl: string;
+  redis: RedisTarget;
   queueName: string;
   /** Model requests (Qwen edits) one worker keeps in flight at once. */
   concurrency: number;
@@ -38,7 +39,7 @@ export interface QueueConfig {
 export function queueConfigFromEnv(env: NodeJS.ProcessEnv = process.env): QueueConfig {
   const concurrency = intFromEnv(env, "WORKER_CONCURRENCY", 5, 1);
   return {
-    redisUrl: env.REDIS_URL ?? "redis://127.0.0.1:6379",
+    redis: redisTargetFromEnv(env),
     queueName: env.QUEUE_NAME || DEFAULT_QUEUE_NAME,
     concurrency,
     // Fewer jobs than model slots would leave model capacity idle while jobs publish to Shopify.

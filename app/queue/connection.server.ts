@@ -1,16 +1,73 @@
-import { Redis } from "ioredis";
+import { Cluster, Redis, type ClusterOptions } from "ioredis";
 import { logger } from "~/lib/logger.server";
 
 /**
- * One place that builds Redis connections. Workers block on Redis and must never give up a command
- * (`maxRetriesPerRequest: null`); producers in web requests fail fast instead of queueing commands
- * while Redis is down (`enableOfflineQueue: false`), so the merchant gets an answer.
+ * A connection to one Redis or to a Redis Cluster. Every command the app sends works on both: BullMQ's keys share
+ * the `{imgapp}` hash tag, and each of our own scripts touches keys of one hash slot only.
  */
-export function createRedisConnection(opts: { forWorker?: boolean; url?: string } = {}): Redis {
-  const url = opts.url ?? process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
-  const connection = opts.forWorker
-    ? new Redis(url, { maxRetriesPerRequest: null, retryStrategy: (times) => Math.min(times * 200, 2_000) })
-    : new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, retryStrategy: (times) => Math.min(times * 200, 2_000) });
+export type RedisClient = Redis | Cluster;
+
+/**
+ * Where Redis is: `REDIS_CLUSTER_NODES` (comma-separated seed nodes, `host:port` or `redis://` / `rediss://` URLs,
+ * e.g. an ElastiCache or Memorystore cluster's configuration endpoint) makes every connection a cluster client;
+ * otherwise `REDIS_URL` (one endpoint: a standalone or primary/replica Redis, Upstash).
+ */
+export type RedisTarget = { url: string } | { clusterNodes: string[] };
+
+export function redisTargetFromEnv(env: NodeJS.ProcessEnv = process.env): RedisTarget {
+  const clusterNodes = (env.REDIS_CLUSTER_NODES ?? "").split(",").map((node) => node.trim()).filter(Boolean);
+  if (clusterNodes.length > 0) return { clusterNodes };
+  return { url: env.REDIS_URL || "redis://127.0.0.1:6379" };
+}
+
+const retryStrategy = (times: number) => Math.min(times * 200, 2_000);
+
+/**
+ * One place that builds Redis connections. Workers block on Redis and must never give up a command
+ * (`maxRetriesPerRequest: null`, as BullMQ requires of workers); producers in web requests fail fast instead of
+ * queueing commands while Redis is down (`enableOfflineQueue: false`), so the merchant gets an answer.
+ * `target` defaults to the environment's.
+ */
+export function createRedisConnection(opts: { forWorker?: boolean; target?: RedisTarget; lazyConnect?: boolean } = {}): RedisClient {
+  const target = opts.target ?? redisTargetFromEnv();
+  const connection: RedisClient =
+    "url" in target
+      ? new Redis(target.url, {
+          ...(opts.forWorker ? { maxRetriesPerRequest: null } : { maxRetriesPerRequest: 1, enableOfflineQueue: false }),
+          retryStrategy,
+          lazyConnect: opts.lazyConnect ?? false,
+        })
+      : new Cluster(target.clusterNodes.map(seedNode), clusterOptions(target.clusterNodes, opts));
   connection.on("error", (error: Error) => logger.warn({ err: error.message, forWorker: Boolean(opts.forWorker) }, "redis connection error"));
   return connection;
+}
+
+function nodeUrl(node: string): URL {
+  return new URL(/^rediss?:\/\//.test(node) ? node : `redis://${node}`);
+}
+
+function seedNode(node: string): { host: string; port: number } {
+  const url = nodeUrl(node);
+  return { host: url.hostname, port: Number(url.port || 6379) };
+}
+
+function clusterOptions(nodes: string[], opts: { forWorker?: boolean; lazyConnect?: boolean }): ClusterOptions {
+  // Credentials and TLS are the cluster's, not a node's: taken from the first seed that names them.
+  const withAuth = nodes.map(nodeUrl).find((url) => url.username || url.password);
+  const tls = nodes.some((node) => node.startsWith("rediss://"));
+  return {
+    // The cluster client reconnects and follows slot moves itself (a node's own connection is left to it); web
+    // requests fail fast while no node can take the command, workers wait.
+    enableOfflineQueue: Boolean(opts.forWorker),
+    lazyConnect: opts.lazyConnect ?? false,
+    clusterRetryStrategy: retryStrategy,
+    // With TLS the nodes' certificates name the hosts the cluster reports, not their resolved addresses
+    // (ElastiCache, Memorystore): connect by name.
+    ...(tls ? { dnsLookup: (address: string, callback: (err: null, address: string) => void) => callback(null, address) } : {}),
+    redisOptions: {
+      maxRetriesPerRequest: opts.forWorker ? null : 1,
+      ...(withAuth ? { username: decodeURIComponent(withAuth.username) || undefined, password: decodeURIComponent(withAuth.password) } : {}),
+      ...(tls ? { tls: {} } : {}),
+    },
+  };
 }

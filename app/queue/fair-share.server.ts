@@ -13,7 +13,7 @@
  * read the same sorted set; BullMQ's own group feature is in BullMQ Pro only.
  */
 import type { Queue } from "bullmq";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "./connection.server";
 
 /** BullMQ's largest job priority (2^21). */
 export const MAX_PRIORITY = 2_097_152;
@@ -46,7 +46,7 @@ function keys(queueName: string): { clock: string; marks: string } {
 /** The priorities of `count` new jobs of `shop`, in submission order. */
 export async function fairPriorities(queue: Queue, shop: string, count: number): Promise<number[]> {
   // The Redis backend's client is the ioredis connection the queue was given (typed as BullMQ's narrower interface).
-  const redis = (await queue.backend.client) as unknown as Redis;
+  const redis = (await queue.backend.client) as unknown as RedisClient;
   const pending = await queue.getJobCountByTypes("active", "wait", "prioritized", "delayed", "waiting-children");
   const { clock, marks } = keys(queue.name);
   const start = Number(await redis.eval(RESERVE_ROUND_SCRIPT, 2, clock, marks, shop, count, pending));
@@ -54,7 +54,7 @@ export async function fairPriorities(queue: Queue, shop: string, count: number):
 }
 
 /** Called as a worker starts a job: the round the queue has reached. */
-export async function advanceFairClock(redis: Redis, queueName: string, priority: number | undefined): Promise<void> {
+export async function advanceFairClock(redis: RedisClient, queueName: string, priority: number | undefined): Promise<void> {
   if (!priority) return;
   await redis.eval(ADVANCE_CLOCK_SCRIPT, 1, keys(queueName).clock, priority);
 }

@@ -1,6 +1,5 @@
 import { Queue, type JobsOptions } from "bullmq";
-import type { Redis } from "ioredis";
-import { createRedisConnection } from "./connection.server";
+import { createRedisConnection, type RedisClient } from "./connection.server";
 import { queueConfigFromEnv } from "./config.server";
 import { fairPriorities } from "./fair-share.server";
 import { jobIdForItem, type ImageJobData } from "./jobs";
@@ -15,7 +14,7 @@ export type ImageQueue = Queue<ImageJobData>;
  */
 export const QUEUE_PREFIX = "{imgapp}";
 
-export function openImageQueue(name: string, connection: Redis): ImageQueue {
+export function openImageQueue(name: string, connection: RedisClient): ImageQueue {
   return new Queue<ImageJobData>(name, { connection, prefix: QUEUE_PREFIX });
 }
 

@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "./connection.server";
 import { randomUUID } from "node:crypto";
 
 /**
@@ -48,7 +48,7 @@ const UNLIMITED: RateLimitGrant = { sent: () => undefined };
 
 export const WINDOW_MARGIN_MS = 30;
 
-export function createQwenRateLimiter(redis: Redis, opts: { maxPerSecond: number; key?: string }): RateLimiter {
+export function createQwenRateLimiter(redis: RedisClient, opts: { maxPerSecond: number; key?: string }): RateLimiter {
   const key = opts.key ?? "imgapp:qwen-rps";
   if (opts.maxPerSecond <= 0) return { acquire: async () => UNLIMITED };
   return {

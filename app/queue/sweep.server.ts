@@ -11,10 +11,10 @@
  * object store have their bytes moved there, a few each time.
  */
 import type { PrismaClient } from "@prisma/client";
-import type { Redis } from "ioredis";
 import { logger } from "~/lib/logger.server";
-import { BATCH_QUEUE_KEY, finishBatchIfDone } from "~/models/batches.server";
+import { BATCH_QUEUE_KEY, compareQueueOrder, finishBatchIfDone } from "~/models/batches.server";
 import { DEFAULT_QUEUE_NAME } from "./config.server";
+import type { RedisClient } from "./connection.server";
 import { captureForItem, releaseAllOrphanedReservations, releaseForItem, ReservationSettledError } from "~/models/credits.server";
 import { expireStoredImages, moveStoredImagesToObjectStore } from "~/models/stored-images.server";
 import { failItem } from "./processor.server";
@@ -41,13 +41,15 @@ export async function sweepOnce(deps: { db: PrismaClient; queue: ImageQueue }, o
   // Only this queue's items: several queues may share a database (tests, a staging worker), and an
   // item enqueued on the wrong queue would be processed by a worker that cannot reach its shop.
   // Batches that name no queue belong to the default one.
-  const stuck = await db.$queryRaw<Array<{ id: string; shop: string; replaceSentAt: Date | null }>>`
-    SELECT i.id, i.shop, i."replaceSentAt" FROM "BatchItem" i JOIN "Batch" b ON b.id = i."batchId"
+  type StuckItem = { id: string; shop: string; replaceSentAt: Date | null; batchCreatedAt: Date; productTitle: string; position: number; mediaId: string };
+  const stuck = await db.$queryRaw<StuckItem[]>`
+    SELECT i.id, i.shop, i."replaceSentAt", b."createdAt" AS "batchCreatedAt", i."productTitle", i.position, i."mediaId"
+    FROM "BatchItem" i JOIN "Batch" b ON b.id = i."batchId"
     WHERE i.state IN ('QUEUED', 'PROCESSING') AND i."updatedAt" < ${olderThan}
       AND COALESCE(b.settings->>${BATCH_QUEUE_KEY}, ${DEFAULT_QUEUE_NAME}) = ${queue.name}
     ORDER BY i."updatedAt" ASC
     LIMIT ${opts.limit ?? 2_000}`;
-  const missing: Array<{ id: string; shop: string }> = [];
+  const missing: StuckItem[] = [];
   for (const item of stuck) {
     const job = await queue.getJob(item.id);
     if (!job) {
@@ -85,6 +87,8 @@ export async function sweepOnce(deps: { db: PrismaClient; queue: ImageQueue }, o
   }
   if (lostRestores.length) await enqueueRestores(queue, lostRestores);
   if (missing.length) {
+    // In the order they were first queued in, so each shop's images keep their order (fair-share priorities follow it).
+    missing.sort((a, b) => a.batchCreatedAt.getTime() - b.batchCreatedAt.getTime() || compareQueueOrder(a, b));
     await enqueueItems(queue, missing);
     result.enqueued = missing.length;
     logger.info({ count: missing.length }, "sweep re-enqueued items missing from Redis");
@@ -117,7 +121,7 @@ export async function sweepOnce(deps: { db: PrismaClient; queue: ImageQueue }, o
 /** Runs the sweep every `intervalMs` in this process (one sweeper at a time across processes). */
 export function startSweeper(
   deps: { db: PrismaClient; queue: ImageQueue },
-  opts: { intervalMs: number; graceMs?: number; redis: Redis },
+  opts: { intervalMs: number; graceMs?: number; redis: RedisClient },
 ): { stop(): Promise<void>; runNow(): Promise<SweepResult | null> } {
   let running: Promise<SweepResult | null> | null = null;
   let stopped = false;

@@ -1,10 +1,9 @@
 import { DelayedError, Worker, type Job } from "bullmq";
-import type { Redis } from "ioredis";
 import { logger } from "~/lib/logger.server";
 import { shopifyThrottleWaitSeconds, shopifyThrottleWaits } from "~/lib/metrics.server";
 import { ShopifyThrottledError } from "~/models/catalog.server";
 import { QwenRateLimitedError } from "~/qwen/errors";
-import { createRedisConnection } from "./connection.server";
+import { createRedisConnection, type RedisClient } from "./connection.server";
 import { advanceFairClock } from "./fair-share.server";
 import { QUEUE_PREFIX } from "./queue.server";
 import type { ImageJobData, ImageJobOutcome } from "./jobs";
@@ -15,12 +14,12 @@ export interface StartWorkerOptions {
   queueName: string;
   concurrency: number;
   deps: WorkerDeps;
-  connection?: Redis;
+  connection?: RedisClient;
   /** How long a job's lock lives without renewal; a killed worker's jobs are re-run after this. */
   lockDurationMs?: number;
   stalledIntervalMs?: number;
   /** Redis for the per-shop THROTTLED gate (defaults to a new worker connection). */
-  gateRedis?: Redis;
+  gateRedis?: RedisClient;
 }
 
 /**

@@ -8,6 +8,8 @@ import { TEST_REDIS_URL, testDatabaseUrl } from "./urls";
 process.env.NODE_ENV = "test";
 process.env.DATABASE_URL = testDatabaseUrl();
 process.env.REDIS_URL = TEST_REDIS_URL;
+// The tests' Redis, even in a shell set up for a cluster (the cluster test starts and names its own).
+delete process.env.REDIS_CLUSTER_NODES;
 process.env.SHOPIFY_API_KEY ??= "test-api-key";
 process.env.SHOPIFY_API_SECRET ??= "test-api-secret";
 process.env.SHOPIFY_APP_URL ??= "https://app.example.test";

@@ -6,13 +6,12 @@
 import { randomUUID } from "node:crypto";
 import type { PrismaClient } from "@prisma/client";
 import type { Queue, Worker } from "bullmq";
-import type { Redis } from "ioredis";
 import { createPrismaClient } from "~/db.server";
 import { createBatch, getBatchProgress, type BatchProgress } from "~/models/batches.server";
 import { grantCredits } from "~/models/credits.server";
 import { QwenClient } from "~/qwen/client";
 import { queueConfigFromEnv } from "~/queue/config.server";
-import { createRedisConnection } from "~/queue/connection.server";
+import { createRedisConnection, type RedisClient, type RedisTarget } from "~/queue/connection.server";
 import { openImageQueue } from "~/queue/queue.server";
 import type { ImageJobData } from "~/queue/jobs";
 import type { WorkerDeps } from "~/queue/processor.server";
@@ -34,7 +33,7 @@ export interface Harness {
   dashscope: Awaited<ReturnType<typeof startDashScopeEmulator>>;
   queueName: string;
   queue: Queue<ImageJobData>;
-  limiterRedis: Redis;
+  limiterRedis: RedisClient;
   deps: WorkerDeps;
   workers: Worker[];
   /** `modelSlots`: model requests in flight (WORKER_CONCURRENCY), when fewer than the worker's jobs. */
@@ -52,7 +51,8 @@ export async function startHarness(
     dashscope?: Partial<DashScopeEmulatorOptions>;
     qwenMaxRps?: number;
     fileReadyDelayMs?: number;
-    redisUrl?: string;
+    /** Another Redis than the tests' (a throwaway server, a cluster). */
+    redis?: RedisTarget;
     offlineTokenSeconds?: number;
     /** Further local servers (origins) the worker may download from. */
     localHosts?: string[];
@@ -73,8 +73,8 @@ export async function startHarness(
   process.env.SAFE_FETCH_LOCAL_HOSTS = [shopify.url, dashscope.url, ...(opts.localHosts ?? [])].map((url) => new URL(url).host).join(",");
   const db = createPrismaClient(testDatabaseUrl(), 8);
   const queueName = `test-${randomUUID()}`;
-  const queue = openImageQueue(queueName, createRedisConnection({ url: opts.redisUrl }));
-  const limiterRedis = createRedisConnection({ forWorker: true, url: opts.redisUrl });
+  const queue = openImageQueue(queueName, createRedisConnection({ target: opts.redis }));
+  const limiterRedis = createRedisConnection({ forWorker: true, target: opts.redis });
   const config = queueConfigFromEnv({ ...process.env, FILE_READY_TIMEOUT_MS: "20000" });
   const deps: WorkerDeps = {
     db,
@@ -99,7 +99,7 @@ export async function startHarness(
         queueName,
         concurrency: workerOpts.concurrency ?? 4,
         deps: workerOpts.modelSlots ? { ...deps, modelSlots: new Semaphore(workerOpts.modelSlots) } : deps,
-        connection: createRedisConnection({ forWorker: true, url: opts.redisUrl }),
+        connection: createRedisConnection({ forWorker: true, target: opts.redis }),
         lockDurationMs: 10_000,
         stalledIntervalMs: 5_000,
       });

@@ -83,7 +83,7 @@ describe("per-shop rate limit (10 per second, 60 per minute)", () => {
     expect(response.status).toBe(429);
     expect(response.headers.get("Retry-After")).toBe("1");
     expect(((await response.json()) as { error: string }).error).toMatch(/^Too many purchases created in a short time/);
-    await redis.del(...(await redis.keys(`ratelimit:purchase-create:${key}:*`)));
+    await redis.del(...(await redis.keys(`ratelimit:purchase-create:{${key}}:*`)));
   });
 
   it("returns the 429 Response from checkRateLimit for routes that answer instead of throwing", async () => {
@@ -93,7 +93,7 @@ describe("per-shop rate limit (10 per second, 60 per minute)", () => {
     const limited = await checkRateLimit("batch-create", key, { redis, now: at });
     expect(limited?.status).toBe(429);
     expect(((await limited!.json()) as { error: string }).error).toMatch(/^Too many batches created in a short time/);
-    await redis.del(...(await redis.keys(`ratelimit:batch-create:${key}:*`)));
+    await redis.del(...(await redis.keys(`ratelimit:batch-create:{${key}}:*`)));
   });
 
   it("lets requests through when Redis cannot be reached", async () => {

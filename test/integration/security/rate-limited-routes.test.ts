@@ -35,7 +35,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   for (const shop of shops) {
-    const keys = await redis.keys(`ratelimit:*:${shop}:*`);
+    const keys = await redis.keys(`ratelimit:*:{${shop}}:*`);
     if (keys.length) await redis.del(...keys);
   }
   await redis.quit();

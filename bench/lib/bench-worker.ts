@@ -1,0 +1,66 @@
+/**
+ * The real worker (worker.ts) in a process of its own for the benches, reporting its CPU time and memory to the
+ * bench over IPC every 250 ms. `spawnBenchWorker` starts one; run directly, this file is that worker.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export interface WorkerSample {
+  cpuMs: number;
+  rss: number;
+  peakRss: number;
+  peakHeap: number;
+  peakExternal: number;
+}
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+
+/** A worker process with the bench's environment plus `env`; `last` holds its latest sample. */
+export function spawnBenchWorker(env: Record<string, string>): { child: ChildProcess; last: WorkerSample; stop(): Promise<void> } {
+  const profile = process.env.BENCH_WORKER_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_WORKER_CPU_PROF}`] : [];
+  const child = spawn(process.execPath, [...profile, "--import", "tsx", fileURLToPath(import.meta.url)], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      // As `npm run worker` sets them: glibc gives each libvips thread its own malloc arena (two keep RSS near the
+      // live data), and a fixed mmap threshold returns freed image buffers to the system instead of keeping them.
+      MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? "2",
+      MALLOC_MMAP_THRESHOLD_: process.env.MALLOC_MMAP_THRESHOLD_ ?? "1048576",
+      ...env,
+    },
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  const worker = {
+    child,
+    last: { cpuMs: 0, rss: 0, peakRss: 0, peakHeap: 0, peakExternal: 0 } as WorkerSample,
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      child.kill("SIGTERM");
+      await exited;
+    },
+  };
+  child.on("message", (sample: WorkerSample) => (worker.last = sample));
+  return worker;
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const { installEmulatorDispatcher } = await import("../../emulators/dispatcher");
+  installEmulatorDispatcher();
+  const { runWorker } = await import("../../worker");
+  const { stop } = await runWorker();
+  let peak = { rss: 0, heapUsed: 0, external: 0 };
+  const sample = () => {
+    const memory = process.memoryUsage();
+    if (memory.rss > peak.rss) peak = { rss: memory.rss, heapUsed: memory.heapUsed, external: memory.external };
+    const cpu = process.cpuUsage();
+    process.send?.({ cpuMs: (cpu.user + cpu.system) / 1000, rss: memory.rss, peakRss: peak.rss, peakHeap: peak.heapUsed, peakExternal: peak.external } satisfies WorkerSample);
+  };
+  const timer = setInterval(sample, 250);
+  process.once("SIGTERM", () => {
+    clearInterval(timer);
+    sample();
+    void stop().then(() => process.exit(0));
+  });
+}
