@@ -165,6 +165,22 @@ export async function createBatch(
   }
 }
 
+/** A new batch item for one of the shop's product images (QUEUED by default). */
+function newItemRow(shop: string, batchId: string, image: ProductImage) {
+  return {
+    id: randomUUID(),
+    batchId,
+    shop,
+    productId: image.productId,
+    productTitle: image.productTitle,
+    mediaId: image.mediaId,
+    sourceUrl: image.url,
+    sourceMimeType: image.mimeType,
+    position: image.position,
+    alt: image.alt,
+  };
+}
+
 /** Credits owed for a refunded or disputed payment are paid from the balance first; what remains blocks new batches. */
 async function assertNothingOwed(db: PrismaClient, shop: string): Promise<void> {
   if ((await getDebt(db, shop)) === 0) return;
@@ -217,18 +233,7 @@ async function createBatchRows(
   }
   const batchId = randomUUID();
   const rows = toQueue
-    .map((image) => ({
-      id: randomUUID(),
-      batchId,
-      shop,
-      productId: image.productId,
-      productTitle: image.productTitle,
-      mediaId: image.mediaId,
-      sourceUrl: image.url,
-      sourceMimeType: image.mimeType,
-      position: image.position,
-      alt: image.alt,
-    }))
+    .map((image) => newItemRow(shop, batchId, image))
     .sort(compareQueueOrder);
   const itemIds = rows.map((r) => r.id);
   // The reservation commits on its own first (a shop's account row is then locked only briefly, see
@@ -321,18 +326,7 @@ export async function addFundedItems(db: PrismaClient, queueName: string, shop: 
         },
       });
     }
-    const rows = funded.map((image) => ({
-      id: randomUUID(),
-      batchId: batch.id,
-      shop,
-      productId: image.productId,
-      productTitle: image.productTitle,
-      mediaId: image.mediaId,
-      sourceUrl: image.url,
-      sourceMimeType: image.mimeType,
-      position: image.position,
-      alt: image.alt,
-    }));
+    const rows = funded.map((image) => newItemRow(shop, batch.id, image));
     if (rows.length > 0) {
       await tx.batchItem.createMany({ data: rows });
       await reserveForItems(tx, shop, rows.map((r) => r.id), CREDITS_PER_IMAGE);

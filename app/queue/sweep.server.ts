@@ -19,6 +19,7 @@ import { captureForItem, releaseAllOrphanedReservations, releaseForItem, Reserva
 import { expireStoredImages, moveStoredImagesToObjectStore } from "~/models/stored-images.server";
 import { failItem } from "./processor.server";
 import { enqueueItems, enqueueRestores, type ImageQueue } from "./queue.server";
+import { type PeriodicTask, startPeriodicTask } from "./periodic.server";
 
 export interface SweepResult {
   enqueued: number;
@@ -122,35 +123,12 @@ export async function sweepOnce(deps: { db: PrismaClient; queue: ImageQueue }, o
 export function startSweeper(
   deps: { db: PrismaClient; queue: ImageQueue },
   opts: { intervalMs: number; graceMs?: number; redis: RedisClient },
-): { stop(): Promise<void>; runNow(): Promise<SweepResult | null> } {
-  let running: Promise<SweepResult | null> | null = null;
-  let stopped = false;
-  const run = async (): Promise<SweepResult | null> => {
-    if (running) return running;
-    running = (async () => {
-      const lock = await opts.redis.set(`${deps.queue.qualifiedName}:sweep-lock`, "1", "PX", Math.max(opts.intervalMs - 50, 100), "NX");
-      if (lock !== "OK") return null;
-      return sweepOnce(deps, { graceMs: opts.graceMs ?? Math.min(opts.intervalMs, 5_000) });
-    })()
-      .catch((error: Error) => {
-        logger.warn({ err: error.message }, "sweep failed; will try again");
-        return null;
-      })
-      .finally(() => {
-        running = null;
-      });
-    return running;
-  };
-  const timer = setInterval(() => {
-    if (!stopped) void run();
-  }, opts.intervalMs);
-  timer.unref();
-  return {
-    async stop() {
-      stopped = true;
-      clearInterval(timer);
-      await running;
-    },
-    runNow: run,
-  };
+): PeriodicTask<SweepResult> {
+  return startPeriodicTask({
+    name: "sweep",
+    redis: opts.redis,
+    lockKey: `${deps.queue.qualifiedName}:sweep-lock`,
+    intervalMs: opts.intervalMs,
+    run: () => sweepOnce(deps, { graceMs: opts.graceMs ?? Math.min(opts.intervalMs, 5_000) }),
+  });
 }
