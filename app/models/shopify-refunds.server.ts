@@ -33,7 +33,9 @@ export function partnerApiConfigFromEnv(env: NodeJS.ProcessEnv = process.env): P
   };
 }
 
-const ADJUSTMENTS = `#graphql
+// Partner API, not Admin: not tagged #graphql (the Admin documents' test and codegen read those). The Partner stand-in
+// validates it against the Partner API's types whenever the tests run it.
+const ADJUSTMENTS = `
   query AppChargeAdjustments($appId: ID!, $createdAtMin: DateTime!, $after: String) {
     transactions(appId: $appId, types: [APP_SALE_ADJUSTMENT], createdAtMin: $createdAtMin, first: 100, after: $after) {
       edges {

@@ -7,6 +7,7 @@ import { authenticate } from "~/shopify.server";
 export const loader = async ({ request, params }: LoaderFunctionArgs) => {
   const { session } = await authenticate.admin(request);
   const id = params.id ?? "";
-  if (!/^[0-9a-f-]{36}$/i.test(id)) throw new Response("Not found", { status: 404 });
-  return json({ lines: await batchCreditLines(db, session.shop, id) });
+  const batch = /^[0-9a-f-]{36}$/i.test(id) ? await db.batch.findFirst({ where: { id, shop: session.shop }, select: { id: true } }) : null;
+  if (!batch) throw new Response("Not found", { status: 404 });
+  return json({ lines: await batchCreditLines(db, session.shop, batch.id) });
 };

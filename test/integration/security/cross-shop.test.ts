@@ -20,6 +20,7 @@ import { loader as batchLoader } from "~/routes/app.batches.$id";
 import { action as restoreBatchAction } from "~/routes/app.batches.$id.restore";
 import { loader as zipLoader } from "~/routes/app.batches.$id.zip";
 import { loader as creditsLoader } from "~/routes/app.credits";
+import { loader as creditBatchLoader } from "~/routes/app.credits.batches.$id";
 import { loader as returnLoader } from "~/routes/app.credits.return";
 import { loader as processedLoader } from "~/routes/app.images.$id.processed";
 import { action as approveAction } from "~/routes/app.items.$id.approve";
@@ -30,6 +31,7 @@ import { startShopifyEmulator, type ShopifyEmulator } from "../../../emulators/s
 import { startStripeEmulator, type StripeEmulator } from "../../../emulators/stripe/server";
 import { API_KEY, API_SECRET, installShop, uniqueShop } from "../batches/shop-setup";
 import { bearerRequest, call, formRequest, status } from "../routes/helpers";
+import { creditActivity } from "~/models/credit-history.server";
 
 let shopify: ShopifyEmulator;
 let stripe: StripeEmulator;
@@ -154,6 +156,7 @@ const idRoutes: IdRoute[] = [
   { name: "reject an item", route: rejectAction, method: "POST", path: (id) => `/app/items/${id}/reject`, id: () => inReview.itemId },
   { name: "restore an item", route: restoreItemAction, method: "POST", path: (id) => `/app/items/${id}/restore`, id: () => published.itemId },
   { name: "processed image", route: processedLoader, method: "GET", path: (id) => `/app/images/${id}/processed`, id: () => published.itemId },
+  { name: "batch credit lines", route: creditBatchLoader, method: "GET", path: (id) => `/app/credits/batches/${id}`, id: () => published.batchId },
   { name: "extension batch progress", route: apiBatchesLoader, method: "GET", path: (id) => `/api/batches?id=${id}`, id: () => published.batchId },
 ];
 
@@ -163,6 +166,7 @@ describe("cross-shop access", () => {
     expect((await answer(zipLoader, shopA, `/app/batches/${published.batchId}/zip`, { id: published.batchId })).status).toBe(200);
     expect((await answer(processedLoader, shopA, `/app/images/${published.itemId}/processed`, { id: published.itemId })).status).toBe(200);
     expect((await answer(apiBatchesLoader, shopA, `/api/batches?id=${published.batchId}`)).status).toBe(200);
+    expect((await answer(creditBatchLoader, shopA, `/app/credits/batches/${published.batchId}`, { id: published.batchId })).status).toBe(200);
     const items = await db.batchItem.findMany({ where: { shop: shopA }, select: { id: true, state: true } });
     expect(items).toEqual(
       expect.arrayContaining([
@@ -186,15 +190,19 @@ describe("cross-shop access", () => {
   }
 
   it("credits page ignores the other shop's purchase id and ledger cursor", async () => {
-    const { status: code, text } = await answer(creditsLoader, shopB, `/app/credits?purchase=${stripePurchase.id}&cursor=${entryId}`);
-    expect(code).toBe(200);
-    const overview = JSON.parse(text) as { returnedPurchase: unknown; recentPurchases: unknown[]; history: { entries: Array<{ id: string }> } };
-    expect(overview.returnedPurchase).toBeNull();
-    expect(overview.recentPurchases).toEqual([]);
-    const ownEntries = await db.creditEntry.findMany({ where: { shop: shopB }, select: { id: true } });
-    expect(overview.history.entries.map((e) => e.id).sort()).toEqual(ownEntries.map((e) => e.id).sort());
-    expect(text).not.toContain(stripePurchase.id);
-    expect(text).not.toContain(entryId);
+    // A cursor made from the other shop's newest history line: it may only position shop B's own lines.
+    const foreignCursor = (await creditActivity(db, shopA, { take: 1 })).nextCursor ?? `2099-01-01T00:00:00.000000Z|entry:${entryId}`;
+    for (const cursor of [entryId, foreignCursor]) {
+      const { status: code, text } = await answer(creditsLoader, shopB, `/app/credits?purchase=${stripePurchase.id}&cursor=${encodeURIComponent(cursor)}`);
+      expect(code).toBe(200);
+      const overview = JSON.parse(text) as { returnedPurchase: unknown; recentPurchases: unknown[]; history: { lines: Array<{ key: string }> } };
+      expect(overview.returnedPurchase).toBeNull();
+      expect(overview.recentPurchases).toEqual([]);
+      const ownEntries = await db.creditEntry.findMany({ where: { shop: shopB }, select: { id: true } });
+      expect(overview.history.lines.every((l) => ownEntries.some((e) => l.key === `entry:${e.id}`))).toBe(true);
+      expect(text).not.toContain(stripePurchase.id);
+      expect(text).not.toContain(entryId);
+    }
   });
 
   it("returning from checkout with the other shop's Stripe session or Shopify charge grants nothing to anyone", async () => {
