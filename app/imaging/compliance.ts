@@ -5,6 +5,7 @@ import {
   DEFAULT_PIPELINE_SETTINGS,
   getPipeline,
   resolvePipeline,
+  SOFT_SHADOW_MAX_DEPTH,
   type PipelineId,
   type PipelineSettings,
   type ResolvedPipeline,
@@ -24,8 +25,11 @@ export interface ComplianceReport {
   rules: ComplianceRule[];
 }
 
-/** Pixels farther than this (max channel) from the background count as product when measuring coverage. */
-const PRODUCT_DISTANCE = 24;
+/**
+ * Pixels farther than this (max channel) from the background count as product when measuring coverage: beyond the
+ * deepest soft shadow a pipeline keeps and JPEG's error around it, so a kept shadow is never measured as product.
+ */
+const PRODUCT_DISTANCE = SOFT_SHADOW_MAX_DEPTH + 8;
 /** Rows/columns with fewer product pixels than this are ignored (JPEG ringing, specks). */
 const MIN_LINE_PIXELS = 2;
 
