@@ -1,6 +1,7 @@
 import sharp, { type OutputInfo } from "sharp";
 import { ImageInputError } from "./errors";
 import { inspectImage } from "./inspect";
+import { RowRuns } from "./segment";
 import {
   DEFAULT_PIPELINE_SETTINGS,
   getPipeline,
@@ -43,6 +44,77 @@ export interface ImageMeasurements {
   coverage: number;
   /** Smallest gap between the product and an edge, in px (-1 without product). */
   minMargin: number;
+  /** Stray marks on the background away from the product (specks, a scrap of floor): how many. */
+  strayMarks: number;
+}
+
+/** A separate piece under this share of the largest is a mark, not a part of the product (a pair of shoes is two parts). */
+const MARK_SHARE = 0.05;
+/** Pieces smaller than this share of the frame are JPEG noise, not marks. */
+const MIN_MARK_SHARE = 0.00002;
+/** Marks are looked for this far (share of the frame's shorter side) outside the box of the product's parts. */
+const MARK_CLEARANCE = 0.02;
+
+/**
+ * Pieces of non-background (beyond PRODUCT_DISTANCE, so never a kept shadow) that lie wholly outside the box of the
+ * product's parts, grown by MARK_CLEARANCE: specks or leftover backdrop that post-processing did not remove. Pieces
+ * inside that box (a print on a pale shirt, a gap between legs) are not judged. Every other row and column of a large
+ * image, like productBox.
+ */
+function countStrayMarks(data: Uint8Array, width: number, height: number, background: Rgb): number {
+  const step = width * height > 1_500_000 ? 2 : 1;
+  const gw = Math.ceil(width / step);
+  const gh = Math.ceil(height / step);
+  const [br, bg, bb] = background;
+  const pieces = new RowRuns(gh);
+  for (let gy = 0; gy < gh; gy++) {
+    let start = -1;
+    for (let gx = 0; gx < gw; gx++) {
+      const far = distanceAt(data, (gy * step * width + gx * step) * 3, br, bg, bb) > PRODUCT_DISTANCE;
+      if (far && start < 0) start = gx;
+      else if (!far && start >= 0) {
+        pieces.add(start, gx);
+        start = -1;
+      }
+    }
+    if (start >= 0) pieces.add(start, gw);
+    pieces.endRow(gy);
+  }
+  pieces.joinRows();
+  const n = pieces.count;
+  const size = new Float64Array(n);
+  const left = new Int32Array(n).fill(gw);
+  const right = new Int32Array(n).fill(-1);
+  const top = new Int32Array(n).fill(gh);
+  const bottom = new Int32Array(n).fill(-1);
+  for (let gy = 0; gy < gh; gy++) {
+    for (let r = pieces.first[gy]!; r < pieces.first[gy + 1]!; r++) {
+      const c = pieces.find(r);
+      size[c]! += pieces.end[r]! - pieces.start[r]!;
+      left[c] = Math.min(left[c]!, pieces.start[r]!);
+      right[c] = Math.max(right[c]!, pieces.end[r]! - 1);
+      top[c] = Math.min(top[c]!, gy);
+      bottom[c] = Math.max(bottom[c]!, gy);
+    }
+  }
+  const largest = Math.max(0, ...size);
+  if (largest === 0) return 0;
+  const clearance = Math.round((Math.min(gw, gh) * MARK_CLEARANCE));
+  const parts = { left: gw, top: gh, right: -1, bottom: -1 };
+  for (let c = 1; c < n; c++) {
+    if (size[c]! < largest * MARK_SHARE) continue;
+    parts.left = Math.min(parts.left, left[c]! - clearance);
+    parts.top = Math.min(parts.top, top[c]! - clearance);
+    parts.right = Math.max(parts.right, right[c]! + clearance);
+    parts.bottom = Math.max(parts.bottom, bottom[c]! + clearance);
+  }
+  let marks = 0;
+  for (let c = 1; c < n; c++) {
+    if (size[c]! === 0 || size[c]! >= largest * MARK_SHARE || size[c]! < gw * gh * MIN_MARK_SHARE) continue;
+    const outside = right[c]! < parts.left || left[c]! > parts.right || bottom[c]! < parts.top || top[c]! > parts.bottom;
+    if (outside) marks++;
+  }
+  return marks;
 }
 
 function pct(value: number, digits = 1): string {
@@ -201,7 +273,8 @@ export async function measureImage(image: Buffer, background: Rgb, tolerance: nu
     coverage = Math.max((box.right - box.left + 1) / width, (box.bottom - box.top + 1) / height);
     minMargin = border.edgeTouched ? 0 : Math.min(box.left, box.top, width - 1 - box.right, height - 1 - box.bottom);
   }
-  return { format: info.format, width, height, borderPurity: border.purity, coverage, minMargin };
+  const strayMarks = box ? countStrayMarks(data, width, height, background) : 0;
+  return { format: info.format, width, height, borderPurity: border.purity, coverage, minMargin, strayMarks };
 }
 
 const FORMAT_NAMES: Record<string, string> = { jpeg: "JPEG", png: "PNG", webp: "WebP", gif: "GIF", tiff: "TIFF", avif: "AVIF" };
@@ -279,6 +352,14 @@ export function evaluateRules(m: ImageMeasurements, pipeline: ResolvedPipeline):
     passed: m.coverage >= minCoverage && m.coverage <= maxCoverage,
     measured: m.coverage > 0 ? pct(m.coverage) : "no product found",
     expected: `${pct(minCoverage, 0)}–${pct(maxCoverage, 0)} of the longest side`,
+  });
+
+  rules.push({
+    id: "clean-background",
+    label: "No marks on the background",
+    passed: m.strayMarks === 0,
+    measured: m.strayMarks === 0 ? "none" : `${m.strayMarks} stray ${m.strayMarks === 1 ? "mark" : "marks"} away from the product`,
+    expected: "nothing but the product (and, where kept, its soft shadow)",
   });
 
   rules.push({

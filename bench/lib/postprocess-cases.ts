@@ -50,7 +50,10 @@ export async function composeVariant(corpus: RealPhotoCorpus, index: number, pip
 
 const SPECK_COLOURS = ["#3a2a1a", "#8a7a6a", "#5a6470", "#b0a090", "#2a2a2a"];
 
-/** Five specks (dust, crumbs, a stray fibre's end) on the backdrop, clear of the product, 0.4-1% of the frame wide. */
+/**
+ * Five specks (dust, crumbs, a scrap of paper) on the backdrop, clear of the product, 0.4-3.2% of the frame wide:
+ * the smaller ones are below the size post-processing drops as specks, the larger ones above it.
+ */
 function speckPlaces(productMask: Uint8Array, width: number, height: number, seed: number): { x: number; y: number; r: number }[] {
   const side = Math.min(width, height);
   const specks: { x: number; y: number; r: number }[] = [];
@@ -60,7 +63,7 @@ function speckPlaces(productMask: Uint8Array, width: number, height: number, see
     return state / 2 ** 32;
   };
   for (let attempt = 0; attempt < 400 && specks.length < 5; attempt++) {
-    const r = side * (0.002 + random() * 0.003);
+    const r = side * (0.002 + random() * 0.014);
     const x = Math.round(width * (0.04 + random() * 0.92));
     const y = Math.round(height * (0.04 + random() * 0.92));
     const clear = Math.ceil(r + side * 0.03);

