@@ -52,25 +52,30 @@ export interface ImageMeasurements {
 const MARK_SHARE = 0.05;
 /** Pieces smaller than this share of the frame are JPEG noise, not marks. */
 const MIN_MARK_SHARE = 0.00002;
-/** Marks are looked for this far (share of the frame's shorter side) outside the box of the product's parts. */
-const MARK_CLEARANCE = 0.02;
+/** The ring a piece is judged by lies this far (share of the frame's shorter side) around its box. */
+const MARK_RING = 0.01;
+/** A piece whose ring is at least this share background (within RING_TOLERANCE levels) lies on the background. */
+const MARK_RING_SHARE = 0.9;
+const RING_TOLERANCE = 3;
 
 /**
- * Pieces of non-background (beyond PRODUCT_DISTANCE, so never a kept shadow) that lie wholly outside the box of the
- * product's parts, grown by MARK_CLEARANCE: specks or leftover backdrop that post-processing did not remove. Pieces
- * inside that box (a print on a pale shirt, a gap between legs) are not judged. Every other row and column of a large
- * image, like productBox.
+ * Small pieces of non-background (beyond PRODUCT_DISTANCE, so never a kept shadow) lying on the background:
+ * specks or leftover backdrop that post-processing did not remove. Post-processing makes the backdrop exactly the
+ * background colour, so a piece with background all around it is a mark, while a print on a pale shirt has the
+ * shirt around it. A piece of 5% of the largest or more is a part of the product (a pair of shoes is two parts).
+ * Every other row and column of a large image, like productBox.
  */
 function countStrayMarks(data: Uint8Array, width: number, height: number, background: Rgb): number {
   const step = width * height > 1_500_000 ? 2 : 1;
   const gw = Math.ceil(width / step);
   const gh = Math.ceil(height / step);
   const [br, bg, bb] = background;
+  const at = (gx: number, gy: number) => distanceAt(data, (gy * step * width + gx * step) * 3, br, bg, bb);
   const pieces = new RowRuns(gh);
   for (let gy = 0; gy < gh; gy++) {
     let start = -1;
     for (let gx = 0; gx < gw; gx++) {
-      const far = distanceAt(data, (gy * step * width + gx * step) * 3, br, bg, bb) > PRODUCT_DISTANCE;
+      const far = at(gx, gy) > PRODUCT_DISTANCE;
       if (far && start < 0) start = gx;
       else if (!far && start >= 0) {
         pieces.add(start, gx);
@@ -98,21 +103,29 @@ function countStrayMarks(data: Uint8Array, width: number, height: number, backgr
     }
   }
   const largest = Math.max(0, ...size);
-  if (largest === 0) return 0;
-  const clearance = Math.round((Math.min(gw, gh) * MARK_CLEARANCE));
-  const parts = { left: gw, top: gh, right: -1, bottom: -1 };
-  for (let c = 1; c < n; c++) {
-    if (size[c]! < largest * MARK_SHARE) continue;
-    parts.left = Math.min(parts.left, left[c]! - clearance);
-    parts.top = Math.min(parts.top, top[c]! - clearance);
-    parts.right = Math.max(parts.right, right[c]! + clearance);
-    parts.bottom = Math.max(parts.bottom, bottom[c]! + clearance);
-  }
+  const ring = Math.max(2, Math.round(Math.min(gw, gh) * MARK_RING));
   let marks = 0;
   for (let c = 1; c < n; c++) {
     if (size[c]! === 0 || size[c]! >= largest * MARK_SHARE || size[c]! < gw * gh * MIN_MARK_SHARE) continue;
-    const outside = right[c]! < parts.left || left[c]! > parts.right || bottom[c]! < parts.top || top[c]! > parts.bottom;
-    if (outside) marks++;
+    const x0 = Math.max(0, left[c]! - ring);
+    const x1 = Math.min(gw - 1, right[c]! + ring);
+    const y0 = Math.max(0, top[c]! - ring);
+    const y1 = Math.min(gh - 1, bottom[c]! + ring);
+    let clear = 0;
+    let total = 0;
+    const look = (gx: number, gy: number) => {
+      total++;
+      if (at(gx, gy) <= RING_TOLERANCE) clear++;
+    };
+    for (let gx = x0; gx <= x1; gx++) {
+      look(gx, y0);
+      look(gx, y1);
+    }
+    for (let gy = y0 + 1; gy < y1; gy++) {
+      look(x0, gy);
+      look(x1, gy);
+    }
+    if (clear >= total * MARK_RING_SHARE) marks++;
   }
   return marks;
 }

@@ -17,6 +17,8 @@ const LOST_WITHIN = 3;
 const VISIBLY_PRODUCT = 8;
 /** Output pixels this far from the background, away from the product, are residue. */
 const RESIDUE_DISTANCE = 6;
+/** An output whose residue covers more than this share of the frame shows residue (0.01%: a few hundred px). */
+export const VISIBLE_RESIDUE = 0.0001;
 
 export interface ModelEdit {
   png: Buffer;

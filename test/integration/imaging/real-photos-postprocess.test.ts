@@ -1,15 +1,15 @@
 import sharp from "sharp";
 import { beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_PIPELINE_SETTINGS, PIPELINE_IDS, resolvePipeline, SOFT_SHADOW_MAX_DEPTH, type PipelineId } from "~/imaging/pipelines";
-import { composeVariant, runPostprocessCase, type BackdropVariant, type PostprocessCase } from "../../../bench/lib/postprocess-cases";
+import { composeVariant, runPostprocessCase, VISIBLE_RESIDUE, type BackdropVariant, type PostprocessCase } from "../../../bench/lib/postprocess-cases";
 import { loadCorpus, type RealPhotoCorpus } from "../../../emulators/dashscope/real-photo-edit";
 import { mapConcurrent } from "./harness";
 
 // Post-processing of real product photos (bench/real-photos-postprocess.ts runs all 120), judged by where the
 // stand-in's model drew the product, not by the app's own segmentation (bench/lib/postprocess-cases.ts).
-// White and pale products the off-white backdrop used to eat into: a pale blue shirt (70), a cream jumper (93),
-// a white skirt (96).
-const PALE_PRODUCTS = [70, 93, 96];
+// The pale products the off-white backdrop ate most of before (the least kept over the whole corpus, measured by the
+// bench): a pale blue shirt (70, 89% kept), a white shirt (61, 91%) and pale shoes (72, 94% on eBay).
+const PALE_PRODUCTS = [70, 61, 72];
 const SHADOWED = [1, 31];
 const WITH_RESIDUE = [1, 70];
 const SET_TIMEOUT_MS = 300_000;
@@ -44,7 +44,7 @@ describe("post-processing real product photos", () => {
 
   it("turns the off-white backdrop into the exact background without eating into white or pale products", () => {
     const pale = select("clean", PALE_PRODUCTS);
-    expect(pale.map(summary).filter((s) => s.kept < 0.98 || s.residue > 0 || s.failed.length > 0)).toEqual([]);
+    expect(pale.map(summary).filter((s) => s.kept < 0.98 || s.residue > VISIBLE_RESIDUE * 100 || s.failed.length > 0)).toEqual([]);
   });
 
   it("removes the contact shadow for Amazon and keeps it soft for eBay and Instagram, passing every rule", async () => {
