@@ -1,10 +1,12 @@
 import sharp, { type OutputInfo } from "sharp";
 import { ImageInputError } from "./errors";
 import { inspectImage } from "./inspect";
+import { RowRuns } from "./segment";
 import {
   DEFAULT_PIPELINE_SETTINGS,
   getPipeline,
   resolvePipeline,
+  SOFT_SHADOW_MAX_DEPTH,
   type PipelineId,
   type PipelineSettings,
   type ResolvedPipeline,
@@ -24,8 +26,11 @@ export interface ComplianceReport {
   rules: ComplianceRule[];
 }
 
-/** Pixels farther than this (max channel) from the background count as product when measuring coverage. */
-const PRODUCT_DISTANCE = 24;
+/**
+ * Pixels farther than this (max channel) from the background count as product when measuring coverage: beyond the
+ * deepest soft shadow a pipeline keeps and JPEG's error around it, so a kept shadow is never measured as product.
+ */
+const PRODUCT_DISTANCE = SOFT_SHADOW_MAX_DEPTH + 8;
 /** Rows/columns with fewer product pixels than this are ignored (JPEG ringing, specks). */
 const MIN_LINE_PIXELS = 2;
 
@@ -39,6 +44,121 @@ export interface ImageMeasurements {
   coverage: number;
   /** Smallest gap between the product and an edge, in px (-1 without product). */
   minMargin: number;
+  /** Stray marks on the background away from the product (specks, a scrap of floor): how many. */
+  strayMarks: number;
+}
+
+/** A separate piece under this share of the largest is a mark, not a part of the product (a pair of shoes is two parts). */
+const MARK_SHARE = 0.05;
+/** Pieces smaller than this share of the frame are JPEG noise, not marks. */
+const MIN_MARK_SHARE = 0.00002;
+/** The ring a piece is judged by lies this far (share of the frame's shorter side) around its box. */
+const MARK_RING = 0.01;
+/** A piece whose ring is at least this share background (within RING_TOLERANCE levels) lies on the background. */
+const MARK_RING_SHARE = 0.9;
+const RING_TOLERANCE = 3;
+
+/**
+ * Small pieces of non-background (beyond PRODUCT_DISTANCE, so never a kept shadow) lying on the background outside
+ * the product's silhouette: specks or leftover backdrop that post-processing did not remove. Post-processing makes
+ * the backdrop exactly the background colour, so a piece with background all around it is a mark, while a print on a
+ * pale shirt has the shirt around it; text on a white label lies within the silhouette. A piece of 5% of the largest
+ * or more is a part of the product (a pair of shoes is two parts).
+ * Every other row and column of a large image, like productBox.
+ */
+function countStrayMarks(data: Uint8Array, width: number, height: number, background: Rgb): number {
+  const step = width * height > 1_500_000 ? 2 : 1;
+  const gw = Math.ceil(width / step);
+  const gh = Math.ceil(height / step);
+  const [br, bg, bb] = background;
+  const at = (gx: number, gy: number) => distanceAt(data, (gy * step * width + gx * step) * 3, br, bg, bb);
+  const pieces = new RowRuns(gh);
+  for (let gy = 0; gy < gh; gy++) {
+    let start = -1;
+    for (let gx = 0; gx < gw; gx++) {
+      const far = at(gx, gy) > PRODUCT_DISTANCE;
+      if (far && start < 0) start = gx;
+      else if (!far && start >= 0) {
+        pieces.add(start, gx);
+        start = -1;
+      }
+    }
+    if (start >= 0) pieces.add(start, gw);
+    pieces.endRow(gy);
+  }
+  pieces.joinRows();
+  const n = pieces.count;
+  const size = new Float64Array(n);
+  const left = new Int32Array(n).fill(gw);
+  const right = new Int32Array(n).fill(-1);
+  const top = new Int32Array(n).fill(gh);
+  const bottom = new Int32Array(n).fill(-1);
+  for (let gy = 0; gy < gh; gy++) {
+    for (let r = pieces.first[gy]!; r < pieces.first[gy + 1]!; r++) {
+      const c = pieces.find(r);
+      size[c]! += pieces.end[r]! - pieces.start[r]!;
+      left[c] = Math.min(left[c]!, pieces.start[r]!);
+      right[c] = Math.max(right[c]!, pieces.end[r]! - 1);
+      top[c] = Math.min(top[c]!, gy);
+      bottom[c] = Math.max(bottom[c]!, gy);
+    }
+  }
+  const largest = Math.max(0, ...size);
+  // The product's silhouette: per row and per column, the span from its first to its last part pixel.
+  const rowFrom = new Int32Array(gh).fill(gw);
+  const rowTo = new Int32Array(gh).fill(-1);
+  const columnFrom = new Int32Array(gw).fill(gh);
+  const columnTo = new Int32Array(gw).fill(-1);
+  for (let gy = 0; gy < gh; gy++) {
+    for (let r = pieces.first[gy]!; r < pieces.first[gy + 1]!; r++) {
+      if (size[pieces.find(r)]! < largest * MARK_SHARE) continue;
+      rowFrom[gy] = Math.min(rowFrom[gy]!, pieces.start[r]!);
+      rowTo[gy] = Math.max(rowTo[gy]!, pieces.end[r]! - 1);
+      for (let gx = pieces.start[r]!; gx < pieces.end[r]!; gx++) {
+        if (gy < columnFrom[gx]!) columnFrom[gx] = gy;
+        columnTo[gx] = gy;
+      }
+    }
+  }
+  // The box of the product's parts, grown by MARK_RING: small details of a product (a tag, a loose strap) lie in it.
+  const ring = Math.max(2, Math.round(Math.min(gw, gh) * MARK_RING));
+  const parts = { left: gw, top: gh, right: -1, bottom: -1 };
+  for (let c = 1; c < n; c++) {
+    if (size[c]! < largest * MARK_SHARE || size[c]! === 0) continue;
+    parts.left = Math.min(parts.left, left[c]! - ring);
+    parts.top = Math.min(parts.top, top[c]! - ring);
+    parts.right = Math.max(parts.right, right[c]! + ring);
+    parts.bottom = Math.max(parts.bottom, bottom[c]! + ring);
+  }
+  let marks = 0;
+  for (let c = 1; c < n; c++) {
+    if (size[c]! === 0 || size[c]! >= largest * MARK_SHARE || size[c]! < gw * gh * MIN_MARK_SHARE) continue;
+    // Within the silhouette (text on a white label, a print on a white shirt) it is the product's, not a mark.
+    const cx = Math.round((left[c]! + right[c]!) / 2);
+    const cy = Math.round((top[c]! + bottom[c]!) / 2);
+    if (cx >= rowFrom[cy]! && cx <= rowTo[cy]! && cy >= columnFrom[cx]! && cy <= columnTo[cx]!) continue;
+    if (right[c]! >= parts.left && left[c]! <= parts.right && bottom[c]! >= parts.top && top[c]! <= parts.bottom) continue;
+    const x0 = Math.max(0, left[c]! - ring);
+    const x1 = Math.min(gw - 1, right[c]! + ring);
+    const y0 = Math.max(0, top[c]! - ring);
+    const y1 = Math.min(gh - 1, bottom[c]! + ring);
+    let clear = 0;
+    let total = 0;
+    const look = (gx: number, gy: number) => {
+      total++;
+      if (at(gx, gy) <= RING_TOLERANCE) clear++;
+    };
+    for (let gx = x0; gx <= x1; gx++) {
+      look(gx, y0);
+      look(gx, y1);
+    }
+    for (let gy = y0 + 1; gy < y1; gy++) {
+      look(x0, gy);
+      look(x1, gy);
+    }
+    if (clear >= total * MARK_RING_SHARE) marks++;
+  }
+  return marks;
 }
 
 function pct(value: number, digits = 1): string {
@@ -197,7 +317,8 @@ export async function measureImage(image: Buffer, background: Rgb, tolerance: nu
     coverage = Math.max((box.right - box.left + 1) / width, (box.bottom - box.top + 1) / height);
     minMargin = border.edgeTouched ? 0 : Math.min(box.left, box.top, width - 1 - box.right, height - 1 - box.bottom);
   }
-  return { format: info.format, width, height, borderPurity: border.purity, coverage, minMargin };
+  const strayMarks = box ? countStrayMarks(data, width, height, background) : 0;
+  return { format: info.format, width, height, borderPurity: border.purity, coverage, minMargin, strayMarks };
 }
 
 const FORMAT_NAMES: Record<string, string> = { jpeg: "JPEG", png: "PNG", webp: "WebP", gif: "GIF", tiff: "TIFF", avif: "AVIF" };
@@ -276,6 +397,16 @@ export function evaluateRules(m: ImageMeasurements, pipeline: ResolvedPipeline):
     measured: m.coverage > 0 ? pct(m.coverage) : "no product found",
     expected: `${pct(minCoverage, 0)}–${pct(maxCoverage, 0)} of the longest side`,
   });
+
+  if (checks.noStrayMarks) {
+    rules.push({
+      id: "clean-background",
+      label: "No marks on the background",
+      passed: m.strayMarks === 0,
+      measured: m.strayMarks === 0 ? "none" : `${m.strayMarks} stray ${m.strayMarks === 1 ? "mark" : "marks"} away from the product`,
+      expected: "nothing but the product (and, where kept, its soft shadow)",
+    });
+  }
 
   rules.push({
     id: "not-cropped",

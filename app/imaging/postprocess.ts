@@ -3,13 +3,24 @@ import sharp, { type Metadata, type Sharp } from "sharp";
 import { decodeRgb, decodeRgbRegion, type RgbImage } from "./decode";
 import { ImageInputError, ImageResultError } from "./errors";
 import { MAX_IMAGE_PIXELS } from "./inspect";
-import { MIME_BY_OUTPUT_FORMAT, type OutputFormat, type ResolvedPipeline, type Rgb, type Size } from "./pipelines";
+import { MIME_BY_OUTPUT_FORMAT, SOFT_SHADOW_MAX_DEPTH, type OutputFormat, type ResolvedPipeline, type Rgb, type Size } from "./pipelines";
 import { attachIccToJpeg, attachIccToPng, isSrgbProfile, srgbIccProfile } from "./icc";
 import { EXTERIOR, PRODUCT, refinementCrop, refineSegmentation, releaseRefinement, type PixelWindow, type RefinedSegmentation } from "./refine";
 import { expandBox, intersectBox, segmentProduct, type Box, type Segmentation } from "./segment";
 
 /** Distance from the backdrop above which a pixel of a model output is product. */
 export const PRODUCT_THRESHOLD = 32;
+/**
+ * Weight of tint in a pixel's distance from the backdrop (see backdropDistance): a pixel whose tint differs from the
+ * backdrop's by 6 levels is as far from it as one 32 levels darker, so a pale blue or cream product part stays product
+ * while a neutral shadow or the backdrop's grain (same change in every channel) does not.
+ */
+const CHROMA_WEIGHT = 5.5;
+/**
+ * An enclosed gap in the product (between a hanger and a shoulder) whose pixels are mostly this close to the backdrop
+ * on the preview (its grain averaged out) is the backdrop showing through: it becomes background, not product.
+ */
+const BACKDROP_GAP_DISTANCE = 5;
 /** Below this distance an edge pixel is pure backdrop; between the two it is blended (anti-aliasing). */
 const EDGE_LOW = 8;
 /** Edge pixels within this many px of the product keep their blend; farther ones become pure background. */
@@ -30,6 +41,8 @@ export interface PostProcessResult {
   height: number;
   /** The product's box in the output image. */
   productBox: Box;
+  /** Where the model output landed: output x = offsetX + model x * scale (y likewise), for measuring what was kept. */
+  placement: { scale: number; offsetX: number; offsetY: number };
 }
 
 /** The output frame for a product of this shape. */
@@ -48,6 +61,8 @@ function productScale(box: Size, frame: Size, coverage: number): number {
 }
 
 interface LocatedProduct {
+  /** Size of the model output as decoded (oriented). */
+  full: Size;
   /** Size of the image the product is located in: the model output, or a reduced copy of a large one. */
   working: Size;
   /** The decoded pixels of `working` that the refinement and the composite read. */
@@ -102,12 +117,12 @@ async function locateProduct(bytes: Buffer, pipeline: ResolvedPipeline, backgrou
   if (longest <= frameLongest * 1.5) {
     const image = await decodeRgb(bytes, { background, ignoreIcc });
     const factor = Math.max(1, Math.floor(Math.max(image.width, image.height) / PREVIEW_SIDE));
-    const preview = segmentProduct(await previewOf(image, factor), { threshold: PRODUCT_THRESHOLD });
-    return { working: { width: image.width, height: image.height }, window: { ...image, left: 0, top: 0 }, preview };
+    const preview = segmentProduct(await previewOf(image, factor), { threshold: PRODUCT_THRESHOLD, chromaWeight: CHROMA_WEIGHT, backdropGapDistance: BACKDROP_GAP_DISTANCE });
+    return { full, working: { width: image.width, height: image.height }, window: { ...image, left: 0, top: 0 }, preview };
   }
 
   const previewImage = await decodeRgb(bytes, { background, maxWidth: PREVIEW_SIDE, maxHeight: PREVIEW_SIDE, ignoreIcc });
-  const preview = segmentProduct(previewImage, { threshold: PRODUCT_THRESHOLD });
+  const preview = segmentProduct(previewImage, { threshold: PRODUCT_THRESHOLD, chromaWeight: CHROMA_WEIGHT, backdropGapDistance: BACKDROP_GAP_DISTANCE });
   const found = preview.box;
   if (!found) return null;
   const previewScale = longest / Math.max(preview.width, preview.height);
@@ -119,7 +134,7 @@ async function locateProduct(bytes: Buffer, pipeline: ResolvedPipeline, backgrou
     reduction < 1 ? { width: Math.max(1, Math.round(full.width * reduction)), height: Math.max(1, Math.round(full.height * reduction)) } : full;
   const crop = refinementCrop(preview, working)!;
   const window = await decodeRgbRegion(bytes, crop, { background, size: reduction < 1 ? working : undefined, ignoreIcc });
-  return { working, window: { ...window, left: crop.left, top: crop.top }, preview };
+  return { full, working, window: { ...window, left: crop.left, top: crop.top }, preview };
 }
 
 /** True when a PRODUCT pixel lies within EDGE_RADIUS of crop pixel (cx, cy). */
@@ -213,6 +228,157 @@ function compositeInPlace(window: PixelWindow, fullWidth: number, refined: Refin
       else compositeOutline(source, from, to, sy, rowData);
     }
   }
+}
+
+/** A kept shadow reaches this share of the frame's height below the product at most. */
+const SHADOW_REACH = 0.06;
+/** Smoothing radius of the shadow, as a share of the image's shorter side (the backdrop's grain averages out). */
+const SHADOW_SMOOTHING = 0.004;
+/** Darkening (levels) below which the backdrop counts as unshadowed: its grain and the row estimate's error. */
+const SHADOW_NOISE = 2;
+/** How much of the model's shadow is kept: softer than drawn. */
+const SHADOW_STRENGTH = 0.75;
+/** Pixels darker than this or tinted more than SHADOW_TINT are not shadow (a speck, a product part): left out of it. */
+const SHADOW_DARKEST = 48;
+const SHADOW_TINT = 6;
+/** Gap (px) kept between a shadow and the border band the compliance check reads, in the output. */
+const SHADOW_BORDER_GAP = 2;
+
+/** Darkening of the background under the product, per pixel of `box` (working coordinates). */
+interface SoftShadow {
+  box: Box;
+  depth: Float32Array;
+}
+
+/**
+ * The model's contact shadow under the product, measured before the background is replaced: per non-product pixel
+ * of the zone under the product's lower half, how much darker than its row's backdrop it is, when it is darkened
+ * evenly in every channel (a shadow; a tinted or very dark pixel is something else and left out), averaged over a
+ * small neighbourhood of such pixels (normalised box filter: product pixels never bleed into it). Kept softer than
+ * drawn and faded out towards the zone's edges, so it never ends in a line. `limit` is the part of the working image
+ * that lands inside the frame clear of its border band.
+ */
+function measureSoftShadow(window: PixelWindow, fullWidth: number, refined: RefinedSegmentation, product: Box, limit: Box, frameHeight: number, scale: number): SoftShadow | null {
+  const reach = Math.round((SHADOW_REACH * frameHeight) / scale);
+  const zone = intersectBox(
+    intersectBox(
+      {
+        left: product.left - Math.round(product.width * 0.05),
+        top: product.top + Math.round(product.height * 0.5),
+        width: Math.round(product.width * 1.1),
+        height: Math.round(product.height * 0.5) + reach,
+      },
+      limit,
+    ),
+    window,
+  );
+  if (zone.width < 4 || zone.height < 4) return null;
+  const { data } = window;
+  const { crop, state, rowBackground: rows } = refined;
+  const span = Math.max(1, fullWidth - 1);
+  const stride = window.width * 3;
+  const n = zone.width * zone.height;
+  const dark = new Float32Array(n);
+  const weight = new Float32Array(n);
+  for (let y = 0; y < zone.height; y++) {
+    const sy = zone.top + y;
+    const rb = sy * 6;
+    const cy = sy - crop.top;
+    const inCropRow = cy >= 0 && cy < crop.height;
+    for (let x = 0; x < zone.width; x++) {
+      const sx = zone.left + x;
+      const cx = sx - crop.left;
+      if (inCropRow && cx >= 0 && cx < crop.width && state[cy * crop.width + cx] === PRODUCT) continue;
+      const t = sx / span;
+      const i = (sy - window.top) * stride + (sx - window.left) * 3;
+      const dr = rows[rb]! + (rows[rb + 3]! - rows[rb]!) * t - data[i]!;
+      const dg = rows[rb + 1]! + (rows[rb + 4]! - rows[rb + 1]!) * t - data[i + 1]!;
+      const db = rows[rb + 2]! + (rows[rb + 5]! - rows[rb + 2]!) * t - data[i + 2]!;
+      const mean = (dr + dg + db) / 3;
+      if (mean > SHADOW_DARKEST || Math.max(dr, dg, db) - Math.min(dr, dg, db) > SHADOW_TINT) continue;
+      dark[y * zone.width + x] = mean > 0 ? mean : 0;
+      weight[y * zone.width + x] = 1;
+    }
+  }
+  const radius = Math.max(2, Math.round(Math.min(fullWidth, refined.rowBackground.length / 6) * SHADOW_SMOOTHING));
+  boxBlur(dark, zone.width, zone.height, radius);
+  boxBlur(weight, zone.width, zone.height, radius);
+  const depth = dark;
+  let any = false;
+  const fadeX = Math.max(1, zone.width * 0.08);
+  const fadeY = Math.max(1, reach * 0.4);
+  const zoneBottom = zone.top + zone.height;
+  for (let y = 0; y < zone.height; y++) {
+    const toBottom = Math.min(1, (zoneBottom - (zone.top + y)) / fadeY);
+    for (let x = 0; x < zone.width; x++) {
+      const p = y * zone.width + x;
+      const w = weight[p]!;
+      const mean = w > 0.2 ? dark[p]! / w : 0;
+      const fade = Math.min(1, x / fadeX, (zone.width - 1 - x) / fadeX) * toBottom;
+      const d = Math.min(SOFT_SHADOW_MAX_DEPTH, Math.max(0, (mean - SHADOW_NOISE) * SHADOW_STRENGTH)) * fade;
+      depth[p] = d;
+      if (d >= 1) any = true;
+    }
+  }
+  return any ? { box: zone, depth } : null;
+}
+
+/** In place: each value the sum of the values within `radius` of it, along rows and then columns (a box filter). */
+function boxBlur(values: Float32Array, width: number, height: number, radius: number): void {
+  const line = new Float32Array(Math.max(width, height));
+  for (let y = 0; y < height; y++) {
+    const row = y * width;
+    for (let x = 0; x < width; x++) line[x] = values[row + x]!;
+    let sum = 0;
+    for (let x = 0; x < Math.min(radius, width); x++) sum += line[x]!;
+    for (let x = 0; x < width; x++) {
+      if (x + radius < width) sum += line[x + radius]!;
+      if (x - radius - 1 >= 0) sum -= line[x - radius - 1]!;
+      values[row + x] = sum;
+    }
+  }
+  for (let x = 0; x < width; x++) {
+    for (let y = 0; y < height; y++) line[y] = values[y * width + x]!;
+    let sum = 0;
+    for (let y = 0; y < Math.min(radius, height); y++) sum += line[y]!;
+    for (let y = 0; y < height; y++) {
+      if (y + radius < height) sum += line[y + radius]!;
+      if (y - radius - 1 >= 0) sum -= line[y - radius - 1]!;
+      values[y * width + x] = sum;
+    }
+  }
+}
+
+/** Darkens the (already replaced) background under the product by the kept shadow, in place; product pixels stay. */
+function applySoftShadow(window: PixelWindow, refined: RefinedSegmentation, shadow: SoftShadow): void {
+  const { data } = window;
+  const { crop, state } = refined;
+  const { box, depth } = shadow;
+  const stride = window.width * 3;
+  for (let y = 0; y < box.height; y++) {
+    const sy = box.top + y;
+    const cy = sy - crop.top;
+    const inCropRow = cy >= 0 && cy < crop.height;
+    for (let x = 0; x < box.width; x++) {
+      const d = depth[y * box.width + x]!;
+      if (d < 0.5) continue;
+      const sx = box.left + x;
+      const cx = sx - crop.left;
+      if (inCropRow && cx >= 0 && cx < crop.width && state[cy * crop.width + cx] === PRODUCT) continue;
+      const i = (sy - window.top) * stride + (sx - window.left) * 3;
+      const keep = 1 - d / 255;
+      data[i] = clamp(data[i]! * keep);
+      data[i + 1] = clamp(data[i + 1]! * keep);
+      data[i + 2] = clamp(data[i + 2]! * keep);
+    }
+  }
+}
+
+/** Union of two boxes. */
+function unionBox(a: Box, b: Box): Box {
+  const left = Math.min(a.left, b.left);
+  const top = Math.min(a.top, b.top);
+  return { left, top, width: Math.max(a.left + a.width, b.left + b.width) - left, height: Math.max(a.top + a.height, b.top + b.height) - top };
 }
 
 const clamp = (v: number) => (v < 0 ? 0 : v > 255 ? 255 : Math.round(v));
@@ -353,7 +519,7 @@ export async function postProcessEdit(modelOutput: Buffer, pipeline: ResolvedPip
   const preview = located?.preview;
   const refined =
     located && preview?.box && preview.area >= preview.width * preview.height * MIN_PRODUCT_SHARE
-      ? refineSegmentation(located.window, located.working, preview, PRODUCT_THRESHOLD)
+      ? refineSegmentation(located.window, located.working, preview, PRODUCT_THRESHOLD, { chromaWeight: CHROMA_WEIGHT })
       : null;
   const box = refined?.box;
   if (!located || !refined || !box) {
@@ -362,13 +528,31 @@ export async function postProcessEdit(modelOutput: Buffer, pipeline: ResolvedPip
       "No product could be found in the edited image. Try a photo where the product stands out clearly from its background.",
     );
   }
-  const { working, window } = located;
+  const { full, working, window } = located;
 
   const frame = canvasFor(pipeline, box);
   const scale = productScale(box, frame, pipeline.targetCoverage);
   // The box lies in the refinement crop, which the window covers.
-  const region = intersectBox(expandBox(box, EDGE_RADIUS + 2, working.width, working.height), window);
+  let region = intersectBox(expandBox(box, EDGE_RADIUS + 2, working.width, working.height), window);
+  let shadow: SoftShadow | null = null;
+  if (pipeline.definition.shadow === "keep-soft") {
+    // The part of the working image that lands inside the frame clear of the compliance check's border band.
+    const clear = Math.max(2, Math.round(Math.min(frame.width, frame.height) * 0.01)) + SHADOW_BORDER_GAP;
+    const cx = box.left + box.width / 2;
+    const cy = box.top + box.height / 2;
+    const limitLeft = Math.ceil(cx - (frame.width / 2 - clear) / scale);
+    const limitTop = Math.ceil(cy - (frame.height / 2 - clear) / scale);
+    const limit = {
+      left: limitLeft,
+      top: limitTop,
+      width: Math.floor(cx + (frame.width / 2 - clear) / scale) - limitLeft,
+      height: Math.floor(cy + (frame.height / 2 - clear) / scale) - limitTop,
+    };
+    shadow = measureSoftShadow(window, working.width, refined, box, limit, frame.height, scale);
+    if (shadow) region = intersectBox(unionBox(region, shadow.box), window);
+  }
   compositeInPlace(window, working.width, refined, region, background);
+  if (shadow) applySoftShadow(window, refined, shadow);
   releaseRefinement(refined);
 
   const resizedWidth = Math.min(frame.width, Math.max(1, Math.round(region.width * scale)));
@@ -405,6 +589,11 @@ export async function postProcessEdit(modelOutput: Buffer, pipeline: ResolvedPip
       top: top + Math.round((box.top - region.top) * scale),
       width: Math.round(box.width * scale),
       height: Math.round(box.height * scale),
+    },
+    placement: {
+      scale: (resizedWidth / region.width) * (working.width / full.width),
+      offsetX: left - region.left * (resizedWidth / region.width),
+      offsetY: top - region.top * (resizedHeight / region.height),
     },
   };
 }

@@ -2,7 +2,7 @@
 // reduced copy, and full-resolution pixels are examined only in a thin band around its outline.
 import type { RgbImage } from "./decode";
 import type { Size } from "./pipelines";
-import { FlatBackdropTable, rowBackdrop, type Box, type Segmentation } from "./segment";
+import { estimateRowBackground, FlatBackdropTable, rowBackdrop, type Box, type RowBackdrop, type Segmentation } from "./segment";
 import { scanlineFill } from "./scanline-fill";
 
 /** Pixel states of the full-resolution crop. */
@@ -182,6 +182,30 @@ function max3(a: number, b: number, c: number): number {
 /** Flat backdrop rows' channel distances, reused while the colour stays the same. */
 const flatBackdrop = new FlatBackdropTable();
 
+/** backdropDistance (inlined: it runs for every outline pixel) of `distance[p0..p1)`, whose pixels start at byte `i0`, column `fx0`. */
+function tintedRunDistance(data: Uint8Array, i0: number, distance: Uint8Array, p0: number, p1: number, backdrop: RowBackdrop, fx0: number, chromaWeight: number): void {
+  const { r: lr, g: lg, b: lb, dr: sr, dg: sg, db: sb } = backdrop;
+  let br = lr + sr * fx0;
+  let bg = lg + sg * fx0;
+  let bb = lb + sb * fx0;
+  for (let p = p0, i = i0; p < p1; p++, i += 3) {
+    const dr = data[i]! - br;
+    const dg = data[i + 1]! - bg;
+    const db = data[i + 2]! - bb;
+    let hi = dr > dg ? dr : dg;
+    if (db > hi) hi = db;
+    let lo = dr < dg ? dr : dg;
+    if (db < lo) lo = db;
+    const largest = hi > -lo ? hi : -lo;
+    const tint = (hi - lo) * chromaWeight;
+    const d = tint > largest ? tint : largest;
+    distance[p] = d > 255 ? 255 : d | 0;
+    br += sr;
+    bg += sg;
+    bb += sb;
+  }
+}
+
 /** Distance from the row's backdrop colour for the outline pixels of one crop row. */
 function outlineRowDistance(
   data: Uint8Array,
@@ -193,9 +217,17 @@ function outlineRowDistance(
   rowBackground: Float32Array,
   fy: number,
   span: number,
+  chromaWeight: number,
 ): void {
   const backdrop = rowBackdrop(rowBackground, fy, span);
   const { r: lr, g: lg, b: lb, dr, dg, db } = backdrop;
+  if (chromaWeight > 0) {
+    for (let r = 0; r < runs.length; r++) {
+      const run = runs[r]!;
+      if (run.kind === UNDECIDED) tintedRunDistance(data, rowStart + (cropLeft + run.start) * 3, distance, distanceRow + run.start, distanceRow + run.end, backdrop, cropLeft + run.start, chromaWeight);
+    }
+    return;
+  }
   // A flat row's backdrop is the left colour at every column (lr + 0 * fx is lr), so a table serves.
   const table = backdrop.flat ? flatBackdrop.tableFor(lr, lg, lb) : null;
   for (let r = 0; r < runs.length; r++) {
@@ -422,16 +454,20 @@ export function refineSegmentation(
   full: Size,
   preview: Segmentation,
   threshold: number,
-  options: { band?: number; minComponentShare?: number } = {},
+  options: { band?: number; minComponentShare?: number; chromaWeight?: number } = {},
 ): RefinedSegmentation {
   const band = options.band ?? OUTLINE_BAND;
+  const chromaWeight = options.chromaWeight ?? 0;
   const minComponentShare = options.minComponentShare ?? 0.0005;
   const { width, height } = full;
   const pw = preview.width;
   const ph = preview.height;
   const sx = width / pw;
   const sy = height / ph;
-  const rowBackground = upsampleRowBackground(preview, height);
+  // With the whole image decoded, each row's backdrop is read from its own edges: one interpolated between preview
+  // rows misses a sharp change (the edge of a leftover floor band) and would leave it as a line.
+  const whole = window.left === 0 && window.top === 0 && window.width === width && window.height === height;
+  const rowBackground = whole ? estimateRowBackground(window, preview.borderColor) : upsampleRowBackground(preview, height);
   const crop = refinementCrop(preview, full, band);
   if (!crop) return { crop: { left: 0, top: 0, width: 0, height: 0 }, state: new Uint8Array(0), distance: new Uint8Array(0), runs: [], box: null, rowBackground };
   if (crop.left < window.left || crop.top < window.top || crop.left + crop.width > window.left + window.width || crop.top + crop.height > window.top + window.height) {
@@ -462,7 +498,7 @@ export function refineSegmentation(
   const span = Math.max(1, width - 1);
   for (let y = 0; y < ch; y++) {
     const fy = cropTop + y;
-    outlineRowDistance(window.data, (fy - window.top) * stride - window.left * 3, runs[y]!, cropLeft, distance, y * cw, rowBackground, fy, span);
+    outlineRowDistance(window.data, (fy - window.top) * stride - window.left * 3, runs[y]!, cropLeft, distance, y * cw, rowBackground, fy, span, chromaWeight);
   }
 
   // Flood the backdrop into the outline from the exterior and from the crop's edge.

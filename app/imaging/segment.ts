@@ -13,6 +13,38 @@ export interface SegmentOptions {
   threshold: number;
   /** Components smaller than this share of the image are specks, not product (default 0.0005). */
   minComponentShare?: number;
+  /** Weight of a pixel's tint against the backdrop's in its distance (see backdropDistance); default 0, lightness only. */
+  chromaWeight?: number;
+  /**
+   * An enclosed gap (between a strap and the body, a hanger and a shoulder) counts as background when most of its
+   * pixels are within this distance of the backdrop: the backdrop showing through, not a pale part of the product.
+   * Default: enclosed gaps are product (a white label).
+   */
+  backdropGapDistance?: number;
+}
+
+/** Share of an enclosed gap's pixels that must be within backdropGapDistance for it to be backdrop. */
+const BACKDROP_GAP_SHARE = 0.7;
+
+/**
+ * Joins to the border (run 0) every enclosed component of `open` whose pixels are mostly within `within` of the
+ * backdrop, so it is background like the backdrop around the product.
+ */
+function joinBackdropGaps(open: RowRuns, distance: Uint8Array, width: number, within: number): void {
+  open.joinRows();
+  open.joinBorder(width);
+  const { start, end, first } = open;
+  const near = new Float64Array(open.count);
+  const size = new Float64Array(open.count);
+  for (let y = 0; y < open.height; y++) {
+    for (let r = first[y]!; r < first[y + 1]!; r++) {
+      const root = open.find(r);
+      if (root === 0) continue;
+      size[root]! += end[r]! - start[r]!;
+      for (let p = y * width + start[r]!; p < y * width + end[r]!; p++) if (distance[p]! <= within) near[root]!++;
+    }
+  }
+  for (let r = 1; r < open.count; r++) if (size[r]! > 0 && near[r]! >= size[r]! * BACKDROP_GAP_SHARE) open.union(0, r);
 }
 
 export interface Segmentation {
@@ -71,6 +103,30 @@ export function borderMedian(image: RgbImage, band: number): Rgb {
 
 const maxDiff = (a: ArrayLike<number>, ai: number, b: ArrayLike<number>, bi: number) =>
   Math.max(Math.abs(a[ai]! - b[bi]!), Math.abs(a[ai + 1]! - b[bi + 1]!), Math.abs(a[ai + 2]! - b[bi + 2]!));
+
+/**
+ * Distance of a pixel (r, g, b) from the backdrop (br, bg, bb): the largest channel difference, or its tint
+ * difference times `chromaWeight` when that is larger. A shadow or the backdrop's own grain darkens or lightens
+ * every channel alike, so their tint difference is about 0; a pale product (a light blue shirt on off-white) differs
+ * from the backdrop more in tint than in lightness. Tint difference: the spread of the three signed differences.
+ */
+export function backdropDistance(r: number, g: number, b: number, br: number, bg: number, bb: number, chromaWeight: number): number {
+  const dr = r - br;
+  const dg = g - bg;
+  const db = b - bb;
+  const largest = Math.max(dr < 0 ? -dr : dr, dg < 0 ? -dg : dg, db < 0 ? -db : db);
+  const tint = (Math.max(dr, dg, db) - Math.min(dr, dg, db)) * chromaWeight;
+  const d = tint > largest ? tint : largest;
+  return d > 255 ? 255 : d | 0;
+}
+
+/** backdropDistance for one row's pixels against its (graded) backdrop. */
+function tintedRowDistance(data: Uint8Array, distance: Uint8Array, y: number, width: number, backdrop: RowBackdrop, chromaWeight: number): void {
+  const { r, g, b, dr, dg, db } = backdrop;
+  for (let x = 0, p = y * width, i = p * 3; x < width; x++, p++, i += 3) {
+    distance[p] = backdropDistance(data[i]!, data[i + 1]!, data[i + 2]!, r + dr * x, g + dg * x, b + db * x, chromaWeight);
+  }
+}
 
 /**
  * Background colour per row from the left and right edges. Photos are lit from above, so the
@@ -225,7 +281,7 @@ function flatRowDistance(data: Uint8Array, distance: Uint8Array, y: number, widt
  * Max-channel distance of every pixel from the background, interpolated between the row's edges,
  * and the runs of pixels whose distance is below `below`.
  */
-function distanceAndOpenRuns(image: RgbImage, rowBackground: Float32Array, below: number): { distance: Uint8Array; open: RowRuns } {
+function distanceAndOpenRuns(image: RgbImage, rowBackground: Float32Array, below: number, chromaWeight: number): { distance: Uint8Array; open: RowRuns } {
   const { data, width, height } = image;
   const distance = new Uint8Array(width * height);
   const open = new RowRuns(height);
@@ -233,7 +289,10 @@ function distanceAndOpenRuns(image: RgbImage, rowBackground: Float32Array, below
   const span = Math.max(1, width - 1);
   for (let y = 0; y < height; y++) {
     const backdrop = rowBackdrop(rowBackground, y, span);
-    if (backdrop.flat) {
+    if (chromaWeight > 0) {
+      tintedRowDistance(data, distance, y, width, backdrop, chromaWeight);
+      addRunsBelow(distance, width, y, below, open);
+    } else if (backdrop.flat) {
       flatRowDistance(data, distance, y, width, flat.tableFor(backdrop.r, backdrop.g, backdrop.b), below, open);
     } else {
       rowDistance(data, distance, y, width, backdrop);
@@ -470,8 +529,9 @@ export function segmentProduct(image: RgbImage, options: SegmentOptions): Segmen
   const rowBackground = estimateRowBackground(image, borderColor);
   // Product = everything the image border does not reach through pixels close to the background
   // colour, so light areas enclosed by the product (a white label) stay product.
-  const { distance, open } = distanceAndOpenRuns(image, rowBackground, options.threshold);
+  const { distance, open } = distanceAndOpenRuns(image, rowBackground, options.threshold, options.chromaWeight ?? 0);
   const minArea = Math.max(16, Math.round(width * height * (options.minComponentShare ?? 0.0005)));
+  if (options.backdropGapDistance !== undefined) joinBackdropGaps(open, distance, width, options.backdropGapDistance);
   const { mask: product, area, box } = keepSignificantComponents(unreachedRuns(open, width), width, height, minArea);
   return { width, height, product, distance, box, area, borderColor, rowBackground };
 }

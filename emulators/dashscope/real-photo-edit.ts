@@ -121,6 +121,10 @@ export interface RealPhotoEdit {
   width: number;
   height: number;
   alteration: RealPhotoAlteration | null;
+  /** Where the product was drawn: its opacity per pixel of the edit (0..255), for measuring what post-processing keeps. */
+  productMask: Uint8Array;
+  /** The box of the contact shadow painted under the product, or null. */
+  shadowBox: Rect | null;
 }
 
 interface Plane {
@@ -132,7 +136,7 @@ interface Plane {
   height: number;
 }
 
-interface Rect {
+export interface Rect {
   left: number;
   top: number;
   width: number;
@@ -410,6 +414,8 @@ export async function composeRealPhotoEdit(photo: Buffer, mask: Buffer, options:
   const box = alphaBox(source.alpha, source.width, source.height, 0.1);
   const { width, height } = options.size;
   const canvas = new Float32Array(width * height * 3);
+  const productMask = new Uint8Array(width * height);
+  let shadowBox: Rect | null = null;
   const base = 249 + random() * 4;
   const tint = [0, 1, 2].map(() => (random() - 0.5) * 1.5);
   let seedNoise = (options.seed * 7919) >>> 0;
@@ -438,7 +444,7 @@ export async function composeRealPhotoEdit(photo: Buffer, mask: Buffer, options:
     const py = Math.round((height - ph) / 2 + (random() - 0.5) * 0.05 * height);
     const floor = floorColour(source);
     if (options.floorBand) paintFloorBand(canvas, width, height, py + ph, floor, random);
-    if (options.shadow ?? random() < 0.5) paintShadow(canvas, width, height, px + pw / 2, py + ph, pw, random);
+    if (options.shadow ?? random() < 0.5) shadowBox = paintShadow(canvas, width, height, px + pw / 2, py + ph, pw, random);
     for (let y = 0; y < ph; y++) {
       const cy = py + y;
       if (cy < 0 || cy >= height) continue;
@@ -450,13 +456,14 @@ export async function composeRealPhotoEdit(photo: Buffer, mask: Buffer, options:
         const o = (cy * width + cx) * 3;
         const s = (y * pw + x) * 3;
         for (let c = 0; c < 3; c++) canvas[o + c] = product.rgb[s + c]! * a + canvas[o + c]! * (1 - a);
+        productMask[cy * width + cx] = Math.round(a * 255);
       }
     }
   }
   const bytes = Buffer.alloc(canvas.length);
   for (let i = 0; i < canvas.length; i++) bytes[i] = Math.max(0, Math.min(255, Math.round(canvas[i]!)));
   const png = await sharp(bytes, { raw: { width, height, channels: 3 } }).png({ compressionLevel: 1 }).toBuffer();
-  return { png, width, height, alteration };
+  return { png, width, height, alteration, productMask, shadowBox };
 }
 
 /**
@@ -525,12 +532,16 @@ function paintFloorBand(canvas: Float32Array, width: number, height: number, bot
   }
 }
 
-function paintShadow(canvas: Float32Array, width: number, height: number, cx: number, cy: number, productWidth: number, random: () => number): void {
+function paintShadow(canvas: Float32Array, width: number, height: number, cx: number, cy: number, productWidth: number, random: () => number): Rect {
   const rx = productWidth * (0.4 + random() * 0.1);
   const ry = Math.max(3, height * (0.015 + random() * 0.015));
   const depth = 12 + random() * 14;
-  for (let y = Math.max(0, Math.floor(cy - ry)); y < Math.min(height, Math.ceil(cy + ry)); y++) {
-    for (let x = Math.max(0, Math.floor(cx - rx)); x < Math.min(width, Math.ceil(cx + rx)); x++) {
+  const top = Math.max(0, Math.floor(cy - ry));
+  const left = Math.max(0, Math.floor(cx - rx));
+  const bottom = Math.min(height, Math.ceil(cy + ry));
+  const right = Math.min(width, Math.ceil(cx + rx));
+  for (let y = top; y < bottom; y++) {
+    for (let x = left; x < right; x++) {
       const r2 = ((x - cx) / rx) ** 2 + ((y - cy) / ry) ** 2;
       if (r2 >= 1) continue;
       const o = (y * width + x) * 3;
@@ -538,4 +549,5 @@ function paintShadow(canvas: Float32Array, width: number, height: number, cx: nu
       for (let c = 0; c < 3; c++) canvas[o + c] = canvas[o + c]! - dark;
     }
   }
+  return { left, top, width: right - left, height: bottom - top };
 }

@@ -107,6 +107,21 @@ describe("checkCompliance", () => {
     expect(byId.coverage!.measured).toMatch(/^14\.\d%$/);
   });
 
+  it("fails an image with a stray mark on the background, and passes a product in two parts", async () => {
+    const frame = (parts: string) =>
+      sharp(Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="2000" height="2000"><rect width="100%" height="100%" fill="#fff"/>${parts}</svg>`))
+        .jpeg({ quality: 90 })
+        .toBuffer();
+    // A pair of shoes: two parts of about the same size, 88% of the frame together.
+    const shoes = `<rect x="120" y="500" width="860" height="900" fill="#5b3a29"/><rect x="1020" y="500" width="860" height="900" fill="#5b3a29"/>`;
+    const pair = await checkCompliance(await frame(shoes), "amazon");
+    expect(pair.rules.find((r) => r.id === "clean-background")).toMatchObject({ passed: true, measured: "none" });
+    expect(pair.passed).toBe(true);
+    // The same with a crumb in the top corner (inside the margin, so every other rule still passes).
+    const crumb = await checkCompliance(await frame(`${shoes}<circle cx="1940" cy="60" r="12" fill="#3a2a1a"/>`), "amazon");
+    expect(crumb.rules.filter((r) => !r.passed).map((r) => [r.id, r.measured])).toEqual([["clean-background", "1 stray mark away from the product"]]);
+  });
+
   it("fails a product cut off at the edge", async () => {
     const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="2000" height="2000"><rect width="100%" height="100%" fill="#fff"/><rect x="200" y="0" width="1700" height="1750" fill="#2471a3"/></svg>`;
     const report = await checkCompliance(await sharp(Buffer.from(svg)).jpeg().toBuffer(), "amazon");
