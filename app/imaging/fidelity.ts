@@ -59,6 +59,8 @@ const GRID = 64;
 const CELLS = 6;
 /** Structure (print, text) is compared on a finer grid, in DETAIL_CELLS x DETAIL_CELLS cells. */
 const DETAIL_GRID = 256;
+/** A product spanning at most this many px in the original is compared on this coarser grid (re-read up to it). */
+const COARSE_DETAIL_GRID = 128;
 const DETAIL_CELLS = 8;
 /** Share of a cell's pixels (in the product's core) it needs to be judged. */
 const MIN_CELL_COVER = 0.5;
@@ -86,8 +88,10 @@ const LIMITS = {
   colourCast: 30,
   /** |ln| of the change in proportions. */
   proportionChange: 0.2,
-  /** 1 - SSIM structure in the worst window. */
+  /** 1 - SSIM structure in the worst window, compared on the fine grid. */
   structureLoss: 0.6,
+  /** The same on a grid of COARSE_DETAIL_GRID px or less (a product small in the original). */
+  coarseStructureLoss: 0.95,
   /** Product-coloured area next to the product that the edit lacks, over the product's area. */
   missingShare: 0.09,
   /** 1 - registration correlation. */
@@ -161,14 +165,15 @@ export async function measureFidelity(original: Buffer, edited: Buffer): Promise
   // not compared blurred against the sharp one the model drew.
   const productSide = sourceSideOf(placement, resultProduct.box);
   const longest = Math.max(sourceImage.width, sourceImage.height);
-  const zoom = Math.min(Math.max(header.width, header.height) / longest, DETAIL_GRID / productSide);
+  const zoom = Math.min(Math.max(header.width, header.height) / longest, COARSE_DETAIL_GRID / productSide);
   if (zoom > 1.25) {
     source = pyramidOf(toPlanes(await decodeAt(original, Math.round(longest * zoom))));
     const actual = Math.max(source[0]!.width, source[0]!.height) / longest;
     placement = { ...placement, scaleX: placement.scaleX * actual, scaleY: placement.scaleY * actual, left: placement.left * actual, top: placement.top * actual };
   }
   placement = refineFinally(source, result, resultProduct, placement);
-  const detail = sourceSideOf(placement, resultProduct.box) <= DETAIL_GRID / 2 ? null : await detailOf(edited, resultImage, resultProduct, placement);
+  // Only where the original has clearly more detail than the coarse grid (not a product re-read up to it).
+  const detail = sourceSideOf(placement, resultProduct.box) <= COARSE_DETAIL_GRID * 1.25 ? null : await detailOf(edited, resultImage, resultProduct, placement);
   return compare(source, result, resultProduct, placement, detail);
 }
 
@@ -218,13 +223,15 @@ function compare(source: Pyramid, result: Pyramid, resultProduct: ResultProduct,
   const detailGrid = Math.round(Math.max(GRID, Math.min(DETAIL_GRID, sourceSideOf(placement, resultProduct.box))));
   const worstStructure = detail
     ? compareStructure(source, detail.result, detail.product, detail.placement, detailGrid)
-    : compareStructure(source, result, resultProduct, placement, Math.min(detailGrid, DETAIL_GRID / 2));
+    : compareStructure(source, result, resultProduct, placement, Math.min(detailGrid, COARSE_DETAIL_GRID));
+  // On a coarse grid, redrawn texture loses as much structure as scrambled print: only a stark loss counts.
+  const structureLimit = detail ? LIMITS.structureLoss : LIMITS.coarseStructureLoss;
   const missingShare = missingParts(source, result, resultProduct, placement);
   const proportionChange = Math.abs(Math.log(placement.scaleX / placement.scaleY));
   const score = Math.min(
     partScore(worstAreaChange, LIMITS.areaChange),
     partScore(colourCast, LIMITS.colourCast),
-    partScore(worstStructure, LIMITS.structureLoss),
+    partScore(worstStructure, structureLimit),
     partScore(missingShare, LIMITS.missingShare),
     partScore(proportionChange, LIMITS.proportionChange),
     // A product found only weakly (redrawn) is not the original's however its colours compare.
