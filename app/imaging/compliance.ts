@@ -53,7 +53,7 @@ const MARK_SHARE = 0.05;
 /** Pieces smaller than this share of the frame are JPEG noise, not marks. */
 const MIN_MARK_SHARE = 0.00002;
 /** The ring a piece is judged by lies this far (share of the frame's shorter side) around its box. */
-const MARK_RING = 0.01;
+const MARK_RING = 0.02;
 /** A piece whose ring is at least this share background (within RING_TOLERANCE levels) lies on the background. */
 const MARK_RING_SHARE = 0.9;
 const RING_TOLERANCE = 3;
