@@ -30,7 +30,7 @@ export interface WebVitalsReport {
 const PAGES: Array<{ path: string; ready: (page: Page) => Promise<unknown>; interact?: (page: Page) => Promise<void> }> = [
   {
     path: "/app",
-    ready: (page) => page.getByTestId("image-cell").first().waitFor({ timeout: 60_000 }),
+    ready: (page) => page.getByTestId("image-cell").first().waitFor({ timeout: 180_000 }),
     // INP: a merchant ticking one image.
     interact: async (page) => {
       await page.getByTestId("image-cell").first().getByRole("checkbox").first().click();
