@@ -20,6 +20,7 @@ import { installShopOffline } from "../emulators/shopify-admin/install";
 import { ensureMigratedDatabase } from "../scripts/migrate";
 import { spawnBenchWorker } from "./lib/bench-worker";
 import { machineCpuTimes, primeEdits, startDashScopeProcess } from "./lib/dashscope-process";
+import { BENCH_APP, setBenchEnvironment } from "./lib/bench-env";
 
 const A_IMAGES = Number(process.env.BENCH_FAIR_A ?? 2000);
 const B_IMAGES = 10;
@@ -28,19 +29,8 @@ const WORKERS = Number(process.env.BENCH_WORKERS ?? 3);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 3);
 const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 1000);
 const RPS = Number(process.env.BENCH_RPS ?? 4);
-const API_KEY = "bench-api-key";
-const API_SECRET = "bench-api-secret";
 
-process.env.DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/imgapp_bench";
-process.env.SHOPIFY_API_KEY = API_KEY;
-process.env.SHOPIFY_API_SECRET = API_SECRET;
-process.env.SHOPIFY_APP_URL = "https://bench.example.test";
-process.env.SCOPES = "read_products,write_products,write_files";
-process.env.ALLOWED_IMAGE_HOSTS = "127.0.0.1";
-// The stand-ins and the local CDN serve plain http on 127.0.0.1, which the download guard refuses unless named.
-process.env.SAFE_FETCH_LOCAL_HOSTS = "127.0.0.1";
-process.env.LOG_LEVEL ??= "error";
-process.env.MAX_IMAGES_PER_BATCH = String(Math.max(A_IMAGES, 500));
+setBenchEnvironment({ maxImagesPerBatch: A_IMAGES });
 
 await main();
 // Library handles (pools, sockets) would otherwise keep the process alive.
@@ -56,7 +46,7 @@ async function main(): Promise<void> {
   const { getQueue, closeQueues } = await import("~/queue/queue.server");
   const { offlineSessions } = await import("~/shopify.server");
 
-  const shopify = await startShopifyEmulator({ apiKey: API_KEY, apiSecret: API_SECRET, bucketSize: 1_000_000, restoreRate: 100_000, fileReadyDelayMs: 50 });
+  const shopify = await startShopifyEmulator({ ...BENCH_APP, bucketSize: 1_000_000, restoreRate: 100_000, fileReadyDelayMs: 50 });
   process.env.SHOPIFY_EMULATOR_URL = shopify.url;
   const dashscope = await startDashScopeProcess({ apiKey: "sk-bench", latencyMs: LATENCY_MS, rps: RPS });
   const db = createPrismaClient(undefined, 4);
@@ -69,7 +59,7 @@ async function main(): Promise<void> {
   const mediaOf: Record<keyof typeof shops, Array<{ id: string; url: string }>> = { A: [], B: [], C: [] };
   for (const key of ["A", "B", "C"] as const) {
     shopify.addShop(shops[key], { products: Math.ceil(sizes[key] / 4), imagesPerProduct: 4, bucketSize: 1_000_000, restoreRate: 100_000 });
-    await installShopOffline(db, shopify.url, shops[key], { apiKey: API_KEY, apiSecret: API_SECRET });
+    await installShopOffline(db, shopify.url, shops[key], { ...BENCH_APP });
     await grantCredits(db, shops[key], sizes[key] * 3, { kind: "GRANT", idempotencyKey: `bench:${shops[key]}` });
     mediaOf[key] = shopify.products(shops[key]).flatMap((p) => p.media.map((m) => ({ id: m.id, url: m.url }))).slice(0, sizes[key]);
   }

@@ -27,6 +27,7 @@ import { installShopOffline } from "../emulators/shopify-admin/install";
 import { ensureMigratedDatabase } from "../scripts/migrate";
 import { spawnBenchWorker } from "./lib/bench-worker";
 import { machineCpuTimes, primeEdits, startDashScopeProcess } from "./lib/dashscope-process";
+import { BENCH_APP, setBenchEnvironment } from "./lib/bench-env";
 
 const WORKERS = Number(process.env.BENCH_WORKERS ?? 1);
 /** Sources the bare sharp floor is measured on (its median). */
@@ -36,21 +37,8 @@ const SOURCE_MP = Number(process.env.BENCH_SOURCE_MP ?? 20);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 10);
 const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 3000);
 const RPS = Number(process.env.BENCH_RPS ?? 4);
-const PG_BASE = "postgresql://postgres@127.0.0.1:5432";
-const DB_NAME = "imgapp_bench";
-const API_KEY = "bench-api-key";
-const API_SECRET = "bench-api-secret";
 
-process.env.DATABASE_URL = `${PG_BASE}/${DB_NAME}`;
-process.env.SHOPIFY_API_KEY = API_KEY;
-process.env.SHOPIFY_API_SECRET = API_SECRET;
-process.env.SHOPIFY_APP_URL = "https://bench.example.test";
-process.env.SCOPES = "read_products,write_products,write_files";
-process.env.ALLOWED_IMAGE_HOSTS = "127.0.0.1";
-// The stand-ins and the local CDN serve plain http on 127.0.0.1, which the download guard refuses unless named.
-process.env.SAFE_FETCH_LOCAL_HOSTS = "127.0.0.1";
-process.env.LOG_LEVEL ??= "error";
-process.env.MAX_IMAGES_PER_BATCH = String(Math.max(IMAGES, 500));
+setBenchEnvironment({ maxImagesPerBatch: IMAGES });
 
 await main();
 // Library handles (pools, sockets) would otherwise keep the process alive.
@@ -66,7 +54,7 @@ async function main(): Promise<void> {
   const { createBatch, getBatchProgress } = await import("~/models/batches.server");
   const { getQueue, closeQueues } = await import("~/queue/queue.server");
 
-  const shopify = await startShopifyEmulator({ apiKey: API_KEY, apiSecret: API_SECRET, bucketSize: 1_000_000, restoreRate: 100_000, fileReadyDelayMs: 50 });
+  const shopify = await startShopifyEmulator({ ...BENCH_APP, bucketSize: 1_000_000, restoreRate: 100_000, fileReadyDelayMs: 50 });
   process.env.SHOPIFY_EMULATOR_URL = shopify.url;
   const dashscope = await startDashScopeProcess({ apiKey: "sk-bench", latencyMs: LATENCY_MS, rps: RPS });
   const shop = `bench-${randomUUID().slice(0, 6)}.myshopify.com`;
@@ -74,7 +62,7 @@ async function main(): Promise<void> {
   shopify.addShop(shop, { products: Math.ceil(IMAGES / perProduct), imagesPerProduct: perProduct, bucketSize: 1_000_000, restoreRate: 100_000 });
 
   const db = createPrismaClient(undefined, 4);
-  await installShopOffline(db, shopify.url, shop, { apiKey: API_KEY, apiSecret: API_SECRET });
+  await installShopOffline(db, shopify.url, shop, { ...BENCH_APP });
   await grantCredits(db, shop, IMAGES * 3, { kind: "GRANT", idempotencyKey: `bench:${shop}` });
 
   const mediaIds = shopify.products(shop).flatMap((p) => p.media.map((m) => m.id)).slice(0, IMAGES);
