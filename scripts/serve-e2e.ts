@@ -10,7 +10,8 @@
  * apiKey, openUrl } — `openUrl` opens the app the way Shopify admin does (valid id_token for 60 s).
  *
  * Environment (all optional): E2E_PORT (0 = any free port), E2E_SHOP, E2E_PRODUCTS (12),
- * E2E_IMAGES_PER_PRODUCT (2), E2E_CREDITS (credits granted to the shop, 30), E2E_NO_WORKER=1 (UI only,
+ * E2E_IMAGES_PER_PRODUCT (2), E2E_CREDITS (credits granted to the shop, 30), E2E_RESTORE_RATE (the Admin API
+ * bucket's points per second, the stand-in's 50 by default), E2E_NO_WORKER=1 (UI only,
  * no DashScope stand-in or worker), DATABASE_URL (else the imgapp_e2e database, created and migrated;
  * with E2E_FRESH_DB=1 a new database of its own, dropped on exit), REDIS_URL, SHOPIFY_API_KEY /
  * SHOPIFY_API_SECRET. Use a database of its own: the worker's sweep enqueues every queued item it finds.
@@ -155,7 +156,8 @@ export async function startE2eServer() {
   process.env.SHOPIFY_APP_URL = appUrl;
 
   const { startShopifyEmulator } = await import("../emulators/shopify-admin/server");
-  const shopify = await startShopifyEmulator({ apiKey, apiSecret, appUrl, fileReadyDelayMs: 50 });
+  const restoreRate = process.env.E2E_RESTORE_RATE ? Number(process.env.E2E_RESTORE_RATE) : undefined;
+  const shopify = await startShopifyEmulator({ apiKey, apiSecret, appUrl, fileReadyDelayMs: 50, ...(restoreRate ? { restoreRate } : {}) });
   process.env.SHOPIFY_EMULATOR_URL = shopify.url;
   shopify.addShop(shop, {
     products: Number(process.env.E2E_PRODUCTS ?? 12),
