@@ -15,12 +15,9 @@
  */
 import { randomUUID } from "node:crypto";
 import { cpus } from "node:os";
-import { installEmulatorDispatcher } from "../emulators/dispatcher";
-import { installShopOffline } from "../emulators/shopify-admin/install";
-import { ensureMigratedDatabase } from "../scripts/migrate";
 import { spawnBenchWorker } from "./lib/bench-worker";
-import { machineCpuTimes, primeEdits, startDashScopeProcess } from "./lib/dashscope-process";
-import { BENCH_APP, setBenchEnvironment } from "./lib/bench-env";
+import { machineCpuTimes, primeEdits } from "./lib/dashscope-process";
+import { BENCH_DASHSCOPE_KEY, setBenchEnvironment, startBenchStore } from "./lib/bench-env";
 
 const A_IMAGES = Number(process.env.BENCH_FAIR_A ?? 2000);
 const B_IMAGES = 10;
@@ -37,19 +34,10 @@ await main();
 process.exit(0);
 
 async function main(): Promise<void> {
-  await ensureMigratedDatabase(process.env.DATABASE_URL!);
-  installEmulatorDispatcher();
-  const { startShopifyEmulator } = await import("../emulators/shopify-admin/server");
-  const { createPrismaClient } = await import("~/db.server");
-  const { grantCredits } = await import("~/models/credits.server");
   const { createBatch } = await import("~/models/batches.server");
   const { getQueue, closeQueues } = await import("~/queue/queue.server");
   const { offlineSessions } = await import("~/shopify.server");
-
-  const shopify = await startShopifyEmulator({ ...BENCH_APP, bucketSize: 1_000_000, restoreRate: 100_000, fileReadyDelayMs: 50 });
-  process.env.SHOPIFY_EMULATOR_URL = shopify.url;
-  const dashscope = await startDashScopeProcess({ apiKey: "sk-bench", latencyMs: LATENCY_MS, rps: RPS });
-  const db = createPrismaClient(undefined, 4);
+  const { shopify, dashscope, db, addShop } = await startBenchStore({ latencyMs: LATENCY_MS, rps: RPS });
   const queueName = `bench-fair-${randomUUID().slice(0, 8)}`;
   const queue = getQueue(queueName);
 
@@ -57,12 +45,7 @@ async function main(): Promise<void> {
   const shops = { A: `fair-a-${run}.myshopify.com`, B: `fair-b-${run}.myshopify.com`, C: `fair-c-${run}.myshopify.com` };
   const sizes = { A: A_IMAGES, B: B_IMAGES, C: C_IMAGES };
   const mediaOf: Record<keyof typeof shops, Array<{ id: string; url: string }>> = { A: [], B: [], C: [] };
-  for (const key of ["A", "B", "C"] as const) {
-    shopify.addShop(shops[key], { products: Math.ceil(sizes[key] / 4), imagesPerProduct: 4, bucketSize: 1_000_000, restoreRate: 100_000 });
-    await installShopOffline(db, shopify.url, shops[key], { ...BENCH_APP });
-    await grantCredits(db, shops[key], sizes[key] * 3, { kind: "GRANT", idempotencyKey: `bench:${shops[key]}` });
-    mediaOf[key] = shopify.products(shops[key]).flatMap((p) => p.media.map((m) => ({ id: m.id, url: m.url }))).slice(0, sizes[key]);
-  }
+  for (const key of ["A", "B", "C"] as const) mediaOf[key] = await addShop(shops[key], sizes[key]);
   await primeEdits(dashscope, [...mediaOf.A, ...mediaOf.B, ...mediaOf.C].map((m) => m.url));
 
   const submit = async (key: keyof typeof shops) => {
@@ -76,7 +59,7 @@ async function main(): Promise<void> {
 
   const a = await submit("A");
   const workers = Array.from({ length: WORKERS }, () =>
-    spawnBenchWorker({ QUEUE_NAME: queueName, WORKER_CONCURRENCY: String(CONCURRENCY), QWEN_MAX_RPS: String(RPS), DASHSCOPE_API_KEY: "sk-bench", DASHSCOPE_BASE_URL: dashscope.url }),
+    spawnBenchWorker({ QUEUE_NAME: queueName, WORKER_CONCURRENCY: String(CONCURRENCY), QWEN_MAX_RPS: String(RPS), DASHSCOPE_API_KEY: BENCH_DASHSCOPE_KEY, DASHSCOPE_BASE_URL: dashscope.url }),
   );
   const machineBefore = machineCpuTimes();
   const standInCpu = process.cpuUsage();

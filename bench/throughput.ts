@@ -22,12 +22,9 @@
 import { randomUUID } from "node:crypto";
 import type { PrismaClient } from "@prisma/client";
 import { cpus } from "node:os";
-import { installEmulatorDispatcher } from "../emulators/dispatcher";
-import { installShopOffline } from "../emulators/shopify-admin/install";
-import { ensureMigratedDatabase } from "../scripts/migrate";
 import { spawnBenchWorker } from "./lib/bench-worker";
-import { machineCpuTimes, primeEdits, startDashScopeProcess } from "./lib/dashscope-process";
-import { BENCH_APP, setBenchEnvironment } from "./lib/bench-env";
+import { machineCpuTimes, primeEdits } from "./lib/dashscope-process";
+import { BENCH_DASHSCOPE_KEY, setBenchEnvironment, startBenchStore } from "./lib/bench-env";
 
 const WORKERS = Number(process.env.BENCH_WORKERS ?? 1);
 /** Sources the bare sharp floor is measured on (its median). */
@@ -45,27 +42,13 @@ await main();
 process.exit(0);
 
 async function main(): Promise<void> {
-  await ensureMigratedDatabase(process.env.DATABASE_URL!);
-  installEmulatorDispatcher();
-
-  const { startShopifyEmulator } = await import("../emulators/shopify-admin/server");
-  const { createPrismaClient } = await import("~/db.server");
-  const { grantCredits } = await import("~/models/credits.server");
   const { createBatch, getBatchProgress } = await import("~/models/batches.server");
   const { getQueue, closeQueues } = await import("~/queue/queue.server");
-
-  const shopify = await startShopifyEmulator({ ...BENCH_APP, bucketSize: 1_000_000, restoreRate: 100_000, fileReadyDelayMs: 50 });
-  process.env.SHOPIFY_EMULATOR_URL = shopify.url;
-  const dashscope = await startDashScopeProcess({ apiKey: "sk-bench", latencyMs: LATENCY_MS, rps: RPS });
+  const { shopify, dashscope, db, addShop } = await startBenchStore({ latencyMs: LATENCY_MS, rps: RPS });
   const shop = `bench-${randomUUID().slice(0, 6)}.myshopify.com`;
-  const perProduct = 4;
-  shopify.addShop(shop, { products: Math.ceil(IMAGES / perProduct), imagesPerProduct: perProduct, bucketSize: 1_000_000, restoreRate: 100_000 });
+  const media = await addShop(shop, IMAGES);
 
-  const db = createPrismaClient(undefined, 4);
-  await installShopOffline(db, shopify.url, shop, { ...BENCH_APP });
-  await grantCredits(db, shop, IMAGES * 3, { kind: "GRANT", idempotencyKey: `bench:${shop}` });
-
-  const mediaIds = shopify.products(shop).flatMap((p) => p.media.map((m) => m.id)).slice(0, IMAGES);
+  const mediaIds = media.map((m) => m.id);
   const queueName = `bench-${randomUUID().slice(0, 8)}`;
   const { offlineSessions } = await import("~/shopify.server");
   const graphql = offlineSessions.adminGraphql(shop);
@@ -95,7 +78,7 @@ async function main(): Promise<void> {
       WORKER_CONCURRENCY: String(CONCURRENCY),
       ...(process.env.BENCH_JOBS ? { WORKER_JOBS: process.env.BENCH_JOBS } : {}),
       QWEN_MAX_RPS: String(RPS),
-      DASHSCOPE_API_KEY: "sk-bench",
+      DASHSCOPE_API_KEY: BENCH_DASHSCOPE_KEY,
       DASHSCOPE_BASE_URL: dashscope.url,
     }),
   );
