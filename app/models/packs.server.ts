@@ -73,3 +73,8 @@ export function priceDecimal(priceCents: number): string {
 export function formatPrice(priceCents: number, currency: string): string {
   return new Intl.NumberFormat("en-US", { style: "currency", currency }).format(priceCents / 100);
 }
+
+/** The pack's name as merchants see it (the id when the pack is no longer sold). */
+export function packLabel(packId: string): string {
+  return findCreditPack(packId)?.name ?? packId;
+}

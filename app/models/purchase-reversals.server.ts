@@ -1,7 +1,7 @@
 import type { Prisma, PrismaClient, Purchase } from "@prisma/client";
 import { logger } from "~/lib/logger.server";
 import { grantCreditsInTransaction, reverseCreditsInTransaction } from "./credits.server";
-import { findCreditPack } from "./packs.server";
+import { packLabel } from "./packs.server";
 
 /**
  * Money going back to the merchant after a pack was paid: refunds (Stripe, or a Shopify app charge refunded from the
@@ -44,24 +44,29 @@ export async function applyReversal(
       : { refundedCredits: purchase.refundedCredits, disputedCredits: change.disputed ? creditsFor(change.disputed) : 0 };
   const target = Math.min(purchase.credits, shares.refundedCredits + shares.disputedCredits);
   await tx.purchase.update({ where: { id: purchase.id }, data: { ...shares, reversedCredits: target } });
-  const label = findCreditPack(purchase.pack)?.name ?? purchase.pack;
+  const label = packLabel(purchase.pack);
+  // Replays are stopped by the purchase's row lock and reversedCredits; the key only has to name this one move, which
+  // can recur with the same target (taken back for a dispute, given back when it is won, taken back for a refund).
+  const move = `${purchase.id}:${purchase.reversedCredits}:${target}:${input.eventKey}`;
   if (target > purchase.reversedCredits) {
     const amount = target - purchase.reversedCredits;
-    await reverseCreditsInTransaction(tx, purchase.shop, amount, {
-      idempotencyKey: `reversal:${purchase.id}:${target}`,
+    const { reversed } = await reverseCreditsInTransaction(tx, purchase.shop, amount, {
+      idempotencyKey: `reversal:${move}`,
       purchaseId: purchase.id,
       note: `${label} pack ${input.why}: ${amount} credits taken back`,
     });
+    if (!reversed) throw new Error(`reversal ${move} was already in the ledger while the purchase said otherwise`);
     return "reversed";
   }
   if (target < purchase.reversedCredits) {
     const amount = purchase.reversedCredits - target;
-    await grantCreditsInTransaction(tx, purchase.shop, amount, {
+    const { granted } = await grantCreditsInTransaction(tx, purchase.shop, amount, {
       kind: "ADJUSTMENT",
-      idempotencyKey: `reinstated:${purchase.id}:${input.eventKey}`,
+      idempotencyKey: `reinstated:${move}`,
       purchaseId: purchase.id,
       note: `${label} pack ${input.why}: ${amount} credits given back`,
     });
+    if (!granted) throw new Error(`reinstatement ${move} was already in the ledger while the purchase said otherwise`);
     return "reinstated";
   }
   return "already-reversed";

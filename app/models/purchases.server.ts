@@ -18,6 +18,7 @@ import {
   findCreditPackByChargeName,
   formatPrice,
   getCreditPacks,
+  packLabel,
   priceDecimal,
   shopifyChargeName,
 } from "./packs.server";
@@ -662,10 +663,6 @@ async function creditsAllowedFor(
         ? `Test charge on a development store: ${credits} of ${purchase.credits} credits added (development stores get up to ${limit} free credits, welcome credits included).`
         : null,
   };
-}
-
-function packLabel(packId: string): string {
-  return findCreditPack(packId)?.name ?? packId;
 }
 
 function requirePack(packId: string): CreditPack {

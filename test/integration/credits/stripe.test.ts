@@ -107,6 +107,21 @@ describe("refunds and disputes", () => {
     expect(await db.purchase.findUniqueOrThrow({ where: { id: purchase.id } })).toMatchObject({ reversedCredits: 0 });
   });
 
+  it("takes the credits back for a refund after a dispute the merchant won", async () => {
+    const { shop, sessionId, purchase } = await paidPurchase("starter"); // 30 credits
+    stripeEmulator.disputeSession(sessionId);
+    await deliver("charge.dispute.created", sessionId);
+    stripeEmulator.closeDispute(sessionId, "won");
+    await deliver("charge.dispute.closed", sessionId);
+    expect(await getBalance(db, shop)).toMatchObject({ available: 30 });
+    // The merchant then refunds the whole payment: the same 30 credits go out a second time, for another reason.
+    stripeEmulator.refundSession(sessionId);
+    for (let i = 0; i < 3; i++) await deliver("charge.refunded", sessionId);
+    expect(await getBalance(db, shop)).toMatchObject({ available: 0 });
+    expect(await db.purchase.findUniqueOrThrow({ where: { id: purchase.id } })).toMatchObject({ reversedCredits: 30 });
+    expect(sumEntries(await db.creditEntry.findMany({ where: { shop } }))).toEqual(await getBalance(db, shop));
+  });
+
   it("keeps a lost dispute's credits taken back, and an inquiry (no money withdrawn) takes nothing", async () => {
     const lost = await paidPurchase("starter");
     stripeEmulator.disputeSession(lost.sessionId);
