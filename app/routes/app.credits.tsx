@@ -387,7 +387,7 @@ function BatchLine({ batch }: { batch: BatchSummary }) {
           <BlockStack gap="050">
             {fetcher.data.lines.map((item) => (
               <Text as="p" variant="bodySm" tone="subdued" key={item.itemId}>
-                {`${item.productTitle}, image ${item.position + 1}: `}
+                {`${item.productTitle}, image ${item.position}: `}
                 {item.charged > 0 ? `${item.charged} spent` : item.returned > 0 ? `${item.returned} returned` : item.held > 0 ? `${item.held} held` : "nothing charged"}
               </Text>
             ))}

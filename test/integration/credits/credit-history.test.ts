@@ -20,7 +20,8 @@ async function batch(shop: string, n: number, outcome: { charged: number; return
       productTitle: `Shirt ${position + 1}`,
       mediaId: `gid://shopify/MediaImage/${randomUUID().slice(0, 8)}`,
       sourceUrl: `https://cdn.shopify.com/${position}.jpg`,
-      position,
+      // Shopify's media positions start at 1.
+      position: position + 1,
     })),
   });
   await reserveForItems(db, shop, itemIds, 3);
@@ -50,12 +51,12 @@ describe("credit history", () => {
     expect(lines.reduce((sum, l) => sum + l.available, 0)).toBe(100 - 15 + 3 - 6);
 
     const opened = await batchCreditLines(db, shop, first.batchId);
-    expect(opened.map((l) => [l.productTitle, l.charged, l.returned, l.held])).toEqual([
-      ["Shirt 1", 3, 0, 0],
-      ["Shirt 2", 3, 0, 0],
-      ["Shirt 3", 3, 0, 0],
-      ["Shirt 4", 0, 3, 0],
-      ["Shirt 5", 0, 0, 3],
+    expect(opened.map((l) => [l.productTitle, l.position, l.charged, l.returned, l.held])).toEqual([
+      ["Shirt 1", 1, 3, 0, 0],
+      ["Shirt 2", 2, 3, 0, 0],
+      ["Shirt 3", 3, 3, 0, 0],
+      ["Shirt 4", 4, 0, 3, 0],
+      ["Shirt 5", 5, 0, 0, 3],
     ]);
     // Another shop sees none of it.
     expect(await batchCreditLines(db, newShop(), first.batchId)).toEqual([]);

@@ -199,7 +199,10 @@ describe("cross-shop access", () => {
       expect(overview.returnedPurchase).toBeNull();
       expect(overview.recentPurchases).toEqual([]);
       const ownEntries = await db.creditEntry.findMany({ where: { shop: shopB }, select: { id: true } });
-      expect(overview.history.lines.every((l) => ownEntries.some((e) => l.key === `entry:${e.id}`))).toBe(true);
+      const ownKeys = ownEntries.map((e) => `entry:${e.id}`);
+      // An unreadable cursor gives the first page: exactly shop B's own lines. The other shop's cursor only positions.
+      if (cursor === entryId) expect(overview.history.lines.map((l) => l.key).sort()).toEqual(ownKeys.sort());
+      expect(overview.history.lines.filter((l) => !ownKeys.includes(l.key))).toEqual([]);
       expect(text).not.toContain(stripePurchase.id);
       expect(text).not.toContain(entryId);
     }
