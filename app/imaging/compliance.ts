@@ -44,7 +44,7 @@ export interface ImageMeasurements {
   coverage: number;
   /** Smallest gap between the product and an edge, in px (-1 without product). */
   minMargin: number;
-  /** Stray marks on the background away from the product (specks, a scrap of floor): how many. */
+  /** Stray marks on the background away from the product (specks, a scrap of floor): how many (0 when not counted). */
   strayMarks: number;
 }
 
@@ -59,11 +59,11 @@ const MARK_RING_SHARE = 0.9;
 const RING_TOLERANCE = 3;
 
 /**
- * Small pieces of non-background (beyond PRODUCT_DISTANCE, so never a kept shadow) lying on the background outside
- * the product's silhouette: specks or leftover backdrop that post-processing did not remove. Post-processing makes
- * the backdrop exactly the background colour, so a piece with background all around it is a mark, while a print on a
- * pale shirt has the shirt around it; text on a white label lies within the silhouette. A piece of 5% of the largest
- * or more is a part of the product (a pair of shoes is two parts).
+ * Small pieces of non-background (beyond PRODUCT_DISTANCE, so never a kept shadow) lying on the background away from
+ * the product: specks or leftover backdrop that post-processing did not remove. A piece of 5% of the largest or more
+ * is a part of the product (a pair of shoes is two parts); a small piece overlapping the box of the parts grown by
+ * MARK_RING is a detail of the product (a tag, a loose strap, a label's letter past the outline); any other piece with
+ * background all around it is a mark (post-processing makes the backdrop exactly the background colour).
  * Every other row and column of a large image, like productBox.
  */
 function countStrayMarks(data: Uint8Array, width: number, height: number, background: Rgb): number {
@@ -104,22 +104,6 @@ function countStrayMarks(data: Uint8Array, width: number, height: number, backgr
     }
   }
   const largest = Math.max(0, ...size);
-  // The product's silhouette: per row and per column, the span from its first to its last part pixel.
-  const rowFrom = new Int32Array(gh).fill(gw);
-  const rowTo = new Int32Array(gh).fill(-1);
-  const columnFrom = new Int32Array(gw).fill(gh);
-  const columnTo = new Int32Array(gw).fill(-1);
-  for (let gy = 0; gy < gh; gy++) {
-    for (let r = pieces.first[gy]!; r < pieces.first[gy + 1]!; r++) {
-      if (size[pieces.find(r)]! < largest * MARK_SHARE) continue;
-      rowFrom[gy] = Math.min(rowFrom[gy]!, pieces.start[r]!);
-      rowTo[gy] = Math.max(rowTo[gy]!, pieces.end[r]! - 1);
-      for (let gx = pieces.start[r]!; gx < pieces.end[r]!; gx++) {
-        if (gy < columnFrom[gx]!) columnFrom[gx] = gy;
-        columnTo[gx] = gy;
-      }
-    }
-  }
   // The box of the product's parts, grown by MARK_RING: small details of a product (a tag, a loose strap) lie in it.
   const ring = Math.max(2, Math.round(Math.min(gw, gh) * MARK_RING));
   const parts = { left: gw, top: gh, right: -1, bottom: -1 };
@@ -133,10 +117,6 @@ function countStrayMarks(data: Uint8Array, width: number, height: number, backgr
   let marks = 0;
   for (let c = 1; c < n; c++) {
     if (size[c]! === 0 || size[c]! >= largest * MARK_SHARE || size[c]! < gw * gh * MIN_MARK_SHARE) continue;
-    // Within the silhouette (text on a white label, a print on a white shirt) it is the product's, not a mark.
-    const cx = Math.round((left[c]! + right[c]!) / 2);
-    const cy = Math.round((top[c]! + bottom[c]!) / 2);
-    if (cx >= rowFrom[cy]! && cx <= rowTo[cy]! && cy >= columnFrom[cx]! && cy <= columnTo[cx]!) continue;
     if (right[c]! >= parts.left && left[c]! <= parts.right && bottom[c]! >= parts.top && top[c]! <= parts.bottom) continue;
     const x0 = Math.max(0, left[c]! - ring);
     const x1 = Math.min(gw - 1, right[c]! + ring);
@@ -292,7 +272,13 @@ function productBox(data: Uint8Array, width: number, height: number, background:
 }
 
 /** Measures what the rules need in one decode. */
-export async function measureImage(image: Buffer, background: Rgb, tolerance: number): Promise<ImageMeasurements> {
+export async function measureImage(
+  image: Buffer,
+  background: Rgb,
+  tolerance: number,
+  /** Count stray marks: a full pass over the pixels, only for pipelines with that rule. */
+  opts: { strayMarks: boolean },
+): Promise<ImageMeasurements> {
   const info = await inspectImage(image);
   let decoded: { data: Buffer; info: OutputInfo };
   try {
@@ -317,7 +303,7 @@ export async function measureImage(image: Buffer, background: Rgb, tolerance: nu
     coverage = Math.max((box.right - box.left + 1) / width, (box.bottom - box.top + 1) / height);
     minMargin = border.edgeTouched ? 0 : Math.min(box.left, box.top, width - 1 - box.right, height - 1 - box.bottom);
   }
-  const strayMarks = box ? countStrayMarks(data, width, height, background) : 0;
+  const strayMarks = box && opts.strayMarks ? countStrayMarks(data, width, height, background) : 0;
   return { format: info.format, width, height, borderPurity: border.purity, coverage, minMargin, strayMarks };
 }
 
@@ -426,7 +412,9 @@ export async function checkCompliance(
 ): Promise<ComplianceReport> {
   getPipeline(pipeline);
   const resolved = resolvePipeline(pipeline, settings);
-  const measurements = await measureImage(image, resolved.background, resolved.checks.backgroundTolerance);
+  const measurements = await measureImage(image, resolved.background, resolved.checks.backgroundTolerance, {
+    strayMarks: resolved.checks.noStrayMarks,
+  });
   const rules = evaluateRules(measurements, resolved);
   return { passed: rules.every((rule) => rule.passed), rules };
 }
