@@ -1,10 +1,7 @@
 import sharp from "sharp";
 import { beforeAll, describe, expect, it } from "vitest";
-import { checkCompliance } from "~/imaging/compliance";
-import { DEFAULT_PIPELINE_SETTINGS, resolvePipeline } from "~/imaging/pipelines";
-import { postProcessEdit } from "~/imaging/postprocess";
 import { CASE_KINDS, runCase, type CaseKind, type CaseResult } from "../../../bench/lib/real-photo-cases";
-import { composeRealPhotoEdit, loadCorpus, readCorpusEntry, type RealPhotoCorpus } from "../../../emulators/dashscope/real-photo-edit";
+import { loadCorpus, type RealPhotoCorpus } from "../../../emulators/dashscope/real-photo-edit";
 import { mapConcurrent } from "./harness";
 
 // Six photos of the held-out half of the corpus (bench/real-photos.ts runs all 120), six categories: dress,
@@ -81,26 +78,5 @@ describe("quality checks on real product photos (corpus subset, Amazon)", () => 
   it.each(["added-object", "recoloured-patch", "hue-shift", "stretched", "missing-part"] as const)("holds edits with a %s for review", (kind) => {
     const altered = ofKind(kind);
     expect(altered.filter((r) => r.published).length, summary(altered)).toBeLessThanOrEqual(1);
-    for (const r of altered.filter((a) => !a.published && !a.compliance.passed)) expect(r.compliance.rules.some((rule) => !rule.passed)).toBe(true);
-  });
-
-  it("never passes an output that still shows a leftover floor band and specks of the backdrop", async () => {
-    const amazon = resolvePipeline("amazon", DEFAULT_PIPELINE_SETTINGS);
-    const entry = corpus.entries[PHOTOS[0]!]!;
-    const { photo, mask } = await readCorpusEntry(corpus, entry);
-    const edit = await composeRealPhotoEdit(photo, mask, { size: amazon.qwenSize, seed: 5, shadow: false });
-    const { width, height } = amazon.qwenSize;
-    // A brown floor band across the bottom fifth of the frame, and five dark specks in the top corners.
-    const specks = [0.04, 0.08, 0.12, 0.9, 0.94].map((x) => `<circle cx="${x * width}" cy="${0.05 * height}" r="${0.006 * width}" fill="#3a2a1a"/>`).join("");
-    const residue = Buffer.from(
-      `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}"><rect x="0" y="${height * 0.8}" width="${width}" height="${height * 0.2}" fill="#a07850" opacity="0.35"/>${specks}</svg>`,
-    );
-    const withResidue = await sharp(edit.png).composite([{ input: residue }]).png().toBuffer();
-    const output = await postProcessEdit(withResidue, amazon, "jpeg");
-    const compliance = await checkCompliance(output.bytes, "amazon");
-    const edges = await whiteEdges(output.bytes);
-    const residueLeft = Math.min(edges.top, edges.bottom, edges.left, edges.right) < 1;
-    // Either the residue is gone from every edge, or the check fails the image.
-    expect({ residueLeft, passed: compliance.passed }).not.toEqual({ residueLeft: true, passed: true });
   });
 });
