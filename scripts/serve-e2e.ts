@@ -157,7 +157,14 @@ export async function startE2eServer() {
 
   const { startShopifyEmulator } = await import("../emulators/shopify-admin/server");
   const restoreRate = process.env.E2E_RESTORE_RATE ? Number(process.env.E2E_RESTORE_RATE) : undefined;
-  const shopify = await startShopifyEmulator({ apiKey, apiSecret, appUrl, fileReadyDelayMs: 50, ...(restoreRate ? { restoreRate } : {}) });
+  const shopify = await startShopifyEmulator({
+    apiKey,
+    apiSecret,
+    appUrl,
+    productWebhooks: true,
+    fileReadyDelayMs: 50,
+    ...(restoreRate ? { restoreRate } : {}),
+  });
   process.env.SHOPIFY_EMULATOR_URL = shopify.url;
   shopify.addShop(shop, {
     products: Number(process.env.E2E_PRODUCTS ?? 12),

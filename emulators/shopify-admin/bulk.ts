@@ -2,7 +2,8 @@
  * Bulk operations as Shopify runs them: `bulkOperationRunQuery` validates the query against the schema and starts
  * it (one query operation per shop at a time: OPERATION_IN_PROGRESS otherwise), the operation goes CREATED ->
  * RUNNING -> COMPLETED, the result is a JSONL file (one line per node; a nested connection's nodes are lines of
- * their own with `__parentId`) behind `url`, and `bulk_operations/finish` is sent when it ends.
+ * their own with `__parentId`) behind `url`. (The app polls the operation; the stand-in sends no
+ * bulk_operations/finish webhook.)
  */
 import { execute, parse, validate, type DocumentNode } from "graphql";
 import { fieldResolver, queryRoot, type ResolverContext } from "./resolvers";
@@ -77,7 +78,6 @@ export class BulkService {
   constructor(
     private readonly store: EmulatorStore,
     private readonly runMs: number,
-    private readonly onFinish: (shop: ShopState, op: BulkOperationRecord) => void,
   ) {}
 
   close(): void {
@@ -149,7 +149,7 @@ export class BulkService {
       (result) =>
         this.later(Math.max(0, startedAt + this.runMs - Date.now()), () => {
           if (op.status !== "RUNNING" && op.status !== "CREATED") return;
-          if (result.errors?.length || !result.data) return this.finish(ctx.shop, op, "FAILED", "INTERNAL_SERVER_ERROR");
+          if (result.errors?.length || !result.data) return this.finish(op, "FAILED", "INTERNAL_SERVER_ERROR");
           const { lines, roots } = flattenBulkResult(result.data as Obj);
           op.jsonl = lines.length ? `${lines.join("\n")}\n` : "";
           op.objectCount = lines.length;
@@ -157,9 +157,9 @@ export class BulkService {
           op.fileSize = Buffer.byteLength(op.jsonl);
           // Like Shopify, an operation that found nothing has no file.
           op.url = lines.length ? `${this.store.baseUrl}/bulk-operation-outputs/${op.token}.jsonl` : null;
-          this.finish(ctx.shop, op, "COMPLETED", null);
+          this.finish(op, "COMPLETED", null);
         }),
-      () => this.finish(ctx.shop, op, "FAILED", "INTERNAL_SERVER_ERROR"),
+      () => this.finish(op, "FAILED", "INTERNAL_SERVER_ERROR"),
     );
     return { operation: op, userErrors: [] };
   }
@@ -171,15 +171,14 @@ export class BulkService {
       return { operation: op, userErrors: [{ field: ["id"], message: `A bulk operation cannot be canceled when it is ${op.status.toLowerCase()}` }] };
     }
     op.status = "CANCELING";
-    this.later(0, () => this.finish(shop, op, "CANCELED", null));
+    this.later(0, () => this.finish(op, "CANCELED", null));
     return { operation: op, userErrors: [] };
   }
 
-  private finish(shop: ShopState, op: BulkOperationRecord, status: BulkStatus, errorCode: string | null): void {
+  private finish(op: BulkOperationRecord, status: BulkStatus, errorCode: string | null): void {
     op.status = status;
     op.errorCode = errorCode;
     op.completedAt = new Date();
-    this.onFinish(shop, op);
   }
 
   private later(ms: number, fn: () => void): void {
@@ -189,16 +188,4 @@ export class BulkService {
     }, ms);
     this.timers.add(timer);
   }
-}
-
-/** The bulk_operations/finish payload. */
-export function bulkFinishPayload(op: BulkOperationRecord): Record<string, unknown> {
-  return {
-    admin_graphql_api_id: op.id,
-    completed_at: op.completedAt?.toISOString() ?? null,
-    created_at: op.createdAt.toISOString(),
-    error_code: op.errorCode?.toLowerCase() ?? null,
-    status: op.status.toLowerCase(),
-    type: op.type.toLowerCase(),
-  };
 }

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { BillingService, confirmationPage, purchaseWebhookPayload } from "./billing";
-import { BulkService, bulkFinishPayload } from "./bulk";
+import { BulkService } from "./bulk";
 import { Cdn } from "./cdn";
 import { FileService } from "./files";
 import { runGraphql, type GraphqlBody } from "./graphql";
@@ -30,10 +30,12 @@ export interface ShopifyEmulatorOptions {
   purchaseWebhookPath?: string;
   /** How long a bulk operation runs before it completes (default 200 ms). */
   bulkOperationMs?: number;
-  /** Path (on appUrl) of the app's bulk_operations/finish handler; none is sent without it. */
-  bulkFinishWebhookPath?: string;
-  /** Paths (on appUrl) of the app's products/create and products/update handlers; false sends none. */
-  productWebhookPaths?: { create: string; update: string } | false;
+  /**
+   * Send products/create and products/update (to appUrl + these paths, or the app's /webhooks/products/{create,update}
+   * with `true`), as Shopify does for an app subscribed to them. Off by default: a stand-in serving a bench or a test
+   * that does not subscribe would otherwise post one webhook per replaced image to an app that is not there.
+   */
+  productWebhooks?: boolean | { create: string; update: string };
 }
 
 export interface EmulatedMedia {
@@ -136,34 +138,16 @@ export async function startShopifyEmulator(opts: ShopifyEmulatorOptions & { port
   };
   const sendWebhook = (webhook: Omit<WebhookOptions, "secret">): Promise<Response> => fetch(buildWebhookRequest(webhook));
 
-  const notifyPurchase = async (purchase: PurchaseRecord): Promise<void> => {
-    const shop = store.shop(purchase.shop);
-    const path = opts.purchaseWebhookPath ?? "/webhooks/app_purchases_one_time/update";
-    const payload = purchaseWebhookPayload(purchase, shop);
-    const record: SentWebhook = { topic: PURCHASE_TOPIC, shop: shop.domain, path, payload, status: null, error: null };
+  /** Sends one webhook and records it (sentWebhooks); webhooksDelivered() waits for every one still on its way. */
+  const deliver = (topic: string, shop: string, path: string, payload: unknown): Promise<void> => {
+    const record: SentWebhook = { topic, shop, path, payload, status: null, error: null };
     sent.push(record);
     if (!appUrl) {
       record.error = "no appUrl configured";
-      return;
+      return Promise.resolve();
     }
-    try {
-      const response = await sendWebhook({ topic: PURCHASE_TOPIC, shop: shop.domain, payload, path });
-      record.status = response.status;
-      await response.arrayBuffer();
-    } catch (error) {
-      // Shopify retries failed deliveries later; the merchant's decision stands either way.
-      record.error = String(error);
-    }
-  };
-  const productPaths = opts.productWebhookPaths === false ? null : (opts.productWebhookPaths ?? DEFAULT_PRODUCT_WEBHOOK_PATHS);
-  const notifyProduct = (shop: ShopState, product: ProductRecord, topic: typeof PRODUCT_CREATE_TOPIC | typeof PRODUCT_UPDATE_TOPIC): Promise<void> => {
-    if (!productPaths || !appUrl) return Promise.resolve();
-    product.updatedAt = new Date();
-    const path = topic === PRODUCT_CREATE_TOPIC ? productPaths.create : productPaths.update;
-    const payload = productWebhookPayload(store, shop, product);
-    const record: SentWebhook = { topic, shop: shop.domain, path, payload, status: null, error: null };
-    sent.push(record);
-    const delivery = sendWebhook({ topic, shop: shop.domain, payload, path }).then(
+    // Shopify retries a failed delivery later; what happened in the store stands either way.
+    const delivery = sendWebhook({ topic, shop, payload, path }).then(
       async (response) => {
         record.status = response.status;
         await response.arrayBuffer();
@@ -176,20 +160,18 @@ export async function startShopifyEmulator(opts: ShopifyEmulatorOptions & { port
     void delivery.finally(() => inFlight.delete(delivery));
     return delivery;
   };
-  const bulk = new BulkService(store, opts.bulkOperationMs ?? 200, (shop, op) => {
-    if (!opts.bulkFinishWebhookPath || !appUrl) return;
-    const payload = bulkFinishPayload(op);
-    const record: SentWebhook = { topic: "bulk_operations/finish", shop: shop.domain, path: opts.bulkFinishWebhookPath, payload, status: null, error: null };
-    sent.push(record);
-    void sendWebhook({ topic: "bulk_operations/finish", shop: shop.domain, payload, path: opts.bulkFinishWebhookPath }).then(
-      (response) => {
-        record.status = response.status;
-      },
-      (error: unknown) => {
-        record.error = String(error);
-      },
-    );
-  });
+  const notifyPurchase = (purchase: PurchaseRecord): Promise<void> => {
+    const shop = store.shop(purchase.shop);
+    return deliver(PURCHASE_TOPIC, shop.domain, opts.purchaseWebhookPath ?? "/webhooks/app_purchases_one_time/update", purchaseWebhookPayload(purchase, shop));
+  };
+  const productPaths = opts.productWebhooks === true ? DEFAULT_PRODUCT_WEBHOOK_PATHS : opts.productWebhooks || null;
+  const notifyProduct = (shop: ShopState, product: ProductRecord, topic: typeof PRODUCT_CREATE_TOPIC | typeof PRODUCT_UPDATE_TOPIC): Promise<void> => {
+    if (!productPaths) return Promise.resolve();
+    product.updatedAt = new Date();
+    const path = topic === PRODUCT_CREATE_TOPIC ? productPaths.create : productPaths.update;
+    return deliver(topic, shop.domain, path, productWebhookPayload(store, shop, product));
+  };
+  const bulk = new BulkService(store, opts.bulkOperationMs ?? 200);
   const billing = new BillingService(store, opts.apiKey, randomHex(16), notifyPurchase);
 
   const server = createServer((req, res) => {

@@ -64,7 +64,7 @@ export async function startHarness(
     apiKey: API_KEY,
     apiSecret: API_SECRET,
     fileReadyDelayMs: opts.fileReadyDelayMs ?? 20,
-    ...(opts.appUrl ? { appUrl: opts.appUrl } : { productWebhookPaths: false as const }),
+    ...(opts.appUrl ? { appUrl: opts.appUrl, productWebhooks: true } : {}),
     ...(opts.offlineTokenSeconds ? { offlineTokenSeconds: opts.offlineTokenSeconds } : {}),
   });
   process.env.SHOPIFY_EMULATOR_URL = shopify.url;

@@ -5,7 +5,7 @@ import { startShopifyEmulator, type ShopifyEmulator } from "../../../emulators/s
 let emulator: ShopifyEmulator;
 
 beforeAll(async () => {
-  emulator = await startShopifyEmulator({ apiKey: "bulk-key", apiSecret: "bulk-secret", bulkOperationMs: 1_000, productWebhookPaths: false });
+  emulator = await startShopifyEmulator({ apiKey: "bulk-key", apiSecret: "bulk-secret", bulkOperationMs: 1_000, });
   process.env.SHOPIFY_EMULATOR_URL = emulator.url;
 });
 afterAll(async () => {
