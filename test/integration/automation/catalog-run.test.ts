@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cancelCatalogRun, confirmCatalogRun, getCatalogRun, startCatalogRun, type CatalogRunView } from "~/models/catalog-runs.server";
 import { getBalance } from "~/models/credits.server";
 import { closeAutomationQueues, getAutomationQueue } from "~/queue/automation.server";
-import { startHarness, type Harness } from "../batches/harness";
+import { startHarness, unexpectedReplacements, type Harness } from "../batches/harness";
 import { killed, spawnWorkerProcess } from "../worker/worker-processes";
 
 let h: Harness;
@@ -81,6 +81,8 @@ describe("whole-catalogue run", () => {
     expect(await h.db.batchItem.count({ where: { shop } })).toBe(100);
     expect(new Set((await h.db.batchItem.findMany({ where: { shop }, select: { mediaId: true } })).map((i) => i.mediaId)).size).toBe(100);
     expect(await h.db.creditEntry.count({ where: { shop, kind: "CAPTURE" } })).toBe(100);
+    // Killed mid-run, yet each of the 100 images was replaced once.
+    expect(await unexpectedReplacements(h, shop)).toEqual([]);
     expect(await getBalance(h.db, shop)).toEqual({ available: 0, reserved: 0, total: 0 });
     expect(lowestAvailable).toBeGreaterThanOrEqual(0);
     // Credits were reserved a chunk at a time, never the whole run's cost at once.

@@ -165,6 +165,18 @@ export function mediaById(shopify: ShopifyEmulator, shop: string) {
   return map;
 }
 
+/**
+ * The shop's batch items whose media were not replaced exactly once when published, or were replaced when not:
+ * [] when every edit replaced its image once (a job run twice after a crash would replace it twice).
+ */
+export async function unexpectedReplacements(h: Harness, shop: string) {
+  const media = mediaById(h.shopify, shop);
+  const items = await h.db.batchItem.findMany({ where: { shop }, select: { mediaId: true, state: true } });
+  return items
+    .map((item) => ({ mediaId: item.mediaId, state: item.state, replacements: media.get(item.mediaId)?.replacements ?? null }))
+    .filter((item) => item.replacements !== (item.state === "PUBLISHED" ? 1 : 0));
+}
+
 /** Submits every image of the shop's catalogue as one batch, as a merchant selecting them all would. */
 export async function submitAllImages(h: Harness, shop: string, pipeline = "amazon"): Promise<string> {
   const { batchId } = await createBatch({ db: h.db, graphql: await offlineAdmin(shop), queue: h.queue }, shop, {

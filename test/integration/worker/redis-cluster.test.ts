@@ -4,7 +4,7 @@ import type { ChildProcess } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { enforceRateLimit } from "~/lib/rate-limit.server";
 import { createRedisConnection, type RedisClient } from "~/queue/connection.server";
-import { mediaById, startHarness, submitAllImages, type Harness } from "../batches/harness";
+import { mediaById, startHarness, unexpectedReplacements, submitAllImages, type Harness } from "../batches/harness";
 import { startRedisCluster, type RedisCluster } from "./redis-servers";
 import { killed, spawnWorkerProcess } from "./worker-processes";
 
@@ -55,6 +55,7 @@ describe("Redis Cluster", () => {
       // Replaced in place: the same media ids, no image added or lost.
       const after = mediaById(h.shopify, shop);
       expect([...after.keys()].sort()).toEqual([...before[i]!.keys()].sort());
+      expect(await unexpectedReplacements(h, shop)).toEqual([]);
     }
 
     const started = (await h.db.batchItem.findMany({ where: { batchId: { in: batchIds } }, select: { id: true, shop: true, startedAt: true } }))

@@ -4,7 +4,7 @@
 import type { ChildProcess } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getBalance } from "~/models/credits.server";
-import { mediaById, startHarness, submitAllImages, type Harness } from "../batches/harness";
+import { mediaById, startHarness, submitAllImages, unexpectedReplacements, type Harness } from "../batches/harness";
 import { redisServer, type RedisServer } from "./redis-servers";
 import { killed, spawnWorkerProcess } from "./worker-processes";
 
@@ -81,6 +81,7 @@ describe("a worker and Redis restarted mid-batch, three shops queued", () => {
       expect(await getBalance(h.db, shop)).toMatchObject({ available: 0, reserved: progress.counts.NEEDS_REVIEW * 3 });
       expect(await h.db.creditEntry.count({ where: { shop, kind: "CAPTURE" } })).toBe(progress.counts.PUBLISHED);
       expect(await h.db.imageBackup.count({ where: { shop } })).toBe(progress.counts.PUBLISHED);
+      expect(await unexpectedReplacements(h, shop)).toEqual([]);
     }
 
     const started = (await h.db.batchItem.findMany({ where: { batchId: { in: batchIds } }, select: { id: true, shop: true, startedAt: true } }))
