@@ -13,9 +13,9 @@ import type { PrismaClient } from "@prisma/client";
 import { z } from "zod";
 import { isPipelineId, PIPELINE_IDS, type PipelineId } from "~/imaging/pipelines";
 import { logger } from "~/lib/logger.server";
-import { addFundedItems } from "~/models/batches.server";
+import { addFundedItems, FUNDING_LIMITS, type FundingLimit } from "~/models/batches.server";
 import { getImagesOfProducts, type AdminGraphql } from "~/models/catalog.server";
-import { CREDITS_PER_IMAGE, InsufficientCreditsError } from "~/models/credits.server";
+import { CREDITS_PER_IMAGE } from "~/models/credits.server";
 import { getSettings, pipelineSettingsFrom } from "~/models/settings.server";
 import { enqueueNewProductMedia, RunAgainLater, type AutomationQueue } from "~/queue/automation.server";
 import { enqueueItems, type ImageQueue } from "~/queue/queue.server";
@@ -36,7 +36,7 @@ export interface AutoRule {
 export interface AutoRuleState extends AutoRule {
   enabledAt: Date | null;
   pausedAt: Date | null;
-  pausedFor: "budget" | "balance" | null;
+  pausedFor: FundingLimit | null;
   pauseReason: string | null;
   /** Credits the rule used (held or spent) this month. */
   spentThisMonth: number;
@@ -103,7 +103,7 @@ export async function getAutoRule(db: PrismaClient, shop: string, now = new Date
     monthlyBudget: row?.autoCleanMonthlyBudget ?? null,
     enabledAt: row?.autoCleanEnabledAt ?? null,
     pausedAt: row?.autoCleanPausedAt ?? null,
-    pausedFor: row?.autoCleanPausedFor === "budget" || row?.autoCleanPausedFor === "balance" ? row.autoCleanPausedFor : null,
+    pausedFor: FUNDING_LIMITS.find((limit) => limit === row?.autoCleanPausedFor) ?? null,
     pauseReason: row?.autoCleanPauseReason ?? null,
     spentThisMonth: row ? await autoRuleSpentThisMonth(db, shop, now) : 0,
   };
@@ -190,12 +190,26 @@ export async function acceptProductWebhook(
   return "enqueued";
 }
 
-function pauseMessage(shortOf: "budget" | "balance", rule: AutoRuleState, left: number): string {
-  return shortOf === "budget"
-    ? `Automatic cleanup is paused: this month's budget of ${rule.monthlyBudget} credits is used up, so ${left} new image${left === 1 ? " was" : "s were"} not cleaned. ` +
-        "Raise the budget in Settings (saving resumes the rule), or it resumes next month."
-    : `Automatic cleanup is paused: your credit balance ran out, so ${left} new image${left === 1 ? " was" : "s were"} not cleaned. ` +
-        "Buy credits on the Credits page, then save the rule in Settings to resume it.";
+function pauseMessage(shortOf: FundingLimit, rule: AutoRuleState, cap: number | null, left: number): string {
+  const notCleaned = `${left} new image${left === 1 ? " was" : "s were"} not cleaned`;
+  if (shortOf === "budget") {
+    return `Automatic cleanup is paused: this month's budget of ${rule.monthlyBudget} credits is used up, so ${notCleaned}. ` +
+      "Raise the budget in Settings (saving resumes the rule), or it resumes next month.";
+  }
+  if (shortOf === "dailyCap") {
+    return `Automatic cleanup is paused: today's spending limit of ${cap} credits is reached, so ${notCleaned}. ` +
+      "It resumes tomorrow; raise the limit in Settings to resume it now.";
+  }
+  return `Automatic cleanup is paused: your credit balance ran out, so ${notCleaned}. ` +
+    "Buy credits on the Credits page, then save the rule in Settings to resume it.";
+}
+
+/** When a pause lifts by itself: a budget pause at the next month, a daily-cap pause the next day (UTC). */
+function pauseEnded(rule: AutoRuleState, now: Date): boolean {
+  if (!rule.pausedAt) return true;
+  if (rule.pausedFor === "budget") return rule.pausedAt < startOfUtcMonth(now);
+  if (rule.pausedFor === "dailyCap") return rule.pausedAt < new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
+  return false;
 }
 
 /**
@@ -213,8 +227,8 @@ export async function cleanNewProductMedia(
   let rule = await getAutoRule(db, shop, now);
   if (!rule.enabled) return { queued: 0, paused: false };
   if (rule.pausedAt) {
-    // A budget pause ends with the month; a balance pause waits for the merchant.
-    if (rule.pausedFor !== "budget" || rule.pausedAt >= startOfUtcMonth(now)) return { queued: 0, paused: true };
+    // A balance pause waits for the merchant.
+    if (!pauseEnded(rule, now)) return { queued: 0, paused: true };
     await db.shop.update({ where: { domain: shop }, data: { autoCleanPausedAt: null, autoCleanPausedFor: null, autoCleanPauseReason: null } });
     rule = { ...rule, pausedAt: null, pausedFor: null, pauseReason: null };
   }
@@ -226,28 +240,15 @@ export async function cleanNewProductMedia(
   const usable = images.filter((image) => image.url && image.status !== "FAILED" && (rule.images === "all" || image.position === 1));
   if (usable.length === 0) return { queued: 0, paused: false };
 
-  const settings = pipelineSettingsFrom(await getSettings(db, shop));
+  const shopSettings = await getSettings(db, shop);
+  const settings = pipelineSettingsFrom(shopSettings);
   const batchId = randomUUID();
-  const creditLimit = rule.monthlyBudget === null ? null : Math.max(0, rule.monthlyBudget - rule.spentThisMonth);
-  let funded;
-  try {
-    funded = await addFundedItems(db, deps.imageQueue.name, shop, {
-      batch: { id: batchId, origin: "NEW_PRODUCTS", pipeline: rule.pipeline, settings, reviewBeforePublish: rule.reviewBeforePublish },
-      images: usable,
-      creditLimit,
-      onlyNeverProcessed: true,
-    });
-  } catch (error) {
-    if (!(error instanceof InsufficientCreditsError)) throw error;
-    // The daily spend cap (or a purchase refunded meanwhile): nothing was written.
-    funded = await addFundedItems(db, deps.imageQueue.name, shop, {
-      batch: { id: batchId, origin: "NEW_PRODUCTS", pipeline: rule.pipeline, settings, reviewBeforePublish: rule.reviewBeforePublish },
-      images: usable,
-      creditLimit: 0,
-      onlyNeverProcessed: true,
-    });
-    funded = { ...funded, shortOf: "balance" as const };
-  }
+  const funded = await addFundedItems(db, deps.imageQueue.name, shop, {
+    batch: { id: batchId, origin: "NEW_PRODUCTS", pipeline: rule.pipeline, settings, reviewBeforePublish: rule.reviewBeforePublish },
+    images: usable,
+    budget: rule.monthlyBudget === null ? null : { limit: rule.monthlyBudget, spent: (tx) => autoRuleSpentThisMonth(tx, shop, now) },
+    onlyNeverProcessed: true,
+  });
   if (funded.items.length > 0) {
     await enqueueItems(deps.imageQueue, funded.items).catch((error: Error) =>
       logger.warn({ shop, batchId, err: error.message }, "enqueue failed; the sweep will enqueue these items"),
@@ -258,7 +259,7 @@ export async function cleanNewProductMedia(
     logger.info({ shop, productId: input.productId, queued: funded.items.length }, "new product images queued by the automatic rule");
     return { queued: funded.items.length, paused: false };
   }
-  const reason = pauseMessage(funded.shortOf, rule, funded.unfunded);
+  const reason = pauseMessage(funded.shortOf, rule, shopSettings.dailySpendCap, funded.unfunded);
   await db.$transaction([
     db.shop.update({ where: { domain: shop }, data: { autoCleanPausedAt: now, autoCleanPausedFor: funded.shortOf, autoCleanPauseReason: reason } }),
     db.batch.update({ where: { id: batchId }, data: { note: reason, ...(funded.items.length === 0 ? { status: "DONE", finishedAt: now } : {}) } }),

@@ -10,6 +10,7 @@ import { logger } from "~/lib/logger.server";
 import {
   CREDITS_PER_IMAGE,
   InsufficientCreditsError,
+  dailyCapRoom,
   getBalance,
   getDebt,
   payDebtFromAvailable,
@@ -266,8 +267,11 @@ export const BATCH_REVIEW_KEY = "reviewBeforePublish";
 export interface FundedItemsInput {
   batch: { id: string; origin: Exclude<BatchOrigin, "MANUAL">; pipeline: PipelineId; settings: PipelineSettings; reviewBeforePublish: boolean };
   images: ProductImage[];
-  /** Most credits these images may take (what is left of a budget); null = only the balance limits them. */
-  creditLimit: number | null;
+  /**
+   * A budget these images count against: `spent` is read under the shop's lock, so two jobs of one shop never both
+   * count the same room. null = only the balance (and the daily spend cap) limit them.
+   */
+  budget: { limit: number; spent: (tx: Prisma.TransactionClient) => Promise<number> } | null;
   /** Skip media the app ever had in a batch (processed, published, restored on purpose, rejected...). */
   onlyNeverProcessed: boolean;
   /** Runs in the same transaction once the items are written (a catalogue run records which of its images are done). */
@@ -283,13 +287,17 @@ export interface FundedItems {
   known: number;
   /** Credits left to spend after these items (the balance's available credits). */
   availableAfter: number;
-  shortOf: "budget" | "balance" | null;
+  /** What stopped the rest: the budget, the balance, or the shop's daily spend cap (null: nothing, all were added). */
+  shortOf: FundingLimit | null;
 }
 
+export const FUNDING_LIMITS = ["budget", "balance", "dailyCap"] as const;
+export type FundingLimit = (typeof FUNDING_LIMITS)[number];
+
 /**
- * Adds images to an automatic batch (created on first use), only as many as `creditLimit` and the balance pay for:
- * their credits are reserved in the transaction that writes the items, under a lock on the shop's row, so two
- * automatic jobs of one shop never count the same credits or the same media twice, and nothing is overdrawn.
+ * Adds images to an automatic batch (created on first use), only as many as the budget, the balance and the daily
+ * spend cap pay for: all three are read and the credits reserved in the transaction that writes the items, under a
+ * lock on the shop's row, so two automatic jobs of one shop never count the same credits, budget or media twice.
  * The caller enqueues the items (enqueueItems).
  */
 export async function addFundedItems(db: PrismaClient, queueName: string, shop: string, input: FundedItemsInput): Promise<FundedItems> {
@@ -308,10 +316,15 @@ export async function addFundedItems(db: PrismaClient, queueName: string, shop: 
     const skip = new Set([...taken, ...backedUp].map((t) => t.mediaId));
     const candidates = input.images.filter((image) => !skip.has(image.mediaId));
     const { available } = await getBalance(tx, shop);
-    const affordable = Math.min(available, input.creditLimit ?? Number.POSITIVE_INFINITY);
-    const funded = candidates.slice(0, Math.max(0, Math.floor(affordable / CREDITS_PER_IMAGE)));
-    // When the budget and the balance run out together, the budget is what stopped it (raising the balance alone would not).
-    const shortOf = funded.length === candidates.length ? null : input.creditLimit !== null && input.creditLimit <= available ? "budget" : "balance";
+    const room: Record<FundingLimit, number> = {
+      // When the budget and another limit run out together, the budget is what stopped it (raising the other alone would not).
+      budget: input.budget ? Math.max(0, input.budget.limit - (await input.budget.spent(tx))) : Number.POSITIVE_INFINITY,
+      balance: available,
+      dailyCap: (await dailyCapRoom(tx, shop))?.room ?? Number.POSITIVE_INFINITY,
+    };
+    const binding = FUNDING_LIMITS.reduce<FundingLimit>((least, limit) => (room[limit] < room[least] ? limit : least), "budget");
+    const funded = candidates.slice(0, Math.max(0, Math.floor(room[binding] / CREDITS_PER_IMAGE)));
+    const shortOf = funded.length === candidates.length ? null : binding;
 
     const existing = await tx.batch.findFirst({ where: { id: batch.id, shop }, select: { id: true } });
     if (!existing) {

@@ -21,9 +21,9 @@ import { z } from "zod";
 import { isPipelineId, PIPELINE_IDS, type PipelineId } from "~/imaging/pipelines";
 import { logger } from "~/lib/logger.server";
 import { checkUrlAllowed, fetchPolicyFromEnv } from "~/lib/safe-fetch.server";
-import { addFundedItems, fairShareEtaSeconds, getQueueLoad } from "~/models/batches.server";
+import { addFundedItems, fairShareEtaSeconds, getQueueLoad, type FundingLimit } from "~/models/batches.server";
 import { runGraphql, ShopifyUserError, withThrottleRetry, type AdminGraphql, type ProductImage } from "~/models/catalog.server";
-import { CREDITS_PER_IMAGE, InsufficientCreditsError, releaseForItem } from "~/models/credits.server";
+import { CREDITS_PER_IMAGE, releaseForItem } from "~/models/credits.server";
 import { getSettings, pipelineSettingsFrom } from "~/models/settings.server";
 import { enqueueCatalogRun, RunAgainLater, type AutomationQueue } from "~/queue/automation.server";
 import { enqueueItems, type ImageQueue } from "~/queue/queue.server";
@@ -390,7 +390,7 @@ async function withoutProcessed(db: PrismaClient, shop: string, images: ProductI
 }
 
 /** Credits the run's items hold or spent (given-back credits do not count against its budget). */
-async function runCredits(db: PrismaClient, shop: string, batchId: string | null): Promise<{ held: number; used: number }> {
+async function runCredits(db: Pick<PrismaClient, "$queryRaw">, shop: string, batchId: string | null): Promise<{ held: number; used: number }> {
   if (!batchId) return { held: 0, used: 0 };
   const rows = await db.$queryRaw<Array<{ state: string; amount: number }>>`
     SELECT r.state::text AS state, COALESCE(SUM(r.amount), 0)::int AS amount
@@ -400,9 +400,12 @@ async function runCredits(db: PrismaClient, shop: string, batchId: string | null
   return { held: rows.find((r) => r.state === "HELD")?.amount ?? 0, used: rows.find((r) => r.state === "CAPTURED")?.amount ?? 0 };
 }
 
-function pauseReason(shortOf: "budget" | "balance", run: CatalogRun, remaining: number, balanceEmpty: boolean): string {
+function pauseReason(shortOf: FundingLimit, run: CatalogRun, remaining: number, balanceEmpty: boolean, dailyCap: number | null): string {
   const rest = `${remaining.toLocaleString("en-US")} image${remaining === 1 ? "" : "s"} of ${run.total.toLocaleString("en-US")} ${remaining === 1 ? "is" : "are"} waiting`;
   if (shortOf === "balance") return `Paused: your credit balance ran out, and ${rest}. Buy credits on the Credits page, then resume the run.`;
+  if (shortOf === "dailyCap") {
+    return `Paused: today's spending limit of ${dailyCap} credits is reached, and ${rest}. Resume the run tomorrow, or raise the limit in Settings and resume it now.`;
+  }
   return balanceEmpty
     ? `Paused: this run's budget of ${run.budget} credits is used up and your balance is empty, and ${rest}. Buy credits on the Credits page, raise the budget and resume to clean them.`
     : `Paused: this run's budget of ${run.budget} credits is used up, and ${rest}. Raise the budget and resume to clean them.`;
@@ -422,8 +425,6 @@ async function addNextChunk(deps: { db: PrismaClient; imageQueue: ImageQueue }, 
   }
   const filter = filterOf(run.filter);
   const batchId = run.batchId ?? run.id;
-  const credits = await runCredits(db, shop, run.batchId);
-  const creditLimit = run.budget === null ? null : Math.max(0, run.budget - credits.held - credits.used);
   const pipeline: PipelineId = isPipelineId(run.pipeline) ? run.pipeline : "amazon";
   const shopSettings = await getSettings(db, shop);
   const images: ProductImage[] = next.map((row) => ({
@@ -439,29 +440,30 @@ async function addNextChunk(deps: { db: PrismaClient; imageQueue: ImageQueue }, 
     position: row.position,
     status: "READY",
   }));
-  const fund = (limit: number | null) =>
-    addFundedItems(db, deps.imageQueue.name, shop, {
-      batch: { id: batchId, origin: "CATALOG", pipeline, settings: pipelineSettingsFrom(shopSettings), reviewBeforePublish: shopSettings.reviewBeforePublish },
-      images,
-      creditLimit: limit,
-      onlyNeverProcessed: filter.onlyUnprocessed,
-      onWritten: async (tx, written) => {
-        // The images' items and their "added" marks commit together: a killed worker never adds an image twice.
-        for (const item of written.items) await tx.catalogRunImage.update({ where: { runId_mediaId: { runId: run.id, mediaId: item.mediaId } }, data: { itemId: item.id } });
-        if (written.skippedMediaIds.length) {
-          // Not those a concurrent run of this job (a stalled lock) has just added.
-          await tx.catalogRunImage.updateMany({ where: { runId: run.id, mediaId: { in: written.skippedMediaIds }, itemId: null }, data: { skipped: true } });
-        }
-        if (!run.batchId) await tx.catalogRun.update({ where: { id: run.id }, data: { batchId } });
-      },
-    });
-  let funded;
-  try {
-    funded = await fund(creditLimit);
-  } catch (error) {
-    if (!(error instanceof InsufficientCreditsError)) throw error;
-    funded = { ...(await fund(0)), shortOf: "balance" as const };
-  }
+  const funded = await addFundedItems(db, deps.imageQueue.name, shop, {
+    batch: { id: batchId, origin: "CATALOG", pipeline, settings: pipelineSettingsFrom(shopSettings), reviewBeforePublish: shopSettings.reviewBeforePublish },
+    images,
+    budget:
+      run.budget === null
+        ? null
+        : {
+            limit: run.budget,
+            spent: async (tx) => {
+              const { held, used } = await runCredits(tx, shop, run.batchId);
+              return held + used;
+            },
+          },
+    onlyNeverProcessed: filter.onlyUnprocessed,
+    onWritten: async (tx, written) => {
+      // The images' items and their "added" marks commit together: a killed worker never adds an image twice.
+      for (const item of written.items) await tx.catalogRunImage.update({ where: { runId_mediaId: { runId: run.id, mediaId: item.mediaId } }, data: { itemId: item.id } });
+      if (written.skippedMediaIds.length) {
+        // Not those a concurrent run of this job (a stalled lock) has just added.
+        await tx.catalogRunImage.updateMany({ where: { runId: run.id, mediaId: { in: written.skippedMediaIds }, itemId: null }, data: { skipped: true } });
+      }
+      if (!run.batchId) await tx.catalogRun.update({ where: { id: run.id }, data: { batchId } });
+    },
+  });
   if (funded.items.length > 0) {
     await enqueueItems(deps.imageQueue, funded.items).catch((error: Error) =>
       logger.warn({ shop, runId: run.id, err: error.message }, "enqueue failed; the sweep will enqueue these items"),
@@ -469,7 +471,7 @@ async function addNextChunk(deps: { db: PrismaClient; imageQueue: ImageQueue }, 
   }
   if (funded.shortOf) {
     const remaining = await db.catalogRunImage.count({ where: { runId: run.id, itemId: null, skipped: false } });
-    const reason = pauseReason(funded.shortOf, run, remaining, funded.availableAfter < CREDITS_PER_IMAGE);
+    const reason = pauseReason(funded.shortOf, run, remaining, funded.availableAfter < CREDITS_PER_IMAGE, shopSettings.dailySpendCap);
     await db.catalogRun.updateMany({ where: { id: run.id, shop, status: "RUNNING" }, data: { status: "PAUSED", reason } });
     await db.batch.updateMany({ where: { id: batchId, shop }, data: { note: reason } });
     logger.info({ shop, runId: run.id, shortOf: funded.shortOf, remaining }, "catalogue run paused");

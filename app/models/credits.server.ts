@@ -392,19 +392,31 @@ async function reserveInTransaction(tx: Prisma.TransactionClient, shop: string, 
   return outcome.needed;
 }
 
+/** Credits held or spent today (UTC), what the daily spend cap limits. */
+async function spentToday(tx: Pick<PrismaClient, "$queryRaw">, shop: string): Promise<number> {
+  const [row] = await tx.$queryRaw<Array<{ spent: number }>>`
+    SELECT COALESCE(SUM("amount"), 0)::int AS spent FROM "CreditReservation"
+    WHERE "shop" = ${shop} AND "state" IN ('HELD', 'CAPTURED') AND "createdAt" >= date_trunc('day', ${utcNow})`;
+  return row?.spent ?? 0;
+}
+
+/** What the shop's daily spend cap still allows today; null without a cap. */
+export async function dailyCapRoom(tx: Pick<PrismaClient, "$queryRaw" | "shop">, shop: string): Promise<{ cap: number; room: number } | null> {
+  const row = await tx.shop.findUnique({ where: { domain: shop }, select: { dailySpendCap: true } });
+  if (row?.dailySpendCap == null) return null;
+  return { cap: row.dailySpendCap, room: Math.max(0, row.dailySpendCap - (await spentToday(tx, shop))) };
+}
+
 /**
  * Capped shop: lock the account first so concurrent batches are checked against the cap one at a time, and
  * measure what the request needs under that lock. Returns the credits reserved.
  */
 async function reserveUnderCap(tx: Prisma.TransactionClient, shop: string, request: ReservationRequest, cap: number): Promise<number> {
   await tx.$queryRaw`SELECT 1 FROM "CreditAccount" WHERE "shop" = ${shop} FOR UPDATE`;
-  const [row] = await tx.$queryRaw<Array<{ spent: number; needed: number }>>`
-    SELECT
-      (SELECT COALESCE(SUM("amount"), 0)::int FROM "CreditReservation"
-        WHERE "shop" = ${shop} AND "state" IN ('HELD', 'CAPTURED') AND "createdAt" >= date_trunc('day', ${utcNow})) AS spent,
-      (SELECT (count(*) * ${request.perItem})::int FROM unnest(${request.itemIds}::text[]) AS item_id
-        WHERE NOT EXISTS (SELECT 1 FROM "CreditReservation" r WHERE r."batchItemId" = item_id)) AS needed`;
-  const spent = row?.spent ?? 0;
+  const [row] = await tx.$queryRaw<Array<{ needed: number }>>`
+    SELECT (count(*) * ${request.perItem})::int AS needed FROM unnest(${request.itemIds}::text[]) AS item_id
+    WHERE NOT EXISTS (SELECT 1 FROM "CreditReservation" r WHERE r."batchItemId" = item_id)`;
+  const spent = await spentToday(tx, shop);
   const needed = row?.needed ?? 0;
   if (needed === 0) return 0;
   if (spent + needed > cap) throw new DailySpendCapError(needed, (await getBalance(tx, shop)).available, cap, spent);
