@@ -19,6 +19,7 @@ import { openAutomationQueue, startAutomationWorker } from "~/queue/automation.s
 import { resumeCatalogRuns } from "~/models/catalog-runs.server";
 import { processAutomationJob } from "~/queue/automation-processor.server";
 import { createQwenRateLimiter } from "~/queue/qwen-rate-limit.server";
+import { startPeriodicTask } from "~/queue/periodic.server";
 import { startSweeper } from "~/queue/sweep.server";
 import { closeWorkerGracefully, startWorker } from "~/queue/worker.server";
 import { Semaphore } from "~/queue/worker-editor.server";
@@ -63,13 +64,17 @@ export async function runWorker(opts: { db?: PrismaClient; adminFor?: (shop: str
     lockDurationMs: config.lockDurationMs,
     stalledIntervalMs: config.stalledIntervalMs,
   });
-  // Whole-catalogue runs whose job Redis lost (a restart without persistence) are picked up again, now and each sweep.
+  // Whole-catalogue runs whose job Redis lost (a restart without persistence) are picked up again, at start and every
+  // sweep interval, by one worker process at a time.
   const automationQueue = openAutomationQueue(config.queueName, createRedisConnection({ forWorker: true, target: config.redis }));
-  const resumeRuns = () =>
-    resumeCatalogRuns(db, automationQueue).catch((error: Error) => logger.warn({ err: error.message }, "could not resume catalogue runs"));
-  void resumeRuns();
-  const resumeTimer = setInterval(() => void resumeRuns(), config.sweepIntervalMs);
-  resumeTimer.unref();
+  const runResumer = startPeriodicTask({
+    name: "catalogue run resume",
+    redis,
+    lockKey: `${automationQueue.qualifiedName}:resume-lock`,
+    intervalMs: config.sweepIntervalMs,
+    run: () => resumeCatalogRuns(db, automationQueue),
+  });
+  void runResumer.runNow();
   trackQueueDepth(queue);
   // The same Prometheus metrics as the web app's /metrics, on a port of the worker's own (opt-in).
   const metricsPort = process.env.WORKER_METRICS_PORT ? Number(process.env.WORKER_METRICS_PORT) : null;
@@ -85,7 +90,7 @@ export async function runWorker(opts: { db?: PrismaClient; adminFor?: (shop: str
       const [how] = await Promise.all([closeWorkerGracefully(worker, config.shutdownDeadlineMs), closeWorkerGracefully(automation, config.shutdownDeadlineMs)]);
       await sweeper.stop();
       await refunds?.stop();
-      clearInterval(resumeTimer);
+      await runResumer.stop();
       await automationQueue.close().catch(() => undefined);
       untrackQueueDepth(queue);
       await metricsServer?.close();

@@ -534,6 +534,19 @@ async function viewOf(db: PrismaClient, run: CatalogRun): Promise<CatalogRunView
 }
 
 /** Runs counting or running whose job is gone (Redis lost it): enqueue them again (idempotent by job id). */
+/** A run whose job gave up (its last attempt failed, or the shop's access was lost): FAILED. Images it already added finish. */
+export async function failCatalogRun(db: PrismaClient, shop: string, runId: string, error: Error): Promise<void> {
+  logger.error({ shop, runId, err: error.message }, "catalogue run failed");
+  await db.catalogRun.updateMany({
+    where: { id: runId, shop, status: { in: ["COUNTING", "RUNNING"] } },
+    data: {
+      status: "FAILED",
+      finishedAt: new Date(),
+      reason: "This run stopped on an error it could not get past. Images it already added are still cleaned and stay restorable; start a new run for the rest.",
+    },
+  });
+}
+
 export async function resumeCatalogRuns(db: PrismaClient, automationQueue: AutomationQueue): Promise<number> {
   const runs = await db.catalogRun.findMany({
     where: { status: { in: ["COUNTING", "RUNNING"] }, filter: { path: ["queue"], equals: automationQueue.name } },

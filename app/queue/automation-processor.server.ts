@@ -1,8 +1,9 @@
 import { UnrecoverableError, type Job } from "bullmq";
 import { cleanNewProductMedia } from "~/models/auto-rule.server";
-import { advanceCatalogRun } from "~/models/catalog-runs.server";
+import { ShopifyThrottledError } from "~/models/catalog.server";
+import { advanceCatalogRun, failCatalogRun } from "~/models/catalog-runs.server";
 import { ShopAccessLostError } from "~/models/offline-sessions.server";
-import type { AutomationDeps, AutomationJobData } from "./automation.server";
+import { RunAgainLater, type AutomationDeps, type AutomationJobData } from "./automation.server";
 
 /** Runs one automation job (see automation.server.ts). A shop the app lost access to is not retried. */
 export async function processAutomationJob(job: Job<AutomationJobData>, deps: AutomationDeps): Promise<void> {
@@ -14,7 +15,13 @@ export async function processAutomationJob(job: Job<AutomationJobData>, deps: Au
       await advanceCatalogRun({ db: deps.db, adminFor: deps.adminFor, imageQueue: deps.imageQueue }, data.shop, data.runId);
     }
   } catch (error) {
-    if (error instanceof ShopAccessLostError || (error as Error).name === "SessionNotFoundError") throw new UnrecoverableError((error as Error).message);
+    const unrecoverable = error instanceof ShopAccessLostError || (error as Error).name === "SessionNotFoundError";
+    const waits = error instanceof RunAgainLater || error instanceof ShopifyThrottledError;
+    if (data.kind === "catalog-run" && !waits && (unrecoverable || job.attemptsMade + 1 >= (job.opts.attempts ?? 1))) {
+      // Its last attempt: the run must not show "Counting" or "Running" for ever (nor be resumed by every worker).
+      await failCatalogRun(deps.db, data.shop, data.runId, error as Error);
+    }
+    if (unrecoverable) throw new UnrecoverableError((error as Error).message);
     throw error;
   }
 }
