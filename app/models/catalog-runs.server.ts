@@ -220,7 +220,10 @@ export async function confirmCatalogRun(
     where: { id: runId, shop, status: { in: ["READY", "PAUSED"] } },
     data: { status: "RUNNING", reason: null, startedAt: run.startedAt ?? new Date(), ...(opts.budget !== undefined ? { budget: opts.budget } : {}) },
   });
-  if (updated.count === 1) await enqueueCatalogRun(deps.automationQueue, shop, runId);
+  if (updated.count !== 1) return;
+  // The pause's reason is also the batch's note in the batch history: resumed, it no longer holds.
+  if (run.batchId) await deps.db.batch.updateMany({ where: { id: run.batchId, shop }, data: { note: null } });
+  await enqueueCatalogRun(deps.automationQueue, shop, runId);
 }
 
 /**

@@ -60,4 +60,18 @@ describe("whole catalogue page", () => {
     expect(status(await call(action, await formRequest(shop, "/app/catalog", { intent: "cancel", runId })))).toBe(200);
     expect(await prisma.catalogRun.findUnique({ where: { id: runId } })).toMatchObject({ status: "CANCELLED" });
   });
+
+  it("clears the pause's note from the batch history when a paused run is resumed", async () => {
+    const shop = uniqueShop();
+    await storeOfflineSession(shop);
+    const batch = await prisma.batch.create({
+      data: { shop, pipeline: "amazon", settings: {}, total: 25, origin: "CATALOG", note: "Paused: this run's budget of 75 credits is used up." },
+    });
+    const run = await prisma.catalogRun.create({
+      data: { shop, filter: { kind: "all", onlyUnprocessed: false }, pipeline: "amazon", status: "PAUSED", total: 100, budget: 75, batchId: batch.id, reason: batch.note },
+    });
+    expect(status(await call(action, await formRequest(shop, "/app/catalog", { intent: "confirm", runId: run.id, budget: "300" })))).toBe(200);
+    expect(await prisma.catalogRun.findUnique({ where: { id: run.id } })).toMatchObject({ status: "RUNNING", reason: null, budget: 300 });
+    expect(await prisma.batch.findUnique({ where: { id: batch.id } })).toMatchObject({ note: null });
+  });
 });
