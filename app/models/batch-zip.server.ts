@@ -17,7 +17,7 @@ function extension(mimeType: string): string {
 }
 
 /** The file in the ZIP that lists the results past the retention, so a merchant knows why they are missing. */
-export const EXPIRED_NOTE_NAME = "EXPIRED.txt";
+const EXPIRED_NOTE_NAME = "EXPIRED.txt";
 
 function expiredNote(names: string[]): string {
   return [

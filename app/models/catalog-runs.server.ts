@@ -29,7 +29,7 @@ import { enqueueCatalogRun, RunAgainLater, type AutomationQueue } from "~/queue/
 import { enqueueItems, type ImageQueue } from "~/queue/queue.server";
 
 /** Images added to the batch at a time; the next chunk is added when fewer than this are waiting. */
-export const CATALOG_CHUNK = Number(process.env.CATALOG_RUN_CHUNK) || 25;
+const CATALOG_CHUNK = Number(process.env.CATALOG_RUN_CHUNK) || 25;
 /** How often a running job looks again (its chunk's progress, the bulk operation). */
 const TICK_MS = 1_000;
 /** Where Shopify serves bulk operation results. */

@@ -10,7 +10,7 @@ import { applyReversal, withLockedPurchase, type ReversalOutcome } from "./purch
  * configured (SHOPIFY_PARTNER_ORG_ID, SHOPIFY_PARTNER_API_TOKEN, SHOPIFY_PARTNER_APP_ID).
  */
 
-export const PARTNER_API_VERSION = "2026-07";
+const PARTNER_API_VERSION = "2026-07";
 
 export interface PartnerApiConfig {
   /** The organization's GraphQL endpoint. */

@@ -84,7 +84,7 @@ export async function enqueueNewProductMedia(
   await queue.add("new-product-media", { kind: "new-product-media", ...data }, { ...JOB_OPTIONS, jobId: newProductMediaJobId(eventId) });
 }
 
-export function catalogRunJobId(runId: string): string {
+function catalogRunJobId(runId: string): string {
   return `catalog-run-${runId}`;
 }
 

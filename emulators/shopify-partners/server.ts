@@ -104,7 +104,6 @@ export interface PartnerEmulator {
   appId: string;
   /** The developer refunds `amount` (a decimal string, e.g. "9.99") of a one-time charge from the Partner Dashboard. */
   refundCharge(input: { chargeId: string; shop: string; amount: string; currencyCode?: string }): EmulatedTransaction;
-  requests(): number;
   close(): Promise<void>;
 }
 
@@ -116,7 +115,6 @@ export async function startPartnerEmulator(opts: { port?: number; appId?: string
   const accessToken = `prtapi_${randomBytes(16).toString("hex")}`;
   const appId = opts.appId ?? "gid://partners/App/4242";
   const transactions: EmulatedTransaction[] = [];
-  let requestCount = 0;
   // Partner API ids are unique across the platform, so a database that outlives one stand-in never sees an id twice.
   let nextId = Date.now() * 1000 + Math.floor(Math.random() * 1000);
 
@@ -157,7 +155,6 @@ export async function startPartnerEmulator(opts: { port?: number; appId?: string
   const server = outlastClientKeepAlive(
     createServer((req: IncomingMessage, res: ServerResponse) => {
       void (async () => {
-        requestCount++;
         const chunks: Buffer[] = [];
         for await (const chunk of req) chunks.push(chunk as Buffer);
         const send = (status: number, body: unknown) => {
@@ -207,7 +204,6 @@ export async function startPartnerEmulator(opts: { port?: number; appId?: string
       transactions.push(transaction);
       return transaction;
     },
-    requests: () => requestCount,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
