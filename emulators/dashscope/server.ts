@@ -229,10 +229,12 @@ export async function startDashScopeEmulator(initial: DashScopeEmulatorOptions):
     const { photo, mask } = await readCorpusEntry(found.corpus, entry);
     const { width = 1024, height = 1024 } = await sharp(photo, { autoOrient: true }).metadata().then((m) => m.autoOrient ?? m);
     const scale = Math.sqrt((1024 * 1024) / (width * height));
-    const alteration = alter ? REAL_PHOTO_ALTERATIONS[Math.floor(random() * REAL_PHOTO_ALTERATIONS.length)]! : null;
+    // Drawn from the photo and the stand-in's seed, not from the order requests arrive in, so a run's figures repeat.
+    const draw = prng(((options.seed ?? 1) * 2654435761) ^ createHash("sha256").update(entry.id).digest().readUInt32LE(0));
+    const alteration = alter ? REAL_PHOTO_ALTERATIONS[Math.floor(draw() * REAL_PHOTO_ALTERATIONS.length)]! : null;
     return composeRealPhotoEdit(photo, mask, {
       size: size ?? { width: Math.round((width * scale) / 16) * 16, height: Math.round((height * scale) / 16) * 16 },
-      seed: Math.floor(random() * 2 ** 31),
+      seed: Math.floor(draw() * 2 ** 31),
       alteration,
     });
   }

@@ -59,4 +59,15 @@ describe("DashScope stand-in with the real-photo corpus", () => {
       await before.emulator.close();
     }
   });
+
+  it("edits a corpus photo the same way whatever other photos it edited before (a run's figures repeat)", async () => {
+    const [first, second] = corpus.entries.filter((e) => e.category === "shirt");
+    const inputOf = async (entry: typeof first) => (await modelInputFor((await readCorpusEntry(corpus, entry!)).photo, "amazon", DEFAULT_PIPELINE_SETTINGS)).modelInput;
+    const [a, b] = [await inputOf(first), await inputOf(second)];
+    const edit = (input: typeof a) => standIn.client.edit({ image: input.image, mimeType: input.mimeType, prompt: "p", negativePrompt: "n", size: SIZE });
+    const alone = await edit(a);
+    await edit(b);
+    const afterAnother = await edit(a);
+    expect(afterAnother.image.equals(alone.image)).toBe(true);
+  });
 });
