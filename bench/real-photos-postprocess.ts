@@ -10,6 +10,7 @@
 import { isPipelineId, type PipelineId } from "../app/imaging/pipelines";
 import { loadCorpus } from "../emulators/dashscope/real-photo-edit";
 import { BACKDROP_VARIANTS, runPostprocessCase, VISIBLE_RESIDUE, type BackdropVariant } from "./lib/postprocess-cases";
+import { mapConcurrent } from "./lib/map-concurrent";
 
 const corpus = await loadCorpus();
 const photoCount = Math.min(corpus.entries.length, Number(process.env.BENCH_PHOTOS ?? corpus.entries.length));
@@ -29,28 +30,22 @@ interface Row {
   failed: string[];
 }
 const jobs = pipelines.flatMap((pipeline) => variants.flatMap((variant) => photos.map((index) => ({ index, pipeline, variant }))));
-const rows: Row[] = [];
-let next = 0;
 const started = Date.now();
-await Promise.all(
-  [0, 1].map(async () => {
-    while (next < jobs.length) {
-      const { index, pipeline, variant } = jobs[next++]!;
-      const r = await runPostprocessCase(corpus, index, pipeline, variant);
-      rows.push({
-        index,
-        pipeline,
-        variant,
-        passed: r.compliance.passed,
-        kept: r.measured.kept,
-        residue: r.measured.residue,
-        shadow: r.measured.shadowPixels,
-        failed: r.compliance.rules.filter((rule) => !rule.passed).map((rule) => rule.id),
-      });
-      if (rows.length % 50 === 0) console.error(`${rows.length}/${jobs.length} cases, ${((Date.now() - started) / 1000).toFixed(0)} s`);
-    }
-  }),
-);
+let done = 0;
+const rows: Row[] = await mapConcurrent(jobs, 2, async ({ index, pipeline, variant }) => {
+  const r = await runPostprocessCase(corpus, index, pipeline, variant);
+  if (++done % 50 === 0) console.error(`${done}/${jobs.length} cases, ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  return {
+    index,
+    pipeline,
+    variant,
+    passed: r.compliance.passed,
+    kept: r.measured.kept,
+    residue: r.measured.residue,
+    shadow: r.measured.shadowPixels,
+    failed: r.compliance.rules.filter((rule) => !rule.passed).map((rule) => rule.id),
+  };
+});
 
 const pct = (part: number, whole: number) => (whole ? `${((100 * part) / whole).toFixed(1)}%` : "-");
 const quantile = (values: number[], q: number) => [...values].sort((a, b) => a - b)[Math.floor(q * (values.length - 1))] ?? NaN;

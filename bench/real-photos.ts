@@ -15,6 +15,7 @@ import { checkFidelity, FIDELITY_THRESHOLD, type FidelityMeasurement } from "../
 import { isPipelineId } from "../app/imaging/pipelines";
 import { loadCorpus } from "../emulators/dashscope/real-photo-edit";
 import { CASE_KINDS, runCase, splitOf, type CaseResult } from "./lib/real-photo-cases";
+import { mapConcurrent } from "./lib/map-concurrent";
 
 const CHECKS_GOAL = 0.5;
 const pipelineName = process.env.BENCH_PIPELINE ?? "amazon";
@@ -24,16 +25,7 @@ const photoCount = Math.min(corpus.entries.length, Number(process.env.BENCH_PHOT
 
 const jobs: { index: number; kind: (typeof CASE_KINDS)[number] }[] = [];
 for (let index = 0; index < photoCount; index++) for (const kind of CASE_KINDS) jobs.push({ index, kind });
-const results: CaseResult[] = [];
-let next = 0;
-await Promise.all(
-  [0, 1].map(async () => {
-    while (next < jobs.length) {
-      const { index, kind } = jobs[next++]!;
-      results.push(await runCase(corpus, index, kind, pipelineName));
-    }
-  }),
-);
+const results: CaseResult[] = await mapConcurrent(jobs, 2, ({ index, kind }) => runCase(corpus, index, kind, pipelineName));
 
 const pct = (part: number, whole: number) => (whole ? `${((100 * part) / whole).toFixed(1)}%` : "-");
 const quantiles = (values: number[]) => {

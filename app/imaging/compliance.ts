@@ -3,6 +3,7 @@ import { ImageInputError } from "./errors";
 import { inspectImage } from "./inspect";
 import { RowRuns } from "./segment";
 import {
+  borderBandWidth,
   DEFAULT_PIPELINE_SETTINGS,
   getPipeline,
   resolvePipeline,
@@ -294,7 +295,7 @@ export async function measureImage(
   }
   const { data } = decoded;
   const { width, height } = decoded.info;
-  const band = Math.max(2, Math.round(Math.min(width, height) * 0.01));
+  const band = borderBandWidth({ width, height });
   const border = measureBorder(data, width, height, band, background, tolerance);
   const box = productBox(data, width, height, background);
   let coverage = 0;

@@ -108,6 +108,14 @@ export interface PipelineDefinition {
  */
 export const SOFT_SHADOW_MAX_DEPTH = 16;
 
+/**
+ * The border band the background rule reads: 1% of the shorter side, at least 2 px. Post-processing keeps a soft
+ * shadow clear of it, so both use this one width.
+ */
+export function borderBandWidth(size: { width: number; height: number }): number {
+  return Math.max(2, Math.round(Math.min(size.width, size.height) * 0.01));
+}
+
 const KEEP_PRODUCT =
   "Keep the product exactly as it is: the same shape, proportions, colours, materials, label text, logos and every printed detail. Do not redraw, restyle or retouch the product.";
 

@@ -3,7 +3,7 @@ import sharp, { type Metadata, type Sharp } from "sharp";
 import { decodeRgb, decodeRgbRegion, type RgbImage } from "./decode";
 import { ImageInputError, ImageResultError } from "./errors";
 import { MAX_IMAGE_PIXELS } from "./inspect";
-import { MIME_BY_OUTPUT_FORMAT, SOFT_SHADOW_MAX_DEPTH, type OutputFormat, type ResolvedPipeline, type Rgb, type Size } from "./pipelines";
+import { borderBandWidth, MIME_BY_OUTPUT_FORMAT, SOFT_SHADOW_MAX_DEPTH, type OutputFormat, type ResolvedPipeline, type Rgb, type Size } from "./pipelines";
 import { attachIccToJpeg, attachIccToPng, isSrgbProfile, srgbIccProfile } from "./icc";
 import { EXTERIOR, PRODUCT, refinementCrop, refineSegmentation, releaseRefinement, type PixelWindow, type RefinedSegmentation } from "./refine";
 import { expandBox, intersectBox, segmentProduct, type Box, type Segmentation } from "./segment";
@@ -537,7 +537,7 @@ export async function postProcessEdit(modelOutput: Buffer, pipeline: ResolvedPip
   let shadow: SoftShadow | null = null;
   if (pipeline.definition.shadow === "keep-soft") {
     // The part of the working image that lands inside the frame clear of the compliance check's border band.
-    const clear = Math.max(2, Math.round(Math.min(frame.width, frame.height) * 0.01)) + SHADOW_BORDER_GAP;
+    const clear = borderBandWidth(frame) + SHADOW_BORDER_GAP;
     const cx = box.left + box.width / 2;
     const cy = box.top + box.height / 2;
     const limitLeft = Math.ceil(cx - (frame.width / 2 - clear) / scale);

@@ -42,18 +42,6 @@ export async function renderFixture(index: number): Promise<{ spec: ProductImage
 }
 
 /** Runs `task` over `items`, `concurrency` at a time (the stand-in and sharp overlap a little). */
-export async function mapConcurrent<T, R>(items: readonly T[], concurrency: number, task: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < items.length) {
-        const index = next++;
-        results[index] = await task(items[index]!);
-      }
-    }),
-  );
-  return results;
-}
+export { mapConcurrent } from "../../../bench/lib/map-concurrent";
 
 export const range = (count: number) => Array.from({ length: count }, (_, i) => i);
