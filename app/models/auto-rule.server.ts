@@ -19,6 +19,7 @@ import { CREDITS_PER_IMAGE } from "~/models/credits.server";
 import { getSettings, pipelineSettingsFrom } from "~/models/settings.server";
 import { enqueueNewProductMedia, RunAgainLater, type AutomationQueue } from "~/queue/automation.server";
 import { enqueueItems, type ImageQueue } from "~/queue/queue.server";
+import { checkboxField, choiceField, fieldErrors, optionalCreditsField } from "~/lib/form-fields";
 
 export const AUTO_RULE_IMAGES = ["all", "featured"] as const;
 export const MAX_MONTHLY_BUDGET = 1_000_000;
@@ -44,40 +45,18 @@ export interface AutoRuleState extends AutoRule {
 
 export type AutoRuleErrors = Partial<Record<keyof AutoRule, string>>;
 
-const checkbox = z
-  .union([z.boolean(), z.string(), z.undefined(), z.null()])
-  .transform((v) => v === true || v === "on" || v === "true");
-
 const autoRuleSchema = z.object({
-  enabled: checkbox,
-  pipeline: z.enum(PIPELINE_IDS as unknown as [string, ...string[]], {
-    errorMap: () => ({ message: `Choose one of the pipelines: ${PIPELINE_IDS.join(", ")}.` }),
-  }),
-  images: z.enum(AUTO_RULE_IMAGES, { errorMap: () => ({ message: "Choose all images or only the featured image." }) }),
-  reviewBeforePublish: checkbox,
-  monthlyBudget: z.union([z.string(), z.number(), z.null(), z.undefined()]).transform((v, ctx) => {
-    if (v === null || v === undefined || (typeof v === "string" && v.trim() === "")) return null;
-    const n = typeof v === "number" ? v : Number(v.trim());
-    if (!Number.isInteger(n) || n < CREDITS_PER_IMAGE || n > MAX_MONTHLY_BUDGET) {
-      ctx.addIssue({
-        code: z.ZodIssueCode.custom,
-        message: `Enter a whole number of credits from ${CREDITS_PER_IMAGE} (one image) to ${MAX_MONTHLY_BUDGET.toLocaleString("en-US")}, or leave it empty to use only your balance.`,
-      });
-      return z.NEVER;
-    }
-    return n;
-  }),
+  enabled: checkboxField,
+  pipeline: choiceField(PIPELINE_IDS, `Choose one of the pipelines: ${PIPELINE_IDS.join(", ")}.`),
+  images: choiceField(AUTO_RULE_IMAGES, "Choose all images or only the featured image."),
+  reviewBeforePublish: checkboxField,
+  monthlyBudget: optionalCreditsField({ min: CREDITS_PER_IMAGE, minLabel: "one image", max: MAX_MONTHLY_BUDGET, empty: "to use only your balance" }),
 });
 
 export function parseAutoRule(input: Record<string, unknown>): { ok: true; rule: AutoRule } | { ok: false; errors: AutoRuleErrors } {
   const parsed = autoRuleSchema.safeParse(input);
   if (parsed.success) return { ok: true, rule: parsed.data as AutoRule };
-  const errors: AutoRuleErrors = {};
-  for (const issue of parsed.error.issues) {
-    const field = issue.path[0] as keyof AutoRule | undefined;
-    if (field && !errors[field]) errors[field] = issue.message;
-  }
-  return { ok: false, errors };
+  return { ok: false, errors: fieldErrors<keyof AutoRule>(parsed.error.issues) };
 }
 
 function startOfUtcMonth(now: Date): Date {

@@ -27,6 +27,7 @@ import { CREDITS_PER_IMAGE, releaseForItem } from "~/models/credits.server";
 import { getSettings, pipelineSettingsFrom } from "~/models/settings.server";
 import { enqueueCatalogRun, RunAgainLater, type AutomationQueue } from "~/queue/automation.server";
 import { enqueueItems, type ImageQueue } from "~/queue/queue.server";
+import { checkboxField, choiceField, fieldErrors, optionalCreditsField } from "~/lib/form-fields";
 
 /** Images added to the batch at a time; the next chunk is added when fewer than this are waiting. */
 const CATALOG_CHUNK = Number(process.env.CATALOG_RUN_CHUNK) || 25;
@@ -55,23 +56,19 @@ export class CatalogRunError extends Error {
   }
 }
 
-const checkbox = z.union([z.boolean(), z.string(), z.undefined(), z.null()]).transform((v) => v === true || v === "on" || v === "true");
+/** A run's budget at most (333,333 images). */
+const MAX_RUN_BUDGET = 1_000_000;
+
+/** A run's budget in credits, from its form (at the start, or when it is confirmed or resumed); empty is none. */
+export const runBudgetField = optionalCreditsField({ min: CREDITS_PER_IMAGE, minLabel: "one image", max: MAX_RUN_BUDGET, empty: "to use only your balance" });
 
 const startSchema = z
   .object({
-    filterKind: z.enum(CATALOG_FILTER_KINDS, { errorMap: () => ({ message: "Choose all products, a product type or a tag." }) }),
+    filterKind: choiceField(CATALOG_FILTER_KINDS, "Choose all products, a product type or a tag."),
     filterValue: z.string().trim().max(255, "Use at most 255 characters.").optional().default(""),
-    onlyUnprocessed: checkbox,
-    pipeline: z.enum(PIPELINE_IDS as unknown as [string, ...string[]], { errorMap: () => ({ message: `Choose one of the pipelines: ${PIPELINE_IDS.join(", ")}.` }) }),
-    budget: z.union([z.string(), z.number(), z.null(), z.undefined()]).transform((v, ctx) => {
-      if (v === null || v === undefined || (typeof v === "string" && v.trim() === "")) return null;
-      const n = typeof v === "number" ? v : Number(v.trim());
-      if (!Number.isInteger(n) || n < CREDITS_PER_IMAGE) {
-        ctx.addIssue({ code: z.ZodIssueCode.custom, message: `Enter a whole number of credits, at least ${CREDITS_PER_IMAGE} (one image), or leave it empty to use only your balance.` });
-        return z.NEVER;
-      }
-      return n;
-    }),
+    onlyUnprocessed: checkboxField,
+    pipeline: choiceField(PIPELINE_IDS, `Choose one of the pipelines: ${PIPELINE_IDS.join(", ")}.`),
+    budget: runBudgetField,
   })
   .superRefine((value, ctx) => {
     if (value.filterKind !== "all" && !value.filterValue) {
@@ -86,12 +83,7 @@ export function parseCatalogRunInput(
 ): { ok: true; filter: CatalogFilter; pipeline: PipelineId; budget: number | null } | { ok: false; errors: CatalogRunErrors } {
   const parsed = startSchema.safeParse(input);
   if (!parsed.success) {
-    const errors: CatalogRunErrors = {};
-    for (const issue of parsed.error.issues) {
-      const field = issue.path[0] as keyof CatalogRunErrors | undefined;
-      if (field && !errors[field]) errors[field] = issue.message;
-    }
-    return { ok: false, errors };
+    return { ok: false, errors: fieldErrors<keyof CatalogRunErrors>(parsed.error.issues) };
   }
   const { filterKind, filterValue, onlyUnprocessed, pipeline, budget } = parsed.data;
   return { ok: true, filter: { kind: filterKind, value: filterKind === "all" ? null : filterValue, onlyUnprocessed }, pipeline: pipeline as PipelineId, budget };

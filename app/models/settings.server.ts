@@ -1,6 +1,7 @@
 import type { PrismaClient } from "@prisma/client";
 import { z } from "zod";
 import { PIPELINE_IDS, type PipelineSettings } from "~/imaging/pipelines";
+import { checkboxField, choiceField, fieldErrors, optionalCreditsField } from "~/lib/form-fields";
 
 /** A shop's defaults for new batches, stored on its `Shop` row. */
 export interface ShopSettings {
@@ -28,16 +29,9 @@ export const DEFAULT_SETTINGS: ShopSettings = {
 export const OUTPUT_SIZE_PRESETS = ["standard", "large"] as const;
 export const MAX_DAILY_SPEND_CAP = 100_000;
 
-// Form values arrive as strings: a checkbox is present ("on"/"true") or absent.
-const checkbox = z
-  .union([z.boolean(), z.string(), z.undefined(), z.null()])
-  .transform((v) => v === true || v === "on" || v === "true");
-
 const settingsSchema = z.object({
-  defaultPipeline: z.enum(PIPELINE_IDS as unknown as [string, ...string[]], {
-    errorMap: () => ({ message: `Choose one of the pipelines: ${PIPELINE_IDS.join(", ")}.` }),
-  }),
-  reviewBeforePublish: checkbox,
+  defaultPipeline: choiceField(PIPELINE_IDS, `Choose one of the pipelines: ${PIPELINE_IDS.join(", ")}.`),
+  reviewBeforePublish: checkboxField,
   backgroundColor: z
     .string({ required_error: "Enter a background colour such as #FFFFFF." })
     .trim()
@@ -46,32 +40,14 @@ const settingsSchema = z.object({
   outputSizePreset: z.enum(OUTPUT_SIZE_PRESETS, {
     errorMap: () => ({ message: "Choose Standard or Large output." }),
   }),
-  dailySpendCap: z
-    .union([z.string(), z.number(), z.null(), z.undefined()])
-    .transform((v, ctx) => {
-      if (v === null || v === undefined || (typeof v === "string" && v.trim() === "")) return null;
-      const n = typeof v === "number" ? v : Number(v.trim());
-      if (!Number.isInteger(n) || n < 1 || n > MAX_DAILY_SPEND_CAP) {
-        ctx.addIssue({
-          code: z.ZodIssueCode.custom,
-          message: `Enter a whole number of credits from 1 to ${MAX_DAILY_SPEND_CAP.toLocaleString("en-US")}, or leave it empty for no cap.`,
-        });
-        return z.NEVER;
-      }
-      return n;
-    }),
+  dailySpendCap: optionalCreditsField({ min: 1, max: MAX_DAILY_SPEND_CAP, empty: "for no cap" }),
 });
 
 /** Validates raw form input; errors are keyed by field and say what to enter instead. */
 export function parseSettings(input: Record<string, unknown>): SettingsResult {
   const parsed = settingsSchema.safeParse(input);
   if (parsed.success) return { ok: true, settings: parsed.data as ShopSettings };
-  const errors: SettingsErrors = {};
-  for (const issue of parsed.error.issues) {
-    const field = issue.path[0] as SettingsField | undefined;
-    if (field && !errors[field]) errors[field] = issue.message;
-  }
-  return { ok: false, errors };
+  return { ok: false, errors: fieldErrors<SettingsField>(parsed.error.issues) };
 }
 
 export async function getSettings(db: PrismaClient, shop: string): Promise<ShopSettings> {

@@ -14,6 +14,7 @@ import {
   cancelCatalogRun,
   confirmCatalogRun,
   listCatalogRuns,
+  runBudgetField,
   startCatalogRun,
   type CatalogRunErrors,
   type CatalogRunView,
@@ -56,11 +57,10 @@ export const action = async ({ request }: ActionFunctionArgs) => {
       await cancelCatalogRun({ db: prisma, imageQueue: getQueue(), graphql: admin.graphql }, session.shop, runId);
       return json({ ok: true as const, message: "Run cancelled" });
     }
-    const newBudget = budget === undefined || budget.trim() === "" ? undefined : Number(budget);
-    if (newBudget !== undefined && (!Number.isInteger(newBudget) || newBudget < CREDITS_PER_IMAGE)) {
-      return json({ ok: false as const, error: `Enter the budget as a whole number of credits, at least ${CREDITS_PER_IMAGE}.` }, { status: 422 });
-    }
-    await confirmCatalogRun({ db: prisma, automationQueue }, session.shop, runId, newBudget === undefined ? {} : { budget: newBudget });
+    // The form sends the budget field as shown (the run's budget, or what the merchant typed); empty means none.
+    const newBudget = budget === undefined ? undefined : runBudgetField.safeParse(budget);
+    if (newBudget && !newBudget.success) return json({ ok: false as const, error: newBudget.error.issues[0]!.message }, { status: 422 });
+    await confirmCatalogRun({ db: prisma, automationQueue }, session.shop, runId, newBudget ? { budget: newBudget.data } : {});
     return json({ ok: true as const, message: "Run started" });
   } catch (error) {
     if (error instanceof CatalogRunError) return json({ ok: false as const, error: error.message }, { status: error.status });

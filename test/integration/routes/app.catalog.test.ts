@@ -37,7 +37,7 @@ describe("whole catalogue page", () => {
     const result = await call(action, await formRequest(shop, "/app/catalog", { intent: "start", filterKind: "tag", filterValue: "", pipeline: "amazon", budget: "2" }));
     expect(status(result)).toBe(422);
     const { errors } = await body<{ errors: Record<string, string> }>(result);
-    expect(errors).toMatchObject({ filterValue: "Enter the tag.", budget: expect.stringMatching(/at least 3/) });
+    expect(errors).toMatchObject({ filterValue: "Enter the tag.", budget: expect.stringMatching(/from 3 \(one image\)/) });
     expect(await prisma.catalogRun.count({ where: { shop } })).toBe(0);
   });
 
@@ -73,5 +73,16 @@ describe("whole catalogue page", () => {
     expect(status(await call(action, await formRequest(shop, "/app/catalog", { intent: "confirm", runId: run.id, budget: "300" })))).toBe(200);
     expect(await prisma.catalogRun.findUnique({ where: { id: run.id } })).toMatchObject({ status: "RUNNING", reason: null, budget: 300 });
     expect(await prisma.batch.findUnique({ where: { id: batch.id } })).toMatchObject({ note: null });
+  });
+
+  it("clears a run's budget when the merchant empties the field, as its help text says", async () => {
+    const shop = uniqueShop();
+    await storeOfflineSession(shop);
+    const run = await prisma.catalogRun.create({ data: { shop, filter: { kind: "all", onlyUnprocessed: false }, pipeline: "amazon", status: "READY", total: 10, budget: 30 } });
+    const refused = await call(action, await formRequest(shop, "/app/catalog", { intent: "confirm", runId: run.id, budget: "2" }));
+    expect(status(refused)).toBe(422);
+    expect((await body<{ error: string }>(refused)).error).toMatch(/from 3 \(one image\)/);
+    expect(status(await call(action, await formRequest(shop, "/app/catalog", { intent: "confirm", runId: run.id, budget: "" })))).toBe(200);
+    expect(await prisma.catalogRun.findUnique({ where: { id: run.id } })).toMatchObject({ status: "RUNNING", budget: null });
   });
 });

@@ -14,7 +14,7 @@ describe("catalogue run filters", () => {
 
   it("refuses a filter without its value and a budget below one image, saying what to enter", () => {
     const result = parseCatalogRunInput({ filterKind: "productType", filterValue: "  ", pipeline: "amazon", budget: "1" });
-    expect(result).toEqual({ ok: false, errors: { filterValue: "Enter the product type.", budget: expect.stringMatching(/at least 3 \(one image\)/) } });
+    expect(result).toEqual({ ok: false, errors: { filterValue: "Enter the product type.", budget: expect.stringMatching(/from 3 \(one image\)/) } });
     expect(parseCatalogRunInput({ filterKind: "all", filterValue: "ignored", pipeline: "ebay", budget: "", onlyUnprocessed: "on" })).toEqual({
       ok: true,
       filter: { kind: "all", value: null, onlyUnprocessed: true },
