@@ -644,14 +644,26 @@ export async function cancelShopWork(deps: { db: PrismaClient; queue: ImageQueue
   // An item whose replacement was already sent is not cancelled: Shopify may be putting it on the product right now,
   // and cancelling would release its credits and leave the image live, unpaid and not restorable. The worker
   // publishes it (captured, restorable) or settles it by reading the media again.
-  const cancellable = { shop, state: { in: [...ACTIVE_ITEM_STATES] }, replaceSentAt: null };
-  const items = await deps.db.batchItem.findMany({ where: cancellable, select: { id: true, batchId: true } });
+  const cancelled = await cancelItems(deps, shop, { state: { in: [...ACTIVE_ITEM_STATES] } }, "Cancelled because the app was uninstalled.");
+  await deps.db.batch.updateMany({ where: { shop, status: "ACTIVE" }, data: { status: "CANCELLED", finishedAt: new Date() } });
+  return { cancelled };
+}
+
+/**
+ * Cancels the shop's items matching `where` whose replacement was not sent yet: each is CANCELLED with `reason`, its
+ * credits released and its waiting job removed, one at a time so an item the worker takes meanwhile is left to it.
+ */
+export async function cancelItems(
+  deps: { db: PrismaClient; queue: ImageQueue },
+  shop: string,
+  where: Prisma.BatchItemWhereInput,
+  reason: string,
+): Promise<number> {
+  const cancellable = { ...where, shop, replaceSentAt: null };
+  const items = await deps.db.batchItem.findMany({ where: cancellable, select: { id: true } });
   let cancelled = 0;
   for (const item of items) {
-    const updated = await deps.db.batchItem.updateMany({
-      where: { ...cancellable, id: item.id },
-      data: { state: "CANCELLED", reason: "Cancelled because the app was uninstalled.", finishedAt: new Date() },
-    });
+    const updated = await deps.db.batchItem.updateMany({ where: { ...cancellable, id: item.id }, data: { state: "CANCELLED", reason, finishedAt: new Date() } });
     if (updated.count === 0) continue;
     cancelled += 1;
     await releaseForItem(deps.db, shop, item.id, "cancelled").catch((error: Error) =>
@@ -663,8 +675,7 @@ export async function cancelShopWork(deps: { db: PrismaClient; queue: ImageQueue
       if (state === "waiting" || state === "delayed" || state === "prioritized" || state === "failed") await job.remove().catch(() => undefined);
     }
   }
-  await deps.db.batch.updateMany({ where: { shop, status: "ACTIVE" }, data: { status: "CANCELLED", finishedAt: new Date() } });
-  return { cancelled };
+  return cancelled;
 }
 
 /** Marks the batch DONE once none of its items is waiting for the worker or the merchant. */

@@ -21,9 +21,9 @@ import { z } from "zod";
 import { isPipelineId, PIPELINE_IDS, type PipelineId } from "~/imaging/pipelines";
 import { logger } from "~/lib/logger.server";
 import { checkUrlAllowed, fetchPolicyFromEnv } from "~/lib/safe-fetch.server";
-import { addFundedItems, fairShareEtaSeconds, getQueueLoad, type FundingLimit } from "~/models/batches.server";
+import { addFundedItems, cancelItems, fairShareEtaSeconds, getQueueLoad, type FundingLimit } from "~/models/batches.server";
 import { runGraphql, ShopifyUserError, withThrottleRetry, type AdminGraphql, type ProductImage } from "~/models/catalog.server";
-import { CREDITS_PER_IMAGE, releaseForItem } from "~/models/credits.server";
+import { CREDITS_PER_IMAGE } from "~/models/credits.server";
 import { getSettings, pipelineSettingsFrom } from "~/models/settings.server";
 import { enqueueCatalogRun, RunAgainLater, type AutomationQueue } from "~/queue/automation.server";
 import { enqueueItems, type ImageQueue } from "~/queue/queue.server";
@@ -233,17 +233,7 @@ export async function cancelCatalogRun(deps: { db: PrismaClient; imageQueue: Ima
     await runGraphql(deps.graphql, "CatalogRunBulkCancel", CANCEL_BULK_OPERATION, { id: run.bulkOperationId }).catch(() => undefined);
   }
   if (!run.batchId) return;
-  const waiting = await deps.db.batchItem.findMany({ where: { shop, batchId: run.batchId, state: "QUEUED", replaceSentAt: null }, select: { id: true } });
-  for (const item of waiting) {
-    const updated = await deps.db.batchItem.updateMany({
-      where: { id: item.id, shop, state: "QUEUED", replaceSentAt: null },
-      data: { state: "CANCELLED", reason: "Cancelled with its whole-catalogue run.", finishedAt: new Date() },
-    });
-    if (updated.count === 0) continue;
-    await releaseForItem(deps.db, shop, item.id, "catalogue run cancelled").catch(() => undefined);
-    const job = await deps.imageQueue.getJob(item.id).catch(() => undefined);
-    if (job && ["waiting", "prioritized", "delayed"].includes(await job.getState().catch(() => "unknown"))) await job.remove().catch(() => undefined);
-  }
+  await cancelItems({ db: deps.db, queue: deps.imageQueue }, shop, { batchId: run.batchId, state: "QUEUED" }, "Cancelled with its whole-catalogue run.");
 }
 
 /** One step of a run's job: count (bulk operation), or add the next chunk; throws RunAgainLater while not finished. */

@@ -1,8 +1,10 @@
 import { afterAll, describe, expect, it } from "vitest";
 import prisma from "~/db.server";
+import { getBalance, grantCredits } from "~/models/credits.server";
 import { closeAutomationQueues, getAutomationQueue } from "~/queue/automation.server";
+import { getQueue } from "~/queue/queue.server";
 import { action, loader } from "~/routes/app.catalog";
-import { isolatedQueueForFile } from "../lifecycle/helpers";
+import { isolatedQueueForFile, seedBatch } from "../lifecycle/helpers";
 import { body, bearerRequest, call, formRequest, status, storeOfflineSession, uniqueShop } from "./helpers";
 
 const queueName = isolatedQueueForFile();
@@ -84,5 +86,24 @@ describe("whole catalogue page", () => {
     expect((await body<{ error: string }>(refused)).error).toMatch(/from 3 \(one image\)/);
     expect(status(await call(action, await formRequest(shop, "/app/catalog", { intent: "confirm", runId: run.id, budget: "" })))).toBe(200);
     expect(await prisma.catalogRun.findUnique({ where: { id: run.id } })).toMatchObject({ status: "RUNNING", budget: null });
+  });
+
+  it("cancels a running run's waiting images, giving their credits back and removing their jobs", async () => {
+    const shop = uniqueShop();
+    await storeOfflineSession(shop);
+    await grantCredits(prisma, shop, 9, { kind: "GRANT", idempotencyKey: "seed" });
+    const queue = getQueue(queueName);
+    const { batchId, itemIds } = await seedBatch(shop, queue, ["PUBLISHED", "QUEUED", "QUEUED"]);
+    expect(await getBalance(prisma, shop)).toEqual({ available: 0, reserved: 6, total: 6 });
+    const run = await prisma.catalogRun.create({
+      data: { shop, filter: { kind: "all", onlyUnprocessed: false }, pipeline: "amazon", status: "RUNNING", total: 3, batchId },
+    });
+
+    expect(status(await call(action, await formRequest(shop, "/app/catalog", { intent: "cancel", runId: run.id })))).toBe(200);
+    expect(await prisma.catalogRun.findUnique({ where: { id: run.id } })).toMatchObject({ status: "CANCELLED" });
+    const states = await prisma.batchItem.findMany({ where: { batchId }, orderBy: { position: "asc" }, select: { state: true } });
+    expect(states.map((i) => i.state)).toEqual(["PUBLISHED", "CANCELLED", "CANCELLED"]);
+    expect(await getBalance(prisma, shop)).toEqual({ available: 6, reserved: 0, total: 6 });
+    for (const id of itemIds.slice(1)) expect(await queue.getJob(id)).toBeUndefined();
   });
 });
