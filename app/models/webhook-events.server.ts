@@ -62,6 +62,18 @@ export async function handleWebhookOnce<T>(
  */
 export const MAX_WEBHOOK_AGE_MS = 48 * 3600_000;
 
+/**
+ * How long a handled delivery's record is kept to recognise a redelivery: past Shopify's 48 h of retries (older
+ * deliveries are refused anyway) and Stripe's three days.
+ */
+export const WEBHOOK_RECORD_RETENTION_MS = 7 * 24 * 3600_000;
+
+/** Deletes the records of deliveries too old to come again (the sweep runs it; products/update alone adds one per edit). */
+export async function forgetOldWebhookEvents(db: PrismaClient, now = new Date()): Promise<number> {
+  const { count } = await db.webhookEvent.deleteMany({ where: { receivedAt: { lt: new Date(now.getTime() - WEBHOOK_RECORD_RETENTION_MS) } } });
+  return count;
+}
+
 /** Shopify's webhook payloads for the topics we handle are small; anything larger is not from Shopify. */
 export const MAX_WEBHOOK_BODY_BYTES = 1024 * 1024;
 

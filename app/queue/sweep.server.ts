@@ -17,6 +17,7 @@ import { DEFAULT_QUEUE_NAME } from "./config.server";
 import type { RedisClient } from "./connection.server";
 import { captureForItem, releaseAllOrphanedReservations, releaseForItem, ReservationSettledError } from "~/models/credits.server";
 import { expireStoredImages, moveStoredImagesToObjectStore } from "~/models/stored-images.server";
+import { forgetOldWebhookEvents } from "~/models/webhook-events.server";
 import { failItem } from "./processor.server";
 import { enqueueItems, enqueueRestores, type ImageQueue } from "./queue.server";
 import { type PeriodicTask, startPeriodicTask } from "./periodic.server";
@@ -29,6 +30,7 @@ export interface SweepResult {
   orphanCreditsReturned: number;
   batchesFinished: number;
   imagesExpired: number;
+  webhookRecordsForgotten: number;
   imagesMovedToObjectStore: number;
 }
 
@@ -37,7 +39,7 @@ const SETTLE_SENT_REPLACEMENT_FOR_MS = 24 * 3600_000;
 
 export async function sweepOnce(deps: { db: PrismaClient; queue: ImageQueue }, opts: { graceMs?: number; limit?: number } = {}): Promise<SweepResult> {
   const { db, queue } = deps;
-  const result: SweepResult = { enqueued: 0, failed: 0, settled: 0, orphanCreditsReturned: 0, batchesFinished: 0, imagesExpired: 0, imagesMovedToObjectStore: 0 };
+  const result: SweepResult = { enqueued: 0, failed: 0, settled: 0, orphanCreditsReturned: 0, batchesFinished: 0, imagesExpired: 0, imagesMovedToObjectStore: 0, webhookRecordsForgotten: 0 };
   const olderThan = new Date(Date.now() - (opts.graceMs ?? 5_000));
   // Only this queue's items: several queues may share a database (tests, a staging worker), and an
   // item enqueued on the wrong queue would be processed by a worker that cannot reach its shop.
@@ -112,6 +114,7 @@ export async function sweepOnce(deps: { db: PrismaClient; queue: ImageQueue }, o
 
   result.orphanCreditsReturned = await releaseAllOrphanedReservations(db);
   result.imagesExpired = await expireStoredImages(db);
+  result.webhookRecordsForgotten = await forgetOldWebhookEvents(db);
   result.imagesMovedToObjectStore = await moveStoredImagesToObjectStore(db);
 
   const openBatches = await db.batch.findMany({ where: { status: "ACTIVE" }, select: { id: true, shop: true }, take: 1_000 });

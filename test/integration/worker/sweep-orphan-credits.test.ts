@@ -37,3 +37,16 @@ describe("sweep: credits held for a batch that was never written", () => {
     expect(released).toBe(2);
   });
 });
+
+describe("sweep: records of handled webhook deliveries", () => {
+  it("forgets deliveries too old to be redelivered and keeps recent ones, which still stop a redelivery", async () => {
+    const old = { id: `old-${randomUUID()}`, source: "shopify", topic: "products/update", receivedAt: new Date(Date.now() - 8 * 24 * 3600_000) };
+    const recent = { id: `recent-${randomUUID()}`, source: "stripe", topic: "charge.refunded", receivedAt: new Date(Date.now() - 4 * 24 * 3600_000) };
+    await db.webhookEvent.createMany({ data: [old, recent] });
+    const result = await sweepOnce({ db, queue });
+    expect(result.webhookRecordsForgotten).toBeGreaterThanOrEqual(1);
+    expect(await db.webhookEvent.findUnique({ where: { id: old.id } })).toBeNull();
+    expect(await db.webhookEvent.findUnique({ where: { id: recent.id } })).not.toBeNull();
+  });
+});
+

@@ -1,0 +1,3 @@
+-- CreateIndex
+CREATE INDEX "WebhookEvent_receivedAt_idx" ON "WebhookEvent"("receivedAt");
+
