@@ -9,6 +9,7 @@ import { execute, parse, validate, type DocumentNode } from "graphql";
 import { fieldResolver, queryRoot, type ResolverContext } from "./resolvers";
 import { loadAdminSchema } from "./schema";
 import { randomHex, type EmulatorStore, type ShopState } from "./store";
+import { Timers } from "./timers";
 
 export type BulkStatus = "CREATED" | "RUNNING" | "COMPLETED" | "CANCELING" | "CANCELED" | "FAILED" | "EXPIRED";
 
@@ -73,7 +74,7 @@ export function flattenBulkResult(data: Obj): { lines: string[]; roots: number }
 export class BulkService {
   private readonly operations = new Map<string, BulkOperationRecord>();
   private readonly byToken = new Map<string, BulkOperationRecord>();
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly timers = new Timers();
 
   constructor(
     private readonly store: EmulatorStore,
@@ -81,7 +82,6 @@ export class BulkService {
   ) {}
 
   close(): void {
-    for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
   }
 
@@ -138,16 +138,16 @@ export class BulkService {
     };
     this.operations.set(op.id, op);
     this.byToken.set(op.token, op);
-    this.later(0, () => {
+    this.timers.later(0, () => {
       if (op.status === "CREATED") op.status = "RUNNING";
     });
     const startedAt = Date.now();
     // The query runs after the mutation has answered, as Shopify's do (in the background).
-    void new Promise<void>((resolve) => this.later(0, resolve))
+    void new Promise<void>((resolve) => this.timers.later(0, resolve))
       .then(() => execute({ schema: loadAdminSchema(), document, contextValue: { ...ctx, inBulkQuery: true }, rootValue: queryRoot({ ...ctx, inBulkQuery: true }), fieldResolver }))
       .then(
       (result) =>
-        this.later(Math.max(0, startedAt + this.runMs - Date.now()), () => {
+        this.timers.later(Math.max(0, startedAt + this.runMs - Date.now()), () => {
           if (op.status !== "RUNNING" && op.status !== "CREATED") return;
           if (result.errors?.length || !result.data) return this.finish(op, "FAILED", "INTERNAL_SERVER_ERROR");
           const { lines, roots } = flattenBulkResult(result.data as Obj);
@@ -171,7 +171,7 @@ export class BulkService {
       return { operation: op, userErrors: [{ field: ["id"], message: `A bulk operation cannot be canceled when it is ${op.status.toLowerCase()}` }] };
     }
     op.status = "CANCELING";
-    this.later(0, () => this.finish(op, "CANCELED", null));
+    this.timers.later(0, () => this.finish(op, "CANCELED", null));
     return { operation: op, userErrors: [] };
   }
 
@@ -179,13 +179,5 @@ export class BulkService {
     op.status = status;
     op.errorCode = errorCode;
     op.completedAt = new Date();
-  }
-
-  private later(ms: number, fn: () => void): void {
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      fn();
-    }, ms);
-    this.timers.add(timer);
   }
 }

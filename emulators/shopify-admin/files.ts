@@ -1,5 +1,6 @@
 import sharp, { type Metadata } from "sharp";
 import { randomHex, type BlobRecord, type EmulatorStore, type FileErrorRecord, type FileRecord, type ProductRecord, type ShopState } from "./store";
+import { Timers } from "./timers";
 
 const MAX_SOURCE_BYTES = 20 * 1024 * 1024;
 const SOURCE_FETCH_TIMEOUT_MS = 15_000;
@@ -33,7 +34,7 @@ class SourceError extends Error {
  * and fileAcknowledgeUpdateFailed.
  */
 export class FileService {
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly timers = new Timers();
 
   constructor(
     private readonly store: EmulatorStore,
@@ -43,7 +44,6 @@ export class FileService {
   ) {}
 
   close(): void {
-    for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
   }
 
@@ -311,11 +311,11 @@ export class FileService {
     const generation = ++file.generation;
     const startedAt = Date.now();
     const current = () => file.generation === generation;
-    this.later(0, () => {
+    this.timers.later(0, () => {
       if (current() && file.status === "UPLOADED") file.status = "PROCESSING";
     });
     const finish = (apply: () => void) => {
-      this.later(Math.max(0, startedAt + (opts.delayMs ?? this.readyDelayMs) - Date.now()), () => {
+      this.timers.later(Math.max(0, startedAt + (opts.delayMs ?? this.readyDelayMs) - Date.now()), () => {
         if (current()) apply();
       });
     };
@@ -367,14 +367,6 @@ export class FileService {
     if (metadata.width * metadata.height > 25_000_000) throw new SourceError("INVALID_IMAGE_RESOLUTION", "Image resolution is larger than 25 megapixels.");
     const mimeType = `image/${ext === "jpg" ? "jpeg" : ext === "tif" ? "tiff" : ext}`;
     return this.store.addBlob(bytes, { stem, ext, mimeType, width: metadata.width, height: metadata.height });
-  }
-
-  private later(ms: number, fn: () => void): void {
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      fn();
-    }, ms);
-    this.timers.add(timer);
   }
 }
 

@@ -16,6 +16,7 @@ import { action as productsUpdate } from "~/routes/webhooks.products.update";
 import { mediaById, offlineAdmin, startHarness, type Harness } from "../batches/harness";
 import { deliver, webhookRequest } from "../lifecycle/helpers";
 import { startWebhookAppServer, type WebhookAppServer } from "./app-server";
+import { waitFor } from "../wait";
 
 let h: Harness;
 let app: WebhookAppServer;
@@ -41,16 +42,6 @@ afterAll(async () => {
   await h?.close();
   await app?.close();
 });
-
-async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = 45_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 async function shopWithRule(credits: number, rule: Record<string, string> = {}): Promise<string> {
   const shop = await h.addShop({ products: 1, imagesPerProduct: 1, credits });

@@ -11,6 +11,7 @@ import { action as uninstalled } from "~/routes/webhooks.app.uninstalled";
 import { mediaById, startHarness, type Harness } from "../batches/harness";
 import { call, formRequest } from "../routes/helpers";
 import { deliver, webhookRequest } from "./helpers";
+import { waitFor } from "../wait";
 
 let h: Harness;
 
@@ -24,16 +25,6 @@ afterAll(async () => {
   await closeQueues();
   await h?.close();
 });
-
-async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describe("uninstall while a batch is being processed", () => {
   it("cancels what has not been published, returns its credits and leaves those product images untouched", async () => {
