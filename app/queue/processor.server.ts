@@ -70,7 +70,7 @@ export interface WorkerDeps {
   /** The Admin GraphQL client for a shop (production: `offlineSessions.adminGraphql(shop)`). */
   adminFor(shop: string): Promise<AdminGraphql>;
   editor: ImageEditor;
-  config: Pick<QueueConfig, "allowedImageHosts" | "maxSourceBytes" | "maxSourcePixels" | "fileReadyTimeoutMs">;
+  config: Pick<QueueConfig, "allowedImageHosts" | "maxSourceBytes" | "maxSourcePixels" | "fileReadyTimeoutMs" | "lockDurationMs">;
   qwenLimiter?: RateLimiter;
   /** How many jobs of this process may decode/encode images at once (I/O waits do not hold one). */
   imageSlots?: Semaphore;
@@ -81,6 +81,17 @@ export interface WorkerDeps {
     outcome: ImageJobOutcome,
     info: { shop: string; itemId: string; pipeline?: string; reason?: string; durationMs: number },
   ): void;
+}
+
+/**
+ * This run no longer holds its job's lock: it stalled past the lock and stalled-job recovery gave the job to another
+ * run. It stops before anything irreversible (fileUpdate) and leaves the item, its credits and the job to that run.
+ */
+export class JobLockLostError extends Error {
+  constructor(jobId: string | undefined) {
+    super(`job ${jobId ?? "?"} is being run by another worker`);
+    this.name = "JobLockLostError";
+  }
 }
 
 /** The item cannot succeed; the reason is what the merchant reads. */
@@ -138,7 +149,7 @@ async function loadItem(db: PrismaClient, shop: string, itemId: string) {
  * for the Worker to turn into a queue pause or a delay; terminal errors and the last retryable
  * failure mark the item FAILED, release its credits and throw UnrecoverableError.
  */
-export async function processImageJob(job: Job<ImageJobData>, deps: WorkerDeps): Promise<ImageJobOutcome> {
+export async function processImageJob(job: Job<ImageJobData>, deps: WorkerDeps, token?: string): Promise<ImageJobOutcome> {
   const { itemId, shop } = job.data;
   const started = Date.now();
   const seen: { pipeline?: string } = {};
@@ -147,9 +158,13 @@ export async function processImageJob(job: Job<ImageJobData>, deps: WorkerDeps):
     return outcome;
   };
   try {
-    return report(await runItem(deps, job, seen));
+    return report(await runItem(deps, job, seen, token));
   } catch (error) {
     if (error instanceof QwenRateLimitedError || error instanceof ShopifyThrottledError) throw error;
+    if (error instanceof JobLockLostError) {
+      logger.info({ shop, itemId, jobId: job.id }, "job taken over by another run after this one stalled; stopping");
+      throw error;
+    }
     const reason = terminalReason(error);
     const attempts = job.opts.attempts ?? 1;
     const lastAttempt = job.attemptsMade + 1 >= attempts;
@@ -170,7 +185,7 @@ export async function processImageJob(job: Job<ImageJobData>, deps: WorkerDeps):
   }
 }
 
-async function runItem(deps: WorkerDeps, job: Job<ImageJobData>, seen: { pipeline?: string }): Promise<ImageJobOutcome> {
+async function runItem(deps: WorkerDeps, job: Job<ImageJobData>, seen: { pipeline?: string }, token: string | undefined): Promise<ImageJobOutcome> {
   const { db } = deps;
   const { shop, itemId } = job.data;
   const item = await loadItem(db, shop, itemId);
@@ -196,7 +211,7 @@ async function runItem(deps: WorkerDeps, job: Job<ImageJobData>, seen: { pipelin
     }
     resultImageId = checkpoint.resultImageId;
   }
-  return publishItem(deps, graphql, item, resultImageId, job);
+  return publishItem(deps, graphql, item, resultImageId, { job, token });
 }
 
 /** Source -> (cache or Qwen) -> post-processed, checked image, checkpointed in one update. */
@@ -290,9 +305,13 @@ async function publishItem(
   graphql: AdminGraphql,
   item: BatchItem,
   resultImageId: string,
-  job: Job<ImageJobData>,
+  { job, token }: { job: Job<ImageJobData>; token: string | undefined },
 ): Promise<ImageJobOutcome> {
   const { db } = deps;
+  // Extending the lock right before fileUpdate keeps any other run off this job until Shopify has the replacement.
+  const holdJobLock = async () => {
+    if (token && !(await job.extendLock(token, deps.config.lockDurationMs))) throw new JobLockLostError(job.id);
+  };
   const remember = async (patch: Partial<ImageJobData>) => {
     await job.updateData({ ...job.data, ...patch }).catch((error: Error) => logger.warn({ itemId: item.id, err: error.message }, "could not save job progress"));
   };
@@ -336,7 +355,7 @@ async function publishItem(
     // An earlier run sent the replacement and died before recording it (a crash or SIGKILL between fileUpdate and
     // the capture): if it took, it is not sent again, so each edit replaces the media once.
     const tookBefore = marked.count === 0 && replacementTook(await getMediaImage(graphql, item.mediaId), item);
-    if (!tookBefore) await sendReplacement(deps, graphql, item, resourceUrl, { markedByThisRun: marked.count === 1 });
+    if (!tookBefore) await sendReplacement(deps, graphql, item, resourceUrl, { markedByThisRun: marked.count === 1, beforeSend: holdJobLock });
     await remember({ replaced: true });
   }
   await waitForFileReady(graphql, item.mediaId, { timeoutMs: deps.config.fileReadyTimeoutMs });
@@ -365,10 +384,11 @@ async function sendReplacement(
   graphql: AdminGraphql,
   item: BatchItem,
   resourceUrl: string,
-  opts: { markedByThisRun: boolean },
+  opts: { markedByThisRun: boolean; beforeSend: () => Promise<void> },
 ): Promise<void> {
   const { db } = deps;
   try {
+    await opts.beforeSend();
     await replaceMediaImage(graphql, { mediaId: item.mediaId, originalSource: resourceUrl });
   } catch (error) {
     if (error instanceof ShopAccessLostError && opts.markedByThisRun) {
@@ -383,7 +403,10 @@ async function sendReplacement(
       if (!(waitError instanceof ShopifyFileFailedError)) throw waitError;
       return null;
     });
-    if (!replacementTook(media, item)) await replaceMediaImage(graphql, { mediaId: item.mediaId, originalSource: resourceUrl });
+    if (!replacementTook(media, item)) {
+      await opts.beforeSend();
+      await replaceMediaImage(graphql, { mediaId: item.mediaId, originalSource: resourceUrl });
+    }
   }
 }
 

@@ -43,7 +43,7 @@ export function startWorker(opts: StartWorkerOptions): Worker<ImageJobData, Imag
         logger.warn({ jobId: job.id, err: error.message }, "could not advance the fair-share clock"),
       );
       try {
-        return await (job.data.restore ? processRestoreJob(job, opts.deps) : processImageJob(job, opts.deps));
+        return await (job.data.restore ? processRestoreJob(job, opts.deps) : processImageJob(job, opts.deps, token));
       } catch (error) {
         if (error instanceof QwenRateLimitedError) {
           logger.info({ jobId: job.id, retryAfterMs: error.retryAfterMs }, "Qwen rate limited; pausing the queue");

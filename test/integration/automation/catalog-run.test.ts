@@ -73,6 +73,8 @@ describe("whole-catalogue run", () => {
     const paused = await waitForRun(shop, started.runId, (r) => r.status !== "RUNNING" && r.waiting === 0, "the run to stop at its budget", watchCredits, 400_000);
     await killed(worker);
 
+    // Nothing failed, and if something did, its reason shows why.
+    expect(await h.db.batchItem.findMany({ where: { shop, state: "FAILED" }, select: { reason: true }, distinct: ["reason"] })).toEqual([]);
     expect(paused).toMatchObject({ status: "PAUSED", added: 100, published: 100, failed: 0, creditsUsed: 300, creditsHeld: 0 });
     expect(paused.reason).toBe(
       "Paused: this run's budget of 300 credits is used up and your balance is empty, and 9,900 images of 10,000 are waiting. " +
