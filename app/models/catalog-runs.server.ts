@@ -22,7 +22,7 @@ import { isPipelineId, PIPELINE_IDS, type PipelineId } from "~/imaging/pipelines
 import { logger } from "~/lib/logger.server";
 import { checkUrlAllowed, fetchPolicyFromEnv } from "~/lib/safe-fetch.server";
 import { addFundedItems, cancelItems, fairShareEtaSeconds, getQueueLoad, type FundingLimit } from "~/models/batches.server";
-import { runGraphql, ShopifyUserError, withThrottleRetry, type AdminGraphql, type ProductImage } from "~/models/catalog.server";
+import { gidNumber, runGraphql, ShopifyUserError, withThrottleRetry, type AdminGraphql, type ProductImage } from "~/models/catalog.server";
 import { CREDITS_PER_IMAGE } from "~/models/credits.server";
 import { getSettings, pipelineSettingsFrom } from "~/models/settings.server";
 import { enqueueCatalogRun, RunAgainLater, type AutomationQueue } from "~/queue/automation.server";
@@ -36,12 +36,14 @@ const TICK_MS = 1_000;
 /** Where Shopify serves bulk operation results. */
 const BULK_RESULT_HOSTS = ["storage.googleapis.com"];
 
-export const CATALOG_FILTER_KINDS = ["all", "productType", "tag"] as const;
+export const CATALOG_FILTER_KINDS = ["all", "collection", "productType", "tag"] as const;
 
 export interface CatalogFilter {
   kind: (typeof CATALOG_FILTER_KINDS)[number];
-  /** The product type or tag (for those kinds). */
+  /** The product type or tag, or the collection's id (for those kinds). */
   value: string | null;
+  /** The collection's title when the run started, to show the run by name. */
+  label?: string | null;
   /** Leave out images the app already processed (in any batch, or backed up). */
   onlyUnprocessed: boolean;
 }
@@ -56,6 +58,8 @@ export class CatalogRunError extends Error {
   }
 }
 
+const COLLECTION_GID = /^gid:\/\/shopify\/Collection\/\d+$/;
+
 /** A run's budget at most (333,333 images). */
 const MAX_RUN_BUDGET = 1_000_000;
 
@@ -64,14 +68,16 @@ export const runBudgetField = optionalCreditsField({ min: CREDITS_PER_IMAGE, min
 
 const startSchema = z
   .object({
-    filterKind: choiceField(CATALOG_FILTER_KINDS, "Choose all products, a product type or a tag."),
+    filterKind: choiceField(CATALOG_FILTER_KINDS, "Choose all products, a collection, a product type or a tag."),
     filterValue: z.string().trim().max(255, "Use at most 255 characters.").optional().default(""),
     onlyUnprocessed: checkboxField,
     pipeline: choiceField(PIPELINE_IDS, `Choose one of the pipelines: ${PIPELINE_IDS.join(", ")}.`),
     budget: runBudgetField,
   })
   .superRefine((value, ctx) => {
-    if (value.filterKind !== "all" && !value.filterValue) {
+    if (value.filterKind === "collection" && !COLLECTION_GID.test(value.filterValue)) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["filterValue"], message: "Choose a collection." });
+    } else if (value.filterKind !== "all" && !value.filterValue) {
       ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["filterValue"], message: value.filterKind === "tag" ? "Enter the tag." : "Enter the product type." });
     }
   });
@@ -92,6 +98,7 @@ export function parseCatalogRunInput(
 /** Shopify's product search for a filter (quoted, so a value with spaces or colons is one term). */
 export function productSearchFor(filter: CatalogFilter): string | null {
   const quoted = (value: string) => `"${value.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
+  if (filter.kind === "collection") return `collection_id:${gidNumber(filter.value ?? "")}`;
   if (filter.kind === "productType") return `product_type:${quoted(filter.value ?? "")}`;
   if (filter.kind === "tag") return `tag:${quoted(filter.value ?? "")}`;
   return null;
@@ -171,17 +178,57 @@ export interface CatalogRunView {
 function filterOf(value: Prisma.JsonValue): CatalogFilter {
   const raw = (value && typeof value === "object" && !Array.isArray(value) ? value : {}) as Record<string, unknown>;
   const kind = (CATALOG_FILTER_KINDS as readonly string[]).includes(String(raw.kind)) ? (raw.kind as CatalogFilter["kind"]) : "all";
-  return { kind, value: typeof raw.value === "string" ? raw.value : null, onlyUnprocessed: raw.onlyUnprocessed === true };
+  return {
+    kind,
+    value: typeof raw.value === "string" ? raw.value : null,
+    label: typeof raw.label === "string" ? raw.label : null,
+    onlyUnprocessed: raw.onlyUnprocessed === true,
+  };
+}
+
+const COLLECTIONS = `#graphql
+  query CatalogRunCollections($first: Int!) {
+    collections(first: $first, sortKey: TITLE) {
+      nodes { id title productsCount { count } }
+    }
+  }`;
+
+const COLLECTION = `#graphql
+  query CatalogRunCollection($id: ID!) {
+    collection(id: $id) { id title }
+  }`;
+
+export interface CollectionChoice {
+  id: string;
+  title: string;
+  products: number;
+}
+
+/** The collections a run can be limited to, by title (the first 250: a store with more picks by type or tag). */
+export async function listCollections(graphql: AdminGraphql): Promise<CollectionChoice[]> {
+  const { data } = await runGraphql<{ collections: { nodes: Array<{ id: string; title: string; productsCount: { count: number } | null }> } }>(
+    graphql,
+    "CatalogRunCollections",
+    COLLECTIONS,
+    { first: 250 },
+  );
+  return data.collections.nodes.map((c) => ({ id: c.id, title: c.title, products: c.productsCount?.count ?? 0 }));
 }
 
 /** Starts counting: the run is created and its job reads the catalogue with a bulk operation. */
 export async function startCatalogRun(
-  deps: { db: PrismaClient; automationQueue: AutomationQueue },
+  deps: { db: PrismaClient; automationQueue: AutomationQueue; graphql: AdminGraphql },
   shop: string,
   input: Record<string, unknown>,
 ): Promise<{ ok: true; runId: string } | { ok: false; errors: CatalogRunErrors }> {
   const parsed = parseCatalogRunInput(input);
   if (!parsed.ok) return parsed;
+  if (parsed.filter.kind === "collection") {
+    // Read through the shop's own Admin API: a collection of another shop, or a deleted one, is not found.
+    const { data } = await runGraphql<{ collection: { title: string } | null }>(deps.graphql, "CatalogRunCollection", COLLECTION, { id: parsed.filter.value });
+    if (!data.collection) return { ok: false, errors: { filterValue: "This collection no longer exists. Reload the page and choose another." } };
+    parsed.filter.label = data.collection.title;
+  }
   const busy = await deps.db.catalogRun.findFirst({ where: { shop, status: { in: ["COUNTING", "RUNNING"] } }, select: { id: true } });
   if (busy) throw new CatalogRunError("A whole-catalogue run is already counting or running. Wait for it, or cancel it, before starting another.", 409);
   const run = await deps.db.catalogRun.create({

@@ -14,6 +14,7 @@ import {
   cancelCatalogRun,
   confirmCatalogRun,
   listCatalogRuns,
+  listCollections,
   runBudgetField,
   startCatalogRun,
   type CatalogRunErrors,
@@ -23,15 +24,24 @@ import { CREDITS_PER_IMAGE, getBalance } from "~/models/credits.server";
 import { getAutomationQueue } from "~/queue/automation.server";
 import { queueConfigFromEnv } from "~/queue/config.server";
 import { getQueue } from "~/queue/queue.server";
+import { logger } from "~/lib/logger.server";
 import { authenticate } from "~/shopify.server";
 
 const POLL_MS = 2_000;
 
 export const loader = async ({ request }: LoaderFunctionArgs) => {
-  const { session } = await authenticate.admin(request);
-  const [runs, balance] = await Promise.all([listCatalogRuns(prisma, session.shop), getBalance(prisma, session.shop)]);
+  const { session, admin } = await authenticate.admin(request);
+  const [runs, balance, collections] = await Promise.all([
+    listCatalogRuns(prisma, session.shop),
+    getBalance(prisma, session.shop),
+    // The runs matter more than the picker: without collections the page still shows and starts the other filters.
+    listCollections(admin.graphql).catch((error: Error) => {
+      logger.warn({ shop: session.shop, err: error.message }, "could not list collections");
+      return null;
+    }),
+  ]);
   const pipelines = PIPELINE_IDS.map((id) => ({ id, label: getPipeline(id).label }));
-  return json({ runs, available: balance.available, creditsPerImage: CREDITS_PER_IMAGE, pipelines });
+  return json({ runs, available: balance.available, creditsPerImage: CREDITS_PER_IMAGE, pipelines, collections });
 };
 
 const runIntent = z.object({
@@ -46,7 +56,7 @@ export const action = async ({ request }: ActionFunctionArgs) => {
   const automationQueue = getAutomationQueue(queueConfigFromEnv().queueName);
   try {
     if (form.intent === "start") {
-      const started = await startCatalogRun({ db: prisma, automationQueue }, session.shop, form);
+      const started = await startCatalogRun({ db: prisma, automationQueue, graphql: admin.graphql }, session.shop, form);
       if (!started.ok) return json({ ok: false as const, errors: started.errors }, { status: 422 });
       return json({ ok: true as const, message: "Counting the images of your catalogue…" });
     }
@@ -70,10 +80,10 @@ export const action = async ({ request }: ActionFunctionArgs) => {
 
 type ActionData = { ok: true; message: string } | { ok: false; errors?: CatalogRunErrors; error?: string };
 
-const FILTER_LABELS: Record<string, string> = { all: "All products", productType: "Product type", tag: "Tag" };
+const FILTER_LABELS: Record<string, string> = { all: "All products", collection: "Collection", productType: "Product type", tag: "Tag" };
 
 function describeFilter(run: CatalogRunView): string {
-  const base = run.filter.kind === "all" ? "All products" : `${FILTER_LABELS[run.filter.kind]}: ${run.filter.value}`;
+  const base = run.filter.kind === "all" ? "All products" : `${FILTER_LABELS[run.filter.kind]}: ${run.filter.label ?? run.filter.value}`;
   return run.filter.onlyUnprocessed ? `${base}, only images not processed yet` : base;
 }
 
@@ -164,7 +174,7 @@ function RunCard({ run, available, creditsPerImage }: { run: CatalogRunView; ava
 }
 
 export default function CatalogPage() {
-  const { runs, available, creditsPerImage, pipelines } = useLoaderData<typeof loader>();
+  const { runs, available, creditsPerImage, pipelines, collections } = useLoaderData<typeof loader>();
   const revalidator = useRevalidator();
   const shopify = useAppBridge();
   const start = useFetcher<ActionData>();
@@ -200,14 +210,27 @@ export default function CatalogPage() {
                     label="Images of"
                     options={[
                       { label: "All products", value: "all" },
+                      { label: "Products in a collection", value: "collection" },
                       { label: "Products of a type", value: "productType" },
                       { label: "Products with a tag", value: "tag" },
                     ]}
                     value={values.filterKind}
-                    onChange={set("filterKind")}
+                    // A tag typed for one kind is not a collection of the next.
+                    onChange={(filterKind) => setValues((v) => ({ ...v, filterKind, filterValue: "" }))}
                     error={errors.filterKind}
                   />
-                  {values.filterKind !== "all" ? (
+                  {values.filterKind === "collection" ? (
+                    <Select
+                      label="Collection"
+                      placeholder={collections?.length ? "Choose a collection" : undefined}
+                      options={(collections ?? []).map((c) => ({ label: `${c.title} (${c.products} products)`, value: c.id }))}
+                      value={values.filterValue}
+                      onChange={set("filterValue")}
+                      disabled={!collections?.length}
+                      helpText={collections === null ? "Your collections could not be loaded; reload the page." : collections.length === 0 ? "This store has no collections." : undefined}
+                      error={errors.filterValue}
+                    />
+                  ) : values.filterKind !== "all" ? (
                     <TextField
                       label={values.filterKind === "tag" ? "Tag" : "Product type"}
                       autoComplete="off"

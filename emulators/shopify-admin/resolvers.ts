@@ -4,7 +4,7 @@ import { paginate, type ConnectionArgs } from "./connection";
 import type { BulkOperationRecord, BulkService } from "./bulk";
 import type { FileService, UserErrorOut } from "./files";
 import { parseProductQuery } from "./search";
-import type { EmulatorStore, FileRecord, ProductRecord, PurchaseRecord, ShopState } from "./store";
+import { inCollection, type CollectionRecord, type EmulatorStore, type FileRecord, type ProductRecord, type PurchaseRecord, type ShopState } from "./store";
 
 export interface ResolverContext {
   store: EmulatorStore;
@@ -46,6 +46,19 @@ export function queryRoot(ctx: ResolverContext): Obj {
     productByHandle: ({ handle }: { handle: string }) => {
       const product = ctx.shop.products.find((p) => p.handle === handle);
       return product ? productView(ctx, product) : null;
+    },
+    collections: (args: ConnectionArgs & { query?: string | null; sortKey?: string | null }) => {
+      const matches = collectionMatcher(args.query);
+      return paginate(
+        ctx.shop.collections.filter(matches),
+        args,
+        (c) => ({ id: c.numericId, value: args.sortKey === "TITLE" ? c.title : c.numericId }),
+        (c) => collectionView(ctx, c),
+      );
+    },
+    collection: ({ id }: { id: string }) => {
+      const collection = ctx.shop.collections.find((c) => c.id === id);
+      return collection ? collectionView(ctx, collection) : null;
     },
     node: ({ id }: { id: string }) => nodeById(ctx, id),
     nodes: ({ ids }: { ids: string[] }) => ids.map((id) => nodeById(ctx, id)),
@@ -150,6 +163,10 @@ function nodeById(ctx: ResolverContext, id: string): Obj | null {
       const file = ctx.shop.files.get(id);
       return file ? fileView(ctx, file) : null;
     }
+    case "Collection": {
+      const collection = ctx.shop.collections.find((c) => c.id === id);
+      return collection ? collectionView(ctx, collection) : null;
+    }
     case "BulkOperation": {
       const op = ctx.bulk.find(ctx.shop, id);
       return op ? bulkOperationView(op) : null;
@@ -203,8 +220,26 @@ function shopView(ctx: ResolverContext): Obj {
   };
 }
 
+/** `title:` (prefix, case-insensitive) and plain terms on the title: what a collection picker searches by. */
+function collectionMatcher(query: string | null | undefined): (c: CollectionRecord) => boolean {
+  const term = (query ?? "").replace(/^title:/i, "").replace(/"/g, "").trim().toLowerCase();
+  return term ? (c) => c.title.toLowerCase().startsWith(term) || c.title.toLowerCase().split(/\s+/).some((w) => w.startsWith(term)) : () => true;
+}
+
+function collectionView(ctx: ResolverContext, collection: CollectionRecord): Obj {
+  const members = () => ctx.shop.products.filter((p) => inCollection(collection, p));
+  return {
+    __typename: "Collection",
+    id: collection.id,
+    title: collection.title,
+    handle: collection.handle,
+    productsCount: () => ({ count: members().length, precision: "EXACT" }),
+    ruleSet: collection.productType !== null ? { appliedDisjunctively: false, rules: [{ column: "TYPE", relation: "EQUALS", condition: collection.productType }] } : null,
+  };
+}
+
 function productsConnection(ctx: ResolverContext, args: ConnectionArgs & { query?: string | null; sortKey?: string | null }) {
-  const matches = parseProductQuery(args.query);
+  const matches = parseProductQuery(args.query, ctx.shop.collections);
   const sortKey = args.sortKey ?? "ID";
   return paginate(
     ctx.shop.products.filter(matches),

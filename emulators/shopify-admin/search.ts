@@ -1,8 +1,8 @@
-import type { ProductRecord } from "./store";
+import { inCollection, type CollectionRecord, type ProductRecord } from "./store";
 
 /**
  * A subset of Shopify's search syntax for `products(query:)`: plain terms, `field:value` (title,
- * handle, status, vendor, product_type, tag, id), `*` wildcards, comma lists (`status:active,draft`),
+ * handle, status, vendor, product_type, tag, id, collection_id), `*` wildcards, comma lists (`status:active,draft`),
  * quoted phrases, implicit AND, `AND`, `OR`, `NOT`/`-` and parentheses. Matching is case-insensitive;
  * a term without a wildcard matches the start of any word (Shopify's prefix matching).
  */
@@ -10,7 +10,7 @@ export type ProductPredicate = (product: ProductRecord) => boolean;
 
 type Token = { kind: "word"; text: string } | { kind: "lparen" } | { kind: "rparen" };
 
-export function parseProductQuery(query: string | null | undefined): ProductPredicate {
+export function parseProductQuery(query: string | null | undefined, collections: readonly CollectionRecord[] = []): ProductPredicate {
   if (!query || !query.trim()) return () => true;
   const tokens = tokenize(query);
   let pos = 0;
@@ -57,10 +57,10 @@ export function parseProductQuery(query: string | null | undefined): ProductPred
     pos++;
     if (t.kind === "rparen") return () => true;
     if (t.text.startsWith("-") && t.text.length > 1) {
-      const inner = termPredicate(t.text.slice(1));
+      const inner = termPredicate(t.text.slice(1), collections);
       return (p) => !inner(p);
     }
-    return termPredicate(t.text);
+    return termPredicate(t.text, collections);
   };
 
   return parseOr();
@@ -91,9 +91,14 @@ const FIELD_VALUES: Record<string, (p: ProductRecord) => string[]> = {
   id: (p) => [String(p.numericId), p.id],
 };
 
-function termPredicate(raw: string): ProductPredicate {
+function termPredicate(raw: string, collections: readonly CollectionRecord[]): ProductPredicate {
   const colon = raw.indexOf(":");
   const field = colon > 0 ? raw.slice(0, colon).toLowerCase() : null;
+  if (field === "collection_id") {
+    const wanted = new Set(unquote(raw.slice(colon + 1)).split(",").map((v) => v.trim()));
+    const matching = collections.filter((c) => wanted.has(String(c.numericId)));
+    return (p) => matching.some((c) => inCollection(c, p));
+  }
   if (field && FIELD_VALUES[field]) {
     const valuesOf = FIELD_VALUES[field];
     const alternatives = unquote(raw.slice(colon + 1))

@@ -79,6 +79,8 @@ export interface ShopifyEmulator {
   setFailNextFileUpdate(shop: string, reason?: string): void;
   /** The shop's next fileUpdate with a new source stays PROCESSING for `ms` before it is applied. */
   setSlowNextFileUpdate(shop: string, ms: number): void;
+  /** The merchant makes a collection: of these products (custom), or of every product of a type (smart). Returns its id. */
+  addCollection(shop: string, fields: { title: string; productIds?: string[]; productType?: string }): string;
   /** The merchant deletes a product's media in the admin: it leaves the product and no longer exists (products/update). */
   deleteMedia(shop: string, mediaId: string): void;
   /**
@@ -391,6 +393,9 @@ export async function startShopifyEmulator(opts: ShopifyEmulatorOptions & { port
     },
     setSlowNextFileUpdate(shop, ms) {
       store.shop(shop).slowNextFileUpdateMs = ms;
+    },
+    addCollection(shop, fields) {
+      return store.addCollection(store.shop(shop), fields).id;
     },
     deleteMedia(shop, mediaId) {
       const state = store.shop(shop);

@@ -60,6 +60,23 @@ export interface ProductRecord {
   mediaIds: string[];
 }
 
+/**
+ * A collection: smart (every product of a type, the rule Shopify merchants use most) or custom (products added by
+ * hand). The seeded catalogue gets one smart collection per product type.
+ */
+export interface CollectionRecord {
+  id: string;
+  numericId: number;
+  title: string;
+  handle: string;
+  productType: string | null;
+  productIds: Set<string>;
+}
+
+export function inCollection(collection: CollectionRecord, product: ProductRecord): boolean {
+  return collection.productType !== null ? product.productType === collection.productType : collection.productIds.has(product.id);
+}
+
 export interface StagedUpload {
   token: string;
   shop: string;
@@ -102,6 +119,7 @@ export interface ShopState {
   bucket: LeakyBucket;
   products: ProductRecord[];
   productsById: Map<string, ProductRecord>;
+  collections: CollectionRecord[];
   files: Map<string, FileRecord>;
   purchases: PurchaseRecord[];
   log: GraphqlLogEntry[];
@@ -189,6 +207,7 @@ export class EmulatorStore {
       bucket: new LeakyBucket(opts.bucketSize ?? this.options.bucketSize, opts.restoreRate ?? this.options.restoreRate),
       products: [],
       productsById: new Map(),
+      collections: [],
       files: new Map(),
       purchases: [],
       log: [],
@@ -206,7 +225,22 @@ export class EmulatorStore {
       this.addProduct(shop, p, imageCount, imageIndex, undefined, shared ? (i) => SMALL_FIXTURE(i % shared) : undefined);
       imageIndex += imageCount;
     }
+    for (const productType of new Set(shop.products.map((p) => p.productType).filter(Boolean))) this.addCollection(shop, { title: productType, productType });
     return shop;
+  }
+
+  addCollection(shop: ShopState, fields: { title: string; productType?: string; productIds?: string[] }): CollectionRecord {
+    const numericId = this.newId();
+    const collection: CollectionRecord = {
+      id: `gid://shopify/Collection/${numericId}`,
+      numericId,
+      title: fields.title,
+      handle: fields.title.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, ""),
+      productType: fields.productType ?? null,
+      productIds: new Set(fields.productIds ?? []),
+    };
+    shop.collections.push(collection);
+    return collection;
   }
 
   /** A product the way productCreate makes it: a unique handle from the title (or the one asked for), no media yet. */

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cancelCatalogRun, confirmCatalogRun, getCatalogRun, startCatalogRun, type CatalogRunView } from "~/models/catalog-runs.server";
 import { getBalance } from "~/models/credits.server";
 import { closeAutomationQueues, getAutomationQueue } from "~/queue/automation.server";
-import { startHarness, unexpectedReplacements, type Harness } from "../batches/harness";
+import { offlineAdmin, startHarness, unexpectedReplacements, type Harness } from "../batches/harness";
 import { killed, spawnWorkerProcess } from "../worker/worker-processes";
 
 let h: Harness;
@@ -47,7 +47,7 @@ describe("whole-catalogue run", () => {
   it("counts 10,000 products, processes exactly what 300 credits pay for, survives a killed worker and says why the rest wait", async () => {
     const shop = await h.addShop({ products: 10_000, imagesPerProduct: 1, credits: 300, sharedPhotos: 4, bucketSize: 20_000, restoreRate: 2_000 });
     const automationQueue = getAutomationQueue(h.queueName);
-    const started = await startCatalogRun({ db: h.db, automationQueue }, shop, { filterKind: "all", pipeline: "amazon", budget: "300" });
+    const started = await startCatalogRun({ db: h.db, automationQueue, graphql: await offlineAdmin(shop) }, shop, { filterKind: "all", pipeline: "amazon", budget: "300" });
     if (!started.ok) throw new Error(JSON.stringify(started.errors));
 
     let worker = spawnWorker();

@@ -40,6 +40,9 @@ describe("whole catalogue page", () => {
     expect(status(result)).toBe(422);
     const { errors } = await body<{ errors: Record<string, string> }>(result);
     expect(errors).toMatchObject({ filterValue: "Enter the tag.", budget: expect.stringMatching(/from 3 \(one image\)/) });
+    const noCollection = await call(action, await formRequest(shop, "/app/catalog", { intent: "start", filterKind: "collection", filterValue: "summer", pipeline: "amazon" }));
+    expect(status(noCollection)).toBe(422);
+    expect((await body<{ errors: Record<string, string> }>(noCollection)).errors).toEqual({ filterValue: "Choose a collection." });
     expect(await prisma.catalogRun.count({ where: { shop } })).toBe(0);
   });
 

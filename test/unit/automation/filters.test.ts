@@ -8,6 +8,7 @@ describe("catalogue run filters", () => {
     expect(productSearchFor({ kind: "all", value: null, onlyUnprocessed: false })).toBeNull();
     expect(productSearchFor({ kind: "tag", value: 'summer "24": sale', onlyUnprocessed: false })).toBe('tag:"summer \\"24\\": sale"');
     expect(productSearchFor({ kind: "productType", value: "Shoe", onlyUnprocessed: true })).toBe('product_type:"Shoe"');
+    expect(productSearchFor({ kind: "collection", value: "gid://shopify/Collection/841", onlyUnprocessed: false })).toBe("collection_id:841");
     expect(catalogBulkQuery({ kind: "productType", value: "Shoe", onlyUnprocessed: false })).toContain('products(query: "product_type:\\"Shoe\\"")');
     expect(catalogBulkQuery({ kind: "all", value: null, onlyUnprocessed: false })).toContain('products(query: "")');
   });
