@@ -11,6 +11,7 @@ import { jobDuration, startMetricsServer, trackQueueDepth, untrackQueueDepth } f
 import type { AdminGraphql } from "~/models/catalog.server";
 import { partnerApiConfigFromEnv } from "~/models/shopify-refunds.server";
 import { startShopifyRefundReconciler } from "~/queue/refund-reconciler.server";
+import { altTextClientFromEnv } from "~/qwen/alt-text";
 import { qwenClientFromEnv } from "~/qwen/client";
 import { queueConfigFromEnv } from "~/queue/config.server";
 import { createRedisConnection } from "~/queue/connection.server";
@@ -48,6 +49,7 @@ export async function runWorker(opts: { db?: PrismaClient; adminFor?: (shop: str
       db,
       adminFor: opts.adminFor ?? offlineAdmin,
       editor: qwenClientFromEnv(),
+      altText: altTextClientFromEnv(),
       config,
       qwenLimiter: createQwenRateLimiter(redis, { maxPerSecond: config.qwenMaxRps }),
       imageSlots: new Semaphore(config.imageSlots),

@@ -25,7 +25,7 @@ process.env.DATABASE_URL = `${PG_BASE}/${DB_NAME}`;
 process.env.SHOPIFY_API_KEY = API_KEY;
 process.env.SHOPIFY_API_SECRET = API_SECRET;
 process.env.SHOPIFY_APP_URL = "https://bench.example.test";
-process.env.SCOPES = "read_products,write_products,write_files";
+process.env.SCOPES = "read_products,write_products,write_files,read_locales";
 process.env.LOG_LEVEL ??= "error";
 process.env.NODE_ENV = "production";
 installEmulatorDispatcher();

@@ -38,7 +38,7 @@ process.env.DATABASE_URL = `${PG_BASE}/${DEMO_DB}`;
 process.env.SHOPIFY_API_KEY = API_KEY;
 process.env.SHOPIFY_API_SECRET = API_SECRET;
 process.env.SHOPIFY_APP_URL ??= "https://demo-app.example.test";
-process.env.SCOPES ??= "read_products,write_products,write_files";
+process.env.SCOPES ??= "read_products,write_products,write_files,read_locales";
 // The stand-ins are http://127.0.0.1: the only exception to the production download policy.
 process.env.SAFE_FETCH_LOCAL_HOSTS = "127.0.0.1";
 process.env.LOG_LEVEL ??= "warn";

@@ -371,7 +371,11 @@ export interface BatchProgressItem {
   fidelity: unknown;
   resultImageId: string | null;
   position: number;
+  /** The image's alt text when the batch was made (the merchant's). */
   alt: string | null;
+  /** Alt text suggested for the processed image, and what the app wrote to the product (null: nothing). */
+  suggestedAlt: string | null;
+  writtenAlt: string | null;
   /** Published, and its original is being put back in the background. */
   restoring: boolean;
 }
@@ -478,6 +482,8 @@ export async function getBatchProgress(db: PrismaClient, shop: string, batchId: 
       resultImageId: item.resultImageId,
       position: item.position,
       alt: item.alt,
+      suggestedAlt: item.suggestedAlt,
+      writtenAlt: item.writtenAlt,
       restoring: item.state === "PUBLISHED" && item.restoreRequestedAt !== null,
     })),
   };
@@ -611,7 +617,7 @@ export async function restoreItem(deps: { db: PrismaClient; graphql: AdminGraphq
   if (item.state !== "PUBLISHED") throw new BatchInputError("Only published images can be restored.", 409);
   // The backup is the media's FIRST original, so this undoes every batch that published this media, not only
   // this item's: all of them stop saying "published".
-  await restoreMediaFromBackup(deps.db, deps.graphql, shop, item.mediaId);
+  await restoreMediaFromBackup(deps.db, deps.graphql, shop, item.mediaId, item.writtenAlt !== null ? { alt: item.alt ?? "" } : {});
   await deps.db.batchItem.updateMany({ where: { shop, mediaId: item.mediaId, state: "PUBLISHED" }, data: { state: "RESTORED", reason: null } });
 }
 

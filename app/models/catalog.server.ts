@@ -511,12 +511,28 @@ const FILE_UPDATE = `#graphql
   }
 `;
 
-/** fileUpdate with a new originalSource on the SAME MediaImage (id, position, alt, variants kept). */
-export async function replaceMediaImage(graphql: AdminGraphql, input: { mediaId: string; originalSource: string }): Promise<void> {
+/**
+ * fileUpdate with a new originalSource on the SAME MediaImage (id, position, variants kept; alt kept unless given), or
+ * with only a new alt.
+ */
+export async function replaceMediaImage(graphql: AdminGraphql, input: { mediaId: string; originalSource?: string; alt?: string }): Promise<void> {
+  const file = { id: input.mediaId, ...(input.originalSource ? { originalSource: input.originalSource } : {}), ...(input.alt !== undefined ? { alt: input.alt } : {}) };
   const { data } = await runGraphql<{
     fileUpdate: { files: Array<{ id: string }> | null; userErrors: Array<{ field?: string[] | null; message: string }> };
-  }>(graphql, "CatalogReplaceMediaImage", FILE_UPDATE, { files: [{ id: input.mediaId, originalSource: input.originalSource }] });
+  }>(graphql, "CatalogReplaceMediaImage", FILE_UPDATE, { files: [file] });
   assertNoUserErrors("fileUpdate", data.fileUpdate.userErrors);
+}
+
+const SHOP_LOCALES = `#graphql
+  query CatalogShopLocales {
+    shopLocales(published: true) { locale primary }
+  }
+`;
+
+/** The shop's primary language (e.g. "es"), in which its alt text is written. */
+export async function shopPrimaryLocale(graphql: AdminGraphql): Promise<string> {
+  const { data } = await runGraphql<{ shopLocales: Array<{ locale: string; primary: boolean }> }>(graphql, "CatalogShopLocales", SHOP_LOCALES);
+  return data.shopLocales.find((l) => l.primary)?.locale ?? "en";
 }
 
 const FILE_ACKNOWLEDGE_UPDATE_FAILED = `#graphql

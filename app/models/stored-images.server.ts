@@ -235,11 +235,12 @@ export async function ensureBackupReady(
 }
 
 /** fileUpdate the media back to its original (same MediaImage id) and wait until Shopify shows it. */
-export async function restoreMediaFromBackup(db: PrismaClient, graphql: AdminGraphql, shop: string, mediaId: string): Promise<void> {
+/** `alt`: the original's alt text, put back with it when the app had written its own. */
+export async function restoreMediaFromBackup(db: PrismaClient, graphql: AdminGraphql, shop: string, mediaId: string, opts: { alt?: string } = {}): Promise<void> {
   const url = await backupUrl(db, graphql, shop, mediaId);
   const current = await getMediaImage(graphql, mediaId);
   if (!current) throw new ShopifyApiError("This image is no longer on the product, so it cannot be restored.", 404);
-  await replaceMediaImage(graphql, { mediaId, originalSource: url });
+  await replaceMediaImage(graphql, { mediaId, originalSource: url, ...opts });
   await waitForFileReady(graphql, mediaId, { timeoutMs: 120_000 });
   logger.info({ shop, mediaId }, "original restored");
 }

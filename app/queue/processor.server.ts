@@ -39,6 +39,7 @@ import { inspectImage } from "~/imaging/inspect";
 import { isPipelineId, type PipelineId, type PipelineSettings } from "~/imaging/pipelines";
 import { logger } from "~/lib/logger.server";
 import { fetchImage, fetchPolicyFromEnv, SHOPIFY_CDN_HOSTS, UnsafeFetchError } from "~/lib/safe-fetch.server";
+import type { AltTextWriter } from "~/qwen/alt-text";
 import { QwenFatalError, QwenRateLimitedError, QwenRetryableError } from "~/qwen/errors";
 import { BATCH_REVIEW_KEY, finishBatchIfDone, pipelineSettingsOf } from "~/models/batches.server";
 import {
@@ -49,6 +50,7 @@ import {
   getMediaImage,
   gidNumber,
   replaceMediaImage,
+  shopPrimaryLocale,
   stagedUpload,
   waitForFileReady,
   type AdminGraphql,
@@ -70,6 +72,8 @@ export interface WorkerDeps {
   /** The Admin GraphQL client for a shop (production: `offlineSessions.adminGraphql(shop)`). */
   adminFor(shop: string): Promise<AdminGraphql>;
   editor: ImageEditor;
+  /** Suggests alt text for processed images (Qwen-VL); none without it. */
+  altText?: AltTextWriter;
   config: Pick<QueueConfig, "allowedImageHosts" | "maxSourceBytes" | "maxSourcePixels" | "fileReadyTimeoutMs" | "lockDurationMs">;
   qwenLimiter?: RateLimiter;
   /** How many jobs of this process may decode/encode images at once (I/O waits do not hold one). */
@@ -210,6 +214,7 @@ async function runItem(deps: WorkerDeps, job: Job<ImageJobData>, seen: { pipelin
       return "needs-review";
     }
     resultImageId = checkpoint.resultImageId;
+    item.suggestedAlt = checkpoint.suggestedAlt;
   }
   return publishItem(deps, graphql, item, resultImageId, { job, token });
 }
@@ -221,7 +226,7 @@ async function produceResult(
   pipeline: PipelineId,
   settings: PipelineSettings,
   batchSettings: Prisma.JsonValue,
-): Promise<"cancelled" | { resultImageId: string; needsReview: boolean }> {
+): Promise<"cancelled" | { resultImageId: string; needsReview: boolean; suggestedAlt: string | null }> {
   const { db } = deps;
   // Product sources come from Shopify's CDN (plus configured stand-ins), re-checked on every redirect.
   // Held in a box that is emptied once the model's input is made: a 20 MP original need not wait for the model.
@@ -280,6 +285,7 @@ async function produceResult(
   }
   if (reasons.length === 0 && review) reasons.push("Waiting for your review (review before publishing is on).");
   const needsReview = reasons.length > 0;
+  const suggestedAlt = item.suggestedAlt ?? (await suggestAltText(deps, item, stored));
 
   // The checkpoint and the review decision land together: a retry finds either nothing or both.
   const updated = await db.batchItem.updateMany({
@@ -289,11 +295,38 @@ async function produceResult(
       contentHash: sourceHash,
       compliance: json(compliance),
       fidelity: json(fidelity),
+      suggestedAlt,
       ...(needsReview ? { state: "NEEDS_REVIEW" as const, reason: reasons.join(" "), finishedAt: new Date() } : {}),
     },
   });
   if (updated.count === 0) return "cancelled";
-  return { resultImageId: stored.id, needsReview };
+  return { resultImageId: stored.id, needsReview, suggestedAlt };
+}
+
+const primaryLocales = new Map<string, { locale: string; at: number }>();
+const LOCALE_TTL_MS = 60 * 60 * 1000;
+
+/**
+ * Alt text for the processed image in the shop's primary language, or null: it never holds up or fails the image
+ * (the merchant can still write one), and a shop whose language cannot be read gets English.
+ */
+async function suggestAltText(deps: WorkerDeps, item: BatchItem, image: { bytes: Buffer }): Promise<string | null> {
+  if (!deps.altText) return null;
+  try {
+    let known = primaryLocales.get(item.shop);
+    if (!known || Date.now() - known.at > LOCALE_TTL_MS) {
+      const locale = await shopPrimaryLocale(await deps.adminFor(item.shop)).catch((error: Error) => {
+        logger.warn({ shop: item.shop, err: error.message }, "could not read the shop's language; alt text in English");
+        return "en";
+      });
+      known = { locale, at: Date.now() };
+      primaryLocales.set(item.shop, known);
+    }
+    return await deps.altText.describe({ image: image.bytes, productTitle: item.productTitle, locale: known.locale });
+  } catch (error) {
+    logger.warn({ shop: item.shop, itemId: item.id, err: (error as Error).message }, "no alt text suggested");
+    return null;
+  }
 }
 
 /**
@@ -344,9 +377,11 @@ async function publishItem(
     await ensureBackupReady(db, graphql, item.shop, item, { timeoutMs: deps.config.fileReadyTimeoutMs });
     // The cancel check and the mark are one update: an uninstall (cancelShopWork) either cancels the item before it,
     // or finds the replacement on its way and leaves the item to be published and paid (restorable) or settled.
+    // Alt text goes with the image only where the merchant has written none; theirs is changed only when they ask.
+    const altWithImage = !item.alt?.trim() && item.suggestedAlt ? item.suggestedAlt : undefined;
     const marked = await db.batchItem.updateMany({
       where: { id: item.id, shop: item.shop, state: { in: IN_FLIGHT }, replaceSentAt: null },
-      data: { replaceSentAt: new Date() },
+      data: { replaceSentAt: new Date(), writtenAlt: altWithImage ?? null },
     });
     if (marked.count === 0) {
       const sentBefore = await db.batchItem.count({ where: { id: item.id, shop: item.shop, state: { in: IN_FLIGHT }, replaceSentAt: { not: null } } });
@@ -355,7 +390,7 @@ async function publishItem(
     // An earlier run sent the replacement and died before recording it (a crash or SIGKILL between fileUpdate and
     // the capture): if it took, it is not sent again, so each edit replaces the media once.
     const tookBefore = marked.count === 0 && replacementTook(await getMediaImage(graphql, item.mediaId), item);
-    if (!tookBefore) await sendReplacement(deps, graphql, item, resourceUrl, { markedByThisRun: marked.count === 1, beforeSend: holdJobLock });
+    if (!tookBefore) await sendReplacement(deps, graphql, item, resourceUrl, { markedByThisRun: marked.count === 1, beforeSend: holdJobLock, alt: altWithImage });
     await remember({ replaced: true });
   }
   await waitForFileReady(graphql, item.mediaId, { timeoutMs: deps.config.fileReadyTimeoutMs });
@@ -384,12 +419,13 @@ async function sendReplacement(
   graphql: AdminGraphql,
   item: BatchItem,
   resourceUrl: string,
-  opts: { markedByThisRun: boolean; beforeSend: () => Promise<void> },
+  opts: { markedByThisRun: boolean; beforeSend: () => Promise<void>; alt: string | undefined },
 ): Promise<void> {
   const { db } = deps;
+  const replacement = { mediaId: item.mediaId, originalSource: resourceUrl, ...(opts.alt ? { alt: opts.alt } : {}) };
   try {
     await opts.beforeSend();
-    await replaceMediaImage(graphql, { mediaId: item.mediaId, originalSource: resourceUrl });
+    await replaceMediaImage(graphql, replacement);
   } catch (error) {
     if (error instanceof ShopAccessLostError && opts.markedByThisRun) {
       // Shopify refused this request itself (or it could not be sent), and no earlier run sent one: nothing was
@@ -405,7 +441,7 @@ async function sendReplacement(
     });
     if (!replacementTook(media, item)) {
       await opts.beforeSend();
-      await replaceMediaImage(graphql, { mediaId: item.mediaId, originalSource: resourceUrl });
+      await replaceMediaImage(graphql, replacement);
     }
   }
 }

@@ -14,7 +14,7 @@ export function setBenchEnvironment(opts: { maxImagesPerBatch: number }): void {
   process.env.SHOPIFY_API_KEY = BENCH_APP.apiKey;
   process.env.SHOPIFY_API_SECRET = BENCH_APP.apiSecret;
   process.env.SHOPIFY_APP_URL = "https://bench.example.test";
-  process.env.SCOPES = "read_products,write_products,write_files";
+  process.env.SCOPES = "read_products,write_products,write_files,read_locales";
   process.env.ALLOWED_IMAGE_HOSTS = "127.0.0.1";
   // The stand-ins and the local CDN serve plain http on 127.0.0.1, which the download guard refuses unless named.
   process.env.SAFE_FETCH_LOCAL_HOSTS = "127.0.0.1";

@@ -10,6 +10,7 @@ import { prng } from "../fixtures/prng";
 import { emulateProductEdit, type Alteration, type EmulatedEdit } from "./edit";
 import { composeRealPhotoEdit, CorpusMatcher, loadCorpus, readCorpusEntry, REAL_PHOTO_ALTERATIONS, type RealPhotoAlteration } from "./real-photo-edit";
 import { outlastClientKeepAlive } from "../keep-alive";
+import { answerChatCompletion, CHAT_COMPLETIONS_PATH, type VisionRequestRecord } from "./vision";
 
 export const GENERATION_PATH = "/api/v1/services/aigc/multimodal-generation/generation";
 
@@ -78,6 +79,8 @@ export interface DashScopeEmulator {
   stats(): DashScopeEmulatorStats;
   /** The last requests (newest last), for tests that check what the client sent. */
   requests(): RecordedRequest[];
+  /** The Qwen-VL (alt text) requests answered, oldest first. */
+  visionRequests(): VisionRequestRecord[];
   /**
    * Computes now the edit that a later request with exactly these input bytes and this size will get (not for
    * altered edits). A benchmark primes the stand-in so the machine it measures spends its CPU on the app, as it
@@ -211,6 +214,7 @@ export async function startDashScopeEmulator(initial: DashScopeEmulatorOptions):
   const results = new Map<string, { png: Buffer; expires: number }>();
   const accepted: number[] = [];
   const log: RecordedRequest[] = [];
+  const visionLog: VisionRequestRecord[] = [];
   const counters: DashScopeEmulatorStats = { requests: 0, succeeded: 0, throttled: 0, failed: 0, maxRequestsInAnySecond: 0, maxInFlight: 0, primedHits: 0, realPhotoEdits: 0 };
   let inFlight = 0;
   const primed = new Map<string, EmulatedEdit>();
@@ -382,6 +386,8 @@ export async function startDashScopeEmulator(initial: DashScopeEmulatorOptions):
     const url = new URL(request.url ?? "/", "http://localhost");
     if (request.method === "POST" && url.pathname === GENERATION_PATH) {
       void generate(request, response);
+    } else if (request.method === "POST" && url.pathname === CHAT_COMPLETIONS_PATH) {
+      void answerChatCompletion(request, response, { apiKey: options.apiKey, record: (entry) => visionLog.push(entry) });
     } else if (request.method === "GET" && url.pathname.startsWith("/results/")) {
       serveResult(request, response, url);
     } else {
@@ -412,5 +418,6 @@ export async function startDashScopeEmulator(initial: DashScopeEmulatorOptions):
       if (!primed.has(key)) primed.set(key, await emulateProductEdit(input, { size, alter: false, seed: options.seed ?? 1 }));
     },
     requests: () => log.map((entry) => ({ ...entry })),
+    visionRequests: () => visionLog.map((entry) => ({ ...entry })),
   };
 }

@@ -38,6 +38,11 @@ export const fieldResolver: GraphQLFieldResolver<unknown, ResolverContext> = (so
 export function queryRoot(ctx: ResolverContext): Obj {
   return {
     shop: () => shopView(ctx),
+    shopLocales: ({ published }: { published?: boolean | null }) => {
+      void published; // The stand-in's shops have only their primary locale, always published.
+      const names: Record<string, string> = { en: "English", es: "Spanish", fr: "French", de: "German" };
+      return [{ locale: ctx.shop.primaryLocale, name: names[ctx.shop.primaryLocale] ?? ctx.shop.primaryLocale, primary: true, published: true, marketWebPresences: [] }];
+    },
     products: (args: ConnectionArgs & { query?: string | null; sortKey?: string | null }) => productsConnection(ctx, args),
     product: ({ id }: { id: string }) => {
       const product = ctx.shop.productsById.get(id);

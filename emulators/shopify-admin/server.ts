@@ -118,7 +118,7 @@ export async function startShopifyEmulator(opts: ShopifyEmulatorOptions & { port
   const store = new EmulatorStore({
     bucketSize: opts.bucketSize ?? 1000,
     restoreRate: opts.restoreRate ?? 50,
-    scopes: opts.scopes ?? "read_products,write_products,write_files",
+    scopes: opts.scopes ?? "read_products,write_products,write_files,read_locales",
     offlineTokenSeconds: opts.offlineTokenSeconds ?? 3_600,
   });
   const inFlight = new Set<Promise<void>>();

@@ -128,6 +128,7 @@ export interface ShopState {
   slowNextFileUpdateMs: number | null;
   /** A development store (Partner Dashboard) never pays for app charges; Shopify reports it as `plan.partnerDevelopment`. */
   partnerDevelopment: boolean;
+  primaryLocale: string;
 }
 
 export interface TokenRecord {
@@ -151,6 +152,8 @@ export interface AddShopOptions {
   sharedPhotos?: number;
   /** Default true: stores made for testing an app are development stores. */
   partnerDevelopment?: boolean;
+  /** The shop's primary language (shopLocales), "en" unless given. */
+  primaryLocale?: string;
 }
 
 export interface StoreOptions {
@@ -214,6 +217,7 @@ export class EmulatorStore {
       failNextFileUpdate: null,
       slowNextFileUpdateMs: null,
       partnerDevelopment: opts.partnerDevelopment ?? true,
+      primaryLocale: opts.primaryLocale ?? "en",
     };
     this.shops.set(domain, shop);
     const count = opts.products ?? 0;

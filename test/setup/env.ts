@@ -13,7 +13,7 @@ delete process.env.REDIS_CLUSTER_NODES;
 process.env.SHOPIFY_API_KEY ??= "test-api-key";
 process.env.SHOPIFY_API_SECRET ??= "test-api-secret";
 process.env.SHOPIFY_APP_URL ??= "https://app.example.test";
-process.env.SCOPES ??= "read_products,write_products,write_files";
+process.env.SCOPES ??= "read_products,write_products,write_files,read_locales";
 process.env.LOG_LEVEL ??= "silent";
 // One folder for processed images across every test process and worker child: they share one database.
 process.env.OBJECT_STORE_DIR ??= path.resolve("test-artifacts/objects");

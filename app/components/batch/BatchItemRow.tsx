@@ -3,6 +3,7 @@ import { useFetcher } from "@remix-run/react";
 import { useAppBridge } from "@shopify/app-bridge-react";
 import { Badge, Banner, BlockStack, Box, Button, InlineStack, Text } from "@shopify/polaris";
 import { thumbnailUrl } from "~/components/images/grid-model";
+import { AltTextEditor } from "./AltTextEditor";
 import { BeforeAfter } from "./BeforeAfter";
 import { STATE_LABELS, fidelityNeedsAttention, readCompliance, readFidelity } from "./report-model";
 
@@ -19,6 +20,9 @@ export interface BatchItemView {
   fidelity: unknown;
   resultImageId: string | null;
   position: number;
+  alt: string | null;
+  suggestedAlt: string | null;
+  writtenAlt: string | null;
 }
 
 type ActionResult = { ok?: boolean; message?: string; error?: string };
@@ -122,6 +126,7 @@ export function BatchItemRow({ item }: { item: BatchItemView }) {
               </p>
             </Banner>
           ) : null}
+          <AltTextEditor item={item} />
           {open ? (
             <div id={`compare-${item.id}`}>
               <BeforeAfter itemId={item.id} originalUrl={item.originalUrl} productTitle={title} />

@@ -9,6 +9,7 @@ import type { Queue, Worker } from "bullmq";
 import { createPrismaClient } from "~/db.server";
 import { createBatch, getBatchProgress, type BatchProgress } from "~/models/batches.server";
 import { grantCredits } from "~/models/credits.server";
+import { QwenAltTextClient } from "~/qwen/alt-text";
 import { QwenClient } from "~/qwen/client";
 import { queueConfigFromEnv } from "~/queue/config.server";
 import { createRedisConnection, type RedisClient, type RedisTarget } from "~/queue/connection.server";
@@ -39,7 +40,16 @@ export interface Harness {
   /** `modelSlots`: model requests in flight (WORKER_CONCURRENCY), when fewer than the worker's jobs. */
   startInProcessWorker(opts?: { concurrency?: number; modelSlots?: number }): Worker;
   /** `expiringToken: false` installs with the non-expiring offline token older installs hold. */
-  addShop(opts: { products: number; imagesPerProduct: number; credits: number; bucketSize?: number; restoreRate?: number; expiringToken?: boolean; sharedPhotos?: number }): Promise<string>;
+  addShop(opts: {
+    products: number;
+    imagesPerProduct: number;
+    credits: number;
+    bucketSize?: number;
+    restoreRate?: number;
+    expiringToken?: boolean;
+    sharedPhotos?: number;
+    primaryLocale?: string;
+  }): Promise<string>;
   waitForBatch(shop: string, batchId: string, timeoutMs?: number): Promise<BatchProgress>;
   /** Until no item of the batch is waiting for its original to be put back. */
   waitForRestores(shop: string, batchId: string, timeoutMs?: number): Promise<BatchProgress>;
@@ -80,6 +90,7 @@ export async function startHarness(
     db,
     adminFor: offlineAdmin,
     editor: new QwenClient({ apiKey: DASHSCOPE_KEY, baseUrl: dashscope.url, timeoutMs: 20_000 }),
+    altText: new QwenAltTextClient({ apiKey: DASHSCOPE_KEY, baseUrl: dashscope.url }),
     config,
     qwenLimiter: createQwenRateLimiter(limiterRedis, { maxPerSecond: opts.qwenMaxRps ?? 0, key: `${queueName}:qwen-rps` }),
     imageSlots: new Semaphore(config.imageSlots),
@@ -114,6 +125,7 @@ export async function startHarness(
         ...(shopOpts.bucketSize ? { bucketSize: shopOpts.bucketSize } : {}),
         ...(shopOpts.restoreRate ? { restoreRate: shopOpts.restoreRate } : {}),
         ...(shopOpts.sharedPhotos ? { sharedPhotos: shopOpts.sharedPhotos } : {}),
+        ...(shopOpts.primaryLocale ? { primaryLocale: shopOpts.primaryLocale } : {}),
       });
       await installShop(db, shopify, shop, { expiring: shopOpts.expiringToken ?? true });
       if (shopOpts.credits > 0) await grantCredits(db, shop, shopOpts.credits, { kind: "GRANT", idempotencyKey: `test:${randomUUID()}` });

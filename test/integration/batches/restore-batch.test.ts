@@ -77,7 +77,8 @@ describe("restoring a whole batch", () => {
     expect(done).toMatchObject({ restoring: 0, counts: { RESTORED: ITEMS, PUBLISHED: 0 } });
     const media = mediaById(h.shopify, shop);
     for (const item of done.items) expect(media.get(item.mediaId)!.sha256).toBe(originalSha);
-  });
+    // Room for the 120 s the restores are given above, on a loaded machine.
+  }, 180_000);
 });
 
 describe("restoring when the merchant deleted one of the images", () => {

@@ -18,7 +18,7 @@ const VERSION = "2026-07";
 const shopify = shopifyApi({
   apiKey: API_KEY,
   apiSecretKey: API_SECRET,
-  scopes: ["read_products", "write_products", "write_files"],
+  scopes: ["read_products", "write_products", "write_files", "read_locales"],
   hostName: "app.example.test",
   apiVersion: ApiVersion.July26,
   isEmbeddedApp: true,
@@ -112,7 +112,7 @@ describe("Shopify Admin stand-in: token exchange and auth", () => {
   it("exchanges a valid App Bridge id token for an offline token the Admin API accepts", async () => {
     const { shop, session } = await installedShop({ products: 1 });
     expect(session.accessToken).toMatch(/^shpat_/);
-    expect(session.scope).toBe("read_products,write_products,write_files");
+    expect(session.scope).toBe("read_products,write_products,write_files,read_locales");
     expect(emulator.accessToken(shop)).toBe(session.accessToken);
     const client = new shopify.clients.Graphql({ session });
     const response = await client.request(`#graphql

@@ -37,11 +37,11 @@ describe("app/scopes_update", () => {
     const request = webhookRequest("/webhooks/app/scopes_update", {
       topic: "app/scopes_update",
       shop,
-      payload: { id: 1, previous: ["read_products"], current: ["read_products", "write_products", "write_files"], updated_at: new Date().toISOString() },
+      payload: { id: 1, previous: ["read_products"], current: ["read_products", "write_products", "write_files", "read_locales"], updated_at: new Date().toISOString() },
     });
     expect(await deliver(scopesUpdate, request)).toBe(200);
-    expect((await prisma.session.findUniqueOrThrow({ where: { id: `offline_${shop}` } })).scope).toBe("read_products,write_products,write_files");
-    expect((await prisma.shop.findUniqueOrThrow({ where: { domain: shop } })).scopes).toBe("read_products,write_products,write_files");
+    expect((await prisma.session.findUniqueOrThrow({ where: { id: `offline_${shop}` } })).scope).toBe("read_products,write_products,write_files,read_locales");
+    expect((await prisma.shop.findUniqueOrThrow({ where: { domain: shop } })).scopes).toBe("read_products,write_products,write_files,read_locales");
   });
 });
 

@@ -1,0 +1,4 @@
+-- AlterTable
+ALTER TABLE "BatchItem" ADD COLUMN     "suggestedAlt" TEXT,
+ADD COLUMN     "writtenAlt" TEXT;
+
