@@ -2,8 +2,7 @@ import sharp, { type Sharp } from "sharp";
 import { ImageInputError } from "./errors";
 import { isSrgbProfile } from "./icc";
 import { MAX_IMAGE_PIXELS } from "./inspect";
-import type { Rgb, Size } from "./pipelines";
-import type { Box } from "./segment";
+import type { Box, Rgb, Size } from "./pipelines";
 
 /** 8-bit sRGB pixels, 3 channels, row-major. */
 export interface RgbImage {

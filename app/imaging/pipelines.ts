@@ -47,6 +47,14 @@ export interface Size {
   height: number;
 }
 
+/** A rectangle of an image, in pixels. */
+export interface Box {
+  left: number;
+  top: number;
+  width: number;
+  height: number;
+}
+
 export type Rgb = [number, number, number];
 
 /** How the output frame is shaped. `fixed`: exactly that canvas. `fit-product`: the product's own aspect ratio, clamped. */

@@ -1,12 +1,7 @@
 import type { RgbImage } from "./decode";
-import type { Rgb } from "./pipelines";
+import type { Box, Rgb } from "./pipelines";
 
-export interface Box {
-  left: number;
-  top: number;
-  width: number;
-  height: number;
-}
+export type { Box };
 
 export interface SegmentOptions {
   /** Max-channel distance from the local background above which a pixel is product (0..255). */
