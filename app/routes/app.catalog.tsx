@@ -14,8 +14,8 @@ import {
   cancelCatalogRun,
   confirmCatalogRun,
   listCatalogRuns,
-  listCollections,
   runBudgetField,
+  type CollectionChoice,
   startCatalogRun,
   type CatalogRunErrors,
   type CatalogRunView,
@@ -24,24 +24,15 @@ import { CREDITS_PER_IMAGE, getBalance } from "~/models/credits.server";
 import { getAutomationQueue } from "~/queue/automation.server";
 import { queueConfigFromEnv } from "~/queue/config.server";
 import { getQueue } from "~/queue/queue.server";
-import { logger } from "~/lib/logger.server";
 import { authenticate } from "~/shopify.server";
 
 const POLL_MS = 2_000;
 
 export const loader = async ({ request }: LoaderFunctionArgs) => {
-  const { session, admin } = await authenticate.admin(request);
-  const [runs, balance, collections] = await Promise.all([
-    listCatalogRuns(prisma, session.shop),
-    getBalance(prisma, session.shop),
-    // The runs matter more than the picker: without collections the page still shows and starts the other filters.
-    listCollections(admin.graphql).catch((error: Error) => {
-      logger.warn({ shop: session.shop, err: error.message }, "could not list collections");
-      return null;
-    }),
-  ]);
+  const { session } = await authenticate.admin(request);
+  const [runs, balance] = await Promise.all([listCatalogRuns(prisma, session.shop), getBalance(prisma, session.shop)]);
   const pipelines = PIPELINE_IDS.map((id) => ({ id, label: getPipeline(id).label }));
-  return json({ runs, available: balance.available, creditsPerImage: CREDITS_PER_IMAGE, pipelines, collections });
+  return json({ runs, available: balance.available, creditsPerImage: CREDITS_PER_IMAGE, pipelines });
 };
 
 const runIntent = z.object({
@@ -174,7 +165,8 @@ function RunCard({ run, available, creditsPerImage }: { run: CatalogRunView; ava
 }
 
 export default function CatalogPage() {
-  const { runs, available, creditsPerImage, pipelines, collections } = useLoaderData<typeof loader>();
+  const { runs, available, creditsPerImage, pipelines } = useLoaderData<typeof loader>();
+  const collectionList = useFetcher<{ collections: CollectionChoice[] | null; error?: string }>();
   const revalidator = useRevalidator();
   const shopify = useAppBridge();
   const start = useFetcher<ActionData>();
@@ -216,18 +208,25 @@ export default function CatalogPage() {
                     ]}
                     value={values.filterKind}
                     // A tag typed for one kind is not a collection of the next.
-                    onChange={(filterKind) => setValues((v) => ({ ...v, filterKind, filterValue: "" }))}
+                    onChange={(filterKind) => {
+                      setValues((v) => ({ ...v, filterKind, filterValue: "" }));
+                      if (filterKind === "collection" && collectionList.state === "idle" && !collectionList.data?.collections) collectionList.load("/app/catalog/collections");
+                    }}
                     error={errors.filterKind}
                   />
                   {values.filterKind === "collection" ? (
                     <Select
                       label="Collection"
-                      placeholder={collections?.length ? "Choose a collection" : undefined}
-                      options={(collections ?? []).map((c) => ({ label: `${c.title} (${c.products} products)`, value: c.id }))}
+                      placeholder={collectionList.data?.collections?.length ? "Choose a collection" : undefined}
+                      options={(collectionList.data?.collections ?? []).map((c) => ({ label: `${c.title} (${c.products} products)`, value: c.id }))}
                       value={values.filterValue}
                       onChange={set("filterValue")}
-                      disabled={!collections?.length}
-                      helpText={collections === null ? "Your collections could not be loaded; reload the page." : collections.length === 0 ? "This store has no collections." : undefined}
+                      disabled={!collectionList.data?.collections?.length}
+                      helpText={
+                        collectionList.state !== "idle"
+                          ? "Loading your collections…"
+                          : collectionList.data?.error ?? (collectionList.data?.collections?.length === 0 ? "This store has no collections." : undefined)
+                      }
                       error={errors.filterValue}
                     />
                   ) : values.filterKind !== "all" ? (

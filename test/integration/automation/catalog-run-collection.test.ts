@@ -5,7 +5,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { advanceCatalogRun, getCatalogRun, listCollections, startCatalogRun, type CatalogRunView } from "~/models/catalog-runs.server";
 import { closeAutomationQueues, getAutomationQueue, RunAgainLater } from "~/queue/automation.server";
+import { loader as collectionsLoader } from "~/routes/app.catalog.collections";
 import { offlineAdmin, startHarness, type Harness } from "../batches/harness";
+import { bearerRequest, body, call } from "../routes/helpers";
 
 let h: Harness;
 
@@ -48,6 +50,8 @@ describe("a whole-catalogue run of one collection", () => {
     expect(collections).toContainEqual({ id: summer, title: "Summer picks", products: 3 });
     expect(collections.map((c) => c.title)).toEqual([...collections.map((c) => c.title)].sort((a, b) => a.localeCompare(b)));
     const smart = collections.find((c) => c.id !== summer)!;
+    // The page asks for them only when the merchant picks "a collection" (the page itself polls while a run works).
+    expect(await body(await call(collectionsLoader, await bearerRequest(shop, "/app/catalog/collections")))).toEqual({ collections });
 
     const started = await startCatalogRun({ db: h.db, automationQueue, graphql }, shop, { filterKind: "collection", filterValue: summer, pipeline: "amazon" });
     if (!started.ok) throw new Error(JSON.stringify(started.errors));
