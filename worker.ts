@@ -17,6 +17,7 @@ import { queueConfigFromEnv } from "~/queue/config.server";
 import { createRedisConnection } from "~/queue/connection.server";
 import { openImageQueue } from "~/queue/queue.server";
 import { openAutomationQueue, startAutomationWorker } from "~/queue/automation.server";
+import { resumeNewProductEvents } from "~/models/auto-rule.server";
 import { resumeCatalogRuns } from "~/models/catalog-runs.server";
 import { processAutomationJob } from "~/queue/automation-processor.server";
 import { createQwenRateLimiter } from "~/queue/qwen-rate-limit.server";
@@ -66,15 +67,16 @@ export async function runWorker(opts: { db?: PrismaClient; adminFor?: (shop: str
     lockDurationMs: config.lockDurationMs,
     stalledIntervalMs: config.stalledIntervalMs,
   });
-  // Whole-catalogue runs whose job Redis lost (a restart without persistence) are picked up again, at start and every
-  // sweep interval, by one worker process at a time.
+  // Whole-catalogue runs and new-product events whose job Redis lost (a restart without persistence), and events a
+  // pause held back once the rule resumes, are picked up again at start and every sweep interval, by one worker
+  // process at a time.
   const automationQueue = openAutomationQueue(config.queueName, createRedisConnection({ forWorker: true, target: config.redis }));
   const runResumer = startPeriodicTask({
     name: "catalogue run resume",
     redis,
     lockKey: `${automationQueue.qualifiedName}:resume-lock`,
     intervalMs: config.sweepIntervalMs,
-    run: () => resumeCatalogRuns(db, automationQueue),
+    run: async () => ({ runs: await resumeCatalogRuns(db, automationQueue), productEvents: await resumeNewProductEvents(db, automationQueue) }),
   });
   void runResumer.runNow();
   trackQueueDepth(queue);

@@ -165,8 +165,49 @@ export async function acceptProductWebhook(
   const knownIds = new Set(known.map((k) => k.mediaId));
   const mediaIds = ids.filter((id) => !knownIds.has(id));
   if (mediaIds.length === 0) return "nothing-new";
-  await enqueueNewProductMedia(deps.queue, eventId, { shop, productId: payload.admin_graphql_api_id, mediaIds });
+  // Recorded first: if Redis loses the job, or a pause leaves images out, the resume pass finds the event here.
+  const recorded = await deps.db.newProductEvent.createMany({
+    data: [{ id: eventId, shop, queue: deps.queue.name, productId: payload.admin_graphql_api_id, mediaIds }],
+    skipDuplicates: true,
+  });
+  // A replay of an event already recorded adds nothing: the first delivery's job (or the resume pass) handles it.
+  if (recorded.count === 1) await enqueueNewProductMedia(deps.queue, eventId, { shop, productId: payload.admin_graphql_api_id, mediaIds });
   return "enqueued";
+}
+
+/** Longer than a budget pause (to the next month), so what arrived during one is cleaned when it ends. */
+const EVENT_GIVE_UP_MS = 35 * 24 * 3600 * 1000;
+
+/** The event's images are all queued (or there was nothing the rule could take): the resume pass leaves it. */
+export async function finishNewProductEvent(db: PrismaClient, shop: string, eventId: string): Promise<void> {
+  await db.newProductEvent.updateMany({ where: { id: eventId, shop, doneAt: null }, data: { doneAt: new Date() } });
+}
+
+/**
+ * The workers' resume pass (with the catalogue runs'): enqueues again the events of this queue not done whose job is
+ * gone, once the rule may run (on, and not paused, or its pause has ended), so products that arrived during a pause
+ * are cleaned when the merchant resumes the rule. Events of a shop that turned the rule off or uninstalled are closed.
+ */
+export async function resumeNewProductEvents(db: PrismaClient, queue: AutomationQueue, now = new Date()): Promise<number> {
+  const events = await db.newProductEvent.findMany({ where: { queue: queue.name, doneAt: null }, orderBy: { createdAt: "asc" }, take: 500 });
+  let enqueued = 0;
+  const rules = new Map<string, AutoRuleState | null>();
+  for (const event of events) {
+    if (!rules.has(event.shop)) {
+      const installed = await db.shop.findUnique({ where: { domain: event.shop }, select: { uninstalledAt: true } });
+      rules.set(event.shop, installed && !installed.uninstalledAt ? await getAutoRule(db, event.shop, now) : null);
+    }
+    const rule = rules.get(event.shop);
+    // Past a month's pause a product's photos are no longer "new": an event that never got through is given up.
+    if (!rule?.enabled || now.getTime() - event.createdAt.getTime() > EVENT_GIVE_UP_MS) {
+      await finishNewProductEvent(db, event.shop, event.id);
+      continue;
+    }
+    if (rule.pausedAt && !pauseEnded(rule, now)) continue;
+    await enqueueNewProductMedia(queue, event.id, { shop: event.shop, productId: event.productId, mediaIds: event.mediaIds });
+    enqueued++;
+  }
+  return enqueued;
 }
 
 function pauseMessage(shortOf: FundingLimit, rule: AutoRuleState, cap: number | null, left: number): string {

@@ -153,6 +153,7 @@ export async function redactShop(
     db.batch.deleteMany({ where: { shop } }),
     // Their images (product titles, URLs) go with them (cascade).
     db.catalogRun.deleteMany({ where: { shop } }),
+    db.newProductEvent.deleteMany({ where: { shop } }),
     db.storedImage.deleteMany({ where: { shop } }),
     db.imageBackup.deleteMany({ where: { shop } }),
     // Accounting records: kept, renamed to a pseudonym (the balance still equals the ledger's sum under it).

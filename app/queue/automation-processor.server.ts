@@ -1,5 +1,5 @@
 import { UnrecoverableError, type Job } from "bullmq";
-import { cleanNewProductMedia } from "~/models/auto-rule.server";
+import { cleanNewProductMedia, finishNewProductEvent } from "~/models/auto-rule.server";
 import { ShopifyThrottledError } from "~/models/catalog.server";
 import { advanceCatalogRun, failCatalogRun } from "~/models/catalog-runs.server";
 import { ShopAccessLostError } from "~/models/offline-sessions.server";
@@ -10,7 +10,9 @@ export async function processAutomationJob(job: Job<AutomationJobData>, deps: Au
   const { data } = job;
   try {
     if (data.kind === "new-product-media") {
-      await cleanNewProductMedia({ db: deps.db, graphql: await deps.adminFor(data.shop), imageQueue: deps.imageQueue }, data.shop, data);
+      const cleaned = await cleanNewProductMedia({ db: deps.db, graphql: await deps.adminFor(data.shop), imageQueue: deps.imageQueue }, data.shop, data);
+      // Paused short of funds: the event stays open, and its images left out are queued when the rule resumes.
+      if (!cleaned.paused && data.eventId) await finishNewProductEvent(deps.db, data.shop, data.eventId);
     } else {
       await advanceCatalogRun({ db: deps.db, adminFor: deps.adminFor, imageQueue: deps.imageQueue }, data.shop, data.runId);
     }

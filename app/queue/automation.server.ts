@@ -16,7 +16,8 @@ import { createRedisConnection, type RedisClient } from "./connection.server";
 import { QUEUE_PREFIX, type ImageQueue } from "./queue.server";
 
 export type AutomationJobData =
-  | { kind: "new-product-media"; shop: string; productId: string; mediaIds: string[] }
+  /** `eventId`: the NewProductEvent to mark done (jobs enqueued before it existed have none). */
+  | { kind: "new-product-media"; shop: string; productId: string; mediaIds: string[]; eventId?: string }
   | { kind: "catalog-run"; shop: string; runId: string };
 
 export type AutomationQueue = Queue<AutomationJobData>;
@@ -79,9 +80,20 @@ export function newProductMediaJobId(eventId: string): string {
 export async function enqueueNewProductMedia(
   queue: AutomationQueue,
   eventId: string,
-  data: Omit<Extract<AutomationJobData, { kind: "new-product-media" }>, "kind">,
+  data: Omit<Extract<AutomationJobData, { kind: "new-product-media" }>, "kind" | "eventId">,
 ): Promise<void> {
-  await queue.add("new-product-media", { kind: "new-product-media", ...data }, { ...JOB_OPTIONS, jobId: newProductMediaJobId(eventId) });
+  await addUnlessPending(queue, "new-product-media", { kind: "new-product-media", ...data, eventId }, { ...JOB_OPTIONS, jobId: newProductMediaJobId(eventId) });
+}
+
+/** Adds the job; one that still waits or runs is left alone (a no-op), one that finished is replaced. */
+async function addUnlessPending(queue: AutomationQueue, name: string, data: AutomationJobData, opts: JobsOptions & { jobId: string }): Promise<void> {
+  const existing = await queue.getJob(opts.jobId);
+  if (existing) {
+    const state = await existing.getState();
+    if (state !== "completed" && state !== "failed") return;
+    await existing.remove().catch(() => undefined);
+  }
+  await queue.add(name, data, opts);
 }
 
 function catalogRunJobId(runId: string): string {
@@ -90,13 +102,7 @@ function catalogRunJobId(runId: string): string {
 
 /** The run's one job (re-adding it while it exists is a no-op, so the sweep and a resume may both call this). */
 export async function enqueueCatalogRun(queue: AutomationQueue, shop: string, runId: string): Promise<void> {
-  const existing = await queue.getJob(catalogRunJobId(runId));
-  if (existing) {
-    const state = await existing.getState();
-    if (state !== "completed" && state !== "failed") return;
-    await existing.remove().catch(() => undefined);
-  }
-  await queue.add("catalog-run", { kind: "catalog-run", shop, runId }, { ...JOB_OPTIONS, attempts: 20, jobId: catalogRunJobId(runId) });
+  await addUnlessPending(queue, "catalog-run", { kind: "catalog-run", shop, runId }, { ...JOB_OPTIONS, attempts: 20, jobId: catalogRunJobId(runId) });
 }
 
 export type AutomationProcessor = (job: Job<AutomationJobData>, deps: AutomationDeps) => Promise<void>;

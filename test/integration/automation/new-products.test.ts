@@ -5,9 +5,9 @@
  */
 import type { Worker } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { getAutoRule, saveAutoRule } from "~/models/auto-rule.server";
+import { acceptProductWebhook, getAutoRule, productWebhookSchema, resumeNewProductEvents, saveAutoRule } from "~/models/auto-rule.server";
 import { restoreItem } from "~/models/batches.server";
-import { getBalance } from "~/models/credits.server";
+import { getBalance, grantCredits } from "~/models/credits.server";
 import { closeAutomationQueues, getAutomationQueue, newProductMediaJobId, startAutomationWorker } from "~/queue/automation.server";
 import { processAutomationJob } from "~/queue/automation-processor.server";
 import { closeQueues } from "~/queue/queue.server";
@@ -167,6 +167,41 @@ describe("automatic rule for new products", () => {
     expect((await getAutoRule(h.db, shop)).pausedFor).toBe("balance");
     await settled();
     expect(await getBalance(h.db, shop)).toEqual({ available: 1, reserved: 0, total: 1 });
+  });
+
+  it("cleans what arrived during a pause once the merchant resumes, and takes up an event whose job was lost", async () => {
+    const shop = await shopWithRule(3);
+    const automationQueue = getAutomationQueue(h.queueName);
+    const first = await h.shopify.createProduct(shop, { images: 2 });
+    await settled();
+    expect((await getAutoRule(h.db, shop)).pausedFor).toBe("balance");
+    // A product arriving while paused is remembered, not cleaned; resuming passes leave it while the pause lasts.
+    const second = await h.shopify.createProduct(shop, { images: 1 });
+    await settled();
+    // Both products' events (and products/update events naming the same new media) wait.
+    const waiting = await h.db.newProductEvent.findMany({ where: { shop, doneAt: null } });
+    expect(new Set(waiting.map((e) => e.productId))).toEqual(new Set([first.id, second.id]));
+    expect(await resumeNewProductEvents(h.db, automationQueue)).toBe(0);
+
+    await grantCredits(h.db, shop, 30, { kind: "GRANT", idempotencyKey: `test:resume:${shop}` });
+    expect((await saveAutoRule(h.db, shop, { enabled: "on", pipeline: "amazon", images: "all", reviewBeforePublish: "", monthlyBudget: "" })).ok).toBe(true);
+    expect(await resumeNewProductEvents(h.db, automationQueue)).toBe(waiting.length);
+    await settled();
+    const items = await h.db.batchItem.findMany({ where: { shop }, select: { mediaId: true, state: true } });
+    expect(items.map((i) => i.mediaId).sort()).toEqual([...first.mediaIds, ...second.mediaIds].sort());
+    expect(items.every((i) => i.state === "PUBLISHED")).toBe(true);
+    expect(await h.db.newProductEvent.count({ where: { shop, doneAt: null } })).toBe(0);
+
+    // Redis loses an event's job (accepted, recorded, but its job is gone): the next resume pass takes it up.
+    const lost = await h.shopify.createProduct(shop, { images: 1, sendWebhook: false });
+    const forgetful = { name: automationQueue.name, getJob: async () => undefined, add: async () => undefined } as unknown as typeof automationQueue;
+    await acceptProductWebhook({ db: h.db, queue: forgetful }, shop, `evt-lost-${shop}`, productWebhookSchema.parse(lost.payload));
+    expect(await resumeNewProductEvents(h.db, automationQueue)).toBe(1);
+    await settled();
+    expect((await h.db.batchItem.findFirst({ where: { shop, mediaId: lost.mediaIds[0]! } }))?.state).toBe("PUBLISHED");
+    expect(await h.db.newProductEvent.count({ where: { shop, doneAt: null } })).toBe(0);
+    // Nothing was cleaned twice.
+    expect(await h.db.creditEntry.count({ where: { shop, kind: "CAPTURE" } })).toBe(4);
   });
 });
 
