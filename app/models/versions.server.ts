@@ -74,6 +74,15 @@ export async function retryItem(
       }
       const first = group.versions[0]!;
       await reserveForItems(tx, shop, [newId], CREDITS_PER_IMAGE);
+      // Before the insert: one unfinished item per media (a unique index), and a held version is unfinished.
+      const held = group.versions.filter((v) => v.state === "NEEDS_REVIEW");
+      for (const version of held) {
+        await tx.batchItem.updateMany({
+          where: { id: version.id, shop, state: "NEEDS_REVIEW" },
+          data: { state: "REJECTED", reason: "Set aside for a new try; its credits were returned.", finishedAt: new Date() },
+        });
+      }
+      setAside = held[0]?.id ?? null;
       await tx.batchItem.create({
         data: {
           id: newId,
@@ -90,14 +99,6 @@ export async function retryItem(
           instruction,
         },
       });
-      const held = group.versions.filter((v) => v.state === "NEEDS_REVIEW");
-      for (const version of held) {
-        await tx.batchItem.updateMany({
-          where: { id: version.id, shop, state: "NEEDS_REVIEW" },
-          data: { state: "REJECTED", reason: "Set aside for a new try; its credits were returned.", finishedAt: new Date() },
-        });
-      }
-      setAside = held[0]?.id ?? null;
       await tx.batch.updateMany({ where: { id: first.batchId, shop }, data: { total: { increment: 1 }, status: "ACTIVE", finishedAt: null } });
     });
   } catch (error) {
