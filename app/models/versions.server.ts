@@ -99,7 +99,8 @@ export async function retryItem(
           instruction,
         },
       });
-      await tx.batch.updateMany({ where: { id: first.batchId, shop }, data: { total: { increment: 1 }, status: "ACTIVE", finishedAt: null } });
+      // Batch.total counts images, not tries: only the batch's status changes.
+      await tx.batch.updateMany({ where: { id: first.batchId, shop }, data: { status: "ACTIVE", finishedAt: null } });
     });
   } catch (error) {
     if (error instanceof DailySpendCapError) throw new BatchInputError(error.message.replace("This batch", "Trying again"), 422, error);
