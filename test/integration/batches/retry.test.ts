@@ -102,6 +102,51 @@ describe("try again with a note", () => {
     expect(await getBalance(h.db, shop)).toMatchObject({ available: 3, reserved: 0 });
   }, 180_000);
 
+  it("gives a failed try's credits back and leaves the product and the earlier version as they were", async () => {
+    const { shop, batchId, mediaId, first } = await publishedImage(9);
+    const liveBefore = liveSha(shop, mediaId);
+    // The model refuses the request (DashScope's content inspection): a final failure, no retry.
+    h.dashscope.setOptions({ dataInspectionFailed: (request) => request.prompt.includes("add a watermark") });
+    try {
+      const retry = await retryItem({ db: h.db, queue: h.queue }, shop, first.id, "add a watermark");
+      const progress = await h.waitForBatch(shop, batchId);
+      const image = progress.items[0]!;
+      expect(image.versions.map((v) => [v.id, v.state])).toEqual([
+        [first.id, "PUBLISHED"],
+        [retry.itemId, "FAILED"],
+      ]);
+      expect(image).toMatchObject({ id: first.id, state: "PUBLISHED" });
+      expect(image.versions[1]!.reason).toMatch(/refused this image/);
+    } finally {
+      h.dashscope.setOptions({ dataInspectionFailed: false });
+    }
+    expect(liveSha(shop, mediaId)).toBe(liveBefore);
+    expect(await getBalance(h.db, shop)).toMatchObject({ available: 6, reserved: 0 });
+    expect(await captures(shop)).toBe(1);
+    expect(await h.db.creditEntry.count({ where: { shop, kind: "RELEASE" } })).toBe(1);
+  }, 120_000);
+
+  it("keeps an earlier version off the product and paid when publishing it again fails, and says why", async () => {
+    const { shop, batchId, mediaId, first } = await publishedImage(6);
+    const deps = { db: h.db, queue: h.queue };
+    const retry = await retryItem(deps, shop, first.id, "less shadow");
+    await h.waitForBatch(shop, batchId);
+    const liveBefore = liveSha(shop, mediaId);
+
+    h.shopify.setFailNextFileUpdate(shop, "Simulated processing failure");
+    expect(await publishVersion(deps, shop, first.id)).toBe("queued");
+    const progress = await h.waitForBatch(shop, batchId);
+    const image = progress.items[0]!;
+    expect(image.versions.map((v) => [v.id, v.state])).toEqual([
+      [first.id, "SUPERSEDED"],
+      [retry.itemId, "PUBLISHED"],
+    ]);
+    expect(image.versions[0]!.reason).toMatch(/^This version could not be published again: .*Shopify could not process/);
+    expect(liveSha(shop, mediaId)).toBe(liveBefore);
+    expect(await getBalance(h.db, shop)).toMatchObject({ available: 0, reserved: 0 });
+    expect(await captures(shop)).toBe(2);
+  }, 150_000);
+
   it("refuses a note that is too long or has no visible text, and a retry the balance cannot pay, reserving nothing", async () => {
     const { shop, batchId, first } = await publishedImage(3);
     expect(await getBalance(h.db, shop)).toMatchObject({ available: 0, reserved: 0 });
