@@ -16,7 +16,11 @@ export interface VersionFields {
 export interface VersionGroup<T extends VersionFields> {
   /** The version whose state is the image's: the one being made or published, else live, else held, else the latest. */
   current: T;
-  /** Every version, oldest first (version 1 is the first try). */
+  /**
+   * Every version, oldest first (version 1 is the first try). A picture published again through a new item (a
+   * rejected version, paid anew) is one version: its latest item, in the place of its first (unless that attempt
+   * failed: its credits went back and the version stays as it was).
+   */
   versions: T[];
 }
 
@@ -49,7 +53,16 @@ export function groupVersions<T extends VersionFields>(items: T[]): Array<Versio
     else groups.set(root, [item]);
   }
   return [...groups.values()].map((list) => {
-    const versions = [...list].sort((a, b) => time(a.createdAt) - time(b.createdAt) || (a.retryOfId === null ? -1 : b.retryOfId === null ? 1 : 0));
+    const sorted = [...list].sort((a, b) => time(a.createdAt) - time(b.createdAt) || (a.retryOfId === null ? -1 : b.retryOfId === null ? 1 : 0));
+    const slot = new Map<string, number>();
+    const versions: T[] = [];
+    for (const item of sorted) {
+      const at = item.resultImageId ? slot.get(item.resultImageId) : undefined;
+      if (at === undefined) {
+        if (item.resultImageId) slot.set(item.resultImageId, versions.length);
+        versions.push(item);
+      } else if (item.state !== "FAILED" && item.state !== "CANCELLED") versions[at] = item;
+    }
     return { current: pickCurrent(versions), versions };
   });
 }
@@ -59,7 +72,9 @@ export type VersionAction =
   /** Held for review: approving it publishes it (its held credits are spent then). */
   | { kind: "approve" }
   /** Paid when it was first published: publishing it again is free. */
-  | { kind: "republish" };
+  | { kind: "republish" }
+  /** Rejected (its credits were given back): publishing it now costs 3 credits, as approving it would have. */
+  | { kind: "publish-paid" };
 
 /** What "Publish this version" does for one version of an image (nothing while another version is being made). */
 export function publishActionFor<T extends VersionFields>(version: T, group: VersionGroup<T>): VersionAction {
@@ -68,7 +83,7 @@ export function publishActionFor<T extends VersionFields>(version: T, group: Ver
   if (!version.resultImageId) return { kind: "none", why: null };
   if (version.state === "NEEDS_REVIEW") return { kind: "approve" };
   if (REPUBLISHABLE_STATES.has(version.state)) return { kind: "republish" };
-  if (version.state === "REJECTED") return { kind: "none", why: "Rejected: its credits were returned, so it cannot be published. Try again for a new version." };
+  if (version.state === "REJECTED") return { kind: "publish-paid" };
   return { kind: "none", why: null };
 }
 

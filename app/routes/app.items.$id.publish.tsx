@@ -13,6 +13,7 @@ export const action = async ({ request, params }: ActionFunctionArgs) => {
     const outcome = await publishVersion({ db: prisma, queue: getQueue() }, session.shop, id);
     if (outcome === "already") return "This version is already on the product.";
     if (outcome === "approved") return "Approved: this version will replace the product image in a moment.";
+    if (outcome === "queued-paid") return "This version will replace the product image in a moment (3 credits, charged once it is live).";
     return "This version will replace the product image in a moment, at no charge.";
   });
 };

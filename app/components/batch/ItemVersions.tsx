@@ -106,13 +106,13 @@ function VersionRow({ version, number, group, title, originalUrl }: {
                 {open ? "Hide" : "View"}
               </Button>
             ) : null}
-            {action.kind === "approve" || action.kind === "republish" ? (
+            {action.kind !== "none" ? (
               <Button
                 onClick={() => fetcher.submit(null, { method: "post", action: `/app/items/${encodeURIComponent(version.id)}/publish` })}
                 loading={fetcher.state !== "idle"}
                 accessibilityLabel={`Publish version ${number} of ${title}`}
               >
-                {action.kind === "approve" ? "Publish this version (3 credits)" : "Publish this version"}
+                {action.kind === "republish" ? "Publish this version" : "Publish this version (3 credits)"}
               </Button>
             ) : null}
           </InlineStack>
@@ -137,7 +137,8 @@ export function ItemVersions({ versions, title, originalUrl }: { versions: ItemV
       <BlockStack gap="200">
         <Text as="h4" variant="headingSm">{`Versions (${group.versions.length})`}</Text>
         <Text as="p" tone="subdued" variant="bodySm">
-          A version is paid for once, when it first goes on the product; publishing it again later is free.
+          A version is paid for once, when it goes on the product; publishing it again later is free. Rejected versions
+          were not charged, so publishing one costs 3 credits.
         </Text>
         <ul style={{ margin: 0, padding: 0, listStyle: "none", display: "grid", gap: 8 }} aria-label={`Versions of ${title}`}>
           {group.versions.map((version, index) => (

@@ -170,7 +170,7 @@ describe("try again with a note", () => {
     expect((await getBatchProgress(h.db, shop, batchId))!.batch.status).toBe("DONE");
   }, 120_000);
 
-  it("sets a held version aside (credits returned) and holds the new one; approving it charges once; the rejected one cannot be published", async () => {
+  it("sets a held version aside (credits returned) and holds the new one; approving it charges once; the rejected one can be published for 3 credits", async () => {
     const { shop, batchId, mediaId, originalSha, first } = await publishedImage(9, { review: true });
     expect(await getBalance(h.db, shop)).toMatchObject({ available: 6, reserved: 3 });
     const deps = { db: h.db, queue: h.queue };
@@ -188,12 +188,24 @@ describe("try again with a note", () => {
     expect(await getBalance(h.db, shop)).toMatchObject({ available: 6, reserved: 3 });
     expect(liveSha(shop, mediaId)).toBe(originalSha);
 
-    await expect(publishVersion(deps, shop, first.id)).rejects.toMatchObject({ status: 409, message: expect.stringContaining("credits were returned") });
     expect(await publishVersion(deps, shop, retry.itemId)).toBe("approved");
-    const done = await h.waitForBatch(shop, batchId);
+    let done = await h.waitForBatch(shop, batchId);
     expect(done.items[0]).toMatchObject({ id: retry.itemId, state: "PUBLISHED" });
     expect(liveSha(shop, mediaId)).toBe(sha256((await getProcessedImage(h.db, shop, retry.itemId))!.bytes));
     expect(await getBalance(h.db, shop)).toMatchObject({ available: 6, reserved: 0 });
     expect(await captures(shop)).toBe(1);
+
+    // The rejected first version: its credits were given back, so publishing it costs 3, with no model call.
+    const modelCalls = h.dashscope.stats().requests;
+    const firstSha = sha256((await getProcessedImage(h.db, shop, first.id))!.bytes);
+    expect(await publishVersion(deps, shop, first.id)).toBe("queued-paid");
+    done = await h.waitForBatch(shop, batchId);
+    const versions = done.items[0]!.versions;
+    expect(versions.map((v) => v.state)).toEqual(["PUBLISHED", "SUPERSEDED"]);
+    expect(versions[0]!.resultImageId).toBe(first.resultImageId);
+    expect(liveSha(shop, mediaId)).toBe(firstSha);
+    expect(h.dashscope.stats().requests).toBe(modelCalls);
+    expect(await getBalance(h.db, shop)).toMatchObject({ available: 3, reserved: 0 });
+    expect(await captures(shop)).toBe(2);
   }, 180_000);
 });

@@ -35,19 +35,33 @@ describe("versions of an image", () => {
     expect(groupVersions([item("6", "SUPERSEDED"), item("7", "RESTORED", { retryOfId: "6" })])[0]!.current.id).toBe("7");
   });
 
-  it("offers Publish this version: free again for a version that was live, approval for a held one, nothing for a rejected one", () => {
+  it("offers Publish this version: free again for a version that was live, approval for a held one, 3 credits for a rejected one", () => {
     const first = item("1", "SUPERSEDED");
     const live = item("2", "PUBLISHED", { retryOfId: "1" });
     const rejected = item("3", "REJECTED", { retryOfId: "1" });
     const group = groupVersions([first, live, rejected])[0]!;
     expect(publishActionFor(first, group)).toEqual({ kind: "republish" });
     expect(publishActionFor(live, group)).toEqual({ kind: "none", why: "On the product now." });
-    expect(publishActionFor(rejected, group)).toMatchObject({ kind: "none", why: expect.stringContaining("credits were returned") });
+    expect(publishActionFor(rejected, group)).toEqual({ kind: "publish-paid" });
 
     const held = item("4", "NEEDS_REVIEW", { retryOfId: "1" });
     expect(publishActionFor(held, groupVersions([first, live, held])[0]!)).toEqual({ kind: "approve" });
     const restored = item("5", "RESTORED");
     expect(publishActionFor(restored, groupVersions([restored])[0]!)).toEqual({ kind: "republish" });
+  });
+
+  it("shows a rejected picture published again through a new item as one version, in its first place", () => {
+    const first = item("1", "REJECTED", { resultImageId: "pic-1" });
+    const second = item("2", "PUBLISHED", { retryOfId: "1", resultImageId: "pic-2" });
+    const again = item("3", "QUEUED", { retryOfId: "1", resultImageId: "pic-1" });
+    let group = groupVersions([first, second, again])[0]!;
+    expect(group.versions.map((v) => v.id)).toEqual(["3", "2"]);
+    expect(group.current.id).toBe("3");
+    // When that attempt fails (its credits go back), the version stays as it was.
+    const failed = { ...again, state: "FAILED" };
+    group = groupVersions([first, second, failed])[0]!;
+    expect(group.versions.map((v) => v.id)).toEqual(["1", "2"]);
+    expect(group.current.id).toBe("2");
   });
 
   it("offers nothing while another version is being made or the original is being put back", () => {
