@@ -206,6 +206,7 @@ export async function publishVersion(
           alt: version.alt,
           retryOfId: rootId,
           instruction: version.instruction,
+          suggestedAlt: version.suggestedAlt,
           contentHash: version.contentHash,
           resultImageId: version.resultImageId,
           compliance: version.compliance ?? undefined,
