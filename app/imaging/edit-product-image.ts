@@ -4,6 +4,7 @@ import { asImageInputError, openImage } from "./decode";
 import { ImageInputError } from "./errors";
 import { checkFidelity, type FidelityReport } from "./fidelity";
 import { inspectImage } from "./inspect";
+import { promptWithInstruction } from "./instruction";
 import {
   relevantSettings,
   resolveOutputFormat,
@@ -46,6 +47,8 @@ export interface EditInput {
   pipeline: PipelineId;
   settings: PipelineSettings;
   editor: ImageEditor;
+  /** The merchant's sanitised note for a "Try again" (sanitizeInstruction), added to the pipeline's prompt. */
+  instruction?: string | null;
   /** Called once the model's input is made: `source` is not read after it, so the caller may let it go. */
   onModelInputReady?: () => void;
 }
@@ -104,7 +107,7 @@ export async function editProductImage(input: EditInput): Promise<EditResult> {
   const edited = await editor.edit({
     image: modelInput.image,
     mimeType: modelInput.mimeType,
-    prompt: pipeline.prompt,
+    prompt: promptWithInstruction(pipeline.prompt, input.instruction),
     negativePrompt: pipeline.negativePrompt,
     size: pipeline.qwenSize,
   });
@@ -156,10 +159,14 @@ export function contentHash(bytes: Buffer): string {
  * Cache key of a result: the same source bytes through the same pipeline version with the same
  * effective settings give the same output, so it is never paid for twice. Settings a pipeline
  * ignores (Amazon's background colour) do not change the key. 64 hex chars, safe as a job id.
+ * `attempt` names a "Try again" (its item): the merchant asked for a new edit, so it never matches an earlier
+ * result of the same source, while a crashed run of that same try still finds its own.
  */
-export function resultCacheKey(sourceHash: string, pipeline: PipelineId, settings: PipelineSettings): string {
+export function resultCacheKey(sourceHash: string, pipeline: PipelineId, settings: PipelineSettings, attempt?: string): string {
   const { version } = getPipeline(pipeline);
   const relevant = relevantSettings(pipeline, settings);
-  const canonical = JSON.stringify([sourceHash, pipeline, version, Object.entries(relevant).sort(([a], [b]) => a.localeCompare(b))]);
+  const parts: unknown[] = [sourceHash, pipeline, version, Object.entries(relevant).sort(([a], [b]) => a.localeCompare(b))];
+  if (attempt) parts.push(attempt);
+  const canonical = JSON.stringify(parts);
   return createHash("sha256").update(canonical).digest("hex");
 }

@@ -20,7 +20,7 @@ export type RateLimitResult =
   | { allowed: true }
   | { allowed: false; retryAfterMs: number; window: RateLimitWindow };
 
-export type RateLimitedAction = "batch-create" | "purchase-create" | "purchase-confirm" | "batch-restore" | "zip-download";
+export type RateLimitedAction = "batch-create" | "purchase-create" | "purchase-confirm" | "batch-restore" | "zip-download" | "image-retry";
 
 export const DEFAULT_LIMITS: readonly RateLimitWindow[] = [
   { max: 10, windowMs: 1_000 },
@@ -33,6 +33,7 @@ const ACTION_NOUNS: Record<RateLimitedAction, string> = {
   "purchase-confirm": "purchase confirmations",
   "batch-restore": "restore requests",
   "zip-download": "downloads",
+  "image-retry": "new tries",
 };
 
 // KEYS: one sorted set per window, all in one hash slot (Redis Cluster). ARGV: now, member, then (max, windowMs) per

@@ -22,6 +22,7 @@ import { resolveSelection, type AdminGraphql, type ProductImage } from "~/models
 import { queueConfigFromEnv } from "~/queue/config.server";
 import { enqueueItems, enqueueRestores, type ImageQueue } from "~/queue/queue.server";
 import { restoreMediaFromBackup } from "~/models/stored-images.server";
+import { groupVersions } from "~/models/versions";
 
 export { getProcessedImage } from "~/models/stored-images.server";
 
@@ -39,7 +40,7 @@ export function pipelineSettingsOf(value: Prisma.JsonValue): PipelineSettings {
 }
 
 export const ACTIVE_ITEM_STATES: readonly ItemState[] = ["QUEUED", "PROCESSING", "NEEDS_REVIEW"];
-export const FINISHED_ITEM_STATES: readonly ItemState[] = ["PUBLISHED", "FAILED", "RESTORED", "CANCELLED", "REJECTED"];
+export const FINISHED_ITEM_STATES: readonly ItemState[] = ["PUBLISHED", "FAILED", "RESTORED", "CANCELLED", "REJECTED", "SUPERSEDED"];
 const ALL_ITEM_STATES: readonly ItemState[] = [...ACTIVE_ITEM_STATES, ...FINISHED_ITEM_STATES];
 
 /** Input the merchant can fix. `status` is the HTTP status a route should answer with. */
@@ -183,7 +184,7 @@ function newItemRow(shop: string, batchId: string, image: ProductImage) {
 }
 
 /** Credits owed for a refunded or disputed payment are paid from the balance first; what remains blocks new batches. */
-async function assertNothingOwed(db: PrismaClient, shop: string): Promise<void> {
+export async function assertNothingOwed(db: PrismaClient, shop: string): Promise<void> {
   if ((await getDebt(db, shop)) === 0) return;
   const owed = await payDebtFromAvailable(db, shop);
   if (owed > 0) {
@@ -378,6 +379,22 @@ export interface BatchProgressItem {
   writtenAlt: string | null;
   /** Published, and its original is being put back in the background. */
   restoring: boolean;
+  /** The merchant's note for this try ("Try again"), null for a first try or a try without a note. */
+  instruction: string | null;
+  /** Every version of this image in the batch, oldest first (one when it was never tried again). */
+  versions: BatchVersion[];
+}
+
+/** One try of an image: its own result, state and note. */
+export interface BatchVersion {
+  id: string;
+  state: ItemState;
+  reason: string | null;
+  instruction: string | null;
+  resultImageId: string | null;
+  retryOfId: string | null;
+  restoreRequestedAt: Date | null;
+  createdAt: Date;
 }
 
 export interface BatchProgress {
@@ -444,10 +461,13 @@ export function fairShareEtaSeconds(shop: string, load: QueueLoad): number | nul
 export async function getBatchProgress(db: PrismaClient, shop: string, batchId: string): Promise<BatchProgress | null> {
   const batch = await db.batch.findFirst({ where: { id: batchId, shop }, include: { items: { orderBy: [{ productTitle: "asc" }, { position: "asc" }] } } });
   if (!batch) return null;
+  // One entry per image: its current version stands for it (counts, progress), the others are listed with it.
+  const images = groupVersions(batch.items);
+  const current = images.map((g) => g.current);
   const counts = emptyCounts();
-  for (const item of batch.items) counts[item.state] += 1;
-  const done = batch.items.filter((i) => FINISHED_ITEM_STATES.includes(i.state) || i.state === "NEEDS_REVIEW").length;
-  const restoring = batch.items.filter((i) => i.state === "PUBLISHED" && i.restoreRequestedAt).length;
+  for (const item of current) counts[item.state] += 1;
+  const done = current.filter((i) => FINISHED_ITEM_STATES.includes(i.state) || i.state === "NEEDS_REVIEW").length;
+  const restoring = current.filter((i) => i.state === "PUBLISHED" && i.restoreRequestedAt).length;
   const reservations = await db.creditReservation.findMany({
     where: { shop, batchItemId: { in: batch.items.map((i) => i.id) } },
     select: { amount: true, state: true },
@@ -467,9 +487,9 @@ export async function getBatchProgress(db: PrismaClient, shop: string, batchId: 
     counts,
     done,
     restoring,
-    total: batch.items.length,
+    total: images.length,
     etaSeconds: counts.QUEUED + counts.PROCESSING > 0 ? fairShareEtaSeconds(shop, await getQueueLoad(db)) : null,
-    items: batch.items.map((item) => ({
+    items: images.map(({ current: item, versions }) => ({
       id: item.id,
       productId: item.productId,
       productTitle: item.productTitle,
@@ -485,6 +505,17 @@ export async function getBatchProgress(db: PrismaClient, shop: string, batchId: 
       suggestedAlt: item.suggestedAlt,
       writtenAlt: item.writtenAlt,
       restoring: item.state === "PUBLISHED" && item.restoreRequestedAt !== null,
+      instruction: item.instruction,
+      versions: versions.map((v) => ({
+        id: v.id,
+        state: v.state,
+        reason: v.reason,
+        instruction: v.instruction,
+        resultImageId: v.resultImageId,
+        retryOfId: v.retryOfId,
+        restoreRequestedAt: v.restoreRequestedAt,
+        createdAt: v.createdAt,
+      })),
     })),
   };
 }
@@ -558,7 +589,8 @@ export async function imageStatuses(
   const result = new Map<string, { state: ItemState; pipeline: string; batchId: string }>();
   if (mediaIds.length === 0) return result;
   const items = await db.batchItem.findMany({
-    where: { shop, mediaId: { in: mediaIds } },
+    // An earlier version of an image never says what the product shows: another version, or the original, is there.
+    where: { shop, mediaId: { in: mediaIds }, state: { not: "SUPERSEDED" } },
     orderBy: { createdAt: "desc" },
     distinct: ["mediaId"],
     select: { mediaId: true, state: true, batchId: true, batch: { select: { pipeline: true } } },

@@ -525,12 +525,12 @@ export async function listCatalogRuns(db: PrismaClient, shop: string, take = 10)
 
 async function viewOf(db: PrismaClient, run: CatalogRun): Promise<CatalogRunView> {
   const [states, skipped, credits] = await Promise.all([
-    run.batchId ? db.batchItem.groupBy({ by: ["state"], where: { shop: run.shop, batchId: run.batchId }, _count: { _all: true } }) : Promise.resolve([]),
+    run.batchId ? db.batchItem.groupBy({ by: ["state"], where: { shop: run.shop, batchId: run.batchId, retryOfId: null }, _count: { _all: true } }) : Promise.resolve([]),
     db.catalogRunImage.count({ where: { runId: run.id, skipped: true } }),
     runCredits(db, run.shop, run.batchId),
   ]);
   const count = (names: string[]) => states.filter((s) => names.includes(s.state)).reduce((sum, s) => sum + s._count._all, 0);
-  const added = count(["QUEUED", "PROCESSING", "NEEDS_REVIEW", "PUBLISHED", "FAILED", "RESTORED", "CANCELLED", "REJECTED"]);
+  const added = count(["QUEUED", "PROCESSING", "NEEDS_REVIEW", "PUBLISHED", "FAILED", "RESTORED", "CANCELLED", "REJECTED", "SUPERSEDED"]);
   const waiting = count(["QUEUED", "PROCESSING"]);
   const done = added - waiting;
   let etaSeconds: number | null = null;

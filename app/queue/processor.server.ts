@@ -57,6 +57,7 @@ import {
 } from "~/models/catalog.server";
 import { captureForItem, releaseForItem, ReservationSettledError } from "~/models/credits.server";
 import { RECONNECT_MESSAGE, ShopAccessLostError } from "~/models/offline-sessions.server";
+import { supersedeOtherVersions } from "~/models/versions.server";
 import { ensureBackupReady, ensureOriginalBackedUp, findStoredImageById, findStoredImageByKey, saveStoredImage } from "~/models/stored-images.server";
 import type { QueueConfig } from "./config.server";
 import type { ImageJobData, ImageJobOutcome } from "./jobs";
@@ -249,7 +250,8 @@ async function produceResult(
     );
   }
   const sourceHash = contentHash(sourceBytes());
-  const cacheKey = resultCacheKey(sourceHash, pipeline, settings);
+  // A "Try again" is a new edit of the same source: its own key, so it is never served the earlier result.
+  const cacheKey = resultCacheKey(sourceHash, pipeline, settings, item.retryOfId ? `try:${item.id}` : undefined);
 
   let stored = await findStoredImageByKey(db, item.shop, cacheKey);
   let compliance: ComplianceReport;
@@ -263,7 +265,7 @@ async function produceResult(
     if (!current || !IN_FLIGHT.includes(current.state)) return "cancelled";
     // The Qwen quota slot is taken inside the editor, right before the request leaves.
     const editor = workerEditor(deps.editor, { limiter: deps.qwenLimiter, imageSlots: deps.imageSlots, modelSlots: deps.modelSlots });
-    const input: EditInput = { source: sourceBytes(), sourceMimeType: info.mimeType, pipeline, settings, editor };
+    const input: EditInput = { source: sourceBytes(), sourceMimeType: info.mimeType, pipeline, settings, editor, instruction: item.instruction };
     input.onModelInputReady = () => {
       input.source = Buffer.alloc(0);
       source.bytes = null;
@@ -352,12 +354,13 @@ async function publishItem(
     const image = await findStoredImageById(db, item.shop, resultImageId);
     if (!image) throw new ItemFailedError("The processed image was lost before it could be published; your credits were returned.");
 
-    const media = await getMediaImage(graphql, item.mediaId);
+    let media = await getMediaImage(graphql, item.mediaId);
     if (!media) throw new ItemFailedError("This image was deleted from the product before it could be replaced; your credits were returned.");
     // A previous run may have left the media mid-update; let Shopify finish before replacing again.
     if (media.fileStatus === "PROCESSING" || media.fileStatus === "UPLOADED") {
-      await waitForFileReady(graphql, item.mediaId, { timeoutMs: deps.config.fileReadyTimeoutMs }).catch((error: unknown) => {
+      media = await waitForFileReady(graphql, item.mediaId, { timeoutMs: deps.config.fileReadyTimeoutMs }).catch((error: unknown) => {
         if (!(error instanceof ShopifyFileFailedError)) throw error;
+        return media;
       });
     } else if (media.fileStatus === "FAILED") {
       await waitForFileReady(graphql, item.mediaId, { timeoutMs: 1 }).catch(() => undefined);
@@ -381,7 +384,8 @@ async function publishItem(
     const altWithImage = !item.alt?.trim() && item.suggestedAlt ? item.suggestedAlt : undefined;
     const marked = await db.batchItem.updateMany({
       where: { id: item.id, shop: item.shop, state: { in: IN_FLIGHT }, replaceSentAt: null },
-      data: { replaceSentAt: new Date(), writtenAlt: altWithImage ?? null },
+      // What the media showed before: another version of this image may be live, so the item's source is not it.
+      data: { replaceSentAt: new Date(), writtenAlt: altWithImage ?? null, replaceFromUrl: media?.url ?? null },
     });
     if (marked.count === 0) {
       const sentBefore = await db.batchItem.count({ where: { id: item.id, shop: item.shop, state: { in: IN_FLIGHT }, replaceSentAt: { not: null } } });
@@ -404,13 +408,19 @@ async function publishItem(
     }
     throw error;
   }
-  await db.batchItem.updateMany({
-    where: { id: item.id, shop: item.shop, state: { in: IN_FLIGHT } },
-    data: { state: "PUBLISHED", reason: null, finishedAt: new Date() },
-  });
-  await finishBatchIfDone(db, item.shop, item.batchId);
+  await markPublished(db, item);
   logger.info({ shop: item.shop, itemId: item.id, mediaId: item.mediaId }, "image published");
   return "published";
+}
+
+/** The item is live: PUBLISHED, and the version of the same image that was live before (if any) is SUPERSEDED. */
+async function markPublished(db: PrismaClient, item: Pick<BatchItem, "id" | "shop" | "batchId" | "retryOfId">): Promise<void> {
+  const updated = await db.batchItem.updateMany({
+    where: { id: item.id, shop: item.shop, state: { in: IN_FLIGHT } },
+    data: { state: "PUBLISHED", reason: null, finishedAt: new Date(), pickedAt: null },
+  });
+  if (updated.count > 0) await supersedeOtherVersions(db, item);
+  await finishBatchIfDone(db, item.shop, item.batchId);
 }
 
 /** fileUpdate of the item's media with the uploaded result; a concurrent duplicate run's update is waited out. */
@@ -446,9 +456,9 @@ async function sendReplacement(
   }
 }
 
-/** The media shows another file than the original the item was made from: a replacement took. */
-function replacementTook(media: { url: string | null } | null, item: Pick<BatchItem, "sourceUrl">): boolean {
-  return media?.url != null && fileVersionOf(media.url) !== fileVersionOf(item.sourceUrl);
+/** The media shows another file than it showed before the item's replacement was sent: the replacement took. */
+function replacementTook(media: { url: string | null } | null, item: Pick<BatchItem, "sourceUrl" | "replaceFromUrl">): boolean {
+  return media?.url != null && fileVersionOf(media.url) !== fileVersionOf(item.replaceFromUrl ?? item.sourceUrl);
 }
 
 /**
@@ -482,8 +492,7 @@ export async function settleSentReplacement(
   await captureForItem(db, shop, itemId).catch((error: unknown) => {
     if (!(error instanceof ReservationSettledError)) throw error;
   });
-  await db.batchItem.updateMany({ where: { id: itemId, shop, state: { in: IN_FLIGHT } }, data: { state: "PUBLISHED", reason: null, finishedAt: new Date() } });
-  await finishBatchIfDone(db, shop, item.batchId);
+  await markPublished(db, item);
   logger.warn({ shop, itemId, mediaId: item.mediaId, reason }, "replacement finished after the worker gave up waiting: published");
   return "published";
 }
@@ -512,12 +521,21 @@ function fileVersionOf(url: string): string {
  * credits were already captured, the image was in fact published (a crash hit after the capture).
  */
 export async function failItem(db: PrismaClient, shop: string, itemId: string, reason: string): Promise<ImageJobOutcome> {
-  const item = await db.batchItem.findFirst({ where: { id: itemId, shop }, select: { batchId: true, state: true } });
+  const item = await db.batchItem.findFirst({ where: { id: itemId, shop }, select: { id: true, shop: true, batchId: true, state: true, retryOfId: true, pickedAt: true } });
   if (!item) return "failed";
+  if (item.pickedAt) {
+    // A version paid for earlier, picked to go on the product again: it stays paid and off the product; the version
+    // the product showed keeps being what it is.
+    await db.batchItem.updateMany({
+      where: { id: itemId, shop, state: { in: IN_FLIGHT } },
+      data: { state: "SUPERSEDED", pickedAt: null, reason: `This version could not be published again: ${reason}`, finishedAt: new Date() },
+    });
+    await finishBatchIfDone(db, shop, item.batchId);
+    return "failed";
+  }
   const reservation = await db.creditReservation.findFirst({ where: { shop, batchItemId: itemId }, select: { state: true } });
   if (reservation?.state === "CAPTURED") {
-    await db.batchItem.updateMany({ where: { id: itemId, shop, state: { in: IN_FLIGHT } }, data: { state: "PUBLISHED", finishedAt: new Date() } });
-    await finishBatchIfDone(db, shop, item.batchId);
+    await markPublished(db, item);
     return "published";
   }
   await db.batchItem.updateMany({

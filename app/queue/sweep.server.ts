@@ -100,11 +100,11 @@ export async function sweepOnce(deps: { db: PrismaClient; queue: ImageQueue }, o
   const unsettled = await db.$queryRaw<Array<{ id: string; shop: string; state: string }>>`
     SELECT i.id, i.shop, i.state::text AS state FROM "BatchItem" i
     JOIN "CreditReservation" r ON r."batchItemId" = i.id
-    WHERE r.state = 'HELD' AND i.state IN ('PUBLISHED', 'FAILED', 'REJECTED', 'CANCELLED', 'RESTORED')
+    WHERE r.state = 'HELD' AND i.state IN ('PUBLISHED', 'FAILED', 'REJECTED', 'CANCELLED', 'RESTORED', 'SUPERSEDED')
     LIMIT 1000`;
   for (const item of unsettled) {
     try {
-      if (item.state === "PUBLISHED" || item.state === "RESTORED") await captureForItem(db, item.shop, item.id);
+      if (item.state === "PUBLISHED" || item.state === "RESTORED" || item.state === "SUPERSEDED") await captureForItem(db, item.shop, item.id);
       else await releaseForItem(db, item.shop, item.id, "settled by sweep");
       result.settled += 1;
     } catch (error) {

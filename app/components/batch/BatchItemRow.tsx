@@ -5,6 +5,7 @@ import { Badge, Banner, BlockStack, Box, Button, InlineStack, Text } from "@shop
 import { thumbnailUrl } from "~/components/images/grid-model";
 import { AltTextEditor } from "./AltTextEditor";
 import { BeforeAfter } from "./BeforeAfter";
+import { ItemVersions, TryAgain, type ItemVersionView } from "./ItemVersions";
 import { STATE_LABELS, fidelityNeedsAttention, readCompliance, readFidelity } from "./report-model";
 
 export interface BatchItemView {
@@ -23,6 +24,10 @@ export interface BatchItemView {
   alt: string | null;
   suggestedAlt: string | null;
   writtenAlt: string | null;
+  /** The merchant's note for this version ("Try again"). */
+  instruction: string | null;
+  /** Every version of this image, oldest first (one when it was never tried again). */
+  versions: ItemVersionView[];
 }
 
 type ActionResult = { ok?: boolean; message?: string; error?: string };
@@ -77,6 +82,9 @@ export function BatchItemRow({ item }: { item: BatchItemView }) {
                   </Text>
                   <Badge tone={state.tone}>{state.label}</Badge>
                 </InlineStack>
+                {item.instruction ? (
+                  <Text as="p" tone="subdued">{`Your note: “${item.instruction}”`}</Text>
+                ) : null}
                 {item.reason && (item.state === "FAILED" || item.state === "NEEDS_REVIEW" || item.state === "CANCELLED") ? (
                   <Text as="p" tone={item.state === "FAILED" ? "critical" : "subdued"}>
                     {item.reason}
@@ -116,6 +124,8 @@ export function BatchItemRow({ item }: { item: BatchItemView }) {
               ) : null}
             </InlineStack>
           </InlineStack>
+          <TryAgain itemId={item.id} versions={item.versions} title={title} />
+          <ItemVersions versions={item.versions} title={title} originalUrl={item.originalUrl} />
           {fidelityNeedsAttention(fidelity) ? (
             <Banner tone="warning" title="The product may have changed">
               <p>

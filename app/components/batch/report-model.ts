@@ -81,4 +81,5 @@ export const STATE_LABELS: Record<string, { label: string; tone?: "success" | "a
   RESTORED: { label: "Restored" },
   CANCELLED: { label: "Cancelled" },
   REJECTED: { label: "Rejected", tone: "warning" },
+  SUPERSEDED: { label: "Earlier version" },
 };

@@ -10,6 +10,8 @@ import { loader as processedLoader } from "~/routes/app.images.$id.processed";
 import { action as approveAction } from "~/routes/app.items.$id.approve";
 import { action as rejectAction } from "~/routes/app.items.$id.reject";
 import { action as restoreAction } from "~/routes/app.items.$id.restore";
+import { action as publishAction } from "~/routes/app.items.$id.publish";
+import { action as retryAction } from "~/routes/app.items.$id.retry";
 import { mediaById, startHarness, type Harness } from "../batches/harness";
 import { bearerRequest, body, call, formRequest, status } from "./helpers";
 
@@ -161,6 +163,43 @@ describe("Batch page and its actions", () => {
     const late = await post(rejectAction, shop, `/app/items/${keep!.id}/reject`, keep!.id);
     expect(late.status).toBe(409);
     expect(late.body.error).toMatch(/Only images waiting for review/);
+  });
+
+  it("tries an image again with a note from the form, lists both versions and publishes the earlier one again", async () => {
+    const shop = await h.addShop({ products: 1, imagesPerProduct: 1, credits: 6 });
+    const other = await h.addShop({ products: 1, imagesPerProduct: 1, credits: 9 });
+    const progress = await runBatch(shop, 1);
+    const first = progress.items[0]!;
+    const retry = async (as: string, fields: Record<string, string>) => {
+      const result = await call(retryAction, await formRequest(as, `/app/items/${first.id}/retry`, fields), { id: first.id });
+      return { status: status(result), body: await body<{ ok: boolean; message?: string; error?: string }>(result) };
+    };
+
+    expect(await retry(shop, { instruction: "a".repeat(201) })).toEqual({
+      status: 400,
+      body: { ok: false, error: "Keep the note to 200 characters (it has 201). Say the one thing that should change." },
+    });
+    expect((await retry(other, { instruction: "less shadow" })).status).toBe(404);
+    expect(await getBalance(h.db, other)).toMatchObject({ available: 9, reserved: 0 });
+
+    const queued = await retry(shop, { instruction: "less shadow" });
+    expect(queued).toEqual({ status: 200, body: { ok: true, message: expect.stringContaining("3 credits, charged only if it succeeds") } });
+    await waitForWorker(shop, progress.batch.id);
+    type WithVersions = Progress & { items: Array<Progress["items"][number] & { instruction: string | null; versions: Array<{ id: string; state: string; instruction: string | null }> }> };
+    const page = await body<WithVersions>(await call(batchLoader, await bearerRequest(shop, `/app/batches/${progress.batch.id}`), { id: progress.batch.id }));
+    expect(page.total).toBe(1);
+    expect(page.counts.PUBLISHED).toBe(1);
+    expect(page.items[0]!.versions.map((v) => [v.state, v.instruction])).toEqual([
+      ["SUPERSEDED", null],
+      ["PUBLISHED", "less shadow"],
+    ]);
+
+    expect((await post(publishAction, other, `/app/items/${first.id}/publish`, first.id)).status).toBe(404);
+    const picked = await post(publishAction, shop, `/app/items/${first.id}/publish`, first.id);
+    expect(picked).toEqual({ status: 200, body: { ok: true, message: "This version will replace the product image in a moment, at no charge." } });
+    await waitForWorker(shop, progress.batch.id);
+    expect((await h.db.batchItem.findUniqueOrThrow({ where: { id: first.id } })).state).toBe("PUBLISHED");
+    expect(await getBalance(h.db, shop)).toMatchObject({ available: 0, reserved: 0 });
   });
 
   it("answers 404 when a shop acts on another shop's image", async () => {

@@ -1,0 +1,151 @@
+import { useEffect, useState } from "react";
+import { useFetcher } from "@remix-run/react";
+import { useAppBridge } from "@shopify/app-bridge-react";
+import { Badge, BlockStack, Box, Button, InlineStack, Text, TextField } from "@shopify/polaris";
+import { MAX_INSTRUCTION_LENGTH } from "~/imaging/instruction";
+import { canRetry, groupVersions, publishActionFor, type VersionFields } from "~/models/versions";
+import { BeforeAfter } from "./BeforeAfter";
+import { STATE_LABELS } from "./report-model";
+
+export interface ItemVersionView extends VersionFields {
+  reason: string | null;
+  instruction: string | null;
+}
+
+type ActionResult = { ok?: boolean; message?: string; error?: string };
+
+function useToastingFetcher() {
+  const fetcher = useFetcher<ActionResult>();
+  const shopify = useAppBridge();
+  useEffect(() => {
+    if (fetcher.state !== "idle" || !fetcher.data) return;
+    if (fetcher.data.error) shopify.toast.show(fetcher.data.error, { isError: true });
+    else if (fetcher.data.message) shopify.toast.show(fetcher.data.message);
+  }, [fetcher.state, fetcher.data, shopify]);
+  return fetcher;
+}
+
+/** "Try again" with an optional note: a new version of the image, 3 credits if it succeeds. */
+export function TryAgain({ itemId, versions, title }: { itemId: string; versions: ItemVersionView[]; title: string }) {
+  const [open, setOpen] = useState(false);
+  const [note, setNote] = useState("");
+  const fetcher = useToastingFetcher();
+  const group = groupVersions(versions)[0];
+  useEffect(() => {
+    if (fetcher.state === "idle" && fetcher.data?.ok) {
+      setOpen(false);
+      setNote("");
+    }
+  }, [fetcher.state, fetcher.data]);
+  if (!group || !canRetry(group)) return null;
+  if (!open) {
+    return (
+      <InlineStack>
+        <Button onClick={() => setOpen(true)} accessibilityLabel={`Try ${title} again`}>
+          Try again
+        </Button>
+      </InlineStack>
+    );
+  }
+  const error = fetcher.state === "idle" && fetcher.data?.error ? fetcher.data.error : undefined;
+  return (
+    <Box minWidth="280px">
+      <fetcher.Form method="post" action={`/app/items/${encodeURIComponent(itemId)}/retry`}>
+        <BlockStack gap="200">
+          <TextField
+            label="Note for the new version (optional)"
+            name="instruction"
+            value={note}
+            onChange={setNote}
+            maxLength={MAX_INSTRUCTION_LENGTH}
+            showCharacterCount
+            autoComplete="off"
+            placeholder="keep the strap, less shadow"
+            helpText="Costs 3 credits, charged only if the new version succeeds. The current version stays available."
+            error={error}
+          />
+          <InlineStack gap="200">
+            <Button submit variant="primary" loading={fetcher.state !== "idle"}>
+              Make a new version
+            </Button>
+            <Button onClick={() => setOpen(false)} disabled={fetcher.state !== "idle"}>
+              Cancel
+            </Button>
+          </InlineStack>
+        </BlockStack>
+      </fetcher.Form>
+    </Box>
+  );
+}
+
+function VersionRow({ version, number, group, title, originalUrl }: {
+  version: ItemVersionView;
+  number: number;
+  group: ReturnType<typeof groupVersions<ItemVersionView>>[number];
+  title: string;
+  originalUrl: string;
+}) {
+  const [open, setOpen] = useState(false);
+  const fetcher = useToastingFetcher();
+  const action = publishActionFor(version, group);
+  const state = version.state === "PUBLISHED" ? { label: "On the product", tone: "success" as const } : (STATE_LABELS[version.state] ?? { label: version.state });
+  return (
+    <li data-testid="item-version" data-item-id={version.id} data-state={version.state}>
+      <BlockStack gap="200">
+        <InlineStack gap="200" blockAlign="center" align="space-between">
+          <InlineStack gap="200" blockAlign="center">
+            <Text as="span" fontWeight="semibold">{`Version ${number}`}</Text>
+            <Badge tone={state.tone}>{state.label}</Badge>
+            <Text as="span" tone="subdued">
+              {version.instruction ? `Note: “${version.instruction}”` : number === 1 ? "First try" : "No note"}
+            </Text>
+          </InlineStack>
+          <InlineStack gap="200">
+            {version.resultImageId ? (
+              <Button variant="plain" onClick={() => setOpen((o) => !o)} ariaExpanded={open}>
+                {open ? "Hide" : "View"}
+              </Button>
+            ) : null}
+            {action.kind !== "none" ? (
+              <Button
+                onClick={() => fetcher.submit(null, { method: "post", action: `/app/items/${encodeURIComponent(version.id)}/publish` })}
+                loading={fetcher.state !== "idle"}
+                accessibilityLabel={`Publish version ${number} of ${title}`}
+              >
+                {action.kind === "republish" ? "Publish this version" : "Publish this version (3 credits)"}
+              </Button>
+            ) : null}
+          </InlineStack>
+        </InlineStack>
+        {action.kind === "none" && action.why && version.state !== "PUBLISHED" ? (
+          <Text as="p" tone="subdued" variant="bodySm">
+            {action.why}
+          </Text>
+        ) : null}
+        {open ? <BeforeAfter itemId={version.id} originalUrl={originalUrl} productTitle={`${title}, version ${number}`} /> : null}
+      </BlockStack>
+    </li>
+  );
+}
+
+/** Every version of an image, oldest first, with "Publish this version" where it applies. */
+export function ItemVersions({ versions, title, originalUrl }: { versions: ItemVersionView[]; title: string; originalUrl: string }) {
+  const group = groupVersions(versions)[0];
+  if (!group || group.versions.length < 2) return null;
+  return (
+    <Box paddingInlineStart="400" borderInlineStartWidth="025" borderColor="border">
+      <BlockStack gap="200">
+        <Text as="h4" variant="headingSm">{`Versions (${group.versions.length})`}</Text>
+        <Text as="p" tone="subdued" variant="bodySm">
+          A version is paid for once, when it goes on the product; publishing it again later is free. Rejected versions
+          were not charged, so publishing one costs 3 credits.
+        </Text>
+        <ul style={{ margin: 0, padding: 0, listStyle: "none", display: "grid", gap: 8 }} aria-label={`Versions of ${title}`}>
+          {group.versions.map((version, index) => (
+            <VersionRow key={version.id} version={version} number={index + 1} group={group} title={title} originalUrl={originalUrl} />
+          ))}
+        </ul>
+      </BlockStack>
+    </Box>
+  );
+}

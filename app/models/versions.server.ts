@@ -1,0 +1,243 @@
+/**
+ * "Try again" with an optional note, and picking which version of an image is on the product.
+ *
+ * A try is a new BatchItem in the same batch, naming the image's first item (`retryOfId`), so it goes through the
+ * queue, the worker, the ledger (its own 3-credit reservation: captured when it is published, released when it fails
+ * or is rejected), review and restore exactly as a first try does. Every version keeps its processed image.
+ * A version is paid once, when it first goes on the product; publishing a paid version again is free.
+ */
+import { randomUUID } from "node:crypto";
+import type { Prisma, PrismaClient } from "@prisma/client";
+import { InstructionError, sanitizeInstruction } from "~/imaging/instruction";
+import { logger } from "~/lib/logger.server";
+import { approveItem, assertNothingOwed, BatchInputError, BatchNotFoundError, finishBatchIfDone } from "~/models/batches.server";
+import { CREDITS_PER_IMAGE, DailySpendCapError, InsufficientCreditsError, releaseForItem, reserveForItems, ReservationSettledError } from "~/models/credits.server";
+import { enqueueItems, type ImageQueue } from "~/queue/queue.server";
+import { canRetry, groupVersions, publishActionFor } from "./versions";
+
+type Tx = Prisma.TransactionClient;
+
+/** The image's items, under a lock on its first item's row: one change to an image's versions at a time. */
+async function lockGroup(tx: Tx, shop: string, rootId: string) {
+  await tx.$queryRaw`SELECT 1 FROM "BatchItem" WHERE id = ${rootId} AND shop = ${shop} FOR UPDATE`;
+  const items = await tx.batchItem.findMany({ where: { shop, OR: [{ id: rootId }, { retryOfId: rootId }] }, orderBy: { createdAt: "asc" } });
+  const [group] = groupVersions(items);
+  if (!group) throw new BatchNotFoundError("This image");
+  return { group, items };
+}
+
+/**
+ * A held version is set aside (REJECTED) before another version is queued: the unique index allows one unfinished
+ * item per media, and one version at a time waits for review. Its credits are given back after the commit
+ * (releaseSetAside); if the process stops first, the sweep releases held credits of rejected items.
+ */
+async function setAsideHeld(tx: Tx, shop: string, items: Array<{ id: string; state: string }>, reason: string): Promise<string[]> {
+  const held = items.filter((v) => v.state === "NEEDS_REVIEW");
+  for (const version of held) {
+    await tx.batchItem.updateMany({ where: { id: version.id, shop, state: "NEEDS_REVIEW" }, data: { state: "REJECTED", reason, finishedAt: new Date() } });
+  }
+  return held.map((v) => v.id);
+}
+
+async function releaseSetAside(db: PrismaClient, shop: string, itemIds: string[], note: string): Promise<void> {
+  for (const id of itemIds) {
+    await releaseForItem(db, shop, id, note).catch((error: unknown) => {
+      if (!(error instanceof ReservationSettledError)) throw error;
+    });
+  }
+}
+
+/** The ledger's refusals, in words about this action. */
+function creditsRefusal(error: unknown, doing: string): never {
+  if (error instanceof DailySpendCapError) throw new BatchInputError(error.message.replace("This batch", doing), 422, error);
+  if (error instanceof InsufficientCreditsError) {
+    throw new BatchInputError(
+      `${doing} costs ${CREDITS_PER_IMAGE} credits and you have ${error.available}. Buy a credit pack on the Credits page, then try again.`,
+      422,
+      error,
+    );
+  }
+  throw error;
+}
+
+async function findItem(db: PrismaClient, shop: string, itemId: string) {
+  const item = await db.batchItem.findFirst({ where: { id: itemId, shop } });
+  if (!item) throw new BatchNotFoundError("This image");
+  return item;
+}
+
+/**
+ * The source a new try edits: the first try's. Once the product image was replaced that URL may show the edit, so the
+ * original's backup copy in Shopify Files is used when it is the same picture.
+ */
+async function retrySource(db: PrismaClient, shop: string, first: { mediaId: string; sourceUrl: string }): Promise<string> {
+  const backup = await db.imageBackup.findUnique({ where: { shop_mediaId: { shop, mediaId: first.mediaId } } });
+  return backup?.fileUrl && backup.originalUrl === first.sourceUrl ? backup.fileUrl : first.sourceUrl;
+}
+
+/**
+ * Queues a new try of an image (held, rejected or published) with the merchant's note. Reserves 3 credits (refused,
+ * with nothing reserved, when the balance is short). A held version is set aside (rejected, its credits given back),
+ * so one version at a time waits for review. Returns the new item.
+ */
+export async function retryItem(
+  deps: { db: PrismaClient; queue: ImageQueue },
+  shop: string,
+  itemId: string,
+  rawInstruction: string | null | undefined,
+): Promise<{ itemId: string; creditsReserved: number; instruction: string | null }> {
+  let instruction: string | null;
+  try {
+    instruction = sanitizeInstruction(rawInstruction);
+  } catch (error) {
+    if (error instanceof InstructionError) throw new BatchInputError(error.message, 400);
+    throw error;
+  }
+  const item = await findItem(deps.db, shop, itemId);
+  const rootId = item.retryOfId ?? item.id;
+  await assertNothingOwed(deps.db, shop);
+  const newId = randomUUID();
+  let setAside: string[] = [];
+  try {
+    await deps.db.$transaction(async (tx) => {
+      // One try at a time per image: a second click waits for the lock, then finds the first try queued.
+      const { group, items } = await lockGroup(tx, shop, rootId);
+      if (!canRetry(group)) {
+        if (group.versions.some((v) => v.state === "QUEUED" || v.state === "PROCESSING")) {
+          throw new BatchInputError("A new version of this image is already being made. Wait for it to finish.", 409);
+        }
+        if (group.versions.some((v) => v.restoreRequestedAt)) throw new BatchInputError("This image's original is being put back. Wait for it to finish.", 409);
+        throw new BatchInputError("Only images that are published, waiting for review or rejected can be tried again.", 409);
+      }
+      const first = group.versions[0]!;
+      await reserveForItems(tx, shop, [newId], CREDITS_PER_IMAGE);
+      setAside = await setAsideHeld(tx, shop, items, "Set aside for a new try; its credits were returned.");
+      await tx.batchItem.create({
+        data: {
+          id: newId,
+          batchId: first.batchId,
+          shop,
+          productId: first.productId,
+          productTitle: first.productTitle,
+          mediaId: first.mediaId,
+          sourceUrl: await retrySource(deps.db, shop, first),
+          sourceMimeType: first.sourceMimeType,
+          position: first.position,
+          alt: first.alt,
+          retryOfId: rootId,
+          instruction,
+        },
+      });
+      // Batch.total counts images, not tries: only the batch's status changes.
+      await tx.batch.updateMany({ where: { id: first.batchId, shop }, data: { status: "ACTIVE", finishedAt: null } });
+    });
+  } catch (error) {
+    creditsRefusal(error, "Trying again");
+  }
+  await releaseSetAside(deps.db, shop, setAside, "set aside for a new try");
+  await enqueueItems(deps.queue, [{ id: newId, shop }]).catch((error: Error) =>
+    logger.warn({ shop, itemId: newId, err: error.message }, "enqueue of a retry failed; the sweep will enqueue it"),
+  );
+  logger.info({ shop, itemId: newId, retryOf: rootId, withNote: instruction !== null }, "retry queued");
+  return { itemId: newId, creditsReserved: CREDITS_PER_IMAGE, instruction };
+}
+
+/**
+ * Puts one version of an image on the product. A held version is approved (its credits are spent when it is live); a
+ * version that was live before (superseded by another, or restored) is published again from its stored image with no
+ * new charge; a rejected version (its credits were given back) is published through a new item of the same picture
+ * that reserves 3 credits, as approving it would have cost. No model call in any case. The version live until then
+ * becomes SUPERSEDED once the new one is on the product (the worker); a held version is set aside first.
+ */
+export async function publishVersion(
+  deps: { db: PrismaClient; queue: ImageQueue },
+  shop: string,
+  itemId: string,
+): Promise<"approved" | "queued" | "queued-paid" | "already"> {
+  const item = await findItem(deps.db, shop, itemId);
+  const rootId = item.retryOfId ?? item.id;
+  await assertNothingOwed(deps.db, shop);
+  let setAside: string[] = [];
+  let outcome: { kind: "already" } | { kind: "approve" } | { kind: "queued"; enqueue: string } | { kind: "queued-paid"; enqueue: string };
+  try {
+    outcome = await deps.db.$transaction(async (tx) => {
+      const { group, items } = await lockGroup(tx, shop, rootId);
+      const version = items.find((v) => v.id === itemId);
+      if (!version) throw new BatchNotFoundError("This version");
+      if (version.state === "PUBLISHED") return { kind: "already" as const };
+      const action = publishActionFor(version, group);
+      if (action.kind === "approve") return { kind: "approve" as const };
+      if (action.kind === "none") {
+        throw new BatchInputError(action.why ?? "Another version of this image is being made or published. Wait for it to finish.", 409);
+      }
+      const stored = await tx.storedImage.findFirst({ where: { id: version.resultImageId!, shop }, select: { expiredAt: true } });
+      if (!stored || stored.expiredAt) {
+        throw new BatchInputError("This version's image was deleted after the retention period. Try again for a new version.", 409);
+      }
+      if (action.kind === "republish") {
+        const reservation = await tx.creditReservation.findFirst({ where: { shop, batchItemId: itemId }, select: { state: true } });
+        if (reservation && reservation.state !== "CAPTURED") {
+          throw new BatchInputError("This version was never published, so it cannot be published again. Try again for a new version.", 409);
+        }
+        setAside = await setAsideHeld(tx, shop, items, "Set aside: you published another version.");
+        await tx.batchItem.updateMany({
+          where: { id: itemId, shop },
+          data: { state: "QUEUED", pickedAt: new Date(), reason: null, finishedAt: null, replaceSentAt: null, replaceFromUrl: null, restoreRequestedAt: null },
+        });
+        await tx.batch.updateMany({ where: { id: version.batchId, shop }, data: { status: "ACTIVE", finishedAt: null } });
+        return { kind: "queued" as const, enqueue: itemId };
+      }
+      // A rejected version: the same picture on a new item with its own reservation; the worker publishes it from the
+      // stored image (resultImageId is set, so no model call) and captures its credits once it is live.
+      const newId = randomUUID();
+      await reserveForItems(tx, shop, [newId], CREDITS_PER_IMAGE);
+      setAside = await setAsideHeld(tx, shop, items, "Set aside: you published another version.");
+      await tx.batchItem.create({
+        data: {
+          id: newId,
+          batchId: version.batchId,
+          shop,
+          productId: version.productId,
+          productTitle: version.productTitle,
+          mediaId: version.mediaId,
+          sourceUrl: version.sourceUrl,
+          sourceMimeType: version.sourceMimeType,
+          position: version.position,
+          alt: version.alt,
+          retryOfId: rootId,
+          instruction: version.instruction,
+          suggestedAlt: version.suggestedAlt,
+          contentHash: version.contentHash,
+          resultImageId: version.resultImageId,
+          compliance: version.compliance ?? undefined,
+          fidelity: version.fidelity ?? undefined,
+        },
+      });
+      await tx.batch.updateMany({ where: { id: version.batchId, shop }, data: { status: "ACTIVE", finishedAt: null } });
+      return { kind: "queued-paid" as const, enqueue: newId };
+    });
+  } catch (error) {
+    creditsRefusal(error, "Publishing this version");
+  }
+  await releaseSetAside(deps.db, shop, setAside, "set aside: another version was published");
+  if (outcome.kind === "already") return "already";
+  if (outcome.kind === "approve") {
+    await approveItem(deps, shop, itemId);
+    return "approved";
+  }
+  const enqueue = outcome.enqueue;
+  await enqueueItems(deps.queue, [{ id: enqueue, shop }]).catch((error: Error) =>
+    logger.warn({ shop, itemId: enqueue, err: error.message }, "enqueue of a picked version failed; the sweep will enqueue it"),
+  );
+  return outcome.kind;
+}
+
+/** Once `item` is live, the other version of its image that was live (PUBLISHED) is not any more. */
+export async function supersedeOtherVersions(db: PrismaClient, item: { id: string; shop: string; batchId: string; retryOfId: string | null }): Promise<void> {
+  const rootId = item.retryOfId ?? item.id;
+  await db.batchItem.updateMany({
+    where: { shop: item.shop, OR: [{ id: rootId }, { retryOfId: rootId }], id: { not: item.id }, state: "PUBLISHED" },
+    data: { state: "SUPERSEDED", reason: "Another version of this image was published after it.", restoreRequestedAt: null },
+  });
+  await finishBatchIfDone(db, item.shop, item.batchId);
+}

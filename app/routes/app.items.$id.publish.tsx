@@ -1,0 +1,19 @@
+import type { ActionFunctionArgs } from "@remix-run/node";
+import { runItemAction } from "~/lib/item-action-response.server";
+import prisma from "~/db.server";
+import { publishVersion } from "~/models/versions.server";
+import { getQueue } from "~/queue/queue.server";
+import { authenticate } from "~/shopify.server";
+
+/** "Publish this version": put one version of an image on the product (a version paid for before costs nothing). */
+export const action = async ({ request, params }: ActionFunctionArgs) => {
+  const { session } = await authenticate.admin(request);
+  const id = params.id ?? "";
+  return runItemAction({ shop: session.shop, action: "publish-version", id }, async () => {
+    const outcome = await publishVersion({ db: prisma, queue: getQueue() }, session.shop, id);
+    if (outcome === "already") return "This version is already on the product.";
+    if (outcome === "approved") return "Approved: this version will replace the product image in a moment.";
+    if (outcome === "queued-paid") return "This version will replace the product image in a moment (3 credits, charged once it is live).";
+    return "This version will replace the product image in a moment, at no charge.";
+  });
+};

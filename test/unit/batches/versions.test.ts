@@ -1,0 +1,91 @@
+import { describe, expect, it } from "vitest";
+import { canRetry, groupVersions, publishActionFor, type VersionFields } from "~/models/versions";
+
+let clock = Date.parse("2026-12-05T10:00:00Z");
+function item(id: string, state: string, opts: Partial<VersionFields> = {}): VersionFields {
+  clock += 1000;
+  return { id, retryOfId: null, state, createdAt: new Date(clock), resultImageId: `result-${id}`, restoreRequestedAt: null, ...opts };
+}
+
+describe("versions of an image", () => {
+  it("groups tries under their first item, in the order of the first items, oldest version first", () => {
+    const a1 = item("a1", "SUPERSEDED");
+    const b1 = item("b1", "PUBLISHED");
+    const a2 = item("a2", "PUBLISHED", { retryOfId: "a1" });
+    const a3 = item("a3", "REJECTED", { retryOfId: "a1" });
+    const groups = groupVersions([a3, b1, a2, a1].reverse());
+    expect(groups.map((g) => g.versions.map((v) => v.id))).toEqual([
+      ["a1", "a2", "a3"],
+      ["b1"],
+    ]);
+    expect(groups.map((g) => g.current.id)).toEqual(["a2", "b1"]);
+  });
+
+  it("lets the version being made, then the live one, then the held one stand for the image", () => {
+    const first = item("1", "PUBLISHED");
+    const queued = item("2", "QUEUED", { retryOfId: "1", resultImageId: null });
+    expect(groupVersions([first, queued])[0]!.current.id).toBe("2");
+    const held = item("3", "NEEDS_REVIEW", { retryOfId: "1" });
+    expect(groupVersions([first, held])[0]!.current.id).toBe("1");
+    const setAside = item("4", "REJECTED");
+    const heldRetry = item("5", "NEEDS_REVIEW", { retryOfId: "4" });
+    const rejectedLater = item("6", "REJECTED", { retryOfId: "4" });
+    expect(groupVersions([setAside, heldRetry, rejectedLater])[0]!.current.id).toBe("5");
+    // Restored: the latest version that is not an earlier one stands for the image.
+    expect(groupVersions([item("6", "SUPERSEDED"), item("7", "RESTORED", { retryOfId: "6" })])[0]!.current.id).toBe("7");
+  });
+
+  it("offers Publish this version: free again for a version that was live, approval for a held one, 3 credits for a rejected one", () => {
+    const first = item("1", "SUPERSEDED");
+    const live = item("2", "PUBLISHED", { retryOfId: "1" });
+    const rejected = item("3", "REJECTED", { retryOfId: "1" });
+    const group = groupVersions([first, live, rejected])[0]!;
+    expect(publishActionFor(first, group)).toEqual({ kind: "republish" });
+    expect(publishActionFor(live, group)).toEqual({ kind: "none", why: "On the product now." });
+    expect(publishActionFor(rejected, group)).toEqual({ kind: "publish-paid" });
+
+    const held = item("4", "NEEDS_REVIEW", { retryOfId: "1" });
+    expect(publishActionFor(held, groupVersions([first, live, held])[0]!)).toEqual({ kind: "approve" });
+    const restored = item("5", "RESTORED");
+    expect(publishActionFor(restored, groupVersions([restored])[0]!)).toEqual({ kind: "republish" });
+  });
+
+  it("shows a rejected picture published again through a new item as one version, in its first place", () => {
+    const first = item("1", "REJECTED", { resultImageId: "pic-1" });
+    const second = item("2", "PUBLISHED", { retryOfId: "1", resultImageId: "pic-2" });
+    const again = item("3", "QUEUED", { retryOfId: "1", resultImageId: "pic-1" });
+    let group = groupVersions([first, second, again])[0]!;
+    expect(group.versions.map((v) => v.id)).toEqual(["3", "2"]);
+    expect(group.current.id).toBe("3");
+    // When that attempt fails (its credits go back), the version stays as it was.
+    const failed = { ...again, state: "FAILED" };
+    group = groupVersions([first, second, failed])[0]!;
+    expect(group.versions.map((v) => v.id)).toEqual(["1", "2"]);
+    expect(group.current.id).toBe("2");
+  });
+
+  it("offers nothing while another version is being made or the original is being put back", () => {
+    const first = item("1", "SUPERSEDED");
+    const making = item("2", "PROCESSING", { retryOfId: "1", resultImageId: null });
+    const busy = groupVersions([first, making])[0]!;
+    expect(publishActionFor(first, busy)).toEqual({ kind: "none", why: null });
+    expect(canRetry(busy)).toBe(false);
+    const restoring = groupVersions([first, item("3", "PUBLISHED", { retryOfId: "1", restoreRequestedAt: new Date() })])[0]!;
+    expect(publishActionFor(first, restoring).kind).toBe("none");
+    expect(canRetry(restoring)).toBe(false);
+  });
+
+  it("offers Try again on a held, rejected or published image only", () => {
+    for (const [state, offered] of [
+      ["NEEDS_REVIEW", true],
+      ["REJECTED", true],
+      ["PUBLISHED", true],
+      ["FAILED", false],
+      ["CANCELLED", false],
+      ["RESTORED", false],
+      ["QUEUED", false],
+    ] as const) {
+      expect([state, canRetry(groupVersions([item(`r-${state}`, state)])[0]!)]).toEqual([state, offered]);
+    }
+  });
+});
