@@ -19,6 +19,7 @@ const KNOWN_UPWARD = [
   "app/models/batches.server.ts -> app/queue/queue.server.ts",
   "app/models/catalog-runs.server.ts -> app/queue/automation.server.ts",
   "app/models/catalog-runs.server.ts -> app/queue/queue.server.ts",
+  "app/models/versions.server.ts -> app/queue/queue.server.ts",
 ];
 
 function layerOf(file: string): number {
