@@ -62,8 +62,8 @@ const RING_TOLERANCE = 3;
 /**
  * Small pieces of non-background (beyond PRODUCT_DISTANCE, so never a kept shadow) lying on the background away from
  * the product: specks or leftover backdrop that post-processing did not remove. A piece of 5% of the largest or more
- * is a part of the product (a pair of shoes is two parts); a small piece overlapping the box of the parts grown by
- * MARK_RING is a detail of the product (a tag, a loose strap, a label's letter past the outline); any other piece with
+ * is a part of the product (a pair of shoes is two parts); a small piece within MARK_RING of a part's pixels is a
+ * detail of the product (a tag, a loose strap, a label's letter past the outline); any other piece with
  * background all around it is a mark (post-processing makes the backdrop exactly the background colour).
  * Every other row and column of a large image, like productBox.
  */
@@ -105,24 +105,26 @@ function countStrayMarks(data: Uint8Array, width: number, height: number, backgr
     }
   }
   const largest = Math.max(0, ...size);
-  // The box of the product's parts, grown by MARK_RING: small details of a product (a tag, a loose strap) lie in it.
   const ring = Math.max(2, Math.round(Math.min(gw, gh) * MARK_RING));
-  const parts = { left: gw, top: gh, right: -1, bottom: -1 };
-  for (let c = 1; c < n; c++) {
-    if (size[c]! < largest * MARK_SHARE || size[c]! === 0) continue;
-    parts.left = Math.min(parts.left, left[c]! - ring);
-    parts.top = Math.min(parts.top, top[c]! - ring);
-    parts.right = Math.max(parts.right, right[c]! + ring);
-    parts.bottom = Math.max(parts.bottom, bottom[c]! + ring);
-  }
+  const isPart = (c: number) => size[c]! > 0 && size[c]! >= largest * MARK_SHARE;
+  // Small details of a product (a tag, a loose strap) lie within MARK_RING of one of its parts' pixels. Not of the
+  // parts' box: a speck beside a hat's crown lies inside the hat's box, far from the hat.
+  const nearPart = (x0: number, x1: number, y0: number, y1: number) => {
+    for (let gy = y0; gy <= y1; gy++) {
+      for (let r = pieces.first[gy]!; r < pieces.first[gy + 1]!; r++) {
+        if (pieces.end[r]! > x0 && pieces.start[r]! <= x1 && isPart(pieces.find(r))) return true;
+      }
+    }
+    return false;
+  };
   let marks = 0;
   for (let c = 1; c < n; c++) {
-    if (size[c]! === 0 || size[c]! >= largest * MARK_SHARE || size[c]! < gw * gh * MIN_MARK_SHARE) continue;
-    if (right[c]! >= parts.left && left[c]! <= parts.right && bottom[c]! >= parts.top && top[c]! <= parts.bottom) continue;
+    if (size[c]! === 0 || isPart(c) || size[c]! < gw * gh * MIN_MARK_SHARE) continue;
     const x0 = Math.max(0, left[c]! - ring);
     const x1 = Math.min(gw - 1, right[c]! + ring);
     const y0 = Math.max(0, top[c]! - ring);
     const y1 = Math.min(gh - 1, bottom[c]! + ring);
+    if (nearPart(x0, x1, y0, y1)) continue;
     let clear = 0;
     let total = 0;
     const look = (gx: number, gy: number) => {

@@ -174,6 +174,7 @@ const PIPELINES: Record<PipelineId, PipelineDefinition> = {
       "At least 1600 px on the longest side",
       "Aspect ratio between 3:4 and 4:3",
       "Product is not cut off at the edges",
+      "No marks on the background",
     ],
     version: 2,
     prompt: `Replace the background with a clean, plain {background} studio background, evenly lit, with no other objects. Show the whole product in sharp focus with maximum detail. ${KEEP_PRODUCT}`,
@@ -193,8 +194,7 @@ const PIPELINES: Record<PipelineId, PipelineDefinition> = {
       minBorderPurity: 0.995,
       backgroundTolerance: 4,
       coverage: [0.85, 0.97],
-      // Not yet: on the generated eBay and Instagram sets it flags one image each, not understood yet.
-      noStrayMarks: false,
+      noStrayMarks: true,
     },
   },
   instagram: {
@@ -206,6 +206,7 @@ const PIPELINES: Record<PipelineId, PipelineDefinition> = {
       "1080 × 1350 px (4:5 portrait) or 1080 × 1080 px (square)",
       "Product centred with room to breathe (65–85% of the frame)",
       "Product is not cut off at the edges",
+      "No marks on the background",
     ],
     version: 2,
     prompt: `Place the product on a clean, seamless {background} backdrop with soft, natural studio light, social-media ready, with no other objects. Centre the product and show all of it. ${KEEP_PRODUCT}`,
@@ -229,7 +230,7 @@ const PIPELINES: Record<PipelineId, PipelineDefinition> = {
       minBorderPurity: 0.995,
       backgroundTolerance: 4,
       coverage: [0.65, 0.85],
-      noStrayMarks: false,
+      noStrayMarks: true,
     },
   },
 };
