@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { checkCompliance, type ComplianceReport } from "./compliance";
+import { detectCutOff, type CutOffReport } from "./cutoff";
 import { asImageInputError, openImage } from "./decode";
 import { ImageInputError } from "./errors";
 import { checkFidelity, type FidelityReport } from "./fidelity";
@@ -18,6 +19,7 @@ import { postProcessEdit } from "./postprocess";
 
 export type { ComplianceReport, ComplianceRule } from "./compliance";
 export type { FidelityReport } from "./fidelity";
+export type { CutOffReport } from "./cutoff";
 
 /** What the pipeline needs from an image-edit model (QwenClient implements it; tests may use others). */
 export interface ImageEditor {
@@ -37,6 +39,8 @@ export interface EditResult {
   height: number;
   compliance: ComplianceReport;
   fidelity: FidelityReport;
+  /** Edges of the original's frame that cut through the product (the result may look cropped). */
+  framing: CutOffReport;
   qwenRequestId: string | null;
 }
 
@@ -112,7 +116,7 @@ export async function editProductImage(input: EditInput): Promise<EditResult> {
     size: pipeline.qwenSize,
   });
   const output = await postProcessEdit(edited.image, pipeline, resolveOutputFormat(pipelineId, info.format));
-  const { compliance, fidelity } = await checkResult(output.bytes, modelInput.image, pipelineId, settings);
+  const { compliance, fidelity, framing } = await checkResult(output.bytes, modelInput.image, pipelineId, settings);
   return {
     bytes: output.bytes,
     mimeType: output.mimeType,
@@ -120,6 +124,7 @@ export async function editProductImage(input: EditInput): Promise<EditResult> {
     height: output.height,
     compliance,
     fidelity,
+    framing,
     qwenRequestId: edited.requestId,
   };
 }
@@ -131,10 +136,17 @@ export async function modelInputFor(source: Buffer, pipelineId: PipelineId, sett
   return { info, pipeline, modelInput: await prepareModelInput(source, info, pipeline.qwenSize) };
 }
 
-/** The product is compared with what the model was shown: the source oriented, on white, at the model's scale. */
+/**
+ * The product is compared with what the model was shown: the source oriented, on white, at the model's scale. The
+ * same source says whether its frame cut through the product.
+ */
 async function checkResult(result: Buffer, modelInput: Buffer, pipelineId: PipelineId, settings: PipelineSettings) {
-  const [compliance, fidelity] = await Promise.all([checkCompliance(result, pipelineId, settings), checkFidelity(modelInput, result)]);
-  return { compliance, fidelity };
+  const [compliance, fidelity, framing] = await Promise.all([
+    checkCompliance(result, pipelineId, settings),
+    checkFidelity(modelInput, result),
+    detectCutOff(modelInput, result),
+  ]);
+  return { compliance, fidelity, framing };
 }
 
 /**
@@ -146,7 +158,7 @@ export async function checkCachedResult(
   result: Buffer,
   pipelineId: PipelineId,
   settings: PipelineSettings,
-): Promise<{ compliance: ComplianceReport; fidelity: FidelityReport }> {
+): Promise<{ compliance: ComplianceReport; fidelity: FidelityReport; framing: CutOffReport }> {
   const { modelInput } = await modelInputFor(source, pipelineId, settings);
   return checkResult(result, modelInput.image, pipelineId, settings);
 }

@@ -370,6 +370,8 @@ export interface BatchProgressItem {
   reason: string | null;
   compliance: unknown;
   fidelity: unknown;
+  /** Edges of the original's frame that cut through the product (see app/imaging/cutoff.ts), or null. */
+  framing: unknown;
   resultImageId: string | null;
   position: number;
   /** The image's alt text when the batch was made (the merchant's). */
@@ -499,6 +501,7 @@ export async function getBatchProgress(db: PrismaClient, shop: string, batchId: 
       reason: item.reason,
       compliance: item.compliance,
       fidelity: item.fidelity,
+      framing: item.framing,
       resultImageId: item.resultImageId,
       position: item.position,
       alt: item.alt,

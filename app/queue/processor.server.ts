@@ -30,6 +30,7 @@ import {
   editProductImage,
   resultCacheKey,
   type ComplianceReport,
+  type CutOffReport,
   type EditInput,
   type FidelityReport,
   type ImageEditor,
@@ -256,10 +257,11 @@ async function produceResult(
   let stored = await findStoredImageByKey(db, item.shop, cacheKey);
   let compliance: ComplianceReport;
   let fidelity: FidelityReport;
+  let framing: CutOffReport;
   if (stored) {
     // Same bytes, same pipeline and settings: reuse the result, no second Qwen charge.
     const cached = stored;
-    ({ compliance, fidelity } = await inSlot(deps.imageSlots, () => checkCachedResult(sourceBytes(), cached.bytes, pipeline, settings)));
+    ({ compliance, fidelity, framing } = await inSlot(deps.imageSlots, () => checkCachedResult(sourceBytes(), cached.bytes, pipeline, settings)));
   } else {
     const current = await db.batchItem.findFirst({ where: { id: item.id, shop: item.shop }, select: { state: true } });
     if (!current || !IN_FLIGHT.includes(current.state)) return "cancelled";
@@ -275,12 +277,15 @@ async function produceResult(
     stored = { id: saved.id, bytes: result.bytes, mimeType: result.mimeType, width: result.width, height: result.height };
     compliance = result.compliance;
     fidelity = result.fidelity;
+    framing = result.framing;
   }
 
   const shopRow = await db.shop.findUnique({ where: { domain: item.shop }, select: { reviewBeforePublish: true } });
   const review = reviewChoiceOf(batchSettings) ?? shopRow?.reviewBeforePublish ?? false;
   const reasons: string[] = [];
   if (fidelity.verdict === "altered") reasons.push(fidelity.message ?? "The product may have been altered.");
+  // Held, so that bulk publishing never publishes a cropped-looking product unseen; the merchant may still approve it.
+  if (framing.message) reasons.push(framing.message);
   if (!compliance.passed) {
     const failed = compliance.rules.filter((r) => !r.passed).map((r) => `${r.label} (${r.measured}, expected ${r.expected})`);
     reasons.push(`Does not meet every rule: ${failed.join("; ")}.`);
@@ -297,6 +302,7 @@ async function produceResult(
       contentHash: sourceHash,
       compliance: json(compliance),
       fidelity: json(fidelity),
+      framing: json(framing),
       suggestedAlt,
       ...(needsReview ? { state: "NEEDS_REVIEW" as const, reason: reasons.join(" "), finishedAt: new Date() } : {}),
     },

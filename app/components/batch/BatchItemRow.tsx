@@ -6,7 +6,7 @@ import { thumbnailUrl } from "~/components/images/grid-model";
 import { AltTextEditor } from "./AltTextEditor";
 import { BeforeAfter } from "./BeforeAfter";
 import { ItemVersions, TryAgain, type ItemVersionView } from "./ItemVersions";
-import { STATE_LABELS, fidelityNeedsAttention, readCompliance, readFidelity } from "./report-model";
+import { STATE_LABELS, fidelityNeedsAttention, readCompliance, readFidelity, readFraming } from "./report-model";
 
 export interface BatchItemView {
   id: string;
@@ -19,6 +19,7 @@ export interface BatchItemView {
   reason: string | null;
   compliance: unknown;
   fidelity: unknown;
+  framing: unknown;
   resultImageId: string | null;
   position: number;
   alt: string | null;
@@ -55,6 +56,7 @@ export function BatchItemRow({ item }: { item: BatchItemView }) {
   const restore = useItemAction(item.id, "restore");
   const compliance = readCompliance(item.compliance);
   const fidelity = readFidelity(item.fidelity);
+  const framing = readFraming(item.framing);
   const state = STATE_LABELS[item.state] ?? { label: item.state };
   const hasResult = Boolean(item.resultImageId);
   const title = `${item.productTitle}, image ${item.position}`;
@@ -134,6 +136,11 @@ export function BatchItemRow({ item }: { item: BatchItemView }) {
                   ? ` Similarity ${fidelity?.score?.toFixed(2)} (needs ${fidelity?.threshold?.toFixed(2)}).`
                   : ""}
               </p>
+            </Banner>
+          ) : null}
+          {framing ? (
+            <Banner tone="warning" title="The original shows only part of the product">
+              <p data-testid="framing-notice">{framing.message}</p>
             </Banner>
           ) : null}
           <AltTextEditor item={item} />

@@ -1,4 +1,4 @@
-// Reads the worker's compliance and fidelity reports (stored as JSON) defensively for display.
+// Reads the worker's compliance, fidelity and framing reports (stored as JSON) defensively for display.
 
 export interface ComplianceRule {
   id: string;
@@ -53,6 +53,21 @@ export function readFidelity(raw: unknown): FidelityView | null {
     verdict: text(obj.verdict) ?? "unknown",
     message: text(obj.message),
   };
+}
+
+export interface FramingView {
+  /** Edges of the original's frame that cut through the product. */
+  edges: string[];
+  message: string;
+}
+
+/** The notice that the original photo shows only part of the product, or null when it shows all of it. */
+export function readFraming(raw: unknown): FramingView | null {
+  if (!raw || typeof raw !== "object") return null;
+  const obj = raw as { edges?: unknown; message?: unknown };
+  const edges = Array.isArray(obj.edges) ? obj.edges.filter((edge): edge is string => typeof edge === "string") : [];
+  if (!edges.length || typeof obj.message !== "string") return null;
+  return { edges, message: obj.message };
 }
 
 /** True when the fidelity check found (or suspects) that the product itself changed ("altered"). */

@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "BatchItem" ADD COLUMN     "framing" JSONB;
+
