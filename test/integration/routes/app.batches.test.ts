@@ -34,7 +34,7 @@ interface Progress {
   done: number;
   retentionDays: number;
   total: number;
-  items: Array<{ id: string; mediaId: string; originalUrl: string; state: string; reason: string | null; compliance: { passed: boolean; rules: Array<{ label: string; measured: unknown }> } | null }>;
+  items: Array<{ id: string; mediaId: string; originalUrl: string; state: string; reason: string | null; compliance: { passed: boolean; rules: Array<{ label: string; measured: unknown }> } | null; framing: { edges: string[]; message: string | null } | null }>;
   pipelineLabel: string;
 }
 
@@ -82,6 +82,8 @@ describe("Batch page and its actions", () => {
     for (const item of progress.items) {
       expect(item.compliance?.rules.length).toBeGreaterThan(0);
       expect(item.compliance?.rules.every((r) => r.measured !== undefined)).toBe(true);
+      // The generated products lie whole inside their originals: no "only part of the product" notice.
+      expect(item.framing).toMatchObject({ edges: [], message: null });
     }
 
     const list = await body<{ batches: Array<{ id: string; creditsUsed: number; published: number }> }>(
