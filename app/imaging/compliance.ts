@@ -62,9 +62,9 @@ const RING_TOLERANCE = 3;
 /**
  * Small pieces of non-background (beyond PRODUCT_DISTANCE, so never a kept shadow) lying on the background away from
  * the product: specks or leftover backdrop that post-processing did not remove. A piece of 5% of the largest or more
- * is a part of the product (a pair of shoes is two parts); a small piece within MARK_RING of a part's pixels is a
- * detail of the product (a tag, a loose strap, a label's letter past the outline); any other piece with
- * background all around it is a mark (post-processing makes the backdrop exactly the background colour).
+ * is a part of the product (a pair of shoes is two parts); a small piece within MARK_RING of a part's pixels, or
+ * enclosed by the parts (a letter on a white label), is a detail of the product (a tag, a loose strap); any other
+ * piece with background all around it is a mark (post-processing makes the backdrop exactly the background colour).
  * Every other row and column of a large image, like productBox.
  */
 function countStrayMarks(data: Uint8Array, width: number, height: number, background: Rgb): number {
@@ -117,6 +117,31 @@ function countStrayMarks(data: Uint8Array, width: number, height: number, backgr
     }
     return false;
   };
+  // A letter on a white label (the label is the background colour) is enclosed by the product: parts on both sides
+  // along its middle row and its middle column.
+  const partAt = (gx: number, gy: number) => {
+    for (let r = pieces.first[gy]!; r < pieces.first[gy + 1]!; r++) {
+      if (pieces.start[r]! <= gx && pieces.end[r]! > gx && isPart(pieces.find(r))) return true;
+    }
+    return false;
+  };
+  const enclosed = (c: number) => {
+    const cx = (left[c]! + right[c]!) >> 1;
+    const cy = (top[c]! + bottom[c]!) >> 1;
+    let before = false;
+    let after = false;
+    for (let r = pieces.first[cy]!; r < pieces.first[cy + 1]!; r++) {
+      if (!isPart(pieces.find(r))) continue;
+      if (pieces.start[r]! < left[c]!) before = true;
+      if (pieces.end[r]! > right[c]! + 1) after = true;
+    }
+    if (!before || !after) return false;
+    let above = false;
+    for (let gy = top[c]! - 1; gy >= 0 && !above; gy--) above = partAt(cx, gy);
+    let below = false;
+    for (let gy = bottom[c]! + 1; gy < gh && !below; gy++) below = partAt(cx, gy);
+    return above && below;
+  };
   let marks = 0;
   for (let c = 1; c < n; c++) {
     if (size[c]! === 0 || isPart(c) || size[c]! < gw * gh * MIN_MARK_SHARE) continue;
@@ -124,7 +149,7 @@ function countStrayMarks(data: Uint8Array, width: number, height: number, backgr
     const x1 = Math.min(gw - 1, right[c]! + ring);
     const y0 = Math.max(0, top[c]! - ring);
     const y1 = Math.min(gh - 1, bottom[c]! + ring);
-    if (nearPart(x0, x1, y0, y1)) continue;
+    if (nearPart(x0, x1, y0, y1) || enclosed(c)) continue;
     let clear = 0;
     let total = 0;
     const look = (gx: number, gy: number) => {

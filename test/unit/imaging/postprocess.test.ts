@@ -122,6 +122,23 @@ describe("checkCompliance", () => {
     expect(crumb.rules.filter((r) => !r.passed).map((r) => [r.id, r.measured])).toEqual([["clean-background", "1 stray mark away from the product"]]);
   });
 
+  it("passes a letter on a white label inside the product, and fails a speck beside the product inside its box", async () => {
+    const frame = (parts: string) =>
+      sharp(Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="2000" height="2000"><rect width="100%" height="100%" fill="#fff"/>${parts}</svg>`))
+        .jpeg({ quality: 90 })
+        .toBuffer();
+    // A jar whose white label (the background's own colour) carries a letter far from the jar's coloured body.
+    const jar = `<rect x="200" y="150" width="1600" height="1700" rx="120" fill="#23824a"/><rect x="260" y="600" width="1480" height="700" fill="#fff"/>`;
+    const letter = `<rect x="960" y="900" width="80" height="100" fill="#23824a"/>`;
+    const labelled = await checkCompliance(await frame(`${jar}${letter}`), "amazon");
+    expect(labelled.rules.find((r) => r.id === "clean-background")).toMatchObject({ passed: true, measured: "none" });
+    // A hat's crown with a speck to its right: inside the hat's box, far from the hat, nothing beyond it.
+    const hat = `<rect x="120" y="700" width="1760" height="1150" fill="#5b3a29"/><rect x="700" y="150" width="600" height="560" fill="#5b3a29"/>`;
+    const speck = `<circle cx="1650" cy="400" r="14" fill="#3a2a1a"/>`;
+    const specked = await checkCompliance(await frame(`${hat}${speck}`), "amazon");
+    expect(specked.rules.find((r) => r.id === "clean-background")).toMatchObject({ passed: false, measured: "1 stray mark away from the product" });
+  });
+
   it("fails a product cut off at the edge", async () => {
     const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="2000" height="2000"><rect width="100%" height="100%" fill="#fff"/><rect x="200" y="0" width="1700" height="1750" fill="#2471a3"/></svg>`;
     const report = await checkCompliance(await sharp(Buffer.from(svg)).jpeg().toBuffer(), "amazon");
