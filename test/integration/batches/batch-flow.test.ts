@@ -29,7 +29,7 @@ describe("a batch, end to end", () => {
 
     const { batchId, queued, creditsReserved } = await createBatch({ db: h.db, graphql, queue: h.queue }, shop, { mediaIds: selected, pipeline: "amazon" });
     expect({ queued, creditsReserved }).toEqual({ queued: 20, creditsReserved: 60 });
-    const progress = await h.waitForBatch(shop, batchId);
+    const progress = await h.waitForBatch(shop, batchId, 150_000);
 
     expect(progress.counts.PUBLISHED).toBe(19);
     expect(progress.counts.FAILED).toBe(1);
