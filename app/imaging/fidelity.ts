@@ -842,10 +842,11 @@ function structureLoss(lumA: Float32Array, lumB: Float32Array, core: Uint8Array,
           const va = window[3]! / n - (window[1]! / n) ** 2;
           const vb = window[4]! / n - (window[2]! / n) ** 2;
           const cov = window[5]! / n - (window[1]! * window[2]!) / n / n;
-          // Where both are plain, the structure term only measures noise.
-          if (Math.max(va, vb) < MIN_STRUCTURE_VARIANCE) continue;
           const w = wy * (tiles - 1) + wx;
-          best[w] = Math.max(best[w]!, (2 * cov + STRUCTURE_C) / (va + vb + STRUCTURE_C));
+          // Where both are plain, the structure term only measures noise: they match. (Skipping such a shift instead
+          // judged a plain window only at the shifts that drag a neighbouring edge into it.)
+          const similarity = Math.max(va, vb) < MIN_STRUCTURE_VARIANCE ? 1 : (2 * cov + STRUCTURE_C) / (va + vb + STRUCTURE_C);
+          best[w] = Math.max(best[w]!, similarity);
         }
       }
     }
