@@ -586,6 +586,8 @@ function refine(
 /** Finds the edited product in the original: an exhaustive coarse search over scale and position, then refinement on larger levels. */
 function register(source: Pyramid, result: Pyramid, product: ResultProduct): Placement | null {
   const found: Candidate[] = [];
+  const near = (a: Candidate, b: Candidate) =>
+    Math.abs(Math.log(a.share / b.share)) < 0.1 && Math.abs(a.x / a.side - b.x / b.side) <= 2 / COARSE_SIDE && Math.abs(a.y / a.side - b.y / b.side) <= 2 / COARSE_SIDE;
   // Smaller products are searched on larger levels, so that they still span several pixels there; only when no good
   // match was found among larger ones (the search costs the more, the larger the level).
   for (const [side, minShare, maxShare] of SEARCH_LEVELS) {
@@ -595,18 +597,27 @@ function register(source: Pyramid, result: Pyramid, product: ResultProduct): Pla
       const { template, marginPx } = templateAt(result, product, share * side, TEMPLATE_MARGIN);
       const tw = template.planes.width - marginPx * 2;
       const th = template.planes.height - marginPx * 2;
-      // The product lies inside the original (a pixel of slack); its margin may not.
-      for (let y = -1; y + th <= coarse.planes.height + 1; y++) {
-        for (let x = -1; x + tw <= coarse.planes.width + 1; x++) {
-          found.push({ side, share, aspect: 1, x, y, correlation: correlation(template, coarse.planes, x - marginPx, y - marginPx) });
-        }
+      // Each size keeps only its few best separate peaks (not every position tried): the candidates come from those.
+      const scores: { x: number; y: number; correlation: number }[] = [];
+      // The product lies inside the original (a pixel of slack); its margin may not. On the largest level every other
+      // position is enough: the refinement searches around each candidate.
+      const stride = side > COARSE_SIDE * 2 ? 2 : 1;
+      for (let y = -1; y + th <= coarse.planes.height + 1; y += stride) {
+        for (let x = -1; x + tw <= coarse.planes.width + 1; x += stride) scores.push({ x, y, correlation: correlation(template, coarse.planes, x - marginPx, y - marginPx) });
       }
+      scores.sort((a, b) => b.correlation - a.correlation);
+      const peaks: Candidate[] = [];
+      for (const { x, y, correlation: value } of scores) {
+        const c = { side, share, aspect: 1, x, y, correlation: value };
+        if (peaks.some((p) => near(p, c))) continue;
+        peaks.push(c);
+        if (peaks.length === CANDIDATES) break;
+      }
+      found.push(...peaks);
     }
   }
   found.sort((a, b) => b.correlation - a.correlation);
   const candidates: Candidate[] = [];
-  const near = (a: Candidate, b: Candidate) =>
-    Math.abs(Math.log(a.share / b.share)) < 0.1 && Math.abs(a.x / a.side - b.x / b.side) <= 2 / COARSE_SIDE && Math.abs(a.y / a.side - b.y / b.side) <= 2 / COARSE_SIDE;
   for (const f of found) {
     if (candidates.some((c) => near(c, f))) continue;
     candidates.push(f);
@@ -648,7 +659,7 @@ function refineFinally(source: Pyramid, result: Pyramid, product: ResultProduct,
   const start: Candidate = { side, share, aspect, x: Math.round(placement.left * toLevel), y: Math.round(placement.top * toLevel), correlation: placement.correlation };
   const half = Math.max(2, Math.round(side / 2));
   const proportioned = refine(start, half / side, level(source, half).planes, half, result, product, [0.94, 1, 1.06], 1, ASPECTS);
-  const best = refine(proportioned, side / half, level(source, side).planes, side, result, product, [0.98, 1, 1.02], 2, [0.97, 1, 1.03]);
+  const best = refine(proportioned, side / half, level(source, side).planes, side, result, product, [0.98, 1, 1.02], 1, [0.97, 1, 1.03]);
   const refined = placementOf(best, longest, side, box);
   return { ...refined, correlation: Math.max(best.correlation, placement.correlation) };
 }
