@@ -49,7 +49,7 @@ for (const split of ["fit", "held-out", "all"] as const) {
   }
 }
 
-const parts: (keyof FidelityMeasurement)[] = ["score", "registration", "worstCellChange", "worstStructure", "missingShare"];
+const parts: (keyof FidelityMeasurement)[] = ["score", "registration", "worstAreaChange", "colourCast", "worstStructure", "missingShare", "proportionChange"];
 console.log(`\nDistributions (5th 25th 50th 75th 95th percentile), all photos`);
 for (const kind of CASE_KINDS) {
   const ofKind = results.filter((r) => r.kind === kind);

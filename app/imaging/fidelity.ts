@@ -23,6 +23,8 @@ export const ALTERED_MESSAGE =
 
 /** The edited image is read at this size (longest side): its product fills most of it. */
 const RESULT_SIDE = 192;
+/** Print and text are compared with the edited image read at this size, when the original has the detail for it. */
+const RESULT_DETAIL_SIDE = 384;
 /** The original is read at this size: enough for the product when it fills a sixth of the frame. */
 const ORIGINAL_SIDE = 384;
 /** Registration: exhaustive search on an original this small (longest side), then refinement on a larger one. */
@@ -34,6 +36,8 @@ const REFINE_LEVELS = [
   { side: 64, factors: [0.95, 1, 1.05], reach: 2, keep: 2 },
   { side: 128, factors: [0.97, 1, 1.03], reach: 2, keep: 1 },
 ];
+/** Proportions (width over height scale) tried when refining: a model may stretch the product by a quarter or more. */
+const ASPECTS = [0.7, 0.76, 0.82, 0.88, 0.94, 1, 1.06, 1.13, 1.21, 1.3, 1.4];
 /** The last refinement runs where the product spans this many px. */
 const FINAL_PRODUCT_SIDE = 96;
 /** Backdrop around the product in registration templates (share of its longest side): its outline counts. */
@@ -44,6 +48,8 @@ const SEARCH_LEVELS: [number, number, number][] = [
   [COARSE_SIDE * 2, 0.125, 0.25 / SCALE_STEP],
   [COARSE_SIDE * 4, 0.05, 0.125 / SCALE_STEP],
 ];
+/** Share of a registration template (product and margin) that must lie inside the original. */
+const MIN_OVERLAP = 0.6;
 /** A coarse match this good ends the search for smaller products. */
 const GOOD_MATCH = 0.7;
 /** Candidates of the coarse search refined on the fine level. */
@@ -52,7 +58,9 @@ const CANDIDATES = 4;
 const GRID = 64;
 const CELLS = 6;
 /** Structure (print, text) is compared on a finer grid, in DETAIL_CELLS x DETAIL_CELLS cells. */
-const DETAIL_GRID = 128;
+const DETAIL_GRID = 256;
+/** A product spanning at most this many px in the original is compared on this coarser grid (re-read up to it). */
+const COARSE_DETAIL_GRID = 128;
 const DETAIL_CELLS = 8;
 /** Share of a cell's pixels (in the product's core) it needs to be judged. */
 const MIN_CELL_COVER = 0.5;
@@ -63,6 +71,8 @@ const CHANGED_PIXEL = 48;
 /** Relighting the model may do: per-channel gain and offset within these bounds. */
 const MAX_GAIN_CHANGE = 0.15;
 const MAX_OFFSET = 32;
+/** White balance the model may change: a channel's offset within this many levels of the others'. */
+const MAX_BALANCE = 8;
 /** SSIM's stabilising constant for the structure term ((0.03 x 255)^2): flat cells compare as similar. */
 const STRUCTURE_C = 58.5;
 /** A cell is judged on structure when its luminance varies at least this much (variance) in one of the two. */
@@ -72,15 +82,23 @@ const MIN_STRUCTURE_VARIANCE = 36;
  * real-photo corpus (bench/real-photos.ts prints the figures of the other half).
  */
 const LIMITS = {
-  /** Share of changed pixels in the worst cell. */
-  cellChange: 0.35,
-  /** 1 - SSIM structure in the worst cell. */
-  structureLoss: 0.95,
+  /** Share of changed pixels in the worst window. */
+  areaChange: 0.35,
+  /** Colour cast over the whole product (levels). */
+  colourCast: 30,
+  /** |ln| of the change in proportions. */
+  proportionChange: 0.2,
+  /** 1 - SSIM structure in the worst window, compared on the fine grid. */
+  structureLoss: 0.6,
+  /** The same on a grid of COARSE_DETAIL_GRID px or less (a product small in the original). */
+  coarseStructureLoss: 0.95,
   /** Product-coloured area next to the product that the edit lacks, over the product's area. */
   missingShare: 0.09,
   /** 1 - registration correlation. */
   registrationLoss: 0.5,
 };
+/** Surroundings (share of the product's area) needed to tell product colours from the surroundings' by. */
+const MIN_SURROUND = 0.05;
 /** Margin around the product (share of its box) searched for parts the model left out. */
 const MISSING_MARGIN = 0.3;
 
@@ -95,12 +113,16 @@ export interface FidelityMeasurement {
   score: number;
   /** Correlation of the edited product with the original where it was found (1 = identical). */
   registration: number;
-  /** Largest share of changed pixels in a cell of the product. */
-  worstCellChange: number;
+  /** Largest share of changed pixels in a window of the product (a recoloured part). */
+  worstAreaChange: number;
+  /** Colour cast over the whole product beyond a white-balance change (levels; a hue shift). */
+  colourCast: number;
   /** Largest loss of structural similarity (1 - SSIM's contrast-structure term) in a cell of the product. */
   worstStructure: number;
   /** Product-coloured area of the original next to the product that the edit lacks, over the product's area. */
   missingShare: number;
+  /** How much the product's proportions differ from the original's (|ln| of the width-over-height scale ratio). */
+  proportionChange: number;
   /** Where the edited product lies in the original (original px), or null when it has no product. */
   sourceBox: Box | null;
   /** The product's box in the edited image (px). */
@@ -141,46 +163,93 @@ export async function measureFidelity(original: Buffer, edited: Buffer): Promise
   if (!placement) return { ...NO_PRODUCT, resultBox: resultProduct.box };
   // A product that fills little of the original is read again at up to the original's own resolution, so it is
   // not compared blurred against the sharp one the model drew.
-  const productSide = placement.scale * Math.max(resultProduct.box.width, resultProduct.box.height);
+  const productSide = sourceSideOf(placement, resultProduct.box);
   const longest = Math.max(sourceImage.width, sourceImage.height);
-  const zoom = Math.min(Math.max(header.width, header.height) / longest, DETAIL_GRID / productSide);
+  const zoom = Math.min(Math.max(header.width, header.height) / longest, COARSE_DETAIL_GRID / productSide);
   if (zoom > 1.25) {
     source = pyramidOf(toPlanes(await decodeAt(original, Math.round(longest * zoom))));
     const actual = Math.max(source[0]!.width, source[0]!.height) / longest;
-    placement = { ...placement, scale: placement.scale * actual, left: placement.left * actual, top: placement.top * actual };
+    placement = { ...placement, scaleX: placement.scaleX * actual, scaleY: placement.scaleY * actual, left: placement.left * actual, top: placement.top * actual };
   }
-  return compare(source, result, resultProduct, refineFinally(source, result, resultProduct, placement));
+  placement = refineFinally(source, result, resultProduct, placement);
+  // Only where the original has clearly more detail than the coarse grid (not a product re-read up to it).
+  const detail = sourceSideOf(placement, resultProduct.box) <= COARSE_DETAIL_GRID * 1.25 ? null : await detailOf(edited, resultImage, resultProduct, placement);
+  return compare(source, result, resultProduct, placement, detail);
 }
 
-const NO_PRODUCT: FidelityMeasurement = { score: 0, registration: 0, worstCellChange: 1, worstStructure: 1, missingShare: 1, sourceBox: null, resultBox: null };
+/** The product's longest side in the original (px). */
+const sourceSideOf = (placement: Placement, box: Box) => Math.max(placement.scaleX * box.width, placement.scaleY * box.height);
 
-function compare(source: Pyramid, result: Pyramid, resultProduct: ResultProduct, placement: Placement): FidelityMeasurement {
+const NO_PRODUCT: FidelityMeasurement = {
+  score: 0,
+  registration: 0,
+  worstAreaChange: 1,
+  colourCast: 255,
+  worstStructure: 1,
+  missingShare: 1,
+  proportionChange: 0,
+  sourceBox: null,
+  resultBox: null,
+};
+
+/** The edited image read larger, with its product and placement in its px, for the structure comparison. */
+interface Detail {
+  result: Pyramid;
+  product: ResultProduct;
+  placement: Placement;
+}
+
+async function detailOf(edited: Buffer, resultImage: RgbImage, resultProduct: ResultProduct, placement: Placement): Promise<Detail | null> {
+  const image = await decodeAt(edited, RESULT_DETAIL_SIDE);
+  const ratio = image.width / resultImage.width;
+  const product = productOnBackground(image);
+  if (ratio < 1.25 || !product) return null;
+  const planes = toPlanes(image);
+  planes.channels.push(Float32Array.from(product.mask));
+  const { box } = resultProduct;
+  // The same box as registered, in the larger image's px.
+  const scaledBox = { left: box.left * ratio, top: box.top * ratio, width: box.width * ratio, height: box.height * ratio };
+  return {
+    result: pyramidOf(planes),
+    product: { mask: product.mask, box: scaledBox },
+    placement: { ...placement, scaleX: placement.scaleX / ratio, scaleY: placement.scaleY / ratio },
+  };
+}
+
+function compare(source: Pyramid, result: Pyramid, resultProduct: ResultProduct, placement: Placement, detail: Detail | null): FidelityMeasurement {
   // Colours on a coarse grid (tolerant of redrawn texture); structure on a finer one, where print and text still show.
-  const colours = compareAppearance(source, result, resultProduct, placement, GRID, CELLS, false);
+  const { worstAreaChange, colourCast } = compareColours(source, result, resultProduct, placement);
   // Never finer than the original's own pixels: an enlarged original is blurred, not different.
-  const sourceProductSide = placement.scale * Math.max(resultProduct.box.width, resultProduct.box.height);
-  const detailGrid = Math.round(Math.max(GRID, Math.min(DETAIL_GRID, sourceProductSide)));
-  const detail = compareAppearance(source, result, resultProduct, placement, detailGrid, DETAIL_CELLS, true);
-  const appearance = { worstCellChange: colours.worstCellChange, worstStructure: detail.worstStructure };
+  const detailGrid = Math.round(Math.max(GRID, Math.min(DETAIL_GRID, sourceSideOf(placement, resultProduct.box))));
+  const worstStructure = detail
+    ? compareStructure(source, detail.result, detail.product, detail.placement, detailGrid)
+    : compareStructure(source, result, resultProduct, placement, Math.min(detailGrid, COARSE_DETAIL_GRID));
+  // On a coarse grid, redrawn texture loses as much structure as scrambled print: only a stark loss counts.
+  const structureLimit = detail ? LIMITS.structureLoss : LIMITS.coarseStructureLoss;
   const missingShare = missingParts(source, result, resultProduct, placement);
+  const proportionChange = Math.abs(Math.log(placement.scaleX / placement.scaleY));
   const score = Math.min(
-    partScore(appearance.worstCellChange, LIMITS.cellChange),
-    partScore(appearance.worstStructure, LIMITS.structureLoss),
+    partScore(worstAreaChange, LIMITS.areaChange),
+    partScore(colourCast, LIMITS.colourCast),
+    partScore(worstStructure, structureLimit),
     partScore(missingShare, LIMITS.missingShare),
-    // A product found only weakly (stretched, or redrawn) is not the original's however its colours compare.
+    partScore(proportionChange, LIMITS.proportionChange),
+    // A product found only weakly (redrawn) is not the original's however its colours compare.
     partScore(1 - placement.correlation, LIMITS.registrationLoss),
   );
   return {
     score: Math.round(score * 1000) / 1000,
     registration: placement.correlation,
-    worstCellChange: appearance.worstCellChange,
-    worstStructure: appearance.worstStructure,
+    worstAreaChange,
+    colourCast,
+    worstStructure,
     missingShare,
+    proportionChange,
     sourceBox: {
       left: placement.left,
       top: placement.top,
-      width: resultProduct.box.width * placement.scale,
-      height: resultProduct.box.height * placement.scale,
+      width: resultProduct.box.width * placement.scaleX,
+      height: resultProduct.box.height * placement.scaleY,
     },
     resultBox: resultProduct.box,
   };
@@ -349,13 +418,15 @@ interface Template {
   inside: Uint8Array;
 }
 
-function templateAt(result: Pyramid, product: ResultProduct, productSide: number, margin: number): { template: Template; marginPx: number } {
+/** The edited product's template where it spans `productSide` px (longest side), its width times `aspect` more. */
+function templateAt(result: Pyramid, product: ResultProduct, productSide: number, margin: number, aspect = 1): { template: Template; marginPx: number } {
   const { box } = product;
-  const scale = productSide / Math.max(box.width, box.height);
+  const scaleY = productSide / Math.max(box.width, box.height);
+  const scaleX = scaleY * aspect;
   const marginPx = Math.max(1, Math.round(productSide * margin));
-  const w = Math.max(2, Math.round(box.width * scale)) + marginPx * 2;
-  const h = Math.max(2, Math.round(box.height * scale)) + marginPx * 2;
-  const area = { left: box.left - marginPx / scale, top: box.top - marginPx / scale, width: w / scale, height: h / scale };
+  const w = Math.max(2, Math.round(box.width * scaleX)) + marginPx * 2;
+  const h = Math.max(2, Math.round(box.height * scaleY)) + marginPx * 2;
+  const area = { left: box.left - marginPx / scaleX, top: box.top - marginPx / scaleY, width: w / scaleX, height: h / scaleY };
   const sampled = sample(result, area, w, h, true);
   const planes = features(sampled);
   const maskPlanes = { channels: [sampled.channels[3]!] };
@@ -365,8 +436,9 @@ function templateAt(result: Pyramid, product: ResultProduct, productSide: number
 }
 
 interface Placement {
-  /** Original px per edited-image px. */
-  scale: number;
+  /** Original px per edited-image px, across and down (they differ when the model stretched the product). */
+  scaleX: number;
+  scaleY: number;
   /** Where the edited product's box's top-left lies in the original (original px). */
   left: number;
   top: number;
@@ -427,6 +499,8 @@ function correlation(template: Template, image: Planes, x: number, y: number): n
       s[23]! += u * v;
     }
   }
+  // A placement mostly outside the image is judged on too few pixels to mean anything.
+  if (s[0]! < tw * th * MIN_OVERLAP) return -1;
   // The colour channels share one count.
   s[12] = s[6]!;
   s[18] = s[6]!;
@@ -450,8 +524,10 @@ function correlation(template: Template, image: Planes, x: number, y: number): n
 interface Candidate {
   /** Longest side of the level the candidate's position is in. */
   side: number;
-  /** The product's longest side over the original's longest side. */
+  /** The product's longest side over the original's longest side (at its height's scale). */
   share: number;
+  /** Width scale over height scale of the product in the original relative to the edit (1 = same proportions). */
+  aspect: number;
   /** Top-left of the product's box, in px of the level searched. */
   x: number;
   y: number;
@@ -465,20 +541,42 @@ function level(source: Pyramid, side: number): { planes: Planes; scale: number }
   return { planes: features(sample(source, whole, Math.max(2, Math.round(width * scale)), Math.max(2, Math.round(height * scale)))), scale };
 }
 
-/** The best placement near `candidate` (found on a level `ratio` times smaller): scales x `factors`, positions +-`reach` px. */
-function refine(candidate: Candidate, ratio: number, planes: Planes, side: number, result: Pyramid, product: ResultProduct, factors: number[], reach: number): Candidate {
+/**
+ * The best placement near `candidate` (found on a level `ratio` times smaller): scales x `factors`, proportions x
+ * `aspects`, positions +-`reach` px.
+ */
+function refine(
+  candidate: Candidate,
+  ratio: number,
+  planes: Planes,
+  side: number,
+  result: Pyramid,
+  product: ResultProduct,
+  factors: number[],
+  reach: number,
+  aspects: number[] = [1],
+): Candidate {
   let best: Candidate = { ...candidate, correlation: -2 };
+  const { box } = product;
+  const longest = Math.max(box.width, box.height);
+  const startSide = candidate.share * side;
+  const startW = (box.width / longest) * startSide * candidate.aspect;
+  const startH = (box.height / longest) * startSide;
   for (const factor of factors) {
-    const share = candidate.share * factor;
-    const productSide = share * side;
-    const { template, marginPx } = templateAt(result, product, productSide, TEMPLATE_MARGIN);
-    // Rescaling about the product's centre.
-    const cx = Math.round(candidate.x * ratio + (1 - factor) * productSide * 0.5);
-    const cy = Math.round(candidate.y * ratio + (1 - factor) * productSide * 0.5);
-    for (let dy = -reach; dy <= reach; dy++) {
-      for (let dx = -reach; dx <= reach; dx++) {
-        const value = correlation(template, planes, cx + dx - marginPx, cy + dy - marginPx);
-        if (value > best.correlation) best = { side, share, x: cx + dx, y: cy + dy, correlation: value };
+    for (const aspectFactor of aspects) {
+      // Proportions change about the product's mean scale.
+      const share = (candidate.share * factor) / Math.sqrt(aspectFactor);
+      const aspect = candidate.aspect * aspectFactor;
+      const productSide = share * side;
+      const { template, marginPx } = templateAt(result, product, productSide, TEMPLATE_MARGIN, aspect);
+      // Rescaling about the product's centre.
+      const cx = Math.round(candidate.x * ratio + (startW - (box.width / longest) * productSide * aspect) * 0.5);
+      const cy = Math.round(candidate.y * ratio + (startH - (box.height / longest) * productSide) * 0.5);
+      for (let dy = -reach; dy <= reach; dy++) {
+        for (let dx = -reach; dx <= reach; dx++) {
+          const value = correlation(template, planes, cx + dx - marginPx, cy + dy - marginPx);
+          if (value > best.correlation) best = { side, share, aspect, x: cx + dx, y: cy + dy, correlation: value };
+        }
       }
     }
   }
@@ -488,6 +586,8 @@ function refine(candidate: Candidate, ratio: number, planes: Planes, side: numbe
 /** Finds the edited product in the original: an exhaustive coarse search over scale and position, then refinement on larger levels. */
 function register(source: Pyramid, result: Pyramid, product: ResultProduct): Placement | null {
   const found: Candidate[] = [];
+  const near = (a: Candidate, b: Candidate) =>
+    Math.abs(Math.log(a.share / b.share)) < 0.1 && Math.abs(a.x / a.side - b.x / b.side) <= 2 / COARSE_SIDE && Math.abs(a.y / a.side - b.y / b.side) <= 2 / COARSE_SIDE;
   // Smaller products are searched on larger levels, so that they still span several pixels there; only when no good
   // match was found among larger ones (the search costs the more, the larger the level).
   for (const [side, minShare, maxShare] of SEARCH_LEVELS) {
@@ -497,18 +597,27 @@ function register(source: Pyramid, result: Pyramid, product: ResultProduct): Pla
       const { template, marginPx } = templateAt(result, product, share * side, TEMPLATE_MARGIN);
       const tw = template.planes.width - marginPx * 2;
       const th = template.planes.height - marginPx * 2;
-      // The product lies inside the original (a pixel of slack); its margin may not.
-      for (let y = -1; y + th <= coarse.planes.height + 1; y++) {
-        for (let x = -1; x + tw <= coarse.planes.width + 1; x++) {
-          found.push({ side, share, x, y, correlation: correlation(template, coarse.planes, x - marginPx, y - marginPx) });
-        }
+      // Each size keeps only its few best separate peaks (not every position tried): the candidates come from those.
+      const scores: { x: number; y: number; correlation: number }[] = [];
+      // The product lies inside the original (a pixel of slack); its margin may not. On the largest level every other
+      // position is enough: the refinement searches around each candidate.
+      const stride = side > COARSE_SIDE * 2 ? 2 : 1;
+      for (let y = -1; y + th <= coarse.planes.height + 1; y += stride) {
+        for (let x = -1; x + tw <= coarse.planes.width + 1; x += stride) scores.push({ x, y, correlation: correlation(template, coarse.planes, x - marginPx, y - marginPx) });
       }
+      scores.sort((a, b) => b.correlation - a.correlation);
+      const peaks: Candidate[] = [];
+      for (const { x, y, correlation: value } of scores) {
+        const c = { side, share, aspect: 1, x, y, correlation: value };
+        if (peaks.some((p) => near(p, c))) continue;
+        peaks.push(c);
+        if (peaks.length === CANDIDATES) break;
+      }
+      found.push(...peaks);
     }
   }
   found.sort((a, b) => b.correlation - a.correlation);
   const candidates: Candidate[] = [];
-  const near = (a: Candidate, b: Candidate) =>
-    Math.abs(Math.log(a.share / b.share)) < 0.1 && Math.abs(a.x / a.side - b.x / b.side) <= 2 / COARSE_SIDE && Math.abs(a.y / a.side - b.y / b.side) <= 2 / COARSE_SIDE;
   for (const f of found) {
     if (candidates.some((c) => near(c, f))) continue;
     candidates.push(f);
@@ -526,32 +635,33 @@ function register(source: Pyramid, result: Pyramid, product: ResultProduct): Pla
   const side = REFINE_LEVELS[REFINE_LEVELS.length - 1]!.side;
   const best = refined[0]!;
   const longest = Math.max(source[0]!.width, source[0]!.height);
-  const toSource = longest / side;
   const { box } = product;
-  return {
-    scale: (best.share * longest) / Math.max(box.width, box.height),
-    left: best.x * toSource,
-    top: best.y * toSource,
-    correlation: best.correlation,
-  };
+  return placementOf(best, longest, side, box);
 }
 
-/** The placement refined on the level where the product spans FINAL_PRODUCT_SIDE px (at most the original's own). */
+function placementOf(best: Candidate, longest: number, side: number, box: Box): Placement {
+  const scaleY = (best.share * longest) / Math.max(box.width, box.height);
+  const toSource = longest / side;
+  return { scaleX: scaleY * best.aspect, scaleY, left: best.x * toSource, top: best.y * toSource, correlation: best.correlation };
+}
+
+/**
+ * The placement refined on the level where the product spans FINAL_PRODUCT_SIDE px (at most the original's own):
+ * first its proportions (a model may stretch the product), on a level half as large, then scale and position.
+ */
 function refineFinally(source: Pyramid, result: Pyramid, product: ResultProduct, placement: Placement): Placement {
   const longest = Math.max(source[0]!.width, source[0]!.height);
   const { box } = product;
-  const share = (placement.scale * Math.max(box.width, box.height)) / longest;
+  const share = (placement.scaleY * Math.max(box.width, box.height)) / longest;
   const side = Math.min(longest, Math.round(FINAL_PRODUCT_SIDE / share));
-  const { planes } = level(source, side);
   const toLevel = side / longest;
-  const start: Candidate = { side, share, x: Math.round(placement.left * toLevel), y: Math.round(placement.top * toLevel), correlation: placement.correlation };
-  const best = refine(start, 1, planes, side, result, product, [0.98, 1, 1.02], 2);
-  return {
-    scale: (best.share * longest) / Math.max(box.width, box.height),
-    left: best.x / toLevel,
-    top: best.y / toLevel,
-    correlation: Math.max(best.correlation, placement.correlation),
-  };
+  const aspect = placement.scaleX / placement.scaleY;
+  const start: Candidate = { side, share, aspect, x: Math.round(placement.left * toLevel), y: Math.round(placement.top * toLevel), correlation: placement.correlation };
+  const half = Math.max(2, Math.round(side / 2));
+  const proportioned = refine(start, half / side, level(source, half).planes, half, result, product, [0.94, 1, 1.06], 1, ASPECTS);
+  const best = refine(proportioned, side / half, level(source, side).planes, side, result, product, [0.98, 1, 1.02], 1, [0.97, 1, 1.03]);
+  const refined = placementOf(best, longest, side, box);
+  return { ...refined, correlation: Math.max(best.correlation, placement.correlation) };
 }
 
 /** The edited product and the original at its placement, on the comparison grid, with `margin` (share) around. */
@@ -563,10 +673,10 @@ function alignedPatches(source: Pyramid, result: Pyramid, product: ResultProduct
   const h = Math.max(2, Math.round(box.height * gridScale)) + marginPx * 2;
   const resultArea = { left: box.left - marginPx / gridScale, top: box.top - marginPx / gridScale, width: w / gridScale, height: h / gridScale };
   const sourceArea = {
-    left: placement.left - (marginPx / gridScale) * placement.scale,
-    top: placement.top - (marginPx / gridScale) * placement.scale,
-    width: resultArea.width * placement.scale,
-    height: resultArea.height * placement.scale,
+    left: placement.left - (marginPx / gridScale) * placement.scaleX,
+    top: placement.top - (marginPx / gridScale) * placement.scaleY,
+    width: resultArea.width * placement.scaleX,
+    height: resultArea.height * placement.scaleY,
   };
   const sharpA = sample(source, sourceArea, w, h);
   const sampled = sample(result, resultArea, w, h, true);
@@ -577,6 +687,8 @@ function alignedPatches(source: Pyramid, result: Pyramid, product: ResultProduct
   for (let p = 0; p < inside.length; p++) inside[p] = maskPlanes.channels[0]![p]! >= 0.5 ? 1 : 0;
   return { a, b, sharpA, sharpB: sampled, inside, width: w, height: h, marginPx };
 }
+
+type AlignedPatches = ReturnType<typeof alignedPatches>;
 
 /** 3x3 mean (NaN-aware): tolerates sub-pixel misregistration, sharpening and softening. */
 function blur3(planes: Planes): Planes {
@@ -618,50 +730,72 @@ function erode(mask: Uint8Array, width: number, height: number): Uint8Array {
   return out;
 }
 
-/** Per cell of the product, the share of pixels whose colour differs after fitting the model's relighting. */
-function compareAppearance(
-  source: Pyramid,
-  result: Pyramid,
-  product: ResultProduct,
-  placement: Placement,
-  grid: number,
-  cells: number,
-  withStructure: boolean,
-): { worstCellChange: number; worstStructure: number } {
-  const { a, b, sharpA, inside, width, height } = alignedPatches(source, result, product, placement, 0, grid);
-  // Two px (at GRID) in from the outline: the blur mixes in one px of backdrop (a floor in one, white in the other),
-  // and registration is good to about a px.
+/** The product's core on an aligned pair: two px (at GRID) in from the outline, where the original is in frame. */
+function coreOf(patches: AlignedPatches, grid: number): Uint8Array {
+  const { inside, sharpA, width, height } = patches;
+  // The blur mixes in one px of backdrop (a floor in one, white in the other), and registration is good to about a px.
   let core: Uint8Array = inside;
   for (let i = 0; i < Math.round((2 * grid) / GRID); i++) core = erode(core, width, height);
   for (let p = 0; p < core.length; p++) if (Number.isNaN(sharpA.channels[0]![p]!)) core[p] = 0;
-  const fits = [0, 1, 2].map((c) => relightingFit(a.channels[c]!, b.channels[c]!, core));
-  const cellW = width / cells;
-  const cellH = height / cells;
-  const cellOf = (x: number, y: number) => Math.min(cells - 1, Math.floor(y / cellH)) * cells + Math.min(cells - 1, Math.floor(x / cellW));
-  const total = new Uint32Array(cells * cells);
-  const changed = new Uint32Array(cells * cells);
+  return core;
+}
+
+/**
+ * Colour of the product after fitting the model's relighting: the largest share of changed pixels in a window of
+ * the product (a recoloured label or patch), and the colour cast left over the whole product (a hue shift).
+ */
+function compareColours(source: Pyramid, result: Pyramid, product: ResultProduct, placement: Placement): { worstAreaChange: number; colourCast: number } {
+  const patches = alignedPatches(source, result, product, placement, 0, GRID);
+  const { a, b, width, height } = patches;
+  const core = coreOf(patches, GRID);
+  const fit = relightingFit(a, b, core);
+  const changed = new Uint8Array(core.length);
+  for (let p = 0; p < core.length; p++) {
+    if (!core[p]) continue;
+    let worst = 0;
+    for (let c = 0; c < 3; c++) worst = Math.max(worst, Math.abs(b.channels[c]![p]! - (fit.gain * a.channels[c]![p]! + fit.offsets[c]!)));
+    if (worst > CHANGED_PIXEL) changed[p] = 1;
+  }
+  return { worstAreaChange: worstWindowShare(changed, core, width, height, Math.round(GRID / CELLS)), colourCast: fit.cast };
+}
+
+/**
+ * The largest share of `flagged` pixels among the `core` pixels of any window x window square (sliding by a px):
+ * a change is measured whole wherever it lies, not split between fixed cells. Windows mostly outside the product
+ * are too noisy to judge (and the outline is drawn anew).
+ */
+function worstWindowShare(flagged: Uint8Array, core: Uint8Array, width: number, height: number, window: number): number {
+  const stride = width + 1;
+  const coreSum = new Uint32Array(stride * (height + 1));
+  const flaggedSum = new Uint32Array(stride * (height + 1));
   for (let y = 0; y < height; y++) {
+    let rowCore = 0;
+    let rowFlagged = 0;
     for (let x = 0; x < width; x++) {
-      const p = y * width + x;
-      if (!core[p]) continue;
-      let worst = 0;
-      for (let c = 0; c < 3; c++) {
-        const fit = fits[c]!;
-        worst = Math.max(worst, Math.abs(b.channels[c]![p]! - (fit.gain * a.channels[c]![p]! + fit.offset)));
-      }
-      const cell = cellOf(x, y);
-      total[cell]!++;
-      if (worst > CHANGED_PIXEL) changed[cell]!++;
+      rowCore += core[y * width + x]!;
+      rowFlagged += flagged[y * width + x]!;
+      coreSum[(y + 1) * stride + x + 1] = coreSum[y * stride + x + 1]! + rowCore;
+      flaggedSum[(y + 1) * stride + x + 1] = flaggedSum[y * stride + x + 1]! + rowFlagged;
     }
   }
-  // Cells mostly outside the product are too noisy to judge (and the outline is drawn anew).
-  const minCellPixels = cellW * cellH * MIN_CELL_COVER;
-  let worstCellChange = 0;
-  for (let cell = 0; cell < total.length; cell++) {
-    if (total[cell]! >= minCellPixels) worstCellChange = Math.max(worstCellChange, changed[cell]! / total[cell]!);
+  const sum = (table: Uint32Array, x: number, y: number) =>
+    table[(y + window) * stride + x + window]! - table[y * stride + x + window]! - table[(y + window) * stride + x]! + table[y * stride + x]!;
+  const minPixels = window * window * MIN_CELL_COVER;
+  let worst = 0;
+  for (let y = 0; y + window <= height; y++) {
+    for (let x = 0; x + window <= width; x++) {
+      const n = sum(coreSum, x, y);
+      if (n >= minPixels) worst = Math.max(worst, sum(flaggedSum, x, y) / n);
+    }
   }
-  const worstStructure = withStructure ? structureLoss(luminance(a), luminance(b), core, width, height, cellOf, cells * cells, minCellPixels) : 0;
-  return { worstCellChange, worstStructure };
+  return worst;
+}
+
+/** Structure (print, text) on a grid of `grid` px: the largest loss of structural similarity in a window. */
+function compareStructure(source: Pyramid, result: Pyramid, product: ResultProduct, placement: Placement, grid: number): number {
+  const patches = alignedPatches(source, result, product, placement, 0, grid);
+  const core = coreOf(patches, grid);
+  return structureLoss(luminance(patches.a), luminance(patches.b), core, patches.width, patches.height, DETAIL_CELLS);
 }
 
 function luminance(planes: Planes): Float32Array {
@@ -672,32 +806,34 @@ function luminance(planes: Planes): Float32Array {
 }
 
 /**
- * The largest loss, over the cells, of structural similarity (SSIM's contrast-structure term) between the two
- * (blurred) luminances, each cell at its best shift of up to a pixel: sharpening, softening and sub-pixel
- * misregistration do not count, while scrambled text or print does.
+ * The largest loss, over windows of a `cells` x `cells` division of the patch (and the same windows shifted by half
+ * a window, so a change is never split between windows), of structural similarity (SSIM's contrast-structure term)
+ * between the two (blurred) luminances, each window at its best shift of up to a pixel: sharpening, softening and
+ * sub-pixel misregistration do not count, while scrambled text or print does.
  */
-function structureLoss(
-  lumA: Float32Array,
-  lumB: Float32Array,
-  core: Uint8Array,
-  width: number,
-  height: number,
-  cellOf: (x: number, y: number) => number,
-  cellCount: number,
-  minCellPixels: number,
-): number {
-  const best = new Float64Array(cellCount).fill(Number.NEGATIVE_INFINITY);
-  const moments = new Float64Array(cellCount * 6);
+function structureLoss(lumA: Float32Array, lumB: Float32Array, core: Uint8Array, width: number, height: number, cells: number): number {
+  // Moments per half-window tile; a window is 2 x 2 tiles.
+  const tiles = cells * 2;
+  const tileW = width / tiles;
+  const tileH = height / tiles;
+  const tileOfX = Int32Array.from({ length: width }, (_, x) => Math.min(tiles - 1, Math.floor(x / tileW)));
+  const tileOfY = Int32Array.from({ length: height }, (_, y) => Math.min(tiles - 1, Math.floor(y / tileH)));
+  const minWindowPixels = 4 * tileW * tileH * MIN_CELL_COVER;
+  const windows = (tiles - 1) * (tiles - 1);
+  const best = new Float64Array(windows).fill(Number.NEGATIVE_INFINITY);
+  const moments = new Float64Array(tiles * tiles * 6);
+  const window = new Float64Array(6);
   for (let dy = -1; dy <= 1; dy++) {
     for (let dx = -1; dx <= 1; dx++) {
       moments.fill(0);
       for (let y = Math.max(0, -dy); y < Math.min(height, height - dy); y++) {
+        const rowTile = tileOfY[y]! * tiles;
         for (let x = Math.max(0, -dx); x < Math.min(width, width - dx); x++) {
           const p = y * width + x;
           if (!core[p]) continue;
           const la = lumA[p]!;
           const lb = lumB[p + dy * width + dx]!;
-          const m = cellOf(x, y) * 6;
+          const m = (rowTile + tileOfX[x]!) * 6;
           moments[m]!++;
           moments[m + 1]! += la;
           moments[m + 2]! += lb;
@@ -706,16 +842,23 @@ function structureLoss(
           moments[m + 5]! += la * lb;
         }
       }
-      for (let cell = 0; cell < cellCount; cell++) {
-        const m = cell * 6;
-        const n = moments[m]!;
-        if (n < minCellPixels) continue;
-        const va = moments[m + 3]! / n - (moments[m + 1]! / n) ** 2;
-        const vb = moments[m + 4]! / n - (moments[m + 2]! / n) ** 2;
-        const cov = moments[m + 5]! / n - (moments[m + 1]! * moments[m + 2]!) / n / n;
-        // Where both are plain, the structure term only measures noise.
-        if (Math.max(va, vb) < MIN_STRUCTURE_VARIANCE) continue;
-        best[cell] = Math.max(best[cell]!, (2 * cov + STRUCTURE_C) / (va + vb + STRUCTURE_C));
+      for (let wy = 0; wy < tiles - 1; wy++) {
+        for (let wx = 0; wx < tiles - 1; wx++) {
+          window.fill(0);
+          for (const t of [wy * tiles + wx, wy * tiles + wx + 1, (wy + 1) * tiles + wx, (wy + 1) * tiles + wx + 1]) {
+            for (let k = 0; k < 6; k++) window[k]! += moments[t * 6 + k]!;
+          }
+          const n = window[0]!;
+          if (n < minWindowPixels) continue;
+          const va = window[3]! / n - (window[1]! / n) ** 2;
+          const vb = window[4]! / n - (window[2]! / n) ** 2;
+          const cov = window[5]! / n - (window[1]! * window[2]!) / n / n;
+          const w = wy * (tiles - 1) + wx;
+          // Where both are plain, the structure term only measures noise: they match. (Skipping such a shift instead
+          // judged a plain window only at the shifts that drag a neighbouring edge into it.)
+          const similarity = Math.max(va, vb) < MIN_STRUCTURE_VARIANCE ? 1 : (2 * cov + STRUCTURE_C) / (va + vb + STRUCTURE_C);
+          best[w] = Math.max(best[w]!, similarity);
+        }
       }
     }
   }
@@ -725,30 +868,57 @@ function structureLoss(
 }
 
 /**
- * Gain and offset from `a` to `b` over `core`, within what relighting does: the gain matches the spreads (a least-
- * squares slope would shrink towards 0 on a plain product, where noise is most of the spread), the offset the means.
+ * The model's relighting from `a` to `b` over `core`: one gain for all channels (matching the spreads: a least-
+ * squares slope would shrink towards 0 on a plain product, where noise is most of the spread), and per channel an
+ * offset (the median difference), within a small white-balance change of the others. What is left of the channels'
+ * offsets beyond that is the product's colour cast (a hue shift of the whole product).
  */
-function relightingFit(a: Float32Array, b: Float32Array, core: Uint8Array): { gain: number; offset: number } {
+function relightingFit(a: Planes, b: Planes, core: Uint8Array): { gain: number; offsets: number[]; cast: number } {
   let n = 0;
-  let sa = 0;
-  let sb = 0;
-  let saa = 0;
-  let sbb = 0;
+  let va = 0;
+  let vb = 0;
+  for (let c = 0; c < 3; c++) {
+    const ca = a.channels[c]!;
+    const cb = b.channels[c]!;
+    let sa = 0;
+    let sb = 0;
+    let saa = 0;
+    let sbb = 0;
+    n = 0;
+    for (let p = 0; p < core.length; p++) {
+      if (!core[p]) continue;
+      n++;
+      sa += ca[p]!;
+      sb += cb[p]!;
+      saa += ca[p]! * ca[p]!;
+      sbb += cb[p]! * cb[p]!;
+    }
+    if (!n) return { gain: 1, offsets: [0, 0, 0], cast: 0 };
+    va += saa / n - (sa / n) ** 2;
+    vb += sbb / n - (sb / n) ** 2;
+  }
+  const raw = va > 12 && vb > 12 ? Math.sqrt(vb / va) : 1;
+  const gain = Math.max(1 - MAX_GAIN_CHANGE, Math.min(1 + MAX_GAIN_CHANGE, raw));
+  const medians = [0, 1, 2].map((c) => medianDifference(a.channels[c]!, b.channels[c]!, gain, core, n));
+  const common = (medians[0]! + medians[1]! + medians[2]!) / 3;
+  const offset = Math.max(-MAX_OFFSET, Math.min(MAX_OFFSET, common));
+  const cast = Math.max(...medians.map((m) => Math.abs(m - common)));
+  const offsets = medians.map((m) => offset + Math.max(-MAX_BALANCE, Math.min(MAX_BALANCE, m - common)));
+  return { gain, offsets, cast };
+}
+
+/** Median of b - gain x a over `core` (n pixels), to the nearest half level. */
+function medianDifference(a: Float32Array, b: Float32Array, gain: number, core: Uint8Array, n: number): number {
+  const histogram = new Uint32Array(2048);
   for (let p = 0; p < core.length; p++) {
     if (!core[p]) continue;
-    n++;
-    sa += a[p]!;
-    sb += b[p]!;
-    saa += a[p]! * a[p]!;
-    sbb += b[p]! * b[p]!;
+    histogram[Math.max(0, Math.min(2047, Math.round((b[p]! - gain * a[p]!) * 2) + 1024))]!++;
   }
-  if (!n) return { gain: 1, offset: 0 };
-  const va = saa / n - (sa / n) ** 2;
-  const vb = sbb / n - (sb / n) ** 2;
-  const raw = va > 4 && vb > 4 ? Math.sqrt(vb / va) : 1;
-  const gain = Math.max(1 - MAX_GAIN_CHANGE, Math.min(1 + MAX_GAIN_CHANGE, raw));
-  const offset = Math.max(-MAX_OFFSET, Math.min(MAX_OFFSET, (sb - gain * sa) / n));
-  return { gain, offset };
+  for (let bin = 0, seen = 0; bin < 2048; bin++) {
+    seen += histogram[bin]!;
+    if (seen * 2 >= n) return (bin - 1024) / 2;
+  }
+  return 0;
 }
 
 /**
@@ -756,9 +926,9 @@ function relightingFit(a: Float32Array, b: Float32Array, core: Uint8Array): { ga
  * the product's (not its surroundings'), connected to the product. A hand, a hanger or the floor has other colours.
  */
 function missingParts(source: Pyramid, result: Pyramid, product: ResultProduct, placement: Placement): number {
-  const { a, inside, width, height } = alignedPatches(source, result, product, placement, MISSING_MARGIN);
+  const { a, inside, width, height, marginPx } = alignedPatches(source, result, product, placement, MISSING_MARGIN);
   const bins = (p: number) =>
-    (Math.min(7, Math.max(0, a.channels[0]![p]! >> 5)) << 6) | (Math.min(7, Math.max(0, a.channels[1]![p]! >> 5)) << 3) | Math.min(7, Math.max(0, a.channels[2]! [p]! >> 5));
+    (Math.min(7, Math.max(0, a.channels[0]![p]! >> 5)) << 6) | (Math.min(7, Math.max(0, a.channels[1]![p]! >> 5)) << 3) | Math.min(7, Math.max(0, a.channels[2]![p]! >> 5));
   // Distance (in px, up to 4) of each outside pixel from the product.
   const near = dilationDistance(inside, width, height, 4);
   const productHistogram = new Float32Array(512);
@@ -766,14 +936,26 @@ function missingParts(source: Pyramid, result: Pyramid, product: ResultProduct, 
   let productCount = 0;
   let surroundCount = 0;
   for (let p = 0; p < inside.length; p++) {
-    if (Number.isNaN(a.channels[0]![p]!)) continue;
-    if (inside[p]) {
-      productHistogram[bins(p)]!++;
-      productCount++;
-    } else if (near[p] === 0) {
+    if (Number.isNaN(a.channels[0]![p]!) || !inside[p]) continue;
+    productHistogram[bins(p)]!++;
+    productCount++;
+  }
+  // The surroundings are read outside the product's box (a part the model left out lies next to the product, often
+  // inside its box: a sleeve, a strap), or when the original has too little of that, anywhere away from the product.
+  const outsideBox = (p: number) => {
+    const x = p % width;
+    const y = (p - x) / width;
+    return x < marginPx - 1 || y < marginPx - 1 || x > width - marginPx || y > height - marginPx;
+  };
+  for (const onlyOutsideBox of [true, false]) {
+    for (let p = 0; p < inside.length; p++) {
+      if (Number.isNaN(a.channels[0]![p]!) || inside[p] || near[p] !== 0 || (onlyOutsideBox && !outsideBox(p))) continue;
       surroundHistogram[bins(p)]!++;
       surroundCount++;
     }
+    if (surroundCount >= MIN_SURROUND * productCount || !onlyOutsideBox) break;
+    surroundHistogram.fill(0);
+    surroundCount = 0;
   }
   if (!productCount || !surroundCount) return 0;
   const productLike = new Uint8Array(inside.length);

@@ -406,6 +406,7 @@ export async function composeRealPhotoEdit(photo: Buffer, mask: Buffer, options:
   const { data, info } = await sharp(photo, { autoOrient: true }).toColourspace("srgb").removeAlpha().raw().toBuffer({ resolveWithObject: true });
   const maskData = await sharp(mask).removeAlpha().extractChannel(0).resize(info.width, info.height, { fit: "fill" }).raw().toBuffer();
   const source: Plane = { rgb: Float32Array.from(data), alpha: Float32Array.from(maskData, (v) => v / 255), width: info.width, height: info.height };
+  keepUnsureParts(source);
   dropFragments(source);
   const alteration = options.alteration ?? null;
   if (alteration) alter(source, alteration, random);
@@ -464,6 +465,53 @@ export async function composeRealPhotoEdit(photo: Buffer, mask: Buffer, options:
   for (let i = 0; i < canvas.length; i++) bytes[i] = Math.max(0, Math.min(255, Math.round(canvas[i]!)));
   const png = await sharp(bytes, { raw: { width, height, channels: 3 } }).png({ compressionLevel: 1 }).toBuffer();
   return { png, width, height, alteration, productMask, shadowBox };
+}
+
+/** Mask opacity above which a part connected to the sure product is drawn as product (see keepUnsureParts). */
+const UNSURE_PRODUCT = 0.1;
+/** Unsure bands at most twice this wide (px) are the soft rim every outline has, not a part of the product. */
+const RIM = 2;
+
+/**
+ * A generative model draws the product whole, while the corpus masks tear some products where the network was unsure:
+ * a dark jumper's sleeves, a leg of trousers, the lower half of a skirt are there at low opacity (0.1-0.5). Unsure
+ * regions wider than an outline's soft rim, connected to the sure product (>= 0.5), are drawn as product (hysteresis,
+ * as in edge detection); unsure blotches on their own, and the rim with its background colour, are not.
+ */
+function keepUnsureParts(plane: Plane): void {
+  const { alpha, width, height } = plane;
+  const neighbours = (p: number) => {
+    const x = p % width;
+    return [x > 0 ? p - 1 : -1, x < width - 1 ? p + 1 : -1, p >= width ? p - width : -1, p + width < width * height ? p + width : -1];
+  };
+  const unsure = Uint8Array.from(alpha, (a) => (a >= UNSURE_PRODUCT && a < 0.5 ? 1 : 0));
+  // Opening: erode the unsure band, then grow it back within itself; the thin rim does not survive.
+  let wide: Uint8Array = unsure;
+  for (let i = 0; i < RIM; i++) {
+    const from = wide;
+    wide = Uint8Array.from(from, (v, p) => (v && neighbours(p).every((q) => q >= 0 && from[q]) ? 1 : 0));
+  }
+  for (let i = 0; i < RIM; i++) {
+    const from = wide;
+    wide = Uint8Array.from(from, (v, p) => (unsure[p] && (v || neighbours(p).some((q) => q >= 0 && from[q])) ? 1 : 0));
+  }
+  const queue = new Int32Array(alpha.length);
+  const reached = new Uint8Array(alpha.length);
+  let tail = 0;
+  for (let p = 0; p < alpha.length; p++) {
+    if (alpha[p]! >= 0.5) {
+      reached[p] = 1;
+      queue[tail++] = p;
+    }
+  }
+  for (let head = 0; head < tail; head++) {
+    for (const q of neighbours(queue[head]!)) {
+      if (q < 0 || reached[q] || !wide[q]) continue;
+      reached[q] = 1;
+      alpha[q] = 1;
+      queue[tail++] = q;
+    }
+  }
 }
 
 /**

@@ -41,6 +41,22 @@ describe("fidelity check on 40 generated product photos, half of them altered by
     for (const o of flaggedAltered) expect(o.message).toMatch(/may have been altered/);
   }, SET_TIMEOUT_MS);
 
+  it("keeps faithful edits whose product edges were redrawn a pixel off (the worker fault test's eight photos)", async () => {
+    // The stand-in with seed 7 frames the store's first eight photos as in test/integration/worker/qwen-faults.test.ts;
+    // on the sixth (a shoe with a label) the label's edge lands a pixel lower than in the original.
+    const sevenSeeded = await startQwenStandIn({ seed: 7 });
+    try {
+      const outcomes = await mapConcurrent(range(8), 2, async (index) => {
+        const source = await renderProductImage(productImageSpec(index));
+        const result = await editProductImage({ source, pipeline: "amazon", settings: DEFAULT_PIPELINE_SETTINGS, editor: sevenSeeded.client });
+        return { index, verdict: result.fidelity.verdict, score: result.fidelity.score };
+      });
+      expect(outcomes.filter((o) => o.verdict !== "unchanged"), JSON.stringify(outcomes)).toEqual([]);
+    } finally {
+      await sevenSeeded.emulator.close();
+    }
+  }, SET_TIMEOUT_MS);
+
   it("judges a product that fills little of the original at the detail the original has, not blurred", async () => {
     // Products at a seventh of the frame: at the usual analysis size they would be compared blurred
     // against the sharp, frame-filling product the model drew.
