@@ -1,23 +1,14 @@
-import { useEffect, useState } from "react";
-import { useFetcher } from "@remix-run/react";
-import { useAppBridge } from "@shopify/app-bridge-react";
+import { useState } from "react";
 import { BlockStack, Button, InlineStack, TextField } from "@shopify/polaris";
-
-type ActionResult = { ok?: boolean; message?: string; error?: string };
+import { useToastingFetcher } from "./useToastingFetcher";
 
 /**
  * The processed image's alt text: what the app wrote, or its suggestion, editable. The merchant's own alt text is
  * shown and only replaced when they save.
  */
 export function AltTextEditor({ item }: { item: { id: string; state: string; alt: string | null; suggestedAlt: string | null; writtenAlt: string | null } }) {
-  const fetcher = useFetcher<ActionResult>();
-  const shopify = useAppBridge();
+  const fetcher = useToastingFetcher();
   const [value, setValue] = useState(item.writtenAlt ?? item.suggestedAlt ?? "");
-  useEffect(() => {
-    if (fetcher.state !== "idle" || !fetcher.data) return;
-    if (fetcher.data.error) shopify.toast.show(fetcher.data.error, { isError: true });
-    else if (fetcher.data.message) shopify.toast.show(fetcher.data.message);
-  }, [fetcher.state, fetcher.data, shopify]);
   if (item.state !== "PUBLISHED" && item.state !== "NEEDS_REVIEW") return null;
   if (!item.suggestedAlt && !item.writtenAlt) return null;
 

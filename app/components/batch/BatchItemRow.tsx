@@ -1,11 +1,10 @@
-import { useEffect, useState } from "react";
-import { useFetcher } from "@remix-run/react";
-import { useAppBridge } from "@shopify/app-bridge-react";
+import { useState } from "react";
 import { Badge, Banner, BlockStack, Box, Button, InlineStack, Text } from "@shopify/polaris";
 import { thumbnailUrl } from "~/components/images/grid-model";
 import { AltTextEditor } from "./AltTextEditor";
 import { BeforeAfter } from "./BeforeAfter";
 import { ItemVersions, TryAgain, type ItemVersionView } from "./ItemVersions";
+import { useToastingFetcher } from "./useToastingFetcher";
 import { STATE_LABELS, fidelityNeedsAttention, readCompliance, readFidelity, readFraming } from "./report-model";
 
 export interface BatchItemView {
@@ -31,16 +30,8 @@ export interface BatchItemView {
   versions: ItemVersionView[];
 }
 
-type ActionResult = { ok?: boolean; message?: string; error?: string };
-
 function useItemAction(itemId: string, verb: "approve" | "reject" | "restore") {
-  const fetcher = useFetcher<ActionResult>();
-  const shopify = useAppBridge();
-  useEffect(() => {
-    if (fetcher.state !== "idle" || !fetcher.data) return;
-    if (fetcher.data.error) shopify.toast.show(fetcher.data.error, { isError: true });
-    else if (fetcher.data.message) shopify.toast.show(fetcher.data.message);
-  }, [fetcher.state, fetcher.data, shopify]);
+  const fetcher = useToastingFetcher();
   return {
     run: () => fetcher.submit(null, { method: "post", action: `/app/items/${encodeURIComponent(itemId)}/${verb}` }),
     busy: fetcher.state !== "idle",

@@ -1,10 +1,9 @@
 import { useEffect, useState } from "react";
-import { useFetcher } from "@remix-run/react";
-import { useAppBridge } from "@shopify/app-bridge-react";
 import { Badge, BlockStack, Box, Button, InlineStack, Text, TextField } from "@shopify/polaris";
 import { MAX_INSTRUCTION_LENGTH } from "~/imaging/instruction";
 import { canRetry, groupVersions, publishActionFor, type VersionFields } from "~/models/versions";
 import { BeforeAfter } from "./BeforeAfter";
+import { useToastingFetcher } from "./useToastingFetcher";
 import { STATE_LABELS } from "./report-model";
 
 export interface ItemVersionView extends VersionFields {
@@ -12,18 +11,6 @@ export interface ItemVersionView extends VersionFields {
   instruction: string | null;
 }
 
-type ActionResult = { ok?: boolean; message?: string; error?: string };
-
-function useToastingFetcher() {
-  const fetcher = useFetcher<ActionResult>();
-  const shopify = useAppBridge();
-  useEffect(() => {
-    if (fetcher.state !== "idle" || !fetcher.data) return;
-    if (fetcher.data.error) shopify.toast.show(fetcher.data.error, { isError: true });
-    else if (fetcher.data.message) shopify.toast.show(fetcher.data.message);
-  }, [fetcher.state, fetcher.data, shopify]);
-  return fetcher;
-}
 
 /** "Try again" with an optional note: a new version of the image, 3 credits if it succeeds. */
 export function TryAgain({ itemId, versions, title }: { itemId: string; versions: ItemVersionView[]; title: string }) {
