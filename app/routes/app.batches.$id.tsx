@@ -1,6 +1,6 @@
 import { useEffect, useState } from "react";
 import { json, type HeadersFunction, type LoaderFunctionArgs } from "@remix-run/node";
-import { useFetcher, useLoaderData, useRevalidator } from "@remix-run/react";
+import { useFetcher, useLoaderData } from "@remix-run/react";
 import { useAppBridge } from "@shopify/app-bridge-react";
 import { Badge, Banner, BlockStack, Card, InlineStack, Layout, Page, ProgressBar, Text } from "@shopify/polaris";
 import { boundary } from "@shopify/shopify-app-remix/server";
@@ -9,6 +9,7 @@ import { originalImageUrls, resultRetentionDays } from "~/models/stored-images.s
 import { formatEta } from "~/components/batch/report-model";
 import { downloadAuthenticated } from "~/components/batch/useAuthenticatedObjectUrl";
 import { RouteError } from "~/components/RouteError";
+import { useRevalidateWhile } from "~/components/useRevalidateWhile";
 import prisma from "~/db.server";
 import { getPipeline, isPipelineId } from "~/imaging/pipelines";
 import { getBatchProgress } from "~/models/batches.server";
@@ -29,7 +30,6 @@ export const loader = async ({ request, params }: LoaderFunctionArgs) => {
 
 export default function BatchPage() {
   const data = useLoaderData<typeof loader>();
-  const revalidator = useRevalidator();
   const shopify = useAppBridge();
   const restoreAll = useFetcher<{ ok?: boolean; message?: string; error?: string }>();
   const [confirmRestore, setConfirmRestore] = useState(false);
@@ -38,13 +38,7 @@ export default function BatchPage() {
   const working = counts.QUEUED + counts.PROCESSING + data.restoring > 0;
 
   // Live progress: re-run the loader while the worker still has items of this batch.
-  useEffect(() => {
-    if (!working) return;
-    const timer = setInterval(() => {
-      if (revalidator.state === "idle" && document.visibilityState === "visible") revalidator.revalidate();
-    }, POLL_MS);
-    return () => clearInterval(timer);
-  }, [working, revalidator]);
+  useRevalidateWhile(working, POLL_MS);
 
   useEffect(() => {
     if (restoreAll.state !== "idle" || !restoreAll.data) return;

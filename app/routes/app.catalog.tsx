@@ -1,12 +1,13 @@
 import { useEffect, useState } from "react";
 import { json, type ActionFunctionArgs, type HeadersFunction, type LoaderFunctionArgs } from "@remix-run/node";
-import { Link, useFetcher, useLoaderData, useRevalidator } from "@remix-run/react";
+import { Link, useFetcher, useLoaderData } from "@remix-run/react";
 import { useAppBridge } from "@shopify/app-bridge-react";
 import { Badge, Banner, BlockStack, Button, Card, Checkbox, FormLayout, InlineStack, Layout, Page, ProgressBar, Select, Text, TextField } from "@shopify/polaris";
 import { boundary } from "@shopify/shopify-app-remix/server";
 import { z } from "zod";
 import { formatEta } from "~/components/batch/report-model";
 import { RouteError } from "~/components/RouteError";
+import { useRevalidateWhile } from "~/components/useRevalidateWhile";
 import prisma from "~/db.server";
 import { PIPELINE_IDS, getPipeline } from "~/imaging/pipelines";
 import {
@@ -167,20 +168,13 @@ function RunCard({ run, available, creditsPerImage }: { run: CatalogRunView; ava
 export default function CatalogPage() {
   const { runs, available, creditsPerImage, pipelines } = useLoaderData<typeof loader>();
   const collectionList = useFetcher<{ collections: CollectionChoice[] | null; error?: string }>();
-  const revalidator = useRevalidator();
   const shopify = useAppBridge();
   const start = useFetcher<ActionData>();
   const [values, setValues] = useState({ filterKind: "all", filterValue: "", onlyUnprocessed: true, pipeline: "amazon", budget: "" });
   const errors: CatalogRunErrors = start.data && !start.data.ok ? (start.data.errors ?? {}) : {};
   const working = (runs as unknown as CatalogRunView[]).some((r) => r.status === "COUNTING" || r.status === "RUNNING");
 
-  useEffect(() => {
-    if (!working) return;
-    const timer = setInterval(() => {
-      if (revalidator.state === "idle" && document.visibilityState === "visible") revalidator.revalidate();
-    }, POLL_MS);
-    return () => clearInterval(timer);
-  }, [working, revalidator]);
+  useRevalidateWhile(working, POLL_MS);
   useEffect(() => {
     if (start.state === "idle" && start.data?.ok) shopify.toast.show(start.data.message);
   }, [start.state, start.data, shopify]);
