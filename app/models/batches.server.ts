@@ -397,6 +397,8 @@ export interface BatchVersion {
   retryOfId: string | null;
   restoreRequestedAt: Date | null;
   createdAt: Date;
+  /** Why the last attempt to publish this (rejected) version again failed, while no later attempt of it exists. */
+  publishError: string | null;
 }
 
 export interface BatchProgress {
@@ -491,7 +493,7 @@ export async function getBatchProgress(db: PrismaClient, shop: string, batchId: 
     restoring,
     total: images.length,
     etaSeconds: counts.QUEUED + counts.PROCESSING > 0 ? fairShareEtaSeconds(shop, await getQueueLoad(db)) : null,
-    items: images.map(({ current: item, versions }) => ({
+    items: images.map(({ current: item, versions, failedRepublish }) => ({
       id: item.id,
       productId: item.productId,
       productTitle: item.productTitle,
@@ -518,6 +520,7 @@ export async function getBatchProgress(db: PrismaClient, shop: string, batchId: 
         retryOfId: v.retryOfId,
         restoreRequestedAt: v.restoreRequestedAt,
         createdAt: v.createdAt,
+        publishError: failedRepublish.get(v.id)?.reason ?? null,
       })),
     })),
   };
@@ -643,6 +646,51 @@ export async function rejectItem(deps: { db: PrismaClient }, shop: string, itemI
   if (updated.count === 0) return rejectItem(deps, shop, itemId);
   await releaseForItem(deps.db, shop, itemId, "rejected in review");
   await finishBatchIfDone(deps.db, shop, item.batchId);
+}
+
+export type ReviewDecision = "approve" | "reject";
+
+/** What one image of a bulk approve/reject came to: done, or refused with the status and words a single action gives. */
+export type ReviewOutcome = { id: string; ok: true } | { id: string; ok: false; status: 404 | 409 | 400 | 422; error: string };
+
+/**
+ * Approves or rejects several held images of one batch, each through the single-image action (approveItem /
+ * rejectItem) and its own guard: an image another request changed meanwhile is refused (409) alone, the others go on,
+ * and an image approved twice is queued (and charged, once live) once. Ids that are not this batch's are 404.
+ */
+export async function reviewItems(
+  deps: { db: PrismaClient; queue: ImageQueue },
+  shop: string,
+  batchId: string,
+  decision: ReviewDecision,
+  itemIds: readonly string[],
+): Promise<ReviewOutcome[]> {
+  const batch = await deps.db.batch.findFirst({ where: { id: batchId, shop }, select: { id: true } });
+  if (!batch) throw new BatchNotFoundError("This batch");
+  const ids = [...new Set(itemIds)];
+  if (ids.length === 0) throw new BatchInputError("Select at least one image held for review.", 400);
+  if (ids.length > MAX_IMAGES_PER_BATCH) throw new BatchInputError(`Select at most ${MAX_IMAGES_PER_BATCH} images at a time.`, 400);
+  const inBatch = new Set(
+    (await deps.db.batchItem.findMany({ where: { shop, batchId, id: { in: ids } }, select: { id: true } })).map((item) => item.id),
+  );
+  const outcomes: ReviewOutcome[] = [];
+  for (const id of ids) {
+    if (!inBatch.has(id)) {
+      outcomes.push({ id, ok: false, status: 404, error: "This image is not in this batch." });
+      continue;
+    }
+    try {
+      if (decision === "approve") await approveItem(deps, shop, id);
+      else await rejectItem(deps, shop, id);
+      outcomes.push({ id, ok: true });
+    } catch (error) {
+      if (error instanceof BatchInputError) outcomes.push({ id, ok: false, status: error.status, error: error.message });
+      else if (error instanceof BatchNotFoundError) outcomes.push({ id, ok: false, status: 404, error: error.message });
+      else throw error;
+    }
+  }
+  logger.info({ shop, batchId, decision, done: outcomes.filter((o) => o.ok).length, refused: outcomes.filter((o) => !o.ok).length }, "bulk review");
+  return outcomes;
 }
 
 /** Puts the original image back on the product (no credits). Restoring twice is harmless. */

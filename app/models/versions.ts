@@ -22,6 +22,11 @@ export interface VersionGroup<T extends VersionFields> {
    * failed: its credits went back and the version stays as it was).
    */
   versions: T[];
+  /**
+   * Publishing a rejected version again goes through a new item; when that attempt fails, the version stays as it
+   * was and this keeps the failed attempt (its reason) by the version's id, until a later attempt of that picture.
+   */
+  failedRepublish: ReadonlyMap<string, T>;
 }
 
 const IN_FLIGHT = new Set(["QUEUED", "PROCESSING"]);
@@ -56,14 +61,21 @@ export function groupVersions<T extends VersionFields>(items: T[]): Array<Versio
     const sorted = [...list].sort((a, b) => time(a.createdAt) - time(b.createdAt) || (a.retryOfId === null ? -1 : b.retryOfId === null ? 1 : 0));
     const slot = new Map<string, number>();
     const versions: T[] = [];
+    const failedAt = new Map<number, T>();
     for (const item of sorted) {
       const at = item.resultImageId ? slot.get(item.resultImageId) : undefined;
       if (at === undefined) {
         if (item.resultImageId) slot.set(item.resultImageId, versions.length);
         versions.push(item);
-      } else if (item.state !== "FAILED" && item.state !== "CANCELLED") versions[at] = item;
+      } else if (item.state === "FAILED" || item.state === "CANCELLED") {
+        failedAt.set(at, item);
+      } else {
+        versions[at] = item;
+        failedAt.delete(at);
+      }
     }
-    return { current: pickCurrent(versions), versions };
+    const failedRepublish = new Map([...failedAt].map(([at, item]) => [versions[at]!.id, item]));
+    return { current: pickCurrent(versions), versions, failedRepublish };
   });
 }
 

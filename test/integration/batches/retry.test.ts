@@ -147,6 +147,28 @@ describe("try again with a note", () => {
     expect(await captures(shop)).toBe(2);
   }, 150_000);
 
+  it("says on the rejected version why publishing it failed, and gives the 3 credits of that attempt back", async () => {
+    const { shop, batchId, mediaId, first } = await publishedImage(9, { review: true });
+    const deps = { db: h.db, queue: h.queue };
+    const retry = await retryItem(deps, shop, first.id, "less shadow");
+    await waitFor(() => getBatchProgress(h.db, shop, batchId), (p) => p?.items[0]?.state === "NEEDS_REVIEW", "the new try held for review");
+    expect(await publishVersion(deps, shop, retry.itemId)).toBe("approved");
+    await h.waitForBatch(shop, batchId);
+    const liveBefore = liveSha(shop, mediaId);
+    expect(await getBalance(h.db, shop)).toMatchObject({ available: 6, reserved: 0 });
+
+    h.shopify.setFailNextFileUpdate(shop, "Simulated processing failure");
+    expect(await publishVersion(deps, shop, first.id)).toBe("queued-paid");
+    const progress = await h.waitForBatch(shop, batchId);
+    const [rejected, live] = progress.items[0]!.versions;
+    expect([rejected!.id, rejected!.state, live!.id, live!.state]).toEqual([first.id, "REJECTED", retry.itemId, "PUBLISHED"]);
+    expect(rejected!.publishError).toMatch(/Shopify could not process/);
+    expect(live!.publishError).toBeNull();
+    expect(liveSha(shop, mediaId)).toBe(liveBefore);
+    expect(await getBalance(h.db, shop)).toMatchObject({ available: 6, reserved: 0 });
+    expect(await captures(shop)).toBe(1);
+  }, 180_000);
+
   it("refuses a note that is too long or has no visible text, and a retry the balance cannot pay, reserving nothing", async () => {
     const { shop, batchId, first } = await publishedImage(3);
     expect(await getBalance(h.db, shop)).toMatchObject({ available: 0, reserved: 0 });

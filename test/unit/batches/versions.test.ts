@@ -64,6 +64,21 @@ describe("versions of an image", () => {
     expect(group.current.id).toBe("2");
   });
 
+  it("keeps why publishing a rejected version again failed, on that version, until a later attempt of it", () => {
+    const first = { ...item("1", "REJECTED", { resultImageId: "pic-1" }), reason: "Rejected by the merchant; the original image was kept." };
+    const second = { ...item("2", "PUBLISHED", { retryOfId: "1", resultImageId: "pic-2" }), reason: null };
+    const failed = { ...item("3", "FAILED", { retryOfId: "1", resultImageId: "pic-1" }), reason: "Shopify could not process the new image." };
+    let group = groupVersions([first, second, failed])[0]!;
+    expect(group.versions.map((v) => v.id)).toEqual(["1", "2"]);
+    expect(group.failedRepublish.get("1")?.reason).toBe("Shopify could not process the new image.");
+    expect(group.failedRepublish.has("2")).toBe(false);
+    // Published on a later attempt: the failure is history, not a reason any more.
+    const again = { ...item("4", "PUBLISHED", { retryOfId: "1", resultImageId: "pic-1" }), reason: null };
+    group = groupVersions([first, { ...second, state: "SUPERSEDED" }, failed, again])[0]!;
+    expect(group.versions.map((v) => v.id)).toEqual(["4", "2"]);
+    expect(group.failedRepublish.size).toBe(0);
+  });
+
   it("offers nothing while another version is being made or the original is being put back", () => {
     const first = item("1", "SUPERSEDED");
     const making = item("2", "PROCESSING", { retryOfId: "1", resultImageId: null });
