@@ -25,6 +25,8 @@ export interface ComplianceRule {
 export interface ComplianceReport {
   passed: boolean;
   rules: ComplianceRule[];
+  /** The figures the rules were judged on, so the batch page can say a missed rule in a merchant's words. */
+  measurements: ImageMeasurements;
 }
 
 /**
@@ -444,5 +446,5 @@ export async function checkCompliance(
     strayMarks: resolved.checks.noStrayMarks,
   });
   const rules = evaluateRules(measurements, resolved);
-  return { passed: rules.every((rule) => rule.passed), rules };
+  return { passed: rules.every((rule) => rule.passed), rules, measurements };
 }

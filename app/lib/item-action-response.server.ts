@@ -12,15 +12,20 @@ export async function runItemAction(context: { shop: string; action: string; id:
     const message = await run();
     return json({ ok: true as const, message });
   } catch (error) {
-    if (error instanceof BatchNotFoundError) return json({ ok: false as const, error: error.message }, { status: 404 });
-    if (error instanceof BatchInputError) return json({ ok: false as const, error: error.message }, { status: error.status });
-    if (error instanceof ShopifyThrottledError) {
-      return json({ ok: false as const, error: "Shopify is busy with this store's requests. Try again in a few seconds." }, { status: 503 });
-    }
-    if (error instanceof ShopifyUserError || error instanceof ShopifyApiError) {
-      logger.warn({ ...context, err: error.message }, "item action refused by Shopify");
-      return json({ ok: false as const, error: `Shopify refused the change: ${error.message}. Nothing was changed; try again.` }, { status: 502 });
-    }
-    throw error;
+    return itemActionError(context, error);
   }
+}
+
+/** The answer for an action's error a merchant can act on (rethrows anything else). */
+export function itemActionError(context: { shop: string; action: string; id: string }, error: unknown) {
+  if (error instanceof BatchNotFoundError) return json({ ok: false as const, error: error.message }, { status: 404 });
+  if (error instanceof BatchInputError) return json({ ok: false as const, error: error.message }, { status: error.status });
+  if (error instanceof ShopifyThrottledError) {
+    return json({ ok: false as const, error: "Shopify is busy with this store's requests. Try again in a few seconds." }, { status: 503 });
+  }
+  if (error instanceof ShopifyUserError || error instanceof ShopifyApiError) {
+    logger.warn({ ...context, err: error.message }, "item action refused by Shopify");
+    return json({ ok: false as const, error: `Shopify refused the change: ${error.message}. Nothing was changed; try again.` }, { status: 502 });
+  }
+  throw error;
 }

@@ -20,7 +20,7 @@ export type RateLimitResult =
   | { allowed: true }
   | { allowed: false; retryAfterMs: number; window: RateLimitWindow };
 
-export type RateLimitedAction = "batch-create" | "purchase-create" | "purchase-confirm" | "batch-restore" | "zip-download" | "image-retry";
+export type RateLimitedAction = "batch-create" | "purchase-create" | "purchase-confirm" | "batch-restore" | "batch-review" | "zip-download" | "image-retry";
 
 export const DEFAULT_LIMITS: readonly RateLimitWindow[] = [
   { max: 10, windowMs: 1_000 },
@@ -32,6 +32,7 @@ const ACTION_NOUNS: Record<RateLimitedAction, string> = {
   "purchase-create": "purchases",
   "purchase-confirm": "purchase confirmations",
   "batch-restore": "restore requests",
+  "batch-review": "bulk approvals and rejections",
   "zip-download": "downloads",
   "image-retry": "new tries",
 };

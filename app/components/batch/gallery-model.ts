@@ -1,0 +1,231 @@
+/**
+ * The batch gallery's view-model: one verdict per image in a merchant's words (from the stored compliance, fidelity
+ * and framing reports), the state filters with their counts, and which images bulk approve/reject may select.
+ * Pure code: the page renders what it returns through gallery-messages.ts.
+ */
+import { isPipelineId, resolvePipeline, type PipelineSettings } from "~/imaging/pipelines";
+import { message, type Message } from "./gallery-messages";
+import { fidelityNeedsAttention, readCompliance, readFidelity, readFraming, type ComplianceRule } from "./report-model";
+
+export interface GalleryItemInput {
+  id: string;
+  state: string;
+  reason: string | null;
+  compliance: unknown;
+  fidelity: unknown;
+  framing: unknown;
+  /** Published, and its original is being put back. */
+  restoring?: boolean;
+}
+
+export interface BatchPipeline {
+  pipeline: string;
+  settings: PipelineSettings;
+}
+
+export type VerdictTone = "success" | "attention" | "critical" | "info" | "subdued";
+
+export interface Verdict {
+  tone: VerdictTone;
+  message: Message;
+}
+
+export const GALLERY_FILTERS = ["all", "review", "published", "failed", "rejected", "restored", "working", "cancelled"] as const;
+export type GalleryFilter = (typeof GALLERY_FILTERS)[number];
+/** Shown even when empty, so the tabs do not move as a batch progresses; the others appear when they have images. */
+const ALWAYS_SHOWN: ReadonlySet<GalleryFilter> = new Set(["all", "review", "published", "failed", "rejected", "restored"]);
+
+/** The filter an image belongs to, from the state of its current version. */
+export function filterOf(state: string): Exclude<GalleryFilter, "all"> {
+  switch (state) {
+    case "NEEDS_REVIEW":
+      return "review";
+    case "PUBLISHED":
+      return "published";
+    case "FAILED":
+      return "failed";
+    case "REJECTED":
+    case "SUPERSEDED":
+      return "rejected";
+    case "RESTORED":
+      return "restored";
+    case "CANCELLED":
+      return "cancelled";
+    default:
+      return "working";
+  }
+}
+
+export function filterCounts(items: ReadonlyArray<{ state: string }>): Record<GalleryFilter, number> {
+  const counts = Object.fromEntries(GALLERY_FILTERS.map((f) => [f, 0])) as Record<GalleryFilter, number>;
+  counts.all = items.length;
+  for (const item of items) counts[filterOf(item.state)] += 1;
+  return counts;
+}
+
+/** The tabs to show, in order, each with its count and label. */
+export function filterTabs(items: ReadonlyArray<{ state: string }>, selected: GalleryFilter): Array<{ filter: GalleryFilter; count: number; label: Message }> {
+  const counts = filterCounts(items);
+  return GALLERY_FILTERS.filter((f) => ALWAYS_SHOWN.has(f) || counts[f] > 0 || f === selected).map((filter) => ({
+    filter,
+    count: counts[filter],
+    label: message(`filter.${filter}`),
+  }));
+}
+
+export function applyFilter<T extends { state: string }>(items: readonly T[], filter: GalleryFilter): T[] {
+  return filter === "all" ? [...items] : items.filter((item) => filterOf(item.state) === filter);
+}
+
+export function isGalleryFilter(value: string | null | undefined): value is GalleryFilter {
+  return (GALLERY_FILTERS as readonly string[]).includes(value ?? "");
+}
+
+/** Images bulk approve/reject may select: held for review, nothing else (a published image is restored one by one). */
+export function isBulkReviewable(item: { state: string; restoring?: boolean }): boolean {
+  return item.state === "NEEDS_REVIEW" && !item.restoring;
+}
+
+export function bulkReviewableIds(items: ReadonlyArray<{ id: string; state: string; restoring?: boolean }>): string[] {
+  return items.filter(isBulkReviewable).map((item) => item.id);
+}
+
+function marketOf(pipeline: string): Message {
+  return isPipelineId(pipeline) ? message(`market.${pipeline}`) : message("market.other");
+}
+
+/** Rules a merchant notices first come first when an image misses several. */
+const RULE_ORDER = ["background", "coverage", "not-cropped", "clean-background", "size", "aspect", "format"];
+
+interface Measurements {
+  width?: number;
+  height?: number;
+  coverage?: number;
+  strayMarks?: number;
+}
+
+function readMeasurements(raw: unknown): Measurements {
+  if (!raw || typeof raw !== "object") return {};
+  const m = (raw as { measurements?: unknown }).measurements;
+  if (!m || typeof m !== "object") return {};
+  const out: Measurements = {};
+  for (const key of ["width", "height", "coverage", "strayMarks"] as const) {
+    const value = (m as Record<string, unknown>)[key];
+    if (typeof value === "number" && Number.isFinite(value)) out[key] = value;
+  }
+  return out;
+}
+
+function checksOf(batch: BatchPipeline) {
+  if (!isPipelineId(batch.pipeline)) return null;
+  try {
+    return resolvePipeline(batch.pipeline, batch.settings);
+  } catch {
+    return null;
+  }
+}
+
+/** One missed rule in a merchant's words, with the figures the check measured where the report kept them. */
+export function ruleMessage(rule: ComplianceRule, report: unknown, batch: BatchPipeline): Message {
+  const market = marketOf(batch.pipeline);
+  const m = readMeasurements(report);
+  const resolved = checksOf(batch);
+  switch (rule.id) {
+    case "background": {
+      const hex = resolved?.backgroundHex ?? "";
+      const exact = resolved ? resolved.checks.backgroundTolerance === 0 : /exactly/.test(rule.label);
+      if (hex.toUpperCase() === "#FFFFFF" || (!resolved && /#FFFFFF/i.test(rule.label))) {
+        return message(exact ? "rule.backgroundWhite" : "rule.backgroundCleanWhite");
+      }
+      return message("rule.backgroundColour", { hex });
+    }
+    case "coverage": {
+      if (m.coverage === 0) return message("rule.noProduct");
+      if (m.coverage === undefined || !resolved) return message("rule.coverage", { market });
+      const [min, max] = resolved.checks.coverage;
+      const measured = Math.round(m.coverage * 100);
+      return m.coverage < min
+        ? message("rule.coverageLow", { measured, market, needed: Math.round(min * 100) })
+        : message("rule.coverageHigh", { measured, market, needed: Math.round(max * 100) });
+    }
+    case "not-cropped":
+      return rule.measured === "no product found" ? message("rule.noProduct") : message("rule.notCropped");
+    case "clean-background":
+      return m.strayMarks ? message("rule.strayMarks", { count: m.strayMarks }) : message("rule.strayMarks");
+    case "size":
+      return message("rule.size", {
+        width: m.width ?? "?",
+        height: m.height ?? "?",
+        market,
+        expected: rule.expected ?? "",
+      });
+    case "aspect":
+      return message("rule.aspect", { measured: rule.measured ?? "?", market, expected: rule.expected ?? "" });
+    case "format":
+      return message("rule.format", { measured: rule.measured ?? "?", market, expected: rule.expected ?? "" });
+    default:
+      return message("rule.other", { label: rule.label });
+  }
+}
+
+/** The missed rules of a compliance report, the one a merchant notices first first. */
+export function missedRules(report: unknown): ComplianceRule[] {
+  const compliance = readCompliance(report);
+  if (!compliance) return [];
+  const rank = (id: string) => {
+    const at = RULE_ORDER.indexOf(id);
+    return at < 0 ? RULE_ORDER.length : at;
+  };
+  return compliance.rules.filter((r) => !r.passed).sort((a, b) => rank(a.id) - rank(b.id));
+}
+
+function ruleVerdict(item: GalleryItemInput, batch: BatchPipeline, missed: ComplianceRule[]): Message {
+  const rule = ruleMessage(missed[0]!, item.compliance, batch);
+  return missed.length > 1 ? message("verdict.heldRuleMore", { rule, count: missed.length - 1 }) : message("verdict.heldRule", { rule });
+}
+
+/**
+ * The one line an image's tile says: "Meets every Amazon rule", the rule it misses, or its state (held and why,
+ * failed and why, rejected, restored, in progress).
+ */
+export function verdictFor(item: GalleryItemInput, batch: BatchPipeline): Verdict {
+  const market = marketOf(batch.pipeline);
+  const compliance = readCompliance(item.compliance);
+  const missed = missedRules(item.compliance);
+  switch (item.state) {
+    case "QUEUED":
+      return { tone: "subdued", message: message("verdict.queued") };
+    case "PROCESSING":
+      return { tone: "info", message: message("verdict.processing") };
+    case "FAILED":
+      return { tone: "critical", message: item.reason ? message("verdict.failed", { reason: item.reason }) : message("verdict.failedNoReason") };
+    case "CANCELLED":
+      return { tone: "subdued", message: item.reason ? message("verdict.cancelled", { reason: item.reason }) : message("verdict.cancelledNoReason") };
+    case "REJECTED":
+      return { tone: "subdued", message: message("verdict.rejected") };
+    case "RESTORED":
+      return { tone: "subdued", message: message("verdict.restored") };
+    case "SUPERSEDED":
+      return { tone: "subdued", message: message("verdict.superseded") };
+    case "NEEDS_REVIEW": {
+      if (fidelityNeedsAttention(readFidelity(item.fidelity))) return { tone: "attention", message: message("verdict.heldAltered") };
+      if (readFraming(item.framing)) return { tone: "attention", message: message("verdict.heldCutOff") };
+      if (missed.length) return { tone: "attention", message: ruleVerdict(item, batch, missed) };
+      return { tone: "attention", message: message("verdict.meetsEveryRuleHeld", { market }) };
+    }
+    case "PUBLISHED": {
+      if (item.restoring) return { tone: "info", message: message("verdict.restoring") };
+      if (missed.length) return { tone: "success", message: message("verdict.publishedDespite", { rule: ruleMessage(missed[0]!, item.compliance, batch) }) };
+      return { tone: "success", message: compliance ? message("verdict.meetsEveryRule", { market }) : message("verdict.published") };
+    }
+    default:
+      return { tone: "subdued", message: message("verdict.queued") };
+  }
+}
+
+/** What the versions list says under one version: why publishing it again failed, else its own reason. */
+export function versionNote(version: { state: string; reason: string | null; publishError?: string | null }): Message | string | null {
+  if (version.publishError) return message("versions.publishFailed", { reason: /[.!?]$/.test(version.publishError) ? version.publishError : `${version.publishError}.` });
+  if (version.state === "PUBLISHED" || version.state === "QUEUED" || version.state === "PROCESSING") return null;
+  return version.reason;
+}
