@@ -1,0 +1,123 @@
+import { describe, expect, it } from "vitest";
+import { formatMessage } from "~/components/batch/gallery-messages";
+import {
+  applyFilter,
+  bulkReviewableIds,
+  filterCounts,
+  filterTabs,
+  verdictFor,
+  versionNote,
+  type GalleryItemInput,
+} from "~/components/batch/gallery-model";
+import { evaluateRules, type ImageMeasurements } from "~/imaging/compliance";
+import { DEFAULT_PIPELINE_SETTINGS, resolvePipeline, type PipelineId } from "~/imaging/pipelines";
+import { cutOffMessage } from "~/imaging/cutoff";
+
+const amazon = { pipeline: "amazon", settings: DEFAULT_PIPELINE_SETTINGS };
+const GOOD: ImageMeasurements = { format: "jpeg", width: 2000, height: 2000, borderPurity: 1, coverage: 0.88, minMargin: 60, strayMarks: 0 };
+
+/** The report the worker stores, from the same rules it evaluates. */
+function report(overrides: Partial<ImageMeasurements> = {}, pipeline: PipelineId = "amazon") {
+  const measurements = { ...GOOD, ...overrides };
+  const rules = evaluateRules(measurements, resolvePipeline(pipeline, DEFAULT_PIPELINE_SETTINGS));
+  return { passed: rules.every((r) => r.passed), rules, measurements };
+}
+
+const unchanged = { score: 0.93, threshold: 0.8, verdict: "unchanged", message: null };
+const altered = { score: 0.61, threshold: 0.8, verdict: "altered", message: "The product may have been altered." };
+
+function item(state: string, opts: Partial<GalleryItemInput> = {}): GalleryItemInput {
+  return { id: `${state}-${Math.random()}`, state, reason: null, compliance: report(), fidelity: unchanged, framing: null, ...opts };
+}
+
+const verdict = (i: GalleryItemInput, batch = amazon) => formatMessage(verdictFor(i, batch).message);
+
+describe("the gallery's one verdict per image", () => {
+  it("says an image meets every rule of its marketplace, held or published", () => {
+    expect(verdict(item("PUBLISHED"))).toBe("Meets every Amazon rule");
+    expect(verdict(item("NEEDS_REVIEW"))).toBe("Meets every Amazon rule; waiting for your review");
+    const ebay = { pipeline: "ebay", settings: DEFAULT_PIPELINE_SETTINGS };
+    expect(verdict(item("PUBLISHED", { compliance: report({}, "ebay") }), ebay)).toBe("Meets every eBay rule");
+  });
+
+  it("names the one rule an image misses in a merchant's words, with the figures measured", () => {
+    expect(verdict(item("NEEDS_REVIEW", { compliance: report({ borderPurity: 0.93 }) }))).toBe("Held for review: Background is not pure white");
+    expect(verdict(item("NEEDS_REVIEW", { compliance: report({ coverage: 0.62 }) }))).toBe(
+      "Held for review: Product fills 62% of the frame; Amazon needs about 85%",
+    );
+    expect(verdict(item("NEEDS_REVIEW", { compliance: report({ coverage: 0.99, minMargin: 3 }) }))).toBe(
+      "Held for review: Product fills 99% of the frame; Amazon needs at most 95%",
+    );
+    expect(verdict(item("NEEDS_REVIEW", { compliance: report({ strayMarks: 2 }) }))).toBe("Held for review: 2 stray marks on the background");
+    // Several missed: the most visible one, and how many more.
+    expect(verdict(item("NEEDS_REVIEW", { compliance: report({ coverage: 0.62, borderPurity: 0.5, width: 800, height: 800 }) }))).toBe(
+      "Held for review: Background is not pure white (and 2 more)",
+    );
+    // A report stored before measurements were kept still reads as words.
+    const { measurements: _dropped, ...old } = report({ coverage: 0.62 });
+    expect(verdict(item("NEEDS_REVIEW", { compliance: old }))).toBe("Held for review: Product does not fill the frame as Amazon asks");
+  });
+
+  it("puts a product that may have changed, or an original cut off, before any rule", () => {
+    expect(verdict(item("NEEDS_REVIEW", { fidelity: altered, compliance: report({ coverage: 0.62 }) }))).toBe(
+      "Held for review: the product may have been altered",
+    );
+    const framing = { edges: ["bottom"], runs: {}, message: cutOffMessage(["bottom"]) };
+    expect(verdict(item("NEEDS_REVIEW", { framing }))).toBe("Held for review: the original shows only part of the product");
+  });
+
+  it("says the state of images that were not published, with the reason of a failure", () => {
+    expect(verdict(item("FAILED", { reason: "The image could not be downloaded from Shopify. Try again.", compliance: null, fidelity: null }))).toBe(
+      "Failed: The image could not be downloaded from Shopify. Try again.",
+    );
+    expect(verdict(item("FAILED", { compliance: null }))).toMatch(/^Failed\. Try again/);
+    expect(verdict(item("REJECTED"))).toBe("Rejected: the product keeps its original image");
+    expect(verdict(item("RESTORED"))).toBe("Original image restored");
+    expect(verdict(item("PUBLISHED", { restoring: true }))).toBe("Putting the original image back…");
+    expect(verdict(item("QUEUED", { compliance: null }))).toBe("Waiting for its turn");
+    expect(verdict(item("PROCESSING", { compliance: null }))).toBe("Being edited…");
+    expect(verdictFor(item("FAILED"), amazon).tone).toBe("critical");
+    expect(verdictFor(item("NEEDS_REVIEW"), amazon).tone).toBe("attention");
+  });
+});
+
+describe("filters and bulk selection", () => {
+  const items = [
+    item("NEEDS_REVIEW"),
+    item("NEEDS_REVIEW"),
+    item("NEEDS_REVIEW", { restoring: true }),
+    item("PUBLISHED"),
+    item("PUBLISHED"),
+    item("FAILED"),
+    item("RESTORED"),
+    item("REJECTED"),
+  ];
+
+  it("counts images per state filter, and shows the in-progress and cancelled filters only when they have images", () => {
+    expect(filterCounts(items)).toEqual({ all: 8, review: 3, published: 2, failed: 1, rejected: 1, restored: 1, working: 0, cancelled: 0 });
+    const tabs = filterTabs(items, "all").map((t) => `${formatMessage(t.label)} ${t.count}`);
+    expect(tabs).toEqual(["All 8", "Held for review 3", "Published 2", "Failed 1", "Rejected 1", "Restored 1"]);
+    expect(filterTabs([...items, item("QUEUED")], "all").map((t) => t.filter)).toContain("working");
+    // The filter the merchant is on stays even when its last image left it.
+    expect(filterTabs(items, "cancelled").map((t) => t.filter)).toContain("cancelled");
+    expect(applyFilter(items, "review")).toHaveLength(3);
+    expect(applyFilter(items, "all")).toHaveLength(8);
+  });
+
+  it("lets bulk approve/reject select held images only", () => {
+    expect(bulkReviewableIds(items)).toEqual([items[0]!.id, items[1]!.id]);
+  });
+});
+
+describe("the versions list", () => {
+  it("says why publishing a version again failed, before the version's own reason", () => {
+    const failed = versionNote({ state: "REJECTED", reason: "Rejected by the merchant; the original image was kept.", publishError: "Shopify could not process the new image" });
+    expect(typeof failed === "object" && failed ? formatMessage(failed) : failed).toBe(
+      "Publishing this version again failed: Shopify could not process the new image. Its credits were given back; the product keeps the version it had.",
+    );
+    expect(versionNote({ state: "SUPERSEDED", reason: "This version could not be published again: Shopify refused.", publishError: null })).toBe(
+      "This version could not be published again: Shopify refused.",
+    );
+    expect(versionNote({ state: "PUBLISHED", reason: null, publishError: null })).toBeNull();
+  });
+});
