@@ -6,6 +6,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import { Prisma, type PrismaClient } from "@prisma/client";
 import { logger } from "~/lib/logger.server";
+import { previewJpeg, type PreviewWidth } from "~/imaging/preview";
 import { objectStore, type ObjectStore } from "~/lib/object-store.server";
 import {
   createBackupFile,
@@ -110,6 +111,12 @@ export async function getProcessedImage(db: PrismaClient, shop: string, itemId: 
   if (!item?.resultImageId) return null;
   const image = await findStoredImageById(db, shop, item.resultImageId);
   return image ? { bytes: image.bytes, mimeType: image.mimeType } : null;
+}
+
+/** A smaller JPEG of an item's processed image (the batch gallery's tiles and comparison), or null like getProcessedImage. */
+export async function getProcessedPreview(db: PrismaClient, shop: string, itemId: string, width: PreviewWidth): Promise<{ bytes: Buffer; mimeType: string } | null> {
+  const image = await getProcessedImage(db, shop, itemId);
+  return image ? { bytes: await previewJpeg(image.bytes, width), mimeType: "image/jpeg" } : null;
 }
 
 /**

@@ -4,7 +4,9 @@ import { useFetcher, useLoaderData } from "@remix-run/react";
 import { useAppBridge } from "@shopify/app-bridge-react";
 import { Badge, Banner, BlockStack, Card, InlineStack, Layout, Page, ProgressBar, Text } from "@shopify/polaris";
 import { boundary } from "@shopify/shopify-app-remix/server";
-import { BatchItemRow, type BatchItemView } from "~/components/batch/BatchItemRow";
+import { BatchGallery } from "~/components/batch/BatchGallery";
+import galleryStyles from "~/components/batch/batch-gallery.css?url";
+import type { BatchItemView } from "~/components/batch/item-view";
 import { originalImageUrls, resultRetentionDays } from "~/models/stored-images.server";
 import { formatEta } from "~/components/batch/report-model";
 import { downloadAuthenticated } from "~/components/batch/useAuthenticatedObjectUrl";
@@ -14,6 +16,8 @@ import prisma from "~/db.server";
 import { getPipeline, isPipelineId } from "~/imaging/pipelines";
 import { getBatchProgress } from "~/models/batches.server";
 import { authenticate } from "~/shopify.server";
+
+export const links = () => [{ rel: "stylesheet", href: galleryStyles }];
 
 /** How often the page asks for progress while the worker is busy. */
 const POLL_MS = 2000;
@@ -142,16 +146,10 @@ export default function BatchPage() {
             </Card>
             {counts.NEEDS_REVIEW > 0 ? (
               <Banner tone="info" title={`${counts.NEEDS_REVIEW} image${counts.NEEDS_REVIEW === 1 ? " is" : "s are"} waiting for your review`}>
-                <p>Compare each one with its original, then approve it to replace the product image, or reject it to keep the original.</p>
+                <p>Compare each one with its original, then approve it to replace the product image, or reject it to keep the original. Tick several to approve or reject them together.</p>
               </Banner>
             ) : null}
-            <Card padding="0">
-              <ul style={{ margin: 0, padding: 0, listStyle: "none" }} aria-label="Images in this batch">
-                {(data.items as BatchItemView[]).map((item) => (
-                  <BatchItemRow key={item.id} item={item} />
-                ))}
-              </ul>
-            </Card>
+            <BatchGallery batchId={batch.id} items={data.items as BatchItemView[]} batch={{ pipeline: batch.pipeline, settings: batch.settings }} />
           </BlockStack>
         </Layout.Section>
       </Layout>

@@ -126,13 +126,18 @@ async function walk(page: Page): Promise<void> {
     expect(await page.getByText(/Credits used: 18/).isVisible()).toBe(true);
     await shot(page, "04-batch-done");
 
-    // Before/after of the first image.
+    // Before/after of the first image: on its tile, then bigger in the comparison dialog.
     const firstItem = page.getByTestId("batch-item").first();
-    await firstItem.getByRole("button", { name: "Compare" }).click();
-    const after = firstItem.getByTestId("after-image");
+    const tileAfter = firstItem.getByTestId("after-image");
+    await tileAfter.waitFor({ state: "visible", timeout: 15_000 });
+    await expect.poll(() => tileAfter.evaluate((img) => (img as HTMLImageElement).naturalWidth), { timeout: 10_000 }).toBeGreaterThan(0);
+    await firstItem.getByRole("button", { name: /^Compare before and after of / }).click();
+    const after = page.getByRole("dialog").getByTestId("compare-after");
     await after.waitFor({ state: "visible", timeout: 15_000 });
     await expect.poll(() => after.evaluate((img) => (img as HTMLImageElement).naturalWidth), { timeout: 10_000 }).toBeGreaterThan(0);
     await shot(page, "05-before-after");
+    await page.getByRole("dialog").getByRole("button", { name: "Close" }).first().click();
+    await page.getByRole("dialog").waitFor({ state: "detached", timeout: 10_000 });
 
     // Restore that image's original.
     await firstItem.getByRole("button", { name: /Restore the original/ }).click();

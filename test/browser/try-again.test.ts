@@ -48,7 +48,9 @@ describe("trying an image again with a note", () => {
       await expect.poll(() => summary.textContent(), { timeout: 120_000, interval: 500 }).toMatch(/^1 of 1 done · 1 published/);
       const item = page.getByTestId("batch-item").first();
 
-      // Try again with a note: the form says what it costs; the note is capped at 200 characters as it is typed.
+      // Try again with a note (in the image's details): the form says what it costs; the note is capped at 200
+      // characters as it is typed.
+      await item.getByRole("button", { name: "Details" }).click();
       await item.getByRole("button", { name: /Try .* again/ }).click();
       const note = item.getByLabel("Note for the new version (optional)");
       await note.fill("x".repeat(250));

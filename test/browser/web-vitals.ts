@@ -27,7 +27,14 @@ export interface WebVitalsReport {
   pages: PageVitals[];
 }
 
-const PAGES: Array<{ path: string; ready: (page: Page) => Promise<unknown>; interact?: (page: Page) => Promise<void> }> = [
+/** A page to measure: where it is, when it is ready, and the interaction INP is measured on. */
+export interface PageSpec {
+  path: string;
+  ready: (page: Page) => Promise<unknown>;
+  interact?: (page: Page) => Promise<void>;
+}
+
+const PAGES: PageSpec[] = [
   {
     path: "/app",
     ready: (page) => page.getByTestId("image-cell").first().waitFor({ timeout: 60_000 }),
@@ -57,7 +64,7 @@ interface OneLoad {
   inp: number | null;
 }
 
-async function loadOnce(context: BrowserContext, app: ServedApp, spec: (typeof PAGES)[number] | null): Promise<OneLoad> {
+async function loadOnce(context: BrowserContext, app: ServedApp, spec: PageSpec | null): Promise<OneLoad> {
   const page = spec ? await newAppPage(context, app) : await context.newPage();
   try {
     await page.addInitScript({ content: `${WEB_VITALS_IIFE}\n${COLLECT}` });
@@ -91,6 +98,18 @@ function p75(values: number[]): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil(0.75 * sorted.length) - 1)] ?? 0;
 }
 
+/** p75 LCP, CLS and INP of one page over `loads` loads, in a context already open on the served app. */
+export async function measurePage(context: BrowserContext, app: ServedApp, spec: PageSpec, loads: number): Promise<PageVitals["p75"]> {
+  const runs: OneLoad[] = [];
+  for (let i = 0; i < loads; i++) runs.push(await loadOnce(context, app, spec));
+  const inps = runs.map((r) => r.inp).filter((v): v is number => v !== null);
+  return {
+    lcpMs: Math.round(p75(runs.map((r) => r.lcp ?? Number.POSITIVE_INFINITY))),
+    cls: Number(p75(runs.map((r) => r.cls)).toFixed(3)),
+    inpMs: inps.length ? Math.round(p75(inps)) : null,
+  };
+}
+
 export async function measureWebVitals(opts: { products: number; imagesPerProduct: number; loads: number; app?: ServedApp }): Promise<WebVitalsReport> {
   const app =
     opts.app ??
@@ -119,14 +138,7 @@ export async function measureWebVitals(opts: { products: number; imagesPerProduc
     const floorLcpMs = p75(floor);
     const pages: PageVitals[] = [];
     for (const spec of PAGES) {
-      const runs: OneLoad[] = [];
-      for (let i = 0; i < opts.loads; i++) runs.push(await loadOnce(context, app, spec));
-      const inps = runs.map((r) => r.inp).filter((v): v is number => v !== null);
-      const result = {
-        lcpMs: Math.round(p75(runs.map((r) => r.lcp ?? Number.POSITIVE_INFINITY))),
-        cls: Number(p75(runs.map((r) => r.cls)).toFixed(3)),
-        inpMs: inps.length ? Math.round(p75(inps)) : null,
-      };
+      const result = await measurePage(context, app, spec, opts.loads);
       pages.push({
         path: spec.path,
         loads: opts.loads,

@@ -2,15 +2,18 @@ import { useEffect, useState } from "react";
 import { Badge, BlockStack, Box, Button, InlineStack, Text, TextField } from "@shopify/polaris";
 import { MAX_INSTRUCTION_LENGTH } from "~/imaging/instruction";
 import { canRetry, groupVersions, publishActionFor, type VersionFields } from "~/models/versions";
-import { BeforeAfter } from "./BeforeAfter";
+import type { CompareTarget } from "./CompareModal";
+import { formatMessage } from "./gallery-messages";
+import { versionNote } from "./gallery-model";
 import { useToastingFetcher } from "./useToastingFetcher";
 import { STATE_LABELS } from "./report-model";
 
 export interface ItemVersionView extends VersionFields {
   reason: string | null;
   instruction: string | null;
+  /** Why publishing this (rejected) version again failed, while no later attempt of it exists. */
+  publishError: string | null;
 }
-
 
 /** "Try again" with an optional note: a new version of the image, 3 credits if it succeeds. */
 export function TryAgain({ itemId, versions, title }: { itemId: string; versions: ItemVersionView[]; title: string }) {
@@ -65,16 +68,17 @@ export function TryAgain({ itemId, versions, title }: { itemId: string; versions
   );
 }
 
-function VersionRow({ version, number, group, title, originalUrl }: {
+function VersionRow({ version, number, group, title, originalUrl, onCompare }: {
   version: ItemVersionView;
   number: number;
   group: ReturnType<typeof groupVersions<ItemVersionView>>[number];
   title: string;
   originalUrl: string;
+  onCompare: (target: CompareTarget) => void;
 }) {
-  const [open, setOpen] = useState(false);
   const fetcher = useToastingFetcher();
   const action = publishActionFor(version, group);
+  const note = versionNote(version) ?? (action.kind === "none" && version.state !== "PUBLISHED" ? action.why : null);
   const state = version.state === "PUBLISHED" ? { label: "On the product", tone: "success" as const } : (STATE_LABELS[version.state] ?? { label: version.state });
   return (
     <li data-testid="item-version" data-item-id={version.id} data-state={version.state}>
@@ -89,8 +93,8 @@ function VersionRow({ version, number, group, title, originalUrl }: {
           </InlineStack>
           <InlineStack gap="200">
             {version.resultImageId ? (
-              <Button variant="plain" onClick={() => setOpen((o) => !o)} ariaExpanded={open}>
-                {open ? "Hide" : "View"}
+              <Button variant="plain" onClick={() => onCompare({ itemId: version.id, originalUrl, title: `${title}, version ${number}` })} accessibilityLabel={`Compare version ${number} of ${title}`}>
+                View
               </Button>
             ) : null}
             {action.kind !== "none" ? (
@@ -104,19 +108,23 @@ function VersionRow({ version, number, group, title, originalUrl }: {
             ) : null}
           </InlineStack>
         </InlineStack>
-        {action.kind === "none" && action.why && version.state !== "PUBLISHED" ? (
-          <Text as="p" tone="subdued" variant="bodySm">
-            {action.why}
+        {note ? (
+          <Text as="p" tone={version.publishError || version.state === "FAILED" ? "critical" : "subdued"} variant="bodySm">
+            <span data-testid="version-note">{formatMessage(note)}</span>
           </Text>
         ) : null}
-        {open ? <BeforeAfter itemId={version.id} originalUrl={originalUrl} productTitle={`${title}, version ${number}`} /> : null}
       </BlockStack>
     </li>
   );
 }
 
 /** Every version of an image, oldest first, with "Publish this version" where it applies. */
-export function ItemVersions({ versions, title, originalUrl }: { versions: ItemVersionView[]; title: string; originalUrl: string }) {
+export function ItemVersions({ versions, title, originalUrl, onCompare }: {
+  versions: ItemVersionView[];
+  title: string;
+  originalUrl: string;
+  onCompare: (target: CompareTarget) => void;
+}) {
   const group = groupVersions(versions)[0];
   if (!group || group.versions.length < 2) return null;
   return (
@@ -129,7 +137,7 @@ export function ItemVersions({ versions, title, originalUrl }: { versions: ItemV
         </Text>
         <ul style={{ margin: 0, padding: 0, listStyle: "none", display: "grid", gap: 8 }} aria-label={`Versions of ${title}`}>
           {group.versions.map((version, index) => (
-            <VersionRow key={version.id} version={version} number={index + 1} group={group} title={title} originalUrl={originalUrl} />
+            <VersionRow key={version.id} version={version} number={index + 1} group={group} title={title} originalUrl={originalUrl} onCompare={onCompare} />
           ))}
         </ul>
       </BlockStack>

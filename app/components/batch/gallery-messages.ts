@@ -81,6 +81,8 @@ export const GALLERY_MESSAGES_EN = {
   "gallery.detailsLabel": "Measured details of {title}",
   "gallery.approve": "Approve",
   "gallery.reject": "Reject",
+  "gallery.approveLabel": "Approve {title}",
+  "gallery.rejectLabel": "Reject {title}",
   "gallery.restore": "Restore original",
   "gallery.restoreLabel": "Restore the original of {title}",
   "gallery.select": "Select {title}",
@@ -98,6 +100,8 @@ export const GALLERY_MESSAGES_EN = {
   "bulk.selectAllHeld_other": "Select all {count} images held for review",
   "bulk.selected_one": "{count} selected",
   "bulk.selected_other": "{count} selected",
+  "bulk.approveSelected": "Approve selected",
+  "bulk.rejectSelected": "Reject selected",
   "bulk.approve_one": "Approve {count} image",
   "bulk.approve_other": "Approve {count} images",
   "bulk.reject_one": "Reject {count} image",
@@ -107,8 +111,8 @@ export const GALLERY_MESSAGES_EN = {
   "bulk.approved_other": "{count} images approved: they will replace the product images in a moment.",
   "bulk.rejected_one": "{count} image rejected: the product keeps its original, and its credits were given back.",
   "bulk.rejected_other": "{count} images rejected: the products keep their originals, and their credits were given back.",
-  "bulk.someRefused_one": "{count} image was not changed: {reason}",
-  "bulk.someRefused_other": "{count} images were not changed: {reason}",
+  "bulk.refusedTitle_one": "{count} image was not changed",
+  "bulk.refusedTitle_other": "{count} images were not changed",
 
   "compare.title": "Before and after: {title}",
   "compare.slider": "Slide to compare",
@@ -139,7 +143,8 @@ const numbers = new Intl.NumberFormat("en");
  * The English text of a message. A key with `_one`/`_other` forms is picked by its `count` parameter; a message
  * given as a parameter is formatted first.
  */
-export function formatMessage(msg: Message): string {
+export function formatMessage(msg: Message | string): string {
+  if (typeof msg === "string") return msg;
   const params = msg.params ?? {};
   let key: string = msg.key;
   if (typeof params.count === "number") {

@@ -5,7 +5,7 @@
  */
 import { isPipelineId, resolvePipeline, type PipelineSettings } from "~/imaging/pipelines";
 import { message, type Message } from "./gallery-messages";
-import { fidelityNeedsAttention, readCompliance, readFidelity, readFraming, type ComplianceRule } from "./report-model";
+import { fidelityNeedsAttention, readCompliance, readFidelity, readFraming, STATE_LABELS, type ComplianceRule } from "./report-model";
 
 export interface GalleryItemInput {
   id: string;
@@ -90,7 +90,8 @@ export function bulkReviewableIds(items: ReadonlyArray<{ id: string; state: stri
   return items.filter(isBulkReviewable).map((item) => item.id);
 }
 
-function marketOf(pipeline: string): Message {
+/** The marketplace of a pipeline, for sentences ("Meets every Amazon rule"). */
+export function marketOf(pipeline: string): Message {
   return isPipelineId(pipeline) ? message(`market.${pipeline}`) : message("market.other");
 }
 
@@ -228,4 +229,12 @@ export function versionNote(version: { state: string; reason: string | null; pub
   if (version.publishError) return message("versions.publishFailed", { reason: /[.!?]$/.test(version.publishError) ? version.publishError : `${version.publishError}.` });
   if (version.state === "PUBLISHED" || version.state === "QUEUED" || version.state === "PROCESSING") return null;
   return version.reason;
+}
+
+const STATES = ["QUEUED", "PROCESSING", "NEEDS_REVIEW", "PUBLISHED", "FAILED", "RESTORED", "CANCELLED", "REJECTED", "SUPERSEDED"] as const;
+
+/** The state badge of an image: its words and Polaris tone. */
+export function stateBadge(state: string): { label: Message | string; tone?: (typeof STATE_LABELS)[string]["tone"] } {
+  const known = STATES.find((s) => s === state);
+  return { label: known ? message(`state.${known}`) : state, tone: STATE_LABELS[state]?.tone };
 }

@@ -111,6 +111,18 @@ describe("Batch page and its actions", () => {
     expect(createHash("sha256").update(bytes).digest("hex")).toBe(now.sha256);
     const foreign = await call(processedLoader, await bearerRequest(other, `/app/images/${itemId}/processed`), { id: itemId });
     expect(status(foreign)).toBe(404);
+
+    // The gallery's tiles ask a smaller JPEG of the same picture; an arbitrary width gets the full image.
+    const tile = (await call(processedLoader, await bearerRequest(shop, `/app/images/${itemId}/processed?w=480`), { id: itemId })) as Response;
+    expect(tile.headers.get("content-type")).toBe("image/jpeg");
+    const tileBytes = Buffer.from(await tile.arrayBuffer());
+    const { default: sharp } = await import("sharp");
+    const meta = await sharp(tileBytes).metadata();
+    expect(Math.max(meta.width, meta.height)).toBe(480);
+    expect(tileBytes.length).toBeLessThan(bytes.length);
+    const odd = (await call(processedLoader, await bearerRequest(shop, `/app/images/${itemId}/processed?w=4000`), { id: itemId })) as Response;
+    expect(Buffer.from(await odd.arrayBuffer()).equals(bytes)).toBe(true);
+    expect(status(await call(processedLoader, await bearerRequest(other, `/app/images/${itemId}/processed?w=480`), { id: itemId }))).toBe(404);
   });
 
   it("restores one image, then the rest of the batch, putting the original bytes back in place", async () => {
