@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent } from "react";
+import { Suspense, useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent } from "react";
 import { useFetcher } from "@remix-run/react";
 import { useAppBridge } from "@shopify/app-bridge-react";
 import { Banner, BlockStack, Box, Button, Card, Checkbox, InlineStack, List, Tabs, Text } from "@shopify/polaris";
@@ -153,7 +153,11 @@ export function BatchGallery({ batchId, items, batch }: { batchId: string; items
           ) : (
             <ul className="batch-gallery-grid" aria-label={t(message("gallery.label"))}>
               {shown.map((item) => (
-                <GalleryTile key={item.versions[0]?.id ?? item.id} item={item} batch={batch} selected={selected.has(item.id)} onSelect={onSelect} onCompare={setCompare} />
+                // A boundary per tile lets React hydrate each tile on its own: a click on one while the page is still
+                // hydrating waits for that tile only, not for all thirty (INP).
+                <Suspense key={item.versions[0]?.id ?? item.id}>
+                  <GalleryTile item={item} batch={batch} selected={selected.has(item.id)} onSelect={onSelect} onCompare={setCompare} />
+                </Suspense>
               ))}
             </ul>
           )}
