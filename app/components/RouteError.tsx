@@ -1,6 +1,7 @@
 import { isRouteErrorResponse, useRouteError } from "@remix-run/react";
 import { Banner, Button, Page } from "@shopify/polaris";
 import { boundary } from "@shopify/shopify-app-remix/server";
+import { useTranslation } from "react-i18next";
 
 function messageOf(data: unknown): string | null {
   if (typeof data === "object" && data && "message" in data && typeof data.message === "string") return data.message;
@@ -11,15 +12,17 @@ function messageOf(data: unknown): string | null {
  * Error state for every page: our own 4xx answers (not found, refused) and unexpected failures get a
  * Polaris page; Shopify's auth responses (App Bridge redirects) go through `boundary.error` so they work.
  */
-export function RouteError({ title = "This page could not be loaded" }: { title?: string }) {
+export function RouteError({ title: givenTitle }: { title?: string }) {
   const error = useRouteError();
+  const { t } = useTranslation();
+  const title = givenTitle ?? t("routeError.defaultTitle");
   if (isRouteErrorResponse(error)) {
     const message = messageOf(error.data);
     if (error.status === 404 || message) {
       return (
-        <Page title={error.status === 404 ? "Not found" : title} backAction={{ content: "Images", url: "/app" }}>
-          <Banner tone={error.status === 404 ? "warning" : "critical"} title={message ?? "This page does not exist, or it belongs to another store."}>
-            <p>{error.status === 404 ? "Check the link, or go back to your images." : "Try again, or go back to your images."}</p>
+        <Page title={error.status === 404 ? t("routeError.notFoundTitle") : title} backAction={{ content: t("routeError.backToImages"), url: "/app" }}>
+          <Banner tone={error.status === 404 ? "warning" : "critical"} title={message ?? t("routeError.notFoundMessage")}>
+            <p>{error.status === 404 ? t("routeError.notFoundHint") : t("routeError.refusedHint")}</p>
           </Banner>
         </Page>
       );
@@ -28,10 +31,10 @@ export function RouteError({ title = "This page could not be loaded" }: { title?
   }
   return (
     <Page title={title}>
-      <Banner tone="critical" title="Something went wrong">
-        <p>The app could not show this page. Reload to try again; your images and credits are safe.</p>
+      <Banner tone="critical" title={t("routeError.crashTitle")}>
+        <p>{t("routeError.crashBody")}</p>
         <div style={{ marginTop: 12 }}>
-          <Button onClick={() => window.location.reload()}>Reload</Button>
+          <Button onClick={() => window.location.reload()}>{t("routeError.reload")}</Button>
         </div>
       </Banner>
     </Page>

@@ -1,12 +1,17 @@
-import type { HeadersFunction, LoaderFunctionArgs } from "@remix-run/node";
+import { useEffect, useState } from "react";
+import { json, type HeadersFunction, type LoaderFunctionArgs } from "@remix-run/node";
 import { Link, Outlet, useLoaderData, useLocation, useRouteError } from "@remix-run/react";
 import { NavMenu } from "@shopify/app-bridge-react";
 import polarisStyles from "@shopify/polaris/build/esm/styles.css?url";
 import { boundary } from "@shopify/shopify-app-remix/server";
 import { AppProvider } from "@shopify/shopify-app-remix/react";
+import { I18nextProvider, useTranslation } from "react-i18next";
 import { AutoRulePausedBanner } from "~/components/AutoRulePausedBanner";
 import { LowBalanceBanner } from "~/components/LowBalanceBanner";
 import prisma from "~/db.server";
+import { detectLocale } from "~/i18n/locale.server";
+import { i18nFor, type Locale } from "~/i18n/locales";
+import { POLARIS_TRANSLATIONS } from "~/i18n/polaris";
 import { CREDITS_PER_IMAGE, getBalance } from "~/models/credits.server";
 import { authenticate } from "../shopify.server";
 
@@ -14,34 +19,77 @@ export const links = () => [{ rel: "stylesheet", href: polarisStyles }];
 
 export const loader = async ({ request }: LoaderFunctionArgs) => {
   const { session } = await authenticate.admin(request);
-  const [balance, rule] = await Promise.all([
+  const [balance, rule, detected] = await Promise.all([
     getBalance(prisma, session.shop),
     prisma.shop.findUnique({ where: { domain: session.shop }, select: { autoCleanEnabled: true, autoCleanPausedFor: true, autoCleanPauseReason: true } }),
+    detectLocale(request),
   ]);
   const autoRulePaused = rule?.autoCleanEnabled && rule.autoCleanPauseReason ? { reason: rule.autoCleanPauseReason, pausedFor: rule.autoCleanPausedFor } : null;
-  return { apiKey: process.env.SHOPIFY_API_KEY || "", balance: { available: balance.available }, creditsPerImage: CREDITS_PER_IMAGE, autoRulePaused };
+  return json(
+    {
+      apiKey: process.env.SHOPIFY_API_KEY || "",
+      balance: { available: balance.available },
+      creditsPerImage: CREDITS_PER_IMAGE,
+      autoRulePaused,
+      locale: detected.locale,
+      localeFromAdmin: detected.fromAdmin,
+    },
+    detected.setCookie ? { headers: { "Set-Cookie": detected.setCookie } } : undefined,
+  );
 };
 
+/**
+ * The page keeps the language Shopify admin opened it in: later loads (client-side navigations, revalidations)
+ * carry no `locale` parameter, and a browser that refuses the app's cookie in admin's frame would otherwise
+ * answer with its Accept-Language. Only a load that names the language again (admin) changes it.
+ */
+function usePageLocale(locale: Locale, fromAdmin: boolean): Locale {
+  const [pageLocale, setPageLocale] = useState(locale);
+  useEffect(() => {
+    if (fromAdmin && locale !== pageLocale) setPageLocale(locale);
+  }, [fromAdmin, locale, pageLocale]);
+  useEffect(() => {
+    document.documentElement.lang = pageLocale;
+  }, [pageLocale]);
+  return pageLocale;
+}
+
 export default function App() {
-  const { apiKey, balance, creditsPerImage, autoRulePaused } = useLoaderData<typeof loader>();
+  const { apiKey, balance, creditsPerImage, autoRulePaused, locale, localeFromAdmin } = useLoaderData<typeof loader>();
+  const pageLocale = usePageLocale(locale, localeFromAdmin);
+  return (
+    <I18nextProvider i18n={i18nFor(pageLocale)}>
+      <AppProvider isEmbeddedApp apiKey={apiKey} i18n={POLARIS_TRANSLATIONS[pageLocale]}>
+        <AppFrame balance={balance} creditsPerImage={creditsPerImage} autoRulePaused={autoRulePaused} />
+      </AppProvider>
+    </I18nextProvider>
+  );
+}
+
+function AppFrame({
+  balance,
+  creditsPerImage,
+  autoRulePaused,
+}: Pick<ReturnType<typeof useLoaderData<typeof loader>>, "balance" | "creditsPerImage" | "autoRulePaused">) {
+  const { t } = useTranslation();
   const { pathname } = useLocation();
   return (
-    <AppProvider isEmbeddedApp apiKey={apiKey}>
+    <>
       <NavMenu>
         <Link to="/app" rel="home">
-          Images
+          {t("nav.images")}
         </Link>
-        <Link to="/app/batches">Batches</Link>
-        <Link to="/app/catalog">Whole catalogue</Link>
-        <Link to="/app/credits">Credits</Link>
-        <Link to="/app/settings">Settings</Link>
+        <Link to="/app/batches">{t("nav.batches")}</Link>
+        <Link to="/app/catalog">{t("nav.catalog")}</Link>
+        <Link to="/app/credits">{t("nav.credits")}</Link>
+        <Link to="/app/settings">{t("nav.settings")}</Link>
       </NavMenu>
       {pathname.startsWith("/app/credits") ? null : (
         <LowBalanceBanner available={balance.available} creditsPerImage={creditsPerImage} />
       )}
       {autoRulePaused ? <AutoRulePausedBanner reason={autoRulePaused.reason} pausedFor={autoRulePaused.pausedFor} /> : null}
       <Outlet />
-    </AppProvider>
+    </>
   );
 }
 
