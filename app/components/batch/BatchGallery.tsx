@@ -3,7 +3,7 @@ import { useFetcher } from "@remix-run/react";
 import { useAppBridge } from "@shopify/app-bridge-react";
 import { Banner, BlockStack, Box, Button, Card, Checkbox, InlineStack, List, Tabs, Text } from "@shopify/polaris";
 import { CompareModal, type CompareTarget } from "./CompareModal";
-import { formatMessage as t, message } from "./gallery-messages";
+import { message, useGalleryText } from "./gallery-messages";
 import { applyFilter, bulkReviewableIds, filterTabs, type BatchPipeline, type GalleryFilter } from "./gallery-model";
 import { GalleryTile, imageTitle } from "./GalleryTile";
 import type { BatchItemView } from "./item-view";
@@ -24,6 +24,7 @@ function typing(target: EventTarget | null): boolean {
  */
 export function BatchGallery({ batchId, items, batch }: { batchId: string; items: BatchItemView[]; batch: BatchPipeline }) {
   const shopify = useAppBridge();
+  const t = useGalleryText();
   const [filter, setFilter] = useState<GalleryFilter>("all");
   const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
   const [compare, setCompare] = useState<CompareTarget | null>(null);
@@ -34,7 +35,7 @@ export function BatchGallery({ batchId, items, batch }: { batchId: string; items
   const reviewable = useMemo(() => bulkReviewableIds(items), [items]);
   const tabs = useMemo(() => filterTabs(items, filter), [items, filter]);
   const shown = useMemo(() => applyFilter(items, filter), [items, filter]);
-  const titles = useMemo(() => new Map(items.map((item) => [item.id, imageTitle(item)])), [items]);
+  const titles = useMemo(() => new Map(items.map((item) => [item.id, t(imageTitle(item))])), [items, t]);
 
   // An image that is no longer held (approved elsewhere, polled) leaves the selection.
   const chosen = useMemo(() => [...selected].filter((id) => reviewable.includes(id)), [selected, reviewable]);
@@ -76,7 +77,7 @@ export function BatchGallery({ batchId, items, batch }: { batchId: string; items
     }
     setRefused(failed.map((o) => ({ title: titles.get(o.id) ?? o.id, error: o.error })));
     setSelected((current) => new Set([...current].filter((id) => !done.includes(id))));
-  }, [bulk.state, bulk.data, shopify, titles]);
+  }, [bulk.state, bulk.data, shopify, titles, t]);
 
   const onKeyDown = (event: KeyboardEvent<HTMLDivElement>) => {
     if (event.altKey || event.ctrlKey || event.metaKey || typing(event.target) || compare) return;
@@ -100,7 +101,7 @@ export function BatchGallery({ batchId, items, batch }: { batchId: string; items
               id: `filter-${tab.filter}`,
               content: t(tab.label),
               badge: String(tab.count),
-              accessibilityLabel: `${t(tab.label)} (${tab.count})`,
+              accessibilityLabel: t(message("filter.tabLabel", { label: tab.label, count: tab.count })),
               panelID: "batch-gallery-panel",
             }))}
             selected={selectedIndex}
@@ -138,7 +139,7 @@ export function BatchGallery({ batchId, items, batch }: { batchId: string; items
           <Banner tone="warning" title={t(message("bulk.refusedTitle", { count: refused.length }))} onDismiss={() => setRefused([])}>
             <List>
               {refused.map((r) => (
-                <List.Item key={r.title}>{`${r.title}: ${r.error}`}</List.Item>
+                <List.Item key={r.title}>{t(message("bulk.refusedLine", { title: r.title, error: r.error }))}</List.Item>
               ))}
             </List>
           </Banner>

@@ -1,7 +1,7 @@
 import { useState } from "react";
 import { BlockStack, Button, ButtonGroup, Modal, RangeSlider, Spinner, Text } from "@shopify/polaris";
 import { thumbnailUrl } from "~/components/images/grid-model";
-import { formatMessage as t, message } from "./gallery-messages";
+import { message, useGalleryText } from "./gallery-messages";
 import { useAuthenticatedObjectUrl } from "./useAuthenticatedObjectUrl";
 
 export interface CompareTarget {
@@ -17,6 +17,7 @@ const COMPARE_WIDTH = 960;
  * the merchant drags or presses the arrow keys) or the two side by side.
  */
 export function CompareModal({ target, onClose }: { target: CompareTarget | null; onClose: () => void }) {
+  const t = useGalleryText();
   const [mode, setMode] = useState<"slider" | "side">("slider");
   const [split, setSplit] = useState(50);
   const after = useAuthenticatedObjectUrl(target ? `/app/images/${encodeURIComponent(target.itemId)}/processed?w=${COMPARE_WIDTH}` : null);
@@ -58,7 +59,7 @@ export function CompareModal({ target, onClose }: { target: CompareTarget | null
                 min={0}
                 max={100}
                 output
-                suffix={<Text as="span">{`${split}%`}</Text>}
+                suffix={<Text as="span">{t(message("compare.sliderValue", { value: split }))}</Text>}
                 onChange={(value) => setSplit(typeof value === "number" ? value : value[0])}
               />
             </BlockStack>

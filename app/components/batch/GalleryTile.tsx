@@ -4,7 +4,7 @@ import { thumbnailUrl } from "~/components/images/grid-model";
 import { AltTextEditor } from "./AltTextEditor";
 import type { CompareTarget } from "./CompareModal";
 import type { BatchItemView } from "./item-view";
-import { formatMessage as t, message } from "./gallery-messages";
+import { message, useGalleryText, type Message } from "./gallery-messages";
 import { isBulkReviewable, marketOf, stateBadge, verdictFor, type BatchPipeline, type VerdictTone } from "./gallery-model";
 import { ItemVersions, TryAgain } from "./ItemVersions";
 import { fidelityNeedsAttention, readCompliance, readFidelity, readFraming } from "./report-model";
@@ -30,12 +30,13 @@ function useItemAction(itemId: string, verb: "approve" | "reject" | "restore") {
   };
 }
 
-export function imageTitle(item: { productTitle: string; position: number }): string {
-  return t(message("gallery.imageTitle", { product: item.productTitle, position: item.position }));
+export function imageTitle(item: { productTitle: string; position: number }): Message {
+  return message("gallery.imageTitle", { product: item.productTitle, position: item.position });
 }
 
 /** The processed image of a tile, fetched (signed) once the tile comes near the viewport. */
 function AfterImage({ itemId, title }: { itemId: string; title: string }) {
+  const t = useGalleryText();
   const frame = useRef<HTMLDivElement>(null);
   const near = useInView(frame);
   const after = useAuthenticatedObjectUrl(near ? `/app/images/${encodeURIComponent(itemId)}/processed?w=${TILE_WIDTH}` : null);
@@ -58,6 +59,7 @@ function MeasuredDetails({ item, batch, title, onCompare }: { item: BatchItemVie
   const compliance = readCompliance(item.compliance);
   const fidelity = readFidelity(item.fidelity);
   const framing = readFraming(item.framing);
+  const t = useGalleryText();
   const market = marketOf(batch.pipeline);
   return (
     <div id={`details-${item.id}`} data-testid="measured-details">
@@ -120,11 +122,12 @@ export interface GalleryTileProps {
 
 /** One image of the batch: before and after large, one verdict in words, its actions, the measurements one click away. */
 export const GalleryTile = memo(function GalleryTile({ item, batch, selected, onSelect, onCompare }: GalleryTileProps) {
+  const t = useGalleryText();
   const [open, setOpen] = useState(false);
   const approve = useItemAction(item.id, "approve");
   const reject = useItemAction(item.id, "reject");
   const restore = useItemAction(item.id, "restore");
-  const title = imageTitle(item);
+  const title = t(imageTitle(item));
   const verdict = verdictFor(item, batch);
   const state = stateBadge(item.state);
   const reviewable = isBulkReviewable(item);

@@ -3,7 +3,7 @@ import { Badge, BlockStack, Box, Button, InlineStack, Text, TextField } from "@s
 import { MAX_INSTRUCTION_LENGTH } from "~/imaging/instruction";
 import { canRetry, groupVersions, publishActionFor, type VersionFields } from "~/models/versions";
 import type { CompareTarget } from "./CompareModal";
-import { formatMessage } from "./gallery-messages";
+import { useGalleryText } from "./gallery-messages";
 import { versionNote } from "./gallery-model";
 import { useToastingFetcher } from "./useToastingFetcher";
 import { STATE_LABELS } from "./report-model";
@@ -77,6 +77,7 @@ function VersionRow({ version, number, group, title, originalUrl, onCompare }: {
   onCompare: (target: CompareTarget) => void;
 }) {
   const fetcher = useToastingFetcher();
+  const text = useGalleryText();
   const action = publishActionFor(version, group);
   const note = versionNote(version) ?? (action.kind === "none" && version.state !== "PUBLISHED" ? action.why : null);
   const state = version.state === "PUBLISHED" ? { label: "On the product", tone: "success" as const } : (STATE_LABELS[version.state] ?? { label: version.state });
@@ -110,7 +111,7 @@ function VersionRow({ version, number, group, title, originalUrl, onCompare }: {
         </InlineStack>
         {note ? (
           <Text as="p" tone={version.publishError || version.state === "FAILED" ? "critical" : "subdued"} variant="bodySm">
-            <span data-testid="version-note">{formatMessage(note)}</span>
+            <span data-testid="version-note">{text(note)}</span>
           </Text>
         ) : null}
       </BlockStack>

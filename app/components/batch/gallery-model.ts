@@ -152,7 +152,7 @@ export function ruleMessage(rule: ComplianceRule, report: unknown, batch: BatchP
     case "not-cropped":
       return rule.measured === "no product found" ? message("rule.noProduct") : message("rule.notCropped");
     case "clean-background":
-      return m.strayMarks ? message("rule.strayMarks", { count: m.strayMarks }) : message("rule.strayMarks");
+      return m.strayMarks ? message("rule.strayMarks", { count: m.strayMarks }) : message("rule.marks");
     case "size":
       return message("rule.size", {
         width: m.width ?? "?",

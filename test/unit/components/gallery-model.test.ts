@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatMessage } from "~/components/batch/gallery-messages";
+import { formatMessage as formatIn, type Message } from "~/components/batch/gallery-messages";
 import {
   applyFilter,
   bulkReviewableIds,
@@ -12,6 +12,9 @@ import {
 import { evaluateRules, type ImageMeasurements } from "~/imaging/compliance";
 import { DEFAULT_PIPELINE_SETTINGS, resolvePipeline, type PipelineId } from "~/imaging/pipelines";
 import { cutOffMessage } from "~/imaging/cutoff";
+import { i18nFor } from "~/i18n/locales";
+
+const formatMessage = (msg: Message | string) => formatIn(msg, i18nFor("en").t);
 
 const amazon = { pipeline: "amazon", settings: DEFAULT_PIPELINE_SETTINGS };
 const GOOD: ImageMeasurements = { format: "jpeg", width: 2000, height: 2000, borderPurity: 1, coverage: 0.88, minMargin: 60, strayMarks: 0 };
@@ -38,6 +41,17 @@ describe("the gallery's one verdict per image", () => {
     expect(verdict(item("NEEDS_REVIEW"))).toBe("Meets every Amazon rule; waiting for your review");
     const ebay = { pipeline: "ebay", settings: DEFAULT_PIPELINE_SETTINGS };
     expect(verdict(item("PUBLISHED", { compliance: report({}, "ebay") }), ebay)).toBe("Meets every eBay rule");
+  });
+
+  it("says the same in Spanish, with the nested rule and the count in that language", () => {
+    const es = (i: GalleryItemInput) => formatIn(verdictFor(i, amazon).message, i18nFor("es").t);
+    expect(es(item("PUBLISHED"))).toBe("Cumple todas las reglas de Amazon");
+    expect(es(item("NEEDS_REVIEW", { compliance: report({ coverage: 0.62, borderPurity: 0.5, width: 800, height: 800 }) }))).toBe(
+      "En revisión: El fondo no es blanco puro (y 2 más)",
+    );
+    expect(es(item("NEEDS_REVIEW", { compliance: report({ coverage: 0.62 }) }))).toBe(
+      "En revisión: El producto ocupa el 62 % del encuadre; Amazon pide alrededor del 85 %",
+    );
   });
 
   it("names the one rule an image misses in a merchant's words, with the figures measured", () => {
