@@ -91,22 +91,30 @@ export function BatchGallery({ batchId, items, batch }: { batchId: string; items
   const allChecked = reviewable.length > 0 && count === reviewable.length;
   const selectedIndex = Math.max(0, tabs.findIndex((tab) => tab.filter === filter));
 
+  // Polaris Tabs measures its tabs when it renders; ticking a checkbox must not render it again (INP).
+  const filterBar = useMemo(
+    () => (
+      <Tabs
+        tabs={tabs.map((tab) => ({
+          id: `filter-${tab.filter}`,
+          content: t(tab.label),
+          badge: String(tab.count),
+          accessibilityLabel: t(message("filter.tabLabel", { label: tab.label, count: tab.count })),
+          panelID: "batch-gallery-panel",
+        }))}
+        selected={selectedIndex}
+        onSelect={(index) => setFilter(tabs[index]?.filter ?? "all")}
+      />
+    ),
+    [tabs, selectedIndex, t],
+  );
+
   return (
     // The shortcuts listen on the gallery only, so typing elsewhere on the page never approves anything.
     <div onKeyDown={onKeyDown} data-testid="batch-gallery">
       <BlockStack gap="300">
         <Card padding="0">
-          <Tabs
-            tabs={tabs.map((tab) => ({
-              id: `filter-${tab.filter}`,
-              content: t(tab.label),
-              badge: String(tab.count),
-              accessibilityLabel: t(message("filter.tabLabel", { label: tab.label, count: tab.count })),
-              panelID: "batch-gallery-panel",
-            }))}
-            selected={selectedIndex}
-            onSelect={(index) => setFilter(tabs[index]?.filter ?? "all")}
-          />
+          {filterBar}
           {reviewable.length > 0 ? (
             <Box padding="300" borderBlockStartWidth="025" borderColor="border">
               <div data-testid="bulk-bar">
