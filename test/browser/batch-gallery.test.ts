@@ -177,13 +177,36 @@ describe("reviewing a batch in the gallery", () => {
       {
         path: batchPath,
         ready: (p) => p.getByTestId("batch-item").first().waitFor({ timeout: 60_000 }),
+        // The merchant scrolls to a held image with the wheel (a scroll ends LCP and is not an interaction for INP),
+        // then ticks it.
         interact: async (p) => {
-          await p.getByRole("checkbox", { name: /^Select .*, image \d+$/ }).first().click();
+          const checkbox = p.getByRole("checkbox", { name: /^Select .*, image \d+$/ }).first();
+          const box = await checkbox.boundingBox();
+          await p.mouse.move(640, 450);
+          if (box && box.y > 600) await p.mouse.wheel(0, box.y - 300);
+          await p.waitForTimeout(1_000);
+          await checkbox.click();
         },
       },
       3,
     );
-    console.log(`${batchPath} (30-image gallery): CLS ${vitals.cls}, LCP ${vitals.lcpMs} ms, INP ${vitals.inpMs ?? "-"} ms`);
+    // The Images page's checkbox in the same run, as a yardstick for this machine's load at the time.
+    const images = await measurePage(
+      context,
+      info,
+      {
+        path: "/app",
+        ready: (p) => p.getByTestId("image-cell").first().waitFor({ timeout: 60_000 }),
+        interact: async (p) => {
+          await p.getByTestId("image-cell").first().getByRole("checkbox").first().click();
+        },
+      },
+      3,
+    );
+    console.log(
+      `${batchPath} (30-image gallery): CLS ${vitals.cls}, LCP ${vitals.lcpMs} ms, INP ${vitals.inpMs ?? "-"} ms; ` +
+        `/app in the same run: CLS ${images.cls}, LCP ${images.lcpMs} ms, INP ${images.inpMs ?? "-"} ms`,
+    );
     expect(Number.isFinite(vitals.lcpMs)).toBe(true);
     expect(vitals.inpMs).not.toBeNull();
     expect(vitals.cls).toBeLessThanOrEqual(THRESHOLDS.cls);
