@@ -25,8 +25,7 @@ import { addFundedItems, cancelItems, fairShareEtaSeconds, getQueueLoad, type Fu
 import { gidNumber, runGraphql, ShopifyUserError, withThrottleRetry, type AdminGraphql, type ProductImage } from "~/models/catalog.server";
 import { CREDITS_PER_IMAGE } from "~/models/credits.server";
 import { getSettings, pipelineSettingsFrom } from "~/models/settings.server";
-import { enqueueCatalogRun, RunAgainLater, type AutomationQueue } from "~/queue/automation.server";
-import { enqueueItems, type ImageQueue } from "~/queue/queue.server";
+import { RunAgainLater, type AutomationWork, type ImageWork } from "~/models/work-queues.server";
 import { checkboxField, choiceField, fieldErrors, optionalCreditsField } from "~/lib/form-fields";
 
 /** Images added to the batch at a time; the next chunk is added when fewer than this are waiting. */
@@ -217,7 +216,7 @@ export async function listCollections(graphql: AdminGraphql): Promise<Collection
 
 /** Starts counting: the run is created and its job reads the catalogue with a bulk operation. */
 export async function startCatalogRun(
-  deps: { db: PrismaClient; automationQueue: AutomationQueue; graphql: AdminGraphql },
+  deps: { db: PrismaClient; automationQueue: AutomationWork; graphql: AdminGraphql },
   shop: string,
   input: Record<string, unknown>,
 ): Promise<{ ok: true; runId: string } | { ok: false; errors: CatalogRunErrors }> {
@@ -235,7 +234,7 @@ export async function startCatalogRun(
     // The automation queue's name rides with the filter, so a worker resumes only its own queue's runs.
     data: { shop, filter: { ...parsed.filter, queue: deps.automationQueue.name } as unknown as Prisma.InputJsonValue, pipeline: parsed.pipeline, budget: parsed.budget },
   });
-  await enqueueCatalogRun(deps.automationQueue, shop, run.id);
+  await deps.automationQueue.enqueueCatalogRun(shop, run.id);
   return { ok: true, runId: run.id };
 }
 
@@ -247,7 +246,7 @@ async function findRun(db: PrismaClient, shop: string, runId: string): Promise<C
 
 /** The merchant saw the count and the cost: the run starts adding images (READY), or goes on after a pause (PAUSED). */
 export async function confirmCatalogRun(
-  deps: { db: PrismaClient; automationQueue: AutomationQueue },
+  deps: { db: PrismaClient; automationQueue: AutomationWork },
   shop: string,
   runId: string,
   opts: { budget?: number | null } = {},
@@ -262,14 +261,14 @@ export async function confirmCatalogRun(
   if (updated.count !== 1) return;
   // The pause's reason is also the batch's note in the batch history: resumed, it no longer holds.
   if (run.batchId) await deps.db.batch.updateMany({ where: { id: run.batchId, shop }, data: { note: null } });
-  await enqueueCatalogRun(deps.automationQueue, shop, runId);
+  await deps.automationQueue.enqueueCatalogRun(shop, runId);
 }
 
 /**
  * Stops the run: images not yet added never will be; added images still waiting for the model are cancelled and
  * their credits given back (an image already being edited finishes, paid and restorable).
  */
-export async function cancelCatalogRun(deps: { db: PrismaClient; imageQueue: ImageQueue; graphql?: AdminGraphql }, shop: string, runId: string): Promise<void> {
+export async function cancelCatalogRun(deps: { db: PrismaClient; imageQueue: ImageWork; graphql?: AdminGraphql }, shop: string, runId: string): Promise<void> {
   const run = await findRun(deps.db, shop, runId);
   if (run.status === "DONE" || run.status === "CANCELLED" || run.status === "FAILED") return;
   await deps.db.catalogRun.updateMany({
@@ -285,7 +284,7 @@ export async function cancelCatalogRun(deps: { db: PrismaClient; imageQueue: Ima
 
 /** One step of a run's job: count (bulk operation), or add the next chunk; throws RunAgainLater while not finished. */
 export async function advanceCatalogRun(
-  deps: { db: PrismaClient; adminFor(shop: string): Promise<AdminGraphql>; imageQueue: ImageQueue },
+  deps: { db: PrismaClient; adminFor(shop: string): Promise<AdminGraphql>; imageQueue: ImageWork },
   shop: string,
   runId: string,
 ): Promise<void> {
@@ -443,7 +442,7 @@ function pauseReason(shortOf: FundingLimit, run: CatalogRun, remaining: number, 
     : `Paused: this run's budget of ${run.budget} credits is used up, and ${rest}. Raise the budget and resume to clean them.`;
 }
 
-async function addNextChunk(deps: { db: PrismaClient; imageQueue: ImageQueue }, run: CatalogRun): Promise<void> {
+async function addNextChunk(deps: { db: PrismaClient; imageQueue: ImageWork }, run: CatalogRun): Promise<void> {
   const { db } = deps;
   const shop = run.shop;
   const waiting = run.batchId ? await db.batchItem.count({ where: { shop, batchId: run.batchId, state: { in: ["QUEUED", "PROCESSING"] } } }) : 0;
@@ -497,7 +496,7 @@ async function addNextChunk(deps: { db: PrismaClient; imageQueue: ImageQueue }, 
     },
   });
   if (funded.items.length > 0) {
-    await enqueueItems(deps.imageQueue, funded.items).catch((error: Error) =>
+    await deps.imageQueue.enqueueItems(funded.items).catch((error: Error) =>
       logger.warn({ shop, runId: run.id, err: error.message }, "enqueue failed; the sweep will enqueue these items"),
     );
   }
@@ -565,7 +564,6 @@ async function viewOf(db: PrismaClient, run: CatalogRun): Promise<CatalogRunView
   };
 }
 
-/** Runs counting or running whose job is gone (Redis lost it): enqueue them again (idempotent by job id). */
 /** A run whose job gave up (its last attempt failed, or the shop's access was lost): FAILED. Images it already added finish. */
 export async function failCatalogRun(db: PrismaClient, shop: string, runId: string, error: Error): Promise<void> {
   logger.error({ shop, runId, err: error.message }, "catalogue run failed");
@@ -579,12 +577,13 @@ export async function failCatalogRun(db: PrismaClient, shop: string, runId: stri
   });
 }
 
-export async function resumeCatalogRuns(db: PrismaClient, automationQueue: AutomationQueue): Promise<number> {
+/** Runs counting or running whose job is gone (Redis lost it): enqueue them again (idempotent by job id). */
+export async function resumeCatalogRuns(db: PrismaClient, automationQueue: AutomationWork): Promise<number> {
   const runs = await db.catalogRun.findMany({
     where: { status: { in: ["COUNTING", "RUNNING"] }, filter: { path: ["queue"], equals: automationQueue.name } },
     select: { id: true, shop: true },
     take: 500,
   });
-  for (const run of runs) await enqueueCatalogRun(automationQueue, run.shop, run.id);
+  for (const run of runs) await automationQueue.enqueueCatalogRun(run.shop, run.id);
   return runs.length;
 }

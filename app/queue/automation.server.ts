@@ -12,36 +12,38 @@ import { DelayedError, Queue, UnrecoverableError, Worker, type Job, type JobsOpt
 import type { PrismaClient } from "@prisma/client";
 import { logger } from "~/lib/logger.server";
 import { ShopifyThrottledError, type AdminGraphql } from "~/models/catalog.server";
+import { RunAgainLater, type AutomationWork, type ImageWork, type NewProductMedia } from "~/models/work-queues.server";
 import { createRedisConnection, type RedisClient } from "./connection.server";
-import { QUEUE_PREFIX, type ImageQueue } from "./queue.server";
+import { QUEUE_PREFIX } from "./queue.server";
 
 export type AutomationJobData =
   /** `eventId`: the NewProductEvent to mark done (jobs enqueued before it existed have none). */
   | { kind: "new-product-media"; shop: string; productId: string; mediaIds: string[]; eventId?: string }
   | { kind: "catalog-run"; shop: string; runId: string };
 
-export type AutomationQueue = Queue<AutomationJobData>;
-
 export interface AutomationDeps {
   db: PrismaClient;
   adminFor(shop: string): Promise<AdminGraphql>;
-  imageQueue: ImageQueue;
-}
-
-/** What a job asks of the automation worker when it is not finished: run again after `delayMs`. */
-export class RunAgainLater extends Error {
-  constructor(readonly delayMs: number) {
-    super(`run again in ${delayMs} ms`);
-    this.name = "RunAgainLater";
-  }
+  imageQueue: ImageWork;
 }
 
 export function automationQueueName(imageQueueName: string): string {
   return `${imageQueueName}-automation`;
 }
 
+/** The automation queue, as the models use it (AutomationWork): routes and the worker pass it to them. */
+export class AutomationQueue extends Queue<AutomationJobData> implements AutomationWork {
+  enqueueNewProductMedia(eventId: string, media: NewProductMedia): Promise<void> {
+    return enqueueNewProductMedia(this, eventId, media);
+  }
+
+  enqueueCatalogRun(shop: string, runId: string): Promise<void> {
+    return enqueueCatalogRun(this, shop, runId);
+  }
+}
+
 export function openAutomationQueue(imageQueueName: string, connection: RedisClient): AutomationQueue {
-  return new Queue<AutomationJobData>(automationQueueName(imageQueueName), { connection, prefix: QUEUE_PREFIX });
+  return new AutomationQueue(automationQueueName(imageQueueName), { connection, prefix: QUEUE_PREFIX });
 }
 
 const queues = new Map<string, AutomationQueue>();
@@ -77,16 +79,12 @@ export function newProductMediaJobId(eventId: string): string {
   return `product-event-${createHash("sha256").update(eventId).digest("hex").slice(0, 32)}`;
 }
 
-export async function enqueueNewProductMedia(
-  queue: AutomationQueue,
-  eventId: string,
-  data: Omit<Extract<AutomationJobData, { kind: "new-product-media" }>, "kind" | "eventId">,
-): Promise<void> {
+export async function enqueueNewProductMedia(queue: Queue<AutomationJobData>, eventId: string, data: NewProductMedia): Promise<void> {
   await addUnlessPending(queue, "new-product-media", { kind: "new-product-media", ...data, eventId }, { ...JOB_OPTIONS, jobId: newProductMediaJobId(eventId) });
 }
 
 /** Adds the job; one that still waits or runs is left alone (a no-op), one that finished is replaced. */
-async function addUnlessPending(queue: AutomationQueue, name: string, data: AutomationJobData, opts: JobsOptions & { jobId: string }): Promise<void> {
+async function addUnlessPending(queue: Queue<AutomationJobData>, name: string, data: AutomationJobData, opts: JobsOptions & { jobId: string }): Promise<void> {
   const existing = await queue.getJob(opts.jobId);
   if (existing) {
     const state = await existing.getState();
@@ -101,7 +99,7 @@ function catalogRunJobId(runId: string): string {
 }
 
 /** The run's one job (re-adding it while it exists is a no-op, so the sweep and a resume may both call this). */
-export async function enqueueCatalogRun(queue: AutomationQueue, shop: string, runId: string): Promise<void> {
+export async function enqueueCatalogRun(queue: Queue<AutomationJobData>, shop: string, runId: string): Promise<void> {
   await addUnlessPending(queue, "catalog-run", { kind: "catalog-run", shop, runId }, { ...JOB_OPTIONS, attempts: 20, jobId: catalogRunJobId(runId) });
 }
 
