@@ -19,6 +19,7 @@ import type { ReadableStream as NodeReadableStream } from "node:stream/web";
 import type { CatalogRun, Prisma, PrismaClient } from "@prisma/client";
 import { z } from "zod";
 import { isPipelineId, PIPELINE_IDS, type PipelineId } from "~/imaging/pipelines";
+import { intFromEnv } from "~/lib/env";
 import { logger } from "~/lib/logger.server";
 import { checkUrlAllowed, fetchPolicyFromEnv } from "~/lib/safe-fetch.server";
 import { addFundedItems, cancelItems, fairShareEtaSeconds, getQueueLoad, type FundingLimit } from "~/models/batches.server";
@@ -30,8 +31,15 @@ import { checkboxField, choiceField, fieldErrors, optionalCreditsField } from "~
 
 /** Images added to the batch at a time; the next chunk is added when fewer than this are waiting. */
 const CATALOG_CHUNK = Number(process.env.CATALOG_RUN_CHUNK) || 25;
-/** How often a running job looks again (its chunk's progress, the bulk operation). */
+/** How often a running job looks again at its chunk's progress. */
 const TICK_MS = 1_000;
+/**
+ * How often a counting job reads its bulk operation. Only a fallback: bulk_operations/finish wakes the job when the
+ * operation ends, so this catches a webhook that was lost (read when used, so a test can set it).
+ */
+function bulkPollMs(): number {
+  return intFromEnv(process.env, "CATALOG_BULK_POLL_MS", 10_000, 100);
+}
 /** Where Shopify serves bulk operation results. */
 const BULK_RESULT_HOSTS = ["storage.googleapis.com"];
 
@@ -321,7 +329,7 @@ async function countCatalog(deps: { db: PrismaClient; adminFor(shop: string): Pr
     if (userErrors.some((e) => e.code === "OPERATION_IN_PROGRESS")) throw new RunAgainLater(5_000);
     if (userErrors.length || !bulkOperation) throw new ShopifyUserError("CatalogRunBulkQuery", userErrors);
     await deps.db.catalogRun.updateMany({ where: { id: run.id, shop: run.shop, status: "COUNTING" }, data: { bulkOperationId: bulkOperation.id } });
-    throw new RunAgainLater(TICK_MS);
+    throw new RunAgainLater(bulkPollMs());
   }
   const { data } = await withThrottleRetry(() =>
     runGraphql<{ bulkOperation: { status: string; errorCode: string | null; url: string | null } | null }>(graphql, "CatalogRunBulkOperation", BULK_OPERATION, {
@@ -329,7 +337,7 @@ async function countCatalog(deps: { db: PrismaClient; adminFor(shop: string): Pr
     }),
   );
   const op = data.bulkOperation;
-  if (op && (op.status === "CREATED" || op.status === "RUNNING" || op.status === "CANCELING")) throw new RunAgainLater(TICK_MS);
+  if (op && (op.status === "CREATED" || op.status === "RUNNING" || op.status === "CANCELING")) throw new RunAgainLater(bulkPollMs());
   if (!op || op.status !== "COMPLETED") {
     await deps.db.catalogRun.updateMany({
       where: { id: run.id, shop: run.shop, status: "COUNTING" },
@@ -363,6 +371,38 @@ async function countCatalog(deps: { db: PrismaClient; adminFor(shop: string): Pr
     await tx.catalogRun.updateMany({ where: { id: run.id, shop: run.shop, status: "COUNTING" }, data: { status: "READY", total: images.length } });
   }, { timeout: 60_000 });
   logger.info({ shop: run.shop, runId: run.id, images: images.length }, "catalogue run counted");
+}
+
+/** What bulk_operations/finish carries (Shopify writes its status, error code and type in lower case). */
+export const bulkOperationFinishSchema = z.object({
+  admin_graphql_api_id: z.string().startsWith("gid://shopify/BulkOperation/"),
+  status: z.string(),
+  type: z.string(),
+  error_code: z.string().nullish(),
+  created_at: z.string().nullish(),
+  completed_at: z.string().nullish(),
+});
+
+export type BulkOperationFinish = z.infer<typeof bulkOperationFinishSchema>;
+
+/**
+ * bulk_operations/finish: the shop's counting run whose bulk operation ended is woken at once, so it reads the
+ * result (or the failure) now rather than at its next poll. A run that has not yet stored its operation's id (the
+ * operation ended before the job saved it) is woken as well: it reads the operation it started either way. Returns
+ * how many runs were woken; waking one twice does nothing more.
+ */
+export async function acceptBulkOperationFinish(deps: { db: PrismaClient; queue: AutomationWork }, shop: string, payload: BulkOperationFinish): Promise<number> {
+  if (payload.type.toLowerCase() !== "query") return 0;
+  const runs = await deps.db.catalogRun.findMany({
+    where: { shop, status: "COUNTING", OR: [{ bulkOperationId: payload.admin_graphql_api_id }, { bulkOperationId: null }] },
+    select: { id: true },
+  });
+  for (const run of runs) {
+    // Not waiting out a delay: running now (the wake mark makes it look again), or gone from Redis (added again).
+    if (!(await deps.queue.advanceCatalogRunNow(run.id))) await deps.queue.enqueueCatalogRun(shop, run.id);
+  }
+  logger.info({ shop, bulkOperationId: payload.admin_graphql_api_id, status: payload.status, runs: runs.length }, "bulk operation finished");
+  return runs.length;
 }
 
 /** The JSONL lines of a bulk result: products, then media lines naming their product (`__parentId`), in any order. */

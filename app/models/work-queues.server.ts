@@ -32,8 +32,10 @@ export interface AutomationWork {
   readonly name: string;
   /** A no-op while the event's job waits or runs. */
   enqueueNewProductMedia(eventId: string, media: NewProductMedia): Promise<void>;
-  /** The run's one job; a no-op while it waits or runs, so the sweep and a resume may both call it. */
+  /** The run's one job; a no-op while it waits or runs, so the sweep, a resume and a webhook may all call it. */
   enqueueCatalogRun(shop: string, runId: string): Promise<void>;
+  /** Runs the run's job now when it is waiting out a delay (a bulk operation just finished); false if it is not. */
+  advanceCatalogRunNow(runId: string): Promise<boolean>;
 }
 
 /** What an automation job throws when it is not finished: the queue runs it again after `delayMs`, not as a retry. */

@@ -40,10 +40,37 @@ export class AutomationQueue extends Queue<AutomationJobData> implements Automat
   enqueueCatalogRun(shop: string, runId: string): Promise<void> {
     return enqueueCatalogRun(this, shop, runId);
   }
+
+  /**
+   * Wakes the run's job: a delayed job is promoted to run now. The wake mark closes the race with a job that is
+   * running right now and about to delay itself: the job looks for the mark after it moved to delayed (see
+   * startAutomationWorker), so either this promotes it or it promotes itself.
+   */
+  async advanceCatalogRunNow(runId: string): Promise<boolean> {
+    const jobId = catalogRunJobId(runId);
+    const redis = await redisOf(this);
+    await redis.set(wakeKey(this.name, jobId), "1", "PX", WAKE_MARK_MS);
+    const job = await this.getJob(jobId);
+    if (!job || (await job.getState()) !== "delayed") return false;
+    await job.promote().catch(() => undefined);
+    return true;
+  }
 }
 
 export function openAutomationQueue(imageQueueName: string, connection: RedisClient): AutomationQueue {
   return new AutomationQueue(automationQueueName(imageQueueName), { connection, prefix: QUEUE_PREFIX });
+}
+
+/** How long a wake mark waits for its job to look (longer than any delay a running job could be in the middle of). */
+const WAKE_MARK_MS = 10 * 60_000;
+
+/** The ioredis connection a queue or worker was given (BullMQ types its backend's client more narrowly). */
+async function redisOf(queue: Queue | Worker): Promise<RedisClient> {
+  return (await queue.backend.client) as unknown as RedisClient;
+}
+
+function wakeKey(queueName: string, jobId: string): string {
+  return `${QUEUE_PREFIX}:${queueName}:wake:${jobId}`;
 }
 
 const queues = new Map<string, AutomationQueue>();
@@ -122,6 +149,8 @@ export function startAutomationWorker(opts: {
   const worker = new Worker<AutomationJobData>(
     automationQueueName(opts.imageQueueName),
     async (job, token) => {
+      // A wake mark set before this run of the job is spent: the job reads the run's state afresh.
+      if (job.id) await (await redisOf(worker)).del(wakeKey(worker.name, job.id));
       try {
         await opts.process(job, opts.deps);
       } catch (error) {
@@ -130,7 +159,10 @@ export function startAutomationWorker(opts: {
           if (error instanceof UnrecoverableError) logger.warn({ jobId: job.id, err: error.message }, "automation job gave up");
           throw error;
         }
+        // A wake mark set while the job ran means something finished that it may have read too early: run it again
+        // now rather than after the delay.
         await job.moveToDelayed(Date.now() + delayMs, token);
+        if (job.id && (await (await redisOf(worker)).del(wakeKey(worker.name, job.id))) > 0) await job.promote().catch(() => undefined);
         throw new DelayedError();
       }
     },
