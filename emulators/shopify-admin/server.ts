@@ -84,6 +84,8 @@ export interface ShopifyEmulator {
   setFailNextFileUpdate(shop: string, reason?: string): void;
   /** The shop's next fileUpdate with a new source stays PROCESSING for `ms` before it is applied. */
   setSlowNextFileUpdate(shop: string, ms: number): void;
+  /** The media of the shop's next product created through the Admin API (productCreate) stay PROCESSING for `reads` reads. */
+  holdNextProductMediaProcessing(shop: string, reads: number): void;
   /** The merchant makes a collection: of these products (custom), or of every product of a type (smart). Returns its id. */
   addCollection(shop: string, fields: { title: string; productIds?: string[]; productType?: string }): string;
   /** The merchant deletes a product's media in the admin: it leaves the product and no longer exists (products/update). */
@@ -242,7 +244,16 @@ export async function startShopifyEmulator(opts: ShopifyEmulatorOptions & { port
         hooks.delete(hookKey);
         await hook();
       }
-      const ctx: ResolverContext = { store, shop: store.shop(tokenShop), files, billing, bulk, apiKey: opts.apiKey };
+      const shopState = store.shop(tokenShop);
+      const ctx: ResolverContext = {
+        store,
+        shop: shopState,
+        files,
+        billing,
+        bulk,
+        apiKey: opts.apiKey,
+        onProductCreated: (product) => void notifyProduct(shopState, product, PRODUCT_CREATE_TOPIC),
+      };
       const result = await runGraphql(ctx, body);
       const afterHook = afterHooks.get(hookKey);
       if (afterHook) {
@@ -402,6 +413,9 @@ export async function startShopifyEmulator(opts: ShopifyEmulatorOptions & { port
     },
     setSlowNextFileUpdate(shop, ms) {
       store.shop(shop).slowNextFileUpdateMs = ms;
+    },
+    holdNextProductMediaProcessing(shop, reads) {
+      store.shop(shop).nextProductMediaProcessingReads = reads;
     },
     addCollection(shop, fields) {
       return store.addCollection(store.shop(shop), fields).id;
