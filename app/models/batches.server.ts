@@ -309,7 +309,10 @@ export type FundingLimit = (typeof FUNDING_LIMITS)[number];
 export async function addFundedItems(db: PrismaClient, queueName: string, shop: string, input: FundedItemsInput): Promise<FundedItems> {
   const { batch } = input;
   return db.$transaction(async (tx) => {
-    await tx.$queryRaw`SELECT 1 FROM "Shop" WHERE domain = ${shop} FOR UPDATE`;
+    const [locked] = await tx.$queryRaw<Array<{ uninstalledAt: Date | null }>>`SELECT "uninstalledAt" FROM "Shop" WHERE domain = ${shop} FOR UPDATE`;
+    // Read under the lock the uninstall takes to mark the shop, before it cancels the shop's items: a job that checked
+    // the install earlier adds nothing now, and items added just before the mark are cancelled with the rest.
+    if (locked?.uninstalledAt) return { items: [], unfunded: 0, known: 0, shortOf: null, availableAfter: 0 };
     const mediaIds = input.images.map((i) => i.mediaId);
     const taken = await tx.batchItem.findMany({
       where: { shop, mediaId: { in: mediaIds }, ...(input.onlyNeverProcessed ? {} : { state: { in: [...ACTIVE_ITEM_STATES] } }) },
