@@ -17,8 +17,7 @@ import { addFundedItems, FUNDING_LIMITS, type FundingLimit } from "~/models/batc
 import { getImagesOfProducts, type AdminGraphql } from "~/models/catalog.server";
 import { CREDITS_PER_IMAGE } from "~/models/credits.server";
 import { getSettings, pipelineSettingsFrom } from "~/models/settings.server";
-import { enqueueNewProductMedia, RunAgainLater, type AutomationQueue } from "~/queue/automation.server";
-import { enqueueItems, type ImageQueue } from "~/queue/queue.server";
+import { RunAgainLater, type AutomationWork, type ImageWork } from "~/models/work-queues.server";
 import { checkboxField, choiceField, fieldErrors, optionalCreditsField } from "~/lib/form-fields";
 
 export const AUTO_RULE_IMAGES = ["all", "featured"] as const;
@@ -140,7 +139,7 @@ export type ProductWebhook = z.infer<typeof productWebhookSchema>;
  * the rule should clean, so the route answers fast. Returns what it did (for logs and tests).
  */
 export async function acceptProductWebhook(
-  deps: { db: PrismaClient; queue: AutomationQueue },
+  deps: { db: PrismaClient; queue: AutomationWork },
   shop: string,
   eventId: string,
   payload: ProductWebhook,
@@ -171,7 +170,7 @@ export async function acceptProductWebhook(
     skipDuplicates: true,
   });
   // A replay of an event already recorded adds nothing: the first delivery's job (or the resume pass) handles it.
-  if (recorded.count === 1) await enqueueNewProductMedia(deps.queue, eventId, { shop, productId: payload.admin_graphql_api_id, mediaIds });
+  if (recorded.count === 1) await deps.queue.enqueueNewProductMedia(eventId, { shop, productId: payload.admin_graphql_api_id, mediaIds });
   return "enqueued";
 }
 
@@ -188,7 +187,7 @@ export async function finishNewProductEvent(db: PrismaClient, shop: string, even
  * gone, once the rule may run (on, and not paused, or its pause has ended), so products that arrived during a pause
  * are cleaned when the merchant resumes the rule. Events of a shop that turned the rule off or uninstalled are closed.
  */
-export async function resumeNewProductEvents(db: PrismaClient, queue: AutomationQueue, now = new Date()): Promise<number> {
+export async function resumeNewProductEvents(db: PrismaClient, queue: AutomationWork, now = new Date()): Promise<number> {
   const events = await db.newProductEvent.findMany({ where: { queue: queue.name, doneAt: null }, orderBy: { createdAt: "asc" }, take: 500 });
   let enqueued = 0;
   const rules = new Map<string, AutoRuleState | null>();
@@ -204,7 +203,7 @@ export async function resumeNewProductEvents(db: PrismaClient, queue: Automation
       continue;
     }
     if (rule.pausedAt && !pauseEnded(rule, now)) continue;
-    await enqueueNewProductMedia(queue, event.id, { shop: event.shop, productId: event.productId, mediaIds: event.mediaIds });
+    await queue.enqueueNewProductMedia(event.id, { shop: event.shop, productId: event.productId, mediaIds: event.mediaIds });
     enqueued++;
   }
   return enqueued;
@@ -238,7 +237,7 @@ function pauseEnded(rule: AutoRuleState, now: Date): boolean {
  * the batch history says why (the batch's note) and Settings shows a banner; nothing is overdrawn.
  */
 export async function cleanNewProductMedia(
-  deps: { db: PrismaClient; graphql: AdminGraphql; imageQueue: ImageQueue },
+  deps: { db: PrismaClient; graphql: AdminGraphql; imageQueue: ImageWork },
   shop: string,
   input: { productId: string; mediaIds: string[] },
   now = new Date(),
@@ -270,7 +269,7 @@ export async function cleanNewProductMedia(
     onlyNeverProcessed: true,
   });
   if (funded.items.length > 0) {
-    await enqueueItems(deps.imageQueue, funded.items).catch((error: Error) =>
+    await deps.imageQueue.enqueueItems(funded.items).catch((error: Error) =>
       logger.warn({ shop, batchId, err: error.message }, "enqueue failed; the sweep will enqueue these items"),
     );
   }

@@ -19,14 +19,14 @@ import {
   reserveForItems,
 } from "~/models/credits.server";
 import { resolveSelection, type AdminGraphql, type ProductImage } from "~/models/catalog.server";
-import { queueConfigFromEnv } from "~/queue/config.server";
-import { enqueueItems, enqueueRestores, type ImageQueue } from "~/queue/queue.server";
+import { maxImagesPerBatchFromEnv } from "~/lib/env";
 import { restoreMediaFromBackup } from "~/models/stored-images.server";
 import { groupVersions } from "~/models/versions";
+import type { ImageWork } from "~/models/work-queues.server";
 
 export { getProcessedImage } from "~/models/stored-images.server";
 
-export const MAX_IMAGES_PER_BATCH: number = queueConfigFromEnv().maxImagesPerBatch;
+export const MAX_IMAGES_PER_BATCH: number = maxImagesPerBatchFromEnv(process.env);
 
 /** Key in Batch.settings naming the queue the batch's jobs go to (read by the sweep). */
 export const BATCH_QUEUE_KEY = "queue";
@@ -71,7 +71,7 @@ export class BatchNotFoundError extends Error {
 export interface BatchDeps {
   db: PrismaClient;
   graphql: AdminGraphql;
-  queue: ImageQueue;
+  queue: ImageWork;
 }
 
 export interface CreateBatchInput {
@@ -145,7 +145,7 @@ export async function createBatch(
     try {
       const created = await createBatchRows(deps.db, deps.queue.name, shop, pipeline, settings, usable, skipped);
       if (created.items.length > 0) {
-        await enqueueItems(deps.queue, created.items).catch((error: Error) =>
+        await deps.queue.enqueueItems(created.items).catch((error: Error) =>
           logger.warn({ shop, batchId: created.batchId, err: error.message }, "enqueue failed; the sweep will enqueue these items"),
         );
       }
@@ -168,9 +168,14 @@ export async function createBatch(
 }
 
 /** A new batch item for one of the shop's product images (QUEUED by default). */
-function newItemRow(shop: string, batchId: string, image: ProductImage) {
+export function newItemRow(
+  shop: string,
+  batchId: string,
+  image: Pick<ProductImage, "productId" | "productTitle" | "mediaId" | "url" | "mimeType" | "position" | "alt">,
+  id: string = randomUUID(),
+) {
   return {
-    id: randomUUID(),
+    id,
     batchId,
     shop,
     productId: image.productId,
@@ -304,7 +309,10 @@ export type FundingLimit = (typeof FUNDING_LIMITS)[number];
 export async function addFundedItems(db: PrismaClient, queueName: string, shop: string, input: FundedItemsInput): Promise<FundedItems> {
   const { batch } = input;
   return db.$transaction(async (tx) => {
-    await tx.$queryRaw`SELECT 1 FROM "Shop" WHERE domain = ${shop} FOR UPDATE`;
+    const [locked] = await tx.$queryRaw<Array<{ uninstalledAt: Date | null }>>`SELECT "uninstalledAt" FROM "Shop" WHERE domain = ${shop} FOR UPDATE`;
+    // Read under the lock the uninstall takes to mark the shop, before it cancels the shop's items: a job that checked
+    // the install earlier adds nothing now, and items added just before the mark are cancelled with the rest.
+    if (locked?.uninstalledAt) return { items: [], unfunded: 0, known: 0, shortOf: null, availableAfter: 0 };
     const mediaIds = input.images.map((i) => i.mediaId);
     const taken = await tx.batchItem.findMany({
       where: { shop, mediaId: { in: mediaIds }, ...(input.onlyNeverProcessed ? {} : { state: { in: [...ACTIVE_ITEM_STATES] } }) },
@@ -615,7 +623,7 @@ async function findItem(db: PrismaClient, shop: string, itemId: string) {
 }
 
 /** Approving a held image publishes it: the worker resumes from its checkpoint (no second Qwen call). */
-export async function approveItem(deps: { db: PrismaClient; queue: ImageQueue }, shop: string, itemId: string): Promise<void> {
+export async function approveItem(deps: { db: PrismaClient; queue: ImageWork }, shop: string, itemId: string): Promise<void> {
   const item = await findItem(deps.db, shop, itemId);
   if (item.state !== "NEEDS_REVIEW") {
     if (item.state === "QUEUED" || item.state === "PROCESSING" || item.state === "PUBLISHED") return;
@@ -628,7 +636,7 @@ export async function approveItem(deps: { db: PrismaClient; queue: ImageQueue },
   // Lost a race: fine if it was another approval, refused if the image was rejected meanwhile.
   if (updated.count === 0) return approveItem(deps, shop, itemId);
   await deps.db.batch.updateMany({ where: { id: item.batchId, shop, status: "DONE" }, data: { status: "ACTIVE", finishedAt: null } });
-  await enqueueItems(deps.queue, [{ id: itemId, shop }]).catch((error: Error) =>
+  await deps.queue.enqueueItems([{ id: itemId, shop }]).catch((error: Error) =>
     logger.warn({ shop, itemId, err: error.message }, "enqueue after approve failed; the sweep will enqueue it"),
   );
 }
@@ -710,7 +718,7 @@ export async function restoreItem(deps: { db: PrismaClient; graphql: AdminGraphq
  * the batch page shows how many are still being restored. A batch of 500 would otherwise hold a web request for up
  * to 500 replacements. Items already waiting for their restore are not asked twice. Returns how many were asked.
  */
-export async function restoreBatch(deps: { db: PrismaClient; queue: ImageQueue }, shop: string, batchId: string): Promise<{ queued: number }> {
+export async function restoreBatch(deps: { db: PrismaClient; queue: ImageWork }, shop: string, batchId: string): Promise<{ queued: number }> {
   const batch = await deps.db.batch.findFirst({ where: { id: batchId, shop }, select: { id: true } });
   if (!batch) throw new BatchNotFoundError("This batch");
   const items = await deps.db.$queryRaw<Array<{ id: string; shop: string }>>`
@@ -718,7 +726,7 @@ export async function restoreBatch(deps: { db: PrismaClient; queue: ImageQueue }
     WHERE "batchId" = ${batchId} AND "shop" = ${shop} AND "state" = 'PUBLISHED' AND "restoreRequestedAt" IS NULL
     RETURNING "id", "shop"`;
   // If Redis is down, the sweep enqueues them later (it looks for marked items without a job).
-  await enqueueRestores(deps.queue, items).catch((error: Error) =>
+  await deps.queue.enqueueRestores(items).catch((error: Error) =>
     logger.warn({ shop, batchId, err: error.message }, "restore enqueue failed; the sweep will enqueue these items"),
   );
   logger.info({ shop, batchId, items: items.length }, "batch restore requested");
@@ -729,7 +737,7 @@ export async function restoreBatch(deps: { db: PrismaClient; queue: ImageQueue }
  * Uninstall: removes the shop's waiting and delayed jobs, marks its unfinished items CANCELLED and
  * releases their credits. An item a worker is processing right now sees CANCELLED and stops.
  */
-export async function cancelShopWork(deps: { db: PrismaClient; queue: ImageQueue }, shop: string): Promise<{ cancelled: number }> {
+export async function cancelShopWork(deps: { db: PrismaClient; queue: ImageWork }, shop: string): Promise<{ cancelled: number }> {
   // An item whose replacement was already sent is not cancelled: Shopify may be putting it on the product right now,
   // and cancelling would release its credits and leave the image live, unpaid and not restorable. The worker
   // publishes it (captured, restorable) or settles it by reading the media again.
@@ -743,7 +751,7 @@ export async function cancelShopWork(deps: { db: PrismaClient; queue: ImageQueue
  * credits released and its waiting job removed, one at a time so an item the worker takes meanwhile is left to it.
  */
 export async function cancelItems(
-  deps: { db: PrismaClient; queue: ImageQueue },
+  deps: { db: PrismaClient; queue: ImageWork },
   shop: string,
   where: Prisma.BatchItemWhereInput,
   reason: string,
@@ -758,11 +766,7 @@ export async function cancelItems(
     await releaseForItem(deps.db, shop, item.id, "cancelled").catch((error: Error) =>
       logger.warn({ shop, itemId: item.id, err: error.message }, "release on cancel refused"),
     );
-    const job = await deps.queue.getJob(item.id).catch(() => undefined);
-    if (job) {
-      const state = await job.getState().catch(() => "unknown");
-      if (state === "waiting" || state === "delayed" || state === "prioritized" || state === "failed") await job.remove().catch(() => undefined);
-    }
+    await deps.queue.removeWaitingJob(item.id).catch(() => undefined);
   }
   return cancelled;
 }

@@ -19,20 +19,27 @@ import type { ReadableStream as NodeReadableStream } from "node:stream/web";
 import type { CatalogRun, Prisma, PrismaClient } from "@prisma/client";
 import { z } from "zod";
 import { isPipelineId, PIPELINE_IDS, type PipelineId } from "~/imaging/pipelines";
+import { intFromEnv } from "~/lib/env";
 import { logger } from "~/lib/logger.server";
 import { checkUrlAllowed, fetchPolicyFromEnv } from "~/lib/safe-fetch.server";
 import { addFundedItems, cancelItems, fairShareEtaSeconds, getQueueLoad, type FundingLimit } from "~/models/batches.server";
 import { gidNumber, runGraphql, ShopifyUserError, withThrottleRetry, type AdminGraphql, type ProductImage } from "~/models/catalog.server";
 import { CREDITS_PER_IMAGE } from "~/models/credits.server";
 import { getSettings, pipelineSettingsFrom } from "~/models/settings.server";
-import { enqueueCatalogRun, RunAgainLater, type AutomationQueue } from "~/queue/automation.server";
-import { enqueueItems, type ImageQueue } from "~/queue/queue.server";
+import { RunAgainLater, type AutomationWork, type ImageWork } from "~/models/work-queues.server";
 import { checkboxField, choiceField, fieldErrors, optionalCreditsField } from "~/lib/form-fields";
 
 /** Images added to the batch at a time; the next chunk is added when fewer than this are waiting. */
 const CATALOG_CHUNK = Number(process.env.CATALOG_RUN_CHUNK) || 25;
-/** How often a running job looks again (its chunk's progress, the bulk operation). */
+/** How often a running job looks again at its chunk's progress. */
 const TICK_MS = 1_000;
+/**
+ * How often a counting job reads its bulk operation. Only a fallback: bulk_operations/finish wakes the job when the
+ * operation ends, so this catches a webhook that was lost (read when used, so a test can set it).
+ */
+function bulkPollMs(): number {
+  return intFromEnv(process.env, "CATALOG_BULK_POLL_MS", 10_000, 100);
+}
 /** Where Shopify serves bulk operation results. */
 const BULK_RESULT_HOSTS = ["storage.googleapis.com"];
 
@@ -217,7 +224,7 @@ export async function listCollections(graphql: AdminGraphql): Promise<Collection
 
 /** Starts counting: the run is created and its job reads the catalogue with a bulk operation. */
 export async function startCatalogRun(
-  deps: { db: PrismaClient; automationQueue: AutomationQueue; graphql: AdminGraphql },
+  deps: { db: PrismaClient; automationQueue: AutomationWork; graphql: AdminGraphql },
   shop: string,
   input: Record<string, unknown>,
 ): Promise<{ ok: true; runId: string } | { ok: false; errors: CatalogRunErrors }> {
@@ -235,7 +242,7 @@ export async function startCatalogRun(
     // The automation queue's name rides with the filter, so a worker resumes only its own queue's runs.
     data: { shop, filter: { ...parsed.filter, queue: deps.automationQueue.name } as unknown as Prisma.InputJsonValue, pipeline: parsed.pipeline, budget: parsed.budget },
   });
-  await enqueueCatalogRun(deps.automationQueue, shop, run.id);
+  await deps.automationQueue.enqueueCatalogRun(shop, run.id);
   return { ok: true, runId: run.id };
 }
 
@@ -247,7 +254,7 @@ async function findRun(db: PrismaClient, shop: string, runId: string): Promise<C
 
 /** The merchant saw the count and the cost: the run starts adding images (READY), or goes on after a pause (PAUSED). */
 export async function confirmCatalogRun(
-  deps: { db: PrismaClient; automationQueue: AutomationQueue },
+  deps: { db: PrismaClient; automationQueue: AutomationWork },
   shop: string,
   runId: string,
   opts: { budget?: number | null } = {},
@@ -262,14 +269,14 @@ export async function confirmCatalogRun(
   if (updated.count !== 1) return;
   // The pause's reason is also the batch's note in the batch history: resumed, it no longer holds.
   if (run.batchId) await deps.db.batch.updateMany({ where: { id: run.batchId, shop }, data: { note: null } });
-  await enqueueCatalogRun(deps.automationQueue, shop, runId);
+  await deps.automationQueue.enqueueCatalogRun(shop, runId);
 }
 
 /**
  * Stops the run: images not yet added never will be; added images still waiting for the model are cancelled and
  * their credits given back (an image already being edited finishes, paid and restorable).
  */
-export async function cancelCatalogRun(deps: { db: PrismaClient; imageQueue: ImageQueue; graphql?: AdminGraphql }, shop: string, runId: string): Promise<void> {
+export async function cancelCatalogRun(deps: { db: PrismaClient; imageQueue: ImageWork; graphql?: AdminGraphql }, shop: string, runId: string): Promise<void> {
   const run = await findRun(deps.db, shop, runId);
   if (run.status === "DONE" || run.status === "CANCELLED" || run.status === "FAILED") return;
   await deps.db.catalogRun.updateMany({
@@ -285,7 +292,7 @@ export async function cancelCatalogRun(deps: { db: PrismaClient; imageQueue: Ima
 
 /** One step of a run's job: count (bulk operation), or add the next chunk; throws RunAgainLater while not finished. */
 export async function advanceCatalogRun(
-  deps: { db: PrismaClient; adminFor(shop: string): Promise<AdminGraphql>; imageQueue: ImageQueue },
+  deps: { db: PrismaClient; adminFor(shop: string): Promise<AdminGraphql>; imageQueue: ImageWork },
   shop: string,
   runId: string,
 ): Promise<void> {
@@ -322,7 +329,7 @@ async function countCatalog(deps: { db: PrismaClient; adminFor(shop: string): Pr
     if (userErrors.some((e) => e.code === "OPERATION_IN_PROGRESS")) throw new RunAgainLater(5_000);
     if (userErrors.length || !bulkOperation) throw new ShopifyUserError("CatalogRunBulkQuery", userErrors);
     await deps.db.catalogRun.updateMany({ where: { id: run.id, shop: run.shop, status: "COUNTING" }, data: { bulkOperationId: bulkOperation.id } });
-    throw new RunAgainLater(TICK_MS);
+    throw new RunAgainLater(bulkPollMs());
   }
   const { data } = await withThrottleRetry(() =>
     runGraphql<{ bulkOperation: { status: string; errorCode: string | null; url: string | null } | null }>(graphql, "CatalogRunBulkOperation", BULK_OPERATION, {
@@ -330,7 +337,7 @@ async function countCatalog(deps: { db: PrismaClient; adminFor(shop: string): Pr
     }),
   );
   const op = data.bulkOperation;
-  if (op && (op.status === "CREATED" || op.status === "RUNNING" || op.status === "CANCELING")) throw new RunAgainLater(TICK_MS);
+  if (op && (op.status === "CREATED" || op.status === "RUNNING" || op.status === "CANCELING")) throw new RunAgainLater(bulkPollMs());
   if (!op || op.status !== "COMPLETED") {
     await deps.db.catalogRun.updateMany({
       where: { id: run.id, shop: run.shop, status: "COUNTING" },
@@ -364,6 +371,38 @@ async function countCatalog(deps: { db: PrismaClient; adminFor(shop: string): Pr
     await tx.catalogRun.updateMany({ where: { id: run.id, shop: run.shop, status: "COUNTING" }, data: { status: "READY", total: images.length } });
   }, { timeout: 60_000 });
   logger.info({ shop: run.shop, runId: run.id, images: images.length }, "catalogue run counted");
+}
+
+/** What bulk_operations/finish carries (Shopify writes its status, error code and type in lower case). */
+export const bulkOperationFinishSchema = z.object({
+  admin_graphql_api_id: z.string().startsWith("gid://shopify/BulkOperation/"),
+  status: z.string(),
+  type: z.string(),
+  error_code: z.string().nullish(),
+  created_at: z.string().nullish(),
+  completed_at: z.string().nullish(),
+});
+
+export type BulkOperationFinish = z.infer<typeof bulkOperationFinishSchema>;
+
+/**
+ * bulk_operations/finish: the shop's counting run whose bulk operation ended is woken at once, so it reads the
+ * result (or the failure) now rather than at its next poll. A run that has not yet stored its operation's id (the
+ * operation ended before the job saved it) is woken as well: it reads the operation it started either way. Returns
+ * how many runs were woken; waking one twice does nothing more.
+ */
+export async function acceptBulkOperationFinish(deps: { db: PrismaClient; queue: AutomationWork }, shop: string, payload: BulkOperationFinish): Promise<number> {
+  if (payload.type.toLowerCase() !== "query") return 0;
+  const runs = await deps.db.catalogRun.findMany({
+    where: { shop, status: "COUNTING", OR: [{ bulkOperationId: payload.admin_graphql_api_id }, { bulkOperationId: null }] },
+    select: { id: true },
+  });
+  for (const run of runs) {
+    // Not waiting out a delay: running now (the wake mark makes it look again), or gone from Redis (added again).
+    if (!(await deps.queue.advanceCatalogRunNow(run.id))) await deps.queue.enqueueCatalogRun(shop, run.id);
+  }
+  logger.info({ shop, bulkOperationId: payload.admin_graphql_api_id, status: payload.status, runs: runs.length }, "bulk operation finished");
+  return runs.length;
 }
 
 /** The JSONL lines of a bulk result: products, then media lines naming their product (`__parentId`), in any order. */
@@ -443,7 +482,7 @@ function pauseReason(shortOf: FundingLimit, run: CatalogRun, remaining: number, 
     : `Paused: this run's budget of ${run.budget} credits is used up, and ${rest}. Raise the budget and resume to clean them.`;
 }
 
-async function addNextChunk(deps: { db: PrismaClient; imageQueue: ImageQueue }, run: CatalogRun): Promise<void> {
+async function addNextChunk(deps: { db: PrismaClient; imageQueue: ImageWork }, run: CatalogRun): Promise<void> {
   const { db } = deps;
   const shop = run.shop;
   const waiting = run.batchId ? await db.batchItem.count({ where: { shop, batchId: run.batchId, state: { in: ["QUEUED", "PROCESSING"] } } }) : 0;
@@ -497,7 +536,7 @@ async function addNextChunk(deps: { db: PrismaClient; imageQueue: ImageQueue }, 
     },
   });
   if (funded.items.length > 0) {
-    await enqueueItems(deps.imageQueue, funded.items).catch((error: Error) =>
+    await deps.imageQueue.enqueueItems(funded.items).catch((error: Error) =>
       logger.warn({ shop, runId: run.id, err: error.message }, "enqueue failed; the sweep will enqueue these items"),
     );
   }
@@ -565,7 +604,6 @@ async function viewOf(db: PrismaClient, run: CatalogRun): Promise<CatalogRunView
   };
 }
 
-/** Runs counting or running whose job is gone (Redis lost it): enqueue them again (idempotent by job id). */
 /** A run whose job gave up (its last attempt failed, or the shop's access was lost): FAILED. Images it already added finish. */
 export async function failCatalogRun(db: PrismaClient, shop: string, runId: string, error: Error): Promise<void> {
   logger.error({ shop, runId, err: error.message }, "catalogue run failed");
@@ -579,12 +617,13 @@ export async function failCatalogRun(db: PrismaClient, shop: string, runId: stri
   });
 }
 
-export async function resumeCatalogRuns(db: PrismaClient, automationQueue: AutomationQueue): Promise<number> {
+/** Runs counting or running whose job is gone (Redis lost it): enqueue them again (idempotent by job id). */
+export async function resumeCatalogRuns(db: PrismaClient, automationQueue: AutomationWork): Promise<number> {
   const runs = await db.catalogRun.findMany({
     where: { status: { in: ["COUNTING", "RUNNING"] }, filter: { path: ["queue"], equals: automationQueue.name } },
     select: { id: true, shop: true },
     take: 500,
   });
-  for (const run of runs) await enqueueCatalogRun(automationQueue, run.shop, run.id);
+  for (const run of runs) await automationQueue.enqueueCatalogRun(run.shop, run.id);
   return runs.length;
 }

@@ -28,8 +28,8 @@ export interface UninstallResult {
 }
 
 /**
- * app/uninstalled: cancel queued work (releasing its credits), delete the shop's sessions, mark the
- * shop uninstalled. Credits, purchases and history stay, so a reinstall finds them.
+ * app/uninstalled: mark the shop uninstalled, cancel queued work (releasing its credits), delete the shop's
+ * sessions. Credits, purchases and history stay, so a reinstall finds them.
  * `triggeredAt` (X-Shopify-Triggered-At) lets a late delivery that predates a reinstall be ignored.
  */
 export async function uninstallShop(
@@ -43,9 +43,11 @@ export async function uninstallShop(
     logger.info({ shop }, "uninstall webhook predates the current install; ignored");
     return { applied: false, sessionsDeleted: 0 };
   }
+  // Marked first: automatic work adds items under a lock on this row and stops once it is marked, so nothing is added
+  // after the cancel below.
+  await db.shop.updateMany({ where: { domain: shop, uninstalledAt: null }, data: { uninstalledAt: new Date() } });
   await deps.cancelShopWork(shop);
   const { count } = await db.session.deleteMany({ where: { shop } });
-  await db.shop.updateMany({ where: { domain: shop, uninstalledAt: null }, data: { uninstalledAt: new Date() } });
   logger.info({ shop, sessionsDeleted: count }, "shop uninstalled");
   return { applied: true, sessionsDeleted: count };
 }

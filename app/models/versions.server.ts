@@ -7,12 +7,12 @@
  * A version is paid once, when it first goes on the product; publishing a paid version again is free.
  */
 import { randomUUID } from "node:crypto";
-import type { Prisma, PrismaClient } from "@prisma/client";
+import type { BatchItem, Prisma, PrismaClient } from "@prisma/client";
 import { InstructionError, sanitizeInstruction } from "~/imaging/instruction";
 import { logger } from "~/lib/logger.server";
-import { approveItem, assertNothingOwed, BatchInputError, BatchNotFoundError, finishBatchIfDone } from "~/models/batches.server";
+import { approveItem, assertNothingOwed, BatchInputError, BatchNotFoundError, finishBatchIfDone, newItemRow } from "~/models/batches.server";
 import { CREDITS_PER_IMAGE, DailySpendCapError, InsufficientCreditsError, releaseForItem, reserveForItems, ReservationSettledError } from "~/models/credits.server";
-import { enqueueItems, type ImageQueue } from "~/queue/queue.server";
+import type { ImageWork } from "~/models/work-queues.server";
 import { canRetry, groupVersions, publishActionFor } from "./versions";
 
 type Tx = Prisma.TransactionClient;
@@ -70,6 +70,11 @@ async function findItem(db: PrismaClient, shop: string, itemId: string) {
  * The source a new try edits: the first try's. Once the product image was replaced that URL may show the edit, so the
  * original's backup copy in Shopify Files is used when it is the same picture.
  */
+/** The image an existing item edits, as a new item of the same picture takes it (newItemRow). */
+function imageOf(item: Pick<BatchItem, "productId" | "productTitle" | "mediaId" | "sourceUrl" | "sourceMimeType" | "position" | "alt">) {
+  return { productId: item.productId, productTitle: item.productTitle, mediaId: item.mediaId, url: item.sourceUrl, mimeType: item.sourceMimeType, position: item.position, alt: item.alt };
+}
+
 async function retrySource(db: PrismaClient, shop: string, first: { mediaId: string; sourceUrl: string }): Promise<string> {
   const backup = await db.imageBackup.findUnique({ where: { shop_mediaId: { shop, mediaId: first.mediaId } } });
   return backup?.fileUrl && backup.originalUrl === first.sourceUrl ? backup.fileUrl : first.sourceUrl;
@@ -81,7 +86,7 @@ async function retrySource(db: PrismaClient, shop: string, first: { mediaId: str
  * so one version at a time waits for review. Returns the new item.
  */
 export async function retryItem(
-  deps: { db: PrismaClient; queue: ImageQueue },
+  deps: { db: PrismaClient; queue: ImageWork },
   shop: string,
   itemId: string,
   rawInstruction: string | null | undefined,
@@ -112,22 +117,8 @@ export async function retryItem(
       const first = group.versions[0]!;
       await reserveForItems(tx, shop, [newId], CREDITS_PER_IMAGE);
       setAside = await setAsideHeld(tx, shop, items, "Set aside for a new try; its credits were returned.");
-      await tx.batchItem.create({
-        data: {
-          id: newId,
-          batchId: first.batchId,
-          shop,
-          productId: first.productId,
-          productTitle: first.productTitle,
-          mediaId: first.mediaId,
-          sourceUrl: await retrySource(deps.db, shop, first),
-          sourceMimeType: first.sourceMimeType,
-          position: first.position,
-          alt: first.alt,
-          retryOfId: rootId,
-          instruction,
-        },
-      });
+      const source = { ...imageOf(first), url: await retrySource(deps.db, shop, first) };
+      await tx.batchItem.create({ data: { ...newItemRow(shop, first.batchId, source, newId), retryOfId: rootId, instruction } });
       // Batch.total counts images, not tries: only the batch's status changes.
       await tx.batch.updateMany({ where: { id: first.batchId, shop }, data: { status: "ACTIVE", finishedAt: null } });
     });
@@ -135,7 +126,7 @@ export async function retryItem(
     creditsRefusal(error, "Trying again");
   }
   await releaseSetAside(deps.db, shop, setAside, "set aside for a new try");
-  await enqueueItems(deps.queue, [{ id: newId, shop }]).catch((error: Error) =>
+  await deps.queue.enqueueItems([{ id: newId, shop }]).catch((error: Error) =>
     logger.warn({ shop, itemId: newId, err: error.message }, "enqueue of a retry failed; the sweep will enqueue it"),
   );
   logger.info({ shop, itemId: newId, retryOf: rootId, withNote: instruction !== null }, "retry queued");
@@ -150,7 +141,7 @@ export async function retryItem(
  * becomes SUPERSEDED once the new one is on the product (the worker); a held version is set aside first.
  */
 export async function publishVersion(
-  deps: { db: PrismaClient; queue: ImageQueue },
+  deps: { db: PrismaClient; queue: ImageWork },
   shop: string,
   itemId: string,
 ): Promise<"approved" | "queued" | "queued-paid" | "already"> {
@@ -194,16 +185,7 @@ export async function publishVersion(
       setAside = await setAsideHeld(tx, shop, items, "Set aside: you published another version.");
       await tx.batchItem.create({
         data: {
-          id: newId,
-          batchId: version.batchId,
-          shop,
-          productId: version.productId,
-          productTitle: version.productTitle,
-          mediaId: version.mediaId,
-          sourceUrl: version.sourceUrl,
-          sourceMimeType: version.sourceMimeType,
-          position: version.position,
-          alt: version.alt,
+          ...newItemRow(shop, version.batchId, imageOf(version), newId),
           retryOfId: rootId,
           instruction: version.instruction,
           suggestedAlt: version.suggestedAlt,
@@ -226,7 +208,7 @@ export async function publishVersion(
     return "approved";
   }
   const enqueue = outcome.enqueue;
-  await enqueueItems(deps.queue, [{ id: enqueue, shop }]).catch((error: Error) =>
+  await deps.queue.enqueueItems([{ id: enqueue, shop }]).catch((error: Error) =>
     logger.warn({ shop, itemId: enqueue, err: error.message }, "enqueue of a picked version failed; the sweep will enqueue it"),
   );
   return outcome.kind;

@@ -3,7 +3,8 @@ import { cleanNewProductMedia, finishNewProductEvent } from "~/models/auto-rule.
 import { ShopifyThrottledError } from "~/models/catalog.server";
 import { advanceCatalogRun, failCatalogRun } from "~/models/catalog-runs.server";
 import { ShopAccessLostError } from "~/models/offline-sessions.server";
-import { RunAgainLater, type AutomationDeps, type AutomationJobData } from "./automation.server";
+import { RunAgainLater } from "~/models/work-queues.server";
+import type { AutomationDeps, AutomationJobData } from "./automation.server";
 
 /** Runs one automation job (see automation.server.ts). A shop the app lost access to is not retried. */
 export async function processAutomationJob(job: Job<AutomationJobData>, deps: AutomationDeps): Promise<void> {

@@ -12,36 +12,65 @@ import { DelayedError, Queue, UnrecoverableError, Worker, type Job, type JobsOpt
 import type { PrismaClient } from "@prisma/client";
 import { logger } from "~/lib/logger.server";
 import { ShopifyThrottledError, type AdminGraphql } from "~/models/catalog.server";
+import { RunAgainLater, type AutomationWork, type ImageWork, type NewProductMedia } from "~/models/work-queues.server";
 import { createRedisConnection, type RedisClient } from "./connection.server";
-import { QUEUE_PREFIX, type ImageQueue } from "./queue.server";
+import { QUEUE_PREFIX } from "./queue.server";
 
 export type AutomationJobData =
   /** `eventId`: the NewProductEvent to mark done (jobs enqueued before it existed have none). */
   | { kind: "new-product-media"; shop: string; productId: string; mediaIds: string[]; eventId?: string }
   | { kind: "catalog-run"; shop: string; runId: string };
 
-export type AutomationQueue = Queue<AutomationJobData>;
-
 export interface AutomationDeps {
   db: PrismaClient;
   adminFor(shop: string): Promise<AdminGraphql>;
-  imageQueue: ImageQueue;
-}
-
-/** What a job asks of the automation worker when it is not finished: run again after `delayMs`. */
-export class RunAgainLater extends Error {
-  constructor(readonly delayMs: number) {
-    super(`run again in ${delayMs} ms`);
-    this.name = "RunAgainLater";
-  }
+  imageQueue: ImageWork;
 }
 
 export function automationQueueName(imageQueueName: string): string {
   return `${imageQueueName}-automation`;
 }
 
+/** The automation queue, as the models use it (AutomationWork): routes and the worker pass it to them. */
+export class AutomationQueue extends Queue<AutomationJobData> implements AutomationWork {
+  enqueueNewProductMedia(eventId: string, media: NewProductMedia): Promise<void> {
+    return enqueueNewProductMedia(this, eventId, media);
+  }
+
+  enqueueCatalogRun(shop: string, runId: string): Promise<void> {
+    return enqueueCatalogRun(this, shop, runId);
+  }
+
+  /**
+   * Wakes the run's job: a delayed job is promoted to run now. The wake mark closes the race with a job that is
+   * running right now and about to delay itself: the job looks for the mark after it moved to delayed (see
+   * startAutomationWorker), so either this promotes it or it promotes itself.
+   */
+  async advanceCatalogRunNow(runId: string): Promise<boolean> {
+    const jobId = catalogRunJobId(runId);
+    const redis = await redisOf(this);
+    await redis.set(wakeKey(this.name, jobId), "1", "PX", WAKE_MARK_MS);
+    const job = await this.getJob(jobId);
+    if (!job || (await job.getState()) !== "delayed") return false;
+    await job.promote().catch(() => undefined);
+    return true;
+  }
+}
+
 export function openAutomationQueue(imageQueueName: string, connection: RedisClient): AutomationQueue {
-  return new Queue<AutomationJobData>(automationQueueName(imageQueueName), { connection, prefix: QUEUE_PREFIX });
+  return new AutomationQueue(automationQueueName(imageQueueName), { connection, prefix: QUEUE_PREFIX });
+}
+
+/** How long a wake mark waits for its job to look (longer than any delay a running job could be in the middle of). */
+const WAKE_MARK_MS = 10 * 60_000;
+
+/** The ioredis connection a queue or worker was given (BullMQ types its backend's client more narrowly). */
+async function redisOf(queue: Queue | Worker): Promise<RedisClient> {
+  return (await queue.backend.client) as unknown as RedisClient;
+}
+
+function wakeKey(queueName: string, jobId: string): string {
+  return `${QUEUE_PREFIX}:${queueName}:wake:${jobId}`;
 }
 
 const queues = new Map<string, AutomationQueue>();
@@ -77,16 +106,12 @@ export function newProductMediaJobId(eventId: string): string {
   return `product-event-${createHash("sha256").update(eventId).digest("hex").slice(0, 32)}`;
 }
 
-export async function enqueueNewProductMedia(
-  queue: AutomationQueue,
-  eventId: string,
-  data: Omit<Extract<AutomationJobData, { kind: "new-product-media" }>, "kind" | "eventId">,
-): Promise<void> {
+export async function enqueueNewProductMedia(queue: Queue<AutomationJobData>, eventId: string, data: NewProductMedia): Promise<void> {
   await addUnlessPending(queue, "new-product-media", { kind: "new-product-media", ...data, eventId }, { ...JOB_OPTIONS, jobId: newProductMediaJobId(eventId) });
 }
 
 /** Adds the job; one that still waits or runs is left alone (a no-op), one that finished is replaced. */
-async function addUnlessPending(queue: AutomationQueue, name: string, data: AutomationJobData, opts: JobsOptions & { jobId: string }): Promise<void> {
+async function addUnlessPending(queue: Queue<AutomationJobData>, name: string, data: AutomationJobData, opts: JobsOptions & { jobId: string }): Promise<void> {
   const existing = await queue.getJob(opts.jobId);
   if (existing) {
     const state = await existing.getState();
@@ -101,7 +126,7 @@ function catalogRunJobId(runId: string): string {
 }
 
 /** The run's one job (re-adding it while it exists is a no-op, so the sweep and a resume may both call this). */
-export async function enqueueCatalogRun(queue: AutomationQueue, shop: string, runId: string): Promise<void> {
+export async function enqueueCatalogRun(queue: Queue<AutomationJobData>, shop: string, runId: string): Promise<void> {
   await addUnlessPending(queue, "catalog-run", { kind: "catalog-run", shop, runId }, { ...JOB_OPTIONS, attempts: 20, jobId: catalogRunJobId(runId) });
 }
 
@@ -124,6 +149,8 @@ export function startAutomationWorker(opts: {
   const worker = new Worker<AutomationJobData>(
     automationQueueName(opts.imageQueueName),
     async (job, token) => {
+      // A wake mark set before this run of the job is spent: the job reads the run's state afresh.
+      if (job.id) await (await redisOf(worker)).del(wakeKey(worker.name, job.id));
       try {
         await opts.process(job, opts.deps);
       } catch (error) {
@@ -132,7 +159,10 @@ export function startAutomationWorker(opts: {
           if (error instanceof UnrecoverableError) logger.warn({ jobId: job.id, err: error.message }, "automation job gave up");
           throw error;
         }
+        // A wake mark set while the job ran means something finished that it may have read too early: run it again
+        // now rather than after the delay.
         await job.moveToDelayed(Date.now() + delayMs, token);
+        if (job.id && (await (await redisOf(worker)).del(wakeKey(worker.name, job.id))) > 0) await job.promote().catch(() => undefined);
         throw new DelayedError();
       }
     },

@@ -1,14 +1,8 @@
 import { availableParallelism } from "node:os";
+import { intFromEnv, maxImagesPerBatchFromEnv } from "~/lib/env";
 import { redisTargetFromEnv, type RedisTarget } from "./connection.server";
 
 /** Worker and queue configuration from the environment (each name, meaning and default is in docs). */
-function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
-  const raw = env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < min) throw new Error(`${name} must be a number >= ${min} (got "${raw}")`);
-  return value;
-}
 
 export const DEFAULT_QUEUE_NAME = "image-edits";
 
@@ -45,7 +39,7 @@ export function queueConfigFromEnv(env: NodeJS.ProcessEnv = process.env): QueueC
     // Fewer jobs than model slots would leave model capacity idle while jobs publish to Shopify.
     jobsPerWorker: Math.max(concurrency, intFromEnv(env, "WORKER_JOBS", concurrency * 2, 1)),
     qwenMaxRps: intFromEnv(env, "QWEN_MAX_RPS", 2, 0),
-    maxImagesPerBatch: intFromEnv(env, "MAX_IMAGES_PER_BATCH", 500, 1),
+    maxImagesPerBatch: maxImagesPerBatchFromEnv(env),
     allowedImageHosts: ["cdn.shopify.com", ...(env.ALLOWED_IMAGE_HOSTS ?? "").split(",").map((h) => h.trim().toLowerCase()).filter(Boolean)],
     maxSourceBytes: intFromEnv(env, "MAX_SOURCE_BYTES", 30 * 1024 * 1024, 1),
     maxSourcePixels: intFromEnv(env, "MAX_SOURCE_PIXELS", 50_000_000, 1),

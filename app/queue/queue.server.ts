@@ -2,11 +2,10 @@ import { Queue, type JobsOptions } from "bullmq";
 import { createRedisConnection, type RedisClient } from "./connection.server";
 import { queueConfigFromEnv } from "./config.server";
 import { fairPriorities } from "./fair-share.server";
+import type { ImageWork, QueuedItem } from "~/models/work-queues.server";
 import { jobIdForItem, type ImageJobData } from "./jobs";
 
 export { createRedisConnection } from "./connection.server";
-
-export type ImageQueue = Queue<ImageJobData>;
 
 /**
  * Every key of the image queue under one hash tag, so BullMQ's multi-key scripts also run on a Redis Cluster
@@ -14,8 +13,26 @@ export type ImageQueue = Queue<ImageJobData>;
  */
 export const QUEUE_PREFIX = "{imgapp}";
 
+/** The image queue, as the models use it (ImageWork): routes and the worker pass it to them. */
+export class ImageQueue extends Queue<ImageJobData> implements ImageWork {
+  enqueueItems(items: QueuedItem[]): Promise<void> {
+    return enqueueItems(this, items);
+  }
+
+  enqueueRestores(items: QueuedItem[]): Promise<void> {
+    return enqueueRestores(this, items);
+  }
+
+  async removeWaitingJob(itemId: string): Promise<void> {
+    const job = await this.getJob(jobIdForItem(itemId)).catch(() => undefined);
+    if (!job) return;
+    const state = await job.getState().catch(() => "unknown");
+    if (state === "waiting" || state === "delayed" || state === "prioritized" || state === "failed") await job.remove().catch(() => undefined);
+  }
+}
+
 export function openImageQueue(name: string, connection: RedisClient): ImageQueue {
-  return new Queue<ImageJobData>(name, { connection, prefix: QUEUE_PREFIX });
+  return new ImageQueue(name, { connection, prefix: QUEUE_PREFIX });
 }
 
 const queues = new Map<string, ImageQueue>();
@@ -49,7 +66,7 @@ export function imageJobOptions(env: NodeJS.ProcessEnv = process.env): JobsOptio
 }
 
 /** One restore job per item (`restore-<item id>`), so asking twice while one waits is a no-op. */
-export async function enqueueRestores(queue: ImageQueue, items: Array<{ id: string; shop: string }>): Promise<void> {
+export async function enqueueRestores(queue: Queue<ImageJobData>, items: QueuedItem[]): Promise<void> {
   const opts = imageJobOptions();
   for (let i = 0; i < items.length; i += 500) {
     await queue.addBulk(
@@ -66,10 +83,10 @@ export async function enqueueRestores(queue: ImageQueue, items: Array<{ id: stri
  * One job per item, `jobId` = item id, so adding an item twice is a no-op while its job exists. Each shop's items
  * get the next priorities of its fair share (fair-share.server.ts), in the order given.
  */
-export async function enqueueItems(queue: ImageQueue, items: Array<{ id: string; shop: string }>): Promise<void> {
+export async function enqueueItems(queue: Queue<ImageJobData>, items: QueuedItem[]): Promise<void> {
   if (items.length === 0) return;
   const opts = imageJobOptions();
-  const byShop = new Map<string, Array<{ id: string; shop: string }>>();
+  const byShop = new Map<string, QueuedItem[]>();
   for (const item of items) {
     const list = byShop.get(item.shop);
     if (list) list.push(item);

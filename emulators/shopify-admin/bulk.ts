@@ -2,8 +2,8 @@
  * Bulk operations as Shopify runs them: `bulkOperationRunQuery` validates the query against the schema and starts
  * it (one query operation per shop at a time: OPERATION_IN_PROGRESS otherwise), the operation goes CREATED ->
  * RUNNING -> COMPLETED, the result is a JSONL file (one line per node; a nested connection's nodes are lines of
- * their own with `__parentId`) behind `url`. (The app polls the operation; the stand-in sends no
- * bulk_operations/finish webhook.)
+ * their own with `__parentId`) behind `url`. When an operation ends (completed, failed or canceled) the stand-in sends
+ * `bulk_operations/finish` as Shopify does, with Shopify's payload (bulkFinishPayload).
  */
 import { execute, parse, validate, type DocumentNode } from "graphql";
 import { fieldResolver, queryRoot, type ResolverContext } from "./resolvers";
@@ -71,6 +71,23 @@ export function flattenBulkResult(data: Obj): { lines: string[]; roots: number }
   return { lines, roots };
 }
 
+export const BULK_FINISH_TOPIC = "bulk_operations/finish";
+
+/**
+ * The bulk_operations/finish payload as Shopify sends it: the operation's gid and times, and its status, error code
+ * and type in lower case (unlike the GraphQL enums); no URL: the app reads the operation for it.
+ */
+export function bulkFinishPayload(op: BulkOperationRecord): Record<string, unknown> {
+  return {
+    admin_graphql_api_id: op.id,
+    completed_at: op.completedAt?.toISOString() ?? null,
+    created_at: op.createdAt.toISOString(),
+    error_code: op.errorCode?.toLowerCase() ?? null,
+    status: op.status.toLowerCase(),
+    type: op.type.toLowerCase(),
+  };
+}
+
 export class BulkService {
   private readonly operations = new Map<string, BulkOperationRecord>();
   private readonly byToken = new Map<string, BulkOperationRecord>();
@@ -79,6 +96,8 @@ export class BulkService {
   constructor(
     private readonly store: EmulatorStore,
     private readonly runMs: number,
+    /** Called once an operation has ended (Shopify's bulk_operations/finish). */
+    private readonly onFinish: (op: BulkOperationRecord) => void = () => undefined,
   ) {}
 
   close(): void {
@@ -179,5 +198,6 @@ export class BulkService {
     op.status = status;
     op.errorCode = errorCode;
     op.completedAt = new Date();
+    this.onFinish(op);
   }
 }

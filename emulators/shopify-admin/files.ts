@@ -182,10 +182,12 @@ export class FileService {
         productId: product.id,
         createdByApp: false,
       });
+      file.processingForReads = shop.nextProductMediaProcessingReads;
       product.mediaIds.push(file.id);
       this.process(shop, file, input.originalSource, { isUpdate: false, forcedFailure: null });
       return file;
     });
+    shop.nextProductMediaProcessingReads = 0;
     product.updatedAt = new Date();
     return { media, userErrors: [] };
   }
@@ -315,9 +317,13 @@ export class FileService {
       if (current() && file.status === "UPLOADED") file.status = "PROCESSING";
     });
     const finish = (apply: () => void) => {
-      this.timers.later(Math.max(0, startedAt + (opts.delayMs ?? this.readyDelayMs) - Date.now()), () => {
-        if (current()) apply();
-      });
+      const settle = () => {
+        if (!current()) return;
+        // Held PROCESSING until the app has read it enough times (a photo Shopify takes long to process).
+        if (file.processingForReads > 0) return this.timers.later(20, settle);
+        apply();
+      };
+      this.timers.later(Math.max(0, startedAt + (opts.delayMs ?? this.readyDelayMs) - Date.now()), settle);
     };
     const fail = (error: FileErrorRecord) =>
       finish(() => {

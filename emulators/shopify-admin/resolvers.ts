@@ -13,6 +13,8 @@ export interface ResolverContext {
   billing: BillingService;
   bulk: BulkService;
   apiKey: string;
+  /** Shopify's products/create, for a product created through the Admin API. */
+  onProductCreated(product: ProductRecord): void;
   /** Executing a bulk operation's query: connections are read whole. */
   inBulkQuery?: boolean;
 }
@@ -101,6 +103,7 @@ export function mutationRoot(ctx: ResolverContext): Obj {
       const created = ctx.store.createProduct(ctx.shop, { ...product!, title: product!.title!.trim() });
       // Shopify creates the product and reports media it refused as userErrors; media it accepted are processed later.
       const result = ctx.files.createProductMedia(ctx.shop, created, media ?? []);
+      ctx.onProductCreated(created);
       return { product: productView(ctx, created), shop: shopView(ctx), userErrors: result.userErrors.map(userError) };
     },
     fileCreate: ({ files }: { files: Parameters<FileService["fileCreate"]>[1] }) => {
@@ -352,6 +355,7 @@ function productView(ctx: ResolverContext, product: ProductRecord): Obj {
 }
 
 export function fileView(ctx: ResolverContext, file: FileRecord): Obj {
+  if (file.processingForReads > 0) file.processingForReads--;
   const blob = file.blob;
   const errors = file.fileErrors.map((e) => ({ ...e }));
   const image = file.typename === "MediaImage" ? imageView(ctx, file) : null;

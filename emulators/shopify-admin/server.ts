@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { BillingService, confirmationPage, purchaseWebhookPayload } from "./billing";
-import { BulkService } from "./bulk";
+import { BULK_FINISH_TOPIC, BulkService, bulkFinishPayload } from "./bulk";
 import { Cdn } from "./cdn";
 import { FileService } from "./files";
 import { runGraphql, type GraphqlBody } from "./graphql";
@@ -36,6 +36,11 @@ export interface ShopifyEmulatorOptions {
    * that does not subscribe would otherwise post one webhook per replaced image to an app that is not there.
    */
   productWebhooks?: boolean | { create: string; update: string };
+  /**
+   * Path (on appUrl) of the app's bulk_operations/finish handler (default /webhooks/bulk_operations/finish); false
+   * sends none (a lost webhook: the app must fall back to reading the operation).
+   */
+  bulkFinishWebhookPath?: string | false;
 }
 
 export interface EmulatedMedia {
@@ -79,6 +84,8 @@ export interface ShopifyEmulator {
   setFailNextFileUpdate(shop: string, reason?: string): void;
   /** The shop's next fileUpdate with a new source stays PROCESSING for `ms` before it is applied. */
   setSlowNextFileUpdate(shop: string, ms: number): void;
+  /** The media of the shop's next product created through the Admin API (productCreate) stay PROCESSING for `reads` reads. */
+  holdNextProductMediaProcessing(shop: string, reads: number): void;
   /** The merchant makes a collection: of these products (custom), or of every product of a type (smart). Returns its id. */
   addCollection(shop: string, fields: { title: string; productIds?: string[]; productType?: string }): string;
   /** The merchant deletes a product's media in the admin: it leaves the product and no longer exists (products/update). */
@@ -101,7 +108,7 @@ export interface ShopifyEmulator {
   approvePurchase(shop: string, id: string): Promise<void>;
   declinePurchase(shop: string, id: string): Promise<void>;
   expirePurchase(shop: string, id: string): Promise<void>;
-  /** Webhooks this stand-in sent on its own (purchase updates), with the app's answer. */
+  /** Webhooks this stand-in sent on its own (purchase, product and bulk operation updates), with the app's answer. */
   sentWebhooks(): SentWebhook[];
   buildWebhookRequest(opts: WebhookOptions): Request;
   sendWebhook(opts: Omit<WebhookOptions, "secret">): Promise<Response>;
@@ -173,7 +180,11 @@ export async function startShopifyEmulator(opts: ShopifyEmulatorOptions & { port
     const path = topic === PRODUCT_CREATE_TOPIC ? productPaths.create : productPaths.update;
     return deliver(topic, shop.domain, path, productWebhookPayload(store, shop, product));
   };
-  const bulk = new BulkService(store, opts.bulkOperationMs ?? 200);
+  const bulkFinishPath = opts.bulkFinishWebhookPath ?? "/webhooks/bulk_operations/finish";
+  // Shopify sends bulk_operations/finish to an app subscribed to it; without an app URL there is nowhere to send it.
+  const bulk = new BulkService(store, opts.bulkOperationMs ?? 200, (op) => {
+    if (bulkFinishPath && appUrl) void deliver(BULK_FINISH_TOPIC, op.shop, bulkFinishPath, bulkFinishPayload(op));
+  });
   const billing = new BillingService(store, opts.apiKey, randomHex(16), notifyPurchase);
 
   const server = createServer((req, res) => {
@@ -233,7 +244,16 @@ export async function startShopifyEmulator(opts: ShopifyEmulatorOptions & { port
         hooks.delete(hookKey);
         await hook();
       }
-      const ctx: ResolverContext = { store, shop: store.shop(tokenShop), files, billing, bulk, apiKey: opts.apiKey };
+      const shopState = store.shop(tokenShop);
+      const ctx: ResolverContext = {
+        store,
+        shop: shopState,
+        files,
+        billing,
+        bulk,
+        apiKey: opts.apiKey,
+        onProductCreated: (product) => void notifyProduct(shopState, product, PRODUCT_CREATE_TOPIC),
+      };
       const result = await runGraphql(ctx, body);
       const afterHook = afterHooks.get(hookKey);
       if (afterHook) {
@@ -393,6 +413,9 @@ export async function startShopifyEmulator(opts: ShopifyEmulatorOptions & { port
     },
     setSlowNextFileUpdate(shop, ms) {
       store.shop(shop).slowNextFileUpdateMs = ms;
+    },
+    holdNextProductMediaProcessing(shop, reads) {
+      store.shop(shop).nextProductMediaProcessingReads = reads;
     },
     addCollection(shop, fields) {
       return store.addCollection(store.shop(shop), fields).id;

@@ -44,6 +44,8 @@ export interface FileRecord {
   generation: number;
   /** How many fileUpdate calls gave this file a new source (a test asserts one replacement per edit). */
   replacements: number;
+  /** Reads through the Admin API for which the file still shows PROCESSING, however long its processing takes. */
+  processingForReads: number;
 }
 
 export interface ProductRecord {
@@ -126,6 +128,8 @@ export interface ShopState {
   failNextFileUpdate: string | null;
   /** The next fileUpdate with a new source takes this long to become READY (or FAILED), instead of the usual delay. */
   slowNextFileUpdateMs: number | null;
+  /** Media of the next product created through the Admin API stay PROCESSING for this many reads (see FileRecord). */
+  nextProductMediaProcessingReads: number;
   /** A development store (Partner Dashboard) never pays for app charges; Shopify reports it as `plan.partnerDevelopment`. */
   partnerDevelopment: boolean;
   primaryLocale: string;
@@ -216,6 +220,7 @@ export class EmulatorStore {
       log: [],
       failNextFileUpdate: null,
       slowNextFileUpdateMs: null,
+      nextProductMediaProcessingReads: 0,
       partnerDevelopment: opts.partnerDevelopment ?? true,
       primaryLocale: opts.primaryLocale ?? "en",
     };
@@ -346,6 +351,7 @@ export class EmulatorStore {
       updatedAt: createdAt,
       generation: 0,
       replacements: 0,
+      processingForReads: 0,
       ...fields,
     };
     shop.files.set(file.id, file);

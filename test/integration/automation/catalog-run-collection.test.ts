@@ -4,7 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { advanceCatalogRun, getCatalogRun, listCollections, startCatalogRun, type CatalogRunView } from "~/models/catalog-runs.server";
-import { closeAutomationQueues, getAutomationQueue, RunAgainLater } from "~/queue/automation.server";
+import { RunAgainLater } from "~/models/work-queues.server";
+import { closeAutomationQueues, getAutomationQueue } from "~/queue/automation.server";
 import { loader as collectionsLoader } from "~/routes/app.catalog.collections";
 import { offlineAdmin, startHarness, type Harness } from "../batches/harness";
 import { bearerRequest, body, call } from "../routes/helpers";

@@ -4,8 +4,8 @@ import { describe, expect, it } from "vitest";
 import db from "~/db.server";
 import { resumeCatalogRuns } from "~/models/catalog-runs.server";
 import { processAutomationJob } from "~/queue/automation-processor.server";
-import type { AutomationJobData, AutomationQueue } from "~/queue/automation.server";
-import type { ImageQueue } from "~/queue/queue.server";
+import type { AutomationWork, ImageWork } from "~/models/work-queues.server";
+import type { AutomationJobData } from "~/queue/automation.server";
 
 const QUEUE = `catalog-failure-${randomUUID().slice(0, 8)}`;
 
@@ -22,7 +22,7 @@ function attempt(shop: string, runId: string, attemptsMade: number) {
   const deps = {
     db,
     adminFor: () => Promise.reject(new Error("connect ECONNREFUSED")),
-    imageQueue: { name: "unused" } as ImageQueue,
+    imageQueue: { name: "unused" } as ImageWork,
   };
   return processAutomationJob(job, deps);
 }
@@ -40,8 +40,8 @@ describe("a whole-catalogue run whose job gives up", () => {
 
     // The workers' resume pass no longer picks it up (it would re-add its job every sweep).
     const added: string[] = [];
-    const queue = { name: `${QUEUE}`, getJob: async () => undefined, add: async (_: string, data: { runId: string }) => added.push(data.runId) };
-    await resumeCatalogRuns(db, queue as unknown as AutomationQueue);
+    const queue = { name: QUEUE, enqueueCatalogRun: async (_shop: string, id: string) => void added.push(id) } as AutomationWork;
+    await resumeCatalogRuns(db, queue);
     expect(added).not.toContain(runId);
   });
 });

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { acceptProductWebhook, getAutoRule, productWebhookSchema, resumeNewProductEvents, saveAutoRule } from "~/models/auto-rule.server";
 import { restoreItem } from "~/models/batches.server";
 import { getBalance, grantCredits } from "~/models/credits.server";
+import type { AutomationWork } from "~/models/work-queues.server";
 import { closeAutomationQueues, getAutomationQueue, newProductMediaJobId, startAutomationWorker } from "~/queue/automation.server";
 import { processAutomationJob } from "~/queue/automation-processor.server";
 import { closeQueues } from "~/queue/queue.server";
@@ -194,7 +195,7 @@ describe("automatic rule for new products", () => {
 
     // Redis loses an event's job (accepted, recorded, but its job is gone): the next resume pass takes it up.
     const lost = await h.shopify.createProduct(shop, { images: 1, sendWebhook: false });
-    const forgetful = { name: automationQueue.name, getJob: async () => undefined, add: async () => undefined } as unknown as typeof automationQueue;
+    const forgetful = { name: automationQueue.name, enqueueNewProductMedia: async () => undefined } as unknown as AutomationWork;
     await acceptProductWebhook({ db: h.db, queue: forgetful }, shop, `evt-lost-${shop}`, productWebhookSchema.parse(lost.payload));
     expect(await resumeNewProductEvents(h.db, automationQueue)).toBe(1);
     await settled();

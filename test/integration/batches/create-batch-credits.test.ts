@@ -1,10 +1,9 @@
 import { randomUUID } from "node:crypto";
 import type { PrismaClient } from "@prisma/client";
-import type { Queue } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { approveItem, createBatch, rejectItem } from "~/models/batches.server";
 import { getBalance, getDebt, grantCredits, reserveForItems, reverseCreditsInTransaction, sumEntries } from "~/models/credits.server";
-import type { ImageJobData } from "~/queue/jobs";
+import type { ImageQueue } from "~/queue/queue.server";
 import type { ShopifyEmulator } from "../../../emulators/shopify-admin/server";
 import { installShop, offlineAdmin, startBatchTestEnv, type BatchTestEnv } from "./shop-setup";
 
@@ -14,7 +13,7 @@ const TRIGGER = `fail_batch_items_${randomUUID().slice(0, 8)}`;
 
 let shopify: ShopifyEmulator;
 let db: PrismaClient;
-let queue: Queue<ImageJobData>;
+let queue: ImageQueue;
 let env: BatchTestEnv | undefined;
 
 beforeAll(async () => {

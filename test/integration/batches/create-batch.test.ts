@@ -1,17 +1,16 @@
 import { randomUUID } from "node:crypto";
 import type { PrismaClient } from "@prisma/client";
-import type { Queue } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BatchInputError, cancelShopWork, createBatch, getBatchProgress, imageStatuses, listBatches } from "~/models/batches.server";
 import type { AdminGraphql } from "~/models/catalog.server";
 import { getBalance, grantCredits } from "~/models/credits.server";
-import type { ImageJobData } from "~/queue/jobs";
+import type { ImageQueue } from "~/queue/queue.server";
 import type { ShopifyEmulator } from "../../../emulators/shopify-admin/server";
 import { installShop, offlineAdmin, uniqueShop, startBatchTestEnv, type BatchTestEnv } from "./shop-setup";
 
 let shopify: ShopifyEmulator;
 let db: PrismaClient;
-let queue: Queue<ImageJobData>;
+let queue: ImageQueue;
 let env: BatchTestEnv | undefined;
 
 beforeAll(async () => {

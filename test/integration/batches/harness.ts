@@ -5,7 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { PrismaClient } from "@prisma/client";
-import type { Queue, Worker } from "bullmq";
+import type { Worker } from "bullmq";
 import { createPrismaClient } from "~/db.server";
 import { createBatch, getBatchProgress, type BatchProgress } from "~/models/batches.server";
 import { grantCredits } from "~/models/credits.server";
@@ -13,8 +13,7 @@ import { QwenAltTextClient } from "~/qwen/alt-text";
 import { QwenClient } from "~/qwen/client";
 import { queueConfigFromEnv } from "~/queue/config.server";
 import { createRedisConnection, type RedisClient, type RedisTarget } from "~/queue/connection.server";
-import { openImageQueue } from "~/queue/queue.server";
-import type { ImageJobData } from "~/queue/jobs";
+import { openImageQueue, type ImageQueue } from "~/queue/queue.server";
 import type { WorkerDeps } from "~/queue/processor.server";
 import { createQwenRateLimiter } from "~/queue/qwen-rate-limit.server";
 import { startWorker } from "~/queue/worker.server";
@@ -33,7 +32,7 @@ export interface Harness {
   shopify: ShopifyEmulator;
   dashscope: Awaited<ReturnType<typeof startDashScopeEmulator>>;
   queueName: string;
-  queue: Queue<ImageJobData>;
+  queue: ImageQueue;
   limiterRedis: RedisClient;
   deps: WorkerDeps;
   workers: Worker[];

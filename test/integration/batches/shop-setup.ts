@@ -1,12 +1,10 @@
 /** A unique shop on the Shopify stand-in with an offline session, as an install leaves it. */
 import { randomUUID } from "node:crypto";
 import type { PrismaClient } from "@prisma/client";
-import type { Queue } from "bullmq";
 import { createPrismaClient } from "~/db.server";
 import type { AdminGraphql } from "~/models/catalog.server";
 import { createRedisConnection } from "~/queue/connection.server";
-import { openImageQueue } from "~/queue/queue.server";
-import type { ImageJobData } from "~/queue/jobs";
+import { openImageQueue, type ImageQueue } from "~/queue/queue.server";
 import { mintIdToken } from "../../../emulators/app-bridge/tokens";
 import { installShopOffline } from "../../../emulators/shopify-admin/install";
 import { startShopifyEmulator, type ShopifyEmulator } from "../../../emulators/shopify-admin/server";
@@ -40,7 +38,7 @@ export async function offlineAdmin(shop: string): Promise<AdminGraphql> {
 export interface BatchTestEnv {
   shopify: ShopifyEmulator;
   db: PrismaClient;
-  queue: Queue<ImageJobData>;
+  queue: ImageQueue;
   close(): Promise<void>;
 }
 

@@ -1,0 +1,106 @@
+/**
+ * Issue 17: the merchant uninstalls the app while a whole-catalogue run is adding and editing images. The run stops,
+ * no image is edited after that, the credits held for images not started go back, nothing is charged twice, and the
+ * workers settle instead of retrying the shop's jobs for ever.
+ */
+import { randomUUID } from "node:crypto";
+import type { Worker } from "bullmq";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DEFAULT_PIPELINE_SETTINGS } from "~/imaging/pipelines";
+import { addFundedItems } from "~/models/batches.server";
+import { confirmCatalogRun, getCatalogRun, startCatalogRun } from "~/models/catalog-runs.server";
+import { getBalance } from "~/models/credits.server";
+import { closeAutomationQueues, getAutomationQueue, startAutomationWorker } from "~/queue/automation.server";
+import { processAutomationJob } from "~/queue/automation-processor.server";
+import { closeQueues } from "~/queue/queue.server";
+import { action as uninstalled } from "~/routes/webhooks.app.uninstalled";
+import { offlineAdmin, startHarness, type Harness } from "../batches/harness";
+import { deliver, webhookRequest } from "../lifecycle/helpers";
+import { waitFor } from "../wait";
+
+let h: Harness;
+let automation: Worker;
+
+beforeAll(async () => {
+  // The model takes a while per image, so the run is mid-way (images waiting, others being edited) at the uninstall.
+  h = await startHarness({ dashscope: { latencyMs: 400 } });
+  process.env.QUEUE_NAME = h.queueName;
+  process.env.CATALOG_BULK_POLL_MS = "300";
+  h.startInProcessWorker({ concurrency: 2 });
+  automation = startAutomationWorker({
+    imageQueueName: h.queueName,
+    deps: { db: h.db, adminFor: offlineAdmin, imageQueue: h.queue },
+    process: processAutomationJob,
+  });
+});
+
+afterAll(async () => {
+  delete process.env.CATALOG_BULK_POLL_MS;
+  await automation?.close(true);
+  await getAutomationQueue(h.queueName).obliterate({ force: true }).catch(() => undefined);
+  await closeAutomationQueues();
+  await closeQueues();
+  await h?.close();
+});
+
+const busy = async () =>
+  (await getAutomationQueue(h.queueName).getJobCountByTypes("active", "wait", "delayed", "prioritized")) +
+  (await h.queue.getJobCountByTypes("active", "wait", "delayed", "prioritized"));
+
+describe("uninstall during a whole-catalogue run", () => {
+  it("stops the run: nothing more is edited, unstarted images' credits go back, nothing is charged twice", async () => {
+    const shop = await h.addShop({ products: 60, imagesPerProduct: 1, credits: 300 });
+    const automationQueue = getAutomationQueue(h.queueName);
+    const started = await startCatalogRun({ db: h.db, automationQueue, graphql: await offlineAdmin(shop) }, shop, { filterKind: "all", pipeline: "amazon" });
+    if (!started.ok) throw new Error(JSON.stringify(started.errors));
+    await waitFor(() => getCatalogRun(h.db, shop, started.runId), (r) => r?.status === "READY", "the catalogue to be counted");
+    await confirmCatalogRun({ db: h.db, automationQueue }, shop, started.runId);
+    await waitFor(() => getCatalogRun(h.db, shop, started.runId), (r) => (r?.published ?? 0) >= 2, "two images to be published", 90_000);
+
+    expect(await deliver(uninstalled, webhookRequest("/webhooks/app/uninstalled", { topic: "app/uninstalled", shop, payload: { domain: shop } }))).toBe(200);
+    const { uninstalledAt } = await h.db.shop.findUniqueOrThrow({ where: { domain: shop } });
+
+    const stopped = await waitFor(() => getCatalogRun(h.db, shop, started.runId), (r) => r?.status !== "RUNNING", "the run to stop");
+    expect(stopped).toMatchObject({ status: "CANCELLED", reason: "Cancelled because the app was uninstalled." });
+    await waitFor(busy, (n) => n === 0, "the queues to settle");
+    const requests = h.dashscope.stats().requests;
+
+    // The run's chunks keep ticking no more: a few seconds later nothing was added, queued or sent to the model.
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    expect(await busy()).toBe(0);
+    expect(h.dashscope.stats().requests).toBe(requests);
+    expect(await h.db.batchItem.count({ where: { shop, createdAt: { gt: uninstalledAt! } } })).toBe(0);
+    expect(await h.db.batchItem.count({ where: { shop, state: { in: ["QUEUED", "PROCESSING"] } } })).toBe(0);
+    // Never more images were sent to the model than were added before the uninstall.
+    expect(requests).toBeLessThanOrEqual(await h.db.batchItem.count({ where: { shop } }));
+
+    // Each published image paid once; every other image's credits went back; nothing stays held.
+    const items = await h.db.batchItem.findMany({ where: { shop }, select: { id: true, state: true } });
+    const published = items.filter((i) => i.state === "PUBLISHED");
+    expect(items.filter((i) => i.state === "CANCELLED").length).toBeGreaterThan(0);
+    const captured = await h.db.creditReservation.findMany({ where: { shop, state: "CAPTURED" }, select: { batchItemId: true } });
+    expect(captured.map((c) => c.batchItemId).sort()).toEqual(published.map((i) => i.id).sort());
+    expect(await h.db.creditEntry.count({ where: { shop, kind: "CAPTURE" } })).toBe(published.length);
+    expect(await getBalance(h.db, shop)).toEqual({ available: 300 - 3 * published.length, reserved: 0, total: 300 - 3 * published.length });
+
+    // The workers did not keep retrying the shop's work.
+    expect(await getAutomationQueue(h.queueName).getJobCountByTypes("failed")).toBe(0);
+  }, 180_000);
+
+  it("adds no image for a shop that is uninstalled, even from a job already past its install check", async () => {
+    const shop = await h.addShop({ products: 2, imagesPerProduct: 1, credits: 30 });
+    await deliver(uninstalled, webhookRequest("/webhooks/app/uninstalled", { topic: "app/uninstalled", shop, payload: { domain: shop } }));
+    const images = h.shopify.products(shop).flatMap((p) =>
+      p.media.map((m) => ({ productId: p.id, productTitle: p.title, productHandle: "", mediaId: m.id, url: m.url, alt: m.alt, width: null, height: null, mimeType: m.mimeType, position: m.position, status: "READY" })),
+    );
+    const funded = await addFundedItems(h.db, h.queueName, shop, {
+      batch: { id: randomUUID(), origin: "CATALOG", pipeline: "amazon", settings: DEFAULT_PIPELINE_SETTINGS, reviewBeforePublish: false },
+      images,
+      budget: null,
+      onlyNeverProcessed: false,
+    });
+    expect(funded.items).toEqual([]);
+    expect(await h.db.batchItem.count({ where: { shop } })).toBe(0);
+    expect(await getBalance(h.db, shop)).toEqual({ available: 30, reserved: 0, total: 30 });
+  });
+});
