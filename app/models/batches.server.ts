@@ -667,7 +667,7 @@ export type ReviewOutcome = { id: string; ok: true } | { id: string; ok: false; 
  * and an image approved twice is queued (and charged, once live) once. Ids that are not this batch's are 404.
  */
 export async function reviewItems(
-  deps: { db: PrismaClient; queue: ImageQueue },
+  deps: { db: PrismaClient; queue: ImageWork },
   shop: string,
   batchId: string,
   decision: ReviewDecision,
