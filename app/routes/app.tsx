@@ -7,6 +7,7 @@ import { AppProvider } from "@shopify/shopify-app-remix/react";
 import { AutoRulePausedBanner } from "~/components/AutoRulePausedBanner";
 import { LowBalanceBanner } from "~/components/LowBalanceBanner";
 import prisma from "~/db.server";
+import { getConfig } from "~/lib/config.server";
 import { CREDITS_PER_IMAGE, getBalance } from "~/models/credits.server";
 import { authenticate } from "../shopify.server";
 
@@ -19,7 +20,7 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
     prisma.shop.findUnique({ where: { domain: session.shop }, select: { autoCleanEnabled: true, autoCleanPausedFor: true, autoCleanPauseReason: true } }),
   ]);
   const autoRulePaused = rule?.autoCleanEnabled && rule.autoCleanPauseReason ? { reason: rule.autoCleanPauseReason, pausedFor: rule.autoCleanPausedFor } : null;
-  return { apiKey: process.env.SHOPIFY_API_KEY || "", balance: { available: balance.available }, creditsPerImage: CREDITS_PER_IMAGE, autoRulePaused };
+  return { apiKey: getConfig().SHOPIFY_API_KEY ?? "", balance: { available: balance.available }, creditsPerImage: CREDITS_PER_IMAGE, autoRulePaused };
 };
 
 export default function App() {

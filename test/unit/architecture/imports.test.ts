@@ -15,7 +15,6 @@ const KNOWN_UPWARD = [
   "app/lib/rate-limit.server.ts -> app/queue/connection.server.ts",
   "app/models/auto-rule.server.ts -> app/queue/automation.server.ts",
   "app/models/auto-rule.server.ts -> app/queue/queue.server.ts",
-  "app/models/batches.server.ts -> app/queue/config.server.ts",
   "app/models/batches.server.ts -> app/queue/queue.server.ts",
   "app/models/catalog-runs.server.ts -> app/queue/automation.server.ts",
   "app/models/catalog-runs.server.ts -> app/queue/queue.server.ts",
