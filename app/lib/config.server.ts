@@ -24,7 +24,7 @@ interface Variable<Schema extends z.ZodTypeAny> {
   commentedOut?: boolean;
   /** Comment lines above the variable in `.env.example`. */
   doc?: string;
-  /** Never printed: errors name the variable only (every message here does). */
+  /** The logger redacts its value wherever it appears (a URL's password only); errors here never print any value. */
   secret?: boolean;
 }
 
@@ -363,6 +363,23 @@ export function declaredDefault(name: keyof Config): string {
   const fallback = declarations[name]?.default;
   if (fallback === undefined) throw new Error(`${name} has no default`);
   return fallback;
+}
+
+const secretsOf = new WeakMap<Config, string[]>();
+
+/** The values of the variables declared secret, for the logger to redact wherever they appear. */
+export function secretValues(config: Config = getConfig()): string[] {
+  let secrets = secretsOf.get(config);
+  if (!secrets) {
+    secrets = Object.entries(declarations)
+      .filter(([, declaration]) => declaration.secret)
+      .flatMap(([name]) => (config as unknown as Record<string, string | string[] | undefined>)[name] ?? [])
+      // A service URL is secret for its password; shorter strings would redact ordinary words.
+      .map((value) => (/^[a-z][a-z0-9+.-]*:\/\//i.test(value) && URL.canParse(value) ? new URL(value).password : value))
+      .filter((value) => value.length >= 6);
+    secretsOf.set(config, secrets);
+  }
+  return secrets;
 }
 
 let cached: Config | undefined;

@@ -1,5 +1,5 @@
 import pino from "pino";
-import { getConfig } from "./config.server";
+import { getConfig, secretValues } from "./config.server";
 import { currentRequestId } from "./request-context.server";
 
 const SECRET_KEY = /token|secret|password|authorization|api[-_]?key|cookie|signature|hmac/i;
@@ -14,10 +14,11 @@ const SECRET_TEXT = [
 ];
 const BEARER_TEXT = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi;
 
-/** Replaces credentials found inside free text. */
+/** Replaces credentials found inside free text, and the configured secrets' values wherever they appear. */
 export function scrubText(text: string): string {
   let out = text.replace(BEARER_TEXT, "$1 [redacted]");
   for (const pattern of SECRET_TEXT) out = out.replace(pattern, "[redacted]");
+  for (const secret of secretValues()) out = out.replaceAll(secret, "[redacted]");
   return out;
 }
 
