@@ -55,7 +55,7 @@ const boolean = () =>
     .refine((value) => value === "true" || value === "false", 'must be "true" or "false"')
     .transform((value) => value === "true");
 const url = () =>
-  z.string().refine((value) => URL.canParse(value), "must be a URL (https://host[:port][/path])");
+  z.string().refine((value) => URL.canParse(value), "must be a URL with a scheme (https://…, redis://…, postgresql://…)");
 /** Comma-separated; blanks dropped. */
 const list = (opts: { lowerCase?: boolean } = {}) =>
   z
