@@ -6,6 +6,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { PrismaClient } from "@prisma/client";
 import { createPrismaClient } from "~/db.server";
+import { getConfig } from "~/lib/config.server";
 import { logger } from "~/lib/logger.server";
 import { jobDuration, startMetricsServer, trackQueueDepth, untrackQueueDepth } from "~/lib/metrics.server";
 import type { AdminGraphql } from "~/models/catalog.server";
@@ -81,7 +82,7 @@ export async function runWorker(opts: { db?: PrismaClient; adminFor?: (shop: str
   void runResumer.runNow();
   trackQueueDepth(queue);
   // The same Prometheus metrics as the web app's /metrics, on a port of the worker's own (opt-in).
-  const metricsPort = process.env.WORKER_METRICS_PORT ? Number(process.env.WORKER_METRICS_PORT) : null;
+  const metricsPort = getConfig().WORKER_METRICS_PORT ?? null;
   const metricsServer = metricsPort !== null ? await startMetricsServer(metricsPort) : null;
   const sweeper = startSweeper({ db, queue }, { intervalMs: config.sweepIntervalMs, redis });
   const partnerApi = partnerApiConfigFromEnv();

@@ -4,19 +4,21 @@ import { AppDistribution, LogSeverity, shopifyApp } from "@shopify/shopify-app-r
 import { PrismaSessionStorage } from "@shopify/shopify-app-session-storage-prisma";
 import { ADMIN_API_VERSION } from "./api-version";
 import prisma from "./db.server";
+import { getConfig } from "./lib/config.server";
 import { logger } from "./lib/logger.server";
 import { bindRequestId } from "./lib/request-context.server";
 import { createTokenCipher, parseTokenKeys } from "./lib/token-cipher.server";
 import { createOfflineSessions } from "./models/offline-sessions.server";
 import { recordInstall } from "./models/shops.server";
 
-const appUrl = process.env.SHOPIFY_APP_URL || "";
+const config = getConfig();
+const appUrl = config.SHOPIFY_APP_URL ?? "";
 const credentials = {
-  apiKey: process.env.SHOPIFY_API_KEY ?? "",
-  apiSecretKey: process.env.SHOPIFY_API_SECRET || "",
+  apiKey: config.SHOPIFY_API_KEY ?? "",
+  apiSecretKey: config.SHOPIFY_API_SECRET ?? "",
   apiVersion: ADMIN_API_VERSION,
-  scopes: process.env.SCOPES?.split(","),
-  ...(process.env.SHOP_CUSTOM_DOMAIN ? { customShopDomains: [process.env.SHOP_CUSTOM_DOMAIN] } : {}),
+  scopes: config.SCOPES?.split(","),
+  ...(config.SHOP_CUSTOM_DOMAIN ? { customShopDomains: [config.SHOP_CUSTOM_DOMAIN] } : {}),
 };
 // The library's own logs go through our structured logger, so LOG_LEVEL governs them too.
 const libraryLogger: { level: LogSeverity; log: LogFunction } = {
@@ -41,8 +43,8 @@ const api = shopifyApi({
   future: { unstable_managedPricingSupport: true },
 });
 
-export const tokenCipher = createTokenCipher(parseTokenKeys(process.env.SESSION_TOKEN_KEYS));
-if (!tokenCipher.enabled && process.env.NODE_ENV === "production") {
+export const tokenCipher = createTokenCipher(parseTokenKeys(config.SESSION_TOKEN_KEYS));
+if (!tokenCipher.enabled && config.NODE_ENV === "production") {
   logger.warn("SESSION_TOKEN_KEYS is not set: Shopify access and refresh tokens are stored unencrypted");
 }
 
@@ -50,7 +52,7 @@ export const offlineSessions = createOfflineSessions({
   db: prisma,
   api,
   cipher: tokenCipher,
-  ...(process.env.OFFLINE_TOKEN_RENEW_BEFORE_MS ? { renewBeforeExpiryMs: Number(process.env.OFFLINE_TOKEN_RENEW_BEFORE_MS) } : {}),
+  renewBeforeExpiryMs: config.OFFLINE_TOKEN_RENEW_BEFORE_MS,
 });
 
 const shopify = shopifyApp({

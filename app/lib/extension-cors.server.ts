@@ -5,15 +5,13 @@
  * headers) and allowed answers name the one origin that asked.
  */
 import { json } from "@remix-run/node";
+import { getConfig } from "./config.server";
 
-/** Where Shopify admin runs UI extensions. EXTENSION_ORIGINS (comma-separated) replaces it, e.g. for a stand-in. */
-const DEFAULT_EXTENSION_ORIGINS = ["https://extensions.shopifycdn.com"];
-
-export function allowedExtensionOrigins(env: NodeJS.ProcessEnv = process.env): string[] {
-  const configured = env.EXTENSION_ORIGINS?.split(",").map((o) => o.trim()).filter(Boolean);
-  const origins = configured?.length ? configured : DEFAULT_EXTENSION_ORIGINS;
+/** EXTENSION_ORIGINS (where Shopify admin runs UI extensions, or a stand-in) and the app's own origin. */
+export function allowedExtensionOrigins(): string[] {
+  const config = getConfig();
   // The app's own pages send their origin on POST; that is not a cross-origin call.
-  return env.SHOPIFY_APP_URL ? [...origins, new URL(env.SHOPIFY_APP_URL).origin] : origins;
+  return config.SHOPIFY_APP_URL ? [...config.EXTENSION_ORIGINS, new URL(config.SHOPIFY_APP_URL).origin] : [...config.EXTENSION_ORIGINS];
 }
 
 /** 403 for a request that names an origin not allowed; null when it may go on (no Origin: not from a browser page). */

@@ -1,4 +1,5 @@
 import pino from "pino";
+import { getConfig, secretValues } from "./config.server";
 import { currentRequestId } from "./request-context.server";
 
 const SECRET_KEY = /token|secret|password|authorization|api[-_]?key|cookie|signature|hmac/i;
@@ -13,10 +14,11 @@ const SECRET_TEXT = [
 ];
 const BEARER_TEXT = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi;
 
-/** Replaces credentials found inside free text. */
+/** Replaces credentials found inside free text, and the configured secrets' values wherever they appear. */
 export function scrubText(text: string): string {
   let out = text.replace(BEARER_TEXT, "$1 [redacted]");
   for (const pattern of SECRET_TEXT) out = out.replace(pattern, "[redacted]");
+  for (const secret of secretValues()) out = out.replaceAll(secret, "[redacted]");
   return out;
 }
 
@@ -47,10 +49,11 @@ export function scrubSecrets(value: unknown, depth = 0): unknown {
  * (token, secret, authorization, api key, ...) are redacted at any depth, errors included.
  */
 export function createLogger(destination?: pino.DestinationStream, level?: string) {
+  const config = getConfig();
   return pino(
     {
-      level: level ?? process.env.LOG_LEVEL ?? (process.env.NODE_ENV === "test" ? "silent" : "info"),
-      base: { service: process.env.SERVICE_NAME ?? "app" },
+      level: level ?? config.LOG_LEVEL ?? (config.NODE_ENV === "test" ? "silent" : "info"),
+      base: { service: config.SERVICE_NAME },
       formatters: { log: (object) => scrubSecrets(object) as Record<string, unknown> },
       // The scrubber above already made errors plain objects; pino's err serializer would rename them "Object".
       serializers: { err: (value: unknown) => value },

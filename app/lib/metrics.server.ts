@@ -1,6 +1,7 @@
 import { createServer, type Server } from "node:http";
 import { timingSafeEqual } from "node:crypto";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { getConfig } from "~/lib/config.server";
 import { logger } from "~/lib/logger.server";
 
 /**
@@ -17,7 +18,7 @@ import { logger } from "~/lib/logger.server";
  *   queue depth           trackQueueDepth(queue) once, after creating the queue
  */
 export const registry = new Registry();
-registry.setDefaultLabels({ service: process.env.SERVICE_NAME ?? "app" });
+registry.setDefaultLabels({ service: getConfig().SERVICE_NAME });
 collectDefaultMetrics({ register: registry });
 
 export const jobDuration = new Histogram({
@@ -133,7 +134,7 @@ function tokenMatches(presented: string, expected: string): boolean {
 }
 
 /** Whether an Authorization header carries the operators' bearer token (METRICS_TOKEN); false when none is set. */
-export function hasOperatorToken(authorization: string | null, token: string | undefined = process.env.METRICS_TOKEN): boolean {
+export function hasOperatorToken(authorization: string | null, token: string | undefined = getConfig().METRICS_TOKEN): boolean {
   const presented = authorization?.match(/^Bearer\s+(.+)$/i)?.[1]?.trim() ?? "";
   return Boolean(token) && tokenMatches(presented, token!);
 }
@@ -144,7 +145,7 @@ export function hasOperatorToken(authorization: string | null, token: string | u
  */
 export async function metricsResponse(
   authorization: string | null,
-  token: string | undefined = process.env.METRICS_TOKEN,
+  token: string | undefined = getConfig().METRICS_TOKEN,
 ): Promise<{ status: number; headers: Record<string, string>; body: string }> {
   if (!token) return { status: 404, headers: { "Content-Type": "text/plain" }, body: "Not found" };
   if (!hasOperatorToken(authorization, token)) {
@@ -174,7 +175,7 @@ export async function startMetricsServer(
   port: number,
   options: { host?: string; token?: string } = {},
 ): Promise<MetricsServer> {
-  const token = options.token ?? process.env.METRICS_TOKEN;
+  const token = options.token ?? getConfig().METRICS_TOKEN;
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0];
     if (req.method !== "GET" || path !== "/metrics") {

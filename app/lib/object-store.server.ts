@@ -6,6 +6,7 @@
 import { mkdir, readFile, rm, writeFile, rename } from "node:fs/promises";
 import path from "node:path";
 import { DeleteObjectsCommand, GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { getConfig, type Config } from "./config.server";
 
 export interface ObjectStore {
   readonly kind: "filesystem" | "s3";
@@ -99,20 +100,17 @@ export function createS3Store(opts: S3StoreOptions): ObjectStore {
  * credentials from the AWS SDK's usual chain (AWS_ACCESS_KEY_ID, …). Otherwise a folder: OBJECT_STORE_DIR
  * (default .data/objects under the working directory).
  */
-export function objectStoreFromEnv(env: Record<string, string | undefined> = process.env): ObjectStore {
-  if (env.OBJECT_STORE === "s3") {
-    if (!env.S3_BUCKET) throw new Error("OBJECT_STORE=s3 needs S3_BUCKET (and S3_ENDPOINT for R2 or MinIO).");
+export function objectStoreFromEnv(config: Config = getConfig()): ObjectStore {
+  // The configuration already refused OBJECT_STORE=s3 without S3_BUCKET.
+  if (config.OBJECT_STORE === "s3" && config.S3_BUCKET) {
     return createS3Store({
-      bucket: env.S3_BUCKET,
-      region: env.S3_REGION ?? "us-east-1",
-      ...(env.S3_ENDPOINT ? { endpoint: env.S3_ENDPOINT } : {}),
-      ...(env.S3_FORCE_PATH_STYLE ? { forcePathStyle: env.S3_FORCE_PATH_STYLE === "true" } : {}),
+      bucket: config.S3_BUCKET,
+      region: config.S3_REGION,
+      ...(config.S3_ENDPOINT ? { endpoint: config.S3_ENDPOINT } : {}),
+      ...(config.S3_FORCE_PATH_STYLE !== undefined ? { forcePathStyle: config.S3_FORCE_PATH_STYLE } : {}),
     });
   }
-  if (env.OBJECT_STORE && env.OBJECT_STORE !== "filesystem") {
-    throw new Error(`OBJECT_STORE must be "filesystem" or "s3", not "${env.OBJECT_STORE}".`);
-  }
-  return createFileSystemStore(path.resolve(env.OBJECT_STORE_DIR ?? ".data/objects"));
+  return createFileSystemStore(path.resolve(config.OBJECT_STORE_DIR));
 }
 
 let shared: ObjectStore | null = null;

@@ -23,6 +23,7 @@ import { lookup as dnsLookup, type LookupAddress } from "node:dns";
 import { request as httpsRequest } from "node:https";
 import { BlockList, isIP } from "node:net";
 import { Readable } from "node:stream";
+import { getConfig, type Config } from "./config.server";
 import { readBodyCapped } from "./read-capped.server";
 
 export type UnsafeFetchCode =
@@ -67,46 +68,30 @@ export const SHOPIFY_CDN_HOSTS = ["cdn.shopify.com", "cdn.shopifycdn.net"] as co
 // Not all of *.aliyuncs.com: that is every customer's bucket and Alibaba's internal endpoints.
 export const DASHSCOPE_RESULT_HOSTS = ["dashscope-result-*.oss-*.aliyuncs.com"] as const;
 
-const DEFAULT_MAX_BYTES = 30 * 1024 * 1024;
-
 /**
- * The policy from configuration:
- *   ALLOWED_IMAGE_HOSTS       extra comma-separated hosts (stand-ins in tests and the demo), default none
- *                             (the same variable the queue config reads)
- *   SAFE_FETCH_LOCAL_HOSTS    comma-separated hosts (host or host:port) that may be fetched over plain http on
- *                             private addresses, e.g. the local stand-ins in tests and the demo; default none
- *   SAFE_FETCH_ALLOW_PRIVATE  "true": allow private and loopback addresses and plain http everywhere; default false
- *   MAX_SOURCE_BYTES          body cap in bytes, default 30 MB
- *   SAFE_FETCH_TIMEOUT_MS     whole-download timeout, default 30000
+ * The policy from configuration: ALLOWED_IMAGE_HOSTS (extra hosts, the same variable the queue config reads),
+ * SAFE_FETCH_LOCAL_HOSTS (hosts that may be fetched over plain http on private addresses: the local stand-ins),
+ * SAFE_FETCH_ALLOW_PRIVATE, MAX_SOURCE_BYTES (body cap) and SAFE_FETCH_TIMEOUT_MS (whole-download timeout).
  * `overrides` replaces any field (e.g. a smaller maxBytes for one call).
  */
-export function fetchPolicyFromEnv(
-  options: { shop?: string; env?: Record<string, string | undefined>; overrides?: Partial<FetchPolicy> } = {},
-): FetchPolicy {
-  const env = options.env ?? process.env;
-  const extra = hostList(env.ALLOWED_IMAGE_HOSTS);
-  const localHosts = hostList(env.SAFE_FETCH_LOCAL_HOSTS);
+export function fetchPolicyFromEnv(options: { shop?: string; config?: Config; overrides?: Partial<FetchPolicy> } = {}): FetchPolicy {
+  const config = options.config ?? getConfig();
+  const localHosts = [...config.SAFE_FETCH_LOCAL_HOSTS];
   return {
-    allowedHosts: [...SHOPIFY_CDN_HOSTS, ...DASHSCOPE_RESULT_HOSTS, ...(options.shop ? [options.shop.toLowerCase()] : []), ...extra, ...localHosts],
-    allowPrivateAddresses: env.SAFE_FETCH_ALLOW_PRIVATE?.trim().toLowerCase() === "true",
+    allowedHosts: [
+      ...SHOPIFY_CDN_HOSTS,
+      ...DASHSCOPE_RESULT_HOSTS,
+      ...(options.shop ? [options.shop.toLowerCase()] : []),
+      ...config.ALLOWED_IMAGE_HOSTS,
+      ...localHosts,
+    ],
+    allowPrivateAddresses: config.SAFE_FETCH_ALLOW_PRIVATE,
     localHosts,
-    maxBytes: positiveInt(env.MAX_SOURCE_BYTES) ?? DEFAULT_MAX_BYTES,
+    maxBytes: config.MAX_SOURCE_BYTES,
     maxRedirects: 3,
-    timeoutMs: positiveInt(env.SAFE_FETCH_TIMEOUT_MS) ?? 30_000,
+    timeoutMs: config.SAFE_FETCH_TIMEOUT_MS,
     ...options.overrides,
   };
-}
-
-function hostList(value: string | undefined): string[] {
-  return (value ?? "")
-    .split(",")
-    .map((host) => host.trim().toLowerCase())
-    .filter(Boolean);
-}
-
-function positiveInt(value: string | undefined): number | undefined {
-  const parsed = value ? Number.parseInt(value, 10) : Number.NaN;
-  return Number.isFinite(parsed) && parsed > 0 ? parsed : undefined;
 }
 
 const nonPublic = new BlockList();

@@ -6,6 +6,7 @@
 import { randomUUID } from "node:crypto";
 import { Prisma, type BatchOrigin, type ItemState, type PrismaClient } from "@prisma/client";
 import { DEFAULT_PIPELINE_SETTINGS, isPipelineId, type PipelineId, type PipelineSettings } from "~/imaging/pipelines";
+import { getConfig } from "~/lib/config.server";
 import { logger } from "~/lib/logger.server";
 import {
   CREDITS_PER_IMAGE,
@@ -19,14 +20,13 @@ import {
   reserveForItems,
 } from "~/models/credits.server";
 import { resolveSelection, type AdminGraphql, type ProductImage } from "~/models/catalog.server";
-import { maxImagesPerBatchFromEnv } from "~/lib/env";
 import { restoreMediaFromBackup } from "~/models/stored-images.server";
 import { groupVersions } from "~/models/versions";
 import type { ImageWork } from "~/models/work-queues.server";
 
 export { getProcessedImage } from "~/models/stored-images.server";
 
-export const MAX_IMAGES_PER_BATCH: number = maxImagesPerBatchFromEnv(process.env);
+export const MAX_IMAGES_PER_BATCH: number = getConfig().MAX_IMAGES_PER_BATCH;
 
 /** Key in Batch.settings naming the queue the batch's jobs go to (read by the sweep). */
 export const BATCH_QUEUE_KEY = "queue";

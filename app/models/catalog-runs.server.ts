@@ -19,7 +19,7 @@ import type { ReadableStream as NodeReadableStream } from "node:stream/web";
 import type { CatalogRun, Prisma, PrismaClient } from "@prisma/client";
 import { z } from "zod";
 import { isPipelineId, PIPELINE_IDS, type PipelineId } from "~/imaging/pipelines";
-import { intFromEnv } from "~/lib/env";
+import { getConfig } from "~/lib/config.server";
 import { logger } from "~/lib/logger.server";
 import { checkUrlAllowed, fetchPolicyFromEnv } from "~/lib/safe-fetch.server";
 import { addFundedItems, cancelItems, fairShareEtaSeconds, getQueueLoad, type FundingLimit } from "~/models/batches.server";
@@ -30,15 +30,15 @@ import { RunAgainLater, type AutomationWork, type ImageWork } from "~/models/wor
 import { checkboxField, choiceField, fieldErrors, optionalCreditsField } from "~/lib/form-fields";
 
 /** Images added to the batch at a time; the next chunk is added when fewer than this are waiting. */
-const CATALOG_CHUNK = Number(process.env.CATALOG_RUN_CHUNK) || 25;
-/** How often a running job looks again at its chunk's progress. */
+const CATALOG_CHUNK = getConfig().CATALOG_RUN_CHUNK;
+/** How often a running job looks again (its chunk's progress, the bulk operation). */
 const TICK_MS = 1_000;
 /**
  * How often a counting job reads its bulk operation. Only a fallback: bulk_operations/finish wakes the job when the
- * operation ends, so this catches a webhook that was lost (read when used, so a test can set it).
+ * operation ends, so this catches a webhook that was lost.
  */
 function bulkPollMs(): number {
-  return intFromEnv(process.env, "CATALOG_BULK_POLL_MS", 10_000, 100);
+  return getConfig().CATALOG_BULK_POLL_MS;
 }
 /** Where Shopify serves bulk operation results. */
 const BULK_RESULT_HOSTS = ["storage.googleapis.com"];
@@ -407,7 +407,7 @@ export async function acceptBulkOperationFinish(deps: { db: PrismaClient; queue:
 
 /** The JSONL lines of a bulk result: products, then media lines naming their product (`__parentId`), in any order. */
 async function readBulkImages(url: string): Promise<ProductImage[]> {
-  const policy = fetchPolicyFromEnv({ overrides: { allowedHosts: [...BULK_RESULT_HOSTS, ...(process.env.SAFE_FETCH_LOCAL_HOSTS ?? "").split(",").map((h) => h.trim()).filter(Boolean)] } });
+  const policy = fetchPolicyFromEnv({ overrides: { allowedHosts: [...BULK_RESULT_HOSTS, ...getConfig().SAFE_FETCH_LOCAL_HOSTS] } });
   const check = checkUrlAllowed(url, policy);
   if (!check.ok) throw new Error(`The bulk operation's result is at a URL this app does not fetch from: ${check.message}`);
   const response = await fetch(check.url, { redirect: "error" });

@@ -1,5 +1,6 @@
 import { Prisma, type PrismaClient } from "@prisma/client";
 import type pg from "pg";
+import { getConfig } from "~/lib/config.server";
 import { logger } from "~/lib/logger.server";
 import { Combiner } from "~/lib/combiner";
 import { creditsMoved } from "~/lib/metrics.server";
@@ -25,7 +26,7 @@ export const LEDGER_TX_OPTIONS = { maxWait: 15_000, timeout: 15_000 };
 
 type Db = PrismaClient | Prisma.TransactionClient;
 
-export const CREDITS_PER_IMAGE = positiveIntFromEnv("CREDITS_PER_IMAGE", 3);
+export const CREDITS_PER_IMAGE = getConfig().CREDITS_PER_IMAGE;
 
 export type GrantKind = "GRANT" | "WELCOME" | "PURCHASE" | "ADJUSTMENT";
 
@@ -201,19 +202,15 @@ export async function getDebt(db: Db, shop: string): Promise<number> {
   return account?.debt ?? 0;
 }
 
-export const WELCOME_CREDITS = nonNegativeIntFromEnv("WELCOME_CREDITS", 9);
+export const WELCOME_CREDITS = getConfig().WELCOME_CREDITS;
 
 /**
  * Credits a development store may get for nothing over its life (DEV_STORE_TEST_CREDITS, default 30 = ten images):
  * its welcome credits and its test charges together. A partner can try the app on real edits, which we pay for,
  * but neither buys them without limit for nothing nor gets more by creating development stores than this each.
  */
-export function devStoreTestCredits(env: NodeJS.ProcessEnv = process.env): number {
-  const raw = env.DEV_STORE_TEST_CREDITS?.trim();
-  if (!raw) return 30;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0) throw new Error(`DEV_STORE_TEST_CREDITS must be a whole number >= 0, got "${raw}"`);
-  return value;
+export function devStoreTestCredits(): number {
+  return getConfig().DEV_STORE_TEST_CREDITS;
 }
 
 /**
@@ -659,18 +656,4 @@ function assertGrantAmount(amount: number, kind: GrantKind): void {
   if (kind === "ADJUSTMENT" ? amount === 0 : amount <= 0) {
     throw new Error(`A ${kind.toLowerCase()} must ${kind === "ADJUSTMENT" ? "not be zero" : "be positive"}, got ${amount}`);
   }
-}
-
-function positiveIntFromEnv(name: string, fallback: number): number {
-  const value = nonNegativeIntFromEnv(name, fallback);
-  if (value === 0) throw new Error(`${name} must be a positive whole number`);
-  return value;
-}
-
-function nonNegativeIntFromEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw.trim() === "") return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a whole number >= 0, got "${raw}"`);
-  return value;
 }

@@ -1,6 +1,7 @@
 import { createHash, createHmac } from "node:crypto";
 import type { PrismaClient } from "@prisma/client";
 import type { JobType } from "bullmq";
+import { getConfig } from "~/lib/config.server";
 import { logger } from "~/lib/logger.server";
 import { deleteStoredImagesOfShop } from "~/models/stored-images.server";
 
@@ -65,8 +66,9 @@ export async function updateGrantedScopes(db: PrismaClient, shop: string, scopes
  * COMPLIANCE_HASH_KEY, else the app's secret): a plain hash of a myshopify domain is reversed by hashing a list of
  * domains, a keyed one only by whoever holds the key.
  */
-export function hashShop(shop: string, env: Record<string, string | undefined> = process.env): string {
-  const key = env.COMPLIANCE_HASH_KEY?.trim() || env.SHOPIFY_API_SECRET?.trim();
+export function hashShop(shop: string): string {
+  const config = getConfig();
+  const key = config.COMPLIANCE_HASH_KEY ?? config.SHOPIFY_API_SECRET;
   if (!key) throw new Error("COMPLIANCE_HASH_KEY or SHOPIFY_API_SECRET must be set to record privacy requests");
   return createHmac("sha256", key).update(normalizedShop(shop)).digest("hex");
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Prisma, PrismaClient, Purchase, PurchaseStatus } from "@prisma/client";
 import type Stripe from "stripe";
+import { getConfig, type Config } from "~/lib/config.server";
 import { logger } from "~/lib/logger.server";
 import { purchases as purchaseMetric } from "~/lib/metrics.server";
 import {
@@ -14,7 +15,6 @@ import {
 } from "./credits.server";
 import {
   type CreditPack,
-  type Env,
   findCreditPack,
   findCreditPackByChargeName,
   formatPrice,
@@ -63,10 +63,9 @@ export class PurchaseProviderError extends Error {
  * Whether Shopify one-time purchases are created as test charges. Must be set explicitly
  * (SHOPIFY_BILLING_TEST=true|false): the library's default (test) would silently give credits away in production.
  */
-export function getShopifyBillingMode(env: Env = process.env): { enabled: true; test: boolean } | { enabled: false; reason: string } {
-  const raw = env.SHOPIFY_BILLING_TEST?.trim().toLowerCase();
-  if (raw === "true") return { enabled: true, test: true };
-  if (raw === "false") return { enabled: true, test: false };
+export function getShopifyBillingMode(config: Config = getConfig()): { enabled: true; test: boolean } | { enabled: false; reason: string } {
+  const test = config.SHOPIFY_BILLING_TEST;
+  if (test !== undefined) return { enabled: true, test };
   return {
     enabled: false,
     reason: "Shopify billing is not configured for this app yet (SHOPIFY_BILLING_TEST must be true or false). Please contact support.",
@@ -724,10 +723,10 @@ export interface CreditsOverview {
 export async function getCreditsOverview(
   db: PrismaClient,
   shop: string,
-  opts: { cursor?: string; purchaseId?: string; creditsPerImage: number; env?: Env },
+  opts: { cursor?: string; purchaseId?: string; creditsPerImage: number },
 ): Promise<CreditsOverview> {
-  const env = opts.env ?? process.env;
-  const stripeConfig: StripeConfig = getStripeConfig(env);
+  const config = getConfig();
+  const stripeConfig: StripeConfig = getStripeConfig(config);
   const [balance, owed, page, recent, returned] = await Promise.all([
     getBalance(db, shop),
     getDebt(db, shop),
@@ -741,14 +740,14 @@ export async function getCreditsOverview(
     balance,
     owed,
     creditsPerImage: opts.creditsPerImage,
-    packs: getCreditPacks(env).map((pack) => ({
+    packs: getCreditPacks(config).map((pack) => ({
       id: pack.id,
       name: pack.name,
       credits: pack.credits,
       price: formatPrice(pack.priceCents, pack.currency),
       pricePerImage: formatPrice(Math.round((pack.priceCents * opts.creditsPerImage) / pack.credits), pack.currency),
     })),
-    shopifyBilling: getShopifyBillingMode(env),
+    shopifyBilling: getShopifyBillingMode(config),
     stripe: stripeConfig.enabled ? { enabled: true } : { enabled: false, reason: stripeConfig.reason },
     history: page,
     recentPurchases: recent.map(summarize),

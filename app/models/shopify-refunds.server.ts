@@ -1,4 +1,5 @@
 import type { PrismaClient } from "@prisma/client";
+import { getConfig, type Config } from "~/lib/config.server";
 import { logger } from "~/lib/logger.server";
 import { applyReversal, withLockedPurchase, type ReversalOutcome } from "./purchase-reversals.server";
 
@@ -20,12 +21,10 @@ export interface PartnerApiConfig {
   appId: string;
 }
 
-export function partnerApiConfigFromEnv(env: NodeJS.ProcessEnv = process.env): PartnerApiConfig | null {
-  const organizationId = env.SHOPIFY_PARTNER_ORG_ID?.trim();
-  const accessToken = env.SHOPIFY_PARTNER_API_TOKEN?.trim();
-  const appId = env.SHOPIFY_PARTNER_APP_ID?.trim();
+export function partnerApiConfigFromEnv(config: Config = getConfig()): PartnerApiConfig | null {
+  const { SHOPIFY_PARTNER_ORG_ID: organizationId, SHOPIFY_PARTNER_API_TOKEN: accessToken, SHOPIFY_PARTNER_APP_ID: appId } = config;
   if (!organizationId || !accessToken || !appId) return null;
-  const base = (env.SHOPIFY_PARTNER_API_URL?.trim() || "https://partners.shopify.com").replace(/\/+$/, "");
+  const base = config.SHOPIFY_PARTNER_API_URL.replace(/\/+$/, "");
   return {
     endpoint: `${base}/${encodeURIComponent(organizationId)}/api/${PARTNER_API_VERSION}/graphql.json`,
     accessToken,

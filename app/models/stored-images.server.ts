@@ -5,6 +5,7 @@
  */
 import { createHash, randomUUID } from "node:crypto";
 import { Prisma, type PrismaClient } from "@prisma/client";
+import { getConfig } from "~/lib/config.server";
 import { logger } from "~/lib/logger.server";
 import { previewJpeg, type PreviewWidth } from "~/imaging/preview";
 import { objectStore, type ObjectStore } from "~/lib/object-store.server";
@@ -29,9 +30,8 @@ export interface StoredImageData {
 }
 
 /** Processed images are kept this long for re-download, the before/after view and the result cache. */
-export function resultRetentionDays(env: NodeJS.ProcessEnv = process.env): number {
-  const days = Number(env.RESULT_RETENTION_DAYS ?? 30);
-  return Number.isFinite(days) && days > 0 ? days : 30;
+export function resultRetentionDays(): number {
+  return getConfig().RESULT_RETENTION_DAYS;
 }
 
 /**

@@ -1,5 +1,5 @@
 import Stripe from "stripe";
-import type { Env } from "./packs.server";
+import { getConfig, type Config } from "~/lib/config.server";
 
 /**
  * Stripe Checkout is optional (custom-distribution installs): it is on only when STRIPE_SECRET_KEY is set.
@@ -16,27 +16,19 @@ export type StripeConfig =
     }
   | { enabled: false; reason: string };
 
-export function getStripeConfig(env: Env = process.env): StripeConfig {
-  const secretKey = env.STRIPE_SECRET_KEY?.trim();
+export function getStripeConfig(config: Config = getConfig()): StripeConfig {
+  const secretKey = config.STRIPE_SECRET_KEY;
   if (!secretKey) {
     return {
       enabled: false,
       reason: "Card payments through Stripe are not set up for this app (no Stripe key is configured). Use Shopify billing.",
     };
   }
-  let apiUrl: URL | null = null;
-  if (env.STRIPE_API_URL?.trim()) {
-    try {
-      apiUrl = new URL(env.STRIPE_API_URL.trim());
-    } catch {
-      throw new Error(`STRIPE_API_URL is not a URL: "${env.STRIPE_API_URL}"`);
-    }
-  }
   return {
     enabled: true,
     secretKey,
-    webhookSecret: env.STRIPE_WEBHOOK_SECRET?.trim() || null,
-    apiUrl,
+    webhookSecret: config.STRIPE_WEBHOOK_SECRET ?? null,
+    apiUrl: config.STRIPE_API_URL ? new URL(config.STRIPE_API_URL) : null,
     livemode: /^(sk|rk)_live_/.test(secretKey),
   };
 }

@@ -1,4 +1,5 @@
 import { Cluster, Redis, type ClusterOptions } from "ioredis";
+import { getConfig, type Config } from "~/lib/config.server";
 import { logger } from "~/lib/logger.server";
 
 /**
@@ -14,10 +15,9 @@ export type RedisClient = Redis | Cluster;
  */
 export type RedisTarget = { url: string } | { clusterNodes: string[] };
 
-export function redisTargetFromEnv(env: NodeJS.ProcessEnv = process.env): RedisTarget {
-  const clusterNodes = (env.REDIS_CLUSTER_NODES ?? "").split(",").map((node) => node.trim()).filter(Boolean);
-  if (clusterNodes.length > 0) return { clusterNodes };
-  return { url: env.REDIS_URL || "redis://127.0.0.1:6379" };
+export function redisTargetFromEnv(config: Pick<Config, "REDIS_CLUSTER_NODES" | "REDIS_URL"> = getConfig()): RedisTarget {
+  if (config.REDIS_CLUSTER_NODES.length > 0) return { clusterNodes: [...config.REDIS_CLUSTER_NODES] };
+  return { url: config.REDIS_URL };
 }
 
 const retryStrategy = (times: number) => Math.min(times * 200, 2_000);

@@ -55,8 +55,8 @@ export async function closeQueues(): Promise<void> {
 }
 
 /** Retries with exponential backoff and jitter; completed jobs leave Redis (the database is the record). */
-export function imageJobOptions(env: NodeJS.ProcessEnv = process.env): JobsOptions {
-  const config = queueConfigFromEnv(env);
+export function imageJobOptions(): JobsOptions {
+  const config = queueConfigFromEnv();
   return {
     attempts: config.jobAttempts,
     backoff: { type: "exponential", delay: config.backoffDelayMs, jitter: 0.5 },

@@ -13,7 +13,7 @@
 import type { PrismaClient } from "@prisma/client";
 import { logger } from "~/lib/logger.server";
 import { BATCH_QUEUE_KEY, compareQueueOrder, finishBatchIfDone } from "~/models/batches.server";
-import { DEFAULT_QUEUE_NAME } from "./config.server";
+import { DEFAULT_QUEUE_NAME } from "~/lib/config.server";
 import type { RedisClient } from "./connection.server";
 import { captureForItem, releaseAllOrphanedReservations, releaseForItem, ReservationSettledError } from "~/models/credits.server";
 import { expireStoredImages, moveStoredImagesToObjectStore } from "~/models/stored-images.server";

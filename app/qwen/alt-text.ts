@@ -1,10 +1,11 @@
 import sharp from "sharp";
+import { declaredDefault, getConfig, type Config } from "~/lib/config.server";
 import { logger } from "~/lib/logger.server";
 import { DEFAULT_DASHSCOPE_BASE_URL } from "./client";
 
 /** DashScope's OpenAI-compatible endpoint, which serves the Qwen-VL models. */
 export const CHAT_COMPLETIONS_PATH = "/compatible-mode/v1/chat/completions";
-export const DEFAULT_VL_MODEL = "qwen3-vl-flash";
+export const DEFAULT_VL_MODEL = declaredDefault("QWEN_VL_MODEL");
 /** Shopify accepts 512 characters; screen readers and search engines are best served by one short sentence. */
 const MAX_ALT = 160;
 const LANGUAGE_NAMES: Record<string, string> = { en: "English", es: "Spanish", fr: "French", de: "German", it: "Italian", pt: "Portuguese", nl: "Dutch", ja: "Japanese" };
@@ -79,10 +80,10 @@ export class QwenAltTextClient implements AltTextWriter {
 }
 
 /** From DASHSCOPE_API_KEY and DASHSCOPE_BASE_URL (as the editor), QWEN_VL_MODEL; none without a key. */
-export function altTextClientFromEnv(env: NodeJS.ProcessEnv = process.env): AltTextWriter | undefined {
-  if (!env.DASHSCOPE_API_KEY) {
+export function altTextClientFromEnv(config: Config = getConfig()): AltTextWriter | undefined {
+  if (!config.DASHSCOPE_API_KEY) {
     logger.warn("DASHSCOPE_API_KEY is not set: no alt text will be suggested");
     return undefined;
   }
-  return new QwenAltTextClient({ apiKey: env.DASHSCOPE_API_KEY, baseUrl: env.DASHSCOPE_BASE_URL || undefined, model: env.QWEN_VL_MODEL || undefined });
+  return new QwenAltTextClient({ apiKey: config.DASHSCOPE_API_KEY, baseUrl: config.DASHSCOPE_BASE_URL, model: config.QWEN_VL_MODEL });
 }

@@ -1,16 +1,17 @@
 import type { ImageEditor } from "~/imaging/edit-product-image";
+import { declaredDefault, getConfig, type Config } from "~/lib/config.server";
 import { logger } from "~/lib/logger.server";
 import { qwenErrors, qwenLatency } from "~/lib/metrics.server";
 import { DASHSCOPE_RESULT_HOSTS, UnsafeFetchError, fetchImage, fetchPolicyFromEnv } from "~/lib/safe-fetch.server";
 import { QwenFatalError, QwenRateLimitedError, QwenRetryableError, fatalMerchantMessage, isFatalCode } from "./errors";
 import { prepareDashScopeImage } from "./input";
 
-export const DEFAULT_DASHSCOPE_BASE_URL = "https://dashscope-intl.aliyuncs.com";
-export const DEFAULT_QWEN_MODEL = "qwen-image-edit-plus";
+export const DEFAULT_DASHSCOPE_BASE_URL = declaredDefault("DASHSCOPE_BASE_URL");
+export const DEFAULT_QWEN_MODEL = declaredDefault("QWEN_MODEL");
 export const GENERATION_PATH = "/api/v1/services/aigc/multimodal-generation/generation";
-const DEFAULT_TIMEOUT_MS = 120_000;
+const DEFAULT_TIMEOUT_MS = Number(declaredDefault("QWEN_TIMEOUT_MS"));
 const DEFAULT_DOWNLOAD_TIMEOUT_MS = 60_000;
-const DEFAULT_MAX_RESULT_BYTES = 30 * 1024 * 1024;
+const DEFAULT_MAX_RESULT_BYTES = Number(declaredDefault("QWEN_MAX_RESULT_BYTES"));
 /** DashScope sends no Retry-After; a per-second quota frees up within a second or two. */
 const DEFAULT_RATE_LIMIT_DELAY_MS = 2_000;
 /** Allocation (volume) quotas are counted per minute. */
@@ -301,27 +302,16 @@ export class QwenClient implements ImageEditor {
   }
 }
 
-/**
- * Reads DASHSCOPE_API_KEY (required), DASHSCOPE_BASE_URL (default Singapore),
- * QWEN_MODEL (default qwen-image-edit-plus), QWEN_TIMEOUT_MS (default 120000),
- * QWEN_MAX_RESULT_BYTES (default 30 MB) and QWEN_SEED (optional).
- */
-export function qwenClientFromEnv(env: NodeJS.ProcessEnv = process.env): QwenClient {
-  const apiKey = env.DASHSCOPE_API_KEY;
+/** The image editor the configuration names; DASHSCOPE_API_KEY is required here (the web process does without it). */
+export function qwenClientFromEnv(config: Config = getConfig()): QwenClient {
+  const apiKey = config.DASHSCOPE_API_KEY;
   if (!apiKey) throw new Error("DASHSCOPE_API_KEY is not set: image editing needs a DashScope API key");
-  const number = (name: string): number | undefined => {
-    const raw = env[name];
-    if (raw === undefined || raw === "") return undefined;
-    const value = Number(raw);
-    if (!Number.isFinite(value) || value < 0) throw new Error(`${name} must be a non-negative number`);
-    return value;
-  };
   return new QwenClient({
     apiKey,
-    baseUrl: env.DASHSCOPE_BASE_URL || undefined,
-    model: env.QWEN_MODEL || undefined,
-    timeoutMs: number("QWEN_TIMEOUT_MS"),
-    maxResultBytes: number("QWEN_MAX_RESULT_BYTES"),
-    seed: number("QWEN_SEED"),
+    baseUrl: config.DASHSCOPE_BASE_URL,
+    model: config.QWEN_MODEL,
+    timeoutMs: config.QWEN_TIMEOUT_MS,
+    maxResultBytes: config.QWEN_MAX_RESULT_BYTES,
+    seed: config.QWEN_SEED,
   });
 }

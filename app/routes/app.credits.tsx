@@ -23,6 +23,7 @@ import { boundary } from "@shopify/shopify-app-remix/server";
 import { z } from "zod";
 import { RouteError } from "~/components/RouteError";
 import db from "~/db.server";
+import { getConfig } from "~/lib/config.server";
 import { checkRateLimit } from "~/lib/rate-limit.server";
 import { CREDITS_PER_IMAGE } from "~/models/credits.server";
 import {
@@ -63,7 +64,7 @@ export const action = async ({ request }: ActionFunctionArgs) => {
   const limited = await checkRateLimit("purchase-create", session.shop);
   if (limited) return json({ error: (await limited.json()).error as string }, { status: 429, headers: { "Retry-After": limited.headers.get("Retry-After") ?? "1" } });
   const { intent, packId } = parsed.data;
-  const appInAdmin = shopifyReturnUrl(session.shop, process.env.SHOPIFY_API_KEY ?? "", "");
+  const appInAdmin = shopifyReturnUrl(session.shop, getConfig().SHOPIFY_API_KEY ?? "", "");
   try {
     if (intent === "buy-shopify") {
       const billing = getShopifyBillingMode();

@@ -12,6 +12,7 @@ import prisma from "~/db.server";
 import { detectLocale } from "~/i18n/locale.server";
 import { i18nFor, type Locale } from "~/i18n/locales";
 import { POLARIS_TRANSLATIONS } from "~/i18n/polaris";
+import { getConfig } from "~/lib/config.server";
 import { CREDITS_PER_IMAGE, getBalance } from "~/models/credits.server";
 import { authenticate } from "../shopify.server";
 
@@ -27,7 +28,7 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
   const autoRulePaused = rule?.autoCleanEnabled && rule.autoCleanPauseReason ? { reason: rule.autoCleanPauseReason, pausedFor: rule.autoCleanPausedFor } : null;
   return json(
     {
-      apiKey: process.env.SHOPIFY_API_KEY || "",
+      apiKey: getConfig().SHOPIFY_API_KEY ?? "",
       balance: { available: balance.available },
       creditsPerImage: CREDITS_PER_IMAGE,
       autoRulePaused,

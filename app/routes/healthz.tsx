@@ -1,5 +1,6 @@
 import type { LoaderFunctionArgs } from "@remix-run/node";
 import db from "~/db.server";
+import { getConfig } from "~/lib/config.server";
 import { hasOperatorToken } from "~/lib/metrics.server";
 import { getQueue } from "~/queue/queue.server";
 
@@ -34,12 +35,13 @@ async function timed(run: () => Promise<unknown>): Promise<Check> {
   }
 }
 
-function configuredServices(env: NodeJS.ProcessEnv = process.env) {
+function configuredServices() {
+  const config = getConfig();
   return {
-    shopify: Boolean(env.SHOPIFY_API_KEY && env.SHOPIFY_API_SECRET),
-    dashscope: Boolean(env.DASHSCOPE_API_KEY),
-    stripe: Boolean(env.STRIPE_SECRET_KEY && env.STRIPE_WEBHOOK_SECRET),
-    metrics: Boolean(env.METRICS_TOKEN),
+    shopify: Boolean(config.SHOPIFY_API_KEY && config.SHOPIFY_API_SECRET),
+    dashscope: Boolean(config.DASHSCOPE_API_KEY),
+    stripe: Boolean(config.STRIPE_SECRET_KEY && config.STRIPE_WEBHOOK_SECRET),
+    metrics: Boolean(config.METRICS_TOKEN),
   };
 }
 

@@ -2,6 +2,7 @@
 // the fetch dispatcher that sends *.myshopify.com traffic to the Shopify stand-in.
 // shopify-api captures globalThis.fetch on import, so this must come first.
 import path from "node:path";
+import { resetConfigForTests } from "../../app/lib/config.server";
 import { installEmulatorDispatcher } from "../../emulators/dispatcher";
 import { TEST_REDIS_URL, testDatabaseUrl } from "./urls";
 
@@ -21,4 +22,25 @@ process.env.OBJECT_STORE_DIR ??= path.resolve("test-artifacts/objects");
 // suites that start stand-ins narrow it to their host:port.
 process.env.SAFE_FETCH_LOCAL_HOSTS ??= "127.0.0.1";
 
+// The app parses its configuration once; tests change variables between cases (a Stripe key for one test, then
+// none), so any change makes the next read parse the environment again. The watch is installed once per process
+// and calls the reset of the current test file's module instance.
+const RESET_CONFIG = Symbol.for("imgapp.resetConfigOnEnvChange");
+const holder = globalThis as { [RESET_CONFIG]?: () => void };
+if (!holder[RESET_CONFIG]) {
+  process.env = new Proxy(process.env, {
+    set(env, name, value) {
+      holder[RESET_CONFIG]?.();
+      return Reflect.set(env, name, value);
+    },
+    deleteProperty(env, name) {
+      holder[RESET_CONFIG]?.();
+      return Reflect.deleteProperty(env, name);
+    },
+  });
+}
+holder[RESET_CONFIG] = resetConfigForTests;
+resetConfigForTests();
+
 installEmulatorDispatcher();
+

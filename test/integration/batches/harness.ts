@@ -7,6 +7,7 @@ import { randomUUID } from "node:crypto";
 import type { PrismaClient } from "@prisma/client";
 import type { Worker } from "bullmq";
 import { createPrismaClient } from "~/db.server";
+import { parseEnv } from "~/lib/config.server";
 import { createBatch, getBatchProgress, type BatchProgress } from "~/models/batches.server";
 import { grantCredits } from "~/models/credits.server";
 import { QwenAltTextClient } from "~/qwen/alt-text";
@@ -84,7 +85,7 @@ export async function startHarness(
   const queueName = `test-${randomUUID()}`;
   const queue = openImageQueue(queueName, createRedisConnection({ target: opts.redis }));
   const limiterRedis = createRedisConnection({ forWorker: true, target: opts.redis });
-  const config = queueConfigFromEnv({ ...process.env, FILE_READY_TIMEOUT_MS: "20000" });
+  const config = queueConfigFromEnv(parseEnv({ ...process.env, FILE_READY_TIMEOUT_MS: "20000" }));
   const deps: WorkerDeps = {
     db,
     adminFor: offlineAdmin,

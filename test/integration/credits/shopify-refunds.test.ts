@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import db from "~/db.server";
+import { parseEnv } from "~/lib/config.server";
 import { captureForItem, getBalance, getDebt, reserveForItems, sumEntries } from "~/models/credits.server";
 import { PartnerApiError, partnerApiConfigFromEnv, reconcileShopifyRefunds } from "~/models/shopify-refunds.server";
 import { startShopifyRefundReconciler } from "~/queue/refund-reconciler.server";
@@ -10,13 +11,15 @@ import { buyCredits, uniqueShop } from "../lifecycle/helpers";
 
 let partners: PartnerEmulator;
 const config = () =>
-  partnerApiConfigFromEnv({
-    NODE_ENV: "test",
-    SHOPIFY_PARTNER_API_URL: partners.url,
-    SHOPIFY_PARTNER_ORG_ID: partners.organizationId,
-    SHOPIFY_PARTNER_API_TOKEN: partners.accessToken,
-    SHOPIFY_PARTNER_APP_ID: partners.appId,
-  })!;
+  partnerApiConfigFromEnv(
+    parseEnv({
+      NODE_ENV: "test",
+      SHOPIFY_PARTNER_API_URL: partners.url,
+      SHOPIFY_PARTNER_ORG_ID: partners.organizationId,
+      SHOPIFY_PARTNER_API_TOKEN: partners.accessToken,
+      SHOPIFY_PARTNER_APP_ID: partners.appId,
+    }),
+  )!;
 
 beforeAll(async () => {
   partners = await startPartnerEmulator();

@@ -4,6 +4,7 @@ import { randomUUID } from "node:crypto";
 import { inspect } from "node:util";
 import sharp from "sharp";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { parseEnv } from "~/lib/config.server";
 import { logger } from "~/lib/logger.server";
 import { prepareDashScopeImage } from "~/qwen/input";
 import { QwenClient, qwenClientFromEnv } from "~/qwen/client";
@@ -223,7 +224,7 @@ describe("QwenClient against the DashScope stand-in", () => {
 
 describe("qwenClientFromEnv", () => {
   it("reads the key, region, model and timeout, and refuses to start without a key", () => {
-    const env = (vars: Record<string, string>) => ({ NODE_ENV: "test", ...vars }) as NodeJS.ProcessEnv;
+    const env = (vars: Record<string, string>) => parseEnv({ NODE_ENV: "test", ...vars });
     const configured = qwenClientFromEnv(
       env({
         DASHSCOPE_API_KEY: "sk-env",

@@ -7,6 +7,7 @@ import { randomUUID } from "node:crypto";
 import { getJwt } from "@shopify/shopify-api/test-helpers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import db from "~/db.server";
+import { parseEnv } from "~/lib/config.server";
 import { fetchImage, fetchPolicyFromEnv } from "~/lib/safe-fetch.server";
 import { getBalance, grantCredits } from "~/models/credits.server";
 import { hashShop } from "~/models/lifecycle.server";
@@ -266,7 +267,7 @@ describe("forged and malformed requests", () => {
   }
 
   it("never fetches a source URL that is on another host or a private address", async () => {
-    const production = fetchPolicyFromEnv({ shop, env: { NODE_ENV: "production" } });
+    const production = fetchPolicyFromEnv({ shop, config: parseEnv({ NODE_ENV: "production" }) });
     for (const url of ["https://evil.example.com/a.jpg", "http://169.254.169.254/latest/meta-data/", "https://10.0.0.5/a.jpg", "https://127.0.0.1/a.jpg"]) {
       await expect(fetchImage(url, production)).rejects.toMatchObject({ name: "UnsafeFetchError", permanent: true });
     }

@@ -1,6 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseEnv } from "~/lib/config.server";
 import { fetchImage, fetchPolicyFromEnv, UnsafeFetchError, type FetchPolicy } from "~/lib/safe-fetch.server";
 
 const PNG = Buffer.from("89504e470d0a1a0a0000000d4948445200000001000000010806000000", "hex");
@@ -51,7 +52,7 @@ afterAll(async () => {
 
 /** The production policy, with this one local stand-in (host:port) allowed over http. */
 function standIn(overrides: Partial<FetchPolicy> = {}): FetchPolicy {
-  return fetchPolicyFromEnv({ env: { SAFE_FETCH_LOCAL_HOSTS: new URL(origin).host }, overrides });
+  return fetchPolicyFromEnv({ config: parseEnv({ SAFE_FETCH_LOCAL_HOSTS: new URL(origin).host }), overrides });
 }
 
 async function refusal(promise: Promise<unknown>): Promise<UnsafeFetchError> {
@@ -105,7 +106,7 @@ describe("fetchImage", () => {
 
   it("by default (no NODE_ENV) refuses a host that resolves to a private address, at connect time", async () => {
     hits = [];
-    const production = fetchPolicyFromEnv({ env: { ALLOWED_IMAGE_HOSTS: "localhost" } });
+    const production = fetchPolicyFromEnv({ config: parseEnv({ ALLOWED_IMAGE_HOSTS: "localhost" }) });
     const error = await refusal(fetchImage(`https://localhost:${new URL(origin).port}/image/a.png`, production));
     expect(error).toMatchObject({ code: "PRIVATE_ADDRESS", permanent: true });
     expect(hits).toEqual([]);
@@ -113,7 +114,7 @@ describe("fetchImage", () => {
 
   it("by default (no NODE_ENV) refuses plain http and loopback literals before connecting", async () => {
     hits = [];
-    const production = fetchPolicyFromEnv({ env: { ALLOWED_IMAGE_HOSTS: new URL(origin).host } });
+    const production = fetchPolicyFromEnv({ config: parseEnv({ ALLOWED_IMAGE_HOSTS: new URL(origin).host }) });
     expect(await refusal(fetchImage(`${origin}/image/a.png`, production))).toMatchObject({ code: "SCHEME_NOT_ALLOWED" });
     expect(await refusal(fetchImage(`https://${new URL(origin).host}/image/a.png`, production))).toMatchObject({ code: "PRIVATE_ADDRESS" });
     expect(hits).toEqual([]);

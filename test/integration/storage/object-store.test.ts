@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import S3rver from "s3rver";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseEnv } from "~/lib/config.server";
 import { createFileSystemStore, createS3Store, objectStoreFromEnv, type ObjectStore } from "~/lib/object-store.server";
 
 let dir: string;
@@ -59,9 +60,9 @@ describe.each(["filesystem", "s3"])("object store (%s)", (kind) => {
 
 describe("object store configuration", () => {
   it("is a folder by default and S3 when asked, and says what is missing", () => {
-    expect(objectStoreFromEnv({}).kind).toBe("filesystem");
-    expect(objectStoreFromEnv({ OBJECT_STORE: "s3", S3_BUCKET: "b", S3_ENDPOINT: "http://127.0.0.1:9000" }).kind).toBe("s3");
-    expect(() => objectStoreFromEnv({ OBJECT_STORE: "s3" })).toThrow(/S3_BUCKET/);
-    expect(() => objectStoreFromEnv({ OBJECT_STORE: "gcs" })).toThrow(/"filesystem" or "s3"/);
+    expect(objectStoreFromEnv(parseEnv({})).kind).toBe("filesystem");
+    expect(objectStoreFromEnv(parseEnv({ OBJECT_STORE: "s3", S3_BUCKET: "b", S3_ENDPOINT: "http://127.0.0.1:9000" })).kind).toBe("s3");
+    expect(() => objectStoreFromEnv(parseEnv({ OBJECT_STORE: "s3" }))).toThrow(/S3_BUCKET/);
+    expect(() => objectStoreFromEnv(parseEnv({ OBJECT_STORE: "gcs" }))).toThrow(/"filesystem" or "s3"/);
   });
 });

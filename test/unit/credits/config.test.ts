@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { parseEnv } from "~/lib/config.server";
 import { InsufficientCreditsError, DailySpendCapError, sumEntries } from "~/models/credits.server";
 import { findCreditPackByChargeName, formatPrice, getCreditPacks, priceDecimal, shopifyChargeName } from "~/models/packs.server";
 import { getShopifyBillingMode, shopifyPurchaseGid, shopifyReturnUrl } from "~/models/purchases.server";
@@ -7,7 +8,7 @@ import { parseStripeForm } from "../../../emulators/stripe/form";
 
 describe("credit packs", () => {
   it("offers Starter, Pro and Business at their list prices by default", () => {
-    expect(getCreditPacks({}).map((p) => [p.id, p.credits, formatPrice(p.priceCents, p.currency)])).toEqual([
+    expect(getCreditPacks(parseEnv({})).map((p) => [p.id, p.credits, formatPrice(p.priceCents, p.currency)])).toEqual([
       ["starter", 30, "$9.99"],
       ["pro", 100, "$29.99"],
       ["business", 300, "$79.99"],
@@ -15,30 +16,34 @@ describe("credit packs", () => {
   });
 
   it("takes a price change from CREDIT_PACKS and Stripe Price ids from STRIPE_PRICE_<ID>", () => {
-    const packs = getCreditPacks({
-      CREDIT_PACKS: JSON.stringify([{ id: "starter", name: "Starter", credits: 30, priceCents: 1099 }]),
-      STRIPE_PRICE_STARTER: "price_123",
-    });
+    const packs = getCreditPacks(
+      parseEnv({
+        CREDIT_PACKS: JSON.stringify([{ id: "starter", name: "Starter", credits: 30, priceCents: 1099 }]),
+        STRIPE_PRICE_STARTER: "price_123",
+      }),
+    );
     expect(packs).toEqual([{ id: "starter", name: "Starter", credits: 30, priceCents: 1099, currency: "USD", stripePriceId: "price_123" }]);
   });
 
   it("refuses a malformed CREDIT_PACKS with a message naming the problem", () => {
-    expect(() => getCreditPacks({ CREDIT_PACKS: "not json" })).toThrow(/CREDIT_PACKS must be a JSON array/);
-    expect(() => getCreditPacks({ CREDIT_PACKS: JSON.stringify([{ id: "x", name: "X", credits: -1, priceCents: 100 }]) })).toThrow(/credits/);
+    expect(() => getCreditPacks(parseEnv({ CREDIT_PACKS: "not json" }))).toThrow(/CREDIT_PACKS must be a JSON array/);
+    expect(() => getCreditPacks(parseEnv({ CREDIT_PACKS: JSON.stringify([{ id: "x", name: "X", credits: -1, priceCents: 100 }]) }))).toThrow(/credits/);
     expect(() =>
-      getCreditPacks({
-        CREDIT_PACKS: JSON.stringify([
-          { id: "a", name: "A", credits: 1, priceCents: 100 },
-          { id: "a", name: "B", credits: 2, priceCents: 200 },
-        ]),
-      }),
+      getCreditPacks(
+        parseEnv({
+          CREDIT_PACKS: JSON.stringify([
+            { id: "a", name: "A", credits: 1, priceCents: 100 },
+            { id: "a", name: "B", credits: 2, priceCents: 200 },
+          ]),
+        }),
+      ),
     ).toThrow(/same id/);
   });
 
   it("recognises its own Shopify charge names and formats prices for MoneyInput", () => {
-    const [starter] = getCreditPacks({});
-    expect(findCreditPackByChargeName(shopifyChargeName(starter!), {})?.id).toBe("starter");
-    expect(findCreditPackByChargeName("Something else", {})).toBeUndefined();
+    const [starter] = getCreditPacks(parseEnv({}));
+    expect(findCreditPackByChargeName(shopifyChargeName(starter!), parseEnv({}))?.id).toBe("starter");
+    expect(findCreditPackByChargeName("Something else", parseEnv({}))).toBeUndefined();
     expect(priceDecimal(999)).toBe("9.99");
     expect(priceDecimal(7999)).toBe("79.99");
   });
@@ -46,18 +51,18 @@ describe("credit packs", () => {
 
 describe("payment configuration", () => {
   it("requires SHOPIFY_BILLING_TEST to be set explicitly", () => {
-    expect(getShopifyBillingMode({ SHOPIFY_BILLING_TEST: "true" })).toEqual({ enabled: true, test: true });
-    expect(getShopifyBillingMode({ SHOPIFY_BILLING_TEST: "FALSE" })).toEqual({ enabled: true, test: false });
-    expect(getShopifyBillingMode({})).toMatchObject({ enabled: false });
-    expect(getShopifyBillingMode({ SHOPIFY_BILLING_TEST: "yes" })).toMatchObject({ enabled: false });
+    expect(getShopifyBillingMode(parseEnv({ SHOPIFY_BILLING_TEST: "true" }))).toEqual({ enabled: true, test: true });
+    expect(getShopifyBillingMode(parseEnv({ SHOPIFY_BILLING_TEST: "FALSE" }))).toEqual({ enabled: true, test: false });
+    expect(getShopifyBillingMode(parseEnv({}))).toMatchObject({ enabled: false });
+    expect(getShopifyBillingMode(parseEnv({ SHOPIFY_BILLING_TEST: "yes" }))).toMatchObject({ enabled: false });
   });
 
   it("turns Stripe on only with a secret key and reads the stand-in's URL", () => {
-    expect(getStripeConfig({})).toMatchObject({ enabled: false, reason: expect.stringMatching(/Stripe/) });
-    const config = getStripeConfig({ STRIPE_SECRET_KEY: "sk_test_1", STRIPE_API_URL: "http://127.0.0.1:12111", STRIPE_WEBHOOK_SECRET: "whsec_1" });
+    expect(getStripeConfig(parseEnv({}))).toMatchObject({ enabled: false, reason: expect.stringMatching(/Stripe/) });
+    const config = getStripeConfig(parseEnv({ STRIPE_SECRET_KEY: "sk_test_1", STRIPE_API_URL: "http://127.0.0.1:12111", STRIPE_WEBHOOK_SECRET: "whsec_1" }));
     expect(config).toMatchObject({ enabled: true, webhookSecret: "whsec_1" });
     expect(config.enabled && config.apiUrl?.port).toBe("12111");
-    expect(() => getStripeConfig({ STRIPE_SECRET_KEY: "sk", STRIPE_API_URL: "::" })).toThrow(/STRIPE_API_URL/);
+    expect(() => getStripeConfig(parseEnv({ STRIPE_SECRET_KEY: "sk", STRIPE_API_URL: "::" }))).toThrow(/STRIPE_API_URL/);
   });
 
   it("builds the return URL inside Shopify admin and accepts only numeric charge ids", () => {

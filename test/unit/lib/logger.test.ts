@@ -29,6 +29,27 @@ describe("log scrubbing", () => {
     expect(lines.join("")).not.toContain("shpat_0123456789abcdef");
   });
 
+  it("redacts the values of the variables the configuration declares secret, wherever they appear", () => {
+    const saved = { METRICS_TOKEN: process.env.METRICS_TOKEN, REDIS_CLUSTER_NODES: process.env.REDIS_CLUSTER_NODES };
+    process.env.METRICS_TOKEN = "operators-only-9876";
+    process.env.REDIS_CLUSTER_NODES = "rediss://default:cluster-pass-42@node-1.example.test:6379";
+    try {
+      const lines: string[] = [];
+      const sink = new Writable({ write: (chunk, _enc, done) => (lines.push(String(chunk)), done()) });
+      const log = createLogger(sink, "info");
+      log.warn({ probe: "presented operators-only-9876" }, "connect failed: rediss://default:cluster-pass-42@node-1.example.test:6379");
+      const text = lines.join("");
+      expect(text).not.toContain("operators-only-9876");
+      expect(text).not.toContain("cluster-pass-42");
+      expect(text).toContain("rediss://default:[redacted]@node-1.example.test:6379");
+    } finally {
+      for (const [name, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    }
+  });
+
   it("scrubs credentials out of plain-string messages, as libraries write them", () => {
     const lines: string[] = [];
     const sink = new Writable({ write: (chunk, _enc, done) => (lines.push(String(chunk)), done()) });

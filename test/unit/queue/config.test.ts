@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { parseEnv } from "~/lib/config.server";
 import { queueConfigFromEnv } from "~/queue/config.server";
 
-const env = (vars: Record<string, string>) => vars as unknown as NodeJS.ProcessEnv;
+const env = (vars: Record<string, string>) => parseEnv(vars);
 
 describe("queueConfigFromEnv", () => {
   it("uses the documented defaults", () => {

@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
+import { parseEnv } from "~/lib/config.server";
 import { checkUrlAllowed, fetchPolicyFromEnv, isPrivateAddress, type FetchPolicy } from "~/lib/safe-fetch.server";
 
 // A deployment that sets nothing: NODE_ENV plays no part.
-const production: FetchPolicy = fetchPolicyFromEnv({ shop: "shop-a.myshopify.com", env: {} });
+const production: FetchPolicy = fetchPolicyFromEnv({ shop: "shop-a.myshopify.com", config: parseEnv({}) });
 
 describe("isPrivateAddress", () => {
   it.each([
@@ -82,14 +83,14 @@ describe("checkUrlAllowed in production configuration", () => {
 describe("fetchPolicyFromEnv", () => {
   it("refuses private addresses and plain http whatever NODE_ENV says, unless configuration allows them", () => {
     for (const NODE_ENV of [undefined, "development", "test", "production"]) {
-      expect(fetchPolicyFromEnv({ env: { NODE_ENV } }).allowPrivateAddresses).toBe(false);
-      expect(checkUrlAllowed("http://cdn.shopify.com/a.jpg", fetchPolicyFromEnv({ env: { NODE_ENV } }))).toMatchObject({ ok: false });
+      expect(fetchPolicyFromEnv({ config: parseEnv({ NODE_ENV }) }).allowPrivateAddresses).toBe(false);
+      expect(checkUrlAllowed("http://cdn.shopify.com/a.jpg", fetchPolicyFromEnv({ config: parseEnv({ NODE_ENV }) }))).toMatchObject({ ok: false });
     }
-    expect(fetchPolicyFromEnv({ env: { SAFE_FETCH_ALLOW_PRIVATE: "true" } }).allowPrivateAddresses).toBe(true);
+    expect(fetchPolicyFromEnv({ config: parseEnv({ SAFE_FETCH_ALLOW_PRIVATE: "true" }) }).allowPrivateAddresses).toBe(true);
   });
 
   it("lets only the named local stand-ins be reached over http on a private address", () => {
-    const policy = fetchPolicyFromEnv({ env: { SAFE_FETCH_LOCAL_HOSTS: "127.0.0.1:4010" } });
+    const policy = fetchPolicyFromEnv({ config: parseEnv({ SAFE_FETCH_LOCAL_HOSTS: "127.0.0.1:4010" }) });
     expect(checkUrlAllowed("http://127.0.0.1:4010/cdn/a.png", policy)).toMatchObject({ ok: true });
     expect(checkUrlAllowed("http://127.0.0.1:4011/cdn/a.png", policy)).toMatchObject({ ok: false, code: "SCHEME_NOT_ALLOWED" });
     expect(checkUrlAllowed("https://127.0.0.1:4011/cdn/a.png", policy)).toMatchObject({ ok: false, code: "HOST_NOT_ALLOWED" });
@@ -100,7 +101,7 @@ describe("fetchPolicyFromEnv", () => {
   });
 
   it("adds configured stand-in hosts, matching host:port entries exactly", () => {
-    const policy = fetchPolicyFromEnv({ env: { SAFE_FETCH_ALLOW_PRIVATE: "true", ALLOWED_IMAGE_HOSTS: "127.0.0.1:4010, Images.Example.test" } });
+    const policy = fetchPolicyFromEnv({ config: parseEnv({ SAFE_FETCH_ALLOW_PRIVATE: "true", ALLOWED_IMAGE_HOSTS: "127.0.0.1:4010, Images.Example.test" }) });
     expect(checkUrlAllowed("http://127.0.0.1:4010/cdn/a.png", policy)).toMatchObject({ ok: true });
     expect(checkUrlAllowed("http://127.0.0.1:4011/cdn/a.png", policy)).toMatchObject({ ok: false, code: "HOST_NOT_ALLOWED" });
     expect(checkUrlAllowed("https://images.example.test/a.png", policy)).toMatchObject({ ok: true });
