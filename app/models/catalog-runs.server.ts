@@ -28,6 +28,7 @@ import { getSettings, pipelineSettingsFrom } from "~/models/settings.server";
 import { enqueueCatalogRun, RunAgainLater, type AutomationQueue } from "~/queue/automation.server";
 import { enqueueItems, type ImageQueue } from "~/queue/queue.server";
 import { checkboxField, choiceField, fieldErrors, optionalCreditsField } from "~/lib/form-fields";
+import type { MerchantMessage } from "~/lib/merchant-message";
 
 /** Images added to the batch at a time; the next chunk is added when fewer than this are waiting. */
 const CATALOG_CHUNK = Number(process.env.CATALOG_RUN_CHUNK) || 25;
@@ -52,6 +53,7 @@ export class CatalogRunError extends Error {
   constructor(
     message: string,
     readonly status: 400 | 404 | 409 | 422,
+    readonly merchant: MerchantMessage | null = null,
   ) {
     super(message);
     this.name = "CatalogRunError";
@@ -61,7 +63,7 @@ export class CatalogRunError extends Error {
 const COLLECTION_GID = /^gid:\/\/shopify\/Collection\/\d+$/;
 
 /** A run's budget at most (333,333 images). */
-const MAX_RUN_BUDGET = 1_000_000;
+export const MAX_RUN_BUDGET = 1_000_000;
 
 /** A run's budget in credits, from its form (at the start, or when it is confirmed or resumed); empty is none. */
 export const runBudgetField = optionalCreditsField({ min: CREDITS_PER_IMAGE, minLabel: "one image", max: MAX_RUN_BUDGET, empty: "to use only your balance" });
@@ -230,7 +232,7 @@ export async function startCatalogRun(
     parsed.filter.label = data.collection.title;
   }
   const busy = await deps.db.catalogRun.findFirst({ where: { shop, status: { in: ["COUNTING", "RUNNING"] } }, select: { id: true } });
-  if (busy) throw new CatalogRunError("A whole-catalogue run is already counting or running. Wait for it, or cancel it, before starting another.", 409);
+  if (busy) throw new CatalogRunError("A whole-catalogue run is already counting or running. Wait for it, or cancel it, before starting another.", 409, { code: "catalogRunBusy" });
   const run = await deps.db.catalogRun.create({
     // The automation queue's name rides with the filter, so a worker resumes only its own queue's runs.
     data: { shop, filter: { ...parsed.filter, queue: deps.automationQueue.name } as unknown as Prisma.InputJsonValue, pipeline: parsed.pipeline, budget: parsed.budget },
@@ -241,7 +243,7 @@ export async function startCatalogRun(
 
 async function findRun(db: PrismaClient, shop: string, runId: string): Promise<CatalogRun> {
   const run = await db.catalogRun.findFirst({ where: { id: runId, shop } });
-  if (!run) throw new CatalogRunError("This catalogue run was not found.", 404);
+  if (!run) throw new CatalogRunError("This catalogue run was not found.", 404, { code: "catalogRunNotFound" });
   return run;
 }
 
@@ -254,7 +256,7 @@ export async function confirmCatalogRun(
 ): Promise<void> {
   const run = await findRun(deps.db, shop, runId);
   if (run.status === "RUNNING") return;
-  if (run.status !== "READY" && run.status !== "PAUSED") throw new CatalogRunError("Only a counted or paused run can be started.", 409);
+  if (run.status !== "READY" && run.status !== "PAUSED") throw new CatalogRunError("Only a counted or paused run can be started.", 409, { code: "catalogRunNotStartable" });
   const updated = await deps.db.catalogRun.updateMany({
     where: { id: runId, shop, status: { in: ["READY", "PAUSED"] } },
     data: { status: "RUNNING", reason: null, startedAt: run.startedAt ?? new Date(), ...(opts.budget !== undefined ? { budget: opts.budget } : {}) },

@@ -4,6 +4,7 @@ import { logger } from "~/lib/logger.server";
 import { Combiner } from "~/lib/combiner";
 import { creditsMoved } from "~/lib/metrics.server";
 import { isPgUniqueViolation, ledgerPool } from "~/models/ledger-pool.server";
+import type { MerchantMessage } from "~/lib/merchant-message";
 
 /**
  * Append-only credit ledger.
@@ -35,6 +36,7 @@ export interface Balance {
 export class InsufficientCreditsError extends Error {
   readonly needed: number;
   readonly available: number;
+  merchant: MerchantMessage;
   constructor(needed: number, available: number, message?: string) {
     super(
       message ??
@@ -43,6 +45,7 @@ export class InsufficientCreditsError extends Error {
     this.name = "InsufficientCreditsError";
     this.needed = needed;
     this.available = available;
+    this.merchant = { code: "insufficientCredits", params: { needed, available } };
   }
 }
 
@@ -60,6 +63,7 @@ export class DailySpendCapError extends InsufficientCreditsError {
     this.name = "DailySpendCapError";
     this.cap = cap;
     this.spentToday = spentToday;
+    this.merchant = { code: "dailySpendCap", params: { needed, cap, spentToday } };
   }
 }
 
