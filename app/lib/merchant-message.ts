@@ -33,15 +33,28 @@ export const MESSAGE_CODES = [
   "stripeNotConfigured",
   "shopifyBusy",
   "shopifyRefused",
+  // Reasons stored with what they explain (a paused rule or run, a batch's note).
+  "autoRulePausedBudget",
+  "autoRulePausedDailyCap",
+  "autoRulePausedBalance",
+  "catalogPausedBalance",
+  "catalogPausedDailyCap",
+  "catalogPausedBudget",
+  "catalogPausedBudgetAndBalance",
+  "catalogCancelledByYou",
+  "catalogCancelledUninstalled",
+  "catalogReadFailed",
+  "catalogRunFailed",
 ] as const;
 
 export type MessageCode = (typeof MESSAGE_CODES)[number];
 export type MessageParams = Record<string, string | number>;
 
-export interface MerchantMessage {
+// A type, not an interface: Prisma's Json columns take it as it is.
+export type MerchantMessage = {
   code: MessageCode;
   params?: MessageParams;
-}
+};
 
 /** The JSON body of a refused action: the English sentence, and its code for the UI. */
 export interface ErrorPayload {
@@ -52,6 +65,18 @@ export interface ErrorPayload {
 
 export function errorPayload(error: string, merchant?: MerchantMessage | null): ErrorPayload {
   return merchant ? { error, errorCode: merchant.code, errorParams: merchant.params ?? {} } : { error };
+}
+
+/** A stored message (a Json column) read back: a known code and its values, or null (older rows, other shapes). */
+export function storedMessage(value: unknown): MerchantMessage | null {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return null;
+  const { code, params } = value as { code?: unknown; params?: unknown };
+  if (typeof code !== "string" || !(MESSAGE_CODES as readonly string[]).includes(code)) return null;
+  const safeParams: MessageParams = {};
+  if (params && typeof params === "object") {
+    for (const [key, v] of Object.entries(params)) if (typeof v === "string" || typeof v === "number") safeParams[key] = v;
+  }
+  return { code: code as MessageCode, params: safeParams };
 }
 
 /** Errors that carry a merchant message (set by the models that throw them). */

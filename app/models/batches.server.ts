@@ -23,7 +23,7 @@ import { queueConfigFromEnv } from "~/queue/config.server";
 import { enqueueItems, enqueueRestores, type ImageQueue } from "~/queue/queue.server";
 import { restoreMediaFromBackup } from "~/models/stored-images.server";
 import { groupVersions } from "~/models/versions";
-import type { MerchantMessage } from "~/lib/merchant-message";
+import { storedMessage, type MerchantMessage } from "~/lib/merchant-message";
 
 export { getProcessedImage } from "~/models/stored-images.server";
 
@@ -555,6 +555,8 @@ export async function listBatches(
     status: string;
     origin: BatchOrigin;
     note: string | null;
+    /** The note as a merchant message, for the viewer's language. */
+    noteMessage: MerchantMessage | null;
     total: number;
     published: number;
     failed: number;
@@ -593,6 +595,7 @@ export async function listBatches(
       status: b.status,
       origin: b.origin,
       note: b.note,
+      noteMessage: storedMessage(b.noteMessage),
       total: b.total,
       published: count(b.id, ["PUBLISHED"]),
       failed: count(b.id, ["FAILED"]),

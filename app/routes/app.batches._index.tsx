@@ -6,6 +6,8 @@ import { useTranslation } from "react-i18next";
 import { z } from "zod";
 import { RouteError } from "~/components/RouteError";
 import { useFormat } from "~/i18n/format";
+import { useStoredText } from "~/i18n/messages";
+import type { MerchantMessage } from "~/lib/merchant-message";
 import prisma from "~/db.server";
 import { getPipeline, isPipelineId } from "~/imaging/pipelines";
 import { listBatches } from "~/models/batches.server";
@@ -43,6 +45,7 @@ export default function BatchesPage() {
   const onFirstPage = !searchParams.get("cursor");
   const { t } = useTranslation();
   const format = useFormat();
+  const storedText = useStoredText();
 
   if (batches.length === 0 && onFirstPage) {
     return (
@@ -73,7 +76,7 @@ export default function BatchesPage() {
           </InlineStack>
           {batch.note ? (
             <Text as="p" tone="caution">
-              {batch.note}
+              {storedText(batch.noteMessage as MerchantMessage | null, batch.note)}
             </Text>
           ) : null}
         </BlockStack>

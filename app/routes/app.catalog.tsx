@@ -8,7 +8,7 @@ import { useTranslation } from "react-i18next";
 import { z } from "zod";
 import { RouteError } from "~/components/RouteError";
 import { useEtaText } from "~/i18n/format";
-import { useMessageText } from "~/i18n/messages";
+import { useMessageText, useStoredText } from "~/i18n/messages";
 import { errorPayload, type ErrorPayload } from "~/lib/merchant-message";
 import { useRevalidateWhile } from "~/components/useRevalidateWhile";
 import prisma from "~/db.server";
@@ -109,6 +109,7 @@ function RunCard({ run, available, creditsPerImage, maxBudget }: { run: CatalogR
   const { t } = useTranslation();
   const etaText = useEtaText();
   const messageText = useMessageText();
+  const storedText = useStoredText();
   const describeFilter = useDescribeFilter();
   const eta = etaText(run.etaSeconds);
   const submit = (intent: "confirm" | "cancel") => fetcher.submit({ intent, runId: run.id, budget }, { method: "post" });
@@ -157,7 +158,7 @@ function RunCard({ run, available, creditsPerImage, maxBudget }: { run: CatalogR
           </BlockStack>
         ) : null}
         {run.reason ? (
-          <Banner tone={run.status === "FAILED" ? "critical" : run.status === "PAUSED" ? "warning" : "info"}>{run.reason}</Banner>
+          <Banner tone={run.status === "FAILED" ? "critical" : run.status === "PAUSED" ? "warning" : "info"}>{storedText(run.reasonMessage, run.reason)}</Banner>
         ) : null}
         {fetcher.data && !fetcher.data.ok && fetcher.data.error ? <Banner tone="critical">{messageText(fetcher.data)}</Banner> : null}
         <InlineStack gap="200" blockAlign="end">

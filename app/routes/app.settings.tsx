@@ -6,6 +6,8 @@ import { Banner, BlockStack, Button, Card, Checkbox, FormLayout, InlineStack, La
 import { boundary } from "@shopify/shopify-app-remix/server";
 import { useTranslation } from "react-i18next";
 import { RouteError } from "~/components/RouteError";
+import { useStoredText } from "~/i18n/messages";
+import type { MerchantMessage } from "~/lib/merchant-message";
 import prisma from "~/db.server";
 import { PIPELINE_IDS, getPipeline } from "~/imaging/pipelines";
 import { MAX_MONTHLY_BUDGET, getAutoRule, saveAutoRule, type AutoRuleErrors } from "~/models/auto-rule.server";
@@ -209,6 +211,7 @@ type RuleValues = { enabled: boolean; pipeline: string; images: string; reviewBe
 function AutoRuleForm() {
   const { rule, pipelines, creditsPerImage, limits } = useLoaderData<typeof loader>();
   const { t } = useTranslation();
+  const storedText = useStoredText();
   const fetcher = useFetcher<typeof action>();
   const shopify = useAppBridge();
   const [values, setValues] = useState<RuleValues>(() => ({
@@ -236,7 +239,7 @@ function AutoRuleForm() {
       <BlockStack gap="300">
         {current.enabled && current.pauseReason ? (
           <Banner tone="warning" title={t("settings.paused")}>
-            {current.pauseReason}
+            {storedText(current.pauseMessage as MerchantMessage | null, current.pauseReason)}
           </Banner>
         ) : null}
         <FormLayout>

@@ -12,6 +12,7 @@ import prisma from "~/db.server";
 import { detectLocale } from "~/i18n/locale.server";
 import { i18nFor, type Locale } from "~/i18n/locales";
 import { POLARIS_TRANSLATIONS } from "~/i18n/polaris";
+import { storedMessage } from "~/lib/merchant-message";
 import { CREDITS_PER_IMAGE, getBalance } from "~/models/credits.server";
 import { authenticate } from "../shopify.server";
 
@@ -21,10 +22,15 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
   const { session } = await authenticate.admin(request);
   const [balance, rule, detected] = await Promise.all([
     getBalance(prisma, session.shop),
-    prisma.shop.findUnique({ where: { domain: session.shop }, select: { autoCleanEnabled: true, autoCleanPausedFor: true, autoCleanPauseReason: true } }),
+    prisma.shop.findUnique({
+      where: { domain: session.shop }, select: { autoCleanEnabled: true, autoCleanPausedFor: true, autoCleanPauseReason: true, autoCleanPauseMessage: true },
+    }),
     detectLocale(request),
   ]);
-  const autoRulePaused = rule?.autoCleanEnabled && rule.autoCleanPauseReason ? { reason: rule.autoCleanPauseReason, pausedFor: rule.autoCleanPausedFor } : null;
+  const autoRulePaused =
+    rule?.autoCleanEnabled && rule.autoCleanPauseReason
+      ? { reason: rule.autoCleanPauseReason, message: storedMessage(rule.autoCleanPauseMessage), pausedFor: rule.autoCleanPausedFor }
+      : null;
   return json(
     {
       apiKey: process.env.SHOPIFY_API_KEY || "",
@@ -87,7 +93,7 @@ function AppFrame({
       {pathname.startsWith("/app/credits") ? null : (
         <LowBalanceBanner available={balance.available} creditsPerImage={creditsPerImage} />
       )}
-      {autoRulePaused ? <AutoRulePausedBanner reason={autoRulePaused.reason} pausedFor={autoRulePaused.pausedFor} /> : null}
+      {autoRulePaused ? <AutoRulePausedBanner reason={autoRulePaused.reason} message={autoRulePaused.message} pausedFor={autoRulePaused.pausedFor} /> : null}
       <Outlet />
     </>
   );
