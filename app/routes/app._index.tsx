@@ -295,7 +295,7 @@ export default function ImagesPage() {
               onClearButtonClick={() => setQuery("")}
             />
           </div>
-          <div style={{ width: 180, flexShrink: 0 }}>
+          <div style={{ width: 230, flexShrink: 0 }}>
             <Select
               label={t("images.statusFilter")}
               labelInline
