@@ -25,6 +25,12 @@ export const MIME_BY_FORMAT: Record<string, string> = {
   svg: "image/svg+xml",
 };
 
+/** The usual file extension of an image type ("jpg" for JPEG), or null for a type this app does not know. */
+export function fileExtensionFor(mimeType: string | null | undefined): string | null {
+  const format = Object.keys(MIME_BY_FORMAT).find((key) => MIME_BY_FORMAT[key] === mimeType);
+  return format === "jpeg" ? "jpg" : (format ?? null);
+}
+
 const ascii = (bytes: Buffer, start: number, end: number) => bytes.toString("latin1", start, end);
 
 /** The real type of the data, from its first bytes (never from a file name or a Content-Type). */

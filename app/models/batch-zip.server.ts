@@ -7,13 +7,10 @@ import type { PrismaClient } from "@prisma/client";
 import archiver from "archiver";
 import { logger } from "~/lib/logger.server";
 import { findStoredImageById, resultRetentionDays } from "~/models/stored-images.server";
+import { fileExtensionFor } from "~/imaging/inspect";
 
 function slug(text: string): string {
   return text.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "").slice(0, 60) || "image";
-}
-
-function extension(mimeType: string): string {
-  return mimeType === "image/png" ? "png" : mimeType === "image/webp" ? "webp" : "jpg";
 }
 
 /** The file in the ZIP that lists the results past the retention, so a merchant knows why they are missing. */
@@ -53,7 +50,7 @@ export async function streamBatchZip(
   const used = new Set<string>();
   const entries = items.map((item) => {
     const image = imageById.get(item.resultImageId!);
-    const ext = extension(image?.mimeType ?? "image/jpeg");
+    const ext = fileExtensionFor(image?.mimeType) ?? "jpg";
     let name = `${slug(item.productTitle)}-${item.position}.${ext}`;
     if (used.has(name)) name = `${slug(item.productTitle)}-${item.position}-${item.id.slice(0, 8)}.${ext}`;
     used.add(name);

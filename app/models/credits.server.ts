@@ -6,6 +6,9 @@ import { creditsMoved } from "~/lib/metrics.server";
 import { isPgUniqueViolation, ledgerPool } from "~/models/ledger-pool.server";
 import type { MerchantMessage } from "~/lib/merchant-message";
 
+// Under load (a worker pool settling many items) waiting for a pooled connection can exceed Prisma's 2 s default.
+export const LEDGER_TX_OPTIONS = { maxWait: 15_000, timeout: 15_000 };
+
 /**
  * Append-only credit ledger.
  *
@@ -96,7 +99,7 @@ export async function grantCredits(
   amount: number,
   opts: { kind: GrantKind; idempotencyKey: string; purchaseId?: string; note?: string },
 ): Promise<{ granted: boolean }> {
-  return db.$transaction((tx) => grantCreditsInTransaction(tx, shop, amount, opts), TX_OPTIONS);
+  return db.$transaction((tx) => grantCreditsInTransaction(tx, shop, amount, opts), LEDGER_TX_OPTIONS);
 }
 
 /** Same as grantCredits, inside the caller's transaction (e.g. to mark a purchase granted atomically). */
@@ -259,7 +262,7 @@ export async function grantWelcomeCredits(db: PrismaClient, shop: string): Promi
           ? `Welcome: ${amount} free credits (development stores get up to ${devStoreTestCredits()} free credits)`
           : `Welcome: ${amount} free credits`,
     });
-  }, TX_OPTIONS);
+  }, LEDGER_TX_OPTIONS);
 }
 
 /**
@@ -374,7 +377,7 @@ async function reserveOnItsOwn(db: PrismaClient, shop: string, request: Reservat
   for (;;) {
     const { needed, granted, cap } = await combinerFor(ledgerPool()).submit(shop, request);
     if (needed === 0) return 0;
-    if (cap !== null) return db.$transaction((tx) => reserveUnderCap(tx, shop, request, cap), TX_OPTIONS);
+    if (cap !== null) return db.$transaction((tx) => reserveUnderCap(tx, shop, request, cap), LEDGER_TX_OPTIONS);
     if (granted) return needed;
     // Short: first give back credits stranded by a crash between reserving and writing a batch (the sweep may
     // have just done so, too), then try once more.
@@ -624,8 +627,6 @@ export function sumEntries(entries: Array<{ availableDelta: number; reservedDelt
 
 // --- internals ---
 
-// Under load (a worker pool settling many items) waiting for a pooled connection can exceed Prisma's 2 s default.
-const TX_OPTIONS = { maxWait: 15_000, timeout: 15_000 };
 
 // Timestamps written by raw SQL match Prisma's (UTC in "timestamp without time zone" columns).
 const utcNow = Prisma.sql`(now() AT TIME ZONE 'UTC')`;

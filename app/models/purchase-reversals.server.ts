@@ -1,6 +1,6 @@
 import type { Prisma, PrismaClient, Purchase } from "@prisma/client";
 import { logger } from "~/lib/logger.server";
-import { grantCreditsInTransaction, reverseCreditsInTransaction } from "./credits.server";
+import { grantCreditsInTransaction, LEDGER_TX_OPTIONS, reverseCreditsInTransaction } from "./credits.server";
 import { packLabel } from "./packs.server";
 
 /**
@@ -72,7 +72,6 @@ export async function applyReversal(
   return "already-reversed";
 }
 
-const TX_OPTIONS = { maxWait: 15_000, timeout: 15_000 };
 
 /** Runs `apply` on the purchase found by `where`, under its row lock; null when no such purchase was recorded. */
 export async function withLockedPurchase<T>(
@@ -88,5 +87,5 @@ export async function withLockedPurchase<T>(
         : await tx.$queryRaw<Array<{ id: string }>>`SELECT "id" FROM "Purchase" WHERE "externalId" = ${where.externalId} FOR UPDATE`;
     if (!locked) return null;
     return apply(tx, await tx.purchase.findUniqueOrThrow({ where: { id: locked.id } }));
-  }, TX_OPTIONS);
+  }, LEDGER_TX_OPTIONS);
 }

@@ -9,6 +9,7 @@ import {
   getBalance,
   getDebt,
   grantCreditsInTransaction,
+  LEDGER_TX_OPTIONS,
   lockFreeCreditsOfShop,
 } from "./credits.server";
 import {
@@ -281,7 +282,7 @@ export async function applyShopifyPurchaseUpdate(
       return { purchase: null, granted: false };
     }
     return settlePurchase(tx, purchase, status, `shopify-purchase:${purchase.externalId}`);
-  }, TX_OPTIONS);
+  }, LEDGER_TX_OPTIONS);
 }
 
 function mapShopifyStatus(status: string): PurchaseStatus {
@@ -558,7 +559,7 @@ async function applyStripeSession(db: PrismaClient, session: Stripe.Checkout.Ses
     if (granted) return "granted";
     if (status === "ACTIVE") return "already-granted";
     return "recorded";
-  }, TX_OPTIONS);
+  }, LEDGER_TX_OPTIONS);
 }
 
 /** A Stripe refund or dispute, applied to the purchase its PaymentIntent names (see purchase-reversals.server.ts). */
@@ -585,7 +586,6 @@ function stripeErrorSummary(error: unknown): { type?: string; code?: string; mes
 // Shared settlement
 // ---------------------------------------------------------------------------------------------
 
-const TX_OPTIONS = { maxWait: 15_000, timeout: 15_000 };
 
 async function lockPurchase(tx: Prisma.TransactionClient, externalId: string): Promise<Purchase> {
   // Serializes the webhook, the return URL and a second event for the same purchase.

@@ -17,6 +17,7 @@ import {
   ShopifyFileFailedError,
   type AdminGraphql,
 } from "~/models/catalog.server";
+import { fileExtensionFor } from "~/imaging/inspect";
 
 export interface StoredImageData {
   id: string;
@@ -157,10 +158,8 @@ export async function deleteStoredImagesOfShop(db: PrismaClient, shop: string, s
 // Backups of originals
 
 function extensionFor(mimeType: string | null, url: string): string {
-  if (mimeType === "image/png") return "png";
-  if (mimeType === "image/webp") return "webp";
-  if (mimeType === "image/gif") return "gif";
-  if (mimeType === "image/jpeg") return "jpg";
+  const known = fileExtensionFor(mimeType);
+  if (known) return known;
   const match = /\.([a-z0-9]{3,4})(?:\?|$)/i.exec(new URL(url).pathname);
   return match?.[1]?.toLowerCase() ?? "jpg";
 }

@@ -36,7 +36,7 @@ import {
   type ImageEditor,
 } from "~/imaging/edit-product-image";
 import { ImageInputError, ImageResultError } from "~/imaging/errors";
-import { inspectImage } from "~/imaging/inspect";
+import { fileExtensionFor, inspectImage } from "~/imaging/inspect";
 import { isPipelineId, type PipelineId, type PipelineSettings } from "~/imaging/pipelines";
 import { logger } from "~/lib/logger.server";
 import { fetchImage, fetchPolicyFromEnv, SHOPIFY_CDN_HOSTS, UnsafeFetchError } from "~/lib/safe-fetch.server";
@@ -113,12 +113,6 @@ const IN_FLIGHT: BatchItem["state"][] = ["QUEUED", "PROCESSING"];
 
 function json(value: unknown): Prisma.InputJsonValue {
   return JSON.parse(JSON.stringify(value)) as Prisma.InputJsonValue;
-}
-
-function extensionFor(mimeType: string): string {
-  if (mimeType === "image/png") return "png";
-  if (mimeType === "image/webp") return "webp";
-  return "jpg";
 }
 
 /** A merchant-readable sentence for a terminal error, or null when the error is worth retrying. */
@@ -378,7 +372,7 @@ async function publishItem(
     if (!resourceUrl) {
       resourceUrl = await stagedUpload(graphql, {
         bytes: image.bytes,
-        filename: `${gidNumber(item.mediaId)}-${item.id.slice(0, 8)}.${extensionFor(image.mimeType)}`,
+        filename: `${gidNumber(item.mediaId)}-${item.id.slice(0, 8)}.${fileExtensionFor(image.mimeType) ?? "jpg"}`,
         mimeType: image.mimeType,
       });
       await remember({ stagedUrl: resourceUrl });

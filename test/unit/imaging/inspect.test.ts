@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { sniffImageFormat } from "~/imaging/inspect";
+import { fileExtensionFor, sniffImageFormat } from "~/imaging/inspect";
 
 describe("sniffImageFormat", () => {
   it("reads the real type from the first bytes, not the name", () => {
@@ -11,5 +11,15 @@ describe("sniffImageFormat", () => {
     expect(sniffImageFormat(Buffer.from("\uFEFF  <svg xmlns='http://www.w3.org/2000/svg'></svg>"))).toBe("svg");
     expect(sniffImageFormat(Buffer.from("id,title\n1,Mug\n"))).toBe("text");
     expect(sniffImageFormat(Buffer.from([0x00, 0x01, 0x02, 0x03, 0x9c]))).toBe("unknown");
+  });
+});
+
+describe("fileExtensionFor", () => {
+  it("names files the way merchants know them, and admits a type it does not know", () => {
+    expect(fileExtensionFor("image/jpeg")).toBe("jpg");
+    expect(fileExtensionFor("image/png")).toBe("png");
+    expect(fileExtensionFor("image/webp")).toBe("webp");
+    expect(fileExtensionFor("application/octet-stream")).toBeNull();
+    expect(fileExtensionFor(null)).toBeNull();
   });
 });
