@@ -1,7 +1,14 @@
 import js from "@eslint/js";
 import reactHooks from "eslint-plugin-react-hooks";
+import i18next from "eslint-plugin-i18next";
 import globals from "globals";
 import tseslint from "typescript-eslint";
+
+/**
+ * Files not translated yet, each with why. The batch page is being rewritten into a gallery on another branch; it is
+ * translated once that lands. Remove a line when its file passes the rule.
+ */
+const UNTRANSLATED_FOR_NOW = ["app/routes/app.batches.$id.tsx", "app/components/batch/**"];
 
 export default tseslint.config(
   { ignores: ["build/", "node_modules/", ".cache/", "demo-output/", "test-artifacts/", "bench-output/", "extensions/*/dist/"] },
@@ -20,5 +27,27 @@ export default tseslint.config(
   {
     files: ["scripts/**", "bench/**", "emulators/**", "test/**", "*.config.ts"],
     rules: { "no-console": "off" },
+  },
+  // Issue 18: no user-visible literal in the admin UI's JSX; strings live in app/i18n/locales/*.json.
+  {
+    files: ["app/routes/app.tsx", "app/routes/app.*.tsx", "app/components/**/*.tsx"],
+    ignores: UNTRANSLATED_FOR_NOW,
+    plugins: { i18next },
+    rules: {
+      "i18next/no-literal-string": [
+        "error",
+        {
+          mode: "jsx-only",
+          "should-validate-template": true,
+          // Props that reach the merchant's eyes (or a screen reader); tone, variant, url and the like are not text.
+          "jsx-attributes": {
+            include: ["title", "label", "placeholder", "helpText", "content", "heading", "subtitle", "accessibilityLabel", "alt", "aria-label", "description", "error", "prefix", "suffix"],
+          },
+          callees: {
+            exclude: ["i18n(ext)?", "t", "require", "addEventListener", "removeEventListener", "postMessage", "getElementById", "dispatch", "commit", "includes", "indexOf", "endsWith", "startsWith", "fieldError"],
+          },
+        },
+      ],
+    },
   },
 );

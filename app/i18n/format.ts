@@ -34,3 +34,15 @@ export function useFormat(): Formatters {
   }
   return format;
 }
+
+/** "About 5 min left" in the page's language (the same rounding as the batch page's ETA). */
+export function useEtaText(): (seconds: number | null) => string | null {
+  const { t } = useTranslation();
+  return (seconds) => {
+    if (seconds === null || seconds <= 0) return null;
+    if (seconds < 60) return t("eta.seconds", { seconds: Math.max(5, Math.round(seconds / 5) * 5) });
+    const minutes = Math.round(seconds / 60);
+    if (minutes < 60) return t("eta.minutes", { minutes });
+    return t("eta.hours", { hours: Math.floor(minutes / 60), minutes: minutes % 60 });
+  };
+}

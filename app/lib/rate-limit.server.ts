@@ -1,6 +1,7 @@
 import { logger } from "~/lib/logger.server";
 import { rateLimited } from "~/lib/metrics.server";
 import { createRedisConnection, type RedisClient } from "~/queue/connection.server";
+import { errorPayload } from "./merchant-message";
 
 /**
  * Per-shop rate limits kept in Redis (shared by every web process), as sliding-window logs: each
@@ -101,7 +102,8 @@ export function rateLimitMessage(action: RateLimitedAction, result: Extract<Rate
 }
 
 export function rateLimitedResponse(action: RateLimitedAction, result: Extract<RateLimitResult, { allowed: false }>): Response {
-  return new Response(JSON.stringify({ error: rateLimitMessage(action, result) }), {
+  const seconds = Math.max(1, Math.ceil(result.retryAfterMs / 1000));
+  return new Response(JSON.stringify(errorPayload(rateLimitMessage(action, result), { code: "rateLimited", params: { seconds } })), {
     status: 429,
     headers: {
       "Content-Type": "application/json",

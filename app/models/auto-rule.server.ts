@@ -9,7 +9,7 @@
  * merchant restored on purpose keeps its RESTORED item and is never picked again.
  */
 import { randomUUID } from "node:crypto";
-import type { PrismaClient } from "@prisma/client";
+import { Prisma, type PrismaClient } from "@prisma/client";
 import { z } from "zod";
 import { isPipelineId, PIPELINE_IDS, type PipelineId } from "~/imaging/pipelines";
 import { logger } from "~/lib/logger.server";
@@ -19,6 +19,7 @@ import { CREDITS_PER_IMAGE } from "~/models/credits.server";
 import { getSettings, pipelineSettingsFrom } from "~/models/settings.server";
 import { RunAgainLater, type AutomationWork, type ImageWork } from "~/models/work-queues.server";
 import { checkboxField, choiceField, fieldErrors, optionalCreditsField } from "~/lib/form-fields";
+import { storedMessage, type MerchantMessage } from "~/lib/merchant-message";
 
 export const AUTO_RULE_IMAGES = ["all", "featured"] as const;
 export const MAX_MONTHLY_BUDGET = 1_000_000;
@@ -38,6 +39,8 @@ export interface AutoRuleState extends AutoRule {
   pausedAt: Date | null;
   pausedFor: FundingLimit | null;
   pauseReason: string | null;
+  /** The pause reason as a merchant message, for the viewer's language. */
+  pauseMessage: MerchantMessage | null;
   /** Credits the rule used (held or spent) this month. */
   spentThisMonth: number;
 }
@@ -83,6 +86,7 @@ export async function getAutoRule(db: PrismaClient, shop: string, now = new Date
     pausedAt: row?.autoCleanPausedAt ?? null,
     pausedFor: FUNDING_LIMITS.find((limit) => limit === row?.autoCleanPausedFor) ?? null,
     pauseReason: row?.autoCleanPauseReason ?? null,
+    pauseMessage: storedMessage(row?.autoCleanPauseMessage),
     spentThisMonth: row ? await autoRuleSpentThisMonth(db, shop, now) : 0,
   };
 }
@@ -111,6 +115,7 @@ export async function saveAutoRule(
     autoCleanPausedAt: null,
     autoCleanPausedFor: null,
     autoCleanPauseReason: null,
+    autoCleanPauseMessage: Prisma.DbNull,
   };
   await db.shop.upsert({ where: { domain: shop }, create: { domain: shop, ...data }, update: data });
   return { ok: true, rule: await getAutoRule(db, shop, now) };
@@ -209,18 +214,28 @@ export async function resumeNewProductEvents(db: PrismaClient, queue: Automation
   return enqueued;
 }
 
-function pauseMessage(shortOf: FundingLimit, rule: AutoRuleState, cap: number | null, left: number): string {
+function pauseMessage(shortOf: FundingLimit, rule: AutoRuleState, cap: number | null, left: number): { text: string; message: MerchantMessage } {
   const notCleaned = `${left} new image${left === 1 ? " was" : "s were"} not cleaned`;
   if (shortOf === "budget") {
-    return `Automatic cleanup is paused: this month's budget of ${rule.monthlyBudget} credits is used up, so ${notCleaned}. ` +
-      "Raise the budget in Settings (saving resumes the rule), or it resumes next month.";
+    return {
+      text:
+        `Automatic cleanup is paused: this month's budget of ${rule.monthlyBudget} credits is used up, so ${notCleaned}. ` +
+        "Raise the budget in Settings (saving resumes the rule), or it resumes next month.",
+      message: { code: "autoRulePausedBudget", params: { budget: rule.monthlyBudget ?? 0, count: left } },
+    };
   }
   if (shortOf === "dailyCap") {
-    return `Automatic cleanup is paused: today's spending limit of ${cap} credits is reached, so ${notCleaned}. ` +
-      "It resumes tomorrow; raise the limit in Settings to resume it now.";
+    return {
+      text:
+        `Automatic cleanup is paused: today's spending limit of ${cap} credits is reached, so ${notCleaned}. ` +
+        "It resumes tomorrow; raise the limit in Settings to resume it now.",
+      message: { code: "autoRulePausedDailyCap", params: { cap: cap ?? 0, count: left } },
+    };
   }
-  return `Automatic cleanup is paused: your credit balance ran out, so ${notCleaned}. ` +
-    "Buy credits on the Credits page, then save the rule in Settings to resume it.";
+  return {
+    text: `Automatic cleanup is paused: your credit balance ran out, so ${notCleaned}. ` + "Buy credits on the Credits page, then save the rule in Settings to resume it.",
+    message: { code: "autoRulePausedBalance", params: { count: left } },
+  };
 }
 
 /** When a pause lifts by itself: a budget pause at the next month, a daily-cap pause the next day (UTC). */
@@ -248,8 +263,8 @@ export async function cleanNewProductMedia(
   if (rule.pausedAt) {
     // A balance pause waits for the merchant.
     if (!pauseEnded(rule, now)) return { queued: 0, paused: true };
-    await db.shop.update({ where: { domain: shop }, data: { autoCleanPausedAt: null, autoCleanPausedFor: null, autoCleanPauseReason: null } });
-    rule = { ...rule, pausedAt: null, pausedFor: null, pauseReason: null };
+    await db.shop.update({ where: { domain: shop }, data: { autoCleanPausedAt: null, autoCleanPausedFor: null, autoCleanPauseReason: null, autoCleanPauseMessage: Prisma.DbNull } });
+    rule = { ...rule, pausedAt: null, pausedFor: null, pauseReason: null, pauseMessage: null };
   }
   const images = await getImagesOfProducts(deps.graphql, [input.productId], new Set(input.mediaIds));
   if (images.some((image) => !image.url || image.status === "UPLOADED" || image.status === "PROCESSING")) {
@@ -280,8 +295,11 @@ export async function cleanNewProductMedia(
   }
   const reason = pauseMessage(funded.shortOf, rule, shopSettings.dailySpendCap, funded.unfunded);
   await db.$transaction([
-    db.shop.update({ where: { domain: shop }, data: { autoCleanPausedAt: now, autoCleanPausedFor: funded.shortOf, autoCleanPauseReason: reason } }),
-    db.batch.update({ where: { id: batchId }, data: { note: reason, ...(funded.items.length === 0 ? { status: "DONE", finishedAt: now } : {}) } }),
+    db.shop.update({
+      where: { domain: shop },
+      data: { autoCleanPausedAt: now, autoCleanPausedFor: funded.shortOf, autoCleanPauseReason: reason.text, autoCleanPauseMessage: reason.message },
+    }),
+    db.batch.update({ where: { id: batchId }, data: { note: reason.text, noteMessage: reason.message, ...(funded.items.length === 0 ? { status: "DONE", finishedAt: now } : {}) } }),
   ]);
   logger.info({ shop, productId: input.productId, queued: funded.items.length, shortOf: funded.shortOf }, "automatic rule paused");
   return { queued: funded.items.length, paused: true };

@@ -23,6 +23,7 @@ import { resolveSelection, type AdminGraphql, type ProductImage } from "~/models
 import { restoreMediaFromBackup } from "~/models/stored-images.server";
 import { groupVersions } from "~/models/versions";
 import type { ImageWork } from "~/models/work-queues.server";
+import { storedMessage, type MerchantMessage } from "~/lib/merchant-message";
 
 export { getProcessedImage } from "~/models/stored-images.server";
 
@@ -49,10 +50,13 @@ export class BatchInputError extends Error {
   /** Set when the balance was short. */
   readonly needed?: number;
   readonly available?: number;
-  constructor(message: string, status: 400 | 409 | 422, credits?: { needed: number; available: number }) {
+  /** The sentence as a code for the merchant's language, where the model has one. */
+  readonly merchant: MerchantMessage | null;
+  constructor(message: string, status: 400 | 409 | 422, credits?: { needed: number; available: number } | null, merchant?: MerchantMessage | null) {
     super(message);
     this.name = "BatchInputError";
     this.status = status;
+    this.merchant = merchant ?? null;
     if (credits) {
       this.needed = credits.needed;
       this.available = credits.available;
@@ -110,16 +114,24 @@ export async function createBatch(
   input: CreateBatchInput,
 ): Promise<{ batchId: string; queued: number; skipped: Array<{ mediaId: string; reason: string }>; creditsReserved: number }> {
   if (!isPipelineId(input.pipeline)) {
-    throw new BatchInputError(`"${input.pipeline}" is not a pipeline. Choose amazon, ebay or instagram.`, 400);
+    throw new BatchInputError(`"${input.pipeline}" is not a pipeline. Choose amazon, ebay or instagram.`, 400, null, {
+      code: "unknownPipeline",
+      params: { pipeline: input.pipeline },
+    });
   }
   const pipeline: PipelineId = input.pipeline;
   const mediaIds = [...new Set(input.mediaIds ?? [])];
   const productIds = [...new Set(input.productIds ?? [])];
   if (mediaIds.length === 0 && productIds.length === 0) {
-    throw new BatchInputError("Select at least one image or product.", 400);
+    throw new BatchInputError("Select at least one image or product.", 400, null, { code: "noSelection" });
   }
   if (mediaIds.length > MAX_IMAGES_PER_BATCH) {
-    throw new BatchInputError(`A batch can hold up to ${MAX_IMAGES_PER_BATCH} images; you selected ${mediaIds.length}. Split the selection into smaller batches.`, 422);
+    throw new BatchInputError(
+      `A batch can hold up to ${MAX_IMAGES_PER_BATCH} images; you selected ${mediaIds.length}. Split the selection into smaller batches.`,
+      422,
+      null,
+      { code: "tooManyImages", params: { max: MAX_IMAGES_PER_BATCH, selected: mediaIds.length } },
+    );
   }
   const settings = await settingsForBatch(deps.db, shop, input.settings);
   await assertNothingOwed(deps.db, shop);
@@ -138,7 +150,12 @@ export async function createBatch(
     else usable.push(image);
   }
   if (usable.length > MAX_IMAGES_PER_BATCH) {
-    throw new BatchInputError(`A batch can hold up to ${MAX_IMAGES_PER_BATCH} images; the selected products have ${usable.length}. Select fewer products.`, 422);
+    throw new BatchInputError(
+      `A batch can hold up to ${MAX_IMAGES_PER_BATCH} images; the selected products have ${usable.length}. Select fewer products.`,
+      422,
+      null,
+      { code: "tooManyProductImages", params: { max: MAX_IMAGES_PER_BATCH, count: usable.length } },
+    );
   }
 
   for (let attempt = 0; ; attempt++) {
@@ -158,7 +175,7 @@ export async function createBatch(
       };
     } catch (error) {
       if (error instanceof InsufficientCreditsError) {
-        throw new BatchInputError(error.message, 422, { needed: error.needed, available: error.available });
+        throw new BatchInputError(error.message, 422, { needed: error.needed, available: error.available }, error.merchant);
       }
       // Another request queued one of these images between our check and our insert: check again.
       if (isUniqueViolation(error) && attempt < 2) continue;
@@ -197,6 +214,8 @@ export async function assertNothingOwed(db: PrismaClient, shop: string): Promise
       `A payment for credits was refunded or disputed after its credits were spent, so you owe ${owed} credits. ` +
         "Buy a credit pack on the Credits page (it pays what is owed first), then start the batch again.",
       422,
+      null,
+      { code: "creditsOwed", params: { owed } },
     );
   }
 }
@@ -236,6 +255,8 @@ async function createBatchRows(
     throw new BatchInputError(
       images.length === 0 ? "None of the selected images could be found in the store." : "Every selected image is already in a batch that has not finished.",
       409,
+      null,
+      { code: images.length === 0 ? "noneFound" : "allAlreadyInBatch" },
     );
   }
   const batchId = randomUUID();
@@ -545,6 +566,8 @@ export async function listBatches(
     status: string;
     origin: BatchOrigin;
     note: string | null;
+    /** The note as a merchant message, for the viewer's language. */
+    noteMessage: MerchantMessage | null;
     total: number;
     published: number;
     failed: number;
@@ -583,6 +606,7 @@ export async function listBatches(
       status: b.status,
       origin: b.origin,
       note: b.note,
+      noteMessage: storedMessage(b.noteMessage),
       total: b.total,
       published: count(b.id, ["PUBLISHED"]),
       failed: count(b.id, ["FAILED"]),

@@ -16,7 +16,7 @@
 import { createInterface } from "node:readline";
 import { Readable } from "node:stream";
 import type { ReadableStream as NodeReadableStream } from "node:stream/web";
-import type { CatalogRun, Prisma, PrismaClient } from "@prisma/client";
+import { Prisma, type CatalogRun, type PrismaClient } from "@prisma/client";
 import { z } from "zod";
 import { isPipelineId, PIPELINE_IDS, type PipelineId } from "~/imaging/pipelines";
 import { getConfig } from "~/lib/config.server";
@@ -28,6 +28,7 @@ import { CREDITS_PER_IMAGE } from "~/models/credits.server";
 import { getSettings, pipelineSettingsFrom } from "~/models/settings.server";
 import { RunAgainLater, type AutomationWork, type ImageWork } from "~/models/work-queues.server";
 import { checkboxField, choiceField, fieldErrors, optionalCreditsField } from "~/lib/form-fields";
+import { storedMessage, type MerchantMessage } from "~/lib/merchant-message";
 
 /** Images added to the batch at a time; the next chunk is added when fewer than this are waiting. */
 const CATALOG_CHUNK = getConfig().CATALOG_RUN_CHUNK;
@@ -59,6 +60,7 @@ export class CatalogRunError extends Error {
   constructor(
     message: string,
     readonly status: 400 | 404 | 409 | 422,
+    readonly merchant: MerchantMessage | null = null,
   ) {
     super(message);
     this.name = "CatalogRunError";
@@ -68,7 +70,7 @@ export class CatalogRunError extends Error {
 const COLLECTION_GID = /^gid:\/\/shopify\/Collection\/\d+$/;
 
 /** A run's budget at most (333,333 images). */
-const MAX_RUN_BUDGET = 1_000_000;
+export const MAX_RUN_BUDGET = 1_000_000;
 
 /** A run's budget in credits, from its form (at the start, or when it is confirmed or resumed); empty is none. */
 export const runBudgetField = optionalCreditsField({ min: CREDITS_PER_IMAGE, minLabel: "one image", max: MAX_RUN_BUDGET, empty: "to use only your balance" });
@@ -164,6 +166,8 @@ export interface CatalogRunView {
   pipeline: string;
   budget: number | null;
   reason: string | null;
+  /** The reason as a merchant message, for the viewer's language. */
+  reasonMessage: MerchantMessage | null;
   batchId: string | null;
   createdAt: Date;
   /** Images the filter matched, and their cost at CREDITS_PER_IMAGE (known once counted). */
@@ -237,7 +241,7 @@ export async function startCatalogRun(
     parsed.filter.label = data.collection.title;
   }
   const busy = await deps.db.catalogRun.findFirst({ where: { shop, status: { in: ["COUNTING", "RUNNING"] } }, select: { id: true } });
-  if (busy) throw new CatalogRunError("A whole-catalogue run is already counting or running. Wait for it, or cancel it, before starting another.", 409);
+  if (busy) throw new CatalogRunError("A whole-catalogue run is already counting or running. Wait for it, or cancel it, before starting another.", 409, { code: "catalogRunBusy" });
   const run = await deps.db.catalogRun.create({
     // The automation queue's name rides with the filter, so a worker resumes only its own queue's runs.
     data: { shop, filter: { ...parsed.filter, queue: deps.automationQueue.name } as unknown as Prisma.InputJsonValue, pipeline: parsed.pipeline, budget: parsed.budget },
@@ -248,7 +252,7 @@ export async function startCatalogRun(
 
 async function findRun(db: PrismaClient, shop: string, runId: string): Promise<CatalogRun> {
   const run = await db.catalogRun.findFirst({ where: { id: runId, shop } });
-  if (!run) throw new CatalogRunError("This catalogue run was not found.", 404);
+  if (!run) throw new CatalogRunError("This catalogue run was not found.", 404, { code: "catalogRunNotFound" });
   return run;
 }
 
@@ -261,14 +265,14 @@ export async function confirmCatalogRun(
 ): Promise<void> {
   const run = await findRun(deps.db, shop, runId);
   if (run.status === "RUNNING") return;
-  if (run.status !== "READY" && run.status !== "PAUSED") throw new CatalogRunError("Only a counted or paused run can be started.", 409);
+  if (run.status !== "READY" && run.status !== "PAUSED") throw new CatalogRunError("Only a counted or paused run can be started.", 409, { code: "catalogRunNotStartable" });
   const updated = await deps.db.catalogRun.updateMany({
     where: { id: runId, shop, status: { in: ["READY", "PAUSED"] } },
-    data: { status: "RUNNING", reason: null, startedAt: run.startedAt ?? new Date(), ...(opts.budget !== undefined ? { budget: opts.budget } : {}) },
+    data: { status: "RUNNING", reason: null, reasonMessage: Prisma.DbNull, startedAt: run.startedAt ?? new Date(), ...(opts.budget !== undefined ? { budget: opts.budget } : {}) },
   });
   if (updated.count !== 1) return;
   // The pause's reason is also the batch's note in the batch history: resumed, it no longer holds.
-  if (run.batchId) await deps.db.batch.updateMany({ where: { id: run.batchId, shop }, data: { note: null } });
+  if (run.batchId) await deps.db.batch.updateMany({ where: { id: run.batchId, shop }, data: { note: null, noteMessage: Prisma.DbNull } });
   await deps.automationQueue.enqueueCatalogRun(shop, runId);
 }
 
@@ -281,7 +285,12 @@ export async function cancelCatalogRun(deps: { db: PrismaClient; imageQueue: Ima
   if (run.status === "DONE" || run.status === "CANCELLED" || run.status === "FAILED") return;
   await deps.db.catalogRun.updateMany({
     where: { id: runId, shop, status: { notIn: ["DONE", "CANCELLED", "FAILED"] } },
-    data: { status: "CANCELLED", reason: "Cancelled by you; images not yet cleaned were left as they are.", finishedAt: new Date() },
+    data: {
+      status: "CANCELLED",
+      reason: "Cancelled by you; images not yet cleaned were left as they are.",
+      reasonMessage: { code: "catalogCancelledByYou" } satisfies MerchantMessage,
+      finishedAt: new Date(),
+    },
   });
   if (run.status === "COUNTING" && run.bulkOperationId && deps.graphql) {
     await runGraphql(deps.graphql, "CatalogRunBulkCancel", CANCEL_BULK_OPERATION, { id: run.bulkOperationId }).catch(() => undefined);
@@ -304,7 +313,12 @@ export async function advanceCatalogRun(
     // The uninstall cancelled the batch's waiting items (cancelShopWork); nothing more is added.
     await deps.db.catalogRun.updateMany({
       where: { id: runId, shop, status: { in: ["COUNTING", "RUNNING"] } },
-      data: { status: "CANCELLED", reason: "Cancelled because the app was uninstalled.", finishedAt: new Date() },
+      data: {
+        status: "CANCELLED",
+        reason: "Cancelled because the app was uninstalled.",
+        reasonMessage: { code: "catalogCancelledUninstalled" } satisfies MerchantMessage,
+        finishedAt: new Date(),
+      },
     });
     return;
   }
@@ -339,12 +353,14 @@ async function countCatalog(deps: { db: PrismaClient; adminFor(shop: string): Pr
   const op = data.bulkOperation;
   if (op && (op.status === "CREATED" || op.status === "RUNNING" || op.status === "CANCELING")) throw new RunAgainLater(bulkPollMs());
   if (!op || op.status !== "COMPLETED") {
+    const readFailure = op ? `${op.status.toLowerCase()}${op.errorCode ? `: ${op.errorCode.toLowerCase()}` : ""}` : "the operation is gone";
     await deps.db.catalogRun.updateMany({
       where: { id: run.id, shop: run.shop, status: "COUNTING" },
       data: {
         status: "FAILED",
         finishedAt: new Date(),
-        reason: `Shopify could not read your catalogue (${op ? `${op.status.toLowerCase()}${op.errorCode ? `: ${op.errorCode.toLowerCase()}` : ""}` : "the operation is gone"}). Nothing was charged; start the run again.`,
+        reason: `Shopify could not read your catalogue (${readFailure}). Nothing was charged; start the run again.`,
+        reasonMessage: { code: "catalogReadFailed", params: { detail: readFailure } } satisfies MerchantMessage,
       },
     });
     return;
@@ -471,15 +487,36 @@ async function runCredits(db: Pick<PrismaClient, "$queryRaw">, shop: string, bat
   return { held: rows.find((r) => r.state === "HELD")?.amount ?? 0, used: rows.find((r) => r.state === "CAPTURED")?.amount ?? 0 };
 }
 
-function pauseReason(shortOf: FundingLimit, run: CatalogRun, remaining: number, balanceEmpty: boolean, dailyCap: number | null): string {
+function pauseReason(
+  shortOf: FundingLimit,
+  run: CatalogRun,
+  remaining: number,
+  balanceEmpty: boolean,
+  dailyCap: number | null,
+): { text: string; message: MerchantMessage } {
   const rest = `${remaining.toLocaleString("en-US")} image${remaining === 1 ? "" : "s"} of ${run.total.toLocaleString("en-US")} ${remaining === 1 ? "is" : "are"} waiting`;
-  if (shortOf === "balance") return `Paused: your credit balance ran out, and ${rest}. Buy credits on the Credits page, then resume the run.`;
+  const counts = { count: remaining, total: run.total };
+  if (shortOf === "balance") {
+    return {
+      text: `Paused: your credit balance ran out, and ${rest}. Buy credits on the Credits page, then resume the run.`,
+      message: { code: "catalogPausedBalance", params: counts },
+    };
+  }
   if (shortOf === "dailyCap") {
-    return `Paused: today's spending limit of ${dailyCap} credits is reached, and ${rest}. Resume the run tomorrow, or raise the limit in Settings and resume it now.`;
+    return {
+      text: `Paused: today's spending limit of ${dailyCap} credits is reached, and ${rest}. Resume the run tomorrow, or raise the limit in Settings and resume it now.`,
+      message: { code: "catalogPausedDailyCap", params: { ...counts, cap: dailyCap ?? 0 } },
+    };
   }
   return balanceEmpty
-    ? `Paused: this run's budget of ${run.budget} credits is used up and your balance is empty, and ${rest}. Buy credits on the Credits page, raise the budget and resume to clean them.`
-    : `Paused: this run's budget of ${run.budget} credits is used up, and ${rest}. Raise the budget and resume to clean them.`;
+    ? {
+        text: `Paused: this run's budget of ${run.budget} credits is used up and your balance is empty, and ${rest}. Buy credits on the Credits page, raise the budget and resume to clean them.`,
+        message: { code: "catalogPausedBudgetAndBalance", params: { ...counts, budget: run.budget ?? 0 } },
+      }
+    : {
+        text: `Paused: this run's budget of ${run.budget} credits is used up, and ${rest}. Raise the budget and resume to clean them.`,
+        message: { code: "catalogPausedBudget", params: { ...counts, budget: run.budget ?? 0 } },
+      };
 }
 
 async function addNextChunk(deps: { db: PrismaClient; imageQueue: ImageWork }, run: CatalogRun): Promise<void> {
@@ -543,8 +580,8 @@ async function addNextChunk(deps: { db: PrismaClient; imageQueue: ImageWork }, r
   if (funded.shortOf) {
     const remaining = await db.catalogRunImage.count({ where: { runId: run.id, itemId: null, skipped: false } });
     const reason = pauseReason(funded.shortOf, run, remaining, funded.availableAfter < CREDITS_PER_IMAGE, shopSettings.dailySpendCap);
-    await db.catalogRun.updateMany({ where: { id: run.id, shop, status: "RUNNING" }, data: { status: "PAUSED", reason } });
-    await db.batch.updateMany({ where: { id: batchId, shop }, data: { note: reason } });
+    await db.catalogRun.updateMany({ where: { id: run.id, shop, status: "RUNNING" }, data: { status: "PAUSED", reason: reason.text, reasonMessage: reason.message } });
+    await db.batch.updateMany({ where: { id: batchId, shop }, data: { note: reason.text, noteMessage: reason.message } });
     logger.info({ shop, runId: run.id, shortOf: funded.shortOf, remaining }, "catalogue run paused");
     return;
   }
@@ -587,6 +624,7 @@ async function viewOf(db: PrismaClient, run: CatalogRun): Promise<CatalogRunView
     pipeline: run.pipeline,
     budget: run.budget,
     reason: run.reason,
+    reasonMessage: storedMessage(run.reasonMessage),
     batchId: run.batchId,
     createdAt: run.createdAt,
     total: run.total,
@@ -613,6 +651,7 @@ export async function failCatalogRun(db: PrismaClient, shop: string, runId: stri
       status: "FAILED",
       finishedAt: new Date(),
       reason: "This run stopped on an error it could not get past. Images it already added are still cleaned and stay restorable; start a new run for the rest.",
+      reasonMessage: { code: "catalogRunFailed" } satisfies MerchantMessage,
     },
   });
 }

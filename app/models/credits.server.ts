@@ -5,6 +5,7 @@ import { logger } from "~/lib/logger.server";
 import { Combiner } from "~/lib/combiner";
 import { creditsMoved } from "~/lib/metrics.server";
 import { isPgUniqueViolation, ledgerPool } from "~/models/ledger-pool.server";
+import type { MerchantMessage } from "~/lib/merchant-message";
 
 // Under load (a worker pool settling many items) waiting for a pooled connection can exceed Prisma's 2 s default.
 export const LEDGER_TX_OPTIONS = { maxWait: 15_000, timeout: 15_000 };
@@ -39,6 +40,7 @@ export interface Balance {
 export class InsufficientCreditsError extends Error {
   readonly needed: number;
   readonly available: number;
+  merchant: MerchantMessage;
   constructor(needed: number, available: number, message?: string) {
     super(
       message ??
@@ -47,6 +49,7 @@ export class InsufficientCreditsError extends Error {
     this.name = "InsufficientCreditsError";
     this.needed = needed;
     this.available = available;
+    this.merchant = { code: "insufficientCredits", params: { needed, available } };
   }
 }
 
@@ -64,6 +67,7 @@ export class DailySpendCapError extends InsufficientCreditsError {
     this.name = "DailySpendCapError";
     this.cap = cap;
     this.spentToday = spentToday;
+    this.merchant = { code: "dailySpendCap", params: { needed, cap, spentToday } };
   }
 }
 

@@ -26,6 +26,7 @@ import {
 import { type ActivityPage, creditActivity } from "./credit-history.server";
 import { type ReversalChange, applyReversal, withLockedPurchase } from "./purchase-reversals.server";
 import { type StripeConfig, getStripeConfig } from "./stripe.server";
+import type { MerchantMessage } from "~/lib/merchant-message";
 
 /**
  * Credit packs bought once, through Shopify's Billing API (App Store installs) or Stripe Checkout
@@ -40,7 +41,10 @@ export type AdminGraphql = (query: string, options?: { variables?: Record<string
 /** Input the merchant can fix (unknown pack, provider not configured). Routes answer 400 with the message. */
 export class PurchaseInputError extends Error {
   readonly status = 400;
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly merchant: MerchantMessage | null = null,
+  ) {
     super(message);
     this.name = "PurchaseInputError";
   }
@@ -49,8 +53,10 @@ export class PurchaseInputError extends Error {
 /** The payment provider refused or failed; the message is safe to show. Routes answer 502. */
 export class PurchaseProviderError extends Error {
   readonly status = 502;
-  constructor(message: string, options?: { cause?: unknown }) {
+  readonly merchant: MerchantMessage | null;
+  constructor(message: string, options?: { cause?: unknown; merchant?: MerchantMessage }) {
     super(message, options);
+    this.merchant = options?.merchant ?? null;
     this.name = "PurchaseProviderError";
   }
 }
@@ -129,13 +135,12 @@ export async function createShopifyPurchase(
   const payload = body.data?.appPurchaseOneTimeCreate;
   if (!payload || body.errors) {
     logger.error({ shop, errors: body.errors }, "appPurchaseOneTimeCreate failed");
-    throw new PurchaseProviderError("Shopify could not start the purchase. Please try again in a minute.");
+    throw new PurchaseProviderError("Shopify could not start the purchase. Please try again in a minute.", { merchant: { code: "shopifyPurchaseFailed" } });
   }
   if (payload.userErrors.length > 0 || !payload.appPurchaseOneTime || !payload.confirmationUrl) {
     logger.warn({ shop, userErrors: payload.userErrors }, "appPurchaseOneTimeCreate refused");
-    throw new PurchaseProviderError(
-      `Shopify refused the purchase: ${payload.userErrors.map((e) => e.message).join("; ") || "no confirmation URL"}.`,
-    );
+    const detail = payload.userErrors.map((e) => e.message).join("; ") || "no confirmation URL";
+    throw new PurchaseProviderError(`Shopify refused the purchase: ${detail}.`, { merchant: { code: "shopifyPurchaseRefused", params: { detail } } });
   }
   const purchase = await deps.db.purchase.create({
     data: {
@@ -202,7 +207,7 @@ async function findOneTimePurchase(graphql: AdminGraphql, gid: string): Promise<
   const body = (await response.json()) as { data?: { node: Partial<OneTimePurchaseNode> | null }; errors?: unknown };
   if (!body.data || body.errors) {
     logger.error({ errors: body.errors }, "node(AppPurchaseOneTime) failed");
-    throw new PurchaseProviderError("Shopify could not confirm the purchase right now. Reload this page in a minute.");
+    throw new PurchaseProviderError("Shopify could not confirm the purchase right now. Reload this page in a minute.", { merchant: { code: "shopifyConfirmFailed" } });
   }
   const node = body.data.node;
   return node?.id === gid && node.status ? (node as OneTimePurchaseNode) : null;
@@ -223,7 +228,7 @@ export async function recordShopPlan(deps: { db: PrismaClient; graphql: AdminGra
   const plan = body.data?.shop?.plan;
   if (!plan || body.errors) {
     logger.error({ shop, errors: body.errors }, "shop.plan could not be read");
-    throw new PurchaseProviderError("Shopify could not tell us your store's plan right now. Please try again in a minute.");
+    throw new PurchaseProviderError("Shopify could not tell us your store's plan right now. Please try again in a minute.", { merchant: { code: "shopifyPlanUnknown" } });
   }
   const fields = { partnerDevelopment: plan.partnerDevelopment, planCheckedAt: new Date() };
   await deps.db.shop.upsert({ where: { domain: shop }, create: { domain: shop, ...fields }, update: fields });
@@ -335,9 +340,9 @@ export async function createStripeCheckout(
     );
   } catch (error) {
     logger.error({ shop, err: stripeErrorSummary(error) }, "stripe checkout.sessions.create failed");
-    throw new PurchaseProviderError("Stripe could not start the checkout. Please try again in a minute.", { cause: error });
+    throw new PurchaseProviderError("Stripe could not start the checkout. Please try again in a minute.", { cause: error, merchant: { code: "stripeCheckoutFailed" } });
   }
-  if (!session.url) throw new PurchaseProviderError("Stripe did not return a checkout page. Please try again.");
+  if (!session.url) throw new PurchaseProviderError("Stripe did not return a checkout page. Please try again.", { merchant: { code: "stripeNoCheckoutPage" } });
   await deps.db.purchase.create({
     data: {
       id: purchaseId,
@@ -369,7 +374,7 @@ export async function ensureStripeCustomer(deps: { db: PrismaClient; stripe: Str
     );
   } catch (error) {
     logger.error({ shop, err: stripeErrorSummary(error) }, "stripe customers.create failed");
-    throw new PurchaseProviderError("Stripe could not start the checkout. Please try again in a minute.", { cause: error });
+    throw new PurchaseProviderError("Stripe could not start the checkout. Please try again in a minute.", { cause: error, merchant: { code: "stripeCheckoutFailed" } });
   }
   await deps.db.shop.upsert({
     where: { domain: shop },
@@ -667,7 +672,8 @@ async function creditsAllowedFor(
 function requirePack(packId: string): CreditPack {
   const pack = findCreditPack(packId);
   if (!pack) {
-    throw new PurchaseInputError(`There is no credit pack called "${packId}". Choose one of: ${getCreditPacks().map((p) => p.name).join(", ")}.`);
+    const packs = getCreditPacks().map((p) => p.name).join(", ");
+    throw new PurchaseInputError(`There is no credit pack called "${packId}". Choose one of: ${packs}.`, { code: "unknownPack", params: { packId, packs } });
   }
   return pack;
 }
@@ -683,6 +689,9 @@ export interface PurchaseSummary {
   packName: string;
   credits: number;
   price: string;
+  /** The price as numbers, for the UI to format in the merchant's language. */
+  amountCents: number;
+  currency: string;
   status: PurchaseStatus;
   test: boolean;
   /** Why fewer credits than the pack's were added, when they were. */
@@ -698,6 +707,8 @@ function summarize(purchase: Purchase): PurchaseSummary {
     packName: packLabel(purchase.pack),
     credits: purchase.credits,
     price: formatPrice(purchase.amountCents, purchase.currency),
+    amountCents: purchase.amountCents,
+    currency: purchase.currency,
     status: purchase.status,
     test: purchase.test,
     note: purchase.note,
@@ -710,7 +721,7 @@ export interface CreditsOverview {
   /** Credits owed for refunded or disputed payments; new batches wait until it is paid. */
   owed: number;
   creditsPerImage: number;
-  packs: Array<{ id: string; name: string; credits: number; price: string; pricePerImage: string }>;
+  packs: Array<{ id: string; name: string; credits: number; price: string; pricePerImage: string; priceCents: number; pricePerImageCents: number; currency: string }>;
   shopifyBilling: { enabled: true; test: boolean } | { enabled: false; reason: string };
   stripe: { enabled: true } | { enabled: false; reason: string };
   history: ActivityPage;
@@ -740,13 +751,19 @@ export async function getCreditsOverview(
     balance,
     owed,
     creditsPerImage: opts.creditsPerImage,
-    packs: getCreditPacks(config).map((pack) => ({
-      id: pack.id,
-      name: pack.name,
-      credits: pack.credits,
-      price: formatPrice(pack.priceCents, pack.currency),
-      pricePerImage: formatPrice(Math.round((pack.priceCents * opts.creditsPerImage) / pack.credits), pack.currency),
-    })),
+    packs: getCreditPacks(config).map((pack) => {
+      const pricePerImageCents = Math.round((pack.priceCents * opts.creditsPerImage) / pack.credits);
+      return {
+        id: pack.id,
+        name: pack.name,
+        credits: pack.credits,
+        price: formatPrice(pack.priceCents, pack.currency),
+        pricePerImage: formatPrice(pricePerImageCents, pack.currency),
+        priceCents: pack.priceCents,
+        pricePerImageCents,
+        currency: pack.currency,
+      };
+    }),
     shopifyBilling: getShopifyBillingMode(config),
     stripe: stripeConfig.enabled ? { enabled: true } : { enabled: false, reason: stripeConfig.reason },
     history: page,

@@ -17,12 +17,13 @@ import {
   TextField,
 } from "@shopify/polaris";
 import { boundary } from "@shopify/shopify-app-remix/server";
+import { useTranslation } from "react-i18next";
 import { z } from "zod";
+import { errorPayload, type ErrorPayload } from "~/lib/merchant-message";
 import { checkRateLimit } from "~/lib/rate-limit.server";
 import { MAX_SELECTION_BODY_BYTES, readTextCapped } from "~/lib/read-capped.server";
 import { ImageGrid, groupByProduct, type GridImage, type ProductGroup } from "~/components/images/ImageGrid";
 import {
-  FILTER_LABELS,
   IMAGE_FILTERS,
   badgeStatusFor,
   hasPreviousPage,
@@ -33,6 +34,7 @@ import {
 import imagesPageStyles from "~/components/images/images-page.css?url";
 import { ProcessPanel } from "~/components/images/ProcessPanel";
 import { RouteError } from "~/components/RouteError";
+import { useMessageText } from "~/i18n/messages";
 import prisma from "~/db.server";
 import { PIPELINE_IDS, getPipeline, isPipelineId } from "~/imaging/pipelines";
 import { logger } from "~/lib/logger.server";
@@ -96,17 +98,13 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
   } catch (error) {
     if (error instanceof ShopifyThrottledError || error instanceof ShopifyApiError) {
       logger.warn({ shop, err: error.message }, "image listing failed");
-      const loadError =
-        error instanceof ShopifyThrottledError
-          ? "Shopify is busy with this store's other requests. Wait a few seconds and reload."
-          : "Shopify did not return your products. Reload the page; if it keeps failing, reinstall the app.";
+      const loadError: LoadError = error instanceof ShopifyThrottledError ? "throttled" : "shopify";
       return json({ ...base, images: [] as GridImage[], pageInfo: { hasNextPage: false, endCursor: null }, storeHasImages: true, loadError });
     }
     throw error;
   }
 
   const statuses = await imageStatuses(prisma, shop, page.images.map((i) => i.mediaId));
-  const labelOf = new Map(pipelines.map((p) => [p.id, p.label.split(" ")[0] ?? p.label]));
   const all: GridImage[] = page.images.map((image) => {
     const latest = statuses.get(image.mediaId);
     const status = badgeStatusFor(latest?.state);
@@ -118,7 +116,7 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
       alt: image.alt,
       position: image.position,
       status,
-      pipelineLabel: status === "processed" && latest ? (labelOf.get(latest.pipeline) ?? latest.pipeline) : null,
+      pipeline: status === "processed" && latest ? latest.pipeline : null,
     };
   });
   const images = params.status === "all" ? all : all.filter((i) => i.status === params.status);
@@ -128,9 +126,14 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
     images,
     pageInfo: page.pageInfo,
     storeHasImages: filtered || all.length > 0,
-    loadError: null as string | null,
+    loadError: null as LoadError | null,
   });
 };
+
+/** Why the listing failed: Shopify throttled this store, or did not answer. */
+type LoadError = "throttled" | "shopify";
+
+const SELECTION_UNREADABLE = "The selection could not be read. Reload and select again.";
 
 /** A form field holding a JSON array of gids of one type, at most `max` of them. */
 function gidList(type: string, max: number) {
@@ -138,7 +141,7 @@ function gidList(type: string, max: number) {
     try {
       return z.array(z.string().startsWith(`gid://shopify/${type}/`).max(100)).max(max).parse(JSON.parse(raw));
     } catch {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, message: "The selection could not be read. Reload and select again." });
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: SELECTION_UNREADABLE });
       return z.NEVER;
     }
   });
@@ -156,17 +159,19 @@ export const action = async ({ request }: ActionFunctionArgs) => {
   const limited = await checkRateLimit("batch-create", session.shop);
   if (limited) return limited;
   const raw = await readTextCapped(request, MAX_SELECTION_BODY_BYTES);
-  if (raw === null) return json({ error: "The selection is too large to send at once. Select fewer images and try again." }, { status: 413 });
+  if (raw === null) {
+    return json(errorPayload("The selection is too large to send at once. Select fewer images and try again.", { code: "selectionTooLarge" }), { status: 413 });
+  }
   const parsed = submitSchema.safeParse(Object.fromEntries(new URLSearchParams(raw)));
-  if (!parsed.success) return json({ error: parsed.error.issues[0]?.message ?? "Invalid selection." }, { status: 400 });
+  if (!parsed.success) return json(errorPayload(SELECTION_UNREADABLE, { code: "selectionUnreadable" }), { status: 400 });
   const { pipeline, mediaIds, productIds } = parsed.data;
-  if (!isPipelineId(pipeline)) return json({ error: "Choose a pipeline: Amazon, eBay or Instagram." }, { status: 400 });
+  if (!isPipelineId(pipeline)) return json(errorPayload("Choose a pipeline: Amazon, eBay or Instagram.", { code: "choosePipeline" }), { status: 400 });
   try {
     const created = await createBatch({ db: prisma, graphql: admin.graphql, queue: getQueue() }, session.shop, { mediaIds, productIds, pipeline });
     return redirect(`/app/batches/${created.batchId}`);
   } catch (error) {
-    if (error instanceof BatchInputError) return json({ error: error.message }, { status: error.status });
-    if (error instanceof InsufficientCreditsError) return json({ error: error.message }, { status: 422 });
+    if (error instanceof BatchInputError) return json(errorPayload(error.message, error.merchant), { status: error.status });
+    if (error instanceof InsufficientCreditsError) return json(errorPayload(error.message, error.merchant), { status: 422 });
     throw error;
   }
 };
@@ -175,8 +180,10 @@ export default function ImagesPage() {
   const data = useLoaderData<typeof loader>();
   const [searchParams, setSearchParams] = useSearchParams();
   const navigation = useNavigation();
-  const fetcher = useFetcher<{ error?: string }>();
+  const fetcher = useFetcher<Partial<ErrorPayload>>();
+  const messageText = useMessageText();
   const shopify = useAppBridge();
+  const { t } = useTranslation();
 
   const [selected, setSelected] = useState<Set<string>>(() => new Set());
   const [pipeline, setPipeline] = useState<string>(data.defaultPipeline);
@@ -265,11 +272,11 @@ export default function ImagesPage() {
   const content = !data.storeHasImages ? (
     <Card>
       <EmptyState
-        heading="Your store has no product images yet"
-        action={{ content: "Add a product", url: "shopify:admin/products/new", target: "_top" }}
+        heading={t("images.emptyStoreHeading")}
+        action={{ content: t("images.emptyStoreAction"), url: "shopify:admin/products/new", target: "_top" }}
         image={BLANK_IMAGE}
       >
-        <p>Add images to your products in Shopify, then come back here to clean them up.</p>
+        <p>{t("images.emptyStoreBody")}</p>
       </EmptyState>
     </Card>
   ) : (
@@ -278,9 +285,9 @@ export default function ImagesPage() {
         <InlineStack gap="300" align="space-between" blockAlign="end" wrap>
           <div style={{ flex: "1 1 200px" }}>
             <TextField
-              label="Search by product title"
+              label={t("images.search")}
               labelHidden
-              placeholder="Search by product title"
+              placeholder={t("images.search")}
               autoComplete="off"
               value={query}
               onChange={setQuery}
@@ -288,47 +295,47 @@ export default function ImagesPage() {
               onClearButtonClick={() => setQuery("")}
             />
           </div>
-          <div style={{ width: 180, flexShrink: 0 }}>
+          <div style={{ width: 230, flexShrink: 0 }}>
             <Select
-              label="Status"
+              label={t("images.statusFilter")}
               labelInline
-              options={IMAGE_FILTERS.map((f) => ({ label: FILTER_LABELS[f], value: f }))}
+              options={IMAGE_FILTERS.map((f) => ({ label: t(`images.filters.${f}`), value: f }))}
               value={data.filters.status}
               onChange={setFilter}
             />
           </div>
-          <Button onClick={pickProducts}>Choose products…</Button>
+          <Button onClick={pickProducts}>{t("images.chooseProducts")}</Button>
         </InlineStack>
         <InlineStack gap="300" blockAlign="center" align="space-between">
           <InlineStack gap="300" blockAlign="center">
             <Button onClick={selectAllOnPage} disabled={images.length === 0}>
-              {allOnPage ? "Clear page selection" : `Select all ${images.length} on this page`}
+              {allOnPage ? t("images.clearPageSelection") : t("images.selectAllOnPage", { count: images.length })}
             </Button>
             <Text as="span" tone="subdued">
-              {selected.size} selected
+              {t("images.selectedCount", { count: selected.size })}
             </Text>
             {selected.size > 0 ? (
               <Button variant="plain" onClick={() => setSelected(new Set())}>
-                Clear selection
+                {t("images.clearSelection")}
               </Button>
             ) : null}
             {data.filters.productIds.length > 0 ? (
               <Button variant="plain" onClick={clearProducts}>
-                Show all products
+                {t("images.showAllProducts")}
               </Button>
             ) : null}
           </InlineStack>
-          <div style={{ width: 20, height: 20 }}>{loading ? <Spinner size="small" accessibilityLabel="Loading images" /> : null}</div>
+          <div style={{ width: 20, height: 20 }}>{loading ? <Spinner size="small" accessibilityLabel={t("images.loadingImages")} /> : null}</div>
         </InlineStack>
         {data.loadError ? (
-          <Banner tone="critical" title="Images could not be loaded">
-            <p>{data.loadError}</p>
+          <Banner tone="critical" title={t("images.loadErrorTitle")}>
+            <p>{data.loadError === "throttled" ? t("images.loadErrorThrottled") : t("images.loadErrorShopify")}</p>
           </Banner>
         ) : null}
         <div style={{ opacity: loading ? 0.5 : 1, transition: "opacity 120ms" }} aria-busy={loading}>
           {images.length === 0 && !data.loadError ? (
-            <EmptyState heading="No images match" image={BLANK_IMAGE}>
-              <p>Try another search or status filter.</p>
+            <EmptyState heading={t("images.noMatchHeading")} image={BLANK_IMAGE}>
+              <p>{t("images.noMatchBody")}</p>
             </EmptyState>
           ) : (
             <ImageGrid groups={groups} selected={selected} onToggleImage={toggleImage} onToggleProduct={toggleProduct} />
@@ -340,7 +347,9 @@ export default function ImagesPage() {
             onPrevious={() => setSearchParams(previousPageParams(searchParams))}
             hasNext={data.pageInfo.hasNextPage && Boolean(data.pageInfo.endCursor)}
             onNext={() => data.pageInfo.endCursor && setSearchParams(nextPageParams(searchParams, data.pageInfo.endCursor))}
-            label={data.filters.status === "all" ? "Products" : `${FILTER_LABELS[data.filters.status]} on this page`}
+            label={
+              data.filters.status === "all" ? t("images.paginationProducts") : t("images.paginationFiltered", { filter: t(`images.filters.${data.filters.status}`) })
+            }
           />
         </InlineStack>
       </BlockStack>
@@ -348,7 +357,7 @@ export default function ImagesPage() {
   );
 
   return (
-    <Page title="Images" subtitle="Select product images, pick a pipeline, and replace them in place.">
+    <Page title={t("images.title")} subtitle={t("images.subtitle")}>
       <div className="images-page-columns">
         <div>{content}</div>
         <div>
@@ -360,7 +369,7 @@ export default function ImagesPage() {
             creditsPerImage={data.creditsPerImage}
             available={data.balance.available}
             submitting={submitting}
-            error={fetcher.data?.error ?? null}
+            error={messageText(fetcher.data)}
             onSubmit={submit}
           />
         </div>

@@ -2,8 +2,12 @@ import { json, type HeadersFunction, type LoaderFunctionArgs } from "@remix-run/
 import { useLoaderData, useNavigate, useNavigation, useSearchParams } from "@remix-run/react";
 import { Badge, BlockStack, Card, EmptyState, IndexTable, InlineStack, Layout, Page, Pagination, Text } from "@shopify/polaris";
 import { boundary } from "@shopify/shopify-app-remix/server";
+import { useTranslation } from "react-i18next";
 import { z } from "zod";
 import { RouteError } from "~/components/RouteError";
+import { useFormat } from "~/i18n/format";
+import { useStoredText } from "~/i18n/messages";
+import type { MerchantMessage } from "~/lib/merchant-message";
 import prisma from "~/db.server";
 import { getPipeline, isPipelineId } from "~/imaging/pipelines";
 import { listBatches } from "~/models/batches.server";
@@ -26,10 +30,11 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
 };
 
 function StatusBadge({ status, failed }: { status: string; failed: number }) {
-  if (status === "ACTIVE") return <Badge tone="info">In progress</Badge>;
-  if (status === "CANCELLED") return <Badge>Cancelled</Badge>;
-  if (failed > 0) return <Badge tone="warning">Done with failures</Badge>;
-  return <Badge tone="success">Done</Badge>;
+  const { t } = useTranslation();
+  if (status === "ACTIVE") return <Badge tone="info">{t("batches.status.active")}</Badge>;
+  if (status === "CANCELLED") return <Badge>{t("batches.status.cancelled")}</Badge>;
+  if (failed > 0) return <Badge tone="warning">{t("batches.status.doneWithFailures")}</Badge>;
+  return <Badge tone="success">{t("batches.status.done")}</Badge>;
 }
 
 export default function BatchesPage() {
@@ -38,17 +43,20 @@ export default function BatchesPage() {
   const navigation = useNavigation();
   const [searchParams] = useSearchParams();
   const onFirstPage = !searchParams.get("cursor");
+  const { t } = useTranslation();
+  const format = useFormat();
+  const storedText = useStoredText();
 
   if (batches.length === 0 && onFirstPage) {
     return (
-      <Page title="Batches">
+      <Page title={t("batches.title")}>
         <Card>
           <EmptyState
-            heading="No batches yet"
-            action={{ content: "Choose images", url: "/app" }}
+            heading={t("batches.emptyHeading")}
+            action={{ content: t("batches.emptyAction"), url: "/app" }}
             image="data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' width='1' height='1'/%3E"
           >
-            <p>Select product images on the Images page and pick a pipeline to start your first batch.</p>
+            <p>{t("batches.emptyBody")}</p>
           </EmptyState>
         </Card>
       </Page>
@@ -61,63 +69,63 @@ export default function BatchesPage() {
         <BlockStack gap="100">
           <InlineStack gap="200" blockAlign="center">
             <Text as="span" fontWeight="semibold">
-              {new Date(batch.createdAt).toLocaleString("en-US", { dateStyle: "medium", timeStyle: "short" })}
+              {format.dateTime(batch.createdAt)}
             </Text>
-            {batch.origin === "NEW_PRODUCTS" ? <Badge tone="info">New products (automatic)</Badge> : null}
-            {batch.origin === "CATALOG" ? <Badge tone="info">Whole catalogue</Badge> : null}
+            {batch.origin === "NEW_PRODUCTS" ? <Badge tone="info">{t("batches.origin.newProducts")}</Badge> : null}
+            {batch.origin === "CATALOG" ? <Badge tone="info">{t("batches.origin.catalog")}</Badge> : null}
           </InlineStack>
           {batch.note ? (
             <Text as="p" tone="caution">
-              {batch.note}
+              {storedText(batch.noteMessage as MerchantMessage | null, batch.note)}
             </Text>
           ) : null}
         </BlockStack>
       </IndexTable.Cell>
-      <IndexTable.Cell>{batch.pipelineLabel}</IndexTable.Cell>
+      <IndexTable.Cell>{isPipelineId(batch.pipeline) ? t(`pipelines.${batch.pipeline}.label`) : batch.pipelineLabel}</IndexTable.Cell>
       <IndexTable.Cell>
         <StatusBadge status={batch.status} failed={batch.failed} />
       </IndexTable.Cell>
       <IndexTable.Cell>
         <Text as="span" alignment="end" numeric>
-          {batch.total}
+          {format.number(batch.total)}
         </Text>
       </IndexTable.Cell>
       <IndexTable.Cell>
         <Text as="span" alignment="end" numeric>
-          {batch.published}
+          {format.number(batch.published)}
         </Text>
       </IndexTable.Cell>
       <IndexTable.Cell>
         <Text as="span" alignment="end" numeric tone={batch.failed > 0 ? "critical" : undefined}>
-          {batch.failed}
+          {format.number(batch.failed)}
         </Text>
       </IndexTable.Cell>
       <IndexTable.Cell>
         <Text as="span" alignment="end" numeric>
-          {batch.creditsUsed}
+          {format.number(batch.creditsUsed)}
         </Text>
       </IndexTable.Cell>
     </IndexTable.Row>
   ));
 
   return (
-    <Page title="Batches" subtitle="Every batch you started, newest first." primaryAction={{ content: "New batch", url: "/app" }}>
+    <Page title={t("batches.title")} subtitle={t("batches.subtitle")} primaryAction={{ content: t("batches.newBatch"), url: "/app" }}>
       <Layout>
         <Layout.Section>
           <Card padding="0">
             <IndexTable
-              resourceName={{ singular: "batch", plural: "batches" }}
+              resourceName={{ singular: t("batches.resourceSingular"), plural: t("batches.resourcePlural") }}
               itemCount={batches.length}
               selectable={false}
               loading={navigation.state === "loading"}
               headings={[
-                { title: "Started" },
-                { title: "Pipeline" },
-                { title: "Status" },
-                { title: "Images", alignment: "end" },
-                { title: "Published", alignment: "end" },
-                { title: "Failed", alignment: "end" },
-                { title: "Credits used", alignment: "end" },
+                { title: t("batches.columns.started") },
+                { title: t("batches.columns.pipeline") },
+                { title: t("batches.columns.status") },
+                { title: t("batches.columns.images"), alignment: "end" },
+                { title: t("batches.columns.published"), alignment: "end" },
+                { title: t("batches.columns.failed"), alignment: "end" },
+                { title: t("batches.columns.creditsUsed"), alignment: "end" },
               ]}
             >
               {rows}
@@ -140,7 +148,12 @@ export default function BatchesPage() {
 }
 
 export function ErrorBoundary() {
-  return <RouteError title="Batches" />;
+  return <BatchesError />;
+}
+
+function BatchesError() {
+  const { t } = useTranslation();
+  return <RouteError title={t("batches.title")} />;
 }
 
 export const headers: HeadersFunction = (headersArgs) => boundary.headers(headersArgs);

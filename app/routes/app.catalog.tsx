@@ -4,9 +4,12 @@ import { Link, useFetcher, useLoaderData } from "@remix-run/react";
 import { useAppBridge } from "@shopify/app-bridge-react";
 import { Badge, Banner, BlockStack, Button, Card, Checkbox, FormLayout, InlineStack, Layout, Page, ProgressBar, Select, Text, TextField } from "@shopify/polaris";
 import { boundary } from "@shopify/shopify-app-remix/server";
+import { useTranslation } from "react-i18next";
 import { z } from "zod";
-import { formatEta } from "~/components/batch/report-model";
 import { RouteError } from "~/components/RouteError";
+import { useEtaText } from "~/i18n/format";
+import { useMessageText, useStoredText } from "~/i18n/messages";
+import { errorPayload, type ErrorPayload } from "~/lib/merchant-message";
 import { useRevalidateWhile } from "~/components/useRevalidateWhile";
 import prisma from "~/db.server";
 import { PIPELINE_IDS, getPipeline } from "~/imaging/pipelines";
@@ -15,6 +18,7 @@ import {
   cancelCatalogRun,
   confirmCatalogRun,
   listCatalogRuns,
+  MAX_RUN_BUDGET,
   runBudgetField,
   type CollectionChoice,
   startCatalogRun,
@@ -33,7 +37,7 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
   const { session } = await authenticate.admin(request);
   const [runs, balance] = await Promise.all([listCatalogRuns(prisma, session.shop), getBalance(prisma, session.shop)]);
   const pipelines = PIPELINE_IDS.map((id) => ({ id, label: getPipeline(id).label }));
-  return json({ runs, available: balance.available, creditsPerImage: CREDITS_PER_IMAGE, pipelines });
+  return json({ runs, available: balance.available, creditsPerImage: CREDITS_PER_IMAGE, pipelines, maxBudget: MAX_RUN_BUDGET });
 };
 
 const runIntent = z.object({
@@ -50,36 +54,41 @@ export const action = async ({ request }: ActionFunctionArgs) => {
     if (form.intent === "start") {
       const started = await startCatalogRun({ db: prisma, automationQueue, graphql: admin.graphql }, session.shop, form);
       if (!started.ok) return json({ ok: false as const, errors: started.errors }, { status: 422 });
-      return json({ ok: true as const, message: "Counting the images of your catalogue…" });
+      return json({ ok: true as const, message: "Counting the images of your catalogue…", toast: "counting" as const });
     }
     const parsed = runIntent.safeParse(form);
-    if (!parsed.success) return json({ ok: false as const, error: "This request is not one the page sends; reload the page." }, { status: 400 });
+    if (!parsed.success) return json({ ok: false as const, ...errorPayload("This request is not one the page sends; reload the page.", { code: "reloadPage" }) }, { status: 400 });
     const { intent, runId, budget } = parsed.data;
     if (intent === "cancel") {
       await cancelCatalogRun({ db: prisma, imageQueue: getQueue(), graphql: admin.graphql }, session.shop, runId);
-      return json({ ok: true as const, message: "Run cancelled" });
+      return json({ ok: true as const, message: "Run cancelled", toast: "cancelled" as const });
     }
     // The form sends the budget field as shown (the run's budget, or what the merchant typed); empty means none.
     const newBudget = budget === undefined ? undefined : runBudgetField.safeParse(budget);
-    if (newBudget && !newBudget.success) return json({ ok: false as const, error: newBudget.error.issues[0]!.message }, { status: 422 });
+    if (newBudget && !newBudget.success) return json({ ok: false as const, error: newBudget.error.issues[0]!.message, errors: { budget: newBudget.error.issues[0]!.message } }, { status: 422 });
     await confirmCatalogRun({ db: prisma, automationQueue }, session.shop, runId, newBudget ? { budget: newBudget.data } : {});
-    return json({ ok: true as const, message: "Run started" });
+    return json({ ok: true as const, message: "Run started", toast: "started" as const });
   } catch (error) {
-    if (error instanceof CatalogRunError) return json({ ok: false as const, error: error.message }, { status: error.status });
+    if (error instanceof CatalogRunError) return json({ ok: false as const, ...errorPayload(error.message, error.merchant) }, { status: error.status });
     throw error;
   }
 };
 
-type ActionData = { ok: true; message: string } | { ok: false; errors?: CatalogRunErrors; error?: string };
+type ActionData = { ok: true; message: string; toast: "counting" | "started" | "cancelled" } | ({ ok: false; errors?: CatalogRunErrors } & Partial<ErrorPayload>);
 
-const FILTER_LABELS: Record<string, string> = { all: "All products", collection: "Collection", productType: "Product type", tag: "Tag" };
-
-function describeFilter(run: CatalogRunView): string {
-  const base = run.filter.kind === "all" ? "All products" : `${FILTER_LABELS[run.filter.kind]}: ${run.filter.label ?? run.filter.value}`;
-  return run.filter.onlyUnprocessed ? `${base}, only images not processed yet` : base;
+function useDescribeFilter() {
+  const { t } = useTranslation();
+  return (run: CatalogRunView): string => {
+    const base =
+      run.filter.kind === "all"
+        ? t("catalog.filter.all")
+        : t("catalog.filterWithValue", { kind: t(`catalog.filter.${run.filter.kind}`), value: run.filter.label ?? run.filter.value ?? "" });
+    return run.filter.onlyUnprocessed ? t("catalog.onlyUnprocessedSuffix", { filter: base }) : base;
+  };
 }
 
 function StatusBadge({ status }: { status: CatalogRunView["status"] }) {
+  const { t } = useTranslation();
   const tones: Record<string, "info" | "success" | "warning" | "critical" | undefined> = {
     COUNTING: "info",
     READY: "attention" as never,
@@ -88,17 +97,21 @@ function StatusBadge({ status }: { status: CatalogRunView["status"] }) {
     DONE: "success",
     FAILED: "critical",
   };
-  const labels: Record<string, string> = { COUNTING: "Counting", READY: "Waiting for you", RUNNING: "Running", PAUSED: "Paused", DONE: "Done", CANCELLED: "Cancelled", FAILED: "Failed" };
-  return <Badge tone={tones[status]}>{labels[status]}</Badge>;
+  return <Badge tone={tones[status]}>{t(`catalog.status.${status}`)}</Badge>;
 }
 
-function RunCard({ run, available, creditsPerImage }: { run: CatalogRunView; available: number; creditsPerImage: number }) {
+function RunCard({ run, available, creditsPerImage, maxBudget }: { run: CatalogRunView; available: number; creditsPerImage: number; maxBudget: number }) {
   const fetcher = useFetcher<ActionData>();
   const [budget, setBudget] = useState(run.budget === null ? "" : String(run.budget));
   const busy = fetcher.state !== "idle";
   const affordable = Math.min(run.total, Math.floor(Math.min(available, run.budget ?? Number.POSITIVE_INFINITY) / creditsPerImage));
   const percent = run.total === 0 ? 100 : Math.round(((run.done + run.skipped) / run.total) * 100);
-  const eta = formatEta(run.etaSeconds);
+  const { t } = useTranslation();
+  const etaText = useEtaText();
+  const messageText = useMessageText();
+  const storedText = useStoredText();
+  const describeFilter = useDescribeFilter();
+  const eta = etaText(run.etaSeconds);
   const submit = (intent: "confirm" | "cancel") => fetcher.submit({ intent, runId: run.id, budget }, { method: "post" });
   return (
     <Card>
@@ -109,13 +122,19 @@ function RunCard({ run, available, creditsPerImage }: { run: CatalogRunView; ava
           </Text>
           <StatusBadge status={run.status} />
         </InlineStack>
-        {run.status === "COUNTING" ? <Text as="p">Reading your catalogue with a Shopify bulk operation; large catalogues take a few minutes.</Text> : null}
+        {run.status === "COUNTING" ? <Text as="p">{t("catalog.countingBody")}</Text> : null}
         {run.status === "READY" ? (
           <BlockStack gap="200">
             <Text as="p">
-              {run.total.toLocaleString("en-US")} images match, costing {run.cost.toLocaleString("en-US")} credits ({creditsPerImage} each). You have{" "}
-              {available.toLocaleString("en-US")} credits{run.budget !== null ? ` and a budget of ${run.budget.toLocaleString("en-US")}` : ""}: {affordable.toLocaleString("en-US")} images
-              can be cleaned now{affordable < run.total ? "; the run pauses there and tells you" : ""}. Credits are reserved a few images at a time as the run goes.
+              {[
+                run.budget !== null
+                  ? t("catalog.readyBodyBudget", { total: run.total, cost: run.cost, creditsPerImage, available, budget: run.budget, affordable })
+                  : t("catalog.readyBody", { total: run.total, cost: run.cost, creditsPerImage, available, affordable }),
+                affordable < run.total ? t("catalog.readyPauses") : null,
+                t("catalog.readyReserved"),
+              ]
+                .filter(Boolean)
+                .join(" ")}
             </Text>
           </BlockStack>
         ) : null}
@@ -124,13 +143,13 @@ function RunCard({ run, available, creditsPerImage }: { run: CatalogRunView; ava
             <ProgressBar progress={percent} size="small" tone={run.status === "PAUSED" ? "critical" : "primary"} />
             <Text as="p" tone="subdued">
               {[
-                `${run.done.toLocaleString("en-US")} of ${run.total.toLocaleString("en-US")} done`,
-                `${run.published} published`,
-                run.needsReview ? `${run.needsReview} waiting for review` : null,
-                run.failed ? `${run.failed} failed` : null,
-                run.skipped ? `${run.skipped} skipped (already in a batch)` : null,
-                `${run.creditsUsed} credits used`,
-                run.creditsHeld ? `${run.creditsHeld} held` : null,
+                t("catalog.progress.done", { done: run.done, total: run.total }),
+                t("catalog.progress.published", { count: run.published }),
+                run.needsReview ? t("catalog.progress.review", { count: run.needsReview }) : null,
+                run.failed ? t("catalog.progress.failed", { count: run.failed }) : null,
+                run.skipped ? t("catalog.progress.skipped", { count: run.skipped }) : null,
+                t("catalog.progress.creditsUsed", { count: run.creditsUsed }),
+                run.creditsHeld ? t("catalog.progress.held", { count: run.creditsHeld }) : null,
                 run.status === "RUNNING" && eta ? eta : null,
               ]
                 .filter(Boolean)
@@ -139,26 +158,34 @@ function RunCard({ run, available, creditsPerImage }: { run: CatalogRunView; ava
           </BlockStack>
         ) : null}
         {run.reason ? (
-          <Banner tone={run.status === "FAILED" ? "critical" : run.status === "PAUSED" ? "warning" : "info"}>{run.reason}</Banner>
+          <Banner tone={run.status === "FAILED" ? "critical" : run.status === "PAUSED" ? "warning" : "info"}>{storedText(run.reasonMessage, run.reason)}</Banner>
         ) : null}
-        {fetcher.data && !fetcher.data.ok && fetcher.data.error ? <Banner tone="critical">{fetcher.data.error}</Banner> : null}
+        {fetcher.data && !fetcher.data.ok && fetcher.data.error ? <Banner tone="critical">{messageText(fetcher.data)}</Banner> : null}
         <InlineStack gap="200" blockAlign="end">
           {run.status === "READY" || run.status === "PAUSED" ? (
             <>
               <div style={{ width: 200 }}>
-                <TextField label="Budget (credits)" type="number" autoComplete="off" value={budget} onChange={setBudget} helpText="Empty: only your balance." />
+                <TextField
+                  label={t("catalog.budget")}
+                  type="number"
+                  autoComplete="off"
+                  value={budget}
+                  onChange={setBudget}
+                  helpText={t("catalog.budgetEmptyHelp")}
+                  error={fetcher.data && !fetcher.data.ok && fetcher.data.errors?.budget ? t("catalog.errors.budget", { min: creditsPerImage, max: maxBudget }) : undefined}
+                />
               </div>
               <Button variant="primary" loading={busy} onClick={() => submit("confirm")}>
-                {run.status === "READY" ? `Clean ${run.total.toLocaleString("en-US")} images` : "Resume"}
+                {run.status === "READY" ? t("catalog.clean", { count: run.total }) : t("catalog.resume")}
               </Button>
             </>
           ) : null}
           {run.status === "COUNTING" || run.status === "READY" || run.status === "RUNNING" || run.status === "PAUSED" ? (
             <Button tone="critical" loading={busy} onClick={() => submit("cancel")}>
-              Cancel run
+              {t("catalog.cancelRun")}
             </Button>
           ) : null}
-          {run.batchId ? <Link to={`/app/batches/${run.batchId}`}>Open the batch</Link> : null}
+          {run.batchId ? <Link to={`/app/batches/${run.batchId}`}>{t("catalog.openBatch")}</Link> : null}
         </InlineStack>
       </BlockStack>
     </Card>
@@ -166,39 +193,47 @@ function RunCard({ run, available, creditsPerImage }: { run: CatalogRunView; ava
 }
 
 export default function CatalogPage() {
-  const { runs, available, creditsPerImage, pipelines } = useLoaderData<typeof loader>();
+  const { runs, available, creditsPerImage, pipelines, maxBudget } = useLoaderData<typeof loader>();
   const collectionList = useFetcher<{ collections: CollectionChoice[] | null; error?: string }>();
   const shopify = useAppBridge();
   const start = useFetcher<ActionData>();
   const [values, setValues] = useState({ filterKind: "all", filterValue: "", onlyUnprocessed: true, pipeline: "amazon", budget: "" });
   const errors: CatalogRunErrors = start.data && !start.data.ok ? (start.data.errors ?? {}) : {};
   const working = (runs as unknown as CatalogRunView[]).some((r) => r.status === "COUNTING" || r.status === "RUNNING");
+  const { t } = useTranslation();
+  const messageText = useMessageText();
+  const fieldError = (field: keyof CatalogRunErrors) => {
+    if (!errors[field]) return undefined;
+    if (field === "filterValue") return t(`catalog.errors.${values.filterKind === "collection" ? "collection" : values.filterKind === "tag" ? "tag" : "productType"}`);
+    if (field === "budget") return t("catalog.errors.budget", { min: creditsPerImage, max: maxBudget });
+    return t(`catalog.errors.${field}`);
+  };
 
   useRevalidateWhile(working, POLL_MS);
   useEffect(() => {
-    if (start.state === "idle" && start.data?.ok) shopify.toast.show(start.data.message);
-  }, [start.state, start.data, shopify]);
+    if (start.state === "idle" && start.data?.ok) shopify.toast.show(t(`catalog.${start.data.toast}`));
+  }, [start.state, start.data, shopify, t]);
 
   const set = <K extends keyof typeof values>(key: K) => (value: (typeof values)[K]) => setValues((v) => ({ ...v, [key]: value }));
   return (
-    <Page title="Whole catalogue" subtitle="Clean every image that matches a filter, however large your catalogue.">
+    <Page title={t("catalog.title")} subtitle={t("catalog.subtitle")}>
       <Layout>
         <Layout.Section>
           <Card>
             <BlockStack gap="300">
               <Text as="h2" variant="headingMd">
-                New run
+                {t("catalog.newRun")}
               </Text>
-              {start.data && !start.data.ok && start.data.error ? <Banner tone="critical">{start.data.error}</Banner> : null}
+              {start.data && !start.data.ok && start.data.error ? <Banner tone="critical">{messageText(start.data)}</Banner> : null}
               <FormLayout>
                 <FormLayout.Group>
                   <Select
-                    label="Images of"
+                    label={t("catalog.imagesOf")}
                     options={[
-                      { label: "All products", value: "all" },
-                      { label: "Products in a collection", value: "collection" },
-                      { label: "Products of a type", value: "productType" },
-                      { label: "Products with a tag", value: "tag" },
+                      { label: t("catalog.kindAll"), value: "all" },
+                      { label: t("catalog.kindCollection"), value: "collection" },
+                      { label: t("catalog.kindType"), value: "productType" },
+                      { label: t("catalog.kindTag"), value: "tag" },
                     ]}
                     value={values.filterKind}
                     // A tag typed for one kind is not a collection of the next.
@@ -206,44 +241,54 @@ export default function CatalogPage() {
                       setValues((v) => ({ ...v, filterKind, filterValue: "" }));
                       if (filterKind === "collection" && collectionList.state === "idle" && !collectionList.data?.collections) collectionList.load("/app/catalog/collections");
                     }}
-                    error={errors.filterKind}
+                    error={fieldError("filterKind")}
                   />
                   {values.filterKind === "collection" ? (
                     <Select
-                      label="Collection"
-                      placeholder={collectionList.data?.collections?.length ? "Choose a collection" : undefined}
-                      options={(collectionList.data?.collections ?? []).map((c) => ({ label: `${c.title} (${c.products} products)`, value: c.id }))}
+                      label={t("catalog.collection")}
+                      placeholder={collectionList.data?.collections?.length ? t("catalog.chooseCollection") : undefined}
+                      options={(collectionList.data?.collections ?? []).map((c) => ({ label: t("catalog.collectionOption", { title: c.title, count: c.products }), value: c.id }))}
                       value={values.filterValue}
                       onChange={set("filterValue")}
                       disabled={!collectionList.data?.collections?.length}
                       helpText={
                         collectionList.state !== "idle"
-                          ? "Loading your collections…"
-                          : collectionList.data?.error ?? (collectionList.data?.collections?.length === 0 ? "This store has no collections." : undefined)
+                          ? t("catalog.loadingCollections")
+                          : collectionList.data?.error
+                            ? t("catalog.collectionsError")
+                            : collectionList.data?.collections?.length === 0
+                              ? t("catalog.noCollections")
+                              : undefined
                       }
-                      error={errors.filterValue}
+                      error={fieldError("filterValue")}
                     />
                   ) : values.filterKind !== "all" ? (
                     <TextField
-                      label={values.filterKind === "tag" ? "Tag" : "Product type"}
+                      label={values.filterKind === "tag" ? t("catalog.tag") : t("catalog.productType")}
                       autoComplete="off"
                       value={values.filterValue}
                       onChange={set("filterValue")}
-                      error={errors.filterValue}
+                      error={fieldError("filterValue")}
                     />
                   ) : null}
                 </FormLayout.Group>
-                <Checkbox label="Only images not processed yet" checked={values.onlyUnprocessed} onChange={set("onlyUnprocessed")} />
+                <Checkbox label={t("catalog.onlyUnprocessed")} checked={values.onlyUnprocessed} onChange={set("onlyUnprocessed")} />
                 <FormLayout.Group>
-                  <Select label="Pipeline" options={pipelines.map((p) => ({ label: p.label, value: p.id }))} value={values.pipeline} onChange={set("pipeline")} error={errors.pipeline} />
+                  <Select
+                    label={t("catalog.pipeline")}
+                    options={pipelines.map((p) => ({ label: t(`pipelines.${p.id}.label`), value: p.id }))}
+                    value={values.pipeline}
+                    onChange={set("pipeline")}
+                    error={fieldError("pipeline")}
+                  />
                   <TextField
-                    label="Budget (credits)"
+                    label={t("catalog.budget")}
                     type="number"
                     autoComplete="off"
                     value={values.budget}
                     onChange={set("budget")}
-                    helpText="Optional. The run pauses when it has used this many credits."
-                    error={errors.budget}
+                    helpText={t("catalog.budgetHelp")}
+                    error={fieldError("budget")}
                   />
                 </FormLayout.Group>
                 <InlineStack align="end">
@@ -252,19 +297,19 @@ export default function CatalogPage() {
                     loading={start.state !== "idle"}
                     onClick={() => start.submit({ intent: "start", ...values, onlyUnprocessed: values.onlyUnprocessed ? "on" : "" }, { method: "post" })}
                   >
-                    Count images
+                    {t("catalog.countImages")}
                   </Button>
                 </InlineStack>
               </FormLayout>
               <Text as="p" tone="subdued">
-                Nothing is charged until you confirm the count and the cost.
+                {t("catalog.nothingCharged")}
               </Text>
             </BlockStack>
           </Card>
         </Layout.Section>
         {(runs as unknown as CatalogRunView[]).map((run) => (
           <Layout.Section key={run.id}>
-            <RunCard run={run} available={available} creditsPerImage={creditsPerImage} />
+            <RunCard run={run} available={available} creditsPerImage={creditsPerImage} maxBudget={maxBudget} />
           </Layout.Section>
         ))}
       </Layout>
@@ -273,7 +318,8 @@ export default function CatalogPage() {
 }
 
 export function ErrorBoundary() {
-  return <RouteError title="Whole catalogue" />;
+  const { t } = useTranslation();
+  return <RouteError title={t("catalog.title")} />;
 }
 
 export const headers: HeadersFunction = (headersArgs) => boundary.headers(headersArgs);

@@ -20,10 +20,14 @@ import {
   Text,
 } from "@shopify/polaris";
 import { boundary } from "@shopify/shopify-app-remix/server";
+import { useTranslation } from "react-i18next";
 import { z } from "zod";
 import { RouteError } from "~/components/RouteError";
 import db from "~/db.server";
 import { getConfig } from "~/lib/config.server";
+import { useFormat } from "~/i18n/format";
+import { useMessageText } from "~/i18n/messages";
+import { errorPayload, merchantMessageOf } from "~/lib/merchant-message";
 import { checkRateLimit } from "~/lib/rate-limit.server";
 import { CREDITS_PER_IMAGE } from "~/models/credits.server";
 import {
@@ -59,16 +63,16 @@ const buyForm = z.object({
 export const action = async ({ request }: ActionFunctionArgs) => {
   const { admin, session, redirect } = await authenticate.admin(request);
   const parsed = buyForm.safeParse(Object.fromEntries(await request.formData()));
-  if (!parsed.success) return json({ error: "Choose a credit pack and a way to pay." }, { status: 400 });
+  if (!parsed.success) return json(errorPayload("Choose a credit pack and a way to pay.", { code: "choosePack" }), { status: 400 });
   // Returned, not thrown: the buy buttons' fetcher shows the message (a thrown 429 would reach the error boundary).
   const limited = await checkRateLimit("purchase-create", session.shop);
-  if (limited) return json({ error: (await limited.json()).error as string }, { status: 429, headers: { "Retry-After": limited.headers.get("Retry-After") ?? "1" } });
+  if (limited) return json(await limited.json(), { status: 429, headers: { "Retry-After": limited.headers.get("Retry-After") ?? "1" } });
   const { intent, packId } = parsed.data;
   const appInAdmin = shopifyReturnUrl(session.shop, getConfig().SHOPIFY_API_KEY ?? "", "");
   try {
     if (intent === "buy-shopify") {
       const billing = getShopifyBillingMode();
-      if (!billing.enabled) return json({ error: billing.reason }, { status: 400 });
+      if (!billing.enabled) return json(errorPayload(billing.reason, { code: "shopifyBillingNotConfigured" }), { status: 400 });
       const { confirmationUrl } = await createShopifyPurchase({ db, graphql: admin.graphql }, session.shop, {
         packId,
         returnUrl: `${appInAdmin}/app/credits/return`,
@@ -78,7 +82,7 @@ export const action = async ({ request }: ActionFunctionArgs) => {
       return redirect(confirmationUrl, { target: "_top" });
     }
     const stripeConfig = getStripeConfig();
-    if (!stripeConfig.enabled) return json({ error: stripeConfig.reason }, { status: 400 });
+    if (!stripeConfig.enabled) return json(errorPayload(stripeConfig.reason, { code: "stripeNotConfigured" }), { status: 400 });
     const { checkoutUrl } = await createStripeCheckout({ db, stripe: getStripeClient(stripeConfig) }, session.shop, {
       packId,
       successUrl: `${appInAdmin}/app/credits/return?provider=stripe&session_id={CHECKOUT_SESSION_ID}`,
@@ -87,7 +91,7 @@ export const action = async ({ request }: ActionFunctionArgs) => {
     return redirect(checkoutUrl, { target: "_top" });
   } catch (error) {
     if (error instanceof PurchaseInputError || error instanceof PurchaseProviderError) {
-      return json({ error: error.message }, { status: error.status });
+      return json(errorPayload(error.message, merchantMessageOf(error)), { status: error.status });
     }
     throw error;
   }
@@ -95,70 +99,62 @@ export const action = async ({ request }: ActionFunctionArgs) => {
 
 type Overview = ReturnType<typeof useLoaderData<typeof loader>>;
 
-const KIND_LABELS: Record<string, string> = {
-  GRANT: "Grant",
-  WELCOME: "Welcome credits",
-  PURCHASE: "Purchase",
-  RESERVE: "Held for an image",
-  CAPTURE: "Spent on an image",
-  RELEASE: "Returned",
-  ADJUSTMENT: "Adjustment",
-};
+const LEDGER_KINDS = ["GRANT", "WELCOME", "PURCHASE", "RESERVE", "CAPTURE", "RELEASE", "ADJUSTMENT"] as const;
+type LedgerKind = (typeof LEDGER_KINDS)[number];
+const isLedgerKind = (kind: string): kind is LedgerKind => (LEDGER_KINDS as readonly string[]).includes(kind);
 
-const UNPAID_STATUS_TEXT: Record<string, string> = {
-  DECLINED: "was declined",
-  EXPIRED: "expired before it was approved",
-  FAILED: "could not be charged",
-};
+const UNPAID_STATUSES = ["DECLINED", "EXPIRED", "FAILED"] as const;
+type UnpaidStatus = (typeof UNPAID_STATUSES)[number];
+const isUnpaid = (status: string): status is UnpaidStatus => (UNPAID_STATUSES as readonly string[]).includes(status);
 
 export default function CreditsPage() {
   const overview = useLoaderData<typeof loader>();
   const shopify = useAppBridge();
   const [searchParams] = useSearchParams();
   const returned = overview.returnedPurchase;
+  const { t } = useTranslation();
+  const format = useFormat();
 
   useEffect(() => {
-    if (returned?.status === "ACTIVE" && !returned.note) shopify.toast.show(`${returned.credits} credits added to your balance`);
-  }, [returned?.id, returned?.status, returned?.credits, returned?.note, shopify]);
+    if (returned?.status === "ACTIVE" && !returned.note) shopify.toast.show(t("credits.addedToast", { credits: returned.credits }));
+  }, [returned?.id, returned?.status, returned?.credits, returned?.note, shopify, t]);
 
   const unpaid = recentUnpaid(overview);
   const imagesLeft = Math.floor(overview.balance.available / overview.creditsPerImage);
 
   return (
-    <Page title="Credits" subtitle={`Each image costs ${overview.creditsPerImage} credits. You pay only for images that were published.`}>
+    <Page title={t("credits.title")} subtitle={t("credits.subtitle", { creditsPerImage: overview.creditsPerImage })}>
       <Layout>
         {returned?.status === "PENDING" ? (
           <Layout.Section>
-            <Banner tone="info" title="Your payment is being processed">
-              <p>The {returned.packName} pack's {returned.credits} credits appear here as soon as the payment completes.</p>
+            <Banner tone="info" title={t("credits.pendingTitle")}>
+              <p>{t("credits.pendingBody", { pack: returned.packName, credits: returned.credits })}</p>
             </Banner>
           </Layout.Section>
         ) : null}
         {overview.owed > 0 ? (
           <Layout.Section>
-            <Banner tone="critical" title={`You owe ${overview.owed} credits`}>
-              <p>
-                A payment for credits was refunded or disputed after its credits were spent. New batches are paused until it is paid:
-                the next credit pack you buy pays it first.
-              </p>
+            <Banner tone="critical" title={t("credits.owedTitle", { owed: overview.owed })}>
+              <p>{t("credits.owedBody")}</p>
             </Banner>
           </Layout.Section>
         ) : null}
         {returned?.status === "ACTIVE" && returned.note ? (
           <Layout.Section>
-            <Banner tone="warning" title="Fewer credits than the pack holds">
+            <Banner tone="warning" title={t("credits.fewerTitle")}>
               <p>{returned.note}</p>
             </Banner>
           </Layout.Section>
         ) : null}
         {unpaid.length > 0 ? (
           <Layout.Section>
-            <Banner tone="warning" title={unpaid.length === 1 ? "A credit purchase was not completed" : "Some credit purchases were not completed"}>
+            <Banner tone="warning" title={t("credits.unpaidTitle", { count: unpaid.length })}>
               <BlockStack gap="100">
                 {unpaid.map((p) => (
                   <p key={p.id}>
-                    {p.packName} pack ({p.credits} credits, {p.price}) {UNPAID_STATUS_TEXT[p.status] ?? "was not completed"}. No money was
-                    taken and no credits were added; buy the pack again to try once more.
+                    {isUnpaid(p.status)
+                      ? t(`credits.unpaid.${p.status}`, { pack: p.packName, credits: p.credits, price: format.currency(p.amountCents / 100, p.currency) })
+                      : null}
                   </p>
                 ))}
               </BlockStack>
@@ -167,8 +163,8 @@ export default function CreditsPage() {
         ) : null}
         {searchParams.get("checkout") === "cancelled" ? (
           <Layout.Section>
-            <Banner tone="info" title="Checkout cancelled">
-              <p>Nothing was charged.</p>
+            <Banner tone="info" title={t("credits.checkoutCancelledTitle")}>
+              <p>{t("credits.checkoutCancelledBody")}</p>
             </Banner>
           </Layout.Section>
         ) : null}
@@ -177,12 +173,12 @@ export default function CreditsPage() {
           <Card>
             <BlockStack gap="200">
               <Text as="h2" variant="headingMd">
-                Balance
+                {t("credits.balance")}
               </Text>
               <InlineGrid columns={{ xs: 1, sm: 3 }} gap="400">
-                <Stat label="Available" value={overview.balance.available} help={`Enough for ${imagesLeft} ${imagesLeft === 1 ? "image" : "images"}`} />
-                <Stat label="Held for images in progress" value={overview.balance.reserved} help="Spent when an image is published, returned if it fails" />
-                <Stat label="Total" value={overview.balance.total} />
+                <Stat label={t("credits.available")} value={overview.balance.available} help={t("credits.enoughFor", { count: imagesLeft })} />
+                <Stat label={t("credits.held")} value={overview.balance.reserved} help={t("credits.heldHelp")} />
+                <Stat label={t("credits.total")} value={overview.balance.total} />
               </InlineGrid>
             </BlockStack>
           </Card>
@@ -191,11 +187,11 @@ export default function CreditsPage() {
         <Layout.Section>
           <BlockStack gap="300">
             <Text as="h2" variant="headingMd">
-              Buy credits
+              {t("credits.buyCredits")}
             </Text>
             {!overview.shopifyBilling.enabled ? (
               <Banner tone="warning">
-                <p>{overview.shopifyBilling.reason}</p>
+                <p>{t("messages.shopifyBillingNotConfigured")}</p>
               </Banner>
             ) : null}
             <InlineGrid columns={{ xs: 1, md: 3 }} gap="400">
@@ -205,7 +201,7 @@ export default function CreditsPage() {
             </InlineGrid>
             {!overview.stripe.enabled ? (
               <Text as="p" tone="subdued">
-                {overview.stripe.reason}
+                {t("messages.stripeNotConfigured")}
               </Text>
             ) : null}
           </BlockStack>
@@ -220,13 +216,14 @@ export default function CreditsPage() {
 }
 
 function Stat({ label, value, help }: { label: string; value: number; help?: string }) {
+  const format = useFormat();
   return (
     <BlockStack gap="100">
       <Text as="p" tone="subdued">
         {label}
       </Text>
       <Text as="p" variant="heading2xl">
-        {value.toLocaleString("en-US")}
+        {format.number(value)}
       </Text>
       {help ? (
         <Text as="p" variant="bodySm" tone="subdued">
@@ -241,7 +238,10 @@ function PackCard({ pack, overview }: { pack: Overview["packs"][number]; overvie
   const fetcher = useFetcher<typeof action>();
   const busyIntent = fetcher.state !== "idle" ? fetcher.formData?.get("intent") : null;
   const images = Math.floor(pack.credits / overview.creditsPerImage);
-  const error = fetcher.data && "error" in fetcher.data ? fetcher.data.error : null;
+  const { t } = useTranslation();
+  const format = useFormat();
+  const messageText = useMessageText();
+  const error = fetcher.data && "error" in fetcher.data ? messageText(fetcher.data) : null;
   const buy = (intent: "buy-shopify" | "buy-stripe") => fetcher.submit({ intent, packId: pack.id }, { method: "post" });
   return (
     <Card>
@@ -251,11 +251,11 @@ function PackCard({ pack, overview }: { pack: Overview["packs"][number]; overvie
             {pack.name}
           </Text>
           <Text as="p" variant="headingLg">
-            {pack.price}
+            {format.currency(pack.priceCents / 100, pack.currency)}
           </Text>
         </InlineStack>
         <Text as="p">
-          {pack.credits} credits — {images} images ({pack.pricePerImage} per image)
+          {t("credits.packLine", { credits: pack.credits, images, pricePerImage: format.currency(pack.pricePerImageCents / 100, pack.currency) })}
         </Text>
         {error ? (
           <Banner tone="critical">
@@ -268,18 +268,18 @@ function PackCard({ pack, overview }: { pack: Overview["packs"][number]; overvie
             onClick={() => buy("buy-shopify")}
             loading={busyIntent === "buy-shopify"}
             disabled={!overview.shopifyBilling.enabled || busyIntent != null}
-            accessibilityLabel={`Buy the ${pack.name} pack with Shopify`}
+            accessibilityLabel={t("credits.buyWithShopifyLabel", { pack: pack.name })}
           >
-            Buy with Shopify
+            {t("credits.buyWithShopify")}
           </Button>
           {overview.stripe.enabled ? (
             <Button
               onClick={() => buy("buy-stripe")}
               loading={busyIntent === "buy-stripe"}
               disabled={busyIntent != null}
-              accessibilityLabel={`Pay for the ${pack.name} pack with Stripe`}
+              accessibilityLabel={t("credits.payWithStripeLabel", { pack: pack.name })}
             >
-              Pay with Stripe
+              {t("credits.payWithStripe")}
             </Button>
           ) : null}
         </BlockStack>
@@ -294,6 +294,8 @@ function HistoryCard({ overview }: { overview: Overview }) {
   const previous = (searchParams.get("prev") ?? "").split(",").filter(Boolean);
   const cursor = searchParams.get("cursor");
   const lines = overview.history.lines;
+  const { t } = useTranslation();
+  const format = useFormat();
 
   const goTo = (nextCursor: string | null, prev: string[]) => {
     const params = new URLSearchParams();
@@ -306,21 +308,27 @@ function HistoryCard({ overview }: { overview: Overview }) {
     <Card padding="0">
       <Box padding="400">
         <Text as="h2" variant="headingMd">
-          History
+          {t("credits.history")}
         </Text>
       </Box>
       {lines.length === 0 && !cursor ? (
         <Box padding="400" paddingBlockStart="0">
           <Text as="p" tone="subdued">
-            No credit activity yet. Credits you receive, buy and spend appear here.
+            {t("credits.noActivity")}
           </Text>
         </Box>
       ) : (
         <IndexTable
-          resourceName={{ singular: "line", plural: "lines" }}
+          resourceName={{ singular: t("credits.lineSingular"), plural: t("credits.linePlural") }}
           itemCount={lines.length}
           selectable={false}
-          headings={[{ title: "Date" }, { title: "Activity" }, { title: "Change", alignment: "end" }, { title: "Held", alignment: "end" }, { title: "Details" }]}
+          headings={[
+            { title: t("credits.columns.date") },
+            { title: t("credits.columns.activity") },
+            { title: t("credits.columns.change"), alignment: "end" },
+            { title: t("credits.columns.held"), alignment: "end" },
+            { title: t("credits.columns.details") },
+          ]}
           pagination={{
             hasPrevious: cursor != null,
             onPrevious: () => goTo(previous.at(-1) === "first" ? null : (previous.at(-1) ?? null), previous.slice(0, -1)),
@@ -330,18 +338,22 @@ function HistoryCard({ overview }: { overview: Overview }) {
         >
           {lines.map((line, index) => (
             <IndexTable.Row id={line.key} key={line.key} position={index}>
-              <IndexTable.Cell>{new Date(line.at).toLocaleString("en-US", { dateStyle: "medium", timeStyle: "short" })}</IndexTable.Cell>
+              <IndexTable.Cell>{format.dateTime(line.at)}</IndexTable.Cell>
               <IndexTable.Cell>
-                {line.batch ? <Badge tone="attention">Batch</Badge> : <Badge tone={badgeTone(line.kind ?? "")}>{KIND_LABELS[line.kind ?? ""] ?? line.kind ?? ""}</Badge>}
+                {line.batch ? (
+                  <Badge tone="attention">{t("credits.batchBadge")}</Badge>
+                ) : (
+                  <Badge tone={badgeTone(line.kind ?? "")}>{line.kind && isLedgerKind(line.kind) ? t(`credits.kind.${line.kind}`) : (line.kind ?? "")}</Badge>
+                )}
               </IndexTable.Cell>
               <IndexTable.Cell>
                 <Text as="span" alignment="end" numeric>
-                  {signed(line.available)}
+                  {signed(line.available, format.number)}
                 </Text>
               </IndexTable.Cell>
               <IndexTable.Cell>
                 <Text as="span" alignment="end" numeric tone="subdued">
-                  {line.held === 0 ? "" : signed(line.held)}
+                  {line.held === 0 ? "" : signed(line.held, format.number)}
                 </Text>
               </IndexTable.Cell>
               <IndexTable.Cell>{line.batch ? <BatchLine batch={line.batch} /> : (line.note ?? "")}</IndexTable.Cell>
@@ -365,22 +377,23 @@ type BatchSummary = NonNullable<Overview["history"]["lines"][number]["batch"]>;
 function BatchLine({ batch }: { batch: BatchSummary }) {
   const fetcher = useFetcher<{ lines: Array<{ itemId: string; productTitle: string; position: number; charged: number; returned: number; held: number }> }>();
   const [open, setOpen] = useState(false);
+  const { t } = useTranslation();
   const toggle = () => {
     if (!open && !fetcher.data) fetcher.load(`/app/credits/batches/${batch.id}`);
     setOpen(!open);
   };
-  const parts = [`${batch.images} image${batch.images === 1 ? "" : "s"}`, `${batch.charged} spent`];
-  if (batch.returned > 0) parts.push(`${batch.returned} returned`);
-  if (batch.held > 0) parts.push(`${batch.held} held`);
+  const parts = [t("credits.batchImages", { count: batch.images }), t("credits.spent", { amount: batch.charged })];
+  if (batch.returned > 0) parts.push(t("credits.returned", { amount: batch.returned }));
+  if (batch.held > 0) parts.push(t("credits.heldCount", { amount: batch.held }));
   return (
     <BlockStack gap="100">
       <InlineStack gap="200" blockAlign="center">
         <Text as="span">{parts.join(" · ")}</Text>
         <Button variant="plain" onClick={toggle} ariaExpanded={open} ariaControls={`batch-credits-${batch.id}`}>
-          {open ? "Hide images" : "Show images"}
+          {open ? t("credits.hideImages") : t("credits.showImages")}
         </Button>
         <Button variant="plain" url={`/app/batches/${batch.id}`}>
-          Open batch
+          {t("credits.openBatch")}
         </Button>
       </InlineStack>
       <Collapsible id={`batch-credits-${batch.id}`} open={open}>
@@ -388,21 +401,27 @@ function BatchLine({ batch }: { batch: BatchSummary }) {
           <BlockStack gap="050">
             {fetcher.data.lines.map((item) => (
               <Text as="p" variant="bodySm" tone="subdued" key={item.itemId}>
-                {`${item.productTitle}, image ${item.position}: `}
-                {item.charged > 0 ? `${item.charged} spent` : item.returned > 0 ? `${item.returned} returned` : item.held > 0 ? `${item.held} held` : "nothing charged"}
+                {t("credits.itemLine", { product: item.productTitle, position: item.position })}
+                {item.charged > 0
+                  ? t("credits.spent", { amount: item.charged })
+                  : item.returned > 0
+                    ? t("credits.returned", { amount: item.returned })
+                    : item.held > 0
+                      ? t("credits.heldCount", { amount: item.held })
+                      : t("credits.nothingCharged")}
               </Text>
             ))}
           </BlockStack>
         ) : (
-          <Spinner size="small" accessibilityLabel="Loading the batch's images" />
+          <Spinner size="small" accessibilityLabel={t("credits.loadingBatch")} />
         )}
       </Collapsible>
     </BlockStack>
   );
 }
 
-function signed(value: number): string {
-  return value > 0 ? `+${value}` : String(value);
+function signed(value: number, format: (n: number) => string): string {
+  return value > 0 ? `+${format(value)}` : format(value);
 }
 
 function badgeTone(kind: string): "success" | "info" | "attention" | "critical" | undefined {
@@ -419,12 +438,13 @@ function recentUnpaid(overview: Overview) {
   const lastPaidAt = lastPaid ? new Date(lastPaid.createdAt).getTime() : 0;
   return overview.recentPurchases.filter((p) => {
     const at = new Date(p.createdAt).getTime();
-    return p.status in UNPAID_STATUS_TEXT && at > weekAgo && at > lastPaidAt;
+    return isUnpaid(p.status) && at > weekAgo && at > lastPaidAt;
   });
 }
 
 export function ErrorBoundary() {
-  return <RouteError title="Credits could not be loaded" />;
+  const { t } = useTranslation();
+  return <RouteError title={t("credits.loadError")} />;
 }
 
 export const headers: HeadersFunction = (headersArgs) => boundary.headers(headersArgs);

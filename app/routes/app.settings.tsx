@@ -4,12 +4,15 @@ import { useActionData, useFetcher, useLoaderData, useNavigation, useSubmit } fr
 import { useAppBridge } from "@shopify/app-bridge-react";
 import { Banner, BlockStack, Button, Card, Checkbox, FormLayout, InlineStack, Layout, Page, Select, Text, TextField } from "@shopify/polaris";
 import { boundary } from "@shopify/shopify-app-remix/server";
+import { useTranslation } from "react-i18next";
 import { RouteError } from "~/components/RouteError";
+import { useStoredText } from "~/i18n/messages";
+import type { MerchantMessage } from "~/lib/merchant-message";
 import prisma from "~/db.server";
 import { PIPELINE_IDS, getPipeline } from "~/imaging/pipelines";
-import { getAutoRule, saveAutoRule, type AutoRuleErrors } from "~/models/auto-rule.server";
+import { MAX_MONTHLY_BUDGET, getAutoRule, saveAutoRule, type AutoRuleErrors } from "~/models/auto-rule.server";
 import { CREDITS_PER_IMAGE } from "~/models/credits.server";
-import { getSettings, saveSettings, type SettingsErrors, type ShopSettings } from "~/models/settings.server";
+import { MAX_DAILY_SPEND_CAP, getSettings, saveSettings, type SettingsErrors, type ShopSettings } from "~/models/settings.server";
 import { authenticate } from "~/shopify.server";
 
 export const loader = async ({ request }: LoaderFunctionArgs) => {
@@ -19,7 +22,7 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
     const p = getPipeline(id);
     return { id: p.id, label: p.label, summary: p.summary };
   });
-  return json({ settings, rule, pipelines, creditsPerImage: CREDITS_PER_IMAGE });
+  return json({ settings, rule, pipelines, creditsPerImage: CREDITS_PER_IMAGE, limits: { dailySpendCap: MAX_DAILY_SPEND_CAP, monthlyBudget: MAX_MONTHLY_BUDGET } });
 };
 
 export const action = async ({ request }: ActionFunctionArgs) => {
@@ -54,7 +57,8 @@ function toFormValues(s: ShopSettings): FormValues {
 }
 
 export default function SettingsPage() {
-  const { settings, pipelines } = useLoaderData<typeof loader>();
+  const { settings, pipelines, limits } = useLoaderData<typeof loader>();
+  const { t } = useTranslation();
   const actionData = useActionData<typeof action>();
   const navigation = useNavigation();
   const submit = useSubmit();
@@ -66,9 +70,9 @@ export default function SettingsPage() {
   useEffect(() => {
     if (actionData?.ok && "settings" in actionData) {
       setValues(toFormValues(actionData.settings as ShopSettings));
-      shopify.toast.show("Settings saved");
+      shopify.toast.show(t("settings.saved"));
     }
-  }, [actionData, shopify]);
+  }, [actionData, shopify, t]);
 
   const set = <K extends keyof FormValues>(key: K) => (value: FormValues[K]) => setValues((v) => ({ ...v, [key]: value }));
   const save = () =>
@@ -80,16 +84,24 @@ export default function SettingsPage() {
     ? `#${values.backgroundColor.replace(/^#/, "")}`
     : "transparent";
   const chosen = pipelines.find((p) => p.id === values.defaultPipeline);
+  // The server names the field; the sentence is the merchant's language's.
+  const fieldError = (field: keyof SettingsErrors) => {
+    if (!errors[field]) return undefined;
+    if (field === "defaultPipeline") return t("settings.errors.pipeline");
+    if (field === "dailySpendCap") return t("settings.errors.dailySpendCap", { max: limits.dailySpendCap });
+    if (field === "reviewBeforePublish") return errors[field];
+    return t(`settings.errors.${field}`);
+  };
 
   return (
     <Page
-      title="Settings"
-      primaryAction={{ content: "Save", onAction: save, loading: saving, disabled: saving }}
+      title={t("settings.title")}
+      primaryAction={{ content: t("settings.save"), onAction: save, loading: saving, disabled: saving }}
     >
       <Layout>
         <Layout.AnnotatedSection
-          title="Defaults for new batches"
-          description="Used when you open the Images page or start a batch from the Products list."
+          title={t("settings.defaultsTitle")}
+          description={t("settings.defaultsDescription")}
         >
           <Card>
             <form
@@ -101,30 +113,30 @@ export default function SettingsPage() {
             >
               <FormLayout>
                 <Select
-                  label="Default pipeline"
+                  label={t("settings.defaultPipeline")}
                   name="defaultPipeline"
-                  options={pipelines.map((p) => ({ label: p.label, value: p.id }))}
+                  options={pipelines.map((p) => ({ label: t(`pipelines.${p.id}.label`), value: p.id }))}
                   value={values.defaultPipeline}
                   onChange={set("defaultPipeline")}
-                  helpText={chosen?.summary}
-                  error={errors.defaultPipeline}
+                  helpText={chosen ? t(`pipelines.${chosen.id}.summary`) : undefined}
+                  error={fieldError("defaultPipeline")}
                 />
                 <Checkbox
-                  label="Review before publishing"
+                  label={t("settings.reviewBeforePublish")}
                   name="reviewBeforePublish"
-                  helpText="Processed images wait for your approval instead of replacing the product image right away."
+                  helpText={t("settings.reviewHelp")}
                   checked={values.reviewBeforePublish}
                   onChange={set("reviewBeforePublish")}
-                  error={errors.reviewBeforePublish}
+                  error={fieldError("reviewBeforePublish")}
                 />
                 <TextField
-                  label="Background colour"
+                  label={t("settings.backgroundColour")}
                   name="backgroundColor"
                   autoComplete="off"
                   value={values.backgroundColor}
                   onChange={set("backgroundColor")}
-                  helpText="For the eBay and Instagram pipelines. Amazon always uses pure white (#FFFFFF)."
-                  error={errors.backgroundColor}
+                  helpText={t("settings.backgroundHelp")}
+                  error={fieldError("backgroundColor")}
                   prefix={
                     <span
                       aria-hidden
@@ -141,26 +153,26 @@ export default function SettingsPage() {
                   }
                 />
                 <Select
-                  label="Output size"
+                  label={t("settings.outputSize")}
                   name="outputSizePreset"
                   options={[
-                    { label: "Standard", value: "standard" },
-                    { label: "Large (more detail for zoom, bigger files)", value: "large" },
+                    { label: t("settings.sizeStandard"), value: "standard" },
+                    { label: t("settings.sizeLarge"), value: "large" },
                   ]}
                   value={values.outputSizePreset}
                   onChange={set("outputSizePreset")}
-                  error={errors.outputSizePreset}
+                  error={fieldError("outputSizePreset")}
                 />
                 <TextField
-                  label="Daily spend cap (credits)"
+                  label={t("settings.dailyCap")}
                   name="dailySpendCap"
                   type="number"
                   min={1}
                   autoComplete="off"
                   value={values.dailySpendCap}
                   onChange={set("dailySpendCap")}
-                  helpText="Optional. New batches are refused once this many credits were used today. Leave empty for no cap."
-                  error={errors.dailySpendCap}
+                  helpText={t("settings.dailyCapHelp")}
+                  error={fieldError("dailySpendCap")}
                 />
                 <button type="submit" hidden aria-hidden tabIndex={-1} />
               </FormLayout>
@@ -168,21 +180,21 @@ export default function SettingsPage() {
           </Card>
         </Layout.AnnotatedSection>
         <Layout.AnnotatedSection
-          title="Automatic cleanup"
-          description="Clean the images of new products as they are added, without opening the app. Images already in your store are not touched; use Whole catalogue for those."
+          title={t("settings.autoTitle")}
+          description={t("settings.autoDescription")}
         >
           <AutoRuleForm />
         </Layout.AnnotatedSection>
-        <Layout.AnnotatedSection title="Pipelines" description="What each pipeline does to an image.">
+        <Layout.AnnotatedSection title={t("settings.pipelinesTitle")} description={t("settings.pipelinesDescription")}>
           <Card>
             <BlockStack gap="300">
               {pipelines.map((p) => (
                 <BlockStack key={p.id} gap="050">
                   <Text as="h3" variant="bodyMd" fontWeight="semibold">
-                    {p.label}
+                    {t(`pipelines.${p.id}.label`)}
                   </Text>
                   <Text as="p" tone="subdued">
-                    {p.summary}
+                    {t(`pipelines.${p.id}.summary`)}
                   </Text>
                 </BlockStack>
               ))}
@@ -197,7 +209,9 @@ export default function SettingsPage() {
 type RuleValues = { enabled: boolean; pipeline: string; images: string; reviewBeforePublish: boolean; monthlyBudget: string };
 
 function AutoRuleForm() {
-  const { rule, pipelines, creditsPerImage } = useLoaderData<typeof loader>();
+  const { rule, pipelines, creditsPerImage, limits } = useLoaderData<typeof loader>();
+  const { t } = useTranslation();
+  const storedText = useStoredText();
   const fetcher = useFetcher<typeof action>();
   const shopify = useAppBridge();
   const [values, setValues] = useState<RuleValues>(() => ({
@@ -211,8 +225,8 @@ function AutoRuleForm() {
   const errors: AutoRuleErrors = result && !result.ok ? result.errors : {};
   const saving = fetcher.state !== "idle";
   useEffect(() => {
-    if (result?.ok) shopify.toast.show(result.rule.enabled ? "Automatic cleanup is on" : "Automatic cleanup is off");
-  }, [result, shopify]);
+    if (result?.ok) shopify.toast.show(result.rule.enabled ? t("settings.autoOn") : t("settings.autoOff"));
+  }, [result, shopify, t]);
   const set = <K extends keyof RuleValues>(key: K) => (value: RuleValues[K]) => setValues((v) => ({ ...v, [key]: value }));
   const save = () =>
     fetcher.submit(
@@ -224,48 +238,48 @@ function AutoRuleForm() {
     <Card>
       <BlockStack gap="300">
         {current.enabled && current.pauseReason ? (
-          <Banner tone="warning" title="Paused">
-            {current.pauseReason}
+          <Banner tone="warning" title={t("settings.paused")}>
+            {storedText(current.pauseMessage as MerchantMessage | null, current.pauseReason)}
           </Banner>
         ) : null}
         <FormLayout>
-          <Checkbox label="Clean new product images automatically" checked={values.enabled} onChange={set("enabled")} />
+          <Checkbox label={t("settings.autoEnabled")} checked={values.enabled} onChange={set("enabled")} />
           <Select
-            label="Pipeline"
-            options={pipelines.map((p) => ({ label: p.label, value: p.id }))}
+            label={t("settings.pipeline")}
+            options={pipelines.map((p) => ({ label: t(`pipelines.${p.id}.label`), value: p.id }))}
             value={values.pipeline}
             onChange={set("pipeline")}
-            error={errors.pipeline}
+            error={errors.pipeline ? t("settings.errors.pipeline") : undefined}
           />
           <Select
-            label="Which images"
+            label={t("settings.whichImages")}
             options={[
-              { label: "All images of a new product", value: "all" },
-              { label: "Only the featured (first) image", value: "featured" },
+              { label: t("settings.allImages"), value: "all" },
+              { label: t("settings.featuredImage"), value: "featured" },
             ]}
             value={values.images}
             onChange={set("images")}
-            error={errors.images}
+            error={errors.images ? t("settings.errors.images") : undefined}
           />
           <Checkbox
-            label="Review before publishing"
-            helpText="Cleaned images wait on the batch page for your approval. Off: they replace the product image at once (you can restore the original)."
+            label={t("settings.reviewBeforePublish")}
+            helpText={t("settings.autoReviewHelp")}
             checked={values.reviewBeforePublish}
             onChange={set("reviewBeforePublish")}
           />
           <TextField
-            label="Monthly budget (credits)"
+            label={t("settings.monthlyBudget")}
             type="number"
             min={creditsPerImage}
             autoComplete="off"
             value={values.monthlyBudget}
             onChange={set("monthlyBudget")}
-            helpText={`Each image costs ${creditsPerImage} credits. ${current.spentThisMonth} used this month. When the budget or your balance runs out the rule pauses and tells you here. Leave empty to use only your balance.`}
-            error={errors.monthlyBudget}
+            helpText={t("settings.monthlyBudgetHelp", { creditsPerImage, spent: current.spentThisMonth })}
+            error={errors.monthlyBudget ? t("settings.errors.monthlyBudget", { min: creditsPerImage, max: limits.monthlyBudget }) : undefined}
           />
           <InlineStack align="end">
             <Button variant="primary" onClick={save} loading={saving}>
-              Save rule
+              {t("settings.saveRule")}
             </Button>
           </InlineStack>
         </FormLayout>

@@ -13,6 +13,7 @@ import { detectLocale } from "~/i18n/locale.server";
 import { i18nFor, type Locale } from "~/i18n/locales";
 import { POLARIS_TRANSLATIONS } from "~/i18n/polaris";
 import { getConfig } from "~/lib/config.server";
+import { storedMessage } from "~/lib/merchant-message";
 import { CREDITS_PER_IMAGE, getBalance } from "~/models/credits.server";
 import { authenticate } from "../shopify.server";
 
@@ -22,10 +23,15 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
   const { session } = await authenticate.admin(request);
   const [balance, rule, detected] = await Promise.all([
     getBalance(prisma, session.shop),
-    prisma.shop.findUnique({ where: { domain: session.shop }, select: { autoCleanEnabled: true, autoCleanPausedFor: true, autoCleanPauseReason: true } }),
+    prisma.shop.findUnique({
+      where: { domain: session.shop }, select: { autoCleanEnabled: true, autoCleanPausedFor: true, autoCleanPauseReason: true, autoCleanPauseMessage: true },
+    }),
     detectLocale(request),
   ]);
-  const autoRulePaused = rule?.autoCleanEnabled && rule.autoCleanPauseReason ? { reason: rule.autoCleanPauseReason, pausedFor: rule.autoCleanPausedFor } : null;
+  const autoRulePaused =
+    rule?.autoCleanEnabled && rule.autoCleanPauseReason
+      ? { reason: rule.autoCleanPauseReason, message: storedMessage(rule.autoCleanPauseMessage), pausedFor: rule.autoCleanPausedFor }
+      : null;
   return json(
     {
       apiKey: getConfig().SHOPIFY_API_KEY ?? "",
@@ -88,7 +94,7 @@ function AppFrame({
       {pathname.startsWith("/app/credits") ? null : (
         <LowBalanceBanner available={balance.available} creditsPerImage={creditsPerImage} />
       )}
-      {autoRulePaused ? <AutoRulePausedBanner reason={autoRulePaused.reason} pausedFor={autoRulePaused.pausedFor} /> : null}
+      {autoRulePaused ? <AutoRulePausedBanner reason={autoRulePaused.reason} message={autoRulePaused.message} pausedFor={autoRulePaused.pausedFor} /> : null}
       <Outlet />
     </>
   );

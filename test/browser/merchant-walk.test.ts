@@ -3,7 +3,8 @@
  * open the app as Shopify admin does, filter, select 6 images, pick Amazon, submit, watch the batch
  * finish, compare before/after, restore one, buy a pack through Shopify's approval page, see the
  * balance change, turn on the automatic rule for new products, and clean the rest of the catalogue with a
- * whole-catalogue run (count and cost first, then progress). Screenshots of each page go to test-artifacts/.
+ * whole-catalogue run (count and cost first, then progress), then open it as an admin in Spanish does (Images and
+ * Credits in Spanish). Screenshots of each page go to test-artifacts/.
  */
 import { mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
@@ -220,5 +221,23 @@ async function walk(page: Page): Promise<void> {
     await catalogueRow.waitFor({ timeout: 15_000 });
     await expect(catalogueRow.textContent()).resolves.toMatch(/4\s*4\s*0\s*12/);
     await shot(page, "15-batches-with-catalogue-run");
+
+    // The merchant's language: Shopify admin opens the app with its `locale`; any Spanish variant is Spanish, with
+    // Spanish number and money formats, and it stays Spanish on pages reached inside the app (no `locale` there).
+    await page.goto(info.adminUrl("/app", { locale: "es-ES" }));
+    await page.getByRole("heading", { name: "Imágenes", exact: true }).waitFor({ timeout: 30_000 });
+    await expect.poll(() => page.getByTestId("image-cell").count(), { timeout: 30_000 }).toBe(PRODUCTS * IMAGES_PER_PRODUCT);
+    await expect(page.locator("html").getAttribute("lang")).resolves.toBe("es");
+    await expect(page.getByRole("heading", { name: "Procesar las imágenes seleccionadas" }).isVisible()).resolves.toBe(true);
+    await expect(page.getByTestId("submit-blocked-reason").textContent()).resolves.toMatch(/Selecciona al menos una imagen/);
+    await expect(page.getByText(/^Procesada · Amazon$/).first().isVisible()).resolves.toBe(true);
+    await shot(page, "16-images-spanish");
+    await adminNavigate(page, "/app/credits");
+    await page.getByRole("heading", { name: "Saldo", exact: true }).waitFor({ timeout: 15_000 });
+    await expect(page.getByRole("heading", { name: "Créditos", exact: true }).isVisible()).resolves.toBe(true);
+    // Pack prices in Spanish format: "9,99 US$".
+    await expect(page.getByText(/^9,99\sUS\$$/).first().isVisible()).resolves.toBe(true);
+    await expect(page.getByRole("button", { name: "Comprar el paquete Starter con Shopify" }).isVisible()).resolves.toBe(true);
+    await shot(page, "17-credits-spanish");
   }
 }

@@ -1,5 +1,7 @@
 import { memo } from "react";
 import { BlockStack, Checkbox, InlineStack, Text } from "@shopify/polaris";
+import { useTranslation } from "react-i18next";
+import { isPipelineId } from "~/imaging/pipelines";
 import { thumbnailUrl, type ImageBadgeStatus } from "./grid-model";
 import { ImageStatusBadge } from "./ImageStatusBadge";
 
@@ -11,7 +13,8 @@ export interface GridImage {
   alt: string | null;
   position: number;
   status: ImageBadgeStatus;
-  pipelineLabel: string | null;
+  /** The pipeline of a processed image. */
+  pipeline: string | null;
 }
 
 export interface ProductGroup {
@@ -46,7 +49,8 @@ const ImageCell = memo(function ImageCell({
   selected: boolean;
   onToggle: (mediaId: string) => void;
 }) {
-  const label = `${image.productTitle}, image ${image.position}`;
+  const { t } = useTranslation();
+  const label = t("images.imageLabel", { product: image.productTitle, position: image.position });
   return (
     <li
       data-testid="image-cell"
@@ -88,18 +92,18 @@ const ImageCell = memo(function ImageCell({
         </div>
         <div style={{ height: 20, marginTop: 6, overflow: "hidden" }}>
           <Text as="span" variant="bodySm" truncate>
-            {`Image ${image.position}`}
+            {t("images.imageNumber", { position: image.position })}
           </Text>
         </div>
       </div>
       <InlineStack align="space-between" blockAlign="center" wrap={false}>
         <Checkbox
-          label={`Select ${label}`}
+          label={t("images.selectImage", { label })}
           labelHidden
           checked={selected}
           onChange={() => onToggle(image.mediaId)}
         />
-        <ImageStatusBadge status={image.status} pipelineLabel={image.pipelineLabel} />
+        <ImageStatusBadge status={image.status} pipelineLabel={image.pipeline && isPipelineId(image.pipeline) ? t(`pipelines.${image.pipeline}.short`) : image.pipeline} />
       </InlineStack>
     </li>
   );
@@ -146,6 +150,7 @@ const ProductSection = memo(function ProductSection({
   onToggleImage: (mediaId: string) => void;
   onToggleProduct: (group: ProductGroup, select: boolean) => void;
 }) {
+  const { t } = useTranslation();
   const count = [...selection].filter((c) => c === "1").length;
   const all = count === group.images.length;
   return (
@@ -162,7 +167,7 @@ const ProductSection = memo(function ProductSection({
             onChange={() => onToggleProduct(group, !all)}
           />
           <Text as="span" tone="subdued" variant="bodySm">
-            {group.images.length} image{group.images.length === 1 ? "" : "s"}
+            {t("images.imageCount", { count: group.images.length })}
           </Text>
         </InlineStack>
         <ul

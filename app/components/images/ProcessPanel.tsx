@@ -1,4 +1,6 @@
 import { Banner, BlockStack, Button, Card, ChoiceList, Link, List, Text } from "@shopify/polaris";
+import { useTranslation } from "react-i18next";
+import { isPipelineId } from "~/imaging/pipelines";
 import { costSummary } from "./grid-model";
 
 export interface PipelineChoice {
@@ -30,27 +32,37 @@ export function ProcessPanel({
   error: string | null;
   onSubmit: () => void;
 }) {
+  const { t } = useTranslation();
   const cost = costSummary(selectedCount, creditsPerImage, available);
   const chosen = pipelines.find((p) => p.id === pipeline);
+  const chosenId = chosen && isPipelineId(chosen.id) ? chosen.id : null;
+  const blockedReason =
+    cost.blocked === "noSelection"
+      ? t("processPanel.selectAtLeastOne")
+      : cost.blocked === "short"
+        ? t("processPanel.needMoreCredits", { missing: cost.credits - available, credits: cost.credits, available })
+        : null;
   return (
     <Card>
       <BlockStack gap="400">
         <Text as="h2" variant="headingMd">
-          Process selected images
+          {t("processPanel.title")}
         </Text>
         <ChoiceList
-          title="Pipeline"
-          choices={pipelines.map((p) => ({ label: p.label, value: p.id, helpText: p.summary }))}
+          title={t("processPanel.pipeline")}
+          choices={pipelines.flatMap((p) =>
+            isPipelineId(p.id) ? [{ label: t(`pipelines.${p.id}.label`), value: p.id, helpText: t(`pipelines.${p.id}.summary`) }] : [],
+          )}
           selected={[pipeline]}
           onChange={(values) => onPipelineChange(values[0] ?? pipeline)}
         />
-        {chosen ? (
+        {chosenId ? (
           <BlockStack gap="100">
             <Text as="h3" variant="headingSm">
-              What {chosen.label} does
+              {t("processPanel.whatItDoes", { pipeline: t(`pipelines.${chosenId}.label`) })}
             </Text>
             <List type="bullet">
-              {chosen.rules.map((rule) => (
+              {t(`pipelines.${chosenId}.rules`, { returnObjects: true }).map((rule) => (
                 <List.Item key={rule}>{rule}</List.Item>
               ))}
             </List>
@@ -58,27 +70,27 @@ export function ProcessPanel({
         ) : null}
         <div data-testid="cost-line">
           <Text as="p" variant="bodyMd" fontWeight="semibold">
-            {cost.line}
+            {t("processPanel.costLine", { count: cost.images, creditsPerImage, credits: cost.credits, available })}
           </Text>
         </div>
         <Text as="p" tone="subdued" variant="bodySm">
-          Credits are charged only for images that are processed successfully. You can restore any original later.
+          {t("processPanel.chargedOnlyOnSuccess")}
         </Text>
         {error ? (
-          <Banner tone="critical" title="The batch was not started">
+          <Banner tone="critical" title={t("processPanel.notStarted")}>
             <p>{error}</p>
           </Banner>
         ) : null}
-        <Button variant="primary" size="large" fullWidth onClick={onSubmit} loading={submitting} disabled={Boolean(cost.blockedReason) || submitting}>
-          {`Process ${cost.images} image${cost.images === 1 ? "" : "s"}`}
+        <Button variant="primary" size="large" fullWidth onClick={onSubmit} loading={submitting} disabled={Boolean(cost.blocked) || submitting}>
+          {t("processPanel.submit", { count: cost.images })}
         </Button>
-        {cost.blockedReason ? (
+        {blockedReason ? (
           <div data-testid="submit-blocked-reason">
             <Text as="p" tone={cost.short ? "critical" : "subdued"} variant="bodySm">
-              {cost.blockedReason}{" "}
+              {blockedReason}{" "}
               {cost.short ? (
                 <Link url="/app/credits" removeUnderline={false}>
-                  Buy credits
+                  {t("processPanel.buyCredits")}
                 </Link>
               ) : null}
             </Text>

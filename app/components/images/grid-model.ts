@@ -4,15 +4,6 @@ export const IMAGE_FILTERS = ["all", "original", "processing", "processed", "rev
 export type ImageFilter = (typeof IMAGE_FILTERS)[number];
 export type ImageBadgeStatus = Exclude<ImageFilter, "all">;
 
-export const FILTER_LABELS: Record<ImageFilter, string> = {
-  all: "All images",
-  original: "Original",
-  processing: "Processing",
-  processed: "Processed",
-  review: "Needs review",
-  failed: "Failed",
-};
-
 /** What the grid shows for an image, from the state of its latest batch item (none = original). */
 export function badgeStatusFor(state: string | null | undefined): ImageBadgeStatus {
   switch (state) {
@@ -64,21 +55,18 @@ export function thumbnailUrl(url: string, width = 300): string {
 export interface CostSummary {
   images: number;
   credits: number;
-  line: string;
+  available: number;
   /** Why submitting is not possible right now, or null. */
-  blockedReason: string | null;
+  blocked: "noSelection" | "short" | null;
   short: boolean;
 }
 
-/** "12 images x 3 credits = 36 credits; balance 90" and whether the balance covers it. */
+/** 12 images x 3 credits = 36 credits against a balance of 90, and whether the balance covers it. */
 export function costSummary(images: number, creditsPerImage: number, available: number): CostSummary {
   const credits = images * creditsPerImage;
-  const line = `${images} image${images === 1 ? "" : "s"} x ${creditsPerImage} credits = ${credits} credits; balance ${available}`;
   const short = credits > available;
-  let blockedReason: string | null = null;
-  if (images === 0) blockedReason = "Select at least one image.";
-  else if (short) blockedReason = `You need ${credits - available} more credits: this costs ${credits} and your balance is ${available}.`;
-  return { images, credits, line, blockedReason, short };
+  const blocked = images === 0 ? "noSelection" : short ? "short" : null;
+  return { images, credits, available, blocked, short };
 }
 
 /** Cursor history for "Previous" (Shopify's cursors only go forward from where we started). */

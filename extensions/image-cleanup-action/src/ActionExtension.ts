@@ -6,6 +6,7 @@ import {
   PIPELINE_CHOICES,
   batchPageHref,
   costLine,
+  selectionLine,
   startedMessage,
   submitBatch,
   summariseSelection,
@@ -36,23 +37,24 @@ function el<K extends keyof HTMLElementTagNameMap>(
 
 export default async function extension(): Promise<void> {
   const api = shopify();
+  const t = api.i18n.translate;
   let pipeline: PipelineId = "amazon";
   let summary: SelectionSummary | null = null;
 
-  const status = el("s-text", {}, "Counting the images of the selected products…");
+  const status = el("s-text", {}, t("counting"));
   const cost = el("s-text", { type: "strong" });
-  const description = el("s-paragraph", {}, PIPELINE_CHOICES[0]!.description);
+  const description = el("s-paragraph", {}, t(`pipelines.${PIPELINE_CHOICES[0]!.id}.description`));
   const message = el("s-box");
   const select = el(
     "s-select",
-    { label: "Pipeline", name: "pipeline", value: pipeline },
-    ...PIPELINE_CHOICES.map((p) => el("s-option", { value: p.id }, p.label)),
+    { label: t("pipeline"), name: "pipeline", value: pipeline },
+    ...PIPELINE_CHOICES.map((p) => el("s-option", { value: p.id }, t(`pipelines.${p.id}.label`))),
   );
-  const primary = el("s-button", { slot: "primary-action", variant: "primary", disabled: true }, "Start batch");
-  const cancel = el("s-button", { slot: "secondary-actions" }, "Close");
+  const primary = el("s-button", { slot: "primary-action", variant: "primary", disabled: true }, t("startBatch"));
+  const cancel = el("s-button", { slot: "secondary-actions" }, t("close"));
   const action = el(
     "s-admin-action",
-    { heading: "Clean up product images", loading: true },
+    { heading: t("heading"), loading: true },
     el("s-stack", { direction: "block", gap: "base" }, status, select, description, cost, message),
     primary,
     cancel,
@@ -61,8 +63,8 @@ export default async function extension(): Promise<void> {
 
   const render = () => {
     const images = summary?.images ?? 0;
-    cost.textContent = summary ? costLine(images) : "";
-    description.textContent = PIPELINE_CHOICES.find((p) => p.id === pipeline)?.description ?? "";
+    cost.textContent = summary ? costLine(t, images) : "";
+    description.textContent = t(`pipelines.${pipeline}.description`);
     if (summary) primary.toggleAttribute("disabled", images === 0);
   };
   const showMessage = (tone: "critical" | "success" | "warning", text: string) => {
@@ -82,12 +84,12 @@ export default async function extension(): Promise<void> {
     try {
       const created = await submitBatch(api, { productIds: summary.productIds, pipeline });
       started = true;
-      showMessage("success", startedMessage(created));
-      primary.textContent = "Open batch";
+      showMessage("success", startedMessage(t, created));
+      primary.textContent = t("openBatch");
       primary.setAttribute("href", batchPageHref(created.batchId));
       select.setAttribute("disabled", "");
     } catch (error) {
-      showMessage("critical", error instanceof ExtensionError ? error.message : "Something went wrong. Try again.");
+      showMessage("critical", error instanceof ExtensionError ? error.message : t("errors.generic"));
     } finally {
       primary.removeAttribute("loading");
     }
@@ -95,15 +97,11 @@ export default async function extension(): Promise<void> {
 
   try {
     summary = await summariseSelection(api);
-    const products = `${summary.products} product${summary.products === 1 ? "" : "s"}`;
-    status.textContent =
-      summary.images === 0
-        ? `The selected ${products} have no images to clean up.`
-        : `${products} selected with ${summary.images} image${summary.images === 1 ? "" : "s"}.`;
-    if (summary.missing > 0) showMessage("warning", `${summary.missing} of the selected products could not be read and will be skipped.`);
+    status.textContent = selectionLine(t, summary);
+    if (summary.missing > 0) showMessage("warning", t("missing", { count: summary.missing }));
   } catch (error) {
     status.textContent = "";
-    showMessage("critical", error instanceof ExtensionError ? error.message : "Could not count the images. Try again.");
+    showMessage("critical", error instanceof ExtensionError ? error.message : t("errors.countFailed"));
   } finally {
     action.removeAttribute("loading");
     render();

@@ -9,15 +9,30 @@ const PRODUCTS_PER_QUERY = 10;
 
 export type PipelineId = "amazon" | "ebay" | "instagram";
 
-/** What each pipeline does, in plain words (the app's pipelines; a unit test keeps the ids in sync). */
-export const PIPELINE_CHOICES: ReadonlyArray<{ id: PipelineId; label: string; description: string }> = [
-  { id: "amazon", label: "Amazon", description: "Pure white background, product fills about 85% of a square, at least 1000 px." },
-  { id: "ebay", label: "eBay", description: "Clean background, maximum detail for zoom." },
-  { id: "instagram", label: "Instagram", description: "Social-ready look with a soft background." },
-];
+/** The app's pipelines (a unit test keeps the ids in sync); their names and descriptions are in locales/. */
+export const PIPELINE_CHOICES: ReadonlyArray<{ id: PipelineId }> = [{ id: "amazon" }, { id: "ebay" }, { id: "instagram" }];
+
+/**
+ * Shopify's `i18n.translate`: the extension's strings (locales/en.default.json, es.json…) in the admin's language,
+ * `{{name}}` replaced, `count` picking a plural form.
+ */
+export type Translate = (key: string, options?: Record<string, string | number>) => string;
+
+/** Refusals of the app's `api/batches` the extension says in the admin's language (locales/*.json `serverErrors`). */
+export const SERVER_ERROR_CODES = [
+  "insufficientCredits",
+  "dailySpendCap",
+  "creditsOwed",
+  "noSelection",
+  "tooManyProductImages",
+  "noneFound",
+  "allAlreadyInBatch",
+  "rateLimited",
+] as const;
 
 /** The slice of the admin action extension API this logic uses (`shopify` in the extension). */
 export interface ActionApi {
+  i18n: { translate: Translate };
   data: { selected: ReadonlyArray<{ id: string }> };
   auth: { idToken: () => Promise<string | null> };
   query: <Data = unknown>(
@@ -75,9 +90,7 @@ export async function summariseSelection(api: ActionApi): Promise<SelectionSumma
       variables: { ids, mediaFirst: MAX_IMAGES_PER_PRODUCT },
     });
     if (result.errors?.length || !result.data) {
-      throw new ExtensionError(
-        `Could not read the selected products' images (${result.errors?.[0]?.message ?? "no data"}). Close this and try again.`,
-      );
+      throw new ExtensionError(api.i18n.translate("errors.readFailed", { detail: result.errors?.[0]?.message ?? "no data" }));
     }
     for (const node of result.data.nodes) {
       if (!node?.id || !node.media) continue;
@@ -93,8 +106,14 @@ export function costOf(images: number, creditsPerImage = CREDITS_PER_IMAGE): num
 }
 
 /** "12 images x 3 credits = 36 credits" */
-export function costLine(images: number, creditsPerImage = CREDITS_PER_IMAGE): string {
-  return `${images} image${images === 1 ? "" : "s"} x ${creditsPerImage} credits = ${costOf(images, creditsPerImage)} credits`;
+export function costLine(translate: Translate, images: number, creditsPerImage = CREDITS_PER_IMAGE): string {
+  return translate("costLine", { count: images, creditsPerImage, credits: costOf(images, creditsPerImage) });
+}
+
+/** "3 products selected with 7 images." / "The selected 2 products have no images to clean up." */
+export function selectionLine(translate: Translate, summary: SelectionSummary): string {
+  if (summary.images === 0) return translate("noImages", { count: summary.products });
+  return translate("selected", { count: summary.products, images: translate("imageCount", { count: summary.images }) });
 }
 
 export interface BatchCreated {
@@ -115,14 +134,15 @@ export interface SubmitOptions {
  * ids. Throws ExtensionError with the app's own message (e.g. not enough credits) when it refuses.
  */
 export async function submitBatch(
-  api: Pick<ActionApi, "auth">,
+  api: Pick<ActionApi, "auth" | "i18n">,
   input: { productIds: string[]; pipeline: PipelineId },
   options: SubmitOptions = {},
 ): Promise<BatchCreated> {
-  if (input.productIds.length === 0) throw new ExtensionError("Select at least one product.");
-  if (!PIPELINE_CHOICES.some((p) => p.id === input.pipeline)) throw new ExtensionError("Choose a pipeline.");
+  const { translate } = api.i18n;
+  if (input.productIds.length === 0) throw new ExtensionError(translate("errors.selectProduct"));
+  if (!PIPELINE_CHOICES.some((p) => p.id === input.pipeline)) throw new ExtensionError(translate("errors.choosePipeline"));
   const token = await api.auth.idToken();
-  if (!token) throw new ExtensionError("Your session has expired. Reload the page and try again.");
+  if (!token) throw new ExtensionError(translate("errors.sessionExpired"));
   const doFetch = options.fetch ?? fetch;
   let response: Response;
   try {
@@ -132,13 +152,22 @@ export async function submitBatch(
       body: JSON.stringify({ productIds: input.productIds, pipeline: input.pipeline }),
     });
   } catch {
-    throw new ExtensionError("Could not reach the app. Check your connection and try again.");
+    throw new ExtensionError(translate("errors.unreachable"));
   }
   const body = (await response.json().catch(() => null)) as
-    | (Partial<Omit<BatchCreated, "skipped">> & { skipped?: number | unknown[]; error?: string; message?: string })
+    | (Partial<Omit<BatchCreated, "skipped">> & {
+        skipped?: number | unknown[];
+        error?: string;
+        message?: string;
+        errorCode?: string;
+        errorParams?: Record<string, string | number>;
+      })
     | null;
   if (!response.ok || !body?.batchId) {
-    throw new ExtensionError(body?.error ?? body?.message ?? `The app could not start the batch (HTTP ${response.status}). Try again.`);
+    const code = SERVER_ERROR_CODES.find((c) => c === body?.errorCode);
+    // The app's own sentence (English) when it sends a refusal this extension has no words for.
+    if (code) throw new ExtensionError(translate(`serverErrors.${code}`, body?.errorParams ?? {}));
+    throw new ExtensionError(body?.error ?? body?.message ?? translate("errors.httpFailed", { status: response.status }));
   }
   return {
     batchId: body.batchId,
@@ -154,7 +183,7 @@ export function batchPageHref(batchId: string): string {
   return `app:app/batches/${encodeURIComponent(batchId)}`;
 }
 
-export function startedMessage(created: BatchCreated): string {
-  const skipped = created.skipped > 0 ? ` ${created.skipped} skipped (already processing or not images).` : "";
-  return `Started: ${created.queued} image${created.queued === 1 ? "" : "s"} queued, ${created.creditsReserved} credits reserved.${skipped}`;
+export function startedMessage(translate: Translate, created: BatchCreated): string {
+  const started = translate("started", { count: created.queued, credits: created.creditsReserved });
+  return created.skipped > 0 ? `${started} ${translate("skipped", { skipped: created.skipped })}` : started;
 }

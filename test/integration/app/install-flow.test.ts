@@ -56,7 +56,9 @@ async function openApp(shop: string, overrides: Record<string, unknown> = {}, ta
 
 async function callLoader(request: Request): Promise<Response | unknown> {
   try {
-    return await appLoader({ request, params: {}, context: {} });
+    // The layout answers JSON (with the language cookie's header); its data is what the page gets.
+    const answer: unknown = await appLoader({ request, params: {}, context: {} });
+    return answer instanceof Response ? await answer.json() : answer;
   } catch (thrown) {
     return thrown; // Remix loaders throw Responses for auth failures and redirects
   }

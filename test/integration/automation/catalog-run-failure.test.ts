@@ -35,7 +35,7 @@ describe("a whole-catalogue run whose job gives up", () => {
 
     await expect(attempt(shop, runId, 19)).rejects.toThrow("ECONNREFUSED");
     const failed = await db.catalogRun.findUniqueOrThrow({ where: { id: runId } });
-    expect(failed).toMatchObject({ status: "FAILED", reason: expect.stringMatching(/start a new run/) });
+    expect(failed).toMatchObject({ status: "FAILED", reason: expect.stringMatching(/start a new run/), reasonMessage: { code: "catalogRunFailed" } });
     expect(failed.finishedAt).not.toBeNull();
 
     // The workers' resume pass no longer picks it up (it would re-add its job every sweep).

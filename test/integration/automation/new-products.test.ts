@@ -5,6 +5,7 @@
  */
 import type { Worker } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { i18nFor } from "~/i18n/locales";
 import { acceptProductWebhook, getAutoRule, productWebhookSchema, resumeNewProductEvents, saveAutoRule } from "~/models/auto-rule.server";
 import { restoreItem } from "~/models/batches.server";
 import { getBalance, grantCredits } from "~/models/credits.server";
@@ -147,6 +148,12 @@ describe("automatic rule for new products", () => {
     const rule = await getAutoRule(h.db, shop);
     expect(rule).toMatchObject({ pausedFor: "budget", spentThisMonth: 9 });
     expect(rule.pauseReason).toMatch(/Raise the budget in Settings/);
+    // Stored as a code too, so a merchant whose admin is in Spanish reads it in Spanish (issue 18).
+    expect(rule.pauseMessage).toEqual({ code: "autoRulePausedBudget", params: { budget: 9, count: 1 } });
+    expect(batch!.noteMessage).toEqual(rule.pauseMessage);
+    expect(i18nFor("es").t(`messages.${rule.pauseMessage!.code}`, rule.pauseMessage!.params)).toMatch(
+      /^La limpieza automática está en pausa: se agotó el presupuesto de 9 créditos de este mes, así que 1 imagen nueva no se limpió\./,
+    );
 
     // While paused, another new product starts nothing.
     await h.shopify.createProduct(shop, { images: 1 });

@@ -35,7 +35,7 @@ async function installedShop(opts: { products: number; imagesPerProduct?: number
 }
 
 interface ImagesData {
-  images: Array<{ mediaId: string; productId: string; productTitle: string; url: string; status: string; pipelineLabel: string | null }>;
+  images: Array<{ mediaId: string; productId: string; productTitle: string; url: string; status: string; pipeline: string | null }>;
   pageInfo: { hasNextPage: boolean; endCursor: string | null };
   balance: { available: number };
   creditsPerImage: number;

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { DEFAULT_LOCALE, RESOURCES, SUPPORTED_LOCALES, i18nFor, supportedLocaleOf } from "~/i18n/locales";
+import { MESSAGE_CODES } from "~/lib/merchant-message";
 
 const PLURAL_SUFFIX = /_(zero|one|two|few|many|other)$/;
 
@@ -54,6 +55,14 @@ describe("translations", () => {
       if (!keysOfOtherPlurals.has(key)) continue;
       expect({ key, forms: [...entry.forms].sort() }).toEqual({ key, forms: needed });
     }
+  });
+
+  it("has a sentence for every merchant message code the models and routes send, and none for a code nobody sends", () => {
+    const codes = new Set(Object.keys(RESOURCES.en.messages).map((key) => key.replace(PLURAL_SUFFIX, "")));
+    expect([...codes].sort()).toEqual([...MESSAGE_CODES].sort());
+    expect(i18nFor("es").t("messages.insufficientCredits", { needed: 18, available: 9 })).toBe(
+      "Este lote necesita 18 créditos y tienes 9. Compra un paquete de créditos en la página Créditos o selecciona menos imágenes.",
+    );
   });
 
   it("formats counts in the language's own way", () => {

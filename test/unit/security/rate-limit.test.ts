@@ -14,6 +14,11 @@ describe("rate limit answers", () => {
     const response = rateLimitedResponse("batch-create", { allowed: false, retryAfterMs: 42_100, window: { max: 60, windowMs: 60_000 } });
     expect(response.status).toBe(429);
     expect(response.headers.get("Retry-After")).toBe("43");
-    expect(await response.json()).toEqual({ error: expect.stringContaining("Please wait 43 seconds") });
+    // The English sentence for APIs and logs, and its code for the merchant's language (issue 18).
+    expect(await response.json()).toEqual({
+      error: expect.stringContaining("Please wait 43 seconds"),
+      errorCode: "rateLimited",
+      errorParams: { seconds: 43 },
+    });
   });
 });

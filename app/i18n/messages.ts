@@ -1,0 +1,21 @@
+import { useCallback } from "react";
+import { useTranslation } from "react-i18next";
+import type { ErrorPayload, MerchantMessage } from "~/lib/merchant-message";
+
+/**
+ * The one place a model's or route's merchant message becomes text: its code in the viewer's language, else the
+ * English sentence it came with (an answer or a row from before codes, or one a model has no code for yet).
+ */
+export function useMessageText(): (payload: Partial<ErrorPayload> | null | undefined) => string | null {
+  const storedText = useStoredText();
+  return useCallback(
+    (payload) => (payload ? storedText(payload.errorCode ? { code: payload.errorCode, params: payload.errorParams } : null, payload.error ?? null) : null),
+    [storedText],
+  );
+}
+
+/** A reason stored with what it explains (a paused rule or run, a batch's note): its message, else its English text. */
+export function useStoredText(): (message: MerchantMessage | null | undefined, english: string | null) => string | null {
+  const { t } = useTranslation();
+  return useCallback((message, english) => (message ? t(`messages.${message.code}`, message.params ?? {}) : english), [t]);
+}

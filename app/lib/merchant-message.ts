@@ -1,0 +1,87 @@
+/**
+ * A sentence for the merchant as a stable code and its values. Models and routes attach one to the errors and
+ * answers a merchant reads; the UI renders it in the viewer's language (`app/i18n/messages.ts`, keys `messages.*`),
+ * while the English sentence stays in `error`/`message` for the extension's API, logs and tests.
+ */
+export const MESSAGE_CODES = [
+  "insufficientCredits",
+  "dailySpendCap",
+  "creditsOwed",
+  "noSelection",
+  "tooManyImages",
+  "tooManyProductImages",
+  "noneFound",
+  "allAlreadyInBatch",
+  "unknownPipeline",
+  "choosePipeline",
+  "selectionTooLarge",
+  "selectionUnreadable",
+  "rateLimited",
+  "catalogRunBusy",
+  "catalogRunNotFound",
+  "catalogRunNotStartable",
+  "reloadPage",
+  "unknownPack",
+  "choosePack",
+  "shopifyPurchaseFailed",
+  "shopifyPurchaseRefused",
+  "shopifyConfirmFailed",
+  "shopifyPlanUnknown",
+  "stripeCheckoutFailed",
+  "stripeNoCheckoutPage",
+  "shopifyBillingNotConfigured",
+  "stripeNotConfigured",
+  "shopifyBusy",
+  "shopifyRefused",
+  // Reasons stored with what they explain (a paused rule or run, a batch's note).
+  "autoRulePausedBudget",
+  "autoRulePausedDailyCap",
+  "autoRulePausedBalance",
+  "catalogPausedBalance",
+  "catalogPausedDailyCap",
+  "catalogPausedBudget",
+  "catalogPausedBudgetAndBalance",
+  "catalogCancelledByYou",
+  "catalogCancelledUninstalled",
+  "catalogReadFailed",
+  "catalogRunFailed",
+] as const;
+
+export type MessageCode = (typeof MESSAGE_CODES)[number];
+export type MessageParams = Record<string, string | number>;
+
+// A type, not an interface: Prisma's Json columns take it as it is.
+export type MerchantMessage = {
+  code: MessageCode;
+  params?: MessageParams;
+};
+
+/** The JSON body of a refused action: the English sentence, and its code for the UI. */
+export interface ErrorPayload {
+  error: string;
+  errorCode?: MessageCode;
+  errorParams?: MessageParams;
+}
+
+export function errorPayload(error: string, merchant?: MerchantMessage | null): ErrorPayload {
+  return merchant ? { error, errorCode: merchant.code, errorParams: merchant.params ?? {} } : { error };
+}
+
+/** A stored message (a Json column) read back: a known code and its values, or null (older rows, other shapes). */
+export function storedMessage(value: unknown): MerchantMessage | null {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return null;
+  const { code, params } = value as { code?: unknown; params?: unknown };
+  if (typeof code !== "string" || !(MESSAGE_CODES as readonly string[]).includes(code)) return null;
+  const safeParams: MessageParams = {};
+  if (params && typeof params === "object") {
+    for (const [key, v] of Object.entries(params)) if (typeof v === "string" || typeof v === "number") safeParams[key] = v;
+  }
+  return { code: code as MessageCode, params: safeParams };
+}
+
+/** Errors that carry a merchant message (set by the models that throw them). */
+export function merchantMessageOf(error: unknown): MerchantMessage | null {
+  if (typeof error !== "object" || error === null || !("merchant" in error)) return null;
+  const merchant = (error as { merchant?: MerchantMessage | null }).merchant;
+  return merchant && typeof merchant.code === "string" ? merchant : null;
+}
