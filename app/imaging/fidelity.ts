@@ -669,7 +669,9 @@ function register(source: Pyramid, result: Pyramid, product: ResultProduct): Pla
     // Judged where the product spans VERIFY_SPAN px, so candidates of every size are compared on templates of one
     // size; a product the original has too few px for is judged on a smaller template, and trusted less.
     const side = Math.min(longest, Math.round(VERIFY_SPAN / refined.share));
-    const verified = refine(refined, side / REFINE_SIDE, levelOf(side), side, result, product, [0.97, 1, 1.03], 1);
+    // A px of the refinement level is side / REFINE_SIDE px of this one: the search reaches half of that either side.
+    const reach = Math.max(1, Math.ceil(side / REFINE_SIDE / 2));
+    const verified = refine(refined, side / REFINE_SIDE, levelOf(side), side, result, product, [0.97, 1, 1.03], reach);
     const judged = verified.correlation * Math.sqrt(Math.min(1, (verified.share * side) / VERIFY_SPAN));
     if (!best || judged > best.judged) best = { candidate: verified, judged };
   }
