@@ -1,7 +1,5 @@
-import sharp from "sharp";
-import { decodeRgb } from "./decode";
-import { measureFidelity } from "./fidelity";
-import { borderMedian, type Box } from "./segment";
+import type { ProductPlacement } from "./fidelity";
+import type { Box } from "./segment";
 
 export type FrameEdge = "top" | "bottom" | "left" | "right";
 
@@ -16,27 +14,21 @@ export interface CutOffReport {
 
 // How it works. The original's own product outline is not reliable on a cluttered photo (floors, beds, hangers), so
 // it is never segmented. The result's product is (it stands on the pipeline's flat background): the fidelity check's
-// registration says where it lies in the original, and the result's product pixels, carried there, show which edges
-// of the original's frame the product runs along. A product the frame cut (a hem leaving the picture) runs along an
-// edge for a good part of it; a hanger's hook or a sleeve's tip touching it runs only a few percent.
+// registration says where it lies in the original (its placement, so nothing is registered twice), and the result's
+// product pixels, carried there, show which edges of the original's frame the product runs along. A product the frame
+// cut (a hem leaving the picture) runs along an edge for a good part of it; a hanger's hook or a sleeve's tip
+// touching it runs only a few percent.
 
-/** The result is read at this size (longest side), like the fidelity check reads it. */
-const RESULT_SIDE = 192;
-/**
- * The original is handed to the registration at this size (longest side): at or under the size the fidelity check
- * reads originals at, so the box it reports is in these pixels.
- */
-const ORIGINAL_SIDE = 256;
-/** Distance from the background (max channel) above which a result pixel is product: beyond a kept soft shadow. */
-const PRODUCT_DISTANCE = 24;
+/** The original's frame is judged at this size (longest side, px), the size the band and run were chosen at. */
+const FRAME_SIDE = 256;
 /**
  * A product pixel carried within this share of the original's shorter side from an edge lies on that edge: the
  * registration's slack. With the run below, chosen on the 120 corpus photos (test/integration/imaging/
- * real-photos-cutoff.test.ts): a 1% band flags fewer cut originals, 2% more whole ones.
+ * real-photos-cutoff.test.ts) with the fidelity check's placement: a 10% run or a 1.25% band flags more whole ones.
  */
-const EDGE_BAND = 0.015;
+const EDGE_BAND = 0.01;
 /** The product cuts an edge when it runs along at least this share of it (a hanger's hook runs 1-5%). */
-export const CUT_RUN_SHARE = 0.1;
+export const CUT_RUN_SHARE = 0.115;
 /** Below this registration correlation the product was not found in the original: nothing is claimed. */
 const MIN_REGISTRATION = 0.3;
 
@@ -52,45 +44,30 @@ export function cutOffMessage(edges: FrameEdge[]): string | null {
 const NONE: Record<FrameEdge, number> = { top: 0, bottom: 0, left: 0, right: 0 };
 
 /**
- * Which edges of the original's frame cut through the product, judged by where the result's product lies in the
- * original. `original` is the photo as the model was shown it (oriented, sRGB); `result` the post-processed output.
+ * Which edges of the original's frame cut through the product, judged by where the fidelity check found the result's
+ * product in the original (`measureFidelity`'s placement; null when it found none).
  */
-export async function detectCutOff(original: Buffer, result: Buffer): Promise<CutOffReport> {
-  const small = await sharp(original).resize(ORIGINAL_SIDE, ORIGINAL_SIDE, { fit: "inside", withoutEnlargement: true, kernel: "linear" }).jpeg({ quality: 90 }).toBuffer({ resolveWithObject: true });
-  const [placement, image] = await Promise.all([measureFidelity(small.data, result), decodeRgb(result, { maxWidth: RESULT_SIDE, maxHeight: RESULT_SIDE, kernel: "linear" })]);
-  const { sourceBox } = placement;
-  if (!sourceBox || placement.registration < MIN_REGISTRATION) return { edges: [], runs: { ...NONE }, message: null };
-  const runs = edgeRuns(image, sourceBox, { width: small.info.width, height: small.info.height });
+export function detectCutOff(placement: ProductPlacement | null): CutOffReport {
+  if (!placement || placement.correlation < MIN_REGISTRATION) return { edges: [], runs: { ...NONE }, message: null };
+  const toFrame = FRAME_SIDE / Math.max(placement.frame.width, placement.frame.height);
+  const frame = { width: Math.round(placement.frame.width * toFrame), height: Math.round(placement.frame.height * toFrame) };
+  const { left, top, width, height } = placement.sourceBox;
+  const runs = edgeRuns(placement.product, { left: left * toFrame, top: top * toFrame, width: width * toFrame, height: height * toFrame }, frame);
   const edges = (Object.keys(runs) as FrameEdge[]).filter((edge) => runs[edge] >= CUT_RUN_SHARE);
   return { edges, runs, message: cutOffMessage(edges) };
 }
 
-/** Share of each edge of the original the result's product, carried onto `sourceBox`, runs along (exported for calibration). */
+/** Share of each edge of the original the result's product (its mask and box), carried onto `sourceBox`, runs along. */
 export function edgeRuns(
-  image: { data: Uint8Array; width: number; height: number },
+  product: { mask: Uint8Array; width: number; box: Box },
   sourceBox: Box,
   frame: { width: number; height: number },
   edgeBand = EDGE_BAND,
 ): Record<FrameEdge, number> {
-  const { data, width, height } = image;
-  const [br, bg, bb] = borderMedian(image, 2);
-  const product = new Uint8Array(width * height);
-  let left = width;
-  let right = -1;
-  let top = height;
-  let bottom = -1;
-  for (let y = 0, p = 0; y < height; y++) {
-    for (let x = 0; x < width; x++, p++) {
-      const i = p * 3;
-      if (Math.max(Math.abs(data[i]! - br), Math.abs(data[i + 1]! - bg), Math.abs(data[i + 2]! - bb)) <= PRODUCT_DISTANCE) continue;
-      product[p] = 1;
-      if (x < left) left = x;
-      if (x > right) right = x;
-      if (y < top) top = y;
-      bottom = y;
-    }
-  }
-  if (right < 0) return { ...NONE };
+  const { mask, width, box } = product;
+  const { left, top } = box;
+  const right = left + box.width - 1;
+  const bottom = top + box.height - 1;
   const sx = sourceBox.width / (right - left + 1);
   const sy = sourceBox.height / (bottom - top + 1);
   const band = Math.max(1, Math.min(frame.width, frame.height) * edgeBand);
@@ -107,7 +84,7 @@ export function edgeRuns(
     const y0 = sourceBox.top + (y - top) * sy;
     const y1 = y0 + sy;
     for (let x = left; x <= right; x++) {
-      if (!product[y * width + x]) continue;
+      if (!mask[y * width + x]) continue;
       const x0 = sourceBox.left + (x - left) * sx;
       const x1 = x0 + sx;
       if (y0 < band) mark(along.top, x0, x1);

@@ -3,7 +3,7 @@ import { checkCompliance, type ComplianceReport } from "./compliance";
 import { detectCutOff, type CutOffReport } from "./cutoff";
 import { asImageInputError, openImage } from "./decode";
 import { ImageInputError } from "./errors";
-import { checkFidelity, type FidelityReport } from "./fidelity";
+import { fidelityReport, measureFidelity, type FidelityReport } from "./fidelity";
 import { inspectImage } from "./inspect";
 import { promptWithInstruction } from "./instruction";
 import {
@@ -137,16 +137,12 @@ export async function modelInputFor(source: Buffer, pipelineId: PipelineId, sett
 }
 
 /**
- * The product is compared with what the model was shown: the source oriented, on white, at the model's scale. The
- * same source says whether its frame cut through the product.
+ * The product is compared with what the model was shown: the source oriented, on white, at the model's scale. Where
+ * the fidelity check found the product in it also says whether its frame cut through the product.
  */
 async function checkResult(result: Buffer, modelInput: Buffer, pipelineId: PipelineId, settings: PipelineSettings) {
-  const [compliance, fidelity, framing] = await Promise.all([
-    checkCompliance(result, pipelineId, settings),
-    checkFidelity(modelInput, result),
-    detectCutOff(modelInput, result),
-  ]);
-  return { compliance, fidelity, framing };
+  const [compliance, measurement] = await Promise.all([checkCompliance(result, pipelineId, settings), measureFidelity(modelInput, result)]);
+  return { compliance, fidelity: fidelityReport(measurement), framing: detectCutOff(measurement.placement) };
 }
 
 /**

@@ -31,11 +31,12 @@ const ORIGINAL_SIDE = 384;
 const COARSE_SIDE = 32;
 /** Ratio between the product sizes tried in the coarse search. */
 const SCALE_STEP = 1.1;
-/** Each refinement: the level's longest side, the scale factors and reach (px) tried around a candidate, how many are kept. */
-const REFINE_LEVELS = [
-  { side: 64, factors: [0.95, 1, 1.05], reach: 2, keep: 2 },
-  { side: 128, factors: [0.97, 1, 1.03], reach: 2, keep: 1 },
-];
+/** Candidates of the coarse search are refined on a level of this longest side. */
+const REFINE_SIDE = 64;
+/** Then judged against each other where their product spans this many px (longest side). */
+const VERIFY_SPAN = 48;
+/** Candidates kept from each coarse search level. */
+const CANDIDATES_PER_LEVEL = 2;
 /** Proportions (width over height scale) tried when refining: a model may stretch the product by a quarter or more. */
 const ASPECTS = [0.7, 0.76, 0.82, 0.88, 0.94, 1, 1.06, 1.13, 1.21, 1.3, 1.4];
 /** The last refinement runs where the product spans this many px. */
@@ -86,8 +87,8 @@ const LIMITS = {
   areaChange: 0.35,
   /** Colour cast over the whole product (levels). */
   colourCast: 30,
-  /** |ln| of the change in proportions. */
-  proportionChange: 0.2,
+  /** |ln| of the change in proportions (faithful edits of the fit half reach 0.06; the stand-in stretches by 0.2-0.28). */
+  proportionChange: 0.12,
   /** 1 - SSIM structure in the worst window, compared on the fine grid. */
   structureLoss: 0.6,
   /** The same on a grid of COARSE_DETAIL_GRID px or less (a product small in the original). */
@@ -123,10 +124,20 @@ export interface FidelityMeasurement {
   missingShare: number;
   /** How much the product's proportions differ from the original's (|ln| of the width-over-height scale ratio). */
   proportionChange: number;
-  /** Where the edited product lies in the original (original px), or null when it has no product. */
-  sourceBox: Box | null;
-  /** The product's box in the edited image (px). */
-  resultBox: Box | null;
+  /** Where the edited product lies in the original, or null when the edit has no product or it was not found. */
+  placement: ProductPlacement | null;
+}
+
+/** Where the edited image's product lies in the original (the registration's answer), for checks that need it. */
+export interface ProductPlacement {
+  /** The product's box in the original, in the original's own px. */
+  sourceBox: Box;
+  /** The original's size (px, oriented). */
+  frame: { width: number; height: number };
+  /** The edited image's product: 1 where it is, on the edited image read at `product.width` x `product.height`. */
+  product: { mask: Uint8Array; width: number; height: number; box: Box };
+  /** Correlation of the edited product with the original there (1 = identical). */
+  correlation: number;
 }
 
 /**
@@ -134,11 +145,11 @@ export interface FidelityMeasurement {
  * it. A label, logo or colour the model changed, or a part it dropped, lowers the score.
  */
 export async function checkFidelity(original: Buffer, edited: Buffer): Promise<FidelityReport> {
-  const { score } = await measureFidelity(original, edited);
-  return report(score, FIDELITY_THRESHOLD);
+  return fidelityReport(await measureFidelity(original, edited));
 }
 
-function report(score: number, threshold: number): FidelityReport {
+/** The verdict on a measurement (what the merchant sees). */
+export function fidelityReport({ score }: FidelityMeasurement, threshold = FIDELITY_THRESHOLD): FidelityReport {
   return score >= threshold
     ? { score, threshold, verdict: "unchanged", message: null }
     : { score, threshold, verdict: "altered", message: ALTERED_MESSAGE };
@@ -160,7 +171,7 @@ export async function measureFidelity(original: Buffer, edited: Buffer): Promise
   resultPlanes.channels.push(Float32Array.from(resultProduct.mask));
   const result = pyramidOf(resultPlanes);
   let placement = register(source, result, resultProduct);
-  if (!placement) return { ...NO_PRODUCT, resultBox: resultProduct.box };
+  if (!placement) return NO_PRODUCT;
   // A product that fills little of the original is read again at up to the original's own resolution, so it is
   // not compared blurred against the sharp one the model drew.
   const productSide = sourceSideOf(placement, resultProduct.box);
@@ -174,7 +185,18 @@ export async function measureFidelity(original: Buffer, edited: Buffer): Promise
   placement = refineFinally(source, result, resultProduct, placement);
   // Only where the original has clearly more detail than the coarse grid (not a product re-read up to it).
   const detail = sourceSideOf(placement, resultProduct.box) <= COARSE_DETAIL_GRID * 1.25 ? null : await detailOf(edited, resultImage, resultProduct, placement);
-  return compare(source, result, resultProduct, placement, detail);
+  const measurement = compare(source, result, resultProduct, placement, detail);
+  // From the px of the level compared on to the original's own.
+  const toOriginal = header.width ? header.width / source[0]!.width : 1;
+  const sourceBox = {
+    left: placement.left * toOriginal,
+    top: placement.top * toOriginal,
+    width: resultProduct.box.width * placement.scaleX * toOriginal,
+    height: resultProduct.box.height * placement.scaleY * toOriginal,
+  };
+  const frame = { width: header.width || source[0]!.width, height: header.height || source[0]!.height };
+  const product = { mask: resultProduct.mask, width: resultImage.width, height: resultImage.height, box: resultProduct.box };
+  return { ...measurement, placement: { sourceBox, frame, product, correlation: placement.correlation } };
 }
 
 /** The product's longest side in the original (px). */
@@ -188,8 +210,7 @@ const NO_PRODUCT: FidelityMeasurement = {
   worstStructure: 1,
   missingShare: 1,
   proportionChange: 0,
-  sourceBox: null,
-  resultBox: null,
+  placement: null,
 };
 
 /** The edited image read larger, with its product and placement in its px, for the structure comparison. */
@@ -216,7 +237,7 @@ async function detailOf(edited: Buffer, resultImage: RgbImage, resultProduct: Re
   };
 }
 
-function compare(source: Pyramid, result: Pyramid, resultProduct: ResultProduct, placement: Placement, detail: Detail | null): FidelityMeasurement {
+function compare(source: Pyramid, result: Pyramid, resultProduct: ResultProduct, placement: Placement, detail: Detail | null): Omit<FidelityMeasurement, "placement"> {
   // Colours on a coarse grid (tolerant of redrawn texture); structure on a finer one, where print and text still show.
   const { worstAreaChange, colourCast } = compareColours(source, result, resultProduct, placement);
   // Never finer than the original's own pixels: an enlarged original is blurred, not different.
@@ -245,13 +266,6 @@ function compare(source: Pyramid, result: Pyramid, resultProduct: ResultProduct,
     worstStructure,
     missingShare,
     proportionChange,
-    sourceBox: {
-      left: placement.left,
-      top: placement.top,
-      width: resultProduct.box.width * placement.scaleX,
-      height: resultProduct.box.height * placement.scaleY,
-    },
-    resultBox: resultProduct.box,
   };
 }
 
@@ -583,6 +597,21 @@ function refine(
   return best;
 }
 
+/**
+ * The candidate's position to a fraction of a px: the peak of a parabola through the correlations one px either side
+ * (a px of the last level is about 1% of the product, enough to misalign print and folds near its outline).
+ */
+function subPixel(candidate: Candidate, planes: Planes, result: Pyramid, product: ResultProduct): Candidate {
+  const { template, marginPx } = templateAt(result, product, candidate.share * candidate.side, TEMPLATE_MARGIN, candidate.aspect);
+  const at = (dx: number, dy: number) => correlation(template, planes, candidate.x + dx - marginPx, candidate.y + dy - marginPx);
+  const centre = at(0, 0);
+  const peak = (before: number, after: number) => {
+    const curvature = before - 2 * centre + after;
+    return curvature < 0 ? Math.max(-0.5, Math.min(0.5, (before - after) / (2 * curvature))) : 0;
+  };
+  return { ...candidate, x: candidate.x + peak(at(-1, 0), at(1, 0)), y: candidate.y + peak(at(0, -1), at(0, 1)) };
+}
+
 /** Finds the edited product in the original: an exhaustive coarse search over scale and position, then refinement on larger levels. */
 function register(source: Pyramid, result: Pyramid, product: ResultProduct): Placement | null {
   const found: Candidate[] = [];
@@ -617,26 +646,37 @@ function register(source: Pyramid, result: Pyramid, product: ResultProduct): Pla
     }
   }
   found.sort((a, b) => b.correlation - a.correlation);
+  // The best few of each search level: a larger level has more positions, so its best chance match scores higher,
+  // and would crowd out a larger product's true but weaker match.
   const candidates: Candidate[] = [];
-  for (const f of found) {
-    if (candidates.some((c) => near(c, f))) continue;
-    candidates.push(f);
-    if (candidates.length === CANDIDATES) break;
+  for (const [side] of SEARCH_LEVELS) {
+    let taken = 0;
+    for (const f of found) {
+      if (f.side !== side || candidates.some((c) => near(c, f))) continue;
+      candidates.push(f);
+      if (++taken === CANDIDATES_PER_LEVEL) break;
+    }
   }
   if (!candidates.length) return null;
 
-  let refined = candidates;
-  for (const next of REFINE_LEVELS) {
-    const { planes } = level(source, next.side);
-    refined = refined.map((c) => refine(c, next.side / c.side, planes, next.side, result, product, next.factors, next.reach));
-    refined.sort((a, b) => b.correlation - a.correlation);
-    refined = refined.slice(0, next.keep);
-  }
-  const side = REFINE_LEVELS[REFINE_LEVELS.length - 1]!.side;
-  const best = refined[0]!;
+  const { planes: refineLevel } = level(source, REFINE_SIDE);
   const longest = Math.max(source[0]!.width, source[0]!.height);
+  const levels = new Map<number, Planes>();
+  const levelOf = (side: number) => levels.get(side) ?? levels.set(side, level(source, side).planes).get(side)!;
+  let best: { candidate: Candidate; judged: number } | null = null;
+  for (const candidate of candidates) {
+    const refined = refine(candidate, REFINE_SIDE / candidate.side, refineLevel, REFINE_SIDE, result, product, [0.95, 1, 1.05], 2);
+    // Judged where the product spans VERIFY_SPAN px, so candidates of every size are compared on templates of one
+    // size; a product the original has too few px for is judged on a smaller template, and trusted less.
+    const side = Math.min(longest, Math.round(VERIFY_SPAN / refined.share));
+    // A px of the refinement level is side / REFINE_SIDE px of this one: the search reaches half of that either side.
+    const reach = Math.max(1, Math.ceil(side / REFINE_SIDE / 2));
+    const verified = refine(refined, side / REFINE_SIDE, levelOf(side), side, result, product, [0.97, 1, 1.03], reach);
+    const judged = verified.correlation * Math.sqrt(Math.min(1, (verified.share * side) / VERIFY_SPAN));
+    if (!best || judged > best.judged) best = { candidate: verified, judged };
+  }
   const { box } = product;
-  return placementOf(best, longest, side, box);
+  return placementOf(best!.candidate, longest, best!.candidate.side, box);
 }
 
 function placementOf(best: Candidate, longest: number, side: number, box: Box): Placement {
@@ -659,7 +699,8 @@ function refineFinally(source: Pyramid, result: Pyramid, product: ResultProduct,
   const start: Candidate = { side, share, aspect, x: Math.round(placement.left * toLevel), y: Math.round(placement.top * toLevel), correlation: placement.correlation };
   const half = Math.max(2, Math.round(side / 2));
   const proportioned = refine(start, half / side, level(source, half).planes, half, result, product, [0.94, 1, 1.06], 1, ASPECTS);
-  const best = refine(proportioned, side / half, level(source, side).planes, side, result, product, [0.98, 1, 1.02], 1, [0.97, 1, 1.03]);
+  const planes = level(source, side).planes;
+  const best = subPixel(refine(proportioned, side / half, planes, side, result, product, [0.98, 1, 1.02], 1, [0.97, 1, 1.03]), planes, result, product);
   const refined = placementOf(best, longest, side, box);
   return { ...refined, correlation: Math.max(best.correlation, placement.correlation) };
 }

@@ -2,6 +2,7 @@ import sharp from "sharp";
 import { beforeAll, describe, expect, it } from "vitest";
 import { detectCutOff, type CutOffReport, type FrameEdge } from "~/imaging/cutoff";
 import { modelInputFor } from "~/imaging/edit-product-image";
+import { measureFidelity } from "~/imaging/fidelity";
 import { DEFAULT_PIPELINE_SETTINGS, resolveOutputFormat } from "~/imaging/pipelines";
 import { postProcessEdit } from "~/imaging/postprocess";
 import { composeRealPhotoEdit, loadCorpus, readCorpusEntry, type RealPhotoCorpus } from "../../../emulators/dashscope/real-photo-edit";
@@ -60,7 +61,7 @@ async function detect(corpus: RealPhotoCorpus, index: number): Promise<CutOffRep
   const { pipeline, modelInput, info } = await modelInputFor(photo, "amazon", DEFAULT_PIPELINE_SETTINGS);
   const edit = await composeRealPhotoEdit(photo, mask, { size: pipeline.qwenSize, seed: index * 31 + 1, shadow: false });
   const output = await postProcessEdit(edit.png, pipeline, resolveOutputFormat("amazon", info.format));
-  return detectCutOff(modelInput.image, output.bytes);
+  return detectCutOff((await measureFidelity(modelInput.image, output.bytes)).placement);
 }
 
 describe("originals that show only part of the product (all 120 corpus photos)", () => {
