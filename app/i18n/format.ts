@@ -35,7 +35,7 @@ export function useFormat(): Formatters {
   return format;
 }
 
-/** "About 5 min left" in the page's language (the same rounding as the batch page's ETA). */
+/** "About 5 min left" in the page's language: the ETA of the batch and whole-catalogue pages. */
 export function useEtaText(): (seconds: number | null) => string | null {
   const { t } = useTranslation();
   return (seconds) => {

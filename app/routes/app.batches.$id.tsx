@@ -4,14 +4,15 @@ import { useFetcher, useLoaderData } from "@remix-run/react";
 import { useAppBridge } from "@shopify/app-bridge-react";
 import { Badge, Banner, BlockStack, Card, InlineStack, Layout, Page, ProgressBar, Text } from "@shopify/polaris";
 import { boundary } from "@shopify/shopify-app-remix/server";
+import { useTranslation } from "react-i18next";
 import { BatchGallery } from "~/components/batch/BatchGallery";
 import galleryStyles from "~/components/batch/batch-gallery.css?url";
 import type { BatchItemView } from "~/components/batch/item-view";
 import { originalImageUrls, resultRetentionDays } from "~/models/stored-images.server";
-import { formatEta } from "~/components/batch/report-model";
 import { downloadAuthenticated } from "~/components/batch/useAuthenticatedObjectUrl";
 import { RouteError } from "~/components/RouteError";
 import { useRevalidateWhile } from "~/components/useRevalidateWhile";
+import { useEtaText, useFormat } from "~/i18n/format";
 import prisma from "~/db.server";
 import { getPipeline, isPipelineId } from "~/imaging/pipelines";
 import { getBatchProgress } from "~/models/batches.server";
@@ -35,6 +36,9 @@ export const loader = async ({ request, params }: LoaderFunctionArgs) => {
 export default function BatchPage() {
   const data = useLoaderData<typeof loader>();
   const shopify = useAppBridge();
+  const { t } = useTranslation();
+  const format = useFormat();
+  const etaText = useEtaText();
   const restoreAll = useFetcher<{ ok?: boolean; message?: string; error?: string }>();
   const [confirmRestore, setConfirmRestore] = useState(false);
   const [downloading, setDownloading] = useState(false);
@@ -52,28 +56,30 @@ export default function BatchPage() {
   }, [restoreAll.state, restoreAll.data, shopify]);
 
   const percent = total === 0 ? 100 : Math.round((done / total) * 100);
-  const eta = working ? formatEta(data.etaSeconds) : null;
+  const eta = working ? etaText(data.etaSeconds) : null;
   const summary = [
-    `${done} of ${total} done`,
-    counts.PUBLISHED ? `${counts.PUBLISHED} published` : null,
-    counts.NEEDS_REVIEW ? `${counts.NEEDS_REVIEW} need${counts.NEEDS_REVIEW === 1 ? "s" : ""} review` : null,
-    counts.FAILED ? `${counts.FAILED} failed` : null,
-    counts.RESTORED ? `${counts.RESTORED} restored` : null,
-    data.restoring ? `${data.restoring} being restored` : null,
-    counts.REJECTED ? `${counts.REJECTED} rejected` : null,
-    counts.PROCESSING ? `${counts.PROCESSING} processing` : null,
-    counts.QUEUED ? `${counts.QUEUED} queued` : null,
+    t("batch.summary.done", { done, total }),
+    counts.PUBLISHED ? t("batch.summary.published", { count: counts.PUBLISHED }) : null,
+    counts.NEEDS_REVIEW ? t("batch.summary.review", { count: counts.NEEDS_REVIEW }) : null,
+    counts.FAILED ? t("batch.summary.failed", { count: counts.FAILED }) : null,
+    counts.RESTORED ? t("batch.summary.restored", { count: counts.RESTORED }) : null,
+    data.restoring ? t("batch.summary.restoring", { count: data.restoring }) : null,
+    counts.REJECTED ? t("batch.summary.rejected", { count: counts.REJECTED }) : null,
+    counts.PROCESSING ? t("batch.summary.processing", { count: counts.PROCESSING }) : null,
+    counts.QUEUED ? t("batch.summary.queued", { count: counts.QUEUED }) : null,
   ]
     .filter(Boolean)
     .join(" · ");
   const processedCount = counts.PUBLISHED + counts.NEEDS_REVIEW + counts.RESTORED;
+  const restorable = counts.PUBLISHED - data.restoring;
+  const pipelineLabel = isPipelineId(batch.pipeline) ? t(`pipelines.${batch.pipeline}.label`) : data.pipelineLabel;
   const statusBadge =
     batch.status === "DONE" ? (
-      <Badge tone="success">Done</Badge>
+      <Badge tone="success">{t("batches.status.done")}</Badge>
     ) : batch.status === "CANCELLED" ? (
-      <Badge>Cancelled</Badge>
+      <Badge>{t("batches.status.cancelled")}</Badge>
     ) : (
-      <Badge tone="info">In progress</Badge>
+      <Badge tone="info">{t("batches.status.active")}</Badge>
     );
 
   const download = async () => {
@@ -89,16 +95,16 @@ export default function BatchPage() {
 
   return (
     <Page
-      title={`Batch: ${data.pipelineLabel}`}
+      title={t("batch.title", { pipeline: pipelineLabel })}
       titleMetadata={statusBadge}
-      subtitle={`Started ${new Date(batch.createdAt).toLocaleString("en-US", { dateStyle: "medium", timeStyle: "short" })}`}
-      backAction={{ content: "Batches", url: "/app/batches" }}
+      subtitle={t("batch.started", { date: format.dateTime(batch.createdAt) })}
+      backAction={{ content: t("nav.batches"), url: "/app/batches" }}
       secondaryActions={[
-        { content: "Download ZIP", onAction: download, loading: downloading, disabled: processedCount === 0 || downloading },
+        { content: t("batch.downloadZip"), onAction: download, loading: downloading, disabled: processedCount === 0 || downloading },
         {
-          content: "Restore all originals",
+          content: t("batch.restoreAll"),
           destructive: true,
-          disabled: counts.PUBLISHED - data.restoring === 0,
+          disabled: restorable === 0,
           onAction: () => setConfirmRestore(true),
         },
       ]}
@@ -109,27 +115,27 @@ export default function BatchPage() {
             {confirmRestore ? (
               <Banner
                 tone="warning"
-                title={`Put back the original of ${counts.PUBLISHED - data.restoring} published image${counts.PUBLISHED - data.restoring === 1 ? "" : "s"}?`}
+                title={t("batch.confirmRestore", { count: restorable })}
                 action={{
-                  content: "Restore originals",
+                  content: t("batch.restoreOriginals"),
                   loading: restoreAll.state !== "idle",
                   onAction: () =>
                     restoreAll.submit(null, { method: "post", action: `/app/batches/${encodeURIComponent(batch.id)}/restore` }),
                 }}
-                secondaryAction={{ content: "Keep processed images", onAction: () => setConfirmRestore(false) }}
+                secondaryAction={{ content: t("batch.keepProcessed"), onAction: () => setConfirmRestore(false) }}
                 onDismiss={() => setConfirmRestore(false)}
               >
-                <p>The products get their original images back in the same positions. Credits already used are not refunded.</p>
+                <p>{t("batch.restoreBody")}</p>
               </Banner>
             ) : null}
             <Card>
               <BlockStack gap="300">
                 <InlineStack align="space-between" blockAlign="center">
                   <Text as="h2" variant="headingMd">
-                    Progress
+                    {t("batch.progress")}
                   </Text>
                   <Text as="span" tone="subdued">
-                    {eta ?? (working ? "Estimating time left…" : batch.status === "DONE" ? "Finished" : "")}
+                    {eta ?? (working ? t("batch.estimating") : batch.status === "DONE" ? t("batch.finished") : "")}
                   </Text>
                 </InlineStack>
                 <ProgressBar progress={percent} tone={counts.FAILED > 0 && !working ? "critical" : "primary"} animated={working} />
@@ -137,16 +143,18 @@ export default function BatchPage() {
                   <Text as="p">{summary}</Text>
                 </div>
                 <Text as="p" tone="subdued" variant="bodySm">
-                  {`Credits used: ${batch.creditsUsed}${batch.creditsReserved ? ` · reserved for images in progress: ${batch.creditsReserved}` : ""}. Failed or rejected images are not charged.`}
+                  {batch.creditsReserved
+                    ? t("batch.creditsReserved", { used: batch.creditsUsed, reserved: batch.creditsReserved })
+                    : t("batch.credits", { used: batch.creditsUsed })}
                 </Text>
                 <Text as="p" tone="subdued" variant="bodySm">
-                  {`Processed images can be downloaded for ${data.retentionDays} days after they were made. Your originals are backed up in Shopify Files and can be restored for as long as the app is installed.`}
+                  {t("batch.retention", { count: data.retentionDays })}
                 </Text>
               </BlockStack>
             </Card>
             {counts.NEEDS_REVIEW > 0 ? (
-              <Banner tone="info" title={`${counts.NEEDS_REVIEW} image${counts.NEEDS_REVIEW === 1 ? " is" : "s are"} waiting for your review`}>
-                <p>Compare each one with its original, then approve it to replace the product image, or reject it to keep the original. Tick several to approve or reject them together.</p>
+              <Banner tone="info" title={t("batch.reviewTitle", { count: counts.NEEDS_REVIEW })}>
+                <p>{t("batch.reviewBody")}</p>
               </Banner>
             ) : null}
             <BatchGallery batchId={batch.id} items={data.items as BatchItemView[]} batch={{ pipeline: batch.pipeline, settings: batch.settings }} />
@@ -158,7 +166,8 @@ export default function BatchPage() {
 }
 
 export function ErrorBoundary() {
-  return <RouteError title="Batch" />;
+  const { t } = useTranslation();
+  return <RouteError title={t("batch.errorTitle")} />;
 }
 
 export const headers: HeadersFunction = (headersArgs) => boundary.headers(headersArgs);

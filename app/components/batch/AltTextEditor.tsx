@@ -1,5 +1,6 @@
 import { useState } from "react";
 import { BlockStack, Button, InlineStack, TextField } from "@shopify/polaris";
+import { useTranslation } from "react-i18next";
 import { useToastingFetcher } from "./useToastingFetcher";
 
 /**
@@ -7,6 +8,7 @@ import { useToastingFetcher } from "./useToastingFetcher";
  * shown and only replaced when they save.
  */
 export function AltTextEditor({ item }: { item: { id: string; state: string; alt: string | null; suggestedAlt: string | null; writtenAlt: string | null } }) {
+  const { t } = useTranslation();
   const fetcher = useToastingFetcher();
   const [value, setValue] = useState(item.writtenAlt ?? item.suggestedAlt ?? "");
   if (item.state !== "PUBLISHED" && item.state !== "NEEDS_REVIEW") return null;
@@ -14,15 +16,15 @@ export function AltTextEditor({ item }: { item: { id: string; state: string; alt
 
   const own = item.alt?.trim() ? item.alt : null;
   const status = item.writtenAlt
-    ? "Written to the product image."
+    ? t("batchGallery.altText.written")
     : own
-      ? `Suggested. The image keeps your alt text ("${own}") unless you save this one.`
-      : "Suggested. It is written with the image when it is published.";
+      ? t("batchGallery.altText.suggestedKeepsOwn", { own })
+      : t("batchGallery.altText.suggested");
   return (
     <BlockStack gap="100">
       <TextField
-        label="Alt text"
-        helpText={`${status} Suggested at no extra credit cost.`}
+        label={t("batchGallery.altText.label")}
+        helpText={t("batchGallery.altText.help", { status })}
         autoComplete="off"
         value={value}
         onChange={setValue}
@@ -36,7 +38,7 @@ export function AltTextEditor({ item }: { item: { id: string; state: string; alt
           loading={fetcher.state !== "idle"}
           onClick={() => fetcher.submit({ alt: value }, { method: "post", action: `/app/items/${encodeURIComponent(item.id)}/alt` })}
         >
-          {item.state === "PUBLISHED" ? "Write alt text" : "Save alt text"}
+          {item.state === "PUBLISHED" ? t("batchGallery.altText.write") : t("batchGallery.altText.save")}
         </Button>
       </InlineStack>
     </BlockStack>

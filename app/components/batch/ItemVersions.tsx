@@ -1,12 +1,12 @@
 import { useEffect, useState } from "react";
 import { Badge, BlockStack, Box, Button, InlineStack, Text, TextField } from "@shopify/polaris";
+import { useTranslation } from "react-i18next";
 import { MAX_INSTRUCTION_LENGTH } from "~/imaging/instruction";
 import { canRetry, groupVersions, publishActionFor, type VersionFields } from "~/models/versions";
 import type { CompareTarget } from "./CompareModal";
 import { useGalleryText } from "./gallery-messages";
-import { versionNote } from "./gallery-model";
+import { stateBadge, versionNote } from "./gallery-model";
 import { useToastingFetcher } from "./useToastingFetcher";
-import { STATE_LABELS } from "./report-model";
 
 export interface ItemVersionView extends VersionFields {
   reason: string | null;
@@ -19,6 +19,7 @@ export interface ItemVersionView extends VersionFields {
 export function TryAgain({ itemId, versions, title }: { itemId: string; versions: ItemVersionView[]; title: string }) {
   const [open, setOpen] = useState(false);
   const [note, setNote] = useState("");
+  const { t } = useTranslation();
   const fetcher = useToastingFetcher();
   const group = groupVersions(versions)[0];
   useEffect(() => {
@@ -31,8 +32,8 @@ export function TryAgain({ itemId, versions, title }: { itemId: string; versions
   if (!open) {
     return (
       <InlineStack>
-        <Button onClick={() => setOpen(true)} accessibilityLabel={`Try ${title} again`}>
-          Try again
+        <Button onClick={() => setOpen(true)} accessibilityLabel={t("batchGallery.versions.tryAgainLabel", { title })}>
+          {t("batchGallery.versions.tryAgain")}
         </Button>
       </InlineStack>
     );
@@ -43,23 +44,23 @@ export function TryAgain({ itemId, versions, title }: { itemId: string; versions
       <fetcher.Form method="post" action={`/app/items/${encodeURIComponent(itemId)}/retry`}>
         <BlockStack gap="200">
           <TextField
-            label="Note for the new version (optional)"
+            label={t("batchGallery.versions.noteLabel")}
             name="instruction"
             value={note}
             onChange={setNote}
             maxLength={MAX_INSTRUCTION_LENGTH}
             showCharacterCount
             autoComplete="off"
-            placeholder="keep the strap, less shadow"
-            helpText="Costs 3 credits, charged only if the new version succeeds. The current version stays available."
+            placeholder={t("batchGallery.versions.notePlaceholder")}
+            helpText={t("batchGallery.versions.noteHelp")}
             error={error}
           />
           <InlineStack gap="200">
             <Button submit variant="primary" loading={fetcher.state !== "idle"}>
-              Make a new version
+              {t("batchGallery.versions.makeNewVersion")}
             </Button>
             <Button onClick={() => setOpen(false)} disabled={fetcher.state !== "idle"}>
-              Cancel
+              {t("batchGallery.versions.cancel")}
             </Button>
           </InlineStack>
         </BlockStack>
@@ -78,33 +79,39 @@ function VersionRow({ version, number, group, title, originalUrl, onCompare }: {
 }) {
   const fetcher = useToastingFetcher();
   const text = useGalleryText();
+  const { t } = useTranslation();
   const action = publishActionFor(version, group);
   const note = versionNote(version) ?? (action.kind === "none" && version.state !== "PUBLISHED" ? action.why : null);
-  const state = version.state === "PUBLISHED" ? { label: "On the product", tone: "success" as const } : (STATE_LABELS[version.state] ?? { label: version.state });
+  const badge = stateBadge(version.state);
+  const state = version.state === "PUBLISHED" ? { label: t("batchGallery.versions.onProduct"), tone: badge.tone } : { label: text(badge.label), tone: badge.tone };
   return (
     <li data-testid="item-version" data-item-id={version.id} data-state={version.state}>
       <BlockStack gap="200">
         <InlineStack gap="200" blockAlign="center" align="space-between">
           <InlineStack gap="200" blockAlign="center">
-            <Text as="span" fontWeight="semibold">{`Version ${number}`}</Text>
+            <Text as="span" fontWeight="semibold">{t("batchGallery.versions.version", { number })}</Text>
             <Badge tone={state.tone}>{state.label}</Badge>
             <Text as="span" tone="subdued">
-              {version.instruction ? `Note: “${version.instruction}”` : number === 1 ? "First try" : "No note"}
+              {version.instruction
+                ? t("batchGallery.versions.note", { note: version.instruction })
+                : number === 1
+                  ? t("batchGallery.versions.firstTry")
+                  : t("batchGallery.versions.noNote")}
             </Text>
           </InlineStack>
           <InlineStack gap="200">
             {version.resultImageId ? (
-              <Button variant="plain" onClick={() => onCompare({ itemId: version.id, originalUrl, title: `${title}, version ${number}` })} accessibilityLabel={`Compare version ${number} of ${title}`}>
-                View
+              <Button variant="plain" onClick={() => onCompare({ itemId: version.id, originalUrl, title: t("batchGallery.versions.compareTitle", { title, number }) })} accessibilityLabel={t("batchGallery.versions.compareLabel", { title, number })}>
+                {t("batchGallery.versions.view")}
               </Button>
             ) : null}
             {action.kind !== "none" ? (
               <Button
                 onClick={() => fetcher.submit(null, { method: "post", action: `/app/items/${encodeURIComponent(version.id)}/publish` })}
                 loading={fetcher.state !== "idle"}
-                accessibilityLabel={`Publish version ${number} of ${title}`}
+                accessibilityLabel={t("batchGallery.versions.publishLabel", { title, number })}
               >
-                {action.kind === "republish" ? "Publish this version" : "Publish this version (3 credits)"}
+                {action.kind === "republish" ? t("batchGallery.versions.republish") : t("batchGallery.versions.publishPaid")}
               </Button>
             ) : null}
           </InlineStack>
@@ -126,17 +133,17 @@ export function ItemVersions({ versions, title, originalUrl, onCompare }: {
   originalUrl: string;
   onCompare: (target: CompareTarget) => void;
 }) {
+  const { t } = useTranslation();
   const group = groupVersions(versions)[0];
   if (!group || group.versions.length < 2) return null;
   return (
     <Box paddingInlineStart="400" borderInlineStartWidth="025" borderColor="border">
       <BlockStack gap="200">
-        <Text as="h4" variant="headingSm">{`Versions (${group.versions.length})`}</Text>
+        <Text as="h4" variant="headingSm">{t("batchGallery.versions.heading", { versions: group.versions.length })}</Text>
         <Text as="p" tone="subdued" variant="bodySm">
-          A version is paid for once, when it goes on the product; publishing it again later is free. Rejected versions
-          were not charged, so publishing one costs 3 credits.
+          {t("batchGallery.versions.explainer")}
         </Text>
-        <ul style={{ margin: 0, padding: 0, listStyle: "none", display: "grid", gap: 8 }} aria-label={`Versions of ${title}`}>
+        <ul style={{ margin: 0, padding: 0, listStyle: "none", display: "grid", gap: 8 }} aria-label={t("batchGallery.versions.listLabel", { title })}>
           {group.versions.map((version, index) => (
             <VersionRow key={version.id} version={version} number={index + 1} group={group} title={title} originalUrl={originalUrl} onCompare={onCompare} />
           ))}

@@ -79,14 +79,6 @@ export function fidelityNeedsAttention(fidelity: FidelityView | null): boolean {
   return fidelity.score !== null && fidelity.threshold !== null ? fidelity.score < fidelity.threshold : false;
 }
 
-export function formatEta(seconds: number | null): string | null {
-  if (seconds === null || seconds <= 0) return null;
-  if (seconds < 60) return `About ${Math.max(5, Math.round(seconds / 5) * 5)} s left`;
-  const minutes = Math.round(seconds / 60);
-  if (minutes < 60) return `About ${minutes} min left`;
-  return `About ${Math.floor(minutes / 60)} h ${minutes % 60} min left`;
-}
-
 export const STATE_LABELS: Record<string, { label: string; tone?: "success" | "attention" | "critical" | "info" | "warning" }> = {
   QUEUED: { label: "Queued" },
   PROCESSING: { label: "Processing", tone: "info" },
