@@ -4,43 +4,31 @@
  * workers settle instead of retrying the shop's jobs for ever.
  */
 import { randomUUID } from "node:crypto";
-import type { Worker } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_PIPELINE_SETTINGS } from "~/imaging/pipelines";
 import { addFundedItems } from "~/models/batches.server";
 import { confirmCatalogRun, getCatalogRun, startCatalogRun } from "~/models/catalog-runs.server";
 import { getBalance } from "~/models/credits.server";
-import { closeAutomationQueues, getAutomationQueue, startAutomationWorker } from "~/queue/automation.server";
-import { processAutomationJob } from "~/queue/automation-processor.server";
-import { closeQueues } from "~/queue/queue.server";
+import { getAutomationQueue } from "~/queue/automation.server";
 import { action as uninstalled } from "~/routes/webhooks.app.uninstalled";
-import { offlineAdmin, startHarness, type Harness } from "../batches/harness";
+import { offlineAdmin, type Harness } from "../batches/harness";
 import { deliver, webhookRequest } from "../lifecycle/helpers";
 import { waitFor } from "../wait";
+import { startAutomationHarness, type AutomationHarness } from "./automation-harness";
 
 let h: Harness;
-let automation: Worker;
+let automation: AutomationHarness;
 
 beforeAll(async () => {
-  // The model takes a while per image, so the run is mid-way (images waiting, others being edited) at the uninstall.
-  h = await startHarness({ dashscope: { latencyMs: 400 } });
-  process.env.QUEUE_NAME = h.queueName;
   process.env.CATALOG_BULK_POLL_MS = "300";
-  h.startInProcessWorker({ concurrency: 2 });
-  automation = startAutomationWorker({
-    imageQueueName: h.queueName,
-    deps: { db: h.db, adminFor: offlineAdmin, imageQueue: h.queue },
-    process: processAutomationJob,
-  });
+  // The model takes a while per image, so the run is mid-way (images waiting, others being edited) at the uninstall.
+  automation = await startAutomationHarness({ harness: { dashscope: { latencyMs: 400 } }, imageWorker: { concurrency: 2 } });
+  h = automation.h;
 });
 
 afterAll(async () => {
   delete process.env.CATALOG_BULK_POLL_MS;
-  await automation?.close(true);
-  await getAutomationQueue(h.queueName).obliterate({ force: true }).catch(() => undefined);
-  await closeAutomationQueues();
-  await closeQueues();
-  await h?.close();
+  await automation?.close();
 });
 
 const busy = async () =>

@@ -3,41 +3,33 @@
  * finished, not at its next poll. The Shopify stand-in sends the signed webhook over HTTP to the app's route; the
  * polling fallback is set to ten minutes here, so a run counted within the test's time was woken by the webhook.
  */
-import type { Worker } from "bullmq";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { getCatalogRun, startCatalogRun } from "~/models/catalog-runs.server";
-import { closeAutomationQueues, getAutomationQueue, startAutomationWorker } from "~/queue/automation.server";
-import { processAutomationJob } from "~/queue/automation-processor.server";
-import { closeQueues } from "~/queue/queue.server";
+import { getAutomationQueue } from "~/queue/automation.server";
 import { action as bulkFinish } from "~/routes/webhooks.bulk_operations.finish";
-import { offlineAdmin, startHarness, type Harness } from "../batches/harness";
-import { startWebhookAppServer, type WebhookAppServer } from "./app-server";
+import { offlineAdmin, type Harness } from "../batches/harness";
 import { waitFor } from "../wait";
+import { startAutomationHarness, type AutomationHarness } from "./automation-harness";
 
 const FINISH_PATH = "/webhooks/bulk_operations/finish";
 
 let h: Harness;
-let app: WebhookAppServer;
-let automation: Worker;
+let automation: AutomationHarness;
 /** The next delivery of bulk_operations/finish is lost on its way (answered, never reaching the app). */
 let loseNextFinish = false;
 
 beforeAll(async () => {
-  app = await startWebhookAppServer({
-    [FINISH_PATH]: async (args) => {
-      if (!loseNextFinish) return bulkFinish(args);
-      loseNextFinish = false;
-      return new Response(null, { status: 200 });
+  process.env.CATALOG_BULK_POLL_MS = String(10 * 60_000);
+  automation = await startAutomationHarness({
+    routes: {
+      [FINISH_PATH]: async (args) => {
+        if (!loseNextFinish) return bulkFinish(args);
+        loseNextFinish = false;
+        return new Response(null, { status: 200 });
+      },
     },
   });
-  h = await startHarness({ appUrl: app.url });
-  process.env.QUEUE_NAME = h.queueName;
-  process.env.CATALOG_BULK_POLL_MS = String(10 * 60_000);
-  automation = startAutomationWorker({
-    imageQueueName: h.queueName,
-    deps: { db: h.db, adminFor: offlineAdmin, imageQueue: h.queue },
-    process: processAutomationJob,
-  });
+  h = automation.h;
 });
 
 afterEach(() => {
@@ -46,12 +38,7 @@ afterEach(() => {
 
 afterAll(async () => {
   delete process.env.CATALOG_BULK_POLL_MS;
-  await automation?.close(true);
-  await getAutomationQueue(h.queueName).obliterate({ force: true }).catch(() => undefined);
-  await closeAutomationQueues();
-  await closeQueues();
-  await h?.close();
-  await app?.close();
+  await automation?.close();
 });
 
 async function startRun(shop: string): Promise<string> {

@@ -3,44 +3,28 @@
  * with media makes the Shopify stand-in send products/create while the photos are still being processed, as Shopify
  * does; the rule's job waits for them and cleans them once Shopify has them ready.
  */
-import type { Worker } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { saveAutoRule } from "~/models/auto-rule.server";
 import { runGraphql } from "~/models/catalog.server";
 import { getBalance } from "~/models/credits.server";
-import { closeAutomationQueues, getAutomationQueue, startAutomationWorker } from "~/queue/automation.server";
-import { processAutomationJob } from "~/queue/automation-processor.server";
-import { closeQueues } from "~/queue/queue.server";
 import { action as productsCreate } from "~/routes/webhooks.products.create";
 import { action as productsUpdate } from "~/routes/webhooks.products.update";
-import { offlineAdmin, startHarness, type Harness } from "../batches/harness";
-import { startWebhookAppServer, type WebhookAppServer } from "./app-server";
+import { offlineAdmin, type Harness } from "../batches/harness";
 import { waitFor } from "../wait";
+import { startAutomationHarness, type AutomationHarness } from "./automation-harness";
 
 let h: Harness;
-let app: WebhookAppServer;
-let automation: Worker;
+let automation: AutomationHarness;
 
 beforeAll(async () => {
-  app = await startWebhookAppServer({ "/webhooks/products/create": productsCreate, "/webhooks/products/update": productsUpdate });
-  h = await startHarness({ appUrl: app.url });
-  process.env.QUEUE_NAME = h.queueName;
-  h.startInProcessWorker();
-  automation = startAutomationWorker({
-    imageQueueName: h.queueName,
-    deps: { db: h.db, adminFor: offlineAdmin, imageQueue: h.queue },
-    process: processAutomationJob,
+  automation = await startAutomationHarness({
+    routes: { "/webhooks/products/create": productsCreate, "/webhooks/products/update": productsUpdate },
+    imageWorker: {},
   });
+  h = automation.h;
 });
 
-afterAll(async () => {
-  await automation?.close(true);
-  await getAutomationQueue(h.queueName).obliterate({ force: true }).catch(() => undefined);
-  await closeAutomationQueues();
-  await closeQueues();
-  await h?.close();
-  await app?.close();
-});
+afterAll(() => automation?.close());
 
 const PRODUCT_CREATE = `#graphql
   mutation TestImportProduct($product: ProductCreateInput!, $media: [CreateMediaInput!]) {

@@ -3,47 +3,32 @@
  * products/create and products/update (signed, real payload shape) to the app's routes over HTTP; the worker and the
  * automation worker run in this process.
  */
-import type { Worker } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { i18nFor } from "~/i18n/locales";
 import { acceptProductWebhook, getAutoRule, productWebhookSchema, resumeNewProductEvents, saveAutoRule } from "~/models/auto-rule.server";
 import { restoreItem } from "~/models/batches.server";
 import { getBalance, grantCredits } from "~/models/credits.server";
 import type { AutomationWork } from "~/models/work-queues.server";
-import { closeAutomationQueues, getAutomationQueue, newProductMediaJobId, startAutomationWorker } from "~/queue/automation.server";
-import { processAutomationJob } from "~/queue/automation-processor.server";
-import { closeQueues } from "~/queue/queue.server";
+import { getAutomationQueue, newProductMediaJobId } from "~/queue/automation.server";
 import { action as productsCreate } from "~/routes/webhooks.products.create";
 import { action as productsUpdate } from "~/routes/webhooks.products.update";
-import { mediaById, offlineAdmin, startHarness, type Harness } from "../batches/harness";
+import { mediaById, offlineAdmin, type Harness } from "../batches/harness";
 import { deliver, webhookRequest } from "../lifecycle/helpers";
-import { startWebhookAppServer, type WebhookAppServer } from "./app-server";
 import { waitFor } from "../wait";
+import { startAutomationHarness, type AutomationHarness } from "./automation-harness";
 
 let h: Harness;
-let app: WebhookAppServer;
-let automation: Worker;
+let automation: AutomationHarness;
 
 beforeAll(async () => {
-  app = await startWebhookAppServer({ "/webhooks/products/create": productsCreate, "/webhooks/products/update": productsUpdate });
-  h = await startHarness({ appUrl: app.url });
-  process.env.QUEUE_NAME = h.queueName;
-  h.startInProcessWorker();
-  automation = startAutomationWorker({
-    imageQueueName: h.queueName,
-    deps: { db: h.db, adminFor: offlineAdmin, imageQueue: h.queue },
-    process: processAutomationJob,
+  automation = await startAutomationHarness({
+    routes: { "/webhooks/products/create": productsCreate, "/webhooks/products/update": productsUpdate },
+    imageWorker: {},
   });
+  h = automation.h;
 });
 
-afterAll(async () => {
-  await automation?.close(true);
-  await getAutomationQueue(h.queueName).obliterate({ force: true }).catch(() => undefined);
-  await closeAutomationQueues();
-  await closeQueues();
-  await h?.close();
-  await app?.close();
-});
+afterAll(() => automation?.close());
 
 async function shopWithRule(credits: number, rule: Record<string, string> = {}): Promise<string> {
   const shop = await h.addShop({ products: 1, imagesPerProduct: 1, credits });
