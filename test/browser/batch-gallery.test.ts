@@ -2,13 +2,14 @@
  * Reviewing a 30-image batch in the gallery, in Chromium against the stand-ins: every image held for review (the
  * shop reviews before publishing), one verdict per tile, two held images approved together with the keyboard alone,
  * one rejected with the bulk button, the state filters with their counts, the comparison slider, the measured
- * details, and the page's Web Vitals. Screenshots of each step go to test-artifacts/gallery-*.png.
+ * details, alt text written over the merchant's own, and the page's Web Vitals. Screenshots of each step go to
+ * test-artifacts/gallery-*.png.
  */
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ROOT, launchChromium, newAppPage, openAppContext, serveApp, type ServedApp } from "./session";
+import { ROOT, launchChromium, newAppPage, openAppContext, serveApp, storeAdminGraphql, type ServedApp } from "./session";
 import { THRESHOLDS, measurePage } from "./web-vitals";
 
 const ARTIFACTS = path.join(ROOT, "test-artifacts");
@@ -54,8 +55,19 @@ const tabButton = (page: Page, name: string) => page.getByRole("tab", { name: ne
 const tabCount = async (page: Page, name: string) => Number(/\((\d+)\)$/.exec((await tabButton(page, name).getAttribute("aria-label")) ?? "")?.[1]);
 const tiles = (page: Page) => page.getByTestId("batch-item");
 
+/** The alt text of a product's image (1-based position) in the Shopify stand-in's store, read through the Admin API. */
+async function storeAltText(app: ServedApp, productTitle: string, position: number): Promise<string | null> {
+  const graphql = await storeAdminGraphql(app);
+  const data = await graphql<{ products: { nodes: Array<{ title: string; media: { nodes: Array<{ alt: string | null }> } }> } }>(
+    `query ProductMediaAlt { products(first: ${PRODUCTS}) { nodes { title media(first: ${IMAGES_PER_PRODUCT}) { nodes { alt } } } } }`,
+  );
+  const product = data.products.nodes.find((p) => p.title === productTitle);
+  if (!product) throw new Error(`no product "${productTitle}" in the Shopify stand-in`);
+  return product.media.nodes[position - 1]!.alt;
+}
+
 describe("reviewing a batch in the gallery", () => {
-  it("reviews 30 held images: verdicts, keyboard bulk approval, filters, slider, details, Web Vitals", async () => {
+  it("reviews 30 held images: verdicts, keyboard bulk approval, filters, slider, details, alt text, Web Vitals", async () => {
     const context = await openAppContext(browser!, info);
     const page = await newAppPage(context, info);
     page.on("console", (message) => {
@@ -165,6 +177,23 @@ describe("reviewing a batch in the gallery", () => {
       await expect(details.getByText(/^Background is exactly #FFFFFF: .* \(needs at least 99\.9%/).isVisible()).resolves.toBe(true);
       expect(await details.getByText("Passed", { exact: true }).count()).toBeGreaterThanOrEqual(5);
       await shot(page, "06-details", true);
+
+      // Alt text of the published image: the suggestion is shown, the image keeps the merchant's own until they write
+      // one; written, it is the product image's alt text in the store.
+      const [, product, position] = /^(.*), image (\d+)$/.exec((await tile.locator("h3").textContent()) ?? "")!;
+      const ownAlt = await storeAltText(info, product!, Number(position));
+      expect(ownAlt).toBeTruthy();
+      const altField = details.getByRole("textbox", { name: "Alt text" });
+      const suggested = await altField.inputValue();
+      expect(suggested).toMatch(new RegExp(`^${product} in \\w+ on a white background$`));
+      await expect(details.getByText(`Suggested. The image keeps your alt text ("${ownAlt}") unless you save this one.`).isVisible()).resolves.toBe(true);
+      const merchantAlt = `${product} on white, seen from the front`;
+      await altField.fill(merchantAlt);
+      await details.getByRole("button", { name: "Write alt text" }).click();
+      await page.getByText("Alt text written to the product image.").waitFor({ timeout: 30_000 });
+      await details.getByText(/^Written to the product image\./).waitFor({ timeout: 15_000 });
+      expect(await storeAltText(info, product!, Number(position))).toBe(merchantAlt);
+      await shot(page, "07-alt-text", true);
     } catch (error) {
       await shot(page, "99-failure", true).catch(() => undefined);
       throw error;

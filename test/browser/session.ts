@@ -8,6 +8,7 @@ import path from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { ADMIN_API_VERSION_STRING } from "../../app/api-version";
 import { installAppBridgeStandIn } from "../../emulators/app-bridge";
 import { embeddedAppUrl, mintIdToken } from "../../emulators/app-bridge/tokens";
 
@@ -98,4 +99,37 @@ export async function newAppPage(context: BrowserContext, app: ServedApp): Promi
   const page = await context.newPage();
   await installAppBridgeStandIn(page, { mintIdToken: async () => mintIdToken(app.shop, app.apiKey, app.apiSecret) });
   return page;
+}
+
+/**
+ * The Shopify stand-in's store as a staff member sees it through the Admin API: an id token exchanged for an online
+ * access token (the served app's own offline token stays valid), then GraphQL against the stand-in. The stand-in runs
+ * in serve-e2e's process, so its state is read the way Shopify admin would show it.
+ */
+export async function storeAdminGraphql(app: ServedApp): Promise<<T>(query: string, variables?: Record<string, unknown>) => Promise<T>> {
+  const base = `${app.shopifyUrl}/shops/${encodeURIComponent(app.shop)}/admin`;
+  const exchanged = await fetch(`${base}/oauth/access_token`, {
+    method: "POST",
+    headers: { "Content-Type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({
+      client_id: app.apiKey,
+      client_secret: app.apiSecret,
+      grant_type: "urn:ietf:params:oauth:grant-type:token-exchange",
+      subject_token: mintIdToken(app.shop, app.apiKey, app.apiSecret),
+      subject_token_type: "urn:ietf:params:oauth:token-type:id_token",
+      requested_token_type: "urn:shopify:params:oauth:token-type:online-access-token",
+    }),
+  });
+  if (!exchanged.ok) throw new Error(`token exchange with the Shopify stand-in failed: ${exchanged.status} ${await exchanged.text()}`);
+  const { access_token: token } = (await exchanged.json()) as { access_token: string };
+  return async <T>(query: string, variables: Record<string, unknown> = {}) => {
+    const response = await fetch(`${base}/api/${ADMIN_API_VERSION_STRING}/graphql.json`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-Shopify-Access-Token": token },
+      body: JSON.stringify({ query, variables }),
+    });
+    const body = (await response.json()) as { data?: T; errors?: unknown };
+    if (!response.ok || body.errors || !body.data) throw new Error(`Shopify stand-in answered ${response.status}: ${JSON.stringify(body.errors ?? body)}`);
+    return body.data;
+  };
 }
