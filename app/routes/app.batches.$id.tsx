@@ -7,7 +7,6 @@ import { boundary } from "@shopify/shopify-app-remix/server";
 import { useTranslation } from "react-i18next";
 import { BatchGallery } from "~/components/batch/BatchGallery";
 import galleryStyles from "~/components/batch/batch-gallery.css?url";
-import type { BatchItemView } from "~/components/batch/item-view";
 import { originalImageUrls, resultRetentionDays } from "~/models/stored-images.server";
 import { downloadAuthenticated } from "~/components/batch/useAuthenticatedObjectUrl";
 import { RouteError } from "~/components/RouteError";
@@ -157,7 +156,7 @@ export default function BatchPage() {
                 <p>{t("batch.reviewBody")}</p>
               </Banner>
             ) : null}
-            <BatchGallery batchId={batch.id} items={data.items as BatchItemView[]} batch={{ pipeline: batch.pipeline, settings: batch.settings }} />
+            <BatchGallery batchId={batch.id} items={data.items} batch={{ pipeline: batch.pipeline, settings: batch.settings }} />
           </BlockStack>
         </Layout.Section>
       </Layout>

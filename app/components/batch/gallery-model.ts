@@ -11,9 +11,9 @@ export interface GalleryItemInput {
   id: string;
   state: string;
   reason: string | null;
-  compliance: unknown;
-  fidelity: unknown;
-  framing: unknown;
+  compliance?: unknown;
+  fidelity?: unknown;
+  framing?: unknown;
   /** Published, and its original is being put back. */
   restoring?: boolean;
 }
