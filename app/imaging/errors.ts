@@ -14,10 +14,6 @@ export class ImageInputError extends Error {
   }
 }
 
-export function isImageInputError(error: unknown): error is ImageInputError {
-  return error instanceof ImageInputError;
-}
-
 /**
  * The edited image cannot be turned into a compliant output (unreadable, or no product left in it).
  * Retrying the same edit rarely helps; the merchant can try another pipeline or a clearer photo.

@@ -31,7 +31,3 @@ export async function recordInstall(deps: { db: PrismaClient; graphql: AdminGrap
 export async function grantWelcomeCreditsOnce(db: PrismaClient, shop: string): Promise<void> {
   if (!(await wasShopRedacted(db, shop))) await grantWelcomeCredits(db, shop);
 }
-
-export async function getShop(db: PrismaClient, shop: string) {
-  return db.shop.findUnique({ where: { domain: shop } });
-}
