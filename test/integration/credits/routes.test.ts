@@ -138,6 +138,23 @@ describe("Shopify one-time purchases", () => {
     expect(await getBalance(db, shop)).toEqual({ available: 0, reserved: 0, total: 0 });
   });
 
+  it("waits out Shopify throttling the purchase call, as catalogue calls do, and still sends the merchant to approve", async () => {
+    const shop = await installedShop();
+    // Right before the purchase mutation the store's bucket is all but empty, refilling at 20 points a second.
+    shopify.beforeNextOperation(shop, "CreditPackPurchaseCreate", async () => {
+      shopify.setThrottle(shop, { bucketSize: 1 });
+      shopify.setThrottle(shop, { bucketSize: 1000, restoreRate: 20 });
+    });
+    const { redirectTo, purchase, response } = await buyWithShopify(shop);
+    expect(response.status).toBe(401);
+    expect(redirectTo).toMatch(/confirm_application_charge/);
+    expect(purchase).toMatchObject({ provider: "SHOPIFY", status: "PENDING" });
+    const calls = shopify.graphqlLog(shop).filter((entry) => entry.operationName === "CreditPackPurchaseCreate");
+    expect(calls[0]?.throttled).toBe(true);
+    expect(calls.at(-1)?.throttled).toBe(false);
+    expect(shopify.purchases(shop)).toHaveLength(1);
+  });
+
   it("sends SHOPIFY_BILLING_TEST=false through as a real charge", async () => {
     process.env.SHOPIFY_BILLING_TEST = "false";
     const shop = await installedShop({ partnerDevelopment: false });
