@@ -9,7 +9,7 @@ import { createPrismaClient } from "~/db.server";
 import { getConfig } from "~/lib/config.server";
 import { logger } from "~/lib/logger.server";
 import { jobDuration, startMetricsServer, trackQueueDepth, untrackQueueDepth } from "~/lib/metrics.server";
-import type { AdminGraphql } from "~/models/catalog.server";
+import type { AdminGraphql } from "~/lib/admin-graphql.server";
 import { partnerApiConfigFromEnv } from "~/models/shopify-refunds.server";
 import { startShopifyRefundReconciler } from "~/queue/refund-reconciler.server";
 import { altTextClientFromEnv } from "~/qwen/alt-text";

@@ -6,6 +6,7 @@
  *   npx tsx bench/selection.ts
  */
 import { randomUUID } from "node:crypto";
+import type { AdminGraphql } from "~/lib/admin-graphql.server";
 import { installEmulatorDispatcher } from "../emulators/dispatcher";
 
 const PRODUCTS = 5_000;
@@ -23,7 +24,7 @@ async function main(): Promise<void> {
   const shop = `bench-${randomUUID().slice(0, 8)}.myshopify.com`;
   emulator.addShop(shop, { products: PRODUCTS, imagesPerProduct: 1 });
   const token = emulator.grantAccessToken(shop);
-  const graphql = (query: string, options?: { variables?: Record<string, unknown> }) =>
+  const graphql: AdminGraphql = (query, options) =>
     fetch(`https://${shop}/admin/api/2026-07/graphql.json`, {
       method: "POST",
       headers: { "content-type": "application/json", "x-shopify-access-token": token },

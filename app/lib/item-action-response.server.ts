@@ -1,7 +1,7 @@
 import { json } from "@remix-run/node";
 import { logger } from "~/lib/logger.server";
 import { BatchInputError, BatchNotFoundError } from "~/models/batches.server";
-import { ShopifyApiError, ShopifyThrottledError, ShopifyUserError } from "~/models/catalog.server";
+import { ShopifyApiError, ShopifyThrottledError, ShopifyUserError } from "~/lib/admin-graphql.server";
 
 /**
  * Runs one review/restore action and answers JSON for `useFetcher`: `{ ok, message }`, or `{ error }`

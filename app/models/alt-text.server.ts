@@ -5,7 +5,8 @@
 import type { PrismaClient } from "@prisma/client";
 import { z } from "zod";
 import { BatchInputError, BatchNotFoundError } from "~/models/batches.server";
-import { replaceMediaImage, type AdminGraphql } from "~/models/catalog.server";
+import type { AdminGraphql } from "~/lib/admin-graphql.server";
+import { replaceMediaImage } from "~/models/catalog.server";
 
 /** Shopify's limit for a media's alt text. */
 const MAX_ALT = 512;

@@ -19,7 +19,8 @@ import {
   releaseUnusedReservations,
   reserveForItems,
 } from "~/models/credits.server";
-import { resolveSelection, type AdminGraphql, type ProductImage } from "~/models/catalog.server";
+import type { AdminGraphql } from "~/lib/admin-graphql.server";
+import { resolveSelection, type ProductImage } from "~/models/catalog.server";
 import { restoreMediaFromBackup } from "~/models/stored-images.server";
 import { groupVersions } from "~/models/versions";
 import type { ImageWork } from "~/models/work-queues.server";

@@ -19,11 +19,12 @@ import type { ReadableStream as NodeReadableStream } from "node:stream/web";
 import { Prisma, type CatalogRun, type PrismaClient } from "@prisma/client";
 import { z } from "zod";
 import { isPipelineId, PIPELINE_IDS, type PipelineId } from "~/imaging/pipelines";
+import { runGraphql, ShopifyUserError, withThrottleRetry, type AdminGraphql } from "~/lib/admin-graphql.server";
 import { getConfig } from "~/lib/config.server";
 import { logger } from "~/lib/logger.server";
 import { checkUrlAllowed, fetchPolicyFromEnv } from "~/lib/safe-fetch.server";
 import { addFundedItems, cancelItems, fairShareEtaSeconds, getQueueLoad, type FundingLimit } from "~/models/batches.server";
-import { gidNumber, runGraphql, ShopifyUserError, withThrottleRetry, type AdminGraphql, type ProductImage } from "~/models/catalog.server";
+import { gidNumber, type ProductImage } from "~/models/catalog.server";
 import { CREDITS_PER_IMAGE } from "~/models/credits.server";
 import { getSettings, pipelineSettingsFrom } from "~/models/settings.server";
 import { RunAgainLater, type AutomationWork, type ImageWork } from "~/models/work-queues.server";
@@ -217,12 +218,7 @@ export interface CollectionChoice {
 
 /** The collections a run can be limited to, by title (the first 250: a store with more picks by type or tag). */
 export async function listCollections(graphql: AdminGraphql): Promise<CollectionChoice[]> {
-  const { data } = await runGraphql<{ collections: { nodes: Array<{ id: string; title: string; productsCount: { count: number } | null }> } }>(
-    graphql,
-    "CatalogRunCollections",
-    COLLECTIONS,
-    { first: 250 },
-  );
+  const { data } = await runGraphql(graphql, COLLECTIONS, { first: 250 });
   return data.collections.nodes.map((c) => ({ id: c.id, title: c.title, products: c.productsCount?.count ?? 0 }));
 }
 
@@ -234,9 +230,10 @@ export async function startCatalogRun(
 ): Promise<{ ok: true; runId: string } | { ok: false; errors: CatalogRunErrors }> {
   const parsed = parseCatalogRunInput(input);
   if (!parsed.ok) return parsed;
-  if (parsed.filter.kind === "collection") {
+  // parseCatalogRunInput makes a collection filter's value a collection gid.
+  if (parsed.filter.kind === "collection" && parsed.filter.value) {
     // Read through the shop's own Admin API: a collection of another shop, or a deleted one, is not found.
-    const { data } = await runGraphql<{ collection: { title: string } | null }>(deps.graphql, "CatalogRunCollection", COLLECTION, { id: parsed.filter.value });
+    const { data } = await runGraphql(deps.graphql, COLLECTION, { id: parsed.filter.value });
     if (!data.collection) return { ok: false, errors: { filterValue: "This collection no longer exists. Reload the page and choose another." } };
     parsed.filter.label = data.collection.title;
   }
@@ -293,7 +290,7 @@ export async function cancelCatalogRun(deps: { db: PrismaClient; imageQueue: Ima
     },
   });
   if (run.status === "COUNTING" && run.bulkOperationId && deps.graphql) {
-    await runGraphql(deps.graphql, "CatalogRunBulkCancel", CANCEL_BULK_OPERATION, { id: run.bulkOperationId }).catch(() => undefined);
+    await runGraphql(deps.graphql, CANCEL_BULK_OPERATION, { id: run.bulkOperationId }).catch(() => undefined);
   }
   if (!run.batchId) return;
   await cancelItems({ db: deps.db, queue: deps.imageQueue }, shop, { batchId: run.batchId, state: "QUEUED" }, "Cancelled with its whole-catalogue run.");
@@ -330,26 +327,16 @@ async function countCatalog(deps: { db: PrismaClient; adminFor(shop: string): Pr
   const graphql = await deps.adminFor(run.shop);
   const filter = filterOf(run.filter);
   if (!run.bulkOperationId) {
-    const { data } = await withThrottleRetry(() =>
-      runGraphql<{ bulkOperationRunQuery: { bulkOperation: { id: string } | null; userErrors: Array<{ field?: string[] | null; message: string; code?: string | null }> } }>(
-        graphql,
-        "CatalogRunBulkQuery",
-        RUN_BULK_QUERY,
-        { query: catalogBulkQuery(filter) },
-      ),
-    );
-    const { bulkOperation, userErrors } = data.bulkOperationRunQuery;
+    const { data } = await withThrottleRetry(() => runGraphql(graphql, RUN_BULK_QUERY, { query: catalogBulkQuery(filter) }));
+    const { bulkOperation, userErrors } = data.bulkOperationRunQuery ?? { bulkOperation: null, userErrors: [] };
     // Shopify runs one bulk query per shop and app at a time: wait for the other one.
     if (userErrors.some((e) => e.code === "OPERATION_IN_PROGRESS")) throw new RunAgainLater(5_000);
     if (userErrors.length || !bulkOperation) throw new ShopifyUserError("CatalogRunBulkQuery", userErrors);
     await deps.db.catalogRun.updateMany({ where: { id: run.id, shop: run.shop, status: "COUNTING" }, data: { bulkOperationId: bulkOperation.id } });
     throw new RunAgainLater(bulkPollMs());
   }
-  const { data } = await withThrottleRetry(() =>
-    runGraphql<{ bulkOperation: { status: string; errorCode: string | null; url: string | null } | null }>(graphql, "CatalogRunBulkOperation", BULK_OPERATION, {
-      id: run.bulkOperationId,
-    }),
-  );
+  const bulkOperationId = run.bulkOperationId;
+  const { data } = await withThrottleRetry(() => runGraphql(graphql, BULK_OPERATION, { id: bulkOperationId }));
   const op = data.bulkOperation;
   if (op && (op.status === "CREATED" || op.status === "RUNNING" || op.status === "CANCELING")) throw new RunAgainLater(bulkPollMs());
   if (!op || op.status !== "COMPLETED") {

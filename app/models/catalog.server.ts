@@ -4,9 +4,17 @@
  * (fileUpdate keeps its id, position, alt text and variant links) and wait for Shopify to process it.
  * The Admin client is passed in (`admin.graphql` from shopify-app-remix, or the worker's offline client).
  */
+import {
+  assertNoUserErrors,
+  runGraphql,
+  ShopifyApiError,
+  ShopifyThrottledError,
+  withThrottleRetry,
+  type AdminGraphql,
+  type QueryCost,
+} from "~/lib/admin-graphql.server";
 import { logger } from "~/lib/logger.server";
-
-export type AdminGraphql = (query: string, options?: { variables?: Record<string, unknown> }) => Promise<Response>;
+import type { CatalogMediaImageFragment, CatalogProductMediaIdsQuery } from "~/types/admin.generated";
 
 export interface ProductImage {
   productId: string;
@@ -22,48 +30,6 @@ export interface ProductImage {
   status: string;
 }
 
-export interface QueryCost {
-  requested: number;
-  actual: number | null;
-}
-
-/** Shopify answered THROTTLED: wait `retryAfterMs` (what the bucket needs to refill) and try again. */
-export class ShopifyThrottledError extends Error {
-  readonly retryAfterMs: number;
-  constructor(retryAfterMs: number) {
-    super(`Shopify is rate limiting this store's API calls; retrying in ${Math.ceil(retryAfterMs / 1000)} s.`);
-    this.name = "ShopifyThrottledError";
-    this.retryAfterMs = retryAfterMs;
-  }
-}
-
-/** A mutation returned userErrors: it did nothing. */
-export class ShopifyUserError extends Error {
-  readonly userErrors: Array<{ field?: string[] | null; message: string; code?: string | null }>;
-  constructor(operation: string, userErrors: Array<{ field?: string[] | null; message: string; code?: string | null }>) {
-    super(`Shopify refused ${operation}: ${userErrors.map((e) => e.message).join("; ")}`);
-    this.name = "ShopifyUserError";
-    this.userErrors = userErrors;
-  }
-}
-
-/** Any other GraphQL-level or HTTP-level failure. `status` is the HTTP status when known. */
-export class ShopifyApiError extends Error {
-  readonly status: number | null;
-  readonly codes: string[];
-  constructor(message: string, status: number | null, codes: string[] = []) {
-    super(message);
-    this.name = "ShopifyApiError";
-    this.status = status;
-    this.codes = codes;
-  }
-  /** 401/402/403/404/423 and access errors will not get better by retrying. */
-  get terminal(): boolean {
-    if (this.status !== null && [401, 402, 403, 404, 423].includes(this.status)) return true;
-    return this.codes.some((c) => c === "ACCESS_DENIED" || c === "NOT_FOUND" || c === "UNAUTHORIZED");
-  }
-}
-
 /** Shopify could not process a replaced file (fileStatus FAILED). `reason` is readable by a merchant. */
 export class ShopifyFileFailedError extends Error {
   readonly reason: string;
@@ -72,91 +38,6 @@ export class ShopifyFileFailedError extends Error {
     this.name = "ShopifyFileFailedError";
     this.reason = reason;
   }
-}
-
-interface GraphqlError {
-  message: string;
-  extensions?: { code?: string };
-}
-interface CostExtension {
-  requestedQueryCost?: number;
-  actualQueryCost?: number | null;
-  throttleStatus?: { maximumAvailable?: number; currentlyAvailable?: number; restoreRate?: number };
-}
-interface GraphqlBody<T> {
-  data?: T;
-  errors?: GraphqlError[] | { graphQLErrors?: GraphqlError[]; message?: string; networkStatusCode?: number };
-  extensions?: { cost?: CostExtension };
-}
-
-/** Time the leaky bucket needs to hold `requested` points again: (requested - available) / restoreRate. */
-export function throttleDelayMs(cost: CostExtension | undefined, fallbackMs = 1000): number {
-  const requested = cost?.requestedQueryCost;
-  const available = cost?.throttleStatus?.currentlyAvailable;
-  const restoreRate = cost?.throttleStatus?.restoreRate;
-  if (requested === undefined || available === undefined || !restoreRate) return fallbackMs;
-  return Math.max(50, Math.ceil((Math.max(0, requested - available) / restoreRate) * 1000));
-}
-
-function graphqlErrorsOf(body: GraphqlBody<unknown>): GraphqlError[] {
-  if (!body.errors) return [];
-  if (Array.isArray(body.errors)) return body.errors;
-  if (body.errors.graphQLErrors?.length) return body.errors.graphQLErrors;
-  return [{ message: body.errors.message ?? "GraphQL request failed" }];
-}
-
-function failFromBody(operation: string, body: GraphqlBody<unknown>, status: number | null): never {
-  const errors = graphqlErrorsOf(body);
-  const codes = errors.map((e) => e.extensions?.code ?? "").filter(Boolean);
-  if (codes.includes("THROTTLED")) throw new ShopifyThrottledError(throttleDelayMs(body.extensions?.cost));
-  const networkStatus = !Array.isArray(body.errors) ? body.errors?.networkStatusCode : undefined;
-  throw new ShopifyApiError(
-    `Shopify ${operation} failed: ${errors.map((e) => e.message).join("; ")}`,
-    status ?? networkStatus ?? null,
-    codes,
-  );
-}
-
-/**
- * Runs one named operation and returns its data and cost. Accepts both shapes the Admin client can
- * produce: a Response with `errors` in the JSON, or a thrown GraphqlQueryError / Response (shopify-api
- * throws on GraphQL errors, shopify-app-remix rethrows HTTP errors as a Response).
- */
-export async function runGraphql<T>(
-  graphql: AdminGraphql,
-  operation: string,
-  query: string,
-  variables?: Record<string, unknown>,
-): Promise<{ data: T; cost: QueryCost }> {
-  let response: Response;
-  try {
-    response = await graphql(query, variables ? { variables } : undefined);
-  } catch (error) {
-    if (error instanceof Response) {
-      const body = (await error.json().catch(() => ({}))) as GraphqlBody<unknown>;
-      if (error.status === 429) throw new ShopifyThrottledError(throttleDelayMs(body.extensions?.cost, 2000));
-      failFromBody(operation, { errors: [{ message: `HTTP ${error.status}` }], ...body }, error.status);
-    }
-    const thrown = error as { body?: GraphqlBody<unknown>; response?: { status?: number; code?: number } };
-    if (thrown && typeof thrown === "object" && thrown.body && typeof thrown.body === "object") {
-      failFromBody(operation, thrown.body, thrown.response?.status ?? thrown.response?.code ?? null);
-    }
-    throw error;
-  }
-  if (response.status === 429) throw new ShopifyThrottledError(2000);
-  const body = (await response.json()) as GraphqlBody<T>;
-  if (!response.ok || graphqlErrorsOf(body).length > 0 || body.data === undefined || body.data === null) {
-    failFromBody(operation, body, response.ok ? null : response.status);
-  }
-  const cost = body.extensions?.cost;
-  return { data: body.data as T, cost: { requested: cost?.requestedQueryCost ?? 0, actual: cost?.actualQueryCost ?? null } };
-}
-
-function assertNoUserErrors(
-  operation: string,
-  userErrors: Array<{ field?: string[] | null; message: string; code?: string | null }> | undefined | null,
-): void {
-  if (userErrors && userErrors.length > 0) throw new ShopifyUserError(operation, userErrors);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -186,7 +67,7 @@ const PRODUCT_IMAGE_FIELDS = `#graphql
     }
   }
   ${MEDIA_IMAGE_FIELDS}
-`;
+` as const;
 
 const LIST_PRODUCT_IMAGES = `#graphql
   query CatalogProductImages($first: Int!, $after: String, $query: String, $mediaFirst: Int!) {
@@ -198,7 +79,7 @@ const LIST_PRODUCT_IMAGES = `#graphql
     }
   }
   ${PRODUCT_IMAGE_FIELDS}
-`;
+` as const;
 
 // By id in cheap reads instead of one dear one: the products' first media ids (about 14 points a product for ten,
 // so 70 a call; products with more are read again for up to 50), then the images' fields for up to 250 media at once
@@ -226,41 +107,31 @@ const MEDIA_BY_ID = `#graphql
     }
   }
   ${MEDIA_IMAGE_FIELDS}
-`;
+` as const;
 
-interface MediaNode {
-  mediaContentType?: string;
-  id?: string;
-  alt?: string | null;
-  status?: string;
-  mimeType?: string | null;
-  image?: { url: string; altText: string | null; width: number | null; height: number | null } | null;
-}
-interface ProductNode {
-  id?: string;
-  title?: string;
-  handle?: string;
-  media?: { nodes: MediaNode[]; pageInfo?: { hasNextPage: boolean } };
-}
+type MediaImageFields = CatalogMediaImageFragment;
+type ProductMedia = Extract<NonNullable<CatalogProductMediaIdsQuery["nodes"][number]>, { media: unknown }>;
 
-function imagesOfProduct(product: ProductNode): ProductImage[] {
-  if (!product.id || !product.media) return [];
+/**
+ * One entry per MediaImage of the product. `media` is every media in page order (undefined where it is not an image
+ * or was not read): position counts videos and 3D models too, so it matches the product page.
+ */
+function imagesOfProduct(product: { id: string; title: string; handle: string }, media: ReadonlyArray<MediaImageFields | undefined>): ProductImage[] {
   const images: ProductImage[] = [];
-  product.media.nodes.forEach((media, index) => {
-    // Position counts every media (videos and 3D models too), so it matches the product page order.
-    if (!media.id || !media.id.includes("/MediaImage/")) return;
+  media.forEach((image, index) => {
+    if (!image?.id.includes("/MediaImage/")) return;
     images.push({
-      productId: product.id!,
-      productTitle: product.title ?? "",
-      productHandle: product.handle ?? "",
-      mediaId: media.id,
-      url: media.image?.url ?? "",
-      alt: media.alt ?? media.image?.altText ?? null,
-      width: media.image?.width ?? null,
-      height: media.image?.height ?? null,
-      mimeType: media.mimeType ?? null,
+      productId: product.id,
+      productTitle: product.title,
+      productHandle: product.handle,
+      mediaId: image.id,
+      url: image.image?.url ?? "",
+      alt: image.alt ?? image.image?.altText ?? null,
+      width: image.image?.width ?? null,
+      height: image.image?.height ?? null,
+      mimeType: image.mimeType ?? null,
       position: index + 1,
-      status: media.status ?? "READY",
+      status: image.status,
     });
   });
   return images;
@@ -276,15 +147,15 @@ export async function listProductImages(
   const mediaFirst = Math.min(Math.max(opts.imagesPerProduct ?? 10, 1), MAX_IMAGES_PER_PRODUCT);
   // Stay under Shopify's single-query limit of 1000 points: each product costs 1 + media (2 + 2 per image).
   const first = Math.min(Math.max(opts.first ?? 25, 1), 250, Math.floor(990 / (3 + 2 * mediaFirst)));
-  const { data, cost } = await runGraphql<{
-    products: { pageInfo: { hasNextPage: boolean; endCursor: string | null }; nodes: ProductNode[] };
-  }>(graphql, "CatalogProductImages", LIST_PRODUCT_IMAGES, {
+  const { data, cost } = await runGraphql(graphql, LIST_PRODUCT_IMAGES, {
     first,
     after: opts.after ?? null,
     query: opts.query ?? null,
     mediaFirst,
   });
-  return { images: data.products.nodes.flatMap(imagesOfProduct), pageInfo: data.products.pageInfo, cost };
+  const images = data.products.nodes.flatMap((product) => imagesOfProduct(product, product.media.nodes.map((m) => ("id" in m ? m : undefined))));
+  const { hasNextPage, endCursor } = data.products.pageInfo;
+  return { images, pageInfo: { hasNextPage, endCursor: endCursor ?? null }, cost };
 }
 
 /**
@@ -294,36 +165,30 @@ export async function listProductImages(
  */
 export async function getImagesOfProducts(graphql: AdminGraphql, productIds: string[], onlyMedia?: Set<string>): Promise<ProductImage[]> {
   let products = await readProductMedia(graphql, productIds, 10);
-  const listed = () => new Set(products.flatMap((p) => p.media!.nodes.map((m) => m.id)));
+  const listed = () => new Set(products.flatMap((p) => p.media.nodes.map((m) => m.id)));
   const unseen = onlyMedia ? [...onlyMedia].some((id) => !listed().has(id)) : true;
-  const longer = products.filter((p) => p.media!.pageInfo?.hasNextPage).map((p) => p.id!);
+  const longer = products.filter((p) => p.media.pageInfo.hasNextPage).map((p) => p.id);
   if (unseen && longer.length) {
-    const reread = new Map((await readProductMedia(graphql, longer, MAX_IMAGES_PER_PRODUCT)).map((p) => [p.id!, p]));
-    products = products.map((p) => reread.get(p.id!) ?? p);
+    const reread = new Map((await readProductMedia(graphql, longer, MAX_IMAGES_PER_PRODUCT)).map((p) => [p.id, p]));
+    products = products.map((p) => reread.get(p.id) ?? p);
   }
-  const mediaIds = products.flatMap((p) => p.media!.nodes.flatMap((m) => (m.id?.includes("/MediaImage/") && (!onlyMedia || onlyMedia.has(m.id)) ? [m.id] : [])));
-  const details = new Map<string, MediaNode>();
+  const mediaIds = products.flatMap((p) => p.media.nodes.flatMap((m) => (m.id.includes("/MediaImage/") && (!onlyMedia || onlyMedia.has(m.id)) ? [m.id] : [])));
+  const details = new Map<string, MediaImageFields>();
   for (let i = 0; i < mediaIds.length; i += 250) {
-    const { data } = await withThrottleRetry(() =>
-      runGraphql<{ nodes: Array<MediaNode | null> }>(graphql, "CatalogMediaById", MEDIA_BY_ID, { ids: mediaIds.slice(i, i + 250) }),
-    );
-    for (const node of data.nodes) if (node?.id) details.set(node.id, node);
+    const { data } = await withThrottleRetry(() => runGraphql(graphql, MEDIA_BY_ID, { ids: mediaIds.slice(i, i + 250) }));
+    for (const node of data.nodes) if (node && "id" in node) details.set(node.id, node);
   }
   // Positions count every media of the product (as its page shows them), so they come from the product's list.
-  return products.flatMap((product) =>
-    imagesOfProduct({ ...product, media: { nodes: product.media!.nodes.map((m) => (m.id && details.has(m.id) ? { ...m, ...details.get(m.id) } : {})) } }),
-  );
+  return products.flatMap((product) => imagesOfProduct(product, product.media.nodes.map((m) => details.get(m.id))));
 }
 
-async function readProductMedia(graphql: AdminGraphql, productIds: string[], mediaFirst: number): Promise<ProductNode[]> {
-  const products: ProductNode[] = [];
+async function readProductMedia(graphql: AdminGraphql, productIds: string[], mediaFirst: number): Promise<ProductMedia[]> {
+  const products: ProductMedia[] = [];
   const perRequest = Math.floor(990 / (4 + mediaFirst));
   for (let i = 0; i < productIds.length; i += perRequest) {
     const ids = productIds.slice(i, i + perRequest);
-    const { data } = await withThrottleRetry(() =>
-      runGraphql<{ nodes: Array<ProductNode | null> }>(graphql, "CatalogProductMediaIds", PRODUCT_MEDIA_IDS, { ids, mediaFirst }),
-    );
-    for (const node of data.nodes) if (node?.id && node.media) products.push(node);
+    const { data } = await withThrottleRetry(() => runGraphql(graphql, PRODUCT_MEDIA_IDS, { ids, mediaFirst }));
+    for (const node of data.nodes) if (node && "media" in node) products.push(node);
   }
   return products;
 }
@@ -366,18 +231,6 @@ export async function resolveSelection(
   return { images: ordered, missingMediaIds: [...wantedMedia].filter((id) => !found.has(id)), searchIncomplete };
 }
 
-/** Waits out a THROTTLED answer a few times (for interactive reads that must complete). */
-export async function withThrottleRetry<T>(fn: () => Promise<T>, maxWaits = 5): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await fn();
-    } catch (error) {
-      if (!(error instanceof ShopifyThrottledError) || attempt >= maxWaits) throw error;
-      await new Promise((resolve) => setTimeout(resolve, Math.min(error.retryAfterMs, 10_000)));
-    }
-  }
-}
-
 // ---------------------------------------------------------------------------------------------------
 // One media image
 
@@ -406,25 +259,16 @@ export interface MediaImageState {
 }
 
 export async function getMediaImage(graphql: AdminGraphql, mediaId: string): Promise<MediaImageState | null> {
-  const { data } = await runGraphql<{
-    node: {
-      id?: string;
-      alt?: string | null;
-      fileStatus?: string;
-      mimeType?: string | null;
-      image?: { url: string } | null;
-      fileErrors?: Array<{ code: string; message: string; details: string | null }>;
-    } | null;
-  }>(graphql, "CatalogMediaImageState", MEDIA_IMAGE_STATE, { id: mediaId });
+  const { data } = await runGraphql(graphql, MEDIA_IMAGE_STATE, { id: mediaId });
   const node = data.node;
-  if (!node?.id) return null;
+  if (!node || !("fileStatus" in node)) return null;
   return {
     id: node.id,
     alt: node.alt ?? null,
-    fileStatus: node.fileStatus ?? "READY",
+    fileStatus: node.fileStatus,
     mimeType: node.mimeType ?? null,
     url: node.image?.url ?? null,
-    fileErrors: node.fileErrors ?? [],
+    fileErrors: node.fileErrors.map((e) => ({ code: e.code, message: e.message, details: e.details ?? null })),
   };
 }
 
@@ -445,13 +289,11 @@ export async function createBackupFile(
   graphql: AdminGraphql,
   input: { originalUrl: string; alt: string | null; filename: string },
 ): Promise<{ fileId: string }> {
-  const { data } = await runGraphql<{
-    fileCreate: { files: Array<{ id: string }> | null; userErrors: Array<{ field?: string[] | null; message: string }> };
-  }>(graphql, "CatalogBackupFileCreate", FILE_CREATE, {
+  const { data } = await runGraphql(graphql, FILE_CREATE, {
     files: [{ originalSource: input.originalUrl, contentType: "IMAGE", alt: input.alt ?? "", filename: input.filename }],
   });
-  assertNoUserErrors("fileCreate", data.fileCreate.userErrors);
-  const file = data.fileCreate.files?.[0];
+  assertNoUserErrors("fileCreate", data.fileCreate?.userErrors);
+  const file = data.fileCreate?.files?.[0];
   if (!file) throw new ShopifyApiError("Shopify fileCreate returned no file", null);
   return { fileId: file.id };
 }
@@ -471,12 +313,7 @@ export async function stagedUpload(
   input: { bytes: Buffer; filename: string; mimeType: string },
   fetchImpl: typeof fetch = fetch,
 ): Promise<string> {
-  const { data } = await runGraphql<{
-    stagedUploadsCreate: {
-      stagedTargets: Array<{ url: string | null; resourceUrl: string | null; parameters: Array<{ name: string; value: string }> }> | null;
-      userErrors: Array<{ field?: string[] | null; message: string }>;
-    };
-  }>(graphql, "CatalogStagedUploadsCreate", STAGED_UPLOADS_CREATE, {
+  const { data } = await runGraphql(graphql, STAGED_UPLOADS_CREATE, {
     input: [
       {
         resource: "IMAGE",
@@ -487,8 +324,8 @@ export async function stagedUpload(
       },
     ],
   });
-  assertNoUserErrors("stagedUploadsCreate", data.stagedUploadsCreate.userErrors);
-  const target = data.stagedUploadsCreate.stagedTargets?.[0];
+  assertNoUserErrors("stagedUploadsCreate", data.stagedUploadsCreate?.userErrors);
+  const target = data.stagedUploadsCreate?.stagedTargets?.[0];
   if (!target?.url || !target.resourceUrl) throw new ShopifyApiError("Shopify returned no staged upload target", null);
   const form = new FormData();
   for (const p of target.parameters) form.append(p.name, p.value);
@@ -517,10 +354,8 @@ const FILE_UPDATE = `#graphql
  */
 export async function replaceMediaImage(graphql: AdminGraphql, input: { mediaId: string; originalSource?: string; alt?: string }): Promise<void> {
   const file = { id: input.mediaId, ...(input.originalSource ? { originalSource: input.originalSource } : {}), ...(input.alt !== undefined ? { alt: input.alt } : {}) };
-  const { data } = await runGraphql<{
-    fileUpdate: { files: Array<{ id: string }> | null; userErrors: Array<{ field?: string[] | null; message: string }> };
-  }>(graphql, "CatalogReplaceMediaImage", FILE_UPDATE, { files: [file] });
-  assertNoUserErrors("fileUpdate", data.fileUpdate.userErrors);
+  const { data } = await runGraphql(graphql, FILE_UPDATE, { files: [file] });
+  assertNoUserErrors("fileUpdate", data.fileUpdate?.userErrors);
 }
 
 const SHOP_LOCALES = `#graphql
@@ -531,7 +366,7 @@ const SHOP_LOCALES = `#graphql
 
 /** The shop's primary language (e.g. "es"), in which its alt text is written. */
 export async function shopPrimaryLocale(graphql: AdminGraphql): Promise<string> {
-  const { data } = await runGraphql<{ shopLocales: Array<{ locale: string; primary: boolean }> }>(graphql, "CatalogShopLocales", SHOP_LOCALES);
+  const { data } = await runGraphql(graphql, SHOP_LOCALES);
   return data.shopLocales.find((l) => l.primary)?.locale ?? "en";
 }
 
@@ -545,10 +380,8 @@ const FILE_ACKNOWLEDGE_UPDATE_FAILED = `#graphql
 `;
 
 export async function acknowledgeUpdateFailed(graphql: AdminGraphql, fileId: string): Promise<void> {
-  const { data } = await runGraphql<{
-    fileAcknowledgeUpdateFailed: { userErrors: Array<{ field?: string[] | null; message: string }> };
-  }>(graphql, "CatalogAcknowledgeUpdateFailed", FILE_ACKNOWLEDGE_UPDATE_FAILED, { fileIds: [fileId] });
-  assertNoUserErrors("fileAcknowledgeUpdateFailed", data.fileAcknowledgeUpdateFailed.userErrors);
+  const { data } = await runGraphql(graphql, FILE_ACKNOWLEDGE_UPDATE_FAILED, { fileIds: [fileId] });
+  assertNoUserErrors("fileAcknowledgeUpdateFailed", data.fileAcknowledgeUpdateFailed?.userErrors);
 }
 
 const FILE_ERROR_MESSAGES: Record<string, string> = {

@@ -16,7 +16,7 @@ import { HttpResponseError, Session, type Shopify } from "@shopify/shopify-api";
 import type { SessionStorage } from "@shopify/shopify-app-session-storage";
 import { logger } from "~/lib/logger.server";
 import { createTokenCipher, type TokenCipher } from "~/lib/token-cipher.server";
-import type { AdminGraphql } from "./catalog.server";
+import type { AdminGraphql } from "~/lib/admin-graphql.server";
 
 /** What the merchant reads when the app can no longer act on their store until they open it again. */
 export const RECONNECT_MESSAGE =

@@ -1,6 +1,13 @@
 import { randomUUID } from "node:crypto";
 import type { Prisma, PrismaClient, Purchase, PurchaseStatus } from "@prisma/client";
 import type Stripe from "stripe";
+import {
+  runGraphql,
+  ShopifyApiError,
+  ShopifyThrottledError,
+  withThrottleRetry,
+  type AdminGraphql,
+} from "~/lib/admin-graphql.server";
 import { getConfig, type Config } from "~/lib/config.server";
 import { logger } from "~/lib/logger.server";
 import { purchases as purchaseMetric } from "~/lib/metrics.server";
@@ -27,6 +34,7 @@ import { type ActivityPage, creditActivity } from "./credit-history.server";
 import { type ReversalChange, applyReversal, withLockedPurchase } from "./purchase-reversals.server";
 import { type StripeConfig, getStripeConfig } from "./stripe.server";
 import type { MerchantMessage } from "~/lib/merchant-message";
+import type { CurrencyCode } from "~/types/admin.types";
 
 /**
  * Credit packs bought once, through Shopify's Billing API (App Store installs) or Stripe Checkout
@@ -34,9 +42,6 @@ import type { MerchantMessage } from "~/lib/merchant-message";
  * it is granted exactly once, keyed in the ledger on the provider's id (`shopify-purchase:<gid>`,
  * `stripe-session:<id>`), whichever notification (webhook, return URL, second event) arrives first.
  */
-
-/** = admin.graphql from shopify-app-remix */
-export type AdminGraphql = (query: string, options?: { variables?: Record<string, unknown> }) => Promise<Response>;
 
 /** Input the merchant can fix (unknown pack, provider not configured). Routes answer 400 with the message. */
 export class PurchaseInputError extends Error {
@@ -95,6 +100,42 @@ export function shopifyPurchaseGid(chargeId: string): string | null {
   return null;
 }
 
+const CREATE_PURCHASE = `#graphql
+  mutation CreditPackPurchaseCreate($name: String!, $price: MoneyInput!, $returnUrl: URL!, $test: Boolean) {
+    appPurchaseOneTimeCreate(name: $name, price: $price, returnUrl: $returnUrl, test: $test) {
+      appPurchaseOneTime { id name status test }
+      confirmationUrl
+      userErrors { field message }
+    }
+  }`;
+
+const ONE_TIME_PURCHASE = `#graphql
+  query CreditPackPurchase($id: ID!) {
+    node(id: $id) {
+      ... on AppPurchaseOneTime { id name status test price { amount currencyCode } createdAt }
+    }
+  }`;
+
+const SHOP_PLAN = `#graphql
+  query ShopPlanForBilling {
+    shop { plan { partnerDevelopment } }
+  }`;
+
+/**
+ * One Admin call of the purchase flow, through the app's runner. The merchant is waiting on the page, so THROTTLED is
+ * waited out (Shopify ran nothing, so a mutation is safe to send again); any other failure of Shopify's becomes
+ * `failure`, a message the merchant can act on.
+ */
+async function purchaseCall<T>(failure: { shop: string; message: string; merchant: MerchantMessage }, call: () => Promise<{ data: T }>): Promise<T> {
+  try {
+    return (await withThrottleRetry(call)).data;
+  } catch (error) {
+    if (!(error instanceof ShopifyApiError || error instanceof ShopifyThrottledError)) throw error;
+    logger.error({ shop: failure.shop, err: error.message }, "Shopify billing call failed");
+    throw new PurchaseProviderError(failure.message, { cause: error, merchant: failure.merchant });
+  }
+}
+
 /** Creates the charge, records it PENDING, and returns the URL the merchant must open (top level) to approve it. */
 export async function createShopifyPurchase(
   deps: { db: PrismaClient; graphql: AdminGraphql },
@@ -104,37 +145,18 @@ export async function createShopifyPurchase(
   const pack = requirePack(input.packId);
   // Shopify never charges a development store: its charges must be test charges, granted only up to a cap.
   const developmentStore = await recordShopPlan(deps, shop);
-  const response = await deps.graphql(
-    `#graphql
-    mutation CreditPackPurchaseCreate($name: String!, $price: MoneyInput!, $returnUrl: URL!, $test: Boolean) {
-      appPurchaseOneTimeCreate(name: $name, price: $price, returnUrl: $returnUrl, test: $test) {
-        appPurchaseOneTime { id name status test }
-        confirmationUrl
-        userErrors { field message }
-      }
-    }`,
-    {
-      variables: {
-        name: shopifyChargeName(pack),
-        price: { amount: priceDecimal(pack.priceCents), currencyCode: pack.currency },
-        returnUrl: input.returnUrl,
-        test: input.test || developmentStore,
-      },
-    },
+  const data = await purchaseCall({ shop, message: "Shopify could not start the purchase. Please try again in a minute.", merchant: { code: "shopifyPurchaseFailed" } }, () =>
+    runGraphql(deps.graphql, CREATE_PURCHASE, {
+      name: shopifyChargeName(pack),
+      // CREDIT_PACKS currencies are three-letter codes; Shopify answers a userError for one it does not bill in.
+      price: { amount: priceDecimal(pack.priceCents), currencyCode: pack.currency as CurrencyCode },
+      returnUrl: input.returnUrl,
+      test: input.test || developmentStore,
+    }),
   );
-  const body = (await response.json()) as {
-    data?: {
-      appPurchaseOneTimeCreate?: {
-        appPurchaseOneTime: { id: string; status: string; test: boolean } | null;
-        confirmationUrl: string | null;
-        userErrors: Array<{ field: string[] | null; message: string }>;
-      };
-    };
-    errors?: unknown;
-  };
-  const payload = body.data?.appPurchaseOneTimeCreate;
-  if (!payload || body.errors) {
-    logger.error({ shop, errors: body.errors }, "appPurchaseOneTimeCreate failed");
+  const payload = data.appPurchaseOneTimeCreate;
+  if (!payload) {
+    logger.error({ shop }, "appPurchaseOneTimeCreate returned nothing");
     throw new PurchaseProviderError("Shopify could not start the purchase. Please try again in a minute.", { merchant: { code: "shopifyPurchaseFailed" } });
   }
   if (payload.userErrors.length > 0 || !payload.appPurchaseOneTime || !payload.confirmationUrl) {
@@ -159,15 +181,6 @@ export async function createShopifyPurchase(
   return { purchaseId: purchase.id, confirmationUrl: payload.confirmationUrl };
 }
 
-interface OneTimePurchaseNode {
-  id: string;
-  name: string;
-  status: string;
-  test: boolean;
-  price: { amount: string; currencyCode: string };
-  createdAt: string;
-}
-
 /**
  * The return URL: Shopify appends `charge_id`. The status is read back from the Admin API (never
  * trusted from the URL), then applied like the webhook would. Returns null when this shop has no such purchase.
@@ -179,8 +192,12 @@ export async function confirmShopifyPurchase(
 ): Promise<PurchaseSummary | null> {
   const gid = shopifyPurchaseGid(chargeId);
   if (!gid) return null;
-  const node = await findOneTimePurchase(deps.graphql, gid);
-  if (!node) return null;
+  // One `node(id:)` read: a purchase of another app or shop is not visible to this token and reads as null.
+  const { node } = await purchaseCall(
+    { shop, message: "Shopify could not confirm the purchase right now. Reload this page in a minute.", merchant: { code: "shopifyConfirmFailed" } },
+    () => runGraphql(deps.graphql, ONE_TIME_PURCHASE, { id: gid }),
+  );
+  if (!node || !("status" in node) || node.id !== gid) return null;
   if (node.test) await recordShopPlan(deps, shop);
   const { purchase } = await applyShopifyPurchaseUpdate(deps.db, {
     shop,
@@ -188,29 +205,9 @@ export async function confirmShopifyPurchase(
     status: node.status,
     name: node.name,
     test: node.test,
-    price: node.price,
+    price: { amount: String(node.price.amount), currencyCode: node.price.currencyCode },
   });
   return purchase ? summarize(purchase) : null;
-}
-
-/** One `node(id:)` read: a purchase of another app or shop is not visible to this token and reads as null. */
-async function findOneTimePurchase(graphql: AdminGraphql, gid: string): Promise<OneTimePurchaseNode | null> {
-  const response = await graphql(
-    `#graphql
-    query CreditPackPurchase($id: ID!) {
-      node(id: $id) {
-        ... on AppPurchaseOneTime { id name status test price { amount currencyCode } createdAt }
-      }
-    }`,
-    { variables: { id: gid } },
-  );
-  const body = (await response.json()) as { data?: { node: Partial<OneTimePurchaseNode> | null }; errors?: unknown };
-  if (!body.data || body.errors) {
-    logger.error({ errors: body.errors }, "node(AppPurchaseOneTime) failed");
-    throw new PurchaseProviderError("Shopify could not confirm the purchase right now. Reload this page in a minute.", { merchant: { code: "shopifyConfirmFailed" } });
-  }
-  const node = body.data.node;
-  return node?.id === gid && node.status ? (node as OneTimePurchaseNode) : null;
 }
 
 /**
@@ -218,18 +215,11 @@ async function findOneTimePurchase(graphql: AdminGraphql, gid: string): Promise<
  * where settlement reads it (a webhook has no Admin client). Returns it.
  */
 export async function recordShopPlan(deps: { db: PrismaClient; graphql: AdminGraphql }, shop: string): Promise<boolean> {
-  const response = await deps.graphql(
-    `#graphql
-    query ShopPlanForBilling {
-      shop { plan { partnerDevelopment } }
-    }`,
+  const data = await purchaseCall(
+    { shop, message: "Shopify could not tell us your store's plan right now. Please try again in a minute.", merchant: { code: "shopifyPlanUnknown" } },
+    () => runGraphql(deps.graphql, SHOP_PLAN),
   );
-  const body = (await response.json()) as { data?: { shop?: { plan?: { partnerDevelopment: boolean } } }; errors?: unknown };
-  const plan = body.data?.shop?.plan;
-  if (!plan || body.errors) {
-    logger.error({ shop, errors: body.errors }, "shop.plan could not be read");
-    throw new PurchaseProviderError("Shopify could not tell us your store's plan right now. Please try again in a minute.", { merchant: { code: "shopifyPlanUnknown" } });
-  }
+  const { plan } = data.shop;
   const fields = { partnerDevelopment: plan.partnerDevelopment, planCheckedAt: new Date() };
   await deps.db.shop.upsert({ where: { domain: shop }, create: { domain: shop, ...fields }, update: fields });
   return plan.partnerDevelopment;

@@ -9,16 +9,8 @@ import { getConfig } from "~/lib/config.server";
 import { logger } from "~/lib/logger.server";
 import { previewJpeg, type PreviewWidth } from "~/imaging/preview";
 import { objectStore, type ObjectStore } from "~/lib/object-store.server";
-import {
-  createBackupFile,
-  getMediaImage,
-  gidNumber,
-  replaceMediaImage,
-  waitForFileReady,
-  ShopifyApiError,
-  ShopifyFileFailedError,
-  type AdminGraphql,
-} from "~/models/catalog.server";
+import { ShopifyApiError, type AdminGraphql } from "~/lib/admin-graphql.server";
+import { createBackupFile, getMediaImage, gidNumber, replaceMediaImage, waitForFileReady, ShopifyFileFailedError } from "~/models/catalog.server";
 import { fileExtensionFor } from "~/imaging/inspect";
 
 export interface StoredImageData {

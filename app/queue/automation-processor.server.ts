@@ -1,6 +1,6 @@
 import { UnrecoverableError, type Job } from "bullmq";
 import { cleanNewProductMedia, finishNewProductEvent } from "~/models/auto-rule.server";
-import { ShopifyThrottledError } from "~/models/catalog.server";
+import { ShopifyThrottledError } from "~/lib/admin-graphql.server";
 import { advanceCatalogRun, failCatalogRun } from "~/models/catalog-runs.server";
 import { ShopAccessLostError } from "~/models/offline-sessions.server";
 import { RunAgainLater } from "~/models/work-queues.server";

@@ -11,7 +11,7 @@ import { createHash } from "node:crypto";
 import { DelayedError, Queue, UnrecoverableError, Worker, type Job, type JobsOptions } from "bullmq";
 import type { PrismaClient } from "@prisma/client";
 import { logger } from "~/lib/logger.server";
-import { ShopifyThrottledError, type AdminGraphql } from "~/models/catalog.server";
+import { ShopifyThrottledError, type AdminGraphql } from "~/lib/admin-graphql.server";
 import { RunAgainLater, type AutomationWork, type ImageWork, type NewProductMedia } from "~/models/work-queues.server";
 import { createRedisConnection, type RedisClient } from "./connection.server";
 import { QUEUE_PREFIX } from "./queue.server";

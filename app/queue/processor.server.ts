@@ -43,19 +43,8 @@ import { fetchImage, fetchPolicyFromEnv, SHOPIFY_CDN_HOSTS, UnsafeFetchError } f
 import type { AltTextWriter } from "~/qwen/alt-text";
 import { QwenFatalError, QwenRateLimitedError, QwenRetryableError } from "~/qwen/errors";
 import { BATCH_REVIEW_KEY, finishBatchIfDone, pipelineSettingsOf } from "~/models/batches.server";
-import {
-  ShopifyApiError,
-  ShopifyFileFailedError,
-  ShopifyThrottledError,
-  ShopifyUserError,
-  getMediaImage,
-  gidNumber,
-  replaceMediaImage,
-  shopPrimaryLocale,
-  stagedUpload,
-  waitForFileReady,
-  type AdminGraphql,
-} from "~/models/catalog.server";
+import { ShopifyApiError, ShopifyThrottledError, ShopifyUserError, type AdminGraphql } from "~/lib/admin-graphql.server";
+import { ShopifyFileFailedError, getMediaImage, gidNumber, replaceMediaImage, shopPrimaryLocale, stagedUpload, waitForFileReady } from "~/models/catalog.server";
 import { captureForItem, releaseForItem, ReservationSettledError } from "~/models/credits.server";
 import { RECONNECT_MESSAGE, ShopAccessLostError } from "~/models/offline-sessions.server";
 import { supersedeOtherVersions } from "~/models/versions.server";

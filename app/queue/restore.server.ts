@@ -1,7 +1,7 @@
 import { UnrecoverableError, type Job } from "bullmq";
 import { logger } from "~/lib/logger.server";
 import { restoreItem } from "~/models/batches.server";
-import { ShopifyThrottledError } from "~/models/catalog.server";
+import { ShopifyThrottledError } from "~/lib/admin-graphql.server";
 import type { ImageJobData, ImageJobOutcome } from "./jobs";
 import { terminalReason, type WorkerDeps } from "./processor.server";
 

@@ -1,7 +1,7 @@
 import { DelayedError, Worker, type Job } from "bullmq";
 import { logger } from "~/lib/logger.server";
 import { shopifyThrottleWaitSeconds, shopifyThrottleWaits } from "~/lib/metrics.server";
-import { ShopifyThrottledError } from "~/models/catalog.server";
+import { ShopifyThrottledError } from "~/lib/admin-graphql.server";
 import { QwenRateLimitedError } from "~/qwen/errors";
 import { createRedisConnection, type RedisClient } from "./connection.server";
 import { advanceFairClock } from "./fair-share.server";

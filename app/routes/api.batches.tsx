@@ -7,7 +7,6 @@ import { json, type ActionFunctionArgs, type LoaderFunctionArgs } from "@remix-r
 import { z } from "zod";
 import prisma from "~/db.server";
 import { BatchInputError, createBatch, getBatchProgress } from "~/models/batches.server";
-import type { AdminGraphql } from "~/models/catalog.server";
 import { getQueue } from "~/queue/queue.server";
 import { pinCorsOrigin, refuseForeignOrigin } from "~/lib/extension-cors.server";
 import { checkRateLimit } from "~/lib/rate-limit.server";
@@ -64,11 +63,7 @@ export const action = async ({ request }: ActionFunctionArgs) => {
     return cors(json({ error: parsed.error.issues.map((i) => i.message).join(" "), fields: parsed.error.flatten().fieldErrors }, { status: 422 }));
   }
   try {
-    const result = await createBatch(
-      { db: prisma, graphql: admin.graphql as unknown as AdminGraphql, queue: getQueue() },
-      session.shop,
-      parsed.data,
-    );
+    const result = await createBatch({ db: prisma, graphql: admin.graphql, queue: getQueue() }, session.shop, parsed.data);
     return cors(json(result, { status: 201 }));
   } catch (error) {
     if (error instanceof BatchInputError) {

@@ -6,16 +6,17 @@ import { describe, expect, it } from "vitest";
 import { loadAdminSchema } from "../../emulators/shopify-admin/schema";
 
 /**
- * Every Admin GraphQL document the app sends (template literals starting with `#graphql` in app/),
- * checked against Shopify's real schema for the pinned API version, so a typo or a field that does
- * not exist in 2026-07 fails here instead of in a merchant's store.
+ * Every Admin GraphQL document the app and its admin extensions send (template literals starting with `#graphql` in
+ * app/ and extensions/), checked against Shopify's real schema for the pinned API version, so a typo or a field that
+ * does not exist in 2026-07 fails here instead of in a merchant's store.
  */
 
 /** Documents present when this test was written; the count may only grow. */
 const MINIMUM_DOCUMENTS = 10;
 
 const ROOT = join(import.meta.dirname, "..", "..");
-const APP_DIR = join(ROOT, "app");
+/** Where documents live: the app, and the admin extensions (which query the Admin API from the admin itself). */
+const SOURCE_DIRS = [join(ROOT, "app"), join(ROOT, "extensions")];
 
 interface FoundDocument {
   file: string;
@@ -28,7 +29,7 @@ interface FoundDocument {
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const path = join(dir, entry.name);
-    if (entry.isDirectory()) return sourceFiles(path);
+    if (entry.isDirectory()) return entry.name === "node_modules" || entry.name === "dist" ? [] : sourceFiles(path);
     return /\.(ts|tsx)$/.test(entry.name) && !entry.name.endsWith(".d.ts") ? [path] : [];
   });
 }
@@ -39,9 +40,15 @@ function isGraphqlTemplate(node: ts.Node): node is ts.NoSubstitutionTemplateLite
   return false;
 }
 
+/** The template a constant holds, also through `as const` (a document that interpolates a fragment, so its type is its text). */
+function templateOf(initializer: ts.Expression | undefined) {
+  const expression = initializer && ts.isAsExpression(initializer) ? initializer.expression : initializer;
+  return expression && isGraphqlTemplate(expression) ? expression : undefined;
+}
+
 /** Finds `#graphql` templates and assembles `${FRAGMENT}` interpolations from `const FRAGMENT = \`#graphql ...\``. */
 function collectDocuments(): FoundDocument[] {
-  const files = sourceFiles(APP_DIR).map((path) => ({ path, sf: ts.createSourceFile(path, readFileSync(path, "utf8"), ts.ScriptTarget.Latest, true) }));
+  const files = SOURCE_DIRS.flatMap(sourceFiles).map((path) => ({ path, sf: ts.createSourceFile(path, readFileSync(path, "utf8"), ts.ScriptTarget.Latest, true) }));
   const constants = new Map<string, Map<string, ts.NoSubstitutionTemplateLiteral | ts.TemplateExpression>>();
   const globalConstants = new Map<string, ts.NoSubstitutionTemplateLiteral | ts.TemplateExpression>();
   const templates: Array<{ path: string; sf: ts.SourceFile; node: ts.NoSubstitutionTemplateLiteral | ts.TemplateExpression }> = [];
@@ -49,9 +56,10 @@ function collectDocuments(): FoundDocument[] {
     const local = new Map<string, ts.NoSubstitutionTemplateLiteral | ts.TemplateExpression>();
     constants.set(path, local);
     const visit = (node: ts.Node) => {
-      if (ts.isVariableDeclaration(node) && ts.isIdentifier(node.name) && node.initializer && isGraphqlTemplate(node.initializer)) {
-        local.set(node.name.text, node.initializer);
-        globalConstants.set(node.name.text, node.initializer);
+      const template = ts.isVariableDeclaration(node) ? templateOf(node.initializer) : undefined;
+      if (template && ts.isVariableDeclaration(node) && ts.isIdentifier(node.name)) {
+        local.set(node.name.text, template);
+        globalConstants.set(node.name.text, template);
       }
       if (isGraphqlTemplate(node)) templates.push({ path, sf, node });
       ts.forEachChild(node, visit);
@@ -94,8 +102,8 @@ function describeDocument(doc: FoundDocument, document?: DocumentNode): string {
 
 const documents = collectDocuments();
 
-describe("GraphQL documents in app/", () => {
-  it("finds the app's Admin GraphQL documents", () => {
+describe("GraphQL documents in app/ and extensions/", () => {
+  it("finds the app's and the extensions' Admin GraphQL documents", () => {
     const listing = documents.map((doc) => {
       try {
         return describeDocument(doc, parse(doc.source));
@@ -103,9 +111,10 @@ describe("GraphQL documents in app/", () => {
         return describeDocument(doc);
       }
     });
-    console.log(`GraphQL documents found in app/ (${documents.length}):\n  ${listing.join("\n  ")}`);
+    console.log(`GraphQL documents found in app/ and extensions/ (${documents.length}):\n  ${listing.join("\n  ")}`);
     expect(documents.length).toBeGreaterThan(0);
     expect(documents.length).toBeGreaterThanOrEqual(MINIMUM_DOCUMENTS);
+    expect(documents.some((doc) => doc.file.startsWith("extensions/")), "the admin action extension's document").toBe(true);
   });
 
   it("validates every document against the pinned Admin API schema", () => {

@@ -2,6 +2,9 @@
 // extension API: count the selected products' images through the Direct API (`query`), price them,
 // and start a batch through the app's `api/batches` endpoint with the extension's session token.
 
+// Types only (erased from the extension's bundle): the app's codegen types this extension's document too.
+import type { ExtensionSelectedProductImagesQuery } from "../../../app/types/admin.generated";
+
 export const CREDITS_PER_IMAGE = 3;
 /** The app processes at most this many images of one product (as the app's catalogue does). */
 export const MAX_IMAGES_PER_PRODUCT = 50;
@@ -71,10 +74,6 @@ const SELECTED_PRODUCT_IMAGES = `#graphql
   }
 `;
 
-interface SelectedProductsData {
-  nodes: Array<{ id?: string; media?: { nodes: Array<{ mediaContentType: string }> } } | null>;
-}
-
 export function selectedProductIds(api: Pick<ActionApi, "data">): string[] {
   return [...new Set(api.data.selected.map((s) => s.id).filter((id) => id.startsWith("gid://shopify/Product/")))];
 }
@@ -86,7 +85,7 @@ export async function summariseSelection(api: ActionApi): Promise<SelectionSumma
   let found = 0;
   for (let i = 0; i < productIds.length; i += PRODUCTS_PER_QUERY) {
     const ids = productIds.slice(i, i + PRODUCTS_PER_QUERY);
-    const result = await api.query<SelectedProductsData>(SELECTED_PRODUCT_IMAGES, {
+    const result = await api.query<ExtensionSelectedProductImagesQuery>(SELECTED_PRODUCT_IMAGES, {
       variables: { ids, mediaFirst: MAX_IMAGES_PER_PRODUCT },
     });
     if (result.errors?.length || !result.data) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { fairShareEtaSeconds } from "~/models/batches.server";
-import { throttleDelayMs } from "~/models/catalog.server";
+import { throttleDelayMs } from "~/lib/admin-graphql.server";
 
 describe("fairShareEtaSeconds", () => {
   const load = (remaining: Record<string, number>, imagesPerSecond: number | null) => ({ remainingByShop: new Map(Object.entries(remaining)), imagesPerSecond });

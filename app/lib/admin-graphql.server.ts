@@ -1,0 +1,175 @@
+/**
+ * The one way the app calls Shopify's Admin GraphQL API. Every document is a `#graphql` literal typed by the codegen
+ * (`npm run graphql:codegen` writes app/types/admin.generated.d.ts), so `runGraphql(admin, DOCUMENT, variables)` knows
+ * the document's variables and result. The runner maps what Shopify answers, whichever client made the call, onto the
+ * errors below: THROTTLED (a GraphQL error or HTTP 429) becomes ShopifyThrottledError with the wait the bucket needs,
+ * anything else ShopifyApiError with the HTTP status when there is one.
+ */
+import type { AdminMutations, AdminOperations, AdminQueries, ApiClientRequestOptions } from "@shopify/admin-api-client";
+import type { AdminGraphqlClient } from "@shopify/shopify-app-remix/server";
+
+/** An Admin GraphQL client: `admin.graphql` from shopify-app-remix, or the worker's offline one (same type). */
+export type AdminGraphql = AdminGraphqlClient;
+
+/** The generated operations only (the client's own interfaces also take any string, typed `any`). */
+type Generated<Operations> = {
+  [Document in keyof Operations as string extends Document ? never : number extends Document ? never : symbol extends Document ? never : Document]: Operations[Document];
+};
+type AdminDocuments = Generated<AdminQueries> & Generated<AdminMutations>;
+
+/** The text of a `#graphql` document the codegen has typed. */
+export type AdminDocument = keyof AdminDocuments & string;
+export type AdminResult<Document extends AdminDocument> = AdminDocuments[Document]["return"];
+export type AdminVariables<Document extends AdminDocument> = AdminDocuments[Document]["variables"];
+/** Variables are required when the document declares any required ones. */
+type VariablesArgument<Document extends AdminDocument> =
+  Record<string, never> extends AdminVariables<Document> ? [variables?: AdminVariables<Document>] : [variables: AdminVariables<Document>];
+
+export interface QueryCost {
+  requested: number;
+  actual: number | null;
+}
+
+/** Shopify answered THROTTLED: wait `retryAfterMs` (what the bucket needs to refill) and try again. */
+export class ShopifyThrottledError extends Error {
+  readonly retryAfterMs: number;
+  constructor(retryAfterMs: number) {
+    super(`Shopify is rate limiting this store's API calls; retrying in ${Math.ceil(retryAfterMs / 1000)} s.`);
+    this.name = "ShopifyThrottledError";
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+export interface ShopifyUserErrorDetail {
+  field?: readonly string[] | null;
+  message: string;
+  code?: string | null;
+}
+
+/** A mutation returned userErrors: it did nothing. */
+export class ShopifyUserError extends Error {
+  readonly userErrors: readonly ShopifyUserErrorDetail[];
+  constructor(operation: string, userErrors: readonly ShopifyUserErrorDetail[]) {
+    super(`Shopify refused ${operation}: ${userErrors.map((e) => e.message).join("; ")}`);
+    this.name = "ShopifyUserError";
+    this.userErrors = userErrors;
+  }
+}
+
+/** Any other GraphQL-level or HTTP-level failure. `status` is the HTTP status when known. */
+export class ShopifyApiError extends Error {
+  readonly status: number | null;
+  readonly codes: string[];
+  constructor(message: string, status: number | null, codes: string[] = []) {
+    super(message);
+    this.name = "ShopifyApiError";
+    this.status = status;
+    this.codes = codes;
+  }
+  /** 401/402/403/404/423 and access errors will not get better by retrying. */
+  get terminal(): boolean {
+    if (this.status !== null && [401, 402, 403, 404, 423].includes(this.status)) return true;
+    return this.codes.some((c) => c === "ACCESS_DENIED" || c === "NOT_FOUND" || c === "UNAUTHORIZED");
+  }
+}
+
+export function assertNoUserErrors(operation: string, userErrors: readonly ShopifyUserErrorDetail[] | undefined | null): void {
+  if (userErrors && userErrors.length > 0) throw new ShopifyUserError(operation, userErrors);
+}
+
+interface GraphqlError {
+  message: string;
+  extensions?: { code?: string };
+}
+interface CostExtension {
+  requestedQueryCost?: number;
+  actualQueryCost?: number | null;
+  throttleStatus?: { maximumAvailable?: number; currentlyAvailable?: number; restoreRate?: number };
+}
+interface GraphqlBody {
+  data?: unknown;
+  errors?: GraphqlError[] | { graphQLErrors?: GraphqlError[]; message?: string; networkStatusCode?: number };
+  extensions?: { cost?: CostExtension };
+}
+
+/** Time the leaky bucket needs to hold `requested` points again: (requested - available) / restoreRate. */
+export function throttleDelayMs(cost: CostExtension | undefined, fallbackMs = 1000): number {
+  const requested = cost?.requestedQueryCost;
+  const available = cost?.throttleStatus?.currentlyAvailable;
+  const restoreRate = cost?.throttleStatus?.restoreRate;
+  if (requested === undefined || available === undefined || !restoreRate) return fallbackMs;
+  return Math.max(50, Math.ceil((Math.max(0, requested - available) / restoreRate) * 1000));
+}
+
+function graphqlErrorsOf(body: GraphqlBody): GraphqlError[] {
+  if (!body.errors) return [];
+  if (Array.isArray(body.errors)) return body.errors;
+  if (body.errors.graphQLErrors?.length) return body.errors.graphQLErrors;
+  return [{ message: body.errors.message ?? "GraphQL request failed" }];
+}
+
+function failFromBody(operation: string, body: GraphqlBody, status: number | null): never {
+  const errors = graphqlErrorsOf(body);
+  const codes = errors.map((e) => e.extensions?.code ?? "").filter(Boolean);
+  if (codes.includes("THROTTLED")) throw new ShopifyThrottledError(throttleDelayMs(body.extensions?.cost));
+  const networkStatus = !Array.isArray(body.errors) ? body.errors?.networkStatusCode : undefined;
+  throw new ShopifyApiError(
+    `Shopify ${operation} failed: ${errors.map((e) => e.message).join("; ")}`,
+    status ?? networkStatus ?? null,
+    codes,
+  );
+}
+
+/** `query CatalogProductImages(...)` -> `CatalogProductImages` (for error messages and logs). */
+export function operationName(document: string): string {
+  return /\b(?:query|mutation)\s+(\w+)/.exec(document)?.[1] ?? "Admin API call";
+}
+
+/**
+ * Runs one typed document and returns its data and cost. Accepts both shapes the Admin client can produce: a
+ * Response with `errors` in the JSON, or a thrown GraphqlQueryError / Response (shopify-api throws on GraphQL errors,
+ * shopify-app-remix rethrows HTTP errors as a Response).
+ */
+export async function runGraphql<Document extends AdminDocument>(
+  graphql: AdminGraphql,
+  document: Document,
+  ...[variables]: VariablesArgument<Document>
+): Promise<{ data: AdminResult<Document>; cost: QueryCost }> {
+  const operation = operationName(document);
+  let response: Response;
+  try {
+    // For each document the client's variables type is the generated one; for the generic `Document` TypeScript cannot
+    // relate the client's conditional type to it, so the variables are given the client's type here.
+    response = await graphql(document, variables ? { variables: variables as ApiClientRequestOptions<Document, AdminOperations>["variables"] } : undefined);
+  } catch (error) {
+    if (error instanceof Response) {
+      const body = (await error.json().catch(() => ({}))) as GraphqlBody;
+      if (error.status === 429) throw new ShopifyThrottledError(throttleDelayMs(body.extensions?.cost, 2000));
+      failFromBody(operation, { errors: [{ message: `HTTP ${error.status}` }], ...body }, error.status);
+    }
+    const thrown = error as { body?: GraphqlBody; response?: { status?: number; code?: number } };
+    if (thrown && typeof thrown === "object" && thrown.body && typeof thrown.body === "object") {
+      failFromBody(operation, thrown.body, thrown.response?.status ?? thrown.response?.code ?? null);
+    }
+    throw error;
+  }
+  if (response.status === 429) throw new ShopifyThrottledError(2000);
+  const body = (await response.json()) as GraphqlBody;
+  if (!response.ok || graphqlErrorsOf(body).length > 0 || body.data === undefined || body.data === null) {
+    failFromBody(operation, body, response.ok ? null : response.status);
+  }
+  const cost = body.extensions?.cost;
+  return { data: body.data as AdminResult<Document>, cost: { requested: cost?.requestedQueryCost ?? 0, actual: cost?.actualQueryCost ?? null } };
+}
+
+/** Waits out a THROTTLED answer a few times (for interactive reads that must complete). */
+export async function withThrottleRetry<T>(fn: () => Promise<T>, maxWaits = 5): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn();
+    } catch (error) {
+      if (!(error instanceof ShopifyThrottledError) || attempt >= maxWaits) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(error.retryAfterMs, 10_000)));
+    }
+  }
+}
