@@ -22,9 +22,10 @@ import { Semaphore } from "~/queue/worker-editor.server";
 import { startDashScopeEmulator, type DashScopeEmulatorOptions } from "../../../emulators/dashscope/server";
 import { startShopifyEmulator, type ShopifyEmulator } from "../../../emulators/shopify-admin/server";
 import { testDatabaseUrl } from "../../setup/urls";
-import { API_KEY, API_SECRET, installShop, offlineAdmin, uniqueShop } from "./shop-setup";
+import { uniqueShopDomain } from "../../factories";
+import { API_KEY, API_SECRET, installShop, offlineAdmin } from "./shop-setup";
 
-export { API_KEY, API_SECRET, installShop, offlineAdmin, uniqueShop };
+export { API_KEY, API_SECRET, installShop, offlineAdmin };
 
 export const DASHSCOPE_KEY = "sk-test-dashscope";
 
@@ -118,7 +119,7 @@ export async function startHarness(
       return worker;
     },
     async addShop(shopOpts) {
-      const shop = uniqueShop();
+      const shop = uniqueShopDomain();
       shopify.addShop(shop, {
         products: shopOpts.products,
         imagesPerProduct: shopOpts.imagesPerProduct,
