@@ -6,6 +6,7 @@
 import { randomUUID } from "node:crypto";
 import type { PrismaClient } from "@prisma/client";
 import type { Worker } from "bullmq";
+import { afterAll, beforeAll } from "vitest";
 import { createPrismaClient } from "~/db.server";
 import { parseEnv } from "~/lib/config.server";
 import { createBatch, getBatchProgress, type BatchProgress } from "~/models/batches.server";
@@ -14,7 +15,7 @@ import { QwenAltTextClient } from "~/qwen/alt-text";
 import { QwenClient } from "~/qwen/client";
 import { queueConfigFromEnv } from "~/queue/config.server";
 import { createRedisConnection, type RedisClient, type RedisTarget } from "~/queue/connection.server";
-import { openImageQueue, type ImageQueue } from "~/queue/queue.server";
+import { closeQueues, openImageQueue, type ImageQueue } from "~/queue/queue.server";
 import type { WorkerDeps } from "~/queue/processor.server";
 import { createQwenRateLimiter } from "~/queue/qwen-rate-limit.server";
 import { startWorker } from "~/queue/worker.server";
@@ -165,6 +166,32 @@ export async function startHarness(
     },
   };
   return harness;
+}
+
+/**
+ * A suite's usual preamble: the harness started before this file's tests, with an in-process worker, and closed after
+ * them. `routesEnqueue` points the app's own queue (getQueue, as routes enqueue) at the harness's. The harness is
+ * returned at once and usable from the first test on.
+ */
+export function harnessForFile(
+  opts: { harness?: Parameters<typeof startHarness>[0]; worker?: Parameters<Harness["startInProcessWorker"]>[0]; routesEnqueue?: boolean } = {},
+): Harness {
+  let started: Harness | undefined;
+  beforeAll(async () => {
+    started = await startHarness(opts.harness);
+    if (opts.routesEnqueue) process.env.QUEUE_NAME = started.queueName;
+    started.startInProcessWorker(opts.worker);
+  });
+  afterAll(async () => {
+    if (opts.routesEnqueue) await closeQueues();
+    await started?.close();
+  });
+  return new Proxy({} as Harness, {
+    get(_, property) {
+      if (!started) throw new Error("the harness starts in beforeAll: use it in tests and hooks, not while the file loads");
+      return Reflect.get(started, property);
+    },
+  });
 }
 
 /** Media of a product as the stand-in holds it, keyed by id, for before/after comparisons. */
