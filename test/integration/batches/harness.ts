@@ -169,29 +169,44 @@ export async function startHarness(
 }
 
 /**
- * A suite's usual preamble: the harness started before this file's tests, with an in-process worker, and closed after
- * them. `routesEnqueue` points the app's own queue (getQueue, as routes enqueue) at the harness's. The harness is
- * returned at once and usable from the first test on.
+ * What `start` gives, started before this file's tests and stopped after them. It is returned at once and stands for
+ * the started thing from the first hook or test on.
+ */
+export function startedForFile<T extends object>(start: () => Promise<T>, stop: (started: T) => Promise<void>): T {
+  let started: T | undefined;
+  beforeAll(async () => {
+    started = await start();
+  });
+  afterAll(async () => {
+    if (started) await stop(started);
+  });
+  return new Proxy({} as T, {
+    get(_, property) {
+      if (!started) throw new Error("started in beforeAll: use it in tests and hooks, not while the file loads");
+      return Reflect.get(started, property);
+    },
+  });
+}
+
+/**
+ * A suite's usual preamble: the harness with an in-process worker for this file's tests. `routesEnqueue` points the
+ * app's own queue (getQueue, as routes enqueue) at the harness's.
  */
 export function harnessForFile(
   opts: { harness?: Parameters<typeof startHarness>[0]; worker?: Parameters<Harness["startInProcessWorker"]>[0]; routesEnqueue?: boolean } = {},
 ): Harness {
-  let started: Harness | undefined;
-  beforeAll(async () => {
-    started = await startHarness(opts.harness);
-    if (opts.routesEnqueue) process.env.QUEUE_NAME = started.queueName;
-    started.startInProcessWorker(opts.worker);
-  });
-  afterAll(async () => {
-    if (opts.routesEnqueue) await closeQueues();
-    await started?.close();
-  });
-  return new Proxy({} as Harness, {
-    get(_, property) {
-      if (!started) throw new Error("the harness starts in beforeAll: use it in tests and hooks, not while the file loads");
-      return Reflect.get(started, property);
+  return startedForFile(
+    async () => {
+      const h = await startHarness(opts.harness);
+      if (opts.routesEnqueue) process.env.QUEUE_NAME = h.queueName;
+      h.startInProcessWorker(opts.worker);
+      return h;
     },
-  });
+    async (h) => {
+      if (opts.routesEnqueue) await closeQueues();
+      await h.close();
+    },
+  );
 }
 
 /** Media of a product as the stand-in holds it, keyed by id, for before/after comparisons. */
