@@ -6,7 +6,8 @@ import type { AdminGraphql } from "~/models/catalog.server";
 import { getBalance, grantCredits } from "~/models/credits.server";
 import type { ImageQueue } from "~/queue/queue.server";
 import type { ShopifyEmulator } from "../../../emulators/shopify-admin/server";
-import { installShop, offlineAdmin, uniqueShop, startBatchTestEnv, type BatchTestEnv } from "./shop-setup";
+import { installShop, offlineAdmin, startBatchTestEnv, type BatchTestEnv } from "./shop-setup";
+import { uniqueShopDomain } from "../../factories";
 
 let shopify: ShopifyEmulator;
 let db: PrismaClient;
@@ -23,7 +24,7 @@ afterAll(async () => {
 });
 
 async function newShop(products: number, imagesPerProduct: number, credits: number): Promise<{ shop: string; graphql: AdminGraphql }> {
-  const shop = uniqueShop();
+  const shop = uniqueShopDomain();
   shopify.addShop(shop, { products, imagesPerProduct });
   await installShop(db, shopify, shop);
   if (credits) await grantCredits(db, shop, credits, { kind: "GRANT", idempotencyKey: `test:${randomUUID()}` });

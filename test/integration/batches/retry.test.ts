@@ -1,23 +1,14 @@
 import { createHash } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { resolvePipeline, DEFAULT_PIPELINE_SETTINGS } from "~/imaging/pipelines";
 import { BatchInputError, createBatch, getBatchProgress, restoreItem } from "~/models/batches.server";
 import { getBalance } from "~/models/credits.server";
 import { getProcessedImage } from "~/models/stored-images.server";
 import { publishVersion, retryItem } from "~/models/versions.server";
 import { waitFor } from "../wait";
-import { mediaById, offlineAdmin, startHarness, type Harness } from "./harness";
+import { harnessForFile, mediaById, offlineAdmin } from "./harness";
 
-let h: Harness;
-
-beforeAll(async () => {
-  h = await startHarness();
-  h.startInProcessWorker({ concurrency: 2 });
-});
-
-afterAll(async () => {
-  await h?.close();
-});
+const h = harnessForFile({ worker: { concurrency: 2 } });
 
 const sha256 = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex");
 const captures = (shop: string) => h.db.creditEntry.count({ where: { shop, kind: "CAPTURE" } });
