@@ -42,6 +42,7 @@ import { logger } from "~/lib/logger.server";
 import { fetchImage, fetchPolicyFromEnv, SHOPIFY_CDN_HOSTS, UnsafeFetchError } from "~/lib/safe-fetch.server";
 import type { AltTextWriter } from "~/qwen/alt-text";
 import { QwenFatalError, QwenRateLimitedError, QwenRetryableError } from "~/qwen/errors";
+import { IN_FLIGHT_ITEM_STATES, transition } from "~/models/batch-items.server";
 import { BATCH_REVIEW_KEY, finishBatchIfDone, pipelineSettingsOf } from "~/models/batches.server";
 import {
   ShopifyApiError,
@@ -108,7 +109,7 @@ export class ItemFailedError extends Error {
   }
 }
 
-const IN_FLIGHT: BatchItem["state"][] = ["QUEUED", "PROCESSING"];
+const IN_FLIGHT: BatchItem["state"][] = [...IN_FLIGHT_ITEM_STATES];
 
 
 function json(value: unknown): Prisma.InputJsonValue {
@@ -191,9 +192,12 @@ async function runItem(deps: WorkerDeps, job: Job<ImageJobData>, seen: { pipelin
   const item = await loadItem(db, shop, itemId);
   if (!item) return "already-done";
   if (!IN_FLIGHT.includes(item.state)) return "already-done";
-  await db.batchItem.updateMany({
-    where: { id: itemId, shop, state: { in: IN_FLIGHT } },
-    data: { state: "PROCESSING", startedAt: item.startedAt ?? new Date(), attempts: { increment: 1 } },
+  await transition(db, {
+    shop,
+    itemId,
+    from: IN_FLIGHT,
+    to: "PROCESSING",
+    data: { startedAt: item.startedAt ?? new Date(), attempts: { increment: 1 } },
   });
   if (!isPipelineId(item.batch.pipeline)) throw new ItemFailedError(`The pipeline "${item.batch.pipeline}" no longer exists.`);
   const pipeline = item.batch.pipeline;
@@ -289,19 +293,24 @@ async function produceResult(
   const suggestedAlt = item.suggestedAlt ?? (await suggestAltText(deps, item, stored));
 
   // The checkpoint and the review decision land together: a retry finds either nothing or both.
-  const updated = await db.batchItem.updateMany({
-    where: { id: item.id, shop: item.shop, state: { in: IN_FLIGHT } },
-    data: {
-      resultImageId: stored.id,
-      contentHash: sourceHash,
-      compliance: json(compliance),
-      fidelity: json(fidelity),
-      framing: json(framing),
-      suggestedAlt,
-      ...(needsReview ? { state: "NEEDS_REVIEW" as const, reason: reasons.join(" "), finishedAt: new Date() } : {}),
-    },
-  });
-  if (updated.count === 0) return "cancelled";
+  const checkpoint = {
+    resultImageId: stored.id,
+    contentHash: sourceHash,
+    compliance: json(compliance),
+    fidelity: json(fidelity),
+    framing: json(framing),
+    suggestedAlt,
+  };
+  const updated = needsReview
+    ? await transition(db, {
+        shop: item.shop,
+        itemId: item.id,
+        from: IN_FLIGHT,
+        to: "NEEDS_REVIEW",
+        data: { ...checkpoint, reason: reasons.join(" "), finishedAt: new Date() },
+      })
+    : (await db.batchItem.updateMany({ where: { id: item.id, shop: item.shop, state: { in: IN_FLIGHT } }, data: checkpoint })).count;
+  if (updated === 0) return "cancelled";
   return { resultImageId: stored.id, needsReview, suggestedAlt };
 }
 
@@ -415,11 +424,14 @@ async function publishItem(
 
 /** The item is live: PUBLISHED, and the version of the same image that was live before (if any) is SUPERSEDED. */
 async function markPublished(db: PrismaClient, item: Pick<BatchItem, "id" | "shop" | "batchId" | "retryOfId">): Promise<void> {
-  const updated = await db.batchItem.updateMany({
-    where: { id: item.id, shop: item.shop, state: { in: IN_FLIGHT } },
-    data: { state: "PUBLISHED", reason: null, finishedAt: new Date(), pickedAt: null },
+  const moved = await transition(db, {
+    shop: item.shop,
+    itemId: item.id,
+    from: IN_FLIGHT,
+    to: "PUBLISHED",
+    data: { reason: null, finishedAt: new Date(), pickedAt: null },
   });
-  if (updated.count > 0) await supersedeOtherVersions(db, item);
+  if (moved > 0) await supersedeOtherVersions(db, item);
   await finishBatchIfDone(db, item.shop, item.batchId);
 }
 
@@ -526,9 +538,12 @@ export async function failItem(db: PrismaClient, shop: string, itemId: string, r
   if (item.pickedAt) {
     // A version paid for earlier, picked to go on the product again: it stays paid and off the product; the version
     // the product showed keeps being what it is.
-    await db.batchItem.updateMany({
-      where: { id: itemId, shop, state: { in: IN_FLIGHT } },
-      data: { state: "SUPERSEDED", pickedAt: null, reason: `This version could not be published again: ${reason}`, finishedAt: new Date() },
+    await transition(db, {
+      shop,
+      itemId,
+      from: IN_FLIGHT,
+      to: "SUPERSEDED",
+      data: { pickedAt: null, reason: `This version could not be published again: ${reason}`, finishedAt: new Date() },
     });
     await finishBatchIfDone(db, shop, item.batchId);
     return "failed";
@@ -538,10 +553,7 @@ export async function failItem(db: PrismaClient, shop: string, itemId: string, r
     await markPublished(db, item);
     return "published";
   }
-  await db.batchItem.updateMany({
-    where: { id: itemId, shop, state: { in: IN_FLIGHT } },
-    data: { state: "FAILED", reason, finishedAt: new Date() },
-  });
+  await transition(db, { shop, itemId, from: IN_FLIGHT, to: "FAILED", data: { reason, finishedAt: new Date() } });
   const after = await db.batchItem.findFirst({ where: { id: itemId, shop }, select: { state: true } });
   if (after?.state === "FAILED" || after?.state === "CANCELLED") {
     await releaseForItem(db, shop, itemId, reason.slice(0, 200)).catch((error: unknown) => {
