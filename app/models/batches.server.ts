@@ -24,6 +24,7 @@ import { resolveSelection, type AdminGraphql, type ProductImage } from "~/models
 import { restoreMediaFromBackup } from "~/models/stored-images.server";
 import { groupVersions } from "~/models/versions";
 import type { ImageWork } from "~/models/work-queues.server";
+import { AppError } from "~/lib/app-error";
 import { storedMessage, type MerchantMessage } from "~/lib/merchant-message";
 
 export { getProcessedImage } from "~/models/stored-images.server";
@@ -41,19 +42,15 @@ export function pipelineSettingsOf(value: Prisma.JsonValue): PipelineSettings {
   return settings as unknown as PipelineSettings;
 }
 
-/** Input the merchant can fix. `status` is the HTTP status a route should answer with. */
-export class BatchInputError extends Error {
-  readonly status: 400 | 409 | 422;
+/** Input the merchant can fix. */
+export class BatchInputError extends AppError {
+  declare readonly httpStatus: 400 | 409 | 422;
   /** Set when the balance was short. */
   readonly needed?: number;
   readonly available?: number;
-  /** The sentence as a code for the merchant's language, where the model has one. */
-  readonly merchant: MerchantMessage | null;
-  constructor(message: string, status: 400 | 409 | 422, credits?: { needed: number; available: number } | null, merchant?: MerchantMessage | null) {
-    super(message);
+  constructor(message: string, httpStatus: 400 | 409 | 422, credits?: { needed: number; available: number } | null, merchant?: MerchantMessage | null) {
+    super(message, { httpStatus, merchant });
     this.name = "BatchInputError";
-    this.status = status;
-    this.merchant = merchant ?? null;
     if (credits) {
       this.needed = credits.needed;
       this.available = credits.available;
@@ -62,9 +59,10 @@ export class BatchInputError extends Error {
 }
 
 /** The item or batch is not this shop's, or does not exist (routes answer 404). */
-export class BatchNotFoundError extends Error {
+export class BatchNotFoundError extends AppError {
+  declare readonly httpStatus: 404;
   constructor(what: string) {
-    super(`${what} was not found.`);
+    super(`${what} was not found.`, { httpStatus: 404 });
     this.name = "BatchNotFoundError";
   }
 }
@@ -713,9 +711,9 @@ export async function reviewItems(
       else await rejectItem(deps, shop, id);
       outcomes.push({ id, ok: true });
     } catch (error) {
-      if (error instanceof BatchInputError) outcomes.push({ id, ok: false, status: error.status, error: error.message });
-      else if (error instanceof BatchNotFoundError) outcomes.push({ id, ok: false, status: 404, error: error.message });
-      else throw error;
+      if (error instanceof BatchInputError || error instanceof BatchNotFoundError) {
+        outcomes.push({ id, ok: false, status: error.httpStatus, error: error.merchantMessage });
+      } else throw error;
     }
   }
   logger.info({ shop, batchId, decision, done: outcomes.filter((o) => o.ok).length, refused: outcomes.filter((o) => !o.ok).length }, "bulk review");

@@ -24,6 +24,7 @@
 import type { Job } from "bullmq";
 import { UnrecoverableError } from "bullmq";
 import type { BatchItem, Prisma, PrismaClient } from "@prisma/client";
+import { SessionNotFoundError } from "@shopify/shopify-app-remix/server";
 import {
   checkCachedResult,
   contentHash,
@@ -38,10 +39,11 @@ import {
 import { ImageInputError, ImageResultError } from "~/imaging/errors";
 import { fileExtensionFor, inspectImage } from "~/imaging/inspect";
 import { isPipelineId, type PipelineId, type PipelineSettings } from "~/imaging/pipelines";
+import { AppError } from "~/lib/app-error";
 import { logger } from "~/lib/logger.server";
 import { fetchImage, fetchPolicyFromEnv, SHOPIFY_CDN_HOSTS, UnsafeFetchError } from "~/lib/safe-fetch.server";
 import type { AltTextWriter } from "~/qwen/alt-text";
-import { QwenFatalError, QwenRateLimitedError, QwenRetryableError } from "~/qwen/errors";
+import { QwenFatalError, QwenRateLimitedError } from "~/qwen/errors";
 import { IN_FLIGHT_ITEM_STATES, transition } from "~/models/batch-items.server";
 import { BATCH_REVIEW_KEY, finishBatchIfDone, pipelineSettingsOf } from "~/models/batches.server";
 import {
@@ -101,9 +103,9 @@ export class JobLockLostError extends Error {
   }
 }
 
-/** The item cannot succeed; the reason is what the merchant reads. */
-export class ItemFailedError extends Error {
-  constructor(readonly reason: string) {
+/** The item cannot succeed; the message is what the merchant reads. */
+export class ItemFailedError extends AppError {
+  constructor(reason: string) {
     super(reason);
     this.name = "ItemFailedError";
   }
@@ -118,27 +120,22 @@ function json(value: unknown): Prisma.InputJsonValue {
 
 /** A merchant-readable sentence for a terminal error, or null when the error is worth retrying. */
 export function terminalReason(error: unknown): string | null {
-  if (error instanceof ItemFailedError) return error.reason;
+  if (error instanceof ItemFailedError) return error.merchantMessage;
   if (error instanceof QwenFatalError) return error.merchantMessage;
   if (error instanceof ImageInputError) return error.merchantMessage;
   // Retrying would pay Qwen again for an edit that rarely comes out better.
   if (error instanceof ImageResultError) return error.merchantMessage;
-  if (error instanceof ShopifyFileFailedError) return error.reason;
+  if (error instanceof ShopifyFileFailedError) return error.merchantMessage;
   if (error instanceof ShopifyUserError) return `${error.message}.`;
   if (error instanceof ShopAccessLostError) return error.merchantMessage;
   if (error instanceof ShopifyApiError && error.terminal) {
-    return error.status === 401 || error.status === 403 ? RECONNECT_MESSAGE : `${error.message}.`;
+    return error.shopifyStatus === 401 || error.shopifyStatus === 403 ? RECONNECT_MESSAGE : `${error.message}.`;
   }
   if (error instanceof UnsafeFetchError && error.permanent) return `The original image could not be downloaded: ${error.message}`;
-  if (error && typeof error === "object" && (error as Error).name === "SessionNotFoundError") {
+  if (error instanceof SessionNotFoundError) {
     return "The app is not installed on this store any more, so the image was not changed.";
   }
   return null;
-}
-
-export function isRetryable(error: unknown): boolean {
-  if (error instanceof QwenRetryableError || error instanceof QwenRateLimitedError || error instanceof ShopifyThrottledError) return true;
-  return terminalReason(error) === null;
 }
 
 async function loadItem(db: PrismaClient, shop: string, itemId: string) {
