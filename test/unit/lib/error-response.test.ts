@@ -4,6 +4,7 @@ import { errorResponse } from "~/lib/error-response.server";
 import { BatchInputError, BatchNotFoundError } from "~/models/batches.server";
 import { ShopifyApiError, ShopifyThrottledError } from "~/models/catalog.server";
 import { InsufficientCreditsError } from "~/models/credits.server";
+import { StripeSignatureError } from "~/models/purchases.server";
 
 async function answer(response: Response): Promise<{ status: number; body: unknown }> {
   return { status: response.status, body: await response.json() };
@@ -35,6 +36,8 @@ describe("errorResponse", () => {
     expect(busy).toEqual({ status: 503, body: { error: "Shopify is busy with this store's requests. Try again in a few seconds." } });
     const refused = await answer(errorResponse(new ShopifyApiError("Access denied for fileUpdate", 403)));
     expect(refused).toEqual({ status: 502, body: { error: "Shopify refused the change: Access denied for fileUpdate. Nothing was changed; try again." } });
+    const forged = await answer(errorResponse(new StripeSignatureError("No signatures found matching the expected signature for payload")));
+    expect(forged).toEqual({ status: 400, body: { error: "Invalid signature" } });
     const plain = new AppError("pg: relation missing", { merchantMessage: "Something went wrong on our side; try again." });
     expect(await answer(errorResponse(plain))).toEqual({ status: 500, body: { error: "Something went wrong on our side; try again." } });
   });
