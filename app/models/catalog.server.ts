@@ -4,6 +4,7 @@
  * (fileUpdate keeps its id, position, alt text and variant links) and wait for Shopify to process it.
  * The Admin client is passed in (`admin.graphql` from shopify-app-remix, or the worker's offline client).
  */
+import { AppError } from "~/lib/app-error";
 import { logger } from "~/lib/logger.server";
 
 export type AdminGraphql = (query: string, options?: { variables?: Record<string, unknown> }) => Promise<Response>;
@@ -28,49 +29,59 @@ export interface QueryCost {
 }
 
 /** Shopify answered THROTTLED: wait `retryAfterMs` (what the bucket needs to refill) and try again. */
-export class ShopifyThrottledError extends Error {
+export class ShopifyThrottledError extends AppError {
   readonly retryAfterMs: number;
   constructor(retryAfterMs: number) {
-    super(`Shopify is rate limiting this store's API calls; retrying in ${Math.ceil(retryAfterMs / 1000)} s.`);
+    super(`Shopify is rate limiting this store's API calls; retrying in ${Math.ceil(retryAfterMs / 1000)} s.`, {
+      merchantMessage: "Shopify is busy with this store's requests. Try again in a few seconds.",
+      httpStatus: 503,
+      retryable: true,
+    });
     this.name = "ShopifyThrottledError";
     this.retryAfterMs = retryAfterMs;
   }
 }
 
+/** What a merchant reads when Shopify refused or failed a change they asked for. */
+const refusedChange = (message: string) => `Shopify refused the change: ${message}. Nothing was changed; try again.`;
+
 /** A mutation returned userErrors: it did nothing. */
-export class ShopifyUserError extends Error {
+export class ShopifyUserError extends AppError {
   readonly userErrors: Array<{ field?: string[] | null; message: string; code?: string | null }>;
   constructor(operation: string, userErrors: Array<{ field?: string[] | null; message: string; code?: string | null }>) {
-    super(`Shopify refused ${operation}: ${userErrors.map((e) => e.message).join("; ")}`);
+    const message = `Shopify refused ${operation}: ${userErrors.map((e) => e.message).join("; ")}`;
+    super(message, { merchantMessage: refusedChange(message), httpStatus: 502 });
     this.name = "ShopifyUserError";
     this.userErrors = userErrors;
   }
 }
 
-/** Any other GraphQL-level or HTTP-level failure. `status` is the HTTP status when known. */
-export class ShopifyApiError extends Error {
-  readonly status: number | null;
+/** Any other GraphQL-level or HTTP-level failure. `shopifyStatus` is the HTTP status Shopify answered, when known. */
+export class ShopifyApiError extends AppError {
+  readonly shopifyStatus: number | null;
   readonly codes: string[];
-  constructor(message: string, status: number | null, codes: string[] = []) {
-    super(message);
+  constructor(message: string, shopifyStatus: number | null, codes: string[] = []) {
+    super(message, { merchantMessage: refusedChange(message), httpStatus: 502, retryable: !isTerminal(shopifyStatus, codes) });
     this.name = "ShopifyApiError";
-    this.status = status;
+    this.shopifyStatus = shopifyStatus;
     this.codes = codes;
   }
   /** 401/402/403/404/423 and access errors will not get better by retrying. */
   get terminal(): boolean {
-    if (this.status !== null && [401, 402, 403, 404, 423].includes(this.status)) return true;
-    return this.codes.some((c) => c === "ACCESS_DENIED" || c === "NOT_FOUND" || c === "UNAUTHORIZED");
+    return !this.retryable;
   }
 }
 
-/** Shopify could not process a replaced file (fileStatus FAILED). `reason` is readable by a merchant. */
-export class ShopifyFileFailedError extends Error {
-  readonly reason: string;
+function isTerminal(shopifyStatus: number | null, codes: readonly string[]): boolean {
+  if (shopifyStatus !== null && [401, 402, 403, 404, 423].includes(shopifyStatus)) return true;
+  return codes.some((c) => c === "ACCESS_DENIED" || c === "NOT_FOUND" || c === "UNAUTHORIZED");
+}
+
+/** Shopify could not process a replaced file (fileStatus FAILED). The message is readable by a merchant. */
+export class ShopifyFileFailedError extends AppError {
   constructor(reason: string) {
-    super(reason);
+    super(reason, { httpStatus: 502 });
     this.name = "ShopifyFileFailedError";
-    this.reason = reason;
   }
 }
 

@@ -168,14 +168,14 @@ describe("try again with a note", () => {
 
     const tooLong = await retryItem(deps, shop, first.id, "x".repeat(201)).catch((e: unknown) => e);
     expect(tooLong).toBeInstanceOf(BatchInputError);
-    expect(tooLong).toMatchObject({ status: 400, message: expect.stringContaining("200 characters (it has 201)") });
+    expect(tooLong).toMatchObject({ httpStatus: 400, message: expect.stringContaining("200 characters (it has 201)") });
 
     const invisible = await retryItem(deps, shop, first.id, "\u0000\u200B \n\t\u202E").catch((e: unknown) => e);
-    expect(invisible).toMatchObject({ status: 400, message: expect.stringContaining("no visible text") });
+    expect(invisible).toMatchObject({ httpStatus: 400, message: expect.stringContaining("no visible text") });
 
     const short = await retryItem(deps, shop, first.id, "less shadow").catch((e: unknown) => e);
     expect(short).toBeInstanceOf(BatchInputError);
-    expect(short).toMatchObject({ status: 422, message: "Trying again costs 3 credits and you have 0. Buy a credit pack on the Credits page, then try again." });
+    expect(short).toMatchObject({ httpStatus: 422, message: "Trying again costs 3 credits and you have 0. Buy a credit pack on the Credits page, then try again." });
 
     expect(await getBalance(h.db, shop)).toMatchObject({ available: 0, reserved: 0 });
     expect(await reserves(shop)).toBe(reservesBefore);
@@ -191,7 +191,7 @@ describe("try again with a note", () => {
     const retry = await retryItem(deps, shop, first.id, "");
     expect(retry.instruction).toBeNull();
     // A second click while the first try is queued is refused, with nothing reserved.
-    await expect(retryItem(deps, shop, first.id, "again")).rejects.toMatchObject({ status: 409 });
+    await expect(retryItem(deps, shop, first.id, "again")).rejects.toMatchObject({ httpStatus: 409 });
     const held = await waitFor(() => getBatchProgress(h.db, shop, batchId), (p) => p?.items[0]?.state === "NEEDS_REVIEW", "the new try held for review");
     expect(held!.items[0]!.versions.map((v) => [v.id, v.state])).toEqual([
       [first.id, "REJECTED"],
