@@ -44,13 +44,16 @@ async function main(): Promise<void> {
   const run = randomUUID().slice(0, 6);
   const shops = { A: `fair-a-${run}.myshopify.com`, B: `fair-b-${run}.myshopify.com`, C: `fair-c-${run}.myshopify.com` };
   const sizes = { A: A_IMAGES, B: B_IMAGES, C: C_IMAGES };
-  const mediaOf: Record<keyof typeof shops, Array<{ id: string; url: string }>> = { A: [], B: [], C: [] };
+  const mediaOf: Record<keyof typeof shops, Array<{ id: string; url: string; productId: string }>> = { A: [], B: [], C: [] };
   for (const key of ["A", "B", "C"] as const) mediaOf[key] = await addShop(shops[key], sizes[key]);
   await primeEdits(dashscope, [...mediaOf.A, ...mediaOf.B, ...mediaOf.C].map((m) => m.url));
 
   const submit = async (key: keyof typeof shops) => {
     const { batchId } = await createBatch({ db, graphql: offlineSessions.adminGraphql(shops[key]), queue }, shops[key], {
       mediaIds: mediaOf[key].map((m) => m.id),
+      // As the Images page sends them: without the products as hints, a selection this large is only looked for
+      // in the first catalogue pages (MAX_SELECTION_SCAN_PAGES) and the rest is skipped.
+      productIds: [...new Set(mediaOf[key].map((m) => m.productId))],
       pipeline: "amazon",
     });
     return { batchId, at: Date.now() };
@@ -58,6 +61,8 @@ async function main(): Promise<void> {
   const finished = (batchId: string) => db.batchItem.count({ where: { batchId, state: { notIn: ["QUEUED", "PROCESSING"] } } });
 
   const a = await submit("A");
+  const queuedA = await db.batchItem.count({ where: { batchId: a.batchId } });
+  if (queuedA !== A_IMAGES) throw new Error(`shop A's batch holds ${queuedA} of its ${A_IMAGES} images`);
   const workers = Array.from({ length: WORKERS }, () =>
     spawnBenchWorker({ QUEUE_NAME: queueName, WORKER_CONCURRENCY: String(CONCURRENCY), QWEN_MAX_RPS: String(RPS), DASHSCOPE_API_KEY: BENCH_DASHSCOPE_KEY, DASHSCOPE_BASE_URL: dashscope.url }),
   );

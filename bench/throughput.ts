@@ -52,7 +52,10 @@ async function main(): Promise<void> {
   const queueName = `bench-${randomUUID().slice(0, 8)}`;
   const { offlineSessions } = await import("~/shopify.server");
   const graphql = offlineSessions.adminGraphql(shop);
-  const { batchId } = await createBatch({ db, graphql, queue: getQueue(queueName) }, shop, { mediaIds, pipeline: "amazon" });
+  // The products go with the media as the Images page sends them (a large selection is otherwise only looked for in the
+  // first catalogue pages).
+  const productIds = [...new Set(media.map((m) => m.productId))];
+  const { batchId } = await createBatch({ db, graphql, queue: getQueue(queueName) }, shop, { mediaIds, productIds, pipeline: "amazon" });
 
   if (SOURCE_MP > 0) {
     const cdn = await startLargeSourceCdn(SOURCE_MP);

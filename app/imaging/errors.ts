@@ -1,16 +1,17 @@
+import { AppError } from "~/lib/app-error";
+
 /**
  * A source image the pipeline cannot use. Not retryable: the same bytes fail the same way.
  * `merchantMessage` is written for the merchant and says what they can do about it.
  */
-export class ImageInputError extends Error {
-  readonly code: string;
-  readonly merchantMessage: string;
+export class ImageInputError extends AppError {
+  /** What is wrong with the image ("corrupt", "too-many-pixels", ...). */
+  readonly defect: string;
 
-  constructor(code: string, merchantMessage: string, options?: { cause?: unknown; detail?: string }) {
-    super(options?.detail ? `${merchantMessage} (${options.detail})` : merchantMessage, { cause: options?.cause });
+  constructor(defect: string, merchantMessage: string, options?: { cause?: unknown; detail?: string }) {
+    super(options?.detail ? `${merchantMessage} (${options.detail})` : merchantMessage, { merchantMessage, httpStatus: 422, cause: options?.cause });
     this.name = "ImageInputError";
-    this.code = code;
-    this.merchantMessage = merchantMessage;
+    this.defect = defect;
   }
 }
 
@@ -18,14 +19,13 @@ export class ImageInputError extends Error {
  * The edited image cannot be turned into a compliant output (unreadable, or no product left in it).
  * Retrying the same edit rarely helps; the merchant can try another pipeline or a clearer photo.
  */
-export class ImageResultError extends Error {
-  readonly code: string;
-  readonly merchantMessage: string;
+export class ImageResultError extends AppError {
+  /** What is wrong with the result ("unreadable-result", ...). */
+  readonly defect: string;
 
-  constructor(code: string, merchantMessage: string, options?: { cause?: unknown }) {
-    super(merchantMessage, options);
+  constructor(defect: string, merchantMessage: string, options?: { cause?: unknown }) {
+    super(merchantMessage, { httpStatus: 422, cause: options?.cause });
     this.name = "ImageResultError";
-    this.code = code;
-    this.merchantMessage = merchantMessage;
+    this.defect = defect;
   }
 }

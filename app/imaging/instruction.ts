@@ -5,11 +5,14 @@
  * prompt. Pure code, shared by the server (validation, the worker) and the form (its maxLength).
  */
 
+import { AppError } from "~/lib/app-error";
+
 export const MAX_INSTRUCTION_LENGTH = 200;
 
-export class InstructionError extends Error {
+/** A note the merchant can fix: the message says how. */
+export class InstructionError extends AppError {
   constructor(message: string) {
-    super(message);
+    super(message, { httpStatus: 400 });
     this.name = "InstructionError";
   }
 }

@@ -513,7 +513,7 @@ export async function postProcessEdit(modelOutput: Buffer, pipeline: ResolvedPip
     located = await locateProduct(modelOutput, pipeline, background);
   } catch (cause) {
     if (cause instanceof ImageResultError) throw cause;
-    const detail = cause instanceof ImageInputError ? cause.code : "decode";
+    const detail = cause instanceof ImageInputError ? cause.defect : "decode";
     throw unreadableResult(Object.assign(new Error(detail), { cause }));
   }
   const preview = located?.preview;

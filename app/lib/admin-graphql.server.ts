@@ -7,6 +7,7 @@
  */
 import type { AdminMutations, AdminOperations, AdminQueries, ApiClientRequestOptions } from "@shopify/admin-api-client";
 import type { AdminGraphqlClient } from "@shopify/shopify-app-remix/server";
+import { AppError } from "~/lib/app-error";
 
 /** An Admin GraphQL client: `admin.graphql` from shopify-app-remix, or the worker's offline one (same type). */
 export type AdminGraphql = AdminGraphqlClient;
@@ -31,10 +32,14 @@ export interface QueryCost {
 }
 
 /** Shopify answered THROTTLED: wait `retryAfterMs` (what the bucket needs to refill) and try again. */
-export class ShopifyThrottledError extends Error {
+export class ShopifyThrottledError extends AppError {
   readonly retryAfterMs: number;
   constructor(retryAfterMs: number) {
-    super(`Shopify is rate limiting this store's API calls; retrying in ${Math.ceil(retryAfterMs / 1000)} s.`);
+    super(`Shopify is rate limiting this store's API calls; retrying in ${Math.ceil(retryAfterMs / 1000)} s.`, {
+      merchantMessage: "Shopify is busy with this store's requests. Try again in a few seconds.",
+      httpStatus: 503,
+      retryable: true,
+    });
     this.name = "ShopifyThrottledError";
     this.retryAfterMs = retryAfterMs;
   }
@@ -46,31 +51,39 @@ export interface ShopifyUserErrorDetail {
   code?: string | null;
 }
 
+/** What a merchant reads when Shopify refused or failed a change they asked for. */
+const refusedChange = (message: string) => `Shopify refused the change: ${message}. Nothing was changed; try again.`;
+
 /** A mutation returned userErrors: it did nothing. */
-export class ShopifyUserError extends Error {
+export class ShopifyUserError extends AppError {
   readonly userErrors: readonly ShopifyUserErrorDetail[];
   constructor(operation: string, userErrors: readonly ShopifyUserErrorDetail[]) {
-    super(`Shopify refused ${operation}: ${userErrors.map((e) => e.message).join("; ")}`);
+    const message = `Shopify refused ${operation}: ${userErrors.map((e) => e.message).join("; ")}`;
+    super(message, { merchantMessage: refusedChange(message), httpStatus: 502 });
     this.name = "ShopifyUserError";
     this.userErrors = userErrors;
   }
 }
 
-/** Any other GraphQL-level or HTTP-level failure. `status` is the HTTP status when known. */
-export class ShopifyApiError extends Error {
-  readonly status: number | null;
+/** Any other GraphQL-level or HTTP-level failure. `shopifyStatus` is the HTTP status Shopify answered, when known. */
+export class ShopifyApiError extends AppError {
+  readonly shopifyStatus: number | null;
   readonly codes: string[];
-  constructor(message: string, status: number | null, codes: string[] = []) {
-    super(message);
+  constructor(message: string, shopifyStatus: number | null, codes: string[] = []) {
+    super(message, { merchantMessage: refusedChange(message), httpStatus: 502, retryable: !isTerminal(shopifyStatus, codes) });
     this.name = "ShopifyApiError";
-    this.status = status;
+    this.shopifyStatus = shopifyStatus;
     this.codes = codes;
   }
   /** 401/402/403/404/423 and access errors will not get better by retrying. */
   get terminal(): boolean {
-    if (this.status !== null && [401, 402, 403, 404, 423].includes(this.status)) return true;
-    return this.codes.some((c) => c === "ACCESS_DENIED" || c === "NOT_FOUND" || c === "UNAUTHORIZED");
+    return !this.retryable;
   }
+}
+
+function isTerminal(shopifyStatus: number | null, codes: readonly string[]): boolean {
+  if (shopifyStatus !== null && [401, 402, 403, 404, 423].includes(shopifyStatus)) return true;
+  return codes.some((c) => c === "ACCESS_DENIED" || c === "NOT_FOUND" || c === "UNAUTHORIZED");
 }
 
 export function assertNoUserErrors(operation: string, userErrors: readonly ShopifyUserErrorDetail[] | undefined | null): void {

@@ -78,10 +78,3 @@ export function storedMessage(value: unknown): MerchantMessage | null {
   }
   return { code: code as MessageCode, params: safeParams };
 }
-
-/** Errors that carry a merchant message (set by the models that throw them). */
-export function merchantMessageOf(error: unknown): MerchantMessage | null {
-  if (typeof error !== "object" || error === null || !("merchant" in error)) return null;
-  const merchant = (error as { merchant?: MerchantMessage | null }).merchant;
-  return merchant && typeof merchant.code === "string" ? merchant : null;
-}

@@ -20,10 +20,12 @@ import {
   reserveForItems,
 } from "~/models/credits.server";
 import type { AdminGraphql } from "~/lib/admin-graphql.server";
+import { ACTIVE_ITEM_STATES, FINISHED_ITEM_STATES, ITEM_STATES, transition } from "~/models/batch-items.server";
 import { resolveSelection, type ProductImage } from "~/models/catalog.server";
 import { restoreMediaFromBackup } from "~/models/stored-images.server";
 import { groupVersions } from "~/models/versions";
 import type { ImageWork } from "~/models/work-queues.server";
+import { AppError } from "~/lib/app-error";
 import { storedMessage, type MerchantMessage } from "~/lib/merchant-message";
 
 export { getProcessedImage } from "~/models/stored-images.server";
@@ -41,23 +43,15 @@ export function pipelineSettingsOf(value: Prisma.JsonValue): PipelineSettings {
   return settings as unknown as PipelineSettings;
 }
 
-export const ACTIVE_ITEM_STATES: readonly ItemState[] = ["QUEUED", "PROCESSING", "NEEDS_REVIEW"];
-export const FINISHED_ITEM_STATES: readonly ItemState[] = ["PUBLISHED", "FAILED", "RESTORED", "CANCELLED", "REJECTED", "SUPERSEDED"];
-const ALL_ITEM_STATES: readonly ItemState[] = [...ACTIVE_ITEM_STATES, ...FINISHED_ITEM_STATES];
-
-/** Input the merchant can fix. `status` is the HTTP status a route should answer with. */
-export class BatchInputError extends Error {
-  readonly status: 400 | 409 | 422;
+/** Input the merchant can fix. */
+export class BatchInputError extends AppError {
+  declare readonly httpStatus: 400 | 409 | 422;
   /** Set when the balance was short. */
   readonly needed?: number;
   readonly available?: number;
-  /** The sentence as a code for the merchant's language, where the model has one. */
-  readonly merchant: MerchantMessage | null;
-  constructor(message: string, status: 400 | 409 | 422, credits?: { needed: number; available: number } | null, merchant?: MerchantMessage | null) {
-    super(message);
+  constructor(message: string, httpStatus: 400 | 409 | 422, credits?: { needed: number; available: number } | null, merchant?: MerchantMessage | null) {
+    super(message, { httpStatus, merchant });
     this.name = "BatchInputError";
-    this.status = status;
-    this.merchant = merchant ?? null;
     if (credits) {
       this.needed = credits.needed;
       this.available = credits.available;
@@ -66,9 +60,10 @@ export class BatchInputError extends Error {
 }
 
 /** The item or batch is not this shop's, or does not exist (routes answer 404). */
-export class BatchNotFoundError extends Error {
+export class BatchNotFoundError extends AppError {
+  declare readonly httpStatus: 404;
   constructor(what: string) {
-    super(`${what} was not found.`);
+    super(`${what} was not found.`, { httpStatus: 404 });
     this.name = "BatchNotFoundError";
   }
 }
@@ -453,7 +448,7 @@ export interface BatchProgress {
 }
 
 function emptyCounts(): Record<ItemState, number> {
-  return Object.fromEntries(ALL_ITEM_STATES.map((s) => [s, 0])) as Record<ItemState, number>;
+  return Object.fromEntries(ITEM_STATES.map((s) => [s, 0])) as Record<ItemState, number>;
 }
 
 /** The model queue as every shop shares it: images still to do per shop, and how fast the queue has drained lately. */
@@ -654,12 +649,9 @@ export async function approveItem(deps: { db: PrismaClient; queue: ImageWork }, 
     if (item.state === "QUEUED" || item.state === "PROCESSING" || item.state === "PUBLISHED") return;
     throw new BatchInputError("Only images waiting for review can be approved.", 409);
   }
-  const updated = await deps.db.batchItem.updateMany({
-    where: { id: itemId, shop, state: "NEEDS_REVIEW" },
-    data: { state: "QUEUED", reason: null, finishedAt: null },
-  });
+  const moved = await transition(deps.db, { shop, itemId, from: "NEEDS_REVIEW", to: "QUEUED", data: { reason: null, finishedAt: null } });
   // Lost a race: fine if it was another approval, refused if the image was rejected meanwhile.
-  if (updated.count === 0) return approveItem(deps, shop, itemId);
+  if (moved === 0) return approveItem(deps, shop, itemId);
   await deps.db.batch.updateMany({ where: { id: item.batchId, shop, status: "DONE" }, data: { status: "ACTIVE", finishedAt: null } });
   await deps.queue.enqueueItems([{ id: itemId, shop }]).catch((error: Error) =>
     logger.warn({ shop, itemId, err: error.message }, "enqueue after approve failed; the sweep will enqueue it"),
@@ -671,12 +663,15 @@ export async function rejectItem(deps: { db: PrismaClient }, shop: string, itemI
   const item = await findItem(deps.db, shop, itemId);
   if (item.state === "REJECTED") return;
   if (item.state !== "NEEDS_REVIEW") throw new BatchInputError("Only images waiting for review can be rejected.", 409);
-  const updated = await deps.db.batchItem.updateMany({
-    where: { id: itemId, shop, state: "NEEDS_REVIEW" },
-    data: { state: "REJECTED", reason: "Rejected by the merchant; the original image was kept.", finishedAt: new Date() },
+  const moved = await transition(deps.db, {
+    shop,
+    itemId,
+    from: "NEEDS_REVIEW",
+    to: "REJECTED",
+    data: { reason: "Rejected by the merchant; the original image was kept.", finishedAt: new Date() },
   });
   // Lost a race: fine if it was another rejection, refused if the image was approved meanwhile.
-  if (updated.count === 0) return rejectItem(deps, shop, itemId);
+  if (moved === 0) return rejectItem(deps, shop, itemId);
   await releaseForItem(deps.db, shop, itemId, "rejected in review");
   await finishBatchIfDone(deps.db, shop, item.batchId);
 }
@@ -717,9 +712,9 @@ export async function reviewItems(
       else await rejectItem(deps, shop, id);
       outcomes.push({ id, ok: true });
     } catch (error) {
-      if (error instanceof BatchInputError) outcomes.push({ id, ok: false, status: error.status, error: error.message });
-      else if (error instanceof BatchNotFoundError) outcomes.push({ id, ok: false, status: 404, error: error.message });
-      else throw error;
+      if (error instanceof BatchInputError || error instanceof BatchNotFoundError) {
+        outcomes.push({ id, ok: false, status: error.httpStatus, error: error.merchantMessage });
+      } else throw error;
     }
   }
   logger.info({ shop, batchId, decision, done: outcomes.filter((o) => o.ok).length, refused: outcomes.filter((o) => !o.ok).length }, "bulk review");
@@ -734,7 +729,7 @@ export async function restoreItem(deps: { db: PrismaClient; graphql: AdminGraphq
   // The backup is the media's FIRST original, so this undoes every batch that published this media, not only
   // this item's: all of them stop saying "published".
   await restoreMediaFromBackup(deps.db, deps.graphql, shop, item.mediaId, item.writtenAlt !== null ? { alt: item.alt ?? "" } : {});
-  await deps.db.batchItem.updateMany({ where: { shop, mediaId: item.mediaId, state: "PUBLISHED" }, data: { state: "RESTORED", reason: null } });
+  await transition(deps.db, { shop, where: { mediaId: item.mediaId }, from: "PUBLISHED", to: "RESTORED", data: { reason: null } });
 }
 
 /**
@@ -766,27 +761,29 @@ export async function cancelShopWork(deps: { db: PrismaClient; queue: ImageWork 
   // An item whose replacement was already sent is not cancelled: Shopify may be putting it on the product right now,
   // and cancelling would release its credits and leave the image live, unpaid and not restorable. The worker
   // publishes it (captured, restorable) or settles it by reading the media again.
-  const cancelled = await cancelItems(deps, shop, { state: { in: [...ACTIVE_ITEM_STATES] } }, "Cancelled because the app was uninstalled.");
+  const cancelled = await cancelItems(deps, shop, ACTIVE_ITEM_STATES, {}, "Cancelled because the app was uninstalled.");
   await deps.db.batch.updateMany({ where: { shop, status: "ACTIVE" }, data: { status: "CANCELLED", finishedAt: new Date() } });
   return { cancelled };
 }
 
 /**
- * Cancels the shop's items matching `where` whose replacement was not sent yet: each is CANCELLED with `reason`, its
- * credits released and its waiting job removed, one at a time so an item the worker takes meanwhile is left to it.
+ * Cancels the shop's items in one of `from` matching `where` whose replacement was not sent yet: each is CANCELLED
+ * with `reason`, its credits released and its waiting job removed, one at a time so an item the worker takes
+ * meanwhile is left to it.
  */
 export async function cancelItems(
   deps: { db: PrismaClient; queue: ImageWork },
   shop: string,
-  where: Prisma.BatchItemWhereInput,
+  from: readonly ItemState[],
+  where: Omit<Prisma.BatchItemWhereInput, "shop" | "state">,
   reason: string,
 ): Promise<number> {
-  const cancellable = { ...where, shop, replaceSentAt: null };
-  const items = await deps.db.batchItem.findMany({ where: cancellable, select: { id: true } });
+  const guard = { ...where, replaceSentAt: null };
+  const items = await deps.db.batchItem.findMany({ where: { ...guard, shop, state: { in: [...from] } }, select: { id: true } });
   let cancelled = 0;
   for (const item of items) {
-    const updated = await deps.db.batchItem.updateMany({ where: { ...cancellable, id: item.id }, data: { state: "CANCELLED", reason, finishedAt: new Date() } });
-    if (updated.count === 0) continue;
+    const moved = await transition(deps.db, { shop, itemId: item.id, guard, from, to: "CANCELLED", data: { reason, finishedAt: new Date() } });
+    if (moved === 0) continue;
     cancelled += 1;
     await releaseForItem(deps.db, shop, item.id, "cancelled").catch((error: Error) =>
       logger.warn({ shop, itemId: item.id, err: error.message }, "release on cancel refused"),
@@ -802,7 +799,7 @@ export async function finishBatchIfDone(db: PrismaClient, shop: string, batchId:
     UPDATE "Batch" SET status = 'DONE', "finishedAt" = now()
     WHERE id = ${batchId} AND shop = ${shop} AND status = 'ACTIVE'
       AND NOT EXISTS (
-        SELECT 1 FROM "BatchItem" i WHERE i."batchId" = ${batchId} AND i.state IN ('QUEUED', 'PROCESSING', 'NEEDS_REVIEW')
+        SELECT 1 FROM "BatchItem" i WHERE i."batchId" = ${batchId} AND i.state = ANY(${ACTIVE_ITEM_STATES}::"ItemState"[])
       )`;
   return updated > 0;
 }

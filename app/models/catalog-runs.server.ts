@@ -29,6 +29,7 @@ import { CREDITS_PER_IMAGE } from "~/models/credits.server";
 import { getSettings, pipelineSettingsFrom } from "~/models/settings.server";
 import { RunAgainLater, type AutomationWork, type ImageWork } from "~/models/work-queues.server";
 import { checkboxField, choiceField, fieldErrors, optionalCreditsField } from "~/lib/form-fields";
+import { AppError } from "~/lib/app-error";
 import { storedMessage, type MerchantMessage } from "~/lib/merchant-message";
 
 /** Images added to the batch at a time; the next chunk is added when fewer than this are waiting. */
@@ -57,13 +58,10 @@ export interface CatalogFilter {
   onlyUnprocessed: boolean;
 }
 
-export class CatalogRunError extends Error {
-  constructor(
-    message: string,
-    readonly status: 400 | 404 | 409 | 422,
-    readonly merchant: MerchantMessage | null = null,
-  ) {
-    super(message);
+export class CatalogRunError extends AppError {
+  declare readonly httpStatus: 400 | 404 | 409 | 422;
+  constructor(message: string, httpStatus: 400 | 404 | 409 | 422, merchant: MerchantMessage | null = null) {
+    super(message, { httpStatus, merchant });
     this.name = "CatalogRunError";
   }
 }
@@ -293,7 +291,7 @@ export async function cancelCatalogRun(deps: { db: PrismaClient; imageQueue: Ima
     await runGraphql(deps.graphql, CANCEL_BULK_OPERATION, { id: run.bulkOperationId }).catch(() => undefined);
   }
   if (!run.batchId) return;
-  await cancelItems({ db: deps.db, queue: deps.imageQueue }, shop, { batchId: run.batchId, state: "QUEUED" }, "Cancelled with its whole-catalogue run.");
+  await cancelItems({ db: deps.db, queue: deps.imageQueue }, shop, ["QUEUED"], { batchId: run.batchId }, "Cancelled with its whole-catalogue run.");
 }
 
 /** One step of a run's job: count (bulk operation), or add the next chunk; throws RunAgainLater while not finished. */

@@ -13,6 +13,7 @@ import {
   type AdminGraphql,
   type QueryCost,
 } from "~/lib/admin-graphql.server";
+import { AppError } from "~/lib/app-error";
 import { logger } from "~/lib/logger.server";
 import type { CatalogMediaImageFragment, CatalogProductMediaIdsQuery } from "~/types/admin.generated";
 
@@ -30,13 +31,11 @@ export interface ProductImage {
   status: string;
 }
 
-/** Shopify could not process a replaced file (fileStatus FAILED). `reason` is readable by a merchant. */
-export class ShopifyFileFailedError extends Error {
-  readonly reason: string;
+/** Shopify could not process a replaced file (fileStatus FAILED). The message is readable by a merchant. */
+export class ShopifyFileFailedError extends AppError {
   constructor(reason: string) {
-    super(reason);
+    super(reason, { httpStatus: 502 });
     this.name = "ShopifyFileFailedError";
-    this.reason = reason;
   }
 }
 

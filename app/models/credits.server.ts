@@ -5,6 +5,7 @@ import { logger } from "~/lib/logger.server";
 import { Combiner } from "~/lib/combiner";
 import { creditsMoved } from "~/lib/metrics.server";
 import { isPgUniqueViolation, ledgerPool } from "~/models/ledger-pool.server";
+import { AppError } from "~/lib/app-error";
 import type { MerchantMessage } from "~/lib/merchant-message";
 
 // Under load (a worker pool settling many items) waiting for a pooled connection can exceed Prisma's 2 s default.
@@ -37,19 +38,18 @@ export interface Balance {
   total: number;
 }
 
-export class InsufficientCreditsError extends Error {
+export class InsufficientCreditsError extends AppError {
   readonly needed: number;
   readonly available: number;
-  merchant: MerchantMessage;
-  constructor(needed: number, available: number, message?: string) {
+  constructor(needed: number, available: number, refusal?: { message: string; merchant: MerchantMessage }) {
     super(
-      message ??
+      refusal?.message ??
         `This batch needs ${needed} credits; you have ${available}. Buy a credit pack on the Credits page, or select fewer images.`,
+      { httpStatus: 422, merchant: refusal?.merchant ?? { code: "insufficientCredits", params: { needed, available } } },
     );
     this.name = "InsufficientCreditsError";
     this.needed = needed;
     this.available = available;
-    this.merchant = { code: "insufficientCredits", params: { needed, available } };
   }
 }
 
@@ -58,16 +58,15 @@ export class DailySpendCapError extends InsufficientCreditsError {
   readonly cap: number;
   readonly spentToday: number;
   constructor(needed: number, available: number, cap: number, spentToday: number) {
-    super(
-      needed,
-      available,
-      `This batch needs ${needed} credits, but your daily spending limit is ${cap} credits and ${spentToday} ` +
+    super(needed, available, {
+      message:
+        `This batch needs ${needed} credits, but your daily spending limit is ${cap} credits and ${spentToday} ` +
         `${spentToday === 1 ? "was" : "were"} already used today. Raise the limit in Settings, select fewer images, or try again tomorrow.`,
-    );
+      merchant: { code: "dailySpendCap", params: { needed, cap, spentToday } },
+    });
     this.name = "DailySpendCapError";
     this.cap = cap;
     this.spentToday = spentToday;
-    this.merchant = { code: "dailySpendCap", params: { needed, cap, spentToday } };
   }
 }
 

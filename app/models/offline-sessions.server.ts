@@ -14,6 +14,7 @@
 import type { PrismaClient, Session as SessionRow } from "@prisma/client";
 import { HttpResponseError, Session, type Shopify } from "@shopify/shopify-api";
 import type { SessionStorage } from "@shopify/shopify-app-session-storage";
+import { AppError } from "~/lib/app-error";
 import { logger } from "~/lib/logger.server";
 import { createTokenCipher, type TokenCipher } from "~/lib/token-cipher.server";
 import type { AdminGraphql } from "~/lib/admin-graphql.server";
@@ -24,12 +25,12 @@ export const RECONNECT_MESSAGE =
 const NOT_INSTALLED_MESSAGE = "The app is not installed on this store any more, so the image was not changed.";
 
 /** The shop's offline access is gone (refresh token expired or revoked, app uninstalled): no retry can help. */
-export class ShopAccessLostError extends Error {
+export class ShopAccessLostError extends AppError {
   constructor(
     readonly shop: string,
-    readonly merchantMessage: string,
+    merchantMessage: string,
   ) {
-    super(`offline access to ${shop} is lost: ${merchantMessage}`);
+    super(`offline access to ${shop} is lost: ${merchantMessage}`, { merchantMessage, httpStatus: 403 });
     this.name = "ShopAccessLostError";
   }
 }

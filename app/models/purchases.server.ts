@@ -33,6 +33,7 @@ import {
 import { type ActivityPage, creditActivity } from "./credit-history.server";
 import { type ReversalChange, applyReversal, withLockedPurchase } from "./purchase-reversals.server";
 import { type StripeConfig, getStripeConfig } from "./stripe.server";
+import { AppError } from "~/lib/app-error";
 import type { MerchantMessage } from "~/lib/merchant-message";
 import type { CurrencyCode } from "~/types/admin.types";
 
@@ -44,24 +45,17 @@ import type { CurrencyCode } from "~/types/admin.types";
  */
 
 /** Input the merchant can fix (unknown pack, provider not configured). Routes answer 400 with the message. */
-export class PurchaseInputError extends Error {
-  readonly status = 400;
-  constructor(
-    message: string,
-    readonly merchant: MerchantMessage | null = null,
-  ) {
-    super(message);
+export class PurchaseInputError extends AppError {
+  constructor(message: string, merchant: MerchantMessage | null = null) {
+    super(message, { httpStatus: 400, merchant });
     this.name = "PurchaseInputError";
   }
 }
 
 /** The payment provider refused or failed; the message is safe to show. Routes answer 502. */
-export class PurchaseProviderError extends Error {
-  readonly status = 502;
-  readonly merchant: MerchantMessage | null;
+export class PurchaseProviderError extends AppError {
   constructor(message: string, options?: { cause?: unknown; merchant?: MerchantMessage }) {
-    super(message, options);
-    this.merchant = options?.merchant ?? null;
+    super(message, { httpStatus: 502, merchant: options?.merchant ?? null, cause: options?.cause });
     this.name = "PurchaseProviderError";
   }
 }
@@ -390,10 +384,9 @@ export async function eraseStripeCustomer(stripe: Stripe, customerId: string): P
   }
 }
 
-export class StripeSignatureError extends Error {
-  readonly status = 400;
+export class StripeSignatureError extends AppError {
   constructor(message: string) {
-    super(message);
+    super(message, { httpStatus: 400, merchantMessage: "Invalid signature" });
     this.name = "StripeSignatureError";
   }
 }

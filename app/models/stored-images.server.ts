@@ -226,7 +226,7 @@ export async function ensureBackupReady(
   } catch (error) {
     if (error instanceof ShopifyFileFailedError) {
       await db.imageBackup.updateMany({ where: { id: backup.id, fileId }, data: { fileId: null } });
-      throw new ShopifyFileFailedError(`The original could not be backed up in Shopify Files, so the image was not replaced: ${error.reason}`);
+      throw new ShopifyFileFailedError(`The original could not be backed up in Shopify Files, so the image was not replaced: ${error.merchantMessage}`);
     }
     throw error;
   }

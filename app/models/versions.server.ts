@@ -10,6 +10,7 @@ import { randomUUID } from "node:crypto";
 import type { BatchItem, Prisma, PrismaClient } from "@prisma/client";
 import { InstructionError, sanitizeInstruction } from "~/imaging/instruction";
 import { logger } from "~/lib/logger.server";
+import { transition } from "~/models/batch-items.server";
 import { approveItem, assertNothingOwed, BatchInputError, BatchNotFoundError, finishBatchIfDone, newItemRow } from "~/models/batches.server";
 import { CREDITS_PER_IMAGE, DailySpendCapError, InsufficientCreditsError, releaseForItem, reserveForItems, ReservationSettledError } from "~/models/credits.server";
 import type { ImageWork } from "~/models/work-queues.server";
@@ -34,7 +35,7 @@ async function lockGroup(tx: Tx, shop: string, rootId: string) {
 async function setAsideHeld(tx: Tx, shop: string, items: Array<{ id: string; state: string }>, reason: string): Promise<string[]> {
   const held = items.filter((v) => v.state === "NEEDS_REVIEW");
   for (const version of held) {
-    await tx.batchItem.updateMany({ where: { id: version.id, shop, state: "NEEDS_REVIEW" }, data: { state: "REJECTED", reason, finishedAt: new Date() } });
+    await transition(tx, { shop, itemId: version.id, from: "NEEDS_REVIEW", to: "REJECTED", data: { reason, finishedAt: new Date() } });
   }
   return held.map((v) => v.id);
 }
@@ -171,9 +172,13 @@ export async function publishVersion(
           throw new BatchInputError("This version was never published, so it cannot be published again. Try again for a new version.", 409);
         }
         setAside = await setAsideHeld(tx, shop, items, "Set aside: you published another version.");
-        await tx.batchItem.updateMany({
-          where: { id: itemId, shop },
-          data: { state: "QUEUED", pickedAt: new Date(), reason: null, finishedAt: null, replaceSentAt: null, replaceFromUrl: null, restoreRequestedAt: null },
+        // Under the image's lock, so the version is still in the state read above.
+        await transition(tx, {
+          shop,
+          itemId,
+          from: version.state,
+          to: "QUEUED",
+          data: { pickedAt: new Date(), reason: null, finishedAt: null, replaceSentAt: null, replaceFromUrl: null, restoreRequestedAt: null },
         });
         await tx.batch.updateMany({ where: { id: version.batchId, shop }, data: { status: "ACTIVE", finishedAt: null } });
         return { kind: "queued" as const, enqueue: itemId };
@@ -217,9 +222,12 @@ export async function publishVersion(
 /** Once `item` is live, the other version of its image that was live (PUBLISHED) is not any more. */
 export async function supersedeOtherVersions(db: PrismaClient, item: { id: string; shop: string; batchId: string; retryOfId: string | null }): Promise<void> {
   const rootId = item.retryOfId ?? item.id;
-  await db.batchItem.updateMany({
-    where: { shop: item.shop, OR: [{ id: rootId }, { retryOfId: rootId }], id: { not: item.id }, state: "PUBLISHED" },
-    data: { state: "SUPERSEDED", reason: "Another version of this image was published after it.", restoreRequestedAt: null },
+  await transition(db, {
+    shop: item.shop,
+    where: { OR: [{ id: rootId }, { retryOfId: rootId }], id: { not: item.id } },
+    from: "PUBLISHED",
+    to: "SUPERSEDED",
+    data: { reason: "Another version of this image was published after it.", restoreRequestedAt: null },
   });
   await finishBatchIfDone(db, item.shop, item.batchId);
 }

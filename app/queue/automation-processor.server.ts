@@ -1,4 +1,5 @@
 import { UnrecoverableError, type Job } from "bullmq";
+import { SessionNotFoundError } from "@shopify/shopify-app-remix/server";
 import { cleanNewProductMedia, finishNewProductEvent } from "~/models/auto-rule.server";
 import { ShopifyThrottledError } from "~/lib/admin-graphql.server";
 import { advanceCatalogRun, failCatalogRun } from "~/models/catalog-runs.server";
@@ -18,7 +19,7 @@ export async function processAutomationJob(job: Job<AutomationJobData>, deps: Au
       await advanceCatalogRun({ db: deps.db, adminFor: deps.adminFor, imageQueue: deps.imageQueue }, data.shop, data.runId);
     }
   } catch (error) {
-    const unrecoverable = error instanceof ShopAccessLostError || (error as Error).name === "SessionNotFoundError";
+    const unrecoverable = error instanceof ShopAccessLostError || error instanceof SessionNotFoundError;
     const waits = error instanceof RunAgainLater || error instanceof ShopifyThrottledError;
     if (data.kind === "catalog-run" && !waits && (unrecoverable || job.attemptsMade + 1 >= (job.opts.attempts ?? 1))) {
       // Its last attempt: the run must not show "Counting" or "Running" for ever (nor be resumed by every worker).

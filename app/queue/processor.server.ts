@@ -24,6 +24,7 @@
 import type { Job } from "bullmq";
 import { UnrecoverableError } from "bullmq";
 import type { BatchItem, Prisma, PrismaClient } from "@prisma/client";
+import { SessionNotFoundError } from "@shopify/shopify-app-remix/server";
 import {
   checkCachedResult,
   contentHash,
@@ -38,10 +39,12 @@ import {
 import { ImageInputError, ImageResultError } from "~/imaging/errors";
 import { fileExtensionFor, inspectImage } from "~/imaging/inspect";
 import { isPipelineId, type PipelineId, type PipelineSettings } from "~/imaging/pipelines";
+import { AppError } from "~/lib/app-error";
 import { logger } from "~/lib/logger.server";
 import { fetchImage, fetchPolicyFromEnv, SHOPIFY_CDN_HOSTS, UnsafeFetchError } from "~/lib/safe-fetch.server";
 import type { AltTextWriter } from "~/qwen/alt-text";
-import { QwenFatalError, QwenRateLimitedError, QwenRetryableError } from "~/qwen/errors";
+import { QwenFatalError, QwenRateLimitedError } from "~/qwen/errors";
+import { IN_FLIGHT_ITEM_STATES, transition } from "~/models/batch-items.server";
 import { BATCH_REVIEW_KEY, finishBatchIfDone, pipelineSettingsOf } from "~/models/batches.server";
 import { ShopifyApiError, ShopifyThrottledError, ShopifyUserError, type AdminGraphql } from "~/lib/admin-graphql.server";
 import { ShopifyFileFailedError, getMediaImage, gidNumber, replaceMediaImage, shopPrimaryLocale, stagedUpload, waitForFileReady } from "~/models/catalog.server";
@@ -89,15 +92,15 @@ export class JobLockLostError extends Error {
   }
 }
 
-/** The item cannot succeed; the reason is what the merchant reads. */
-export class ItemFailedError extends Error {
-  constructor(readonly reason: string) {
+/** The item cannot succeed; the message is what the merchant reads. */
+export class ItemFailedError extends AppError {
+  constructor(reason: string) {
     super(reason);
     this.name = "ItemFailedError";
   }
 }
 
-const IN_FLIGHT: BatchItem["state"][] = ["QUEUED", "PROCESSING"];
+const IN_FLIGHT: BatchItem["state"][] = [...IN_FLIGHT_ITEM_STATES];
 
 
 function json(value: unknown): Prisma.InputJsonValue {
@@ -106,27 +109,22 @@ function json(value: unknown): Prisma.InputJsonValue {
 
 /** A merchant-readable sentence for a terminal error, or null when the error is worth retrying. */
 export function terminalReason(error: unknown): string | null {
-  if (error instanceof ItemFailedError) return error.reason;
+  if (error instanceof ItemFailedError) return error.merchantMessage;
   if (error instanceof QwenFatalError) return error.merchantMessage;
   if (error instanceof ImageInputError) return error.merchantMessage;
   // Retrying would pay Qwen again for an edit that rarely comes out better.
   if (error instanceof ImageResultError) return error.merchantMessage;
-  if (error instanceof ShopifyFileFailedError) return error.reason;
+  if (error instanceof ShopifyFileFailedError) return error.merchantMessage;
   if (error instanceof ShopifyUserError) return `${error.message}.`;
   if (error instanceof ShopAccessLostError) return error.merchantMessage;
   if (error instanceof ShopifyApiError && error.terminal) {
-    return error.status === 401 || error.status === 403 ? RECONNECT_MESSAGE : `${error.message}.`;
+    return error.shopifyStatus === 401 || error.shopifyStatus === 403 ? RECONNECT_MESSAGE : `${error.message}.`;
   }
   if (error instanceof UnsafeFetchError && error.permanent) return `The original image could not be downloaded: ${error.message}`;
-  if (error && typeof error === "object" && (error as Error).name === "SessionNotFoundError") {
+  if (error instanceof SessionNotFoundError) {
     return "The app is not installed on this store any more, so the image was not changed.";
   }
   return null;
-}
-
-export function isRetryable(error: unknown): boolean {
-  if (error instanceof QwenRetryableError || error instanceof QwenRateLimitedError || error instanceof ShopifyThrottledError) return true;
-  return terminalReason(error) === null;
 }
 
 async function loadItem(db: PrismaClient, shop: string, itemId: string) {
@@ -180,9 +178,12 @@ async function runItem(deps: WorkerDeps, job: Job<ImageJobData>, seen: { pipelin
   const item = await loadItem(db, shop, itemId);
   if (!item) return "already-done";
   if (!IN_FLIGHT.includes(item.state)) return "already-done";
-  await db.batchItem.updateMany({
-    where: { id: itemId, shop, state: { in: IN_FLIGHT } },
-    data: { state: "PROCESSING", startedAt: item.startedAt ?? new Date(), attempts: { increment: 1 } },
+  await transition(db, {
+    shop,
+    itemId,
+    from: IN_FLIGHT,
+    to: "PROCESSING",
+    data: { startedAt: item.startedAt ?? new Date(), attempts: { increment: 1 } },
   });
   if (!isPipelineId(item.batch.pipeline)) throw new ItemFailedError(`The pipeline "${item.batch.pipeline}" no longer exists.`);
   const pipeline = item.batch.pipeline;
@@ -278,19 +279,24 @@ async function produceResult(
   const suggestedAlt = item.suggestedAlt ?? (await suggestAltText(deps, item, stored));
 
   // The checkpoint and the review decision land together: a retry finds either nothing or both.
-  const updated = await db.batchItem.updateMany({
-    where: { id: item.id, shop: item.shop, state: { in: IN_FLIGHT } },
-    data: {
-      resultImageId: stored.id,
-      contentHash: sourceHash,
-      compliance: json(compliance),
-      fidelity: json(fidelity),
-      framing: json(framing),
-      suggestedAlt,
-      ...(needsReview ? { state: "NEEDS_REVIEW" as const, reason: reasons.join(" "), finishedAt: new Date() } : {}),
-    },
-  });
-  if (updated.count === 0) return "cancelled";
+  const checkpoint = {
+    resultImageId: stored.id,
+    contentHash: sourceHash,
+    compliance: json(compliance),
+    fidelity: json(fidelity),
+    framing: json(framing),
+    suggestedAlt,
+  };
+  const updated = needsReview
+    ? await transition(db, {
+        shop: item.shop,
+        itemId: item.id,
+        from: IN_FLIGHT,
+        to: "NEEDS_REVIEW",
+        data: { ...checkpoint, reason: reasons.join(" "), finishedAt: new Date() },
+      })
+    : (await db.batchItem.updateMany({ where: { id: item.id, shop: item.shop, state: { in: IN_FLIGHT } }, data: checkpoint })).count;
+  if (updated === 0) return "cancelled";
   return { resultImageId: stored.id, needsReview, suggestedAlt };
 }
 
@@ -404,11 +410,14 @@ async function publishItem(
 
 /** The item is live: PUBLISHED, and the version of the same image that was live before (if any) is SUPERSEDED. */
 async function markPublished(db: PrismaClient, item: Pick<BatchItem, "id" | "shop" | "batchId" | "retryOfId">): Promise<void> {
-  const updated = await db.batchItem.updateMany({
-    where: { id: item.id, shop: item.shop, state: { in: IN_FLIGHT } },
-    data: { state: "PUBLISHED", reason: null, finishedAt: new Date(), pickedAt: null },
+  const moved = await transition(db, {
+    shop: item.shop,
+    itemId: item.id,
+    from: IN_FLIGHT,
+    to: "PUBLISHED",
+    data: { reason: null, finishedAt: new Date(), pickedAt: null },
   });
-  if (updated.count > 0) await supersedeOtherVersions(db, item);
+  if (moved > 0) await supersedeOtherVersions(db, item);
   await finishBatchIfDone(db, item.shop, item.batchId);
 }
 
@@ -515,9 +524,12 @@ export async function failItem(db: PrismaClient, shop: string, itemId: string, r
   if (item.pickedAt) {
     // A version paid for earlier, picked to go on the product again: it stays paid and off the product; the version
     // the product showed keeps being what it is.
-    await db.batchItem.updateMany({
-      where: { id: itemId, shop, state: { in: IN_FLIGHT } },
-      data: { state: "SUPERSEDED", pickedAt: null, reason: `This version could not be published again: ${reason}`, finishedAt: new Date() },
+    await transition(db, {
+      shop,
+      itemId,
+      from: IN_FLIGHT,
+      to: "SUPERSEDED",
+      data: { pickedAt: null, reason: `This version could not be published again: ${reason}`, finishedAt: new Date() },
     });
     await finishBatchIfDone(db, shop, item.batchId);
     return "failed";
@@ -527,10 +539,7 @@ export async function failItem(db: PrismaClient, shop: string, itemId: string, r
     await markPublished(db, item);
     return "published";
   }
-  await db.batchItem.updateMany({
-    where: { id: itemId, shop, state: { in: IN_FLIGHT } },
-    data: { state: "FAILED", reason, finishedAt: new Date() },
-  });
+  await transition(db, { shop, itemId, from: IN_FLIGHT, to: "FAILED", data: { reason, finishedAt: new Date() } });
   const after = await db.batchItem.findFirst({ where: { id: itemId, shop }, select: { state: true } });
   if (after?.state === "FAILED" || after?.state === "CANCELLED") {
     await releaseForItem(db, shop, itemId, reason.slice(0, 200)).catch((error: unknown) => {

@@ -10,8 +10,9 @@
  * It also looks after processed images: bytes past the retention are deleted (rows stay), and rows from before the
  * object store have their bytes moved there, a few each time.
  */
-import type { PrismaClient } from "@prisma/client";
+import type { ItemState, PrismaClient } from "@prisma/client";
 import { logger } from "~/lib/logger.server";
+import { FINISHED_ITEM_STATES, IN_FLIGHT_ITEM_STATES, PAID_ITEM_STATES } from "~/models/batch-items.server";
 import { BATCH_QUEUE_KEY, compareQueueOrder, finishBatchIfDone } from "~/models/batches.server";
 import { DEFAULT_QUEUE_NAME } from "~/lib/config.server";
 import type { RedisClient } from "./connection.server";
@@ -48,7 +49,7 @@ export async function sweepOnce(deps: { db: PrismaClient; queue: ImageQueue }, o
   const stuck = await db.$queryRaw<StuckItem[]>`
     SELECT i.id, i.shop, i."replaceSentAt", b."createdAt" AS "batchCreatedAt", i."productTitle", i.position, i."mediaId"
     FROM "BatchItem" i JOIN "Batch" b ON b.id = i."batchId"
-    WHERE i.state IN ('QUEUED', 'PROCESSING') AND i."updatedAt" < ${olderThan}
+    WHERE i.state = ANY(${IN_FLIGHT_ITEM_STATES}::"ItemState"[]) AND i."updatedAt" < ${olderThan}
       AND COALESCE(b.settings->>${BATCH_QUEUE_KEY}, ${DEFAULT_QUEUE_NAME}) = ${queue.name}
     ORDER BY i."updatedAt" ASC
     LIMIT ${opts.limit ?? 2_000}`;
@@ -97,14 +98,14 @@ export async function sweepOnce(deps: { db: PrismaClient; queue: ImageQueue }, o
     logger.info({ count: missing.length }, "sweep re-enqueued items missing from Redis");
   }
 
-  const unsettled = await db.$queryRaw<Array<{ id: string; shop: string; state: string }>>`
+  const unsettled = await db.$queryRaw<Array<{ id: string; shop: string; state: ItemState }>>`
     SELECT i.id, i.shop, i.state::text AS state FROM "BatchItem" i
     JOIN "CreditReservation" r ON r."batchItemId" = i.id
-    WHERE r.state = 'HELD' AND i.state IN ('PUBLISHED', 'FAILED', 'REJECTED', 'CANCELLED', 'RESTORED', 'SUPERSEDED')
+    WHERE r.state = 'HELD' AND i.state = ANY(${FINISHED_ITEM_STATES}::"ItemState"[])
     LIMIT 1000`;
   for (const item of unsettled) {
     try {
-      if (item.state === "PUBLISHED" || item.state === "RESTORED" || item.state === "SUPERSEDED") await captureForItem(db, item.shop, item.id);
+      if (PAID_ITEM_STATES.includes(item.state)) await captureForItem(db, item.shop, item.id);
       else await releaseForItem(db, item.shop, item.id, "settled by sweep");
       result.settled += 1;
     } catch (error) {

@@ -173,7 +173,7 @@ export class QwenClient implements ImageEditor {
     const started = Date.now();
     const { resultUrl, requestId } = await this.generate(body).catch((error: unknown) => {
       qwenLatency.observe({ outcome: "error" }, (Date.now() - started) / 1000);
-      qwenErrors.inc({ code: (error as { code?: string }).code ?? "unknown" });
+      qwenErrors.inc({ code: (error as { serviceCode?: string }).serviceCode ?? "unknown" });
       throw error;
     });
     qwenLatency.observe({ outcome: "ok" }, (Date.now() - started) / 1000);

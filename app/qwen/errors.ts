@@ -1,45 +1,48 @@
+import { AppError } from "~/lib/app-error";
+
 /** DashScope said to slow down (HTTP 429 / Throttling.*): retry the same request after `retryAfterMs`. */
-export class QwenRateLimitedError extends Error {
+export class QwenRateLimitedError extends AppError {
   readonly retryAfterMs: number;
-  readonly code: string;
+  /** DashScope's error code. */
+  readonly serviceCode: string;
   readonly requestId: string | null;
 
   constructor(message: string, opts: { retryAfterMs: number; code: string; requestId: string | null }) {
-    super(message);
+    super(message, { httpStatus: 503, retryable: true });
     this.name = "QwenRateLimitedError";
     this.retryAfterMs = opts.retryAfterMs;
-    this.code = opts.code;
+    this.serviceCode = opts.code;
     this.requestId = opts.requestId;
   }
 }
 
 /** A transient failure (5xx, timeout, network, a result download that broke off): retry with backoff. */
-export class QwenRetryableError extends Error {
-  readonly code: string;
+export class QwenRetryableError extends AppError {
+  /** DashScope's error code (or ours: Timeout, NetworkError, ResultDownloadFailed). */
+  readonly serviceCode: string;
   readonly requestId: string | null;
   /** Set when the edit succeeded (and was paid for) but downloading its result failed: retry the download only. */
   readonly resultUrl: string | null;
 
   constructor(message: string, opts: { code: string; requestId: string | null; resultUrl?: string | null; cause?: unknown }) {
-    super(message, { cause: opts.cause });
+    super(message, { httpStatus: 502, retryable: true, cause: opts.cause });
     this.name = "QwenRetryableError";
-    this.code = opts.code;
+    this.serviceCode = opts.code;
     this.requestId = opts.requestId;
     this.resultUrl = opts.resultUrl ?? null;
   }
 }
 
 /** The request cannot succeed as it is (bad key, unpaid account, refused content...). Do not retry. */
-export class QwenFatalError extends Error {
-  readonly code: string;
-  readonly merchantMessage: string;
+export class QwenFatalError extends AppError {
+  /** DashScope's error code (or ours: NoResultImage, ResultTooLarge, ResultRefused). */
+  readonly serviceCode: string;
   readonly requestId: string | null;
 
   constructor(message: string, opts: { code: string; merchantMessage: string; requestId: string | null }) {
-    super(message);
+    super(message, { merchantMessage: opts.merchantMessage, httpStatus: 502 });
     this.name = "QwenFatalError";
-    this.code = opts.code;
-    this.merchantMessage = opts.merchantMessage;
+    this.serviceCode = opts.code;
     this.requestId = opts.requestId;
   }
 }

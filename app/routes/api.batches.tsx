@@ -12,7 +12,7 @@ import { pinCorsOrigin, refuseForeignOrigin } from "~/lib/extension-cors.server"
 import { checkRateLimit } from "~/lib/rate-limit.server";
 import { MAX_SELECTION_BODY_BYTES, readTextCapped } from "~/lib/read-capped.server";
 import { authenticate } from "~/shopify.server";
-import { errorPayload } from "~/lib/merchant-message";
+import { errorResponse } from "~/lib/error-response.server";
 
 const gid = (kind: string) => z.string().regex(new RegExp(`^gid://shopify/${kind}/\\d+$`), `Expected a ${kind} id like gid://shopify/${kind}/123.`);
 
@@ -67,7 +67,7 @@ export const action = async ({ request }: ActionFunctionArgs) => {
     return cors(json(result, { status: 201 }));
   } catch (error) {
     if (error instanceof BatchInputError) {
-      return cors(json({ ...errorPayload(error.message, error.merchant), needed: error.needed ?? null, available: error.available ?? null }, { status: error.status }));
+      return cors(errorResponse(error, { needed: error.needed ?? null, available: error.available ?? null }));
     }
     throw error;
   }

@@ -19,6 +19,7 @@ import {
 import { boundary } from "@shopify/shopify-app-remix/server";
 import { useTranslation } from "react-i18next";
 import { z } from "zod";
+import { errorResponse } from "~/lib/error-response.server";
 import { errorPayload, type ErrorPayload } from "~/lib/merchant-message";
 import { checkRateLimit } from "~/lib/rate-limit.server";
 import { MAX_SELECTION_BODY_BYTES, readTextCapped } from "~/lib/read-capped.server";
@@ -171,8 +172,7 @@ export const action = async ({ request }: ActionFunctionArgs) => {
     const created = await createBatch({ db: prisma, graphql: admin.graphql, queue: getQueue() }, session.shop, { mediaIds, productIds, pipeline });
     return redirect(`/app/batches/${created.batchId}`);
   } catch (error) {
-    if (error instanceof BatchInputError) return json(errorPayload(error.message, error.merchant), { status: error.status });
-    if (error instanceof InsufficientCreditsError) return json(errorPayload(error.message, error.merchant), { status: 422 });
+    if (error instanceof BatchInputError || error instanceof InsufficientCreditsError) return errorResponse(error);
     throw error;
   }
 };

@@ -9,6 +9,7 @@ import { z } from "zod";
 import { RouteError } from "~/components/RouteError";
 import { useEtaText } from "~/i18n/format";
 import { useMessageText, useStoredText } from "~/i18n/messages";
+import { errorResponse } from "~/lib/error-response.server";
 import { errorPayload, type ErrorPayload } from "~/lib/merchant-message";
 import { useRevalidateWhile } from "~/components/useRevalidateWhile";
 import prisma from "~/db.server";
@@ -69,7 +70,7 @@ export const action = async ({ request }: ActionFunctionArgs) => {
     await confirmCatalogRun({ db: prisma, automationQueue }, session.shop, runId, newBudget ? { budget: newBudget.data } : {});
     return json({ ok: true as const, message: "Run started", toast: "started" as const });
   } catch (error) {
-    if (error instanceof CatalogRunError) return json({ ok: false as const, ...errorPayload(error.message, error.merchant) }, { status: error.status });
+    if (error instanceof CatalogRunError) return errorResponse(error, { ok: false as const });
     throw error;
   }
 };

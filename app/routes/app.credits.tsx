@@ -27,7 +27,8 @@ import db from "~/db.server";
 import { getConfig } from "~/lib/config.server";
 import { useFormat } from "~/i18n/format";
 import { useMessageText } from "~/i18n/messages";
-import { errorPayload, merchantMessageOf } from "~/lib/merchant-message";
+import { errorResponse } from "~/lib/error-response.server";
+import { errorPayload } from "~/lib/merchant-message";
 import { checkRateLimit } from "~/lib/rate-limit.server";
 import { CREDITS_PER_IMAGE } from "~/models/credits.server";
 import {
@@ -91,7 +92,7 @@ export const action = async ({ request }: ActionFunctionArgs) => {
     return redirect(checkoutUrl, { target: "_top" });
   } catch (error) {
     if (error instanceof PurchaseInputError || error instanceof PurchaseProviderError) {
-      return json(errorPayload(error.message, merchantMessageOf(error)), { status: error.status });
+      return errorResponse(error);
     }
     throw error;
   }

@@ -1,5 +1,6 @@
 import type { ActionFunctionArgs } from "@remix-run/node";
 import db from "~/db.server";
+import { errorResponse } from "~/lib/error-response.server";
 import { logger } from "~/lib/logger.server";
 import { readBodyCapped } from "~/lib/read-capped.server";
 import { StripeSignatureError, handleStripeWebhook } from "~/models/purchases.server";
@@ -37,7 +38,7 @@ export const action = async ({ request }: ActionFunctionArgs) => {
   } catch (error) {
     if (error instanceof StripeSignatureError) {
       logger.warn({ reason: error.message }, "stripe webhook refused");
-      return Response.json({ error: "Invalid signature" }, { status: 400 });
+      return errorResponse(error);
     }
     throw error;
   }

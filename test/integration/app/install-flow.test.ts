@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import { getJwt } from "@shopify/shopify-api/test-helpers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import prisma from "~/db.server";
@@ -8,6 +7,7 @@ import { applyShopifyPurchaseUpdate } from "~/models/purchases.server";
 import { redactShop } from "~/models/lifecycle.server";
 import { loader as appLoader } from "~/routes/app";
 import { startShopifyEmulator, type ShopifyEmulator } from "../../../emulators/shopify-admin/server";
+import { createShop, uniqueShopDomain } from "../../factories";
 
 const API_KEY = process.env.SHOPIFY_API_KEY!;
 const API_SECRET = process.env.SHOPIFY_API_SECRET!;
@@ -24,7 +24,7 @@ afterAll(async () => {
 
 /** A store on a paid plan unless `partnerDevelopment: true` (a development store, which Shopify never charges). */
 function newShop(opts: { partnerDevelopment?: boolean } = {}): string {
-  const shop = `shop-${randomUUID().slice(0, 8)}.myshopify.com`;
+  const shop = uniqueShopDomain();
   emulator.addShop(shop, { products: 1, partnerDevelopment: opts.partnerDevelopment ?? false });
   return shop;
 }
@@ -124,7 +124,7 @@ describe("installing the app from Shopify admin", () => {
 
   it("gives a development store no welcome credits once its test charges used the cap, even after a reinstall", async () => {
     const shop = newShop({ partnerDevelopment: true });
-    await prisma.shop.create({ data: { domain: shop, partnerDevelopment: true } });
+    await createShop(prisma, { domain: shop, partnerDevelopment: true });
     await approveTestCharge(shop);
     await approveTestCharge(shop);
     await callLoader(await openApp(shop));

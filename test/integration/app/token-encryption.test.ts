@@ -6,7 +6,7 @@ import { createTokenCipher } from "~/lib/token-cipher.server";
 import { offlineSessionId, reencryptSessionTokens } from "~/models/offline-sessions.server";
 import { installShopOffline } from "../../../emulators/shopify-admin/install";
 import { startShopifyEmulator, type ShopifyEmulator } from "../../../emulators/shopify-admin/server";
-import { uniqueShop } from "../routes/helpers";
+import { uniqueShopDomain } from "../../factories";
 
 const firstKey = randomBytes(32);
 process.env.SESSION_TOKEN_KEYS = firstKey.toString("base64");
@@ -24,7 +24,7 @@ afterAll(async () => {
 });
 
 async function installedShop(opts: { expiring: boolean }): Promise<string> {
-  const shop = uniqueShop();
+  const shop = uniqueShopDomain();
   emulator.addShop(shop, { products: 1, imagesPerProduct: 1 });
   await installShopOffline(prisma, emulator.url, shop, app, opts);
   return shop;

@@ -7,7 +7,7 @@ import type { Worker } from "bullmq";
 import { closeAutomationQueues, getAutomationQueue, startAutomationWorker } from "~/queue/automation.server";
 import { processAutomationJob } from "~/queue/automation-processor.server";
 import { closeQueues } from "~/queue/queue.server";
-import { offlineAdmin, startHarness, type Harness } from "../batches/harness";
+import { offlineAdmin, startedForFile, startHarness, type Harness } from "../batches/harness";
 import { startWebhookAppServer, type WebhookAppServer } from "./app-server";
 
 export interface AutomationHarness {
@@ -42,4 +42,13 @@ export async function startAutomationHarness(opts: {
       await app?.close();
     },
   };
+}
+
+/** startAutomationHarness before this file's tests, closed after them; returns its batches harness. */
+export function automationHarnessForFile(opts: Parameters<typeof startAutomationHarness>[0]): Harness {
+  let automation: AutomationHarness | undefined;
+  return startedForFile(
+    async () => (automation = await startAutomationHarness(opts)).h,
+    async () => automation?.close(),
+  );
 }

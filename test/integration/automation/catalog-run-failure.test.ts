@@ -6,12 +6,13 @@ import { resumeCatalogRuns } from "~/models/catalog-runs.server";
 import { processAutomationJob } from "~/queue/automation-processor.server";
 import type { AutomationWork, ImageWork } from "~/models/work-queues.server";
 import type { AutomationJobData } from "~/queue/automation.server";
+import { createShop, uniqueShopDomain } from "../../factories";
 
 const QUEUE = `catalog-failure-${randomUUID().slice(0, 8)}`;
 
 async function countingRun() {
-  const shop = `shop-${randomUUID().slice(0, 8)}.myshopify.com`;
-  await db.shop.create({ data: { domain: shop } });
+  const shop = uniqueShopDomain();
+  await createShop(db, { domain: shop });
   const run = await db.catalogRun.create({ data: { shop, filter: { kind: "all", onlyUnprocessed: false, queue: QUEUE }, pipeline: "amazon", status: "COUNTING" } });
   return { shop, runId: run.id };
 }

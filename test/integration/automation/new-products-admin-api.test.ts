@@ -3,27 +3,19 @@
  * with media makes the Shopify stand-in send products/create while the photos are still being processed, as Shopify
  * does; the rule's job waits for them and cleans them once Shopify has them ready.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { saveAutoRule } from "~/models/auto-rule.server";
 import { getBalance } from "~/models/credits.server";
 import { action as productsCreate } from "~/routes/webhooks.products.create";
 import { action as productsUpdate } from "~/routes/webhooks.products.update";
-import { offlineAdmin, type Harness } from "../batches/harness";
+import { offlineAdmin } from "../batches/harness";
 import { waitFor } from "../wait";
-import { startAutomationHarness, type AutomationHarness } from "./automation-harness";
+import { automationHarnessForFile } from "./automation-harness";
 
-let h: Harness;
-let automation: AutomationHarness;
-
-beforeAll(async () => {
-  automation = await startAutomationHarness({
-    routes: { "/webhooks/products/create": productsCreate, "/webhooks/products/update": productsUpdate },
-    imageWorker: {},
-  });
-  h = automation.h;
+const h = automationHarnessForFile({
+  routes: { "/webhooks/products/create": productsCreate, "/webhooks/products/update": productsUpdate },
+  imageWorker: {},
 });
-
-afterAll(() => automation?.close());
 
 const PRODUCT_CREATE = `#graphql
   mutation TestImportProduct($product: ProductCreateInput!, $media: [CreateMediaInput!]) {

@@ -3,7 +3,7 @@
  * products/create and products/update (signed, real payload shape) to the app's routes over HTTP; the worker and the
  * automation worker run in this process.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { i18nFor } from "~/i18n/locales";
 import { acceptProductWebhook, getAutoRule, productWebhookSchema, resumeNewProductEvents, saveAutoRule } from "~/models/auto-rule.server";
 import { restoreItem } from "~/models/batches.server";
@@ -12,23 +12,15 @@ import type { AutomationWork } from "~/models/work-queues.server";
 import { getAutomationQueue, newProductMediaJobId } from "~/queue/automation.server";
 import { action as productsCreate } from "~/routes/webhooks.products.create";
 import { action as productsUpdate } from "~/routes/webhooks.products.update";
-import { mediaById, offlineAdmin, type Harness } from "../batches/harness";
+import { mediaById, offlineAdmin } from "../batches/harness";
 import { deliver, webhookRequest } from "../lifecycle/helpers";
 import { waitFor } from "../wait";
-import { startAutomationHarness, type AutomationHarness } from "./automation-harness";
+import { automationHarnessForFile } from "./automation-harness";
 
-let h: Harness;
-let automation: AutomationHarness;
-
-beforeAll(async () => {
-  automation = await startAutomationHarness({
-    routes: { "/webhooks/products/create": productsCreate, "/webhooks/products/update": productsUpdate },
-    imageWorker: {},
-  });
-  h = automation.h;
+const h = automationHarnessForFile({
+  routes: { "/webhooks/products/create": productsCreate, "/webhooks/products/update": productsUpdate },
+  imageWorker: {},
 });
-
-afterAll(() => automation?.close());
 
 async function shopWithRule(credits: number, rule: Record<string, string> = {}): Promise<string> {
   const shop = await h.addShop({ products: 1, imagesPerProduct: 1, credits });

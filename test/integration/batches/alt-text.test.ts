@@ -3,21 +3,13 @@
  * endpoint) in the shop's primary language; it is written with the image only where the merchant had none, theirs is
  * replaced only when they save one, and restoring puts the original alt text back with the original image.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { saveAltText } from "~/models/alt-text.server";
 import { BatchInputError, BatchNotFoundError, createBatch, restoreItem } from "~/models/batches.server";
 import { replaceMediaImage } from "~/models/catalog.server";
-import { mediaById, offlineAdmin, startHarness, type Harness } from "./harness";
+import { harnessForFile, mediaById, offlineAdmin } from "./harness";
 
-let h: Harness;
-
-beforeAll(async () => {
-  h = await startHarness();
-  h.startInProcessWorker({ concurrency: 2 });
-});
-afterAll(async () => {
-  await h?.close();
-});
+const h = harnessForFile({ worker: { concurrency: 2 } });
 
 async function processAll(shop: string) {
   const graphql = await offlineAdmin(shop);

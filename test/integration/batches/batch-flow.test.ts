@@ -1,21 +1,12 @@
 import { createHash } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { approveItem, createBatch, getBatchProgress, rejectItem, restoreBatch, restoreItem } from "~/models/batches.server";
 import { streamBatchZip } from "~/models/batch-zip.server";
 import { getBalance } from "~/models/credits.server";
 import { getProcessedImage } from "~/models/stored-images.server";
-import { startHarness, mediaById, offlineAdmin, type Harness } from "./harness";
+import { harnessForFile, mediaById, offlineAdmin } from "./harness";
 
-let h: Harness;
-
-beforeAll(async () => {
-  h = await startHarness();
-  h.startInProcessWorker({ concurrency: 4 });
-});
-
-afterAll(async () => {
-  await h?.close();
-});
+const h = harnessForFile({ worker: { concurrency: 4 } });
 
 const sha256 = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex");
 

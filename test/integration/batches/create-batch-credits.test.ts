@@ -6,9 +6,10 @@ import { getBalance, getDebt, grantCredits, reserveForItems, reverseCreditsInTra
 import type { ImageQueue } from "~/queue/queue.server";
 import type { ShopifyEmulator } from "../../../emulators/shopify-admin/server";
 import { installShop, offlineAdmin, startBatchTestEnv, type BatchTestEnv } from "./shop-setup";
+import { createBatch as createBatchRow, createItems, uniqueShopDomain } from "../../factories";
 
 // Batch items of shops named like this cannot be written: the step of createBatch after the reservation fails.
-const FAILING_SHOP_PREFIX = "batch-write-fails-";
+const FAILING_SHOP_PREFIX = "batch-write-fails";
 const TRIGGER = `fail_batch_items_${randomUUID().slice(0, 8)}`;
 
 let shopify: ShopifyEmulator;
@@ -22,7 +23,7 @@ beforeAll(async () => {
   await db.$executeRawUnsafe(`
     CREATE FUNCTION ${TRIGGER}() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
-      IF NEW."shop" LIKE '${FAILING_SHOP_PREFIX}%' THEN RAISE EXCEPTION 'simulated failure writing batch items'; END IF;
+      IF NEW."shop" LIKE '${FAILING_SHOP_PREFIX}-%' THEN RAISE EXCEPTION 'simulated failure writing batch items'; END IF;
       RETURN NEW;
     END $$`);
   await db.$executeRawUnsafe(`CREATE TRIGGER ${TRIGGER} BEFORE INSERT ON "BatchItem" FOR EACH ROW EXECUTE FUNCTION ${TRIGGER}()`);
@@ -36,7 +37,7 @@ afterAll(async () => {
 
 describe("createBatch and credits", () => {
   it("gives the reserved credits back when the batch cannot be written after the reservation", async () => {
-    const shop = `${FAILING_SHOP_PREFIX}${randomUUID().slice(0, 8)}.myshopify.com`;
+    const shop = uniqueShopDomain(FAILING_SHOP_PREFIX);
     shopify.addShop(shop, { products: 3, imagesPerProduct: 2 });
     await installShop(db, shopify, shop);
     await grantCredits(db, shop, 30, { kind: "GRANT", idempotencyKey: "seed" });
@@ -57,7 +58,7 @@ describe("createBatch and credits", () => {
   });
 
   it("refuses new batches while credits are owed for a refund, and accepts them once a grant paid it", async () => {
-    const shop = `owing-${randomUUID().slice(0, 8)}.myshopify.com`;
+    const shop = uniqueShopDomain("owing");
     shopify.addShop(shop, { products: 2, imagesPerProduct: 1 });
     await installShop(db, shopify, shop);
     await grantCredits(db, shop, 6, { kind: "GRANT", idempotencyKey: "seed" });
@@ -81,7 +82,7 @@ describe("createBatch and credits", () => {
   });
 
   it("pays what is owed from credits returned since, then lets the batch through", async () => {
-    const shop = `owing-${randomUUID().slice(0, 8)}.myshopify.com`;
+    const shop = uniqueShopDomain("owing");
     shopify.addShop(shop, { products: 1, imagesPerProduct: 1 });
     await installShop(db, shopify, shop);
     await db.$transaction((tx) => reverseCreditsInTransaction(tx, shop, 3, { idempotencyKey: "refund-1", note: "refunded" }));
@@ -100,17 +101,12 @@ describe("createBatch and credits", () => {
 
 describe("reviewing an image held for review", () => {
   it("never tells the merchant both Approved and Rejected when both are clicked at once", async () => {
-    const shop = `review-${randomUUID().slice(0, 8)}.myshopify.com`;
+    const shop = uniqueShopDomain("review");
     await grantCredits(db, shop, 60, { kind: "GRANT", idempotencyKey: "seed" });
-    const batch = await db.batch.create({ data: { shop, pipeline: "amazon", settings: {}, total: 20 } });
+    const batch = await createBatchRow(db, shop, { total: 20 });
     const ids = Array.from({ length: 20 }, () => randomUUID());
     await reserveForItems(db, shop, ids, 3);
-    await db.batchItem.createMany({
-      data: ids.map((id, i) => ({
-        id, batchId: batch.id, shop, productId: `gid://shopify/Product/${i + 1}`, productTitle: "P", mediaId: `gid://shopify/MediaImage/${i + 1}`,
-        sourceUrl: "https://cdn.shopify.com/a.jpg", position: 1, state: "NEEDS_REVIEW" as const, reason: "Waiting for your review.",
-      })),
-    });
+    await createItems(db, batch, ids.map((id) => ({ id, state: "NEEDS_REVIEW", reason: "Waiting for your review." })));
     const settle = (p: Promise<void>) => p.then(() => "ok" as const, (error: { status?: number }) => error.status ?? error);
     const outcomes = await Promise.all(ids.map((id) => Promise.all([settle(approveItem({ db, queue }, shop, id)), settle(rejectItem({ db }, shop, id))])));
     const items = await db.batchItem.findMany({ where: { shop }, select: { id: true, state: true } });

@@ -6,7 +6,8 @@ import type { AdminGraphql } from "~/lib/admin-graphql.server";
 import { getBalance, grantCredits } from "~/models/credits.server";
 import type { ImageQueue } from "~/queue/queue.server";
 import type { ShopifyEmulator } from "../../../emulators/shopify-admin/server";
-import { installShop, offlineAdmin, uniqueShop, startBatchTestEnv, type BatchTestEnv } from "./shop-setup";
+import { installShop, offlineAdmin, startBatchTestEnv, type BatchTestEnv } from "./shop-setup";
+import { uniqueShopDomain } from "../../factories";
 
 let shopify: ShopifyEmulator;
 let db: PrismaClient;
@@ -23,7 +24,7 @@ afterAll(async () => {
 });
 
 async function newShop(products: number, imagesPerProduct: number, credits: number): Promise<{ shop: string; graphql: AdminGraphql }> {
-  const shop = uniqueShop();
+  const shop = uniqueShopDomain();
   shopify.addShop(shop, { products, imagesPerProduct });
   await installShop(db, shopify, shop);
   if (credits) await grantCredits(db, shop, credits, { kind: "GRANT", idempotencyKey: `test:${randomUUID()}` });
@@ -65,7 +66,7 @@ describe("createBatch", () => {
     const { shop, graphql } = await newShop(4, 2, 10);
     const error = await createBatch({ db, graphql, queue }, shop, { mediaIds: mediaIdsOf(shop).slice(0, 4), pipeline: "amazon" }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BatchInputError);
-    expect((error as BatchInputError).status).toBe(422);
+    expect((error as BatchInputError).httpStatus).toBe(422);
     expect((error as BatchInputError).message).toMatch(/12 credits/);
     expect((error as BatchInputError).message).toMatch(/Credits page/);
     expect(await getBalance(db, shop)).toMatchObject({ available: 10, reserved: 0 });
@@ -80,7 +81,7 @@ describe("createBatch", () => {
     expect(second.queued).toBe(ids.length - 2);
     expect(second.skipped.map((s) => s.mediaId).sort()).toEqual(ids.slice(0, 2).sort());
     const third = await createBatch({ db, graphql, queue }, shop, { mediaIds: ids.slice(0, 1), pipeline: "ebay" }).catch((e: unknown) => e);
-    expect((third as BatchInputError).status).toBe(409);
+    expect((third as BatchInputError).httpStatus).toBe(409);
     expect(await getBalance(db, shop)).toMatchObject({ reserved: ids.length * 3 });
   });
 
@@ -99,10 +100,10 @@ describe("createBatch", () => {
 
   it("refuses an unknown pipeline, an empty selection, and more images than the limit", async () => {
     const { shop, graphql } = await newShop(1, 1, 10);
-    await expect(createBatch({ db, graphql, queue }, shop, { mediaIds: mediaIdsOf(shop), pipeline: "pinterest" })).rejects.toMatchObject({ status: 400 });
-    await expect(createBatch({ db, graphql, queue }, shop, { mediaIds: [], pipeline: "amazon" })).rejects.toMatchObject({ status: 400 });
+    await expect(createBatch({ db, graphql, queue }, shop, { mediaIds: mediaIdsOf(shop), pipeline: "pinterest" })).rejects.toMatchObject({ httpStatus: 400 });
+    await expect(createBatch({ db, graphql, queue }, shop, { mediaIds: [], pipeline: "amazon" })).rejects.toMatchObject({ httpStatus: 400 });
     const tooMany = Array.from({ length: 501 }, (_, i) => `gid://shopify/MediaImage/${i + 1}`);
-    await expect(createBatch({ db, graphql, queue }, shop, { mediaIds: tooMany, pipeline: "amazon" })).rejects.toMatchObject({ status: 422 });
+    await expect(createBatch({ db, graphql, queue }, shop, { mediaIds: tooMany, pipeline: "amazon" })).rejects.toMatchObject({ httpStatus: 422 });
   });
 
   it("skips media that are not in the store instead of trusting the client", async () => {

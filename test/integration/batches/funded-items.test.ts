@@ -6,9 +6,9 @@ import { autoRuleSpentThisMonth } from "~/models/auto-rule.server";
 import { addFundedItems } from "~/models/batches.server";
 import type { ProductImage } from "~/models/catalog.server";
 import { getBalance, grantCredits } from "~/models/credits.server";
+import { createShop, uniqueShopDomain } from "../../factories";
 
 const QUEUE = "funded-items-test";
-const newShop = () => `shop-${randomUUID().slice(0, 8)}.myshopify.com`;
 
 function images(n: number): ProductImage[] {
   const productId = `gid://shopify/Product/${randomUUID().slice(0, 8)}`;
@@ -37,8 +37,8 @@ const newProductsBatch = () => ({
 
 describe("images added to automatic batches", () => {
   it("never spends past a monthly budget when two products arrive at once", async () => {
-    const shop = newShop();
-    await db.shop.create({ data: { domain: shop } });
+    const shop = uniqueShopDomain();
+    await createShop(db, { domain: shop });
     await grantCredits(db, shop, 60, { kind: "GRANT", idempotencyKey: "seed" });
     const budget = { limit: 9, spent: (tx: Parameters<typeof autoRuleSpentThisMonth>[0]) => autoRuleSpentThisMonth(tx, shop) };
     const results = await Promise.all(
@@ -51,8 +51,8 @@ describe("images added to automatic batches", () => {
   });
 
   it("stops at the daily spend cap and says so, instead of calling it an empty balance", async () => {
-    const shop = newShop();
-    await db.shop.create({ data: { domain: shop, dailySpendCap: 6 } });
+    const shop = uniqueShopDomain();
+    await createShop(db, { domain: shop, dailySpendCap: 6 });
     await grantCredits(db, shop, 30, { kind: "GRANT", idempotencyKey: "seed" });
     const funded = await addFundedItems(db, QUEUE, shop, { batch: newProductsBatch(), images: images(4), budget: null, onlyNeverProcessed: true });
     expect(funded).toMatchObject({ unfunded: 2, shortOf: "dailyCap" });

@@ -6,6 +6,7 @@
 import { randomUUID } from "node:crypto";
 import type { PrismaClient } from "@prisma/client";
 import type { Worker } from "bullmq";
+import { afterAll, beforeAll } from "vitest";
 import { createPrismaClient } from "~/db.server";
 import { parseEnv } from "~/lib/config.server";
 import { createBatch, getBatchProgress, type BatchProgress } from "~/models/batches.server";
@@ -14,7 +15,7 @@ import { QwenAltTextClient } from "~/qwen/alt-text";
 import { QwenClient } from "~/qwen/client";
 import { queueConfigFromEnv } from "~/queue/config.server";
 import { createRedisConnection, type RedisClient, type RedisTarget } from "~/queue/connection.server";
-import { openImageQueue, type ImageQueue } from "~/queue/queue.server";
+import { closeQueues, openImageQueue, type ImageQueue } from "~/queue/queue.server";
 import type { WorkerDeps } from "~/queue/processor.server";
 import { createQwenRateLimiter } from "~/queue/qwen-rate-limit.server";
 import { startWorker } from "~/queue/worker.server";
@@ -22,9 +23,10 @@ import { Semaphore } from "~/queue/worker-editor.server";
 import { startDashScopeEmulator, type DashScopeEmulatorOptions } from "../../../emulators/dashscope/server";
 import { startShopifyEmulator, type ShopifyEmulator } from "../../../emulators/shopify-admin/server";
 import { testDatabaseUrl } from "../../setup/urls";
-import { API_KEY, API_SECRET, installShop, offlineAdmin, uniqueShop } from "./shop-setup";
+import { uniqueShopDomain } from "../../factories";
+import { API_KEY, API_SECRET, installShop, offlineAdmin } from "./shop-setup";
 
-export { API_KEY, API_SECRET, installShop, offlineAdmin, uniqueShop };
+export { API_KEY, API_SECRET, installShop, offlineAdmin };
 
 export const DASHSCOPE_KEY = "sk-test-dashscope";
 
@@ -118,7 +120,7 @@ export async function startHarness(
       return worker;
     },
     async addShop(shopOpts) {
-      const shop = uniqueShop();
+      const shop = uniqueShopDomain();
       shopify.addShop(shop, {
         products: shopOpts.products,
         imagesPerProduct: shopOpts.imagesPerProduct,
@@ -164,6 +166,47 @@ export async function startHarness(
     },
   };
   return harness;
+}
+
+/**
+ * What `start` gives, started before this file's tests and stopped after them. It is returned at once and stands for
+ * the started thing from the first hook or test on.
+ */
+export function startedForFile<T extends object>(start: () => Promise<T>, stop: (started: T) => Promise<void>): T {
+  let started: T | undefined;
+  beforeAll(async () => {
+    started = await start();
+  });
+  afterAll(async () => {
+    if (started) await stop(started);
+  });
+  return new Proxy({} as T, {
+    get(_, property) {
+      if (!started) throw new Error("started in beforeAll: use it in tests and hooks, not while the file loads");
+      return Reflect.get(started, property);
+    },
+  });
+}
+
+/**
+ * A suite's usual preamble: the harness with an in-process worker for this file's tests. `routesEnqueue` points the
+ * app's own queue (getQueue, as routes enqueue) at the harness's.
+ */
+export function harnessForFile(
+  opts: { harness?: Parameters<typeof startHarness>[0]; worker?: Parameters<Harness["startInProcessWorker"]>[0]; routesEnqueue?: boolean } = {},
+): Harness {
+  return startedForFile(
+    async () => {
+      const h = await startHarness(opts.harness);
+      if (opts.routesEnqueue) process.env.QUEUE_NAME = h.queueName;
+      h.startInProcessWorker(opts.worker);
+      return h;
+    },
+    async (h) => {
+      if (opts.routesEnqueue) await closeQueues();
+      await h.close();
+    },
+  );
 }
 
 /** Media of a product as the stand-in holds it, keyed by id, for before/after comparisons. */

@@ -6,6 +6,7 @@ import { action as restoreBatchAction } from "~/routes/app.batches.$id.restore";
 import { action as restoreItemAction } from "~/routes/app.items.$id.restore";
 import { bearerRequest, body, call } from "../routes/helpers";
 import { mediaById, startHarness, submitAllImages, type Harness } from "./harness";
+import { createBatch, createItems } from "../../factories";
 
 const ITEMS = 500;
 let h: Harness;
@@ -26,21 +27,20 @@ async function publishedBatch(): Promise<{ shop: string; batchId: string; origin
   const products = h.shopify.products(shop);
   const original = products[0]!.media[0]!;
   const originalUrl = original.url;
-  const batch = await h.db.batch.create({
-    data: { shop, pipeline: "amazon", settings: { [BATCH_QUEUE_KEY]: h.queueName }, total: ITEMS, status: "DONE", finishedAt: new Date() },
-  });
-  const items = products.slice(1).map((p, index) => ({
-    batchId: batch.id,
-    shop,
-    productId: p.id,
-    productTitle: p.title,
-    mediaId: p.media[0]!.id,
-    sourceUrl: originalUrl,
-    position: 1,
-    state: "PUBLISHED" as const,
-    finishedAt: new Date(Date.now() - index),
-  }));
-  await h.db.batchItem.createMany({ data: items });
+  const batch = await createBatch(h.db, shop, { settings: { [BATCH_QUEUE_KEY]: h.queueName }, total: ITEMS, status: "DONE", finishedAt: new Date() });
+  const items = await createItems(
+    h.db,
+    batch,
+    products.slice(1).map((p, index) => ({
+      productId: p.id,
+      productTitle: p.title,
+      mediaId: p.media[0]!.id,
+      sourceUrl: originalUrl,
+      position: 1,
+      state: "PUBLISHED",
+      finishedAt: new Date(Date.now() - index),
+    })),
+  );
   await h.db.imageBackup.createMany({
     data: items.map((i) => ({ shop, mediaId: i.mediaId, productId: i.productId, originalUrl, fileId: original.id, fileUrl: originalUrl })),
   });
@@ -86,9 +86,12 @@ describe("restoring when the merchant deleted one of the images", () => {
     const shop = await h.addShop({ products: 3, imagesPerProduct: 1, credits: 0, bucketSize: 100_000, restoreRate: 100_000 });
     const products = h.shopify.products(shop);
     const original = products[0]!.media[0]!;
-    const batch = await h.db.batch.create({ data: { shop, pipeline: "amazon", settings: { [BATCH_QUEUE_KEY]: h.queueName }, total: 2, status: "DONE" } });
-    const items = products.slice(1).map((p) => ({ batchId: batch.id, shop, productId: p.id, productTitle: p.title, mediaId: p.media[0]!.id, sourceUrl: original.url, position: 1, state: "PUBLISHED" as const }));
-    await h.db.batchItem.createMany({ data: items });
+    const batch = await createBatch(h.db, shop, { settings: { [BATCH_QUEUE_KEY]: h.queueName }, total: 2, status: "DONE" });
+    const items = await createItems(
+      h.db,
+      batch,
+      products.slice(1).map((p) => ({ productId: p.id, productTitle: p.title, mediaId: p.media[0]!.id, sourceUrl: original.url, position: 1, state: "PUBLISHED" })),
+    );
     await h.db.imageBackup.createMany({ data: items.map((i) => ({ shop, mediaId: i.mediaId, productId: i.productId, originalUrl: original.url, fileId: original.id, fileUrl: original.url })) });
     const [gone, kept] = items;
     h.shopify.deleteMedia(shop, gone!.mediaId);

@@ -1,23 +1,14 @@
 import { createHash } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { resolvePipeline, DEFAULT_PIPELINE_SETTINGS } from "~/imaging/pipelines";
 import { BatchInputError, createBatch, getBatchProgress, restoreItem } from "~/models/batches.server";
 import { getBalance } from "~/models/credits.server";
 import { getProcessedImage } from "~/models/stored-images.server";
 import { publishVersion, retryItem } from "~/models/versions.server";
 import { waitFor } from "../wait";
-import { mediaById, offlineAdmin, startHarness, type Harness } from "./harness";
+import { harnessForFile, mediaById, offlineAdmin } from "./harness";
 
-let h: Harness;
-
-beforeAll(async () => {
-  h = await startHarness();
-  h.startInProcessWorker({ concurrency: 2 });
-});
-
-afterAll(async () => {
-  await h?.close();
-});
+const h = harnessForFile({ worker: { concurrency: 2 } });
 
 const sha256 = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex");
 const captures = (shop: string) => h.db.creditEntry.count({ where: { shop, kind: "CAPTURE" } });
@@ -177,14 +168,14 @@ describe("try again with a note", () => {
 
     const tooLong = await retryItem(deps, shop, first.id, "x".repeat(201)).catch((e: unknown) => e);
     expect(tooLong).toBeInstanceOf(BatchInputError);
-    expect(tooLong).toMatchObject({ status: 400, message: expect.stringContaining("200 characters (it has 201)") });
+    expect(tooLong).toMatchObject({ httpStatus: 400, message: expect.stringContaining("200 characters (it has 201)") });
 
     const invisible = await retryItem(deps, shop, first.id, "\u0000\u200B \n\t\u202E").catch((e: unknown) => e);
-    expect(invisible).toMatchObject({ status: 400, message: expect.stringContaining("no visible text") });
+    expect(invisible).toMatchObject({ httpStatus: 400, message: expect.stringContaining("no visible text") });
 
     const short = await retryItem(deps, shop, first.id, "less shadow").catch((e: unknown) => e);
     expect(short).toBeInstanceOf(BatchInputError);
-    expect(short).toMatchObject({ status: 422, message: "Trying again costs 3 credits and you have 0. Buy a credit pack on the Credits page, then try again." });
+    expect(short).toMatchObject({ httpStatus: 422, message: "Trying again costs 3 credits and you have 0. Buy a credit pack on the Credits page, then try again." });
 
     expect(await getBalance(h.db, shop)).toMatchObject({ available: 0, reserved: 0 });
     expect(await reserves(shop)).toBe(reservesBefore);
@@ -200,7 +191,7 @@ describe("try again with a note", () => {
     const retry = await retryItem(deps, shop, first.id, "");
     expect(retry.instruction).toBeNull();
     // A second click while the first try is queued is refused, with nothing reserved.
-    await expect(retryItem(deps, shop, first.id, "again")).rejects.toMatchObject({ status: 409 });
+    await expect(retryItem(deps, shop, first.id, "again")).rejects.toMatchObject({ httpStatus: 409 });
     const held = await waitFor(() => getBatchProgress(h.db, shop, batchId), (p) => p?.items[0]?.state === "NEEDS_REVIEW", "the new try held for review");
     expect(held!.items[0]!.versions.map((v) => [v.id, v.state])).toEqual([
       [first.id, "REJECTED"],

@@ -13,10 +13,6 @@ import { testDatabaseUrl } from "../../setup/urls";
 export const API_KEY = process.env.SHOPIFY_API_KEY ?? "test-api-key";
 export const API_SECRET = process.env.SHOPIFY_API_SECRET ?? "test-api-secret";
 
-export function uniqueShop(): string {
-  return `shop-${randomUUID().slice(0, 8)}.myshopify.com`;
-}
-
 /** An App Bridge id token for the shop, signed with the app secret (what the admin sends the app). */
 export function idToken(shop: string): string {
   return mintIdToken(shop, API_KEY, API_SECRET);

@@ -1,38 +1,24 @@
-import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import db from "~/db.server";
 import { batchCreditLines, creditActivity } from "~/models/credit-history.server";
 import { captureForItem, grantCredits, releaseUnusedReservations, reserveForItems } from "~/models/credits.server";
-
-const newShop = () => `shop-${randomUUID().slice(0, 8)}.myshopify.com`;
+import { createBatch, createItems, uniqueShopDomain } from "../../factories";
 
 /** A batch of `n` images with 3 credits held for each; `charged` are captured and `returned` released. */
 async function batch(shop: string, n: number, outcome: { charged: number; returned: number }) {
-  const batchId = randomUUID();
-  const itemIds = Array.from({ length: n }, () => randomUUID());
-  await db.batch.create({ data: { id: batchId, shop, pipeline: "ebay", settings: {}, total: n } });
-  await db.batchItem.createMany({
-    data: itemIds.map((id, position) => ({
-      id,
-      batchId,
-      shop,
-      productId: "gid://shopify/Product/1",
-      productTitle: `Shirt ${position + 1}`,
-      mediaId: `gid://shopify/MediaImage/${randomUUID().slice(0, 8)}`,
-      sourceUrl: `https://cdn.shopify.com/${position}.jpg`,
-      // Shopify's media positions start at 1.
-      position: position + 1,
-    })),
-  });
+  const created = await createBatch(db, shop, { pipeline: "ebay", total: n });
+  // Shopify's media positions start at 1.
+  const specs = Array.from({ length: n }, (_, i) => ({ productId: "gid://shopify/Product/1", productTitle: `Shirt ${i + 1}`, position: i + 1 }));
+  const itemIds = (await createItems(db, created, specs)).map((item) => item.id);
   await reserveForItems(db, shop, itemIds, 3);
   for (const id of itemIds.slice(0, outcome.charged)) await captureForItem(db, shop, id);
   await releaseUnusedReservations(db, shop, itemIds.slice(outcome.charged, outcome.charged + outcome.returned), "failed");
-  return { batchId, itemIds };
+  return { batchId: created.id, itemIds };
 }
 
 describe("credit history", () => {
   it("shows one line per batch, summing its images' holds, charges and returns, and one per pack or grant", async () => {
-    const shop = newShop();
+    const shop = uniqueShopDomain();
     await grantCredits(db, shop, 100, { kind: "PURCHASE", idempotencyKey: "pack-1", note: "Pro pack: 100 credits" });
     const first = await batch(shop, 5, { charged: 3, returned: 1 }); // one image still being worked on
     const second = await batch(shop, 2, { charged: 2, returned: 0 });
@@ -59,12 +45,12 @@ describe("credit history", () => {
       ["Shirt 5", 5, 0, 0, 3],
     ]);
     // Another shop sees none of it.
-    expect(await batchCreditLines(db, newShop(), first.batchId)).toEqual([]);
-    expect((await creditActivity(db, newShop())).lines).toEqual([]);
+    expect(await batchCreditLines(db, uniqueShopDomain(), first.batchId)).toEqual([]);
+    expect((await creditActivity(db, uniqueShopDomain())).lines).toEqual([]);
   });
 
   it("pages through lines newest first without repeating or skipping one", async () => {
-    const shop = newShop();
+    const shop = uniqueShopDomain();
     for (let i = 0; i < 3; i++) await grantCredits(db, shop, 10, { kind: "GRANT", idempotencyKey: `grant-${i}` });
     for (let i = 0; i < 3; i++) await batch(shop, 2, { charged: 1, returned: 1 });
     const all = (await creditActivity(db, shop, { take: 100 })).lines.map((l) => l.key);

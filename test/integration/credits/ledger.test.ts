@@ -17,11 +17,10 @@ import {
   sumEntries,
 } from "~/models/credits.server";
 import { grantWelcomeCreditsOnce } from "~/models/shops.server";
+import { createShop, uniqueShopDomain } from "../../factories";
 
 const db = createPrismaClient(undefined, 4);
 afterAll(() => db.$disconnect());
-
-const newShop = () => `shop-${randomUUID().slice(0, 8)}.myshopify.com`;
 
 async function reserve(client: PrismaClient, shop: string, itemIds: string[], perItem = 3): Promise<void> {
   // Generous maxWait: 1,000 transactions queue for a few dozen connections.
@@ -52,7 +51,7 @@ async function expectLedgerMatchesAccount(shop: string): Promise<void> {
 
 describe("credit ledger", () => {
   it("grants a key once however often it is replayed, concurrently or not", async () => {
-    const shop = newShop();
+    const shop = uniqueShopDomain();
     const results = await Promise.all(
       Array.from({ length: 10 }, () => grantCredits(db, shop, 30, { kind: "PURCHASE", idempotencyKey: "shopify-purchase:gid-1" })),
     );
@@ -63,7 +62,7 @@ describe("credit ledger", () => {
   });
 
   it("lets exactly 100 of 1,000 concurrent 3-credit reservations through a balance of 300", async () => {
-    const shop = newShop();
+    const shop = uniqueShopDomain();
     await grantCredits(db, shop, 300, { kind: "GRANT", idempotencyKey: "seed" });
     const clients = Array.from({ length: 4 }, () => createPrismaClient(undefined, 8));
     try {
@@ -82,7 +81,7 @@ describe("credit ledger", () => {
   });
 
   it("lets exactly 100 of 1,000 concurrent 3-credit reservations through a balance of 300 when each commits on its own", async () => {
-    const shop = newShop();
+    const shop = uniqueShopDomain();
     await grantCredits(db, shop, 300, { kind: "GRANT", idempotencyKey: "seed" });
     const outcomes = await Promise.allSettled(Array.from({ length: 1000 }, () => reserveForItems(db, shop, [randomUUID()], 3)));
     const failures = outcomes.filter((o): o is PromiseRejectedResult => o.status === "rejected");
@@ -94,7 +93,7 @@ describe("credit ledger", () => {
   });
 
   it("answers each of a shop's combined reservations exactly as if they had run one after another", async () => {
-    const shop = newShop();
+    const shop = uniqueShopDomain();
     await grantCredits(db, shop, 7, { kind: "GRANT", idempotencyKey: "seed" });
     // The first runs alone; the three submitted while it runs go together in one statement, in this order.
     const first = reserveForItems(db, shop, [randomUUID()], 3);
@@ -115,7 +114,7 @@ describe("credit ledger", () => {
   });
 
   it("reserves an item named by two concurrent requests once", async () => {
-    const shop = newShop();
+    const shop = uniqueShopDomain();
     await grantCredits(db, shop, 9, { kind: "GRANT", idempotencyKey: "seed" });
     const [shared, own] = [randomUUID(), randomUUID()];
     const first = reserveForItems(db, shop, [randomUUID()], 3);
@@ -128,7 +127,7 @@ describe("credit ledger", () => {
   });
 
   it("still reserves an item for a later request when an earlier concurrent request naming it was refused", async () => {
-    const shop = newShop();
+    const shop = uniqueShopDomain();
     await grantCredits(db, shop, 6, { kind: "GRANT", idempotencyKey: "seed" });
     const shared = randomUUID();
     const first = reserveForItems(db, shop, [randomUUID()], 3);
@@ -144,7 +143,7 @@ describe("credit ledger", () => {
   });
 
   it("waits for another transaction reserving the same item, then skips the item instead of debiting it twice", async () => {
-    const shop = newShop();
+    const shop = uniqueShopDomain();
     await grantCredits(db, shop, 9, { kind: "GRANT", idempotencyKey: "seed" });
     const item = randomUUID();
     let commit!: () => void;
@@ -176,8 +175,8 @@ describe("credit ledger", () => {
   });
 
   it("enforces the daily spend cap on concurrent reservations that commit on their own", async () => {
-    const shop = newShop();
-    await db.shop.create({ data: { domain: shop, dailySpendCap: 10 } });
+    const shop = uniqueShopDomain();
+    await createShop(db, { domain: shop, dailySpendCap: 10 });
     await grantCredits(db, shop, 100, { kind: "GRANT", idempotencyKey: "seed" });
     const outcomes = await Promise.allSettled(Array.from({ length: 6 }, () => reserveForItems(db, shop, [randomUUID()], 3)));
     expect(outcomes.filter((o) => o.status === "fulfilled")).toHaveLength(3);
@@ -187,7 +186,7 @@ describe("credit ledger", () => {
   });
 
   it("gives back the held credits of items never created, once, leaving settled reservations alone", async () => {
-    const shop = newShop();
+    const shop = uniqueShopDomain();
     await grantCredits(db, shop, 9, { kind: "GRANT", idempotencyKey: "seed" });
     const [captured, unused, other] = [randomUUID(), randomUUID(), randomUUID()];
     await reserveForItems(db, shop, [captured, unused, other], 3);
@@ -200,7 +199,7 @@ describe("credit ledger", () => {
   });
 
   it("gives back credits stranded by a crash between reserving and writing a batch when the shop runs short", async () => {
-    const shop = newShop();
+    const shop = uniqueShopDomain();
     await grantCredits(db, shop, 3, { kind: "GRANT", idempotencyKey: "seed" });
     const stranded = randomUUID();
     await reserveForItems(db, shop, [stranded], 3);
@@ -218,7 +217,7 @@ describe("credit ledger", () => {
   });
 
   it("refuses a batch the balance cannot cover, all or nothing, with a message the merchant can act on", async () => {
-    const shop = newShop();
+    const shop = uniqueShopDomain();
     await grantCredits(db, shop, 30, { kind: "GRANT", idempotencyKey: "seed" });
     const items = Array.from({ length: 12 }, () => randomUUID());
     const error = await reserve(db, shop, items).catch((e: unknown) => e);
@@ -232,11 +231,11 @@ describe("credit ledger", () => {
   });
 
   it("rolls back the caller's own writes when a reservation inside its transaction is refused", async () => {
-    const shop = newShop();
+    const shop = uniqueShopDomain();
     await grantCredits(db, shop, 3, { kind: "GRANT", idempotencyKey: "seed" });
     await expect(
       db.$transaction(async (tx) => {
-        await tx.shop.create({ data: { domain: shop } });
+        await createShop(tx, { domain: shop });
         await reserveForItems(tx, shop, [randomUUID(), randomUUID()], 3);
       }),
     ).rejects.toBeInstanceOf(InsufficientCreditsError);
@@ -244,7 +243,7 @@ describe("credit ledger", () => {
   });
 
   it("does not reserve twice for an item already holding a reservation", async () => {
-    const shop = newShop();
+    const shop = uniqueShopDomain();
     await grantCredits(db, shop, 9, { kind: "GRANT", idempotencyKey: "seed" });
     const item = randomUUID();
     await reserve(db, shop, [item]);
@@ -254,7 +253,7 @@ describe("credit ledger", () => {
   });
 
   it("spends the credits of a published image once and returns those of a failed one once", async () => {
-    const shop = newShop();
+    const shop = uniqueShopDomain();
     await grantCredits(db, shop, 30, { kind: "GRANT", idempotencyKey: "seed" });
     const [published, failed] = [randomUUID(), randomUUID()];
     await reserve(db, shop, [published, failed]);
@@ -273,7 +272,7 @@ describe("credit ledger", () => {
   });
 
   it("settles a reservation once when capture and release race", async () => {
-    const shop = newShop();
+    const shop = uniqueShopDomain();
     await grantCredits(db, shop, 3, { kind: "GRANT", idempotencyKey: "seed" });
     const item = randomUUID();
     await reserve(db, shop, [item]);
@@ -292,17 +291,17 @@ describe("credit ledger", () => {
   });
 
   it("does not let another shop settle a reservation", async () => {
-    const shop = newShop();
+    const shop = uniqueShopDomain();
     await grantCredits(db, shop, 3, { kind: "GRANT", idempotencyKey: "seed" });
     const item = randomUUID();
     await reserve(db, shop, [item]);
-    await expect(captureForItem(db, newShop(), item)).rejects.toThrow(/No credits were reserved/);
+    await expect(captureForItem(db, uniqueShopDomain(), item)).rejects.toThrow(/No credits were reserved/);
     expect(await getBalance(db, shop)).toEqual({ available: 0, reserved: 3, total: 3 });
   });
 
   it("enforces the shop's daily spend cap", async () => {
-    const shop = newShop();
-    await db.shop.create({ data: { domain: shop, dailySpendCap: 10 } });
+    const shop = uniqueShopDomain();
+    await createShop(db, { domain: shop, dailySpendCap: 10 });
     await grantCredits(db, shop, 100, { kind: "GRANT", idempotencyKey: "seed" });
     await reserve(db, shop, [randomUUID(), randomUUID()]);
     const error = await reserve(db, shop, [randomUUID(), randomUUID()]).catch((e: unknown) => e);
@@ -316,8 +315,8 @@ describe("credit ledger", () => {
   });
 
   it("gives welcome credits once per shop, even across reinstalls", async () => {
-    const shop = newShop();
-    await db.shop.create({ data: { domain: shop, partnerDevelopment: false, planCheckedAt: new Date() } });
+    const shop = uniqueShopDomain();
+    await createShop(db, { domain: shop, partnerDevelopment: false, planCheckedAt: new Date() });
     await grantWelcomeCreditsOnce(db, shop);
     await db.shop.update({ where: { domain: shop }, data: { uninstalledAt: new Date() } });
     await grantWelcomeCreditsOnce(db, shop);
@@ -326,7 +325,7 @@ describe("credit ledger", () => {
   });
 
   it("pages through the history newest first", async () => {
-    const shop = newShop();
+    const shop = uniqueShopDomain();
     for (let i = 0; i < 5; i++) await grantCredits(db, shop, i + 1, { kind: "GRANT", idempotencyKey: `g${i}` });
     const first = await creditActivity(db, shop, { take: 2 });
     expect(first.lines.map((e) => e.available)).toEqual([5, 4]);
@@ -335,11 +334,11 @@ describe("credit ledger", () => {
     const third = await creditActivity(db, shop, { take: 2, cursor: second.nextCursor! });
     expect(third.lines.map((e) => e.available)).toEqual([1]);
     expect(third.nextCursor).toBeNull();
-    expect((await creditActivity(db, newShop(), {})).lines).toEqual([]);
+    expect((await creditActivity(db, uniqueShopDomain(), {})).lines).toEqual([]);
   });
 
   it("refuses a negative adjustment larger than what is available", async () => {
-    const shop = newShop();
+    const shop = uniqueShopDomain();
     await grantCredits(db, shop, 5, { kind: "GRANT", idempotencyKey: "seed" });
     await expect(grantCredits(db, shop, -6, { kind: "ADJUSTMENT", idempotencyKey: "adj" })).rejects.toBeInstanceOf(
       InsufficientCreditsError,

@@ -8,7 +8,8 @@ import { action as purchaseWebhook } from "~/routes/webhooks.app_purchases_one_t
 import { type ShopifyEmulator, startShopifyEmulator } from "../../../emulators/shopify-admin/server";
 import { type StripeEmulator, startStripeEmulator } from "../../../emulators/stripe/server";
 import { offlineAdmin } from "../batches/shop-setup";
-import { bearerRequest, body, call, formRequest, status, storeOfflineSession, uniqueShop } from "../routes/helpers";
+import { bearerRequest, body, call, formRequest, status } from "../routes/helpers";
+import { createOfflineSession, uniqueShopDomain } from "../../factories";
 
 const REAUTHORIZE_HEADER = "X-Shopify-API-Request-Failure-Reauthorize-Url";
 const WEBHOOK_PATH = "/webhooks/app_purchases_one_time/update";
@@ -48,10 +49,10 @@ const shops: string[] = [];
 
 /** A development store unless `partnerDevelopment: false` (a store on a paid plan). */
 async function installedShop(opts: { partnerDevelopment?: boolean } = {}): Promise<string> {
-  const shop = uniqueShop();
+  const shop = uniqueShopDomain();
   shops.push(shop);
   shopify.addShop(shop, { products: 1, ...opts });
-  await storeOfflineSession(shop, shopify.grantAccessToken(shop));
+  await createOfflineSession(db, shop, { accessToken: shopify.grantAccessToken(shop) });
   return shop;
 }
 
@@ -282,7 +283,7 @@ describe("Shopify one-time purchases", () => {
   });
 
   it("records and credits an approved purchase for a shop the app does not know (uninstalled), instead of losing it", async () => {
-    const shop = uniqueShop();
+    const shop = uniqueShopDomain();
     const gid = `gid://shopify/AppPurchaseOneTime/${Date.now()}${Math.floor(Math.random() * 1000)}`;
     const request = shopify.buildWebhookRequest({
       topic: "app_purchases_one_time/update",

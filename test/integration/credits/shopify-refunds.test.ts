@@ -7,7 +7,8 @@ import { PartnerApiError, partnerApiConfigFromEnv, reconcileShopifyRefunds } fro
 import { startShopifyRefundReconciler } from "~/queue/refund-reconciler.server";
 import { createRedisConnection } from "~/queue/connection.server";
 import { type PartnerEmulator, startPartnerEmulator } from "../../../emulators/shopify-partners/server";
-import { buyCredits, uniqueShop } from "../lifecycle/helpers";
+import { buyCredits } from "../lifecycle/helpers";
+import { uniqueShopDomain } from "../../factories";
 
 let partners: PartnerEmulator;
 const config = () =>
@@ -28,7 +29,7 @@ afterAll(() => partners.close());
 
 /** A Shopify one-time charge of $9.99 for 30 credits, granted. */
 async function paidShopifyCharge() {
-  const shop = uniqueShop();
+  const shop = uniqueShopDomain();
   const purchaseId = await buyCredits(shop, 30);
   const purchase = await db.purchase.findUniqueOrThrow({ where: { id: purchaseId } });
   return { shop, purchase };

@@ -11,6 +11,7 @@ import { action as shopRedact } from "~/routes/webhooks.shop.redact";
 import { action as stripeWebhook } from "~/routes/webhooks.stripe";
 import { deliver as deliverShopifyWebhook, webhookRequest } from "../lifecycle/helpers";
 import { type CheckoutEventType, type StripeEmulator, startStripeEmulator } from "../../../emulators/stripe/server";
+import { createShop, uniqueShopDomain } from "../../factories";
 
 let stripeEmulator: StripeEmulator;
 
@@ -26,11 +27,10 @@ beforeAll(async () => {
 });
 afterAll(() => stripeEmulator.close());
 
-const newShop = () => `shop-${randomUUID().slice(0, 8)}.myshopify.com`;
 const stripe = () => createStripeClient(stripeEmulator.secretKey, new URL(stripeEmulator.url));
 
 async function checkout(shop: string, packId = "starter") {
-  await db.shop.upsert({ where: { domain: shop }, create: { domain: shop }, update: {} });
+  await createShop(db, { domain: shop });
   const { purchaseId, checkoutUrl } = await createStripeCheckout({ db, stripe: stripe() }, shop, {
     packId,
     successUrl: "https://admin.shopify.com/store/x/apps/key/app/credits/return?session_id={CHECKOUT_SESSION_ID}",
@@ -47,7 +47,7 @@ async function deliver(type: CheckoutEventType, sessionId: string, opts?: { time
 
 /** A paid purchase of `packId`, credited through the webhook. */
 async function paidPurchase(packId = "pro") {
-  const shop = newShop();
+  const shop = uniqueShopDomain();
   const { sessionId, purchase } = await checkout(shop, packId);
   stripeEmulator.completeSession(sessionId, { paymentStatus: "paid" });
   expect((await deliver("checkout.session.completed", sessionId)).status).toBe(200);
@@ -174,7 +174,7 @@ describe("refunds and disputes", () => {
 
 describe("Stripe Checkout purchases", () => {
   it("records a pending purchase for the pack with one Stripe customer per shop", async () => {
-    const shop = newShop();
+    const shop = uniqueShopDomain();
     const first = await checkout(shop, "starter");
     const second = await checkout(shop, "business");
     expect(first.purchase).toMatchObject({ shop, provider: "STRIPE", pack: "starter", credits: 30, amountCents: 999, status: "PENDING" });
@@ -191,7 +191,7 @@ describe("Stripe Checkout purchases", () => {
   it("charges a configured Stripe Price when one is set for the pack", async () => {
     process.env.STRIPE_PRICE_PRO = "price_pro_configured";
     try {
-      const { sessionId } = await checkout(newShop(), "pro");
+      const { sessionId } = await checkout(uniqueShopDomain(), "pro");
       expect(stripeEmulator.session(sessionId)!.line_items_data[0]).toMatchObject({ price: "price_pro_configured", amount_total: 2999 });
     } finally {
       delete process.env.STRIPE_PRICE_PRO;
@@ -199,7 +199,7 @@ describe("Stripe Checkout purchases", () => {
   });
 
   it("credits a paid checkout once however often checkout.session.completed is delivered", async () => {
-    const shop = newShop();
+    const shop = uniqueShopDomain();
     const { sessionId, purchase } = await checkout(shop);
     stripeEmulator.completeSession(sessionId, { paymentStatus: "paid" });
     const responses = await Promise.all(Array.from({ length: 10 }, () => deliver("checkout.session.completed", sessionId)));
@@ -210,7 +210,7 @@ describe("Stripe Checkout purchases", () => {
   });
 
   it("waits for an async payment and credits it once on async_payment_succeeded", async () => {
-    const shop = newShop();
+    const shop = uniqueShopDomain();
     const { sessionId } = await checkout(shop);
     stripeEmulator.completeSession(sessionId, { paymentStatus: "unpaid" });
     for (let i = 0; i < 10; i++) expect((await deliver("checkout.session.completed", sessionId)).status).toBe(200);
@@ -222,7 +222,7 @@ describe("Stripe Checkout purchases", () => {
   });
 
   it("grants once when completed and async_payment_succeeded both arrive for one session, concurrently", async () => {
-    const shop = newShop();
+    const shop = uniqueShopDomain();
     const { sessionId } = await checkout(shop);
     stripeEmulator.completeSession(sessionId, { paymentStatus: "paid" });
     const responses = await Promise.all(
@@ -235,7 +235,7 @@ describe("Stripe Checkout purchases", () => {
   });
 
   it("records a failed async payment without crediting it", async () => {
-    const shop = newShop();
+    const shop = uniqueShopDomain();
     const { sessionId, purchase } = await checkout(shop);
     stripeEmulator.completeSession(sessionId, { paymentStatus: "unpaid" });
     await deliver("checkout.session.completed", sessionId);
@@ -246,7 +246,7 @@ describe("Stripe Checkout purchases", () => {
   });
 
   it("refuses a bad signature, a tampered body and a stale event with 400, crediting nothing", async () => {
-    const shop = newShop();
+    const shop = uniqueShopDomain();
     const { sessionId } = await checkout(shop);
     stripeEmulator.completeSession(sessionId, { paymentStatus: "paid" });
 
@@ -274,7 +274,7 @@ describe("Stripe Checkout purchases", () => {
   });
 
   it("acknowledges event types it does not handle", async () => {
-    const shop = newShop();
+    const shop = uniqueShopDomain();
     const { sessionId } = await checkout(shop);
     const { payload, signature } = stripeEmulator.signEvent("checkout.session.completed", sessionId);
     const other = JSON.stringify({ ...JSON.parse(payload), type: "customer.created" });
@@ -292,7 +292,7 @@ describe("Stripe Checkout purchases", () => {
   });
 
   it("records and credits a paid session whose purchase row is missing, for a shop the app no longer knows", async () => {
-    const shop = newShop();
+    const shop = uniqueShopDomain();
     const { sessionId, purchase } = await checkout(shop, "pro");
     await db.purchase.delete({ where: { id: purchase.id } });
     await db.shop.delete({ where: { domain: shop } });
@@ -308,7 +308,7 @@ describe("Stripe Checkout purchases", () => {
   });
 
   it("records an expired checkout without crediting it", async () => {
-    const shop = newShop();
+    const shop = uniqueShopDomain();
     const { sessionId, purchase } = await checkout(shop);
     stripeEmulator.expireSession(sessionId);
     expect((await deliver("checkout.session.expired", sessionId)).status).toBe(200);
@@ -335,7 +335,7 @@ describe("Stripe Checkout purchases", () => {
     await new Promise<void>((resolve) => app.listen(0, "127.0.0.1", resolve));
     stripeEmulator.setWebhookUrl(`http://127.0.0.1:${(app.address() as AddressInfo).port}/webhooks/stripe`);
     try {
-      const shop = newShop();
+      const shop = uniqueShopDomain();
       const { sessionId, checkoutUrl } = await checkout(shop, "pro");
       const page = await fetch(checkoutUrl);
       expect(await page.text()).toContain("Pay USD 29.99");
@@ -350,7 +350,7 @@ describe("Stripe Checkout purchases", () => {
   });
 
   it("never credits a test-mode session on a live deployment", async () => {
-    const shop = newShop();
+    const shop = uniqueShopDomain();
     const { sessionId, purchase } = await checkout(shop);
     stripeEmulator.completeSession(sessionId, { paymentStatus: "paid" });
     const saved = process.env.STRIPE_SECRET_KEY;
@@ -372,8 +372,8 @@ describe("Stripe Checkout purchases", () => {
     process.env.STRIPE_SECRET_KEY = live.secretKey;
     process.env.STRIPE_API_URL = live.url;
     try {
-      const shop = newShop();
-      await db.shop.create({ data: { domain: shop } });
+      const shop = uniqueShopDomain();
+      await createShop(db, { domain: shop });
       const { purchaseId } = await createStripeCheckout({ db, stripe: createStripeClient(live.secretKey, new URL(live.url)) }, shop, {
         packId: "starter",
         successUrl: "https://admin.shopify.com/store/x/apps/key/app/credits/return?session_id={CHECKOUT_SESSION_ID}",
@@ -413,7 +413,7 @@ describe("Stripe Checkout purchases", () => {
   });
 
   it("credits nothing when the amount paid is not the recorded price, and says why", async () => {
-    const shop = newShop();
+    const shop = uniqueShopDomain();
     const { sessionId, purchase } = await checkout(shop, "pro");
     const session = stripeEmulator.completeSession(sessionId, { paymentStatus: "paid" });
     session.amount_total = 99; // a discount the app never offered
@@ -427,7 +427,7 @@ describe("Stripe Checkout purchases", () => {
   });
 
   it("credits a session it did not record with its pack's credits, never with metadata.credits", async () => {
-    const shop = newShop();
+    const shop = uniqueShopDomain();
     const { sessionId, purchase } = await checkout(shop, "starter");
     await db.purchase.delete({ where: { id: purchase.id } });
     const session = stripeEmulator.completeSession(sessionId, { paymentStatus: "paid" });
@@ -437,10 +437,10 @@ describe("Stripe Checkout purchases", () => {
   });
 
   it("ignores a session that names another shop or no shop", async () => {
-    const owner = newShop();
+    const owner = uniqueShopDomain();
     const { sessionId, purchase } = await checkout(owner);
     const session = stripeEmulator.completeSession(sessionId, { paymentStatus: "paid" });
-    const other = newShop();
+    const other = uniqueShopDomain();
     session.metadata = { ...session.metadata, shop: other };
     expect(await (await deliver("checkout.session.completed", sessionId)).json()).toMatchObject({ outcome: "ignored" });
     session.metadata = { pack: "starter" };

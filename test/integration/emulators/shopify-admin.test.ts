@@ -1,5 +1,5 @@
 import "@shopify/shopify-api/adapters/web-api";
-import { createHash, randomUUID } from "node:crypto";
+import { createHash } from "node:crypto";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { ApiVersion, GraphqlQueryError, LogSeverity, RequestedTokenType, shopifyApi, type Session } from "@shopify/shopify-api";
@@ -7,6 +7,7 @@ import { getJwt } from "@shopify/shopify-api/test-helpers";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { startShopifyEmulator, type ShopifyEmulator } from "../../../emulators/shopify-admin/server";
+import { uniqueShopDomain } from "../../factories";
 
 // Shopify processes files in the background; on a busy machine that can take seconds, not the default 1 s.
 const FILE_WAIT = { timeout: 15_000, interval: 50 };
@@ -30,7 +31,6 @@ const received: Array<{ req: IncomingMessage; rawBody: string }> = [];
 let appServer: Server;
 let emulator: ShopifyEmulator;
 
-const newShop = () => `shop-${randomUUID().slice(0, 8)}.myshopify.com`;
 /** An App Bridge id token for `shop` (getJwt takes the store name without .myshopify.com). */
 const idToken = async (shop: string, overrides: Record<string, unknown> = {}, secret = API_SECRET) =>
   (await getJwt(shop.replace(/\.myshopify\.com$/, ""), API_KEY, secret, overrides)).token;
@@ -58,7 +58,7 @@ afterAll(async () => {
 
 /** A shop with an offline token obtained through the real token exchange. */
 async function installedShop(opts: Parameters<ShopifyEmulator["addShop"]>[1] = {}): Promise<{ shop: string; session: Session }> {
-  const shop = newShop();
+  const shop = uniqueShopDomain();
   emulator.addShop(shop, opts);
   const { session } = await shopify.auth.tokenExchange({ shop, sessionToken: await idToken(shop), requestedTokenType: RequestedTokenType.OfflineAccessToken });
   return { shop, session };
@@ -121,7 +121,7 @@ describe("Shopify Admin stand-in: token exchange and auth", () => {
   });
 
   it("issues online tokens with the associated user", async () => {
-    const shop = newShop();
+    const shop = uniqueShopDomain();
     emulator.addShop(shop);
     const { session } = await shopify.auth.tokenExchange({ shop, sessionToken: await idToken(shop), requestedTokenType: RequestedTokenType.OnlineAccessToken });
     expect(session.isOnline).toBe(true);
@@ -130,7 +130,7 @@ describe("Shopify Admin stand-in: token exchange and auth", () => {
   });
 
   it("refuses a tampered, expired or foreign id token and wrong client credentials", async () => {
-    const shop = newShop();
+    const shop = uniqueShopDomain();
     emulator.addShop(shop);
     const token = await idToken(shop);
     const [header, , signature] = token.split(".");
@@ -140,7 +140,7 @@ describe("Shopify Admin stand-in: token exchange and auth", () => {
 
     const refused = (description: RegExp) => ({ status: 400, body: { error: "invalid_subject_token", error_description: expect.stringMatching(description) } });
     expect(await tokenExchange(shop, { subject_token: await idToken(shop, { exp: Date.now() / 1000 - 120 }) })).toEqual(refused(/expired/));
-    expect(await tokenExchange(shop, { subject_token: await idToken(newShop()) })).toEqual(refused(/another shop/));
+    expect(await tokenExchange(shop, { subject_token: await idToken(uniqueShopDomain()) })).toEqual(refused(/another shop/));
     expect(await tokenExchange(shop, { subject_token: await idToken(shop, { aud: "someone-else" }) })).toEqual(refused(/audience/));
     expect(await tokenExchange(shop, { subject_token: await idToken(shop, {}, "not-the-secret") })).toEqual(refused(/signature/));
 
@@ -548,7 +548,7 @@ describe("Shopify Admin stand-in: one-time purchases", () => {
   });
 
   it("builds webhook requests the app can verify, and ones with a wrong secret it must refuse", async () => {
-    const shop = newShop();
+    const shop = uniqueShopDomain();
     const request = emulator.buildWebhookRequest({ topic: "app/uninstalled", shop, payload: { id: 1 }, path: "/webhooks/app/uninstalled", webhookId: "wh-1" });
     expect(request.headers.get("X-Shopify-Webhook-Id")).toBe("wh-1");
     expect(await validateWebhook(request, await request.clone().text())).toMatchObject({ valid: true, topic: "APP_UNINSTALLED", domain: shop, webhookId: "wh-1", apiVersion: VERSION });

@@ -1,6 +1,6 @@
-import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startShopifyEmulator, type ShopifyEmulator } from "../../../emulators/shopify-admin/server";
+import { uniqueShopDomain } from "../../factories";
 
 let emulator: ShopifyEmulator;
 
@@ -28,7 +28,7 @@ const PRODUCTS = `{ products(query: "tag:box") { edges { node { id title media {
 
 describe("Shopify stand-in: bulk query operations", () => {
   it("runs a bulk query over the whole catalogue, one at a time per shop, and serves its JSONL", async () => {
-    const shop = `shop-${randomUUID().slice(0, 8)}.myshopify.com`;
+    const shop = uniqueShopDomain();
     emulator.addShop(shop, { products: 600, imagesPerProduct: 2 });
     const token = emulator.grantAccessToken(shop);
     const started = await graphql(shop, token, RUN, { query: PRODUCTS });

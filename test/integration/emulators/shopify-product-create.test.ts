@@ -1,9 +1,10 @@
 // The Shopify stand-in's productCreate with media, and stocking a shop through it the way a store gets its photos.
-import { createHash, randomUUID } from "node:crypto";
+import { createHash } from "node:crypto";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { seedProductPhotos } from "../../../emulators/shopify-admin/seed-products";
 import { startShopifyEmulator, type ShopifyEmulator } from "../../../emulators/shopify-admin/server";
+import { uniqueShopDomain } from "../../factories";
 
 let emulator: ShopifyEmulator;
 beforeAll(async () => {
@@ -14,7 +15,7 @@ afterAll(async () => {
 });
 
 function newShop(): { shop: string; accessToken: string } {
-  const shop = `shop-${randomUUID().slice(0, 8)}.myshopify.com`;
+  const shop = uniqueShopDomain();
   emulator.addShop(shop, { products: 0 });
   return { shop, accessToken: emulator.grantAccessToken(shop) };
 }

@@ -29,7 +29,7 @@ async function expectRefused(source: Buffer, code: string, wording: RegExp): Pro
     (e: unknown) => e,
   );
   expect(error).toBeInstanceOf(ImageInputError);
-  expect((error as ImageInputError).code).toBe(code);
+  expect((error as ImageInputError).defect).toBe(code);
   expect((error as ImageInputError).merchantMessage).toMatch(wording);
   // Refused before anything was paid for.
   expect(standIn.emulator.stats().requests).toBe(before);

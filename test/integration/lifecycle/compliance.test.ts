@@ -9,7 +9,8 @@ import { action as uninstalled } from "~/routes/webhooks.app.uninstalled";
 import { action as customersDataRequest } from "~/routes/webhooks.customers.data_request";
 import { action as customersRedact } from "~/routes/webhooks.customers.redact";
 import { action as shopRedact } from "~/routes/webhooks.shop.redact";
-import { buyCredits, deliver, installShop, seedBatch, uniqueShop, isolatedQueueForFile, webhookRequest } from "./helpers";
+import { buyCredits, deliver, installShop, seedBatch, isolatedQueueForFile, webhookRequest } from "./helpers";
+import { uniqueShopDomain } from "../../factories";
 
 const queueName = isolatedQueueForFile();
 
@@ -32,7 +33,7 @@ async function rowsNaming(shop: string): Promise<Array<{ table: string; count: n
 
 describe("app/scopes_update", () => {
   it("stores the newly granted scopes on the shop's session", async () => {
-    const shop = uniqueShop();
+    const shop = uniqueShopDomain();
     await installShop(shop);
     const request = webhookRequest("/webhooks/app/scopes_update", {
       topic: "app/scopes_update",
@@ -47,7 +48,7 @@ describe("app/scopes_update", () => {
 
 describe("customers/data_request and customers/redact", () => {
   it("acknowledge with 200 and record the handling without naming the customer or the shop", async () => {
-    const shop = uniqueShop();
+    const shop = uniqueShopDomain();
     await installShop(shop);
     const customer = { id: 191167, email: "john@example.com", phone: "555-625-1199" };
     const dataRequest = webhookRequest("/webhooks/customers/data_request", {
@@ -73,8 +74,8 @@ describe("customers/data_request and customers/redact", () => {
 
 describe("shop/redact", () => {
   it("erases every row that names the shop and keeps an anonymous record of the erasure", async () => {
-    const shop = uniqueShop();
-    const other = uniqueShop();
+    const shop = uniqueShopDomain();
+    const other = uniqueShopDomain();
     const queue = getQueue(queueName);
     for (const s of [shop, other]) {
       await installShop(s);
@@ -102,7 +103,7 @@ describe("shop/redact", () => {
   });
 
   it("keeps the shop's purchases and credit ledger for accounting, under a pseudonym that does not name it", async () => {
-    const shop = uniqueShop();
+    const shop = uniqueShopDomain();
     await installShop(shop);
     const purchaseId = await buyCredits(shop, 30);
     await seedBatch(shop, getQueue(queueName), ["PUBLISHED"]);
@@ -129,7 +130,7 @@ describe("shop/redact", () => {
   });
 
   it("answers 200 again when the redaction is delivered twice or after the data is gone", async () => {
-    const shop = uniqueShop();
+    const shop = uniqueShopDomain();
     const webhookId = randomUUID();
     const redact = () => webhookRequest("/webhooks/shop/redact", { topic: "shop/redact", shop, webhookId, payload: { shop_domain: shop } });
     expect(await deliver(shopRedact, redact())).toBe(200);
@@ -139,7 +140,7 @@ describe("shop/redact", () => {
   });
 
   it("does not erase a shop that installed the app again", async () => {
-    const shop = uniqueShop();
+    const shop = uniqueShopDomain();
     await installShop(shop);
     await buyCredits(shop, 30);
     const redact = webhookRequest("/webhooks/shop/redact", { topic: "shop/redact", shop, payload: { shop_domain: shop } });
@@ -149,8 +150,8 @@ describe("shop/redact", () => {
   });
 
   it("refuses a body that names a different shop than the signed header", async () => {
-    const shop = uniqueShop();
-    const victim = uniqueShop();
+    const shop = uniqueShopDomain();
+    const victim = uniqueShopDomain();
     await installShop(victim);
     await prisma.session.deleteMany({ where: { shop: victim } });
     const redact = webhookRequest("/webhooks/shop/redact", { topic: "shop/redact", shop, payload: { shop_domain: victim } });
@@ -170,7 +171,7 @@ describe("every Shopify webhook delivery", () => {
   const records = async (shop: string) => prisma.complianceRecord.count({ where: { shopHash: hashShop(shop) } });
 
   it("is handled once per event, even when Shopify delivers one event under two webhook ids", async () => {
-    const shop = uniqueShop();
+    const shop = uniqueShopDomain();
     await installShop(shop);
     const eventId = randomUUID();
     expect(await deliver(customersDataRequest, dataRequest(shop, { "X-Shopify-Event-Id": eventId }))).toBe(200);
@@ -181,7 +182,7 @@ describe("every Shopify webhook delivery", () => {
   });
 
   it("is refused when it was triggered more than two days ago (a replay), and handled when it is a day old", async () => {
-    const shop = uniqueShop();
+    const shop = uniqueShopDomain();
     await installShop(shop);
     const at = (hoursAgo: number) => new Date(Date.now() - hoursAgo * 3600_000).toISOString();
     expect(await deliver(customersDataRequest, dataRequest(shop, { "X-Shopify-Triggered-At": at(49) }))).toBe(400);
@@ -191,8 +192,8 @@ describe("every Shopify webhook delivery", () => {
   });
 
   it("is refused when its payload names another shop than the signed header, on every topic that names one", async () => {
-    const shop = uniqueShop();
-    const other = uniqueShop();
+    const shop = uniqueShopDomain();
+    const other = uniqueShopDomain();
     await installShop(shop);
     await installShop(other);
     expect(await deliver(customersDataRequest, dataRequest(shop, {}, other))).toBe(400);
@@ -215,7 +216,7 @@ describe("every Shopify webhook delivery", () => {
 
 describe("the record of an erasure", () => {
   it("cannot be matched to the shop by hashing a list of shop domains, yet recognises the shop coming back", async () => {
-    const shop = uniqueShop();
+    const shop = uniqueShopDomain();
     await installShop(shop);
     await prisma.session.deleteMany({ where: { shop } });
     await prisma.shop.update({ where: { domain: shop }, data: { uninstalledAt: new Date() } });
@@ -228,9 +229,9 @@ describe("the record of an erasure", () => {
   });
 
   it("still recognises a shop erased before the hash was keyed", async () => {
-    const shop = uniqueShop();
+    const shop = uniqueShopDomain();
     await prisma.complianceRecord.create({ data: { topic: "shop/redact", shopHash: createHash("sha256").update(shop).digest("hex") } });
     expect(await wasShopRedacted(prisma, shop)).toBe(true);
-    expect(await wasShopRedacted(prisma, uniqueShop())).toBe(false);
+    expect(await wasShopRedacted(prisma, uniqueShopDomain())).toBe(false);
   });
 });

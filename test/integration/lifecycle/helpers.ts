@@ -5,10 +5,7 @@ import { grantCredits, reserveForItems, captureForItem, CREDITS_PER_IMAGE } from
 import { grantWelcomeCreditsOnce } from "~/models/shops.server";
 import { afterAll, beforeAll } from "vitest";
 import { closeQueues, enqueueItems, getQueue, type ImageQueue } from "~/queue/queue.server";
-
-export function uniqueShop(): string {
-  return `shop-${randomUUID().slice(0, 8)}.myshopify.com`;
-}
+import { createBatch, createItems, createOfflineSession, createShop } from "../../factories";
 
 export interface WebhookRequestOptions {
   topic: string;
@@ -59,11 +56,8 @@ export async function deliver(action: Action, request: Request): Promise<number>
 
 /** An installed shop as token exchange leaves it: offline session, Shop row (a store on a paid plan), welcome credits. */
 export async function installShop(shop: string): Promise<void> {
-  await prisma.session.create({
-    data: { id: `offline_${shop}`, shop, state: "", isOnline: false, scope: process.env.SCOPES ?? "", accessToken: `shpat_${randomUUID().replace(/-/g, "")}` },
-  });
-  const fields = { scopes: process.env.SCOPES ?? null, installedAt: new Date(), uninstalledAt: null, partnerDevelopment: false, planCheckedAt: new Date() };
-  await prisma.shop.upsert({ where: { domain: shop }, create: { domain: shop, ...fields }, update: fields });
+  await createOfflineSession(prisma, shop);
+  await createShop(prisma, { domain: shop, scopes: process.env.SCOPES ?? null, installedAt: new Date(), uninstalledAt: null, partnerDevelopment: false, planCheckedAt: new Date() });
   await grantWelcomeCreditsOnce(prisma, shop);
 }
 
@@ -89,23 +83,12 @@ export async function buyCredits(shop: string, credits: number): Promise<string>
  * the given states: PROCESSING as if a worker held it, PUBLISHED with its credits captured.
  */
 export async function seedBatch(shop: string, queue: ImageQueue, states: ItemState[]): Promise<{ batchId: string; itemIds: string[] }> {
-  const batchId = randomUUID();
-  const itemIds = states.map(() => randomUUID());
-  await prisma.$transaction(async (tx) => {
-    await tx.batch.create({ data: { id: batchId, shop, pipeline: "amazon", settings: {}, total: states.length } });
-    await tx.batchItem.createMany({
-      data: itemIds.map((id, position) => ({
-        id,
-        batchId,
-        shop,
-        productId: `gid://shopify/Product/${position + 1}`,
-        productTitle: `Product ${position + 1}`,
-        mediaId: `gid://shopify/MediaImage/${randomUUID().slice(0, 8)}`,
-        sourceUrl: `https://cdn.shopify.com/s/files/1/${position}.jpg`,
-        position,
-      })),
-    });
-    await reserveForItems(tx, shop, itemIds, CREDITS_PER_IMAGE);
+  const { batchId, itemIds } = await prisma.$transaction(async (tx) => {
+    const batch = await createBatch(tx, shop, { total: states.length });
+    const items = await createItems(tx, batch, states.map(() => ({})));
+    const ids = items.map((item) => item.id);
+    await reserveForItems(tx, shop, ids, CREDITS_PER_IMAGE);
+    return { batchId: batch.id, itemIds: ids };
   });
   const queued = itemIds.filter((_, i) => states[i] === "QUEUED");
   await enqueueItems(queue, queued.map((id) => ({ id, shop })));

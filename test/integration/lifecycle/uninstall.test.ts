@@ -4,7 +4,8 @@ import prisma from "~/db.server";
 import { getBalance, WELCOME_CREDITS } from "~/models/credits.server";
 import { getQueue } from "~/queue/queue.server";
 import { action as uninstalled } from "~/routes/webhooks.app.uninstalled";
-import { buyCredits, deliver, installShop, seedBatch, uniqueShop, isolatedQueueForFile, webhookRequest } from "./helpers";
+import { buyCredits, deliver, installShop, seedBatch, isolatedQueueForFile, webhookRequest } from "./helpers";
+import { uniqueShopDomain } from "../../factories";
 
 const PATH = "/webhooks/app/uninstalled";
 const queueName = isolatedQueueForFile();
@@ -15,7 +16,7 @@ function uninstall(shop: string, webhookId = randomUUID()): Request {
 
 describe("app/uninstalled", () => {
   it("cancels queued and in-flight images mid-batch and gives their credits back, keeping what was spent", async () => {
-    const shop = uniqueShop();
+    const shop = uniqueShopDomain();
     await installShop(shop);
     await buyCredits(shop, 30);
     const queue = getQueue(queueName);
@@ -39,7 +40,7 @@ describe("app/uninstalled", () => {
   });
 
   it("treats a second delivery of the same webhook as already handled", async () => {
-    const shop = uniqueShop();
+    const shop = uniqueShopDomain();
     await installShop(shop);
     const webhookId = randomUUID();
     expect(await deliver(uninstalled, uninstall(shop, webhookId))).toBe(200);
@@ -52,14 +53,14 @@ describe("app/uninstalled", () => {
   });
 
   it("answers 200 to a new delivery that arrives after the shop's data is gone", async () => {
-    const shop = uniqueShop();
+    const shop = uniqueShopDomain();
     expect(await deliver(uninstalled, uninstall(shop))).toBe(200);
     expect(await prisma.shop.count({ where: { domain: shop } })).toBe(0);
     expect(await prisma.session.count({ where: { shop } })).toBe(0);
   });
 
   it("keeps purchased credits across a reinstall and does not grant the welcome credits again", async () => {
-    const shop = uniqueShop();
+    const shop = uniqueShopDomain();
     await installShop(shop);
     await buyCredits(shop, 100);
     const before = await getBalance(prisma, shop);
@@ -73,7 +74,7 @@ describe("app/uninstalled", () => {
   });
 
   it("ignores an uninstall that was triggered before the shop installed again", async () => {
-    const shop = uniqueShop();
+    const shop = uniqueShopDomain();
     await installShop(shop);
     const stale = webhookRequest(PATH, {
       topic: "app/uninstalled",

@@ -109,7 +109,7 @@ describe("QwenClient against the DashScope stand-in", () => {
     await quota.close();
     const limited = outcomes.filter((o): o is QwenRateLimitedError => o instanceof QwenRateLimitedError);
     expect(limited.length).toBeGreaterThanOrEqual(2);
-    expect(limited[0]!.code).toBe("Throttling.RateQuota");
+    expect(limited[0]!.serviceCode).toBe("Throttling.RateQuota");
     expect(limited[0]!.retryAfterMs).toBeGreaterThan(0);
     expect(limited[0]!.requestId).toMatch(/[0-9a-f-]{36}/);
     expect(stats.maxRequestsInAnySecond).toBe(1);
@@ -120,7 +120,7 @@ describe("QwenClient against the DashScope stand-in", () => {
     emulator.setOptions({ errorRate5xx: 1 });
     const error = await caught(client().edit(request()));
     expect(error).toBeInstanceOf(QwenRetryableError);
-    expect((error as QwenRetryableError).code).toBe("InternalError");
+    expect((error as QwenRetryableError).serviceCode).toBe("InternalError");
     expect((error as QwenRetryableError).requestId).toBe(emulator.requests().at(-1)!.requestId);
   });
 
@@ -128,13 +128,13 @@ describe("QwenClient against the DashScope stand-in", () => {
     emulator.setOptions({ latencyMs: 1_500 });
     const error = await caught(client({ timeoutMs: 300 }).edit(request()));
     expect(error).toBeInstanceOf(QwenRetryableError);
-    expect((error as QwenRetryableError).code).toBe("Timeout");
+    expect((error as QwenRetryableError).serviceCode).toBe("Timeout");
   });
 
   it("maps an unreachable host to a retryable error", async () => {
     const error = await caught(new QwenClient({ apiKey, baseUrl: "http://127.0.0.1:1", timeoutMs: 2_000 }).edit(request()));
     expect(error).toBeInstanceOf(QwenRetryableError);
-    expect((error as QwenRetryableError).code).toBe("NetworkError");
+    expect((error as QwenRetryableError).serviceCode).toBe("NetworkError");
   });
 
   it.each([
@@ -147,7 +147,7 @@ describe("QwenClient against the DashScope stand-in", () => {
     emulator.setOptions({ forceError: { status, code, message: `stand-in ${code}` } });
     const error = await caught(client().edit(request()));
     expect(error).toBeInstanceOf(QwenFatalError);
-    expect((error as QwenFatalError).code).toBe(code);
+    expect((error as QwenFatalError).serviceCode).toBe(code);
     expect((error as QwenFatalError).merchantMessage).toMatch(merchantText);
     expect((error as QwenFatalError).requestId).toBe(emulator.requests().at(-1)!.requestId);
   });
@@ -155,7 +155,7 @@ describe("QwenClient against the DashScope stand-in", () => {
   it("gets DataInspectionFailed from the stand-in's own content check", async () => {
     emulator.setOptions({ dataInspectionFailed: true });
     const error = await caught(client().edit(request()));
-    expect((error as QwenFatalError).code).toBe("DataInspectionFailed");
+    expect((error as QwenFatalError).serviceCode).toBe("DataInspectionFailed");
   });
 
   it("refuses a wrong key as InvalidApiKey and never puts the key in errors or logs", async () => {
@@ -167,7 +167,7 @@ describe("QwenClient against the DashScope stand-in", () => {
     const wrong = new QwenClient({ apiKey: wrongKey, baseUrl: emulator.url });
     const refused = await caught(wrong.edit(request()));
     expect(refused).toBeInstanceOf(QwenFatalError);
-    expect((refused as QwenFatalError).code).toBe("InvalidApiKey");
+    expect((refused as QwenFatalError).serviceCode).toBe("InvalidApiKey");
 
     emulator.setOptions({ rps: 0 });
     const limited = await caught(client().edit(request()));
@@ -188,7 +188,7 @@ describe("QwenClient against the DashScope stand-in", () => {
   it("refuses a result larger than the limit", async () => {
     const error = await caught(client({ maxResultBytes: 10_000 }).edit(request()));
     expect(error).toBeInstanceOf(QwenFatalError);
-    expect((error as QwenFatalError).code).toBe("ResultTooLarge");
+    expect((error as QwenFatalError).serviceCode).toBe("ResultTooLarge");
   });
 
   it("refuses a result URL that redirects to a private host, without fetching from it", async () => {
@@ -205,7 +205,7 @@ describe("QwenClient against the DashScope stand-in", () => {
         emulator.setOptions({ resultRedirect: target });
         const error = await caught(client().edit(request()));
         expect(error).toBeInstanceOf(QwenFatalError);
-        expect((error as QwenFatalError).code).toBe("ResultRefused");
+        expect((error as QwenFatalError).serviceCode).toBe("ResultRefused");
       }
       expect(hits).toEqual([]);
     } finally {
@@ -217,7 +217,7 @@ describe("QwenClient against the DashScope stand-in", () => {
     emulator.setOptions({ resultTtlMs: -1_000 });
     const error = await caught(client().edit(request()));
     expect(error).toBeInstanceOf(QwenRetryableError);
-    expect((error as QwenRetryableError).code).toBe("ResultDownloadFailed");
+    expect((error as QwenRetryableError).serviceCode).toBe("ResultDownloadFailed");
     expect((error as QwenRetryableError).resultUrl).toMatch(/\/results\//);
   });
 });

@@ -6,7 +6,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import prisma from "~/db.server";
 import { closeQueues } from "~/queue/queue.server";
 import { action, loader } from "~/routes/api.batches";
-import { bearerRequest, call, status, storeOfflineSession, uniqueShop } from "./helpers";
+import { bearerRequest, call, status } from "./helpers";
+import { createOfflineSession, uniqueShopDomain } from "../../factories";
 
 const ADMIN_EXTENSION_ORIGIN = "https://extensions.shopifycdn.com";
 const FOREIGN_ORIGIN = "https://attacker.example";
@@ -21,8 +22,8 @@ function preflight(origin: string): Request {
 }
 
 async function installedShop(): Promise<string> {
-  const shop = uniqueShop();
-  await storeOfflineSession(shop);
+  const shop = uniqueShopDomain();
+  await createOfflineSession(prisma, shop);
   return shop;
 }
 

@@ -2,26 +2,15 @@
  * Bulk approve/reject of held images from the batch gallery (app.batches.$id.review): each image through its own
  * guard, so an image changed meanwhile is refused alone (409) and nothing is charged twice.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createBatch, getBatchProgress, rejectItem } from "~/models/batches.server";
 import { getBalance } from "~/models/credits.server";
-import { closeQueues } from "~/queue/queue.server";
 import { action as reviewAction } from "~/routes/app.batches.$id.review";
 import { waitFor } from "../wait";
-import { mediaById, offlineAdmin, startHarness, type Harness } from "../batches/harness";
+import { harnessForFile, mediaById, offlineAdmin } from "../batches/harness";
 import { bearerRequest, body, call, status } from "./helpers";
 
-let h: Harness;
-
-beforeAll(async () => {
-  h = await startHarness();
-  process.env.QUEUE_NAME = h.queueName;
-  h.startInProcessWorker({ concurrency: 3 });
-});
-afterAll(async () => {
-  await closeQueues();
-  await h?.close();
-});
+const h = harnessForFile({ worker: { concurrency: 3 }, routesEnqueue: true });
 
 type Outcome = { id: string; ok: true } | { id: string; ok: false; status: number; error: string };
 type Answer = { ok: boolean; decision?: string; outcomes?: Outcome[]; error?: string };

@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { getBatchProgress } from "~/models/batches.server";
 import { getBalance } from "~/models/credits.server";
-import { closeQueues } from "~/queue/queue.server";
 import { action as indexAction } from "~/routes/app._index";
 import { loader as batchesLoader } from "~/routes/app.batches._index";
 import { loader as batchLoader } from "~/routes/app.batches.$id";
@@ -12,21 +11,10 @@ import { action as rejectAction } from "~/routes/app.items.$id.reject";
 import { action as restoreAction } from "~/routes/app.items.$id.restore";
 import { action as publishAction } from "~/routes/app.items.$id.publish";
 import { action as retryAction } from "~/routes/app.items.$id.retry";
-import { mediaById, startHarness, type Harness } from "../batches/harness";
+import { harnessForFile, mediaById } from "../batches/harness";
 import { bearerRequest, body, call, formRequest, status } from "./helpers";
 
-let h: Harness;
-
-beforeAll(async () => {
-  h = await startHarness();
-  // The routes enqueue through getQueue(): point it at the harness's queue and worker.
-  process.env.QUEUE_NAME = h.queueName;
-  h.startInProcessWorker({ concurrency: 3 });
-});
-afterAll(async () => {
-  await closeQueues();
-  await h?.close();
-});
+const h = harnessForFile({ worker: { concurrency: 3 }, routesEnqueue: true });
 
 interface Progress {
   batch: { id: string; status: string; creditsUsed: number };

@@ -5,7 +5,8 @@ import { closeAutomationQueues, getAutomationQueue } from "~/queue/automation.se
 import { getQueue } from "~/queue/queue.server";
 import { action, loader } from "~/routes/app.catalog";
 import { isolatedQueueForFile, seedBatch } from "../lifecycle/helpers";
-import { body, bearerRequest, call, formRequest, status, storeOfflineSession, uniqueShop } from "./helpers";
+import { body, bearerRequest, call, formRequest, status } from "./helpers";
+import { createBatch, createOfflineSession, uniqueShopDomain } from "../../factories";
 
 const queueName = isolatedQueueForFile();
 afterAll(async () => {
@@ -20,8 +21,8 @@ async function readyRun(shop: string, total: number): Promise<string> {
 
 describe("whole catalogue page", () => {
   it("starts counting a filter and shows the run; a second run waits for the first", async () => {
-    const shop = uniqueShop();
-    await storeOfflineSession(shop);
+    const shop = uniqueShopDomain();
+    await createOfflineSession(prisma, shop);
     const started = await call(action, await formRequest(shop, "/app/catalog", { intent: "start", filterKind: "tag", filterValue: "summer", onlyUnprocessed: "on", pipeline: "ebay", budget: "90" }));
     expect(status(started)).toBe(200);
     const data = await body<{ runs: Array<Record<string, unknown>> }>(await call(loader, await bearerRequest(shop, "/app/catalog")));
@@ -34,8 +35,8 @@ describe("whole catalogue page", () => {
   });
 
   it("answers 422 with what to enter for a tag filter without a tag or a budget below one image", async () => {
-    const shop = uniqueShop();
-    await storeOfflineSession(shop);
+    const shop = uniqueShopDomain();
+    await createOfflineSession(prisma, shop);
     const result = await call(action, await formRequest(shop, "/app/catalog", { intent: "start", filterKind: "tag", filterValue: "", pipeline: "amazon", budget: "2" }));
     expect(status(result)).toBe(422);
     const { errors } = await body<{ errors: Record<string, string> }>(result);
@@ -47,10 +48,10 @@ describe("whole catalogue page", () => {
   });
 
   it("shows the count and the cost, starts a confirmed run with its budget, and keeps runs to their shop", async () => {
-    const shop = uniqueShop();
-    const other = uniqueShop();
-    await storeOfflineSession(shop);
-    await storeOfflineSession(other);
+    const shop = uniqueShopDomain();
+    const other = uniqueShopDomain();
+    await createOfflineSession(prisma, shop);
+    await createOfflineSession(prisma, other);
     const runId = await readyRun(shop, 1234);
     const data = await body<{ runs: Array<Record<string, unknown>> }>(await call(loader, await bearerRequest(shop, "/app/catalog")));
     expect(data.runs[0]).toMatchObject({ id: runId, status: "READY", total: 1234, cost: 3702, added: 0 });
@@ -67,11 +68,9 @@ describe("whole catalogue page", () => {
   });
 
   it("clears the pause's note from the batch history when a paused run is resumed", async () => {
-    const shop = uniqueShop();
-    await storeOfflineSession(shop);
-    const batch = await prisma.batch.create({
-      data: { shop, pipeline: "amazon", settings: {}, total: 25, origin: "CATALOG", note: "Paused: this run's budget of 75 credits is used up." },
-    });
+    const shop = uniqueShopDomain();
+    await createOfflineSession(prisma, shop);
+    const batch = await createBatch(prisma, shop, { total: 25, origin: "CATALOG", note: "Paused: this run's budget of 75 credits is used up." });
     const run = await prisma.catalogRun.create({
       data: { shop, filter: { kind: "all", onlyUnprocessed: false }, pipeline: "amazon", status: "PAUSED", total: 100, budget: 75, batchId: batch.id, reason: batch.note },
     });
@@ -81,8 +80,8 @@ describe("whole catalogue page", () => {
   });
 
   it("clears a run's budget when the merchant empties the field, as its help text says", async () => {
-    const shop = uniqueShop();
-    await storeOfflineSession(shop);
+    const shop = uniqueShopDomain();
+    await createOfflineSession(prisma, shop);
     const run = await prisma.catalogRun.create({ data: { shop, filter: { kind: "all", onlyUnprocessed: false }, pipeline: "amazon", status: "READY", total: 10, budget: 30 } });
     const refused = await call(action, await formRequest(shop, "/app/catalog", { intent: "confirm", runId: run.id, budget: "2" }));
     expect(status(refused)).toBe(422);
@@ -92,8 +91,8 @@ describe("whole catalogue page", () => {
   });
 
   it("cancels a running run's waiting images, giving their credits back and removing their jobs", async () => {
-    const shop = uniqueShop();
-    await storeOfflineSession(shop);
+    const shop = uniqueShopDomain();
+    await createOfflineSession(prisma, shop);
     await grantCredits(prisma, shop, 9, { kind: "GRANT", idempotencyKey: "seed" });
     const queue = getQueue(queueName);
     const { batchId, itemIds } = await seedBatch(shop, queue, ["PUBLISHED", "QUEUED", "QUEUED"]);

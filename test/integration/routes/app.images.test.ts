@@ -5,7 +5,8 @@ import { grantCredits } from "~/models/credits.server";
 import { closeQueues, getQueue } from "~/queue/queue.server";
 import { action, loader, PRODUCTS_PER_PAGE } from "~/routes/app._index";
 import { startShopifyEmulator, type ShopifyEmulator } from "../../../emulators/shopify-admin/server";
-import { bearerRequest, body, call, formRequest, status, storeOfflineSession, uniqueShop } from "./helpers";
+import { bearerRequest, body, call, formRequest, status } from "./helpers";
+import { createOfflineSession, uniqueShopDomain } from "../../factories";
 
 // Each test file gets its own queue; nothing else consumes it.
 process.env.QUEUE_NAME = `test-${randomUUID()}`;
@@ -26,10 +27,10 @@ afterAll(async () => {
 });
 
 async function installedShop(opts: { products: number; imagesPerProduct?: number; credits?: number }): Promise<string> {
-  const shop = uniqueShop();
+  const shop = uniqueShopDomain();
   shops.push(shop);
   emulator.addShop(shop, { products: opts.products, imagesPerProduct: opts.imagesPerProduct ?? 2 });
-  await storeOfflineSession(shop, emulator.grantAccessToken(shop));
+  await createOfflineSession(prisma, shop, { accessToken: emulator.grantAccessToken(shop) });
   if (opts.credits) await grantCredits(prisma, shop, opts.credits, { kind: "GRANT", idempotencyKey: "test-grant" });
   return shop;
 }

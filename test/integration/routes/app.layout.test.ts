@@ -3,8 +3,10 @@
  * remembers it for the requests that do not carry it, and English otherwise.
  */
 import { describe, expect, it } from "vitest";
+import prisma from "~/db.server";
 import { loader } from "~/routes/app";
-import { bearerRequest, call, storeOfflineSession, uniqueShop } from "./helpers";
+import { bearerRequest, call } from "./helpers";
+import { createOfflineSession, uniqueShopDomain } from "../../factories";
 
 interface LayoutData {
   locale: string;
@@ -20,8 +22,8 @@ async function layout(shop: string, path: string, headers: Record<string, string
 
 describe("the layout's language", () => {
   it("is Spanish when admin opens the app in any Spanish, and stays Spanish on later requests through its cookie", async () => {
-    const shop = uniqueShop();
-    await storeOfflineSession(shop);
+    const shop = uniqueShopDomain();
+    await createOfflineSession(prisma, shop);
     const opened = await layout(shop, "/app?embedded=1&locale=es-MX", { "Accept-Language": "en-US,en" });
     expect(opened.data).toMatchObject({ locale: "es", localeFromAdmin: true });
     expect(opened.setCookie).toMatch(/^app_locale=/);
@@ -32,8 +34,8 @@ describe("the layout's language", () => {
   });
 
   it("is English for an admin language the app does not speak, and for a request that names none", async () => {
-    const shop = uniqueShop();
-    await storeOfflineSession(shop);
+    const shop = uniqueShopDomain();
+    await createOfflineSession(prisma, shop);
     expect((await layout(shop, "/app?locale=ja-JP", { "Accept-Language": "es-ES" })).data.locale).toBe("en");
     expect((await layout(shop, "/app")).data.locale).toBe("en");
   });

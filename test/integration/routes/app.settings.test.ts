@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import prisma from "~/db.server";
 import { action, loader } from "~/routes/app.settings";
-import { body, bearerRequest, call, formRequest, status, storeOfflineSession, uniqueShop } from "./helpers";
+import { body, bearerRequest, call, formRequest, status } from "./helpers";
+import { createOfflineSession, uniqueShopDomain } from "../../factories";
 
 const valid = {
   defaultPipeline: "ebay",
@@ -13,8 +14,8 @@ const valid = {
 
 describe("settings page", () => {
   it("shows the defaults to a shop that never saved settings", async () => {
-    const shop = uniqueShop();
-    await storeOfflineSession(shop);
+    const shop = uniqueShopDomain();
+    await createOfflineSession(prisma, shop);
     const data = await body<{ settings: Record<string, unknown>; pipelines: { id: string }[] }>(
       await call(loader, await bearerRequest(shop, "/app/settings")),
     );
@@ -29,8 +30,8 @@ describe("settings page", () => {
   });
 
   it("saves valid settings, normalises the colour and shows them on the next load", async () => {
-    const shop = uniqueShop();
-    await storeOfflineSession(shop);
+    const shop = uniqueShopDomain();
+    await createOfflineSession(prisma, shop);
     const saved = await call(action, await formRequest(shop, "/app/settings", valid));
     expect(status(saved)).toBe(200);
     const data = await body<{ settings: Record<string, unknown> }>(await call(loader, await bearerRequest(shop, "/app/settings")));
@@ -44,8 +45,8 @@ describe("settings page", () => {
   });
 
   it("answers 422 with an error on each invalid field and changes nothing", async () => {
-    const shop = uniqueShop();
-    await storeOfflineSession(shop);
+    const shop = uniqueShopDomain();
+    await createOfflineSession(prisma, shop);
     await call(action, await formRequest(shop, "/app/settings", valid));
     const result = await call(
       action,
@@ -67,8 +68,8 @@ describe("settings page", () => {
   });
 
   it("clears the daily cap and review flag when left empty", async () => {
-    const shop = uniqueShop();
-    await storeOfflineSession(shop);
+    const shop = uniqueShopDomain();
+    await createOfflineSession(prisma, shop);
     await call(action, await formRequest(shop, "/app/settings", valid));
     await call(action, await formRequest(shop, "/app/settings", { ...valid, reviewBeforePublish: "", dailySpendCap: "" }));
     const row = await prisma.shop.findUniqueOrThrow({ where: { domain: shop } });
@@ -77,18 +78,18 @@ describe("settings page", () => {
   });
 
   it("keeps one shop's settings away from another", async () => {
-    const a = uniqueShop();
-    const b = uniqueShop();
-    await storeOfflineSession(a);
-    await storeOfflineSession(b);
+    const a = uniqueShopDomain();
+    const b = uniqueShopDomain();
+    await createOfflineSession(prisma, a);
+    await createOfflineSession(prisma, b);
     await call(action, await formRequest(a, "/app/settings", valid));
     const data = await body<{ settings: { defaultPipeline: string } }>(await call(loader, await bearerRequest(b, "/app/settings")));
     expect(data.settings.defaultPipeline).toBe("amazon");
   });
 
   it("refuses a request without a valid session token", async () => {
-    const shop = uniqueShop();
-    await storeOfflineSession(shop);
+    const shop = uniqueShopDomain();
+    await createOfflineSession(prisma, shop);
     const request = new Request(`${process.env.SHOPIFY_APP_URL}/app/settings`, {
       headers: { Authorization: "Bearer not-a-jwt" },
     });
@@ -100,8 +101,8 @@ describe("settings page", () => {
 
 describe("settings page: automatic cleanup rule", () => {
   it("turns the rule on with its pipeline, images, review and budget, and shows it on the next load", async () => {
-    const shop = uniqueShop();
-    await storeOfflineSession(shop);
+    const shop = uniqueShopDomain();
+    await createOfflineSession(prisma, shop);
     const saved = await call(
       action,
       await formRequest(shop, "/app/settings", { intent: "auto-rule", enabled: "on", pipeline: "ebay", images: "featured", reviewBeforePublish: "", monthlyBudget: "300" }),
@@ -115,8 +116,8 @@ describe("settings page: automatic cleanup rule", () => {
   });
 
   it("answers 422 with what to enter for a budget below one image, and keeps the rule off", async () => {
-    const shop = uniqueShop();
-    await storeOfflineSession(shop);
+    const shop = uniqueShopDomain();
+    await createOfflineSession(prisma, shop);
     const result = await call(action, await formRequest(shop, "/app/settings", { intent: "auto-rule", enabled: "on", pipeline: "amazon", images: "every", monthlyBudget: "2" }));
     expect(status(result)).toBe(422);
     const { errors } = await body<{ errors: Record<string, string> }>(result);
@@ -127,8 +128,8 @@ describe("settings page: automatic cleanup rule", () => {
   });
 
   it("saving a paused rule resumes it", async () => {
-    const shop = uniqueShop();
-    await storeOfflineSession(shop);
+    const shop = uniqueShopDomain();
+    await createOfflineSession(prisma, shop);
     await call(action, await formRequest(shop, "/app/settings", { intent: "auto-rule", enabled: "on", pipeline: "amazon", images: "all", monthlyBudget: "9" }));
     await prisma.shop.update({ where: { domain: shop }, data: { autoCleanPausedAt: new Date(), autoCleanPausedFor: "budget", autoCleanPauseReason: "Automatic cleanup is paused: ..." } });
     const paused = await body<{ rule: { pauseReason: string | null } }>(await call(loader, await bearerRequest(shop, "/app/settings")));

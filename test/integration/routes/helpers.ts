@@ -1,28 +1,7 @@
-import { randomUUID } from "node:crypto";
 import { getJwt } from "@shopify/shopify-api/test-helpers";
-import prisma from "~/db.server";
 
 const API_KEY = () => process.env.SHOPIFY_API_KEY!;
 const API_SECRET = () => process.env.SHOPIFY_API_SECRET!;
-
-export function uniqueShop(): string {
-  return `shop-${randomUUID().slice(0, 8)}.myshopify.com`;
-}
-
-/** Stores the offline session Shopify's token exchange would have produced, so no exchange happens. */
-export async function storeOfflineSession(shop: string, accessToken = `shpat_${randomUUID().replace(/-/g, "")}`): Promise<void> {
-  const id = `offline_${shop}`;
-  const data = {
-    id,
-    shop,
-    state: "",
-    isOnline: false,
-    scope: process.env.SCOPES ?? "",
-    accessToken,
-  };
-  await prisma.session.upsert({ where: { id }, create: data, update: data });
-  await prisma.shop.upsert({ where: { domain: shop }, create: { domain: shop }, update: {} });
-}
 
 /** A request the embedded app's own fetches make: `Authorization: Bearer <session token>`. */
 export async function bearerRequest(shop: string, path: string, init: RequestInit = {}): Promise<Request> {

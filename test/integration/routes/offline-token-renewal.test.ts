@@ -6,7 +6,8 @@ import prisma from "~/db.server";
 import { loader } from "~/routes/app._index";
 import { installShopOffline } from "../../../emulators/shopify-admin/install";
 import { startShopifyEmulator, type ShopifyEmulator } from "../../../emulators/shopify-admin/server";
-import { bearerRequest, body, call, status, uniqueShop } from "./helpers";
+import { bearerRequest, body, call, status } from "./helpers";
+import { uniqueShopDomain } from "../../factories";
 
 let emulator: ShopifyEmulator;
 
@@ -20,7 +21,7 @@ afterAll(async () => {
 
 /** An install whose offline token has one minute left, inside the library's own 5-minute refresh window. */
 async function shopWithTokenAboutToExpire(): Promise<string> {
-  const shop = uniqueShop();
+  const shop = uniqueShopDomain();
   emulator.addShop(shop, { products: 3, imagesPerProduct: 1 });
   await installShopOffline(prisma, emulator.url, shop, { apiKey: process.env.SHOPIFY_API_KEY!, apiSecret: process.env.SHOPIFY_API_SECRET! });
   await prisma.session.update({ where: { id: `offline_${shop}` }, data: { expires: new Date(Date.now() + 60_000) } });

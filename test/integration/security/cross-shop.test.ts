@@ -29,9 +29,10 @@ import { action as restoreItemAction } from "~/routes/app.items.$id.restore";
 import db from "~/db.server";
 import { startShopifyEmulator, type ShopifyEmulator } from "../../../emulators/shopify-admin/server";
 import { startStripeEmulator, type StripeEmulator } from "../../../emulators/stripe/server";
-import { API_KEY, API_SECRET, installShop, uniqueShop } from "../batches/shop-setup";
+import { API_KEY, API_SECRET, installShop } from "../batches/shop-setup";
 import { bearerRequest, call, formRequest, status } from "../routes/helpers";
 import { creditActivity } from "~/models/credit-history.server";
+import { uniqueShopDomain } from "../../factories";
 
 let shopify: ShopifyEmulator;
 let stripe: StripeEmulator;
@@ -52,7 +53,7 @@ function mediaOf(shop: string) {
 }
 
 async function addShop(products: number, credits: number): Promise<string> {
-  const shop = uniqueShop();
+  const shop = uniqueShopDomain();
   shopify.addShop(shop, { products, imagesPerProduct: 1 });
   await installShop(db, shopify, shop);
   await grantCredits(db, shop, credits, { kind: "GRANT", idempotencyKey: `test:${randomUUID()}` });

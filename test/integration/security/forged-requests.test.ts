@@ -23,8 +23,9 @@ import { action as shopRedact } from "~/routes/webhooks.shop.redact";
 import { action as stripeWebhook } from "~/routes/webhooks.stripe";
 import { startShopifyEmulator, type ShopifyEmulator } from "../../../emulators/shopify-admin/server";
 import { startStripeEmulator, type StripeEmulator } from "../../../emulators/stripe/server";
-import { API_KEY, API_SECRET, installShop, uniqueShop } from "../batches/shop-setup";
+import { API_KEY, API_SECRET, installShop } from "../batches/shop-setup";
 import { deliver, webhookRequest } from "../lifecycle/helpers";
+import { uniqueShopDomain } from "../../factories";
 
 let shopify: ShopifyEmulator;
 let stripe: StripeEmulator;
@@ -40,7 +41,7 @@ beforeAll(async () => {
   process.env.STRIPE_SECRET_KEY = stripe.secretKey;
   process.env.STRIPE_WEBHOOK_SECRET = stripe.webhookSecret;
   process.env.STRIPE_API_URL = stripe.url;
-  shop = uniqueShop();
+  shop = uniqueShopDomain();
   shopify.addShop(shop, { products: 2, imagesPerProduct: 2 });
   await installShop(db, shopify, shop);
   await grantCredits(db, shop, 30, { kind: "GRANT", idempotencyKey: `test:${randomUUID()}` });
@@ -139,7 +140,7 @@ const cases: ForgedCase[] = [
   {
     name: "shop/redact whose body names another shop than the signed header",
     route: shopRedact,
-    request: () => webhookRequest("/webhooks/shop/redact", { topic: "shop/redact", shop: uniqueShop(), payload: { shop_domain: shop } }),
+    request: () => webhookRequest("/webhooks/shop/redact", { topic: "shop/redact", shop: uniqueShopDomain(), payload: { shop_domain: shop } }),
     status: 400,
   },
   {

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkRateLimit, createRateLimiter, enforceRateLimit } from "~/lib/rate-limit.server";
+import { uniqueShopDomain } from "../../factories";
 
 let redis: Redis;
 const prefix = `test-ratelimit-${randomUUID()}`;
@@ -15,10 +16,6 @@ afterAll(async () => {
   await redis.quit();
 });
 
-function shop(): string {
-  return `shop-${randomUUID().slice(0, 8)}.myshopify.com`;
-}
-
 /** A limiter whose clock the test moves (milliseconds since an arbitrary start). */
 function limiterAt(start = 1_700_000_000_000) {
   let now = start;
@@ -29,7 +26,7 @@ function limiterAt(start = 1_700_000_000_000) {
 describe("per-shop rate limit (10 per second, 60 per minute)", () => {
   it("refuses the 11th request within one second and allows again once the second has passed", async () => {
     const { limiter, advance } = limiterAt();
-    const key = shop();
+    const key = uniqueShopDomain();
     for (let i = 0; i < 10; i++) {
       expect(await limiter.consume(key)).toEqual({ allowed: true });
       advance(50);
@@ -43,7 +40,7 @@ describe("per-shop rate limit (10 per second, 60 per minute)", () => {
 
   it("refuses the 61st request within one minute even when no second holds more than 10", async () => {
     const { limiter, advance } = limiterAt();
-    const key = shop();
+    const key = uniqueShopDomain();
     for (let i = 0; i < 60; i++) {
       expect(await limiter.consume(key)).toEqual({ allowed: true });
       advance(900);
@@ -55,15 +52,15 @@ describe("per-shop rate limit (10 per second, 60 per minute)", () => {
 
   it("counts each shop separately", async () => {
     const { limiter } = limiterAt();
-    const busy = shop();
+    const busy = uniqueShopDomain();
     for (let i = 0; i < 10; i++) await limiter.consume(busy);
     expect((await limiter.consume(busy)).allowed).toBe(false);
-    expect(await limiter.consume(shop())).toEqual({ allowed: true });
+    expect(await limiter.consume(uniqueShopDomain())).toEqual({ allowed: true });
   });
 
   it("does not count refused requests, so a shop that keeps retrying is not locked out longer", async () => {
     const { limiter, advance } = limiterAt();
-    const key = shop();
+    const key = uniqueShopDomain();
     for (let i = 0; i < 10; i++) await limiter.consume(key);
     for (let i = 0; i < 20; i++) expect((await limiter.consume(key)).allowed).toBe(false);
     advance(1001);
@@ -71,7 +68,7 @@ describe("per-shop rate limit (10 per second, 60 per minute)", () => {
   });
 
   it("throws a 429 Response with a readable message from enforceRateLimit", async () => {
-    const key = shop();
+    const key = uniqueShopDomain();
     const at = () => 1_800_000_000_000;
     for (let i = 0; i < 10; i++) await enforceRateLimit("purchase-create", key, { redis, now: at });
     const thrown = await enforceRateLimit("purchase-create", key, { redis, now: at }).then(
@@ -87,7 +84,7 @@ describe("per-shop rate limit (10 per second, 60 per minute)", () => {
   });
 
   it("returns the 429 Response from checkRateLimit for routes that answer instead of throwing", async () => {
-    const key = shop();
+    const key = uniqueShopDomain();
     const at = () => 1_900_000_000_000;
     for (let i = 0; i < 10; i++) expect(await checkRateLimit("batch-create", key, { redis, now: at })).toBeNull();
     const limited = await checkRateLimit("batch-create", key, { redis, now: at });
@@ -99,7 +96,7 @@ describe("per-shop rate limit (10 per second, 60 per minute)", () => {
   it("lets requests through when Redis cannot be reached", async () => {
     const down = new Redis("redis://127.0.0.1:1", { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
     down.on("error", () => undefined);
-    await expect(enforceRateLimit("batch-create", shop(), { redis: down })).resolves.toBeUndefined();
+    await expect(enforceRateLimit("batch-create", uniqueShopDomain(), { redis: down })).resolves.toBeUndefined();
     down.disconnect();
   });
 });

@@ -18,8 +18,9 @@ import { loader as creditsReturnLoader } from "~/routes/app.credits.return";
 import { action as restoreBatchAction } from "~/routes/app.batches.$id.restore";
 import { loader as zipLoader } from "~/routes/app.batches.$id.zip";
 import { startShopifyEmulator, type ShopifyEmulator } from "../../../emulators/shopify-admin/server";
-import { API_KEY, API_SECRET, installShop, uniqueShop } from "../batches/shop-setup";
+import { API_KEY, API_SECRET, installShop } from "../batches/shop-setup";
 import type { deliver } from "../lifecycle/helpers";
+import { uniqueShopDomain } from "../../factories";
 
 let shopify: ShopifyEmulator;
 let redis: Redis;
@@ -45,7 +46,7 @@ afterAll(async () => {
 });
 
 async function newShop(): Promise<{ shop: string; mediaIds: string[] }> {
-  const shop = uniqueShop();
+  const shop = uniqueShopDomain();
   shops.push(shop);
   shopify.addShop(shop, { products: 1, imagesPerProduct: 2 });
   await installShop(db, shopify, shop);

@@ -8,7 +8,8 @@ import { closeQueues, getQueue } from "~/queue/queue.server";
 import { action as apiBatchesAction } from "~/routes/api.batches";
 import { action as settingsAction } from "~/routes/app.settings";
 import { startShopifyEmulator, type ShopifyEmulator } from "../../../emulators/shopify-admin/server";
-import { API_KEY, API_SECRET, installShop, uniqueShop } from "../batches/shop-setup";
+import { API_KEY, API_SECRET, installShop } from "../batches/shop-setup";
+import { uniqueShopDomain } from "../../factories";
 
 let shopify: ShopifyEmulator;
 const queueName = `test-${randomUUID()}`;
@@ -57,7 +58,7 @@ async function createBatch(shop: string, mediaIds: string[]): Promise<Response> 
 
 describe("daily spend cap", () => {
   it("refuses a batch that would pass the cap with a message saying what to do, holds nothing, and lifts when the cap is cleared", async () => {
-    const shop = uniqueShop();
+    const shop = uniqueShopDomain();
     shopify.addShop(shop, { products: 2, imagesPerProduct: 2 });
     await installShop(db, shopify, shop);
     await grantCredits(db, shop, 60, { kind: "GRANT", idempotencyKey: `test:${randomUUID()}` });
@@ -84,8 +85,8 @@ describe("daily spend cap", () => {
   });
 
   it("applies to one shop only", async () => {
-    const capped = uniqueShop();
-    const free = uniqueShop();
+    const capped = uniqueShopDomain();
+    const free = uniqueShopDomain();
     for (const shop of [capped, free]) {
       shopify.addShop(shop, { products: 1, imagesPerProduct: 2 });
       await installShop(db, shopify, shop);

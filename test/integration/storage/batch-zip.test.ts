@@ -4,8 +4,9 @@ import { afterAll, describe, expect, it } from "vitest";
 import prisma from "~/db.server";
 import { streamBatchZip } from "~/models/batch-zip.server";
 import { expireStoredImages, saveStoredImage } from "~/models/stored-images.server";
+import { createBatch, createItems, uniqueShopDomain } from "../../factories";
 
-const shop = `shop-${randomUUID().slice(0, 8)}.myshopify.com`;
+const shop = uniqueShopDomain();
 const image = (seed: number) => ({ bytes: Buffer.from(Array.from({ length: 2_000 }, (_, i) => (i * seed) % 256)), mimeType: "image/jpeg", width: 10, height: 10 });
 
 afterAll(async () => {
@@ -35,19 +36,11 @@ describe("a batch's ZIP", () => {
     const old = await saveStoredImage(prisma, shop, `old-${randomUUID()}:amazon`, image(5));
     await prisma.storedImage.update({ where: { id: old.id }, data: { createdAt: new Date(Date.now() - 40 * 86_400_000) } });
     expect(await expireStoredImages(prisma, { retentionDays: 30 })).toBeGreaterThanOrEqual(1);
-    const batch = await prisma.batch.create({ data: { shop, pipeline: "amazon", settings: {}, total: 2 } });
-    const item = (title: string, position: number, resultImageId: string) => ({
-      batchId: batch.id,
-      shop,
-      productId: `gid://shopify/Product/${position}`,
-      productTitle: title,
-      mediaId: `gid://shopify/MediaImage/${position}`,
-      sourceUrl: "https://cdn.shopify.com/a.jpg",
-      position,
-      state: "PUBLISHED" as const,
-      resultImageId,
-    });
-    await prisma.batchItem.createMany({ data: [item("Blue Mug", 1, kept.id), item("Red Kettle", 2, old.id)] });
+    const batch = await createBatch(prisma, shop, { total: 2 });
+    await createItems(prisma, batch, [
+      { productTitle: "Blue Mug", position: 1, state: "PUBLISHED", resultImageId: kept.id },
+      { productTitle: "Red Kettle", position: 2, state: "PUBLISHED", resultImageId: old.id },
+    ]);
 
     const zip = await streamBatchZip(prisma, shop, batch.id);
     expect(zip!.count).toBe(1);

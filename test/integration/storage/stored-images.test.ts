@@ -1,6 +1,5 @@
 // Processed images live in the object store, not in PostgreSQL; they are kept RESULT_RETENTION_DAYS, and rows from
 // before the object store are moved there.
-import { randomUUID } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -15,10 +14,11 @@ import {
   moveStoredImagesToObjectStore,
   saveStoredImage,
 } from "~/models/stored-images.server";
+import { createBatch, createItems, uniqueShopDomain } from "../../factories";
 
 let dir: string;
 let store: ObjectStore;
-const shop = `shop-${randomUUID().slice(0, 8)}.myshopify.com`;
+const shop = uniqueShopDomain();
 const png = (seed: number) => ({ bytes: Buffer.from(Array.from({ length: 5_000 }, (_, i) => (i * seed) % 256)), mimeType: "image/png", width: 10, height: 10 });
 
 beforeAll(async () => {
@@ -47,10 +47,8 @@ describe("processed images", () => {
   it("deletes the bytes after the retention but keeps the row, and keeps images still waiting for review", async () => {
     const { id: old } = await saveStoredImage(prisma, shop, "hash-old:amazon", png(3), store);
     const { id: awaitingReview } = await saveStoredImage(prisma, shop, "hash-review:amazon", png(5), store);
-    const batch = await prisma.batch.create({ data: { shop, pipeline: "amazon", settings: {}, total: 1 } });
-    await prisma.batchItem.create({
-      data: { batchId: batch.id, shop, productId: "gid://shopify/Product/1", productTitle: "Mug", mediaId: "gid://shopify/MediaImage/1", sourceUrl: "https://cdn.shopify.com/a.png", position: 1, state: "NEEDS_REVIEW", resultImageId: awaitingReview },
-    });
+    const batch = await createBatch(prisma, shop, { total: 1 });
+    await createItems(prisma, batch, [{ productTitle: "Mug", state: "NEEDS_REVIEW", resultImageId: awaitingReview }]);
     const objectKey = (await row(old)).objectKey!;
 
     await expireStoredImages(prisma, { now: new Date(Date.now() + 31 * 86_400_000), retentionDays: 30, store });

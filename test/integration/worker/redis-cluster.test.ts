@@ -7,6 +7,7 @@ import { createRedisConnection, type RedisClient } from "~/queue/connection.serv
 import { mediaById, startHarness, unexpectedReplacements, submitAllImages, type Harness } from "../batches/harness";
 import { startRedisCluster, type RedisCluster } from "./redis-servers";
 import { killed, spawnWorkerProcess } from "./worker-processes";
+import { uniqueShopDomain } from "../../factories";
 
 const QUOTA = 2;
 let cluster: RedisCluster;
@@ -80,7 +81,7 @@ describe("Redis Cluster", () => {
     // As the web process connects (a producer's connection fails fast, so it is used once connected).
     web = createRedisConnection({ target: { clusterNodes: cluster.nodes }, lazyConnect: true });
     await web.connect();
-    const shop = `cluster-${Date.now()}.myshopify.com`;
+    const shop = uniqueShopDomain("cluster");
     const at = () => 1_900_000_000_000;
     for (let i = 0; i < 10; i++) await expect(enforceRateLimit("batch-create", shop, { redis: web, now: at })).resolves.toBeUndefined();
     const refused = await enforceRateLimit("batch-create", shop, { redis: web, now: at }).then(

@@ -1,18 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createBatch } from "~/models/batches.server";
 import { getBalance } from "~/models/credits.server";
-import { offlineAdmin, startHarness, type Harness } from "../batches/harness";
+import { harnessForFile, offlineAdmin } from "../batches/harness";
 
-let h: Harness;
-
-beforeAll(async () => {
-  h = await startHarness();
-  h.startInProcessWorker({ concurrency: 2 });
-});
-
-afterAll(async () => {
-  await h?.close();
-});
+const h = harnessForFile({ worker: { concurrency: 2 } });
 
 describe("Shopify THROTTLED", () => {
   it("delays only the throttled shop's jobs: another shop's batch is not held up, and nothing fails", async () => {

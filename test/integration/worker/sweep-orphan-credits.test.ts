@@ -6,6 +6,7 @@ import { createRedisConnection } from "~/queue/connection.server";
 import { openImageQueue } from "~/queue/queue.server";
 import { sweepOnce } from "~/queue/sweep.server";
 import { testDatabaseUrl } from "../../setup/urls";
+import { uniqueShopDomain } from "../../factories";
 
 const db = createPrismaClient(testDatabaseUrl(), 2);
 const queue = openImageQueue(`test-${randomUUID()}`, createRedisConnection());
@@ -18,7 +19,7 @@ afterAll(async () => {
 
 describe("sweep: credits held for a batch that was never written", () => {
   it("gives them back once no batch can still be being written, once, and leaves recent holds alone", async () => {
-    const shop = `orphan-${randomUUID().slice(0, 8)}.myshopify.com`;
+    const shop = uniqueShopDomain("orphan");
     await grantCredits(db, shop, 12, { kind: "GRANT", idempotencyKey: "seed" });
     // A crash between reserving and writing the batch: reservations whose items do not exist.
     const [old1, old2, recent] = [randomUUID(), randomUUID(), randomUUID()];

@@ -1,0 +1,78 @@
+/**
+ * A BatchItem's states and the moves between them. Every write of `BatchItem.state` goes through `transition()`: one
+ * conditional update (WHERE state IN from AND shop = ...) that moves only the rows still in a state it may leave, so
+ * two workers, a sweep and a merchant's click racing on one item never both move it. The caller reads the count: 0
+ * means another writer got there first.
+ */
+import type { ItemState, Prisma } from "@prisma/client";
+
+/** Where each state may go. A state with no move is final. */
+export const ITEM_TRANSITIONS: Readonly<Record<ItemState, readonly ItemState[]>> = {
+  QUEUED: ["PROCESSING", "NEEDS_REVIEW", "PUBLISHED", "FAILED", "SUPERSEDED", "CANCELLED"],
+  // A re-run (stalled job, retry, sweep) takes a PROCESSING item again.
+  PROCESSING: ["PROCESSING", "NEEDS_REVIEW", "PUBLISHED", "FAILED", "SUPERSEDED", "CANCELLED"],
+  NEEDS_REVIEW: ["QUEUED", "REJECTED", "CANCELLED"],
+  PUBLISHED: ["RESTORED", "SUPERSEDED"],
+  FAILED: [],
+  // A version that was on the product (paid) is picked to go on it again.
+  RESTORED: ["QUEUED"],
+  CANCELLED: [],
+  REJECTED: [],
+  SUPERSEDED: ["QUEUED"],
+};
+
+/** In the schema's order. */
+export const ITEM_STATES = Object.keys(ITEM_TRANSITIONS) as readonly ItemState[];
+/** Waiting for the worker or being worked on. */
+export const IN_FLIGHT_ITEM_STATES: readonly ItemState[] = ["QUEUED", "PROCESSING"];
+/** Waiting for the worker or the merchant: a batch with one of these is not done, and its media cannot be queued again. */
+export const ACTIVE_ITEM_STATES: readonly ItemState[] = [...IN_FLIGHT_ITEM_STATES, "NEEDS_REVIEW"];
+export const FINISHED_ITEM_STATES: readonly ItemState[] = ITEM_STATES.filter((state) => !ACTIVE_ITEM_STATES.includes(state));
+/** Finished after being on the product: credits still held for one are captured, not released. */
+export const PAID_ITEM_STATES: readonly ItemState[] = ["PUBLISHED", "RESTORED", "SUPERSEDED"];
+
+/** A move the table does not allow: a defect in the caller, never the merchant's doing. */
+export class ItemTransitionError extends Error {
+  constructor(from: ItemState, to: ItemState) {
+    super(`A BatchItem cannot move from ${from} to ${to}.`);
+    this.name = "ItemTransitionError";
+  }
+}
+
+export function canTransition(from: ItemState, to: ItemState): boolean {
+  return ITEM_TRANSITIONS[from].includes(to);
+}
+
+type Which =
+  | { itemId: string; itemIds?: never; where?: never }
+  | { itemIds: readonly string[]; itemId?: never; where?: never }
+  /** A set of items (all the versions of one image, one media's items); `shop` and `state` are added. */
+  | { where: Omit<Prisma.BatchItemWhereInput, "shop" | "state">; itemId?: never; itemIds?: never };
+
+export type Transition = Which & {
+  shop: string;
+  /** The states the items may be moved from; each must be allowed to move to `to`. */
+  from: ItemState | readonly ItemState[];
+  to: ItemState;
+  /** Further columns written with the move. */
+  data?: Omit<Prisma.BatchItemUpdateManyMutationInput, "state">;
+  /** Further conditions an item must meet to move (e.g. its replacement not sent yet), with `itemId`/`itemIds`. */
+  guard?: Omit<Prisma.BatchItemWhereInput, "shop" | "state">;
+};
+
+/**
+ * Moves the shop's selected items that are in one of `from` to `to`, in one conditional update, and returns how
+ * many moved. Throws ItemTransitionError, before touching the database, for a move the table does not allow.
+ */
+export async function transition(db: Prisma.TransactionClient, move: Transition): Promise<number> {
+  const from: readonly ItemState[] = typeof move.from === "string" ? [move.from] : move.from;
+  if (from.length === 0) throw new Error("transition() needs at least one state to move from.");
+  for (const state of from) if (!canTransition(state, move.to)) throw new ItemTransitionError(state, move.to);
+  const selected: Prisma.BatchItemWhereInput =
+    move.itemId !== undefined ? { id: move.itemId } : move.itemIds !== undefined ? { id: { in: [...move.itemIds] } } : move.where;
+  const updated = await db.batchItem.updateMany({
+    where: { AND: [selected, move.guard ?? {}], shop: move.shop, state: { in: [...from] } },
+    data: { ...move.data, state: move.to },
+  });
+  return updated.count;
+}
