@@ -5,12 +5,15 @@
 export class ImageInputError extends Error {
   readonly code: string;
   readonly merchantMessage: string;
+  /** The numbers and names in `merchantMessage`, for the same sentence in the merchant's language. */
+  readonly params: Record<string, string | number>;
 
-  constructor(code: string, merchantMessage: string, options?: { cause?: unknown; detail?: string }) {
+  constructor(code: string, merchantMessage: string, options?: { cause?: unknown; detail?: string; params?: Record<string, string | number> }) {
     super(options?.detail ? `${merchantMessage} (${options.detail})` : merchantMessage, { cause: options?.cause });
     this.name = "ImageInputError";
     this.code = code;
     this.merchantMessage = merchantMessage;
+    this.params = options?.params ?? {};
   }
 }
 

@@ -23,7 +23,7 @@ import { resolveSelection, type AdminGraphql, type ProductImage } from "~/models
 import { restoreMediaFromBackup } from "~/models/stored-images.server";
 import { groupVersions } from "~/models/versions";
 import type { ImageWork } from "~/models/work-queues.server";
-import { storedMessage, type MerchantMessage } from "~/lib/merchant-message";
+import { storedMessage, type MerchantMessage, type MerchantText } from "~/lib/merchant-message";
 
 export { getProcessedImage } from "~/models/stored-images.server";
 
@@ -65,10 +65,15 @@ export class BatchInputError extends Error {
 }
 
 /** The item or batch is not this shop's, or does not exist (routes answer 404). */
+const NOT_FOUND_MESSAGES = { "This image": "itemNotFound", "This batch": "batchNotFound", "This version": "versionNotFound" } as const;
+
 export class BatchNotFoundError extends Error {
-  constructor(what: string) {
+  /** The sentence as a code for the merchant's language. */
+  readonly merchant: MerchantMessage;
+  constructor(what: keyof typeof NOT_FOUND_MESSAGES) {
     super(`${what} was not found.`);
     this.name = "BatchNotFoundError";
+    this.merchant = { code: NOT_FOUND_MESSAGES[what] };
   }
 }
 
@@ -277,7 +282,10 @@ async function createBatchRows(
       await tx.batchItem.createMany({ data: rows });
     });
   } catch (error) {
-    await releaseUnusedReservations(db, shop, itemIds, "returned: the batch could not be created").catch((releaseError: Error) =>
+    await releaseUnusedReservations(db, shop, itemIds, {
+      text: "returned: the batch could not be created",
+      message: { code: "noteReturnedBatchNotCreated", params: {} },
+    }).catch((releaseError: Error) =>
       logger.error({ shop, batchId, err: releaseError.message }, "could not give back the credits of a batch that was not created"),
     );
     throw error;
@@ -397,6 +405,8 @@ export interface BatchProgressItem {
   sourceUrl: string;
   state: ItemState;
   reason: string | null;
+  /** The reason as a merchant message, for the viewer's language (null on rows from before codes). */
+  reasonMessage: MerchantMessage | null;
   compliance: unknown;
   fidelity: unknown;
   /** Edges of the original's frame that cut through the product (see app/imaging/cutoff.ts), or null. */
@@ -421,6 +431,7 @@ export interface BatchVersion {
   id: string;
   state: ItemState;
   reason: string | null;
+  reasonMessage: MerchantMessage | null;
   instruction: string | null;
   resultImageId: string | null;
   retryOfId: string | null;
@@ -428,6 +439,7 @@ export interface BatchVersion {
   createdAt: Date;
   /** Why the last attempt to publish this (rejected) version again failed, while no later attempt of it exists. */
   publishError: string | null;
+  publishErrorMessage: MerchantMessage | null;
 }
 
 export interface BatchProgress {
@@ -530,6 +542,7 @@ export async function getBatchProgress(db: PrismaClient, shop: string, batchId: 
       sourceUrl: item.sourceUrl,
       state: item.state,
       reason: item.reason,
+      reasonMessage: storedMessage(item.reasonMessage),
       compliance: item.compliance,
       fidelity: item.fidelity,
       framing: item.framing,
@@ -544,12 +557,14 @@ export async function getBatchProgress(db: PrismaClient, shop: string, batchId: 
         id: v.id,
         state: v.state,
         reason: v.reason,
+        reasonMessage: storedMessage(v.reasonMessage),
         instruction: v.instruction,
         resultImageId: v.resultImageId,
         retryOfId: v.retryOfId,
         restoreRequestedAt: v.restoreRequestedAt,
         createdAt: v.createdAt,
         publishError: failedRepublish.get(v.id)?.reason ?? null,
+        publishErrorMessage: storedMessage(failedRepublish.get(v.id)?.reasonMessage),
       })),
     })),
   };
@@ -651,11 +666,11 @@ export async function approveItem(deps: { db: PrismaClient; queue: ImageWork }, 
   const item = await findItem(deps.db, shop, itemId);
   if (item.state !== "NEEDS_REVIEW") {
     if (item.state === "QUEUED" || item.state === "PROCESSING" || item.state === "PUBLISHED") return;
-    throw new BatchInputError("Only images waiting for review can be approved.", 409);
+    throw new BatchInputError("Only images waiting for review can be approved.", 409, null, { code: "approveWrongState" });
   }
   const updated = await deps.db.batchItem.updateMany({
     where: { id: itemId, shop, state: "NEEDS_REVIEW" },
-    data: { state: "QUEUED", reason: null, finishedAt: null },
+    data: { state: "QUEUED", reason: null, reasonMessage: Prisma.DbNull, finishedAt: null },
   });
   // Lost a race: fine if it was another approval, refused if the image was rejected meanwhile.
   if (updated.count === 0) return approveItem(deps, shop, itemId);
@@ -669,10 +684,15 @@ export async function approveItem(deps: { db: PrismaClient; queue: ImageWork }, 
 export async function rejectItem(deps: { db: PrismaClient }, shop: string, itemId: string): Promise<void> {
   const item = await findItem(deps.db, shop, itemId);
   if (item.state === "REJECTED") return;
-  if (item.state !== "NEEDS_REVIEW") throw new BatchInputError("Only images waiting for review can be rejected.", 409);
+  if (item.state !== "NEEDS_REVIEW") throw new BatchInputError("Only images waiting for review can be rejected.", 409, null, { code: "rejectWrongState" });
   const updated = await deps.db.batchItem.updateMany({
     where: { id: itemId, shop, state: "NEEDS_REVIEW" },
-    data: { state: "REJECTED", reason: "Rejected by the merchant; the original image was kept.", finishedAt: new Date() },
+    data: {
+      state: "REJECTED",
+      reason: "Rejected by the merchant; the original image was kept.",
+      reasonMessage: { code: "itemRejectedByYou" } satisfies MerchantMessage,
+      finishedAt: new Date(),
+    },
   });
   // Lost a race: fine if it was another rejection, refused if the image was approved meanwhile.
   if (updated.count === 0) return rejectItem(deps, shop, itemId);
@@ -729,11 +749,11 @@ export async function reviewItems(
 export async function restoreItem(deps: { db: PrismaClient; graphql: AdminGraphql }, shop: string, itemId: string): Promise<void> {
   const item = await findItem(deps.db, shop, itemId);
   if (item.state === "RESTORED") return;
-  if (item.state !== "PUBLISHED") throw new BatchInputError("Only published images can be restored.", 409);
+  if (item.state !== "PUBLISHED") throw new BatchInputError("Only published images can be restored.", 409, null, { code: "restoreWrongState" });
   // The backup is the media's FIRST original, so this undoes every batch that published this media, not only
   // this item's: all of them stop saying "published".
   await restoreMediaFromBackup(deps.db, deps.graphql, shop, item.mediaId, item.writtenAlt !== null ? { alt: item.alt ?? "" } : {});
-  await deps.db.batchItem.updateMany({ where: { shop, mediaId: item.mediaId, state: "PUBLISHED" }, data: { state: "RESTORED", reason: null } });
+  await deps.db.batchItem.updateMany({ where: { shop, mediaId: item.mediaId, state: "PUBLISHED" }, data: { state: "RESTORED", reason: null, reasonMessage: Prisma.DbNull } });
 }
 
 /**
@@ -746,7 +766,7 @@ export async function restoreBatch(deps: { db: PrismaClient; queue: ImageWork },
   const batch = await deps.db.batch.findFirst({ where: { id: batchId, shop }, select: { id: true } });
   if (!batch) throw new BatchNotFoundError("This batch");
   const items = await deps.db.$queryRaw<Array<{ id: string; shop: string }>>`
-    UPDATE "BatchItem" SET "restoreRequestedAt" = now(), "reason" = NULL, "updatedAt" = now()
+    UPDATE "BatchItem" SET "restoreRequestedAt" = now(), "reason" = NULL, "reasonMessage" = NULL, "updatedAt" = now()
     WHERE "batchId" = ${batchId} AND "shop" = ${shop} AND "state" = 'PUBLISHED' AND "restoreRequestedAt" IS NULL
     RETURNING "id", "shop"`;
   // If Redis is down, the sweep enqueues them later (it looks for marked items without a job).
@@ -765,7 +785,10 @@ export async function cancelShopWork(deps: { db: PrismaClient; queue: ImageWork 
   // An item whose replacement was already sent is not cancelled: Shopify may be putting it on the product right now,
   // and cancelling would release its credits and leave the image live, unpaid and not restorable. The worker
   // publishes it (captured, restorable) or settles it by reading the media again.
-  const cancelled = await cancelItems(deps, shop, { state: { in: [...ACTIVE_ITEM_STATES] } }, "Cancelled because the app was uninstalled.");
+  const cancelled = await cancelItems(deps, shop, { state: { in: [...ACTIVE_ITEM_STATES] } }, {
+    text: "Cancelled because the app was uninstalled.",
+    message: { code: "itemCancelledUninstalled" },
+  });
   await deps.db.batch.updateMany({ where: { shop, status: "ACTIVE" }, data: { status: "CANCELLED", finishedAt: new Date() } });
   return { cancelled };
 }
@@ -778,13 +801,13 @@ export async function cancelItems(
   deps: { db: PrismaClient; queue: ImageWork },
   shop: string,
   where: Prisma.BatchItemWhereInput,
-  reason: string,
+  reason: MerchantText,
 ): Promise<number> {
   const cancellable = { ...where, shop, replaceSentAt: null };
   const items = await deps.db.batchItem.findMany({ where: cancellable, select: { id: true } });
   let cancelled = 0;
   for (const item of items) {
-    const updated = await deps.db.batchItem.updateMany({ where: { ...cancellable, id: item.id }, data: { state: "CANCELLED", reason, finishedAt: new Date() } });
+    const updated = await deps.db.batchItem.updateMany({ where: { ...cancellable, id: item.id }, data: { state: "CANCELLED", reason: reason.text, reasonMessage: reason.message, finishedAt: new Date() } });
     if (updated.count === 0) continue;
     cancelled += 1;
     await releaseForItem(deps.db, shop, item.id, "cancelled").catch((error: Error) =>

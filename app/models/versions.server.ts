@@ -7,7 +7,8 @@
  * A version is paid once, when it first goes on the product; publishing a paid version again is free.
  */
 import { randomUUID } from "node:crypto";
-import type { BatchItem, Prisma, PrismaClient } from "@prisma/client";
+import { Prisma, type BatchItem, type PrismaClient } from "@prisma/client";
+import type { MerchantMessage, MerchantText } from "~/lib/merchant-message";
 import { InstructionError, sanitizeInstruction } from "~/imaging/instruction";
 import { logger } from "~/lib/logger.server";
 import { approveItem, assertNothingOwed, BatchInputError, BatchNotFoundError, finishBatchIfDone, newItemRow } from "~/models/batches.server";
@@ -31,10 +32,13 @@ async function lockGroup(tx: Tx, shop: string, rootId: string) {
  * item per media, and one version at a time waits for review. Its credits are given back after the commit
  * (releaseSetAside); if the process stops first, the sweep releases held credits of rejected items.
  */
-async function setAsideHeld(tx: Tx, shop: string, items: Array<{ id: string; state: string }>, reason: string): Promise<string[]> {
+const SET_ASIDE_FOR_TRY: MerchantText = { text: "Set aside for a new try; its credits were returned.", message: { code: "itemSetAsideForTry" } };
+const SET_ASIDE_FOR_OTHER: MerchantText = { text: "Set aside: you published another version.", message: { code: "itemSetAsideForOther" } };
+
+async function setAsideHeld(tx: Tx, shop: string, items: Array<{ id: string; state: string }>, reason: MerchantText): Promise<string[]> {
   const held = items.filter((v) => v.state === "NEEDS_REVIEW");
   for (const version of held) {
-    await tx.batchItem.updateMany({ where: { id: version.id, shop, state: "NEEDS_REVIEW" }, data: { state: "REJECTED", reason, finishedAt: new Date() } });
+    await tx.batchItem.updateMany({ where: { id: version.id, shop, state: "NEEDS_REVIEW" }, data: { state: "REJECTED", reason: reason.text, reasonMessage: reason.message, finishedAt: new Date() } });
   }
   return held.map((v) => v.id);
 }
@@ -116,7 +120,7 @@ export async function retryItem(
       }
       const first = group.versions[0]!;
       await reserveForItems(tx, shop, [newId], CREDITS_PER_IMAGE);
-      setAside = await setAsideHeld(tx, shop, items, "Set aside for a new try; its credits were returned.");
+      setAside = await setAsideHeld(tx, shop, items, SET_ASIDE_FOR_TRY);
       const source = { ...imageOf(first), url: await retrySource(deps.db, shop, first) };
       await tx.batchItem.create({ data: { ...newItemRow(shop, first.batchId, source, newId), retryOfId: rootId, instruction } });
       // Batch.total counts images, not tries: only the batch's status changes.
@@ -170,10 +174,10 @@ export async function publishVersion(
         if (reservation && reservation.state !== "CAPTURED") {
           throw new BatchInputError("This version was never published, so it cannot be published again. Try again for a new version.", 409);
         }
-        setAside = await setAsideHeld(tx, shop, items, "Set aside: you published another version.");
+        setAside = await setAsideHeld(tx, shop, items, SET_ASIDE_FOR_OTHER);
         await tx.batchItem.updateMany({
           where: { id: itemId, shop },
-          data: { state: "QUEUED", pickedAt: new Date(), reason: null, finishedAt: null, replaceSentAt: null, replaceFromUrl: null, restoreRequestedAt: null },
+          data: { state: "QUEUED", pickedAt: new Date(), reason: null, reasonMessage: Prisma.DbNull, finishedAt: null, replaceSentAt: null, replaceFromUrl: null, restoreRequestedAt: null },
         });
         await tx.batch.updateMany({ where: { id: version.batchId, shop }, data: { status: "ACTIVE", finishedAt: null } });
         return { kind: "queued" as const, enqueue: itemId };
@@ -182,7 +186,7 @@ export async function publishVersion(
       // stored image (resultImageId is set, so no model call) and captures its credits once it is live.
       const newId = randomUUID();
       await reserveForItems(tx, shop, [newId], CREDITS_PER_IMAGE);
-      setAside = await setAsideHeld(tx, shop, items, "Set aside: you published another version.");
+      setAside = await setAsideHeld(tx, shop, items, SET_ASIDE_FOR_OTHER);
       await tx.batchItem.create({
         data: {
           ...newItemRow(shop, version.batchId, imageOf(version), newId),
@@ -219,7 +223,12 @@ export async function supersedeOtherVersions(db: PrismaClient, item: { id: strin
   const rootId = item.retryOfId ?? item.id;
   await db.batchItem.updateMany({
     where: { shop: item.shop, OR: [{ id: rootId }, { retryOfId: rootId }], id: { not: item.id }, state: "PUBLISHED" },
-    data: { state: "SUPERSEDED", reason: "Another version of this image was published after it.", restoreRequestedAt: null },
+    data: {
+      state: "SUPERSEDED",
+      reason: "Another version of this image was published after it.",
+      reasonMessage: { code: "itemSupersededByLater" } satisfies MerchantMessage,
+      restoreRequestedAt: null,
+    },
   });
   await finishBatchIfDone(db, item.shop, item.batchId);
 }
