@@ -165,7 +165,9 @@ export function terminalReason(error: unknown): MerchantText | null {
   }
   if (error instanceof ShopifyFileFailedError) return unexpectedReason(error.reason);
   if (error instanceof ShopifyUserError) return shopifyRefused(error.message);
-  if (error instanceof ShopAccessLostError) return error.merchantMessage === RECONNECT_MESSAGE ? reconnect() : NOT_INSTALLED;
+  if (error instanceof ShopAccessLostError) {
+    return { text: error.merchantMessage, message: { code: error.merchantMessage === RECONNECT_MESSAGE ? "itemReconnect" : "itemNotInstalled" } };
+  }
   if (error instanceof ShopifyApiError && error.terminal) {
     return error.status === 401 || error.status === 403 ? reconnect() : shopifyRefused(error.message);
   }
