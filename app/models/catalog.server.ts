@@ -5,6 +5,7 @@
  * The Admin client is passed in (`admin.graphql` from shopify-app-remix, or the worker's offline client).
  */
 import { AppError } from "~/lib/app-error";
+import type { MerchantMessage } from "~/lib/merchant-message";
 import { logger } from "~/lib/logger.server";
 
 export type AdminGraphql = (query: string, options?: { variables?: Record<string, unknown> }) => Promise<Response>;
@@ -34,6 +35,7 @@ export class ShopifyThrottledError extends AppError {
   constructor(retryAfterMs: number) {
     super(`Shopify is rate limiting this store's API calls; retrying in ${Math.ceil(retryAfterMs / 1000)} s.`, {
       merchantMessage: "Shopify is busy with this store's requests. Try again in a few seconds.",
+      merchant: { code: "shopifyBusy" },
       httpStatus: 503,
       retryable: true,
     });
@@ -44,13 +46,14 @@ export class ShopifyThrottledError extends AppError {
 
 /** What a merchant reads when Shopify refused or failed a change they asked for. */
 const refusedChange = (message: string) => `Shopify refused the change: ${message}. Nothing was changed; try again.`;
+const refusedChangeMessage = (message: string): MerchantMessage => ({ code: "shopifyRefused", params: { detail: message } });
 
 /** A mutation returned userErrors: it did nothing. */
 export class ShopifyUserError extends AppError {
   readonly userErrors: Array<{ field?: string[] | null; message: string; code?: string | null }>;
   constructor(operation: string, userErrors: Array<{ field?: string[] | null; message: string; code?: string | null }>) {
     const message = `Shopify refused ${operation}: ${userErrors.map((e) => e.message).join("; ")}`;
-    super(message, { merchantMessage: refusedChange(message), httpStatus: 502 });
+    super(message, { merchantMessage: refusedChange(message), merchant: refusedChangeMessage(message), httpStatus: 502 });
     this.name = "ShopifyUserError";
     this.userErrors = userErrors;
   }
@@ -61,7 +64,7 @@ export class ShopifyApiError extends AppError {
   readonly shopifyStatus: number | null;
   readonly codes: string[];
   constructor(message: string, shopifyStatus: number | null, codes: string[] = []) {
-    super(message, { merchantMessage: refusedChange(message), httpStatus: 502, retryable: !isTerminal(shopifyStatus, codes) });
+    super(message, { merchantMessage: refusedChange(message), merchant: refusedChangeMessage(message), httpStatus: 502, retryable: !isTerminal(shopifyStatus, codes) });
     this.name = "ShopifyApiError";
     this.shopifyStatus = shopifyStatus;
     this.codes = codes;
