@@ -1,6 +1,6 @@
 import { useCallback } from "react";
 import { useTranslation } from "react-i18next";
-import type { ErrorPayload, MerchantMessage } from "~/lib/merchant-message";
+import type { ErrorPayload, MerchantMessage, MessageCode, MessageParams } from "~/lib/merchant-message";
 
 /**
  * The one place a model's or route's merchant message becomes text: its code in the viewer's language, else the
@@ -11,6 +11,23 @@ export function useMessageText(): (payload: Partial<ErrorPayload> | null | undef
   return useCallback(
     (payload) => (payload ? storedText(payload.errorCode ? { code: payload.errorCode, params: payload.errorParams } : null, payload.error ?? null) : null),
     [storedText],
+  );
+}
+
+/** An action's answer (`{ message, messageCode }` or an ErrorPayload) in the viewer's language, and whether it is a refusal. */
+export function useActionAnswerText(): (
+  answer: (Partial<ErrorPayload> & { message?: string; messageCode?: MessageCode; messageParams?: MessageParams }) | null | undefined,
+) => { text: string; isError: boolean } | null {
+  const messageText = useMessageText();
+  const storedText = useStoredText();
+  return useCallback(
+    (answer) => {
+      if (!answer) return null;
+      if (answer.error) return { text: messageText(answer) ?? answer.error, isError: true };
+      const text = storedText(answer.messageCode ? { code: answer.messageCode, params: answer.messageParams } : null, answer.message ?? null);
+      return text ? { text, isError: false } : null;
+    },
+    [messageText, storedText],
   );
 }
 

@@ -84,6 +84,7 @@ export async function prepareModelInput(source: Buffer, size: Size, outputSize?:
     throw new ImageInputError(
       "aspect-ratio",
       `The image is ${size.width} × ${size.height} px, too long and narrow to edit. Crop it closer to the product (at most 8:1) and upload it again.`,
+      { params: { width: size.width, height: size.height } },
     );
   }
   try {

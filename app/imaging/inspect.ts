@@ -70,7 +70,7 @@ function unsupported(format: SniffedFormat): ImageInputError {
   return new ImageInputError(
     "unsupported-format",
     messages[format] ?? "This file is not an image we can read. Upload the product photo as a JPG, PNG or WebP.",
-    { detail: `sniffed ${format}` },
+    { detail: `sniffed ${format}`, params: { format: format.toUpperCase() } },
   );
 }
 
@@ -121,6 +121,7 @@ export async function inspectImage(bytes: Buffer): Promise<ImageInfo> {
     throw new ImageInputError(
       "too-large",
       `The image file is ${(bytes.length / 1024 / 1024).toFixed(1)} MB; the limit is ${MAX_IMAGE_BYTES / 1024 / 1024} MB. Upload a smaller JPG or PNG.`,
+      { params: { size: (bytes.length / 1024 / 1024).toFixed(1), limit: MAX_IMAGE_BYTES / 1024 / 1024 } },
     );
   }
   const format = sniffImageFormat(bytes);
@@ -143,12 +144,14 @@ export async function inspectImage(bytes: Buffer): Promise<ImageInfo> {
     throw new ImageInputError(
       "too-many-pixels",
       `The image is ${width} × ${height} px (${Math.round((width * height) / 1e6)} megapixels); the limit is ${MAX_IMAGE_PIXELS / 1e6} megapixels. Resize it (for example to 4000 px on the longest side) and upload it again.`,
+      { params: { limit: MAX_IMAGE_PIXELS / 1e6 } },
     );
   }
   if (Math.min(width, height) < MIN_IMAGE_SIDE) {
     throw new ImageInputError(
       "too-small",
       `The image is only ${width} × ${height} px. Upload a photo at least ${MIN_IMAGE_SIDE} px on each side (1000 px or more gives the best result).`,
+      { params: { width, height, minSide: MIN_IMAGE_SIDE } },
     );
   }
   if (!looksComplete(format, bytes)) {

@@ -8,6 +8,7 @@
 import type { AdminMutations, AdminOperations, AdminQueries, ApiClientRequestOptions } from "@shopify/admin-api-client";
 import type { AdminGraphqlClient } from "@shopify/shopify-app-remix/server";
 import { AppError } from "~/lib/app-error";
+import type { MerchantMessage } from "~/lib/merchant-message";
 
 /** An Admin GraphQL client: `admin.graphql` from shopify-app-remix, or the worker's offline one (same type). */
 export type AdminGraphql = AdminGraphqlClient;
@@ -37,6 +38,7 @@ export class ShopifyThrottledError extends AppError {
   constructor(retryAfterMs: number) {
     super(`Shopify is rate limiting this store's API calls; retrying in ${Math.ceil(retryAfterMs / 1000)} s.`, {
       merchantMessage: "Shopify is busy with this store's requests. Try again in a few seconds.",
+      merchant: { code: "shopifyBusy" },
       httpStatus: 503,
       retryable: true,
     });
@@ -53,13 +55,14 @@ export interface ShopifyUserErrorDetail {
 
 /** What a merchant reads when Shopify refused or failed a change they asked for. */
 const refusedChange = (message: string) => `Shopify refused the change: ${message}. Nothing was changed; try again.`;
+const refusedChangeMessage = (message: string): MerchantMessage => ({ code: "shopifyRefused", params: { detail: message } });
 
 /** A mutation returned userErrors: it did nothing. */
 export class ShopifyUserError extends AppError {
   readonly userErrors: readonly ShopifyUserErrorDetail[];
   constructor(operation: string, userErrors: readonly ShopifyUserErrorDetail[]) {
     const message = `Shopify refused ${operation}: ${userErrors.map((e) => e.message).join("; ")}`;
-    super(message, { merchantMessage: refusedChange(message), httpStatus: 502 });
+    super(message, { merchantMessage: refusedChange(message), merchant: refusedChangeMessage(message), httpStatus: 502 });
     this.name = "ShopifyUserError";
     this.userErrors = userErrors;
   }
@@ -70,7 +73,7 @@ export class ShopifyApiError extends AppError {
   readonly shopifyStatus: number | null;
   readonly codes: string[];
   constructor(message: string, shopifyStatus: number | null, codes: string[] = []) {
-    super(message, { merchantMessage: refusedChange(message), httpStatus: 502, retryable: !isTerminal(shopifyStatus, codes) });
+    super(message, { merchantMessage: refusedChange(message), merchant: refusedChangeMessage(message), httpStatus: 502, retryable: !isTerminal(shopifyStatus, codes) });
     this.name = "ShopifyApiError";
     this.shopifyStatus = shopifyStatus;
     this.codes = codes;

@@ -2,15 +2,25 @@ import { json } from "@remix-run/node";
 import { AppError } from "~/lib/app-error";
 import { errorResponse } from "~/lib/error-response.server";
 import { logger } from "~/lib/logger.server";
+import type { MerchantText, MessageCode, MessageParams } from "~/lib/merchant-message";
+
+/** The answer of an item action: the English sentence (API, tests) and its code for the viewer's language. */
+export interface ItemActionDone {
+  ok: true;
+  message: string;
+  messageCode: MessageCode;
+  messageParams: MessageParams;
+}
 
 /**
- * Runs one review/restore action and answers JSON for `useFetcher`: `{ ok, message }`, or `{ ok: false, error }`
- * with the status a merchant's problem deserves (404 not this shop's, 409 wrong state, 502 Shopify refused, 503 busy).
+ * Runs one review/restore action and answers JSON for `useFetcher`: `{ ok, message, messageCode }`, or
+ * `{ error, errorCode }` (an ErrorPayload) with the status a merchant's problem deserves (404 not this shop's,
+ * 409 wrong state, 502 Shopify).
  */
-export async function runItemAction(context: { shop: string; action: string; id: string }, run: () => Promise<string>) {
+export async function runItemAction(context: { shop: string; action: string; id: string }, run: () => Promise<MerchantText>) {
   try {
-    const message = await run();
-    return json({ ok: true as const, message });
+    const done = await run();
+    return json<ItemActionDone>({ ok: true, message: done.text, messageCode: done.message.code, messageParams: done.message.params ?? {} });
   } catch (error) {
     return itemActionError(context, error);
   }

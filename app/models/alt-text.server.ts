@@ -2,6 +2,7 @@
  * Alt text of processed images: the worker suggests it (Qwen-VL, in the shop's language) and writes it with the image
  * where the merchant had none; here the merchant edits a suggestion, or writes one over their own alt text.
  */
+import type { MerchantText } from "~/lib/merchant-message";
 import type { PrismaClient } from "@prisma/client";
 import { z } from "zod";
 import { BatchInputError, BatchNotFoundError } from "~/models/batches.server";
@@ -21,7 +22,7 @@ export const altTextField = z
  * because they asked), and restore puts their original alt text back. Held for review: kept as the suggestion, written
  * with the image when it is published if the image had none.
  */
-export async function saveAltText(deps: { db: PrismaClient; graphql: AdminGraphql }, shop: string, itemId: string, input: unknown): Promise<string> {
+export async function saveAltText(deps: { db: PrismaClient; graphql: AdminGraphql }, shop: string, itemId: string, input: unknown): Promise<MerchantText> {
   const parsed = altTextField.safeParse(input);
   if (!parsed.success) throw new BatchInputError(parsed.error.issues[0]!.message, 422);
   const alt = parsed.data;
@@ -29,10 +30,12 @@ export async function saveAltText(deps: { db: PrismaClient; graphql: AdminGraphq
   if (!item) throw new BatchNotFoundError("This image");
   if (item.state === "NEEDS_REVIEW") {
     await deps.db.batchItem.updateMany({ where: { id: itemId, shop, state: "NEEDS_REVIEW" }, data: { suggestedAlt: alt } });
-    return "Alt text saved: it is written with the image when you approve it, if the image has none.";
+    return { text: "Alt text saved: it is written with the image when you approve it, if the image has none.", message: { code: "altSavedForReview" } };
   }
-  if (item.state !== "PUBLISHED") throw new BatchInputError("Alt text can be written for published images, or saved for images waiting for review.", 409);
+  if (item.state !== "PUBLISHED") {
+    throw new BatchInputError("Alt text can be written for published images, or saved for images waiting for review.", 409, null, { code: "altWrongState" });
+  }
   await replaceMediaImage(deps.graphql, { mediaId: item.mediaId, alt });
   await deps.db.batchItem.updateMany({ where: { id: itemId, shop }, data: { suggestedAlt: alt, writtenAlt: alt } });
-  return "Alt text written to the product image.";
+  return { text: "Alt text written to the product image.", message: { code: "altWritten" } };
 }

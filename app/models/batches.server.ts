@@ -26,7 +26,7 @@ import { restoreMediaFromBackup } from "~/models/stored-images.server";
 import { groupVersions } from "~/models/versions";
 import type { ImageWork } from "~/models/work-queues.server";
 import { AppError } from "~/lib/app-error";
-import { storedMessage, type MerchantMessage } from "~/lib/merchant-message";
+import { storedMessage, type MerchantMessage, type MerchantText } from "~/lib/merchant-message";
 
 export { getProcessedImage } from "~/models/stored-images.server";
 
@@ -59,11 +59,13 @@ export class BatchInputError extends AppError {
   }
 }
 
+const NOT_FOUND_MESSAGES = { "This image": "itemNotFound", "This batch": "batchNotFound", "This version": "versionNotFound" } as const;
+
 /** The item or batch is not this shop's, or does not exist (routes answer 404). */
 export class BatchNotFoundError extends AppError {
   declare readonly httpStatus: 404;
-  constructor(what: string) {
-    super(`${what} was not found.`, { httpStatus: 404 });
+  constructor(what: keyof typeof NOT_FOUND_MESSAGES) {
+    super(`${what} was not found.`, { httpStatus: 404, merchant: { code: NOT_FOUND_MESSAGES[what] } });
     this.name = "BatchNotFoundError";
   }
 }
@@ -273,7 +275,10 @@ async function createBatchRows(
       await tx.batchItem.createMany({ data: rows });
     });
   } catch (error) {
-    await releaseUnusedReservations(db, shop, itemIds, "returned: the batch could not be created").catch((releaseError: Error) =>
+    await releaseUnusedReservations(db, shop, itemIds, {
+      text: "returned: the batch could not be created",
+      message: { code: "noteReturnedBatchNotCreated", params: {} },
+    }).catch((releaseError: Error) =>
       logger.error({ shop, batchId, err: releaseError.message }, "could not give back the credits of a batch that was not created"),
     );
     throw error;
@@ -393,6 +398,8 @@ export interface BatchProgressItem {
   sourceUrl: string;
   state: ItemState;
   reason: string | null;
+  /** The reason as a merchant message, for the viewer's language (null on rows from before codes). */
+  reasonMessage: MerchantMessage | null;
   compliance: unknown;
   fidelity: unknown;
   /** Edges of the original's frame that cut through the product (see app/imaging/cutoff.ts), or null. */
@@ -417,6 +424,7 @@ export interface BatchVersion {
   id: string;
   state: ItemState;
   reason: string | null;
+  reasonMessage: MerchantMessage | null;
   instruction: string | null;
   resultImageId: string | null;
   retryOfId: string | null;
@@ -424,6 +432,7 @@ export interface BatchVersion {
   createdAt: Date;
   /** Why the last attempt to publish this (rejected) version again failed, while no later attempt of it exists. */
   publishError: string | null;
+  publishErrorMessage: MerchantMessage | null;
 }
 
 export interface BatchProgress {
@@ -526,6 +535,7 @@ export async function getBatchProgress(db: PrismaClient, shop: string, batchId: 
       sourceUrl: item.sourceUrl,
       state: item.state,
       reason: item.reason,
+      reasonMessage: storedMessage(item.reasonMessage),
       compliance: item.compliance,
       fidelity: item.fidelity,
       framing: item.framing,
@@ -540,12 +550,14 @@ export async function getBatchProgress(db: PrismaClient, shop: string, batchId: 
         id: v.id,
         state: v.state,
         reason: v.reason,
+        reasonMessage: storedMessage(v.reasonMessage),
         instruction: v.instruction,
         resultImageId: v.resultImageId,
         retryOfId: v.retryOfId,
         restoreRequestedAt: v.restoreRequestedAt,
         createdAt: v.createdAt,
         publishError: failedRepublish.get(v.id)?.reason ?? null,
+        publishErrorMessage: storedMessage(failedRepublish.get(v.id)?.reasonMessage),
       })),
     })),
   };
@@ -647,9 +659,9 @@ export async function approveItem(deps: { db: PrismaClient; queue: ImageWork }, 
   const item = await findItem(deps.db, shop, itemId);
   if (item.state !== "NEEDS_REVIEW") {
     if (item.state === "QUEUED" || item.state === "PROCESSING" || item.state === "PUBLISHED") return;
-    throw new BatchInputError("Only images waiting for review can be approved.", 409);
+    throw new BatchInputError("Only images waiting for review can be approved.", 409, null, { code: "approveWrongState" });
   }
-  const moved = await transition(deps.db, { shop, itemId, from: "NEEDS_REVIEW", to: "QUEUED", data: { reason: null, finishedAt: null } });
+  const moved = await transition(deps.db, { shop, itemId, from: "NEEDS_REVIEW", to: "QUEUED", data: { reason: null, reasonMessage: Prisma.DbNull, finishedAt: null } });
   // Lost a race: fine if it was another approval, refused if the image was rejected meanwhile.
   if (moved === 0) return approveItem(deps, shop, itemId);
   await deps.db.batch.updateMany({ where: { id: item.batchId, shop, status: "DONE" }, data: { status: "ACTIVE", finishedAt: null } });
@@ -662,13 +674,17 @@ export async function approveItem(deps: { db: PrismaClient; queue: ImageWork }, 
 export async function rejectItem(deps: { db: PrismaClient }, shop: string, itemId: string): Promise<void> {
   const item = await findItem(deps.db, shop, itemId);
   if (item.state === "REJECTED") return;
-  if (item.state !== "NEEDS_REVIEW") throw new BatchInputError("Only images waiting for review can be rejected.", 409);
+  if (item.state !== "NEEDS_REVIEW") throw new BatchInputError("Only images waiting for review can be rejected.", 409, null, { code: "rejectWrongState" });
   const moved = await transition(deps.db, {
     shop,
     itemId,
     from: "NEEDS_REVIEW",
     to: "REJECTED",
-    data: { reason: "Rejected by the merchant; the original image was kept.", finishedAt: new Date() },
+    data: {
+      reason: "Rejected by the merchant; the original image was kept.",
+      reasonMessage: { code: "itemRejectedByYou" } satisfies MerchantMessage,
+      finishedAt: new Date(),
+    },
   });
   // Lost a race: fine if it was another rejection, refused if the image was approved meanwhile.
   if (moved === 0) return rejectItem(deps, shop, itemId);
@@ -725,11 +741,11 @@ export async function reviewItems(
 export async function restoreItem(deps: { db: PrismaClient; graphql: AdminGraphql }, shop: string, itemId: string): Promise<void> {
   const item = await findItem(deps.db, shop, itemId);
   if (item.state === "RESTORED") return;
-  if (item.state !== "PUBLISHED") throw new BatchInputError("Only published images can be restored.", 409);
+  if (item.state !== "PUBLISHED") throw new BatchInputError("Only published images can be restored.", 409, null, { code: "restoreWrongState" });
   // The backup is the media's FIRST original, so this undoes every batch that published this media, not only
   // this item's: all of them stop saying "published".
   await restoreMediaFromBackup(deps.db, deps.graphql, shop, item.mediaId, item.writtenAlt !== null ? { alt: item.alt ?? "" } : {});
-  await transition(deps.db, { shop, where: { mediaId: item.mediaId }, from: "PUBLISHED", to: "RESTORED", data: { reason: null } });
+  await transition(deps.db, { shop, where: { mediaId: item.mediaId }, from: "PUBLISHED", to: "RESTORED", data: { reason: null, reasonMessage: Prisma.DbNull } });
 }
 
 /**
@@ -742,7 +758,7 @@ export async function restoreBatch(deps: { db: PrismaClient; queue: ImageWork },
   const batch = await deps.db.batch.findFirst({ where: { id: batchId, shop }, select: { id: true } });
   if (!batch) throw new BatchNotFoundError("This batch");
   const items = await deps.db.$queryRaw<Array<{ id: string; shop: string }>>`
-    UPDATE "BatchItem" SET "restoreRequestedAt" = now(), "reason" = NULL, "updatedAt" = now()
+    UPDATE "BatchItem" SET "restoreRequestedAt" = now(), "reason" = NULL, "reasonMessage" = NULL, "updatedAt" = now()
     WHERE "batchId" = ${batchId} AND "shop" = ${shop} AND "state" = 'PUBLISHED' AND "restoreRequestedAt" IS NULL
     RETURNING "id", "shop"`;
   // If Redis is down, the sweep enqueues them later (it looks for marked items without a job).
@@ -761,7 +777,10 @@ export async function cancelShopWork(deps: { db: PrismaClient; queue: ImageWork 
   // An item whose replacement was already sent is not cancelled: Shopify may be putting it on the product right now,
   // and cancelling would release its credits and leave the image live, unpaid and not restorable. The worker
   // publishes it (captured, restorable) or settles it by reading the media again.
-  const cancelled = await cancelItems(deps, shop, ACTIVE_ITEM_STATES, {}, "Cancelled because the app was uninstalled.");
+  const cancelled = await cancelItems(deps, shop, ACTIVE_ITEM_STATES, {}, {
+    text: "Cancelled because the app was uninstalled.",
+    message: { code: "itemCancelledUninstalled" },
+  });
   await deps.db.batch.updateMany({ where: { shop, status: "ACTIVE" }, data: { status: "CANCELLED", finishedAt: new Date() } });
   return { cancelled };
 }
@@ -776,13 +795,20 @@ export async function cancelItems(
   shop: string,
   from: readonly ItemState[],
   where: Omit<Prisma.BatchItemWhereInput, "shop" | "state">,
-  reason: string,
+  reason: MerchantText,
 ): Promise<number> {
   const guard = { ...where, replaceSentAt: null };
   const items = await deps.db.batchItem.findMany({ where: { ...guard, shop, state: { in: [...from] } }, select: { id: true } });
   let cancelled = 0;
   for (const item of items) {
-    const moved = await transition(deps.db, { shop, itemId: item.id, guard, from, to: "CANCELLED", data: { reason, finishedAt: new Date() } });
+    const moved = await transition(deps.db, {
+      shop,
+      itemId: item.id,
+      guard,
+      from,
+      to: "CANCELLED",
+      data: { reason: reason.text, reasonMessage: reason.message, finishedAt: new Date() },
+    });
     if (moved === 0) continue;
     cancelled += 1;
     await releaseForItem(deps.db, shop, item.id, "cancelled").catch((error: Error) =>

@@ -291,7 +291,10 @@ export async function cancelCatalogRun(deps: { db: PrismaClient; imageQueue: Ima
     await runGraphql(deps.graphql, CANCEL_BULK_OPERATION, { id: run.bulkOperationId }).catch(() => undefined);
   }
   if (!run.batchId) return;
-  await cancelItems({ db: deps.db, queue: deps.imageQueue }, shop, ["QUEUED"], { batchId: run.batchId }, "Cancelled with its whole-catalogue run.");
+  await cancelItems({ db: deps.db, queue: deps.imageQueue }, shop, ["QUEUED"], { batchId: run.batchId }, {
+    text: "Cancelled with its whole-catalogue run.",
+    message: { code: "itemCancelledWithRun" },
+  });
 }
 
 /** One step of a run's job: count (bulk operation), or add the next chunk; throws RunAgainLater while not finished. */

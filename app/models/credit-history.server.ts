@@ -1,4 +1,5 @@
 import type { CreditKind, PrismaClient } from "@prisma/client";
+import { storedMessage, type MerchantMessage } from "~/lib/merchant-message";
 
 /**
  * The Credits page's history: one line per batch (every image's hold, charge and return summed) and one per other
@@ -16,6 +17,8 @@ export interface ActivityLine {
   /** For a ledger entry: its kind and note. */
   kind: CreditKind | null;
   note: string | null;
+  /** The note as a merchant message, for the viewer's language (null on entries from before codes). */
+  noteMessage: MerchantMessage | null;
   batch: { id: string; pipeline: string; images: number; charged: number; returned: number; held: number } | null;
 }
 
@@ -39,6 +42,7 @@ export async function creditActivity(db: PrismaClient, shop: string, page: { cur
       held: number;
       kind: CreditKind | null;
       note: string | null;
+      noteMessage: unknown;
       batchId: string | null;
       pipeline: string | null;
       images: number;
@@ -60,6 +64,8 @@ export async function creditActivity(db: PrismaClient, shop: string, page: { cur
         sum("reservedDelta")::int AS held,
         CASE WHEN "batchId" IS NULL THEN min("kind"::text) END AS kind,
         CASE WHEN "batchId" IS NULL THEN min("note") END AS note,
+        -- An entry's line is that one entry.
+        CASE WHEN "batchId" IS NULL THEN (array_agg("noteMessage"))[1] END AS "noteMessage",
         "batchId",
         count(DISTINCT "reservationId")::int AS images,
         COALESCE(-sum("reservedDelta") FILTER (WHERE "kind" = 'CAPTURE'), 0)::int AS charged,
@@ -81,6 +87,7 @@ export async function creditActivity(db: PrismaClient, shop: string, page: { cur
       held: row.held,
       kind: row.batchId ? null : row.kind,
       note: row.batchId ? null : row.note,
+      noteMessage: row.batchId ? null : storedMessage(row.noteMessage),
       batch: row.batchId
         ? { id: row.batchId, pipeline: row.pipeline ?? "", images: row.images, charged: row.charged, returned: row.returned, held: row.held }
         : null,

@@ -6,7 +6,7 @@ import { Combiner } from "~/lib/combiner";
 import { creditsMoved } from "~/lib/metrics.server";
 import { isPgUniqueViolation, ledgerPool } from "~/models/ledger-pool.server";
 import { AppError } from "~/lib/app-error";
-import type { MerchantMessage } from "~/lib/merchant-message";
+import type { MerchantMessage, MerchantText } from "~/lib/merchant-message";
 
 // Under load (a worker pool settling many items) waiting for a pooled connection can exceed Prisma's 2 s default.
 export const LEDGER_TX_OPTIONS = { maxWait: 15_000, timeout: 15_000 };
@@ -92,12 +92,21 @@ export async function getBalance(db: Db, shop: string): Promise<Balance> {
   return { available, reserved, total: available + reserved };
 }
 
+/** How a grant is recorded: its key, and its note for the history (English, and as a message for the viewer's language). */
+export interface GrantOptions {
+  kind: GrantKind;
+  idempotencyKey: string;
+  purchaseId?: string;
+  note?: string;
+  noteMessage?: MerchantMessage;
+}
+
 /** Adds credits once per idempotency key. `granted` is false when the key was already used. */
 export async function grantCredits(
   db: PrismaClient,
   shop: string,
   amount: number,
-  opts: { kind: GrantKind; idempotencyKey: string; purchaseId?: string; note?: string },
+  opts: GrantOptions,
 ): Promise<{ granted: boolean }> {
   return db.$transaction((tx) => grantCreditsInTransaction(tx, shop, amount, opts), LEDGER_TX_OPTIONS);
 }
@@ -107,7 +116,7 @@ export async function grantCreditsInTransaction(
   tx: Prisma.TransactionClient,
   shop: string,
   amount: number,
-  opts: { kind: GrantKind; idempotencyKey: string; purchaseId?: string; note?: string },
+  opts: GrantOptions,
 ): Promise<{ granted: boolean }> {
   assertGrantAmount(amount, opts.kind);
   // Credits owed for a refund or dispute are paid first from what comes in (the row lock orders it with reversals).
@@ -123,6 +132,7 @@ export async function grantCreditsInTransaction(
     idempotencyKey: opts.idempotencyKey,
     purchaseId: opts.purchaseId ?? null,
     note: paid > 0 ? `${opts.note ?? "Credits added"} (${paid} paid what was owed)` : (opts.note ?? null),
+    noteMessage: paid > 0 ? { code: "notePaidOwed", params: { count: amount, paid } } : (opts.noteMessage ?? null),
   });
   if (!inserted) return { granted: false };
   if (amount >= 0) {
@@ -152,7 +162,7 @@ export async function reverseCreditsInTransaction(
   tx: Prisma.TransactionClient,
   shop: string,
   amount: number,
-  opts: { idempotencyKey: string; purchaseId?: string; note: string },
+  opts: { idempotencyKey: string; purchaseId?: string; note: string; noteMessage: (owed: number) => MerchantMessage },
 ): Promise<{ reversed: boolean; taken: number; owed: number }> {
   if (!Number.isInteger(amount) || amount <= 0) throw new Error(`A reversal must be a positive whole number, got ${amount}`);
   await tx.$executeRaw`
@@ -171,6 +181,7 @@ export async function reverseCreditsInTransaction(
     idempotencyKey: opts.idempotencyKey,
     purchaseId: opts.purchaseId ?? null,
     note: owed > 0 ? `${opts.note} (${owed} owed)` : opts.note,
+    noteMessage: opts.noteMessage(owed),
   });
   if (!inserted) return { reversed: false, taken: 0, owed: 0 };
   await tx.$executeRaw`
@@ -190,9 +201,9 @@ export async function payDebtFromAvailable(db: PrismaClient, shop: string): Prom
       FROM account WHERE a."shop" = account."shop" AND account.pay > 0
       RETURNING a."debt"
     ), entry AS (
-      INSERT INTO "CreditEntry" ("id", "shop", "kind", "availableDelta", "reservedDelta", "debtDelta", "idempotencyKey", "note", "createdAt")
+      INSERT INTO "CreditEntry" ("id", "shop", "kind", "availableDelta", "reservedDelta", "debtDelta", "idempotencyKey", "note", "noteMessage", "createdAt")
       SELECT ${newEntryId}, ${shop}, 'ADJUSTMENT'::"CreditKind", -account.pay, 0, -account.pay, 'debt-paid:' || gen_random_uuid()::text,
-        account.pay || ' credits paid what was owed', ${utcNow}
+        account.pay || ' credits paid what was owed', jsonb_build_object('code', 'noteDebtPaid', 'params', jsonb_build_object('count', account.pay)), ${utcNow}
       FROM account WHERE account.pay > 0
       RETURNING 1
     )
@@ -253,10 +264,12 @@ export async function grantWelcomeCredits(db: PrismaClient, shop: string): Promi
     return grantCreditsInTransaction(tx, shop, amount, {
       kind: "WELCOME",
       idempotencyKey: "welcome",
-      note:
-        amount < WELCOME_CREDITS
-          ? `Welcome: ${amount} free credits (development stores get up to ${devStoreTestCredits()} free credits)`
-          : `Welcome: ${amount} free credits`,
+      ...(amount < WELCOME_CREDITS
+        ? {
+            note: `Welcome: ${amount} free credits (development stores get up to ${devStoreTestCredits()} free credits)`,
+            noteMessage: { code: "noteWelcomeDevStore", params: { count: amount, limit: devStoreTestCredits() } },
+          }
+        : { note: `Welcome: ${amount} free credits`, noteMessage: { code: "noteWelcome", params: { count: amount } } }),
     });
   }, LEDGER_TX_OPTIONS);
 }
@@ -288,7 +301,7 @@ export async function reserveForItems(db: Db, shop: string, itemIds: string[], p
  * Gives back, in one statement, the held credits of items that were never created (e.g. their batch could not
  * be written after the reservation). Items not holding credits are skipped. Returns the credits given back.
  */
-export async function releaseUnusedReservations(db: PrismaClient, shop: string, itemIds: string[], note: string): Promise<number> {
+export async function releaseUnusedReservations(db: PrismaClient, shop: string, itemIds: string[], note: MerchantText): Promise<number> {
   const uniqueIds = [...new Set(itemIds)];
   if (uniqueIds.length === 0) return 0;
   const [row] = await db.$queryRaw<Array<{ amount: number }>>`
@@ -304,9 +317,9 @@ export async function releaseUnusedReservations(db: PrismaClient, shop: string, 
       FROM total WHERE a."shop" = ${shop} AND total.amount > 0
       RETURNING 1
     ), entries AS (
-      INSERT INTO "CreditEntry" ("id", "shop", "kind", "availableDelta", "reservedDelta", "idempotencyKey", "reservationId", "note", "createdAt")
+      INSERT INTO "CreditEntry" ("id", "shop", "kind", "availableDelta", "reservedDelta", "idempotencyKey", "reservationId", "note", "noteMessage", "createdAt")
       SELECT ${newEntryId}, ${shop}, 'RELEASE'::"CreditKind", s."amount", -s."amount",
-        'item:' || s."batchItemId" || ':release', s."id", ${note}, ${utcNow}
+        'item:' || s."batchItemId" || ':release', s."id", ${note.text}, jsonb_set(${JSON.stringify(note.message)}::jsonb, '{params,count}', to_jsonb(s."amount")), ${utcNow}
       FROM settled s
       RETURNING 1
     )
@@ -329,7 +342,10 @@ export async function releaseOrphanedReservations(db: PrismaClient, shop: string
     SELECT r."batchItemId" AS "itemId" FROM "CreditReservation" r
     WHERE r."shop" = ${shop} AND ${orphanedReservation(olderThanMs)}`;
   if (orphans.length === 0) return 0;
-  const amount = await releaseUnusedReservations(db, shop, orphans.map((o) => o.itemId), "returned: the batch was never created");
+  const amount = await releaseUnusedReservations(db, shop, orphans.map((o) => o.itemId), {
+    text: "returned: the batch was never created",
+    message: { code: "noteReturnedBatchNeverCreated", params: {} },
+  });
   logger.warn({ shop, items: orphans.length, amount }, "gave back credits held for items that were never created");
   return amount;
 }
@@ -538,9 +554,10 @@ function reserveSql(shop: string, requests: ReservationRequest[], capChecked: bo
       WHERE EXISTS (SELECT 1 FROM account)
       RETURNING "id", "batchItemId", "amount"
     ), entries AS (
-      INSERT INTO "CreditEntry" ("id", "shop", "kind", "availableDelta", "reservedDelta", "idempotencyKey", "reservationId", "note", "createdAt")
+      INSERT INTO "CreditEntry" ("id", "shop", "kind", "availableDelta", "reservedDelta", "idempotencyKey", "reservationId", "note", "noteMessage", "createdAt")
       SELECT ${newEntryId}, ${shop}, 'RESERVE'::"CreditKind", -r."amount", r."amount",
-        'item:' || r."batchItemId" || ':reserve', r."id", r."amount" || ' credits held for an image', ${utcNow}
+        'item:' || r."batchItemId" || ':reserve', r."id", r."amount" || ' credits held for an image',
+        jsonb_build_object('code', 'noteHeldForImage', 'params', jsonb_build_object('count', r."amount")), ${utcNow}
       FROM reservations r
       RETURNING 1
     )
@@ -643,12 +660,14 @@ async function insertEntry(
     reservationId?: string | null;
     purchaseId?: string | null;
     note: string | null;
+    noteMessage: MerchantMessage | null;
   },
 ): Promise<boolean> {
   const rows = await tx.$queryRaw<Array<{ id: string }>>`
-    INSERT INTO "CreditEntry" ("id", "shop", "kind", "availableDelta", "reservedDelta", "debtDelta", "idempotencyKey", "reservationId", "purchaseId", "note", "createdAt")
+    INSERT INTO "CreditEntry" ("id", "shop", "kind", "availableDelta", "reservedDelta", "debtDelta", "idempotencyKey", "reservationId", "purchaseId", "note", "noteMessage", "createdAt")
     VALUES (${newEntryId}, ${entry.shop}, ${entry.kind}::"CreditKind", ${entry.availableDelta}, ${entry.reservedDelta}, ${entry.debtDelta ?? 0},
-      ${entry.idempotencyKey}, ${entry.reservationId ?? null}, ${entry.purchaseId ?? null}, ${entry.note}, ${utcNow})
+      ${entry.idempotencyKey}, ${entry.reservationId ?? null}, ${entry.purchaseId ?? null}, ${entry.note},
+      ${entry.noteMessage ? JSON.stringify(entry.noteMessage) : null}::jsonb, ${utcNow})
     ON CONFLICT ("shop", "idempotencyKey") DO NOTHING
     RETURNING "id"`;
   return rows.length > 0;

@@ -24,10 +24,13 @@ export type ReversalChange = { refunded: MoneyShare } | { disputed: MoneyShare |
 export type ReversalOutcome = "reversed" | "reinstated" | "already-reversed" | "ignored";
 
 /** Moves the ledger to what `change` says the purchase is owed back. Call inside a transaction holding the purchase's row lock. */
+/** What happened to the payment, in the ledger's English note. */
+export type ReversalWhy = "refunded" | "disputed" | "dispute won";
+
 export async function applyReversal(
   tx: Prisma.TransactionClient,
   purchase: Purchase,
-  input: { change: ReversalChange; why: string; /** Names the ledger entry that gives credits back. */ eventKey: string },
+  input: { change: ReversalChange; why: ReversalWhy; /** Names the ledger entry that gives credits back. */ eventKey: string },
 ): Promise<ReversalOutcome> {
   if (!purchase.grantedAt || purchase.credits === 0) {
     logger.warn({ shop: purchase.shop, purchaseId: purchase.id, why: input.why }, "payment taken back before its credits were granted");
@@ -54,6 +57,10 @@ export async function applyReversal(
       idempotencyKey: `reversal:${move}`,
       purchaseId: purchase.id,
       note: `${label} pack ${input.why}: ${amount} credits taken back`,
+      noteMessage: (owed) => ({
+        code: input.why === "disputed" ? (owed > 0 ? "noteDisputeTakenBackOwed" : "noteDisputeTakenBack") : owed > 0 ? "noteRefundTakenBackOwed" : "noteRefundTakenBack",
+        params: { pack: label, count: amount, ...(owed > 0 ? { owed } : {}) },
+      }),
     });
     if (!reversed) throw new Error(`reversal ${move} was already in the ledger while the purchase said otherwise`);
     return "reversed";
@@ -65,6 +72,7 @@ export async function applyReversal(
       idempotencyKey: `reinstated:${move}`,
       purchaseId: purchase.id,
       note: `${label} pack ${input.why}: ${amount} credits given back`,
+      noteMessage: { code: "noteGivenBack", params: { pack: label, count: amount } },
     });
     if (!granted) throw new Error(`reinstatement ${move} was already in the ledger while the purchase said otherwise`);
     return "reinstated";

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { Prisma, PrismaClient, Purchase, PurchaseStatus } from "@prisma/client";
+import { Prisma, type PrismaClient, type Purchase, type PurchaseStatus } from "@prisma/client";
 import type Stripe from "stripe";
 import {
   runGraphql,
@@ -31,10 +31,10 @@ import {
   shopifyChargeName,
 } from "./packs.server";
 import { type ActivityPage, creditActivity } from "./credit-history.server";
-import { type ReversalChange, applyReversal, withLockedPurchase } from "./purchase-reversals.server";
+import { type ReversalChange, type ReversalWhy, applyReversal, withLockedPurchase } from "./purchase-reversals.server";
 import { type StripeConfig, getStripeConfig } from "./stripe.server";
 import { AppError } from "~/lib/app-error";
-import type { MerchantMessage } from "~/lib/merchant-message";
+import { storedMessage, type MerchantMessage, type MerchantText } from "~/lib/merchant-message";
 import type { CurrencyCode } from "~/types/admin.types";
 
 /**
@@ -547,7 +547,7 @@ async function applyStripeSession(db: PrismaClient, session: Stripe.Checkout.Ses
 /** A Stripe refund or dispute, applied to the purchase its PaymentIntent names (see purchase-reversals.server.ts). */
 async function settleStripeReversal(
   db: PrismaClient,
-  input: { paymentIntent: string | Stripe.PaymentIntent | null; change: ReversalChange; why: string; eventKey: string },
+  input: { paymentIntent: string | Stripe.PaymentIntent | null; change: ReversalChange; why: ReversalWhy; eventKey: string },
 ): Promise<StripeEventOutcome> {
   const paymentIntentId = typeof input.paymentIntent === "string" ? input.paymentIntent : (input.paymentIntent?.id ?? null);
   if (!paymentIntentId) return "ignored";
@@ -601,12 +601,18 @@ async function settlePurchase(
       idempotencyKey,
       purchaseId: purchase.id,
       note: `${packLabel(purchase.pack)} pack: ${allowance.credits} credits${purchase.test ? " (test charge)" : ""}`,
+      noteMessage: { code: purchase.test ? "notePackGrantedTest" : "notePackGranted", params: { pack: packLabel(purchase.pack), count: allowance.credits } },
     }));
   }
-  if (allowance.note) logger.warn({ shop: purchase.shop, purchaseId: purchase.id, credits: allowance.credits, note: allowance.note }, "purchase credited in part");
+  if (allowance.note) logger.warn({ shop: purchase.shop, purchaseId: purchase.id, credits: allowance.credits, note: allowance.note.text }, "purchase credited in part");
   const updated = await tx.purchase.update({
     where: { id: purchase.id },
-    data: { status: "ACTIVE", grantedAt: allowance.credits > 0 ? new Date() : null, note: allowance.note },
+    data: {
+      status: "ACTIVE",
+      grantedAt: allowance.credits > 0 ? new Date() : null,
+      note: allowance.note?.text ?? null,
+      noteMessage: allowance.note?.message ?? Prisma.DbNull,
+    },
   });
   return { purchase: updated, granted };
 }
@@ -621,14 +627,16 @@ async function creditsAllowedFor(
   tx: Prisma.TransactionClient,
   purchase: Purchase,
   paid?: { amountCents: number; currency: string },
-): Promise<{ credits: number; note: string | null } | null> {
+): Promise<{ credits: number; note: MerchantText | null } | null> {
   if (paid && (paid.amountCents !== purchase.amountCents || paid.currency.toUpperCase() !== purchase.currency)) {
     logger.error({ shop: purchase.shop, purchaseId: purchase.id, paid, expected: purchase.amountCents }, "amount paid is not the pack's price: no credits");
+    const amounts = { paid: formatPrice(paid.amountCents, paid.currency.toUpperCase() || purchase.currency), price: formatPrice(purchase.amountCents, purchase.currency) };
     return {
       credits: 0,
-      note:
-        `The amount paid (${formatPrice(paid.amountCents, paid.currency.toUpperCase() || purchase.currency)}) is not the pack's price ` +
-        `(${formatPrice(purchase.amountCents, purchase.currency)}), so no credits were added. Contact support to have it settled.`,
+      note: {
+        text: `The amount paid (${amounts.paid}) is not the pack's price (${amounts.price}), so no credits were added. Contact support to have it settled.`,
+        message: { code: "noteAmountNotPrice", params: amounts },
+      },
     };
   }
   if (purchase.provider !== "SHOPIFY" || !purchase.test) return { credits: purchase.credits, note: null };
@@ -639,7 +647,10 @@ async function creditsAllowedFor(
   }
   if (!shop.partnerDevelopment) {
     logger.error({ shop: purchase.shop, purchaseId: purchase.id }, "test charge on a store that pays: no credits");
-    return { credits: 0, note: "This was a test charge, so no credits were added. Test charges give credits on development stores only." };
+    return {
+      credits: 0,
+      note: { text: "This was a test charge, so no credits were added. Test charges give credits on development stores only.", message: { code: "noteTestChargeNoCredits" } },
+    };
   }
   const limit = devStoreTestCredits();
   const credits = Math.max(0, Math.min(purchase.credits, limit - shop.granted));
@@ -647,7 +658,10 @@ async function creditsAllowedFor(
     credits,
     note:
       credits < purchase.credits
-        ? `Test charge on a development store: ${credits} of ${purchase.credits} credits added (development stores get up to ${limit} free credits, welcome credits included).`
+        ? {
+            text: `Test charge on a development store: ${credits} of ${purchase.credits} credits added (development stores get up to ${limit} free credits, welcome credits included).`,
+            message: { code: "noteTestChargePartial", params: { count: credits, packCredits: purchase.credits, limit } },
+          }
         : null,
   };
 }
@@ -679,6 +693,7 @@ export interface PurchaseSummary {
   test: boolean;
   /** Why fewer credits than the pack's were added, when they were. */
   note: string | null;
+  noteMessage: MerchantMessage | null;
   createdAt: Date;
 }
 
@@ -695,6 +710,7 @@ function summarize(purchase: Purchase): PurchaseSummary {
     status: purchase.status,
     test: purchase.test,
     note: purchase.note,
+    noteMessage: storedMessage(purchase.noteMessage),
     createdAt: purchase.createdAt,
   };
 }

@@ -7,7 +7,8 @@
  * A version is paid once, when it first goes on the product; publishing a paid version again is free.
  */
 import { randomUUID } from "node:crypto";
-import type { BatchItem, Prisma, PrismaClient } from "@prisma/client";
+import { Prisma, type BatchItem, type PrismaClient } from "@prisma/client";
+import type { MerchantMessage, MerchantText } from "~/lib/merchant-message";
 import { InstructionError, sanitizeInstruction } from "~/imaging/instruction";
 import { logger } from "~/lib/logger.server";
 import { transition } from "~/models/batch-items.server";
@@ -32,10 +33,13 @@ async function lockGroup(tx: Tx, shop: string, rootId: string) {
  * item per media, and one version at a time waits for review. Its credits are given back after the commit
  * (releaseSetAside); if the process stops first, the sweep releases held credits of rejected items.
  */
-async function setAsideHeld(tx: Tx, shop: string, items: Array<{ id: string; state: string }>, reason: string): Promise<string[]> {
+const SET_ASIDE_FOR_TRY: MerchantText = { text: "Set aside for a new try; its credits were returned.", message: { code: "itemSetAsideForTry" } };
+const SET_ASIDE_FOR_OTHER: MerchantText = { text: "Set aside: you published another version.", message: { code: "itemSetAsideForOther" } };
+
+async function setAsideHeld(tx: Tx, shop: string, items: Array<{ id: string; state: string }>, reason: MerchantText): Promise<string[]> {
   const held = items.filter((v) => v.state === "NEEDS_REVIEW");
   for (const version of held) {
-    await transition(tx, { shop, itemId: version.id, from: "NEEDS_REVIEW", to: "REJECTED", data: { reason, finishedAt: new Date() } });
+    await transition(tx, { shop, itemId: version.id, from: "NEEDS_REVIEW", to: "REJECTED", data: { reason: reason.text, reasonMessage: reason.message, finishedAt: new Date() } });
   }
   return held.map((v) => v.id);
 }
@@ -117,7 +121,7 @@ export async function retryItem(
       }
       const first = group.versions[0]!;
       await reserveForItems(tx, shop, [newId], CREDITS_PER_IMAGE);
-      setAside = await setAsideHeld(tx, shop, items, "Set aside for a new try; its credits were returned.");
+      setAside = await setAsideHeld(tx, shop, items, SET_ASIDE_FOR_TRY);
       const source = { ...imageOf(first), url: await retrySource(deps.db, shop, first) };
       await tx.batchItem.create({ data: { ...newItemRow(shop, first.batchId, source, newId), retryOfId: rootId, instruction } });
       // Batch.total counts images, not tries: only the batch's status changes.
@@ -171,14 +175,14 @@ export async function publishVersion(
         if (reservation && reservation.state !== "CAPTURED") {
           throw new BatchInputError("This version was never published, so it cannot be published again. Try again for a new version.", 409);
         }
-        setAside = await setAsideHeld(tx, shop, items, "Set aside: you published another version.");
+        setAside = await setAsideHeld(tx, shop, items, SET_ASIDE_FOR_OTHER);
         // Under the image's lock, so the version is still in the state read above.
         await transition(tx, {
           shop,
           itemId,
           from: version.state,
           to: "QUEUED",
-          data: { pickedAt: new Date(), reason: null, finishedAt: null, replaceSentAt: null, replaceFromUrl: null, restoreRequestedAt: null },
+          data: { pickedAt: new Date(), reason: null, reasonMessage: Prisma.DbNull, finishedAt: null, replaceSentAt: null, replaceFromUrl: null, restoreRequestedAt: null },
         });
         await tx.batch.updateMany({ where: { id: version.batchId, shop }, data: { status: "ACTIVE", finishedAt: null } });
         return { kind: "queued" as const, enqueue: itemId };
@@ -187,7 +191,7 @@ export async function publishVersion(
       // stored image (resultImageId is set, so no model call) and captures its credits once it is live.
       const newId = randomUUID();
       await reserveForItems(tx, shop, [newId], CREDITS_PER_IMAGE);
-      setAside = await setAsideHeld(tx, shop, items, "Set aside: you published another version.");
+      setAside = await setAsideHeld(tx, shop, items, SET_ASIDE_FOR_OTHER);
       await tx.batchItem.create({
         data: {
           ...newItemRow(shop, version.batchId, imageOf(version), newId),
@@ -227,7 +231,11 @@ export async function supersedeOtherVersions(db: PrismaClient, item: { id: strin
     where: { OR: [{ id: rootId }, { retryOfId: rootId }], id: { not: item.id } },
     from: "PUBLISHED",
     to: "SUPERSEDED",
-    data: { reason: "Another version of this image was published after it.", restoreRequestedAt: null },
+    data: {
+      reason: "Another version of this image was published after it.",
+      reasonMessage: { code: "itemSupersededByLater" } satisfies MerchantMessage,
+      restoreRequestedAt: null,
+    },
   });
   await finishBatchIfDone(db, item.shop, item.batchId);
 }

@@ -23,7 +23,7 @@
  */
 import type { Job } from "bullmq";
 import { UnrecoverableError } from "bullmq";
-import type { BatchItem, Prisma, PrismaClient } from "@prisma/client";
+import { Prisma, type BatchItem, type PrismaClient } from "@prisma/client";
 import { SessionNotFoundError } from "@shopify/shopify-app-remix/server";
 import {
   checkCachedResult,
@@ -41,6 +41,7 @@ import { fileExtensionFor, inspectImage } from "~/imaging/inspect";
 import { isPipelineId, type PipelineId, type PipelineSettings } from "~/imaging/pipelines";
 import { AppError } from "~/lib/app-error";
 import { logger } from "~/lib/logger.server";
+import type { MerchantText, MessageCode } from "~/lib/merchant-message";
 import { fetchImage, fetchPolicyFromEnv, SHOPIFY_CDN_HOSTS, UnsafeFetchError } from "~/lib/safe-fetch.server";
 import type { AltTextWriter } from "~/qwen/alt-text";
 import { QwenFatalError, QwenRateLimitedError } from "~/qwen/errors";
@@ -92,10 +93,10 @@ export class JobLockLostError extends Error {
   }
 }
 
-/** The item cannot succeed; the message is what the merchant reads. */
+/** The item cannot succeed; the reason is what the merchant reads. */
 export class ItemFailedError extends AppError {
-  constructor(reason: string) {
-    super(reason);
+  constructor(readonly reason: MerchantText) {
+    super(reason.text, { merchant: reason.message });
     this.name = "ItemFailedError";
   }
 }
@@ -107,24 +108,58 @@ function json(value: unknown): Prisma.InputJsonValue {
   return JSON.parse(JSON.stringify(value)) as Prisma.InputJsonValue;
 }
 
-/** A merchant-readable sentence for a terminal error, or null when the error is worth retrying. */
-export function terminalReason(error: unknown): string | null {
-  if (error instanceof ItemFailedError) return error.merchantMessage;
-  if (error instanceof QwenFatalError) return error.merchantMessage;
-  if (error instanceof ImageInputError) return error.merchantMessage;
-  // Retrying would pay Qwen again for an edit that rarely comes out better.
-  if (error instanceof ImageResultError) return error.merchantMessage;
-  if (error instanceof ShopifyFileFailedError) return error.merchantMessage;
-  if (error instanceof ShopifyUserError) return `${error.message}.`;
-  if (error instanceof ShopAccessLostError) return error.merchantMessage;
+/** Results DashScope made that this app refuses (too large, or from an address it will not fetch). */
+const REFUSED_RESULT_CODES = new Set(["ResultTooLarge", "ResultRefused"]);
+/** DashScope codes (or their family) that say the service, not the image, is the problem. */
+const SERVICE_UNAVAILABLE_CODES = new Set(["InvalidApiKey", "Arrearage", "AccessDenied", "ModelNotFound"]);
+
+function editRefusedCode(code: string): MessageCode {
+  if (REFUSED_RESULT_CODES.has(code)) return "itemResultRefused";
+  if (code === "DataInspectionFailed") return "itemEditSensitive";
+  return SERVICE_UNAVAILABLE_CODES.has(code.split(".")[0] ?? code) ? "itemEditUnavailable" : "itemEditRefused";
+}
+
+const NOT_INSTALLED: MerchantText = {
+  text: "The app is not installed on this store any more, so the image was not changed.",
+  message: { code: "itemNotInstalled" },
+};
+
+/** Text we do not control (Shopify's, DashScope's), carried as it is inside a sentence in the merchant's language. */
+export function unexpectedReason(text: string): MerchantText {
+  return { text, message: { code: "itemFailedUnexpected", params: { detail: text } } };
+}
+
+/** A merchant-readable sentence (and its message) for a terminal error, or null when the error is worth retrying. */
+export function terminalReason(error: unknown): MerchantText | null {
+  if (error instanceof ItemFailedError) return error.reason;
+  if (error instanceof QwenFatalError) {
+    return { text: error.merchantMessage, message: { code: editRefusedCode(error.serviceCode), params: { code: error.serviceCode } } };
+  }
+  // Retrying an ImageResultError would pay Qwen again for an edit that rarely comes out better.
+  if (error instanceof ImageInputError || error instanceof ImageResultError) {
+    return error.merchant ? { text: error.merchantMessage, message: error.merchant } : unexpectedReason(error.merchantMessage);
+  }
+  if (error instanceof ShopifyFileFailedError) return unexpectedReason(error.merchantMessage);
+  if (error instanceof ShopifyUserError) return shopifyRefused(error.message);
+  if (error instanceof ShopAccessLostError) {
+    return { text: error.merchantMessage, message: { code: error.merchantMessage === RECONNECT_MESSAGE ? "itemReconnect" : "itemNotInstalled" } };
+  }
   if (error instanceof ShopifyApiError && error.terminal) {
-    return error.shopifyStatus === 401 || error.shopifyStatus === 403 ? RECONNECT_MESSAGE : `${error.message}.`;
+    return error.shopifyStatus === 401 || error.shopifyStatus === 403 ? reconnect() : shopifyRefused(error.message);
   }
-  if (error instanceof UnsafeFetchError && error.permanent) return `The original image could not be downloaded: ${error.message}`;
-  if (error instanceof SessionNotFoundError) {
-    return "The app is not installed on this store any more, so the image was not changed.";
+  if (error instanceof UnsafeFetchError && error.permanent) {
+    return { text: `The original image could not be downloaded: ${error.message}`, message: { code: "itemDownloadFailed", params: { detail: error.message } } };
   }
+  if (error instanceof SessionNotFoundError) return NOT_INSTALLED;
   return null;
+}
+
+function reconnect(): MerchantText {
+  return { text: RECONNECT_MESSAGE, message: { code: "itemReconnect" } };
+}
+
+function shopifyRefused(detail: string): MerchantText {
+  return { text: `${detail}.`, message: { code: "itemShopifyRefused", params: { detail } } };
 }
 
 async function loadItem(db: PrismaClient, shop: string, itemId: string) {
@@ -159,16 +194,18 @@ export async function processImageJob(job: Job<ImageJobData>, deps: WorkerDeps, 
       logger.warn({ shop, itemId, jobId: job.id, attempt: job.attemptsMade + 1, err: (error as Error).message }, "item attempt failed; will retry");
       throw error;
     }
-    const finalReason =
-      reason ??
-      `This image could not be finished after ${attempts} attempts (${(error as Error).message}). Your credits were returned; try it again later.`;
-    const settled = await settleSentReplacement(deps, shop, itemId, finalReason);
+    const detail = (error as Error).message;
+    const finalReason: MerchantText = reason ?? {
+      text: `This image could not be finished after ${attempts} attempts (${detail}). Your credits were returned; try it again later.`,
+      message: { code: "itemFailedAfterAttempts", params: { attempts, detail } },
+    };
+    const settled = await settleSentReplacement(deps, shop, itemId, finalReason.text);
     if (settled === "undecided") throw error;
     if (settled === "published") return report("published");
     const outcome = await failItem(deps.db, shop, itemId, finalReason);
-    report(outcome, finalReason);
-    logger.warn({ shop, itemId, jobId: job.id, reason: finalReason }, "item failed");
-    throw new UnrecoverableError(finalReason);
+    report(outcome, finalReason.text);
+    logger.warn({ shop, itemId, jobId: job.id, reason: finalReason.text }, "item failed");
+    throw new UnrecoverableError(finalReason.text);
   }
 }
 
@@ -185,7 +222,12 @@ async function runItem(deps: WorkerDeps, job: Job<ImageJobData>, seen: { pipelin
     to: "PROCESSING",
     data: { startedAt: item.startedAt ?? new Date(), attempts: { increment: 1 } },
   });
-  if (!isPipelineId(item.batch.pipeline)) throw new ItemFailedError(`The pipeline "${item.batch.pipeline}" no longer exists.`);
+  if (!isPipelineId(item.batch.pipeline)) {
+    throw new ItemFailedError({
+      text: `The pipeline "${item.batch.pipeline}" no longer exists.`,
+      message: { code: "itemPipelineGone", params: { pipeline: item.batch.pipeline } },
+    });
+  }
   const pipeline = item.batch.pipeline;
   seen.pipeline = pipeline;
   const settings = pipelineSettingsOf(item.batch.settings);
@@ -230,9 +272,11 @@ async function produceResult(
   };
   const info = await inspectImage(sourceBytes());
   if (info.width * info.height > deps.config.maxSourcePixels) {
-    throw new ItemFailedError(
-      `The original image is ${info.width}x${info.height} pixels, more than the ${Math.round(deps.config.maxSourcePixels / 1e6)} MP this app accepts. Upload a smaller image and try again.`,
-    );
+    const limit = Math.round(deps.config.maxSourcePixels / 1e6);
+    throw new ItemFailedError({
+      text: `The original image is ${info.width}x${info.height} pixels, more than the ${limit} MP this app accepts. Upload a smaller image and try again.`,
+      message: { code: "itemSourceTooLarge", params: { width: info.width, height: info.height, limit } },
+    });
   }
   const sourceHash = contentHash(sourceBytes());
   // A "Try again" is a new edit of the same source: its own key, so it is never served the earlier result.
@@ -266,16 +310,8 @@ async function produceResult(
 
   const shopRow = await db.shop.findUnique({ where: { domain: item.shop }, select: { reviewBeforePublish: true } });
   const review = reviewChoiceOf(batchSettings) ?? shopRow?.reviewBeforePublish ?? false;
-  const reasons: string[] = [];
-  if (fidelity.verdict === "altered") reasons.push(fidelity.message ?? "The product may have been altered.");
-  // Held, so that bulk publishing never publishes a cropped-looking product unseen; the merchant may still approve it.
-  if (framing.message) reasons.push(framing.message);
-  if (!compliance.passed) {
-    const failed = compliance.rules.filter((r) => !r.passed).map((r) => `${r.label} (${r.measured}, expected ${r.expected})`);
-    reasons.push(`Does not meet every rule: ${failed.join("; ")}.`);
-  }
-  if (reasons.length === 0 && review) reasons.push("Waiting for your review (review before publishing is on).");
-  const needsReview = reasons.length > 0;
+  const held = heldReason(fidelity, framing, compliance, review);
+  const needsReview = held !== null;
   const suggestedAlt = item.suggestedAlt ?? (await suggestAltText(deps, item, stored));
 
   // The checkpoint and the review decision land together: a retry finds either nothing or both.
@@ -287,17 +323,35 @@ async function produceResult(
     framing: json(framing),
     suggestedAlt,
   };
-  const updated = needsReview
+  const updated = held
     ? await transition(db, {
         shop: item.shop,
         itemId: item.id,
         from: IN_FLIGHT,
         to: "NEEDS_REVIEW",
-        data: { ...checkpoint, reason: reasons.join(" "), finishedAt: new Date() },
+        data: { ...checkpoint, reason: held.text, reasonMessage: held.message, finishedAt: new Date() },
       })
     : (await db.batchItem.updateMany({ where: { id: item.id, shop: item.shop, state: { in: IN_FLIGHT } }, data: checkpoint })).count;
   if (updated === 0) return "cancelled";
   return { resultImageId: stored.id, needsReview, suggestedAlt };
+}
+
+/**
+ * Why a result waits for the merchant, or null when it may be published. The English text lists every reason; the
+ * message names the first (the gallery words all of them from the stored reports, in the viewer's language).
+ */
+function heldReason(fidelity: FidelityReport, framing: CutOffReport, compliance: ComplianceReport, review: boolean): MerchantText | null {
+  const reasons: Array<{ text: string; code: MessageCode }> = [];
+  if (fidelity.verdict === "altered") reasons.push({ text: fidelity.message ?? "The product may have been altered.", code: "itemHeldAltered" });
+  // Held, so that bulk publishing never publishes a cropped-looking product unseen; the merchant may still approve it.
+  if (framing.message) reasons.push({ text: framing.message, code: "itemHeldCutOff" });
+  if (!compliance.passed) {
+    const failed = compliance.rules.filter((r) => !r.passed).map((r) => `${r.label} (${r.measured}, expected ${r.expected})`);
+    reasons.push({ text: `Does not meet every rule: ${failed.join("; ")}.`, code: "itemHeldRules" });
+  }
+  if (reasons.length === 0 && review) reasons.push({ text: "Waiting for your review (review before publishing is on).", code: "itemHeldForReview" });
+  if (reasons.length === 0) return null;
+  return { text: reasons.map((r) => r.text).join(" "), message: { code: reasons[0]!.code } };
 }
 
 const primaryLocales = new Map<string, { locale: string; at: number }>();
@@ -347,10 +401,20 @@ async function publishItem(
   };
   if (!job.data.replaced) {
     const image = await findStoredImageById(db, item.shop, resultImageId);
-    if (!image) throw new ItemFailedError("The processed image was lost before it could be published; your credits were returned.");
+    if (!image) {
+      throw new ItemFailedError({
+        text: "The processed image was lost before it could be published; your credits were returned.",
+        message: { code: "itemResultLost" },
+      });
+    }
 
     let media = await getMediaImage(graphql, item.mediaId);
-    if (!media) throw new ItemFailedError("This image was deleted from the product before it could be replaced; your credits were returned.");
+    if (!media) {
+      throw new ItemFailedError({
+        text: "This image was deleted from the product before it could be replaced; your credits were returned.",
+        message: { code: "itemMediaDeleted" },
+      });
+    }
     // A previous run may have left the media mid-update; let Shopify finish before replacing again.
     if (media.fileStatus === "PROCESSING" || media.fileStatus === "UPLOADED") {
       media = await waitForFileReady(graphql, item.mediaId, { timeoutMs: deps.config.fileReadyTimeoutMs }).catch((error: unknown) => {
@@ -415,7 +479,7 @@ async function markPublished(db: PrismaClient, item: Pick<BatchItem, "id" | "sho
     itemId: item.id,
     from: IN_FLIGHT,
     to: "PUBLISHED",
-    data: { reason: null, finishedAt: new Date(), pickedAt: null },
+    data: { reason: null, reasonMessage: Prisma.DbNull, finishedAt: new Date(), pickedAt: null },
   });
   if (moved > 0) await supersedeOtherVersions(db, item);
   await finishBatchIfDone(db, item.shop, item.batchId);
@@ -518,7 +582,7 @@ function fileVersionOf(url: string): string {
  * Final failure: the item becomes FAILED with its reason, then its credits are released. If the
  * credits were already captured, the image was in fact published (a crash hit after the capture).
  */
-export async function failItem(db: PrismaClient, shop: string, itemId: string, reason: string): Promise<ImageJobOutcome> {
+export async function failItem(db: PrismaClient, shop: string, itemId: string, reason: MerchantText): Promise<ImageJobOutcome> {
   const item = await db.batchItem.findFirst({ where: { id: itemId, shop }, select: { id: true, shop: true, batchId: true, state: true, retryOfId: true, pickedAt: true } });
   if (!item) return "failed";
   if (item.pickedAt) {
@@ -529,7 +593,12 @@ export async function failItem(db: PrismaClient, shop: string, itemId: string, r
       itemId,
       from: IN_FLIGHT,
       to: "SUPERSEDED",
-      data: { pickedAt: null, reason: `This version could not be published again: ${reason}`, finishedAt: new Date() },
+      data: {
+        pickedAt: null,
+        reason: `This version could not be published again: ${reason.text}`,
+        reasonMessage: { code: "itemRepublishFailed", params: { detail: reason.text } },
+        finishedAt: new Date(),
+      },
     });
     await finishBatchIfDone(db, shop, item.batchId);
     return "failed";
@@ -539,10 +608,10 @@ export async function failItem(db: PrismaClient, shop: string, itemId: string, r
     await markPublished(db, item);
     return "published";
   }
-  await transition(db, { shop, itemId, from: IN_FLIGHT, to: "FAILED", data: { reason, finishedAt: new Date() } });
+  await transition(db, { shop, itemId, from: IN_FLIGHT, to: "FAILED", data: { reason: reason.text, reasonMessage: reason.message, finishedAt: new Date() } });
   const after = await db.batchItem.findFirst({ where: { id: itemId, shop }, select: { state: true } });
   if (after?.state === "FAILED" || after?.state === "CANCELLED") {
-    await releaseForItem(db, shop, itemId, reason.slice(0, 200)).catch((error: unknown) => {
+    await releaseForItem(db, shop, itemId, reason.text.slice(0, 200)).catch((error: unknown) => {
       if (!(error instanceof ReservationSettledError)) throw error;
     });
   }

@@ -3,7 +3,7 @@ import { logger } from "~/lib/logger.server";
 import { restoreItem } from "~/models/batches.server";
 import { ShopifyThrottledError } from "~/lib/admin-graphql.server";
 import type { ImageJobData, ImageJobOutcome } from "./jobs";
-import { terminalReason, type WorkerDeps } from "./processor.server";
+import { terminalReason, unexpectedReason, type WorkerDeps } from "./processor.server";
 
 /**
  * A restore job (see restoreBatch): puts one item's original back, then clears its mark. A final failure leaves the
@@ -24,13 +24,17 @@ export async function processRestoreJob(job: Job<ImageJobData>, deps: Pick<Worke
   } catch (error) {
     if (error instanceof ShopifyThrottledError) throw error;
     const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-    const reason = terminalReason(error) ?? (lastAttempt ? (error as Error).message : null);
+    const reason = terminalReason(error) ?? (lastAttempt ? unexpectedReason((error as Error).message) : null);
     if (reason === null) throw error;
     await db.batchItem.updateMany({
       where: { id: itemId, shop, state: "PUBLISHED" },
-      data: { restoreRequestedAt: null, reason: `The original could not be put back: ${reason} Try Restore again.` },
+      data: {
+        restoreRequestedAt: null,
+        reason: `The original could not be put back: ${reason.text} Try Restore again.`,
+        reasonMessage: { code: "itemRestoreFailed", params: { detail: reason.text } },
+      },
     });
-    logger.warn({ shop, itemId, reason }, "restore failed");
-    throw new UnrecoverableError(reason);
+    logger.warn({ shop, itemId, reason: reason.text }, "restore failed");
+    throw new UnrecoverableError(reason.text);
   }
 }

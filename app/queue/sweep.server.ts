@@ -19,7 +19,7 @@ import type { RedisClient } from "./connection.server";
 import { captureForItem, releaseAllOrphanedReservations, releaseForItem, ReservationSettledError } from "~/models/credits.server";
 import { expireStoredImages, moveStoredImagesToObjectStore } from "~/models/stored-images.server";
 import { forgetOldWebhookEvents } from "~/models/webhook-events.server";
-import { failItem } from "./processor.server";
+import { failItem, unexpectedReason } from "./processor.server";
 import { enqueueItems, enqueueRestores, type ImageQueue } from "./queue.server";
 import { type PeriodicTask, startPeriodicTask } from "./periodic.server";
 
@@ -67,7 +67,7 @@ export async function sweepOnce(deps: { db: PrismaClient; queue: ImageQueue }, o
       await job.remove().catch(() => undefined);
       missing.push(item);
     } else if (state === "failed") {
-      await failItem(db, item.shop, item.id, job.failedReason || "This image could not be processed; your credits were returned.");
+      await failItem(db, item.shop, item.id, unexpectedReason(job.failedReason || "This image could not be processed; your credits were returned."));
       result.failed += 1;
     } else if (state === "completed" || state === "unknown") {
       await job.remove().catch(() => undefined);

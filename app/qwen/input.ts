@@ -70,5 +70,5 @@ export async function prepareDashScopeImage(image: Buffer): Promise<DashScopeIma
       return { dataUri: `data:${MIME_BY_FORMAT.jpeg};base64,${bytes.toString("base64")}`, ...size, reencoded: true };
     }
   }
-  throw new ImageInputError("too-large", "The image is too detailed to send for editing even after compression. Upload a smaller photo.");
+  throw new ImageInputError("too-detailed", "The image is too detailed to send for editing even after compression. Upload a smaller photo.");
 }

@@ -14,8 +14,10 @@ export const action = async ({ request, params }: ActionFunctionArgs) => {
   const id = params.id ?? "";
   return runItemAction({ shop: session.shop, action: "restore-batch", id }, async () => {
     const { queued } = await restoreBatch({ db: prisma, queue: getQueue() }, session.shop, id);
-    return queued === 0
-      ? "No published images to restore."
-      : `Restoring ${queued} original image${queued === 1 ? "" : "s"}; this page shows the progress.`;
+    if (queued === 0) return { text: "No published images to restore.", message: { code: "batchRestoreNone" } };
+    return {
+      text: `Restoring ${queued} original image${queued === 1 ? "" : "s"}; this page shows the progress.`,
+      message: { code: "batchRestoreQueued", params: { count: queued } },
+    };
   });
 };

@@ -9,12 +9,15 @@ import { BatchGallery } from "~/components/batch/BatchGallery";
 import galleryStyles from "~/components/batch/batch-gallery.css?url";
 import { originalImageUrls, resultRetentionDays } from "~/models/stored-images.server";
 import { downloadAuthenticated } from "~/components/batch/useAuthenticatedObjectUrl";
+import type { ItemActionResult } from "~/components/batch/useToastingFetcher";
 import { RouteError } from "~/components/RouteError";
 import { useRevalidateWhile } from "~/components/useRevalidateWhile";
 import { useEtaText, useFormat } from "~/i18n/format";
+import { useActionAnswerText } from "~/i18n/messages";
 import prisma from "~/db.server";
 import { getPipeline, isPipelineId } from "~/imaging/pipelines";
 import { getBatchProgress } from "~/models/batches.server";
+import { CREDITS_PER_IMAGE } from "~/models/credits.server";
 import { authenticate } from "~/shopify.server";
 
 export const links = () => [{ rel: "stylesheet", href: galleryStyles }];
@@ -29,7 +32,7 @@ export const loader = async ({ request, params }: LoaderFunctionArgs) => {
   const pipelineLabel = isPipelineId(progress.batch.pipeline) ? getPipeline(progress.batch.pipeline).label : progress.batch.pipeline;
   const originals = await originalImageUrls(prisma, session.shop, progress.items.map((i) => i.mediaId));
   const items = progress.items.map((item) => ({ ...item, originalUrl: originals[item.mediaId] ?? item.sourceUrl }));
-  return json({ ...progress, items, pipelineLabel, retentionDays: resultRetentionDays() });
+  return json({ ...progress, items, pipelineLabel, retentionDays: resultRetentionDays(), creditsPerImage: CREDITS_PER_IMAGE });
 };
 
 export default function BatchPage() {
@@ -38,7 +41,8 @@ export default function BatchPage() {
   const { t } = useTranslation();
   const format = useFormat();
   const etaText = useEtaText();
-  const restoreAll = useFetcher<{ ok?: boolean; message?: string; error?: string }>();
+  const restoreAll = useFetcher<ItemActionResult>();
+  const answerText = useActionAnswerText();
   const [confirmRestore, setConfirmRestore] = useState(false);
   const [downloading, setDownloading] = useState(false);
   const { batch, counts, done, total } = data;
@@ -49,10 +53,10 @@ export default function BatchPage() {
 
   useEffect(() => {
     if (restoreAll.state !== "idle" || !restoreAll.data) return;
-    if (restoreAll.data.error) shopify.toast.show(restoreAll.data.error, { isError: true });
-    else if (restoreAll.data.message) shopify.toast.show(restoreAll.data.message);
+    const answer = answerText(restoreAll.data);
+    if (answer) shopify.toast.show(answer.text, { isError: answer.isError });
     setConfirmRestore(false);
-  }, [restoreAll.state, restoreAll.data, shopify]);
+  }, [restoreAll.state, restoreAll.data, shopify, answerText]);
 
   const percent = total === 0 ? 100 : Math.round((done / total) * 100);
   const eta = working ? etaText(data.etaSeconds) : null;
@@ -156,7 +160,7 @@ export default function BatchPage() {
                 <p>{t("batch.reviewBody")}</p>
               </Banner>
             ) : null}
-            <BatchGallery batchId={batch.id} items={data.items} batch={{ pipeline: batch.pipeline, settings: batch.settings }} />
+            <BatchGallery batchId={batch.id} items={data.items} batch={{ pipeline: batch.pipeline, settings: batch.settings }} creditsPerImage={data.creditsPerImage} />
           </BlockStack>
         </Layout.Section>
       </Layout>

@@ -26,7 +26,7 @@ import { RouteError } from "~/components/RouteError";
 import db from "~/db.server";
 import { getConfig } from "~/lib/config.server";
 import { useFormat } from "~/i18n/format";
-import { useMessageText } from "~/i18n/messages";
+import { useMessageText, useStoredText } from "~/i18n/messages";
 import { errorResponse } from "~/lib/error-response.server";
 import { errorPayload } from "~/lib/merchant-message";
 import { checkRateLimit } from "~/lib/rate-limit.server";
@@ -115,6 +115,7 @@ export default function CreditsPage() {
   const returned = overview.returnedPurchase;
   const { t } = useTranslation();
   const format = useFormat();
+  const storedText = useStoredText();
 
   useEffect(() => {
     if (returned?.status === "ACTIVE" && !returned.note) shopify.toast.show(t("credits.addedToast", { credits: returned.credits }));
@@ -143,7 +144,7 @@ export default function CreditsPage() {
         {returned?.status === "ACTIVE" && returned.note ? (
           <Layout.Section>
             <Banner tone="warning" title={t("credits.fewerTitle")}>
-              <p>{returned.note}</p>
+              <p>{storedText(returned.noteMessage, returned.note)}</p>
             </Banner>
           </Layout.Section>
         ) : null}
@@ -297,6 +298,7 @@ function HistoryCard({ overview }: { overview: Overview }) {
   const lines = overview.history.lines;
   const { t } = useTranslation();
   const format = useFormat();
+  const storedText = useStoredText();
 
   const goTo = (nextCursor: string | null, prev: string[]) => {
     const params = new URLSearchParams();
@@ -357,7 +359,7 @@ function HistoryCard({ overview }: { overview: Overview }) {
                   {line.held === 0 ? "" : signed(line.held, format.number)}
                 </Text>
               </IndexTable.Cell>
-              <IndexTable.Cell>{line.batch ? <BatchLine batch={line.batch} /> : (line.note ?? "")}</IndexTable.Cell>
+              <IndexTable.Cell>{line.batch ? <BatchLine batch={line.batch} /> : (storedText(line.noteMessage, line.note) ?? "")}</IndexTable.Cell>
             </IndexTable.Row>
           ))}
         </IndexTable>

@@ -11,6 +11,6 @@ export const action = async ({ request, params }: ActionFunctionArgs) => {
   const id = params.id ?? "";
   return runItemAction({ shop: session.shop, action: "approve", id }, async () => {
     await approveItem({ db: prisma, queue: getQueue() }, session.shop, id);
-    return "Approved: the image will replace the product image in a moment.";
+    return { text: "Approved: the image will replace the product image in a moment.", message: { code: "itemApproved" } };
   });
 };

@@ -10,6 +10,6 @@ export const action = async ({ request, params }: ActionFunctionArgs) => {
   const id = params.id ?? "";
   return runItemAction({ shop: session.shop, action: "reject", id }, async () => {
     await rejectItem({ db: prisma }, session.shop, id);
-    return "Rejected: the original image stays and its credits were given back.";
+    return { text: "Rejected: the original image stays and its credits were given back.", message: { code: "itemRejected" } };
   });
 };

@@ -10,6 +10,6 @@ export const action = async ({ request, params }: ActionFunctionArgs) => {
   const id = params.id ?? "";
   return runItemAction({ shop: session.shop, action: "restore", id }, async () => {
     await restoreItem({ db: prisma, graphql: admin.graphql }, session.shop, id);
-    return "Original image restored.";
+    return { text: "Original image restored.", message: { code: "itemRestored" } };
   });
 };

@@ -1,5 +1,7 @@
 import { json, type ActionFunctionArgs } from "@remix-run/node";
+import { MAX_INSTRUCTION_LENGTH } from "~/imaging/instruction";
 import { runItemAction } from "~/lib/item-action-response.server";
+import { errorPayload } from "~/lib/merchant-message";
 import { checkRateLimit } from "~/lib/rate-limit.server";
 import prisma from "~/db.server";
 import { retryItem } from "~/models/versions.server";
@@ -17,11 +19,14 @@ export const action = async ({ request, params }: ActionFunctionArgs) => {
   const form = await request.formData();
   const note = form.get("instruction");
   if (note !== null && (typeof note !== "string" || note.length > MAX_FIELD_CHARS)) {
-    return json({ ok: false as const, error: "The note must be short text (at most 200 characters)." }, { status: 400 });
+    return json({ ok: false as const, ...errorPayload("The note must be short text (at most 200 characters).", { code: "retryNoteInvalid", params: { max: MAX_INSTRUCTION_LENGTH } }) }, { status: 400 });
   }
   const id = params.id ?? "";
   return runItemAction({ shop: session.shop, action: "retry", id }, async () => {
     const { creditsReserved } = await retryItem({ db: prisma, queue: getQueue() }, session.shop, id, note);
-    return `Making a new version (${creditsReserved} credits, charged only if it succeeds). The earlier version stays available.`;
+    return {
+      text: `Making a new version (${creditsReserved} credits, charged only if it succeeds). The earlier version stays available.`,
+      message: { code: "retryQueued", params: { count: creditsReserved } },
+    };
   });
 };

@@ -37,7 +37,7 @@ export function handleAccessTokenRequest(store: EmulatorStore, app: { apiKey: st
   const claims = verifyIdToken(params.subject_token, app, shop);
   if (typeof claims === "string") return invalidSubject(claims);
 
-  const scope = store.options.scopes;
+  const scope = store.scopesOf(shop);
   if (requested === ONLINE_TOKEN_TYPE) {
     const userId = Number(claims.sub) || 1;
     const access_token = store.issueToken(shop, "online", { expiresInSeconds: ONLINE_TOKEN_SECONDS, userId });
@@ -92,7 +92,7 @@ function migrationGrant(store: EmulatorStore, shop: string, params: Record<strin
   const earlier = store.migratedTokens.get(subject);
   if (earlier && store.refreshTokens.has(earlier.refresh_token)) {
     const record = store.tokens.get(earlier.access_token);
-    return { status: 200, body: { ...earlier, scope: store.options.scopes, expires_in: Math.max(0, Math.round(((record?.expiresAt ?? 0) - Date.now()) / 1000)), refresh_token_expires_in: REFRESH_TOKEN_SECONDS } };
+    return { status: 200, body: { ...earlier, scope: store.scopesOf(shop), expires_in: Math.max(0, Math.round(((record?.expiresAt ?? 0) - Date.now()) / 1000)), refresh_token_expires_in: REFRESH_TOKEN_SECONDS } };
   }
   const record = store.tokens.get(subject);
   if (!record || record.shop !== shop || record.mode !== "offline" || record.expiresAt !== null) {
@@ -108,10 +108,10 @@ function migrationGrant(store: EmulatorStore, shop: string, params: Record<strin
 function issueExpiringOffline(store: EmulatorStore, shop: string) {
   const refresh_token = `shprt_${randomHex(16)}`;
   const lifetime = store.options.offlineTokenSeconds;
-  store.refreshTokens.set(refresh_token, { shop, scope: store.options.scopes, expiresAt: Date.now() + REFRESH_TOKEN_SECONDS * 1000 });
+  store.refreshTokens.set(refresh_token, { shop, scope: store.scopesOf(shop), expiresAt: Date.now() + REFRESH_TOKEN_SECONDS * 1000 });
   return {
     access_token: store.issueToken(shop, "offline", { expiresInSeconds: lifetime }),
-    scope: store.options.scopes,
+    scope: store.scopesOf(shop),
     expires_in: lifetime,
     refresh_token,
     refresh_token_expires_in: REFRESH_TOKEN_SECONDS,

@@ -13,6 +13,8 @@ export interface ResolverContext {
   billing: BillingService;
   bulk: BulkService;
   apiKey: string;
+  /** The scopes of the request's access token: a field that needs one it lacks is refused (ACCESS_DENIED). */
+  scopes: readonly string[];
   /** Shopify's products/create, for a product created through the Admin API. */
   onProductCreated(product: ProductRecord): void;
   /** Executing a bulk operation's query: connections are read whole. */
@@ -37,10 +39,19 @@ export const fieldResolver: GraphQLFieldResolver<unknown, ResolverContext> = (so
   return value;
 };
 
+/** Shopify's answer to a field the token's scopes do not cover. */
+function requireScope(ctx: ResolverContext, field: string, scope: string): void {
+  if (ctx.scopes.includes(scope)) return;
+  throw new GraphQLError(`Access denied for ${field} field. Required access: \`${scope}\` access scope.`, {
+    extensions: { code: "ACCESS_DENIED", documentation: "https://shopify.dev/api/usage/access-scopes", requiredAccess: `\`${scope}\` access scope.` },
+  });
+}
+
 export function queryRoot(ctx: ResolverContext): Obj {
   return {
     shop: () => shopView(ctx),
     shopLocales: ({ published }: { published?: boolean | null }) => {
+      requireScope(ctx, "shopLocales", "read_locales");
       void published; // The stand-in's shops have only their primary locale, always published.
       const names: Record<string, string> = { en: "English", es: "Spanish", fr: "French", de: "German" };
       return [{ locale: ctx.shop.primaryLocale, name: names[ctx.shop.primaryLocale] ?? ctx.shop.primaryLocale, primary: true, published: true, marketWebPresences: [] }];

@@ -252,6 +252,7 @@ export async function startShopifyEmulator(opts: ShopifyEmulatorOptions & { port
         billing,
         bulk,
         apiKey: opts.apiKey,
+        scopes: (store.tokens.get(header(req, "x-shopify-access-token") ?? "")?.scope ?? "").split(","),
         onProductCreated: (product) => void notifyProduct(shopState, product, PRODUCT_CREATE_TOPIC),
       };
       const result = await runGraphql(ctx, body);

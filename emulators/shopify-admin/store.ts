@@ -133,6 +133,8 @@ export interface ShopState {
   /** A development store (Partner Dashboard) never pays for app charges; Shopify reports it as `plan.partnerDevelopment`. */
   partnerDevelopment: boolean;
   primaryLocale: string;
+  /** The scopes the merchant granted this app, when not every scope it asks for (StoreOptions.scopes). */
+  grantedScopes: string | null;
 }
 
 export interface TokenRecord {
@@ -158,6 +160,8 @@ export interface AddShopOptions {
   partnerDevelopment?: boolean;
   /** The shop's primary language (shopLocales), "en" unless given. */
   primaryLocale?: string;
+  /** The scopes its tokens carry, comma-separated; default: every scope the app asks for. */
+  grantedScopes?: string;
 }
 
 export interface StoreOptions {
@@ -223,6 +227,7 @@ export class EmulatorStore {
       nextProductMediaProcessingReads: 0,
       partnerDevelopment: opts.partnerDevelopment ?? true,
       primaryLocale: opts.primaryLocale ?? "en",
+      grantedScopes: opts.grantedScopes ?? null,
     };
     this.shops.set(domain, shop);
     const count = opts.products ?? 0;
@@ -412,12 +417,17 @@ export class EmulatorStore {
     return match ? this.filesByNumericId.get(Number(match[1])) : undefined;
   }
 
+  /** The scopes a shop's tokens carry. */
+  scopesOf(shop: string): string {
+    return this.shops.get(shop)?.grantedScopes ?? this.options.scopes;
+  }
+
   issueToken(shop: string, mode: "offline" | "online", opts: { token?: string; expiresInSeconds?: number; userId?: number } = {}): string {
     const token = opts.token ?? `${mode === "offline" ? "shpat" : "shpua"}_${randomHex(16)}`;
     this.tokens.set(token, {
       shop,
       mode,
-      scope: this.options.scopes,
+      scope: this.scopesOf(shop),
       expiresAt: opts.expiresInSeconds ? Date.now() + opts.expiresInSeconds * 1000 : null,
       userId: opts.userId,
     });

@@ -1,6 +1,7 @@
 import { useState } from "react";
 import { BlockStack, Button, InlineStack, TextField } from "@shopify/polaris";
 import { useTranslation } from "react-i18next";
+import { useMessageText } from "~/i18n/messages";
 import { useToastingFetcher } from "./useToastingFetcher";
 
 /**
@@ -10,6 +11,7 @@ import { useToastingFetcher } from "./useToastingFetcher";
 export function AltTextEditor({ item }: { item: { id: string; state: string; alt: string | null; suggestedAlt: string | null; writtenAlt: string | null } }) {
   const { t } = useTranslation();
   const fetcher = useToastingFetcher();
+  const messageText = useMessageText();
   const [value, setValue] = useState(item.writtenAlt ?? item.suggestedAlt ?? "");
   if (item.state !== "PUBLISHED" && item.state !== "NEEDS_REVIEW") return null;
   if (!item.suggestedAlt && !item.writtenAlt) return null;
@@ -30,7 +32,7 @@ export function AltTextEditor({ item }: { item: { id: string; state: string; alt
         onChange={setValue}
         maxLength={512}
         showCharacterCount
-        error={fetcher.data?.error}
+        error={messageText(fetcher.data) ?? undefined}
       />
       <InlineStack align="end">
         <Button

@@ -5,6 +5,7 @@ import { Banner, BlockStack, Box, Button, Card, Checkbox, InlineStack, List, Tab
 import { CompareModal, type CompareTarget } from "./CompareModal";
 import { message, useGalleryText } from "./gallery-messages";
 import { applyFilter, bulkReviewableIds, filterTabs, type BatchPipeline, type GalleryFilter } from "./gallery-model";
+import { CreditsPerImageContext } from "./credits-per-image";
 import { GalleryTile, imageTitle } from "./GalleryTile";
 import type { BatchItemView } from "./item-view";
 
@@ -22,7 +23,7 @@ function typing(target: EventTarget | null): boolean {
  * The batch page's images as a gallery: state filters with counts, bulk approve/reject of held images (checkboxes,
  * Space to tick, A/R shortcuts while the gallery has focus), the tiles, and one comparison dialog.
  */
-export function BatchGallery({ batchId, items, batch }: { batchId: string; items: BatchItemView[]; batch: BatchPipeline }) {
+export function BatchGallery({ batchId, items, batch, creditsPerImage }: { batchId: string; items: BatchItemView[]; batch: BatchPipeline; creditsPerImage: number }) {
   const shopify = useAppBridge();
   const t = useGalleryText();
   const [filter, setFilter] = useState<GalleryFilter>("all");
@@ -111,6 +112,7 @@ export function BatchGallery({ batchId, items, batch }: { batchId: string; items
 
   return (
     // The shortcuts listen on the gallery only, so typing elsewhere on the page never approves anything.
+    <CreditsPerImageContext.Provider value={creditsPerImage}>
     <div onKeyDown={onKeyDown} data-testid="batch-gallery">
       <BlockStack gap="300">
         <Card padding="0">
@@ -174,5 +176,6 @@ export function BatchGallery({ batchId, items, batch }: { batchId: string; items
       </BlockStack>
       <CompareModal target={compare} onClose={() => setCompare(null)} />
     </div>
+    </CreditsPerImageContext.Provider>
   );
 }

@@ -1,13 +1,14 @@
 import { memo, useRef, useState } from "react";
 import { Badge, Banner, BlockStack, Box, Button, Card, Checkbox, InlineStack, Spinner, Text } from "@shopify/polaris";
+import { useTranslation } from "react-i18next";
 import { thumbnailUrl } from "~/components/images/grid-model";
 import { AltTextEditor } from "./AltTextEditor";
 import type { CompareTarget } from "./CompareModal";
 import type { BatchItemView } from "./item-view";
 import { message, useGalleryText, type Message } from "./gallery-messages";
-import { isBulkReviewable, marketOf, stateBadge, verdictFor, type BatchPipeline, type VerdictTone } from "./gallery-model";
+import { heldOrCancelledNote, isBulkReviewable, marketOf, stateBadge, verdictFor, type BatchPipeline, type VerdictTone } from "./gallery-model";
 import { ItemVersions, TryAgain } from "./ItemVersions";
-import { fidelityNeedsAttention, readCompliance, readFidelity, readFraming } from "./report-model";
+import { fidelityNeedsAttention, isFrameEdge, readCompliance, readFidelity, readFraming } from "./report-model";
 import { useAuthenticatedObjectUrl } from "./useAuthenticatedObjectUrl";
 import { useInView } from "./useInView";
 import { useToastingFetcher } from "./useToastingFetcher";
@@ -60,7 +61,10 @@ function MeasuredDetails({ item, batch, title, onCompare }: { item: BatchItemVie
   const fidelity = readFidelity(item.fidelity);
   const framing = readFraming(item.framing);
   const t = useGalleryText();
+  const { i18n } = useTranslation();
+  const listFormat = new Intl.ListFormat(i18n.language, { type: "conjunction" });
   const market = marketOf(batch.pipeline);
+  const note = heldOrCancelledNote(item, batch);
   return (
     <div id={`details-${item.id}`} data-testid="measured-details">
       <BlockStack gap="300">
@@ -96,12 +100,12 @@ function MeasuredDetails({ item, batch, title, onCompare }: { item: BatchItemVie
         ) : null}
         {framing ? (
           <Banner tone="warning">
-            <p data-testid="framing-notice">{framing.message}</p>
+            <p data-testid="framing-notice">{t(message("details.cutOff", { edges: listFormat.format(framing.edges.filter(isFrameEdge).map((edge) => t(message(`details.edge.${edge}`)))) }))}</p>
           </Banner>
         ) : null}
-        {item.reason && (item.state === "NEEDS_REVIEW" || item.state === "CANCELLED") ? (
+        {note ? (
           <Text as="p" variant="bodySm" tone="subdued">
-            {item.reason}
+            <span data-testid="item-reason">{t(note)}</span>
           </Text>
         ) : null}
         <AltTextEditor item={item} />

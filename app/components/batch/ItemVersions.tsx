@@ -2,17 +2,22 @@ import { useEffect, useState } from "react";
 import { Badge, BlockStack, Box, Button, InlineStack, Text, TextField } from "@shopify/polaris";
 import { useTranslation } from "react-i18next";
 import { MAX_INSTRUCTION_LENGTH } from "~/imaging/instruction";
+import { useMessageText } from "~/i18n/messages";
+import type { MerchantMessage } from "~/lib/merchant-message";
 import { canRetry, groupVersions, publishActionFor, type VersionFields } from "~/models/versions";
 import type { CompareTarget } from "./CompareModal";
+import { useCreditsPerImage } from "./credits-per-image";
 import { useGalleryText } from "./gallery-messages";
 import { stateBadge, versionNote } from "./gallery-model";
 import { useToastingFetcher } from "./useToastingFetcher";
 
 export interface ItemVersionView extends VersionFields {
   reason: string | null;
+  reasonMessage: MerchantMessage | null;
   instruction: string | null;
   /** Why publishing this (rejected) version again failed, while no later attempt of it exists. */
   publishError: string | null;
+  publishErrorMessage: MerchantMessage | null;
 }
 
 /** "Try again" with an optional note: a new version of the image, 3 credits if it succeeds. */
@@ -21,6 +26,8 @@ export function TryAgain({ itemId, versions, title }: { itemId: string; versions
   const [note, setNote] = useState("");
   const { t } = useTranslation();
   const fetcher = useToastingFetcher();
+  const messageText = useMessageText();
+  const creditsPerImage = useCreditsPerImage();
   const group = groupVersions(versions)[0];
   useEffect(() => {
     if (fetcher.state === "idle" && fetcher.data?.ok) {
@@ -38,7 +45,7 @@ export function TryAgain({ itemId, versions, title }: { itemId: string; versions
       </InlineStack>
     );
   }
-  const error = fetcher.state === "idle" && fetcher.data?.error ? fetcher.data.error : undefined;
+  const error = fetcher.state === "idle" && fetcher.data?.error ? (messageText(fetcher.data) ?? undefined) : undefined;
   return (
     <Box minWidth="280px">
       <fetcher.Form method="post" action={`/app/items/${encodeURIComponent(itemId)}/retry`}>
@@ -52,7 +59,7 @@ export function TryAgain({ itemId, versions, title }: { itemId: string; versions
             showCharacterCount
             autoComplete="off"
             placeholder={t("batchGallery.versions.notePlaceholder")}
-            helpText={t("batchGallery.versions.noteHelp")}
+            helpText={t("batchGallery.versions.noteHelp", { count: creditsPerImage })}
             error={error}
           />
           <InlineStack gap="200">
@@ -80,6 +87,7 @@ function VersionRow({ version, number, group, title, originalUrl, onCompare }: {
   const fetcher = useToastingFetcher();
   const text = useGalleryText();
   const { t } = useTranslation();
+  const creditsPerImage = useCreditsPerImage();
   const action = publishActionFor(version, group);
   const note = versionNote(version) ?? (action.kind === "none" && version.state !== "PUBLISHED" ? action.why : null);
   const badge = stateBadge(version.state);
@@ -111,7 +119,7 @@ function VersionRow({ version, number, group, title, originalUrl, onCompare }: {
                 loading={fetcher.state !== "idle"}
                 accessibilityLabel={t("batchGallery.versions.publishLabel", { title, number })}
               >
-                {action.kind === "republish" ? t("batchGallery.versions.republish") : t("batchGallery.versions.publishPaid")}
+                {action.kind === "republish" ? t("batchGallery.versions.republish") : t("batchGallery.versions.publishPaid", { count: creditsPerImage })}
               </Button>
             ) : null}
           </InlineStack>
@@ -134,6 +142,7 @@ export function ItemVersions({ versions, title, originalUrl, onCompare }: {
   onCompare: (target: CompareTarget) => void;
 }) {
   const { t } = useTranslation();
+  const creditsPerImage = useCreditsPerImage();
   const group = groupVersions(versions)[0];
   if (!group || group.versions.length < 2) return null;
   return (
@@ -141,7 +150,7 @@ export function ItemVersions({ versions, title, originalUrl, onCompare }: {
       <BlockStack gap="200">
         <Text as="h4" variant="headingSm">{t("batchGallery.versions.heading", { versions: group.versions.length })}</Text>
         <Text as="p" tone="subdued" variant="bodySm">
-          {t("batchGallery.versions.explainer")}
+          {t("batchGallery.versions.explainer", { count: creditsPerImage })}
         </Text>
         <ul style={{ margin: 0, padding: 0, listStyle: "none", display: "grid", gap: 8 }} aria-label={t("batchGallery.versions.listLabel", { title })}>
           {group.versions.map((version, index) => (

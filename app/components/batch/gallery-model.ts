@@ -4,13 +4,16 @@
  * Pure code: the page renders what it returns through gallery-messages.ts.
  */
 import { isPipelineId, resolvePipeline, type PipelineSettings } from "~/imaging/pipelines";
-import { message, type Message } from "./gallery-messages";
+import type { MerchantMessage } from "~/lib/merchant-message";
+import { message, type Message, type Said } from "./gallery-messages";
 import { fidelityNeedsAttention, readCompliance, readFidelity, readFraming, STATE_LABELS, type ComplianceRule } from "./report-model";
 
 export interface GalleryItemInput {
   id: string;
   state: string;
   reason: string | null;
+  /** The reason as a merchant message; null on rows from before codes, which show the English reason. */
+  reasonMessage?: MerchantMessage | null;
   compliance?: unknown;
   fidelity?: unknown;
   framing?: unknown;
@@ -198,10 +201,14 @@ export function verdictFor(item: GalleryItemInput, batch: BatchPipeline): Verdic
       return { tone: "subdued", message: message("verdict.queued") };
     case "PROCESSING":
       return { tone: "info", message: message("verdict.processing") };
-    case "FAILED":
-      return { tone: "critical", message: item.reason ? message("verdict.failed", { reason: item.reason }) : message("verdict.failedNoReason") };
-    case "CANCELLED":
-      return { tone: "subdued", message: item.reason ? message("verdict.cancelled", { reason: item.reason }) : message("verdict.cancelledNoReason") };
+    case "FAILED": {
+      const reason = reasonOf(item);
+      return { tone: "critical", message: reason ? message("verdict.failed", { reason }) : message("verdict.failedNoReason") };
+    }
+    case "CANCELLED": {
+      const reason = reasonOf(item);
+      return { tone: "subdued", message: reason ? message("verdict.cancelled", { reason }) : message("verdict.cancelledNoReason") };
+    }
     case "REJECTED":
       return { tone: "subdued", message: message("verdict.rejected") };
     case "RESTORED":
@@ -224,11 +231,34 @@ export function verdictFor(item: GalleryItemInput, batch: BatchPipeline): Verdic
   }
 }
 
+/** An item's stored reason: its message in the viewer's language, else (rows from before codes) its English text. */
+export function reasonOf(item: { reason: string | null; reasonMessage?: MerchantMessage | null }): MerchantMessage | string | null {
+  return item.reasonMessage ?? item.reason;
+}
+
+/**
+ * The line under a held or cancelled image's verdict: its stored reason. A rule it misses is worded from its
+ * compliance report, as the verdict words it, rather than by the stored message's shorter sentence.
+ */
+export function heldOrCancelledNote(item: GalleryItemInput, batch: BatchPipeline): Said | null {
+  if (item.state !== "NEEDS_REVIEW" && item.state !== "CANCELLED") return null;
+  const missed = missedRules(item.compliance);
+  if (item.reasonMessage?.code === "itemHeldRules" && missed.length) return ruleVerdict(item, batch, missed);
+  return reasonOf(item);
+}
+
 /** What the versions list says under one version: why publishing it again failed, else its own reason. */
-export function versionNote(version: { state: string; reason: string | null; publishError?: string | null }): Message | string | null {
+export function versionNote(version: {
+  state: string;
+  reason: string | null;
+  reasonMessage?: MerchantMessage | null;
+  publishError?: string | null;
+  publishErrorMessage?: MerchantMessage | null;
+}): Said | null {
+  if (version.publishErrorMessage) return message("versions.publishFailed", { reason: version.publishErrorMessage });
   if (version.publishError) return message("versions.publishFailed", { reason: /[.!?]$/.test(version.publishError) ? version.publishError : `${version.publishError}.` });
   if (version.state === "PUBLISHED" || version.state === "QUEUED" || version.state === "PROCESSING") return null;
-  return version.reason;
+  return reasonOf(version);
 }
 
 const STATES = ["QUEUED", "PROCESSING", "NEEDS_REVIEW", "PUBLISHED", "FAILED", "RESTORED", "CANCELLED", "REJECTED", "SUPERSEDED"] as const;

@@ -62,6 +62,13 @@ export interface FramingView {
 }
 
 /** The notice that the original photo shows only part of the product, or null when it shows all of it. */
+const FRAME_EDGES = ["top", "bottom", "left", "right"] as const;
+
+/** An edge of the original's frame, as the framing report names it. */
+export function isFrameEdge(edge: string): edge is (typeof FRAME_EDGES)[number] {
+  return (FRAME_EDGES as readonly string[]).includes(edge);
+}
+
 export function readFraming(raw: unknown): FramingView | null {
   if (!raw || typeof raw !== "object") return null;
   const obj = raw as { edges?: unknown; message?: unknown };

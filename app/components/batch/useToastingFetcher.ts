@@ -1,17 +1,21 @@
 import { useEffect } from "react";
 import { useFetcher } from "@remix-run/react";
 import { useAppBridge } from "@shopify/app-bridge-react";
+import { useActionAnswerText } from "~/i18n/messages";
+import type { ErrorPayload, MessageCode, MessageParams } from "~/lib/merchant-message";
 
-export type ItemActionResult = { ok?: boolean; message?: string; error?: string };
+/** An item action's answer (app/lib/item-action-response.server.ts): done with a message, or refused. */
+export type ItemActionResult = Partial<ErrorPayload> & { ok?: boolean; message?: string; messageCode?: MessageCode; messageParams?: MessageParams };
 
-/** A fetcher for an item's action route whose answer ({ message } or { error }) is shown as a toast. */
+/** A fetcher for an item's action route whose answer is shown as a toast, in the viewer's language. */
 export function useToastingFetcher() {
   const fetcher = useFetcher<ItemActionResult>();
   const shopify = useAppBridge();
+  const answerText = useActionAnswerText();
   useEffect(() => {
     if (fetcher.state !== "idle" || !fetcher.data) return;
-    if (fetcher.data.error) shopify.toast.show(fetcher.data.error, { isError: true });
-    else if (fetcher.data.message) shopify.toast.show(fetcher.data.message);
-  }, [fetcher.state, fetcher.data, shopify]);
+    const answer = answerText(fetcher.data);
+    if (answer) shopify.toast.show(answer.text, { isError: answer.isError });
+  }, [fetcher.state, fetcher.data, shopify, answerText]);
   return fetcher;
 }

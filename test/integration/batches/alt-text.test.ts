@@ -68,6 +68,18 @@ describe("alt text of processed images", () => {
     expect(mediaById(h.shopify, shop).get(mediaId!)!.alt).toBe(items[0]!.suggestedAlt);
   });
 
+  it("writes English alt text, and still publishes the image, for a shop that has not granted read_locales", async () => {
+    // Shopify answers shopLocales with ACCESS_DENIED without the scope; the shop's language is then unknown.
+    const shop = await h.addShop({ products: 1, imagesPerProduct: 1, credits: 3, primaryLocale: "es", grantedScopes: "read_products,write_products,write_files" });
+    const [mediaId] = [...mediaById(h.shopify, shop).keys()];
+    await replaceMediaImage(await offlineAdmin(shop), { mediaId: mediaId!, alt: "" });
+    const visionBefore = h.dashscope.visionRequests().length;
+    const { items } = await processAll(shop);
+    expect(h.dashscope.visionRequests().slice(visionBefore).map((r) => r.prompt)).toEqual([expect.stringContaining("in English")]);
+    expect(items[0]!.suggestedAlt).toMatch(/ in \w+ on a white background$/);
+    expect(mediaById(h.shopify, shop).get(mediaId!)!.alt).toBe(items[0]!.suggestedAlt);
+  });
+
   it("refuses empty or over-long alt text and another shop's image, changing nothing", async () => {
     const shop = await h.addShop({ products: 1, imagesPerProduct: 1, credits: 3 });
     const other = await h.addShop({ products: 1, imagesPerProduct: 1, credits: 0 });

@@ -62,7 +62,7 @@ describe("createBatch and credits", () => {
     shopify.addShop(shop, { products: 2, imagesPerProduct: 1 });
     await installShop(db, shopify, shop);
     await grantCredits(db, shop, 6, { kind: "GRANT", idempotencyKey: "seed" });
-    await db.$transaction((tx) => reverseCreditsInTransaction(tx, shop, 15, { idempotencyKey: "refund-1", note: "Starter pack refunded" }));
+    await db.$transaction((tx) => reverseCreditsInTransaction(tx, shop, 15, { idempotencyKey: "refund-1", note: "Starter pack refunded", noteMessage: () => ({ code: "noteRefundTakenBack", params: { pack: "Starter", count: 15 } }) }));
     expect(await getBalance(db, shop)).toEqual({ available: 0, reserved: 0, total: 0 });
     expect(await getDebt(db, shop)).toBe(9);
     const graphql = await offlineAdmin(shop);
@@ -85,7 +85,7 @@ describe("createBatch and credits", () => {
     const shop = uniqueShopDomain("owing");
     shopify.addShop(shop, { products: 1, imagesPerProduct: 1 });
     await installShop(db, shopify, shop);
-    await db.$transaction((tx) => reverseCreditsInTransaction(tx, shop, 3, { idempotencyKey: "refund-1", note: "refunded" }));
+    await db.$transaction((tx) => reverseCreditsInTransaction(tx, shop, 3, { idempotencyKey: "refund-1", note: "refunded", noteMessage: () => ({ code: "noteRefundTakenBack", params: { pack: "Starter", count: 3 } }) }));
     // Credits that came back without a grant (an image that failed) are available, not yet paid in.
     await db.creditAccount.update({ where: { shop }, data: { available: 6 } });
     await db.creditEntry.create({ data: { shop, kind: "RELEASE", availableDelta: 6, reservedDelta: 0, idempotencyKey: "released", note: "returned" } });

@@ -51,6 +51,8 @@ export interface Harness {
     expiringToken?: boolean;
     sharedPhotos?: number;
     primaryLocale?: string;
+    /** The scopes the merchant granted (default: all the app asks for). */
+    grantedScopes?: string;
   }): Promise<string>;
   waitForBatch(shop: string, batchId: string, timeoutMs?: number): Promise<BatchProgress>;
   /** Until no item of the batch is waiting for its original to be put back. */
@@ -128,6 +130,7 @@ export async function startHarness(
         ...(shopOpts.restoreRate ? { restoreRate: shopOpts.restoreRate } : {}),
         ...(shopOpts.sharedPhotos ? { sharedPhotos: shopOpts.sharedPhotos } : {}),
         ...(shopOpts.primaryLocale ? { primaryLocale: shopOpts.primaryLocale } : {}),
+        ...(shopOpts.grantedScopes ? { grantedScopes: shopOpts.grantedScopes } : {}),
       });
       await installShop(db, shopify, shop, { expiring: shopOpts.expiringToken ?? true });
       if (shopOpts.credits > 0) await grantCredits(db, shop, shopOpts.credits, { kind: "GRANT", idempotencyKey: `test:${randomUUID()}` });

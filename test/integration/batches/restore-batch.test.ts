@@ -54,14 +54,19 @@ describe("restoring a whole batch", () => {
     const started = performance.now();
     const response = await call(restoreBatchAction, await bearerRequest(shop, `/app/batches/${batchId}/restore`, { method: "POST" }), { id: batchId });
     const elapsedMs = performance.now() - started;
-    expect(await body(response)).toEqual({ ok: true, message: `Restoring ${ITEMS} original images; this page shows the progress.` });
+    expect(await body(response)).toEqual({
+      ok: true,
+      message: `Restoring ${ITEMS} original images; this page shows the progress.`,
+      messageCode: "batchRestoreQueued",
+      messageParams: { count: ITEMS },
+    });
     expect(elapsedMs).toBeLessThan(3_000);
     const queued = await getBatchProgress(h.db, shop, batchId);
     expect(queued).toMatchObject({ restoring: ITEMS, counts: { PUBLISHED: ITEMS, RESTORED: 0 } });
 
     // Asking again while they wait changes nothing.
     const again = await call(restoreBatchAction, await bearerRequest(shop, `/app/batches/${batchId}/restore`, { method: "POST" }), { id: batchId });
-    expect(await body(again)).toEqual({ ok: true, message: "No published images to restore." });
+    expect(await body(again)).toEqual({ ok: true, message: "No published images to restore.", messageCode: "batchRestoreNone", messageParams: {} });
 
     h.startInProcessWorker({ concurrency: 10 });
     const seen = new Set<number>();
@@ -102,7 +107,12 @@ describe("restoring when the merchant deleted one of the images", () => {
     const done = await h.waitForRestores(shop, batch.id);
     const byMedia = new Map(done.items.map((i) => [i.mediaId, i]));
     expect(byMedia.get(kept!.mediaId)).toMatchObject({ state: "RESTORED" });
-    expect(byMedia.get(gone!.mediaId)).toMatchObject({ state: "PUBLISHED", restoring: false, reason: expect.stringMatching(/original could not be put back: .*no longer on the product/) });
+    expect(byMedia.get(gone!.mediaId)).toMatchObject({
+      state: "PUBLISHED",
+      restoring: false,
+      reason: expect.stringMatching(/original could not be put back: .*no longer on the product/),
+      reasonMessage: { code: "itemRestoreFailed", params: { detail: expect.stringMatching(/no longer on the product/) } },
+    });
     expect(mediaById(h.shopify, shop).get(kept!.mediaId)!.sha256).toBe(original.sha256);
   });
 });

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import db from "~/db.server";
 import { batchCreditLines, creditActivity } from "~/models/credit-history.server";
-import { captureForItem, grantCredits, releaseUnusedReservations, reserveForItems } from "~/models/credits.server";
+import { captureForItem, grantCredits, releaseUnusedReservations, reserveForItems, reverseCreditsInTransaction } from "~/models/credits.server";
+import { i18nFor } from "~/i18n/locales";
 import { createBatch, createItems, uniqueShopDomain } from "../../factories";
 
 /** A batch of `n` images with 3 credits held for each; `charged` are captured and `returned` released. */
@@ -12,11 +13,45 @@ async function batch(shop: string, n: number, outcome: { charged: number; return
   const itemIds = (await createItems(db, created, specs)).map((item) => item.id);
   await reserveForItems(db, shop, itemIds, 3);
   for (const id of itemIds.slice(0, outcome.charged)) await captureForItem(db, shop, id);
-  await releaseUnusedReservations(db, shop, itemIds.slice(outcome.charged, outcome.charged + outcome.returned), "failed");
+  await releaseUnusedReservations(db, shop, itemIds.slice(outcome.charged, outcome.charged + outcome.returned), {
+    text: "failed",
+    message: { code: "noteReturnedBatchNotCreated", params: {} },
+  });
   return { batchId: created.id, itemIds };
 }
 
 describe("credit history", () => {
+  it("words each entry's note in the viewer's language, and an entry from before notes had codes in English", async () => {
+    const shop = uniqueShopDomain();
+    await db.creditEntry.create({ data: { shop, kind: "GRANT", availableDelta: 5, reservedDelta: 0, idempotencyKey: "legacy", note: "Goodwill credits" } });
+    await db.creditAccount.create({ data: { shop, available: 5, reserved: 0 } });
+    await grantCredits(db, shop, 100, {
+      kind: "PURCHASE",
+      idempotencyKey: "pack-1",
+      note: "Pro pack: 100 credits",
+      noteMessage: { code: "notePackGranted", params: { pack: "Pro", count: 100 } },
+    });
+    await db.$transaction((tx) =>
+      reverseCreditsInTransaction(tx, shop, 120, {
+        idempotencyKey: "refund-1",
+        note: "Pro pack refunded: 120 credits taken back",
+        noteMessage: (owed) => ({ code: "noteRefundTakenBackOwed", params: { pack: "Pro", count: 120, owed } }),
+      }),
+    );
+    // The next grant pays what is owed first, and says so.
+    await grantCredits(db, shop, 30, { kind: "GRANT", idempotencyKey: "grant-1" });
+
+    const { lines } = await creditActivity(db, shop);
+    const spanish = i18nFor("es").t;
+    const said = lines.map((line) => (line.noteMessage ? spanish(`messages.${line.noteMessage.code}`, line.noteMessage.params) : line.note));
+    expect(said).toEqual([
+      "30 créditos añadidos (con 15 se pagó lo que se debía)",
+      "Paquete Pro reembolsado: se retiraron 120 créditos (se deben 15)",
+      "Paquete Pro: 100 créditos",
+      "Goodwill credits",
+    ]);
+  });
+
   it("shows one line per batch, summing its images' holds, charges and returns, and one per pack or grant", async () => {
     const shop = uniqueShopDomain();
     await grantCredits(db, shop, 100, { kind: "PURCHASE", idempotencyKey: "pack-1", note: "Pro pack: 100 credits" });

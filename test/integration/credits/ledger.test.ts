@@ -49,6 +49,8 @@ async function expectLedgerMatchesAccount(shop: string): Promise<void> {
   expect(sumEntries(entries)).toEqual(balance);
 }
 
+const NOT_CREATED = { text: "batch not created", message: { code: "noteReturnedBatchNotCreated" as const, params: {} } };
+
 describe("credit ledger", () => {
   it("grants a key once however often it is replayed, concurrently or not", async () => {
     const shop = uniqueShopDomain();
@@ -191,8 +193,8 @@ describe("credit ledger", () => {
     const [captured, unused, other] = [randomUUID(), randomUUID(), randomUUID()];
     await reserveForItems(db, shop, [captured, unused, other], 3);
     await captureForItem(db, shop, captured);
-    expect(await releaseUnusedReservations(db, shop, [captured, unused, other, randomUUID()], "batch not created")).toBe(6);
-    expect(await releaseUnusedReservations(db, shop, [captured, unused, other], "batch not created")).toBe(0);
+    expect(await releaseUnusedReservations(db, shop, [captured, unused, other, randomUUID()], NOT_CREATED)).toBe(6);
+    expect(await releaseUnusedReservations(db, shop, [captured, unused, other], NOT_CREATED)).toBe(0);
     expect(await getBalance(db, shop)).toEqual({ available: 6, reserved: 0, total: 6 });
     expect(await releaseForItem(db, shop, unused)).toBe("already");
     await expectLedgerMatchesAccount(shop);

@@ -81,7 +81,7 @@ describe("bulk approve and reject of held images", () => {
     const { shop, batchId, items } = await heldBatch(2);
     const other = await h.addShop({ products: 1, imagesPerProduct: 1, credits: 0 });
     const foreign = await review(other, batchId, "approve", [items[0]!.id]);
-    expect(foreign).toEqual({ status: 404, body: { ok: false, error: "This batch was not found." } });
+    expect(foreign).toEqual({ status: 404, body: { ok: false, error: "This batch was not found.", errorCode: "batchNotFound", errorParams: {} } });
 
     // An id of this shop's other batch (or of no batch) is refused alone.
     const mixed = await review(shop, batchId, "reject", [items[0]!.id, "00000000-0000-0000-0000-000000000000"]);

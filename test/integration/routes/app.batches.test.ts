@@ -126,13 +126,16 @@ describe("Batch page and its actions", () => {
     }
 
     const one = await post(restoreAction, shop, `/app/items/${first!.id}/restore`, first!.id);
-    expect(one).toEqual({ status: 200, body: { ok: true, message: "Original image restored." } });
+    expect(one).toEqual({ status: 200, body: { ok: true, message: "Original image restored.", messageCode: "itemRestored", messageParams: {} } });
     expect(mediaById(h.shopify, shop).get(first!.mediaId)!.sha256).toBe(originals.get(first!.mediaId)!.sha256);
     const again = await post(restoreAction, shop, `/app/items/${first!.id}/restore`, first!.id);
     expect(again.status).toBe(200);
 
     const all = await post(restoreBatchAction, shop, `/app/batches/${progress.batch.id}/restore`, progress.batch.id);
-    expect(all).toEqual({ status: 200, body: { ok: true, message: "Restoring 2 original images; this page shows the progress." } });
+    expect(all).toEqual({
+      status: 200,
+      body: { ok: true, message: "Restoring 2 original images; this page shows the progress.", messageCode: "batchRestoreQueued", messageParams: { count: 2 } },
+    });
     await h.waitForRestores(shop, progress.batch.id);
     const now = mediaById(h.shopify, shop);
     for (const item of rest) expect(now.get(item.mediaId)!.sha256).toBe(originals.get(item.mediaId)!.sha256);
@@ -164,7 +167,8 @@ describe("Batch page and its actions", () => {
 
     const late = await post(rejectAction, shop, `/app/items/${keep!.id}/reject`, keep!.id);
     expect(late.status).toBe(409);
-    expect(late.body.error).toMatch(/Only images waiting for review/);
+    expect(late.body).toMatchObject({ error: expect.stringMatching(/Only images waiting for review/), errorCode: "rejectWrongState" });
+    expect(await h.db.batchItem.findUniqueOrThrow({ where: { id: drop!.id } })).toMatchObject({ state: "REJECTED", reasonMessage: { code: "itemRejectedByYou" } });
   });
 
   it("tries an image again with a note from the form, lists both versions and publishes the earlier one again", async () => {
@@ -185,7 +189,10 @@ describe("Batch page and its actions", () => {
     expect(await getBalance(h.db, other)).toMatchObject({ available: 9, reserved: 0 });
 
     const queued = await retry(shop, { instruction: "less shadow" });
-    expect(queued).toEqual({ status: 200, body: { ok: true, message: expect.stringContaining("3 credits, charged only if it succeeds") } });
+    expect(queued).toEqual({
+      status: 200,
+      body: { ok: true, message: expect.stringContaining("3 credits, charged only if it succeeds"), messageCode: "retryQueued", messageParams: { count: 3 } },
+    });
     await waitForWorker(shop, progress.batch.id);
     type WithVersions = Progress & { items: Array<Progress["items"][number] & { instruction: string | null; versions: Array<{ id: string; state: string; instruction: string | null }> }> };
     const page = await body<WithVersions>(await call(batchLoader, await bearerRequest(shop, `/app/batches/${progress.batch.id}`), { id: progress.batch.id }));
@@ -198,7 +205,10 @@ describe("Batch page and its actions", () => {
 
     expect((await post(publishAction, other, `/app/items/${first.id}/publish`, first.id)).status).toBe(404);
     const picked = await post(publishAction, shop, `/app/items/${first.id}/publish`, first.id);
-    expect(picked).toEqual({ status: 200, body: { ok: true, message: "This version will replace the product image in a moment, at no charge." } });
+    expect(picked).toEqual({
+      status: 200,
+      body: { ok: true, message: "This version will replace the product image in a moment, at no charge.", messageCode: "versionQueuedFree", messageParams: {} },
+    });
     await waitForWorker(shop, progress.batch.id);
     expect((await h.db.batchItem.findUniqueOrThrow({ where: { id: first.id } })).state).toBe("PUBLISHED");
     expect(await getBalance(h.db, shop)).toMatchObject({ available: 0, reserved: 0 });

@@ -1,10 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { formatMessage as formatIn, type Message } from "~/components/batch/gallery-messages";
+import { formatMessage as formatIn, type Said } from "~/components/batch/gallery-messages";
 import {
   applyFilter,
   bulkReviewableIds,
   filterCounts,
   filterTabs,
+  heldOrCancelledNote,
   verdictFor,
   versionNote,
   type GalleryItemInput,
@@ -13,8 +14,9 @@ import { evaluateRules, type ImageMeasurements } from "~/imaging/compliance";
 import { DEFAULT_PIPELINE_SETTINGS, resolvePipeline, type PipelineId } from "~/imaging/pipelines";
 import { cutOffMessage } from "~/imaging/cutoff";
 import { i18nFor } from "~/i18n/locales";
+import type { MerchantMessage, MessageCode, MessageParams } from "~/lib/merchant-message";
 
-const formatMessage = (msg: Message | string) => formatIn(msg, i18nFor("en").t);
+const formatMessage = (msg: Said) => formatIn(msg, i18nFor("en").t);
 
 const amazon = { pipeline: "amazon", settings: DEFAULT_PIPELINE_SETTINGS };
 const GOOD: ImageMeasurements = { format: "jpeg", width: 2000, height: 2000, borderPurity: 1, coverage: 0.88, minMargin: 60, strayMarks: 0 };
@@ -133,5 +135,97 @@ describe("the versions list", () => {
       "This version could not be published again: Shopify refused.",
     );
     expect(versionNote({ state: "PUBLISHED", reason: null, publishError: null })).toBeNull();
+  });
+});
+
+/** Every reason the worker and the models store on an item, with values like the ones they send. */
+const STORED_REASONS: Record<string, MessageParams> = {
+  itemHeldAltered: {},
+  itemHeldCutOff: {},
+  itemHeldRules: {},
+  itemHeldForReview: {},
+  itemPipelineGone: { pipeline: "etsy" },
+  itemSourceTooLarge: { width: 9000, height: 9000, limit: 40 },
+  itemResultLost: {},
+  itemMediaDeleted: {},
+  itemFailedAfterAttempts: { attempts: 3, detail: "socket hang up" },
+  itemFailedUnexpected: { detail: "Media is still processing" },
+  itemShopifyRefused: { detail: "Media is invalid" },
+  itemReconnect: {},
+  itemNotInstalled: {},
+  itemDownloadFailed: { detail: "HTTP 404" },
+  itemImageEmpty: {},
+  itemImageTooLarge: { size: "31.2", limit: 20 },
+  itemImageUnsupported: { format: "SVG" },
+  itemImageCorrupt: {},
+  itemImageTruncated: {},
+  itemImageTooManyPixels: { limit: 50 },
+  itemImageTooSmall: { width: 200, height: 150, minSide: 500 },
+  itemImageAspect: { width: 8000, height: 400 },
+  itemImageTooDetailed: {},
+  itemResultDamaged: {},
+  itemNoProduct: {},
+  itemEditRefused: { code: "InvalidParameter" },
+  itemEditSensitive: { code: "DataInspectionFailed" },
+  itemEditUnavailable: { code: "Arrearage" },
+  itemResultRefused: { code: "ResultTooLarge" },
+  itemRepublishFailed: { detail: "Media is invalid." },
+  itemRestoreFailed: { detail: "Media is invalid." },
+  itemRejectedByYou: {},
+  itemSetAsideForTry: {},
+  itemSetAsideForOther: {},
+  itemSupersededByLater: {},
+  itemCancelledUninstalled: {},
+  itemCancelledWithRun: {},
+};
+
+describe("an item's stored reason, in the viewer's language", () => {
+  const inSpanish = (msg: Said) => formatIn(msg, i18nFor("es").t);
+  const reasonMessage = (code: string): MerchantMessage => ({ code: code as MessageCode, params: STORED_REASONS[code] });
+
+  it.each(Object.keys(STORED_REASONS))("a Spanish viewer reads %s in Spanish, its values in place", (code) => {
+    const english = formatMessage(reasonMessage(code));
+    const spanish = inSpanish(reasonMessage(code));
+    expect(spanish).not.toBe(english);
+    expect(spanish).not.toMatch(/\{\{|messages\./);
+    for (const value of Object.values(STORED_REASONS[code]!)) expect(spanish).toContain(String(value));
+    // Where the gallery shows it: a failed image's verdict, a cancelled image's line, a version's note.
+    const failed = item("FAILED", { reason: english, reasonMessage: reasonMessage(code) });
+    expect(inSpanish(verdictFor(failed, amazon).message)).toBe(`Falló: ${spanish}`);
+    expect(inSpanish(versionNote({ state: "REJECTED", reason: english, reasonMessage: reasonMessage(code) })!)).toBe(spanish);
+  });
+
+  it("shows the English reason of a row written before reasons had codes", () => {
+    const legacy = item("FAILED", { reason: "The original image could not be downloaded: HTTP 404" });
+    expect(inSpanish(verdictFor(legacy, amazon).message)).toBe("Falló: The original image could not be downloaded: HTTP 404");
+    expect(inSpanish(heldOrCancelledNote(item("CANCELLED", { reason: "Cancelled with its whole-catalogue run." }), amazon)!)).toBe(
+      "Cancelled with its whole-catalogue run.",
+    );
+    expect(inSpanish(versionNote({ state: "SUPERSEDED", reason: "Another version of this image was published after it." })!)).toBe(
+      "Another version of this image was published after it.",
+    );
+  });
+
+  it("words a held image's missed rule from its report, as the verdict does, rather than the stored sentence", () => {
+    const held = item("NEEDS_REVIEW", {
+      compliance: report({ coverage: 0.62 }),
+      reason: "Does not meet every rule: Coverage (62%, expected 85%).",
+      reasonMessage: { code: "itemHeldRules" },
+    });
+    expect(inSpanish(heldOrCancelledNote(held, amazon)!)).toBe("En revisión: El producto ocupa el 62 % del encuadre; Amazon pide alrededor del 85 %");
+    const waiting = item("NEEDS_REVIEW", { reason: "Waiting for your review (review before publishing is on).", reasonMessage: { code: "itemHeldForReview" } });
+    expect(inSpanish(heldOrCancelledNote(waiting, amazon)!)).toBe("Espera tu revisión (la revisión antes de publicar está activada).");
+  });
+
+  it("says why publishing a version again failed in the viewer's language", () => {
+    const note = versionNote({
+      state: "REJECTED",
+      reason: "Rejected by the merchant; the original image was kept.",
+      reasonMessage: { code: "itemRejectedByYou" },
+      publishError: "Shopify refused the change: Media is invalid.",
+      publishErrorMessage: { code: "itemShopifyRefused", params: { detail: "Media is invalid" } },
+    });
+    expect(inSpanish(note!)).toMatch(/Shopify rechazó el cambio: Media is invalid\./);
+    expect(inSpanish(note!)).not.toMatch(/Publishing|Rejected/);
   });
 });
