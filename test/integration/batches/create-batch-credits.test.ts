@@ -69,7 +69,7 @@ describe("createBatch and credits", () => {
     const mediaIds = shopify.products(shop).flatMap((p) => p.media.map((m) => m.id));
 
     await expect(createBatch({ db, graphql, queue }, shop, { mediaIds, pipeline: "amazon" })).rejects.toMatchObject({
-      status: 422,
+      httpStatus: 422,
       message: expect.stringMatching(/you owe 9 credits.*Buy a credit pack/),
     });
     expect(await db.batch.count({ where: { shop } })).toBe(0);
@@ -107,7 +107,7 @@ describe("reviewing an image held for review", () => {
     const ids = Array.from({ length: 20 }, () => randomUUID());
     await reserveForItems(db, shop, ids, 3);
     await createItems(db, batch, ids.map((id) => ({ id, state: "NEEDS_REVIEW", reason: "Waiting for your review." })));
-    const settle = (p: Promise<void>) => p.then(() => "ok" as const, (error: { status?: number }) => error.status ?? error);
+    const settle = (p: Promise<void>) => p.then(() => "ok" as const, (error: { httpStatus?: number }) => error.httpStatus ?? error);
     const outcomes = await Promise.all(ids.map((id) => Promise.all([settle(approveItem({ db, queue }, shop, id)), settle(rejectItem({ db }, shop, id))])));
     const items = await db.batchItem.findMany({ where: { shop }, select: { id: true, state: true } });
     for (const [index, [approved, rejected]] of outcomes.entries()) {

@@ -28,14 +28,27 @@ describe("errorResponse", () => {
       status: 409,
       body: { ok: false, error: "Only published images can be restored." },
     });
-    expect(await answer(errorResponse(new BatchNotFoundError("This image")))).toEqual({ status: 404, body: { error: "This image was not found." } });
+    expect(await answer(errorResponse(new BatchNotFoundError("This image")))).toEqual({
+      status: 404,
+      body: { error: "This image was not found.", errorCode: "itemNotFound", errorParams: {} },
+    });
   });
 
   it("answers what the merchant can do, not the technical message, when they differ", async () => {
     const busy = await answer(errorResponse(new ShopifyThrottledError(2_000)));
-    expect(busy).toEqual({ status: 503, body: { error: "Shopify is busy with this store's requests. Try again in a few seconds." } });
+    expect(busy).toEqual({
+      status: 503,
+      body: { error: "Shopify is busy with this store's requests. Try again in a few seconds.", errorCode: "shopifyBusy", errorParams: {} },
+    });
     const refused = await answer(errorResponse(new ShopifyApiError("Access denied for fileUpdate", 403)));
-    expect(refused).toEqual({ status: 502, body: { error: "Shopify refused the change: Access denied for fileUpdate. Nothing was changed; try again." } });
+    expect(refused).toEqual({
+      status: 502,
+      body: {
+        error: "Shopify refused the change: Access denied for fileUpdate. Nothing was changed; try again.",
+        errorCode: "shopifyRefused",
+        errorParams: { detail: "Access denied for fileUpdate" },
+      },
+    });
     const forged = await answer(errorResponse(new StripeSignatureError("No signatures found matching the expected signature for payload")));
     expect(forged).toEqual({ status: 400, body: { error: "Invalid signature" } });
     const plain = new AppError("pg: relation missing", { merchantMessage: "Something went wrong on our side; try again." });
