@@ -746,8 +746,12 @@ function register(source: Pyramid, result: Pyramid, product: ResultProduct): Pla
         if (bestAt < 0) break;
         const c = { side, share, aspect: 1, x: xs[bestAt % xs.length]!, y: ys[Math.floor(bestAt / xs.length)]!, correlation: scores[bestAt]! };
         peaks.push(c);
+        const other = { ...c };
         for (let k = 0; k < scores.length; k++) {
-          if (!taken[k] && near(c, { ...c, x: xs[k % xs.length]!, y: ys[Math.floor(k / xs.length)]! })) taken[k] = 1;
+          if (taken[k]) continue;
+          other.x = xs[k % xs.length]!;
+          other.y = ys[Math.floor(k / xs.length)]!;
+          if (near(c, other)) taken[k] = 1;
         }
       }
       found.push(...peaks);
