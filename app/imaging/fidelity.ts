@@ -120,6 +120,8 @@ export interface FidelityMeasurement {
   colourCast: number;
   /** Largest loss of structural similarity (1 - SSIM's contrast-structure term) in a cell of the product. */
   worstStructure: number;
+  /** Structure was compared on the fine grid (the original has the detail), against LIMITS.structureLoss. */
+  fineStructure: boolean;
   /** Product-coloured area of the original next to the product that the edit lacks, over the product's area. */
   missingShare: number;
   /** How much the product's proportions differ from the original's (|ln| of the width-over-height scale ratio). */
@@ -208,6 +210,7 @@ const NO_PRODUCT: FidelityMeasurement = {
   worstAreaChange: 1,
   colourCast: 255,
   worstStructure: 1,
+  fineStructure: false,
   missingShare: 1,
   proportionChange: 0,
   placement: null,
@@ -264,6 +267,7 @@ function compare(source: Pyramid, result: Pyramid, resultProduct: ResultProduct,
     worstAreaChange,
     colourCast,
     worstStructure,
+    fineStructure: detail !== null,
     missingShare,
     proportionChange,
   };
@@ -331,37 +335,59 @@ function resample(planes: Planes, area: Box, outW: number, outH: number, extend 
   const { width, height } = planes;
   const sx = area.width / outW;
   const sy = area.height / outH;
+  const channelCount = planes.channels.length;
   const channels = planes.channels.map(() => new Float32Array(outW * outH));
   const taps = Math.max(1, Math.ceil(Math.max(sx, sy)));
   const stepX = sx / taps;
   const stepY = sy / taps;
+  // The taps of every output column, computed once (x0, x1 and weight; -1 for a tap outside the image).
+  const columnTaps = outW * taps;
+  const tapX0 = new Int32Array(columnTaps);
+  const tapX1 = new Int32Array(columnTaps);
+  const tapWx = new Float64Array(columnTaps);
+  for (let x = 0; x < outW; x++) {
+    for (let tx = 0; tx < taps; tx++) {
+      const t = x * taps + tx;
+      const fx = area.left + x * sx + (tx + 0.5) * stepX - 0.5;
+      if (!extend && (fx < -0.5 || fx > width - 0.5)) {
+        tapX0[t] = -1;
+        continue;
+      }
+      const x0 = Math.max(0, Math.min(width - 1, Math.floor(fx)));
+      tapX0[t] = x0;
+      tapX1[t] = Math.min(width - 1, x0 + 1);
+      tapWx[t] = Math.max(0, Math.min(1, fx - x0));
+    }
+  }
+  const sums = new Float64Array(channelCount);
   for (let y = 0; y < outH; y++) {
     for (let x = 0; x < outW; x++) {
       const o = y * outW + x;
       let n = 0;
-      const sums = [0, 0, 0, 0];
+      sums.fill(0);
       for (let ty = 0; ty < taps; ty++) {
         const fy = area.top + y * sy + (ty + 0.5) * stepY - 0.5;
         if (!extend && (fy < -0.5 || fy > height - 0.5)) continue;
         const y0 = Math.max(0, Math.min(height - 1, Math.floor(fy)));
         const y1 = Math.min(height - 1, y0 + 1);
         const wy = Math.max(0, Math.min(1, fy - y0));
-        for (let tx = 0; tx < taps; tx++) {
-          const fx = area.left + x * sx + (tx + 0.5) * stepX - 0.5;
-          if (!extend && (fx < -0.5 || fx > width - 0.5)) continue;
-          const x0 = Math.max(0, Math.min(width - 1, Math.floor(fx)));
-          const x1 = Math.min(width - 1, x0 + 1);
-          const wx = Math.max(0, Math.min(1, fx - x0));
-          for (let c = 0; c < planes.channels.length; c++) {
+        const row0 = y0 * width;
+        const row1 = y1 * width;
+        for (let t = x * taps; t < (x + 1) * taps; t++) {
+          const x0 = tapX0[t]!;
+          if (x0 < 0) continue;
+          const x1 = tapX1[t]!;
+          const wx = tapWx[t]!;
+          for (let c = 0; c < channelCount; c++) {
             const ch = planes.channels[c]!;
-            const top = ch[y0 * width + x0]! * (1 - wx) + ch[y0 * width + x1]! * wx;
-            const bottom = ch[y1 * width + x0]! * (1 - wx) + ch[y1 * width + x1]! * wx;
+            const top = ch[row0 + x0]! * (1 - wx) + ch[row0 + x1]! * wx;
+            const bottom = ch[row1 + x0]! * (1 - wx) + ch[row1 + x1]! * wx;
             sums[c]! += top * (1 - wy) + bottom * wy;
           }
           n++;
         }
       }
-      for (let c = 0; c < channels.length; c++) channels[c]![o] = n ? sums[c]! / n : Number.NaN;
+      for (let c = 0; c < channelCount; c++) channels[c]![o] = n ? sums[c]! / n : Number.NaN;
     }
   }
   return { channels, width: outW, height: outH };
@@ -430,6 +456,37 @@ interface Template {
   planes: Planes;
   /** 1 where the product is. */
   inside: Uint8Array;
+  /** The template's own sums over all of it (see correlation), for placements that lie wholly inside the image. */
+  sums: TemplateSums;
+}
+
+/** Over the template: count, sum and sum of squares of the edge channel, then of each colour channel inside the product. */
+interface TemplateSums {
+  edges: [number, number, number];
+  colours: [number, number, number][];
+}
+
+function templateSums(planes: Planes, inside: Uint8Array): TemplateSums {
+  const [te, tl, ta, tb] = planes.channels as [Float32Array, Float32Array, Float32Array, Float32Array];
+  let en = 0, et = 0, ett = 0, cn = 0, lt = 0, ltt = 0, at = 0, att = 0, bt = 0, btt = 0;
+  for (let p = 0; p < inside.length; p++) {
+    const e = te[p]!;
+    en++;
+    et += e;
+    ett += e * e;
+    if (!inside[p]) continue;
+    const l = tl[p]!;
+    const u = ta[p]!;
+    const v = tb[p]!;
+    cn++;
+    lt += l;
+    ltt += l * l;
+    at += u;
+    att += u * u;
+    bt += v;
+    btt += v * v;
+  }
+  return { edges: [en, et, ett], colours: [[cn, lt, ltt], [cn, at, att], [cn, bt, btt]] };
 }
 
 /** The edited product's template where it spans `productSide` px (longest side), its width times `aspect` more. */
@@ -446,7 +503,7 @@ function templateAt(result: Pyramid, product: ResultProduct, productSide: number
   const maskPlanes = { channels: [sampled.channels[3]!] };
   const inside = new Uint8Array(w * h);
   for (let p = 0; p < inside.length; p++) inside[p] = maskPlanes.channels[0]![p]! >= 0.5 ? 1 : 0;
-  return { template: { planes, inside }, marginPx };
+  return { template: { planes, inside, sums: templateSums(planes, inside) }, marginPx };
 }
 
 interface Placement {
@@ -470,54 +527,96 @@ function correlation(template: Template, image: Planes, x: number, y: number): n
   const [te, tl, ta, tb] = template.planes.channels as [Float32Array, Float32Array, Float32Array, Float32Array];
   const [ie, il, ia, ib] = image.channels as [Float32Array, Float32Array, Float32Array, Float32Array];
   const inside = template.inside;
-  // Sums per channel: count, template, image, template², image², template x image.
-  const s = new Float64Array(24);
+  // Sums per channel: count, template, image, template², image², template x image (locals: kept in registers).
+  let en = 0, et = 0, ei = 0, ett = 0, eii = 0, eti = 0;
+  let cn = 0, lt = 0, li = 0, ltt = 0, lii = 0, lti = 0;
+  let at = 0, ai = 0, att = 0, aii = 0, ati = 0;
+  let bt = 0, bi = 0, btt = 0, bii = 0, bti = 0;
   const y0 = Math.max(0, -y);
   const y1 = Math.min(th, ih - y);
   const x0 = Math.max(0, -x);
   const x1 = Math.min(tw, iw - x);
+  if (x0 === 0 && y0 === 0 && x1 === tw && y1 === th) return correlationInside(template, image, x, y);
   for (let ty = y0; ty < y1; ty++) {
     let tp = ty * tw + x0;
     let ip = (y + ty) * iw + x + x0;
     for (let tx = x0; tx < x1; tx++, tp++, ip++) {
       const a = te[tp]!;
       const b = ie[ip]!;
-      s[0]!++;
-      s[1]! += a;
-      s[2]! += b;
-      s[3]! += a * a;
-      s[4]! += b * b;
-      s[5]! += a * b;
+      en++;
+      et += a;
+      ei += b;
+      ett += a * a;
+      eii += b * b;
+      eti += a * b;
       if (!inside[tp]) continue;
       let u = tl[tp]!;
       let v = il[ip]!;
-      s[6]!++;
-      s[7]! += u;
-      s[8]! += v;
-      s[9]! += u * u;
-      s[10]! += v * v;
-      s[11]! += u * v;
+      cn++;
+      lt += u;
+      li += v;
+      ltt += u * u;
+      lii += v * v;
+      lti += u * v;
       u = ta[tp]!;
       v = ia[ip]!;
-      s[13]! += u;
-      s[14]! += v;
-      s[15]! += u * u;
-      s[16]! += v * v;
-      s[17]! += u * v;
+      at += u;
+      ai += v;
+      att += u * u;
+      aii += v * v;
+      ati += u * v;
       u = tb[tp]!;
       v = ib[ip]!;
-      s[19]! += u;
-      s[20]! += v;
-      s[21]! += u * u;
-      s[22]! += v * v;
-      s[23]! += u * v;
+      bt += u;
+      bi += v;
+      btt += u * u;
+      bii += v * v;
+      bti += u * v;
     }
   }
   // A placement mostly outside the image is judged on too few pixels to mean anything.
-  if (s[0]! < tw * th * MIN_OVERLAP) return -1;
-  // The colour channels share one count.
-  s[12] = s[6]!;
-  s[18] = s[6]!;
+  if (en < tw * th * MIN_OVERLAP) return -1;
+  return weightedCorrelation([en, et, ei, ett, eii, eti, cn, lt, li, ltt, lii, lti, cn, at, ai, att, aii, ati, cn, bt, bi, btt, bii, bti]);
+}
+
+/** correlation() where the template lies wholly inside the image: the template's own sums are computed once. */
+function correlationInside(template: Template, image: Planes, x: number, y: number): number {
+  const { width: tw, height: th } = template.planes;
+  const iw = image.width;
+  const [te, tl, ta, tb] = template.planes.channels as [Float32Array, Float32Array, Float32Array, Float32Array];
+  const [ie, il, ia, ib] = image.channels as [Float32Array, Float32Array, Float32Array, Float32Array];
+  const inside = template.inside;
+  let ei = 0, eii = 0, eti = 0, li = 0, lii = 0, lti = 0, ai = 0, aii = 0, ati = 0, bi = 0, bii = 0, bti = 0;
+  for (let ty = 0; ty < th; ty++) {
+    let tp = ty * tw;
+    let ip = (y + ty) * iw + x;
+    for (let tx = 0; tx < tw; tx++, tp++, ip++) {
+      const b = ie[ip]!;
+      ei += b;
+      eii += b * b;
+      eti += te[tp]! * b;
+      if (!inside[tp]) continue;
+      let v = il[ip]!;
+      li += v;
+      lii += v * v;
+      lti += tl[tp]! * v;
+      v = ia[ip]!;
+      ai += v;
+      aii += v * v;
+      ati += ta[tp]! * v;
+      v = ib[ip]!;
+      bi += v;
+      bii += v * v;
+      bti += tb[tp]! * v;
+    }
+  }
+  const { edges, colours } = template.sums;
+  const [l, a, b] = colours as [[number, number, number], [number, number, number], [number, number, number]];
+  return weightedCorrelation([edges[0], edges[1], ei, edges[2], eii, eti, l[0], l[1], li, l[2], lii, lti, a[0], a[1], ai, a[2], aii, ati, b[0], b[1], bi, b[2], bii, bti]);
+}
+
+/** Per channel (count, template, image, template², image², template x image sums): the weighted mean correlation. */
+function weightedCorrelation(s: number[]): number {
   let total = 0;
   let weight = 0;
   for (let c = 0, o = 0; c < 4; c++, o += 6) {
@@ -627,20 +726,33 @@ function register(source: Pyramid, result: Pyramid, product: ResultProduct): Pla
       const tw = template.planes.width - marginPx * 2;
       const th = template.planes.height - marginPx * 2;
       // Each size keeps only its few best separate peaks (not every position tried): the candidates come from those.
-      const scores: { x: number; y: number; correlation: number }[] = [];
       // The product lies inside the original (a pixel of slack); its margin may not. On the largest level every other
       // position is enough: the refinement searches around each candidate.
       const stride = side > COARSE_SIDE * 2 ? 2 : 1;
-      for (let y = -1; y + th <= coarse.planes.height + 1; y += stride) {
-        for (let x = -1; x + tw <= coarse.planes.width + 1; x += stride) scores.push({ x, y, correlation: correlation(template, coarse.planes, x - marginPx, y - marginPx) });
+      const xs: number[] = [];
+      const ys: number[] = [];
+      for (let y = -1; y + th <= coarse.planes.height + 1; y += stride) ys.push(y);
+      for (let x = -1; x + tw <= coarse.planes.width + 1; x += stride) xs.push(x);
+      const scores = new Float64Array(xs.length * ys.length);
+      for (let j = 0; j < ys.length; j++) {
+        for (let i = 0; i < xs.length; i++) scores[j * xs.length + i] = correlation(template, coarse.planes, xs[i]! - marginPx, ys[j]! - marginPx);
       }
-      scores.sort((a, b) => b.correlation - a.correlation);
+      // The best position, then the best not near it, and so on (the first in scan order among equals).
+      const taken = new Uint8Array(scores.length);
       const peaks: Candidate[] = [];
-      for (const { x, y, correlation: value } of scores) {
-        const c = { side, share, aspect: 1, x, y, correlation: value };
-        if (peaks.some((p) => near(p, c))) continue;
+      while (peaks.length < CANDIDATES) {
+        let bestAt = -1;
+        for (let k = 0; k < scores.length; k++) if (!taken[k] && (bestAt < 0 || scores[k]! > scores[bestAt]!)) bestAt = k;
+        if (bestAt < 0) break;
+        const c = { side, share, aspect: 1, x: xs[bestAt % xs.length]!, y: ys[Math.floor(bestAt / xs.length)]!, correlation: scores[bestAt]! };
         peaks.push(c);
-        if (peaks.length === CANDIDATES) break;
+        const other = { ...c };
+        for (let k = 0; k < scores.length; k++) {
+          if (taken[k]) continue;
+          other.x = xs[k % xs.length]!;
+          other.y = ys[Math.floor(k / xs.length)]!;
+          if (near(c, other)) taken[k] = 1;
+        }
       }
       found.push(...peaks);
     }
