@@ -1,12 +1,14 @@
 /**
  * JSON endpoint for the admin action extension (Products list bulk action and product details):
- * POST { productIds?, mediaIds?, pipeline } creates a batch; GET ?id=<batchId> returns its progress.
+ * POST { productIds?, mediaIds?, pipeline } creates a batch; GET ?id=<batchId> returns its progress; GET without an id
+ * returns { creditsPerImage }, the price the extension shows before the merchant starts a batch.
  * Authenticated by the session token the extension sends; CORS for the admin's extension origin only.
  */
 import { json, type ActionFunctionArgs, type LoaderFunctionArgs } from "@remix-run/node";
 import { z } from "zod";
 import prisma from "~/db.server";
 import { BatchInputError, createBatch, getBatchProgress } from "~/models/batches.server";
+import { CREDITS_PER_IMAGE } from "~/models/credits.server";
 import { getQueue } from "~/queue/queue.server";
 import { pinCorsOrigin, refuseForeignOrigin } from "~/lib/extension-cors.server";
 import { checkRateLimit } from "~/lib/rate-limit.server";
@@ -39,7 +41,7 @@ async function authenticateExtension(request: Request) {
 export const loader = async ({ request }: LoaderFunctionArgs) => {
   const { session, cors } = await authenticateExtension(request);
   const batchId = new URL(request.url).searchParams.get("id");
-  if (!batchId) return cors(json({ error: "Pass ?id=<batch id>." }, { status: 400 }));
+  if (!batchId) return cors(json({ creditsPerImage: CREDITS_PER_IMAGE }));
   const progress = await getBatchProgress(prisma, session.shop, batchId);
   if (!progress) return cors(json({ error: "This batch was not found." }, { status: 404 }));
   return cors(json(progress));

@@ -6,6 +6,7 @@ import {
   PIPELINE_CHOICES,
   batchPageHref,
   costLine,
+  fetchPricing,
   selectionLine,
   startedMessage,
   submitBatch,
@@ -40,6 +41,7 @@ export default async function extension(): Promise<void> {
   const t = api.i18n.translate;
   let pipeline: PipelineId = "amazon";
   let summary: SelectionSummary | null = null;
+  let creditsPerImage: number | null = null;
 
   const status = el("s-text", {}, t("counting"));
   const cost = el("s-text", { type: "strong" });
@@ -63,9 +65,10 @@ export default async function extension(): Promise<void> {
 
   const render = () => {
     const images = summary?.images ?? 0;
-    cost.textContent = summary ? costLine(t, images) : "";
+    cost.textContent = summary && creditsPerImage !== null ? costLine(t, images, creditsPerImage) : "";
     description.textContent = t(`pipelines.${pipeline}.description`);
-    if (summary) primary.toggleAttribute("disabled", images === 0);
+    // No batch without a price shown: the merchant confirms what it costs.
+    if (summary) primary.toggleAttribute("disabled", images === 0 || creditsPerImage === null);
   };
   const showMessage = (tone: "critical" | "success" | "warning", text: string) => {
     message.replaceChildren(el("s-banner", { tone }, text));
@@ -96,7 +99,9 @@ export default async function extension(): Promise<void> {
   });
 
   try {
-    summary = await summariseSelection(api);
+    const [counted, pricing] = await Promise.all([summariseSelection(api), fetchPricing(api)]);
+    summary = counted;
+    creditsPerImage = pricing.creditsPerImage;
     status.textContent = selectionLine(t, summary);
     if (summary.missing > 0) showMessage("warning", t("missing", { count: summary.missing }));
   } catch (error) {

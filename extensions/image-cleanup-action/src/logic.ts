@@ -1,11 +1,10 @@
 // The admin action's logic, kept apart from its UI so it can be tested with a stand-in for the
-// extension API: count the selected products' images through the Direct API (`query`), price them,
-// and start a batch through the app's `api/batches` endpoint with the extension's session token.
+// extension API: count the selected products' images through the Direct API (`query`), price them at the
+// app's price (read from `api/batches`), and start a batch there with the extension's session token.
 
 // Types only (erased from the extension's bundle): the app's codegen types this extension's document too.
 import type { ExtensionSelectedProductImagesQuery } from "../../../app/types/admin.generated";
 
-export const CREDITS_PER_IMAGE = 3;
 /** The app processes at most this many images of one product (as the app's catalogue does). */
 export const MAX_IMAGES_PER_PRODUCT = 50;
 const PRODUCTS_PER_QUERY = 10;
@@ -100,12 +99,12 @@ export async function summariseSelection(api: ActionApi): Promise<SelectionSumma
   return { productIds, products: productIds.length, images, missing: productIds.length - found };
 }
 
-export function costOf(images: number, creditsPerImage = CREDITS_PER_IMAGE): number {
+export function costOf(images: number, creditsPerImage: number): number {
   return images * creditsPerImage;
 }
 
 /** "12 images x 3 credits = 36 credits" */
-export function costLine(translate: Translate, images: number, creditsPerImage = CREDITS_PER_IMAGE): string {
+export function costLine(translate: Translate, images: number, creditsPerImage: number): string {
   return translate("costLine", { count: images, creditsPerImage, credits: costOf(images, creditsPerImage) });
 }
 
@@ -128,6 +127,37 @@ export interface SubmitOptions {
   fetch?: typeof fetch;
 }
 
+/** The app's answer to one call: its status and JSON body (null when the body is not JSON). */
+async function callApp(
+  api: Pick<ActionApi, "auth" | "i18n">,
+  init: { method: "GET" } | { method: "POST"; body: string },
+  options: SubmitOptions,
+): Promise<{ response: Response; body: unknown }> {
+  const { translate } = api.i18n;
+  const token = await api.auth.idToken();
+  if (!token) throw new ExtensionError(translate("errors.sessionExpired"));
+  const doFetch = options.fetch ?? fetch;
+  const headers: Record<string, string> = { Authorization: `Bearer ${token}`, Accept: "application/json" };
+  if (init.method === "POST") headers["Content-Type"] = "application/json";
+  let response: Response;
+  try {
+    response = await doFetch(`${options.appUrl ?? ""}/api/batches`, { ...init, headers });
+  } catch {
+    throw new ExtensionError(translate("errors.unreachable"));
+  }
+  return { response, body: await response.json().catch(() => null) };
+}
+
+/** The app's price per image: its configuration decides it, so this bundle never carries a copy. */
+export async function fetchPricing(api: Pick<ActionApi, "auth" | "i18n">, options: SubmitOptions = {}): Promise<{ creditsPerImage: number }> {
+  const { response, body } = await callApp(api, { method: "GET" }, options);
+  const creditsPerImage = (body as { creditsPerImage?: unknown } | null)?.creditsPerImage;
+  if (!response.ok || typeof creditsPerImage !== "number" || !Number.isInteger(creditsPerImage) || creditsPerImage <= 0) {
+    throw new ExtensionError(api.i18n.translate("errors.priceFailed"));
+  }
+  return { creditsPerImage };
+}
+
 /**
  * Starts a batch for the selected products. The app reads the products' images itself; we send only
  * ids. Throws ExtensionError with the app's own message (e.g. not enough credits) when it refuses.
@@ -140,20 +170,9 @@ export async function submitBatch(
   const { translate } = api.i18n;
   if (input.productIds.length === 0) throw new ExtensionError(translate("errors.selectProduct"));
   if (!PIPELINE_CHOICES.some((p) => p.id === input.pipeline)) throw new ExtensionError(translate("errors.choosePipeline"));
-  const token = await api.auth.idToken();
-  if (!token) throw new ExtensionError(translate("errors.sessionExpired"));
-  const doFetch = options.fetch ?? fetch;
-  let response: Response;
-  try {
-    response = await doFetch(`${options.appUrl ?? ""}/api/batches`, {
-      method: "POST",
-      headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json", Accept: "application/json" },
-      body: JSON.stringify({ productIds: input.productIds, pipeline: input.pipeline }),
-    });
-  } catch {
-    throw new ExtensionError(translate("errors.unreachable"));
-  }
-  const body = (await response.json().catch(() => null)) as
+  const answer = await callApp(api, { method: "POST", body: JSON.stringify({ productIds: input.productIds, pipeline: input.pipeline }) }, options);
+  const response = answer.response;
+  const body = answer.body as
     | (Partial<Omit<BatchCreated, "skipped">> & {
         skipped?: number | unknown[];
         error?: string;

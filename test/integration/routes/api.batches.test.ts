@@ -4,6 +4,7 @@
  */
 import { afterAll, describe, expect, it } from "vitest";
 import prisma from "~/db.server";
+import { CREDITS_PER_IMAGE } from "~/models/credits.server";
 import { closeQueues } from "~/queue/queue.server";
 import { action, loader } from "~/routes/api.batches";
 import { bearerRequest, call, status } from "./helpers";
@@ -52,6 +53,14 @@ describe("api/batches CORS", () => {
     const foreign = (await call(loader, await bearerRequest(shop, "/api/batches?id=unknown", { headers: { Origin: FOREIGN_ORIGIN } }))) as Response;
     expect(foreign.status).toBe(403);
     expect(foreign.headers.get("Access-Control-Allow-Origin")).toBeNull();
+  });
+
+  it("tells the admin extension the app's configured price per image", async () => {
+    const shop = await installedShop();
+    const answer = (await call(loader, await bearerRequest(shop, "/api/batches", { headers: { Origin: ADMIN_EXTENSION_ORIGIN } }))) as Response;
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get("Access-Control-Allow-Origin")).toBe(ADMIN_EXTENSION_ORIGIN);
+    expect(await answer.json()).toEqual({ creditsPerImage: CREDITS_PER_IMAGE });
   });
 
   it("creates nothing for a POST from another origin", async () => {

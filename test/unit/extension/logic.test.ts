@@ -3,12 +3,12 @@ import en from "../../../extensions/image-cleanup-action/locales/en.default.json
 import es from "../../../extensions/image-cleanup-action/locales/es.json";
 import { PIPELINE_IDS } from "~/imaging/pipelines";
 import {
-  CREDITS_PER_IMAGE,
   ExtensionError,
   PIPELINE_CHOICES,
   batchPageHref,
   SERVER_ERROR_CODES,
   costLine,
+  fetchPricing,
   selectionLine,
   startedMessage,
   submitBatch,
@@ -75,15 +75,14 @@ function extensionApi(products: Record<string, Media[]>, selected: string[], opt
 const gid = (n: number) => `gid://shopify/Product/${n}`;
 
 describe("admin action extension: counting the selection", () => {
-  it("counts only images of the selected products and prices them at 3 credits each", async () => {
+  it("counts only images of the selected products and prices them at the app's price", async () => {
     const { api } = extensionApi(
       { [gid(1)]: ["IMAGE", "IMAGE", "VIDEO"], [gid(2)]: ["IMAGE", "MODEL_3D", "IMAGE", "IMAGE"], [gid(3)]: ["IMAGE"] },
       [gid(1), gid(2)],
     );
     const summary = await summariseSelection(api);
     expect(summary).toEqual({ productIds: [gid(1), gid(2)], products: 2, images: 5, missing: 0 });
-    expect(costLine(api.i18n.translate, summary.images)).toBe("5 images x 3 credits = 15 credits");
-    expect(CREDITS_PER_IMAGE).toBe(3);
+    expect(costLine(api.i18n.translate, summary.images, 3)).toBe("5 images x 3 credits = 15 credits");
   });
 
   it("reads a large selection in several small named queries and reports deleted products", async () => {
@@ -106,6 +105,32 @@ describe("admin action extension: counting the selection", () => {
   it("offers the app's three pipelines with plain-word rules", () => {
     expect(PIPELINE_CHOICES.map((p) => p.id)).toEqual([...PIPELINE_IDS]);
     expect(translator("en")(`pipelines.${PIPELINE_CHOICES[0]!.id}.description`)).toMatch(/white background/i);
+  });
+});
+
+describe("admin action extension: the app's price", () => {
+  it("asks the app for its price per image with the session token and shows that price", async () => {
+    const { api } = extensionApi({ [gid(1)]: ["IMAGE", "IMAGE"] }, [gid(1)]);
+    const calls: Array<{ url: string; init: RequestInit }> = [];
+    const fakeFetch = (async (url: string, init: RequestInit) => {
+      calls.push({ url, init });
+      return Response.json({ creditsPerImage: 5 });
+    }) as unknown as typeof fetch;
+    const { creditsPerImage } = await fetchPricing(api, { appUrl: "https://app.test", fetch: fakeFetch });
+    const summary = await summariseSelection(api);
+    expect(costLine(api.i18n.translate, summary.images, creditsPerImage)).toBe("2 images x 5 credits = 10 credits");
+    expect(calls[0]!.url).toBe("https://app.test/api/batches");
+    expect(calls[0]!.init.method ?? "GET").toBe("GET");
+    expect(new Headers(calls[0]!.init.headers).get("authorization")).toBe("Bearer session-token-123");
+  });
+
+  it("says the price could not be read rather than guessing one", async () => {
+    const { api } = extensionApi({}, [gid(1)]);
+    const answers = [Response.json({ error: "Server error" }, { status: 500 }), Response.json({ creditsPerImage: "lots" })];
+    for (const answer of answers) {
+      const fakeFetch = (async () => answer) as unknown as typeof fetch;
+      await expect(fetchPricing(api, { fetch: fakeFetch })).rejects.toThrow("Could not read the price per image from the app. Close this and try again.");
+    }
   });
 });
 
@@ -163,8 +188,8 @@ describe("admin action extension: the admin's language", () => {
     const summary = await summariseSelection(api);
     const t = api.i18n.translate;
     expect(selectionLine(t, summary)).toBe("2 productos seleccionados con 3 imágenes.");
-    expect(costLine(t, 1)).toBe("1 imagen x 3 créditos = 3 créditos");
-    expect(costLine(t, summary.images)).toBe("3 imágenes x 3 créditos = 9 créditos");
+    expect(costLine(t, 1, 3)).toBe("1 imagen x 3 créditos = 3 créditos");
+    expect(costLine(t, summary.images, 5)).toBe("3 imágenes x 5 créditos = 15 créditos");
     expect(startedMessage(t, { batchId: "b", queued: 2, skipped: 1, creditsReserved: 6 })).toBe(
       "Iniciado: 2 imágenes en cola, 6 créditos reservados. 1 omitidas (ya en proceso o no son imágenes).",
     );
