@@ -25,7 +25,7 @@ export default tseslint.config(
   },
   // Issue 18: no user-visible literal in the admin UI's JSX; strings live in app/i18n/locales/*.json.
   {
-    files: ["app/routes/app.tsx", "app/routes/app.*.tsx", "app/components/**/*.tsx"],
+    files: ["app/routes/app.tsx", "app/routes/app.*.tsx", "app/routes/app.*/**/*.tsx", "app/components/**/*.tsx"],
     plugins: { i18next },
     rules: {
       "i18next/no-literal-string": [

@@ -52,7 +52,7 @@ async function main(): Promise<void> {
 
   const { startShopifyEmulator } = await import("../emulators/shopify-admin/server");
   const { default: prisma } = await import("~/db.server");
-  const { loader } = await import("~/routes/app._index");
+  const { loader } = await import("~/routes/app._index/route");
 
   const emulator = await startShopifyEmulator({ apiKey: API_KEY, apiSecret: API_SECRET });
   process.env.SHOPIFY_EMULATOR_URL = emulator.url;

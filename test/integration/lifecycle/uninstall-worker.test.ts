@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getBalance } from "~/models/credits.server";
 import { closeQueues } from "~/queue/queue.server";
-import { action as indexAction } from "~/routes/app._index";
+import { action as indexAction } from "~/routes/app._index/route";
 import { action as uninstalled } from "~/routes/webhooks.app.uninstalled";
 import { mediaById, startHarness, type Harness } from "../batches/harness";
 import { call, formRequest } from "../routes/helpers";

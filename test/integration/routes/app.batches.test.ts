@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { getBatchProgress } from "~/models/batches.server";
 import { getBalance } from "~/models/credits.server";
-import { action as indexAction } from "~/routes/app._index";
+import { action as indexAction } from "~/routes/app._index/route";
 import { loader as batchesLoader } from "~/routes/app.batches._index";
 import { loader as batchLoader } from "~/routes/app.batches.$id";
 import { action as restoreBatchAction } from "~/routes/app.batches.$id.restore";

@@ -3,7 +3,7 @@
 // exchange the merchant's visit makes.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import prisma from "~/db.server";
-import { loader } from "~/routes/app._index";
+import { loader } from "~/routes/app._index/route";
 import { installShopOffline } from "../../../emulators/shopify-admin/install";
 import { startShopifyEmulator, type ShopifyEmulator } from "../../../emulators/shopify-admin/server";
 import { bearerRequest, body, call, status } from "./helpers";

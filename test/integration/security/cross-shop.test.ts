@@ -15,7 +15,7 @@ import { createStripeCheckout } from "~/models/purchases.server";
 import { createStripeClient } from "~/models/stripe.server";
 import { closeQueues, getQueue } from "~/queue/queue.server";
 import { action as apiBatchesAction, loader as apiBatchesLoader } from "~/routes/api.batches";
-import { action as indexAction } from "~/routes/app._index";
+import { action as indexAction } from "~/routes/app._index/route";
 import { loader as batchLoader } from "~/routes/app.batches.$id";
 import { action as restoreBatchAction } from "~/routes/app.batches.$id.restore";
 import { loader as zipLoader } from "~/routes/app.batches.$id.zip";

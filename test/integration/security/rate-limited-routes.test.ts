@@ -12,7 +12,7 @@ import { enforceRateLimit, type RateLimitedAction } from "~/lib/rate-limit.serve
 import { grantCredits } from "~/models/credits.server";
 import { closeQueues, getQueue } from "~/queue/queue.server";
 import { action as apiBatchesAction } from "~/routes/api.batches";
-import { action as indexAction } from "~/routes/app._index";
+import { action as indexAction } from "~/routes/app._index/route";
 import { action as creditsAction } from "~/routes/app.credits";
 import { loader as creditsReturnLoader } from "~/routes/app.credits.return";
 import { action as restoreBatchAction } from "~/routes/app.batches.$id.restore";
