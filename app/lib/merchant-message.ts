@@ -117,6 +117,8 @@ export const MESSAGE_CODES = [
   "itemNotFound",
   "batchNotFound",
   "versionNotFound",
+  "itemNotInBatch",
+  "reviewNoSelection",
   "versionOnProduct",
   "versionBusy",
   "versionNoImage",

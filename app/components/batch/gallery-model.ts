@@ -4,7 +4,7 @@
  * Pure code: the page renders what it returns through gallery-messages.ts.
  */
 import { aspectLabel, formatName, isPipelineId, resolvePipeline, type PipelineSettings, type ResolvedPipeline } from "~/imaging/pipelines";
-import type { MerchantMessage } from "~/lib/merchant-message";
+import type { ErrorPayload, MerchantMessage } from "~/lib/merchant-message";
 import { message, type Message, type Said } from "./gallery-messages";
 import { fidelityNeedsAttention, readCompliance, readFidelity, readFraming, STATE_LABELS, type ComplianceRule } from "./report-model";
 
@@ -366,4 +366,9 @@ const STATES = ["QUEUED", "PROCESSING", "NEEDS_REVIEW", "PUBLISHED", "FAILED", "
 export function stateBadge(state: string): { label: Message | string; tone?: (typeof STATE_LABELS)[string]["tone"] } {
   const known = STATES.find((s) => s === state);
   return { label: known ? message(`state.${known}`) : state, tone: STATE_LABELS[state]?.tone };
+}
+
+/** Why bulk review left one image unchanged: the refusal's code in the viewer's language, else its English sentence. */
+export function refusalReason(refusal: ErrorPayload): MerchantMessage | string {
+  return refusal.errorCode ? { code: refusal.errorCode, params: refusal.errorParams ?? {} } : refusal.error;
 }

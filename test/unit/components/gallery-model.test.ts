@@ -6,6 +6,7 @@ import {
   filterCounts,
   filterTabs,
   heldOrCancelledNote,
+  refusalReason,
   ruleDetail,
   verdictFor,
   versionNote,
@@ -134,6 +135,20 @@ describe("the measured details under an image", () => {
   it("shows a report stored before measurements were kept as it was written", () => {
     const { measurements: _dropped, ...old } = report({ coverage: 0.62 });
     expect(details(old, "es")[4]).toBe("El producto ocupa el encuadre: 62.0% (necesita 85–95 % del lado más largo)");
+  });
+});
+
+describe("bulk review's refusals", () => {
+  const line = (refusal: Parameters<typeof refusalReason>[0], lng: "en" | "es") =>
+    formatIn({ key: "bulk.refusedLine", params: { title: "Mug, image 1", error: refusalReason(refusal) } }, i18nFor(lng).t);
+
+  it("tells a Spanish viewer in Spanish why an image was left unchanged", () => {
+    const changedMeanwhile = { error: "Only images waiting for review can be approved.", errorCode: "approveWrongState" as const, errorParams: {} };
+    expect(line(changedMeanwhile, "en")).toBe("Mug, image 1: Only images waiting for review can be approved.");
+    expect(line(changedMeanwhile, "es")).toBe("Mug, image 1: Solo se pueden aprobar las imágenes que esperan revisión.");
+    expect(line({ error: "This image is not in this batch.", errorCode: "itemNotInBatch" }, "es")).toBe("Mug, image 1: Esta imagen no está en este lote.");
+    // An answer without a code (an older server) still says why, in its English words.
+    expect(line({ error: "Something Shopify said." }, "es")).toBe("Mug, image 1: Something Shopify said.");
   });
 });
 
