@@ -3,8 +3,10 @@ import { ImageInputError } from "./errors";
 import { inspectImage } from "./inspect";
 import { RowRuns } from "./segment";
 import {
+  aspectLabel,
   borderBandWidth,
   DEFAULT_PIPELINE_SETTINGS,
+  formatName,
   getPipeline,
   resolvePipeline,
   SOFT_SHADOW_MAX_DEPTH,
@@ -335,20 +337,6 @@ export async function measureImage(
   }
   const strayMarks = box && opts.strayMarks ? countStrayMarks(data, width, height, background) : 0;
   return { format: info.format, width, height, borderPurity: border.purity, coverage, minMargin, strayMarks };
-}
-
-const FORMAT_NAMES: Record<string, string> = { jpeg: "JPEG", png: "PNG", webp: "WebP", gif: "GIF", tiff: "TIFF", avif: "AVIF" };
-const formatName = (format: string) => FORMAT_NAMES[format] ?? format.toUpperCase();
-
-function aspectLabel(ratio: number): string {
-  const known: [number, string][] = [
-    [1, "1:1"],
-    [4 / 5, "4:5"],
-    [3 / 4, "3:4"],
-    [4 / 3, "4:3"],
-  ];
-  const match = known.find(([value]) => Math.abs(value - ratio) < 0.01);
-  return match ? match[1] : `${ratio.toFixed(3)}:1`;
 }
 
 /** Rules, each with what was measured, for a measured image against a resolved pipeline. */

@@ -239,6 +239,22 @@ export function getPipeline(id: PipelineId): PipelineDefinition {
   return PIPELINES[id];
 }
 
+const FORMAT_NAMES: Record<string, string> = { jpeg: "JPEG", png: "PNG", webp: "WebP", gif: "GIF", tiff: "TIFF", avif: "AVIF" };
+/** A file format as merchants know it ("JPEG"), in the compliance report and the gallery alike. */
+export const formatName = (format: string) => FORMAT_NAMES[format] ?? format.toUpperCase();
+
+/** A width/height ratio as merchants know it ("4:5"), in the compliance report and the gallery alike. */
+export function aspectLabel(ratio: number): string {
+  const known: [number, string][] = [
+    [1, "1:1"],
+    [4 / 5, "4:5"],
+    [3 / 4, "3:4"],
+    [4 / 3, "4:3"],
+  ];
+  const match = known.find(([value]) => Math.abs(value - ratio) < 0.01);
+  return match ? match[1] : `${ratio.toFixed(3)}:1`;
+}
+
 /** Everything one edit needs, with settings applied. */
 export interface ResolvedPipeline {
   definition: PipelineDefinition;

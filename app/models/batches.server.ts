@@ -26,7 +26,7 @@ import { restoreMediaFromBackup } from "~/models/stored-images.server";
 import { groupVersions } from "~/models/versions";
 import type { ImageWork } from "~/models/work-queues.server";
 import { AppError } from "~/lib/app-error";
-import { storedMessage, type MerchantMessage, type MerchantText } from "~/lib/merchant-message";
+import { errorPayload, storedMessage, type ErrorPayload, type MerchantMessage, type MerchantText } from "~/lib/merchant-message";
 
 export { getProcessedImage } from "~/models/stored-images.server";
 
@@ -695,7 +695,7 @@ export async function rejectItem(deps: { db: PrismaClient }, shop: string, itemI
 export type ReviewDecision = "approve" | "reject";
 
 /** What one image of a bulk approve/reject came to: done, or refused with the status and words a single action gives. */
-export type ReviewOutcome = { id: string; ok: true } | { id: string; ok: false; status: 404 | 409 | 400 | 422; error: string };
+export type ReviewOutcome = { id: string; ok: true } | ({ id: string; ok: false; status: 404 | 409 | 400 | 422 } & ErrorPayload);
 
 /**
  * Approves or rejects several held images of one batch, each through the single-image action (approveItem /
@@ -712,7 +712,7 @@ export async function reviewItems(
   const batch = await deps.db.batch.findFirst({ where: { id: batchId, shop }, select: { id: true } });
   if (!batch) throw new BatchNotFoundError("This batch");
   const ids = [...new Set(itemIds)];
-  if (ids.length === 0) throw new BatchInputError("Select at least one image held for review.", 400);
+  if (ids.length === 0) throw new BatchInputError("Select at least one image held for review.", 400, null, { code: "reviewNoSelection" });
   if (ids.length > MAX_IMAGES_PER_BATCH) throw new BatchInputError(`Select at most ${MAX_IMAGES_PER_BATCH} images at a time.`, 400);
   const inBatch = new Set(
     (await deps.db.batchItem.findMany({ where: { shop, batchId, id: { in: ids } }, select: { id: true } })).map((item) => item.id),
@@ -720,7 +720,7 @@ export async function reviewItems(
   const outcomes: ReviewOutcome[] = [];
   for (const id of ids) {
     if (!inBatch.has(id)) {
-      outcomes.push({ id, ok: false, status: 404, error: "This image is not in this batch." });
+      outcomes.push({ id, ok: false, status: 404, ...errorPayload("This image is not in this batch.", { code: "itemNotInBatch" }) });
       continue;
     }
     try {
@@ -729,7 +729,7 @@ export async function reviewItems(
       outcomes.push({ id, ok: true });
     } catch (error) {
       if (error instanceof BatchInputError || error instanceof BatchNotFoundError) {
-        outcomes.push({ id, ok: false, status: error.httpStatus, error: error.merchantMessage });
+        outcomes.push({ id, ok: false, status: error.httpStatus, ...errorPayload(error.merchantMessage, error.merchant) });
       } else throw error;
     }
   }

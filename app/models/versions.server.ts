@@ -8,7 +8,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { Prisma, type BatchItem, type PrismaClient } from "@prisma/client";
-import type { MerchantMessage, MerchantText } from "~/lib/merchant-message";
+import type { MerchantMessage, MerchantText, MessageCode } from "~/lib/merchant-message";
 import { InstructionError, sanitizeInstruction } from "~/imaging/instruction";
 import { logger } from "~/lib/logger.server";
 import { transition } from "~/models/batch-items.server";
@@ -138,6 +138,16 @@ export async function retryItem(
   return { itemId: newId, creditsReserved: CREDITS_PER_IMAGE, instruction };
 }
 
+/** Why a version cannot be published, in English for logs and the API; the page words the code. */
+const WHY_NOT_PUBLISHED = {
+  versionOnProduct: "This version is on the product now.",
+  versionBusy: "Another version of this image is being made or published. Wait for it to finish.",
+  versionNoImage: "This version has no finished image to publish. Try again for a new version.",
+  versionNotPublishable: "This version cannot be published. Try again for a new version.",
+  versionImageExpired: "This version's image was deleted after the retention period. Try again for a new version.",
+  versionNeverPublished: "This version was never published, so it cannot be published again. Try again for a new version.",
+} as const satisfies Partial<Record<MessageCode, string>>;
+
 /**
  * Puts one version of an image on the product. A held version is approved (its credits are spent when it is live); a
  * version that was live before (superseded by another, or restored) is published again from its stored image with no
@@ -164,16 +174,17 @@ export async function publishVersion(
       const action = publishActionFor(version, group);
       if (action.kind === "approve") return { kind: "approve" as const };
       if (action.kind === "none") {
-        throw new BatchInputError(action.why ?? "Another version of this image is being made or published. Wait for it to finish.", 409);
+        const why = action.why ?? { code: "versionBusy" as const };
+        throw new BatchInputError(WHY_NOT_PUBLISHED[why.code], 409, null, why);
       }
       const stored = await tx.storedImage.findFirst({ where: { id: version.resultImageId!, shop }, select: { expiredAt: true } });
       if (!stored || stored.expiredAt) {
-        throw new BatchInputError("This version's image was deleted after the retention period. Try again for a new version.", 409);
+        throw new BatchInputError(WHY_NOT_PUBLISHED.versionImageExpired, 409, null, { code: "versionImageExpired" });
       }
       if (action.kind === "republish") {
         const reservation = await tx.creditReservation.findFirst({ where: { shop, batchItemId: itemId }, select: { state: true } });
         if (reservation && reservation.state !== "CAPTURED") {
-          throw new BatchInputError("This version was never published, so it cannot be published again. Try again for a new version.", 409);
+          throw new BatchInputError(WHY_NOT_PUBLISHED.versionNeverPublished, 409, null, { code: "versionNeverPublished" });
         }
         setAside = await setAsideHeld(tx, shop, items, SET_ASIDE_FOR_OTHER);
         // Under the image's lock, so the version is still in the state read above.

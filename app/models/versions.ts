@@ -3,6 +3,10 @@
  * the first). Pure code, shared by the batch model (which groups a batch's items into images) and the batch page
  * (which offers "Try again" and "Publish this version").
  */
+import type { MessageCode } from "~/lib/merchant-message";
+
+/** Why "Publish this version" is not offered, as a merchant message code (worded under `messages.*`). */
+export type WhyNotOffered = Extract<MessageCode, "versionOnProduct" | "versionBusy" | "versionNoImage" | "versionNotPublishable">;
 
 export interface VersionFields {
   id: string;
@@ -80,7 +84,8 @@ export function groupVersions<T extends VersionFields>(items: T[]): Array<Versio
 }
 
 export type VersionAction =
-  | { kind: "none"; why: string | null }
+  /** Not offered; `why` says so in the viewer's language (null for a version being made: its state says it). */
+  | { kind: "none"; why: { code: WhyNotOffered } | null }
   /** Held for review: approving it publishes it (its held credits are spent then). */
   | { kind: "approve" }
   /** Paid when it was first published: publishing it again is free. */
@@ -90,13 +95,14 @@ export type VersionAction =
 
 /** What "Publish this version" does for one version of an image (nothing while another version is being made). */
 export function publishActionFor<T extends VersionFields>(version: T, group: VersionGroup<T>): VersionAction {
-  if (version.state === "PUBLISHED") return { kind: "none", why: "On the product now." };
-  if (group.versions.some((v) => IN_FLIGHT.has(v.state) || v.restoreRequestedAt)) return { kind: "none", why: null };
-  if (!version.resultImageId) return { kind: "none", why: null };
+  if (version.state === "PUBLISHED") return { kind: "none", why: { code: "versionOnProduct" } };
+  if (IN_FLIGHT.has(version.state)) return { kind: "none", why: null };
+  if (group.versions.some((v) => IN_FLIGHT.has(v.state) || v.restoreRequestedAt)) return { kind: "none", why: { code: "versionBusy" } };
+  if (!version.resultImageId) return { kind: "none", why: { code: "versionNoImage" } };
   if (version.state === "NEEDS_REVIEW") return { kind: "approve" };
   if (REPUBLISHABLE_STATES.has(version.state)) return { kind: "republish" };
   if (version.state === "REJECTED") return { kind: "publish-paid" };
-  return { kind: "none", why: null };
+  return { kind: "none", why: { code: "versionNotPublishable" } };
 }
 
 /** "Try again" is offered on the image's current version when it is held, rejected or published, and nothing is in progress. */

@@ -2,15 +2,17 @@ import { Suspense, useCallback, useEffect, useMemo, useRef, useState, type Keybo
 import { useFetcher } from "@remix-run/react";
 import { useAppBridge } from "@shopify/app-bridge-react";
 import { Banner, BlockStack, Box, Button, Card, Checkbox, InlineStack, List, Tabs, Text } from "@shopify/polaris";
+import { useMessageText } from "~/i18n/messages";
+import type { ErrorPayload } from "~/lib/merchant-message";
 import { CompareModal, type CompareTarget } from "./CompareModal";
 import { message, useGalleryText } from "./gallery-messages";
-import { applyFilter, bulkReviewableIds, filterTabs, type BatchPipeline, type GalleryFilter } from "./gallery-model";
+import { applyFilter, bulkReviewableIds, filterTabs, refusalReason, type BatchPipeline, type GalleryFilter } from "./gallery-model";
 import { CreditsPerImageContext } from "./credits-per-image";
 import { GalleryTile, imageTitle } from "./GalleryTile";
 import type { BatchItemView } from "./item-view";
 
-type ReviewOutcome = { id: string; ok: true } | { id: string; ok: false; status: number; error: string };
-type ReviewAnswer = { ok: boolean; decision?: "approve" | "reject"; outcomes?: ReviewOutcome[]; error?: string };
+type ReviewOutcome = { id: string; ok: true } | ({ id: string; ok: false; status: number } & ErrorPayload);
+type ReviewAnswer = { ok: boolean; decision?: "approve" | "reject"; outcomes?: ReviewOutcome[] } & Partial<ErrorPayload>;
 
 /** True when a key press belongs to a field the merchant is typing in, not to a shortcut. */
 function typing(target: EventTarget | null): boolean {
@@ -26,6 +28,7 @@ function typing(target: EventTarget | null): boolean {
 export function BatchGallery({ batchId, items, batch, creditsPerImage }: { batchId: string; items: BatchItemView[]; batch: BatchPipeline; creditsPerImage: number }) {
   const shopify = useAppBridge();
   const t = useGalleryText();
+  const messageText = useMessageText();
   const [filter, setFilter] = useState<GalleryFilter>("all");
   const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
   const [compare, setCompare] = useState<CompareTarget | null>(null);
@@ -67,7 +70,7 @@ export function BatchGallery({ batchId, items, batch, creditsPerImage }: { batch
     if (bulk.state !== "idle" || !data || answered.current === data) return;
     answered.current = data;
     if (data.error) {
-      shopify.toast.show(data.error, { isError: true });
+      shopify.toast.show(messageText(data) ?? data.error, { isError: true });
       return;
     }
     const outcomes = data.outcomes ?? [];
@@ -76,9 +79,9 @@ export function BatchGallery({ batchId, items, batch, creditsPerImage }: { batch
     if (done.length) {
       shopify.toast.show(t(message(data.decision === "reject" ? "bulk.rejected" : "bulk.approved", { count: done.length })));
     }
-    setRefused(failed.map((o) => ({ title: titles.get(o.id) ?? o.id, error: o.error })));
+    setRefused(failed.map((o) => ({ title: titles.get(o.id) ?? o.id, error: t(refusalReason(o)) })));
     setSelected((current) => new Set([...current].filter((id) => !done.includes(id))));
-  }, [bulk.state, bulk.data, shopify, titles, t]);
+  }, [bulk.state, bulk.data, shopify, titles, t, messageText]);
 
   const onKeyDown = (event: KeyboardEvent<HTMLDivElement>) => {
     if (event.altKey || event.ctrlKey || event.metaKey || typing(event.target) || compare) return;

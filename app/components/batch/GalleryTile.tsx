@@ -6,7 +6,7 @@ import { AltTextEditor } from "./AltTextEditor";
 import type { CompareTarget } from "./CompareModal";
 import type { BatchItemView } from "./item-view";
 import { message, useGalleryText, type Message } from "./gallery-messages";
-import { heldOrCancelledNote, isBulkReviewable, marketOf, stateBadge, verdictFor, type BatchPipeline, type VerdictTone } from "./gallery-model";
+import { heldOrCancelledNote, isBulkReviewable, marketOf, ruleDetail, stateBadge, verdictFor, type BatchPipeline, type VerdictTone } from "./gallery-model";
 import { ItemVersions, TryAgain } from "./ItemVersions";
 import { fidelityNeedsAttention, isFrameEdge, readCompliance, readFidelity, readFraming } from "./report-model";
 import { useAuthenticatedObjectUrl } from "./useAuthenticatedObjectUrl";
@@ -81,7 +81,7 @@ function MeasuredDetails({ item, batch, title, onCompare }: { item: BatchItemVie
                       {t(message(rule.passed ? "details.rulePassed" : "details.ruleMissed"))}
                     </Badge>
                     <Text as="span" variant="bodySm">
-                      {t(message("details.ruleLine", { label: rule.label, measured: rule.measured ?? "?", expected: rule.expected ?? "?" }))}
+                      {t(ruleDetail(rule, item.compliance, batch))}
                     </Text>
                   </InlineStack>
                 </li>

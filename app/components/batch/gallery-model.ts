@@ -3,8 +3,8 @@
  * and framing reports), the state filters with their counts, and which images bulk approve/reject may select.
  * Pure code: the page renders what it returns through gallery-messages.ts.
  */
-import { isPipelineId, resolvePipeline, type PipelineSettings } from "~/imaging/pipelines";
-import type { MerchantMessage } from "~/lib/merchant-message";
+import { aspectLabel, formatName, isPipelineId, resolvePipeline, type PipelineSettings, type ResolvedPipeline } from "~/imaging/pipelines";
+import type { ErrorPayload, MerchantMessage } from "~/lib/merchant-message";
 import { message, type Message, type Said } from "./gallery-messages";
 import { fidelityNeedsAttention, readCompliance, readFidelity, readFraming, STATE_LABELS, type ComplianceRule } from "./report-model";
 
@@ -102,9 +102,12 @@ export function marketOf(pipeline: string): Message {
 const RULE_ORDER = ["background", "coverage", "not-cropped", "clean-background", "size", "aspect", "format"];
 
 interface Measurements {
+  format?: string;
   width?: number;
   height?: number;
+  borderPurity?: number;
   coverage?: number;
+  minMargin?: number;
   strayMarks?: number;
 }
 
@@ -113,10 +116,12 @@ function readMeasurements(raw: unknown): Measurements {
   const m = (raw as { measurements?: unknown }).measurements;
   if (!m || typeof m !== "object") return {};
   const out: Measurements = {};
-  for (const key of ["width", "height", "coverage", "strayMarks"] as const) {
+  for (const key of ["width", "height", "borderPurity", "coverage", "minMargin", "strayMarks"] as const) {
     const value = (m as Record<string, unknown>)[key];
     if (typeof value === "number" && Number.isFinite(value)) out[key] = value;
   }
+  const format = (m as Record<string, unknown>).format;
+  if (typeof format === "string") out.format = format;
   return out;
 }
 
@@ -127,6 +132,100 @@ function checksOf(batch: BatchPipeline) {
   } catch {
     return null;
   }
+}
+
+/** Percent of a share, to the digits the compliance report shows. */
+const percent = (share: number, digits: number) => Number((share * 100).toFixed(digits));
+
+/** "JPEG or PNG or WebP" in the viewer's language. */
+function eitherOf(names: string[]): Message | string {
+  const [first, ...rest] = names;
+  return rest.length ? message("check.either", { first: first ?? "", second: eitherOf(rest) }) : (first ?? "");
+}
+
+/** What a rule asks for, in the viewer's language (the report's English text when the pipeline is unknown). */
+function expectedOf(rule: ComplianceRule, resolved: ResolvedPipeline | null): Message | string {
+  if (!resolved) return rule.expected ?? "?";
+  const { checks } = resolved;
+  switch (rule.id) {
+    case "format":
+      return eitherOf(resolved.definition.output.allowed.map(formatName));
+    case "size":
+      return checks.exactSize
+        ? message("check.pixels", { width: checks.exactSize.width, height: checks.exactSize.height })
+        : message("check.longestSide", { px: checks.minLongestSide });
+    case "aspect": {
+      const [min, max] = checks.aspect;
+      return min === max ? aspectLabel(min) : message("check.aspectRange", { min: aspectLabel(min), max: aspectLabel(max) });
+    }
+    case "background": {
+      const share = percent(checks.minBorderPurity, 1);
+      return checks.backgroundTolerance === 0 ? message("check.purityExact", { percent: share }) : message("check.purityWithin", { percent: share, levels: checks.backgroundTolerance });
+    }
+    case "coverage":
+      return message("check.coverageRange", { min: percent(checks.coverage[0], 0), max: percent(checks.coverage[1], 0) });
+    case "clean-background":
+      return message("check.marksExpected");
+    case "not-cropped":
+      return message("check.marginExpected");
+    default:
+      return rule.expected ?? "?";
+  }
+}
+
+/** What the check measured, in the viewer's language (the report's English text when it kept no figures). */
+function measuredOf(rule: ComplianceRule, m: Measurements): Message | string {
+  const fallback = rule.measured ?? "?";
+  switch (rule.id) {
+    case "format":
+      return m.format === undefined ? fallback : formatName(m.format);
+    case "size":
+      return m.width === undefined || m.height === undefined ? fallback : message("check.pixels", { width: m.width, height: m.height });
+    case "aspect":
+      return m.width === undefined || !m.height ? fallback : aspectLabel(m.width / m.height);
+    case "background":
+      return m.borderPurity === undefined ? fallback : message("check.purityMeasured", { percent: percent(m.borderPurity, 2) });
+    case "coverage":
+      if (m.coverage === undefined) return fallback;
+      return m.coverage > 0 ? message("check.percent", { percent: percent(m.coverage, 1) }) : message("check.noProduct");
+    case "clean-background":
+      if (m.strayMarks === undefined) return fallback;
+      return m.strayMarks === 0 ? message("check.noMarks") : message("check.strayMarks", { count: m.strayMarks });
+    case "not-cropped":
+      if (m.minMargin === undefined) return fallback;
+      return m.minMargin < 0 ? message("check.noProduct") : message("check.margin", { px: m.minMargin });
+    default:
+      return fallback;
+  }
+}
+
+/** A rule's name, in the viewer's language (the report's English label for a rule this page does not know). */
+function ruleName(rule: ComplianceRule, resolved: ResolvedPipeline | null): Message | string {
+  switch (rule.id) {
+    case "format":
+      return message("check.format");
+    case "size":
+      return message("check.size");
+    case "aspect":
+      return message("check.aspect");
+    case "background":
+      if (!resolved) return rule.label;
+      return message(resolved.checks.backgroundTolerance === 0 ? "check.backgroundExact" : "check.backgroundClean", { hex: resolved.backgroundHex });
+    case "coverage":
+      return message("check.coverage");
+    case "clean-background":
+      return message("check.cleanBackground");
+    case "not-cropped":
+      return message("check.notCropped");
+    default:
+      return rule.label;
+  }
+}
+
+/** One line of the measured details: a rule (passed or missed), what was measured and what it asks for. */
+export function ruleDetail(rule: ComplianceRule, report: unknown, batch: BatchPipeline): Message {
+  const resolved = checksOf(batch);
+  return message("details.ruleLine", { label: ruleName(rule, resolved), measured: measuredOf(rule, readMeasurements(report)), expected: expectedOf(rule, resolved) });
 }
 
 /** One missed rule in a merchant's words, with the figures the check measured where the report kept them. */
@@ -161,12 +260,12 @@ export function ruleMessage(rule: ComplianceRule, report: unknown, batch: BatchP
         width: m.width ?? "?",
         height: m.height ?? "?",
         market,
-        expected: rule.expected ?? "",
+        expected: expectedOf(rule, resolved),
       });
     case "aspect":
-      return message("rule.aspect", { measured: rule.measured ?? "?", market, expected: rule.expected ?? "" });
+      return message("rule.aspect", { measured: measuredOf(rule, m), market, expected: expectedOf(rule, resolved) });
     case "format":
-      return message("rule.format", { measured: rule.measured ?? "?", market, expected: rule.expected ?? "" });
+      return message("rule.format", { measured: measuredOf(rule, m), market, expected: expectedOf(rule, resolved) });
     default:
       return message("rule.other", { label: rule.label });
   }
@@ -267,4 +366,9 @@ const STATES = ["QUEUED", "PROCESSING", "NEEDS_REVIEW", "PUBLISHED", "FAILED", "
 export function stateBadge(state: string): { label: Message | string; tone?: (typeof STATE_LABELS)[string]["tone"] } {
   const known = STATES.find((s) => s === state);
   return { label: known ? message(`state.${known}`) : state, tone: STATE_LABELS[state]?.tone };
+}
+
+/** Why bulk review left one image unchanged: the refusal's code in the viewer's language, else its English sentence. */
+export function refusalReason(refusal: ErrorPayload): MerchantMessage | string {
+  return refusal.errorCode ? { code: refusal.errorCode, params: refusal.errorParams ?? {} } : refusal.error;
 }

@@ -12,8 +12,8 @@ import { bearerRequest, body, call, status } from "./helpers";
 
 const h = harnessForFile({ worker: { concurrency: 3 }, routesEnqueue: true });
 
-type Outcome = { id: string; ok: true } | { id: string; ok: false; status: number; error: string };
-type Answer = { ok: boolean; decision?: string; outcomes?: Outcome[]; error?: string };
+type Outcome = { id: string; ok: true } | { id: string; ok: false; status: number; error: string; errorCode?: string; errorParams?: object };
+type Answer = { ok: boolean; decision?: string; outcomes?: Outcome[]; error?: string; errorCode?: string };
 
 async function review(shop: string, batchId: string, decision: string, itemIds: string[]) {
   const form = new URLSearchParams({ decision });
@@ -48,7 +48,7 @@ describe("bulk approve and reject of held images", () => {
     expect(first.body.outcomes).toEqual([
       { id: a!.id, ok: true },
       { id: b!.id, ok: true },
-      { id: c!.id, ok: false, status: 409, error: "Only images waiting for review can be approved." },
+      { id: c!.id, ok: false, status: 409, error: "Only images waiting for review can be approved.", errorCode: "approveWrongState", errorParams: {} },
     ]);
     expect(second.body.outcomes?.every((o) => o.ok)).toBe(true);
 
@@ -87,9 +87,9 @@ describe("bulk approve and reject of held images", () => {
     const mixed = await review(shop, batchId, "reject", [items[0]!.id, "00000000-0000-0000-0000-000000000000"]);
     expect(mixed.body.outcomes).toEqual([
       { id: items[0]!.id, ok: true },
-      { id: "00000000-0000-0000-0000-000000000000", ok: false, status: 404, error: "This image is not in this batch." },
+      { id: "00000000-0000-0000-0000-000000000000", ok: false, status: 404, error: "This image is not in this batch.", errorCode: "itemNotInBatch", errorParams: {} },
     ]);
-    expect((await review(shop, batchId, "approve", [])).status).toBe(400);
+    expect(await review(shop, batchId, "approve", [])).toMatchObject({ status: 400, body: { errorCode: "reviewNoSelection" } });
     expect((await review(shop, batchId, "publish", [items[1]!.id])).status).toBe(400);
     expect((await getBatchProgress(h.db, shop, batchId))!.items.find((i) => i.id === items[1]!.id)!.state).toBe("NEEDS_REVIEW");
     expect(await getBalance(h.db, shop)).toMatchObject({ available: 3, reserved: 3 });

@@ -1,4 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { formatMessage } from "~/components/batch/gallery-messages";
+import { i18nFor } from "~/i18n/locales";
 import { canRetry, groupVersions, publishActionFor, type VersionFields } from "~/models/versions";
 
 let clock = Date.parse("2026-12-05T10:00:00Z");
@@ -41,7 +43,7 @@ describe("versions of an image", () => {
     const rejected = item("3", "REJECTED", { retryOfId: "1" });
     const group = groupVersions([first, live, rejected])[0]!;
     expect(publishActionFor(first, group)).toEqual({ kind: "republish" });
-    expect(publishActionFor(live, group)).toEqual({ kind: "none", why: "On the product now." });
+    expect(publishActionFor(live, group)).toEqual({ kind: "none", why: { code: "versionOnProduct" } });
     expect(publishActionFor(rejected, group)).toEqual({ kind: "publish-paid" });
 
     const held = item("4", "NEEDS_REVIEW", { retryOfId: "1" });
@@ -83,11 +85,27 @@ describe("versions of an image", () => {
     const first = item("1", "SUPERSEDED");
     const making = item("2", "PROCESSING", { retryOfId: "1", resultImageId: null });
     const busy = groupVersions([first, making])[0]!;
-    expect(publishActionFor(first, busy)).toEqual({ kind: "none", why: null });
+    expect(publishActionFor(first, busy)).toEqual({ kind: "none", why: { code: "versionBusy" } });
+    expect(publishActionFor(making, busy)).toEqual({ kind: "none", why: null });
     expect(canRetry(busy)).toBe(false);
     const restoring = groupVersions([first, item("3", "PUBLISHED", { retryOfId: "1", restoreRequestedAt: new Date() })])[0]!;
     expect(publishActionFor(first, restoring).kind).toBe("none");
     expect(canRetry(restoring)).toBe(false);
+  });
+
+  it("says why Publish this version is not offered in the viewer's language", () => {
+    const first = item("1", "SUPERSEDED");
+    const making = item("2", "PROCESSING", { retryOfId: "1", resultImageId: null });
+    const failed = item("3", "FAILED", { resultImageId: null });
+    const why = (version: VersionFields, versions: VersionFields[], lng: "en" | "es") => {
+      const action = publishActionFor(version, groupVersions(versions)[0]!);
+      return action.kind === "none" && action.why ? formatMessage(action.why, i18nFor(lng).t) : null;
+    };
+    expect(why(first, [first, making], "en")).toBe("Another version of this image is being made or published. Wait for it to finish.");
+    expect(why(first, [first, making], "es")).toBe("Se está creando o publicando otra versión de esta imagen. Espera a que termine.");
+    expect(why(failed, [failed], "es")).toBe("Esta versión no tiene una imagen terminada que publicar. Vuelve a intentarlo para obtener una versión nueva.");
+    const live = item("4", "PUBLISHED");
+    expect(why(live, [live], "es")).toBe("Esta versión ya está en el producto.");
   });
 
   it("offers Try again on a held, rejected or published image only", () => {

@@ -6,6 +6,8 @@ import {
   filterCounts,
   filterTabs,
   heldOrCancelledNote,
+  refusalReason,
+  ruleDetail,
   verdictFor,
   versionNote,
   type GalleryItemInput,
@@ -94,6 +96,59 @@ describe("the gallery's one verdict per image", () => {
     expect(verdict(item("PROCESSING", { compliance: null }))).toBe("Being edited…");
     expect(verdictFor(item("FAILED"), amazon).tone).toBe("critical");
     expect(verdictFor(item("NEEDS_REVIEW"), amazon).tone).toBe("attention");
+  });
+});
+
+describe("the measured details under an image", () => {
+  const details = (compliance: { rules: ReturnType<typeof report>["rules"] }, lng: "en" | "es", batch = amazon) =>
+    compliance.rules.map((rule) => formatIn(ruleDetail(rule, compliance, batch), i18nFor(lng).t));
+
+  it("lists every rule with what was measured and what it needs, in English", () => {
+    expect(details(report({ coverage: 0.62, strayMarks: 2, width: 800, height: 800 }), "en")).toEqual([
+      "File format: JPEG (needs JPEG or PNG)",
+      "Image size: 800 × 800 px (needs at least 1,000 px on the longest side)",
+      "Aspect ratio: 1:1 (needs 1:1)",
+      "Background is exactly #FFFFFF: 100% of border pixels match (needs at least 99.9% (exact RGB match))",
+      "Product fills the frame: 62% (needs 85–95% of the longest side)",
+      "No marks on the background: 2 stray marks away from the product (needs nothing but the product (and, where kept, its soft shadow))",
+      "Product is not cut off: 60 px from the nearest edge (needs a margin on every side)",
+    ]);
+  });
+
+  it("shows a Spanish viewer each rule, its figures and what it needs in Spanish", () => {
+    const spanish = details(report({ coverage: 0.62, strayMarks: 1, borderPurity: 0.9876, minMargin: -1 }), "es");
+    expect(spanish).toEqual([
+      "Formato de archivo: JPEG (necesita JPEG o PNG)",
+      "Tamaño de la imagen: 2000 × 2000 px (necesita al menos 1000 px en el lado más largo)",
+      "Proporción: 1:1 (necesita 1:1)",
+      "El fondo es exactamente #FFFFFF: el 98,76 % de los píxeles del borde coincide (necesita al menos el 99,9 % (coincidencia RGB exacta))",
+      "El producto ocupa el encuadre: 62 % (necesita 85–95 % del lado más largo)",
+      "Sin manchas en el fondo: 1 mancha suelta lejos del producto (necesita solo el producto (y, si se conserva, su sombra suave))",
+      "El producto no está cortado: no se encontró ningún producto (necesita un margen en todos los lados)",
+    ]);
+    // The gallery's verdict words a missed size rule with the same Spanish figures.
+    expect(formatIn(verdictFor(item("NEEDS_REVIEW", { compliance: report({ width: 800, height: 800 }) }), amazon).message, i18nFor("es").t)).toBe(
+      "En revisión: La imagen mide 800 × 800 px; Amazon pide al menos 1000 px en el lado más largo",
+    );
+  });
+
+  it("shows a report stored before measurements were kept as it was written", () => {
+    const { measurements: _dropped, ...old } = report({ coverage: 0.62 });
+    expect(details(old, "es")[4]).toBe("El producto ocupa el encuadre: 62.0% (necesita 85–95 % del lado más largo)");
+  });
+});
+
+describe("bulk review's refusals", () => {
+  const line = (refusal: Parameters<typeof refusalReason>[0], lng: "en" | "es") =>
+    formatIn({ key: "bulk.refusedLine", params: { title: "Mug, image 1", error: refusalReason(refusal) } }, i18nFor(lng).t);
+
+  it("tells a Spanish viewer in Spanish why an image was left unchanged", () => {
+    const changedMeanwhile = { error: "Only images waiting for review can be approved.", errorCode: "approveWrongState" as const, errorParams: {} };
+    expect(line(changedMeanwhile, "en")).toBe("Mug, image 1: Only images waiting for review can be approved.");
+    expect(line(changedMeanwhile, "es")).toBe("Mug, image 1: Solo se pueden aprobar las imágenes que esperan revisión.");
+    expect(line({ error: "This image is not in this batch.", errorCode: "itemNotInBatch" }, "es")).toBe("Mug, image 1: Esta imagen no está en este lote.");
+    // An answer without a code (an older server) still says why, in its English words.
+    expect(line({ error: "Something Shopify said." }, "es")).toBe("Mug, image 1: Something Shopify said.");
   });
 });
 
