@@ -6,7 +6,7 @@
  */
 import { json, type ActionFunctionArgs, type LoaderFunctionArgs } from "@remix-run/node";
 import { z } from "zod";
-import prisma from "~/db.server";
+import db from "~/db.server";
 import { BatchInputError, createBatch, getBatchProgress } from "~/models/batches.server";
 import { CREDITS_PER_IMAGE } from "~/models/credits.server";
 import { getQueue } from "~/queue/queue.server";
@@ -42,7 +42,7 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
   const { session, cors } = await authenticateExtension(request);
   const batchId = new URL(request.url).searchParams.get("id");
   if (!batchId) return cors(json({ creditsPerImage: CREDITS_PER_IMAGE }));
-  const progress = await getBatchProgress(prisma, session.shop, batchId);
+  const progress = await getBatchProgress(db, session.shop, batchId);
   if (!progress) return cors(json({ error: "This batch was not found." }, { status: 404 }));
   return cors(json(progress));
 };
@@ -65,7 +65,7 @@ export const action = async ({ request }: ActionFunctionArgs) => {
     return cors(json({ error: parsed.error.issues.map((i) => i.message).join(" "), fields: parsed.error.flatten().fieldErrors }, { status: 422 }));
   }
   try {
-    const result = await createBatch({ db: prisma, graphql: admin.graphql, queue: getQueue() }, session.shop, parsed.data);
+    const result = await createBatch({ db, graphql: admin.graphql, queue: getQueue() }, session.shop, parsed.data);
     return cors(json(result, { status: 201 }));
   } catch (error) {
     if (error instanceof BatchInputError) {

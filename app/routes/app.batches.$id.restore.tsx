@@ -1,7 +1,7 @@
 import type { ActionFunctionArgs } from "@remix-run/node";
 import { runItemAction } from "~/lib/item-action-response.server";
 import { checkRateLimit } from "~/lib/rate-limit.server";
-import prisma from "~/db.server";
+import db from "~/db.server";
 import { restoreBatch } from "~/models/batches.server";
 import { getQueue } from "~/queue/queue.server";
 import { authenticate } from "~/shopify.server";
@@ -13,7 +13,7 @@ export const action = async ({ request, params }: ActionFunctionArgs) => {
   if (limited) return limited;
   const id = params.id ?? "";
   return runItemAction({ shop: session.shop, action: "restore-batch", id }, async () => {
-    const { queued } = await restoreBatch({ db: prisma, queue: getQueue() }, session.shop, id);
+    const { queued } = await restoreBatch({ db, queue: getQueue() }, session.shop, id);
     if (queued === 0) return { text: "No published images to restore.", message: { code: "batchRestoreNone" } };
     return {
       text: `Restoring ${queued} original image${queued === 1 ? "" : "s"}; this page shows the progress.`,

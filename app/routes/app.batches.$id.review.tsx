@@ -4,7 +4,7 @@ import { itemActionError } from "~/lib/item-action-response.server";
 import { errorPayload } from "~/lib/merchant-message";
 import { checkRateLimit } from "~/lib/rate-limit.server";
 import { MAX_SELECTION_BODY_BYTES, readTextCapped } from "~/lib/read-capped.server";
-import prisma from "~/db.server";
+import db from "~/db.server";
 import { reviewItems } from "~/models/batches.server";
 import { getQueue } from "~/queue/queue.server";
 import { authenticate } from "~/shopify.server";
@@ -38,7 +38,7 @@ export const action = async ({ request, params }: ActionFunctionArgs) => {
   }
   const batchId = params.id ?? "";
   try {
-    const outcomes = await reviewItems({ db: prisma, queue: getQueue() }, session.shop, batchId, parsed.data.decision, parsed.data.itemIds);
+    const outcomes = await reviewItems({ db, queue: getQueue() }, session.shop, batchId, parsed.data.decision, parsed.data.itemIds);
     return json({ ok: true as const, decision: parsed.data.decision, outcomes });
   } catch (error) {
     return itemActionError({ shop: session.shop, action: `bulk-${parsed.data.decision}`, id: batchId }, error);

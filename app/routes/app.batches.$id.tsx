@@ -14,7 +14,7 @@ import { RouteError } from "~/components/RouteError";
 import { useRevalidateWhile } from "~/components/useRevalidateWhile";
 import { useEtaText, useFormat } from "~/i18n/format";
 import { useActionAnswerText } from "~/i18n/messages";
-import prisma from "~/db.server";
+import db from "~/db.server";
 import { getPipeline, isPipelineId } from "~/imaging/pipelines";
 import { getBatchProgress } from "~/models/batches.server";
 import { CREDITS_PER_IMAGE } from "~/models/credits.server";
@@ -27,10 +27,10 @@ const POLL_MS = 2000;
 
 export const loader = async ({ request, params }: LoaderFunctionArgs) => {
   const { session } = await authenticate.admin(request);
-  const progress = await getBatchProgress(prisma, session.shop, params.id ?? "");
+  const progress = await getBatchProgress(db, session.shop, params.id ?? "");
   if (!progress) throw json({ message: "This batch was not found." }, { status: 404 });
   const pipelineLabel = isPipelineId(progress.batch.pipeline) ? getPipeline(progress.batch.pipeline).label : progress.batch.pipeline;
-  const originals = await originalImageUrls(prisma, session.shop, progress.items.map((i) => i.mediaId));
+  const originals = await originalImageUrls(db, session.shop, progress.items.map((i) => i.mediaId));
   const items = progress.items.map((item) => ({ ...item, originalUrl: originals[item.mediaId] ?? item.sourceUrl }));
   return json({ ...progress, items, pipelineLabel, retentionDays: resultRetentionDays(), creditsPerImage: CREDITS_PER_IMAGE });
 };

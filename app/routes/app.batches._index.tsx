@@ -8,7 +8,7 @@ import { RouteError } from "~/components/RouteError";
 import { useFormat } from "~/i18n/format";
 import { useStoredText } from "~/i18n/messages";
 import type { MerchantMessage } from "~/lib/merchant-message";
-import prisma from "~/db.server";
+import db from "~/db.server";
 import { getPipeline, isPipelineId } from "~/imaging/pipelines";
 import { listBatches } from "~/models/batches.server";
 import { authenticate } from "~/shopify.server";
@@ -19,7 +19,7 @@ const searchSchema = z.object({ cursor: z.string().uuid().optional().catch(undef
 export const loader = async ({ request }: LoaderFunctionArgs) => {
   const { session } = await authenticate.admin(request);
   const { cursor } = searchSchema.parse(Object.fromEntries(new URL(request.url).searchParams));
-  const page = await listBatches(prisma, session.shop, { cursor, take: PAGE_SIZE });
+  const page = await listBatches(db, session.shop, { cursor, take: PAGE_SIZE });
   return json({
     batches: page.batches.map((b) => ({
       ...b,

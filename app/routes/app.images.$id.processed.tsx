@@ -1,5 +1,5 @@
 import type { LoaderFunctionArgs } from "@remix-run/node";
-import prisma from "~/db.server";
+import db from "~/db.server";
 import { isPreviewWidth } from "~/imaging/preview";
 import { getProcessedImage, getProcessedPreview } from "~/models/stored-images.server";
 import { authenticate } from "~/shopify.server";
@@ -12,7 +12,7 @@ export const loader = async ({ request, params }: LoaderFunctionArgs) => {
   const { session } = await authenticate.admin(request);
   const width = Number(new URL(request.url).searchParams.get("w") ?? "");
   const id = params.id ?? "";
-  const image = isPreviewWidth(width) ? await getProcessedPreview(prisma, session.shop, id, width) : await getProcessedImage(prisma, session.shop, id);
+  const image = isPreviewWidth(width) ? await getProcessedPreview(db, session.shop, id, width) : await getProcessedImage(db, session.shop, id);
   if (!image) throw new Response("This processed image was not found.", { status: 404 });
   return new Response(new Uint8Array(image.bytes), {
     headers: {

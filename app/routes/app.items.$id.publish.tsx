@@ -1,6 +1,6 @@
 import type { ActionFunctionArgs } from "@remix-run/node";
 import { runItemAction } from "~/lib/item-action-response.server";
-import prisma from "~/db.server";
+import db from "~/db.server";
 import { CREDITS_PER_IMAGE } from "~/models/credits.server";
 import { publishVersion } from "~/models/versions.server";
 import { getQueue } from "~/queue/queue.server";
@@ -11,7 +11,7 @@ export const action = async ({ request, params }: ActionFunctionArgs) => {
   const { session } = await authenticate.admin(request);
   const id = params.id ?? "";
   return runItemAction({ shop: session.shop, action: "publish-version", id }, async () => {
-    const outcome = await publishVersion({ db: prisma, queue: getQueue() }, session.shop, id);
+    const outcome = await publishVersion({ db, queue: getQueue() }, session.shop, id);
     if (outcome === "already") return { text: "This version is already on the product.", message: { code: "versionAlreadyLive" } };
     if (outcome === "approved") return { text: "Approved: this version will replace the product image in a moment.", message: { code: "versionApproved" } };
     if (outcome === "queued-paid") {

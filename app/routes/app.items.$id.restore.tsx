@@ -1,6 +1,6 @@
 import type { ActionFunctionArgs } from "@remix-run/node";
 import { runItemAction } from "~/lib/item-action-response.server";
-import prisma from "~/db.server";
+import db from "~/db.server";
 import { restoreItem } from "~/models/batches.server";
 import { authenticate } from "~/shopify.server";
 
@@ -9,7 +9,7 @@ export const action = async ({ request, params }: ActionFunctionArgs) => {
   const { session, admin } = await authenticate.admin(request);
   const id = params.id ?? "";
   return runItemAction({ shop: session.shop, action: "restore", id }, async () => {
-    await restoreItem({ db: prisma, graphql: admin.graphql }, session.shop, id);
+    await restoreItem({ db, graphql: admin.graphql }, session.shop, id);
     return { text: "Original image restored.", message: { code: "itemRestored" } };
   });
 };

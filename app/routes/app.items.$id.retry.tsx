@@ -3,7 +3,7 @@ import { MAX_INSTRUCTION_LENGTH } from "~/imaging/instruction";
 import { runItemAction } from "~/lib/item-action-response.server";
 import { errorPayload } from "~/lib/merchant-message";
 import { checkRateLimit } from "~/lib/rate-limit.server";
-import prisma from "~/db.server";
+import db from "~/db.server";
 import { retryItem } from "~/models/versions.server";
 import { getQueue } from "~/queue/queue.server";
 import { authenticate } from "~/shopify.server";
@@ -23,7 +23,7 @@ export const action = async ({ request, params }: ActionFunctionArgs) => {
   }
   const id = params.id ?? "";
   return runItemAction({ shop: session.shop, action: "retry", id }, async () => {
-    const { creditsReserved } = await retryItem({ db: prisma, queue: getQueue() }, session.shop, id, note);
+    const { creditsReserved } = await retryItem({ db, queue: getQueue() }, session.shop, id, note);
     return {
       text: `Making a new version (${creditsReserved} credits, charged only if it succeeds). The earlier version stays available.`,
       message: { code: "retryQueued", params: { count: creditsReserved } },

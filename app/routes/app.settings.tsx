@@ -8,7 +8,7 @@ import { useTranslation } from "react-i18next";
 import { RouteError } from "~/components/RouteError";
 import { useStoredText } from "~/i18n/messages";
 import type { MerchantMessage } from "~/lib/merchant-message";
-import prisma from "~/db.server";
+import db from "~/db.server";
 import { PIPELINE_IDS, getPipeline } from "~/imaging/pipelines";
 import { MAX_MONTHLY_BUDGET, getAutoRule, saveAutoRule, type AutoRuleErrors } from "~/models/auto-rule.server";
 import { CREDITS_PER_IMAGE } from "~/models/credits.server";
@@ -17,7 +17,7 @@ import { authenticate } from "~/shopify.server";
 
 export const loader = async ({ request }: LoaderFunctionArgs) => {
   const { session } = await authenticate.admin(request);
-  const [settings, rule] = await Promise.all([getSettings(prisma, session.shop), getAutoRule(prisma, session.shop)]);
+  const [settings, rule] = await Promise.all([getSettings(db, session.shop), getAutoRule(db, session.shop)]);
   const pipelines = PIPELINE_IDS.map((id) => {
     const p = getPipeline(id);
     return { id: p.id, label: p.label, summary: p.summary };
@@ -29,11 +29,11 @@ export const action = async ({ request }: ActionFunctionArgs) => {
   const { session } = await authenticate.admin(request);
   const form = Object.fromEntries(await request.formData());
   if (form.intent === "auto-rule") {
-    const saved = await saveAutoRule(prisma, session.shop, form);
+    const saved = await saveAutoRule(db, session.shop, form);
     if (!saved.ok) return json({ ok: false as const, intent: "auto-rule" as const, errors: saved.errors }, { status: 422 });
     return json({ ok: true as const, intent: "auto-rule" as const, rule: saved.rule });
   }
-  const result = await saveSettings(prisma, session.shop, form);
+  const result = await saveSettings(db, session.shop, form);
   if (!result.ok) return json({ ok: false as const, errors: result.errors }, { status: 422 });
   return json({ ok: true as const, settings: result.settings });
 };

@@ -8,7 +8,7 @@ import { AppProvider } from "@shopify/shopify-app-remix/react";
 import { I18nextProvider, useTranslation } from "react-i18next";
 import { AutoRulePausedBanner } from "~/components/AutoRulePausedBanner";
 import { LowBalanceBanner } from "~/components/LowBalanceBanner";
-import prisma from "~/db.server";
+import db from "~/db.server";
 import { detectLocale } from "~/i18n/locale.server";
 import { i18nFor, type Locale } from "~/i18n/locales";
 import { POLARIS_TRANSLATIONS } from "~/i18n/polaris";
@@ -22,8 +22,8 @@ export const links = () => [{ rel: "stylesheet", href: polarisStyles }];
 export const loader = async ({ request }: LoaderFunctionArgs) => {
   const { session } = await authenticate.admin(request);
   const [balance, rule, detected] = await Promise.all([
-    getBalance(prisma, session.shop),
-    prisma.shop.findUnique({
+    getBalance(db, session.shop),
+    db.shop.findUnique({
       where: { domain: session.shop }, select: { autoCleanEnabled: true, autoCleanPausedFor: true, autoCleanPauseReason: true, autoCleanPauseMessage: true },
     }),
     detectLocale(request),

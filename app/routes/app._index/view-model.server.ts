@@ -6,7 +6,7 @@ import { json } from "@remix-run/node";
 import { z } from "zod";
 import { IMAGE_FILTERS, badgeStatusFor, productSearchQuery } from "~/components/images/grid-model";
 import type { GridImage } from "~/components/images/ImageGrid";
-import prisma from "~/db.server";
+import db from "~/db.server";
 import { PIPELINE_IDS, getPipeline, isPipelineId } from "~/imaging/pipelines";
 import { ShopifyApiError, ShopifyThrottledError, type AdminGraphql } from "~/lib/admin-graphql.server";
 import { errorResponse } from "~/lib/error-response.server";
@@ -37,7 +37,7 @@ export async function imagesPageData(graphql: AdminGraphql, shop: string, url: U
   const params = searchSchema.parse(Object.fromEntries(url.searchParams));
   const productIds = params.ids ? params.ids.split(",").filter(Boolean).slice(0, 50) : [];
 
-  const [balance, settings] = await Promise.all([getBalance(prisma, shop), getSettings(prisma, shop)]);
+  const [balance, settings] = await Promise.all([getBalance(db, shop), getSettings(db, shop)]);
   const pipelines = PIPELINE_IDS.map((id) => {
     const p = getPipeline(id);
     return { id: p.id as string, label: p.label, summary: p.summary, rules: p.rules };
@@ -76,7 +76,7 @@ export async function imagesPageData(graphql: AdminGraphql, shop: string, url: U
     throw error;
   }
 
-  const statuses = await imageStatuses(prisma, shop, page.images.map((i) => i.mediaId));
+  const statuses = await imageStatuses(db, shop, page.images.map((i) => i.mediaId));
   const all: GridImage[] = page.images.map((image) => {
     const latest = statuses.get(image.mediaId);
     const status = badgeStatusFor(latest?.state);
@@ -138,7 +138,7 @@ export async function startBatchFromSelection(graphql: AdminGraphql, shop: strin
   const { pipeline, mediaIds, productIds } = parsed.data;
   if (!isPipelineId(pipeline)) return json(errorPayload("Choose a pipeline: Amazon, eBay or Instagram.", { code: "choosePipeline" }), { status: 400 });
   try {
-    const created = await createBatch({ db: prisma, graphql, queue: getQueue() }, shop, { mediaIds, productIds, pipeline });
+    const created = await createBatch({ db, graphql, queue: getQueue() }, shop, { mediaIds, productIds, pipeline });
     return { batchId: created.batchId };
   } catch (error) {
     if (error instanceof BatchInputError || error instanceof InsufficientCreditsError) return errorResponse(error);
