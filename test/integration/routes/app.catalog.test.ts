@@ -3,7 +3,7 @@ import prisma from "~/db.server";
 import { getBalance, grantCredits } from "~/models/credits.server";
 import { closeAutomationQueues, getAutomationQueue } from "~/queue/automation.server";
 import { getQueue } from "~/queue/queue.server";
-import { action, loader } from "~/routes/app.catalog";
+import { action, loader } from "~/routes/app.catalog/route";
 import { isolatedQueueForFile, seedBatch } from "../lifecycle/helpers";
 import { body, bearerRequest, call, formRequest, status } from "./helpers";
 import { createBatch, createOfflineSession, uniqueShopDomain } from "../../factories";

@@ -19,7 +19,7 @@ import { action as indexAction } from "~/routes/app._index/route";
 import { loader as batchLoader } from "~/routes/app.batches.$id";
 import { action as restoreBatchAction } from "~/routes/app.batches.$id.restore";
 import { loader as zipLoader } from "~/routes/app.batches.$id.zip";
-import { loader as creditsLoader } from "~/routes/app.credits";
+import { loader as creditsLoader } from "~/routes/app.credits/route";
 import { loader as creditBatchLoader } from "~/routes/app.credits.batches.$id";
 import { loader as returnLoader } from "~/routes/app.credits.return";
 import { loader as processedLoader } from "~/routes/app.images.$id.processed";

@@ -13,7 +13,7 @@ import { grantCredits } from "~/models/credits.server";
 import { closeQueues, getQueue } from "~/queue/queue.server";
 import { action as apiBatchesAction } from "~/routes/api.batches";
 import { action as indexAction } from "~/routes/app._index/route";
-import { action as creditsAction } from "~/routes/app.credits";
+import { action as creditsAction } from "~/routes/app.credits/route";
 import { loader as creditsReturnLoader } from "~/routes/app.credits.return";
 import { action as restoreBatchAction } from "~/routes/app.batches.$id.restore";
 import { loader as zipLoader } from "~/routes/app.batches.$id.zip";
