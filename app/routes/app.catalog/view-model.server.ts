@@ -4,7 +4,7 @@
  */
 import { json } from "@remix-run/node";
 import { z } from "zod";
-import prisma from "~/db.server";
+import db from "~/db.server";
 import { PIPELINE_IDS, getPipeline } from "~/imaging/pipelines";
 import type { AdminGraphql } from "~/lib/admin-graphql.server";
 import { errorResponse } from "~/lib/error-response.server";
@@ -25,7 +25,7 @@ import { queueConfigFromEnv } from "~/queue/config.server";
 import { getQueue } from "~/queue/queue.server";
 
 export async function catalogPageData(shop: string) {
-  const [runs, balance] = await Promise.all([listCatalogRuns(prisma, shop), getBalance(prisma, shop)]);
+  const [runs, balance] = await Promise.all([listCatalogRuns(db, shop), getBalance(db, shop)]);
   const pipelines = PIPELINE_IDS.map((id) => ({ id, label: getPipeline(id).label }));
   return { runs, available: balance.available, creditsPerImage: CREDITS_PER_IMAGE, pipelines, maxBudget: MAX_RUN_BUDGET };
 }
@@ -48,7 +48,7 @@ export async function answerRunForm(graphql: AdminGraphql, shop: string, form: R
   const automationQueue = getAutomationQueue(queueConfigFromEnv().queueName);
   try {
     if (form.intent === "start") {
-      const started = await startCatalogRun({ db: prisma, automationQueue, graphql }, shop, form);
+      const started = await startCatalogRun({ db, automationQueue, graphql }, shop, form);
       if (!started.ok) return json({ ok: false as const, errors: started.errors }, { status: 422 });
       return json({ ok: true as const, message: "Counting the images of your catalogue…", toast: "counting" as const });
     }
@@ -56,13 +56,13 @@ export async function answerRunForm(graphql: AdminGraphql, shop: string, form: R
     if (!parsed.success) return json({ ok: false as const, ...errorPayload("This request is not one the page sends; reload the page.", { code: "reloadPage" }) }, { status: 400 });
     const { intent, runId, budget } = parsed.data;
     if (intent === "cancel") {
-      await cancelCatalogRun({ db: prisma, imageQueue: getQueue(), graphql }, shop, runId);
+      await cancelCatalogRun({ db, imageQueue: getQueue(), graphql }, shop, runId);
       return json({ ok: true as const, message: "Run cancelled", toast: "cancelled" as const });
     }
     // The form sends the budget field as shown (the run's budget, or what the merchant typed); empty means none.
     const newBudget = budget === undefined ? undefined : runBudgetField.safeParse(budget);
     if (newBudget && !newBudget.success) return json({ ok: false as const, error: newBudget.error.issues[0]!.message, errors: { budget: newBudget.error.issues[0]!.message } }, { status: 422 });
-    await confirmCatalogRun({ db: prisma, automationQueue }, shop, runId, newBudget ? { budget: newBudget.data } : {});
+    await confirmCatalogRun({ db, automationQueue }, shop, runId, newBudget ? { budget: newBudget.data } : {});
     return json({ ok: true as const, message: "Run started", toast: "started" as const });
   } catch (error) {
     if (error instanceof CatalogRunError) return errorResponse(error, { ok: false as const });
