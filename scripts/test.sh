@@ -17,6 +17,7 @@ DATABASE_URL="postgresql://postgres@127.0.0.1:5432/${TEST_DATABASE_NAME}" npx ts
 echo "node $(node -v)"
 echo "typecheck"; npx tsc --noEmit
 echo "lint"; npx eslint --max-warnings 0 .
+echo "format"; npx prettier --check . >/dev/null || { npx prettier --list-different .; echo "run npm run format"; exit 1; }
 echo "build"; npx remix vite:build >/dev/null
 
 mkdir -p test-artifacts
