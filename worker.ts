@@ -34,7 +34,9 @@ async function offlineAdmin(shop: string): Promise<AdminGraphql> {
   return offlineSessions.adminGraphql(shop);
 }
 
-export async function runWorker(opts: { db?: PrismaClient; adminFor?: (shop: string) => Promise<AdminGraphql> } = {}): Promise<{ stop(): Promise<void> }> {
+export async function runWorker(
+  opts: { db?: PrismaClient; adminFor?: (shop: string) => Promise<AdminGraphql> } = {},
+): Promise<{ stop(): Promise<void> }> {
   const config = queueConfigFromEnv();
   // Every job works on different images: libvips' operation cache would only hold memory.
   sharp.cache(false);
@@ -77,7 +79,10 @@ export async function runWorker(opts: { db?: PrismaClient; adminFor?: (shop: str
     redis,
     lockKey: `${automationQueue.qualifiedName}:resume-lock`,
     intervalMs: config.sweepIntervalMs,
-    run: async () => ({ runs: await resumeCatalogRuns(db, automationQueue), productEvents: await resumeNewProductEvents(db, automationQueue) }),
+    run: async () => ({
+      runs: await resumeCatalogRuns(db, automationQueue),
+      productEvents: await resumeNewProductEvents(db, automationQueue),
+    }),
   });
   void runResumer.runNow();
   trackQueueDepth(queue);
@@ -86,13 +91,21 @@ export async function runWorker(opts: { db?: PrismaClient; adminFor?: (shop: str
   const metricsServer = metricsPort !== null ? await startMetricsServer(metricsPort) : null;
   const sweeper = startSweeper({ db, queue }, { intervalMs: config.sweepIntervalMs, redis });
   const partnerApi = partnerApiConfigFromEnv();
-  const refunds = partnerApi ? startShopifyRefundReconciler({ db, redis, config: partnerApi }, { intervalMs: config.refundCheckIntervalMs }) : null;
-  logger.info({ queue: config.queueName, concurrency: config.concurrency, jobs: config.jobsPerWorker, qwenMaxRps: config.qwenMaxRps }, "worker started");
+  const refunds = partnerApi
+    ? startShopifyRefundReconciler({ db, redis, config: partnerApi }, { intervalMs: config.refundCheckIntervalMs })
+    : null;
+  logger.info(
+    { queue: config.queueName, concurrency: config.concurrency, jobs: config.jobsPerWorker, qwenMaxRps: config.qwenMaxRps },
+    "worker started",
+  );
 
   let stopping: Promise<void> | null = null;
   const stop = () =>
     (stopping ??= (async () => {
-      const [how] = await Promise.all([closeWorkerGracefully(worker, config.shutdownDeadlineMs), closeWorkerGracefully(automation, config.shutdownDeadlineMs)]);
+      const [how] = await Promise.all([
+        closeWorkerGracefully(worker, config.shutdownDeadlineMs),
+        closeWorkerGracefully(automation, config.shutdownDeadlineMs),
+      ]);
       await sweeper.stop();
       await refunds?.stop();
       await runResumer.stop();

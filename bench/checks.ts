@@ -52,7 +52,9 @@ async function measure(name: string, run: (pair: Pair) => Promise<unknown>, set:
   );
 }
 
-console.log(`${pairs.length} Amazon outputs (2000x2000 JPEG) from sources: ${pairs.map((p) => p.format).join(", ")}; ${REPEATS} repeats, after one warm-up pass and a GC per check`);
+console.log(
+  `${pairs.length} Amazon outputs (2000x2000 JPEG) from sources: ${pairs.map((p) => p.format).join(", ")}; ${REPEATS} repeats, after one warm-up pass and a GC per check`,
+);
 await measure("compliance", (pair) => checkCompliance(pair.output, "amazon"));
 // The app compares every result (fresh or reused) with the model's input; against the original file is for reference.
 await measure("fidelity (as the app runs it)", (pair) => checkFidelity(pair.modelInput, pair.output));

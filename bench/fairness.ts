@@ -46,7 +46,10 @@ async function main(): Promise<void> {
   const sizes = { A: A_IMAGES, B: B_IMAGES, C: C_IMAGES };
   const mediaOf: Record<keyof typeof shops, Array<{ id: string; url: string; productId: string }>> = { A: [], B: [], C: [] };
   for (const key of ["A", "B", "C"] as const) mediaOf[key] = await addShop(shops[key], sizes[key]);
-  await primeEdits(dashscope, [...mediaOf.A, ...mediaOf.B, ...mediaOf.C].map((m) => m.url));
+  await primeEdits(
+    dashscope,
+    [...mediaOf.A, ...mediaOf.B, ...mediaOf.C].map((m) => m.url),
+  );
 
   const submit = async (key: keyof typeof shops) => {
     const { batchId } = await createBatch({ db, graphql: offlineSessions.adminGraphql(shops[key]), queue }, shops[key], {
@@ -64,7 +67,13 @@ async function main(): Promise<void> {
   const queuedA = await db.batchItem.count({ where: { batchId: a.batchId } });
   if (queuedA !== A_IMAGES) throw new Error(`shop A's batch holds ${queuedA} of its ${A_IMAGES} images`);
   const workers = Array.from({ length: WORKERS }, () =>
-    spawnBenchWorker({ QUEUE_NAME: queueName, WORKER_CONCURRENCY: String(CONCURRENCY), QWEN_MAX_RPS: String(RPS), DASHSCOPE_API_KEY: BENCH_DASHSCOPE_KEY, DASHSCOPE_BASE_URL: dashscope.url }),
+    spawnBenchWorker({
+      QUEUE_NAME: queueName,
+      WORKER_CONCURRENCY: String(CONCURRENCY),
+      QWEN_MAX_RPS: String(RPS),
+      DASHSCOPE_API_KEY: BENCH_DASHSCOPE_KEY,
+      DASHSCOPE_BASE_URL: dashscope.url,
+    }),
   );
   const machineBefore = machineCpuTimes();
   const standInCpu = process.cpuUsage();
@@ -102,7 +111,10 @@ async function main(): Promise<void> {
     .sort((x, y) => x - y);
   const oneImageMs = durations[Math.floor(durations.length / 2)]!;
   const activeShops = 3;
-  for (const [name, batch, count] of [["B", b, B_IMAGES], ["C", c, C_IMAGES]] as const) {
+  for (const [name, batch, count] of [
+    ["B", b, B_IMAGES],
+    ["C", c, C_IMAGES],
+  ] as const) {
     const tookMs = lastFinish(batch.batchId) - batch.at;
     const fairMs = ((count * activeShops) / RPS) * 1000;
     console.log(
@@ -130,10 +142,16 @@ async function main(): Promise<void> {
   );
   const captures = await db.creditEntry.count({ where: { shop: { in: Object.values(shops) }, kind: "CAPTURE" } });
   const states = items.reduce<Record<string, number>>((acc, i) => ({ ...acc, [i.state]: (acc[i.state] ?? 0) + 1 }), {});
-  console.log(`every image once: ${JSON.stringify(states)}, ${captures} captures for ${published} published (${captures === published ? "equal" : "NOT EQUAL"})`);
+  console.log(
+    `every image once: ${JSON.stringify(states)}, ${captures} captures for ${published} published (${captures === published ? "equal" : "NOT EQUAL"})`,
+  );
   const stats = await dashscope.stats();
-  console.log(`quota kept: the stand-in refused ${stats.throttled} of ${stats.requests} requests; most accepted in any second ${stats.maxRequestsInAnySecond} (quota ${RPS})`);
-  console.log(`machine: cores busy ${(((machine.busy - machineBefore.busy) / (machine.total - machineBefore.total)) * 100).toFixed(0)}% of the run (${cpus().length} cores; everything on the machine counts)`);
+  console.log(
+    `quota kept: the stand-in refused ${stats.throttled} of ${stats.requests} requests; most accepted in any second ${stats.maxRequestsInAnySecond} (quota ${RPS})`,
+  );
+  console.log(
+    `machine: cores busy ${(((machine.busy - machineBefore.busy) / (machine.total - machineBefore.total)) * 100).toFixed(0)}% of the run (${cpus().length} cores; everything on the machine counts)`,
+  );
 
   await queue.obliterate({ force: true }).catch(() => undefined);
   await closeQueues();

@@ -60,12 +60,16 @@ async function main(): Promise<void> {
   // A bucket that never empties: this measures the app, not the wait for Shopify's rate limit.
   emulator.addShop(shop, { products: PRODUCTS, imagesPerProduct: IMAGES_PER_PRODUCT, bucketSize: 10_000_000, restoreRate: 10_000_000 });
   const token = emulator.grantAccessToken(shop);
-  await prisma.session.create({ data: { id: `offline_${shop}`, shop, state: "", isOnline: false, scope: process.env.SCOPES, accessToken: token } });
+  await prisma.session.create({
+    data: { id: `offline_${shop}`, shop, state: "", isOnline: false, scope: process.env.SCOPES, accessToken: token },
+  });
   await prisma.shop.create({ data: { domain: shop } });
 
   // Batch history for every other image.
   const media = emulator.products(shop).flatMap((p) => p.media.map((m) => ({ product: p, m })));
-  const batch = await prisma.batch.create({ data: { shop, pipeline: "amazon", settings: {}, total: Math.ceil(media.length / 2), status: "DONE" } });
+  const batch = await prisma.batch.create({
+    data: { shop, pipeline: "amazon", settings: {}, total: Math.ceil(media.length / 2), status: "DONE" },
+  });
   await prisma.batchItem.createMany({
     data: media
       .filter((_, i) => i % 2 === 0)
@@ -121,11 +125,19 @@ async function main(): Promise<void> {
   const p95 = percentile(serverMs, 95);
   const maxCalls = Math.max(...callsPerPage);
   const maxCost = Math.max(...costPerPage);
-  console.log(`Images loader, ${PRODUCTS} products x ${IMAGES_PER_PRODUCT} images (${images} images over ${pages / ROUNDS} pages), ${pages} page loads`);
-  console.log(`  GraphQL calls per page: max ${maxCalls}  (bound ${BOUNDS.callsPerPage}; ratio ${(maxCalls / BOUNDS.callsPerPage).toFixed(2)})`);
-  console.log(`  requested query cost per page: max ${maxCost}  (bound ${BOUNDS.costPerPage}; ratio ${(maxCost / BOUNDS.costPerPage).toFixed(2)})`);
+  console.log(
+    `Images loader, ${PRODUCTS} products x ${IMAGES_PER_PRODUCT} images (${images} images over ${pages / ROUNDS} pages), ${pages} page loads`,
+  );
+  console.log(
+    `  GraphQL calls per page: max ${maxCalls}  (bound ${BOUNDS.callsPerPage}; ratio ${(maxCalls / BOUNDS.callsPerPage).toFixed(2)})`,
+  );
+  console.log(
+    `  requested query cost per page: max ${maxCost}  (bound ${BOUNDS.costPerPage}; ratio ${(maxCost / BOUNDS.costPerPage).toFixed(2)})`,
+  );
   console.log(`  machine: ${availableParallelism()} cores, load average ${loadavg()[0]!.toFixed(1)} (timings inflate under load)`);
-  console.log(`  server time excluding the stand-in: p50 ${p50.toFixed(1)} ms, p95 ${p95.toFixed(1)} ms  (bound p95 ${BOUNDS.p95Ms} ms; ratio ${(p95 / BOUNDS.p95Ms).toFixed(2)})`);
+  console.log(
+    `  server time excluding the stand-in: p50 ${p50.toFixed(1)} ms, p95 ${p95.toFixed(1)} ms  (bound p95 ${BOUNDS.p95Ms} ms; ratio ${(p95 / BOUNDS.p95Ms).toFixed(2)})`,
+  );
 
   await prisma.batchItem.deleteMany({ where: { shop } });
   await prisma.batch.deleteMany({ where: { shop } });

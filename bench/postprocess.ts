@@ -71,9 +71,15 @@ for (const { name, inputs, oursMs, floorMs, rssBefore, rssOurs } of measured) {
   const floorRatio = oursMs / floorMs;
   const peerRatio = peerMs / oursMs;
   console.log(`\n${name}`);
-  console.log(`  post-processing  ${oursMs.toFixed(0).padStart(6)} ms CPU/image   (peak RSS so far ${rssOurs.toFixed(0)} MB, was ${rssBefore.toFixed(0)} MB)`);
-  console.log(`  floor (sharp)    ${floorMs.toFixed(0).padStart(6)} ms CPU/image   ratio ${floorRatio.toFixed(2)}x  (bound <= 2x)  ${floorRatio <= 2 ? "OK" : "OVER"}`);
-  console.log(`  peer (jimp)      ${peerMs.toFixed(0).padStart(6)} ms CPU/image   ours is ${peerRatio.toFixed(1)}x faster  (bound >= 10x)  ${peerRatio >= 10 ? "OK" : "UNDER"}`);
+  console.log(
+    `  post-processing  ${oursMs.toFixed(0).padStart(6)} ms CPU/image   (peak RSS so far ${rssOurs.toFixed(0)} MB, was ${rssBefore.toFixed(0)} MB)`,
+  );
+  console.log(
+    `  floor (sharp)    ${floorMs.toFixed(0).padStart(6)} ms CPU/image   ratio ${floorRatio.toFixed(2)}x  (bound <= 2x)  ${floorRatio <= 2 ? "OK" : "OVER"}`,
+  );
+  console.log(
+    `  peer (jimp)      ${peerMs.toFixed(0).padStart(6)} ms CPU/image   ours is ${peerRatio.toFixed(1)}x faster  (bound >= 10x)  ${peerRatio >= 10 ? "OK" : "UNDER"}`,
+  );
   worst = {
     floorRatio: Math.max(worst.floorRatio, floorRatio),
     peerRatio: Math.min(worst.peerRatio, peerRatio),

@@ -50,8 +50,12 @@ const rows: Row[] = await mapConcurrent(jobs, 2, async ({ index, pipeline, varia
 const pct = (part: number, whole: number) => (whole ? `${((100 * part) / whole).toFixed(1)}%` : "-");
 const quantile = (values: number[], q: number) => [...values].sort((a, b) => a - b)[Math.floor(q * (values.length - 1))] ?? NaN;
 
-console.log(`${photos.length} corpus photos (${every > 1 ? `every ${every}th of ` : ""}the first ${photoCount}); product kept = share of the product's interior the output still shows (measured at the stand-in's placement)`);
-console.log(`residue = output pixels away from the product more than 6 levels off the background; "shows residue" = over ${VISIBLE_RESIDUE * 100}% of the frame`);
+console.log(
+  `${photos.length} corpus photos (${every > 1 ? `every ${every}th of ` : ""}the first ${photoCount}); product kept = share of the product's interior the output still shows (measured at the stand-in's placement)`,
+);
+console.log(
+  `residue = output pixels away from the product more than 6 levels off the background; "shows residue" = over ${VISIBLE_RESIDUE * 100}% of the frame`,
+);
 for (const pipeline of pipelines) {
   for (const variant of variants) {
     const set = rows.filter((r) => r.pipeline === pipeline && r.variant === variant);
@@ -66,13 +70,19 @@ for (const pipeline of pipelines) {
       `\n${pipeline.padEnd(9)} ${variant.padEnd(11)} n=${set.length}  compliance pass ${pct(set.filter((r) => r.passed).length, set.length)}` +
         `  kept p5 ${quantile(kept, 0.05).toFixed(3)} median ${quantile(kept, 0.5).toFixed(3)} worst ${Math.min(...kept).toFixed(3)}` +
         `  shows residue ${pct(showing.length, set.length)} (passing with residue: ${passingWithResidue.length})` +
-        `  residue median ${(quantile(set.map((r) => r.residue), 0.5) * 100).toFixed(4)}% max ${(Math.max(...set.map((r) => r.residue)) * 100).toFixed(3)}%` +
+        `  residue median ${(
+          quantile(
+            set.map((r) => r.residue),
+            0.5,
+          ) * 100
+        ).toFixed(4)}% max ${(Math.max(...set.map((r) => r.residue)) * 100).toFixed(3)}%` +
         (variant === "shadow" ? `  shadow kept in ${pct(shadowKept, set.length)}` : ""),
     );
     if (failedRules.size) console.log(`  rules failed: ${[...failedRules].map(([id, n]) => `${id} x${n}`).join(", ")}`);
     const worst = [...set].sort((a, b) => a.kept - b.kept).slice(0, 5);
     console.log(`  least kept: ${worst.map((r) => `#${r.index} ${r.kept.toFixed(3)}`).join(", ")}`);
-    if (passingWithResidue.length) console.log(`  passing with residue: ${passingWithResidue.map((r) => `#${r.index} ${(r.residue * 100).toFixed(3)}%`).join(", ")}`);
+    if (passingWithResidue.length)
+      console.log(`  passing with residue: ${passingWithResidue.map((r) => `#${r.index} ${(r.residue * 100).toFixed(3)}%`).join(", ")}`);
   }
 }
 const bins = [0.5, 0.8, 0.9, 0.95, 0.98, 0.99, 0.999];

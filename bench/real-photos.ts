@@ -38,25 +38,40 @@ console.log(`${photoCount} corpus photos x ${CASE_KINDS.length} edits, ${pipelin
 for (const split of ["fit", "held-out", "all"] as const) {
   const inSplit = results.filter((r) => split === "all" || splitOf(r.index) === split);
   const faithful = inSplit.filter((r) => isFaithful(r.kind));
-  console.log(`\n[${split}] faithful edits published without review: ${pct(faithful.filter((r) => r.published).length, faithful.length)} of ${faithful.length}`);
+  console.log(
+    `\n[${split}] faithful edits published without review: ${pct(faithful.filter((r) => r.published).length, faithful.length)} of ${faithful.length}`,
+  );
   for (const kind of CASE_KINDS) {
     const ofKind = inSplit.filter((r) => r.kind === kind);
     const compliant = ofKind.filter((r) => r.compliance.passed).length;
     const figure = isFaithful(kind)
       ? `published ${pct(ofKind.filter((r) => r.published).length, ofKind.length)}`
       : `held ${pct(ofKind.filter((r) => !r.published).length, ofKind.length)}`;
-    console.log(`  ${kind.padEnd(18)} n=${String(ofKind.length).padStart(3)}  ${figure.padEnd(16)} compliance pass ${pct(compliant, ofKind.length)}`);
+    console.log(
+      `  ${kind.padEnd(18)} n=${String(ofKind.length).padStart(3)}  ${figure.padEnd(16)} compliance pass ${pct(compliant, ofKind.length)}`,
+    );
   }
 }
 
-const parts: (keyof FidelityMeasurement)[] = ["score", "registration", "worstAreaChange", "colourCast", "worstStructure", "missingShare", "proportionChange"];
+const parts: (keyof FidelityMeasurement)[] = [
+  "score",
+  "registration",
+  "worstAreaChange",
+  "colourCast",
+  "worstStructure",
+  "missingShare",
+  "proportionChange",
+];
 console.log(`\nDistributions (5th 25th 50th 75th 95th percentile), all photos`);
 for (const kind of CASE_KINDS) {
   const ofKind = results.filter((r) => r.kind === kind);
-  console.log(`  ${kind.padEnd(18)} ${parts.map((part) => `${part}[${quantiles(ofKind.map((r) => r.fidelity[part] as number))}]`).join(" ")}`);
+  console.log(
+    `  ${kind.padEnd(18)} ${parts.map((part) => `${part}[${quantiles(ofKind.map((r) => r.fidelity[part] as number))}]`).join(" ")}`,
+  );
 }
 const failedRules = new Map<string, number>();
-for (const r of results) for (const rule of r.compliance.rules) if (!rule.passed) failedRules.set(rule.id, (failedRules.get(rule.id) ?? 0) + 1);
+for (const r of results)
+  for (const rule of r.compliance.rules) if (!rule.passed) failedRules.set(rule.id, (failedRules.get(rule.id) ?? 0) + 1);
 console.log(`Compliance rules failed: ${failedRules.size ? [...failedRules].map(([id, n]) => `${id} x${n}`).join(", ") : "none"}`);
 
 // CPU of the checks against the floor, on faithful outputs, after a warm-up pass and a garbage collection each.
@@ -74,7 +89,10 @@ async function cpuPerImage(run: (r: CaseResult) => Promise<unknown>): Promise<nu
 }
 const floor = await cpuPerImage(async (r) => {
   const { width = 2, height = 2 } = await sharp(r.output).metadata();
-  return sharp(r.output).resize(Math.round(width / 2), Math.round(height / 2)).jpeg({ quality: 90 }).toBuffer();
+  return sharp(r.output)
+    .resize(Math.round(width / 2), Math.round(height / 2))
+    .jpeg({ quality: 90 })
+    .toBuffer();
 });
 const compliance = await cpuPerImage((r) => checkCompliance(r.output, r.pipeline));
 const fidelity = await cpuPerImage((r) => checkFidelity(r.modelInput, r.output));

@@ -19,7 +19,12 @@ installEmulatorDispatcher();
 async function main(): Promise<void> {
   const { startShopifyEmulator } = await import("../emulators/shopify-admin/server");
   const { resolveSelection, MAX_SELECTION_SCAN_PAGES } = await import("~/models/catalog.server");
-  const emulator = await startShopifyEmulator({ apiKey: "bench-api-key", apiSecret: "bench-api-secret", bucketSize: 1000, restoreRate: 50 });
+  const emulator = await startShopifyEmulator({
+    apiKey: "bench-api-key",
+    apiSecret: "bench-api-secret",
+    bucketSize: 1000,
+    restoreRate: 50,
+  });
   process.env.SHOPIFY_EMULATOR_URL = emulator.url;
   const shop = `bench-${randomUUID().slice(0, 8)}.myshopify.com`;
   emulator.addShop(shop, { products: PRODUCTS, imagesPerProduct: 1 });
@@ -32,7 +37,10 @@ async function main(): Promise<void> {
     });
 
   const step = Math.floor(PRODUCTS / SELECTED);
-  const products = emulator.products(shop).filter((_, index) => index % step === step - 1).slice(0, SELECTED);
+  const products = emulator
+    .products(shop)
+    .filter((_, index) => index % step === step - 1)
+    .slice(0, SELECTED);
   const mediaIds = products.map((p) => p.media[0]!.id);
 
   const run = async (label: string, selection: { mediaIds: string[]; productIds?: string[] }) => {

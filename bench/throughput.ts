@@ -61,7 +61,10 @@ async function main(): Promise<void> {
     const cdn = await startLargeSourceCdn(SOURCE_MP);
     const items = await db.batchItem.findMany({ where: { batchId }, select: { id: true } });
     for (const [index, item] of items.entries()) {
-      await db.batchItem.update({ where: { id: item.id }, data: { sourceUrl: `${cdn.url}/s/files/large-${index}.jpg`, sourceMimeType: "image/jpeg" } });
+      await db.batchItem.update({
+        where: { id: item.id },
+        data: { sourceUrl: `${cdn.url}/s/files/large-${index}.jpg`, sourceMimeType: "image/jpeg" },
+      });
     }
     console.log(`sources: ${SOURCE_MP} MP JPEGs (${(cdn.bytes / 1024 / 1024).toFixed(1)} MB each) from ${cdn.url}`);
   }
@@ -71,7 +74,10 @@ async function main(): Promise<void> {
 
   if (process.env.BENCH_LIVE_EDITS !== "1") {
     const items = await db.batchItem.findMany({ where: { batchId }, select: { sourceUrl: true } });
-    await primeEdits(dashscope, items.map((item) => item.sourceUrl));
+    await primeEdits(
+      dashscope,
+      items.map((item) => item.sourceUrl),
+    );
   }
 
   let lastReport = Date.now();
@@ -118,16 +124,25 @@ async function main(): Promise<void> {
       const terms: Array<[string, number]> = [
         [`quota ${RPS}/s`, RPS],
         [`model slots ${WORKERS} x ${CONCURRENCY} / ${LATENCY_MS} ms`, (WORKERS * CONCURRENCY) / (LATENCY_MS / 1000)],
-        [`CPU ${cpus().length} cores / (${floorMs.toFixed(0)} ms floor + ${standInMsPerImage.toFixed(0)} ms stand-ins) per image`, (cpus().length * 1000) / (floorMs + standInMsPerImage)],
+        [
+          `CPU ${cpus().length} cores / (${floorMs.toFixed(0)} ms floor + ${standInMsPerImage.toFixed(0)} ms stand-ins) per image`,
+          (cpus().length * 1000) / (floorMs + standInMsPerImage),
+        ],
       ];
       const [binding, boundPerSecond] = terms.reduce((a, b) => (b[1] < a[1] ? b : a));
       const bound = boundPerSecond * 60;
-      console.log(`images: ${IMAGES} (published ${p.counts.PUBLISHED}, review ${p.counts.NEEDS_REVIEW}, failed ${p.counts.FAILED}) in ${seconds.toFixed(1)} s`);
+      console.log(
+        `images: ${IMAGES} (published ${p.counts.PUBLISHED}, review ${p.counts.NEEDS_REVIEW}, failed ${p.counts.FAILED}) in ${seconds.toFixed(1)} s`,
+      );
       console.log(`bound terms: ${terms.map(([name, perSecond]) => `${name} = ${(perSecond * 60).toFixed(1)}/min`).join("; ")}`);
-      console.log(`throughput: ${perMinute.toFixed(1)} images/min; bound ${bound.toFixed(1)}/min, set by ${binding}; ratio ${(perMinute / bound).toFixed(3)} (goal >= 0.95)`);
+      console.log(
+        `throughput: ${perMinute.toFixed(1)} images/min; bound ${bound.toFixed(1)}/min, set by ${binding}; ratio ${(perMinute / bound).toFixed(3)} (goal >= 0.95)`,
+      );
       // What this machine could reach at the workers' actual CPU per image (stand-ins included).
       const reachable = Math.min(terms[0]![1], terms[1]![1], (cpus().length * 1000) / (workerMsPerImage + standInMsPerImage)) * 60;
-      console.log(`  at the workers' own CPU per image (${(workerMsPerImage + standInMsPerImage).toFixed(0)} ms with stand-ins) the bound would be ${reachable.toFixed(1)}/min; ratio ${(perMinute / reachable).toFixed(3)}`);
+      console.log(
+        `  at the workers' own CPU per image (${(workerMsPerImage + standInMsPerImage).toFixed(0)} ms with stand-ins) the bound would be ${reachable.toFixed(1)}/min; ratio ${(perMinute / reachable).toFixed(3)}`,
+      );
       // Steady state: finishes between the 10th and the 90th percentile, i.e. without filling and draining the pipeline.
       const finishes = (await db.batchItem.findMany({ where: { batchId, state: "PUBLISHED" }, select: { finishedAt: true } }))
         .map((i) => i.finishedAt!.getTime())
@@ -135,31 +150,45 @@ async function main(): Promise<void> {
       const lo = Math.floor(finishes.length * 0.1);
       const hi = Math.floor(finishes.length * 0.9);
       const steadyPerMinute = ((hi - lo) / Math.max(1, (finishes[hi]! - finishes[lo]!) / 1000)) * 60;
-      console.log(`steady state (10th to 90th percentile of finishes): ${steadyPerMinute.toFixed(1)} images/min; ratio ${(steadyPerMinute / bound).toFixed(3)}`);
-      console.log(`filling and draining the pipeline: the first image took ${((finishes[0]! - (span._min.startedAt?.getTime() ?? started)) / 1000).toFixed(1)} s end to end`);
+      console.log(
+        `steady state (10th to 90th percentile of finishes): ${steadyPerMinute.toFixed(1)} images/min; ratio ${(steadyPerMinute / bound).toFixed(3)}`,
+      );
+      console.log(
+        `filling and draining the pipeline: the first image took ${((finishes[0]! - (span._min.startedAt?.getTime() ?? started)) / 1000).toFixed(1)} s end to end`,
+      );
       console.log(
         `worker CPU: ${workerMsPerImage.toFixed(1)} ms per image (${(last.cpuMs / 1000).toFixed(1)} s total, ${((startupCpuMs ?? 0) / 1000).toFixed(1)} s of it starting ` +
           `${WORKERS} process${WORKERS === 1 ? "" : "es"}); ratio to the bare sharp floor ${(workerMsPerImage / floorMs).toFixed(2)}x (goal <= 1.5x with 20 MP sources)`,
       );
       const machine = machineCpuTimes();
-      console.log(`machine: cores busy ${(((machine.busy - machineBefore.busy) / (machine.total - machineBefore.total)) * 100).toFixed(0)}% of the run (${cpus().length} cores; everything on the machine counts)`);
+      console.log(
+        `machine: cores busy ${(((machine.busy - machineBefore.busy) / (machine.total - machineBefore.total)) * 100).toFixed(0)}% of the run (${cpus().length} cores; everything on the machine counts)`,
+      );
       console.log(
         `stand-ins' CPU on the same cores: Shopify (uploads, CDN, GraphQL) ${((standIns.user + standIns.system) / 1000 / IMAGES).toFixed(1)} ms, ` +
           `DashScope ${(dashscopeCpu / IMAGES).toFixed(1)} ms per image`,
       );
-      console.log(`worker peak RSS (largest process): ${(last.peakRss / 1024 / 1024).toFixed(0)} MB at concurrency ${CONCURRENCY}${SOURCE_MP ? ` with ${SOURCE_MP} MP sources` : " with the store's photos (the goal is set for 20 MP sources, the default)"}; ratio to 400 MB goal ${(last.peakRss / 1024 / 1024 / 400).toFixed(2)}`);
-      console.log(`  at the peak: JS heap ${mb(last.peakHeap)} MB, buffers outside the heap ${mb(last.peakExternal)} MB, the rest (code, libvips, allocator) ${mb(last.peakRss - last.peakHeap - last.peakExternal)} MB`);
+      console.log(
+        `worker peak RSS (largest process): ${(last.peakRss / 1024 / 1024).toFixed(0)} MB at concurrency ${CONCURRENCY}${SOURCE_MP ? ` with ${SOURCE_MP} MP sources` : " with the store's photos (the goal is set for 20 MP sources, the default)"}; ratio to 400 MB goal ${(last.peakRss / 1024 / 1024 / 400).toFixed(2)}`,
+      );
+      console.log(
+        `  at the peak: JS heap ${mb(last.peakHeap)} MB, buffers outside the heap ${mb(last.peakExternal)} MB, the rest (code, libvips, allocator) ${mb(last.peakRss - last.peakHeap - last.peakExternal)} MB`,
+      );
       console.log(`DashScope stand-in: ${JSON.stringify(await dashscope.stats())}`);
       break;
     }
     if (p && Date.now() - lastReport >= 10_000) {
       lastReport = Date.now();
-      console.log(`  ${Math.round((Date.now() - started) / 1000)} s: ${IMAGES - p.counts.QUEUED - p.counts.PROCESSING}/${IMAGES} done, worker RSS ${mb(total().rss)} MB (peak ${mb(total().peakRss)} MB)`);
+      console.log(
+        `  ${Math.round((Date.now() - started) / 1000)} s: ${IMAGES - p.counts.QUEUED - p.counts.PROCESSING}/${IMAGES} done, worker RSS ${mb(total().rss)} MB (peak ${mb(total().peakRss)} MB)`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
   await closeQueues();
-  await getQueue(queueName).obliterate({ force: true }).catch(() => undefined);
+  await getQueue(queueName)
+    .obliterate({ force: true })
+    .catch(() => undefined);
   await closeQueues();
   await db.$disconnect();
   await shopify.close();
@@ -182,7 +211,10 @@ async function bareSharpFloorMs(db: PrismaClient, batchId: string): Promise<numb
     // Sizes and a model-sized result come from the app's own code, outside the measurement.
     const { pipeline, modelInput } = await modelInputFor(source, "amazon", DEFAULT_PIPELINE_SETTINGS);
     const input = await sharp(modelInput.image).metadata();
-    const result = await sharp(modelInput.image).resize(pipeline.qwenSize.width, pipeline.qwenSize.height, { fit: "fill" }).png().toBuffer();
+    const result = await sharp(modelInput.image)
+      .resize(pipeline.qwenSize.width, pipeline.qwenSize.height, { fit: "fill" })
+      .png()
+      .toBuffer();
     const before = process.cpuUsage();
     await sharp(source).rotate().resize(input.width, input.height, { fit: "fill" }).jpeg({ quality: 90 }).toBuffer();
     await sharp(result).resize(2000, 2000, { fit: "inside" }).jpeg({ quality: 90 }).toBuffer();
@@ -208,12 +240,17 @@ async function startLargeSourceCdn(megapixels: number): Promise<{ url: string; b
   const width = Math.round(Math.sqrt(megapixels * 1e6 * 1.5));
   const height = Math.round(width / 1.5);
   // Sensor-like grain, so the JPEG weighs what a camera's 20 MP photo does (several MB), not a flat render's.
-  const { data, info } = await sharp(await renderProductImage(productImageSpec(1))).resize(width, height, { fit: "fill" }).raw().toBuffer({ resolveWithObject: true });
+  const { data, info } = await sharp(await renderProductImage(productImageSpec(1)))
+    .resize(width, height, { fit: "fill" })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   for (let i = 0, seed = 1; i < data.length; i++) {
     seed = (seed * 1103515245 + 12345) & 0x7fffffff;
     data[i] = Math.max(0, Math.min(255, data[i]! + ((seed >> 16) % 13) - 6));
   }
-  const base = await sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } }).jpeg({ quality: 90 }).toBuffer();
+  const base = await sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } })
+    .jpeg({ quality: 90 })
+    .toBuffer();
   const server = createServer((req, res) => {
     const name = Buffer.from(req.url ?? "/");
     // SOI, then a COM segment naming the file, then the rest of the JPEG.

@@ -24,7 +24,10 @@ class EmulatorAgent extends Agent {
 function withHeader(headers: Dispatcher.DispatchOptions["headers"], name: string, value: string): Dispatcher.DispatchOptions["headers"] {
   if (!headers) return { [name]: value };
   if (Array.isArray(headers)) return [...headers, name, value] as string[];
-  if (typeof (headers as Iterable<unknown>)[Symbol.iterator] === "function" && !(typeof headers === "object" && !("entries" in headers) && !Array.isArray(headers))) {
+  if (
+    typeof (headers as Iterable<unknown>)[Symbol.iterator] === "function" &&
+    !(typeof headers === "object" && !("entries" in headers) && !Array.isArray(headers))
+  ) {
     return [...(headers as Iterable<[string, string]>), [name, value]] as unknown as Dispatcher.DispatchOptions["headers"];
   }
   return { ...(headers as Record<string, string>), [name]: value };

@@ -70,7 +70,8 @@ function pad(text: string, width: number): string {
 /** `--limit N`, `--limit=N` or DEMO_PHOTO_LIMIT; null when it is not a positive whole number. */
 function photoLimit(argv: readonly string[]): number | null {
   const at = argv.indexOf("--limit");
-  const raw = at >= 0 ? argv[at + 1] : (argv.find((a) => a.startsWith("--limit="))?.slice("--limit=".length) ?? process.env.DEMO_PHOTO_LIMIT);
+  const raw =
+    at >= 0 ? argv[at + 1] : (argv.find((a) => a.startsWith("--limit="))?.slice("--limit=".length) ?? process.env.DEMO_PHOTO_LIMIT);
   if (raw === undefined || raw === "") return DEFAULT_PHOTO_LIMIT;
   const limit = Number(raw);
   return Number.isInteger(limit) && limit > 0 ? limit : null;
@@ -149,7 +150,9 @@ async function main(): Promise<number> {
   } else {
     shopify.addShop(shop, { products: 12, imagesPerProduct: (i: number) => 1 + (i % 4) });
   }
-  const before = new Map(shopify.products(shop).flatMap((p) => p.media.map((m) => [m.id, { ...m, productId: p.id, productTitle: p.title }] as const)));
+  const before = new Map(
+    shopify.products(shop).flatMap((p) => p.media.map((m) => [m.id, { ...m, productId: p.id, productTitle: p.title }] as const)),
+  );
   console.log(`• Shopify stand-in ${shopify.url}: ${shop}, ${shopify.products(shop).length} products, ${before.size} images`);
 
   const useRealQwen = Boolean(process.env.DASHSCOPE_API_KEY) && process.env.DEMO_DASHSCOPE_EMULATOR !== "1";
@@ -173,7 +176,12 @@ async function main(): Promise<number> {
   process.env.QUEUE_NAME = queueName;
   const worker: ChildProcess = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "scripts/demo.ts"), "--worker"], {
     cwd: ROOT,
-    env: { ...process.env, WORKER_CONCURRENCY: process.env.WORKER_CONCURRENCY ?? "4", QWEN_MAX_RPS: process.env.QWEN_MAX_RPS ?? "4", SWEEP_INTERVAL_MS: "2000" },
+    env: {
+      ...process.env,
+      WORKER_CONCURRENCY: process.env.WORKER_CONCURRENCY ?? "4",
+      QWEN_MAX_RPS: process.env.QWEN_MAX_RPS ?? "4",
+      SWEEP_INTERVAL_MS: "2000",
+    },
     stdio: ["ignore", "inherit", "inherit"],
   });
   console.log(`• worker started (pid ${worker.pid}, queue ${queueName})`);
@@ -188,7 +196,10 @@ async function main(): Promise<number> {
       const response = await fetch(media.url);
       if (response.ok) originals.set(mediaId, Buffer.from(await response.arrayBuffer()));
     }
-    const batch = await createBatch({ db, graphql, queue: getQueue(queueName) }, shop, { mediaIds: [...before.keys()], pipeline: PIPELINE });
+    const batch = await createBatch({ db, graphql, queue: getQueue(queueName) }, shop, {
+      mediaIds: [...before.keys()],
+      pipeline: PIPELINE,
+    });
     console.log(`• batch ${batch.batchId}: ${batch.queued} images queued, ${batch.creditsReserved} credits reserved`);
 
     let progress = await getBatchProgress(db, shop, batch.batchId);
@@ -207,7 +218,10 @@ async function main(): Promise<number> {
     if (!progress) throw new Error("batch vanished");
 
     const reservations = new Map(
-      (await db.creditReservation.findMany({ where: { shop, batchItemId: { in: progress.items.map((i) => i.id) } } })).map((r) => [r.batchItemId, r]),
+      (await db.creditReservation.findMany({ where: { shop, batchItemId: { in: progress.items.map((i) => i.id) } } })).map((r) => [
+        r.batchItemId,
+        r,
+      ]),
     );
     const backups = new Map((await db.imageBackup.findMany({ where: { shop } })).map((b) => [b.mediaId, b]));
     const after = new Map(shopify.products(shop).flatMap((p) => p.media.map((m) => [m.id, { ...m, productId: p.id }] as const)));
@@ -220,13 +234,26 @@ async function main(): Promise<number> {
       const compliance = item.compliance as { passed?: boolean; rules?: Array<{ id: string; passed: boolean }> } | null;
       const fidelity = item.fidelity as { score?: number; verdict?: string } | null;
       const stored = item.resultImageId ? await findStoredImageById(db, shop, item.resultImageId) : null;
-      const credits = reservation?.state === "CAPTURED" ? `${reservation.amount} charged` : reservation?.state === "RELEASED" ? "0 (returned)" : `${reservation?.amount ?? 0} held`;
+      const credits =
+        reservation?.state === "CAPTURED"
+          ? `${reservation.amount} charged`
+          : reservation?.state === "RELEASED"
+            ? "0 (returned)"
+            : `${reservation?.amount ?? 0} held`;
       rows.push({
         image: `#${item.position} ${item.mediaId.split("/").pop()}`,
         product: item.productTitle,
         pipeline: progress.batch.pipeline,
         result: item.state === "NEEDS_REVIEW" ? "held for review" : item.state.toLowerCase(),
-        compliance: compliance?.passed === undefined ? "-" : compliance.passed ? "pass" : `fail (${compliance.rules?.filter((r) => !r.passed).map((r) => r.id).join(",")})`,
+        compliance:
+          compliance?.passed === undefined
+            ? "-"
+            : compliance.passed
+              ? "pass"
+              : `fail (${compliance.rules
+                  ?.filter((r) => !r.passed)
+                  .map((r) => r.id)
+                  .join(",")})`,
         fidelity: fidelity?.score === undefined ? "-" : `${fidelity.score.toFixed(3)} ${fidelity.verdict}`,
         credits,
         reason: item.reason ?? "",
@@ -234,17 +261,21 @@ async function main(): Promise<number> {
       // Check the table against the store and the ledger.
       if (!was || !now) problems.push(`${item.mediaId}: the image is missing from its product`);
       else {
-        if (now.productId !== was.productId || now.position !== was.position || now.alt !== was.alt) problems.push(`${item.mediaId}: moved or lost its alt text`);
+        if (now.productId !== was.productId || now.position !== was.position || now.alt !== was.alt)
+          problems.push(`${item.mediaId}: moved or lost its alt text`);
         if (item.state === "PUBLISHED") {
           if (reservation?.state !== "CAPTURED") problems.push(`${item.mediaId}: published but credits not charged`);
-          if (!stored || now.sha256 !== sha256(Buffer.from(stored.bytes))) problems.push(`${item.mediaId}: published but the product does not show the processed image`);
+          if (!stored || now.sha256 !== sha256(Buffer.from(stored.bytes)))
+            problems.push(`${item.mediaId}: published but the product does not show the processed image`);
           const backup = backups.get(item.mediaId);
           const backupFile = backup?.fileId ? shopify.files(shop).find((f) => f.id === backup.fileId) : undefined;
           if (backupFile?.sha256 !== was.sha256) problems.push(`${item.mediaId}: published but the original is not backed up in Files`);
         } else {
           if (now.sha256 !== was.sha256) problems.push(`${item.mediaId}: ${item.state} but the product image changed`);
-          if (item.state === "FAILED" && reservation?.state !== "RELEASED") problems.push(`${item.mediaId}: failed but credits not returned`);
-          if (item.state === "NEEDS_REVIEW" && reservation?.state !== "HELD") problems.push(`${item.mediaId}: in review but credits not held`);
+          if (item.state === "FAILED" && reservation?.state !== "RELEASED")
+            problems.push(`${item.mediaId}: failed but credits not returned`);
+          if (item.state === "NEEDS_REVIEW" && reservation?.state !== "HELD")
+            problems.push(`${item.mediaId}: in review but credits not held`);
         }
       }
     }
@@ -259,12 +290,22 @@ async function main(): Promise<number> {
     const expectedAvailable = seeded - (published + held) * CREDITS_PER_IMAGE;
     if (balance.available !== expectedAvailable) problems.push(`balance is ${balance.available}, expected ${expectedAvailable}`);
 
-    const columns: Array<[string, number]> = [["image", 16], ["product", 22], ["pipeline", 9], ["result", 16], ["compliance", 22], ["fidelity", 16], ["credits", 13]];
+    const columns: Array<[string, number]> = [
+      ["image", 16],
+      ["product", 22],
+      ["pipeline", 9],
+      ["result", 16],
+      ["compliance", 22],
+      ["fidelity", 16],
+      ["credits", 13],
+    ];
     console.log(`\n${columns.map(([name, width]) => pad(name, width)).join(" ")}`);
     console.log(columns.map(([, width]) => "-".repeat(width)).join(" "));
     for (const row of rows) console.log(columns.map(([name, width]) => pad(row[name] ?? "", width)).join(" "));
     for (const row of rows.filter((r) => r.reason)) console.log(`  ${row.image}: ${row.reason}`);
-    console.log(`\n${published} published, ${held} held for review, ${progress.counts.FAILED} failed; ${published * CREDITS_PER_IMAGE} credits charged; balance ${balance.available} available + ${balance.reserved} reserved; ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    console.log(
+      `\n${published} published, ${held} held for review, ${progress.counts.FAILED} failed; ${published * CREDITS_PER_IMAGE} credits charged; balance ${balance.available} available + ${balance.reserved} reserved; ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    );
     const heldItems = progress.items.filter((i) => i.state === "NEEDS_REVIEW");
     const summary = {
       images: progress.total,
@@ -284,7 +325,20 @@ async function main(): Promise<number> {
     await writeContactSheet(progress.items, originals, db, shop);
     await writeFile(
       path.join(OUTPUT_DIR, "results.json"),
-      JSON.stringify({ shop, batchId: batch.batchId, source: corpus ? "real-photos" : "generated", summary, rows, problems, balance, dashscope: dashscope?.stats() ?? null }, null, 2),
+      JSON.stringify(
+        {
+          shop,
+          batchId: batch.batchId,
+          source: corpus ? "real-photos" : "generated",
+          summary,
+          rows,
+          problems,
+          balance,
+          dashscope: dashscope?.stats() ?? null,
+        },
+        null,
+        2,
+      ),
     );
     console.log(`• wrote ${path.relative(ROOT, path.join(OUTPUT_DIR, "contact-sheet.png"))} and results.json`);
 
@@ -310,7 +364,16 @@ async function main(): Promise<number> {
   return exitCode;
 
   async function writeContactSheet(
-    items: Array<{ id: string; mediaId: string; resultImageId: string | null; productTitle: string; state: string; position: number; compliance: unknown; fidelity: unknown }>,
+    items: Array<{
+      id: string;
+      mediaId: string;
+      resultImageId: string | null;
+      productTitle: string;
+      state: string;
+      position: number;
+      compliance: unknown;
+      fidelity: unknown;
+    }>,
     originals: Map<string, Buffer>,
     client: typeof db,
     shopDomain: string,
@@ -323,10 +386,16 @@ async function main(): Promise<number> {
     const width = cell * 2 * pairsPerRow;
     const escape = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
     const text = (w: number, h: number, body: string, size = 13, weight = "normal") =>
-      Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}"><text x="6" y="${Math.round(h / 2 + size / 3)}" font-family="DejaVu Sans, sans-serif" font-size="${size}" font-weight="${weight}" fill="#222">${escape(body)}</text></svg>`);
+      Buffer.from(
+        `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}"><text x="6" y="${Math.round(h / 2 + size / 3)}" font-family="DejaVu Sans, sans-serif" font-size="${size}" font-weight="${weight}" fill="#222">${escape(body)}</text></svg>`,
+      );
     // A thin grey frame shows where a white background ends.
     const thumb = async (bytes: Buffer) => {
-      const inner = await sharp(bytes).resize(cell - 14, cell - 14, { fit: "contain", background: "#ffffff" }).flatten({ background: "#ffffff" }).png().toBuffer();
+      const inner = await sharp(bytes)
+        .resize(cell - 14, cell - 14, { fit: "contain", background: "#ffffff" })
+        .flatten({ background: "#ffffff" })
+        .png()
+        .toBuffer();
       return sharp({ create: { width: cell - 12, height: cell - 12, channels: 3, background: "#c8c8c8" } })
         .composite([{ input: inner, left: 1, top: 1 }])
         .png()
@@ -349,9 +418,15 @@ async function main(): Promise<number> {
       const verdict = item.state === "NEEDS_REVIEW" ? "held for review" : item.state.toLowerCase();
       const checks = [
         compliance?.passed === undefined ? null : compliance.passed ? "rules pass" : "rules fail",
-        fidelity?.score === undefined ? null : `fidelity ${fidelity.score.toFixed(2)} (${fidelity.verdict === "altered" ? "product may be altered" : "unchanged"})`,
+        fidelity?.score === undefined
+          ? null
+          : `fidelity ${fidelity.score.toFixed(2)} (${fidelity.verdict === "altered" ? "product may be altered" : "unchanged"})`,
       ].filter(Boolean);
-      tiles.push({ input: text(cell * 2, label / 2, `${item.productTitle} #${item.position}: ${verdict}`, 12, "bold"), left: x, top: y + cell - 4 });
+      tiles.push({
+        input: text(cell * 2, label / 2, `${item.productTitle} #${item.position}: ${verdict}`, 12, "bold"),
+        left: x,
+        top: y + cell - 4,
+      });
       tiles.push({ input: text(cell * 2, label / 2, checks.join(" · "), 12), left: x, top: y + cell - 4 + label / 2 });
     }
     await sharp({ create: { width, height: header + rowsCount * (cell + label), channels: 3, background: "#ffffff" } })

@@ -23,7 +23,11 @@ export function createShop(db: Db, overrides: Partial<Prisma.ShopUncheckedCreate
  * The offline session Shopify's token exchange would have stored (so none happens), and the shop's row if it has none.
  * Storing it again replaces the session, as a new token exchange does.
  */
-export async function createOfflineSession(db: Db, shop: string, overrides: Partial<Prisma.SessionUncheckedCreateInput> = {}): Promise<Session> {
+export async function createOfflineSession(
+  db: Db,
+  shop: string,
+  overrides: Partial<Prisma.SessionUncheckedCreateInput> = {},
+): Promise<Session> {
   const data = {
     id: `offline_${shop}`,
     shop,

@@ -5,7 +5,15 @@ import { useStoredText } from "~/i18n/messages";
 import type { MerchantMessage } from "~/lib/merchant-message";
 
 /** Shown on every page while the automatic rule is paused (its budget or the balance ran out). */
-export function AutoRulePausedBanner({ reason, message, pausedFor }: { reason: string; message: MerchantMessage | null; pausedFor: string | null }) {
+export function AutoRulePausedBanner({
+  reason,
+  message,
+  pausedFor,
+}: {
+  reason: string;
+  message: MerchantMessage | null;
+  pausedFor: string | null;
+}) {
   const navigate = useNavigate();
   const { t } = useTranslation();
   const storedText = useStoredText();
@@ -14,8 +22,14 @@ export function AutoRulePausedBanner({ reason, message, pausedFor }: { reason: s
       <Banner
         tone="warning"
         title={t("autoRulePaused.title")}
-        action={pausedFor === "balance" ? { content: t("autoRulePaused.buyCredits"), onAction: () => navigate("/app/credits") } : { content: t("autoRulePaused.openSettings"), onAction: () => navigate("/app/settings") }}
-        secondaryAction={pausedFor === "balance" ? { content: t("autoRulePaused.openSettings"), onAction: () => navigate("/app/settings") } : undefined}
+        action={
+          pausedFor === "balance"
+            ? { content: t("autoRulePaused.buyCredits"), onAction: () => navigate("/app/credits") }
+            : { content: t("autoRulePaused.openSettings"), onAction: () => navigate("/app/settings") }
+        }
+        secondaryAction={
+          pausedFor === "balance" ? { content: t("autoRulePaused.openSettings"), onAction: () => navigate("/app/settings") } : undefined
+        }
       >
         {storedText(message, reason)}
       </Banner>

@@ -18,11 +18,11 @@ export function LowBalanceBanner({ available, creditsPerImage }: { available: nu
   return (
     <section style={{ maxWidth: "62.375rem", margin: "0 auto", padding: "16px 24px 0" }}>
       <Banner
-          tone={empty ? "critical" : "warning"}
-          title={empty ? t("lowBalance.emptyTitle") : t("lowBalance.lowTitle", { available })}
-          action={{ content: t("lowBalance.buyCredits"), onAction: () => navigate("/app/credits") }}
-        >
-          {empty ? t("lowBalance.emptyBody", { creditsPerImage }) : t("lowBalance.lowBody", { count: images, creditsPerImage })}
+        tone={empty ? "critical" : "warning"}
+        title={empty ? t("lowBalance.emptyTitle") : t("lowBalance.lowTitle", { available })}
+        action={{ content: t("lowBalance.buyCredits"), onAction: () => navigate("/app/credits") }}
+      >
+        {empty ? t("lowBalance.emptyBody", { creditsPerImage }) : t("lowBalance.lowBody", { count: images, creditsPerImage })}
       </Banner>
     </section>
   );

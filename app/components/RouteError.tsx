@@ -20,7 +20,10 @@ export function RouteError({ title: givenTitle }: { title?: string }) {
     const message = messageOf(error.data);
     if (error.status === 404 || message) {
       return (
-        <Page title={error.status === 404 ? t("routeError.notFoundTitle") : title} backAction={{ content: t("routeError.backToImages"), url: "/app" }}>
+        <Page
+          title={error.status === 404 ? t("routeError.notFoundTitle") : title}
+          backAction={{ content: t("routeError.backToImages"), url: "/app" }}
+        >
           <Banner tone={error.status === 404 ? "warning" : "critical"} title={message ?? t("routeError.notFoundMessage")}>
             <p>{error.status === 404 ? t("routeError.notFoundHint") : t("routeError.refusedHint")}</p>
           </Banner>

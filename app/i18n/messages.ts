@@ -9,7 +9,10 @@ import type { ErrorPayload, MerchantMessage, MessageCode, MessageParams } from "
 export function useMessageText(): (payload: Partial<ErrorPayload> | null | undefined) => string | null {
   const storedText = useStoredText();
   return useCallback(
-    (payload) => (payload ? storedText(payload.errorCode ? { code: payload.errorCode, params: payload.errorParams } : null, payload.error ?? null) : null),
+    (payload) =>
+      payload
+        ? storedText(payload.errorCode ? { code: payload.errorCode, params: payload.errorParams } : null, payload.error ?? null)
+        : null,
     [storedText],
   );
 }
@@ -24,7 +27,10 @@ export function useActionAnswerText(): (
     (answer) => {
       if (!answer) return null;
       if (answer.error) return { text: messageText(answer) ?? answer.error, isError: true };
-      const text = storedText(answer.messageCode ? { code: answer.messageCode, params: answer.messageParams } : null, answer.message ?? null);
+      const text = storedText(
+        answer.messageCode ? { code: answer.messageCode, params: answer.messageParams } : null,
+        answer.message ?? null,
+      );
       return text ? { text, isError: false } : null;
     },
     [messageText, storedText],

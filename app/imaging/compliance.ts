@@ -196,7 +196,16 @@ interface BorderMeasurement {
  * Pixels of row `y` from `x0` to `x1` (exclusive) within `tolerance` of the background; adds 2^20
  * when one of them on the image's outermost rows or columns looks like product.
  */
-function borderRun(data: Uint8Array, width: number, height: number, y: number, x0: number, x1: number, background: Rgb, tolerance: number): number {
+function borderRun(
+  data: Uint8Array,
+  width: number,
+  height: number,
+  y: number,
+  x0: number,
+  x1: number,
+  background: Rgb,
+  tolerance: number,
+): number {
   const [br, bg, bb] = background;
   const outerRow = y === 0 || y === height - 1;
   let matches = 0;
@@ -211,7 +220,14 @@ function borderRun(data: Uint8Array, width: number, height: number, y: number, x
 const EDGE_TOUCHED = 1 << 20;
 
 /** Border purity: every pixel of the band, at full resolution. */
-function measureBorder(data: Uint8Array, width: number, height: number, band: number, background: Rgb, tolerance: number): BorderMeasurement {
+function measureBorder(
+  data: Uint8Array,
+  width: number,
+  height: number,
+  band: number,
+  background: Rgb,
+  tolerance: number,
+): BorderMeasurement {
   let pixels = 0;
   let matches = 0;
   let edgeTouched = false;
@@ -242,7 +258,17 @@ interface PixelBox {
  * Product pixels among every `step`-th column of row `y` from `from` to `to` (exclusive); each is
  * counted in `columnCounts`. With `stopAt`, stops counting (and scanning) there.
  */
-function countProduct(data: Uint8Array, width: number, y: number, from: number, to: number, step: number, background: Rgb, columnCounts: Uint32Array | null, stopAt: number): number {
+function countProduct(
+  data: Uint8Array,
+  width: number,
+  y: number,
+  from: number,
+  to: number,
+  step: number,
+  background: Rgb,
+  columnCounts: Uint32Array | null,
+  stopAt: number,
+): number {
   const [br, bg, bb] = background;
   let count = 0;
   for (let x = from, i = (y * width + from) * 3; x < to; x += step, i += 3 * step) {

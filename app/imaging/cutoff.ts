@@ -52,7 +52,11 @@ export function detectCutOff(placement: ProductPlacement | null): CutOffReport {
   const toFrame = FRAME_SIDE / Math.max(placement.frame.width, placement.frame.height);
   const frame = { width: Math.round(placement.frame.width * toFrame), height: Math.round(placement.frame.height * toFrame) };
   const { left, top, width, height } = placement.sourceBox;
-  const runs = edgeRuns(placement.product, { left: left * toFrame, top: top * toFrame, width: width * toFrame, height: height * toFrame }, frame);
+  const runs = edgeRuns(
+    placement.product,
+    { left: left * toFrame, top: top * toFrame, width: width * toFrame, height: height * toFrame },
+    frame,
+  );
   const edges = (Object.keys(runs) as FrameEdge[]).filter((edge) => runs[edge] >= CUT_RUN_SHARE);
   return { edges, runs, message: cutOffMessage(edges) };
 }

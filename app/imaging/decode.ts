@@ -110,10 +110,16 @@ export function asImageInputError(cause: unknown): ImageInputError {
   if (cause instanceof ImageInputError) return cause;
   const message = cause instanceof Error ? cause.message : String(cause);
   if (/pixel limit/i.test(message)) {
-    return new ImageInputError("too-many-pixels", `The image has more than ${MAX_IMAGE_PIXELS / 1e6} megapixels. Resize it and upload it again.`, { cause, params: { limit: MAX_IMAGE_PIXELS / 1e6 } });
+    return new ImageInputError(
+      "too-many-pixels",
+      `The image has more than ${MAX_IMAGE_PIXELS / 1e6} megapixels. Resize it and upload it again.`,
+      { cause, params: { limit: MAX_IMAGE_PIXELS / 1e6 } },
+    );
   }
   if (/truncat|premature end|unexpected end/i.test(message)) {
-    return new ImageInputError("truncated", "The image file is incomplete (the download or upload was cut off). Upload the photo again.", { cause });
+    return new ImageInputError("truncated", "The image file is incomplete (the download or upload was cut off). Upload the photo again.", {
+      cause,
+    });
   }
   return new ImageInputError("corrupt", "The image file is damaged and cannot be read. Upload the photo again or re-export it.", { cause });
 }

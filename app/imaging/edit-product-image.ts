@@ -88,7 +88,9 @@ export async function prepareModelInput(source: Buffer, size: Size, outputSize?:
     );
   }
   try {
-    const image = await (await openImage(source))
+    const image = await (
+      await openImage(source)
+    )
       .resize(width, height, { fit: "fill", kernel: "lanczos3" })
       .removeAlpha()
       .jpeg({ quality: 92, chromaSubsampling: "4:4:4" })

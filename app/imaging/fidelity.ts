@@ -164,7 +164,11 @@ async function decodeAt(bytes: Buffer, side: number): Promise<RgbImage> {
 
 /** The numbers behind checkFidelity (for diagnostics and calibration). */
 export async function measureFidelity(original: Buffer, edited: Buffer): Promise<FidelityMeasurement> {
-  const [header, sourceImage, resultImage] = await Promise.all([readHeader(original), decodeAt(original, ORIGINAL_SIDE), decodeAt(edited, RESULT_SIDE)]);
+  const [header, sourceImage, resultImage] = await Promise.all([
+    readHeader(original),
+    decodeAt(original, ORIGINAL_SIDE),
+    decodeAt(edited, RESULT_SIDE),
+  ]);
   const resultProduct = productOnBackground(resultImage);
   if (!resultProduct) return NO_PRODUCT;
   let source = pyramidOf(toPlanes(sourceImage));
@@ -182,11 +186,20 @@ export async function measureFidelity(original: Buffer, edited: Buffer): Promise
   if (zoom > 1.25) {
     source = pyramidOf(toPlanes(await decodeAt(original, Math.round(longest * zoom))));
     const actual = Math.max(source[0]!.width, source[0]!.height) / longest;
-    placement = { ...placement, scaleX: placement.scaleX * actual, scaleY: placement.scaleY * actual, left: placement.left * actual, top: placement.top * actual };
+    placement = {
+      ...placement,
+      scaleX: placement.scaleX * actual,
+      scaleY: placement.scaleY * actual,
+      left: placement.left * actual,
+      top: placement.top * actual,
+    };
   }
   placement = refineFinally(source, result, resultProduct, placement);
   // Only where the original has clearly more detail than the coarse grid (not a product re-read up to it).
-  const detail = sourceSideOf(placement, resultProduct.box) <= COARSE_DETAIL_GRID * 1.25 ? null : await detailOf(edited, resultImage, resultProduct, placement);
+  const detail =
+    sourceSideOf(placement, resultProduct.box) <= COARSE_DETAIL_GRID * 1.25
+      ? null
+      : await detailOf(edited, resultImage, resultProduct, placement);
   const measurement = compare(source, result, resultProduct, placement, detail);
   // From the px of the level compared on to the original's own.
   const toOriginal = header.width ? header.width / source[0]!.width : 1;
@@ -240,7 +253,13 @@ async function detailOf(edited: Buffer, resultImage: RgbImage, resultProduct: Re
   };
 }
 
-function compare(source: Pyramid, result: Pyramid, resultProduct: ResultProduct, placement: Placement, detail: Detail | null): Omit<FidelityMeasurement, "placement"> {
+function compare(
+  source: Pyramid,
+  result: Pyramid,
+  resultProduct: ResultProduct,
+  placement: Placement,
+  detail: Detail | null,
+): Omit<FidelityMeasurement, "placement"> {
   // Colours on a coarse grid (tolerant of redrawn texture); structure on a finer one, where print and text still show.
   const { worstAreaChange, colourCast } = compareColours(source, result, resultProduct, placement);
   // Never finer than the original's own pixels: an enlarged original is blurred, not different.
@@ -398,7 +417,7 @@ type Pyramid = Planes[];
 
 function pyramidOf(planes: Planes): Pyramid {
   const levels = [planes];
-  for (let top = planes; Math.min(top.width, top.height) >= 16; ) {
+  for (let top = planes; Math.min(top.width, top.height) >= 16;) {
     const width = top.width >> 1;
     const height = top.height >> 1;
     const from = top;
@@ -407,7 +426,8 @@ function pyramidOf(planes: Planes): Pyramid {
       for (let y = 0; y < height; y++) {
         const r0 = 2 * y * from.width;
         const r1 = r0 + from.width;
-        for (let x = 0; x < width; x++) out[y * width + x] = (ch[r0 + 2 * x]! + ch[r0 + 2 * x + 1]! + ch[r1 + 2 * x]! + ch[r1 + 2 * x + 1]!) / 4;
+        for (let x = 0; x < width; x++)
+          out[y * width + x] = (ch[r0 + 2 * x]! + ch[r0 + 2 * x + 1]! + ch[r1 + 2 * x]! + ch[r1 + 2 * x + 1]!) / 4;
       }
       return out;
     });
@@ -423,7 +443,13 @@ function sample(pyramid: Pyramid, area: Box, outW: number, outH: number, extend 
   let k = 0;
   while (k + 1 < pyramid.length && reduction >= 2 ** (k + 1)) k++;
   const f = 2 ** k;
-  return resample(pyramid[k]!, { left: area.left / f, top: area.top / f, width: area.width / f, height: area.height / f }, outW, outH, extend);
+  return resample(
+    pyramid[k]!,
+    { left: area.left / f, top: area.top / f, width: area.width / f, height: area.height / f },
+    outW,
+    outH,
+    extend,
+  );
 }
 
 /** Registration features: edge strength (of the luminance) and two colour-opponent channels, weighted. */
@@ -468,7 +494,16 @@ interface TemplateSums {
 
 function templateSums(planes: Planes, inside: Uint8Array): TemplateSums {
   const [te, tl, ta, tb] = planes.channels as [Float32Array, Float32Array, Float32Array, Float32Array];
-  let en = 0, et = 0, ett = 0, cn = 0, lt = 0, ltt = 0, at = 0, att = 0, bt = 0, btt = 0;
+  let en = 0,
+    et = 0,
+    ett = 0,
+    cn = 0,
+    lt = 0,
+    ltt = 0,
+    at = 0,
+    att = 0,
+    bt = 0,
+    btt = 0;
   for (let p = 0; p < inside.length; p++) {
     const e = te[p]!;
     en++;
@@ -486,11 +521,24 @@ function templateSums(planes: Planes, inside: Uint8Array): TemplateSums {
     bt += v;
     btt += v * v;
   }
-  return { edges: [en, et, ett], colours: [[cn, lt, ltt], [cn, at, att], [cn, bt, btt]] };
+  return {
+    edges: [en, et, ett],
+    colours: [
+      [cn, lt, ltt],
+      [cn, at, att],
+      [cn, bt, btt],
+    ],
+  };
 }
 
 /** The edited product's template where it spans `productSide` px (longest side), its width times `aspect` more. */
-function templateAt(result: Pyramid, product: ResultProduct, productSide: number, margin: number, aspect = 1): { template: Template; marginPx: number } {
+function templateAt(
+  result: Pyramid,
+  product: ResultProduct,
+  productSide: number,
+  margin: number,
+  aspect = 1,
+): { template: Template; marginPx: number } {
   const { box } = product;
   const scaleY = productSide / Math.max(box.width, box.height);
   const scaleX = scaleY * aspect;
@@ -528,10 +576,28 @@ function correlation(template: Template, image: Planes, x: number, y: number): n
   const [ie, il, ia, ib] = image.channels as [Float32Array, Float32Array, Float32Array, Float32Array];
   const inside = template.inside;
   // Sums per channel: count, template, image, template², image², template x image (locals: kept in registers).
-  let en = 0, et = 0, ei = 0, ett = 0, eii = 0, eti = 0;
-  let cn = 0, lt = 0, li = 0, ltt = 0, lii = 0, lti = 0;
-  let at = 0, ai = 0, att = 0, aii = 0, ati = 0;
-  let bt = 0, bi = 0, btt = 0, bii = 0, bti = 0;
+  let en = 0,
+    et = 0,
+    ei = 0,
+    ett = 0,
+    eii = 0,
+    eti = 0;
+  let cn = 0,
+    lt = 0,
+    li = 0,
+    ltt = 0,
+    lii = 0,
+    lti = 0;
+  let at = 0,
+    ai = 0,
+    att = 0,
+    aii = 0,
+    ati = 0;
+  let bt = 0,
+    bi = 0,
+    btt = 0,
+    bii = 0,
+    bti = 0;
   const y0 = Math.max(0, -y);
   const y1 = Math.min(th, ih - y);
   const x0 = Math.max(0, -x);
@@ -586,7 +652,18 @@ function correlationInside(template: Template, image: Planes, x: number, y: numb
   const [te, tl, ta, tb] = template.planes.channels as [Float32Array, Float32Array, Float32Array, Float32Array];
   const [ie, il, ia, ib] = image.channels as [Float32Array, Float32Array, Float32Array, Float32Array];
   const inside = template.inside;
-  let ei = 0, eii = 0, eti = 0, li = 0, lii = 0, lti = 0, ai = 0, aii = 0, ati = 0, bi = 0, bii = 0, bti = 0;
+  let ei = 0,
+    eii = 0,
+    eti = 0,
+    li = 0,
+    lii = 0,
+    lti = 0,
+    ai = 0,
+    aii = 0,
+    ati = 0,
+    bi = 0,
+    bii = 0,
+    bti = 0;
   for (let ty = 0; ty < th; ty++) {
     let tp = ty * tw;
     let ip = (y + ty) * iw + x;
@@ -612,7 +689,32 @@ function correlationInside(template: Template, image: Planes, x: number, y: numb
   }
   const { edges, colours } = template.sums;
   const [l, a, b] = colours as [[number, number, number], [number, number, number], [number, number, number]];
-  return weightedCorrelation([edges[0], edges[1], ei, edges[2], eii, eti, l[0], l[1], li, l[2], lii, lti, a[0], a[1], ai, a[2], aii, ati, b[0], b[1], bi, b[2], bii, bti]);
+  return weightedCorrelation([
+    edges[0],
+    edges[1],
+    ei,
+    edges[2],
+    eii,
+    eti,
+    l[0],
+    l[1],
+    li,
+    l[2],
+    lii,
+    lti,
+    a[0],
+    a[1],
+    ai,
+    a[2],
+    aii,
+    ati,
+    b[0],
+    b[1],
+    bi,
+    b[2],
+    bii,
+    bti,
+  ]);
 }
 
 /** Per channel (count, template, image, template², image², template x image sums): the weighted mean correlation. */
@@ -651,7 +753,10 @@ function level(source: Pyramid, side: number): { planes: Planes; scale: number }
   const { width, height } = source[0]!;
   const scale = side / Math.max(width, height);
   const whole = { left: 0, top: 0, width, height };
-  return { planes: features(sample(source, whole, Math.max(2, Math.round(width * scale)), Math.max(2, Math.round(height * scale)))), scale };
+  return {
+    planes: features(sample(source, whole, Math.max(2, Math.round(width * scale)), Math.max(2, Math.round(height * scale)))),
+    scale,
+  };
 }
 
 /**
@@ -715,7 +820,9 @@ function subPixel(candidate: Candidate, planes: Planes, result: Pyramid, product
 function register(source: Pyramid, result: Pyramid, product: ResultProduct): Placement | null {
   const found: Candidate[] = [];
   const near = (a: Candidate, b: Candidate) =>
-    Math.abs(Math.log(a.share / b.share)) < 0.1 && Math.abs(a.x / a.side - b.x / b.side) <= 2 / COARSE_SIDE && Math.abs(a.y / a.side - b.y / b.side) <= 2 / COARSE_SIDE;
+    Math.abs(Math.log(a.share / b.share)) < 0.1 &&
+    Math.abs(a.x / a.side - b.x / b.side) <= 2 / COARSE_SIDE &&
+    Math.abs(a.y / a.side - b.y / b.side) <= 2 / COARSE_SIDE;
   // Smaller products are searched on larger levels, so that they still span several pixels there; only when no good
   // match was found among larger ones (the search costs the more, the larger the level).
   for (const [side, minShare, maxShare] of SEARCH_LEVELS) {
@@ -735,7 +842,8 @@ function register(source: Pyramid, result: Pyramid, product: ResultProduct): Pla
       for (let x = -1; x + tw <= coarse.planes.width + 1; x += stride) xs.push(x);
       const scores = new Float64Array(xs.length * ys.length);
       for (let j = 0; j < ys.length; j++) {
-        for (let i = 0; i < xs.length; i++) scores[j * xs.length + i] = correlation(template, coarse.planes, xs[i]! - marginPx, ys[j]! - marginPx);
+        for (let i = 0; i < xs.length; i++)
+          scores[j * xs.length + i] = correlation(template, coarse.planes, xs[i]! - marginPx, ys[j]! - marginPx);
       }
       // The best position, then the best not near it, and so on (the first in scan order among equals).
       const taken = new Uint8Array(scores.length);
@@ -744,7 +852,14 @@ function register(source: Pyramid, result: Pyramid, product: ResultProduct): Pla
         let bestAt = -1;
         for (let k = 0; k < scores.length; k++) if (!taken[k] && (bestAt < 0 || scores[k]! > scores[bestAt]!)) bestAt = k;
         if (bestAt < 0) break;
-        const c = { side, share, aspect: 1, x: xs[bestAt % xs.length]!, y: ys[Math.floor(bestAt / xs.length)]!, correlation: scores[bestAt]! };
+        const c = {
+          side,
+          share,
+          aspect: 1,
+          x: xs[bestAt % xs.length]!,
+          y: ys[Math.floor(bestAt / xs.length)]!,
+          correlation: scores[bestAt]!,
+        };
         peaks.push(c);
         const other = { ...c };
         for (let k = 0; k < scores.length; k++) {
@@ -808,11 +923,23 @@ function refineFinally(source: Pyramid, result: Pyramid, product: ResultProduct,
   const side = Math.min(longest, Math.round(FINAL_PRODUCT_SIDE / share));
   const toLevel = side / longest;
   const aspect = placement.scaleX / placement.scaleY;
-  const start: Candidate = { side, share, aspect, x: Math.round(placement.left * toLevel), y: Math.round(placement.top * toLevel), correlation: placement.correlation };
+  const start: Candidate = {
+    side,
+    share,
+    aspect,
+    x: Math.round(placement.left * toLevel),
+    y: Math.round(placement.top * toLevel),
+    correlation: placement.correlation,
+  };
   const half = Math.max(2, Math.round(side / 2));
   const proportioned = refine(start, half / side, level(source, half).planes, half, result, product, [0.94, 1, 1.06], 1, ASPECTS);
   const planes = level(source, side).planes;
-  const best = subPixel(refine(proportioned, side / half, planes, side, result, product, [0.98, 1, 1.02], 1, [0.97, 1, 1.03]), planes, result, product);
+  const best = subPixel(
+    refine(proportioned, side / half, planes, side, result, product, [0.98, 1, 1.02], 1, [0.97, 1, 1.03]),
+    planes,
+    result,
+    product,
+  );
   const refined = placementOf(best, longest, side, box);
   return { ...refined, correlation: Math.max(best.correlation, placement.correlation) };
 }
@@ -824,7 +951,12 @@ function alignedPatches(source: Pyramid, result: Pyramid, product: ResultProduct
   const marginPx = Math.round(grid * margin);
   const w = Math.max(2, Math.round(box.width * gridScale)) + marginPx * 2;
   const h = Math.max(2, Math.round(box.height * gridScale)) + marginPx * 2;
-  const resultArea = { left: box.left - marginPx / gridScale, top: box.top - marginPx / gridScale, width: w / gridScale, height: h / gridScale };
+  const resultArea = {
+    left: box.left - marginPx / gridScale,
+    top: box.top - marginPx / gridScale,
+    width: w / gridScale,
+    height: h / gridScale,
+  };
   const sourceArea = {
     left: placement.left - (marginPx / gridScale) * placement.scaleX,
     top: placement.top - (marginPx / gridScale) * placement.scaleY,
@@ -897,7 +1029,12 @@ function coreOf(patches: AlignedPatches, grid: number): Uint8Array {
  * Colour of the product after fitting the model's relighting: the largest share of changed pixels in a window of
  * the product (a recoloured label or patch), and the colour cast left over the whole product (a hue shift).
  */
-function compareColours(source: Pyramid, result: Pyramid, product: ResultProduct, placement: Placement): { worstAreaChange: number; colourCast: number } {
+function compareColours(
+  source: Pyramid,
+  result: Pyramid,
+  product: ResultProduct,
+  placement: Placement,
+): { worstAreaChange: number; colourCast: number } {
   const patches = alignedPatches(source, result, product, placement, 0, GRID);
   const { a, b, width, height } = patches;
   const core = coreOf(patches, GRID);
@@ -932,7 +1069,10 @@ function worstWindowShare(flagged: Uint8Array, core: Uint8Array, width: number, 
     }
   }
   const sum = (table: Uint32Array, x: number, y: number) =>
-    table[(y + window) * stride + x + window]! - table[y * stride + x + window]! - table[(y + window) * stride + x]! + table[y * stride + x]!;
+    table[(y + window) * stride + x + window]! -
+    table[y * stride + x + window]! -
+    table[(y + window) * stride + x]! +
+    table[y * stride + x]!;
   const minPixels = window * window * MIN_CELL_COVER;
   let worst = 0;
   for (let y = 0; y + window <= height; y++) {
@@ -1081,7 +1221,9 @@ function medianDifference(a: Float32Array, b: Float32Array, gain: number, core: 
 function missingParts(source: Pyramid, result: Pyramid, product: ResultProduct, placement: Placement): number {
   const { a, inside, width, height, marginPx } = alignedPatches(source, result, product, placement, MISSING_MARGIN);
   const bins = (p: number) =>
-    (Math.min(7, Math.max(0, a.channels[0]![p]! >> 5)) << 6) | (Math.min(7, Math.max(0, a.channels[1]![p]! >> 5)) << 3) | Math.min(7, Math.max(0, a.channels[2]![p]! >> 5));
+    (Math.min(7, Math.max(0, a.channels[0]![p]! >> 5)) << 6) |
+    (Math.min(7, Math.max(0, a.channels[1]![p]! >> 5)) << 3) |
+    Math.min(7, Math.max(0, a.channels[2]![p]! >> 5));
   // Distance (in px, up to 4) of each outside pixel from the product.
   const near = dilationDistance(inside, width, height, 4);
   const productHistogram = new Float32Array(512);

@@ -47,7 +47,10 @@ export function sniffImageFormat(bytes: Buffer): SniffedFormat {
   }
   if (bytes.length >= 2 && bytes[0] === 0x42 && bytes[1] === 0x4d) return "bmp";
   if (bytes.length >= 4 && ascii(bytes, 0, 4) === "%PDF") return "pdf";
-  const head = bytes.toString("utf8", 0, Math.min(bytes.length, 2048)).replace(/^\uFEFF/, "").trimStart();
+  const head = bytes
+    .toString("utf8", 0, Math.min(bytes.length, 2048))
+    .replace(/^\uFEFF/, "")
+    .trimStart();
   if (/^(<\?xml[^>]*>\s*)?(<!--[\s\S]*?-->\s*)*(<!DOCTYPE svg[^>]*>\s*)?<svg[\s>]/i.test(head)) return "svg";
   if (bytes.length > 0 && isMostlyText(bytes.subarray(0, 512))) return "text";
   return "unknown";

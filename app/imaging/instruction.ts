@@ -36,7 +36,9 @@ export function sanitizeInstruction(raw: string | null | undefined): string | nu
   }
   const length = [...cleaned].length;
   if (length > MAX_INSTRUCTION_LENGTH) {
-    throw new InstructionError(`Keep the note to ${MAX_INSTRUCTION_LENGTH} characters (it has ${length}). Say the one thing that should change.`);
+    throw new InstructionError(
+      `Keep the note to ${MAX_INSTRUCTION_LENGTH} characters (it has ${length}). Say the one thing that should change.`,
+    );
   }
   return cleaned;
 }

@@ -58,9 +58,7 @@ export interface Box {
 export type Rgb = [number, number, number];
 
 /** How the output frame is shaped. `fixed`: exactly that canvas. `fit-product`: the product's own aspect ratio, clamped. */
-export type CanvasSpec =
-  | { kind: "fixed"; size: Size }
-  | { kind: "fit-product"; longestSide: number; minAspect: number; maxAspect: number };
+export type CanvasSpec = { kind: "fixed"; size: Size } | { kind: "fit-product"; longestSide: number; minAspect: number; maxAspect: number };
 
 /** What the compliance check measures an output against. */
 export interface PipelineChecks {
@@ -150,7 +148,11 @@ const PIPELINES: Record<PipelineId, PipelineDefinition> = {
     shadow: "remove",
     targetCoverage: 0.88,
     frames: {
-      standard: { qwen: { width: 1328, height: 1328 }, qwenLongestSide: 1328, canvas: { kind: "fixed", size: { width: 2000, height: 2000 } } },
+      standard: {
+        qwen: { width: 1328, height: 1328 },
+        qwenLongestSide: 1328,
+        canvas: { kind: "fixed", size: { width: 2000, height: 2000 } },
+      },
       large: { qwen: { width: 2048, height: 2048 }, qwenLongestSide: 2048, canvas: { kind: "fixed", size: { width: 2560, height: 2560 } } },
     },
     output: { preferred: "jpeg", allowed: ["jpeg", "png"], quality: 90 },
@@ -183,8 +185,16 @@ const PIPELINES: Record<PipelineId, PipelineDefinition> = {
     shadow: "keep-soft",
     targetCoverage: 0.9,
     frames: {
-      standard: { qwen: "source-aspect", qwenLongestSide: 1328, canvas: { kind: "fit-product", longestSide: 1600, minAspect: 3 / 4, maxAspect: 4 / 3 } },
-      large: { qwen: "source-aspect", qwenLongestSide: 2048, canvas: { kind: "fit-product", longestSide: 2400, minAspect: 3 / 4, maxAspect: 4 / 3 } },
+      standard: {
+        qwen: "source-aspect",
+        qwenLongestSide: 1328,
+        canvas: { kind: "fit-product", longestSide: 1600, minAspect: 3 / 4, maxAspect: 4 / 3 },
+      },
+      large: {
+        qwen: "source-aspect",
+        qwenLongestSide: 2048,
+        canvas: { kind: "fit-product", longestSide: 2400, minAspect: 3 / 4, maxAspect: 4 / 3 },
+      },
     },
     output: { preferred: "jpeg", allowed: ["jpeg", "png", "webp"], quality: 92 },
     checks: {
@@ -215,7 +225,11 @@ const PIPELINES: Record<PipelineId, PipelineDefinition> = {
     shadow: "keep-soft",
     targetCoverage: 0.75,
     frames: {
-      standard: { qwen: { width: 1024, height: 1280 }, qwenLongestSide: 1280, canvas: { kind: "fixed", size: { width: 1080, height: 1350 } } },
+      standard: {
+        qwen: { width: 1024, height: 1280 },
+        qwenLongestSide: 1280,
+        canvas: { kind: "fixed", size: { width: 1080, height: 1350 } },
+      },
       large: { qwen: { width: 1024, height: 1280 }, qwenLongestSide: 1280, canvas: { kind: "fixed", size: { width: 1080, height: 1350 } } },
     },
     aspectFrames: {
@@ -275,7 +289,10 @@ export function parseHexColor(hex: string): Rgb {
 }
 
 export function toHexColor([r, g, b]: Rgb): string {
-  return `#${[r, g, b].map((c) => c.toString(16).padStart(2, "0")).join("").toUpperCase()}`;
+  return `#${[r, g, b]
+    .map((c) => c.toString(16).padStart(2, "0"))
+    .join("")
+    .toUpperCase()}`;
 }
 
 /** Relative luminance (0..1) of an sRGB colour. */

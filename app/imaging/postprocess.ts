@@ -3,9 +3,25 @@ import sharp, { type Metadata, type Sharp } from "sharp";
 import { decodeRgb, decodeRgbRegion, type RgbImage } from "./decode";
 import { ImageInputError, ImageResultError } from "./errors";
 import { MAX_IMAGE_PIXELS } from "./inspect";
-import { borderBandWidth, MIME_BY_OUTPUT_FORMAT, SOFT_SHADOW_MAX_DEPTH, type OutputFormat, type ResolvedPipeline, type Rgb, type Size } from "./pipelines";
+import {
+  borderBandWidth,
+  MIME_BY_OUTPUT_FORMAT,
+  SOFT_SHADOW_MAX_DEPTH,
+  type OutputFormat,
+  type ResolvedPipeline,
+  type Rgb,
+  type Size,
+} from "./pipelines";
 import { attachIccToJpeg, attachIccToPng, isSrgbProfile, srgbIccProfile } from "./icc";
-import { EXTERIOR, PRODUCT, refinementCrop, refineSegmentation, releaseRefinement, type PixelWindow, type RefinedSegmentation } from "./refine";
+import {
+  EXTERIOR,
+  PRODUCT,
+  refinementCrop,
+  refineSegmentation,
+  releaseRefinement,
+  type PixelWindow,
+  type RefinedSegmentation,
+} from "./refine";
 import { expandBox, intersectBox, segmentProduct, type Box, type Segmentation } from "./segment";
 
 /** Distance from the backdrop above which a pixel of a model output is product. */
@@ -113,16 +129,25 @@ async function locateProduct(bytes: Buffer, pipeline: ResolvedPipeline, backgrou
   const ignoreIcc = metadata.icc ? isSrgbProfile(metadata.icc) : false;
   const full = { width: metadata.autoOrient?.width ?? metadata.width ?? 0, height: metadata.autoOrient?.height ?? metadata.height ?? 0 };
   const longest = Math.max(full.width, full.height);
-  const frameLongest = pipeline.canvas.kind === "fixed" ? Math.max(pipeline.canvas.size.width, pipeline.canvas.size.height) : pipeline.canvas.longestSide;
+  const frameLongest =
+    pipeline.canvas.kind === "fixed" ? Math.max(pipeline.canvas.size.width, pipeline.canvas.size.height) : pipeline.canvas.longestSide;
   if (longest <= frameLongest * 1.5) {
     const image = await decodeRgb(bytes, { background, ignoreIcc });
     const factor = Math.max(1, Math.floor(Math.max(image.width, image.height) / PREVIEW_SIDE));
-    const preview = segmentProduct(await previewOf(image, factor), { threshold: PRODUCT_THRESHOLD, chromaWeight: CHROMA_WEIGHT, backdropGapDistance: BACKDROP_GAP_DISTANCE });
+    const preview = segmentProduct(await previewOf(image, factor), {
+      threshold: PRODUCT_THRESHOLD,
+      chromaWeight: CHROMA_WEIGHT,
+      backdropGapDistance: BACKDROP_GAP_DISTANCE,
+    });
     return { full, working: { width: image.width, height: image.height }, window: { ...image, left: 0, top: 0 }, preview };
   }
 
   const previewImage = await decodeRgb(bytes, { background, maxWidth: PREVIEW_SIDE, maxHeight: PREVIEW_SIDE, ignoreIcc });
-  const preview = segmentProduct(previewImage, { threshold: PRODUCT_THRESHOLD, chromaWeight: CHROMA_WEIGHT, backdropGapDistance: BACKDROP_GAP_DISTANCE });
+  const preview = segmentProduct(previewImage, {
+    threshold: PRODUCT_THRESHOLD,
+    chromaWeight: CHROMA_WEIGHT,
+    backdropGapDistance: BACKDROP_GAP_DISTANCE,
+  });
   const found = preview.box;
   if (!found) return null;
   const previewScale = longest / Math.max(preview.width, preview.height);
@@ -131,7 +156,9 @@ async function locateProduct(bytes: Buffer, pipeline: ResolvedPipeline, backgrou
   // A little above what is needed, so the final resize still downsamples (sharper than upsampling).
   const reduction = Math.min(1, needed * 1.15);
   const working =
-    reduction < 1 ? { width: Math.max(1, Math.round(full.width * reduction)), height: Math.max(1, Math.round(full.height * reduction)) } : full;
+    reduction < 1
+      ? { width: Math.max(1, Math.round(full.width * reduction)), height: Math.max(1, Math.round(full.height * reduction)) }
+      : full;
   const crop = refinementCrop(preview, working)!;
   const window = await decodeRgbRegion(bytes, crop, { background, size: reduction < 1 ? working : undefined, ignoreIcc });
   return { full, working, window: { ...window, left: crop.left, top: crop.top }, preview };
@@ -258,7 +285,15 @@ interface SoftShadow {
  * drawn and faded out towards the zone's edges, so it never ends in a line. `limit` is the part of the working image
  * that lands inside the frame clear of its border band.
  */
-function measureSoftShadow(window: PixelWindow, fullWidth: number, refined: RefinedSegmentation, product: Box, limit: Box, frameHeight: number, scale: number): SoftShadow | null {
+function measureSoftShadow(
+  window: PixelWindow,
+  fullWidth: number,
+  refined: RefinedSegmentation,
+  product: Box,
+  limit: Box,
+  frameHeight: number,
+  scale: number,
+): SoftShadow | null {
   const reach = Math.round((SHADOW_REACH * frameHeight) / scale);
   const zone = intersectBox(
     intersectBox(
@@ -378,7 +413,12 @@ function applySoftShadow(window: PixelWindow, refined: RefinedSegmentation, shad
 function unionBox(a: Box, b: Box): Box {
   const left = Math.min(a.left, b.left);
   const top = Math.min(a.top, b.top);
-  return { left, top, width: Math.max(a.left + a.width, b.left + b.width) - left, height: Math.max(a.top + a.height, b.top + b.height) - top };
+  return {
+    left,
+    top,
+    width: Math.max(a.left + a.width, b.left + b.width) - left,
+    height: Math.max(a.top + a.height, b.top + b.height) - top,
+  };
 }
 
 const clamp = (v: number) => (v < 0 ? 0 : v > 255 ? 255 : Math.round(v));
@@ -471,7 +511,10 @@ function replicate(image: RgbImage, area: Box, factor: number): Buffer {
   const rowBytes = area.width * 3 * factor;
   const out = takeReplicaBuffer(rowBytes * area.height * factor);
   // Rows of a doubled image start on 32-bit boundaries (12 bytes per source pixel pair).
-  const words = factor === 2 && LITTLE_ENDIAN && out.byteOffset % 4 === 0 ? new Uint32Array(out.buffer, out.byteOffset, Math.floor(out.length / 4)) : null;
+  const words =
+    factor === 2 && LITTLE_ENDIAN && out.byteOffset % 4 === 0
+      ? new Uint32Array(out.buffer, out.byteOffset, Math.floor(out.length / 4))
+      : null;
   for (let y = 0; y < area.height; y++) {
     const rowStart = y * factor * rowBytes;
     const from = ((area.top + y) * image.width + area.left) * 3;

@@ -13,5 +13,9 @@ export function isPreviewWidth(value: number): value is PreviewWidth {
  * Transparency lands on white, as the tile shows it; an image already that small is re-encoded, never enlarged.
  */
 export async function previewJpeg(bytes: Buffer, width: PreviewWidth): Promise<Buffer> {
-  return sharp(bytes).resize(width, width, { fit: "inside", withoutEnlargement: true }).flatten({ background: "#ffffff" }).jpeg({ quality: 82, mozjpeg: false }).toBuffer();
+  return sharp(bytes)
+    .resize(width, width, { fit: "inside", withoutEnlargement: true })
+    .flatten({ background: "#ffffff" })
+    .jpeg({ quality: 82, mozjpeg: false })
+    .toBuffer();
 }

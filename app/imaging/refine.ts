@@ -183,7 +183,16 @@ function max3(a: number, b: number, c: number): number {
 const flatBackdrop = new FlatBackdropTable();
 
 /** backdropDistance (inlined: it runs for every outline pixel) of `distance[p0..p1)`, whose pixels start at byte `i0`, column `fx0`. */
-function tintedRunDistance(data: Uint8Array, i0: number, distance: Uint8Array, p0: number, p1: number, backdrop: RowBackdrop, fx0: number, chromaWeight: number): void {
+function tintedRunDistance(
+  data: Uint8Array,
+  i0: number,
+  distance: Uint8Array,
+  p0: number,
+  p1: number,
+  backdrop: RowBackdrop,
+  fx0: number,
+  chromaWeight: number,
+): void {
   const { r: lr, g: lg, b: lb, dr: sr, dg: sg, db: sb } = backdrop;
   let br = lr + sr * fx0;
   let bg = lg + sg * fx0;
@@ -224,7 +233,17 @@ function outlineRowDistance(
   if (chromaWeight > 0) {
     for (let r = 0; r < runs.length; r++) {
       const run = runs[r]!;
-      if (run.kind === UNDECIDED) tintedRunDistance(data, rowStart + (cropLeft + run.start) * 3, distance, distanceRow + run.start, distanceRow + run.end, backdrop, cropLeft + run.start, chromaWeight);
+      if (run.kind === UNDECIDED)
+        tintedRunDistance(
+          data,
+          rowStart + (cropLeft + run.start) * 3,
+          distance,
+          distanceRow + run.start,
+          distanceRow + run.end,
+          backdrop,
+          cropLeft + run.start,
+          chromaWeight,
+        );
     }
     return;
   }
@@ -371,7 +390,8 @@ function settleOutline(state: Uint8Array, runs: ClassRun[][], cw: number, minAre
     for (let r = 0; r < rowRuns.length; r++) {
       const run = rowRuns[r]!;
       if (run.kind !== UNDECIDED) continue;
-      for (let p = row + run.start; p < row + run.end; p++) if (state[p] === UNDECIDED) settleOutlinePiece(state, p, cw, minArea, stack, spans);
+      for (let p = row + run.start; p < row + run.end; p++)
+        if (state[p] === UNDECIDED) settleOutlinePiece(state, p, cw, minArea, stack, spans);
     }
   }
 }
@@ -469,8 +489,21 @@ export function refineSegmentation(
   const whole = window.left === 0 && window.top === 0 && window.width === width && window.height === height;
   const rowBackground = whole ? estimateRowBackground(window, preview.borderColor) : upsampleRowBackground(preview, height);
   const crop = refinementCrop(preview, full, band);
-  if (!crop) return { crop: { left: 0, top: 0, width: 0, height: 0 }, state: new Uint8Array(0), distance: new Uint8Array(0), runs: [], box: null, rowBackground };
-  if (crop.left < window.left || crop.top < window.top || crop.left + crop.width > window.left + window.width || crop.top + crop.height > window.top + window.height) {
+  if (!crop)
+    return {
+      crop: { left: 0, top: 0, width: 0, height: 0 },
+      state: new Uint8Array(0),
+      distance: new Uint8Array(0),
+      runs: [],
+      box: null,
+      rowBackground,
+    };
+  if (
+    crop.left < window.left ||
+    crop.top < window.top ||
+    crop.left + crop.width > window.left + window.width ||
+    crop.top + crop.height > window.top + window.height
+  ) {
     throw new Error("the decoded window does not cover the refinement crop");
   }
   const previewClass = classifyPreview(preview, band);
@@ -498,7 +531,18 @@ export function refineSegmentation(
   const span = Math.max(1, width - 1);
   for (let y = 0; y < ch; y++) {
     const fy = cropTop + y;
-    outlineRowDistance(window.data, (fy - window.top) * stride - window.left * 3, runs[y]!, cropLeft, distance, y * cw, rowBackground, fy, span, chromaWeight);
+    outlineRowDistance(
+      window.data,
+      (fy - window.top) * stride - window.left * 3,
+      runs[y]!,
+      cropLeft,
+      distance,
+      y * cw,
+      rowBackground,
+      fy,
+      span,
+      chromaWeight,
+    );
   }
 
   // Flood the backdrop into the outline from the exterior and from the crop's edge.

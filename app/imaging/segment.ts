@@ -116,7 +116,14 @@ export function backdropDistance(r: number, g: number, b: number, br: number, bg
 }
 
 /** backdropDistance for one row's pixels against its (graded) backdrop. */
-function tintedRowDistance(data: Uint8Array, distance: Uint8Array, y: number, width: number, backdrop: RowBackdrop, chromaWeight: number): void {
+function tintedRowDistance(
+  data: Uint8Array,
+  distance: Uint8Array,
+  y: number,
+  width: number,
+  backdrop: RowBackdrop,
+  chromaWeight: number,
+): void {
   const { r, g, b, dr, dg, db } = backdrop;
   for (let x = 0, p = y * width, i = p * 3; x < width; x++, p++, i += 3) {
     distance[p] = backdropDistance(data[i]!, data[i + 1]!, data[i + 2]!, r + dr * x, g + dg * x, b + db * x, chromaWeight);
@@ -253,7 +260,15 @@ export class FlatBackdropTable {
  * of pixels below `below` to `open`. Exact: storing into a Uint8Array truncates, and truncating the
  * largest of three distances gives the largest of the three truncated ones.
  */
-function flatRowDistance(data: Uint8Array, distance: Uint8Array, y: number, width: number, table: Uint8Array, below: number, open: RowRuns): void {
+function flatRowDistance(
+  data: Uint8Array,
+  distance: Uint8Array,
+  y: number,
+  width: number,
+  table: Uint8Array,
+  below: number,
+  open: RowRuns,
+): void {
   let start = -1;
   for (let x = 0, p = y * width, i = p * 3; x < width; x++, p++, i += 3) {
     const dr = table[data[i]!]!;
@@ -276,7 +291,12 @@ function flatRowDistance(data: Uint8Array, distance: Uint8Array, y: number, widt
  * Max-channel distance of every pixel from the background, interpolated between the row's edges,
  * and the runs of pixels whose distance is below `below`.
  */
-function distanceAndOpenRuns(image: RgbImage, rowBackground: Float32Array, below: number, chromaWeight: number): { distance: Uint8Array; open: RowRuns } {
+function distanceAndOpenRuns(
+  image: RgbImage,
+  rowBackground: Float32Array,
+  below: number,
+  chromaWeight: number,
+): { distance: Uint8Array; open: RowRuns } {
   const { data, width, height } = image;
   const distance = new Uint8Array(width * height);
   const open = new RowRuns(height);

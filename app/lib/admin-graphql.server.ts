@@ -15,7 +15,15 @@ export type AdminGraphql = AdminGraphqlClient;
 
 /** The generated operations only (the client's own interfaces also take any string, typed `any`). */
 type Generated<Operations> = {
-  [Document in keyof Operations as string extends Document ? never : number extends Document ? never : symbol extends Document ? never : Document]: Operations[Document];
+  [
+    Document in keyof Operations as string extends Document
+      ? never
+      : number extends Document
+        ? never
+        : symbol extends Document
+          ? never
+          : Document
+  ]: Operations[Document];
 };
 type AdminDocuments = Generated<AdminQueries> & Generated<AdminMutations>;
 
@@ -73,7 +81,12 @@ export class ShopifyApiError extends AppError {
   readonly shopifyStatus: number | null;
   readonly codes: string[];
   constructor(message: string, shopifyStatus: number | null, codes: string[] = []) {
-    super(message, { merchantMessage: refusedChange(message), merchant: refusedChangeMessage(message), httpStatus: 502, retryable: !isTerminal(shopifyStatus, codes) });
+    super(message, {
+      merchantMessage: refusedChange(message),
+      merchant: refusedChangeMessage(message),
+      httpStatus: 502,
+      retryable: !isTerminal(shopifyStatus, codes),
+    });
     this.name = "ShopifyApiError";
     this.shopifyStatus = shopifyStatus;
     this.codes = codes;
@@ -156,7 +169,10 @@ export async function runGraphql<Document extends AdminDocument>(
   try {
     // For each document the client's variables type is the generated one; for the generic `Document` TypeScript cannot
     // relate the client's conditional type to it, so the variables are given the client's type here.
-    response = await graphql(document, variables ? { variables: variables as ApiClientRequestOptions<Document, AdminOperations>["variables"] } : undefined);
+    response = await graphql(
+      document,
+      variables ? { variables: variables as ApiClientRequestOptions<Document, AdminOperations>["variables"] } : undefined,
+    );
   } catch (error) {
     if (error instanceof Response) {
       const body = (await error.json().catch(() => ({}))) as GraphqlBody;
@@ -175,7 +191,10 @@ export async function runGraphql<Document extends AdminDocument>(
     failFromBody(operation, body, response.ok ? null : response.status);
   }
   const cost = body.extensions?.cost;
-  return { data: body.data as AdminResult<Document>, cost: { requested: cost?.requestedQueryCost ?? 0, actual: cost?.actualQueryCost ?? null } };
+  return {
+    data: body.data as AdminResult<Document>,
+    cost: { requested: cost?.requestedQueryCost ?? 0, actual: cost?.actualQueryCost ?? null },
+  };
 }
 
 /** Waits out a THROTTLED answer a few times (for interactive reads that must complete). */

@@ -31,7 +31,10 @@ export class Combiner<Key, Request, Result> {
     while (lane.length > 0) {
       const group = this.takeGroup(lane);
       try {
-        const results = await this.run(key, group.map((pending) => pending.request));
+        const results = await this.run(
+          key,
+          group.map((pending) => pending.request),
+        );
         if (results.length !== group.length) throw new Error(`combined run answered ${results.length} of ${group.length} requests`);
         group.forEach((pending, index) => pending.resolve(results[index]!));
       } catch (error) {

@@ -54,8 +54,7 @@ const boolean = () =>
     .transform((value) => value.toLowerCase())
     .refine((value) => value === "true" || value === "false", 'must be "true" or "false"')
     .transform((value) => value === "true");
-const url = () =>
-  z.string().refine((value) => URL.canParse(value), "must be a URL with a scheme (https://…, redis://…, postgresql://…)");
+const url = () => z.string().refine((value) => URL.canParse(value), "must be a URL with a scheme (https://…, redis://…, postgresql://…)");
 /** Comma-separated; blanks dropped. */
 const list = (opts: { lowerCase?: boolean } = {}) =>
   z
@@ -147,9 +146,11 @@ const sections = [
           "When set, every connection is a cluster client and REDIS_URL is not used.",
       }),
       LOG_LEVEL: variable({
-        schema: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], {
-          message: "must be one of fatal, error, warn, info, debug, trace, silent",
-        }).optional(),
+        schema: z
+          .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], {
+            message: "must be one of fatal, error, warn, info, debug, trace, silent",
+          })
+          .optional(),
         example: "info",
         doc: "Unset: info (silent under NODE_ENV=test)",
       }),
@@ -179,7 +180,11 @@ const sections = [
         doc: "Singapore by default; Beijing: https://dashscope.aliyuncs.com",
       }),
       QWEN_MODEL: variable({ schema: z.string(), default: "qwen-image-edit-plus" }),
-      QWEN_VL_MODEL: variable({ schema: z.string(), default: "qwen3-vl-flash", doc: "Suggests alt text for processed images (same key and endpoint)." }),
+      QWEN_VL_MODEL: variable({
+        schema: z.string(),
+        default: "qwen3-vl-flash",
+        doc: "Suggests alt text for processed images (same key and endpoint).",
+      }),
       QWEN_TIMEOUT_MS: variable({ schema: number(0), default: "120000" }),
       QWEN_MAX_RESULT_BYTES: variable({ schema: number(0), default: "31457280" }),
       QWEN_SEED: variable({ schema: number(0).optional() }),
@@ -230,7 +235,11 @@ const sections = [
       SHOPIFY_PARTNER_API_TOKEN: variable({ schema: text(), secret: true }),
       SHOPIFY_PARTNER_APP_ID: variable({ schema: text() }),
       SHOPIFY_REFUND_CHECK_INTERVAL_MS: variable({ schema: wholeNumber(1_000), default: "600000" }),
-      SHOPIFY_PARTNER_API_URL: variable({ schema: url(), default: "https://partners.shopify.com", doc: "Only for a local Partner API stand-in" }),
+      SHOPIFY_PARTNER_API_URL: variable({
+        schema: url(),
+        default: "https://partners.shopify.com",
+        doc: "Only for a local Partner API stand-in",
+      }),
     },
   },
   {
@@ -273,7 +282,10 @@ const sections = [
   {
     title: "Image downloads (allow-listed)",
     variables: {
-      ALLOWED_IMAGE_HOSTS: variable({ schema: list({ lowerCase: true }), doc: "Extra hosts besides cdn.shopify.com and DashScope's result hosts" }),
+      ALLOWED_IMAGE_HOSTS: variable({
+        schema: list({ lowerCase: true }),
+        doc: "Extra hosts besides cdn.shopify.com and DashScope's result hosts",
+      }),
       MAX_SOURCE_BYTES: variable({ schema: wholeNumber(1), default: "31457280" }),
       MAX_SOURCE_PIXELS: variable({ schema: wholeNumber(1), default: "50000000" }),
       SAFE_FETCH_TIMEOUT_MS: variable({ schema: wholeNumber(1), default: "30000" }),
@@ -284,7 +296,9 @@ const sections = [
           "hosts (host or host:port) of local stand-ins that may be fetched over http, e.g. 127.0.0.1:4010 ...",
       }),
       SAFE_FETCH_ALLOW_PRIVATE: variable({
-        schema: boolean().optional().transform((value) => value ?? false),
+        schema: boolean()
+          .optional()
+          .transform((value) => value ?? false),
         doc: '... or "true" to allow private addresses and http everywhere (never in production)',
       }),
     },
@@ -323,7 +337,9 @@ type UnionToIntersection<U> = (U extends unknown ? (arg: U) => void : never) ext
 type Declarations = UnionToIntersection<Sections>;
 
 /** The parsed environment: one typed field per declared variable, plus the Stripe Price of each pack. */
-export type Config = { readonly [Name in keyof Declarations]: Declarations[Name] extends Variable<infer Schema> ? z.output<Schema> : never } & {
+export type Config = {
+  readonly [Name in keyof Declarations]: Declarations[Name] extends Variable<infer Schema> ? z.output<Schema> : never;
+} & {
   /** STRIPE_PRICE_<ID> values by <ID> (the pack id upper-cased, "-" as "_"). */
   readonly stripePriceIds: Readonly<Record<string, string>>;
 };
@@ -347,7 +363,8 @@ export function parseEnv(source: EnvSource): Config {
     if (result.success) parsed[name] = result.data;
     else problems.push(...result.error.issues.map((issue) => describeIssue(name, issue)));
   }
-  if (parsed.OBJECT_STORE === "s3" && !parsed.S3_BUCKET) problems.push("OBJECT_STORE=s3 needs S3_BUCKET (and S3_ENDPOINT for R2 or MinIO).");
+  if (parsed.OBJECT_STORE === "s3" && !parsed.S3_BUCKET)
+    problems.push("OBJECT_STORE=s3 needs S3_BUCKET (and S3_ENDPOINT for R2 or MinIO).");
   if (problems.length > 0) throw new ConfigError(problems);
   const stripePriceIds: Record<string, string> = {};
   for (const [name, value] of Object.entries(source)) {

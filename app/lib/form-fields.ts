@@ -3,7 +3,9 @@ import { z } from "zod";
 /** Form fields as they arrive from a Polaris form (strings), shared by the Settings, rule and catalogue forms. */
 
 /** A checkbox: present ("on"/"true") or absent. */
-export const checkboxField = z.union([z.boolean(), z.string(), z.undefined(), z.null()]).transform((v) => v === true || v === "on" || v === "true");
+export const checkboxField = z
+  .union([z.boolean(), z.string(), z.undefined(), z.null()])
+  .transform((v) => v === true || v === "on" || v === "true");
 
 /** One of `values`, or the message saying which. */
 export function choiceField<T extends string>(values: readonly T[], message: string) {

@@ -171,10 +171,7 @@ export interface MetricsServer {
  * Serves GET /metrics (same registry, same bearer token) on its own port; for the worker process.
  * Port 0 picks a free port; the chosen one is returned.
  */
-export async function startMetricsServer(
-  port: number,
-  options: { host?: string; token?: string } = {},
-): Promise<MetricsServer> {
+export async function startMetricsServer(port: number, options: { host?: string; token?: string } = {}): Promise<MetricsServer> {
   const token = options.token ?? getConfig().METRICS_TOKEN;
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0];

@@ -89,7 +89,9 @@ export function createS3Store(opts: S3StoreOptions): ObjectStore {
       for (let i = 0; i < keys.length; i += 1000) {
         const chunk = keys.slice(i, i + 1000);
         chunk.forEach(assertSafeKey);
-        await client.send(new DeleteObjectsCommand({ Bucket: opts.bucket, Delete: { Objects: chunk.map((Key) => ({ Key })), Quiet: true } }));
+        await client.send(
+          new DeleteObjectsCommand({ Bucket: opts.bucket, Delete: { Objects: chunk.map((Key) => ({ Key })), Quiet: true } }),
+        );
       }
     },
   };

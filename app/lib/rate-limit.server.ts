@@ -17,11 +17,10 @@ export interface RateLimitWindow {
   windowMs: number;
 }
 
-export type RateLimitResult =
-  | { allowed: true }
-  | { allowed: false; retryAfterMs: number; window: RateLimitWindow };
+export type RateLimitResult = { allowed: true } | { allowed: false; retryAfterMs: number; window: RateLimitWindow };
 
-export type RateLimitedAction = "batch-create" | "purchase-create" | "purchase-confirm" | "batch-restore" | "batch-review" | "zip-download" | "image-retry";
+export type RateLimitedAction =
+  "batch-create" | "purchase-create" | "purchase-confirm" | "batch-restore" | "batch-review" | "zip-download" | "image-retry";
 
 export const DEFAULT_LIMITS: readonly RateLimitWindow[] = [
   { max: 10, windowMs: 1_000 },
@@ -149,7 +148,7 @@ export async function enforceRateLimit(
     const limiter =
       options.redis || options.limits || options.now
         ? createRateLimiter({ redis, prefix: `ratelimit:${action}`, limits: options.limits, now: options.now })
-        : limiters.get(action) ?? setLimiter(action, createRateLimiter({ redis, prefix: `ratelimit:${action}` }));
+        : (limiters.get(action) ?? setLimiter(action, createRateLimiter({ redis, prefix: `ratelimit:${action}` })));
     result = await limiter.consume(shop);
   } catch (error) {
     logger.warn({ err: error, shop, action }, "rate limiter unavailable; request allowed");

@@ -158,7 +158,10 @@ function hostMatches(url: URL, pattern: string): boolean {
   if (pattern.startsWith("*.")) return hostname.endsWith(pattern.slice(1)) && hostname.length > pattern.length - 1;
   if (pattern.includes("*")) {
     const label = "(?:(?!internal)[a-z0-9-])+";
-    const source = pattern.split("*").map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(label);
+    const source = pattern
+      .split("*")
+      .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
+      .join(label);
     return new RegExp(`^${source}$`).test(hostname) && !/-internal\./.test(hostname);
   }
   return pattern.includes(":") && !isIP(pattern) ? withPort === pattern : hostname === pattern.replace(/^\[|\]$/g, "");
@@ -224,15 +227,19 @@ function publicOnlyLookup(hostname: string, options: object, callback: LookupCal
  */
 function getPublicOnly(url: URL, signal: AbortSignal): Promise<Response> {
   return new Promise((resolve, reject) => {
-    const request = httpsRequest(url, { method: "GET", headers: { accept: "image/*" }, lookup: publicOnlyLookup as never, signal }, (incoming) => {
-      const headers = new Headers();
-      for (let i = 0; i + 1 < incoming.rawHeaders.length; i += 2) headers.append(incoming.rawHeaders[i]!, incoming.rawHeaders[i + 1]!);
-      const status = incoming.statusCode ?? 502;
-      const bodyless = status === 204 || status === 304 || status < 200;
-      if (bodyless) incoming.resume();
-      const body = bodyless ? null : (Readable.toWeb(incoming) as ReadableStream<Uint8Array>);
-      resolve(new Response(body, { status: status < 200 ? 502 : status, headers }));
-    });
+    const request = httpsRequest(
+      url,
+      { method: "GET", headers: { accept: "image/*" }, lookup: publicOnlyLookup as never, signal },
+      (incoming) => {
+        const headers = new Headers();
+        for (let i = 0; i + 1 < incoming.rawHeaders.length; i += 2) headers.append(incoming.rawHeaders[i]!, incoming.rawHeaders[i + 1]!);
+        const status = incoming.statusCode ?? 502;
+        const bodyless = status === 204 || status === 304 || status < 200;
+        if (bodyless) incoming.resume();
+        const body = bodyless ? null : (Readable.toWeb(incoming) as ReadableStream<Uint8Array>);
+        resolve(new Response(body, { status: status < 200 ? 502 : status, headers }));
+      },
+    );
     request.on("error", reject);
     request.end();
   });
@@ -258,7 +265,8 @@ export async function fetchImage(input: string | URL, policy: FetchPolicy): Prom
     if (REDIRECT_STATUSES.has(response.status)) {
       await response.body?.cancel().catch(() => undefined);
       const location = response.headers.get("location");
-      if (!location) throw new UnsafeFetchError("HTTP_ERROR", "The image server answered a redirect without a location.", true, response.status);
+      if (!location)
+        throw new UnsafeFetchError("HTTP_ERROR", "The image server answered a redirect without a location.", true, response.status);
       if (hop >= policy.maxRedirects) {
         throw new UnsafeFetchError("TOO_MANY_REDIRECTS", `The image address redirected more than ${policy.maxRedirects} times.`, true);
       }

@@ -33,7 +33,9 @@ export function parseTokenKeys(value: string | undefined): Buffer[] {
   return value.split(",").map((part, index) => {
     const key = Buffer.from(part.trim(), "base64");
     if (key.length !== 32) {
-      throw new TokenKeyError(`SESSION_TOKEN_KEYS entry ${index + 1} is not a base64 32-byte key (make one with: openssl rand -base64 32).`);
+      throw new TokenKeyError(
+        `SESSION_TOKEN_KEYS entry ${index + 1} is not a base64 32-byte key (make one with: openssl rand -base64 32).`,
+      );
     }
     return key;
   });
@@ -57,7 +59,9 @@ export function createTokenCipher(keys: Buffer[]): TokenCipher {
       const [id, ivText, sealedText] = stored.slice(PREFIX.length).split(":");
       const key = id ? byId.get(id) : undefined;
       if (!key || !ivText || !sealedText) {
-        throw new TokenKeyError(`A stored Shopify token was encrypted with key ${id ?? "?"}, which SESSION_TOKEN_KEYS does not hold: add that key back (after the current one).`);
+        throw new TokenKeyError(
+          `A stored Shopify token was encrypted with key ${id ?? "?"}, which SESSION_TOKEN_KEYS does not hold: add that key back (after the current one).`,
+        );
       }
       const sealed = Buffer.from(sealedText, "base64url");
       const decipher = createDecipheriv("aes-256-gcm", key, Buffer.from(ivText, "base64url"));

@@ -53,7 +53,12 @@ const autoRuleSchema = z.object({
   pipeline: choiceField(PIPELINE_IDS, `Choose one of the pipelines: ${PIPELINE_IDS.join(", ")}.`),
   images: choiceField(AUTO_RULE_IMAGES, "Choose all images or only the featured image."),
   reviewBeforePublish: checkboxField,
-  monthlyBudget: optionalCreditsField({ min: CREDITS_PER_IMAGE, minLabel: "one image", max: MAX_MONTHLY_BUDGET, empty: "to use only your balance" }),
+  monthlyBudget: optionalCreditsField({
+    min: CREDITS_PER_IMAGE,
+    minLabel: "one image",
+    max: MAX_MONTHLY_BUDGET,
+    empty: "to use only your balance",
+  }),
 });
 
 export function parseAutoRule(input: Record<string, unknown>): { ok: true; rule: AutoRule } | { ok: false; errors: AutoRuleErrors } {
@@ -166,7 +171,11 @@ export async function acceptProductWebhook(
   if (fresh.length === 0) return "nothing-new";
   const ids = fresh.map((m) => m.admin_graphql_api_id);
   // The app's own write-back and restores name media it already has: those start nothing.
-  const known = await deps.db.batchItem.findMany({ where: { shop, mediaId: { in: ids } }, select: { mediaId: true }, distinct: ["mediaId"] });
+  const known = await deps.db.batchItem.findMany({
+    where: { shop, mediaId: { in: ids } },
+    select: { mediaId: true },
+    distinct: ["mediaId"],
+  });
   const knownIds = new Set(known.map((k) => k.mediaId));
   const mediaIds = ids.filter((id) => !knownIds.has(id));
   if (mediaIds.length === 0) return "nothing-new";
@@ -194,7 +203,11 @@ export async function finishNewProductEvent(db: PrismaClient, shop: string, even
  * are cleaned when the merchant resumes the rule. Events of a shop that turned the rule off or uninstalled are closed.
  */
 export async function resumeNewProductEvents(db: PrismaClient, queue: AutomationWork, now = new Date()): Promise<number> {
-  const events = await db.newProductEvent.findMany({ where: { queue: queue.name, doneAt: null }, orderBy: { createdAt: "asc" }, take: 500 });
+  const events = await db.newProductEvent.findMany({
+    where: { queue: queue.name, doneAt: null },
+    orderBy: { createdAt: "asc" },
+    take: 500,
+  });
   let enqueued = 0;
   const rules = new Map<string, AutoRuleState | null>();
   for (const event of events) {
@@ -215,7 +228,12 @@ export async function resumeNewProductEvents(db: PrismaClient, queue: Automation
   return enqueued;
 }
 
-function pauseMessage(shortOf: FundingLimit, rule: AutoRuleState, cap: number | null, left: number): { text: string; message: MerchantMessage } {
+function pauseMessage(
+  shortOf: FundingLimit,
+  rule: AutoRuleState,
+  cap: number | null,
+  left: number,
+): { text: string; message: MerchantMessage } {
   const notCleaned = `${left} new image${left === 1 ? " was" : "s were"} not cleaned`;
   if (shortOf === "budget") {
     return {
@@ -234,7 +252,9 @@ function pauseMessage(shortOf: FundingLimit, rule: AutoRuleState, cap: number | 
     };
   }
   return {
-    text: `Automatic cleanup is paused: your credit balance ran out, so ${notCleaned}. ` + "Buy credits on the Credits page, then save the rule in Settings to resume it.",
+    text:
+      `Automatic cleanup is paused: your credit balance ran out, so ${notCleaned}. ` +
+      "Buy credits on the Credits page, then save the rule in Settings to resume it.",
     message: { code: "autoRulePausedBalance", params: { count: left } },
   };
 }
@@ -264,7 +284,10 @@ export async function cleanNewProductMedia(
   if (rule.pausedAt) {
     // A balance pause waits for the merchant.
     if (!pauseEnded(rule, now)) return { queued: 0, paused: true };
-    await db.shop.update({ where: { domain: shop }, data: { autoCleanPausedAt: null, autoCleanPausedFor: null, autoCleanPauseReason: null, autoCleanPauseMessage: Prisma.DbNull } });
+    await db.shop.update({
+      where: { domain: shop },
+      data: { autoCleanPausedAt: null, autoCleanPausedFor: null, autoCleanPauseReason: null, autoCleanPauseMessage: Prisma.DbNull },
+    });
     rule = { ...rule, pausedAt: null, pausedFor: null, pauseReason: null, pauseMessage: null };
   }
   const images = await getImagesOfProducts(deps.graphql, [input.productId], new Set(input.mediaIds));
@@ -285,9 +308,9 @@ export async function cleanNewProductMedia(
     onlyNeverProcessed: true,
   });
   if (funded.items.length > 0) {
-    await deps.imageQueue.enqueueItems(funded.items).catch((error: Error) =>
-      logger.warn({ shop, batchId, err: error.message }, "enqueue failed; the sweep will enqueue these items"),
-    );
+    await deps.imageQueue
+      .enqueueItems(funded.items)
+      .catch((error: Error) => logger.warn({ shop, batchId, err: error.message }, "enqueue failed; the sweep will enqueue these items"));
   }
   if (!funded.shortOf) {
     if (funded.items.length === 0) await db.batch.deleteMany({ where: { id: batchId, shop, total: 0 } });
@@ -298,9 +321,17 @@ export async function cleanNewProductMedia(
   await db.$transaction([
     db.shop.update({
       where: { domain: shop },
-      data: { autoCleanPausedAt: now, autoCleanPausedFor: funded.shortOf, autoCleanPauseReason: reason.text, autoCleanPauseMessage: reason.message },
+      data: {
+        autoCleanPausedAt: now,
+        autoCleanPausedFor: funded.shortOf,
+        autoCleanPauseReason: reason.text,
+        autoCleanPauseMessage: reason.message,
+      },
     }),
-    db.batch.update({ where: { id: batchId }, data: { note: reason.text, noteMessage: reason.message, ...(funded.items.length === 0 ? { status: "DONE", finishedAt: now } : {}) } }),
+    db.batch.update({
+      where: { id: batchId },
+      data: { note: reason.text, noteMessage: reason.message, ...(funded.items.length === 0 ? { status: "DONE", finishedAt: now } : {}) },
+    }),
   ]);
   logger.info({ shop, productId: input.productId, queued: funded.items.length, shortOf: funded.shortOf }, "automatic rule paused");
   return { queued: funded.items.length, paused: true };

@@ -10,7 +10,13 @@ import { findStoredImageById, resultRetentionDays } from "~/models/stored-images
 import { fileExtensionFor } from "~/imaging/inspect";
 
 function slug(text: string): string {
-  return text.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "").slice(0, 60) || "image";
+  return (
+    text
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, "-")
+      .replace(/^-|-$/g, "")
+      .slice(0, 60) || "image"
+  );
 }
 
 /** The file in the ZIP that lists the results past the retention, so a merchant knows why they are missing. */
@@ -57,7 +63,9 @@ export async function streamBatchZip(
     return { item, name, expired: Boolean(image?.expiredAt) };
   });
   const kept = entries.filter((entry) => !entry.expired);
-  const expired = entries.filter((entry) => entry.expired).map(({ item, name }) => `${name} (${item.productTitle}, image ${item.position})`);
+  const expired = entries
+    .filter((entry) => entry.expired)
+    .map(({ item, name }) => `${name} (${item.productTitle}, image ${item.position})`);
 
   const archive = archiver("zip", { store: true });
   const output = new PassThrough();

@@ -49,7 +49,12 @@ export class BatchInputError extends AppError {
   /** Set when the balance was short. */
   readonly needed?: number;
   readonly available?: number;
-  constructor(message: string, httpStatus: 400 | 409 | 422, credits?: { needed: number; available: number } | null, merchant?: MerchantMessage | null) {
+  constructor(
+    message: string,
+    httpStatus: 400 | 409 | 422,
+    credits?: { needed: number; available: number } | null,
+    merchant?: MerchantMessage | null,
+  ) {
     super(message, { httpStatus, merchant });
     this.name = "BatchInputError";
     if (credits) {
@@ -83,7 +88,11 @@ export interface CreateBatchInput {
   settings?: Partial<PipelineSettings>;
 }
 
-async function settingsForBatch(db: PrismaClient, shop: string, overrides: Partial<PipelineSettings> | undefined): Promise<PipelineSettings> {
+async function settingsForBatch(
+  db: PrismaClient,
+  shop: string,
+  overrides: Partial<PipelineSettings> | undefined,
+): Promise<PipelineSettings> {
   const shopRow = await db.shop.findUnique({ where: { domain: shop } });
   const base: PipelineSettings = { ...DEFAULT_PIPELINE_SETTINGS };
   if (shopRow) {
@@ -144,7 +153,8 @@ export async function createBatch(
   const usable: ProductImage[] = [];
   for (const image of images) {
     if (!image.url) skipped.push({ mediaId: image.mediaId, reason: "Shopify has no file for this image yet." });
-    else if (image.status === "FAILED") skipped.push({ mediaId: image.mediaId, reason: "Shopify marked this image as failed; re-upload it first." });
+    else if (image.status === "FAILED")
+      skipped.push({ mediaId: image.mediaId, reason: "Shopify marked this image as failed; re-upload it first." });
     else usable.push(image);
   }
   if (usable.length > MAX_IMAGES_PER_BATCH) {
@@ -160,9 +170,11 @@ export async function createBatch(
     try {
       const created = await createBatchRows(deps.db, deps.queue.name, shop, pipeline, settings, usable, skipped);
       if (created.items.length > 0) {
-        await deps.queue.enqueueItems(created.items).catch((error: Error) =>
-          logger.warn({ shop, batchId: created.batchId, err: error.message }, "enqueue failed; the sweep will enqueue these items"),
-        );
+        await deps.queue
+          .enqueueItems(created.items)
+          .catch((error: Error) =>
+            logger.warn({ shop, batchId: created.batchId, err: error.message }, "enqueue failed; the sweep will enqueue these items"),
+          );
       }
       logger.info({ shop, batchId: created.batchId, queued: created.items.length, skipped: created.skipped.length }, "batch created");
       return {
@@ -223,7 +235,10 @@ export async function assertNothingOwed(db: PrismaClient, shop: string): Promise
  * position, then media id. Items carry no sequence of their own, so the sweep re-enqueues items Redis lost in this
  * same order (after their batch's creation time), and a shop's images keep their order across a Redis restart.
  */
-export function compareQueueOrder(a: { productTitle: string; position: number; mediaId: string }, b: { productTitle: string; position: number; mediaId: string }): number {
+export function compareQueueOrder(
+  a: { productTitle: string; position: number; mediaId: string },
+  b: { productTitle: string; position: number; mediaId: string },
+): number {
   if (a.productTitle !== b.productTitle) return a.productTitle < b.productTitle ? -1 : 1;
   if (a.position !== b.position) return a.position - b.position;
   return a.mediaId < b.mediaId ? -1 : a.mediaId > b.mediaId ? 1 : 0;
@@ -251,16 +266,16 @@ async function createBatchRows(
   });
   if (toQueue.length === 0) {
     throw new BatchInputError(
-      images.length === 0 ? "None of the selected images could be found in the store." : "Every selected image is already in a batch that has not finished.",
+      images.length === 0
+        ? "None of the selected images could be found in the store."
+        : "Every selected image is already in a batch that has not finished.",
       409,
       null,
       { code: images.length === 0 ? "noneFound" : "allAlreadyInBatch" },
     );
   }
   const batchId = randomUUID();
-  const rows = toQueue
-    .map((image) => newItemRow(shop, batchId, image))
-    .sort(compareQueueOrder);
+  const rows = toQueue.map((image) => newItemRow(shop, batchId, image)).sort(compareQueueOrder);
   const itemIds = rows.map((r) => r.id);
   // The reservation commits on its own first (a shop's account row is then locked only briefly, see
   // reserveForItems); if the batch cannot be written after it, the credits go back. A process that stops in
@@ -270,7 +285,13 @@ async function createBatchRows(
     await db.$transaction(async (tx) => {
       await tx.batch.create({
         // The queue name rides with the settings so a sweep only re-enqueues its own queue's items.
-        data: { id: batchId, shop, pipeline, settings: { ...settings, [BATCH_QUEUE_KEY]: queueName } as unknown as Prisma.InputJsonValue, total: rows.length },
+        data: {
+          id: batchId,
+          shop,
+          pipeline,
+          settings: { ...settings, [BATCH_QUEUE_KEY]: queueName } as unknown as Prisma.InputJsonValue,
+          total: rows.length,
+        },
       });
       await tx.batchItem.createMany({ data: rows });
     });
@@ -293,7 +314,13 @@ async function createBatchRows(
 export const BATCH_REVIEW_KEY = "reviewBeforePublish";
 
 export interface FundedItemsInput {
-  batch: { id: string; origin: Exclude<BatchOrigin, "MANUAL">; pipeline: PipelineId; settings: PipelineSettings; reviewBeforePublish: boolean };
+  batch: {
+    id: string;
+    origin: Exclude<BatchOrigin, "MANUAL">;
+    pipeline: PipelineId;
+    settings: PipelineSettings;
+    reviewBeforePublish: boolean;
+  };
   images: ProductImage[];
   /**
    * A budget these images count against: `spent` is read under the shop's lock, so two jobs of one shop never both
@@ -303,7 +330,10 @@ export interface FundedItemsInput {
   /** Skip media the app ever had in a batch (processed, published, restored on purpose, rejected...). */
   onlyNeverProcessed: boolean;
   /** Runs in the same transaction once the items are written (a catalogue run records which of its images are done). */
-  onWritten?: (tx: Prisma.TransactionClient, written: { items: Array<{ id: string; mediaId: string }>; skippedMediaIds: string[] }) => Promise<void>;
+  onWritten?: (
+    tx: Prisma.TransactionClient,
+    written: { items: Array<{ id: string; mediaId: string }>; skippedMediaIds: string[] },
+  ) => Promise<void>;
 }
 
 export interface FundedItems {
@@ -330,61 +360,75 @@ export type FundingLimit = (typeof FUNDING_LIMITS)[number];
  */
 export async function addFundedItems(db: PrismaClient, queueName: string, shop: string, input: FundedItemsInput): Promise<FundedItems> {
   const { batch } = input;
-  return db.$transaction(async (tx) => {
-    const [locked] = await tx.$queryRaw<Array<{ uninstalledAt: Date | null }>>`SELECT "uninstalledAt" FROM "Shop" WHERE domain = ${shop} FOR UPDATE`;
-    // Read under the lock the uninstall takes to mark the shop, before it cancels the shop's items: a job that checked
-    // the install earlier adds nothing now, and items added just before the mark are cancelled with the rest.
-    if (locked?.uninstalledAt) return { items: [], unfunded: 0, known: 0, shortOf: null, availableAfter: 0 };
-    const mediaIds = input.images.map((i) => i.mediaId);
-    const taken = await tx.batchItem.findMany({
-      where: { shop, mediaId: { in: mediaIds }, ...(input.onlyNeverProcessed ? {} : { state: { in: [...ACTIVE_ITEM_STATES] } }) },
-      select: { mediaId: true },
-      distinct: ["mediaId"],
-    });
-    const backedUp = input.onlyNeverProcessed
-      ? await tx.imageBackup.findMany({ where: { shop, mediaId: { in: mediaIds } }, select: { mediaId: true } })
-      : [];
-    const skip = new Set([...taken, ...backedUp].map((t) => t.mediaId));
-    const candidates = input.images.filter((image) => !skip.has(image.mediaId));
-    const { available } = await getBalance(tx, shop);
-    const room: Record<FundingLimit, number> = {
-      // When the budget and another limit run out together, the budget is what stopped it (raising the other alone would not).
-      budget: input.budget ? Math.max(0, input.budget.limit - (await input.budget.spent(tx))) : Number.POSITIVE_INFINITY,
-      balance: available,
-      dailyCap: (await dailyCapRoom(tx, shop))?.room ?? Number.POSITIVE_INFINITY,
-    };
-    const binding = FUNDING_LIMITS.reduce<FundingLimit>((least, limit) => (room[limit] < room[least] ? limit : least), "budget");
-    const funded = candidates.slice(0, Math.max(0, Math.floor(room[binding] / CREDITS_PER_IMAGE)));
-    const shortOf = funded.length === candidates.length ? null : binding;
-
-    const existing = await tx.batch.findFirst({ where: { id: batch.id, shop }, select: { id: true } });
-    if (!existing) {
-      await tx.batch.create({
-        data: {
-          id: batch.id,
-          shop,
-          pipeline: batch.pipeline,
-          origin: batch.origin,
-          settings: { ...batch.settings, [BATCH_QUEUE_KEY]: queueName, [BATCH_REVIEW_KEY]: batch.reviewBeforePublish } as unknown as Prisma.InputJsonValue,
-          total: 0,
-        },
+  return db.$transaction(
+    async (tx) => {
+      const [locked] = await tx.$queryRaw<
+        Array<{ uninstalledAt: Date | null }>
+      >`SELECT "uninstalledAt" FROM "Shop" WHERE domain = ${shop} FOR UPDATE`;
+      // Read under the lock the uninstall takes to mark the shop, before it cancels the shop's items: a job that checked
+      // the install earlier adds nothing now, and items added just before the mark are cancelled with the rest.
+      if (locked?.uninstalledAt) return { items: [], unfunded: 0, known: 0, shortOf: null, availableAfter: 0 };
+      const mediaIds = input.images.map((i) => i.mediaId);
+      const taken = await tx.batchItem.findMany({
+        where: { shop, mediaId: { in: mediaIds }, ...(input.onlyNeverProcessed ? {} : { state: { in: [...ACTIVE_ITEM_STATES] } }) },
+        select: { mediaId: true },
+        distinct: ["mediaId"],
       });
-    }
-    const rows = funded.map((image) => newItemRow(shop, batch.id, image));
-    if (rows.length > 0) {
-      await tx.batchItem.createMany({ data: rows });
-      await reserveForItems(tx, shop, rows.map((r) => r.id), CREDITS_PER_IMAGE);
-      await tx.batch.update({ where: { id: batch.id }, data: { total: { increment: rows.length }, status: "ACTIVE", finishedAt: null } });
-    }
-    await input.onWritten?.(tx, { items: rows.map((r) => ({ id: r.id, mediaId: r.mediaId })), skippedMediaIds: [...skip] });
-    return {
-      items: rows.map((r) => ({ id: r.id, shop, mediaId: r.mediaId })),
-      unfunded: candidates.length - funded.length,
-      known: skip.size,
-      shortOf,
-      availableAfter: available - rows.length * CREDITS_PER_IMAGE,
-    };
-  }, { timeout: 30_000 });
+      const backedUp = input.onlyNeverProcessed
+        ? await tx.imageBackup.findMany({ where: { shop, mediaId: { in: mediaIds } }, select: { mediaId: true } })
+        : [];
+      const skip = new Set([...taken, ...backedUp].map((t) => t.mediaId));
+      const candidates = input.images.filter((image) => !skip.has(image.mediaId));
+      const { available } = await getBalance(tx, shop);
+      const room: Record<FundingLimit, number> = {
+        // When the budget and another limit run out together, the budget is what stopped it (raising the other alone would not).
+        budget: input.budget ? Math.max(0, input.budget.limit - (await input.budget.spent(tx))) : Number.POSITIVE_INFINITY,
+        balance: available,
+        dailyCap: (await dailyCapRoom(tx, shop))?.room ?? Number.POSITIVE_INFINITY,
+      };
+      const binding = FUNDING_LIMITS.reduce<FundingLimit>((least, limit) => (room[limit] < room[least] ? limit : least), "budget");
+      const funded = candidates.slice(0, Math.max(0, Math.floor(room[binding] / CREDITS_PER_IMAGE)));
+      const shortOf = funded.length === candidates.length ? null : binding;
+
+      const existing = await tx.batch.findFirst({ where: { id: batch.id, shop }, select: { id: true } });
+      if (!existing) {
+        await tx.batch.create({
+          data: {
+            id: batch.id,
+            shop,
+            pipeline: batch.pipeline,
+            origin: batch.origin,
+            settings: {
+              ...batch.settings,
+              [BATCH_QUEUE_KEY]: queueName,
+              [BATCH_REVIEW_KEY]: batch.reviewBeforePublish,
+            } as unknown as Prisma.InputJsonValue,
+            total: 0,
+          },
+        });
+      }
+      const rows = funded.map((image) => newItemRow(shop, batch.id, image));
+      if (rows.length > 0) {
+        await tx.batchItem.createMany({ data: rows });
+        await reserveForItems(
+          tx,
+          shop,
+          rows.map((r) => r.id),
+          CREDITS_PER_IMAGE,
+        );
+        await tx.batch.update({ where: { id: batch.id }, data: { total: { increment: rows.length }, status: "ACTIVE", finishedAt: null } });
+      }
+      await input.onWritten?.(tx, { items: rows.map((r) => ({ id: r.id, mediaId: r.mediaId })), skippedMediaIds: [...skip] });
+      return {
+        items: rows.map((r) => ({ id: r.id, shop, mediaId: r.mediaId })),
+        unfunded: candidates.length - funded.length,
+        known: skip.size,
+        shortOf,
+        availableAfter: available - rows.length * CREDITS_PER_IMAGE,
+      };
+    },
+    { timeout: 30_000 },
+  );
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -473,12 +517,15 @@ const PACE_MIN_SAMPLES = 3;
 export async function getQueueLoad(db: PrismaClient, now: Date = new Date()): Promise<QueueLoad> {
   const [byShop, recent] = await Promise.all([
     db.batchItem.groupBy({ by: ["shop"], where: { state: { in: ["QUEUED", "PROCESSING"] } }, _count: { _all: true } }),
-    db.batchItem.aggregate({ where: { finishedAt: { gte: new Date(now.getTime() - PACE_WINDOW_MS), lte: now } }, _count: { _all: true }, _min: { finishedAt: true } }),
+    db.batchItem.aggregate({
+      where: { finishedAt: { gte: new Date(now.getTime() - PACE_WINDOW_MS), lte: now } },
+      _count: { _all: true },
+      _min: { finishedAt: true },
+    }),
   ]);
   const finished = recent._count._all;
   const since = recent._min.finishedAt;
-  const imagesPerSecond =
-    finished >= PACE_MIN_SAMPLES && since ? finished / Math.max((now.getTime() - since.getTime()) / 1000, 60) : null;
+  const imagesPerSecond = finished >= PACE_MIN_SAMPLES && since ? finished / Math.max((now.getTime() - since.getTime()) / 1000, 60) : null;
   return { remainingByShop: new Map(byShop.map((row) => [row.shop, row._count._all])), imagesPerSecond };
 }
 
@@ -497,7 +544,10 @@ export function fairShareEtaSeconds(shop: string, load: QueueLoad): number | nul
 }
 
 export async function getBatchProgress(db: PrismaClient, shop: string, batchId: string): Promise<BatchProgress | null> {
-  const batch = await db.batch.findFirst({ where: { id: batchId, shop }, include: { items: { orderBy: [{ productTitle: "asc" }, { position: "asc" }] } } });
+  const batch = await db.batch.findFirst({
+    where: { id: batchId, shop },
+    include: { items: { orderBy: [{ productTitle: "asc" }, { position: "asc" }] } },
+  });
   if (!batch) return null;
   // One entry per image: its current version stands for it (counts, progress), the others are listed with it.
   const images = groupVersions(batch.items);
@@ -661,20 +711,27 @@ export async function approveItem(deps: { db: PrismaClient; queue: ImageWork }, 
     if (item.state === "QUEUED" || item.state === "PROCESSING" || item.state === "PUBLISHED") return;
     throw new BatchInputError("Only images waiting for review can be approved.", 409, null, { code: "approveWrongState" });
   }
-  const moved = await transition(deps.db, { shop, itemId, from: "NEEDS_REVIEW", to: "QUEUED", data: { reason: null, reasonMessage: Prisma.DbNull, finishedAt: null } });
+  const moved = await transition(deps.db, {
+    shop,
+    itemId,
+    from: "NEEDS_REVIEW",
+    to: "QUEUED",
+    data: { reason: null, reasonMessage: Prisma.DbNull, finishedAt: null },
+  });
   // Lost a race: fine if it was another approval, refused if the image was rejected meanwhile.
   if (moved === 0) return approveItem(deps, shop, itemId);
   await deps.db.batch.updateMany({ where: { id: item.batchId, shop, status: "DONE" }, data: { status: "ACTIVE", finishedAt: null } });
-  await deps.queue.enqueueItems([{ id: itemId, shop }]).catch((error: Error) =>
-    logger.warn({ shop, itemId, err: error.message }, "enqueue after approve failed; the sweep will enqueue it"),
-  );
+  await deps.queue
+    .enqueueItems([{ id: itemId, shop }])
+    .catch((error: Error) => logger.warn({ shop, itemId, err: error.message }, "enqueue after approve failed; the sweep will enqueue it"));
 }
 
 /** Rejecting a held image leaves the product untouched and gives the credits back. */
 export async function rejectItem(deps: { db: PrismaClient }, shop: string, itemId: string): Promise<void> {
   const item = await findItem(deps.db, shop, itemId);
   if (item.state === "REJECTED") return;
-  if (item.state !== "NEEDS_REVIEW") throw new BatchInputError("Only images waiting for review can be rejected.", 409, null, { code: "rejectWrongState" });
+  if (item.state !== "NEEDS_REVIEW")
+    throw new BatchInputError("Only images waiting for review can be rejected.", 409, null, { code: "rejectWrongState" });
   const moved = await transition(deps.db, {
     shop,
     itemId,
@@ -733,7 +790,10 @@ export async function reviewItems(
       } else throw error;
     }
   }
-  logger.info({ shop, batchId, decision, done: outcomes.filter((o) => o.ok).length, refused: outcomes.filter((o) => !o.ok).length }, "bulk review");
+  logger.info(
+    { shop, batchId, decision, done: outcomes.filter((o) => o.ok).length, refused: outcomes.filter((o) => !o.ok).length },
+    "bulk review",
+  );
   return outcomes;
 }
 
@@ -741,11 +801,18 @@ export async function reviewItems(
 export async function restoreItem(deps: { db: PrismaClient; graphql: AdminGraphql }, shop: string, itemId: string): Promise<void> {
   const item = await findItem(deps.db, shop, itemId);
   if (item.state === "RESTORED") return;
-  if (item.state !== "PUBLISHED") throw new BatchInputError("Only published images can be restored.", 409, null, { code: "restoreWrongState" });
+  if (item.state !== "PUBLISHED")
+    throw new BatchInputError("Only published images can be restored.", 409, null, { code: "restoreWrongState" });
   // The backup is the media's FIRST original, so this undoes every batch that published this media, not only
   // this item's: all of them stop saying "published".
   await restoreMediaFromBackup(deps.db, deps.graphql, shop, item.mediaId, item.writtenAlt !== null ? { alt: item.alt ?? "" } : {});
-  await transition(deps.db, { shop, where: { mediaId: item.mediaId }, from: "PUBLISHED", to: "RESTORED", data: { reason: null, reasonMessage: Prisma.DbNull } });
+  await transition(deps.db, {
+    shop,
+    where: { mediaId: item.mediaId },
+    from: "PUBLISHED",
+    to: "RESTORED",
+    data: { reason: null, reasonMessage: Prisma.DbNull },
+  });
 }
 
 /**
@@ -754,7 +821,11 @@ export async function restoreItem(deps: { db: PrismaClient; graphql: AdminGraphq
  * the batch page shows how many are still being restored. A batch of 500 would otherwise hold a web request for up
  * to 500 replacements. Items already waiting for their restore are not asked twice. Returns how many were asked.
  */
-export async function restoreBatch(deps: { db: PrismaClient; queue: ImageWork }, shop: string, batchId: string): Promise<{ queued: number }> {
+export async function restoreBatch(
+  deps: { db: PrismaClient; queue: ImageWork },
+  shop: string,
+  batchId: string,
+): Promise<{ queued: number }> {
   const batch = await deps.db.batch.findFirst({ where: { id: batchId, shop }, select: { id: true } });
   if (!batch) throw new BatchNotFoundError("This batch");
   const items = await deps.db.$queryRaw<Array<{ id: string; shop: string }>>`
@@ -762,9 +833,11 @@ export async function restoreBatch(deps: { db: PrismaClient; queue: ImageWork },
     WHERE "batchId" = ${batchId} AND "shop" = ${shop} AND "state" = 'PUBLISHED' AND "restoreRequestedAt" IS NULL
     RETURNING "id", "shop"`;
   // If Redis is down, the sweep enqueues them later (it looks for marked items without a job).
-  await deps.queue.enqueueRestores(items).catch((error: Error) =>
-    logger.warn({ shop, batchId, err: error.message }, "restore enqueue failed; the sweep will enqueue these items"),
-  );
+  await deps.queue
+    .enqueueRestores(items)
+    .catch((error: Error) =>
+      logger.warn({ shop, batchId, err: error.message }, "restore enqueue failed; the sweep will enqueue these items"),
+    );
   logger.info({ shop, batchId, items: items.length }, "batch restore requested");
   return { queued: items.length };
 }
@@ -777,10 +850,16 @@ export async function cancelShopWork(deps: { db: PrismaClient; queue: ImageWork 
   // An item whose replacement was already sent is not cancelled: Shopify may be putting it on the product right now,
   // and cancelling would release its credits and leave the image live, unpaid and not restorable. The worker
   // publishes it (captured, restorable) or settles it by reading the media again.
-  const cancelled = await cancelItems(deps, shop, ACTIVE_ITEM_STATES, {}, {
-    text: "Cancelled because the app was uninstalled.",
-    message: { code: "itemCancelledUninstalled" },
-  });
+  const cancelled = await cancelItems(
+    deps,
+    shop,
+    ACTIVE_ITEM_STATES,
+    {},
+    {
+      text: "Cancelled because the app was uninstalled.",
+      message: { code: "itemCancelledUninstalled" },
+    },
+  );
   await deps.db.batch.updateMany({ where: { shop, status: "ACTIVE" }, data: { status: "CANCELLED", finishedAt: new Date() } });
   return { cancelled };
 }

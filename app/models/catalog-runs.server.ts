@@ -72,7 +72,12 @@ const COLLECTION_GID = /^gid:\/\/shopify\/Collection\/\d+$/;
 export const MAX_RUN_BUDGET = 1_000_000;
 
 /** A run's budget in credits, from its form (at the start, or when it is confirmed or resumed); empty is none. */
-export const runBudgetField = optionalCreditsField({ min: CREDITS_PER_IMAGE, minLabel: "one image", max: MAX_RUN_BUDGET, empty: "to use only your balance" });
+export const runBudgetField = optionalCreditsField({
+  min: CREDITS_PER_IMAGE,
+  minLabel: "one image",
+  max: MAX_RUN_BUDGET,
+  empty: "to use only your balance",
+});
 
 const startSchema = z
   .object({
@@ -86,7 +91,11 @@ const startSchema = z
     if (value.filterKind === "collection" && !COLLECTION_GID.test(value.filterValue)) {
       ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["filterValue"], message: "Choose a collection." });
     } else if (value.filterKind !== "all" && !value.filterValue) {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["filterValue"], message: value.filterKind === "tag" ? "Enter the tag." : "Enter the product type." });
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ["filterValue"],
+        message: value.filterKind === "tag" ? "Enter the tag." : "Enter the product type.",
+      });
     }
   });
 
@@ -100,7 +109,12 @@ export function parseCatalogRunInput(
     return { ok: false, errors: fieldErrors<keyof CatalogRunErrors>(parsed.error.issues) };
   }
   const { filterKind, filterValue, onlyUnprocessed, pipeline, budget } = parsed.data;
-  return { ok: true, filter: { kind: filterKind, value: filterKind === "all" ? null : filterValue, onlyUnprocessed }, pipeline: pipeline as PipelineId, budget };
+  return {
+    ok: true,
+    filter: { kind: filterKind, value: filterKind === "all" ? null : filterValue, onlyUnprocessed },
+    pipeline: pipeline as PipelineId,
+    budget,
+  };
 }
 
 /** Shopify's product search for a filter (quoted, so a value with spaces or colons is one term). */
@@ -232,14 +246,25 @@ export async function startCatalogRun(
   if (parsed.filter.kind === "collection" && parsed.filter.value) {
     // Read through the shop's own Admin API: a collection of another shop, or a deleted one, is not found.
     const { data } = await runGraphql(deps.graphql, COLLECTION, { id: parsed.filter.value });
-    if (!data.collection) return { ok: false, errors: { filterValue: "This collection no longer exists. Reload the page and choose another." } };
+    if (!data.collection)
+      return { ok: false, errors: { filterValue: "This collection no longer exists. Reload the page and choose another." } };
     parsed.filter.label = data.collection.title;
   }
   const busy = await deps.db.catalogRun.findFirst({ where: { shop, status: { in: ["COUNTING", "RUNNING"] } }, select: { id: true } });
-  if (busy) throw new CatalogRunError("A whole-catalogue run is already counting or running. Wait for it, or cancel it, before starting another.", 409, { code: "catalogRunBusy" });
+  if (busy)
+    throw new CatalogRunError(
+      "A whole-catalogue run is already counting or running. Wait for it, or cancel it, before starting another.",
+      409,
+      { code: "catalogRunBusy" },
+    );
   const run = await deps.db.catalogRun.create({
     // The automation queue's name rides with the filter, so a worker resumes only its own queue's runs.
-    data: { shop, filter: { ...parsed.filter, queue: deps.automationQueue.name } as unknown as Prisma.InputJsonValue, pipeline: parsed.pipeline, budget: parsed.budget },
+    data: {
+      shop,
+      filter: { ...parsed.filter, queue: deps.automationQueue.name } as unknown as Prisma.InputJsonValue,
+      pipeline: parsed.pipeline,
+      budget: parsed.budget,
+    },
   });
   await deps.automationQueue.enqueueCatalogRun(shop, run.id);
   return { ok: true, runId: run.id };
@@ -260,10 +285,17 @@ export async function confirmCatalogRun(
 ): Promise<void> {
   const run = await findRun(deps.db, shop, runId);
   if (run.status === "RUNNING") return;
-  if (run.status !== "READY" && run.status !== "PAUSED") throw new CatalogRunError("Only a counted or paused run can be started.", 409, { code: "catalogRunNotStartable" });
+  if (run.status !== "READY" && run.status !== "PAUSED")
+    throw new CatalogRunError("Only a counted or paused run can be started.", 409, { code: "catalogRunNotStartable" });
   const updated = await deps.db.catalogRun.updateMany({
     where: { id: runId, shop, status: { in: ["READY", "PAUSED"] } },
-    data: { status: "RUNNING", reason: null, reasonMessage: Prisma.DbNull, startedAt: run.startedAt ?? new Date(), ...(opts.budget !== undefined ? { budget: opts.budget } : {}) },
+    data: {
+      status: "RUNNING",
+      reason: null,
+      reasonMessage: Prisma.DbNull,
+      startedAt: run.startedAt ?? new Date(),
+      ...(opts.budget !== undefined ? { budget: opts.budget } : {}),
+    },
   });
   if (updated.count !== 1) return;
   // The pause's reason is also the batch's note in the batch history: resumed, it no longer holds.
@@ -275,7 +307,11 @@ export async function confirmCatalogRun(
  * Stops the run: images not yet added never will be; added images still waiting for the model are cancelled and
  * their credits given back (an image already being edited finishes, paid and restorable).
  */
-export async function cancelCatalogRun(deps: { db: PrismaClient; imageQueue: ImageWork; graphql?: AdminGraphql }, shop: string, runId: string): Promise<void> {
+export async function cancelCatalogRun(
+  deps: { db: PrismaClient; imageQueue: ImageWork; graphql?: AdminGraphql },
+  shop: string,
+  runId: string,
+): Promise<void> {
   const run = await findRun(deps.db, shop, runId);
   if (run.status === "DONE" || run.status === "CANCELLED" || run.status === "FAILED") return;
   await deps.db.catalogRun.updateMany({
@@ -291,10 +327,16 @@ export async function cancelCatalogRun(deps: { db: PrismaClient; imageQueue: Ima
     await runGraphql(deps.graphql, CANCEL_BULK_OPERATION, { id: run.bulkOperationId }).catch(() => undefined);
   }
   if (!run.batchId) return;
-  await cancelItems({ db: deps.db, queue: deps.imageQueue }, shop, ["QUEUED"], { batchId: run.batchId }, {
-    text: "Cancelled with its whole-catalogue run.",
-    message: { code: "itemCancelledWithRun" },
-  });
+  await cancelItems(
+    { db: deps.db, queue: deps.imageQueue },
+    shop,
+    ["QUEUED"],
+    { batchId: run.batchId },
+    {
+      text: "Cancelled with its whole-catalogue run.",
+      message: { code: "itemCancelledWithRun" },
+    },
+  );
 }
 
 /** One step of a run's job: count (bulk operation), or add the next chunk; throws RunAgainLater while not finished. */
@@ -333,7 +375,10 @@ async function countCatalog(deps: { db: PrismaClient; adminFor(shop: string): Pr
     // Shopify runs one bulk query per shop and app at a time: wait for the other one.
     if (userErrors.some((e) => e.code === "OPERATION_IN_PROGRESS")) throw new RunAgainLater(5_000);
     if (userErrors.length || !bulkOperation) throw new ShopifyUserError("CatalogRunBulkQuery", userErrors);
-    await deps.db.catalogRun.updateMany({ where: { id: run.id, shop: run.shop, status: "COUNTING" }, data: { bulkOperationId: bulkOperation.id } });
+    await deps.db.catalogRun.updateMany({
+      where: { id: run.id, shop: run.shop, status: "COUNTING" },
+      data: { bulkOperationId: bulkOperation.id },
+    });
     throw new RunAgainLater(bulkPollMs());
   }
   const bulkOperationId = run.bulkOperationId;
@@ -355,25 +400,31 @@ async function countCatalog(deps: { db: PrismaClient; adminFor(shop: string): Pr
   }
   let images = op.url ? await readBulkImages(op.url) : [];
   if (filter.onlyUnprocessed) images = await withoutProcessed(deps.db, run.shop, images);
-  await deps.db.$transaction(async (tx) => {
-    await tx.catalogRunImage.deleteMany({ where: { runId: run.id } });
-    for (let i = 0; i < images.length; i += 5_000) {
-      await tx.catalogRunImage.createMany({
-        data: images.slice(i, i + 5_000).map((image, j) => ({
-          runId: run.id,
-          mediaId: image.mediaId,
-          productId: image.productId,
-          productTitle: image.productTitle,
-          sourceUrl: image.url,
-          sourceMimeType: image.mimeType,
-          position: image.position,
-          alt: image.alt,
-          seq: i + j,
-        })),
+  await deps.db.$transaction(
+    async (tx) => {
+      await tx.catalogRunImage.deleteMany({ where: { runId: run.id } });
+      for (let i = 0; i < images.length; i += 5_000) {
+        await tx.catalogRunImage.createMany({
+          data: images.slice(i, i + 5_000).map((image, j) => ({
+            runId: run.id,
+            mediaId: image.mediaId,
+            productId: image.productId,
+            productTitle: image.productTitle,
+            sourceUrl: image.url,
+            sourceMimeType: image.mimeType,
+            position: image.position,
+            alt: image.alt,
+            seq: i + j,
+          })),
+        });
+      }
+      await tx.catalogRun.updateMany({
+        where: { id: run.id, shop: run.shop, status: "COUNTING" },
+        data: { status: "READY", total: images.length },
       });
-    }
-    await tx.catalogRun.updateMany({ where: { id: run.id, shop: run.shop, status: "COUNTING" }, data: { status: "READY", total: images.length } });
-  }, { timeout: 60_000 });
+    },
+    { timeout: 60_000 },
+  );
   logger.info({ shop: run.shop, runId: run.id, images: images.length }, "catalogue run counted");
 }
 
@@ -395,7 +446,11 @@ export type BulkOperationFinish = z.infer<typeof bulkOperationFinishSchema>;
  * operation ended before the job saved it) is woken as well: it reads the operation it started either way. Returns
  * how many runs were woken; waking one twice does nothing more.
  */
-export async function acceptBulkOperationFinish(deps: { db: PrismaClient; queue: AutomationWork }, shop: string, payload: BulkOperationFinish): Promise<number> {
+export async function acceptBulkOperationFinish(
+  deps: { db: PrismaClient; queue: AutomationWork },
+  shop: string,
+  payload: BulkOperationFinish,
+): Promise<number> {
   if (payload.type.toLowerCase() !== "query") return 0;
   const runs = await deps.db.catalogRun.findMany({
     where: { shop, status: "COUNTING", OR: [{ bulkOperationId: payload.admin_graphql_api_id }, { bulkOperationId: null }] },
@@ -405,7 +460,10 @@ export async function acceptBulkOperationFinish(deps: { db: PrismaClient; queue:
     // Not waiting out a delay: running now (the wake mark makes it look again), or gone from Redis (added again).
     if (!(await deps.queue.advanceCatalogRunNow(run.id))) await deps.queue.enqueueCatalogRun(shop, run.id);
   }
-  logger.info({ shop, bulkOperationId: payload.admin_graphql_api_id, status: payload.status, runs: runs.length }, "bulk operation finished");
+  logger.info(
+    { shop, bulkOperationId: payload.admin_graphql_api_id, status: payload.status, runs: runs.length },
+    "bulk operation finished",
+  );
   return runs.length;
 }
 
@@ -465,7 +523,11 @@ async function withoutProcessed(db: PrismaClient, shop: string, images: ProductI
 }
 
 /** Credits the run's items hold or spent (given-back credits do not count against its budget). */
-async function runCredits(db: Pick<PrismaClient, "$queryRaw">, shop: string, batchId: string | null): Promise<{ held: number; used: number }> {
+async function runCredits(
+  db: Pick<PrismaClient, "$queryRaw">,
+  shop: string,
+  batchId: string | null,
+): Promise<{ held: number; used: number }> {
   if (!batchId) return { held: 0, used: 0 };
   const rows = await db.$queryRaw<Array<{ state: string; amount: number }>>`
     SELECT r.state::text AS state, COALESCE(SUM(r.amount), 0)::int AS amount
@@ -510,9 +572,15 @@ function pauseReason(
 async function addNextChunk(deps: { db: PrismaClient; imageQueue: ImageWork }, run: CatalogRun): Promise<void> {
   const { db } = deps;
   const shop = run.shop;
-  const waiting = run.batchId ? await db.batchItem.count({ where: { shop, batchId: run.batchId, state: { in: ["QUEUED", "PROCESSING"] } } }) : 0;
+  const waiting = run.batchId
+    ? await db.batchItem.count({ where: { shop, batchId: run.batchId, state: { in: ["QUEUED", "PROCESSING"] } } })
+    : 0;
   if (waiting >= CATALOG_CHUNK) throw new RunAgainLater(TICK_MS);
-  const next = await db.catalogRunImage.findMany({ where: { runId: run.id, itemId: null, skipped: false }, orderBy: { seq: "asc" }, take: CATALOG_CHUNK });
+  const next = await db.catalogRunImage.findMany({
+    where: { runId: run.id, itemId: null, skipped: false },
+    orderBy: { seq: "asc" },
+    take: CATALOG_CHUNK,
+  });
   if (next.length === 0) {
     if (waiting > 0) throw new RunAgainLater(TICK_MS);
     await db.catalogRun.updateMany({ where: { id: run.id, shop, status: "RUNNING" }, data: { status: "DONE", finishedAt: new Date() } });
@@ -537,7 +605,13 @@ async function addNextChunk(deps: { db: PrismaClient; imageQueue: ImageWork }, r
     status: "READY",
   }));
   const funded = await addFundedItems(db, deps.imageQueue.name, shop, {
-    batch: { id: batchId, origin: "CATALOG", pipeline, settings: pipelineSettingsFrom(shopSettings), reviewBeforePublish: shopSettings.reviewBeforePublish },
+    batch: {
+      id: batchId,
+      origin: "CATALOG",
+      pipeline,
+      settings: pipelineSettingsFrom(shopSettings),
+      reviewBeforePublish: shopSettings.reviewBeforePublish,
+    },
     images,
     budget:
       run.budget === null
@@ -552,23 +626,32 @@ async function addNextChunk(deps: { db: PrismaClient; imageQueue: ImageWork }, r
     onlyNeverProcessed: filter.onlyUnprocessed,
     onWritten: async (tx, written) => {
       // The images' items and their "added" marks commit together: a killed worker never adds an image twice.
-      for (const item of written.items) await tx.catalogRunImage.update({ where: { runId_mediaId: { runId: run.id, mediaId: item.mediaId } }, data: { itemId: item.id } });
+      for (const item of written.items)
+        await tx.catalogRunImage.update({ where: { runId_mediaId: { runId: run.id, mediaId: item.mediaId } }, data: { itemId: item.id } });
       if (written.skippedMediaIds.length) {
         // Not those a concurrent run of this job (a stalled lock) has just added.
-        await tx.catalogRunImage.updateMany({ where: { runId: run.id, mediaId: { in: written.skippedMediaIds }, itemId: null }, data: { skipped: true } });
+        await tx.catalogRunImage.updateMany({
+          where: { runId: run.id, mediaId: { in: written.skippedMediaIds }, itemId: null },
+          data: { skipped: true },
+        });
       }
       if (!run.batchId) await tx.catalogRun.update({ where: { id: run.id }, data: { batchId } });
     },
   });
   if (funded.items.length > 0) {
-    await deps.imageQueue.enqueueItems(funded.items).catch((error: Error) =>
-      logger.warn({ shop, runId: run.id, err: error.message }, "enqueue failed; the sweep will enqueue these items"),
-    );
+    await deps.imageQueue
+      .enqueueItems(funded.items)
+      .catch((error: Error) =>
+        logger.warn({ shop, runId: run.id, err: error.message }, "enqueue failed; the sweep will enqueue these items"),
+      );
   }
   if (funded.shortOf) {
     const remaining = await db.catalogRunImage.count({ where: { runId: run.id, itemId: null, skipped: false } });
     const reason = pauseReason(funded.shortOf, run, remaining, funded.availableAfter < CREDITS_PER_IMAGE, shopSettings.dailySpendCap);
-    await db.catalogRun.updateMany({ where: { id: run.id, shop, status: "RUNNING" }, data: { status: "PAUSED", reason: reason.text, reasonMessage: reason.message } });
+    await db.catalogRun.updateMany({
+      where: { id: run.id, shop, status: "RUNNING" },
+      data: { status: "PAUSED", reason: reason.text, reasonMessage: reason.message },
+    });
     await db.batch.updateMany({ where: { id: batchId, shop }, data: { note: reason.text, noteMessage: reason.message } });
     logger.info({ shop, runId: run.id, shortOf: funded.shortOf, remaining }, "catalogue run paused");
     return;
@@ -589,7 +672,9 @@ export async function listCatalogRuns(db: PrismaClient, shop: string, take = 10)
 
 async function viewOf(db: PrismaClient, run: CatalogRun): Promise<CatalogRunView> {
   const [states, skipped, credits] = await Promise.all([
-    run.batchId ? db.batchItem.groupBy({ by: ["state"], where: { shop: run.shop, batchId: run.batchId, retryOfId: null }, _count: { _all: true } }) : Promise.resolve([]),
+    run.batchId
+      ? db.batchItem.groupBy({ by: ["state"], where: { shop: run.shop, batchId: run.batchId, retryOfId: null }, _count: { _all: true } })
+      : Promise.resolve([]),
     db.catalogRunImage.count({ where: { runId: run.id, skipped: true } }),
     runCredits(db, run.shop, run.batchId),
   ]);
@@ -638,7 +723,8 @@ export async function failCatalogRun(db: PrismaClient, shop: string, runId: stri
     data: {
       status: "FAILED",
       finishedAt: new Date(),
-      reason: "This run stopped on an error it could not get past. Images it already added are still cleaned and stay restorable; start a new run for the rest.",
+      reason:
+        "This run stopped on an error it could not get past. Images it already added are still cleaned and stay restorable; start a new run for the rest.",
       reasonMessage: { code: "catalogRunFailed" } satisfies MerchantMessage,
     },
   });

@@ -115,7 +115,10 @@ type ProductMedia = Extract<NonNullable<CatalogProductMediaIdsQuery["nodes"][num
  * One entry per MediaImage of the product. `media` is every media in page order (undefined where it is not an image
  * or was not read): position counts videos and 3D models too, so it matches the product page.
  */
-function imagesOfProduct(product: { id: string; title: string; handle: string }, media: ReadonlyArray<MediaImageFields | undefined>): ProductImage[] {
+function imagesOfProduct(
+  product: { id: string; title: string; handle: string },
+  media: ReadonlyArray<MediaImageFields | undefined>,
+): ProductImage[] {
   const images: ProductImage[] = [];
   media.forEach((image, index) => {
     if (!image?.id.includes("/MediaImage/")) return;
@@ -152,7 +155,12 @@ export async function listProductImages(
     query: opts.query ?? null,
     mediaFirst,
   });
-  const images = data.products.nodes.flatMap((product) => imagesOfProduct(product, product.media.nodes.map((m) => ("id" in m ? m : undefined))));
+  const images = data.products.nodes.flatMap((product) =>
+    imagesOfProduct(
+      product,
+      product.media.nodes.map((m) => ("id" in m ? m : undefined)),
+    ),
+  );
   const { hasNextPage, endCursor } = data.products.pageInfo;
   return { images, pageInfo: { hasNextPage, endCursor: endCursor ?? null }, cost };
 }
@@ -171,14 +179,21 @@ export async function getImagesOfProducts(graphql: AdminGraphql, productIds: str
     const reread = new Map((await readProductMedia(graphql, longer, MAX_IMAGES_PER_PRODUCT)).map((p) => [p.id, p]));
     products = products.map((p) => reread.get(p.id) ?? p);
   }
-  const mediaIds = products.flatMap((p) => p.media.nodes.flatMap((m) => (m.id.includes("/MediaImage/") && (!onlyMedia || onlyMedia.has(m.id)) ? [m.id] : [])));
+  const mediaIds = products.flatMap((p) =>
+    p.media.nodes.flatMap((m) => (m.id.includes("/MediaImage/") && (!onlyMedia || onlyMedia.has(m.id)) ? [m.id] : [])),
+  );
   const details = new Map<string, MediaImageFields>();
   for (let i = 0; i < mediaIds.length; i += 250) {
     const { data } = await withThrottleRetry(() => runGraphql(graphql, MEDIA_BY_ID, { ids: mediaIds.slice(i, i + 250) }));
     for (const node of data.nodes) if (node && "id" in node) details.set(node.id, node);
   }
   // Positions count every media of the product (as its page shows them), so they come from the product's list.
-  return products.flatMap((product) => imagesOfProduct(product, product.media.nodes.map((m) => details.get(m.id))));
+  return products.flatMap((product) =>
+    imagesOfProduct(
+      product,
+      product.media.nodes.map((m) => details.get(m.id)),
+    ),
+  );
 }
 
 async function readProductMedia(graphql: AdminGraphql, productIds: string[], mediaFirst: number): Promise<ProductMedia[]> {
@@ -351,8 +366,15 @@ const FILE_UPDATE = `#graphql
  * fileUpdate with a new originalSource on the SAME MediaImage (id, position, variants kept; alt kept unless given), or
  * with only a new alt.
  */
-export async function replaceMediaImage(graphql: AdminGraphql, input: { mediaId: string; originalSource?: string; alt?: string }): Promise<void> {
-  const file = { id: input.mediaId, ...(input.originalSource ? { originalSource: input.originalSource } : {}), ...(input.alt !== undefined ? { alt: input.alt } : {}) };
+export async function replaceMediaImage(
+  graphql: AdminGraphql,
+  input: { mediaId: string; originalSource?: string; alt?: string },
+): Promise<void> {
+  const file = {
+    id: input.mediaId,
+    ...(input.originalSource ? { originalSource: input.originalSource } : {}),
+    ...(input.alt !== undefined ? { alt: input.alt } : {}),
+  };
   const { data } = await runGraphql(graphql, FILE_UPDATE, { files: [file] });
   assertNoUserErrors("fileUpdate", data.fileUpdate?.userErrors);
 }

@@ -79,20 +79,18 @@ export async function creditActivity(db: PrismaClient, shop: string, page: { cur
     ORDER BY l.at DESC, l.key DESC
     LIMIT ${take + 1}`;
   const shown = rows.slice(0, take);
-  const lines = shown.map(
-    (row): ActivityLine => ({
-      key: row.key,
-      at: row.at.toISOString(),
-      available: row.available,
-      held: row.held,
-      kind: row.batchId ? null : row.kind,
-      note: row.batchId ? null : row.note,
-      noteMessage: row.batchId ? null : storedMessage(row.noteMessage),
-      batch: row.batchId
-        ? { id: row.batchId, pipeline: row.pipeline ?? "", images: row.images, charged: row.charged, returned: row.returned, held: row.held }
-        : null,
-    }),
-  );
+  const lines = shown.map((row): ActivityLine => ({
+    key: row.key,
+    at: row.at.toISOString(),
+    available: row.available,
+    held: row.held,
+    kind: row.batchId ? null : row.kind,
+    note: row.batchId ? null : row.note,
+    noteMessage: row.batchId ? null : storedMessage(row.noteMessage),
+    batch: row.batchId
+      ? { id: row.batchId, pipeline: row.pipeline ?? "", images: row.images, charged: row.charged, returned: row.returned, held: row.held }
+      : null,
+  }));
   const last = shown.at(-1);
   return { lines, nextCursor: rows.length > take && last ? `${last.atExact}|${last.key}` : null };
 }

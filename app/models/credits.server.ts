@@ -102,12 +102,7 @@ export interface GrantOptions {
 }
 
 /** Adds credits once per idempotency key. `granted` is false when the key was already used. */
-export async function grantCredits(
-  db: PrismaClient,
-  shop: string,
-  amount: number,
-  opts: GrantOptions,
-): Promise<{ granted: boolean }> {
+export async function grantCredits(db: PrismaClient, shop: string, amount: number, opts: GrantOptions): Promise<{ granted: boolean }> {
   return db.$transaction((tx) => grantCreditsInTransaction(tx, shop, amount, opts), LEDGER_TX_OPTIONS);
 }
 
@@ -120,8 +115,11 @@ export async function grantCreditsInTransaction(
 ): Promise<{ granted: boolean }> {
   assertGrantAmount(amount, opts.kind);
   // Credits owed for a refund or dispute are paid first from what comes in (the row lock orders it with reversals).
-  const [owing] = amount > 0 ? await tx.$queryRaw<Array<{ debt: number }>>`
-    SELECT "debt" FROM "CreditAccount" WHERE "shop" = ${shop} FOR UPDATE` : [];
+  const [owing] =
+    amount > 0
+      ? await tx.$queryRaw<Array<{ debt: number }>>`
+    SELECT "debt" FROM "CreditAccount" WHERE "shop" = ${shop} FOR UPDATE`
+      : [];
   const paid = Math.min(owing?.debt ?? 0, Math.max(amount, 0));
   const inserted = await insertEntry(tx, {
     shop,
@@ -259,7 +257,9 @@ export async function grantWelcomeCredits(db: PrismaClient, shop: string): Promi
       logger.warn({ shop }, "welcome credits wait: the shop's plan is not known yet");
       return { granted: false };
     }
-    const amount = store.partnerDevelopment ? Math.min(WELCOME_CREDITS, Math.max(0, devStoreTestCredits() - store.granted)) : WELCOME_CREDITS;
+    const amount = store.partnerDevelopment
+      ? Math.min(WELCOME_CREDITS, Math.max(0, devStoreTestCredits() - store.granted))
+      : WELCOME_CREDITS;
     if (amount === 0) return { granted: false };
     return grantCreditsInTransaction(tx, shop, amount, {
       kind: "WELCOME",
@@ -337,15 +337,24 @@ export const ORPHANED_RESERVATION_AGE_MS = 10 * 60_000;
  * `olderThanMs`: left by a process that stopped between reserving and writing its batch (see createBatch).
  * The age keeps it away from batches still being written. Returns the credits given back.
  */
-export async function releaseOrphanedReservations(db: PrismaClient, shop: string, olderThanMs = ORPHANED_RESERVATION_AGE_MS): Promise<number> {
+export async function releaseOrphanedReservations(
+  db: PrismaClient,
+  shop: string,
+  olderThanMs = ORPHANED_RESERVATION_AGE_MS,
+): Promise<number> {
   const orphans = await db.$queryRaw<Array<{ itemId: string }>>`
     SELECT r."batchItemId" AS "itemId" FROM "CreditReservation" r
     WHERE r."shop" = ${shop} AND ${orphanedReservation(olderThanMs)}`;
   if (orphans.length === 0) return 0;
-  const amount = await releaseUnusedReservations(db, shop, orphans.map((o) => o.itemId), {
-    text: "returned: the batch was never created",
-    message: { code: "noteReturnedBatchNeverCreated", params: {} },
-  });
+  const amount = await releaseUnusedReservations(
+    db,
+    shop,
+    orphans.map((o) => o.itemId),
+    {
+      text: "returned: the batch was never created",
+      message: { code: "noteReturnedBatchNeverCreated", params: {} },
+    },
+  );
   logger.warn({ shop, items: orphans.length, amount }, "gave back credits held for items that were never created");
   return amount;
 }
@@ -420,7 +429,10 @@ async function spentToday(tx: Pick<PrismaClient, "$queryRaw">, shop: string): Pr
 }
 
 /** What the shop's daily spend cap still allows today; null without a cap. */
-export async function dailyCapRoom(tx: Pick<PrismaClient, "$queryRaw" | "shop">, shop: string): Promise<{ cap: number; room: number } | null> {
+export async function dailyCapRoom(
+  tx: Pick<PrismaClient, "$queryRaw" | "shop">,
+  shop: string,
+): Promise<{ cap: number; room: number } | null> {
   const row = await tx.shop.findUnique({ where: { domain: shop }, select: { dailySpendCap: true } });
   if (row?.dailySpendCap == null) return null;
   return { cap: row.dailySpendCap, room: Math.max(0, row.dailySpendCap - (await spentToday(tx, shop))) };
@@ -572,12 +584,7 @@ export async function captureForItem(db: PrismaClient, shop: string, itemId: str
 }
 
 /** Gives an item's held credits back. Repeating it is a no-op ("already"); after a capture it throws ReservationSettledError. */
-export async function releaseForItem(
-  db: PrismaClient,
-  shop: string,
-  itemId: string,
-  note?: string,
-): Promise<"released" | "already"> {
+export async function releaseForItem(db: PrismaClient, shop: string, itemId: string, note?: string): Promise<"released" | "already"> {
   return settle(db, shop, itemId, "RELEASED", note);
 }
 
@@ -639,7 +646,6 @@ export function sumEntries(entries: Array<{ availableDelta: number; reservedDelt
 }
 
 // --- internals ---
-
 
 // Timestamps written by raw SQL match Prisma's (UTC in "timestamp without time zone" columns).
 const utcNow = Prisma.sql`(now() AT TIME ZONE 'UTC')`;

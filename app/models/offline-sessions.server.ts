@@ -114,7 +114,8 @@ export function createOfflineSessions(opts: OfflineSessionsOptions): OfflineSess
   async function exchange(current: Session): Promise<Renewal> {
     const shop = current.shop;
     const refreshToken = current.refreshToken;
-    if (refreshToken && current.refreshTokenExpires && current.refreshTokenExpires.getTime() <= Date.now()) return { lost: RECONNECT_MESSAGE };
+    if (refreshToken && current.refreshTokenExpires && current.refreshTokenExpires.getTime() <= Date.now())
+      return { lost: RECONNECT_MESSAGE };
     if (!refreshToken && current.expires) return { lost: RECONNECT_MESSAGE };
     try {
       const { session } = refreshToken
@@ -216,7 +217,8 @@ export function createOfflineSessions(opts: OfflineSessionsOptions): OfflineSess
           // deadline). Without its refresh token the library cannot refresh it unlocked: when it is about to expire,
           // an admin request exchanges a new one (the merchant reconnects by opening the app), and a webhook gets
           // Shopify's 401, which it retries later.
-          if (!(error instanceof ShopAccessLostError)) logger.warn({ shop: session.shop, err: (error as Error).message }, "offline token renewal failed");
+          if (!(error instanceof ShopAccessLostError))
+            logger.warn({ shop: session.shop, err: (error as Error).message }, "offline token renewal failed");
           session.refreshToken = undefined;
           session.refreshTokenExpires = undefined;
           return session;

@@ -58,7 +58,14 @@ export async function applyReversal(
       purchaseId: purchase.id,
       note: `${label} pack ${input.why}: ${amount} credits taken back`,
       noteMessage: (owed) => ({
-        code: input.why === "disputed" ? (owed > 0 ? "noteDisputeTakenBackOwed" : "noteDisputeTakenBack") : owed > 0 ? "noteRefundTakenBackOwed" : "noteRefundTakenBack",
+        code:
+          input.why === "disputed"
+            ? owed > 0
+              ? "noteDisputeTakenBackOwed"
+              : "noteDisputeTakenBack"
+            : owed > 0
+              ? "noteRefundTakenBackOwed"
+              : "noteRefundTakenBack",
         params: { pack: label, count: amount, ...(owed > 0 ? { owed } : {}) },
       }),
     });
@@ -79,7 +86,6 @@ export async function applyReversal(
   }
   return "already-reversed";
 }
-
 
 /** Runs `apply` on the purchase found by `where`, under its row lock; null when no such purchase was recorded. */
 export async function withLockedPurchase<T>(

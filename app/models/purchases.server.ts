@@ -1,13 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { Prisma, type PrismaClient, type Purchase, type PurchaseStatus } from "@prisma/client";
 import type Stripe from "stripe";
-import {
-  runGraphql,
-  ShopifyApiError,
-  ShopifyThrottledError,
-  withThrottleRetry,
-  type AdminGraphql,
-} from "~/lib/admin-graphql.server";
+import { runGraphql, ShopifyApiError, ShopifyThrottledError, withThrottleRetry, type AdminGraphql } from "~/lib/admin-graphql.server";
 import { getConfig, type Config } from "~/lib/config.server";
 import { logger } from "~/lib/logger.server";
 import { purchases as purchaseMetric } from "~/lib/metrics.server";
@@ -120,7 +114,10 @@ const SHOP_PLAN = `#graphql
  * waited out (Shopify ran nothing, so a mutation is safe to send again); any other failure of Shopify's becomes
  * `failure`, a message the merchant can act on.
  */
-async function purchaseCall<T>(failure: { shop: string; message: string; merchant: MerchantMessage }, call: () => Promise<{ data: T }>): Promise<T> {
+async function purchaseCall<T>(
+  failure: { shop: string; message: string; merchant: MerchantMessage },
+  call: () => Promise<{ data: T }>,
+): Promise<T> {
   try {
     return (await withThrottleRetry(call)).data;
   } catch (error) {
@@ -139,24 +136,30 @@ export async function createShopifyPurchase(
   const pack = requirePack(input.packId);
   // Shopify never charges a development store: its charges must be test charges, granted only up to a cap.
   const developmentStore = await recordShopPlan(deps, shop);
-  const data = await purchaseCall({ shop, message: "Shopify could not start the purchase. Please try again in a minute.", merchant: { code: "shopifyPurchaseFailed" } }, () =>
-    runGraphql(deps.graphql, CREATE_PURCHASE, {
-      name: shopifyChargeName(pack),
-      // CREDIT_PACKS currencies are three-letter codes; Shopify answers a userError for one it does not bill in.
-      price: { amount: priceDecimal(pack.priceCents), currencyCode: pack.currency as CurrencyCode },
-      returnUrl: input.returnUrl,
-      test: input.test || developmentStore,
-    }),
+  const data = await purchaseCall(
+    { shop, message: "Shopify could not start the purchase. Please try again in a minute.", merchant: { code: "shopifyPurchaseFailed" } },
+    () =>
+      runGraphql(deps.graphql, CREATE_PURCHASE, {
+        name: shopifyChargeName(pack),
+        // CREDIT_PACKS currencies are three-letter codes; Shopify answers a userError for one it does not bill in.
+        price: { amount: priceDecimal(pack.priceCents), currencyCode: pack.currency as CurrencyCode },
+        returnUrl: input.returnUrl,
+        test: input.test || developmentStore,
+      }),
   );
   const payload = data.appPurchaseOneTimeCreate;
   if (!payload) {
     logger.error({ shop }, "appPurchaseOneTimeCreate returned nothing");
-    throw new PurchaseProviderError("Shopify could not start the purchase. Please try again in a minute.", { merchant: { code: "shopifyPurchaseFailed" } });
+    throw new PurchaseProviderError("Shopify could not start the purchase. Please try again in a minute.", {
+      merchant: { code: "shopifyPurchaseFailed" },
+    });
   }
   if (payload.userErrors.length > 0 || !payload.appPurchaseOneTime || !payload.confirmationUrl) {
     logger.warn({ shop, userErrors: payload.userErrors }, "appPurchaseOneTimeCreate refused");
     const detail = payload.userErrors.map((e) => e.message).join("; ") || "no confirmation URL";
-    throw new PurchaseProviderError(`Shopify refused the purchase: ${detail}.`, { merchant: { code: "shopifyPurchaseRefused", params: { detail } } });
+    throw new PurchaseProviderError(`Shopify refused the purchase: ${detail}.`, {
+      merchant: { code: "shopifyPurchaseRefused", params: { detail } },
+    });
   }
   const purchase = await deps.db.purchase.create({
     data: {
@@ -188,7 +191,11 @@ export async function confirmShopifyPurchase(
   if (!gid) return null;
   // One `node(id:)` read: a purchase of another app or shop is not visible to this token and reads as null.
   const { node } = await purchaseCall(
-    { shop, message: "Shopify could not confirm the purchase right now. Reload this page in a minute.", merchant: { code: "shopifyConfirmFailed" } },
+    {
+      shop,
+      message: "Shopify could not confirm the purchase right now. Reload this page in a minute.",
+      merchant: { code: "shopifyConfirmFailed" },
+    },
     () => runGraphql(deps.graphql, ONE_TIME_PURCHASE, { id: gid }),
   );
   if (!node || !("status" in node) || node.id !== gid) return null;
@@ -210,7 +217,11 @@ export async function confirmShopifyPurchase(
  */
 export async function recordShopPlan(deps: { db: PrismaClient; graphql: AdminGraphql }, shop: string): Promise<boolean> {
   const data = await purchaseCall(
-    { shop, message: "Shopify could not tell us your store's plan right now. Please try again in a minute.", merchant: { code: "shopifyPlanUnknown" } },
+    {
+      shop,
+      message: "Shopify could not tell us your store's plan right now. Please try again in a minute.",
+      merchant: { code: "shopifyPlanUnknown" },
+    },
     () => runGraphql(deps.graphql, SHOP_PLAN),
   );
   const { plan } = data.shop;
@@ -242,7 +253,11 @@ export async function applyShopifyPurchaseUpdate(
       const pack =
         findCreditPackByChargeName(update.name) ??
         (update.price ? getCreditPacks().find((p) => priceDecimal(p.priceCents) === Number(update.price!.amount).toFixed(2)) : undefined);
-      if (!pack) logger.error({ shop: update.shop, gid: update.gid, name: update.name }, "purchase for an unknown pack: recorded without credits, adjust by hand");
+      if (!pack)
+        logger.error(
+          { shop: update.shop, gid: update.gid, name: update.name },
+          "purchase for an unknown pack: recorded without credits, adjust by hand",
+        );
       await tx.purchase.upsert({
         where: { externalId: update.gid },
         update: {},
@@ -324,9 +339,15 @@ export async function createStripeCheckout(
     );
   } catch (error) {
     logger.error({ shop, err: stripeErrorSummary(error) }, "stripe checkout.sessions.create failed");
-    throw new PurchaseProviderError("Stripe could not start the checkout. Please try again in a minute.", { cause: error, merchant: { code: "stripeCheckoutFailed" } });
+    throw new PurchaseProviderError("Stripe could not start the checkout. Please try again in a minute.", {
+      cause: error,
+      merchant: { code: "stripeCheckoutFailed" },
+    });
   }
-  if (!session.url) throw new PurchaseProviderError("Stripe did not return a checkout page. Please try again.", { merchant: { code: "stripeNoCheckoutPage" } });
+  if (!session.url)
+    throw new PurchaseProviderError("Stripe did not return a checkout page. Please try again.", {
+      merchant: { code: "stripeNoCheckoutPage" },
+    });
   await deps.db.purchase.create({
     data: {
       id: purchaseId,
@@ -352,13 +373,13 @@ export async function ensureStripeCustomer(deps: { db: PrismaClient; stripe: Str
   let customer: Stripe.Customer;
   try {
     // Stripe's idempotency key makes two concurrent first purchases of one shop get the same customer.
-    customer = await deps.stripe.customers.create(
-      { description: shop, metadata: { shop } },
-      { idempotencyKey: `customer:${shop}` },
-    );
+    customer = await deps.stripe.customers.create({ description: shop, metadata: { shop } }, { idempotencyKey: `customer:${shop}` });
   } catch (error) {
     logger.error({ shop, err: stripeErrorSummary(error) }, "stripe customers.create failed");
-    throw new PurchaseProviderError("Stripe could not start the checkout. Please try again in a minute.", { cause: error, merchant: { code: "stripeCheckoutFailed" } });
+    throw new PurchaseProviderError("Stripe could not start the checkout. Please try again in a minute.", {
+      cause: error,
+      merchant: { code: "stripeCheckoutFailed" },
+    });
   }
   await deps.db.shop.upsert({
     where: { domain: shop },
@@ -457,7 +478,12 @@ export async function processStripeEvent(db: PrismaClient, event: Stripe.Event, 
       const dispute = event.data.object;
       // Won: the bank returns the money, so the dispute's credits come back. Lost: they stay taken.
       if (dispute.status !== "won") return "ignored";
-      return settleStripeReversal(db, { paymentIntent: dispute.payment_intent, change: { disputed: null }, why: "dispute won", eventKey: dispute.id });
+      return settleStripeReversal(db, {
+        paymentIntent: dispute.payment_intent,
+        change: { disputed: null },
+        why: "dispute won",
+        eventKey: dispute.id,
+      });
     }
     default:
       logger.debug({ type: event.type, eventId: event.id }, "stripe event acknowledged without action");
@@ -568,7 +594,6 @@ function stripeErrorSummary(error: unknown): { type?: string; code?: string; mes
 // Shared settlement
 // ---------------------------------------------------------------------------------------------
 
-
 async function lockPurchase(tx: Prisma.TransactionClient, externalId: string): Promise<Purchase> {
   // Serializes the webhook, the return URL and a second event for the same purchase.
   await tx.$queryRaw`SELECT "id" FROM "Purchase" WHERE "externalId" = ${externalId} FOR UPDATE`;
@@ -601,10 +626,17 @@ async function settlePurchase(
       idempotencyKey,
       purchaseId: purchase.id,
       note: `${packLabel(purchase.pack)} pack: ${allowance.credits} credits${purchase.test ? " (test charge)" : ""}`,
-      noteMessage: { code: purchase.test ? "notePackGrantedTest" : "notePackGranted", params: { pack: packLabel(purchase.pack), count: allowance.credits } },
+      noteMessage: {
+        code: purchase.test ? "notePackGrantedTest" : "notePackGranted",
+        params: { pack: packLabel(purchase.pack), count: allowance.credits },
+      },
     }));
   }
-  if (allowance.note) logger.warn({ shop: purchase.shop, purchaseId: purchase.id, credits: allowance.credits, note: allowance.note.text }, "purchase credited in part");
+  if (allowance.note)
+    logger.warn(
+      { shop: purchase.shop, purchaseId: purchase.id, credits: allowance.credits, note: allowance.note.text },
+      "purchase credited in part",
+    );
   const updated = await tx.purchase.update({
     where: { id: purchase.id },
     data: {
@@ -629,8 +661,14 @@ async function creditsAllowedFor(
   paid?: { amountCents: number; currency: string },
 ): Promise<{ credits: number; note: MerchantText | null } | null> {
   if (paid && (paid.amountCents !== purchase.amountCents || paid.currency.toUpperCase() !== purchase.currency)) {
-    logger.error({ shop: purchase.shop, purchaseId: purchase.id, paid, expected: purchase.amountCents }, "amount paid is not the pack's price: no credits");
-    const amounts = { paid: formatPrice(paid.amountCents, paid.currency.toUpperCase() || purchase.currency), price: formatPrice(purchase.amountCents, purchase.currency) };
+    logger.error(
+      { shop: purchase.shop, purchaseId: purchase.id, paid, expected: purchase.amountCents },
+      "amount paid is not the pack's price: no credits",
+    );
+    const amounts = {
+      paid: formatPrice(paid.amountCents, paid.currency.toUpperCase() || purchase.currency),
+      price: formatPrice(purchase.amountCents, purchase.currency),
+    };
     return {
       credits: 0,
       note: {
@@ -642,14 +680,20 @@ async function creditsAllowedFor(
   if (purchase.provider !== "SHOPIFY" || !purchase.test) return { credits: purchase.credits, note: null };
   const shop = await lockFreeCreditsOfShop(tx, purchase.shop);
   if (shop.partnerDevelopment == null) {
-    logger.warn({ shop: purchase.shop, purchaseId: purchase.id }, "test charge for a store whose plan is unknown: waiting for the return URL");
+    logger.warn(
+      { shop: purchase.shop, purchaseId: purchase.id },
+      "test charge for a store whose plan is unknown: waiting for the return URL",
+    );
     return null;
   }
   if (!shop.partnerDevelopment) {
     logger.error({ shop: purchase.shop, purchaseId: purchase.id }, "test charge on a store that pays: no credits");
     return {
       credits: 0,
-      note: { text: "This was a test charge, so no credits were added. Test charges give credits on development stores only.", message: { code: "noteTestChargeNoCredits" } },
+      note: {
+        text: "This was a test charge, so no credits were added. Test charges give credits on development stores only.",
+        message: { code: "noteTestChargeNoCredits" },
+      },
     };
   }
   const limit = devStoreTestCredits();
@@ -669,8 +713,13 @@ async function creditsAllowedFor(
 function requirePack(packId: string): CreditPack {
   const pack = findCreditPack(packId);
   if (!pack) {
-    const packs = getCreditPacks().map((p) => p.name).join(", ");
-    throw new PurchaseInputError(`There is no credit pack called "${packId}". Choose one of: ${packs}.`, { code: "unknownPack", params: { packId, packs } });
+    const packs = getCreditPacks()
+      .map((p) => p.name)
+      .join(", ");
+    throw new PurchaseInputError(`There is no credit pack called "${packId}". Choose one of: ${packs}.`, {
+      code: "unknownPack",
+      params: { packId, packs },
+    });
   }
   return pack;
 }
@@ -720,7 +769,16 @@ export interface CreditsOverview {
   /** Credits owed for refunded or disputed payments; new batches wait until it is paid. */
   owed: number;
   creditsPerImage: number;
-  packs: Array<{ id: string; name: string; credits: number; price: string; pricePerImage: string; priceCents: number; pricePerImageCents: number; currency: string }>;
+  packs: Array<{
+    id: string;
+    name: string;
+    credits: number;
+    price: string;
+    pricePerImage: string;
+    priceCents: number;
+    pricePerImageCents: number;
+    currency: string;
+  }>;
   shopifyBilling: { enabled: true; test: boolean } | { enabled: false; reason: string };
   stripe: { enabled: true } | { enabled: false; reason: string };
   history: ActivityPage;

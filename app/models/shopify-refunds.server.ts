@@ -98,7 +98,8 @@ export async function reconcileShopifyRefunds(
       data?: { transactions: { edges: Array<{ cursor: string; node: AdjustmentNode }>; pageInfo: { hasNextPage: boolean } } };
       errors?: Array<{ message: string }>;
     };
-    if (body.errors?.length || !body.data) throw new PartnerApiError(`Partner API: ${body.errors?.map((e) => e.message).join("; ") ?? "no data"}`);
+    if (body.errors?.length || !body.data)
+      throw new PartnerApiError(`Partner API: ${body.errors?.map((e) => e.message).join("; ") ?? "no data"}`);
     const { edges, pageInfo } = body.data.transactions;
     for (const { node } of edges) {
       result.seen++;
@@ -119,10 +120,16 @@ async function applyShopifyRefund(db: PrismaClient, node: AdjustmentNode): Promi
   const outcome = await withLockedPurchase(db, { externalId: node.chargeId }, async (tx, purchase) => {
     if (purchase.provider !== "SHOPIFY") return "ignored" as const;
     if (node.grossAmount!.currencyCode.toUpperCase() !== purchase.currency.toUpperCase()) {
-      logger.error({ purchaseId: purchase.id, adjustment: node.id, currency: node.grossAmount!.currencyCode }, "app charge refund in another currency: adjust by hand");
+      logger.error(
+        { purchaseId: purchase.id, adjustment: node.id, currency: node.grossAmount!.currencyCode },
+        "app charge refund in another currency: adjust by hand",
+      );
       return "ignored" as const;
     }
-    const inserted = await tx.purchaseRefund.createMany({ data: [{ id: node.id, purchaseId: purchase.id, amountCents: cents }], skipDuplicates: true });
+    const inserted = await tx.purchaseRefund.createMany({
+      data: [{ id: node.id, purchaseId: purchase.id, amountCents: cents }],
+      skipDuplicates: true,
+    });
     if (inserted.count === 0) return "already-reversed" as const;
     const refunded = await tx.purchaseRefund.aggregate({ where: { purchaseId: purchase.id }, _sum: { amountCents: true } });
     return applyReversal(tx, purchase, {

@@ -10,7 +10,14 @@ import { logger } from "~/lib/logger.server";
 import { previewJpeg, type PreviewWidth } from "~/imaging/preview";
 import { objectStore, type ObjectStore } from "~/lib/object-store.server";
 import { ShopifyApiError, type AdminGraphql } from "~/lib/admin-graphql.server";
-import { createBackupFile, getMediaImage, gidNumber, replaceMediaImage, waitForFileReady, ShopifyFileFailedError } from "~/models/catalog.server";
+import {
+  createBackupFile,
+  getMediaImage,
+  gidNumber,
+  replaceMediaImage,
+  waitForFileReady,
+  ShopifyFileFailedError,
+} from "~/models/catalog.server";
 import { fileExtensionFor } from "~/imaging/inspect";
 
 export interface StoredImageData {
@@ -72,7 +79,9 @@ export async function saveStoredImage(
     LIMIT 1`;
   if (row) return row;
   // Another job stored the same key at the same moment, after this statement's snapshot was taken.
-  const [existing] = await db.$queryRaw<Array<{ id: string }>>`SELECT "id" FROM "StoredImage" WHERE "shop" = ${shop} AND "cacheKey" = ${cacheKey}`;
+  const [existing] = await db.$queryRaw<
+    Array<{ id: string }>
+  >`SELECT "id" FROM "StoredImage" WHERE "shop" = ${shop} AND "cacheKey" = ${cacheKey}`;
   if (!existing) throw new Error("the processed image could not be stored");
   return existing;
 }
@@ -90,16 +99,30 @@ async function findStoredImage(db: PrismaClient, shop: string, where: Prisma.Sql
   return { id: row.id, bytes, mimeType: row.mimeType, width: row.width, height: row.height };
 }
 
-export async function findStoredImageByKey(db: PrismaClient, shop: string, cacheKey: string, store: ObjectStore = objectStore()): Promise<StoredImageData | null> {
+export async function findStoredImageByKey(
+  db: PrismaClient,
+  shop: string,
+  cacheKey: string,
+  store: ObjectStore = objectStore(),
+): Promise<StoredImageData | null> {
   return findStoredImage(db, shop, Prisma.sql`"cacheKey" = ${cacheKey}`, store);
 }
 
-export async function findStoredImageById(db: PrismaClient, shop: string, id: string, store: ObjectStore = objectStore()): Promise<StoredImageData | null> {
+export async function findStoredImageById(
+  db: PrismaClient,
+  shop: string,
+  id: string,
+  store: ObjectStore = objectStore(),
+): Promise<StoredImageData | null> {
   return findStoredImage(db, shop, Prisma.sql`"id" = ${id}`, store);
 }
 
 /** The processed image of an item, for before/after views and the ZIP. Null when there is none (yet, or any more). */
-export async function getProcessedImage(db: PrismaClient, shop: string, itemId: string): Promise<{ bytes: Buffer; mimeType: string } | null> {
+export async function getProcessedImage(
+  db: PrismaClient,
+  shop: string,
+  itemId: string,
+): Promise<{ bytes: Buffer; mimeType: string } | null> {
   const item = await db.batchItem.findFirst({ where: { id: itemId, shop }, select: { resultImageId: true } });
   if (!item?.resultImageId) return null;
   const image = await findStoredImageById(db, shop, item.resultImageId);
@@ -107,7 +130,12 @@ export async function getProcessedImage(db: PrismaClient, shop: string, itemId: 
 }
 
 /** A smaller JPEG of an item's processed image (the batch gallery's tiles and comparison), or null like getProcessedImage. */
-export async function getProcessedPreview(db: PrismaClient, shop: string, itemId: string, width: PreviewWidth): Promise<{ bytes: Buffer; mimeType: string } | null> {
+export async function getProcessedPreview(
+  db: PrismaClient,
+  shop: string,
+  itemId: string,
+  width: PreviewWidth,
+): Promise<{ bytes: Buffer; mimeType: string } | null> {
   const image = await getProcessedImage(db, shop, itemId);
   return image ? { bytes: await previewJpeg(image.bytes, width), mimeType: "image/jpeg" } : null;
 }
@@ -128,7 +156,10 @@ export async function expireStoredImages(
       AND NOT EXISTS (SELECT 1 FROM "BatchItem" i WHERE i."resultImageId" = s."id" AND i."state" = 'NEEDS_REVIEW')
     ORDER BY s."createdAt" LIMIT ${opts.limit ?? 500}`;
   if (due.length === 0) return 0;
-  await db.storedImage.updateMany({ where: { id: { in: due.map((r) => r.id) } }, data: { expiredAt: new Date(), objectKey: null, bytes: null } });
+  await db.storedImage.updateMany({
+    where: { id: { in: due.map((r) => r.id) } },
+    data: { expiredAt: new Date(), objectKey: null, bytes: null },
+  });
   await store.delete(due.flatMap((r) => (r.objectKey ? [r.objectKey] : [])));
   return due.length;
 }
@@ -226,7 +257,9 @@ export async function ensureBackupReady(
   } catch (error) {
     if (error instanceof ShopifyFileFailedError) {
       await db.imageBackup.updateMany({ where: { id: backup.id, fileId }, data: { fileId: null } });
-      throw new ShopifyFileFailedError(`The original could not be backed up in Shopify Files, so the image was not replaced: ${error.merchantMessage}`);
+      throw new ShopifyFileFailedError(
+        `The original could not be backed up in Shopify Files, so the image was not replaced: ${error.merchantMessage}`,
+      );
     }
     throw error;
   }
@@ -234,7 +267,13 @@ export async function ensureBackupReady(
 
 /** fileUpdate the media back to its original (same MediaImage id) and wait until Shopify shows it. */
 /** `alt`: the original's alt text, put back with it when the app had written its own. */
-export async function restoreMediaFromBackup(db: PrismaClient, graphql: AdminGraphql, shop: string, mediaId: string, opts: { alt?: string } = {}): Promise<void> {
+export async function restoreMediaFromBackup(
+  db: PrismaClient,
+  graphql: AdminGraphql,
+  shop: string,
+  mediaId: string,
+  opts: { alt?: string } = {},
+): Promise<void> {
   const url = await backupUrl(db, graphql, shop, mediaId);
   const current = await getMediaImage(graphql, mediaId);
   if (!current) throw new ShopifyApiError("This image is no longer on the product, so it cannot be restored.", 404);

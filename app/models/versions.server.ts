@@ -12,8 +12,22 @@ import type { MerchantMessage, MerchantText, MessageCode } from "~/lib/merchant-
 import { InstructionError, sanitizeInstruction } from "~/imaging/instruction";
 import { logger } from "~/lib/logger.server";
 import { transition } from "~/models/batch-items.server";
-import { approveItem, assertNothingOwed, BatchInputError, BatchNotFoundError, finishBatchIfDone, newItemRow } from "~/models/batches.server";
-import { CREDITS_PER_IMAGE, DailySpendCapError, InsufficientCreditsError, releaseForItem, reserveForItems, ReservationSettledError } from "~/models/credits.server";
+import {
+  approveItem,
+  assertNothingOwed,
+  BatchInputError,
+  BatchNotFoundError,
+  finishBatchIfDone,
+  newItemRow,
+} from "~/models/batches.server";
+import {
+  CREDITS_PER_IMAGE,
+  DailySpendCapError,
+  InsufficientCreditsError,
+  releaseForItem,
+  reserveForItems,
+  ReservationSettledError,
+} from "~/models/credits.server";
 import type { ImageWork } from "~/models/work-queues.server";
 import { canRetry, groupVersions, publishActionFor } from "./versions";
 
@@ -22,7 +36,10 @@ type Tx = Prisma.TransactionClient;
 /** The image's items, under a lock on its first item's row: one change to an image's versions at a time. */
 async function lockGroup(tx: Tx, shop: string, rootId: string) {
   await tx.$queryRaw`SELECT 1 FROM "BatchItem" WHERE id = ${rootId} AND shop = ${shop} FOR UPDATE`;
-  const items = await tx.batchItem.findMany({ where: { shop, OR: [{ id: rootId }, { retryOfId: rootId }] }, orderBy: { createdAt: "asc" } });
+  const items = await tx.batchItem.findMany({
+    where: { shop, OR: [{ id: rootId }, { retryOfId: rootId }] },
+    orderBy: { createdAt: "asc" },
+  });
   const [group] = groupVersions(items);
   if (!group) throw new BatchNotFoundError("This image");
   return { group, items };
@@ -33,13 +50,22 @@ async function lockGroup(tx: Tx, shop: string, rootId: string) {
  * item per media, and one version at a time waits for review. Its credits are given back after the commit
  * (releaseSetAside); if the process stops first, the sweep releases held credits of rejected items.
  */
-const SET_ASIDE_FOR_TRY: MerchantText = { text: "Set aside for a new try; its credits were returned.", message: { code: "itemSetAsideForTry" } };
+const SET_ASIDE_FOR_TRY: MerchantText = {
+  text: "Set aside for a new try; its credits were returned.",
+  message: { code: "itemSetAsideForTry" },
+};
 const SET_ASIDE_FOR_OTHER: MerchantText = { text: "Set aside: you published another version.", message: { code: "itemSetAsideForOther" } };
 
 async function setAsideHeld(tx: Tx, shop: string, items: Array<{ id: string; state: string }>, reason: MerchantText): Promise<string[]> {
   const held = items.filter((v) => v.state === "NEEDS_REVIEW");
   for (const version of held) {
-    await transition(tx, { shop, itemId: version.id, from: "NEEDS_REVIEW", to: "REJECTED", data: { reason: reason.text, reasonMessage: reason.message, finishedAt: new Date() } });
+    await transition(tx, {
+      shop,
+      itemId: version.id,
+      from: "NEEDS_REVIEW",
+      to: "REJECTED",
+      data: { reason: reason.text, reasonMessage: reason.message, finishedAt: new Date() },
+    });
   }
   return held.map((v) => v.id);
 }
@@ -77,7 +103,15 @@ async function findItem(db: PrismaClient, shop: string, itemId: string) {
  */
 /** The image an existing item edits, as a new item of the same picture takes it (newItemRow). */
 function imageOf(item: Pick<BatchItem, "productId" | "productTitle" | "mediaId" | "sourceUrl" | "sourceMimeType" | "position" | "alt">) {
-  return { productId: item.productId, productTitle: item.productTitle, mediaId: item.mediaId, url: item.sourceUrl, mimeType: item.sourceMimeType, position: item.position, alt: item.alt };
+  return {
+    productId: item.productId,
+    productTitle: item.productTitle,
+    mediaId: item.mediaId,
+    url: item.sourceUrl,
+    mimeType: item.sourceMimeType,
+    position: item.position,
+    alt: item.alt,
+  };
 }
 
 async function retrySource(db: PrismaClient, shop: string, first: { mediaId: string; sourceUrl: string }): Promise<string> {
@@ -116,7 +150,8 @@ export async function retryItem(
         if (group.versions.some((v) => v.state === "QUEUED" || v.state === "PROCESSING")) {
           throw new BatchInputError("A new version of this image is already being made. Wait for it to finish.", 409);
         }
-        if (group.versions.some((v) => v.restoreRequestedAt)) throw new BatchInputError("This image's original is being put back. Wait for it to finish.", 409);
+        if (group.versions.some((v) => v.restoreRequestedAt))
+          throw new BatchInputError("This image's original is being put back. Wait for it to finish.", 409);
         throw new BatchInputError("Only images that are published, waiting for review or rejected can be tried again.", 409);
       }
       const first = group.versions[0]!;
@@ -131,9 +166,11 @@ export async function retryItem(
     creditsRefusal(error, "Trying again");
   }
   await releaseSetAside(deps.db, shop, setAside, "set aside for a new try");
-  await deps.queue.enqueueItems([{ id: newId, shop }]).catch((error: Error) =>
-    logger.warn({ shop, itemId: newId, err: error.message }, "enqueue of a retry failed; the sweep will enqueue it"),
-  );
+  await deps.queue
+    .enqueueItems([{ id: newId, shop }])
+    .catch((error: Error) =>
+      logger.warn({ shop, itemId: newId, err: error.message }, "enqueue of a retry failed; the sweep will enqueue it"),
+    );
   logger.info({ shop, itemId: newId, retryOf: rootId, withNote: instruction !== null }, "retry queued");
   return { itemId: newId, creditsReserved: CREDITS_PER_IMAGE, instruction };
 }
@@ -193,7 +230,15 @@ export async function publishVersion(
           itemId,
           from: version.state,
           to: "QUEUED",
-          data: { pickedAt: new Date(), reason: null, reasonMessage: Prisma.DbNull, finishedAt: null, replaceSentAt: null, replaceFromUrl: null, restoreRequestedAt: null },
+          data: {
+            pickedAt: new Date(),
+            reason: null,
+            reasonMessage: Prisma.DbNull,
+            finishedAt: null,
+            replaceSentAt: null,
+            replaceFromUrl: null,
+            restoreRequestedAt: null,
+          },
         });
         await tx.batch.updateMany({ where: { id: version.batchId, shop }, data: { status: "ACTIVE", finishedAt: null } });
         return { kind: "queued" as const, enqueue: itemId };
@@ -228,14 +273,19 @@ export async function publishVersion(
     return "approved";
   }
   const enqueue = outcome.enqueue;
-  await deps.queue.enqueueItems([{ id: enqueue, shop }]).catch((error: Error) =>
-    logger.warn({ shop, itemId: enqueue, err: error.message }, "enqueue of a picked version failed; the sweep will enqueue it"),
-  );
+  await deps.queue
+    .enqueueItems([{ id: enqueue, shop }])
+    .catch((error: Error) =>
+      logger.warn({ shop, itemId: enqueue, err: error.message }, "enqueue of a picked version failed; the sweep will enqueue it"),
+    );
   return outcome.kind;
 }
 
 /** Once `item` is live, the other version of its image that was live (PUBLISHED) is not any more. */
-export async function supersedeOtherVersions(db: PrismaClient, item: { id: string; shop: string; batchId: string; retryOfId: string | null }): Promise<void> {
+export async function supersedeOtherVersions(
+  db: PrismaClient,
+  item: { id: string; shop: string; batchId: string; retryOfId: string | null },
+): Promise<void> {
   const rootId = item.retryOfId ?? item.id;
   await transition(db, {
     shop: item.shop,

@@ -62,7 +62,9 @@ export function groupVersions<T extends VersionFields>(items: T[]): Array<Versio
     else groups.set(root, [item]);
   }
   return [...groups.values()].map((list) => {
-    const sorted = [...list].sort((a, b) => time(a.createdAt) - time(b.createdAt) || (a.retryOfId === null ? -1 : b.retryOfId === null ? 1 : 0));
+    const sorted = [...list].sort(
+      (a, b) => time(a.createdAt) - time(b.createdAt) || (a.retryOfId === null ? -1 : b.retryOfId === null ? 1 : 0),
+    );
     const slot = new Map<string, number>();
     const versions: T[] = [];
     const failedAt = new Map<number, T>();

@@ -70,7 +70,9 @@ export const WEBHOOK_RECORD_RETENTION_MS = 7 * 24 * 3600_000;
 
 /** Deletes the records of deliveries too old to come again (the sweep runs it; products/update alone adds one per edit). */
 export async function forgetOldWebhookEvents(db: PrismaClient, now = new Date()): Promise<number> {
-  const { count } = await db.webhookEvent.deleteMany({ where: { receivedAt: { lt: new Date(now.getTime() - WEBHOOK_RECORD_RETENTION_MS) } } });
+  const { count } = await db.webhookEvent.deleteMany({
+    where: { receivedAt: { lt: new Date(now.getTime() - WEBHOOK_RECORD_RETENTION_MS) } },
+  });
   return count;
 }
 
@@ -96,7 +98,12 @@ function reject(status: number, statusText: string): Response {
  */
 export async function verifyShopifyWebhook<
   T extends { topic: string; shop: string; webhookId: string; eventId?: string; triggeredAt?: string; payload?: unknown },
->(request: Request, authenticateWebhook: (request: Request) => Promise<T>, expectedTopic: string, now = new Date()): Promise<T & { deliveryId: string }> {
+>(
+  request: Request,
+  authenticateWebhook: (request: Request) => Promise<T>,
+  expectedTopic: string,
+  now = new Date(),
+): Promise<T & { deliveryId: string }> {
   if (request.method !== "POST") throw reject(405, "Method Not Allowed");
   if (!request.headers.get("x-shopify-hmac-sha256")) throw reject(401, "Unauthorized");
   const rawBody = (await readBodyCapped(request, MAX_WEBHOOK_BODY_BYTES, () => reject(413, "Payload Too Large"))).toString("utf8");
@@ -121,7 +128,10 @@ export async function verifyShopifyWebhook<
   }
   const triggeredAt = context.triggeredAt ? Date.parse(context.triggeredAt) : Number.NaN;
   if (Number.isFinite(triggeredAt) && now.getTime() - triggeredAt > MAX_WEBHOOK_AGE_MS) {
-    logger.warn({ shop: context.shop, topic: context.topic, triggeredAt: context.triggeredAt }, "webhook triggered too long ago: refused as a replay");
+    logger.warn(
+      { shop: context.shop, topic: context.topic, triggeredAt: context.triggeredAt },
+      "webhook triggered too long ago: refused as a replay",
+    );
     throw reject(400, "Bad Request");
   }
   const named = payloadShops(context.payload);
@@ -136,5 +146,7 @@ export async function verifyShopifyWebhook<
 function payloadShops(payload: unknown): string[] {
   if (!payload || typeof payload !== "object") return [];
   const record = payload as Record<string, unknown>;
-  return ["shop_domain", "myshopify_domain"].flatMap((key) => (typeof record[key] === "string" ? [(record[key] as string).toLowerCase()] : []));
+  return ["shop_domain", "myshopify_domain"].flatMap((key) =>
+    typeof record[key] === "string" ? [(record[key] as string).toLowerCase()] : [],
+  );
 }

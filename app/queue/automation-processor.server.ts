@@ -12,7 +12,11 @@ export async function processAutomationJob(job: Job<AutomationJobData>, deps: Au
   const { data } = job;
   try {
     if (data.kind === "new-product-media") {
-      const cleaned = await cleanNewProductMedia({ db: deps.db, graphql: await deps.adminFor(data.shop), imageQueue: deps.imageQueue }, data.shop, data);
+      const cleaned = await cleanNewProductMedia(
+        { db: deps.db, graphql: await deps.adminFor(data.shop), imageQueue: deps.imageQueue },
+        data.shop,
+        data,
+      );
       // Paused short of funds: the event stays open, and its images left out are queued when the rule resumes.
       if (!cleaned.paused && data.eventId) await finishNewProductEvent(deps.db, data.shop, data.eventId);
     } else {

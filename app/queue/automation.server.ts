@@ -107,11 +107,21 @@ export function newProductMediaJobId(eventId: string): string {
 }
 
 export async function enqueueNewProductMedia(queue: Queue<AutomationJobData>, eventId: string, data: NewProductMedia): Promise<void> {
-  await addUnlessPending(queue, "new-product-media", { kind: "new-product-media", ...data, eventId }, { ...JOB_OPTIONS, jobId: newProductMediaJobId(eventId) });
+  await addUnlessPending(
+    queue,
+    "new-product-media",
+    { kind: "new-product-media", ...data, eventId },
+    { ...JOB_OPTIONS, jobId: newProductMediaJobId(eventId) },
+  );
 }
 
 /** Adds the job; one that still waits or runs is left alone (a no-op), one that finished is replaced. */
-async function addUnlessPending(queue: Queue<AutomationJobData>, name: string, data: AutomationJobData, opts: JobsOptions & { jobId: string }): Promise<void> {
+async function addUnlessPending(
+  queue: Queue<AutomationJobData>,
+  name: string,
+  data: AutomationJobData,
+  opts: JobsOptions & { jobId: string },
+): Promise<void> {
   const existing = await queue.getJob(opts.jobId);
   if (existing) {
     const state = await existing.getState();
@@ -127,7 +137,12 @@ function catalogRunJobId(runId: string): string {
 
 /** The run's one job (re-adding it while it exists is a no-op, so the sweep and a resume may both call this). */
 export async function enqueueCatalogRun(queue: Queue<AutomationJobData>, shop: string, runId: string): Promise<void> {
-  await addUnlessPending(queue, "catalog-run", { kind: "catalog-run", shop, runId }, { ...JOB_OPTIONS, attempts: 20, jobId: catalogRunJobId(runId) });
+  await addUnlessPending(
+    queue,
+    "catalog-run",
+    { kind: "catalog-run", shop, runId },
+    { ...JOB_OPTIONS, attempts: 20, jobId: catalogRunJobId(runId) },
+  );
 }
 
 export type AutomationProcessor = (job: Job<AutomationJobData>, deps: AutomationDeps) => Promise<void>;

@@ -38,7 +38,9 @@ export function createRedisConnection(opts: { forWorker?: boolean; target?: Redi
           lazyConnect: opts.lazyConnect ?? false,
         })
       : new Cluster(target.clusterNodes.map(seedNode), clusterOptions(target.clusterNodes, opts));
-  connection.on("error", (error: Error) => logger.warn({ err: error.message, forWorker: Boolean(opts.forWorker) }, "redis connection error"));
+  connection.on("error", (error: Error) =>
+    logger.warn({ err: error.message, forWorker: Boolean(opts.forWorker) }, "redis connection error"),
+  );
   return connection;
 }
 
@@ -66,7 +68,9 @@ function clusterOptions(nodes: string[], opts: { forWorker?: boolean; lazyConnec
     ...(tls ? { dnsLookup: (address: string, callback: (err: null, address: string) => void) => callback(null, address) } : {}),
     redisOptions: {
       maxRetriesPerRequest: opts.forWorker ? null : 1,
-      ...(withAuth ? { username: decodeURIComponent(withAuth.username) || undefined, password: decodeURIComponent(withAuth.password) } : {}),
+      ...(withAuth
+        ? { username: decodeURIComponent(withAuth.username) || undefined, password: decodeURIComponent(withAuth.password) }
+        : {}),
       ...(tls ? { tls: {} } : {}),
     },
   };

@@ -48,11 +48,25 @@ import { QwenFatalError, QwenRateLimitedError } from "~/qwen/errors";
 import { IN_FLIGHT_ITEM_STATES, transition } from "~/models/batch-items.server";
 import { BATCH_REVIEW_KEY, finishBatchIfDone, pipelineSettingsOf } from "~/models/batches.server";
 import { ShopifyApiError, ShopifyThrottledError, ShopifyUserError, type AdminGraphql } from "~/lib/admin-graphql.server";
-import { ShopifyFileFailedError, getMediaImage, gidNumber, replaceMediaImage, shopPrimaryLocale, stagedUpload, waitForFileReady } from "~/models/catalog.server";
+import {
+  ShopifyFileFailedError,
+  getMediaImage,
+  gidNumber,
+  replaceMediaImage,
+  shopPrimaryLocale,
+  stagedUpload,
+  waitForFileReady,
+} from "~/models/catalog.server";
 import { captureForItem, releaseForItem, ReservationSettledError } from "~/models/credits.server";
 import { RECONNECT_MESSAGE, ShopAccessLostError } from "~/models/offline-sessions.server";
 import { supersedeOtherVersions } from "~/models/versions.server";
-import { ensureBackupReady, ensureOriginalBackedUp, findStoredImageById, findStoredImageByKey, saveStoredImage } from "~/models/stored-images.server";
+import {
+  ensureBackupReady,
+  ensureOriginalBackedUp,
+  findStoredImageById,
+  findStoredImageByKey,
+  saveStoredImage,
+} from "~/models/stored-images.server";
 import type { QueueConfig } from "./config.server";
 import type { ImageJobData, ImageJobOutcome } from "./jobs";
 import type { RateLimiter } from "./qwen-rate-limit.server";
@@ -103,7 +117,6 @@ export class ItemFailedError extends AppError {
 
 const IN_FLIGHT: BatchItem["state"][] = [...IN_FLIGHT_ITEM_STATES];
 
-
 function json(value: unknown): Prisma.InputJsonValue {
   return JSON.parse(JSON.stringify(value)) as Prisma.InputJsonValue;
 }
@@ -142,13 +155,19 @@ export function terminalReason(error: unknown): MerchantText | null {
   if (error instanceof ShopifyFileFailedError) return unexpectedReason(error.merchantMessage);
   if (error instanceof ShopifyUserError) return shopifyRefused(error.message);
   if (error instanceof ShopAccessLostError) {
-    return { text: error.merchantMessage, message: { code: error.merchantMessage === RECONNECT_MESSAGE ? "itemReconnect" : "itemNotInstalled" } };
+    return {
+      text: error.merchantMessage,
+      message: { code: error.merchantMessage === RECONNECT_MESSAGE ? "itemReconnect" : "itemNotInstalled" },
+    };
   }
   if (error instanceof ShopifyApiError && error.terminal) {
     return error.shopifyStatus === 401 || error.shopifyStatus === 403 ? reconnect() : shopifyRefused(error.message);
   }
   if (error instanceof UnsafeFetchError && error.permanent) {
-    return { text: `The original image could not be downloaded: ${error.message}`, message: { code: "itemDownloadFailed", params: { detail: error.message } } };
+    return {
+      text: `The original image could not be downloaded: ${error.message}`,
+      message: { code: "itemDownloadFailed", params: { detail: error.message } },
+    };
   }
   if (error instanceof SessionNotFoundError) return NOT_INSTALLED;
   return null;
@@ -191,7 +210,10 @@ export async function processImageJob(job: Job<ImageJobData>, deps: WorkerDeps, 
     const attempts = job.opts.attempts ?? 1;
     const lastAttempt = job.attemptsMade + 1 >= attempts;
     if (reason === null && !lastAttempt) {
-      logger.warn({ shop, itemId, jobId: job.id, attempt: job.attemptsMade + 1, err: (error as Error).message }, "item attempt failed; will retry");
+      logger.warn(
+        { shop, itemId, jobId: job.id, attempt: job.attemptsMade + 1, err: (error as Error).message },
+        "item attempt failed; will retry",
+      );
       throw error;
     }
     const detail = (error as Error).message;
@@ -209,7 +231,12 @@ export async function processImageJob(job: Job<ImageJobData>, deps: WorkerDeps, 
   }
 }
 
-async function runItem(deps: WorkerDeps, job: Job<ImageJobData>, seen: { pipeline?: string }, token: string | undefined): Promise<ImageJobOutcome> {
+async function runItem(
+  deps: WorkerDeps,
+  job: Job<ImageJobData>,
+  seen: { pipeline?: string },
+  token: string | undefined,
+): Promise<ImageJobOutcome> {
   const { db } = deps;
   const { shop, itemId } = job.data;
   const item = await loadItem(db, shop, itemId);
@@ -262,7 +289,9 @@ async function produceResult(
     bytes: (
       await fetchImage(
         item.sourceUrl,
-        fetchPolicyFromEnv({ overrides: { allowedHosts: [...SHOPIFY_CDN_HOSTS, ...deps.config.allowedImageHosts], maxBytes: deps.config.maxSourceBytes } }),
+        fetchPolicyFromEnv({
+          overrides: { allowedHosts: [...SHOPIFY_CDN_HOSTS, ...deps.config.allowedImageHosts], maxBytes: deps.config.maxSourceBytes },
+        }),
       )
     ).bytes,
   };
@@ -289,13 +318,22 @@ async function produceResult(
   if (stored) {
     // Same bytes, same pipeline and settings: reuse the result, no second Qwen charge.
     const cached = stored;
-    ({ compliance, fidelity, framing } = await inSlot(deps.imageSlots, () => checkCachedResult(sourceBytes(), cached.bytes, pipeline, settings)));
+    ({ compliance, fidelity, framing } = await inSlot(deps.imageSlots, () =>
+      checkCachedResult(sourceBytes(), cached.bytes, pipeline, settings),
+    ));
   } else {
     const current = await db.batchItem.findFirst({ where: { id: item.id, shop: item.shop }, select: { state: true } });
     if (!current || !IN_FLIGHT.includes(current.state)) return "cancelled";
     // The Qwen quota slot is taken inside the editor, right before the request leaves.
     const editor = workerEditor(deps.editor, { limiter: deps.qwenLimiter, imageSlots: deps.imageSlots, modelSlots: deps.modelSlots });
-    const input: EditInput = { source: sourceBytes(), sourceMimeType: info.mimeType, pipeline, settings, editor, instruction: item.instruction };
+    const input: EditInput = {
+      source: sourceBytes(),
+      sourceMimeType: info.mimeType,
+      pipeline,
+      settings,
+      editor,
+      instruction: item.instruction,
+    };
     input.onModelInputReady = () => {
       input.source = Buffer.alloc(0);
       source.bytes = null;
@@ -342,14 +380,16 @@ async function produceResult(
  */
 function heldReason(fidelity: FidelityReport, framing: CutOffReport, compliance: ComplianceReport, review: boolean): MerchantText | null {
   const reasons: Array<{ text: string; code: MessageCode }> = [];
-  if (fidelity.verdict === "altered") reasons.push({ text: fidelity.message ?? "The product may have been altered.", code: "itemHeldAltered" });
+  if (fidelity.verdict === "altered")
+    reasons.push({ text: fidelity.message ?? "The product may have been altered.", code: "itemHeldAltered" });
   // Held, so that bulk publishing never publishes a cropped-looking product unseen; the merchant may still approve it.
   if (framing.message) reasons.push({ text: framing.message, code: "itemHeldCutOff" });
   if (!compliance.passed) {
     const failed = compliance.rules.filter((r) => !r.passed).map((r) => `${r.label} (${r.measured}, expected ${r.expected})`);
     reasons.push({ text: `Does not meet every rule: ${failed.join("; ")}.`, code: "itemHeldRules" });
   }
-  if (reasons.length === 0 && review) reasons.push({ text: "Waiting for your review (review before publishing is on).", code: "itemHeldForReview" });
+  if (reasons.length === 0 && review)
+    reasons.push({ text: "Waiting for your review (review before publishing is on).", code: "itemHeldForReview" });
   if (reasons.length === 0) return null;
   return { text: reasons.map((r) => r.text).join(" "), message: { code: reasons[0]!.code } };
 }
@@ -397,7 +437,9 @@ async function publishItem(
     if (token && !(await job.extendLock(token, deps.config.lockDurationMs))) throw new JobLockLostError(job.id);
   };
   const remember = async (patch: Partial<ImageJobData>) => {
-    await job.updateData({ ...job.data, ...patch }).catch((error: Error) => logger.warn({ itemId: item.id, err: error.message }, "could not save job progress"));
+    await job
+      .updateData({ ...job.data, ...patch })
+      .catch((error: Error) => logger.warn({ itemId: item.id, err: error.message }, "could not save job progress"));
   };
   if (!job.data.replaced) {
     const image = await findStoredImageById(db, item.shop, resultImageId);
@@ -447,13 +489,20 @@ async function publishItem(
       data: { replaceSentAt: new Date(), writtenAlt: altWithImage ?? null, replaceFromUrl: media?.url ?? null },
     });
     if (marked.count === 0) {
-      const sentBefore = await db.batchItem.count({ where: { id: item.id, shop: item.shop, state: { in: IN_FLIGHT }, replaceSentAt: { not: null } } });
+      const sentBefore = await db.batchItem.count({
+        where: { id: item.id, shop: item.shop, state: { in: IN_FLIGHT }, replaceSentAt: { not: null } },
+      });
       if (sentBefore === 0) return "cancelled";
     }
     // An earlier run sent the replacement and died before recording it (a crash or SIGKILL between fileUpdate and
     // the capture): if it took, it is not sent again, so each edit replaces the media once.
     const tookBefore = marked.count === 0 && replacementTook(await getMediaImage(graphql, item.mediaId), item);
-    if (!tookBefore) await sendReplacement(deps, graphql, item, resourceUrl, { markedByThisRun: marked.count === 1, beforeSend: holdJobLock, alt: altWithImage });
+    if (!tookBefore)
+      await sendReplacement(deps, graphql, item, resourceUrl, {
+        markedByThisRun: marked.count === 1,
+        beforeSend: holdJobLock,
+        alt: altWithImage,
+      });
     await remember({ replaced: true });
   }
   await waitForFileReady(graphql, item.mediaId, { timeoutMs: deps.config.fileReadyTimeoutMs });
@@ -507,10 +556,12 @@ async function sendReplacement(
     if (!(error instanceof ShopifyUserError) || !error.userErrors.some((e) => e.code === "NON_READY_STATE")) throw error;
     // Another run of this job (a duplicate after a lost lock) is replacing the media with the same processed image
     // right now: let Shopify finish it, and send ours only if that one did not take.
-    const media = await waitForFileReady(graphql, item.mediaId, { timeoutMs: deps.config.fileReadyTimeoutMs }).catch((waitError: unknown) => {
-      if (!(waitError instanceof ShopifyFileFailedError)) throw waitError;
-      return null;
-    });
+    const media = await waitForFileReady(graphql, item.mediaId, { timeoutMs: deps.config.fileReadyTimeoutMs }).catch(
+      (waitError: unknown) => {
+        if (!(waitError instanceof ShopifyFileFailedError)) throw waitError;
+        return null;
+      },
+    );
     if (!replacementTook(media, item)) {
       await opts.beforeSend();
       await replaceMediaImage(graphql, replacement);
@@ -544,7 +595,8 @@ export async function settleSentReplacement(
   let media: Awaited<ReturnType<typeof getMediaImage>>;
   try {
     media = await getMediaImage(await deps.adminFor(shop), item.mediaId);
-    if (media?.fileStatus === "FAILED") media = await waitForFileReady(await deps.adminFor(shop), item.mediaId, { timeoutMs: 1 }).catch(() => null);
+    if (media?.fileStatus === "FAILED")
+      media = await waitForFileReady(await deps.adminFor(shop), item.mediaId, { timeoutMs: 1 }).catch(() => null);
   } catch (error) {
     logger.warn({ shop, itemId, err: (error as Error).message }, "replacement sent but the media cannot be read: settled later");
     return "undecided";
@@ -561,7 +613,8 @@ export async function settleSentReplacement(
 
 /** An automatic batch carries its rule's review choice; a manual batch follows the shop's setting (null). */
 function reviewChoiceOf(batchSettings: Prisma.JsonValue): boolean | null {
-  const value = batchSettings && typeof batchSettings === "object" && !Array.isArray(batchSettings) ? batchSettings[BATCH_REVIEW_KEY] : undefined;
+  const value =
+    batchSettings && typeof batchSettings === "object" && !Array.isArray(batchSettings) ? batchSettings[BATCH_REVIEW_KEY] : undefined;
   return typeof value === "boolean" ? value : null;
 }
 
@@ -583,7 +636,10 @@ function fileVersionOf(url: string): string {
  * credits were already captured, the image was in fact published (a crash hit after the capture).
  */
 export async function failItem(db: PrismaClient, shop: string, itemId: string, reason: MerchantText): Promise<ImageJobOutcome> {
-  const item = await db.batchItem.findFirst({ where: { id: itemId, shop }, select: { id: true, shop: true, batchId: true, state: true, retryOfId: true, pickedAt: true } });
+  const item = await db.batchItem.findFirst({
+    where: { id: itemId, shop },
+    select: { id: true, shop: true, batchId: true, state: true, retryOfId: true, pickedAt: true },
+  });
   if (!item) return "failed";
   if (item.pickedAt) {
     // A version paid for earlier, picked to go on the product again: it stays paid and off the product; the version
@@ -608,7 +664,13 @@ export async function failItem(db: PrismaClient, shop: string, itemId: string, r
     await markPublished(db, item);
     return "published";
   }
-  await transition(db, { shop, itemId, from: IN_FLIGHT, to: "FAILED", data: { reason: reason.text, reasonMessage: reason.message, finishedAt: new Date() } });
+  await transition(db, {
+    shop,
+    itemId,
+    from: IN_FLIGHT,
+    to: "FAILED",
+    data: { reason: reason.text, reasonMessage: reason.message, finishedAt: new Date() },
+  });
   const after = await db.batchItem.findFirst({ where: { id: itemId, shop }, select: { state: true } });
   if (after?.state === "FAILED" || after?.state === "CANCELLED") {
     await releaseForItem(db, shop, itemId, reason.text.slice(0, 200)).catch((error: unknown) => {

@@ -27,7 +27,8 @@ export class ImageQueue extends Queue<ImageJobData> implements ImageWork {
     const job = await this.getJob(jobIdForItem(itemId)).catch(() => undefined);
     if (!job) return;
     const state = await job.getState().catch(() => "unknown");
-    if (state === "waiting" || state === "delayed" || state === "prioritized" || state === "failed") await job.remove().catch(() => undefined);
+    if (state === "waiting" || state === "delayed" || state === "prioritized" || state === "failed")
+      await job.remove().catch(() => undefined);
   }
 }
 

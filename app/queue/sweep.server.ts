@@ -38,14 +38,34 @@ export interface SweepResult {
 /** How long an item whose replacement was sent keeps being re-run to settle it (then it fails as any other). */
 const SETTLE_SENT_REPLACEMENT_FOR_MS = 24 * 3600_000;
 
-export async function sweepOnce(deps: { db: PrismaClient; queue: ImageQueue }, opts: { graceMs?: number; limit?: number } = {}): Promise<SweepResult> {
+export async function sweepOnce(
+  deps: { db: PrismaClient; queue: ImageQueue },
+  opts: { graceMs?: number; limit?: number } = {},
+): Promise<SweepResult> {
   const { db, queue } = deps;
-  const result: SweepResult = { enqueued: 0, failed: 0, settled: 0, orphanCreditsReturned: 0, batchesFinished: 0, imagesExpired: 0, imagesMovedToObjectStore: 0, webhookRecordsForgotten: 0 };
+  const result: SweepResult = {
+    enqueued: 0,
+    failed: 0,
+    settled: 0,
+    orphanCreditsReturned: 0,
+    batchesFinished: 0,
+    imagesExpired: 0,
+    imagesMovedToObjectStore: 0,
+    webhookRecordsForgotten: 0,
+  };
   const olderThan = new Date(Date.now() - (opts.graceMs ?? 5_000));
   // Only this queue's items: several queues may share a database (tests, a staging worker), and an
   // item enqueued on the wrong queue would be processed by a worker that cannot reach its shop.
   // Batches that name no queue belong to the default one.
-  type StuckItem = { id: string; shop: string; replaceSentAt: Date | null; batchCreatedAt: Date; productTitle: string; position: number; mediaId: string };
+  type StuckItem = {
+    id: string;
+    shop: string;
+    replaceSentAt: Date | null;
+    batchCreatedAt: Date;
+    productTitle: string;
+    position: number;
+    mediaId: string;
+  };
   const stuck = await db.$queryRaw<StuckItem[]>`
     SELECT i.id, i.shop, i."replaceSentAt", b."createdAt" AS "batchCreatedAt", i."productTitle", i.position, i."mediaId"
     FROM "BatchItem" i JOIN "Batch" b ON b.id = i."batchId"
@@ -67,7 +87,12 @@ export async function sweepOnce(deps: { db: PrismaClient; queue: ImageQueue }, o
       await job.remove().catch(() => undefined);
       missing.push(item);
     } else if (state === "failed") {
-      await failItem(db, item.shop, item.id, unexpectedReason(job.failedReason || "This image could not be processed; your credits were returned."));
+      await failItem(
+        db,
+        item.shop,
+        item.id,
+        unexpectedReason(job.failedReason || "This image could not be processed; your credits were returned."),
+      );
       result.failed += 1;
     } else if (state === "completed" || state === "unknown") {
       await job.remove().catch(() => undefined);

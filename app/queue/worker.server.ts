@@ -51,7 +51,10 @@ export function startWorker(opts: StartWorkerOptions): Worker<ImageJobData, Imag
           throw Worker.RateLimitError();
         }
         if (error instanceof ShopifyThrottledError) {
-          logger.info({ jobId: job.id, shop: job.data.shop, retryAfterMs: error.retryAfterMs }, "Shopify throttled; delaying this shop's job");
+          logger.info(
+            { jobId: job.id, shop: job.data.shop, retryAfterMs: error.retryAfterMs },
+            "Shopify throttled; delaying this shop's job",
+          );
           shopifyThrottleWaits.inc();
           shopifyThrottleWaitSeconds.observe(error.retryAfterMs / 1000);
           await gate.set(gateKey(job.data.shop), "1", "PX", Math.max(error.retryAfterMs, 50)).catch(() => undefined);

@@ -8,7 +8,16 @@ export const CHAT_COMPLETIONS_PATH = "/compatible-mode/v1/chat/completions";
 export const DEFAULT_VL_MODEL = declaredDefault("QWEN_VL_MODEL");
 /** Shopify accepts 512 characters; screen readers and search engines are best served by one short sentence. */
 const MAX_ALT = 160;
-const LANGUAGE_NAMES: Record<string, string> = { en: "English", es: "Spanish", fr: "French", de: "German", it: "Italian", pt: "Portuguese", nl: "Dutch", ja: "Japanese" };
+const LANGUAGE_NAMES: Record<string, string> = {
+  en: "English",
+  es: "Spanish",
+  fr: "French",
+  de: "German",
+  it: "Italian",
+  pt: "Portuguese",
+  nl: "Dutch",
+  ja: "Japanese",
+};
 
 export interface AltTextRequest {
   image: Buffer;
@@ -33,7 +42,11 @@ export function altTextPrompt(productTitle: string, locale: string): string {
 
 /** One line, no quotes around it, cut at a word within MAX_ALT characters. */
 export function cleanAltText(text: string): string {
-  const line = text.replace(/\s+/g, " ").trim().replace(/^["'“”«]+|["'“”»]+$/g, "").trim();
+  const line = text
+    .replace(/\s+/g, " ")
+    .trim()
+    .replace(/^["'“”«]+|["'“”»]+$/g, "")
+    .trim();
   if (line.length <= MAX_ALT) return line;
   const cut = line.slice(0, MAX_ALT);
   return cut.slice(0, Math.max(cut.lastIndexOf(" "), MAX_ALT / 2)).replace(/[,;:]$/, "");
@@ -43,15 +56,17 @@ export function cleanAltText(text: string): string {
 export class QwenAltTextClient implements AltTextWriter {
   readonly #apiKey: string;
 
-  constructor(
-    private readonly opts: { apiKey: string; baseUrl?: string; model?: string; timeoutMs?: number },
-  ) {
+  constructor(private readonly opts: { apiKey: string; baseUrl?: string; model?: string; timeoutMs?: number }) {
     this.#apiKey = opts.apiKey;
   }
 
   async describe(request: AltTextRequest): Promise<string> {
     // A model reads a product at 768 px as well as at 2048 px, for a ninth of the upload and of the image tokens.
-    const preview = await sharp(request.image).resize(768, 768, { fit: "inside", withoutEnlargement: true }).flatten({ background: "#ffffff" }).jpeg({ quality: 85 }).toBuffer();
+    const preview = await sharp(request.image)
+      .resize(768, 768, { fit: "inside", withoutEnlargement: true })
+      .flatten({ background: "#ffffff" })
+      .jpeg({ quality: 85 })
+      .toBuffer();
     const response = await fetch(`${this.opts.baseUrl ?? DEFAULT_DASHSCOPE_BASE_URL}${CHAT_COMPLETIONS_PATH}`, {
       method: "POST",
       headers: { Authorization: `Bearer ${this.#apiKey}`, "Content-Type": "application/json" },
@@ -70,7 +85,10 @@ export class QwenAltTextClient implements AltTextWriter {
       }),
       signal: AbortSignal.timeout(this.opts.timeoutMs ?? 30_000),
     });
-    const body = (await response.json().catch(() => ({}))) as { choices?: Array<{ message?: { content?: unknown } }>; error?: { code?: string; message?: string } };
+    const body = (await response.json().catch(() => ({}))) as {
+      choices?: Array<{ message?: { content?: unknown } }>;
+      error?: { code?: string; message?: string };
+    };
     if (!response.ok) throw new Error(`Qwen-VL ${response.status} ${body.error?.code ?? ""}: ${body.error?.message ?? "no answer"}`);
     const content = body.choices?.[0]?.message?.content;
     const alt = typeof content === "string" ? cleanAltText(content) : "";

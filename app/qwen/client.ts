@@ -94,7 +94,10 @@ interface GenerationResponseBody {
 
 /** Accepts "https://host", "https://host/" or "https://host/api/v1" for the same base. */
 export function normalizeBaseUrl(baseUrl: string): string {
-  return baseUrl.trim().replace(/\/+$/, "").replace(/\/api\/v1$/, "");
+  return baseUrl
+    .trim()
+    .replace(/\/+$/, "")
+    .replace(/\/api\/v1$/, "");
 }
 
 function retryAfterMs(header: string | null, code: string): number {
@@ -183,7 +186,10 @@ export class QwenClient implements ImageEditor {
   /** Downloads a generated result (from DashScope's object storage, not the model). */
   async fetchResult(result: GeneratedResult): Promise<{ image: Buffer; requestId: string | null }> {
     const image = await this.downloadWithRetry(result.resultUrl, result.requestId);
-    logger.info({ requestId: result.requestId, model: this.model, size: result.size, ms: Date.now() - result.started, bytes: image.length }, "qwen edit done");
+    logger.info(
+      { requestId: result.requestId, model: this.model, size: result.size, ms: Date.now() - result.started, bytes: image.length },
+      "qwen edit done",
+    );
     return { image, requestId: result.requestId };
   }
 
@@ -294,11 +300,14 @@ export class QwenClient implements ImageEditor {
     const timedOut = cause instanceof Error && (cause.name === "TimeoutError" || cause.name === "AbortError");
     const detail = this.#scrub(cause instanceof Error ? cause.message : String(cause));
     logger.warn({ code: timedOut ? "Timeout" : "NetworkError" }, "qwen request did not complete");
-    return new QwenRetryableError(timedOut ? `DashScope did not answer within ${this.timeoutMs} ms` : `Could not reach DashScope: ${detail}`, {
-      code: timedOut ? "Timeout" : "NetworkError",
-      requestId,
-      resultUrl,
-    });
+    return new QwenRetryableError(
+      timedOut ? `DashScope did not answer within ${this.timeoutMs} ms` : `Could not reach DashScope: ${detail}`,
+      {
+        code: timedOut ? "Timeout" : "NetworkError",
+        requestId,
+        resultUrl,
+      },
+    );
   }
 }
 

@@ -55,13 +55,19 @@ const SUPPORT = "If it keeps happening, contact support with the request ID.";
 const FATAL_MESSAGES: Record<string, string> = {
   DataInspectionFailed:
     "The image editing service refused this image because it may contain sensitive content. Use a plain product photo (no people, text overlays or sensitive material) and try again.",
-  "InvalidParameter.DataInspection": "The image editing service could not read this image format. Re-save the photo as JPG or PNG and try again.",
+  "InvalidParameter.DataInspection":
+    "The image editing service could not read this image format. Re-save the photo as JPG or PNG and try again.",
   InvalidParameter: `The image editing service rejected the request for this image. Try a different photo of the product. ${SUPPORT}`,
-  InvalidApiKey: "Image editing is not configured correctly (the service rejected the app's API key). The app's support team has to fix this; your credits were not charged.",
-  Arrearage: "Image editing is paused because the app's image service account needs attention. Please try again later; your credits were not charged.",
-  AccessDenied: "Image editing is not available for the app right now (access to the model was denied). Please try again later; your credits were not charged.",
-  "AccessDenied.Unpurchased": "Image editing is not available for the app right now (the model is not enabled). Please try again later; your credits were not charged.",
-  "BadRequest.InputDownloadFailed": "The image editing service could not download this image. Check that the image is still on the product and try again.",
+  InvalidApiKey:
+    "Image editing is not configured correctly (the service rejected the app's API key). The app's support team has to fix this; your credits were not charged.",
+  Arrearage:
+    "Image editing is paused because the app's image service account needs attention. Please try again later; your credits were not charged.",
+  AccessDenied:
+    "Image editing is not available for the app right now (access to the model was denied). Please try again later; your credits were not charged.",
+  "AccessDenied.Unpurchased":
+    "Image editing is not available for the app right now (the model is not enabled). Please try again later; your credits were not charged.",
+  "BadRequest.InputDownloadFailed":
+    "The image editing service could not download this image. Check that the image is still on the product and try again.",
   "BadRequest.TooLarge": "The image is too large for the image editing service. Upload a smaller photo (under 10 MB) and try again.",
   InvalidURL: "The image editing service could not open this image's address. Check that the image is still on the product and try again.",
   ModelNotFound: `Image editing is not configured correctly (unknown model). ${SUPPORT}`,

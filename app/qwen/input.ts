@@ -56,13 +56,24 @@ export async function prepareDashScopeImage(image: Buffer): Promise<DashScopeIma
     info.pages === 1 &&
     orientation === 1;
   if (fits) {
-    return { dataUri: `data:${info.mimeType};base64,${image.toString("base64")}`, width: info.width, height: info.height, reencoded: false };
+    return {
+      dataUri: `data:${info.mimeType};base64,${image.toString("base64")}`,
+      width: info.width,
+      height: info.height,
+      reencoded: false,
+    };
   }
   const size = fitWithinLimits(info.width, info.height);
   for (const quality of [92, 85, 75]) {
     let bytes: Buffer;
     try {
-      bytes = await (await openImage(image)).resize(size.width, size.height, { fit: "fill", kernel: "lanczos3" }).removeAlpha().jpeg({ quality }).toBuffer();
+      bytes = await (
+        await openImage(image)
+      )
+        .resize(size.width, size.height, { fit: "fill", kernel: "lanczos3" })
+        .removeAlpha()
+        .jpeg({ quality })
+        .toBuffer();
     } catch (cause) {
       throw asImageInputError(cause);
     }
@@ -70,5 +81,8 @@ export async function prepareDashScopeImage(image: Buffer): Promise<DashScopeIma
       return { dataUri: `data:${MIME_BY_FORMAT.jpeg};base64,${bytes.toString("base64")}`, ...size, reencoded: true };
     }
   }
-  throw new ImageInputError("too-detailed", "The image is too detailed to send for editing even after compression. Upload a smaller photo.");
+  throw new ImageInputError(
+    "too-detailed",
+    "The image is too detailed to send for editing even after compression. Upload a smaller photo.",
+  );
 }

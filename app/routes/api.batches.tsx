@@ -16,7 +16,8 @@ import { MAX_SELECTION_BODY_BYTES, readTextCapped } from "~/lib/read-capped.serv
 import { authenticate } from "~/shopify.server";
 import { errorResponse } from "~/lib/error-response.server";
 
-const gid = (kind: string) => z.string().regex(new RegExp(`^gid://shopify/${kind}/\\d+$`), `Expected a ${kind} id like gid://shopify/${kind}/123.`);
+const gid = (kind: string) =>
+  z.string().regex(new RegExp(`^gid://shopify/${kind}/\\d+$`), `Expected a ${kind} id like gid://shopify/${kind}/123.`);
 
 const createSchema = z
   .object({
@@ -62,7 +63,9 @@ export const action = async ({ request }: ActionFunctionArgs) => {
   }
   const parsed = createSchema.safeParse(body);
   if (!parsed.success) {
-    return cors(json({ error: parsed.error.issues.map((i) => i.message).join(" "), fields: parsed.error.flatten().fieldErrors }, { status: 422 }));
+    return cors(
+      json({ error: parsed.error.issues.map((i) => i.message).join(" "), fields: parsed.error.flatten().fieldErrors }, { status: 422 }),
+    );
   }
   try {
     const result = await createBatch({ db, graphql: admin.graphql, queue: getQueue() }, session.shop, parsed.data);

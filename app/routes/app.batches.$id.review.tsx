@@ -25,7 +25,10 @@ export const action = async ({ request, params }: ActionFunctionArgs) => {
   if (limited) return limited;
   const raw = await readTextCapped(request, MAX_SELECTION_BODY_BYTES);
   if (raw === null) {
-    return json({ ok: false as const, ...errorPayload("Too many images at once. Select fewer and try again.", { code: "selectionTooLarge" }) }, { status: 413 });
+    return json(
+      { ok: false as const, ...errorPayload("Too many images at once. Select fewer and try again.", { code: "selectionTooLarge" }) },
+      { status: 413 },
+    );
   }
   const form = new URLSearchParams(raw);
   const parsed = reviewSchema.safeParse({ decision: form.get("decision"), itemIds: form.getAll("itemId") });
@@ -33,7 +36,9 @@ export const action = async ({ request, params }: ActionFunctionArgs) => {
     // An empty selection is the merchant's to fix; any other malformed request is not one the page sends.
     const issue = parsed.error.issues[0];
     const empty = issue?.code === "too_small" && issue.path.join(".") === "itemIds";
-    const refusal = empty ? errorPayload(REVIEW_NO_SELECTION, { code: "reviewNoSelection" }) : errorPayload(issue?.message ?? "Invalid selection.", { code: "reloadPage" });
+    const refusal = empty
+      ? errorPayload(REVIEW_NO_SELECTION, { code: "reviewNoSelection" })
+      : errorPayload(issue?.message ?? "Invalid selection.", { code: "reloadPage" });
     return json({ ok: false as const, ...refusal }, { status: 400 });
   }
   const batchId = params.id ?? "";

@@ -30,7 +30,11 @@ export const loader = async ({ request, params }: LoaderFunctionArgs) => {
   const progress = await getBatchProgress(db, session.shop, params.id ?? "");
   if (!progress) throw json({ message: "This batch was not found." }, { status: 404 });
   const pipelineLabel = isPipelineId(progress.batch.pipeline) ? getPipeline(progress.batch.pipeline).label : progress.batch.pipeline;
-  const originals = await originalImageUrls(db, session.shop, progress.items.map((i) => i.mediaId));
+  const originals = await originalImageUrls(
+    db,
+    session.shop,
+    progress.items.map((i) => i.mediaId),
+  );
   const items = progress.items.map((item) => ({ ...item, originalUrl: originals[item.mediaId] ?? item.sourceUrl }));
   return json({ ...progress, items, pipelineLabel, retentionDays: resultRetentionDays(), creditsPerImage: CREDITS_PER_IMAGE });
 };
@@ -160,7 +164,12 @@ export default function BatchPage() {
                 <p>{t("batch.reviewBody")}</p>
               </Banner>
             ) : null}
-            <BatchGallery batchId={batch.id} items={data.items} batch={{ pipeline: batch.pipeline, settings: batch.settings }} creditsPerImage={data.creditsPerImage} />
+            <BatchGallery
+              batchId={batch.id}
+              items={data.items}
+              batch={{ pipeline: batch.pipeline, settings: batch.settings }}
+              creditsPerImage={data.creditsPerImage}
+            />
           </BlockStack>
         </Layout.Section>
       </Layout>

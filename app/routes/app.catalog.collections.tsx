@@ -13,6 +13,9 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
     return json({ collections: await listCollections(admin.graphql) });
   } catch (error) {
     logger.warn({ shop: session.shop, err: (error as Error).message }, "could not list collections");
-    return json({ collections: null, error: "Your collections could not be loaded. Try again in a moment, or limit the run by type or tag." }, { status: 502 });
+    return json(
+      { collections: null, error: "Your collections could not be loaded. Try again in a moment, or limit the run by type or tag." },
+      { status: 502 },
+    );
   }
 };

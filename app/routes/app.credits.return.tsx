@@ -34,7 +34,11 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
   } else {
     const config = getStripeConfig();
     if (config.enabled) {
-      purchase = await confirmStripeCheckout({ db, stripe: getStripeClient(config), livemode: config.livemode }, session.shop, parsed.data.session_id);
+      purchase = await confirmStripeCheckout(
+        { db, stripe: getStripeClient(config), livemode: config.livemode },
+        session.shop,
+        parsed.data.session_id,
+      );
     }
   }
   return redirect(purchase ? `/app/credits?purchase=${purchase.id}` : "/app/credits");

@@ -12,7 +12,9 @@ export const loader = async ({ request, params }: LoaderFunctionArgs) => {
   const { session } = await authenticate.admin(request);
   const width = Number(new URL(request.url).searchParams.get("w") ?? "");
   const id = params.id ?? "";
-  const image = isPreviewWidth(width) ? await getProcessedPreview(db, session.shop, id, width) : await getProcessedImage(db, session.shop, id);
+  const image = isPreviewWidth(width)
+    ? await getProcessedPreview(db, session.shop, id, width)
+    : await getProcessedImage(db, session.shop, id);
   if (!image) throw new Response("This processed image was not found.", { status: 404 });
   return new Response(new Uint8Array(image.bytes), {
     headers: {

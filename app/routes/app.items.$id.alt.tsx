@@ -9,5 +9,7 @@ export const action = async ({ request, params }: ActionFunctionArgs) => {
   const { session, admin } = await authenticate.admin(request);
   const id = params.id ?? "";
   const form = await request.formData();
-  return runItemAction({ shop: session.shop, action: "alt", id }, () => saveAltText({ db, graphql: admin.graphql }, session.shop, id, form.get("alt") ?? undefined));
+  return runItemAction({ shop: session.shop, action: "alt", id }, () =>
+    saveAltText({ db, graphql: admin.graphql }, session.shop, id, form.get("alt") ?? undefined),
+  );
 };

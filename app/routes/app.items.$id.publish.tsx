@@ -13,7 +13,8 @@ export const action = async ({ request, params }: ActionFunctionArgs) => {
   return runItemAction({ shop: session.shop, action: "publish-version", id }, async () => {
     const outcome = await publishVersion({ db, queue: getQueue() }, session.shop, id);
     if (outcome === "already") return { text: "This version is already on the product.", message: { code: "versionAlreadyLive" } };
-    if (outcome === "approved") return { text: "Approved: this version will replace the product image in a moment.", message: { code: "versionApproved" } };
+    if (outcome === "approved")
+      return { text: "Approved: this version will replace the product image in a moment.", message: { code: "versionApproved" } };
     if (outcome === "queued-paid") {
       return {
         text: `This version will replace the product image in a moment (${CREDITS_PER_IMAGE} credits, charged once it is live).`,

@@ -19,7 +19,16 @@ export const action = async ({ request, params }: ActionFunctionArgs) => {
   const form = await request.formData();
   const note = form.get("instruction");
   if (note !== null && (typeof note !== "string" || note.length > MAX_FIELD_CHARS)) {
-    return json({ ok: false as const, ...errorPayload("The note must be short text (at most 200 characters).", { code: "retryNoteInvalid", params: { max: MAX_INSTRUCTION_LENGTH } }) }, { status: 400 });
+    return json(
+      {
+        ok: false as const,
+        ...errorPayload("The note must be short text (at most 200 characters).", {
+          code: "retryNoteInvalid",
+          params: { max: MAX_INSTRUCTION_LENGTH },
+        }),
+      },
+      { status: 400 },
+    );
   }
   const id = params.id ?? "";
   return runItemAction({ shop: session.shop, action: "retry", id }, async () => {

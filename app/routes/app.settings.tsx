@@ -2,7 +2,20 @@ import { useEffect, useState } from "react";
 import { json, type ActionFunctionArgs, type HeadersFunction, type LoaderFunctionArgs } from "@remix-run/node";
 import { useActionData, useFetcher, useLoaderData, useNavigation, useSubmit } from "@remix-run/react";
 import { useAppBridge } from "@shopify/app-bridge-react";
-import { Banner, BlockStack, Button, Card, Checkbox, FormLayout, InlineStack, Layout, Page, Select, Text, TextField } from "@shopify/polaris";
+import {
+  Banner,
+  BlockStack,
+  Button,
+  Card,
+  Checkbox,
+  FormLayout,
+  InlineStack,
+  Layout,
+  Page,
+  Select,
+  Text,
+  TextField,
+} from "@shopify/polaris";
 import { boundary } from "@shopify/shopify-app-remix/server";
 import { useTranslation } from "react-i18next";
 import { RouteError } from "~/components/RouteError";
@@ -22,7 +35,13 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
     const p = getPipeline(id);
     return { id: p.id, label: p.label, summary: p.summary };
   });
-  return json({ settings, rule, pipelines, creditsPerImage: CREDITS_PER_IMAGE, limits: { dailySpendCap: MAX_DAILY_SPEND_CAP, monthlyBudget: MAX_MONTHLY_BUDGET } });
+  return json({
+    settings,
+    rule,
+    pipelines,
+    creditsPerImage: CREDITS_PER_IMAGE,
+    limits: { dailySpendCap: MAX_DAILY_SPEND_CAP, monthlyBudget: MAX_MONTHLY_BUDGET },
+  });
 };
 
 export const action = async ({ request }: ActionFunctionArgs) => {
@@ -74,15 +93,12 @@ export default function SettingsPage() {
     }
   }, [actionData, shopify, t]);
 
-  const set = <K extends keyof FormValues>(key: K) => (value: FormValues[K]) => setValues((v) => ({ ...v, [key]: value }));
-  const save = () =>
-    submit(
-      { ...values, reviewBeforePublish: values.reviewBeforePublish ? "on" : "" },
-      { method: "post", replace: true },
-    );
-  const colourPreview = /^#?[0-9a-fA-F]{6}$/.test(values.backgroundColor)
-    ? `#${values.backgroundColor.replace(/^#/, "")}`
-    : "transparent";
+  const set =
+    <K extends keyof FormValues>(key: K) =>
+    (value: FormValues[K]) =>
+      setValues((v) => ({ ...v, [key]: value }));
+  const save = () => submit({ ...values, reviewBeforePublish: values.reviewBeforePublish ? "on" : "" }, { method: "post", replace: true });
+  const colourPreview = /^#?[0-9a-fA-F]{6}$/.test(values.backgroundColor) ? `#${values.backgroundColor.replace(/^#/, "")}` : "transparent";
   const chosen = pipelines.find((p) => p.id === values.defaultPipeline);
   // The server names the field; the sentence is the merchant's language's.
   const fieldError = (field: keyof SettingsErrors) => {
@@ -94,15 +110,9 @@ export default function SettingsPage() {
   };
 
   return (
-    <Page
-      title={t("settings.title")}
-      primaryAction={{ content: t("settings.save"), onAction: save, loading: saving, disabled: saving }}
-    >
+    <Page title={t("settings.title")} primaryAction={{ content: t("settings.save"), onAction: save, loading: saving, disabled: saving }}>
       <Layout>
-        <Layout.AnnotatedSection
-          title={t("settings.defaultsTitle")}
-          description={t("settings.defaultsDescription")}
-        >
+        <Layout.AnnotatedSection title={t("settings.defaultsTitle")} description={t("settings.defaultsDescription")}>
           <Card>
             <form
               method="post"
@@ -179,10 +189,7 @@ export default function SettingsPage() {
             </form>
           </Card>
         </Layout.AnnotatedSection>
-        <Layout.AnnotatedSection
-          title={t("settings.autoTitle")}
-          description={t("settings.autoDescription")}
-        >
+        <Layout.AnnotatedSection title={t("settings.autoTitle")} description={t("settings.autoDescription")}>
           <AutoRuleForm />
         </Layout.AnnotatedSection>
         <Layout.AnnotatedSection title={t("settings.pipelinesTitle")} description={t("settings.pipelinesDescription")}>
@@ -227,7 +234,10 @@ function AutoRuleForm() {
   useEffect(() => {
     if (result?.ok) shopify.toast.show(result.rule.enabled ? t("settings.autoOn") : t("settings.autoOff"));
   }, [result, shopify, t]);
-  const set = <K extends keyof RuleValues>(key: K) => (value: RuleValues[K]) => setValues((v) => ({ ...v, [key]: value }));
+  const set =
+    <K extends keyof RuleValues>(key: K) =>
+    (value: RuleValues[K]) =>
+      setValues((v) => ({ ...v, [key]: value }));
   const save = () =>
     fetcher.submit(
       { intent: "auto-rule", ...values, enabled: values.enabled ? "on" : "", reviewBeforePublish: values.reviewBeforePublish ? "on" : "" },
@@ -275,7 +285,9 @@ function AutoRuleForm() {
             value={values.monthlyBudget}
             onChange={set("monthlyBudget")}
             helpText={t("settings.monthlyBudgetHelp", { creditsPerImage, spent: current.spentThisMonth })}
-            error={errors.monthlyBudget ? t("settings.errors.monthlyBudget", { min: creditsPerImage, max: limits.monthlyBudget }) : undefined}
+            error={
+              errors.monthlyBudget ? t("settings.errors.monthlyBudget", { min: creditsPerImage, max: limits.monthlyBudget }) : undefined
+            }
           />
           <InlineStack align="end">
             <Button variant="primary" onClick={save} loading={saving}>

@@ -24,7 +24,8 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
   const [balance, rule, detected] = await Promise.all([
     getBalance(db, session.shop),
     db.shop.findUnique({
-      where: { domain: session.shop }, select: { autoCleanEnabled: true, autoCleanPausedFor: true, autoCleanPauseReason: true, autoCleanPauseMessage: true },
+      where: { domain: session.shop },
+      select: { autoCleanEnabled: true, autoCleanPausedFor: true, autoCleanPauseReason: true, autoCleanPauseMessage: true },
     }),
     detectLocale(request),
   ]);
@@ -91,10 +92,10 @@ function AppFrame({
         <Link to="/app/credits">{t("nav.credits")}</Link>
         <Link to="/app/settings">{t("nav.settings")}</Link>
       </NavMenu>
-      {pathname.startsWith("/app/credits") ? null : (
-        <LowBalanceBanner available={balance.available} creditsPerImage={creditsPerImage} />
-      )}
-      {autoRulePaused ? <AutoRulePausedBanner reason={autoRulePaused.reason} message={autoRulePaused.message} pausedFor={autoRulePaused.pausedFor} /> : null}
+      {pathname.startsWith("/app/credits") ? null : <LowBalanceBanner available={balance.available} creditsPerImage={creditsPerImage} />}
+      {autoRulePaused ? (
+        <AutoRulePausedBanner reason={autoRulePaused.reason} message={autoRulePaused.message} pausedFor={autoRulePaused.pausedFor} />
+      ) : null}
       <Outlet />
     </>
   );

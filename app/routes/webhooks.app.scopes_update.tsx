@@ -11,8 +11,6 @@ export const action = async ({ request }: ActionFunctionArgs) => {
   const { shop, topic, deliveryId, payload } = await verifyShopifyWebhook(request, authenticate.webhook, "APP_SCOPES_UPDATE");
   const parsed = ScopesUpdatePayload.safeParse(payload);
   if (!parsed.success) return new Response(null, { status: 400, statusText: "Bad Request" });
-  await handleWebhookOnce(db, { id: deliveryId, source: "shopify", topic, shop }, () =>
-    updateGrantedScopes(db, shop, parsed.data.current),
-  );
+  await handleWebhookOnce(db, { id: deliveryId, source: "shopify", topic, shop }, () => updateGrantedScopes(db, shop, parsed.data.current));
   return new Response(null, { status: 200 });
 };

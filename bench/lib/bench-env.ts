@@ -42,7 +42,10 @@ export async function startBenchStore(opts: { latencyMs: number; rps: number }) 
     shopify.addShop(shop, { products: Math.ceil(images / 4), imagesPerProduct: 4, bucketSize: 1_000_000, restoreRate: 100_000 });
     await installShopOffline(db, shopify.url, shop, { ...BENCH_APP });
     await grantCredits(db, shop, images * 3, { kind: "GRANT", idempotencyKey: `bench:${shop}` });
-    return shopify.products(shop).flatMap((p) => p.media.map((m) => ({ id: m.id, url: m.url, productId: p.id }))).slice(0, images);
+    return shopify
+      .products(shop)
+      .flatMap((p) => p.media.map((m) => ({ id: m.id, url: m.url, productId: p.id })))
+      .slice(0, images);
   };
   return { shopify, dashscope, db, addShop };
 }

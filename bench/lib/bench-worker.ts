@@ -55,7 +55,13 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     const memory = process.memoryUsage();
     if (memory.rss > peak.rss) peak = { rss: memory.rss, heapUsed: memory.heapUsed, external: memory.external };
     const cpu = process.cpuUsage();
-    process.send?.({ cpuMs: (cpu.user + cpu.system) / 1000, rss: memory.rss, peakRss: peak.rss, peakHeap: peak.heapUsed, peakExternal: peak.external } satisfies WorkerSample);
+    process.send?.({
+      cpuMs: (cpu.user + cpu.system) / 1000,
+      rss: memory.rss,
+      peakRss: peak.rss,
+      peakHeap: peak.heapUsed,
+      peakExternal: peak.external,
+    } satisfies WorkerSample);
   };
   const timer = setInterval(sample, 250);
   process.once("SIGTERM", () => {

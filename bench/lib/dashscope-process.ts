@@ -12,7 +12,12 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
 export async function startDashScopeProcess(opts: { apiKey: string; latencyMs: number; rps: number }) {
   const child = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "emulators/dashscope/main.ts")], {
     cwd: ROOT,
-    env: { ...process.env, DASHSCOPE_API_KEY: opts.apiKey, DASHSCOPE_EMULATOR_LATENCY_MS: String(opts.latencyMs), DASHSCOPE_EMULATOR_RPS: String(opts.rps) },
+    env: {
+      ...process.env,
+      DASHSCOPE_API_KEY: opts.apiKey,
+      DASHSCOPE_EMULATOR_LATENCY_MS: String(opts.latencyMs),
+      DASHSCOPE_EMULATOR_RPS: String(opts.rps),
+    },
     stdio: ["ignore", "ignore", "inherit", "ipc"],
   });
   const pending = new Map<number, (body: Record<string, unknown>) => void>();
@@ -35,7 +40,8 @@ export async function startDashScopeProcess(opts: { apiKey: string; latencyMs: n
     });
   return {
     url,
-    prime: async (input: Buffer, size: { width: number; height: number }) => void (await ask({ prime: { input: input.toString("base64"), size } })),
+    prime: async (input: Buffer, size: { width: number; height: number }) =>
+      void (await ask({ prime: { input: input.toString("base64"), size } })),
     stats: async () => (await ask({ stats: true })).stats as Record<string, number>,
     cpuMs: async () => Number((await ask({ stats: true })).cpuMs),
     close: () => child.kill("SIGTERM"),
@@ -73,5 +79,7 @@ export async function primeEdits(
     const { dataUri } = await prepareDashScopeImage(modelInput.image);
     await dashscope.prime(Buffer.from(dataUri.slice(dataUri.indexOf(",") + 1), "base64"), pipeline.qwenSize);
   }
-  console.log(`stand-in edits computed ahead for ${sourceUrls.length} images in ${((Date.now() - started) / 1000).toFixed(0)} s (BENCH_LIVE_EDITS=1 computes them during the run instead)`);
+  console.log(
+    `stand-in edits computed ahead for ${sourceUrls.length} images in ${((Date.now() - started) / 1000).toFixed(0)} s (BENCH_LIVE_EDITS=1 computes them during the run instead)`,
+  );
 }

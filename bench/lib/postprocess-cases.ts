@@ -32,7 +32,13 @@ export interface ModelEdit {
 }
 
 /** Edit of corpus photo `index` as the model would return it for `pipeline`, with the backdrop `variant`. */
-export async function composeVariant(corpus: RealPhotoCorpus, index: number, pipeline: PipelineId, variant: BackdropVariant, settings = DEFAULT_PIPELINE_SETTINGS): Promise<ModelEdit> {
+export async function composeVariant(
+  corpus: RealPhotoCorpus,
+  index: number,
+  pipeline: PipelineId,
+  variant: BackdropVariant,
+  settings = DEFAULT_PIPELINE_SETTINGS,
+): Promise<ModelEdit> {
   const entry = corpus.entries[index]!;
   const { photo, mask } = await readCorpusEntry(corpus, entry);
   const resolved = resolvePipeline(pipeline, settings, { width: entry.width, height: entry.height });
@@ -44,9 +50,15 @@ export async function composeVariant(corpus: RealPhotoCorpus, index: number, pip
   });
   if (variant !== "band-specks") return { ...edit, specks: [] };
   const specks = speckPlaces(edit.productMask, edit.width, edit.height, index);
-  const dots = specks.map((s, i) => `<circle cx="${s.x}" cy="${s.y}" r="${s.r}" fill="${SPECK_COLOURS[i % SPECK_COLOURS.length]}"/>`).join("");
+  const dots = specks
+    .map((s, i) => `<circle cx="${s.x}" cy="${s.y}" r="${s.r}" fill="${SPECK_COLOURS[i % SPECK_COLOURS.length]}"/>`)
+    .join("");
   const svg = Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${edit.width}" height="${edit.height}">${dots}</svg>`);
-  const png = await sharp(edit.png).composite([{ input: svg }]).removeAlpha().png({ compressionLevel: 1 }).toBuffer();
+  const png = await sharp(edit.png)
+    .composite([{ input: svg }])
+    .removeAlpha()
+    .png({ compressionLevel: 1 })
+    .toBuffer();
   return { ...edit, png, specks };
 }
 
@@ -145,7 +157,11 @@ export async function measureOutput(edit: ModelEdit, output: PostProcessResult, 
   // Fine texture differs after resampling and JPEG even at the right place: the placement is judged on both images
   // smoothed alike.
   const smoothModel = await sharp(edit.png).removeAlpha().blur(2).raw().toBuffer();
-  const smoothOutput = await sharp(output.bytes).removeAlpha().blur(Math.max(0.3, 2 * scale)).raw().toBuffer();
+  const smoothOutput = await sharp(output.bytes)
+    .removeAlpha()
+    .blur(Math.max(0.3, 2 * scale))
+    .raw()
+    .toBuffer();
 
   const outside = new Uint8Array(mw * mh);
   for (let p = 0; p < outside.length; p++) outside[p] = productMask[p]! < 250 ? 1 : 0;
@@ -178,7 +194,7 @@ export async function measureOutput(edit: ModelEdit, output: PostProcessResult, 
   }
 
   // Model pixels near the product (its anti-aliased edge, 1% of the frame), and the shadow's box when one was drawn.
-  const reach = Math.max(3, Math.round(Math.min(ow, oh) * 0.01 / scale));
+  const reach = Math.max(3, Math.round((Math.min(ow, oh) * 0.01) / scale));
   const nearProduct = dilate(productMask, mw, mh, reach, 16);
   const shadow = edit.shadowBox;
   let residue = 0;
@@ -190,7 +206,8 @@ export async function measureOutput(edit: ModelEdit, output: PostProcessResult, 
       const inModel = x >= 0 && y >= 0 && x < mw && y < mh;
       if (inModel && nearProduct[y * mw + x]) continue;
       if (maxChannelDistance(data, (oy * ow + ox) * 3, background) <= RESIDUE_DISTANCE) continue;
-      const inShadow = shadow && inModel && x >= shadow.left && x < shadow.left + shadow.width && y >= shadow.top && y < shadow.top + shadow.height;
+      const inShadow =
+        shadow && inModel && x >= shadow.left && x < shadow.left + shadow.width && y >= shadow.top && y < shadow.top + shadow.height;
       if (inShadow) shadowPixels++;
       else residue++;
     }
@@ -224,6 +241,9 @@ export async function runPostprocessCase(
   const resolved = resolvePipeline(pipeline, settings, { width: entry.width, height: entry.height });
   const edit = await composeVariant(corpus, index, pipeline, variant, settings);
   const output = await postProcessEdit(edit.png, resolved, "jpeg");
-  const [compliance, measured] = await Promise.all([checkCompliance(output.bytes, pipeline, settings), measureOutput(edit, output, resolved.background)]);
+  const [compliance, measured] = await Promise.all([
+    checkCompliance(output.bytes, pipeline, settings),
+    measureOutput(edit, output, resolved.background),
+  ]);
   return { index, pipeline, variant, compliance, measured, output };
 }

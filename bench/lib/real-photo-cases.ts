@@ -41,7 +41,12 @@ export function splitOf(index: number): "fit" | "held-out" {
 
 const seedOf = (index: number, kind: CaseKind) => index * 31 + CASE_KINDS.indexOf(kind) + 1;
 
-export async function runCase(corpus: RealPhotoCorpus, index: number, kind: CaseKind, pipelineId: PipelineId = "amazon"): Promise<CaseResult> {
+export async function runCase(
+  corpus: RealPhotoCorpus,
+  index: number,
+  kind: CaseKind,
+  pipelineId: PipelineId = "amazon",
+): Promise<CaseResult> {
   const entry = corpus.entries[index]!;
   const { photo, mask } = await readCorpusEntry(corpus, entry);
   const settings = DEFAULT_PIPELINE_SETTINGS;
@@ -54,7 +59,10 @@ export async function runCase(corpus: RealPhotoCorpus, index: number, kind: Case
     alteration: faithful ? null : kind,
   });
   const output = await postProcessEdit(edit.png, pipeline, resolveOutputFormat(pipelineId, info.format));
-  const [compliance, fidelity] = await Promise.all([checkCompliance(output.bytes, pipelineId, settings), measureFidelity(modelInput.image, output.bytes)]);
+  const [compliance, fidelity] = await Promise.all([
+    checkCompliance(output.bytes, pipelineId, settings),
+    measureFidelity(modelInput.image, output.bytes),
+  ]);
   return {
     index,
     entry,

@@ -82,7 +82,12 @@
   const noop = () => undefined;
   const asyncNoop = async () => undefined;
   window.shopify = {
-    config: { apiKey: script?.dataset.apiKey ?? "", shop: params.get("shop") ?? "", host: params.get("host") ?? "", locale: params.get("locale") ?? "en-US" },
+    config: {
+      apiKey: script?.dataset.apiKey ?? "",
+      shop: params.get("shop") ?? "",
+      host: params.get("host") ?? "",
+      locale: params.get("locale") ?? "en-US",
+    },
     origin: window.location.origin,
     ready: Promise.resolve(),
     environment: { embedded: true, mobile: false, pos: false },

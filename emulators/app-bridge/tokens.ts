@@ -20,7 +20,13 @@ export function mintIdToken(shop: string, apiKey: string, apiSecret: string, ttl
 }
 
 /** The URL Shopify admin loads in its iframe to open a page of the app for a shop. */
-export function embeddedAppUrl(appUrl: string, shop: string, pathname: string, idToken: string, extra: Record<string, string> = {}): string {
+export function embeddedAppUrl(
+  appUrl: string,
+  shop: string,
+  pathname: string,
+  idToken: string,
+  extra: Record<string, string> = {},
+): string {
   const url = new URL(pathname, appUrl);
   const host = Buffer.from(`admin.shopify.com/store/${shop.replace(/\.myshopify\.com$/, "")}`).toString("base64url");
   for (const [key, value] of Object.entries({ ...extra, embedded: "1", shop, host, id_token: idToken })) url.searchParams.set(key, value);

@@ -255,6 +255,8 @@ export async function emulateProductEdit(input: Buffer, options: EmulatedEditOpt
     }
   }
 
-  const png = await sharp(canvas, { raw: { width, height, channels: 3 } }).png({ compressionLevel: 1 }).toBuffer();
+  const png = await sharp(canvas, { raw: { width, height, channels: 3 } })
+    .png({ compressionLevel: 1 })
+    .toBuffer();
   return { png, width, height, alteration };
 }

@@ -31,7 +31,9 @@ type Message = { id: number; prime?: { input: string; size: { width: number; hei
 if (process.send) {
   process.send({ url: emulator.url });
   process.on("message", (message: Message) => {
-    const answer = message.prime ? emulator.prime(Buffer.from(message.prime.input, "base64"), message.prime.size).then(() => ({})) : Promise.resolve({ stats: emulator.stats(), cpuMs: cpuMs() });
+    const answer = message.prime
+      ? emulator.prime(Buffer.from(message.prime.input, "base64"), message.prime.size).then(() => ({}))
+      : Promise.resolve({ stats: emulator.stats(), cpuMs: cpuMs() });
     void answer.then((body) => process.send?.({ id: message.id, ...body }));
   });
 }

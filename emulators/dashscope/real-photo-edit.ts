@@ -9,7 +9,14 @@ import { fileURLToPath } from "node:url";
 import sharp from "sharp";
 import { prng } from "../fixtures/prng";
 
-export const REAL_PHOTO_ALTERATIONS = ["recoloured-patch", "garbled-text", "missing-part", "added-object", "hue-shift", "stretched"] as const;
+export const REAL_PHOTO_ALTERATIONS = [
+  "recoloured-patch",
+  "garbled-text",
+  "missing-part",
+  "added-object",
+  "hue-shift",
+  "stretched",
+] as const;
 export type RealPhotoAlteration = (typeof REAL_PHOTO_ALTERATIONS)[number];
 
 export interface CorpusEntry {
@@ -56,7 +63,12 @@ export async function readCorpusEntry(corpus: RealPhotoCorpus, entry: CorpusEntr
  * re-encoded or slightly recoloured keeps nearly every bit, while another photo differs in about half.
  */
 export async function perceptualHash(image: Buffer): Promise<bigint> {
-  const grey = await sharp(image, { autoOrient: true }).flatten({ background: "#ffffff" }).greyscale().resize(9, 8, { fit: "fill" }).raw().toBuffer();
+  const grey = await sharp(image, { autoOrient: true })
+    .flatten({ background: "#ffffff" })
+    .greyscale()
+    .resize(9, 8, { fit: "fill" })
+    .raw()
+    .toBuffer();
   let hash = 0n;
   for (let y = 0; y < 8; y++) for (let x = 0; x < 8; x++) hash = (hash << 1n) | (grey[y * 9 + x]! < grey[y * 9 + x + 1]! ? 1n : 0n);
   return hash;
@@ -202,7 +214,12 @@ function detailedWindow(plane: Plane, box: Rect, share: number): Rect {
   const { rgb, alpha, width } = plane;
   const w = Math.max(4, Math.round(box.width * share));
   const h = Math.max(4, Math.round(box.height * share * 0.7));
-  let best: Rect = { left: box.left + Math.round((box.width - w) / 2), top: box.top + Math.round((box.height - h) / 3), width: w, height: h };
+  let best: Rect = {
+    left: box.left + Math.round((box.width - w) / 2),
+    top: box.top + Math.round((box.height - h) / 3),
+    width: w,
+    height: h,
+  };
   let bestScore = -1;
   const step = Math.max(2, Math.round(Math.min(w, h) / 4));
   for (let top = box.top; top + h <= box.top + box.height; top += step) {
@@ -303,7 +320,8 @@ function alter(plane: Plane, kind: RealPhotoAlteration, random: () => number): v
         region = regions[amount.indexOf(Math.max(...amount))]!;
         if (Math.max(...amount) >= productArea * 0.07) break;
       }
-      for (let y = region.top; y < region.top + region.height; y++) for (let x = region.left; x < region.left + region.width; x++) alpha[y * width + x] = 0;
+      for (let y = region.top; y < region.top + region.height; y++)
+        for (let x = region.left; x < region.left + region.width; x++) alpha[y * width + x] = 0;
       return;
     }
     case "added-object": {
@@ -403,9 +421,18 @@ async function rerender(plane: Plane, random: () => number): Promise<void> {
  */
 export async function composeRealPhotoEdit(photo: Buffer, mask: Buffer, options: RealPhotoEditOptions): Promise<RealPhotoEdit> {
   const random = prng(options.seed * 2654435761 + 97);
-  const { data, info } = await sharp(photo, { autoOrient: true }).toColourspace("srgb").removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  const { data, info } = await sharp(photo, { autoOrient: true })
+    .toColourspace("srgb")
+    .removeAlpha()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   const maskData = await sharp(mask).removeAlpha().extractChannel(0).resize(info.width, info.height, { fit: "fill" }).raw().toBuffer();
-  const source: Plane = { rgb: Float32Array.from(data), alpha: Float32Array.from(maskData, (v) => v / 255), width: info.width, height: info.height };
+  const source: Plane = {
+    rgb: Float32Array.from(data),
+    alpha: Float32Array.from(maskData, (v) => v / 255),
+    width: info.width,
+    height: info.height,
+  };
   keepUnsureParts(source);
   dropFragments(source);
   const alteration = options.alteration ?? null;
@@ -463,7 +490,9 @@ export async function composeRealPhotoEdit(photo: Buffer, mask: Buffer, options:
   }
   const bytes = Buffer.alloc(canvas.length);
   for (let i = 0; i < canvas.length; i++) bytes[i] = Math.max(0, Math.min(255, Math.round(canvas[i]!)));
-  const png = await sharp(bytes, { raw: { width, height, channels: 3 } }).png({ compressionLevel: 1 }).toBuffer();
+  const png = await sharp(bytes, { raw: { width, height, channels: 3 } })
+    .png({ compressionLevel: 1 })
+    .toBuffer();
   return { png, width, height, alteration, productMask, shadowBox };
 }
 
@@ -568,7 +597,14 @@ function floorColour(plane: Plane): [number, number, number] {
 }
 
 /** A faint band of the floor the product stood on, across the frame under the product. */
-function paintFloorBand(canvas: Float32Array, width: number, height: number, bottom: number, floor: [number, number, number], random: () => number): void {
+function paintFloorBand(
+  canvas: Float32Array,
+  width: number,
+  height: number,
+  bottom: number,
+  floor: [number, number, number],
+  random: () => number,
+): void {
   const strength = 0.12 + random() * 0.1;
   const top = Math.max(0, Math.round(bottom - height * 0.04));
   const end = Math.min(height, Math.round(bottom + height * 0.06));
@@ -580,7 +616,15 @@ function paintFloorBand(canvas: Float32Array, width: number, height: number, bot
   }
 }
 
-function paintShadow(canvas: Float32Array, width: number, height: number, cx: number, cy: number, productWidth: number, random: () => number): Rect {
+function paintShadow(
+  canvas: Float32Array,
+  width: number,
+  height: number,
+  cx: number,
+  cy: number,
+  productWidth: number,
+  random: () => number,
+): Rect {
   const rx = productWidth * (0.4 + random() * 0.1);
   const ry = Math.max(3, height * (0.015 + random() * 0.015));
   const depth = 12 + random() * 14;

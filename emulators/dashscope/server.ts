@@ -8,7 +8,14 @@ import type { AddressInfo } from "node:net";
 import sharp, { type Metadata } from "sharp";
 import { prng } from "../fixtures/prng";
 import { emulateProductEdit, type Alteration, type EmulatedEdit } from "./edit";
-import { composeRealPhotoEdit, CorpusMatcher, loadCorpus, readCorpusEntry, REAL_PHOTO_ALTERATIONS, type RealPhotoAlteration } from "./real-photo-edit";
+import {
+  composeRealPhotoEdit,
+  CorpusMatcher,
+  loadCorpus,
+  readCorpusEntry,
+  REAL_PHOTO_ALTERATIONS,
+  type RealPhotoAlteration,
+} from "./real-photo-edit";
 import { outlastClientKeepAlive } from "../keep-alive";
 import { answerChatCompletion, CHAT_COMPLETIONS_PATH, type VisionRequestRecord } from "./vision";
 
@@ -120,7 +127,8 @@ interface ParsedRequest {
 function parseRequest(body: unknown): ParsedRequest {
   if (typeof body !== "object" || body === null) throw invalid("Request body must be a JSON object.");
   const { model, input, parameters = {} } = body as { model?: unknown; input?: unknown; parameters?: unknown };
-  if (model === undefined || model === "") throw new ContractError(400, "BadRequest.EmptyModel", 'Required parameter "model" missing from request.');
+  if (model === undefined || model === "")
+    throw new ContractError(400, "BadRequest.EmptyModel", 'Required parameter "model" missing from request.');
   if (typeof model !== "string" || !MODEL_PATTERN.test(model)) throw invalid("Model not exist.");
   if (input === undefined) throw new ContractError(400, "BadRequest.EmptyInput", "Required input parameter missing from request.");
   const messages = (input as { messages?: unknown }).messages;
@@ -153,7 +161,10 @@ function parseRequest(body: unknown): ParsedRequest {
   for (const flag of ["prompt_extend", "watermark"]) {
     if (params[flag] !== undefined && typeof params[flag] !== "boolean") throw invalid(`parameters.${flag} must be a boolean.`);
   }
-  if (params.seed !== undefined && (!Number.isInteger(params.seed) || (params.seed as number) < 0 || (params.seed as number) > 2147483647)) {
+  if (
+    params.seed !== undefined &&
+    (!Number.isInteger(params.seed) || (params.seed as number) < 0 || (params.seed as number) > 2147483647)
+  ) {
     throw invalid("parameters.seed must be an integer in [0, 2147483647].");
   }
   let size: ParsedRequest["size"];
@@ -161,7 +172,8 @@ function parseRequest(body: unknown): ParsedRequest {
     const match = typeof params.size === "string" ? /^(\d+)\*(\d+)$/.exec(params.size) : null;
     if (!match) throw invalid('parameters.size must look like "1024*1024".');
     size = { width: Number(match[1]), height: Number(match[2]) };
-    if ([size.width, size.height].some((side) => side < 512 || side > 2048)) throw invalid("parameters.size: width and height must be in [512, 2048].");
+    if ([size.width, size.height].some((side) => side < 512 || side > 2048))
+      throw invalid("parameters.size: width and height must be in [512, 2048].");
   }
   return { model, prompt: texts[0]!, image: images[images.length - 1]!, parameters: params, size, n: n as number };
 }
@@ -196,13 +208,22 @@ async function checkInputImage(bytes: Buffer): Promise<void> {
   try {
     metadata = await sharp(bytes, { limitInputPixels: 3072 * 3072 }).metadata();
   } catch {
-    throw new ContractError(400, "InvalidParameter.DataInspection", "The media format is not supported or incorrect for the data inspection.");
+    throw new ContractError(
+      400,
+      "InvalidParameter.DataInspection",
+      "The media format is not supported or incorrect for the data inspection.",
+    );
   }
   if (!metadata.format || !INPUT_FORMATS.has(metadata.format)) {
-    throw new ContractError(400, "InvalidParameter.DataInspection", "The media format is not supported or incorrect for the data inspection.");
+    throw new ContractError(
+      400,
+      "InvalidParameter.DataInspection",
+      "The media format is not supported or incorrect for the data inspection.",
+    );
   }
   const { width = 0, height = 0 } = metadata;
-  if ([width, height].some((side) => side < 384 || side > 3072)) throw invalid("The image width and height must be within [384, 3072] pixels.");
+  if ([width, height].some((side) => side < 384 || side > 3072))
+    throw invalid("The image width and height must be within [384, 3072] pixels.");
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -215,7 +236,16 @@ export async function startDashScopeEmulator(initial: DashScopeEmulatorOptions):
   const accepted: number[] = [];
   const log: RecordedRequest[] = [];
   const visionLog: VisionRequestRecord[] = [];
-  const counters: DashScopeEmulatorStats = { requests: 0, succeeded: 0, throttled: 0, failed: 0, maxRequestsInAnySecond: 0, maxInFlight: 0, primedHits: 0, realPhotoEdits: 0 };
+  const counters: DashScopeEmulatorStats = {
+    requests: 0,
+    succeeded: 0,
+    throttled: 0,
+    failed: 0,
+    maxRequestsInAnySecond: 0,
+    maxInFlight: 0,
+    primedHits: 0,
+    realPhotoEdits: 0,
+  };
   let inFlight = 0;
   const primed = new Map<string, EmulatedEdit>();
   const primedKey = (input: Buffer, size: { width: number; height: number } | undefined) =>
@@ -231,7 +261,9 @@ export async function startDashScopeEmulator(initial: DashScopeEmulatorOptions):
     if (!entry) return null;
     counters.realPhotoEdits++;
     const { photo, mask } = await readCorpusEntry(found.corpus, entry);
-    const { width = 1024, height = 1024 } = await sharp(photo, { autoOrient: true }).metadata().then((m) => m.autoOrient ?? m);
+    const { width = 1024, height = 1024 } = await sharp(photo, { autoOrient: true })
+      .metadata()
+      .then((m) => m.autoOrient ?? m);
     const scale = Math.sqrt((1024 * 1024) / (width * height));
     // Drawn from the photo and the stand-in's seed, not from the order requests arrive in, so a run's figures repeat.
     const draw = prng(((options.seed ?? 1) * 2654435761) ^ createHash("sha256").update(entry.id).digest().readUInt32LE(0));
@@ -265,7 +297,8 @@ export async function startDashScopeEmulator(initial: DashScopeEmulatorOptions):
     const id = url.pathname.slice("/results/".length).replace(/\.png$/, "");
     const expires = Number(url.searchParams.get("Expires"));
     const stored = results.get(id);
-    if (!stored || url.searchParams.get("Signature") !== sign(id, expires)) return ossError(403, "SignatureDoesNotMatch", "The request signature does not match.");
+    if (!stored || url.searchParams.get("Signature") !== sign(id, expires))
+      return ossError(403, "SignatureDoesNotMatch", "The request signature does not match.");
     if (Date.now() / 1000 > expires) {
       results.delete(id);
       return ossError(403, "AccessDenied", "Request has expired.");

@@ -75,7 +75,12 @@ async function readJson(request: IncomingMessage): Promise<unknown> {
 
 function imageOf(url: string): Buffer {
   const match = /^data:image\/(png|jpeg|webp);base64,(.+)$/s.exec(url);
-  if (!match) throw new VisionContractError(400, "invalid_request_error", "The image_url must be an http(s) URL or a base64 data URL of a png, jpeg or webp image.");
+  if (!match)
+    throw new VisionContractError(
+      400,
+      "invalid_request_error",
+      "The image_url must be an http(s) URL or a base64 data URL of a png, jpeg or webp image.",
+    );
   return Buffer.from(match[2]!, "base64");
 }
 
@@ -89,12 +94,20 @@ export async function answerChatCompletion(
     response.end(JSON.stringify(body));
   };
   try {
-    if (request.headers.authorization !== `Bearer ${opts.apiKey}`) throw new VisionContractError(401, "invalid_api_key", "Incorrect API key provided.");
+    if (request.headers.authorization !== `Bearer ${opts.apiKey}`)
+      throw new VisionContractError(401, "invalid_api_key", "Incorrect API key provided.");
     const body = (await readJson(request)) as { model?: unknown; messages?: unknown };
-    if (typeof body.model !== "string" || !body.model.startsWith("qwen")) throw new VisionContractError(400, "model_not_found", "The model does not exist or you do not have access to it.");
-    if (!Array.isArray(body.messages) || body.messages.length === 0) throw new VisionContractError(400, "invalid_request_error", "messages must be a non-empty array.");
-    const parts = (body.messages as Array<{ role?: string; content?: unknown }>).flatMap((m) => (m.role === "user" && Array.isArray(m.content) ? (m.content as Part[]) : []));
-    const text = parts.filter((p): p is Extract<Part, { type: "text" }> => p.type === "text").map((p) => p.text).join("\n");
+    if (typeof body.model !== "string" || !body.model.startsWith("qwen"))
+      throw new VisionContractError(400, "model_not_found", "The model does not exist or you do not have access to it.");
+    if (!Array.isArray(body.messages) || body.messages.length === 0)
+      throw new VisionContractError(400, "invalid_request_error", "messages must be a non-empty array.");
+    const parts = (body.messages as Array<{ role?: string; content?: unknown }>).flatMap((m) =>
+      m.role === "user" && Array.isArray(m.content) ? (m.content as Part[]) : [],
+    );
+    const text = parts
+      .filter((p): p is Extract<Part, { type: "text" }> => p.type === "text")
+      .map((p) => p.text)
+      .join("\n");
     const images = parts.filter((p): p is Extract<Part, { type: "image_url" }> => p.type === "image_url");
     if (images.length === 0) throw new VisionContractError(400, "invalid_request_error", "No image was given to a vision model.");
     const image = imageOf(images[0]!.image_url.url);
@@ -117,9 +130,13 @@ export async function answerChatCompletion(
     });
   } catch (error) {
     if (error instanceof VisionContractError) {
-      send(error.status, { error: { message: error.message, type: error.status === 401 ? "invalid_request_error" : error.code, code: error.code } });
+      send(error.status, {
+        error: { message: error.message, type: error.status === 401 ? "invalid_request_error" : error.code, code: error.code },
+      });
       return;
     }
-    send(500, { error: { message: "An internal error has occured, please try again later.", type: "internal_error", code: "internal_error" } });
+    send(500, {
+      error: { message: "An internal error has occured, please try again later.", type: "internal_error", code: "internal_error" },
+    });
   }
 }

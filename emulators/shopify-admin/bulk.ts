@@ -124,19 +124,34 @@ export class BulkService {
     if (running && (running.status === "CREATED" || running.status === "RUNNING" || running.status === "CANCELING")) {
       return {
         operation: null,
-        userErrors: [{ field: ["query"], code: "OPERATION_IN_PROGRESS", message: `A bulk query operation for this app and shop is already in progress: ${running.id}.` }],
+        userErrors: [
+          {
+            field: ["query"],
+            code: "OPERATION_IN_PROGRESS",
+            message: `A bulk query operation for this app and shop is already in progress: ${running.id}.`,
+          },
+        ],
       };
     }
     let document: DocumentNode;
     try {
       document = parse(query);
     } catch (error) {
-      return { operation: null, userErrors: [{ field: ["query"], code: "INVALID", message: `Invalid bulk query: ${(error as Error).message}` }] };
+      return {
+        operation: null,
+        userErrors: [{ field: ["query"], code: "INVALID", message: `Invalid bulk query: ${(error as Error).message}` }],
+      };
     }
     const errors = validate(loadAdminSchema(), document);
-    if (errors.length) return { operation: null, userErrors: [{ field: ["query"], code: "INVALID", message: `Invalid bulk query: ${errors[0]!.message}` }] };
+    if (errors.length)
+      return { operation: null, userErrors: [{ field: ["query"], code: "INVALID", message: `Invalid bulk query: ${errors[0]!.message}` }] };
     if (document.definitions.some((d) => d.kind === "OperationDefinition" && d.operation !== "query")) {
-      return { operation: null, userErrors: [{ field: ["query"], code: "INVALID", message: "Bulk queries cannot contain a mutation; use bulkOperationRunMutation." }] };
+      return {
+        operation: null,
+        userErrors: [
+          { field: ["query"], code: "INVALID", message: "Bulk queries cannot contain a mutation; use bulkOperationRunMutation." },
+        ],
+      };
     }
     const numericId = this.store.newId();
     const op: BulkOperationRecord = {
@@ -163,23 +178,31 @@ export class BulkService {
     const startedAt = Date.now();
     // The query runs after the mutation has answered, as Shopify's do (in the background).
     void new Promise<void>((resolve) => this.timers.later(0, resolve))
-      .then(() => execute({ schema: loadAdminSchema(), document, contextValue: { ...ctx, inBulkQuery: true }, rootValue: queryRoot({ ...ctx, inBulkQuery: true }), fieldResolver }))
-      .then(
-      (result) =>
-        this.timers.later(Math.max(0, startedAt + this.runMs - Date.now()), () => {
-          if (op.status !== "RUNNING" && op.status !== "CREATED") return;
-          if (result.errors?.length || !result.data) return this.finish(op, "FAILED", "INTERNAL_SERVER_ERROR");
-          const { lines, roots } = flattenBulkResult(result.data as Obj);
-          op.jsonl = lines.length ? `${lines.join("\n")}\n` : "";
-          op.objectCount = lines.length;
-          op.rootObjectCount = roots;
-          op.fileSize = Buffer.byteLength(op.jsonl);
-          // Like Shopify, an operation that found nothing has no file.
-          op.url = lines.length ? `${this.store.baseUrl}/bulk-operation-outputs/${op.token}.jsonl` : null;
-          this.finish(op, "COMPLETED", null);
+      .then(() =>
+        execute({
+          schema: loadAdminSchema(),
+          document,
+          contextValue: { ...ctx, inBulkQuery: true },
+          rootValue: queryRoot({ ...ctx, inBulkQuery: true }),
+          fieldResolver,
         }),
-      () => this.finish(op, "FAILED", "INTERNAL_SERVER_ERROR"),
-    );
+      )
+      .then(
+        (result) =>
+          this.timers.later(Math.max(0, startedAt + this.runMs - Date.now()), () => {
+            if (op.status !== "RUNNING" && op.status !== "CREATED") return;
+            if (result.errors?.length || !result.data) return this.finish(op, "FAILED", "INTERNAL_SERVER_ERROR");
+            const { lines, roots } = flattenBulkResult(result.data as Obj);
+            op.jsonl = lines.length ? `${lines.join("\n")}\n` : "";
+            op.objectCount = lines.length;
+            op.rootObjectCount = roots;
+            op.fileSize = Buffer.byteLength(op.jsonl);
+            // Like Shopify, an operation that found nothing has no file.
+            op.url = lines.length ? `${this.store.baseUrl}/bulk-operation-outputs/${op.token}.jsonl` : null;
+            this.finish(op, "COMPLETED", null);
+          }),
+        () => this.finish(op, "FAILED", "INTERNAL_SERVER_ERROR"),
+      );
     return { operation: op, userErrors: [] };
   }
 
@@ -187,7 +210,10 @@ export class BulkService {
     const op = this.find(shop, id);
     if (!op) return { operation: null, userErrors: [{ field: ["id"], message: "Bulk operation does not exist" }] };
     if (op.status !== "CREATED" && op.status !== "RUNNING") {
-      return { operation: op, userErrors: [{ field: ["id"], message: `A bulk operation cannot be canceled when it is ${op.status.toLowerCase()}` }] };
+      return {
+        operation: op,
+        userErrors: [{ field: ["id"], message: `A bulk operation cannot be canceled when it is ${op.status.toLowerCase()}` }],
+      };
     }
     op.status = "CANCELING";
     this.timers.later(0, () => this.finish(op, "CANCELED", null));

@@ -20,11 +20,16 @@ export class Cdn {
     if (!blob) return { status: 404, headers: { "Content-Type": "text/plain" }, body: "Not Found" };
     const width = dimension(url.searchParams.get("width"));
     const height = dimension(url.searchParams.get("height"));
-    if (width === null || height === null) return { status: 400, headers: { "Content-Type": "text/plain" }, body: "width and height must be positive integers" };
+    if (width === null || height === null)
+      return { status: 400, headers: { "Content-Type": "text/plain" }, body: "width and height must be positive integers" };
     const body = width || height ? await this.variant(blob, width, height) : await this.store.blobBytes(blob);
     return {
       status: 200,
-      headers: { "Content-Type": blob.mimeType, "Content-Length": String(body.length), "Cache-Control": "public, max-age=31536000, immutable" },
+      headers: {
+        "Content-Type": blob.mimeType,
+        "Content-Length": String(body.length),
+        "Cache-Control": "public, max-age=31536000, immutable",
+      },
       body,
     };
   }
@@ -33,7 +38,9 @@ export class Cdn {
     const key = `${blob.id}:${width ?? ""}x${height ?? ""}`;
     let pending = this.variants.get(key);
     if (!pending) {
-      pending = this.store.blobBytes(blob).then((bytes) => sharp(bytes).resize({ width, height, fit: "inside", withoutEnlargement: true }).toBuffer());
+      pending = this.store
+        .blobBytes(blob)
+        .then((bytes) => sharp(bytes).resize({ width, height, fit: "inside", withoutEnlargement: true }).toBuffer());
       pending.catch(() => this.variants.delete(key));
       if (this.variants.size >= VARIANT_CACHE_LIMIT) this.variants.delete(this.variants.keys().next().value!);
       this.variants.set(key, pending);

@@ -32,12 +32,16 @@ export function paginate<T, N>(
 ): Connection<N> {
   const { last } = args;
   const first = args.first == null && last == null && opts.unbounded ? Number.MAX_SAFE_INTEGER : args.first;
-  if (first == null && last == null) throw new GraphQLError("you must provide one of first or last", { extensions: { code: "BAD_REQUEST" } });
-  if (first != null && last != null) throw new GraphQLError("providing both first and last is not supported", { extensions: { code: "BAD_REQUEST" } });
+  if (first == null && last == null)
+    throw new GraphQLError("you must provide one of first or last", { extensions: { code: "BAD_REQUEST" } });
+  if (first != null && last != null)
+    throw new GraphQLError("providing both first and last is not supported", { extensions: { code: "BAD_REQUEST" } });
   const size = (first ?? last)!;
   if (size < 0) throw new GraphQLError("first and last must be non-negative", { extensions: { code: "BAD_REQUEST" } });
   if (size > MAX_PAGE_SIZE && !opts.unbounded) {
-    throw new GraphQLError(`The maximum number of items that can be requested per page is ${MAX_PAGE_SIZE}.`, { extensions: { code: "MAX_PAGE_SIZE_EXCEEDED" } });
+    throw new GraphQLError(`The maximum number of items that can be requested per page is ${MAX_PAGE_SIZE}.`, {
+      extensions: { code: "MAX_PAGE_SIZE_EXCEEDED" },
+    });
   }
 
   const direction = args.reverse ? -1 : 1;

@@ -111,7 +111,12 @@ function connectionNodeCost(ctx: CostContext, selectionSet: SelectionSetNode, co
   return perNode;
 }
 
-function actualSelectionCost(ctx: CostContext, selectionSet: SelectionSetNode, parent: GraphQLCompositeType, value: Record<string, unknown>): number {
+function actualSelectionCost(
+  ctx: CostContext,
+  selectionSet: SelectionSetNode,
+  parent: GraphQLCompositeType,
+  value: Record<string, unknown>,
+): number {
   const typename = typeof value.__typename === "string" ? ctx.schema.getType(value.__typename) : undefined;
   if (isAbstractType(parent)) {
     if (typename && isObjectType(typename)) return actualObjectCost(ctx, selectionSet, typename, value);
@@ -120,7 +125,12 @@ function actualSelectionCost(ctx: CostContext, selectionSet: SelectionSetNode, p
   return actualObjectCost(ctx, selectionSet, parent, value);
 }
 
-function actualObjectCost(ctx: CostContext, selectionSet: SelectionSetNode, type: GraphQLObjectType, value: Record<string, unknown>): number {
+function actualObjectCost(
+  ctx: CostContext,
+  selectionSet: SelectionSetNode,
+  type: GraphQLObjectType,
+  value: Record<string, unknown>,
+): number {
   let total = 0;
   for (const [key, nodes] of collectFields(ctx, selectionSet, type)) {
     const fieldDef = type.getFields()[nodes[0]!.name.value];
@@ -142,7 +152,12 @@ function actualObjectCost(ctx: CostContext, selectionSet: SelectionSetNode, type
   return total;
 }
 
-function actualConnectionCost(ctx: CostContext, selectionSet: SelectionSetNode, connection: GraphQLObjectType, value: Record<string, unknown>): number {
+function actualConnectionCost(
+  ctx: CostContext,
+  selectionSet: SelectionSetNode,
+  connection: GraphQLObjectType,
+  value: Record<string, unknown>,
+): number {
   const perItem: number[] = [];
   const add = (index: number, cost: number) => {
     perItem[index] = Math.max(perItem[index] ?? 0, cost);
@@ -172,7 +187,13 @@ function actualConnectionCost(ctx: CostContext, selectionSet: SelectionSetNode, 
 }
 
 /** Field nodes by response key, following fragments that apply to `type` and honouring @skip/@include. */
-function collectFields(ctx: CostContext, selectionSet: SelectionSetNode, type: GraphQLObjectType, into = new Map<string, FieldNode[]>(), seen = new Set<string>()): Map<string, FieldNode[]> {
+function collectFields(
+  ctx: CostContext,
+  selectionSet: SelectionSetNode,
+  type: GraphQLObjectType,
+  into = new Map<string, FieldNode[]>(),
+  seen = new Set<string>(),
+): Map<string, FieldNode[]> {
   for (const selection of selectionSet.selections) {
     if (!shouldInclude(ctx, selection)) continue;
     if (selection.kind === Kind.FIELD) {

@@ -1,11 +1,27 @@
 import sharp, { type Metadata } from "sharp";
-import { randomHex, type BlobRecord, type EmulatorStore, type FileErrorRecord, type FileRecord, type ProductRecord, type ShopState } from "./store";
+import {
+  randomHex,
+  type BlobRecord,
+  type EmulatorStore,
+  type FileErrorRecord,
+  type FileRecord,
+  type ProductRecord,
+  type ShopState,
+} from "./store";
 import { Timers } from "./timers";
 
 const MAX_SOURCE_BYTES = 20 * 1024 * 1024;
 const SOURCE_FETCH_TIMEOUT_MS = 15_000;
 const STAGED_RESOURCES = new Set(["IMAGE", "FILE", "PRODUCT_IMAGE", "COLLECTION_IMAGE", "SHOP_IMAGE"]);
-const IMAGE_EXTENSIONS: Record<string, string> = { jpeg: "jpg", png: "png", webp: "webp", gif: "gif", avif: "avif", heif: "heic", tiff: "tif" };
+const IMAGE_EXTENSIONS: Record<string, string> = {
+  jpeg: "jpg",
+  png: "png",
+  webp: "webp",
+  gif: "gif",
+  avif: "avif",
+  heif: "heic",
+  tiff: "tif",
+};
 
 export interface UserErrorOut {
   field: string[] | null;
@@ -53,10 +69,15 @@ export class FileService {
   ): { stagedTargets: StagedTargetOut[] | null; userErrors: UserErrorOut[] } {
     const userErrors: UserErrorOut[] = [];
     inputs.forEach((input, i) => {
-      if (!STAGED_RESOURCES.has(input.resource)) userErrors.push({ field: ["input", String(i), "resource"], message: `The Shopify stand-in does not stage ${input.resource} uploads` });
+      if (!STAGED_RESOURCES.has(input.resource))
+        userErrors.push({
+          field: ["input", String(i), "resource"],
+          message: `The Shopify stand-in does not stage ${input.resource} uploads`,
+        });
       if (!input.filename?.trim()) userErrors.push({ field: ["input", String(i), "filename"], message: "Filename can't be blank" });
       if (!input.mimeType?.trim()) userErrors.push({ field: ["input", String(i), "mimeType"], message: "Mime type can't be blank" });
-      if (input.fileSize != null && !(Number(input.fileSize) >= 0)) userErrors.push({ field: ["input", String(i), "fileSize"], message: "File size is invalid" });
+      if (input.fileSize != null && !(Number(input.fileSize) >= 0))
+        userErrors.push({ field: ["input", String(i), "fileSize"], message: "File size is invalid" });
     });
     if (userErrors.length) return { stagedTargets: null, userErrors };
     const stagedTargets = inputs.map((input) => {
@@ -87,10 +108,18 @@ export class FileService {
             { name: "acl", value: "private" },
             { name: "key", value: key },
             { name: "x-goog-date", value: date },
-            { name: "x-goog-credential", value: `merchant-assets@shopify-tiers.iam.gserviceaccount.com/${date.slice(0, 8)}/auto/storage/goog4_request` },
+            {
+              name: "x-goog-credential",
+              value: `merchant-assets@shopify-tiers.iam.gserviceaccount.com/${date.slice(0, 8)}/auto/storage/goog4_request`,
+            },
             { name: "x-goog-algorithm", value: "GOOG4-RSA-SHA256" },
             { name: "x-goog-signature", value: signature },
-            { name: "policy", value: Buffer.from(JSON.stringify({ conditions: [{ key }], expiration: new Date(Date.now() + 86_400_000).toISOString() })).toString("base64") },
+            {
+              name: "policy",
+              value: Buffer.from(
+                JSON.stringify({ conditions: [{ key }], expiration: new Date(Date.now() + 86_400_000).toISOString() }),
+              ).toString("base64"),
+            },
           ],
         };
       }
@@ -113,13 +142,25 @@ export class FileService {
     const userErrors: UserErrorOut[] = [];
     inputs.forEach((input, i) => {
       if (!isHttpUrl(input.originalSource)) {
-        userErrors.push({ field: ["files", String(i), "originalSource"], message: "Image URL is invalid", code: "INVALID_IMAGE_SOURCE_URL" });
+        userErrors.push({
+          field: ["files", String(i), "originalSource"],
+          message: "Image URL is invalid",
+          code: "INVALID_IMAGE_SOURCE_URL",
+        });
       }
       if (input.contentType && input.contentType !== "IMAGE" && input.contentType !== "FILE") {
-        userErrors.push({ field: ["files", String(i), "contentType"], message: `The Shopify stand-in does not create ${input.contentType} files`, code: "INVALID" });
+        userErrors.push({
+          field: ["files", String(i), "contentType"],
+          message: `The Shopify stand-in does not create ${input.contentType} files`,
+          code: "INVALID",
+        });
       }
       if (input.alt && input.alt.length > 512) {
-        userErrors.push({ field: ["files", String(i), "alt"], message: "The alt value exceeds the maximum limit of 512 characters.", code: "ALT_VALUE_LIMIT_EXCEEDED" });
+        userErrors.push({
+          field: ["files", String(i), "alt"],
+          message: "The alt value exceeds the maximum limit of 512 characters.",
+          code: "ALT_VALUE_LIMIT_EXCEEDED",
+        });
       }
       const wanted = extensionOf(input.filename);
       const source = isHttpUrl(input.originalSource) ? extensionOf(filenameFromUrl(input.originalSource)) : null;
@@ -162,13 +203,21 @@ export class FileService {
     const userErrors: UserErrorOut[] = [];
     inputs.forEach((input, i) => {
       if (input.mediaContentType !== "IMAGE") {
-        userErrors.push({ field: ["media", String(i), "mediaContentType"], message: `The Shopify stand-in does not create ${input.mediaContentType} media`, code: "INVALID" });
+        userErrors.push({
+          field: ["media", String(i), "mediaContentType"],
+          message: `The Shopify stand-in does not create ${input.mediaContentType} media`,
+          code: "INVALID",
+        });
       }
       if (!isHttpUrl(input.originalSource)) {
         userErrors.push({ field: ["media", String(i), "originalSource"], message: "Image URL is invalid", code: "INVALID" });
       }
       if (input.alt && input.alt.length > 512) {
-        userErrors.push({ field: ["media", String(i), "alt"], message: "The alt value exceeds the maximum limit of 512 characters.", code: "ALT_VALUE_LIMIT_EXCEEDED" });
+        userErrors.push({
+          field: ["media", String(i), "alt"],
+          message: "The alt value exceeds the maximum limit of 512 characters.",
+          code: "ALT_VALUE_LIMIT_EXCEEDED",
+        });
       }
     });
     if (userErrors.length) return { media: null, userErrors };
@@ -214,13 +263,25 @@ export class FileService {
         userErrors.push({ field: ["files", String(i), "id"], message: "Non-ready files cannot be updated.", code: "NON_READY_STATE" });
       }
       if (input.originalSource != null && !isHttpUrl(input.originalSource)) {
-        userErrors.push({ field: ["files", String(i), "originalSource"], message: "Image URL is invalid", code: "INVALID_IMAGE_SOURCE_URL" });
+        userErrors.push({
+          field: ["files", String(i), "originalSource"],
+          message: "Image URL is invalid",
+          code: "INVALID_IMAGE_SOURCE_URL",
+        });
       }
       if (input.alt && input.alt.length > 512) {
-        userErrors.push({ field: ["files", String(i), "alt"], message: "The alt value exceeds the maximum limit of 512 characters.", code: "ALT_VALUE_LIMIT_EXCEEDED" });
+        userErrors.push({
+          field: ["files", String(i), "alt"],
+          message: "The alt value exceeds the maximum limit of 512 characters.",
+          code: "ALT_VALUE_LIMIT_EXCEEDED",
+        });
       }
       if (input.filename && extensionOf(input.filename) !== extensionOf(file.filename)) {
-        userErrors.push({ field: ["files", String(i), "filename"], message: "The filename's extension must match the original file's.", code: "INVALID_FILENAME_EXTENSION" });
+        userErrors.push({
+          field: ["files", String(i), "filename"],
+          message: "The filename's extension must match the original file's.",
+          code: "INVALID_FILENAME_EXTENSION",
+        });
       }
       targets.push(file);
     });
@@ -250,7 +311,12 @@ export class FileService {
     ids.forEach((id, i) => {
       const file = shop.files.get(id);
       if (!file) userErrors.push({ field: ["fileIds", String(i)], message: `File id ${id} does not exist.`, code: "FILE_DOES_NOT_EXIST" });
-      else if (file.status !== "FAILED") userErrors.push({ field: ["fileIds", String(i)], message: "Only files whose update failed can be acknowledged.", code: "NON_READY_STATE" });
+      else if (file.status !== "FAILED")
+        userErrors.push({
+          field: ["fileIds", String(i)],
+          message: "Only files whose update failed can be acknowledged.",
+          code: "NON_READY_STATE",
+        });
       else files.push(file);
     });
     if (userErrors.length) return { files: null, userErrors };
@@ -264,15 +330,30 @@ export class FileService {
   }
 
   /** Stores the body of an upload to a staged target. Returns an error text for a refused upload. */
-  receiveUpload(token: string, bytes: Buffer, fields: { key?: string | null; contentType?: string | null }): { ok: true; key: string } | { ok: false; status: number; code: string; message: string } {
+  receiveUpload(
+    token: string,
+    bytes: Buffer,
+    fields: { key?: string | null; contentType?: string | null },
+  ): { ok: true; key: string } | { ok: false; status: number; code: string; message: string } {
     const staged = this.store.staged.get(token);
     if (!staged) return { ok: false, status: 404, code: "NoSuchUpload", message: "The staged upload target does not exist." };
-    if (fields.key != null && fields.key !== staged.key) return { ok: false, status: 403, code: "AccessDenied", message: "The key does not match the staged upload's policy." };
+    if (fields.key != null && fields.key !== staged.key)
+      return { ok: false, status: 403, code: "AccessDenied", message: "The key does not match the staged upload's policy." };
     if (fields.contentType && fields.contentType.split(";")[0]!.trim().toLowerCase() !== staged.mimeType.toLowerCase()) {
-      return { ok: false, status: 403, code: "SignatureDoesNotMatch", message: `Content-Type ${fields.contentType} does not match the staged mimeType ${staged.mimeType}.` };
+      return {
+        ok: false,
+        status: 403,
+        code: "SignatureDoesNotMatch",
+        message: `Content-Type ${fields.contentType} does not match the staged mimeType ${staged.mimeType}.`,
+      };
     }
     if (staged.fileSize !== null && bytes.length > staged.fileSize) {
-      return { ok: false, status: 400, code: "EntityTooLarge", message: `Your proposed upload is larger than the declared fileSize (${staged.fileSize} bytes).` };
+      return {
+        ok: false,
+        status: 400,
+        code: "EntityTooLarge",
+        message: `Your proposed upload is larger than the declared fileSize (${staged.fileSize} bytes).`,
+      };
     }
     staged.bytes = bytes;
     return { ok: true, key: staged.key };
@@ -285,7 +366,8 @@ export class FileService {
       const staged = /^\/staged-uploads\/([0-9a-f]+)(?:\/|$)/.exec(url.pathname);
       if (staged) {
         const upload = this.store.staged.get(staged[1]!);
-        if (!upload || upload.shop !== shop.domain) throw new SourceError("IMAGE_DOWNLOAD_FAILURE", "The staged upload does not exist for this shop.");
+        if (!upload || upload.shop !== shop.domain)
+          throw new SourceError("IMAGE_DOWNLOAD_FAILURE", "The staged upload does not exist for this shop.");
         if (!upload.bytes) throw new SourceError("IMAGE_DOWNLOAD_FAILURE", "Nothing was uploaded to the staged target.");
         return upload.bytes;
       }
@@ -332,7 +414,11 @@ export class FileService {
         file.updatedAt = new Date();
       });
     if (opts.forcedFailure !== null) {
-      fail({ code: "IMAGE_PROCESSING_FAILURE", message: opts.forcedFailure || "Image processing failed.", details: opts.forcedFailure || null });
+      fail({
+        code: "IMAGE_PROCESSING_FAILURE",
+        message: opts.forcedFailure || "Image processing failed.",
+        details: opts.forcedFailure || null,
+      });
       return;
     }
     void this.decode(shop, file, source).then(
@@ -370,7 +456,8 @@ export class FileService {
     if (!ext || !metadata.width || !metadata.height) {
       throw new SourceError("UNSUPPORTED_IMAGE_FILE_TYPE", `Image format ${metadata.format ?? "unknown"} is not supported.`);
     }
-    if (metadata.width * metadata.height > 25_000_000) throw new SourceError("INVALID_IMAGE_RESOLUTION", "Image resolution is larger than 25 megapixels.");
+    if (metadata.width * metadata.height > 25_000_000)
+      throw new SourceError("INVALID_IMAGE_RESOLUTION", "Image resolution is larger than 25 megapixels.");
     const mimeType = `image/${ext === "jpg" ? "jpeg" : ext === "tif" ? "tiff" : ext}`;
     return this.store.addBlob(bytes, { stem, ext, mimeType, width: metadata.width, height: metadata.height });
   }

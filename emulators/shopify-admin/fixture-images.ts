@@ -15,7 +15,12 @@ export interface FixtureImageInfo {
 
 export function fixtureImageInfo(index: number): FixtureImageInfo {
   const spec = productImageSpec(index);
-  return { mimeType: MIME_BY_FORMAT[spec.format], ext: spec.format === "jpeg" ? "jpg" : spec.format, width: spec.width, height: spec.height };
+  return {
+    mimeType: MIME_BY_FORMAT[spec.format],
+    ext: spec.format === "jpeg" ? "jpg" : spec.format,
+    width: spec.width,
+    height: spec.height,
+  };
 }
 
 export function renderFixtureImage(index: number): Promise<Buffer> {

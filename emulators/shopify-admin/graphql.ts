@@ -113,7 +113,8 @@ See ${RATE_LIMIT_DOCS} for more information, and the query cost calculator for h
     rootValue: operation.operation === "mutation" ? mutationRoot(ctx) : queryRoot(ctx),
     fieldResolver,
   });
-  const actual = operation.operation === "mutation" ? requested : calculateQueryCost(schema, operation, fragments, variables, result.data ?? null);
+  const actual =
+    operation.operation === "mutation" ? requested : calculateQueryCost(schema, operation, fragments, variables, result.data ?? null);
   bucket.refund(requested - actual);
   const out: Record<string, unknown> = {};
   if (result.errors?.length) out.errors = result.errors.map((e) => e.toJSON());
@@ -122,7 +123,11 @@ See ${RATE_LIMIT_DOCS} for more information, and the query cost calculator for h
   return { status: 200, body: out };
 }
 
-function costExtension(requested: number, actual: number | null, throttleStatus: { maximumAvailable: number; currentlyAvailable: number; restoreRate: number }) {
+function costExtension(
+  requested: number,
+  actual: number | null,
+  throttleStatus: { maximumAvailable: number; currentlyAvailable: number; restoreRate: number },
+) {
   return { cost: { requestedQueryCost: requested, actualQueryCost: actual, throttleStatus } };
 }
 

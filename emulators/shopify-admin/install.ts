@@ -35,7 +35,13 @@ export async function installShopOffline(
     }),
   });
   if (!response.ok) throw new Error(`token exchange failed: ${response.status} ${await response.text()}`);
-  const body = (await response.json()) as { access_token: string; scope: string; expires_in?: number; refresh_token?: string; refresh_token_expires_in?: number };
+  const body = (await response.json()) as {
+    access_token: string;
+    scope: string;
+    expires_in?: number;
+    refresh_token?: string;
+    refresh_token_expires_in?: number;
+  };
   const after = (seconds: number | undefined) => (seconds === undefined ? null : new Date(Date.now() + seconds * 1000));
   const tokens = {
     accessToken: body.access_token,

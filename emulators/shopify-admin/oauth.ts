@@ -17,14 +17,25 @@ export type OAuthResult = { status: number; body: unknown };
  * access token, or a non-expiring offline token for an expiring one) and the refresh_token grant for
  * expiring offline tokens, which rotates the refresh token: a spent one is refused.
  */
-export function handleAccessTokenRequest(store: EmulatorStore, app: { apiKey: string; apiSecret: string }, shop: string | undefined, params: Record<string, string>): OAuthResult {
+export function handleAccessTokenRequest(
+  store: EmulatorStore,
+  app: { apiKey: string; apiSecret: string },
+  shop: string | undefined,
+  params: Record<string, string>,
+): OAuthResult {
   if (!shop || !store.shops.has(shop)) return { status: 404, body: { errors: "Not Found" } };
   if (params.client_id !== app.apiKey || !safeEqual(params.client_secret ?? "", app.apiSecret)) {
-    return { status: 401, body: { error: "invalid_client", error_description: "Client authentication failed: unknown client_id or wrong client_secret." } };
+    return {
+      status: 401,
+      body: { error: "invalid_client", error_description: "Client authentication failed: unknown client_id or wrong client_secret." },
+    };
   }
   if (params.grant_type === "refresh_token") return refreshGrant(store, shop, params.refresh_token);
   if (params.grant_type !== TOKEN_EXCHANGE_GRANT) {
-    return { status: 400, body: { error: "unsupported_grant_type", error_description: `grant_type ${params.grant_type ?? "(missing)"} is not supported.` } };
+    return {
+      status: 400,
+      body: { error: "unsupported_grant_type", error_description: `grant_type ${params.grant_type ?? "(missing)"} is not supported.` },
+    };
   }
   if (params.subject_token_type === OFFLINE_TOKEN_TYPE) return migrationGrant(store, shop, params);
   if (params.subject_token_type !== ID_TOKEN_TYPE) {
@@ -65,7 +76,10 @@ export function handleAccessTokenRequest(store: EmulatorStore, app: { apiKey: st
   return { status: 200, body: { access_token: store.issueToken(shop, "offline"), scope } };
 }
 
-const INVALID_GRANT: OAuthResult = { status: 400, body: { error: "invalid_grant", error_description: "Token has been expired or revoked." } };
+const INVALID_GRANT: OAuthResult = {
+  status: 400,
+  body: { error: "invalid_grant", error_description: "Token has been expired or revoked." },
+};
 
 function refreshGrant(store: EmulatorStore, shop: string, refreshToken: string | undefined): OAuthResult {
   if (refreshToken && store.spentRefreshTokens.get(refreshToken) === "rotated") {
@@ -86,13 +100,27 @@ function refreshGrant(store: EmulatorStore, shop: string, refreshToken: string |
  */
 function migrationGrant(store: EmulatorStore, shop: string, params: Record<string, string>): OAuthResult {
   if (params.requested_token_type !== OFFLINE_TOKEN_TYPE || !(params.expiring === "1" || params.expiring === "true")) {
-    return { status: 400, body: { error: "invalid_request", error_description: "An offline access token can only be exchanged for an expiring offline access token (expiring=1)." } };
+    return {
+      status: 400,
+      body: {
+        error: "invalid_request",
+        error_description: "An offline access token can only be exchanged for an expiring offline access token (expiring=1).",
+      },
+    };
   }
   const subject = params.subject_token ?? "";
   const earlier = store.migratedTokens.get(subject);
   if (earlier && store.refreshTokens.has(earlier.refresh_token)) {
     const record = store.tokens.get(earlier.access_token);
-    return { status: 200, body: { ...earlier, scope: store.scopesOf(shop), expires_in: Math.max(0, Math.round(((record?.expiresAt ?? 0) - Date.now()) / 1000)), refresh_token_expires_in: REFRESH_TOKEN_SECONDS } };
+    return {
+      status: 200,
+      body: {
+        ...earlier,
+        scope: store.scopesOf(shop),
+        expires_in: Math.max(0, Math.round(((record?.expiresAt ?? 0) - Date.now()) / 1000)),
+        refresh_token_expires_in: REFRESH_TOKEN_SECONDS,
+      },
+    };
   }
   const record = store.tokens.get(subject);
   if (!record || record.shop !== shop || record.mode !== "offline" || record.expiresAt !== null) {

@@ -4,7 +4,15 @@ import { paginate, type ConnectionArgs } from "./connection";
 import type { BulkOperationRecord, BulkService } from "./bulk";
 import type { FileService, UserErrorOut } from "./files";
 import { parseProductQuery } from "./search";
-import { inCollection, type CollectionRecord, type EmulatorStore, type FileRecord, type ProductRecord, type PurchaseRecord, type ShopState } from "./store";
+import {
+  inCollection,
+  type CollectionRecord,
+  type EmulatorStore,
+  type FileRecord,
+  type ProductRecord,
+  type PurchaseRecord,
+  type ShopState,
+} from "./store";
 
 export interface ResolverContext {
   store: EmulatorStore;
@@ -32,7 +40,9 @@ export const fieldResolver: GraphQLFieldResolver<unknown, ResolverContext> = (so
   if (typeof value === "function") return (value as (a: unknown, c: ResolverContext) => unknown).call(source, args, context);
   if (value === undefined) {
     if (isNonNullType(info.returnType)) {
-      throw new GraphQLError(`The Shopify stand-in does not implement ${info.parentType.name}.${info.fieldName}`, { extensions: { code: "NOT_IMPLEMENTED_IN_EMULATOR" } });
+      throw new GraphQLError(`The Shopify stand-in does not implement ${info.parentType.name}.${info.fieldName}`, {
+        extensions: { code: "NOT_IMPLEMENTED_IN_EMULATOR" },
+      });
     }
     return null;
   }
@@ -43,7 +53,11 @@ export const fieldResolver: GraphQLFieldResolver<unknown, ResolverContext> = (so
 function requireScope(ctx: ResolverContext, field: string, scope: string): void {
   if (ctx.scopes.includes(scope)) return;
   throw new GraphQLError(`Access denied for ${field} field. Required access: \`${scope}\` access scope.`, {
-    extensions: { code: "ACCESS_DENIED", documentation: "https://shopify.dev/api/usage/access-scopes", requiredAccess: `\`${scope}\` access scope.` },
+    extensions: {
+      code: "ACCESS_DENIED",
+      documentation: "https://shopify.dev/api/usage/access-scopes",
+      requiredAccess: `\`${scope}\` access scope.`,
+    },
   });
 }
 
@@ -54,7 +68,15 @@ export function queryRoot(ctx: ResolverContext): Obj {
       requireScope(ctx, "shopLocales", "read_locales");
       void published; // The stand-in's shops have only their primary locale, always published.
       const names: Record<string, string> = { en: "English", es: "Spanish", fr: "French", de: "German" };
-      return [{ locale: ctx.shop.primaryLocale, name: names[ctx.shop.primaryLocale] ?? ctx.shop.primaryLocale, primary: true, published: true, marketWebPresences: [] }];
+      return [
+        {
+          locale: ctx.shop.primaryLocale,
+          name: names[ctx.shop.primaryLocale] ?? ctx.shop.primaryLocale,
+          primary: true,
+          published: true,
+          marketWebPresences: [],
+        },
+      ];
     },
     products: (args: ConnectionArgs & { query?: string | null; sortKey?: string | null }) => productsConnection(ctx, args),
     product: ({ id }: { id: string }) => {
@@ -107,7 +129,13 @@ export function mutationRoot(ctx: ResolverContext): Obj {
       const result = ctx.files.stagedUploadsCreate(ctx.shop, input);
       return { stagedTargets: result.stagedTargets, userErrors: result.userErrors.map(userError) };
     },
-    productCreate: ({ product, media }: { product?: ProductCreateFields | null; media?: Parameters<FileService["createProductMedia"]>[2] | null }) => {
+    productCreate: ({
+      product,
+      media,
+    }: {
+      product?: ProductCreateFields | null;
+      media?: Parameters<FileService["createProductMedia"]>[2] | null;
+    }) => {
       const userErrors: UserErrorOut[] = [];
       if (!product?.title?.trim()) userErrors.push({ field: ["product", "title"], message: "Title can't be blank" });
       if (userErrors.length) return { product: null, shop: shopView(ctx), userErrors: userErrors.map(userError) };
@@ -133,14 +161,24 @@ export function mutationRoot(ctx: ResolverContext): Obj {
       const result = ctx.bulk.runQuery(ctx, query);
       return {
         bulkOperation: result.operation ? bulkOperationView(result.operation) : null,
-        userErrors: result.userErrors.map((e) => ({ __typename: "BulkOperationUserError", field: e.field, message: e.message, code: e.code ?? "INVALID" })),
+        userErrors: result.userErrors.map((e) => ({
+          __typename: "BulkOperationUserError",
+          field: e.field,
+          message: e.message,
+          code: e.code ?? "INVALID",
+        })),
       };
     },
     bulkOperationCancel: ({ id }: { id: string }) => {
       const result = ctx.bulk.cancel(ctx.shop, id);
       return { bulkOperation: result.operation ? bulkOperationView(result.operation) : null, userErrors: result.userErrors.map(userError) };
     },
-    appPurchaseOneTimeCreate: (args: { name: string; price: { amount: unknown; currencyCode: string }; returnUrl: string; test?: boolean | null }) => {
+    appPurchaseOneTimeCreate: (args: {
+      name: string;
+      price: { amount: unknown; currencyCode: string };
+      returnUrl: string;
+      test?: boolean | null;
+    }) => {
       const result = ctx.billing.create(ctx.shop, args);
       return {
         appPurchaseOneTime: result.purchase ? purchaseView(result.purchase) : null,
@@ -233,7 +271,13 @@ function shopView(ctx: ResolverContext): Obj {
     primaryDomain: { __typename: "Domain", id: `gid://shopify/Domain/${shop.numericId}`, host: shop.domain, url, sslEnabled: true },
     domains: [{ __typename: "Domain", id: `gid://shopify/Domain/${shop.numericId}`, host: shop.domain, url, sslEnabled: true }],
     plan: shop.partnerDevelopment
-      ? { __typename: "ShopPlan", displayName: "Development", publicDisplayName: "Development", partnerDevelopment: true, shopifyPlus: false }
+      ? {
+          __typename: "ShopPlan",
+          displayName: "Development",
+          publicDisplayName: "Development",
+          partnerDevelopment: true,
+          shopifyPlus: false,
+        }
       : { __typename: "ShopPlan", displayName: "Basic", publicDisplayName: "Basic", partnerDevelopment: false, shopifyPlus: false },
     products: (args: ConnectionArgs & { query?: string | null; sortKey?: string | null }) => productsConnection(ctx, args),
   };
@@ -241,8 +285,19 @@ function shopView(ctx: ResolverContext): Obj {
 
 /** `title:` (prefix, case-insensitive) and plain terms on the title: what a collection picker searches by. */
 function collectionMatcher(query: string | null | undefined): (c: CollectionRecord) => boolean {
-  const term = (query ?? "").replace(/^title:/i, "").replace(/"/g, "").trim().toLowerCase();
-  return term ? (c) => c.title.toLowerCase().startsWith(term) || c.title.toLowerCase().split(/\s+/).some((w) => w.startsWith(term)) : () => true;
+  const term = (query ?? "")
+    .replace(/^title:/i, "")
+    .replace(/"/g, "")
+    .trim()
+    .toLowerCase();
+  return term
+    ? (c) =>
+        c.title.toLowerCase().startsWith(term) ||
+        c.title
+          .toLowerCase()
+          .split(/\s+/)
+          .some((w) => w.startsWith(term))
+    : () => true;
 }
 
 function collectionView(ctx: ResolverContext, collection: CollectionRecord): Obj {
@@ -253,7 +308,10 @@ function collectionView(ctx: ResolverContext, collection: CollectionRecord): Obj
     title: collection.title,
     handle: collection.handle,
     productsCount: () => ({ count: members().length, precision: "EXACT" }),
-    ruleSet: collection.productType !== null ? { appliedDisjunctively: false, rules: [{ column: "TYPE", relation: "EQUALS", condition: collection.productType }] } : null,
+    ruleSet:
+      collection.productType !== null
+        ? { appliedDisjunctively: false, rules: [{ column: "TYPE", relation: "EQUALS", condition: collection.productType }] }
+        : null,
   };
 }
 
@@ -412,7 +470,8 @@ export function fileView(ctx: ResolverContext, file: FileRecord): Obj {
 function imageView(ctx: ResolverContext, file: FileRecord): Obj | null {
   const blob = file.blob;
   if (!blob) return null;
-  const transformed = (t?: { maxWidth?: number | null; maxHeight?: number | null } | null) => ctx.store.fileUrl(file, { width: t?.maxWidth, height: t?.maxHeight });
+  const transformed = (t?: { maxWidth?: number | null; maxHeight?: number | null } | null) =>
+    ctx.store.fileUrl(file, { width: t?.maxWidth, height: t?.maxHeight });
   return {
     __typename: "Image",
     id: `gid://shopify/ImageSource/${file.numericId}`,
@@ -430,7 +489,10 @@ function imageView(ctx: ResolverContext, file: FileRecord): Obj | null {
 
 function appInstallationView(ctx: ResolverContext): Obj {
   const { shop } = ctx;
-  const scopes = ctx.store.options.scopes.split(",").map((s) => s.trim()).filter(Boolean);
+  const scopes = ctx.store.options.scopes
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
   const launchUrl = `https://admin.shopify.com/store/${shop.domain.replace(/\.myshopify\.com$/, "")}/apps/${ctx.apiKey}`;
   return {
     __typename: "AppInstallation",

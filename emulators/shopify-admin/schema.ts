@@ -16,8 +16,12 @@ let cached: GraphQLSchema | undefined;
  */
 export function loadAdminSchema(): GraphQLSchema {
   if (cached) return cached;
-  const file = fileURLToPath(new URL(`../../node_modules/@shopify/dev-mcp/dist/data/admin_${EMULATED_API_VERSION}.json.gz`, import.meta.url));
-  const introspection = JSON.parse(gunzipSync(readFileSync(file)).toString("utf8")) as { data?: IntrospectionQuery } & Partial<IntrospectionQuery>;
+  const file = fileURLToPath(
+    new URL(`../../node_modules/@shopify/dev-mcp/dist/data/admin_${EMULATED_API_VERSION}.json.gz`, import.meta.url),
+  );
+  const introspection = JSON.parse(gunzipSync(readFileSync(file)).toString("utf8")) as {
+    data?: IntrospectionQuery;
+  } & Partial<IntrospectionQuery>;
   cached = buildClientSchema(introspection.data ?? (introspection as IntrospectionQuery));
   return cached;
 }

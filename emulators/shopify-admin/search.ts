@@ -95,7 +95,11 @@ function termPredicate(raw: string, collections: readonly CollectionRecord[]): P
   const colon = raw.indexOf(":");
   const field = colon > 0 ? raw.slice(0, colon).toLowerCase() : null;
   if (field === "collection_id") {
-    const wanted = new Set(unquote(raw.slice(colon + 1)).split(",").map((v) => v.trim()));
+    const wanted = new Set(
+      unquote(raw.slice(colon + 1))
+        .split(",")
+        .map((v) => v.trim()),
+    );
     const matching = collections.filter((c) => wanted.has(String(c.numericId)));
     return (p) => matching.some((c) => inCollection(c, p));
   }

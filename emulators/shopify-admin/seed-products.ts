@@ -71,19 +71,32 @@ export async function seedProductPhotos(
   for (let start = 0; start < photos.length; start += STAGE_GROUP) {
     const group = photos.slice(start, start + STAGE_GROUP);
     const staged = await adminGraphql<{
-      stagedUploadsCreate: { stagedTargets: Array<{ url: string; resourceUrl: string; parameters: Array<{ name: string; value: string }> }> | null; userErrors: UserError[] };
+      stagedUploadsCreate: {
+        stagedTargets: Array<{ url: string; resourceUrl: string; parameters: Array<{ name: string; value: string }> }> | null;
+        userErrors: UserError[];
+      };
     }>(target, "SeedStagedUploadsCreate", STAGED_UPLOADS_CREATE, {
-      input: group.map((photo) => ({ resource: "IMAGE", filename: photo.filename, mimeType: photo.mimeType, httpMethod: "POST", fileSize: String(photo.bytes.length) })),
+      input: group.map((photo) => ({
+        resource: "IMAGE",
+        filename: photo.filename,
+        mimeType: photo.mimeType,
+        httpMethod: "POST",
+        fileSize: String(photo.bytes.length),
+      })),
     });
     assertNoUserErrors("stagedUploadsCreate", staged.stagedUploadsCreate.userErrors);
     const targets = staged.stagedUploadsCreate.stagedTargets ?? [];
-    if (targets.length !== group.length) throw new Error(`stagedUploadsCreate returned ${targets.length} targets for ${group.length} files`);
+    if (targets.length !== group.length)
+      throw new Error(`stagedUploadsCreate returned ${targets.length} targets for ${group.length} files`);
     seeded.push(
       ...(await mapInOrder(group, opts.concurrency ?? 4, async (photo, i) => {
         const stagedTarget = targets[i]!;
         await upload(stagedTarget, photo);
         const created = await adminGraphql<{
-          productCreate: { product: { id: string; title: string; media: { nodes: Array<{ id: string }> } } | null; userErrors: UserError[] };
+          productCreate: {
+            product: { id: string; title: string; media: { nodes: Array<{ id: string }> } } | null;
+            userErrors: UserError[];
+          };
         }>(target, "SeedProductCreate", PRODUCT_CREATE, {
           product: { title: photo.title, productType: photo.productType, tags: photo.tags },
           media: [{ originalSource: stagedTarget.resourceUrl, mediaContentType: "IMAGE", alt: photo.alt ?? photo.title }],
@@ -111,7 +124,8 @@ async function upload(target: { url: string; parameters: Array<{ name: string; v
   form.append("file", new Blob([new Uint8Array(photo.bytes)], { type: photo.mimeType }), photo.filename);
   const response = await fetch(target.url, { method: "POST", body: form });
   const text = await response.text();
-  if (!response.ok) throw new Error(`uploading ${photo.filename} to the staged target answered HTTP ${response.status}: ${text.slice(0, 200)}`);
+  if (!response.ok)
+    throw new Error(`uploading ${photo.filename} to the staged target answered HTTP ${response.status}: ${text.slice(0, 200)}`);
 }
 
 async function waitForMediaReady(target: AdminTarget, ids: string[], timeoutMs: number): Promise<void> {
@@ -120,15 +134,13 @@ async function waitForMediaReady(target: AdminTarget, ids: string[], timeoutMs: 
   while (pending.length) {
     const waiting: string[] = [];
     for (let start = 0; start < pending.length; start += 100) {
-      const { nodes } = await adminGraphql<{ nodes: Array<{ id: string; status?: string; mediaErrors?: Array<{ message: string }> } | null> }>(
-        target,
-        "SeedMediaStatus",
-        MEDIA_STATUS,
-        { ids: pending.slice(start, start + 100) },
-      );
+      const { nodes } = await adminGraphql<{
+        nodes: Array<{ id: string; status?: string; mediaErrors?: Array<{ message: string }> } | null>;
+      }>(target, "SeedMediaStatus", MEDIA_STATUS, { ids: pending.slice(start, start + 100) });
       for (const [i, node] of nodes.entries()) {
         const id = pending[start + i]!;
-        if (node?.status === "FAILED") throw new Error(`Shopify could not process media ${id}: ${node.mediaErrors?.map((e) => e.message).join("; ")}`);
+        if (node?.status === "FAILED")
+          throw new Error(`Shopify could not process media ${id}: ${node.mediaErrors?.map((e) => e.message).join("; ")}`);
         if (node?.status !== "READY") waiting.push(id);
       }
     }
@@ -142,7 +154,8 @@ async function waitForMediaReady(target: AdminTarget, ids: string[], timeoutMs: 
 type UserError = { field?: string[] | null; message: string };
 
 function assertNoUserErrors(operation: string, errors: UserError[]): void {
-  if (errors.length) throw new Error(`${operation} refused: ${errors.map((e) => `${e.field?.join(".") ?? ""} ${e.message}`.trim()).join("; ")}`);
+  if (errors.length)
+    throw new Error(`${operation} refused: ${errors.map((e) => `${e.field?.join(".") ?? ""} ${e.message}`.trim()).join("; ")}`);
 }
 
 /** One Admin GraphQL call; a THROTTLED answer waits for the bucket to refill and tries again. */
@@ -165,7 +178,8 @@ async function adminGraphql<T>(target: AdminTarget, operationName: string, query
       await sleep(Math.max(100, (missing / (cost?.throttleStatus?.restoreRate ?? 50)) * 1000));
       continue;
     }
-    if (body.errors?.length || !body.data) throw new Error(`${operationName} failed: ${body.errors?.map((e) => e.message).join("; ") ?? "no data"}`);
+    if (body.errors?.length || !body.data)
+      throw new Error(`${operationName} failed: ${body.errors?.map((e) => e.message).join("; ") ?? "no data"}`);
     return body.data;
   }
 }

@@ -8,7 +8,15 @@ import { runGraphql, type GraphqlBody } from "./graphql";
 import { handleAccessTokenRequest } from "./oauth";
 import type { ResolverContext } from "./resolvers";
 import { EMULATED_API_VERSION, loadAdminSchema } from "./schema";
-import { EmulatorStore, randomHex, type AddShopOptions, type ProductRecord, type PurchaseRecord, type ShopState, type TokenStats } from "./store";
+import {
+  EmulatorStore,
+  randomHex,
+  type AddShopOptions,
+  type ProductRecord,
+  type PurchaseRecord,
+  type ShopState,
+  type TokenStats,
+} from "./store";
 import { buildSignedWebhookRequest, type WebhookOptions } from "./webhooks";
 import { PRODUCT_CREATE_TOPIC, PRODUCT_UPDATE_TOPIC, productWebhookPayload } from "./product-webhooks";
 import { outlastClientKeepAlive } from "../keep-alive";
@@ -95,7 +103,10 @@ export interface ShopifyEmulator {
    * `productIndex` picks the seeded catalogue entry it copies (title, type, tags); `sendWebhook: false` only returns
    * the payload (a test delivers it itself, e.g. as duplicates).
    */
-  createProduct(shop: string, opts: { images: number; productIndex?: number; sendWebhook?: boolean }): Promise<{ id: string; mediaIds: string[]; payload: unknown }>;
+  createProduct(
+    shop: string,
+    opts: { images: number; productIndex?: number; sendWebhook?: boolean },
+  ): Promise<{ id: string; mediaIds: string[]; payload: unknown }>;
   /** The merchant adds photos to a product; resolves once products/update was delivered. */
   addProductImages(shop: string, productId: string, count: number): Promise<string[]>;
   /** Resolves once every webhook the stand-in has started sending was answered (or failed). */
@@ -104,7 +115,9 @@ export interface ShopifyEmulator {
   beforeNextOperation(shop: string, operationName: string, hook: () => Promise<void>): void;
   /** Runs `hook` once the shop's next `operationName` request has been executed, before its answer is sent. */
   afterNextOperation(shop: string, operationName: string, hook: () => Promise<void>): void;
-  purchases(shop: string): Array<{ id: string; name: string; status: string; price: { amount: string; currencyCode: string }; test: boolean; returnUrl: string }>;
+  purchases(
+    shop: string,
+  ): Array<{ id: string; name: string; status: string; price: { amount: string; currencyCode: string }; test: boolean; returnUrl: string }>;
   approvePurchase(shop: string, id: string): Promise<void>;
   declinePurchase(shop: string, id: string): Promise<void>;
   expirePurchase(shop: string, id: string): Promise<void>;
@@ -171,10 +184,19 @@ export async function startShopifyEmulator(opts: ShopifyEmulatorOptions & { port
   };
   const notifyPurchase = (purchase: PurchaseRecord): Promise<void> => {
     const shop = store.shop(purchase.shop);
-    return deliver(PURCHASE_TOPIC, shop.domain, opts.purchaseWebhookPath ?? "/webhooks/app_purchases_one_time/update", purchaseWebhookPayload(purchase, shop));
+    return deliver(
+      PURCHASE_TOPIC,
+      shop.domain,
+      opts.purchaseWebhookPath ?? "/webhooks/app_purchases_one_time/update",
+      purchaseWebhookPayload(purchase, shop),
+    );
   };
   const productPaths = opts.productWebhooks === true ? DEFAULT_PRODUCT_WEBHOOK_PATHS : opts.productWebhooks || null;
-  const notifyProduct = (shop: ShopState, product: ProductRecord, topic: typeof PRODUCT_CREATE_TOPIC | typeof PRODUCT_UPDATE_TOPIC): Promise<void> => {
+  const notifyProduct = (
+    shop: ShopState,
+    product: ProductRecord,
+    topic: typeof PRODUCT_CREATE_TOPIC | typeof PRODUCT_UPDATE_TOPIC,
+  ): Promise<void> => {
     if (!productPaths) return Promise.resolve();
     product.updatedAt = new Date();
     const path = topic === PRODUCT_CREATE_TOPIC ? productPaths.create : productPaths.update;
@@ -234,7 +256,9 @@ export async function startShopifyEmulator(opts: ShopifyEmulatorOptions & { port
       const bodyText = (await readBody(req)).toString("utf8");
       let body: GraphqlBody;
       try {
-        body = (header(req, "content-type") ?? "").includes("application/graphql") ? { query: bodyText } : (JSON.parse(bodyText) as GraphqlBody);
+        body = (header(req, "content-type") ?? "").includes("application/graphql")
+          ? { query: bodyText }
+          : (JSON.parse(bodyText) as GraphqlBody);
       } catch {
         return send(res, 400, { errors: "Invalid JSON in request body" });
       }
@@ -282,7 +306,8 @@ export async function startShopifyEmulator(opts: ShopifyEmulatorOptions & { port
     if (stagedPost && method === "POST") return receiveMultipartUpload(req, res, stagedPost[1]!);
     const stagedPut = /^\/staged-uploads\/([0-9a-f]+)\/[^/]+$/.exec(pathname);
     if (stagedPut && method === "PUT") {
-      if (!url.searchParams.get("X-Goog-Signature")) return sendXmlError(res, 403, "AccessDenied", "The signed URL's signature is missing.");
+      if (!url.searchParams.get("X-Goog-Signature"))
+        return sendXmlError(res, 403, "AccessDenied", "The signed URL's signature is missing.");
       const result = files.receiveUpload(stagedPut[1]!, await readBody(req), { contentType: header(req, "content-type") });
       if (!result.ok) return sendXmlError(res, result.status, result.code, result.message);
       res.writeHead(200, { "Content-Length": "0" });
@@ -295,11 +320,17 @@ export async function startShopifyEmulator(opts: ShopifyEmulatorOptions & { port
       const purchase = billing.purchaseForConfirmation(Number(charge[1]), url.searchParams.get("signature"));
       if (!purchase) return sendText(res, 404, "text/plain", "This charge does not exist.");
       if (method === "GET") {
-        return sendText(res, 200, "text/html; charset=utf-8", confirmationPage(purchase, store.shop(purchase.shop).name, url.pathname + url.search));
+        return sendText(
+          res,
+          200,
+          "text/html; charset=utf-8",
+          confirmationPage(purchase, store.shop(purchase.shop).name, url.pathname + url.search),
+        );
       }
       if (method === "POST") {
         const params = await readParams(req);
-        if (params.decision !== "approve" && params.decision !== "decline") return sendText(res, 400, "text/plain", "decision must be approve or decline");
+        if (params.decision !== "approve" && params.decision !== "decline")
+          return sendText(res, 400, "text/plain", "decision must be approve or decline");
         await billing.decide(purchase, params.decision === "approve" ? "ACTIVE" : "DECLINED");
         res.writeHead(302, { Location: billing.returnUrlFor(purchase) });
         res.end();
@@ -314,7 +345,11 @@ export async function startShopifyEmulator(opts: ShopifyEmulatorOptions & { port
     const body = await readBody(req);
     let form: FormData;
     try {
-      form = await new Request("http://upload.invalid/", { method: "POST", headers: { "content-type": header(req, "content-type") ?? "" }, body: new Uint8Array(body) }).formData();
+      form = await new Request("http://upload.invalid/", {
+        method: "POST",
+        headers: { "content-type": header(req, "content-type") ?? "" },
+        body: new Uint8Array(body),
+      }).formData();
     } catch {
       return sendXmlError(res, 400, "InvalidArgument", "The body is not multipart/form-data.");
     }
@@ -378,7 +413,17 @@ export async function startShopifyEmulator(opts: ShopifyEmulatorOptions & { port
           const file = state.files.get(id);
           if (!file?.blob) return [];
           const blob = file.blob;
-          const media = { id: file.id, position: index + 1, alt: file.alt, url: store.fileUrl(file)!, status: file.status, mimeType: blob.mimeType, width: blob.width, height: blob.height, replacements: file.replacements } as EmulatedMedia;
+          const media = {
+            id: file.id,
+            position: index + 1,
+            alt: file.alt,
+            url: store.fileUrl(file)!,
+            status: file.status,
+            mimeType: blob.mimeType,
+            width: blob.width,
+            height: blob.height,
+            replacements: file.replacements,
+          } as EmulatedMedia;
           // Fixture photos render lazily; hashing one that was never served renders it on demand.
           Object.defineProperty(media, "sha256", { enumerable: true, get: () => store.blobSha256(blob) });
           return [media];
@@ -390,7 +435,13 @@ export async function startShopifyEmulator(opts: ShopifyEmulatorOptions & { port
         .filter((file) => file.createdByApp)
         .map((file) => {
           const blob = file.blob;
-          const out = { id: file.id, url: store.fileUrl(file), status: file.status, alt: file.alt } as { id: string; url: string | null; status: string; alt: string | null; sha256: string | null };
+          const out = { id: file.id, url: store.fileUrl(file), status: file.status, alt: file.alt } as {
+            id: string;
+            url: string | null;
+            status: string;
+            alt: string | null;
+            sha256: string | null;
+          };
           Object.defineProperty(out, "sha256", { enumerable: true, get: () => (blob ? store.blobSha256(blob) : null) });
           return out;
         });
@@ -443,7 +494,13 @@ export async function startShopifyEmulator(opts: ShopifyEmulatorOptions & { port
       if (!product) throw new Error(`no product ${productId} in ${shop}`);
       const added = Array.from({ length: count }, (_, k) => {
         const n = product.mediaIds.length + 1;
-        return store.addProductImage(state, product, ADDED_IMAGE_BASE + state.products.length * 8 + n + k, { alt: `${product.title} view ${n}`, filename: `${product.handle}-added-${n}` }, new Date()).id;
+        return store.addProductImage(
+          state,
+          product,
+          ADDED_IMAGE_BASE + state.products.length * 8 + n + k,
+          { alt: `${product.title} view ${n}`, filename: `${product.handle}-added-${n}` },
+          new Date(),
+        ).id;
       });
       await notifyProduct(state, product, PRODUCT_UPDATE_TOPIC);
       return added;
@@ -452,7 +509,9 @@ export async function startShopifyEmulator(opts: ShopifyEmulatorOptions & { port
       while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
     },
     purchases: (shop) =>
-      store.shop(shop).purchases.map((p) => ({ id: p.id, name: p.name, status: p.status, price: { ...p.price }, test: p.test, returnUrl: p.returnUrl })),
+      store
+        .shop(shop)
+        .purchases.map((p) => ({ id: p.id, name: p.name, status: p.status, price: { ...p.price }, test: p.test, returnUrl: p.returnUrl })),
     approvePurchase: (shop, id) => decideOrThrow(shop, id, "ACTIVE"),
     declinePurchase: (shop, id) => decideOrThrow(shop, id, "DECLINED"),
     expirePurchase: (shop, id) => decideOrThrow(shop, id, "EXPIRED"),
@@ -502,7 +561,12 @@ function sendText(res: ServerResponse, status: number, contentType: string, text
 }
 
 function sendXmlError(res: ServerResponse, status: number, code: string, message: string): void {
-  sendText(res, status, "application/xml", `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${message}</Message></Error>`);
+  sendText(
+    res,
+    status,
+    "application/xml",
+    `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${message}</Message></Error>`,
+  );
 }
 
 function operationNameOf(query: unknown): string {

@@ -239,7 +239,8 @@ export class EmulatorStore {
       this.addProduct(shop, p, imageCount, imageIndex, undefined, shared ? (i) => SMALL_FIXTURE(i % shared) : undefined);
       imageIndex += imageCount;
     }
-    for (const productType of new Set(shop.products.map((p) => p.productType).filter(Boolean))) this.addCollection(shop, { title: productType, productType });
+    for (const productType of new Set(shop.products.map((p) => p.productType).filter(Boolean)))
+      this.addCollection(shop, { title: productType, productType });
     return shop;
   }
 
@@ -249,7 +250,10 @@ export class EmulatorStore {
       id: `gid://shopify/Collection/${numericId}`,
       numericId,
       title: fields.title,
-      handle: fields.title.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, ""),
+      handle: fields.title
+        .toLowerCase()
+        .replace(/[^a-z0-9]+/g, "-")
+        .replace(/^-|-$/g, ""),
       productType: fields.productType ?? null,
       productIds: new Set(fields.productIds ?? []),
     };
@@ -258,7 +262,17 @@ export class EmulatorStore {
   }
 
   /** A product the way productCreate makes it: a unique handle from the title (or the one asked for), no media yet. */
-  createProduct(shop: ShopState, fields: { title: string; handle?: string | null; status?: ProductStatus | null; vendor?: string | null; productType?: string | null; tags?: string[] | null }): ProductRecord {
+  createProduct(
+    shop: ShopState,
+    fields: {
+      title: string;
+      handle?: string | null;
+      status?: ProductStatus | null;
+      vendor?: string | null;
+      productType?: string | null;
+      tags?: string[] | null;
+    },
+  ): ProductRecord {
     const taken = new Set(shop.products.map((p) => p.handle));
     const base = slugify(fields.handle || fields.title) || "product";
     let handle = base;
@@ -318,7 +332,13 @@ export class EmulatorStore {
   }
 
   /** A READY fixture photo appended to the product's media. */
-  addProductImage(shop: ShopState, product: ProductRecord, imageIndex: number, image: { alt: string; filename: string }, createdAt: Date): FileRecord {
+  addProductImage(
+    shop: ShopState,
+    product: ProductRecord,
+    imageIndex: number,
+    image: { alt: string; filename: string },
+    createdAt: Date,
+  ): FileRecord {
     const blob = this.addFixtureBlob(imageIndex, image.filename, createdAt);
     const file = this.createFileRecord(shop, {
       typename: "MediaImage",
@@ -342,7 +362,10 @@ export class EmulatorStore {
 
   createFileRecord(
     shop: ShopState,
-    fields: Pick<FileRecord, "typename" | "alt" | "status" | "blob" | "filename" | "productId" | "createdByApp"> & { createdAt?: Date; originalSourceUrl?: string | null },
+    fields: Pick<FileRecord, "typename" | "alt" | "status" | "blob" | "filename" | "productId" | "createdByApp"> & {
+      createdAt?: Date;
+      originalSourceUrl?: string | null;
+    },
   ): FileRecord {
     const numericId = this.newId();
     const createdAt = fields.createdAt ?? new Date();
@@ -366,7 +389,16 @@ export class EmulatorStore {
 
   addFixtureBlob(fixtureIndex: number, stem: string, createdAt: Date): BlobRecord {
     const info = fixtureImageInfo(fixtureIndex);
-    return { id: this.nextBlobId++, stem, ext: info.ext, mimeType: info.mimeType, width: info.width, height: info.height, createdAt, fixtureIndex };
+    return {
+      id: this.nextBlobId++,
+      stem,
+      ext: info.ext,
+      mimeType: info.mimeType,
+      width: info.width,
+      height: info.height,
+      createdAt,
+      fixtureIndex,
+    };
   }
 
   addBlob(bytes: Buffer, meta: { stem: string; ext: string; mimeType: string; width: number; height: number }): BlobRecord {

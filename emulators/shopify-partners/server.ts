@@ -17,7 +17,14 @@ const SDL = /* GraphQL */ `
   scalar Decimal
   scalar URL
 
-  enum Currency { USD EUR GBP CAD AUD MXN }
+  enum Currency {
+    USD
+    EUR
+    GBP
+    CAD
+    AUD
+    MXN
+  }
 
   enum TransactionType {
     APP_ONE_TIME_SALE
@@ -35,12 +42,29 @@ const SDL = /* GraphQL */ `
     THEME_SALE_ADJUSTMENT
   }
 
-  type Money { amount: Decimal! currencyCode: Currency! }
-  type Shop { id: ID! myshopifyDomain: URL name: String! }
-  type App { id: ID! name: String! apiKey: String }
-  type PageInfo { hasNextPage: Boolean! hasPreviousPage: Boolean! }
+  type Money {
+    amount: Decimal!
+    currencyCode: Currency!
+  }
+  type Shop {
+    id: ID!
+    myshopifyDomain: URL
+    name: String!
+  }
+  type App {
+    id: ID!
+    name: String!
+    apiKey: String
+  }
+  type PageInfo {
+    hasNextPage: Boolean!
+    hasPreviousPage: Boolean!
+  }
 
-  interface Transaction { id: ID! createdAt: DateTime! }
+  interface Transaction {
+    id: ID!
+    createdAt: DateTime!
+  }
 
   type AppOneTimeSale implements Transaction {
     id: ID!
@@ -64,8 +88,14 @@ const SDL = /* GraphQL */ `
     shopifyFee: Money
   }
 
-  type TransactionEdge { cursor: String! node: Transaction! }
-  type TransactionConnection { edges: [TransactionEdge!]! pageInfo: PageInfo! }
+  type TransactionEdge {
+    cursor: String!
+    node: Transaction!
+  }
+  type TransactionConnection {
+    edges: [TransactionEdge!]!
+    pageInfo: PageInfo!
+  }
 
   type QueryRoot {
     transactions(
@@ -82,7 +112,9 @@ const SDL = /* GraphQL */ `
     ): TransactionConnection!
   }
 
-  schema { query: QueryRoot }
+  schema {
+    query: QueryRoot
+  }
 `;
 
 export interface EmulatedTransaction {
@@ -119,9 +151,19 @@ export async function startPartnerEmulator(opts: { port?: number; appId?: string
   let nextId = Date.now() * 1000 + Math.floor(Math.random() * 1000);
 
   const resolvers = {
-    transactions(args: { after?: string | null; appId?: string | null; createdAtMin?: string | null; createdAtMax?: string | null; first?: number | null; types?: string[] | null; myshopifyDomain?: string | null }) {
+    transactions(args: {
+      after?: string | null;
+      appId?: string | null;
+      createdAtMin?: string | null;
+      createdAtMax?: string | null;
+      first?: number | null;
+      types?: string[] | null;
+      myshopifyDomain?: string | null;
+    }) {
       const first = Math.min(args.first ?? 50, 100);
-      const types = args.types?.map((t) => (t === "APP_SALE_ADJUSTMENT" ? "AppSaleAdjustment" : t === "APP_ONE_TIME_SALE" ? "AppOneTimeSale" : t));
+      const types = args.types?.map((t) =>
+        t === "APP_SALE_ADJUSTMENT" ? "AppSaleAdjustment" : t === "APP_ONE_TIME_SALE" ? "AppOneTimeSale" : t,
+      );
       const matching = transactions.filter(
         (t) =>
           (!args.appId || t.appId === args.appId) &&
@@ -174,7 +216,12 @@ export async function startPartnerEmulator(opts: { port?: number; appId?: string
         } catch {
           return send(400, { errors: [{ message: "Invalid JSON" }] });
         }
-        const result = await graphql({ schema: schema!, source: body.query ?? "", rootValue: resolvers, variableValues: body.variables ?? {} });
+        const result = await graphql({
+          schema: schema!,
+          source: body.query ?? "",
+          rootValue: resolvers,
+          variableValues: body.variables ?? {},
+        });
         send(200, result);
       })().catch((error: unknown) => {
         res.writeHead(500);

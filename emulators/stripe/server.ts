@@ -132,7 +132,11 @@ export interface StripeEmulator {
   /** A signed event for the session's current state. `timestamp` (seconds) backdates the signature; `secret` overrides the signing secret. */
   signEvent(type: CheckoutEventType, sessionId: string, opts?: { timestamp?: number; secret?: string; eventId?: string }): SignedEvent;
   /** The signed event as a Request to the app's webhook URL (for calling a Remix action directly). */
-  buildWebhookRequest(type: CheckoutEventType, sessionId: string, opts?: { url?: string; timestamp?: number; secret?: string; eventId?: string }): Request;
+  buildWebhookRequest(
+    type: CheckoutEventType,
+    sessionId: string,
+    opts?: { url?: string; timestamp?: number; secret?: string; eventId?: string },
+  ): Request;
   /** POSTs the signed event to the configured webhook URL. */
   sendEvent(type: CheckoutEventType, sessionId: string): Promise<Response>;
 }
@@ -170,7 +174,11 @@ export async function startStripeEmulator(opts: StripeEmulatorOptions = {}): Pro
     return rest;
   }
 
-  function signEvent(type: CheckoutEventType, sessionId: string, o: { timestamp?: number; secret?: string; eventId?: string } = {}): SignedEvent {
+  function signEvent(
+    type: CheckoutEventType,
+    sessionId: string,
+    o: { timestamp?: number; secret?: string; eventId?: string } = {},
+  ): SignedEvent {
     const session = requireSession(sessionId);
     const created = o.timestamp ?? now();
     const object =
@@ -204,7 +212,11 @@ export async function startStripeEmulator(opts: StripeEmulatorOptions = {}): Pro
     const url = o.url ?? webhookUrl ?? "http://app.invalid/webhooks/stripe";
     return new Request(url, {
       method: "POST",
-      headers: { "content-type": "application/json; charset=utf-8", "stripe-signature": signature, "user-agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)" },
+      headers: {
+        "content-type": "application/json; charset=utf-8",
+        "stripe-signature": signature,
+        "user-agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
+      },
       body: payload,
     });
   }
@@ -273,7 +285,8 @@ export async function startStripeEmulator(opts: StripeEmulatorOptions = {}): Pro
     const paid = requireCharge(id);
     const left = paid.amount - paid.amount_refunded;
     const refund = amount ?? left;
-    if (!Number.isInteger(refund) || refund <= 0 || refund > left) throw new Error(`Refund amount (${refund}) is greater than unrefunded amount on charge (${left})`);
+    if (!Number.isInteger(refund) || refund <= 0 || refund > left)
+      throw new Error(`Refund amount (${refund}) is greater than unrefunded amount on charge (${left})`);
     paid.amount_refunded += refund;
     paid.refunded = paid.amount_refunded === paid.amount;
     return paid;
@@ -378,12 +391,26 @@ export async function startStripeEmulator(opts: StripeEmulatorOptions = {}): Pro
     for (const [index, raw] of rawItems.entries()) {
       const item = (raw ?? {}) as Record<string, FormValue>;
       const quantity = Number(str(item.quantity) ?? "1");
-      if (!Number.isInteger(quantity) || quantity < 1) return stripeError(400, "invalid_request_error", "Invalid quantity", `line_items[${index}][quantity]`);
+      if (!Number.isInteger(quantity) || quantity < 1)
+        return stripeError(400, "invalid_request_error", "Invalid quantity", `line_items[${index}][quantity]`);
       const priceId = str(item.price);
       if (priceId) {
         const price = prices[priceId];
-        if (!price) return stripeError(400, "invalid_request_error", `No such price: '${priceId}'`, `line_items[${index}][price]`, "resource_missing");
-        items.push({ description: price.productName, quantity, amount_total: price.unitAmount * quantity, currency: price.currency.toLowerCase(), price: priceId });
+        if (!price)
+          return stripeError(
+            400,
+            "invalid_request_error",
+            `No such price: '${priceId}'`,
+            `line_items[${index}][price]`,
+            "resource_missing",
+          );
+        items.push({
+          description: price.productName,
+          quantity,
+          amount_total: price.unitAmount * quantity,
+          currency: price.currency.toLowerCase(),
+          price: priceId,
+        });
         continue;
       }
       const data = (item.price_data ?? {}) as Record<string, FormValue>;
@@ -391,9 +418,20 @@ export async function startStripeEmulator(opts: StripeEmulatorOptions = {}): Pro
       const currency = str(data.currency);
       const product = (data.product_data ?? {}) as Record<string, FormValue>;
       if (!Number.isInteger(unitAmount) || unitAmount < 0 || !currency || !str(product.name)) {
-        return stripeError(400, "invalid_request_error", "line_items need a price or price_data with currency, unit_amount and product_data.name", `line_items[${index}]`);
+        return stripeError(
+          400,
+          "invalid_request_error",
+          "line_items need a price or price_data with currency, unit_amount and product_data.name",
+          `line_items[${index}]`,
+        );
       }
-      items.push({ description: str(product.name)!, quantity, amount_total: unitAmount * quantity, currency: currency.toLowerCase(), price: null });
+      items.push({
+        description: str(product.name)!,
+        quantity,
+        amount_total: unitAmount * quantity,
+        currency: currency.toLowerCase(),
+        price: null,
+      });
     }
     const customer = str(params.customer);
     if (customer && !customers.has(customer)) return missing("customer", customer);
@@ -459,10 +497,12 @@ export async function startStripeEmulator(opts: StripeEmulatorOptions = {}): Pro
 <html><head><title>Checkout (Stripe stand-in)</title></head>
 <body style="font-family: sans-serif; max-width: 32rem; margin: 3rem auto">
 <h1>Pay ${escapeHtml(session.currency.toUpperCase())} ${amount}</h1><p>${description}</p>
-${session.status === "open"
-  ? `<form method="post" action="/checkout/pay/${session.id}"><button type="submit" name="outcome" value="paid">Pay</button></form>
+${
+  session.status === "open"
+    ? `<form method="post" action="/checkout/pay/${session.id}"><button type="submit" name="outcome" value="paid">Pay</button></form>
 <form method="post" action="/checkout/cancel/${session.id}"><button type="submit">Cancel</button></form>`
-  : `<p>This checkout session is ${session.status}.</p>`}
+    : `<p>This checkout session is ${session.status}.</p>`
+}
 </body></html>`);
       return true;
     }

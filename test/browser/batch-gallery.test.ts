@@ -27,7 +27,11 @@ async function shot(page: Page, name: string, fullPage = false): Promise<void> {
 
 beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
-  info = await serveApp({ E2E_PRODUCTS: String(PRODUCTS), E2E_IMAGES_PER_PRODUCT: String(IMAGES_PER_PRODUCT), E2E_CREDITS: String(3 * IMAGES) });
+  info = await serveApp({
+    E2E_PRODUCTS: String(PRODUCTS),
+    E2E_IMAGES_PER_PRODUCT: String(IMAGES_PER_PRODUCT),
+    E2E_CREDITS: String(3 * IMAGES),
+  });
   browser = await launchChromium();
 }, 240_000);
 
@@ -52,7 +56,8 @@ async function tabToNextTileCheckbox(page: Page): Promise<string> {
 }
 
 const tabButton = (page: Page, name: string) => page.getByRole("tab", { name: new RegExp(`^${name} \\(\\d+\\)$`) });
-const tabCount = async (page: Page, name: string) => Number(/\((\d+)\)$/.exec((await tabButton(page, name).getAttribute("aria-label")) ?? "")?.[1]);
+const tabCount = async (page: Page, name: string) =>
+  Number(/\((\d+)\)$/.exec((await tabButton(page, name).getAttribute("aria-label")) ?? "")?.[1]);
 const tiles = (page: Page) => page.getByTestId("batch-item");
 
 /** The alt text of a product's image (1-based position) in the Shopify stand-in's store, read through the Admin API. */
@@ -129,7 +134,10 @@ describe("reviewing a batch in the gallery", () => {
       await expect.poll(() => tabCount(page, "Published"), { timeout: 15_000 }).toBe(2);
 
       // One more held image rejected with the bulk bar's button.
-      await page.getByRole("checkbox", { name: /^Select .*, image \d+$/ }).first().check();
+      await page
+        .getByRole("checkbox", { name: /^Select .*, image \d+$/ })
+        .first()
+        .check();
       await bulkBar.getByRole("button", { name: "Reject 1 image" }).click();
       await page.getByText(/^1 image rejected/).waitFor({ timeout: 30_000 });
       await expect.poll(() => tabCount(page, "Rejected"), { timeout: 15_000 }).toBe(1);
@@ -160,7 +168,9 @@ describe("reviewing a batch in the gallery", () => {
       for (let i = 0; i < 20; i++) await page.keyboard.press("ArrowLeft");
       expect(await slider.inputValue()).toBe("30");
       // 30% of the processed image shows: its left edge is cut at 70% of the frame.
-      expect(await dialog.getByTestId("compare-slider").evaluate((el) => getComputedStyle(el).getPropertyValue("--split").trim())).toBe("70%");
+      expect(await dialog.getByTestId("compare-slider").evaluate((el) => getComputedStyle(el).getPropertyValue("--split").trim())).toBe(
+        "70%",
+      );
       const afterBox = (await after.boundingBox())!;
       expect(afterBox.width).toBeGreaterThan(400);
       await shot(page, "04-compare-slider");
@@ -186,7 +196,9 @@ describe("reviewing a batch in the gallery", () => {
       const altField = details.getByRole("textbox", { name: "Alt text" });
       const suggested = await altField.inputValue();
       expect(suggested).toMatch(new RegExp(`^${product} in \\w+ on a white background$`));
-      await expect(details.getByText(`Suggested. The image keeps your alt text ("${ownAlt}") unless you save this one.`).isVisible()).resolves.toBe(true);
+      await expect(
+        details.getByText(`Suggested. The image keeps your alt text ("${ownAlt}") unless you save this one.`).isVisible(),
+      ).resolves.toBe(true);
       const merchantAlt = `${product} on white, seen from the front`;
       await altField.fill(merchantAlt);
       await details.getByRole("button", { name: "Write alt text" }).click();

@@ -75,7 +75,6 @@ describe("a merchant in the embedded app", () => {
 
 async function walk(page: Page): Promise<void> {
   {
-
     // Images: the grid loads as Shopify admin opens the app. The first open installs the app (token
     // exchange, welcome credits); open it again as a returning merchant so the balance is settled.
     await page.goto(info.openUrl);
@@ -95,19 +94,31 @@ async function walk(page: Page): Promise<void> {
     const word = firstTitle.split(" ")[0]!;
     await page.getByPlaceholder("Search by product title").fill(word);
     await expect.poll(() => page.url(), { timeout: 10_000 }).toContain(`q=${encodeURIComponent(word)}`);
-    await expect.poll(async () => {
-      const titles = await page.getByTestId("product-group").evaluateAll((els) => els.map((e) => e.getAttribute("aria-label") ?? ""));
-      return titles.length > 0 && titles.every((t) => t.includes(word));
-    }, { timeout: 15_000 }).toBe(true);
+    await expect
+      .poll(
+        async () => {
+          const titles = await page.getByTestId("product-group").evaluateAll((els) => els.map((e) => e.getAttribute("aria-label") ?? ""));
+          return titles.length > 0 && titles.every((t) => t.includes(word));
+        },
+        { timeout: 15_000 },
+      )
+      .toBe(true);
     await shot(page, "02-images-filtered");
     await page.getByPlaceholder("Search by product title").fill("");
     await expect.poll(() => page.getByTestId("image-cell").count(), { timeout: 15_000 }).toBe(PRODUCTS * IMAGES_PER_PRODUCT);
 
     // Jump to one product chosen in App Bridge's resource picker, then back to all products.
     const pickedId = (await page.getByTestId("product-group").nth(1).getAttribute("data-product-id"))!;
-    await page.evaluate((id) => (window as unknown as { __appBridge: { setPickerSelection(s: unknown): void } }).__appBridge.setPickerSelection([{ id }]), pickedId);
+    await page.evaluate(
+      (id) => (window as unknown as { __appBridge: { setPickerSelection(s: unknown): void } }).__appBridge.setPickerSelection([{ id }]),
+      pickedId,
+    );
     await page.getByRole("button", { name: "Choose products…" }).click();
-    await expect.poll(() => page.getByTestId("product-group").evaluateAll((els) => els.map((e) => e.getAttribute("data-product-id"))), { timeout: 15_000 }).toEqual([pickedId]);
+    await expect
+      .poll(() => page.getByTestId("product-group").evaluateAll((els) => els.map((e) => e.getAttribute("data-product-id"))), {
+        timeout: 15_000,
+      })
+      .toEqual([pickedId]);
     await page.getByRole("button", { name: "Show all products" }).click();
     await expect.poll(() => page.getByTestId("image-cell").count(), { timeout: 15_000 }).toBe(PRODUCTS * IMAGES_PER_PRODUCT);
 
@@ -122,7 +133,9 @@ async function walk(page: Page): Promise<void> {
     // Submit and watch the batch page reach done.
     await page.getByRole("button", { name: "Process 6 images" }).click();
     await page.waitForURL(/\/app\/batches\/[0-9a-f-]{36}/, { timeout: 30_000 });
-    await expect.poll(() => page.getByTestId("batch-summary").textContent(), { timeout: 120_000, interval: 500 }).toMatch(/^6 of 6 done · 6 published/);
+    await expect
+      .poll(() => page.getByTestId("batch-summary").textContent(), { timeout: 120_000, interval: 500 })
+      .toMatch(/^6 of 6 done · 6 published/);
     expect(await page.getByTestId("batch-item").count()).toBe(6);
     expect(await page.getByText(/Credits used: 18/).isVisible()).toBe(true);
     await shot(page, "04-batch-done");
@@ -148,7 +161,10 @@ async function walk(page: Page): Promise<void> {
     await shot(page, "06-batch-restored-one");
 
     // ZIP of the processed images, fetched with the session token and saved by the browser.
-    const [download] = await Promise.all([page.waitForEvent("download", { timeout: 30_000 }), page.getByRole("button", { name: "Download ZIP" }).click()]);
+    const [download] = await Promise.all([
+      page.waitForEvent("download", { timeout: 30_000 }),
+      page.getByRole("button", { name: "Download ZIP" }).click(),
+    ]);
     expect(download.suggestedFilename()).toMatch(/\.zip$/);
     const zip = readFileSync((await download.path())!);
     expect(zip.subarray(0, 2).toString("latin1")).toBe("PK");
@@ -176,11 +192,19 @@ async function walk(page: Page): Promise<void> {
     await adminNavigate(page, "/app/credits");
     await page.waitForURL(/\/app\/credits/);
     const available = async () =>
-      Number(((await page.getByText("Available", { exact: true }).first().locator("xpath=following-sibling::*[1]").textContent()) ?? "").replace(/[^\d]/g, ""));
+      Number(
+        ((await page.getByText("Available", { exact: true }).first().locator("xpath=following-sibling::*[1]").textContent()) ?? "").replace(
+          /[^\d]/g,
+          "",
+        ),
+      );
     const before = await available();
     expect(before).toBe(initialBalance - 18);
     await shot(page, "09-credits");
-    await page.getByRole("button", { name: /pack with Shopify/ }).first().click();
+    await page
+      .getByRole("button", { name: /pack with Shopify/ })
+      .first()
+      .click();
     await page.waitForURL((url) => url.href.startsWith(info.shopifyUrl), { timeout: 30_000 });
     const packCredits = Number(/(\d+)\s*(?:image\s+)?credits/i.exec((await page.getByTestId("charge-name").textContent()) ?? "")?.[1]);
     expect(packCredits).toBeGreaterThan(0);
@@ -214,7 +238,16 @@ async function walk(page: Page): Promise<void> {
     await expect(summary.textContent()).resolves.toMatch(/^4 images match, costing 12 credits/);
     await shot(page, "13-catalogue-counted");
     await page.getByRole("button", { name: "Clean 4 images" }).click();
-    await expect.poll(() => page.getByText(/of 4 done/).first().textContent(), { timeout: 120_000, interval: 500 }).toMatch(/^4 of 4 done · 4 published/);
+    await expect
+      .poll(
+        () =>
+          page
+            .getByText(/of 4 done/)
+            .first()
+            .textContent(),
+        { timeout: 120_000, interval: 500 },
+      )
+      .toMatch(/^4 of 4 done · 4 published/);
     await shot(page, "14-catalogue-done");
     await adminNavigate(page, "/app/batches");
     const catalogueRow = page.locator("tr", { hasText: "Whole catalogue" }).first();
@@ -230,13 +263,23 @@ async function walk(page: Page): Promise<void> {
     await expect(page.locator("html").getAttribute("lang")).resolves.toBe("es");
     await expect(page.getByRole("heading", { name: "Procesar las imágenes seleccionadas" }).isVisible()).resolves.toBe(true);
     await expect(page.getByTestId("submit-blocked-reason").textContent()).resolves.toMatch(/Selecciona al menos una imagen/);
-    await expect(page.getByText(/^Procesada · Amazon$/).first().isVisible()).resolves.toBe(true);
+    await expect(
+      page
+        .getByText(/^Procesada · Amazon$/)
+        .first()
+        .isVisible(),
+    ).resolves.toBe(true);
     await shot(page, "16-images-spanish");
     await adminNavigate(page, "/app/credits");
     await page.getByRole("heading", { name: "Saldo", exact: true }).waitFor({ timeout: 15_000 });
     await expect(page.getByRole("heading", { name: "Créditos", exact: true }).isVisible()).resolves.toBe(true);
     // Pack prices in Spanish format: "9,99 US$".
-    await expect(page.getByText(/^9,99\sUS\$$/).first().isVisible()).resolves.toBe(true);
+    await expect(
+      page
+        .getByText(/^9,99\sUS\$$/)
+        .first()
+        .isVisible(),
+    ).resolves.toBe(true);
     await expect(page.getByRole("button", { name: "Comprar el paquete Starter con Shopify" }).isVisible()).resolves.toBe(true);
     await shot(page, "17-credits-spanish");
   }

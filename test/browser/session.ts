@@ -77,7 +77,16 @@ export async function serveApp(env: Record<string, string>): Promise<ServedApp> 
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+      "--disable-quic",
+    ],
   });
 }
 
@@ -129,7 +138,8 @@ export async function storeAdminGraphql(app: ServedApp): Promise<<T>(query: stri
       body: JSON.stringify({ query, variables }),
     });
     const body = (await response.json()) as { data?: T; errors?: unknown };
-    if (!response.ok || body.errors || !body.data) throw new Error(`Shopify stand-in answered ${response.status}: ${JSON.stringify(body.errors ?? body)}`);
+    if (!response.ok || body.errors || !body.data)
+      throw new Error(`Shopify stand-in answered ${response.status}: ${JSON.stringify(body.errors ?? body)}`);
     return body.data;
   };
 }

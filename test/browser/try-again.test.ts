@@ -62,21 +62,22 @@ describe("trying an image again with a note", () => {
 
       const versions = item.getByTestId("item-version");
       await expect.poll(() => versions.count(), { timeout: 120_000, interval: 500 }).toBe(2);
-      await expect.poll(() => versions.evaluateAll((els) => els.map((e) => e.getAttribute("data-state"))), { timeout: 120_000, interval: 500 }).toEqual([
-        "SUPERSEDED",
-        "PUBLISHED",
-      ]);
+      await expect
+        .poll(() => versions.evaluateAll((els) => els.map((e) => e.getAttribute("data-state"))), { timeout: 120_000, interval: 500 })
+        .toEqual(["SUPERSEDED", "PUBLISHED"]);
       await expect(item.getByText("Your note: “keep the strap”").isVisible()).resolves.toBe(true);
       await expect.poll(() => page.getByText(/Credits used: 6/).isVisible(), { timeout: 15_000 }).toBe(true);
       await expect(summary.textContent()).resolves.toMatch(/^1 of 1 done · 1 published/);
       await shot(page, "02-two-versions");
 
       // The first version goes back on the product, at no charge.
-      await versions.first().getByRole("button", { name: /Publish version 1/ }).click();
-      await expect.poll(() => versions.evaluateAll((els) => els.map((e) => e.getAttribute("data-state"))), { timeout: 120_000, interval: 500 }).toEqual([
-        "PUBLISHED",
-        "SUPERSEDED",
-      ]);
+      await versions
+        .first()
+        .getByRole("button", { name: /Publish version 1/ })
+        .click();
+      await expect
+        .poll(() => versions.evaluateAll((els) => els.map((e) => e.getAttribute("data-state"))), { timeout: 120_000, interval: 500 })
+        .toEqual(["PUBLISHED", "SUPERSEDED"]);
       await expect.poll(() => page.getByText(/Credits used: 6/).isVisible(), { timeout: 15_000 }).toBe(true);
       await shot(page, "03-first-version-back");
     } catch (error) {

@@ -10,7 +10,9 @@ describe("Web Vitals of the embedded app's pages", () => {
   it("keeps every page's layout shift within Built for Shopify's threshold on a 200-image page", async () => {
     const report = await measureWebVitals({ products: 50, imagesPerProduct: 4, loads: 2 });
     for (const page of report.pages) {
-      console.log(`${page.path}: CLS ${page.p75.cls}, LCP ${page.p75.lcpMs} ms (${page.lcpOverFloor}x floor), INP ${page.p75.inpMs ?? "-"} ms`);
+      console.log(
+        `${page.path}: CLS ${page.p75.cls}, LCP ${page.p75.lcpMs} ms (${page.lcpOverFloor}x floor), INP ${page.p75.inpMs ?? "-"} ms`,
+      );
     }
     expect(report.pages.map((p) => p.path)).toEqual(["/app", "/app/batches", "/app/credits", "/app/settings"]);
     // The library reported on every load (a CLS of 0 from a library that never loaded would prove nothing).

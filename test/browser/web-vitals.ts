@@ -110,7 +110,12 @@ export async function measurePage(context: BrowserContext, app: ServedApp, spec:
   };
 }
 
-export async function measureWebVitals(opts: { products: number; imagesPerProduct: number; loads: number; app?: ServedApp }): Promise<WebVitalsReport> {
+export async function measureWebVitals(opts: {
+  products: number;
+  imagesPerProduct: number;
+  loads: number;
+  app?: ServedApp;
+}): Promise<WebVitalsReport> {
   const app =
     opts.app ??
     (await serveApp({
@@ -125,7 +130,11 @@ export async function measureWebVitals(opts: { products: number; imagesPerProduc
   try {
     const context = await openAppContext(browser, app);
     await context.route("http://vitals-floor.test/**", (route) =>
-      route.fulfill({ status: 200, contentType: "text/html", body: "<!doctype html><html><body><h1>Images</h1><p>Floor page.</p></body></html>" }),
+      route.fulfill({
+        status: 200,
+        contentType: "text/html",
+        body: "<!doctype html><html><body><h1>Images</h1><p>Floor page.</p></body></html>",
+      }),
     );
     // The first open installs the app (token exchange, welcome credits); every measured load is a returning merchant's.
     const first = await newAppPage(context, app);

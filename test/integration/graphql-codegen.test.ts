@@ -17,7 +17,9 @@ describe("generated Admin API types", () => {
     const dir = mkdtempSync(join(tmpdir(), "admin-types-"));
     try {
       execFileSync(process.execPath, ["--import", "tsx", "scripts/graphql-codegen.ts", "--out", dir], { cwd: ROOT, stdio: "pipe" });
-      const stale = GENERATED.filter((file) => readFileSync(join(dir, file), "utf8") !== readFileSync(join(ROOT, "app", "types", file), "utf8"));
+      const stale = GENERATED.filter(
+        (file) => readFileSync(join(dir, file), "utf8") !== readFileSync(join(ROOT, "app", "types", file), "utf8"),
+      );
       expect(stale, `stale generated types in app/types/: run npm run graphql:codegen and commit the result`).toEqual([]);
     } finally {
       rmSync(dir, { recursive: true, force: true });

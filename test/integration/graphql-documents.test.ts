@@ -48,7 +48,10 @@ function templateOf(initializer: ts.Expression | undefined) {
 
 /** Finds `#graphql` templates and assembles `${FRAGMENT}` interpolations from `const FRAGMENT = \`#graphql ...\``. */
 function collectDocuments(): FoundDocument[] {
-  const files = SOURCE_DIRS.flatMap(sourceFiles).map((path) => ({ path, sf: ts.createSourceFile(path, readFileSync(path, "utf8"), ts.ScriptTarget.Latest, true) }));
+  const files = SOURCE_DIRS.flatMap(sourceFiles).map((path) => ({
+    path,
+    sf: ts.createSourceFile(path, readFileSync(path, "utf8"), ts.ScriptTarget.Latest, true),
+  }));
   const constants = new Map<string, Map<string, ts.NoSubstitutionTemplateLiteral | ts.TemplateExpression>>();
   const globalConstants = new Map<string, ts.NoSubstitutionTemplateLiteral | ts.TemplateExpression>();
   const templates: Array<{ path: string; sf: ts.SourceFile; node: ts.NoSubstitutionTemplateLiteral | ts.TemplateExpression }> = [];
@@ -96,7 +99,9 @@ function operationsOf(document: DocumentNode) {
 
 function describeDocument(doc: FoundDocument, document?: DocumentNode): string {
   const names = document ? operationsOf(document).map((op) => `${op.operation} ${op.name?.value ?? "(anonymous)"}`) : [];
-  const fragments = document ? document.definitions.filter((d) => d.kind === Kind.FRAGMENT_DEFINITION).map((f) => `fragment ${f.name.value}`) : [];
+  const fragments = document
+    ? document.definitions.filter((d) => d.kind === Kind.FRAGMENT_DEFINITION).map((f) => `fragment ${f.name.value}`)
+    : [];
   return `${doc.file}:${doc.line} ${[...names, ...(names.length ? [] : fragments)].join(", ") || "(unparsed)"}`;
 }
 
@@ -114,7 +119,10 @@ describe("GraphQL documents in app/ and extensions/", () => {
     console.log(`GraphQL documents found in app/ and extensions/ (${documents.length}):\n  ${listing.join("\n  ")}`);
     expect(documents.length).toBeGreaterThan(0);
     expect(documents.length).toBeGreaterThanOrEqual(MINIMUM_DOCUMENTS);
-    expect(documents.some((doc) => doc.file.startsWith("extensions/")), "the admin action extension's document").toBe(true);
+    expect(
+      documents.some((doc) => doc.file.startsWith("extensions/")),
+      "the admin action extension's document",
+    ).toBe(true);
   });
 
   it("validates every document against the pinned Admin API schema", () => {

@@ -43,4 +43,3 @@ holder[RESET_CONFIG] = resetConfigForTests;
 resetConfigForTests();
 
 installEmulatorDispatcher();
-

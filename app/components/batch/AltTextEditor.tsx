@@ -8,7 +8,11 @@ import { useToastingFetcher } from "./useToastingFetcher";
  * The processed image's alt text: what the app wrote, or its suggestion, editable. The merchant's own alt text is
  * shown and only replaced when they save.
  */
-export function AltTextEditor({ item }: { item: { id: string; state: string; alt: string | null; suggestedAlt: string | null; writtenAlt: string | null } }) {
+export function AltTextEditor({
+  item,
+}: {
+  item: { id: string; state: string; alt: string | null; suggestedAlt: string | null; writtenAlt: string | null };
+}) {
   const { t } = useTranslation();
   const fetcher = useToastingFetcher();
   const messageText = useMessageText();

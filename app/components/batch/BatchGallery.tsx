@@ -25,7 +25,17 @@ function typing(target: EventTarget | null): boolean {
  * The batch page's images as a gallery: state filters with counts, bulk approve/reject of held images (checkboxes,
  * Space to tick, A/R shortcuts while the gallery has focus), the tiles, and one comparison dialog.
  */
-export function BatchGallery({ batchId, items, batch, creditsPerImage }: { batchId: string; items: BatchItemView[]; batch: BatchPipeline; creditsPerImage: number }) {
+export function BatchGallery({
+  batchId,
+  items,
+  batch,
+  creditsPerImage,
+}: {
+  batchId: string;
+  items: BatchItemView[];
+  batch: BatchPipeline;
+  creditsPerImage: number;
+}) {
   const shopify = useAppBridge();
   const t = useGalleryText();
   const messageText = useMessageText();
@@ -93,7 +103,10 @@ export function BatchGallery({ batchId, items, batch, creditsPerImage }: { batch
   };
 
   const allChecked = reviewable.length > 0 && count === reviewable.length;
-  const selectedIndex = Math.max(0, tabs.findIndex((tab) => tab.filter === filter));
+  const selectedIndex = Math.max(
+    0,
+    tabs.findIndex((tab) => tab.filter === filter),
+  );
 
   // Polaris Tabs measures its tabs when it renders; ticking a checkbox must not render it again (INP).
   const filterBar = useMemo(
@@ -116,69 +129,79 @@ export function BatchGallery({ batchId, items, batch, creditsPerImage }: { batch
   return (
     // The shortcuts listen on the gallery only, so typing elsewhere on the page never approves anything.
     <CreditsPerImageContext.Provider value={creditsPerImage}>
-    <div onKeyDown={onKeyDown} data-testid="batch-gallery">
-      <BlockStack gap="300">
-        <Card padding="0">
-          {filterBar}
-          {reviewable.length > 0 ? (
-            <Box padding="300" borderBlockStartWidth="025" borderColor="border">
-              <div data-testid="bulk-bar">
-                <BlockStack gap="200">
-                  <InlineStack gap="300" blockAlign="center">
-                    <Checkbox
-                      label={t(message("bulk.selectAllHeld", { count: reviewable.length }))}
-                      checked={allChecked ? true : count > 0 ? "indeterminate" : false}
-                      onChange={(on) => setSelected(new Set(on ? reviewable : []))}
-                    />
-                    <Text as="span" tone="subdued">
-                      {t(message("bulk.selected", { count }))}
+      <div onKeyDown={onKeyDown} data-testid="batch-gallery">
+        <BlockStack gap="300">
+          <Card padding="0">
+            {filterBar}
+            {reviewable.length > 0 ? (
+              <Box padding="300" borderBlockStartWidth="025" borderColor="border">
+                <div data-testid="bulk-bar">
+                  <BlockStack gap="200">
+                    <InlineStack gap="300" blockAlign="center">
+                      <Checkbox
+                        label={t(message("bulk.selectAllHeld", { count: reviewable.length }))}
+                        checked={allChecked ? true : count > 0 ? "indeterminate" : false}
+                        onChange={(on) => setSelected(new Set(on ? reviewable : []))}
+                      />
+                      <Text as="span" tone="subdued">
+                        {t(message("bulk.selected", { count }))}
+                      </Text>
+                      <Button
+                        variant="primary"
+                        disabled={count === 0}
+                        loading={busy && bulk.formData?.get("decision") === "approve"}
+                        onClick={() => submit("approve")}
+                      >
+                        {t(count ? message("bulk.approve", { count }) : message("bulk.approveSelected"))}
+                      </Button>
+                      <Button
+                        tone="critical"
+                        disabled={count === 0}
+                        loading={busy && bulk.formData?.get("decision") === "reject"}
+                        onClick={() => submit("reject")}
+                      >
+                        {t(count ? message("bulk.reject", { count }) : message("bulk.rejectSelected"))}
+                      </Button>
+                    </InlineStack>
+                    <Text as="p" tone="subdued" variant="bodySm">
+                      {t(message("bulk.hint"))}
                     </Text>
-                    <Button variant="primary" disabled={count === 0} loading={busy && bulk.formData?.get("decision") === "approve"} onClick={() => submit("approve")}>
-                      {t(count ? message("bulk.approve", { count }) : message("bulk.approveSelected"))}
-                    </Button>
-                    <Button tone="critical" disabled={count === 0} loading={busy && bulk.formData?.get("decision") === "reject"} onClick={() => submit("reject")}>
-                      {t(count ? message("bulk.reject", { count }) : message("bulk.rejectSelected"))}
-                    </Button>
-                  </InlineStack>
-                  <Text as="p" tone="subdued" variant="bodySm">
-                    {t(message("bulk.hint"))}
-                  </Text>
-                </BlockStack>
-              </div>
-            </Box>
+                  </BlockStack>
+                </div>
+              </Box>
+            ) : null}
+          </Card>
+          {refused.length ? (
+            <Banner tone="warning" title={t(message("bulk.refusedTitle", { count: refused.length }))} onDismiss={() => setRefused([])}>
+              <List>
+                {refused.map((r) => (
+                  <List.Item key={r.title}>{t(message("bulk.refusedLine", { title: r.title, error: r.error }))}</List.Item>
+                ))}
+              </List>
+            </Banner>
           ) : null}
-        </Card>
-        {refused.length ? (
-          <Banner tone="warning" title={t(message("bulk.refusedTitle", { count: refused.length }))} onDismiss={() => setRefused([])}>
-            <List>
-              {refused.map((r) => (
-                <List.Item key={r.title}>{t(message("bulk.refusedLine", { title: r.title, error: r.error }))}</List.Item>
-              ))}
-            </List>
-          </Banner>
-        ) : null}
-        <div id="batch-gallery-panel" role="tabpanel" aria-labelledby={`filter-${tabs[selectedIndex]?.filter ?? "all"}`}>
-          {shown.length === 0 ? (
-            <Card>
-              <Text as="p" tone="subdued">
-                {t(message("filter.empty"))}
-              </Text>
-            </Card>
-          ) : (
-            <ul className="batch-gallery-grid" aria-label={t(message("gallery.label"))}>
-              {shown.map((item) => (
-                // A boundary per tile lets React hydrate each tile on its own: a click on one while the page is still
-                // hydrating waits for that tile only, not for all thirty (INP).
-                <Suspense key={item.versions[0]?.id ?? item.id}>
-                  <GalleryTile item={item} batch={batch} selected={selected.has(item.id)} onSelect={onSelect} onCompare={setCompare} />
-                </Suspense>
-              ))}
-            </ul>
-          )}
-        </div>
-      </BlockStack>
-      <CompareModal target={compare} onClose={() => setCompare(null)} />
-    </div>
+          <div id="batch-gallery-panel" role="tabpanel" aria-labelledby={`filter-${tabs[selectedIndex]?.filter ?? "all"}`}>
+            {shown.length === 0 ? (
+              <Card>
+                <Text as="p" tone="subdued">
+                  {t(message("filter.empty"))}
+                </Text>
+              </Card>
+            ) : (
+              <ul className="batch-gallery-grid" aria-label={t(message("gallery.label"))}>
+                {shown.map((item) => (
+                  // A boundary per tile lets React hydrate each tile on its own: a click on one while the page is still
+                  // hydrating waits for that tile only, not for all thirty (INP).
+                  <Suspense key={item.versions[0]?.id ?? item.id}>
+                    <GalleryTile item={item} batch={batch} selected={selected.has(item.id)} onSelect={onSelect} onCompare={setCompare} />
+                  </Suspense>
+                ))}
+              </ul>
+            )}
+          </div>
+        </BlockStack>
+        <CompareModal target={compare} onClose={() => setCompare(null)} />
+      </div>
     </CreditsPerImageContext.Provider>
   );
 }

@@ -33,7 +33,13 @@ export function CompareModal({ target, onClose }: { target: CompareTarget | null
     </Text>
   );
   return (
-    <Modal open onClose={onClose} title={t(message("compare.title", { title: target.title }))} size="large" secondaryActions={[{ content: t(message("compare.close")), onAction: onClose }]}>
+    <Modal
+      open
+      onClose={onClose}
+      title={t(message("compare.title", { title: target.title }))}
+      size="large"
+      secondaryActions={[{ content: t(message("compare.close")), onAction: onClose }]}
+    >
       <Modal.Section>
         <BlockStack gap="300">
           <ButtonGroup variant="segmented">

@@ -6,7 +6,16 @@ import { AltTextEditor } from "./AltTextEditor";
 import type { CompareTarget } from "./CompareModal";
 import type { BatchItemView } from "./item-view";
 import { message, useGalleryText, type Message } from "./gallery-messages";
-import { heldOrCancelledNote, isBulkReviewable, marketOf, ruleDetail, stateBadge, verdictFor, type BatchPipeline, type VerdictTone } from "./gallery-model";
+import {
+  heldOrCancelledNote,
+  isBulkReviewable,
+  marketOf,
+  ruleDetail,
+  stateBadge,
+  verdictFor,
+  type BatchPipeline,
+  type VerdictTone,
+} from "./gallery-model";
 import { ItemVersions, TryAgain } from "./ItemVersions";
 import { fidelityNeedsAttention, isFrameEdge, readCompliance, readFidelity, readFraming } from "./report-model";
 import { useAuthenticatedObjectUrl } from "./useAuthenticatedObjectUrl";
@@ -44,7 +53,13 @@ function AfterImage({ itemId, title }: { itemId: string; title: string }) {
   return (
     <div className="batch-gallery-frame" ref={frame}>
       {after.objectUrl ? (
-        <img src={after.objectUrl} alt={t(message("gallery.afterAlt", { title }))} width={TILE_WIDTH} height={TILE_WIDTH} data-testid="after-image" />
+        <img
+          src={after.objectUrl}
+          alt={t(message("gallery.afterAlt", { title }))}
+          width={TILE_WIDTH}
+          height={TILE_WIDTH}
+          data-testid="after-image"
+        />
       ) : after.error ? (
         <Text as="p" tone="subdued" alignment="center">
           {after.error}
@@ -56,7 +71,17 @@ function AfterImage({ itemId, title }: { itemId: string; title: string }) {
   );
 }
 
-function MeasuredDetails({ item, batch, title, onCompare }: { item: BatchItemView; batch: BatchPipeline; title: string; onCompare: (target: CompareTarget) => void }) {
+function MeasuredDetails({
+  item,
+  batch,
+  title,
+  onCompare,
+}: {
+  item: BatchItemView;
+  batch: BatchPipeline;
+  title: string;
+  onCompare: (target: CompareTarget) => void;
+}) {
   const compliance = readCompliance(item.compliance);
   const fidelity = readFidelity(item.fidelity);
   const framing = readFraming(item.framing);
@@ -95,12 +120,23 @@ function MeasuredDetails({ item, batch, title, onCompare }: { item: BatchItemVie
         )}
         {fidelity && fidelity.score !== null && fidelity.threshold !== null ? (
           <Text as="p" variant="bodySm" tone={fidelityNeedsAttention(fidelity) ? "caution" : "subdued"}>
-            {t(message(fidelityNeedsAttention(fidelity) ? "details.fidelityAltered" : "details.fidelity", { score: fidelity.score.toFixed(2), threshold: fidelity.threshold.toFixed(2) }))}
+            {t(
+              message(fidelityNeedsAttention(fidelity) ? "details.fidelityAltered" : "details.fidelity", {
+                score: fidelity.score.toFixed(2),
+                threshold: fidelity.threshold.toFixed(2),
+              }),
+            )}
           </Text>
         ) : null}
         {framing ? (
           <Banner tone="warning">
-            <p data-testid="framing-notice">{t(message("details.cutOff", { edges: listFormat.format(framing.edges.filter(isFrameEdge).map((edge) => t(message(`details.edge.${edge}`)))) }))}</p>
+            <p data-testid="framing-notice">
+              {t(
+                message("details.cutOff", {
+                  edges: listFormat.format(framing.edges.filter(isFrameEdge).map((edge) => t(message(`details.edge.${edge}`)))),
+                }),
+              )}
+            </p>
           </Banner>
         ) : null}
         {note ? (
@@ -137,12 +173,23 @@ export const GalleryTile = memo(function GalleryTile({ item, batch, selected, on
   const reviewable = isBulkReviewable(item);
 
   return (
-    <li className="batch-gallery-tile" data-testid="batch-item" data-item-id={item.id} data-state={item.state} data-selected={reviewable && selected}>
+    <li
+      className="batch-gallery-tile"
+      data-testid="batch-item"
+      data-item-id={item.id}
+      data-state={item.state}
+      data-selected={reviewable && selected}
+    >
       <Card padding="300">
         <BlockStack gap="200">
           <InlineStack gap="200" blockAlign="center" wrap={false}>
             {reviewable ? (
-              <Checkbox label={t(message("gallery.select", { title }))} labelHidden checked={selected} onChange={(checked) => onSelect(item.id, checked)} />
+              <Checkbox
+                label={t(message("gallery.select", { title }))}
+                labelHidden
+                checked={selected}
+                onChange={(checked) => onSelect(item.id, checked)}
+              />
             ) : null}
             <div className="batch-gallery-title">
               <Text as="h3" variant="headingSm" truncate>
@@ -153,7 +200,13 @@ export const GalleryTile = memo(function GalleryTile({ item, batch, selected, on
           </InlineStack>
           <div className="batch-gallery-pair">
             <div className="batch-gallery-frame">
-              <img src={thumbnailUrl(item.originalUrl, TILE_WIDTH)} alt={t(message("gallery.beforeAlt", { title }))} width={TILE_WIDTH} height={TILE_WIDTH} loading="lazy" />
+              <img
+                src={thumbnailUrl(item.originalUrl, TILE_WIDTH)}
+                alt={t(message("gallery.beforeAlt", { title }))}
+                width={TILE_WIDTH}
+                height={TILE_WIDTH}
+                loading="lazy"
+              />
               <span className="batch-gallery-caption">{t(message("gallery.before"))}</span>
             </div>
             {item.resultImageId ? (
@@ -182,10 +235,22 @@ export const GalleryTile = memo(function GalleryTile({ item, batch, selected, on
           <InlineStack gap="200">
             {item.state === "NEEDS_REVIEW" ? (
               <>
-                <Button variant="primary" onClick={approve.run} loading={approve.busy} disabled={reject.busy} accessibilityLabel={t(message("gallery.approveLabel", { title }))}>
+                <Button
+                  variant="primary"
+                  onClick={approve.run}
+                  loading={approve.busy}
+                  disabled={reject.busy}
+                  accessibilityLabel={t(message("gallery.approveLabel", { title }))}
+                >
                   {t(message("gallery.approve"))}
                 </Button>
-                <Button tone="critical" onClick={reject.run} loading={reject.busy} disabled={approve.busy} accessibilityLabel={t(message("gallery.rejectLabel", { title }))}>
+                <Button
+                  tone="critical"
+                  onClick={reject.run}
+                  loading={reject.busy}
+                  disabled={approve.busy}
+                  accessibilityLabel={t(message("gallery.rejectLabel", { title }))}
+                >
                   {t(message("gallery.reject"))}
                 </Button>
               </>
@@ -196,7 +261,10 @@ export const GalleryTile = memo(function GalleryTile({ item, batch, selected, on
               </Button>
             ) : null}
             {item.resultImageId ? (
-              <Button onClick={() => onCompare({ itemId: item.id, originalUrl: item.originalUrl, title })} accessibilityLabel={t(message("gallery.compareLabel", { title }))}>
+              <Button
+                onClick={() => onCompare({ itemId: item.id, originalUrl: item.originalUrl, title })}
+                accessibilityLabel={t(message("gallery.compareLabel", { title }))}
+              >
                 {t(message("gallery.compare"))}
               </Button>
             ) : null}

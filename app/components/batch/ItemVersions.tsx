@@ -76,7 +76,14 @@ export function TryAgain({ itemId, versions, title }: { itemId: string; versions
   );
 }
 
-function VersionRow({ version, number, group, title, originalUrl, onCompare }: {
+function VersionRow({
+  version,
+  number,
+  group,
+  title,
+  originalUrl,
+  onCompare,
+}: {
   version: ItemVersionView;
   number: number;
   group: ReturnType<typeof groupVersions<ItemVersionView>>[number];
@@ -91,13 +98,18 @@ function VersionRow({ version, number, group, title, originalUrl, onCompare }: {
   const action = publishActionFor(version, group);
   const note = versionNote(version) ?? (action.kind === "none" && version.state !== "PUBLISHED" ? action.why : null);
   const badge = stateBadge(version.state);
-  const state = version.state === "PUBLISHED" ? { label: t("batchGallery.versions.onProduct"), tone: badge.tone } : { label: text(badge.label), tone: badge.tone };
+  const state =
+    version.state === "PUBLISHED"
+      ? { label: t("batchGallery.versions.onProduct"), tone: badge.tone }
+      : { label: text(badge.label), tone: badge.tone };
   return (
     <li data-testid="item-version" data-item-id={version.id} data-state={version.state}>
       <BlockStack gap="200">
         <InlineStack gap="200" blockAlign="center" align="space-between">
           <InlineStack gap="200" blockAlign="center">
-            <Text as="span" fontWeight="semibold">{t("batchGallery.versions.version", { number })}</Text>
+            <Text as="span" fontWeight="semibold">
+              {t("batchGallery.versions.version", { number })}
+            </Text>
             <Badge tone={state.tone}>{state.label}</Badge>
             <Text as="span" tone="subdued">
               {version.instruction
@@ -109,7 +121,13 @@ function VersionRow({ version, number, group, title, originalUrl, onCompare }: {
           </InlineStack>
           <InlineStack gap="200">
             {version.resultImageId ? (
-              <Button variant="plain" onClick={() => onCompare({ itemId: version.id, originalUrl, title: t("batchGallery.versions.compareTitle", { title, number }) })} accessibilityLabel={t("batchGallery.versions.compareLabel", { title, number })}>
+              <Button
+                variant="plain"
+                onClick={() =>
+                  onCompare({ itemId: version.id, originalUrl, title: t("batchGallery.versions.compareTitle", { title, number }) })
+                }
+                accessibilityLabel={t("batchGallery.versions.compareLabel", { title, number })}
+              >
                 {t("batchGallery.versions.view")}
               </Button>
             ) : null}
@@ -119,7 +137,9 @@ function VersionRow({ version, number, group, title, originalUrl, onCompare }: {
                 loading={fetcher.state !== "idle"}
                 accessibilityLabel={t("batchGallery.versions.publishLabel", { title, number })}
               >
-                {action.kind === "republish" ? t("batchGallery.versions.republish") : t("batchGallery.versions.publishPaid", { count: creditsPerImage })}
+                {action.kind === "republish"
+                  ? t("batchGallery.versions.republish")
+                  : t("batchGallery.versions.publishPaid", { count: creditsPerImage })}
               </Button>
             ) : null}
           </InlineStack>
@@ -135,7 +155,12 @@ function VersionRow({ version, number, group, title, originalUrl, onCompare }: {
 }
 
 /** Every version of an image, oldest first, with "Publish this version" where it applies. */
-export function ItemVersions({ versions, title, originalUrl, onCompare }: {
+export function ItemVersions({
+  versions,
+  title,
+  originalUrl,
+  onCompare,
+}: {
   versions: ItemVersionView[];
   title: string;
   originalUrl: string;
@@ -148,13 +173,26 @@ export function ItemVersions({ versions, title, originalUrl, onCompare }: {
   return (
     <Box paddingInlineStart="400" borderInlineStartWidth="025" borderColor="border">
       <BlockStack gap="200">
-        <Text as="h4" variant="headingSm">{t("batchGallery.versions.heading", { versions: group.versions.length })}</Text>
+        <Text as="h4" variant="headingSm">
+          {t("batchGallery.versions.heading", { versions: group.versions.length })}
+        </Text>
         <Text as="p" tone="subdued" variant="bodySm">
           {t("batchGallery.versions.explainer", { count: creditsPerImage })}
         </Text>
-        <ul style={{ margin: 0, padding: 0, listStyle: "none", display: "grid", gap: 8 }} aria-label={t("batchGallery.versions.listLabel", { title })}>
+        <ul
+          style={{ margin: 0, padding: 0, listStyle: "none", display: "grid", gap: 8 }}
+          aria-label={t("batchGallery.versions.listLabel", { title })}
+        >
           {group.versions.map((version, index) => (
-            <VersionRow key={version.id} version={version} number={index + 1} group={group} title={title} originalUrl={originalUrl} onCompare={onCompare} />
+            <VersionRow
+              key={version.id}
+              version={version}
+              number={index + 1}
+              group={group}
+              title={title}
+              originalUrl={originalUrl}
+              onCompare={onCompare}
+            />
           ))}
         </ul>
       </BlockStack>

@@ -67,7 +67,10 @@ export function filterCounts(items: ReadonlyArray<{ state: string }>): Record<Ga
 }
 
 /** The tabs to show, in order, each with its count and label. */
-export function filterTabs(items: ReadonlyArray<{ state: string }>, selected: GalleryFilter): Array<{ filter: GalleryFilter; count: number; label: Message }> {
+export function filterTabs(
+  items: ReadonlyArray<{ state: string }>,
+  selected: GalleryFilter,
+): Array<{ filter: GalleryFilter; count: number; label: Message }> {
   const counts = filterCounts(items);
   return GALLERY_FILTERS.filter((f) => ALWAYS_SHOWN.has(f) || counts[f] > 0 || f === selected).map((filter) => ({
     filter,
@@ -160,7 +163,9 @@ function expectedOf(rule: ComplianceRule, resolved: ResolvedPipeline | null): Me
     }
     case "background": {
       const share = percent(checks.minBorderPurity, 1);
-      return checks.backgroundTolerance === 0 ? message("check.purityExact", { percent: share }) : message("check.purityWithin", { percent: share, levels: checks.backgroundTolerance });
+      return checks.backgroundTolerance === 0
+        ? message("check.purityExact", { percent: share })
+        : message("check.purityWithin", { percent: share, levels: checks.backgroundTolerance });
     }
     case "coverage":
       return message("check.coverageRange", { min: percent(checks.coverage[0], 0), max: percent(checks.coverage[1], 0) });
@@ -210,7 +215,9 @@ function ruleName(rule: ComplianceRule, resolved: ResolvedPipeline | null): Mess
       return message("check.aspect");
     case "background":
       if (!resolved) return rule.label;
-      return message(resolved.checks.backgroundTolerance === 0 ? "check.backgroundExact" : "check.backgroundClean", { hex: resolved.backgroundHex });
+      return message(resolved.checks.backgroundTolerance === 0 ? "check.backgroundExact" : "check.backgroundClean", {
+        hex: resolved.backgroundHex,
+      });
     case "coverage":
       return message("check.coverage");
     case "clean-background":
@@ -225,7 +232,11 @@ function ruleName(rule: ComplianceRule, resolved: ResolvedPipeline | null): Mess
 /** One line of the measured details: a rule (passed or missed), what was measured and what it asks for. */
 export function ruleDetail(rule: ComplianceRule, report: unknown, batch: BatchPipeline): Message {
   const resolved = checksOf(batch);
-  return message("details.ruleLine", { label: ruleName(rule, resolved), measured: measuredOf(rule, readMeasurements(report)), expected: expectedOf(rule, resolved) });
+  return message("details.ruleLine", {
+    label: ruleName(rule, resolved),
+    measured: measuredOf(rule, readMeasurements(report)),
+    expected: expectedOf(rule, resolved),
+  });
 }
 
 /** One missed rule in a merchant's words, with the figures the check measured where the report kept them. */
@@ -322,7 +333,8 @@ export function verdictFor(item: GalleryItemInput, batch: BatchPipeline): Verdic
     }
     case "PUBLISHED": {
       if (item.restoring) return { tone: "info", message: message("verdict.restoring") };
-      if (missed.length) return { tone: "success", message: message("verdict.publishedDespite", { rule: ruleMessage(missed[0]!, item.compliance, batch) }) };
+      if (missed.length)
+        return { tone: "success", message: message("verdict.publishedDespite", { rule: ruleMessage(missed[0]!, item.compliance, batch) }) };
       return { tone: "success", message: compliance ? message("verdict.meetsEveryRule", { market }) : message("verdict.published") };
     }
     default:
@@ -355,7 +367,10 @@ export function versionNote(version: {
   publishErrorMessage?: MerchantMessage | null;
 }): Said | null {
   if (version.publishErrorMessage) return message("versions.publishFailed", { reason: version.publishErrorMessage });
-  if (version.publishError) return message("versions.publishFailed", { reason: /[.!?]$/.test(version.publishError) ? version.publishError : `${version.publishError}.` });
+  if (version.publishError)
+    return message("versions.publishFailed", {
+      reason: /[.!?]$/.test(version.publishError) ? version.publishError : `${version.publishError}.`,
+    });
   if (version.state === "PUBLISHED" || version.state === "QUEUED" || version.state === "PROCESSING") return null;
   return reasonOf(version);
 }

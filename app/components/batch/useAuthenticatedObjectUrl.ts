@@ -17,7 +17,10 @@ export function useAuthenticatedObjectUrl(url: string | null): { objectUrl: stri
     setState({ objectUrl: null, error: null, loading: true });
     fetch(url)
       .then(async (response) => {
-        if (!response.ok) throw new Error(response.status === 404 ? "The processed image is not available." : `Could not load it (HTTP ${response.status}).`);
+        if (!response.ok)
+          throw new Error(
+            response.status === 404 ? "The processed image is not available." : `Could not load it (HTTP ${response.status}).`,
+          );
         created = URL.createObjectURL(await response.blob());
         if (!cancelled) setState({ objectUrl: created, error: null, loading: false });
       })

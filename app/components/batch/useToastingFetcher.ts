@@ -5,7 +5,12 @@ import { useActionAnswerText } from "~/i18n/messages";
 import type { ErrorPayload, MessageCode, MessageParams } from "~/lib/merchant-message";
 
 /** An item action's answer (app/lib/item-action-response.server.ts): done with a message, or refused. */
-export type ItemActionResult = Partial<ErrorPayload> & { ok?: boolean; message?: string; messageCode?: MessageCode; messageParams?: MessageParams };
+export type ItemActionResult = Partial<ErrorPayload> & {
+  ok?: boolean;
+  message?: string;
+  messageCode?: MessageCode;
+  messageParams?: MessageParams;
+};
 
 /** A fetcher for an item's action route whose answer is shown as a toast, in the viewer's language. */
 export function useToastingFetcher() {

@@ -97,13 +97,11 @@ const ImageCell = memo(function ImageCell({
         </div>
       </div>
       <InlineStack align="space-between" blockAlign="center" wrap={false}>
-        <Checkbox
-          label={t("images.selectImage", { label })}
-          labelHidden
-          checked={selected}
-          onChange={() => onToggle(image.mediaId)}
+        <Checkbox label={t("images.selectImage", { label })} labelHidden checked={selected} onChange={() => onToggle(image.mediaId)} />
+        <ImageStatusBadge
+          status={image.status}
+          pipelineLabel={image.pipeline && isPipelineId(image.pipeline) ? t(`pipelines.${image.pipeline}.short`) : image.pipeline}
         />
-        <ImageStatusBadge status={image.status} pipelineLabel={image.pipeline && isPipelineId(image.pipeline) ? t(`pipelines.${image.pipeline}.short`) : image.pipeline} />
       </InlineStack>
     </li>
   );

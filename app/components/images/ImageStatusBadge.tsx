@@ -6,7 +6,11 @@ export function ImageStatusBadge({ status, pipelineLabel }: { status: ImageBadge
   const { t } = useTranslation();
   switch (status) {
     case "processed":
-      return <Badge tone="success">{pipelineLabel ? t("images.badge.processedWith", { pipeline: pipelineLabel }) : t("images.badge.processed")}</Badge>;
+      return (
+        <Badge tone="success">
+          {pipelineLabel ? t("images.badge.processedWith", { pipeline: pipelineLabel }) : t("images.badge.processed")}
+        </Badge>
+      );
     case "review":
       return <Badge tone="attention">{t("images.badge.review")}</Badge>;
     case "failed":

@@ -81,7 +81,14 @@ export function ProcessPanel({
             <p>{error}</p>
           </Banner>
         ) : null}
-        <Button variant="primary" size="large" fullWidth onClick={onSubmit} loading={submitting} disabled={Boolean(cost.blocked) || submitting}>
+        <Button
+          variant="primary"
+          size="large"
+          fullWidth
+          onClick={onSubmit}
+          loading={submitting}
+          disabled={Boolean(cost.blocked) || submitting}
+        >
           {t("processPanel.submit", { count: cost.images })}
         </Button>
         {blockedReason ? (

@@ -86,7 +86,12 @@ export default function ImagesPage() {
               <p>{t("images.noMatchBody")}</p>
             </EmptyState>
           ) : (
-            <ImageGrid groups={groups} selected={selection.selected} onToggleImage={selection.toggleImage} onToggleProduct={selection.toggleProduct} />
+            <ImageGrid
+              groups={groups}
+              selected={selection.selected}
+              onToggleImage={selection.toggleImage}
+              onToggleProduct={selection.toggleProduct}
+            />
           )}
         </div>
         <ImagesPagination status={data.filters.status} endCursor={data.pageInfo.endCursor} hasNextPage={data.pageInfo.hasNextPage} />

@@ -71,12 +71,22 @@ export async function imagesPageData(graphql: AdminGraphql, shop: string, url: U
     if (error instanceof ShopifyThrottledError || error instanceof ShopifyApiError) {
       logger.warn({ shop, err: error.message }, "image listing failed");
       const loadError: LoadError = error instanceof ShopifyThrottledError ? "throttled" : "shopify";
-      return { ...base, images: [] as GridImage[], pageInfo: { hasNextPage: false, endCursor: null as string | null }, storeHasImages: true, loadError };
+      return {
+        ...base,
+        images: [] as GridImage[],
+        pageInfo: { hasNextPage: false, endCursor: null as string | null },
+        storeHasImages: true,
+        loadError,
+      };
     }
     throw error;
   }
 
-  const statuses = await imageStatuses(db, shop, page.images.map((i) => i.mediaId));
+  const statuses = await imageStatuses(
+    db,
+    shop,
+    page.images.map((i) => i.mediaId),
+  );
   const all: GridImage[] = page.images.map((image) => {
     const latest = statuses.get(image.mediaId);
     const status = badgeStatusFor(latest?.state);
@@ -110,7 +120,10 @@ const SELECTION_UNREADABLE = "The selection could not be read. Reload and select
 function gidList(type: string, max: number) {
   return z.string().transform((raw, ctx) => {
     try {
-      return z.array(z.string().startsWith(`gid://shopify/${type}/`).max(100)).max(max).parse(JSON.parse(raw));
+      return z
+        .array(z.string().startsWith(`gid://shopify/${type}/`).max(100))
+        .max(max)
+        .parse(JSON.parse(raw));
     } catch {
       ctx.addIssue({ code: z.ZodIssueCode.custom, message: SELECTION_UNREADABLE });
       return z.NEVER;
@@ -129,14 +142,22 @@ const submitSchema = z.object({
  * Starts a batch from the page's submitted form (`raw`, null when it was over the size cap): the new batch's id, or
  * the refusal to answer with.
  */
-export async function startBatchFromSelection(graphql: AdminGraphql, shop: string, raw: string | null): Promise<{ batchId: string } | Response> {
+export async function startBatchFromSelection(
+  graphql: AdminGraphql,
+  shop: string,
+  raw: string | null,
+): Promise<{ batchId: string } | Response> {
   if (raw === null) {
-    return json(errorPayload("The selection is too large to send at once. Select fewer images and try again.", { code: "selectionTooLarge" }), { status: 413 });
+    return json(
+      errorPayload("The selection is too large to send at once. Select fewer images and try again.", { code: "selectionTooLarge" }),
+      { status: 413 },
+    );
   }
   const parsed = submitSchema.safeParse(Object.fromEntries(new URLSearchParams(raw)));
   if (!parsed.success) return json(errorPayload(SELECTION_UNREADABLE, { code: "selectionUnreadable" }), { status: 400 });
   const { pipeline, mediaIds, productIds } = parsed.data;
-  if (!isPipelineId(pipeline)) return json(errorPayload("Choose a pipeline: Amazon, eBay or Instagram.", { code: "choosePipeline" }), { status: 400 });
+  if (!isPipelineId(pipeline))
+    return json(errorPayload("Choose a pipeline: Amazon, eBay or Instagram.", { code: "choosePipeline" }), { status: 400 });
   try {
     const created = await createBatch({ db, graphql, queue: getQueue() }, shop, { mediaIds, productIds, pipeline });
     return { batchId: created.batchId };

@@ -53,7 +53,11 @@ export async function answerRunForm(graphql: AdminGraphql, shop: string, form: R
       return json({ ok: true as const, message: "Counting the images of your catalogue…", toast: "counting" as const });
     }
     const parsed = runIntent.safeParse(form);
-    if (!parsed.success) return json({ ok: false as const, ...errorPayload("This request is not one the page sends; reload the page.", { code: "reloadPage" }) }, { status: 400 });
+    if (!parsed.success)
+      return json(
+        { ok: false as const, ...errorPayload("This request is not one the page sends; reload the page.", { code: "reloadPage" }) },
+        { status: 400 },
+      );
     const { intent, runId, budget } = parsed.data;
     if (intent === "cancel") {
       await cancelCatalogRun({ db, imageQueue: getQueue(), graphql }, shop, runId);
@@ -61,7 +65,11 @@ export async function answerRunForm(graphql: AdminGraphql, shop: string, form: R
     }
     // The form sends the budget field as shown (the run's budget, or what the merchant typed); empty means none.
     const newBudget = budget === undefined ? undefined : runBudgetField.safeParse(budget);
-    if (newBudget && !newBudget.success) return json({ ok: false as const, error: newBudget.error.issues[0]!.message, errors: { budget: newBudget.error.issues[0]!.message } }, { status: 422 });
+    if (newBudget && !newBudget.success)
+      return json(
+        { ok: false as const, error: newBudget.error.issues[0]!.message, errors: { budget: newBudget.error.issues[0]!.message } },
+        { status: 422 },
+      );
     await confirmCatalogRun({ db, automationQueue }, shop, runId, newBudget ? { budget: newBudget.data } : {});
     return json({ ok: true as const, message: "Run started", toast: "started" as const });
   } catch (error) {

@@ -53,7 +53,11 @@ export function readBuyForm(form: FormData): BuyRequest | Response {
  * Starts the purchase: the provider's page to send the merchant to (Shopify's approval or Stripe Checkout), or the
  * refusal to answer with.
  */
-export async function startPurchase(graphql: AdminGraphql, shop: string, { intent, packId }: BuyRequest): Promise<{ checkoutUrl: string } | Response> {
+export async function startPurchase(
+  graphql: AdminGraphql,
+  shop: string,
+  { intent, packId }: BuyRequest,
+): Promise<{ checkoutUrl: string } | Response> {
   const appInAdmin = shopifyReturnUrl(shop, getConfig().SHOPIFY_API_KEY ?? "", "");
   try {
     if (intent === "buy-shopify") {

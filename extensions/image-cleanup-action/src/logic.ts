@@ -149,7 +149,10 @@ async function callApp(
 }
 
 /** The app's price per image: its configuration decides it, so this bundle never carries a copy. */
-export async function fetchPricing(api: Pick<ActionApi, "auth" | "i18n">, options: SubmitOptions = {}): Promise<{ creditsPerImage: number }> {
+export async function fetchPricing(
+  api: Pick<ActionApi, "auth" | "i18n">,
+  options: SubmitOptions = {},
+): Promise<{ creditsPerImage: number }> {
   const { response, body } = await callApp(api, { method: "GET" }, options);
   const creditsPerImage = (body as { creditsPerImage?: unknown } | null)?.creditsPerImage;
   if (!response.ok || typeof creditsPerImage !== "number" || !Number.isInteger(creditsPerImage) || creditsPerImage <= 0) {
@@ -170,7 +173,11 @@ export async function submitBatch(
   const { translate } = api.i18n;
   if (input.productIds.length === 0) throw new ExtensionError(translate("errors.selectProduct"));
   if (!PIPELINE_CHOICES.some((p) => p.id === input.pipeline)) throw new ExtensionError(translate("errors.choosePipeline"));
-  const answer = await callApp(api, { method: "POST", body: JSON.stringify({ productIds: input.productIds, pipeline: input.pipeline }) }, options);
+  const answer = await callApp(
+    api,
+    { method: "POST", body: JSON.stringify({ productIds: input.productIds, pipeline: input.pipeline }) },
+    options,
+  );
   const response = answer.response;
   const body = answer.body as
     | (Partial<Omit<BatchCreated, "skipped">> & {

@@ -32,7 +32,9 @@ describe("npm run db:migrate", () => {
 
     const db = new pg.Client({ connectionString: testDatabaseUrl(scratch) });
     await db.connect();
-    const tables = await db.query(`SELECT count(*)::int AS n FROM information_schema.tables WHERE table_name IN ('Session','Shop','CreditEntry','BatchItem')`);
+    const tables = await db.query(
+      `SELECT count(*)::int AS n FROM information_schema.tables WHERE table_name IN ('Session','Shop','CreditEntry','BatchItem')`,
+    );
     const applied = await db.query(`SELECT count(*)::int AS n FROM "_app_migrations"`);
     await db.end();
     expect(tables.rows[0].n).toBe(4);

@@ -25,7 +25,11 @@ export async function startWebhookAppServer(routes: Record<string, Action>): Pro
       if (!action) return res.writeHead(404).end();
       const headers = new Headers();
       for (const [name, value] of Object.entries(req.headers)) if (typeof value === "string") headers.set(name, value);
-      const request = new Request(new URL(req.url ?? "/", process.env.SHOPIFY_APP_URL), { method: req.method, headers, body: new Uint8Array(await readBody(req)) });
+      const request = new Request(new URL(req.url ?? "/", process.env.SHOPIFY_APP_URL), {
+        method: req.method,
+        headers,
+        body: new Uint8Array(await readBody(req)),
+      });
       let status: number;
       try {
         const result = await action({ request, params: {}, context: {} });

@@ -35,7 +35,9 @@ export async function startAutomationHarness(opts: {
     h,
     async close() {
       await automation.close(true);
-      await getAutomationQueue(h.queueName).obliterate({ force: true }).catch(() => undefined);
+      await getAutomationQueue(h.queueName)
+        .obliterate({ force: true })
+        .catch(() => undefined);
       await closeAutomationQueues();
       await closeQueues();
       await h.close();

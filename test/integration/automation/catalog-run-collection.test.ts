@@ -16,7 +16,9 @@ beforeAll(async () => {
   h = await startHarness();
 });
 afterAll(async () => {
-  await getAutomationQueue(h.queueName).obliterate({ force: true }).catch(() => undefined);
+  await getAutomationQueue(h.queueName)
+    .obliterate({ force: true })
+    .catch(() => undefined);
   await closeAutomationQueues();
   await h?.close();
 });
@@ -54,15 +56,28 @@ describe("a whole-catalogue run of one collection", () => {
     // The page asks for them only when the merchant picks "a collection" (the page itself polls while a run works).
     expect(await body(await call(collectionsLoader, await bearerRequest(shop, "/app/catalog/collections")))).toEqual({ collections });
 
-    const started = await startCatalogRun({ db: h.db, automationQueue, graphql }, shop, { filterKind: "collection", filterValue: summer, pipeline: "amazon" });
+    const started = await startCatalogRun({ db: h.db, automationQueue, graphql }, shop, {
+      filterKind: "collection",
+      filterValue: summer,
+      pipeline: "amazon",
+    });
     if (!started.ok) throw new Error(JSON.stringify(started.errors));
     const run = await counted(shop, started.runId);
-    expect(run).toMatchObject({ status: "READY", total: 6, cost: 18, filter: { kind: "collection", value: summer, label: "Summer picks" } });
+    expect(run).toMatchObject({
+      status: "READY",
+      total: 6,
+      cost: 18,
+      filter: { kind: "collection", value: summer, label: "Summer picks" },
+    });
     const counting = await h.db.catalogRunImage.findMany({ where: { runId: started.runId }, select: { productId: true } });
     expect(new Set(counting.map((i) => i.productId))).toEqual(new Set(picked.map((p) => p.id)));
     await h.db.catalogRun.update({ where: { id: started.runId }, data: { status: "CANCELLED" } });
 
-    const bySmart = await startCatalogRun({ db: h.db, automationQueue, graphql }, shop, { filterKind: "collection", filterValue: smart.id, pipeline: "amazon" });
+    const bySmart = await startCatalogRun({ db: h.db, automationQueue, graphql }, shop, {
+      filterKind: "collection",
+      filterValue: smart.id,
+      pipeline: "amazon",
+    });
     if (!bySmart.ok) throw new Error(JSON.stringify(bySmart.errors));
     expect(await counted(shop, bySmart.runId)).toMatchObject({ status: "READY", total: smart.products * 2 });
   });

@@ -13,7 +13,9 @@ const QUEUE = `catalog-failure-${randomUUID().slice(0, 8)}`;
 async function countingRun() {
   const shop = uniqueShopDomain();
   await createShop(db, { domain: shop });
-  const run = await db.catalogRun.create({ data: { shop, filter: { kind: "all", onlyUnprocessed: false, queue: QUEUE }, pipeline: "amazon", status: "COUNTING" } });
+  const run = await db.catalogRun.create({
+    data: { shop, filter: { kind: "all", onlyUnprocessed: false, queue: QUEUE }, pipeline: "amazon", status: "COUNTING" },
+  });
   return { shop, runId: run.id };
 }
 
@@ -36,7 +38,11 @@ describe("a whole-catalogue run whose job gives up", () => {
 
     await expect(attempt(shop, runId, 19)).rejects.toThrow("ECONNREFUSED");
     const failed = await db.catalogRun.findUniqueOrThrow({ where: { id: runId } });
-    expect(failed).toMatchObject({ status: "FAILED", reason: expect.stringMatching(/start a new run/), reasonMessage: { code: "catalogRunFailed" } });
+    expect(failed).toMatchObject({
+      status: "FAILED",
+      reason: expect.stringMatching(/start a new run/),
+      reasonMessage: { code: "catalogRunFailed" },
+    });
     expect(failed.finishedAt).not.toBeNull();
 
     // The workers' resume pass no longer picks it up (it would re-add its job every sweep).

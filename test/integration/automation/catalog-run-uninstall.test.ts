@@ -36,23 +36,46 @@ const UNSETTLED = ["active", "wait", "delayed", "prioritized"] as const;
 /** The jobs not settled yet in either queue, named with their state, attempts and last error (so a failure says why). */
 const busy = async () => {
   const jobs = [...(await getAutomationQueue(h.queueName).getJobs([...UNSETTLED])), ...(await h.queue.getJobs([...UNSETTLED]))];
-  return Promise.all(jobs.map(async (job) => `${job.name} ${job.id} ${await job.getState()} attempts ${job.attemptsMade} ${job.failedReason ?? ""}`.trim()));
+  return Promise.all(
+    jobs.map(async (job) => `${job.name} ${job.id} ${await job.getState()} attempts ${job.attemptsMade} ${job.failedReason ?? ""}`.trim()),
+  );
 };
 
 describe("uninstall during a whole-catalogue run", () => {
   it("stops the run: nothing more is edited, unstarted images' credits go back, nothing is charged twice", async () => {
     const shop = await h.addShop({ products: 60, imagesPerProduct: 1, credits: 300 });
     const automationQueue = getAutomationQueue(h.queueName);
-    const started = await startCatalogRun({ db: h.db, automationQueue, graphql: await offlineAdmin(shop) }, shop, { filterKind: "all", pipeline: "amazon" });
+    const started = await startCatalogRun({ db: h.db, automationQueue, graphql: await offlineAdmin(shop) }, shop, {
+      filterKind: "all",
+      pipeline: "amazon",
+    });
     if (!started.ok) throw new Error(JSON.stringify(started.errors));
-    await waitFor(() => getCatalogRun(h.db, shop, started.runId), (r) => r?.status === "READY", "the catalogue to be counted");
+    await waitFor(
+      () => getCatalogRun(h.db, shop, started.runId),
+      (r) => r?.status === "READY",
+      "the catalogue to be counted",
+    );
     await confirmCatalogRun({ db: h.db, automationQueue }, shop, started.runId);
-    await waitFor(() => getCatalogRun(h.db, shop, started.runId), (r) => (r?.published ?? 0) >= 2, "two images to be published", 90_000);
+    await waitFor(
+      () => getCatalogRun(h.db, shop, started.runId),
+      (r) => (r?.published ?? 0) >= 2,
+      "two images to be published",
+      90_000,
+    );
 
-    expect(await deliver(uninstalled, webhookRequest("/webhooks/app/uninstalled", { topic: "app/uninstalled", shop, payload: { domain: shop } }))).toBe(200);
+    expect(
+      await deliver(
+        uninstalled,
+        webhookRequest("/webhooks/app/uninstalled", { topic: "app/uninstalled", shop, payload: { domain: shop } }),
+      ),
+    ).toBe(200);
     const { uninstalledAt } = await h.db.shop.findUniqueOrThrow({ where: { domain: shop } });
 
-    const stopped = await waitFor(() => getCatalogRun(h.db, shop, started.runId), (r) => r?.status !== "RUNNING", "the run to stop");
+    const stopped = await waitFor(
+      () => getCatalogRun(h.db, shop, started.runId),
+      (r) => r?.status !== "RUNNING",
+      "the run to stop",
+    );
     expect(stopped).toMatchObject({ status: "CANCELLED", reason: "Cancelled because the app was uninstalled." });
     // A job that hit a passing error (a stand-in timing out under load) before the uninstall settles after its backoff.
     await waitFor(busy, (jobs) => jobs.length === 0, "the queues to settle", 120_000);
@@ -84,7 +107,19 @@ describe("uninstall during a whole-catalogue run", () => {
     const shop = await h.addShop({ products: 2, imagesPerProduct: 1, credits: 30 });
     await deliver(uninstalled, webhookRequest("/webhooks/app/uninstalled", { topic: "app/uninstalled", shop, payload: { domain: shop } }));
     const images = h.shopify.products(shop).flatMap((p) =>
-      p.media.map((m) => ({ productId: p.id, productTitle: p.title, productHandle: "", mediaId: m.id, url: m.url, alt: m.alt, width: null, height: null, mimeType: m.mimeType, position: m.position, status: "READY" })),
+      p.media.map((m) => ({
+        productId: p.id,
+        productTitle: p.title,
+        productHandle: "",
+        mediaId: m.id,
+        url: m.url,
+        alt: m.alt,
+        width: null,
+        height: null,
+        mimeType: m.mimeType,
+        position: m.position,
+        status: "READY",
+      })),
     );
     const funded = await addFundedItems(h.db, h.queueName, shop, {
       batch: { id: randomUUID(), origin: "CATALOG", pipeline: "amazon", settings: DEFAULT_PIPELINE_SETTINGS, reviewBeforePublish: false },

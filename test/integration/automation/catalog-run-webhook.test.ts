@@ -42,19 +42,29 @@ afterAll(async () => {
 });
 
 async function startRun(shop: string): Promise<string> {
-  const started = await startCatalogRun({ db: h.db, automationQueue: getAutomationQueue(h.queueName), graphql: await offlineAdmin(shop) }, shop, {
-    filterKind: "all",
-    pipeline: "amazon",
-  });
+  const started = await startCatalogRun(
+    { db: h.db, automationQueue: getAutomationQueue(h.queueName), graphql: await offlineAdmin(shop) },
+    shop,
+    {
+      filterKind: "all",
+      pipeline: "amazon",
+    },
+  );
   if (!started.ok) throw new Error(JSON.stringify(started.errors));
   return started.runId;
 }
 
 const counted = (shop: string, runId: string, timeoutMs = 30_000) =>
-  waitFor(() => getCatalogRun(h.db, shop, runId), (run) => run?.status !== "COUNTING", "the catalogue to be counted", timeoutMs);
+  waitFor(
+    () => getCatalogRun(h.db, shop, runId),
+    (run) => run?.status !== "COUNTING",
+    "the catalogue to be counted",
+    timeoutMs,
+  );
 
 /** How often the run's job read its bulk operation. */
-const operationReads = (shop: string) => h.shopify.graphqlLog(shop).filter((entry) => entry.operationName === "CatalogRunBulkOperation").length;
+const operationReads = (shop: string) =>
+  h.shopify.graphqlLog(shop).filter((entry) => entry.operationName === "CatalogRunBulkOperation").length;
 
 const finishHooks = (shop: string) => h.shopify.sentWebhooks().filter((w) => w.shop === shop && w.topic === "bulk_operations/finish");
 
@@ -85,19 +95,39 @@ describe("bulk_operations/finish", () => {
     loseNextFinish = true;
     const runId = await startRun(shop);
     await h.shopify.webhooksDelivered();
-    await waitFor(() => h.db.catalogRun.findUniqueOrThrow({ where: { id: runId } }), (r) => r.bulkOperationId !== null, "the bulk operation to start");
-    const [lost] = await waitFor(async () => finishHooks(shop), (hooks) => hooks.length === 1, "Shopify to send bulk_operations/finish");
+    await waitFor(
+      () => h.db.catalogRun.findUniqueOrThrow({ where: { id: runId } }),
+      (r) => r.bulkOperationId !== null,
+      "the bulk operation to start",
+    );
+    const [lost] = await waitFor(
+      async () => finishHooks(shop),
+      (hooks) => hooks.length === 1,
+      "Shopify to send bulk_operations/finish",
+    );
     // The delivery was lost: the run waits for its (ten-minute) poll.
     expect((await getCatalogRun(h.db, shop, runId))!.status).toBe("COUNTING");
     const readsBefore = operationReads(shop);
 
     // Shopify delivers the same event again, ten times, all at once.
     const answers = await Promise.all(
-      Array.from({ length: 10 }, () => h.shopify.sendWebhook({ topic: "bulk_operations/finish", shop, path: FINISH_PATH, payload: lost!.payload, eventId: `finish-${runId}` })),
+      Array.from({ length: 10 }, () =>
+        h.shopify.sendWebhook({
+          topic: "bulk_operations/finish",
+          shop,
+          path: FINISH_PATH,
+          payload: lost!.payload,
+          eventId: `finish-${runId}`,
+        }),
+      ),
     );
     expect(answers.map((r) => r.status)).toEqual(Array(10).fill(200));
     expect(await counted(shop, runId)).toMatchObject({ status: "READY", total: 10 });
-    await waitFor(() => getAutomationQueue(h.queueName).getJobCountByTypes("active", "wait", "delayed"), (n) => n === 0, "the run's job to finish");
+    await waitFor(
+      () => getAutomationQueue(h.queueName).getJobCountByTypes("active", "wait", "delayed"),
+      (n) => n === 0,
+      "the run's job to finish",
+    );
     expect(operationReads(shop) - readsBefore).toBe(1);
     expect(await h.db.catalogRunImage.count({ where: { runId } })).toBe(10);
     expect(await h.db.webhookEvent.count({ where: { id: `finish-${runId}` } })).toBe(1);

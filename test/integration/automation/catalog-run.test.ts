@@ -20,7 +20,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
-  await getAutomationQueue(h.queueName).obliterate({ force: true }).catch(() => undefined);
+  await getAutomationQueue(h.queueName)
+    .obliterate({ force: true })
+    .catch(() => undefined);
   await closeAutomationQueues();
   await h?.close();
 });
@@ -32,7 +34,14 @@ function spawnWorker(): ChildProcess {
   return child;
 }
 
-async function waitForRun(shop: string, runId: string, done: (run: CatalogRunView) => boolean, what: string, onPoll?: () => Promise<void>, timeoutMs = 120_000): Promise<CatalogRunView> {
+async function waitForRun(
+  shop: string,
+  runId: string,
+  done: (run: CatalogRunView) => boolean,
+  what: string,
+  onPoll?: () => Promise<void>,
+  timeoutMs = 120_000,
+): Promise<CatalogRunView> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     await onPoll?.();
@@ -45,9 +54,20 @@ async function waitForRun(shop: string, runId: string, done: (run: CatalogRunVie
 
 describe("whole-catalogue run", () => {
   it("counts 10,000 products, processes exactly what 300 credits pay for, survives a killed worker and says why the rest wait", async () => {
-    const shop = await h.addShop({ products: 10_000, imagesPerProduct: 1, credits: 300, sharedPhotos: 4, bucketSize: 20_000, restoreRate: 2_000 });
+    const shop = await h.addShop({
+      products: 10_000,
+      imagesPerProduct: 1,
+      credits: 300,
+      sharedPhotos: 4,
+      bucketSize: 20_000,
+      restoreRate: 2_000,
+    });
     const automationQueue = getAutomationQueue(h.queueName);
-    const started = await startCatalogRun({ db: h.db, automationQueue, graphql: await offlineAdmin(shop) }, shop, { filterKind: "all", pipeline: "amazon", budget: "300" });
+    const started = await startCatalogRun({ db: h.db, automationQueue, graphql: await offlineAdmin(shop) }, shop, {
+      filterKind: "all",
+      pipeline: "amazon",
+      budget: "300",
+    });
     if (!started.ok) throw new Error(JSON.stringify(started.errors));
 
     let worker = spawnWorker();
@@ -70,7 +90,14 @@ describe("whole-catalogue run", () => {
     await killed(worker);
 
     worker = spawnWorker();
-    const paused = await waitForRun(shop, started.runId, (r) => r.status !== "RUNNING" && r.waiting === 0, "the run to stop at its budget", watchCredits, 400_000);
+    const paused = await waitForRun(
+      shop,
+      started.runId,
+      (r) => r.status !== "RUNNING" && r.waiting === 0,
+      "the run to stop at its budget",
+      watchCredits,
+      400_000,
+    );
     await killed(worker);
 
     // Nothing failed, and if something did, its reason shows why.

@@ -28,26 +28,47 @@ const PRODUCT_CREATE = `#graphql
 
 async function shopWithRule(): Promise<string> {
   const shop = await h.addShop({ products: 1, imagesPerProduct: 2, credits: 30 });
-  const saved = await saveAutoRule(h.db, shop, { enabled: "on", pipeline: "amazon", images: "all", reviewBeforePublish: "", monthlyBudget: "" });
+  const saved = await saveAutoRule(h.db, shop, {
+    enabled: "on",
+    pipeline: "amazon",
+    images: "all",
+    reviewBeforePublish: "",
+    monthlyBudget: "",
+  });
   expect(saved.ok).toBe(true);
   return shop;
 }
 
 /** An import makes a product through the Admin API, its photos given by URL (Shopify downloads and processes them). */
 async function importProduct(shop: string, photos: number): Promise<string> {
-  const sources = h.shopify.products(shop)[0]!.media.slice(0, photos).map((m) => m.url);
+  const sources = h.shopify
+    .products(shop)[0]!
+    .media.slice(0, photos)
+    .map((m) => m.url);
   // The app never creates products, so the document is the test's own, sent with the client the app uses.
   const admin = await offlineAdmin(shop);
   const response = await admin(PRODUCT_CREATE, {
-    variables: { product: { title: "Imported linen shirt" }, media: sources.map((url) => ({ originalSource: url, mediaContentType: "IMAGE", alt: "Linen shirt" })) },
+    variables: {
+      product: { title: "Imported linen shirt" },
+      media: sources.map((url) => ({ originalSource: url, mediaContentType: "IMAGE", alt: "Linen shirt" })),
+    },
   });
-  const { data } = (await response.json()) as { data: { productCreate: { product: { id: string } | null; userErrors: Array<{ message: string }> } } };
+  const { data } = (await response.json()) as {
+    data: { productCreate: { product: { id: string } | null; userErrors: Array<{ message: string }> } };
+  };
   expect(data.productCreate.userErrors).toEqual([]);
   return data.productCreate.product!.id;
 }
 
 const productCreateHooks = (shop: string, productId: string) =>
-  h.shopify.sentWebhooks().filter((w) => w.shop === shop && w.topic === "products/create" && (w.payload as { admin_graphql_api_id: string }).admin_graphql_api_id === productId);
+  h.shopify
+    .sentWebhooks()
+    .filter(
+      (w) =>
+        w.shop === shop &&
+        w.topic === "products/create" &&
+        (w.payload as { admin_graphql_api_id: string }).admin_graphql_api_id === productId,
+    );
 
 const newProductBatch = (shop: string) =>
   waitFor(

@@ -24,7 +24,14 @@ const h = automationHarnessForFile({
 
 async function shopWithRule(credits: number, rule: Record<string, string> = {}): Promise<string> {
   const shop = await h.addShop({ products: 1, imagesPerProduct: 1, credits });
-  const saved = await saveAutoRule(h.db, shop, { enabled: "on", pipeline: "amazon", images: "all", reviewBeforePublish: "", monthlyBudget: "", ...rule });
+  const saved = await saveAutoRule(h.db, shop, {
+    enabled: "on",
+    pipeline: "amazon",
+    images: "all",
+    reviewBeforePublish: "",
+    monthlyBudget: "",
+    ...rule,
+  });
   expect(saved.ok).toBe(true);
   return shop;
 }
@@ -34,7 +41,9 @@ async function settled(): Promise<void> {
   await h.shopify.webhooksDelivered();
   const automationQueue = getAutomationQueue(h.queueName);
   await waitFor(
-    async () => (await automationQueue.getJobCountByTypes("active", "wait", "delayed", "prioritized")) + (await h.queue.getJobCountByTypes("active", "wait", "delayed", "prioritized")),
+    async () =>
+      (await automationQueue.getJobCountByTypes("active", "wait", "delayed", "prioritized")) +
+      (await h.queue.getJobCountByTypes("active", "wait", "delayed", "prioritized")),
     (n) => n === 0,
     "the queues to drain",
   );
@@ -42,7 +51,11 @@ async function settled(): Promise<void> {
 }
 
 const productHooks = (shop: string, productId: string, topic: string) =>
-  h.shopify.sentWebhooks().filter((w) => w.shop === shop && w.topic === topic && (w.payload as { admin_graphql_api_id: string }).admin_graphql_api_id === productId);
+  h.shopify
+    .sentWebhooks()
+    .filter(
+      (w) => w.shop === shop && w.topic === topic && (w.payload as { admin_graphql_api_id: string }).admin_graphql_api_id === productId,
+    );
 
 describe("automatic rule for new products", () => {
   it("cleans a new product's two images with no one in the app; its own write-back and a restore start nothing", async () => {
@@ -71,8 +84,16 @@ describe("automatic rule for new products", () => {
     // The merchant restores one image on purpose: its products/update does not clean it again.
     const restored = batch!.items[0]!;
     await restoreItem({ db: h.db, graphql: await offlineAdmin(shop) }, shop, restored.id);
-    await waitFor(async () => mediaById(h.shopify, shop).get(restored.mediaId)!.sha256, (sha) => sha === before.get(restored.mediaId)!.sha256, "the original to be back");
-    await waitFor(async () => productHooks(shop, productId, "products/update").length, (n) => n === 3, "the restore's products/update");
+    await waitFor(
+      async () => mediaById(h.shopify, shop).get(restored.mediaId)!.sha256,
+      (sha) => sha === before.get(restored.mediaId)!.sha256,
+      "the original to be back",
+    );
+    await waitFor(
+      async () => productHooks(shop, productId, "products/update").length,
+      (n) => n === 3,
+      "the restore's products/update",
+    );
     await settled();
     expect(productHooks(shop, productId, "products/update").map((w) => w.status)).toEqual([200, 200, 200]);
     expect(await h.db.batch.count({ where: { shop } })).toBe(1);
@@ -95,7 +116,11 @@ describe("automatic rule for new products", () => {
     const { payload, mediaIds } = await h.shopify.createProduct(shop, { images: 2, sendWebhook: false });
     const eventId = `evt-${shop}`;
     const answers = await Promise.all(
-      Array.from({ length: 10 }, () => h.shopify.sendWebhook({ topic: "products/create", shop, payload, path: "/webhooks/products/create", eventId }).then((r) => r.status)),
+      Array.from({ length: 10 }, () =>
+        h.shopify
+          .sendWebhook({ topic: "products/create", shop, payload, path: "/webhooks/products/create", eventId })
+          .then((r) => r.status),
+      ),
     );
     expect(answers).toEqual(Array(10).fill(200));
     const batch = await waitFor(
@@ -169,7 +194,9 @@ describe("automatic rule for new products", () => {
     expect(await resumeNewProductEvents(h.db, automationQueue)).toBe(0);
 
     await grantCredits(h.db, shop, 30, { kind: "GRANT", idempotencyKey: `test:resume:${shop}` });
-    expect((await saveAutoRule(h.db, shop, { enabled: "on", pipeline: "amazon", images: "all", reviewBeforePublish: "", monthlyBudget: "" })).ok).toBe(true);
+    expect(
+      (await saveAutoRule(h.db, shop, { enabled: "on", pipeline: "amazon", images: "all", reviewBeforePublish: "", monthlyBudget: "" })).ok,
+    ).toBe(true);
     expect(await resumeNewProductEvents(h.db, automationQueue)).toBe(waiting.length);
     await settled();
     const items = await h.db.batchItem.findMany({ where: { shop }, select: { mediaId: true, state: true } });
@@ -195,13 +222,21 @@ describe("product webhook routes", () => {
     const shop = await shopWithRule(30);
     const { payload } = await h.shopify.createProduct(shop, { images: 1, sendWebhook: false });
     const path = "/webhooks/products/create";
-    expect(await deliver(productsCreate, webhookRequest(path, { topic: "products/create", shop, payload, secret: "not-the-app-secret" }))).toBe(401);
+    expect(
+      await deliver(productsCreate, webhookRequest(path, { topic: "products/create", shop, payload, secret: "not-the-app-secret" })),
+    ).toBe(401);
     expect(await deliver(productsCreate, webhookRequest(path, { topic: "products/update", shop, payload }))).toBe(400);
-    expect(await deliver(productsUpdate, webhookRequest("/webhooks/products/update", { topic: "products/update", shop, payload: { id: 1 } }))).toBe(400);
+    expect(
+      await deliver(productsUpdate, webhookRequest("/webhooks/products/update", { topic: "products/update", shop, payload: { id: 1 } })),
+    ).toBe(400);
     await settled();
     expect(await h.db.batch.count({ where: { shop } })).toBe(0);
     // The same payload, signed: accepted and cleaned.
     expect(await deliver(productsCreate, webhookRequest(path, { topic: "products/create", shop, payload }))).toBe(200);
-    await waitFor(() => h.db.batchItem.count({ where: { shop } }), (n) => n === 1, "the image to be queued");
+    await waitFor(
+      () => h.db.batchItem.count({ where: { shop } }),
+      (n) => n === 1,
+      "the image to be queued",
+    );
   });
 });

@@ -70,12 +70,23 @@ describe("alt text of processed images", () => {
 
   it("writes English alt text, and still publishes the image, for a shop that has not granted read_locales", async () => {
     // Shopify answers shopLocales with ACCESS_DENIED without the scope; the shop's language is then unknown.
-    const shop = await h.addShop({ products: 1, imagesPerProduct: 1, credits: 3, primaryLocale: "es", grantedScopes: "read_products,write_products,write_files" });
+    const shop = await h.addShop({
+      products: 1,
+      imagesPerProduct: 1,
+      credits: 3,
+      primaryLocale: "es",
+      grantedScopes: "read_products,write_products,write_files",
+    });
     const [mediaId] = [...mediaById(h.shopify, shop).keys()];
     await replaceMediaImage(await offlineAdmin(shop), { mediaId: mediaId!, alt: "" });
     const visionBefore = h.dashscope.visionRequests().length;
     const { items } = await processAll(shop);
-    expect(h.dashscope.visionRequests().slice(visionBefore).map((r) => r.prompt)).toEqual([expect.stringContaining("in English")]);
+    expect(
+      h.dashscope
+        .visionRequests()
+        .slice(visionBefore)
+        .map((r) => r.prompt),
+    ).toEqual([expect.stringContaining("in English")]);
     expect(items[0]!.suggestedAlt).toMatch(/ in \w+ on a white background$/);
     expect(mediaById(h.shopify, shop).get(mediaId!)!.alt).toBe(items[0]!.suggestedAlt);
   });
@@ -86,9 +97,13 @@ describe("alt text of processed images", () => {
     const { graphql, items } = await processAll(shop);
     const altBefore = mediaById(h.shopify, shop).get(items[0]!.mediaId)!.alt;
 
-    await expect(saveAltText({ db: h.db, graphql }, shop, items[0]!.id, " \n ")).rejects.toThrow(new BatchInputError("Enter the alt text, or leave the image's own.", 422));
+    await expect(saveAltText({ db: h.db, graphql }, shop, items[0]!.id, " \n ")).rejects.toThrow(
+      new BatchInputError("Enter the alt text, or leave the image's own.", 422),
+    );
     await expect(saveAltText({ db: h.db, graphql }, shop, items[0]!.id, "a".repeat(513))).rejects.toThrow(/at most 512 characters/);
-    await expect(saveAltText({ db: h.db, graphql: await offlineAdmin(other) }, other, items[0]!.id, "Mine now")).rejects.toBeInstanceOf(BatchNotFoundError);
+    await expect(saveAltText({ db: h.db, graphql: await offlineAdmin(other) }, other, items[0]!.id, "Mine now")).rejects.toBeInstanceOf(
+      BatchNotFoundError,
+    );
     expect(mediaById(h.shopify, shop).get(items[0]!.mediaId)!.alt).toBe(altBefore);
   });
 });

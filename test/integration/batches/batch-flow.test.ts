@@ -18,7 +18,10 @@ describe("a batch, end to end", () => {
     const graphql = await offlineAdmin(shop);
     h.shopify.setFailNextFileUpdate(shop, "Simulated processing failure");
 
-    const { batchId, queued, creditsReserved } = await createBatch({ db: h.db, graphql, queue: h.queue }, shop, { mediaIds: selected, pipeline: "amazon" });
+    const { batchId, queued, creditsReserved } = await createBatch({ db: h.db, graphql, queue: h.queue }, shop, {
+      mediaIds: selected,
+      pipeline: "amazon",
+    });
     expect({ queued, creditsReserved }).toEqual({ queued: 20, creditsReserved: 60 });
     const progress = await h.waitForBatch(shop, batchId, 150_000);
 
@@ -67,7 +70,8 @@ describe("a batch, end to end", () => {
     expect(await restoreBatch({ db: h.db, queue: h.queue }, shop, batchId)).toEqual({ queued: 0 });
     await h.waitForRestores(shop, batchId);
     const restoredMedia = mediaById(h.shopify, shop);
-    for (const [mediaId, was] of before) expect(restoredMedia.get(mediaId)).toMatchObject({ position: was.position, alt: was.alt, sha256: was.sha256 });
+    for (const [mediaId, was] of before)
+      expect(restoredMedia.get(mediaId)).toMatchObject({ position: was.position, alt: was.alt, sha256: was.sha256 });
     expect(await getBalance(h.db, shop)).toMatchObject({ available: 100 - 19 * 3, reserved: 0 });
 
     // A restored image can be processed again; the same source + pipeline reuses the stored result (no second Qwen call).
@@ -79,8 +83,8 @@ describe("a batch, end to end", () => {
     expect(h.dashscope.stats().requests).toBe(qwenCallsBefore);
     // The reused result is measured as a fresh edit is: the merchant sees the same compliance and fidelity.
     const reports = async (batchId: string) =>
-      (await h.db.batchItem.findMany({ where: { shop, batchId }, select: { mediaId: true, compliance: true, fidelity: true } })).sort((a, b) =>
-        a.mediaId.localeCompare(b.mediaId),
+      (await h.db.batchItem.findMany({ where: { shop, batchId }, select: { mediaId: true, compliance: true, fidelity: true } })).sort(
+        (a, b) => a.mediaId.localeCompare(b.mediaId),
       );
     const fresh = (await reports(batchId)).filter((r) => selected.slice(0, 3).includes(r.mediaId));
     expect(await reports(again.batchId)).toEqual(fresh);

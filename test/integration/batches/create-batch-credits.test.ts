@@ -42,9 +42,14 @@ describe("createBatch and credits", () => {
     await installShop(db, shopify, shop);
     await grantCredits(db, shop, 30, { kind: "GRANT", idempotencyKey: "seed" });
     const graphql = await offlineAdmin(shop);
-    const mediaIds = shopify.products(shop).flatMap((p) => p.media.map((m) => m.id)).slice(0, 5);
+    const mediaIds = shopify
+      .products(shop)
+      .flatMap((p) => p.media.map((m) => m.id))
+      .slice(0, 5);
 
-    await expect(createBatch({ db, graphql, queue }, shop, { mediaIds, pipeline: "amazon" })).rejects.toThrow(/simulated failure writing batch items/);
+    await expect(createBatch({ db, graphql, queue }, shop, { mediaIds, pipeline: "amazon" })).rejects.toThrow(
+      /simulated failure writing batch items/,
+    );
 
     expect(await db.batch.count({ where: { shop } })).toBe(0);
     expect(await db.batchItem.count({ where: { shop } })).toBe(0);
@@ -62,7 +67,13 @@ describe("createBatch and credits", () => {
     shopify.addShop(shop, { products: 2, imagesPerProduct: 1 });
     await installShop(db, shopify, shop);
     await grantCredits(db, shop, 6, { kind: "GRANT", idempotencyKey: "seed" });
-    await db.$transaction((tx) => reverseCreditsInTransaction(tx, shop, 15, { idempotencyKey: "refund-1", note: "Starter pack refunded", noteMessage: () => ({ code: "noteRefundTakenBack", params: { pack: "Starter", count: 15 } }) }));
+    await db.$transaction((tx) =>
+      reverseCreditsInTransaction(tx, shop, 15, {
+        idempotencyKey: "refund-1",
+        note: "Starter pack refunded",
+        noteMessage: () => ({ code: "noteRefundTakenBack", params: { pack: "Starter", count: 15 } }),
+      }),
+    );
     expect(await getBalance(db, shop)).toEqual({ available: 0, reserved: 0, total: 0 });
     expect(await getDebt(db, shop)).toBe(9);
     const graphql = await offlineAdmin(shop);
@@ -85,10 +96,18 @@ describe("createBatch and credits", () => {
     const shop = uniqueShopDomain("owing");
     shopify.addShop(shop, { products: 1, imagesPerProduct: 1 });
     await installShop(db, shopify, shop);
-    await db.$transaction((tx) => reverseCreditsInTransaction(tx, shop, 3, { idempotencyKey: "refund-1", note: "refunded", noteMessage: () => ({ code: "noteRefundTakenBack", params: { pack: "Starter", count: 3 } }) }));
+    await db.$transaction((tx) =>
+      reverseCreditsInTransaction(tx, shop, 3, {
+        idempotencyKey: "refund-1",
+        note: "refunded",
+        noteMessage: () => ({ code: "noteRefundTakenBack", params: { pack: "Starter", count: 3 } }),
+      }),
+    );
     // Credits that came back without a grant (an image that failed) are available, not yet paid in.
     await db.creditAccount.update({ where: { shop }, data: { available: 6 } });
-    await db.creditEntry.create({ data: { shop, kind: "RELEASE", availableDelta: 6, reservedDelta: 0, idempotencyKey: "released", note: "returned" } });
+    await db.creditEntry.create({
+      data: { shop, kind: "RELEASE", availableDelta: 6, reservedDelta: 0, idempotencyKey: "released", note: "returned" },
+    });
     const created = await createBatch({ db, graphql: await offlineAdmin(shop), queue }, shop, {
       mediaIds: shopify.products(shop).flatMap((p) => p.media.map((m) => m.id)),
       pipeline: "amazon",
@@ -106,9 +125,19 @@ describe("reviewing an image held for review", () => {
     const batch = await createBatchRow(db, shop, { total: 20 });
     const ids = Array.from({ length: 20 }, () => randomUUID());
     await reserveForItems(db, shop, ids, 3);
-    await createItems(db, batch, ids.map((id) => ({ id, state: "NEEDS_REVIEW", reason: "Waiting for your review." })));
-    const settle = (p: Promise<void>) => p.then(() => "ok" as const, (error: { httpStatus?: number }) => error.httpStatus ?? error);
-    const outcomes = await Promise.all(ids.map((id) => Promise.all([settle(approveItem({ db, queue }, shop, id)), settle(rejectItem({ db }, shop, id))])));
+    await createItems(
+      db,
+      batch,
+      ids.map((id) => ({ id, state: "NEEDS_REVIEW", reason: "Waiting for your review." })),
+    );
+    const settle = (p: Promise<void>) =>
+      p.then(
+        () => "ok" as const,
+        (error: { httpStatus?: number }) => error.httpStatus ?? error,
+      );
+    const outcomes = await Promise.all(
+      ids.map((id) => Promise.all([settle(approveItem({ db, queue }, shop, id)), settle(rejectItem({ db }, shop, id))])),
+    );
     const items = await db.batchItem.findMany({ where: { shop }, select: { id: true, state: true } });
     for (const [index, [approved, rejected]] of outcomes.entries()) {
       const state = items.find((i) => i.id === ids[index])!.state;

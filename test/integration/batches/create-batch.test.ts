@@ -64,7 +64,9 @@ describe("createBatch", () => {
 
   it("refuses a batch when credits are short, saying how many are needed, and reserves nothing", async () => {
     const { shop, graphql } = await newShop(4, 2, 10);
-    const error = await createBatch({ db, graphql, queue }, shop, { mediaIds: mediaIdsOf(shop).slice(0, 4), pipeline: "amazon" }).catch((e: unknown) => e);
+    const error = await createBatch({ db, graphql, queue }, shop, { mediaIds: mediaIdsOf(shop).slice(0, 4), pipeline: "amazon" }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(BatchInputError);
     expect((error as BatchInputError).httpStatus).toBe(422);
     expect((error as BatchInputError).message).toMatch(/12 credits/);
@@ -100,15 +102,24 @@ describe("createBatch", () => {
 
   it("refuses an unknown pipeline, an empty selection, and more images than the limit", async () => {
     const { shop, graphql } = await newShop(1, 1, 10);
-    await expect(createBatch({ db, graphql, queue }, shop, { mediaIds: mediaIdsOf(shop), pipeline: "pinterest" })).rejects.toMatchObject({ httpStatus: 400 });
-    await expect(createBatch({ db, graphql, queue }, shop, { mediaIds: [], pipeline: "amazon" })).rejects.toMatchObject({ httpStatus: 400 });
+    await expect(createBatch({ db, graphql, queue }, shop, { mediaIds: mediaIdsOf(shop), pipeline: "pinterest" })).rejects.toMatchObject({
+      httpStatus: 400,
+    });
+    await expect(createBatch({ db, graphql, queue }, shop, { mediaIds: [], pipeline: "amazon" })).rejects.toMatchObject({
+      httpStatus: 400,
+    });
     const tooMany = Array.from({ length: 501 }, (_, i) => `gid://shopify/MediaImage/${i + 1}`);
-    await expect(createBatch({ db, graphql, queue }, shop, { mediaIds: tooMany, pipeline: "amazon" })).rejects.toMatchObject({ httpStatus: 422 });
+    await expect(createBatch({ db, graphql, queue }, shop, { mediaIds: tooMany, pipeline: "amazon" })).rejects.toMatchObject({
+      httpStatus: 422,
+    });
   });
 
   it("skips media that are not in the store instead of trusting the client", async () => {
     const { shop, graphql } = await newShop(2, 1, 30);
-    const result = await createBatch({ db, graphql, queue }, shop, { mediaIds: [...mediaIdsOf(shop), "gid://shopify/MediaImage/999999999"], pipeline: "amazon" });
+    const result = await createBatch({ db, graphql, queue }, shop, {
+      mediaIds: [...mediaIdsOf(shop), "gid://shopify/MediaImage/999999999"],
+      pipeline: "amazon",
+    });
     expect(result.queued).toBe(2);
     expect(result.skipped).toEqual([{ mediaId: "gid://shopify/MediaImage/999999999", reason: expect.stringMatching(/no longer/) }]);
   });

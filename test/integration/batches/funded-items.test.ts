@@ -54,7 +54,12 @@ describe("images added to automatic batches", () => {
     const shop = uniqueShopDomain();
     await createShop(db, { domain: shop, dailySpendCap: 6 });
     await grantCredits(db, shop, 30, { kind: "GRANT", idempotencyKey: "seed" });
-    const funded = await addFundedItems(db, QUEUE, shop, { batch: newProductsBatch(), images: images(4), budget: null, onlyNeverProcessed: true });
+    const funded = await addFundedItems(db, QUEUE, shop, {
+      batch: newProductsBatch(),
+      images: images(4),
+      budget: null,
+      onlyNeverProcessed: true,
+    });
     expect(funded).toMatchObject({ unfunded: 2, shortOf: "dailyCap" });
     expect(funded.items).toHaveLength(2);
     expect(await getBalance(db, shop)).toEqual({ available: 24, reserved: 6, total: 30 });

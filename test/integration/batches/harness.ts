@@ -143,7 +143,12 @@ export async function startHarness(
         if (!progress) throw new Error(`batch ${batchId} not found`);
         if (progress.batch.status !== "ACTIVE") return progress;
         if (Date.now() > deadline) {
-          throw new Error(`batch ${batchId} did not finish: ${JSON.stringify(progress.counts)} ${progress.items.map((i) => i.reason).filter(Boolean).join(" | ")}`);
+          throw new Error(
+            `batch ${batchId} did not finish: ${JSON.stringify(progress.counts)} ${progress.items
+              .map((i) => i.reason)
+              .filter(Boolean)
+              .join(" | ")}`,
+          );
         }
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
@@ -196,7 +201,11 @@ export function startedForFile<T extends object>(start: () => Promise<T>, stop: 
  * app's own queue (getQueue, as routes enqueue) at the harness's.
  */
 export function harnessForFile(
-  opts: { harness?: Parameters<typeof startHarness>[0]; worker?: Parameters<Harness["startInProcessWorker"]>[0]; routesEnqueue?: boolean } = {},
+  opts: {
+    harness?: Parameters<typeof startHarness>[0];
+    worker?: Parameters<Harness["startInProcessWorker"]>[0];
+    routesEnqueue?: boolean;
+  } = {},
 ): Harness {
   return startedForFile(
     async () => {
@@ -214,10 +223,20 @@ export function harnessForFile(
 
 /** Media of a product as the stand-in holds it, keyed by id, for before/after comparisons. */
 export function mediaById(shopify: ShopifyEmulator, shop: string) {
-  const map = new Map<string, { productId: string; position: number; alt: string | null; sha256: string; status: string; replacements: number }>();
+  const map = new Map<
+    string,
+    { productId: string; position: number; alt: string | null; sha256: string; status: string; replacements: number }
+  >();
   for (const product of shopify.products(shop)) {
     for (const media of product.media) {
-      map.set(media.id, { productId: product.id, position: media.position, alt: media.alt, sha256: media.sha256, status: media.status, replacements: media.replacements });
+      map.set(media.id, {
+        productId: product.id,
+        position: media.position,
+        alt: media.alt,
+        sha256: media.sha256,
+        status: media.status,
+        replacements: media.replacements,
+      });
     }
   }
   return map;

@@ -10,7 +10,16 @@ afterAll(() => db.$disconnect());
 async function itemIn(state: ItemState, shop = `shop-${randomUUID().slice(0, 8)}.myshopify.com`): Promise<{ shop: string; id: string }> {
   const batch = await db.batch.create({ data: { shop, pipeline: "amazon", settings: {}, total: 1 } });
   const item = await db.batchItem.create({
-    data: { batchId: batch.id, shop, productId: "gid://shopify/Product/1", productTitle: "Mug", mediaId: `gid://shopify/MediaImage/${randomUUID()}`, sourceUrl: "https://cdn.shopify.com/a.jpg", position: 1, state },
+    data: {
+      batchId: batch.id,
+      shop,
+      productId: "gid://shopify/Product/1",
+      productTitle: "Mug",
+      mediaId: `gid://shopify/MediaImage/${randomUUID()}`,
+      sourceUrl: "https://cdn.shopify.com/a.jpg",
+      position: 1,
+      state,
+    },
   });
   return { shop, id: item.id };
 }
@@ -20,7 +29,9 @@ const stateOf = async (id: string) => (await db.batchItem.findUniqueOrThrow({ wh
 describe("BatchItem transitions", () => {
   it("refuses a move the table does not allow, and leaves the item as it was", async () => {
     const item = await itemIn("PUBLISHED");
-    await expect(transition(db, { shop: item.shop, itemId: item.id, from: "PUBLISHED", to: "QUEUED" })).rejects.toThrow(ItemTransitionError);
+    await expect(transition(db, { shop: item.shop, itemId: item.id, from: "PUBLISHED", to: "QUEUED" })).rejects.toThrow(
+      ItemTransitionError,
+    );
     await expect(transition(db, { shop: item.shop, itemId: item.id, from: ["NEEDS_REVIEW", "PUBLISHED"], to: "QUEUED" })).rejects.toThrow(
       "A BatchItem cannot move from PUBLISHED to QUEUED.",
     );
@@ -34,7 +45,9 @@ describe("BatchItem transitions", () => {
 
     const queued = await itemIn("QUEUED");
     expect(await transition(db, { shop: "other-shop.myshopify.com", itemId: queued.id, from: "QUEUED", to: "CANCELLED" })).toBe(0);
-    expect(await transition(db, { shop: queued.shop, itemId: queued.id, from: "QUEUED", to: "CANCELLED", data: { reason: "Stopped." } })).toBe(1);
+    expect(
+      await transition(db, { shop: queued.shop, itemId: queued.id, from: "QUEUED", to: "CANCELLED", data: { reason: "Stopped." } }),
+    ).toBe(1);
     expect(await db.batchItem.findUniqueOrThrow({ where: { id: queued.id } })).toMatchObject({ state: "CANCELLED", reason: "Stopped." });
   });
 

@@ -27,7 +27,12 @@ async function publishedBatch(): Promise<{ shop: string; batchId: string; origin
   const products = h.shopify.products(shop);
   const original = products[0]!.media[0]!;
   const originalUrl = original.url;
-  const batch = await createBatch(h.db, shop, { settings: { [BATCH_QUEUE_KEY]: h.queueName }, total: ITEMS, status: "DONE", finishedAt: new Date() });
+  const batch = await createBatch(h.db, shop, {
+    settings: { [BATCH_QUEUE_KEY]: h.queueName },
+    total: ITEMS,
+    status: "DONE",
+    finishedAt: new Date(),
+  });
   const items = await createItems(
     h.db,
     batch,
@@ -52,7 +57,9 @@ describe("restoring a whole batch", () => {
     const { shop, batchId, originalSha } = await publishedBatch();
 
     const started = performance.now();
-    const response = await call(restoreBatchAction, await bearerRequest(shop, `/app/batches/${batchId}/restore`, { method: "POST" }), { id: batchId });
+    const response = await call(restoreBatchAction, await bearerRequest(shop, `/app/batches/${batchId}/restore`, { method: "POST" }), {
+      id: batchId,
+    });
     const elapsedMs = performance.now() - started;
     expect(await body(response)).toEqual({
       ok: true,
@@ -65,12 +72,19 @@ describe("restoring a whole batch", () => {
     expect(queued).toMatchObject({ restoring: ITEMS, counts: { PUBLISHED: ITEMS, RESTORED: 0 } });
 
     // Asking again while they wait changes nothing.
-    const again = await call(restoreBatchAction, await bearerRequest(shop, `/app/batches/${batchId}/restore`, { method: "POST" }), { id: batchId });
-    expect(await body(again)).toEqual({ ok: true, message: "No published images to restore.", messageCode: "batchRestoreNone", messageParams: {} });
+    const again = await call(restoreBatchAction, await bearerRequest(shop, `/app/batches/${batchId}/restore`, { method: "POST" }), {
+      id: batchId,
+    });
+    expect(await body(again)).toEqual({
+      ok: true,
+      message: "No published images to restore.",
+      messageCode: "batchRestoreNone",
+      messageParams: {},
+    });
 
     h.startInProcessWorker({ concurrency: 10 });
     const seen = new Set<number>();
-    for (const deadline = Date.now() + 120_000; Date.now() < deadline; ) {
+    for (const deadline = Date.now() + 120_000; Date.now() < deadline;) {
       const progress = (await getBatchProgress(h.db, shop, batchId))!;
       seen.add(progress.restoring);
       expect(progress.counts.RESTORED + progress.restoring).toBe(ITEMS);
@@ -95,13 +109,31 @@ describe("restoring when the merchant deleted one of the images", () => {
     const items = await createItems(
       h.db,
       batch,
-      products.slice(1).map((p) => ({ productId: p.id, productTitle: p.title, mediaId: p.media[0]!.id, sourceUrl: original.url, position: 1, state: "PUBLISHED" })),
+      products.slice(1).map((p) => ({
+        productId: p.id,
+        productTitle: p.title,
+        mediaId: p.media[0]!.id,
+        sourceUrl: original.url,
+        position: 1,
+        state: "PUBLISHED",
+      })),
     );
-    await h.db.imageBackup.createMany({ data: items.map((i) => ({ shop, mediaId: i.mediaId, productId: i.productId, originalUrl: original.url, fileId: original.id, fileUrl: original.url })) });
+    await h.db.imageBackup.createMany({
+      data: items.map((i) => ({
+        shop,
+        mediaId: i.mediaId,
+        productId: i.productId,
+        originalUrl: original.url,
+        fileId: original.id,
+        fileUrl: original.url,
+      })),
+    });
     const [gone, kept] = items;
     h.shopify.deleteMedia(shop, gone!.mediaId);
 
-    const response = await call(restoreBatchAction, await bearerRequest(shop, `/app/batches/${batch.id}/restore`, { method: "POST" }), { id: batch.id });
+    const response = await call(restoreBatchAction, await bearerRequest(shop, `/app/batches/${batch.id}/restore`, { method: "POST" }), {
+      id: batch.id,
+    });
     expect(await body(response)).toMatchObject({ ok: true });
     h.startInProcessWorker({ concurrency: 2 });
     const done = await h.waitForRestores(shop, batch.id);
@@ -137,11 +169,20 @@ describe("restoring after a newer batch published the same image again", () => {
       return body(await call(restoreItemAction, request, { id: item }));
     };
     expect(await restoreFrom(second)).toMatchObject({ ok: true, message: "Original image restored." });
-    expect(mediaById(h.shopify, shop).get(mediaId)).toMatchObject({ sha256: original.sha256, position: original.position, status: "READY" });
+    expect(mediaById(h.shopify, shop).get(mediaId)).toMatchObject({
+      sha256: original.sha256,
+      position: original.position,
+      status: "READY",
+    });
 
     // The first batch's image is gone from the product too, and its page must not say it is still published.
     const states = await h.db.batchItem.findMany({ where: { shop }, select: { batchId: true, state: true } });
-    expect(states).toEqual(expect.arrayContaining([{ batchId: first, state: "RESTORED" }, { batchId: second, state: "RESTORED" }]));
+    expect(states).toEqual(
+      expect.arrayContaining([
+        { batchId: first, state: "RESTORED" },
+        { batchId: second, state: "RESTORED" },
+      ]),
+    );
     expect(await restoreFrom(first)).toMatchObject({ ok: true });
     expect(mediaById(h.shopify, shop).get(mediaId)!.sha256).toBe(original.sha256);
     const backups = await h.db.imageBackup.findMany({ where: { shop } });

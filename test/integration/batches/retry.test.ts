@@ -22,7 +22,11 @@ async function publishedImage(credits: number, opts: { review?: boolean } = {}) 
   const graphql = await offlineAdmin(shop);
   const { batchId } = await createBatch({ db: h.db, graphql, queue: h.queue }, shop, { mediaIds: [original[0]], pipeline: "amazon" });
   const progress = opts.review
-    ? await waitFor(() => getBatchProgress(h.db, shop, batchId), (p) => p?.counts.NEEDS_REVIEW === 1, "the image held for review")
+    ? await waitFor(
+        () => getBatchProgress(h.db, shop, batchId),
+        (p) => p?.counts.NEEDS_REVIEW === 1,
+        "the image held for review",
+      )
     : await h.waitForBatch(shop, batchId);
   return { shop, batchId, mediaId: original[0], originalSha: original[1].sha256, first: progress!.items[0]!, graphql };
 }
@@ -39,7 +43,7 @@ describe("try again with a note", () => {
     expect(liveSha(shop, mediaId)).toBe(firstSha);
     const modelCalls = h.dashscope.stats().requests;
 
-    const retry = await retryItem({ db: h.db, queue: h.queue }, shop, first.id, "  keep the\n strap\u0007 \"exactly\"  ");
+    const retry = await retryItem({ db: h.db, queue: h.queue }, shop, first.id, '  keep the\n strap\u0007 "exactly"  ');
     expect(retry).toMatchObject({ creditsReserved: 3, instruction: "keep the strap 'exactly'" });
     let progress = await h.waitForBatch(shop, batchId);
 
@@ -142,7 +146,11 @@ describe("try again with a note", () => {
     const { shop, batchId, mediaId, first } = await publishedImage(9, { review: true });
     const deps = { db: h.db, queue: h.queue };
     const retry = await retryItem(deps, shop, first.id, "less shadow");
-    await waitFor(() => getBatchProgress(h.db, shop, batchId), (p) => p?.items[0]?.state === "NEEDS_REVIEW", "the new try held for review");
+    await waitFor(
+      () => getBatchProgress(h.db, shop, batchId),
+      (p) => p?.items[0]?.state === "NEEDS_REVIEW",
+      "the new try held for review",
+    );
     expect(await publishVersion(deps, shop, retry.itemId)).toBe("approved");
     await h.waitForBatch(shop, batchId);
     const liveBefore = liveSha(shop, mediaId);
@@ -175,7 +183,10 @@ describe("try again with a note", () => {
 
     const short = await retryItem(deps, shop, first.id, "less shadow").catch((e: unknown) => e);
     expect(short).toBeInstanceOf(BatchInputError);
-    expect(short).toMatchObject({ httpStatus: 422, message: "Trying again costs 3 credits and you have 0. Buy a credit pack on the Credits page, then try again." });
+    expect(short).toMatchObject({
+      httpStatus: 422,
+      message: "Trying again costs 3 credits and you have 0. Buy a credit pack on the Credits page, then try again.",
+    });
 
     expect(await getBalance(h.db, shop)).toMatchObject({ available: 0, reserved: 0 });
     expect(await reserves(shop)).toBe(reservesBefore);
@@ -192,7 +203,11 @@ describe("try again with a note", () => {
     expect(retry.instruction).toBeNull();
     // A second click while the first try is queued is refused, with nothing reserved.
     await expect(retryItem(deps, shop, first.id, "again")).rejects.toMatchObject({ httpStatus: 409 });
-    const held = await waitFor(() => getBatchProgress(h.db, shop, batchId), (p) => p?.items[0]?.state === "NEEDS_REVIEW", "the new try held for review");
+    const held = await waitFor(
+      () => getBatchProgress(h.db, shop, batchId),
+      (p) => p?.items[0]?.state === "NEEDS_REVIEW",
+      "the new try held for review",
+    );
     expect(held!.items[0]!.versions.map((v) => [v.id, v.state])).toEqual([
       [first.id, "REJECTED"],
       [retry.itemId, "NEEDS_REVIEW"],

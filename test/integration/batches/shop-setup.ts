@@ -29,7 +29,6 @@ export async function offlineAdmin(shop: string): Promise<AdminGraphql> {
   return offlineSessions.adminGraphql(shop);
 }
 
-
 /** What createBatch's tests run against: the Shopify stand-in, a database client and a queue of their own. */
 export interface BatchTestEnv {
   shopify: ShopifyEmulator;

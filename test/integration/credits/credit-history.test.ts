@@ -1,7 +1,13 @@
 import { describe, expect, it } from "vitest";
 import db from "~/db.server";
 import { batchCreditLines, creditActivity } from "~/models/credit-history.server";
-import { captureForItem, grantCredits, releaseUnusedReservations, reserveForItems, reverseCreditsInTransaction } from "~/models/credits.server";
+import {
+  captureForItem,
+  grantCredits,
+  releaseUnusedReservations,
+  reserveForItems,
+  reverseCreditsInTransaction,
+} from "~/models/credits.server";
 import { i18nFor } from "~/i18n/locales";
 import { createBatch, createItems, uniqueShopDomain } from "../../factories";
 
@@ -9,7 +15,11 @@ import { createBatch, createItems, uniqueShopDomain } from "../../factories";
 async function batch(shop: string, n: number, outcome: { charged: number; returned: number }) {
   const created = await createBatch(db, shop, { pipeline: "ebay", total: n });
   // Shopify's media positions start at 1.
-  const specs = Array.from({ length: n }, (_, i) => ({ productId: "gid://shopify/Product/1", productTitle: `Shirt ${i + 1}`, position: i + 1 }));
+  const specs = Array.from({ length: n }, (_, i) => ({
+    productId: "gid://shopify/Product/1",
+    productTitle: `Shirt ${i + 1}`,
+    position: i + 1,
+  }));
   const itemIds = (await createItems(db, created, specs)).map((item) => item.id);
   await reserveForItems(db, shop, itemIds, 3);
   for (const id of itemIds.slice(0, outcome.charged)) await captureForItem(db, shop, id);
@@ -23,7 +33,9 @@ async function batch(shop: string, n: number, outcome: { charged: number; return
 describe("credit history", () => {
   it("words each entry's note in the viewer's language, and an entry from before notes had codes in English", async () => {
     const shop = uniqueShopDomain();
-    await db.creditEntry.create({ data: { shop, kind: "GRANT", availableDelta: 5, reservedDelta: 0, idempotencyKey: "legacy", note: "Goodwill credits" } });
+    await db.creditEntry.create({
+      data: { shop, kind: "GRANT", availableDelta: 5, reservedDelta: 0, idempotencyKey: "legacy", note: "Goodwill credits" },
+    });
     await db.creditAccount.create({ data: { shop, available: 5, reserved: 0 } });
     await grantCredits(db, shop, 100, {
       kind: "PURCHASE",
@@ -43,7 +55,9 @@ describe("credit history", () => {
 
     const { lines } = await creditActivity(db, shop);
     const spanish = i18nFor("es").t;
-    const said = lines.map((line) => (line.noteMessage ? spanish(`messages.${line.noteMessage.code}`, line.noteMessage.params) : line.note));
+    const said = lines.map((line) =>
+      line.noteMessage ? spanish(`messages.${line.noteMessage.code}`, line.noteMessage.params) : line.note,
+    );
     expect(said).toEqual([
       "30 créditos añadidos (con 15 se pagó lo que se debía)",
       "Paquete Pro reembolsado: se retiraron 120 créditos (se deben 15)",

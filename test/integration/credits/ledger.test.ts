@@ -139,7 +139,9 @@ describe("credit ledger", () => {
     const outcomes = await Promise.allSettled(waiting);
     expect(outcomes.map((o) => o.status)).toEqual(["rejected", "fulfilled"]);
     expect((outcomes[0] as PromiseRejectedResult).reason).toBeInstanceOf(InsufficientCreditsError);
-    expect(await db.creditReservation.findFirst({ where: { shop, batchItemId: shared }, select: { state: true } })).toEqual({ state: "HELD" });
+    expect(await db.creditReservation.findFirst({ where: { shop, batchItemId: shared }, select: { state: true } })).toEqual({
+      state: "HELD",
+    });
     expect(await getBalance(db, shop)).toEqual({ available: 0, reserved: 6, total: 6 });
     await expectLedgerMatchesAccount(shop);
   });
@@ -207,10 +209,15 @@ describe("credit ledger", () => {
     await reserveForItems(db, shop, [stranded], 3);
     // Too recent to be an orphan: its batch may still be being written.
     await expect(reserveForItems(db, shop, [randomUUID()], 3)).rejects.toBeInstanceOf(InsufficientCreditsError);
-    await db.creditReservation.updateMany({ where: { shop, batchItemId: stranded }, data: { createdAt: new Date(Date.now() - 11 * 60_000) } });
+    await db.creditReservation.updateMany({
+      where: { shop, batchItemId: stranded },
+      data: { createdAt: new Date(Date.now() - 11 * 60_000) },
+    });
     const next = randomUUID();
     await reserveForItems(db, shop, [next], 3);
-    expect(await db.creditReservation.findMany({ where: { shop }, select: { batchItemId: true, state: true }, orderBy: { createdAt: "asc" } })).toEqual([
+    expect(
+      await db.creditReservation.findMany({ where: { shop }, select: { batchItemId: true, state: true }, orderBy: { createdAt: "asc" } }),
+    ).toEqual([
       { batchItemId: stranded, state: "RELEASED" },
       { batchItemId: next, state: "HELD" },
     ]);

@@ -19,7 +19,11 @@ let stripe: StripeEmulator;
 
 beforeAll(async () => {
   // Port 9 refuses at once: the stand-in's own webhook deliveries fail fast, and tests deliver them by hand.
-  shopify = await startShopifyEmulator({ apiKey: process.env.SHOPIFY_API_KEY!, apiSecret: process.env.SHOPIFY_API_SECRET!, appUrl: "http://127.0.0.1:9" });
+  shopify = await startShopifyEmulator({
+    apiKey: process.env.SHOPIFY_API_KEY!,
+    apiSecret: process.env.SHOPIFY_API_SECRET!,
+    appUrl: "http://127.0.0.1:9",
+  });
   process.env.SHOPIFY_EMULATOR_URL = shopify.url;
   stripe = await startStripeEmulator({ secretKey: "sk_test_routes_suite", webhookSecret: "whsec_routes_suite" });
 });
@@ -134,7 +138,9 @@ describe("Shopify one-time purchases", () => {
     const [charge] = shopify.purchases(shop);
     expect(redirectTo).toMatch(/confirm_application_charge/);
     expect(charge).toMatchObject({ id: purchase.externalId, test: true, price: { amount: "29.99", currencyCode: "USD" } });
-    expect(charge!.returnUrl).toBe(`https://admin.shopify.com/store/${shop.replace(".myshopify.com", "")}/apps/${process.env.SHOPIFY_API_KEY}/app/credits/return`);
+    expect(charge!.returnUrl).toBe(
+      `https://admin.shopify.com/store/${shop.replace(".myshopify.com", "")}/apps/${process.env.SHOPIFY_API_KEY}/app/credits/return`,
+    );
     expect(purchase).toMatchObject({ provider: "SHOPIFY", pack: "pro", credits: 100, status: "PENDING", test: true });
     expect(await getBalance(db, shop)).toEqual({ available: 0, reserved: 0, total: 0 });
   });
@@ -275,7 +281,9 @@ describe("Shopify one-time purchases", () => {
       shop,
       path: WEBHOOK_PATH,
       secret: "someone-elses-secret",
-      payload: { app_purchase_one_time: { admin_graphql_api_id: purchase.externalId, name: "Starter pack: 30 image credits", status: "ACTIVE" } },
+      payload: {
+        app_purchase_one_time: { admin_graphql_api_id: purchase.externalId, name: "Starter pack: 30 image credits", status: "ACTIVE" },
+      },
     });
     expect(await deliver(wrongSecret)).toBe(401);
     expect(await getBalance(db, shop)).toEqual({ available: 0, reserved: 0, total: 0 });
@@ -292,7 +300,12 @@ describe("Shopify one-time purchases", () => {
       payload: { app_purchase_one_time: { admin_graphql_api_id: gid, name: "Pro pack: 100 image credits", status: "ACTIVE" } },
     });
     expect(await deliver(request)).toBe(200);
-    expect(await db.purchase.findUniqueOrThrow({ where: { externalId: gid } })).toMatchObject({ shop, pack: "pro", credits: 100, status: "ACTIVE" });
+    expect(await db.purchase.findUniqueOrThrow({ where: { externalId: gid } })).toMatchObject({
+      shop,
+      pack: "pro",
+      credits: 100,
+      status: "ACTIVE",
+    });
     expect(await getBalance(db, shop)).toEqual({ available: 100, reserved: 0, total: 100 });
   });
 
@@ -304,18 +317,30 @@ describe("Shopify one-time purchases", () => {
     const graphql = await offlineAdmin(shop);
     for (let i = 0; i < 60; i++) {
       await graphql(
-        `#graphql
-        mutation TestChargeCreate($price: MoneyInput!) {
-          appPurchaseOneTimeCreate(name: "Starter pack: 30 image credits", price: $price, returnUrl: "https://example.test/r", test: true) {
-            userErrors { message }
+        `
+          #graphql
+          mutation TestChargeCreate($price: MoneyInput!) {
+            appPurchaseOneTimeCreate(
+              name: "Starter pack: 30 image credits"
+              price: $price
+              returnUrl: "https://example.test/r"
+              test: true
+            ) {
+              userErrors {
+                message
+              }
+            }
           }
-        }`,
+        `,
         { variables: { price: { amount: "9.99", currencyCode: "USD" } } },
       );
     }
     const before = shopify.graphqlLog(shop).length;
     await returnFromShopify(shop, numericId);
-    const reads = shopify.graphqlLog(shop).slice(before).filter((entry) => entry.operationName !== "ShopPlanForBilling");
+    const reads = shopify
+      .graphqlLog(shop)
+      .slice(before)
+      .filter((entry) => entry.operationName !== "ShopPlanForBilling");
     expect(reads).toHaveLength(1);
     expect(await getBalance(db, shop)).toEqual({ available: 30, reserved: 0, total: 30 });
   });
@@ -350,7 +375,10 @@ describe("Stripe from the Credits page", () => {
     enableStripe();
     const shop = await installedShop();
     expect((await overview(shop)).stripe).toEqual({ enabled: true });
-    const response = (await call(creditsAction, await formRequest(shop, "/app/credits", { intent: "buy-stripe", packId: "starter" }))) as Response;
+    const response = (await call(
+      creditsAction,
+      await formRequest(shop, "/app/credits", { intent: "buy-stripe", packId: "starter" }),
+    )) as Response;
     const purchase = await db.purchase.findFirstOrThrow({ where: { shop, provider: "STRIPE" } });
     const session = stripe.session(purchase.externalId)!;
     expect(response.headers.get(REAUTHORIZE_HEADER)).toBe(session.url);

@@ -150,7 +150,9 @@ describe("refunds and disputes", () => {
     expect(await getBalance(db, shop)).toMatchObject({ available: 100 - Math.ceil((100 * 1000) / 2999) });
     const entries = await db.creditEntry.findMany({ where: { shop } });
     expect(sumEntries(entries)).toEqual(await getBalance(db, shop));
-    expect(await db.purchase.findUniqueOrThrow({ where: { id: purchase.id } })).toMatchObject({ reversedCredits: Math.ceil((100 * 1000) / 2999) });
+    expect(await db.purchase.findUniqueOrThrow({ where: { id: purchase.id } })).toMatchObject({
+      reversedCredits: Math.ceil((100 * 1000) / 2999),
+    });
   });
 
   it("records what the balance cannot cover as owed, paid first by the next pack", async () => {
@@ -257,7 +259,11 @@ describe("Stripe Checkout purchases", () => {
     const tampered = payload.replace('"credits":"30"', '"credits":"3000"');
     expect(tampered).not.toBe(payload);
     const tamperedResponse = await stripeWebhook({
-      request: new Request("https://app.example.test/webhooks/stripe", { method: "POST", headers: { "stripe-signature": signature }, body: tampered }),
+      request: new Request("https://app.example.test/webhooks/stripe", {
+        method: "POST",
+        headers: { "stripe-signature": signature },
+        body: tampered,
+      }),
       params: {},
       context: {},
     });
@@ -283,7 +289,11 @@ describe("Stripe Checkout purchases", () => {
     };
     expect(signature).not.toBe(otherSignature);
     const response = await stripeWebhook({
-      request: new Request("https://app.example.test/webhooks/stripe", { method: "POST", headers: { "stripe-signature": otherSignature }, body: other }),
+      request: new Request("https://app.example.test/webhooks/stripe", {
+        method: "POST",
+        headers: { "stripe-signature": otherSignature },
+        body: other,
+      }),
       params: {},
       context: {},
     });
@@ -381,7 +391,9 @@ describe("Stripe Checkout purchases", () => {
       });
       const { externalId } = await db.purchase.findUniqueOrThrow({ where: { id: purchaseId } });
       live.completeSession(externalId, { paymentStatus: "paid" });
-      const request = live.buildWebhookRequest("checkout.session.completed", externalId, { url: "https://app.example.test/webhooks/stripe" });
+      const request = live.buildWebhookRequest("checkout.session.completed", externalId, {
+        url: "https://app.example.test/webhooks/stripe",
+      });
       expect((await stripeWebhook({ request, params: {}, context: {} })).status).toBe(200);
       expect(await getBalance(db, shop)).toEqual({ available: 30, reserved: 0, total: 30 });
       expect(await db.purchase.findUniqueOrThrow({ where: { id: purchaseId } })).toMatchObject({ test: false, status: "ACTIVE" });
@@ -473,7 +485,8 @@ describe("shop/redact and Stripe", () => {
     expect(stripeEmulator.customers().map((c) => c.id)).toContain(customerId);
     await db.shop.update({ where: { domain: shop }, data: { uninstalledAt: new Date() } });
 
-    const redact = () => webhookRequest("/webhooks/shop/redact", { topic: "shop/redact", shop, payload: { shop_id: 1, shop_domain: shop } });
+    const redact = () =>
+      webhookRequest("/webhooks/shop/redact", { topic: "shop/redact", shop, payload: { shop_id: 1, shop_domain: shop } });
     expect(await deliverShopifyWebhook(shopRedact, redact())).toBe(200);
 
     expect(stripeEmulator.customers().map((c) => c.id)).not.toContain(customerId);

@@ -11,7 +11,11 @@ const SIZE = { width: 1024, height: 1024 };
 /** Pixel (x, y) of an image, as [r, g, b]. */
 async function pixels(png: Buffer) {
   const { data, info } = await sharp(png).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-  return { at: (x: number, y: number) => [0, 1, 2].map((c) => data[(y * info.width + x) * 3 + c]!), width: info.width, height: info.height };
+  return {
+    at: (x: number, y: number) => [0, 1, 2].map((c) => data[(y * info.width + x) * 3 + c]!),
+    width: info.width,
+    height: info.height,
+  };
 }
 
 describe("DashScope stand-in with the real-photo corpus", () => {
@@ -28,7 +32,13 @@ describe("DashScope stand-in with the real-photo corpus", () => {
     const { photo } = await readCorpusEntry(corpus, entry);
     // The app sends the model a larger re-encoded copy; the stand-in must still know the photo.
     const { modelInput } = await modelInputFor(photo, "amazon", { ...DEFAULT_PIPELINE_SETTINGS, outputSizePreset: "large" });
-    const { image } = await standIn.client.edit({ image: modelInput.image, mimeType: modelInput.mimeType, prompt: "p", negativePrompt: "n", size: SIZE });
+    const { image } = await standIn.client.edit({
+      image: modelInput.image,
+      mimeType: modelInput.mimeType,
+      prompt: "p",
+      negativePrompt: "n",
+      size: SIZE,
+    });
     const edit = await pixels(image);
     expect([edit.width, edit.height]).toEqual([SIZE.width, SIZE.height]);
     for (const [x, y] of [
@@ -52,7 +62,8 @@ describe("DashScope stand-in with the real-photo corpus", () => {
     const { modelInput } = await modelInputFor(source, "amazon", DEFAULT_PIPELINE_SETTINGS);
     const before = await startQwenStandIn({ seed: 3 });
     try {
-      const edit = (s: QwenStandIn) => s.client.edit({ image: modelInput.image, mimeType: modelInput.mimeType, prompt: "p", negativePrompt: "n", size: SIZE });
+      const edit = (s: QwenStandIn) =>
+        s.client.edit({ image: modelInput.image, mimeType: modelInput.mimeType, prompt: "p", negativePrompt: "n", size: SIZE });
       const [withCorpus, without] = await Promise.all([edit(standIn), edit(before)]);
       expect(withCorpus.image.equals(without.image)).toBe(true);
     } finally {
@@ -62,9 +73,11 @@ describe("DashScope stand-in with the real-photo corpus", () => {
 
   it("edits a corpus photo the same way whatever other photos it edited before (a run's figures repeat)", async () => {
     const [first, second] = corpus.entries.filter((e) => e.category === "shirt");
-    const inputOf = async (entry: typeof first) => (await modelInputFor((await readCorpusEntry(corpus, entry!)).photo, "amazon", DEFAULT_PIPELINE_SETTINGS)).modelInput;
+    const inputOf = async (entry: typeof first) =>
+      (await modelInputFor((await readCorpusEntry(corpus, entry!)).photo, "amazon", DEFAULT_PIPELINE_SETTINGS)).modelInput;
     const [a, b] = [await inputOf(first), await inputOf(second)];
-    const edit = (input: typeof a) => standIn.client.edit({ image: input.image, mimeType: input.mimeType, prompt: "p", negativePrompt: "n", size: SIZE });
+    const edit = (input: typeof a) =>
+      standIn.client.edit({ image: input.image, mimeType: input.mimeType, prompt: "p", negativePrompt: "n", size: SIZE });
     const alone = await edit(a);
     await edit(b);
     const afterAnother = await edit(a);

@@ -60,7 +60,11 @@ afterAll(async () => {
 async function installedShop(opts: Parameters<ShopifyEmulator["addShop"]>[1] = {}): Promise<{ shop: string; session: Session }> {
   const shop = uniqueShopDomain();
   emulator.addShop(shop, opts);
-  const { session } = await shopify.auth.tokenExchange({ shop, sessionToken: await idToken(shop), requestedTokenType: RequestedTokenType.OfflineAccessToken });
+  const { session } = await shopify.auth.tokenExchange({
+    shop,
+    sessionToken: await idToken(shop),
+    requestedTokenType: RequestedTokenType.OfflineAccessToken,
+  });
   return { shop, session };
 }
 
@@ -104,7 +108,14 @@ const PRODUCTS_PAGE = `#graphql
 interface PageResult {
   products: {
     pageInfo: { hasNextPage: boolean; endCursor: string | null };
-    edges: Array<{ cursor: string; node: { id: string; title: string; media: { nodes: Array<{ id: string; alt: string; status: string; image: { url: string } | null }> } } }>;
+    edges: Array<{
+      cursor: string;
+      node: {
+        id: string;
+        title: string;
+        media: { nodes: Array<{ id: string; alt: string; status: string; image: { url: string } | null }> };
+      };
+    }>;
   };
 }
 
@@ -123,7 +134,11 @@ describe("Shopify Admin stand-in: token exchange and auth", () => {
   it("issues online tokens with the associated user", async () => {
     const shop = uniqueShopDomain();
     emulator.addShop(shop);
-    const { session } = await shopify.auth.tokenExchange({ shop, sessionToken: await idToken(shop), requestedTokenType: RequestedTokenType.OnlineAccessToken });
+    const { session } = await shopify.auth.tokenExchange({
+      shop,
+      sessionToken: await idToken(shop),
+      requestedTokenType: RequestedTokenType.OnlineAccessToken,
+    });
     expect(session.isOnline).toBe(true);
     expect(session.onlineAccessInfo?.associated_user.id).toBe(12345);
     expect(session.expires!.getTime()).toBeGreaterThan(Date.now());
@@ -134,11 +149,19 @@ describe("Shopify Admin stand-in: token exchange and auth", () => {
     emulator.addShop(shop);
     const token = await idToken(shop);
     const [header, , signature] = token.split(".");
-    const forgedPayload = Buffer.from(JSON.stringify({ dest: `https://${shop}`, aud: API_KEY, exp: Date.now() / 1000 + 600, sub: "1" })).toString("base64url");
+    const forgedPayload = Buffer.from(
+      JSON.stringify({ dest: `https://${shop}`, aud: API_KEY, exp: Date.now() / 1000 + 600, sub: "1" }),
+    ).toString("base64url");
     const tampered = await tokenExchange(shop, { subject_token: `${header}.${forgedPayload}.${signature}` });
-    expect(tampered).toEqual({ status: 400, body: { error: "invalid_subject_token", error_description: expect.stringContaining("signature") } });
+    expect(tampered).toEqual({
+      status: 400,
+      body: { error: "invalid_subject_token", error_description: expect.stringContaining("signature") },
+    });
 
-    const refused = (description: RegExp) => ({ status: 400, body: { error: "invalid_subject_token", error_description: expect.stringMatching(description) } });
+    const refused = (description: RegExp) => ({
+      status: 400,
+      body: { error: "invalid_subject_token", error_description: expect.stringMatching(description) },
+    });
     expect(await tokenExchange(shop, { subject_token: await idToken(shop, { exp: Date.now() / 1000 - 120 }) })).toEqual(refused(/expired/));
     expect(await tokenExchange(shop, { subject_token: await idToken(uniqueShopDomain()) })).toEqual(refused(/another shop/));
     expect(await tokenExchange(shop, { subject_token: await idToken(shop, { aud: "someone-else" }) })).toEqual(refused(/audience/));
@@ -154,7 +177,10 @@ describe("Shopify Admin stand-in: token exchange and auth", () => {
     const query = "query ShopName { shop { name } }";
     for (const token of ["shpat_not-a-real-token", other.session.accessToken!]) {
       const response = await adminGraphql(shop, token, query);
-      expect(response).toEqual({ status: 401, body: { errors: "[API] Invalid API key or access token (unrecognized login or wrong password)" } });
+      expect(response).toEqual({
+        status: 401,
+        body: { errors: "[API] Invalid API key or access token (unrecognized login or wrong password)" },
+      });
     }
   });
 });
@@ -173,7 +199,8 @@ describe("Shopify Admin stand-in: products and media", () => {
       for (const edge of page.edges) {
         seen.push(edge.node.id);
         mediaCount += edge.node.media.nodes.length;
-        for (const media of edge.node.media.nodes) expect(media).toMatchObject({ status: "READY", image: { url: expect.stringContaining("/cdn/shop/files/") } });
+        for (const media of edge.node.media.nodes)
+          expect(media).toMatchObject({ status: "READY", image: { url: expect.stringContaining("/cdn/shop/files/") } });
       }
       if (!page.pageInfo.hasNextPage) break;
       after = page.pageInfo.endCursor;
@@ -234,7 +261,14 @@ describe("Shopify Admin stand-in: products and media", () => {
     expect(response.body.data).toEqual({
       product: { title: product!.title, mediaCount: { count: 2 } },
       nodes: [
-        { __typename: "MediaImage", id: product!.media[1]!.id, alt: product!.media[1]!.alt, fileStatus: "READY", mimeType: product!.media[1]!.mimeType, image: { width: product!.media[1]!.width, height: product!.media[1]!.height } },
+        {
+          __typename: "MediaImage",
+          id: product!.media[1]!.id,
+          alt: product!.media[1]!.alt,
+          fileStatus: "READY",
+          mimeType: product!.media[1]!.mimeType,
+          image: { width: product!.media[1]!.width, height: product!.media[1]!.height },
+        },
         null,
       ],
     });
@@ -290,7 +324,11 @@ describe("Shopify Admin stand-in: errors, cost and throttling", () => {
     expect(throttled.body).toEqual({
       errors: [{ message: "Throttled", extensions: { code: "THROTTLED", documentation: expect.stringContaining("shopify.dev") } }],
       extensions: {
-        cost: { requestedQueryCost: 12, actualQueryCost: null, throttleStatus: { maximumAvailable: 30, currentlyAvailable: expect.any(Number), restoreRate: 20 } },
+        cost: {
+          requestedQueryCost: 12,
+          actualQueryCost: null,
+          throttleStatus: { maximumAvailable: 30, currentlyAvailable: expect.any(Number), restoreRate: 20 },
+        },
       },
     });
     expect(emulator.graphqlLog(shop).some((entry) => entry.operationName === "TenProducts" && entry.throttled)).toBe(true);
@@ -310,7 +348,11 @@ describe("Shopify Admin stand-in: errors, cost and throttling", () => {
 
   it("refuses a query costing more than the bucket can ever hold", async () => {
     const { shop, session } = await installedShop({ products: 2 });
-    const response = await adminGraphql(shop, session.accessToken!, "query Huge { products(first: 250) { nodes { id media(first: 250) { nodes { id } } } } }");
+    const response = await adminGraphql(
+      shop,
+      session.accessToken!,
+      "query Huge { products(first: 250) { nodes { id media(first: 250) { nodes { id } } } } }",
+    );
     expect(response.body.errors[0].extensions.code).toBe("MAX_COST_EXCEEDED");
     expect(response.body.data).toBeUndefined();
   });
@@ -341,9 +383,15 @@ const MEDIA_STATE = `#graphql
   }`;
 
 async function stageAndUpload(shop: string, token: string, bytes: Buffer, mimeType: string, httpMethod: "POST" | "PUT"): Promise<string> {
-  const staged = await adminGraphql(shop, token, STAGE, { input: [{ resource: "IMAGE", filename: `upload.${mimeType.split("/")[1]}`, mimeType, httpMethod, fileSize: String(bytes.length) }] });
+  const staged = await adminGraphql(shop, token, STAGE, {
+    input: [{ resource: "IMAGE", filename: `upload.${mimeType.split("/")[1]}`, mimeType, httpMethod, fileSize: String(bytes.length) }],
+  });
   expect(staged.body.data.stagedUploadsCreate.userErrors).toEqual([]);
-  const target = staged.body.data.stagedUploadsCreate.stagedTargets[0] as { url: string; resourceUrl: string; parameters: Array<{ name: string; value: string }> };
+  const target = staged.body.data.stagedUploadsCreate.stagedTargets[0] as {
+    url: string;
+    resourceUrl: string;
+    parameters: Array<{ name: string; value: string }>;
+  };
   if (httpMethod === "POST") {
     const form = new FormData();
     for (const { name, value } of target.parameters) form.append(name, value);
@@ -363,7 +411,14 @@ async function mediaState(shop: string, token: string, id: string) {
 
 async function newImage(width: number, height: number): Promise<Buffer> {
   return sharp({ create: { width, height, channels: 3, background: "#ffffff" } })
-    .composite([{ input: await sharp({ create: { width: Math.round(width / 2), height: Math.round(height / 2), channels: 3, background: "#c0392b" } }).png().toBuffer(), gravity: "centre" }])
+    .composite([
+      {
+        input: await sharp({ create: { width: Math.round(width / 2), height: Math.round(height / 2), channels: 3, background: "#c0392b" } })
+          .png()
+          .toBuffer(),
+        gravity: "centre",
+      },
+    ])
     .jpeg()
     .toBuffer();
 }
@@ -376,7 +431,9 @@ describe("Shopify Admin stand-in: files", () => {
     const target = before.media[1]!;
 
     // Backup: fileCreate straight from the product image's CDN URL.
-    const created = await adminGraphql(shop, token, FILE_CREATE, { files: [{ originalSource: target.url, contentType: "IMAGE", alt: "backup" }] });
+    const created = await adminGraphql(shop, token, FILE_CREATE, {
+      files: [{ originalSource: target.url, contentType: "IMAGE", alt: "backup" }],
+    });
     expect(created.body.data.fileCreate.userErrors).toEqual([]);
     const backup = created.body.data.fileCreate.files[0];
     expect(backup).toMatchObject({ fileStatus: "UPLOADED", image: null });
@@ -393,7 +450,15 @@ describe("Shopify Admin stand-in: files", () => {
     await vi.waitFor(async () => expect((await mediaState(shop, token, target.id)).status).toBe("READY"), FILE_WAIT);
     const after = emulator.products(shop)[1]!;
     expect(after.media.map((m) => m.id)).toEqual(before.media.map((m) => m.id));
-    expect(after.media[1]).toMatchObject({ id: target.id, position: 2, alt: target.alt, mimeType: "image/jpeg", width: 1000, height: 1000, sha256: sha256(replacement) });
+    expect(after.media[1]).toMatchObject({
+      id: target.id,
+      position: 2,
+      alt: target.alt,
+      mimeType: "image/jpeg",
+      width: 1000,
+      height: 1000,
+      sha256: sha256(replacement),
+    });
     expect(after.media[0]!.sha256).toBe(before.media[0]!.sha256);
     // Same CDN path, new ?v=; the old URL now serves the new content, as on Shopify.
     expect(after.media[1]!.url).not.toBe(target.url);
@@ -410,13 +475,19 @@ describe("Shopify Admin stand-in: files", () => {
 
   it("accepts PUT staged uploads", async () => {
     const { shop, session } = await installedShop({ products: 1, imagesPerProduct: 1 });
-    const png = await sharp({ create: { width: 64, height: 48, channels: 4, background: "#00ff0080" } }).png().toBuffer();
+    const png = await sharp({ create: { width: 64, height: 48, channels: 4, background: "#00ff0080" } })
+      .png()
+      .toBuffer();
     const resourceUrl = await stageAndUpload(shop, session.accessToken!, png, "image/png", "PUT");
-    const created = await adminGraphql(shop, session.accessToken!, FILE_CREATE, { files: [{ originalSource: resourceUrl, contentType: "IMAGE", alt: "swatch" }] });
+    const created = await adminGraphql(shop, session.accessToken!, FILE_CREATE, {
+      files: [{ originalSource: resourceUrl, contentType: "IMAGE", alt: "swatch" }],
+    });
     const id = created.body.data.fileCreate.files[0].id as string;
     await vi.waitFor(async () => expect((await mediaState(shop, session.accessToken!, id)).fileStatus).toBe("READY"), FILE_WAIT);
     expect(await mediaState(shop, session.accessToken!, id)).toMatchObject({ mimeType: "image/png", image: { width: 64, height: 48 } });
-    expect(emulator.files(shop)).toEqual([{ id, url: expect.stringContaining(".png"), status: "READY", alt: "swatch", sha256: sha256(png) }]);
+    expect(emulator.files(shop)).toEqual([
+      { id, url: expect.stringContaining(".png"), status: "READY", alt: "swatch", sha256: sha256(png) },
+    ]);
   });
 
   it("fails an update whose source is not an image and keeps the previous image until acknowledged", async () => {
@@ -431,9 +502,16 @@ describe("Shopify Admin stand-in: files", () => {
     expect(failed.image.url).toBe(target.url);
 
     const retry = await adminGraphql(shop, token, FILE_UPDATE, { files: [{ id: target.id, originalSource: resourceUrl }] });
-    expect(retry.body.data.fileUpdate.userErrors).toEqual([{ field: ["files", "0", "id"], message: expect.any(String), code: "INVALID_FAILED_MEDIA_STATE" }]);
+    expect(retry.body.data.fileUpdate.userErrors).toEqual([
+      { field: ["files", "0", "id"], message: expect.any(String), code: "INVALID_FAILED_MEDIA_STATE" },
+    ]);
 
-    const ack = await adminGraphql(shop, token, `mutation Ack($ids: [ID!]!) { fileAcknowledgeUpdateFailed(fileIds: $ids) { files { id fileStatus } userErrors { code } } }`, { ids: [target.id] });
+    const ack = await adminGraphql(
+      shop,
+      token,
+      `mutation Ack($ids: [ID!]!) { fileAcknowledgeUpdateFailed(fileIds: $ids) { files { id fileStatus } userErrors { code } } }`,
+      { ids: [target.id] },
+    );
     expect(ack.body.data.fileAcknowledgeUpdateFailed).toEqual({ files: [{ id: target.id, fileStatus: "READY" }], userErrors: [] });
     expect(emulator.products(shop)[0]!.media[0]).toMatchObject({ id: target.id, status: "READY", sha256: target.sha256, url: target.url });
   });
@@ -446,7 +524,9 @@ describe("Shopify Admin stand-in: files", () => {
     emulator.setFailNextFileUpdate(shop, "Simulated processing outage");
     await adminGraphql(shop, token, FILE_UPDATE, { files: [{ id: target.id, originalSource: resourceUrl }] });
     await vi.waitFor(async () => expect((await mediaState(shop, token, target.id)).fileStatus).toBe("FAILED"), FILE_WAIT);
-    expect((await mediaState(shop, token, target.id)).fileErrors).toEqual([{ code: "IMAGE_PROCESSING_FAILURE", message: "Simulated processing outage" }]);
+    expect((await mediaState(shop, token, target.id)).fileErrors).toEqual([
+      { code: "IMAGE_PROCESSING_FAILURE", message: "Simulated processing outage" },
+    ]);
     expect(emulator.products(shop)[0]!.media[0]!.sha256).toBe(target.sha256);
   });
 
@@ -455,13 +535,24 @@ describe("Shopify Admin stand-in: files", () => {
     const response = await adminGraphql(shop, session.accessToken!, FILE_UPDATE, {
       files: [{ id: "gid://shopify/MediaImage/1", originalSource: "https://example.test/a.jpg" }],
     });
-    expect(response.body.data.fileUpdate).toEqual({ files: null, userErrors: [{ field: ["files", "0", "id"], message: expect.any(String), code: "FILE_DOES_NOT_EXIST" }] });
-    const bad = await adminGraphql(shop, session.accessToken!, FILE_CREATE, { files: [{ originalSource: "not a url", contentType: "IMAGE" }] });
-    expect(bad.body.data.fileCreate.userErrors).toEqual([{ field: ["files", "0", "originalSource"], message: expect.any(String), code: "INVALID_IMAGE_SOURCE_URL" }]);
+    expect(response.body.data.fileUpdate).toEqual({
+      files: null,
+      userErrors: [{ field: ["files", "0", "id"], message: expect.any(String), code: "FILE_DOES_NOT_EXIST" }],
+    });
+    const bad = await adminGraphql(shop, session.accessToken!, FILE_CREATE, {
+      files: [{ originalSource: "not a url", contentType: "IMAGE" }],
+    });
+    expect(bad.body.data.fileCreate.userErrors).toEqual([
+      { field: ["files", "0", "originalSource"], message: expect.any(String), code: "INVALID_IMAGE_SOURCE_URL" },
+    ]);
     const source = emulator.products(shop)[0]!.media[0]!;
     const wrongExtension = source.mimeType === "image/png" ? "backup.jpg" : "backup.png";
-    const mismatched = await adminGraphql(shop, session.accessToken!, FILE_CREATE, { files: [{ originalSource: source.url, contentType: "IMAGE", filename: wrongExtension }] });
-    expect(mismatched.body.data.fileCreate.userErrors).toEqual([{ field: ["files", "0", "filename"], message: expect.any(String), code: "MISMATCHED_FILENAME_AND_ORIGINAL_SOURCE" }]);
+    const mismatched = await adminGraphql(shop, session.accessToken!, FILE_CREATE, {
+      files: [{ originalSource: source.url, contentType: "IMAGE", filename: wrongExtension }],
+    });
+    expect(mismatched.body.data.fileCreate.userErrors).toEqual([
+      { field: ["files", "0", "filename"], message: expect.any(String), code: "MISMATCHED_FILENAME_AND_ORIGINAL_SOURCE" },
+    ]);
     expect(emulator.files(shop)).toEqual([]);
   });
 });
@@ -490,10 +581,21 @@ describe("Shopify Admin stand-in: one-time purchases", () => {
   it("creates a purchase, lets the merchant approve it, redirects with charge_id and sends a signed webhook", async () => {
     const { shop, session } = await installedShop();
     const returnUrl = "https://app.example.test/app/credits?pack=30";
-    const created = await adminGraphql(shop, session.accessToken!, PURCHASE_CREATE, { name: "30 credits", price: { amount: 9.99, currencyCode: "USD" }, returnUrl, test: true });
+    const created = await adminGraphql(shop, session.accessToken!, PURCHASE_CREATE, {
+      name: "30 credits",
+      price: { amount: 9.99, currencyCode: "USD" },
+      returnUrl,
+      test: true,
+    });
     const payload = created.body.data.appPurchaseOneTimeCreate;
     expect(payload).toMatchObject({
-      appPurchaseOneTime: { id: expect.stringMatching(/^gid:\/\/shopify\/AppPurchaseOneTime\/\d+$/), name: "30 credits", status: "PENDING", test: true, price: { amount: "9.99", currencyCode: "USD" } },
+      appPurchaseOneTime: {
+        id: expect.stringMatching(/^gid:\/\/shopify\/AppPurchaseOneTime\/\d+$/),
+        name: "30 credits",
+        status: "PENDING",
+        test: true,
+        price: { amount: "9.99", currencyCode: "USD" },
+      },
       confirmationUrl: expect.stringContaining(emulator.url),
       userErrors: [],
     });
@@ -504,12 +606,22 @@ describe("Shopify Admin stand-in: one-time purchases", () => {
     expect(html).toContain("30 credits");
     expect(html).toContain("Approve");
     const action = /<form method="post" action="([^"]+)"/.exec(html)![1]!.replace(/&amp;/g, "&");
-    const decision = await fetch(new URL(action, emulator.url), { method: "POST", body: new URLSearchParams({ decision: "approve" }), redirect: "manual" });
+    const decision = await fetch(new URL(action, emulator.url), {
+      method: "POST",
+      body: new URLSearchParams({ decision: "approve" }),
+      redirect: "manual",
+    });
     expect(decision.status).toBe(302);
     expect(decision.headers.get("location")).toBe(`${returnUrl}&charge_id=${numericId}`);
 
-    const listed = await adminGraphql(shop, session.accessToken!, `query Purchases { currentAppInstallation { oneTimePurchases(first: 10) { nodes { id status } } } }`);
-    expect(listed.body.data.currentAppInstallation.oneTimePurchases.nodes).toEqual([{ id: payload.appPurchaseOneTime.id, status: "ACTIVE" }]);
+    const listed = await adminGraphql(
+      shop,
+      session.accessToken!,
+      `query Purchases { currentAppInstallation { oneTimePurchases(first: 10) { nodes { id status } } } }`,
+    );
+    expect(listed.body.data.currentAppInstallation.oneTimePurchases.nodes).toEqual([
+      { id: payload.appPurchaseOneTime.id, status: "ACTIVE" },
+    ]);
 
     const webhook = received.find((w) => w.rawBody.includes(payload.appPurchaseOneTime.id));
     expect(webhook).toBeDefined();
@@ -524,14 +636,23 @@ describe("Shopify Admin stand-in: one-time purchases", () => {
         updated_at: expect.any(String),
       },
     });
-    expect(await validateWebhook(asRequest(webhook!.req, webhook!.rawBody), webhook!.rawBody)).toMatchObject({ valid: true, topic: "APP_PURCHASES_ONE_TIME_UPDATE", domain: shop });
+    expect(await validateWebhook(asRequest(webhook!.req, webhook!.rawBody), webhook!.rawBody)).toMatchObject({
+      valid: true,
+      topic: "APP_PURCHASES_ONE_TIME_UPDATE",
+      domain: shop,
+    });
   });
 
   it("records declines and expiries made by tests and refuses bad prices", async () => {
     const { shop, session } = await installedShop();
     const create = async () =>
-      (await adminGraphql(shop, session.accessToken!, PURCHASE_CREATE, { name: "100 credits", price: { amount: "29.99", currencyCode: "USD" }, returnUrl: "https://app.example.test/app/credits" }))
-        .body.data.appPurchaseOneTimeCreate.appPurchaseOneTime.id as string;
+      (
+        await adminGraphql(shop, session.accessToken!, PURCHASE_CREATE, {
+          name: "100 credits",
+          price: { amount: "29.99", currencyCode: "USD" },
+          returnUrl: "https://app.example.test/app/credits",
+        })
+      ).body.data.appPurchaseOneTimeCreate.appPurchaseOneTime.id as string;
     const declined = await create();
     const expired = await create();
     await emulator.declinePurchase(shop, declined);
@@ -543,16 +664,42 @@ describe("Shopify Admin stand-in: one-time purchases", () => {
     await expect(emulator.approvePurchase(shop, declined)).rejects.toThrow(/already DECLINED/);
     expect(received.some((w) => w.rawBody.includes(declined) && w.rawBody.includes('"DECLINED"'))).toBe(true);
 
-    const free = await adminGraphql(shop, session.accessToken!, PURCHASE_CREATE, { name: "free", price: { amount: "0", currencyCode: "USD" }, returnUrl: "https://app.example.test/" });
-    expect(free.body.data.appPurchaseOneTimeCreate).toEqual({ appPurchaseOneTime: null, confirmationUrl: null, userErrors: [{ field: ["price"], message: expect.any(String) }] });
+    const free = await adminGraphql(shop, session.accessToken!, PURCHASE_CREATE, {
+      name: "free",
+      price: { amount: "0", currencyCode: "USD" },
+      returnUrl: "https://app.example.test/",
+    });
+    expect(free.body.data.appPurchaseOneTimeCreate).toEqual({
+      appPurchaseOneTime: null,
+      confirmationUrl: null,
+      userErrors: [{ field: ["price"], message: expect.any(String) }],
+    });
   });
 
   it("builds webhook requests the app can verify, and ones with a wrong secret it must refuse", async () => {
     const shop = uniqueShopDomain();
-    const request = emulator.buildWebhookRequest({ topic: "app/uninstalled", shop, payload: { id: 1 }, path: "/webhooks/app/uninstalled", webhookId: "wh-1" });
+    const request = emulator.buildWebhookRequest({
+      topic: "app/uninstalled",
+      shop,
+      payload: { id: 1 },
+      path: "/webhooks/app/uninstalled",
+      webhookId: "wh-1",
+    });
     expect(request.headers.get("X-Shopify-Webhook-Id")).toBe("wh-1");
-    expect(await validateWebhook(request, await request.clone().text())).toMatchObject({ valid: true, topic: "APP_UNINSTALLED", domain: shop, webhookId: "wh-1", apiVersion: VERSION });
-    const forged = emulator.buildWebhookRequest({ topic: "app/uninstalled", shop, payload: { id: 1 }, path: "/webhooks/app/uninstalled", secret: "wrong" });
+    expect(await validateWebhook(request, await request.clone().text())).toMatchObject({
+      valid: true,
+      topic: "APP_UNINSTALLED",
+      domain: shop,
+      webhookId: "wh-1",
+      apiVersion: VERSION,
+    });
+    const forged = emulator.buildWebhookRequest({
+      topic: "app/uninstalled",
+      shop,
+      payload: { id: 1 },
+      path: "/webhooks/app/uninstalled",
+      secret: "wrong",
+    });
     expect(await validateWebhook(forged, await forged.clone().text())).toMatchObject({ valid: false });
   });
 });

@@ -5,7 +5,7 @@ import { uniqueShopDomain } from "../../factories";
 let emulator: ShopifyEmulator;
 
 beforeAll(async () => {
-  emulator = await startShopifyEmulator({ apiKey: "bulk-key", apiSecret: "bulk-secret", bulkOperationMs: 1_000, });
+  emulator = await startShopifyEmulator({ apiKey: "bulk-key", apiSecret: "bulk-secret", bulkOperationMs: 1_000 });
   process.env.SHOPIFY_EMULATOR_URL = emulator.url;
 });
 afterAll(async () => {
@@ -48,7 +48,10 @@ describe("Shopify stand-in: bulk query operations", () => {
     expect(op.currentBulkOperation).toEqual({ id, status: "COMPLETED" });
     // The seeded catalogue tags every sixth product (from the second) "box": 100 products, 2 images each.
     expect(op.bulkOperation).toMatchObject({ status: "COMPLETED", rootObjectCount: "100", objectCount: "300", errorCode: null });
-    const lines = (await (await fetch(op.bulkOperation.url)).text()).trim().split("\n").map((l) => JSON.parse(l));
+    const lines = (await (await fetch(op.bulkOperation.url)).text())
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     const products = lines.filter((l) => !l.__parentId);
     const media = lines.filter((l) => l.__parentId);
     expect(products).toHaveLength(100);
@@ -57,6 +60,5 @@ describe("Shopify stand-in: bulk query operations", () => {
     expect(media[0].image.url).toMatch(/\/cdn\/shop\/files\//);
     const invalid = await graphql(shop, token, RUN, { query: "{ products { edges { node { nope } } } }" });
     expect(invalid.data.bulkOperationRunQuery.userErrors[0]).toMatchObject({ code: "INVALID" });
-
   });
 });

@@ -21,7 +21,9 @@ describe("Shopify calculated query cost", () => {
     expect(cost("query A { products(first: 10) { edges { cursor node { id title } } pageInfo { hasNextPage } } }")).toBe(12);
     expect(cost("query A($n: Int) { products(first: $n) { nodes { id } } }", { n: 50 })).toBe(52);
     // Each product: 1 + media connection (2 + 4 x (MediaImage 1 + image 1)).
-    expect(cost("query A { products(first: 25) { nodes { id media(first: 4) { nodes { ... on MediaImage { id image { url } } } } } } }")).toBe(2 + 25 * (1 + 2 + 4 * 2));
+    expect(
+      cost("query A { products(first: 25) { nodes { id media(first: 4) { nodes { ... on MediaImage { id image { url } } } } } } }"),
+    ).toBe(2 + 25 * (1 + 2 + 4 * 2));
   });
 
   it("follows named fragments and takes the most expensive possible type of an interface", () => {
@@ -39,7 +41,14 @@ describe("Shopify calculated query cost", () => {
   it("charges actual cost by the nodes a connection really returned", () => {
     const query = "query A { products(first: 100) { nodes { id media(first: 10) { nodes { id } } } } }";
     expect(cost(query)).toBe(2 + 100 * (1 + 2 + 10));
-    const data = { products: { nodes: [{ id: "1", media: { nodes: [{ id: "m1" }, { id: "m2" }] } }, { id: "2", media: { nodes: [] } }] } };
+    const data = {
+      products: {
+        nodes: [
+          { id: "1", media: { nodes: [{ id: "m1" }, { id: "m2" }] } },
+          { id: "2", media: { nodes: [] } },
+        ],
+      },
+    };
     expect(cost(query, {}, data)).toBe(2 + (1 + 2 + 2) + (1 + 2));
   });
 });

@@ -26,7 +26,16 @@ async function adminGraphql(target: { shop: string; accessToken: string }, query
     headers: { "content-type": "application/json", "x-emulated-shop": target.shop, "x-shopify-access-token": target.accessToken },
     body: JSON.stringify({ query, variables }),
   });
-  return (await response.json()) as { data?: Record<string, { product: { id: string; media: { nodes: Array<{ id: string; status: string }> } } | null; userErrors: Array<{ field: string[]; message: string }> }>; errors?: unknown[] };
+  return (await response.json()) as {
+    data?: Record<
+      string,
+      {
+        product: { id: string; media: { nodes: Array<{ id: string; status: string }> } } | null;
+        userErrors: Array<{ field: string[]; message: string }>;
+      }
+    >;
+    errors?: unknown[];
+  };
 }
 
 const PRODUCT_CREATE = `mutation Create($product: ProductCreateInput!, $media: [CreateMediaInput!]) {
@@ -44,7 +53,9 @@ describe("Shopify stand-in: productCreate with media", () => {
     const photos = await Promise.all(
       ["#c0392b", "#2471a3"].map(async (colour, i) => ({
         title: `Mug ${i + 1}`,
-        bytes: await sharp({ create: { width: 640, height: 480, channels: 3, background: colour } }).jpeg().toBuffer(),
+        bytes: await sharp({ create: { width: 640, height: 480, channels: 3, background: colour } })
+          .jpeg()
+          .toBuffer(),
         filename: `mug-${i + 1}.jpg`,
         mimeType: "image/jpeg",
       })),
@@ -55,7 +66,15 @@ describe("Shopify stand-in: productCreate with media", () => {
     expect(products.map((p) => [p.id, p.title])).toEqual(seeded.map((s) => [s.productId, s.title]));
     for (const [i, product] of products.entries()) {
       expect(product.media).toHaveLength(1);
-      expect(product.media[0]).toMatchObject({ id: seeded[i]!.mediaId, position: 1, status: "READY", mimeType: "image/jpeg", width: 640, height: 480, alt: `Mug ${i + 1}` });
+      expect(product.media[0]).toMatchObject({
+        id: seeded[i]!.mediaId,
+        position: 1,
+        status: "READY",
+        mimeType: "image/jpeg",
+        width: 640,
+        height: 480,
+        alt: `Mug ${i + 1}`,
+      });
       const served = Buffer.from(await (await fetch(product.media[0]!.url)).arrayBuffer());
       expect(sha256(served)).toBe(sha256(photos[i]!.bytes));
     }
@@ -65,13 +84,20 @@ describe("Shopify stand-in: productCreate with media", () => {
 
   it("answers with the media still processing, as Shopify does", async () => {
     const target = newShop();
-    const png = await sharp({ create: { width: 400, height: 400, channels: 3, background: "#1e8449" } }).png().toBuffer();
+    const png = await sharp({ create: { width: 400, height: 400, channels: 3, background: "#1e8449" } })
+      .png()
+      .toBuffer();
     // A source the stand-in can fetch: another shop's CDN URL works like any public image URL.
     const other = newShop();
-    const [source] = await seedProductPhotos({ url: emulator.url, ...other }, [{ title: "Source", bytes: png, filename: "source.png", mimeType: "image/png" }]);
+    const [source] = await seedProductPhotos({ url: emulator.url, ...other }, [
+      { title: "Source", bytes: png, filename: "source.png", mimeType: "image/png" },
+    ]);
     const sourceUrl = emulator.products(other.shop)[0]!.media.find((m) => m.id === source!.mediaId)!.url;
 
-    const body = await adminGraphql(target, PRODUCT_CREATE, { product: { title: "Plant" }, media: [{ originalSource: sourceUrl, mediaContentType: "IMAGE", alt: "A plant" }] });
+    const body = await adminGraphql(target, PRODUCT_CREATE, {
+      product: { title: "Plant" },
+      media: [{ originalSource: sourceUrl, mediaContentType: "IMAGE", alt: "A plant" }],
+    });
     const created = body.data!.productCreate!;
     expect(created.userErrors).toEqual([]);
     expect(created.product!.media.nodes).toHaveLength(1);
@@ -81,7 +107,10 @@ describe("Shopify stand-in: productCreate with media", () => {
   it("refuses a product without a title, and media that is not an image or has no URL", async () => {
     const target = newShop();
     const untitled = await adminGraphql(target, PRODUCT_CREATE, { product: { title: " " } });
-    expect(untitled.data!.productCreate).toMatchObject({ product: null, userErrors: [{ field: ["product", "title"], message: "Title can't be blank" }] });
+    expect(untitled.data!.productCreate).toMatchObject({
+      product: null,
+      userErrors: [{ field: ["product", "title"], message: "Title can't be blank" }],
+    });
     const badMedia = await adminGraphql(target, PRODUCT_CREATE, {
       product: { title: "Lamp" },
       media: [

@@ -75,7 +75,9 @@ describe("editProductImage on bad or unusual source files", () => {
   });
 
   it("refuses an SVG", async () => {
-    const svg = Buffer.from('<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" width="800" height="800"><rect width="800" height="800"/></svg>');
+    const svg = Buffer.from(
+      '<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" width="800" height="800"><rect width="800" height="800"/></svg>',
+    );
     await expectRefused(svg, "unsupported-format", /SVG/);
   });
 
@@ -84,14 +86,20 @@ describe("editProductImage on bad or unusual source files", () => {
   });
 
   it("refuses a 1 x 1 image", async () => {
-    const dot = await sharp({ create: { width: 1, height: 1, channels: 3, background: "#ff0000" } }).png().toBuffer();
+    const dot = await sharp({ create: { width: 1, height: 1, channels: 3, background: "#ff0000" } })
+      .png()
+      .toBuffer();
     await expectRefused(dot, "too-small", /at least/);
   });
 
   it("edits the first frame of an animated GIF", async () => {
     const frame = await sharp(photo).resize(450, 600).gif().toBuffer();
-    const blank = await sharp({ create: { width: 450, height: 600, channels: 3, background: "#000000" } }).gif().toBuffer();
-    const animated = await sharp([frame, blank], { join: { animated: true } }).gif({ loop: 0, delay: [500, 500] }).toBuffer();
+    const blank = await sharp({ create: { width: 450, height: 600, channels: 3, background: "#000000" } })
+      .gif()
+      .toBuffer();
+    const animated = await sharp([frame, blank], { join: { animated: true } })
+      .gif({ loop: 0, delay: [500, 500] })
+      .toBuffer();
     expect((await inspectImage(animated)).pages).toBe(2);
     await expectGoodResult(animated);
   });

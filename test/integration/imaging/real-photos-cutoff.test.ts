@@ -104,6 +104,7 @@ describe("originals that show only part of the product (all 120 corpus photos)",
     const flagged = rows.filter((r) => r.truth.cut.length > 0 && r.found.edges.length > 0);
     const wrongEdge = flagged.filter((r) => !r.found.edges.some((edge) => r.truth.cut.includes(edge))).map(describeRow);
     expect(wrongEdge).toEqual([]);
-    for (const { found } of flagged) expect(found.message).toMatch(/^The original photo shows only part of the product \(cut off at the (top|bottom|left|right)/);
+    for (const { found } of flagged)
+      expect(found.message).toMatch(/^The original photo shows only part of the product \(cut off at the (top|bottom|left|right)/);
   });
 });

@@ -1,7 +1,13 @@
 import sharp from "sharp";
 import { beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_PIPELINE_SETTINGS, PIPELINE_IDS, resolvePipeline, SOFT_SHADOW_MAX_DEPTH, type PipelineId } from "~/imaging/pipelines";
-import { composeVariant, runPostprocessCase, VISIBLE_RESIDUE, type BackdropVariant, type PostprocessCase } from "../../../bench/lib/postprocess-cases";
+import {
+  composeVariant,
+  runPostprocessCase,
+  VISIBLE_RESIDUE,
+  type BackdropVariant,
+  type PostprocessCase,
+} from "../../../bench/lib/postprocess-cases";
 import { loadCorpus, type RealPhotoCorpus } from "../../../emulators/dashscope/real-photo-edit";
 import { mapConcurrent } from "./harness";
 

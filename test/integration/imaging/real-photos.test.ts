@@ -15,7 +15,8 @@ async function whiteEdges(image: Buffer): Promise<{ top: number; bottom: number;
   const { data, info } = await sharp(image).removeAlpha().raw().toBuffer({ resolveWithObject: true });
   const { width, height } = info;
   const band = Math.max(2, Math.round(Math.min(width, height) * 0.01));
-  const white = (x: number, y: number) => Math.min(data[(y * width + x) * 3]!, data[(y * width + x) * 3 + 1]!, data[(y * width + x) * 3 + 2]!) >= 250;
+  const white = (x: number, y: number) =>
+    Math.min(data[(y * width + x) * 3]!, data[(y * width + x) * 3 + 1]!, data[(y * width + x) * 3 + 2]!) >= 250;
   const share = (x0: number, x1: number, y0: number, y1: number) => {
     let n = 0;
     for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) n += white(x, y) ? 1 : 0;
@@ -53,7 +54,8 @@ describe("quality checks on real product photos (corpus subset, Amazon)", () => 
   }, SET_TIMEOUT_MS);
 
   const ofKind = (kind: CaseKind) => results.filter((r) => r.kind === kind);
-  const summary = (rs: CaseResult[]) => JSON.stringify(rs.map((r) => ({ id: r.entry.id, kind: r.kind, published: r.published, score: r.fidelity.score })));
+  const summary = (rs: CaseResult[]) =>
+    JSON.stringify(rs.map((r) => ({ id: r.entry.id, kind: r.kind, published: r.published, score: r.fidelity.score })));
 
   it("publishes faithful edits (with and without a shadow) without review", () => {
     const faithful = [...ofKind("faithful"), ...ofKind("faithful-shadow")];
@@ -75,8 +77,11 @@ describe("quality checks on real product photos (corpus subset, Amazon)", () => 
     }
   });
 
-  it.each(["added-object", "recoloured-patch", "hue-shift", "stretched", "missing-part", "garbled-text"] as const)("holds edits with a %s for review", (kind) => {
-    const altered = ofKind(kind);
-    expect(altered.filter((r) => r.published).length, summary(altered)).toBeLessThanOrEqual(1);
-  });
+  it.each(["added-object", "recoloured-patch", "hue-shift", "stretched", "missing-part", "garbled-text"] as const)(
+    "holds edits with a %s for review",
+    (kind) => {
+      const altered = ofKind(kind);
+      expect(altered.filter((r) => r.published).length, summary(altered)).toBeLessThanOrEqual(1);
+    },
+  );
 });

@@ -38,11 +38,20 @@ describe("app/scopes_update", () => {
     const request = webhookRequest("/webhooks/app/scopes_update", {
       topic: "app/scopes_update",
       shop,
-      payload: { id: 1, previous: ["read_products"], current: ["read_products", "write_products", "write_files", "read_locales"], updated_at: new Date().toISOString() },
+      payload: {
+        id: 1,
+        previous: ["read_products"],
+        current: ["read_products", "write_products", "write_files", "read_locales"],
+        updated_at: new Date().toISOString(),
+      },
     });
     expect(await deliver(scopesUpdate, request)).toBe(200);
-    expect((await prisma.session.findUniqueOrThrow({ where: { id: `offline_${shop}` } })).scope).toBe("read_products,write_products,write_files,read_locales");
-    expect((await prisma.shop.findUniqueOrThrow({ where: { domain: shop } })).scopes).toBe("read_products,write_products,write_files,read_locales");
+    expect((await prisma.session.findUniqueOrThrow({ where: { id: `offline_${shop}` } })).scope).toBe(
+      "read_products,write_products,write_files,read_locales",
+    );
+    expect((await prisma.shop.findUniqueOrThrow({ where: { domain: shop } })).scopes).toBe(
+      "read_products,write_products,write_files,read_locales",
+    );
   });
 });
 
@@ -82,11 +91,20 @@ describe("shop/redact", () => {
       await buyCredits(s, 30);
       const { itemIds } = await seedBatch(s, queue, ["PUBLISHED", "QUEUED"]);
       await prisma.imageBackup.create({
-        data: { shop: s, mediaId: `gid://shopify/MediaImage/${randomUUID().slice(0, 8)}`, productId: "gid://shopify/Product/1", originalUrl: `https://cdn.shopify.com/${s}/a.jpg` },
+        data: {
+          shop: s,
+          mediaId: `gid://shopify/MediaImage/${randomUUID().slice(0, 8)}`,
+          productId: "gid://shopify/Product/1",
+          originalUrl: `https://cdn.shopify.com/${s}/a.jpg`,
+        },
       });
-      await prisma.storedImage.create({ data: { shop: s, cacheKey: `${itemIds[0]}:amazon`, mimeType: "image/png", width: 1, height: 1, bytes: Buffer.from([1]) } });
+      await prisma.storedImage.create({
+        data: { shop: s, cacheKey: `${itemIds[0]}:amazon`, mimeType: "image/png", width: 1, height: 1, bytes: Buffer.from([1]) },
+      });
     }
-    expect(await deliver(uninstalled, webhookRequest("/webhooks/app/uninstalled", { topic: "app/uninstalled", shop, payload: {} }))).toBe(200);
+    expect(await deliver(uninstalled, webhookRequest("/webhooks/app/uninstalled", { topic: "app/uninstalled", shop, payload: {} }))).toBe(
+      200,
+    );
     expect((await rowsNaming(shop)).length).toBeGreaterThan(5);
 
     const redact = webhookRequest("/webhooks/shop/redact", { topic: "shop/redact", shop, payload: { shop_id: 954889, shop_domain: shop } });
@@ -98,7 +116,17 @@ describe("shop/redact", () => {
     expect(jobs.filter((job) => job?.data.shop === shop)).toEqual([]);
     // The other shop is untouched.
     expect((await rowsNaming(other)).map((r) => r.table)).toEqual(
-      expect.arrayContaining(["Session", "Shop", "Batch", "BatchItem", "CreditEntry", "CreditAccount", "Purchase", "ImageBackup", "StoredImage"]),
+      expect.arrayContaining([
+        "Session",
+        "Shop",
+        "Batch",
+        "BatchItem",
+        "CreditEntry",
+        "CreditAccount",
+        "Purchase",
+        "ImageBackup",
+        "StoredImage",
+      ]),
     );
   });
 

@@ -57,7 +57,14 @@ export async function deliver(action: Action, request: Request): Promise<number>
 /** An installed shop as token exchange leaves it: offline session, Shop row (a store on a paid plan), welcome credits. */
 export async function installShop(shop: string): Promise<void> {
   await createOfflineSession(prisma, shop);
-  await createShop(prisma, { domain: shop, scopes: process.env.SCOPES ?? null, installedAt: new Date(), uninstalledAt: null, partnerDevelopment: false, planCheckedAt: new Date() });
+  await createShop(prisma, {
+    domain: shop,
+    scopes: process.env.SCOPES ?? null,
+    installedAt: new Date(),
+    uninstalledAt: null,
+    partnerDevelopment: false,
+    planCheckedAt: new Date(),
+  });
   await grantWelcomeCreditsOnce(prisma, shop);
 }
 
@@ -85,13 +92,20 @@ export async function buyCredits(shop: string, credits: number): Promise<string>
 export async function seedBatch(shop: string, queue: ImageQueue, states: ItemState[]): Promise<{ batchId: string; itemIds: string[] }> {
   const { batchId, itemIds } = await prisma.$transaction(async (tx) => {
     const batch = await createBatch(tx, shop, { total: states.length });
-    const items = await createItems(tx, batch, states.map(() => ({})));
+    const items = await createItems(
+      tx,
+      batch,
+      states.map(() => ({})),
+    );
     const ids = items.map((item) => item.id);
     await reserveForItems(tx, shop, ids, CREDITS_PER_IMAGE);
     return { batchId: batch.id, itemIds: ids };
   });
   const queued = itemIds.filter((_, i) => states[i] === "QUEUED");
-  await enqueueItems(queue, queued.map((id) => ({ id, shop })));
+  await enqueueItems(
+    queue,
+    queued.map((id) => ({ id, shop })),
+  );
   for (const [i, id] of itemIds.entries()) {
     const state = states[i]!;
     if (state === "QUEUED") continue;

@@ -25,7 +25,11 @@ afterAll(async () => {
 });
 
 async function get(loader: typeof healthz, path: string, headers: Record<string, string> = {}): Promise<Response> {
-  return (await loader({ request: new Request(new URL(path, process.env.SHOPIFY_APP_URL), { headers }), params: {}, context: {} })) as Response;
+  return (await loader({
+    request: new Request(new URL(path, process.env.SHOPIFY_APP_URL), { headers }),
+    params: {},
+    context: {},
+  })) as Response;
 }
 
 describe("/metrics", () => {

@@ -30,7 +30,10 @@ describe("uninstall while a batch is being processed", () => {
   it("cancels what has not been published, returns its credits and leaves those product images untouched", async () => {
     const shop = await h.addShop({ products: 3, imagesPerProduct: 1, credits: 30 });
     const before = mediaById(h.shopify, shop);
-    const submitted = (await call(indexAction, await formRequest(shop, "/app?index", { pipeline: "amazon", mediaIds: JSON.stringify([...before.keys()]) }))) as Response;
+    const submitted = (await call(
+      indexAction,
+      await formRequest(shop, "/app?index", { pipeline: "amazon", mediaIds: JSON.stringify([...before.keys()]) }),
+    )) as Response;
     expect(submitted.status).toBe(302);
     expect(await getBalance(h.db, shop)).toMatchObject({ reserved: 9 });
 
@@ -39,7 +42,9 @@ describe("uninstall while a batch is being processed", () => {
       (n) => n === 1,
       "the worker to start the first image",
     );
-    expect(await deliver(uninstalled, webhookRequest("/webhooks/app/uninstalled", { topic: "app/uninstalled", shop, payload: {} }))).toBe(200);
+    expect(await deliver(uninstalled, webhookRequest("/webhooks/app/uninstalled", { topic: "app/uninstalled", shop, payload: {} }))).toBe(
+      200,
+    );
 
     // The worker finishes (or abandons) the image it was holding.
     const items = await waitFor(
@@ -47,7 +52,11 @@ describe("uninstall while a batch is being processed", () => {
       (rows) => rows.every((row) => row.state !== "PROCESSING" && row.state !== "QUEUED"),
       "every item to settle",
     );
-    await waitFor(() => h.queue.getJobCountByTypes("active", "waiting", "delayed"), (n) => n === 0, "the queue to drain");
+    await waitFor(
+      () => h.queue.getJobCountByTypes("active", "waiting", "delayed"),
+      (n) => n === 0,
+      "the queue to drain",
+    );
 
     const published = items.filter((item) => item.state === "PUBLISHED");
     expect(items.every((item) => item.state === "PUBLISHED" || item.state === "CANCELLED")).toBe(true);
@@ -70,10 +79,15 @@ describe("uninstall just before the worker replaces an image", () => {
     // The worker has passed its last cancel check; the uninstall webhook is handled before its fileUpdate runs.
     let uninstalledAt = 0;
     h.shopify.beforeNextOperation(shop, "CatalogReplaceMediaImage", async () => {
-      expect(await deliver(uninstalled, webhookRequest("/webhooks/app/uninstalled", { topic: "app/uninstalled", shop, payload: {} }))).toBe(200);
+      expect(await deliver(uninstalled, webhookRequest("/webhooks/app/uninstalled", { topic: "app/uninstalled", shop, payload: {} }))).toBe(
+        200,
+      );
       uninstalledAt = Date.now();
     });
-    const submitted = (await call(indexAction, await formRequest(shop, "/app?index", { pipeline: "amazon", mediaIds: JSON.stringify([mediaId]) }))) as Response;
+    const submitted = (await call(
+      indexAction,
+      await formRequest(shop, "/app?index", { pipeline: "amazon", mediaIds: JSON.stringify([mediaId]) }),
+    )) as Response;
     expect(submitted.status).toBe(302);
 
     // The uninstall took the shop's token, so the worker cannot read a replaced media back (its job retries).
@@ -81,7 +95,9 @@ describe("uninstall just before the worker replaces an image", () => {
       () => h.db.batchItem.findFirstOrThrow({ where: { shop }, select: { state: true, replaceSentAt: true } }),
       (row) =>
         uninstalledAt > 0 &&
-        (row.state === "CANCELLED" || row.state === "PUBLISHED" || (row.replaceSentAt !== null && mediaById(h.shopify, shop).get(mediaId)?.status === "READY")),
+        (row.state === "CANCELLED" ||
+          row.state === "PUBLISHED" ||
+          (row.replaceSentAt !== null && mediaById(h.shopify, shop).get(mediaId)?.status === "READY")),
       "the item to be cancelled, published, or replaced with its credits held",
       60_000,
     );

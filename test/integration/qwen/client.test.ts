@@ -32,7 +32,15 @@ beforeAll(async () => {
   photo = await renderProductImage({ ...productImageSpec(0), width: 800, height: 800 });
 });
 afterEach(() => {
-  emulator.setOptions({ rps: undefined, errorRate5xx: 0, latencyMs: 0, dataInspectionFailed: false, forceError: null, resultTtlMs: undefined, resultRedirect: null });
+  emulator.setOptions({
+    rps: undefined,
+    errorRate5xx: 0,
+    latencyMs: 0,
+    dataInspectionFailed: false,
+    forceError: null,
+    resultTtlMs: undefined,
+    resultRedirect: null,
+  });
   vi.restoreAllMocks();
 });
 afterAll(async () => {
@@ -83,7 +91,12 @@ describe("QwenClient against the DashScope stand-in", () => {
       const result = await client().edit(request(image));
       expect(result.image.length).toBeGreaterThan(0);
     }
-    expect(emulator.requests().slice(-3).map((r) => r.status)).toEqual([200, 200, 200]);
+    expect(
+      emulator
+        .requests()
+        .slice(-3)
+        .map((r) => r.status),
+    ).toEqual([200, 200, 200]);
   });
 
   it("sends inputs within the limits as they are and re-encodes the rest at no more than 2048 px", async () => {
@@ -104,7 +117,14 @@ describe("QwenClient against the DashScope stand-in", () => {
   it("maps a 429 Throttling.RateQuota to a rate-limited error with a retry delay", async () => {
     const quota = await startDashScopeEmulator({ apiKey, rps: 1 });
     const limitedClient = new QwenClient({ apiKey, baseUrl: quota.url });
-    const outcomes = await Promise.all([1, 2, 3].map(() => limitedClient.edit(request()).then(() => null, (error: Error) => error)));
+    const outcomes = await Promise.all(
+      [1, 2, 3].map(() =>
+        limitedClient.edit(request()).then(
+          () => null,
+          (error: Error) => error,
+        ),
+      ),
+    );
     const stats = quota.stats();
     await quota.close();
     const limited = outcomes.filter((o): o is QwenRateLimitedError => o instanceof QwenRateLimitedError);
@@ -201,7 +221,11 @@ describe("QwenClient against the DashScope stand-in", () => {
     await new Promise<void>((resolve) => internal.listen(0, "127.0.0.1", resolve));
     try {
       const port = (internal.address() as AddressInfo).port;
-      for (const target of [`http://127.0.0.1:${port}/admin.png`, `http://[::ffff:0:7f00:1]:${port}/admin.png`, "http://169.254.169.254/latest/meta-data/"]) {
+      for (const target of [
+        `http://127.0.0.1:${port}/admin.png`,
+        `http://[::ffff:0:7f00:1]:${port}/admin.png`,
+        "http://169.254.169.254/latest/meta-data/",
+      ]) {
         emulator.setOptions({ resultRedirect: target });
         const error = await caught(client().edit(request()));
         expect(error).toBeInstanceOf(QwenFatalError);
@@ -251,7 +275,11 @@ describe("DashScope stand-in contract", () => {
 
   it("answers malformed bodies with DashScope's error shape", async () => {
     const image = `data:image/jpeg;base64,${photo.toString("base64")}`;
-    const good = { model: "qwen-image-edit-plus", input: { messages: [{ role: "user", content: [{ image }, { text: "edit" }] }] }, parameters: {} };
+    const good = {
+      model: "qwen-image-edit-plus",
+      input: { messages: [{ role: "user", content: [{ image }, { text: "edit" }] }] },
+      parameters: {},
+    };
     const cases: [unknown, string][] = [
       [{ ...good, model: "not-a-model" }, "InvalidParameter"],
       [{ input: good.input }, "BadRequest.EmptyModel"],
@@ -291,7 +319,9 @@ describe("Qwen metrics", () => {
     const refusedBefore = await count(/imgapp_qwen_errors_total\{[^}]*code="DataInspectionFailed"[^}]*\} (\d+)/);
     await client().edit(request());
     emulator.setOptions({ dataInspectionFailed: true });
-    await client().edit(request()).catch(() => undefined);
+    await client()
+      .edit(request())
+      .catch(() => undefined);
     expect(await count(/imgapp_qwen_request_duration_seconds_count\{[^}]*outcome="ok"[^}]*\} (\d+)/)).toBe(okBefore + 1);
     expect(await count(/imgapp_qwen_errors_total\{[^}]*code="DataInspectionFailed"[^}]*\} (\d+)/)).toBe(refusedBefore + 1);
   });

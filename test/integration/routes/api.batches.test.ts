@@ -46,18 +46,27 @@ describe("api/batches CORS", () => {
 
   it("lets the admin extension read a batch's answer, and refuses the same signed request from another origin", async () => {
     const shop = await installedShop();
-    const fromAdmin = await call(loader, await bearerRequest(shop, "/api/batches?id=unknown", { headers: { Origin: ADMIN_EXTENSION_ORIGIN } }));
+    const fromAdmin = await call(
+      loader,
+      await bearerRequest(shop, "/api/batches?id=unknown", { headers: { Origin: ADMIN_EXTENSION_ORIGIN } }),
+    );
     expect(status(fromAdmin)).toBe(404);
     expect((fromAdmin as Response).headers.get("Access-Control-Allow-Origin")).toBe(ADMIN_EXTENSION_ORIGIN);
 
-    const foreign = (await call(loader, await bearerRequest(shop, "/api/batches?id=unknown", { headers: { Origin: FOREIGN_ORIGIN } }))) as Response;
+    const foreign = (await call(
+      loader,
+      await bearerRequest(shop, "/api/batches?id=unknown", { headers: { Origin: FOREIGN_ORIGIN } }),
+    )) as Response;
     expect(foreign.status).toBe(403);
     expect(foreign.headers.get("Access-Control-Allow-Origin")).toBeNull();
   });
 
   it("tells the admin extension the app's configured price per image", async () => {
     const shop = await installedShop();
-    const answer = (await call(loader, await bearerRequest(shop, "/api/batches", { headers: { Origin: ADMIN_EXTENSION_ORIGIN } }))) as Response;
+    const answer = (await call(
+      loader,
+      await bearerRequest(shop, "/api/batches", { headers: { Origin: ADMIN_EXTENSION_ORIGIN } }),
+    )) as Response;
     expect(answer.status).toBe(200);
     expect(answer.headers.get("Access-Control-Allow-Origin")).toBe(ADMIN_EXTENSION_ORIGIN);
     expect(await answer.json()).toEqual({ creditsPerImage: CREDITS_PER_IMAGE });

@@ -12,13 +12,16 @@ import { bearerRequest, body, call, status } from "./helpers";
 
 const h = harnessForFile({ worker: { concurrency: 3 }, routesEnqueue: true });
 
-type Outcome = { id: string; ok: true } | { id: string; ok: false; status: number; error: string; errorCode?: string; errorParams?: object };
+type Outcome =
+  { id: string; ok: true } | { id: string; ok: false; status: number; error: string; errorCode?: string; errorParams?: object };
 type Answer = { ok: boolean; decision?: string; outcomes?: Outcome[]; error?: string; errorCode?: string };
 
 async function review(shop: string, batchId: string, decision: string, itemIds: string[]) {
   const form = new URLSearchParams({ decision });
   for (const id of itemIds) form.append("itemId", id);
-  const result = await call(reviewAction, await bearerRequest(shop, `/app/batches/${batchId}/review`, { method: "POST", body: form }), { id: batchId });
+  const result = await call(reviewAction, await bearerRequest(shop, `/app/batches/${batchId}/review`, { method: "POST", body: form }), {
+    id: batchId,
+  });
   return { status: status(result), body: await body<Answer>(result) };
 }
 
@@ -29,8 +32,15 @@ async function heldBatch(count: number) {
   const shop = await h.addShop({ products: 1, imagesPerProduct: count, credits: 3 * count });
   await h.db.shop.update({ where: { domain: shop }, data: { reviewBeforePublish: true } });
   const originals = mediaById(h.shopify, shop);
-  const { batchId } = await createBatch({ db: h.db, graphql: await offlineAdmin(shop), queue: h.queue }, shop, { mediaIds: [...originals.keys()], pipeline: "amazon" });
-  const progress = await waitFor(() => getBatchProgress(h.db, shop, batchId), (p) => p?.counts.NEEDS_REVIEW === count, "every image held for review");
+  const { batchId } = await createBatch({ db: h.db, graphql: await offlineAdmin(shop), queue: h.queue }, shop, {
+    mediaIds: [...originals.keys()],
+    pipeline: "amazon",
+  });
+  const progress = await waitFor(
+    () => getBatchProgress(h.db, shop, batchId),
+    (p) => p?.counts.NEEDS_REVIEW === count,
+    "every image held for review",
+  );
   return { shop, batchId, originals, items: progress!.items };
 }
 
@@ -43,12 +53,22 @@ describe("bulk approve and reject of held images", () => {
     // Another tab rejected c after the merchant selected it.
     await rejectItem({ db: h.db }, shop, c!.id);
     // Two approvals of the same selection at once (a double submit): both answer, each image is queued once.
-    const [first, second] = await Promise.all([review(shop, batchId, "approve", [a!.id, b!.id, c!.id]), review(shop, batchId, "approve", [a!.id, b!.id])]);
+    const [first, second] = await Promise.all([
+      review(shop, batchId, "approve", [a!.id, b!.id, c!.id]),
+      review(shop, batchId, "approve", [a!.id, b!.id]),
+    ]);
     expect(first.status).toBe(200);
     expect(first.body.outcomes).toEqual([
       { id: a!.id, ok: true },
       { id: b!.id, ok: true },
-      { id: c!.id, ok: false, status: 409, error: "Only images waiting for review can be approved.", errorCode: "approveWrongState", errorParams: {} },
+      {
+        id: c!.id,
+        ok: false,
+        status: 409,
+        error: "Only images waiting for review can be approved.",
+        errorCode: "approveWrongState",
+        errorParams: {},
+      },
     ]);
     expect(second.body.outcomes?.every((o) => o.ok)).toBe(true);
 
@@ -66,7 +86,13 @@ describe("bulk approve and reject of held images", () => {
     await h.waitForBatch(shop, batchId);
     const final = (await getBatchProgress(h.db, shop, batchId))!;
     const stateOf = (id: string) => final.items.find((i) => i.id === id)!.state;
-    expect([a, b, c, d, e].map((i) => stateOf(i!.id))).toEqual(["PUBLISHED", "PUBLISHED", "REJECTED", dApproved ? "PUBLISHED" : "REJECTED", "REJECTED"]);
+    expect([a, b, c, d, e].map((i) => stateOf(i!.id))).toEqual([
+      "PUBLISHED",
+      "PUBLISHED",
+      "REJECTED",
+      dApproved ? "PUBLISHED" : "REJECTED",
+      "REJECTED",
+    ]);
     const published = dApproved ? 3 : 2;
     expect(await captures(shop)).toBe(published);
     expect(await getBalance(h.db, shop)).toMatchObject({ available: 15 - 3 * published, reserved: 0 });
@@ -81,13 +107,23 @@ describe("bulk approve and reject of held images", () => {
     const { shop, batchId, items } = await heldBatch(2);
     const other = await h.addShop({ products: 1, imagesPerProduct: 1, credits: 0 });
     const foreign = await review(other, batchId, "approve", [items[0]!.id]);
-    expect(foreign).toEqual({ status: 404, body: { ok: false, error: "This batch was not found.", errorCode: "batchNotFound", errorParams: {} } });
+    expect(foreign).toEqual({
+      status: 404,
+      body: { ok: false, error: "This batch was not found.", errorCode: "batchNotFound", errorParams: {} },
+    });
 
     // An id of this shop's other batch (or of no batch) is refused alone.
     const mixed = await review(shop, batchId, "reject", [items[0]!.id, "00000000-0000-0000-0000-000000000000"]);
     expect(mixed.body.outcomes).toEqual([
       { id: items[0]!.id, ok: true },
-      { id: "00000000-0000-0000-0000-000000000000", ok: false, status: 404, error: "This image is not in this batch.", errorCode: "itemNotInBatch", errorParams: {} },
+      {
+        id: "00000000-0000-0000-0000-000000000000",
+        ok: false,
+        status: 404,
+        error: "This image is not in this batch.",
+        errorCode: "itemNotInBatch",
+        errorParams: {},
+      },
     ]);
     expect(await review(shop, batchId, "approve", [])).toMatchObject({ status: 400, body: { errorCode: "reviewNoSelection" } });
     expect((await review(shop, batchId, "publish", [items[1]!.id])).status).toBe(400);

@@ -22,7 +22,15 @@ interface Progress {
   done: number;
   retentionDays: number;
   total: number;
-  items: Array<{ id: string; mediaId: string; originalUrl: string; state: string; reason: string | null; compliance: { passed: boolean; rules: Array<{ label: string; measured: unknown }> } | null; framing: { edges: string[]; message: string | null } | null }>;
+  items: Array<{
+    id: string;
+    mediaId: string;
+    originalUrl: string;
+    state: string;
+    reason: string | null;
+    compliance: { passed: boolean; rules: Array<{ label: string; measured: unknown }> } | null;
+    framing: { edges: string[]; message: string | null } | null;
+  }>;
   pipelineLabel: string;
 }
 
@@ -40,7 +48,10 @@ async function waitForWorker(shop: string, batchId: string): Promise<void> {
 /** Submits the Images page form for the first `count` images and waits until the worker is done. */
 async function runBatch(shop: string, count: number, pipeline = "amazon"): Promise<Progress> {
   const mediaIds = [...mediaById(h.shopify, shop).keys()].slice(0, count);
-  const result = (await call(indexAction, await formRequest(shop, "/app?index", { pipeline, mediaIds: JSON.stringify(mediaIds) }))) as Response;
+  const result = (await call(
+    indexAction,
+    await formRequest(shop, "/app?index", { pipeline, mediaIds: JSON.stringify(mediaIds) }),
+  )) as Response;
   expect(result.status).toBe(302);
   const batchId = /batches\/([0-9a-f-]{36})/.exec(result.headers.get("location") ?? "")![1]!;
   await waitForWorker(shop, batchId);
@@ -101,16 +112,22 @@ describe("Batch page and its actions", () => {
     expect(status(foreign)).toBe(404);
 
     // The gallery's tiles ask a smaller JPEG of the same picture; an arbitrary width gets the full image.
-    const tile = (await call(processedLoader, await bearerRequest(shop, `/app/images/${itemId}/processed?w=480`), { id: itemId })) as Response;
+    const tile = (await call(processedLoader, await bearerRequest(shop, `/app/images/${itemId}/processed?w=480`), {
+      id: itemId,
+    })) as Response;
     expect(tile.headers.get("content-type")).toBe("image/jpeg");
     const tileBytes = Buffer.from(await tile.arrayBuffer());
     const { default: sharp } = await import("sharp");
     const meta = await sharp(tileBytes).metadata();
     expect(Math.max(meta.width, meta.height)).toBe(480);
     expect(tileBytes.length).toBeLessThan(bytes.length);
-    const odd = (await call(processedLoader, await bearerRequest(shop, `/app/images/${itemId}/processed?w=4000`), { id: itemId })) as Response;
+    const odd = (await call(processedLoader, await bearerRequest(shop, `/app/images/${itemId}/processed?w=4000`), {
+      id: itemId,
+    })) as Response;
     expect(Buffer.from(await odd.arrayBuffer()).equals(bytes)).toBe(true);
-    expect(status(await call(processedLoader, await bearerRequest(other, `/app/images/${itemId}/processed?w=480`), { id: itemId }))).toBe(404);
+    expect(status(await call(processedLoader, await bearerRequest(other, `/app/images/${itemId}/processed?w=480`), { id: itemId }))).toBe(
+      404,
+    );
   });
 
   it("restores one image, then the rest of the batch, putting the original bytes back in place", async () => {
@@ -126,7 +143,10 @@ describe("Batch page and its actions", () => {
     }
 
     const one = await post(restoreAction, shop, `/app/items/${first!.id}/restore`, first!.id);
-    expect(one).toEqual({ status: 200, body: { ok: true, message: "Original image restored.", messageCode: "itemRestored", messageParams: {} } });
+    expect(one).toEqual({
+      status: 200,
+      body: { ok: true, message: "Original image restored.", messageCode: "itemRestored", messageParams: {} },
+    });
     expect(mediaById(h.shopify, shop).get(first!.mediaId)!.sha256).toBe(originals.get(first!.mediaId)!.sha256);
     const again = await post(restoreAction, shop, `/app/items/${first!.id}/restore`, first!.id);
     expect(again.status).toBe(200);
@@ -134,13 +154,20 @@ describe("Batch page and its actions", () => {
     const all = await post(restoreBatchAction, shop, `/app/batches/${progress.batch.id}/restore`, progress.batch.id);
     expect(all).toEqual({
       status: 200,
-      body: { ok: true, message: "Restoring 2 original images; this page shows the progress.", messageCode: "batchRestoreQueued", messageParams: { count: 2 } },
+      body: {
+        ok: true,
+        message: "Restoring 2 original images; this page shows the progress.",
+        messageCode: "batchRestoreQueued",
+        messageParams: { count: 2 },
+      },
     });
     await h.waitForRestores(shop, progress.batch.id);
     const now = mediaById(h.shopify, shop);
     for (const item of rest) expect(now.get(item.mediaId)!.sha256).toBe(originals.get(item.mediaId)!.sha256);
     expect(now.size).toBe(originals.size);
-    const reloaded = await body<Progress>(await call(batchLoader, await bearerRequest(shop, `/app/batches/${progress.batch.id}`), { id: progress.batch.id }));
+    const reloaded = await body<Progress>(
+      await call(batchLoader, await bearerRequest(shop, `/app/batches/${progress.batch.id}`), { id: progress.batch.id }),
+    );
     expect(reloaded.counts.RESTORED).toBe(3);
   });
 
@@ -160,7 +187,9 @@ describe("Batch page and its actions", () => {
     const approved = await post(approveAction, shop, `/app/items/${keep!.id}/approve`, keep!.id);
     expect(approved.status).toBe(200);
     await waitForWorker(shop, progress.batch.id);
-    const final = await body<Progress>(await call(batchLoader, await bearerRequest(shop, `/app/batches/${progress.batch.id}`), { id: progress.batch.id }));
+    const final = await body<Progress>(
+      await call(batchLoader, await bearerRequest(shop, `/app/batches/${progress.batch.id}`), { id: progress.batch.id }),
+    );
     expect(final.counts).toMatchObject({ PUBLISHED: 1, REJECTED: 1 });
     expect(mediaById(h.shopify, shop).get(keep!.mediaId)!.sha256).not.toBe(originals.get(keep!.mediaId)!.sha256);
     expect(await getBalance(h.db, shop)).toMatchObject({ available: 3, reserved: 0 });
@@ -168,7 +197,10 @@ describe("Batch page and its actions", () => {
     const late = await post(rejectAction, shop, `/app/items/${keep!.id}/reject`, keep!.id);
     expect(late.status).toBe(409);
     expect(late.body).toMatchObject({ error: expect.stringMatching(/Only images waiting for review/), errorCode: "rejectWrongState" });
-    expect(await h.db.batchItem.findUniqueOrThrow({ where: { id: drop!.id } })).toMatchObject({ state: "REJECTED", reasonMessage: { code: "itemRejectedByYou" } });
+    expect(await h.db.batchItem.findUniqueOrThrow({ where: { id: drop!.id } })).toMatchObject({
+      state: "REJECTED",
+      reasonMessage: { code: "itemRejectedByYou" },
+    });
   });
 
   it("tries an image again with a note from the form, lists both versions and publishes the earlier one again", async () => {
@@ -191,11 +223,25 @@ describe("Batch page and its actions", () => {
     const queued = await retry(shop, { instruction: "less shadow" });
     expect(queued).toEqual({
       status: 200,
-      body: { ok: true, message: expect.stringContaining("3 credits, charged only if it succeeds"), messageCode: "retryQueued", messageParams: { count: 3 } },
+      body: {
+        ok: true,
+        message: expect.stringContaining("3 credits, charged only if it succeeds"),
+        messageCode: "retryQueued",
+        messageParams: { count: 3 },
+      },
     });
     await waitForWorker(shop, progress.batch.id);
-    type WithVersions = Progress & { items: Array<Progress["items"][number] & { instruction: string | null; versions: Array<{ id: string; state: string; instruction: string | null }> }> };
-    const page = await body<WithVersions>(await call(batchLoader, await bearerRequest(shop, `/app/batches/${progress.batch.id}`), { id: progress.batch.id }));
+    type WithVersions = Progress & {
+      items: Array<
+        Progress["items"][number] & {
+          instruction: string | null;
+          versions: Array<{ id: string; state: string; instruction: string | null }>;
+        }
+      >;
+    };
+    const page = await body<WithVersions>(
+      await call(batchLoader, await bearerRequest(shop, `/app/batches/${progress.batch.id}`), { id: progress.batch.id }),
+    );
     expect(page.total).toBe(1);
     expect(page.counts.PUBLISHED).toBe(1);
     expect(page.items[0]!.versions.map((v) => [v.state, v.instruction])).toEqual([
@@ -207,7 +253,12 @@ describe("Batch page and its actions", () => {
     const picked = await post(publishAction, shop, `/app/items/${first.id}/publish`, first.id);
     expect(picked).toEqual({
       status: 200,
-      body: { ok: true, message: "This version will replace the product image in a moment, at no charge.", messageCode: "versionQueuedFree", messageParams: {} },
+      body: {
+        ok: true,
+        message: "This version will replace the product image in a moment, at no charge.",
+        messageCode: "versionQueuedFree",
+        messageParams: {},
+      },
     });
     await waitForWorker(shop, progress.batch.id);
     expect((await h.db.batchItem.findUniqueOrThrow({ where: { id: first.id } })).state).toBe("PUBLISHED");

@@ -10,12 +10,16 @@ import { createBatch, createOfflineSession, uniqueShopDomain } from "../../facto
 
 const queueName = isolatedQueueForFile();
 afterAll(async () => {
-  await getAutomationQueue(queueName).obliterate({ force: true }).catch(() => undefined);
+  await getAutomationQueue(queueName)
+    .obliterate({ force: true })
+    .catch(() => undefined);
   await closeAutomationQueues();
 });
 
 async function readyRun(shop: string, total: number): Promise<string> {
-  const run = await prisma.catalogRun.create({ data: { shop, filter: { kind: "all", onlyUnprocessed: false }, pipeline: "amazon", status: "READY", total } });
+  const run = await prisma.catalogRun.create({
+    data: { shop, filter: { kind: "all", onlyUnprocessed: false }, pipeline: "amazon", status: "READY", total },
+  });
   return run.id;
 }
 
@@ -23,11 +27,26 @@ describe("whole catalogue page", () => {
   it("starts counting a filter and shows the run; a second run waits for the first", async () => {
     const shop = uniqueShopDomain();
     await createOfflineSession(prisma, shop);
-    const started = await call(action, await formRequest(shop, "/app/catalog", { intent: "start", filterKind: "tag", filterValue: "summer", onlyUnprocessed: "on", pipeline: "ebay", budget: "90" }));
+    const started = await call(
+      action,
+      await formRequest(shop, "/app/catalog", {
+        intent: "start",
+        filterKind: "tag",
+        filterValue: "summer",
+        onlyUnprocessed: "on",
+        pipeline: "ebay",
+        budget: "90",
+      }),
+    );
     expect(status(started)).toBe(200);
     const data = await body<{ runs: Array<Record<string, unknown>> }>(await call(loader, await bearerRequest(shop, "/app/catalog")));
     expect(data.runs).toHaveLength(1);
-    expect(data.runs[0]).toMatchObject({ status: "COUNTING", pipeline: "ebay", budget: 90, filter: { kind: "tag", value: "summer", onlyUnprocessed: true } });
+    expect(data.runs[0]).toMatchObject({
+      status: "COUNTING",
+      pipeline: "ebay",
+      budget: 90,
+      filter: { kind: "tag", value: "summer", onlyUnprocessed: true },
+    });
     expect(await getAutomationQueue(queueName).getJob(`catalog-run-${data.runs[0]!.id as string}`)).toBeTruthy();
     const again = await call(action, await formRequest(shop, "/app/catalog", { intent: "start", filterKind: "all", pipeline: "amazon" }));
     expect(status(again)).toBe(409);
@@ -37,11 +56,17 @@ describe("whole catalogue page", () => {
   it("answers 422 with what to enter for a tag filter without a tag or a budget below one image", async () => {
     const shop = uniqueShopDomain();
     await createOfflineSession(prisma, shop);
-    const result = await call(action, await formRequest(shop, "/app/catalog", { intent: "start", filterKind: "tag", filterValue: "", pipeline: "amazon", budget: "2" }));
+    const result = await call(
+      action,
+      await formRequest(shop, "/app/catalog", { intent: "start", filterKind: "tag", filterValue: "", pipeline: "amazon", budget: "2" }),
+    );
     expect(status(result)).toBe(422);
     const { errors } = await body<{ errors: Record<string, string> }>(result);
     expect(errors).toMatchObject({ filterValue: "Enter the tag.", budget: expect.stringMatching(/from 3 \(one image\)/) });
-    const noCollection = await call(action, await formRequest(shop, "/app/catalog", { intent: "start", filterKind: "collection", filterValue: "summer", pipeline: "amazon" }));
+    const noCollection = await call(
+      action,
+      await formRequest(shop, "/app/catalog", { intent: "start", filterKind: "collection", filterValue: "summer", pipeline: "amazon" }),
+    );
     expect(status(noCollection)).toBe(422);
     expect((await body<{ errors: Record<string, string> }>(noCollection)).errors).toEqual({ filterValue: "Choose a collection." });
     expect(await prisma.catalogRun.count({ where: { shop } })).toBe(0);
@@ -70,11 +95,26 @@ describe("whole catalogue page", () => {
   it("clears the pause's note from the batch history when a paused run is resumed", async () => {
     const shop = uniqueShopDomain();
     await createOfflineSession(prisma, shop);
-    const batch = await createBatch(prisma, shop, { total: 25, origin: "CATALOG", note: "Paused: this run's budget of 75 credits is used up." });
-    const run = await prisma.catalogRun.create({
-      data: { shop, filter: { kind: "all", onlyUnprocessed: false }, pipeline: "amazon", status: "PAUSED", total: 100, budget: 75, batchId: batch.id, reason: batch.note },
+    const batch = await createBatch(prisma, shop, {
+      total: 25,
+      origin: "CATALOG",
+      note: "Paused: this run's budget of 75 credits is used up.",
     });
-    expect(status(await call(action, await formRequest(shop, "/app/catalog", { intent: "confirm", runId: run.id, budget: "300" })))).toBe(200);
+    const run = await prisma.catalogRun.create({
+      data: {
+        shop,
+        filter: { kind: "all", onlyUnprocessed: false },
+        pipeline: "amazon",
+        status: "PAUSED",
+        total: 100,
+        budget: 75,
+        batchId: batch.id,
+        reason: batch.note,
+      },
+    });
+    expect(status(await call(action, await formRequest(shop, "/app/catalog", { intent: "confirm", runId: run.id, budget: "300" })))).toBe(
+      200,
+    );
     expect(await prisma.catalogRun.findUnique({ where: { id: run.id } })).toMatchObject({ status: "RUNNING", reason: null, budget: 300 });
     expect(await prisma.batch.findUnique({ where: { id: batch.id } })).toMatchObject({ note: null });
   });
@@ -82,7 +122,9 @@ describe("whole catalogue page", () => {
   it("clears a run's budget when the merchant empties the field, as its help text says", async () => {
     const shop = uniqueShopDomain();
     await createOfflineSession(prisma, shop);
-    const run = await prisma.catalogRun.create({ data: { shop, filter: { kind: "all", onlyUnprocessed: false }, pipeline: "amazon", status: "READY", total: 10, budget: 30 } });
+    const run = await prisma.catalogRun.create({
+      data: { shop, filter: { kind: "all", onlyUnprocessed: false }, pipeline: "amazon", status: "READY", total: 10, budget: 30 },
+    });
     const refused = await call(action, await formRequest(shop, "/app/catalog", { intent: "confirm", runId: run.id, budget: "2" }));
     expect(status(refused)).toBe(422);
     expect((await body<{ error: string }>(refused)).error).toMatch(/from 3 \(one image\)/);

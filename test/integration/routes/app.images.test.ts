@@ -122,7 +122,11 @@ describe("Images page", () => {
     const before = emulator.graphqlLog(shop).length;
     const result = await call(
       action,
-      await formRequest(shop, "/app?index", { pipeline: "amazon", mediaIds: JSON.stringify(chosen), productIds: JSON.stringify(products.map((p) => p.id)) }),
+      await formRequest(shop, "/app?index", {
+        pipeline: "amazon",
+        mediaIds: JSON.stringify(chosen),
+        productIds: JSON.stringify(products.map((p) => p.id)),
+      }),
     );
     expect(status(result)).toBe(302);
     // The 20 products' media ids in one read, then the 20 images in one, within one bucket of points.
@@ -139,7 +143,11 @@ describe("Images page", () => {
     const last = product.media.at(-1)!;
     const result = await call(
       action,
-      await formRequest(shop, "/app?index", { pipeline: "amazon", mediaIds: JSON.stringify([last.id]), productIds: JSON.stringify([product.id]) }),
+      await formRequest(shop, "/app?index", {
+        pipeline: "amazon",
+        mediaIds: JSON.stringify([last.id]),
+        productIds: JSON.stringify([product.id]),
+      }),
     );
     expect(status(result)).toBe(302);
     const batch = await prisma.batch.findFirstOrThrow({ where: { shop }, include: { items: true } });
@@ -151,9 +159,15 @@ describe("Images page", () => {
     const first = (await loadImages(shop)).images[0]!;
     const before = emulator.graphqlLog(shop).length;
     const unknown = "gid://shopify/MediaImage/1";
-    const result = await call(action, await formRequest(shop, "/app?index", { pipeline: "amazon", mediaIds: JSON.stringify([first.mediaId, unknown]) }));
+    const result = await call(
+      action,
+      await formRequest(shop, "/app?index", { pipeline: "amazon", mediaIds: JSON.stringify([first.mediaId, unknown]) }),
+    );
     expect(status(result)).toBe(302);
-    const reads = emulator.graphqlLog(shop).slice(before).filter((c) => c.operationName === "CatalogProductImages" && !c.throttled);
+    const reads = emulator
+      .graphqlLog(shop)
+      .slice(before)
+      .filter((c) => c.operationName === "CatalogProductImages" && !c.throttled);
     expect(reads).toHaveLength(4);
     const batch = await prisma.batch.findFirstOrThrow({ where: { shop }, include: { items: true } });
     expect(batch.items.map((i) => i.mediaId)).toEqual([first.mediaId]);
@@ -162,7 +176,10 @@ describe("Images page", () => {
   it("refuses a batch the balance cannot pay for, with a message that says how to fix it", async () => {
     const shop = await installedShop({ products: 2, imagesPerProduct: 3, credits: 6 });
     const { images } = await loadImages(shop);
-    const result = await call(action, await formRequest(shop, "/app?index", { pipeline: "ebay", mediaIds: JSON.stringify(images.map((i) => i.mediaId)) }));
+    const result = await call(
+      action,
+      await formRequest(shop, "/app?index", { pipeline: "ebay", mediaIds: JSON.stringify(images.map((i) => i.mediaId)) }),
+    );
     expect(status(result)).toBe(422);
     const { error } = await body<{ error: string }>(result);
     expect(error).toMatch(/18 credits/);
@@ -183,10 +200,16 @@ describe("Images page", () => {
   it("refuses an unknown pipeline and a tampered selection", async () => {
     const shop = await installedShop({ products: 1, credits: 30 });
     const { images } = await loadImages(shop);
-    const bad = await call(action, await formRequest(shop, "/app?index", { pipeline: "etsy", mediaIds: JSON.stringify([images[0]!.mediaId]) }));
+    const bad = await call(
+      action,
+      await formRequest(shop, "/app?index", { pipeline: "etsy", mediaIds: JSON.stringify([images[0]!.mediaId]) }),
+    );
     expect(status(bad)).toBe(400);
     expect((await body<{ error: string }>(bad)).error).toMatch(/Amazon, eBay or Instagram/);
-    const tampered = await call(action, await formRequest(shop, "/app?index", { pipeline: "amazon", mediaIds: '["https://evil.example/x.png"]' }));
+    const tampered = await call(
+      action,
+      await formRequest(shop, "/app?index", { pipeline: "amazon", mediaIds: '["https://evil.example/x.png"]' }),
+    );
     expect(status(tampered)).toBe(400);
     expect(await prisma.batch.count({ where: { shop } })).toBe(0);
   });
@@ -195,7 +218,10 @@ describe("Images page", () => {
     const mine = await installedShop({ products: 1, credits: 30 });
     const theirs = await installedShop({ products: 1, credits: 30 });
     const { images } = await loadImages(theirs);
-    const result = await call(action, await formRequest(mine, "/app?index", { pipeline: "amazon", mediaIds: JSON.stringify(images.map((i) => i.mediaId)) }));
+    const result = await call(
+      action,
+      await formRequest(mine, "/app?index", { pipeline: "amazon", mediaIds: JSON.stringify(images.map((i) => i.mediaId)) }),
+    );
     expect(status(result)).not.toBe(302);
     expect(await prisma.batchItem.count({ where: { shop: mine } })).toBe(0);
   });

@@ -13,7 +13,11 @@ interface LayoutData {
   localeFromAdmin: boolean;
 }
 
-async function layout(shop: string, path: string, headers: Record<string, string> = {}): Promise<{ data: LayoutData; setCookie: string | null }> {
+async function layout(
+  shop: string,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{ data: LayoutData; setCookie: string | null }> {
   const result = await call(loader, await bearerRequest(shop, path, { headers }));
   if (!(result instanceof Response)) throw new Error("the layout answers a Response");
   expect(result.status).toBe(200);

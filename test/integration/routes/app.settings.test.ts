@@ -105,11 +105,28 @@ describe("settings page: automatic cleanup rule", () => {
     await createOfflineSession(prisma, shop);
     const saved = await call(
       action,
-      await formRequest(shop, "/app/settings", { intent: "auto-rule", enabled: "on", pipeline: "ebay", images: "featured", reviewBeforePublish: "", monthlyBudget: "300" }),
+      await formRequest(shop, "/app/settings", {
+        intent: "auto-rule",
+        enabled: "on",
+        pipeline: "ebay",
+        images: "featured",
+        reviewBeforePublish: "",
+        monthlyBudget: "300",
+      }),
     );
     expect(status(saved)).toBe(200);
-    const data = await body<{ rule: Record<string, unknown>; settings: Record<string, unknown> }>(await call(loader, await bearerRequest(shop, "/app/settings")));
-    expect(data.rule).toMatchObject({ enabled: true, pipeline: "ebay", images: "featured", reviewBeforePublish: false, monthlyBudget: 300, pausedAt: null, spentThisMonth: 0 });
+    const data = await body<{ rule: Record<string, unknown>; settings: Record<string, unknown> }>(
+      await call(loader, await bearerRequest(shop, "/app/settings")),
+    );
+    expect(data.rule).toMatchObject({
+      enabled: true,
+      pipeline: "ebay",
+      images: "featured",
+      reviewBeforePublish: false,
+      monthlyBudget: 300,
+      pausedAt: null,
+      spentThisMonth: 0,
+    });
     expect(data.rule.enabledAt).toBeTruthy();
     // The defaults for manual batches are a separate form and stay as they were.
     expect(data.settings).toMatchObject({ defaultPipeline: "amazon", reviewBeforePublish: false });
@@ -118,7 +135,16 @@ describe("settings page: automatic cleanup rule", () => {
   it("answers 422 with what to enter for a budget below one image, and keeps the rule off", async () => {
     const shop = uniqueShopDomain();
     await createOfflineSession(prisma, shop);
-    const result = await call(action, await formRequest(shop, "/app/settings", { intent: "auto-rule", enabled: "on", pipeline: "amazon", images: "every", monthlyBudget: "2" }));
+    const result = await call(
+      action,
+      await formRequest(shop, "/app/settings", {
+        intent: "auto-rule",
+        enabled: "on",
+        pipeline: "amazon",
+        images: "every",
+        monthlyBudget: "2",
+      }),
+    );
     expect(status(result)).toBe(422);
     const { errors } = await body<{ errors: Record<string, string> }>(result);
     expect(errors.monthlyBudget).toMatch(/from 3 \(one image\)/);
@@ -130,12 +156,35 @@ describe("settings page: automatic cleanup rule", () => {
   it("saving a paused rule resumes it", async () => {
     const shop = uniqueShopDomain();
     await createOfflineSession(prisma, shop);
-    await call(action, await formRequest(shop, "/app/settings", { intent: "auto-rule", enabled: "on", pipeline: "amazon", images: "all", monthlyBudget: "9" }));
-    await prisma.shop.update({ where: { domain: shop }, data: { autoCleanPausedAt: new Date(), autoCleanPausedFor: "budget", autoCleanPauseReason: "Automatic cleanup is paused: ..." } });
+    await call(
+      action,
+      await formRequest(shop, "/app/settings", {
+        intent: "auto-rule",
+        enabled: "on",
+        pipeline: "amazon",
+        images: "all",
+        monthlyBudget: "9",
+      }),
+    );
+    await prisma.shop.update({
+      where: { domain: shop },
+      data: { autoCleanPausedAt: new Date(), autoCleanPausedFor: "budget", autoCleanPauseReason: "Automatic cleanup is paused: ..." },
+    });
     const paused = await body<{ rule: { pauseReason: string | null } }>(await call(loader, await bearerRequest(shop, "/app/settings")));
     expect(paused.rule.pauseReason).toMatch(/paused/);
-    await call(action, await formRequest(shop, "/app/settings", { intent: "auto-rule", enabled: "on", pipeline: "amazon", images: "all", monthlyBudget: "30" }));
-    const resumed = await body<{ rule: { pauseReason: string | null; monthlyBudget: number } }>(await call(loader, await bearerRequest(shop, "/app/settings")));
+    await call(
+      action,
+      await formRequest(shop, "/app/settings", {
+        intent: "auto-rule",
+        enabled: "on",
+        pipeline: "amazon",
+        images: "all",
+        monthlyBudget: "30",
+      }),
+    );
+    const resumed = await body<{ rule: { pauseReason: string | null; monthlyBudget: number } }>(
+      await call(loader, await bearerRequest(shop, "/app/settings")),
+    );
     expect(resumed.rule).toMatchObject({ pauseReason: null, monthlyBudget: 30 });
   });
 });

@@ -23,7 +23,10 @@ afterAll(async () => {
 async function shopWithTokenAboutToExpire(): Promise<string> {
   const shop = uniqueShopDomain();
   emulator.addShop(shop, { products: 3, imagesPerProduct: 1 });
-  await installShopOffline(prisma, emulator.url, shop, { apiKey: process.env.SHOPIFY_API_KEY!, apiSecret: process.env.SHOPIFY_API_SECRET! });
+  await installShopOffline(prisma, emulator.url, shop, {
+    apiKey: process.env.SHOPIFY_API_KEY!,
+    apiSecret: process.env.SHOPIFY_API_SECRET!,
+  });
   await prisma.session.update({ where: { id: `offline_${shop}` }, data: { expires: new Date(Date.now() + 60_000) } });
   return shop;
 }

@@ -14,7 +14,13 @@ function runDemo(args: string[], env: Record<string, string>): Promise<{ code: n
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ["--import", "tsx", "scripts/demo.ts", ...args], {
       cwd: ROOT,
-      env: { ...process.env, DEMO_DATABASE_NAME: TEST_DATABASE_NAME, DEMO_PG_BASE: process.env.TEST_PG_BASE ?? "postgresql://postgres@127.0.0.1:5432", LOG_LEVEL: "warn", ...env },
+      env: {
+        ...process.env,
+        DEMO_DATABASE_NAME: TEST_DATABASE_NAME,
+        DEMO_PG_BASE: process.env.TEST_PG_BASE ?? "postgresql://postgres@127.0.0.1:5432",
+        LOG_LEVEL: "warn",
+        ...env,
+      },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";

@@ -64,8 +64,15 @@ async function addShop(products: number, credits: number): Promise<string> {
  * A batch submitted on the Images page, then moved to where the worker would leave it (no worker
  * runs here): the processed image stored and linked, the original backed up, the item in `state`.
  */
-async function processedBatch(shop: string, mediaId: string, state: "PUBLISHED" | "NEEDS_REVIEW"): Promise<{ batchId: string; itemId: string }> {
-  const result = (await call(indexAction, await formRequest(shop, "/app?index", { pipeline: "amazon", mediaIds: JSON.stringify([mediaId]) }))) as Response;
+async function processedBatch(
+  shop: string,
+  mediaId: string,
+  state: "PUBLISHED" | "NEEDS_REVIEW",
+): Promise<{ batchId: string; itemId: string }> {
+  const result = (await call(
+    indexAction,
+    await formRequest(shop, "/app?index", { pipeline: "amazon", mediaIds: JSON.stringify([mediaId]) }),
+  )) as Response;
   expect(result.status).toBe(302);
   const batchId = /batches\/([0-9a-f-]{36})/.exec(result.headers.get("location") ?? "")![1]!;
   const item = await db.batchItem.findFirstOrThrow({ where: { shop, batchId } });
@@ -112,7 +119,14 @@ beforeAll(async () => {
   stripePurchase = { id: row.id, sessionId: row.externalId };
   shopifyChargeId = `${Date.now()}${Math.floor(Math.random() * 1000)}`;
   await db.purchase.create({
-    data: { shop: shopA, provider: "SHOPIFY", externalId: `gid://shopify/AppPurchaseOneTime/${shopifyChargeId}`, pack: "starter", credits: 30, amountCents: 999 },
+    data: {
+      shop: shopA,
+      provider: "SHOPIFY",
+      externalId: `gid://shopify/AppPurchaseOneTime/${shopifyChargeId}`,
+      pack: "starter",
+      credits: 30,
+      amountCents: 999,
+    },
   });
   entryId = (await db.creditEntry.findFirstOrThrow({ where: { shop: shopA }, orderBy: { createdAt: "desc" } })).id;
 });
@@ -128,9 +142,17 @@ afterAll(async () => {
 async function shopAState() {
   return {
     balance: await getBalance(db, shopA),
-    items: await db.batchItem.findMany({ where: { shop: shopA }, select: { id: true, state: true, resultImageId: true }, orderBy: { id: "asc" } }),
+    items: await db.batchItem.findMany({
+      where: { shop: shopA },
+      select: { id: true, state: true, resultImageId: true },
+      orderBy: { id: "asc" },
+    }),
     batches: await db.batch.findMany({ where: { shop: shopA }, select: { id: true, status: true }, orderBy: { id: "asc" } }),
-    purchases: await db.purchase.findMany({ where: { shop: shopA }, select: { id: true, status: true, grantedAt: true }, orderBy: { id: "asc" } }),
+    purchases: await db.purchase.findMany({
+      where: { shop: shopA },
+      select: { id: true, status: true, grantedAt: true },
+      orderBy: { id: "asc" },
+    }),
     media: mediaOf(shopA).map((m) => m.sha256),
   };
 }
@@ -152,13 +174,43 @@ interface IdRoute {
 const idRoutes: IdRoute[] = [
   { name: "batch page", route: batchLoader, method: "GET", path: (id) => `/app/batches/${id}`, id: () => published.batchId },
   { name: "batch ZIP", route: zipLoader, method: "GET", path: (id) => `/app/batches/${id}/zip`, id: () => published.batchId },
-  { name: "restore a batch", route: restoreBatchAction, method: "POST", path: (id) => `/app/batches/${id}/restore`, id: () => published.batchId },
+  {
+    name: "restore a batch",
+    route: restoreBatchAction,
+    method: "POST",
+    path: (id) => `/app/batches/${id}/restore`,
+    id: () => published.batchId,
+  },
   { name: "approve an item", route: approveAction, method: "POST", path: (id) => `/app/items/${id}/approve`, id: () => inReview.itemId },
   { name: "reject an item", route: rejectAction, method: "POST", path: (id) => `/app/items/${id}/reject`, id: () => inReview.itemId },
-  { name: "restore an item", route: restoreItemAction, method: "POST", path: (id) => `/app/items/${id}/restore`, id: () => published.itemId },
-  { name: "processed image", route: processedLoader, method: "GET", path: (id) => `/app/images/${id}/processed`, id: () => published.itemId },
-  { name: "batch credit lines", route: creditBatchLoader, method: "GET", path: (id) => `/app/credits/batches/${id}`, id: () => published.batchId },
-  { name: "extension batch progress", route: apiBatchesLoader, method: "GET", path: (id) => `/api/batches?id=${id}`, id: () => published.batchId },
+  {
+    name: "restore an item",
+    route: restoreItemAction,
+    method: "POST",
+    path: (id) => `/app/items/${id}/restore`,
+    id: () => published.itemId,
+  },
+  {
+    name: "processed image",
+    route: processedLoader,
+    method: "GET",
+    path: (id) => `/app/images/${id}/processed`,
+    id: () => published.itemId,
+  },
+  {
+    name: "batch credit lines",
+    route: creditBatchLoader,
+    method: "GET",
+    path: (id) => `/app/credits/batches/${id}`,
+    id: () => published.batchId,
+  },
+  {
+    name: "extension batch progress",
+    route: apiBatchesLoader,
+    method: "GET",
+    path: (id) => `/api/batches?id=${id}`,
+    id: () => published.batchId,
+  },
 ];
 
 describe("cross-shop access", () => {
@@ -167,7 +219,9 @@ describe("cross-shop access", () => {
     expect((await answer(zipLoader, shopA, `/app/batches/${published.batchId}/zip`, { id: published.batchId })).status).toBe(200);
     expect((await answer(processedLoader, shopA, `/app/images/${published.itemId}/processed`, { id: published.itemId })).status).toBe(200);
     expect((await answer(apiBatchesLoader, shopA, `/api/batches?id=${published.batchId}`)).status).toBe(200);
-    expect((await answer(creditBatchLoader, shopA, `/app/credits/batches/${published.batchId}`, { id: published.batchId })).status).toBe(200);
+    expect((await answer(creditBatchLoader, shopA, `/app/credits/batches/${published.batchId}`, { id: published.batchId })).status).toBe(
+      200,
+    );
     const items = await db.batchItem.findMany({ where: { shop: shopA }, select: { id: true, state: true } });
     expect(items).toEqual(
       expect.arrayContaining([
@@ -194,9 +248,17 @@ describe("cross-shop access", () => {
     // A cursor made from the other shop's newest history line: it may only position shop B's own lines.
     const foreignCursor = (await creditActivity(db, shopA, { take: 1 })).nextCursor ?? `2099-01-01T00:00:00.000000Z|entry:${entryId}`;
     for (const cursor of [entryId, foreignCursor]) {
-      const { status: code, text } = await answer(creditsLoader, shopB, `/app/credits?purchase=${stripePurchase.id}&cursor=${encodeURIComponent(cursor)}`);
+      const { status: code, text } = await answer(
+        creditsLoader,
+        shopB,
+        `/app/credits?purchase=${stripePurchase.id}&cursor=${encodeURIComponent(cursor)}`,
+      );
       expect(code).toBe(200);
-      const overview = JSON.parse(text) as { returnedPurchase: unknown; recentPurchases: unknown[]; history: { lines: Array<{ key: string }> } };
+      const overview = JSON.parse(text) as {
+        returnedPurchase: unknown;
+        recentPurchases: unknown[];
+        history: { lines: Array<{ key: string }> };
+      };
       expect(overview.returnedPurchase).toBeNull();
       expect(overview.recentPurchases).toEqual([]);
       const ownEntries = await db.creditEntry.findMany({ where: { shop: shopB }, select: { id: true } });
@@ -215,7 +277,10 @@ describe("cross-shop access", () => {
     for (const search of [`session_id=${stripePurchase.sessionId}`, `charge_id=${shopifyChargeId}`]) {
       const result = await call(returnLoader, await bearerRequest(shopB, `/app/credits/return?${search}`));
       expect(result).toBeInstanceOf(Response);
-      const location = (result as Response).headers.get("location") ?? (result as Response).headers.get("X-Shopify-API-Request-Failure-Reauthorize-Url") ?? "";
+      const location =
+        (result as Response).headers.get("location") ??
+        (result as Response).headers.get("X-Shopify-API-Request-Failure-Reauthorize-Url") ??
+        "";
       expect(location).not.toContain("purchase=");
     }
     expect(await getBalance(db, shopB)).toEqual(beforeB);
@@ -226,10 +291,17 @@ describe("cross-shop access", () => {
     const before = await shopAState();
     const mediaIds = mediaOf(shopA).map((m) => m.id);
     const titles = shopify.products(shopA).map((p) => p.title);
-    const fromGrid = await call(indexAction, await formRequest(shopB, "/app?index", { pipeline: "amazon", mediaIds: JSON.stringify(mediaIds) }));
+    const fromGrid = await call(
+      indexAction,
+      await formRequest(shopB, "/app?index", { pipeline: "amazon", mediaIds: JSON.stringify(mediaIds) }),
+    );
     const fromApi = await call(
       apiBatchesAction,
-      await bearerRequest(shopB, "/api/batches", { method: "POST", body: JSON.stringify({ mediaIds, pipeline: "amazon" }), headers: { "Content-Type": "application/json" } }),
+      await bearerRequest(shopB, "/api/batches", {
+        method: "POST",
+        body: JSON.stringify({ mediaIds, pipeline: "amazon" }),
+        headers: { "Content-Type": "application/json" },
+      }),
     );
     for (const result of [fromGrid, fromApi]) {
       expect(status(result)).toBeGreaterThanOrEqual(400);

@@ -10,15 +10,20 @@ function documentHeaders(search: string): Headers {
 describe("document response headers", () => {
   it("let only the shop's admin and Shopify admin frame the app", () => {
     const shop = "shop-frames.myshopify.com";
-    const csp = documentHeaders(`?embedded=1&shop=${shop}&host=${Buffer.from(`admin.shopify.com/store/shop-frames`).toString("base64url")}`).get(
-      "Content-Security-Policy",
-    );
-    const ancestors = (csp ?? "").replace(/^frame-ancestors\s+/, "").replace(/;\s*$/, "").split(/\s+/);
+    const csp = documentHeaders(
+      `?embedded=1&shop=${shop}&host=${Buffer.from(`admin.shopify.com/store/shop-frames`).toString("base64url")}`,
+    ).get("Content-Security-Policy");
+    const ancestors = (csp ?? "")
+      .replace(/^frame-ancestors\s+/, "")
+      .replace(/;\s*$/, "")
+      .split(/\s+/);
     expect(ancestors).toContain(`https://${shop}`);
     expect(ancestors).toContain("https://admin.shopify.com");
     // Only Shopify's own admin hosts besides the shop: no other store, no open wildcard.
     for (const origin of ancestors) {
-      expect(origin).toMatch(/^https:\/\/(shop-frames\.myshopify\.com|admin\.shopify\.com|\*\.spin\.dev|admin\.myshopify\.io|admin\.shop\.dev)$/);
+      expect(origin).toMatch(
+        /^https:\/\/(shop-frames\.myshopify\.com|admin\.shopify\.com|\*\.spin\.dev|admin\.myshopify\.io|admin\.shop\.dev)$/,
+      );
     }
   });
 

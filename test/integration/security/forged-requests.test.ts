@@ -86,7 +86,12 @@ function appRequest(path: string, init: { method?: string; bearer?: string | nul
 }
 
 async function json(path: string, body: unknown, bearer?: string): Promise<Request> {
-  return appRequest(path, { method: "POST", bearer: bearer ?? (await token()), body: typeof body === "string" ? body : JSON.stringify(body), contentType: "application/json" });
+  return appRequest(path, {
+    method: "POST",
+    bearer: bearer ?? (await token()),
+    body: typeof body === "string" ? body : JSON.stringify(body),
+    contentType: "application/json",
+  });
 }
 
 async function form(path: string, fields: Record<string, string>): Promise<Request> {
@@ -107,23 +112,67 @@ interface ForgedCase {
 
 const cases: ForgedCase[] = [
   { name: "webhook signed with another secret", route: uninstalled, request: () => signed({ secret: "not-the-app-secret" }), status: 401 },
-  { name: "webhook without an HMAC header", route: uninstalled, request: () => signed({ headers: { "X-Shopify-Hmac-Sha256": null } }), status: 401 },
-  { name: "webhook with a garbage HMAC", route: uninstalled, request: () => signed({ headers: { "X-Shopify-Hmac-Sha256": "bm90LWEtbWFj" } }), status: 401 },
+  {
+    name: "webhook without an HMAC header",
+    route: uninstalled,
+    request: () => signed({ headers: { "X-Shopify-Hmac-Sha256": null } }),
+    status: 401,
+  },
+  {
+    name: "webhook with a garbage HMAC",
+    route: uninstalled,
+    request: () => signed({ headers: { "X-Shopify-Hmac-Sha256": "bm90LWEtbWFj" } }),
+    status: 401,
+  },
   {
     name: "webhook whose body was changed after signing",
     route: uninstalled,
     request: async () => {
       const original = signed();
-      return new Request(original.url, { method: "POST", headers: original.headers, body: JSON.stringify({ domain: "other.myshopify.com" }) });
+      return new Request(original.url, {
+        method: "POST",
+        headers: original.headers,
+        body: JSON.stringify({ domain: "other.myshopify.com" }),
+      });
     },
     status: 401,
   },
-  { name: "webhook without the shop header", route: uninstalled, request: () => signed({ headers: { "X-Shopify-Shop-Domain": null } }), status: 400 },
-  { name: "webhook without the topic header", route: uninstalled, request: () => signed({ headers: { "X-Shopify-Topic": null } }), status: 400 },
-  { name: "webhook without a webhook id", route: uninstalled, request: () => signed({ headers: { "X-Shopify-Webhook-Id": null } }), status: 400 },
-  { name: "validly signed webhook with the wrong topic for the route", route: uninstalled, request: () => signed({ topic: "products/update" }), status: 400 },
-  { name: "validly signed webhook whose body is not JSON", route: uninstalled, request: () => signed({ rawBody: "domain=shop&<xml/>" }), status: 400 },
-  { name: "10 MB webhook body", route: uninstalled, request: () => signed({ rawBody: JSON.stringify({ pad: "x".repeat(10 * 1024 * 1024) }) }), status: 413 },
+  {
+    name: "webhook without the shop header",
+    route: uninstalled,
+    request: () => signed({ headers: { "X-Shopify-Shop-Domain": null } }),
+    status: 400,
+  },
+  {
+    name: "webhook without the topic header",
+    route: uninstalled,
+    request: () => signed({ headers: { "X-Shopify-Topic": null } }),
+    status: 400,
+  },
+  {
+    name: "webhook without a webhook id",
+    route: uninstalled,
+    request: () => signed({ headers: { "X-Shopify-Webhook-Id": null } }),
+    status: 400,
+  },
+  {
+    name: "validly signed webhook with the wrong topic for the route",
+    route: uninstalled,
+    request: () => signed({ topic: "products/update" }),
+    status: 400,
+  },
+  {
+    name: "validly signed webhook whose body is not JSON",
+    route: uninstalled,
+    request: () => signed({ rawBody: "domain=shop&<xml/>" }),
+    status: 400,
+  },
+  {
+    name: "10 MB webhook body",
+    route: uninstalled,
+    request: () => signed({ rawBody: JSON.stringify({ pad: "x".repeat(10 * 1024 * 1024) }) }),
+    status: 413,
+  },
   { name: "webhook sent with GET", route: uninstalled, request: () => signed({ method: "GET" }), status: 405 },
   {
     name: "validly signed webhook for a shop domain that is not a myshopify.com store",
@@ -134,19 +183,22 @@ const cases: ForgedCase[] = [
   {
     name: "shop/redact with a bad HMAC",
     route: shopRedact,
-    request: () => webhookRequest("/webhooks/shop/redact", { topic: "shop/redact", shop, payload: { shop_domain: shop }, secret: "forged" }),
+    request: () =>
+      webhookRequest("/webhooks/shop/redact", { topic: "shop/redact", shop, payload: { shop_domain: shop }, secret: "forged" }),
     status: 401,
   },
   {
     name: "shop/redact whose body names another shop than the signed header",
     route: shopRedact,
-    request: () => webhookRequest("/webhooks/shop/redact", { topic: "shop/redact", shop: uniqueShopDomain(), payload: { shop_domain: shop } }),
+    request: () =>
+      webhookRequest("/webhooks/shop/redact", { topic: "shop/redact", shop: uniqueShopDomain(), payload: { shop_domain: shop } }),
     status: 400,
   },
   {
     name: "customers/redact with a bad HMAC",
     route: customersRedact,
-    request: () => webhookRequest("/webhooks/customers/redact", { topic: "customers/redact", shop, payload: { shop_domain: shop }, secret: "forged" }),
+    request: () =>
+      webhookRequest("/webhooks/customers/redact", { topic: "customers/redact", shop, payload: { shop_domain: shop }, secret: "forged" }),
     status: 401,
   },
   {
@@ -154,7 +206,10 @@ const cases: ForgedCase[] = [
     route: stripeWebhook,
     request: async () => {
       const { sessionId } = await stripeCheckout();
-      return stripe.buildWebhookRequest("checkout.session.completed", sessionId, { url: `${process.env.SHOPIFY_APP_URL}/webhooks/stripe`, secret: "whsec_forged" });
+      return stripe.buildWebhookRequest("checkout.session.completed", sessionId, {
+        url: `${process.env.SHOPIFY_APP_URL}/webhooks/stripe`,
+        secret: "whsec_forged",
+      });
     },
     status: 400,
   },
@@ -163,7 +218,9 @@ const cases: ForgedCase[] = [
     route: stripeWebhook,
     request: async () => {
       const { sessionId } = await stripeCheckout();
-      const real = stripe.buildWebhookRequest("checkout.session.completed", sessionId, { url: `${process.env.SHOPIFY_APP_URL}/webhooks/stripe` });
+      const real = stripe.buildWebhookRequest("checkout.session.completed", sessionId, {
+        url: `${process.env.SHOPIFY_APP_URL}/webhooks/stripe`,
+      });
       const headers = new Headers(real.headers);
       headers.delete("stripe-signature");
       return new Request(real.url, { method: "POST", headers, body: await real.text() });
@@ -175,15 +232,24 @@ const cases: ForgedCase[] = [
     route: stripeWebhook,
     request: async () => {
       const { sessionId } = await stripeCheckout();
-      return stripe.buildWebhookRequest("checkout.session.completed", sessionId, { url: `${process.env.SHOPIFY_APP_URL}/webhooks/stripe`, timestamp: now() - 3600 });
+      return stripe.buildWebhookRequest("checkout.session.completed", sessionId, {
+        url: `${process.env.SHOPIFY_APP_URL}/webhooks/stripe`,
+        timestamp: now() - 3600,
+      });
     },
     status: 400,
   },
-  { name: "batch request without a session token", route: apiBatchesAction, request: () => appRequest("/api/batches", { method: "POST", body: "{}" }), status: [401, 302] },
+  {
+    name: "batch request without a session token",
+    route: apiBatchesAction,
+    request: () => appRequest("/api/batches", { method: "POST", body: "{}" }),
+    status: [401, 302],
+  },
   {
     name: "batch request with an expired session token",
     route: apiBatchesAction,
-    request: async () => json("/api/batches", { mediaIds, pipeline: "amazon" }, await token({ exp: now() - 60, nbf: now() - 120, iat: now() - 120 })),
+    request: async () =>
+      json("/api/batches", { mediaIds, pipeline: "amazon" }, await token({ exp: now() - 60, nbf: now() - 120, iat: now() - 120 })),
     status: 401,
   },
   {
@@ -201,13 +267,15 @@ const cases: ForgedCase[] = [
   {
     name: "batch request with a session token that is not valid yet",
     route: apiBatchesAction,
-    request: async () => json("/api/batches", { mediaIds, pipeline: "amazon" }, await token({ nbf: now() + 600, iat: now() + 600, exp: now() + 1200 })),
+    request: async () =>
+      json("/api/batches", { mediaIds, pipeline: "amazon" }, await token({ nbf: now() + 600, iat: now() + 600, exp: now() + 1200 })),
     status: 401,
   },
   {
     name: "oversized batch (more images than one batch may hold)",
     route: apiBatchesAction,
-    request: () => json("/api/batches", { mediaIds: Array.from({ length: 1001 }, (_, i) => `gid://shopify/MediaImage/${i + 1}`), pipeline: "amazon" }),
+    request: () =>
+      json("/api/batches", { mediaIds: Array.from({ length: 1001 }, (_, i) => `gid://shopify/MediaImage/${i + 1}`), pipeline: "amazon" }),
     status: 422,
   },
   { name: "unknown pipeline", route: apiBatchesAction, request: () => json("/api/batches", { mediaIds, pipeline: "etsy" }), status: 400 },
@@ -223,13 +291,48 @@ const cases: ForgedCase[] = [
     request: () => json("/api/batches", { mediaIds: ['<img src=x onerror="alert(1)">'], pipeline: "amazon" }),
     status: 422,
   },
-  { name: "a count where a list of ids belongs", route: apiBatchesAction, request: () => json("/api/batches", { mediaIds: -5, pipeline: "amazon" }), status: 422 },
-  { name: "batch body that is not JSON", route: apiBatchesAction, request: () => json("/api/batches", "pipeline=amazon&mediaIds=1"), status: 422 },
-  { name: "unknown credit pack", route: creditsAction, request: () => form("/app/credits", { intent: "buy-shopify", packId: "mega-free" }), status: 400 },
-  { name: "negative credit pack", route: creditsAction, request: () => form("/app/credits", { intent: "buy-stripe", packId: "-100" }), status: 400 },
-  { name: "unknown way to pay", route: creditsAction, request: () => form("/app/credits", { intent: "free-credits", packId: "starter" }), status: 400 },
-  { name: "negative daily spend cap", route: settingsAction, request: () => form("/app/settings", settingsForm({ dailySpendCap: "-30" })), status: 422 },
-  { name: "huge daily spend cap", route: settingsAction, request: () => form("/app/settings", settingsForm({ dailySpendCap: "99999999999999999999" })), status: 422 },
+  {
+    name: "a count where a list of ids belongs",
+    route: apiBatchesAction,
+    request: () => json("/api/batches", { mediaIds: -5, pipeline: "amazon" }),
+    status: 422,
+  },
+  {
+    name: "batch body that is not JSON",
+    route: apiBatchesAction,
+    request: () => json("/api/batches", "pipeline=amazon&mediaIds=1"),
+    status: 422,
+  },
+  {
+    name: "unknown credit pack",
+    route: creditsAction,
+    request: () => form("/app/credits", { intent: "buy-shopify", packId: "mega-free" }),
+    status: 400,
+  },
+  {
+    name: "negative credit pack",
+    route: creditsAction,
+    request: () => form("/app/credits", { intent: "buy-stripe", packId: "-100" }),
+    status: 400,
+  },
+  {
+    name: "unknown way to pay",
+    route: creditsAction,
+    request: () => form("/app/credits", { intent: "free-credits", packId: "starter" }),
+    status: 400,
+  },
+  {
+    name: "negative daily spend cap",
+    route: settingsAction,
+    request: () => form("/app/settings", settingsForm({ dailySpendCap: "-30" })),
+    status: 422,
+  },
+  {
+    name: "huge daily spend cap",
+    route: settingsAction,
+    request: () => form("/app/settings", settingsForm({ dailySpendCap: "99999999999999999999" })),
+    status: 422,
+  },
   {
     name: "HTML in the background colour",
     route: settingsAction,
@@ -239,7 +342,14 @@ const cases: ForgedCase[] = [
 ];
 
 function settingsForm(overrides: Record<string, string>): Record<string, string> {
-  return { defaultPipeline: "amazon", reviewBeforePublish: "false", backgroundColor: "#FFFFFF", outputSizePreset: "standard", dailySpendCap: "", ...overrides };
+  return {
+    defaultPipeline: "amazon",
+    reviewBeforePublish: "false",
+    backgroundColor: "#FFFFFF",
+    outputSizePreset: "standard",
+    dailySpendCap: "",
+    ...overrides,
+  };
 }
 
 async function stripeCheckout() {
@@ -269,18 +379,31 @@ describe("forged and malformed requests", () => {
 
   it("never fetches a source URL that is on another host or a private address", async () => {
     const production = fetchPolicyFromEnv({ shop, config: parseEnv({ NODE_ENV: "production" }) });
-    for (const url of ["https://evil.example.com/a.jpg", "http://169.254.169.254/latest/meta-data/", "https://10.0.0.5/a.jpg", "https://127.0.0.1/a.jpg"]) {
+    for (const url of [
+      "https://evil.example.com/a.jpg",
+      "http://169.254.169.254/latest/meta-data/",
+      "https://10.0.0.5/a.jpg",
+      "https://127.0.0.1/a.jpg",
+    ]) {
       await expect(fetchImage(url, production)).rejects.toMatchObject({ name: "UnsafeFetchError", permanent: true });
     }
   });
 
   it("ignores a source URL smuggled into a batch request: items always use the image Shopify reports", async () => {
-    const request = await json("/api/batches", { mediaIds: mediaIds.slice(0, 1), pipeline: "amazon", sourceUrl: "http://169.254.169.254/", url: "https://evil.example.com/x.jpg" });
+    const request = await json("/api/batches", {
+      mediaIds: mediaIds.slice(0, 1),
+      pipeline: "amazon",
+      sourceUrl: "http://169.254.169.254/",
+      url: "https://evil.example.com/x.jpg",
+    });
     expect(await deliver(apiBatchesAction, request)).toBe(201);
     const items = await db.batchItem.findMany({ where: { shop }, select: { sourceUrl: true } });
     expect(items.length).toBe(1);
     expect(items[0]?.sourceUrl).not.toMatch(/169\.254|evil\.example/);
-    const expected = shopify.products(shop).flatMap((p) => p.media).find((m) => m.id === mediaIds[0]);
+    const expected = shopify
+      .products(shop)
+      .flatMap((p) => p.media)
+      .find((m) => m.id === mediaIds[0]);
     expect(items[0]?.sourceUrl).toBe(expected?.url);
   });
 

@@ -94,7 +94,12 @@ describe("per-shop rate limit (10 per second, 60 per minute)", () => {
   });
 
   it("lets requests through when Redis cannot be reached", async () => {
-    const down = new Redis("redis://127.0.0.1:1", { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    const down = new Redis("redis://127.0.0.1:1", {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
     down.on("error", () => undefined);
     await expect(enforceRateLimit("batch-create", uniqueShopDomain(), { redis: down })).resolves.toBeUndefined();
     down.disconnect();

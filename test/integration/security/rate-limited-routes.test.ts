@@ -78,7 +78,10 @@ async function buyRequest(shop: string): Promise<Request> {
   });
 }
 
-async function refusal(route: Parameters<typeof deliver>[0], request: Request): Promise<{ status: number; error: string; retryAfter: string | null }> {
+async function refusal(
+  route: Parameters<typeof deliver>[0],
+  request: Request,
+): Promise<{ status: number; error: string; retryAfter: string | null }> {
   // A route may throw the 429 (enforceRateLimit) or return it (checkRateLimit); both reach the merchant.
   let response: Response;
   try {
@@ -87,7 +90,10 @@ async function refusal(route: Parameters<typeof deliver>[0], request: Request): 
     if (!(thrown instanceof Response)) throw thrown;
     response = thrown;
   }
-  const body = (await response.clone().json().catch(() => ({}))) as { error?: string };
+  const body = (await response
+    .clone()
+    .json()
+    .catch(() => ({}))) as { error?: string };
   return { status: response.status, error: body.error ?? "", retryAfter: response.headers.get("Retry-After") };
 }
 
@@ -136,7 +142,9 @@ describe("rate limits on purchase creation", () => {
     await fillBurst("purchase-create", shop);
     const answer = await refusal(creditsAction, await buyRequest(shop));
     expect(answer.status).toBe(429);
-    expect(answer.error).toMatch(/^Too many purchases created in a short time \(limit: 10 per 1 second\)\. Please wait \d+ seconds? and try again\.$/);
+    expect(answer.error).toMatch(
+      /^Too many purchases created in a short time \(limit: 10 per 1 second\)\. Please wait \d+ seconds? and try again\.$/,
+    );
     expect(Number(answer.retryAfter)).toBeGreaterThanOrEqual(1);
     expect(await db.purchase.count({ where: { shop } })).toBe(0);
   });

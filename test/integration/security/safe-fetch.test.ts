@@ -99,7 +99,11 @@ describe("fetchImage", () => {
   });
 
   it("marks server errors and throttling as worth retrying, and a missing image as final", async () => {
-    expect(await refusal(fetchImage(`${origin}/status/503`, standIn()))).toMatchObject({ code: "HTTP_ERROR", permanent: false, status: 503 });
+    expect(await refusal(fetchImage(`${origin}/status/503`, standIn()))).toMatchObject({
+      code: "HTTP_ERROR",
+      permanent: false,
+      status: 503,
+    });
     expect(await refusal(fetchImage(`${origin}/status/429`, standIn()))).toMatchObject({ permanent: false });
     expect(await refusal(fetchImage(`${origin}/status/404`, standIn()))).toMatchObject({ permanent: true, status: 404 });
   });

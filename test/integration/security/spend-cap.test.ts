@@ -41,8 +41,21 @@ async function respond(route: RouteFn, request: Request): Promise<Response> {
 }
 
 async function saveCap(shop: string, cap: string): Promise<Response> {
-  const body = new URLSearchParams({ defaultPipeline: "amazon", reviewBeforePublish: "false", backgroundColor: "#FFFFFF", outputSizePreset: "standard", dailySpendCap: cap });
-  return respond(settingsAction, new Request(new URL("/app/settings", process.env.SHOPIFY_APP_URL), { method: "POST", headers: { Authorization: `Bearer ${await bearer(shop)}` }, body }));
+  const body = new URLSearchParams({
+    defaultPipeline: "amazon",
+    reviewBeforePublish: "false",
+    backgroundColor: "#FFFFFF",
+    outputSizePreset: "standard",
+    dailySpendCap: cap,
+  });
+  return respond(
+    settingsAction,
+    new Request(new URL("/app/settings", process.env.SHOPIFY_APP_URL), {
+      method: "POST",
+      headers: { Authorization: `Bearer ${await bearer(shop)}` },
+      body,
+    }),
+  );
 }
 
 async function createBatch(shop: string, mediaIds: string[]): Promise<Response> {

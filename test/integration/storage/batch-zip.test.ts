@@ -7,7 +7,12 @@ import { expireStoredImages, saveStoredImage } from "~/models/stored-images.serv
 import { createBatch, createItems, uniqueShopDomain } from "../../factories";
 
 const shop = uniqueShopDomain();
-const image = (seed: number) => ({ bytes: Buffer.from(Array.from({ length: 2_000 }, (_, i) => (i * seed) % 256)), mimeType: "image/jpeg", width: 10, height: 10 });
+const image = (seed: number) => ({
+  bytes: Buffer.from(Array.from({ length: 2_000 }, (_, i) => (i * seed) % 256)),
+  mimeType: "image/jpeg",
+  width: 10,
+  height: 10,
+});
 
 afterAll(async () => {
   await prisma.batch.deleteMany({ where: { shop } });

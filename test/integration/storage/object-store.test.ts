@@ -15,7 +15,13 @@ const stores: Record<string, ObjectStore> = {};
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), "objects-"));
   stores.filesystem = createFileSystemStore(path.join(dir, "fs"));
-  s3 = new S3rver({ address: "127.0.0.1", port: 0, silent: true, directory: path.join(dir, "s3"), configureBuckets: [{ name: "processed-images" }] });
+  s3 = new S3rver({
+    address: "127.0.0.1",
+    port: 0,
+    silent: true,
+    directory: path.join(dir, "s3"),
+    configureBuckets: [{ name: "processed-images" }],
+  });
   const { port } = await s3.run();
   stores.s3 = createS3Store({
     bucket: "processed-images",

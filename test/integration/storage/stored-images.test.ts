@@ -19,7 +19,12 @@ import { createBatch, createItems, uniqueShopDomain } from "../../factories";
 let dir: string;
 let store: ObjectStore;
 const shop = uniqueShopDomain();
-const png = (seed: number) => ({ bytes: Buffer.from(Array.from({ length: 5_000 }, (_, i) => (i * seed) % 256)), mimeType: "image/png", width: 10, height: 10 });
+const png = (seed: number) => ({
+  bytes: Buffer.from(Array.from({ length: 5_000 }, (_, i) => (i * seed) % 256)),
+  mimeType: "image/png",
+  width: 10,
+  height: 10,
+});
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), "stored-images-"));
@@ -70,7 +75,9 @@ describe("processed images", () => {
 
   it("moves an image stored in PostgreSQL before the object store existed, and reads it the same before and after", async () => {
     const legacy = png(13);
-    const { id } = await prisma.storedImage.create({ data: { shop, cacheKey: "hash-legacy:ebay", mimeType: "image/png", width: 10, height: 10, bytes: legacy.bytes } });
+    const { id } = await prisma.storedImage.create({
+      data: { shop, cacheKey: "hash-legacy:ebay", mimeType: "image/png", width: 10, height: 10, bytes: legacy.bytes },
+    });
     expect(Buffer.compare((await findStoredImageById(prisma, shop, id, store))!.bytes, legacy.bytes)).toBe(0);
 
     // Other test files' sweeps may move it first (into the shared test folder): move until it has.

@@ -32,7 +32,12 @@ beforeAll(async () => {
   photos = new Map();
   for (const index of [CUT_AT_BOTTOM, CUT_AT_LEFT, WHOLE]) {
     const entry = corpus.entries[index]!;
-    photos.set(index, { title: `${entry.category} ${index}`, bytes: await readFile(join(dir, entry.photo)), filename: `${entry.id}.jpg`, mimeType: "image/jpeg" });
+    photos.set(index, {
+      title: `${entry.category} ${index}`,
+      bytes: await readFile(join(dir, entry.photo)),
+      filename: `${entry.id}.jpg`,
+      mimeType: "image/jpeg",
+    });
   }
 });
 
@@ -44,7 +49,10 @@ describe("an original that shows only part of the product", () => {
   it("is held for review with the notice, credits reserved; approve publishes it, reject gives the credits back", async () => {
     const indices = [CUT_AT_BOTTOM, CUT_AT_LEFT, WHOLE];
     const shop = await h.addShop({ products: 0, imagesPerProduct: 0, credits: CREDITS_PER_IMAGE * indices.length });
-    const seeded = await seedProductPhotos({ url: h.shopify.url, shop, accessToken: h.shopify.grantAccessToken(shop) }, indices.map((i) => photos.get(i)!));
+    const seeded = await seedProductPhotos(
+      { url: h.shopify.url, shop, accessToken: h.shopify.grantAccessToken(shop) },
+      indices.map((i) => photos.get(i)!),
+    );
     const mediaOf = new Map(indices.map((index, k) => [index, seeded[k]!.mediaId]));
     const before = mediaById(h.shopify, shop);
     const { batchId } = await createBatch({ db: h.db, graphql: await offlineAdmin(shop), queue: h.queue }, shop, {

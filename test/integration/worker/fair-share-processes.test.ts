@@ -36,7 +36,9 @@ describe("fair share, quota and recovery across three worker processes", () => {
     const smallBatch = await submit(small);
     await h.waitForBatch(small, smallBatch, 60_000);
     const smallStarted = (await h.db.batchItem.findFirstOrThrow({ where: { batchId: smallBatch } })).startedAt!;
-    const bigStartedMeanwhile = await h.db.batchItem.count({ where: { batchId: bigBatch, startedAt: { gt: submittedAt, lt: smallStarted } } });
+    const bigStartedMeanwhile = await h.db.batchItem.count({
+      where: { batchId: bigBatch, startedAt: { gt: submittedAt, lt: smallStarted } },
+    });
     // One per model slot that freed while it was being enqueued, at most: 3 processes x 2 slots.
     expect(bigStartedMeanwhile).toBeLessThanOrEqual(6);
 

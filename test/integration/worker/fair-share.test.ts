@@ -35,13 +35,18 @@ describe("fair share of the model across shops", () => {
     const smallBatch = await submit(small);
     // The ETA each merchant sees accounts for the other's load: one round for the single image, all rounds for the backlog
     // (both include one image's own time through the pipeline, so the ratio is well under the 37 rounds' worth).
-    const [smallEta, bigEta] = [(await getBatchProgress(h.db, small, smallBatch))!.etaSeconds, (await getBatchProgress(h.db, big, bigBatch))!.etaSeconds];
+    const [smallEta, bigEta] = [
+      (await getBatchProgress(h.db, small, smallBatch))!.etaSeconds,
+      (await getBatchProgress(h.db, big, bigBatch))!.etaSeconds,
+    ];
     expect(smallEta).not.toBeNull();
     expect(smallEta! * 3).toBeLessThan(bigEta!);
     await h.waitForBatch(small, smallBatch, 60_000);
 
     const smallStarted = (await h.db.batchItem.findFirstOrThrow({ where: { batchId: smallBatch } })).startedAt!;
-    const bigStartedMeanwhile = await h.db.batchItem.count({ where: { batchId: bigBatch, startedAt: { gt: submittedAt, lt: smallStarted } } });
+    const bigStartedMeanwhile = await h.db.batchItem.count({
+      where: { batchId: bigBatch, startedAt: { gt: submittedAt, lt: smallStarted } },
+    });
     // At most the jobs that were already taken when it arrived, one per model slot, and one round.
     expect(bigStartedMeanwhile).toBeLessThanOrEqual(3);
     expect(await h.db.batchItem.count({ where: { batchId: bigBatch, state: "QUEUED" } })).toBeGreaterThan(20);

@@ -18,7 +18,11 @@ let manual: Worker<ImageJobData>;
 beforeAll(async () => {
   h = await startHarness();
   // No processor: jobs are taken one at a time with getNextJob, as a worker would, under a token of the test's choice.
-  manual = new Worker<ImageJobData>(h.queueName, null, { connection: createRedisConnection({ forWorker: true }), prefix: QUEUE_PREFIX, lockDuration: 60_000 });
+  manual = new Worker<ImageJobData>(h.queueName, null, {
+    connection: createRedisConnection({ forWorker: true }),
+    prefix: QUEUE_PREFIX,
+    lockDuration: 60_000,
+  });
 });
 afterAll(async () => {
   await manual?.close();

@@ -19,7 +19,9 @@ beforeAll(async () => {
   h = await startHarness({ qwenMaxRps: QUOTA_RPS * 2, dashscope: { latencyMs: 100, seed: 7 } });
   h.startInProcessWorker({ concurrency: 4 });
   // Bytes that claim to be a JPEG but stop half-way, as a broken upload on a CDN would.
-  const jpeg = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00, 0x01, 0x01, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0xff, 0xdb]);
+  const jpeg = Buffer.from([
+    0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00, 0x01, 0x01, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0xff, 0xdb,
+  ]);
   cdn = createServer((_req, res) => res.writeHead(200, { "content-type": "image/jpeg" }).end(jpeg));
   await new Promise<void>((resolve) => cdn.listen(0, "127.0.0.1", resolve));
   brokenUrl = `http://127.0.0.1:${(cdn.address() as { port: number }).port}/s/files/broken.jpg`;
@@ -67,7 +69,10 @@ describe("Qwen faults", () => {
     expect(after.succeeded - before.succeeded).toBe(8);
     // What the app controls: its own limiter never sends more than QWEN_MAX_RPS in any second, throttled calls
     // included (the stand-in answers 429 above its lower quota, so its accepted count alone could not fail).
-    const sent = h.dashscope.requests().filter((r) => r.receivedAt >= started).map((r) => r.receivedAt);
+    const sent = h.dashscope
+      .requests()
+      .filter((r) => r.receivedAt >= started)
+      .map((r) => r.receivedAt);
     expect(sent.length).toBeGreaterThan(8);
     expect(maxInAnySecond(sent)).toBeLessThanOrEqual(QUOTA_RPS * 2);
   }, 200_000);

@@ -44,7 +44,12 @@ describe("Redis Cluster", () => {
     expect(priorityOf.size).toBe(9);
 
     // One image at a time, so the order images start in is the order the queue hands them out.
-    worker = spawnWorkerProcess(h, { REDIS_CLUSTER_NODES: cluster.nodes.join(","), WORKER_CONCURRENCY: "1", WORKER_JOBS: "1", QWEN_MAX_RPS: String(QUOTA) });
+    worker = spawnWorkerProcess(h, {
+      REDIS_CLUSTER_NODES: cluster.nodes.join(","),
+      WORKER_CONCURRENCY: "1",
+      WORKER_JOBS: "1",
+      QWEN_MAX_RPS: String(QUOTA),
+    });
     const done = [];
     for (let i = 0; i < shops.length; i++) done.push(await h.waitForBatch(shops[i]!, batchIds[i]!, 90_000));
 
@@ -59,8 +64,9 @@ describe("Redis Cluster", () => {
       expect(await unexpectedReplacements(h, shop)).toEqual([]);
     }
 
-    const started = (await h.db.batchItem.findMany({ where: { batchId: { in: batchIds } }, select: { id: true, shop: true, startedAt: true } }))
-      .sort((a, b) => a.startedAt!.getTime() - b.startedAt!.getTime());
+    const started = (
+      await h.db.batchItem.findMany({ where: { batchId: { in: batchIds } }, select: { id: true, shop: true, startedAt: true } })
+    ).sort((a, b) => a.startedAt!.getTime() - b.startedAt!.getTime());
     const shopsIn = (from: number, to: number) => new Set(started.slice(from, to).map((item) => item.shop));
     // Rounds: every shop with images left gets one per round.
     expect(shopsIn(0, 3)).toEqual(new Set(shops));

@@ -84,8 +84,9 @@ describe("a worker and Redis restarted mid-batch, three shops queued", () => {
       expect(await unexpectedReplacements(h, shop)).toEqual([]);
     }
 
-    const started = (await h.db.batchItem.findMany({ where: { batchId: { in: batchIds } }, select: { id: true, shop: true, startedAt: true } }))
-      .sort((a, b) => a.startedAt!.getTime() - b.startedAt!.getTime());
+    const started = (
+      await h.db.batchItem.findMany({ where: { batchId: { in: batchIds } }, select: { id: true, shop: true, startedAt: true } })
+    ).sort((a, b) => a.startedAt!.getTime() - b.startedAt!.getTime());
     for (const shop of shops) {
       const own = started.filter((item) => item.shop === shop).map((item) => submitted.get(item.id)!);
       expect(own).toEqual([...own].sort((a, b) => a - b));

@@ -56,7 +56,9 @@ export interface RedisServer {
   stop(): Promise<void>;
 }
 
-export async function redisServer(opts: { dir?: string; extraArgs?: (port: number) => string[]; taken?: Set<number> } = {}): Promise<RedisServer> {
+export async function redisServer(
+  opts: { dir?: string; extraArgs?: (port: number) => string[]; taken?: Set<number> } = {},
+): Promise<RedisServer> {
   const port = await freeRedisPort(opts.taken ?? new Set());
   let child: ChildProcess | null = null;
   const server: RedisServer = {
@@ -65,7 +67,18 @@ export async function redisServer(opts: { dir?: string; extraArgs?: (port: numbe
     async start() {
       child = spawn(
         "redis-server",
-        ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", ...(opts.dir ? ["--dir", opts.dir] : []), ...(opts.extraArgs?.(port) ?? [])],
+        [
+          "--port",
+          String(port),
+          "--bind",
+          "127.0.0.1",
+          "--save",
+          "",
+          "--appendonly",
+          "no",
+          ...(opts.dir ? ["--dir", opts.dir] : []),
+          ...(opts.extraArgs?.(port) ?? []),
+        ],
         { stdio: "ignore" },
       );
       await waitFor(`redis-server on ${port} answering`, async () => (await redisCli(["-p", String(port), "ping"])).out.trim() === "PONG");
@@ -99,14 +112,23 @@ export async function startRedisCluster(size = 3): Promise<RedisCluster> {
   };
   try {
     for (let i = 0; i < size; i++) {
-      const extraArgs = (port: number) => ["--cluster-enabled", "yes", "--cluster-config-file", `nodes-${port}.conf`, "--cluster-node-timeout", "2000"];
+      const extraArgs = (port: number) => [
+        "--cluster-enabled",
+        "yes",
+        "--cluster-config-file",
+        `nodes-${port}.conf`,
+        "--cluster-node-timeout",
+        "2000",
+      ];
       servers.push(await redisServer({ dir, extraArgs, taken }));
     }
     const nodes = servers.map((s) => `127.0.0.1:${s.port}`);
     const created = await redisCli(["--cluster", "create", ...nodes, "--cluster-replicas", "0", "--cluster-yes"]);
     if (created.code !== 0) throw new Error(`redis-cli --cluster create failed: ${created.out}`);
     for (const server of servers) {
-      await waitFor(`cluster_state:ok on ${server.port}`, async () => (await redisCli(["-p", String(server.port), "cluster", "info"])).out.includes("cluster_state:ok"));
+      await waitFor(`cluster_state:ok on ${server.port}`, async () =>
+        (await redisCli(["-p", String(server.port), "cluster", "info"])).out.includes("cluster_state:ok"),
+      );
     }
     return { nodes, stop };
   } catch (error) {

@@ -60,9 +60,15 @@ describe("an item whose replacement was sent", () => {
 
     // Shopify finishes; the sweep runs the item again, which reads the media and settles it.
     h.deps.config.fileReadyTimeoutMs = saved.timeout;
-    await until(() => Promise.resolve(mediaById(h.shopify, shop).get(mediaId!)!.status), (status) => status === "READY");
+    await until(
+      () => Promise.resolve(mediaById(h.shopify, shop).get(mediaId!)!.status),
+      (status) => status === "READY",
+    );
     await sweepOnce({ db: h.db, queue: h.queue }, { graceMs: 0 });
-    const settled = await until(() => itemOf(shop, batchId), (row) => row.state !== "PROCESSING");
+    const settled = await until(
+      () => itemOf(shop, batchId),
+      (row) => row.state !== "PROCESSING",
+    );
     expect(settled.state).toBe("PUBLISHED");
     expect(mediaById(h.shopify, shop).get(mediaId!)).toMatchObject({ replacements: 1 });
     expect(mediaById(h.shopify, shop).get(mediaId!)!.sha256).not.toBe(before.get(mediaId!)!.sha256);
@@ -78,22 +84,44 @@ describe("an item whose replacement was sent", () => {
     const before = mediaById(h.shopify, shop);
     const [mediaId] = [...before.keys()];
     h.shopify.setFailNextFileUpdate(shop, "Simulated processing failure");
-    const { batchId } = await createBatch({ db: h.db, graphql: await offlineAdmin(shop), queue: h.queue }, shop, { mediaIds: [mediaId!], pipeline: "amazon" });
-    const settled = await until(() => itemOf(shop, batchId), (row) => row.state !== "QUEUED" && row.state !== "PROCESSING");
+    const { batchId } = await createBatch({ db: h.db, graphql: await offlineAdmin(shop), queue: h.queue }, shop, {
+      mediaIds: [mediaId!],
+      pipeline: "amazon",
+    });
+    const settled = await until(
+      () => itemOf(shop, batchId),
+      (row) => row.state !== "QUEUED" && row.state !== "PROCESSING",
+    );
     expect(settled).toMatchObject({ state: "FAILED", reason: expect.stringMatching(/Shopify could not process/) });
     expect(mediaById(h.shopify, shop).get(mediaId!)).toMatchObject({ sha256: before.get(mediaId!)!.sha256, status: "READY" });
     // The state changes just before the release, in one step of the worker.
-    expect(await until(() => getBalance(h.db, shop), (balance) => balance.reserved === 0)).toEqual({ available: 30, reserved: 0, total: 30 });
+    expect(
+      await until(
+        () => getBalance(h.db, shop),
+        (balance) => balance.reserved === 0,
+      ),
+    ).toEqual({ available: 30, reserved: 0, total: 30 });
   });
 
   it("fails and gives the credits back when the merchant deletes the image while it is being processed", async () => {
     const shop = await h.addShop({ products: 1, imagesPerProduct: 1, credits: 30 });
     const [mediaId] = [...mediaById(h.shopify, shop).keys()];
-    const { batchId } = await createBatch({ db: h.db, graphql: await offlineAdmin(shop), queue: h.queue }, shop, { mediaIds: [mediaId!], pipeline: "amazon" });
+    const { batchId } = await createBatch({ db: h.db, graphql: await offlineAdmin(shop), queue: h.queue }, shop, {
+      mediaIds: [mediaId!],
+      pipeline: "amazon",
+    });
     h.shopify.deleteMedia(shop, mediaId!);
     const progress = await h.waitForBatch(shop, batchId);
-    expect(progress.items[0]).toMatchObject({ state: "FAILED", reason: expect.stringMatching(/deleted|could not be downloaded|no longer/) });
-    expect(await until(() => getBalance(h.db, shop), (balance) => balance.reserved === 0)).toEqual({ available: 30, reserved: 0, total: 30 });
+    expect(progress.items[0]).toMatchObject({
+      state: "FAILED",
+      reason: expect.stringMatching(/deleted|could not be downloaded|no longer/),
+    });
+    expect(
+      await until(
+        () => getBalance(h.db, shop),
+        (balance) => balance.reserved === 0,
+      ),
+    ).toEqual({ available: 30, reserved: 0, total: 30 });
     expect(mediaById(h.shopify, shop).size).toBe(0);
   });
 });

@@ -141,30 +141,61 @@ beforeAll(async () => {
   const original = await renderOriginal();
   const upright = await readPixels(await sharp(original).removeAlpha().png().toBuffer());
   const flat = sharp(original).removeAlpha();
-  const photo = (name: string, bytes: Buffer, ext: string, mimeType: string): SeedPhoto => ({ title: `Brick case (${name})`, bytes, filename: `brick-${name}.${ext}`, mimeType });
+  const photo = (name: string, bytes: Buffer, ext: string, mimeType: string): SeedPhoto => ({
+    title: `Brick case (${name})`,
+    bytes,
+    filename: `brick-${name}.${ext}`,
+    mimeType,
+  });
 
   // Printers' files: CMYK with the press profile embedded (as Photoshop saves them). That round trip moves colours by
   // 4-12 units whatever the decoder, so the reference is the file as a colour-managed viewer shows it.
   const cmyk = await flat.clone().withIccProfile("cmyk").jpeg({ quality: 92 }).toBuffer();
   // A cut-out product on transparency. Exporters that bleed edge colours outwards leave the product's colour under
   // alpha 0: a decoder that drops alpha instead of compositing shows a frame the colour of the product.
-  const { data: rgba } = await sharp(await renderOriginal({ transparentBackdrop: true })).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+  const { data: rgba } = await sharp(await renderOriginal({ transparentBackdrop: true }))
+    .ensureAlpha()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   for (let o = 0; o < rgba.length; o += 4) if (rgba[o + 3] === 0) rgba.set(BODY_RGB, o);
-  const alpha = await sharp(rgba, { raw: { ...FRAME, channels: 4 } }).png().toBuffer();
+  const alpha = await sharp(rgba, { raw: { ...FRAME, channels: 4 } })
+    .png()
+    .toBuffer();
   // 16-bit PNGs as editors save them, with the working profile embedded.
-  const png16 = async (profile: string) => sharp(await flat.clone().withIccProfile(profile).png().toBuffer()).keepIccProfile().toColourspace("rgb16").png().toBuffer();
+  const png16 = async (profile: string) =>
+    sharp(await flat.clone().withIccProfile(profile).png().toBuffer())
+      .keepIccProfile()
+      .toColourspace("rgb16")
+      .png()
+      .toBuffer();
   // A phone photo held upright: pixels stored turned a quarter to the left, EXIF orientation 6 turns them back.
   const exif = await flat.clone().rotate(-90).withMetadata({ orientation: 6 }).jpeg({ quality: 92 }).toBuffer();
 
   cases = [
-    { name: "sRGB JPEG", file: photo("srgb", await flat.clone().jpeg({ quality: 92 }).toBuffer(), "jpg", "image/jpeg"), reference: upright },
-    { name: "CMYK JPEG", file: photo("cmyk", cmyk, "jpg", "image/jpeg"), reference: await readPixels(await sharp(cmyk).toColourspace("srgb").png().toBuffer()) },
-    { name: "16-bit PNG", file: photo("rgb16", await flat.clone().toColourspace("rgb16").png().toBuffer(), "png", "image/png"), reference: upright },
+    {
+      name: "sRGB JPEG",
+      file: photo("srgb", await flat.clone().jpeg({ quality: 92 }).toBuffer(), "jpg", "image/jpeg"),
+      reference: upright,
+    },
+    {
+      name: "CMYK JPEG",
+      file: photo("cmyk", cmyk, "jpg", "image/jpeg"),
+      reference: await readPixels(await sharp(cmyk).toColourspace("srgb").png().toBuffer()),
+    },
+    {
+      name: "16-bit PNG",
+      file: photo("rgb16", await flat.clone().toColourspace("rgb16").png().toBuffer(), "png", "image/png"),
+      reference: upright,
+    },
     { name: "16-bit PNG, sRGB profile", file: photo("rgb16-srgb", await png16("srgb"), "png", "image/png"), reference: upright },
     { name: "16-bit PNG, Display P3 profile", file: photo("rgb16-p3", await png16("p3"), "png", "image/png"), reference: upright },
     { name: "PNG with alpha", file: photo("alpha", alpha, "png", "image/png"), reference: upright },
     { name: "EXIF-rotated JPEG", file: photo("exif6", exif, "jpg", "image/jpeg"), reference: upright },
-    { name: "Display P3 JPEG", file: photo("p3", await flat.clone().withIccProfile("p3").jpeg({ quality: 92 }).toBuffer(), "jpg", "image/jpeg"), reference: upright },
+    {
+      name: "Display P3 JPEG",
+      file: photo("p3", await flat.clone().withIccProfile("p3").jpeg({ quality: 92 }).toBuffer(), "jpg", "image/jpeg"),
+      reference: upright,
+    },
   ];
   // The files are what they claim to be.
   const meta = await Promise.all(cases.map((c) => sharp(c.file.bytes).metadata()));
@@ -187,14 +218,20 @@ afterAll(async () => {
 describe("sources of every kind through the whole worker path, measured against the original", () => {
   it("publishes each with the product's colour and orientation kept and a pure white border on all four edges", async () => {
     const shop = await h.addShop({ products: 0, imagesPerProduct: 0, credits: 3 * cases.length });
-    const seeded = await seedProductPhotos({ url: h.shopify.url, shop, accessToken: h.shopify.grantAccessToken(shop) }, cases.map((c) => c.file));
+    const seeded = await seedProductPhotos(
+      { url: h.shopify.url, shop, accessToken: h.shopify.grantAccessToken(shop) },
+      cases.map((c) => c.file),
+    );
     const { batchId } = await createBatch({ db: h.db, graphql: await offlineAdmin(shop), queue: h.queue }, shop, {
       mediaIds: seeded.map((s) => s.mediaId),
       pipeline: "amazon",
     });
     // Every image settled (published, held for review or failed); a batch with an image in review stays open.
     let progress = await getBatchProgress(h.db, shop, batchId);
-    for (const deadline = Date.now() + 240_000; progress && progress.counts.QUEUED + progress.counts.PROCESSING > 0 && Date.now() < deadline; ) {
+    for (
+      const deadline = Date.now() + 240_000;
+      progress && progress.counts.QUEUED + progress.counts.PROCESSING > 0 && Date.now() < deadline;
+    ) {
       await new Promise((resolve) => setTimeout(resolve, 200));
       progress = await getBatchProgress(h.db, shop, batchId);
     }
@@ -226,15 +263,27 @@ describe("sources of every kind through the whole worker path, measured against 
         bodyDeltaE: Number((await deltaE(meanRgb(px, box, BODY_REGION), expectedBody)).toFixed(1)),
         markerDeltaE: Number((await deltaE(meanRgb(px, box, around(MARKER_AT)), expectedMarker)).toFixed(1)),
         // Where the marker would be after a flip or a half turn: body colour there.
-        mirrorsDeltaE: Number(Math.max(...(await Promise.all(mirrors.map(async (m) => deltaE(meanRgb(px, box, around(m)), expectedBody))))).toFixed(1)),
+        mirrorsDeltaE: Number(
+          Math.max(...(await Promise.all(mirrors.map(async (m) => deltaE(meanRgb(px, box, around(m)), expectedBody))))).toFixed(1),
+        ),
       });
     }
 
     if (process.env.DEBUG_SOURCE_FILES) console.table(measured);
     const good = { state: "PUBLISHED", reason: null, displaysUpright: true, offWhiteEdgePixels: 0 };
     for (const m of measured) {
-      expect({ source: m.source, state: m.state, reason: m.reason, displaysUpright: m.displaysUpright, offWhiteEdgePixels: m.offWhiteEdgePixels }).toEqual({ source: m.source, ...good });
+      expect({
+        source: m.source,
+        state: m.state,
+        reason: m.reason,
+        displaysUpright: m.displaysUpright,
+        offWhiteEdgePixels: m.offWhiteEdgePixels,
+      }).toEqual({ source: m.source, ...good });
     }
-    expect(measured.filter((m) => m.aspectError > 0.08 || m.bodyDeltaE > MAX_DELTA_E || m.markerDeltaE > MAX_DELTA_E || m.mirrorsDeltaE > MAX_DELTA_E)).toEqual([]);
+    expect(
+      measured.filter(
+        (m) => m.aspectError > 0.08 || m.bodyDeltaE > MAX_DELTA_E || m.markerDeltaE > MAX_DELTA_E || m.mirrorsDeltaE > MAX_DELTA_E,
+      ),
+    ).toEqual([]);
   }, 300_000);
 });

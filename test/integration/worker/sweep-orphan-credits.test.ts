@@ -25,7 +25,10 @@ describe("sweep: credits held for a batch that was never written", () => {
     const [old1, old2, recent] = [randomUUID(), randomUUID(), randomUUID()];
     await reserveForItems(db, shop, [old1, old2], 3);
     await reserveForItems(db, shop, [recent], 3);
-    await db.creditReservation.updateMany({ where: { shop, batchItemId: { in: [old1, old2] } }, data: { createdAt: new Date(Date.now() - 11 * 60_000) } });
+    await db.creditReservation.updateMany({
+      where: { shop, batchItemId: { in: [old1, old2] } },
+      data: { createdAt: new Date(Date.now() - 11 * 60_000) },
+    });
     expect(await getBalance(db, shop)).toEqual({ available: 3, reserved: 9, total: 12 });
 
     // (Another test file's sweeper shares this database and may be the one that gives them back.)
@@ -41,8 +44,18 @@ describe("sweep: credits held for a batch that was never written", () => {
 
 describe("sweep: records of handled webhook deliveries", () => {
   it("forgets deliveries too old to be redelivered and keeps recent ones, which still stop a redelivery", async () => {
-    const old = { id: `old-${randomUUID()}`, source: "shopify", topic: "products/update", receivedAt: new Date(Date.now() - 8 * 24 * 3600_000) };
-    const recent = { id: `recent-${randomUUID()}`, source: "stripe", topic: "charge.refunded", receivedAt: new Date(Date.now() - 4 * 24 * 3600_000) };
+    const old = {
+      id: `old-${randomUUID()}`,
+      source: "shopify",
+      topic: "products/update",
+      receivedAt: new Date(Date.now() - 8 * 24 * 3600_000),
+    };
+    const recent = {
+      id: `recent-${randomUUID()}`,
+      source: "stripe",
+      topic: "charge.refunded",
+      receivedAt: new Date(Date.now() - 4 * 24 * 3600_000),
+    };
     await db.webhookEvent.createMany({ data: [old, recent] });
     const result = await sweepOnce({ db, queue });
     expect(result.webhookRecordsForgotten).toBeGreaterThanOrEqual(1);
@@ -50,4 +63,3 @@ describe("sweep: records of handled webhook deliveries", () => {
     expect(await db.webhookEvent.findUnique({ where: { id: recent.id } })).not.toBeNull();
   });
 });
-

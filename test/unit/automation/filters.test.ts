@@ -8,15 +8,24 @@ describe("catalogue run filters", () => {
     expect(productSearchFor({ kind: "all", value: null, onlyUnprocessed: false })).toBeNull();
     expect(productSearchFor({ kind: "tag", value: 'summer "24": sale', onlyUnprocessed: false })).toBe('tag:"summer \\"24\\": sale"');
     expect(productSearchFor({ kind: "productType", value: "Shoe", onlyUnprocessed: true })).toBe('product_type:"Shoe"');
-    expect(productSearchFor({ kind: "collection", value: "gid://shopify/Collection/841", onlyUnprocessed: false })).toBe("collection_id:841");
-    expect(catalogBulkQuery({ kind: "productType", value: "Shoe", onlyUnprocessed: false })).toContain('products(query: "product_type:\\"Shoe\\"")');
+    expect(productSearchFor({ kind: "collection", value: "gid://shopify/Collection/841", onlyUnprocessed: false })).toBe(
+      "collection_id:841",
+    );
+    expect(catalogBulkQuery({ kind: "productType", value: "Shoe", onlyUnprocessed: false })).toContain(
+      'products(query: "product_type:\\"Shoe\\"")',
+    );
     expect(catalogBulkQuery({ kind: "all", value: null, onlyUnprocessed: false })).toContain('products(query: "")');
   });
 
   it("refuses a filter without its value and a budget below one image, saying what to enter", () => {
     const result = parseCatalogRunInput({ filterKind: "productType", filterValue: "  ", pipeline: "amazon", budget: "1" });
-    expect(result).toEqual({ ok: false, errors: { filterValue: "Enter the product type.", budget: expect.stringMatching(/from 3 \(one image\)/) } });
-    expect(parseCatalogRunInput({ filterKind: "all", filterValue: "ignored", pipeline: "ebay", budget: "", onlyUnprocessed: "on" })).toEqual({
+    expect(result).toEqual({
+      ok: false,
+      errors: { filterValue: "Enter the product type.", budget: expect.stringMatching(/from 3 \(one image\)/) },
+    });
+    expect(
+      parseCatalogRunInput({ filterKind: "all", filterValue: "ignored", pipeline: "ebay", budget: "", onlyUnprocessed: "on" }),
+    ).toEqual({
       ok: true,
       filter: { kind: "all", value: null, onlyUnprocessed: true },
       pipeline: "ebay",
@@ -25,7 +34,9 @@ describe("catalogue run filters", () => {
   });
 
   it("parses the automatic rule's form", () => {
-    expect(parseAutoRule({ enabled: "on", pipeline: "instagram", images: "featured", reviewBeforePublish: "", monthlyBudget: "30" })).toEqual({
+    expect(
+      parseAutoRule({ enabled: "on", pipeline: "instagram", images: "featured", reviewBeforePublish: "", monthlyBudget: "30" }),
+    ).toEqual({
       ok: true,
       rule: { enabled: true, pipeline: "instagram", images: "featured", reviewBeforePublish: false, monthlyBudget: 30 },
     });
@@ -39,7 +50,13 @@ describe("Shopify stand-in bulk results", () => {
     const data = {
       products: {
         edges: [
-          { node: { id: "gid://shopify/Product/1", title: "A", media: { edges: [{ node: { id: "gid://shopify/MediaImage/11", image: { url: "u" } } }] } } },
+          {
+            node: {
+              id: "gid://shopify/Product/1",
+              title: "A",
+              media: { edges: [{ node: { id: "gid://shopify/MediaImage/11", image: { url: "u" } } }] },
+            },
+          },
           { node: { id: "gid://shopify/Product/2", title: "B", media: { edges: [] } } },
         ],
       },

@@ -16,10 +16,7 @@ describe("versions of an image", () => {
     const a2 = item("a2", "PUBLISHED", { retryOfId: "a1" });
     const a3 = item("a3", "REJECTED", { retryOfId: "a1" });
     const groups = groupVersions([a3, b1, a2, a1].reverse());
-    expect(groups.map((g) => g.versions.map((v) => v.id))).toEqual([
-      ["a1", "a2", "a3"],
-      ["b1"],
-    ]);
+    expect(groups.map((g) => g.versions.map((v) => v.id))).toEqual([["a1", "a2", "a3"], ["b1"]]);
     expect(groups.map((g) => g.current.id)).toEqual(["a2", "b1"]);
   });
 
@@ -67,9 +64,15 @@ describe("versions of an image", () => {
   });
 
   it("keeps why publishing a rejected version again failed, on that version, until a later attempt of it", () => {
-    const first = { ...item("1", "REJECTED", { resultImageId: "pic-1" }), reason: "Rejected by the merchant; the original image was kept." };
+    const first = {
+      ...item("1", "REJECTED", { resultImageId: "pic-1" }),
+      reason: "Rejected by the merchant; the original image was kept.",
+    };
     const second = { ...item("2", "PUBLISHED", { retryOfId: "1", resultImageId: "pic-2" }), reason: null };
-    const failed = { ...item("3", "FAILED", { retryOfId: "1", resultImageId: "pic-1" }), reason: "Shopify could not process the new image." };
+    const failed = {
+      ...item("3", "FAILED", { retryOfId: "1", resultImageId: "pic-1" }),
+      reason: "Shopify could not process the new image.",
+    };
     let group = groupVersions([first, second, failed])[0]!;
     expect(group.versions.map((v) => v.id)).toEqual(["1", "2"]);
     expect(group.failedRepublish.get("1")?.reason).toBe("Shopify could not process the new image.");
@@ -103,7 +106,9 @@ describe("versions of an image", () => {
     };
     expect(why(first, [first, making], "en")).toBe("Another version of this image is being made or published. Wait for it to finish.");
     expect(why(first, [first, making], "es")).toBe("Se está creando o publicando otra versión de esta imagen. Espera a que termine.");
-    expect(why(failed, [failed], "es")).toBe("Esta versión no tiene una imagen terminada que publicar. Vuelve a intentarlo para obtener una versión nueva.");
+    expect(why(failed, [failed], "es")).toBe(
+      "Esta versión no tiene una imagen terminada que publicar. Vuelve a intentarlo para obtener una versión nueva.",
+    );
     const live = item("4", "PUBLISHED");
     expect(why(live, [live], "es")).toBe("Esta versión ya está en el producto.");
   });

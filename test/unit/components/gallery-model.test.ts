@@ -21,7 +21,15 @@ import type { MerchantMessage, MessageCode, MessageParams } from "~/lib/merchant
 const formatMessage = (msg: Said) => formatIn(msg, i18nFor("en").t);
 
 const amazon = { pipeline: "amazon", settings: DEFAULT_PIPELINE_SETTINGS };
-const GOOD: ImageMeasurements = { format: "jpeg", width: 2000, height: 2000, borderPurity: 1, coverage: 0.88, minMargin: 60, strayMarks: 0 };
+const GOOD: ImageMeasurements = {
+  format: "jpeg",
+  width: 2000,
+  height: 2000,
+  borderPurity: 1,
+  coverage: 0.88,
+  minMargin: 60,
+  strayMarks: 0,
+};
 
 /** The report the worker stores, from the same rules it evaluates. */
 function report(overrides: Partial<ImageMeasurements> = {}, pipeline: PipelineId = "amazon") {
@@ -59,14 +67,18 @@ describe("the gallery's one verdict per image", () => {
   });
 
   it("names the one rule an image misses in a merchant's words, with the figures measured", () => {
-    expect(verdict(item("NEEDS_REVIEW", { compliance: report({ borderPurity: 0.93 }) }))).toBe("Held for review: Background is not pure white");
+    expect(verdict(item("NEEDS_REVIEW", { compliance: report({ borderPurity: 0.93 }) }))).toBe(
+      "Held for review: Background is not pure white",
+    );
     expect(verdict(item("NEEDS_REVIEW", { compliance: report({ coverage: 0.62 }) }))).toBe(
       "Held for review: Product fills 62% of the frame; Amazon needs about 85%",
     );
     expect(verdict(item("NEEDS_REVIEW", { compliance: report({ coverage: 0.99, minMargin: 3 }) }))).toBe(
       "Held for review: Product fills 99% of the frame; Amazon needs at most 95%",
     );
-    expect(verdict(item("NEEDS_REVIEW", { compliance: report({ strayMarks: 2 }) }))).toBe("Held for review: 2 stray marks on the background");
+    expect(verdict(item("NEEDS_REVIEW", { compliance: report({ strayMarks: 2 }) }))).toBe(
+      "Held for review: 2 stray marks on the background",
+    );
     // Several missed: the most visible one, and how many more.
     expect(verdict(item("NEEDS_REVIEW", { compliance: report({ coverage: 0.62, borderPurity: 0.5, width: 800, height: 800 }) }))).toBe(
       "Held for review: Background is not pure white (and 2 more)",
@@ -85,9 +97,9 @@ describe("the gallery's one verdict per image", () => {
   });
 
   it("says the state of images that were not published, with the reason of a failure", () => {
-    expect(verdict(item("FAILED", { reason: "The image could not be downloaded from Shopify. Try again.", compliance: null, fidelity: null }))).toBe(
-      "Failed: The image could not be downloaded from Shopify. Try again.",
-    );
+    expect(
+      verdict(item("FAILED", { reason: "The image could not be downloaded from Shopify. Try again.", compliance: null, fidelity: null })),
+    ).toBe("Failed: The image could not be downloaded from Shopify. Try again.");
     expect(verdict(item("FAILED", { compliance: null }))).toMatch(/^Failed\. Try again/);
     expect(verdict(item("REJECTED"))).toBe("Rejected: the product keeps its original image");
     expect(verdict(item("RESTORED"))).toBe("Original image restored");
@@ -127,9 +139,9 @@ describe("the measured details under an image", () => {
       "El producto no está cortado: no se encontró ningún producto (necesita un margen en todos los lados)",
     ]);
     // The gallery's verdict words a missed size rule with the same Spanish figures.
-    expect(formatIn(verdictFor(item("NEEDS_REVIEW", { compliance: report({ width: 800, height: 800 }) }), amazon).message, i18nFor("es").t)).toBe(
-      "En revisión: La imagen mide 800 × 800 px; Amazon pide al menos 1000 px en el lado más largo",
-    );
+    expect(
+      formatIn(verdictFor(item("NEEDS_REVIEW", { compliance: report({ width: 800, height: 800 }) }), amazon).message, i18nFor("es").t),
+    ).toBe("En revisión: La imagen mide 800 × 800 px; Amazon pide al menos 1000 px en el lado más largo");
   });
 
   it("shows a report stored before measurements were kept as it was written", () => {
@@ -143,10 +155,16 @@ describe("bulk review's refusals", () => {
     formatIn({ key: "bulk.refusedLine", params: { title: "Mug, image 1", error: refusalReason(refusal) } }, i18nFor(lng).t);
 
   it("tells a Spanish viewer in Spanish why an image was left unchanged", () => {
-    const changedMeanwhile = { error: "Only images waiting for review can be approved.", errorCode: "approveWrongState" as const, errorParams: {} };
+    const changedMeanwhile = {
+      error: "Only images waiting for review can be approved.",
+      errorCode: "approveWrongState" as const,
+      errorParams: {},
+    };
     expect(line(changedMeanwhile, "en")).toBe("Mug, image 1: Only images waiting for review can be approved.");
     expect(line(changedMeanwhile, "es")).toBe("Mug, image 1: Solo se pueden aprobar las imágenes que esperan revisión.");
-    expect(line({ error: "This image is not in this batch.", errorCode: "itemNotInBatch" }, "es")).toBe("Mug, image 1: Esta imagen no está en este lote.");
+    expect(line({ error: "This image is not in this batch.", errorCode: "itemNotInBatch" }, "es")).toBe(
+      "Mug, image 1: Esta imagen no está en este lote.",
+    );
     // An answer without a code (an older server) still says why, in its English words.
     expect(line({ error: "Something Shopify said." }, "es")).toBe("Mug, image 1: Something Shopify said.");
   });
@@ -182,13 +200,17 @@ describe("filters and bulk selection", () => {
 
 describe("the versions list", () => {
   it("says why publishing a version again failed, before the version's own reason", () => {
-    const failed = versionNote({ state: "REJECTED", reason: "Rejected by the merchant; the original image was kept.", publishError: "Shopify could not process the new image" });
+    const failed = versionNote({
+      state: "REJECTED",
+      reason: "Rejected by the merchant; the original image was kept.",
+      publishError: "Shopify could not process the new image",
+    });
     expect(typeof failed === "object" && failed ? formatMessage(failed) : failed).toBe(
       "Publishing this version again failed: Shopify could not process the new image. Its credits were given back; the product keeps the version it had.",
     );
-    expect(versionNote({ state: "SUPERSEDED", reason: "This version could not be published again: Shopify refused.", publishError: null })).toBe(
-      "This version could not be published again: Shopify refused.",
-    );
+    expect(
+      versionNote({ state: "SUPERSEDED", reason: "This version could not be published again: Shopify refused.", publishError: null }),
+    ).toBe("This version could not be published again: Shopify refused.");
     expect(versionNote({ state: "PUBLISHED", reason: null, publishError: null })).toBeNull();
   });
 });
@@ -267,8 +289,13 @@ describe("an item's stored reason, in the viewer's language", () => {
       reason: "Does not meet every rule: Coverage (62%, expected 85%).",
       reasonMessage: { code: "itemHeldRules" },
     });
-    expect(inSpanish(heldOrCancelledNote(held, amazon)!)).toBe("En revisión: El producto ocupa el 62 % del encuadre; Amazon pide alrededor del 85 %");
-    const waiting = item("NEEDS_REVIEW", { reason: "Waiting for your review (review before publishing is on).", reasonMessage: { code: "itemHeldForReview" } });
+    expect(inSpanish(heldOrCancelledNote(held, amazon)!)).toBe(
+      "En revisión: El producto ocupa el 62 % del encuadre; Amazon pide alrededor del 85 %",
+    );
+    const waiting = item("NEEDS_REVIEW", {
+      reason: "Waiting for your review (review before publishing is on).",
+      reasonMessage: { code: "itemHeldForReview" },
+    });
     expect(inSpanish(heldOrCancelledNote(waiting, amazon)!)).toBe("Espera tu revisión (la revisión antes de publicar está activada).");
   });
 

@@ -8,7 +8,10 @@ describe("readFraming", () => {
     expect(message).toBe(
       "The original photo shows only part of the product (cut off at the bottom and the left); the result may look cropped. Use a photo that shows the whole product for a complete result.",
     );
-    expect(readFraming({ edges: ["bottom", "left"], runs: { top: 0, bottom: 0.4, left: 0.2, right: 0 }, message })).toEqual({ edges: ["bottom", "left"], message });
+    expect(readFraming({ edges: ["bottom", "left"], runs: { top: 0, bottom: 0.4, left: 0.2, right: 0 }, message })).toEqual({
+      edges: ["bottom", "left"],
+      message,
+    });
   });
 
   it("shows nothing for a whole product, an item checked before framing existed, or a malformed report", () => {

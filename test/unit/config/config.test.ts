@@ -42,7 +42,12 @@ describe("the configuration", () => {
     const values = await envExampleValues();
     expect(Object.keys(values).length).toBeGreaterThan(50);
     // Those three show an example, not a default (LOG_LEVEL's default is info, silent under tests).
-    expect(parseEnv(values)).toEqual({ ...parseEnv({}), SHOPIFY_APP_URL: values.SHOPIFY_APP_URL, SCOPES: values.SCOPES, LOG_LEVEL: "info" });
+    expect(parseEnv(values)).toEqual({
+      ...parseEnv({}),
+      SHOPIFY_APP_URL: values.SHOPIFY_APP_URL,
+      SCOPES: values.SCOPES,
+      LOG_LEVEL: "info",
+    });
   });
 
   it("names every wrong variable at once and what it expects", () => {

@@ -27,7 +27,9 @@ describe("credit packs", () => {
 
   it("refuses a malformed CREDIT_PACKS with a message naming the problem", () => {
     expect(() => getCreditPacks(parseEnv({ CREDIT_PACKS: "not json" }))).toThrow(/CREDIT_PACKS must be a JSON array/);
-    expect(() => getCreditPacks(parseEnv({ CREDIT_PACKS: JSON.stringify([{ id: "x", name: "X", credits: -1, priceCents: 100 }]) }))).toThrow(/credits/);
+    expect(() =>
+      getCreditPacks(parseEnv({ CREDIT_PACKS: JSON.stringify([{ id: "x", name: "X", credits: -1, priceCents: 100 }]) })),
+    ).toThrow(/credits/);
     expect(() =>
       getCreditPacks(
         parseEnv({
@@ -59,7 +61,9 @@ describe("payment configuration", () => {
 
   it("turns Stripe on only with a secret key and reads the stand-in's URL", () => {
     expect(getStripeConfig(parseEnv({}))).toMatchObject({ enabled: false, reason: expect.stringMatching(/Stripe/) });
-    const config = getStripeConfig(parseEnv({ STRIPE_SECRET_KEY: "sk_test_1", STRIPE_API_URL: "http://127.0.0.1:12111", STRIPE_WEBHOOK_SECRET: "whsec_1" }));
+    const config = getStripeConfig(
+      parseEnv({ STRIPE_SECRET_KEY: "sk_test_1", STRIPE_API_URL: "http://127.0.0.1:12111", STRIPE_WEBHOOK_SECRET: "whsec_1" }),
+    );
     expect(config).toMatchObject({ enabled: true, webhookSecret: "whsec_1" });
     expect(config.enabled && config.apiUrl?.port).toBe("12111");
     expect(() => getStripeConfig(parseEnv({ STRIPE_SECRET_KEY: "sk", STRIPE_API_URL: "::" }))).toThrow(/STRIPE_API_URL/);

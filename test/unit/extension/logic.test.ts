@@ -25,7 +25,9 @@ const LOCALES = { en, es } as const;
  */
 function translator(locale: keyof typeof LOCALES): Translate {
   return (key, options = {}) => {
-    let value: unknown = key.split(".").reduce<unknown>((node, part) => (node as Record<string, unknown> | undefined)?.[part], LOCALES[locale]);
+    let value: unknown = key
+      .split(".")
+      .reduce<unknown>((node, part) => (node as Record<string, unknown> | undefined)?.[part], LOCALES[locale]);
     if (value && typeof value === "object" && typeof options.count === "number") {
       const forms = value as Record<string, string>;
       value = forms[new Intl.PluralRules(locale).select(options.count)] ?? forms.other;
@@ -40,7 +42,8 @@ function shape(tree: unknown, prefix = ""): Map<string, string[]> {
   const out = new Map<string, string[]>();
   for (const [key, value] of Object.entries(tree as Record<string, unknown>)) {
     const path = prefix ? `${prefix}.${key}` : key;
-    const pluralForms = value && typeof value === "object" && Object.keys(value).every((k) => ["zero", "one", "two", "few", "many", "other"].includes(k));
+    const pluralForms =
+      value && typeof value === "object" && Object.keys(value).every((k) => ["zero", "one", "two", "few", "many", "other"].includes(k));
     if (typeof value === "string" || pluralForms) {
       const texts = typeof value === "string" ? [value] : Object.values(value as Record<string, string>);
       out.set(path, [...new Set(texts.flatMap((text) => [...text.matchAll(/\{\{\s*(\w+)\s*\}\}/g)].map((m) => m[1]!)))].sort());
@@ -52,13 +55,17 @@ function shape(tree: unknown, prefix = ""): Map<string, string[]> {
 type Media = "IMAGE" | "VIDEO" | "MODEL_3D" | "EXTERNAL_VIDEO";
 
 /** A stand-in for the admin extension API: selection, session token and the Direct API `query`. */
-function extensionApi(products: Record<string, Media[]>, selected: string[], opts: { errors?: string; locale?: keyof typeof LOCALES } = {}) {
+function extensionApi(
+  products: Record<string, Media[]>,
+  selected: string[],
+  opts: { errors?: string; locale?: keyof typeof LOCALES } = {},
+) {
   const queries: Array<{ query: string; variables?: Record<string, unknown> }> = [];
   const api: ActionApi = {
     i18n: { translate: translator(opts.locale ?? "en") },
     data: { selected: selected.map((id) => ({ id })) },
     auth: { idToken: async () => "session-token-123" },
-    query: async <Data,>(query: string, options?: { variables?: Record<string, unknown> }) => {
+    query: async <Data>(query: string, options?: { variables?: Record<string, unknown> }) => {
       queries.push({ query, variables: options?.variables });
       if (opts.errors) return { errors: [{ message: opts.errors }] };
       const ids = (options?.variables?.ids as string[]) ?? [];
@@ -129,7 +136,9 @@ describe("admin action extension: the app's price", () => {
     const answers = [Response.json({ error: "Server error" }, { status: 500 }), Response.json({ creditsPerImage: "lots" })];
     for (const answer of answers) {
       const fakeFetch = (async () => answer) as unknown as typeof fetch;
-      await expect(fetchPricing(api, { fetch: fakeFetch })).rejects.toThrow("Could not read the price per image from the app. Close this and try again.");
+      await expect(fetchPricing(api, { fetch: fakeFetch })).rejects.toThrow(
+        "Could not read the price per image from the app. Close this and try again.",
+      );
     }
   });
 });
@@ -141,7 +150,12 @@ describe("admin action extension: starting a batch", () => {
     const fakeFetch = (async (url: string, init: RequestInit) => {
       calls.push({ url, init });
       return Response.json(
-        { batchId: "b-1", queued: 4, skipped: [{ mediaId: "gid://shopify/MediaImage/9", reason: "Already processing." }], creditsReserved: 12 },
+        {
+          batchId: "b-1",
+          queued: 4,
+          skipped: [{ mediaId: "gid://shopify/MediaImage/9", reason: "Already processing." }],
+          creditsReserved: 12,
+        },
         { status: 201 },
       );
     }) as unknown as typeof fetch;
@@ -169,7 +183,9 @@ describe("admin action extension: starting a batch", () => {
       called = true;
       return new Response("{}");
     }) as unknown as typeof fetch;
-    await expect(submitBatch(api, { productIds: [], pipeline: "amazon" }, { fetch: fakeFetch })).rejects.toThrow("Select at least one product.");
+    await expect(submitBatch(api, { productIds: [], pipeline: "amazon" }, { fetch: fakeFetch })).rejects.toThrow(
+      "Select at least one product.",
+    );
     expect(called).toBe(false);
   });
 });
@@ -178,7 +194,9 @@ describe("admin action extension: the admin's language", () => {
   it("has the same strings, plural forms its language needs and placeholders in English and Spanish", () => {
     expect([...shape(es)].sort()).toEqual([...shape(en)].sort());
     const needsMany = (tree: unknown): boolean =>
-      Object.values(tree as Record<string, unknown>).every((v) => typeof v === "string" || ("one" in (v as object) ? "many" in (v as object) : needsMany(v)));
+      Object.values(tree as Record<string, unknown>).every(
+        (v) => typeof v === "string" || ("one" in (v as object) ? "many" in (v as object) : needsMany(v)),
+      );
     expect(needsMany(es)).toBe(true);
     expect(Object.keys(en.serverErrors).sort()).toEqual([...SERVER_ERROR_CODES].sort());
   });
@@ -199,13 +217,23 @@ describe("admin action extension: the admin's language", () => {
     const { api } = extensionApi({}, [gid(1)], { locale: "es" });
     const refuse = (body: unknown) => (async () => Response.json(body, { status: 422 })) as unknown as typeof fetch;
     await expect(
-      submitBatch(api, { productIds: [gid(1)], pipeline: "amazon" }, {
-        fetch: refuse({ error: "This batch needs 30 credits; you have 9.", errorCode: "insufficientCredits", errorParams: { needed: 30, available: 9 } }),
-      }),
+      submitBatch(
+        api,
+        { productIds: [gid(1)], pipeline: "amazon" },
+        {
+          fetch: refuse({
+            error: "This batch needs 30 credits; you have 9.",
+            errorCode: "insufficientCredits",
+            errorParams: { needed: 30, available: 9 },
+          }),
+        },
+      ),
     ).rejects.toThrow("Este lote necesita 30 créditos y tienes 9.");
-    await expect(submitBatch(api, { productIds: [gid(1)], pipeline: "amazon" }, { fetch: refuse({ error: "Some new refusal." }) })).rejects.toThrow(
-      "Some new refusal.",
+    await expect(
+      submitBatch(api, { productIds: [gid(1)], pipeline: "amazon" }, { fetch: refuse({ error: "Some new refusal." }) }),
+    ).rejects.toThrow("Some new refusal.");
+    await expect(submitBatch(api, { productIds: [], pipeline: "amazon" }, { fetch: refuse({}) })).rejects.toThrow(
+      "Selecciona al menos un producto.",
     );
-    await expect(submitBatch(api, { productIds: [], pipeline: "amazon" }, { fetch: refuse({}) })).rejects.toThrow("Selecciona al menos un producto.");
   });
 });

@@ -40,17 +40,25 @@ function messages(locale: (typeof SUPPORTED_LOCALES)[number]) {
 describe("translations", () => {
   const reference = messages(DEFAULT_LOCALE);
 
-  it.each(SUPPORTED_LOCALES.filter((l) => l !== DEFAULT_LOCALE))("%s has exactly the keys of English, with the same placeholders", (locale) => {
-    const other = messages(locale);
-    expect([...other.keys()].sort()).toEqual([...reference.keys()].sort());
-    for (const [key, entry] of reference) {
-      expect({ key, placeholders: [...other.get(key)!.placeholders].sort() }).toEqual({ key, placeholders: [...entry.placeholders].sort() });
-    }
-  });
+  it.each(SUPPORTED_LOCALES.filter((l) => l !== DEFAULT_LOCALE))(
+    "%s has exactly the keys of English, with the same placeholders",
+    (locale) => {
+      const other = messages(locale);
+      expect([...other.keys()].sort()).toEqual([...reference.keys()].sort());
+      for (const [key, entry] of reference) {
+        expect({ key, placeholders: [...other.get(key)!.placeholders].sort() }).toEqual({
+          key,
+          placeholders: [...entry.placeholders].sort(),
+        });
+      }
+    },
+  );
 
   it.each(SUPPORTED_LOCALES)("%s has every plural form its language uses, and no plural key without forms", (locale) => {
     const needed = new Intl.PluralRules(locale).resolvedOptions().pluralCategories.slice().sort();
-    const keysOfOtherPlurals = new Set(SUPPORTED_LOCALES.flatMap((l) => [...messages(l)].filter(([, e]) => e.forms.size > 0).map(([k]) => k)));
+    const keysOfOtherPlurals = new Set(
+      SUPPORTED_LOCALES.flatMap((l) => [...messages(l)].filter(([, e]) => e.forms.size > 0).map(([k]) => k)),
+    );
     for (const [key, entry] of messages(locale)) {
       if (!keysOfOtherPlurals.has(key)) continue;
       expect({ key, forms: [...entry.forms].sort() }).toEqual({ key, forms: needed });
@@ -69,7 +77,9 @@ describe("translations", () => {
     expect(i18nFor("en").t("lowBalance.lowBody", { count: 1250, creditsPerImage: 3 })).toBe(
       "That is enough for 1,250 more images at 3 credits each.",
     );
-    expect(i18nFor("es").t("lowBalance.lowBody", { count: 1, creditsPerImage: 3 })).toBe("Alcanza para 1 imagen más a 3 créditos cada una.");
+    expect(i18nFor("es").t("lowBalance.lowBody", { count: 1, creditsPerImage: 3 })).toBe(
+      "Alcanza para 1 imagen más a 3 créditos cada una.",
+    );
     expect(i18nFor("es").t("lowBalance.lowBody", { count: 1_000_000, creditsPerImage: 3 })).toBe(
       "Alcanza para 1.000.000 imágenes más a 3 créditos cada una.",
     );

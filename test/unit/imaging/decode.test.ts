@@ -13,7 +13,10 @@ async function patches(): Promise<Buffer> {
 
 /** A 16-bit PNG holding the patches in `profile`'s colours, with that profile embedded (as editors save them). */
 async function png16(profile: "srgb" | "p3"): Promise<Buffer> {
-  const tagged = await sharp(await patches()).withIccProfile(profile).png().toBuffer();
+  const tagged = await sharp(await patches())
+    .withIccProfile(profile)
+    .png()
+    .toBuffer();
   return sharp(tagged).keepIccProfile().toColourspace("rgb16").png().toBuffer();
 }
 

@@ -50,7 +50,9 @@ describe("the merchant's note for Try again", () => {
     const plain = resultCacheKey("a".repeat(64), "amazon", DEFAULT_PIPELINE_SETTINGS);
     // Results stored before retries existed are still found.
     const entries = Object.entries(relevantSettings("amazon", DEFAULT_PIPELINE_SETTINGS)).sort(([a], [b]) => a.localeCompare(b));
-    const before = createHash("sha256").update(JSON.stringify(["a".repeat(64), "amazon", getPipeline("amazon").version, entries])).digest("hex");
+    const before = createHash("sha256")
+      .update(JSON.stringify(["a".repeat(64), "amazon", getPipeline("amazon").version, entries]))
+      .digest("hex");
     expect(plain).toBe(before);
     expect(resultCacheKey("a".repeat(64), "amazon", DEFAULT_PIPELINE_SETTINGS, undefined)).toBe(plain);
     const tryOne = resultCacheKey("a".repeat(64), "amazon", DEFAULT_PIPELINE_SETTINGS, "try:1");

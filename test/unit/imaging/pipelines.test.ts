@@ -68,7 +68,9 @@ describe("result cache key", () => {
 
   it("is the same for settings the pipeline ignores, so the same image is not paid for twice", () => {
     const base = resultCacheKey(hash, "amazon", DEFAULT_PIPELINE_SETTINGS);
-    expect(resultCacheKey(hash, "amazon", { ...DEFAULT_PIPELINE_SETTINGS, backgroundColor: "#123456", instagramAspect: "square" })).toBe(base);
+    expect(resultCacheKey(hash, "amazon", { ...DEFAULT_PIPELINE_SETTINGS, backgroundColor: "#123456", instagramAspect: "square" })).toBe(
+      base,
+    );
     expect(base).toMatch(/^[0-9a-f]{64}$/);
   });
 

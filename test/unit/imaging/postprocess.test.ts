@@ -33,7 +33,11 @@ describe("postProcessEdit", () => {
   });
 
   it("keeps the white label inside the product (it is not background)", async () => {
-    const output = await postProcessEdit(await modelLikeOutput(), resolvePipeline("ebay", { ...DEFAULT_PIPELINE_SETTINGS, backgroundColor: "#E8F0E8" }), "png");
+    const output = await postProcessEdit(
+      await modelLikeOutput(),
+      resolvePipeline("ebay", { ...DEFAULT_PIPELINE_SETTINGS, backgroundColor: "#E8F0E8" }),
+      "png",
+    );
     const { data, info } = await sharp(output.bytes).raw().toBuffer({ resolveWithObject: true });
     const centre = ((info.height / 2) * info.width + info.width / 2) * info.channels;
     expect([data[centre], data[centre + 1], data[centre + 2]]).toEqual([255, 255, 255]);
@@ -42,7 +46,11 @@ describe("postProcessEdit", () => {
   });
 
   it("strips metadata except the sRGB profile", async () => {
-    const withExif = await sharp(await modelLikeOutput()).withMetadata({ orientation: 1 }).withExif({ IFD0: { Copyright: "Model" } }).png().toBuffer();
+    const withExif = await sharp(await modelLikeOutput())
+      .withMetadata({ orientation: 1 })
+      .withExif({ IFD0: { Copyright: "Model" } })
+      .png()
+      .toBuffer();
     const output = await postProcessEdit(withExif, resolvePipeline("amazon", DEFAULT_PIPELINE_SETTINGS), "jpeg");
     const metadata = await sharp(output.bytes).metadata();
     expect(metadata.exif).toBeUndefined();
@@ -50,7 +58,11 @@ describe("postProcessEdit", () => {
   });
 
   it("handles a transparent model output as background", async () => {
-    const output = await postProcessEdit(await modelLikeOutput({ transparent: true }), resolvePipeline("amazon", DEFAULT_PIPELINE_SETTINGS), "jpeg");
+    const output = await postProcessEdit(
+      await modelLikeOutput({ transparent: true }),
+      resolvePipeline("amazon", DEFAULT_PIPELINE_SETTINGS),
+      "jpeg",
+    );
     expect((await checkCompliance(output.bytes, "amazon")).passed).toBe(true);
   });
 
@@ -64,13 +76,18 @@ describe("postProcessEdit", () => {
   it("keeps the product's edges crisp when it enlarges the product to fill the frame", async () => {
     // The label's left edge, across a row through the label: how many px the rise from blue to white takes.
     const edgeRise = async (modelSide: number) => {
-      const output = await postProcessEdit(await modelLikeOutput({ width: modelSide, height: modelSide }), resolvePipeline("amazon", DEFAULT_PIPELINE_SETTINGS), "png");
+      const output = await postProcessEdit(
+        await modelLikeOutput({ width: modelSide, height: modelSide }),
+        resolvePipeline("amazon", DEFAULT_PIPELINE_SETTINGS),
+        "png",
+      );
       const { data, info } = await sharp(output.bytes).raw().toBuffer({ resolveWithObject: true });
       const box = output.productBox;
       // The label spans 0.45-0.55 of the model output's height; the product 0.25-0.80.
       const y = Math.round(box.top + (box.height * (0.5 - 0.25)) / 0.55);
       const reds: number[] = [];
-      for (let x = Math.round(box.left + box.width * 0.03); x < box.left + box.width * 0.2; x++) reds.push(data[(y * info.width + x) * info.channels]!);
+      for (let x = Math.round(box.left + box.width * 0.03); x < box.left + box.width * 0.2; x++)
+        reds.push(data[(y * info.width + x) * info.channels]!);
       const [low, high] = [Math.min(...reds), Math.max(...reds)];
       const first = reds.findIndex((v) => v > low + 0.1 * (high - low));
       const last = reds.findIndex((v) => v > low + 0.9 * (high - low));
@@ -86,8 +103,12 @@ describe("postProcessEdit", () => {
   });
 
   it("says so when the model returned no product", async () => {
-    const blank = await sharp({ create: { width: 1024, height: 1024, channels: 3, background: "#f7f7f5" } }).png().toBuffer();
-    await expect(postProcessEdit(blank, resolvePipeline("amazon", DEFAULT_PIPELINE_SETTINGS), "jpeg")).rejects.toBeInstanceOf(ImageResultError);
+    const blank = await sharp({ create: { width: 1024, height: 1024, channels: 3, background: "#f7f7f5" } })
+      .png()
+      .toBuffer();
+    await expect(postProcessEdit(blank, resolvePipeline("amazon", DEFAULT_PIPELINE_SETTINGS), "jpeg")).rejects.toBeInstanceOf(
+      ImageResultError,
+    );
   });
 });
 
@@ -109,7 +130,11 @@ describe("checkCompliance", () => {
 
   it("fails an image with a stray mark on the background, and passes a product in two parts", async () => {
     const frame = (parts: string) =>
-      sharp(Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="2000" height="2000"><rect width="100%" height="100%" fill="#fff"/>${parts}</svg>`))
+      sharp(
+        Buffer.from(
+          `<svg xmlns="http://www.w3.org/2000/svg" width="2000" height="2000"><rect width="100%" height="100%" fill="#fff"/>${parts}</svg>`,
+        ),
+      )
         .jpeg({ quality: 90 })
         .toBuffer();
     // A pair of shoes: two parts of about the same size, 88% of the frame together.
@@ -119,12 +144,18 @@ describe("checkCompliance", () => {
     expect(pair.passed).toBe(true);
     // The same with a crumb in the top corner (inside the margin, so every other rule still passes).
     const crumb = await checkCompliance(await frame(`${shoes}<circle cx="1940" cy="60" r="12" fill="#3a2a1a"/>`), "amazon");
-    expect(crumb.rules.filter((r) => !r.passed).map((r) => [r.id, r.measured])).toEqual([["clean-background", "1 stray mark away from the product"]]);
+    expect(crumb.rules.filter((r) => !r.passed).map((r) => [r.id, r.measured])).toEqual([
+      ["clean-background", "1 stray mark away from the product"],
+    ]);
   });
 
   it("passes a letter on a white label inside the product, and fails a speck beside the product inside its box", async () => {
     const frame = (parts: string) =>
-      sharp(Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="2000" height="2000"><rect width="100%" height="100%" fill="#fff"/>${parts}</svg>`))
+      sharp(
+        Buffer.from(
+          `<svg xmlns="http://www.w3.org/2000/svg" width="2000" height="2000"><rect width="100%" height="100%" fill="#fff"/>${parts}</svg>`,
+        ),
+      )
         .jpeg({ quality: 90 })
         .toBuffer();
     // A jar whose white label (the background's own colour) carries a letter far from the jar's coloured body.
@@ -136,7 +167,10 @@ describe("checkCompliance", () => {
     const hat = `<rect x="120" y="700" width="1760" height="1150" fill="#5b3a29"/><rect x="700" y="150" width="600" height="560" fill="#5b3a29"/>`;
     const speck = `<circle cx="1650" cy="400" r="14" fill="#3a2a1a"/>`;
     const specked = await checkCompliance(await frame(`${hat}${speck}`), "amazon");
-    expect(specked.rules.find((r) => r.id === "clean-background")).toMatchObject({ passed: false, measured: "1 stray mark away from the product" });
+    expect(specked.rules.find((r) => r.id === "clean-background")).toMatchObject({
+      passed: false,
+      measured: "1 stray mark away from the product",
+    });
   });
 
   it("fails a product cut off at the edge", async () => {
@@ -153,7 +187,13 @@ describe("checkFidelity", () => {
     expect((await checkFidelity(original, reframed)).verdict).toBe("unchanged");
 
     const tampered = await sharp(reframed)
-      .composite([{ input: Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="2000" height="2000"><rect x="700" y="800" width="500" height="250" fill="#e67e22"/></svg>`) }])
+      .composite([
+        {
+          input: Buffer.from(
+            `<svg xmlns="http://www.w3.org/2000/svg" width="2000" height="2000"><rect x="700" y="800" width="500" height="250" fill="#e67e22"/></svg>`,
+          ),
+        },
+      ])
       .jpeg()
       .toBuffer();
     const report = await checkFidelity(original, tampered);

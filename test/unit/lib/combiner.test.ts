@@ -51,7 +51,10 @@ describe("Combiner", () => {
     const later = combiner.submit("shop", 4);
     calls[1]!.finish(new Error("database gone"));
     const outcomes = await Promise.allSettled(grouped);
-    expect(outcomes.map((o) => (o.status === "rejected" ? (o.reason as Error).message : o.value))).toEqual(["database gone", "database gone"]);
+    expect(outcomes.map((o) => (o.status === "rejected" ? (o.reason as Error).message : o.value))).toEqual([
+      "database gone",
+      "database gone",
+    ]);
     await tick();
     expect(calls[2]!.group).toEqual([4]);
     calls[2]!.finish();

@@ -24,10 +24,12 @@ describe("errorResponse", () => {
   });
 
   it("puts the caller's fields first and leaves the code out where the sentence has none", async () => {
-    expect(await answer(errorResponse(new BatchInputError("Only published images can be restored.", 409), { ok: false as const }))).toEqual({
-      status: 409,
-      body: { ok: false, error: "Only published images can be restored." },
-    });
+    expect(await answer(errorResponse(new BatchInputError("Only published images can be restored.", 409), { ok: false as const }))).toEqual(
+      {
+        status: 409,
+        body: { ok: false, error: "Only published images can be restored." },
+      },
+    );
     expect(await answer(errorResponse(new BatchNotFoundError("This image")))).toEqual({
       status: 404,
       body: { error: "This image was not found.", errorCode: "itemNotFound", errorParams: {} },

@@ -54,10 +54,13 @@ describe("log scrubbing", () => {
     const lines: string[] = [];
     const sink = new Writable({ write: (chunk, _enc, done) => (lines.push(String(chunk)), done()) });
     const log = createLogger(sink, "info");
-    log.warn("Request failed: Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln with key sk_live_51Habc and sk-0123456789abcdef01");
+    log.warn(
+      "Request failed: Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln with key sk_live_51Habc and sk-0123456789abcdef01",
+    );
     log.info({ url: "https://x.test/cb?access=shpua_deadbeef" }, "GET %s", "https://x.test/?k=whsec_abc123");
     const text = lines.join("");
-    for (const secret of ["eyJhbGciOi", "sk_live_51Habc", "sk-0123456789abcdef01", "shpua_deadbeef", "whsec_abc123"]) expect(text).not.toContain(secret);
+    for (const secret of ["eyJhbGciOi", "sk_live_51Habc", "sk-0123456789abcdef01", "shpua_deadbeef", "whsec_abc123"])
+      expect(text).not.toContain(secret);
     expect(text).toContain("Request failed: Authorization: Bearer [redacted]");
   });
 

@@ -30,8 +30,12 @@ describe("queueConfigFromEnv", () => {
 
   it("talks to one Redis at REDIS_URL unless REDIS_CLUSTER_NODES names a cluster's nodes", () => {
     expect(queueConfigFromEnv(env({})).redis).toEqual({ url: "redis://127.0.0.1:6379" });
-    expect(queueConfigFromEnv(env({ REDIS_URL: "rediss://cache.example.test:6380" })).redis).toEqual({ url: "rediss://cache.example.test:6380" });
-    expect(queueConfigFromEnv(env({ REDIS_URL: "redis://single:6379", REDIS_CLUSTER_NODES: " a:7000, b:7001 ,," })).redis).toEqual({ clusterNodes: ["a:7000", "b:7001"] });
+    expect(queueConfigFromEnv(env({ REDIS_URL: "rediss://cache.example.test:6380" })).redis).toEqual({
+      url: "rediss://cache.example.test:6380",
+    });
+    expect(queueConfigFromEnv(env({ REDIS_URL: "redis://single:6379", REDIS_CLUSTER_NODES: " a:7000, b:7001 ,," })).redis).toEqual({
+      clusterNodes: ["a:7000", "b:7001"],
+    });
   });
 
   it("refuses a setting that is not a number, naming the variable", () => {

@@ -5,7 +5,11 @@ import { createRedisConnection } from "~/queue/connection.server";
 // Built with lazyConnect: nothing is dialled, the options are what the connection would use.
 describe("createRedisConnection", () => {
   it("makes a cluster client from the seed nodes, with the options BullMQ requires of workers", () => {
-    const worker = createRedisConnection({ forWorker: true, lazyConnect: true, target: { clusterNodes: ["10.0.0.1:7000", "redis://10.0.0.2"] } });
+    const worker = createRedisConnection({
+      forWorker: true,
+      lazyConnect: true,
+      target: { clusterNodes: ["10.0.0.1:7000", "redis://10.0.0.2"] },
+    });
     expect(worker).toBeInstanceOf(Cluster);
     const cluster = worker as Cluster;
     expect(cluster.options.redisOptions).toMatchObject({ maxRetriesPerRequest: null });

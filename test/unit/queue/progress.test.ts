@@ -3,7 +3,10 @@ import { fairShareEtaSeconds } from "~/models/batches.server";
 import { throttleDelayMs } from "~/lib/admin-graphql.server";
 
 describe("fairShareEtaSeconds", () => {
-  const load = (remaining: Record<string, number>, imagesPerSecond: number | null) => ({ remainingByShop: new Map(Object.entries(remaining)), imagesPerSecond });
+  const load = (remaining: Record<string, number>, imagesPerSecond: number | null) => ({
+    remainingByShop: new Map(Object.entries(remaining)),
+    imagesPerSecond,
+  });
 
   it("counts, before a shop's last image, its own and as many of every other shop's as it has left", () => {
     // 10 of mine + min(5000, 10) + min(3, 10) = 23 images at 2/s.

@@ -33,9 +33,12 @@ describe("isPrivateAddress", () => {
     expect(isPrivateAddress(address)).toBe(true);
   });
 
-  it.each(["23.227.38.65", "151.101.1.1", "172.32.0.1", "::ffff:23.227.38.65", "2606:4700::6810:84e5", "cdn.shopify.com"])("accepts %s", (address) => {
-    expect(isPrivateAddress(address)).toBe(false);
-  });
+  it.each(["23.227.38.65", "151.101.1.1", "172.32.0.1", "::ffff:23.227.38.65", "2606:4700::6810:84e5", "cdn.shopify.com"])(
+    "accepts %s",
+    (address) => {
+      expect(isPrivateAddress(address)).toBe(false);
+    },
+  );
 });
 
 describe("checkUrlAllowed in production configuration", () => {
@@ -84,7 +87,9 @@ describe("fetchPolicyFromEnv", () => {
   it("refuses private addresses and plain http whatever NODE_ENV says, unless configuration allows them", () => {
     for (const NODE_ENV of [undefined, "development", "test", "production"]) {
       expect(fetchPolicyFromEnv({ config: parseEnv({ NODE_ENV }) }).allowPrivateAddresses).toBe(false);
-      expect(checkUrlAllowed("http://cdn.shopify.com/a.jpg", fetchPolicyFromEnv({ config: parseEnv({ NODE_ENV }) }))).toMatchObject({ ok: false });
+      expect(checkUrlAllowed("http://cdn.shopify.com/a.jpg", fetchPolicyFromEnv({ config: parseEnv({ NODE_ENV }) }))).toMatchObject({
+        ok: false,
+      });
     }
     expect(fetchPolicyFromEnv({ config: parseEnv({ SAFE_FETCH_ALLOW_PRIVATE: "true" }) }).allowPrivateAddresses).toBe(true);
   });
@@ -101,7 +106,9 @@ describe("fetchPolicyFromEnv", () => {
   });
 
   it("adds configured stand-in hosts, matching host:port entries exactly", () => {
-    const policy = fetchPolicyFromEnv({ config: parseEnv({ SAFE_FETCH_ALLOW_PRIVATE: "true", ALLOWED_IMAGE_HOSTS: "127.0.0.1:4010, Images.Example.test" }) });
+    const policy = fetchPolicyFromEnv({
+      config: parseEnv({ SAFE_FETCH_ALLOW_PRIVATE: "true", ALLOWED_IMAGE_HOSTS: "127.0.0.1:4010, Images.Example.test" }),
+    });
     expect(checkUrlAllowed("http://127.0.0.1:4010/cdn/a.png", policy)).toMatchObject({ ok: true });
     expect(checkUrlAllowed("http://127.0.0.1:4011/cdn/a.png", policy)).toMatchObject({ ok: false, code: "HOST_NOT_ALLOWED" });
     expect(checkUrlAllowed("https://images.example.test/a.png", policy)).toMatchObject({ ok: true });

@@ -52,7 +52,9 @@ export function SelectionBar({
           </Button>
         ) : null}
       </InlineStack>
-      <div style={{ width: 20, height: 20 }}>{loading ? <Spinner size="small" accessibilityLabel={t("images.loadingImages")} /> : null}</div>
+      <div style={{ width: 20, height: 20 }}>
+        {loading ? <Spinner size="small" accessibilityLabel={t("images.loadingImages")} /> : null}
+      </div>
     </InlineStack>
   );
 }

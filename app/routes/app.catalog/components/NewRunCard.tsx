@@ -8,7 +8,15 @@ import type { CatalogRunErrors, CollectionChoice } from "~/models/catalog-runs.s
 import type { CatalogActionData, CatalogPageData } from "../view-model.server";
 
 /** The form that starts a run: which images (all, a collection, a type, a tag), the pipeline and an optional budget. */
-export function NewRunCard({ pipelines, creditsPerImage, maxBudget }: { pipelines: CatalogPageData["pipelines"]; creditsPerImage: number; maxBudget: number }) {
+export function NewRunCard({
+  pipelines,
+  creditsPerImage,
+  maxBudget,
+}: {
+  pipelines: CatalogPageData["pipelines"];
+  creditsPerImage: number;
+  maxBudget: number;
+}) {
   const collectionList = useFetcher<{ collections: CollectionChoice[] | null; error?: string }>();
   const shopify = useAppBridge();
   const start = useFetcher<CatalogActionData>();
@@ -18,7 +26,8 @@ export function NewRunCard({ pipelines, creditsPerImage, maxBudget }: { pipeline
   const messageText = useMessageText();
   const fieldError = (field: keyof CatalogRunErrors) => {
     if (!errors[field]) return undefined;
-    if (field === "filterValue") return t(`catalog.errors.${values.filterKind === "collection" ? "collection" : values.filterKind === "tag" ? "tag" : "productType"}`);
+    if (field === "filterValue")
+      return t(`catalog.errors.${values.filterKind === "collection" ? "collection" : values.filterKind === "tag" ? "tag" : "productType"}`);
     if (field === "budget") return t("catalog.errors.budget", { min: creditsPerImage, max: maxBudget });
     return t(`catalog.errors.${field}`);
   };
@@ -27,7 +36,10 @@ export function NewRunCard({ pipelines, creditsPerImage, maxBudget }: { pipeline
     if (start.state === "idle" && start.data?.ok) shopify.toast.show(t(`catalog.${start.data.toast}`));
   }, [start.state, start.data, shopify, t]);
 
-  const set = <K extends keyof typeof values>(key: K) => (value: (typeof values)[K]) => setValues((v) => ({ ...v, [key]: value }));
+  const set =
+    <K extends keyof typeof values>(key: K) =>
+    (value: (typeof values)[K]) =>
+      setValues((v) => ({ ...v, [key]: value }));
   return (
     <Card>
       <BlockStack gap="300">
@@ -49,7 +61,8 @@ export function NewRunCard({ pipelines, creditsPerImage, maxBudget }: { pipeline
               // A tag typed for one kind is not a collection of the next.
               onChange={(filterKind) => {
                 setValues((v) => ({ ...v, filterKind, filterValue: "" }));
-                if (filterKind === "collection" && collectionList.state === "idle" && !collectionList.data?.collections) collectionList.load("/app/catalog/collections");
+                if (filterKind === "collection" && collectionList.state === "idle" && !collectionList.data?.collections)
+                  collectionList.load("/app/catalog/collections");
               }}
               error={fieldError("filterKind")}
             />
@@ -57,7 +70,10 @@ export function NewRunCard({ pipelines, creditsPerImage, maxBudget }: { pipeline
               <Select
                 label={t("catalog.collection")}
                 placeholder={collectionList.data?.collections?.length ? t("catalog.chooseCollection") : undefined}
-                options={(collectionList.data?.collections ?? []).map((c) => ({ label: t("catalog.collectionOption", { title: c.title, count: c.products }), value: c.id }))}
+                options={(collectionList.data?.collections ?? []).map((c) => ({
+                  label: t("catalog.collectionOption", { title: c.title, count: c.products }),
+                  value: c.id,
+                }))}
                 value={values.filterValue}
                 onChange={set("filterValue")}
                 disabled={!collectionList.data?.collections?.length}
@@ -105,7 +121,9 @@ export function NewRunCard({ pipelines, creditsPerImage, maxBudget }: { pipeline
             <Button
               variant="primary"
               loading={start.state !== "idle"}
-              onClick={() => start.submit({ intent: "start", ...values, onlyUnprocessed: values.onlyUnprocessed ? "on" : "" }, { method: "post" })}
+              onClick={() =>
+                start.submit({ intent: "start", ...values, onlyUnprocessed: values.onlyUnprocessed ? "on" : "" }, { method: "post" })
+              }
             >
               {t("catalog.countImages")}
             </Button>

@@ -32,7 +32,17 @@ function StatusBadge({ status }: { status: CatalogRunView["status"] }) {
 }
 
 /** One run: its state, its count and cost before it starts, its progress once it runs, and the moves it allows. */
-export function RunCard({ run, available, creditsPerImage, maxBudget }: { run: CatalogRunView; available: number; creditsPerImage: number; maxBudget: number }) {
+export function RunCard({
+  run,
+  available,
+  creditsPerImage,
+  maxBudget,
+}: {
+  run: CatalogRunView;
+  available: number;
+  creditsPerImage: number;
+  maxBudget: number;
+}) {
   const fetcher = useFetcher<CatalogActionData>();
   const [budget, setBudget] = useState(run.budget === null ? "" : String(run.budget));
   const busy = fetcher.state !== "idle";
@@ -60,7 +70,14 @@ export function RunCard({ run, available, creditsPerImage, maxBudget }: { run: C
             <Text as="p">
               {[
                 run.budget !== null
-                  ? t("catalog.readyBodyBudget", { total: run.total, cost: run.cost, creditsPerImage, available, budget: run.budget, affordable })
+                  ? t("catalog.readyBodyBudget", {
+                      total: run.total,
+                      cost: run.cost,
+                      creditsPerImage,
+                      available,
+                      budget: run.budget,
+                      affordable,
+                    })
                   : t("catalog.readyBody", { total: run.total, cost: run.cost, creditsPerImage, available, affordable }),
                 affordable < run.total ? t("catalog.readyPauses") : null,
                 t("catalog.readyReserved"),
@@ -90,7 +107,9 @@ export function RunCard({ run, available, creditsPerImage, maxBudget }: { run: C
           </BlockStack>
         ) : null}
         {run.reason ? (
-          <Banner tone={run.status === "FAILED" ? "critical" : run.status === "PAUSED" ? "warning" : "info"}>{storedText(run.reasonMessage, run.reason)}</Banner>
+          <Banner tone={run.status === "FAILED" ? "critical" : run.status === "PAUSED" ? "warning" : "info"}>
+            {storedText(run.reasonMessage, run.reason)}
+          </Banner>
         ) : null}
         {fetcher.data && !fetcher.data.ok && fetcher.data.error ? <Banner tone="critical">{messageText(fetcher.data)}</Banner> : null}
         <InlineStack gap="200" blockAlign="end">
@@ -104,7 +123,11 @@ export function RunCard({ run, available, creditsPerImage, maxBudget }: { run: C
                   value={budget}
                   onChange={setBudget}
                   helpText={t("catalog.budgetEmptyHelp")}
-                  error={fetcher.data && !fetcher.data.ok && fetcher.data.errors?.budget ? t("catalog.errors.budget", { min: creditsPerImage, max: maxBudget }) : undefined}
+                  error={
+                    fetcher.data && !fetcher.data.ok && fetcher.data.errors?.budget
+                      ? t("catalog.errors.budget", { min: creditsPerImage, max: maxBudget })
+                      : undefined
+                  }
                 />
               </div>
               <Button variant="primary" loading={busy} onClick={() => submit("confirm")}>

@@ -6,7 +6,9 @@ import type { BatchSummary } from "./credits-view";
 
 /** A batch's summary, opening to what each of its images cost. */
 export function BatchLine({ batch }: { batch: BatchSummary }) {
-  const fetcher = useFetcher<{ lines: Array<{ itemId: string; productTitle: string; position: number; charged: number; returned: number; held: number }> }>();
+  const fetcher = useFetcher<{
+    lines: Array<{ itemId: string; productTitle: string; position: number; charged: number; returned: number; held: number }>;
+  }>();
   const [open, setOpen] = useState(false);
   const { t } = useTranslation();
   const toggle = () => {

@@ -63,7 +63,9 @@ export function HistoryCard({ history }: { history: CreditsView["history"] }) {
                 {line.batch ? (
                   <Badge tone="attention">{t("credits.batchBadge")}</Badge>
                 ) : (
-                  <Badge tone={badgeTone(line.kind ?? "")}>{line.kind && isLedgerKind(line.kind) ? t(`credits.kind.${line.kind}`) : (line.kind ?? "")}</Badge>
+                  <Badge tone={badgeTone(line.kind ?? "")}>
+                    {line.kind && isLedgerKind(line.kind) ? t(`credits.kind.${line.kind}`) : (line.kind ?? "")}
+                  </Badge>
                 )}
               </IndexTable.Cell>
               <IndexTable.Cell>
@@ -76,7 +78,9 @@ export function HistoryCard({ history }: { history: CreditsView["history"] }) {
                   {line.held === 0 ? "" : signed(line.held, format.number)}
                 </Text>
               </IndexTable.Cell>
-              <IndexTable.Cell>{line.batch ? <BatchLine batch={line.batch} /> : (storedText(line.noteMessage, line.note) ?? "")}</IndexTable.Cell>
+              <IndexTable.Cell>
+                {line.batch ? <BatchLine batch={line.batch} /> : (storedText(line.noteMessage, line.note) ?? "")}
+              </IndexTable.Cell>
             </IndexTable.Row>
           ))}
         </IndexTable>

@@ -29,7 +29,11 @@ export function PackCard({ pack, overview }: { pack: PackView; overview: Credits
           </Text>
         </InlineStack>
         <Text as="p">
-          {t("credits.packLine", { credits: pack.credits, images, pricePerImage: format.currency(pack.pricePerImageCents / 100, pack.currency) })}
+          {t("credits.packLine", {
+            credits: pack.credits,
+            images,
+            pricePerImage: format.currency(pack.pricePerImageCents / 100, pack.currency),
+          })}
         </Text>
         {error ? (
           <Banner tone="critical">

@@ -44,7 +44,11 @@ export function PurchaseBanners({ overview }: { overview: CreditsView }) {
               {unpaid.map((p) => (
                 <p key={p.id}>
                   {isUnpaid(p.status)
-                    ? t(`credits.unpaid.${p.status}`, { pack: p.packName, credits: p.credits, price: format.currency(p.amountCents / 100, p.currency) })
+                    ? t(`credits.unpaid.${p.status}`, {
+                        pack: p.packName,
+                        credits: p.credits,
+                        price: format.currency(p.amountCents / 100, p.currency),
+                      })
                     : null}
                 </p>
               ))}
