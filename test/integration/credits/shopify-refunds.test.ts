@@ -5,7 +5,7 @@ import { parseEnv } from "~/lib/config.server";
 import { captureForItem, getBalance, getDebt, reserveForItems, sumEntries } from "~/models/credits.server";
 import { PartnerApiError, partnerApiConfigFromEnv, reconcileShopifyRefunds } from "~/models/shopify-refunds.server";
 import { startShopifyRefundReconciler } from "~/queue/refund-reconciler.server";
-import { createRedisConnection } from "~/queue/connection.server";
+import { createRedisConnection } from "~/lib/redis.server";
 import { type PartnerEmulator, startPartnerEmulator } from "../../../emulators/shopify-partners/server";
 import { buyCredits } from "../lifecycle/helpers";
 import { uniqueShopDomain } from "../../factories";

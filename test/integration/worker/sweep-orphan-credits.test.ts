@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
 import { createPrismaClient } from "~/db.server";
 import { getBalance, grantCredits, reserveForItems } from "~/models/credits.server";
-import { createRedisConnection } from "~/queue/connection.server";
+import { createRedisConnection } from "~/lib/redis.server";
 import { openImageQueue } from "~/queue/queue.server";
 import { sweepOnce } from "~/queue/sweep.server";
 import { testDatabaseUrl } from "../../setup/urls";
