@@ -28,7 +28,8 @@ process.env.LOG_LEVEL ??= "error";
 await ensureMigratedDatabase(process.env.DATABASE_URL);
 
 const { createPrismaClient, databaseUrl } = await import("../app/db.server");
-const { InsufficientCreditsError, getBalance, grantCredits, reserveForItems, sumEntries } = await import("../app/models/credits.server");
+const { InsufficientCreditsError, getBalance, grantCredits, sumEntries } = await import("../app/models/credit-ledger.server");
+const { reserveForItems } = await import("../app/models/credit-reservations.server");
 const { LEDGER_POOL_SIZE, closeLedgerPools } = await import("../app/models/ledger-pool.server");
 
 const CLIENTS = Number(process.env.BENCH_LEDGER_CLIENTS ?? 64);

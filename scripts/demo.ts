@@ -135,7 +135,7 @@ async function main(): Promise<number> {
   const { startShopifyEmulator } = await import("../emulators/shopify-admin/server");
   const { startDashScopeEmulator } = await import("../emulators/dashscope/server");
   const { createPrismaClient } = await import("~/db.server");
-  const { grantCredits, getBalance, CREDITS_PER_IMAGE } = await import("~/models/credits.server");
+  const { grantCredits, getBalance, CREDITS_PER_IMAGE } = await import("~/models/credit-ledger.server");
   const { createBatch, getBatchProgress } = await import("~/models/batches.server");
   const { findStoredImageById } = await import("~/models/stored-images.server");
   const { getQueue, closeQueues } = await import("~/queue/queue.server");

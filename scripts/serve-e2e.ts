@@ -194,7 +194,7 @@ export async function startE2eServer() {
   const credits = Number(process.env.E2E_CREDITS ?? 30);
   if (credits > 0) {
     const { createPrismaClient } = await import("~/db.server");
-    const { grantCredits } = await import("~/models/credits.server");
+    const { grantCredits } = await import("~/models/credit-ledger.server");
     const db = createPrismaClient(process.env.DATABASE_URL, 2);
     await grantCredits(db, shop, credits, { kind: "GRANT", idempotencyKey: "e2e-grant", note: "End-to-end test credits" });
     await db.$disconnect();

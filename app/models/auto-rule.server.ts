@@ -16,7 +16,7 @@ import { logger } from "~/lib/logger.server";
 import { addFundedItems, FUNDING_LIMITS, type FundingLimit } from "~/models/batches.server";
 import type { AdminGraphql } from "~/lib/admin-graphql.server";
 import { getImagesOfProducts } from "~/models/catalog.server";
-import { CREDITS_PER_IMAGE } from "~/models/credits.server";
+import { CREDITS_PER_IMAGE } from "~/models/credit-ledger.server";
 import { getSettings, pipelineSettingsFrom } from "~/models/settings.server";
 import { RunAgainLater, type AutomationWork, type ImageWork } from "~/models/work-queues.server";
 import { checkboxField, choiceField, fieldErrors, optionalCreditsField } from "~/lib/form-fields";

@@ -8,17 +8,8 @@ import { Prisma, type BatchOrigin, type ItemState, type PrismaClient } from "@pr
 import { DEFAULT_PIPELINE_SETTINGS, isPipelineId, type PipelineId, type PipelineSettings } from "~/imaging/pipelines";
 import { getConfig } from "~/lib/config.server";
 import { logger } from "~/lib/logger.server";
-import {
-  CREDITS_PER_IMAGE,
-  InsufficientCreditsError,
-  dailyCapRoom,
-  getBalance,
-  getDebt,
-  payDebtFromAvailable,
-  releaseForItem,
-  releaseUnusedReservations,
-  reserveForItems,
-} from "~/models/credits.server";
+import { CREDITS_PER_IMAGE, InsufficientCreditsError, getBalance, getDebt, payDebtFromAvailable } from "~/models/credit-ledger.server";
+import { dailyCapRoom, releaseForItem, releaseUnusedReservations, reserveForItems } from "~/models/credit-reservations.server";
 import type { AdminGraphql } from "~/lib/admin-graphql.server";
 import { ACTIVE_ITEM_STATES, FINISHED_ITEM_STATES, ITEM_STATES, transition } from "~/models/batch-items.server";
 import { resolveSelection, type ProductImage } from "~/models/catalog.server";

@@ -11,7 +11,7 @@ import { logger } from "~/lib/logger.server";
 const pools = new Map<string, pg.Pool>();
 
 // Bounds how many shops' reservations run at once per process (one statement in flight per shop, see the
-// combiner in credits.server.ts); 10 and 20 measured alike on 2 cores with 64 concurrent clients.
+// combiner in credit-reservations.server.ts); 10 and 20 measured alike on 2 cores with 64 concurrent clients.
 export const LEDGER_POOL_SIZE = 10;
 
 export function ledgerPool(url = databaseUrl()): pg.Pool {

@@ -1,6 +1,6 @@
 import type { Prisma, PrismaClient, Purchase } from "@prisma/client";
 import { logger } from "~/lib/logger.server";
-import { grantCreditsInTransaction, LEDGER_TX_OPTIONS, reverseCreditsInTransaction } from "./credits.server";
+import { grantCreditsInTransaction, LEDGER_TX_OPTIONS, reverseCreditsInTransaction } from "./credit-ledger.server";
 import { packLabel } from "./packs.server";
 
 /**

@@ -1,9 +1,9 @@
 import type { PrismaClient } from "@prisma/client";
 import type { AdminGraphql } from "~/lib/admin-graphql.server";
 import { logger } from "~/lib/logger.server";
-import { grantWelcomeCredits } from "./credits.server";
+import { grantWelcomeCredits } from "./credit-ledger.server";
 import { wasShopRedacted } from "./lifecycle.server";
-import { recordShopPlan } from "./purchases.server";
+import { recordShopPlan } from "./shopify-purchases.server";
 
 /**
  * Records an install (or a reinstall) of the app on a shop, reads its plan (a development store's welcome credits

@@ -1,4 +1,5 @@
 import Stripe from "stripe";
+import { AppError } from "~/lib/app-error";
 import { getConfig, type Config } from "~/lib/config.server";
 
 /**
@@ -60,4 +61,21 @@ export function createStripeClient(secretKey: string, apiUrl: URL | null = null)
         }
       : {}),
   });
+}
+
+export class StripeSignatureError extends AppError {
+  constructor(message: string) {
+    super(message, { httpStatus: 400, merchantMessage: "Invalid signature" });
+    this.name = "StripeSignatureError";
+  }
+}
+
+/** Verifies the Stripe-Signature header on the exact raw body (and its age). Throws StripeSignatureError. */
+export function verifyStripeEvent(stripe: Stripe, rawBody: string, signature: string | null, webhookSecret: string): Stripe.Event {
+  if (!signature) throw new StripeSignatureError("Missing Stripe-Signature header");
+  try {
+    return stripe.webhooks.constructEvent(rawBody, signature, webhookSecret);
+  } catch (error) {
+    throw new StripeSignatureError(error instanceof Error ? error.message : "Invalid signature");
+  }
 }

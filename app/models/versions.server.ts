@@ -20,14 +20,8 @@ import {
   finishBatchIfDone,
   newItemRow,
 } from "~/models/batches.server";
-import {
-  CREDITS_PER_IMAGE,
-  DailySpendCapError,
-  InsufficientCreditsError,
-  releaseForItem,
-  reserveForItems,
-  ReservationSettledError,
-} from "~/models/credits.server";
+import { CREDITS_PER_IMAGE, InsufficientCreditsError } from "~/models/credit-ledger.server";
+import { DailySpendCapError, releaseForItem, reserveForItems, ReservationSettledError } from "~/models/credit-reservations.server";
 import type { ImageWork } from "~/models/work-queues.server";
 import { canRetry, groupVersions, publishActionFor } from "./versions";
 

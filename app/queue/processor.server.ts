@@ -57,7 +57,7 @@ import {
   stagedUpload,
   waitForFileReady,
 } from "~/models/catalog.server";
-import { captureForItem, releaseForItem, ReservationSettledError } from "~/models/credits.server";
+import { captureForItem, releaseForItem, ReservationSettledError } from "~/models/credit-reservations.server";
 import { RECONNECT_MESSAGE, ShopAccessLostError } from "~/models/offline-sessions.server";
 import { supersedeOtherVersions } from "~/models/versions.server";
 import {

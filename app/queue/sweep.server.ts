@@ -15,8 +15,13 @@ import { logger } from "~/lib/logger.server";
 import { FINISHED_ITEM_STATES, IN_FLIGHT_ITEM_STATES, PAID_ITEM_STATES } from "~/models/batch-items.server";
 import { BATCH_QUEUE_KEY, compareQueueOrder, finishBatchIfDone } from "~/models/batches.server";
 import { DEFAULT_QUEUE_NAME } from "~/lib/config.server";
-import type { RedisClient } from "~/lib/redis.server";
-import { captureForItem, releaseAllOrphanedReservations, releaseForItem, ReservationSettledError } from "~/models/credits.server";
+import type { RedisClient } from "./connection.server";
+import {
+  captureForItem,
+  releaseAllOrphanedReservations,
+  releaseForItem,
+  ReservationSettledError,
+} from "~/models/credit-reservations.server";
 import { expireStoredImages, moveStoredImagesToObjectStore } from "~/models/stored-images.server";
 import { forgetOldWebhookEvents } from "~/models/webhook-events.server";
 import { failItem, unexpectedReason } from "./processor.server";

@@ -8,7 +8,7 @@ import { json, type ActionFunctionArgs, type LoaderFunctionArgs } from "@remix-r
 import { z } from "zod";
 import db from "~/db.server";
 import { BatchInputError, createBatch, getBatchProgress } from "~/models/batches.server";
-import { CREDITS_PER_IMAGE } from "~/models/credits.server";
+import { CREDITS_PER_IMAGE } from "~/models/credit-ledger.server";
 import { getQueue } from "~/queue/queue.server";
 import { pinCorsOrigin, refuseForeignOrigin } from "~/lib/extension-cors.server";
 import { checkRateLimit } from "~/lib/rate-limit.server";

@@ -17,7 +17,7 @@ import { useActionAnswerText } from "~/i18n/messages";
 import db from "~/db.server";
 import { getPipeline, isPipelineId } from "~/imaging/pipelines";
 import { getBatchProgress } from "~/models/batches.server";
-import { CREDITS_PER_IMAGE } from "~/models/credits.server";
+import { CREDITS_PER_IMAGE } from "~/models/credit-ledger.server";
 import { authenticate } from "~/shopify.server";
 
 export const links = () => [{ rel: "stylesheet", href: galleryStyles }];

@@ -3,7 +3,8 @@ import { boundary } from "@shopify/shopify-app-remix/server";
 import { z } from "zod";
 import db from "~/db.server";
 import { enforceRateLimit } from "~/lib/rate-limit.server";
-import { confirmShopifyPurchase, confirmStripeCheckout } from "~/models/purchases.server";
+import { confirmShopifyPurchase } from "~/models/shopify-purchases.server";
+import { confirmStripeCheckout } from "~/models/stripe-purchases.server";
 import { getStripeClient, getStripeConfig } from "~/models/stripe.server";
 import { authenticate } from "~/shopify.server";
 

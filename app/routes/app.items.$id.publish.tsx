@@ -1,7 +1,7 @@
 import type { ActionFunctionArgs } from "@remix-run/node";
 import { runItemAction } from "~/lib/item-action-response.server";
 import db from "~/db.server";
-import { CREDITS_PER_IMAGE } from "~/models/credits.server";
+import { CREDITS_PER_IMAGE } from "~/models/credit-ledger.server";
 import { publishVersion } from "~/models/versions.server";
 import { getQueue } from "~/queue/queue.server";
 import { authenticate } from "~/shopify.server";

@@ -24,7 +24,7 @@ import type { MerchantMessage } from "~/lib/merchant-message";
 import db from "~/db.server";
 import { PIPELINE_IDS, getPipeline } from "~/imaging/pipelines";
 import { MAX_MONTHLY_BUDGET, getAutoRule, saveAutoRule, type AutoRuleErrors } from "~/models/auto-rule.server";
-import { CREDITS_PER_IMAGE } from "~/models/credits.server";
+import { CREDITS_PER_IMAGE } from "~/models/credit-ledger.server";
 import { MAX_DAILY_SPEND_CAP, getSettings, saveSettings, type SettingsErrors, type ShopSettings } from "~/models/settings.server";
 import { authenticate } from "~/shopify.server";
 

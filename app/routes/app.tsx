@@ -14,7 +14,7 @@ import { i18nFor, type Locale } from "~/i18n/locales";
 import { POLARIS_TRANSLATIONS } from "~/i18n/polaris";
 import { getConfig } from "~/lib/config.server";
 import { storedMessage } from "~/lib/merchant-message";
-import { CREDITS_PER_IMAGE, getBalance } from "~/models/credits.server";
+import { CREDITS_PER_IMAGE, getBalance } from "~/models/credit-ledger.server";
 import { authenticate } from "../shopify.server";
 
 export const links = () => [{ rel: "stylesheet", href: polarisStyles }];

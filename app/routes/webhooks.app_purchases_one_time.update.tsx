@@ -1,7 +1,7 @@
 import type { ActionFunctionArgs } from "@remix-run/node";
 import { z } from "zod";
 import db from "~/db.server";
-import { applyShopifyPurchaseUpdate } from "~/models/purchases.server";
+import { applyShopifyPurchaseUpdate } from "~/models/shopify-purchases.server";
 import { handleWebhookOnce, verifyShopifyWebhook } from "~/models/webhook-events.server";
 import { authenticate } from "~/shopify.server";
 

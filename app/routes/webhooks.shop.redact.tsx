@@ -3,7 +3,7 @@ import { z } from "zod";
 import db from "~/db.server";
 import { cancelShopWork } from "~/models/batches.server";
 import { redactShop } from "~/models/lifecycle.server";
-import { eraseStripeCustomer } from "~/models/purchases.server";
+import { eraseStripeCustomer } from "~/models/stripe-purchases.server";
 import { getStripeClient, getStripeConfig } from "~/models/stripe.server";
 import { handleWebhookOnce, verifyShopifyWebhook } from "~/models/webhook-events.server";
 import { getQueue } from "~/queue/queue.server";

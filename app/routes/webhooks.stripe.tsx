@@ -3,8 +3,8 @@ import db from "~/db.server";
 import { errorResponse } from "~/lib/error-response.server";
 import { logger } from "~/lib/logger.server";
 import { readBodyCapped } from "~/lib/read-capped.server";
-import { StripeSignatureError, handleStripeWebhook } from "~/models/purchases.server";
-import { getStripeClient, getStripeConfig } from "~/models/stripe.server";
+import { handleStripeWebhook } from "~/models/stripe-purchases.server";
+import { StripeSignatureError, getStripeClient, getStripeConfig } from "~/models/stripe.server";
 
 // Stripe events are small; anything bigger is not from Stripe.
 const MAX_BODY_BYTES = 512 * 1024;

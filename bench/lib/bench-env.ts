@@ -38,7 +38,7 @@ export async function startBenchStore(opts: { latencyMs: number; rps: number }) 
 
   /** A shop with `images` photos (4 per product), the app installed, and credits for all of them; its media. */
   const addShop = async (shop: string, images: number): Promise<Array<{ id: string; url: string; productId: string }>> => {
-    const { grantCredits } = await import("~/models/credits.server");
+    const { grantCredits } = await import("~/models/credit-ledger.server");
     shopify.addShop(shop, { products: Math.ceil(images / 4), imagesPerProduct: 4, bucketSize: 1_000_000, restoreRate: 100_000 });
     await installShopOffline(db, shopify.url, shop, { ...BENCH_APP });
     await grantCredits(db, shop, images * 3, { kind: "GRANT", idempotencyKey: `bench:${shop}` });

@@ -14,7 +14,7 @@ import { logger } from "~/lib/logger.server";
 import { errorPayload } from "~/lib/merchant-message";
 import { BatchInputError, createBatch, imageStatuses } from "~/models/batches.server";
 import { listProductImages } from "~/models/catalog.server";
-import { CREDITS_PER_IMAGE, InsufficientCreditsError, getBalance } from "~/models/credits.server";
+import { CREDITS_PER_IMAGE, InsufficientCreditsError, getBalance } from "~/models/credit-ledger.server";
 import { getSettings } from "~/models/settings.server";
 import { getQueue } from "~/queue/queue.server";
 

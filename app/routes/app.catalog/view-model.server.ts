@@ -19,7 +19,7 @@ import {
   startCatalogRun,
   type CatalogRunErrors,
 } from "~/models/catalog-runs.server";
-import { CREDITS_PER_IMAGE, getBalance } from "~/models/credits.server";
+import { CREDITS_PER_IMAGE, getBalance } from "~/models/credit-ledger.server";
 import { getAutomationQueue } from "~/queue/automation.server";
 import { queueConfigFromEnv } from "~/queue/config.server";
 import { getQueue } from "~/queue/queue.server";

@@ -9,16 +9,11 @@ import type { AdminGraphql } from "~/lib/admin-graphql.server";
 import { getConfig } from "~/lib/config.server";
 import { errorResponse } from "~/lib/error-response.server";
 import { errorPayload } from "~/lib/merchant-message";
-import { CREDITS_PER_IMAGE } from "~/models/credits.server";
-import {
-  PurchaseInputError,
-  PurchaseProviderError,
-  createShopifyPurchase,
-  createStripeCheckout,
-  getCreditsOverview,
-  getShopifyBillingMode,
-  shopifyReturnUrl,
-} from "~/models/purchases.server";
+import { CREDITS_PER_IMAGE } from "~/models/credit-ledger.server";
+import { PurchaseInputError, PurchaseProviderError } from "~/models/purchases.server";
+import { createShopifyPurchase, getShopifyBillingMode, shopifyReturnUrl } from "~/models/shopify-purchases.server";
+import { createStripeCheckout } from "~/models/stripe-purchases.server";
+import { getCreditsOverview } from "~/models/credits-overview.server";
 import { getStripeClient, getStripeConfig } from "~/models/stripe.server";
 
 const loaderQuery = z.object({

@@ -1,9 +1,9 @@
 import { getJwt } from "@shopify/shopify-api/test-helpers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import prisma from "~/db.server";
-import { devStoreTestCredits, getBalance, WELCOME_CREDITS } from "~/models/credits.server";
+import { devStoreTestCredits, getBalance, WELCOME_CREDITS } from "~/models/credit-ledger.server";
 import { findCreditPack, priceDecimal, shopifyChargeName } from "~/models/packs.server";
-import { applyShopifyPurchaseUpdate } from "~/models/purchases.server";
+import { applyShopifyPurchaseUpdate } from "~/models/shopify-purchases.server";
 import { redactShop } from "~/models/lifecycle.server";
 import { loader as appLoader } from "~/routes/app";
 import { startShopifyEmulator, type ShopifyEmulator } from "../../../emulators/shopify-admin/server";

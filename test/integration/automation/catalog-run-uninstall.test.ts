@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_PIPELINE_SETTINGS } from "~/imaging/pipelines";
 import { addFundedItems } from "~/models/batches.server";
 import { confirmCatalogRun, getCatalogRun, startCatalogRun } from "~/models/catalog-runs.server";
-import { getBalance } from "~/models/credits.server";
+import { getBalance } from "~/models/credit-ledger.server";
 import { getAutomationQueue } from "~/queue/automation.server";
 import { action as uninstalled } from "~/routes/webhooks.app.uninstalled";
 import { offlineAdmin, type Harness } from "../batches/harness";

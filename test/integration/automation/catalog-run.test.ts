@@ -6,7 +6,7 @@
 import type { ChildProcess } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cancelCatalogRun, confirmCatalogRun, getCatalogRun, startCatalogRun, type CatalogRunView } from "~/models/catalog-runs.server";
-import { getBalance } from "~/models/credits.server";
+import { getBalance } from "~/models/credit-ledger.server";
 import { closeAutomationQueues, getAutomationQueue } from "~/queue/automation.server";
 import { offlineAdmin, startHarness, unexpectedReplacements, type Harness } from "../batches/harness";
 import { killed, spawnWorkerProcess } from "../worker/worker-processes";

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { saveAutoRule } from "~/models/auto-rule.server";
-import { getBalance } from "~/models/credits.server";
+import { getBalance } from "~/models/credit-ledger.server";
 import { action as productsCreate } from "~/routes/webhooks.products.create";
 import { action as productsUpdate } from "~/routes/webhooks.products.update";
 import { offlineAdmin } from "../batches/harness";

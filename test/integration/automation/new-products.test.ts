@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { i18nFor } from "~/i18n/locales";
 import { acceptProductWebhook, getAutoRule, productWebhookSchema, resumeNewProductEvents, saveAutoRule } from "~/models/auto-rule.server";
 import { restoreItem } from "~/models/batches.server";
-import { getBalance, grantCredits } from "~/models/credits.server";
+import { getBalance, grantCredits } from "~/models/credit-ledger.server";
 import type { AutomationWork } from "~/models/work-queues.server";
 import { getAutomationQueue, newProductMediaJobId } from "~/queue/automation.server";
 import { action as productsCreate } from "~/routes/webhooks.products.create";

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { approveItem, createBatch, getBatchProgress, rejectItem, restoreBatch, restoreItem } from "~/models/batches.server";
 import { streamBatchZip } from "~/models/batch-zip.server";
-import { getBalance } from "~/models/credits.server";
+import { getBalance } from "~/models/credit-ledger.server";
 import { getProcessedImage } from "~/models/stored-images.server";
 import { harnessForFile, mediaById, offlineAdmin } from "./harness";
 

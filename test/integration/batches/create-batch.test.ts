@@ -3,7 +3,7 @@ import type { PrismaClient } from "@prisma/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BatchInputError, cancelShopWork, createBatch, getBatchProgress, imageStatuses, listBatches } from "~/models/batches.server";
 import type { AdminGraphql } from "~/lib/admin-graphql.server";
-import { getBalance, grantCredits } from "~/models/credits.server";
+import { getBalance, grantCredits } from "~/models/credit-ledger.server";
 import type { ImageQueue } from "~/queue/queue.server";
 import type { ShopifyEmulator } from "../../../emulators/shopify-admin/server";
 import { installShop, offlineAdmin, startBatchTestEnv, type BatchTestEnv } from "./shop-setup";

@@ -5,7 +5,7 @@ import { DEFAULT_PIPELINE_SETTINGS } from "~/imaging/pipelines";
 import { autoRuleSpentThisMonth } from "~/models/auto-rule.server";
 import { addFundedItems } from "~/models/batches.server";
 import type { ProductImage } from "~/models/catalog.server";
-import { getBalance, grantCredits } from "~/models/credits.server";
+import { getBalance, grantCredits } from "~/models/credit-ledger.server";
 import { createShop, uniqueShopDomain } from "../../factories";
 
 const QUEUE = "funded-items-test";

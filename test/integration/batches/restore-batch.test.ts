@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BATCH_QUEUE_KEY, getBatchProgress } from "~/models/batches.server";
-import { getBalance } from "~/models/credits.server";
+import { getBalance } from "~/models/credit-ledger.server";
 import { closeQueues } from "~/queue/queue.server";
 import { action as restoreBatchAction } from "~/routes/app.batches.$id.restore";
 import { action as restoreItemAction } from "~/routes/app.items.$id.restore";

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { resolvePipeline, DEFAULT_PIPELINE_SETTINGS } from "~/imaging/pipelines";
 import { BatchInputError, createBatch, getBatchProgress, restoreItem } from "~/models/batches.server";
-import { getBalance } from "~/models/credits.server";
+import { getBalance } from "~/models/credit-ledger.server";
 import { getProcessedImage } from "~/models/stored-images.server";
 import { publishVersion, retryItem } from "~/models/versions.server";
 import { waitFor } from "../wait";

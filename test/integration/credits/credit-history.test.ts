@@ -1,13 +1,8 @@
 import { describe, expect, it } from "vitest";
 import db from "~/db.server";
 import { batchCreditLines, creditActivity } from "~/models/credit-history.server";
-import {
-  captureForItem,
-  grantCredits,
-  releaseUnusedReservations,
-  reserveForItems,
-  reverseCreditsInTransaction,
-} from "~/models/credits.server";
+import { captureForItem, releaseUnusedReservations, reserveForItems } from "~/models/credit-reservations.server";
+import { grantCredits, reverseCreditsInTransaction } from "~/models/credit-ledger.server";
 import { i18nFor } from "~/i18n/locales";
 import { createBatch, createItems, uniqueShopDomain } from "../../factories";
 

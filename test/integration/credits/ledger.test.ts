@@ -5,17 +5,13 @@ import { createPrismaClient } from "~/db.server";
 import { creditActivity } from "~/models/credit-history.server";
 import {
   DailySpendCapError,
-  InsufficientCreditsError,
   ReservationSettledError,
   captureForItem,
-  getBalance,
-  grantCredits,
-  grantWelcomeCredits,
   releaseForItem,
   releaseUnusedReservations,
   reserveForItems,
-  sumEntries,
-} from "~/models/credits.server";
+} from "~/models/credit-reservations.server";
+import { InsufficientCreditsError, getBalance, grantCredits, grantWelcomeCredits, sumEntries } from "~/models/credit-ledger.server";
 import { grantWelcomeCreditsOnce } from "~/models/shops.server";
 import { createShop, uniqueShopDomain } from "../../factories";
 

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import db from "~/db.server";
-import { getBalance } from "~/models/credits.server";
+import { getBalance } from "~/models/credit-ledger.server";
 import { action as creditsAction, loader as creditsLoader } from "~/routes/app.credits/route";
 import { loader as returnLoader } from "~/routes/app.credits.return";
 import { action as purchaseWebhook } from "~/routes/webhooks.app_purchases_one_time.update";

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import prisma from "~/db.server";
-import { sumEntries } from "~/models/credits.server";
+import { sumEntries } from "~/models/credit-ledger.server";
 import { hashShop, redactedShopPseudonym, wasShopRedacted } from "~/models/lifecycle.server";
 import { getQueue } from "~/queue/queue.server";
 import { action as scopesUpdate } from "~/routes/webhooks.app.scopes_update";

@@ -1,7 +1,8 @@
 import { createHmac, randomUUID } from "node:crypto";
 import type { ItemState } from "@prisma/client";
 import prisma from "~/db.server";
-import { grantCredits, reserveForItems, captureForItem, CREDITS_PER_IMAGE } from "~/models/credits.server";
+import { grantCredits, CREDITS_PER_IMAGE } from "~/models/credit-ledger.server";
+import { reserveForItems, captureForItem } from "~/models/credit-reservations.server";
 import { grantWelcomeCreditsOnce } from "~/models/shops.server";
 import { afterAll, beforeAll } from "vitest";
 import { closeQueues, enqueueItems, getQueue, type ImageQueue } from "~/queue/queue.server";

@@ -4,7 +4,7 @@
  * no product image is replaced for a cancelled item.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { getBalance } from "~/models/credits.server";
+import { getBalance } from "~/models/credit-ledger.server";
 import { closeQueues } from "~/queue/queue.server";
 import { action as indexAction } from "~/routes/app._index/route";
 import { action as uninstalled } from "~/routes/webhooks.app.uninstalled";

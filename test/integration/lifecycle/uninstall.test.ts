@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import prisma from "~/db.server";
-import { getBalance, WELCOME_CREDITS } from "~/models/credits.server";
+import { getBalance, WELCOME_CREDITS } from "~/models/credit-ledger.server";
 import { getQueue } from "~/queue/queue.server";
 import { action as uninstalled } from "~/routes/webhooks.app.uninstalled";
 import { buyCredits, deliver, installShop, seedBatch, isolatedQueueForFile, webhookRequest } from "./helpers";

@@ -4,7 +4,7 @@
  */
 import { afterAll, describe, expect, it } from "vitest";
 import prisma from "~/db.server";
-import { CREDITS_PER_IMAGE } from "~/models/credits.server";
+import { CREDITS_PER_IMAGE } from "~/models/credit-ledger.server";
 import { closeQueues } from "~/queue/queue.server";
 import { action, loader } from "~/routes/api.batches";
 import { bearerRequest, call, status } from "./helpers";

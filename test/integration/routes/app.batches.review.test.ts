@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { createBatch, getBatchProgress, rejectItem } from "~/models/batches.server";
-import { getBalance } from "~/models/credits.server";
+import { getBalance } from "~/models/credit-ledger.server";
 import { action as reviewAction } from "~/routes/app.batches.$id.review";
 import { waitFor } from "../wait";
 import { harnessForFile, mediaById, offlineAdmin } from "../batches/harness";

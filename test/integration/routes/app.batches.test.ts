@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { getBatchProgress } from "~/models/batches.server";
-import { getBalance } from "~/models/credits.server";
+import { getBalance } from "~/models/credit-ledger.server";
 import { action as indexAction } from "~/routes/app._index/route";
 import { loader as batchesLoader } from "~/routes/app.batches._index";
 import { loader as batchLoader } from "~/routes/app.batches.$id";

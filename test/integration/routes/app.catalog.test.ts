@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from "vitest";
 import prisma from "~/db.server";
-import { getBalance, grantCredits } from "~/models/credits.server";
+import { getBalance, grantCredits } from "~/models/credit-ledger.server";
 import { closeAutomationQueues, getAutomationQueue } from "~/queue/automation.server";
 import { getQueue } from "~/queue/queue.server";
 import { action, loader } from "~/routes/app.catalog/route";

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import prisma from "~/db.server";
-import { grantCredits } from "~/models/credits.server";
+import { grantCredits } from "~/models/credit-ledger.server";
 import { closeQueues, getQueue } from "~/queue/queue.server";
 import { action, loader } from "~/routes/app._index/route";
 import { PRODUCTS_PER_PAGE } from "~/routes/app._index/view-model.server";

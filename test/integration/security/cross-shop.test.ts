@@ -10,8 +10,9 @@
  */
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { captureForItem, getBalance, grantCredits } from "~/models/credits.server";
-import { createStripeCheckout } from "~/models/purchases.server";
+import { captureForItem } from "~/models/credit-reservations.server";
+import { getBalance, grantCredits } from "~/models/credit-ledger.server";
+import { createStripeCheckout } from "~/models/stripe-purchases.server";
 import { createStripeClient } from "~/models/stripe.server";
 import { closeQueues, getQueue } from "~/queue/queue.server";
 import { action as apiBatchesAction, loader as apiBatchesLoader } from "~/routes/api.batches";

@@ -9,7 +9,7 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import db from "~/db.server";
 import { enforceRateLimit, type RateLimitedAction } from "~/lib/rate-limit.server";
-import { grantCredits } from "~/models/credits.server";
+import { grantCredits } from "~/models/credit-ledger.server";
 import { closeQueues, getQueue } from "~/queue/queue.server";
 import { action as apiBatchesAction } from "~/routes/api.batches";
 import { action as indexAction } from "~/routes/app._index/route";

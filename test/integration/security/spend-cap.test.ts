@@ -3,7 +3,7 @@ import { randomUUID } from "node:crypto";
 import { getJwt } from "@shopify/shopify-api/test-helpers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import db from "~/db.server";
-import { getBalance, grantCredits } from "~/models/credits.server";
+import { getBalance, grantCredits } from "~/models/credit-ledger.server";
 import { closeQueues, getQueue } from "~/queue/queue.server";
 import { action as apiBatchesAction } from "~/routes/api.batches";
 import { action as settingsAction } from "~/routes/app.settings";

@@ -6,7 +6,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { approveItem, createBatch, getBatchProgress, rejectItem } from "~/models/batches.server";
-import { getBalance } from "~/models/credits.server";
+import { getBalance } from "~/models/credit-ledger.server";
 import { defaultCorpusDir, loadCorpus } from "../../../emulators/dashscope/real-photo-edit";
 import { seedProductPhotos, type SeedPhoto } from "../../../emulators/shopify-admin/seed-products";
 import { mediaById, offlineAdmin, startHarness, type Harness } from "../batches/harness";

@@ -3,7 +3,7 @@
 import type { ChildProcess } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getBatchProgress } from "~/models/batches.server";
-import { getBalance } from "~/models/credits.server";
+import { getBalance } from "~/models/credit-ledger.server";
 import { RECONNECT_MESSAGE } from "~/models/offline-sessions.server";
 import { mediaById, startHarness, submitAllImages, type Harness } from "../batches/harness";
 import { killed, spawnWorkerProcess } from "./worker-processes";

@@ -2,7 +2,7 @@ import type { ChildProcess } from "node:child_process";
 import { createServer, type AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createBatch, getBatchProgress } from "~/models/batches.server";
-import { getBalance } from "~/models/credits.server";
+import { getBalance } from "~/models/credit-ledger.server";
 import { mediaById, offlineAdmin, startHarness, type Harness } from "../batches/harness";
 import { killed, spawnWorkerProcess } from "./worker-processes";
 

@@ -5,8 +5,8 @@
 import { Worker } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createBatch } from "~/models/batches.server";
-import { getBalance } from "~/models/credits.server";
-import { createRedisConnection } from "~/lib/redis.server";
+import { getBalance } from "~/models/credit-ledger.server";
+import { createRedisConnection } from "~/queue/connection.server";
 import type { ImageJobData } from "~/queue/jobs";
 import { JobLockLostError, processImageJob } from "~/queue/processor.server";
 import { QUEUE_PREFIX } from "~/queue/queue.server";

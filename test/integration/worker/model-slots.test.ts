@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createBatch, getBatchProgress } from "~/models/batches.server";
-import { getBalance } from "~/models/credits.server";
+import { getBalance } from "~/models/credit-ledger.server";
 import { mediaById, offlineAdmin, startHarness, type Harness } from "../batches/harness";
 
 const MODEL_SLOTS = 2;

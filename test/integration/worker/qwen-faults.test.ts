@@ -1,7 +1,7 @@
 import { createServer, type Server } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createBatch, getBatchProgress } from "~/models/batches.server";
-import { getBalance } from "~/models/credits.server";
+import { getBalance } from "~/models/credit-ledger.server";
 import { mediaById, offlineAdmin, startHarness, type Harness } from "../batches/harness";
 
 const QUOTA_RPS = 2;

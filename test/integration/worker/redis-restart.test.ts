@@ -3,7 +3,7 @@
 // handled once, credits exact, each shop's images started in the order they were submitted.
 import type { ChildProcess } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { getBalance } from "~/models/credits.server";
+import { getBalance } from "~/models/credit-ledger.server";
 import { mediaById, startHarness, submitAllImages, unexpectedReplacements, type Harness } from "../batches/harness";
 import { redisServer, type RedisServer } from "./redis-servers";
 import { killed, spawnWorkerProcess } from "./worker-processes";

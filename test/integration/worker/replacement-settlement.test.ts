@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createBatch, restoreItem } from "~/models/batches.server";
-import { getBalance } from "~/models/credits.server";
+import { getBalance } from "~/models/credit-ledger.server";
 import { sweepOnce } from "~/queue/sweep.server";
 import { mediaById, offlineAdmin, startHarness, type Harness } from "../batches/harness";
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createBatch } from "~/models/batches.server";
-import { getBalance } from "~/models/credits.server";
+import { getBalance } from "~/models/credit-ledger.server";
 import { harnessForFile, offlineAdmin } from "../batches/harness";
 
 const h = harnessForFile({ worker: { concurrency: 2 } });

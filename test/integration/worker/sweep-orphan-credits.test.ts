@@ -1,8 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
 import { createPrismaClient } from "~/db.server";
-import { getBalance, grantCredits, reserveForItems } from "~/models/credits.server";
-import { createRedisConnection } from "~/lib/redis.server";
+import { getBalance, grantCredits } from "~/models/credit-ledger.server";
+import { reserveForItems } from "~/models/credit-reservations.server";
+import { createRedisConnection } from "~/queue/connection.server";
 import { openImageQueue } from "~/queue/queue.server";
 import { sweepOnce } from "~/queue/sweep.server";
 import { testDatabaseUrl } from "../../setup/urls";

@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { parseEnv } from "~/lib/config.server";
-import { InsufficientCreditsError, DailySpendCapError, sumEntries } from "~/models/credits.server";
+import { InsufficientCreditsError, sumEntries } from "~/models/credit-ledger.server";
+import { DailySpendCapError } from "~/models/credit-reservations.server";
 import { findCreditPackByChargeName, formatPrice, getCreditPacks, priceDecimal, shopifyChargeName } from "~/models/packs.server";
-import { getShopifyBillingMode, shopifyPurchaseGid, shopifyReturnUrl } from "~/models/purchases.server";
+import { getShopifyBillingMode, shopifyPurchaseGid, shopifyReturnUrl } from "~/models/shopify-purchases.server";
 import { getStripeConfig } from "~/models/stripe.server";
 import { parseStripeForm } from "../../../emulators/stripe/form";
 

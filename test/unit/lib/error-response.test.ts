@@ -3,8 +3,8 @@ import { AppError } from "~/lib/app-error";
 import { errorResponse } from "~/lib/error-response.server";
 import { BatchInputError, BatchNotFoundError } from "~/models/batches.server";
 import { ShopifyApiError, ShopifyThrottledError } from "~/lib/admin-graphql.server";
-import { InsufficientCreditsError } from "~/models/credits.server";
-import { StripeSignatureError } from "~/models/purchases.server";
+import { InsufficientCreditsError } from "~/models/credit-ledger.server";
+import { StripeSignatureError } from "~/models/stripe.server";
 
 async function answer(response: Response): Promise<{ status: number; body: unknown }> {
   return { status: response.status, body: await response.json() };
