@@ -15,7 +15,7 @@ import { startShopifyRefundReconciler } from "~/queue/refund-reconciler.server";
 import { altTextClientFromEnv } from "~/qwen/alt-text";
 import { qwenClientFromEnv } from "~/qwen/client";
 import { queueConfigFromEnv } from "~/queue/config.server";
-import { createRedisConnection } from "~/queue/connection.server";
+import { createRedisConnection } from "~/lib/redis.server";
 import { openImageQueue } from "~/queue/queue.server";
 import { openAutomationQueue, startAutomationWorker } from "~/queue/automation.server";
 import { resumeNewProductEvents } from "~/models/auto-rule.server";

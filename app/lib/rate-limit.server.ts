@@ -1,6 +1,6 @@
 import { logger } from "~/lib/logger.server";
 import { rateLimited } from "~/lib/metrics.server";
-import { createRedisConnection, type RedisClient } from "~/queue/connection.server";
+import { createRedisConnection, type RedisClient } from "~/lib/redis.server";
 import { errorPayload } from "./merchant-message";
 
 /**

@@ -13,7 +13,7 @@ import type { PrismaClient } from "@prisma/client";
 import { logger } from "~/lib/logger.server";
 import { ShopifyThrottledError, type AdminGraphql } from "~/lib/admin-graphql.server";
 import { RunAgainLater, type AutomationWork, type ImageWork, type NewProductMedia } from "~/models/work-queues.server";
-import { createRedisConnection, type RedisClient } from "./connection.server";
+import { createRedisConnection, type RedisClient } from "~/lib/redis.server";
 import { QUEUE_PREFIX } from "./queue.server";
 
 export type AutomationJobData =

@@ -1,6 +1,6 @@
 import { availableParallelism } from "node:os";
 import { getConfig, type Config } from "~/lib/config.server";
-import { redisTargetFromEnv, type RedisTarget } from "./connection.server";
+import { redisTargetFromEnv, type RedisTarget } from "~/lib/redis.server";
 
 export interface QueueConfig {
   redis: RedisTarget;

@@ -13,7 +13,7 @@
  * read the same sorted set; BullMQ's own group feature is in BullMQ Pro only.
  */
 import type { Queue } from "bullmq";
-import type { RedisClient } from "./connection.server";
+import type { RedisClient } from "~/lib/redis.server";
 
 /** BullMQ's largest job priority (2^21). */
 export const MAX_PRIORITY = 2_097_152;

@@ -1,5 +1,5 @@
 import { logger } from "~/lib/logger.server";
-import type { RedisClient } from "./connection.server";
+import type { RedisClient } from "~/lib/redis.server";
 
 export interface PeriodicTask<T> {
   stop(): Promise<void>;

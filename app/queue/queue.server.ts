@@ -1,11 +1,11 @@
 import { Queue, type JobsOptions } from "bullmq";
-import { createRedisConnection, type RedisClient } from "./connection.server";
+import { createRedisConnection, type RedisClient } from "~/lib/redis.server";
 import { queueConfigFromEnv } from "./config.server";
 import { fairPriorities } from "./fair-share.server";
 import type { ImageWork, QueuedItem } from "~/models/work-queues.server";
 import { jobIdForItem, type ImageJobData } from "./jobs";
 
-export { createRedisConnection } from "./connection.server";
+export { createRedisConnection } from "~/lib/redis.server";
 
 /**
  * Every key of the image queue under one hash tag, so BullMQ's multi-key scripts also run on a Redis Cluster

@@ -1,4 +1,4 @@
-import type { RedisClient } from "./connection.server";
+import type { RedisClient } from "~/lib/redis.server";
 import { randomUUID } from "node:crypto";
 
 /**

@@ -1,7 +1,7 @@
 import type { PrismaClient } from "@prisma/client";
 import { logger } from "~/lib/logger.server";
 import { type PartnerApiConfig, type RefundReconciliation, reconcileShopifyRefunds } from "~/models/shopify-refunds.server";
-import type { RedisClient } from "./connection.server";
+import type { RedisClient } from "~/lib/redis.server";
 import { type PeriodicTask, startPeriodicTask } from "./periodic.server";
 
 /** Reads refunded Shopify app charges every `intervalMs` in the worker, one process at a time across the deployment. */

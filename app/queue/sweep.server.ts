@@ -15,7 +15,7 @@ import { logger } from "~/lib/logger.server";
 import { FINISHED_ITEM_STATES, IN_FLIGHT_ITEM_STATES, PAID_ITEM_STATES } from "~/models/batch-items.server";
 import { BATCH_QUEUE_KEY, compareQueueOrder, finishBatchIfDone } from "~/models/batches.server";
 import { DEFAULT_QUEUE_NAME } from "~/lib/config.server";
-import type { RedisClient } from "./connection.server";
+import type { RedisClient } from "~/lib/redis.server";
 import {
   captureForItem,
   releaseAllOrphanedReservations,

@@ -3,7 +3,7 @@ import { logger } from "~/lib/logger.server";
 import { shopifyThrottleWaitSeconds, shopifyThrottleWaits } from "~/lib/metrics.server";
 import { ShopifyThrottledError } from "~/lib/admin-graphql.server";
 import { QwenRateLimitedError } from "~/qwen/errors";
-import { createRedisConnection, type RedisClient } from "./connection.server";
+import { createRedisConnection, type RedisClient } from "~/lib/redis.server";
 import { advanceFairClock } from "./fair-share.server";
 import { QUEUE_PREFIX } from "./queue.server";
 import type { ImageJobData, ImageJobOutcome } from "./jobs";

@@ -14,7 +14,7 @@ import { grantCredits } from "~/models/credit-ledger.server";
 import { QwenAltTextClient } from "~/qwen/alt-text";
 import { QwenClient } from "~/qwen/client";
 import { queueConfigFromEnv } from "~/queue/config.server";
-import { createRedisConnection, type RedisClient, type RedisTarget } from "~/queue/connection.server";
+import { createRedisConnection, type RedisClient, type RedisTarget } from "~/lib/redis.server";
 import { closeQueues, openImageQueue, type ImageQueue } from "~/queue/queue.server";
 import type { WorkerDeps } from "~/queue/processor.server";
 import { createQwenRateLimiter } from "~/queue/qwen-rate-limit.server";

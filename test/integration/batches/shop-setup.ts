@@ -3,7 +3,7 @@ import { randomUUID } from "node:crypto";
 import type { PrismaClient } from "@prisma/client";
 import { createPrismaClient } from "~/db.server";
 import type { AdminGraphql } from "~/lib/admin-graphql.server";
-import { createRedisConnection } from "~/queue/connection.server";
+import { createRedisConnection } from "~/lib/redis.server";
 import { openImageQueue, type ImageQueue } from "~/queue/queue.server";
 import { mintIdToken } from "../../../emulators/app-bridge/tokens";
 import { installShopOffline } from "../../../emulators/shopify-admin/install";

@@ -6,7 +6,7 @@ import { captureForItem, reserveForItems } from "~/models/credit-reservations.se
 import { getBalance, getDebt, sumEntries } from "~/models/credit-ledger.server";
 import { PartnerApiError, partnerApiConfigFromEnv, reconcileShopifyRefunds } from "~/models/shopify-refunds.server";
 import { startShopifyRefundReconciler } from "~/queue/refund-reconciler.server";
-import { createRedisConnection } from "~/queue/connection.server";
+import { createRedisConnection } from "~/lib/redis.server";
 import { type PartnerEmulator, startPartnerEmulator } from "../../../emulators/shopify-partners/server";
 import { buyCredits } from "../lifecycle/helpers";
 import { uniqueShopDomain } from "../../factories";

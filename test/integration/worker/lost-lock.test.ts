@@ -6,7 +6,7 @@ import { Worker } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createBatch } from "~/models/batches.server";
 import { getBalance } from "~/models/credit-ledger.server";
-import { createRedisConnection } from "~/queue/connection.server";
+import { createRedisConnection } from "~/lib/redis.server";
 import type { ImageJobData } from "~/queue/jobs";
 import { JobLockLostError, processImageJob } from "~/queue/processor.server";
 import { QUEUE_PREFIX } from "~/queue/queue.server";

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
-import { createRedisConnection } from "~/queue/connection.server";
+import { createRedisConnection } from "~/lib/redis.server";
 import { createQwenRateLimiter } from "~/queue/qwen-rate-limit.server";
 
 const connections = Array.from({ length: 3 }, () => createRedisConnection({ forWorker: true }));

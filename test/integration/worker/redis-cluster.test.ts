@@ -3,7 +3,7 @@
 import type { ChildProcess } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { enforceRateLimit } from "~/lib/rate-limit.server";
-import { createRedisConnection, type RedisClient } from "~/queue/connection.server";
+import { createRedisConnection, type RedisClient } from "~/lib/redis.server";
 import { mediaById, startHarness, unexpectedReplacements, submitAllImages, type Harness } from "../batches/harness";
 import { startRedisCluster, type RedisCluster } from "./redis-servers";
 import { killed, spawnWorkerProcess } from "./worker-processes";

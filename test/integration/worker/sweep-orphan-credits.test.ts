@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { createPrismaClient } from "~/db.server";
 import { getBalance, grantCredits } from "~/models/credit-ledger.server";
 import { reserveForItems } from "~/models/credit-reservations.server";
-import { createRedisConnection } from "~/queue/connection.server";
+import { createRedisConnection } from "~/lib/redis.server";
 import { openImageQueue } from "~/queue/queue.server";
 import { sweepOnce } from "~/queue/sweep.server";
 import { testDatabaseUrl } from "../../setup/urls";

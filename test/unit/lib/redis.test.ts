@@ -1,6 +1,6 @@
 import { Cluster, Redis } from "ioredis";
 import { describe, expect, it } from "vitest";
-import { createRedisConnection } from "~/queue/connection.server";
+import { createRedisConnection } from "~/lib/redis.server";
 
 // Built with lazyConnect: nothing is dialled, the options are what the connection would use.
 describe("createRedisConnection", () => {
