@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import prisma from "~/db.server";
-import { action, loader } from "~/routes/app.settings";
+import { action, loader } from "~/routes/app.settings/route";
 import { body, bearerRequest, call, formRequest, status } from "./helpers";
 import { createOfflineSession, uniqueShopDomain } from "../../factories";
 

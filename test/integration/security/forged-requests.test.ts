@@ -16,7 +16,7 @@ import { createStripeClient } from "~/models/stripe.server";
 import { closeQueues, getQueue } from "~/queue/queue.server";
 import { action as apiBatchesAction, loader as apiBatchesLoader } from "~/routes/api.batches";
 import { action as creditsAction } from "~/routes/app.credits/route";
-import { action as settingsAction } from "~/routes/app.settings";
+import { action as settingsAction } from "~/routes/app.settings/route";
 import { action as uninstalled } from "~/routes/webhooks.app.uninstalled";
 import { action as customersRedact } from "~/routes/webhooks.customers.redact";
 import { action as shopRedact } from "~/routes/webhooks.shop.redact";

@@ -6,7 +6,7 @@ import db from "~/db.server";
 import { getBalance, grantCredits } from "~/models/credit-ledger.server";
 import { closeQueues, getQueue } from "~/queue/queue.server";
 import { action as apiBatchesAction } from "~/routes/api.batches";
-import { action as settingsAction } from "~/routes/app.settings";
+import { action as settingsAction } from "~/routes/app.settings/route";
 import { startShopifyEmulator, type ShopifyEmulator } from "../../../emulators/shopify-admin/server";
 import { API_KEY, API_SECRET, installShop } from "../batches/shop-setup";
 import { uniqueShopDomain } from "../../factories";
