@@ -3,24 +3,15 @@
  * The Whole-catalogue page as the merchant sees it, rendered through Remix's own router (createRemixStub) with the
  * loader's data stubbed: each run's state, what a counted run would cost and clean, and a running run's counts.
  */
-import { act } from "react";
-import { createRoot, type Root } from "react-dom/client";
-import { json } from "@remix-run/node";
-import { createRemixStub } from "@remix-run/testing";
-import { AppProvider } from "@shopify/polaris";
-import { I18nextProvider } from "react-i18next";
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { i18nFor, type Locale } from "~/i18n/locales";
-import { POLARIS_TRANSLATIONS } from "~/i18n/polaris";
+import { describe, expect, it } from "vitest";
+import { type Locale } from "~/i18n/locales";
 import type { CatalogRunView } from "~/models/catalog-runs.server";
 import CatalogPage from "~/routes/app.catalog/route";
 import type { CatalogPageData } from "~/routes/app.catalog/view-model.server";
+import { renderPage, setUpPageTests, textOf } from "./render-page";
 
-beforeAll(() => {
-  (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
-  // App Bridge's global, which admin injects into the embedded app; the page shows a toast when a run starts.
-  (window as unknown as { shopify: object }).shopify = { toast: { show: () => undefined } };
-});
+// App Bridge's global, which admin injects into the embedded app; the page shows a toast when a run starts.
+setUpPageTests({ toast: { show: () => undefined } });
 
 const run = (overrides: Partial<CatalogRunView>): CatalogRunView => ({
   id: "00000000-0000-4000-8000-000000000001",
@@ -77,39 +68,12 @@ function pageData(runs: CatalogRunView[]): CatalogPageData {
   };
 }
 
-let root: Root | null = null;
-afterEach(() => {
-  act(() => root?.unmount());
-  root = null;
-  document.body.replaceChildren();
-});
-
-/** Mounts the page at /app/catalog; the stub router runs the stubbed loader, as Remix would on navigation. */
-async function renderPage(data: CatalogPageData, locale: Locale = "en"): Promise<HTMLElement> {
-  const RemixStub = createRemixStub([{ id: "routes/app.catalog", path: "/app/catalog", Component: CatalogPage, loader: () => json(data) }]);
-  const container = document.createElement("div");
-  document.body.append(container);
-  root = createRoot(container);
-  await act(async () => {
-    root!.render(
-      <I18nextProvider i18n={i18nFor(locale)}>
-        <AppProvider i18n={POLARIS_TRANSLATIONS[locale]}>
-          <RemixStub initialEntries={["/app/catalog"]} />
-        </AppProvider>
-      </I18nextProvider>,
-    );
-  });
-  await act(async () => {
-    await new Promise((resolve) => setTimeout(resolve, 0));
-  });
-  return container;
-}
-
-const textOf = (page: HTMLElement) => (page.textContent ?? "").replace(/\s+/g, " ");
+const renderAt = (data: CatalogPageData, locale?: Locale) =>
+  renderPage({ id: "routes/app.catalog", path: "/app/catalog", Component: CatalogPage }, data, locale);
 
 describe("the Whole-catalogue page", () => {
   it("shows a counted run waiting for the merchant with its cost and how many images the balance cleans", async () => {
-    const page = await renderPage(pageData([readyRun]));
+    const page = await renderAt(pageData([readyRun]));
     const text = textOf(page);
     expect(text).toContain("All products, only images not processed yet");
     expect(text).toContain("Waiting for you");
@@ -119,7 +83,7 @@ describe("the Whole-catalogue page", () => {
   });
 
   it("shows a running run's counts and a link to its batch", async () => {
-    const page = await renderPage(pageData([runningRun]));
+    const page = await renderAt(pageData([runningRun]));
     const text = textOf(page);
     expect(text).toContain("Tag: summer");
     expect(text).toContain("Running");
@@ -129,7 +93,7 @@ describe("the Whole-catalogue page", () => {
   });
 
   it("speaks the merchant's language", async () => {
-    const page = await renderPage(pageData([runningRun]), "es");
+    const page = await renderAt(pageData([runningRun]), "es");
     const text = textOf(page);
     expect(text).toContain("Etiqueta: summer");
     expect(text).toContain("En curso");

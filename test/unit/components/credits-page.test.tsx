@@ -3,24 +3,15 @@
  * The Credits page as the merchant sees it, rendered through Remix's own router (createRemixStub) with the loader's
  * data stubbed: each pack with its price and price per image, and the history with a batch grouped into one line.
  */
-import { act } from "react";
-import { createRoot, type Root } from "react-dom/client";
-import { json } from "@remix-run/node";
-import { createRemixStub } from "@remix-run/testing";
-import { AppProvider } from "@shopify/polaris";
-import { I18nextProvider } from "react-i18next";
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { i18nFor, type Locale } from "~/i18n/locales";
-import { POLARIS_TRANSLATIONS } from "~/i18n/polaris";
+import { describe, expect, it } from "vitest";
+import { type Locale } from "~/i18n/locales";
 import CreditsPage from "~/routes/app.credits/route";
 import type { CreditsPageData } from "~/routes/app.credits/view-model.server";
+import { renderPage, setUpPageTests, textOf } from "./render-page";
 
 const toasts: string[] = [];
-beforeAll(() => {
-  (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
-  // App Bridge's global, which admin injects into the embedded app; the page shows a toast after a purchase.
-  (window as unknown as { shopify: object }).shopify = { toast: { show: (message: string) => toasts.push(message) } };
-});
+// App Bridge's global, which admin injects into the embedded app; the page shows a toast after a purchase.
+setUpPageTests({ toast: { show: (message: string) => toasts.push(message) } });
 
 const pack = (id: string, name: string, credits: number, priceCents: number) => {
   const pricePerImageCents = Math.round((priceCents * 5) / credits);
@@ -66,39 +57,12 @@ function pageData(overrides: Partial<CreditsPageData> = {}): CreditsPageData {
   };
 }
 
-let root: Root | null = null;
-afterEach(() => {
-  act(() => root?.unmount());
-  root = null;
-  document.body.replaceChildren();
-});
-
-/** Mounts the page at /app/credits; the stub router runs the stubbed loader, as Remix would on navigation. */
-async function renderPage(data: CreditsPageData, locale: Locale = "en"): Promise<HTMLElement> {
-  const RemixStub = createRemixStub([{ id: "routes/app.credits", path: "/app/credits", Component: CreditsPage, loader: () => json(data) }]);
-  const container = document.createElement("div");
-  document.body.append(container);
-  root = createRoot(container);
-  await act(async () => {
-    root!.render(
-      <I18nextProvider i18n={i18nFor(locale)}>
-        <AppProvider i18n={POLARIS_TRANSLATIONS[locale]}>
-          <RemixStub initialEntries={["/app/credits"]} />
-        </AppProvider>
-      </I18nextProvider>,
-    );
-  });
-  await act(async () => {
-    await new Promise((resolve) => setTimeout(resolve, 0));
-  });
-  return container;
-}
-
-const textOf = (page: HTMLElement) => (page.textContent ?? "").replace(/\s+/g, " ");
+const renderAt = (data: CreditsPageData, locale?: Locale) =>
+  renderPage({ id: "routes/app.credits", path: "/app/credits", Component: CreditsPage }, data, locale);
 
 describe("the Credits page", () => {
   it("shows each pack with its price and what it buys, and the balance in images", async () => {
-    const page = await renderPage(pageData());
+    const page = await renderAt(pageData());
     const text = textOf(page);
     expect(text).toContain("Starter$9.00");
     expect(text).toContain("100 credits — 20 images ($0.45 per image)");
@@ -110,7 +74,7 @@ describe("the Credits page", () => {
   });
 
   it("groups a batch's credits into one history line and shows a ledger entry by its kind", async () => {
-    const page = await renderPage(pageData());
+    const page = await renderAt(pageData());
     const rows = [...page.querySelectorAll("tbody tr")].map((row) => (row.textContent ?? "").replace(/\s+/g, " "));
     expect(rows).toHaveLength(2);
     expect(rows[0]).toContain("Batch");
@@ -122,7 +86,7 @@ describe("the Credits page", () => {
   });
 
   it("speaks the merchant's language", async () => {
-    const page = await renderPage(pageData(), "es");
+    const page = await renderAt(pageData(), "es");
     const text = textOf(page);
     expect(text).toContain("100 créditos — 20 imágenes");
     expect(text).toContain("5 imágenes · 15 gastados · 5 devueltos · 10 retenidos");

@@ -4,22 +4,14 @@
  * data stubbed: the grid's images grouped by product, the selection count and the price line as images are ticked.
  */
 import { act } from "react";
-import { createRoot, type Root } from "react-dom/client";
-import { json } from "@remix-run/node";
-import { createRemixStub } from "@remix-run/testing";
-import { AppProvider } from "@shopify/polaris";
-import { I18nextProvider } from "react-i18next";
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { i18nFor, type Locale } from "~/i18n/locales";
-import { POLARIS_TRANSLATIONS } from "~/i18n/polaris";
 import ImagesPage from "~/routes/app._index/route";
 import type { ImagesPageData } from "~/routes/app._index/view-model.server";
+import { renderPage, setUpPageTests, textOf } from "./render-page";
 
-beforeAll(() => {
-  (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
-  // App Bridge's global, which admin injects into the embedded app; the page reads it on render (the picker is not used here).
-  (window as unknown as { shopify: object }).shopify = {};
-});
+// App Bridge's global, which admin injects into the embedded app; the page reads it on render (the picker is not used here).
+setUpPageTests();
 
 const image = (product: number, position: number, status: "original" | "processed" = "original") => ({
   mediaId: `gid://shopify/MediaImage/${product}${position}`,
@@ -50,35 +42,8 @@ function pageData(overrides: Partial<ImagesPageData> = {}): ImagesPageData {
   };
 }
 
-let root: Root | null = null;
-afterEach(() => {
-  act(() => root?.unmount());
-  root = null;
-  document.body.replaceChildren();
-});
-
-/** Mounts the page at /app; the stub router runs the stubbed loader, as Remix would on navigation. */
-async function renderPage(data: ImagesPageData, locale: Locale = "en"): Promise<HTMLElement> {
-  const RemixStub = createRemixStub([{ id: "routes/app._index", path: "/app", Component: ImagesPage, loader: () => json(data) }]);
-  const container = document.createElement("div");
-  document.body.append(container);
-  root = createRoot(container);
-  await act(async () => {
-    root!.render(
-      <I18nextProvider i18n={i18nFor(locale)}>
-        <AppProvider i18n={POLARIS_TRANSLATIONS[locale]}>
-          <RemixStub initialEntries={["/app"]} />
-        </AppProvider>
-      </I18nextProvider>,
-    );
-  });
-  await act(async () => {
-    await new Promise((resolve) => setTimeout(resolve, 0));
-  });
-  return container;
-}
-
-const textOf = (page: HTMLElement) => (page.textContent ?? "").replace(/\s+/g, " ");
+const renderAt = (data: ImagesPageData, locale?: Locale) =>
+  renderPage({ id: "routes/app._index", path: "/app", Component: ImagesPage }, data, locale);
 
 async function tick(page: HTMLElement, mediaId: string) {
   const box = page.querySelector<HTMLInputElement>(`[data-media-id="${mediaId}"] input[type="checkbox"]`);
@@ -88,7 +53,7 @@ async function tick(page: HTMLElement, mediaId: string) {
 
 describe("the Images page", () => {
   it("shows each product's images and prices the selection at the loader's price as images are ticked", async () => {
-    const page = await renderPage(pageData());
+    const page = await renderAt(pageData());
     const cells = [...page.querySelectorAll('[data-testid="image-cell"]')].map((cell) => cell.getAttribute("data-media-id"));
     expect(cells).toEqual(["gid://shopify/MediaImage/11", "gid://shopify/MediaImage/12", "gid://shopify/MediaImage/21"]);
     expect(textOf(page)).toContain("Linen shirt");
@@ -106,7 +71,7 @@ describe("the Images page", () => {
   });
 
   it("selects every image on the page at once, and blocks a selection the balance cannot pay for", async () => {
-    const page = await renderPage(pageData({ balance: { available: 12 } }));
+    const page = await renderAt(pageData({ balance: { available: 12 } }));
     const selectAll = [...page.querySelectorAll("button")].find((b) => b.textContent === "Select all 3 on this page");
     await act(async () => selectAll!.click());
     expect(textOf(page)).toContain("3 selected");
@@ -114,13 +79,13 @@ describe("the Images page", () => {
   });
 
   it("speaks the merchant's language", async () => {
-    const page = await renderPage(pageData(), "es");
+    const page = await renderAt(pageData(), "es");
     expect(textOf(page)).toContain("0 seleccionadas");
     expect(textOf(page)).toMatch(/0 imágenes x 5 créditos/);
   });
 
   it("tells a store without product images how to add one instead of showing an empty grid", async () => {
-    const page = await renderPage(pageData({ images: [], storeHasImages: false }));
+    const page = await renderAt(pageData({ images: [], storeHasImages: false }));
     expect(page.querySelector('[data-testid="image-cell"]')).toBeNull();
     expect(textOf(page)).toContain(i18nFor("en").t("images.emptyStoreHeading"));
   });

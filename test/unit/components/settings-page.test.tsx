@@ -3,24 +3,15 @@
  * The Settings page as the merchant sees it, rendered through Remix's own router (createRemixStub) with the loader's
  * data stubbed: the saved shop settings in the form, and the automatic rule's state, pause reason and budget.
  */
-import { act } from "react";
-import { createRoot, type Root } from "react-dom/client";
-import { json } from "@remix-run/node";
-import { createRemixStub } from "@remix-run/testing";
-import { AppProvider } from "@shopify/polaris";
-import { I18nextProvider } from "react-i18next";
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { i18nFor, type Locale } from "~/i18n/locales";
-import { POLARIS_TRANSLATIONS } from "~/i18n/polaris";
+import { describe, expect, it } from "vitest";
+import { type Locale } from "~/i18n/locales";
 import type { AutoRuleState } from "~/models/auto-rule.server";
 import SettingsPage from "~/routes/app.settings/route";
 import type { SettingsPageData } from "~/routes/app.settings/view-model.server";
+import { renderPage, setUpPageTests, textOf } from "./render-page";
 
-beforeAll(() => {
-  (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
-  // App Bridge's global, which admin injects into the embedded app; the page shows a toast when settings are saved.
-  (window as unknown as { shopify: object }).shopify = { toast: { show: () => undefined } };
-});
+// App Bridge's global, which admin injects into the embedded app; the page shows a toast when settings are saved.
+setUpPageTests({ toast: { show: () => undefined } });
 
 const pausedRule: AutoRuleState = {
   enabled: true,
@@ -58,37 +49,8 @@ function pageData(rule: AutoRuleState = pausedRule): SettingsPageData {
   };
 }
 
-let root: Root | null = null;
-afterEach(() => {
-  act(() => root?.unmount());
-  root = null;
-  document.body.replaceChildren();
-});
-
-/** Mounts the page at /app/settings; the stub router runs the stubbed loader, as Remix would on navigation. */
-async function renderPage(data: SettingsPageData, locale: Locale = "en"): Promise<HTMLElement> {
-  const RemixStub = createRemixStub([
-    { id: "routes/app.settings", path: "/app/settings", Component: SettingsPage, loader: () => json(data) },
-  ]);
-  const container = document.createElement("div");
-  document.body.append(container);
-  root = createRoot(container);
-  await act(async () => {
-    root!.render(
-      <I18nextProvider i18n={i18nFor(locale)}>
-        <AppProvider i18n={POLARIS_TRANSLATIONS[locale]}>
-          <RemixStub initialEntries={["/app/settings"]} />
-        </AppProvider>
-      </I18nextProvider>,
-    );
-  });
-  await act(async () => {
-    await new Promise((resolve) => setTimeout(resolve, 0));
-  });
-  return container;
-}
-
-const textOf = (page: HTMLElement) => (page.textContent ?? "").replace(/\s+/g, " ");
+const renderAt = (data: SettingsPageData, locale?: Locale) =>
+  renderPage({ id: "routes/app.settings", path: "/app/settings", Component: SettingsPage }, data, locale);
 
 /** The control a visible label names, as the merchant finds it. */
 function field<T extends HTMLElement>(page: HTMLElement, label: string): T {
@@ -107,7 +69,7 @@ function fields<T extends HTMLElement>(page: HTMLElement, label: string): T[] {
 
 describe("the Settings page", () => {
   it("shows the shop's saved settings in the form", async () => {
-    const page = await renderPage(pageData());
+    const page = await renderAt(pageData());
     expect(field<HTMLSelectElement>(page, "Default pipeline").value).toBe("instagram");
     expect(fields<HTMLInputElement>(page, "Review before publishing")[0]!.checked).toBe(true);
     expect(field<HTMLInputElement>(page, "Background colour").value).toBe("#F5F5F5");
@@ -117,7 +79,7 @@ describe("the Settings page", () => {
   });
 
   it("shows the automatic rule on, why it is paused, its budget and what it used this month", async () => {
-    const page = await renderPage(pageData());
+    const page = await renderAt(pageData());
     const text = textOf(page);
     expect(field<HTMLInputElement>(page, "Clean new product images automatically").checked).toBe(true);
     expect(field<HTMLSelectElement>(page, "Pipeline").value).toBe("ebay");
@@ -140,14 +102,14 @@ describe("the Settings page", () => {
       pauseMessage: null,
       spentThisMonth: 0,
     };
-    const page = await renderPage(pageData(off));
+    const page = await renderAt(pageData(off));
     expect(field<HTMLInputElement>(page, "Clean new product images automatically").checked).toBe(false);
     expect(field<HTMLInputElement>(page, "Monthly budget (credits)").value).toBe("");
     expect(textOf(page)).not.toContain("Paused");
   });
 
   it("speaks the merchant's language", async () => {
-    const page = await renderPage(pageData(), "es");
+    const page = await renderAt(pageData(), "es");
     const text = textOf(page);
     expect(field<HTMLInputElement>(page, "Color de fondo").value).toBe("#F5F5F5");
     expect(field<HTMLInputElement>(page, "Presupuesto mensual (créditos)").value).toBe("500");
