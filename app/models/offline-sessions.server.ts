@@ -18,19 +18,26 @@ import { AppError } from "~/lib/app-error";
 import { logger } from "~/lib/logger.server";
 import { createTokenCipher, type TokenCipher } from "~/lib/token-cipher.server";
 import type { AdminGraphql } from "~/lib/admin-graphql.server";
+import type { MerchantText } from "~/lib/merchant-message";
 
 /** What the merchant reads when the app can no longer act on their store until they open it again. */
-export const RECONNECT_MESSAGE =
-  "The app no longer has access to this store's products. Open the app in your Shopify admin to reconnect it, then try again.";
-const NOT_INSTALLED_MESSAGE = "The app is not installed on this store any more, so the image was not changed.";
+export const RECONNECT: MerchantText = {
+  text: "The app no longer has access to this store's products. Open the app in your Shopify admin to reconnect it, then try again.",
+  message: { code: "itemReconnect" },
+};
+/** What the merchant reads when the app was uninstalled: nothing was changed. */
+export const NOT_INSTALLED: MerchantText = {
+  text: "The app is not installed on this store any more, so the image was not changed.",
+  message: { code: "itemNotInstalled" },
+};
 
 /** The shop's offline access is gone (refresh token expired or revoked, app uninstalled): no retry can help. */
 export class ShopAccessLostError extends AppError {
   constructor(
     readonly shop: string,
-    merchantMessage: string,
+    readonly lost: MerchantText,
   ) {
-    super(`offline access to ${shop} is lost: ${merchantMessage}`, { merchantMessage, httpStatus: 403 });
+    super(`offline access to ${shop} is lost: ${lost.text}`, { merchantMessage: lost.text, merchant: lost.message, httpStatus: 403 });
     this.name = "ShopAccessLostError";
   }
 }
@@ -86,7 +93,7 @@ function isRefusedGrant(error: unknown): boolean {
   return error instanceof HttpResponseError && [400, 401, 403].includes(error.response.code);
 }
 
-type Renewal = { session: Session } | { lost: string };
+type Renewal = { session: Session } | { lost: MerchantText };
 
 export function createOfflineSessions(opts: OfflineSessionsOptions): OfflineSessions {
   const { db, api } = opts;
@@ -114,9 +121,8 @@ export function createOfflineSessions(opts: OfflineSessionsOptions): OfflineSess
   async function exchange(current: Session): Promise<Renewal> {
     const shop = current.shop;
     const refreshToken = current.refreshToken;
-    if (refreshToken && current.refreshTokenExpires && current.refreshTokenExpires.getTime() <= Date.now())
-      return { lost: RECONNECT_MESSAGE };
-    if (!refreshToken && current.expires) return { lost: RECONNECT_MESSAGE };
+    if (refreshToken && current.refreshTokenExpires && current.refreshTokenExpires.getTime() <= Date.now()) return { lost: RECONNECT };
+    if (!refreshToken && current.expires) return { lost: RECONNECT };
     try {
       const { session } = refreshToken
         ? await api.auth.refreshToken({ shop, refreshToken })
@@ -126,7 +132,7 @@ export function createOfflineSessions(opts: OfflineSessionsOptions): OfflineSess
     } catch (error) {
       if (!isRefusedGrant(error)) throw error;
       logger.warn({ shop, status: (error as HttpResponseError).response.code }, "Shopify refused to renew the offline token");
-      return { lost: RECONNECT_MESSAGE };
+      return { lost: RECONNECT };
     }
   }
 
@@ -142,7 +148,7 @@ export function createOfflineSessions(opts: OfflineSessionsOptions): OfflineSess
       async (tx): Promise<Renewal> => {
         await tx.$queryRaw`SELECT 1 FROM "Session" WHERE "id" = ${id} FOR UPDATE`;
         const row = await tx.session.findUnique({ where: { id } });
-        if (!row) return { lost: NOT_INSTALLED_MESSAGE };
+        if (!row) return { lost: NOT_INSTALLED };
         const current = sessionFromRow(row);
         const stillCurrent = why.rejectedToken ? current.accessToken === why.rejectedToken : needsRenewal(current, why.margin ?? marginMs);
         if (!stillCurrent) return { session: current };
@@ -180,7 +186,7 @@ export function createOfflineSessions(opts: OfflineSessionsOptions): OfflineSess
 
   async function validSession(shop: string): Promise<Session> {
     const row = await db.session.findUnique({ where: { id: offlineSessionId(shop) } });
-    if (!row) throw new ShopAccessLostError(shop, NOT_INSTALLED_MESSAGE);
+    if (!row) throw new ShopAccessLostError(shop, NOT_INSTALLED);
     const session = sessionFromRow(row);
     return needsRenewal(session, marginMs) ? renew(shop) : session;
   }
@@ -195,7 +201,7 @@ export function createOfflineSessions(opts: OfflineSessionsOptions): OfflineSess
           return new Response(JSON.stringify(await client.request(query, { variables: options?.variables })));
         } catch (error) {
           if (!(error instanceof HttpResponseError && error.response.code === 401)) throw error;
-          if (renewed) throw new ShopAccessLostError(shop, RECONNECT_MESSAGE);
+          if (renewed) throw new ShopAccessLostError(shop, RECONNECT);
           logger.warn({ shop }, "Shopify refused the offline token; renewing it once");
           session = await renew(shop, session.accessToken);
         }

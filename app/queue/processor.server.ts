@@ -58,7 +58,7 @@ import {
   waitForFileReady,
 } from "~/models/catalog.server";
 import { captureForItem, releaseForItem, ReservationSettledError } from "~/models/credit-reservations.server";
-import { RECONNECT_MESSAGE, ShopAccessLostError } from "~/models/offline-sessions.server";
+import { NOT_INSTALLED, RECONNECT, ShopAccessLostError } from "~/models/offline-sessions.server";
 import { supersedeOtherVersions } from "~/models/versions.server";
 import {
   ensureBackupReady,
@@ -132,11 +132,6 @@ function editRefusedCode(code: string): MessageCode {
   return SERVICE_UNAVAILABLE_CODES.has(code.split(".")[0] ?? code) ? "itemEditUnavailable" : "itemEditRefused";
 }
 
-const NOT_INSTALLED: MerchantText = {
-  text: "The app is not installed on this store any more, so the image was not changed.",
-  message: { code: "itemNotInstalled" },
-};
-
 /** Text we do not control (Shopify's, DashScope's), carried as it is inside a sentence in the merchant's language. */
 export function unexpectedReason(text: string): MerchantText {
   return { text, message: { code: "itemFailedUnexpected", params: { detail: text } } };
@@ -154,14 +149,9 @@ export function terminalReason(error: unknown): MerchantText | null {
   }
   if (error instanceof ShopifyFileFailedError) return unexpectedReason(error.merchantMessage);
   if (error instanceof ShopifyUserError) return shopifyRefused(error.message);
-  if (error instanceof ShopAccessLostError) {
-    return {
-      text: error.merchantMessage,
-      message: { code: error.merchantMessage === RECONNECT_MESSAGE ? "itemReconnect" : "itemNotInstalled" },
-    };
-  }
+  if (error instanceof ShopAccessLostError) return error.lost;
   if (error instanceof ShopifyApiError && error.terminal) {
-    return error.shopifyStatus === 401 || error.shopifyStatus === 403 ? reconnect() : shopifyRefused(error.message);
+    return error.shopifyStatus === 401 || error.shopifyStatus === 403 ? RECONNECT : shopifyRefused(error.message);
   }
   if (error instanceof UnsafeFetchError && error.permanent) {
     return {
@@ -171,10 +161,6 @@ export function terminalReason(error: unknown): MerchantText | null {
   }
   if (error instanceof SessionNotFoundError) return NOT_INSTALLED;
   return null;
-}
-
-function reconnect(): MerchantText {
-  return { text: RECONNECT_MESSAGE, message: { code: "itemReconnect" } };
 }
 
 function shopifyRefused(detail: string): MerchantText {
@@ -242,13 +228,15 @@ async function runItem(
   const item = await loadItem(db, shop, itemId);
   if (!item) return "already-done";
   if (!IN_FLIGHT.includes(item.state)) return "already-done";
-  await transition(db, {
+  const started = await transition(db, {
     shop,
     itemId,
     from: IN_FLIGHT,
     to: "PROCESSING",
     data: { startedAt: item.startedAt ?? new Date(), attempts: { increment: 1 } },
   });
+  // Cancelled or settled since it was read: nothing to download or edit.
+  if (started === 0) return "already-done";
   if (!isPipelineId(item.batch.pipeline)) {
     throw new ItemFailedError({
       text: `The pipeline "${item.batch.pipeline}" no longer exists.`,

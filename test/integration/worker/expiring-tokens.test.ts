@@ -4,7 +4,7 @@ import type { ChildProcess } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getBatchProgress } from "~/models/batches.server";
 import { getBalance } from "~/models/credit-ledger.server";
-import { RECONNECT_MESSAGE } from "~/models/offline-sessions.server";
+import { RECONNECT } from "~/models/offline-sessions.server";
 import { mediaById, startHarness, submitAllImages, type Harness } from "../batches/harness";
 import { killed, spawnWorkerProcess } from "./worker-processes";
 
@@ -124,7 +124,7 @@ describe("expiring offline tokens", () => {
     const failed = items.filter((i) => i.state === "FAILED");
     const pending = items.filter(sentButUnchecked);
     expect(failed.length).toBeGreaterThan(0);
-    for (const item of failed) expect(item.reason).toBe(RECONNECT_MESSAGE);
+    for (const item of failed) expect(item.reason).toBe(RECONNECT.text);
     const spent = 3 * (published.length + pending.length);
     expect(await getBalance(h.db, shop)).toEqual({ available: 36 - spent, reserved: 3 * pending.length, total: 36 - 3 * published.length });
     const after = mediaById(h.shopify, shop);
