@@ -11,7 +11,7 @@ import { logger } from "~/lib/logger.server";
 import { CREDITS_PER_IMAGE, InsufficientCreditsError, getBalance, getDebt, payDebtFromAvailable } from "~/models/credit-ledger.server";
 import { dailyCapRoom, releaseForItem, releaseUnusedReservations, reserveForItems } from "~/models/credit-reservations.server";
 import type { AdminGraphql } from "~/lib/admin-graphql.server";
-import { ACTIVE_ITEM_STATES, FINISHED_ITEM_STATES, ITEM_STATES, transition } from "~/models/batch-items.server";
+import { ACTIVE_ITEM_STATES, FINISHED_ITEM_STATES, IN_FLIGHT_ITEM_STATES, ITEM_STATES, transition } from "~/models/batch-items.server";
 import { resolveSelection, type ProductImage } from "~/models/catalog.server";
 import { restoreMediaFromBackup } from "~/models/stored-images.server";
 import { groupVersions } from "~/models/versions";
@@ -507,7 +507,7 @@ const PACE_MIN_SAMPLES = 3;
 
 export async function getQueueLoad(db: PrismaClient, now: Date = new Date()): Promise<QueueLoad> {
   const [byShop, recent] = await Promise.all([
-    db.batchItem.groupBy({ by: ["shop"], where: { state: { in: ["QUEUED", "PROCESSING"] } }, _count: { _all: true } }),
+    db.batchItem.groupBy({ by: ["shop"], where: { state: { in: [...IN_FLIGHT_ITEM_STATES] } }, _count: { _all: true } }),
     db.batchItem.aggregate({
       where: { finishedAt: { gte: new Date(now.getTime() - PACE_WINDOW_MS), lte: now } },
       _count: { _all: true },

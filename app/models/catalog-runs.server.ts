@@ -24,6 +24,7 @@ import { getConfig } from "~/lib/config.server";
 import { logger } from "~/lib/logger.server";
 import { checkUrlAllowed, fetchPolicyFromEnv } from "~/lib/safe-fetch.server";
 import { addFundedItems, cancelItems, fairShareEtaSeconds, getQueueLoad, type FundingLimit } from "~/models/batches.server";
+import { IN_FLIGHT_ITEM_STATES, ITEM_STATES } from "~/models/batch-items.server";
 import { gidNumber, type ProductImage } from "~/models/catalog.server";
 import { CREDITS_PER_IMAGE } from "~/models/credit-ledger.server";
 import { getSettings, pipelineSettingsFrom } from "~/models/settings.server";
@@ -573,7 +574,7 @@ async function addNextChunk(deps: { db: PrismaClient; imageQueue: ImageWork }, r
   const { db } = deps;
   const shop = run.shop;
   const waiting = run.batchId
-    ? await db.batchItem.count({ where: { shop, batchId: run.batchId, state: { in: ["QUEUED", "PROCESSING"] } } })
+    ? await db.batchItem.count({ where: { shop, batchId: run.batchId, state: { in: [...IN_FLIGHT_ITEM_STATES] } } })
     : 0;
   if (waiting >= CATALOG_CHUNK) throw new RunAgainLater(TICK_MS);
   const next = await db.catalogRunImage.findMany({
@@ -678,9 +679,9 @@ async function viewOf(db: PrismaClient, run: CatalogRun): Promise<CatalogRunView
     db.catalogRunImage.count({ where: { runId: run.id, skipped: true } }),
     runCredits(db, run.shop, run.batchId),
   ]);
-  const count = (names: string[]) => states.filter((s) => names.includes(s.state)).reduce((sum, s) => sum + s._count._all, 0);
-  const added = count(["QUEUED", "PROCESSING", "NEEDS_REVIEW", "PUBLISHED", "FAILED", "RESTORED", "CANCELLED", "REJECTED", "SUPERSEDED"]);
-  const waiting = count(["QUEUED", "PROCESSING"]);
+  const count = (names: readonly string[]) => states.filter((s) => names.includes(s.state)).reduce((sum, s) => sum + s._count._all, 0);
+  const added = count(ITEM_STATES);
+  const waiting = count(IN_FLIGHT_ITEM_STATES);
   const done = added - waiting;
   let etaSeconds: number | null = null;
   if (run.status === "RUNNING") {
