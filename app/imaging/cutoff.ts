@@ -28,7 +28,7 @@ const FRAME_SIDE = 256;
  */
 const EDGE_BAND = 0.01;
 /** The product cuts an edge when it runs along at least this share of it (a hanger's hook runs 1-5%). */
-export const CUT_RUN_SHARE = 0.115;
+const CUT_RUN_SHARE = 0.115;
 /** Below this registration correlation the product was not found in the original: nothing is claimed. */
 const MIN_REGISTRATION = 0.3;
 
@@ -62,7 +62,7 @@ export function detectCutOff(placement: ProductPlacement | null): CutOffReport {
 }
 
 /** Share of each edge of the original the result's product (its mask and box), carried onto `sourceBox`, runs along. */
-export function edgeRuns(
+function edgeRuns(
   product: { mask: Uint8Array; width: number; box: Box },
   sourceBox: Box,
   frame: { width: number; height: number },

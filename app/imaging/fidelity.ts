@@ -120,8 +120,6 @@ export interface FidelityMeasurement {
   colourCast: number;
   /** Largest loss of structural similarity (1 - SSIM's contrast-structure term) in a cell of the product. */
   worstStructure: number;
-  /** Structure was compared on the fine grid (the original has the detail), against LIMITS.structureLoss. */
-  fineStructure: boolean;
   /** Product-coloured area of the original next to the product that the edit lacks, over the product's area. */
   missingShare: number;
   /** How much the product's proportions differ from the original's (|ln| of the width-over-height scale ratio). */
@@ -223,7 +221,6 @@ const NO_PRODUCT: FidelityMeasurement = {
   worstAreaChange: 1,
   colourCast: 255,
   worstStructure: 1,
-  fineStructure: false,
   missingShare: 1,
   proportionChange: 0,
   placement: null,
@@ -286,7 +283,6 @@ function compare(
     worstAreaChange,
     colourCast,
     worstStructure,
-    fineStructure: detail !== null,
     missingShare,
     proportionChange,
   };

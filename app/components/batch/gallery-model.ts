@@ -83,10 +83,6 @@ export function applyFilter<T extends { state: string }>(items: readonly T[], fi
   return filter === "all" ? [...items] : items.filter((item) => filterOf(item.state) === filter);
 }
 
-export function isGalleryFilter(value: string | null | undefined): value is GalleryFilter {
-  return (GALLERY_FILTERS as readonly string[]).includes(value ?? "");
-}
-
 /** Images bulk approve/reject may select: held for review, nothing else (a published image is restored one by one). */
 export function isBulkReviewable(item: { state: string; restoring?: boolean }): boolean {
   return item.state === "NEEDS_REVIEW" && !item.restoring;

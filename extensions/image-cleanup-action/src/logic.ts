@@ -99,13 +99,9 @@ export async function summariseSelection(api: ActionApi): Promise<SelectionSumma
   return { productIds, products: productIds.length, images, missing: productIds.length - found };
 }
 
-export function costOf(images: number, creditsPerImage: number): number {
-  return images * creditsPerImage;
-}
-
 /** "12 images x 3 credits = 36 credits" */
 export function costLine(translate: Translate, images: number, creditsPerImage: number): string {
-  return translate("costLine", { count: images, creditsPerImage, credits: costOf(images, creditsPerImage) });
+  return translate("costLine", { count: images, creditsPerImage, credits: images * creditsPerImage });
 }
 
 /** "3 products selected with 7 images." / "The selected 2 products have no images to clean up." */
