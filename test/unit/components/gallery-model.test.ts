@@ -16,7 +16,7 @@ import { evaluateRules, type ImageMeasurements } from "~/imaging/compliance";
 import { DEFAULT_PIPELINE_SETTINGS, resolvePipeline, type PipelineId } from "~/imaging/pipelines";
 import { cutOffMessage } from "~/imaging/cutoff";
 import { i18nFor } from "~/i18n/locales";
-import type { MerchantMessage, MessageCode, MessageParams } from "~/lib/merchant-message";
+import { MESSAGE_CODES, type MerchantMessage, type MessageCode, type MessageParams } from "~/lib/merchant-message";
 
 const formatMessage = (msg: Said) => formatIn(msg, i18nFor("en").t);
 
@@ -256,8 +256,16 @@ const STORED_REASONS: Record<string, MessageParams> = {
   itemCancelledWithRun: {},
 };
 
+/** Item codes that answer a merchant's action rather than being stored as a reason. */
+const ITEM_ACTION_ANSWERS = new Set(["itemApproved", "itemRejected", "itemRestored", "itemNotFound", "itemNotInBatch"]);
+
 describe("an item's stored reason, in the viewer's language", () => {
   const inSpanish = (msg: Said) => formatIn(msg, i18nFor("es").t);
+
+  it("covers every stored reason the app declares (a new one needs its sample here)", () => {
+    const declared = MESSAGE_CODES.filter((code) => code.startsWith("item") && !ITEM_ACTION_ANSWERS.has(code));
+    expect(Object.keys(STORED_REASONS).sort()).toEqual([...declared].sort());
+  });
   const reasonMessage = (code: string): MerchantMessage => ({ code: code as MessageCode, params: STORED_REASONS[code] });
 
   it.each(Object.keys(STORED_REASONS))("a Spanish viewer reads %s in Spanish, its values in place", (code) => {
