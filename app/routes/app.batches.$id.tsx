@@ -1,6 +1,6 @@
 import { useEffect, useState } from "react";
 import { json, type HeadersFunction, type LoaderFunctionArgs } from "@remix-run/node";
-import { useFetcher, useLoaderData } from "@remix-run/react";
+import { useLoaderData } from "@remix-run/react";
 import { useAppBridge } from "@shopify/app-bridge-react";
 import { Badge, Banner, BlockStack, Card, InlineStack, Layout, Page, ProgressBar, Text } from "@shopify/polaris";
 import { boundary } from "@shopify/shopify-app-remix/server";
@@ -9,11 +9,10 @@ import { BatchGallery } from "~/components/batch/BatchGallery";
 import galleryStyles from "~/components/batch/batch-gallery.css?url";
 import { originalImageUrls, resultRetentionDays } from "~/models/stored-images.server";
 import { downloadAuthenticated } from "~/components/batch/useAuthenticatedObjectUrl";
-import type { ItemActionResult } from "~/components/batch/useToastingFetcher";
+import { useToastingFetcher } from "~/components/batch/useToastingFetcher";
 import { RouteError } from "~/components/RouteError";
 import { useRevalidateWhile } from "~/components/useRevalidateWhile";
 import { useEtaText, useFormat } from "~/i18n/format";
-import { useActionAnswerText } from "~/i18n/messages";
 import db from "~/db.server";
 import { getPipeline, isPipelineId } from "~/imaging/pipelines";
 import { getBatchProgress } from "~/models/batches.server";
@@ -45,8 +44,7 @@ export default function BatchPage() {
   const { t } = useTranslation();
   const format = useFormat();
   const etaText = useEtaText();
-  const restoreAll = useFetcher<ItemActionResult>();
-  const answerText = useActionAnswerText();
+  const restoreAll = useToastingFetcher();
   const [confirmRestore, setConfirmRestore] = useState(false);
   const [downloading, setDownloading] = useState(false);
   const { batch, counts, done, total } = data;
@@ -56,11 +54,8 @@ export default function BatchPage() {
   useRevalidateWhile(working, POLL_MS);
 
   useEffect(() => {
-    if (restoreAll.state !== "idle" || !restoreAll.data) return;
-    const answer = answerText(restoreAll.data);
-    if (answer) shopify.toast.show(answer.text, { isError: answer.isError });
-    setConfirmRestore(false);
-  }, [restoreAll.state, restoreAll.data, shopify, answerText]);
+    if (restoreAll.state === "idle" && restoreAll.data) setConfirmRestore(false);
+  }, [restoreAll.state, restoreAll.data]);
 
   const percent = total === 0 ? 100 : Math.round((done / total) * 100);
   const eta = working ? etaText(data.etaSeconds) : null;
