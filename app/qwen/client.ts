@@ -176,7 +176,8 @@ export class QwenClient implements ImageEditor {
     const started = Date.now();
     const { resultUrl, requestId } = await this.generate(body).catch((error: unknown) => {
       qwenLatency.observe({ outcome: "error" }, (Date.now() - started) / 1000);
-      qwenErrors.inc({ code: (error as { serviceCode?: string }).serviceCode ?? "unknown" });
+      const known = error instanceof QwenFatalError || error instanceof QwenRateLimitedError || error instanceof QwenRetryableError;
+      qwenErrors.inc({ code: known ? error.serviceCode : "unknown" });
       throw error;
     });
     qwenLatency.observe({ outcome: "ok" }, (Date.now() - started) / 1000);
