@@ -94,12 +94,19 @@ const LIMITS = {
   /** The same on a grid of COARSE_DETAIL_GRID px or less (a product small in the original). */
   coarseStructureLoss: 0.95,
   /** Product-coloured area next to the product that the edit lacks, over the product's area. */
-  missingShare: 0.09,
+  missingShare: 0.08,
   /** 1 - registration correlation. */
   registrationLoss: 0.5,
 };
 /** Surroundings (share of the product's area) needed to tell product colours from the surroundings' by. */
 const MIN_SURROUND = 0.05;
+/** The surroundings are read on the original at this size (longest side), in a ring this deep along its frame... */
+const SURROUND_SIDE = 96;
+const SURROUND_RING = 0.2;
+/** ...outside the product's box grown by this share of it... */
+const SURROUND_BOX_GROWTH = 0.05;
+/** ...when the ring has at least this many px there; otherwise next to the product. */
+const MIN_FRAME_SURROUND = 50;
 /** Margin around the product (share of its box) searched for parts the model left out. */
 const MISSING_MARGIN = 0.3;
 
@@ -1216,45 +1223,46 @@ function medianDifference(a: Float32Array, b: Float32Array, gain: number, core: 
  */
 function missingParts(source: Pyramid, result: Pyramid, product: ResultProduct, placement: Placement): number {
   const { a, inside, width, height, marginPx } = alignedPatches(source, result, product, placement, MISSING_MARGIN);
-  const bins = (p: number) =>
-    (Math.min(7, Math.max(0, a.channels[0]![p]! >> 5)) << 6) |
-    (Math.min(7, Math.max(0, a.channels[1]![p]! >> 5)) << 3) |
-    Math.min(7, Math.max(0, a.channels[2]![p]! >> 5));
+  const bins = (p: number) => colourBin(a, p);
   // Distance (in px, up to 4) of each outside pixel from the product.
   const near = dilationDistance(inside, width, height, 4);
   const productHistogram = new Float32Array(512);
-  const surroundHistogram = new Float32Array(512);
   let productCount = 0;
-  let surroundCount = 0;
   for (let p = 0; p < inside.length; p++) {
     if (Number.isNaN(a.channels[0]![p]!) || !inside[p]) continue;
     productHistogram[bins(p)]!++;
     productCount++;
   }
-  // The surroundings are read outside the product's box (a part the model left out lies next to the product, often
-  // inside its box: a sleeve, a strap), or when the original has too little of that, anywhere away from the product.
+  // The surroundings next to the product (outside its box in the patch, or when the original has too little of that,
+  // anywhere away from it), and along the original's frame (see frameSurroundings).
   const outsideBox = (p: number) => {
     const x = p % width;
     const y = (p - x) / width;
     return x < marginPx - 1 || y < marginPx - 1 || x > width - marginPx || y > height - marginPx;
   };
+  let surroundHistogram = new Float32Array(512);
+  let surroundCount = 0;
   for (const onlyOutsideBox of [true, false]) {
+    surroundHistogram = new Float32Array(512);
+    surroundCount = 0;
     for (let p = 0; p < inside.length; p++) {
       if (Number.isNaN(a.channels[0]![p]!) || inside[p] || near[p] !== 0 || (onlyOutsideBox && !outsideBox(p))) continue;
       surroundHistogram[bins(p)]!++;
       surroundCount++;
     }
-    if (surroundCount >= MIN_SURROUND * productCount || !onlyOutsideBox) break;
-    surroundHistogram.fill(0);
-    surroundCount = 0;
+    if (surroundCount >= MIN_SURROUND * productCount) break;
   }
+  const frame = frameSurroundings(source, product, placement);
   if (!productCount || !surroundCount) return 0;
   const productLike = new Uint8Array(inside.length);
   for (let p = 0; p < inside.length; p++) {
     if (inside[p] || Number.isNaN(a.channels[0]![p]!)) continue;
     const bin = bins(p);
     const pp = productHistogram[bin]! / productCount;
-    const ps = surroundHistogram[bin]! / surroundCount;
+    const ps = Math.max(
+      surroundHistogram[bin]! / surroundCount,
+      frame.count >= MIN_FRAME_SURROUND ? frame.histogram[bin]! / frame.count : 0,
+    );
     productLike[p] = pp > 0.01 && pp > ps * 4 ? 1 : 0;
   }
   // Grown from the product's outline through product-coloured pixels.
@@ -1282,6 +1290,43 @@ function missingParts(source: Pyramid, result: Pyramid, product: ResultProduct, 
   let area = 0;
   for (let p = 0; p < inside.length; p++) area += inside[p]!;
   return area ? missing / area : 0;
+}
+
+/** The 8 x 8 x 8 colour bin of pixel p. */
+function colourBin(planes: Planes, p: number): number {
+  const [r, g, b] = planes.channels as [Float32Array, Float32Array, Float32Array];
+  return (Math.min(7, Math.max(0, r[p]! >> 5)) << 6) | (Math.min(7, Math.max(0, g[p]! >> 5)) << 3) | Math.min(7, Math.max(0, b[p]! >> 5));
+}
+
+/**
+ * Colours of the original's surroundings, read in a ring along its frame away from where the product was found:
+ * a part the model left out lies next to the product (a whole trouser leg can fill the area around the product's box),
+ * while the frame's edges show the floor, bed or wall it was shot on.
+ */
+function frameSurroundings(source: Pyramid, product: ResultProduct, placement: Placement): { histogram: Float32Array; count: number } {
+  const whole = source[0]!;
+  const scale = SURROUND_SIDE / Math.max(whole.width, whole.height);
+  const width = Math.max(2, Math.round(whole.width * scale));
+  const height = Math.max(2, Math.round(whole.height * scale));
+  const frame = sample(source, { left: 0, top: 0, width: whole.width, height: whole.height }, width, height);
+  const boxWidth = product.box.width * placement.scaleX;
+  const boxHeight = product.box.height * placement.scaleY;
+  const left = (placement.left - boxWidth * SURROUND_BOX_GROWTH) * scale;
+  const top = (placement.top - boxHeight * SURROUND_BOX_GROWTH) * scale;
+  const right = (placement.left + boxWidth * (1 + SURROUND_BOX_GROWTH)) * scale;
+  const bottom = (placement.top + boxHeight * (1 + SURROUND_BOX_GROWTH)) * scale;
+  const histogram = new Float32Array(512);
+  let count = 0;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const inRing =
+        x < width * SURROUND_RING || x >= width * (1 - SURROUND_RING) || y < height * SURROUND_RING || y >= height * (1 - SURROUND_RING);
+      if (!inRing || (x >= left && x < right && y >= top && y < bottom)) continue;
+      histogram[colourBin(frame, y * width + x)]!++;
+      count++;
+    }
+  }
+  return { histogram, count };
 }
 
 /** For pixels outside `mask`: their 4-connected distance to it, 1..limit; 0 beyond the limit or inside. */

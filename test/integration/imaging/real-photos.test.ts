@@ -85,3 +85,20 @@ describe("quality checks on real product photos (corpus subset, Amazon)", () => 
     },
   );
 });
+
+describe("missing parts on real photos", () => {
+  it("does not take a door or wall of the product's colours for a part the model left out", async () => {
+    // Photo 2: a navy dress on a hanger against a door; the door's colours are the dress's.
+    const result = await runCase(await loadCorpus(), 2, "faithful", "amazon");
+    expect({ score: result.fidelity.score, published: result.published }).toMatchObject({ published: true });
+  }, 60_000);
+
+  it("holds an edit that dropped a sleeve of less than a tenth of the product", async () => {
+    // Photos 71 and 119: the model left out a sleeve or a corner holding 8-9% of the product.
+    const corpus = await loadCorpus();
+    for (const index of [71, 119]) {
+      const result = await runCase(corpus, index, "missing-part", "amazon");
+      expect({ index, missingShare: result.fidelity.missingShare, published: result.published }).toMatchObject({ index, published: false });
+    }
+  }, 60_000);
+});
