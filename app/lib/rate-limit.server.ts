@@ -1,21 +1,19 @@
 import { logger } from "~/lib/logger.server";
 import { rateLimited } from "~/lib/metrics.server";
 import { createRedisConnection, type RedisClient } from "~/lib/redis.server";
+import { takeSlot, type SlidingWindow } from "~/lib/sliding-window.server";
 import { errorPayload } from "./merchant-message";
 
 /**
- * Per-shop rate limits kept in Redis (shared by every web process), as sliding-window logs: each
- * allowed request adds a member to a sorted set scored by time, so "the 11th request within any
- * 1000 ms" is exact, unlike fixed windows that let a burst straddle a boundary.
+ * Per-shop rate limits kept in Redis (shared by every web process), as sliding-window logs
+ * (`lib/sliding-window.server.ts`): "the 11th request within any 1000 ms" is exact, and every window
+ * (10 per second, 60 per minute) must allow a request before it is recorded in any.
  *
  * Routes call `await enforceRateLimit(action, session.shop)` right after authenticating (it throws a 429 Response
  * the route lets propagate), or `checkRateLimit` where the answer goes to a form (useFetcher) or the extension.
  * Limited: creating batches and purchases, confirming a purchase on return, restoring a batch, ZIP downloads.
  */
-export interface RateLimitWindow {
-  max: number;
-  windowMs: number;
-}
+export type RateLimitWindow = SlidingWindow;
 
 export type RateLimitResult = { allowed: true } | { allowed: false; retryAfterMs: number; window: RateLimitWindow };
 
@@ -37,30 +35,6 @@ const ACTION_NOUNS: Record<RateLimitedAction, string> = {
   "image-retry": "new tries",
 };
 
-// KEYS: one sorted set per window, all in one hash slot (Redis Cluster). ARGV: now, member, then (max, windowMs) per
-// window. Checks every window first and records the request only when all allow it, atomically.
-const SLIDING_WINDOW_SCRIPT = `
-local now = tonumber(ARGV[1])
-local member = ARGV[2]
-for i = 1, #KEYS do
-  local max = tonumber(ARGV[1 + i * 2])
-  local window = tonumber(ARGV[2 + i * 2])
-  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now - window)
-  if redis.call('ZCARD', KEYS[i]) >= max then
-    local oldest = redis.call('ZRANGE', KEYS[i], 0, 0, 'WITHSCORES')
-    local retry = window
-    if oldest[2] then retry = tonumber(oldest[2]) + window - now end
-    return { i, retry }
-  end
-end
-for i = 1, #KEYS do
-  local window = tonumber(ARGV[2 + i * 2])
-  redis.call('ZADD', KEYS[i], now, member)
-  redis.call('PEXPIRE', KEYS[i], window)
-end
-return { 0, 0 }
-`;
-
 export interface RateLimiter {
   consume(key: string): Promise<RateLimitResult>;
 }
@@ -81,11 +55,9 @@ export function createRateLimiter(options: {
       // The hash tag puts a shop's windows in one slot, so the one script may touch them all on a Redis Cluster.
       const keys = limits.map((limit) => `${options.prefix}:{${key}}:${limit.windowMs}`);
       const member = `${at}-${process.pid}-${++sequence}-${Math.random().toString(36).slice(2, 8)}`;
-      const args = [String(at), member, ...limits.flatMap((limit) => [String(limit.max), String(limit.windowMs)])];
-      const [index, retry] = (await options.redis.eval(SLIDING_WINDOW_SCRIPT, keys.length, ...keys, ...args)) as [number, number];
-      const window = index > 0 ? limits[index - 1] : undefined;
-      if (!window) return { allowed: true };
-      return { allowed: false, retryAfterMs: Math.max(1, retry), window };
+      const slot = await takeSlot(options.redis, keys, limits, member, at);
+      if (slot.granted) return { allowed: true };
+      return { allowed: false, retryAfterMs: slot.retryAfterMs, window: limits[slot.window]! };
     },
   };
 }
