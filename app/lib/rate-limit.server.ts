@@ -1,6 +1,6 @@
 import { logger } from "~/lib/logger.server";
 import { rateLimited } from "~/lib/metrics.server";
-import { createRedisConnection, type RedisClient } from "~/lib/redis.server";
+import { webRedisConnection, whenReady, type RedisClient } from "~/lib/redis.server";
 import { takeSlot, type SlidingWindow } from "~/lib/sliding-window.server";
 import { errorPayload } from "./merchant-message";
 
@@ -83,28 +83,6 @@ export function rateLimitedResponse(action: RateLimitedAction, result: Extract<R
   });
 }
 
-let defaultRedis: Promise<RedisClient> | undefined;
-
-/** The web process's connection for rate limits: a producer's (fails fast while Redis is away), made once. */
-function connectDefaultRedis(): Promise<RedisClient> {
-  defaultRedis ??= (async () => {
-    const redis = createRedisConnection({ lazyConnect: true });
-    try {
-      await redis.connect();
-    } catch (error) {
-      redis.disconnect();
-      throw error;
-    }
-    return redis;
-  })().catch((error: unknown) => {
-    defaultRedis = undefined;
-    throw error;
-  });
-  return defaultRedis;
-}
-
-const limiters = new Map<string, RateLimiter>();
-
 /**
  * Throws a 429 Response when `shop` exceeds the limits for `action`. When Redis cannot be reached
  * the request is let through (and logged): credits are protected by the ledger, not by this limit.
@@ -116,11 +94,9 @@ export async function enforceRateLimit(
 ): Promise<void> {
   let result: RateLimitResult;
   try {
-    const redis = options.redis ?? (await connectDefaultRedis());
-    const limiter =
-      options.redis || options.limits || options.now
-        ? createRateLimiter({ redis, prefix: `ratelimit:${action}`, limits: options.limits, now: options.now })
-        : (limiters.get(action) ?? setLimiter(action, createRateLimiter({ redis, prefix: `ratelimit:${action}` })));
+    const redis = options.redis ?? webRedisConnection();
+    if (!options.redis) await whenReady(redis);
+    const limiter = createRateLimiter({ redis, prefix: `ratelimit:${action}`, limits: options.limits, now: options.now });
     result = await limiter.consume(shop);
   } catch (error) {
     logger.warn({ err: error, shop, action }, "rate limiter unavailable; request allowed");
@@ -131,11 +107,6 @@ export async function enforceRateLimit(
     logger.info({ shop, action, retryAfterMs: result.retryAfterMs }, "rate limited");
     throw rateLimitedResponse(action, result);
   }
-}
-
-function setLimiter(action: string, limiter: RateLimiter): RateLimiter {
-  limiters.set(action, limiter);
-  return limiter;
 }
 
 /**

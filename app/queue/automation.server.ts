@@ -13,7 +13,7 @@ import type { PrismaClient } from "@prisma/client";
 import { logger } from "~/lib/logger.server";
 import { ShopifyThrottledError, type AdminGraphql } from "~/lib/admin-graphql.server";
 import { RunAgainLater, type AutomationWork, type ImageWork, type NewProductMedia } from "~/models/work-queues.server";
-import { createRedisConnection, type RedisClient } from "~/lib/redis.server";
+import { closeWebRedisConnection, createRedisConnection, webRedisConnection, type RedisClient } from "~/lib/redis.server";
 import { QUEUE_PREFIX } from "./queue.server";
 
 export type AutomationJobData =
@@ -75,20 +75,23 @@ function wakeKey(queueName: string, jobId: string): string {
 
 const queues = new Map<string, AutomationQueue>();
 
-/** The producer side (cached per image queue name). Fails fast when Redis is down. */
+/** The producer side (cached per image queue name), on the web process's one connection. Fails fast when Redis is down. */
 export function getAutomationQueue(imageQueueName: string): AutomationQueue {
+  const connection = webRedisConnection();
   let queue = queues.get(imageQueueName);
-  if (!queue) {
-    queue = openAutomationQueue(imageQueueName, createRedisConnection());
+  if (!queue || queue.opts.connection !== connection) {
+    queue = openAutomationQueue(imageQueueName, connection);
     queues.set(imageQueueName, queue);
   }
   return queue;
 }
 
+/** Closes the automation queues' producers and the web process's connection. */
 export async function closeAutomationQueues(): Promise<void> {
   const all = [...queues.values()];
   queues.clear();
   await Promise.all(all.map((q) => q.close().catch(() => undefined)));
+  await closeWebRedisConnection();
 }
 
 const JOB_OPTIONS: JobsOptions = {
