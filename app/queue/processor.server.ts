@@ -45,7 +45,8 @@ import type { MerchantText, MessageCode } from "~/lib/merchant-message";
 import { fetchImage, fetchPolicyFromEnv, SHOPIFY_CDN_HOSTS, UnsafeFetchError } from "~/lib/safe-fetch.server";
 import type { AltTextWriter } from "~/qwen/alt-text";
 import { QwenFatalError, QwenRateLimitedError } from "~/qwen/errors";
-import { IN_FLIGHT_ITEM_STATES, transition } from "~/models/batch-items.server";
+import { IN_FLIGHT_ITEM_STATES } from "~/models/batch-item-states";
+import { transition } from "~/models/batch-items.server";
 import { BATCH_REVIEW_KEY, finishBatchIfDone, pipelineSettingsOf } from "~/models/batches.server";
 import { ShopifyApiError, ShopifyThrottledError, ShopifyUserError, type AdminGraphql } from "~/lib/admin-graphql.server";
 import {

@@ -5,6 +5,7 @@
  */
 import { aspectLabel, formatName, isPipelineId, resolvePipeline, type PipelineSettings, type ResolvedPipeline } from "~/imaging/pipelines";
 import type { ErrorPayload, MerchantMessage } from "~/lib/merchant-message";
+import { ITEM_STATES } from "~/models/batch-item-states";
 import { message, type Message, type Said } from "./gallery-messages";
 import { fidelityNeedsAttention, readCompliance, readFidelity, readFraming, STATE_LABELS, type ComplianceRule } from "./report-model";
 
@@ -371,11 +372,9 @@ export function versionNote(version: {
   return reasonOf(version);
 }
 
-const STATES = ["QUEUED", "PROCESSING", "NEEDS_REVIEW", "PUBLISHED", "FAILED", "RESTORED", "CANCELLED", "REJECTED", "SUPERSEDED"] as const;
-
 /** The state badge of an image: its words and Polaris tone. */
 export function stateBadge(state: string): { label: Message | string; tone?: (typeof STATE_LABELS)[string]["tone"] } {
-  const known = STATES.find((s) => s === state);
+  const known = ITEM_STATES.find((s) => s === state);
   return { label: known ? message(`state.${known}`) : state, tone: STATE_LABELS[state]?.tone };
 }
 
