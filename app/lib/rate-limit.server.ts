@@ -20,7 +20,7 @@ export type RateLimitResult = { allowed: true } | { allowed: false; retryAfterMs
 export type RateLimitedAction =
   "batch-create" | "purchase-create" | "purchase-confirm" | "batch-restore" | "batch-review" | "zip-download" | "image-retry";
 
-export const DEFAULT_LIMITS: readonly RateLimitWindow[] = [
+const DEFAULT_LIMITS: readonly RateLimitWindow[] = [
   { max: 10, windowMs: 1_000 },
   { max: 60, windowMs: 60_000 },
 ];

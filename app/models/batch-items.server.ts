@@ -8,7 +8,7 @@
 import type { ItemState, Prisma } from "@prisma/client";
 
 /** Where each state may go. A state with no move is final. */
-export const ITEM_TRANSITIONS: Readonly<Record<ItemState, readonly ItemState[]>> = {
+const ITEM_TRANSITIONS: Readonly<Record<ItemState, readonly ItemState[]>> = {
   QUEUED: ["PROCESSING", "NEEDS_REVIEW", "PUBLISHED", "FAILED", "SUPERSEDED", "CANCELLED"],
   // A re-run (stalled job, retry, sweep) takes a PROCESSING item again.
   PROCESSING: ["PROCESSING", "NEEDS_REVIEW", "PUBLISHED", "FAILED", "SUPERSEDED", "CANCELLED"],
@@ -30,7 +30,7 @@ export class ItemTransitionError extends Error {
   }
 }
 
-export function canTransition(from: ItemState, to: ItemState): boolean {
+function canTransition(from: ItemState, to: ItemState): boolean {
   return ITEM_TRANSITIONS[from].includes(to);
 }
 

@@ -20,8 +20,6 @@ import type { ImageWork } from "~/models/work-queues.server";
 import { AppError } from "~/lib/app-error";
 import { errorPayload, storedMessage, type ErrorPayload, type MerchantMessage, type MerchantText } from "~/lib/merchant-message";
 
-export { getProcessedImage } from "~/models/stored-images.server";
-
 export const MAX_IMAGES_PER_BATCH: number = getConfig().MAX_IMAGES_PER_BATCH;
 
 /** Key in Batch.settings naming the queue the batch's jobs go to (read by the sweep). */

@@ -47,7 +47,7 @@ function bulkPollMs(): number {
 /** Where Shopify serves bulk operation results. */
 const BULK_RESULT_HOSTS = ["storage.googleapis.com"];
 
-export const CATALOG_FILTER_KINDS = ["all", "collection", "productType", "tag"] as const;
+const CATALOG_FILTER_KINDS = ["all", "collection", "productType", "tag"] as const;
 
 export interface CatalogFilter {
   kind: (typeof CATALOG_FILTER_KINDS)[number];

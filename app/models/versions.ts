@@ -36,7 +36,7 @@ export interface VersionGroup<T extends VersionFields> {
 
 const IN_FLIGHT: ReadonlySet<string> = new Set(IN_FLIGHT_ITEM_STATES);
 /** States "Try again" is offered from (on the image's current version). */
-export const RETRYABLE_STATES: ReadonlySet<string> = new Set(["NEEDS_REVIEW", "REJECTED", "PUBLISHED"]);
+const RETRYABLE_STATES: ReadonlySet<string> = new Set(["NEEDS_REVIEW", "REJECTED", "PUBLISHED"]);
 /** A version that was on the product once (paid) and is not now: publishing it again costs nothing. */
 const REPUBLISHABLE_STATES = new Set(["SUPERSEDED", "RESTORED"]);
 

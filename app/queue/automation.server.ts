@@ -27,12 +27,12 @@ export interface AutomationDeps {
   imageQueue: ImageWork;
 }
 
-export function automationQueueName(imageQueueName: string): string {
+function automationQueueName(imageQueueName: string): string {
   return `${imageQueueName}-automation`;
 }
 
 /** The automation queue, as the models use it (AutomationWork): routes and the worker pass it to them. */
-export class AutomationQueue extends Queue<AutomationJobData> implements AutomationWork {
+class AutomationQueue extends Queue<AutomationJobData> implements AutomationWork {
   enqueueNewProductMedia(eventId: string, media: NewProductMedia): Promise<void> {
     return enqueueNewProductMedia(this, eventId, media);
   }
@@ -109,7 +109,7 @@ export function newProductMediaJobId(eventId: string): string {
   return `product-event-${createHash("sha256").update(eventId).digest("hex").slice(0, 32)}`;
 }
 
-export async function enqueueNewProductMedia(queue: Queue<AutomationJobData>, eventId: string, data: NewProductMedia): Promise<void> {
+async function enqueueNewProductMedia(queue: Queue<AutomationJobData>, eventId: string, data: NewProductMedia): Promise<void> {
   await addUnlessPending(
     queue,
     "new-product-media",
@@ -139,7 +139,7 @@ function catalogRunJobId(runId: string): string {
 }
 
 /** The run's one job (re-adding it while it exists is a no-op, so the sweep and a resume may both call this). */
-export async function enqueueCatalogRun(queue: Queue<AutomationJobData>, shop: string, runId: string): Promise<void> {
+async function enqueueCatalogRun(queue: Queue<AutomationJobData>, shop: string, runId: string): Promise<void> {
   await addUnlessPending(
     queue,
     "catalog-run",

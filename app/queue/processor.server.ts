@@ -109,7 +109,7 @@ export class JobLockLostError extends Error {
 }
 
 /** The item cannot succeed; the reason is what the merchant reads. */
-export class ItemFailedError extends AppError {
+class ItemFailedError extends AppError {
   constructor(readonly reason: MerchantText) {
     super(reason.text, { merchant: reason.message });
     this.name = "ItemFailedError";
@@ -572,7 +572,7 @@ function replacementTook(media: { url: string | null } | null, item: Pick<BatchI
  * Still processing, or unreadable: "undecided", the item keeps its credits held and the sweep runs it again.
  * Items whose replacement was never sent are "not-replaced" at once.
  */
-export async function settleSentReplacement(
+async function settleSentReplacement(
   deps: Pick<WorkerDeps, "db" | "adminFor">,
   shop: string,
   itemId: string,

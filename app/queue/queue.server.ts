@@ -5,8 +5,6 @@ import { fairPriorities } from "./fair-share.server";
 import type { ImageWork, QueuedItem } from "~/models/work-queues.server";
 import { jobIdForItem, type ImageJobData } from "./jobs";
 
-export { createRedisConnection } from "~/lib/redis.server";
-
 /**
  * Every key of the image queue under one hash tag, so BullMQ's multi-key scripts also run on a Redis Cluster
  * (a queue's keys must live in one slot). Producers and workers must agree on it.
@@ -62,7 +60,7 @@ export async function closeQueues(): Promise<void> {
 }
 
 /** Retries with exponential backoff and jitter; completed jobs leave Redis (the database is the record). */
-export function imageJobOptions(): JobsOptions {
+function imageJobOptions(): JobsOptions {
   const config = queueConfigFromEnv();
   return {
     attempts: config.jobAttempts,

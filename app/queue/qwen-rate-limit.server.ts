@@ -14,7 +14,7 @@ export interface RateLimiter {
 
 const UNLIMITED: RateLimitGrant = { sent: () => undefined };
 
-export const WINDOW_MARGIN_MS = 30;
+const WINDOW_MARGIN_MS = 30;
 
 /**
  * A requests-per-second limit on Qwen calls shared by every worker process: a sliding one-second window

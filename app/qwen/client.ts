@@ -7,8 +7,8 @@ import { QwenFatalError, QwenRateLimitedError, QwenRetryableError, fatalMerchant
 import { prepareDashScopeImage } from "./input";
 
 export const DEFAULT_DASHSCOPE_BASE_URL = declaredDefault("DASHSCOPE_BASE_URL");
-export const DEFAULT_QWEN_MODEL = declaredDefault("QWEN_MODEL");
-export const GENERATION_PATH = "/api/v1/services/aigc/multimodal-generation/generation";
+const DEFAULT_QWEN_MODEL = declaredDefault("QWEN_MODEL");
+const GENERATION_PATH = "/api/v1/services/aigc/multimodal-generation/generation";
 const DEFAULT_TIMEOUT_MS = Number(declaredDefault("QWEN_TIMEOUT_MS"));
 const DEFAULT_DOWNLOAD_TIMEOUT_MS = 60_000;
 const DEFAULT_MAX_RESULT_BYTES = Number(declaredDefault("QWEN_MAX_RESULT_BYTES"));
@@ -61,7 +61,7 @@ export interface GenerationRequestBody {
 const MAX_PROMPT = 800;
 const MAX_NEGATIVE_PROMPT = 500;
 
-export function buildGenerationRequest(opts: {
+function buildGenerationRequest(opts: {
   model: string;
   image: string;
   prompt: string;
@@ -93,7 +93,7 @@ interface GenerationResponseBody {
 }
 
 /** Accepts "https://host", "https://host/" or "https://host/api/v1" for the same base. */
-export function normalizeBaseUrl(baseUrl: string): string {
+function normalizeBaseUrl(baseUrl: string): string {
   return baseUrl
     .trim()
     .replace(/\/+$/, "")

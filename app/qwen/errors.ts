@@ -47,8 +47,6 @@ export class QwenFatalError extends AppError {
   }
 }
 
-export type QwenError = QwenRateLimitedError | QwenRetryableError | QwenFatalError;
-
 const SUPPORT = "If it keeps happening, contact support with the request ID.";
 
 /** What the merchant reads for each non-retryable DashScope code. */

@@ -34,13 +34,13 @@ export interface Verdict {
   message: Message;
 }
 
-export const GALLERY_FILTERS = ["all", "review", "published", "failed", "rejected", "restored", "working", "cancelled"] as const;
+const GALLERY_FILTERS = ["all", "review", "published", "failed", "rejected", "restored", "working", "cancelled"] as const;
 export type GalleryFilter = (typeof GALLERY_FILTERS)[number];
 /** Shown even when empty, so the tabs do not move as a batch progresses; the others appear when they have images. */
 const ALWAYS_SHOWN: ReadonlySet<GalleryFilter> = new Set(["all", "review", "published", "failed", "rejected", "restored"]);
 
 /** The filter an image belongs to, from the state of its current version. */
-export function filterOf(state: string): Exclude<GalleryFilter, "all"> {
+function filterOf(state: string): Exclude<GalleryFilter, "all"> {
   switch (state) {
     case "NEEDS_REVIEW":
       return "review";
@@ -237,7 +237,7 @@ export function ruleDetail(rule: ComplianceRule, report: unknown, batch: BatchPi
 }
 
 /** One missed rule in a merchant's words, with the figures the check measured where the report kept them. */
-export function ruleMessage(rule: ComplianceRule, report: unknown, batch: BatchPipeline): Message {
+function ruleMessage(rule: ComplianceRule, report: unknown, batch: BatchPipeline): Message {
   const market = marketOf(batch.pipeline);
   const m = readMeasurements(report);
   const resolved = checksOf(batch);
@@ -280,7 +280,7 @@ export function ruleMessage(rule: ComplianceRule, report: unknown, batch: BatchP
 }
 
 /** The missed rules of a compliance report, the one a merchant notices first first. */
-export function missedRules(report: unknown): ComplianceRule[] {
+function missedRules(report: unknown): ComplianceRule[] {
   const compliance = readCompliance(report);
   if (!compliance) return [];
   const rank = (id: string) => {
@@ -340,7 +340,7 @@ export function verdictFor(item: GalleryItemInput, batch: BatchPipeline): Verdic
 }
 
 /** An item's stored reason: its message in the viewer's language, else (rows from before codes) its English text. */
-export function reasonOf(item: { reason: string | null; reasonMessage?: MerchantMessage | null }): MerchantMessage | string | null {
+function reasonOf(item: { reason: string | null; reasonMessage?: MerchantMessage | null }): MerchantMessage | string | null {
   return item.reasonMessage ?? item.reason;
 }
 
