@@ -3,7 +3,7 @@ import { declaredDefault, getConfig, type Config } from "~/lib/config.server";
 import { logger } from "~/lib/logger.server";
 import { qwenErrors, qwenLatency } from "~/lib/metrics.server";
 import { DASHSCOPE_RESULT_HOSTS, UnsafeFetchError, fetchImage, fetchPolicyFromEnv } from "~/lib/safe-fetch.server";
-import { QwenFatalError, QwenRateLimitedError, QwenRetryableError, fatalMerchantMessage, isFatalCode } from "./errors";
+import { QwenFatalError, QwenRateLimitedError, QwenRetryableError, QwenServiceError, fatalMerchantMessage, isFatalCode } from "./errors";
 import { prepareDashScopeImage } from "./input";
 
 export const DEFAULT_DASHSCOPE_BASE_URL = declaredDefault("DASHSCOPE_BASE_URL");
@@ -176,8 +176,7 @@ export class QwenClient implements ImageEditor {
     const started = Date.now();
     const { resultUrl, requestId } = await this.generate(body).catch((error: unknown) => {
       qwenLatency.observe({ outcome: "error" }, (Date.now() - started) / 1000);
-      const known = error instanceof QwenFatalError || error instanceof QwenRateLimitedError || error instanceof QwenRetryableError;
-      qwenErrors.inc({ code: known ? error.serviceCode : "unknown" });
+      qwenErrors.inc({ code: error instanceof QwenServiceError ? error.serviceCode : "unknown" });
       throw error;
     });
     qwenLatency.observe({ outcome: "ok" }, (Date.now() - started) / 1000);

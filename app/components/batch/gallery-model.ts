@@ -4,10 +4,10 @@
  * Pure code: the page renders what it returns through gallery-messages.ts.
  */
 import { aspectLabel, formatName, isPipelineId, resolvePipeline, type PipelineSettings, type ResolvedPipeline } from "~/imaging/pipelines";
-import type { ErrorPayload, MerchantMessage } from "~/lib/merchant-message";
+import type { MerchantMessage } from "~/lib/merchant-message";
 import { ITEM_STATES } from "~/models/batch-item-states";
 import { message, type Message, type Said } from "./gallery-messages";
-import { fidelityNeedsAttention, readCompliance, readFidelity, readFraming, STATE_LABELS, type ComplianceRule } from "./report-model";
+import { fidelityNeedsAttention, readCompliance, readFidelity, readFraming, type ComplianceRule } from "./report-model";
 
 export interface GalleryItemInput {
   id: string;
@@ -372,13 +372,18 @@ export function versionNote(version: {
   return reasonOf(version);
 }
 
-/** The state badge of an image: its words and Polaris tone. */
-export function stateBadge(state: string): { label: Message | string; tone?: (typeof STATE_LABELS)[string]["tone"] } {
-  const known = ITEM_STATES.find((s) => s === state);
-  return { label: known ? message(`state.${known}`) : state, tone: STATE_LABELS[state]?.tone };
-}
+type BadgeTone = "success" | "attention" | "critical" | "info" | "warning";
+/** The badge's tone per state; the words are `batchGallery.state.*` in the locale files. */
+const STATE_TONES: Partial<Record<string, BadgeTone>> = {
+  PROCESSING: "info",
+  NEEDS_REVIEW: "attention",
+  PUBLISHED: "success",
+  FAILED: "critical",
+  REJECTED: "warning",
+};
 
-/** Why bulk review left one image unchanged: the refusal's code in the viewer's language, else its English sentence. */
-export function refusalReason(refusal: ErrorPayload): MerchantMessage | string {
-  return refusal.errorCode ? { code: refusal.errorCode, params: refusal.errorParams ?? {} } : refusal.error;
+/** The state badge of an image: its words and Polaris tone. */
+export function stateBadge(state: string): { label: Message | string; tone?: BadgeTone } {
+  const known = ITEM_STATES.find((s) => s === state);
+  return { label: known ? message(`state.${known}`) : state, tone: STATE_TONES[state] };
 }
