@@ -3,9 +3,9 @@ import { useNavigate } from "@remix-run/react";
 import { useTranslation } from "react-i18next";
 
 /** Below this many images' worth of credits the layout warns on every page but Credits. */
-export const LOW_BALANCE_IMAGES = 5;
+const LOW_BALANCE_IMAGES = 5;
 
-export function isLowBalance(available: number, creditsPerImage: number): boolean {
+function isLowBalance(available: number, creditsPerImage: number): boolean {
   return available < LOW_BALANCE_IMAGES * creditsPerImage;
 }
 

@@ -4,7 +4,7 @@ import { useTranslation } from "react-i18next";
  * Numbers, money and dates in the merchant's language (Intl): "1,250 credits" / "1250 créditos",
  * "$29.99" / "29,99 US$", "Dec 5, 2026, 9:04 PM" / "5 dic 2026, 21:04".
  */
-export function formatters(locale: string) {
+function formatters(locale: string) {
   const number = new Intl.NumberFormat(locale);
   const dateTime = new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeStyle: "short" });
   const date = new Intl.DateTimeFormat(locale, { dateStyle: "medium" });

@@ -8,7 +8,7 @@ import { DEFAULT_LOCALE, SUPPORTED_LOCALES, supportedLocaleOf, type Locale } fro
  * (CHIPS) SameSite=None cookie; a browser that refuses it falls back to Accept-Language, and the page keeps the
  * language it was opened in anyway (app.tsx).
  */
-export const localeCookie = createCookie("app_locale", { path: "/", httpOnly: true, maxAge: 60 * 60 * 24 * 365 });
+const localeCookie = createCookie("app_locale", { path: "/", httpOnly: true, maxAge: 60 * 60 * 24 * 365 });
 
 const detector = new RemixI18Next({
   detection: {

@@ -14,7 +14,7 @@ export const DEFAULT_LOCALE: Locale = "en";
 
 export const RESOURCES = { en, es } as const satisfies Record<Locale, typeof en>;
 
-export function isLocale(value: unknown): value is Locale {
+function isLocale(value: unknown): value is Locale {
   return typeof value === "string" && (SUPPORTED_LOCALES as readonly string[]).includes(value);
 }
 

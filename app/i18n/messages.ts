@@ -1,6 +1,6 @@
 import { useCallback } from "react";
 import { useTranslation } from "react-i18next";
-import type { ErrorPayload, MerchantMessage, MessageCode, MessageParams } from "~/lib/merchant-message";
+import { payloadMessage, type ErrorPayload, type MerchantMessage, type MessageCode, type MessageParams } from "~/lib/merchant-message";
 
 /**
  * The one place a model's or route's merchant message becomes text: its code in the viewer's language, else the
@@ -8,13 +8,7 @@ import type { ErrorPayload, MerchantMessage, MessageCode, MessageParams } from "
  */
 export function useMessageText(): (payload: Partial<ErrorPayload> | null | undefined) => string | null {
   const storedText = useStoredText();
-  return useCallback(
-    (payload) =>
-      payload
-        ? storedText(payload.errorCode ? { code: payload.errorCode, params: payload.errorParams } : null, payload.error ?? null)
-        : null,
-    [storedText],
-  );
+  return useCallback((payload) => (payload ? storedText(payloadMessage(payload), payload.error ?? null) : null), [storedText]);
 }
 
 /** An action's answer (`{ message, messageCode }` or an ErrorPayload) in the viewer's language, and whether it is a refusal. */

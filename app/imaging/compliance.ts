@@ -330,7 +330,7 @@ function productBox(data: Uint8Array, width: number, height: number, background:
 }
 
 /** Measures what the rules need in one decode. */
-export async function measureImage(
+async function measureImage(
   image: Buffer,
   background: Rgb,
   tolerance: number,

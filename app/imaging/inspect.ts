@@ -5,9 +5,9 @@ import { isSrgbProfile } from "./icc";
 /** Decompression-bomb guard: more pixels than this are refused before decoding (an 8000 x 5000 photo). */
 export const MAX_IMAGE_PIXELS = 40_000_000;
 /** Larger files are refused (Shopify itself stops at 20 MB). */
-export const MAX_IMAGE_BYTES = 30 * 1024 * 1024;
+const MAX_IMAGE_BYTES = 30 * 1024 * 1024;
 /** Below this on the shorter side there is not enough detail to make a product photo from. */
-export const MIN_IMAGE_SIDE = 200;
+const MIN_IMAGE_SIDE = 200;
 
 export type SniffedFormat = "jpeg" | "png" | "webp" | "gif" | "tiff" | "avif" | "heic" | "bmp" | "svg" | "pdf" | "text" | "unknown";
 

@@ -25,7 +25,7 @@ import {
 import { expandBox, intersectBox, segmentProduct, type Box, type Segmentation } from "./segment";
 
 /** Distance from the backdrop above which a pixel of a model output is product. */
-export const PRODUCT_THRESHOLD = 32;
+const PRODUCT_THRESHOLD = 32;
 /**
  * Weight of tint in a pixel's distance from the backdrop (see backdropDistance): a pixel whose tint differs from the
  * backdrop's by 6 levels is as far from it as one 32 levels darker, so a pale blue or cream product part stays product
@@ -62,7 +62,7 @@ export interface PostProcessResult {
 }
 
 /** The output frame for a product of this shape. */
-export function canvasFor(pipeline: ResolvedPipeline, product: Size): Size {
+function canvasFor(pipeline: ResolvedPipeline, product: Size): Size {
   const { canvas } = pipeline;
   if (canvas.kind === "fixed") return canvas.size;
   const aspect = Math.min(canvas.maxAspect, Math.max(canvas.minAspect, product.width / product.height));
@@ -423,7 +423,7 @@ function unionBox(a: Box, b: Box): Box {
 
 const clamp = (v: number) => (v < 0 ? 0 : v > 255 ? 255 : Math.round(v));
 
-export function encodeOutput(image: Sharp, format: OutputFormat, quality: number): Sharp {
+function encodeOutput(image: Sharp, format: OutputFormat, quality: number): Sharp {
   // Metadata is dropped (sharp's default); the sRGB profile is the one thing kept, so colours display as intended.
   const tagged = image.withIccProfile("srgb");
   switch (format) {
@@ -437,7 +437,7 @@ export function encodeOutput(image: Sharp, format: OutputFormat, quality: number
 }
 
 /** Encodes with the sRGB profile attached (metadata otherwise dropped, as sharp does by default). */
-export async function encodeTagged(image: Sharp, format: OutputFormat, quality: number): Promise<Buffer> {
+async function encodeTagged(image: Sharp, format: OutputFormat, quality: number): Promise<Buffer> {
   if (format === "webp") return encodeOutput(image, format, quality).toBuffer();
   const plain = format === "jpeg" ? image.jpeg({ quality, chromaSubsampling: "4:2:0" }) : image.png({ compressionLevel: 6 });
   const [bytes, icc] = await Promise.all([plain.toBuffer(), srgbIccProfile()]);

@@ -9,7 +9,7 @@ import { scanlineFill } from "./scanline-fill";
 export const EXTERIOR = 0;
 const UNDECIDED = 1;
 export const PRODUCT = 2;
-export const BACKGROUND = 3;
+const BACKGROUND = 3;
 /** Outline product pixels while their component is being measured. */
 const PENDING = 4;
 
@@ -44,7 +44,7 @@ export interface PixelWindow extends RgbImage {
 }
 
 /** Outline pixels lie within this many preview px of the preview's product/background boundary. */
-export const OUTLINE_BAND = 2;
+const OUTLINE_BAND = 2;
 
 /** The part of the full image the refinement reads: the preview's product box and its outline band. */
 export function refinementCrop(preview: Segmentation, full: Size, band = OUTLINE_BAND): Box | null {
@@ -69,7 +69,7 @@ export function refinementCrop(preview: Segmentation, full: Size, band = OUTLINE
  * between preview rows. The preview's edge strips average the same full-resolution pixels a
  * full-resolution estimate would, so nothing is lost by not decoding the image's edges.
  */
-export function upsampleRowBackground(preview: Segmentation, fullHeight: number): Float32Array {
+function upsampleRowBackground(preview: Segmentation, fullHeight: number): Float32Array {
   const rows = preview.rowBackground;
   const ph = preview.height;
   const out = new Float32Array(fullHeight * 6);

@@ -105,7 +105,7 @@ const maxDiff = (a: ArrayLike<number>, ai: number, b: ArrayLike<number>, bi: num
  * every channel alike, so their tint difference is about 0; a pale product (a light blue shirt on off-white) differs
  * from the backdrop more in tint than in lightness. Tint difference: the spread of the three signed differences.
  */
-export function backdropDistance(r: number, g: number, b: number, br: number, bg: number, bb: number, chromaWeight: number): number {
+function backdropDistance(r: number, g: number, b: number, br: number, bg: number, bb: number, chromaWeight: number): number {
   const dr = r - br;
   const dg = g - bg;
   const db = b - bb;
@@ -449,18 +449,8 @@ function addRunsBelow(level: Uint8Array, width: number, y: number, below: number
   }
 }
 
-/** The runs of `level` below `below`. */
-function runsBelow(level: Uint8Array, width: number, height: number, below: number): RowRuns {
-  const runs = new RowRuns(height);
-  for (let y = 0; y < height; y++) {
-    addRunsBelow(level, width, y, below, runs);
-    runs.endRow(y);
-  }
-  return runs;
-}
-
 /** The pixels the image border cannot reach (4-connected) through the `open` runs, as runs. */
-export function unreachedRuns(open: RowRuns, width: number): RowRuns {
+function unreachedRuns(open: RowRuns, width: number): RowRuns {
   open.joinRows();
   open.joinBorder(width);
   // The rest of each row lies between the runs the border reached.
@@ -476,16 +466,6 @@ export function unreachedRuns(open: RowRuns, width: number): RowRuns {
     unreached.endRow(y);
   }
   return unreached;
-}
-
-/**
- * 1 for every pixel the image border cannot reach (4-connected) through pixels whose `level` is
- * below `below`; 0 for the pixels it reaches.
- */
-export function unreachedFromBorder(level: Uint8Array, width: number, height: number, below: number): Uint8Array {
-  const mask = new Uint8Array(width * height);
-  unreachedRuns(runsBelow(level, width, height, below), width).paint(mask, width, 1);
-  return mask;
 }
 
 /** The product without specks (dust, noise): its mask (1 = product), area and bounding box. */

@@ -150,7 +150,7 @@ function failFromBody(operation: string, body: GraphqlBody, status: number | nul
 }
 
 /** `query CatalogProductImages(...)` -> `CatalogProductImages` (for error messages and logs). */
-export function operationName(document: string): string {
+function operationName(document: string): string {
   return /\b(?:query|mutation)\s+(\w+)/.exec(document)?.[1] ?? "Admin API call";
 }
 

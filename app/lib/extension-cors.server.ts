@@ -8,7 +8,7 @@ import { json } from "@remix-run/node";
 import { getConfig } from "./config.server";
 
 /** EXTENSION_ORIGINS (where Shopify admin runs UI extensions, or a stand-in) and the app's own origin. */
-export function allowedExtensionOrigins(): string[] {
+function allowedExtensionOrigins(): string[] {
   const config = getConfig();
   // The app's own pages send their origin on POST; that is not a cross-origin call.
   return config.SHOPIFY_APP_URL ? [...config.EXTENSION_ORIGINS, new URL(config.SHOPIFY_APP_URL).origin] : [...config.EXTENSION_ORIGINS];

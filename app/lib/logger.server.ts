@@ -15,7 +15,7 @@ const SECRET_TEXT = [
 const BEARER_TEXT = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi;
 
 /** Replaces credentials found inside free text, and the configured secrets' values wherever they appear. */
-export function scrubText(text: string): string {
+function scrubText(text: string): string {
   let out = text.replace(BEARER_TEXT, "$1 [redacted]");
   for (const pattern of SECRET_TEXT) out = out.replace(pattern, "[redacted]");
   for (const secret of secretValues()) out = out.replaceAll(secret, "[redacted]");
@@ -73,5 +73,3 @@ export function createLogger(destination?: pino.DestinationStream, level?: strin
 }
 
 export const logger = createLogger();
-
-export type Logger = typeof logger;

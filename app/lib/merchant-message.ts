@@ -155,6 +155,11 @@ export function errorPayload(error: string, merchant?: MerchantMessage | null): 
   return merchant ? { error, errorCode: merchant.code, errorParams: merchant.params ?? {} } : { error };
 }
 
+/** The message a refusal carries (errorPayload read back), or null when it came with its English sentence only. */
+export function payloadMessage(payload: Partial<ErrorPayload>): MerchantMessage | null {
+  return payload.errorCode ? { code: payload.errorCode, params: payload.errorParams ?? {} } : null;
+}
+
 /** A stored message (a Json column) read back: a known code and its values, or null (older rows, other shapes). */
 export function storedMessage(value: unknown): MerchantMessage | null {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return null;

@@ -1,28 +1,26 @@
 import { logger } from "~/lib/logger.server";
 import { rateLimited } from "~/lib/metrics.server";
-import { createRedisConnection, type RedisClient } from "~/lib/redis.server";
+import { webRedisConnection, whenReady, type RedisClient } from "~/lib/redis.server";
+import { takeSlot, type SlidingWindow } from "~/lib/sliding-window.server";
 import { errorPayload } from "./merchant-message";
 
 /**
- * Per-shop rate limits kept in Redis (shared by every web process), as sliding-window logs: each
- * allowed request adds a member to a sorted set scored by time, so "the 11th request within any
- * 1000 ms" is exact, unlike fixed windows that let a burst straddle a boundary.
+ * Per-shop rate limits kept in Redis (shared by every web process), as sliding-window logs
+ * (`lib/sliding-window.server.ts`): "the 11th request within any 1000 ms" is exact, and every window
+ * (10 per second, 60 per minute) must allow a request before it is recorded in any.
  *
  * Routes call `await enforceRateLimit(action, session.shop)` right after authenticating (it throws a 429 Response
  * the route lets propagate), or `checkRateLimit` where the answer goes to a form (useFetcher) or the extension.
  * Limited: creating batches and purchases, confirming a purchase on return, restoring a batch, ZIP downloads.
  */
-export interface RateLimitWindow {
-  max: number;
-  windowMs: number;
-}
+export type RateLimitWindow = SlidingWindow;
 
 export type RateLimitResult = { allowed: true } | { allowed: false; retryAfterMs: number; window: RateLimitWindow };
 
 export type RateLimitedAction =
   "batch-create" | "purchase-create" | "purchase-confirm" | "batch-restore" | "batch-review" | "zip-download" | "image-retry";
 
-export const DEFAULT_LIMITS: readonly RateLimitWindow[] = [
+const DEFAULT_LIMITS: readonly RateLimitWindow[] = [
   { max: 10, windowMs: 1_000 },
   { max: 60, windowMs: 60_000 },
 ];
@@ -36,30 +34,6 @@ const ACTION_NOUNS: Record<RateLimitedAction, string> = {
   "zip-download": "downloads",
   "image-retry": "new tries",
 };
-
-// KEYS: one sorted set per window, all in one hash slot (Redis Cluster). ARGV: now, member, then (max, windowMs) per
-// window. Checks every window first and records the request only when all allow it, atomically.
-const SLIDING_WINDOW_SCRIPT = `
-local now = tonumber(ARGV[1])
-local member = ARGV[2]
-for i = 1, #KEYS do
-  local max = tonumber(ARGV[1 + i * 2])
-  local window = tonumber(ARGV[2 + i * 2])
-  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now - window)
-  if redis.call('ZCARD', KEYS[i]) >= max then
-    local oldest = redis.call('ZRANGE', KEYS[i], 0, 0, 'WITHSCORES')
-    local retry = window
-    if oldest[2] then retry = tonumber(oldest[2]) + window - now end
-    return { i, retry }
-  end
-end
-for i = 1, #KEYS do
-  local window = tonumber(ARGV[2 + i * 2])
-  redis.call('ZADD', KEYS[i], now, member)
-  redis.call('PEXPIRE', KEYS[i], window)
-end
-return { 0, 0 }
-`;
 
 export interface RateLimiter {
   consume(key: string): Promise<RateLimitResult>;
@@ -81,11 +55,9 @@ export function createRateLimiter(options: {
       // The hash tag puts a shop's windows in one slot, so the one script may touch them all on a Redis Cluster.
       const keys = limits.map((limit) => `${options.prefix}:{${key}}:${limit.windowMs}`);
       const member = `${at}-${process.pid}-${++sequence}-${Math.random().toString(36).slice(2, 8)}`;
-      const args = [String(at), member, ...limits.flatMap((limit) => [String(limit.max), String(limit.windowMs)])];
-      const [index, retry] = (await options.redis.eval(SLIDING_WINDOW_SCRIPT, keys.length, ...keys, ...args)) as [number, number];
-      const window = index > 0 ? limits[index - 1] : undefined;
-      if (!window) return { allowed: true };
-      return { allowed: false, retryAfterMs: Math.max(1, retry), window };
+      const slot = await takeSlot(options.redis, keys, limits, member, at);
+      if (slot.granted) return { allowed: true };
+      return { allowed: false, retryAfterMs: slot.retryAfterMs, window: limits[slot.window]! };
     },
   };
 }
@@ -111,28 +83,6 @@ export function rateLimitedResponse(action: RateLimitedAction, result: Extract<R
   });
 }
 
-let defaultRedis: Promise<RedisClient> | undefined;
-
-/** The web process's connection for rate limits: a producer's (fails fast while Redis is away), made once. */
-function connectDefaultRedis(): Promise<RedisClient> {
-  defaultRedis ??= (async () => {
-    const redis = createRedisConnection({ lazyConnect: true });
-    try {
-      await redis.connect();
-    } catch (error) {
-      redis.disconnect();
-      throw error;
-    }
-    return redis;
-  })().catch((error: unknown) => {
-    defaultRedis = undefined;
-    throw error;
-  });
-  return defaultRedis;
-}
-
-const limiters = new Map<string, RateLimiter>();
-
 /**
  * Throws a 429 Response when `shop` exceeds the limits for `action`. When Redis cannot be reached
  * the request is let through (and logged): credits are protected by the ledger, not by this limit.
@@ -144,11 +94,9 @@ export async function enforceRateLimit(
 ): Promise<void> {
   let result: RateLimitResult;
   try {
-    const redis = options.redis ?? (await connectDefaultRedis());
-    const limiter =
-      options.redis || options.limits || options.now
-        ? createRateLimiter({ redis, prefix: `ratelimit:${action}`, limits: options.limits, now: options.now })
-        : (limiters.get(action) ?? setLimiter(action, createRateLimiter({ redis, prefix: `ratelimit:${action}` })));
+    const redis = options.redis ?? webRedisConnection();
+    if (!options.redis) await whenReady(redis);
+    const limiter = createRateLimiter({ redis, prefix: `ratelimit:${action}`, limits: options.limits, now: options.now });
     result = await limiter.consume(shop);
   } catch (error) {
     logger.warn({ err: error, shop, action }, "rate limiter unavailable; request allowed");
@@ -159,11 +107,6 @@ export async function enforceRateLimit(
     logger.info({ shop, action, retryAfterMs: result.retryAfterMs }, "rate limited");
     throw rateLimitedResponse(action, result);
   }
-}
-
-function setLimiter(action: string, limiter: RateLimiter): RateLimiter {
-  limiters.set(action, limiter);
-  return limiter;
 }
 
 /**

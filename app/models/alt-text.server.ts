@@ -12,7 +12,7 @@ import { replaceMediaImage } from "~/models/catalog.server";
 /** Shopify's limit for a media's alt text. */
 const MAX_ALT = 512;
 
-export const altTextField = z
+const altTextField = z
   .string({ required_error: "Enter the alt text." })
   .transform((value) =>
     value

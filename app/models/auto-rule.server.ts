@@ -22,7 +22,7 @@ import { RunAgainLater, type AutomationWork, type ImageWork } from "~/models/wor
 import { checkboxField, choiceField, fieldErrors, optionalCreditsField } from "~/lib/form-fields";
 import { storedMessage, type MerchantMessage } from "~/lib/merchant-message";
 
-export const AUTO_RULE_IMAGES = ["all", "featured"] as const;
+const AUTO_RULE_IMAGES = ["all", "featured"] as const;
 export const MAX_MONTHLY_BUDGET = 1_000_000;
 
 export interface AutoRule {

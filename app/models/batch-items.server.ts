@@ -2,12 +2,13 @@
  * A BatchItem's states and the moves between them. Every write of `BatchItem.state` goes through `transition()`: one
  * conditional update (WHERE state IN from AND shop = ...) that moves only the rows still in a state it may leave, so
  * two workers, a sweep and a merchant's click racing on one item never both move it. The caller reads the count: 0
- * means another writer got there first.
+ * means another writer got there first. The groups of states (in flight, active, finished, paid) are plain data in
+ * `batch-item-states.ts`, shared with the batch page.
  */
 import type { ItemState, Prisma } from "@prisma/client";
 
 /** Where each state may go. A state with no move is final. */
-export const ITEM_TRANSITIONS: Readonly<Record<ItemState, readonly ItemState[]>> = {
+const ITEM_TRANSITIONS: Readonly<Record<ItemState, readonly ItemState[]>> = {
   QUEUED: ["PROCESSING", "NEEDS_REVIEW", "PUBLISHED", "FAILED", "SUPERSEDED", "CANCELLED"],
   // A re-run (stalled job, retry, sweep) takes a PROCESSING item again.
   PROCESSING: ["PROCESSING", "NEEDS_REVIEW", "PUBLISHED", "FAILED", "SUPERSEDED", "CANCELLED"],
@@ -21,16 +22,6 @@ export const ITEM_TRANSITIONS: Readonly<Record<ItemState, readonly ItemState[]>>
   SUPERSEDED: ["QUEUED"],
 };
 
-/** In the schema's order. */
-export const ITEM_STATES = Object.keys(ITEM_TRANSITIONS) as readonly ItemState[];
-/** Waiting for the worker or being worked on. */
-export const IN_FLIGHT_ITEM_STATES: readonly ItemState[] = ["QUEUED", "PROCESSING"];
-/** Waiting for the worker or the merchant: a batch with one of these is not done, and its media cannot be queued again. */
-export const ACTIVE_ITEM_STATES: readonly ItemState[] = [...IN_FLIGHT_ITEM_STATES, "NEEDS_REVIEW"];
-export const FINISHED_ITEM_STATES: readonly ItemState[] = ITEM_STATES.filter((state) => !ACTIVE_ITEM_STATES.includes(state));
-/** Finished after being on the product: credits still held for one are captured, not released. */
-export const PAID_ITEM_STATES: readonly ItemState[] = ["PUBLISHED", "RESTORED", "SUPERSEDED"];
-
 /** A move the table does not allow: a defect in the caller, never the merchant's doing. */
 export class ItemTransitionError extends Error {
   constructor(from: ItemState, to: ItemState) {
@@ -39,7 +30,7 @@ export class ItemTransitionError extends Error {
   }
 }
 
-export function canTransition(from: ItemState, to: ItemState): boolean {
+function canTransition(from: ItemState, to: ItemState): boolean {
   return ITEM_TRANSITIONS[from].includes(to);
 }
 

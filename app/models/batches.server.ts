@@ -11,15 +11,14 @@ import { logger } from "~/lib/logger.server";
 import { CREDITS_PER_IMAGE, InsufficientCreditsError, getBalance, getDebt, payDebtFromAvailable } from "~/models/credit-ledger.server";
 import { dailyCapRoom, releaseForItem, releaseUnusedReservations, reserveForItems } from "~/models/credit-reservations.server";
 import type { AdminGraphql } from "~/lib/admin-graphql.server";
-import { ACTIVE_ITEM_STATES, FINISHED_ITEM_STATES, IN_FLIGHT_ITEM_STATES, ITEM_STATES, transition } from "~/models/batch-items.server";
+import { ACTIVE_ITEM_STATES, FINISHED_ITEM_STATES, IN_FLIGHT_ITEM_STATES, ITEM_STATES } from "~/models/batch-item-states";
+import { transition } from "~/models/batch-items.server";
 import { resolveSelection, type ProductImage } from "~/models/catalog.server";
 import { restoreMediaFromBackup } from "~/models/stored-images.server";
 import { groupVersions } from "~/models/versions";
 import type { ImageWork } from "~/models/work-queues.server";
 import { AppError } from "~/lib/app-error";
 import { errorPayload, storedMessage, type ErrorPayload, type MerchantMessage, type MerchantText } from "~/lib/merchant-message";
-
-export { getProcessedImage } from "~/models/stored-images.server";
 
 export const MAX_IMAGES_PER_BATCH: number = getConfig().MAX_IMAGES_PER_BATCH;
 

@@ -24,7 +24,7 @@ import { getConfig } from "~/lib/config.server";
 import { logger } from "~/lib/logger.server";
 import { checkUrlAllowed, fetchPolicyFromEnv } from "~/lib/safe-fetch.server";
 import { addFundedItems, cancelItems, fairShareEtaSeconds, getQueueLoad, type FundingLimit } from "~/models/batches.server";
-import { IN_FLIGHT_ITEM_STATES, ITEM_STATES } from "~/models/batch-items.server";
+import { IN_FLIGHT_ITEM_STATES, ITEM_STATES } from "~/models/batch-item-states";
 import { gidNumber, type ProductImage } from "~/models/catalog.server";
 import { CREDITS_PER_IMAGE } from "~/models/credit-ledger.server";
 import { getSettings, pipelineSettingsFrom } from "~/models/settings.server";
@@ -47,7 +47,7 @@ function bulkPollMs(): number {
 /** Where Shopify serves bulk operation results. */
 const BULK_RESULT_HOSTS = ["storage.googleapis.com"];
 
-export const CATALOG_FILTER_KINDS = ["all", "collection", "productType", "tag"] as const;
+const CATALOG_FILTER_KINDS = ["all", "collection", "productType", "tag"] as const;
 
 export interface CatalogFilter {
   kind: (typeof CATALOG_FILTER_KINDS)[number];

@@ -32,7 +32,7 @@ export class ReservationSettledError extends Error {
   }
 }
 
-export class ReservationNotFoundError extends Error {
+class ReservationNotFoundError extends Error {
   constructor(itemId: string) {
     super(`No credits were reserved for image ${itemId}.`);
     this.name = "ReservationNotFoundError";

@@ -84,7 +84,7 @@ function normalizedShop(shop: string): string {
 
 export type ComplianceTopic = "customers/data_request" | "customers/redact" | "shop/redact" | "shop/redact:skipped-installed";
 
-export async function recordComplianceRequest(db: PrismaClient, topic: ComplianceTopic, shop: string): Promise<void> {
+async function recordComplianceRequest(db: PrismaClient, topic: ComplianceTopic, shop: string): Promise<void> {
   await db.complianceRecord.create({ data: { topic, shopHash: hashShop(shop) } });
 }
 
@@ -185,7 +185,7 @@ export async function redactShop(
 const JOB_PAGE = 500;
 
 /** Removes the shop's jobs that are not running (finished, failed, waiting, delayed). */
-export async function removeShopJobs(queue: ShopJobQueue, shop: string): Promise<number> {
+async function removeShopJobs(queue: ShopJobQueue, shop: string): Promise<number> {
   const types: JobType[] = ["completed", "failed", "delayed", "waiting", "prioritized", "waiting-children"];
   const matches: ShopJob[] = [];
   // Collect first, remove after, so removals do not shift the pages being read.

@@ -15,7 +15,7 @@ export interface CreditPack {
   stripePriceId: string | null;
 }
 
-export const DEFAULT_PACKS: ReadonlyArray<CreditPackInput> = [
+const DEFAULT_PACKS: ReadonlyArray<CreditPackInput> = [
   { id: "starter", name: "Starter", credits: 30, priceCents: 999 },
   { id: "pro", name: "Pro", credits: 100, priceCents: 2999 },
   { id: "business", name: "Business", credits: 300, priceCents: 7999 },

@@ -18,7 +18,7 @@ export type SettingsField = keyof ShopSettings;
 export type SettingsErrors = Partial<Record<SettingsField, string>>;
 export type SettingsResult = { ok: true; settings: ShopSettings } | { ok: false; errors: SettingsErrors };
 
-export const DEFAULT_SETTINGS: ShopSettings = {
+const DEFAULT_SETTINGS: ShopSettings = {
   defaultPipeline: "amazon",
   reviewBeforePublish: false,
   backgroundColor: "#FFFFFF",
@@ -26,7 +26,7 @@ export const DEFAULT_SETTINGS: ShopSettings = {
   dailySpendCap: null,
 };
 
-export const OUTPUT_SIZE_PRESETS = ["standard", "large"] as const;
+const OUTPUT_SIZE_PRESETS = ["standard", "large"] as const;
 export const MAX_DAILY_SPEND_CAP = 100_000;
 
 const settingsSchema = z.object({
@@ -44,7 +44,7 @@ const settingsSchema = z.object({
 });
 
 /** Validates raw form input; errors are keyed by field and say what to enter instead. */
-export function parseSettings(input: Record<string, unknown>): SettingsResult {
+function parseSettings(input: Record<string, unknown>): SettingsResult {
   const parsed = settingsSchema.safeParse(input);
   if (parsed.success) return { ok: true, settings: parsed.data as ShopSettings };
   return { ok: false, errors: fieldErrors<SettingsField>(parsed.error.issues) };

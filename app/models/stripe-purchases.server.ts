@@ -78,7 +78,7 @@ export async function createStripeCheckout(
 }
 
 /** One Stripe customer per shop, stored on the Shop row. */
-export async function ensureStripeCustomer(deps: { db: PrismaClient; stripe: Stripe }, shop: string): Promise<string> {
+async function ensureStripeCustomer(deps: { db: PrismaClient; stripe: Stripe }, shop: string): Promise<string> {
   const row = await deps.db.shop.findUnique({ where: { domain: shop }, select: { stripeCustomerId: true } });
   if (row?.stripeCustomerId) return row.stripeCustomerId;
   let customer: Stripe.Customer;
@@ -131,7 +131,7 @@ export async function handleStripeWebhook(
 }
 
 /** Handles a verified event. Fulfilment is keyed on the Checkout Session id, so every event for one session grants at most once. */
-export async function processStripeEvent(db: PrismaClient, event: Stripe.Event, livemode: boolean): Promise<StripeEventOutcome> {
+async function processStripeEvent(db: PrismaClient, event: Stripe.Event, livemode: boolean): Promise<StripeEventOutcome> {
   if (event.livemode !== livemode) {
     // A test-mode payment costs nobody anything: it must never credit a live deployment (nor the reverse).
     logger.error({ eventId: event.id, type: event.type, eventLivemode: event.livemode }, "stripe event from the other mode ignored");

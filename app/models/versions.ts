@@ -4,6 +4,7 @@
  * (which offers "Try again" and "Publish this version").
  */
 import type { MessageCode } from "~/lib/merchant-message";
+import { IN_FLIGHT_ITEM_STATES } from "~/models/batch-item-states";
 
 /** Why "Publish this version" is not offered, as a merchant message code (worded under `messages.*`). */
 export type WhyNotOffered = Extract<MessageCode, "versionOnProduct" | "versionBusy" | "versionNoImage" | "versionNotPublishable">;
@@ -33,9 +34,9 @@ export interface VersionGroup<T extends VersionFields> {
   failedRepublish: ReadonlyMap<string, T>;
 }
 
-const IN_FLIGHT = new Set(["QUEUED", "PROCESSING"]);
+const IN_FLIGHT: ReadonlySet<string> = new Set(IN_FLIGHT_ITEM_STATES);
 /** States "Try again" is offered from (on the image's current version). */
-export const RETRYABLE_STATES: ReadonlySet<string> = new Set(["NEEDS_REVIEW", "REJECTED", "PUBLISHED"]);
+const RETRYABLE_STATES: ReadonlySet<string> = new Set(["NEEDS_REVIEW", "REJECTED", "PUBLISHED"]);
 /** A version that was on the product once (paid) and is not now: publishing it again costs nothing. */
 const REPUBLISHABLE_STATES = new Set(["SUPERSEDED", "RESTORED"]);
 

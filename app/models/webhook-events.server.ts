@@ -22,12 +22,12 @@ export interface WebhookDelivery {
 
 export type WebhookOutcome<T> = { duplicate: true } | { duplicate: false; result: T };
 
-export async function wasWebhookHandled(db: PrismaClient, id: string): Promise<boolean> {
+async function wasWebhookHandled(db: PrismaClient, id: string): Promise<boolean> {
   return (await db.webhookEvent.findUnique({ where: { id }, select: { id: true } })) !== null;
 }
 
 /** Records a handled delivery; false when it was already recorded. */
-export async function recordWebhookHandled(db: PrismaClient, delivery: WebhookDelivery): Promise<boolean> {
+async function recordWebhookHandled(db: PrismaClient, delivery: WebhookDelivery): Promise<boolean> {
   try {
     await db.webhookEvent.create({ data: delivery });
     return true;
@@ -60,13 +60,13 @@ export async function handleWebhookOnce<T>(
  * Deliveries triggered longer ago than this are refused: Shopify retries a failed delivery for 48 hours at most, so
  * anything older is a replay of a captured request, not a retry.
  */
-export const MAX_WEBHOOK_AGE_MS = 48 * 3600_000;
+const MAX_WEBHOOK_AGE_MS = 48 * 3600_000;
 
 /**
  * How long a handled delivery's record is kept to recognise a redelivery: past Shopify's 48 h of retries (older
  * deliveries are refused anyway) and Stripe's three days.
  */
-export const WEBHOOK_RECORD_RETENTION_MS = 7 * 24 * 3600_000;
+const WEBHOOK_RECORD_RETENTION_MS = 7 * 24 * 3600_000;
 
 /** Deletes the records of deliveries too old to come again (the sweep runs it; products/update alone adds one per edit). */
 export async function forgetOldWebhookEvents(db: PrismaClient, now = new Date()): Promise<number> {
@@ -77,7 +77,7 @@ export async function forgetOldWebhookEvents(db: PrismaClient, now = new Date())
 }
 
 /** Shopify's webhook payloads for the topics we handle are small; anything larger is not from Shopify. */
-export const MAX_WEBHOOK_BODY_BYTES = 1024 * 1024;
+const MAX_WEBHOOK_BODY_BYTES = 1024 * 1024;
 
 const SHOP_DOMAIN = /^[a-z0-9][a-z0-9-]*\.myshopify\.com$/;
 

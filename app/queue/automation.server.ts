@@ -13,7 +13,7 @@ import type { PrismaClient } from "@prisma/client";
 import { logger } from "~/lib/logger.server";
 import { ShopifyThrottledError, type AdminGraphql } from "~/lib/admin-graphql.server";
 import { RunAgainLater, type AutomationWork, type ImageWork, type NewProductMedia } from "~/models/work-queues.server";
-import { createRedisConnection, type RedisClient } from "~/lib/redis.server";
+import { closeWebRedisConnection, createRedisConnection, webRedisConnection, type RedisClient } from "~/lib/redis.server";
 import { QUEUE_PREFIX } from "./queue.server";
 
 export type AutomationJobData =
@@ -27,12 +27,12 @@ export interface AutomationDeps {
   imageQueue: ImageWork;
 }
 
-export function automationQueueName(imageQueueName: string): string {
+function automationQueueName(imageQueueName: string): string {
   return `${imageQueueName}-automation`;
 }
 
 /** The automation queue, as the models use it (AutomationWork): routes and the worker pass it to them. */
-export class AutomationQueue extends Queue<AutomationJobData> implements AutomationWork {
+class AutomationQueue extends Queue<AutomationJobData> implements AutomationWork {
   enqueueNewProductMedia(eventId: string, media: NewProductMedia): Promise<void> {
     return enqueueNewProductMedia(this, eventId, media);
   }
@@ -75,20 +75,23 @@ function wakeKey(queueName: string, jobId: string): string {
 
 const queues = new Map<string, AutomationQueue>();
 
-/** The producer side (cached per image queue name). Fails fast when Redis is down. */
+/** The producer side (cached per image queue name), on the web process's one connection. Fails fast when Redis is down. */
 export function getAutomationQueue(imageQueueName: string): AutomationQueue {
+  const connection = webRedisConnection();
   let queue = queues.get(imageQueueName);
-  if (!queue) {
-    queue = openAutomationQueue(imageQueueName, createRedisConnection());
+  if (!queue || queue.opts.connection !== connection) {
+    queue = openAutomationQueue(imageQueueName, connection);
     queues.set(imageQueueName, queue);
   }
   return queue;
 }
 
+/** Closes the automation queues' producers and the web process's connection. */
 export async function closeAutomationQueues(): Promise<void> {
   const all = [...queues.values()];
   queues.clear();
   await Promise.all(all.map((q) => q.close().catch(() => undefined)));
+  await closeWebRedisConnection();
 }
 
 const JOB_OPTIONS: JobsOptions = {
@@ -106,7 +109,7 @@ export function newProductMediaJobId(eventId: string): string {
   return `product-event-${createHash("sha256").update(eventId).digest("hex").slice(0, 32)}`;
 }
 
-export async function enqueueNewProductMedia(queue: Queue<AutomationJobData>, eventId: string, data: NewProductMedia): Promise<void> {
+async function enqueueNewProductMedia(queue: Queue<AutomationJobData>, eventId: string, data: NewProductMedia): Promise<void> {
   await addUnlessPending(
     queue,
     "new-product-media",
@@ -136,7 +139,7 @@ function catalogRunJobId(runId: string): string {
 }
 
 /** The run's one job (re-adding it while it exists is a no-op, so the sweep and a resume may both call this). */
-export async function enqueueCatalogRun(queue: Queue<AutomationJobData>, shop: string, runId: string): Promise<void> {
+async function enqueueCatalogRun(queue: Queue<AutomationJobData>, shop: string, runId: string): Promise<void> {
   await addUnlessPending(
     queue,
     "catalog-run",

@@ -16,7 +16,7 @@ import type { Queue } from "bullmq";
 import type { RedisClient } from "~/lib/redis.server";
 
 /** BullMQ's largest job priority (2^21). */
-export const MAX_PRIORITY = 2_097_152;
+const MAX_PRIORITY = 2_097_152;
 
 // KEYS: clock, marks. ARGV: shop, job count, jobs in the queue now. Returns the priority before the shop's first job.
 const RESERVE_ROUND_SCRIPT = `

@@ -45,7 +45,8 @@ import type { MerchantText, MessageCode } from "~/lib/merchant-message";
 import { fetchImage, fetchPolicyFromEnv, SHOPIFY_CDN_HOSTS, UnsafeFetchError } from "~/lib/safe-fetch.server";
 import type { AltTextWriter } from "~/qwen/alt-text";
 import { QwenFatalError, QwenRateLimitedError } from "~/qwen/errors";
-import { IN_FLIGHT_ITEM_STATES, transition } from "~/models/batch-items.server";
+import { IN_FLIGHT_ITEM_STATES } from "~/models/batch-item-states";
+import { transition } from "~/models/batch-items.server";
 import { BATCH_REVIEW_KEY, finishBatchIfDone, pipelineSettingsOf } from "~/models/batches.server";
 import { ShopifyApiError, ShopifyThrottledError, ShopifyUserError, type AdminGraphql } from "~/lib/admin-graphql.server";
 import {
@@ -108,7 +109,7 @@ export class JobLockLostError extends Error {
 }
 
 /** The item cannot succeed; the reason is what the merchant reads. */
-export class ItemFailedError extends AppError {
+class ItemFailedError extends AppError {
   constructor(readonly reason: MerchantText) {
     super(reason.text, { merchant: reason.message });
     this.name = "ItemFailedError";
@@ -571,7 +572,7 @@ function replacementTook(media: { url: string | null } | null, item: Pick<BatchI
  * Still processing, or unreadable: "undecided", the item keeps its credits held and the sweep runs it again.
  * Items whose replacement was never sent are "not-replaced" at once.
  */
-export async function settleSentReplacement(
+async function settleSentReplacement(
   deps: Pick<WorkerDeps, "db" | "adminFor">,
   shop: string,
   itemId: string,

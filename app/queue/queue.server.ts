@@ -1,11 +1,9 @@
 import { Queue, type JobsOptions } from "bullmq";
-import { createRedisConnection, type RedisClient } from "~/lib/redis.server";
+import { closeWebRedisConnection, webRedisConnection, type RedisClient } from "~/lib/redis.server";
 import { queueConfigFromEnv } from "./config.server";
 import { fairPriorities } from "./fair-share.server";
 import type { ImageWork, QueuedItem } from "~/models/work-queues.server";
 import { jobIdForItem, type ImageJobData } from "./jobs";
-
-export { createRedisConnection } from "~/lib/redis.server";
 
 /**
  * Every key of the image queue under one hash tag, so BullMQ's multi-key scripts also run on a Redis Cluster
@@ -38,25 +36,31 @@ export function openImageQueue(name: string, connection: RedisClient): ImageQueu
 
 const queues = new Map<string, ImageQueue>();
 
-/** The producer side of the image queue (cached per name). Fails fast when Redis is down. */
+/**
+ * The producer side of the image queue (cached per name), on the web process's one connection. Fails fast when Redis
+ * is down.
+ */
 export function getQueue(name?: string): ImageQueue {
   const queueName = name ?? queueConfigFromEnv().queueName;
+  const connection = webRedisConnection();
   let queue = queues.get(queueName);
-  if (!queue) {
-    queue = openImageQueue(queueName, createRedisConnection());
+  if (!queue || queue.opts.connection !== connection) {
+    queue = openImageQueue(queueName, connection);
     queues.set(queueName, queue);
   }
   return queue;
 }
 
+/** Closes the image queues' producers and the web process's connection. */
 export async function closeQueues(): Promise<void> {
   const all = [...queues.values()];
   queues.clear();
   await Promise.all(all.map((q) => q.close().catch(() => undefined)));
+  await closeWebRedisConnection();
 }
 
 /** Retries with exponential backoff and jitter; completed jobs leave Redis (the database is the record). */
-export function imageJobOptions(): JobsOptions {
+function imageJobOptions(): JobsOptions {
   const config = queueConfigFromEnv();
   return {
     attempts: config.jobAttempts,

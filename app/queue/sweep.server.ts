@@ -12,7 +12,7 @@
  */
 import type { ItemState, PrismaClient } from "@prisma/client";
 import { logger } from "~/lib/logger.server";
-import { FINISHED_ITEM_STATES, IN_FLIGHT_ITEM_STATES, PAID_ITEM_STATES } from "~/models/batch-items.server";
+import { FINISHED_ITEM_STATES, IN_FLIGHT_ITEM_STATES, PAID_ITEM_STATES } from "~/models/batch-item-states";
 import { BATCH_QUEUE_KEY, compareQueueOrder, finishBatchIfDone } from "~/models/batches.server";
 import { DEFAULT_QUEUE_NAME } from "~/lib/config.server";
 import type { RedisClient } from "~/lib/redis.server";

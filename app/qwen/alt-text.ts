@@ -4,8 +4,8 @@ import { logger } from "~/lib/logger.server";
 import { DEFAULT_DASHSCOPE_BASE_URL } from "./client";
 
 /** DashScope's OpenAI-compatible endpoint, which serves the Qwen-VL models. */
-export const CHAT_COMPLETIONS_PATH = "/compatible-mode/v1/chat/completions";
-export const DEFAULT_VL_MODEL = declaredDefault("QWEN_VL_MODEL");
+const CHAT_COMPLETIONS_PATH = "/compatible-mode/v1/chat/completions";
+const DEFAULT_VL_MODEL = declaredDefault("QWEN_VL_MODEL");
 /** Shopify accepts 512 characters; screen readers and search engines are best served by one short sentence. */
 const MAX_ALT = 160;
 const LANGUAGE_NAMES: Record<string, string> = {

@@ -3,12 +3,12 @@ import { declaredDefault, getConfig, type Config } from "~/lib/config.server";
 import { logger } from "~/lib/logger.server";
 import { qwenErrors, qwenLatency } from "~/lib/metrics.server";
 import { DASHSCOPE_RESULT_HOSTS, UnsafeFetchError, fetchImage, fetchPolicyFromEnv } from "~/lib/safe-fetch.server";
-import { QwenFatalError, QwenRateLimitedError, QwenRetryableError, fatalMerchantMessage, isFatalCode } from "./errors";
+import { QwenFatalError, QwenRateLimitedError, QwenRetryableError, QwenServiceError, fatalMerchantMessage, isFatalCode } from "./errors";
 import { prepareDashScopeImage } from "./input";
 
 export const DEFAULT_DASHSCOPE_BASE_URL = declaredDefault("DASHSCOPE_BASE_URL");
-export const DEFAULT_QWEN_MODEL = declaredDefault("QWEN_MODEL");
-export const GENERATION_PATH = "/api/v1/services/aigc/multimodal-generation/generation";
+const DEFAULT_QWEN_MODEL = declaredDefault("QWEN_MODEL");
+const GENERATION_PATH = "/api/v1/services/aigc/multimodal-generation/generation";
 const DEFAULT_TIMEOUT_MS = Number(declaredDefault("QWEN_TIMEOUT_MS"));
 const DEFAULT_DOWNLOAD_TIMEOUT_MS = 60_000;
 const DEFAULT_MAX_RESULT_BYTES = Number(declaredDefault("QWEN_MAX_RESULT_BYTES"));
@@ -61,7 +61,7 @@ export interface GenerationRequestBody {
 const MAX_PROMPT = 800;
 const MAX_NEGATIVE_PROMPT = 500;
 
-export function buildGenerationRequest(opts: {
+function buildGenerationRequest(opts: {
   model: string;
   image: string;
   prompt: string;
@@ -93,7 +93,7 @@ interface GenerationResponseBody {
 }
 
 /** Accepts "https://host", "https://host/" or "https://host/api/v1" for the same base. */
-export function normalizeBaseUrl(baseUrl: string): string {
+function normalizeBaseUrl(baseUrl: string): string {
   return baseUrl
     .trim()
     .replace(/\/+$/, "")
@@ -176,8 +176,7 @@ export class QwenClient implements ImageEditor {
     const started = Date.now();
     const { resultUrl, requestId } = await this.generate(body).catch((error: unknown) => {
       qwenLatency.observe({ outcome: "error" }, (Date.now() - started) / 1000);
-      const known = error instanceof QwenFatalError || error instanceof QwenRateLimitedError || error instanceof QwenRetryableError;
-      qwenErrors.inc({ code: known ? error.serviceCode : "unknown" });
+      qwenErrors.inc({ code: error instanceof QwenServiceError ? error.serviceCode : "unknown" });
       throw error;
     });
     qwenLatency.observe({ outcome: "ok" }, (Date.now() - started) / 1000);

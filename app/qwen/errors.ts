@@ -1,53 +1,54 @@
-import { AppError } from "~/lib/app-error";
+import { AppError, type AppErrorOptions } from "~/lib/app-error";
 
-/** DashScope said to slow down (HTTP 429 / Throttling.*): retry the same request after `retryAfterMs`. */
-export class QwenRateLimitedError extends AppError {
-  readonly retryAfterMs: number;
-  /** DashScope's error code. */
+/** A failed DashScope call: the service's error code (or ours) and its request ID, for support. */
+export abstract class QwenServiceError extends AppError {
   readonly serviceCode: string;
   readonly requestId: string | null;
 
-  constructor(message: string, opts: { retryAfterMs: number; code: string; requestId: string | null }) {
-    super(message, { httpStatus: 503, retryable: true });
-    this.name = "QwenRateLimitedError";
-    this.retryAfterMs = opts.retryAfterMs;
-    this.serviceCode = opts.code;
-    this.requestId = opts.requestId;
+  constructor(message: string, opts: AppErrorOptions & { code: string; requestId: string | null }) {
+    const { code, requestId, ...options } = opts;
+    super(message, options);
+    this.serviceCode = code;
+    this.requestId = requestId;
   }
 }
 
-/** A transient failure (5xx, timeout, network, a result download that broke off): retry with backoff. */
-export class QwenRetryableError extends AppError {
-  /** DashScope's error code (or ours: Timeout, NetworkError, ResultDownloadFailed). */
-  readonly serviceCode: string;
-  readonly requestId: string | null;
+/** DashScope said to slow down (HTTP 429 / Throttling.*): retry the same request after `retryAfterMs`. */
+export class QwenRateLimitedError extends QwenServiceError {
+  readonly retryAfterMs: number;
+
+  constructor(message: string, opts: { retryAfterMs: number; code: string; requestId: string | null }) {
+    super(message, { code: opts.code, requestId: opts.requestId, httpStatus: 503, retryable: true });
+    this.name = "QwenRateLimitedError";
+    this.retryAfterMs = opts.retryAfterMs;
+  }
+}
+
+/**
+ * A transient failure (5xx, timeout, network, a result download that broke off): retry with backoff. Its code may be
+ * ours: Timeout, NetworkError, ResultDownloadFailed.
+ */
+export class QwenRetryableError extends QwenServiceError {
   /** Set when the edit succeeded (and was paid for) but downloading its result failed: retry the download only. */
   readonly resultUrl: string | null;
 
   constructor(message: string, opts: { code: string; requestId: string | null; resultUrl?: string | null; cause?: unknown }) {
-    super(message, { httpStatus: 502, retryable: true, cause: opts.cause });
+    super(message, { code: opts.code, requestId: opts.requestId, httpStatus: 502, retryable: true, cause: opts.cause });
     this.name = "QwenRetryableError";
-    this.serviceCode = opts.code;
-    this.requestId = opts.requestId;
     this.resultUrl = opts.resultUrl ?? null;
   }
 }
 
-/** The request cannot succeed as it is (bad key, unpaid account, refused content...). Do not retry. */
-export class QwenFatalError extends AppError {
-  /** DashScope's error code (or ours: NoResultImage, ResultTooLarge, ResultRefused). */
-  readonly serviceCode: string;
-  readonly requestId: string | null;
-
+/**
+ * The request cannot succeed as it is (bad key, unpaid account, refused content...). Do not retry. Its code may be
+ * ours: NoResultImage, ResultTooLarge, ResultRefused.
+ */
+export class QwenFatalError extends QwenServiceError {
   constructor(message: string, opts: { code: string; merchantMessage: string; requestId: string | null }) {
-    super(message, { merchantMessage: opts.merchantMessage, httpStatus: 502 });
+    super(message, { code: opts.code, requestId: opts.requestId, merchantMessage: opts.merchantMessage, httpStatus: 502 });
     this.name = "QwenFatalError";
-    this.serviceCode = opts.code;
-    this.requestId = opts.requestId;
   }
 }
-
-export type QwenError = QwenRateLimitedError | QwenRetryableError | QwenFatalError;
 
 const SUPPORT = "If it keeps happening, contact support with the request ID.";
 

@@ -6,7 +6,7 @@ import { useMessageText } from "~/i18n/messages";
 import type { ErrorPayload } from "~/lib/merchant-message";
 import { CompareModal, type CompareTarget } from "./CompareModal";
 import { message, useGalleryText } from "./gallery-messages";
-import { applyFilter, bulkReviewableIds, filterTabs, refusalReason, type BatchPipeline, type GalleryFilter } from "./gallery-model";
+import { applyFilter, bulkReviewableIds, filterTabs, type BatchPipeline, type GalleryFilter } from "./gallery-model";
 import { CreditsPerImageContext } from "./credits-per-image";
 import { GalleryTile, imageTitle } from "./GalleryTile";
 import type { BatchItemView } from "./item-view";
@@ -89,7 +89,7 @@ export function BatchGallery({
     if (done.length) {
       shopify.toast.show(t(message(data.decision === "reject" ? "bulk.rejected" : "bulk.approved", { count: done.length })));
     }
-    setRefused(failed.map((o) => ({ title: titles.get(o.id) ?? o.id, error: t(refusalReason(o)) })));
+    setRefused(failed.map((o) => ({ title: titles.get(o.id) ?? o.id, error: messageText(o) ?? o.error })));
     setSelected((current) => new Set([...current].filter((id) => !done.includes(id))));
   }, [bulk.state, bulk.data, shopify, titles, t, messageText]);
 

@@ -4,9 +4,10 @@
  * Pure code: the page renders what it returns through gallery-messages.ts.
  */
 import { aspectLabel, formatName, isPipelineId, resolvePipeline, type PipelineSettings, type ResolvedPipeline } from "~/imaging/pipelines";
-import type { ErrorPayload, MerchantMessage } from "~/lib/merchant-message";
+import type { MerchantMessage } from "~/lib/merchant-message";
+import { ITEM_STATES } from "~/models/batch-item-states";
 import { message, type Message, type Said } from "./gallery-messages";
-import { fidelityNeedsAttention, readCompliance, readFidelity, readFraming, STATE_LABELS, type ComplianceRule } from "./report-model";
+import { fidelityNeedsAttention, readCompliance, readFidelity, readFraming, type ComplianceRule } from "./report-model";
 
 export interface GalleryItemInput {
   id: string;
@@ -33,13 +34,13 @@ export interface Verdict {
   message: Message;
 }
 
-export const GALLERY_FILTERS = ["all", "review", "published", "failed", "rejected", "restored", "working", "cancelled"] as const;
+const GALLERY_FILTERS = ["all", "review", "published", "failed", "rejected", "restored", "working", "cancelled"] as const;
 export type GalleryFilter = (typeof GALLERY_FILTERS)[number];
 /** Shown even when empty, so the tabs do not move as a batch progresses; the others appear when they have images. */
 const ALWAYS_SHOWN: ReadonlySet<GalleryFilter> = new Set(["all", "review", "published", "failed", "rejected", "restored"]);
 
 /** The filter an image belongs to, from the state of its current version. */
-export function filterOf(state: string): Exclude<GalleryFilter, "all"> {
+function filterOf(state: string): Exclude<GalleryFilter, "all"> {
   switch (state) {
     case "NEEDS_REVIEW":
       return "review";
@@ -236,7 +237,7 @@ export function ruleDetail(rule: ComplianceRule, report: unknown, batch: BatchPi
 }
 
 /** One missed rule in a merchant's words, with the figures the check measured where the report kept them. */
-export function ruleMessage(rule: ComplianceRule, report: unknown, batch: BatchPipeline): Message {
+function ruleMessage(rule: ComplianceRule, report: unknown, batch: BatchPipeline): Message {
   const market = marketOf(batch.pipeline);
   const m = readMeasurements(report);
   const resolved = checksOf(batch);
@@ -279,7 +280,7 @@ export function ruleMessage(rule: ComplianceRule, report: unknown, batch: BatchP
 }
 
 /** The missed rules of a compliance report, the one a merchant notices first first. */
-export function missedRules(report: unknown): ComplianceRule[] {
+function missedRules(report: unknown): ComplianceRule[] {
   const compliance = readCompliance(report);
   if (!compliance) return [];
   const rank = (id: string) => {
@@ -339,7 +340,7 @@ export function verdictFor(item: GalleryItemInput, batch: BatchPipeline): Verdic
 }
 
 /** An item's stored reason: its message in the viewer's language, else (rows from before codes) its English text. */
-export function reasonOf(item: { reason: string | null; reasonMessage?: MerchantMessage | null }): MerchantMessage | string | null {
+function reasonOf(item: { reason: string | null; reasonMessage?: MerchantMessage | null }): MerchantMessage | string | null {
   return item.reasonMessage ?? item.reason;
 }
 
@@ -371,15 +372,18 @@ export function versionNote(version: {
   return reasonOf(version);
 }
 
-const STATES = ["QUEUED", "PROCESSING", "NEEDS_REVIEW", "PUBLISHED", "FAILED", "RESTORED", "CANCELLED", "REJECTED", "SUPERSEDED"] as const;
+type BadgeTone = "success" | "attention" | "critical" | "info" | "warning";
+/** The badge's tone per state; the words are `batchGallery.state.*` in the locale files. */
+const STATE_TONES: Partial<Record<string, BadgeTone>> = {
+  PROCESSING: "info",
+  NEEDS_REVIEW: "attention",
+  PUBLISHED: "success",
+  FAILED: "critical",
+  REJECTED: "warning",
+};
 
 /** The state badge of an image: its words and Polaris tone. */
-export function stateBadge(state: string): { label: Message | string; tone?: (typeof STATE_LABELS)[string]["tone"] } {
-  const known = STATES.find((s) => s === state);
-  return { label: known ? message(`state.${known}`) : state, tone: STATE_LABELS[state]?.tone };
-}
-
-/** Why bulk review left one image unchanged: the refusal's code in the viewer's language, else its English sentence. */
-export function refusalReason(refusal: ErrorPayload): MerchantMessage | string {
-  return refusal.errorCode ? { code: refusal.errorCode, params: refusal.errorParams ?? {} } : refusal.error;
+export function stateBadge(state: string): { label: Message | string; tone?: BadgeTone } {
+  const known = ITEM_STATES.find((s) => s === state);
+  return { label: known ? message(`state.${known}`) : state, tone: STATE_TONES[state] };
 }

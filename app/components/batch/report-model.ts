@@ -85,15 +85,3 @@ export function fidelityNeedsAttention(fidelity: FidelityView | null): boolean {
   // An unknown verdict: fall back on the numbers when both are there.
   return fidelity.score !== null && fidelity.threshold !== null ? fidelity.score < fidelity.threshold : false;
 }
-
-export const STATE_LABELS: Record<string, { label: string; tone?: "success" | "attention" | "critical" | "info" | "warning" }> = {
-  QUEUED: { label: "Queued" },
-  PROCESSING: { label: "Processing", tone: "info" },
-  NEEDS_REVIEW: { label: "Needs review", tone: "attention" },
-  PUBLISHED: { label: "Published", tone: "success" },
-  FAILED: { label: "Failed", tone: "critical" },
-  RESTORED: { label: "Restored" },
-  CANCELLED: { label: "Cancelled" },
-  REJECTED: { label: "Rejected", tone: "warning" },
-  SUPERSEDED: { label: "Earlier version" },
-};

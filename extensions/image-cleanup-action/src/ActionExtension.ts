@@ -70,9 +70,12 @@ export default async function extension(): Promise<void> {
     // No batch without a price shown: the merchant confirms what it costs.
     if (summary) primary.toggleAttribute("disabled", images === 0 || creditsPerImage === null);
   };
-  const showMessage = (tone: "critical" | "success" | "warning", text: string) => {
-    message.replaceChildren(el("s-banner", { tone }, text));
+  type Tone = "critical" | "success" | "warning";
+  const showMessages = (...banners: Array<[Tone, string]>) => {
+    message.replaceChildren(...banners.map(([tone, text]) => el("s-banner", { tone }, text)));
   };
+  const showMessage = (tone: Tone, text: string) => showMessages([tone, text]);
+  const errorText = (error: unknown, fallback: string) => (error instanceof ExtensionError ? error.message : t(fallback));
 
   select.addEventListener("change", (event) => {
     pipeline = ((event.currentTarget as HTMLElement & { value?: string }).value as PipelineId) ?? "amazon";
@@ -98,17 +101,20 @@ export default async function extension(): Promise<void> {
     }
   });
 
-  try {
-    const [counted, pricing] = await Promise.all([summariseSelection(api), fetchPricing(api)]);
-    summary = counted;
-    creditsPerImage = pricing.creditsPerImage;
+  // Read apart: a price that cannot be read must not hide how many images are selected.
+  const [counted, pricing] = await Promise.allSettled([summariseSelection(api), fetchPricing(api)]);
+  const banners: Array<[Tone, string]> = [];
+  if (counted.status === "fulfilled") {
+    summary = counted.value;
     status.textContent = selectionLine(t, summary);
-    if (summary.missing > 0) showMessage("warning", t("missing", { count: summary.missing }));
-  } catch (error) {
+  } else {
     status.textContent = "";
-    showMessage("critical", error instanceof ExtensionError ? error.message : t("errors.countFailed"));
-  } finally {
-    action.removeAttribute("loading");
-    render();
+    banners.push(["critical", errorText(counted.reason, "errors.countFailed")]);
   }
+  if (pricing.status === "fulfilled") creditsPerImage = pricing.value.creditsPerImage;
+  else if (summary) banners.push(["critical", errorText(pricing.reason, "errors.priceFailed")]);
+  if (summary && summary.missing > 0) banners.push(["warning", t("missing", { count: summary.missing })]);
+  showMessages(...banners);
+  action.removeAttribute("loading");
+  render();
 }

@@ -2,7 +2,8 @@ import { randomUUID } from "node:crypto";
 import type { ItemState } from "@prisma/client";
 import { afterAll, describe, expect, it } from "vitest";
 import { createPrismaClient } from "~/db.server";
-import { ITEM_STATES, ItemTransitionError, transition } from "~/models/batch-items.server";
+import { ITEM_STATES } from "~/models/batch-item-states";
+import { ItemTransitionError, transition } from "~/models/batch-items.server";
 
 const db = createPrismaClient(undefined, 4);
 afterAll(() => db.$disconnect());

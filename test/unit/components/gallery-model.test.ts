@@ -6,7 +6,6 @@ import {
   filterCounts,
   filterTabs,
   heldOrCancelledNote,
-  refusalReason,
   ruleDetail,
   verdictFor,
   versionNote,
@@ -16,7 +15,14 @@ import { evaluateRules, type ImageMeasurements } from "~/imaging/compliance";
 import { DEFAULT_PIPELINE_SETTINGS, resolvePipeline, type PipelineId } from "~/imaging/pipelines";
 import { cutOffMessage } from "~/imaging/cutoff";
 import { i18nFor } from "~/i18n/locales";
-import { MESSAGE_CODES, type MerchantMessage, type MessageCode, type MessageParams } from "~/lib/merchant-message";
+import {
+  MESSAGE_CODES,
+  payloadMessage,
+  type ErrorPayload,
+  type MerchantMessage,
+  type MessageCode,
+  type MessageParams,
+} from "~/lib/merchant-message";
 
 const formatMessage = (msg: Said) => formatIn(msg, i18nFor("en").t);
 
@@ -151,8 +157,12 @@ describe("the measured details under an image", () => {
 });
 
 describe("bulk review's refusals", () => {
-  const line = (refusal: Parameters<typeof refusalReason>[0], lng: "en" | "es") =>
-    formatIn({ key: "bulk.refusedLine", params: { title: "Mug, image 1", error: refusalReason(refusal) } }, i18nFor(lng).t);
+  // What BatchGallery shows for a refusal: useMessageText, i.e. the payload's message, else its English sentence.
+  const line = (refusal: ErrorPayload, lng: "en" | "es") =>
+    formatIn(
+      { key: "bulk.refusedLine", params: { title: "Mug, image 1", error: payloadMessage(refusal) ?? refusal.error } },
+      i18nFor(lng).t,
+    );
 
   it("tells a Spanish viewer in Spanish why an image was left unchanged", () => {
     const changedMeanwhile = {
