@@ -7,7 +7,7 @@ import { createHash, randomUUID } from "node:crypto";
 import { Prisma, type PrismaClient } from "@prisma/client";
 import { getConfig } from "~/lib/config.server";
 import { logger } from "~/lib/logger.server";
-import { previewJpeg, type PreviewWidth } from "~/imaging/preview";
+import { PREVIEW_WIDTHS, previewJpeg, type PreviewWidth } from "~/imaging/preview";
 import { objectStore, type ObjectStore } from "~/lib/object-store.server";
 import { ShopifyApiError, type AdminGraphql } from "~/lib/admin-graphql.server";
 import {
@@ -129,15 +129,51 @@ export async function getProcessedImage(
   return image ? { bytes: image.bytes, mimeType: image.mimeType } : null;
 }
 
-/** A smaller JPEG of an item's processed image (the batch gallery's tiles and comparison), or null like getProcessedImage. */
+/** Where an encoded preview of a stored object is kept, beside it (deleted with it). */
+function previewKeyFor(objectKey: string, width: PreviewWidth): string {
+  return `${objectKey}.w${width}`;
+}
+
+export type ProcessedPreview = { etag: string } & ({ notModified: true } | { notModified: false; bytes: Buffer; mimeType: string });
+
+/**
+ * A smaller JPEG of an item's processed image (the batch gallery's tiles and comparison), or null like
+ * getProcessedImage. Encoded once per image and width and kept in the object store beside the image; its ETag names
+ * the stored image and when it was made, so a browser that sends it back (If-None-Match) gets `notModified` without
+ * anything being read or encoded, and a new result of the item gets a new ETag.
+ */
 export async function getProcessedPreview(
   db: PrismaClient,
   shop: string,
   itemId: string,
   width: PreviewWidth,
-): Promise<{ bytes: Buffer; mimeType: string } | null> {
-  const image = await getProcessedImage(db, shop, itemId);
-  return image ? { bytes: await previewJpeg(image.bytes, width), mimeType: "image/jpeg" } : null;
+  opts: { ifNoneMatch?: string | null; store?: ObjectStore } = {},
+): Promise<ProcessedPreview | null> {
+  const item = await db.batchItem.findFirst({ where: { id: itemId, shop }, select: { resultImageId: true } });
+  if (!item?.resultImageId) return null;
+  const row = await db.storedImage.findFirst({
+    where: { id: item.resultImageId, shop, expiredAt: null },
+    select: { id: true, createdAt: true, objectKey: true },
+  });
+  if (!row) return null;
+  const etag = `"${createHash("sha256").update(`${row.id}:${row.createdAt.getTime()}:${width}`).digest("base64url").slice(0, 27)}"`;
+  if (opts.ifNoneMatch && opts.ifNoneMatch.split(",").some((tag) => tag.trim().replace(/^W\//, "") === etag)) {
+    return { etag, notModified: true };
+  }
+  const store = opts.store ?? objectStore();
+  const previewKey = row.objectKey ? previewKeyFor(row.objectKey, width) : null;
+  const cached = previewKey ? await store.get(previewKey) : null;
+  if (cached) return { etag, notModified: false, bytes: cached, mimeType: "image/jpeg" };
+  const image = await findStoredImageById(db, shop, row.id, store);
+  if (!image) return null;
+  const bytes = await previewJpeg(image.bytes, width);
+  if (previewKey) await store.put(previewKey, bytes, "image/jpeg");
+  return { etag, notModified: false, bytes, mimeType: "image/jpeg" };
+}
+
+/** An object's key and the keys of the previews that may have been kept beside it. */
+function withPreviewKeys(objectKey: string): string[] {
+  return [objectKey, ...PREVIEW_WIDTHS.map((width) => previewKeyFor(objectKey, width))];
 }
 
 /**
@@ -160,7 +196,7 @@ export async function expireStoredImages(
     where: { id: { in: due.map((r) => r.id) } },
     data: { expiredAt: new Date(), objectKey: null, bytes: null },
   });
-  await store.delete(due.flatMap((r) => (r.objectKey ? [r.objectKey] : [])));
+  await store.delete(due.flatMap((r) => (r.objectKey ? withPreviewKeys(r.objectKey) : [])));
   return due.length;
 }
 
@@ -181,7 +217,7 @@ export async function moveStoredImagesToObjectStore(db: PrismaClient, opts: { li
 /** Deletes a shop's processed images from the object store (before its rows go, on shop/redact). */
 export async function deleteStoredImagesOfShop(db: PrismaClient, shop: string, store: ObjectStore = objectStore()): Promise<void> {
   const rows = await db.storedImage.findMany({ where: { shop, objectKey: { not: null } }, select: { objectKey: true } });
-  await store.delete(rows.map((r) => r.objectKey!));
+  await store.delete(rows.flatMap((r) => withPreviewKeys(r.objectKey!)));
 }
 
 // ---------------------------------------------------------------------------------------------------

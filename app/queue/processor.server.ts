@@ -208,10 +208,12 @@ export async function processImageJob(job: Job<ImageJobData>, deps: WorkerDeps, 
       text: `This image could not be finished after ${attempts} attempts (${detail}). Your credits were returned; try it again later.`,
       message: { code: "itemFailedAfterAttempts", params: { attempts, detail } },
     };
-    const settled = await settleSentReplacement(deps, shop, itemId, finalReason.text);
+    // One read of the item serves both the settlement and the failure.
+    const current = await deps.db.batchItem.findFirst({ where: { id: itemId, shop } });
+    const settled = await settleSentReplacement(deps, shop, current, finalReason.text);
     if (settled === "undecided") throw error;
     if (settled === "published") return report("published");
-    const outcome = await failItem(deps.db, shop, itemId, finalReason);
+    const outcome = await failItem(deps.db, shop, itemId, finalReason, current);
     report(outcome, finalReason.text);
     logger.warn({ shop, itemId, jobId: job.id, reason: finalReason.text }, "item failed");
     throw new UnrecoverableError(finalReason.text);
@@ -335,8 +337,7 @@ async function produceResult(
     framing = result.framing;
   }
 
-  const shopRow = await db.shop.findUnique({ where: { domain: item.shop }, select: { reviewBeforePublish: true } });
-  const review = reviewChoiceOf(batchSettings) ?? shopRow?.reviewBeforePublish ?? false;
+  const review = reviewChoiceOf(batchSettings) ?? (await shopReviews(db, item.shop));
   const held = heldReason(fidelity, framing, compliance, review);
   const needsReview = held !== null;
   const suggestedAlt = item.suggestedAlt ?? (await suggestAltText(deps, item, stored));
@@ -575,12 +576,12 @@ function replacementTook(media: { url: string | null } | null, item: Pick<BatchI
 async function settleSentReplacement(
   deps: Pick<WorkerDeps, "db" | "adminFor">,
   shop: string,
-  itemId: string,
+  item: BatchItem | null,
   reason: string,
 ): Promise<"published" | "not-replaced" | "undecided"> {
   const { db } = deps;
-  const item = await db.batchItem.findFirst({ where: { id: itemId, shop } });
   if (!item?.replaceSentAt || !IN_FLIGHT.includes(item.state)) return "not-replaced";
+  const itemId = item.id;
   let media: Awaited<ReturnType<typeof getMediaImage>>;
   try {
     media = await getMediaImage(await deps.adminFor(shop), item.mediaId);
@@ -598,6 +599,12 @@ async function settleSentReplacement(
   await markPublished(db, item);
   logger.warn({ shop, itemId, mediaId: item.mediaId, reason }, "replacement finished after the worker gave up waiting: published");
   return "published";
+}
+
+/** The shop's "review before publishing" setting, read when the result is decided so a change applies to the next image. */
+async function shopReviews(db: PrismaClient, shop: string): Promise<boolean> {
+  const row = await db.shop.findUnique({ where: { domain: shop }, select: { reviewBeforePublish: true } });
+  return row?.reviewBeforePublish ?? false;
 }
 
 /** An automatic batch carries its rule's review choice; a manual batch follows the shop's setting (null). */
@@ -624,11 +631,21 @@ function fileVersionOf(url: string): string {
  * Final failure: the item becomes FAILED with its reason, then its credits are released. If the
  * credits were already captured, the image was in fact published (a crash hit after the capture).
  */
-export async function failItem(db: PrismaClient, shop: string, itemId: string, reason: MerchantText): Promise<ImageJobOutcome> {
-  const item = await db.batchItem.findFirst({
-    where: { id: itemId, shop },
-    select: { id: true, shop: true, batchId: true, state: true, retryOfId: true, pickedAt: true },
-  });
+export async function failItem(
+  db: PrismaClient,
+  shop: string,
+  itemId: string,
+  reason: MerchantText,
+  /** The item as the caller just read it, or undefined to read it here. */
+  known?: Pick<BatchItem, "id" | "shop" | "batchId" | "retryOfId" | "pickedAt"> | null,
+): Promise<ImageJobOutcome> {
+  const item =
+    known !== undefined
+      ? known
+      : await db.batchItem.findFirst({
+          where: { id: itemId, shop },
+          select: { id: true, shop: true, batchId: true, retryOfId: true, pickedAt: true },
+        });
   if (!item) return "failed";
   if (item.pickedAt) {
     // A version paid for earlier, picked to go on the product again: it stays paid and off the product; the version
@@ -653,14 +670,16 @@ export async function failItem(db: PrismaClient, shop: string, itemId: string, r
     await markPublished(db, item);
     return "published";
   }
-  await transition(db, {
+  const moved = await transition(db, {
     shop,
     itemId,
     from: IN_FLIGHT,
     to: "FAILED",
     data: { reason: reason.text, reasonMessage: reason.message, finishedAt: new Date() },
   });
-  const after = await db.batchItem.findFirst({ where: { id: itemId, shop }, select: { state: true } });
+  // FAILED is final, so only an item this update did not move needs reading again.
+  const after =
+    moved > 0 ? { state: "FAILED" as const } : await db.batchItem.findFirst({ where: { id: itemId, shop }, select: { state: true } });
   if (after?.state === "FAILED" || after?.state === "CANCELLED") {
     await releaseForItem(db, shop, itemId, reason.text.slice(0, 200)).catch((error: unknown) => {
       if (!(error instanceof ReservationSettledError)) throw error;

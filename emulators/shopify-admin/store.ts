@@ -156,6 +156,11 @@ export interface AddShopOptions {
    * generate and to process (the app's result cache recognises a photo it already edited).
    */
   sharedPhotos?: number;
+  /**
+   * Every image is its own small (800x600) fixture photo: distinct bytes (no result-cache hits) at a quarter of the
+   * average fixture's pixels, for tests about queueing and recovery rather than pixels.
+   */
+  smallPhotos?: boolean;
   /** Default true: stores made for testing an app are development stores. */
   partnerDevelopment?: boolean;
   /** The shop's primary language (shopLocales), "en" unless given. */
@@ -236,7 +241,8 @@ export class EmulatorStore {
     for (let p = 0; p < count; p++) {
       const imageCount = typeof perProduct === "number" ? perProduct : perProduct(p);
       const shared = opts.sharedPhotos;
-      this.addProduct(shop, p, imageCount, imageIndex, undefined, shared ? (i) => SMALL_FIXTURE(i % shared) : undefined);
+      const fixtureFor = shared ? (i: number) => SMALL_FIXTURE(i % shared) : opts.smallPhotos ? SMALL_FIXTURE : undefined;
+      this.addProduct(shop, p, imageCount, imageIndex, undefined, fixtureFor);
       imageIndex += imageCount;
     }
     for (const productType of new Set(shop.products.map((p) => p.productType).filter(Boolean)))

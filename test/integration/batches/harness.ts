@@ -50,6 +50,8 @@ export interface Harness {
     restoreRate?: number;
     expiringToken?: boolean;
     sharedPhotos?: number;
+    /** Distinct small (800x600) photos: for tests about queueing and recovery, not pixels. */
+    smallPhotos?: boolean;
     primaryLocale?: string;
     /** The scopes the merchant granted (default: all the app asks for). */
     grantedScopes?: string;
@@ -129,6 +131,7 @@ export async function startHarness(
         ...(shopOpts.bucketSize ? { bucketSize: shopOpts.bucketSize } : {}),
         ...(shopOpts.restoreRate ? { restoreRate: shopOpts.restoreRate } : {}),
         ...(shopOpts.sharedPhotos ? { sharedPhotos: shopOpts.sharedPhotos } : {}),
+        ...(shopOpts.smallPhotos ? { smallPhotos: true } : {}),
         ...(shopOpts.primaryLocale ? { primaryLocale: shopOpts.primaryLocale } : {}),
         ...(shopOpts.grantedScopes ? { grantedScopes: shopOpts.grantedScopes } : {}),
       });

@@ -121,6 +121,16 @@ describe("Batch page and its actions", () => {
     const meta = await sharp(tileBytes).metadata();
     expect(Math.max(meta.width, meta.height)).toBe(480);
     expect(tileBytes.length).toBeLessThan(bytes.length);
+    // The browser revalidates the tile with its ETag and is told it still has it.
+    const etag = tile.headers.get("etag");
+    expect(etag).toMatch(/^".+"$/);
+    const revalidated = (await call(
+      processedLoader,
+      await bearerRequest(shop, `/app/images/${itemId}/processed?w=480`, { headers: { "If-None-Match": etag! } }),
+      { id: itemId },
+    )) as Response;
+    expect(revalidated.status).toBe(304);
+    expect(revalidated.headers.get("etag")).toBe(etag);
     const odd = (await call(processedLoader, await bearerRequest(shop, `/app/images/${itemId}/processed?w=4000`), {
       id: itemId,
     })) as Response;

@@ -3,6 +3,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import prisma from "~/db.server";
 import { createFileSystemStore, type ObjectStore } from "~/lib/object-store.server";
@@ -11,6 +12,7 @@ import {
   expireStoredImages,
   findStoredImageById,
   findStoredImageByKey,
+  getProcessedPreview,
   moveStoredImagesToObjectStore,
   saveStoredImage,
 } from "~/models/stored-images.server";
@@ -94,5 +96,63 @@ describe("processed images", () => {
     const objectKey = (await row(id)).objectKey!;
     await deleteStoredImagesOfShop(prisma, shop, store);
     expect(await store.get(objectKey)).toBeNull();
+  });
+  it("encodes a preview once per image and width, answers a matching ETag with notModified, and a new result anew", async () => {
+    const photo = async (color: string) => ({
+      bytes: await sharp({ create: { width: 1200, height: 800, channels: 3, background: color } })
+        .png()
+        .toBuffer(),
+      mimeType: "image/png",
+      width: 1200,
+      height: 800,
+    });
+    const { id: first } = await saveStoredImage(prisma, shop, "hash-preview-1:amazon", await photo("#ff0000"), store);
+    const batch = await createBatch(prisma, shop, { total: 1 });
+    const [item] = await createItems(prisma, batch, [{ productTitle: "Mug", state: "PUBLISHED", resultImageId: first }]);
+    const reads: string[] = [];
+    const writes: string[] = [];
+    const counting: ObjectStore = {
+      ...store,
+      get: (key) => (reads.push(key), store.get(key)),
+      put: (key, bytes, type) => (writes.push(key), store.put(key, bytes, type)),
+    };
+    const preview = (opts: { ifNoneMatch?: string } = {}) => getProcessedPreview(prisma, shop, item!.id, 480, { ...opts, store: counting });
+
+    const made = await preview();
+    if (!made || made.notModified) throw new Error(`expected a preview, got ${JSON.stringify(made)}`);
+    expect(made.mimeType).toBe("image/jpeg");
+    expect(await sharp(made.bytes).metadata()).toMatchObject({ format: "jpeg", width: 480, height: 320 });
+    expect(writes).toHaveLength(1);
+
+    // Asked again (another tab, another worker process): served from the store, not decoded and encoded again.
+    reads.length = 0;
+    const again = await preview();
+    expect(again).toMatchObject({ etag: made.etag, notModified: false });
+    expect(Buffer.compare((again as { bytes: Buffer }).bytes, made.bytes)).toBe(0);
+    expect(writes).toHaveLength(1);
+    expect(reads).toEqual([writes[0]]);
+
+    // The browser sends back what it has: nothing is read at all.
+    reads.length = 0;
+    expect(await preview({ ifNoneMatch: `W/"nope", ${made.etag}` })).toEqual({ etag: made.etag, notModified: true });
+    expect(reads).toEqual([]);
+    // Another shop gets nothing, even with the ETag.
+    expect(await getProcessedPreview(prisma, uniqueShopDomain(), item!.id, 480, { ifNoneMatch: made.etag, store: counting })).toBeNull();
+
+    // A new result for the item: a new ETag, and the new picture, also for a browser holding the old ETag.
+    const { id: second } = await saveStoredImage(prisma, shop, "hash-preview-2:amazon", await photo("#0000ff"), store);
+    await prisma.batchItem.update({ where: { id: item!.id }, data: { resultImageId: second } });
+    const changed = await preview({ ifNoneMatch: made.etag });
+    if (!changed || changed.notModified) throw new Error(`expected a new preview, got ${JSON.stringify(changed)}`);
+    expect(changed.etag).not.toBe(made.etag);
+    const { dominant } = await sharp(changed.bytes).stats();
+    expect(dominant.b).toBeGreaterThan(200);
+    expect(dominant.r).toBeLessThan(50);
+
+    // A preview goes with its image when the image expires.
+    await expireStoredImages(prisma, { now: new Date(Date.now() + 31 * 86_400_000), retentionDays: 30, store });
+    expect(await store.get(writes[0]!)).toBeNull();
+    expect(await preview()).toBeNull();
+    await prisma.batch.delete({ where: { id: batch.id } });
   });
 });

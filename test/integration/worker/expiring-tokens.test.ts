@@ -41,7 +41,7 @@ async function adminStatus(token: string, shop: string): Promise<number> {
 
 describe("expiring offline tokens", () => {
   it("publishes a 30-image batch with three worker processes while the token expires every 5 s: one refresh per expiry, none reused", async () => {
-    const shop = await h.addShop({ products: 10, imagesPerProduct: 3, credits: 90 });
+    const shop = await h.addShop({ products: 10, imagesPerProduct: 3, credits: 90, smallPhotos: true });
     const before = mediaById(h.shopify, shop);
     const started = Date.now();
     const batchId = await submitAllImages(h, shop);
@@ -72,7 +72,7 @@ describe("expiring offline tokens", () => {
   }, 200_000);
 
   it("migrates a non-expiring token once on first use, however many callers ask at once, and the batch works", async () => {
-    const shop = await h.addShop({ products: 2, imagesPerProduct: 2, credits: 12, expiringToken: false });
+    const shop = await h.addShop({ products: 2, imagesPerProduct: 2, credits: 12, expiringToken: false, smallPhotos: true });
     const oldRow = await sessionRow(shop);
     expect(oldRow.expires).toBeNull();
     expect(oldRow.refreshToken).toBeNull();
@@ -92,7 +92,7 @@ describe("expiring offline tokens", () => {
   }, 90_000);
 
   it("fails the remaining images with the reconnect sentence when the refresh token is revoked mid-batch: credits back, originals untouched", async () => {
-    const shop = await h.addShop({ products: 4, imagesPerProduct: 3, credits: 36 });
+    const shop = await h.addShop({ products: 4, imagesPerProduct: 3, credits: 36, smallPhotos: true });
     const before = mediaById(h.shopify, shop);
     const batchId = await submitAllImages(h, shop);
     h.startInProcessWorker({ concurrency: 1 });

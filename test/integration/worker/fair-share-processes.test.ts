@@ -25,8 +25,8 @@ function submit(shop: string): Promise<string> {
 
 describe("fair share, quota and recovery across three worker processes", () => {
   it("serves a newcomer's image within a round, keeps every process under the one quota, and survives losing one", async () => {
-    const big = await h.addShop({ products: 8, imagesPerProduct: 4, credits: 96 });
-    const small = await h.addShop({ products: 1, imagesPerProduct: 1, credits: 3 });
+    const big = await h.addShop({ products: 8, imagesPerProduct: 4, credits: 96, smallPhotos: true });
+    const small = await h.addShop({ products: 1, imagesPerProduct: 1, credits: 3, smallPhotos: true });
     const bigBatch = await submit(big);
     for (let i = 0; i < 3; i++) children.push(spawnWorkerProcess(h, { WORKER_CONCURRENCY: "2", QWEN_MAX_RPS: String(QUOTA) }));
     while ((await h.db.batchItem.count({ where: { batchId: bigBatch, state: "PUBLISHED" } })) < 3) {

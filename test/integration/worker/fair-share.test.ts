@@ -24,8 +24,8 @@ async function startOrder(batchIds: string[]) {
 
 describe("fair share of the model across shops", () => {
   it("starts a new shop's single image within a round, while another shop has a 40-image backlog", async () => {
-    const big = await h.addShop({ products: 10, imagesPerProduct: 4, credits: 120 });
-    const small = await h.addShop({ products: 1, imagesPerProduct: 1, credits: 3 });
+    const big = await h.addShop({ products: 10, imagesPerProduct: 4, credits: 120, smallPhotos: true });
+    const small = await h.addShop({ products: 1, imagesPerProduct: 1, credits: 3, smallPhotos: true });
     const bigBatch = await submit(big);
     h.startInProcessWorker({ concurrency: 2 });
     while ((await h.db.batchItem.count({ where: { batchId: bigBatch, state: "PUBLISHED" } })) < 3) {
@@ -57,9 +57,9 @@ describe("fair share of the model across shops", () => {
   it("gives three shops submitted one after another a turn each, every shop's own images in submission order", async () => {
     for (const worker of h.workers) await worker.close();
     const shops = [
-      await h.addShop({ products: 3, imagesPerProduct: 3, credits: 27 }),
-      await h.addShop({ products: 3, imagesPerProduct: 3, credits: 27 }),
-      await h.addShop({ products: 3, imagesPerProduct: 3, credits: 27 }),
+      await h.addShop({ products: 3, imagesPerProduct: 3, credits: 27, smallPhotos: true }),
+      await h.addShop({ products: 3, imagesPerProduct: 3, credits: 27, smallPhotos: true }),
+      await h.addShop({ products: 3, imagesPerProduct: 3, credits: 27, smallPhotos: true }),
     ];
     const batchIds = [];
     for (const shop of shops) batchIds.push(await submit(shop));

@@ -40,7 +40,7 @@ function spawnWorker(extraEnv: Record<string, string> = {}): ChildProcess {
 
 describe("worker crash recovery", () => {
   it("finishes every image exactly once when workers are SIGKILLed mid-batch three times", async () => {
-    const shop = await h.addShop({ products: 5, imagesPerProduct: 4, credits: 75 });
+    const shop = await h.addShop({ products: 5, imagesPerProduct: 4, credits: 75, smallPhotos: true });
     const before = mediaById(h.shopify, shop);
     const { batchId } = await createBatch({ db: h.db, graphql: await offlineAdmin(shop), queue: h.queue }, shop, {
       mediaIds: [...before.keys()],
@@ -87,7 +87,7 @@ describe("worker crash recovery", () => {
   }, 180_000);
 
   it("replaces an image once and charges it once when the worker is SIGKILLed between fileUpdate and the capture", async () => {
-    const shop = await h.addShop({ products: 1, imagesPerProduct: 3, credits: 9 });
+    const shop = await h.addShop({ products: 1, imagesPerProduct: 3, credits: 9, smallPhotos: true });
     const before = mediaById(h.shopify, shop);
     const first = spawnWorker();
     // Shopify has accepted the replacement; the worker dies before it reads the answer, let alone captures credits.
