@@ -329,14 +329,17 @@ function productBox(data: Uint8Array, width: number, height: number, background:
   };
 }
 
-/** Measures what the rules need in one decode. */
-export async function measureImage(
-  image: Buffer,
-  background: Rgb,
-  tolerance: number,
-  /** Count stray marks: a full pass over the pixels, only for pipelines with that rule. */
-  opts: { strayMarks: boolean },
-): Promise<ImageMeasurements> {
+/** An output decoded as the rules read it: 8-bit sRGB, transparency on black. */
+export interface DecodedOutput {
+  format: string;
+  data: Buffer;
+  width: number;
+  height: number;
+  /** The pixels are what any decode of the file shows (no transparency, no colour profile but sRGB): other readers may reuse them. */
+  plain: boolean;
+}
+
+export async function decodeOutput(image: Buffer): Promise<DecodedOutput> {
   const info = await inspectImage(image);
   let decoded: { data: Buffer; info: OutputInfo };
   try {
@@ -350,8 +353,19 @@ export async function measureImage(
   } catch (cause) {
     throw new ImageInputError("corrupt", "The image file is damaged and cannot be read.", { cause });
   }
-  const { data } = decoded;
   const { width, height } = decoded.info;
+  return { format: info.format, data: decoded.data, width, height, plain: !info.hasAlpha && info.iccProfile !== "other" };
+}
+
+/** Measures what the rules need in one decode. */
+export async function measureImage(
+  image: Buffer | DecodedOutput,
+  background: Rgb,
+  tolerance: number,
+  /** Count stray marks: a full pass over the pixels, only for pipelines with that rule. */
+  opts: { strayMarks: boolean },
+): Promise<ImageMeasurements> {
+  const { format, data, width, height } = Buffer.isBuffer(image) ? await decodeOutput(image) : image;
   const band = borderBandWidth({ width, height });
   const border = measureBorder(data, width, height, band, background, tolerance);
   const box = productBox(data, width, height, background);
@@ -362,7 +376,7 @@ export async function measureImage(
     minMargin = border.edgeTouched ? 0 : Math.min(box.left, box.top, width - 1 - box.right, height - 1 - box.bottom);
   }
   const strayMarks = box && opts.strayMarks ? countStrayMarks(data, width, height, background) : 0;
-  return { format: info.format, width, height, borderPurity: border.purity, coverage, minMargin, strayMarks };
+  return { format, width, height, borderPurity: border.purity, coverage, minMargin, strayMarks };
 }
 
 /** Rules, each with what was measured, for a measured image against a resolved pipeline. */
@@ -450,7 +464,7 @@ export function evaluateRules(m: ImageMeasurements, pipeline: ResolvedPipeline):
 
 /** Checks an output image against every rule of the pipeline and reports each measured value. */
 export async function checkCompliance(
-  image: Buffer,
+  image: Buffer | DecodedOutput,
   pipeline: PipelineId,
   settings: PipelineSettings = DEFAULT_PIPELINE_SETTINGS,
 ): Promise<ComplianceReport> {
