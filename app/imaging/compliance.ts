@@ -80,10 +80,10 @@ function countStrayMarks(data: Uint8Array, width: number, height: number, backgr
   const pieces = new RowRuns(gh);
   for (let gy = 0; gy < gh; gy++) {
     let start = -1;
-    for (let gx = 0; gx < gw; gx++) {
-      const far = at(gx, gy) > PRODUCT_DISTANCE;
-      if (far && start < 0) start = gx;
-      else if (!far && start >= 0) {
+    for (let gx = 0, i = gy * step * width * 3; gx < gw; gx++, i += step * 3) {
+      const isFar = beyond(data, i, br, bg, bb, PRODUCT_DISTANCE);
+      if (isFar && start < 0) start = gx;
+      else if (!isFar && start >= 0) {
         pieces.add(start, gx);
         start = -1;
       }
@@ -185,6 +185,19 @@ function distanceAt(data: Uint8Array, i: number, br: number, bg: number, bb: num
   return Math.max(dr < 0 ? -dr : dr, dg < 0 ? -dg : dg, db < 0 ? -db : db);
 }
 
+/**
+ * distanceAt(...) > limit in about half its time (no absolute values, no Math.max): a background pixel is decided
+ * by two comparisons per channel, and the scans below read a quarter of a 2000 px image's pixels.
+ */
+function beyond(data: Uint8Array, i: number, br: number, bg: number, bb: number, limit: number): boolean {
+  const dr = data[i]! - br;
+  if (dr > limit || dr < -limit) return true;
+  const dg = data[i + 1]! - bg;
+  if (dg > limit || dg < -limit) return true;
+  const db = data[i + 2]! - bb;
+  return db > limit || db < -limit;
+}
+
 interface BorderMeasurement {
   /** Share of band pixels within tolerance of the background. */
   purity: number;
@@ -272,7 +285,7 @@ function countProduct(
   const [br, bg, bb] = background;
   let count = 0;
   for (let x = from, i = (y * width + from) * 3; x < to; x += step, i += 3 * step) {
-    if (distanceAt(data, i, br, bg, bb) <= PRODUCT_DISTANCE) continue;
+    if (!beyond(data, i, br, bg, bb, PRODUCT_DISTANCE)) continue;
     count++;
     if (columnCounts) columnCounts[x]!++;
     else if (count >= stopAt) break;
