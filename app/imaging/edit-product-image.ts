@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { checkCompliance, type ComplianceReport } from "./compliance";
+import { checkCompliance, decodeOutput, type ComplianceReport } from "./compliance";
 import { detectCutOff, type CutOffReport } from "./cutoff";
 import { asImageInputError, openImage } from "./decode";
 import { ImageInputError } from "./errors";
@@ -16,6 +16,7 @@ import {
   type Size,
 } from "./pipelines";
 import { postProcessEdit } from "./postprocess";
+import { describePreview } from "./preview";
 
 export type { ComplianceReport, ComplianceRule } from "./compliance";
 export type { FidelityReport } from "./fidelity";
@@ -41,6 +42,8 @@ export interface EditResult {
   fidelity: FidelityReport;
   /** Edges of the original's frame that cut through the product (the result may look cropped). */
   framing: CutOffReport;
+  /** describePreview of the result when `describe` asked for it and the check's decode could make it (else null). */
+  describePreview: Buffer | null;
   qwenRequestId: string | null;
 }
 
@@ -53,6 +56,8 @@ export interface EditInput {
   editor: ImageEditor;
   /** The merchant's sanitised note for a "Try again" (sanitizeInstruction), added to the pipeline's prompt. */
   instruction?: string | null;
+  /** The result will be described (alt text): make its describePreview from the pixels the check decodes anyway. */
+  describe?: boolean;
   /** Called once the model's input is made: `source` is not read after it, so the caller may let it go. */
   onModelInputReady?: () => void;
 }
@@ -119,15 +124,13 @@ export async function editProductImage(input: EditInput): Promise<EditResult> {
     size: pipeline.qwenSize,
   });
   const output = await postProcessEdit(edited.image, pipeline, resolveOutputFormat(pipelineId, info.format));
-  const { compliance, fidelity, framing } = await checkResult(output.bytes, modelInput.image, pipelineId, settings);
+  const checked = await checkResult(output.bytes, modelInput.image, pipelineId, settings, input.describe ?? false);
   return {
     bytes: output.bytes,
     mimeType: output.mimeType,
     width: output.width,
     height: output.height,
-    compliance,
-    fidelity,
-    framing,
+    ...checked,
     qwenRequestId: edited.requestId,
   };
 }
@@ -141,11 +144,19 @@ export async function modelInputFor(source: Buffer, pipelineId: PipelineId, sett
 
 /**
  * The product is compared with what the model was shown: the source oriented, on white, at the model's scale. Where
- * the fidelity check found the product in it also says whether its frame cut through the product.
+ * the fidelity check found the product in it also says whether its frame cut through the product. The result is
+ * decoded once, for the rules and (when `describe`) for the copy the alt text is written from.
  */
-async function checkResult(result: Buffer, modelInput: Buffer, pipelineId: PipelineId, settings: PipelineSettings) {
-  const [compliance, measurement] = await Promise.all([checkCompliance(result, pipelineId, settings), measureFidelity(modelInput, result)]);
-  return { compliance, fidelity: fidelityReport(measurement), framing: detectCutOff(measurement.placement) };
+async function checkResult(result: Buffer, modelInput: Buffer, pipelineId: PipelineId, settings: PipelineSettings, describe: boolean) {
+  const rules = decodeOutput(result).then((decoded) =>
+    Promise.all([
+      checkCompliance(decoded, pipelineId, settings),
+      // The alt text never holds up the image: without this copy it is made from the file.
+      describe && decoded.plain ? describePreview(decoded).catch(() => null) : null,
+    ]),
+  );
+  const [[compliance, preview], measurement] = await Promise.all([rules, measureFidelity(modelInput, result)]);
+  return { compliance, fidelity: fidelityReport(measurement), framing: detectCutOff(measurement.placement), describePreview: preview };
 }
 
 /**
@@ -157,9 +168,10 @@ export async function checkCachedResult(
   result: Buffer,
   pipelineId: PipelineId,
   settings: PipelineSettings,
-): Promise<{ compliance: ComplianceReport; fidelity: FidelityReport; framing: CutOffReport }> {
+  opts: { describe?: boolean } = {},
+): Promise<{ compliance: ComplianceReport; fidelity: FidelityReport; framing: CutOffReport; describePreview: Buffer | null }> {
   const { modelInput } = await modelInputFor(source, pipelineId, settings);
-  return checkResult(result, modelInput.image, pipelineId, settings);
+  return checkResult(result, modelInput.image, pipelineId, settings, opts.describe ?? false);
 }
 
 export function contentHash(bytes: Buffer): string {

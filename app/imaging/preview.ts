@@ -19,3 +19,32 @@ export async function previewJpeg(bytes: Buffer, width: PreviewWidth): Promise<B
     .jpeg({ quality: 82, mozjpeg: false })
     .toBuffer();
 }
+
+/**
+ * Longest side of the copy of a processed image a vision model describes (alt text): it reads a product at 768 px as
+ * well as at 2048 px, for a ninth of the upload and of the image tokens.
+ */
+const DESCRIBE_SIDE = 768;
+
+/**
+ * A JPEG of the image at most DESCRIBE_SIDE px on its longer side, reduced from its full-resolution 8-bit RGB pixels:
+ * those a caller already decoded (the compliance check's), or else the file's, decoded here on white. Never from a
+ * shrink-on-load decode, so both give the same bytes.
+ */
+export async function describePreview(image: Buffer | { data: Buffer; width: number; height: number }): Promise<Buffer> {
+  const pixels = Buffer.isBuffer(image) ? await decodeOnWhite(image) : image;
+  return sharp(pixels.data, { raw: { width: pixels.width, height: pixels.height, channels: 3 } })
+    .resize(DESCRIBE_SIDE, DESCRIBE_SIDE, { fit: "inside", withoutEnlargement: true })
+    .jpeg({ quality: 85 })
+    .toBuffer();
+}
+
+async function decodeOnWhite(bytes: Buffer): Promise<{ data: Buffer; width: number; height: number }> {
+  const { data, info } = await sharp(bytes)
+    .flatten({ background: "#ffffff" })
+    .toColourspace("srgb")
+    .removeAlpha()
+    .raw({ depth: "uchar" })
+    .toBuffer({ resolveWithObject: true });
+  return { data, width: info.width, height: info.height };
+}

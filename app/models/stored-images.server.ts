@@ -240,22 +240,24 @@ export async function ensureOriginalBackedUp(
   graphql: AdminGraphql,
   shop: string,
   item: { mediaId: string; productId: string; sourceUrl: string; sourceMimeType: string | null; alt: string | null },
-): Promise<{ fileId: string }> {
-  await db.imageBackup.upsert({
+): Promise<{ id: string; fileId: string; fileUrl: string | null }> {
+  // The row comes back whether this call made it or an earlier run did.
+  const backup = await db.imageBackup.upsert({
     where: { shop_mediaId: { shop, mediaId: item.mediaId } },
     create: { shop, mediaId: item.mediaId, productId: item.productId, originalUrl: item.sourceUrl },
     update: {},
   });
-  const backup = await db.imageBackup.findUniqueOrThrow({ where: { shop_mediaId: { shop, mediaId: item.mediaId } } });
-  if (backup.fileId) return { fileId: backup.fileId };
+  if (backup.fileId) return { id: backup.id, fileId: backup.fileId, fileUrl: backup.fileUrl };
   const { fileId } = await createBackupFile(graphql, {
     originalUrl: backup.originalUrl,
     alt: item.alt,
     filename: `original-${gidNumber(item.mediaId)}.${extensionFor(item.sourceMimeType, backup.originalUrl)}`,
   });
-  await db.imageBackup.updateMany({ where: { id: backup.id, fileId: null }, data: { fileId } });
+  const recorded = await db.imageBackup.updateMany({ where: { id: backup.id, fileId: null }, data: { fileId } });
+  if (recorded.count === 1) return { id: backup.id, fileId, fileUrl: null };
+  // Another run recorded its copy first: that one is kept.
   const saved = await db.imageBackup.findUniqueOrThrow({ where: { id: backup.id } });
-  return { fileId: saved.fileId ?? fileId };
+  return { id: saved.id, fileId: saved.fileId ?? fileId, fileUrl: saved.fileUrl };
 }
 
 /** The URL of the backed-up original (waits for the Files copy to be READY the first time). */
@@ -282,9 +284,13 @@ export async function ensureBackupReady(
   item: { mediaId: string; productId: string; sourceUrl: string; sourceMimeType: string | null; alt: string | null },
   opts: { timeoutMs: number },
 ): Promise<string> {
-  const { fileId } = await ensureOriginalBackedUp(db, graphql, shop, item);
-  const backup = await db.imageBackup.findUniqueOrThrow({ where: { shop_mediaId: { shop, mediaId: item.mediaId } } });
+  // Read once: the worker has just made sure of the copy (ensureOriginalBackedUp), so it is rarely made here.
+  const row = await db.imageBackup.findUnique({ where: { shop_mediaId: { shop, mediaId: item.mediaId } } });
+  const backup = row?.fileId
+    ? { id: row.id, fileId: row.fileId, fileUrl: row.fileUrl }
+    : await ensureOriginalBackedUp(db, graphql, shop, item);
   if (backup.fileUrl) return backup.fileUrl;
+  const { fileId } = backup;
   try {
     const file = await waitForFileReady(graphql, fileId, { timeoutMs: opts.timeoutMs, acknowledgeFailure: false });
     if (!file.url) throw new ShopifyApiError("The backup of this image has no URL in Shopify Files yet", 503);

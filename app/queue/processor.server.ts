@@ -306,12 +306,18 @@ async function produceResult(
   let compliance: ComplianceReport;
   let fidelity: FidelityReport;
   let framing: CutOffReport;
+  // The alt text's copy of the result comes from the check's decode when an alt text will be asked for.
+  const describe = Boolean(deps.altText) && !item.suggestedAlt;
+  let preview: Buffer | null;
   if (stored) {
     // Same bytes, same pipeline and settings: reuse the result, no second Qwen charge.
     const cached = stored;
-    ({ compliance, fidelity, framing } = await inSlot(deps.imageSlots, () =>
-      checkCachedResult(sourceBytes(), cached.bytes, pipeline, settings),
-    ));
+    ({
+      compliance,
+      fidelity,
+      framing,
+      describePreview: preview,
+    } = await inSlot(deps.imageSlots, () => checkCachedResult(sourceBytes(), cached.bytes, pipeline, settings, { describe })));
   } else {
     const current = await db.batchItem.findFirst({ where: { id: item.id, shop: item.shop }, select: { state: true } });
     if (!current || !IN_FLIGHT.includes(current.state)) return "cancelled";
@@ -324,6 +330,7 @@ async function produceResult(
       settings,
       editor,
       instruction: item.instruction,
+      describe,
     };
     input.onModelInputReady = () => {
       input.source = Buffer.alloc(0);
@@ -335,12 +342,13 @@ async function produceResult(
     compliance = result.compliance;
     fidelity = result.fidelity;
     framing = result.framing;
+    preview = result.describePreview;
   }
 
   const review = reviewChoiceOf(batchSettings) ?? (await shopReviews(db, item.shop));
   const held = heldReason(fidelity, framing, compliance, review);
   const needsReview = held !== null;
-  const suggestedAlt = item.suggestedAlt ?? (await suggestAltText(deps, item, stored));
+  const suggestedAlt = item.suggestedAlt ?? (await suggestAltText(deps, item, { bytes: stored.bytes, preview }));
 
   // The checkpoint and the review decision land together: a retry finds either nothing or both.
   const checkpoint = {
@@ -391,7 +399,7 @@ const LOCALE_TTL_MS = 60 * 60 * 1000;
  * Alt text for the processed image in the shop's primary language, or null: it never holds up or fails the image
  * (the merchant can still write one), and a shop whose language cannot be read gets English.
  */
-async function suggestAltText(deps: WorkerDeps, item: BatchItem, image: { bytes: Buffer }): Promise<string | null> {
+async function suggestAltText(deps: WorkerDeps, item: BatchItem, image: { bytes: Buffer; preview: Buffer | null }): Promise<string | null> {
   if (!deps.altText) return null;
   try {
     let known = primaryLocales.get(item.shop);
@@ -403,7 +411,12 @@ async function suggestAltText(deps: WorkerDeps, item: BatchItem, image: { bytes:
       known = { locale, at: Date.now() };
       primaryLocales.set(item.shop, known);
     }
-    return await deps.altText.describe({ image: image.bytes, productTitle: item.productTitle, locale: known.locale });
+    return await deps.altText.describe({
+      image: image.bytes,
+      preview: image.preview,
+      productTitle: item.productTitle,
+      locale: known.locale,
+    });
   } catch (error) {
     logger.warn({ shop: item.shop, itemId: item.id, err: (error as Error).message }, "no alt text suggested");
     return null;

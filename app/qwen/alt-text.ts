@@ -1,6 +1,6 @@
-import sharp from "sharp";
 import { declaredDefault, getConfig, type Config } from "~/lib/config.server";
 import { logger } from "~/lib/logger.server";
+import { describePreview } from "~/imaging/preview";
 import { DEFAULT_DASHSCOPE_BASE_URL } from "./client";
 
 /** DashScope's OpenAI-compatible endpoint, which serves the Qwen-VL models. */
@@ -21,6 +21,8 @@ const LANGUAGE_NAMES: Record<string, string> = {
 
 export interface AltTextRequest {
   image: Buffer;
+  /** describePreview of the image when the caller already has it (made from pixels it had decoded anyway). */
+  preview?: Buffer | null;
   productTitle: string;
   /** The shop's primary locale, e.g. "es" or "pt-BR". */
   locale: string;
@@ -61,12 +63,7 @@ export class QwenAltTextClient implements AltTextWriter {
   }
 
   async describe(request: AltTextRequest): Promise<string> {
-    // A model reads a product at 768 px as well as at 2048 px, for a ninth of the upload and of the image tokens.
-    const preview = await sharp(request.image)
-      .resize(768, 768, { fit: "inside", withoutEnlargement: true })
-      .flatten({ background: "#ffffff" })
-      .jpeg({ quality: 85 })
-      .toBuffer();
+    const preview = request.preview ?? (await describePreview(request.image));
     const response = await fetch(`${this.opts.baseUrl ?? DEFAULT_DASHSCOPE_BASE_URL}${CHAT_COMPLETIONS_PATH}`, {
       method: "POST",
       headers: { Authorization: `Bearer ${this.#apiKey}`, "Content-Type": "application/json" },
