@@ -1,7 +1,7 @@
 import sharp from "sharp";
 
 /** Widths the batch page asks previews of processed images in (a tile, the comparison). */
-const PREVIEW_WIDTHS = [480, 960] as const;
+export const PREVIEW_WIDTHS = [480, 960] as const;
 export type PreviewWidth = (typeof PREVIEW_WIDTHS)[number];
 
 export function isPreviewWidth(value: number): value is PreviewWidth {
