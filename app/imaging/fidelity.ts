@@ -90,7 +90,7 @@ const LIMITS = {
   /** |ln| of the change in proportions (faithful edits of the fit half reach 0.06; the stand-in stretches by 0.2-0.28). */
   proportionChange: 0.12,
   /** 1 - SSIM structure in the worst window, compared on the fine grid. */
-  structureLoss: 0.6,
+  structureLoss: 0.55,
   /** The same on a grid of COARSE_DETAIL_GRID px or less (a product small in the original). */
   coarseStructureLoss: 0.95,
   /** Product-coloured area next to the product that the edit lacks, over the product's area. */

@@ -101,4 +101,16 @@ describe("missing parts on real photos", () => {
       expect({ index, missingShare: result.fidelity.missingShare, published: result.published }).toMatchObject({ index, published: false });
     }
   }, 60_000);
+
+  it("holds an edit whose print was scrambled but kept most of its structure", async () => {
+    // Photos 98 and 109: the scrambled print loses 0.56-0.59 of its structure; faithful redraws lose at most 0.54.
+    const corpus = await loadCorpus();
+    for (const index of [98, 109]) {
+      const result = await runCase(corpus, index, "garbled-text", "amazon");
+      expect({ index, worstStructure: result.fidelity.worstStructure, published: result.published }).toMatchObject({
+        index,
+        published: false,
+      });
+    }
+  }, 60_000);
 });
