@@ -43,9 +43,9 @@ describe("a worker and Redis restarted mid-batch, three shops queued", () => {
   it("loses nothing, repeats nothing and keeps each shop's order", async () => {
     const sizes = [6, 4, 2];
     shops = [
-      await h.addShop({ products: 2, imagesPerProduct: 3, credits: 18, smallPhotos: true }),
-      await h.addShop({ products: 2, imagesPerProduct: 2, credits: 12, smallPhotos: true }),
-      await h.addShop({ products: 1, imagesPerProduct: 2, credits: 6, smallPhotos: true }),
+      await h.addShop({ products: 2, imagesPerProduct: 3, credits: 18 }),
+      await h.addShop({ products: 2, imagesPerProduct: 2, credits: 12 }),
+      await h.addShop({ products: 1, imagesPerProduct: 2, credits: 6 }),
     ];
     const before = shops.map((shop) => mediaById(h.shopify, shop));
     const batchIds: string[] = [];
