@@ -197,14 +197,25 @@ export async function runGraphql<Document extends AdminDocument>(
   };
 }
 
-/** Waits out a THROTTLED answer a few times (for interactive reads that must complete). */
-export async function withThrottleRetry<T>(fn: () => Promise<T>, maxWaits = 5): Promise<T> {
+/**
+ * Calls throttled together wait the same refill and retry together, so only some get through each time: a little
+ * past the refill, and again while the budget lasts.
+ */
+const REFILL_MARGIN_MS = 100;
+
+/** Waits out a THROTTLED answer a few times (for interactive reads that must complete), at most `maxTotalWaitMs` in all. */
+export async function withThrottleRetry<T>(fn: () => Promise<T>, opts: { maxWaits?: number; maxTotalWaitMs?: number } = {}): Promise<T> {
+  const { maxWaits = 5, maxTotalWaitMs = Number.POSITIVE_INFINITY } = opts;
+  let waited = 0;
   for (let attempt = 0; ; attempt++) {
     try {
       return await fn();
     } catch (error) {
       if (!(error instanceof ShopifyThrottledError) || attempt >= maxWaits) throw error;
-      await new Promise((resolve) => setTimeout(resolve, Math.min(error.retryAfterMs, 10_000)));
+      const wait = Math.min(error.retryAfterMs, 10_000) + REFILL_MARGIN_MS;
+      if (waited + wait > maxTotalWaitMs) throw error;
+      waited += wait;
+      await new Promise((resolve) => setTimeout(resolve, wait));
     }
   }
 }

@@ -8,7 +8,7 @@ import { IMAGE_FILTERS, badgeStatusFor, productSearchQuery } from "~/components/
 import type { GridImage } from "~/components/images/ImageGrid";
 import db from "~/db.server";
 import { PIPELINE_IDS, getPipeline, isPipelineId } from "~/imaging/pipelines";
-import { ShopifyApiError, ShopifyThrottledError, type AdminGraphql } from "~/lib/admin-graphql.server";
+import { ShopifyApiError, ShopifyThrottledError, withThrottleRetry, type AdminGraphql } from "~/lib/admin-graphql.server";
 import { errorResponse } from "~/lib/error-response.server";
 import { logger } from "~/lib/logger.server";
 import { errorPayload } from "~/lib/merchant-message";
@@ -59,14 +59,9 @@ export async function imagesPageData(graphql: AdminGraphql, shop: string, url: U
     });
   let page: Awaited<ReturnType<typeof listProductImages>>;
   try {
-    try {
-      page = await listPage();
-    } catch (error) {
-      // Paging quickly can empty the store's API bucket; one short wait beats an error page.
-      if (!(error instanceof ShopifyThrottledError) || error.retryAfterMs > MAX_THROTTLE_WAIT_MS) throw error;
-      await new Promise((resolve) => setTimeout(resolve, error.retryAfterMs));
-      page = await listPage();
-    }
+    // Paging quickly or several pages open at once can empty the store's API bucket; a few seconds' wait beats an
+    // error page.
+    page = await withThrottleRetry(listPage, { maxTotalWaitMs: MAX_THROTTLE_WAIT_MS });
   } catch (error) {
     if (error instanceof ShopifyThrottledError || error instanceof ShopifyApiError) {
       logger.warn({ shop, err: error.message }, "image listing failed");

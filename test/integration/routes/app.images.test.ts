@@ -137,6 +137,19 @@ describe("Images page", () => {
     expect(batch.items.map((i) => [i.mediaId, i.productId]).sort()).toEqual(products.map((p) => [p.media[0]!.id, p.id]).sort());
   });
 
+  it("shows the images to five pages opened at once when the store's API bucket holds one listing", async () => {
+    const shop = await installedShop({ products: 3, imagesPerProduct: 1 });
+    const before = emulator.graphqlLog(shop).length;
+    await loadImages(shop);
+    const listingCost = emulator.graphqlLog(shop)[before]!.requestedCost;
+    // One listing fits at a time: the other four are throttled together and must each wait their turn.
+    emulator.setThrottle(shop, { bucketSize: listingCost, restoreRate: listingCost / 2 });
+    await new Promise((resolve) => setTimeout(resolve, 2_100));
+    const pages = await Promise.all(Array.from({ length: 5 }, () => loadImages(shop)));
+    expect(pages.map((page) => [page.images.length, page.loadError ?? null])).toEqual(Array.from({ length: 5 }, () => [3, null]));
+    expect(emulator.graphqlLog(shop).some((entry) => entry.throttled)).toBe(true);
+  });
+
   it("finds a selected image placed late on a product with many media", async () => {
     const shop = await installedShop({ products: 2, imagesPerProduct: 14, credits: 30 });
     const product = emulator.products(shop)[1]!;
