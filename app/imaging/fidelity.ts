@@ -100,12 +100,11 @@ const LIMITS = {
 };
 /** Surroundings (share of the product's area) needed to tell product colours from the surroundings' by. */
 const MIN_SURROUND = 0.05;
-/** The surroundings are read on the original at this size (longest side), in a ring this deep along its frame... */
+/** The surroundings are also read on the original at this size (longest side), in a ring this deep along its frame... */
 const SURROUND_SIDE = 96;
 const SURROUND_RING = 0.2;
-/** ...outside the product's box grown by this share of it... */
+/** ...outside the product's box grown by this share of it, and count when the ring has at least this many px there. */
 const SURROUND_BOX_GROWTH = 0.05;
-/** ...when the ring has at least this many px there; otherwise next to the product. */
 const MIN_FRAME_SURROUND = 50;
 /** Margin around the product (share of its box) searched for parts the model left out. */
 const MISSING_MARGIN = 0.3;
@@ -1240,20 +1239,21 @@ function missingParts(source: Pyramid, result: Pyramid, product: ResultProduct, 
     const y = (p - x) / width;
     return x < marginPx - 1 || y < marginPx - 1 || x > width - marginPx || y > height - marginPx;
   };
-  let surroundHistogram = new Float32Array(512);
-  let surroundCount = 0;
-  for (const onlyOutsideBox of [true, false]) {
-    surroundHistogram = new Float32Array(512);
-    surroundCount = 0;
+  const nextTo = (onlyOutsideBox: boolean) => {
+    const histogram = new Float32Array(512);
+    let count = 0;
     for (let p = 0; p < inside.length; p++) {
       if (Number.isNaN(a.channels[0]![p]!) || inside[p] || near[p] !== 0 || (onlyOutsideBox && !outsideBox(p))) continue;
-      surroundHistogram[bins(p)]!++;
-      surroundCount++;
+      histogram[bins(p)]!++;
+      count++;
     }
-    if (surroundCount >= MIN_SURROUND * productCount) break;
-  }
-  const frame = frameSurroundings(source, product, placement);
+    return { histogram, count };
+  };
+  let surroundings = nextTo(true);
+  if (surroundings.count < MIN_SURROUND * productCount) surroundings = nextTo(false);
+  const { histogram: surroundHistogram, count: surroundCount } = surroundings;
   if (!productCount || !surroundCount) return 0;
+  const frame = frameSurroundings(source, product, placement);
   const productLike = new Uint8Array(inside.length);
   for (let p = 0; p < inside.length; p++) {
     if (inside[p] || Number.isNaN(a.channels[0]![p]!)) continue;
