@@ -4,6 +4,8 @@
  * an automation worker, all in this process; `close()` takes them down in reverse.
  */
 import type { Worker } from "bullmq";
+import { expect } from "vitest";
+import { saveAutoRule } from "~/models/auto-rule.server";
 import { closeAutomationQueues, getAutomationQueue, startAutomationWorker } from "~/queue/automation.server";
 import { processAutomationJob } from "~/queue/automation-processor.server";
 import { closeQueues } from "~/queue/queue.server";
@@ -53,4 +55,22 @@ export function automationHarnessForFile(opts: Parameters<typeof startAutomation
     async () => (automation = await startAutomationHarness(opts)).h,
     async () => automation?.close(),
   );
+}
+
+/** A shop with `credits` and its automatic rule on (Amazon, every image, no review, no budget; `rule` overrides). */
+export async function shopWithAutoRule(
+  h: Harness,
+  opts: { credits: number; imagesPerProduct?: number; rule?: Record<string, string> },
+): Promise<string> {
+  const shop = await h.addShop({ products: 1, imagesPerProduct: opts.imagesPerProduct ?? 1, credits: opts.credits });
+  const saved = await saveAutoRule(h.db, shop, {
+    enabled: "on",
+    pipeline: "amazon",
+    images: "all",
+    reviewBeforePublish: "",
+    monthlyBudget: "",
+    ...opts.rule,
+  });
+  expect(saved.ok).toBe(true);
+  return shop;
 }

@@ -4,13 +4,12 @@
  * does; the rule's job waits for them and cleans them once Shopify has them ready.
  */
 import { describe, expect, it } from "vitest";
-import { saveAutoRule } from "~/models/auto-rule.server";
 import { getBalance } from "~/models/credit-ledger.server";
 import { action as productsCreate } from "~/routes/webhooks.products.create";
 import { action as productsUpdate } from "~/routes/webhooks.products.update";
 import { offlineAdmin } from "../batches/harness";
 import { waitFor } from "../wait";
-import { automationHarnessForFile } from "./automation-harness";
+import { automationHarnessForFile, shopWithAutoRule } from "./automation-harness";
 
 const h = automationHarnessForFile({
   routes: { "/webhooks/products/create": productsCreate, "/webhooks/products/update": productsUpdate },
@@ -26,18 +25,7 @@ const PRODUCT_CREATE = `#graphql
   }
 `;
 
-async function shopWithRule(): Promise<string> {
-  const shop = await h.addShop({ products: 1, imagesPerProduct: 2, credits: 30 });
-  const saved = await saveAutoRule(h.db, shop, {
-    enabled: "on",
-    pipeline: "amazon",
-    images: "all",
-    reviewBeforePublish: "",
-    monthlyBudget: "",
-  });
-  expect(saved.ok).toBe(true);
-  return shop;
-}
+const shopWithRule = () => shopWithAutoRule(h, { credits: 30, imagesPerProduct: 2 });
 
 /** An import makes a product through the Admin API, its photos given by URL (Shopify downloads and processes them). */
 async function importProduct(shop: string, photos: number): Promise<string> {

@@ -15,26 +15,14 @@ import { action as productsUpdate } from "~/routes/webhooks.products.update";
 import { mediaById, offlineAdmin } from "../batches/harness";
 import { deliver, webhookRequest } from "../lifecycle/helpers";
 import { waitFor } from "../wait";
-import { automationHarnessForFile } from "./automation-harness";
+import { automationHarnessForFile, shopWithAutoRule } from "./automation-harness";
 
 const h = automationHarnessForFile({
   routes: { "/webhooks/products/create": productsCreate, "/webhooks/products/update": productsUpdate },
   imageWorker: {},
 });
 
-async function shopWithRule(credits: number, rule: Record<string, string> = {}): Promise<string> {
-  const shop = await h.addShop({ products: 1, imagesPerProduct: 1, credits });
-  const saved = await saveAutoRule(h.db, shop, {
-    enabled: "on",
-    pipeline: "amazon",
-    images: "all",
-    reviewBeforePublish: "",
-    monthlyBudget: "",
-    ...rule,
-  });
-  expect(saved.ok).toBe(true);
-  return shop;
-}
+const shopWithRule = (credits: number, rule: Record<string, string> = {}) => shopWithAutoRule(h, { credits, rule });
 
 /** Until every webhook the stand-in sent was answered and the automation and image queues are idle. */
 async function settled(): Promise<void> {

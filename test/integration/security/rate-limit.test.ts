@@ -1,20 +1,10 @@
-import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { checkRateLimit, createRateLimiter, enforceRateLimit } from "~/lib/rate-limit.server";
 import { uniqueShopDomain } from "../../factories";
+import { scratchRedis } from "../scratch-redis";
 
-let redis: Redis;
-const prefix = `test-ratelimit-${randomUUID()}`;
-
-beforeAll(() => {
-  redis = new Redis(process.env.REDIS_URL!);
-});
-afterAll(async () => {
-  const keys = await redis.keys(`${prefix}*`);
-  if (keys.length) await redis.del(...keys);
-  await redis.quit();
-});
+const { redis, prefix } = scratchRedis("ratelimit");
 
 /** A limiter whose clock the test moves (milliseconds since an arbitrary start). */
 function limiterAt(start = 1_700_000_000_000) {

@@ -1,22 +1,12 @@
 import { randomUUID } from "node:crypto";
-import { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createRateLimiter } from "~/lib/rate-limit.server";
 import { restampSlot, takeSlot } from "~/lib/sliding-window.server";
 import { createQwenRateLimiter } from "~/queue/qwen-rate-limit.server";
+import { scratchRedis } from "../scratch-redis";
 
-let redis: Redis;
-const prefix = `test-sliding-${randomUUID()}`;
+const { redis, prefix } = scratchRedis("sliding");
 const key = (name: string, tag: string = randomUUID()) => `${prefix}:{${tag}}:${name}`;
-
-beforeAll(() => {
-  redis = new Redis(process.env.REDIS_URL!);
-});
-afterAll(async () => {
-  const keys = await redis.keys(`${prefix}*`);
-  if (keys.length) await redis.del(...keys);
-  await redis.quit();
-});
 
 /** Redis's clock in ms, as the script reads it. */
 async function redisNow(): Promise<number> {
