@@ -213,6 +213,10 @@ export async function processImageJob(job: Job<ImageJobData>, deps: WorkerDeps, 
     const settled = await settleSentReplacement(deps, shop, current, finalReason.text);
     if (settled === "undecided") throw error;
     if (settled === "published") return report("published");
+    if (settled === "access-lost") {
+      logger.warn({ shop, itemId, jobId: job.id }, "replacement sent, then access to the shop was lost: credits held until it returns");
+      throw new UnrecoverableError(finalReason.text);
+    }
     const outcome = await failItem(deps.db, shop, itemId, finalReason, current);
     report(outcome, finalReason.text);
     logger.warn({ shop, itemId, jobId: job.id, reason: finalReason.text }, "item failed");
@@ -584,6 +588,8 @@ function replacementTook(media: { url: string | null } | null, item: Pick<BatchI
  * the replacement took, the credits are captured and the item is PUBLISHED. Deleted, FAILED (acknowledged, so the
  * original stays) or READY with the original: nothing of ours is live ("not-replaced": the caller fails the item).
  * Still processing, or unreadable: "undecided", the item keeps its credits held and the sweep runs it again.
+ * Unreadable because the app has lost access to the shop (uninstalled, token refused for good): "access-lost", the
+ * item keeps its credits held as for "undecided", but no retry can read it until the merchant opens the app again.
  * Items whose replacement was never sent are "not-replaced" at once.
  */
 async function settleSentReplacement(
@@ -591,7 +597,7 @@ async function settleSentReplacement(
   shop: string,
   item: BatchItem | null,
   reason: string,
-): Promise<"published" | "not-replaced" | "undecided"> {
+): Promise<"published" | "not-replaced" | "undecided" | "access-lost"> {
   const { db } = deps;
   if (!item?.replaceSentAt || !IN_FLIGHT.includes(item.state)) return "not-replaced";
   const itemId = item.id;
@@ -601,6 +607,7 @@ async function settleSentReplacement(
     if (media?.fileStatus === "FAILED")
       media = await waitForFileReady(await deps.adminFor(shop), item.mediaId, { timeoutMs: 1 }).catch(() => null);
   } catch (error) {
+    if (await accessLostForGood(db, shop, error)) return "access-lost";
     logger.warn({ shop, itemId, err: (error as Error).message }, "replacement sent but the media cannot be read: settled later");
     return "undecided";
   }
@@ -612,6 +619,17 @@ async function settleSentReplacement(
   await markPublished(db, item);
   logger.warn({ shop, itemId, mediaId: item.mediaId, reason }, "replacement finished after the worker gave up waiting: published");
   return "published";
+}
+
+/**
+ * No retry can reach the shop until the merchant opens the app again: its offline session is gone or refused for good,
+ * Shopify refuses the token, or the shop is marked uninstalled (whatever the read failed with).
+ */
+async function accessLostForGood(db: PrismaClient, shop: string, error: unknown): Promise<boolean> {
+  if (error instanceof ShopAccessLostError || error instanceof SessionNotFoundError) return true;
+  if (error instanceof ShopifyApiError && error.terminal && (error.shopifyStatus === 401 || error.shopifyStatus === 403)) return true;
+  const row = await db.shop.findUnique({ where: { domain: shop }, select: { uninstalledAt: true } });
+  return row?.uninstalledAt != null;
 }
 
 /** The shop's "review before publishing" setting, read when the result is decided so a change applies to the next image. */

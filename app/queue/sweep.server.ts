@@ -40,7 +40,10 @@ export interface SweepResult {
   imagesMovedToObjectStore: number;
 }
 
-/** How long an item whose replacement was sent keeps being re-run to settle it (then it fails as any other). */
+/**
+ * How long an item whose replacement was sent keeps being re-run to settle it (then it fails as any other), counted
+ * from the send or from the shop's latest install, whichever is later.
+ */
 const SETTLE_SENT_REPLACEMENT_FOR_MS = 24 * 3600_000;
 
 export async function sweepOnce(
@@ -70,10 +73,13 @@ export async function sweepOnce(
     productTitle: string;
     position: number;
     mediaId: string;
+    installedAt: Date | null;
+    uninstalledAt: Date | null;
   };
   const stuck = await db.$queryRaw<StuckItem[]>`
-    SELECT i.id, i.shop, i."replaceSentAt", b."createdAt" AS "batchCreatedAt", i."productTitle", i.position, i."mediaId"
-    FROM "BatchItem" i JOIN "Batch" b ON b.id = i."batchId"
+    SELECT i.id, i.shop, i."replaceSentAt", b."createdAt" AS "batchCreatedAt", i."productTitle", i.position, i."mediaId",
+      s."installedAt", s."uninstalledAt"
+    FROM "BatchItem" i JOIN "Batch" b ON b.id = i."batchId" LEFT JOIN "Shop" s ON s.domain = i.shop
     WHERE i.state = ANY(${IN_FLIGHT_ITEM_STATES}::"ItemState"[]) AND i."updatedAt" < ${olderThan}
       AND COALESCE(b.settings->>${BATCH_QUEUE_KEY}, ${DEFAULT_QUEUE_NAME}) = ${queue.name}
     ORDER BY i."updatedAt" ASC
@@ -86,7 +92,11 @@ export async function sweepOnce(
       continue;
     }
     const state = await job.getState();
-    if (state === "failed" && item.replaceSentAt && item.replaceSentAt.getTime() > Date.now() - SETTLE_SENT_REPLACEMENT_FOR_MS) {
+    // Its fileUpdate was sent and the app lost access to the shop before it could tell whether it took: the image may
+    // be live, so the credits stay held until a reinstall lets a run read the media (shop/redact erases it otherwise).
+    if (state === "failed" && item.replaceSentAt && item.uninstalledAt) continue;
+    const settleFrom = Math.max(item.replaceSentAt?.getTime() ?? 0, item.installedAt?.getTime() ?? 0);
+    if (state === "failed" && item.replaceSentAt && settleFrom > Date.now() - SETTLE_SENT_REPLACEMENT_FOR_MS) {
       // Its fileUpdate was sent and the worker could not tell whether it took: run it again, which reads the media
       // (and waits for it) before anything else, instead of releasing credits for an image that may be live.
       await job.remove().catch(() => undefined);

@@ -1,7 +1,7 @@
 /**
  * Issue 17: the merchant uninstalls the app while a whole-catalogue run is adding and editing images. The run stops,
  * no image is edited after that, the credits held for images not started go back, nothing is charged twice, and the
- * workers settle instead of retrying the shop's jobs for ever.
+ * workers settle instead of retrying the shop's jobs for ever (an image already sent to Shopify keeps its credits held).
  */
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -86,18 +86,27 @@ describe("uninstall during a whole-catalogue run", () => {
     expect(await busy()).toEqual([]);
     expect(h.dashscope.stats().requests).toBe(requests);
     expect(await h.db.batchItem.count({ where: { shop, createdAt: { gt: uninstalledAt! } } })).toBe(0);
-    expect(await h.db.batchItem.count({ where: { shop, state: { in: ["QUEUED", "PROCESSING"] } } })).toBe(0);
+    expect(await h.db.batchItem.count({ where: { shop, state: "QUEUED" } })).toBe(0);
     // Never more images were sent to the model than were added before the uninstall.
     expect(requests).toBeLessThanOrEqual(await h.db.batchItem.count({ where: { shop } }));
 
-    // Each published image paid once; every other image's credits went back; nothing stays held.
-    const items = await h.db.batchItem.findMany({ where: { shop }, select: { id: true, state: true } });
+    // Each published image paid once; an image whose replacement was sent as the uninstall came may be live, so it
+    // keeps its credits held (unpaid) until a reinstall lets its media be read; every other image's credits went back.
+    const items = await h.db.batchItem.findMany({ where: { shop }, select: { id: true, state: true, replaceSentAt: true } });
     const published = items.filter((i) => i.state === "PUBLISHED");
+    const sent = items.filter((i) => i.state === "PROCESSING");
+    expect(sent.every((i) => i.replaceSentAt !== null)).toBe(true);
     expect(items.filter((i) => i.state === "CANCELLED").length).toBeGreaterThan(0);
     const captured = await h.db.creditReservation.findMany({ where: { shop, state: "CAPTURED" }, select: { batchItemId: true } });
     expect(captured.map((c) => c.batchItemId).sort()).toEqual(published.map((i) => i.id).sort());
+    const held = await h.db.creditReservation.findMany({ where: { shop, state: "HELD" }, select: { batchItemId: true } });
+    expect(held.map((c) => c.batchItemId).sort()).toEqual(sent.map((i) => i.id).sort());
     expect(await h.db.creditEntry.count({ where: { shop, kind: "CAPTURE" } })).toBe(published.length);
-    expect(await getBalance(h.db, shop)).toEqual({ available: 300 - 3 * published.length, reserved: 0, total: 300 - 3 * published.length });
+    expect(await getBalance(h.db, shop)).toEqual({
+      available: 300 - 3 * (published.length + sent.length),
+      reserved: 3 * sent.length,
+      total: 300 - 3 * published.length,
+    });
 
     // The workers did not keep retrying the shop's work.
     expect(await getAutomationQueue(h.queueName).getJobCountByTypes("failed")).toBe(0);

@@ -4,11 +4,14 @@
  * no product image is replaced for a cancelled item.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { restoreItem } from "~/models/batches.server";
 import { getBalance } from "~/models/credit-ledger.server";
+import { recordInstall } from "~/models/shops.server";
 import { closeQueues } from "~/queue/queue.server";
+import { sweepOnce } from "~/queue/sweep.server";
 import { action as indexAction } from "~/routes/app._index/route";
 import { action as uninstalled } from "~/routes/webhooks.app.uninstalled";
-import { mediaById, startHarness, type Harness } from "../batches/harness";
+import { installShop, mediaById, offlineAdmin, startHarness, type Harness } from "../batches/harness";
 import { call, formRequest } from "../routes/helpers";
 import { deliver, webhookRequest } from "./helpers";
 import { waitFor } from "../wait";
@@ -90,7 +93,7 @@ describe("uninstall just before the worker replaces an image", () => {
     )) as Response;
     expect(submitted.status).toBe(302);
 
-    // The uninstall took the shop's token, so the worker cannot read a replaced media back (its job retries).
+    // The uninstall took the shop's token, so the worker cannot read a replaced media back.
     const item = await waitFor(
       () => h.db.batchItem.findFirstOrThrow({ where: { shop }, select: { state: true, replaceSentAt: true } }),
       (row) =>
@@ -115,5 +118,69 @@ describe("uninstall just before the worker replaces an image", () => {
     expect(balance.total).toBe(item.state === "PUBLISHED" ? 27 : 30);
     const backup = await h.db.imageBackup.findFirstOrThrow({ where: { shop, mediaId } });
     expect(h.shopify.files(shop).find((f) => f.id === backup.fileId)?.sha256).toBe(original.sha256);
+  }, 120_000);
+});
+
+describe("uninstall once the replacement was sent", () => {
+  it("ends the job at once with the credits held, and after a reinstall the sweep publishes the image, paid once", async () => {
+    const shop = await h.addShop({ products: 1, imagesPerProduct: 1, credits: 30 });
+    const [mediaId, original] = [...mediaById(h.shopify, shop)][0]!;
+    // Shopify takes the fileUpdate; the uninstall, handled meanwhile, took the token the worker reads the media back with.
+    h.shopify.beforeNextOperation(shop, "CatalogReplaceMediaImage", async () => {
+      expect(await deliver(uninstalled, webhookRequest("/webhooks/app/uninstalled", { topic: "app/uninstalled", shop, payload: {} }))).toBe(
+        200,
+      );
+    });
+    const submitted = (await call(
+      indexAction,
+      await formRequest(shop, "/app?index", { pipeline: "amazon", mediaIds: JSON.stringify([mediaId]) }),
+    )) as Response;
+    expect(submitted.status).toBe(302);
+    const { id: itemId } = await h.db.batchItem.findFirstOrThrow({ where: { shop } });
+
+    // No retry can read the media while the app is uninstalled: the first attempt is the last.
+    const job = await waitFor(
+      async () => {
+        const found = await h.queue.getJob(itemId);
+        return { state: await found?.getState(), started: found?.attemptsStarted };
+      },
+      (j) => j.state === "failed" || j.state === "delayed" || j.state === "completed" || (j.started ?? 0) > 1,
+      "the job's first attempt to end",
+      60_000,
+    );
+    expect(job).toEqual({ state: "failed", started: 1 });
+    // The image may be live, so it is neither failed nor cancelled and its credits are neither given back nor taken.
+    const parked = await h.db.batchItem.findUniqueOrThrow({ where: { id: itemId } });
+    expect(parked.state).toBe("PROCESSING");
+    expect(parked.replaceSentAt).not.toBeNull();
+    expect(await getBalance(h.db, shop)).toEqual({ available: 27, reserved: 3, total: 30 });
+    expect(mediaById(h.shopify, shop).get(mediaId)).toMatchObject({ replacements: 1 });
+    expect(mediaById(h.shopify, shop).get(mediaId)!.sha256).not.toBe(original.sha256);
+
+    // While the shop is uninstalled the sweep leaves it as it is rather than running it again and again.
+    await sweepOnce({ db: h.db, queue: h.queue }, { graceMs: 0 });
+    expect(await (await h.queue.getJob(itemId))?.getState()).toBe("failed");
+    expect(await h.db.batchItem.findUniqueOrThrow({ where: { id: itemId } })).toMatchObject({ state: "PROCESSING" });
+    expect(await getBalance(h.db, shop)).toEqual({ available: 27, reserved: 3, total: 30 });
+
+    // The merchant opens the app again: the next sweep reads the media, finds the replacement live and publishes it.
+    await installShop(h.db, h.shopify, shop);
+    const session = await h.db.session.findFirstOrThrow({ where: { shop, isOnline: false } });
+    await recordInstall({ db: h.db, graphql: await offlineAdmin(shop) }, shop, session.scope);
+    const reinstalled = await getBalance(h.db, shop);
+    expect(reinstalled.reserved).toBe(3);
+    await sweepOnce({ db: h.db, queue: h.queue }, { graceMs: 0 });
+    const settled = await waitFor(
+      () => h.db.batchItem.findUniqueOrThrow({ where: { id: itemId } }),
+      (row) => row.state !== "PROCESSING",
+      "the item to be settled after the reinstall",
+    );
+    expect(settled.state).toBe("PUBLISHED");
+    expect(await getBalance(h.db, shop)).toEqual({ available: reinstalled.available, reserved: 0, total: reinstalled.total - 3 });
+    expect(await h.db.creditEntry.count({ where: { shop, kind: "CAPTURE" } })).toBe(1);
+    // Not sent a second time, and the original comes back from its backup.
+    expect(mediaById(h.shopify, shop).get(mediaId)).toMatchObject({ replacements: 1 });
+    await restoreItem({ db: h.db, graphql: await offlineAdmin(shop) }, shop, itemId);
+    expect(mediaById(h.shopify, shop).get(mediaId)!.sha256).toBe(original.sha256);
   }, 120_000);
 });

@@ -103,6 +103,48 @@ describe("an item whose replacement was sent", () => {
     ).toEqual({ available: 30, reserved: 0, total: 30 });
   });
 
+  it("is tried again, credits held, when Shopify fails to answer the read that would settle it", async () => {
+    const shop = await h.addShop({ products: 1, imagesPerProduct: 1, credits: 30 });
+    const [mediaId] = [...mediaById(h.shopify, shop).keys()];
+    // The merchant deletes the image just after the fileUpdate; the worker finds it gone, and the read that would
+    // settle the item fails once with a Shopify outage: a passing error, so the job is retried, not ended.
+    h.shopify.afterNextOperation(shop, "CatalogReplaceMediaImage", async () => {
+      h.shopify.deleteMedia(shop, mediaId!);
+      h.shopify.beforeNextOperation(shop, "CatalogMediaImageState", async () => {
+        h.shopify.beforeNextOperation(shop, "CatalogMediaImageState", () =>
+          Promise.reject(new Error("Shopify outage (forced by the test)")),
+        );
+      });
+    });
+    const { batchId } = await createBatch({ db: h.db, graphql: await offlineAdmin(shop), queue: h.queue }, shop, {
+      mediaIds: [mediaId!],
+      pipeline: "amazon",
+    });
+    const { id: itemId } = await itemOf(shop, batchId);
+    const firstAttempt = await until(
+      async () => {
+        const job = await h.queue.getJob(itemId);
+        return { state: await job?.getState(), started: job?.attemptsStarted };
+      },
+      (j) => j.state === "delayed" || j.state === "failed" || (j.started ?? 0) > 1,
+    );
+    expect(firstAttempt).toMatchObject({ state: "delayed", started: 1 });
+    expect(await getBalance(h.db, shop)).toMatchObject({ available: 27, reserved: 3 });
+
+    // The retry reads the media: gone, so nothing of ours is live; the item fails and its credits go back.
+    const settled = await until(
+      () => itemOf(shop, batchId),
+      (row) => row.state !== "PROCESSING",
+    );
+    expect(settled.state).toBe("FAILED");
+    expect(
+      await until(
+        () => getBalance(h.db, shop),
+        (balance) => balance.reserved === 0,
+      ),
+    ).toEqual({ available: 30, reserved: 0, total: 30 });
+  });
+
   it("fails and gives the credits back when the merchant deletes the image while it is being processed", async () => {
     const shop = await h.addShop({ products: 1, imagesPerProduct: 1, credits: 30 });
     const [mediaId] = [...mediaById(h.shopify, shop).keys()];
