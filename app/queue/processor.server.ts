@@ -15,7 +15,8 @@
  *   Files, never on the product). The media is replaced only once its backup is READY.
  * - after stagedUploadsCreate/upload: the resource URL is on the job (stagedUrl) or the upload is redone.
  * - after fileUpdate: the retry replaces the SAME MediaImage with the same bytes again (same id,
- *   position, alt) or, if `replaced` was saved, only waits for READY. Never a second media.
+ *   position, alt) or, if `replaced` was saved, only waits for READY. Never a second media. Either way credits are
+ *   captured only if READY shows a changed file: a failed replacement, acknowledged, shows the original READY again.
  * - after capture, before PUBLISHED: captureForItem answers "already" (keyed per item), the retry marks
  *   it PUBLISHED; failItem also turns a captured item into PUBLISHED rather than releasing.
  * The SIGKILL test (test/integration/worker/kill-recovery.test.ts) kills workers at arbitrary points
@@ -495,11 +496,15 @@ async function publishItem(
       // What the media showed before: another version of this image may be live, so the item's source is not it.
       data: { replaceSentAt: new Date(), writtenAlt: altWithImage ?? null, replaceFromUrl: media?.url ?? null },
     });
-    if (marked.count === 0) {
-      const sentBefore = await db.batchItem.count({
+    if (marked.count === 1) item.replaceFromUrl = media?.url ?? null;
+    else {
+      const sentBefore = await db.batchItem.findFirst({
         where: { id: item.id, shop: item.shop, state: { in: IN_FLIGHT }, replaceSentAt: { not: null } },
+        select: { replaceFromUrl: true },
       });
-      if (sentBefore === 0) return "cancelled";
+      if (!sentBefore) return "cancelled";
+      // Another run may have marked it since this one read the item.
+      item.replaceFromUrl = sentBefore.replaceFromUrl;
     }
     // An earlier run sent the replacement and died before recording it (a crash or SIGKILL between fileUpdate and
     // the capture): if it took, it is not sent again, so each edit replaces the media once.
@@ -512,7 +517,10 @@ async function publishItem(
       });
     await remember({ replaced: true });
   }
-  await waitForFileReady(graphql, item.mediaId, { timeoutMs: deps.config.fileReadyTimeoutMs });
+  const ready = await waitForFileReady(graphql, item.mediaId, { timeoutMs: deps.config.fileReadyTimeoutMs });
+  // READY is not enough, nor is `replaced`: an earlier run may have seen Shopify fail the replacement and acknowledged
+  // it (the original shows again, READY) before a passing error had the job retried. Only a changed file is paid for.
+  if (!replacementTook(ready, item)) throw new ShopifyFileFailedError("Shopify could not process the new image.");
 
   try {
     await captureForItem(db, item.shop, item.id);

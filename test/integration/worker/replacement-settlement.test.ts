@@ -145,6 +145,59 @@ describe("an item whose replacement was sent", () => {
     ).toEqual({ available: 30, reserved: 0, total: 30 });
   });
 
+  it("is not charged when Shopify fails the replacement and the read that would settle it fails once", async () => {
+    const shop = await h.addShop({ products: 1, imagesPerProduct: 1, credits: 30 });
+    const before = mediaById(h.shopify, shop);
+    const [mediaId] = [...before.keys()];
+    const original = before.get(mediaId!)!.sha256;
+    const graphql = await offlineAdmin(shop);
+    // Shopify fails the fileUpdate; the worker acknowledges it (the original shows again), and the read that would
+    // settle the item then fails once with a Shopify outage: a passing error, so the job is retried.
+    h.shopify.setFailNextFileUpdate(shop, "Simulated processing failure");
+    h.shopify.afterNextOperation(shop, "CatalogAcknowledgeUpdateFailed", async () => {
+      h.shopify.beforeNextOperation(shop, "CatalogMediaImageState", () => Promise.reject(new Error("Shopify outage (forced by the test)")));
+    });
+    const { batchId } = await createBatch({ db: h.db, graphql, queue: h.queue }, shop, { mediaIds: [mediaId!], pipeline: "amazon" });
+    const { id: itemId } = await itemOf(shop, batchId);
+    const firstAttempt = await until(
+      async () => {
+        const job = await h.queue.getJob(itemId);
+        return { state: await job?.getState(), started: job?.attemptsStarted };
+      },
+      (j) => j.state === "delayed" || j.state === "failed" || (j.started ?? 0) > 1,
+    );
+    expect(firstAttempt).toMatchObject({ state: "delayed", started: 1 });
+
+    // The retry must not take the original, showing again, for the replacement: nothing of ours is live.
+    const settled = await until(
+      () => itemOf(shop, batchId),
+      (row) => row.state !== "PROCESSING" && row.state !== "QUEUED",
+    );
+    expect(settled).toMatchObject({ state: "FAILED", reason: expect.stringMatching(/Shopify could not process/) });
+    expect(
+      await until(
+        () => getBalance(h.db, shop),
+        (balance) => balance.reserved === 0,
+      ),
+    ).toEqual({ available: 30, reserved: 0, total: 30 });
+    const after = mediaById(h.shopify, shop);
+    expect(after.size).toBe(1);
+    expect(after.get(mediaId!)).toMatchObject({ sha256: original, status: "READY", position: before.get(mediaId!)!.position });
+
+    // The image can be edited again later, and that edit restored to the original.
+    const again = await createBatch({ db: h.db, graphql, queue: h.queue }, shop, { mediaIds: [mediaId!], pipeline: "amazon" });
+    const published = await until(
+      () => itemOf(shop, again.batchId),
+      (row) => row.state !== "PROCESSING" && row.state !== "QUEUED",
+    );
+    expect(published.state).toBe("PUBLISHED");
+    expect(await getBalance(h.db, shop)).toEqual({ available: 27, reserved: 0, total: 27 });
+    expect(mediaById(h.shopify, shop).get(mediaId!)!.sha256).not.toBe(original);
+    await restoreItem({ db: h.db, graphql }, shop, published.id);
+    expect(mediaById(h.shopify, shop).size).toBe(1);
+    expect(mediaById(h.shopify, shop).get(mediaId!)!.sha256).toBe(original);
+  });
+
   it("fails and gives the credits back when the merchant deletes the image while it is being processed", async () => {
     const shop = await h.addShop({ products: 1, imagesPerProduct: 1, credits: 30 });
     const [mediaId] = [...mediaById(h.shopify, shop).keys()];
