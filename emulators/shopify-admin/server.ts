@@ -88,6 +88,8 @@ export interface ShopifyEmulator {
   tokenStats(shop: string): TokenStats;
   /** Revokes the shop's refresh tokens: the next refresh is refused (access tokens run until they expire). */
   revokeRefreshTokens(shop: string): number;
+  /** The app is uninstalled: the shop's access and refresh tokens are refused from now on, as Shopify does before its app/uninstalled webhook. */
+  uninstallApp(shop: string): void;
   graphqlLog(shop: string): Array<{ operationName: string | null; requestedCost: number; throttled: boolean; at: number }>;
   setFailNextFileUpdate(shop: string, reason?: string): void;
   /** The shop's next fileUpdate with a new source stays PROCESSING for `ms` before it is applied. */
@@ -453,6 +455,7 @@ export async function startShopifyEmulator(opts: ShopifyEmulatorOptions & { port
     },
     tokenStats: (shop) => ({ ...store.tokenStats(shop) }),
     revokeRefreshTokens: (shop) => store.revokeRefreshTokens(shop),
+    uninstallApp: (shop) => store.uninstallApp(shop),
     graphqlLog: (shop) => store.shop(shop).log.map((entry) => ({ ...entry })),
     setFailNextFileUpdate(shop, reason) {
       store.shop(shop).failNextFileUpdate = reason ?? "Image processing failed (forced by the test).";

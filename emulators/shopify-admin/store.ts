@@ -491,6 +491,13 @@ export class EmulatorStore {
     return revoked;
   }
 
+  /** The merchant uninstalls the app: every token of the shop stops working at once (a new install issues new ones). */
+  uninstallApp(shop: string): void {
+    for (const [token, record] of this.tokens) if (record.shop === shop) this.tokens.delete(token);
+    this.latestOfflineToken.delete(shop);
+    this.revokeRefreshTokens(shop);
+  }
+
   /** Counts a refused Admin API request when its token had been valid and ran out. */
   noteRefusedToken(token: string | null | undefined): void {
     const record = token ? this.tokens.get(token) : undefined;

@@ -45,6 +45,7 @@ describe("uninstall while a batch is being processed", () => {
       (n) => n === 1,
       "the worker to start the first image",
     );
+    h.shopify.uninstallApp(shop);
     expect(await deliver(uninstalled, webhookRequest("/webhooks/app/uninstalled", { topic: "app/uninstalled", shop, payload: {} }))).toBe(
       200,
     );
@@ -82,6 +83,7 @@ describe("uninstall just before the worker replaces an image", () => {
     // The worker has passed its last cancel check; the uninstall webhook is handled before its fileUpdate runs.
     let uninstalledAt = 0;
     h.shopify.beforeNextOperation(shop, "CatalogReplaceMediaImage", async () => {
+      h.shopify.uninstallApp(shop);
       expect(await deliver(uninstalled, webhookRequest("/webhooks/app/uninstalled", { topic: "app/uninstalled", shop, payload: {} }))).toBe(
         200,
       );
@@ -127,6 +129,7 @@ describe("uninstall once the replacement was sent", () => {
     const [mediaId, original] = [...mediaById(h.shopify, shop)][0]!;
     // Shopify takes the fileUpdate; the uninstall, handled meanwhile, took the token the worker reads the media back with.
     h.shopify.beforeNextOperation(shop, "CatalogReplaceMediaImage", async () => {
+      h.shopify.uninstallApp(shop);
       expect(await deliver(uninstalled, webhookRequest("/webhooks/app/uninstalled", { topic: "app/uninstalled", shop, payload: {} }))).toBe(
         200,
       );
