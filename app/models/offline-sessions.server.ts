@@ -60,7 +60,10 @@ export interface OfflineSessionsOptions {
 export interface OfflineSessions {
   /** The shop's offline session with a token valid for at least `renewBeforeExpiryMs`, renewing it if needed. */
   validSession(shop: string): Promise<Session>;
-  /** The Admin GraphQL client for background work; a token refused with 401 is renewed once and the call retried. */
+  /**
+   * The Admin GraphQL client for background work, holding the session it read first; a token refused with 401 is
+   * renewed once and the call retried. Made per job or request: a token renewed elsewhere reaches it through that 401.
+   */
   adminGraphql(shop: string): AdminGraphql;
   /**
    * Wraps the app's session storage: tokens are encrypted on the way in and decrypted on the way out, and offline
@@ -192,8 +195,13 @@ export function createOfflineSessions(opts: OfflineSessionsOptions): OfflineSess
   }
 
   function adminGraphql(shop: string): AdminGraphql {
+    // Read once per client (one job, one request), not per call: each read costs the worker a statement. The held
+    // token is renewed like a stored one when it nears expiry, and one Shopify refuses is renewed below, so a token
+    // renewed or an app uninstalled meanwhile is noticed as it was when the row was read every time.
+    let held: Session | undefined;
     return async (query, options) => {
-      let session = await validSession(shop);
+      let session = held && !needsRenewal(held, marginMs) ? held : await validSession(shop);
+      held = session;
       for (let renewed = false; ; renewed = true) {
         try {
           const client = new api.clients.Graphql({ session });
@@ -204,6 +212,7 @@ export function createOfflineSessions(opts: OfflineSessionsOptions): OfflineSess
           if (renewed) throw new ShopAccessLostError(shop, RECONNECT);
           logger.warn({ shop }, "Shopify refused the offline token; renewing it once");
           session = await renew(shop, session.accessToken);
+          held = session;
         }
       }
     };

@@ -241,20 +241,22 @@ export async function ensureOriginalBackedUp(
   shop: string,
   item: { mediaId: string; productId: string; sourceUrl: string; sourceMimeType: string | null; alt: string | null },
 ): Promise<{ id: string; fileId: string; fileUrl: string | null }> {
-  // The row comes back whether this call made it or an earlier run did.
-  const backup = await db.imageBackup.upsert({
-    where: { shop_mediaId: { shop, mediaId: item.mediaId } },
-    create: { shop, mediaId: item.mediaId, productId: item.productId, originalUrl: item.sourceUrl },
-    update: {},
-  });
+  // The row comes back whether this call made it or an earlier run did. One statement: Prisma's upsert takes five.
+  const [backup] = await db.$queryRaw<Array<{ id: string; originalUrl: string; fileId: string | null; fileUrl: string | null }>>`
+    INSERT INTO "ImageBackup" ("id", "shop", "mediaId", "productId", "originalUrl", "createdAt")
+    VALUES (${randomUUID()}, ${shop}, ${item.mediaId}, ${item.productId}, ${item.sourceUrl}, (now() AT TIME ZONE 'UTC'))
+    ON CONFLICT ("shop", "mediaId") DO UPDATE SET "shop" = EXCLUDED."shop"
+    RETURNING "id", "originalUrl", "fileId", "fileUrl"`;
+  if (!backup) throw new Error(`no backup row for ${item.mediaId}`);
   if (backup.fileId) return { id: backup.id, fileId: backup.fileId, fileUrl: backup.fileUrl };
   const { fileId } = await createBackupFile(graphql, {
     originalUrl: backup.originalUrl,
     alt: item.alt,
     filename: `original-${gidNumber(item.mediaId)}.${extensionFor(item.sourceMimeType, backup.originalUrl)}`,
   });
-  const recorded = await db.imageBackup.updateMany({ where: { id: backup.id, fileId: null }, data: { fileId } });
-  if (recorded.count === 1) return { id: backup.id, fileId, fileUrl: null };
+  // Raw: Prisma wraps an updateMany in a transaction of its own (three statements).
+  const recorded = await db.$executeRaw`UPDATE "ImageBackup" SET "fileId" = ${fileId} WHERE "id" = ${backup.id} AND "fileId" IS NULL`;
+  if (recorded === 1) return { id: backup.id, fileId, fileUrl: null };
   // Another run recorded its copy first: that one is kept.
   const saved = await db.imageBackup.findUniqueOrThrow({ where: { id: backup.id } });
   return { id: saved.id, fileId: saved.fileId ?? fileId, fileUrl: saved.fileUrl };
@@ -282,10 +284,11 @@ export async function ensureBackupReady(
   graphql: AdminGraphql,
   shop: string,
   item: { mediaId: string; productId: string; sourceUrl: string; sourceMimeType: string | null; alt: string | null },
-  opts: { timeoutMs: number },
+  /** The row as ensureOriginalBackedUp just returned it; read here without it. */
+  opts: { timeoutMs: number; backup?: { id: string; fileId: string; fileUrl: string | null } },
 ): Promise<string> {
-  // Read once: the worker has just made sure of the copy (ensureOriginalBackedUp), so it is rarely made here.
-  const row = await db.imageBackup.findUnique({ where: { shop_mediaId: { shop, mediaId: item.mediaId } } });
+  // The worker has just made sure of the copy (ensureOriginalBackedUp), so it is rarely made here.
+  const row = opts.backup ?? (await db.imageBackup.findUnique({ where: { shop_mediaId: { shop, mediaId: item.mediaId } } }));
   const backup = row?.fileId
     ? { id: row.id, fileId: row.fileId, fileUrl: row.fileUrl }
     : await ensureOriginalBackedUp(db, graphql, shop, item);
@@ -294,7 +297,7 @@ export async function ensureBackupReady(
   try {
     const file = await waitForFileReady(graphql, fileId, { timeoutMs: opts.timeoutMs, acknowledgeFailure: false });
     if (!file.url) throw new ShopifyApiError("The backup of this image has no URL in Shopify Files yet", 503);
-    await db.imageBackup.updateMany({ where: { id: backup.id, fileId }, data: { fileUrl: file.url } });
+    await db.$executeRaw`UPDATE "ImageBackup" SET "fileUrl" = ${file.url} WHERE "id" = ${backup.id} AND "fileId" = ${fileId}`;
     return file.url;
   } catch (error) {
     if (error instanceof ShopifyFileFailedError) {

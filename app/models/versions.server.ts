@@ -275,7 +275,7 @@ export async function publishVersion(
   return outcome.kind;
 }
 
-/** Once `item` is live, the other version of its image that was live (PUBLISHED) is not any more. */
+/** Once `item` is live, the other version of its image that was live (PUBLISHED) is not any more; `item`'s batch is finished if done. */
 export async function supersedeOtherVersions(
   db: PrismaClient,
   item: { id: string; shop: string; batchId: string; retryOfId: string | null },

@@ -47,7 +47,7 @@ import { fetchImage, fetchPolicyFromEnv, SHOPIFY_CDN_HOSTS, UnsafeFetchError } f
 import type { AltTextWriter } from "~/qwen/alt-text";
 import { QwenFatalError, QwenRateLimitedError } from "~/qwen/errors";
 import { IN_FLIGHT_ITEM_STATES } from "~/models/batch-item-states";
-import { transition } from "~/models/batch-items.server";
+import { markReplaceSent, saveResultCheckpoint, transition } from "~/models/batch-items.server";
 import { BATCH_REVIEW_KEY, finishBatchIfDone, pipelineSettingsOf } from "~/models/batches.server";
 import { ShopifyApiError, ShopifyThrottledError, ShopifyUserError, type AdminGraphql } from "~/lib/admin-graphql.server";
 import {
@@ -68,6 +68,7 @@ import {
   findStoredImageById,
   findStoredImageByKey,
   saveStoredImage,
+  type StoredImageData,
 } from "~/models/stored-images.server";
 import type { QueueConfig } from "./config.server";
 import type { ImageJobData, ImageJobOutcome } from "./jobs";
@@ -257,27 +258,30 @@ async function runItem(
   const graphql = await deps.adminFor(shop);
 
   let resultImageId = item.resultImageId;
+  let produced: StoredImageData | undefined;
   if (!resultImageId) {
-    const checkpoint = await produceResult(deps, item, pipeline, settings, item.batch.settings);
+    const checkpoint = await produceResult(deps, graphql, item, pipeline, settings, item.batch.settings);
     if (checkpoint === "cancelled") return "cancelled";
     if (checkpoint.needsReview) {
       await finishBatchIfDone(db, shop, item.batchId);
       return "needs-review";
     }
     resultImageId = checkpoint.resultImageId;
+    produced = checkpoint.image;
     item.suggestedAlt = checkpoint.suggestedAlt;
   }
-  return publishItem(deps, graphql, item, resultImageId, { job, token });
+  return publishItem(deps, graphql, item, resultImageId, { job, token, produced });
 }
 
 /** Source -> (cache or Qwen) -> post-processed, checked image, checkpointed in one update. */
 async function produceResult(
   deps: WorkerDeps,
+  graphql: AdminGraphql,
   item: BatchItem,
   pipeline: PipelineId,
   settings: PipelineSettings,
   batchSettings: Prisma.JsonValue,
-): Promise<"cancelled" | { resultImageId: string; needsReview: boolean; suggestedAlt: string | null }> {
+): Promise<"cancelled" | { resultImageId: string; image: StoredImageData; needsReview: boolean; suggestedAlt: string | null }> {
   const { db } = deps;
   // Product sources come from Shopify's CDN (plus configured stand-ins), re-checked on every redirect.
   // Held in a box that is emptied once the model's input is made: a 20 MP original need not wait for the model.
@@ -353,7 +357,7 @@ async function produceResult(
   const review = reviewChoiceOf(batchSettings) ?? (await shopReviews(db, item.shop));
   const held = heldReason(fidelity, framing, compliance, review);
   const needsReview = held !== null;
-  const suggestedAlt = item.suggestedAlt ?? (await suggestAltText(deps, item, { bytes: stored.bytes, preview }));
+  const suggestedAlt = item.suggestedAlt ?? (await suggestAltText(deps, graphql, item, { bytes: stored.bytes, preview }));
 
   // The checkpoint and the review decision land together: a retry finds either nothing or both.
   const checkpoint = {
@@ -365,16 +369,16 @@ async function produceResult(
     suggestedAlt,
   };
   const updated = held
-    ? await transition(db, {
+    ? (await transition(db, {
         shop: item.shop,
         itemId: item.id,
         from: IN_FLIGHT,
         to: "NEEDS_REVIEW",
         data: { ...checkpoint, reason: held.text, reasonMessage: held.message, finishedAt: new Date() },
-      })
-    : (await db.batchItem.updateMany({ where: { id: item.id, shop: item.shop, state: { in: IN_FLIGHT } }, data: checkpoint })).count;
-  if (updated === 0) return "cancelled";
-  return { resultImageId: stored.id, needsReview, suggestedAlt };
+      })) > 0
+    : await saveResultCheckpoint(db, item, IN_FLIGHT, checkpoint);
+  if (!updated) return "cancelled";
+  return { resultImageId: stored.id, image: stored, needsReview, suggestedAlt };
 }
 
 /**
@@ -404,12 +408,17 @@ const LOCALE_TTL_MS = 60 * 60 * 1000;
  * Alt text for the processed image in the shop's primary language, or null: it never holds up or fails the image
  * (the merchant can still write one), and a shop whose language cannot be read gets English.
  */
-async function suggestAltText(deps: WorkerDeps, item: BatchItem, image: { bytes: Buffer; preview: Buffer | null }): Promise<string | null> {
+async function suggestAltText(
+  deps: WorkerDeps,
+  graphql: AdminGraphql,
+  item: BatchItem,
+  image: { bytes: Buffer; preview: Buffer | null },
+): Promise<string | null> {
   if (!deps.altText) return null;
   try {
     let known = primaryLocales.get(item.shop);
     if (!known || Date.now() - known.at > LOCALE_TTL_MS) {
-      const locale = await shopPrimaryLocale(await deps.adminFor(item.shop)).catch((error: Error) => {
+      const locale = await shopPrimaryLocale(graphql).catch((error: Error) => {
         logger.warn({ shop: item.shop, err: error.message }, "could not read the shop's language; alt text in English");
         return "en";
       });
@@ -437,7 +446,16 @@ async function publishItem(
   graphql: AdminGraphql,
   item: BatchItem,
   resultImageId: string,
-  { job, token }: { job: Job<ImageJobData>; token: string | undefined },
+  {
+    job,
+    token,
+    produced,
+  }: {
+    job: Job<ImageJobData>;
+    token: string | undefined;
+    /** The result as this run made it (found or saved): not read again. */
+    produced?: StoredImageData;
+  },
 ): Promise<ImageJobOutcome> {
   const { db } = deps;
   // Extending the lock right before fileUpdate keeps any other run off this job until Shopify has the replacement.
@@ -450,7 +468,7 @@ async function publishItem(
       .catch((error: Error) => logger.warn({ itemId: item.id, err: error.message }, "could not save job progress"));
   };
   if (!job.data.replaced) {
-    const image = await findStoredImageById(db, item.shop, resultImageId);
+    const image = produced ?? (await findStoredImageById(db, item.shop, resultImageId));
     if (!image) {
       throw new ItemFailedError({
         text: "The processed image was lost before it could be published; your credits were returned.",
@@ -476,7 +494,7 @@ async function publishItem(
     }
 
     // Start the copy of the original first; Shopify makes it while the result is uploaded.
-    await ensureOriginalBackedUp(db, graphql, item.shop, item);
+    const backup = await ensureOriginalBackedUp(db, graphql, item.shop, item);
     let resourceUrl = job.data.stagedUrl;
     if (!resourceUrl) {
       resourceUrl = await stagedUpload(graphql, {
@@ -486,17 +504,17 @@ async function publishItem(
       });
       await remember({ stagedUrl: resourceUrl });
     }
-    await ensureBackupReady(db, graphql, item.shop, item, { timeoutMs: deps.config.fileReadyTimeoutMs });
+    await ensureBackupReady(db, graphql, item.shop, item, { timeoutMs: deps.config.fileReadyTimeoutMs, backup });
     // The cancel check and the mark are one update: an uninstall (cancelShopWork) either cancels the item before it,
     // or finds the replacement on its way and leaves the item to be published and paid (restorable) or settled.
     // Alt text goes with the image only where the merchant has written none; theirs is changed only when they ask.
     const altWithImage = !item.alt?.trim() && item.suggestedAlt ? item.suggestedAlt : undefined;
-    const marked = await db.batchItem.updateMany({
-      where: { id: item.id, shop: item.shop, state: { in: IN_FLIGHT }, replaceSentAt: null },
+    const markedByThisRun = await markReplaceSent(db, item, IN_FLIGHT, {
+      writtenAlt: altWithImage ?? null,
       // What the media showed before: another version of this image may be live, so the item's source is not it.
-      data: { replaceSentAt: new Date(), writtenAlt: altWithImage ?? null, replaceFromUrl: media?.url ?? null },
+      replaceFromUrl: media?.url ?? null,
     });
-    if (marked.count === 1) item.replaceFromUrl = media?.url ?? null;
+    if (markedByThisRun) item.replaceFromUrl = media?.url ?? null;
     else {
       const sentBefore = await db.batchItem.findFirst({
         where: { id: item.id, shop: item.shop, state: { in: IN_FLIGHT }, replaceSentAt: { not: null } },
@@ -508,10 +526,10 @@ async function publishItem(
     }
     // An earlier run sent the replacement and died before recording it (a crash or SIGKILL between fileUpdate and
     // the capture): if it took, it is not sent again, so each edit replaces the media once.
-    const tookBefore = marked.count === 0 && replacementTook(await getMediaImage(graphql, item.mediaId), item);
+    const tookBefore = !markedByThisRun && replacementTook(await getMediaImage(graphql, item.mediaId), item);
     if (!tookBefore)
       await sendReplacement(deps, graphql, item, resourceUrl, {
-        markedByThisRun: marked.count === 1,
+        markedByThisRun,
         beforeSend: holdJobLock,
         alt: altWithImage,
       });
@@ -545,8 +563,9 @@ async function markPublished(db: PrismaClient, item: Pick<BatchItem, "id" | "sho
     to: "PUBLISHED",
     data: { reason: null, reasonMessage: Prisma.DbNull, finishedAt: new Date(), pickedAt: null },
   });
+  // Superseding finishes the item's batch if it is done.
   if (moved > 0) await supersedeOtherVersions(db, item);
-  await finishBatchIfDone(db, item.shop, item.batchId);
+  else await finishBatchIfDone(db, item.shop, item.batchId);
 }
 
 /** fileUpdate of the item's media with the uploaded result; a concurrent duplicate run's update is waited out. */
@@ -611,9 +630,9 @@ async function settleSentReplacement(
   const itemId = item.id;
   let media: Awaited<ReturnType<typeof getMediaImage>>;
   try {
-    media = await getMediaImage(await deps.adminFor(shop), item.mediaId);
-    if (media?.fileStatus === "FAILED")
-      media = await waitForFileReady(await deps.adminFor(shop), item.mediaId, { timeoutMs: 1 }).catch(() => null);
+    const graphql = await deps.adminFor(shop);
+    media = await getMediaImage(graphql, item.mediaId);
+    if (media?.fileStatus === "FAILED") media = await waitForFileReady(graphql, item.mediaId, { timeoutMs: 1 }).catch(() => null);
   } catch (error) {
     if (await accessLostForGood(db, shop, error)) return "access-lost";
     logger.warn({ shop, itemId, err: (error as Error).message }, "replacement sent but the media cannot be read: settled later");
