@@ -1,11 +1,12 @@
 /**
- * A BatchItem's states and the moves between them. Every write of `BatchItem.state` goes through `transition()`: one
- * conditional update (WHERE state IN from AND shop = ...) that moves only the rows still in a state it may leave, so
- * two workers, a sweep and a merchant's click racing on one item never both move it. The caller reads the count: 0
+ * A BatchItem's states and the moves between them. Every write of `BatchItem.state` goes through `transition()` (or,
+ * for the worker's one move of a set, `supersedePublishedVersions`): one conditional update (WHERE state IN from AND
+ * shop = ...) that moves only the rows still in a state it may leave, so two workers, a sweep and a merchant's click
+ * racing on one item never both move it. The caller reads the count: 0
  * means another writer got there first. The groups of states (in flight, active, finished, paid) are plain data in
  * `batch-item-states.ts`, shared with the batch page.
  */
-import { Prisma, type ItemState } from "@prisma/client";
+import { Prisma, type Batch, type BatchItem, type ItemState } from "@prisma/client";
 
 /** Where each state may go. A state with no move is final. */
 const ITEM_TRANSITIONS: Readonly<Record<ItemState, readonly ItemState[]>> = {
@@ -124,4 +125,40 @@ export async function saveResultCheckpoint(
       "updatedAt" = (now() AT TIME ZONE 'UTC')
     WHERE "id" = ${item.id} AND "shop" = ${item.shop} AND "state" = ANY(${[...inFlight]}::"ItemState"[])`;
   return updated === 1;
+}
+
+/**
+ * Moves the PUBLISHED versions of one image (the root item and its retries) other than `liveId` to SUPERSEDED (a move
+ * the table allows), with the reason; returns how many moved. One statement where transition() on a set takes three.
+ */
+export async function supersedePublishedVersions(
+  db: Prisma.TransactionClient,
+  shop: string,
+  versions: { rootId: string; liveId: string },
+  reason: { text: string; message: Prisma.InputJsonValue },
+): Promise<number> {
+  return db.$executeRaw`
+    UPDATE "BatchItem"
+    SET "state" = 'SUPERSEDED', "reason" = ${reason.text}, "reasonMessage" = ${JSON.stringify(reason.message)}::jsonb,
+      "restoreRequestedAt" = NULL, "updatedAt" = (now() AT TIME ZONE 'UTC')
+    WHERE "shop" = ${shop} AND ("id" = ${versions.rootId} OR "retryOfId" = ${versions.rootId}) AND "id" <> ${versions.liveId}
+      AND "state" = 'PUBLISHED'`;
+}
+
+/**
+ * The shop's item with its batch's pipeline and settings, in one statement (Prisma's `include` reads the batch with a
+ * second query); null when there is no such item.
+ */
+export async function findItemWithBatch(
+  db: Prisma.TransactionClient,
+  shop: string,
+  itemId: string,
+): Promise<(BatchItem & { batch: Pick<Batch, "pipeline" | "settings"> }) | null> {
+  const [row] = await db.$queryRaw<Array<BatchItem & { batchPipeline: Batch["pipeline"]; batchSettings: Batch["settings"] }>>`
+    SELECT i.*, b."pipeline" AS "batchPipeline", b."settings" AS "batchSettings"
+    FROM "BatchItem" i JOIN "Batch" b ON b."id" = i."batchId"
+    WHERE i."id" = ${itemId} AND i."shop" = ${shop}`;
+  if (!row) return null;
+  const { batchPipeline, batchSettings, ...item } = row;
+  return { ...item, batch: { pipeline: batchPipeline, settings: batchSettings } };
 }

@@ -11,7 +11,7 @@ import { Prisma, type BatchItem, type PrismaClient } from "@prisma/client";
 import type { MerchantMessage, MerchantText, MessageCode } from "~/lib/merchant-message";
 import { InstructionError, sanitizeInstruction } from "~/imaging/instruction";
 import { logger } from "~/lib/logger.server";
-import { transition } from "~/models/batch-items.server";
+import { supersedePublishedVersions, transition } from "~/models/batch-items.server";
 import {
   approveItem,
   assertNothingOwed,
@@ -280,17 +280,14 @@ export async function supersedeOtherVersions(
   db: PrismaClient,
   item: { id: string; shop: string; batchId: string; retryOfId: string | null },
 ): Promise<void> {
-  const rootId = item.retryOfId ?? item.id;
-  await transition(db, {
-    shop: item.shop,
-    where: { OR: [{ id: rootId }, { retryOfId: rootId }], id: { not: item.id } },
-    from: "PUBLISHED",
-    to: "SUPERSEDED",
-    data: {
-      reason: "Another version of this image was published after it.",
-      reasonMessage: { code: "itemSupersededByLater" } satisfies MerchantMessage,
-      restoreRequestedAt: null,
+  await supersedePublishedVersions(
+    db,
+    item.shop,
+    { rootId: item.retryOfId ?? item.id, liveId: item.id },
+    {
+      text: "Another version of this image was published after it.",
+      message: { code: "itemSupersededByLater" } satisfies MerchantMessage,
     },
-  });
+  );
   await finishBatchIfDone(db, item.shop, item.batchId);
 }

@@ -47,7 +47,7 @@ import { fetchImage, fetchPolicyFromEnv, SHOPIFY_CDN_HOSTS, UnsafeFetchError } f
 import type { AltTextWriter } from "~/qwen/alt-text";
 import { QwenFatalError, QwenRateLimitedError } from "~/qwen/errors";
 import { IN_FLIGHT_ITEM_STATES } from "~/models/batch-item-states";
-import { markReplaceSent, saveResultCheckpoint, transition } from "~/models/batch-items.server";
+import { findItemWithBatch, markReplaceSent, saveResultCheckpoint, transition } from "~/models/batch-items.server";
 import { BATCH_REVIEW_KEY, finishBatchIfDone, pipelineSettingsOf } from "~/models/batches.server";
 import { ShopifyApiError, ShopifyThrottledError, ShopifyUserError, type AdminGraphql } from "~/lib/admin-graphql.server";
 import {
@@ -170,10 +170,6 @@ function shopifyRefused(detail: string): MerchantText {
   return { text: `${detail}.`, message: { code: "itemShopifyRefused", params: { detail } } };
 }
 
-async function loadItem(db: PrismaClient, shop: string, itemId: string) {
-  return db.batchItem.findFirst({ where: { id: itemId, shop }, include: { batch: { select: { pipeline: true, settings: true } } } });
-}
-
 /**
  * Processes one item. Rate-limit errors (QwenRateLimitedError, ShopifyThrottledError) are rethrown
  * for the Worker to turn into a queue pause or a delay; terminal errors and the last retryable
@@ -234,7 +230,7 @@ async function runItem(
 ): Promise<ImageJobOutcome> {
   const { db } = deps;
   const { shop, itemId } = job.data;
-  const item = await loadItem(db, shop, itemId);
+  const item = await findItemWithBatch(db, shop, itemId);
   if (!item) return "already-done";
   if (!IN_FLIGHT.includes(item.state)) return "already-done";
   const started = await transition(db, {
