@@ -18,7 +18,8 @@ import type { RedisClient } from "~/lib/redis.server";
 /** BullMQ's largest job priority (2^21). */
 const MAX_PRIORITY = 2_097_152;
 
-// KEYS: clock, marks. ARGV: shop, job count, jobs in the queue now. Returns the priority before the shop's first job.
+// KEYS: clock, marks. ARGV: shop, job count, jobs in the queue now, and optionally the priority the first job may take
+// (instead of the next after the shop's mark). Returns the priority before the shop's first job.
 const RESERVE_ROUND_SCRIPT = `
 local clock = tonumber(redis.call('GET', KEYS[1]) or '0')
 if tonumber(ARGV[3]) == 0 then
@@ -28,7 +29,8 @@ if tonumber(ARGV[3]) == 0 then
 end
 local last = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
 local start = math.max(last, clock)
-redis.call('HSET', KEYS[2], ARGV[1], start + tonumber(ARGV[2]))
+if ARGV[4] then start = math.max(tonumber(ARGV[4]) - 1, clock) end
+redis.call('HSET', KEYS[2], ARGV[1], math.max(last, start + tonumber(ARGV[2])))
 return start
 `;
 
@@ -43,13 +45,17 @@ function keys(queueName: string): { clock: string; marks: string } {
   return { clock: `{imgapp:${queueName}}:fair:clock`, marks: `{imgapp:${queueName}}:fair:marks` };
 }
 
-/** The priorities of `count` new jobs of `shop`, in submission order. */
-export async function fairPriorities(queue: Queue, shop: string, count: number): Promise<number[]> {
+/**
+ * The priorities of `count` new jobs of `shop`, in submission order. `from`: the lowest priority among the shop's jobs
+ * that these take the place of (the sweep putting a shop's images back in order), so the shop keeps its turn.
+ */
+export async function fairPriorities(queue: Queue, shop: string, count: number, from?: number): Promise<number[]> {
   // The Redis backend's client is the ioredis connection the queue was given (typed as BullMQ's narrower interface).
   const redis = (await queue.backend.client) as unknown as RedisClient;
   const pending = await queue.getJobCountByTypes("active", "wait", "prioritized", "delayed", "waiting-children");
   const { clock, marks } = keys(queue.name);
-  const start = Number(await redis.eval(RESERVE_ROUND_SCRIPT, 2, clock, marks, shop, count, pending));
+  const args = [shop, count, pending, ...(from ? [from] : [])];
+  const start = Number(await redis.eval(RESERVE_ROUND_SCRIPT, 2, clock, marks, ...args));
   return Array.from({ length: count }, (_, i) => Math.min(start + i + 1, MAX_PRIORITY));
 }
 

@@ -1,4 +1,4 @@
-import { Queue, type JobsOptions } from "bullmq";
+import { Queue, type Job, type JobsOptions } from "bullmq";
 import { closeWebRedisConnection, webRedisConnection, type RedisClient } from "~/lib/redis.server";
 import { queueConfigFromEnv } from "./config.server";
 import { fairPriorities } from "./fair-share.server";
@@ -89,24 +89,68 @@ export async function enqueueRestores(queue: Queue<ImageJobData>, items: QueuedI
  * get the next priorities of its fair share (fair-share.server.ts), in the order given.
  */
 export async function enqueueItems(queue: Queue<ImageJobData>, items: QueuedItem[]): Promise<void> {
-  if (items.length === 0) return;
-  const opts = imageJobOptions();
-  const byShop = new Map<string, QueuedItem[]>();
-  for (const item of items) {
-    const list = byShop.get(item.shop);
-    if (list) list.push(item);
-    else byShop.set(item.shop, [item]);
-  }
-  for (const [shop, shopItems] of byShop) {
+  for (const [shop, shopItems] of byShop(items)) {
     const priorities = await fairPriorities(queue, shop, shopItems.length);
-    for (let i = 0; i < shopItems.length; i += 500) {
-      await queue.addBulk(
-        shopItems.slice(i, i + 500).map((item, j) => ({
-          name: "edit-image",
-          data: { itemId: item.id, shop: item.shop },
-          opts: { ...opts, jobId: jobIdForItem(item.id), priority: priorities[i + j]! },
-        })),
-      );
+    await addEditJobs(
+      queue,
+      shopItems.map((item, i) => ({ item, priority: priorities[i]! })),
+    );
+  }
+}
+
+/**
+ * The sweep's way back into the queue for items whose jobs it found missing, given in the order they were submitted
+ * together with the same shops' items whose jobs it found waiting (`waitingJob`). The sweep reads Redis one job at a
+ * time: when Redis loses its data while it reads, the jobs it saw first are gone too, and adding only the missing
+ * ones would put a shop's later images ahead of its earlier ones. So each shop's items take fresh priorities in
+ * order, from the lowest its waiting jobs held: a waiting job is moved to its new one (added again if it is gone),
+ * and no item is written before the ones ahead of it, so no worker can take it first.
+ */
+export async function enqueueItemsAgain(
+  queue: Queue<ImageJobData>,
+  items: Array<QueuedItem & { waitingJob?: Job<ImageJobData> }>,
+): Promise<void> {
+  for (const [shop, shopItems] of byShop(items)) {
+    const held = shopItems.flatMap((item) => (item.waitingJob?.priority ? [item.waitingJob.priority] : []));
+    const priorities = await fairPriorities(queue, shop, shopItems.length, held.length ? Math.min(...held) : undefined);
+    let toAdd: Array<{ item: QueuedItem; priority: number }> = [];
+    for (const [i, item] of shopItems.entries()) {
+      const priority = priorities[i]!;
+      if (item.waitingJob) {
+        await addEditJobs(queue, toAdd);
+        toAdd = [];
+        const moved = await item.waitingJob.changePriority({ priority }).then(
+          () => true,
+          () => false,
+        );
+        if (moved) continue;
+      }
+      toAdd.push({ item, priority });
     }
+    await addEditJobs(queue, toAdd);
+  }
+}
+
+function byShop<T extends QueuedItem>(items: T[]): Map<string, T[]> {
+  const shops = new Map<string, T[]>();
+  for (const item of items) {
+    const list = shops.get(item.shop);
+    if (list) list.push(item);
+    else shops.set(item.shop, [item]);
+  }
+  return shops;
+}
+
+async function addEditJobs(queue: Queue<ImageJobData>, jobs: Array<{ item: QueuedItem; priority: number }>): Promise<void> {
+  if (jobs.length === 0) return;
+  const opts = imageJobOptions();
+  for (let i = 0; i < jobs.length; i += 500) {
+    await queue.addBulk(
+      jobs.slice(i, i + 500).map(({ item, priority }) => ({
+        name: "edit-image",
+        data: { itemId: item.id, shop: item.shop },
+        opts: { ...opts, jobId: jobIdForItem(item.id), priority },
+      })),
+    );
   }
 }

@@ -11,6 +11,7 @@
  * object store have their bytes moved there, a few each time.
  */
 import type { ItemState, PrismaClient } from "@prisma/client";
+import type { Job } from "bullmq";
 import { logger } from "~/lib/logger.server";
 import { FINISHED_ITEM_STATES, IN_FLIGHT_ITEM_STATES, PAID_ITEM_STATES } from "~/models/batch-item-states";
 import { BATCH_QUEUE_KEY, compareQueueOrder, finishBatchIfDone } from "~/models/batches.server";
@@ -25,7 +26,8 @@ import {
 import { expireStoredImages, moveStoredImagesToObjectStore } from "~/models/stored-images.server";
 import { forgetOldWebhookEvents } from "~/models/webhook-events.server";
 import { failItem, unexpectedReason } from "./processor.server";
-import { enqueueItems, enqueueRestores, type ImageQueue } from "./queue.server";
+import { enqueueItemsAgain, enqueueRestores, type ImageQueue } from "./queue.server";
+import type { ImageJobData } from "./jobs";
 import { type PeriodicTask, startPeriodicTask } from "./periodic.server";
 
 export interface SweepResult {
@@ -85,6 +87,7 @@ export async function sweepOnce(
     ORDER BY i."updatedAt" ASC
     LIMIT ${opts.limit ?? 2_000}`;
   const missing: StuckItem[] = [];
+  const waiting: Array<StuckItem & { waitingJob: Job<ImageJobData> }> = [];
   for (const item of stuck) {
     const job = await queue.getJob(item.id);
     if (!job) {
@@ -92,6 +95,7 @@ export async function sweepOnce(
       continue;
     }
     const state = await job.getState();
+    if (state === "prioritized" || state === "waiting") waiting.push({ ...item, waitingJob: job });
     // Its fileUpdate was sent and the app lost access to the shop before it could tell whether it took: the image may
     // be live, so the credits stay held until a reinstall lets a run read the media (shop/redact erases it otherwise).
     if (state === "failed" && item.replaceSentAt && item.uninstalledAt) continue;
@@ -131,9 +135,12 @@ export async function sweepOnce(
   }
   if (lostRestores.length) await enqueueRestores(queue, lostRestores);
   if (missing.length) {
-    // In the order they were first queued in, so each shop's images keep their order (fair-share priorities follow it).
-    missing.sort((a, b) => a.batchCreatedAt.getTime() - b.batchCreatedAt.getTime() || compareQueueOrder(a, b));
-    await enqueueItems(queue, missing);
+    // With the same shops' waiting items, in the order they were first queued in, so each shop's images keep their
+    // order (fair-share priorities follow it) even when Redis lost its data while this pass read it.
+    const shops = new Set(missing.map((item) => item.shop));
+    const again: Array<StuckItem & { waitingJob?: Job<ImageJobData> }> = [...missing, ...waiting.filter((item) => shops.has(item.shop))];
+    again.sort((a, b) => a.batchCreatedAt.getTime() - b.batchCreatedAt.getTime() || compareQueueOrder(a, b));
+    await enqueueItemsAgain(queue, again);
     result.enqueued = missing.length;
     logger.info({ count: missing.length }, "sweep re-enqueued items missing from Redis");
   }

@@ -43,9 +43,9 @@ describe("a worker and Redis restarted mid-batch, three shops queued", () => {
   it("loses nothing, repeats nothing and keeps each shop's order", async () => {
     const sizes = [6, 4, 2];
     shops = [
-      await h.addShop({ products: 2, imagesPerProduct: 3, credits: 18 }),
-      await h.addShop({ products: 2, imagesPerProduct: 2, credits: 12 }),
-      await h.addShop({ products: 1, imagesPerProduct: 2, credits: 6 }),
+      await h.addShop({ products: 2, imagesPerProduct: 3, credits: 18, smallPhotos: true }),
+      await h.addShop({ products: 2, imagesPerProduct: 2, credits: 12, smallPhotos: true }),
+      await h.addShop({ products: 1, imagesPerProduct: 2, credits: 6, smallPhotos: true }),
     ];
     const before = shops.map((shop) => mediaById(h.shopify, shop));
     const batchIds: string[] = [];
@@ -84,6 +84,8 @@ describe("a worker and Redis restarted mid-batch, three shops queued", () => {
       expect(await unexpectedReplacements(h, shop)).toEqual([]);
     }
 
+    // Order kept: each shop's images first started in the order they were submitted. An image running when Redis died
+    // is run again after the sweep puts it back, possibly after later ones; its first start (startedAt) is what counts.
     const started = (
       await h.db.batchItem.findMany({ where: { batchId: { in: batchIds } }, select: { id: true, shop: true, startedAt: true } })
     ).sort((a, b) => a.startedAt!.getTime() - b.startedAt!.getTime());
