@@ -6,7 +6,8 @@
  * means another writer got there first. The groups of states (in flight, active, finished, paid) are plain data in
  * `batch-item-states.ts`, shared with the batch page.
  */
-import { Prisma, type Batch, type BatchItem, type ItemState } from "@prisma/client";
+import type { Batch, BatchItem, ItemState, Prisma } from "@prisma/client";
+import { updatedIfMatched } from "~/lib/guarded-update.server";
 
 /** Where each state may go. A state with no move is final. */
 const ITEM_TRANSITIONS: Readonly<Record<ItemState, readonly ItemState[]>> = {
@@ -61,18 +62,14 @@ export async function transition(db: Prisma.TransactionClient, move: Transition)
   if (from.length === 0) throw new Error("transition() needs at least one state to move from.");
   for (const state of from) if (!canTransition(state, move.to)) throw new ItemTransitionError(state, move.to);
   if (move.itemId !== undefined) {
-    // One item: `update`, one UPDATE statement, where updateMany wraps its UPDATE in a transaction (three statements).
-    try {
-      await db.batchItem.update({
+    const moved = await updatedIfMatched(
+      db.batchItem.update({
         where: { id: move.itemId, AND: [move.guard ?? {}], shop: move.shop, state: { in: [...from] } },
         data: { ...move.data, state: move.to },
         select: { id: true },
-      });
-      return 1;
-    } catch (error) {
-      if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2025") return 0;
-      throw error;
-    }
+      }),
+    );
+    return moved ? 1 : 0;
   }
   const selected: Prisma.BatchItemWhereInput = move.itemIds !== undefined ? { id: { in: [...move.itemIds] } } : move.where;
   const updated = await db.batchItem.updateMany({
@@ -82,54 +79,9 @@ export async function transition(db: Prisma.TransactionClient, move: Transition)
   return updated.count;
 }
 
-// The two writes below run once per image in the worker. Raw SQL: Prisma's updateMany wraps its one UPDATE in a
-// transaction of its own (BEGIN, UPDATE, COMMIT), and every statement costs the worker CPU in Prisma's engine.
-
-/**
- * Records that the item's replacement is about to be sent, unless it was recorded before or the item is no longer in
- * one of `inFlight` (cancelled): true when this call recorded it.
- */
-export async function markReplaceSent(
-  db: Prisma.TransactionClient,
-  item: { id: string; shop: string },
-  inFlight: readonly ItemState[],
-  data: { writtenAlt: string | null; replaceFromUrl: string | null },
-): Promise<boolean> {
-  const updated = await db.$executeRaw`
-    UPDATE "BatchItem"
-    SET "replaceSentAt" = (now() AT TIME ZONE 'UTC'), "writtenAlt" = ${data.writtenAlt}, "replaceFromUrl" = ${data.replaceFromUrl},
-      "updatedAt" = (now() AT TIME ZONE 'UTC')
-    WHERE "id" = ${item.id} AND "shop" = ${item.shop} AND "state" = ANY(${[...inFlight]}::"ItemState"[]) AND "replaceSentAt" IS NULL`;
-  return updated === 1;
-}
-
-/** The processed image and its checks, written on an item still in one of `inFlight`; false when it is not. */
-export async function saveResultCheckpoint(
-  db: Prisma.TransactionClient,
-  item: { id: string; shop: string },
-  inFlight: readonly ItemState[],
-  checkpoint: {
-    resultImageId: string;
-    contentHash: string;
-    compliance: unknown;
-    fidelity: unknown;
-    framing: unknown;
-    suggestedAlt: string | null;
-  },
-): Promise<boolean> {
-  const updated = await db.$executeRaw`
-    UPDATE "BatchItem"
-    SET "resultImageId" = ${checkpoint.resultImageId}, "contentHash" = ${checkpoint.contentHash},
-      "compliance" = ${JSON.stringify(checkpoint.compliance)}::jsonb, "fidelity" = ${JSON.stringify(checkpoint.fidelity)}::jsonb,
-      "framing" = ${JSON.stringify(checkpoint.framing)}::jsonb, "suggestedAlt" = ${checkpoint.suggestedAlt},
-      "updatedAt" = (now() AT TIME ZONE 'UTC')
-    WHERE "id" = ${item.id} AND "shop" = ${item.shop} AND "state" = ANY(${[...inFlight]}::"ItemState"[])`;
-  return updated === 1;
-}
-
 /**
  * Moves the PUBLISHED versions of one image (the root item and its retries) other than `liveId` to SUPERSEDED (a move
- * the table allows), with the reason; returns how many moved. One statement where transition() on a set takes three.
+ * the table allows), with the reason; returns how many moved.
  */
 export async function supersedePublishedVersions(
   db: Prisma.TransactionClient,
@@ -137,6 +89,8 @@ export async function supersedePublishedVersions(
   versions: { rootId: string; liveId: string },
   reason: { text: string; message: Prisma.InputJsonValue },
 ): Promise<number> {
+  if (!canTransition("PUBLISHED", "SUPERSEDED")) throw new ItemTransitionError("PUBLISHED", "SUPERSEDED");
+  // Raw: a set of rows, which Prisma's updateMany would wrap in a transaction of its own (three statements per image).
   return db.$executeRaw`
     UPDATE "BatchItem"
     SET "state" = 'SUPERSEDED', "reason" = ${reason.text}, "reasonMessage" = ${JSON.stringify(reason.message)}::jsonb,

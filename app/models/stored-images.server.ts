@@ -6,6 +6,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import { Prisma, type PrismaClient } from "@prisma/client";
 import { getConfig } from "~/lib/config.server";
+import { updatedIfMatched } from "~/lib/guarded-update.server";
 import { logger } from "~/lib/logger.server";
 import { PREVIEW_WIDTHS, previewJpeg, type PreviewWidth } from "~/imaging/preview";
 import { objectStore, type ObjectStore } from "~/lib/object-store.server";
@@ -254,9 +255,10 @@ export async function ensureOriginalBackedUp(
     alt: item.alt,
     filename: `original-${gidNumber(item.mediaId)}.${extensionFor(item.sourceMimeType, backup.originalUrl)}`,
   });
-  // Raw: Prisma wraps an updateMany in a transaction of its own (three statements).
-  const recorded = await db.$executeRaw`UPDATE "ImageBackup" SET "fileId" = ${fileId} WHERE "id" = ${backup.id} AND "fileId" IS NULL`;
-  if (recorded === 1) return { id: backup.id, fileId, fileUrl: null };
+  const recorded = await updatedIfMatched(
+    db.imageBackup.update({ where: { id: backup.id, fileId: null }, data: { fileId }, select: { id: true } }),
+  );
+  if (recorded) return { id: backup.id, fileId, fileUrl: null };
   // Another run recorded its copy first: that one is kept.
   const saved = await db.imageBackup.findUniqueOrThrow({ where: { id: backup.id } });
   return { id: saved.id, fileId: saved.fileId ?? fileId, fileUrl: saved.fileUrl };
@@ -297,7 +299,7 @@ export async function ensureBackupReady(
   try {
     const file = await waitForFileReady(graphql, fileId, { timeoutMs: opts.timeoutMs, acknowledgeFailure: false });
     if (!file.url) throw new ShopifyApiError("The backup of this image has no URL in Shopify Files yet", 503);
-    await db.$executeRaw`UPDATE "ImageBackup" SET "fileUrl" = ${file.url} WHERE "id" = ${backup.id} AND "fileId" = ${fileId}`;
+    await updatedIfMatched(db.imageBackup.update({ where: { id: backup.id, fileId }, data: { fileUrl: file.url }, select: { id: true } }));
     return file.url;
   } catch (error) {
     if (error instanceof ShopifyFileFailedError) {

@@ -47,7 +47,8 @@ import { fetchImage, fetchPolicyFromEnv, SHOPIFY_CDN_HOSTS, UnsafeFetchError } f
 import type { AltTextWriter } from "~/qwen/alt-text";
 import { QwenFatalError, QwenRateLimitedError } from "~/qwen/errors";
 import { IN_FLIGHT_ITEM_STATES } from "~/models/batch-item-states";
-import { findItemWithBatch, markReplaceSent, saveResultCheckpoint, transition } from "~/models/batch-items.server";
+import { findItemWithBatch, transition } from "~/models/batch-items.server";
+import { updatedIfMatched } from "~/lib/guarded-update.server";
 import { BATCH_REVIEW_KEY, finishBatchIfDone, pipelineSettingsOf } from "~/models/batches.server";
 import { ShopifyApiError, ShopifyThrottledError, ShopifyUserError, type AdminGraphql } from "~/lib/admin-graphql.server";
 import {
@@ -372,7 +373,9 @@ async function produceResult(
         to: "NEEDS_REVIEW",
         data: { ...checkpoint, reason: held.text, reasonMessage: held.message, finishedAt: new Date() },
       })) > 0
-    : await saveResultCheckpoint(db, item, IN_FLIGHT, checkpoint);
+    : await updatedIfMatched(
+        db.batchItem.update({ where: { id: item.id, shop: item.shop, state: { in: IN_FLIGHT } }, data: checkpoint, select: { id: true } }),
+      );
   if (!updated) return "cancelled";
   return { resultImageId: stored.id, image: stored, needsReview, suggestedAlt };
 }
@@ -505,11 +508,14 @@ async function publishItem(
     // or finds the replacement on its way and leaves the item to be published and paid (restorable) or settled.
     // Alt text goes with the image only where the merchant has written none; theirs is changed only when they ask.
     const altWithImage = !item.alt?.trim() && item.suggestedAlt ? item.suggestedAlt : undefined;
-    const markedByThisRun = await markReplaceSent(db, item, IN_FLIGHT, {
-      writtenAlt: altWithImage ?? null,
-      // What the media showed before: another version of this image may be live, so the item's source is not it.
-      replaceFromUrl: media?.url ?? null,
-    });
+    const markedByThisRun = await updatedIfMatched(
+      db.batchItem.update({
+        where: { id: item.id, shop: item.shop, state: { in: IN_FLIGHT }, replaceSentAt: null },
+        // What the media showed before: another version of this image may be live, so the item's source is not it.
+        data: { replaceSentAt: new Date(), writtenAlt: altWithImage ?? null, replaceFromUrl: media?.url ?? null },
+        select: { id: true },
+      }),
+    );
     if (markedByThisRun) item.replaceFromUrl = media?.url ?? null;
     else {
       const sentBefore = await db.batchItem.findFirst({

@@ -34,6 +34,14 @@ async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, tim
   }
 }
 
+/** The shop's balance once nothing is held any more (the state changes just before the release, in one worker step). */
+function creditsSettled(shop: string) {
+  return until(
+    () => getBalance(h.db, shop),
+    (balance) => balance.reserved === 0,
+  );
+}
+
 describe("an item whose replacement was sent", () => {
   it("is charged, published and restorable when Shopify finishes the replacement after the last attempt gave up waiting", async () => {
     // One attempt, and the worker waits 300 ms for READY while Shopify takes 2.5 s for this replacement.
@@ -95,12 +103,7 @@ describe("an item whose replacement was sent", () => {
     expect(settled).toMatchObject({ state: "FAILED", reason: expect.stringMatching(/Shopify could not process/) });
     expect(mediaById(h.shopify, shop).get(mediaId!)).toMatchObject({ sha256: before.get(mediaId!)!.sha256, status: "READY" });
     // The state changes just before the release, in one step of the worker.
-    expect(
-      await until(
-        () => getBalance(h.db, shop),
-        (balance) => balance.reserved === 0,
-      ),
-    ).toEqual({ available: 30, reserved: 0, total: 30 });
+    expect(await creditsSettled(shop)).toEqual({ available: 30, reserved: 0, total: 30 });
   });
 
   it("is tried again, credits held, when Shopify fails to answer the read that would settle it", async () => {
@@ -137,12 +140,7 @@ describe("an item whose replacement was sent", () => {
       (row) => row.state !== "PROCESSING",
     );
     expect(settled.state).toBe("FAILED");
-    expect(
-      await until(
-        () => getBalance(h.db, shop),
-        (balance) => balance.reserved === 0,
-      ),
-    ).toEqual({ available: 30, reserved: 0, total: 30 });
+    expect(await creditsSettled(shop)).toEqual({ available: 30, reserved: 0, total: 30 });
   });
 
   it("is not charged when Shopify fails the replacement and the read that would settle it fails once", async () => {
@@ -174,12 +172,7 @@ describe("an item whose replacement was sent", () => {
       (row) => row.state !== "PROCESSING" && row.state !== "QUEUED",
     );
     expect(settled).toMatchObject({ state: "FAILED", reason: expect.stringMatching(/Shopify could not process/) });
-    expect(
-      await until(
-        () => getBalance(h.db, shop),
-        (balance) => balance.reserved === 0,
-      ),
-    ).toEqual({ available: 30, reserved: 0, total: 30 });
+    expect(await creditsSettled(shop)).toEqual({ available: 30, reserved: 0, total: 30 });
     const after = mediaById(h.shopify, shop);
     expect(after.size).toBe(1);
     expect(after.get(mediaId!)).toMatchObject({ sha256: original, status: "READY", position: before.get(mediaId!)!.position });
@@ -211,12 +204,7 @@ describe("an item whose replacement was sent", () => {
       state: "FAILED",
       reason: expect.stringMatching(/deleted|could not be downloaded|no longer/),
     });
-    expect(
-      await until(
-        () => getBalance(h.db, shop),
-        (balance) => balance.reserved === 0,
-      ),
-    ).toEqual({ available: 30, reserved: 0, total: 30 });
+    expect(await creditsSettled(shop)).toEqual({ available: 30, reserved: 0, total: 30 });
     expect(mediaById(h.shopify, shop).size).toBe(0);
   });
 });
