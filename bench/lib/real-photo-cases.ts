@@ -14,6 +14,7 @@ import {
   type RealPhotoAlteration,
   type RealPhotoCorpus,
 } from "../../emulators/dashscope/real-photo-edit";
+import { MASK_FLAWS } from "./corpus-mask-flaws";
 
 export type CaseKind = "faithful" | "faithful-shadow" | RealPhotoAlteration;
 export const CASE_KINDS: readonly CaseKind[] = ["faithful", "faithful-shadow", ...REAL_PHOTO_ALTERATIONS];
@@ -23,6 +24,8 @@ export interface CaseResult {
   index: number;
   entry: CorpusEntry;
   kind: CaseKind;
+  /** What the photo's faithful edit shows when its corpus mask does not match the product (see MASK_FLAWS), else null. */
+  maskFlaw: string | null;
   pipeline: PipelineId;
   compliance: ComplianceReport;
   fidelity: FidelityMeasurement;
@@ -37,6 +40,11 @@ export interface CaseResult {
  */
 export function splitOf(index: number): "fit" | "held-out" {
   return index % 2 === 0 ? "fit" : "held-out";
+}
+
+/** Faithful edits of photos whose mask matches the product; the others are expected held, as every altered edit. */
+export function expectedPublished(result: Pick<CaseResult, "kind" | "maskFlaw">): boolean {
+  return (result.kind === "faithful" || result.kind === "faithful-shadow") && result.maskFlaw === null;
 }
 
 const seedOf = (index: number, kind: CaseKind) => index * 31 + CASE_KINDS.indexOf(kind) + 1;
@@ -67,6 +75,7 @@ export async function runCase(
     index,
     entry,
     kind,
+    maskFlaw: MASK_FLAWS[entry.id] ?? null,
     pipeline: pipelineId,
     compliance,
     fidelity,

@@ -1,5 +1,6 @@
 import sharp from "sharp";
 import { beforeAll, describe, expect, it } from "vitest";
+import { MASK_FLAWS } from "../../../bench/lib/corpus-mask-flaws";
 import { CASE_KINDS, runCase, type CaseKind, type CaseResult } from "../../../bench/lib/real-photo-cases";
 import { loadCorpus, type RealPhotoCorpus } from "../../../emulators/dashscope/real-photo-edit";
 import { mapConcurrent } from "./harness";
@@ -84,6 +85,15 @@ describe("quality checks on real product photos (corpus subset, Amazon)", () => 
       expect(altered.filter((r) => r.published).length, summary(altered)).toBeLessThanOrEqual(1);
     },
   );
+});
+
+describe("the corpus's flawed masks", () => {
+  it("names photos of the corpus, none of them in the test subset above", async () => {
+    const corpus = await loadCorpus();
+    const ids = corpus.entries.map((entry) => entry.id);
+    expect(Object.keys(MASK_FLAWS).filter((id) => !ids.includes(id))).toEqual([]);
+    expect(PHOTOS.filter((index) => MASK_FLAWS[corpus.entries[index]!.id])).toEqual([]);
+  });
 });
 
 describe("missing parts on real photos", () => {
