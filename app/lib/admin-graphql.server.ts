@@ -6,6 +6,7 @@
  * anything else ShopifyApiError with the HTTP status when there is one.
  */
 import type { AdminMutations, AdminOperations, AdminQueries, ApiClientRequestOptions } from "@shopify/admin-api-client";
+import { HttpResponseError } from "@shopify/shopify-api";
 import type { AdminGraphqlClient } from "@shopify/shopify-app-remix/server";
 import { AppError } from "~/lib/app-error";
 import type { MerchantMessage } from "~/lib/merchant-message";
@@ -182,6 +183,14 @@ export async function runGraphql<Document extends AdminDocument>(
     const thrown = error as { body?: GraphqlBody; response?: { status?: number; code?: number } };
     if (thrown && typeof thrown === "object" && thrown.body && typeof thrown.body === "object") {
       failFromBody(operation, thrown.body, thrown.response?.status ?? thrown.response?.code ?? null);
+    }
+    // shopify-api's HTTP errors (the worker's offline client): Shopify's status and body are on `response`. A frozen
+    // (402) or locked (423) store answers every request so, and must reach callers as the terminal error it is.
+    if (error instanceof HttpResponseError) {
+      const status = error.response.code;
+      if (status === 429) throw new ShopifyThrottledError(2000);
+      const body = error.response.body as GraphqlBody | undefined;
+      failFromBody(operation, body && typeof body === "object" && body.errors ? body : { errors: [{ message: `HTTP ${status}` }] }, status);
     }
     throw error;
   }

@@ -59,6 +59,8 @@ export const MESSAGE_CODES = [
   "itemShopifyRefused",
   "itemReconnect",
   "itemNotInstalled",
+  "itemShopFrozen",
+  "itemShopLocked",
   "itemDownloadFailed",
   "itemImageEmpty",
   "itemImageTooLarge",

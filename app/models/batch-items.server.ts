@@ -100,19 +100,22 @@ export async function supersedePublishedVersions(
 }
 
 /**
- * The shop's item with its batch's pipeline and settings, in one statement (Prisma's `include` reads the batch with a
- * second query); null when there is no such item.
+ * The shop's item with its batch's pipeline and settings, and whether Shopify was last seen refusing the shop (frozen
+ * or locked: `Shop.unavailableStatus`), in one statement (Prisma's `include` reads the batch with a second query);
+ * null when there is no such item.
  */
 export async function findItemWithBatch(
   db: Prisma.TransactionClient,
   shop: string,
   itemId: string,
-): Promise<(BatchItem & { batch: Pick<Batch, "pipeline" | "settings"> }) | null> {
-  const [row] = await db.$queryRaw<Array<BatchItem & { batchPipeline: Batch["pipeline"]; batchSettings: Batch["settings"] }>>`
-    SELECT i.*, b."pipeline" AS "batchPipeline", b."settings" AS "batchSettings"
-    FROM "BatchItem" i JOIN "Batch" b ON b."id" = i."batchId"
+): Promise<(BatchItem & { batch: Pick<Batch, "pipeline" | "settings">; shopUnavailableStatus: number | null }) | null> {
+  const [row] = await db.$queryRaw<
+    Array<BatchItem & { batchPipeline: Batch["pipeline"]; batchSettings: Batch["settings"]; shopUnavailableStatus: number | null }>
+  >`
+    SELECT i.*, b."pipeline" AS "batchPipeline", b."settings" AS "batchSettings", s."unavailableStatus" AS "shopUnavailableStatus"
+    FROM "BatchItem" i JOIN "Batch" b ON b."id" = i."batchId" LEFT JOIN "Shop" s ON s."domain" = i."shop"
     WHERE i."id" = ${itemId} AND i."shop" = ${shop}`;
   if (!row) return null;
-  const { batchPipeline, batchSettings, ...item } = row;
-  return { ...item, batch: { pipeline: batchPipeline, settings: batchSettings } };
+  const { batchPipeline, batchSettings, shopUnavailableStatus, ...item } = row;
+  return { ...item, batch: { pipeline: batchPipeline, settings: batchSettings }, shopUnavailableStatus };
 }

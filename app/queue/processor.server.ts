@@ -62,6 +62,13 @@ import {
 } from "~/models/catalog.server";
 import { captureForItem, releaseForItem, ReservationSettledError } from "~/models/credit-reservations.server";
 import { NOT_INSTALLED, RECONNECT, ShopAccessLostError } from "~/models/offline-sessions.server";
+import {
+  checkShopAvailable,
+  markShopUnavailable,
+  shopUnavailableStatusOf,
+  storedUnavailableStatus,
+  unavailableReason,
+} from "~/models/shop-availability.server";
 import { supersedeOtherVersions } from "~/models/versions.server";
 import {
   ensureBackupReady,
@@ -155,6 +162,8 @@ export function terminalReason(error: unknown): MerchantText | null {
   if (error instanceof ShopifyUserError) return shopifyRefused(error.message);
   if (error instanceof ShopAccessLostError) return error.lost;
   if (error instanceof ShopifyApiError && error.terminal) {
+    const unavailable = shopUnavailableStatusOf(error);
+    if (unavailable) return unavailableReason(unavailable);
     return error.shopifyStatus === 401 || error.shopifyStatus === 403 ? RECONNECT : shopifyRefused(error.message);
   }
   if (error instanceof UnsafeFetchError && error.permanent) {
@@ -192,6 +201,9 @@ export async function processImageJob(job: Job<ImageJobData>, deps: WorkerDeps, 
       logger.info({ shop, itemId, jobId: job.id }, "job taken over by another run after this one stalled; stopping");
       throw error;
     }
+    // Shopify refuses the whole store (frozen or locked): the shop's next jobs ask before they pay for a model call.
+    const unavailable = shopUnavailableStatusOf(error);
+    if (unavailable) await markShopUnavailable(deps.db, shop, unavailable);
     const reason = terminalReason(error);
     const attempts = job.opts.attempts ?? 1;
     const lastAttempt = job.attemptsMade + 1 >= attempts;
@@ -253,6 +265,10 @@ async function runItem(
   seen.pipeline = pipeline;
   const settings = pipelineSettingsOf(item.batch.settings);
   const graphql = await deps.adminFor(shop);
+  // A job of this shop met Shopify refusing the store (frozen or locked): ask once before downloading the original or
+  // paying for a model call. Still refused: the ShopifyApiError fails the item with its reason (credits returned, or
+  // held as they are when a replacement was already sent); answered: the mark is cleared and the job goes on.
+  if (storedUnavailableStatus(item.shopUnavailableStatus)) await checkShopAvailable(db, graphql, shop);
 
   let resultImageId = item.resultImageId;
   let produced: StoredImageData | undefined;
@@ -636,6 +652,8 @@ async function settleSentReplacement(
     media = await getMediaImage(graphql, item.mediaId);
     if (media?.fileStatus === "FAILED") media = await waitForFileReady(graphql, item.mediaId, { timeoutMs: 1 }).catch(() => null);
   } catch (error) {
+    const unavailable = shopUnavailableStatusOf(error);
+    if (unavailable) await markShopUnavailable(db, shop, unavailable);
     if (await accessLostForGood(db, shop, error)) return "access-lost";
     logger.warn({ shop, itemId, err: (error as Error).message }, "replacement sent but the media cannot be read: settled later");
     return "undecided";

@@ -2,6 +2,7 @@ import { UnrecoverableError, type Job } from "bullmq";
 import { logger } from "~/lib/logger.server";
 import { restoreItem } from "~/models/batches.server";
 import { ShopifyThrottledError } from "~/lib/admin-graphql.server";
+import { shopUnavailableStatusOf, unavailableRestoreDetail } from "~/models/shop-availability.server";
 import type { ImageJobData, ImageJobOutcome } from "./jobs";
 import { terminalReason, unexpectedReason, type WorkerDeps } from "./processor.server";
 
@@ -24,7 +25,11 @@ export async function processRestoreJob(job: Job<ImageJobData>, deps: Pick<Worke
   } catch (error) {
     if (error instanceof ShopifyThrottledError) throw error;
     const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-    const reason = terminalReason(error) ?? (lastAttempt ? unexpectedReason((error as Error).message) : null);
+    // A frozen or locked store: the image sentence speaks of credits, which a restore does not take.
+    const unavailable = shopUnavailableStatusOf(error);
+    const reason = unavailable
+      ? unavailableRestoreDetail(unavailable)
+      : (terminalReason(error) ?? (lastAttempt ? unexpectedReason((error as Error).message) : null));
     if (reason === null) throw error;
     await db.batchItem.updateMany({
       where: { id: itemId, shop, state: "PUBLISHED" },

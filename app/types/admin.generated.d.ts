@@ -148,6 +148,11 @@ export type CatalogAcknowledgeUpdateFailedMutationVariables = AdminTypes.Exact<{
 
 export type CatalogAcknowledgeUpdateFailedMutation = { fileAcknowledgeUpdateFailed?: AdminTypes.Maybe<{ files?: AdminTypes.Maybe<Array<Pick<AdminTypes.ExternalVideo, 'id' | 'fileStatus'> | Pick<AdminTypes.GenericFile, 'id' | 'fileStatus'> | Pick<AdminTypes.MediaImage, 'id' | 'fileStatus'> | Pick<AdminTypes.Model3d, 'id' | 'fileStatus'> | Pick<AdminTypes.Video, 'id' | 'fileStatus'>>>, userErrors: Array<Pick<AdminTypes.FilesUserError, 'field' | 'message' | 'code'>> }> };
 
+export type ShopAvailabilityQueryVariables = AdminTypes.Exact<{ [key: string]: never; }>;
+
+
+export type ShopAvailabilityQuery = { shop: Pick<AdminTypes.Shop, 'id'> };
+
 export type CreditPackPurchaseCreateMutationVariables = AdminTypes.Exact<{
   name: AdminTypes.Scalars['String']['input'];
   price: AdminTypes.MoneyInput;
@@ -197,6 +202,7 @@ interface GeneratedQueryTypes {
   "#graphql\n  query CatalogMediaById($ids: [ID!]!) {\n    nodes(ids: $ids) {\n      ...CatalogMediaImage\n    }\n  }\n  #graphql\n  fragment CatalogMediaImage on MediaImage {\n    id\n    alt\n    status\n    mimeType\n    image { url altText width height }\n  }\n\n": {return: CatalogMediaByIdQuery, variables: CatalogMediaByIdQueryVariables},
   "#graphql\n  query CatalogMediaImageState($id: ID!) {\n    node(id: $id) {\n      ... on MediaImage {\n        id\n        alt\n        fileStatus\n        mimeType\n        image { url width height }\n        fileErrors { code message details }\n      }\n    }\n  }\n": {return: CatalogMediaImageStateQuery, variables: CatalogMediaImageStateQueryVariables},
   "#graphql\n  query CatalogShopLocales {\n    shopLocales(published: true) { locale primary }\n  }\n": {return: CatalogShopLocalesQuery, variables: CatalogShopLocalesQueryVariables},
+  "#graphql\n  query ShopAvailability {\n    shop { id }\n  }\n": {return: ShopAvailabilityQuery, variables: ShopAvailabilityQueryVariables},
   "#graphql\n  query CreditPackPurchase($id: ID!) {\n    node(id: $id) {\n      ... on AppPurchaseOneTime { id name status test price { amount currencyCode } createdAt }\n    }\n  }": {return: CreditPackPurchaseQuery, variables: CreditPackPurchaseQueryVariables},
   "#graphql\n  query ShopPlanForBilling {\n    shop { plan { partnerDevelopment } }\n  }": {return: ShopPlanForBillingQuery, variables: ShopPlanForBillingQueryVariables},
   "#graphql\n  query ExtensionSelectedProductImages($ids: [ID!]!, $mediaFirst: Int!) {\n    nodes(ids: $ids) {\n      ... on Product {\n        id\n        media(first: $mediaFirst) {\n          nodes {\n            mediaContentType\n          }\n        }\n      }\n    }\n  }\n": {return: ExtensionSelectedProductImagesQuery, variables: ExtensionSelectedProductImagesQueryVariables},

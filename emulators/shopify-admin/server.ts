@@ -15,6 +15,7 @@ import {
   type ProductRecord,
   type PurchaseRecord,
   type ShopState,
+  type ShopUnavailableStatus,
   type TokenStats,
 } from "./store";
 import { buildSignedWebhookRequest, type WebhookOptions } from "./webhooks";
@@ -90,6 +91,13 @@ export interface ShopifyEmulator {
   revokeRefreshTokens(shop: string): number;
   /** The app is uninstalled: the shop's access and refresh tokens are refused from now on, as Shopify does before its app/uninstalled webhook. */
   uninstallApp(shop: string): void;
+  /**
+   * Shopify freezes the shop (402, its Shopify bill is unpaid) or locks it (423): every Admin API request of the shop
+   * answers that status with a JSON `errors` body from now on; null opens it again (the bill paid, the lock lifted).
+   */
+  setShopUnavailable(shop: string, status: ShopUnavailableStatus | null): void;
+  /** Operation names of the shop's Admin API requests refused while it was frozen or locked, oldest first. */
+  refusedWhileUnavailable(shop: string): string[];
   graphqlLog(shop: string): Array<{ operationName: string | null; requestedCost: number; throttled: boolean; at: number }>;
   setFailNextFileUpdate(shop: string, reason?: string): void;
   /** The shop's next fileUpdate with a new source stays PROCESSING for `ms` before it is applied. */
@@ -130,6 +138,8 @@ export interface ShopifyEmulator {
 }
 
 const BODY_LIMIT = 30 * 1024 * 1024;
+/** The `errors` Shopify answers for a frozen (402) or locked (423) shop. */
+const UNAVAILABLE_SHOP_ERRORS: Record<ShopUnavailableStatus, string> = { 402: "Unavailable Shop", 423: "Locked" };
 /** Fixture photos of products added after the shop was seeded start here (the seeded ones count up from 0). */
 const ADDED_IMAGE_BASE = 50_000;
 const PURCHASE_TOPIC = "app_purchases_one_time/update";
@@ -263,6 +273,14 @@ export async function startShopifyEmulator(opts: ShopifyEmulatorOptions & { port
           : (JSON.parse(bodyText) as GraphqlBody);
       } catch {
         return send(res, 400, { errors: "Invalid JSON in request body" });
+      }
+      // A frozen or locked shop: Shopify refuses every Admin API request of it, whatever the request.
+      const unavailable = store.shop(tokenShop).unavailable;
+      if (unavailable !== null) {
+        store
+          .shop(tokenShop)
+          .refusedWhileUnavailable.push(typeof body.operationName === "string" ? body.operationName : operationNameOf(body.query));
+        return send(res, unavailable, { errors: UNAVAILABLE_SHOP_ERRORS[unavailable] });
       }
       const hookKey = `${tokenShop}\n${typeof body.operationName === "string" ? body.operationName : operationNameOf(body.query)}`;
       const hook = hooks.get(hookKey);
@@ -456,6 +474,10 @@ export async function startShopifyEmulator(opts: ShopifyEmulatorOptions & { port
     tokenStats: (shop) => ({ ...store.tokenStats(shop) }),
     revokeRefreshTokens: (shop) => store.revokeRefreshTokens(shop),
     uninstallApp: (shop) => store.uninstallApp(shop),
+    setShopUnavailable(shop, status) {
+      store.shop(shop).unavailable = status;
+    },
+    refusedWhileUnavailable: (shop) => [...store.shop(shop).refusedWhileUnavailable],
     graphqlLog: (shop) => store.shop(shop).log.map((entry) => ({ ...entry })),
     setFailNextFileUpdate(shop, reason) {
       store.shop(shop).failNextFileUpdate = reason ?? "Image processing failed (forced by the test).";

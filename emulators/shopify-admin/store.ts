@@ -126,6 +126,13 @@ export interface ShopState {
   purchases: PurchaseRecord[];
   log: GraphqlLogEntry[];
   failNextFileUpdate: string | null;
+  /**
+   * Shopify answers every Admin API request of a frozen shop (unpaid Shopify bill) with 402 Payment Required and of a
+   * locked one with 423 Locked; null while the shop is open.
+   */
+  unavailable: ShopUnavailableStatus | null;
+  /** Operation names of the Admin API requests refused while the shop was frozen or locked, oldest first. */
+  refusedWhileUnavailable: string[];
   /** The next fileUpdate with a new source takes this long to become READY (or FAILED), instead of the usual delay. */
   slowNextFileUpdateMs: number | null;
   /** Media of the next product created through the Admin API stay PROCESSING for this many reads (see FileRecord). */
@@ -136,6 +143,9 @@ export interface ShopState {
   /** The scopes the merchant granted this app, when not every scope it asks for (StoreOptions.scopes). */
   grantedScopes: string | null;
 }
+
+/** 402: frozen (the merchant has not paid Shopify's bill); 423: locked (Shopify shut the shop for another reason). */
+export type ShopUnavailableStatus = 402 | 423;
 
 export interface TokenRecord {
   shop: string;
@@ -228,6 +238,8 @@ export class EmulatorStore {
       purchases: [],
       log: [],
       failNextFileUpdate: null,
+      unavailable: null,
+      refusedWhileUnavailable: [],
       slowNextFileUpdateMs: null,
       nextProductMediaProcessingReads: 0,
       partnerDevelopment: opts.partnerDevelopment ?? true,

@@ -6,6 +6,8 @@ import { ApiVersion, GraphqlQueryError, LogSeverity, RequestedTokenType, shopify
 import { getJwt } from "@shopify/shopify-api/test-helpers";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { ShopifyApiError, type AdminGraphql } from "~/lib/admin-graphql.server";
+import { shopPrimaryLocale } from "~/models/catalog.server";
 import { startShopifyEmulator, type ShopifyEmulator } from "../../../emulators/shopify-admin/server";
 import { uniqueShopDomain } from "../../factories";
 
@@ -422,6 +424,35 @@ async function newImage(width: number, height: number): Promise<Buffer> {
     .jpeg()
     .toBuffer();
 }
+
+describe("Shopify Admin stand-in: frozen and locked shops", () => {
+  it("answers every Admin API request of a frozen (402) or locked (423) shop with the status, and serves it again once lifted", async () => {
+    const { shop, session } = await installedShop({ products: 1 });
+    const query = "query ShopName { shop { name } }";
+    const client = new shopify.clients.Graphql({ session });
+    // The worker's client shape (a Response per call), read by the app's runner.
+    const graphql: AdminGraphql = async (document, options) =>
+      new Response(JSON.stringify(await client.request(document, { variables: options?.variables })));
+
+    emulator.setShopUnavailable(shop, 402);
+    expect(await adminGraphql(shop, session.accessToken!, query)).toEqual({ status: 402, body: { errors: "Unavailable Shop" } });
+    const frozen = await shopPrimaryLocale(graphql).catch((e: unknown) => e);
+    expect(frozen).toBeInstanceOf(ShopifyApiError);
+    expect(frozen).toMatchObject({ shopifyStatus: 402, terminal: true });
+
+    emulator.setShopUnavailable(shop, 423);
+    expect(await adminGraphql(shop, session.accessToken!, query)).toEqual({ status: 423, body: { errors: "Locked" } });
+    expect(await shopPrimaryLocale(graphql).catch((e: unknown) => e)).toMatchObject({ shopifyStatus: 423, terminal: true });
+    expect(emulator.refusedWhileUnavailable(shop)).toEqual(["ShopName", "CatalogShopLocales", "ShopName", "CatalogShopLocales"]);
+
+    emulator.setShopUnavailable(shop, null);
+    expect(await adminGraphql(shop, session.accessToken!, query)).toMatchObject({
+      status: 200,
+      body: { data: { shop: { name: expect.any(String) } } },
+    });
+    expect(await shopPrimaryLocale(graphql)).toBe("en");
+  });
+});
 
 describe("Shopify Admin stand-in: files", () => {
   it("backs up an image with fileCreate and replaces product media in place with fileUpdate", async () => {

@@ -240,6 +240,8 @@ const STORED_REASONS: Record<string, MessageParams> = {
   itemShopifyRefused: { detail: "Media is invalid" },
   itemReconnect: {},
   itemNotInstalled: {},
+  itemShopFrozen: {},
+  itemShopLocked: {},
   itemDownloadFailed: { detail: "HTTP 404" },
   itemImageEmpty: {},
   itemImageTooLarge: { size: "31.2", limit: 20 },
