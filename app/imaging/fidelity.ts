@@ -43,16 +43,21 @@ const ASPECTS = [0.7, 0.76, 0.82, 0.88, 0.94, 1, 1.06, 1.13, 1.21, 1.3, 1.4];
 const FINAL_PRODUCT_SIDE = 96;
 /** Backdrop around the product in registration templates (share of its longest side): its outline counts. */
 const TEMPLATE_MARGIN = 0.1;
-/** Coarse search levels: longest side, and the range of product shares searched on it. */
-const SEARCH_LEVELS: [number, number, number][] = [
-  [COARSE_SIDE, 0.25, 1.08],
-  [COARSE_SIDE * 2, 0.125, 0.25 / SCALE_STEP],
-  [COARSE_SIDE * 4, 0.05, 0.125 / SCALE_STEP],
+/**
+ * Coarse search levels: longest side, the range of product shares searched on it, and the coarse match found on the
+ * larger levels that makes it not worth searching. The finest level costs the most and only finds products a tenth of
+ * the frame or smaller, which rarely match as well as 0.6 by chance on a larger level (0.4 or 0.5 skipped it for
+ * the generated test set's small products).
+ */
+const SEARCH_LEVELS: [number, number, number, number][] = [
+  [COARSE_SIDE, 0.25, 1.08, Number.POSITIVE_INFINITY],
+  [COARSE_SIDE * 2, 0.125, 0.25 / SCALE_STEP, 0.7],
+  [COARSE_SIDE * 4, 0.05, 0.125 / SCALE_STEP, 0.6],
 ];
 /** Share of a registration template (product and margin) that must lie inside the original. */
 const MIN_OVERLAP = 0.6;
-/** A coarse match this good ends the search for smaller products. */
-const GOOD_MATCH = 0.7;
+/** Coarse candidates trailing the best by more than this are not refined (on the corpus they never won). */
+const CANDIDATE_MARGIN = 0.15;
 /** Candidates of the coarse search refined on the fine level. */
 const CANDIDATES = 4;
 /** The product is compared on a grid of this many px on its longest side, in CELLS x CELLS cells. */
@@ -827,8 +832,8 @@ function register(source: Pyramid, result: Pyramid, product: ResultProduct): Pla
     Math.abs(a.y / a.side - b.y / b.side) <= 2 / COARSE_SIDE;
   // Smaller products are searched on larger levels, so that they still span several pixels there; only when no good
   // match was found among larger ones (the search costs the more, the larger the level).
-  for (const [side, minShare, maxShare] of SEARCH_LEVELS) {
-    if (found.some((f) => f.correlation >= GOOD_MATCH)) break;
+  for (const [side, minShare, maxShare, enough] of SEARCH_LEVELS) {
+    if (found.some((f) => f.correlation >= enough)) break;
     const coarse = level(source, side);
     for (let share = maxShare; share >= minShare; share /= SCALE_STEP) {
       const { template, marginPx } = templateAt(result, product, share * side, TEMPLATE_MARGIN);
@@ -887,20 +892,22 @@ function register(source: Pyramid, result: Pyramid, product: ResultProduct): Pla
     }
   }
   if (!candidates.length) return null;
+  const top = Math.max(...candidates.map((c) => c.correlation));
+  const contenders = candidates.filter((c) => c.correlation >= top - CANDIDATE_MARGIN);
 
   const { planes: refineLevel } = level(source, REFINE_SIDE);
   const longest = Math.max(source[0]!.width, source[0]!.height);
   const levels = new Map<number, Planes>();
   const levelOf = (side: number) => levels.get(side) ?? levels.set(side, level(source, side).planes).get(side)!;
   let best: { candidate: Candidate; judged: number } | null = null;
-  for (const candidate of candidates) {
-    const refined = refine(candidate, REFINE_SIDE / candidate.side, refineLevel, REFINE_SIDE, result, product, [0.95, 1, 1.05], 2);
+  for (const candidate of contenders) {
+    const nearby = refine(candidate, REFINE_SIDE / candidate.side, refineLevel, REFINE_SIDE, result, product, [0.95, 1, 1.05], 2);
     // Judged where the product spans VERIFY_SPAN px, so candidates of every size are compared on templates of one
     // size; a product the original has too few px for is judged on a smaller template, and trusted less.
-    const side = Math.min(longest, Math.round(VERIFY_SPAN / refined.share));
+    const side = Math.min(longest, Math.round(VERIFY_SPAN / nearby.share));
     // A px of the refinement level is side / REFINE_SIDE px of this one: the search reaches half of that either side.
     const reach = Math.max(1, Math.ceil(side / REFINE_SIDE / 2));
-    const verified = refine(refined, side / REFINE_SIDE, levelOf(side), side, result, product, [0.97, 1, 1.03], reach);
+    const verified = refine(nearby, side / REFINE_SIDE, levelOf(side), side, result, product, [0.97, 1, 1.03], reach);
     const judged = verified.correlation * Math.sqrt(Math.min(1, (verified.share * side) / VERIFY_SPAN));
     if (!best || judged > best.judged) best = { candidate: verified, judged };
   }
