@@ -6,7 +6,6 @@
  * anything else ShopifyApiError with the HTTP status when there is one.
  */
 import type { AdminMutations, AdminOperations, AdminQueries, ApiClientRequestOptions } from "@shopify/admin-api-client";
-import { HttpResponseError } from "@shopify/shopify-api";
 import type { AdminGraphqlClient } from "@shopify/shopify-app-remix/server";
 import { AppError } from "~/lib/app-error";
 import type { MerchantMessage } from "~/lib/merchant-message";
@@ -118,7 +117,7 @@ interface CostExtension {
 }
 interface GraphqlBody {
   data?: unknown;
-  errors?: GraphqlError[] | { graphQLErrors?: GraphqlError[]; message?: string; networkStatusCode?: number };
+  errors?: string | GraphqlError[] | { graphQLErrors?: GraphqlError[]; message?: string; networkStatusCode?: number };
   extensions?: { cost?: CostExtension };
 }
 
@@ -133,6 +132,8 @@ export function throttleDelayMs(cost: CostExtension | undefined, fallbackMs = 10
 
 function graphqlErrorsOf(body: GraphqlBody): GraphqlError[] {
   if (!body.errors) return [];
+  // REST-style refusals (402 `{"errors":"Unavailable Shop"}`) give the message alone.
+  if (typeof body.errors === "string") return [{ message: body.errors }];
   if (Array.isArray(body.errors)) return body.errors;
   if (body.errors.graphQLErrors?.length) return body.errors.graphQLErrors;
   return [{ message: body.errors.message ?? "GraphQL request failed" }];
@@ -142,7 +143,8 @@ function failFromBody(operation: string, body: GraphqlBody, status: number | nul
   const errors = graphqlErrorsOf(body);
   const codes = errors.map((e) => e.extensions?.code ?? "").filter(Boolean);
   if (codes.includes("THROTTLED")) throw new ShopifyThrottledError(throttleDelayMs(body.extensions?.cost));
-  const networkStatus = !Array.isArray(body.errors) ? body.errors?.networkStatusCode : undefined;
+  const networkStatus =
+    body.errors && typeof body.errors === "object" && !Array.isArray(body.errors) ? body.errors.networkStatusCode : undefined;
   throw new ShopifyApiError(
     `Shopify ${operation} failed: ${errors.map((e) => e.message).join("; ")}`,
     status ?? networkStatus ?? null,
@@ -180,17 +182,14 @@ export async function runGraphql<Document extends AdminDocument>(
       if (error.status === 429) throw new ShopifyThrottledError(throttleDelayMs(body.extensions?.cost, 2000));
       failFromBody(operation, { errors: [{ message: `HTTP ${error.status}` }], ...body }, error.status);
     }
-    const thrown = error as { body?: GraphqlBody; response?: { status?: number; code?: number } };
-    if (thrown && typeof thrown === "object" && thrown.body && typeof thrown.body === "object") {
-      failFromBody(operation, thrown.body, thrown.response?.status ?? thrown.response?.code ?? null);
-    }
-    // shopify-api's HTTP errors (the worker's offline client): Shopify's status and body are on `response`. A frozen
-    // (402) or locked (423) store answers every request so, and must reach callers as the terminal error it is.
-    if (error instanceof HttpResponseError) {
-      const status = error.response.code;
+    // shopify-api's errors (the worker's offline client): GraphqlQueryError carries the body, HttpResponseError (any
+    // HTTP failure, such as a frozen store's 402 or a locked one's 423) its status and body on `response`.
+    const thrown = error as { body?: GraphqlBody; response?: { status?: number; code?: number; body?: unknown } };
+    const status = thrown?.response?.status ?? thrown?.response?.code ?? null;
+    const body = thrown?.body ?? thrown?.response?.body;
+    if (thrown && typeof thrown === "object" && ((body && typeof body === "object") || status !== null)) {
       if (status === 429) throw new ShopifyThrottledError(2000);
-      const body = error.response.body as GraphqlBody | undefined;
-      failFromBody(operation, body && typeof body === "object" && body.errors ? body : { errors: [{ message: `HTTP ${status}` }] }, status);
+      failFromBody(operation, { errors: [{ message: `HTTP ${status}` }], ...(body && typeof body === "object" ? body : {}) }, status);
     }
     throw error;
   }
