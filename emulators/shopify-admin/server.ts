@@ -274,21 +274,19 @@ export async function startShopifyEmulator(opts: ShopifyEmulatorOptions & { port
       } catch {
         return send(res, 400, { errors: "Invalid JSON in request body" });
       }
+      const operation = typeof body.operationName === "string" ? body.operationName : operationNameOf(body.query);
       // A frozen or locked shop: Shopify refuses every Admin API request of it, whatever the request.
-      const unavailable = store.shop(tokenShop).unavailable;
-      if (unavailable !== null) {
-        store
-          .shop(tokenShop)
-          .refusedWhileUnavailable.push(typeof body.operationName === "string" ? body.operationName : operationNameOf(body.query));
-        return send(res, unavailable, { errors: UNAVAILABLE_SHOP_ERRORS[unavailable] });
+      const shopState = store.shop(tokenShop);
+      if (shopState.unavailable !== null) {
+        shopState.refusedWhileUnavailable.push(operation);
+        return send(res, shopState.unavailable, { errors: UNAVAILABLE_SHOP_ERRORS[shopState.unavailable] });
       }
-      const hookKey = `${tokenShop}\n${typeof body.operationName === "string" ? body.operationName : operationNameOf(body.query)}`;
+      const hookKey = `${tokenShop}\n${operation}`;
       const hook = hooks.get(hookKey);
       if (hook) {
         hooks.delete(hookKey);
         await hook();
       }
-      const shopState = store.shop(tokenShop);
       const ctx: ResolverContext = {
         store,
         shop: shopState,

@@ -53,5 +53,7 @@ describe("the worker's statements per image", () => {
     console.log(`worker SQL statements: ${sent.length} for ${IMAGES} published images, ${perImage.toFixed(1)} per image`);
     if (process.env.PRINT_STATEMENTS) console.log(sent.join("\n"));
     expect(perImage).toBeLessThanOrEqual(BUDGET_PER_IMAGE);
+    // Nor an Admin API request: only a shop Shopify was seen refusing (frozen, locked) is asked whether it answers.
+    expect(h.shopify.graphqlLog(shop).filter((entry) => entry.operationName === "ShopAvailability")).toEqual([]);
   });
 });
