@@ -1,26 +1,18 @@
 import { getJwt } from "@shopify/shopify-api/test-helpers";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import prisma from "~/db.server";
 import { devStoreTestCredits, getBalance, WELCOME_CREDITS } from "~/models/credit-ledger.server";
 import { findCreditPack, priceDecimal, shopifyChargeName } from "~/models/packs.server";
 import { applyShopifyPurchaseUpdate } from "~/models/shopify-purchases.server";
 import { redactShop } from "~/models/lifecycle.server";
 import { loader as appLoader } from "~/routes/app";
-import { startShopifyEmulator, type ShopifyEmulator } from "../../../emulators/shopify-admin/server";
+import { shopifyStandInForFile } from "../batches/shop-setup";
 import { createShop, uniqueShopDomain } from "../../factories";
 
 const API_KEY = process.env.SHOPIFY_API_KEY!;
 const API_SECRET = process.env.SHOPIFY_API_SECRET!;
 
-let emulator: ShopifyEmulator;
-
-beforeAll(async () => {
-  emulator = await startShopifyEmulator({ apiKey: API_KEY, apiSecret: API_SECRET });
-  process.env.SHOPIFY_EMULATOR_URL = emulator.url;
-});
-afterAll(async () => {
-  await emulator.close();
-});
+const emulator = shopifyStandInForFile();
 
 /** A store on a paid plan unless `partnerDevelopment: true` (a development store, which Shopify never charges). */
 function newShop(opts: { partnerDevelopment?: boolean } = {}): string {

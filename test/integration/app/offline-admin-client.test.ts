@@ -1,29 +1,19 @@
 // The offline Admin client holds the session it read first (one read per job, not per call). What changes meanwhile in
 // the Session table reaches it through Shopify's 401: a reinstall's new token is picked up, an uninstall is noticed.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import prisma from "~/db.server";
 import { NOT_INSTALLED, offlineSessionId, ShopAccessLostError } from "~/models/offline-sessions.server";
-import { installShopOffline } from "../../../emulators/shopify-admin/install";
-import { startShopifyEmulator, type ShopifyEmulator } from "../../../emulators/shopify-admin/server";
+import { installShop, shopifyStandInForFile } from "../batches/shop-setup";
 import { uniqueShopDomain } from "../../factories";
 
 const { offlineSessions } = await import("~/shopify.server");
 
-let emulator: ShopifyEmulator;
-const app = { apiKey: process.env.SHOPIFY_API_KEY!, apiSecret: process.env.SHOPIFY_API_SECRET! };
-
-beforeAll(async () => {
-  emulator = await startShopifyEmulator(app);
-  process.env.SHOPIFY_EMULATOR_URL = emulator.url;
-});
-afterAll(async () => {
-  await emulator.close();
-});
+const emulator = shopifyStandInForFile();
 
 async function installedShop(): Promise<string> {
   const shop = uniqueShopDomain();
   emulator.addShop(shop, { products: 1, imagesPerProduct: 1 });
-  await installShopOffline(prisma, emulator.url, shop, app, { expiring: true });
+  await installShop(prisma, emulator, shop, { expiring: true });
   return shop;
 }
 
@@ -39,7 +29,7 @@ describe("an offline Admin client in use while the shop's access changes", () =>
     const name = await shopName(graphql);
 
     emulator.uninstallApp(shop);
-    await installShopOffline(prisma, emulator.url, shop, app, { expiring: true });
+    await installShop(prisma, emulator, shop, { expiring: true });
 
     expect(await shopName(graphql)).toBe(name);
     expect(emulator.tokenStats(shop).refreshes).toBe(0);

@@ -1,32 +1,22 @@
 // Shopify tokens in the Session table are encrypted when SESSION_TOKEN_KEYS is set, on every path that writes them.
 import { randomBytes } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import prisma from "~/db.server";
 import { createTokenCipher } from "~/lib/token-cipher.server";
 import { offlineSessionId, reencryptSessionTokens } from "~/models/offline-sessions.server";
-import { installShopOffline } from "../../../emulators/shopify-admin/install";
-import { startShopifyEmulator, type ShopifyEmulator } from "../../../emulators/shopify-admin/server";
+import { installShop, shopifyStandInForFile } from "../batches/shop-setup";
 import { uniqueShopDomain } from "../../factories";
 
 const firstKey = randomBytes(32);
 process.env.SESSION_TOKEN_KEYS = firstKey.toString("base64");
 const { offlineSessions, sessionStorage } = await import("~/shopify.server");
 
-let emulator: ShopifyEmulator;
-const app = { apiKey: process.env.SHOPIFY_API_KEY!, apiSecret: process.env.SHOPIFY_API_SECRET! };
-
-beforeAll(async () => {
-  emulator = await startShopifyEmulator(app);
-  process.env.SHOPIFY_EMULATOR_URL = emulator.url;
-});
-afterAll(async () => {
-  await emulator.close();
-});
+const emulator = shopifyStandInForFile();
 
 async function installedShop(opts: { expiring: boolean }): Promise<string> {
   const shop = uniqueShopDomain();
   emulator.addShop(shop, { products: 1, imagesPerProduct: 1 });
-  await installShopOffline(prisma, emulator.url, shop, app, opts);
+  await installShop(prisma, emulator, shop, opts);
   return shop;
 }
 

@@ -6,7 +6,6 @@
 import { randomUUID } from "node:crypto";
 import type { PrismaClient } from "@prisma/client";
 import type { Worker } from "bullmq";
-import { afterAll, beforeAll } from "vitest";
 import { createPrismaClient } from "~/db.server";
 import { parseEnv } from "~/lib/config.server";
 import { createBatch, getBatchProgress, type BatchProgress } from "~/models/batches.server";
@@ -21,12 +20,12 @@ import { createQwenRateLimiter } from "~/queue/qwen-rate-limit.server";
 import { startWorker } from "~/queue/worker.server";
 import { Semaphore } from "~/queue/worker-editor.server";
 import { startDashScopeEmulator, type DashScopeEmulatorOptions } from "../../../emulators/dashscope/server";
-import { startShopifyEmulator, type ShopifyEmulator } from "../../../emulators/shopify-admin/server";
+import type { ShopifyEmulator } from "../../../emulators/shopify-admin/server";
 import { testDatabaseUrl } from "../../setup/urls";
 import { uniqueShopDomain } from "../../factories";
-import { API_KEY, API_SECRET, installShop, offlineAdmin } from "./shop-setup";
+import { installShop, offlineAdmin, startedForFile, startShopifyStandIn } from "./shop-setup";
 
-export { API_KEY, API_SECRET, installShop, offlineAdmin };
+export { installShop, offlineAdmin, startedForFile };
 
 export const DASHSCOPE_KEY = "sk-test-dashscope";
 
@@ -76,14 +75,11 @@ export async function startHarness(
     appUrl?: string;
   } = {},
 ): Promise<Harness> {
-  const shopify = await startShopifyEmulator({
-    apiKey: API_KEY,
-    apiSecret: API_SECRET,
+  const shopify = await startShopifyStandIn({
     fileReadyDelayMs: opts.fileReadyDelayMs ?? 20,
     ...(opts.appUrl ? { appUrl: opts.appUrl, productWebhooks: true } : {}),
     ...(opts.offlineTokenSeconds ? { offlineTokenSeconds: opts.offlineTokenSeconds } : {}),
   });
-  process.env.SHOPIFY_EMULATOR_URL = shopify.url;
   const dashscope = await startDashScopeEmulator({ apiKey: DASHSCOPE_KEY, latencyMs: 20, ...opts.dashscope });
   // The worker downloads under the production policy; only these two stand-ins may be reached over http.
   process.env.SAFE_FETCH_LOCAL_HOSTS = [shopify.url, dashscope.url, ...(opts.localHosts ?? [])].map((url) => new URL(url).host).join(",");
@@ -177,26 +173,6 @@ export async function startHarness(
     },
   };
   return harness;
-}
-
-/**
- * What `start` gives, started before this file's tests and stopped after them. It is returned at once and stands for
- * the started thing from the first hook or test on.
- */
-export function startedForFile<T extends object>(start: () => Promise<T>, stop: (started: T) => Promise<void>): T {
-  let started: T | undefined;
-  beforeAll(async () => {
-    started = await start();
-  });
-  afterAll(async () => {
-    if (started) await stop(started);
-  });
-  return new Proxy({} as T, {
-    get(_, property) {
-      if (!started) throw new Error("started in beforeAll: use it in tests and hooks, not while the file loads");
-      return Reflect.get(started, property);
-    },
-  });
 }
 
 /**

@@ -5,33 +5,25 @@ import { getBalance } from "~/models/credit-ledger.server";
 import { action as creditsAction, loader as creditsLoader } from "~/routes/app.credits/route";
 import { loader as returnLoader } from "~/routes/app.credits.return";
 import { action as purchaseWebhook } from "~/routes/webhooks.app_purchases_one_time.update";
-import { type ShopifyEmulator, startShopifyEmulator } from "../../../emulators/shopify-admin/server";
 import { type StripeEmulator, startStripeEmulator } from "../../../emulators/stripe/server";
-import { offlineAdmin } from "../batches/shop-setup";
+import { offlineAdmin, shopifyStandInForFile } from "../batches/shop-setup";
 import { bearerRequest, body, call, formRequest, status } from "../routes/helpers";
 import { createOfflineSession, uniqueShopDomain } from "../../factories";
 
 const REAUTHORIZE_HEADER = "X-Shopify-API-Request-Failure-Reauthorize-Url";
 const WEBHOOK_PATH = "/webhooks/app_purchases_one_time/update";
 
-let shopify: ShopifyEmulator;
+// Port 9 refuses at once: the stand-in's own webhook deliveries fail fast, and tests deliver them by hand.
+const shopify = shopifyStandInForFile({ appUrl: "http://127.0.0.1:9" });
 let stripe: StripeEmulator;
 
 beforeAll(async () => {
-  // Port 9 refuses at once: the stand-in's own webhook deliveries fail fast, and tests deliver them by hand.
-  shopify = await startShopifyEmulator({
-    apiKey: process.env.SHOPIFY_API_KEY!,
-    apiSecret: process.env.SHOPIFY_API_SECRET!,
-    appUrl: "http://127.0.0.1:9",
-  });
-  process.env.SHOPIFY_EMULATOR_URL = shopify.url;
   stripe = await startStripeEmulator({ secretKey: "sk_test_routes_suite", webhookSecret: "whsec_routes_suite" });
 });
 afterAll(async () => {
   // The stand-in numbers purchases from the same start in every process; drop ours so a re-run on the same
   // database does not meet its own old ids.
   await db.purchase.deleteMany({ where: { shop: { in: shops }, provider: "SHOPIFY" } });
-  await shopify.close();
   await stripe.close();
 });
 beforeEach(() => {

@@ -8,7 +8,8 @@ import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { ShopifyApiError, type AdminGraphql } from "~/lib/admin-graphql.server";
 import { shopPrimaryLocale } from "~/models/catalog.server";
-import { startShopifyEmulator, type ShopifyEmulator } from "../../../emulators/shopify-admin/server";
+import type { ShopifyEmulator } from "../../../emulators/shopify-admin/server";
+import { shopifyStandInForFile } from "../batches/shop-setup";
 import { uniqueShopDomain } from "../../factories";
 
 // Shopify processes files in the background; on a busy machine that can take seconds, not the default 1 s.
@@ -31,7 +32,7 @@ const shopify = shopifyApi({
 /** Webhooks the "app" received: raw body plus the request, for shopify-api's own HMAC check. */
 const received: Array<{ req: IncomingMessage; rawBody: string }> = [];
 let appServer: Server;
-let emulator: ShopifyEmulator;
+let appUrl: string;
 
 /** An App Bridge id token for `shop` (getJwt takes the store name without .myshopify.com). */
 const idToken = async (shop: string, overrides: Record<string, unknown> = {}, secret = API_SECRET) =>
@@ -48,15 +49,15 @@ beforeAll(async () => {
     });
   });
   await new Promise<void>((resolve) => appServer.listen(0, "127.0.0.1", resolve));
-  const appUrl = `http://127.0.0.1:${(appServer.address() as AddressInfo).port}`;
-  emulator = await startShopifyEmulator({ apiKey: API_KEY, apiSecret: API_SECRET, appUrl, fileReadyDelayMs: 30 });
-  process.env.SHOPIFY_EMULATOR_URL = emulator.url;
+  appUrl = `http://127.0.0.1:${(appServer.address() as AddressInfo).port}`;
 });
 
 afterAll(async () => {
-  await emulator.close();
   await new Promise((resolve) => appServer.close(resolve));
 });
+
+// Started after the app server above (it needs its URL) and closed before it.
+const emulator = shopifyStandInForFile(() => ({ apiKey: API_KEY, apiSecret: API_SECRET, appUrl, fileReadyDelayMs: 30 }));
 
 /** A shop with an offline token obtained through the real token exchange. */
 async function installedShop(opts: Parameters<ShopifyEmulator["addShop"]>[1] = {}): Promise<{ shop: string; session: Session }> {

@@ -1,16 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startShopifyEmulator, type ShopifyEmulator } from "../../../emulators/shopify-admin/server";
+import { describe, expect, it } from "vitest";
+import { shopifyStandInForFile } from "../batches/shop-setup";
 import { uniqueShopDomain } from "../../factories";
 
-let emulator: ShopifyEmulator;
-
-beforeAll(async () => {
-  emulator = await startShopifyEmulator({ apiKey: "bulk-key", apiSecret: "bulk-secret", bulkOperationMs: 1_000 });
-  process.env.SHOPIFY_EMULATOR_URL = emulator.url;
-});
-afterAll(async () => {
-  await emulator.close();
-});
+const emulator = shopifyStandInForFile({ apiKey: "bulk-key", apiSecret: "bulk-secret", bulkOperationMs: 1_000 });
 
 async function graphql(shop: string, token: string, query: string, variables: Record<string, unknown> = {}) {
   const response = await fetch(`https://${shop}/admin/api/2026-07/graphql.json`, {

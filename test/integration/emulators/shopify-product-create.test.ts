@@ -1,18 +1,12 @@
 // The Shopify stand-in's productCreate with media, and stocking a shop through it the way a store gets its photos.
 import { createHash } from "node:crypto";
 import sharp from "sharp";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { seedProductPhotos } from "../../../emulators/shopify-admin/seed-products";
-import { startShopifyEmulator, type ShopifyEmulator } from "../../../emulators/shopify-admin/server";
+import { shopifyStandInForFile } from "../batches/shop-setup";
 import { uniqueShopDomain } from "../../factories";
 
-let emulator: ShopifyEmulator;
-beforeAll(async () => {
-  emulator = await startShopifyEmulator({ apiKey: "k", apiSecret: "s", fileReadyDelayMs: 200 });
-});
-afterAll(async () => {
-  await emulator.close();
-});
+const emulator = shopifyStandInForFile({ apiKey: "k", apiSecret: "s", fileReadyDelayMs: 200 });
 
 function newShop(): { shop: string; accessToken: string } {
   const shop = uniqueShopDomain();

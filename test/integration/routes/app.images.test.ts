@@ -1,30 +1,25 @@
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import prisma from "~/db.server";
 import { grantCredits } from "~/models/credit-ledger.server";
 import { closeQueues, getQueue } from "~/queue/queue.server";
 import { action, loader } from "~/routes/app._index/route";
 import { PRODUCTS_PER_PAGE } from "~/routes/app._index/view-model.server";
-import { startShopifyEmulator, type ShopifyEmulator } from "../../../emulators/shopify-admin/server";
+import { shopifyStandInForFile } from "../batches/shop-setup";
 import { bearerRequest, body, call, formRequest, status } from "./helpers";
 import { createOfflineSession, uniqueShopDomain } from "../../factories";
 
 // Each test file gets its own queue; nothing else consumes it.
 process.env.QUEUE_NAME = `test-${randomUUID()}`;
 
-let emulator: ShopifyEmulator;
+const emulator = shopifyStandInForFile();
 const shops: string[] = [];
 
-beforeAll(async () => {
-  emulator = await startShopifyEmulator({ apiKey: process.env.SHOPIFY_API_KEY!, apiSecret: process.env.SHOPIFY_API_SECRET! });
-  process.env.SHOPIFY_EMULATOR_URL = emulator.url;
-});
 afterAll(async () => {
   // Queued items left in the shared test database would be picked up by another file's sweep.
   await prisma.batch.deleteMany({ where: { shop: { in: shops } } });
   await getQueue().obliterate({ force: true });
   await closeQueues();
-  await emulator.close();
 });
 
 async function installedShop(opts: { products: number; imagesPerProduct?: number; credits?: number }): Promise<string> {

@@ -1,32 +1,20 @@
 // The web app's own Admin calls (shopify-app-remix's authenticate.admin) with an offline token about to expire:
 // it is renewed through the same locked path as the worker's, and a revoked one is replaced by the token
 // exchange the merchant's visit makes.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import prisma from "~/db.server";
 import { loader } from "~/routes/app._index/route";
-import { installShopOffline } from "../../../emulators/shopify-admin/install";
-import { startShopifyEmulator, type ShopifyEmulator } from "../../../emulators/shopify-admin/server";
+import { installShop, shopifyStandInForFile } from "../batches/shop-setup";
 import { bearerRequest, body, call, status } from "./helpers";
 import { uniqueShopDomain } from "../../factories";
 
-let emulator: ShopifyEmulator;
-
-beforeAll(async () => {
-  emulator = await startShopifyEmulator({ apiKey: process.env.SHOPIFY_API_KEY!, apiSecret: process.env.SHOPIFY_API_SECRET! });
-  process.env.SHOPIFY_EMULATOR_URL = emulator.url;
-});
-afterAll(async () => {
-  await emulator.close();
-});
+const emulator = shopifyStandInForFile();
 
 /** An install whose offline token has one minute left, inside the library's own 5-minute refresh window. */
 async function shopWithTokenAboutToExpire(): Promise<string> {
   const shop = uniqueShopDomain();
   emulator.addShop(shop, { products: 3, imagesPerProduct: 1 });
-  await installShopOffline(prisma, emulator.url, shop, {
-    apiKey: process.env.SHOPIFY_API_KEY!,
-    apiSecret: process.env.SHOPIFY_API_SECRET!,
-  });
+  await installShop(prisma, emulator, shop);
   await prisma.session.update({ where: { id: `offline_${shop}` }, data: { expires: new Date(Date.now() + 60_000) } });
   return shop;
 }

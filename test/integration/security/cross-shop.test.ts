@@ -28,14 +28,13 @@ import { action as approveAction } from "~/routes/app.items.$id.approve";
 import { action as rejectAction } from "~/routes/app.items.$id.reject";
 import { action as restoreItemAction } from "~/routes/app.items.$id.restore";
 import db from "~/db.server";
-import { startShopifyEmulator, type ShopifyEmulator } from "../../../emulators/shopify-admin/server";
 import { startStripeEmulator, type StripeEmulator } from "../../../emulators/stripe/server";
-import { API_KEY, API_SECRET, installShop } from "../batches/shop-setup";
+import { installShop, shopifyStandInForFile } from "../batches/shop-setup";
 import { bearerRequest, call, formRequest, status } from "../routes/helpers";
 import { creditActivity } from "~/models/credit-history.server";
 import { uniqueShopDomain } from "../../factories";
 
-let shopify: ShopifyEmulator;
+const shopify = shopifyStandInForFile();
 let stripe: StripeEmulator;
 let shopA: string;
 let shopB: string;
@@ -96,8 +95,6 @@ const PNG = Buffer.from(
 
 beforeAll(async () => {
   process.env.QUEUE_NAME = queueName;
-  shopify = await startShopifyEmulator({ apiKey: API_KEY, apiSecret: API_SECRET });
-  process.env.SHOPIFY_EMULATOR_URL = shopify.url;
   stripe = await startStripeEmulator({ secretKey: "sk_test_cross_shop", webhookSecret: "whsec_cross_shop" });
   process.env.STRIPE_SECRET_KEY = stripe.secretKey;
   process.env.STRIPE_WEBHOOK_SECRET = stripe.webhookSecret;
@@ -136,7 +133,6 @@ afterAll(async () => {
   await getQueue(queueName).obliterate({ force: true });
   await closeQueues();
   await stripe?.close();
-  await shopify?.close();
 });
 
 /** What shop A has that a cross-shop request could change. */

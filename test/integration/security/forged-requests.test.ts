@@ -21,13 +21,12 @@ import { action as uninstalled } from "~/routes/webhooks.app.uninstalled";
 import { action as customersRedact } from "~/routes/webhooks.customers.redact";
 import { action as shopRedact } from "~/routes/webhooks.shop.redact";
 import { action as stripeWebhook } from "~/routes/webhooks.stripe";
-import { startShopifyEmulator, type ShopifyEmulator } from "../../../emulators/shopify-admin/server";
 import { startStripeEmulator, type StripeEmulator } from "../../../emulators/stripe/server";
-import { API_KEY, API_SECRET, installShop } from "../batches/shop-setup";
+import { API_KEY, API_SECRET, installShop, shopifyStandInForFile } from "../batches/shop-setup";
 import { deliver, webhookRequest } from "../lifecycle/helpers";
 import { uniqueShopDomain } from "../../factories";
 
-let shopify: ShopifyEmulator;
+const shopify = shopifyStandInForFile();
 let stripe: StripeEmulator;
 let shop: string;
 let mediaIds: string[];
@@ -35,8 +34,6 @@ const queueName = `test-${randomUUID()}`;
 
 beforeAll(async () => {
   process.env.QUEUE_NAME = queueName;
-  shopify = await startShopifyEmulator({ apiKey: API_KEY, apiSecret: API_SECRET });
-  process.env.SHOPIFY_EMULATOR_URL = shopify.url;
   stripe = await startStripeEmulator({ secretKey: "sk_test_forged_suite", webhookSecret: "whsec_forged_suite", prices: {} });
   process.env.STRIPE_SECRET_KEY = stripe.secretKey;
   process.env.STRIPE_WEBHOOK_SECRET = stripe.webhookSecret;
@@ -51,7 +48,6 @@ afterAll(async () => {
   await getQueue(queueName).obliterate({ force: true });
   await closeQueues();
   await stripe.close();
-  await shopify.close();
 });
 
 /** Everything a forged request could have changed for the shop. */

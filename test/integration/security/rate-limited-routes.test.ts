@@ -17,12 +17,11 @@ import { action as creditsAction } from "~/routes/app.credits/route";
 import { loader as creditsReturnLoader } from "~/routes/app.credits.return";
 import { action as restoreBatchAction } from "~/routes/app.batches.$id.restore";
 import { loader as zipLoader } from "~/routes/app.batches.$id.zip";
-import { startShopifyEmulator, type ShopifyEmulator } from "../../../emulators/shopify-admin/server";
-import { API_KEY, API_SECRET, installShop } from "../batches/shop-setup";
+import { API_KEY, API_SECRET, installShop, shopifyStandInForFile } from "../batches/shop-setup";
 import type { deliver } from "../lifecycle/helpers";
 import { uniqueShopDomain } from "../../factories";
 
-let shopify: ShopifyEmulator;
+const shopify = shopifyStandInForFile();
 let redis: Redis;
 const queueName = `test-${randomUUID()}`;
 const shops: string[] = [];
@@ -30,8 +29,6 @@ const shops: string[] = [];
 beforeAll(async () => {
   process.env.QUEUE_NAME = queueName;
   process.env.SHOPIFY_BILLING_TEST = "true";
-  shopify = await startShopifyEmulator({ apiKey: API_KEY, apiSecret: API_SECRET });
-  process.env.SHOPIFY_EMULATOR_URL = shopify.url;
   redis = new Redis(process.env.REDIS_URL!);
 });
 afterAll(async () => {
@@ -42,7 +39,6 @@ afterAll(async () => {
   await redis.quit();
   await getQueue(queueName).obliterate({ force: true });
   await closeQueues();
-  await shopify.close();
 });
 
 async function newShop(): Promise<{ shop: string; mediaIds: string[] }> {

@@ -7,22 +7,18 @@ import { getBalance, grantCredits } from "~/models/credit-ledger.server";
 import { closeQueues, getQueue } from "~/queue/queue.server";
 import { action as apiBatchesAction } from "~/routes/api.batches";
 import { action as settingsAction } from "~/routes/app.settings/route";
-import { startShopifyEmulator, type ShopifyEmulator } from "../../../emulators/shopify-admin/server";
-import { API_KEY, API_SECRET, installShop } from "../batches/shop-setup";
+import { API_KEY, API_SECRET, installShop, shopifyStandInForFile } from "../batches/shop-setup";
 import { uniqueShopDomain } from "../../factories";
 
-let shopify: ShopifyEmulator;
+const shopify = shopifyStandInForFile();
 const queueName = `test-${randomUUID()}`;
 
 beforeAll(async () => {
   process.env.QUEUE_NAME = queueName;
-  shopify = await startShopifyEmulator({ apiKey: API_KEY, apiSecret: API_SECRET });
-  process.env.SHOPIFY_EMULATOR_URL = shopify.url;
 });
 afterAll(async () => {
   await getQueue(queueName).obliterate({ force: true });
   await closeQueues();
-  await shopify.close();
 });
 
 async function bearer(shop: string): Promise<string> {
