@@ -17,12 +17,14 @@ import { createRedisConnection, type RedisClient, type RedisTarget } from "~/lib
 import { closeQueues, openImageQueue, type ImageQueue } from "~/queue/queue.server";
 import type { WorkerDeps } from "~/queue/processor.server";
 import { createQwenRateLimiter } from "~/queue/qwen-rate-limit.server";
+import { sweepOnce } from "~/queue/sweep.server";
 import { startWorker } from "~/queue/worker.server";
 import { Semaphore } from "~/queue/worker-editor.server";
 import { startDashScopeEmulator, type DashScopeEmulatorOptions } from "../../../emulators/dashscope/server";
 import type { ShopifyEmulator } from "../../../emulators/shopify-admin/server";
 import { testDatabaseUrl } from "../../setup/urls";
 import { uniqueShopDomain } from "../../factories";
+import { waitFor } from "../wait";
 import { installShop, offlineAdmin, startedForFile, startShopifyStandIn } from "./shop-setup";
 
 export { installShop, offlineAdmin, startedForFile };
@@ -231,6 +233,16 @@ export async function unexpectedReplacements(h: Harness, shop: string) {
   return items
     .map((item) => ({ mediaId: item.mediaId, state: item.state, replacements: media.get(item.mediaId)?.replacements ?? null }))
     .filter((item) => item.replacements !== (item.state === "PUBLISHED" ? 1 : 0));
+}
+
+/** Runs the sweep once, then waits for the item it put back to leave PROCESSING; returns the item as it ended. */
+export async function settledBySweep(h: Harness, itemId: string, what: string) {
+  await sweepOnce({ db: h.db, queue: h.queue }, { graceMs: 0 });
+  return waitFor(
+    () => h.db.batchItem.findUniqueOrThrow({ where: { id: itemId } }),
+    (row) => row.state !== "PROCESSING",
+    what,
+  );
 }
 
 /** Submits every image of the shop's catalogue as one batch, as a merchant selecting them all would. */

@@ -3,31 +3,20 @@
  * queued images never start, every credit is either spent on a published image or given back, and
  * no product image is replaced for a cancelled item.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { restoreItem } from "~/models/batches.server";
 import { getBalance } from "~/models/credit-ledger.server";
 import { recordInstall } from "~/models/shops.server";
-import { closeQueues } from "~/queue/queue.server";
 import { sweepOnce } from "~/queue/sweep.server";
 import { action as indexAction } from "~/routes/app._index/route";
 import { action as uninstalled } from "~/routes/webhooks.app.uninstalled";
-import { installShop, mediaById, offlineAdmin, startHarness, type Harness } from "../batches/harness";
+import { harnessForFile, installShop, mediaById, offlineAdmin, settledBySweep } from "../batches/harness";
 import { call, formRequest } from "../routes/helpers";
 import { deliver, webhookRequest } from "./helpers";
 import { waitFor } from "../wait";
 
-let h: Harness;
-
-beforeAll(async () => {
-  // Long enough that the uninstall lands while the first image is with Qwen.
-  h = await startHarness({ dashscope: { latencyMs: 3_000 } });
-  process.env.QUEUE_NAME = h.queueName;
-  h.startInProcessWorker({ concurrency: 1 });
-});
-afterAll(async () => {
-  await closeQueues();
-  await h?.close();
-});
+// Qwen's latency is long enough that the uninstall lands while the first image is with it.
+const h = harnessForFile({ harness: { dashscope: { latencyMs: 3_000 } }, worker: { concurrency: 1 }, routesEnqueue: true });
 
 describe("uninstall while a batch is being processed", () => {
   it("cancels what has not been published, returns its credits and leaves those product images untouched", async () => {
@@ -172,12 +161,7 @@ describe("uninstall once the replacement was sent", () => {
     await recordInstall({ db: h.db, graphql: await offlineAdmin(shop) }, shop, session.scope);
     const reinstalled = await getBalance(h.db, shop);
     expect(reinstalled.reserved).toBe(3);
-    await sweepOnce({ db: h.db, queue: h.queue }, { graceMs: 0 });
-    const settled = await waitFor(
-      () => h.db.batchItem.findUniqueOrThrow({ where: { id: itemId } }),
-      (row) => row.state !== "PROCESSING",
-      "the item to be settled after the reinstall",
-    );
+    const settled = await settledBySweep(h, itemId, "the item to be settled after the reinstall");
     expect(settled.state).toBe("PUBLISHED");
     expect(await getBalance(h.db, shop)).toEqual({ available: reinstalled.available, reserved: 0, total: reinstalled.total - 3 });
     expect(await h.db.creditEntry.count({ where: { shop, kind: "CAPTURE" } })).toBe(1);

@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { createBatch, restoreBatch } from "~/models/batches.server";
 import { getBalance } from "~/models/credit-ledger.server";
 import { sweepOnce } from "~/queue/sweep.server";
-import { harnessForFile, mediaById, offlineAdmin, submitAllImages } from "../batches/harness";
+import { harnessForFile, mediaById, offlineAdmin, settledBySweep, submitAllImages } from "../batches/harness";
 import { waitFor } from "../wait";
 
 // One image at a time, so "in flight when the store froze" is the one image the worker holds.
@@ -164,12 +164,7 @@ describe("a store Shopify froze just after a replacement was sent", () => {
 
     // The bill is paid: the next sweep finds the replacement live and charges it once, without sending it again.
     h.shopify.setShopUnavailable(shop, null);
-    await sweepOnce({ db: h.db, queue: h.queue }, { graceMs: 0 });
-    const settled = await waitFor(
-      () => h.db.batchItem.findUniqueOrThrow({ where: { id: itemId } }),
-      (row) => row.state !== "PROCESSING",
-      "the item to be settled",
-    );
+    const settled = await settledBySweep(h, itemId, "the item to be settled");
     expect(settled.state).toBe("PUBLISHED");
     expect(await getBalance(h.db, shop)).toEqual({ available: 27, reserved: 0, total: 27 });
     expect(await captures(shop)).toBe(1);

@@ -53,9 +53,29 @@ async function submitted(shop: string, count: number, agoSeconds: number): Promi
   return items;
 }
 
-async function restartRedis(): Promise<void> {
-  await redis.stop();
-  await redis.start();
+/** Six images of a new shop, submitted a minute ago and queued in that order. */
+async function sixQueuedImages(): Promise<BatchItem[]> {
+  newQueue();
+  const items = await submitted(await newShop(), 6, 60);
+  await enqueueItems(queue, items);
+  return items;
+}
+
+/** A sweep during which Redis restarts empty as it calls the queue's `method` for the `call`th time, then a sweep as usual. */
+async function sweepsAcrossRedisRestart(method: "getJob" | "getJobCountByTypes", call: number): Promise<void> {
+  const patched = queue as unknown as Record<typeof method, (...args: unknown[]) => Promise<unknown>>;
+  const original = patched[method].bind(queue);
+  let calls = 0;
+  patched[method] = async (...args) => {
+    if (++calls === call) {
+      await redis.stop();
+      await redis.start();
+    }
+    return original(...args);
+  };
+  await sweepOnce({ db, queue }, { graceMs: 0 });
+  patched[method] = original;
+  await sweepOnce({ db, queue }, { graceMs: 0 });
 }
 
 /** Each image's place in the shop's submission, in the order workers take their jobs. */
@@ -72,40 +92,20 @@ async function newShop(): Promise<string> {
 
 describe("sweep: each shop's images go back into the queue in the order they were submitted", () => {
   it("when Redis restarts empty while the sweep reads which jobs it holds", async () => {
-    newQueue();
-    const items = await submitted(await newShop(), 6, 60);
-    await enqueueItems(queue, items);
+    const items = await sixQueuedImages();
     expect(await handOutOrder(items)).toEqual([0, 1, 2, 3, 4, 5]);
 
     // The sweep has seen the first three jobs waiting when Redis loses everything.
-    const getJob = queue.getJob.bind(queue);
-    let looked = 0;
-    queue.getJob = async (jobId: string) => {
-      if (++looked === 4) await restartRedis();
-      return getJob(jobId);
-    };
-    await sweepOnce({ db, queue }, { graceMs: 0 });
-    queue.getJob = getJob;
-    await sweepOnce({ db, queue }, { graceMs: 0 });
+    await sweepsAcrossRedisRestart("getJob", 4);
 
     expect(await handOutOrder(items)).toEqual([0, 1, 2, 3, 4, 5]);
   });
 
   it("when Redis restarts empty after the sweep read it and before it puts a lost job back", async () => {
-    newQueue();
-    const items = await submitted(await newShop(), 6, 60);
-    await enqueueItems(queue, items);
+    const items = await sixQueuedImages();
     await (await queue.getJob(items[4]!.id))!.remove();
 
-    const countJobs = queue.getJobCountByTypes.bind(queue);
-    let counted = 0;
-    queue.getJobCountByTypes = async (...types) => {
-      if (++counted === 1) await restartRedis();
-      return countJobs(...types);
-    };
-    await sweepOnce({ db, queue }, { graceMs: 0 });
-    queue.getJobCountByTypes = countJobs;
-    await sweepOnce({ db, queue }, { graceMs: 0 });
+    await sweepsAcrossRedisRestart("getJobCountByTypes", 1);
 
     expect(await handOutOrder(items)).toEqual([0, 1, 2, 3, 4, 5]);
   });
