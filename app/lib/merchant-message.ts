@@ -132,6 +132,15 @@ export const MESSAGE_CODES = [
   "restoreWrongState",
   "altWrongState",
   "retryNoteInvalid",
+  // "Try again" refused (app/models/versions.ts), and "Try the failed images again".
+  "retryBusy",
+  "retryRestoring",
+  "retryNotCurable",
+  "retryWrongState",
+  "retryInOtherBatch",
+  "retryFailedNeedsCredits",
+  "retryFailedQueued",
+  "retryFailedNone",
 ] as const;
 
 export type MessageCode = (typeof MESSAGE_CODES)[number];

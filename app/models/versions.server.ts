@@ -17,13 +17,15 @@ import {
   assertNothingOwed,
   BatchInputError,
   BatchNotFoundError,
+  compareQueueOrder,
   finishBatchIfDone,
   newItemRow,
 } from "~/models/batches.server";
+import { ACTIVE_ITEM_STATES } from "~/models/batch-item-states";
 import { CREDITS_PER_IMAGE, InsufficientCreditsError } from "~/models/credit-ledger.server";
 import { DailySpendCapError, releaseForItem, reserveForItems, ReservationSettledError } from "~/models/credit-reservations.server";
 import type { ImageWork } from "~/models/work-queues.server";
-import { canRetry, groupVersions, publishActionFor } from "./versions";
+import { groupVersions, isFailedToRetry, publishActionFor, whyNoRetry, type VersionGroup, type WhyNoRetry } from "./versions";
 
 type Tx = Prisma.TransactionClient;
 
@@ -91,10 +93,6 @@ async function findItem(db: PrismaClient, shop: string, itemId: string) {
   return item;
 }
 
-/**
- * The source a new try edits: the first try's. Once the product image was replaced that URL may show the edit, so the
- * original's backup copy in Shopify Files is used when it is the same picture.
- */
 /** The image an existing item edits, as a new item of the same picture takes it (newItemRow). */
 function imageOf(item: Pick<BatchItem, "productId" | "productTitle" | "mediaId" | "sourceUrl" | "sourceMimeType" | "position" | "alt">) {
   return {
@@ -108,15 +106,132 @@ function imageOf(item: Pick<BatchItem, "productId" | "productTitle" | "mediaId" 
   };
 }
 
-async function retrySource(db: PrismaClient, shop: string, first: { mediaId: string; sourceUrl: string }): Promise<string> {
-  const backup = await db.imageBackup.findUnique({ where: { shop_mediaId: { shop, mediaId: first.mediaId } } });
-  return backup?.fileUrl && backup.originalUrl === first.sourceUrl ? backup.fileUrl : first.sourceUrl;
+/**
+ * The sources new tries edit: each first try's. Once the product image was replaced that URL may show the edit, so
+ * the original's backup copy in Shopify Files is used when it is the same picture.
+ */
+async function retrySources(tx: Tx, shop: string, firsts: Array<{ mediaId: string; sourceUrl: string }>): Promise<string[]> {
+  const backups = await tx.imageBackup.findMany({ where: { shop, mediaId: { in: firsts.map((f) => f.mediaId) } } });
+  const byMedia = new Map(backups.map((b) => [b.mediaId, b]));
+  return firsts.map((first) => {
+    const backup = byMedia.get(first.mediaId);
+    return backup?.fileUrl && backup.originalUrl === first.sourceUrl ? backup.fileUrl : first.sourceUrl;
+  });
+}
+
+/** Why an image is not tried again: the image's own state, or its media being in another unfinished batch. */
+type RetryRefusal = WhyNoRetry | "retryInOtherBatch";
+
+/** Refusals of "Try again", in English for logs and the API; the page words the code. */
+const WHY_NO_RETRY = {
+  retryBusy: "A new version of this image is already being made. Wait for it to finish.",
+  retryRestoring: "This image's original is being put back. Wait for it to finish.",
+  retryNotCurable:
+    "Trying this image again would fail the same way. Do what its reason says (for example, upload another photo to the " +
+    "product in Shopify), then start a new batch with it.",
+  retryWrongState: "Only images that are published, waiting for review, rejected or failed can be tried again.",
+  retryInOtherBatch: "This image is in another batch that has not finished. Wait for that batch to finish, then try again.",
+} as const satisfies Record<RetryRefusal, string>;
+
+/** Long enough for a batch's worth of images under their locks; the ledger's own wait is shorter. */
+const TRIES_TX_OPTIONS = { maxWait: 15_000, timeout: 30_000 };
+
+/**
+ * New tries of images named by their first items, in one transaction: each image under its lock, `check`ed there,
+ * every try's credits reserved together (all or nothing: the ledger's error is thrown with nothing reserved), a held
+ * version set aside (its credits given back after the commit), the new items created; then enqueued. An image the
+ * check refuses is left as it is and returned with why.
+ */
+async function queueTries(
+  deps: { db: PrismaClient; queue: ImageWork },
+  shop: string,
+  rootIds: readonly string[],
+  instruction: string | null,
+  check: (group: VersionGroup<BatchItem>) => WhyNoRetry | null,
+): Promise<{ queued: Array<{ itemId: string; rootId: string }>; refused: Array<{ rootId: string; why: RetryRefusal }> }> {
+  const roots = [...new Set(rootIds)].sort();
+  const refused: Array<{ rootId: string; why: RetryRefusal }> = [];
+  let rows: Array<ReturnType<typeof newItemRow> & { retryOfId: string; instruction: string | null }> = [];
+  let setAside: string[] = [];
+  try {
+    await deps.db.$transaction(async (tx) => {
+      // One change to an image's versions at a time: a second request waits for these locks, then finds the tries
+      // queued. Taken in one order, so two requests for overlapping images never wait on each other.
+      await tx.$queryRaw`SELECT 1 FROM "BatchItem" WHERE id = ANY(${roots}::text[]) AND shop = ${shop} ORDER BY id FOR UPDATE`;
+      const items = await tx.batchItem.findMany({
+        where: { shop, OR: [{ id: { in: roots } }, { retryOfId: { in: roots } }] },
+        orderBy: { createdAt: "asc" },
+      });
+      const groups = groupVersions(items);
+      // The unique index allows one unfinished item per media in the shop, whatever its batch.
+      const ours = new Set(items.map((item) => item.id));
+      const active = await tx.batchItem.findMany({
+        where: { shop, mediaId: { in: groups.map((g) => g.versions[0]!.mediaId) }, state: { in: [...ACTIVE_ITEM_STATES] } },
+        select: { id: true, mediaId: true },
+      });
+      const elsewhere = new Set(active.filter((item) => !ours.has(item.id)).map((item) => item.mediaId));
+      const chosen: Array<{ first: BatchItem; items: BatchItem[] }> = [];
+      for (const group of groups) {
+        const first = group.versions[0]!;
+        const rootId = first.retryOfId ?? first.id;
+        const why = check(group) ?? (elsewhere.has(first.mediaId) ? "retryInOtherBatch" : null);
+        if (why) refused.push({ rootId, why });
+        else chosen.push({ first, items: items.filter((item) => (item.retryOfId ?? item.id) === rootId) });
+      }
+      if (chosen.length === 0) return;
+      const sources = await retrySources(
+        tx,
+        shop,
+        chosen.map((c) => c.first),
+      );
+      rows = chosen
+        .map(({ first }, i) => ({
+          ...newItemRow(shop, first.batchId, { ...imageOf(first), url: sources[i]! }),
+          retryOfId: first.retryOfId ?? first.id,
+          instruction,
+        }))
+        .sort(compareQueueOrder);
+      await reserveForItems(
+        tx,
+        shop,
+        rows.map((row) => row.id),
+        CREDITS_PER_IMAGE,
+      );
+      setAside = await setAsideHeld(
+        tx,
+        shop,
+        chosen.flatMap((c) => c.items),
+        SET_ASIDE_FOR_TRY,
+      );
+      await tx.batchItem.createMany({ data: rows });
+      // Batch.total counts images, not tries: only the batch's status changes.
+      await tx.batch.updateMany({
+        where: { id: { in: [...new Set(rows.map((row) => row.batchId))] }, shop },
+        data: { status: "ACTIVE", finishedAt: null },
+      });
+    }, TRIES_TX_OPTIONS);
+  } catch (error) {
+    // Another batch took one of these images between the check and the insert: nothing was written.
+    if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002") {
+      throw new BatchInputError(WHY_NO_RETRY.retryInOtherBatch, 409, null, { code: "retryInOtherBatch" });
+    }
+    throw error;
+  }
+  await releaseSetAside(deps.db, shop, setAside, "set aside for a new try");
+  if (rows.length > 0) {
+    await deps.queue
+      .enqueueItems(rows.map((row) => ({ id: row.id, shop })))
+      .catch((error: Error) =>
+        logger.warn({ shop, items: rows.length, err: error.message }, "enqueue of new tries failed; the sweep will enqueue them"),
+      );
+  }
+  return { queued: rows.map((row) => ({ itemId: row.id, rootId: row.retryOfId })), refused };
 }
 
 /**
- * Queues a new try of an image (held, rejected or published) with the merchant's note. Reserves 3 credits (refused,
- * with nothing reserved, when the balance is short). A held version is set aside (rejected, its credits given back),
- * so one version at a time waits for review. Returns the new item.
+ * Queues a new try of an image (held, rejected, published, or failed in a way a new try may cure) with the
+ * merchant's note. Reserves 3 credits (refused, with nothing reserved, when the balance is short). A held version is
+ * set aside (rejected, its credits given back), so one version at a time waits for review. Returns the new item.
  */
 export async function retryItem(
   deps: { db: PrismaClient; queue: ImageWork },
@@ -134,39 +249,69 @@ export async function retryItem(
   const item = await findItem(deps.db, shop, itemId);
   const rootId = item.retryOfId ?? item.id;
   await assertNothingOwed(deps.db, shop);
-  const newId = randomUUID();
-  let setAside: string[] = [];
+  let tries: Awaited<ReturnType<typeof queueTries>>;
   try {
-    await deps.db.$transaction(async (tx) => {
-      // One try at a time per image: a second click waits for the lock, then finds the first try queued.
-      const { group, items } = await lockGroup(tx, shop, rootId);
-      if (!canRetry(group)) {
-        if (group.versions.some((v) => v.state === "QUEUED" || v.state === "PROCESSING")) {
-          throw new BatchInputError("A new version of this image is already being made. Wait for it to finish.", 409);
-        }
-        if (group.versions.some((v) => v.restoreRequestedAt))
-          throw new BatchInputError("This image's original is being put back. Wait for it to finish.", 409);
-        throw new BatchInputError("Only images that are published, waiting for review or rejected can be tried again.", 409);
-      }
-      const first = group.versions[0]!;
-      await reserveForItems(tx, shop, [newId], CREDITS_PER_IMAGE);
-      setAside = await setAsideHeld(tx, shop, items, SET_ASIDE_FOR_TRY);
-      const source = { ...imageOf(first), url: await retrySource(deps.db, shop, first) };
-      await tx.batchItem.create({ data: { ...newItemRow(shop, first.batchId, source, newId), retryOfId: rootId, instruction } });
-      // Batch.total counts images, not tries: only the batch's status changes.
-      await tx.batch.updateMany({ where: { id: first.batchId, shop }, data: { status: "ACTIVE", finishedAt: null } });
-    });
+    tries = await queueTries(deps, shop, [rootId], instruction, whyNoRetry);
   } catch (error) {
     creditsRefusal(error, "Trying again");
   }
-  await releaseSetAside(deps.db, shop, setAside, "set aside for a new try");
-  await deps.queue
-    .enqueueItems([{ id: newId, shop }])
-    .catch((error: Error) =>
-      logger.warn({ shop, itemId: newId, err: error.message }, "enqueue of a retry failed; the sweep will enqueue it"),
+  const refusal = tries.refused[0];
+  if (refusal) throw new BatchInputError(WHY_NO_RETRY[refusal.why], 409, null, { code: refusal.why });
+  const queued = tries.queued[0];
+  if (!queued) throw new BatchNotFoundError("This image");
+  logger.info({ shop, itemId: queued.itemId, retryOf: rootId, withNote: instruction !== null }, "retry queued");
+  return { itemId: queued.itemId, creditsReserved: CREDITS_PER_IMAGE, instruction };
+}
+
+/**
+ * "Try the failed images again": a new try of every image of the batch whose current version failed in a way a new
+ * try may cure, as "Try again" makes one (without a note), all in one transaction. Their credits (3 each) are
+ * reserved together: when the balance cannot cover them all, nothing is reserved and the refusal says how many
+ * credits are needed. An image a concurrent request already tried again is left alone, so a double submit queues
+ * each image once. `left` counts the failed images not tried again (their reasons say what to do).
+ */
+export async function retryFailedImages(
+  deps: { db: PrismaClient; queue: ImageWork },
+  shop: string,
+  batchId: string,
+): Promise<{ queued: number; creditsReserved: number; left: number }> {
+  const batch = await deps.db.batch.findFirst({ where: { id: batchId, shop }, select: { id: true } });
+  if (!batch) throw new BatchNotFoundError("This batch");
+  const groups = groupVersions(await deps.db.batchItem.findMany({ where: { shop, batchId }, orderBy: { createdAt: "asc" } }));
+  const failed = groups.filter((g) => g.current.state === "FAILED");
+  const roots = failed.filter(isFailedToRetry).map((g) => g.versions[0]!.retryOfId ?? g.versions[0]!.id);
+  if (roots.length === 0) return { queued: 0, creditsReserved: 0, left: failed.length };
+  await assertNothingOwed(deps.db, shop);
+  let tries: Awaited<ReturnType<typeof queueTries>>;
+  try {
+    // Under the locks the image must still be a failed one: one tried again and finished meanwhile is not taken.
+    tries = await queueTries(deps, shop, roots, null, (group) =>
+      isFailedToRetry(group) ? null : (whyNoRetry(group) ?? "retryWrongState"),
     );
-  logger.info({ shop, itemId: newId, retryOf: rootId, withNote: instruction !== null }, "retry queued");
-  return { itemId: newId, creditsReserved: CREDITS_PER_IMAGE, instruction };
+  } catch (error) {
+    failedCreditsRefusal(error);
+  }
+  const queued = tries.queued.length;
+  logger.info({ shop, batchId, queued, refused: tries.refused.length }, "failed images tried again");
+  return { queued, creditsReserved: queued * CREDITS_PER_IMAGE, left: failed.length - queued };
+}
+
+/** The ledger's refusals of "Try the failed images again": how many credits all of them need, nothing reserved. */
+function failedCreditsRefusal(error: unknown): never {
+  if (error instanceof DailySpendCapError) {
+    throw new BatchInputError(error.message.replace("This batch", "Trying these images again"), 422, error, error.merchant);
+  }
+  if (error instanceof InsufficientCreditsError) {
+    const count = Math.ceil(error.needed / CREDITS_PER_IMAGE);
+    throw new BatchInputError(
+      `Trying the ${count} failed image${count === 1 ? "" : "s"} again needs ${error.needed} credits and you have ${error.available}, ` +
+        "so nothing was reserved. Buy a credit pack on the Credits page, then try again.",
+      422,
+      error,
+      { code: "retryFailedNeedsCredits", params: { count, needed: error.needed, available: error.available } },
+    );
+  }
+  throw error;
 }
 
 /** Why a version cannot be published, in English for logs and the API; the page words the code. */

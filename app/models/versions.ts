@@ -3,7 +3,7 @@
  * the first). Pure code, shared by the batch model (which groups a batch's items into images) and the batch page
  * (which offers "Try again" and "Publish this version").
  */
-import type { MessageCode } from "~/lib/merchant-message";
+import { storedMessage, type MessageCode } from "~/lib/merchant-message";
 import { IN_FLIGHT_ITEM_STATES } from "~/models/batch-item-states";
 
 /** Why "Publish this version" is not offered, as a merchant message code (worded under `messages.*`). */
@@ -16,6 +16,8 @@ export interface VersionFields {
   createdAt: Date | string;
   resultImageId: string | null;
   restoreRequestedAt?: Date | string | null;
+  /** Why it failed, as stored (`BatchItem.reasonMessage`): decides whether a failed image may be tried again. */
+  reasonMessage?: unknown;
 }
 
 export interface VersionGroup<T extends VersionFields> {
@@ -35,8 +37,39 @@ export interface VersionGroup<T extends VersionFields> {
 }
 
 const IN_FLIGHT: ReadonlySet<string> = new Set(IN_FLIGHT_ITEM_STATES);
-/** States "Try again" is offered from (on the image's current version). */
-const RETRYABLE_STATES: ReadonlySet<string> = new Set(["NEEDS_REVIEW", "REJECTED", "PUBLISHED"]);
+/** States "Try again" is offered from (on the image's current version); FAILED only when a new try may cure it. */
+const RETRYABLE_STATES: ReadonlySet<string> = new Set(["NEEDS_REVIEW", "REJECTED", "PUBLISHED", "FAILED"]);
+
+/**
+ * Failures a new try cannot cure, the one list of them: a new try edits the same original (the first try's address
+ * and bytes) with the same pipeline into the same product image, so a missing image, an original the app cannot
+ * read or use, or an original the model refuses fails again the same way. Each of these reasons already tells the
+ * merchant what to do instead (upload another photo, start a new batch). Every other failure may go through on a new
+ * try: a frozen or locked store, a lost connection, a model outage or refusal, Shopify refusing a change, a result
+ * that came out wrong, and failures stored before reasons had codes.
+ */
+export const FAILURES_RETRY_CANNOT_CURE: ReadonlySet<MessageCode> = new Set<MessageCode>([
+  "itemMediaDeleted",
+  "itemPipelineGone",
+  "itemSourceTooLarge",
+  "itemDownloadFailed",
+  "itemImageEmpty",
+  "itemImageTooLarge",
+  "itemImageUnsupported",
+  "itemImageCorrupt",
+  "itemImageTruncated",
+  "itemImageTooManyPixels",
+  "itemImageTooSmall",
+  "itemImageAspect",
+  "itemImageTooDetailed",
+  "itemEditSensitive",
+]);
+
+/** Whether a failure with this stored reason may go through on a new try. */
+export function failureRetryable(reasonMessage: unknown): boolean {
+  const message = storedMessage(reasonMessage);
+  return !message || !FAILURES_RETRY_CANNOT_CURE.has(message.code);
+}
 /** A version that was on the product once (paid) and is not now: publishing it again costs nothing. */
 const REPUBLISHABLE_STATES = new Set(["SUPERSEDED", "RESTORED"]);
 
@@ -108,8 +141,26 @@ export function publishActionFor<T extends VersionFields>(version: T, group: Ver
   return { kind: "none", why: { code: "versionNotPublishable" } };
 }
 
-/** "Try again" is offered on the image's current version when it is held, rejected or published, and nothing is in progress. */
+/** Why "Try again" is refused for an image, as a merchant message code (worded under `messages.*`). */
+export type WhyNoRetry = Extract<MessageCode, "retryBusy" | "retryRestoring" | "retryNotCurable" | "retryWrongState">;
+
+/**
+ * Why "Try again" is not offered for an image, or null when it is: its current version is held, rejected, published
+ * or failed in a way a new try may cure, and nothing is being made or put back.
+ */
+export function whyNoRetry<T extends VersionFields>(group: VersionGroup<T>): WhyNoRetry | null {
+  if (group.versions.some((v) => IN_FLIGHT.has(v.state))) return "retryBusy";
+  if (group.versions.some((v) => v.restoreRequestedAt)) return "retryRestoring";
+  if (!RETRYABLE_STATES.has(group.current.state)) return "retryWrongState";
+  if (group.current.state === "FAILED" && !failureRetryable(group.current.reasonMessage)) return "retryNotCurable";
+  return null;
+}
+
 export function canRetry<T extends VersionFields>(group: VersionGroup<T>): boolean {
-  if (group.versions.some((v) => IN_FLIGHT.has(v.state) || v.restoreRequestedAt)) return false;
-  return RETRYABLE_STATES.has(group.current.state);
+  return whyNoRetry(group) === null;
+}
+
+/** An image whose current version failed and that a new try may cure: what "Try the failed images again" takes. */
+export function isFailedToRetry<T extends VersionFields>(group: VersionGroup<T>): boolean {
+  return group.current.state === "FAILED" && canRetry(group);
 }

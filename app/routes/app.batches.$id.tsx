@@ -6,6 +6,7 @@ import { Badge, Banner, BlockStack, Card, InlineStack, Layout, Page, ProgressBar
 import { boundary } from "@shopify/shopify-app-remix/server";
 import { useTranslation } from "react-i18next";
 import { BatchGallery } from "~/components/batch/BatchGallery";
+import { RetryFailedImages } from "~/components/batch/RetryFailedImages";
 import galleryStyles from "~/components/batch/batch-gallery.css?url";
 import { originalImageUrls, resultRetentionDays } from "~/models/stored-images.server";
 import { downloadAuthenticated } from "~/components/batch/useAuthenticatedObjectUrl";
@@ -17,6 +18,7 @@ import db from "~/db.server";
 import { getPipeline, isPipelineId } from "~/imaging/pipelines";
 import { getBatchProgress } from "~/models/batches.server";
 import { CREDITS_PER_IMAGE } from "~/models/credit-ledger.server";
+import { groupVersions, isFailedToRetry } from "~/models/versions";
 import { authenticate } from "~/shopify.server";
 
 export const links = () => [{ rel: "stylesheet", href: galleryStyles }];
@@ -35,7 +37,15 @@ export const loader = async ({ request, params }: LoaderFunctionArgs) => {
     progress.items.map((i) => i.mediaId),
   );
   const items = progress.items.map((item) => ({ ...item, originalUrl: originals[item.mediaId] ?? item.sourceUrl }));
-  return json({ ...progress, items, pipelineLabel, retentionDays: resultRetentionDays(), creditsPerImage: CREDITS_PER_IMAGE });
+  const failedToRetry = progress.items.filter((item) => groupVersions(item.versions).some(isFailedToRetry)).length;
+  return json({
+    ...progress,
+    items,
+    failedToRetry,
+    pipelineLabel,
+    retentionDays: resultRetentionDays(),
+    creditsPerImage: CREDITS_PER_IMAGE,
+  });
 };
 
 export default function BatchPage() {
@@ -152,6 +162,7 @@ export default function BatchPage() {
                 <Text as="p" tone="subdued" variant="bodySm">
                   {t("batch.retention", { count: data.retentionDays })}
                 </Text>
+                <RetryFailedImages batchId={batch.id} count={data.failedToRetry} creditsPerImage={data.creditsPerImage} />
               </BlockStack>
             </Card>
             {counts.NEEDS_REVIEW > 0 ? (

@@ -1,7 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { formatMessage } from "~/components/batch/gallery-messages";
 import { i18nFor } from "~/i18n/locales";
-import { canRetry, groupVersions, publishActionFor, type VersionFields } from "~/models/versions";
+import {
+  canRetry,
+  FAILURES_RETRY_CANNOT_CURE,
+  groupVersions,
+  isFailedToRetry,
+  publishActionFor,
+  whyNoRetry,
+  type VersionFields,
+} from "~/models/versions";
 
 let clock = Date.parse("2026-12-05T10:00:00Z");
 function item(id: string, state: string, opts: Partial<VersionFields> = {}): VersionFields {
@@ -113,17 +121,47 @@ describe("versions of an image", () => {
     expect(why(live, [live], "es")).toBe("Esta versión ya está en el producto.");
   });
 
-  it("offers Try again on a held, rejected or published image only", () => {
+  it("offers Try again on a held, rejected, published or failed image only", () => {
     for (const [state, offered] of [
       ["NEEDS_REVIEW", true],
       ["REJECTED", true],
       ["PUBLISHED", true],
-      ["FAILED", false],
+      ["FAILED", true],
       ["CANCELLED", false],
       ["RESTORED", false],
       ["QUEUED", false],
     ] as const) {
       expect([state, canRetry(groupVersions([item(`r-${state}`, state)])[0]!)]).toEqual([state, offered]);
     }
+  });
+
+  it("offers Try again on a failed image unless a new try would fail the same way, and says why not", () => {
+    const failed = (code: string | null, opts: Partial<VersionFields> = {}) =>
+      groupVersions([item(`f-${code}`, "FAILED", { resultImageId: null, reasonMessage: code ? { code, params: {} } : null, ...opts })])[0]!;
+    // A frozen store, a model outage, Shopify refusing a change, a result that came out wrong, a reason from before codes.
+    for (const code of ["itemShopFrozen", "itemShopLocked", "itemEditUnavailable", "itemShopifyRefused", "itemResultDamaged", null]) {
+      expect([code, whyNoRetry(failed(code)), isFailedToRetry(failed(code))]).toEqual([code, null, true]);
+    }
+    // The image gone from the product, an original the app cannot use, an original the model refuses.
+    for (const code of ["itemMediaDeleted", "itemImageCorrupt", "itemSourceTooLarge", "itemDownloadFailed", "itemEditSensitive"]) {
+      expect(FAILURES_RETRY_CANNOT_CURE.has(code as never)).toBe(true);
+      expect([code, whyNoRetry(failed(code)), canRetry(failed(code))]).toEqual([code, "retryNotCurable", false]);
+    }
+    expect(formatMessage({ code: "retryNotCurable" }, i18nFor("es").t)).toMatch(/^Volver a intentarlo con esta imagen fallaría/);
+
+    // Only the image's current version counts: a failed try of a published image leaves the published one to try again.
+    const first = item("p1", "PUBLISHED");
+    const failedTry = item("p2", "FAILED", { retryOfId: "p1", resultImageId: null, reasonMessage: { code: "itemMediaDeleted" } });
+    const published = groupVersions([first, failedTry])[0]!;
+    expect([published.current.id, canRetry(published), isFailedToRetry(published)]).toEqual(["p1", true, false]);
+    // A rejected first version whose new try failed: the failure is the image's state, and may be tried again.
+    const rejected = item("r1", "REJECTED");
+    const failedAgain = groupVersions([rejected, item("r2", "FAILED", { retryOfId: "r1", resultImageId: null })])[0]!;
+    expect([failedAgain.current.id, isFailedToRetry(failedAgain)]).toEqual(["r2", true]);
+    const making = groupVersions([
+      item("m1", "FAILED", { resultImageId: null }),
+      item("m2", "QUEUED", { retryOfId: "m1", resultImageId: null }),
+    ])[0]!;
+    expect(whyNoRetry(making)).toBe("retryBusy");
   });
 });
