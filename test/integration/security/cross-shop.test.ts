@@ -3,6 +3,7 @@
  * ids: the answer is the same 404 a made-up id gets (nothing leaks, not even existence), and A's data
  * is unchanged. Routes with ids at the time of writing:
  *   GET  /app/batches/:id                 GET  /app/batches/:id/zip        POST /app/batches/:id/restore
+ *   POST /app/batches/:id/retry-failed
  *   POST /app/items/:id/approve           POST /app/items/:id/reject       POST /app/items/:id/restore
  *   GET  /app/images/:id/processed        GET  /api/batches?id=
  *   GET  /app/credits?purchase=&cursor=   GET  /app/credits/return?charge_id= | ?session_id=
@@ -19,6 +20,7 @@ import { action as apiBatchesAction, loader as apiBatchesLoader } from "~/routes
 import { action as indexAction } from "~/routes/app._index/route";
 import { loader as batchLoader } from "~/routes/app.batches.$id";
 import { action as restoreBatchAction } from "~/routes/app.batches.$id.restore";
+import { action as retryFailedAction } from "~/routes/app.batches.$id.retry-failed";
 import { loader as zipLoader } from "~/routes/app.batches.$id.zip";
 import { loader as creditsLoader } from "~/routes/app.credits/route";
 import { loader as creditBatchLoader } from "~/routes/app.credits.batches.$id";
@@ -176,6 +178,13 @@ const idRoutes: IdRoute[] = [
     route: restoreBatchAction,
     method: "POST",
     path: (id) => `/app/batches/${id}/restore`,
+    id: () => published.batchId,
+  },
+  {
+    name: "try a batch's failed images again",
+    route: retryFailedAction,
+    method: "POST",
+    path: (id) => `/app/batches/${id}/retry-failed`,
     id: () => published.batchId,
   },
   { name: "approve an item", route: approveAction, method: "POST", path: (id) => `/app/items/${id}/approve`, id: () => inReview.itemId },
