@@ -159,4 +159,33 @@ describe("try the failed images of a batch again", () => {
     expect(await getBalance(h.db, other)).toMatchObject({ available: 9, reserved: 0 });
     expect(await h.db.batchItem.count({ where: { shop, batchId } })).toBe(3);
   }, 120_000);
+
+  it("leaves a failed image the merchant already put in another unfinished batch, and says so for that image", async () => {
+    const { shop, batchId, curable } = await failedBatch(9);
+    const [elsewhere, free] = curable;
+    const worker = h.workers[0]!;
+    await worker.pause();
+    try {
+      const other = await createBatch({ db: h.db, graphql: await offlineAdmin(shop), queue: h.queue }, shop, {
+        mediaIds: [elsewhere!.mediaId],
+        pipeline: "amazon",
+      });
+      expect(other.queued).toBe(1);
+      expect(await retryFailed(shop, batchId)).toMatchObject({
+        status: 200,
+        body: { ok: true, messageCode: "retryFailedQueued", messageParams: { count: 1, credits: 3 } },
+      });
+      await expect(retryItem({ db: h.db, queue: h.queue }, shop, elsewhere!.id, null)).rejects.toMatchObject({
+        httpStatus: 409,
+        code: "retryInOtherBatch",
+      });
+      const tries = await h.db.batchItem.findMany({ where: { shop, batchId, retryOfId: { not: null } }, select: { retryOfId: true } });
+      expect(tries).toEqual([{ retryOfId: free!.id }]);
+      expect(await getBalance(h.db, shop)).toMatchObject({ available: 3, reserved: 6 });
+    } finally {
+      worker.resume();
+    }
+    await h.waitForBatch(shop, batchId);
+    expect(await getBalance(h.db, shop)).toMatchObject({ available: 3, reserved: 0 });
+  }, 120_000);
 });

@@ -16,6 +16,7 @@ import { action as indexAction } from "~/routes/app._index/route";
 import { action as creditsAction } from "~/routes/app.credits/route";
 import { loader as creditsReturnLoader } from "~/routes/app.credits.return";
 import { action as restoreBatchAction } from "~/routes/app.batches.$id.restore";
+import { action as retryFailedAction } from "~/routes/app.batches.$id.retry-failed";
 import { loader as zipLoader } from "~/routes/app.batches.$id.zip";
 import { API_KEY, API_SECRET, installShop, shopifyStandInForFile } from "../batches/shop-setup";
 import type { deliver } from "../lifecycle/helpers";
@@ -118,7 +119,7 @@ describe("rate limits the Credits page, restores and downloads", () => {
     expect(((await response.json()) as { error: string }).error).toMatch(/^Too many purchases created in a short time/);
   });
 
-  it("refuses the 11th batch restore in a second, the 11th ZIP download and the 11th purchase confirmation", async () => {
+  it("refuses the 11th batch restore in a second, the 11th ZIP download, the 11th purchase confirmation and the 11th try of failed images", async () => {
     const { shop } = await newShop();
     const request = async (path: string, method = "GET") =>
       new Request(new URL(path, process.env.SHOPIFY_APP_URL), { method, headers: { Authorization: `Bearer ${await bearer(shop)}` } });
@@ -129,6 +130,10 @@ describe("rate limits the Credits page, restores and downloads", () => {
     expect((await refusal(zipLoader, await request(`/app/batches/${randomUUID()}/zip`))).status).toBe(429);
     await fillBurst("purchase-confirm", shop);
     expect((await refusal(creditsReturnLoader, await request("/app/credits/return?charge_id=1"))).status).toBe(429);
+    // Trying a batch's failed images again shares the single "Try again"'s limit: both queue model calls.
+    await fillBurst("image-retry", shop);
+    const retryFailed = await refusal(retryFailedAction, await request(`/app/batches/${randomUUID()}/retry-failed`, "POST"));
+    expect(retryFailed).toMatchObject({ status: 429, error: expect.stringMatching(/^Too many new tries/) });
   });
 });
 

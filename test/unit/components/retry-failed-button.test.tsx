@@ -66,7 +66,8 @@ describe("Try the failed images again", () => {
   it("names the images and the price, posts once and shows the answer", async () => {
     const { container, posts } = await render(2, {
       ok: true,
-      message: "Making a new version of 2 failed images (3 credits each, charged only for those that succeed); this page shows the progress.",
+      message:
+        "Making a new version of 2 failed images (3 credits each, charged only for those that succeed); this page shows the progress.",
       messageCode: "retryFailedQueued",
       messageParams: { count: 2, credits: 3 },
     });
