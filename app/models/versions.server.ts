@@ -156,7 +156,7 @@ async function queueTries(
   try {
     await deps.db.$transaction(async (tx) => {
       // One change to an image's versions at a time: a second request waits for these locks, then finds the tries
-      // queued. Taken in one order, so two requests for overlapping images never wait on each other.
+      // queued. Taken in id order, so two requests for overlapping images cannot deadlock.
       await tx.$queryRaw`SELECT 1 FROM "BatchItem" WHERE id = ANY(${roots}::text[]) AND shop = ${shop} ORDER BY id FOR UPDATE`;
       const items = await tx.batchItem.findMany({
         where: { shop, OR: [{ id: { in: roots } }, { retryOfId: { in: roots } }] },
@@ -268,19 +268,18 @@ export async function retryItem(
  * try may cure, as "Try again" makes one (without a note), all in one transaction. Their credits (3 each) are
  * reserved together: when the balance cannot cover them all, nothing is reserved and the refusal says how many
  * credits are needed. An image a concurrent request already tried again is left alone, so a double submit queues
- * each image once. `left` counts the failed images not tried again (their reasons say what to do).
+ * each image once.
  */
 export async function retryFailedImages(
   deps: { db: PrismaClient; queue: ImageWork },
   shop: string,
   batchId: string,
-): Promise<{ queued: number; creditsReserved: number; left: number }> {
+): Promise<{ queued: number; creditsReserved: number }> {
   const batch = await deps.db.batch.findFirst({ where: { id: batchId, shop }, select: { id: true } });
   if (!batch) throw new BatchNotFoundError("This batch");
   const groups = groupVersions(await deps.db.batchItem.findMany({ where: { shop, batchId }, orderBy: { createdAt: "asc" } }));
-  const failed = groups.filter((g) => g.current.state === "FAILED");
-  const roots = failed.filter(isFailedToRetry).map((g) => g.versions[0]!.retryOfId ?? g.versions[0]!.id);
-  if (roots.length === 0) return { queued: 0, creditsReserved: 0, left: failed.length };
+  const roots = groups.filter(isFailedToRetry).map((g) => g.versions[0]!.retryOfId ?? g.versions[0]!.id);
+  if (roots.length === 0) return { queued: 0, creditsReserved: 0 };
   await assertNothingOwed(deps.db, shop);
   let tries: Awaited<ReturnType<typeof queueTries>>;
   try {
@@ -293,7 +292,7 @@ export async function retryFailedImages(
   }
   const queued = tries.queued.length;
   logger.info({ shop, batchId, queued, refused: tries.refused.length }, "failed images tried again");
-  return { queued, creditsReserved: queued * CREDITS_PER_IMAGE, left: failed.length - queued };
+  return { queued, creditsReserved: queued * CREDITS_PER_IMAGE };
 }
 
 /** The ledger's refusals of "Try the failed images again": how many credits all of them need, nothing reserved. */

@@ -165,12 +165,14 @@ describe("try the failed images of a batch again", () => {
     const [elsewhere, free] = curable;
     const worker = h.workers[0]!;
     await worker.pause();
+    let otherBatchId = "";
     try {
       const other = await createBatch({ db: h.db, graphql: await offlineAdmin(shop), queue: h.queue }, shop, {
         mediaIds: [elsewhere!.mediaId],
         pipeline: "amazon",
       });
       expect(other.queued).toBe(1);
+      otherBatchId = other.batchId;
       expect(await retryFailed(shop, batchId)).toMatchObject({
         status: 200,
         body: { ok: true, messageCode: "retryFailedQueued", messageParams: { count: 1, credits: 3 } },
@@ -186,6 +188,7 @@ describe("try the failed images of a batch again", () => {
       worker.resume();
     }
     await h.waitForBatch(shop, batchId);
+    await h.waitForBatch(shop, otherBatchId);
     expect(await getBalance(h.db, shop)).toMatchObject({ available: 3, reserved: 0 });
   }, 120_000);
 });
