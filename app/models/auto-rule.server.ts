@@ -7,6 +7,10 @@
  * No loops: the app's own write-back (and a restore) replaces a MediaImage in place (fileUpdate keeps its id), so the
  * products/update it causes names media the app already has a batch item for, and nothing starts. An image the
  * merchant restored on purpose keeps its RESTORED item and is never picked again.
+ *
+ * A store Shopify refuses (frozen or locked, see shop-availability.server.ts) loses no product: the event's job stops
+ * before any credit or model call and its event stays open; the resume pass then sends one event of the shop at a time
+ * to ask Shopify, and once the store answers the mark is cleared and every waiting event goes through.
  */
 import { randomUUID } from "node:crypto";
 import { Prisma, type PrismaClient } from "@prisma/client";
@@ -18,6 +22,13 @@ import type { AdminGraphql } from "~/lib/admin-graphql.server";
 import { getImagesOfProducts } from "~/models/catalog.server";
 import { CREDITS_PER_IMAGE } from "~/models/credit-ledger.server";
 import { getSettings, pipelineSettingsFrom } from "~/models/settings.server";
+import {
+  checkShopAvailable,
+  markShopUnavailable,
+  shopUnavailableStatusOf,
+  storedUnavailableStatus,
+  type ShopUnavailableStatus,
+} from "~/models/shop-availability.server";
 import { RunAgainLater, type AutomationWork, type ImageWork } from "~/models/work-queues.server";
 import { checkboxField, choiceField, fieldErrors, optionalCreditsField } from "~/lib/form-fields";
 import { storedMessage, type MerchantMessage } from "~/lib/merchant-message";
@@ -210,10 +221,16 @@ export async function resumeNewProductEvents(db: PrismaClient, queue: Automation
   });
   let enqueued = 0;
   const rules = new Map<string, AutoRuleState | null>();
+  // Shops Shopify refused: one event each per pass asks whether the store answers again (the oldest, the others wait).
+  const refused = new Map<string, boolean>();
   for (const event of events) {
     if (!rules.has(event.shop)) {
-      const installed = await db.shop.findUnique({ where: { domain: event.shop }, select: { uninstalledAt: true } });
+      const installed = await db.shop.findUnique({
+        where: { domain: event.shop },
+        select: { uninstalledAt: true, unavailableStatus: true },
+      });
       rules.set(event.shop, installed && !installed.uninstalledAt ? await getAutoRule(db, event.shop, now) : null);
+      if (storedUnavailableStatus(installed?.unavailableStatus)) refused.set(event.shop, false);
     }
     const rule = rules.get(event.shop);
     // Past a month's pause a product's photos are no longer "new": an event that never got through is given up.
@@ -222,6 +239,8 @@ export async function resumeNewProductEvents(db: PrismaClient, queue: Automation
       continue;
     }
     if (rule.pausedAt && !pauseEnded(rule, now)) continue;
+    if (refused.get(event.shop)) continue;
+    if (refused.has(event.shop)) refused.set(event.shop, true);
     await queue.enqueueNewProductMedia(event.id, { shop: event.shop, productId: event.productId, mediaIds: event.mediaIds });
     enqueued++;
   }
@@ -277,7 +296,7 @@ export async function cleanNewProductMedia(
   shop: string,
   input: { productId: string; mediaIds: string[] },
   now = new Date(),
-): Promise<{ queued: number; paused: boolean }> {
+): Promise<{ queued: number; paused: boolean; storeRefused?: ShopUnavailableStatus }> {
   const { db } = deps;
   let rule = await getAutoRule(db, shop, now);
   if (!rule.enabled) return { queued: 0, paused: false };
@@ -290,7 +309,19 @@ export async function cleanNewProductMedia(
     });
     rule = { ...rule, pausedAt: null, pausedFor: null, pauseReason: null, pauseMessage: null };
   }
-  const images = await getImagesOfProducts(deps.graphql, [input.productId], new Set(input.mediaIds));
+  let images: Awaited<ReturnType<typeof getImagesOfProducts>>;
+  try {
+    // Shopify refused the store before: ask once before reading the product (the event waits while it still does).
+    const mark = await db.shop.findUnique({ where: { domain: shop }, select: { unavailableStatus: true } });
+    if (storedUnavailableStatus(mark?.unavailableStatus)) await checkShopAvailable(db, deps.graphql, shop);
+    images = await getImagesOfProducts(deps.graphql, [input.productId], new Set(input.mediaIds));
+  } catch (error) {
+    const storeRefused = shopUnavailableStatusOf(error);
+    if (!storeRefused) throw error;
+    await markShopUnavailable(db, shop, storeRefused);
+    logger.info({ shop, productId: input.productId, status: storeRefused }, "new product images wait: Shopify refuses the store");
+    return { queued: 0, paused: false, storeRefused };
+  }
   if (images.some((image) => !image.url || image.status === "UPLOADED" || image.status === "PROCESSING")) {
     // A new product's photos may still be processing at Shopify when its webhook arrives.
     throw new RunAgainLater(5_000);

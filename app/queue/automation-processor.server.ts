@@ -17,8 +17,9 @@ export async function processAutomationJob(job: Job<AutomationJobData>, deps: Au
         data.shop,
         data,
       );
-      // Paused short of funds: the event stays open, and its images left out are queued when the rule resumes.
-      if (!cleaned.paused && data.eventId) await finishNewProductEvent(deps.db, data.shop, data.eventId);
+      // Paused short of funds, or the store refused: the event stays open, and its images left out are queued when the
+      // rule resumes or the store answers again.
+      if (!cleaned.paused && !cleaned.storeRefused && data.eventId) await finishNewProductEvent(deps.db, data.shop, data.eventId);
     } else {
       await advanceCatalogRun({ db: deps.db, adminFor: deps.adminFor, imageQueue: deps.imageQueue }, data.shop, data.runId);
     }

@@ -1,0 +1,86 @@
+/**
+ * The automatic rule on a store Shopify froze (402) or locked (423): new products arriving meanwhile are not lost and
+ * cost no model call. Their events stay open; while the store is known refused the workers' resume pass sends one of
+ * the shop's events at a time to ask Shopify (one cheap query), and once the store answers every waiting product is
+ * cleaned, each image once.
+ */
+import { describe, expect, it } from "vitest";
+import { resumeNewProductEvents } from "~/models/auto-rule.server";
+import { getBalance } from "~/models/credit-ledger.server";
+import { getAutomationQueue } from "~/queue/automation.server";
+import { action as productsCreate } from "~/routes/webhooks.products.create";
+import { action as productsUpdate } from "~/routes/webhooks.products.update";
+import { mediaById } from "../batches/harness";
+import { waitFor } from "../wait";
+import { automationHarnessForFile, shopWithAutoRule } from "./automation-harness";
+
+const h = automationHarnessForFile({
+  routes: { "/webhooks/products/create": productsCreate, "/webhooks/products/update": productsUpdate },
+  imageWorker: {},
+});
+
+/** Until every webhook the stand-in sent was answered and the automation and image queues are idle. */
+async function settled(): Promise<void> {
+  await h.shopify.webhooksDelivered();
+  const automationQueue = getAutomationQueue(h.queueName);
+  await waitFor(
+    async () =>
+      (await automationQueue.getJobCountByTypes("active", "wait", "delayed", "prioritized")) +
+      (await h.queue.getJobCountByTypes("active", "wait", "delayed", "prioritized")),
+    (n) => n === 0,
+    "the queues to drain",
+    20_000,
+  );
+  await h.shopify.webhooksDelivered();
+}
+
+const modelCalls = () => h.dashscope.stats().requests;
+const probes = (shop: string) => h.shopify.refusedWhileUnavailable(shop).filter((op) => op === "ShopAvailability").length;
+const openEvents = (shop: string) => h.db.newProductEvent.count({ where: { shop, doneAt: null } });
+
+describe("automatic rule on a store Shopify froze", () => {
+  it("keeps new products waiting without a model call, asks Shopify once per pass, and cleans them once paid", async () => {
+    const shop = await shopWithAutoRule(h, { credits: 30 });
+    const automationQueue = getAutomationQueue(h.queueName);
+    const callsBefore = modelCalls();
+
+    // Frozen, unknown to the app: the product's job meets the refusal reading the product, and marks the shop.
+    h.shopify.setShopUnavailable(shop, 402);
+    const first = await h.shopify.createProduct(shop, { images: 2 });
+    await settled();
+    expect((await h.db.shop.findUniqueOrThrow({ where: { domain: shop } })).unavailableStatus).toBe(402);
+    // Known frozen: the next product's job asks Shopify once, and stops there.
+    const second = await h.shopify.createProduct(shop, { images: 1 });
+    await settled();
+    expect(probes(shop)).toBe(1);
+    expect(await h.db.batch.count({ where: { shop } })).toBe(0);
+    expect(await openEvents(shop)).toBe(2);
+    expect(modelCalls()).toBe(callsBefore);
+    expect(await getBalance(h.db, shop)).toEqual({ available: 30, reserved: 0, total: 30 });
+    expect(await getAutomationQueue(h.queueName).getJobCountByTypes("failed")).toBe(0);
+
+    // Still frozen: a resume pass sends one of the shop's events, which asks once more; nothing else happens.
+    expect(await resumeNewProductEvents(h.db, automationQueue)).toBe(1);
+    await settled();
+    expect(probes(shop)).toBe(2);
+    expect(await openEvents(shop)).toBe(2);
+    expect(await h.db.batch.count({ where: { shop } })).toBe(0);
+
+    // Paid: the next pass's event finds the store open and clears the mark; the pass after takes the rest.
+    h.shopify.setShopUnavailable(shop, null);
+    expect(await resumeNewProductEvents(h.db, automationQueue)).toBe(1);
+    await settled();
+    expect((await h.db.shop.findUniqueOrThrow({ where: { domain: shop } })).unavailableStatus).toBeNull();
+    await resumeNewProductEvents(h.db, automationQueue);
+    await settled();
+    expect(await openEvents(shop)).toBe(0);
+
+    const items = await h.db.batchItem.findMany({ where: { shop }, select: { mediaId: true, state: true } });
+    expect(items.map((i) => i.mediaId).sort()).toEqual([...first.mediaIds, ...second.mediaIds].sort());
+    expect(items.every((i) => i.state === "PUBLISHED")).toBe(true);
+    expect(modelCalls() - callsBefore).toBe(3);
+    expect(await h.db.creditEntry.count({ where: { shop, kind: "CAPTURE" } })).toBe(3);
+    expect(await getBalance(h.db, shop)).toEqual({ available: 21, reserved: 0, total: 21 });
+    for (const mediaId of [...first.mediaIds, ...second.mediaIds]) expect(mediaById(h.shopify, shop).get(mediaId)!.replacements).toBe(1);
+  }, 90_000);
+});
