@@ -319,6 +319,8 @@ export interface FundedItemsInput {
   budget: { limit: number; spent: (tx: Prisma.TransactionClient) => Promise<number> } | null;
   /** Skip media the app ever had in a batch (processed, published, restored on purpose, rejected...). */
   onlyNeverProcessed: boolean;
+  /** Media id -> the image's first item in this batch: these images are added as new tries of it (`retryOfId`). */
+  retryOf?: ReadonlyMap<string, string>;
   /** Runs in the same transaction once the items are written (a catalogue run records which of its images are done). */
   onWritten?: (
     tx: Prisma.TransactionClient,
@@ -397,7 +399,9 @@ export async function addFundedItems(db: PrismaClient, queueName: string, shop: 
           },
         });
       }
-      const rows = funded.map((image) => newItemRow(shop, batch.id, image));
+      const rows = funded.map((image) => ({ ...newItemRow(shop, batch.id, image), retryOfId: input.retryOf?.get(image.mediaId) ?? null }));
+      // Batch.total counts images, not tries.
+      const newImages = rows.filter((r) => r.retryOfId === null).length;
       if (rows.length > 0) {
         await tx.batchItem.createMany({ data: rows });
         await reserveForItems(
@@ -406,7 +410,7 @@ export async function addFundedItems(db: PrismaClient, queueName: string, shop: 
           rows.map((r) => r.id),
           CREDITS_PER_IMAGE,
         );
-        await tx.batch.update({ where: { id: batch.id }, data: { total: { increment: rows.length }, status: "ACTIVE", finishedAt: null } });
+        await tx.batch.update({ where: { id: batch.id }, data: { total: { increment: newImages }, status: "ACTIVE", finishedAt: null } });
       }
       await input.onWritten?.(tx, { items: rows.map((r) => ({ id: r.id, mediaId: r.mediaId })), skippedMediaIds: [...skip] });
       return {

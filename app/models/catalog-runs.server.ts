@@ -8,15 +8,16 @@
  *    reserving only that chunk's credits (addFundedItems), so a 10,000-image run never holds 30,000 credits and the
  *    images join the image queue under the shop's fair share a chunk at a time.
  * 4. PAUSED when the run's budget or the balance cannot pay for the next image (the rest wait, the reason says what to
- *    do; resuming continues where it stopped), DONE, CANCELLED (waiting images are taken out, their credits given
- *    back) or FAILED (the bulk operation failed).
+ *    do; resuming continues where it stopped), or when Shopify refuses the store (frozen or locked, see
+ *    shop-availability.server.ts); DONE, CANCELLED (waiting images are taken out, their credits given back) or FAILED
+ *    (the bulk operation failed).
  * All state is in the database and the job is re-run by stalled-job recovery (or the worker's resume on start), so a
  * killed worker loses nothing: images are marked added in the same transaction that writes their items.
  */
 import { createInterface } from "node:readline";
 import { Readable } from "node:stream";
 import type { ReadableStream as NodeReadableStream } from "node:stream/web";
-import { Prisma, type CatalogRun, type PrismaClient } from "@prisma/client";
+import { Prisma, type CatalogRun, type CatalogRunImage, type PrismaClient } from "@prisma/client";
 import { z } from "zod";
 import { isPipelineId, PIPELINE_IDS, type PipelineId } from "~/imaging/pipelines";
 import { runGraphql, ShopifyUserError, withThrottleRetry, type AdminGraphql } from "~/lib/admin-graphql.server";
@@ -28,10 +29,17 @@ import { IN_FLIGHT_ITEM_STATES, ITEM_STATES } from "~/models/batch-item-states";
 import { gidNumber, type ProductImage } from "~/models/catalog.server";
 import { CREDITS_PER_IMAGE } from "~/models/credit-ledger.server";
 import { getSettings, pipelineSettingsFrom } from "~/models/settings.server";
+import {
+  checkShopAvailable,
+  markShopUnavailable,
+  shopUnavailableStatusOf,
+  storedUnavailableStatus,
+  type ShopUnavailableStatus,
+} from "~/models/shop-availability.server";
 import { RunAgainLater, type AutomationWork, type ImageWork } from "~/models/work-queues.server";
 import { checkboxField, choiceField, fieldErrors, optionalCreditsField } from "~/lib/form-fields";
 import { AppError } from "~/lib/app-error";
-import { storedMessage, type MerchantMessage } from "~/lib/merchant-message";
+import { storedMessage, type MerchantMessage, type MerchantText } from "~/lib/merchant-message";
 
 /** Images added to the batch at a time; the next chunk is added when fewer than this are waiting. */
 const CATALOG_CHUNK = getConfig().CATALOG_RUN_CHUNK;
@@ -68,6 +76,64 @@ export class CatalogRunError extends AppError {
 }
 
 const COLLECTION_GID = /^gid:\/\/shopify\/Collection\/\d+$/;
+
+/** Why a run cannot start or resume while Shopify refuses the store (402 frozen, 423 locked). */
+const STORE_REFUSED: Record<ShopUnavailableStatus, MerchantText> = {
+  402: {
+    text: "Shopify has frozen this store until its outstanding Shopify bill is paid, so its images cannot be changed. Pay the bill in your Shopify admin, then try again.",
+    message: { code: "catalogShopFrozen" },
+  },
+  423: {
+    text: "Shopify has locked this store, so its images cannot be changed. Contact Shopify support to unlock the store, then try again.",
+    message: { code: "catalogShopLocked" },
+  },
+};
+
+/** Why a run paused when Shopify refused the store while it counted or ran. */
+const PAUSED_FOR_STORE: Record<ShopUnavailableStatus, MerchantText> = {
+  402: {
+    text: "Paused: Shopify has frozen this store until its outstanding Shopify bill is paid, so no image can be changed and nothing more is charged. Pay the bill in your Shopify admin, then resume the run: it goes on where it stopped.",
+    message: { code: "catalogPausedShopFrozen" },
+  },
+  423: {
+    text: "Paused: Shopify has locked this store, so no image can be changed and nothing more is charged. Contact Shopify support to unlock the store, then resume the run: it goes on where it stopped.",
+    message: { code: "catalogPausedShopLocked" },
+  },
+};
+
+/** The run's reason when it paused for the store (a stored message code). */
+const storePauseFilter = {
+  OR: (["catalogPausedShopFrozen", "catalogPausedShopLocked"] as const).map((code) => ({
+    reasonMessage: { path: ["code"], equals: code },
+  })),
+} satisfies Prisma.CatalogRunWhereInput;
+
+/** An item the worker failed because Shopify refused the store: its image was never processed. */
+const storeRefusedItemFilter = {
+  state: "FAILED",
+  OR: (["itemShopFrozen", "itemShopLocked"] as const).map((code) => ({ reasonMessage: { path: ["code"], equals: code } })),
+} satisfies Prisma.BatchItemWhereInput;
+
+/** A run adds such an image again at most this many times: a store refusing only some requests must not loop on model calls. */
+const STORE_REFUSED_TRIES = 3;
+
+/**
+ * Asks Shopify whether a store marked refused answers again, before a run starts or resumes: still refused, the
+ * merchant is told what to do (CatalogRunError) and nothing is created or reserved. Also turns a refusal met by the
+ * caller's own request (`work`) into that answer, marking the shop.
+ */
+async function whileStoreOpen<T>(db: PrismaClient, graphql: AdminGraphql, shop: string, work: () => Promise<T>): Promise<T> {
+  try {
+    const mark = await db.shop.findUnique({ where: { domain: shop }, select: { unavailableStatus: true } });
+    if (storedUnavailableStatus(mark?.unavailableStatus)) await checkShopAvailable(db, graphql, shop);
+    return await work();
+  } catch (error) {
+    const status = shopUnavailableStatusOf(error);
+    if (!status) throw error;
+    await markShopUnavailable(db, shop, status);
+    throw new CatalogRunError(STORE_REFUSED[status].text, 409, STORE_REFUSED[status].message);
+  }
+}
 
 /** A run's budget at most (333,333 images). */
 export const MAX_RUN_BUDGET = 1_000_000;
@@ -243,14 +309,17 @@ export async function startCatalogRun(
 ): Promise<{ ok: true; runId: string } | { ok: false; errors: CatalogRunErrors }> {
   const parsed = parseCatalogRunInput(input);
   if (!parsed.ok) return parsed;
-  // parseCatalogRunInput makes a collection filter's value a collection gid.
-  if (parsed.filter.kind === "collection" && parsed.filter.value) {
+  const collectionGone = await whileStoreOpen(deps.db, deps.graphql, shop, async () => {
+    // parseCatalogRunInput makes a collection filter's value a collection gid.
+    if (parsed.filter.kind !== "collection" || !parsed.filter.value) return false;
     // Read through the shop's own Admin API: a collection of another shop, or a deleted one, is not found.
     const { data } = await runGraphql(deps.graphql, COLLECTION, { id: parsed.filter.value });
-    if (!data.collection)
-      return { ok: false, errors: { filterValue: "This collection no longer exists. Reload the page and choose another." } };
+    if (!data.collection) return true;
     parsed.filter.label = data.collection.title;
-  }
+    return false;
+  });
+  if (collectionGone)
+    return { ok: false, errors: { filterValue: "This collection no longer exists. Reload the page and choose another." } };
   const busy = await deps.db.catalogRun.findFirst({ where: { shop, status: { in: ["COUNTING", "RUNNING"] } }, select: { id: true } });
   if (busy)
     throw new CatalogRunError(
@@ -277,9 +346,13 @@ async function findRun(db: PrismaClient, shop: string, runId: string): Promise<C
   return run;
 }
 
-/** The merchant saw the count and the cost: the run starts adding images (READY), or goes on after a pause (PAUSED). */
+/**
+ * The merchant saw the count and the cost: the run starts adding images (READY), or goes on after a pause (PAUSED;
+ * a run paused before it was ever started, by a store refused while counting, counts again). With `graphql` (the
+ * merchant's request), a store marked refused is asked first and, still refused, the run stays as it is.
+ */
 export async function confirmCatalogRun(
-  deps: { db: PrismaClient; automationQueue: AutomationWork },
+  deps: { db: PrismaClient; automationQueue: AutomationWork; graphql?: AdminGraphql },
   shop: string,
   runId: string,
   opts: { budget?: number | null } = {},
@@ -288,13 +361,16 @@ export async function confirmCatalogRun(
   if (run.status === "RUNNING") return;
   if (run.status !== "READY" && run.status !== "PAUSED")
     throw new CatalogRunError("Only a counted or paused run can be started.", 409, { code: "catalogRunNotStartable" });
+  if (deps.graphql) await whileStoreOpen(deps.db, deps.graphql, shop, () => Promise.resolve());
+  // Never confirmed and nothing added: it paused while counting.
+  const recount = run.status === "PAUSED" && run.startedAt === null && run.batchId === null;
   const updated = await deps.db.catalogRun.updateMany({
     where: { id: runId, shop, status: { in: ["READY", "PAUSED"] } },
     data: {
-      status: "RUNNING",
+      status: recount ? "COUNTING" : "RUNNING",
       reason: null,
       reasonMessage: Prisma.DbNull,
-      startedAt: run.startedAt ?? new Date(),
+      startedAt: recount ? null : (run.startedAt ?? new Date()),
       ...(opts.budget !== undefined ? { budget: opts.budget } : {}),
     },
   });
@@ -349,7 +425,7 @@ export async function advanceCatalogRun(
   const run = await deps.db.catalogRun.findFirst({ where: { id: runId, shop } });
   if (!run) return;
   if (run.status !== "COUNTING" && run.status !== "RUNNING") return;
-  const installed = await deps.db.shop.findUnique({ where: { domain: shop }, select: { uninstalledAt: true } });
+  const installed = await deps.db.shop.findUnique({ where: { domain: shop }, select: { uninstalledAt: true, unavailableStatus: true } });
   if (!installed || installed.uninstalledAt) {
     // The uninstall cancelled the batch's waiting items (cancelShopWork); nothing more is added.
     await deps.db.catalogRun.updateMany({
@@ -363,8 +439,39 @@ export async function advanceCatalogRun(
     });
     return;
   }
-  if (run.status === "COUNTING") return countCatalog(deps, run);
-  if (run.status === "RUNNING") return addNextChunk(deps, run);
+  try {
+    // Shopify refused the store before: ask once before reading the catalogue or reserving a chunk's credits.
+    if (storedUnavailableStatus(installed.unavailableStatus)) await checkShopAvailable(deps.db, await deps.adminFor(shop), shop);
+    if (run.status === "COUNTING") return await countCatalog(deps, run);
+    return await addNextChunk(deps, run);
+  } catch (error) {
+    const status = shopUnavailableStatusOf(error);
+    if (!status) throw error;
+    await markShopUnavailable(deps.db, shop, status);
+    await pauseForStore(deps.db, run, status);
+  }
+}
+
+/**
+ * Shopify refuses the store: the run pauses (retrying would only meet the refusal for as long as the bill is unpaid).
+ * Images already added fail fast in the worker, credits back; once the store opens, resuming adds them again.
+ */
+async function pauseForStore(db: PrismaClient, run: CatalogRun, status: ShopUnavailableStatus): Promise<void> {
+  const reason = PAUSED_FOR_STORE[status];
+  const paused = await db.catalogRun.updateMany({
+    where: { id: run.id, shop: run.shop, status: { in: ["COUNTING", "RUNNING"] } },
+    data: {
+      status: "PAUSED",
+      reason: reason.text,
+      reasonMessage: reason.message,
+      // Counted again from the start once the store opens: its bulk operation may have failed or expired meanwhile.
+      ...(run.status === "COUNTING" ? { bulkOperationId: null } : {}),
+    },
+  });
+  if (paused.count === 1 && run.batchId) {
+    await db.batch.updateMany({ where: { id: run.batchId, shop: run.shop }, data: { note: reason.text, noteMessage: reason.message } });
+  }
+  logger.info({ shop: run.shop, runId: run.id, status }, "catalogue run paused: Shopify refuses the store");
 }
 
 async function countCatalog(deps: { db: PrismaClient; adminFor(shop: string): Promise<AdminGraphql> }, run: CatalogRun): Promise<void> {
@@ -577,13 +684,21 @@ async function addNextChunk(deps: { db: PrismaClient; imageQueue: ImageWork }, r
     ? await db.batchItem.count({ where: { shop, batchId: run.batchId, state: { in: [...IN_FLIGHT_ITEM_STATES] } } })
     : 0;
   if (waiting >= CATALOG_CHUNK) throw new RunAgainLater(TICK_MS);
-  const next = await db.catalogRunImage.findMany({
+  let next = await db.catalogRunImage.findMany({
     where: { runId: run.id, itemId: null, skipped: false },
     orderBy: { seq: "asc" },
     take: CATALOG_CHUNK,
   });
+  let retryOf: ReadonlyMap<string, string> | undefined;
   if (next.length === 0) {
     if (waiting > 0) throw new RunAgainLater(TICK_MS);
+    // The images that failed because Shopify refused the store (the store has answered since, or this job would have
+    // paused) were never processed: they are added again, each as a new try of its failed item.
+    const refused = await storeRefusedImages(db, run, CATALOG_CHUNK);
+    next = refused.images;
+    retryOf = refused.retryOf;
+  }
+  if (next.length === 0) {
     await db.catalogRun.updateMany({ where: { id: run.id, shop, status: "RUNNING" }, data: { status: "DONE", finishedAt: new Date() } });
     logger.info({ shop, runId: run.id }, "catalogue run finished");
     return;
@@ -624,7 +739,9 @@ async function addNextChunk(deps: { db: PrismaClient; imageQueue: ImageWork }, r
               return held + used;
             },
           },
-    onlyNeverProcessed: filter.onlyUnprocessed,
+    // An image tried again was matched as unprocessed when counted; its own failed item does not make it processed.
+    onlyNeverProcessed: retryOf ? false : filter.onlyUnprocessed,
+    retryOf,
     onWritten: async (tx, written) => {
       // The images' items and their "added" marks commit together: a killed worker never adds an image twice.
       for (const item of written.items)
@@ -632,8 +749,12 @@ async function addNextChunk(deps: { db: PrismaClient; imageQueue: ImageWork }, r
       if (written.skippedMediaIds.length) {
         // Not those a concurrent run of this job (a stalled lock) has just added.
         await tx.catalogRunImage.updateMany({
-          where: { runId: run.id, mediaId: { in: written.skippedMediaIds }, itemId: null },
-          data: { skipped: true },
+          where: {
+            runId: run.id,
+            mediaId: { in: written.skippedMediaIds },
+            itemId: retryOf ? { in: next.map((row) => row.itemId ?? "") } : null,
+          },
+          data: { skipped: true, itemId: null },
         });
       }
       if (!run.batchId) await tx.catalogRun.update({ where: { id: run.id }, data: { batchId } });
@@ -647,7 +768,9 @@ async function addNextChunk(deps: { db: PrismaClient; imageQueue: ImageWork }, r
       );
   }
   if (funded.shortOf) {
-    const remaining = await db.catalogRunImage.count({ where: { runId: run.id, itemId: null, skipped: false } });
+    const remaining =
+      (await db.catalogRunImage.count({ where: { runId: run.id, itemId: null, skipped: false } })) +
+      (await storeRefusedImages(db, { ...run, batchId })).images.length;
     const reason = pauseReason(funded.shortOf, run, remaining, funded.availableAfter < CREDITS_PER_IMAGE, shopSettings.dailySpendCap);
     await db.catalogRun.updateMany({
       where: { id: run.id, shop, status: "RUNNING" },
@@ -658,6 +781,30 @@ async function addNextChunk(deps: { db: PrismaClient; imageQueue: ImageWork }, r
     return;
   }
   throw new RunAgainLater(TICK_MS);
+}
+
+/** The run's images whose current item failed because Shopify refused the store, with their first items. */
+async function storeRefusedImages(
+  db: PrismaClient,
+  run: Pick<CatalogRun, "id" | "shop" | "batchId">,
+  take?: number,
+): Promise<{ images: CatalogRunImage[]; retryOf: Map<string, string> }> {
+  if (!run.batchId) return { images: [], retryOf: new Map() };
+  const failed = await db.batchItem.findMany({
+    where: { shop: run.shop, batchId: run.batchId, ...storeRefusedItemFilter },
+    select: { id: true, retryOfId: true },
+  });
+  if (failed.length === 0) return { images: [], retryOf: new Map() };
+  const triesOf = new Map<string, number>();
+  for (const item of failed) triesOf.set(item.retryOfId ?? item.id, (triesOf.get(item.retryOfId ?? item.id) ?? 0) + 1);
+  const again = failed.filter((item) => (triesOf.get(item.retryOfId ?? item.id) ?? 0) < STORE_REFUSED_TRIES);
+  const images = await db.catalogRunImage.findMany({
+    where: { runId: run.id, skipped: false, itemId: { in: again.map((item) => item.id) } },
+    orderBy: { seq: "asc" },
+    take,
+  });
+  const firstOf = new Map(failed.map((item) => [item.id, item.retryOfId ?? item.id]));
+  return { images, retryOf: new Map(images.map((image) => [image.mediaId, firstOf.get(image.itemId ?? "") ?? image.itemId ?? ""])) };
 }
 
 /** A run as the merchant sees it: count and cost, progress, credits and ETA under the fair share. */
@@ -673,13 +820,16 @@ export async function listCatalogRuns(db: PrismaClient, shop: string, take = 10)
 
 async function viewOf(db: PrismaClient, run: CatalogRun): Promise<CatalogRunView> {
   const [states, skipped, credits] = await Promise.all([
-    run.batchId
-      ? db.batchItem.groupBy({ by: ["state"], where: { shop: run.shop, batchId: run.batchId, retryOfId: null }, _count: { _all: true } })
-      : Promise.resolve([]),
+    // Each image by the item the run added last for it (a new try after the store refused it, or its first).
+    db.$queryRaw<Array<{ state: string; count: number }>>`
+      SELECT i.state::text AS state, COUNT(*)::int AS count
+      FROM "CatalogRunImage" ri JOIN "BatchItem" i ON i.id = ri."itemId"
+      WHERE ri."runId" = ${run.id} AND i.shop = ${run.shop}
+      GROUP BY i.state`,
     db.catalogRunImage.count({ where: { runId: run.id, skipped: true } }),
     runCredits(db, run.shop, run.batchId),
   ]);
-  const count = (names: readonly string[]) => states.filter((s) => names.includes(s.state)).reduce((sum, s) => sum + s._count._all, 0);
+  const count = (names: readonly string[]) => states.filter((s) => names.includes(s.state)).reduce((sum, s) => sum + s.count, 0);
   const added = count(ITEM_STATES);
   const waiting = count(IN_FLIGHT_ITEM_STATES);
   const done = added - waiting;
@@ -731,10 +881,30 @@ export async function failCatalogRun(db: PrismaClient, shop: string, runId: stri
   });
 }
 
-/** Runs counting or running whose job is gone (Redis lost it): enqueue them again (idempotent by job id). */
+/**
+ * Runs counting or running whose job is gone (Redis lost it): enqueue them again (idempotent by job id). Runs paused
+ * because Shopify refused the store go on once a job of the shop found it answering again (the mark is cleared).
+ */
 export async function resumeCatalogRuns(db: PrismaClient, automationQueue: AutomationWork): Promise<number> {
+  const ofQueue = { filter: { path: ["queue"], equals: automationQueue.name } } satisfies Prisma.CatalogRunWhereInput;
+  const waitingForStore = await db.catalogRun.findMany({
+    where: { status: "PAUSED", ...ofQueue, ...storePauseFilter },
+    select: { id: true, shop: true },
+    take: 500,
+  });
+  const open = new Set(
+    (
+      await db.shop.findMany({
+        where: { domain: { in: [...new Set(waitingForStore.map((run) => run.shop))] }, unavailableAt: null, uninstalledAt: null },
+        select: { domain: true },
+      })
+    ).map((shop) => shop.domain),
+  );
+  for (const run of waitingForStore) {
+    if (open.has(run.shop)) await confirmCatalogRun({ db, automationQueue }, run.shop, run.id);
+  }
   const runs = await db.catalogRun.findMany({
-    where: { status: { in: ["COUNTING", "RUNNING"] }, filter: { path: ["queue"], equals: automationQueue.name } },
+    where: { status: { in: ["COUNTING", "RUNNING"] }, ...ofQueue },
     select: { id: true, shop: true },
     take: 500,
   });

@@ -70,7 +70,7 @@ export async function answerRunForm(graphql: AdminGraphql, shop: string, form: R
         { ok: false as const, error: newBudget.error.issues[0]!.message, errors: { budget: newBudget.error.issues[0]!.message } },
         { status: 422 },
       );
-    await confirmCatalogRun({ db, automationQueue }, shop, runId, newBudget ? { budget: newBudget.data } : {});
+    await confirmCatalogRun({ db, automationQueue, graphql }, shop, runId, newBudget ? { budget: newBudget.data } : {});
     return json({ ok: true as const, message: "Run started", toast: "started" as const });
   } catch (error) {
     if (error instanceof CatalogRunError) return errorResponse(error, { ok: false as const });

@@ -92,6 +92,21 @@ describe("the Whole-catalogue page", () => {
     expect([...page.querySelectorAll("button")].map((b) => b.textContent)).not.toContain("Clean 120 images");
   });
 
+  it("shows a run Shopify's freeze paused while counting with what to do, in the merchant's language, and no progress yet", async () => {
+    const frozen = run({
+      status: "PAUSED",
+      reason: "Paused: Shopify has frozen this store…",
+      reasonMessage: { code: "catalogPausedShopFrozen" },
+    });
+    const page = await renderAt(pageData([frozen]), "es");
+    const text = textOf(page);
+    expect(text).toContain(
+      "En pausa: Shopify ha congelado esta tienda hasta que se pague la factura pendiente de Shopify, así que no se puede cambiar ninguna imagen y no se cobra nada más. Paga la factura en el panel de Shopify y luego reanuda la ejecución: seguirá donde se detuvo.",
+    );
+    expect(text).not.toContain("0 de 0");
+    expect([...page.querySelectorAll("button")].map((b) => b.textContent)).toContain("Reanudar");
+  });
+
   it("speaks the merchant's language", async () => {
     const page = await renderAt(pageData([runningRun]), "es");
     const text = textOf(page);

@@ -87,7 +87,8 @@ export function RunCard({
             </Text>
           </BlockStack>
         ) : null}
-        {run.status === "RUNNING" || run.status === "PAUSED" || run.status === "DONE" || run.status === "CANCELLED" ? (
+        {/* A run paused while counting (Shopify refused the store) has nothing to show progress of yet. */}
+        {run.status === "RUNNING" || (run.status === "PAUSED" && run.batchId) || run.status === "DONE" || run.status === "CANCELLED" ? (
           <BlockStack gap="200">
             <ProgressBar progress={percent} size="small" tone={run.status === "PAUSED" ? "critical" : "primary"} />
             <Text as="p" tone="subdued">
