@@ -4,7 +4,7 @@
  * captures per item on success and releases on failure, so credits are charged only for what succeeded.
  */
 import { randomUUID } from "node:crypto";
-import { Prisma, type BatchOrigin, type ItemState, type PrismaClient } from "@prisma/client";
+import { Prisma, type BatchItem, type BatchOrigin, type ItemState, type PrismaClient } from "@prisma/client";
 import { DEFAULT_PIPELINE_SETTINGS, isPipelineId, type PipelineId, type PipelineSettings } from "~/imaging/pipelines";
 import { getConfig } from "~/lib/config.server";
 import { logger } from "~/lib/logger.server";
@@ -15,7 +15,7 @@ import { ACTIVE_ITEM_STATES, FINISHED_ITEM_STATES, IN_FLIGHT_ITEM_STATES, ITEM_S
 import { transition } from "~/models/batch-items.server";
 import { resolveSelection, type ProductImage } from "~/models/catalog.server";
 import { restoreMediaFromBackup } from "~/models/stored-images.server";
-import { groupVersions } from "~/models/versions";
+import { groupVersions, whyNoRetry, type VersionGroup, type WhyNoRetry } from "~/models/versions";
 import type { ImageWork } from "~/models/work-queues.server";
 import { AppError } from "~/lib/app-error";
 import { errorPayload, storedMessage, type ErrorPayload, type MerchantMessage, type MerchantText } from "~/lib/merchant-message";
@@ -319,8 +319,12 @@ export interface FundedItemsInput {
   budget: { limit: number; spent: (tx: Prisma.TransactionClient) => Promise<number> } | null;
   /** Skip media the app ever had in a batch (processed, published, restored on purpose, rejected...). */
   onlyNeverProcessed: boolean;
-  /** Media id -> the image's first item in this batch: these images are added as new tries of it (`retryOfId`). */
-  retryOf?: ReadonlyMap<string, string>;
+  /**
+   * These images are added as new tries of their first item in this batch (`of`: media id -> its id), each only when
+   * lockImagesToTry allows it with `check`. One it refuses because another batch has its media is skipped; one it
+   * refuses otherwise (tried again meanwhile) is left out, neither added nor skipped.
+   */
+  retry?: { of: ReadonlyMap<string, string>; check: (group: VersionGroup<BatchItem>) => WhyNoRetry | null };
   /** Runs in the same transaction once the items are written (a catalogue run records which of its images are done). */
   onWritten?: (
     tx: Prisma.TransactionClient,
@@ -360,17 +364,25 @@ export async function addFundedItems(db: PrismaClient, queueName: string, shop: 
       // Read under the lock the uninstall takes to mark the shop, before it cancels the shop's items: a job that checked
       // the install earlier adds nothing now, and items added just before the mark are cancelled with the rest.
       if (locked?.uninstalledAt) return { items: [], unfunded: 0, known: 0, shortOf: null, availableAfter: 0 };
-      const mediaIds = input.images.map((i) => i.mediaId);
-      const taken = await tx.batchItem.findMany({
-        where: { shop, mediaId: { in: mediaIds }, ...(input.onlyNeverProcessed ? {} : { state: { in: [...ACTIVE_ITEM_STATES] } }) },
-        select: { mediaId: true },
-        distinct: ["mediaId"],
-      });
+      const { retry } = input;
+      const rootOf = (image: ProductImage) => retry?.of.get(image.mediaId) ?? "";
+      const tries = retry ? await lockImagesToTry(tx, shop, input.images.map(rootOf), retry.check) : null;
+      const admitted = new Set(tries?.chosen.map((c) => c.first.id));
+      const elsewhere = new Set(tries?.refused.filter((r) => r.why === "retryInOtherBatch").map((r) => r.rootId));
+      const images = tries ? input.images.filter((image) => admitted.has(rootOf(image)) || elsewhere.has(rootOf(image))) : input.images;
+      const mediaIds = images.map((i) => i.mediaId);
+      const taken = tries
+        ? images.filter((image) => elsewhere.has(rootOf(image)))
+        : await tx.batchItem.findMany({
+            where: { shop, mediaId: { in: mediaIds }, ...(input.onlyNeverProcessed ? {} : { state: { in: [...ACTIVE_ITEM_STATES] } }) },
+            select: { mediaId: true },
+            distinct: ["mediaId"],
+          });
       const backedUp = input.onlyNeverProcessed
         ? await tx.imageBackup.findMany({ where: { shop, mediaId: { in: mediaIds } }, select: { mediaId: true } })
         : [];
       const skip = new Set([...taken, ...backedUp].map((t) => t.mediaId));
-      const candidates = input.images.filter((image) => !skip.has(image.mediaId));
+      const candidates = images.filter((image) => !skip.has(image.mediaId));
       const { available } = await getBalance(tx, shop);
       const room: Record<FundingLimit, number> = {
         // When the budget and another limit run out together, the budget is what stopped it (raising the other alone would not).
@@ -399,7 +411,7 @@ export async function addFundedItems(db: PrismaClient, queueName: string, shop: 
           },
         });
       }
-      const rows = funded.map((image) => ({ ...newItemRow(shop, batch.id, image), retryOfId: input.retryOf?.get(image.mediaId) ?? null }));
+      const rows = funded.map((image) => ({ ...newItemRow(shop, batch.id, image), retryOfId: retry?.of.get(image.mediaId) ?? null }));
       // Batch.total counts images, not tries.
       const newImages = rows.filter((r) => r.retryOfId === null).length;
       if (rows.length > 0) {
@@ -423,6 +435,48 @@ export async function addFundedItems(db: PrismaClient, queueName: string, shop: 
     },
     { timeout: 30_000 },
   );
+}
+
+/** Why an image is not tried again: the image's own state (whyNoRetry), or its media in another unfinished batch. */
+export type RetryRefusal = WhyNoRetry | "retryInOtherBatch";
+
+/**
+ * The one guard of every new try of an image, whoever makes it (the merchant's "Try again" and "Try the failed images
+ * again", a catalogue run adding again an image Shopify's refusal of the store failed): under a lock on each image's
+ * first item, an image is tried only when whyNoRetry allows it (no try of it being made, nothing put back), `check`
+ * too, and no other batch has its media unfinished (the unique index allows one per media in the shop). A second
+ * request waits for the locks, then finds the first one's try queued. Locks are taken in id order, so two requests for
+ * overlapping images cannot deadlock; a caller holding the shop's row (addFundedItems) takes it first.
+ */
+export async function lockImagesToTry(
+  tx: Prisma.TransactionClient,
+  shop: string,
+  rootIds: readonly string[],
+  check: (group: VersionGroup<BatchItem>) => WhyNoRetry | null = () => null,
+): Promise<{ chosen: Array<{ first: BatchItem; items: BatchItem[] }>; refused: Array<{ rootId: string; why: RetryRefusal }> }> {
+  const roots = [...new Set(rootIds)].sort();
+  await tx.$queryRaw`SELECT 1 FROM "BatchItem" WHERE id = ANY(${roots}::text[]) AND shop = ${shop} ORDER BY id FOR UPDATE`;
+  const items = await tx.batchItem.findMany({
+    where: { shop, OR: [{ id: { in: roots } }, { retryOfId: { in: roots } }] },
+    orderBy: { createdAt: "asc" },
+  });
+  const groups = groupVersions(items);
+  const ours = new Set(items.map((item) => item.id));
+  const active = await tx.batchItem.findMany({
+    where: { shop, mediaId: { in: groups.map((g) => g.versions[0]!.mediaId) }, state: { in: [...ACTIVE_ITEM_STATES] } },
+    select: { id: true, mediaId: true },
+  });
+  const elsewhere = new Set(active.filter((item) => !ours.has(item.id)).map((item) => item.mediaId));
+  const chosen: Array<{ first: BatchItem; items: BatchItem[] }> = [];
+  const refused: Array<{ rootId: string; why: RetryRefusal }> = [];
+  for (const group of groups) {
+    const first = group.versions[0]!;
+    const rootId = first.retryOfId ?? first.id;
+    const why = whyNoRetry(group) ?? check(group) ?? (elsewhere.has(first.mediaId) ? "retryInOtherBatch" : null);
+    if (why) refused.push({ rootId, why });
+    else chosen.push({ first, items: items.filter((item) => (item.retryOfId ?? item.id) === rootId) });
+  }
+  return { chosen, refused };
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -17,14 +17,21 @@
 import { createInterface } from "node:readline";
 import { Readable } from "node:stream";
 import type { ReadableStream as NodeReadableStream } from "node:stream/web";
-import { Prisma, type CatalogRun, type CatalogRunImage, type PrismaClient } from "@prisma/client";
+import { Prisma, type BatchItem, type CatalogRun, type CatalogRunImage, type PrismaClient } from "@prisma/client";
 import { z } from "zod";
 import { isPipelineId, PIPELINE_IDS, type PipelineId } from "~/imaging/pipelines";
 import { runGraphql, ShopifyUserError, withThrottleRetry, type AdminGraphql } from "~/lib/admin-graphql.server";
 import { getConfig } from "~/lib/config.server";
 import { logger } from "~/lib/logger.server";
 import { checkUrlAllowed, fetchPolicyFromEnv } from "~/lib/safe-fetch.server";
-import { addFundedItems, cancelItems, fairShareEtaSeconds, getQueueLoad, type FundingLimit } from "~/models/batches.server";
+import {
+  addFundedItems,
+  cancelItems,
+  fairShareEtaSeconds,
+  getQueueLoad,
+  type FundedItemsInput,
+  type FundingLimit,
+} from "~/models/batches.server";
 import { IN_FLIGHT_ITEM_STATES, ITEM_STATES } from "~/models/batch-item-states";
 import { gidNumber, type ProductImage } from "~/models/catalog.server";
 import { CREDITS_PER_IMAGE } from "~/models/credit-ledger.server";
@@ -39,7 +46,8 @@ import {
 import { RunAgainLater, type AutomationWork, type ImageWork } from "~/models/work-queues.server";
 import { checkboxField, choiceField, fieldErrors, optionalCreditsField } from "~/lib/form-fields";
 import { AppError } from "~/lib/app-error";
-import { storedMessage, type MerchantMessage, type MerchantText } from "~/lib/merchant-message";
+import { storedMessage, type MerchantMessage, type MerchantText, type MessageCode } from "~/lib/merchant-message";
+import { groupVersions, type VersionGroup, type WhyNoRetry } from "~/models/versions";
 
 /** Images added to the batch at a time; the next chunk is added when fewer than this are waiting. */
 const CATALOG_CHUNK = getConfig().CATALOG_RUN_CHUNK;
@@ -108,14 +116,29 @@ const storePauseFilter = {
   })),
 } satisfies Prisma.CatalogRunWhereInput;
 
-/** An item the worker failed because Shopify refused the store: its image was never processed. */
+/** The reasons of an item the worker failed because Shopify refused the store: its image was never processed. */
+const STORE_REFUSED_ITEM_CODES = ["itemShopFrozen", "itemShopLocked"] as const satisfies readonly MessageCode[];
+
 const storeRefusedItemFilter = {
   state: "FAILED",
-  OR: (["itemShopFrozen", "itemShopLocked"] as const).map((code) => ({ reasonMessage: { path: ["code"], equals: code } })),
+  OR: STORE_REFUSED_ITEM_CODES.map((code) => ({ reasonMessage: { path: ["code"], equals: code } })),
 } satisfies Prisma.BatchItemWhereInput;
+
+const refusedByStore = (item: Pick<BatchItem, "state" | "reasonMessage">): boolean =>
+  item.state === "FAILED" && STORE_REFUSED_ITEM_CODES.some((code) => code === storedMessage(item.reasonMessage)?.code);
 
 /** A run adds such an image again at most this many times: a store refusing only some requests must not loop on model calls. */
 const STORE_REFUSED_TRIES = 3;
+
+/**
+ * Whether the run adds an image again (its pick, and lockImagesToTry's check under the image's lock): its current
+ * version failed because Shopify refused the store, fewer than STORE_REFUSED_TRIES times. An image the merchant tried
+ * again meanwhile ("Try again", "Try the failed images again") is left to that try.
+ */
+function storeRefusedToAddAgain(group: VersionGroup<BatchItem>): WhyNoRetry | null {
+  if (!refusedByStore(group.current)) return "retryWrongState";
+  return group.versions.filter(refusedByStore).length < STORE_REFUSED_TRIES ? null : "retryWrongState";
+}
 
 /**
  * Asks Shopify whether a store marked refused answers again, before a run starts or resumes: still refused, the
@@ -689,14 +712,14 @@ async function addNextChunk(deps: { db: PrismaClient; imageQueue: ImageWork }, r
     orderBy: { seq: "asc" },
     take: CATALOG_CHUNK,
   });
-  let retryOf: ReadonlyMap<string, string> | undefined;
+  let retry: FundedItemsInput["retry"];
   if (next.length === 0) {
     if (waiting > 0) throw new RunAgainLater(TICK_MS);
     // The images that failed because Shopify refused the store (the store has answered since, or this job would have
     // paused) were never processed: they are added again, each as a new try of its failed item.
     const refused = await storeRefusedImages(db, run, CATALOG_CHUNK);
     next = refused.images;
-    retryOf = refused.retryOf;
+    if (next.length > 0) retry = { of: refused.retryOf, check: storeRefusedToAddAgain };
   }
   if (next.length === 0) {
     await db.catalogRun.updateMany({ where: { id: run.id, shop, status: "RUNNING" }, data: { status: "DONE", finishedAt: new Date() } });
@@ -740,8 +763,8 @@ async function addNextChunk(deps: { db: PrismaClient; imageQueue: ImageWork }, r
             },
           },
     // An image tried again was matched as unprocessed when counted; its own failed item does not make it processed.
-    onlyNeverProcessed: retryOf ? false : filter.onlyUnprocessed,
-    retryOf,
+    onlyNeverProcessed: retry ? false : filter.onlyUnprocessed,
+    retry,
     onWritten: async (tx, written) => {
       // The images' items and their "added" marks commit together: a killed worker never adds an image twice.
       for (const item of written.items)
@@ -752,7 +775,7 @@ async function addNextChunk(deps: { db: PrismaClient; imageQueue: ImageWork }, r
           where: {
             runId: run.id,
             mediaId: { in: written.skippedMediaIds },
-            itemId: retryOf ? { in: next.map((row) => row.itemId ?? "") } : null,
+            itemId: retry ? { in: next.map((row) => row.itemId ?? "") } : null,
           },
           data: { skipped: true, itemId: null },
         });
@@ -783,7 +806,7 @@ async function addNextChunk(deps: { db: PrismaClient; imageQueue: ImageWork }, r
   throw new RunAgainLater(TICK_MS);
 }
 
-/** The run's images whose current item failed because Shopify refused the store, with their first items. */
+/** The run's images it adds again (storeRefusedToAddAgain), with their first items. */
 async function storeRefusedImages(
   db: PrismaClient,
   run: Pick<CatalogRun, "id" | "shop" | "batchId">,
@@ -795,16 +818,53 @@ async function storeRefusedImages(
     select: { id: true, retryOfId: true },
   });
   if (failed.length === 0) return { images: [], retryOf: new Map() };
-  const triesOf = new Map<string, number>();
-  for (const item of failed) triesOf.set(item.retryOfId ?? item.id, (triesOf.get(item.retryOfId ?? item.id) ?? 0) + 1);
-  const again = failed.filter((item) => (triesOf.get(item.retryOfId ?? item.id) ?? 0) < STORE_REFUSED_TRIES);
+  const roots = [...new Set(failed.map((item) => item.retryOfId ?? item.id))];
+  const items = await db.batchItem.findMany({
+    where: { shop: run.shop, OR: [{ id: { in: roots } }, { retryOfId: { in: roots } }] },
+    orderBy: { createdAt: "asc" },
+  });
+  const again = new Set(
+    groupVersions(items)
+      .filter((group) => storeRefusedToAddAgain(group) === null)
+      .map((group) => group.versions[0]!.retryOfId ?? group.versions[0]!.id),
+  );
+  const rootOf = new Map(items.map((item) => [item.id, item.retryOfId ?? item.id]));
   const images = await db.catalogRunImage.findMany({
-    where: { runId: run.id, skipped: false, itemId: { in: again.map((item) => item.id) } },
+    // The run's mark names the item it added last for the image, whichever try that was.
+    where: {
+      runId: run.id,
+      skipped: false,
+      itemId: { in: items.filter((item) => again.has(rootOf.get(item.id)!)).map((item) => item.id) },
+    },
     orderBy: { seq: "asc" },
     take,
   });
-  const firstOf = new Map(failed.map((item) => [item.id, item.retryOfId ?? item.id]));
-  return { images, retryOf: new Map(images.map((image) => [image.mediaId, firstOf.get(image.itemId ?? "") ?? image.itemId ?? ""])) };
+  return { images, retryOf: new Map(images.map((image) => [image.mediaId, rootOf.get(image.itemId!)!])) };
+}
+
+/**
+ * How many of the run's images are in each state, each by its current version (groupVersions): a try the merchant or
+ * the run made after the store refused it, or its first. Images never tried again are counted in the database.
+ */
+async function runImageStates(db: PrismaClient, run: CatalogRun): Promise<Array<{ state: string; count: number }>> {
+  const [single, tried] = await Promise.all([
+    db.$queryRaw<Array<{ state: string; count: number }>>`
+      SELECT i.state::text AS state, COUNT(*)::int AS count
+      FROM "CatalogRunImage" ri JOIN "BatchItem" i ON i.id = ri."itemId"
+      WHERE ri."runId" = ${run.id} AND i.shop = ${run.shop} AND i."retryOfId" IS NULL
+        AND NOT EXISTS (SELECT 1 FROM "BatchItem" t WHERE t."retryOfId" = i.id)
+      GROUP BY i.state`,
+    db.$queryRaw<Array<Pick<BatchItem, "id" | "retryOfId" | "state" | "createdAt" | "resultImageId">>>`
+      SELECT v.id, v."retryOfId", v.state::text AS state, v."createdAt", v."resultImageId"
+      FROM "CatalogRunImage" ri
+      JOIN "BatchItem" i ON i.id = ri."itemId"
+      JOIN "BatchItem" v ON v.shop = i.shop AND (v.id = COALESCE(i."retryOfId", i.id) OR v."retryOfId" = COALESCE(i."retryOfId", i.id))
+      WHERE ri."runId" = ${run.id} AND i.shop = ${run.shop}
+        AND (i."retryOfId" IS NOT NULL OR EXISTS (SELECT 1 FROM "BatchItem" t WHERE t."retryOfId" = i.id))`,
+  ]);
+  const counts = new Map(single.map((row) => [row.state, row.count]));
+  for (const group of groupVersions(tried)) counts.set(group.current.state, (counts.get(group.current.state) ?? 0) + 1);
+  return [...counts].map(([state, count]) => ({ state, count }));
 }
 
 /** A run as the merchant sees it: count and cost, progress, credits and ETA under the fair share. */
@@ -820,12 +880,7 @@ export async function listCatalogRuns(db: PrismaClient, shop: string, take = 10)
 
 async function viewOf(db: PrismaClient, run: CatalogRun): Promise<CatalogRunView> {
   const [states, skipped, credits] = await Promise.all([
-    // Each image by the item the run added last for it (a new try after the store refused it, or its first).
-    db.$queryRaw<Array<{ state: string; count: number }>>`
-      SELECT i.state::text AS state, COUNT(*)::int AS count
-      FROM "CatalogRunImage" ri JOIN "BatchItem" i ON i.id = ri."itemId"
-      WHERE ri."runId" = ${run.id} AND i.shop = ${run.shop}
-      GROUP BY i.state`,
+    runImageStates(db, run),
     db.catalogRunImage.count({ where: { runId: run.id, skipped: true } }),
     runCredits(db, run.shop, run.batchId),
   ]);

@@ -19,13 +19,14 @@ import {
   BatchNotFoundError,
   compareQueueOrder,
   finishBatchIfDone,
+  lockImagesToTry,
   newItemRow,
+  type RetryRefusal,
 } from "~/models/batches.server";
-import { ACTIVE_ITEM_STATES } from "~/models/batch-item-states";
 import { CREDITS_PER_IMAGE, InsufficientCreditsError } from "~/models/credit-ledger.server";
 import { DailySpendCapError, releaseForItem, reserveForItems, ReservationSettledError } from "~/models/credit-reservations.server";
 import type { ImageWork } from "~/models/work-queues.server";
-import { groupVersions, isFailedToRetry, publishActionFor, whyNoRetry, type VersionGroup, type WhyNoRetry } from "./versions";
+import { groupVersions, isFailedToRetry, publishActionFor, type VersionGroup, type WhyNoRetry } from "./versions";
 
 type Tx = Prisma.TransactionClient;
 
@@ -119,9 +120,6 @@ async function retrySources(tx: Tx, shop: string, firsts: Array<{ mediaId: strin
   });
 }
 
-/** Why an image is not tried again: the image's own state, or its media being in another unfinished batch. */
-type RetryRefusal = WhyNoRetry | "retryInOtherBatch";
-
 /** Refusals of "Try again", in English for logs and the API; the page words the code. */
 const WHY_NO_RETRY = {
   retryBusy: "A new version of this image is already being made. Wait for it to finish.",
@@ -137,8 +135,9 @@ const WHY_NO_RETRY = {
 const TRIES_TX_OPTIONS = { maxWait: 15_000, timeout: 30_000 };
 
 /**
- * New tries of images named by their first items, in one transaction: each image under its lock, `check`ed there,
- * every try's credits reserved together (all or nothing: the ledger's error is thrown with nothing reserved), a held
+ * New tries of images named by their first items, in one transaction: each image under its lock, `check`ed there
+ * (lockImagesToTry, the guard a catalogue run's new tries go through too), every try's credits reserved together
+ * (all or nothing: the ledger's error is thrown with nothing reserved), a held
  * version set aside (its credits given back after the commit), the new items created; then enqueued. An image the
  * check refuses is left as it is and returned with why.
  */
@@ -155,29 +154,9 @@ async function queueTries(
   let setAside: string[] = [];
   try {
     await deps.db.$transaction(async (tx) => {
-      // One change to an image's versions at a time: a second request waits for these locks, then finds the tries
-      // queued. Taken in id order, so two requests for overlapping images cannot deadlock.
-      await tx.$queryRaw`SELECT 1 FROM "BatchItem" WHERE id = ANY(${roots}::text[]) AND shop = ${shop} ORDER BY id FOR UPDATE`;
-      const items = await tx.batchItem.findMany({
-        where: { shop, OR: [{ id: { in: roots } }, { retryOfId: { in: roots } }] },
-        orderBy: { createdAt: "asc" },
-      });
-      const groups = groupVersions(items);
-      // The unique index allows one unfinished item per media in the shop, whatever its batch.
-      const ours = new Set(items.map((item) => item.id));
-      const active = await tx.batchItem.findMany({
-        where: { shop, mediaId: { in: groups.map((g) => g.versions[0]!.mediaId) }, state: { in: [...ACTIVE_ITEM_STATES] } },
-        select: { id: true, mediaId: true },
-      });
-      const elsewhere = new Set(active.filter((item) => !ours.has(item.id)).map((item) => item.mediaId));
-      const chosen: Array<{ first: BatchItem; items: BatchItem[] }> = [];
-      for (const group of groups) {
-        const first = group.versions[0]!;
-        const rootId = first.retryOfId ?? first.id;
-        const why = check(group) ?? (elsewhere.has(first.mediaId) ? "retryInOtherBatch" : null);
-        if (why) refused.push({ rootId, why });
-        else chosen.push({ first, items: items.filter((item) => (item.retryOfId ?? item.id) === rootId) });
-      }
+      const tries = await lockImagesToTry(tx, shop, roots, check);
+      refused.push(...tries.refused);
+      const { chosen } = tries;
       if (chosen.length === 0) return;
       const sources = await retrySources(
         tx,
@@ -251,7 +230,7 @@ export async function retryItem(
   await assertNothingOwed(deps.db, shop);
   let tries: Awaited<ReturnType<typeof queueTries>>;
   try {
-    tries = await queueTries(deps, shop, [rootId], instruction, whyNoRetry);
+    tries = await queueTries(deps, shop, [rootId], instruction, () => null);
   } catch (error) {
     creditsRefusal(error, "Trying again");
   }
@@ -283,10 +262,8 @@ export async function retryFailedImages(
   await assertNothingOwed(deps.db, shop);
   let tries: Awaited<ReturnType<typeof queueTries>>;
   try {
-    // Under the locks the image must still be a failed one: one tried again and finished meanwhile is not taken.
-    tries = await queueTries(deps, shop, roots, null, (group) =>
-      isFailedToRetry(group) ? null : (whyNoRetry(group) ?? "retryWrongState"),
-    );
+    // Under the locks the image must still be a failed one: one tried again (by anyone) meanwhile is not taken.
+    tries = await queueTries(deps, shop, roots, null, (group) => (isFailedToRetry(group) ? null : "retryWrongState"));
   } catch (error) {
     failedCreditsRefusal(error);
   }
