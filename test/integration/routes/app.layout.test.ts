@@ -1,6 +1,7 @@
 /**
  * Issue 18: the embedded app's layout picks the merchant's language from Shopify admin's `locale` parameter,
- * remembers it for the requests that do not carry it, and English otherwise.
+ * remembers it for the requests that do not carry it, and English otherwise. It also says, on every page, when
+ * Shopify has frozen or locked the store (the worker's mark, read with the shop's row).
  */
 import { describe, expect, it } from "vitest";
 import prisma from "~/db.server";
@@ -11,6 +12,7 @@ import { createOfflineSession, uniqueShopDomain } from "../../factories";
 interface LayoutData {
   locale: string;
   localeFromAdmin: boolean;
+  shopUnavailable: { status: number; since: string } | null;
 }
 
 async function layout(
@@ -42,5 +44,24 @@ describe("the layout's language", () => {
     await createOfflineSession(prisma, shop);
     expect((await layout(shop, "/app?locale=ja-JP", { "Accept-Language": "es-ES" })).data.locale).toBe("en");
     expect((await layout(shop, "/app")).data.locale).toBe("en");
+  });
+});
+
+describe("the layout's frozen or locked store banner", () => {
+  it("tells a frozen and a locked store when Shopify last refused it, a healthy one nothing, each only about itself", async () => {
+    const [frozen, locked, healthy] = [uniqueShopDomain("frozen"), uniqueShopDomain("locked"), uniqueShopDomain("healthy")];
+    for (const shop of [frozen, locked, healthy]) await createOfflineSession(prisma, shop);
+    const since = new Date("2026-12-06T08:30:00.000Z");
+    await prisma.shop.update({ where: { domain: frozen }, data: { unavailableAt: since, unavailableStatus: 402 } });
+    await prisma.shop.update({ where: { domain: locked }, data: { unavailableAt: since, unavailableStatus: 423 } });
+
+    const shown = async (shop: string) => (await layout(shop, "/app")).data.shopUnavailable;
+    expect(await shown(frozen)).toEqual({ status: 402, since: since.toISOString() });
+    expect(await shown(locked)).toEqual({ status: 423, since: since.toISOString() });
+    expect(await shown(healthy)).toBeNull();
+
+    // Once a job finds the store answering again the mark is cleared, and so is the banner.
+    await prisma.shop.update({ where: { domain: frozen }, data: { unavailableAt: null, unavailableStatus: null } });
+    expect(await shown(frozen)).toBeNull();
   });
 });
