@@ -142,6 +142,8 @@ export const MESSAGE_CODES = [
   "retryNotCurable",
   "retryWrongState",
   "retryInOtherBatch",
+  "retryNeedsCredits",
+  "publishNeedsCredits",
   "retryFailedNeedsCredits",
   "retryFailedQueued",
   "retryFailedNone",

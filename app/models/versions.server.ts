@@ -75,14 +75,17 @@ async function releaseSetAside(db: PrismaClient, shop: string, itemIds: string[]
   }
 }
 
-/** The ledger's refusals, in words about this action. */
-function creditsRefusal(error: unknown, doing: string): never {
-  if (error instanceof DailySpendCapError) throw new BatchInputError(error.message.replace("This batch", doing), 422, error);
+/** The ledger's refusals, in words about this action (`code` words a short balance in the viewer's language). */
+function creditsRefusal(error: unknown, doing: string, code: "retryNeedsCredits" | "publishNeedsCredits"): never {
+  if (error instanceof DailySpendCapError) {
+    throw new BatchInputError(error.message.replace("This batch", doing), 422, error, error.merchant);
+  }
   if (error instanceof InsufficientCreditsError) {
     throw new BatchInputError(
       `${doing} costs ${CREDITS_PER_IMAGE} credits and you have ${error.available}. Buy a credit pack on the Credits page, then try again.`,
       422,
       error,
+      { code, params: { count: CREDITS_PER_IMAGE, available: error.available } },
     );
   }
   throw error;
@@ -232,7 +235,7 @@ export async function retryItem(
   try {
     tries = await queueTries(deps, shop, [rootId], instruction, () => null);
   } catch (error) {
-    creditsRefusal(error, "Trying again");
+    creditsRefusal(error, "Trying again", "retryNeedsCredits");
   }
   const refusal = tries.refused[0];
   if (refusal) throw new BatchInputError(WHY_NO_RETRY[refusal.why], 409, null, { code: refusal.why });
@@ -379,7 +382,7 @@ export async function publishVersion(
       return { kind: "queued-paid" as const, enqueue: newId };
     });
   } catch (error) {
-    creditsRefusal(error, "Publishing this version");
+    creditsRefusal(error, "Publishing this version", "publishNeedsCredits");
   }
   await releaseSetAside(deps.db, shop, setAside, "set aside: another version was published");
   if (outcome.kind === "already") return "already";
