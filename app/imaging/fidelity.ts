@@ -99,7 +99,7 @@ const LIMITS = {
   /** The same on a grid of COARSE_DETAIL_GRID px or less (a product small in the original). */
   coarseStructureLoss: 0.95,
   /** Product-coloured area next to the product that the edit lacks, over the product's area. */
-  missingShare: 0.08,
+  missingShare: 0.09,
   /** 1 - registration correlation. */
   registrationLoss: 0.5,
 };
@@ -113,6 +113,9 @@ const SURROUND_BOX_GROWTH = 0.05;
 const MIN_FRAME_SURROUND = 50;
 /** Margin around the product (share of its box) searched for parts the model left out. */
 const MISSING_MARGIN = 0.3;
+/** How product-like a pixel's colour is, for the missing parts' growth (see missingParts). */
+const CLEARLY_PRODUCT = 2;
+const LEANING_PRODUCT = 1;
 
 interface Planes {
   /** Channels, each width x height, row-major. */
@@ -1226,6 +1229,10 @@ function medianDifference(a: Float32Array, b: Float32Array, gain: number, core: 
 /**
  * Parts of the product the edit lacks: pixels of the original next to the edited product's outline whose colour is
  * the product's (not its surroundings'), connected to the product. A hand, a hanger or the floor has other colours.
+ * Grown like a hysteresis threshold: from clearly product-coloured pixels at the outline through pixels that only lean
+ * to the product's colours (a lit or shaded part of it), then closed and opened with a 3 x 3 square, so that a band a
+ * px or two wide along the outline (blurred edges, a mask drawn a little tight) does not count, while a part with depth
+ * does.
  */
 function missingParts(source: Pyramid, result: Pyramid, product: ResultProduct, placement: Placement): number {
   const { a, inside, width, height, marginPx } = alignedPatches(source, result, product, placement, MISSING_MARGIN);
@@ -1270,14 +1277,14 @@ function missingParts(source: Pyramid, result: Pyramid, product: ResultProduct, 
       surroundHistogram[bin]! / surroundCount,
       frame.count >= MIN_FRAME_SURROUND ? frame.histogram[bin]! / frame.count : 0,
     );
-    productLike[p] = pp > 0.01 && pp > ps * 4 ? 1 : 0;
+    productLike[p] = pp > 0.01 && pp > ps * 4 ? CLEARLY_PRODUCT : pp > 0.005 && pp > ps * 2.5 ? LEANING_PRODUCT : 0;
   }
   // Grown from the product's outline through product-coloured pixels.
   const queue = new Int32Array(inside.length);
   const reached = new Uint8Array(inside.length);
   let tail = 0;
   for (let p = 0; p < inside.length; p++) {
-    if (productLike[p] && near[p] === 1) {
+    if (productLike[p] === CLEARLY_PRODUCT && near[p] === 1) {
       reached[p] = 1;
       queue[tail++] = p;
     }
@@ -1291,12 +1298,50 @@ function missingParts(source: Pyramid, result: Pyramid, product: ResultProduct, 
       queue[tail++] = q;
     }
   }
+  // Closed first (outside the product): behind a textured backdrop the part is reached as lace, not as a band.
+  const closed = eroded(dilated(reached, width, height), width, height);
+  for (let p = 0; p < closed.length; p++) closed[p] = (closed[p]! & (1 - inside[p]!)) | reached[p]!;
+  const parts = dilated(eroded(closed, width, height), width, height);
   // Ignore a rim one px wide (edges redrawn, misregistration).
   let missing = 0;
-  for (let p = 0; p < inside.length; p++) if (reached[p] && near[p] !== 1) missing++;
+  for (let p = 0; p < inside.length; p++) if (parts[p] && near[p] !== 1) missing++;
   let area = 0;
   for (let p = 0; p < inside.length; p++) area += inside[p]!;
   return area ? missing / area : 0;
+}
+
+/** The mask eroded by a 3 x 3 square: the px whose whole 3 x 3 neighbourhood is in it (none on the border). */
+function eroded(mask: Uint8Array, width: number, height: number): Uint8Array {
+  const result = new Uint8Array(mask.length);
+  for (let y = 1; y < height - 1; y++) {
+    for (let x = 1; x < width - 1; x++) {
+      const p = y * width + x;
+      result[p] =
+        mask[p - width - 1]! &
+        mask[p - width]! &
+        mask[p - width + 1]! &
+        mask[p - 1]! &
+        mask[p]! &
+        mask[p + 1]! &
+        mask[p + width - 1]! &
+        mask[p + width]! &
+        mask[p + width + 1]!;
+    }
+  }
+  return result;
+}
+
+/** The mask dilated by a 3 x 3 square (px on the border spread inwards only). */
+function dilated(mask: Uint8Array, width: number, height: number): Uint8Array {
+  const result = new Uint8Array(mask.length);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      if (!mask[y * width + x]) continue;
+      for (let yy = Math.max(0, y - 1); yy <= Math.min(height - 1, y + 1); yy++)
+        for (let xx = Math.max(0, x - 1); xx <= Math.min(width - 1, x + 1); xx++) result[yy * width + xx] = 1;
+    }
+  }
+  return result;
 }
 
 /** The 8 x 8 x 8 colour bin of pixel p. */
