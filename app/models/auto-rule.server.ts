@@ -10,14 +10,16 @@
  *
  * A store Shopify refuses (frozen or locked, see shop-availability.server.ts) loses no product: the event's job stops
  * before any credit or model call and its event stays open; the resume pass then sends one event of the shop at a time
- * to ask Shopify, and once the store answers the mark is cleared and every waiting event goes through.
+ * to ask Shopify, and once the store answers the mark is cleared and every waiting event goes through. Images the rule
+ * had queued when the store was refused fail (credits back) and open their event again: its next job adds each again
+ * as a new try (store-refused-tries.server.ts, as catalogue runs do).
  */
 import { randomUUID } from "node:crypto";
 import { Prisma, type PrismaClient } from "@prisma/client";
 import { z } from "zod";
 import { isPipelineId, PIPELINE_IDS, type PipelineId } from "~/imaging/pipelines";
 import { logger } from "~/lib/logger.server";
-import { addFundedItems, FUNDING_LIMITS, type FundingLimit } from "~/models/batches.server";
+import { addFundedItems, FUNDING_LIMITS, type FundedItems, type FundedItemsInput, type FundingLimit } from "~/models/batches.server";
 import type { AdminGraphql } from "~/lib/admin-graphql.server";
 import { getImagesOfProducts } from "~/models/catalog.server";
 import { CREDITS_PER_IMAGE } from "~/models/credit-ledger.server";
@@ -29,6 +31,7 @@ import {
   storedUnavailableStatus,
   type ShopUnavailableStatus,
 } from "~/models/shop-availability.server";
+import { storeRefusedImages, storeRefusedRetry } from "~/models/store-refused-tries.server";
 import { RunAgainLater, type AutomationWork, type ImageWork } from "~/models/work-queues.server";
 import { checkboxField, choiceField, fieldErrors, optionalCreditsField } from "~/lib/form-fields";
 import { storedMessage, type MerchantMessage } from "~/lib/merchant-message";
@@ -82,12 +85,15 @@ function startOfUtcMonth(now: Date): Date {
   return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
 }
 
-/** Credits the rule's batches hold or spent since the start of this UTC month (credits given back do not count). */
+/**
+ * Credits the rule's batches hold or spent on images added since the start of this UTC month (credits given back do
+ * not count). By the reservation's time, not the batch's: an image added again into an older batch counts this month.
+ */
 export async function autoRuleSpentThisMonth(db: Pick<PrismaClient, "$queryRaw">, shop: string, now = new Date()): Promise<number> {
   const [row] = await db.$queryRaw<Array<{ spent: number }>>`
     SELECT COALESCE(SUM(r.amount), 0)::int AS spent
     FROM "CreditReservation" r JOIN "BatchItem" i ON i.id = r."batchItemId" JOIN "Batch" b ON b.id = i."batchId"
-    WHERE r.shop = ${shop} AND r.state IN ('HELD', 'CAPTURED') AND b.origin = 'NEW_PRODUCTS' AND b."createdAt" >= ${startOfUtcMonth(now)}`;
+    WHERE r.shop = ${shop} AND r.state IN ('HELD', 'CAPTURED') AND b.origin = 'NEW_PRODUCTS' AND r."createdAt" >= ${startOfUtcMonth(now)}`;
   return row?.spent ?? 0;
 }
 
@@ -209,6 +215,19 @@ export async function finishNewProductEvent(db: PrismaClient, shop: string, even
 }
 
 /**
+ * The worker failed an item because Shopify refused the store: when the rule queued it, the event that did is open
+ * again, so the resume pass sends it to ask Shopify and, once the store answers, its job adds the image again
+ * (cleanNewProductMedia), as a catalogue run adds its own.
+ */
+export async function reopenNewProductEventOf(db: PrismaClient, shop: string, itemId: string): Promise<void> {
+  await db.$executeRaw`
+    UPDATE "NewProductEvent" e SET "doneAt" = NULL
+    FROM "BatchItem" i JOIN "Batch" b ON b.id = i."batchId"
+    WHERE i.id = ${itemId} AND i.shop = ${shop} AND b.origin = 'NEW_PRODUCTS'
+      AND e.shop = i.shop AND e."productId" = i."productId" AND i."mediaId" = ANY(e."mediaIds") AND e."doneAt" IS NOT NULL`;
+}
+
+/**
  * The workers' resume pass (with the catalogue runs'): enqueues again the events of this queue not done whose job is
  * gone, once the rule may run (on, and not paused, or its pause has ended), so products that arrived during a pause
  * are cleaned when the merchant resumes the rule. Events of a shop that turned the rule off or uninstalled are closed.
@@ -326,44 +345,87 @@ export async function cleanNewProductMedia(
     // A new product's photos may still be processing at Shopify when its webhook arrives.
     throw new RunAgainLater(5_000);
   }
-  const usable = images.filter((image) => image.url && image.status !== "FAILED" && (rule.images === "all" || image.position === 1));
-  if (usable.length === 0) return { queued: 0, paused: false };
+  const readable = images.filter((image) => image.url && image.status !== "FAILED");
+  const usable = readable.filter((image) => rule.images === "all" || image.position === 1);
+  // The rule's images of this event that failed because Shopify refused the store: it answers now, so they are added
+  // again, each as a new try of its failed item, in that item's batch.
+  const refused = await storeRefusedImages(db, shop, {
+    mediaId: { in: readable.map((image) => image.mediaId) },
+    batch: { origin: "NEW_PRODUCTS" },
+  });
+  if (usable.length === 0 && refused.again.length === 0) return { queued: 0, paused: false };
 
   const shopSettings = await getSettings(db, shop);
   const settings = pipelineSettingsFrom(shopSettings);
-  const batchId = randomUUID();
-  const funded = await addFundedItems(db, deps.imageQueue.name, shop, {
-    batch: { id: batchId, origin: "NEW_PRODUCTS", pipeline: rule.pipeline, settings, reviewBeforePublish: rule.reviewBeforePublish },
-    images: usable,
-    budget: rule.monthlyBudget === null ? null : { limit: rule.monthlyBudget, spent: (tx) => autoRuleSpentThisMonth(tx, shop, now) },
-    onlyNeverProcessed: true,
+  const budget: FundedItemsInput["budget"] =
+    rule.monthlyBudget === null ? null : { limit: rule.monthlyBudget, spent: (tx) => autoRuleSpentThisMonth(tx, shop, now) };
+  const batchOf = (id: string) => ({
+    id,
+    origin: "NEW_PRODUCTS" as const,
+    pipeline: rule.pipeline,
+    settings,
+    reviewBeforePublish: rule.reviewBeforePublish,
   });
-  if (funded.items.length > 0) {
+  const batchId = randomUUID();
+  const queued: FundedItems["items"] = [];
+  let short: { of: FundingLimit; batchId: string; batchEmpty: boolean; left: number } | null = null;
+  if (usable.length > 0) {
+    const funded = await addFundedItems(db, deps.imageQueue.name, shop, {
+      batch: batchOf(batchId),
+      images: usable,
+      budget,
+      onlyNeverProcessed: true,
+    });
+    queued.push(...funded.items);
+    if (funded.shortOf) short = { of: funded.shortOf, batchId, batchEmpty: funded.items.length === 0, left: funded.unfunded };
+    else if (funded.items.length === 0) await db.batch.deleteMany({ where: { id: batchId, shop, total: 0 } });
+  }
+  const againByBatch = new Map<string, typeof refused.again>();
+  for (const image of refused.again) {
+    const first = image.versions[0]!;
+    againByBatch.set(first.batchId, [...(againByBatch.get(first.batchId) ?? []), image]);
+  }
+  for (const [againBatchId, again] of againByBatch) {
+    if (short) {
+      short.left += again.length;
+      continue;
+    }
+    const mediaOf = new Map(again.map((image) => [image.versions[0]!.mediaId, image.rootId]));
+    const funded = await addFundedItems(db, deps.imageQueue.name, shop, {
+      batch: batchOf(againBatchId),
+      images: readable.filter((image) => mediaOf.has(image.mediaId)),
+      budget,
+      onlyNeverProcessed: false,
+      retry: storeRefusedRetry(mediaOf),
+    });
+    queued.push(...funded.items);
+    if (funded.shortOf) short = { of: funded.shortOf, batchId: againBatchId, batchEmpty: false, left: funded.unfunded };
+  }
+  if (queued.length > 0) {
     await deps.imageQueue
-      .enqueueItems(funded.items)
+      .enqueueItems(queued)
       .catch((error: Error) => logger.warn({ shop, batchId, err: error.message }, "enqueue failed; the sweep will enqueue these items"));
   }
-  if (!funded.shortOf) {
-    if (funded.items.length === 0) await db.batch.deleteMany({ where: { id: batchId, shop, total: 0 } });
-    logger.info({ shop, productId: input.productId, queued: funded.items.length }, "new product images queued by the automatic rule");
-    return { queued: funded.items.length, paused: false };
+  if (!short) {
+    logger.info({ shop, productId: input.productId, queued: queued.length }, "new product images queued by the automatic rule");
+    return { queued: queued.length, paused: false };
   }
-  const reason = pauseMessage(funded.shortOf, rule, shopSettings.dailySpendCap, funded.unfunded);
+  const reason = pauseMessage(short.of, rule, shopSettings.dailySpendCap, short.left);
   await db.$transaction([
     db.shop.update({
       where: { domain: shop },
       data: {
         autoCleanPausedAt: now,
-        autoCleanPausedFor: funded.shortOf,
+        autoCleanPausedFor: short.of,
         autoCleanPauseReason: reason.text,
         autoCleanPauseMessage: reason.message,
       },
     }),
     db.batch.update({
-      where: { id: batchId },
-      data: { note: reason.text, noteMessage: reason.message, ...(funded.items.length === 0 ? { status: "DONE", finishedAt: now } : {}) },
+      where: { id: short.batchId },
+      data: { note: reason.text, noteMessage: reason.message, ...(short.batchEmpty ? { status: "DONE", finishedAt: now } : {}) },
     }),
   ]);
-  logger.info({ shop, productId: input.productId, queued: funded.items.length, shortOf: funded.shortOf }, "automatic rule paused");
-  return { queued: funded.items.length, paused: true };
+  logger.info({ shop, productId: input.productId, queued: queued.length, shortOf: short.of }, "automatic rule paused");
+  return { queued: queued.length, paused: true };
 }

@@ -46,8 +46,9 @@ import {
 import { RunAgainLater, type AutomationWork, type ImageWork } from "~/models/work-queues.server";
 import { checkboxField, choiceField, fieldErrors, optionalCreditsField } from "~/lib/form-fields";
 import { AppError } from "~/lib/app-error";
-import { storedMessage, type MerchantMessage, type MerchantText, type MessageCode } from "~/lib/merchant-message";
-import { groupVersions, type VersionGroup, type WhyNoRetry } from "~/models/versions";
+import { storedMessage, type MerchantMessage, type MerchantText } from "~/lib/merchant-message";
+import { storeRefusedImages, storeRefusedRetry } from "~/models/store-refused-tries.server";
+import { groupVersions } from "~/models/versions";
 
 /** Images added to the batch at a time; the next chunk is added when fewer than this are waiting. */
 const CATALOG_CHUNK = getConfig().CATALOG_RUN_CHUNK;
@@ -115,30 +116,6 @@ const storePauseFilter = {
     reasonMessage: { path: ["code"], equals: code },
   })),
 } satisfies Prisma.CatalogRunWhereInput;
-
-/** The reasons of an item the worker failed because Shopify refused the store: its image was never processed. */
-const STORE_REFUSED_ITEM_CODES = ["itemShopFrozen", "itemShopLocked"] as const satisfies readonly MessageCode[];
-
-const storeRefusedItemFilter = {
-  state: "FAILED",
-  OR: STORE_REFUSED_ITEM_CODES.map((code) => ({ reasonMessage: { path: ["code"], equals: code } })),
-} satisfies Prisma.BatchItemWhereInput;
-
-const refusedByStore = (item: Pick<BatchItem, "state" | "reasonMessage">): boolean =>
-  item.state === "FAILED" && STORE_REFUSED_ITEM_CODES.some((code) => code === storedMessage(item.reasonMessage)?.code);
-
-/** A run adds such an image again at most this many times: a store refusing only some requests must not loop on model calls. */
-const STORE_REFUSED_TRIES = 3;
-
-/**
- * Whether the run adds an image again (its pick, and lockImagesToTry's check under the image's lock): its current
- * version failed because Shopify refused the store, fewer than STORE_REFUSED_TRIES times. An image the merchant tried
- * again meanwhile ("Try again", "Try the failed images again") is left to that try.
- */
-function storeRefusedToAddAgain(group: VersionGroup<BatchItem>): WhyNoRetry | null {
-  if (!refusedByStore(group.current)) return "retryWrongState";
-  return group.versions.filter(refusedByStore).length < STORE_REFUSED_TRIES ? null : "retryWrongState";
-}
 
 /**
  * Asks Shopify whether a store marked refused answers again, before a run starts or resumes: still refused, the
@@ -717,9 +694,9 @@ async function addNextChunk(deps: { db: PrismaClient; imageQueue: ImageWork }, r
     if (waiting > 0) throw new RunAgainLater(TICK_MS);
     // The images that failed because Shopify refused the store (the store has answered since, or this job would have
     // paused) were never processed: they are added again, each as a new try of its failed item.
-    const refused = await storeRefusedImages(db, run, CATALOG_CHUNK);
+    const refused = await runStoreRefusedImages(db, run, CATALOG_CHUNK);
     next = refused.images;
-    if (next.length > 0) retry = { of: refused.retryOf, check: storeRefusedToAddAgain };
+    if (next.length > 0) retry = storeRefusedRetry(refused.retryOf);
   }
   if (next.length === 0) {
     await db.catalogRun.updateMany({ where: { id: run.id, shop, status: "RUNNING" }, data: { status: "DONE", finishedAt: new Date() } });
@@ -793,7 +770,7 @@ async function addNextChunk(deps: { db: PrismaClient; imageQueue: ImageWork }, r
   if (funded.shortOf) {
     const remaining =
       (await db.catalogRunImage.count({ where: { runId: run.id, itemId: null, skipped: false } })) +
-      (await storeRefusedImages(db, { ...run, batchId })).images.length;
+      (await runStoreRefusedImages(db, { ...run, batchId })).images.length;
     const reason = pauseReason(funded.shortOf, run, remaining, funded.availableAfter < CREDITS_PER_IMAGE, shopSettings.dailySpendCap);
     await db.catalogRun.updateMany({
       where: { id: run.id, shop, status: "RUNNING" },
@@ -806,36 +783,18 @@ async function addNextChunk(deps: { db: PrismaClient; imageQueue: ImageWork }, r
   throw new RunAgainLater(TICK_MS);
 }
 
-/** The run's images it adds again (storeRefusedToAddAgain), with their first items. */
-async function storeRefusedImages(
+/** The run's images it adds again (see store-refused-tries.server.ts), with their first items. */
+async function runStoreRefusedImages(
   db: PrismaClient,
   run: Pick<CatalogRun, "id" | "shop" | "batchId">,
   take?: number,
 ): Promise<{ images: CatalogRunImage[]; retryOf: Map<string, string> }> {
   if (!run.batchId) return { images: [], retryOf: new Map() };
-  const failed = await db.batchItem.findMany({
-    where: { shop: run.shop, batchId: run.batchId, ...storeRefusedItemFilter },
-    select: { id: true, retryOfId: true },
-  });
-  if (failed.length === 0) return { images: [], retryOf: new Map() };
-  const roots = [...new Set(failed.map((item) => item.retryOfId ?? item.id))];
-  const items = await db.batchItem.findMany({
-    where: { shop: run.shop, OR: [{ id: { in: roots } }, { retryOfId: { in: roots } }] },
-    orderBy: { createdAt: "asc" },
-  });
-  const again = new Set(
-    groupVersions(items)
-      .filter((group) => storeRefusedToAddAgain(group) === null)
-      .map((group) => group.versions[0]!.retryOfId ?? group.versions[0]!.id),
-  );
-  const rootOf = new Map(items.map((item) => [item.id, item.retryOfId ?? item.id]));
+  const { rootOf, again } = await storeRefusedImages(db, run.shop, { batchId: run.batchId });
+  if (again.length === 0) return { images: [], retryOf: new Map() };
   const images = await db.catalogRunImage.findMany({
     // The run's mark names the item it added last for the image, whichever try that was.
-    where: {
-      runId: run.id,
-      skipped: false,
-      itemId: { in: items.filter((item) => again.has(rootOf.get(item.id)!)).map((item) => item.id) },
-    },
+    where: { runId: run.id, skipped: false, itemId: { in: again.flatMap((image) => image.versions.map((item) => item.id)) } },
     orderBy: { seq: "asc" },
     take,
   });

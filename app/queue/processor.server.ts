@@ -49,6 +49,7 @@ import { QwenFatalError, QwenRateLimitedError } from "~/qwen/errors";
 import { IN_FLIGHT_ITEM_STATES } from "~/models/batch-item-states";
 import { findItemWithBatch, transition } from "~/models/batch-items.server";
 import { updatedIfMatched } from "~/lib/guarded-update.server";
+import { reopenNewProductEventOf } from "~/models/auto-rule.server";
 import { BATCH_REVIEW_KEY, finishBatchIfDone, pipelineSettingsOf } from "~/models/batches.server";
 import { ShopifyApiError, ShopifyThrottledError, ShopifyUserError, type AdminGraphql } from "~/lib/admin-graphql.server";
 import {
@@ -229,6 +230,8 @@ export async function processImageJob(job: Job<ImageJobData>, deps: WorkerDeps, 
       throw new UnrecoverableError(finalReason.text);
     }
     const outcome = await failItem(deps.db, shop, itemId, finalReason, current);
+    // The automatic rule adds such an image again once the store answers (a catalogue run finds its own in its batch).
+    if (unavailable && outcome === "failed") await reopenNewProductEventOf(deps.db, shop, itemId);
     report(outcome, finalReason.text);
     logger.warn({ shop, itemId, jobId: job.id, reason: finalReason.text }, "item failed");
     throw new UnrecoverableError(finalReason.text);

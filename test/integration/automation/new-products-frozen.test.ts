@@ -2,11 +2,14 @@
  * The automatic rule on a store Shopify froze (402) or locked (423): new products arriving meanwhile are not lost and
  * cost no model call. Their events stay open; while the store is known refused the workers' resume pass sends one of
  * the shop's events at a time to ask Shopify (one cheap query), and once the store answers every waiting product is
- * cleaned, each image once.
+ * cleaned, each image once. Images the rule had already queued when Shopify froze the store fail (credits back); once it
+ * answers again the rule adds each of them again as a new try, as a catalogue run does, never beside the merchant's.
  */
 import { describe, expect, it } from "vitest";
 import { resumeNewProductEvents } from "~/models/auto-rule.server";
+import { getBatchProgress } from "~/models/batches.server";
 import { getBalance } from "~/models/credit-ledger.server";
+import { retryFailedImages, retryItem } from "~/models/versions.server";
 import { getAutomationQueue } from "~/queue/automation.server";
 import { action as productsCreate } from "~/routes/webhooks.products.create";
 import { action as productsUpdate } from "~/routes/webhooks.products.update";
@@ -82,5 +85,84 @@ describe("automatic rule on a store Shopify froze", () => {
     expect(await h.db.creditEntry.count({ where: { shop, kind: "CAPTURE" } })).toBe(3);
     expect(await getBalance(h.db, shop)).toEqual({ available: 21, reserved: 0, total: 21 });
     for (const mediaId of [...first.mediaIds, ...second.mediaIds]) expect(mediaById(h.shopify, shop).get(mediaId)!.replacements).toBe(1);
+  }, 90_000);
+});
+
+describe("images the automatic rule had queued when Shopify froze the store", () => {
+  it("are added again once the store answers, each published and charged once, never beside the merchant's try", async () => {
+    const shop = await shopWithAutoRule(h, { credits: 30 });
+    const automationQueue = getAutomationQueue(h.queueName);
+    const worker = h.workers[0]!;
+    await worker.pause();
+    let batchId = "";
+    try {
+      const product = await h.shopify.createProduct(shop, { images: 3 });
+      await h.shopify.webhooksDelivered();
+      const queued = await waitFor(
+        () => h.db.batchItem.findMany({ where: { shop, mediaId: { in: product.mediaIds } } }),
+        (found) => found.length === 3,
+        "the rule to queue the new product's images",
+      );
+      batchId = queued[0]!.batchId;
+      h.shopify.setShopUnavailable(shop, 402);
+    } finally {
+      worker.resume();
+    }
+    const failed = await h.waitForBatch(shop, batchId);
+    expect(failed.items.map((i) => [i.state, i.reasonMessage?.code])).toEqual([
+      ["FAILED", "itemShopFrozen"],
+      ["FAILED", "itemShopFrozen"],
+      ["FAILED", "itemShopFrozen"],
+    ]);
+    expect(await getBalance(h.db, shop)).toEqual({ available: 30, reserved: 0, total: 30 });
+    const callsBefore = modelCalls();
+
+    // Still frozen: the pass asks Shopify and adds nothing.
+    await resumeNewProductEvents(h.db, automationQueue);
+    await settled();
+    expect(await h.db.batchItem.count({ where: { shop } })).toBe(3);
+    expect(await getBalance(h.db, shop)).toEqual({ available: 30, reserved: 0, total: 30 });
+
+    // Paid. The merchant tries one image again while the image worker is busy; the rule's pass adds the other two.
+    h.shopify.setShopUnavailable(shop, null);
+    await worker.pause();
+    try {
+      const merchantTry = await retryItem({ db: h.db, queue: h.queue }, shop, failed.items[0]!.id, null);
+      expect(merchantTry.creditsReserved).toBe(3);
+      // The first pass's event finds the store open and clears the mark; the second adds the images again.
+      for (let pass = 0; pass < 2; pass++) {
+        await resumeNewProductEvents(h.db, automationQueue);
+        await waitFor(
+          () => automationQueue.getJobCountByTypes("active", "wait", "delayed", "prioritized"),
+          (n) => n === 0,
+          "the automation queue to drain",
+          20_000,
+        );
+      }
+      expect(await h.db.batchItem.count({ where: { shop, retryOfId: { not: null } } })).toBe(3);
+      // The rule's tries are queued: the merchant's "Try the failed images again" has nothing left to add.
+      expect(await retryFailedImages({ db: h.db, queue: h.queue }, shop, batchId)).toEqual({ queued: 0, creditsReserved: 0 });
+      expect(await getBalance(h.db, shop)).toMatchObject({ available: 21, reserved: 9 });
+    } finally {
+      worker.resume();
+    }
+    const done = await h.waitForBatch(shop, batchId);
+    expect(done.items.map((i) => i.versions.map((v) => [v.state, v.reasonMessage?.code ?? null]))).toEqual(
+      Array.from({ length: 3 }, () => [
+        ["FAILED", "itemShopFrozen"],
+        ["PUBLISHED", null],
+      ]),
+    );
+    expect(modelCalls() - callsBefore).toBe(3);
+    expect(await h.db.creditEntry.count({ where: { shop, kind: "CAPTURE" } })).toBe(3);
+    expect(await getBalance(h.db, shop)).toEqual({ available: 21, reserved: 0, total: 21 });
+    for (const item of failed.items) expect(mediaById(h.shopify, shop).get(item.mediaId)!.replacements).toBe(1);
+
+    // Nothing is left for the rule to add: later passes add nothing.
+    await resumeNewProductEvents(h.db, automationQueue);
+    await settled();
+    expect(await openEvents(shop)).toBe(0);
+    expect(await h.db.batchItem.count({ where: { shop } })).toBe(6);
+    expect((await getBatchProgress(h.db, shop, batchId))!.counts).toMatchObject({ PUBLISHED: 3, FAILED: 0 });
   }, 90_000);
 });

@@ -1,0 +1,3 @@
+-- CreateIndex
+CREATE INDEX "NewProductEvent_shop_productId_idx" ON "NewProductEvent"("shop", "productId");
+
