@@ -144,6 +144,8 @@ export const MESSAGE_CODES = [
   "retryInOtherBatch",
   "retryNeedsCredits",
   "publishNeedsCredits",
+  "retryDailySpendCap",
+  "publishDailySpendCap",
   "retryFailedNeedsCredits",
   "retryFailedQueued",
   "retryFailedNone",

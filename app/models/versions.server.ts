@@ -75,17 +75,32 @@ async function releaseSetAside(db: PrismaClient, shop: string, itemIds: string[]
   }
 }
 
-/** The ledger's refusals, in words about this action (`code` words a short balance in the viewer's language). */
-function creditsRefusal(error: unknown, doing: string, code: "retryNeedsCredits" | "publishNeedsCredits"): never {
+const SINGLE_REFUSAL_CODES = {
+  retry: { short: "retryNeedsCredits", cap: "retryDailySpendCap" },
+  publish: { short: "publishNeedsCredits", cap: "publishDailySpendCap" },
+} as const;
+
+/**
+ * The ledger's refusals of one image's try or publish, in words about this action and with its message code (the
+ * daily cap's own message speaks of a batch and of selecting fewer images, which one image cannot do).
+ */
+function creditsRefusal(error: unknown, doing: string, action: keyof typeof SINGLE_REFUSAL_CODES): never {
+  const codes = SINGLE_REFUSAL_CODES[action];
   if (error instanceof DailySpendCapError) {
-    throw new BatchInputError(error.message.replace("This batch", doing), 422, error, error.merchant);
+    throw new BatchInputError(
+      `${doing} costs ${CREDITS_PER_IMAGE} credits, but your daily spending limit is ${error.cap} credits and ${error.spentToday} ` +
+        `${error.spentToday === 1 ? "was" : "were"} already used today. Raise the limit in Settings, or try again tomorrow.`,
+      422,
+      error,
+      { code: codes.cap, params: { count: CREDITS_PER_IMAGE, cap: error.cap, spentToday: error.spentToday } },
+    );
   }
   if (error instanceof InsufficientCreditsError) {
     throw new BatchInputError(
       `${doing} costs ${CREDITS_PER_IMAGE} credits and you have ${error.available}. Buy a credit pack on the Credits page, then try again.`,
       422,
       error,
-      { code, params: { count: CREDITS_PER_IMAGE, available: error.available } },
+      { code: codes.short, params: { count: CREDITS_PER_IMAGE, available: error.available } },
     );
   }
   throw error;
@@ -235,7 +250,7 @@ export async function retryItem(
   try {
     tries = await queueTries(deps, shop, [rootId], instruction, () => null);
   } catch (error) {
-    creditsRefusal(error, "Trying again", "retryNeedsCredits");
+    creditsRefusal(error, "Trying again", "retry");
   }
   const refusal = tries.refused[0];
   if (refusal) throw new BatchInputError(WHY_NO_RETRY[refusal.why], 409, null, { code: refusal.why });
@@ -382,7 +397,7 @@ export async function publishVersion(
       return { kind: "queued-paid" as const, enqueue: newId };
     });
   } catch (error) {
-    creditsRefusal(error, "Publishing this version", "publishNeedsCredits");
+    creditsRefusal(error, "Publishing this version", "publish");
   }
   await releaseSetAside(deps.db, shop, setAside, "set aside: another version was published");
   if (outcome.kind === "already") return "already";

@@ -1,7 +1,8 @@
 /**
  * "Try again" and "Publish this version" (of a rejected version) each reserve 3 credits; with a short balance they are
  * refused with nothing reserved, and the refusal says what it costs, what the shop has and what to do, in the
- * merchant's language (its message code), as "Try the failed images again" does.
+ * merchant's language (its message code), as "Try the failed images again" does. Over the daily spending limit the
+ * refusal speaks of that one image, not of a batch.
  */
 import { randomUUID } from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
@@ -30,12 +31,16 @@ interface Refusal {
   errorParams: MessageParams;
 }
 
-/** A shop with 2 credits and one image of each kind: failed (a model outage, a new try may cure it) and rejected. */
-async function shortShop() {
+/**
+ * A shop with 2 credits (or `credits` and a daily spending limit of `dailySpendCap`) and one image of each kind:
+ * failed (a model outage, a new try may cure it) and rejected.
+ */
+async function shortShop(opts: { credits: number; dailySpendCap?: number } = { credits: 2 }) {
   const shop = uniqueShopDomain();
   shops.push(shop);
   await createOfflineSession(prisma, shop);
-  await grantCredits(prisma, shop, 2, { kind: "GRANT", idempotencyKey: `test:${randomUUID()}` });
+  if (opts.dailySpendCap) await prisma.shop.update({ where: { domain: shop }, data: { dailySpendCap: opts.dailySpendCap } });
+  await grantCredits(prisma, shop, opts.credits, { kind: "GRANT", idempotencyKey: `test:${randomUUID()}` });
   const stored = await prisma.storedImage.create({
     data: { shop, cacheKey: randomUUID(), mimeType: "image/png", width: 800, height: 800, objectKey: `test/${randomUUID()}.png` },
   });
@@ -88,6 +93,48 @@ describe("a single image's refusal for a short balance", () => {
 
     expect(await getBalance(prisma, shop)).toMatchObject({ available: 2, reserved: 0 });
     expect(await prisma.batchItem.count({ where: { shop } })).toBe(itemsBefore);
+    expect((await prisma.batchItem.findUniqueOrThrow({ where: { id: rejected.id } })).state).toBe("REJECTED");
+  });
+
+  it("says a single image's try or publish is over today's spending limit, not that a batch is, in Spanish too", async () => {
+    const { shop, failed, rejected } = await shortShop({ credits: 30, dailySpendCap: 2 });
+    const es = i18nFor("es");
+
+    const retry = await post(retryAction, shop, `/app/items/${failed.id}/retry`, failed.id);
+    expect(retry).toEqual({
+      status: 422,
+      body: {
+        ok: false,
+        error:
+          "Trying again costs 3 credits, but your daily spending limit is 2 credits and 0 were already used today. " +
+          "Raise the limit in Settings, or try again tomorrow.",
+        errorCode: "retryDailySpendCap",
+        errorParams: { count: 3, cap: 2, spentToday: 0 },
+      },
+    });
+    expect(es.t(`messages.${retry.body.errorCode}`, retry.body.errorParams)).toBe(
+      "Reintentar cuesta 3 créditos, pero tu límite de gasto diario es de 2 créditos y hoy ya se usaron 0. " +
+        "Sube el límite en Configuración o vuelve a intentarlo mañana.",
+    );
+
+    const publish = await post(publishAction, shop, `/app/items/${rejected.id}/publish`, rejected.id);
+    expect(publish).toEqual({
+      status: 422,
+      body: {
+        ok: false,
+        error:
+          "Publishing this version costs 3 credits, but your daily spending limit is 2 credits and 0 were already used today. " +
+          "Raise the limit in Settings, or try again tomorrow.",
+        errorCode: "publishDailySpendCap",
+        errorParams: { count: 3, cap: 2, spentToday: 0 },
+      },
+    });
+    expect(es.t(`messages.${publish.body.errorCode}`, publish.body.errorParams)).toBe(
+      "Publicar esta versión cuesta 3 créditos, pero tu límite de gasto diario es de 2 créditos y hoy ya se usaron 0. " +
+        "Sube el límite en Configuración o vuelve a intentarlo mañana.",
+    );
+
+    expect(await getBalance(prisma, shop)).toMatchObject({ available: 30, reserved: 0 });
     expect((await prisma.batchItem.findUniqueOrThrow({ where: { id: rejected.id } })).state).toBe("REJECTED");
   });
 });
