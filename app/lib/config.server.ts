@@ -270,6 +270,12 @@ const sections = [
         commentedOut: true,
         doc: "How often a counting catalogue run reads its bulk operation: the fallback for a lost bulk_operations/finish.",
       }),
+      CATALOG_RUN_TICK_MS: variable({
+        schema: wholeNumber(50),
+        default: "1000",
+        commentedOut: true,
+        doc: "How often a running catalogue run looks again at its chunk's progress before adding the next one.",
+      }),
       JOB_ATTEMPTS: variable({ schema: wholeNumber(1), default: "8" }),
       JOB_BACKOFF_MS: variable({ schema: wholeNumber(1), default: "2000" }),
       WORKER_LOCK_MS: variable({ schema: wholeNumber(1_000), default: "30000" }),

@@ -52,8 +52,10 @@ import { groupVersions } from "~/models/versions";
 
 /** Images added to the batch at a time; the next chunk is added when fewer than this are waiting. */
 const CATALOG_CHUNK = getConfig().CATALOG_RUN_CHUNK;
-/** How often a running job looks again (its chunk's progress, the bulk operation). */
-const TICK_MS = 1_000;
+/** How often a running job looks again (its chunk's progress). */
+function tickMs(): number {
+  return getConfig().CATALOG_RUN_TICK_MS;
+}
 /**
  * How often a counting job reads its bulk operation. Only a fallback: bulk_operations/finish wakes the job when the
  * operation ends, so this catches a webhook that was lost.
@@ -683,7 +685,7 @@ async function addNextChunk(deps: { db: PrismaClient; imageQueue: ImageWork }, r
   const waiting = run.batchId
     ? await db.batchItem.count({ where: { shop, batchId: run.batchId, state: { in: [...IN_FLIGHT_ITEM_STATES] } } })
     : 0;
-  if (waiting >= CATALOG_CHUNK) throw new RunAgainLater(TICK_MS);
+  if (waiting >= CATALOG_CHUNK) throw new RunAgainLater(tickMs());
   let next = await db.catalogRunImage.findMany({
     where: { runId: run.id, itemId: null, skipped: false },
     orderBy: { seq: "asc" },
@@ -691,7 +693,7 @@ async function addNextChunk(deps: { db: PrismaClient; imageQueue: ImageWork }, r
   });
   let retry: FundedItemsInput["retry"];
   if (next.length === 0) {
-    if (waiting > 0) throw new RunAgainLater(TICK_MS);
+    if (waiting > 0) throw new RunAgainLater(tickMs());
     // The images that failed because Shopify refused the store (the store has answered since, or this job would have
     // paused) were never processed: they are added again, each as a new try of its failed item.
     const refused = await runStoreRefusedImages(db, run, CATALOG_CHUNK);
@@ -780,7 +782,7 @@ async function addNextChunk(deps: { db: PrismaClient; imageQueue: ImageWork }, r
     logger.info({ shop, runId: run.id, shortOf: funded.shortOf, remaining }, "catalogue run paused");
     return;
   }
-  throw new RunAgainLater(TICK_MS);
+  throw new RunAgainLater(tickMs());
 }
 
 /** The run's images it adds again (see store-refused-tries.server.ts), with their first items. */

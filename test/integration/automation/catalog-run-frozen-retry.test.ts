@@ -18,9 +18,12 @@ import { mediaById, offlineAdmin } from "../batches/harness";
 import { waitFor } from "../wait";
 import { automationHarnessForFile, shopWithAutoRule } from "./automation-harness";
 
+// The run reads its bulk operation and looks at its chunk more often than in production: the same steps, less waiting.
 process.env.CATALOG_BULK_POLL_MS = "300";
+process.env.CATALOG_RUN_TICK_MS = "100";
 afterAll(() => {
   delete process.env.CATALOG_BULK_POLL_MS;
+  delete process.env.CATALOG_RUN_TICK_MS;
 });
 
 const h = automationHarnessForFile({ routes: { "/webhooks/products/create": productsCreate }, imageWorker: { concurrency: 2 } });
