@@ -129,17 +129,18 @@ describe("images the automatic rule had queued when Shopify froze the store", ()
     try {
       const merchantTry = await retryItem({ db: h.db, queue: h.queue }, shop, failed.items[0]!.id, null);
       expect(merchantTry.creditsReserved).toBe(3);
-      // The first pass's event finds the store open and clears the mark; the second adds the images again.
-      for (let pass = 0; pass < 2; pass++) {
-        await resumeNewProductEvents(h.db, automationQueue);
-        await waitFor(
-          () => automationQueue.getJobCountByTypes("active", "wait", "delayed", "prioritized"),
-          (n) => n === 0,
-          "the automation queue to drain",
-          20_000,
-        );
-      }
-      expect(await h.db.batchItem.count({ where: { shop, retryOfId: { not: null } } })).toBe(3);
+      // The pass sends the rule's event, which finds the store open (clearing the mark) and adds the other two again.
+      expect(await resumeNewProductEvents(h.db, automationQueue)).toBe(1);
+      await waitFor(
+        () => automationQueue.getJobCountByTypes("active", "wait", "delayed", "prioritized"),
+        (n) => n === 0,
+        "the automation queue to drain",
+        20_000,
+      );
+      expect((await h.db.shop.findUniqueOrThrow({ where: { domain: shop } })).unavailableStatus).toBeNull();
+      const tries = await h.db.batchItem.findMany({ where: { shop, retryOfId: { not: null } } });
+      expect(tries.map((item) => item.retryOfId).sort()).toEqual(failed.items.map((item) => item.id).sort());
+      expect(tries.every((item) => item.batchId === batchId)).toBe(true);
       // The rule's tries are queued: the merchant's "Try the failed images again" has nothing left to add.
       expect(await retryFailedImages({ db: h.db, queue: h.queue }, shop, batchId)).toEqual({ queued: 0, creditsReserved: 0 });
       expect(await getBalance(h.db, shop)).toMatchObject({ available: 21, reserved: 9 });
