@@ -24,13 +24,7 @@ import type { AdminGraphql } from "~/lib/admin-graphql.server";
 import { getImagesOfProducts } from "~/models/catalog.server";
 import { CREDITS_PER_IMAGE } from "~/models/credit-ledger.server";
 import { getSettings, pipelineSettingsFrom } from "~/models/settings.server";
-import {
-  checkShopAvailable,
-  markShopUnavailable,
-  shopUnavailableStatusOf,
-  storedUnavailableStatus,
-  type ShopUnavailableStatus,
-} from "~/models/shop-availability.server";
+import { storedUnavailableStatus, unlessShopRefused, type ShopUnavailableStatus } from "~/models/shop-availability.server";
 import { storeRefusedImages, storeRefusedRetry } from "~/models/store-refused-tries.server";
 import { RunAgainLater, type AutomationWork, type ImageWork } from "~/models/work-queues.server";
 import { checkboxField, choiceField, fieldErrors, optionalCreditsField } from "~/lib/form-fields";
@@ -328,19 +322,18 @@ export async function cleanNewProductMedia(
     });
     rule = { ...rule, pausedAt: null, pausedFor: null, pauseReason: null, pauseMessage: null };
   }
-  let images: Awaited<ReturnType<typeof getImagesOfProducts>>;
-  try {
-    // Shopify refused the store before: ask once before reading the product (the event waits while it still does).
-    const mark = await db.shop.findUnique({ where: { domain: shop }, select: { unavailableStatus: true } });
-    if (storedUnavailableStatus(mark?.unavailableStatus)) await checkShopAvailable(db, deps.graphql, shop);
-    images = await getImagesOfProducts(deps.graphql, [input.productId], new Set(input.mediaIds));
-  } catch (error) {
-    const storeRefused = shopUnavailableStatusOf(error);
-    if (!storeRefused) throw error;
-    await markShopUnavailable(db, shop, storeRefused);
-    logger.info({ shop, productId: input.productId, status: storeRefused }, "new product images wait: Shopify refuses the store");
-    return { queued: 0, paused: false, storeRefused };
+  // Shopify refused the store before: asked once before reading the product (the event waits while it still does).
+  const read = await unlessShopRefused(
+    db,
+    shop,
+    () => deps.graphql,
+    () => getImagesOfProducts(deps.graphql, [input.productId], new Set(input.mediaIds)),
+  );
+  if ("refused" in read) {
+    logger.info({ shop, productId: input.productId, status: read.refused }, "new product images wait: Shopify refuses the store");
+    return { queued: 0, paused: false, storeRefused: read.refused };
   }
+  const images = read.value;
   if (images.some((image) => !image.url || image.status === "UPLOADED" || image.status === "PROCESSING")) {
     // A new product's photos may still be processing at Shopify when its webhook arrives.
     throw new RunAgainLater(5_000);

@@ -36,13 +36,7 @@ import { IN_FLIGHT_ITEM_STATES, ITEM_STATES } from "~/models/batch-item-states";
 import { gidNumber, type ProductImage } from "~/models/catalog.server";
 import { CREDITS_PER_IMAGE } from "~/models/credit-ledger.server";
 import { getSettings, pipelineSettingsFrom } from "~/models/settings.server";
-import {
-  checkShopAvailable,
-  markShopUnavailable,
-  shopUnavailableStatusOf,
-  storedUnavailableStatus,
-  type ShopUnavailableStatus,
-} from "~/models/shop-availability.server";
+import { unlessShopRefused, type ShopUnavailableStatus } from "~/models/shop-availability.server";
 import { RunAgainLater, type AutomationWork, type ImageWork } from "~/models/work-queues.server";
 import { checkboxField, choiceField, fieldErrors, optionalCreditsField } from "~/lib/form-fields";
 import { AppError } from "~/lib/app-error";
@@ -125,16 +119,9 @@ const storePauseFilter = {
  * caller's own request (`work`) into that answer, marking the shop.
  */
 async function whileStoreOpen<T>(db: PrismaClient, graphql: AdminGraphql, shop: string, work: () => Promise<T>): Promise<T> {
-  try {
-    const mark = await db.shop.findUnique({ where: { domain: shop }, select: { unavailableStatus: true } });
-    if (storedUnavailableStatus(mark?.unavailableStatus)) await checkShopAvailable(db, graphql, shop);
-    return await work();
-  } catch (error) {
-    const status = shopUnavailableStatusOf(error);
-    if (!status) throw error;
-    await markShopUnavailable(db, shop, status);
-    throw new CatalogRunError(STORE_REFUSED[status].text, 409, STORE_REFUSED[status].message);
-  }
+  const outcome = await unlessShopRefused(db, shop, () => graphql, work);
+  if ("refused" in outcome) throw new CatalogRunError(STORE_REFUSED[outcome.refused].text, 409, STORE_REFUSED[outcome.refused].message);
+  return outcome.value;
 }
 
 /** A run's budget at most (333,333 images). */
@@ -441,17 +428,15 @@ export async function advanceCatalogRun(
     });
     return;
   }
-  try {
-    // Shopify refused the store before: ask once before reading the catalogue or reserving a chunk's credits.
-    if (storedUnavailableStatus(installed.unavailableStatus)) await checkShopAvailable(deps.db, await deps.adminFor(shop), shop);
-    if (run.status === "COUNTING") return await countCatalog(deps, run);
-    return await addNextChunk(deps, run);
-  } catch (error) {
-    const status = shopUnavailableStatusOf(error);
-    if (!status) throw error;
-    await markShopUnavailable(deps.db, shop, status);
-    await pauseForStore(deps.db, run, status);
-  }
+  // Shopify refused the store before: asked once before reading the catalogue or reserving a chunk's credits.
+  const outcome = await unlessShopRefused(
+    deps.db,
+    shop,
+    () => deps.adminFor(shop),
+    () => (run.status === "COUNTING" ? countCatalog(deps, run) : addNextChunk(deps, run)),
+    installed.unavailableStatus,
+  );
+  if ("refused" in outcome) await pauseForStore(deps.db, run, outcome.refused);
 }
 
 /**

@@ -69,3 +69,31 @@ export async function checkShopAvailable(db: PrismaClient, graphql: AdminGraphql
     data: { unavailableAt: null, unavailableStatus: null },
   });
 }
+
+/**
+ * Runs `work` (the caller's Admin API requests for the shop) unless Shopify refuses the store: a shop marked before
+ * is asked first (checkShopAvailable, with the client `adminFor` gives), and a refusal met there or by `work` marks
+ * the shop and is returned instead of thrown. `mark` is the stored status when the caller read it with its own row;
+ * left out, it is read here.
+ */
+export async function unlessShopRefused<T>(
+  db: PrismaClient,
+  shop: string,
+  adminFor: () => AdminGraphql | Promise<AdminGraphql>,
+  work: () => Promise<T>,
+  mark?: number | null,
+): Promise<{ value: T } | { refused: ShopUnavailableStatus }> {
+  try {
+    const stored =
+      mark !== undefined
+        ? mark
+        : (await db.shop.findUnique({ where: { domain: shop }, select: { unavailableStatus: true } }))?.unavailableStatus;
+    if (storedUnavailableStatus(stored)) await checkShopAvailable(db, await adminFor(), shop);
+    return { value: await work() };
+  } catch (error) {
+    const refused = shopUnavailableStatusOf(error);
+    if (!refused) throw error;
+    await markShopUnavailable(db, shop, refused);
+    return { refused };
+  }
+}
