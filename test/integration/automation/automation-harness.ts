@@ -6,10 +6,12 @@
 import type { Worker } from "bullmq";
 import { expect } from "vitest";
 import { saveAutoRule } from "~/models/auto-rule.server";
+import { confirmCatalogRun, getCatalogRun, startCatalogRun, type CatalogRunView } from "~/models/catalog-runs.server";
 import { closeAutomationQueues, getAutomationQueue, startAutomationWorker } from "~/queue/automation.server";
 import { processAutomationJob } from "~/queue/automation-processor.server";
 import { closeQueues } from "~/queue/queue.server";
 import { offlineAdmin, startedForFile, startHarness, type Harness } from "../batches/harness";
+import { waitFor } from "../wait";
 import { startWebhookAppServer, type WebhookAppServer } from "./app-server";
 
 export interface AutomationHarness {
@@ -73,4 +75,41 @@ export async function shopWithAutoRule(
   });
   expect(saved.ok).toBe(true);
   return shop;
+}
+
+/** The run as the catalogue page shows it, once `done` holds (within a minute). */
+export function runOf(
+  h: Harness,
+  shop: string,
+  runId: string,
+  done: (run: CatalogRunView) => boolean,
+  what: string,
+): Promise<CatalogRunView> {
+  return waitFor(async () => (await getCatalogRun(h.db, shop, runId))!, done, what, 60_000);
+}
+
+/**
+ * A whole-catalogue run counted, then Shopify refusing the store (`status`) as the merchant confirms it, unknown to
+ * the app: returns the run once it has paused with nothing waiting or held.
+ */
+export async function runPausedByRefusedStore(
+  h: Harness,
+  shop: string,
+  status: 402 | 423,
+): Promise<{ runId: string; paused: CatalogRunView; graphql: Awaited<ReturnType<typeof offlineAdmin>> }> {
+  const automationQueue = getAutomationQueue(h.queueName);
+  const graphql = await offlineAdmin(shop);
+  const started = await startCatalogRun({ db: h.db, automationQueue, graphql }, shop, { filterKind: "all", pipeline: "amazon" });
+  if (!started.ok) throw new Error(JSON.stringify(started.errors));
+  await runOf(h, shop, started.runId, (r) => r.status === "READY", "the catalogue to be counted");
+  h.shopify.setShopUnavailable(shop, status);
+  await confirmCatalogRun({ db: h.db, automationQueue, graphql }, shop, started.runId);
+  const paused = await runOf(
+    h,
+    shop,
+    started.runId,
+    (r) => r.status === "PAUSED" && r.waiting === 0 && r.creditsHeld === 0,
+    "the run to pause",
+  );
+  return { runId: started.runId, paused, graphql };
 }

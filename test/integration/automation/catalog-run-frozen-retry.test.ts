@@ -7,16 +7,16 @@
  * product. Images of the automatic rule that failed while frozen can be tried again by the merchant too.
  */
 import { afterAll, describe, expect, it } from "vitest";
-import { confirmCatalogRun, getCatalogRun, resumeCatalogRuns, startCatalogRun, type CatalogRunView } from "~/models/catalog-runs.server";
+import { confirmCatalogRun, getCatalogRun, resumeCatalogRuns } from "~/models/catalog-runs.server";
 import { getBatchProgress } from "~/models/batches.server";
 import { getBalance } from "~/models/credit-ledger.server";
 import { groupVersions, isFailedToRetry } from "~/models/versions";
 import { retryFailedImages, retryItem } from "~/models/versions.server";
 import { getAutomationQueue } from "~/queue/automation.server";
 import { action as productsCreate } from "~/routes/webhooks.products.create";
-import { mediaById, offlineAdmin } from "../batches/harness";
+import { mediaById } from "../batches/harness";
 import { waitFor } from "../wait";
-import { automationHarnessForFile, shopWithAutoRule } from "./automation-harness";
+import { automationHarnessForFile, runOf, runPausedByRefusedStore, shopWithAutoRule } from "./automation-harness";
 
 // The run reads its bulk operation and looks at its chunk more often than in production: the same steps, less waiting.
 process.env.CATALOG_BULK_POLL_MS = "300";
@@ -32,10 +32,6 @@ const modelCalls = () => h.dashscope.stats().requests;
 const captures = (shop: string) => h.db.creditEntry.count({ where: { shop, kind: "CAPTURE" } });
 const deps = () => ({ db: h.db, queue: h.queue });
 
-function runOf(shop: string, runId: string, done: (run: CatalogRunView) => boolean, what: string): Promise<CatalogRunView> {
-  return waitFor(async () => (await getCatalogRun(h.db, shop, runId))!, done, what, 60_000);
-}
-
 /** Images of the batch page's "Try the N failed images again" (as its loader counts them). */
 async function failedToRetry(shop: string, batchId: string): Promise<number> {
   const progress = (await getBatchProgress(h.db, shop, batchId))!;
@@ -47,18 +43,7 @@ async function runPausedByFreeze() {
   const shop = await h.addShop({ products: 3, imagesPerProduct: 1, credits: 30 });
   const before = mediaById(h.shopify, shop);
   const automationQueue = getAutomationQueue(h.queueName);
-  const graphql = await offlineAdmin(shop);
-  const started = await startCatalogRun({ db: h.db, automationQueue, graphql }, shop, { filterKind: "all", pipeline: "amazon" });
-  if (!started.ok) throw new Error(JSON.stringify(started.errors));
-  await runOf(shop, started.runId, (r) => r.status === "READY", "the catalogue to be counted");
-  h.shopify.setShopUnavailable(shop, 402);
-  await confirmCatalogRun({ db: h.db, automationQueue, graphql }, shop, started.runId);
-  const paused = await runOf(
-    shop,
-    started.runId,
-    (r) => r.status === "PAUSED" && r.waiting === 0 && r.creditsHeld === 0,
-    "the run to pause",
-  );
+  const { runId, paused, graphql } = await runPausedByRefusedStore(h, shop, 402);
   expect(paused).toMatchObject({ reasonMessage: { code: "catalogPausedShopFrozen" }, failed: 3, published: 0 });
   const batchId = paused.batchId!;
   const failed = await h.db.batchItem.findMany({ where: { shop, batchId }, orderBy: { createdAt: "asc" } });
@@ -70,13 +55,13 @@ async function runPausedByFreeze() {
   // The freeze's failures are ones a new try may cure: the batch page offers to try them again.
   expect(await failedToRetry(shop, batchId)).toBe(3);
   h.shopify.setShopUnavailable(shop, null);
-  return { shop, runId: started.runId, batchId, failed, before, automationQueue, graphql, callsBefore: modelCalls() };
+  return { shop, runId, batchId, failed, before, automationQueue, graphql, callsBefore: modelCalls() };
 }
 
 /** Each image published once and charged once, the run's counts and the batch page's versions right. */
 async function expectCleanedOnce(run: Awaited<ReturnType<typeof runPausedByFreeze>>) {
   const { shop, runId, batchId, before, callsBefore } = run;
-  const done = await runOf(shop, runId, (r) => r.status === "DONE", "the run to finish");
+  const done = await runOf(h, shop, runId, (r) => r.status === "DONE", "the run to finish");
   await h.waitForBatch(shop, batchId);
   expect(await getCatalogRun(h.db, shop, runId)).toMatchObject({
     total: 3,

@@ -6,20 +6,12 @@
  */
 import { afterAll, describe, expect, it } from "vitest";
 import { checkShopAvailable } from "~/models/shop-availability.server";
-import {
-  CatalogRunError,
-  confirmCatalogRun,
-  getCatalogRun,
-  resumeCatalogRuns,
-  startCatalogRun,
-  type CatalogRunView,
-} from "~/models/catalog-runs.server";
+import { CatalogRunError, confirmCatalogRun, getCatalogRun, resumeCatalogRuns, startCatalogRun } from "~/models/catalog-runs.server";
 import { getBatchProgress } from "~/models/batches.server";
 import { getBalance } from "~/models/credit-ledger.server";
 import { getAutomationQueue } from "~/queue/automation.server";
 import { mediaById, offlineAdmin } from "../batches/harness";
-import { waitFor } from "../wait";
-import { automationHarnessForFile } from "./automation-harness";
+import { automationHarnessForFile, runOf, runPausedByRefusedStore } from "./automation-harness";
 
 process.env.CATALOG_BULK_POLL_MS = "300";
 afterAll(() => {
@@ -39,10 +31,6 @@ const modelCalls = () => h.dashscope.stats().requests;
 const captures = (shop: string) => h.db.creditEntry.count({ where: { shop, kind: "CAPTURE" } });
 const mark = (shop: string) =>
   h.db.shop.findUniqueOrThrow({ where: { domain: shop }, select: { unavailableStatus: true } }).then((s) => s.unavailableStatus);
-
-function runOf(shop: string, runId: string, done: (run: CatalogRunView) => boolean, what: string): Promise<CatalogRunView> {
-  return waitFor(async () => (await getCatalogRun(h.db, shop, runId))!, done, what, 60_000);
-}
 
 async function refusal(promise: Promise<unknown>): Promise<{ message: string; code: string | undefined }> {
   const error = await promise.then(
@@ -66,7 +54,7 @@ describe("a whole-catalogue run on a store Shopify froze", () => {
     h.shopify.setShopUnavailable(shop, 402);
     const started = await startCatalogRun({ db: h.db, automationQueue, graphql }, shop, { filterKind: "all", pipeline: "amazon" });
     if (!started.ok) throw new Error(JSON.stringify(started.errors));
-    const countingPaused = await runOf(shop, started.runId, (r) => r.status !== "COUNTING", "the count to stop");
+    const countingPaused = await runOf(h, shop, started.runId, (r) => r.status !== "COUNTING", "the count to stop");
     expect(countingPaused).toMatchObject({
       status: "PAUSED",
       reason: PAUSED_FROZEN,
@@ -93,7 +81,7 @@ describe("a whole-catalogue run on a store Shopify froze", () => {
     h.shopify.setShopUnavailable(shop, null);
     await confirmCatalogRun({ db: h.db, automationQueue, graphql }, shop, started.runId);
     expect(await mark(shop)).toBeNull();
-    const counted = await runOf(shop, started.runId, (r) => r.status !== "COUNTING", "the catalogue to be counted");
+    const counted = await runOf(h, shop, started.runId, (r) => r.status !== "COUNTING", "the catalogue to be counted");
     expect(counted).toMatchObject({ status: "READY", total: 3, reason: null });
     expect(await getBalance(h.db, shop)).toEqual({ available: 30, reserved: 0, total: 30 });
 
@@ -101,6 +89,7 @@ describe("a whole-catalogue run on a store Shopify froze", () => {
     h.shopify.setShopUnavailable(shop, 402);
     await confirmCatalogRun({ db: h.db, automationQueue, graphql }, shop, started.runId);
     const paused = await runOf(
+      h,
       shop,
       started.runId,
       (r) => r.status === "PAUSED" && r.waiting === 0 && r.creditsHeld === 0,
@@ -118,7 +107,7 @@ describe("a whole-catalogue run on a store Shopify froze", () => {
     // Paid again: resuming cleans every image, those that failed because of the freeze too, each once.
     h.shopify.setShopUnavailable(shop, null);
     await confirmCatalogRun({ db: h.db, automationQueue, graphql }, shop, started.runId);
-    const done = await runOf(shop, started.runId, (r) => r.status === "DONE", "the run to finish");
+    const done = await runOf(h, shop, started.runId, (r) => r.status === "DONE", "the run to finish");
     expect(done).toMatchObject({ total: 3, added: 3, published: 3, failed: 0, waiting: 0, creditsUsed: 9, creditsHeld: 0 });
     expect(await getBalance(h.db, shop)).toEqual({ available: 21, reserved: 0, total: 21 });
     expect(await captures(shop)).toBe(3);
@@ -144,31 +133,19 @@ describe("a whole-catalogue run on a store Shopify locked", () => {
   it("pauses with the locked sentence and resumes by itself once a later job finds the store open", async () => {
     const shop = await h.addShop({ products: 2, imagesPerProduct: 1, credits: 30 });
     const automationQueue = getAutomationQueue(h.queueName);
-    const graphql = await offlineAdmin(shop);
-    const started = await startCatalogRun({ db: h.db, automationQueue, graphql }, shop, { filterKind: "all", pipeline: "amazon" });
-    if (!started.ok) throw new Error(JSON.stringify(started.errors));
-    await runOf(shop, started.runId, (r) => r.status === "READY", "the catalogue to be counted");
-
-    h.shopify.setShopUnavailable(shop, 423);
-    await confirmCatalogRun({ db: h.db, automationQueue, graphql }, shop, started.runId);
-    const paused = await runOf(
-      shop,
-      started.runId,
-      (r) => r.status === "PAUSED" && r.waiting === 0 && r.creditsHeld === 0,
-      "the run to pause",
-    );
+    const { runId, paused, graphql } = await runPausedByRefusedStore(h, shop, 423);
     expect(paused).toMatchObject({ reason: PAUSED_LOCKED, reasonMessage: { code: "catalogPausedShopLocked" } });
     expect(await mark(shop)).toBe(423);
 
     // The workers' resume pass leaves it while the store is known locked.
     await resumeCatalogRuns(h.db, automationQueue);
-    expect((await getCatalogRun(h.db, shop, started.runId))!.status).toBe("PAUSED");
+    expect((await getCatalogRun(h.db, shop, runId))!.status).toBe("PAUSED");
 
     // Unlocked; another job of the shop asks Shopify and clears the mark: the next resume pass goes on with the run.
     h.shopify.setShopUnavailable(shop, null);
     await checkShopAvailable(h.db, graphql, shop);
     expect(await resumeCatalogRuns(h.db, automationQueue)).toBeGreaterThanOrEqual(1);
-    const done = await runOf(shop, started.runId, (r) => r.status === "DONE", "the run to finish");
+    const done = await runOf(h, shop, runId, (r) => r.status === "DONE", "the run to finish");
     expect(done).toMatchObject({ total: 2, added: 2, published: 2, failed: 0, reason: null });
     expect(await getBalance(h.db, shop)).toEqual({ available: 24, reserved: 0, total: 24 });
     expect(await captures(shop)).toBe(2);
