@@ -388,35 +388,65 @@ function resample(planes: Planes, area: Box, outW: number, outH: number, extend 
       tapWx[t] = Math.max(0, Math.min(1, fx - x0));
     }
   }
-  const sums = new Float64Array(channelCount);
+  // The taps of every output row likewise (y0 -1 for a row outside the image).
+  const rowTaps = outH * taps;
+  const tapRow0 = new Int32Array(rowTaps);
+  const tapRow1 = new Int32Array(rowTaps);
+  const tapWy = new Float64Array(rowTaps);
+  for (let y = 0; y < outH; y++) {
+    for (let ty = 0; ty < taps; ty++) {
+      const t = y * taps + ty;
+      const fy = area.top + y * sy + (ty + 0.5) * stepY - 0.5;
+      if (!extend && (fy < -0.5 || fy > height - 0.5)) {
+        tapRow0[t] = -1;
+        continue;
+      }
+      const y0 = Math.max(0, Math.min(height - 1, Math.floor(fy)));
+      tapRow0[t] = y0 * width;
+      tapRow1[t] = Math.min(height - 1, y0 + 1) * width;
+      tapWy[t] = Math.max(0, Math.min(1, fy - y0));
+    }
+  }
+  // The channels in locals: this loop is most of registration's CPU, and an array of channels read per tap cost a
+  // third more. Planes here are the three colours, the edited image's with its product mask as a fourth.
+  if (channelCount !== 3 && channelCount !== 4) throw new Error("resample reads three or four channels");
+  const empty = new Float32Array(1);
+  const [c0 = empty, c1 = empty, c2 = empty, c3 = empty] = planes.channels;
+  const [o0 = empty, o1 = empty, o2 = empty, o3 = empty] = channels;
+  const withMask = channelCount === 4;
   for (let y = 0; y < outH; y++) {
     for (let x = 0; x < outW; x++) {
       const o = y * outW + x;
       let n = 0;
-      sums.fill(0);
-      for (let ty = 0; ty < taps; ty++) {
-        const fy = area.top + y * sy + (ty + 0.5) * stepY - 0.5;
-        if (!extend && (fy < -0.5 || fy > height - 0.5)) continue;
-        const y0 = Math.max(0, Math.min(height - 1, Math.floor(fy)));
-        const y1 = Math.min(height - 1, y0 + 1);
-        const wy = Math.max(0, Math.min(1, fy - y0));
-        const row0 = y0 * width;
-        const row1 = y1 * width;
+      let s0 = 0,
+        s1 = 0,
+        s2 = 0,
+        s3 = 0;
+      for (let ty = y * taps; ty < (y + 1) * taps; ty++) {
+        const row0 = tapRow0[ty]!;
+        if (row0 < 0) continue;
+        const row1 = tapRow1[ty]!;
+        const wy = tapWy[ty]!;
         for (let t = x * taps; t < (x + 1) * taps; t++) {
           const x0 = tapX0[t]!;
           if (x0 < 0) continue;
           const x1 = tapX1[t]!;
           const wx = tapWx[t]!;
-          for (let c = 0; c < channelCount; c++) {
-            const ch = planes.channels[c]!;
-            const top = ch[row0 + x0]! * (1 - wx) + ch[row0 + x1]! * wx;
-            const bottom = ch[row1 + x0]! * (1 - wx) + ch[row1 + x1]! * wx;
-            sums[c]! += top * (1 - wy) + bottom * wy;
-          }
+          const a = row0 + x0;
+          const b = row0 + x1;
+          const c = row1 + x0;
+          const d = row1 + x1;
+          s0 += (c0[a]! * (1 - wx) + c0[b]! * wx) * (1 - wy) + (c0[c]! * (1 - wx) + c0[d]! * wx) * wy;
+          s1 += (c1[a]! * (1 - wx) + c1[b]! * wx) * (1 - wy) + (c1[c]! * (1 - wx) + c1[d]! * wx) * wy;
+          s2 += (c2[a]! * (1 - wx) + c2[b]! * wx) * (1 - wy) + (c2[c]! * (1 - wx) + c2[d]! * wx) * wy;
+          if (withMask) s3 += (c3[a]! * (1 - wx) + c3[b]! * wx) * (1 - wy) + (c3[c]! * (1 - wx) + c3[d]! * wx) * wy;
           n++;
         }
       }
-      for (let c = 0; c < channelCount; c++) channels[c]![o] = n ? sums[c]! / n : Number.NaN;
+      o0[o] = n ? s0 / n : Number.NaN;
+      o1[o] = n ? s1 / n : Number.NaN;
+      o2[o] = n ? s2 / n : Number.NaN;
+      if (withMask) o3[o] = n ? s3 / n : Number.NaN;
     }
   }
   return { channels, width: outW, height: outH };
@@ -956,7 +986,7 @@ function refineFinally(source: Pyramid, result: Pyramid, product: ResultProduct,
   return { ...refined, correlation: Math.max(best.correlation, placement.correlation) };
 }
 
-/** The edited product and the original at its placement, on the comparison grid, with `margin` (share) around. */
+/** The original (a) and the edited product (b) at its placement, on the comparison grid, with `margin` (share) around; unblurred (callers blur what they compare). */
 function alignedPatches(source: Pyramid, result: Pyramid, product: ResultProduct, placement: Placement, margin: number, grid = GRID) {
   const { box } = product;
   const gridScale = grid / Math.max(box.width, box.height);
@@ -978,11 +1008,9 @@ function alignedPatches(source: Pyramid, result: Pyramid, product: ResultProduct
   const sharpA = sample(source, sourceArea, w, h);
   const sampled = sample(result, resultArea, w, h, true);
   const maskPlanes = { channels: [sampled.channels.pop()!] };
-  const a = blur3(sharpA);
-  const b = blur3(sampled);
   const inside = new Uint8Array(w * h);
   for (let p = 0; p < inside.length; p++) inside[p] = maskPlanes.channels[0]![p]! >= 0.5 ? 1 : 0;
-  return { a, b, sharpA, sharpB: sampled, inside, width: w, height: h, marginPx };
+  return { sharpA, sharpB: sampled, inside, width: w, height: h, marginPx };
 }
 
 type AlignedPatches = ReturnType<typeof alignedPatches>;
@@ -990,23 +1018,34 @@ type AlignedPatches = ReturnType<typeof alignedPatches>;
 /** 3x3 mean (NaN-aware): tolerates sub-pixel misregistration, sharpening and softening. */
 function blur3(planes: Planes): Planes {
   const { width, height } = planes;
+  // Separable: sums and counts of the valid px along each row's 3 px, then down each column's 3 rows.
+  const rowSums = new Float64Array(width * height);
+  const rowCounts = new Uint8Array(width * height);
   const channels = planes.channels.map((ch) => {
-    const out = new Float32Array(ch.length);
     for (let y = 0; y < height; y++) {
       for (let x = 0; x < width; x++) {
         let s = 0;
         let n = 0;
-        for (let dy = -1; dy <= 1; dy++) {
-          const yy = y + dy;
-          if (yy < 0 || yy >= height) continue;
-          for (let dx = -1; dx <= 1; dx++) {
-            const xx = x + dx;
-            if (xx < 0 || xx >= width) continue;
-            const v = ch[yy * width + xx]!;
-            if (Number.isNaN(v)) continue;
-            s += v;
-            n++;
-          }
+        for (let p = y * width + Math.max(0, x - 1), end = y * width + Math.min(width - 1, x + 1); p <= end; p++) {
+          const v = ch[p]!;
+          if (Number.isNaN(v)) continue;
+          s += v;
+          n++;
+        }
+        rowSums[y * width + x] = s;
+        rowCounts[y * width + x] = n;
+      }
+    }
+    const out = new Float32Array(ch.length);
+    for (let y = 0; y < height; y++) {
+      const from = Math.max(0, y - 1) * width;
+      const to = Math.min(height - 1, y + 1) * width;
+      for (let x = 0; x < width; x++) {
+        let s = 0;
+        let n = 0;
+        for (let p = from + x; p <= to + x; p += width) {
+          s += rowSums[p]!;
+          n += rowCounts[p]!;
         }
         out[y * width + x] = n ? s / n : Number.NaN;
       }
@@ -1048,7 +1087,9 @@ function compareColours(
   placement: Placement,
 ): { worstAreaChange: number; colourCast: number } {
   const patches = alignedPatches(source, result, product, placement, 0, GRID);
-  const { a, b, width, height } = patches;
+  const { width, height } = patches;
+  const a = blur3(patches.sharpA);
+  const b = blur3(patches.sharpB);
   const core = coreOf(patches, GRID);
   const fit = relightingFit(a, b, core);
   const changed = new Uint8Array(core.length);
@@ -1100,14 +1141,17 @@ function worstWindowShare(flagged: Uint8Array, core: Uint8Array, width: number, 
 function compareStructure(source: Pyramid, result: Pyramid, product: ResultProduct, placement: Placement, grid: number): number {
   const patches = alignedPatches(source, result, product, placement, 0, grid);
   const core = coreOf(patches, grid);
-  return structureLoss(luminance(patches.a), luminance(patches.b), core, patches.width, patches.height, DETAIL_CELLS);
+  // Blurred after taking the luminance: a third of the work of blurring the colours (the same up to rounding).
+  const lumA = blur3(luminance(patches.sharpA));
+  const lumB = blur3(luminance(patches.sharpB));
+  return structureLoss(lumA.channels[0]!, lumB.channels[0]!, core, patches.width, patches.height, DETAIL_CELLS);
 }
 
-function luminance(planes: Planes): Float32Array {
+function luminance(planes: Planes): Planes {
   const [r, g, b] = planes.channels as [Float32Array, Float32Array, Float32Array];
   const out = new Float32Array(r.length);
   for (let p = 0; p < out.length; p++) out[p] = (r[p]! + 2 * g[p]! + b[p]!) / 4;
-  return out;
+  return { channels: [out], width: planes.width, height: planes.height };
 }
 
 /**
@@ -1235,7 +1279,8 @@ function medianDifference(a: Float32Array, b: Float32Array, gain: number, core: 
  * does.
  */
 function missingParts(source: Pyramid, result: Pyramid, product: ResultProduct, placement: Placement): number {
-  const { a, inside, width, height, marginPx } = alignedPatches(source, result, product, placement, MISSING_MARGIN);
+  const { sharpA, inside, width, height, marginPx } = alignedPatches(source, result, product, placement, MISSING_MARGIN);
+  const a = blur3(sharpA);
   const bins = (p: number) => colourBin(a, p);
   // Distance (in px, up to 4) of each outside pixel from the product.
   const near = dilationDistance(inside, width, height, 4);
