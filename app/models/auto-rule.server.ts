@@ -11,8 +11,9 @@
  * A store Shopify refuses (frozen or locked, see shop-availability.server.ts) loses no product: the event's job stops
  * before any credit or model call and its event stays open; the resume pass then sends one event of the shop at a time
  * to ask Shopify, and once the store answers the mark is cleared and every waiting event goes through. Images the rule
- * had queued when the store was refused fail (credits back) and open their event again: its next job adds each again
- * as a new try (store-refused-tries.server.ts, as catalogue runs do).
+ * had queued when the store was refused fail (credits back) and open their event again, or keep it open when they fail
+ * before its job has closed it: its next job adds each again as a new try (store-refused-tries.server.ts, as catalogue
+ * runs do).
  */
 import { randomUUID } from "node:crypto";
 import { Prisma, type PrismaClient } from "@prisma/client";
@@ -203,22 +204,44 @@ export async function acceptProductWebhook(
 /** Longer than a budget pause (to the next month), so what arrived during one is cleaned when it ends. */
 const EVENT_GIVE_UP_MS = 35 * 24 * 3600 * 1000;
 
-/** The event's images are all queued (or there was nothing the rule could take): the resume pass leaves it. */
-export async function finishNewProductEvent(db: PrismaClient, shop: string, eventId: string): Promise<void> {
+/** Gives the event up (the rule is off, the app gone, or it waited too long): the resume pass leaves a closed event. */
+async function closeNewProductEvent(db: PrismaClient, shop: string, eventId: string): Promise<void> {
   await db.newProductEvent.updateMany({ where: { id: eventId, shop, doneAt: null }, data: { doneAt: new Date() } });
+}
+
+/**
+ * The event's job queued its images (or there was nothing the rule could take): the event closes, unless one of the
+ * images the job read (`mediaIds`) has failed since because Shopify refused the store, which the worker can do before
+ * this runs, while reopenNewProductEventOf still finds the event open. Such an event stays open, so its next job adds
+ * the image again. The event's row is locked while looking, and reopenNewProductEventOf waits for that lock: a failure
+ * landing as the event closes reopens it after.
+ */
+async function finishNewProductEvent(db: PrismaClient, shop: string, eventId: string, mediaIds: string[]): Promise<void> {
+  await db.$transaction(
+    async (tx) => {
+      const open = await tx.$queryRaw<Array<{ id: string }>>`
+        SELECT id FROM "NewProductEvent" WHERE id = ${eventId} AND shop = ${shop} AND "doneAt" IS NULL FOR UPDATE`;
+      if (open.length === 0) return;
+      const refused = await storeRefusedImages(tx, shop, { mediaId: { in: mediaIds }, batch: { origin: "NEW_PRODUCTS" } });
+      if (refused.again.length > 0) return;
+      await tx.newProductEvent.update({ where: { id: eventId }, data: { doneAt: new Date() } });
+    },
+    { maxWait: 15_000, timeout: 15_000 },
+  );
 }
 
 /**
  * The worker failed an item because Shopify refused the store: when the rule queued it, the event that did is open
  * again, so the resume pass sends it to ask Shopify and, once the store answers, its job adds the image again
- * (cleanNewProductMedia), as a catalogue run adds its own.
+ * (cleanNewProductMedia), as a catalogue run adds its own. Whatever the event's state: one its job is closing right now
+ * is waited for and reopened (finishNewProductEvent).
  */
 export async function reopenNewProductEventOf(db: PrismaClient, shop: string, itemId: string): Promise<void> {
   await db.$executeRaw`
     UPDATE "NewProductEvent" e SET "doneAt" = NULL
     FROM "BatchItem" i JOIN "Batch" b ON b.id = i."batchId"
     WHERE i.id = ${itemId} AND i.shop = ${shop} AND b.origin = 'NEW_PRODUCTS'
-      AND e.shop = i.shop AND e."productId" = i."productId" AND i."mediaId" = ANY(e."mediaIds") AND e."doneAt" IS NOT NULL`;
+      AND e.shop = i.shop AND e."productId" = i."productId" AND i."mediaId" = ANY(e."mediaIds")`;
 }
 
 /**
@@ -248,7 +271,7 @@ export async function resumeNewProductEvents(db: PrismaClient, queue: Automation
     const rule = rules.get(event.shop);
     // Past a month's pause a product's photos are no longer "new": an event that never got through is given up.
     if (!rule?.enabled || now.getTime() - event.createdAt.getTime() > EVENT_GIVE_UP_MS) {
-      await finishNewProductEvent(db, event.shop, event.id);
+      await closeNewProductEvent(db, event.shop, event.id);
       continue;
     }
     if (rule.pausedAt && !pauseEnded(rule, now)) continue;
@@ -302,20 +325,33 @@ function pauseEnded(rule: AutoRuleState, now: Date): boolean {
 /**
  * The job of one product event: re-reads the product's new media from Shopify (never the webhook's URLs), then adds
  * them to a NEW_PRODUCTS batch within the month's budget and the balance. When either runs short the rule pauses,
- * the batch history says why (the batch's note) and Settings shows a banner; nothing is overdrawn.
+ * the batch history says why (the batch's note) and Settings shows a banner; nothing is overdrawn. The event (`eventId`:
+ * jobs enqueued before events were recorded have none) is done once its images are queued; paused short of funds, or
+ * refused by Shopify, it stays open, and its images left out are queued when the rule resumes or the store answers.
  */
 export async function cleanNewProductMedia(
   deps: { db: PrismaClient; graphql: AdminGraphql; imageQueue: ImageWork },
   shop: string,
-  input: { productId: string; mediaIds: string[] },
+  input: { productId: string; mediaIds: string[]; eventId?: string },
   now = new Date(),
 ): Promise<{ queued: number; paused: boolean; storeRefused?: ShopUnavailableStatus }> {
+  const { mediaIdsRead, ...cleaned } = await queueNewProductMedia(deps, shop, input, now);
+  if (!cleaned.paused && !cleaned.storeRefused && input.eventId) await finishNewProductEvent(deps.db, shop, input.eventId, mediaIdsRead);
+  return cleaned;
+}
+
+async function queueNewProductMedia(
+  deps: { db: PrismaClient; graphql: AdminGraphql; imageQueue: ImageWork },
+  shop: string,
+  input: { productId: string; mediaIds: string[] },
+  now: Date,
+): Promise<{ queued: number; paused: boolean; storeRefused?: ShopUnavailableStatus; mediaIdsRead: string[] }> {
   const { db } = deps;
   let rule = await getAutoRule(db, shop, now);
-  if (!rule.enabled) return { queued: 0, paused: false };
+  if (!rule.enabled) return { queued: 0, paused: false, mediaIdsRead: [] };
   if (rule.pausedAt) {
     // A balance pause waits for the merchant.
-    if (!pauseEnded(rule, now)) return { queued: 0, paused: true };
+    if (!pauseEnded(rule, now)) return { queued: 0, paused: true, mediaIdsRead: [] };
     await db.shop.update({
       where: { domain: shop },
       data: { autoCleanPausedAt: null, autoCleanPausedFor: null, autoCleanPauseReason: null, autoCleanPauseMessage: Prisma.DbNull },
@@ -331,7 +367,7 @@ export async function cleanNewProductMedia(
   );
   if ("refused" in read) {
     logger.info({ shop, productId: input.productId, status: read.refused }, "new product images wait: Shopify refuses the store");
-    return { queued: 0, paused: false, storeRefused: read.refused };
+    return { queued: 0, paused: false, storeRefused: read.refused, mediaIdsRead: [] };
   }
   const images = read.value;
   if (images.some((image) => !image.url || image.status === "UPLOADED" || image.status === "PROCESSING")) {
@@ -339,14 +375,12 @@ export async function cleanNewProductMedia(
     throw new RunAgainLater(5_000);
   }
   const readable = images.filter((image) => image.url && image.status !== "FAILED");
+  const mediaIdsRead = readable.map((image) => image.mediaId);
   const usable = readable.filter((image) => rule.images === "all" || image.position === 1);
   // The rule's images of this event that failed because Shopify refused the store: it answers now, so they are added
   // again, each as a new try of its failed item, in that item's batch.
-  const refused = await storeRefusedImages(db, shop, {
-    mediaId: { in: readable.map((image) => image.mediaId) },
-    batch: { origin: "NEW_PRODUCTS" },
-  });
-  if (usable.length === 0 && refused.again.length === 0) return { queued: 0, paused: false };
+  const refused = await storeRefusedImages(db, shop, { mediaId: { in: mediaIdsRead }, batch: { origin: "NEW_PRODUCTS" } });
+  if (usable.length === 0 && refused.again.length === 0) return { queued: 0, paused: false, mediaIdsRead };
 
   const shopSettings = await getSettings(db, shop);
   const settings = pipelineSettingsFrom(shopSettings);
@@ -401,7 +435,7 @@ export async function cleanNewProductMedia(
   }
   if (!short) {
     logger.info({ shop, productId: input.productId, queued: queued.length }, "new product images queued by the automatic rule");
-    return { queued: queued.length, paused: false };
+    return { queued: queued.length, paused: false, mediaIdsRead };
   }
   const reason = pauseMessage(short.of, rule, shopSettings.dailySpendCap, short.left);
   await db.$transaction([
@@ -420,5 +454,5 @@ export async function cleanNewProductMedia(
     }),
   ]);
   logger.info({ shop, productId: input.productId, queued: queued.length, shortOf: short.of }, "automatic rule paused");
-  return { queued: queued.length, paused: true };
+  return { queued: queued.length, paused: true, mediaIdsRead };
 }

@@ -50,7 +50,11 @@ export interface StoreRefusedImages {
  * Among the images of the shop's items `where` selects that failed because Shopify refused the store, those to add
  * again now (storeRefusedToAddAgain). Without such failures, one query.
  */
-export async function storeRefusedImages(db: PrismaClient, shop: string, where: Prisma.BatchItemWhereInput): Promise<StoreRefusedImages> {
+export async function storeRefusedImages(
+  db: Pick<PrismaClient, "batchItem">,
+  shop: string,
+  where: Prisma.BatchItemWhereInput,
+): Promise<StoreRefusedImages> {
   const failed = await db.batchItem.findMany({
     where: { ...where, shop, ...storeRefusedItemFilter },
     select: { id: true, retryOfId: true },

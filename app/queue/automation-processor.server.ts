@@ -1,6 +1,6 @@
 import { UnrecoverableError, type Job } from "bullmq";
 import { SessionNotFoundError } from "@shopify/shopify-app-remix/server";
-import { cleanNewProductMedia, finishNewProductEvent } from "~/models/auto-rule.server";
+import { cleanNewProductMedia } from "~/models/auto-rule.server";
 import { ShopifyThrottledError } from "~/lib/admin-graphql.server";
 import { advanceCatalogRun, failCatalogRun } from "~/models/catalog-runs.server";
 import { ShopAccessLostError } from "~/models/offline-sessions.server";
@@ -12,14 +12,7 @@ export async function processAutomationJob(job: Job<AutomationJobData>, deps: Au
   const { data } = job;
   try {
     if (data.kind === "new-product-media") {
-      const cleaned = await cleanNewProductMedia(
-        { db: deps.db, graphql: await deps.adminFor(data.shop), imageQueue: deps.imageQueue },
-        data.shop,
-        data,
-      );
-      // Paused short of funds, or the store refused: the event stays open, and its images left out are queued when the
-      // rule resumes or the store answers again.
-      if (!cleaned.paused && !cleaned.storeRefused && data.eventId) await finishNewProductEvent(deps.db, data.shop, data.eventId);
+      await cleanNewProductMedia({ db: deps.db, graphql: await deps.adminFor(data.shop), imageQueue: deps.imageQueue }, data.shop, data);
     } else {
       await advanceCatalogRun({ db: deps.db, adminFor: deps.adminFor, imageQueue: deps.imageQueue }, data.shop, data.runId);
     }

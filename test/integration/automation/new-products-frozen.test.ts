@@ -3,17 +3,23 @@
  * cost no model call. Their events stay open; while the store is known refused the workers' resume pass sends one of
  * the shop's events at a time to ask Shopify (one cheap query), and once the store answers every waiting product is
  * cleaned, each image once. Images the rule had already queued when Shopify froze the store fail (credits back); once it
- * answers again the rule adds each of them again as a new try, as a catalogue run does, never beside the merchant's.
+ * answers again the rule adds each of them again as a new try, as a catalogue run does, never beside the merchant's,
+ * also one that fails before or as its event's job closes the event.
  */
+import type { Job } from "bullmq";
 import { describe, expect, it } from "vitest";
-import { resumeNewProductEvents } from "~/models/auto-rule.server";
+import { acceptProductWebhook, cleanNewProductMedia, productWebhookSchema, resumeNewProductEvents } from "~/models/auto-rule.server";
 import { getBatchProgress } from "~/models/batches.server";
+import { storedMessage } from "~/lib/merchant-message";
 import { getBalance } from "~/models/credit-ledger.server";
 import { retryFailedImages, retryItem } from "~/models/versions.server";
-import { getAutomationQueue } from "~/queue/automation.server";
+import type { AutomationWork, ImageWork, QueuedItem } from "~/models/work-queues.server";
+import { processAutomationJob } from "~/queue/automation-processor.server";
+import { getAutomationQueue, type AutomationJobData } from "~/queue/automation.server";
+import { jobIdForItem } from "~/queue/jobs";
 import { action as productsCreate } from "~/routes/webhooks.products.create";
 import { action as productsUpdate } from "~/routes/webhooks.products.update";
-import { mediaById } from "../batches/harness";
+import { mediaById, offlineAdmin } from "../batches/harness";
 import { waitFor } from "../wait";
 import { automationHarnessForFile, shopWithAutoRule } from "./automation-harness";
 
@@ -165,5 +171,115 @@ describe("images the automatic rule had queued when Shopify froze the store", ()
     expect(await openEvents(shop)).toBe(0);
     expect(await h.db.batchItem.count({ where: { shop } })).toBe(6);
     expect((await getBatchProgress(h.db, shop, batchId))!.counts).toMatchObject({ PUBLISHED: 3, FAILED: 0 });
+  }, 90_000);
+});
+
+/** A new product with one photo whose products/create is recorded, its event's job left for the test to run. */
+async function recordedNewProduct(shop: string) {
+  const automationQueue = getAutomationQueue(h.queueName);
+  const product = await h.shopify.createProduct(shop, { images: 1, sendWebhook: false });
+  const eventId = `evt-${product.id}-${shop}`;
+  const recordOnly = { name: automationQueue.name, enqueueNewProductMedia: async () => undefined } as unknown as AutomationWork;
+  await acceptProductWebhook({ db: h.db, queue: recordOnly }, shop, eventId, productWebhookSchema.parse(product.payload));
+  return { ...product, eventId };
+}
+
+/** Until the worker is done with the items' jobs (failing them, and what follows a failure, included). */
+function workerFailed(items: QueuedItem[]) {
+  return waitFor(
+    () => Promise.all(items.map(async (item) => (await h.queue.getJob(jobIdForItem(item.id)))?.getState())),
+    (states) => states.every((state) => state === "failed"),
+    "the worker to fail the queued image",
+  );
+}
+
+/** The shop's one image failed with the store frozen (credits back); once paid, the rule adds it again and publishes it. */
+async function failedThenPublishedOncePaid(shop: string, mediaId: string): Promise<void> {
+  const [failed] = await h.db.batchItem.findMany({ where: { shop } });
+  expect([failed!.state, storedMessage(failed!.reasonMessage)?.code]).toEqual(["FAILED", "itemShopFrozen"]);
+  expect(await getBalance(h.db, shop)).toEqual({ available: 30, reserved: 0, total: 30 });
+
+  // Paid: the resume pass sends the event, which finds the store open and adds the image again.
+  h.shopify.setShopUnavailable(shop, null);
+  expect(await resumeNewProductEvents(h.db, getAutomationQueue(h.queueName))).toBe(1);
+  await settled();
+  const done = await h.waitForBatch(shop, failed!.batchId);
+  expect(done.items.map((i) => i.versions.map((v) => [v.state, v.reasonMessage?.code ?? null]))).toEqual([
+    [
+      ["FAILED", "itemShopFrozen"],
+      ["PUBLISHED", null],
+    ],
+  ]);
+  expect(await h.db.creditEntry.count({ where: { shop, kind: "CAPTURE" } })).toBe(1);
+  expect(await getBalance(h.db, shop)).toEqual({ available: 27, reserved: 0, total: 27 });
+  expect(mediaById(h.shopify, shop).get(mediaId)!.replacements).toBe(1);
+  expect(await openEvents(shop)).toBe(0);
+}
+
+/** Statements of this database waiting for a lock on an event's row (a worker's reopenNewProductEventOf). */
+async function eventReopensWaiting(): Promise<number> {
+  const [row] = await h.db.$queryRaw<Array<{ waiting: number }>>`
+    SELECT count(*)::int AS waiting FROM pg_stat_activity
+    WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%UPDATE "NewProductEvent"%'`;
+  return row?.waiting ?? 0;
+}
+
+describe("an image the rule's job queued that fails before its event is closed", () => {
+  it("is added again once the store answers, not left to the merchant's Try again", async () => {
+    const shop = await shopWithAutoRule(h, { credits: 30 });
+    const product = await recordedNewProduct(shop);
+    // Shopify freezes the store as the event's job queues the image: the worker fails it (reopening included) before
+    // the job goes on to close the event.
+    const imageQueue = {
+      name: h.queue.name,
+      async enqueueItems(items: QueuedItem[]) {
+        h.shopify.setShopUnavailable(shop, 402);
+        await h.queue.enqueueItems(items);
+        await workerFailed(items);
+      },
+    } as ImageWork;
+    const job = {
+      data: { kind: "new-product-media", shop, productId: product.id, mediaIds: product.mediaIds, eventId: product.eventId },
+      attemptsMade: 0,
+      opts: { attempts: 8 },
+    } as unknown as Job<AutomationJobData>;
+    await processAutomationJob(job, { db: h.db, adminFor: offlineAdmin, imageQueue });
+    await failedThenPublishedOncePaid(shop, product.mediaIds[0]!);
+  }, 90_000);
+
+  it("is added again when it fails while the job is closing the event", async () => {
+    const shop = await shopWithAutoRule(h, { credits: 30 });
+    const product = await recordedNewProduct(shop);
+    const queued: QueuedItem[] = [];
+    const held = { name: h.queue.name, enqueueItems: async (items: QueuedItem[]) => void queued.push(...items) } as ImageWork;
+    // The job's work without its close (no event id): the image is added, its job held back, the event still open.
+    await cleanNewProductMedia({ db: h.db, graphql: await offlineAdmin(shop), imageQueue: held }, shop, {
+      productId: product.id,
+      mediaIds: product.mediaIds,
+    });
+    expect(queued).toHaveLength(1);
+    // The close as the job makes it: the event's row locked and nothing failed yet, then Shopify freezes the store
+    // and the worker fails the image before the close commits.
+    await h.db.$transaction(
+      async (tx) => {
+        await tx.$queryRaw`SELECT id FROM "NewProductEvent" WHERE id = ${product.eventId} FOR UPDATE`;
+        h.shopify.setShopUnavailable(shop, 402);
+        await h.queue.enqueueItems(queued);
+        const worker = await waitFor(
+          async () => ({
+            reopensWaiting: await eventReopensWaiting(),
+            job: await h.queue.getJob(jobIdForItem(queued[0]!.id)).then((j) => j?.getState()),
+          }),
+          (seen) => seen.reopensWaiting > 0 || seen.job === "failed",
+          "the worker to fail the image",
+        );
+        // Its reopen waits for the close rather than passing over an event it sees open.
+        expect(worker).toEqual({ reopensWaiting: 1, job: "active" });
+        await tx.newProductEvent.update({ where: { id: product.eventId }, data: { doneAt: new Date() } });
+      },
+      { timeout: 60_000 },
+    );
+    await workerFailed(queued);
+    await failedThenPublishedOncePaid(shop, product.mediaIds[0]!);
   }, 90_000);
 });
