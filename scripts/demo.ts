@@ -17,6 +17,7 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import sharp from "sharp";
+import { MASK_FLAWS } from "../bench/lib/corpus-mask-flaws";
 import { loadCorpus, type CorpusEntry, type RealPhotoCorpus } from "../emulators/dashscope/real-photo-edit";
 import { installEmulatorDispatcher } from "../emulators/dispatcher";
 import { installShopOffline } from "../emulators/shopify-admin/install";
@@ -89,7 +90,10 @@ function pickCorpusPhotos(corpus: RealPhotoCorpus, limit: number): CorpusEntry[]
   return picked;
 }
 
-async function corpusSeedPhotos(corpus: RealPhotoCorpus, entries: CorpusEntry[]): Promise<SeedPhoto[]> {
+/** A corpus photo for the store, and whether its corpus mask misses the product (its faithful edit is expected held). */
+type CorpusSeedPhoto = SeedPhoto & { maskFlawed: boolean };
+
+async function corpusSeedPhotos(corpus: RealPhotoCorpus, entries: CorpusEntry[]): Promise<CorpusSeedPhoto[]> {
   const counts = new Map<string, number>();
   return Promise.all(
     entries.map(async (entry) => {
@@ -104,6 +108,7 @@ async function corpusSeedPhotos(corpus: RealPhotoCorpus, entries: CorpusEntry[])
         alt: `${title} (corpus photo ${entry.id})`,
         productType: entry.category,
         tags: ["real-photo-corpus", entry.category],
+        maskFlawed: entry.id in MASK_FLAWS,
       };
     }),
   );
@@ -112,7 +117,7 @@ async function corpusSeedPhotos(corpus: RealPhotoCorpus, entries: CorpusEntry[])
 async function main(): Promise<number> {
   const started = Date.now();
   let corpus: RealPhotoCorpus | null = null;
-  let photos: SeedPhoto[] = [];
+  let photos: CorpusSeedPhoto[] = [];
   if (REAL_PHOTOS) {
     const limit = photoLimit(process.argv);
     if (limit === null) {
@@ -138,6 +143,7 @@ async function main(): Promise<number> {
   const { grantCredits, getBalance, CREDITS_PER_IMAGE } = await import("~/models/credit-ledger.server");
   const { createBatch, getBatchProgress } = await import("~/models/batches.server");
   const { findStoredImageById } = await import("~/models/stored-images.server");
+  const { readFraming } = await import("~/components/batch/report-model");
   const { getQueue, closeQueues } = await import("~/queue/queue.server");
 
   const shopify = await startShopifyEmulator({ apiKey: API_KEY, apiSecret: API_SECRET, fileReadyDelayMs: 100 });
@@ -307,6 +313,7 @@ async function main(): Promise<number> {
       `\n${published} published, ${held} held for review, ${progress.counts.FAILED} failed; ${published * CREDITS_PER_IMAGE} credits charged; balance ${balance.available} available + ${balance.reserved} reserved; ${((Date.now() - started) / 1000).toFixed(1)} s`,
     );
     const heldItems = progress.items.filter((i) => i.state === "NEEDS_REVIEW");
+    const flawedTitles = new Set(photos.filter((photo) => photo.maskFlawed).map((photo) => photo.title));
     const summary = {
       images: progress.total,
       published,
@@ -314,11 +321,19 @@ async function main(): Promise<number> {
       held,
       heldProductMayBeAltered: heldItems.filter((i) => (i.fidelity as { verdict?: string } | null)?.verdict === "altered").length,
       heldRulesFailed: heldItems.filter((i) => (i.compliance as { passed?: boolean } | null)?.passed === false).length,
+      heldOriginalCutOff: heldItems.filter((i) => readFraming(i.framing)).length,
+      // The stand-in composes its edit from the corpus mask: where the mask misses the product, so does the edit.
+      heldCorpusMaskFlawed: heldItems.filter((i) => flawedTitles.has(i.productTitle)).length,
       failed: progress.counts.FAILED,
     };
     console.log(
       `${corpus ? "real photos" : "generated images"}: ${summary.published} of ${summary.images} published without review (${summary.publishedPercent}%); ` +
-        `${summary.held} held for review (product may be altered: ${summary.heldProductMayBeAltered}, rules not met: ${summary.heldRulesFailed}); ${summary.failed} failed`,
+        `${summary.held} held for review (reasons, an image may have several: product may be altered ${summary.heldProductMayBeAltered}, rules not met ${summary.heldRulesFailed}, ` +
+        `original shows only part of the product ${summary.heldOriginalCutOff}); ${summary.failed} failed` +
+        (corpus
+          ? `\n  of the held, ${summary.heldCorpusMaskFlawed} photos whose corpus mask does not match the product (bench/lib/corpus-mask-flaws.ts): ` +
+            "the stand-in's edit shows what the mask shows, so holding them is right"
+          : ""),
     );
 
     await mkdir(OUTPUT_DIR, { recursive: true });
