@@ -367,46 +367,10 @@ function resample(planes: Planes, area: Box, outW: number, outH: number, extend 
   const channelCount = planes.channels.length;
   const channels = planes.channels.map(() => new Float32Array(outW * outH));
   const taps = Math.max(1, Math.ceil(Math.max(sx, sy)));
-  const stepX = sx / taps;
-  const stepY = sy / taps;
-  // The taps of every output column, computed once (x0, x1 and weight; -1 for a tap outside the image).
-  const columnTaps = outW * taps;
-  const tapX0 = new Int32Array(columnTaps);
-  const tapX1 = new Int32Array(columnTaps);
-  const tapWx = new Float64Array(columnTaps);
-  for (let x = 0; x < outW; x++) {
-    for (let tx = 0; tx < taps; tx++) {
-      const t = x * taps + tx;
-      const fx = area.left + x * sx + (tx + 0.5) * stepX - 0.5;
-      if (!extend && (fx < -0.5 || fx > width - 0.5)) {
-        tapX0[t] = -1;
-        continue;
-      }
-      const x0 = Math.max(0, Math.min(width - 1, Math.floor(fx)));
-      tapX0[t] = x0;
-      tapX1[t] = Math.min(width - 1, x0 + 1);
-      tapWx[t] = Math.max(0, Math.min(1, fx - x0));
-    }
-  }
-  // The taps of every output row likewise (y0 -1 for a row outside the image).
-  const rowTaps = outH * taps;
-  const tapRow0 = new Int32Array(rowTaps);
-  const tapRow1 = new Int32Array(rowTaps);
-  const tapWy = new Float64Array(rowTaps);
-  for (let y = 0; y < outH; y++) {
-    for (let ty = 0; ty < taps; ty++) {
-      const t = y * taps + ty;
-      const fy = area.top + y * sy + (ty + 0.5) * stepY - 0.5;
-      if (!extend && (fy < -0.5 || fy > height - 0.5)) {
-        tapRow0[t] = -1;
-        continue;
-      }
-      const y0 = Math.max(0, Math.min(height - 1, Math.floor(fy)));
-      tapRow0[t] = y0 * width;
-      tapRow1[t] = Math.min(height - 1, y0 + 1) * width;
-      tapWy[t] = Math.max(0, Math.min(1, fy - y0));
-    }
-  }
+  const columns = axisTaps(area.left, sx, outW, taps, width, 1, extend);
+  const rows = axisTaps(area.top, sy, outH, taps, height, width, extend);
+  const { first: tapX0, second: tapX1, weight: tapWx } = columns;
+  const { first: tapRow0, second: tapRow1, weight: tapWy } = rows;
   // The channels in locals: this loop is most of registration's CPU, and an array of channels read per tap cost a
   // third more. Planes here are the three colours, the edited image's with its product mask as a fourth.
   if (channelCount !== 3 && channelCount !== 4) throw new Error("resample reads three or four channels");
@@ -450,6 +414,32 @@ function resample(planes: Planes, area: Box, outW: number, outH: number, extend 
     }
   }
   return { channels, width: outW, height: outH };
+}
+
+/**
+ * The bilinear taps of `count` output px along one axis, `taps` per px (computed once per resample): the first and
+ * second source px read (as offsets: px x `stride`) and the second's weight; first -1 for a tap outside the image.
+ */
+function axisTaps(origin: number, scale: number, count: number, taps: number, size: number, stride: number, extend: boolean) {
+  const step = scale / taps;
+  const first = new Int32Array(count * taps);
+  const second = new Int32Array(count * taps);
+  const weight = new Float64Array(count * taps);
+  for (let i = 0; i < count; i++) {
+    for (let k = 0; k < taps; k++) {
+      const t = i * taps + k;
+      const f = origin + i * scale + (k + 0.5) * step - 0.5;
+      if (!extend && (f < -0.5 || f > size - 0.5)) {
+        first[t] = -1;
+        continue;
+      }
+      const at = Math.max(0, Math.min(size - 1, Math.floor(f)));
+      first[t] = at * stride;
+      second[t] = Math.min(size - 1, at + 1) * stride;
+      weight[t] = Math.max(0, Math.min(1, f - at));
+    }
+  }
+  return { first, second, weight };
 }
 
 /** The image and copies of it halved again and again (2 x 2 means), so any reduction reads few pixels. */
