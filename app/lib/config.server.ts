@@ -283,6 +283,12 @@ const sections = [
       WORKER_SHUTDOWN_MS: variable({ schema: wholeNumber(0), default: "25000" }),
       SWEEP_INTERVAL_MS: variable({ schema: wholeNumber(100), default: "30000" }),
       FILE_READY_TIMEOUT_MS: variable({ schema: wholeNumber(100), default: "120000" }),
+      FILE_READY_POLL_MS: variable({
+        schema: wholeNumber(10),
+        default: "250",
+        commentedOut: true,
+        doc: "How long to wait before reading again a file Shopify is still processing (1.5x longer each time, up to 2 s).",
+      }),
     },
   },
   {

@@ -14,6 +14,7 @@ import {
   type QueryCost,
 } from "~/lib/admin-graphql.server";
 import { AppError } from "~/lib/app-error";
+import { getConfig } from "~/lib/config.server";
 import { logger } from "~/lib/logger.server";
 import type { CatalogMediaImageFragment, CatalogProductMediaIdsQuery } from "~/types/admin.generated";
 
@@ -422,10 +423,10 @@ const FILE_ERROR_MESSAGES: Record<string, string> = {
 export async function waitForFileReady(
   graphql: AdminGraphql,
   fileId: string,
-  opts: { timeoutMs?: number; pollMs?: number; acknowledgeFailure?: boolean } = {},
+  opts: { timeoutMs?: number; acknowledgeFailure?: boolean } = {},
 ): Promise<MediaImageState> {
   const deadline = Date.now() + (opts.timeoutMs ?? 120_000);
-  let pollMs = opts.pollMs ?? 250;
+  let pollMs = getConfig().FILE_READY_POLL_MS;
   for (;;) {
     let state: MediaImageState | null;
     try {

@@ -16,6 +16,9 @@ process.env.SHOPIFY_API_SECRET ??= "test-api-secret";
 process.env.SHOPIFY_APP_URL ??= "https://app.example.test";
 process.env.SCOPES ??= "read_products,write_products,write_files,read_locales";
 process.env.LOG_LEVEL ??= "silent";
+// The Shopify stand-in processes a file in tens of milliseconds where Shopify takes seconds: reading it again after
+// the production default's 250 ms would leave each image waiting twice (backup, replacement) for nothing.
+process.env.FILE_READY_POLL_MS ??= "20";
 // One folder for processed images across every test process and worker child: they share one database.
 process.env.OBJECT_STORE_DIR ??= path.resolve("test-artifacts/objects");
 // The production download policy, with the local stand-ins (all on 127.0.0.1) named as the only exception;
