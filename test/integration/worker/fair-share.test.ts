@@ -23,8 +23,8 @@ async function startOrder(batchIds: string[]) {
 }
 
 describe("fair share of the model across shops", () => {
-  it("starts a new shop's single image within a round, while another shop has a 40-image backlog", async () => {
-    const big = await h.addShop({ products: 10, imagesPerProduct: 4, credits: 120, smallPhotos: true });
+  it("starts a new shop's single image within a round, while another shop has a 24-image backlog", async () => {
+    const big = await h.addShop({ products: 6, imagesPerProduct: 4, credits: 72, smallPhotos: true });
     const small = await h.addShop({ products: 1, imagesPerProduct: 1, credits: 3, smallPhotos: true });
     const bigBatch = await submit(big);
     h.startInProcessWorker({ concurrency: 2 });
@@ -34,7 +34,7 @@ describe("fair share of the model across shops", () => {
     const submittedAt = new Date();
     const smallBatch = await submit(small);
     // The ETA each merchant sees accounts for the other's load: one round for the single image, all rounds for the backlog
-    // (both include one image's own time through the pipeline, so the ratio is well under the 37 rounds' worth).
+    // (both include one image's own time through the pipeline, so the ratio is well under the 21 rounds' worth).
     const [smallEta, bigEta] = [
       (await getBatchProgress(h.db, small, smallBatch))!.etaSeconds,
       (await getBatchProgress(h.db, big, bigBatch))!.etaSeconds,
@@ -49,17 +49,17 @@ describe("fair share of the model across shops", () => {
     });
     // At most the jobs that were already taken when it arrived, one per model slot, and one round.
     expect(bigStartedMeanwhile).toBeLessThanOrEqual(3);
-    expect(await h.db.batchItem.count({ where: { batchId: bigBatch, state: "QUEUED" } })).toBeGreaterThan(20);
+    expect(await h.db.batchItem.count({ where: { batchId: bigBatch, state: "QUEUED" } })).toBeGreaterThan(10);
     const big2 = await h.waitForBatch(big, bigBatch, 120_000);
-    expect(big2.counts.PUBLISHED).toBe(40);
+    expect(big2.counts.PUBLISHED).toBe(24);
   }, 180_000);
 
   it("gives three shops submitted one after another a turn each, every shop's own images in submission order", async () => {
     for (const worker of h.workers) await worker.close();
     const shops = [
-      await h.addShop({ products: 3, imagesPerProduct: 3, credits: 27, smallPhotos: true }),
-      await h.addShop({ products: 3, imagesPerProduct: 3, credits: 27, smallPhotos: true }),
-      await h.addShop({ products: 3, imagesPerProduct: 3, credits: 27, smallPhotos: true }),
+      await h.addShop({ products: 2, imagesPerProduct: 2, credits: 12, smallPhotos: true }),
+      await h.addShop({ products: 2, imagesPerProduct: 2, credits: 12, smallPhotos: true }),
+      await h.addShop({ products: 2, imagesPerProduct: 2, credits: 12, smallPhotos: true }),
     ];
     const batchIds = [];
     for (const shop of shops) batchIds.push(await submit(shop));
@@ -70,8 +70,8 @@ describe("fair share of the model across shops", () => {
     for (let i = 0; i < 3; i++) await h.waitForBatch(shops[i]!, batchIds[i]!, 120_000);
 
     const order = await startOrder(batchIds);
-    expect(order).toHaveLength(27);
-    for (let round = 0; round < 9; round++) {
+    expect(order).toHaveLength(12);
+    for (let round = 0; round < 4; round++) {
       expect(new Set(order.slice(round * 3, round * 3 + 3).map((i) => i.shop))).toEqual(new Set(shops));
     }
     for (const shop of shops) {
