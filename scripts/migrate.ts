@@ -65,9 +65,21 @@ export async function ensureMigratedDatabase(connectionString: string): Promise<
   await migrate(connectionString, () => undefined);
 }
 
+/** PostgreSQL's "database does not exist". */
+const NO_SUCH_DATABASE = "3D000";
+
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
-  migrate(process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/imgapp").catch((error: Error) => {
-    console.error(error.message);
-    process.exit(1);
-  });
+  const url = process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/imgapp";
+  // A first run on a new machine creates the database; a managed one that exists is only migrated (its user may not
+  // be allowed to create databases or to connect to "postgres").
+  migrate(url)
+    .catch((error: Error & { code?: string }) => {
+      if (error.code !== NO_SUCH_DATABASE) throw error;
+      console.log("creating the database DATABASE_URL names");
+      return ensureMigratedDatabase(url);
+    })
+    .catch((error: Error) => {
+      console.error(error.message);
+      process.exit(1);
+    });
 }
