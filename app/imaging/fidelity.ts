@@ -367,10 +367,8 @@ function resample(planes: Planes, area: Box, outW: number, outH: number, extend 
   const channelCount = planes.channels.length;
   const channels = planes.channels.map(() => new Float32Array(outW * outH));
   const taps = Math.max(1, Math.ceil(Math.max(sx, sy)));
-  const columns = axisTaps(area.left, sx, outW, taps, width, 1, extend);
-  const rows = axisTaps(area.top, sy, outH, taps, height, width, extend);
-  const { first: tapX0, second: tapX1, weight: tapWx } = columns;
-  const { first: tapRow0, second: tapRow1, weight: tapWy } = rows;
+  const { first: tapX0, second: tapX1, weight: tapWx } = axisTaps(area.left, sx, outW, taps, width, 1, extend);
+  const { first: tapRow0, second: tapRow1, weight: tapWy } = axisTaps(area.top, sy, outH, taps, height, width, extend);
   // The channels in locals: this loop is most of registration's CPU, and an array of channels read per tap cost a
   // third more. Planes here are the three colours, the edited image's with its product mask as a fourth.
   if (channelCount !== 3 && channelCount !== 4) throw new Error("resample reads three or four channels");
@@ -976,7 +974,10 @@ function refineFinally(source: Pyramid, result: Pyramid, product: ResultProduct,
   return { ...refined, correlation: Math.max(best.correlation, placement.correlation) };
 }
 
-/** The original (a) and the edited product (b) at its placement, on the comparison grid, with `margin` (share) around; unblurred (callers blur what they compare). */
+/**
+ * The original (a) and the edited product (b) at its placement, on the comparison grid, with `margin` (share) around;
+ * unblurred (each comparison blurs what it reads).
+ */
 function alignedPatches(source: Pyramid, result: Pyramid, product: ResultProduct, placement: Placement, margin: number, grid = GRID) {
   const { box } = product;
   const gridScale = grid / Math.max(box.width, box.height);
