@@ -102,14 +102,43 @@ export async function runPausedByRefusedStore(
   const started = await startCatalogRun({ db: h.db, automationQueue, graphql }, shop, { filterKind: "all", pipeline: "amazon" });
   if (!started.ok) throw new Error(JSON.stringify(started.errors));
   await runOf(h, shop, started.runId, (r) => r.status === "READY", "the catalogue to be counted");
-  h.shopify.setShopUnavailable(shop, status);
-  await confirmCatalogRun({ db: h.db, automationQueue, graphql }, shop, started.runId);
-  const paused = await runOf(
-    h,
-    shop,
-    started.runId,
-    (r) => r.status === "PAUSED" && r.waiting === 0 && r.creditsHeld === 0,
-    "the run to pause",
-  );
+  const paused = await confirmedIntoRefusedStore(h, shop, started.runId, status, graphql);
   return { runId: started.runId, paused, graphql };
+}
+
+/** Shopify refuses the store (unknown to the app) as the merchant confirms the run: it pauses with nothing held. */
+export async function confirmedIntoRefusedStore(
+  h: Harness,
+  shop: string,
+  runId: string,
+  status: 402 | 423,
+  graphql: Awaited<ReturnType<typeof offlineAdmin>>,
+): Promise<CatalogRunView> {
+  h.shopify.setShopUnavailable(shop, status);
+  await confirmCatalogRun({ db: h.db, automationQueue: getAutomationQueue(h.queueName), graphql }, shop, runId);
+  return runOf(h, shop, runId, (r) => r.status === "PAUSED" && r.waiting === 0 && r.creditsHeld === 0, "the run to pause");
+}
+
+/**
+ * A new product whose `images` the automatic rule queued while the image worker was paused, then Shopify refused the
+ * store (`status`) before the worker took them: its batch, done, with every image failed.
+ */
+export async function ruleImagesFailedByRefusedStore(h: Harness, shop: string, images: number, status: 402 | 423) {
+  const worker = h.workers[0]!;
+  await worker.pause();
+  let batchId = "";
+  try {
+    const product = await h.shopify.createProduct(shop, { images });
+    await h.shopify.webhooksDelivered();
+    const queued = await waitFor(
+      () => h.db.batchItem.findMany({ where: { shop, mediaId: { in: product.mediaIds } } }),
+      (found) => found.length === images,
+      "the rule to queue the new product's images",
+    );
+    batchId = queued[0]!.batchId;
+    h.shopify.setShopUnavailable(shop, status);
+  } finally {
+    worker.resume();
+  }
+  return { batchId, failed: await h.waitForBatch(shop, batchId) };
 }

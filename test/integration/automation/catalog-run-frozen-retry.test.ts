@@ -16,7 +16,13 @@ import { getAutomationQueue } from "~/queue/automation.server";
 import { action as productsCreate } from "~/routes/webhooks.products.create";
 import { mediaById } from "../batches/harness";
 import { waitFor } from "../wait";
-import { automationHarnessForFile, runOf, runPausedByRefusedStore, shopWithAutoRule } from "./automation-harness";
+import {
+  automationHarnessForFile,
+  ruleImagesFailedByRefusedStore,
+  runOf,
+  runPausedByRefusedStore,
+  shopWithAutoRule,
+} from "./automation-harness";
 
 // The run reads its bulk operation and looks at its chunk more often than in production: the same steps, less waiting.
 process.env.CATALOG_BULK_POLL_MS = "300";
@@ -170,23 +176,7 @@ describe("images a catalogue run lost to a frozen store, tried again by the merc
 describe("images of the automatic rule that failed while the store was frozen", () => {
   it("are tried again by the merchant once the bill is paid, each published and charged once", async () => {
     const shop = await shopWithAutoRule(h, { credits: 30 });
-    const worker = h.workers[0]!;
-    await worker.pause();
-    let batchId = "";
-    try {
-      const product = await h.shopify.createProduct(shop, { images: 2 });
-      await h.shopify.webhooksDelivered();
-      const items = await waitFor(
-        () => h.db.batchItem.findMany({ where: { shop, mediaId: { in: product.mediaIds } } }),
-        (found) => found.length === 2,
-        "the rule to queue the new product's images",
-      );
-      batchId = items[0]!.batchId;
-      h.shopify.setShopUnavailable(shop, 423);
-    } finally {
-      worker.resume();
-    }
-    const failed = await h.waitForBatch(shop, batchId);
+    const { batchId, failed } = await ruleImagesFailedByRefusedStore(h, shop, 2, 423);
     expect(failed.items.map((i) => [i.state, i.reasonMessage?.code])).toEqual([
       ["FAILED", "itemShopLocked"],
       ["FAILED", "itemShopLocked"],

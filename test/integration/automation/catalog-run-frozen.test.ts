@@ -11,7 +11,7 @@ import { getBatchProgress } from "~/models/batches.server";
 import { getBalance } from "~/models/credit-ledger.server";
 import { getAutomationQueue } from "~/queue/automation.server";
 import { mediaById, offlineAdmin } from "../batches/harness";
-import { automationHarnessForFile, runOf, runPausedByRefusedStore } from "./automation-harness";
+import { automationHarnessForFile, confirmedIntoRefusedStore, runOf, runPausedByRefusedStore } from "./automation-harness";
 
 process.env.CATALOG_BULK_POLL_MS = "300";
 afterAll(() => {
@@ -86,15 +86,7 @@ describe("a whole-catalogue run on a store Shopify froze", () => {
     expect(await getBalance(h.db, shop)).toEqual({ available: 30, reserved: 0, total: 30 });
 
     // Frozen again as the merchant confirms, unknown to the app: the first chunk's images fail fast, the run pauses.
-    h.shopify.setShopUnavailable(shop, 402);
-    await confirmCatalogRun({ db: h.db, automationQueue, graphql }, shop, started.runId);
-    const paused = await runOf(
-      h,
-      shop,
-      started.runId,
-      (r) => r.status === "PAUSED" && r.waiting === 0 && r.creditsHeld === 0,
-      "the run to pause",
-    );
+    const paused = await confirmedIntoRefusedStore(h, shop, started.runId, 402, graphql);
     expect(paused).toMatchObject({ reason: PAUSED_FROZEN, reasonMessage: { code: "catalogPausedShopFrozen" }, published: 0, failed: 3 });
     expect(modelCalls() - callsBefore).toBeLessThanOrEqual(1);
     expect(await getBalance(h.db, shop)).toEqual({ available: 30, reserved: 0, total: 30 });

@@ -21,7 +21,7 @@ import { action as productsCreate } from "~/routes/webhooks.products.create";
 import { action as productsUpdate } from "~/routes/webhooks.products.update";
 import { mediaById, offlineAdmin } from "../batches/harness";
 import { waitFor } from "../wait";
-import { automationHarnessForFile, shopWithAutoRule } from "./automation-harness";
+import { automationHarnessForFile, ruleImagesFailedByRefusedStore, shopWithAutoRule } from "./automation-harness";
 
 const h = automationHarnessForFile({
   routes: { "/webhooks/products/create": productsCreate, "/webhooks/products/update": productsUpdate },
@@ -99,22 +99,7 @@ describe("images the automatic rule had queued when Shopify froze the store", ()
     const shop = await shopWithAutoRule(h, { credits: 30 });
     const automationQueue = getAutomationQueue(h.queueName);
     const worker = h.workers[0]!;
-    await worker.pause();
-    let batchId = "";
-    try {
-      const product = await h.shopify.createProduct(shop, { images: 3 });
-      await h.shopify.webhooksDelivered();
-      const queued = await waitFor(
-        () => h.db.batchItem.findMany({ where: { shop, mediaId: { in: product.mediaIds } } }),
-        (found) => found.length === 3,
-        "the rule to queue the new product's images",
-      );
-      batchId = queued[0]!.batchId;
-      h.shopify.setShopUnavailable(shop, 402);
-    } finally {
-      worker.resume();
-    }
-    const failed = await h.waitForBatch(shop, batchId);
+    const { batchId, failed } = await ruleImagesFailedByRefusedStore(h, shop, 3, 402);
     expect(failed.items.map((i) => [i.state, i.reasonMessage?.code])).toEqual([
       ["FAILED", "itemShopFrozen"],
       ["FAILED", "itemShopFrozen"],

@@ -103,34 +103,27 @@ describe("missing parts on real photos", () => {
     expect({ score: result.fidelity.score, published: result.published }).toMatchObject({ published: true });
   }, 60_000);
 
-  it("holds an edit that dropped a sleeve of less than a tenth of the product", async () => {
-    // Photos 71 and 119: the model left out a sleeve or a corner holding 8-9% of the product.
-    const corpus = await loadCorpus();
-    for (const index of [71, 119]) {
-      const result = await runCase(corpus, index, "missing-part", "amazon");
-      expect({ index, missingShare: result.fidelity.missingShare, published: result.published }).toMatchObject({ index, published: false });
-    }
-  }, 60_000);
+  // Photos 71 and 119: the model left out a sleeve or a corner holding 8-9% of the product.
+  it("holds an edit that dropped a sleeve of less than a tenth of the product", () => expectHeld("missing-part", [71, 119]), 60_000);
 
-  it("holds an edit that dropped a lit shoulder or a part lying on a strongly coloured backdrop", async () => {
-    // Photo 118: the cut shoulder of a yellow t-shirt is lit paler than the rest; photo 26: the corner of a jacket on
-    // a red blanket. Both read as 5% missing (published) while only the rest's exact colours counted.
-    const corpus = await loadCorpus();
-    for (const index of [118, 26]) {
-      const result = await runCase(corpus, index, "missing-part", "amazon");
-      expect({ index, missingShare: result.fidelity.missingShare, published: result.published }).toMatchObject({ index, published: false });
-    }
-  }, 60_000);
+  // Photo 118: the cut shoulder of a yellow t-shirt is lit paler than the rest; photo 26: the corner of a jacket on a
+  // red blanket. Both read as 5% missing (published) while only the rest's exact colours counted.
+  it(
+    "holds an edit that dropped a lit shoulder or a part lying on a strongly coloured backdrop",
+    () => expectHeld("missing-part", [118, 26]),
+    60_000,
+  );
 
-  it("holds an edit whose print was scrambled but kept most of its structure", async () => {
-    // Photos 98 and 109: the scrambled print loses 0.56-0.59 of its structure; faithful redraws lose at most 0.54.
-    const corpus = await loadCorpus();
-    for (const index of [98, 109]) {
-      const result = await runCase(corpus, index, "garbled-text", "amazon");
-      expect({ index, worstStructure: result.fidelity.worstStructure, published: result.published }).toMatchObject({
-        index,
-        published: false,
-      });
-    }
-  }, 60_000);
+  // Photos 98 and 109: the scrambled print loses 0.56-0.59 of its structure; faithful redraws lose at most 0.54.
+  it("holds an edit whose print was scrambled but kept most of its structure", () => expectHeld("garbled-text", [98, 109]), 60_000);
 });
+
+/** Each photo's edit of this kind is held for review (the measured parts printed with a failure). */
+async function expectHeld(kind: "missing-part" | "garbled-text", indices: number[]): Promise<void> {
+  const corpus = await loadCorpus();
+  for (const index of indices) {
+    const { fidelity, published } = await runCase(corpus, index, kind, "amazon");
+    const measured = { missingShare: fidelity.missingShare, worstStructure: fidelity.worstStructure };
+    expect({ index, ...measured, published }).toMatchObject({ index, published: false });
+  }
+}
