@@ -11,7 +11,7 @@
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import sharp from "sharp";
-import { checkCompliance } from "../app/imaging/compliance";
+import { checkCompliance, decodeOutput } from "../app/imaging/compliance";
 import { checkFidelity, FIDELITY_THRESHOLD, type FidelityMeasurement } from "../app/imaging/fidelity";
 import { isPipelineId } from "../app/imaging/pipelines";
 import { loadCorpus } from "../emulators/dashscope/real-photo-edit";
@@ -109,9 +109,15 @@ const floor = await cpuPerImage(async (r) => {
     .jpeg({ quality: 90 })
     .toBuffer();
 });
+// The rules read every px of the output as a buyer's decoder shows it (a speck, the border's pure white), so one
+// decode is the least any compliance check costs: printed beside the goal, which lies below it.
+const decode = await cpuPerImage((r) => decodeOutput(r.output));
 const compliance = await cpuPerImage((r) => checkCompliance(r.output, r.pipeline));
 const fidelity = await cpuPerImage((r) => checkFidelity(r.modelInput, r.output));
 const ratio = (compliance + fidelity) / floor;
 console.log(
   `\nCPU per image (${sampleOutputs.length} outputs): floor (sharp decode -> resize -> encode) 1.00x; compliance ${(compliance / floor).toFixed(2)}x, fidelity ${(fidelity / floor).toFixed(2)}x; both ${ratio.toFixed(2)}x of the floor (goal <= ${CHECKS_GOAL}x) ${ratio <= CHECKS_GOAL ? "OK" : "OVER"}`,
+);
+console.log(
+  `  of which one full decode of the output, which the rules cannot skip: ${(decode / floor).toFixed(2)}x (the floor is mostly that same decode)`,
 );
