@@ -1,4 +1,5 @@
 import { decodeRgb, readHeader, type RgbImage } from "./decode";
+import type { FidelityChange } from "./fidelity-changes";
 import { borderMedian, type Box } from "./segment";
 
 export interface FidelityReport {
@@ -6,13 +7,28 @@ export interface FidelityReport {
   score: number;
   threshold: number;
   verdict: "unchanged" | "altered";
+  /** What looks different when altered, the clearest first (empty when unchanged). */
+  changes: FidelityChange[];
   message: string | null;
 }
 
 /** Below this score the product may have been altered and the image is held for review. */
 export const FIDELITY_THRESHOLD = 0.6;
-export const ALTERED_MESSAGE =
-  "The product may have been altered (a label, logo or colour looks different from the original). Review it before publishing.";
+
+const CHANGE_WORDS: Record<FidelityChange, string> = {
+  "missing-part": "a part of it (a sleeve, strap or leg) looks missing",
+  recoloured: "a patch, label or logo looks different",
+  "colour-cast": "its colour looks shifted",
+  print: "its print or text looks different",
+  proportions: "it looks stretched or squashed",
+  "not-found": "it could not be matched to the original",
+};
+
+/** The merchant's sentence for an altered edit, naming what looks different. */
+export function alteredMessage(changes: readonly FidelityChange[]): string {
+  const what = new Intl.ListFormat("en", { type: "conjunction" }).format(changes.map((change) => CHANGE_WORDS[change]));
+  return `The product may have been altered${what ? `: ${what}` : ""}. Review it before publishing.`;
+}
 
 // How it works. The edited image's product is reliable: it stands on the pipeline's flat background. The original's
 // is not (floors, beds, hangers, hands), so the original is never segmented. Instead the edited product is found in
@@ -138,6 +154,8 @@ export interface FidelityMeasurement {
   missingShare: number;
   /** How much the product's proportions differ from the original's (|ln| of the width-over-height scale ratio). */
   proportionChange: number;
+  /** The parts below the threshold, the lowest first. */
+  changes: FidelityChange[];
   /** Where the edited product lies in the original, or null when the edit has no product or it was not found. */
   placement: ProductPlacement | null;
 }
@@ -163,10 +181,21 @@ export async function checkFidelity(original: Buffer, edited: Buffer): Promise<F
 }
 
 /** The verdict on a measurement (what the merchant sees). */
-export function fidelityReport({ score }: FidelityMeasurement, threshold = FIDELITY_THRESHOLD): FidelityReport {
-  return score >= threshold
-    ? { score, threshold, verdict: "unchanged", message: null }
-    : { score, threshold, verdict: "altered", message: ALTERED_MESSAGE };
+export function fidelityReport({ score, changes }: FidelityMeasurement, threshold = FIDELITY_THRESHOLD): FidelityReport {
+  if (score >= threshold) return { score, threshold, verdict: "unchanged", changes: [], message: null };
+  const told = changesToTell(changes);
+  return { score, threshold, verdict: "altered", changes: told, message: alteredMessage(told) };
+}
+
+/**
+ * The failed parts worth the merchant's attention, at most two: a product matched only weakly is a consequence of
+ * any larger change (named only alone), and a colour cast over the whole product changes every window (not a patch).
+ */
+function changesToTell(changes: readonly FidelityChange[]): FidelityChange[] {
+  const told = changes.filter(
+    (change) => !(change === "not-found" && changes.length > 1) && !(change === "recoloured" && changes.includes("colour-cast")),
+  );
+  return told.slice(0, 2);
 }
 
 async function decodeAt(bytes: Buffer, side: number): Promise<RgbImage> {
@@ -237,6 +266,7 @@ const NO_PRODUCT: FidelityMeasurement = {
   worstStructure: 1,
   missingShare: 1,
   proportionChange: 0,
+  changes: ["not-found"],
   placement: null,
 };
 
@@ -282,16 +312,21 @@ function compare(
   const structureLimit = detail ? LIMITS.structureLoss : LIMITS.coarseStructureLoss;
   const missingShare = missingParts(source, result, resultProduct, placement);
   const proportionChange = Math.abs(Math.log(placement.scaleX / placement.scaleY));
-  const score = Math.min(
-    partScore(worstAreaChange, LIMITS.areaChange),
-    partScore(colourCast, LIMITS.colourCast),
-    partScore(worstStructure, structureLimit),
-    partScore(missingShare, LIMITS.missingShare),
-    partScore(proportionChange, LIMITS.proportionChange),
+  const parts: [FidelityChange, number][] = [
+    ["recoloured", partScore(worstAreaChange, LIMITS.areaChange)],
+    ["colour-cast", partScore(colourCast, LIMITS.colourCast)],
+    ["print", partScore(worstStructure, structureLimit)],
+    ["missing-part", partScore(missingShare, LIMITS.missingShare)],
+    ["proportions", partScore(proportionChange, LIMITS.proportionChange)],
     // A product found only weakly (redrawn) is not the original's however its colours compare.
-    partScore(1 - placement.correlation, LIMITS.registrationLoss),
-  );
+    ["not-found", partScore(1 - placement.correlation, LIMITS.registrationLoss)],
+  ];
+  const score = Math.min(...parts.map(([, part]) => part));
   return {
+    changes: parts
+      .filter(([, part]) => part < FIDELITY_THRESHOLD)
+      .sort((a, b) => a[1] - b[1])
+      .map(([change]) => change),
     score: Math.round(score * 1000) / 1000,
     registration: placement.correlation,
     worstAreaChange,

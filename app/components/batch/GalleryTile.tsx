@@ -7,6 +7,7 @@ import type { CompareTarget } from "./CompareModal";
 import type { BatchItemView } from "./item-view";
 import { message, useGalleryText, type Message } from "./gallery-messages";
 import {
+  fidelityDetail,
   heldOrCancelledNote,
   isBulkReviewable,
   marketOf,
@@ -84,6 +85,7 @@ function MeasuredDetails({
 }) {
   const compliance = readCompliance(item.compliance);
   const fidelity = readFidelity(item.fidelity);
+  const fidelityLine = fidelity && fidelityDetail(fidelity);
   const framing = readFraming(item.framing);
   const t = useGalleryText();
   const { i18n } = useTranslation();
@@ -118,14 +120,9 @@ function MeasuredDetails({
             {t(message("details.noReport"))}
           </Text>
         )}
-        {fidelity && fidelity.score !== null && fidelity.threshold !== null ? (
+        {fidelityLine ? (
           <Text as="p" variant="bodySm" tone={fidelityNeedsAttention(fidelity) ? "caution" : "subdued"}>
-            {t(
-              message(fidelityNeedsAttention(fidelity) ? "details.fidelityAltered" : "details.fidelity", {
-                score: fidelity.score.toFixed(2),
-                threshold: fidelity.threshold.toFixed(2),
-              }),
-            )}
+            {t(fidelityLine)}
           </Text>
         ) : null}
         {framing ? (

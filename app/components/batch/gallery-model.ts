@@ -6,8 +6,9 @@
 import { aspectLabel, formatName, isPipelineId, resolvePipeline, type PipelineSettings, type ResolvedPipeline } from "~/imaging/pipelines";
 import type { MerchantMessage } from "~/lib/merchant-message";
 import { ITEM_STATES } from "~/models/batch-item-states";
-import { message, type Message, type Said } from "./gallery-messages";
-import { fidelityNeedsAttention, readCompliance, readFidelity, readFraming, type ComplianceRule } from "./report-model";
+import { message, type Message, type MessageKey, type Said } from "./gallery-messages";
+import type { FidelityChange } from "~/imaging/fidelity-changes";
+import { fidelityNeedsAttention, readCompliance, readFidelity, readFraming, type ComplianceRule, type FidelityView } from "./report-model";
 
 export interface GalleryItemInput {
   id: string;
@@ -141,6 +142,31 @@ const percent = (share: number, digits: number) => Number((share * 100).toFixed(
 function eitherOf(names: string[]): Message | string {
   const [first, ...rest] = names;
   return rest.length ? message("check.either", { first: first ?? "", second: eitherOf(rest) }) : (first ?? "");
+}
+
+const CHANGE_WORDS = {
+  "missing-part": "details.change.missingPart",
+  recoloured: "details.change.recoloured",
+  "colour-cast": "details.change.colourCast",
+  print: "details.change.print",
+  proportions: "details.change.proportions",
+  "not-found": "details.change.notFound",
+} as const satisfies Record<FidelityChange, MessageKey>;
+
+/** "a part looks missing and it looks stretched" in the viewer's language. */
+function allOf(changes: FidelityChange[]): Message {
+  const [first, ...rest] = changes;
+  const words = message(CHANGE_WORDS[first!]);
+  return rest.length ? message("details.both", { first: words, second: allOf(rest) }) : words;
+}
+
+/** The line on the product's similarity under an image: when held, what looks different (if the report says). */
+export function fidelityDetail(fidelity: FidelityView): Message | null {
+  if (fidelity.score === null || fidelity.threshold === null) return null;
+  const numbers = { score: fidelity.score.toFixed(2), threshold: fidelity.threshold.toFixed(2) };
+  if (!fidelityNeedsAttention(fidelity)) return message("details.fidelity", numbers);
+  if (!fidelity.changes.length) return message("details.fidelityAltered", numbers);
+  return message("details.fidelityAlteredWhat", { ...numbers, changes: allOf(fidelity.changes) });
 }
 
 /** What a rule asks for, in the viewer's language (the report's English text when the pipeline is unknown). */

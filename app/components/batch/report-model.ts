@@ -1,4 +1,5 @@
 // Reads the worker's compliance, fidelity and framing reports (stored as JSON) defensively for display.
+import { isFidelityChange, type FidelityChange } from "~/imaging/fidelity-changes";
 
 export interface ComplianceRule {
   id: string;
@@ -17,6 +18,8 @@ export interface FidelityView {
   score: number | null;
   threshold: number | null;
   verdict: string;
+  /** What looks different (reports stored before the check named it have none). */
+  changes: FidelityChange[];
   message: string | null;
 }
 
@@ -51,6 +54,7 @@ export function readFidelity(raw: unknown): FidelityView | null {
     score: typeof obj.score === "number" ? obj.score : null,
     threshold: typeof obj.threshold === "number" ? obj.threshold : null,
     verdict: text(obj.verdict) ?? "unknown",
+    changes: Array.isArray(obj.changes) ? obj.changes.filter(isFidelityChange) : [],
     message: text(obj.message),
   };
 }

@@ -1,5 +1,7 @@
 import sharp from "sharp";
 import { beforeAll, describe, expect, it } from "vitest";
+import { fidelityReport } from "~/imaging/fidelity";
+import type { FidelityChange } from "~/imaging/fidelity-changes";
 import { MASK_FLAWS } from "../../../bench/lib/corpus-mask-flaws";
 import { CASE_KINDS, runCase, type CaseKind, type CaseResult } from "../../../bench/lib/real-photo-cases";
 import { loadCorpus, type RealPhotoCorpus } from "../../../emulators/dashscope/real-photo-edit";
@@ -85,6 +87,22 @@ describe("quality checks on real product photos (corpus subset, Amazon)", () => 
       expect(altered.filter((r) => r.published).length, summary(altered)).toBeLessThanOrEqual(1);
     },
   );
+
+  // What the merchant is told to look at. An alteration also moves other parts of the measurement (a stretched print
+  // loses structure, a hue shift makes product colours read as missing), so most edits of each kind, not all, name it.
+  it.each([
+    ["added-object", "recoloured"],
+    ["recoloured-patch", "recoloured"],
+    ["hue-shift", "colour-cast"],
+    ["stretched", "proportions"],
+    ["missing-part", "missing-part"],
+    ["garbled-text", "print"],
+  ] as const)("tells the merchant what an edit with a %s changed: %s", (kind, change) => {
+    const told = ofKind(kind).map((r) => ({ id: r.entry.id, ...fidelityReport(r.fidelity) }));
+    const named = told.filter((report) => report.verdict === "altered" && report.changes.includes(change));
+    expect(named.length, JSON.stringify(told.map(({ id, changes }) => ({ id, changes })))).toBeGreaterThanOrEqual(4);
+    for (const report of named) expect(report.message).toContain(WORDS[change]);
+  });
 });
 
 describe("the corpus's flawed masks", () => {
@@ -118,12 +136,24 @@ describe("missing parts on real photos", () => {
   it("holds an edit whose print was scrambled but kept most of its structure", () => expectHeld("garbled-text", [98, 109]), 60_000);
 });
 
-/** Each photo's edit of this kind is held for review (the measured parts printed with a failure). */
+/** Words of the merchant's message for each change, written here rather than read from the code under test. */
+const WORDS: Record<FidelityChange, string> = {
+  "missing-part": "a part of it (a sleeve, strap or leg) looks missing",
+  recoloured: "a patch, label or logo looks different",
+  "colour-cast": "its colour looks shifted",
+  print: "its print or text looks different",
+  proportions: "it looks stretched or squashed",
+  "not-found": "it could not be matched to the original",
+};
+
+/** Each photo's edit of this kind is held for review, saying what changed (the measured parts printed with a failure). */
 async function expectHeld(kind: "missing-part" | "garbled-text", indices: number[]): Promise<void> {
   const corpus = await loadCorpus();
+  const change = kind === "missing-part" ? "missing-part" : "print";
   for (const index of indices) {
     const { fidelity, published } = await runCase(corpus, index, kind, "amazon");
     const measured = { missingShare: fidelity.missingShare, worstStructure: fidelity.worstStructure };
     expect({ index, ...measured, published }).toMatchObject({ index, published: false });
+    expect(fidelityReport(fidelity).message, JSON.stringify({ index, ...measured })).toContain(WORDS[change]);
   }
 }

@@ -3,6 +3,7 @@ import { formatMessage as formatIn, type Said } from "~/components/batch/gallery
 import {
   applyFilter,
   bulkReviewableIds,
+  fidelityDetail,
   filterCounts,
   filterTabs,
   heldOrCancelledNote,
@@ -11,6 +12,7 @@ import {
   versionNote,
   type GalleryItemInput,
 } from "~/components/batch/gallery-model";
+import { readFidelity } from "~/components/batch/report-model";
 import { evaluateRules, type ImageMeasurements } from "~/imaging/compliance";
 import { DEFAULT_PIPELINE_SETTINGS, resolvePipeline, type PipelineId } from "~/imaging/pipelines";
 import { cutOffMessage } from "~/imaging/cutoff";
@@ -153,6 +155,26 @@ describe("the measured details under an image", () => {
   it("shows a report stored before measurements were kept as it was written", () => {
     const { measurements: _dropped, ...old } = report({ coverage: 0.62 });
     expect(details(old, "es")[4]).toBe("El producto ocupa el encuadre: 62.0% (necesita 85–95 % del lado más largo)");
+  });
+
+  it("says what looks different in a product held as altered, in the viewer's language", () => {
+    const held = readFidelity({ ...altered, score: 0.55, threshold: 0.6, changes: ["missing-part", "proportions"] })!;
+    const line = (fidelity: unknown, lng: "en" | "es") => formatIn(fidelityDetail(readFidelity(fidelity)!)!, i18nFor(lng).t);
+    expect(line(held, "en")).toBe(
+      "The product may have changed: a part of it (a sleeve, strap or leg) looks missing and it looks stretched or squashed. " +
+        "Similarity 0.55 (needs 0.60)",
+    );
+    expect(line(held, "es")).toBe(
+      "El producto puede haber cambiado: parece faltar una parte (una manga, un tirante o una pernera) y se ve estirado o aplastado. " +
+        "Similitud 0.55 (necesita 0.60)",
+    );
+    expect(line({ ...held, changes: ["print"] }, "en")).toBe(
+      "The product may have changed: its print or text looks different. Similarity 0.55 (needs 0.60)",
+    );
+    // Reports stored before the check named changes, or naming one this version does not know.
+    expect(line({ ...held, changes: undefined }, "en")).toBe("The product may have changed: similarity 0.55 (needs 0.60)");
+    expect(line({ ...held, changes: ["glitter"] }, "en")).toBe("The product may have changed: similarity 0.55 (needs 0.60)");
+    expect(line(unchanged, "en")).toBe("Product unchanged: similarity 0.93 (needs 0.80)");
   });
 });
 
