@@ -136,14 +136,14 @@ describe("missing parts on real photos", () => {
   it("holds an edit whose print was scrambled but kept most of its structure", () => expectHeld("garbled-text", [98, 109]), 60_000);
 });
 
-/** Words of the merchant's message for each change, written here rather than read from the code under test. */
+/** What the merchant's message says of each change (its key words, written here rather than read from the code). */
 const WORDS: Record<FidelityChange, string> = {
-  "missing-part": "a part of it (a sleeve, strap or leg) looks missing",
-  recoloured: "a patch, label or logo looks different",
-  "colour-cast": "its colour looks shifted",
-  print: "its print or text looks different",
-  proportions: "it looks stretched or squashed",
-  "not-found": "it could not be matched to the original",
+  "missing-part": "looks missing",
+  recoloured: "label or logo",
+  "colour-cast": "colour looks shifted",
+  print: "print or text",
+  proportions: "stretched",
+  "not-found": "not be matched",
 };
 
 /** Each photo's edit of this kind is held for review, saying what changed (the measured parts printed with a failure). */
