@@ -132,6 +132,13 @@ const MISSING_MARGIN = 0.3;
 /** How product-like a pixel's colour is, for the missing parts' growth (see missingParts). */
 const CLEARLY_PRODUCT = 2;
 const LEANING_PRODUCT = 1;
+/**
+ * A missing part whose colour runs on across the edited product's outline in the original (median step, levels, two
+ * px either side) was cut out of the product, and counts this many times its area: held from 6% of the product instead
+ * of 9%. A wall, bag or hanger of the product's colours meets it at an edge.
+ */
+const CONTINUOUS_STEP = 7;
+const CUT_PART_WEIGHT = 1.5;
 
 interface Planes {
   /** Channels, each width x height, row-major. */
@@ -1375,10 +1382,72 @@ function missingParts(source: Pyramid, result: Pyramid, product: ResultProduct, 
   const parts = dilated(eroded(closed, width, height), width, height);
   // Ignore a rim one px wide (edges redrawn, misregistration).
   let missing = 0;
-  for (let p = 0; p < inside.length; p++) if (parts[p] && near[p] !== 1) missing++;
+  for (let p = 0; p < inside.length; p++) if (parts[p] && inside[p] && near[p] !== 1) missing++;
+  for (const part of partsOutside(parts, inside, width, height)) {
+    const counted = part.filter((p) => near[p] !== 1).length;
+    missing += counted * (stepAcrossOutline(sharpA, part, inside, width, height) <= CONTINUOUS_STEP ? CUT_PART_WEIGHT : 1);
+  }
   let area = 0;
   for (let p = 0; p < inside.length; p++) area += inside[p]!;
   return area ? missing / area : 0;
+}
+
+/** The 4-connected regions of `parts` outside the product, each as its px. */
+function partsOutside(parts: Uint8Array, inside: Uint8Array, width: number, height: number): number[][] {
+  const seen = new Uint8Array(parts.length);
+  const regions: number[][] = [];
+  for (let start = 0; start < parts.length; start++) {
+    if (!parts[start] || inside[start] || seen[start]) continue;
+    seen[start] = 1;
+    const region = [start];
+    for (let head = 0; head < region.length; head++) {
+      const p = region[head]!;
+      const x = p % width;
+      for (const q of [
+        x > 0 ? p - 1 : -1,
+        x < width - 1 ? p + 1 : -1,
+        p >= width ? p - width : -1,
+        p + width < width * height ? p + width : -1,
+      ]) {
+        if (q < 0 || seen[q] || !parts[q] || inside[q]) continue;
+        seen[q] = 1;
+        region.push(q);
+      }
+    }
+    regions.push(region);
+  }
+  return regions;
+}
+
+/**
+ * The median colour step (largest of the three channels, levels) in the original across the product's outline where
+ * `region` touches it, from two px outside to two px inside; Infinity where it cannot be read.
+ */
+function stepAcrossOutline(original: Planes, region: number[], inside: Uint8Array, width: number, height: number): number {
+  const steps: number[] = [];
+  for (const p of region) {
+    const x = p % width;
+    const y = (p - x) / width;
+    for (const [dx, dy] of [
+      [1, 0],
+      [-1, 0],
+      [0, 1],
+      [0, -1],
+    ] as const) {
+      const outer = { x: x - dx, y: y - dy };
+      const inner = { x: x + 2 * dx, y: y + 2 * dy };
+      const inFrame = (at: { x: number; y: number }) => at.x >= 0 && at.y >= 0 && at.x < width && at.y < height;
+      if (!inFrame(outer) || !inFrame(inner) || !inside[p + dy * width + dx] || !inside[inner.y * width + inner.x]) continue;
+      const o = outer.y * width + outer.x;
+      const i = inner.y * width + inner.x;
+      let step = 0;
+      for (const channel of original.channels.slice(0, 3)) step = Math.max(step, Math.abs(channel[o]! - channel[i]!));
+      if (!Number.isNaN(step)) steps.push(step);
+    }
+  }
+  if (!steps.length) return Number.POSITIVE_INFINITY;
+  steps.sort((a, b) => a - b);
+  return steps[Math.floor(steps.length / 2)]!;
 }
 
 /** The mask eroded by a 3 x 3 square: the px whose whole 3 x 3 neighbourhood is in it (none on the border). */
