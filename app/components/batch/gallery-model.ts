@@ -6,7 +6,7 @@
 import { aspectLabel, formatName, isPipelineId, resolvePipeline, type PipelineSettings, type ResolvedPipeline } from "~/imaging/pipelines";
 import type { MerchantMessage } from "~/lib/merchant-message";
 import { ITEM_STATES } from "~/models/batch-item-states";
-import { message, type Message, type MessageKey, type Said } from "./gallery-messages";
+import { message, type Message, type Said } from "./gallery-messages";
 import type { FidelityChange } from "~/imaging/fidelity-changes";
 import { fidelityNeedsAttention, readCompliance, readFidelity, readFraming, type ComplianceRule, type FidelityView } from "./report-model";
 
@@ -144,19 +144,20 @@ function eitherOf(names: string[]): Message | string {
   return rest.length ? message("check.either", { first: first ?? "", second: eitherOf(rest) }) : (first ?? "");
 }
 
-const CHANGE_WORDS = {
-  "missing-part": "details.change.missingPart",
-  recoloured: "details.change.recoloured",
-  "colour-cast": "details.change.colourCast",
-  print: "details.change.print",
-  proportions: "details.change.proportions",
-  "not-found": "details.change.notFound",
-} as const satisfies Record<FidelityChange, MessageKey>;
+/** Each change's key under `details.change` and `verdict.heldAlteredAs`. */
+const CHANGE_KEYS = {
+  "missing-part": "missingPart",
+  recoloured: "recoloured",
+  "colour-cast": "colourCast",
+  print: "print",
+  proportions: "proportions",
+  "not-found": "notFound",
+} as const satisfies Record<FidelityChange, string>;
 
 /** "a part looks missing and it looks stretched" in the viewer's language. */
 function allOf(changes: FidelityChange[]): Message {
   const [first, ...rest] = changes;
-  const words = message(CHANGE_WORDS[first!]);
+  const words = message(`details.change.${CHANGE_KEYS[first!]}`);
   return rest.length ? message("details.both", { first: words, second: allOf(rest) }) : words;
 }
 
@@ -349,7 +350,11 @@ export function verdictFor(item: GalleryItemInput, batch: BatchPipeline): Verdic
     case "SUPERSEDED":
       return { tone: "subdued", message: message("verdict.superseded") };
     case "NEEDS_REVIEW": {
-      if (fidelityNeedsAttention(readFidelity(item.fidelity))) return { tone: "attention", message: message("verdict.heldAltered") };
+      const fidelity = readFidelity(item.fidelity);
+      if (fidelity && fidelityNeedsAttention(fidelity)) {
+        const [clearest] = fidelity.changes;
+        return { tone: "attention", message: message(clearest ? `verdict.heldAlteredAs.${CHANGE_KEYS[clearest]}` : "verdict.heldAltered") };
+      }
       if (readFraming(item.framing)) return { tone: "attention", message: message("verdict.heldCutOff") };
       if (missed.length) return { tone: "attention", message: ruleVerdict(item, batch, missed) };
       return { tone: "attention", message: message("verdict.meetsEveryRuleHeld", { market }) };

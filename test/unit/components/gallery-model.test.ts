@@ -104,6 +104,15 @@ describe("the gallery's one verdict per image", () => {
     expect(verdict(item("NEEDS_REVIEW", { framing }))).toBe("Held for review: the original shows only part of the product");
   });
 
+  it("says what may have changed in a held product, the clearest change first, in the viewer's language", () => {
+    const held = item("NEEDS_REVIEW", { fidelity: { ...altered, changes: ["missing-part", "print"] } });
+    expect(verdict(held)).toBe("Held for review: a part of the product may be missing");
+    expect(formatIn(verdictFor(held, amazon).message, i18nFor("es").t)).toBe("En revisión: puede faltar una parte del producto");
+    expect(verdict(item("NEEDS_REVIEW", { fidelity: { ...altered, changes: ["proportions"] } }))).toBe(
+      "Held for review: the product may be stretched or squashed",
+    );
+  });
+
   it("says the state of images that were not published, with the reason of a failure", () => {
     expect(
       verdict(item("FAILED", { reason: "The image could not be downloaded from Shopify. Try again.", compliance: null, fidelity: null })),
