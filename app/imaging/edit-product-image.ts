@@ -4,7 +4,7 @@ import { detectCutOff, type CutOffReport } from "./cutoff";
 import { asImageInputError, openImage } from "./decode";
 import { ImageInputError } from "./errors";
 import { fidelityReport, measureFidelity, type FidelityReport } from "./fidelity";
-import { inspectImage } from "./inspect";
+import { inspectImage, type ImageInfo } from "./inspect";
 import { promptWithInstruction } from "./instruction";
 import {
   relevantSettings,
@@ -51,6 +51,8 @@ export interface EditInput {
   source: Buffer;
   /** What the store says the file is; the bytes decide (a mismatch is only logged by the caller). */
   sourceMimeType?: string;
+  /** inspectImage of `source` when the caller has it already: a large original's header is then not read again. */
+  sourceInfo?: ImageInfo;
   pipeline: PipelineId;
   settings: PipelineSettings;
   editor: ImageEditor;
@@ -114,7 +116,7 @@ export async function prepareModelInput(source: Buffer, size: Size, outputSize?:
  */
 export async function editProductImage(input: EditInput): Promise<EditResult> {
   const { pipeline: pipelineId, settings, editor } = input;
-  const { info, pipeline, modelInput } = await modelInputFor(input.source, pipelineId, settings);
+  const { info, pipeline, modelInput } = await modelInputFor(input.source, pipelineId, settings, input.sourceInfo);
   input.onModelInputReady?.();
   const edited = await editor.edit({
     image: modelInput.image,
@@ -135,9 +137,9 @@ export async function editProductImage(input: EditInput): Promise<EditResult> {
   };
 }
 
-/** The source as editProductImage hands it to the model, with the pipeline resolved for it. */
-export async function modelInputFor(source: Buffer, pipelineId: PipelineId, settings: PipelineSettings) {
-  const info = await inspectImage(source);
+/** The source as editProductImage hands it to the model, with the pipeline resolved for it (`known`: its inspectImage). */
+export async function modelInputFor(source: Buffer, pipelineId: PipelineId, settings: PipelineSettings, known?: ImageInfo) {
+  const info = known ?? (await inspectImage(source));
   const pipeline = resolvePipeline(pipelineId, settings, info);
   return { info, pipeline, modelInput: await prepareModelInput(source, info, pipeline.qwenSize) };
 }
@@ -168,9 +170,9 @@ export async function checkCachedResult(
   result: Buffer,
   pipelineId: PipelineId,
   settings: PipelineSettings,
-  opts: { describe?: boolean } = {},
+  opts: { describe?: boolean; sourceInfo?: ImageInfo } = {},
 ): Promise<{ compliance: ComplianceReport; fidelity: FidelityReport; framing: CutOffReport; describePreview: Buffer | null }> {
-  const { modelInput } = await modelInputFor(source, pipelineId, settings);
+  const { modelInput } = await modelInputFor(source, pipelineId, settings, opts.sourceInfo);
   return checkResult(result, modelInput.image, pipelineId, settings, opts.describe ?? false);
 }
 

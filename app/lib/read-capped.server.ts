@@ -11,19 +11,27 @@ export async function readBodyCapped(message: Request | Response, maxBytes: numb
   }
   if (!message.body) return Buffer.alloc(0);
   const reader = message.body.getReader();
+  // A declared length sizes the buffer up front: a 20 MP original is then held once, not as chunks plus their copy.
+  let sized = Number.isFinite(declared) && declared > 0 ? Buffer.allocUnsafe(declared) : null;
   const chunks: Uint8Array[] = [];
   let total = 0;
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
+    if (total + value.byteLength > maxBytes) {
       await reader.cancel().catch(() => undefined);
       throw tooLarge();
     }
-    chunks.push(value);
+    if (sized && total + value.byteLength > sized.length) {
+      // More than declared: collected as chunks from here on.
+      chunks.push(sized.subarray(0, total));
+      sized = null;
+    }
+    if (sized) sized.set(value, total);
+    else chunks.push(value);
+    total += value.byteLength;
   }
-  return Buffer.concat(chunks, total);
+  return sized ? sized.subarray(0, total) : Buffer.concat(chunks, total);
 }
 
 /** A request's body as text, or null when it is over `maxBytes` (declared or streamed). */

@@ -342,7 +342,9 @@ async function produceResult(
       fidelity,
       framing,
       describePreview: preview,
-    } = await inSlot(deps.imageSlots, () => checkCachedResult(sourceBytes(), cached.bytes, pipeline, settings, { describe })));
+    } = await inSlot(deps.imageSlots, () =>
+      checkCachedResult(sourceBytes(), cached.bytes, pipeline, settings, { describe, sourceInfo: info }),
+    ));
   } else {
     const current = await db.batchItem.findFirst({ where: { id: item.id, shop: item.shop }, select: { state: true } });
     if (!current || !IN_FLIGHT.includes(current.state)) return "cancelled";
@@ -351,6 +353,7 @@ async function produceResult(
     const input: EditInput = {
       source: sourceBytes(),
       sourceMimeType: info.mimeType,
+      sourceInfo: info,
       pipeline,
       settings,
       editor,
