@@ -8,7 +8,8 @@
  * <= 1.5x with 20 MP sources), and the peak RSS (goal <= 400 MB at concurrency 10 with 20 MP sources).
  * The CPU term is issue 15's: cores / (the bare sharp floor + the stand-ins' CPU per image, both measured in this
  * run); the workers' own CPU per image gives a second, reachable CPU figure, printed beside it.
- *   npx tsx bench/throughput.ts   (BENCH_IMAGES, BENCH_WORKERS, BENCH_CONCURRENCY, BENCH_LATENCY_MS, BENCH_RPS, BENCH_SOURCE_MP, BENCH_JOBS)
+ *   npx tsx bench/throughput.ts   (BENCH_IMAGES, BENCH_WORKERS, BENCH_CONCURRENCY, BENCH_LATENCY_MS, BENCH_RPS, BENCH_SOURCE_MP, BENCH_JOBS,
+ *   BENCH_WORKER_FLAGS: node and V8 flags for the worker processes, e.g. "--trace-gc")
  * Defaults: 500 images, 20 MP sources (distinct JPEGs with sensor-like grain, served by a local CDN;
  * BENCH_SOURCE_MP=0 uses the store's own photos), concurrency 10, latency 3 s, quota 4/s — so the
  * concurrency term (3.33/s) binds and the ratio says how well the worker keeps its model slots busy.

@@ -19,7 +19,8 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
 /** A worker process with the bench's environment plus `env`; `last` holds its latest sample. */
 export function spawnBenchWorker(env: Record<string, string>): { child: ChildProcess; last: WorkerSample; stop(): Promise<void> } {
   const profile = process.env.BENCH_WORKER_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_WORKER_CPU_PROF}`] : [];
-  const child = spawn(process.execPath, [...profile, "--import", "tsx", fileURLToPath(import.meta.url)], {
+  const flags = (process.env.BENCH_WORKER_FLAGS ?? "").split(" ").filter(Boolean);
+  const child = spawn(process.execPath, [...profile, ...flags, "--import", "tsx", fileURLToPath(import.meta.url)], {
     cwd: ROOT,
     env: {
       ...process.env,
