@@ -1383,7 +1383,7 @@ function missingParts(source: Pyramid, result: Pyramid, product: ResultProduct, 
   // Ignore a rim one px wide (edges redrawn, misregistration).
   let missing = 0;
   for (let p = 0; p < inside.length; p++) if (parts[p] && inside[p] && near[p] !== 1) missing++;
-  for (const part of partsOutside(parts, inside, width, height)) {
+  for (const part of partsOutside(parts, inside, width)) {
     const counted = part.filter((p) => near[p] !== 1).length;
     missing += counted * (stepAcrossOutline(sharpA, part, inside, width, height) <= CONTINUOUS_STEP ? CUT_PART_WEIGHT : 1);
   }
@@ -1393,7 +1393,7 @@ function missingParts(source: Pyramid, result: Pyramid, product: ResultProduct, 
 }
 
 /** The 4-connected regions of `parts` outside the product, each as its px. */
-function partsOutside(parts: Uint8Array, inside: Uint8Array, width: number, height: number): number[][] {
+function partsOutside(parts: Uint8Array, inside: Uint8Array, width: number): number[][] {
   const seen = new Uint8Array(parts.length);
   const regions: number[][] = [];
   for (let start = 0; start < parts.length; start++) {
@@ -1403,13 +1403,8 @@ function partsOutside(parts: Uint8Array, inside: Uint8Array, width: number, heig
     for (let head = 0; head < region.length; head++) {
       const p = region[head]!;
       const x = p % width;
-      for (const q of [
-        x > 0 ? p - 1 : -1,
-        x < width - 1 ? p + 1 : -1,
-        p >= width ? p - width : -1,
-        p + width < width * height ? p + width : -1,
-      ]) {
-        if (q < 0 || seen[q] || !parts[q] || inside[q]) continue;
+      for (const q of [x > 0 ? p - 1 : -1, x < width - 1 ? p + 1 : -1, p - width, p + width]) {
+        if (q < 0 || q >= parts.length || seen[q] || !parts[q] || inside[q]) continue;
         seen[q] = 1;
         region.push(q);
       }
@@ -1418,6 +1413,13 @@ function partsOutside(parts: Uint8Array, inside: Uint8Array, width: number, heig
   }
   return regions;
 }
+
+const FOUR_DIRECTIONS = [
+  [1, 0],
+  [-1, 0],
+  [0, 1],
+  [0, -1],
+] as const;
 
 /**
  * The median colour step (largest of the three channels, levels) in the original across the product's outline where
@@ -1428,20 +1430,18 @@ function stepAcrossOutline(original: Planes, region: number[], inside: Uint8Arra
   for (const p of region) {
     const x = p % width;
     const y = (p - x) / width;
-    for (const [dx, dy] of [
-      [1, 0],
-      [-1, 0],
-      [0, 1],
-      [0, -1],
-    ] as const) {
-      const outer = { x: x - dx, y: y - dy };
-      const inner = { x: x + 2 * dx, y: y + 2 * dy };
-      const inFrame = (at: { x: number; y: number }) => at.x >= 0 && at.y >= 0 && at.x < width && at.y < height;
-      if (!inFrame(outer) || !inFrame(inner) || !inside[p + dy * width + dx] || !inside[inner.y * width + inner.x]) continue;
-      const o = outer.y * width + outer.x;
-      const i = inner.y * width + inner.x;
+    for (const [dx, dy] of FOUR_DIRECTIONS) {
+      // The px beyond `p` away from the product, and the second px inside it; the product's edge lies between.
+      const ox = x - dx;
+      const oy = y - dy;
+      const ix = x + 2 * dx;
+      const iy = y + 2 * dy;
+      if (ox < 0 || oy < 0 || ox >= width || oy >= height || ix < 0 || iy < 0 || ix >= width || iy >= height) continue;
+      const o = oy * width + ox;
+      const i = iy * width + ix;
+      if (!inside[p + dy * width + dx] || !inside[i]) continue;
       let step = 0;
-      for (const channel of original.channels.slice(0, 3)) step = Math.max(step, Math.abs(channel[o]! - channel[i]!));
+      for (let c = 0; c < 3; c++) step = Math.max(step, Math.abs(original.channels[c]![o]! - original.channels[c]![i]!));
       if (!Number.isNaN(step)) steps.push(step);
     }
   }
