@@ -214,7 +214,8 @@ async function closeNewProductEvent(db: PrismaClient, shop: string, eventId: str
  * images the job read (`mediaIds`) has failed since because Shopify refused the store, which the worker can do before
  * this runs, while reopenNewProductEventOf still finds the event open. Such an event stays open, so its next job adds
  * the image again. The event's row is locked while looking, and reopenNewProductEventOf waits for that lock: a failure
- * landing as the event closes reopens it after.
+ * landing as the event closes reopens it after. The worker's transaction holds the item's row while it waits; this one
+ * only reads items (no lock), so the two never wait on each other.
  */
 async function finishNewProductEvent(db: PrismaClient, shop: string, eventId: string, mediaIds: string[]): Promise<void> {
   await db.$transaction(
@@ -234,9 +235,11 @@ async function finishNewProductEvent(db: PrismaClient, shop: string, eventId: st
  * The worker failed an item because Shopify refused the store: when the rule queued it, the event that did is open
  * again, so the resume pass sends it to ask Shopify and, once the store answers, its job adds the image again
  * (cleanNewProductMedia), as a catalogue run adds its own. Whatever the event's state: one its job is closing right now
- * is waited for and reopened (finishNewProductEvent).
+ * is waited for and reopened (finishNewProductEvent). Runs in the transaction that moves the item to FAILED (failItem's
+ * `withFailure`): a crash or an error here leaves the item in flight and the event as it was, for the job's retry,
+ * never a failed image whose event stays closed.
  */
-export async function reopenNewProductEventOf(db: PrismaClient, shop: string, itemId: string): Promise<void> {
+export async function reopenNewProductEventOf(db: Prisma.TransactionClient, shop: string, itemId: string): Promise<void> {
   await db.$executeRaw`
     UPDATE "NewProductEvent" e SET "doneAt" = NULL
     FROM "BatchItem" i JOIN "Batch" b ON b.id = i."batchId"

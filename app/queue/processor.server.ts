@@ -229,9 +229,10 @@ export async function processImageJob(job: Job<ImageJobData>, deps: WorkerDeps, 
       logger.warn({ shop, itemId, jobId: job.id }, "replacement sent, then access to the shop was lost: credits held until it returns");
       throw new UnrecoverableError(finalReason.text);
     }
-    const outcome = await failItem(deps.db, shop, itemId, finalReason, current);
-    // The automatic rule adds such an image again once the store answers (a catalogue run finds its own in its batch).
-    if (unavailable && outcome === "failed") await reopenNewProductEventOf(deps.db, shop, itemId);
+    // The automatic rule adds such an image again once the store answers (a catalogue run finds its own in its batch):
+    // its event opens again with the move to FAILED, in one transaction, or neither happens and the job's retry fails it.
+    const withFailure = unavailable ? (tx: Prisma.TransactionClient) => reopenNewProductEventOf(tx, shop, itemId) : undefined;
+    const outcome = await failItem(deps.db, shop, itemId, finalReason, current, withFailure);
     report(outcome, finalReason.text);
     logger.warn({ shop, itemId, jobId: job.id, reason: finalReason.text }, "item failed");
     throw new UnrecoverableError(finalReason.text);
@@ -714,6 +715,8 @@ function fileVersionOf(url: string): string {
 /**
  * Final failure: the item becomes FAILED with its reason, then its credits are released. If the
  * credits were already captured, the image was in fact published (a crash hit after the capture).
+ * `withFailure` runs in the same transaction as this call's move to FAILED (not when another writer moved it): if it
+ * throws, the item stays in flight for the job's retry.
  */
 export async function failItem(
   db: PrismaClient,
@@ -722,6 +725,7 @@ export async function failItem(
   reason: MerchantText,
   /** The item as the caller just read it, or undefined to read it here. */
   known?: Pick<BatchItem, "id" | "shop" | "batchId" | "retryOfId" | "pickedAt"> | null,
+  withFailure?: (tx: Prisma.TransactionClient) => Promise<void>,
 ): Promise<ImageJobOutcome> {
   const item =
     known !== undefined
@@ -754,13 +758,25 @@ export async function failItem(
     await markPublished(db, item);
     return "published";
   }
-  const moved = await transition(db, {
-    shop,
-    itemId,
-    from: IN_FLIGHT,
-    to: "FAILED",
-    data: { reason: reason.text, reasonMessage: reason.message, finishedAt: new Date() },
-  });
+  const toFailed = (tx: Prisma.TransactionClient) =>
+    transition(tx, {
+      shop,
+      itemId,
+      from: IN_FLIGHT,
+      to: "FAILED",
+      data: { reason: reason.text, reasonMessage: reason.message, finishedAt: new Date() },
+    });
+  const moved = withFailure
+    ? await db.$transaction(
+        async (tx) => {
+          const count = await toFailed(tx);
+          if (count > 0) await withFailure(tx);
+          return count;
+        },
+        // Longer than finishNewProductEvent's hold on the event's row, which a reopen waits for.
+        { maxWait: 15_000, timeout: 30_000 },
+      )
+    : await toFailed(db);
   // FAILED is final, so only an item this update did not move needs reading again.
   const after =
     moved > 0 ? { state: "FAILED" as const } : await db.batchItem.findFirst({ where: { id: itemId, shop }, select: { state: true } });

@@ -4,7 +4,7 @@
  * the shop's events at a time to ask Shopify (one cheap query), and once the store answers every waiting product is
  * cleaned, each image once. Images the rule had already queued when Shopify froze the store fail (credits back); once it
  * answers again the rule adds each of them again as a new try, as a catalogue run does, never beside the merchant's,
- * also one that fails before or as its event's job closes the event.
+ * also one that fails before or as its event's job closes the event, or whose event the database fails to open again.
  */
 import type { Job } from "bullmq";
 import { describe, expect, it } from "vitest";
@@ -266,5 +266,65 @@ describe("an image the rule's job queued that fails before its event is closed",
     );
     await workerFailed(queued);
     await failedThenPublishedOncePaid(shop, product.mediaIds[0]!);
+  }, 90_000);
+});
+
+/**
+ * Until `run` returns, the database refuses, once, to open an event of `shop` again (a real PostgreSQL error from a
+ * trigger, as a dropped connection or a failover would); returns how many reopens were tried.
+ */
+async function eventReopenRefusedOnce<T>(shop: string, run: () => Promise<T>): Promise<{ result: T; reopensTried: number }> {
+  if (!/^[a-z0-9.-]+$/.test(shop)) throw new Error(`unexpected shop domain ${shop}`);
+  await h.db.$executeRawUnsafe(`CREATE SEQUENCE test_reopen_tries`);
+  await h.db.$executeRawUnsafe(`
+    CREATE FUNCTION test_refuse_first_reopen() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      IF nextval('test_reopen_tries') = 1 THEN RAISE EXCEPTION 'reopen refused once by the test'; END IF;
+      RETURN NEW;
+    END $$`);
+  await h.db.$executeRawUnsafe(`
+    CREATE TRIGGER test_refuse_first_reopen BEFORE UPDATE ON "NewProductEvent" FOR EACH ROW
+    WHEN (NEW.shop = '${shop}' AND OLD."doneAt" IS NOT NULL AND NEW."doneAt" IS NULL)
+    EXECUTE FUNCTION test_refuse_first_reopen()`);
+  try {
+    const result = await run();
+    const [tries] = await h.db.$queryRaw<Array<{ tried: number }>>`
+      SELECT CASE WHEN is_called THEN last_value ELSE 0 END::int AS tried FROM test_reopen_tries`;
+    return { result, reopensTried: tries?.tried ?? 0 };
+  } finally {
+    await h.db.$executeRawUnsafe(`DROP TRIGGER IF EXISTS test_refuse_first_reopen ON "NewProductEvent"`);
+    await h.db.$executeRawUnsafe(`DROP FUNCTION IF EXISTS test_refuse_first_reopen()`);
+    await h.db.$executeRawUnsafe(`DROP SEQUENCE IF EXISTS test_reopen_tries`);
+  }
+}
+
+describe("an image the rule queued whose event cannot be opened again the first time the store's refusal fails it", () => {
+  it("is not left failed with its event closed: the job's retry fails it and opens the event, and it is added once paid", async () => {
+    const shop = await shopWithAutoRule(h, { credits: 30 });
+    const worker = h.workers[0]!;
+    const { reopensTried } = await eventReopenRefusedOnce(shop, async () => {
+      // The rule queues the new product's image and closes its event while the image worker is busy.
+      await worker.pause();
+      try {
+        await h.shopify.createProduct(shop, { images: 1 });
+        await h.shopify.webhooksDelivered();
+        await waitFor(
+          () => openEvents(shop),
+          (n) => n === 0,
+          "the event's job to close the event",
+        );
+        expect(await h.db.batchItem.count({ where: { shop, state: "QUEUED" } })).toBe(1);
+        // Shopify freezes the store before the worker takes the image; failing it, its event is opened again.
+        h.shopify.setShopUnavailable(shop, 402);
+      } finally {
+        worker.resume();
+      }
+      await settled();
+    });
+    expect(await openEvents(shop)).toBe(1);
+    // The first reopen was refused, and the job's retry opened the event.
+    expect(reopensTried).toBe(2);
+    const [item] = await h.db.batchItem.findMany({ where: { shop } });
+    await failedThenPublishedOncePaid(shop, item!.mediaId);
   }, 90_000);
 });
