@@ -12,7 +12,6 @@
  *   npx tsx bench/catalog-run.ts   (BENCH_CATALOG_PRODUCTS)
  */
 import { randomUUID } from "node:crypto";
-import type { ChildProcess } from "node:child_process";
 import { spawnBenchWorker } from "./lib/bench-worker";
 import { BENCH_APP, BENCH_DASHSCOPE_KEY, setBenchEnvironment, startBenchStore } from "./lib/bench-env";
 import { installShopOffline } from "../emulators/shopify-admin/install";
@@ -44,9 +43,9 @@ async function main(): Promise<string[]> {
   await installShopOffline(db, shopify.url, shop, BENCH_APP);
   await grantCredits(db, shop, BUDGET, { kind: "GRANT", idempotencyKey: `bench:${shop}` });
 
-  const workers: ChildProcess[] = [];
+  const workers: ReturnType<typeof spawnBenchWorker>[] = [];
   const spawnWorker = () => {
-    const { child } = spawnBenchWorker({
+    const worker = spawnBenchWorker({
       QUEUE_NAME: queueName,
       DASHSCOPE_API_KEY: BENCH_DASHSCOPE_KEY,
       DASHSCOPE_BASE_URL: dashscope.url,
@@ -58,15 +57,10 @@ async function main(): Promise<string[]> {
       WORKER_STALLED_INTERVAL_MS: "1000",
       SWEEP_INTERVAL_MS: "1000",
     });
-    workers.push(child);
-    return child;
+    workers.push(worker);
+    return worker;
   };
-  const kill = async (child: ChildProcess) => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolve) => child.once("exit", resolve));
-    child.kill("SIGKILL");
-    await exited;
-  };
+  const kill = (worker: ReturnType<typeof spawnBenchWorker>) => worker.stop("SIGKILL");
   type Run = NonNullable<Awaited<ReturnType<typeof getCatalogRun>>>;
   let lowestAvailable = BUDGET;
   let mostHeld = 0;

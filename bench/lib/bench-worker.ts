@@ -22,7 +22,11 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
 const WORKER_V8_FLAGS = ["--heap-growing-percent=100"];
 
 /** A worker process with the bench's environment plus `env`; `last` holds its latest sample. */
-export function spawnBenchWorker(env: Record<string, string>): { child: ChildProcess; last: WorkerSample; stop(): Promise<void> } {
+export function spawnBenchWorker(env: Record<string, string>): {
+  child: ChildProcess;
+  last: WorkerSample;
+  stop(signal?: "SIGTERM" | "SIGKILL"): Promise<void>;
+} {
   const profile = process.env.BENCH_WORKER_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_WORKER_CPU_PROF}`] : [];
   const flags = (process.env.BENCH_WORKER_FLAGS ?? "").split(" ").filter(Boolean);
   const child = spawn(process.execPath, [...profile, ...WORKER_V8_FLAGS, ...flags, "--import", "tsx", fileURLToPath(import.meta.url)], {
@@ -37,13 +41,22 @@ export function spawnBenchWorker(env: Record<string, string>): { child: ChildPro
     },
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
+  let stopping = false;
+  // A worker that dies (a bad flag, a crash) would otherwise leave the bench waiting for images nobody processes.
+  child.once("exit", (code, signal) => {
+    if (stopping) return;
+    console.error(`bench worker ${child.pid} exited (${signal ?? `code ${code}`}) before the bench stopped it`);
+    process.exit(1);
+  });
   const worker = {
     child,
     last: { cpuMs: 0, rss: 0, peakRss: 0, peakHeap: 0, peakExternal: 0 } as WorkerSample,
-    async stop() {
-      if (child.exitCode !== null) return;
+    /** Ends the worker (SIGTERM: it finishes its jobs' current step; SIGKILL: a crash, as the recovery benches want). */
+    async stop(signal: "SIGTERM" | "SIGKILL" = "SIGTERM") {
+      stopping = true;
+      if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((resolve) => child.once("exit", resolve));
-      child.kill("SIGTERM");
+      child.kill(signal);
       await exited;
     },
   };
