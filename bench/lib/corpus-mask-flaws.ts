@@ -7,6 +7,8 @@
 
 /** Corpus id -> what the faithful edit of that photo shows. */
 export const MASK_FLAWS: Readonly<Record<string, string>> = {
+  "dress-3fc1c8b5-a541-4e74-9778-f1af27465f5e": "pieces of the wall pasted along the dress's left side, its right side cut away",
+  "dress-535730d9-abf0-428f-8f2f-b0c10591b657": "only the red stripes: the dress's white stripes cut away",
   "longsleeve-02c1ab85-da02-4fbd-a8b8-a115de4e0c53": "a sleeve cut through, with holes where the floor showed",
   "longsleeve-1823c84a-dc6f-4edc-ae75-b54303132369": "a piece of the pink bedding pasted under the cardigan",
   "longsleeve-1ad60e4e-c2ea-4e4c-9e86-48cf27674802": "pieces of the grey floor pasted along the sweater's sides",
@@ -16,6 +18,7 @@ export const MASK_FLAWS: Readonly<Record<string, string>> = {
   "pants-09cd286c-0fab-45b9-9152-322f32275ef7": "only the side stripes and scraps of the trousers",
   "pants-0e3d71f8-7677-4cd4-ba24-4788c3890ac1": "a band of the wooden floor pasted under the jeans",
   "pants-18a573de-219f-44de-8dc9-0a64422e4f99": "one trouser leg missing",
+  "shirt-028f8beb-150d-41a9-bb4e-3de383c7856e": "a piece of the mirror and floor pasted under the shirt's hem",
   "shirt-37de7453-8870-42c3-a9b2-ec28a07ad972": "a piece of the brown backdrop pasted at the hem",
   "shoes-08215318-faff-4037-bee9-5bceb0af7747": "pieces of the wooden floor pasted onto the soles",
   "shorts-3179d873-a710-41a9-8773-98f01184d016": "the zebra-print rug pasted under the shorts",
