@@ -13,6 +13,7 @@ export const MASK_FLAWS: Readonly<Record<string, string>> = {
   "longsleeve-1823c84a-dc6f-4edc-ae75-b54303132369": "a piece of the pink bedding pasted under the cardigan",
   "longsleeve-1ad60e4e-c2ea-4e4c-9e86-48cf27674802": "pieces of the grey floor pasted along the sweater's sides",
   "longsleeve-21183cf1-c20b-4a86-8e86-ab5ca9b26c06": "the patterned bedding pasted onto a sleeve",
+  "longsleeve-29e42d8d-ea01-40d3-b82b-002c4343ed93": "the door's wood pasted between hanger and collar, dark scraps under the hem",
   "longsleeve-3131d235-b604-4170-b078-bc1d86f26943": "a ragged outline with pieces of the blanket on the collar and hem",
   "outwear-5ecf5607-c36b-4185-9981-652804e04c8d": "a sleeve cut into ragged pieces",
   "pants-09cd286c-0fab-45b9-9152-322f32275ef7": "only the side stripes and scraps of the trousers",
