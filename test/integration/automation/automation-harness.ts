@@ -38,14 +38,26 @@ export async function startAutomationHarness(opts: {
   return {
     h,
     async close() {
-      await automation.close(true);
-      await getAutomationQueue(h.queueName)
-        .obliterate({ force: true })
-        .catch(() => undefined);
-      await closeAutomationQueues();
-      await closeQueues();
-      await h.close();
-      await app?.close();
+      // Once in CI (session 15) this teardown outlasted the 120 s hook timeout after every test had passed, and did
+      // not happen again in five runs: a step this slow now names itself in the log.
+      const step = async (name: string, run: () => Promise<unknown>) => {
+        const slow = setTimeout(() => console.error(`automation harness: closing ${name} has taken 20 s`), 20_000);
+        try {
+          await run();
+        } finally {
+          clearTimeout(slow);
+        }
+      };
+      await step("the automation worker", () => automation.close(true));
+      await step("the automation queue", () =>
+        getAutomationQueue(h.queueName)
+          .obliterate({ force: true })
+          .catch(() => undefined),
+      );
+      await step("the automation queues' connections", () => closeAutomationQueues());
+      await step("the image queues' connections", () => closeQueues());
+      await step("the batches harness (image worker, queue, stand-ins, database)", () => h.close());
+      await step("the webhook app server", async () => app?.close());
     },
   };
 }
