@@ -3,6 +3,7 @@
  * bench over IPC every 250 ms. `spawnBenchWorker` starts one; run directly, this file is that worker.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -15,11 +16,32 @@ export interface WorkerSample {
 }
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+
 /**
- * As `npm run worker` starts it: V8's old generation may grow to twice its live size between full collections. Left to
- * itself V8 kept it closer and ran more than one full mark-compact per 20 MP image.
+ * How `npm run worker` starts the worker, read from package.json so the bench measures it the same way: the leading
+ * environment (glibc's malloc settings: two arenas keep RSS near the live data, a fixed mmap threshold returns freed
+ * image buffers to the system) and the node and V8 flags given to tsx (`--heap-growing-percent=100`: fewer full
+ * collections). `.env` is the operator's, not the bench's, so `--env-file-if-exists` is left out.
  */
-const WORKER_V8_FLAGS = ["--heap-growing-percent=100"];
+export function workerLaunch(script = readWorkerScript()): { env: Record<string, string>; flags: string[] } {
+  const words = script.trim().split(/\s+/);
+  const env: Record<string, string> = {};
+  for (const word of words) {
+    const assignment = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(word);
+    if (!assignment) break;
+    env[assignment[1]!] = assignment[2]!;
+  }
+  const tsx = words.indexOf("tsx");
+  if (tsx < 0 || words.at(-1) !== "worker.ts")
+    throw new Error(`package.json's worker script is not "... tsx [flags] worker.ts": ${script}`);
+  const flags = words.slice(tsx + 1, -1).filter((word) => word.startsWith("--") && !word.startsWith("--env-file"));
+  return { env, flags };
+}
+
+function readWorkerScript(): string {
+  const manifest = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> };
+  return manifest.scripts.worker ?? "";
+}
 
 /** A worker process with the bench's environment plus `env`; `last` holds its latest sample. */
 export function spawnBenchWorker(env: Record<string, string>): {
@@ -29,16 +51,11 @@ export function spawnBenchWorker(env: Record<string, string>): {
 } {
   const profile = process.env.BENCH_WORKER_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_WORKER_CPU_PROF}`] : [];
   const flags = (process.env.BENCH_WORKER_FLAGS ?? "").split(" ").filter(Boolean);
-  const child = spawn(process.execPath, [...profile, ...WORKER_V8_FLAGS, ...flags, "--import", "tsx", fileURLToPath(import.meta.url)], {
+  const launch = workerLaunch();
+  const child = spawn(process.execPath, [...profile, ...launch.flags, ...flags, "--import", "tsx", fileURLToPath(import.meta.url)], {
     cwd: ROOT,
-    env: {
-      ...process.env,
-      // As `npm run worker` sets them: glibc gives each libvips thread its own malloc arena (two keep RSS near the
-      // live data), and a fixed mmap threshold returns freed image buffers to the system instead of keeping them.
-      MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? "2",
-      MALLOC_MMAP_THRESHOLD_: process.env.MALLOC_MMAP_THRESHOLD_ ?? "1048576",
-      ...env,
-    },
+    // What the bench's own environment sets (say MALLOC_ARENA_MAX to compare) wins over npm's.
+    env: { ...launch.env, ...process.env, ...env },
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
   let stopping = false;
