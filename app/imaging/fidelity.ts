@@ -97,6 +97,12 @@ const MAX_OFFSET = 32;
 const MAX_BALANCE = 8;
 /** SSIM's stabilising constant for the structure term ((0.03 x 255)^2): flat cells compare as similar. */
 const STRUCTURE_C = 58.5;
+/**
+ * A window of the structure comparison losing more than this at every shift of a px is searched at larger shifts, and
+ * counts at one only when that regains at least WIDER_SEARCH_GAIN of its similarity.
+ */
+const WIDER_SEARCH_FROM = 0.3;
+const WIDER_SEARCH_GAIN = 0.05;
 /** A cell is judged on structure when its luminance varies at least this much (variance) in one of the two. */
 const MIN_STRUCTURE_VARIANCE = 36;
 /**
@@ -1004,7 +1010,7 @@ function refineFinally(source: Pyramid, result: Pyramid, product: ResultProduct,
     correlation: placement.correlation,
   };
   const half = Math.max(2, Math.round(side / 2));
-  const proportioned = refine(start, half / side, level(source, half).planes, half, result, product, [0.94, 1, 1.06], 1, ASPECTS);
+  const proportioned = refine(start, half / side, level(source, half).planes, half, result, product, [0.94, 1, 1.06], 2, ASPECTS);
   const planes = level(source, side).planes;
   const best = subPixel(
     refine(proportioned, side / half, planes, side, result, product, [0.98, 1, 1.02], 1, [0.97, 1, 1.03]),
@@ -1177,7 +1183,9 @@ function compareStructure(source: Pyramid, result: Pyramid, product: ResultProdu
   // Blurred after taking the luminance: a third of the work of blurring the colours (the same up to rounding).
   const lumA = blur3(luminance(patches.sharpA));
   const lumB = blur3(luminance(patches.sharpB));
-  return structureLoss(lumA.channels[0]!, lumB.channels[0]!, core, patches.width, patches.height, DETAIL_CELLS);
+  // The placement is refined where the product spans FINAL_PRODUCT_SIDE px: on a finer grid its error spans more px.
+  const reach = Math.max(1, Math.round(grid / FINAL_PRODUCT_SIDE));
+  return structureLoss(lumA.channels[0]!, lumB.channels[0]!, core, patches.width, patches.height, DETAIL_CELLS, reach);
 }
 
 function luminance(planes: Planes): Planes {
@@ -1190,10 +1198,19 @@ function luminance(planes: Planes): Planes {
 /**
  * The largest loss, over windows of a `cells` x `cells` division of the patch (and the same windows shifted by half
  * a window, so a change is never split between windows), of structural similarity (SSIM's contrast-structure term)
- * between the two (blurred) luminances, each window at its best shift of up to a pixel: sharpening, softening and
- * sub-pixel misregistration do not count, while scrambled text or print does.
+ * between the two (blurred) luminances, each window at its best shift of up to a pixel (up to `reach` px towards the
+ * product's outline, for a window that differs at those): sharpening, softening and the registration's own error do
+ * not count, while scrambled text or print does.
  */
-function structureLoss(lumA: Float32Array, lumB: Float32Array, core: Uint8Array, width: number, height: number, cells: number): number {
+function structureLoss(
+  lumA: Float32Array,
+  lumB: Float32Array,
+  core: Uint8Array,
+  width: number,
+  height: number,
+  cells: number,
+  reach: number,
+): number {
   // Moments per half-window tile; a window is 2 x 2 tiles.
   const tiles = cells * 2;
   const tileW = width / tiles;
@@ -1230,23 +1247,102 @@ function structureLoss(lumA: Float32Array, lumB: Float32Array, core: Uint8Array,
           for (const t of [wy * tiles + wx, wy * tiles + wx + 1, (wy + 1) * tiles + wx, (wy + 1) * tiles + wx + 1]) {
             for (let k = 0; k < 6; k++) window[k]! += moments[t * 6 + k]!;
           }
-          const n = window[0]!;
-          if (n < minWindowPixels) continue;
-          const va = window[3]! / n - (window[1]! / n) ** 2;
-          const vb = window[4]! / n - (window[2]! / n) ** 2;
-          const cov = window[5]! / n - (window[1]! * window[2]!) / n / n;
+          if (window[0]! < minWindowPixels) continue;
           const w = wy * (tiles - 1) + wx;
-          // Where both are plain, the structure term only measures noise: they match. (Skipping such a shift instead
-          // judged a plain window only at the shifts that drag a neighbouring edge into it.)
-          const similarity = Math.max(va, vb) < MIN_STRUCTURE_VARIANCE ? 1 : (2 * cov + STRUCTURE_C) / (va + vb + STRUCTURE_C);
-          best[w] = Math.max(best[w]!, similarity);
+          best[w] = Math.max(best[w]!, structureSimilarity(window));
         }
       }
+    }
+  }
+  // A window that looks changed at every shift of a px is searched further, up to `reach` px: the registration's
+  // error in scale and proportions misaligns the product's far parts by more than a px on a fine grid.
+  if (reach > 1) {
+    const tileStartX = tileStarts(tileOfX, tiles);
+    const tileStartY = tileStarts(tileOfY, tiles);
+    for (let w = 0; w < windows; w++) {
+      if (!(1 - best[w]! > WIDER_SEARCH_FROM)) continue;
+      const wx = w % (tiles - 1);
+      const wy = Math.floor(w / (tiles - 1));
+      const area = { left: tileStartX[wx]!, right: tileStartX[wx + 2]!, top: tileStartY[wy]!, bottom: tileStartY[wy + 2]! };
+      // How far the window's centre lies from the product's (0 at its centre, 1 at its box), where the error grows to.
+      const away = Math.max(Math.abs((area.left + area.right) / width - 1), Math.abs((area.top + area.bottom) / height - 1));
+      const windowReach = Math.max(1, Math.round(reach * Math.min(1, away)));
+      let wider = Number.NEGATIVE_INFINITY;
+      for (let dy = -windowReach; dy <= windowReach; dy++) {
+        for (let dx = -windowReach; dx <= windowReach; dx++) {
+          if (Math.abs(dx) <= 1 && Math.abs(dy) <= 1) continue;
+          wider = Math.max(wider, windowSimilarity(lumA, lumB, core, width, height, area, dx, dy, minWindowPixels));
+        }
+      }
+      // Displaced structure matches clearly better somewhere; scrambled structure matches about as badly everywhere,
+      // and only chance lifts its best among more shifts.
+      if (wider >= best[w]! + WIDER_SEARCH_GAIN) best[w] = wider;
     }
   }
   let worst = 0;
   for (const similarity of best) if (similarity > Number.NEGATIVE_INFINITY) worst = Math.max(worst, 1 - similarity);
   return worst;
+}
+
+/** The first px of each tile (and one past the last tile's end), from each px's tile. */
+function tileStarts(tileOf: Int32Array, tiles: number): Int32Array {
+  const starts = new Int32Array(tiles + 1).fill(tileOf.length);
+  for (let i = tileOf.length - 1; i >= 0; i--) starts[tileOf[i]!] = i;
+  return starts;
+}
+
+/**
+ * SSIM's contrast-structure term from the moments of two luminances over a window: count, sums, sums of squares and
+ * the sum of products.
+ */
+function structureSimilarity(moments: ArrayLike<number>): number {
+  const [n, sa, sb, saa, sbb, sab] = [0, 1, 2, 3, 4, 5].map((k) => moments[k]!) as [number, number, number, number, number, number];
+  const va = saa / n - (sa / n) ** 2;
+  const vb = sbb / n - (sb / n) ** 2;
+  const cov = sab / n - (sa * sb) / n / n;
+  // Where both are plain, the structure term only measures noise: they match. (Skipping such a shift instead judged a
+  // plain window only at the shifts that drag a neighbouring edge into it.)
+  return Math.max(va, vb) < MIN_STRUCTURE_VARIANCE ? 1 : (2 * cov + STRUCTURE_C) / (va + vb + STRUCTURE_C);
+}
+
+/** The structure term between `a` over `area` and `b` shifted by (dx, dy), as structureLoss computes it per window. */
+function windowSimilarity(
+  lumA: Float32Array,
+  lumB: Float32Array,
+  core: Uint8Array,
+  width: number,
+  height: number,
+  area: { left: number; right: number; top: number; bottom: number },
+  dx: number,
+  dy: number,
+  minPixels: number,
+): number {
+  let n = 0;
+  let sa = 0;
+  let sb = 0;
+  let saa = 0;
+  let sbb = 0;
+  let sab = 0;
+  for (let y = Math.max(area.top, -dy); y < Math.min(area.bottom, height - dy); y++) {
+    for (let x = Math.max(area.left, -dx); x < Math.min(area.right, width - dx); x++) {
+      const p = y * width + x;
+      if (!core[p]) continue;
+      const la = lumA[p]!;
+      const lb = lumB[p + dy * width + dx]!;
+      n++;
+      sa += la;
+      sb += lb;
+      saa += la * la;
+      sbb += lb * lb;
+      sab += la * lb;
+    }
+  }
+  if (n < minPixels) return Number.NEGATIVE_INFINITY;
+  const va = saa / n - (sa / n) ** 2;
+  const vb = sbb / n - (sb / n) ** 2;
+  // Shifted onto a plain part of either, a window would pass as plain: only a match of its structure counts.
+  if (Math.max(va, vb) < MIN_STRUCTURE_VARIANCE) return Number.NEGATIVE_INFINITY;
+  return structureSimilarity([n, sa, sb, saa, sbb, sab]);
 }
 
 /**
