@@ -1293,16 +1293,16 @@ function tileStarts(tileOf: Int32Array, tiles: number): Int32Array {
 
 /**
  * SSIM's contrast-structure term from the moments of two luminances over a window: count, sums, sums of squares and
- * the sum of products.
+ * the sum of products; `plain` where both are plain (variance under MIN_STRUCTURE_VARIANCE).
  */
-function structureSimilarity(moments: ArrayLike<number>): number {
+function structureSimilarity(moments: ArrayLike<number>, plain = 1): number {
   const [n, sa, sb, saa, sbb, sab] = [0, 1, 2, 3, 4, 5].map((k) => moments[k]!) as [number, number, number, number, number, number];
   const va = saa / n - (sa / n) ** 2;
   const vb = sbb / n - (sb / n) ** 2;
   const cov = sab / n - (sa * sb) / n / n;
   // Where both are plain, the structure term only measures noise: they match. (Skipping such a shift instead judged a
   // plain window only at the shifts that drag a neighbouring edge into it.)
-  return Math.max(va, vb) < MIN_STRUCTURE_VARIANCE ? 1 : (2 * cov + STRUCTURE_C) / (va + vb + STRUCTURE_C);
+  return Math.max(va, vb) < MIN_STRUCTURE_VARIANCE ? plain : (2 * cov + STRUCTURE_C) / (va + vb + STRUCTURE_C);
 }
 
 /** The structure term between `a` over `area` and `b` shifted by (dx, dy), as structureLoss computes it per window. */
@@ -1337,12 +1337,8 @@ function windowSimilarity(
       sab += la * lb;
     }
   }
-  if (n < minPixels) return Number.NEGATIVE_INFINITY;
-  const va = saa / n - (sa / n) ** 2;
-  const vb = sbb / n - (sb / n) ** 2;
   // Shifted onto a plain part of either, a window would pass as plain: only a match of its structure counts.
-  if (Math.max(va, vb) < MIN_STRUCTURE_VARIANCE) return Number.NEGATIVE_INFINITY;
-  return structureSimilarity([n, sa, sb, saa, sbb, sab]);
+  return n < minPixels ? Number.NEGATIVE_INFINITY : structureSimilarity([n, sa, sb, saa, sbb, sab], Number.NEGATIVE_INFINITY);
 }
 
 /**

@@ -167,7 +167,7 @@ describe("missing parts on real photos", () => {
     }
   }, 120_000);
 
-  // Photos 98 and 109: the scrambled print loses 0.56-0.59 of its structure; faithful redraws lose at most 0.54.
+  // Photos 98 and 109: the scrambled print loses 0.56-0.59 of its structure; faithful redraws lose at most 0.52.
   it("holds an edit whose print was scrambled but kept most of its structure", () => expectHeld("garbled-text", [98, 109]), 60_000);
 });
 
