@@ -7,7 +7,9 @@
 // match the product (bench/lib/corpus-mask-flaws.ts) show pasted backdrop or a cut part: they count as expected held.
 // Then the CPU per image of both checks, as a ratio to a bare sharp decode -> resize (to half) -> JPEG encode of the
 // same output images measured in the same run (goal: <= 0.5x).
-// Run: npx tsx bench/real-photos.ts   (BENCH_PHOTOS=n: the first n photos only; BENCH_PIPELINE=ebay|instagram)
+// Run: npx tsx bench/real-photos.ts   (BENCH_PHOTOS=n: the first n photos only; BENCH_PIPELINE=ebay|instagram;
+// BENCH_DRAWS=n: n draws of the stand-in per photo and kind, other benign differences and altered spots each, n times
+// the run's length; a missed edit of a draw past the first is listed as photo/draw)
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import sharp from "sharp";
@@ -25,9 +27,13 @@ if (!isPipelineId(pipelineName)) throw new Error(`unknown pipeline ${pipelineNam
 const corpus = await loadCorpus();
 const photoCount = Math.min(corpus.entries.length, Number(process.env.BENCH_PHOTOS ?? corpus.entries.length));
 
-const jobs: { index: number; kind: (typeof CASE_KINDS)[number] }[] = [];
-for (let index = 0; index < photoCount; index++) for (const kind of CASE_KINDS) jobs.push({ index, kind });
-const results: CaseResult[] = await mapConcurrent(jobs, 2, ({ index, kind }) => runCase(corpus, index, kind, pipelineName));
+const draws = Math.max(1, Number(process.env.BENCH_DRAWS ?? 1));
+
+const jobs: { index: number; kind: (typeof CASE_KINDS)[number]; draw: number }[] = [];
+for (let draw = 0; draw < draws; draw++)
+  for (let index = 0; index < photoCount; index++) for (const kind of CASE_KINDS) jobs.push({ index, kind, draw });
+const results: CaseResult[] = await mapConcurrent(jobs, 2, ({ index, kind, draw }) => runCase(corpus, index, kind, pipelineName, draw));
+const caseName = (r: CaseResult) => (r.draw ? `${r.index}/${r.draw}` : String(r.index));
 
 const pct = (part: number, whole: number) => (whole ? `${((100 * part) / whole).toFixed(1)}%` : "-");
 const quantiles = (values: number[]) => {
@@ -36,7 +42,9 @@ const quantiles = (values: number[]) => {
 };
 const isFaithful = (kind: string) => kind.startsWith("faithful");
 
-console.log(`${photoCount} corpus photos x ${CASE_KINDS.length} edits, ${pipelineName} pipeline, fidelity threshold ${FIDELITY_THRESHOLD}`);
+console.log(
+  `${photoCount} corpus photos x ${CASE_KINDS.length} edits${draws > 1 ? ` x ${draws} draws` : ""}, ${pipelineName} pipeline, fidelity threshold ${FIDELITY_THRESHOLD}`,
+);
 const flawed = corpus.entries.slice(0, photoCount).flatMap((entry, index) => (MASK_FLAWS[entry.id] ? [index] : []));
 console.log(
   `Faithful edits of ${flawed.length} photos whose corpus mask does not match the product (bench/lib/corpus-mask-flaws.ts: ` +
@@ -60,7 +68,7 @@ for (const split of ["fit", "held-out", "all"] as const) {
     const figure = isFaithful(kind)
       ? `published ${pct(ofKind.filter((r) => r.published).length, ofKind.length)}`
       : `held ${pct(ofKind.filter((r) => !r.published).length, ofKind.length)}`;
-    const missed = ofKind.filter((r) => r.published !== isFaithful(kind)).map((r) => r.index);
+    const missed = ofKind.filter((r) => r.published !== isFaithful(kind)).map(caseName);
     console.log(
       `  ${kind.padEnd(18)} n=${String(ofKind.length).padStart(3)}  ${figure.padEnd(16)} compliance pass ${pct(compliant, ofKind.length)}` +
         (missed.length ? `  (${isFaithful(kind) ? "held" : "published"}: ${missed.join(", ")})` : ""),

@@ -22,6 +22,8 @@ export const CASE_KINDS: readonly CaseKind[] = ["faithful", "faithful-shadow", .
 export interface CaseResult {
   /** Position of the photo in the corpus index. */
   index: number;
+  /** Which of the stand-in's draws for this photo and kind (0: the calibration's own). */
+  draw: number;
   entry: CorpusEntry;
   kind: CaseKind;
   /** What the photo's faithful edit shows when its corpus mask does not match the product (see MASK_FLAWS), else null. */
@@ -47,13 +49,19 @@ export function expectedPublished(result: Pick<CaseResult, "kind" | "maskFlaw">)
   return (result.kind === "faithful" || result.kind === "faithful-shadow") && result.maskFlaw === null;
 }
 
-const seedOf = (index: number, kind: CaseKind) => index * 31 + CASE_KINDS.indexOf(kind) + 1;
+/**
+ * The stand-in's seed for a case: draw 0 is the calibration's own; further draws give the same photo and kind with other
+ * benign differences (sharpening, relighting, shift, shadow) and another altered spot, to see how much a verdict owes
+ * to one draw.
+ */
+const seedOf = (index: number, kind: CaseKind, draw: number) => index * 31 + CASE_KINDS.indexOf(kind) + 1 + draw * 100_003;
 
 export async function runCase(
   corpus: RealPhotoCorpus,
   index: number,
   kind: CaseKind,
   pipelineId: PipelineId = "amazon",
+  draw = 0,
 ): Promise<CaseResult> {
   const entry = corpus.entries[index]!;
   const { photo, mask } = await readCorpusEntry(corpus, entry);
@@ -62,7 +70,7 @@ export async function runCase(
   const faithful = kind === "faithful" || kind === "faithful-shadow";
   const edit = await composeRealPhotoEdit(photo, mask, {
     size: pipeline.qwenSize,
-    seed: seedOf(index, kind),
+    seed: seedOf(index, kind, draw),
     shadow: kind === "faithful-shadow" ? true : faithful ? false : undefined,
     alteration: faithful ? null : kind,
   });
@@ -73,6 +81,7 @@ export async function runCase(
   ]);
   return {
     index,
+    draw,
     entry,
     kind,
     maskFlaw: MASK_FLAWS[entry.id] ?? null,
