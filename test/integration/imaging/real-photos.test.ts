@@ -149,7 +149,9 @@ describe("missing parts on real photos", () => {
       expect({ index, missingShare: fidelity.missingShare, published }).toMatchObject({ index, published: true });
     }
   }, 120_000);
+});
 
+describe("print and text on real photos", () => {
   // Photo 38: a quilted vest, whose registration settles on proportions 6% off (its quilting repeats), so its sides lie
   // 3 px off on the fine grid; 107: a black skirt's hem on a leopard rug; 21: a dotted hat with its shadow. Each lost
   // 0.64-0.78 of the structure of a window near its outline, more than scrambled print, while the window matches at a
