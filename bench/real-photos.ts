@@ -27,7 +27,9 @@ if (!isPipelineId(pipelineName)) throw new Error(`unknown pipeline ${pipelineNam
 const corpus = await loadCorpus();
 const photoCount = Math.min(corpus.entries.length, Number(process.env.BENCH_PHOTOS ?? corpus.entries.length));
 
-const draws = Math.max(1, Number(process.env.BENCH_DRAWS ?? 1));
+const draws = Number(process.env.BENCH_DRAWS ?? 1);
+if (!Number.isInteger(draws) || draws < 1)
+  throw new Error(`BENCH_DRAWS must be a whole number of at least 1, not ${process.env.BENCH_DRAWS}`);
 
 const jobs: { index: number; kind: (typeof CASE_KINDS)[number]; draw: number }[] = [];
 for (let draw = 0; draw < draws; draw++)
