@@ -1249,7 +1249,7 @@ function structureLoss(
           }
           if (window[0]! < minWindowPixels) continue;
           const w = wy * (tiles - 1) + wx;
-          best[w] = Math.max(best[w]!, structureSimilarity(window));
+          best[w] = Math.max(best[w]!, structureSimilarity(window[0]!, window[1]!, window[2]!, window[3]!, window[4]!, window[5]!));
         }
       }
     }
@@ -1295,8 +1295,7 @@ function tileStarts(tileOf: Int32Array, tiles: number): Int32Array {
  * SSIM's contrast-structure term from the moments of two luminances over a window: count, sums, sums of squares and
  * the sum of products; `plain` where both are plain (variance under MIN_STRUCTURE_VARIANCE).
  */
-function structureSimilarity(moments: ArrayLike<number>, plain = 1): number {
-  const [n, sa, sb, saa, sbb, sab] = [0, 1, 2, 3, 4, 5].map((k) => moments[k]!) as [number, number, number, number, number, number];
+function structureSimilarity(n: number, sa: number, sb: number, saa: number, sbb: number, sab: number, plain = 1): number {
   const va = saa / n - (sa / n) ** 2;
   const vb = sbb / n - (sb / n) ** 2;
   const cov = sab / n - (sa * sb) / n / n;
@@ -1338,7 +1337,7 @@ function windowSimilarity(
     }
   }
   // Shifted onto a plain part of either, a window would pass as plain: only a match of its structure counts.
-  return n < minPixels ? Number.NEGATIVE_INFINITY : structureSimilarity([n, sa, sb, saa, sbb, sab], Number.NEGATIVE_INFINITY);
+  return n < minPixels ? Number.NEGATIVE_INFINITY : structureSimilarity(n, sa, sb, saa, sbb, sab, Number.NEGATIVE_INFINITY);
 }
 
 /**

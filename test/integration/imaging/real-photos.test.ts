@@ -151,6 +151,23 @@ describe("missing parts on real photos", () => {
   }, 120_000);
 });
 
+describe("stretched products on real photos", () => {
+  // Photos 4, 52, 59 and 104, stretched by a fifth or more: the proportion search tried each proportion within a px of
+  // the product's centre, and a stretched product's centre lies further off, so it measured 0.09 and told "print".
+  it("tells the merchant an edit stretched the product when its centre moved with the stretch", async () => {
+    const corpus = await loadCorpus();
+    for (const index of [4, 52, 59, 104]) {
+      const { fidelity } = await runCase(corpus, index, "stretched", "amazon");
+      const report = fidelityReport(fidelity);
+      expect({ index, proportionChange: fidelity.proportionChange, changes: report.changes }).toMatchObject({
+        index,
+        changes: expect.arrayContaining(["proportions"]) as unknown,
+      });
+      expect(report.message).toContain(WORDS.proportions);
+    }
+  }, 120_000);
+});
+
 describe("print and text on real photos", () => {
   // Photo 38: a quilted vest, whose registration settles on proportions 6% off (its quilting repeats), so its sides lie
   // 3 px off on the fine grid; 107: a black skirt's hem on a leopard rug; 21: a dotted hat with its shadow. Each lost
