@@ -8,11 +8,21 @@ if [ ! -d node_modules ] || [ ! -f node_modules/.package-lock.json ] || [ packag
   # The lock holds every platform's optional packages (rollup's, msgpackr's), so `npm ci` installs exactly it on
   # Linux and macOS alike. When it refuses, package.json and the lock disagree: that is a mistake to fix, not to
   # paper over with another resolution.
-  npm ci --no-audit --no-fund || {
-    echo "npm ci refused package-lock.json: it is out of sync with package.json. Run 'npm install' under Node 24" >&2
-    echo "(bash scripts/with-node.sh npm install) on a machine with no node_modules, commit the lock, then retry." >&2
+  npm_log="$(mktemp)"
+  if ! npm ci --no-audit --no-fund 2> >(tee "$npm_log" >&2); then
+    if grep -q "are in sync" "$npm_log"; then
+      echo "npm ci refused package-lock.json: it is out of sync with package.json. Run 'npm install' under Node 24" >&2
+      echo "(bash scripts/with-node.sh npm install) on a machine with no node_modules, commit the lock, then retry." >&2
+    else
+      # Anything else (ENOTEMPTY from a half-written node_modules, a registry that did not answer, a full disk) is
+      # about this machine, not the lock: say so rather than send the reader after a lock that is fine.
+      echo "npm ci failed (its error is above); package-lock.json matches package.json. Remove node_modules" >&2
+      echo "(rm -rf node_modules), check that the npm registry answers and the disk has room, then retry." >&2
+    fi
+    rm -f "$npm_log"
     exit 1
-  }
+  fi
+  rm -f "$npm_log"
 fi
 if [ ! -d node_modules/.prisma/client ]; then
   PRISMA_QUERY_ENGINE_LIBRARY=prisma/no-query-engine.placeholder npx prisma generate
