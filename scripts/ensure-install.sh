@@ -6,10 +6,12 @@ source "$(dirname "$0")/use-node.sh"
 if [ ! -d node_modules ] || [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "installing dependencies (npm ci)"
   # The lock holds every platform's optional packages (rollup's, msgpackr's), so `npm ci` installs exactly it on
-  # Linux and macOS alike. When it refuses, package.json and the lock disagree: that is a mistake to fix, not to
-  # paper over with another resolution.
+  # Linux and macOS alike. When it refuses the lock as out of sync, package.json and the lock disagree: that is a
+  # mistake to fix, not to paper over with another resolution.
   npm_log="$(mktemp)"
-  if ! npm ci --no-audit --no-fund 2> >(tee "$npm_log" >&2); then
+  # npm's errors still reach the terminal and are kept to be read; a pipeline (with pipefail), not a process
+  # substitution, so that tee has written all of them before they are read.
+  if ! { npm ci --no-audit --no-fund 2>&1 1>&3 | tee "$npm_log" >&2; } 3>&1; then
     if grep -q "are in sync" "$npm_log"; then
       echo "npm ci refused package-lock.json: it is out of sync with package.json. Run 'npm install' under Node 24" >&2
       echo "(bash scripts/with-node.sh npm install) on a machine with no node_modules, commit the lock, then retry." >&2
