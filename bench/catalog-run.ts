@@ -15,8 +15,9 @@ import { randomUUID } from "node:crypto";
 import { spawnBenchWorker } from "./lib/bench-worker";
 import { BENCH_APP, BENCH_DASHSCOPE_KEY, setBenchEnvironment, startBenchStore } from "./lib/bench-env";
 import { installShopOffline } from "../emulators/shopify-admin/install";
+import { benchNumber } from "./lib/bench-setting";
 
-const PRODUCTS = Number(process.env.BENCH_CATALOG_PRODUCTS ?? 10_000);
+const PRODUCTS = benchNumber("BENCH_CATALOG_PRODUCTS", 10_000, { min: 1 });
 const BUDGET = 300;
 const CHUNK = 20;
 const KILL_AFTER = 30;

@@ -14,9 +14,10 @@ import { postProcessEdit } from "../app/imaging/postprocess";
 import { modelInputFor } from "../app/imaging/edit-product-image";
 import { emulateProductEdit } from "../emulators/dashscope/edit";
 import { productImageSpec, renderProductImage, type ProductImageSpec } from "../emulators/fixtures/product-images";
+import { benchNumber } from "./lib/bench-setting";
 
 const BOUND_MS = 30;
-const REPEATS = Number(process.env.BENCH_REPEATS ?? 5);
+const REPEATS = benchNumber("BENCH_REPEATS", 5, { min: 1 });
 const amazon = resolvePipeline("amazon", DEFAULT_PIPELINE_SETTINGS);
 type Pair = { source: Buffer; modelInput: Buffer; output: Buffer; format: string };
 async function makePairs(specs: ProductImageSpec[]): Promise<Pair[]> {

@@ -18,14 +18,15 @@ import { cpus } from "node:os";
 import { spawnBenchWorker } from "./lib/bench-worker";
 import { machineCpuTimes, primeEdits } from "./lib/dashscope-process";
 import { BENCH_DASHSCOPE_KEY, setBenchEnvironment, startBenchStore } from "./lib/bench-env";
+import { benchNumber } from "./lib/bench-setting";
 
-const A_IMAGES = Number(process.env.BENCH_FAIR_A ?? 2000);
+const A_IMAGES = benchNumber("BENCH_FAIR_A", 2000, { min: 1 });
 const B_IMAGES = 10;
 const C_IMAGES = 1;
-const WORKERS = Number(process.env.BENCH_WORKERS ?? 3);
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 3);
-const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 1000);
-const RPS = Number(process.env.BENCH_RPS ?? 4);
+const WORKERS = benchNumber("BENCH_WORKERS", 3, { min: 1 });
+const CONCURRENCY = benchNumber("BENCH_CONCURRENCY", 3, { min: 1 });
+const LATENCY_MS = benchNumber("BENCH_LATENCY_MS", 1000);
+const RPS = benchNumber("BENCH_RPS", 4, { fraction: true });
 
 setBenchEnvironment({ maxImagesPerBatch: A_IMAGES });
 

@@ -11,10 +11,11 @@ import { availableParallelism, loadavg } from "node:os";
 import { getJwt } from "@shopify/shopify-api/test-helpers";
 import { installEmulatorDispatcher } from "../emulators/dispatcher";
 import { ensureMigratedDatabase } from "../scripts/migrate";
+import { benchNumber } from "./lib/bench-setting";
 
 const PRODUCTS = 250;
 const IMAGES_PER_PRODUCT = 8;
-const ROUNDS = Number(process.env.BENCH_GRID_ROUNDS ?? 20);
+const ROUNDS = benchNumber("BENCH_GRID_ROUNDS", 20, { min: 1 });
 const PG_BASE = "postgresql://postgres@127.0.0.1:5432";
 const DB_NAME = "imgapp_bench";
 const API_KEY = "bench-api-key";

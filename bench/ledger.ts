@@ -22,6 +22,7 @@ import { randomUUID } from "node:crypto";
 import os from "node:os";
 import type { PrismaClient } from "@prisma/client";
 import { ensureMigratedDatabase } from "../scripts/migrate";
+import { benchNumber } from "./lib/bench-setting";
 
 process.env.DATABASE_URL ??= "postgresql://postgres@127.0.0.1:5432/imgapp_bench";
 process.env.LOG_LEVEL ??= "error";
@@ -32,8 +33,8 @@ const { InsufficientCreditsError, getBalance, grantCredits, sumEntries } = await
 const { reserveForItems } = await import("../app/models/credit-reservations.server");
 const { LEDGER_POOL_SIZE, closeLedgerPools } = await import("../app/models/ledger-pool.server");
 
-const CLIENTS = Number(process.env.BENCH_LEDGER_CLIENTS ?? 64);
-const RESERVATIONS = Number(process.env.BENCH_LEDGER_RESERVATIONS ?? 10_000);
+const CLIENTS = benchNumber("BENCH_LEDGER_CLIENTS", 64, { min: 1 });
+const RESERVATIONS = benchNumber("BENCH_LEDGER_RESERVATIONS", 10_000, { min: 1 });
 const SERIAL_RESERVATIONS = 1_000;
 const PREVIOUS_DESIGN_RESERVATIONS = 2_000;
 const PER_ITEM = 3;

@@ -13,8 +13,9 @@ import { DEFAULT_PIPELINE_SETTINGS, resolvePipeline } from "../app/imaging/pipel
 import { postProcessEdit } from "../app/imaging/postprocess";
 import { emulateProductEdit } from "../emulators/dashscope/edit";
 import { productImageSpec, renderProductImage } from "../emulators/fixtures/product-images";
+import { benchNumber } from "./lib/bench-setting";
 
-const REPEATS = Number(process.env.BENCH_REPEATS ?? 5);
+const REPEATS = benchNumber("BENCH_REPEATS", 5, { min: 1 });
 
 function cpuMs(): number {
   const usage = process.cpuUsage();

@@ -11,10 +11,11 @@ import { isPipelineId, type PipelineId } from "../app/imaging/pipelines";
 import { loadCorpus } from "../emulators/dashscope/real-photo-edit";
 import { BACKDROP_VARIANTS, runPostprocessCase, VISIBLE_RESIDUE, type BackdropVariant } from "./lib/postprocess-cases";
 import { mapConcurrent } from "./lib/map-concurrent";
+import { benchNumber } from "./lib/bench-setting";
 
 const corpus = await loadCorpus();
-const photoCount = Math.min(corpus.entries.length, Number(process.env.BENCH_PHOTOS ?? corpus.entries.length));
-const every = Math.max(1, Number(process.env.BENCH_EVERY ?? 1));
+const photoCount = Math.min(corpus.entries.length, benchNumber("BENCH_PHOTOS", corpus.entries.length, { min: 1 }));
+const every = benchNumber("BENCH_EVERY", 1, { min: 1 });
 const photos = Array.from({ length: photoCount }, (_, index) => index).filter((index) => index % every === 0);
 const pipelines = (process.env.BENCH_PIPELINES ?? "amazon,ebay,instagram").split(",").filter(isPipelineId);
 const variants = (process.env.BENCH_VARIANTS ?? BACKDROP_VARIANTS.join(",")).split(",") as BackdropVariant[];

@@ -20,16 +20,15 @@ import { loadCorpus } from "../emulators/dashscope/real-photo-edit";
 import { MASK_FLAWS } from "./lib/corpus-mask-flaws";
 import { CASE_KINDS, expectedPublished, runCase, splitOf, type CaseResult } from "./lib/real-photo-cases";
 import { mapConcurrent } from "./lib/map-concurrent";
+import { benchNumber } from "./lib/bench-setting";
 
 const CHECKS_GOAL = 0.5;
 const pipelineName = process.env.BENCH_PIPELINE ?? "amazon";
 if (!isPipelineId(pipelineName)) throw new Error(`unknown pipeline ${pipelineName}`);
 const corpus = await loadCorpus();
-const photoCount = Math.min(corpus.entries.length, Number(process.env.BENCH_PHOTOS ?? corpus.entries.length));
+const photoCount = Math.min(corpus.entries.length, benchNumber("BENCH_PHOTOS", corpus.entries.length, { min: 1 }));
 
-const draws = Number(process.env.BENCH_DRAWS ?? 1);
-if (!Number.isInteger(draws) || draws < 1)
-  throw new Error(`BENCH_DRAWS must be a whole number of at least 1, not ${process.env.BENCH_DRAWS}`);
+const draws = benchNumber("BENCH_DRAWS", 1, { min: 1 });
 
 const jobs: { index: number; kind: (typeof CASE_KINDS)[number]; draw: number }[] = [];
 for (let draw = 0; draw < draws; draw++)

@@ -26,15 +26,16 @@ import { cpus } from "node:os";
 import { spawnBenchWorker } from "./lib/bench-worker";
 import { machineCpuTimes, primeEdits } from "./lib/dashscope-process";
 import { BENCH_DASHSCOPE_KEY, setBenchEnvironment, startBenchStore } from "./lib/bench-env";
+import { benchNumber } from "./lib/bench-setting";
 
-const WORKERS = Number(process.env.BENCH_WORKERS ?? 1);
+const WORKERS = benchNumber("BENCH_WORKERS", 1, { min: 1 });
 /** Sources the bare sharp floor is measured on (its median). */
 const FLOOR_SAMPLES = 5;
-const IMAGES = Number(process.env.BENCH_IMAGES ?? 500);
-const SOURCE_MP = Number(process.env.BENCH_SOURCE_MP ?? 20);
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 10);
-const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 3000);
-const RPS = Number(process.env.BENCH_RPS ?? 4);
+const IMAGES = benchNumber("BENCH_IMAGES", 500, { min: 1 });
+const SOURCE_MP = benchNumber("BENCH_SOURCE_MP", 20, { fraction: true });
+const CONCURRENCY = benchNumber("BENCH_CONCURRENCY", 10, { min: 1 });
+const LATENCY_MS = benchNumber("BENCH_LATENCY_MS", 3000);
+const RPS = benchNumber("BENCH_RPS", 4, { fraction: true });
 
 setBenchEnvironment({ maxImagesPerBatch: IMAGES });
 
