@@ -145,6 +145,15 @@ const LEANING_PRODUCT = 1;
  */
 const CONTINUOUS_STEP = 7;
 const CUT_PART_WEIGHT = 1.5;
+/**
+ * A missing part whose mean colour in the original lies this many times nearer the product's px beside it than the
+ * surroundings' px beside it (within BESIDE px) was cut from the product, and counts this many times its area (on top
+ * of CUT_PART_WEIGHT). A pale product on a pale wall shares its colour bins with the wall, so only part of the cut is
+ * reached; a wall, shadow or bag reached through those bins looks like the surroundings beside it.
+ */
+const PRODUCT_BESIDE_RATIO = 5;
+const PRODUCT_COLOURED_PART_WEIGHT = 2;
+const BESIDE = 3;
 
 interface Planes {
   /** Channels, each width x height, row-major. */
@@ -202,13 +211,16 @@ export function fidelityReport({ score, changes }: FidelityMeasurement, threshol
 
 /**
  * The failed parts worth the merchant's attention, at most two: a product matched only weakly is a consequence of
- * any larger change (named only alone), and a colour cast over the whole product changes every window (not a patch).
+ * any larger change (named only alone), a colour cast over the whole product changes every window (not a patch), and
+ * a stretched or squashed product moves its outline and every window, so it is named first, before the parts that
+ * its stretch alone can make look missing or changed.
  */
 function changesToTell(changes: readonly FidelityChange[]): FidelityChange[] {
   const told = changes.filter(
     (change) => !(change === "not-found" && changes.length > 1) && !(change === "recoloured" && changes.includes("colour-cast")),
   );
-  return told.slice(0, 2);
+  const stretchFirst = told.includes("proportions") ? ["proportions" as const, ...told.filter((change) => change !== "proportions")] : told;
+  return stretchFirst.slice(0, 2);
 }
 
 async function decodeAt(bytes: Buffer, side: number): Promise<RgbImage> {
@@ -1476,7 +1488,9 @@ function missingParts(source: Pyramid, result: Pyramid, product: ResultProduct, 
   for (let p = 0; p < inside.length; p++) if (parts[p] && inside[p] && near[p] !== 1) missing++;
   for (const part of partsOutside(parts, inside, width)) {
     const counted = part.filter((p) => near[p] !== 1).length;
-    missing += counted * (stepAcrossOutline(sharpA, part, inside, width, height) <= CONTINUOUS_STEP ? CUT_PART_WEIGHT : 1);
+    const cut = stepAcrossOutline(sharpA, part, inside, width, height) <= CONTINUOUS_STEP ? CUT_PART_WEIGHT : 1;
+    const productColoured = matchesProductBeside(a, part, inside, parts, width, height) ? PRODUCT_COLOURED_PART_WEIGHT : 1;
+    missing += counted * cut * productColoured;
   }
   let area = 0;
   for (let p = 0; p < inside.length; p++) area += inside[p]!;
@@ -1503,6 +1517,46 @@ function partsOutside(parts: Uint8Array, inside: Uint8Array, width: number): num
     regions.push(region);
   }
   return regions;
+}
+
+/**
+ * Whether the mean colour of `region` in the original is PRODUCT_BESIDE_RATIO times nearer that of the product's px
+ * within BESIDE px of it than that of the other px there (neither product nor a missing part).
+ */
+function matchesProductBeside(
+  original: Planes,
+  region: number[],
+  inside: Uint8Array,
+  parts: Uint8Array,
+  width: number,
+  height: number,
+): boolean {
+  const seen = new Uint8Array(inside.length);
+  for (const p of region) seen[p] = 1;
+  const means = { part: [0, 0, 0, 0], product: [0, 0, 0, 0], surroundings: [0, 0, 0, 0] };
+  const add = (sum: number[], p: number) => {
+    if (Number.isNaN(original.channels[0]![p]!)) return;
+    for (let c = 0; c < 3; c++) sum[c]! += original.channels[c]![p]!;
+    sum[3]!++;
+  };
+  for (const p of region) {
+    add(means.part, p);
+    const x = p % width;
+    const y = (p - x) / width;
+    for (let yy = Math.max(0, y - BESIDE); yy <= Math.min(height - 1, y + BESIDE); yy++) {
+      for (let xx = Math.max(0, x - BESIDE); xx <= Math.min(width - 1, x + BESIDE); xx++) {
+        const q = yy * width + xx;
+        if (seen[q]) continue;
+        seen[q] = 1;
+        if (inside[q]) add(means.product, q);
+        else if (!parts[q]) add(means.surroundings, q);
+      }
+    }
+  }
+  const { part, product, surroundings } = means;
+  if (!part[3] || !product[3] || !surroundings[3]) return false;
+  const distance = (a: number[], b: number[]) => Math.hypot(...[0, 1, 2].map((c) => a[c]! / a[3]! - b[c]! / b[3]!));
+  return distance(part, surroundings) >= PRODUCT_BESIDE_RATIO * distance(part, product);
 }
 
 const FOUR_DIRECTIONS = [

@@ -19,6 +19,7 @@ export const MASK_FLAWS: Readonly<Record<string, string>> = {
   "pants-09cd286c-0fab-45b9-9152-322f32275ef7": "only the side stripes and scraps of the trousers",
   "pants-0e3d71f8-7677-4cd4-ba24-4788c3890ac1": "a band of the wooden floor pasted under the jeans",
   "pants-18a573de-219f-44de-8dc9-0a64422e4f99": "one trouser leg missing",
+  "pants-29ea96da-0051-47ba-adea-76ff6c5b817c": "the trouser leg folded back on the right cut away",
   "shirt-028f8beb-150d-41a9-bb4e-3de383c7856e": "a piece of the mirror and floor pasted under the shirt's hem",
   "shirt-37de7453-8870-42c3-a9b2-ec28a07ad972": "a piece of the brown backdrop pasted at the hem",
   "shoes-08215318-faff-4037-bee9-5bceb0af7747": "pieces of the wooden floor pasted onto the soles",

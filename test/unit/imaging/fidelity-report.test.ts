@@ -42,6 +42,10 @@ describe("what the merchant is told about a product held as altered", () => {
     );
   });
 
+  it("names a stretched product first, before the parts its stretch makes look missing or changed", () => {
+    expect(fidelityReport(measured(0.3, ["print", "missing-part", "proportions"])).changes).toEqual(["proportions", "print"]);
+  });
+
   it("tells nothing about a product that passed, whatever part came close", () => {
     expect(fidelityReport(measured(0.6, ["missing-part"]))).toMatchObject({ verdict: "unchanged", changes: [], message: null });
   });
