@@ -2,7 +2,8 @@
 // edited by the stand-in's model (real-photo-edit.ts) faithfully, without and with a shadow, and with every alteration
 // kind, then post-processed and checked as the app's edit step does. Prints, per split, the share of faithful edits
 // published without review (compliance and fidelity pass) and the share of altered edits held, per alteration kind,
-// and the distributions of the fidelity score and its parts. The thresholds in app/imaging/fidelity.ts were fitted on
+// the share of edits held as altered whose message names their own alteration, and the distributions of the fidelity
+// score and its parts. The thresholds in app/imaging/fidelity.ts were fitted on
 // the "fit" half only; the "held-out" half is the honest figure. Faithful edits of photos whose corpus mask does not
 // match the product (bench/lib/corpus-mask-flaws.ts) show pasted backdrop or a cut part: they count as expected held.
 // Then the CPU per image of both checks, as a ratio to a bare sharp decode -> resize (to half) -> JPEG encode of the
@@ -14,11 +15,11 @@ import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import sharp from "sharp";
 import { checkCompliance, decodeOutput } from "../app/imaging/compliance";
-import { checkFidelity, FIDELITY_THRESHOLD, type FidelityMeasurement } from "../app/imaging/fidelity";
+import { checkFidelity, fidelityReport, FIDELITY_THRESHOLD, type FidelityMeasurement } from "../app/imaging/fidelity";
 import { isPipelineId } from "../app/imaging/pipelines";
 import { loadCorpus } from "../emulators/dashscope/real-photo-edit";
 import { MASK_FLAWS } from "./lib/corpus-mask-flaws";
-import { CASE_KINDS, expectedPublished, runCase, splitOf, type CaseResult } from "./lib/real-photo-cases";
+import { CASE_KINDS, CHANGE_OF_ALTERATION, expectedPublished, runCase, splitOf, type CaseResult } from "./lib/real-photo-cases";
 import { mapConcurrent } from "./lib/map-concurrent";
 import { benchNumber } from "./lib/bench-setting";
 
@@ -75,6 +76,14 @@ for (const split of ["fit", "held-out", "all"] as const) {
         (missed.length ? `  (${isFaithful(kind) ? "held" : "published"}: ${missed.join(", ")})` : ""),
     );
   }
+}
+
+// What the merchant is told: of the edits fidelity holds, the share whose message names their own alteration.
+console.log(`\nHeld as altered and told their own change (all photos):`);
+for (const [kind, change] of Object.entries(CHANGE_OF_ALTERATION)) {
+  const held = results.filter((r) => r.kind === kind && r.fidelity.score < FIDELITY_THRESHOLD);
+  const named = held.filter((r) => fidelityReport(r.fidelity).changes.includes(change));
+  console.log(`  ${kind.padEnd(18)} ${change.padEnd(13)} ${pct(named.length, held.length)} of ${held.length}`);
 }
 
 const parts: (keyof FidelityMeasurement)[] = [

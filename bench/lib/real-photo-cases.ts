@@ -4,6 +4,7 @@
 import { checkCompliance, type ComplianceReport } from "../../app/imaging/compliance";
 import { modelInputFor } from "../../app/imaging/edit-product-image";
 import { measureFidelity, FIDELITY_THRESHOLD, type FidelityMeasurement } from "../../app/imaging/fidelity";
+import type { FidelityChange } from "../../app/imaging/fidelity-changes";
 import { DEFAULT_PIPELINE_SETTINGS, resolveOutputFormat, type PipelineId } from "../../app/imaging/pipelines";
 import { postProcessEdit } from "../../app/imaging/postprocess";
 import {
@@ -18,6 +19,19 @@ import { MASK_FLAWS } from "./corpus-mask-flaws";
 
 export type CaseKind = "faithful" | "faithful-shadow" | RealPhotoAlteration;
 export const CASE_KINDS: readonly CaseKind[] = ["faithful", "faithful-shadow", ...REAL_PHOTO_ALTERATIONS];
+
+/**
+ * What the merchant should be told of a held edit of each alteration kind: its own change (an added object reads as a
+ * changed patch, as the merchant sees it).
+ */
+export const CHANGE_OF_ALTERATION: Readonly<Record<RealPhotoAlteration, FidelityChange>> = {
+  "added-object": "recoloured",
+  "recoloured-patch": "recoloured",
+  "hue-shift": "colour-cast",
+  stretched: "proportions",
+  "missing-part": "missing-part",
+  "garbled-text": "print",
+};
 
 export interface CaseResult {
   /** Position of the photo in the corpus index. */

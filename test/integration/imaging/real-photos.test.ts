@@ -3,8 +3,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { fidelityReport } from "~/imaging/fidelity";
 import type { FidelityChange } from "~/imaging/fidelity-changes";
 import { MASK_FLAWS } from "../../../bench/lib/corpus-mask-flaws";
-import { CASE_KINDS, runCase, type CaseKind, type CaseResult } from "../../../bench/lib/real-photo-cases";
-import { loadCorpus, type RealPhotoCorpus } from "../../../emulators/dashscope/real-photo-edit";
+import { CASE_KINDS, CHANGE_OF_ALTERATION, runCase, type CaseKind, type CaseResult } from "../../../bench/lib/real-photo-cases";
+import { loadCorpus, type RealPhotoAlteration, type RealPhotoCorpus } from "../../../emulators/dashscope/real-photo-edit";
 import { mapConcurrent } from "./harness";
 
 // Six photos of the held-out half of the corpus (bench/real-photos.ts runs all 120), six categories: dress,
@@ -90,19 +90,15 @@ describe("quality checks on real product photos (corpus subset, Amazon)", () => 
 
   // What the merchant is told to look at. An alteration also moves other parts of the measurement (a stretched print
   // loses structure, a hue shift makes product colours read as missing), so most edits of each kind, not all, name it.
-  it.each([
-    ["added-object", "recoloured"],
-    ["recoloured-patch", "recoloured"],
-    ["hue-shift", "colour-cast"],
-    ["stretched", "proportions"],
-    ["missing-part", "missing-part"],
-    ["garbled-text", "print"],
-  ] as const)("tells the merchant what an edit with a %s changed: %s", (kind, change) => {
-    const told = ofKind(kind).map((r) => ({ id: r.entry.id, ...fidelityReport(r.fidelity) }));
-    const named = told.filter((report) => report.verdict === "altered" && report.changes.includes(change));
-    expect(named.length, JSON.stringify(told.map(({ id, changes }) => ({ id, changes })))).toBeGreaterThanOrEqual(4);
-    for (const report of named) expect(report.message).toContain(WORDS[change]);
-  });
+  it.each(Object.entries(CHANGE_OF_ALTERATION) as [RealPhotoAlteration, FidelityChange][])(
+    "tells the merchant what an edit with a %s changed: %s",
+    (kind, change) => {
+      const told = ofKind(kind).map((r) => ({ id: r.entry.id, ...fidelityReport(r.fidelity) }));
+      const named = told.filter((report) => report.verdict === "altered" && report.changes.includes(change));
+      expect(named.length, JSON.stringify(told.map(({ id, changes }) => ({ id, changes })))).toBeGreaterThanOrEqual(4);
+      for (const report of named) expect(report.message).toContain(WORDS[change]);
+    },
+  );
 });
 
 describe("the corpus's flawed masks", () => {
