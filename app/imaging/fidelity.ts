@@ -210,17 +210,22 @@ export function fidelityReport({ score, changes }: FidelityMeasurement, threshol
 }
 
 /**
- * The failed parts worth the merchant's attention, at most two: a product matched only weakly is a consequence of
- * any larger change (named only alone), a colour cast over the whole product changes every window (not a patch), and
- * a stretched or squashed product moves its outline and every window, so it is named first, before the parts that
- * its stretch alone can make look missing or changed.
+ * Changes to the whole product: a colour cast or a stretch moves every window (and a stretch the outline), so the
+ * product is matched less well and parts read as missing or changed because of them alone.
+ */
+const WHOLE_PRODUCT_CHANGES: readonly FidelityChange[] = ["colour-cast", "proportions"];
+
+/**
+ * The failed parts worth the merchant's attention, at most two: a change to the whole product first, then the rest
+ * lowest first; a product matched only weakly is a consequence of any larger change (named only alone), and a colour
+ * cast over the whole product is not also a changed patch.
  */
 function changesToTell(changes: readonly FidelityChange[]): FidelityChange[] {
   const told = changes.filter(
     (change) => !(change === "not-found" && changes.length > 1) && !(change === "recoloured" && changes.includes("colour-cast")),
   );
-  const stretchFirst = told.includes("proportions") ? ["proportions" as const, ...told.filter((change) => change !== "proportions")] : told;
-  return stretchFirst.slice(0, 2);
+  const whole = WHOLE_PRODUCT_CHANGES.filter((change) => told.includes(change));
+  return [...whole, ...told.filter((change) => !whole.includes(change))].slice(0, 2);
 }
 
 async function decodeAt(bytes: Buffer, side: number): Promise<RgbImage> {

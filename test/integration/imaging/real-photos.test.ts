@@ -140,7 +140,11 @@ describe("missing parts on real photos", () => {
   // Photos 58 and 94: a hip of pale grey jeans, a leg of off-white chinos, cut away in front of a pale grey wall; 67: the
   // lower sleeve of a checked shirt on a brown sofa. The wall shares the product's colour bins, so the growth reaches
   // only part of the cut (5-6% of the product, published); where it reaches, the colour is the product's beside it.
-  it("holds an edit that cut away part of a pale product in front of a pale wall", () => expectHeld("missing-part", [58, 94, 67]), 120_000);
+  it(
+    "holds an edit whose cut the growth reaches only in part (a pale product in front of a pale wall)",
+    () => expectHeld("missing-part", [58, 94, 67]),
+    120_000,
+  );
 
   // Photos 0 and 78: a hanger above a dress, a dark bag beside dark shoes, of the product's colours but behind an edge.
   it("publishes a faithful edit next to a hanger or a bag of the product's colours", async () => {

@@ -42,8 +42,11 @@ describe("what the merchant is told about a product held as altered", () => {
     );
   });
 
-  it("names a stretched product first, before the parts its stretch makes look missing or changed", () => {
+  it("names a stretch or a colour shift of the whole product first, before the parts it makes look missing or changed", () => {
     expect(fidelityReport(measured(0.3, ["print", "missing-part", "proportions"])).changes).toEqual(["proportions", "print"]);
+    expect(fidelityReport(measured(0.1, ["missing-part", "not-found", "print", "colour-cast"])).message).toBe(
+      "The product may have been altered: its colour looks shifted and a part of it (a sleeve, strap or leg) looks missing. Review it before publishing.",
+    );
   });
 
   it("tells nothing about a product that passed, whatever part came close", () => {
