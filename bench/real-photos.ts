@@ -3,9 +3,9 @@
 // kind, then post-processed and checked as the app's edit step does. Prints, per split, the share of faithful edits
 // published without review (compliance and fidelity pass) and the share of altered edits held, per alteration kind,
 // the share of edits held as altered whose message names their own alteration, and the distributions of the fidelity
-// score and its parts. The thresholds in app/imaging/fidelity.ts were fitted on
-// the "fit" half only; the "held-out" half is the honest figure. Faithful edits of photos whose corpus mask does not
-// match the product (bench/lib/corpus-mask-flaws.ts) show pasted backdrop or a cut part: they count as expected held.
+// score and its parts. The thresholds in app/imaging/fidelity.ts were fitted on the "fit" half only; the "held-out"
+// half is the honest figure. Faithful edits of photos whose corpus mask does not match the product
+// (bench/lib/corpus-mask-flaws.ts) show pasted backdrop or a cut part: they count as expected held.
 // Then the CPU per image of both checks, as a ratio to a bare sharp decode -> resize (to half) -> JPEG encode of the
 // same output images measured in the same run (goal: <= 0.5x).
 // Run: npx tsx bench/real-photos.ts   (BENCH_PHOTOS=n: the first n photos only; BENCH_PIPELINE=ebay|instagram;

@@ -146,10 +146,11 @@ const LEANING_PRODUCT = 1;
 const CONTINUOUS_STEP = 7;
 const CUT_PART_WEIGHT = 1.5;
 /**
- * A missing part whose mean colour in the original lies this many times nearer the product's px beside it than the
- * surroundings' px beside it (within BESIDE px) was cut from the product, and counts this many times its area (on top
- * of CUT_PART_WEIGHT). A pale product on a pale wall shares its colour bins with the wall, so only part of the cut is
- * reached; a wall, shadow or bag reached through those bins looks like the surroundings beside it.
+ * A missing part whose mean colour in the original lies PRODUCT_BESIDE_RATIO times nearer the product's px beside it
+ * than the surroundings' px beside it (within BESIDE px) was cut from the product, and counts
+ * PRODUCT_COLOURED_PART_WEIGHT times its area (on top of CUT_PART_WEIGHT). A pale product on a pale wall shares its
+ * colour bins with the wall, so only part of the cut is reached; a wall, shadow or bag reached through those bins looks
+ * like the surroundings beside it.
  */
 const PRODUCT_BESIDE_RATIO = 5;
 const PRODUCT_COLOURED_PART_WEIGHT = 2;

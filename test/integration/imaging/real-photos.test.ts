@@ -138,7 +138,7 @@ describe("missing parts on real photos", () => {
   );
 
   // Photos 58 and 94: a hip of pale grey jeans, a leg of off-white chinos, cut away in front of a pale grey wall; 67: the
-  // lower sleeve of a checked shirt on a brown sofa. The wall shares the product's colour bins, so the growth reaches
+  // lower sleeve of a checked shirt on a brown backdrop. The wall shares the product's colour bins, so the growth reaches
   // only part of the cut (5-6% of the product, published); where it reaches, the colour is the product's beside it.
   it(
     "holds an edit whose cut the growth reaches only in part (a pale product in front of a pale wall)",
