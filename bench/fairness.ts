@@ -26,7 +26,7 @@ const C_IMAGES = 1;
 const WORKERS = benchNumber("BENCH_WORKERS", 3, { min: 1 });
 const CONCURRENCY = benchNumber("BENCH_CONCURRENCY", 3, { min: 1 });
 const LATENCY_MS = benchNumber("BENCH_LATENCY_MS", 1000);
-const RPS = benchNumber("BENCH_RPS", 4, { fraction: true });
+const RPS = benchNumber("BENCH_RPS", 4, { min: 0.1, fraction: true });
 
 setBenchEnvironment({ maxImagesPerBatch: A_IMAGES });
 

@@ -35,7 +35,7 @@ const IMAGES = benchNumber("BENCH_IMAGES", 500, { min: 1 });
 const SOURCE_MP = benchNumber("BENCH_SOURCE_MP", 20, { fraction: true });
 const CONCURRENCY = benchNumber("BENCH_CONCURRENCY", 10, { min: 1 });
 const LATENCY_MS = benchNumber("BENCH_LATENCY_MS", 3000);
-const RPS = benchNumber("BENCH_RPS", 4, { fraction: true });
+const RPS = benchNumber("BENCH_RPS", 4, { min: 0.1, fraction: true });
 
 setBenchEnvironment({ maxImagesPerBatch: IMAGES });
 

@@ -23,6 +23,8 @@ describe("benchNumber", () => {
       ["1.5", {}],
       ["0", { min: 1 }],
       ["-2", { fraction: true }],
+      // A quota of 0 requests a second: the benches divide by it.
+      ["0", { min: 0.1, fraction: true }],
     ] as const) {
       process.env.BENCH_TEST_SETTING = value;
       expect(() => benchNumber("BENCH_TEST_SETTING", 1, opts)).toThrow(`BENCH_TEST_SETTING must be a`);
