@@ -72,7 +72,7 @@ const SEARCH_LEVELS: [number, number, number, number][] = [
 ];
 /** Share of a registration template (product and margin) that must lie inside the original. */
 const MIN_OVERLAP = 0.6;
-/** Coarse candidates trailing the best by more than this are not refined (on the corpus they never won). */
+/** Coarse candidates trailing their level's best by more than this are not refined (on the corpus they never won). */
 const CANDIDATE_MARGIN = 0.15;
 /** Candidates of the coarse search refined on the fine level. */
 const CANDIDATES = 4;
@@ -81,7 +81,7 @@ const GRID = 64;
 const CELLS = 6;
 /** Structure (print, text) is compared on a finer grid, in DETAIL_CELLS x DETAIL_CELLS cells. */
 const DETAIL_GRID = 256;
-/** A product spanning at most this many px in the original is compared on this coarser grid (re-read up to it). */
+/** A product spanning at most about this many px in the original, even read at its own resolution, is compared on this coarser grid. */
 const COARSE_DETAIL_GRID = 128;
 const DETAIL_CELLS = 8;
 /** Share of a cell's pixels (in the product's core) it needs to be judged. */
@@ -250,11 +250,12 @@ export async function measureFidelity(original: Buffer, edited: Buffer): Promise
   const result = pyramidOf(resultPlanes);
   let placement = register(source, result, resultProduct);
   if (!placement) return NO_PRODUCT;
-  // A product that fills little of the original is read again at up to the original's own resolution, so it is
-  // not compared blurred against the sharp one the model drew.
+  // A product that fills little of the original is read again at up to the original's own resolution (until it spans
+  // the detail grid), so it is not compared blurred against the sharp one the model drew, and its print is compared
+  // at the detail the original has.
   const productSide = sourceSideOf(placement, resultProduct.box);
   const longest = Math.max(sourceImage.width, sourceImage.height);
-  const zoom = Math.min(Math.max(header.width, header.height) / longest, COARSE_DETAIL_GRID / productSide);
+  const zoom = Math.min(Math.max(header.width, header.height) / longest, DETAIL_GRID / productSide);
   if (zoom > 1.25) {
     source = pyramidOf(toPlanes(await decodeAt(original, Math.round(longest * zoom))));
     const actual = Math.max(source[0]!.width, source[0]!.height) / longest;
@@ -967,20 +968,35 @@ function register(source: Pyramid, result: Pyramid, product: ResultProduct): Pla
     }
   }
   found.sort((a, b) => b.correlation - a.correlation);
-  // The best few of each search level: a larger level has more positions, so its best chance match scores higher,
-  // and would crowd out a larger product's true but weaker match.
+  // The best few of each search level, each judged against its own level's best: a larger level has more positions,
+  // so its best chance match scores higher, and would crowd out a larger product's true but weaker match. Within a
+  // level, small templates match a grained floor by chance about as well as a pale product matches its own size, so
+  // the best of each half of the level's sizes is a candidate too.
   const candidates: Candidate[] = [];
-  for (const [side] of SEARCH_LEVELS) {
+  const isNew = (f: Candidate) => !candidates.some((c) => near(c, f));
+  for (const [side, minShare, maxShare] of SEARCH_LEVELS) {
+    const ofLevel = found.filter((f) => f.side === side);
+    const middle = Math.sqrt(minShare * maxShare);
+    const halvesTaken = new Set<boolean>();
     let taken = 0;
-    for (const f of found) {
-      if (f.side !== side || candidates.some((c) => near(c, f))) continue;
+    for (const f of ofLevel) {
+      if (taken === CANDIDATES_PER_LEVEL) break;
+      if (!isNew(f)) continue;
       candidates.push(f);
-      if (++taken === CANDIDATES_PER_LEVEL) break;
+      halvesTaken.add(f.share >= middle);
+      taken++;
+    }
+    for (const f of ofLevel) {
+      const larger = f.share >= middle;
+      if (halvesTaken.has(larger) || !isNew(f)) continue;
+      candidates.push(f);
+      halvesTaken.add(larger);
     }
   }
   if (!candidates.length) return null;
-  const top = Math.max(...candidates.map((c) => c.correlation));
-  const contenders = candidates.filter((c) => c.correlation >= top - CANDIDATE_MARGIN);
+  const levelBest = new Map<number, number>();
+  for (const c of candidates) levelBest.set(c.side, Math.max(levelBest.get(c.side) ?? -1, c.correlation));
+  const contenders = candidates.filter((c) => c.correlation >= levelBest.get(c.side)! - CANDIDATE_MARGIN);
 
   const { planes: refineLevel } = level(source, REFINE_SIDE);
   const longest = Math.max(source[0]!.width, source[0]!.height);

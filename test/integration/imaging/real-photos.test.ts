@@ -193,6 +193,32 @@ describe("print and text on real photos", () => {
 
   // Photos 98 and 109: the scrambled print loses 0.56-0.59 of its structure; faithful redraws lose at most 0.52.
   it("holds an edit whose print was scrambled but kept most of its structure", () => expectHeld("garbled-text", [98, 109]), 60_000);
+
+  // Photo 23: a white hat spanning 217 px of its 533 px original, once searched at 384 px (156 px there): compared on
+  // the coarse grid, its scrambled label lost 0.75 of a window's structure, under that grid's limit.
+  it("holds scrambled print on a product the original shows at more detail than it was first read at", async () => {
+    await expectHeld("garbled-text", [23], 0);
+    await expectHeld("garbled-text", [23], 2);
+  }, 60_000);
+});
+
+describe("registration on real photos", () => {
+  // Photo 70: a pale striped shirt on a dark grained floor. On the coarsest level the floor's grain matches the small
+  // templates about as well as the shirt matches its own size (0.35-0.40), and a finer level's chance match scored
+  // 0.55: the shirt was not found, and its faithful edits were held as altered in every way.
+  it("finds a pale product on a grained floor, not a chance match of a small template", async () => {
+    const corpus = await loadCorpus();
+    for (const [kind, draw] of [
+      ["faithful", 1],
+      ["faithful-shadow", 2],
+    ] as const) {
+      const { fidelity, published } = await runCase(corpus, 70, kind, "amazon", draw);
+      const measured = { kind, draw, registration: fidelity.registration, proportionChange: fidelity.proportionChange };
+      expect(measured.registration, JSON.stringify(measured)).toBeGreaterThan(0.5);
+      expect(measured.proportionChange, JSON.stringify(measured)).toBeLessThan(0.06);
+      expect(published, JSON.stringify(measured)).toBe(true);
+    }
+  }, 60_000);
 });
 
 /** What the merchant's message says of each change (its key words, written here rather than read from the code). */
@@ -205,13 +231,13 @@ const WORDS: Record<FidelityChange, string> = {
   "not-found": "not be matched",
 };
 
-/** Each photo's edit of this kind is held for review, saying what changed (the measured parts printed with a failure). */
-async function expectHeld(kind: "missing-part" | "garbled-text", indices: number[]): Promise<void> {
+/** Each photo's edit of this kind (the stand-in's `draw`) is held for review, saying what changed (the measured parts printed with a failure). */
+async function expectHeld(kind: "missing-part" | "garbled-text", indices: number[], draw = 0): Promise<void> {
   const corpus = await loadCorpus();
   const change = kind === "missing-part" ? "missing-part" : "print";
   for (const index of indices) {
-    const { fidelity, published } = await runCase(corpus, index, kind, "amazon");
-    const measured = { missingShare: fidelity.missingShare, worstStructure: fidelity.worstStructure };
+    const { fidelity, published } = await runCase(corpus, index, kind, "amazon", draw);
+    const measured = { draw, missingShare: fidelity.missingShare, worstStructure: fidelity.worstStructure };
     expect({ index, ...measured, published }).toMatchObject({ index, published: false });
     expect(fidelityReport(fidelity).message, JSON.stringify({ index, ...measured })).toContain(WORDS[change]);
   }
