@@ -51,7 +51,7 @@ const SCALE_STEP = 1.1;
 const REFINE_SIDE = 64;
 /** Then judged against each other where their product spans this many px (longest side). */
 const VERIFY_SPAN = 48;
-/** Candidates kept from each coarse search level. */
+/** The best candidates kept from each coarse search level (beside the best of each half of its sizes). */
 const CANDIDATES_PER_LEVEL = 2;
 /** Proportions (width over height scale) tried when refining: a model may stretch the product by a quarter or more. */
 const ASPECTS = [0.7, 0.76, 0.82, 0.88, 0.94, 1, 1.06, 1.13, 1.21, 1.3, 1.4];
@@ -81,7 +81,7 @@ const GRID = 64;
 const CELLS = 6;
 /** Structure (print, text) is compared on a finer grid, in DETAIL_CELLS x DETAIL_CELLS cells. */
 const DETAIL_GRID = 256;
-/** A product spanning at most about this many px in the original, even read at its own resolution, is compared on this coarser grid. */
+/** A product spanning up to about this many px in the original at its own resolution is compared on this coarser grid. */
 const COARSE_DETAIL_GRID = 128;
 const DETAIL_CELLS = 8;
 /** Share of a cell's pixels (in the product's core) it needs to be judged. */

@@ -231,7 +231,10 @@ const WORDS: Record<FidelityChange, string> = {
   "not-found": "not be matched",
 };
 
-/** Each photo's edit of this kind (the stand-in's `draw`) is held for review, saying what changed (the measured parts printed with a failure). */
+/**
+ * Each photo's edit of this kind (the stand-in's `draw`) is held for review, saying what changed (the measured parts
+ * printed with a failure).
+ */
 async function expectHeld(kind: "missing-part" | "garbled-text", indices: number[], draw = 0): Promise<void> {
   const corpus = await loadCorpus();
   const change = kind === "missing-part" ? "missing-part" : "print";
