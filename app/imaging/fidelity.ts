@@ -973,30 +973,26 @@ function register(source: Pyramid, result: Pyramid, product: ResultProduct): Pla
   // level, small templates match a grained floor by chance about as well as a pale product matches its own size, so
   // the best of each half of the level's sizes is a candidate too.
   const candidates: Candidate[] = [];
+  const contenders: Candidate[] = [];
   const isNew = (f: Candidate) => !candidates.some((c) => near(c, f));
   for (const [side, minShare, maxShare] of SEARCH_LEVELS) {
     const ofLevel = found.filter((f) => f.side === side);
     const middle = Math.sqrt(minShare * maxShare);
-    const halvesTaken = new Set<boolean>();
-    let taken = 0;
-    for (const f of ofLevel) {
-      if (taken === CANDIDATES_PER_LEVEL) break;
-      if (!isNew(f)) continue;
+    const larger = (f: Candidate) => f.share >= middle;
+    const picks: Candidate[] = [];
+    const take = (f: Candidate) => {
+      picks.push(f);
       candidates.push(f);
-      halvesTaken.add(f.share >= middle);
-      taken++;
-    }
+    };
     for (const f of ofLevel) {
-      const larger = f.share >= middle;
-      if (halvesTaken.has(larger) || !isNew(f)) continue;
-      candidates.push(f);
-      halvesTaken.add(larger);
+      if (picks.length === CANDIDATES_PER_LEVEL) break;
+      if (isNew(f)) take(f);
     }
+    for (const f of ofLevel) if (!picks.some((c) => larger(c) === larger(f)) && isNew(f)) take(f);
+    // The level's first pick is its best.
+    contenders.push(...picks.filter((c) => c.correlation >= picks[0]!.correlation - CANDIDATE_MARGIN));
   }
-  if (!candidates.length) return null;
-  const levelBest = new Map<number, number>();
-  for (const c of candidates) levelBest.set(c.side, Math.max(levelBest.get(c.side) ?? -1, c.correlation));
-  const contenders = candidates.filter((c) => c.correlation >= levelBest.get(c.side)! - CANDIDATE_MARGIN);
+  if (!contenders.length) return null;
 
   const { planes: refineLevel } = level(source, REFINE_SIDE);
   const longest = Math.max(source[0]!.width, source[0]!.height);
