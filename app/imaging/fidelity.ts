@@ -139,6 +139,18 @@ const MISSING_MARGIN = 0.3;
 const CLEARLY_PRODUCT = 2;
 const LEANING_PRODUCT = 1;
 /**
+ * Two sets of colour bins, the second's edges half a bin (16 levels) lower: a pale product and a pale wall straddling
+ * a bin edge share a bin of one set only. Parts reached through either set count only where they were cut through the
+ * product's texture (see cutThroughTexture): alone, the second set also reaches doors and cloths of the product's colours.
+ */
+const BIN_SHIFTS = [0, 16] as const;
+const BINS = 9 * 9 * 9;
+/** A cut through texture: see cutThroughTexture (steps in levels; fewer steps across the outline cannot tell). */
+const TEXTURE_LIKENESS = 0.5;
+const CUT_STEP_RATIO = 1.5;
+const MIN_TEXTURE_STEP = 3;
+const MIN_OUTLINE_STEPS = 3;
+/**
  * A missing part whose colour runs on across the edited product's outline in the original (median step, levels, two
  * px either side) was cut out of the product, and counts this many times its area: held from 6% of the product instead
  * of 9%. A wall, bag or hanger of the product's colours meets it at an edge.
@@ -1430,18 +1442,48 @@ function medianDifference(a: Float32Array, b: Float32Array, gain: number, core: 
  * Grown like a hysteresis threshold: from clearly product-coloured pixels at the outline through pixels that only lean
  * to the product's colours (a lit or shaded part of it), then closed and opened with a 3 x 3 square, so that a band a
  * px or two wide along the outline (blurred edges, a mask drawn a little tight) does not count, while a part with depth
- * does.
+ * does. Grown a second time through colours product-like in either set of bins (BIN_SHIFTS), counting only the parts
+ * cut through the product's texture; the larger share counts.
  */
 function missingParts(source: Pyramid, result: Pyramid, product: ResultProduct, placement: Placement): number {
   const { sharpA, inside, width, height, marginPx } = alignedPatches(source, result, product, placement, MISSING_MARGIN);
-  const a = blur3(sharpA);
-  const bins = (p: number) => colourBin(a, p);
+  const patch: MissingPatch = { sharp: sharpA, blurred: blur3(sharpA), inside, width, height };
   // Distance (in px, up to 4) of each outside pixel from the product.
   const near = dilationDistance(inside, width, height, 4);
-  const productHistogram = new Float32Array(512);
+  const frame = frameSurroundings(source, product, placement);
+  const [binned, shifted] = BIN_SHIFTS.map((shift) => productLikeness(patch, near, marginPx, frame, shift));
+  if (!binned || !shifted) return 0;
+  const eitherBins = binned.map((like, p) => Math.max(like, shifted[p]!));
+  return Math.max(missingShare(patch, near, binned, false), missingShare(patch, near, eitherBins, true));
+}
+
+/** The original around the product on the missing parts' grid, and the edited product's px there. */
+interface MissingPatch {
+  sharp: Planes;
+  blurred: Planes;
+  inside: Uint8Array;
+  width: number;
+  height: number;
+}
+
+/**
+ * How product-like each px outside the product is (CLEARLY_PRODUCT, LEANING_PRODUCT or 0): how much more often its
+ * colour bin holds the product's px than the surroundings' (next to the product, or along the original's frame); null
+ * when there is no product or no surroundings to tell them by.
+ */
+function productLikeness(
+  { blurred, inside, width, height }: MissingPatch,
+  near: Uint8Array,
+  marginPx: number,
+  frame: FrameSurroundings,
+  shift: number,
+): Uint8Array | null {
+  const bins = (p: number) => colourBin(blurred, p, shift);
+  const valid = (p: number) => !Number.isNaN(blurred.channels[0]![p]!);
+  const productHistogram = new Float32Array(BINS);
   let productCount = 0;
   for (let p = 0; p < inside.length; p++) {
-    if (Number.isNaN(a.channels[0]![p]!) || !inside[p]) continue;
+    if (!valid(p) || !inside[p]) continue;
     productHistogram[bins(p)]!++;
     productCount++;
   }
@@ -1453,10 +1495,10 @@ function missingParts(source: Pyramid, result: Pyramid, product: ResultProduct, 
     return x < marginPx - 1 || y < marginPx - 1 || x > width - marginPx || y > height - marginPx;
   };
   const nextTo = (onlyOutsideBox: boolean) => {
-    const histogram = new Float32Array(512);
+    const histogram = new Float32Array(BINS);
     let count = 0;
     for (let p = 0; p < inside.length; p++) {
-      if (Number.isNaN(a.channels[0]![p]!) || inside[p] || near[p] !== 0 || (onlyOutsideBox && !outsideBox(p))) continue;
+      if (!valid(p) || inside[p] || near[p] !== 0 || (onlyOutsideBox && !outsideBox(p))) continue;
       histogram[bins(p)]!++;
       count++;
     }
@@ -1465,20 +1507,29 @@ function missingParts(source: Pyramid, result: Pyramid, product: ResultProduct, 
   let surroundings = nextTo(true);
   if (surroundings.count < MIN_SURROUND * productCount) surroundings = nextTo(false);
   const { histogram: surroundHistogram, count: surroundCount } = surroundings;
-  if (!productCount || !surroundCount) return 0;
-  const frame = frameSurroundings(source, product, placement);
+  if (!productCount || !surroundCount) return null;
+  const frameHistogram = frame.histograms.get(shift)!;
   const productLike = new Uint8Array(inside.length);
   for (let p = 0; p < inside.length; p++) {
-    if (inside[p] || Number.isNaN(a.channels[0]![p]!)) continue;
+    if (inside[p] || !valid(p)) continue;
     const bin = bins(p);
     const pp = productHistogram[bin]! / productCount;
     const ps = Math.max(
       surroundHistogram[bin]! / surroundCount,
-      frame.count >= MIN_FRAME_SURROUND ? frame.histogram[bin]! / frame.count : 0,
+      frame.count >= MIN_FRAME_SURROUND ? frameHistogram[bin]! / frame.count : 0,
     );
     productLike[p] = pp > 0.01 && pp > ps * 4 ? CLEARLY_PRODUCT : pp > 0.005 && pp > ps * 2.5 ? LEANING_PRODUCT : 0;
   }
-  // Grown from the product's outline through product-coloured pixels.
+  return productLike;
+}
+
+/**
+ * The product-coloured area of the original next to the product that the edit lacks, over the product's area: grown
+ * from the product's outline through product-like px. With `onlyCutThroughTexture`, only the parts outside the
+ * product whose texture runs on across its outline count (see cutThroughTexture).
+ */
+function missingShare(patch: MissingPatch, near: Uint8Array, productLike: Uint8Array, onlyCutThroughTexture: boolean): number {
+  const { sharp, blurred, inside, width, height } = patch;
   const queue = new Int32Array(inside.length);
   const reached = new Uint8Array(inside.length);
   let tail = 0;
@@ -1503,11 +1554,13 @@ function missingParts(source: Pyramid, result: Pyramid, product: ResultProduct, 
   const parts = dilated(eroded(closed, width, height), width, height);
   // Ignore a rim one px wide (edges redrawn, misregistration).
   let missing = 0;
-  for (let p = 0; p < inside.length; p++) if (parts[p] && inside[p] && near[p] !== 1) missing++;
+  if (!onlyCutThroughTexture) for (let p = 0; p < inside.length; p++) if (parts[p] && inside[p] && near[p] !== 1) missing++;
   for (const part of partsOutside(parts, inside, width)) {
+    const steps = stepsAcrossOutline(sharp, part, inside, width, height);
+    if (onlyCutThroughTexture && !cutThroughTexture(steps)) continue;
     const counted = part.filter((p) => near[p] !== 1).length;
-    const cut = stepAcrossOutline(sharpA, part, inside, width, height) <= CONTINUOUS_STEP ? CUT_PART_WEIGHT : 1;
-    const productColoured = matchesProductBeside(a, part, inside, parts, width, height) ? PRODUCT_COLOURED_PART_WEIGHT : 1;
+    const cut = median(steps.across) <= CONTINUOUS_STEP ? CUT_PART_WEIGHT : 1;
+    const productColoured = matchesProductBeside(blurred, part, inside, parts, width, height) ? PRODUCT_COLOURED_PART_WEIGHT : 1;
     missing += counted * cut * productColoured;
   }
   let area = 0;
@@ -1585,32 +1638,61 @@ const FOUR_DIRECTIONS = [
 ] as const;
 
 /**
- * The median colour step (largest of the three channels, levels) in the original across the product's outline where
- * `region` touches it, from two px outside to two px inside; Infinity where it cannot be read.
+ * Colour steps (largest of the three channels, levels) in the original where `region` touches the product's outline,
+ * each over three px: across the outline (from two px outside to two px inside), within the product just inside it, and
+ * beyond it just outside.
  */
-function stepAcrossOutline(original: Planes, region: number[], inside: Uint8Array, width: number, height: number): number {
-  const steps: number[] = [];
+function stepsAcrossOutline(original: Planes, region: number[], inside: Uint8Array, width: number, height: number) {
+  const across: number[] = [];
+  const within: number[] = [];
+  const beyond: number[] = [];
+  const at = (x: number, y: number) => (x < 0 || y < 0 || x >= width || y >= height ? -1 : y * width + x);
+  const step = (a: number, b: number) => {
+    let largest = 0;
+    for (let c = 0; c < 3; c++) largest = Math.max(largest, Math.abs(original.channels[c]![a]! - original.channels[c]![b]!));
+    return largest;
+  };
+  const push = (steps: number[], value: number) => {
+    if (!Number.isNaN(value)) steps.push(value);
+  };
   for (const p of region) {
     const x = p % width;
     const y = (p - x) / width;
     for (const [dx, dy] of FOUR_DIRECTIONS) {
       // The px beyond `p` away from the product, and the second px inside it; the product's edge lies between.
-      const ox = x - dx;
-      const oy = y - dy;
-      const ix = x + 2 * dx;
-      const iy = y + 2 * dy;
-      if (ox < 0 || oy < 0 || ox >= width || oy >= height || ix < 0 || iy < 0 || ix >= width || iy >= height) continue;
-      const o = oy * width + ox;
-      const i = iy * width + ix;
-      if (!inside[p + dy * width + dx] || !inside[i]) continue;
-      let step = 0;
-      for (let c = 0; c < 3; c++) step = Math.max(step, Math.abs(original.channels[c]![o]! - original.channels[c]![i]!));
-      if (!Number.isNaN(step)) steps.push(step);
+      const o = at(x - dx, y - dy);
+      const i = at(x + 2 * dx, y + 2 * dy);
+      if (o < 0 || i < 0 || !inside[p + dy * width + dx] || !inside[i]) continue;
+      const stepAcross = step(o, i);
+      if (Number.isNaN(stepAcross)) continue;
+      across.push(stepAcross);
+      const deeper = at(x + 5 * dx, y + 5 * dy);
+      if (deeper >= 0 && inside[deeper]) push(within, step(i, deeper));
+      const farther = at(x - 4 * dx, y - 4 * dy);
+      if (farther >= 0 && !inside[farther]) push(beyond, step(farther, o));
     }
   }
-  if (!steps.length) return Number.POSITIVE_INFINITY;
-  steps.sort((a, b) => a - b);
-  return steps[Math.floor(steps.length / 2)]!;
+  return { across, within, beyond };
+}
+
+/**
+ * Whether the original's texture runs on across the product's outline there, as where the model cut through a printed
+ * or woven product: the texture just inside and just outside alike (the smaller step at least TEXTURE_LIKENESS of the
+ * larger) and the step across no larger than CUT_STEP_RATIO times it. A plain product on a textured bed or a patterned
+ * product on a plain wall shows two textures; a product's true edge, a step beyond both.
+ */
+function cutThroughTexture({ across, within, beyond }: ReturnType<typeof stepsAcrossOutline>): boolean {
+  if (across.length < MIN_OUTLINE_STEPS || !within.length || !beyond.length) return false;
+  const inner = Math.max(MIN_TEXTURE_STEP, median(within));
+  const outer = Math.max(MIN_TEXTURE_STEP, median(beyond));
+  return Math.min(inner, outer) >= TEXTURE_LIKENESS * Math.max(inner, outer) && median(across) <= CUT_STEP_RATIO * Math.max(inner, outer);
+}
+
+/** The median of `values` (Infinity when there are none: no step could be read). */
+function median(values: number[]): number {
+  if (!values.length) return Number.POSITIVE_INFINITY;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
 }
 
 /** The mask eroded by a 3 x 3 square: the px whose whole 3 x 3 neighbourhood is in it (none on the border). */
@@ -1647,10 +1729,21 @@ function dilated(mask: Uint8Array, width: number, height: number): Uint8Array {
   return result;
 }
 
-/** The 8 x 8 x 8 colour bin of pixel p. */
-function colourBin(planes: Planes, p: number): number {
+/**
+ * The colour bin of pixel p: 32 levels a bin in each channel, the bins' edges moved down by `shift` levels (nine bins a
+ * channel, so both sets share one index space).
+ */
+function colourBin(planes: Planes, p: number, shift: number): number {
   const [r, g, b] = planes.channels as [Float32Array, Float32Array, Float32Array];
-  return (Math.min(7, Math.max(0, r[p]! >> 5)) << 6) | (Math.min(7, Math.max(0, g[p]! >> 5)) << 3) | Math.min(7, Math.max(0, b[p]! >> 5));
+  return channelBin(r[p]!, shift) * 81 + channelBin(g[p]!, shift) * 9 + channelBin(b[p]!, shift);
+}
+
+const channelBin = (level: number, shift: number) => Math.min(8, Math.max(0, (level + shift) >> 5));
+
+interface FrameSurroundings {
+  /** Per bin shift, the count of the ring's px in each colour bin. */
+  histograms: Map<number, Float32Array>;
+  count: number;
 }
 
 /**
@@ -1658,7 +1751,7 @@ function colourBin(planes: Planes, p: number): number {
  * a part the model left out lies next to the product (a whole trouser leg can fill the area around the product's box),
  * while the frame's edges show the floor, bed or wall it was shot on.
  */
-function frameSurroundings(source: Pyramid, product: ResultProduct, placement: Placement): { histogram: Float32Array; count: number } {
+function frameSurroundings(source: Pyramid, product: ResultProduct, placement: Placement): FrameSurroundings {
   const whole = source[0]!;
   const scale = SURROUND_SIDE / Math.max(whole.width, whole.height);
   const width = Math.max(2, Math.round(whole.width * scale));
@@ -1670,18 +1763,18 @@ function frameSurroundings(source: Pyramid, product: ResultProduct, placement: P
   const top = (placement.top - boxHeight * SURROUND_BOX_GROWTH) * scale;
   const right = (placement.left + boxWidth * (1 + SURROUND_BOX_GROWTH)) * scale;
   const bottom = (placement.top + boxHeight * (1 + SURROUND_BOX_GROWTH)) * scale;
-  const histogram = new Float32Array(512);
+  const histograms = new Map(BIN_SHIFTS.map((shift) => [shift, new Float32Array(BINS)]));
   let count = 0;
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       const inRing =
         x < width * SURROUND_RING || x >= width * (1 - SURROUND_RING) || y < height * SURROUND_RING || y >= height * (1 - SURROUND_RING);
       if (!inRing || (x >= left && x < right && y >= top && y < bottom)) continue;
-      histogram[colourBin(frame, y * width + x)]!++;
+      for (const [shift, histogram] of histograms) histogram[colourBin(frame, y * width + x, shift)]!++;
       count++;
     }
   }
-  return { histogram, count };
+  return { histograms, count };
 }
 
 /** For pixels outside `mask`: their 4-connected distance to it, 1..limit; 0 beyond the limit or inside. */

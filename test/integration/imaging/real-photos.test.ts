@@ -166,6 +166,28 @@ describe("missing parts on real photos", () => {
     120_000,
   );
 
+  // Photo 66: a quarter of a pale printed shirt cut away in front of a pale grey wall. Shirt and wall straddle the edges
+  // of the colour bins, so the growth reached 3% of the product; with the bins shifted by half a bin it reaches the
+  // cut, and the shirt's print runs on across the new outline there.
+  it("holds an edit that cut a quarter off a printed product in front of a pale wall", async () => {
+    await expectHeld("missing-part", [66], 0);
+    await expectHeld("missing-part", [66], 1);
+  }, 120_000);
+
+  // The shifted bins also reach a patterned bedspread beside a plain hat (22), a wooden cabinet above a dark jacket (42)
+  // and the wall beside pale jeans (58): the texture inside and outside the outline differs there.
+  it("publishes faithful edits beside a bedspread, cabinet or wall that the shifted colour bins reach", async () => {
+    const corpus = await loadCorpus();
+    for (const [index, draw] of [
+      [22, 0],
+      [42, 0],
+      [58, 1],
+    ] as const) {
+      const { fidelity, published } = await runCase(corpus, index, "faithful", "amazon", draw);
+      expect({ index, missingShare: fidelity.missingShare, published }).toMatchObject({ index, published: true });
+    }
+  }, 120_000);
+
   // Photos 0 and 78: a hanger above a dress, a dark bag beside dark shoes, of the product's colours but behind an edge.
   it("publishes a faithful edit next to a hanger or a bag of the product's colours", async () => {
     const corpus = await loadCorpus();
