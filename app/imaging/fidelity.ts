@@ -1447,23 +1447,25 @@ function medianDifference(a: Float32Array, b: Float32Array, gain: number, core: 
  */
 function missingParts(source: Pyramid, result: Pyramid, product: ResultProduct, placement: Placement): number {
   const { sharpA, inside, width, height, marginPx } = alignedPatches(source, result, product, placement, MISSING_MARGIN);
-  const patch: MissingPatch = { sharp: sharpA, blurred: blur3(sharpA), inside, width, height };
-  // Distance (in px, up to 4) of each outside pixel from the product.
   const near = dilationDistance(inside, width, height, 4);
+  const patch: MissingPatch = { sharp: sharpA, blurred: blur3(sharpA), inside, near, width, height, marginPx };
   const frame = frameSurroundings(source, product, placement);
-  const [binned, shifted] = BIN_SHIFTS.map((shift) => productLikeness(patch, near, marginPx, frame, shift));
+  const [binned, shifted] = BIN_SHIFTS.map((shift) => productLikeness(patch, frame, shift));
   if (!binned || !shifted) return 0;
   const eitherBins = binned.map((like, p) => Math.max(like, shifted[p]!));
-  return Math.max(missingShare(patch, near, binned, false), missingShare(patch, near, eitherBins, true));
+  return Math.max(missingShare(patch, binned, false), missingShare(patch, eitherBins, true));
 }
 
-/** The original around the product on the missing parts' grid, and the edited product's px there. */
+/** The original around the product on the missing parts' grid (`marginPx` around its box), and the edited product there. */
 interface MissingPatch {
   sharp: Planes;
   blurred: Planes;
   inside: Uint8Array;
+  /** Distance (px, up to 4) of each px outside the product from it; 0 farther or inside. */
+  near: Uint8Array;
   width: number;
   height: number;
+  marginPx: number;
 }
 
 /**
@@ -1472,9 +1474,7 @@ interface MissingPatch {
  * when there is no product or no surroundings to tell them by.
  */
 function productLikeness(
-  { blurred, inside, width, height }: MissingPatch,
-  near: Uint8Array,
-  marginPx: number,
+  { blurred, inside, near, width, height, marginPx }: MissingPatch,
   frame: FrameSurroundings,
   shift: number,
 ): Uint8Array | null {
@@ -1528,8 +1528,8 @@ function productLikeness(
  * from the product's outline through product-like px. With `onlyCutThroughTexture`, only the parts outside the
  * product whose texture runs on across its outline count (see cutThroughTexture).
  */
-function missingShare(patch: MissingPatch, near: Uint8Array, productLike: Uint8Array, onlyCutThroughTexture: boolean): number {
-  const { sharp, blurred, inside, width, height } = patch;
+function missingShare(patch: MissingPatch, productLike: Uint8Array, onlyCutThroughTexture: boolean): number {
+  const { sharp, blurred, inside, near, width, height } = patch;
   const queue = new Int32Array(inside.length);
   const reached = new Uint8Array(inside.length);
   let tail = 0;
