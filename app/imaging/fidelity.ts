@@ -1678,7 +1678,7 @@ function stepsAcrossOutline(original: Planes, region: number[], inside: Uint8Arr
 /**
  * Whether the original's texture runs on across the product's outline there, as where the model cut through a printed
  * or woven product: the texture just inside and just outside alike (the smaller step at least TEXTURE_LIKENESS of the
- * larger) and the step across no larger than CUT_STEP_RATIO times it. A plain product on a textured bed or a patterned
+ * larger) and the step across at most CUT_STEP_RATIO times the larger. A plain product on a textured bed or a patterned
  * product on a plain wall shows two textures; a product's true edge, a step beyond both.
  */
 function cutThroughTexture({ across, within, beyond }: ReturnType<typeof stepsAcrossOutline>): boolean {
