@@ -1453,7 +1453,7 @@ function missingParts(source: Pyramid, result: Pyramid, product: ResultProduct, 
   const [binned, shifted] = BIN_SHIFTS.map((shift) => productLikeness(patch, frame, shift));
   if (!binned || !shifted) return 0;
   const eitherBins = binned.map((like, p) => Math.max(like, shifted[p]!));
-  return Math.max(missingShare(patch, binned, false), missingShare(patch, eitherBins, true));
+  return Math.max(grownPartsShare(patch, binned, false), grownPartsShare(patch, eitherBins, true));
 }
 
 /** The original around the product on the missing parts' grid (`marginPx` around its box), and the edited product there. */
@@ -1528,7 +1528,7 @@ function productLikeness(
  * from the product's outline through product-like px. With `onlyCutThroughTexture`, only the parts outside the
  * product whose texture runs on across its outline count (see cutThroughTexture).
  */
-function missingShare(patch: MissingPatch, productLike: Uint8Array, onlyCutThroughTexture: boolean): number {
+function grownPartsShare(patch: MissingPatch, productLike: Uint8Array, onlyCutThroughTexture: boolean): number {
   const { sharp, blurred, inside, near, width, height } = patch;
   const queue = new Int32Array(inside.length);
   const reached = new Uint8Array(inside.length);
