@@ -202,11 +202,15 @@ async function main(): Promise<number> {
       const response = await fetch(media.url);
       if (response.ok) originals.set(mediaId, Buffer.from(await response.arrayBuffer()));
     }
+    // Every image of the store, sent as the Images page sends a selection: with the product of each image, so it is
+    // looked up by product rather than found in the first catalogue pages only.
     const batch = await createBatch({ db, graphql, queue: getQueue(queueName) }, shop, {
       mediaIds: [...before.keys()],
+      productIds: [...new Set([...before.values()].map((media) => media.productId))],
       pipeline: PIPELINE,
     });
     console.log(`• batch ${batch.batchId}: ${batch.queued} images queued, ${batch.creditsReserved} credits reserved`);
+    for (const { mediaId, reason } of batch.skipped) console.log(`  not queued: ${mediaId}: ${reason}`);
 
     let progress = await getBatchProgress(db, shop, batch.batchId);
     const deadline = Date.now() + Number(process.env.DEMO_TIMEOUT_MS ?? 600_000);
@@ -290,6 +294,7 @@ async function main(): Promise<number> {
       if (new Set(ids).size !== ids.length) problems.push(`${product.title}: duplicate media`);
     }
     if (after.size !== before.size) problems.push(`the store has ${after.size} images, it had ${before.size}`);
+    if (batch.skipped.length) problems.push(`${batch.skipped.length} of the store's ${before.size} images were not queued`);
     const published = progress.counts.PUBLISHED;
     const held = progress.counts.NEEDS_REVIEW;
     const balance = await getBalance(db, shop);
