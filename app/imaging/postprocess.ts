@@ -37,6 +37,11 @@ const CHROMA_WEIGHT = 5.5;
  * on the preview (its grain averaged out) is the backdrop showing through: it becomes background, not product.
  */
 const BACKDROP_GAP_DISTANCE = 5;
+/**
+ * A concavity of the product's outline up to twice this share of the preview wide, lit by a white product's highlight,
+ * keeps the product's shading (see segment.ts, litConcavities): the highlights of a white shirt run in bands this wide.
+ */
+const LIT_CONCAVITY_REACH = 0.024;
 /** Below this distance an edge pixel is pure backdrop; between the two it is blended (anti-aliasing). */
 const EDGE_LOW = 8;
 /** Edge pixels within this many px of the product keep their blend; farther ones become pure background. */
@@ -138,6 +143,7 @@ async function locateProduct(bytes: Buffer, pipeline: ResolvedPipeline, backgrou
       threshold: PRODUCT_THRESHOLD,
       chromaWeight: CHROMA_WEIGHT,
       backdropGapDistance: BACKDROP_GAP_DISTANCE,
+      litConcavityReach: LIT_CONCAVITY_REACH,
     });
     return { full, working: { width: image.width, height: image.height }, window: { ...image, left: 0, top: 0 }, preview };
   }
@@ -147,6 +153,7 @@ async function locateProduct(bytes: Buffer, pipeline: ResolvedPipeline, backgrou
     threshold: PRODUCT_THRESHOLD,
     chromaWeight: CHROMA_WEIGHT,
     backdropGapDistance: BACKDROP_GAP_DISTANCE,
+    litConcavityReach: LIT_CONCAVITY_REACH,
   });
   const found = preview.box;
   if (!found) return null;

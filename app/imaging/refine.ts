@@ -276,6 +276,32 @@ function outlineRowDistance(
 }
 
 /**
+ * In a lit concavity of the preview's outline (see segment.ts, litConcavities) only the backdrop itself is background:
+ * the outline pixels there farther than `within` from it are made too far for the flood (a white product's shading).
+ */
+function keepLitConcavityShading(
+  lit: { mask: Uint8Array; within: number },
+  runs: ClassRun[][],
+  distance: Uint8Array,
+  crop: Box,
+  pw: number,
+  ph: number,
+  sx: number,
+  sy: number,
+): void {
+  const { mask, within } = lit;
+  for (let y = 0; y < crop.height; y++) {
+    const previewRow = Math.min(ph - 1, Math.floor((crop.top + y) / sy)) * pw;
+    for (const run of runs[y]!) {
+      if (run.kind !== UNDECIDED) continue;
+      for (let x = run.start, p = y * crop.width + x; x < run.end; x++, p++) {
+        if (distance[p]! > within && mask[previewRow + Math.min(pw - 1, Math.floor((crop.left + x) / sx))]) distance[p] = 255;
+      }
+    }
+  }
+}
+
+/**
  * Open outline pixels of one crop row that touch the exterior (or the crop's edge, beyond which
  * is exterior or the image border). Within a run only its ends have other neighbours in the row,
  * and rows made from the same preview row as both neighbouring rows have no other neighbour above
@@ -544,6 +570,8 @@ export function refineSegmentation(
       chromaWeight,
     );
   }
+
+  if (preview.litConcavities) keepLitConcavityShading(preview.litConcavities, runs, distance, crop, pw, ph, sx, sy);
 
   // Flood the backdrop into the outline from the exterior and from the crop's edge.
   const seeds: number[] = [];

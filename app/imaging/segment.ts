@@ -16,6 +16,11 @@ export interface SegmentOptions {
    * Default: enclosed gaps are product (a white label).
    */
   backdropGapDistance?: number;
+  /**
+   * How far (a share of the image's longer side) the product's outline is closed over to find its lit concavities (see
+   * litConcavities); needs backdropGapDistance. Default: none are looked for.
+   */
+  litConcavityReach?: number;
 }
 
 /** Share of an enclosed gap's pixels that must be within backdropGapDistance for it to be backdrop. */
@@ -57,6 +62,11 @@ export interface Segmentation {
   borderColor: Rgb;
   /** Estimated background colour per row at the left and right edge (r,g,b,r,g,b per row). */
   rowBackground: Float32Array;
+  /**
+   * Lit concavities of the product's outline (1 per pixel, see litConcavities), where a pixel is background only within
+   * `within` of the backdrop; null when there are none.
+   */
+  litConcavities: { mask: Uint8Array; within: number } | null;
 }
 
 /** Adds the pixels of `data[from..to)` (byte offsets) to per-channel histograms. */
@@ -528,7 +538,133 @@ export function segmentProduct(image: RgbImage, options: SegmentOptions): Segmen
   const minArea = Math.max(16, Math.round(width * height * (options.minComponentShare ?? 0.0005)));
   if (options.backdropGapDistance !== undefined) joinBackdropGaps(open, distance, width, options.backdropGapDistance);
   const { mask: product, area, box } = keepSignificantComponents(unreachedRuns(open, width), width, height, minArea);
-  return { width, height, product, distance, box, area, borderColor, rowBackground };
+  const { backdropGapDistance: within, litConcavityReach: reach } = options;
+  const radius = reach === undefined ? 0 : Math.max(1, Math.round(Math.max(width, height) * reach));
+  const lit = within !== undefined && radius > 0 ? litConcavities(image, product, distance, rowBackground, radius, within) : null;
+  return {
+    width,
+    height,
+    product,
+    distance,
+    box,
+    area: area + (lit?.added ?? 0),
+    borderColor,
+    rowBackground,
+    litConcavities: lit && { mask: lit.mask, within: lit.within },
+  };
+}
+
+/** A lit concavity has pixels brighter than the backdrop by this much in every channel (levels) ... */
+const LIT_LEVELS = 3;
+/** ... on at least this share of its pixels. */
+const LIT_SHARE = 0.05;
+
+/**
+ * A white product's highlights are as pale as the backdrop, so where one reaches the product's outline the backdrop
+ * floods into it and into the shading around it, which is as close to the backdrop as a shadow (a white shirt lost
+ * bands of its front, with hard edges). Such a highlight is brighter than the backdrop, which neither the backdrop nor
+ * a shadow ever is. So in each concavity of the outline (the outline closed by `radius` px, less the product) with
+ * enough pixels brighter than its rows' backdrop, only the pixels within `within` of the backdrop stay background and
+ * the rest become product (in `product`, in place). Other concavities (between legs, under a hem, with a contact
+ * shadow in them) are left as they are. Returns the lit concavities and how many pixels became product.
+ */
+function litConcavities(
+  image: RgbImage,
+  product: Uint8Array,
+  distance: Uint8Array,
+  rowBackground: Float32Array,
+  radius: number,
+  within: number,
+): { mask: Uint8Array; within: number; added: number } | null {
+  const { data, width, height } = image;
+  const closed = closeSquare(product, width, height, radius);
+  const concavities = new RowRuns(height);
+  for (let y = 0; y < height; y++) {
+    let start = -1;
+    for (let x = 0, p = y * width; x <= width; x++, p++) {
+      const inside = x < width && closed[p] === 1 && product[p] === 0;
+      if (inside && start < 0) start = x;
+      else if (!inside && start >= 0) {
+        concavities.add(start, x);
+        start = -1;
+      }
+    }
+    concavities.endRow(y);
+  }
+  concavities.joinRows();
+  const size = new Int32Array(concavities.count);
+  const lit = new Int32Array(concavities.count);
+  const span = Math.max(1, width - 1);
+  const { start, end, first } = concavities;
+  for (let y = 0; y < height; y++) {
+    const { r, g, b, dr, dg, db } = rowBackdrop(rowBackground, y, span);
+    for (let run = first[y]!; run < first[y + 1]!; run++) {
+      const root = concavities.find(run);
+      size[root]! += end[run]! - start[run]!;
+      for (let x = start[run]!, i = (y * width + x) * 3; x < end[run]!; x++, i += 3) {
+        if (data[i]! - (r + dr * x) >= LIT_LEVELS && data[i + 1]! - (g + dg * x) >= LIT_LEVELS && data[i + 2]! - (b + db * x) >= LIT_LEVELS)
+          lit[root]!++;
+      }
+    }
+  }
+  const mask = new Uint8Array(width * height);
+  let added = 0;
+  let any = false;
+  for (let y = 0; y < height; y++) {
+    for (let run = first[y]!; run < first[y + 1]!; run++) {
+      const root = concavities.find(run);
+      if (lit[root]! < Math.max(2, size[root]! * LIT_SHARE)) continue;
+      any = true;
+      for (let p = y * width + start[run]!; p < y * width + end[run]!; p++) {
+        mask[p] = 1;
+        if (distance[p]! > within) {
+          product[p] = 1;
+          added++;
+        }
+      }
+    }
+  }
+  return any ? { mask, within, added } : null;
+}
+
+/** The mask closed by a square of `radius` px: dilated, then eroded, by it (what lies beyond the image counts as unset). */
+function closeSquare(mask: Uint8Array, width: number, height: number, radius: number): Uint8Array {
+  const dilated = dilateSquare(mask, width, height, radius, 1);
+  const nearUnset = dilateSquare(dilated, width, height, radius, 0);
+  for (let p = 0; p < dilated.length; p++) dilated[p] = dilated[p]! & (nearUnset[p]! ^ 1);
+  return dilated;
+}
+
+/**
+ * 1 where a pixel whose mask value is `value` lies within `radius` px (a square), else 0: the set pixels dilated (value
+ * 1), or the unset ones (value 0, which with the border counting as unset erodes the set ones). Nearest such pixel
+ * along each row, then along each column.
+ */
+function dilateSquare(mask: Uint8Array, width: number, height: number, radius: number, value: number): Uint8Array {
+  const across = new Uint8Array(width * height);
+  for (let y = 0; y < height; y++) {
+    const row = y * width;
+    for (let x = 0, last = value ? -Infinity : -1; x < width; x++) {
+      if (mask[row + x] === value) last = x;
+      if (x - last <= radius) across[row + x] = 1;
+    }
+    for (let x = width - 1, last = value ? Infinity : width; x >= 0; x--) {
+      if (mask[row + x] === value) last = x;
+      if (last - x <= radius) across[row + x] = 1;
+    }
+  }
+  const out = new Uint8Array(width * height);
+  for (let x = 0; x < width; x++) {
+    for (let y = 0, last = value ? -Infinity : -1; y < height; y++) {
+      if (across[y * width + x]) last = y;
+      if (y - last <= radius) out[y * width + x] = 1;
+    }
+    for (let y = height - 1, last = value ? Infinity : height; y >= 0; y--) {
+      if (across[y * width + x]) last = y;
+      if (last - y <= radius) out[y * width + x] = 1;
+    }
+  }
+  return out;
 }
 
 /** Grows a box by `margin` px on each side, clipped to the image. */

@@ -16,7 +16,11 @@ import { mapConcurrent } from "./harness";
 // The pale products the off-white backdrop ate most of before (the least kept over the whole corpus, measured by the
 // bench): a pale blue shirt (70, 89% kept), a white shirt (61, 91%) and pale shoes (72, 94% on eBay).
 const PALE_PRODUCTS = [70, 61, 72];
-const SHADOWED = [1, 31];
+// 96: a dark skirt whose hem's folds hold the contact shadow.
+const SHADOWED = [1, 31, 96];
+// A white shirt whose highlights reach its outline beside a contact shadow: the backdrop flooded in through them and
+// took bands of its front and their shading with it (96% kept on Amazon, with hard edges across the shirt).
+const LIT_BY_HIGHLIGHTS = [61];
 // Photo 15's larger speck lands inside the hat's box, beside its crown; 22's specks are left on eBay and Instagram.
 const WITH_RESIDUE = [1, 15, 22, 70];
 const SET_TIMEOUT_MS = 300_000;
@@ -30,7 +34,9 @@ describe("post-processing real product photos", () => {
     corpus = await loadCorpus();
     const jobs: { index: number; pipeline: PipelineId; variant: BackdropVariant }[] = [
       ...PALE_PRODUCTS.flatMap((index) => PIPELINE_IDS.map((pipeline) => ({ index, pipeline, variant: "clean" as const }))),
-      ...SHADOWED.flatMap((index) => PIPELINE_IDS.map((pipeline) => ({ index, pipeline, variant: "shadow" as const }))),
+      ...[...SHADOWED, ...LIT_BY_HIGHLIGHTS].flatMap((index) =>
+        PIPELINE_IDS.map((pipeline) => ({ index, pipeline, variant: "shadow" as const })),
+      ),
       ...WITH_RESIDUE.flatMap((index) => PIPELINE_IDS.map((pipeline) => ({ index, pipeline, variant: "band-specks" as const }))),
     ];
     cases = await mapConcurrent(jobs, 2, ({ index, pipeline, variant }) => runPostprocessCase(corpus, index, pipeline, variant));
@@ -52,6 +58,11 @@ describe("post-processing real product photos", () => {
   it("turns the off-white backdrop into the exact background without eating into white or pale products", () => {
     const pale = select("clean", PALE_PRODUCTS);
     expect(pale.map(summary).filter((s) => s.kept < 0.98 || s.residue > VISIBLE_RESIDUE * 100 || s.failed.length > 0)).toEqual([]);
+  });
+
+  it("keeps a white product's highlights and the shading around them where a shadow joins them to the backdrop", () => {
+    const lit = select("shadow", LIT_BY_HIGHLIGHTS);
+    expect(lit.map(summary).filter((s) => s.kept < 0.99 || s.residue > VISIBLE_RESIDUE * 100 || s.failed.length > 0)).toEqual([]);
   });
 
   it("removes the contact shadow for Amazon and keeps it soft for eBay and Instagram, passing every rule", async () => {
