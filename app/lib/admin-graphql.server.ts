@@ -43,7 +43,13 @@ export interface QueryCost {
 /** Shopify answered THROTTLED: wait `retryAfterMs` (what the bucket needs to refill) and try again. */
 export class ShopifyThrottledError extends AppError {
   readonly retryAfterMs: number;
-  constructor(retryAfterMs: number) {
+  /**
+   * Time until the bucket is half full again (at least `retryAfterMs`): what a shop's queued jobs wait. Resumed after
+   * `retryAfterMs`, each spent the points that had come back on its first call and was throttled again on the next, so
+   * none finished.
+   */
+  readonly refillMs: number;
+  constructor(retryAfterMs: number, refillMs = retryAfterMs) {
     super(`Shopify is rate limiting this store's API calls; retrying in ${Math.ceil(retryAfterMs / 1000)} s.`, {
       merchantMessage: "Shopify is busy with this store's requests. Try again in a few seconds.",
       merchant: { code: "shopifyBusy" },
@@ -52,6 +58,7 @@ export class ShopifyThrottledError extends AppError {
     });
     this.name = "ShopifyThrottledError";
     this.retryAfterMs = retryAfterMs;
+    this.refillMs = Math.max(retryAfterMs, refillMs);
   }
 }
 
@@ -130,6 +137,17 @@ export function throttleDelayMs(cost: CostExtension | undefined, fallbackMs = 10
   return Math.max(50, Math.ceil((Math.max(0, requested - available) / restoreRate) * 1000));
 }
 
+/** Time the leaky bucket needs to be half full again, or to hold `requested` points if that is more. */
+function halfBucketDelayMs(cost: CostExtension | undefined, fallbackMs: number): number {
+  const maximum = cost?.throttleStatus?.maximumAvailable;
+  if (maximum === undefined) return fallbackMs;
+  return throttleDelayMs({ ...cost, requestedQueryCost: Math.max(cost?.requestedQueryCost ?? 0, maximum / 2) }, fallbackMs);
+}
+
+function throttledError(cost: CostExtension | undefined, fallbackMs?: number): ShopifyThrottledError {
+  return new ShopifyThrottledError(throttleDelayMs(cost, fallbackMs), halfBucketDelayMs(cost, throttleDelayMs(cost, fallbackMs)));
+}
+
 function graphqlErrorsOf(body: GraphqlBody): GraphqlError[] {
   if (!body.errors) return [];
   // REST-style refusals (402 `{"errors":"Unavailable Shop"}`) give the message alone.
@@ -142,7 +160,7 @@ function graphqlErrorsOf(body: GraphqlBody): GraphqlError[] {
 function failFromBody(operation: string, body: GraphqlBody, status: number | null): never {
   const errors = graphqlErrorsOf(body);
   const codes = errors.map((e) => e.extensions?.code ?? "").filter(Boolean);
-  if (codes.includes("THROTTLED")) throw new ShopifyThrottledError(throttleDelayMs(body.extensions?.cost));
+  if (codes.includes("THROTTLED")) throw throttledError(body.extensions?.cost);
   const networkStatus =
     body.errors && typeof body.errors === "object" && !Array.isArray(body.errors) ? body.errors.networkStatusCode : undefined;
   throw new ShopifyApiError(
@@ -179,7 +197,7 @@ export async function runGraphql<Document extends AdminDocument>(
   } catch (error) {
     if (error instanceof Response) {
       const body = (await error.json().catch(() => ({}))) as GraphqlBody;
-      if (error.status === 429) throw new ShopifyThrottledError(throttleDelayMs(body.extensions?.cost, 2000));
+      if (error.status === 429) throw throttledError(body.extensions?.cost, 2000);
       failFromBody(operation, { errors: [{ message: `HTTP ${error.status}` }], ...body }, error.status);
     }
     // shopify-api's errors (the worker's offline client): GraphqlQueryError carries the body, HttpResponseError (any

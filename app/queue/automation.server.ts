@@ -172,7 +172,7 @@ export function startAutomationWorker(opts: {
       try {
         await opts.process(job, opts.deps);
       } catch (error) {
-        const delayMs = error instanceof RunAgainLater ? error.delayMs : error instanceof ShopifyThrottledError ? error.retryAfterMs : null;
+        const delayMs = error instanceof RunAgainLater ? error.delayMs : error instanceof ShopifyThrottledError ? error.refillMs : null;
         if (delayMs === null) {
           if (error instanceof UnrecoverableError) logger.warn({ jobId: job.id, err: error.message }, "automation job gave up");
           throw error;

@@ -24,8 +24,8 @@ export interface StartWorkerOptions {
 
 /**
  * The BullMQ worker. Rate limits never burn an attempt: a Qwen 429 pauses the whole queue for the
- * delay DashScope gave (`worker.rateLimit`), Shopify THROTTLED delays only that shop's job by what its
- * bucket needs to refill (`moveToDelayed`).
+ * delay DashScope gave (`worker.rateLimit`), Shopify THROTTLED delays only that shop's jobs until its
+ * bucket is half full again (`moveToDelayed`).
  */
 export function startWorker(opts: StartWorkerOptions): Worker<ImageJobData, ImageJobOutcome> {
   const gate = opts.gateRedis ?? createRedisConnection({ forWorker: true });
@@ -51,14 +51,13 @@ export function startWorker(opts: StartWorkerOptions): Worker<ImageJobData, Imag
           throw Worker.RateLimitError();
         }
         if (error instanceof ShopifyThrottledError) {
-          logger.info(
-            { jobId: job.id, shop: job.data.shop, retryAfterMs: error.retryAfterMs },
-            "Shopify throttled; delaying this shop's job",
-          );
+          // The shop's jobs wait for a half-full bucket, not for this one request's points (see refillMs).
+          const waitMs = error.refillMs;
+          logger.info({ jobId: job.id, shop: job.data.shop, retryAfterMs: waitMs }, "Shopify throttled; delaying this shop's job");
           shopifyThrottleWaits.inc();
-          shopifyThrottleWaitSeconds.observe(error.retryAfterMs / 1000);
-          await gate.set(gateKey(job.data.shop), "1", "PX", Math.max(error.retryAfterMs, 50)).catch(() => undefined);
-          await job.moveToDelayed(Date.now() + error.retryAfterMs + Math.floor(Math.random() * 200), token);
+          shopifyThrottleWaitSeconds.observe(waitMs / 1000);
+          await gate.set(gateKey(job.data.shop), "1", "PX", Math.max(waitMs, 50)).catch(() => undefined);
+          await job.moveToDelayed(Date.now() + waitMs + Math.floor(Math.random() * 200), token);
           throw new DelayedError();
         }
         throw error;

@@ -26,4 +26,18 @@ describe("runGraphql with shopify-api's HTTP errors", () => {
     const throttled = new HttpThrottlingError({ message: "slow down", code: 429, statusText: "Too Many Requests" });
     expect(await runGraphql(throwing(throttled), SHOP_ID).catch((e: unknown) => e)).toBeInstanceOf(ShopifyThrottledError);
   });
+
+  it("says how long one request waits, and how long the shop's queued jobs wait: until the bucket is half full", async () => {
+    const body = {
+      errors: [{ message: "Throttled", extensions: { code: "THROTTLED" } }],
+      extensions: {
+        cost: { requestedQueryCost: 100, throttleStatus: { maximumAvailable: 1000, currentlyAvailable: 10, restoreRate: 50 } },
+      },
+    };
+    const answering = (async () => new Response(JSON.stringify(body), { status: 200 })) as unknown as AdminGraphql;
+    const error = await runGraphql(answering, SHOP_ID).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ShopifyThrottledError);
+    // (100 - 10) / 50 s for this request; (500 - 10) / 50 s until half of the 1000 points are back.
+    expect(error).toMatchObject({ retryAfterMs: 1800, refillMs: 9800 });
+  });
 });
