@@ -44,9 +44,8 @@ export interface QueryCost {
 export class ShopifyThrottledError extends AppError {
   readonly retryAfterMs: number;
   /**
-   * Time until the bucket is half full again (at least `retryAfterMs`): what a shop's queued jobs wait. Resumed after
-   * `retryAfterMs`, each spent the points that had come back on its first call and was throttled again on the next, so
-   * none finished.
+   * Time until the bucket is half full again (at least `retryAfterMs`): what a shop's queued jobs wait. Let go after
+   * `retryAfterMs`, they would spend each refill on their first calls and be throttled again on the next.
    */
   readonly refillMs: number;
   constructor(retryAfterMs: number, refillMs = retryAfterMs) {
@@ -144,8 +143,10 @@ function halfBucketDelayMs(cost: CostExtension | undefined, fallbackMs: number):
   return throttleDelayMs({ ...cost, requestedQueryCost: Math.max(cost?.requestedQueryCost ?? 0, maximum / 2) }, fallbackMs);
 }
 
+/** A THROTTLED answer as an error, with both waits read from its cost extension. */
 function throttledError(cost: CostExtension | undefined, fallbackMs?: number): ShopifyThrottledError {
-  return new ShopifyThrottledError(throttleDelayMs(cost, fallbackMs), halfBucketDelayMs(cost, throttleDelayMs(cost, fallbackMs)));
+  const retryAfterMs = throttleDelayMs(cost, fallbackMs);
+  return new ShopifyThrottledError(retryAfterMs, halfBucketDelayMs(cost, retryAfterMs));
 }
 
 function graphqlErrorsOf(body: GraphqlBody): GraphqlError[] {

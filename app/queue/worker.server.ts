@@ -53,7 +53,7 @@ export function startWorker(opts: StartWorkerOptions): Worker<ImageJobData, Imag
         if (error instanceof ShopifyThrottledError) {
           // The shop's jobs wait for a half-full bucket, not for this one request's points (see refillMs).
           const waitMs = error.refillMs;
-          logger.info({ jobId: job.id, shop: job.data.shop, retryAfterMs: waitMs }, "Shopify throttled; delaying this shop's job");
+          logger.info({ jobId: job.id, shop: job.data.shop, waitMs }, "Shopify throttled; delaying this shop's jobs");
           shopifyThrottleWaits.inc();
           shopifyThrottleWaitSeconds.observe(waitMs / 1000);
           await gate.set(gateKey(job.data.shop), "1", "PX", Math.max(waitMs, 50)).catch(() => undefined);
