@@ -230,6 +230,18 @@ export async function runGraphql<Document extends AdminDocument>(
  */
 const REFILL_MARGIN_MS = 100;
 
+/**
+ * How a read meets THROTTLED: "wait" waits it out in place (a web request, whose merchant waits for the answer);
+ * "rethrow" hands ShopifyThrottledError to the caller (a job, which its worker delays until the shop's bucket is half
+ * full, freeing its slot; waiting in place for one call's points, the job would be throttled again on its next call).
+ */
+export type ThrottledRead = "wait" | "rethrow";
+
+/** `read` as `throttled` says (see ThrottledRead). */
+export function readThrottled<T>(throttled: ThrottledRead, read: () => Promise<T>): Promise<T> {
+  return throttled === "wait" ? withThrottleRetry(read) : read();
+}
+
 /** Waits out a THROTTLED answer a few times (for interactive reads that must complete), at most `maxTotalWaitMs` in all. */
 export async function withThrottleRetry<T>(fn: () => Promise<T>, opts: { maxWaits?: number; maxTotalWaitMs?: number } = {}): Promise<T> {
   const { maxWaits = 5, maxTotalWaitMs = Number.POSITIVE_INFINITY } = opts;

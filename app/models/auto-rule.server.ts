@@ -366,7 +366,7 @@ async function queueNewProductMedia(
     db,
     shop,
     () => deps.graphql,
-    () => getImagesOfProducts(deps.graphql, [input.productId], new Set(input.mediaIds)),
+    () => getImagesOfProducts(deps.graphql, [input.productId], new Set(input.mediaIds), "rethrow"),
   );
   if ("refused" in read) {
     logger.info({ shop, productId: input.productId, status: read.refused }, "new product images wait: Shopify refuses the store");

@@ -20,7 +20,7 @@ import type { ReadableStream as NodeReadableStream } from "node:stream/web";
 import { Prisma, type BatchItem, type CatalogRun, type CatalogRunImage, type PrismaClient } from "@prisma/client";
 import { z } from "zod";
 import { isPipelineId, PIPELINE_IDS, type PipelineId } from "~/imaging/pipelines";
-import { runGraphql, ShopifyUserError, withThrottleRetry, type AdminGraphql } from "~/lib/admin-graphql.server";
+import { runGraphql, ShopifyUserError, type AdminGraphql } from "~/lib/admin-graphql.server";
 import { getConfig } from "~/lib/config.server";
 import { logger } from "~/lib/logger.server";
 import { checkUrlAllowed, fetchPolicyFromEnv } from "~/lib/safe-fetch.server";
@@ -465,7 +465,7 @@ async function countCatalog(deps: { db: PrismaClient; adminFor(shop: string): Pr
   const graphql = await deps.adminFor(run.shop);
   const filter = filterOf(run.filter);
   if (!run.bulkOperationId) {
-    const { data } = await withThrottleRetry(() => runGraphql(graphql, RUN_BULK_QUERY, { query: catalogBulkQuery(filter) }));
+    const { data } = await runGraphql(graphql, RUN_BULK_QUERY, { query: catalogBulkQuery(filter) });
     const { bulkOperation, userErrors } = data.bulkOperationRunQuery ?? { bulkOperation: null, userErrors: [] };
     // Shopify runs one bulk query per shop and app at a time: wait for the other one.
     if (userErrors.some((e) => e.code === "OPERATION_IN_PROGRESS")) throw new RunAgainLater(5_000);
@@ -477,7 +477,7 @@ async function countCatalog(deps: { db: PrismaClient; adminFor(shop: string): Pr
     throw new RunAgainLater(bulkPollMs());
   }
   const bulkOperationId = run.bulkOperationId;
-  const { data } = await withThrottleRetry(() => runGraphql(graphql, BULK_OPERATION, { id: bulkOperationId }));
+  const { data } = await runGraphql(graphql, BULK_OPERATION, { id: bulkOperationId });
   const op = data.bulkOperation;
   if (op && (op.status === "CREATED" || op.status === "RUNNING" || op.status === "CANCELING")) throw new RunAgainLater(bulkPollMs());
   if (!op || op.status !== "COMPLETED") {

@@ -8,10 +8,12 @@ import {
   assertNoUserErrors,
   runGraphql,
   ShopifyApiError,
+  readThrottled,
   ShopifyThrottledError,
   withThrottleRetry,
   type AdminGraphql,
   type QueryCost,
+  type ThrottledRead,
 } from "~/lib/admin-graphql.server";
 import { AppError } from "~/lib/app-error";
 import { getConfig } from "~/lib/config.server";
@@ -169,15 +171,20 @@ export async function listProductImages(
 /**
  * Every image of the given products (ids that are not products, or not found, are ignored), or only `onlyMedia` of
  * them. Admin calls: one per 70 products (again, one per 18, for those with more than ten media when needed), then one
- * per 250 images.
+ * per 250 images. A job passes `throttled: "rethrow"` (see ThrottledRead).
  */
-export async function getImagesOfProducts(graphql: AdminGraphql, productIds: string[], onlyMedia?: Set<string>): Promise<ProductImage[]> {
-  let products = await readProductMedia(graphql, productIds, 10);
+export async function getImagesOfProducts(
+  graphql: AdminGraphql,
+  productIds: string[],
+  onlyMedia?: Set<string>,
+  throttled: ThrottledRead = "wait",
+): Promise<ProductImage[]> {
+  let products = await readProductMedia(graphql, productIds, 10, throttled);
   const listed = () => new Set(products.flatMap((p) => p.media.nodes.map((m) => m.id)));
   const unseen = onlyMedia ? [...onlyMedia].some((id) => !listed().has(id)) : true;
   const longer = products.filter((p) => p.media.pageInfo.hasNextPage).map((p) => p.id);
   if (unseen && longer.length) {
-    const reread = new Map((await readProductMedia(graphql, longer, MAX_IMAGES_PER_PRODUCT)).map((p) => [p.id, p]));
+    const reread = new Map((await readProductMedia(graphql, longer, MAX_IMAGES_PER_PRODUCT, throttled)).map((p) => [p.id, p]));
     products = products.map((p) => reread.get(p.id) ?? p);
   }
   const mediaIds = products.flatMap((p) =>
@@ -185,7 +192,7 @@ export async function getImagesOfProducts(graphql: AdminGraphql, productIds: str
   );
   const details = new Map<string, MediaImageFields>();
   for (let i = 0; i < mediaIds.length; i += 250) {
-    const { data } = await withThrottleRetry(() => runGraphql(graphql, MEDIA_BY_ID, { ids: mediaIds.slice(i, i + 250) }));
+    const { data } = await readThrottled(throttled, () => runGraphql(graphql, MEDIA_BY_ID, { ids: mediaIds.slice(i, i + 250) }));
     for (const node of data.nodes) if (node && "id" in node) details.set(node.id, node);
   }
   // Positions count every media of the product (as its page shows them), so they come from the product's list.
@@ -197,12 +204,17 @@ export async function getImagesOfProducts(graphql: AdminGraphql, productIds: str
   );
 }
 
-async function readProductMedia(graphql: AdminGraphql, productIds: string[], mediaFirst: number): Promise<ProductMedia[]> {
+async function readProductMedia(
+  graphql: AdminGraphql,
+  productIds: string[],
+  mediaFirst: number,
+  throttled: ThrottledRead,
+): Promise<ProductMedia[]> {
   const products: ProductMedia[] = [];
   const perRequest = Math.floor(990 / (4 + mediaFirst));
   for (let i = 0; i < productIds.length; i += perRequest) {
     const ids = productIds.slice(i, i + perRequest);
-    const { data } = await withThrottleRetry(() => runGraphql(graphql, PRODUCT_MEDIA_IDS, { ids, mediaFirst }));
+    const { data } = await readThrottled(throttled, () => runGraphql(graphql, PRODUCT_MEDIA_IDS, { ids, mediaFirst }));
     for (const node of data.nodes) if (node && "media" in node) products.push(node);
   }
   return products;
