@@ -6,9 +6,9 @@
  */
 import {
   assertNoUserErrors,
+  readThrottled,
   runGraphql,
   ShopifyApiError,
-  readThrottled,
   ShopifyThrottledError,
   withThrottleRetry,
   type AdminGraphql,
