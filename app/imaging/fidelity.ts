@@ -1,5 +1,6 @@
 import { decodeRgb, readHeader, type RgbImage } from "./decode";
 import type { FidelityChange } from "./fidelity-changes";
+import { close, erodeDiamond, open } from "./morphology";
 import { borderMedian, type Box } from "./segment";
 
 export interface FidelityReport {
@@ -1136,23 +1137,11 @@ function blur3(planes: Planes): Planes {
   return { channels, width, height };
 }
 
-function erode(mask: Uint8Array, width: number, height: number): Uint8Array {
-  const out = new Uint8Array(mask.length);
-  for (let y = 1; y < height - 1; y++) {
-    for (let x = 1; x < width - 1; x++) {
-      const p = y * width + x;
-      out[p] = mask[p]! & mask[p - 1]! & mask[p + 1]! & mask[p - width]! & mask[p + width]!;
-    }
-  }
-  return out;
-}
-
 /** The product's core on an aligned pair: two px (at GRID) in from the outline, where the original is in frame. */
 function coreOf(patches: AlignedPatches, grid: number): Uint8Array {
   const { inside, sharpA, width, height } = patches;
   // The blur mixes in one px of backdrop (a floor in one, white in the other), and registration is good to about a px.
-  let core: Uint8Array = inside;
-  for (let i = 0; i < Math.round((2 * grid) / GRID); i++) core = erode(core, width, height);
+  const core = erodeDiamond(inside, width, height, Math.round((2 * grid) / GRID));
   for (let p = 0; p < core.length; p++) if (Number.isNaN(sharpA.channels[0]![p]!)) core[p] = 0;
   return core;
 }
@@ -1549,9 +1538,9 @@ function grownPartsShare(patch: MissingPatch, productLike: Uint8Array, onlyCutTh
     }
   }
   // Closed first (outside the product): behind a textured backdrop the part is reached as lace, not as a band.
-  const closed = eroded(dilated(reached, width, height), width, height);
+  const closed = close(reached, width, height, 1);
   for (let p = 0; p < closed.length; p++) closed[p] = (closed[p]! & (1 - inside[p]!)) | reached[p]!;
-  const parts = dilated(eroded(closed, width, height), width, height);
+  const parts = open(closed, width, height, 1);
   // Ignore a rim one px wide (edges redrawn, misregistration).
   let missing = 0;
   if (!onlyCutThroughTexture) for (let p = 0; p < inside.length; p++) if (parts[p] && inside[p] && near[p] !== 1) missing++;
@@ -1693,40 +1682,6 @@ function median(values: number[]): number {
   if (!values.length) return Number.POSITIVE_INFINITY;
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)]!;
-}
-
-/** The mask eroded by a 3 x 3 square: the px whose whole 3 x 3 neighbourhood is in it (none on the border). */
-function eroded(mask: Uint8Array, width: number, height: number): Uint8Array {
-  const result = new Uint8Array(mask.length);
-  for (let y = 1; y < height - 1; y++) {
-    for (let x = 1; x < width - 1; x++) {
-      const p = y * width + x;
-      result[p] =
-        mask[p - width - 1]! &
-        mask[p - width]! &
-        mask[p - width + 1]! &
-        mask[p - 1]! &
-        mask[p]! &
-        mask[p + 1]! &
-        mask[p + width - 1]! &
-        mask[p + width]! &
-        mask[p + width + 1]!;
-    }
-  }
-  return result;
-}
-
-/** The mask dilated by a 3 x 3 square (px on the border spread inwards only). */
-function dilated(mask: Uint8Array, width: number, height: number): Uint8Array {
-  const result = new Uint8Array(mask.length);
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      if (!mask[y * width + x]) continue;
-      for (let yy = Math.max(0, y - 1); yy <= Math.min(height - 1, y + 1); yy++)
-        for (let xx = Math.max(0, x - 1); xx <= Math.min(width - 1, x + 1); xx++) result[yy * width + xx] = 1;
-    }
-  }
-  return result;
 }
 
 /**

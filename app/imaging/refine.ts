@@ -1,6 +1,7 @@
 // Product segmentation at full resolution for the price of a preview: the product is found on a
 // reduced copy, and full-resolution pixels are examined only in a thin band around its outline.
 import type { RgbImage } from "./decode";
+import { dilate, erode } from "./morphology";
 import type { Size } from "./pipelines";
 import { estimateRowBackground, FlatBackdropTable, rowBackdrop, type Box, type RowBackdrop, type Segmentation } from "./segment";
 import { scanlineFill } from "./scanline-fill";
@@ -85,50 +86,15 @@ function upsampleRowBackground(preview: Segmentation, fullHeight: number): Float
 }
 
 /**
- * Per pixel, the number of product pixels (mask 1) within `band` of it in its row; then one more
- * row, of zeros.
- */
-function productCountsAcross(mask: Uint8Array, width: number, height: number, band: number): Uint8Array {
-  const counts = new Uint8Array(width * (height + 1));
-  for (let row = 0; row < width * height; row += width) {
-    let count = 0;
-    for (let x = 0; x < band && x < width; x++) count += mask[row + x]!;
-    for (let x = 0; x < width; x++) {
-      if (x + band < width) count += mask[row + x + band]!;
-      if (x - band > 0) count -= mask[row + x - band - 1]!;
-      counts[row + x] = count;
-    }
-  }
-  return counts;
-}
-
-/**
- * Preview classes: EXTERIOR (no product within `band`), PRODUCT (no background within `band`), else
- * UNDECIDED. Counts the product pixels of each pixel's square (clipped to the image) with sliding
- * sums, across and then down the rows: none is exterior, as many as the square has pixels is product.
+ * Preview classes: EXTERIOR (no product within `band`), PRODUCT (no background within `band`, the square clipped to
+ * the image: a product cut by the frame stays product up to it), else UNDECIDED.
  */
 function classifyPreview(preview: Segmentation, band: number): Uint8Array {
-  const { width: pw, height: ph } = preview;
-  const across = productCountsAcross(preview.product, pw, ph, band);
-  const zeroRow = ph * pw;
-  const squareWidth = new Int32Array(pw);
-  for (let x = 0; x < pw; x++) squareWidth[x] = Math.min(pw - 1, x + band) - Math.max(0, x - band) + 1;
-  const counts = new Int32Array(pw);
-  for (let y = 0; y < band && y < ph; y++) {
-    for (let x = 0; x < pw; x++) counts[x] = counts[x]! + across[y * pw + x]!;
-  }
-  const previewClass = new Uint8Array(pw * ph);
-  for (let y = 0; y < ph; y++) {
-    // The rows entering and leaving the square (the zero row where there is none).
-    const entering = y + band < ph ? (y + band) * pw : zeroRow;
-    const leaving = y - band > 0 ? (y - band - 1) * pw : zeroRow;
-    const squareHeight = Math.min(ph - 1, y + band) - Math.max(0, y - band) + 1;
-    for (let x = 0, p = y * pw; x < pw; x++, p++) {
-      const count = counts[x]! + across[entering + x]! - across[leaving + x]!;
-      counts[x] = count;
-      previewClass[p] = count === 0 ? EXTERIOR : count === squareHeight * squareWidth[x]! ? PRODUCT : UNDECIDED;
-    }
-  }
+  const { width, height, product } = preview;
+  const nearProduct = dilate(product, width, height, band);
+  const deepInside = erode(product, width, height, band, "ignored");
+  const previewClass = new Uint8Array(width * height);
+  for (let p = 0; p < previewClass.length; p++) previewClass[p] = !nearProduct[p] ? EXTERIOR : deepInside[p] ? PRODUCT : UNDECIDED;
   return previewClass;
 }
 

@@ -1,4 +1,5 @@
 import type { RgbImage } from "./decode";
+import { close } from "./morphology";
 import type { Box, Rgb } from "./pipelines";
 
 export type { Box };
@@ -577,7 +578,7 @@ function litConcavities(
   within: number,
 ): { mask: Uint8Array; within: number; added: number } | null {
   const { data, width, height } = image;
-  const closed = closeSquare(product, width, height, radius);
+  const closed = close(product, width, height, radius);
   const concavities = new RowRuns(height);
   for (let y = 0; y < height; y++) {
     let start = -1;
@@ -625,46 +626,6 @@ function litConcavities(
     }
   }
   return any ? { mask, within, added } : null;
-}
-
-/** The mask closed by a square of `radius` px: dilated, then eroded, by it (what lies beyond the image counts as unset). */
-function closeSquare(mask: Uint8Array, width: number, height: number, radius: number): Uint8Array {
-  const dilated = dilateSquare(mask, width, height, radius, 1);
-  const nearUnset = dilateSquare(dilated, width, height, radius, 0);
-  for (let p = 0; p < dilated.length; p++) dilated[p] = dilated[p]! & (nearUnset[p]! ^ 1);
-  return dilated;
-}
-
-/**
- * 1 where a pixel whose mask value is `value` lies within `radius` px (a square), else 0: the set pixels dilated (value
- * 1), or the unset ones (value 0, which with the border counting as unset erodes the set ones). Nearest such pixel
- * along each row, then along each column.
- */
-function dilateSquare(mask: Uint8Array, width: number, height: number, radius: number, value: number): Uint8Array {
-  const across = new Uint8Array(width * height);
-  for (let y = 0; y < height; y++) {
-    const row = y * width;
-    for (let x = 0, last = value ? -Infinity : -1; x < width; x++) {
-      if (mask[row + x] === value) last = x;
-      if (x - last <= radius) across[row + x] = 1;
-    }
-    for (let x = width - 1, last = value ? Infinity : width; x >= 0; x--) {
-      if (mask[row + x] === value) last = x;
-      if (last - x <= radius) across[row + x] = 1;
-    }
-  }
-  const out = new Uint8Array(width * height);
-  for (let x = 0; x < width; x++) {
-    for (let y = 0, last = value ? -Infinity : -1; y < height; y++) {
-      if (across[y * width + x]) last = y;
-      if (y - last <= radius) out[y * width + x] = 1;
-    }
-    for (let y = height - 1, last = value ? Infinity : height; y >= 0; y--) {
-      if (across[y * width + x]) last = y;
-      if (last - y <= radius) out[y * width + x] = 1;
-    }
-  }
-  return out;
 }
 
 /** Grows a box by `margin` px on each side, clipped to the image. */
