@@ -64,6 +64,11 @@ if (process.argv.includes("--worker")) {
 
 const sha256 = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex");
 
+/** The contact sheet's note that the original shows only part of the product (a reason it is held), or "". */
+function framingCaption(framing: { edges: string[] } | null): string {
+  return framing ? ` · original cut off: ${framing.edges.join(", ")}` : "";
+}
+
 function pad(text: string, width: number): string {
   return text.length > width ? `${text.slice(0, width - 1)}…` : text.padEnd(width);
 }
@@ -393,6 +398,7 @@ async function main(): Promise<number> {
       position: number;
       compliance: unknown;
       fidelity: unknown;
+      framing: unknown;
     }>,
     originals: Map<string, Buffer>,
     client: typeof db,
@@ -443,7 +449,13 @@ async function main(): Promise<number> {
           : `fidelity ${fidelity.score.toFixed(2)} (${fidelity.verdict === "altered" ? "product may be altered" : "unchanged"})`,
       ].filter(Boolean);
       tiles.push({
-        input: text(cell * 2, label / 2, `${item.productTitle} #${item.position}: ${verdict}`, 12, "bold"),
+        input: text(
+          cell * 2,
+          label / 2,
+          `${item.productTitle} #${item.position}: ${verdict}${framingCaption(readFraming(item.framing))}`,
+          12,
+          "bold",
+        ),
         left: x,
         top: y + cell - 4,
       });
