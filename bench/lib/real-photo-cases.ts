@@ -11,6 +11,7 @@ import {
   composeRealPhotoEdit,
   readCorpusEntry,
   REAL_PHOTO_ALTERATIONS,
+  standInDraw,
   type CorpusEntry,
   type RealPhotoAlteration,
   type RealPhotoCorpus,
@@ -36,8 +37,8 @@ export const CHANGE_OF_ALTERATION: Readonly<Record<RealPhotoAlteration, Fidelity
 export interface CaseResult {
   /** Position of the photo in the corpus index. */
   index: number;
-  /** Which of the stand-in's draws for this photo and kind (0: the calibration's own). */
-  draw: number;
+  /** Which of the calibration's draws for this photo and kind (0: its own), or "demo": the stand-in's as the demo gets it. */
+  draw: CaseDraw;
   entry: CorpusEntry;
   kind: CaseKind;
   /** What the photo's faithful edit shows when its corpus mask does not match the product (see MASK_FLAWS), else null. */
@@ -68,24 +69,30 @@ export function expectedPublished(result: Pick<CaseResult, "kind" | "maskFlaw">)
  * benign differences (sharpening, relighting, shift, shadow) and another altered spot, to see how much a verdict owes
  * to one draw.
  */
+/** The DashScope stand-in's default seed, which `npm run demo` keeps. */
+const DEMO_STAND_IN_SEED = 1;
 const seedOf = (index: number, kind: CaseKind, draw: number) => index * 31 + CASE_KINDS.indexOf(kind) + 1 + draw * 100_003;
+
+/** A draw of the calibration (0, 1, ...), or the DashScope stand-in's own draw of the photo, as `npm run demo` gets it. */
+export type CaseDraw = number | "demo";
 
 export async function runCase(
   corpus: RealPhotoCorpus,
   index: number,
   kind: CaseKind,
   pipelineId: PipelineId = "amazon",
-  draw = 0,
+  draw: CaseDraw = 0,
 ): Promise<CaseResult> {
   const entry = corpus.entries[index]!;
   const { photo, mask } = await readCorpusEntry(corpus, entry);
   const settings = DEFAULT_PIPELINE_SETTINGS;
   const { pipeline, modelInput, info } = await modelInputFor(photo, pipelineId, settings);
   const faithful = kind === "faithful" || kind === "faithful-shadow";
+  // The stand-in (and so the demo) leaves the shadow of a faithful edit to its seed.
   const edit = await composeRealPhotoEdit(photo, mask, {
     size: pipeline.qwenSize,
-    seed: seedOf(index, kind, draw),
-    shadow: kind === "faithful-shadow" ? true : faithful ? false : undefined,
+    seed: draw === "demo" ? standInDraw(entry.id, DEMO_STAND_IN_SEED, !faithful).seed : seedOf(index, kind, draw),
+    shadow: kind === "faithful-shadow" ? true : faithful && draw !== "demo" ? false : undefined,
     alteration: faithful ? null : kind,
   });
   const output = await postProcessEdit(edit.png, pipeline, resolveOutputFormat(pipelineId, info.format));

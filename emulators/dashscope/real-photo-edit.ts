@@ -3,6 +3,7 @@
 // it on an off-white, slightly noisy backdrop, and re-renders it with the small differences such a model makes
 // even when it keeps the product. Alteration modes change the product the ways such models do.
 // The stand-in, the tests and the benches all compose edits here, so they measure the same thing.
+import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -116,6 +117,20 @@ export class CorpusMatcher {
     });
     return best;
   }
+}
+
+/**
+ * The stand-in's draw for one corpus photo's edit: what it alters (when asked to alter) and the edit's seed, drawn from
+ * the photo and the stand-in's own seed, not from the order requests arrive in, so a run's figures repeat.
+ */
+export function standInDraw(
+  entryId: string,
+  standInSeed: number,
+  alter: boolean,
+): { alteration: RealPhotoAlteration | null; seed: number } {
+  const draw = prng((standInSeed * 2654435761) ^ createHash("sha256").update(entryId).digest().readUInt32LE(0));
+  const alteration = alter ? REAL_PHOTO_ALTERATIONS[Math.floor(draw() * REAL_PHOTO_ALTERATIONS.length)]! : null;
+  return { alteration, seed: Math.floor(draw() * 2 ** 31) };
 }
 
 export interface RealPhotoEditOptions {

@@ -8,14 +8,7 @@ import type { AddressInfo } from "node:net";
 import sharp, { type Metadata } from "sharp";
 import { prng } from "../fixtures/prng";
 import { emulateProductEdit, type Alteration, type EmulatedEdit } from "./edit";
-import {
-  composeRealPhotoEdit,
-  CorpusMatcher,
-  loadCorpus,
-  readCorpusEntry,
-  REAL_PHOTO_ALTERATIONS,
-  type RealPhotoAlteration,
-} from "./real-photo-edit";
+import { composeRealPhotoEdit, CorpusMatcher, loadCorpus, readCorpusEntry, standInDraw, type RealPhotoAlteration } from "./real-photo-edit";
 import { outlastClientKeepAlive } from "../keep-alive";
 import { answerChatCompletion, CHAT_COMPLETIONS_PATH, type VisionRequestRecord } from "./vision";
 
@@ -265,12 +258,10 @@ export async function startDashScopeEmulator(initial: DashScopeEmulatorOptions):
       .metadata()
       .then((m) => m.autoOrient ?? m);
     const scale = Math.sqrt((1024 * 1024) / (width * height));
-    // Drawn from the photo and the stand-in's seed, not from the order requests arrive in, so a run's figures repeat.
-    const draw = prng(((options.seed ?? 1) * 2654435761) ^ createHash("sha256").update(entry.id).digest().readUInt32LE(0));
-    const alteration = alter ? REAL_PHOTO_ALTERATIONS[Math.floor(draw() * REAL_PHOTO_ALTERATIONS.length)]! : null;
+    const { alteration, seed } = standInDraw(entry.id, options.seed ?? 1, alter);
     return composeRealPhotoEdit(photo, mask, {
       size: size ?? { width: Math.round((width * scale) / 16) * 16, height: Math.round((height * scale) / 16) * 16 },
-      seed: Math.floor(draw() * 2 ** 31),
+      seed,
       alteration,
     });
   }
