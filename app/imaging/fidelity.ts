@@ -1,6 +1,7 @@
 import { decodeRgb, readHeader, type RgbImage } from "./decode";
 import type { FidelityChange } from "./fidelity-changes";
 import { close, erodeDiamond, open } from "./morphology";
+import type { Rgb } from "./pipelines";
 import { borderMedian, type Box } from "./segment";
 
 export interface FidelityReport {
@@ -136,6 +137,11 @@ const SURROUND_BOX_GROWTH = 0.05;
 const MIN_FRAME_SURROUND = 50;
 /** Margin around the product (share of its box) searched for parts the model left out. */
 const MISSING_MARGIN = 0.3;
+/**
+ * Outside the result's product mask, a px further than this from the result's background (max channel, levels, on the
+ * missing parts' grid) is drawn there: a pale product's palest edge, not a part the model left out.
+ */
+const SHOWN_DISTANCE = 6;
 /** How product-like a pixel's colour is, for the missing parts' growth (see missingParts). */
 const CLEARLY_PRODUCT = 2;
 const LEANING_PRODUCT = 1;
@@ -334,7 +340,7 @@ async function detailOf(edited: Buffer, resultImage: RgbImage, resultProduct: Re
   const scaledBox = { left: box.left * ratio, top: box.top * ratio, width: box.width * ratio, height: box.height * ratio };
   return {
     result: pyramidOf(planes),
-    product: { mask: product.mask, box: scaledBox },
+    product: { ...product, box: scaledBox },
     placement: { ...placement, scaleX: placement.scaleX / ratio, scaleY: placement.scaleY / ratio },
   };
 }
@@ -404,6 +410,8 @@ function toPlanes(image: RgbImage): Planes {
 interface ResultProduct {
   mask: Uint8Array;
   box: Box;
+  /** The result's background colour (the median of its border). */
+  background: Rgb;
 }
 
 function productOnBackground(image: RgbImage): ResultProduct | null {
@@ -433,7 +441,7 @@ function productOnBackground(image: RgbImage): ResultProduct | null {
     }
   }
   if (count < 16) return null;
-  return { mask, box: { left, top, width: right - left + 1, height: bottom - top + 1 } };
+  return { mask, box: { left, top, width: right - left + 1, height: bottom - top + 1 }, background: [br, bg, bb] };
 }
 
 /**
@@ -1435,9 +1443,10 @@ function medianDifference(a: Float32Array, b: Float32Array, gain: number, core: 
  * cut through the product's texture; the larger share counts.
  */
 function missingParts(source: Pyramid, result: Pyramid, product: ResultProduct, placement: Placement): number {
-  const { sharpA, inside, width, height, marginPx } = alignedPatches(source, result, product, placement, MISSING_MARGIN);
+  const { sharpA, sharpB, inside, width, height, marginPx } = alignedPatches(source, result, product, placement, MISSING_MARGIN);
   const near = dilationDistance(inside, width, height, 4);
-  const patch: MissingPatch = { sharp: sharpA, blurred: blur3(sharpA), inside, near, width, height, marginPx };
+  const shown = shownOutsideMask(sharpB, inside, product.background);
+  const patch: MissingPatch = { sharp: sharpA, blurred: blur3(sharpA), inside, near, shown, width, height, marginPx };
   const frame = frameSurroundings(source, product, placement);
   const [binned, shifted] = BIN_SHIFTS.map((shift) => productLikeness(patch, frame, shift));
   if (!binned || !shifted) return 0;
@@ -1452,9 +1461,26 @@ interface MissingPatch {
   inside: Uint8Array;
   /** Distance (px, up to 4) of each px outside the product from it; 0 farther or inside. */
   near: Uint8Array;
+  /** 1 where the result shows something outside its product mask (see shownOutsideMask). */
+  shown: Uint8Array;
   width: number;
   height: number;
   marginPx: number;
+}
+
+/**
+ * 1 where the result, outside its product mask, differs from its background by more than SHOWN_DISTANCE: the palest
+ * edge of a white or pale product, which the mask (PRODUCT_DISTANCE) leaves out but the result does show, so the
+ * original's product there is not missing from it.
+ */
+function shownOutsideMask(result: Planes, inside: Uint8Array, [br, bg, bb]: Rgb): Uint8Array {
+  const [r, g, b] = result.channels as [Float32Array, Float32Array, Float32Array];
+  const shown = new Uint8Array(inside.length);
+  for (let p = 0; p < inside.length; p++) {
+    if (inside[p]) continue;
+    if (Math.max(Math.abs(r[p]! - br), Math.abs(g[p]! - bg), Math.abs(b[p]! - bb)) > SHOWN_DISTANCE) shown[p] = 1;
+  }
+  return shown;
 }
 
 /**
@@ -1518,7 +1544,7 @@ function productLikeness(
  * product whose texture runs on across its outline count (see cutThroughTexture).
  */
 function grownPartsShare(patch: MissingPatch, productLike: Uint8Array, onlyCutThroughTexture: boolean): number {
-  const { sharp, blurred, inside, near, width, height } = patch;
+  const { sharp, blurred, inside, near, shown, width, height } = patch;
   const queue = new Int32Array(inside.length);
   const reached = new Uint8Array(inside.length);
   let tail = 0;
@@ -1547,7 +1573,7 @@ function grownPartsShare(patch: MissingPatch, productLike: Uint8Array, onlyCutTh
   for (const part of partsOutside(parts, inside, width)) {
     const steps = stepsAcrossOutline(sharp, part, inside, width, height);
     if (onlyCutThroughTexture && !cutThroughTexture(steps)) continue;
-    const counted = part.filter((p) => near[p] !== 1).length;
+    const counted = part.filter((p) => near[p] !== 1 && !shown[p]).length;
     const cut = median(steps.across) <= CONTINUOUS_STEP ? CUT_PART_WEIGHT : 1;
     const productColoured = matchesProductBeside(blurred, part, inside, parts, width, height) ? PRODUCT_COLOURED_PART_WEIGHT : 1;
     missing += counted * cut * productColoured;
