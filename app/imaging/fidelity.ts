@@ -1567,7 +1567,7 @@ function grownPartsShare(patch: MissingPatch, productLike: Uint8Array, onlyCutTh
   const closed = close(reached, width, height, 1);
   for (let p = 0; p < closed.length; p++) closed[p] = (closed[p]! & (1 - inside[p]!)) | reached[p]!;
   const parts = open(closed, width, height, 1);
-  // Ignore a rim one px wide (edges redrawn, misregistration).
+  // Ignore a rim one px wide (edges redrawn, misregistration) and, outside the product, what the result shows.
   let missing = 0;
   if (!onlyCutThroughTexture) for (let p = 0; p < inside.length; p++) if (parts[p] && inside[p] && near[p] !== 1) missing++;
   for (const part of partsOutside(parts, inside, width)) {

@@ -1,9 +1,9 @@
 /**
- * Binary morphology with a square (side 2 x radius + 1) on 0/1 masks, for the segmentation, the refinement and the
- * fidelity check. Hand-written rather than taken from a library: sharp does not expose libvips' morphology, and an
+ * Binary morphology on 0/1 masks, for the segmentation, the refinement and the fidelity check: by a square (side
+ * 2 x radius + 1), and the fidelity core's erosion by a diamond. Hand-written rather than taken from a library: sharp does not expose libvips' morphology, and an
  * image library or OpenCV's build for four row-and-column sweeps over masks of a few hundred px is a heavy dependency
- * (OpenCV's takes seconds to load per process). Each sweep keeps the nearest px of a value along a row, then along a
- * column, so the cost does not grow with the radius.
+ * (OpenCV's takes seconds to load per process). The square's sweeps keep the nearest px of a value along a row, then
+ * along a column, so their cost does not grow with the radius.
  */
 
 /**

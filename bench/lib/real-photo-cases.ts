@@ -9,6 +9,7 @@ import { DEFAULT_PIPELINE_SETTINGS, resolveOutputFormat, type PipelineId } from 
 import { postProcessEdit } from "../../app/imaging/postprocess";
 import {
   composeRealPhotoEdit,
+  DEFAULT_STAND_IN_SEED,
   readCorpusEntry,
   REAL_PHOTO_ALTERATIONS,
   standInDraw,
@@ -69,8 +70,6 @@ export function expectedPublished(result: Pick<CaseResult, "kind" | "maskFlaw">)
  * benign differences (sharpening, relighting, shift, shadow) and another altered spot, to see how much a verdict owes
  * to one draw.
  */
-/** The DashScope stand-in's default seed, which `npm run demo` keeps. */
-const DEMO_STAND_IN_SEED = 1;
 const seedOf = (index: number, kind: CaseKind, draw: number) => index * 31 + CASE_KINDS.indexOf(kind) + 1 + draw * 100_003;
 
 /** A draw of the calibration (0, 1, ...), or the DashScope stand-in's own draw of the photo, as `npm run demo` gets it. */
@@ -91,7 +90,7 @@ export async function runCase(
   // The stand-in (and so the demo) leaves the shadow of a faithful edit to its seed.
   const edit = await composeRealPhotoEdit(photo, mask, {
     size: pipeline.qwenSize,
-    seed: draw === "demo" ? standInDraw(entry.id, DEMO_STAND_IN_SEED, !faithful).seed : seedOf(index, kind, draw),
+    seed: draw === "demo" ? standInDraw(entry.id, DEFAULT_STAND_IN_SEED, !faithful).seed : seedOf(index, kind, draw),
     shadow: kind === "faithful-shadow" ? true : faithful && draw !== "demo" ? false : undefined,
     alteration: faithful ? null : kind,
   });

@@ -119,6 +119,9 @@ export class CorpusMatcher {
   }
 }
 
+/** The stand-in's seed when it is given none (as `npm run demo` starts it). */
+export const DEFAULT_STAND_IN_SEED = 1;
+
 /**
  * The stand-in's draw for one corpus photo's edit: what it alters (when asked to alter) and the edit's seed, drawn from
  * the photo and the stand-in's own seed, not from the order requests arrive in, so a run's figures repeat.

@@ -8,7 +8,15 @@ import type { AddressInfo } from "node:net";
 import sharp, { type Metadata } from "sharp";
 import { prng } from "../fixtures/prng";
 import { emulateProductEdit, type Alteration, type EmulatedEdit } from "./edit";
-import { composeRealPhotoEdit, CorpusMatcher, loadCorpus, readCorpusEntry, standInDraw, type RealPhotoAlteration } from "./real-photo-edit";
+import {
+  composeRealPhotoEdit,
+  CorpusMatcher,
+  DEFAULT_STAND_IN_SEED,
+  loadCorpus,
+  readCorpusEntry,
+  standInDraw,
+  type RealPhotoAlteration,
+} from "./real-photo-edit";
 import { outlastClientKeepAlive } from "../keep-alive";
 import { answerChatCompletion, CHAT_COMPLETIONS_PATH, type VisionRequestRecord } from "./vision";
 
@@ -223,7 +231,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function startDashScopeEmulator(initial: DashScopeEmulatorOptions): Promise<DashScopeEmulator> {
   let options: DashScopeEmulatorOptions = { ...initial };
-  const random = prng((initial.seed ?? 1) * 2654435761);
+  const random = prng((initial.seed ?? DEFAULT_STAND_IN_SEED) * 2654435761);
   const signingKey = randomUUID();
   const results = new Map<string, { png: Buffer; expires: number }>();
   const accepted: number[] = [];
@@ -258,7 +266,7 @@ export async function startDashScopeEmulator(initial: DashScopeEmulatorOptions):
       .metadata()
       .then((m) => m.autoOrient ?? m);
     const scale = Math.sqrt((1024 * 1024) / (width * height));
-    const { alteration, seed } = standInDraw(entry.id, options.seed ?? 1, alter);
+    const { alteration, seed } = standInDraw(entry.id, options.seed ?? DEFAULT_STAND_IN_SEED, alter);
     return composeRealPhotoEdit(photo, mask, {
       size: size ?? { width: Math.round((width * scale) / 16) * 16, height: Math.round((height * scale) / 16) * 16 },
       seed,
@@ -330,7 +338,7 @@ export async function startDashScopeEmulator(initial: DashScopeEmulatorOptions):
       const edit =
         ahead ??
         (await realPhotoEdit(input.bytes, parsed.size, alter)) ??
-        (await emulateProductEdit(input.bytes, { size: parsed.size, alter, seed: options.seed ?? 1 }));
+        (await emulateProductEdit(input.bytes, { size: parsed.size, alter, seed: options.seed ?? DEFAULT_STAND_IN_SEED }));
       record.alteration = edit.alteration;
       return { edit };
     };
@@ -439,7 +447,8 @@ export async function startDashScopeEmulator(initial: DashScopeEmulatorOptions):
     stats: () => ({ ...counters }),
     async prime(input, size) {
       const key = primedKey(input, size);
-      if (!primed.has(key)) primed.set(key, await emulateProductEdit(input, { size, alter: false, seed: options.seed ?? 1 }));
+      if (!primed.has(key))
+        primed.set(key, await emulateProductEdit(input, { size, alter: false, seed: options.seed ?? DEFAULT_STAND_IN_SEED }));
     },
     requests: () => log.map((entry) => ({ ...entry })),
     visionRequests: () => visionLog.map((entry) => ({ ...entry })),
