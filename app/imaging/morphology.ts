@@ -1,9 +1,9 @@
 /**
  * Binary morphology on 0/1 masks, for the segmentation, the refinement and the fidelity check: by a square (side
- * 2 x radius + 1), and the fidelity core's erosion by a diamond. Hand-written rather than taken from a library: sharp does not expose libvips' morphology, and an
- * image library or OpenCV's build for four row-and-column sweeps over masks of a few hundred px is a heavy dependency
- * (OpenCV's takes seconds to load per process). The square's sweeps keep the nearest px of a value along a row, then
- * along a column, so their cost does not grow with the radius.
+ * 2 x radius + 1), and the fidelity core's erosion by a diamond. Hand-written rather than taken from a library: sharp
+ * does not expose libvips' morphology, and an image library or OpenCV's build for four row-and-column sweeps over masks
+ * of a few hundred px is a heavy dependency (OpenCV's takes seconds to load per process). The square's sweeps keep the
+ * nearest px of a value along a row, then along a column, so their cost does not grow with the radius.
  */
 
 /**
@@ -39,7 +39,7 @@ export function open(mask: Uint8Array, width: number, height: number, radius: nu
  * px and its four neighbours.
  */
 export function erodeDiamond(mask: Uint8Array, width: number, height: number, radius: number): Uint8Array {
-  let eroded = Uint8Array.from(mask);
+  let eroded = mask;
   for (let i = 0; i < radius; i++) {
     const from = eroded;
     eroded = new Uint8Array(from.length);
@@ -50,7 +50,8 @@ export function erodeDiamond(mask: Uint8Array, width: number, height: number, ra
       }
     }
   }
-  return eroded;
+  // A new mask even for a radius of 0: callers write into what they get.
+  return eroded === mask ? Uint8Array.from(mask) : eroded;
 }
 
 /**

@@ -38,7 +38,7 @@ export const CHANGE_OF_ALTERATION: Readonly<Record<RealPhotoAlteration, Fidelity
 export interface CaseResult {
   /** Position of the photo in the corpus index. */
   index: number;
-  /** Which of the calibration's draws for this photo and kind (0: its own), or "demo": the stand-in's as the demo gets it. */
+  /** Which of the calibration's draws for this photo and kind (0: its own), or the demo's (see CaseDraw). */
   draw: CaseDraw;
   entry: CorpusEntry;
   kind: CaseKind;
@@ -72,7 +72,10 @@ export function expectedPublished(result: Pick<CaseResult, "kind" | "maskFlaw">)
  */
 const seedOf = (index: number, kind: CaseKind, draw: number) => index * 31 + CASE_KINDS.indexOf(kind) + 1 + draw * 100_003;
 
-/** A draw of the calibration (0, 1, ...), or the DashScope stand-in's own draw of the photo, as `npm run demo` gets it. */
+/**
+ * A draw of the calibration (0, 1, ...), or "demo": the DashScope stand-in's own draw of the photo's faithful edit, as
+ * `npm run demo` gets it (its shadow left to the seed).
+ */
 export type CaseDraw = number | "demo";
 
 export async function runCase(
@@ -87,10 +90,11 @@ export async function runCase(
   const settings = DEFAULT_PIPELINE_SETTINGS;
   const { pipeline, modelInput, info } = await modelInputFor(photo, pipelineId, settings);
   const faithful = kind === "faithful" || kind === "faithful-shadow";
-  // The stand-in (and so the demo) leaves the shadow of a faithful edit to its seed.
+  // The demo asks for faithful edits only, and the stand-in then leaves the shadow to its seed.
+  if (draw === "demo" && kind !== "faithful") throw new Error(`the demo's draw is of a faithful edit, not "${kind}"`);
   const edit = await composeRealPhotoEdit(photo, mask, {
     size: pipeline.qwenSize,
-    seed: draw === "demo" ? standInDraw(entry.id, DEFAULT_STAND_IN_SEED, !faithful).seed : seedOf(index, kind, draw),
+    seed: draw === "demo" ? standInDraw(entry.id, DEFAULT_STAND_IN_SEED, false).seed : seedOf(index, kind, draw),
     shadow: kind === "faithful-shadow" ? true : faithful && draw !== "demo" ? false : undefined,
     alteration: faithful ? null : kind,
   });
