@@ -59,6 +59,8 @@ const CANDIDATES_PER_LEVEL = 2;
 const ASPECTS = [0.7, 0.76, 0.82, 0.88, 0.94, 1, 1.06, 1.13, 1.21, 1.3, 1.4];
 /** The last refinement runs where the product spans this many px. */
 const FINAL_PRODUCT_SIDE = 96;
+/** Steps of the last refinement's climb towards its best fit, at most (each a refinement of nine sizes). */
+const CLIMB_STEPS = 4;
 /** Backdrop around the product in registration templates (share of its longest side): its outline counts. */
 const TEMPLATE_MARGIN = 0.1;
 /**
@@ -286,13 +288,25 @@ export async function measureFidelity(original: Buffer, edited: Buffer): Promise
       top: placement.top * actual,
     };
   }
-  placement = refineFinally(source, result, resultProduct, placement);
-  // Only where the original has clearly more detail than the coarse grid (not a product re-read up to it).
-  const detail =
-    sourceSideOf(placement, resultProduct.box) <= COARSE_DETAIL_GRID * 1.25
-      ? null
-      : await detailOf(edited, resultImage, resultProduct, placement);
-  const measurement = compare(source, result, resultProduct, placement, detail);
+  const registered = placement;
+  placement = refineFinally(source, result, resultProduct, registered);
+  let detailRead: Promise<DetailRead | null> | undefined;
+  const structureAt = async (at: Placement) => {
+    // Only where the original has clearly more detail than the coarse grid (not a product re-read up to it).
+    const detailed = sourceSideOf(at, resultProduct.box) > COARSE_DETAIL_GRID * 1.25;
+    const read = detailed ? await (detailRead ??= readDetail(edited, resultImage, resultProduct)) : null;
+    return measureStructure(source, result, resultProduct, at, read);
+  };
+  let structure = await structureAt(placement);
+  // Print is compared on the finest grid, where a step of the last refinement (2% in scale, 3% in proportions) shifts
+  // the product's far parts by more px than the comparison's own shift search reaches. Print that looks changed is
+  // compared again where the refinement climbs to its best fit, and the smaller loss counts: scrambled print matches
+  // at no placement. Only print: the other parts' limits were fitted on the one-step placement (see CALIBRATION.md).
+  if (structure.loss > structure.limit) {
+    const again = await structureAt(refineFinally(source, result, resultProduct, registered, true));
+    if (again.loss / again.limit < structure.loss / structure.limit) structure = again;
+  }
+  const measurement = compare(source, result, resultProduct, placement, structure);
   // From the px of the level compared on to the original's own.
   const toOriginal = header.width ? header.width / source[0]!.width : 1;
   const sourceBox = {
@@ -321,14 +335,15 @@ const NO_PRODUCT: FidelityMeasurement = {
   placement: null,
 };
 
-/** The edited image read larger, with its product and placement in its px, for the structure comparison. */
-interface Detail {
+/** The edited image read larger, with its product, for the structure comparison. */
+interface DetailRead {
   result: Pyramid;
   product: ResultProduct;
-  placement: Placement;
+  /** Its px per px of the edited image as first read. */
+  ratio: number;
 }
 
-async function detailOf(edited: Buffer, resultImage: RgbImage, resultProduct: ResultProduct, placement: Placement): Promise<Detail | null> {
+async function readDetail(edited: Buffer, resultImage: RgbImage, resultProduct: ResultProduct): Promise<DetailRead | null> {
   const image = await decodeAt(edited, RESULT_DETAIL_SIDE);
   const ratio = image.width / resultImage.width;
   const product = productOnBackground(image);
@@ -338,11 +353,31 @@ async function detailOf(edited: Buffer, resultImage: RgbImage, resultProduct: Re
   const { box } = resultProduct;
   // The same box as registered, in the larger image's px.
   const scaledBox = { left: box.left * ratio, top: box.top * ratio, width: box.width * ratio, height: box.height * ratio };
-  return {
-    result: pyramidOf(planes),
-    product: { ...product, box: scaledBox },
-    placement: { ...placement, scaleX: placement.scaleX / ratio, scaleY: placement.scaleY / ratio },
-  };
+  return { result: pyramidOf(planes), product: { ...product, box: scaledBox }, ratio };
+}
+
+/** The structure comparison's worst loss at `placement`, and the limit of the grid it was measured on. */
+interface StructureMeasurement {
+  loss: number;
+  limit: number;
+}
+
+function measureStructure(
+  source: Pyramid,
+  result: Pyramid,
+  resultProduct: ResultProduct,
+  placement: Placement,
+  detail: DetailRead | null,
+): StructureMeasurement {
+  // Never finer than the original's own pixels: an enlarged original is blurred, not different.
+  const detailGrid = Math.round(Math.max(GRID, Math.min(DETAIL_GRID, sourceSideOf(placement, resultProduct.box))));
+  if (!detail) {
+    // On a coarse grid, redrawn texture loses as much structure as scrambled print: only a stark loss counts.
+    const loss = compareStructure(source, result, resultProduct, placement, Math.min(detailGrid, COARSE_DETAIL_GRID));
+    return { loss, limit: LIMITS.coarseStructureLoss };
+  }
+  const inDetail = { ...placement, scaleX: placement.scaleX / detail.ratio, scaleY: placement.scaleY / detail.ratio };
+  return { loss: compareStructure(source, detail.result, detail.product, inDetail, detailGrid), limit: LIMITS.structureLoss };
 }
 
 function compare(
@@ -350,23 +385,16 @@ function compare(
   result: Pyramid,
   resultProduct: ResultProduct,
   placement: Placement,
-  detail: Detail | null,
+  structure: StructureMeasurement,
 ): Omit<FidelityMeasurement, "placement"> {
   // Colours on a coarse grid (tolerant of redrawn texture); structure on a finer one, where print and text still show.
   const { worstAreaChange, colourCast } = compareColours(source, result, resultProduct, placement);
-  // Never finer than the original's own pixels: an enlarged original is blurred, not different.
-  const detailGrid = Math.round(Math.max(GRID, Math.min(DETAIL_GRID, sourceSideOf(placement, resultProduct.box))));
-  const worstStructure = detail
-    ? compareStructure(source, detail.result, detail.product, detail.placement, detailGrid)
-    : compareStructure(source, result, resultProduct, placement, Math.min(detailGrid, COARSE_DETAIL_GRID));
-  // On a coarse grid, redrawn texture loses as much structure as scrambled print: only a stark loss counts.
-  const structureLimit = detail ? LIMITS.structureLoss : LIMITS.coarseStructureLoss;
   const missingShare = missingParts(source, result, resultProduct, placement);
   const proportionChange = Math.abs(Math.log(placement.scaleX / placement.scaleY));
   const parts: [FidelityChange, number][] = [
     ["recoloured", partScore(worstAreaChange, LIMITS.areaChange)],
     ["colour-cast", partScore(colourCast, LIMITS.colourCast)],
-    ["print", partScore(worstStructure, structureLimit)],
+    ["print", partScore(structure.loss, structure.limit)],
     ["missing-part", partScore(missingShare, LIMITS.missingShare)],
     ["proportions", partScore(proportionChange, LIMITS.proportionChange)],
     // A product found only weakly (redrawn) is not the original's however its colours compare.
@@ -382,7 +410,7 @@ function compare(
     registration: placement.correlation,
     worstAreaChange,
     colourCast,
-    worstStructure,
+    worstStructure: structure.loss,
     missingShare,
     proportionChange,
   };
@@ -1043,9 +1071,10 @@ function placementOf(best: Candidate, longest: number, side: number, box: Box): 
 
 /**
  * The placement refined on the level where the product spans FINAL_PRODUCT_SIDE px (at most the original's own):
- * first its proportions (a model may stretch the product), on a level half as large, then scale and position.
+ * first its proportions (a model may stretch the product), on a level half as large, then scale and position. With
+ * `climbing`, each of the two then climbs to its best fit (see climb).
  */
-function refineFinally(source: Pyramid, result: Pyramid, product: ResultProduct, placement: Placement): Placement {
+function refineFinally(source: Pyramid, result: Pyramid, product: ResultProduct, placement: Placement, climbing = false): Placement {
   const longest = Math.max(source[0]!.width, source[0]!.height);
   const { box } = product;
   const share = (placement.scaleY * Math.max(box.width, box.height)) / longest;
@@ -1061,16 +1090,38 @@ function refineFinally(source: Pyramid, result: Pyramid, product: ResultProduct,
     correlation: placement.correlation,
   };
   const half = Math.max(2, Math.round(side / 2));
-  const proportioned = refine(start, half / side, level(source, half).planes, half, result, product, [0.94, 1, 1.06], 2, ASPECTS);
+  const halfPlanes = level(source, half).planes;
   const planes = level(source, side).planes;
-  const best = subPixel(
+  const climbed = (candidate: Candidate, on: Planes, steps: number[]) =>
+    climbing ? climb(candidate, on, result, product, steps) : candidate;
+  const proportioned = climbed(
+    refine(start, half / side, halfPlanes, half, result, product, [0.94, 1, 1.06], 2, ASPECTS),
+    halfPlanes,
+    [0.97, 1, 1.03],
+  );
+  const fitted = climbed(
     refine(proportioned, side / half, planes, side, result, product, [0.98, 1, 1.02], 1, [0.97, 1, 1.03]),
     planes,
-    result,
-    product,
+    [0.98, 1, 1.02],
   );
+  const best = subPixel(fitted, planes, result, product);
   const refined = placementOf(best, longest, side, box);
   return { ...refined, correlation: Math.max(best.correlation, placement.correlation) };
+}
+
+/**
+ * From `candidate`, the best of its neighbours (scale and proportions x `steps`, a px either way) while that correlates
+ * better: one search around a coarser level's fit can stop a step short of the peak, where scale and proportions trade
+ * off against each other (a longer leg for a narrower one).
+ */
+function climb(candidate: Candidate, planes: Planes, result: Pyramid, product: ResultProduct, steps: number[]): Candidate {
+  let best = candidate;
+  for (let step = 0; step < CLIMB_STEPS; step++) {
+    const next = refine(best, 1, planes, best.side, result, product, steps, 1, steps);
+    if (next.correlation <= best.correlation + 1e-9) break;
+    best = next;
+  }
+  return best;
 }
 
 /**
