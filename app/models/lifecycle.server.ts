@@ -45,8 +45,11 @@ export async function uninstallShop(
     return { applied: false, sessionsDeleted: 0 };
   }
   // Marked first: automatic work adds items under a lock on this row and stops once it is marked, so nothing is added
-  // after the cancel below.
-  await db.shop.updateMany({ where: { domain: shop, uninstalledAt: null }, data: { uninstalledAt: new Date() } });
+  // after the cancel below. Stamped once this holds the lock, so the items a job was adding meanwhile predate the mark.
+  await db.$transaction(async (tx) => {
+    await tx.$queryRaw`SELECT 1 FROM "Shop" WHERE domain = ${shop} FOR UPDATE`;
+    await tx.shop.updateMany({ where: { domain: shop, uninstalledAt: null }, data: { uninstalledAt: new Date() } });
+  });
   await deps.cancelShopWork(shop);
   const { count } = await db.session.deleteMany({ where: { shop } });
   logger.info({ shop, sessionsDeleted: count }, "shop uninstalled");

@@ -5,7 +5,7 @@ import { getBalance, WELCOME_CREDITS } from "~/models/credit-ledger.server";
 import { getQueue } from "~/queue/queue.server";
 import { action as uninstalled } from "~/routes/webhooks.app.uninstalled";
 import { buyCredits, deliver, installShop, seedBatch, isolatedQueueForFile, webhookRequest } from "./helpers";
-import { uniqueShopDomain } from "../../factories";
+import { createBatch, createItems, uniqueShopDomain } from "../../factories";
 
 const PATH = "/webhooks/app/uninstalled";
 const queueName = isolatedQueueForFile();
@@ -37,6 +37,31 @@ describe("app/uninstalled", () => {
     expect(await prisma.session.count({ where: { shop } })).toBe(0);
     expect((await prisma.shop.findUniqueOrThrow({ where: { domain: shop } })).uninstalledAt).toBeInstanceOf(Date);
     expect(await prisma.batch.findFirstOrThrow({ where: { shop } })).toMatchObject({ status: "CANCELLED" });
+  });
+
+  // Automatic work adds items under a lock on the shop's row (addFundedItems). The mark was stamped before the uninstall
+  // waited for that lock, so items added while it waited were stamped later than the mark: they looked added after it.
+  it("stamps the shop uninstalled after every item an automatic job was adding as it arrived", async () => {
+    const shop = uniqueShopDomain();
+    await installShop(shop);
+    let holding!: () => void;
+    const lockHeld = new Promise<void>((resolve) => (holding = resolve));
+    const adding = prisma.$transaction(async (tx) => {
+      await tx.$queryRaw`SELECT 1 FROM "Shop" WHERE domain = ${shop} FOR UPDATE`;
+      holding();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await createItems(tx, await createBatch(tx, shop, { total: 1 }), [{}]);
+    });
+    await lockHeld;
+    const delivered = deliver(uninstalled, uninstall(shop));
+    await adding;
+    expect(await delivered).toBe(200);
+
+    const { uninstalledAt } = await prisma.shop.findUniqueOrThrow({ where: { domain: shop } });
+    const items = await prisma.batchItem.findMany({ where: { shop }, select: { createdAt: true, state: true } });
+    expect(items).toHaveLength(1);
+    expect(items[0]!.createdAt.getTime()).toBeLessThanOrEqual(uninstalledAt!.getTime());
+    expect(items[0]!.state).toBe("CANCELLED");
   });
 
   it("treats a second delivery of the same webhook as already handled", async () => {
