@@ -288,8 +288,8 @@ export async function measureFidelity(original: Buffer, edited: Buffer): Promise
       top: placement.top * actual,
     };
   }
-  const registered = placement;
-  placement = refineFinally(source, result, resultProduct, registered);
+  const refined = refineFinally(source, result, resultProduct, placement);
+  placement = refined.placement;
   let detailRead: Promise<DetailRead | null> | undefined;
   const structureAt = async (at: Placement) => {
     // Only where the original has clearly more detail than the coarse grid (not a product re-read up to it).
@@ -303,7 +303,7 @@ export async function measureFidelity(original: Buffer, edited: Buffer): Promise
   // compared again where the refinement climbs to its best fit, and the smaller loss counts: scrambled print matches
   // at no placement. Only print: the other parts' limits were fitted on the one-step placement (see CALIBRATION.md).
   if (structure.loss > structure.limit) {
-    const again = await structureAt(refineFinally(source, result, resultProduct, registered, true));
+    const again = await structureAt(refined.climbed());
     if (again.loss / again.limit < structure.loss / structure.limit) structure = again;
   }
   const measurement = compare(source, result, resultProduct, placement, structure);
@@ -1071,10 +1071,15 @@ function placementOf(best: Candidate, longest: number, side: number, box: Box): 
 
 /**
  * The placement refined on the level where the product spans FINAL_PRODUCT_SIDE px (at most the original's own):
- * first its proportions (a model may stretch the product), on a level half as large, then scale and position. With
- * `climbing`, each of the two then climbs to its best fit (see climb).
+ * first its proportions (a model may stretch the product), on a level half as large, then scale and position. And,
+ * when asked for, the same two steps each climbed on to its best fit (see climb), from the proportions already found.
  */
-function refineFinally(source: Pyramid, result: Pyramid, product: ResultProduct, placement: Placement, climbing = false): Placement {
+function refineFinally(
+  source: Pyramid,
+  result: Pyramid,
+  product: ResultProduct,
+  placement: Placement,
+): { placement: Placement; climbed: () => Placement } {
   const longest = Math.max(source[0]!.width, source[0]!.height);
   const { box } = product;
   const share = (placement.scaleY * Math.max(box.width, box.height)) / longest;
@@ -1092,21 +1097,16 @@ function refineFinally(source: Pyramid, result: Pyramid, product: ResultProduct,
   const half = Math.max(2, Math.round(side / 2));
   const halfPlanes = level(source, half).planes;
   const planes = level(source, side).planes;
-  const climbed = (candidate: Candidate, on: Planes, steps: number[]) =>
-    climbing ? climb(candidate, on, result, product, steps) : candidate;
-  const proportioned = climbed(
-    refine(start, half / side, halfPlanes, half, result, product, [0.94, 1, 1.06], 2, ASPECTS),
-    halfPlanes,
-    [0.97, 1, 1.03],
-  );
-  const fitted = climbed(
-    refine(proportioned, side / half, planes, side, result, product, [0.98, 1, 1.02], 1, [0.97, 1, 1.03]),
-    planes,
-    [0.98, 1, 1.02],
-  );
-  const best = subPixel(fitted, planes, result, product);
-  const refined = placementOf(best, longest, side, box);
-  return { ...refined, correlation: Math.max(best.correlation, placement.correlation) };
+  const proportioned = refine(start, half / side, halfPlanes, half, result, product, [0.94, 1, 1.06], 2, ASPECTS);
+  const positioned = (from: Candidate, climbing: boolean) => {
+    const fitted = refine(from, side / half, planes, side, result, product, [0.98, 1, 1.02], 1, [0.97, 1, 1.03]);
+    const best = subPixel(climbing ? climb(fitted, planes, result, product, [0.98, 1, 1.02]) : fitted, planes, result, product);
+    return { ...placementOf(best, longest, side, box), correlation: Math.max(best.correlation, placement.correlation) };
+  };
+  return {
+    placement: positioned(proportioned, false),
+    climbed: () => positioned(climb(proportioned, halfPlanes, result, product, [0.97, 1, 1.03]), true),
+  };
 }
 
 /**

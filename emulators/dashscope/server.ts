@@ -231,6 +231,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function startDashScopeEmulator(initial: DashScopeEmulatorOptions): Promise<DashScopeEmulator> {
   let options: DashScopeEmulatorOptions = { ...initial };
+  const standInSeed = () => options.seed ?? DEFAULT_STAND_IN_SEED;
   const random = prng((initial.seed ?? DEFAULT_STAND_IN_SEED) * 2654435761);
   const signingKey = randomUUID();
   const results = new Map<string, { png: Buffer; expires: number }>();
@@ -266,7 +267,7 @@ export async function startDashScopeEmulator(initial: DashScopeEmulatorOptions):
       .metadata()
       .then((m) => m.autoOrient ?? m);
     const scale = Math.sqrt((1024 * 1024) / (width * height));
-    const { alteration, seed } = standInDraw(entry.id, options.seed ?? DEFAULT_STAND_IN_SEED, alter);
+    const { alteration, seed } = standInDraw(entry.id, standInSeed(), alter);
     return composeRealPhotoEdit(photo, mask, {
       size: size ?? { width: Math.round((width * scale) / 16) * 16, height: Math.round((height * scale) / 16) * 16 },
       seed,
@@ -338,7 +339,7 @@ export async function startDashScopeEmulator(initial: DashScopeEmulatorOptions):
       const edit =
         ahead ??
         (await realPhotoEdit(input.bytes, parsed.size, alter)) ??
-        (await emulateProductEdit(input.bytes, { size: parsed.size, alter, seed: options.seed ?? DEFAULT_STAND_IN_SEED }));
+        (await emulateProductEdit(input.bytes, { size: parsed.size, alter, seed: standInSeed() }));
       record.alteration = edit.alteration;
       return { edit };
     };
@@ -447,8 +448,7 @@ export async function startDashScopeEmulator(initial: DashScopeEmulatorOptions):
     stats: () => ({ ...counters }),
     async prime(input, size) {
       const key = primedKey(input, size);
-      if (!primed.has(key))
-        primed.set(key, await emulateProductEdit(input, { size, alter: false, seed: options.seed ?? DEFAULT_STAND_IN_SEED }));
+      if (!primed.has(key)) primed.set(key, await emulateProductEdit(input, { size, alter: false, seed: standInSeed() }));
     },
     requests: () => log.map((entry) => ({ ...entry })),
     visionRequests: () => visionLog.map((entry) => ({ ...entry })),
